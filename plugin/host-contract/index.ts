@@ -1,0 +1,2 @@
+export * from './host-api.js';
+export * from './manifest-schema.js';

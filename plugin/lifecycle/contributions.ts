@@ -1,0 +1,42 @@
+/**
+ * How a capability folder plugs into the plugin (the contribution pattern of Eclipse Theia):
+ * each capability's ContainerModule binds its contributions under these tokens (multi-bound);
+ * the lifecycle collects them with `getAll` and calls them in the order of its phases.
+ */
+import type { Router } from 'express';
+import type { PluginManifest } from '../host-contract/index.js';
+
+/** Routes under the portal's mount path (`/portal` by default), for customers. */
+export const PortalRouteContribution = Symbol.for('business-portal.PortalRouteContribution');
+export interface PortalRouteContribution {
+  /** Called once per activation with the portal router (its JSON API lives under `/api/v1`). */
+  registerPortalRoutes(router: Router): void;
+}
+
+/** Routes under the settings mount path (`/settings/business-portal`), for CRM admins only. */
+export const AdminRouteContribution = Symbol.for('business-portal.AdminRouteContribution');
+export interface AdminRouteContribution {
+  /** The router already refuses anonymous visitors (to the CRM login) and non-admins (403). */
+  registerAdminRoutes(router: Router): void;
+}
+
+/** Hooks into the lifecycle, in the order the capabilities' modules are loaded. */
+export const LifecycleContribution = Symbol.for('business-portal.LifecycleContribution');
+export interface LifecycleContribution {
+  /** After migrations, during `install` (idempotent: it runs on every start). */
+  onInstall?(): Promise<void>;
+  /** During `activate`, after the routes are mounted (register listeners, blocks, timers). */
+  onActivate?(): Promise<void>;
+  /** During `deactivate`, in reverse order (remove what onActivate added). */
+  onDeactivate?(): Promise<void>;
+}
+
+/** Where the plugin is mounted and what its manifest says. */
+export const PluginSettings = Symbol.for('business-portal.PluginSettings');
+export interface PluginSettings {
+  readonly manifest: PluginManifest;
+  /** The portal's mount path, `/portal` unless the host configured another. */
+  readonly portalPath: string;
+  /** The admin pages' mount path, `/settings/business-portal`. */
+  readonly settingsPath: string;
+}

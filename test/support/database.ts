@@ -1,0 +1,45 @@
+/**
+ * A fresh, empty database for one suite: a temporary SQLite file by default, or a new database
+ * on the server named by DATABASE_URL (PostgreSQL or MariaDB), dropped again by `drop()`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dialectOf, openDatabase } from '../../host/database.js';
+
+export interface ScratchDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+export function serverUnderTest(): string | undefined {
+  const url = process.env.DATABASE_URL;
+  return url && !url.startsWith('sqlite:') ? url : undefined;
+}
+
+export async function scratchDatabase(): Promise<ScratchDatabase> {
+  const server = serverUnderTest();
+  if (!server) {
+    const dir = mkdtempSync(join(tmpdir(), 'bp-test-'));
+    return { url: `sqlite:${join(dir, 'crm.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `bp_test_${randomBytes(6).toString('hex')}`;
+  const admin = await openDatabase(server);
+  const q = dialectOf(server) === 'postgres' ? `"${name}"` : `\`${name}\``;
+  await admin.sequelize.query(`CREATE DATABASE ${q}`);
+  await admin.sequelize.close();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const again = await openDatabase(server);
+      try {
+        await again.sequelize.query(`DROP DATABASE IF EXISTS ${q}${dialectOf(server) === 'postgres' ? ' WITH (FORCE)' : ''}`);
+      } finally {
+        await again.sequelize.close();
+      }
+    },
+  };
+}
