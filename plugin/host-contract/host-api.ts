@@ -568,6 +568,11 @@ export interface PluginLifecycle {
   deactivate(): Promise<void>;
   /** Removes the plugin; with `keepData: false` its tables are dropped too. Requires `deactivate` first. */
   uninstall(host: HostApi, options: { readonly keepData: boolean }): Promise<void>;
+  /**
+   * Demo data of the plugin: makes these contacts portal users with a known password (no change
+   * required at first login). Only a demo calls it; real installs never do. Idempotent.
+   */
+  seedDemo?(host: HostApi, customers: readonly { readonly contactId: number; readonly password: string }[]): Promise<void>;
 }
 
 /** Options a host may pass when it creates the plugin (from its own configuration). */
