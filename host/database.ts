@@ -45,7 +45,7 @@ export async function openDatabase(url: string, options: { logging?: boolean } =
       dialect,
       logging,
       pool: { max: 10, min: 0, idle: 10_000 },
-      ...(dialect === 'mariadb' ? { dialectOptions: { timezone: 'Etc/GMT0' } } : {}),
+      ...(dialect === 'mariadb' ? { dialectOptions: { timezone: '+00:00' }, timezone: '+00:00' } : {}),
     });
   }
   await sequelize.authenticate();

@@ -28,7 +28,7 @@ export function hostMigrator(sequelize: Sequelize, dialect: DatabaseDialect): Um
       }),
     },
     context: { sequelize, queryInterface: sequelize.getQueryInterface(), dialect },
-    storage: new SequelizeStorage({ sequelize, tableName: 'crm_migrations' }),
+    storage: new SequelizeStorage({ sequelize, tableName: 'crm_migrations', modelName: 'CrmMigration' }),
     logger: undefined,
   });
 }
