@@ -338,6 +338,25 @@ export class UnknownFieldError extends Error {
   }
 }
 
+/** Thrown by writes (update, delete, link, comment, attach) that name a record which does not exist. */
+export class RecordNotFoundError extends Error {
+  constructor(
+    readonly module: string,
+    readonly recordId: number,
+  ) {
+    super(`Record ${module}/${recordId} does not exist`);
+    this.name = 'RecordNotFoundError';
+  }
+}
+
+/** Thrown when a query is malformed (sort direction, limit, offset, condition shape); never echoes values. */
+export class InvalidQueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidQueryError';
+  }
+}
+
 /** Thrown by `update` and `delete` when `expectedVersion` no longer matches. */
 export class StaleRecordError extends Error {
   constructor(

@@ -1,0 +1,139 @@
+/**
+ * Module registry commands for host developers: `npm run host -- <command>`.
+ * Every change bumps the stored metadata revision, so a running host picks it up through
+ * `registry.sync()` (its watcher) without a restart.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { HostLogger, ModuleDefinition, RelationDefinition } from '../plugin/host-contract/index.js';
+import { openDatabase } from './database.js';
+import { SqlModuleRegistry } from './registry/module-registry.js';
+import { migrateHost } from './schema/migrate.js';
+
+const USAGE = `Usage: npm run host -- <command>
+  modules [--json]                                  list the modules, whether they are custom, and their relations
+  register-module <file.json>                       register a module from a ModuleDefinition JSON file
+  add-relation --module X --related Y [--field f]   add a reference field X.f → Y, or (without --field) a related list X~Y
+  remove-relation <id>                              remove a relation (a reference removes its field when it was its only target)
+DATABASE_URL selects the database (default sqlite:data/crm.sqlite).`;
+
+class UsageError extends Error {}
+
+/** Warnings and errors go to stderr; the CLI's own output is its result. */
+const logger: HostLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message) => console.error(`warning: ${message}`),
+  error: (message) => console.error(`error: ${message}`),
+};
+
+type Action = (registry: SqlModuleRegistry) => Promise<string>;
+
+function describeModules(registry: SqlModuleRegistry, json: boolean): string {
+  if (json) {
+    return JSON.stringify(
+      registry.modules().map((m) => ({ name: m.name, custom: m.custom, label: m.label, fields: m.fields.length, relations: registry.relations(m.name) })),
+      null,
+      2,
+    );
+  }
+  if (registry.modules().length === 0) return 'No modules registered.';
+  const lines: string[] = [];
+  for (const module of registry.modules()) {
+    lines.push(`${module.name} (${module.custom ? 'custom' : 'standard'}) — ${module.label.en}, ${module.fields.length} fields, table ${registry.tableName(module.name)}`);
+    const relations = registry.relations(module.name);
+    if (relations.length === 0) lines.push('    no relations');
+    for (const relation of relations) {
+      const arrow = relation.kind === 'reference' ? `${relation.module}.${relation.field} → ${relation.relatedModule}` : `${relation.module} ↔ ${relation.relatedModule}`;
+      lines.push(`    ${relation.id}  [${relation.kind}]  ${arrow}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Parses the command line into an action before any database is opened. */
+function parseCommand(argv: readonly string[]): Action {
+  const [command, ...rest] = argv;
+  const parse = (options: ParseArgsConfig['options'], positionals: number): { values: Record<string, unknown>; positionals: string[] } => {
+    try {
+      const parsed = parseArgs({ args: [...rest], options, allowPositionals: positionals > 0, strict: true });
+      if (parsed.positionals.length !== positionals) throw new UsageError(`"${command}" expects ${positionals} argument(s)`);
+      return { values: parsed.values as Record<string, unknown>, positionals: parsed.positionals };
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+  };
+  switch (command) {
+    case 'modules': {
+      const { values } = parse({ json: { type: 'boolean' } }, 0);
+      return async (registry) => describeModules(registry, values.json === true);
+    }
+    case 'register-module': {
+      const file = parse({}, 1).positionals[0]!;
+      return async (registry) => {
+        let definition: ModuleDefinition;
+        try {
+          definition = JSON.parse(await readFile(file, 'utf8')) as ModuleDefinition;
+        } catch (error) {
+          const reason = error instanceof SyntaxError ? `is not valid JSON (${error.message})` : 'cannot be read';
+          throw new UsageError(`${file} ${reason}`);
+        }
+        await registry.registerModule(definition);
+        const module = registry.module(definition.name)!;
+        return `Registered module ${module.name} (table ${registry.tableName(module.name)}, ${module.fields.length} fields, ${registry.relations(module.name).length} relations).`;
+      };
+    }
+    case 'add-relation': {
+      const { values } = parse({ module: { type: 'string' }, related: { type: 'string' }, field: { type: 'string' } }, 0);
+      if (typeof values.module !== 'string' || typeof values.related !== 'string') throw new UsageError('add-relation needs --module and --related');
+      const [module, related, field] = [values.module, values.related, values.field as string | undefined];
+      return async (registry) => {
+        let relation: RelationDefinition;
+        if (field === undefined) {
+          relation = { id: `${module}~${related}`, kind: 'related-list', module, relatedModule: related };
+        } else {
+          // An existing reference field gains a further target, which gets its own id.
+          const id = registry.field(module, field) ? `${module}.${field}:${related}` : `${module}.${field}`;
+          relation = { id, kind: 'reference', module, relatedModule: related, field };
+        }
+        await registry.addRelation(relation);
+        return `Added relation ${relation.id}.`;
+      };
+    }
+    case 'remove-relation': {
+      const id = parse({}, 1).positionals[0]!;
+      return async (registry) => {
+        const relation = registry.relation(id);
+        await registry.removeRelation(id);
+        const fieldGone = relation?.kind === 'reference' && !registry.field(relation.module, relation.field!);
+        return `Removed relation ${id}${fieldGone ? ` (field ${relation.module}.${relation.field} removed)` : ''}.`;
+      };
+    }
+    case undefined:
+      throw new UsageError(USAGE);
+    default:
+      throw new UsageError(`Unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<string> {
+  if (argv[0] === 'help' || argv[0] === '--help') return USAGE;
+  const action = parseCommand(argv);
+  const db = await openDatabase(process.env.DATABASE_URL ?? 'sqlite:data/crm.sqlite');
+  try {
+    await migrateHost(db.sequelize, db.dialect);
+    return await action(await SqlModuleRegistry.open(db, logger));
+  } finally {
+    await db.sequelize.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (output) => console.log(output),
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    // Usage text is several lines on purpose; any other error is one line, without a stack trace.
+    console.error(error instanceof UsageError ? message : `Error: ${message.split('\n')[0]}`);
+    process.exitCode = 1;
+  },
+);

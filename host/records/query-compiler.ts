@@ -1,0 +1,209 @@
+/**
+ * Compiles record conditions and sorts to SQL. Column names come only from the module's
+ * definition (anything else is an `UnknownFieldError`) and are quoted; every value is a bind
+ * parameter. `contains` and `startsWith` are case-insensitive with `%`, `_` and `\` literal.
+ */
+import type { QueryInterface } from 'sequelize';
+import {
+  InvalidQueryError,
+  UnknownFieldError,
+  type DatabaseDialect,
+  type FieldValue,
+  type ModuleDefinition,
+  type RecordCondition,
+  type RecordSort,
+} from '../../plugin/host-contract/index.js';
+import type { SqlModuleRegistry } from '../registry/module-registry.js';
+import { conditionParameter, type ColumnType } from './field-values.js';
+
+/** The system columns a query may name, by their contract names. */
+const SYSTEM_FIELDS: Readonly<Record<string, { readonly column: string; readonly type: ColumnType }>> = {
+  id: { column: 'id', type: 'id' },
+  createdAt: { column: 'created_at', type: 'datetime' },
+  modifiedAt: { column: 'modified_at', type: 'datetime' },
+};
+
+/** Fields the record store manages itself: neither readable nor writable nor searchable by callers. */
+export const HOST_MANAGED_FIELDS: Readonly<Record<string, readonly string[]>> = { Documents: ['storage_key'] };
+
+const MAX_DEPTH = 20;
+const MAX_TERMS = 1000;
+const TEXT_TYPES: ReadonlySet<ColumnType> = new Set(['text', 'textarea', 'email', 'phone', 'url', 'picklist', 'multipicklist']);
+
+/** `!` escapes LIKE wildcards: unlike `\`, it means the same in SQLite, PostgreSQL and MariaDB string literals. */
+function likeEscape(value: string): string {
+  return value.replace(/[!%_]/g, (c) => `!${c}`);
+}
+
+export function isHostManaged(module: string, field: string): boolean {
+  return HOST_MANAGED_FIELDS[module]?.includes(field) ?? false;
+}
+
+/** One compiled statement's bind parameters, named `$p1`, `$p2`, … */
+export class BindParameters {
+  readonly values: Record<string, unknown> = {};
+  private count = 0;
+
+  add(value: unknown): string {
+    const name = `p${++this.count}`;
+    this.values[name] = value;
+    return `$${name}`;
+  }
+
+  list(values: readonly unknown[]): string {
+    return values.map((v) => this.add(v)).join(', ');
+  }
+}
+
+export class QueryCompiler {
+  private terms = 0;
+
+  constructor(
+    private readonly registry: SqlModuleRegistry,
+    private readonly qi: QueryInterface,
+    private readonly dialect: DatabaseDialect,
+    readonly bind: BindParameters = new BindParameters(),
+  ) {}
+
+  quote(identifier: string): string {
+    return this.qi.quoteIdentifier(identifier);
+  }
+
+  /** The quoted column and type of a field the caller may name. */
+  column(module: ModuleDefinition, name: string): { readonly sql: string; readonly type: ColumnType } {
+    const system = Object.hasOwn(SYSTEM_FIELDS, name) ? SYSTEM_FIELDS[name] : undefined;
+    if (system) return { sql: this.quote(system.column), type: system.type };
+    const field = module.fields.find((f) => f.name === name);
+    if (!field || isHostManaged(module.name, name)) throw new UnknownFieldError(module.name, String(name));
+    return { sql: this.quote(this.registry.columnOf(module.name, name)), type: field.type };
+  }
+
+  where(module: ModuleDefinition, condition: RecordCondition | undefined): string {
+    this.terms = 0;
+    return condition === undefined ? '1 = 1' : this.condition(module, condition, 0);
+  }
+
+  orderBy(module: ModuleDefinition, sort: readonly RecordSort[] | undefined): string {
+    const parts: string[] = [];
+    let hasId = false;
+    for (const entry of sort ?? []) {
+      if (entry.direction !== 'asc' && entry.direction !== 'desc') throw new InvalidQueryError('A sort direction must be "asc" or "desc"');
+      const { sql, type } = this.column(module, entry.field);
+      const direction = entry.direction === 'asc' ? 'ASC' : 'DESC';
+      // Empty values first going up, last going down, on every dialect; texts case-insensitively.
+      parts.push(`CASE WHEN ${sql} IS NULL THEN 0 ELSE 1 END ${direction}`);
+      parts.push(`${TEXT_TYPES.has(type) ? `LOWER(${sql})` : sql} ${direction}`);
+      if (entry.field === 'id') hasId = true;
+    }
+    if (!hasId) parts.push(`${this.quote('id')} ASC`);
+    return parts.join(', ');
+  }
+
+  private condition(module: ModuleDefinition, condition: RecordCondition, depth: number): string {
+    if (depth > MAX_DEPTH || ++this.terms > MAX_TERMS) throw new InvalidQueryError('A record condition is too deep or too large');
+    if (typeof condition !== 'object' || condition === null) throw new InvalidQueryError('A record condition must be an object');
+    if ('and' in condition) return this.group(module, condition.and, 'AND', depth);
+    if ('or' in condition) return this.group(module, condition.or, 'OR', depth);
+    if ('not' in condition) return `NOT (${this.condition(module, condition.not, depth + 1)})`;
+    if ('linkedThrough' in condition) return this.linkedThrough(module, condition.linkedThrough, condition.ids);
+    if ('field' in condition) return this.comparison(module, condition.field, condition.op, condition.value);
+    throw new InvalidQueryError('A record condition needs "and", "or", "not", "field" or "linkedThrough"');
+  }
+
+  private group(module: ModuleDefinition, conditions: readonly RecordCondition[], joiner: 'AND' | 'OR', depth: number): string {
+    if (!Array.isArray(conditions)) throw new InvalidQueryError(`"${joiner.toLowerCase()}" must be a list of conditions`);
+    if (conditions.length === 0) return joiner === 'AND' ? '1 = 1' : '1 = 0';
+    return `(${conditions.map((c) => this.condition(module, c, depth + 1)).join(` ${joiner} `)})`;
+  }
+
+  private comparison(module: ModuleDefinition, field: string, op: string, value: FieldValue | readonly number[] | undefined): string {
+    const { sql, type } = this.column(module, field);
+    const parameter = (v: unknown) => conditionParameter(type, v, this.dialect);
+    switch (op) {
+      case 'isNull':
+        return `${sql} IS NULL`;
+      case 'notNull':
+        return `${sql} IS NOT NULL`;
+      case 'eq':
+      case 'ne': {
+        if (value === null || value === undefined) return `${sql} ${op === 'eq' ? 'IS NULL' : 'IS NOT NULL'}`;
+        const match = type === 'multipicklist' ? this.hasElement(sql, value) : this.equals(sql, parameter(value));
+        // `ne` also holds for empty values, as a person reading "status is not Closed" expects.
+        return op === 'eq' ? match : `(NOT (${match}) OR ${sql} IS NULL)`;
+      }
+      case 'lt':
+      case 'lte':
+      case 'gt':
+      case 'gte': {
+        const p = parameter(value);
+        if (p === undefined || value === null) return '1 = 0';
+        const operator = { lt: '<', lte: '<=', gt: '>', gte: '>=' }[op];
+        return `${sql} ${operator} ${this.bind.add(p)}`;
+      }
+      case 'in': {
+        const values = Array.isArray(value) ? (value as unknown[]) : [value];
+        if (values.length > MAX_TERMS) throw new InvalidQueryError('An "in" condition may list at most 1000 values');
+        if (type === 'multipicklist') return values.length === 0 ? '1 = 0' : `(${values.map((v) => this.hasElement(sql, v)).join(' OR ')})`;
+        const parameters = values.map(parameter).filter((p) => p !== undefined);
+        return parameters.length === 0 ? '1 = 0' : `${sql} IN (${this.bind.list(parameters)})`;
+      }
+      case 'contains':
+      case 'startsWith': {
+        if ((typeof value !== 'string' && typeof value !== 'number') || String(value).includes('\u0000')) return '1 = 0';
+        const pattern = `${op === 'contains' ? '%' : ''}${likeEscape(String(value))}%`;
+        return `LOWER(${this.asText(sql, type)}) LIKE LOWER(${this.bind.add(pattern)}) ESCAPE '!'`;
+      }
+      default:
+        throw new InvalidQueryError(`Unknown comparison operator "${String(op).slice(0, 20)}"`);
+    }
+  }
+
+  private equals(sql: string, parameter: unknown): string {
+    return parameter === undefined ? '1 = 0' : `${sql} = ${this.bind.add(parameter)}`;
+  }
+
+  /** A multipicklist holds a JSON list: an element matches as its quoted JSON text. */
+  private hasElement(sql: string, value: unknown): string {
+    if (typeof value !== 'string' || value.includes('\u0000')) return '1 = 0';
+    return `${sql} LIKE ${this.bind.add(`%${likeEscape(JSON.stringify(value))}%`)} ESCAPE '!'`;
+  }
+
+  private asText(sql: string, type: ColumnType): string {
+    if (TEXT_TYPES.has(type)) return sql;
+    return `CAST(${sql} AS ${this.dialect === 'mariadb' ? 'CHAR' : 'TEXT'})`;
+  }
+
+  /**
+   * Records linked to one of `ids` (of the other module) through a related list, or through a
+   * reference field in either direction. A relation of a module with itself matches both ways.
+   */
+  private linkedThrough(module: ModuleDefinition, relationId: string, ids: readonly number[]): string {
+    const relation = typeof relationId === 'string' ? this.registry.relation(relationId) : undefined;
+    if (!relation || (relation.module !== module.name && relation.relatedModule !== module.name)) {
+      throw new UnknownFieldError(module.name, String(relationId));
+    }
+    if (!Array.isArray(ids)) throw new InvalidQueryError('"linkedThrough" needs a list of ids');
+    if (ids.length > MAX_TERMS) throw new InvalidQueryError('"linkedThrough" may list at most 1000 ids');
+    const valid = ids.filter((id) => Number.isSafeInteger(id) && id > 0);
+    if (valid.length === 0) return '1 = 0';
+    const id = this.quote('id');
+    const sides: string[] = [];
+    if (relation.kind === 'related-list') {
+      const links = this.quote('crm_relation_links');
+      if (relation.module === module.name) {
+        sides.push(`${id} IN (SELECT record_id FROM ${links} WHERE relation_id = ${this.bind.add(relation.id)} AND related_id IN (${this.bind.list(valid)}))`);
+      }
+      if (relation.relatedModule === module.name) {
+        sides.push(`${id} IN (SELECT related_id FROM ${links} WHERE relation_id = ${this.bind.add(relation.id)} AND record_id IN (${this.bind.list(valid)}))`);
+      }
+    } else {
+      const field = this.quote(this.registry.columnOf(relation.module, relation.field!));
+      if (relation.module === module.name) sides.push(`${field} IN (${this.bind.list(valid)})`);
+      if (relation.relatedModule === module.name) {
+        const table = this.quote(this.registry.tableName(relation.module));
+        sides.push(`${id} IN (SELECT ${field} FROM ${table} WHERE ${id} IN (${this.bind.list(valid)}) AND ${field} IS NOT NULL)`);
+      }
+    }
+    return sides.length === 1 ? sides[0]! : `(${sides.join(' OR ')})`;
+  }
+}

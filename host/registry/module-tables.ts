@@ -1,0 +1,101 @@
+/**
+ * The DDL of module tables: one real table `mod_<lowercase name>` per module, one column per
+ * field (never EAV), an index on every reference column. Identifiers come only from validated
+ * definitions and are quoted by the query interface.
+ */
+import { createHash } from 'node:crypto';
+import { DataTypes, type DataType, type ModelAttributeColumnOptions, type Sequelize, type Transaction } from 'sequelize';
+import type { DatabaseDialect, FieldDefinition, ModuleDefinition } from '../../plugin/host-contract/index.js';
+import { DEFAULT_TEXT_LENGTH } from './module-definition-validation.js';
+
+export function tableOf(module: string): string {
+  return `mod_${module.toLowerCase()}`;
+}
+
+/** Index names are global in SQLite and PostgreSQL and limited to 63 characters: long ones get a hash. */
+export function referenceIndexName(table: string, column: string): string {
+  const plain = `${table}_${column}_idx`;
+  if (plain.length <= 60) return plain;
+  const hash = createHash('sha1').update(`${table}.${column}`).digest('hex').slice(0, 12);
+  return `${table.slice(0, 40)}_${hash}_idx`;
+}
+
+export function columnType(field: FieldDefinition, dialect: DatabaseDialect): DataType {
+  switch (field.type) {
+    case 'text':
+      return DataTypes.STRING(field.maxLength ?? DEFAULT_TEXT_LENGTH);
+    case 'email':
+    case 'phone':
+    case 'url':
+    case 'picklist':
+      return DataTypes.STRING(255);
+    case 'textarea':
+    case 'multipicklist':
+      // MariaDB's TEXT holds 64 KB only; MEDIUMTEXT matches what PostgreSQL and SQLite accept.
+      return dialect === 'mariadb' ? DataTypes.TEXT('medium') : DataTypes.TEXT;
+    case 'integer':
+    case 'reference':
+      return DataTypes.INTEGER;
+    case 'decimal':
+      return DataTypes.DECIMAL(18, 4);
+    case 'currency':
+      return DataTypes.DECIMAL(18, 2);
+    case 'boolean':
+      return DataTypes.BOOLEAN;
+    case 'date':
+      return DataTypes.DATEONLY;
+    case 'datetime':
+      return DataTypes.DATE(3);
+  }
+}
+
+function attributes(module: ModuleDefinition, dialect: DatabaseDialect): Record<string, ModelAttributeColumnOptions> {
+  const columns: Record<string, ModelAttributeColumnOptions> = {
+    id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+  };
+  for (const field of module.fields) columns[field.name] = { type: columnType(field, dialect), allowNull: true };
+  columns.owner_kind = { type: DataTypes.STRING(10), allowNull: true };
+  columns.owner_id = { type: DataTypes.INTEGER, allowNull: true };
+  columns.created_at = { type: DataTypes.DATE(3), allowNull: false };
+  columns.modified_at = { type: DataTypes.DATE(3), allowNull: false };
+  columns.version = { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 };
+  return columns;
+}
+
+export async function moduleTableExists(sequelize: Sequelize, module: string, transaction?: Transaction): Promise<boolean> {
+  return sequelize.getQueryInterface().tableExists(tableOf(module), transaction ? { transaction } : {});
+}
+
+export async function createModuleTable(sequelize: Sequelize, dialect: DatabaseDialect, module: ModuleDefinition, transaction?: Transaction): Promise<void> {
+  const qi = sequelize.getQueryInterface();
+  const table = tableOf(module.name);
+  // MariaDB servers may default to latin1: the CRM stores any language.
+  await qi.createTable(table, attributes(module, dialect), { transaction, charset: 'utf8mb4' });
+  for (const field of module.fields) {
+    if (field.type === 'reference') await qi.addIndex(table, [field.name], { name: referenceIndexName(table, field.name), transaction });
+  }
+}
+
+export async function dropModuleTable(sequelize: Sequelize, module: string, transaction?: Transaction): Promise<void> {
+  await sequelize.getQueryInterface().dropTable(tableOf(module), { transaction });
+}
+
+export async function addFieldColumn(sequelize: Sequelize, dialect: DatabaseDialect, module: string, field: FieldDefinition, transaction?: Transaction): Promise<void> {
+  const qi = sequelize.getQueryInterface();
+  const table = tableOf(module);
+  await qi.addColumn(table, field.name, { type: columnType(field, dialect), allowNull: true }, { transaction });
+  if (field.type === 'reference') await qi.addIndex(table, [field.name], { name: referenceIndexName(table, field.name), transaction });
+}
+
+export async function dropFieldColumn(sequelize: Sequelize, dialect: DatabaseDialect, module: string, field: FieldDefinition, transaction?: Transaction): Promise<void> {
+  const qi = sequelize.getQueryInterface();
+  const table = qi.quoteIdentifier(tableOf(module));
+  // Plain DDL: SQLite refuses to drop an indexed column and Sequelize's SQLite removeColumn rebuilds
+  // the table (losing its indexes); Sequelize's MariaDB removeIndex/removeColumn trip over the
+  // mariadb 3 connector's result arrays. ALTER TABLE … DROP COLUMN works on all three.
+  if (field.type === 'reference') {
+    const index = qi.quoteIdentifier(referenceIndexName(tableOf(module), field.name));
+    await sequelize.query(dialect === 'mariadb' ? `DROP INDEX ${index} ON ${table}` : `DROP INDEX ${index}`, { transaction });
+  }
+  await sequelize.query(`ALTER TABLE ${table} DROP COLUMN ${qi.quoteIdentifier(field.name)}`, { transaction });
+}

@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { registryFixture, type RegistryFixture } from './registry-fixture.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs `host/cli.ts` as `npm run host` does, against the suite's database. */
+function cli(url: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'host/cli.ts', ...args], { cwd: root, env: { ...process.env, DATABASE_URL: url } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr: stderr.replace(/^\(sequelize\) Warning:.*\n>> Check:.*\n/gm, '') });
+    });
+  });
+}
+
+describe('host CLI for the module registry @db', function () {
+  let fx: RegistryFixture;
+  let dir: string;
+
+  before(async function () {
+    fx = await registryFixture();
+    dir = mkdtempSync(join(tmpdir(), 'bp-cli-'));
+  });
+  after(async () => {
+    await fx?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers a module and relations that a running registry picks up through sync()', async function () {
+    const added: string[] = [];
+    fx.registry.on('module.added', ({ module }) => void added.push(module.name));
+    fx.registry.on('relation.added', ({ relation }) => void added.push(relation.id));
+    const file = join(dir, 'gizmos.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'Gizmos',
+        label: { en: 'Gizmos', it: 'Aggeggi' },
+        singularLabel: { en: 'Gizmo' },
+        custom: true,
+        labelField: 'title',
+        fields: [{ name: 'title', label: { en: 'Title' }, type: 'text', mandatory: true }],
+      }),
+    );
+    const registered = await cli(fx.scratch.url, 'register-module', file);
+    expect(registered).to.deep.include({ code: 0 });
+    expect(registered.stdout).to.match(/Registered module Gizmos \(table mod_gizmos, 1 fields/);
+    expect(await cli(fx.scratch.url, 'add-relation', '--module', 'Gizmos', '--related', 'Gizmos', '--field', 'parent_id')).to.deep.include({ code: 0 });
+
+    expect(await fx.registry.sync()).to.equal(true);
+    expect(fx.registry.module('Gizmos')?.fields.map((f) => f.name)).to.deep.equal(['title', 'parent_id']);
+    expect(added).to.deep.equal(['Gizmos', 'Gizmos.parent_id']);
+
+    const listed = await cli(fx.scratch.url, 'modules');
+    expect(listed.stdout).to.include('Gizmos (custom)');
+    expect(listed.stdout).to.include('Gizmos.parent_id  [reference]  Gizmos.parent_id → Gizmos');
+    const removed = await cli(fx.scratch.url, 'remove-relation', 'Gizmos.parent_id');
+    expect(removed.stdout).to.include('Removed relation Gizmos.parent_id (field Gizmos.parent_id removed).');
+    expect(await fx.registry.sync()).to.equal(true);
+    expect(fx.registry.field('Gizmos', 'parent_id')).to.equal(undefined);
+  });
+
+  it('fails with one line and a non-zero exit, without a stack trace', async function () {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ name: 'lowercase', fields: [] }));
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{ not json');
+    const runs = [['register-module', bad], ['register-module', broken], ['remove-relation', 'Nope~Nope'], ['add-relation', '--module', 'Gizmos']];
+    const results = await Promise.all(runs.map((args) => cli(fx.scratch.url, ...args)));
+    for (const [index, result] of results.entries()) {
+      const args = runs[index]!;
+      expect(result.code, args.join(' ')).to.equal(1);
+      expect(result.stdout).to.equal('');
+      expect(result.stderr.trim().split('\n'), args.join(' ')).to.have.length(1);
+      expect(result.stderr).not.to.match(/\n\s+at /);
+    }
+    expect(results[0]!.stderr).to.match(/^Error: Module name "lowercase" is invalid/);
+    expect(results[1]!.stderr).to.match(/broken\.json is not valid JSON/);
+    expect(results[3]!.stderr).to.match(/^add-relation needs --module and --related/);
+  });
+});
