@@ -1,0 +1,105 @@
+/**
+ * The reference host's configuration from the environment:
+ * PORT (3000), DATABASE_URL (sqlite:data/crm.sqlite), SMTP_URL, SESSION_SECRET (else generated
+ * once and kept in data/secret, mode 0600), BASE_URL, PORTAL_PATH, DEMO (on unless "0"/"false"),
+ * ADMIN_PASSWORD, LOG_LEVEL (info), TZ_CRM (Europe/Rome), LICENCES (comma-separated; default
+ * business-portal), INSTALL_ORIGIN (`fresh`, or `upgraded[:<release>]` for a CRM that upgraded
+ * from a release with portal version 1; default: what the first start recorded, else fresh).
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { isLogLevel } from './logging/line-logger.js';
+import type { InstallOrigin } from '../plugin/host-contract/index.js';
+import type { ReferenceHostOptions } from './reference-host.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * The host's secret kept in `<dataDir>/secret`: created once (48 random bytes, readable only by
+ * its owner) and read back on every later start, so sessions and plugin secrets survive restarts.
+ */
+export function loadOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret');
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length >= 32) return secret;
+    throw new ConfigError(`${file} holds too short a secret (delete it to generate a new one)`);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  // `wx`: never overwrite a secret another process has just written.
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSecret(dataDir);
+    throw error;
+  }
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  return !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
+}
+
+function port(value: string | undefined): number {
+  if (value === undefined || value === '') return 3000;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65535) throw new ConfigError(`PORT must be a port number (got "${value}")`);
+  return number;
+}
+
+function absoluteUrl(name: string, value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    return value.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError(`${name} must be an http:// or https:// URL (got "${value}")`);
+  }
+}
+
+function installOrigin(value: string | undefined): InstallOrigin | undefined {
+  if (!value) return undefined;
+  if (value === 'fresh') return { kind: 'fresh' };
+  const upgraded = /^upgraded(?::([0-9A-Za-z._-]{1,40}))?$/.exec(value);
+  if (!upgraded) throw new ConfigError(`INSTALL_ORIGIN must be "fresh" or "upgraded[:<release>]" (got "${value}")`);
+  return { kind: 'upgraded', fromRelease: upgraded[1] ?? 'unknown', hadPortalVersion1: true };
+}
+
+/** Reads the options of `createReferenceHost` from the environment (for `npm start`). */
+export function readConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resolve('data')): ReferenceHostOptions {
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!isLogLevel(logLevel)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn, error or silent (got "${logLevel}")`);
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+  const portalPath = env.PORTAL_PATH || undefined;
+  if (portalPath && !/^\/[a-z0-9][a-z0-9/_-]*$/.test(portalPath)) throw new ConfigError(`PORTAL_PATH must be a local path such as /portal (got "${portalPath}")`);
+  const licences = env.LICENCES === undefined ? undefined : env.LICENCES.split(',').map((l) => l.trim()).filter(Boolean);
+  const baseUrl = absoluteUrl('BASE_URL', env.BASE_URL);
+  const origin = installOrigin(env.INSTALL_ORIGIN);
+  if (env.SESSION_SECRET && env.SESSION_SECRET.length < 32) throw new ConfigError('SESSION_SECRET must have at least 32 characters');
+  return {
+    databaseUrl: env.DATABASE_URL || 'sqlite:data/crm.sqlite',
+    dataDir,
+    port: port(env.PORT),
+    sessionSecret: env.SESSION_SECRET || loadOrCreateSecret(dataDir),
+    demo: flag(env.DEMO, true),
+    logLevel,
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(smtpUrl ? { smtpUrl } : {}),
+    ...(portalPath ? { portalPath } : {}),
+    ...(env.ADMIN_PASSWORD ? { adminPassword: env.ADMIN_PASSWORD } : {}),
+    ...(env.TZ_CRM ? { timeZone: env.TZ_CRM } : {}),
+    ...(licences ? { licences } : {}),
+    ...(origin ? { installOrigin: origin } : {}),
+  };
+}

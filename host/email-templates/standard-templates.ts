@@ -1,0 +1,179 @@
+/**
+ * The CRM's standard email templates, in English and Italian: the five the Business Portal uses
+ * (access details, password changed, password recovery, new ticket, ticket reply) and two
+ * ordinary CRM ones. Seeded on every start; a template or a language version that exists is left
+ * as the admin edited it.
+ */
+import { QueryTypes, type Sequelize } from 'sequelize';
+import { insertOnce } from '../users/base-users.js';
+import { toNumber } from '../schema/row-values.js';
+
+interface TemplateVersion {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
+interface StandardTemplate {
+  readonly name: string;
+  readonly description: string;
+  readonly module: string | null;
+  readonly versions: Readonly<Record<'en' | 'it', TemplateVersion>>;
+}
+
+/** The names the portal templates are seeded under (a plugin may look them up by name). */
+export const PORTAL_TEMPLATE_NAMES = {
+  registration: 'Customer portal: access details',
+  passwordChanged: 'Customer portal: password changed',
+  passwordRecovery: 'Customer portal: password recovery',
+  newTicket: 'Customer portal: new ticket',
+  ticketReply: 'Customer portal: reply to a ticket',
+} as const;
+
+function version(subject: string, paragraphs: readonly string[]): TemplateVersion {
+  return { subject, html: paragraphs.map((p) => `<p>${p}</p>`).join('\n'), text: paragraphs.map((p) => p.replace(/<br>/g, '\n').replace(/<[^>]+>/g, '')).join('\n\n') };
+}
+
+export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
+  {
+    name: PORTAL_TEMPLATE_NAMES.registration,
+    description: 'Sent when a contact becomes a portal user: the portal address and the access details.',
+    module: 'Contacts',
+    versions: {
+      en: version('Your access to the customer portal', [
+        'Dear {{contact.firstname}},',
+        'you can now use our customer portal at <a href="{{portal.url}}">{{portal.url}}</a>.',
+        'Email: {{portal.email}}<br>Password: {{portal.password}}',
+        'You will be asked to choose a new password the first time you sign in.',
+      ]),
+      it: version('Il tuo accesso al portale clienti', [
+        'Gentile {{contact.firstname}},',
+        'da oggi puoi usare il nostro portale clienti all\'indirizzo <a href="{{portal.url}}">{{portal.url}}</a>.',
+        'Email: {{portal.email}}<br>Password: {{portal.password}}',
+        'Al primo accesso ti verrà chiesto di scegliere una nuova password.',
+      ]),
+    },
+  },
+  {
+    name: PORTAL_TEMPLATE_NAMES.passwordChanged,
+    description: 'Sent after a portal user changed their password.',
+    module: 'Contacts',
+    versions: {
+      en: version('Your portal password was changed', [
+        'Dear {{contact.firstname}},',
+        'the password of your customer portal account ({{portal.email}}) was changed.',
+        'If you did not change it, reset it at <a href="{{portal.url}}">{{portal.url}}</a> and tell us at once.',
+      ]),
+      it: version('La password del portale è stata cambiata', [
+        'Gentile {{contact.firstname}},',
+        'la password del tuo account sul portale clienti ({{portal.email}}) è stata cambiata.',
+        'Se non sei stato tu, reimpostala su <a href="{{portal.url}}">{{portal.url}}</a> e avvisaci subito.',
+      ]),
+    },
+  },
+  {
+    name: PORTAL_TEMPLATE_NAMES.passwordRecovery,
+    description: 'Sent when a portal user asks to reset a forgotten password: a link that works once.',
+    module: 'Contacts',
+    versions: {
+      en: version('Reset your portal password', [
+        'Dear {{contact.firstname}},',
+        'to choose a new password for the customer portal, open this link: <a href="{{portal.resetUrl}}">{{portal.resetUrl}}</a>',
+        'The link works once and expires soon. If you did not ask for it, ignore this message.',
+      ]),
+      it: version('Reimposta la password del portale', [
+        'Gentile {{contact.firstname}},',
+        'per scegliere una nuova password del portale clienti apri questo link: <a href="{{portal.resetUrl}}">{{portal.resetUrl}}</a>',
+        'Il link funziona una sola volta e scade presto. Se non l\'hai richiesto, ignora questo messaggio.',
+      ]),
+    },
+  },
+  {
+    name: PORTAL_TEMPLATE_NAMES.newTicket,
+    description: 'Sent to the customer when a ticket is opened.',
+    module: 'HelpDesk',
+    versions: {
+      en: version('Ticket {{ticket.ticket_no}}: {{ticket.ticket_title}}', [
+        'Dear {{contact.firstname}},',
+        'we received your request <strong>{{ticket.ticket_title}}</strong> (ticket {{ticket.ticket_no}}, status {{ticket.status}}).',
+        'Follow it on the customer portal: <a href="{{portal.url}}">{{portal.url}}</a>',
+      ]),
+      it: version('Ticket {{ticket.ticket_no}}: {{ticket.ticket_title}}', [
+        'Gentile {{contact.firstname}},',
+        'abbiamo ricevuto la tua richiesta <strong>{{ticket.ticket_title}}</strong> (ticket {{ticket.ticket_no}}, stato {{ticket.status}}).',
+        'Puoi seguirla sul portale clienti: <a href="{{portal.url}}">{{portal.url}}</a>',
+      ]),
+    },
+  },
+  {
+    name: PORTAL_TEMPLATE_NAMES.ticketReply,
+    description: 'Sent to the customer when a CRM user replies to their ticket.',
+    module: 'HelpDesk',
+    versions: {
+      en: version('New reply on ticket {{ticket.ticket_no}}', [
+        'Dear {{contact.firstname}},',
+        '{{comment.author}} replied to your ticket <strong>{{ticket.ticket_title}}</strong>:',
+        '{{comment.body}}',
+        'Answer on the customer portal: <a href="{{portal.url}}">{{portal.url}}</a>',
+      ]),
+      it: version('Nuova risposta al ticket {{ticket.ticket_no}}', [
+        'Gentile {{contact.firstname}},',
+        '{{comment.author}} ha risposto al tuo ticket <strong>{{ticket.ticket_title}}</strong>:',
+        '{{comment.body}}',
+        'Rispondi sul portale clienti: <a href="{{portal.url}}">{{portal.url}}</a>',
+      ]),
+    },
+  },
+  {
+    name: 'Follow-up after a meeting',
+    description: 'A thank-you note after meeting a contact.',
+    module: 'Contacts',
+    versions: {
+      en: version('Thank you for meeting us', ['Dear {{contact.firstname}} {{contact.lastname}},', 'thank you for your time today. We will be in touch shortly.']),
+      it: version('Grazie per l\'incontro', ['Gentile {{contact.firstname}} {{contact.lastname}},', 'grazie per il tempo che ci hai dedicato oggi. Ti ricontatteremo a breve.']),
+    },
+  },
+  {
+    name: 'Invoice payment reminder',
+    description: 'Reminds a customer of an unpaid invoice.',
+    module: 'Invoice',
+    versions: {
+      en: version('Reminder: invoice {{invoice.invoice_no}}', ['Dear customer,', 'invoice {{invoice.invoice_no}} of {{invoice.total}} is still unpaid. Please settle it at your earliest convenience.']),
+      it: version('Promemoria: fattura {{invoice.invoice_no}}', ['Gentile cliente,', 'la fattura {{invoice.invoice_no}} di {{invoice.total}} risulta ancora da saldare. Ti preghiamo di provvedere appena possibile.']),
+    },
+  },
+];
+
+export async function seedStandardTemplates(sequelize: Sequelize): Promise<void> {
+  const now = new Date();
+  for (const template of STANDARD_TEMPLATES) {
+    const find = () =>
+      sequelize.query<{ id: unknown }>('SELECT id FROM crm_email_templates WHERE name = $name', { bind: { name: template.name }, type: QueryTypes.SELECT });
+    let [row] = await find();
+    if (!row) {
+      await insertOnce(sequelize, 'crm_email_templates', {
+        name: template.name,
+        description: template.description,
+        module: template.module,
+        default_language: 'en',
+        created_at: now,
+        updated_at: now,
+      });
+      [row] = await find();
+    }
+    if (!row) continue;
+    const templateId = toNumber(row.id);
+    const have = new Set(
+      (
+        await sequelize.query<{ language: string }>('SELECT language FROM crm_email_template_versions WHERE template_id = $templateId', {
+          bind: { templateId },
+          type: QueryTypes.SELECT,
+        })
+      ).map((v) => v.language),
+    );
+    for (const [language, content] of Object.entries(template.versions)) {
+      if (have.has(language)) continue;
+      await insertOnce(sequelize, 'crm_email_template_versions', { template_id: templateId, language, ...content, updated_at: now });
+    }
+  }
+}

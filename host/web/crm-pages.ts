@@ -1,0 +1,203 @@
+/**
+ * The reference CRM's own pages: home, Settings (the entries plugins registered), the Contacts
+ * list and a Contact's record page (its fields, then every block plugins registered for
+ * Contacts), and the mail outbox. Anonymous visitors go to the login; admin pages answer 403 to
+ * other users.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type {
+  CrmSession,
+  FieldDefinition,
+  FieldValue,
+  HostLogger,
+  HostModuleRegistry,
+  HostRecordBlocks,
+  HostRecords,
+  HostSettingsMenu,
+  LanguageCode,
+  LocalizedText,
+} from '../../plugin/host-contract/index.js';
+import type { MailOutbox } from '../mail/mail-outbox.js';
+import type { WebHostHttp } from './host-http.js';
+
+export interface CrmPageDependencies {
+  readonly http: WebHostHttp;
+  readonly modules: HostModuleRegistry;
+  readonly records: HostRecords;
+  readonly settingsMenu: HostSettingsMenu;
+  readonly recordBlocks: HostRecordBlocks;
+  readonly outbox: MailOutbox;
+  readonly logger: HostLogger;
+}
+
+const CONTACTS_PER_PAGE = 50;
+const sectionTitles: Record<string, LocalizedText> = {
+  'customer-tools': { en: 'Customer tools', it: 'Strumenti clienti' },
+};
+
+function localized(text: LocalizedText | undefined, language: LanguageCode): string {
+  return text ? (text[language] ?? text.en) : '';
+}
+
+function sectionTitle(section: string, language: LanguageCode): string {
+  const known = sectionTitles[section];
+  if (known) return localized(known, language);
+  const words = section.replace(/[-_.]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function displayValue(field: FieldDefinition, value: FieldValue | undefined, references: ReadonlyMap<string, string>): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (Array.isArray(value)) return value.join(', ');
+  if (field.type === 'boolean') return value === true ? 'Yes' : 'No';
+  if (field.type === 'reference') return references.get(`${field.name}:${String(value)}`) ?? `#${String(value)}`;
+  return String(value);
+}
+
+function positiveInteger(value: unknown): number | null {
+  return typeof value === 'string' && /^[1-9][0-9]{0,14}$/.test(value) ? Number(value) : null;
+}
+
+export function crmPages(deps: CrmPageDependencies): Router {
+  const { http, modules, records, settingsMenu, recordBlocks, outbox, logger } = deps;
+  const router = express.Router();
+
+  /** The signed-in user, or null after sending the visitor to the login. */
+  async function signedIn(req: Request, res: Response): Promise<CrmSession | null> {
+    const session = await http.crmSession(req);
+    if (!session) res.redirect(303, http.loginUrl(req.originalUrl));
+    return session;
+  }
+
+  async function admin(req: Request, res: Response): Promise<CrmSession | null> {
+    const session = await signedIn(req, res);
+    if (session && !session.user.isAdmin) {
+      await http.sendMessage(req, res, 403, 'Not allowed', 'This page is for CRM administrators.');
+      return null;
+    }
+    return session;
+  }
+
+  /** Names of the records that reference fields point at, one query per referenced module. */
+  async function referenceNames(fields: readonly FieldDefinition[], rows: readonly { readonly values: Readonly<Record<string, FieldValue>> }[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    for (const field of fields) {
+      if (field.type !== 'reference') continue;
+      const ids = [...new Set(rows.map((row) => row.values[field.name]).filter((v): v is number => typeof v === 'number'))];
+      for (const target of field.referenceModules ?? []) {
+        const definition = modules.module(target);
+        if (!definition || ids.length === 0) continue;
+        const page = await records.query(target, { where: { field: 'id', op: 'in', value: ids }, fields: [definition.labelField] });
+        for (const row of page.rows) names.set(`${field.name}:${row.id}`, String(row.values[definition.labelField] ?? `#${row.id}`));
+      }
+    }
+    return names;
+  }
+
+  router.get('/', async (req, res) => {
+    const session = await signedIn(req, res);
+    if (!session) return;
+    await http.sendView(req, res, { title: 'Home', view: 'home' });
+  });
+
+  router.get('/settings', async (req, res) => {
+    const session = await admin(req, res);
+    if (!session) return;
+    const language = session.user.language;
+    const sections = new Map<string, { title: string; entries: { label: string; description: string; path: string }[] }>();
+    for (const entry of settingsMenu.entries()) {
+      const section = sections.get(entry.section) ?? { title: sectionTitle(entry.section, language), entries: [] };
+      section.entries.push({ label: localized(entry.label, language), description: localized(entry.description, language), path: entry.path });
+      sections.set(entry.section, section);
+    }
+    await http.sendView(req, res, { title: 'Settings', view: 'settings', data: { sections: [...sections.values()] } });
+  });
+
+  router.get('/contacts', async (req, res) => {
+    if (!(await signedIn(req, res))) return;
+    const contacts = modules.module('Contacts');
+    if (!contacts) {
+      await http.sendMessage(req, res, 404, 'Not found', 'This CRM has no Contacts module.');
+      return;
+    }
+    const page = positiveInteger(req.query.page) ?? 1;
+    const result = await records.query('Contacts', {
+      sort: [
+        { field: 'lastname', direction: 'asc' },
+        { field: 'firstname', direction: 'asc' },
+      ],
+      limit: CONTACTS_PER_PAGE,
+      offset: (page - 1) * CONTACTS_PER_PAGE,
+      withTotal: true,
+      fields: ['firstname', 'lastname', 'email', 'account_id'],
+    });
+    const accountField = contacts.fields.filter((f) => f.name === 'account_id');
+    const names = await referenceNames(accountField, result.rows);
+    const total = result.total ?? result.rows.length;
+    const pages = Math.max(1, Math.ceil(total / CONTACTS_PER_PAGE));
+    await http.sendView(req, res, {
+      title: 'Contacts',
+      view: 'contacts',
+      data: {
+        total,
+        rows: result.rows.map((row) => ({
+          id: row.id,
+          name: [row.values.firstname, row.values.lastname].filter((v) => typeof v === 'string' && v !== '').join(' ') || `#${row.id}`,
+          email: row.values.email ?? '',
+          account: accountField[0] && row.values.account_id != null ? displayValue(accountField[0], row.values.account_id, names) : '',
+        })),
+        paging: pages > 1 ? { page, pages, previous: page > 1 ? page - 1 : null, next: page < pages ? page + 1 : null } : null,
+      },
+    });
+  });
+
+  router.get('/contacts/:id', async (req, res) => {
+    const session = await signedIn(req, res);
+    if (!session) return;
+    const id = positiveInteger(req.params.id);
+    const definition = modules.module('Contacts');
+    const record = id === null || !definition ? null : await records.get('Contacts', id);
+    if (!record || !definition) {
+      await http.sendMessage(req, res, 404, 'Not found', 'There is no such contact.');
+      return;
+    }
+    const language = session.user.language;
+    const names = await referenceNames(definition.fields, [record]);
+    const blocks = [];
+    for (const block of recordBlocks.blocksFor('Contacts')) {
+      try {
+        blocks.push({ id: block.id, title: localized(block.title, language), html: await block.render({ module: 'Contacts', recordId: record.id, session, language }), failed: false });
+      } catch (error) {
+        logger.error('A record block failed to render', { block: block.id, recordId: record.id, error: error instanceof Error ? error.message : String(error) });
+        blocks.push({ id: block.id, title: localized(block.title, language), html: '', failed: true });
+      }
+    }
+    const title = [record.values.firstname, record.values.lastname].filter((v) => typeof v === 'string' && v !== '').join(' ') || `Contact #${record.id}`;
+    await http.sendView(req, res, {
+      title,
+      view: 'contact',
+      data: {
+        fields: definition.fields.map((field) => ({ label: localized(field.label, language), value: displayValue(field, record.values[field.name], names) })),
+        blocks,
+      },
+    });
+  });
+
+  router.get('/outbox', async (req, res) => {
+    if (!(await admin(req, res))) return;
+    const messages = await outbox.latest(100);
+    await http.sendView(req, res, {
+      title: 'Outbox',
+      view: 'outbox',
+      data: {
+        messages: messages.map((m) => ({
+          ...m,
+          from: m.from.name ? `${m.from.name} <${m.from.address}>` : m.from.address,
+          to: m.to.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', '),
+        })),
+      },
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import { loadOrCreateSecret, readConfig } from '../../host/config.js';
+import { openDatabase } from '../../host/database.js';
+import { createReferenceHost, type ReferenceHostOptions } from '../../host/reference-host.js';
+import { hostMigrator } from '../../host/schema/migrate.js';
+import { verifyPassword } from '../../host/users/password-hash.js';
+import { scratchDatabase, type ScratchDatabase } from '../support/database.js';
+import { TEST_ADMIN_PASSWORD } from '../support/host.js';
+
+const CORE_TABLES = [
+  'crm_conditional_rules',
+  'crm_email_template_versions',
+  'crm_email_templates',
+  'crm_group_members',
+  'crm_groups',
+  'crm_mail_accounts',
+  'crm_mail_outbox',
+  'crm_plugins',
+  'crm_roles',
+  'crm_sessions',
+  'crm_settings',
+  'crm_users',
+];
+
+async function tableNames(sequelize: Sequelize): Promise<string[]> {
+  return ((await sequelize.getQueryInterface().showAllTables()) as unknown[]).map((t) => (typeof t === 'string' ? t : (t as { tableName: string }).tableName));
+}
+
+async function counts(sequelize: Sequelize): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  for (const table of ['crm_users', 'crm_roles', 'crm_groups', 'crm_group_members', 'crm_email_templates', 'crm_email_template_versions', 'crm_conditional_rules']) {
+    const [row] = await sequelize.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table}`, { type: QueryTypes.SELECT });
+    result[table] = Number(row!.n);
+  }
+  return result;
+}
+
+describe('reference host base data @db', () => {
+  let database: ScratchDatabase;
+  let dataDir: string;
+
+  beforeEach(async () => {
+    database = await scratchDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'bp-host-'));
+  });
+  afterEach(async () => {
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const options = (more: Partial<ReferenceHostOptions> = {}): ReferenceHostOptions => ({
+    databaseUrl: database.url,
+    dataDir,
+    logLevel: 'silent',
+    pluginManifests: [],
+    adminPassword: TEST_ADMIN_PASSWORD,
+    ...more,
+  });
+
+  it('seeds users (inactive ones included), roles, groups and CRM rules, once', async () => {
+    const host = await createReferenceHost(options({ installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true }, licences: [] }));
+    let before: Record<string, number>;
+    try {
+      await host.start();
+      const api = host.api;
+      const users = await api.users.users();
+      expect(users.map((u) => u.userName)).to.include.members(['admin', 'sara.support', 'tom.support', 'lisa.sales', 'paul.former']);
+      expect(users.find((u) => u.userName === 'admin')).to.include({ isAdmin: true, active: true });
+      expect(users.find((u) => u.userName === 'paul.former')).to.include({ isAdmin: false, active: false });
+      const roles = await api.users.roles();
+      expect(roles.map((r) => r.name)).to.deep.equal(['Administrator', 'Support', 'Sales']);
+      const support = (await api.users.groups()).find((g) => g.name === 'Support team')!;
+      const ids = (...names: string[]) => names.map((name) => users.find((u) => u.userName === name)!.id);
+      expect(support.memberIds).to.have.members(ids('sara.support', 'tom.support', 'paul.former'));
+      expect(await api.users.group(support.id)).to.deep.equal(support);
+      expect(await api.users.user(ids('paul.former')[0]!)).to.include({ active: false });
+
+      const [blocked] = await api.conditionalRules.rules('Accounts');
+      expect(blocked).to.deep.include({ module: 'Accounts', allReadOnly: true, roleIds: [], groupIds: [], conditions: [{ field: 'status', op: 'eq', value: 'Blocked' }] });
+      const helpDesk = await api.conditionalRules.rules('HelpDesk');
+      expect(helpDesk.find((r) => r.effects.some((e) => e.field === 'solution'))?.effects).to.deep.equal([{ field: 'solution', effect: 'readonly' }]);
+      expect(helpDesk.find((r) => r.roleIds.length > 0)?.roleIds).to.deep.equal([roles.find((r) => r.name === 'Support')!.id]);
+
+      expect(api.installation.origin()).to.deep.equal({ kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true });
+      expect(api.installation.pluginSecret('business-portal')).to.have.length(32);
+      expect(api.installation.pluginSecret('business-portal').equals(api.installation.pluginSecret('other'))).to.equal(false);
+      expect(await api.licences.has('business-portal'), 'licences: [] holds none').to.equal(false);
+      expect(api.regional.languages().map((l) => l.code)).to.deep.equal(['en', 'it']);
+      expect(api.regional.defaultLanguage()).to.equal('en');
+      expect(api.regional.timeZone()).to.equal('Europe/Rome');
+      before = await counts(api.database.sequelize);
+    } finally {
+      await host.close();
+    }
+
+    // A restart with other options: nothing seeded twice, the remembered origin and licences kept.
+    const again = await createReferenceHost(options({ adminPassword: 'Another-password-1' }));
+    try {
+      await again.start();
+      expect(await counts(again.api.database.sequelize)).to.deep.equal(before);
+      expect(again.api.installation.origin().kind).to.equal('upgraded');
+      expect(await again.api.licences.has('business-portal')).to.equal(false);
+      const [admin] = await again.api.database.sequelize.query<{ password_hash: string }>("SELECT password_hash FROM crm_users WHERE user_name = 'admin'", { type: QueryTypes.SELECT });
+      expect(await verifyPassword(TEST_ADMIN_PASSWORD, admin!.password_hash), 'the first password stays').to.equal(true);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('licenses the Business Portal and reports a fresh install by default; a generated admin password is shown once', async () => {
+    const written: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof process.stdout.write;
+    const host = await createReferenceHost(options({ adminPassword: undefined }));
+    try {
+      await host.start();
+    } finally {
+      process.stdout.write = write;
+    }
+    try {
+      expect(host.api.installation.origin()).to.deep.equal({ kind: 'fresh' });
+      expect(await host.api.licences.has('business-portal')).to.equal(true);
+      const password = /user "admin", password "([^"]+)"/.exec(written.join(''))?.[1];
+      expect(password).to.be.a('string').with.length.greaterThan(15);
+      const [admin] = await host.api.database.sequelize.query<{ password_hash: string }>("SELECT password_hash FROM crm_users WHERE user_name = 'admin'", { type: QueryTypes.SELECT });
+      expect(admin!.password_hash).to.match(/^scrypt\$/).and.not.to.include(password!);
+      expect(await verifyPassword(password!, admin!.password_hash)).to.equal(true);
+      // Staff users have no usable password outside the demo.
+      const [staff] = await host.api.database.sequelize.query<{ password_hash: string }>("SELECT password_hash FROM crm_users WHERE user_name = 'tom.support'", { type: QueryTypes.SELECT });
+      expect(staff!.password_hash).to.equal('!');
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('migrates the core tables up, down and up again', async () => {
+    const db = await openDatabase(database.url);
+    try {
+      const migrator = hostMigrator(db.sequelize, db.dialect);
+      await migrator.up();
+      expect(await tableNames(db.sequelize)).to.include.members(CORE_TABLES);
+      await db.sequelize.getQueryInterface().bulkInsert('crm_roles', [{ name: 'Auditor', created_at: new Date() }]);
+      await migrator.down({ to: 0 });
+      expect((await tableNames(db.sequelize)).filter((t) => CORE_TABLES.includes(t))).to.deep.equal([]);
+      await migrator.up();
+      expect(await tableNames(db.sequelize)).to.include.members(CORE_TABLES);
+      expect(await db.sequelize.query('SELECT name FROM crm_roles', { type: QueryTypes.SELECT })).to.deep.equal([]);
+    } finally {
+      await db.sequelize.close();
+    }
+  });
+});
+
+describe('reference host configuration', () => {
+  it('reads the environment with its defaults, and keeps a generated secret in data/secret (0600)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bp-config-'));
+    try {
+      const config = readConfig({}, dir);
+      expect(config).to.deep.include({ databaseUrl: 'sqlite:data/crm.sqlite', port: 3000, demo: true, logLevel: 'info' });
+      expect(statSync(join(dir, 'secret')).mode & 0o777).to.equal(0o600);
+      expect(loadOrCreateSecret(dir)).to.equal(config.sessionSecret);
+      expect(readConfig({ DEMO: '0', PORT: '8080', TZ_CRM: 'Europe/London', SMTP_URL: 'smtp://mail:25' }, dir)).to.deep.include({ demo: false, port: 8080, timeZone: 'Europe/London', smtpUrl: 'smtp://mail:25' });
+      expect(readConfig({ INSTALL_ORIGIN: 'upgraded:20.04', LICENCES: '' }, dir)).to.deep.include({
+        installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true },
+        licences: [],
+      });
+      expect(() => readConfig({ INSTALL_ORIGIN: 'sideways' }, dir)).to.throw(/INSTALL_ORIGIN/);
+      expect(() => readConfig({ PORT: 'eighty' }, dir)).to.throw(/PORT/);
+      expect(() => readConfig({ LOG_LEVEL: 'loud' }, dir)).to.throw(/LOG_LEVEL/);
+      expect(() => readConfig({ BASE_URL: 'javascript:alert(1)' }, dir)).to.throw(/BASE_URL/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
