@@ -1,0 +1,111 @@
+/**
+ * The last handlers of the plugin's routers: 404s of their own, and a final error handler that
+ * answers client errors plainly and everything else with a generic 500 — never a stack trace
+ * or SQL, which go to the host's log instead.
+ */
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { HostLogger } from '../host-contract/index.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
+import { requestLanguage } from '../i18n/request-language.js';
+import type { Translator } from '../i18n/translator.js';
+import type { AdminPages } from './admin-pages.js';
+import { ApiError, isApiPath, sendApiError } from './api-errors.js';
+import type { PageRenderer } from './page-renderer.js';
+
+interface ClientError {
+  readonly status: number;
+  readonly code: string;
+  readonly messageKey: MessageKey;
+  readonly params?: MessageParams;
+}
+
+/** What a client can be told about an error, or null for a server fault. */
+export function clientErrorOf(error: unknown): ClientError | null {
+  if (error instanceof ApiError) return error;
+  if (typeof error !== 'object' || error === null) return null;
+  const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
+  if (type === 'entity.parse.failed') return { status: 400, code: 'invalid_json', messageKey: 'errors.invalidJson' };
+  if (type === 'entity.too.large') return { status: 413, code: 'payload_too_large', messageKey: 'errors.payloadTooLarge' };
+  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
+    return { status, code: 'bad_request', messageKey: 'errors.badRequest' };
+  }
+  return null;
+}
+
+function logFault(logger: HostLogger, req: Request, error: unknown): void {
+  logger.error('Business Portal: request failed', {
+    method: req.method,
+    // The path only: a query string may hold tokens.
+    path: req.originalUrl.split('?')[0],
+    error: error instanceof Error ? error.message : String(error),
+    stack: error instanceof Error ? error.stack : undefined,
+  });
+}
+
+/** A response that already started cannot change its status: cut it short instead. */
+function abandon(res: Response): void {
+  res.destroy();
+}
+
+/** `{portalPath}/api/v1/*` routes that nobody answered. */
+export function apiNotFound(translator: Translator): RequestHandler {
+  return (req, res) => sendApiError(res, 404, 'not_found', translator.t(requestLanguage(req, translator), 'errors.apiNotFound'));
+}
+
+function sendPortalMessage(req: Request, res: Response, status: number, titleKey: MessageKey, messageKey: MessageKey, translator: Translator, renderer: PageRenderer): void {
+  const language = requestLanguage(req, translator);
+  res
+    .status(status)
+    .type('html')
+    .send(
+      renderer.render('portal/message', language, {
+        title: translator.t(language, titleKey),
+        message: translator.t(language, messageKey),
+        assetsPath: `${req.baseUrl}/assets`,
+      }),
+    );
+}
+
+/** Any other portal path nobody answered. */
+export function portalNotFound(translator: Translator, renderer: PageRenderer): RequestHandler {
+  return (req, res) => sendPortalMessage(req, res, 404, 'errors.notFoundTitle', 'errors.notFound', translator, renderer);
+}
+
+export function portalErrorHandler(logger: HostLogger, translator: Translator, renderer: PageRenderer): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const client = clientErrorOf(error);
+    if (!client) logFault(logger, req, error);
+    if (res.headersSent) return abandon(res);
+    const status = client?.status ?? 500;
+    if (isApiPath(req.path)) {
+      const language = requestLanguage(req, translator);
+      const message = translator.t(language, client?.messageKey ?? 'errors.serverError', client?.params);
+      sendApiError(res, status, client?.code ?? 'internal_error', message);
+      return;
+    }
+    try {
+      sendPortalMessage(req, res, status, client ? 'errors.badRequest' : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError', translator, renderer);
+    } catch (renderError) {
+      logFault(logger, req, renderError);
+      res.status(status).type('text').send(client ? 'Bad request' : 'Internal error');
+    }
+  };
+}
+
+export function adminNotFound(pages: AdminPages): RequestHandler {
+  return async (req, res) => pages.sendMessage(req, res, 404, 'errors.notFoundTitle', 'errors.notFound');
+}
+
+export function adminErrorHandler(logger: HostLogger, pages: AdminPages): ErrorRequestHandler {
+  return async (error: unknown, req, res, _next) => {
+    const client = clientErrorOf(error);
+    if (!client) logFault(logger, req, error);
+    if (res.headersSent) return abandon(res);
+    try {
+      await pages.sendMessage(req, res, client?.status ?? 500, client ? 'errors.badRequest' : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError');
+    } catch (renderError) {
+      logFault(logger, req, renderError);
+      if (!res.headersSent) res.status(500).type('text').send('Internal error');
+    }
+  };
+}

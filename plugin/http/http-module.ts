@@ -1,0 +1,12 @@
+import { ContainerModule } from 'inversify';
+import { AdminPages, CrmLayoutAdminPages } from './admin-pages.js';
+import { CsrfTokens, HmacCsrfTokens } from './csrf.js';
+import { HandlebarsPageRenderer, PageRenderer } from './page-renderer.js';
+import { ExpressPluginRouters, PluginRouters } from './plugin-routers.js';
+
+export const httpModule = new ContainerModule(({ bind }) => {
+  bind<PageRenderer>(PageRenderer).to(HandlebarsPageRenderer).inSingletonScope();
+  bind<CsrfTokens>(CsrfTokens).to(HmacCsrfTokens).inSingletonScope();
+  bind<AdminPages>(AdminPages).to(CrmLayoutAdminPages).inSingletonScope();
+  bind<PluginRouters>(PluginRouters).to(ExpressPluginRouters).inSingletonScope();
+});

@@ -1,0 +1,13 @@
+/** The language of a portal request: the visitor's explicit choice (a cookie), else their browser's. */
+import { parse as parseCookies } from 'cookie';
+import type { Request } from 'express';
+import type { LanguageCode } from '../host-contract/index.js';
+import type { Translator } from './translator.js';
+
+/** Set by the portal's language dropdown; holds a language code and nothing else. */
+export const LANGUAGE_COOKIE = 'bp_lang';
+
+export function requestLanguage(req: Request, translator: Translator): LanguageCode {
+  const chosen = req.headers.cookie ? parseCookies(req.headers.cookie)[LANGUAGE_COOKIE] : undefined;
+  return translator.pickLanguage(req.headers['accept-language'], chosen);
+}

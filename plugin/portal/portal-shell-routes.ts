@@ -1,0 +1,31 @@
+/**
+ * The portal's own routes: the API index (`GET {portalPath}/api/v1`) and the plugin's static
+ * assets under `{portalPath}/assets`, served from this package (never a CDN).
+ */
+import { fileURLToPath } from 'node:url';
+import express, { type Router } from 'express';
+import { injectable } from 'inversify';
+import { API_PREFIX } from '../http/api-errors.js';
+import type { PortalRouteContribution } from '../lifecycle/contributions.js';
+
+export const PORTAL_ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
+
+export interface ApiIndex {
+  readonly name: string;
+  readonly version: string;
+}
+
+export const API_INDEX: ApiIndex = { name: 'Business Portal API', version: '1' };
+
+@injectable()
+export class PortalShellRoutes implements PortalRouteContribution {
+  registerPortalRoutes(router: Router): void {
+    router.get(API_PREFIX, (_req, res) => {
+      res.json(API_INDEX);
+    });
+    router.use(
+      '/assets',
+      express.static(PORTAL_ASSETS_DIR, { index: false, redirect: false, dotfiles: 'ignore', fallthrough: true, cacheControl: false }),
+    );
+  }
+}

@@ -1,0 +1,66 @@
+/** The plugin's own settings: one JSON value per key in `bp_settings`. */
+import { inject, injectable } from 'inversify';
+import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { HostDatabase } from '../host-contract/index.js';
+
+export type SettingValue = string | number | boolean | null | readonly SettingValue[] | { readonly [key: string]: SettingValue };
+
+export const SettingsStore = Symbol.for('business-portal.SettingsStore');
+export interface SettingsStore {
+  get(key: string, options?: { transaction?: Transaction }): Promise<SettingValue | undefined>;
+  set(key: string, value: SettingValue, options?: { transaction?: Transaction }): Promise<void>;
+  /** Stores `value` unless the key already has one; answers the value that is stored afterwards. */
+  setIfMissing(key: string, value: SettingValue): Promise<SettingValue>;
+}
+
+const settingKey = /^[a-z][A-Za-z0-9.]{0,190}$/;
+
+function checkKey(key: string): void {
+  if (!settingKey.test(key)) throw new Error(`Invalid setting key: ${key}`);
+}
+
+@injectable()
+export class SequelizeSettingsStore implements SettingsStore {
+  constructor(@inject(HostDatabase) private readonly database: HostDatabase) {}
+
+  /** `key` is a reserved word in MariaDB: always quoted. */
+  private get keyColumn(): string {
+    return this.database.sequelize.getQueryInterface().quoteIdentifier('key');
+  }
+
+  async get(key: string, options: { transaction?: Transaction } = {}): Promise<SettingValue | undefined> {
+    checkKey(key);
+    const [row] = await this.database.sequelize.query<{ value: string }>(`SELECT value FROM bp_settings WHERE ${this.keyColumn} = :key`, {
+      type: QueryTypes.SELECT,
+      replacements: { key },
+      transaction: options.transaction,
+    });
+    return row ? (JSON.parse(row.value) as SettingValue) : undefined;
+  }
+
+  async set(key: string, value: SettingValue, options: { transaction?: Transaction } = {}): Promise<void> {
+    checkKey(key);
+    const replacements = { key, value: JSON.stringify(value), now: new Date() };
+    const { transaction } = options;
+    const sql =
+      (await this.get(key, { transaction })) === undefined
+        ? `INSERT INTO bp_settings (${this.keyColumn}, value, updated_at) VALUES (:key, :value, :now)`
+        : `UPDATE bp_settings SET value = :value, updated_at = :now WHERE ${this.keyColumn} = :key`;
+    await this.database.sequelize.query(sql, { replacements, transaction });
+  }
+
+  async setIfMissing(key: string, value: SettingValue): Promise<SettingValue> {
+    const existing = await this.get(key);
+    if (existing !== undefined) return existing;
+    try {
+      await this.database.sequelize.query(`INSERT INTO bp_settings (${this.keyColumn}, value, updated_at) VALUES (:key, :value, :now)`, {
+        type: QueryTypes.INSERT,
+        replacements: { key, value: JSON.stringify(value), now: new Date() },
+      });
+    } catch (error) {
+      // Seeded by another process at the same moment: theirs stands.
+      if (!(error instanceof UniqueConstraintError)) throw error;
+    }
+    return (await this.get(key))!;
+  }
+}

@@ -1,0 +1,174 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect } from 'chai';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import { openDatabase, type OpenedDatabase } from '../../host/database.js';
+import type { HostLogger } from '../../plugin/host-contract/index.js';
+import { defaultRootDir } from '../../plugin/lifecycle/plugin-files.js';
+import { MIGRATION_TABLE, PluginMigrator } from '../../plugin/lifecycle/plugin-migrator.js';
+import { scratchDatabase, type ScratchDatabase } from '../support/database.js';
+
+const realMigrations = resolve(defaultRootDir, 'migrations');
+
+const quietLogger: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function bpTables(sequelize: Sequelize): Promise<string[]> {
+  const names = (await sequelize.getQueryInterface().showAllTables()) as unknown[];
+  return names
+    .map((n) => (typeof n === 'string' ? n : (n as { tableName: string }).tableName))
+    .filter((n) => n.startsWith('bp_'))
+    .sort();
+}
+
+async function insertProfile(sequelize: Sequelize, name: string): Promise<void> {
+  await sequelize.query(
+    `INSERT INTO bp_profiles (name, description, is_default, created_at, updated_at, version) VALUES (:name, '', :no, :now, :now, 1)`,
+    { replacements: { name, no: false, now: new Date() } },
+  );
+}
+
+async function profileNames(sequelize: Sequelize): Promise<string[]> {
+  const rows = await sequelize.query<{ name: string }>('SELECT name FROM bp_profiles ORDER BY name', { type: QueryTypes.SELECT });
+  return rows.map((r) => r.name);
+}
+
+/** A migrations folder with the real migrations and, optionally, a failing one after them. */
+function migrationsFolder(withFailing: boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bp-migrations-'));
+  // The copies import `sequelize`: let them resolve the project's packages.
+  symlinkSync(resolve(defaultRootDir, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const folder = join(dir, 'migrations');
+  cpSync(realMigrations, folder, { recursive: true });
+  if (withFailing) {
+    writeFileSync(
+      join(folder, '29991231235959-fails-half-way.ts'),
+      `import { DataTypes } from 'sequelize';
+export async function up({ context }) {
+  await context.queryInterface.createTable('bp_half_done', { id: { type: DataTypes.INTEGER, primaryKey: true } });
+  throw new Error('boom in the middle');
+}
+export async function down({ context }) {
+  if (await context.queryInterface.tableExists('bp_half_done')) await context.queryInterface.dropTable('bp_half_done');
+}
+`,
+    );
+  }
+  return folder;
+}
+
+describe('plugin migrations @db', () => {
+  let scratch: ScratchDatabase;
+  let db: OpenedDatabase;
+  const folders: string[] = [];
+
+  beforeEach(async () => {
+    scratch = await scratchDatabase();
+    db = await openDatabase(scratch.url);
+  });
+  afterEach(async () => {
+    await db.sequelize.close();
+    await scratch.drop();
+    for (const folder of folders.splice(0)) rmSync(resolve(folder, '..'), { recursive: true, force: true });
+  });
+
+  it('go up, down and up again, with rows surviving a re-run and gone after down', async () => {
+    const migrator = new PluginMigrator(db.sequelize, db.dialect, realMigrations, quietLogger);
+    const files = readdirSync(realMigrations).filter((f) => /^\d{14}-.*\.ts$/.test(f));
+    expect(await migrator.pending()).to.have.length(files.length);
+
+    const first = await migrator.up();
+    expect(first.ran).to.have.length(files.length);
+    expect(await bpTables(db.sequelize)).to.include.members(['bp_migrations', 'bp_profiles', 'bp_settings']);
+    await insertProfile(db.sequelize, 'Resellers');
+    await db.sequelize.query(`INSERT INTO bp_settings (${db.sequelize.getQueryInterface().quoteIdentifier('key')}, value, updated_at) VALUES ('a.b', '1', :now)`, {
+      replacements: { now: new Date() },
+    });
+
+    // Nothing pending: a second up runs nothing and the rows stay.
+    expect((await migrator.up()).ran).to.deep.equal([]);
+    expect(await profileNames(db.sequelize)).to.deep.equal(['Resellers']);
+
+    // The profile name is unique.
+    let duplicate: unknown;
+    try {
+      await insertProfile(db.sequelize, 'Resellers');
+    } catch (error) {
+      duplicate = error;
+    }
+    expect(duplicate, 'a second profile with the same name').to.be.instanceOf(Error);
+
+    await migrator.downAll();
+    expect(await bpTables(db.sequelize)).to.deep.equal([]);
+
+    await migrator.up();
+    expect(await bpTables(db.sequelize)).to.include.members(['bp_migrations', 'bp_profiles', 'bp_settings']);
+    expect(await profileNames(db.sequelize)).to.deep.equal([]);
+    expect(await migrator.executed()).to.have.length(files.length);
+  });
+
+  it('run once when two host processes install at the same moment', async () => {
+    const second = await openDatabase(scratch.url);
+    try {
+      const results = await Promise.all([
+        new PluginMigrator(db.sequelize, db.dialect, realMigrations, quietLogger).up(),
+        new PluginMigrator(second.sequelize, second.dialect, realMigrations, quietLogger).up(),
+      ]);
+      const files = readdirSync(realMigrations).filter((f) => /^\d{14}-.*\.ts$/.test(f));
+      // One process ran every migration, the other found nothing pending.
+      expect(results.map((r) => r.ran.length).sort()).to.deep.equal([0, files.length]);
+      const recorded = await db.sequelize.query<{ name: string }>(`SELECT name FROM ${MIGRATION_TABLE}`, { type: QueryTypes.SELECT });
+      expect(recorded).to.have.length(files.length);
+      expect(await bpTables(db.sequelize)).to.include.members(['bp_profiles', 'bp_settings']);
+    } finally {
+      await second.sequelize.close();
+    }
+  });
+
+  it('down is safe to re-run and up is safe over tables that already exist', async () => {
+    const { up, down } = (await import('../../migrations/20261122000000-plugin-settings-and-profiles.js')) as {
+      up: (p: unknown) => Promise<void>;
+      down: (p: unknown) => Promise<void>;
+    };
+    const context = { sequelize: db.sequelize, queryInterface: db.sequelize.getQueryInterface(), dialect: db.dialect };
+    await up({ context });
+    await insertProfile(db.sequelize, 'Kept');
+    await up({ context });
+    expect(await profileNames(db.sequelize)).to.deep.equal(['Kept']);
+    await down({ context });
+    await down({ context });
+    expect(await bpTables(db.sequelize)).to.deep.equal([]);
+  });
+
+  it('a failing migration on a fresh install leaves no bp_ table behind', async () => {
+    const folder = migrationsFolder(true);
+    folders.push(folder);
+    const migrator = new PluginMigrator(db.sequelize, db.dialect, folder, quietLogger);
+    let error: unknown;
+    try {
+      await migrator.up();
+    } catch (e) {
+      error = e;
+    }
+    expect(String(error)).to.match(/29991231235959-fails-half-way failed: boom in the middle/);
+    expect(await bpTables(db.sequelize)).to.deep.equal([]);
+  });
+
+  it('a failing migration on an upgrade reverts only what that upgrade ran', async () => {
+    await new PluginMigrator(db.sequelize, db.dialect, realMigrations, quietLogger).up();
+    await insertProfile(db.sequelize, 'Existing');
+
+    const folder = migrationsFolder(true);
+    folders.push(folder);
+    let error: unknown;
+    try {
+      await new PluginMigrator(db.sequelize, db.dialect, folder, quietLogger).up();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(Error);
+    expect(await bpTables(db.sequelize)).to.include.members([MIGRATION_TABLE, 'bp_profiles', 'bp_settings']);
+    expect(await bpTables(db.sequelize)).not.to.include('bp_half_done');
+    expect(await profileNames(db.sequelize)).to.deep.equal(['Existing']);
+  });
+});
