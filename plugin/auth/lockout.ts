@@ -1,0 +1,237 @@
+/**
+ * Brute-force protection, shared by every process that uses the database (SECURITY.md, "How
+ * the lockout must work"):
+ *
+ * - **Per account.** Each attempt is *reserved* before the secret is checked, with one atomic
+ *   conditional UPDATE (`failed_attempts = failed_attempts + 1 … WHERE failed_attempts < 5 AND
+ *   locked_at IS NULL`); only a request whose UPDATE changed the row may check. So under any
+ *   number of parallel guesses at most 5 checks run. A failed check keeps its reservation and
+ *   locks the account at the fifth; a full success resets the count — only while the account
+ *   is not locked, so a success running beside failures never clears a lock already set. Only
+ *   an admin's `unlock` clears a lock; afterwards five new failures lock again.
+ * - **Per client address.** Attempts from one address are reserved the same way against a
+ *   limit of 100, across every account and unknown emails alike; a failure keeps its
+ *   reservation (a success gives it back), and the hundredth failure bans the address for every
+ *   account until an admin lifts it. Successes do not wipe earlier failures, or an attacker
+ *   with one valid account could reset their own counter between guesses.
+ *
+ * Every UPDATE here also bumps a column that always changes (`version`, or the counter
+ * itself), so the affected-row count means "rows matched" on every dialect (MariaDB reports
+ * changed rows only).
+ */
+import { inject, injectable } from 'inversify';
+import { QueryTypes, UniqueConstraintError } from 'sequelize';
+import { HostDatabase } from '../host-contract/index.js';
+import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+import { LoginHistory, type LoginReason } from './login-history.js';
+import { ACCOUNTS_TABLE } from './portal-account-store.js';
+
+/** Consecutive failures that lock a portal account. */
+export const LOCK_AFTER_FAILURES = 5;
+/** Failures from one client address, across any accounts, that ban the address. */
+export const BAN_CLIENT_AFTER_FAILURES = 100;
+
+export const CLIENTS_TABLE = 'bp_client_failures';
+
+/** What a guarded check came to. */
+export type GuardOutcome =
+  /** The secret matched and the account is not locked. */
+  | { readonly kind: 'passed' }
+  /** The secret was checked and did not match (the failure is counted). */
+  | { readonly kind: 'failed'; readonly locked: boolean }
+  /** No check ran: the account is locked, or its remaining attempts are all in flight. */
+  | { readonly kind: 'refused'; readonly reason: Extract<LoginReason, 'locked' | 'attempts_in_flight'> };
+
+export interface GuardedAccount {
+  readonly id: number;
+  readonly contactId: number;
+  readonly email: string;
+}
+
+export interface BannedClient {
+  readonly ip: string;
+  readonly failures: number;
+  /** ISO 8601, UTC. */
+  readonly bannedAt: string;
+  readonly lastFailedAt: string | null;
+}
+
+export const Lockout = Symbol.for('business-portal.auth.Lockout');
+export interface Lockout {
+  /**
+   * Checks a secret of `account` under its counter: reserves an attempt, runs `check` only if
+   * the reservation succeeded, then settles it. Every path that checks a secret (login, second
+   * factor, current password, reset) goes through here.
+   *
+   * `completesLogin: false` (a password before a second factor): a success only gives its own
+   * reservation back; earlier failures stay until the whole login succeeds.
+   */
+  guard(account: GuardedAccount, ip: string, check: () => Promise<boolean>, options?: { readonly completesLogin?: boolean }): Promise<GuardOutcome>;
+  /** Reserves an attempt for a client address; false when the address is banned (or at its limit). */
+  reserveClient(ip: string): Promise<boolean>;
+  /** The reserved attempt of this address failed: it stays counted, and may ban the address. */
+  clientFailed(ip: string, email: string | null): Promise<void>;
+  /** The reserved attempt of this address succeeded: it is given back. */
+  clientSucceeded(ip: string): Promise<void>;
+  /** Clears a contact's lock and count (an admin's action, audit-logged). False when there is no account. */
+  unlock(contactId: number, adminUserId: number): Promise<boolean>;
+  /** Lifts a client address's ban and clears its count (an admin's action, audit-logged). False when it was not recorded. */
+  liftBan(ip: string, adminUserId?: number): Promise<boolean>;
+  bannedClients(): Promise<readonly BannedClient[]>;
+}
+
+@injectable()
+export class DatabaseLockout implements Lockout {
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(LoginHistory) private readonly history: LoginHistory,
+  ) {}
+
+  /** Runs an UPDATE or DELETE and answers how many rows it matched. */
+  private async write(sql: string, replacements: Record<string, unknown>, type: QueryTypes.BULKUPDATE | QueryTypes.BULKDELETE = QueryTypes.BULKUPDATE): Promise<number> {
+    return toNumber(await this.database.sequelize.query(sql, { type, replacements }));
+  }
+
+  async guard(account: GuardedAccount, ip: string, check: () => Promise<boolean>, options: { readonly completesLogin?: boolean } = {}): Promise<GuardOutcome> {
+    const reserved = await this.write(
+      `UPDATE ${ACCOUNTS_TABLE} SET failed_attempts = failed_attempts + 1, version = version + 1
+        WHERE id = :id AND locked_at IS NULL AND failed_attempts < :limit`,
+      { id: account.id, limit: LOCK_AFTER_FAILURES },
+    );
+    if (reserved !== 1) return { kind: 'refused', reason: (await this.isLocked(account.id)) ? 'locked' : 'attempts_in_flight' };
+
+    // Should `check` throw, the reservation stays counted as a failure: fail closed.
+    if (await check()) {
+      const settled =
+        options.completesLogin === false
+          ? await this.write(
+              `UPDATE ${ACCOUNTS_TABLE} SET failed_attempts = failed_attempts - 1, version = version + 1
+                WHERE id = :id AND locked_at IS NULL AND failed_attempts > 0`,
+              { id: account.id },
+            )
+          : await this.write(
+              `UPDATE ${ACCOUNTS_TABLE} SET failed_attempts = 0, first_failed_at = NULL, version = version + 1
+                WHERE id = :id AND locked_at IS NULL`,
+              { id: account.id },
+            );
+      // Zero rows: the account was locked while this check ran. The lock wins.
+      return settled === 1 ? { kind: 'passed' } : { kind: 'refused', reason: 'locked' };
+    }
+
+    const now = new Date();
+    await this.write(
+      `UPDATE ${ACCOUNTS_TABLE}
+          SET first_failed_at = COALESCE(first_failed_at, :now), last_failed_at = :now, last_failed_ip = :ip, version = version + 1
+        WHERE id = :id`,
+      { id: account.id, now, ip: ip.slice(0, 45) },
+    );
+    const locked = await this.write(
+      `UPDATE ${ACCOUNTS_TABLE} SET locked_at = :now, version = version + 1
+        WHERE id = :id AND locked_at IS NULL AND failed_attempts >= :limit`,
+      { id: account.id, now, limit: LOCK_AFTER_FAILURES },
+    );
+    // Exactly one request sees its UPDATE lock the account: it alone records the lock.
+    if (locked === 1) {
+      await this.history.record({ event: 'locked', contactId: account.contactId, email: account.email, reason: 'too_many_failures', ip });
+    }
+    return { kind: 'failed', locked: locked === 1 };
+  }
+
+  private async isLocked(id: number): Promise<boolean> {
+    const rows = await this.database.sequelize.query<{ locked_at: unknown }>(`SELECT locked_at FROM ${ACCOUNTS_TABLE} WHERE id = :id`, {
+      type: QueryTypes.SELECT,
+      replacements: { id },
+    });
+    return rows.length === 0 || toIsoDateTime(rows[0]!.locked_at) !== null;
+  }
+
+  async reserveClient(ip: string): Promise<boolean> {
+    const address = ip.slice(0, 45);
+    const increment = () =>
+      this.write(
+        `UPDATE ${CLIENTS_TABLE} SET failures = failures + 1
+          WHERE ip = :ip AND banned_at IS NULL AND failures < :limit`,
+        { ip: address, limit: BAN_CLIENT_AFTER_FAILURES },
+      );
+    // The first attempts of a new address race to insert its row: the losers count on the winner's row.
+    for (let round = 0; round < 3; round++) {
+      if ((await increment()) === 1) return true;
+      const rows = await this.database.sequelize.query<{ failures: unknown; banned_at: unknown }>(
+        `SELECT failures, banned_at FROM ${CLIENTS_TABLE} WHERE ip = :ip`,
+        { type: QueryTypes.SELECT, replacements: { ip: address } },
+      );
+      const row = rows[0];
+      if (row) {
+        if (toIsoDateTime(row.banned_at) !== null || toNumber(row.failures) >= BAN_CLIENT_AFTER_FAILURES) return false;
+        continue; // inserted by a concurrent request between our UPDATE and SELECT
+      }
+      try {
+        await this.database.sequelize.query(`INSERT INTO ${CLIENTS_TABLE} (ip, failures, banned_at, last_failed_at) VALUES (:ip, 1, NULL, NULL)`, {
+          type: QueryTypes.INSERT,
+          replacements: { ip: address },
+        });
+        return true;
+      } catch (error) {
+        if (!(error instanceof UniqueConstraintError)) throw error;
+      }
+    }
+    // Still racing after three rounds: refuse rather than let an attempt through uncounted.
+    return false;
+  }
+
+  async clientFailed(ip: string, email: string | null): Promise<void> {
+    const address = ip.slice(0, 45);
+    const now = new Date();
+    await this.write(`UPDATE ${CLIENTS_TABLE} SET last_failed_at = :now WHERE ip = :ip`, { ip: address, now });
+    const banned = await this.write(
+      `UPDATE ${CLIENTS_TABLE} SET banned_at = :now WHERE ip = :ip AND banned_at IS NULL AND failures >= :limit`,
+      { ip: address, now, limit: BAN_CLIENT_AFTER_FAILURES },
+    );
+    if (banned === 1) await this.history.record({ event: 'locked', contactId: null, email, reason: 'client_too_many_failures', ip: address });
+  }
+
+  async clientSucceeded(ip: string): Promise<void> {
+    await this.write(`UPDATE ${CLIENTS_TABLE} SET failures = failures - 1 WHERE ip = :ip AND failures > 0`, { ip: ip.slice(0, 45) });
+  }
+
+  async unlock(contactId: number, adminUserId: number): Promise<boolean> {
+    const rows = await this.database.sequelize.query<{ email: unknown }>(`SELECT email FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId`, {
+      type: QueryTypes.SELECT,
+      replacements: { contactId },
+    });
+    if (rows.length === 0) return false;
+    const changed = await this.write(
+      `UPDATE ${ACCOUNTS_TABLE}
+          SET failed_attempts = 0, first_failed_at = NULL, locked_at = NULL, updated_at = :now, version = version + 1
+        WHERE contact_id = :contactId`,
+      { contactId, now: new Date() },
+    );
+    if (changed !== 1) return false;
+    await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: 'admin_unlock', ip: null }, { adminUserId });
+    return true;
+  }
+
+  async liftBan(ip: string, adminUserId?: number): Promise<boolean> {
+    const address = ip.slice(0, 45);
+    const removed = await this.write(`DELETE FROM ${CLIENTS_TABLE} WHERE ip = :ip`, { ip: address }, QueryTypes.BULKDELETE);
+    if (removed !== 1) return false;
+    await this.history.record(
+      { event: 'unlocked', contactId: null, email: null, reason: 'admin_lifted_ban', ip: address },
+      adminUserId === undefined ? {} : { adminUserId },
+    );
+    return true;
+  }
+
+  async bannedClients(): Promise<readonly BannedClient[]> {
+    const rows = await this.database.sequelize.query<Record<string, unknown>>(
+      `SELECT ip, failures, banned_at, last_failed_at FROM ${CLIENTS_TABLE} WHERE banned_at IS NOT NULL ORDER BY banned_at DESC, ip ASC`,
+      { type: QueryTypes.SELECT },
+    );
+    return rows.map((row) => ({
+      ip: String(row.ip),
+      failures: toNumber(row.failures),
+      bannedAt: toIsoDateTime(row.banned_at)!,
+      lastFailedAt: toIsoDateTime(row.last_failed_at),
+    }));
+  }
+}

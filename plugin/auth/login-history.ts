@@ -1,0 +1,104 @@
+/**
+ * The portal's login history (`bp_login_history`): every login, logout, failure, lock and
+ * unlock, with the true reason (for the CRM, never for the customer), also written to the host's
+ * log. Neither ever holds a password, a code or a session token.
+ */
+import { inject, injectable } from 'inversify';
+import { QueryTypes, type Transaction } from 'sequelize';
+import { HostDatabase, HostLogger, type ReadOptions } from '../host-contract/index.js';
+import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+
+export const HISTORY_TABLE = 'bp_login_history';
+
+export type LoginEvent = 'login' | 'logout' | 'failed' | 'locked' | 'unlocked';
+
+/** Why an attempt was refused (or why a lock or unlock happened): internal only. */
+export type LoginReason =
+  | 'unknown_email'
+  | 'ambiguous_email'
+  | 'wrong_password'
+  | 'locked'
+  | 'attempts_in_flight'
+  | 'client_banned'
+  | 'portal_disabled'
+  | 'outside_support'
+  | 'no_password'
+  | 'contact_missing'
+  | 'too_many_failures'
+  | 'client_too_many_failures'
+  | 'admin_unlock'
+  | 'admin_lifted_ban'
+  | 'user_logout';
+
+export interface LoginHistoryEntry {
+  readonly event: LoginEvent;
+  readonly contactId: number | null;
+  /** The email as attempted (lower-cased, cut to 254 characters). */
+  readonly email: string | null;
+  readonly reason: string | null;
+  readonly ip: string | null;
+}
+
+export interface RecordedLoginEvent extends LoginHistoryEntry {
+  readonly id: number;
+  /** ISO 8601, UTC. */
+  readonly at: string;
+}
+
+export const LoginHistory = Symbol.for('business-portal.auth.LoginHistory');
+export interface LoginHistory {
+  record(entry: LoginHistoryEntry, options?: { readonly transaction?: Transaction; readonly adminUserId?: number }): Promise<void>;
+  /** A contact's events, newest first. */
+  forContact(contactId: number, options?: ReadOptions & { readonly limit?: number }): Promise<readonly RecordedLoginEvent[]>;
+}
+
+const LOG_MESSAGES: Readonly<Record<LoginEvent, string>> = {
+  login: 'Business Portal: portal login',
+  logout: 'Business Portal: portal logout',
+  failed: 'Business Portal: portal login refused',
+  locked: 'Business Portal: portal login locked',
+  unlocked: 'Business Portal: portal login unlocked',
+};
+
+@injectable()
+export class SequelizeLoginHistory implements LoginHistory {
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostLogger) private readonly logger: HostLogger,
+  ) {}
+
+  async record(entry: LoginHistoryEntry, options: { readonly transaction?: Transaction; readonly adminUserId?: number } = {}): Promise<void> {
+    const email = entry.email === null ? null : entry.email.trim().toLowerCase().slice(0, 254);
+    const reason = options.adminUserId === undefined ? entry.reason : `${entry.reason ?? ''} by user ${options.adminUserId}`.trim();
+    await this.database.sequelize.query(
+      `INSERT INTO ${HISTORY_TABLE} (contact_id, email, event, reason, ip, at) VALUES (:contactId, :email, :event, :reason, :ip, :at)`,
+      {
+        type: QueryTypes.INSERT,
+        transaction: options.transaction,
+        replacements: { contactId: entry.contactId, email, event: entry.event, reason: reason?.slice(0, 100) ?? null, ip: entry.ip?.slice(0, 45) ?? null, at: new Date() },
+      },
+    );
+    // The attempted email stays out of the log: people type their password into it by mistake.
+    const fields = { contactId: entry.contactId, reason: entry.reason, ip: entry.ip, adminUserId: options.adminUserId };
+    if (entry.event === 'failed' || entry.event === 'locked') this.logger.warn(LOG_MESSAGES[entry.event], fields);
+    else this.logger.info(LOG_MESSAGES[entry.event], fields);
+  }
+
+  async forContact(contactId: number, options: ReadOptions & { readonly limit?: number } = {}): Promise<readonly RecordedLoginEvent[]> {
+    const limit = Math.max(1, Math.min(Math.trunc(options.limit ?? 100), 1000));
+    const rows = await this.database.sequelize.query<Record<string, unknown>>(
+      `SELECT id, contact_id, email, event, reason, ip, at FROM ${HISTORY_TABLE}
+        WHERE contact_id = :contactId ORDER BY at DESC, id DESC LIMIT ${limit}`,
+      { type: QueryTypes.SELECT, replacements: { contactId }, transaction: options.transaction },
+    );
+    return rows.map((row) => ({
+      id: toNumber(row.id),
+      event: String(row.event) as LoginEvent,
+      contactId: row.contact_id === null ? null : toNumber(row.contact_id),
+      email: row.email === null ? null : String(row.email),
+      reason: row.reason === null ? null : String(row.reason),
+      ip: row.ip === null ? null : String(row.ip),
+      at: toIsoDateTime(row.at)!,
+    }));
+  }
+}

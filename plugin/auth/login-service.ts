@@ -1,0 +1,87 @@
+/**
+ * The password step of a portal login. Every refusal looks the same from outside (the caller
+ * answers one 401 for all of them) and costs the same: each path runs exactly one scrypt — the
+ * account's real hash when there is one to check, the hasher's dummy otherwise — and no refusal
+ * is answered before `REFUSAL_MIN_MS` have passed since the attempt began, which hides the few
+ * database queries by which the paths still differ. The true reason goes to the login history only.
+ */
+import { inject, injectable } from 'inversify';
+import type { CrmRecord } from '../host-contract/index.js';
+import { AccountEligibility } from './account-eligibility.js';
+import { Lockout } from './lockout.js';
+import { LoginHistory, type LoginReason } from './login-history.js';
+import { PasswordHasher } from './password-hasher.js';
+import { PortalAccountStore, normalizeEmail, type PortalAccount } from './portal-account-store.js';
+
+/**
+ * The least time a refused attempt takes. Above what the slowest refusal needs (one scrypt of
+ * about 40 ms plus a dozen small queries), so every refusal takes this long; it also slows
+ * guessing a little.
+ */
+export const REFUSAL_MIN_MS = 150;
+
+export interface LoginAttempt {
+  readonly email: string;
+  readonly password: string;
+  /** The client's address (`req.ip`). */
+  readonly ip: string;
+}
+
+export type LoginOutcome =
+  | { readonly ok: true; readonly account: PortalAccount; readonly contact: CrmRecord }
+  | { readonly ok: false; readonly reason: LoginReason };
+
+export const LoginService = Symbol.for('business-portal.auth.LoginService');
+export interface LoginService {
+  /** Checks an email and password under the lockout rules; records the outcome in the login history. */
+  login(attempt: LoginAttempt): Promise<LoginOutcome>;
+}
+
+@injectable()
+export class PasswordLoginService implements LoginService {
+  constructor(
+    @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
+    @inject(AccountEligibility) private readonly eligibility: AccountEligibility,
+    @inject(Lockout) private readonly lockout: Lockout,
+    @inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    @inject(LoginHistory) private readonly history: LoginHistory,
+  ) {}
+
+  async login({ email, password, ip }: LoginAttempt): Promise<LoginOutcome> {
+    const started = performance.now();
+    const attempted = normalizeEmail(email);
+    const candidates = await this.accounts.findByEmail(attempted);
+    const enabled = candidates.filter((account) => account.portalEnabled);
+    // Several enabled accounts share the email: nobody can tell which one is meant, so none signs in.
+    const ambiguous = enabled.length > 1;
+    const account = ambiguous ? null : (enabled[0] ?? candidates[0] ?? null);
+    const contactId = account?.contactId ?? null;
+
+    const refuse = async (reason: LoginReason, options: { passwordChecked: boolean; countClient: boolean }): Promise<LoginOutcome> => {
+      if (!options.passwordChecked) await this.hasher.verifyDummy(password);
+      if (options.countClient) await this.lockout.clientFailed(ip, attempted);
+      await this.history.record({ event: 'failed', contactId, email: attempted, reason, ip });
+      const left = REFUSAL_MIN_MS - (performance.now() - started);
+      if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+      return { ok: false, reason };
+    };
+
+    if (!(await this.lockout.reserveClient(ip))) return refuse('client_banned', { passwordChecked: false, countClient: false });
+    if (ambiguous) return refuse('ambiguous_email', { passwordChecked: false, countClient: true });
+    if (!account) return refuse('unknown_email', { passwordChecked: false, countClient: true });
+
+    const eligibility = await this.eligibility.check(account);
+    if (!eligibility.eligible) return refuse(eligibility.reason, { passwordChecked: false, countClient: true });
+    const hash = await this.accounts.passwordHash(account.contactId);
+    if (!hash) return refuse('no_password', { passwordChecked: false, countClient: true });
+
+    const outcome = await this.lockout.guard(account, ip, () => this.hasher.verify(password, hash));
+    if (outcome.kind === 'refused') return refuse(outcome.reason, { passwordChecked: false, countClient: true });
+    if (outcome.kind === 'failed') return refuse('wrong_password', { passwordChecked: true, countClient: true });
+
+    await this.lockout.clientSucceeded(ip);
+    await this.history.record({ event: 'login', contactId: account.contactId, email: attempted, reason: null, ip });
+    const fresh = (await this.accounts.findByContactId(account.contactId)) ?? account;
+    return { ok: true, account: fresh, contact: eligibility.contact };
+  }
+}

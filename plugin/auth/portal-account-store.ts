@@ -1,0 +1,278 @@
+/**
+ * Portal accounts (`bp_portal_accounts`): one per CRM contact that may use the portal. The store
+ * reads and writes the account's settings; the lockout counter columns are only ever changed by
+ * `lockout.ts` with its own atomic statements, and the password hash only through
+ * `setPassword` / `passwordHash` (it never travels inside a `PortalAccount`, so it cannot end
+ * up in a response by accident).
+ */
+import { inject, injectable } from 'inversify';
+import { QueryTypes, type Transaction } from 'sequelize';
+import { HostDatabase, type ReadOptions } from '../host-contract/index.js';
+import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+import { toDateOnly, type DateOnly } from './support-period.js';
+
+export const ACCOUNTS_TABLE = 'bp_portal_accounts';
+
+export interface PortalAccount {
+  readonly id: number;
+  readonly contactId: number;
+  /** Lower-cased. */
+  readonly email: string;
+  readonly portalEnabled: boolean;
+  readonly profileId: number | null;
+  readonly supportStartDate: DateOnly | null;
+  readonly supportEndDate: DateOnly | null;
+  readonly language: string | null;
+  /** Whether a password is set at all. */
+  readonly hasPassword: boolean;
+  readonly mustChangePassword: boolean;
+  /** Date-times are ISO 8601 in UTC. */
+  readonly passwordChangedAt: string | null;
+  readonly failedAttempts: number;
+  readonly firstFailedAt: string | null;
+  readonly lastFailedAt: string | null;
+  readonly lastFailedIp: string | null;
+  readonly lockedAt: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly version: number;
+}
+
+export interface NewPortalAccount {
+  readonly contactId: number;
+  readonly email: string;
+  readonly portalEnabled?: boolean;
+  readonly profileId?: number | null;
+  readonly supportStartDate?: DateOnly | null;
+  readonly supportEndDate?: DateOnly | null;
+  readonly language?: string | null;
+  /** Already hashed (`PasswordHasher.hash`). */
+  readonly passwordHash?: string | null;
+  readonly mustChangePassword?: boolean;
+}
+
+export type PortalAccountChanges = Partial<
+  Pick<NewPortalAccount, 'email' | 'portalEnabled' | 'profileId' | 'supportStartDate' | 'supportEndDate' | 'language' | 'mustChangePassword'>
+>;
+
+export interface AccountWriteOptions {
+  readonly transaction?: Transaction;
+}
+
+export class PortalAccountNotFoundError extends Error {
+  constructor(readonly contactId: number) {
+    super(`No portal account for contact ${contactId}`);
+    this.name = 'PortalAccountNotFoundError';
+  }
+}
+
+/** Thrown by `update` when `expectedVersion` no longer matches (someone else changed the account). */
+export class StalePortalAccountError extends Error {
+  constructor(readonly contactId: number) {
+    super(`The portal account of contact ${contactId} was changed by someone else`);
+    this.name = 'StalePortalAccountError';
+  }
+}
+
+export const PortalAccountStore = Symbol.for('business-portal.auth.PortalAccountStore');
+export interface PortalAccountStore {
+  findByContactId(contactId: number, options?: ReadOptions): Promise<PortalAccount | null>;
+  /**
+   * The accounts whose login email is `email` (compared lower-cased): enabled ones first, then by
+   * contact id. A CRM may give two contacts one email; the login refuses when several are enabled.
+   */
+  findByEmail(email: string, options?: ReadOptions): Promise<readonly PortalAccount[]>;
+  /** The stored hash, or null when the account has no password (or does not exist). */
+  passwordHash(contactId: number, options?: ReadOptions): Promise<string | null>;
+  create(account: NewPortalAccount, options?: AccountWriteOptions): Promise<PortalAccount>;
+  /** Changes only the fields given. */
+  update(contactId: number, changes: PortalAccountChanges, options?: AccountWriteOptions & { readonly expectedVersion?: number }): Promise<PortalAccount>;
+  /** Sets a new password hash and stamps `password_changed_at`. Ending sessions is the caller's business. */
+  setPassword(contactId: number, passwordHash: string, options: AccountWriteOptions & { readonly mustChange: boolean }): Promise<void>;
+  /** Removes the account; false when there was none. */
+  delete(contactId: number, options?: AccountWriteOptions): Promise<boolean>;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+const COLUMNS = `id, contact_id, email, portal_enabled, profile_id, support_start_date, support_end_date, language,
+  password_hash IS NOT NULL AS has_password, must_change_password, password_changed_at, failed_attempts,
+  first_failed_at, last_failed_at, last_failed_ip, locked_at, created_at, updated_at, version`;
+
+type AccountRow = Record<
+  | 'id'
+  | 'contact_id'
+  | 'email'
+  | 'portal_enabled'
+  | 'profile_id'
+  | 'support_start_date'
+  | 'support_end_date'
+  | 'language'
+  | 'has_password'
+  | 'must_change_password'
+  | 'password_changed_at'
+  | 'failed_attempts'
+  | 'first_failed_at'
+  | 'last_failed_at'
+  | 'last_failed_ip'
+  | 'locked_at'
+  | 'created_at'
+  | 'updated_at'
+  | 'version',
+  unknown
+>;
+
+function toAccount(row: AccountRow): PortalAccount {
+  return {
+    id: toNumber(row.id),
+    contactId: toNumber(row.contact_id),
+    email: String(row.email),
+    portalEnabled: toBoolean(row.portal_enabled),
+    profileId: row.profile_id === null || row.profile_id === undefined ? null : toNumber(row.profile_id),
+    supportStartDate: toDateOnly(row.support_start_date),
+    supportEndDate: toDateOnly(row.support_end_date),
+    language: row.language === null || row.language === undefined ? null : String(row.language),
+    hasPassword: toBoolean(row.has_password),
+    mustChangePassword: toBoolean(row.must_change_password),
+    passwordChangedAt: toIsoDateTime(row.password_changed_at),
+    failedAttempts: toNumber(row.failed_attempts),
+    firstFailedAt: toIsoDateTime(row.first_failed_at),
+    lastFailedAt: toIsoDateTime(row.last_failed_at),
+    lastFailedIp: row.last_failed_ip === null || row.last_failed_ip === undefined ? null : String(row.last_failed_ip),
+    lockedAt: toIsoDateTime(row.locked_at),
+    createdAt: toIsoDateTime(row.created_at)!,
+    updatedAt: toIsoDateTime(row.updated_at)!,
+    version: toNumber(row.version),
+  };
+}
+
+/** Field → column, the only columns `update` may write. */
+const CHANGE_COLUMNS: Readonly<Record<keyof PortalAccountChanges, string>> = {
+  email: 'email',
+  portalEnabled: 'portal_enabled',
+  profileId: 'profile_id',
+  supportStartDate: 'support_start_date',
+  supportEndDate: 'support_end_date',
+  language: 'language',
+  mustChangePassword: 'must_change_password',
+};
+
+@injectable()
+export class SequelizePortalAccountStore implements PortalAccountStore {
+  constructor(@inject(HostDatabase) private readonly database: HostDatabase) {}
+
+  private get sequelize() {
+    return this.database.sequelize;
+  }
+
+  async findByContactId(contactId: number, options: ReadOptions = {}): Promise<PortalAccount | null> {
+    const rows = await this.sequelize.query<AccountRow>(`SELECT ${COLUMNS} FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId`, {
+      type: QueryTypes.SELECT,
+      replacements: { contactId },
+      transaction: options.transaction,
+    });
+    return rows[0] ? toAccount(rows[0]) : null;
+  }
+
+  async findByEmail(email: string, options: ReadOptions = {}): Promise<readonly PortalAccount[]> {
+    const rows = await this.sequelize.query<AccountRow>(
+      `SELECT ${COLUMNS} FROM ${ACCOUNTS_TABLE} WHERE email = :email ORDER BY portal_enabled DESC, contact_id ASC`,
+      { type: QueryTypes.SELECT, replacements: { email: normalizeEmail(email) }, transaction: options.transaction },
+    );
+    return rows.map(toAccount);
+  }
+
+  async passwordHash(contactId: number, options: ReadOptions = {}): Promise<string | null> {
+    const rows = await this.sequelize.query<{ password_hash: unknown }>(
+      `SELECT password_hash FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId`,
+      { type: QueryTypes.SELECT, replacements: { contactId }, transaction: options.transaction },
+    );
+    const hash = rows[0]?.password_hash;
+    return typeof hash === 'string' && hash !== '' ? hash : null;
+  }
+
+  async create(account: NewPortalAccount, options: AccountWriteOptions = {}): Promise<PortalAccount> {
+    const email = normalizeEmail(account.email);
+    if (email === '') throw new Error('A portal account needs an email');
+    const now = new Date();
+    await this.sequelize.query(
+      `INSERT INTO ${ACCOUNTS_TABLE} (contact_id, email, portal_enabled, profile_id, support_start_date, support_end_date, language,
+         password_hash, must_change_password, password_changed_at, failed_attempts, created_at, updated_at, version)
+       VALUES (:contactId, :email, :portalEnabled, :profileId, :start, :end, :language,
+         :passwordHash, :mustChange, :changedAt, 0, :now, :now, 1)`,
+      {
+        type: QueryTypes.INSERT,
+        transaction: options.transaction,
+        replacements: {
+          contactId: account.contactId,
+          email,
+          portalEnabled: account.portalEnabled ?? false,
+          profileId: account.profileId ?? null,
+          start: account.supportStartDate ?? null,
+          end: account.supportEndDate ?? null,
+          language: account.language ?? null,
+          passwordHash: account.passwordHash ?? null,
+          mustChange: account.mustChangePassword ?? true,
+          changedAt: account.passwordHash ? now : null,
+          now,
+        },
+      },
+    );
+    return (await this.findByContactId(account.contactId, options))!;
+  }
+
+  async update(
+    contactId: number,
+    changes: PortalAccountChanges,
+    options: AccountWriteOptions & { readonly expectedVersion?: number } = {},
+  ): Promise<PortalAccount> {
+    const sets: string[] = ['updated_at = :now', 'version = version + 1'];
+    const replacements: Record<string, unknown> = { contactId, now: new Date() };
+    for (const [field, column] of Object.entries(CHANGE_COLUMNS) as [keyof PortalAccountChanges, string][]) {
+      if (!(field in changes) || changes[field] === undefined) continue;
+      const value = field === 'email' ? normalizeEmail(String(changes.email)) : changes[field];
+      if (field === 'email' && value === '') throw new Error('A portal account needs an email');
+      sets.push(`${column} = :${field}`);
+      replacements[field] = value;
+    }
+    let where = 'contact_id = :contactId';
+    if (options.expectedVersion !== undefined) {
+      where += ' AND version = :expectedVersion';
+      replacements.expectedVersion = options.expectedVersion;
+    }
+    // `version = version + 1` changes the row every time, so the count is rows matched on every dialect.
+    const changed = await this.sequelize.query(`UPDATE ${ACCOUNTS_TABLE} SET ${sets.join(', ')} WHERE ${where}`, {
+      type: QueryTypes.BULKUPDATE,
+      replacements,
+      transaction: options.transaction,
+    });
+    if (toNumber(changed) !== 1) {
+      if (options.expectedVersion !== undefined && (await this.findByContactId(contactId, options))) throw new StalePortalAccountError(contactId);
+      throw new PortalAccountNotFoundError(contactId);
+    }
+    return (await this.findByContactId(contactId, options))!;
+  }
+
+  async setPassword(contactId: number, passwordHash: string, options: AccountWriteOptions & { readonly mustChange: boolean }): Promise<void> {
+    const now = new Date();
+    const changed = await this.sequelize.query(
+      `UPDATE ${ACCOUNTS_TABLE}
+          SET password_hash = :passwordHash, must_change_password = :mustChange, password_changed_at = :now,
+              updated_at = :now, version = version + 1
+        WHERE contact_id = :contactId`,
+      { type: QueryTypes.BULKUPDATE, replacements: { contactId, passwordHash, mustChange: options.mustChange, now }, transaction: options.transaction },
+    );
+    if (toNumber(changed) !== 1) throw new PortalAccountNotFoundError(contactId);
+  }
+
+  async delete(contactId: number, options: AccountWriteOptions = {}): Promise<boolean> {
+    const deleted = await this.sequelize.query(`DELETE FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId`, {
+      type: QueryTypes.BULKDELETE,
+      replacements: { contactId },
+      transaction: options.transaction,
+    });
+    return toNumber(deleted) === 1;
+  }
+}

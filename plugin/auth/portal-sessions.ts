@@ -1,0 +1,261 @@
+/**
+ * Portal sessions, kept in the database so that every host process shares them (`bp_sessions`).
+ *
+ * - The cookie `bp_session` holds a 256-bit random token; the table holds only its SHA-256, so
+ *   a leaked table yields no usable cookie. HttpOnly, SameSite=Lax, path = the portal's mount
+ *   path, Secure whenever the request came over HTTPS.
+ * - Every login creates a new session and ends the one the browser brought along, so a cookie
+ *   planted before the login never becomes a signed-in session (session fixation).
+ * - Idle expiry 30 minutes (rolled forward as the customer works), absolute 12 hours.
+ * - "Remember me": the session lives at most 30 days and its cookie survives the browser.
+ *   The 30-minute idle window still applies; once it has lapsed, the next request rotates the
+ *   session — new token, old one dead — instead of refusing it.
+ * - Every request checks the account again (portal on, not locked, within support dates,
+ *   contact still there): when it no longer may sign in, all its sessions are deleted.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { parse as parseCookies } from 'cookie';
+import type { CookieOptions, Request, Response } from 'express';
+import { inject, injectable } from 'inversify';
+import { QueryTypes, type Transaction } from 'sequelize';
+import { HostDatabase, type CrmRecord } from '../host-contract/index.js';
+import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+import { PluginSettings } from '../lifecycle/contributions.js';
+import { AccountEligibility } from './account-eligibility.js';
+import { LoginHistory } from './login-history.js';
+import { PortalAccountStore, type PortalAccount } from './portal-account-store.js';
+
+export const SESSION_COOKIE = 'bp_session';
+export const SESSIONS_TABLE = 'bp_sessions';
+
+export const SESSION_IDLE_MS = 30 * 60 * 1000;
+export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
+export const REMEMBER_ABSOLUTE_MS = 30 * 24 * 60 * 60 * 1000;
+/** A session's idle expiry is written again at most this often (not on every request). */
+const TOUCH_INTERVAL_MS = 60 * 1000;
+
+const TOKEN_BYTES = 32;
+/** 32 bytes in base64url: anything else is not one of our tokens and costs no query. */
+const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
+/** A signed-in request: the account, its CRM contact and the session's (hashed) id. */
+export interface PortalSession {
+  readonly account: PortalAccount;
+  readonly contact: CrmRecord;
+  readonly sessionId: string;
+  readonly remember: boolean;
+}
+
+export const PortalSessions = Symbol.for('business-portal.auth.PortalSessions');
+export interface PortalSessions {
+  /** Starts a new session for a contact that just signed in and sets its cookie; ends the request's previous session. */
+  start(req: Request, res: Response, contactId: number, options: { readonly remember: boolean }): Promise<void>;
+  /**
+   * The signed-in account of a request, or null. Pass `res` so that a remember-me session whose
+   * idle window lapsed can be rotated (without it such a session is refused).
+   */
+  authenticate(req: Request, res?: Response): Promise<PortalAccount | null>;
+  /** As `authenticate`, with the contact and the session. Computed once per request. */
+  current(req: Request, res?: Response): Promise<PortalSession | null>;
+  /** Logout: deletes the request's session and clears the cookie. */
+  end(req: Request, res: Response): Promise<void>;
+  /** Deletes every session of a contact (password change, portal off, contact deleted…); answers how many. */
+  endAllFor(contactId: number, options?: { readonly transaction?: Transaction }): Promise<number>;
+  /** Deletes the sessions that can no longer be used; answers how many. */
+  purgeExpired(now?: Date): Promise<number>;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+interface SessionRow {
+  contact_id: unknown;
+  created_at: unknown;
+  last_seen_at: unknown;
+  idle_expires_at: unknown;
+  absolute_expires_at: unknown;
+  remember: unknown;
+}
+
+function time(value: unknown): number {
+  const iso = toIsoDateTime(value);
+  return iso === null ? 0 : Date.parse(iso);
+}
+
+@injectable()
+export class DatabasePortalSessions implements PortalSessions {
+  /** One lookup per request, however many handlers ask. */
+  private readonly resolved = new WeakMap<Request, Promise<PortalSession | null>>();
+
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
+    @inject(AccountEligibility) private readonly eligibility: AccountEligibility,
+    @inject(LoginHistory) private readonly history: LoginHistory,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+  ) {}
+
+  private get sequelize() {
+    return this.database.sequelize;
+  }
+
+  private tokenOf(req: Request): string | null {
+    const header = req.headers.cookie;
+    if (!header) return null;
+    const token = parseCookies(header)[SESSION_COOKIE];
+    return token && TOKEN_FORMAT.test(token) ? token : null;
+  }
+
+  private cookieOptions(req: Request): CookieOptions {
+    return { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath };
+  }
+
+  private async deleteSession(id: string): Promise<number> {
+    return toNumber(
+      await this.sequelize.query(`DELETE FROM ${SESSIONS_TABLE} WHERE id = :id`, { type: QueryTypes.BULKDELETE, replacements: { id } }),
+    );
+  }
+
+  /** Inserts a session and sets its cookie. `createdAt` and `absoluteExpiresAt` carry over when rotating. */
+  private async issue(
+    req: Request,
+    res: Response,
+    contactId: number,
+    session: { readonly remember: boolean; readonly createdAt: Date; readonly absoluteExpiresAt: Date },
+    now: Date,
+  ): Promise<string> {
+    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const id = hashToken(token);
+    const idleExpiresAt = new Date(Math.min(now.getTime() + SESSION_IDLE_MS, session.absoluteExpiresAt.getTime()));
+    await this.sequelize.query(
+      `INSERT INTO ${SESSIONS_TABLE} (id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember, ip, user_agent)
+       VALUES (:id, :contactId, :createdAt, :now, :idleExpiresAt, :absoluteExpiresAt, :remember, :ip, :userAgent)`,
+      {
+        type: QueryTypes.INSERT,
+        replacements: {
+          id,
+          contactId,
+          createdAt: session.createdAt,
+          now,
+          idleExpiresAt,
+          absoluteExpiresAt: session.absoluteExpiresAt,
+          remember: session.remember,
+          ip: (req.ip ?? req.socket.remoteAddress ?? '').slice(0, 45) || null,
+          userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+        },
+      },
+    );
+    const options = this.cookieOptions(req);
+    // A remembered session's cookie outlives the browser, until the session's absolute end.
+    if (session.remember) options.maxAge = Math.max(0, session.absoluteExpiresAt.getTime() - now.getTime());
+    res.cookie(SESSION_COOKIE, token, options);
+    return id;
+  }
+
+  async start(req: Request, res: Response, contactId: number, options: { readonly remember: boolean }): Promise<void> {
+    const previous = this.tokenOf(req);
+    if (previous) await this.deleteSession(hashToken(previous));
+    const now = new Date();
+    const absoluteExpiresAt = new Date(now.getTime() + (options.remember ? REMEMBER_ABSOLUTE_MS : SESSION_ABSOLUTE_MS));
+    await this.issue(req, res, contactId, { remember: options.remember, createdAt: now, absoluteExpiresAt }, now);
+    this.resolved.delete(req);
+  }
+
+  async authenticate(req: Request, res?: Response): Promise<PortalAccount | null> {
+    return (await this.current(req, res))?.account ?? null;
+  }
+
+  current(req: Request, res?: Response): Promise<PortalSession | null> {
+    let pending = this.resolved.get(req);
+    if (!pending) {
+      pending = this.resolve(req, res);
+      this.resolved.set(req, pending);
+    }
+    return pending;
+  }
+
+  private async resolve(req: Request, res: Response | undefined): Promise<PortalSession | null> {
+    const token = this.tokenOf(req);
+    if (!token) return null;
+    let id = hashToken(token);
+    const rows = await this.sequelize.query<SessionRow>(
+      `SELECT contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember FROM ${SESSIONS_TABLE} WHERE id = :id`,
+      { type: QueryTypes.SELECT, replacements: { id } },
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const now = new Date();
+    const contactId = toNumber(row.contact_id);
+    const remember = toBoolean(row.remember);
+    const absoluteExpiresAt = time(row.absolute_expires_at);
+    if (absoluteExpiresAt <= now.getTime()) {
+      await this.deleteSession(id);
+      return null;
+    }
+    let touched = false;
+    if (time(row.idle_expires_at) <= now.getTime()) {
+      if (!remember || !res) {
+        if (!remember) await this.deleteSession(id);
+        return null;
+      }
+      // Rotate: only the request whose DELETE removed the old row issues the new session.
+      if ((await this.deleteSession(id)) !== 1) return null;
+      id = await this.issue(req, res, contactId, { remember, createdAt: new Date(time(row.created_at)), absoluteExpiresAt: new Date(absoluteExpiresAt) }, now);
+      touched = true;
+    }
+
+    const account = await this.accounts.findByContactId(contactId);
+    const eligibility = account ? await this.eligibility.check(account, now) : null;
+    if (!account || !eligibility?.eligible) {
+      await this.endAllFor(contactId);
+      return null;
+    }
+    if (!touched && now.getTime() - time(row.last_seen_at) >= TOUCH_INTERVAL_MS) {
+      await this.sequelize.query(
+        `UPDATE ${SESSIONS_TABLE} SET last_seen_at = :now, idle_expires_at = :idleExpiresAt WHERE id = :id`,
+        {
+          type: QueryTypes.BULKUPDATE,
+          replacements: { id, now, idleExpiresAt: new Date(Math.min(now.getTime() + SESSION_IDLE_MS, absoluteExpiresAt)) },
+        },
+      );
+    }
+    return { account, contact: eligibility.contact, sessionId: id, remember };
+  }
+
+  async end(req: Request, res: Response): Promise<void> {
+    const token = this.tokenOf(req);
+    if (token) {
+      const id = hashToken(token);
+      const rows = await this.sequelize.query<{ contact_id: unknown }>(`SELECT contact_id FROM ${SESSIONS_TABLE} WHERE id = :id`, {
+        type: QueryTypes.SELECT,
+        replacements: { id },
+      });
+      if ((await this.deleteSession(id)) === 1 && rows[0]) {
+        await this.history.record({ event: 'logout', contactId: toNumber(rows[0].contact_id), email: null, reason: 'user_logout', ip: req.ip ?? null });
+      }
+    }
+    this.resolved.delete(req);
+    res.clearCookie(SESSION_COOKIE, this.cookieOptions(req));
+  }
+
+  async endAllFor(contactId: number, options: { readonly transaction?: Transaction } = {}): Promise<number> {
+    return toNumber(
+      await this.sequelize.query(`DELETE FROM ${SESSIONS_TABLE} WHERE contact_id = :contactId`, {
+        type: QueryTypes.BULKDELETE,
+        replacements: { contactId },
+        transaction: options.transaction,
+      }),
+    );
+  }
+
+  async purgeExpired(now: Date = new Date()): Promise<number> {
+    // Remembered sessions past their idle window stay until their absolute end: they can still rotate.
+    return toNumber(
+      await this.sequelize.query(
+        `DELETE FROM ${SESSIONS_TABLE} WHERE absolute_expires_at <= :now OR (idle_expires_at <= :now AND remember = :no)`,
+        { type: QueryTypes.BULKDELETE, replacements: { now, no: false } },
+      ),
+    );
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Support periods are calendar days in the CRM's time zone (`HostRegional.timeZone()`), both
+ * ends inclusive: a contact whose support ends on 2026-03-31 may sign in until midnight of that
+ * day in Rome, whatever the server's own zone.
+ */
+
+/** `YYYY-MM-DD`. */
+export type DateOnly = string;
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Today in `timeZone` as `YYYY-MM-DD`. */
+export function todayIn(timeZone: string, now: Date = new Date()): DateOnly {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  const part = (type: string) => parts.find((p) => p.type === type)!.value;
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
+/** The same day `years` later (29 February becomes 1 March in a common year). */
+export function addYears(day: DateOnly, years: number): DateOnly {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y + years, m - 1, d)).toISOString().slice(0, 10);
+}
+
+/** A DATEONLY column as read back from any dialect (a string, or a Date at UTC midnight), or null. */
+export function toDateOnly(value: unknown): DateOnly | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString().slice(0, 10);
+  const text = String(value).slice(0, 10);
+  return DATE_ONLY.test(text) ? text : null;
+}
+
+/** Whether `today` lies in [start, end]; a missing end leaves that side open. */
+export function withinSupport(today: DateOnly, start: DateOnly | null, end: DateOnly | null): boolean {
+  return (start === null || start <= today) && (end === null || today <= end);
+}

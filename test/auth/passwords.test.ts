@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import { decodeHash, DEFAULT_SCRYPT_PARAMETERS, ScryptPasswordHasher, type PasswordCheckListener } from '../../plugin/auth/password-hasher.js';
+import { CommonPasswordPolicy, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, readCommonPasswords } from '../../plugin/auth/password-policy.js';
+import { addYears, todayIn, toDateOnly, withinSupport } from '../../plugin/auth/support-period.js';
+
+describe('auth: password hashing', function () {
+  this.timeout(20_000);
+  const counted = { real: 0, dummy: 0 };
+  const listener: PasswordCheckListener = { passwordChecked: (kind) => void (counted[kind] += 1) };
+  const hasher = new ScryptPasswordHasher([listener]);
+
+  it('stores a self-describing scrypt string with a random salt, and verifies it', async () => {
+    const a = await hasher.hash('correct horse battery staple');
+    const b = await hasher.hash('correct horse battery staple');
+    expect(a).to.match(/^\$scrypt\$ln=14,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(a).not.to.equal(b);
+    expect(decodeHash(a)?.params).to.deep.equal(DEFAULT_SCRYPT_PARAMETERS);
+    expect(await hasher.verify('correct horse battery staple', a)).to.equal(true);
+    expect(await hasher.verify('correct horse battery stapl', a)).to.equal(false);
+    expect(await hasher.verify('Correct horse battery staple', a)).to.equal(false);
+  });
+
+  it('never truncates: passwords that differ only after 72 bytes do not match', async () => {
+    const long = 'é'.repeat(40) + 'x'; // 81 bytes in UTF-8
+    const hash = await hasher.hash(long);
+    expect(await hasher.verify(long, hash)).to.equal(true);
+    expect(await hasher.verify('é'.repeat(40) + 'y', hash)).to.equal(false);
+  });
+
+  it('normalises Unicode (NFKC): the composed and decomposed forms of a password match', async () => {
+    const hash = await hasher.hash('Caf\u00e9-au-lait');
+    expect(await hasher.verify('Cafe\u0301-au-lait', hash)).to.equal(true);
+  });
+
+  it('verifies hashes made with other parameters, and refuses malformed or abusive ones without throwing', async () => {
+    const weak = new ScryptPasswordHasher([], { ln: 10, r: 8, p: 1 });
+    expect(await hasher.verify('pw-of-old', await weak.hash('pw-of-old'))).to.equal(true);
+    for (const bad of ['', 'plain', '$scrypt$ln=14,r=8,p=1$c2FsdA$', '$scrypt$ln=30,r=8,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5', '$2b$10$abcdefghijklmnopqrstuv']) {
+      expect(await hasher.verify('anything', bad), bad).to.equal(false);
+    }
+  });
+
+  it('the dummy check costs about what a real one does and tells its listeners apart', async () => {
+    const hash = await hasher.hash('timing-test-pw');
+    await hasher.verifyDummy('warm-up');
+    counted.real = 0;
+    counted.dummy = 0;
+    const time = async (run: () => Promise<boolean>) => {
+      const started = process.hrtime.bigint();
+      await run();
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    };
+    const real: number[] = [];
+    const dummy: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      real.push(await time(() => hasher.verify('wrong-pw', hash)));
+      dummy.push(await time(() => hasher.verifyDummy('wrong-pw')));
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    expect(Math.abs(median(real) - median(dummy))).to.be.below(10);
+    expect(median(real)).to.be.within(10, 200);
+    expect(counted).to.deep.equal({ real: 5, dummy: 5 });
+  });
+});
+
+describe('auth: password policy', () => {
+  const policy = new CommonPasswordPolicy();
+
+  it(`accepts ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters with no composition rules`, () => {
+    expect(policy.check('abcdefgz')).to.deep.equal({ ok: true });
+    expect(policy.check('all lower case words here')).to.deep.equal({ ok: true });
+    expect(policy.check('x'.repeat(64))).to.deep.equal({ ok: true });
+    expect(policy.check('y'.repeat(PASSWORD_MAX_LENGTH))).to.deep.equal({ ok: true });
+  });
+
+  it('refuses short and overlong passwords, counting characters rather than bytes', () => {
+    expect(policy.check('seven77')).to.include({ ok: false, problem: 'tooShort', messageKey: 'auth.password.tooShort' });
+    expect(policy.check('😀😀😀😀😀😀😀')).to.include({ problem: 'tooShort' }); // 7 characters, 28 bytes
+    expect(policy.check('😀😀😀😀😀😀😀😀')).to.deep.equal({ ok: true });
+    expect(policy.check('z'.repeat(PASSWORD_MAX_LENGTH + 1))).to.include({ ok: false, problem: 'tooLong', messageKey: 'auth.password.tooLong' });
+  });
+
+  it('refuses common passwords whatever their case, and the account email inside the password', () => {
+    expect(readCommonPasswords().size).to.be.above(100);
+    for (const common of ['password1', 'PASSWORD123', 'Qwertyuiop', '12345678', 'iloveyou']) {
+      expect(policy.check(common), common).to.include({ ok: false, problem: 'common', messageKey: 'auth.password.common' });
+    }
+    expect(policy.check('jane.doe@example.com!', { email: 'Jane.Doe@example.com' })).to.include({ problem: 'containsEmail' });
+    expect(policy.check('jane.doe@example.com!', { email: 'mario@example.com' })).to.deep.equal({ ok: true });
+  });
+});
+
+describe('auth: support period', () => {
+  it('takes today in the CRM\'s time zone, not the server\'s', () => {
+    const lateEvening = new Date('2026-03-31T22:30:00Z'); // already 1 April in Rome (UTC+2)
+    expect(todayIn('Europe/Rome', lateEvening)).to.equal('2026-04-01');
+    expect(todayIn('UTC', lateEvening)).to.equal('2026-03-31');
+    expect(todayIn('America/New_York', lateEvening)).to.equal('2026-03-31');
+    expect(withinSupport(todayIn('Europe/Rome', lateEvening), '2025-04-01', '2026-03-31')).to.equal(false);
+    expect(withinSupport(todayIn('UTC', lateEvening), '2025-04-01', '2026-03-31')).to.equal(true);
+  });
+
+  it('includes both ends, leaves missing ends open and adds years to dates', () => {
+    expect(withinSupport('2026-01-01', '2026-01-01', '2026-01-01')).to.equal(true);
+    expect(withinSupport('2026-01-02', '2026-01-01', '2026-01-01')).to.equal(false);
+    expect(withinSupport('1999-01-01', null, null)).to.equal(true);
+    expect(addYears('2026-05-17', 1)).to.equal('2027-05-17');
+    expect(addYears('2028-02-29', 1)).to.equal('2029-03-01');
+    expect(toDateOnly(new Date('2026-05-17T00:00:00Z'))).to.equal('2026-05-17');
+    expect(toDateOnly('2026-05-17')).to.equal('2026-05-17');
+    expect(toDateOnly(null)).to.equal(null);
+  });
+});

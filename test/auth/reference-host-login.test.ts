@@ -1,0 +1,184 @@
+/**
+ * The login API attacked over HTTP on the reference host with its demo data, by two hosts that
+ * share one database (two connection pools, two plugin instances), as two processes would.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import { DEMO_PORTAL_PASSWORD, seedDemoData } from '../../host/demo/demo-data.js';
+import { createReferenceHost, type ReferenceHost } from '../../host/reference-host.js';
+import { LOCK_AFTER_FAILURES } from '../../plugin/auth/lockout.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+
+const JANE = 'jane.doe@example.com';
+const MARIO = 'mario.rossi@example.com';
+
+function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}/portal/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+function sessionOf(response: Response): string {
+  const header = response.headers.getSetCookie().find((c) => c.startsWith('bp_session='));
+  if (!header) throw new Error(`No session cookie (HTTP ${response.status})`);
+  return header.split(';')[0]!;
+}
+
+async function observable(response: Response) {
+  const headers = [...response.headers.entries()].filter(([name]) => name !== 'date').sort(([a], [b]) => a.localeCompare(b));
+  return { status: response.status, headers, body: await response.text() };
+}
+
+describe('auth: login on the reference host, two hosts on one database @db', function () {
+  this.timeout(120_000);
+  let first: TestHost;
+  let second: ReferenceHost;
+  let secondUrl: string;
+  let secondDir: string;
+  let sequelize: Sequelize;
+
+  const sql = <T extends object>(query: string, replacements: Record<string, unknown> = {}) =>
+    sequelize.query<T>(query, { type: QueryTypes.SELECT, replacements });
+  const exec = async (query: string, replacements: Record<string, unknown> = {}) => void (await sequelize.query(query, { replacements }));
+  const contactIdOf = async (email: string) => Number((await sql<{ contact_id: unknown }>('SELECT contact_id FROM bp_portal_accounts WHERE email = :email', { email }))[0]!.contact_id);
+
+  before(async () => {
+    first = await startTestHost();
+    await seedDemoData(first.host);
+    secondDir = mkdtempSync(join(tmpdir(), 'bp-host-b-'));
+    second = await createReferenceHost({
+      databaseUrl: first.host.options.databaseUrl,
+      dataDir: secondDir,
+      logLevel: 'silent',
+      sessionSecret: randomBytes(32).toString('base64url'),
+      demo: false,
+      watchRegistryMs: 0,
+    });
+    await second.start();
+    secondUrl = (await second.listen(0)).url;
+    sequelize = first.host.api.database.sequelize;
+  });
+  after(async () => {
+    await second?.close();
+    if (secondDir) rmSync(secondDir, { recursive: true, force: true });
+    await first?.stop();
+  });
+
+  it('the demo customers sign in; a session made by one host is honoured, and ended, by the other', async () => {
+    const response = await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD });
+    expect(response.status).to.equal(200);
+    const { contact } = (await response.json()) as { contact: Record<string, unknown> };
+    expect(contact).to.include({ firstName: 'Jane', lastName: 'Doe', email: JANE, language: 'en', mustChangePassword: false });
+    expect(contact.profile).to.include({ name: 'Default' });
+    const cookie = sessionOf(response);
+
+    const elsewhere = await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie } });
+    expect(elsewhere.status).to.equal(200);
+    expect(((await elsewhere.json()) as { contact: { email: string } }).contact.email).to.equal(JANE);
+
+    expect((await fetch(`${secondUrl}/portal/api/v1/auth/logout`, { method: 'POST', headers: { cookie } })).status).to.equal(204);
+    expect((await fetch(`${first.url}/portal/api/v1/me`, { headers: { cookie } })).status).to.equal(401);
+
+    const italian = await post(secondUrl, { email: MARIO, password: DEMO_PORTAL_PASSWORD });
+    expect(italian.status).to.equal(200);
+  });
+
+  it('cookie flags: HttpOnly, SameSite=Lax, the portal path, and Secure behind an HTTPS proxy', async () => {
+    const plain = (await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD })).headers.getSetCookie().find((c) => c.startsWith('bp_session='))!;
+    expect(plain).to.match(/; Path=\/portal(;|$)/).and.match(/; HttpOnly/).and.match(/; SameSite=Lax/);
+    expect(plain).not.to.match(/Secure/);
+    const proxied = await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }, { 'x-forwarded-proto': 'https' });
+    expect(proxied.headers.getSetCookie().find((c) => c.startsWith('bp_session='))).to.match(/; Secure/);
+  });
+
+  it('session fixation: a planted cookie stays useless after the login', async () => {
+    const planted = `bp_session=${randomBytes(32).toString('base64url')}`;
+    const response = await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }, { cookie: planted });
+    expect(sessionOf(response)).not.to.equal(planted);
+    expect((await fetch(`${first.url}/portal/api/v1/me`, { headers: { cookie: planted } })).status).to.equal(401);
+  });
+
+  it('portal switched off: the session stops working at the next request, on every host', async () => {
+    const cookie = sessionOf(await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }));
+    const jane = await contactIdOf(JANE);
+    await exec('UPDATE bp_portal_accounts SET portal_enabled = :no WHERE contact_id = :jane', { no: false, jane });
+    try {
+      expect((await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie } })).status).to.equal(401);
+      expect(await sql('SELECT id FROM bp_sessions WHERE contact_id = :jane', { jane })).to.have.length(0);
+    } finally {
+      await exec('UPDATE bp_portal_accounts SET portal_enabled = :yes WHERE contact_id = :jane', { yes: true, jane });
+    }
+    expect((await fetch(`${first.url}/portal/api/v1/me`, { headers: { cookie } })).status).to.equal(401);
+  });
+
+  it(`50 parallel wrong passwords across both hosts: exactly ${LOCK_AFTER_FAILURES} checked and counted, then locked; the right password is refused`, async () => {
+    const mario = await contactIdOf(MARIO);
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => post(i % 2 === 0 ? first.url : secondUrl, { email: MARIO, password: `guess-${i}` })),
+    );
+    expect(responses.map((r) => r.status)).to.deep.equal(Array(50).fill(401));
+
+    const [account] = await sql<{ failed_attempts: unknown; locked_at: unknown }>('SELECT failed_attempts, locked_at FROM bp_portal_accounts WHERE contact_id = :mario', { mario });
+    expect(Number(account!.failed_attempts)).to.equal(LOCK_AFTER_FAILURES);
+    expect(account!.locked_at).not.to.equal(null);
+    // A `wrong_password` row is written only after a real hash comparison: these are the checks that ran.
+    const reasons = await sql<{ reason: string }>("SELECT reason FROM bp_login_history WHERE contact_id = :mario AND event = 'failed'", { mario });
+    expect(reasons.filter((r) => r.reason === 'wrong_password')).to.have.length(LOCK_AFTER_FAILURES);
+    expect(reasons).to.have.length(50);
+    expect(await sql("SELECT id FROM bp_login_history WHERE contact_id = :mario AND event = 'locked'", { mario })).to.have.length(1);
+
+    for (const url of [first.url, secondUrl]) expect((await post(url, { email: MARIO, password: DEMO_PORTAL_PASSWORD })).status).to.equal(401);
+  });
+
+  it('unknown email, wrong password, locked, outside support and portal off give byte-identical answers', async () => {
+    // Two more demo customers, one switched off and one whose support ended.
+    const others = await sql<{ contact_id: unknown; email: string }>('SELECT contact_id, email FROM bp_portal_accounts WHERE email NOT IN (:known) ORDER BY contact_id', {
+      known: [JANE, MARIO],
+    });
+    expect(others.length).to.be.at.least(2);
+    const [off, late] = others;
+    await exec('UPDATE bp_portal_accounts SET portal_enabled = :no WHERE contact_id = :id', { no: false, id: Number(off!.contact_id) });
+    await exec("UPDATE bp_portal_accounts SET support_start_date = '2020-01-01', support_end_date = '2020-12-31' WHERE contact_id = :id", { id: Number(late!.contact_id) });
+
+    const answers = [
+      await observable(await post(first.url, { email: 'nobody@example.com', password: DEMO_PORTAL_PASSWORD })),
+      await observable(await post(first.url, { email: JANE, password: 'not-her-password' })),
+      await observable(await post(first.url, { email: MARIO, password: DEMO_PORTAL_PASSWORD })), // locked above
+      await observable(await post(first.url, { email: late!.email, password: DEMO_PORTAL_PASSWORD })),
+      await observable(await post(first.url, { email: off!.email, password: DEMO_PORTAL_PASSWORD })),
+    ];
+    expect(answers[0]!.status).to.equal(401);
+    expect(JSON.parse(answers[0]!.body).error.code).to.equal('invalid_credentials');
+    for (const answer of answers) expect(answer).to.deep.equal(answers[0]);
+  });
+
+  it('the median times of the refusals lie within 10 ms of each other', async () => {
+    const jane = await contactIdOf(JANE);
+    const late = (await sql<{ email: string }>("SELECT email FROM bp_portal_accounts WHERE support_end_date = '2020-12-31'"))[0]!.email;
+    const off = (await sql<{ email: string }>('SELECT email FROM bp_portal_accounts WHERE portal_enabled = :no', { no: false }))[0]!.email;
+    const kinds: Record<string, { email: string; password: string }> = {
+      unknownEmail: { email: 'nobody@example.com', password: 'some-guess-1' },
+      wrongPassword: { email: JANE, password: 'some-guess-1' },
+      locked: { email: MARIO, password: 'some-guess-1' },
+      outsideSupport: { email: late, password: 'some-guess-1' },
+      portalOff: { email: off, password: 'some-guess-1' },
+    };
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+    for (let round = 0; round < 7; round++) {
+      // Keep Jane below the lock and the address below its ban: only the timing is under test here.
+      await exec('UPDATE bp_portal_accounts SET failed_attempts = 0 WHERE contact_id = :jane', { jane });
+      await exec('DELETE FROM bp_client_failures');
+      for (const [kind, body] of Object.entries(kinds)) {
+        const started = performance.now();
+        const response = await post(first.url, body);
+        await response.arrayBuffer();
+        times[kind]!.push(performance.now() - started);
+        expect(response.status).to.equal(401);
+      }
+    }
+    const medians = Object.values(times).map((xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+    expect(Math.max(...medians) - Math.min(...medians), JSON.stringify(medians)).to.be.below(10);
+  });
+});

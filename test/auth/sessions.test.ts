@@ -1,0 +1,144 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import express from 'express';
+import { hashToken, REMEMBER_ABSOLUTE_MS, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../../plugin/auth/portal-sessions.js';
+import { login, me, PASSWORD, sessionCookie, startAuthTestHost, type AuthTestHost } from './auth-test-host.js';
+
+const MINUTE = 60 * 1000;
+
+describe('auth: portal sessions @db', function () {
+  this.timeout(60_000);
+  let host: AuthTestHost;
+  let jane: number;
+
+  before(async () => {
+    host = await startAuthTestHost();
+    jane = await host.addPortalUser({ firstname: 'Jane', lastname: 'Doe', email: 'jane.doe@example.com', language: 'en' });
+  });
+  after(async () => host?.stop());
+
+  async function signIn(remember = false): Promise<{ cookie: string; id: string }> {
+    const response = await login(host, { email: 'jane.doe@example.com', password: PASSWORD, remember });
+    expect(response.status).to.equal(200);
+    const cookie = sessionCookie(response)!;
+    return { cookie, id: hashToken(cookie.slice('bp_session='.length)) };
+  }
+
+  async function row(id: string) {
+    const rows = await host.sql<{ contact_id: unknown; idle_expires_at: unknown; absolute_expires_at: unknown; created_at: unknown }>(
+      'SELECT contact_id, created_at, idle_expires_at, absolute_expires_at FROM bp_sessions WHERE id = :id',
+      { id },
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Moves a session's clock: its timestamps as if it had been created `ago` milliseconds earlier. */
+  async function age(id: string, ago: number): Promise<void> {
+    const current = (await row(id))!;
+    const shift = (value: unknown) => new Date(new Date(value as string).getTime() - ago);
+    await host.exec(
+      'UPDATE bp_sessions SET created_at = :created, last_seen_at = :seen, idle_expires_at = :idle, absolute_expires_at = :absolute WHERE id = :id',
+      {
+        id,
+        created: shift(current.created_at),
+        seen: new Date(Date.now() - ago),
+        idle: shift(current.idle_expires_at),
+        absolute: shift(current.absolute_expires_at),
+      },
+    );
+  }
+
+  it('expires after 30 minutes idle and after 12 hours in any case', async () => {
+    const idle = await signIn();
+    const stored = (await row(idle.id))!;
+    const created = new Date(stored.created_at as string).getTime();
+    expect(new Date(stored.idle_expires_at as string).getTime() - created).to.equal(SESSION_IDLE_MS);
+    expect(new Date(stored.absolute_expires_at as string).getTime() - created).to.equal(SESSION_ABSOLUTE_MS);
+
+    await age(idle.id, SESSION_IDLE_MS - MINUTE);
+    expect((await me(host, idle.cookie)).status).to.equal(200);
+    // The request rolled the idle window forward.
+    expect(new Date((await row(idle.id))!.idle_expires_at as string).getTime()).to.be.above(Date.now() + SESSION_IDLE_MS - MINUTE);
+    await age(idle.id, SESSION_IDLE_MS + MINUTE);
+    expect((await me(host, idle.cookie)).status).to.equal(401);
+    expect(await row(idle.id)).to.equal(null);
+
+    const old = await signIn();
+    await host.exec('UPDATE bp_sessions SET absolute_expires_at = :past WHERE id = :id', { id: old.id, past: new Date(Date.now() - 1000) });
+    expect((await me(host, old.cookie)).status).to.equal(401);
+    expect(await row(old.id)).to.equal(null);
+  });
+
+  it('remember me: lasts 30 days, and a lapsed idle window rotates the token instead of ending the session', async () => {
+    const remembered = await signIn(true);
+    const stored = (await row(remembered.id))!;
+    expect(new Date(stored.absolute_expires_at as string).getTime() - new Date(stored.created_at as string).getTime()).to.equal(REMEMBER_ABSOLUTE_MS);
+
+    await age(remembered.id, 2 * 60 * MINUTE);
+    const response = await me(host, remembered.cookie);
+    expect(response.status).to.equal(200);
+    const rotated = sessionCookie(response)!;
+    expect(rotated).to.match(/^bp_session=/).and.not.equal(remembered.cookie);
+    expect(await row(remembered.id)).to.equal(null);
+    // The old token is dead; the new one works and keeps the original absolute end.
+    expect((await me(host, remembered.cookie)).status).to.equal(401);
+    expect((await me(host, rotated)).status).to.equal(200);
+    const next = (await row(hashToken(rotated.slice('bp_session='.length))))!;
+    expect(new Date(next.absolute_expires_at as string).getTime()).to.equal(new Date(stored.absolute_expires_at as string).getTime() - 2 * 60 * MINUTE);
+
+    await host.exec('UPDATE bp_sessions SET absolute_expires_at = :past WHERE contact_id = :jane', { jane, past: new Date(Date.now() - 1000) });
+    expect((await me(host, rotated)).status).to.equal(401);
+  });
+
+  it('sets Secure on the cookie when the request came over HTTPS', async () => {
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    app.post('/portal/start', async (req, res) => {
+      await host.services.sessions.start(req, res, jane, { remember: false });
+      res.status(204).end();
+    });
+    const server: Server = await new Promise((ok) => {
+      const s = app.listen(0, '127.0.0.1', () => ok(s));
+    });
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/portal/start`;
+      const secure = await fetch(base, { method: 'POST', headers: { 'x-forwarded-proto': 'https' } });
+      expect(secure.headers.getSetCookie()[0]).to.match(/; Secure/);
+      expect(secure.headers.getSetCookie()[0]).to.match(/; HttpOnly/).and.match(/; SameSite=Lax/).and.match(/; Path=\/portal(;|$)/);
+      const plain = await fetch(base, { method: 'POST' });
+      expect(plain.headers.getSetCookie()[0]).not.to.match(/Secure/);
+    } finally {
+      await new Promise<void>((ok) => server.close(() => ok()));
+    }
+  });
+
+  it('endAllFor ends every session of a contact, remembered ones included; purgeExpired removes only dead sessions', async () => {
+    const a = await signIn();
+    const b = await signIn(true);
+    expect(await host.services.sessions.endAllFor(jane)).to.be.at.least(2);
+    expect((await me(host, a.cookie)).status).to.equal(401);
+    expect((await me(host, b.cookie)).status).to.equal(401);
+
+    const live = await signIn();
+    const idleDead = await signIn();
+    const rememberedIdle = await signIn(true);
+    const absoluteDead = await signIn(true);
+    const past = new Date(Date.now() - 1000);
+    await host.exec('UPDATE bp_sessions SET idle_expires_at = :past WHERE id IN (:ids)', { past, ids: [idleDead.id, rememberedIdle.id] });
+    await host.exec('UPDATE bp_sessions SET absolute_expires_at = :past WHERE id = :id', { past, id: absoluteDead.id });
+    expect(await host.services.sessions.purgeExpired()).to.equal(2);
+    expect(await row(live.id)).not.to.equal(null);
+    expect(await row(rememberedIdle.id)).not.to.equal(null); // can still rotate
+    expect(await row(idleDead.id)).to.equal(null);
+    expect(await row(absoluteDead.id)).to.equal(null);
+  });
+
+  it('a locked account loses its sessions at the next request', async () => {
+    const session = await signIn();
+    await host.exec('UPDATE bp_portal_accounts SET locked_at = :now WHERE contact_id = :jane', { now: new Date(), jane });
+    expect((await me(host, session.cookie)).status).to.equal(401);
+    expect(await row(session.id)).to.equal(null);
+    await host.services.lockout.unlock(jane, 1);
+  });
+});
