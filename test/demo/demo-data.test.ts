@@ -1,0 +1,146 @@
+/**
+ * The reference host's demo data: idempotent, with the fixed points other tools rely on
+ * (SPEC §8), both kinds of custom module, and demo customers who can log in to the portal.
+ */
+import { expect } from 'chai';
+import type { CrmRecord, HostApi } from '../../plugin/host-contract/index.js';
+import { DEMO_PORTAL_PASSWORD, type DemoSummary, seedDemoData } from '../../host/demo/demo-data.js';
+import { crmLogin, startTestHost } from '../support/host.js';
+
+type TestHost = Awaited<ReturnType<typeof startTestHost>>;
+
+/** How many records, comments and files the CRM holds, per module. */
+async function inventory(api: HostApi): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const module of api.modules.modules()) counts[module.name] = await api.records.count(module.name);
+  let comments = 0;
+  for (const ticket of (await api.records.query('HelpDesk')).rows) {
+    comments += await api.records.commentCount('HelpDesk', ticket.id, { includeInternal: true });
+  }
+  counts['HelpDesk comments'] = comments;
+  return counts;
+}
+
+async function contactByEmail(api: HostApi, email: string): Promise<CrmRecord> {
+  const { rows } = await api.records.query('Contacts', { where: { field: 'email', op: 'eq', value: email } });
+  expect(rows, email).to.have.length(1);
+  return rows[0];
+}
+
+async function accountNamed(api: HostApi, name: string): Promise<CrmRecord> {
+  const { rows } = await api.records.query('Accounts', { where: { field: 'accountname', op: 'eq', value: name } });
+  expect(rows, name).to.have.length(1);
+  return rows[0];
+}
+
+/** `name=value` pairs of the cookies a response sets, ready for a `Cookie` header. */
+function cookiesOf(response: Response): string {
+  return response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
+}
+
+describe('Demo data of the reference host @db', function () {
+  let test: TestHost;
+  let api: HostApi;
+  let summary: DemoSummary;
+  /** What the first run (by the host, as `npm start` does) left. */
+  let afterFirstRun: Record<string, number>;
+
+  before(async function () {
+    test = await startTestHost({ demo: true });
+    api = test.host.api;
+    afterFirstRun = await inventory(api);
+    summary = await seedDemoData(test.host);
+  });
+  after(async function () {
+    await test?.stop();
+  });
+
+  it('adds nothing when it runs again', async function () {
+    expect(afterFirstRun.Contacts).to.be.at.least(12);
+    expect(afterFirstRun.Documents).to.be.at.least(5);
+    expect(afterFirstRun['HelpDesk comments']).to.be.greaterThan(0);
+    expect(await inventory(api)).to.deep.equal(afterFirstRun);
+    expect(await seedDemoData(test.host)).to.deep.equal(summary);
+    expect(await inventory(api)).to.deep.equal(afterFirstRun);
+  });
+
+  it('has the fixed customers: Jane Doe at Acme Ltd (en) and Mario Rossi at Rossi SpA (it)', async function () {
+    const acme = await accountNamed(api, 'Acme Ltd');
+    const rossi = await accountNamed(api, 'Rossi SpA');
+    const jane = await contactByEmail(api, 'jane.doe@example.com');
+    expect(jane.values).to.include({ firstname: 'Jane', lastname: 'Doe', account_id: acme.id, language: 'en' });
+    const mario = await contactByEmail(api, 'mario.rossi@example.com');
+    expect(mario.values).to.include({ firstname: 'Mario', lastname: 'Rossi', account_id: rossi.id, language: 'it' });
+
+    expect(summary.adminUser).to.equal('admin');
+    expect(summary.adminPassword).to.equal('Admin-demo-1');
+    expect(await crmLogin(test.url, summary.adminUser, summary.adminPassword)).to.match(/^crm_sid=/);
+    expect(summary.customers).to.deep.include({ email: 'jane.doe@example.com', password: 'Portal-demo-1', account: 'Acme Ltd', language: 'en' });
+    expect(summary.customers).to.deep.include({ email: 'mario.rossi@example.com', password: 'Portal-demo-1', account: 'Rossi SpA', language: 'it' });
+  });
+
+  it('makes Acme Italia Srl a subsidiary of Acme Ltd, with contacts at both and a blocked account', async function () {
+    const acme = await accountNamed(api, 'Acme Ltd');
+    const italia = await accountNamed(api, 'Acme Italia Srl');
+    expect(italia.values.parent_id).to.equal(acme.id);
+    expect(await api.records.count('Contacts', { field: 'account_id', op: 'eq', value: acme.id })).to.be.at.least(2);
+    expect(await api.records.count('Contacts', { field: 'account_id', op: 'eq', value: italia.id })).to.be.at.least(1);
+    expect(await api.records.count('Accounts', { field: 'status', op: 'eq', value: 'Blocked' })).to.be.at.least(1);
+  });
+
+  it('has tickets in several states with public, internal, staff and customer comments, and files', async function () {
+    const tickets = (await api.records.query('HelpDesk')).rows;
+    expect(new Set(tickets.map((t) => t.values.status)).size).to.equal(4);
+    const comments = (await Promise.all(tickets.map((t) => api.records.comments('HelpDesk', t.id, { includeInternal: true })))).flat();
+    expect(comments.some((c) => c.internal)).to.equal(true);
+    expect(comments.some((c) => c.author.kind === 'contact')).to.equal(true);
+    expect(comments.some((c) => c.author.kind === 'user' && !c.internal)).to.equal(true);
+    expect(comments.filter((c) => c.author.kind === 'contact').every((c) => !c.internal)).to.equal(true);
+
+    const filed = await Promise.all(tickets.map((t) => api.records.documents('HelpDesk', t.id)));
+    expect(filed.flat().length).to.be.at.least(2);
+    const jane = await contactByEmail(api, 'jane.doe@example.com');
+    const [nda] = await api.records.documents('Contacts', jane.id);
+    expect(nda?.mimeType).to.equal('application/pdf');
+    const opened = await api.records.openDocument(nda.documentId);
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened!.stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).subarray(0, 8).toString('latin1')).to.equal('%PDF-1.4');
+    expect((await api.records.documents('Accounts', (await accountNamed(api, 'Acme Ltd')).id)).length).to.be.at.least(1);
+  });
+
+  it('fills the other standard modules', async function () {
+    for (const module of ['Faq', 'Invoice', 'Quotes', 'SalesOrder', 'Products', 'Services', 'Assets', 'Project', 'ProjectTask', 'ProjectMilestone', 'ServiceContracts']) {
+      expect(await api.records.count(module), module).to.be.at.least(2);
+    }
+    expect(await api.records.count('Faq', { field: 'status', op: 'eq', value: 'Draft' })).to.be.at.least(1);
+    expect(await api.records.count('Faq', { field: 'status', op: 'eq', value: 'Published' })).to.be.at.least(1);
+  });
+
+  it('registers one custom module related to Contacts and one related to nothing', async function () {
+    const custom = api.modules.modules().filter((m) => m.custom);
+    const toContacts = custom.filter((m) => api.modules.relations(m.name).some((r) => r.relatedModule === 'Contacts' || r.module === 'Contacts'));
+    const unrelated = custom.filter((m) => api.modules.relations(m.name).length === 0);
+    expect(toContacts.map((m) => m.name)).to.deep.equal(['Warranties']);
+    expect(unrelated.map((m) => m.name)).to.deep.equal(['Kudos']);
+    expect(await api.records.count('Warranties', { field: 'contact_id', op: 'notNull' })).to.be.at.least(2);
+    expect(await api.records.count('Kudos')).to.be.at.least(2);
+  });
+
+  it('lets both fixed demo customers log in to the portal with the demo password', async function () {
+    for (const email of ['jane.doe@example.com', 'mario.rossi@example.com']) {
+      const login = await fetch(`${test.url}/portal/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ email, password: DEMO_PORTAL_PASSWORD }),
+      });
+      expect(login.status, `login of ${email}`).to.equal(200);
+      const me = await fetch(`${test.url}/portal/api/v1/me`, { headers: { cookie: cookiesOf(login), accept: 'application/json' } });
+      expect(me.status, `me of ${email}`).to.equal(200);
+      expect(JSON.stringify(await me.json())).to.include(email);
+    }
+  });
+});
