@@ -1,0 +1,30 @@
+/**
+ * The one way the plugin sends mail to a portal contact or a record owner: it picks the template
+ * (the profile's choice for the five portal kinds, the plugin's own for the rest), the language
+ * (the contact's), the mail route (the profile's SMTP account: Default = the owner user's own
+ * account when they have one, else the global server; Global = always the global server) and the
+ * sender, and sends only after the caller's transaction commits.
+ */
+import type { Transaction } from 'sequelize';
+import type { FieldValue } from '../host-contract/index.js';
+
+/** The mails the portal sends. The first five use host email templates chosen in the profile. */
+export type PortalMailKind =
+  | 'registration'
+  | 'passwordChanged'
+  | 'passwordRecovery'
+  | 'newTicket'
+  | 'ticketReply'
+  | 'newTicketToOwner'
+  | 'accountLocked'
+  | 'twoFactorCode'
+  | 'supportEndingReminder';
+
+/** Merge data by namespace, e.g. `{ portal: { url, resetUrl }, ticket: {...} }`; the contact's own fields are added as `contact`. */
+export type PortalMailData = Readonly<Record<string, Readonly<Record<string, FieldValue | undefined>>>>;
+
+export const PortalMailer = Symbol.for('business-portal.PortalMailer');
+export interface PortalMailer {
+  /** Sends `kind` to the contact's email in the contact's language. Never throws for a contact without an email: returns false. */
+  sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options?: { readonly transaction?: Transaction }): Promise<boolean>;
+}
