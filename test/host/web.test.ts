@@ -8,6 +8,7 @@ import { SqlUserDirectory } from '../../host/users/user-directory.js';
 import { scratchDatabase } from '../support/database.js';
 import { TEST_ADMIN_PASSWORD, crmLogin, crmLoginForm, startTestHost, type TestHost } from '../support/host.js';
 import { writeFakePlugin } from './fake-plugin-fixture.js';
+import { expectSecurityHeaders } from '../support/expectations.js';
 
 const AGENT = 'tom.support';
 const AGENT_PASSWORD = 'Agent-test-password-1';
@@ -15,15 +16,6 @@ const XSS = '<script>alert(1)</script>';
 
 function setCookies(response: Response): string[] {
   return response.headers.getSetCookie();
-}
-
-function expectPageHeaders(response: Response, what: string): void {
-  const csp = response.headers.get('content-security-policy') ?? '';
-  for (const directive of ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) expect(csp, `${what}: ${directive}`).to.include(directive);
-  expect(response.headers.get('strict-transport-security'), what).to.match(/max-age=31536000/);
-  expect(response.headers.get('x-content-type-options'), what).to.equal('nosniff');
-  expect(response.headers.get('referrer-policy'), what).to.equal('no-referrer');
-  expect(response.headers.get('cache-control'), what).to.equal('no-store');
 }
 
 describe('reference host web @db', () => {
@@ -125,7 +117,7 @@ describe('reference host web @db', () => {
 
     const page = await get('/settings', admin);
     expect(page.status).to.equal(200);
-    expectPageHeaders(page, '/settings');
+    expectSecurityHeaders(page, '/settings');
     const html = await page.text();
     expect(html).to.include('<h2>Customer tools</h2>');
     expect(html).to.include('<a href="/fake-plugin">Fake &lt;tool&gt;</a>');
@@ -159,11 +151,11 @@ describe('reference host web @db', () => {
     ] as const) {
       const response = await get(path);
       expect(response.status, path).to.equal(status);
-      expectPageHeaders(response, path);
+      expectSecurityHeaders(response, path);
     }
     const malformed = await postForm('/login', {}, undefined, { 'content-type': 'application/x-www-form-urlencoded; charset=nonsense' });
     expect(malformed.status).to.be.within(400, 499);
-    expectPageHeaders(malformed, 'a malformed body');
+    expectSecurityHeaders(malformed, 'a malformed body');
   });
 
   it('signs out only by POST with the session’s token, and ends the session', async () => {

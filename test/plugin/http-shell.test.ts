@@ -5,6 +5,9 @@ import { ContainerModule, injectable } from 'inversify';
 import { AdminRouteContribution, PortalRouteContribution } from '../../plugin/lifecycle/contributions.js';
 import type { BusinessPortalLifecycle } from '../../plugin/lifecycle/plugin-lifecycle.js';
 import { corePlugin, crmUser, startPluginTestHost, type PluginTestHost } from './plugin-test-host.js';
+import { expectSecurityHeaders } from '../support/expectations.js';
+
+const PLUGIN_CSP = ["default-src 'self'", "form-action 'self'"];
 
 const SECRET_SQL = 'SELECT password_hash FROM bp_secret_table';
 
@@ -33,17 +36,6 @@ const probeModule = new ContainerModule(({ bind }) => {
   bind(PortalRouteContribution).toService(ProbeRoutes);
   bind(AdminRouteContribution).toService(ProbeRoutes);
 });
-
-function expectSecurityHeaders(res: Response, what: string): void {
-  const csp = res.headers.get('content-security-policy') ?? '';
-  for (const directive of ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"]) {
-    expect(csp, `${what}: CSP ${directive}`).to.include(directive);
-  }
-  expect(res.headers.get('strict-transport-security'), what).to.match(/max-age=31536000/);
-  expect(res.headers.get('x-content-type-options'), what).to.equal('nosniff');
-  expect(res.headers.get('referrer-policy'), what).to.equal('no-referrer');
-  expect(res.headers.get('cache-control'), what).to.equal('no-store');
-}
 
 describe('plugin HTTP shell: admin pages and portal @db', () => {
   let t: PluginTestHost;
@@ -86,7 +78,7 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
         const res = await get(path);
         expect(res.status).to.equal(303);
         expect(res.headers.get('location')).to.equal(`/login?returnTo=${encodeURIComponent(path)}`);
-        expectSecurityHeaders(res, 'redirect');
+        expectSecurityHeaders(res, 'redirect', PLUGIN_CSP);
       });
     }
 
@@ -107,7 +99,7 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
           const html = await res.text();
           expect(html).to.include('Only CRM administrators may open this page.');
           expect(html).not.to.include('Default');
-          expectSecurityHeaders(res, `403 ${path}`);
+          expectSecurityHeaders(res, `403 ${path}`, PLUGIN_CSP);
         }
       });
     }
@@ -115,7 +107,7 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
     it('shows an admin the version, the profiles and the portal address', async () => {
       const res = await get('/settings/business-portal', admin);
       expect(res.status).to.equal(200);
-      expectSecurityHeaders(res, 'admin page');
+      expectSecurityHeaders(res, 'admin page', PLUGIN_CSP);
       const html = await res.text();
       expect(html).to.include('<title>Business Portal</title>');
       expect(html).to.include('Version 2');
@@ -189,10 +181,10 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
     it('answers unknown admin paths with a 404 page and faults with a generic 500', async () => {
       const missing = await get('/settings/business-portal/nope', admin);
       expect(missing.status).to.equal(404);
-      expectSecurityHeaders(missing, 'admin 404');
+      expectSecurityHeaders(missing, 'admin 404', PLUGIN_CSP);
       const fault = await get('/settings/business-portal/probe/fault', admin);
       expect(fault.status).to.equal(500);
-      expectSecurityHeaders(fault, 'admin 500');
+      expectSecurityHeaders(fault, 'admin 500', PLUGIN_CSP);
       const html = await fault.text();
       expect(html).to.include('Something went wrong');
       expect(html).not.to.include('bp_secret_table');
@@ -234,13 +226,13 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
       const res = await get('/portal/api/v1');
       expect(res.status).to.equal(200);
       expect(await res.json()).to.deep.equal({ name: 'Business Portal API', version: '1' });
-      expectSecurityHeaders(res, 'API index');
+      expectSecurityHeaders(res, 'API index', PLUGIN_CSP);
     });
 
     it('answers unknown API routes with a JSON 404 in the caller language', async () => {
       const res = await get('/portal/api/v1/nothing/here', undefined, { 'accept-language': 'it-IT,it;q=0.9' });
       expect(res.status).to.equal(404);
-      expectSecurityHeaders(res, 'API 404');
+      expectSecurityHeaders(res, 'API 404', PLUGIN_CSP);
       expect(await res.json()).to.deep.equal({ error: { code: 'not_found', message: "Questa route dell'API non esiste." } });
       const chosen = await get('/portal/api/v1/nothing', 'bp_lang=en', { 'accept-language': 'it' });
       expect(((await chosen.json()) as { error: { message: string } }).error.message).to.equal('This API route does not exist.');
@@ -250,7 +242,7 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
       const post = (body: string) => fetch(`${t.url}/portal/api/v1/probe/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       const bad = await post('{"email": ');
       expect(bad.status).to.equal(400);
-      expectSecurityHeaders(bad, 'API 400');
+      expectSecurityHeaders(bad, 'API 400', PLUGIN_CSP);
       expect(await bad.json()).to.deep.equal({ error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } });
       const big = await post(JSON.stringify({ x: 'a'.repeat(100_000) }));
       expect(big.status).to.equal(413);
@@ -262,12 +254,12 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
     it('answers faults with a generic 500 that leaks nothing, and logs them', async () => {
       const res = await get('/portal/api/v1/probe/fault');
       expect(res.status).to.equal(500);
-      expectSecurityHeaders(res, 'API 500');
+      expectSecurityHeaders(res, 'API 500', PLUGIN_CSP);
       const body = await res.text();
       expect(JSON.parse(body)).to.deep.equal({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again later.' } });
       const page = await get('/portal/probe/fault');
       expect(page.status).to.equal(500);
-      expectSecurityHeaders(page, 'portal 500');
+      expectSecurityHeaders(page, 'portal 500', PLUGIN_CSP);
       expect(await page.text()).not.to.include('bp_secret_table');
       expect(t.logs.filter((l) => l.level === 'error' && String(l.fields?.error).includes('bp_secret_table')).length).to.be.at.least(2);
     });
@@ -275,12 +267,12 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
     it('answers unknown portal pages with its own 404 page and serves its assets', async () => {
       const res = await get('/portal/no-such-page');
       expect(res.status).to.equal(404);
-      expectSecurityHeaders(res, 'portal 404');
+      expectSecurityHeaders(res, 'portal 404', PLUGIN_CSP);
       expect(await res.text()).to.include('<link rel="stylesheet" href="/portal/assets/portal.css">');
       const css = await get('/portal/assets/portal.css');
       expect(css.status).to.equal(200);
       expect(css.headers.get('content-type')).to.match(/^text\/css/);
-      expectSecurityHeaders(css, 'asset');
+      expectSecurityHeaders(css, 'asset', PLUGIN_CSP);
       expect((await get('/portal/assets/../package.json')).status).to.equal(404);
       expect((await get('/portal/assets/%2e%2e/portal-module.ts')).status).to.equal(404);
     });

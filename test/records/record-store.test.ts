@@ -10,15 +10,7 @@ import { RecordNotFoundError } from '../../host/records/record-errors.js';
 import { SqlRecordStore } from '../../host/records/record-store.js';
 import { seedStandardModules } from '../../host/registry/standard-modules.js';
 import { insertUser, registryFixture, type RegistryFixture } from '../registry/registry-fixture.js';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../support/expectations.js';
 
 describe('record store writes @db', function () {
   let fx: RegistryFixture;

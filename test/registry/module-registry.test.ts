@@ -4,6 +4,7 @@ import { ModuleDefinitionError, UnknownModuleError } from '../../host/registry/m
 import { SqlModuleRegistry } from '../../host/registry/module-registry.js';
 import { STANDARD_MODULES, seedStandardModules } from '../../host/registry/standard-modules.js';
 import { catalog, insertUser, registryFixture, type RegistryFixture } from './registry-fixture.js';
+import { rejection } from '../support/expectations.js';
 
 const warranties: ModuleDefinition = {
   name: 'Warranties',
@@ -26,15 +27,6 @@ function record(registry: SqlModuleRegistry): Recorded[] {
     registry.on(event, (payload) => void seen.push({ event, payload }));
   }
   return seen;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('module registry @db', function () {
