@@ -13,6 +13,7 @@ import {
   type RecordCondition,
   type RecordSort,
 } from '../../plugin/host-contract/index.js';
+import { isHostManaged } from '../registry/host-managed-fields.js';
 import type { SqlModuleRegistry } from '../registry/module-registry.js';
 import { conditionParameter, type ColumnType } from './field-values.js';
 
@@ -23,8 +24,6 @@ const SYSTEM_FIELDS: Readonly<Record<string, { readonly column: string; readonly
   modifiedAt: { column: 'modified_at', type: 'datetime' },
 };
 
-/** Fields the record store manages itself: neither readable nor writable nor searchable by callers. */
-export const HOST_MANAGED_FIELDS: Readonly<Record<string, readonly string[]>> = { Documents: ['storage_key'] };
 
 const MAX_DEPTH = 20;
 const MAX_TERMS = 1000;
@@ -35,9 +34,6 @@ function likeEscape(value: string): string {
   return value.replace(/[!%_]/g, (c) => `!${c}`);
 }
 
-export function isHostManaged(module: string, field: string): boolean {
-  return HOST_MANAGED_FIELDS[module]?.includes(field) ?? false;
-}
 
 /** One compiled statement's bind parameters, named `$p1`, `$p2`, … */
 export class BindParameters {

@@ -44,7 +44,8 @@ import {
   encodeFieldValue,
   type FieldProblem,
 } from './field-values.js';
-import { BindParameters, QueryCompiler, isHostManaged } from './query-compiler.js';
+import { HOST_MANAGED_FIELDS } from '../registry/host-managed-fields.js';
+import { BindParameters, QueryCompiler } from './query-compiler.js';
 import { RecordNotFoundError, RelationUsageError } from './record-errors.js';
 
 type Row = Record<string, unknown>;
@@ -424,7 +425,7 @@ export class SqlRecordStore implements HostRecords {
 
   /** The fields a read returns: those asked for (each checked), else every field the store does not manage itself. */
   private selectedFields(definition: ModuleDefinition, names?: readonly string[]): string[] {
-    const visible = definition.fields.filter((f) => !isHostManaged(definition.name, f.name)).map((f) => f.name);
+    const visible = definition.fields.map((f) => f.name);
     if (names === undefined) return visible;
     if (!Array.isArray(names)) throw new InvalidQueryError('"fields" must be a list of field names');
     for (const name of names) {
@@ -439,7 +440,7 @@ export class SqlRecordStore implements HostRecords {
 
   private async row(definition: ModuleDefinition, id: number, transaction?: Transaction): Promise<Row | null> {
     if (!isId(id)) return null;
-    const all = definition.fields.map((f) => f.name);
+    const all = [...definition.fields.map((f) => f.name), ...(HOST_MANAGED_FIELDS[definition.name] ?? [])];
     const [row] = await this.sequelize.query<Row>(`SELECT ${this.selectList(all)} FROM ${this.quote(this.registry.tableName(definition.name))} WHERE id = $id`, {
       bind: { id },
       type: QueryTypes.SELECT,
@@ -505,11 +506,10 @@ export class SqlRecordStore implements HostRecords {
     for (const name of Object.keys(given)) {
       const field = definition.fields.find((f) => f.name === name);
       if (!field) problems.push({ field: name.slice(0, 60), problem: `is not a field of ${definition.name}` });
-      else if (isHostManaged(definition.name, name)) problems.push({ field: name, problem: 'is managed by the CRM' });
     }
     for (const field of definition.fields) {
       const present = Object.hasOwn(given, field.name);
-      if ((!present && mode === 'update') || isHostManaged(definition.name, field.name)) continue;
+      if (!present && mode === 'update') continue;
       const value = present ? given[field.name] : undefined;
       // Blank text counts as empty: a mandatory field cannot be satisfied with spaces.
       const encoded = encodeFieldValue(field, typeof value === 'string' && value.trim() === '' ? '' : value, this.dialect);

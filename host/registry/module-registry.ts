@@ -29,6 +29,7 @@ import {
   validateRelationShape,
 } from './module-definition-validation.js';
 import { addFieldColumn, createModuleTable, dropFieldColumn, dropModuleTable, moduleTableExists, tableOf } from './module-tables.js';
+import { publicDefinition } from './host-managed-fields.js';
 import { TypedEvents } from './typed-events.js';
 
 interface Snapshot {
@@ -78,6 +79,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 export class SqlModuleRegistry implements HostModuleRegistry {
   private snapshot: Snapshot = { revision: -1, modules: new Map(), relatedLists: [], relations: [] };
+  private publicView?: { readonly of: Snapshot; readonly modules: ReadonlyMap<string, ModuleDefinition> };
   private readonly events: TypedEvents<ModuleRegistryEvents>;
   /** Serialises this process's changes and reloads, so that each diff is computed once. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -101,11 +103,19 @@ export class SqlModuleRegistry implements HostModuleRegistry {
   // ───────────────────────────── reads (from the cache) ─────────────────────────────
 
   modules(): readonly ModuleDefinition[] {
-    return [...this.snapshot.modules.values()];
+    return [...this.publicModules().values()];
   }
 
   module(name: string): ModuleDefinition | undefined {
-    return this.snapshot.modules.get(name);
+    return this.publicModules().get(name);
+  }
+
+  /** The modules as the contract shows them (without host-managed fields), computed once per snapshot. */
+  private publicModules(): ReadonlyMap<string, ModuleDefinition> {
+    if (this.publicView?.of !== this.snapshot) {
+      this.publicView = { of: this.snapshot, modules: new Map([...this.snapshot.modules].map(([name, m]) => [name, publicDefinition(m)])) };
+    }
+    return this.publicView.modules;
   }
 
   relations(module?: string): readonly RelationDefinition[] {
@@ -580,7 +590,7 @@ function diff(before: Snapshot, after: Snapshot): PendingEvent[] {
   for (const [name, module] of after.modules) {
     const then = before.modules.get(name);
     if (!then) {
-      events.push({ event: 'module.added', payload: { module } });
+      events.push({ event: 'module.added', payload: { module: publicDefinition(module) } });
       continue;
     }
     for (const field of module.fields) {

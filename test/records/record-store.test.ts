@@ -118,7 +118,7 @@ describe('record store writes @db', function () {
       expect(invalid.message).not.to.include('javascript');
     }
     const managed = await rejection(store.create('Documents', { values: { title: 'D', storage_key: '../../etc/passwd' } }));
-    expect((managed as InvalidRecordError).problems).to.deep.equal([{ field: 'storage_key', problem: 'is managed by the CRM' }]);
+    expect((managed as InvalidRecordError).problems).to.deep.equal([{ field: 'storage_key', problem: 'is not a field of Documents' }]);
     const owner = await rejection(store.create('Faq', { values: { question: 'Q?' }, owner: { kind: 'robot', id: 1 } as never }));
     expect((owner as InvalidRecordError).problems).to.deep.equal([{ field: 'owner', problem: 'must be a CRM user or group' }]);
     expect(await store.count('HelpDesk')).to.equal(0);

@@ -47,6 +47,9 @@ describe('module registry @db', function () {
     const ids = fx.registry.relations('Contacts').map((r) => r.id);
     expect(ids).to.include.members(['HelpDesk.contact_id', 'Contacts.account_id', 'Documents~Contacts', 'Vendors~Contacts']);
     expect(fx.registry.relations('Accounts').find((r) => r.id === 'Accounts.parent_id')).to.deep.include({ module: 'Accounts', relatedModule: 'Accounts' });
+    // Where the host keeps a document's bytes is its own business, not a field of the module.
+    expect(fx.registry.module('Documents')!.fields.map((f) => f.name)).to.include('filename').and.not.to.include('storage_key');
+    expect(fx.registry.modules().find((m) => m.name === 'Documents')!.fields.map((f) => f.name)).not.to.include('storage_key');
     // Faq and Products are related to neither Contacts nor Accounts.
     for (const name of ['Faq', 'Products']) {
       expect(fx.registry.relations(name).filter((r) => [r.module, r.relatedModule].some((m) => m === 'Contacts' || m === 'Accounts'))).to.deep.equal([]);
