@@ -1,7 +1,9 @@
 /**
  * The portal's authentication API, under the portal router (`{portalPath}/api/v1`):
  *
- *   POST /auth/login   {"email","password","remember"?} → 200 {"contact"} + session cookie, or 401
+ *   POST /auth/login   {"email","password","remember"?} → 200 {"contact"} + session cookie, or 401;
+ *                      202 {"secondFactor": {"method"}} + challenge cookie when the profile asks for
+ *                      a second factor (then `POST /auth/two-factor`, see account-api-routes.ts)
  *   GET  /me           → 200 {"contact"} of the signed-in customer, or 401
  *   POST /auth/logout  → 204; the server session is gone and the cookie cleared
  *
@@ -16,8 +18,10 @@ import { requestLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import type { PortalRouteContribution } from '../lifecycle/contributions.js';
 import { ContactSummaries } from './contact-summary.js';
-import { LoginService } from './login-service.js';
 import { PortalSessions } from './portal-sessions.js';
+import { SignInFlow } from './sign-in-flow.js';
+
+export { clientAddress } from './client-address.js';
 
 interface LoginBody {
   email: string;
@@ -43,14 +47,10 @@ export const LOGIN_PATH = `${API_PREFIX}/auth/login`;
 export const LOGOUT_PATH = `${API_PREFIX}/auth/logout`;
 export const ME_PATH = `${API_PREFIX}/me`;
 
-export function clientAddress(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
-}
-
 @injectable()
 export class AuthApiRoutes implements PortalRouteContribution {
   constructor(
-    @inject(LoginService) private readonly logins: LoginService,
+    @inject(SignInFlow) private readonly flow: SignInFlow,
     @inject(PortalSessions) private readonly sessions: PortalSessions,
     @inject(ContactSummaries) private readonly summaries: ContactSummaries,
     @inject(Translator) private readonly translator: Translator,
@@ -66,13 +66,16 @@ export class AuthApiRoutes implements PortalRouteContribution {
     if (!req.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'auth.errors.jsonRequired');
     const body: unknown = req.body;
     if (!validateLogin(body)) throw new ApiError(400, 'invalid_request', 'auth.errors.invalidLoginBody');
-    const outcome = await this.logins.login({ email: body.email, password: body.password, ip: clientAddress(req) });
-    if (!outcome.ok) {
+    const result = await this.flow.signIn(req, res, { email: body.email, password: body.password, remember: body.remember === true });
+    if (result.kind === 'refused') {
       sendApiError(res, 401, 'invalid_credentials', this.translator.t(requestLanguage(req, this.translator), 'auth.errors.invalidCredentials'));
       return;
     }
-    await this.sessions.start(req, res, outcome.account.contactId, { remember: body.remember === true });
-    res.status(200).json({ contact: await this.summaries.summarize(outcome.account, outcome.contact) });
+    if (result.kind === 'second-factor') {
+      res.status(202).json({ secondFactor: { method: result.method } });
+      return;
+    }
+    res.status(200).json({ contact: await this.summaries.summarize(result.account, result.contact) });
   }
 
   private async me(req: Request, res: Response): Promise<void> {

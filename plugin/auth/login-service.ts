@@ -12,6 +12,7 @@ import { Lockout } from './lockout.js';
 import { LoginHistory, type LoginReason } from './login-history.js';
 import { PasswordHasher } from './password-hasher.js';
 import { PortalAccountStore, normalizeEmail, type PortalAccount } from './portal-account-store.js';
+import { TwoFactor, type TwoFactorMethod } from './two-factor.js';
 
 /**
  * The least time a refused attempt takes. Above what the slowest refusal needs (one scrypt of
@@ -27,9 +28,18 @@ export interface LoginAttempt {
   readonly ip: string;
 }
 
+/** Why a login was refused: the login history's reasons, and a second factor asked for that no method can deliver. */
+export type LoginRefusal = LoginReason | 'second_factor_unavailable';
+
 export type LoginOutcome =
-  | { readonly ok: true; readonly account: PortalAccount; readonly contact: CrmRecord }
-  | { readonly ok: false; readonly reason: LoginReason };
+  | {
+      readonly ok: true;
+      readonly account: PortalAccount;
+      readonly contact: CrmRecord;
+      /** The method of the second step still to pass, or null when the login is complete. */
+      readonly secondFactor: TwoFactorMethod | null;
+    }
+  | { readonly ok: false; readonly reason: LoginRefusal };
 
 export const LoginService = Symbol.for('business-portal.auth.LoginService');
 export interface LoginService {
@@ -45,6 +55,7 @@ export class PasswordLoginService implements LoginService {
     @inject(Lockout) private readonly lockout: Lockout,
     @inject(PasswordHasher) private readonly hasher: PasswordHasher,
     @inject(LoginHistory) private readonly history: LoginHistory,
+    @inject(TwoFactor) private readonly twoFactor: TwoFactor,
   ) {}
 
   async login({ email, password, ip }: LoginAttempt): Promise<LoginOutcome> {
@@ -57,7 +68,7 @@ export class PasswordLoginService implements LoginService {
     const account = ambiguous ? null : (enabled[0] ?? candidates[0] ?? null);
     const contactId = account?.contactId ?? null;
 
-    const refuse = async (reason: LoginReason, options: { passwordChecked: boolean; countClient: boolean }): Promise<LoginOutcome> => {
+    const refuse = async (reason: LoginRefusal, options: { passwordChecked: boolean; countClient: boolean }): Promise<LoginOutcome> => {
       if (!options.passwordChecked) await this.hasher.verifyDummy(password);
       if (options.countClient) await this.lockout.clientFailed(ip, attempted);
       await this.history.record({ event: 'failed', contactId, email: attempted, reason, ip });
@@ -75,13 +86,17 @@ export class PasswordLoginService implements LoginService {
     const hash = await this.accounts.passwordHash(account.contactId);
     if (!hash) return refuse('no_password', { passwordChecked: false, countClient: true });
 
-    const outcome = await this.lockout.guard(account, ip, () => this.hasher.verify(password, hash));
+    const requirement = await this.twoFactor.requirementFor(account, eligibility.contact);
+    if (requirement.kind === 'unavailable') return refuse('second_factor_unavailable', { passwordChecked: false, countClient: true });
+    const secondFactor = requirement.kind === 'method' ? requirement.method : null;
+
+    const outcome = await this.lockout.guard(account, ip, () => this.hasher.verify(password, hash), { completesLogin: secondFactor === null });
     if (outcome.kind === 'refused') return refuse(outcome.reason, { passwordChecked: false, countClient: true });
     if (outcome.kind === 'failed') return refuse('wrong_password', { passwordChecked: true, countClient: true });
 
     await this.lockout.clientSucceeded(ip);
-    await this.history.record({ event: 'login', contactId: account.contactId, email: attempted, reason: null, ip });
+    if (!secondFactor) await this.history.record({ event: 'login', contactId: account.contactId, email: attempted, reason: null, ip });
     const fresh = (await this.accounts.findByContactId(account.contactId)) ?? account;
-    return { ok: true, account: fresh, contact: eligibility.contact };
+    return { ok: true, account: fresh, contact: eligibility.contact, secondFactor };
   }
 }

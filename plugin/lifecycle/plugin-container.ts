@@ -24,6 +24,7 @@ import {
 import { httpModule } from '../http/http-module.js';
 import { i18nModule } from '../i18n/i18n-module.js';
 import { loginCheckModule } from '../login-check/login-check-module.js';
+import { notificationsModule } from '../notifications/notifications-module.js';
 import { portalModule } from '../portal/portal-module.js';
 import { profilesModule } from '../profiles/profiles-module.js';
 import { settingsModule } from '../settings/settings-module.js';
@@ -35,7 +36,7 @@ import { PluginFiles } from './plugin-files.js';
  * (`plugin/index.ts`) appends the rest. Profiles come before anything that may rely on the
  * Default profile in its install hook.
  */
-export const coreModules: readonly ContainerModule[] = [i18nModule, httpModule, profilesModule, settingsModule, loginCheckModule, portalModule];
+export const coreModules: readonly ContainerModule[] = [i18nModule, httpModule, notificationsModule, profilesModule, settingsModule, loginCheckModule, portalModule];
 
 export function bindHost(container: Container, host: HostApi): void {
   container.bind<HostHttp>(HostHttp).toConstantValue(host.http);

@@ -1,0 +1,45 @@
+/**
+ * First access: an account whose password was generated (`must_change_password`) may do nothing
+ * but choose its own password. Registered before every other capability's portal routes, this
+ * gate sends such a signed-in customer's page requests to `/first-access` and answers their API
+ * requests 403 `password_change_required` — except the change itself, signing in again, logout,
+ * the language switch and the static assets.
+ */
+import type { NextFunction, Request, Response, Router } from 'express';
+import { inject, injectable } from 'inversify';
+import { API_PREFIX, isApiPath, sendApiError } from '../http/api-errors.js';
+import { requestLanguage } from '../i18n/request-language.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginSettings, type PortalRouteContribution } from '../lifecycle/contributions.js';
+import { LOGIN_PATH, LOGOUT_PATH } from './auth-routes.js';
+import { PortalSessions } from './portal-sessions.js';
+
+export const FIRST_ACCESS_PATH = '/first-access';
+export const PASSWORD_CHANGE_API_PATH = `${API_PREFIX}/auth/password`;
+
+/** What a customer who must change their password may still reach. */
+const ALLOWED = new Set([`POST ${PASSWORD_CHANGE_API_PATH}`, `POST ${LOGOUT_PATH}`, `POST ${LOGIN_PATH}`, 'POST /login', `GET ${FIRST_ACCESS_PATH}`, `POST ${FIRST_ACCESS_PATH}`, 'POST /logout', 'POST /language']);
+
+@injectable()
+export class FirstAccessGate implements PortalRouteContribution {
+  constructor(
+    @inject(PortalSessions) private readonly sessions: PortalSessions,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+  ) {}
+
+  registerPortalRoutes(router: Router): void {
+    router.use((req, res, next) => this.gate(req, res, next));
+  }
+
+  private async gate(req: Request, res: Response, next: NextFunction): Promise<void> {
+    if (req.path.startsWith('/assets/') || ALLOWED.has(`${req.method} ${req.path}`)) return next();
+    const session = await this.sessions.current(req, res);
+    if (!session?.account.mustChangePassword) return next();
+    if (isApiPath(req.path)) {
+      sendApiError(res, 403, 'password_change_required', this.translator.t(requestLanguage(req, this.translator), 'auth.errors.passwordChangeRequired'));
+      return;
+    }
+    res.redirect(303, `${this.settings.portalPath}${FIRST_ACCESS_PATH}`);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Changing a signed-in customer's password (the first-access page, and `POST
+ * /api/v1/auth/password`). The new password must pass the `PasswordPolicy` and differ from the
+ * current one. The current password is asked for — and checked under the lockout's shared
+ * counter — except on first access, where the customer has just signed in with the generated
+ * one. A change sets the new hash, kills the contact's reset links and every session (the
+ * browser that made the change gets a new one), and mails `passwordChanged` once committed.
+ */
+import type { Request, Response } from 'express';
+import { inject, injectable } from 'inversify';
+import { HostDatabase } from '../host-contract/index.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
+import { PortalMailer } from '../notifications/portal-mailer.js';
+import { clientAddress } from './client-address.js';
+import { Lockout } from './lockout.js';
+import { PasswordHasher } from './password-hasher.js';
+import { PasswordPolicy } from './password-policy.js';
+import { RESET_TOKENS_TABLE } from './password-reset.js';
+import { PortalAccountStore } from './portal-account-store.js';
+import { PortalSessions, type PortalSession } from './portal-sessions.js';
+
+export interface PasswordChangeInput {
+  /** Needed unless the account must change its password (first access). */
+  readonly currentPassword?: string;
+  readonly newPassword: string;
+  /** The repeated new password (the pages ask for it; the API may leave it out). */
+  readonly confirmPassword?: string;
+}
+
+export type PasswordChangeProblem = 'mismatch' | 'policy' | 'sameAsCurrent' | 'currentWrong';
+
+export type PasswordChangeResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly problem: PasswordChangeProblem; readonly messageKey: MessageKey; readonly params?: MessageParams };
+
+export const PasswordChange = Symbol.for('business-portal.auth.PasswordChange');
+export interface PasswordChange {
+  change(req: Request, res: Response, session: PortalSession, input: PasswordChangeInput): Promise<PasswordChangeResult>;
+}
+
+@injectable()
+export class PortalPasswordChange implements PasswordChange {
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
+    @inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    @inject(PasswordPolicy) private readonly policy: PasswordPolicy,
+    @inject(Lockout) private readonly lockout: Lockout,
+    @inject(PortalSessions) private readonly sessions: PortalSessions,
+    @inject(PortalMailer) private readonly mailer: PortalMailer,
+  ) {}
+
+  async change(req: Request, res: Response, session: PortalSession, input: PasswordChangeInput): Promise<PasswordChangeResult> {
+    const { account } = session;
+    if (input.confirmPassword !== undefined && input.confirmPassword !== input.newPassword) {
+      return { ok: false, problem: 'mismatch', messageKey: 'auth.password.mismatch' };
+    }
+    const verdict = this.policy.check(input.newPassword, { email: account.email });
+    if (!verdict.ok) return { ok: false, problem: 'policy', messageKey: verdict.messageKey, ...(verdict.params ? { params: verdict.params } : {}) };
+
+    const hash = await this.accounts.passwordHash(account.contactId);
+    if (!account.mustChangePassword) {
+      const current = input.currentPassword ?? '';
+      const outcome = hash ? await this.lockout.guard(account, clientAddress(req), () => this.hasher.verify(current, hash)) : null;
+      if (outcome?.kind !== 'passed') return { ok: false, problem: 'currentWrong', messageKey: 'auth.password.currentWrong' };
+      if (current.normalize('NFKC') === input.newPassword.normalize('NFKC')) {
+        return { ok: false, problem: 'sameAsCurrent', messageKey: 'auth.password.sameAsCurrent' };
+      }
+    } else if (hash && (await this.hasher.verify(input.newPassword, hash))) {
+      return { ok: false, problem: 'sameAsCurrent', messageKey: 'auth.password.sameAsCurrent' };
+    }
+
+    const newHash = await this.hasher.hash(input.newPassword);
+    await this.database.sequelize.transaction(async (transaction) => {
+      await this.accounts.setPassword(account.contactId, newHash, { mustChange: false, transaction });
+      await this.database.sequelize.query(`DELETE FROM ${RESET_TOKENS_TABLE} WHERE contact_id = :contactId`, {
+        replacements: { contactId: account.contactId },
+        transaction,
+      });
+      await this.sessions.endAllFor(account.contactId, { transaction });
+      await this.mailer.sendToContact('passwordChanged', account.contactId, {}, { transaction });
+    });
+    await this.sessions.start(req, res, account.contactId, { remember: session.remember });
+    return { ok: true };
+  }
+}

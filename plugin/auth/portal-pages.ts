@@ -1,0 +1,87 @@
+/**
+ * Sends the portal's server-rendered pages: a body template (`templates/portal/<name>.hbs`)
+ * inside the portal layout (`templates/portal/layout.hbs`), in the visitor's language (their
+ * choice in the language cookie, else their browser's), with the form CSRF token, the language
+ * dropdown and the signed-in contact's name. Every value is escaped by the templates; the body
+ * is handed to the layout as markup the renderer has just escaped.
+ */
+import type { Request, Response } from 'express';
+import { inject, injectable } from 'inversify';
+import type { LanguageCode } from '../host-contract/index.js';
+import { PageRenderer } from '../http/page-renderer.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
+import { requestLanguage } from '../i18n/request-language.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginSettings } from '../lifecycle/contributions.js';
+import { PortalFormCsrf } from './portal-form-csrf.js';
+
+export interface PortalPage {
+  /** Under `templates/portal/`, without `.hbs`. */
+  readonly template: string;
+  readonly titleKey: MessageKey;
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly status?: number;
+  /** Where the language form comes back to: a path under the portal (default: the request's). */
+  readonly returnTo?: string;
+}
+
+export interface PageVisitor {
+  /** The portal session's id, for the CSRF token; null when nobody is signed in. */
+  readonly sessionId: string | null;
+  /** The signed-in contact's display name, shown in the header with a logout button. */
+  readonly signedInAs?: string;
+}
+
+export const PortalPages = Symbol.for('business-portal.auth.PortalPages');
+export interface PortalPages {
+  language(req: Request): LanguageCode;
+  send(req: Request, res: Response, visitor: PageVisitor, page: PortalPage): void;
+  /** A page with a title and one sentence. */
+  sendMessage(req: Request, res: Response, visitor: PageVisitor, status: number, titleKey: MessageKey, messageKey: MessageKey, params?: MessageParams): void;
+}
+
+@injectable()
+export class LayoutPortalPages implements PortalPages {
+  constructor(
+    @inject(PageRenderer) private readonly renderer: PageRenderer,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PortalFormCsrf) private readonly csrf: PortalFormCsrf,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+  ) {}
+
+  language(req: Request): LanguageCode {
+    return requestLanguage(req, this.translator);
+  }
+
+  send(req: Request, res: Response, visitor: PageVisitor, page: PortalPage): void {
+    const language = this.language(req);
+    const portalPath = this.settings.portalPath;
+    const csrfToken = this.csrf.issue(req, res, visitor.sessionId);
+    const common = { csrfToken, portalPath, assetsPath: `${portalPath}/assets` };
+    const body = this.renderer.render(`portal/${page.template}`, language, { ...page.data, ...common });
+    const title = this.translator.t(language, page.titleKey);
+    const html = this.renderer.render('portal/layout', language, {
+      ...common,
+      title,
+      body,
+      signedInAs: visitor.signedInAs ?? null,
+      returnTo: page.returnTo ?? req.path,
+      languages: this.translator.languages().map((code) => ({
+        code,
+        name: this.translator.t(code, 'portal.languageName'),
+        selected: code === language,
+      })),
+    });
+    res.status(page.status ?? 200).type('html').send(html);
+  }
+
+  sendMessage(req: Request, res: Response, visitor: PageVisitor, status: number, titleKey: MessageKey, messageKey: MessageKey, params?: MessageParams): void {
+    const language = this.language(req);
+    this.send(req, res, visitor, {
+      template: 'notice',
+      titleKey,
+      status,
+      data: { heading: this.translator.t(language, titleKey), message: this.translator.t(language, messageKey, params) },
+    });
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The steps of a portal sign-in, shared by the pages and the JSON API so that both follow the
+ * same rules: the password (`LoginService`), then — when the profile asks for it — the second
+ * factor, whose challenge token the browser keeps in a cookie (`bp_2fa`, HttpOnly, SameSite=Lax,
+ * the portal's path, 10 minutes), then a new session.
+ */
+import { parse as parseCookies } from 'cookie';
+import type { CookieOptions, Request, Response } from 'express';
+import { inject, injectable } from 'inversify';
+import type { CrmRecord } from '../host-contract/index.js';
+import { PluginSettings } from '../lifecycle/contributions.js';
+import { clientAddress } from './client-address.js';
+import { LoginHistory } from './login-history.js';
+import { LoginService } from './login-service.js';
+import type { PortalAccount } from './portal-account-store.js';
+import { PortalSessions } from './portal-sessions.js';
+import { CHALLENGE_COOKIE, CODE_VALID_MINUTES, TwoFactor, type PendingChallenge } from './two-factor.js';
+
+export type SignInResult =
+  | { readonly kind: 'signed-in'; readonly account: PortalAccount; readonly contact: CrmRecord }
+  | { readonly kind: 'second-factor'; readonly method: string }
+  | { readonly kind: 'refused' };
+
+export const SignInFlow = Symbol.for('business-portal.auth.SignInFlow');
+export interface SignInFlow {
+  /** The password step; on success either a session or a second-factor challenge is started. */
+  signIn(req: Request, res: Response, credentials: { readonly email: string; readonly password: string; readonly remember: boolean }): Promise<SignInResult>;
+  /** The request's second-factor challenge, while it can still be answered. */
+  pendingSecondFactor(req: Request): Promise<PendingChallenge | null>;
+  /** The code step: a session on success; the challenge cookie is dropped once the challenge is dead. */
+  completeSecondFactor(req: Request, res: Response, code: string): Promise<SignInResult>;
+}
+
+@injectable()
+export class PortalSignInFlow implements SignInFlow {
+  constructor(
+    @inject(LoginService) private readonly logins: LoginService,
+    @inject(TwoFactor) private readonly twoFactor: TwoFactor,
+    @inject(PortalSessions) private readonly sessions: PortalSessions,
+    @inject(LoginHistory) private readonly history: LoginHistory,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+  ) {}
+
+  private cookieOptions(req: Request): CookieOptions {
+    return { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath };
+  }
+
+  private challengeToken(req: Request): string | undefined {
+    return req.headers.cookie ? parseCookies(req.headers.cookie)[CHALLENGE_COOKIE] : undefined;
+  }
+
+  async signIn(req: Request, res: Response, credentials: { readonly email: string; readonly password: string; readonly remember: boolean }): Promise<SignInResult> {
+    const ip = clientAddress(req);
+    const outcome = await this.logins.login({ email: credentials.email, password: credentials.password, ip });
+    if (!outcome.ok) return { kind: 'refused' };
+    if (outcome.secondFactor) {
+      const token = await this.twoFactor.start(outcome.account, outcome.contact, outcome.secondFactor, { remember: credentials.remember, ip });
+      res.cookie(CHALLENGE_COOKIE, token, { ...this.cookieOptions(req), maxAge: CODE_VALID_MINUTES * 60_000 });
+      return { kind: 'second-factor', method: outcome.secondFactor.name };
+    }
+    await this.sessions.start(req, res, outcome.account.contactId, { remember: credentials.remember });
+    return { kind: 'signed-in', account: outcome.account, contact: outcome.contact };
+  }
+
+  pendingSecondFactor(req: Request): Promise<PendingChallenge | null> {
+    return this.twoFactor.pending(this.challengeToken(req));
+  }
+
+  async completeSecondFactor(req: Request, res: Response, code: string): Promise<SignInResult> {
+    const ip = clientAddress(req);
+    const check = await this.twoFactor.verify(this.challengeToken(req), code, ip);
+    if (!check.ok) {
+      if (!check.challengeAlive) res.clearCookie(CHALLENGE_COOKIE, this.cookieOptions(req));
+      return { kind: 'refused' };
+    }
+    res.clearCookie(CHALLENGE_COOKIE, this.cookieOptions(req));
+    await this.sessions.start(req, res, check.account.contactId, { remember: check.remember });
+    await this.history.record({ event: 'login', contactId: check.account.contactId, email: check.account.email, reason: null, ip });
+    return { kind: 'signed-in', account: check.account, contact: check.contact };
+  }
+}

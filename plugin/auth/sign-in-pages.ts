@@ -1,0 +1,274 @@
+/**
+ * The portal's sign-in pages, server-rendered under the portal's mount path:
+ *
+ *   GET  /                  the signed-in home (a placeholder until the workspace exists)
+ *   GET  /login             email, password, remember me, "I forgot my password"
+ *   POST /login             → /two-factor, /first-access or /; every refusal: the same 401 page
+ *   GET|POST /two-factor    the emailed code
+ *   GET|POST /first-access  a generated password must be replaced (email, new, confirm)
+ *   GET|POST /forgot-password   always the same answer
+ *   GET|POST /reset-password?token=…
+ *   POST /logout
+ *   POST /language          the language dropdown: remembered in a cookie
+ *
+ * Every form carries the portal's CSRF token (`PortalFormCsrf`); a POST without the right one
+ * gets a 403 page and changes nothing. Every page is `no-store` (the router's front sets it).
+ */
+import type { Request, Response, Router } from 'express';
+import { inject, injectable } from 'inversify';
+import { formBody } from '../http/json-body.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
+import { LANGUAGE_COOKIE } from '../i18n/request-language.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginSettings, type PortalRouteContribution } from '../lifecycle/contributions.js';
+import { clientAddress } from './client-address.js';
+import { FIRST_ACCESS_PATH } from './first-access.js';
+import { PasswordChange } from './password-change.js';
+import { PasswordReset } from './password-reset.js';
+import type { PortalAccount } from './portal-account-store.js';
+import { PortalFormCsrf } from './portal-form-csrf.js';
+import { PortalPages, type PageVisitor } from './portal-pages.js';
+import { PortalSessions, type PortalSession } from './portal-sessions.js';
+import { SignInFlow } from './sign-in-flow.js';
+
+const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
+/** Where the language form may send the visitor back to (paths under the portal). */
+const RETURN_TO = /^\/(|login|two-factor|first-access|forgot-password|reset-password)(\?token=[A-Za-z0-9_-]{43})?$/;
+
+type Fields = Record<string, string>;
+
+/** The urlencoded body's text fields; anything else (arrays, missing) is left out. */
+function fieldsOf(req: Request): Fields {
+  const body = req.body as Record<string, unknown> | undefined;
+  const fields: Fields = {};
+  if (!body || typeof body !== 'object') return fields;
+  for (const [name, value] of Object.entries(body)) if (typeof value === 'string' && value.length <= 1024) fields[name] = value;
+  return fields;
+}
+
+function displayName(session: PortalSession): string {
+  const first = session.contact.values.firstname;
+  const last = session.contact.values.lastname;
+  const name = [first, last].filter((part) => typeof part === 'string' && part !== '').join(' ');
+  return name || session.account.email;
+}
+
+@injectable()
+export class SignInPages implements PortalRouteContribution {
+  constructor(
+    @inject(PortalPages) private readonly pages: PortalPages,
+    @inject(PortalSessions) private readonly sessions: PortalSessions,
+    @inject(PortalFormCsrf) private readonly csrf: PortalFormCsrf,
+    @inject(SignInFlow) private readonly flow: SignInFlow,
+    @inject(PasswordChange) private readonly passwords: PasswordChange,
+    @inject(PasswordReset) private readonly resets: PasswordReset,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+  ) {}
+
+  registerPortalRoutes(router: Router): void {
+    const form = formBody();
+    router.get('/', (req, res) => this.home(req, res));
+    router.get('/login', (req, res) => this.loginPage(req, res));
+    router.post('/login', form, (req, res) => this.guarded(req, res, (session) => this.login(req, res, session)));
+    router.get('/two-factor', (req, res) => this.twoFactorPage(req, res));
+    router.post('/two-factor', form, (req, res) => this.guarded(req, res, (session) => this.twoFactor(req, res, session)));
+    router.get(FIRST_ACCESS_PATH, (req, res) => this.firstAccessPage(req, res));
+    router.post(FIRST_ACCESS_PATH, form, (req, res) => this.guarded(req, res, (session) => this.firstAccess(req, res, session)));
+    router.get('/forgot-password', (req, res) => this.forgotPage(req, res));
+    router.post('/forgot-password', form, (req, res) => this.guarded(req, res, (session) => this.forgot(req, res, session)));
+    router.get('/reset-password', (req, res) => this.resetPage(req, res));
+    router.post('/reset-password', form, (req, res) => this.guarded(req, res, (session) => this.reset(req, res, session)));
+    router.post('/logout', form, (req, res) => this.guarded(req, res, () => this.logout(req, res)));
+    router.post('/language', form, (req, res) => this.guarded(req, res, () => this.language(req, res)));
+  }
+
+  private path(local: string): string {
+    return `${this.settings.portalPath}${local}`;
+  }
+
+  private visitor(session: PortalSession | null): PageVisitor {
+    return session ? { sessionId: session.sessionId, signedInAs: displayName(session) } : { sessionId: null };
+  }
+
+  /** Runs a POST handler only when the form's CSRF token matches; else a 403 page and no change. */
+  private async guarded(req: Request, res: Response, handle: (session: PortalSession | null) => Promise<void>): Promise<void> {
+    const session = await this.sessions.current(req, res);
+    if (!this.csrf.verify(req, session?.sessionId ?? null)) {
+      this.pages.sendMessage(req, res, this.visitor(session), 403, 'errors.forbiddenTitle', 'errors.csrf');
+      return;
+    }
+    await handle(session);
+  }
+
+  /** After a complete sign-in: the forced password change first, else home. */
+  private landing(account: PortalAccount): string {
+    return this.path(account.mustChangePassword ? FIRST_ACCESS_PATH : '/');
+  }
+
+  private async home(req: Request, res: Response): Promise<void> {
+    const session = await this.sessions.current(req, res);
+    if (!session) return res.redirect(303, this.path('/login'));
+    this.pages.send(req, res, this.visitor(session), {
+      template: 'home',
+      titleKey: 'auth.home.title',
+      data: { name: displayName(session), email: session.account.email },
+    });
+  }
+
+  private renderLogin(req: Request, res: Response, status: number, data: { email?: string; remember?: boolean; errorKey?: MessageKey; noticeKey?: MessageKey }): void {
+    const language = this.pages.language(req);
+    this.pages.send(req, res, { sessionId: null }, {
+      template: 'login',
+      titleKey: 'auth.login.title',
+      status,
+      returnTo: '/login',
+      data: {
+        email: data.email ?? '',
+        remember: data.remember ?? false,
+        error: data.errorKey ? this.translator.t(language, data.errorKey) : null,
+        notice: data.noticeKey ? this.translator.t(language, data.noticeKey) : null,
+      },
+    });
+  }
+
+  private async loginPage(req: Request, res: Response): Promise<void> {
+    const session = await this.sessions.current(req, res);
+    if (session) return res.redirect(303, this.landing(session.account));
+    this.renderLogin(req, res, 200, {});
+  }
+
+  private async login(req: Request, res: Response, session: PortalSession | null): Promise<void> {
+    if (session) return res.redirect(303, this.landing(session.account));
+    const fields = fieldsOf(req);
+    const email = (fields.email ?? '').slice(0, 254);
+    const password = fields.password ?? '';
+    const remember = fields.remember === 'on';
+    if (email.trim() === '' || password === '') return this.renderLogin(req, res, 400, { email, remember, errorKey: 'auth.login.missingFields' });
+    const result = await this.flow.signIn(req, res, { email, password, remember });
+    if (result.kind === 'refused') return this.renderLogin(req, res, 401, { email, remember, errorKey: 'auth.errors.invalidCredentials' });
+    if (result.kind === 'second-factor') return res.redirect(303, this.path('/two-factor'));
+    res.redirect(303, this.landing(result.account));
+  }
+
+  private renderTwoFactor(req: Request, res: Response, status: number, errorKey?: MessageKey, params?: MessageParams): void {
+    const language = this.pages.language(req);
+    this.pages.send(req, res, { sessionId: null }, {
+      template: 'two-factor',
+      titleKey: 'auth.twoFactor.title',
+      status,
+      returnTo: '/two-factor',
+      data: { error: errorKey ? this.translator.t(language, errorKey, params) : null },
+    });
+  }
+
+  private async twoFactorPage(req: Request, res: Response): Promise<void> {
+    if (!(await this.flow.pendingSecondFactor(req))) return res.redirect(303, this.path('/login'));
+    this.renderTwoFactor(req, res, 200);
+  }
+
+  private async twoFactor(req: Request, res: Response, session: PortalSession | null): Promise<void> {
+    if (session) return res.redirect(303, this.landing(session.account));
+    const result = await this.flow.completeSecondFactor(req, res, fieldsOf(req).code ?? '');
+    if (result.kind === 'signed-in') return res.redirect(303, this.landing(result.account));
+    const pending = await this.flow.pendingSecondFactor(req);
+    if (pending) return this.renderTwoFactor(req, res, 401, 'auth.twoFactor.invalidCode', { tries: pending.triesLeft });
+    this.renderLogin(req, res, 401, { errorKey: 'auth.twoFactor.expired' });
+  }
+
+  private renderFirstAccess(req: Request, res: Response, session: PortalSession, status: number, error?: string): void {
+    this.pages.send(req, res, this.visitor(session), {
+      template: 'first-access',
+      titleKey: 'auth.firstAccess.title',
+      status,
+      returnTo: FIRST_ACCESS_PATH,
+      data: { email: session.account.email, error: error ?? null },
+    });
+  }
+
+  private async firstAccessPage(req: Request, res: Response): Promise<void> {
+    const session = await this.sessions.current(req, res);
+    if (!session) return res.redirect(303, this.path('/login'));
+    if (!session.account.mustChangePassword) return res.redirect(303, this.path('/'));
+    this.renderFirstAccess(req, res, session, 200);
+  }
+
+  private async firstAccess(req: Request, res: Response, session: PortalSession | null): Promise<void> {
+    if (!session) return res.redirect(303, this.path('/login'));
+    if (!session.account.mustChangePassword) return res.redirect(303, this.path('/'));
+    const language = this.pages.language(req);
+    const fields = fieldsOf(req);
+    if ((fields.email ?? '').trim().toLowerCase() !== session.account.email) {
+      return this.renderFirstAccess(req, res, session, 400, this.translator.t(language, 'auth.firstAccess.emailMismatch'));
+    }
+    const result = await this.passwords.change(req, res, session, { newPassword: fields.newPassword ?? '', confirmPassword: fields.confirmPassword ?? '' });
+    if (!result.ok) return this.renderFirstAccess(req, res, session, 400, this.translator.t(language, result.messageKey, result.params));
+    res.redirect(303, this.path('/'));
+  }
+
+  private async forgotPage(req: Request, res: Response): Promise<void> {
+    const session = await this.sessions.current(req, res);
+    this.pages.send(req, res, this.visitor(session), { template: 'forgot-password', titleKey: 'auth.forgot.title', returnTo: '/forgot-password', data: { sent: false } });
+  }
+
+  private async forgot(req: Request, res: Response, session: PortalSession | null): Promise<void> {
+    const email = (fieldsOf(req).email ?? '').trim();
+    if (email !== '') await this.resets.request(email, clientAddress(req));
+    this.pages.send(req, res, this.visitor(session), { template: 'forgot-password', titleKey: 'auth.forgot.title', returnTo: '/forgot-password', data: { sent: email !== '' } });
+  }
+
+  private tokenOf(req: Request): string | undefined {
+    const fromForm = fieldsOf(req).token;
+    const fromQuery = req.query.token;
+    const token = fromForm ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
+    return token && /^[A-Za-z0-9_-]{43}$/.test(token) ? token : undefined;
+  }
+
+  private renderReset(req: Request, res: Response, session: PortalSession | null, token: string, status: number, error?: string): void {
+    this.pages.send(req, res, this.visitor(session), {
+      template: 'reset-password',
+      titleKey: 'auth.reset.title',
+      status,
+      returnTo: `/reset-password?token=${token}`,
+      data: { token, error: error ?? null },
+    });
+  }
+
+  private async resetPage(req: Request, res: Response): Promise<void> {
+    const session = await this.sessions.current(req, res);
+    const token = this.tokenOf(req);
+    if (!token || !(await this.resets.usable(token))) {
+      return this.pages.sendMessage(req, res, this.visitor(session), 400, 'auth.reset.title', 'auth.reset.invalidLink');
+    }
+    this.renderReset(req, res, session, token, 200);
+  }
+
+  private async reset(req: Request, res: Response, session: PortalSession | null): Promise<void> {
+    const fields = fieldsOf(req);
+    const token = this.tokenOf(req);
+    const result = await this.resets.complete(token, { newPassword: fields.newPassword ?? '', confirmPassword: fields.confirmPassword ?? '' }, clientAddress(req));
+    if (result.ok) {
+      // Every session of the contact ended, this browser's included.
+      return this.pages.sendMessage(req, res, { sessionId: null }, 200, 'auth.reset.title', 'auth.reset.done');
+    }
+    if (result.problem === 'invalidLink' || !token) {
+      return this.pages.sendMessage(req, res, this.visitor(session), 400, 'auth.reset.title', 'auth.reset.invalidLink');
+    }
+    this.renderReset(req, res, session, token, 400, this.translator.t(this.pages.language(req), result.messageKey, result.params));
+  }
+
+  private async logout(req: Request, res: Response): Promise<void> {
+    await this.sessions.end(req, res);
+    res.redirect(303, this.path('/login'));
+  }
+
+  private async language(req: Request, res: Response): Promise<void> {
+    const fields = fieldsOf(req);
+    const chosen = fields.language ?? '';
+    if (this.translator.languages().includes(chosen)) {
+      res.cookie(LANGUAGE_COOKIE, chosen, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath, maxAge: LANGUAGE_COOKIE_MAX_AGE_MS });
+    }
+    const returnTo = fields.returnTo ?? '';
+    res.redirect(303, this.path(RETURN_TO.test(returnTo) ? returnTo : '/login'));
+  }
+}

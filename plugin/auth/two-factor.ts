@@ -1,0 +1,275 @@
+/**
+ * The second factor of a portal login (SECURITY.md: 6 random digits, valid 10 minutes, single
+ * use, at most 5 tries; every wrong code counts as a failed login on the shared counter).
+ *
+ * - `TwoFactorMethod` is the extension point: a way to deliver (and later, e.g. for an
+ *   authenticator app, to check) a code. `email` is implemented.
+ * - `TwoFactorPolicy` says which method a contact's profile asks for, and the fallback used when
+ *   the primary cannot reach the contact. The default reads `two_factor_type` and
+ *   `two_factor_fallback` of the contact's profile (`bp_profiles`) when those columns exist and
+ *   answers "none" otherwise.
+ * - `TwoFactor` runs the step: a challenge row (`bp_two_factor_challenges`) keyed by the SHA-256
+ *   of a random token the browser keeps in a cookie, holding only an HMAC of the code. A check
+ *   reserves a try on the challenge, asks again whether the account may sign in (a lock or a
+ *   portal switch-off since the password refuses the code), then checks the code under the
+ *   lockout's guard.
+ */
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { inject, injectable, multiInject } from 'inversify';
+import { QueryTypes } from 'sequelize';
+import { HostDatabase, HostInstallation, type CrmRecord } from '../host-contract/index.js';
+import { PluginSettings } from '../lifecycle/contributions.js';
+import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+import { PortalMailer } from '../notifications/portal-mailer.js';
+import { AccountEligibility } from './account-eligibility.js';
+import { Lockout } from './lockout.js';
+import { LoginHistory } from './login-history.js';
+import { PortalAccountStore, type PortalAccount } from './portal-account-store.js';
+import { hashToken } from './portal-sessions.js';
+
+export const CHALLENGES_TABLE = 'bp_two_factor_challenges';
+export const CODE_DIGITS = 6;
+export const CODE_VALID_MINUTES = 10;
+export const CODE_MAX_TRIES = 5;
+export const CHALLENGE_COOKIE = 'bp_2fa';
+
+const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
+/** `none`, or the name of a `TwoFactorMethod` (`email`; more can be bound). */
+export type TwoFactorType = string;
+export const NO_SECOND_FACTOR = 'none';
+
+/** A way to prove a second factor. */
+export interface TwoFactorMethod {
+  /** As stored in the profile, e.g. `email`. */
+  readonly name: string;
+  /** Whether the method can reach this contact now (e.g. it has an email address). */
+  available(account: PortalAccount, contact: CrmRecord): boolean;
+  /** Delivers a fresh code to the contact; false when it could not. */
+  deliver(account: PortalAccount, contact: CrmRecord, code: string, validMinutes: number): Promise<boolean>;
+}
+
+/** Multi-bound: every method the plugin offers. */
+export const TwoFactorMethods = Symbol.for('business-portal.auth.TwoFactorMethods');
+
+export interface TwoFactorTypes {
+  readonly primary: TwoFactorType;
+  readonly fallback: TwoFactorType;
+}
+
+export const TwoFactorPolicy = Symbol.for('business-portal.auth.TwoFactorPolicy');
+export interface TwoFactorPolicy {
+  typesFor(account: PortalAccount): Promise<TwoFactorTypes>;
+}
+
+const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
+
+@injectable()
+export class EmailTwoFactorMethod implements TwoFactorMethod {
+  readonly name = 'email';
+
+  constructor(@inject(PortalMailer) private readonly mailer: PortalMailer) {}
+
+  available(_account: PortalAccount, contact: CrmRecord): boolean {
+    const email = contact.values.email;
+    return typeof email === 'string' && EMAIL.test(email.trim());
+  }
+
+  deliver(account: PortalAccount, _contact: CrmRecord, code: string, validMinutes: number): Promise<boolean> {
+    return this.mailer.sendToContact('twoFactorCode', account.contactId, { portal: { code, minutes: validMinutes } });
+  }
+}
+
+/** Reads the profile's two-factor columns once another migration has added them; "none" until then. */
+@injectable()
+export class ProfileTwoFactorPolicy implements TwoFactorPolicy {
+  constructor(@inject(HostDatabase) private readonly database: HostDatabase) {}
+
+  private async hasColumns(): Promise<{ type: boolean; fallback: boolean }> {
+    const columns = await this.database.sequelize.getQueryInterface().describeTable('bp_profiles');
+    return { type: 'two_factor_type' in columns, fallback: 'two_factor_fallback' in columns };
+  }
+
+  async typesFor(account: PortalAccount): Promise<TwoFactorTypes> {
+    const columns = await this.hasColumns();
+    if (!columns.type) return { primary: NO_SECOND_FACTOR, fallback: NO_SECOND_FACTOR };
+    const select = columns.fallback ? 'two_factor_type, two_factor_fallback' : 'two_factor_type';
+    const rows = await this.database.sequelize.query<{ two_factor_type: unknown; two_factor_fallback?: unknown }>(
+      account.profileId === null
+        ? `SELECT ${select} FROM bp_profiles WHERE is_default = :yes ORDER BY id ASC`
+        : `SELECT ${select} FROM bp_profiles WHERE id = :id`,
+      { type: QueryTypes.SELECT, replacements: { id: account.profileId, yes: true } },
+    );
+    const row = rows[0];
+    const name = (value: unknown) => (typeof value === 'string' && value !== '' ? value : NO_SECOND_FACTOR);
+    return { primary: name(row?.two_factor_type), fallback: name(row?.two_factor_fallback) };
+  }
+}
+
+/** What the second step needs: the method to use, none, or "asked for but impossible" (the login is refused). */
+export type SecondFactorRequirement = { readonly kind: 'none' } | { readonly kind: 'method'; readonly method: TwoFactorMethod } | { readonly kind: 'unavailable' };
+
+export type CodeCheck =
+  | { readonly ok: true; readonly account: PortalAccount; readonly contact: CrmRecord; readonly remember: boolean }
+  | { readonly ok: false; readonly challengeAlive: boolean };
+
+export interface PendingChallenge {
+  readonly method: string;
+  readonly expiresAt: string;
+  readonly triesLeft: number;
+}
+
+export const TwoFactor = Symbol.for('business-portal.auth.TwoFactor');
+export interface TwoFactor {
+  requirementFor(account: PortalAccount, contact: CrmRecord): Promise<SecondFactorRequirement>;
+  /** Creates a challenge and delivers its code; answers the token the browser keeps (never stored). */
+  start(account: PortalAccount, contact: CrmRecord, method: TwoFactorMethod, options: { readonly remember: boolean; readonly ip: string }): Promise<string>;
+  /** The challenge of a token when it can still be answered. */
+  pending(token: string | undefined): Promise<PendingChallenge | null>;
+  /** Checks a code; every wrong or refused try is counted and recorded. */
+  verify(token: string | undefined, code: string, ip: string): Promise<CodeCheck>;
+}
+
+interface ChallengeRow {
+  contact_id: unknown;
+  method: unknown;
+  code_hash: unknown;
+  remember: unknown;
+  attempts: unknown;
+  expires_at: unknown;
+  used_at: unknown;
+}
+
+@injectable()
+export class ChallengeTwoFactor implements TwoFactor {
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostInstallation) private readonly installation: HostInstallation,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(TwoFactorPolicy) private readonly policy: TwoFactorPolicy,
+    @multiInject(TwoFactorMethods) private readonly methods: TwoFactorMethod[],
+    @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
+    @inject(AccountEligibility) private readonly eligibility: AccountEligibility,
+    @inject(Lockout) private readonly lockout: Lockout,
+    @inject(LoginHistory) private readonly history: LoginHistory,
+  ) {}
+
+  private codeHash(challengeId: string, code: string): string {
+    const key = createHmac('sha256', this.installation.pluginSecret(this.settings.manifest.id)).update('business-portal:two-factor:v1').digest();
+    return createHmac('sha256', key).update(`${challengeId}:${code}`).digest('hex');
+  }
+
+  async requirementFor(account: PortalAccount, contact: CrmRecord): Promise<SecondFactorRequirement> {
+    const { primary, fallback } = await this.policy.typesFor(account);
+    if (primary === NO_SECOND_FACTOR) return { kind: 'none' };
+    for (const name of [primary, fallback]) {
+      const method = this.methods.find((candidate) => candidate.name === name);
+      if (method?.available(account, contact)) return { kind: 'method', method };
+    }
+    // Asked for, but no method can reach the contact: fail closed.
+    return { kind: 'unavailable' };
+  }
+
+  async start(account: PortalAccount, contact: CrmRecord, method: TwoFactorMethod, options: { readonly remember: boolean; readonly ip: string }): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    const id = hashToken(token);
+    const code = String(randomInt(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
+    const now = new Date();
+    // A new challenge replaces the contact's earlier ones: only the latest code works.
+    await this.database.sequelize.query(`DELETE FROM ${CHALLENGES_TABLE} WHERE contact_id = :contactId OR expires_at <= :now`, {
+      type: QueryTypes.BULKDELETE,
+      replacements: { contactId: account.contactId, now },
+    });
+    await this.database.sequelize.query(
+      `INSERT INTO ${CHALLENGES_TABLE} (id, contact_id, method, code_hash, remember, attempts, created_at, expires_at, used_at, ip)
+       VALUES (:id, :contactId, :method, :codeHash, :remember, 0, :now, :expiresAt, NULL, :ip)`,
+      {
+        type: QueryTypes.INSERT,
+        replacements: {
+          id,
+          contactId: account.contactId,
+          method: method.name,
+          codeHash: this.codeHash(id, code),
+          remember: options.remember,
+          now,
+          expiresAt: new Date(now.getTime() + CODE_VALID_MINUTES * 60_000),
+          ip: options.ip.slice(0, 45),
+        },
+      },
+    );
+    await method.deliver(account, contact, code, CODE_VALID_MINUTES);
+    return token;
+  }
+
+  private async row(token: string | undefined): Promise<{ id: string; row: ChallengeRow } | null> {
+    if (!token || !TOKEN_FORMAT.test(token)) return null;
+    const id = hashToken(token);
+    const rows = await this.database.sequelize.query<ChallengeRow>(
+      `SELECT contact_id, method, code_hash, remember, attempts, expires_at, used_at FROM ${CHALLENGES_TABLE} WHERE id = :id`,
+      { type: QueryTypes.SELECT, replacements: { id } },
+    );
+    return rows[0] ? { id, row: rows[0] } : null;
+  }
+
+  async pending(token: string | undefined): Promise<PendingChallenge | null> {
+    const found = await this.row(token);
+    if (!found) return null;
+    const { row } = found;
+    const expiresAt = toIsoDateTime(row.expires_at);
+    const attempts = toNumber(row.attempts);
+    if (toIsoDateTime(row.used_at) !== null || !expiresAt || Date.parse(expiresAt) <= Date.now() || attempts >= CODE_MAX_TRIES) return null;
+    return { method: String(row.method), expiresAt, triesLeft: CODE_MAX_TRIES - attempts };
+  }
+
+  async verify(token: string | undefined, code: string, ip: string): Promise<CodeCheck> {
+    const found = await this.row(token);
+    if (!found) return { ok: false, challengeAlive: false };
+    const { id, row } = found;
+    const contactId = toNumber(row.contact_id);
+    const refuse = async (reason: string, alive: boolean): Promise<CodeCheck> => {
+      await this.history.record({ event: 'failed', contactId, email: null, reason, ip });
+      return { ok: false, challengeAlive: alive };
+    };
+
+    // Reserve a try on the challenge itself: at most CODE_MAX_TRIES checks, however many run at once.
+    const reserved = toNumber(
+      await this.database.sequelize.query(
+        `UPDATE ${CHALLENGES_TABLE} SET attempts = attempts + 1
+          WHERE id = :id AND used_at IS NULL AND attempts < :max AND expires_at > :now`,
+        { type: QueryTypes.BULKUPDATE, replacements: { id, max: CODE_MAX_TRIES, now: new Date() } },
+      ),
+    );
+    if (reserved !== 1) return refuse('code_expired_or_used', false);
+    const triesLeft = CODE_MAX_TRIES - toNumber(row.attempts) - 1;
+
+    if (!(await this.lockout.reserveClient(ip))) return refuse('client_banned', triesLeft > 0);
+    const account = await this.accounts.findByContactId(contactId);
+    const eligibility = account ? await this.eligibility.check(account) : null;
+    if (!account || !eligibility?.eligible) {
+      await this.lockout.clientFailed(ip, null);
+      return refuse(eligibility && !eligibility.eligible ? eligibility.reason : 'contact_missing', false);
+    }
+
+    const given = code.replace(/\s+/g, '');
+    const expected = Buffer.from(String(row.code_hash), 'hex');
+    const outcome = await this.lockout.guard(account, ip, async () => {
+      if (!/^\d{6}$/.test(given)) return false;
+      const actual = Buffer.from(this.codeHash(id, given), 'hex');
+      return actual.length === expected.length && timingSafeEqual(actual, expected);
+    });
+    if (outcome.kind !== 'passed') {
+      await this.lockout.clientFailed(ip, account.email);
+      return refuse(outcome.kind === 'refused' ? outcome.reason : 'wrong_code', outcome.kind === 'failed' && !outcome.locked && triesLeft > 0);
+    }
+    // Single use: only the request that marks the challenge used signs in.
+    const consumed = toNumber(
+      await this.database.sequelize.query(`UPDATE ${CHALLENGES_TABLE} SET used_at = :now WHERE id = :id AND used_at IS NULL`, {
+        type: QueryTypes.BULKUPDATE,
+        replacements: { id, now: new Date() },
+      }),
+    );
+    if (consumed !== 1) return refuse('code_expired_or_used', false);
+    await this.lockout.clientSucceeded(ip);
+    return { ok: true, account, contact: eligibility.contact, remember: toBoolean(row.remember) };
+  }
+}

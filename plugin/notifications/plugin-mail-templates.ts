@@ -1,0 +1,79 @@
+/**
+ * The plugin's own mails (`templates/mail/<kind>.hbs` for the HTML part, `<kind>-text.hbs` for
+ * the plain part), for the kinds that no host template covers: account locked, two-factor code,
+ * support-ending reminder. The subject comes from the locales (`portal.mail.<kind>.subject`).
+ * The HTML part escapes every value; the text part is plain text and escapes nothing.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { inject, injectable } from 'inversify';
+import type { LanguageCode, RenderedEmail } from '../host-contract/index.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginFiles } from '../lifecycle/plugin-files.js';
+import type { PortalMailData, PortalMailKind } from './portal-mailer.js';
+
+/** The kinds the plugin renders itself, and their template file names. */
+export const PLUGIN_MAIL_FILES = {
+  accountLocked: 'account-locked',
+  twoFactorCode: 'two-factor-code',
+  supportEndingReminder: 'support-ending-reminder',
+} as const satisfies Partial<Record<PortalMailKind, string>>;
+
+export type PluginMailKind = keyof typeof PLUGIN_MAIL_FILES;
+
+export function isPluginMailKind(kind: PortalMailKind): kind is PluginMailKind {
+  return Object.prototype.hasOwnProperty.call(PLUGIN_MAIL_FILES, kind);
+}
+
+export const PluginMailTemplates = Symbol.for('business-portal.notifications.PluginMailTemplates');
+export interface PluginMailTemplates {
+  render(kind: PluginMailKind, language: LanguageCode, data: PortalMailData): RenderedEmail;
+}
+
+@injectable()
+export class HandlebarsPluginMailTemplates implements PluginMailTemplates {
+  private readonly html = Handlebars.create();
+  private readonly text = Handlebars.create();
+  private readonly compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+  constructor(
+    @inject(PluginFiles) private readonly files: PluginFiles,
+    @inject(Translator) private readonly translator: Translator,
+  ) {
+    for (const instance of [this.html, this.text]) {
+      // {{t "portal.mail.twoFactorCode.intro" minutes=10}}: placeholders filled, then escaped (HTML part) or not (text part).
+      instance.registerHelper('t', (key: unknown, options: Handlebars.HelperOptions) => {
+        if (typeof key !== 'string' || !translator.has(key)) throw new Error(`Mail template uses an unknown translation key: ${String(key)}`);
+        const root = options.data?.root as { language?: unknown } | undefined;
+        const language = typeof root?.language === 'string' ? root.language : translator.defaultLanguage();
+        return translator.t(language, key as MessageKey, (options.hash ?? {}) as MessageParams);
+      });
+    }
+  }
+
+  render(kind: PluginMailKind, language: LanguageCode, data: PortalMailData): RenderedEmail {
+    const file = PLUGIN_MAIL_FILES[kind];
+    const context = { ...data, language };
+    const subjectKey = `portal.mail.${kind}.subject`;
+    const subject = this.translator.has(subjectKey) ? this.translator.t(language, subjectKey) : kind;
+    return {
+      subject: subject.replace(/[\r\n]+/g, ' '),
+      html: this.template(this.html, file, false)(context),
+      text: this.template(this.text, `${file}-text`, true)(context),
+    };
+  }
+
+  private template(instance: typeof Handlebars, name: string, plain: boolean): Handlebars.TemplateDelegate {
+    const cacheKey = `${plain ? 'text' : 'html'}:${name}`;
+    let compiled = this.compiled.get(cacheKey);
+    if (!compiled) {
+      const path = join(this.files.templatesDir, 'mail', `${name}.hbs`);
+      if (!existsSync(path)) throw new Error(`Business Portal: the mail template ${path} is missing`);
+      compiled = instance.compile(readFileSync(path, 'utf8'), { strict: false, noEscape: plain });
+      this.compiled.set(cacheKey, compiled);
+    }
+    return compiled;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The `PortalMailer`: finds the contact, its email and language (the contact record's
+ * `language`), renders the mail (a host template for the five portal kinds, the plugin's own
+ * templates for the rest), and sends it — after the caller's transaction commits when there is
+ * one, at once otherwise. A failure after a commit cannot undo the commit: it is logged.
+ */
+import { inject, injectable } from 'inversify';
+import type { Transaction } from 'sequelize';
+import {
+  HostEmailTemplates,
+  HostHttp,
+  HostLogger,
+  HostMail,
+  HostRecords,
+  type CrmRecord,
+  type FieldValue,
+  type MailMessage,
+  type MailRoute,
+  type RenderedEmail,
+} from '../host-contract/index.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginSettings } from '../lifecycle/contributions.js';
+import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
+import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
+import type { PortalMailData, PortalMailer, PortalMailKind } from './portal-mailer.js';
+
+const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
+
+/** The contact's own scalar fields, merged as `{{contact.*}}`. */
+function contactFields(contact: CrmRecord): Record<string, FieldValue> {
+  const fields: Record<string, FieldValue> = { id: contact.id };
+  for (const [name, value] of Object.entries(contact.values)) {
+    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') fields[name] = value;
+  }
+  return fields;
+}
+
+function text(value: FieldValue | undefined): string {
+  return typeof value === 'string' ? value : '';
+}
+
+@injectable()
+export class TemplatePortalMailer implements PortalMailer {
+  constructor(
+    @inject(HostRecords) private readonly records: HostRecords,
+    @inject(HostEmailTemplates) private readonly hostTemplates: HostEmailTemplates,
+    @inject(HostMail) private readonly mail: HostMail,
+    @inject(HostHttp) private readonly http: HostHttp,
+    @inject(HostLogger) private readonly logger: HostLogger,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(NotificationChoices) private readonly choices: NotificationChoices,
+    @inject(PluginMailTemplates) private readonly pluginTemplates: PluginMailTemplates,
+  ) {}
+
+  async sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {
+    if (!isHostTemplateKind(kind) && !isPluginMailKind(kind)) {
+      throw new Error(`Business Portal: "${kind}" mails go to a record owner, not to a contact`);
+    }
+    const contact = await this.records.get('Contacts', contactId, options.transaction ? { transaction: options.transaction } : {});
+    const address = text(contact?.values.email).trim();
+    if (!contact || address === '' || address.length > 254 || !EMAIL.test(address)) return false;
+
+    const language = this.translator.supported(text(contact.values.language));
+    const name = `${text(contact.values.firstname)} ${text(contact.values.lastname)}`.replace(/[\r\n]+/g, ' ').trim().slice(0, 150);
+    const merged: PortalMailData = {
+      ...data,
+      contact: { ...contactFields(contact), ...data.contact },
+      portal: { url: this.http.publicUrl(`${this.settings.portalPath}/login`), email: address, ...data.portal },
+    };
+    const deliver = async (): Promise<void> => {
+      const prepared = await this.prepare(kind, contactId, language, merged);
+      if (!prepared) {
+        this.logger.warn('Business Portal: no email template for a portal mail; nothing sent', { kind, contactId });
+        return;
+      }
+      const message: MailMessage = {
+        to: [name ? { address, name } : { address }],
+        ...(prepared.from ? { from: prepared.from } : {}),
+        subject: prepared.rendered.subject,
+        html: prepared.rendered.html,
+        text: prepared.rendered.text,
+      };
+      await this.mail.send(message, prepared.route);
+      this.logger.info('Business Portal: portal mail sent', { kind, contactId });
+    };
+
+    if (!options.transaction) {
+      await deliver();
+      return true;
+    }
+    // Hooks run inside `commit()`: a throw there would surface as a failed commit, so log instead.
+    options.transaction.afterCommit(async () => {
+      try {
+        await deliver();
+      } catch (error) {
+        this.logger.error('Business Portal: a portal mail could not be sent', { kind, contactId, error: error instanceof Error ? error.message : String(error) });
+      }
+    });
+    return true;
+  }
+
+  private async prepare(
+    kind: PortalMailKind,
+    contactId: number,
+    language: string,
+    data: PortalMailData,
+  ): Promise<{ rendered: RenderedEmail; route: MailRoute; from?: MailMessage['from'] } | null> {
+    if (isHostTemplateKind(kind)) {
+      const choice = await this.choices.templateFor(kind, contactId);
+      if (choice.templateId === null) return null;
+      const rendered = await this.hostTemplates.render(choice.templateId, language, data);
+      return { rendered, route: choice.route, ...(choice.from ? { from: choice.from } : {}) };
+    }
+    if (!isPluginMailKind(kind)) return null;
+    const choice = await this.choices.routeFor(contactId);
+    return { rendered: this.pluginTemplates.render(kind, language, data), route: choice.route, ...(choice.from ? { from: choice.from } : {}) };
+  }
+}

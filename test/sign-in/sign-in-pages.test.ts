@@ -1,0 +1,208 @@
+/**
+ * The portal's sign-in pages on the reference host: languages, CSRF, refusals that all look
+ * alike, login and logout, and the forced first-access password change (pages and API).
+ */
+import { expect } from 'chai';
+import { PortalClient, startSignInHost, tokenIn, type SignInHost } from './sign-in-fixture.js';
+
+const PASSWORD = 'Correct-horse-7';
+const NEW_PASSWORD = 'Battery staple orbit 42';
+
+describe('sign-in: portal pages @db', function () {
+  this.timeout(60_000);
+  let host: SignInHost;
+
+  before(async () => {
+    host = await startSignInHost();
+  });
+  after(async () => {
+    await host?.stop();
+  });
+
+  describe('languages', () => {
+    it('renders the login page in English by default and in Italian by Accept-Language', async () => {
+      const english = await new PortalClient(host.portal).get('/login');
+      expect(english.response.status).to.equal(200);
+      expect(english.response.headers.get('cache-control')).to.equal('no-store');
+      expect(english.html).to.include('<html lang="en">').and.include('Sign in to the customer portal').and.include('I forgot my password');
+      const italian = await new PortalClient(host.portal, { 'accept-language': 'it-IT,it;q=0.9,en;q=0.5' }).get('/login');
+      expect(italian.html).to.include('<html lang="it">').and.include('Accedi al portale clienti').and.include('Ho dimenticato la password');
+    });
+
+    it('follows the language the customer picks, kept in a cookie, over the browser', async () => {
+      const client = new PortalClient(host.portal, { 'accept-language': 'en' });
+      const { html } = await client.get('/forgot-password');
+      const switched = await client.post('/language', { _csrf: tokenIn(html), language: 'it', returnTo: '/forgot-password' });
+      expect(switched.response.status).to.equal(303);
+      expect(switched.response.headers.get('location')).to.equal('/portal/forgot-password');
+      expect(client.cookies.get('bp_lang')).to.equal('it');
+      const page = await client.get('/forgot-password');
+      expect(page.html).to.include('<html lang="it">').and.include('Password dimenticata');
+      // Other sites are never a return address.
+      const away = await client.post('/language', { _csrf: tokenIn(page.html), language: 'en', returnTo: '//evil.example.com/' });
+      expect(away.response.headers.get('location')).to.equal('/portal/login');
+    });
+  });
+
+  describe('CSRF', () => {
+    it('refuses a login without a token, with a wrong one and with another browser’s', async () => {
+      const email = 'csrf@example.com';
+      await host.addCustomer({ email, password: PASSWORD });
+      const client = new PortalClient(host.portal);
+      await client.get('/login');
+      const missing = await client.post('/login', { email, password: PASSWORD });
+      expect(missing.response.status).to.equal(403);
+      expect(missing.response.headers.getSetCookie().some((c) => c.startsWith('bp_session='))).to.equal(false);
+      const wrong = await client.post('/login', { _csrf: 'A'.repeat(43), email, password: PASSWORD });
+      expect(wrong.response.status).to.equal(403);
+      const other = new PortalClient(host.portal);
+      const { html } = await other.get('/login');
+      const foreign = await client.post('/login', { _csrf: tokenIn(html), email, password: PASSWORD });
+      expect(foreign.response.status).to.equal(403);
+      expect(client.cookies.has('bp_session')).to.equal(false);
+      // No pre-session cookie at all: refused too.
+      const bare = await fetch(`${host.portal}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: tokenIn(html), email, password: PASSWORD }).toString(),
+      });
+      expect(bare.status).to.equal(403);
+    });
+
+    it('refuses a logout with a token from before the login (stale) and keeps the session', async () => {
+      const email = 'stale@example.com';
+      await host.addCustomer({ email, password: PASSWORD });
+      const client = new PortalClient(host.portal);
+      const { html } = await client.get('/login');
+      const before = tokenIn(html);
+      const signedIn = await client.post('/login', { _csrf: before, email, password: PASSWORD });
+      expect(signedIn.response.status).to.equal(303);
+      const stale = await client.post('/logout', { _csrf: before });
+      expect(stale.response.status).to.equal(403);
+      expect((await client.get('/')).response.status).to.equal(200);
+    });
+  });
+
+  describe('login and logout', () => {
+    it('signs in, shows who is signed in, and logs out for good', async () => {
+      const email = 'jane.pages@example.com';
+      await host.addCustomer({ email, password: PASSWORD, firstname: 'Jane' });
+      const client = new PortalClient(host.portal);
+      const signedIn = await client.signIn(email, PASSWORD);
+      expect(signedIn.response.status).to.equal(303);
+      expect(signedIn.response.headers.get('location')).to.equal('/portal/');
+      const home = await client.get('/');
+      expect(home.response.status).to.equal(200);
+      expect(home.html).to.include('Welcome, Jane').and.include(email);
+      const session = client.cookies.get('bp_session')!;
+      const out = await client.post('/logout', { _csrf: tokenIn(home.html) });
+      expect(out.response.status).to.equal(303);
+      expect(out.response.headers.get('location')).to.equal('/portal/login');
+      const replay = await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: `bp_session=${session}` } });
+      expect(replay.status).to.equal(401);
+      expect((await client.get('/')).response.headers.get('location')).to.equal('/portal/login');
+    });
+
+    it('answers every kind of refusal with the same page and status, as the API does', async () => {
+      const locked = 'locked.pages@example.com';
+      const off = 'off.pages@example.com';
+      const good = 'good.pages@example.com';
+      await host.addCustomer({ email: locked, password: PASSWORD });
+      await host.addCustomer({ email: off, password: PASSWORD });
+      await host.addCustomer({ email: good, password: PASSWORD });
+      await host.exec('UPDATE bp_portal_accounts SET locked_at = :now, failed_attempts = 5 WHERE email = :email', { now: new Date(), email: locked });
+      await host.exec('UPDATE bp_portal_accounts SET portal_enabled = :no WHERE email = :email', { no: false, email: off });
+
+      const client = new PortalClient(host.portal);
+      const { html } = await client.get('/login');
+      const token = tokenIn(html);
+      // The page shows back the email typed: mask it, then every refusal must read the same.
+      const outcomes = [];
+      for (const [email, password] of [
+        ['nobody@example.com', PASSWORD],
+        [good, 'Wrong-password-1'],
+        [locked, PASSWORD],
+        [off, PASSWORD],
+      ] as const) {
+        const { response, html: page } = await client.post('/login', { _csrf: token, email, password });
+        outcomes.push({ status: response.status, page: page.replace(email, 'EMAIL'), cookies: response.headers.getSetCookie() });
+      }
+      for (const outcome of outcomes) {
+        expect(outcome.status).to.equal(401);
+        expect(outcome.cookies).to.deep.equal([]);
+        expect(outcome.page).to.equal(outcomes[0]!.page);
+      }
+      expect(outcomes[0]!.page).to.include('The email or the password is not correct, or this account cannot sign in at the moment.');
+      const api = await client.api('/auth/login', { email: locked, password: PASSWORD });
+      expect(api.status).to.equal(401);
+      expect(((await api.json()) as { error: { message: string } }).error.message).to.equal('The email or the password is not correct, or this account cannot sign in at the moment.');
+    });
+  });
+
+  describe('first access', () => {
+    it('forces a customer with a generated password to change it, on the pages and in the API', async () => {
+      const email = 'first.access@example.com';
+      const contactId = await host.addCustomer({ email, password: PASSWORD, language: 'it', firstname: 'Mario', mustChangePassword: true });
+      // A second browser signed in through the API beforehand.
+      const other = new PortalClient(host.portal);
+      const apiLogin = await other.api('/auth/login', { email, password: PASSWORD });
+      expect(apiLogin.status).to.equal(200);
+      expect(((await apiLogin.json()) as { contact: { mustChangePassword: boolean } }).contact.mustChangePassword).to.equal(true);
+      const blocked = await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: other.cookieHeader() } });
+      expect(blocked.status).to.equal(403);
+      expect(((await blocked.json()) as { error: { code: string } }).error.code).to.equal('password_change_required');
+
+      const client = new PortalClient(host.portal);
+      const signedIn = await client.signIn(email, PASSWORD);
+      expect(signedIn.response.headers.get('location')).to.equal('/portal/first-access');
+      expect((await client.get('/')).response.headers.get('location')).to.equal('/portal/first-access');
+      const page = await client.get('/first-access');
+      expect(page.response.status).to.equal(200);
+      expect(page.html).to.include(`value="${email}"`);
+
+      const mismatch = await client.post('/first-access', { _csrf: tokenIn(page.html), email, newPassword: NEW_PASSWORD, confirmPassword: `${NEW_PASSWORD}x` });
+      expect(mismatch.response.status).to.equal(400);
+      expect(mismatch.html).to.include('The two new passwords are not the same.');
+      const common = await client.post('/first-access', { _csrf: tokenIn(page.html), email, newPassword: 'password123', confirmPassword: 'password123' });
+      expect(common.response.status).to.equal(400);
+      expect(common.html).to.include('too common');
+      const noCsrf = await client.post('/first-access', { email, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+      expect(noCsrf.response.status).to.equal(403);
+
+      const since = host.mailbox.received.length;
+      const done = await client.post('/first-access', { _csrf: tokenIn(page.html), email, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+      expect(done.response.status).to.equal(303);
+      expect(done.response.headers.get('location')).to.equal('/portal/');
+      expect((await client.get('/')).response.status).to.equal(200);
+      // Every other session ended; the mail arrived in the contact's language.
+      expect((await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: other.cookieHeader() } })).status).to.equal(401);
+      const mail = await host.mailbox.waitFor(email, { since });
+      expect(mail.subject).to.equal('La password del portale è stata cambiata');
+      const [account] = await host.sql<{ must_change_password: unknown }>('SELECT must_change_password FROM bp_portal_accounts WHERE contact_id = :contactId', { contactId });
+      expect([false, 0, '0', 'f']).to.include(account!.must_change_password);
+      // The old password is dead, the new one works.
+      expect((await new PortalClient(host.portal).api('/auth/login', { email, password: PASSWORD })).status).to.equal(401);
+      expect((await new PortalClient(host.portal).api('/auth/login', { email, password: NEW_PASSWORD })).status).to.equal(200);
+    });
+
+    it('lets the API change the forced password, and asks for the current one otherwise', async () => {
+      const email = 'first.api@example.com';
+      await host.addCustomer({ email, password: PASSWORD, mustChangePassword: true });
+      const client = new PortalClient(host.portal);
+      expect((await client.api('/auth/login', { email, password: PASSWORD })).status).to.equal(200);
+      const weak = await client.api('/auth/password', { newPassword: 'short' });
+      expect(weak.status).to.equal(400);
+      expect(((await weak.json()) as { error: { code: string } }).error.code).to.equal('password_rejected');
+      expect((await client.api('/auth/password', { newPassword: NEW_PASSWORD })).status).to.equal(204);
+      const me = await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: client.cookieHeader() } });
+      expect(me.status).to.equal(200);
+      // Now a change needs the current password, checked under the lockout counter.
+      const wrong = await client.api('/auth/password', { currentPassword: 'Not-the-password-9', newPassword: 'Another long passphrase 7' });
+      expect(wrong.status).to.equal(403);
+      const [row] = await host.sql<{ failed_attempts: unknown }>('SELECT failed_attempts FROM bp_portal_accounts WHERE email = :email', { email });
+      expect(Number(row!.failed_attempts)).to.equal(1);
+      expect((await client.api('/auth/password', { currentPassword: NEW_PASSWORD, newPassword: 'Another long passphrase 7' })).status).to.equal(204);
+    });
+  });
+});

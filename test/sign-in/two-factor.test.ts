@@ -1,0 +1,140 @@
+/**
+ * The email second factor: a code after the password, counted on the shared lockout counter,
+ * valid 10 minutes, single use, at most 5 tries, refused after a lock or a portal switch-off.
+ */
+import { expect } from 'chai';
+import { CODE_MAX_TRIES } from '../../plugin/auth/two-factor.js';
+import { PortalClient, codeIn, startSignInHost, tokenIn, type SignInHost } from './sign-in-fixture.js';
+
+const PASSWORD = 'Correct-horse-7';
+
+describe('sign-in: two-factor by email @db', function () {
+  this.timeout(60_000);
+  let host: SignInHost;
+  let profileId: number;
+
+  before(async () => {
+    host = await startSignInHost();
+    profileId = await host.twoFactorProfile();
+  });
+  after(async () => {
+    await host?.stop();
+  });
+
+  async function customer(email: string, language: 'en' | 'it' = 'en'): Promise<number> {
+    return host.addCustomer({ email, password: PASSWORD, language, profileId });
+  }
+
+  /** Signs in with the password on the pages; answers the client (at the code step) and the emailed code. */
+  async function passwordStep(email: string): Promise<{ client: PortalClient; code: string }> {
+    const since = host.mailbox.received.length;
+    const client = new PortalClient(host.portal);
+    const { response } = await client.signIn(email, PASSWORD);
+    expect(response.status).to.equal(303);
+    expect(response.headers.get('location')).to.equal('/portal/two-factor');
+    expect(client.cookies.has('bp_session')).to.equal(false);
+    return { client, code: codeIn(await host.mailbox.waitFor(email, { since })) };
+  }
+
+  async function failures(contactId: number): Promise<{ failed: number; locked: boolean }> {
+    const [row] = await host.sql<{ failed_attempts: unknown; locked_at: unknown }>('SELECT failed_attempts, locked_at FROM bp_portal_accounts WHERE contact_id = :contactId', { contactId });
+    return { failed: Number(row!.failed_attempts), locked: row!.locked_at !== null };
+  }
+
+  it('asks for the emailed code after the password and signs in with it, in the contact’s language', async () => {
+    const email = 'code.ok@example.com';
+    await customer(email, 'it');
+    const since = host.mailbox.received.length;
+    const client = new PortalClient(host.portal);
+    await client.signIn(email, PASSWORD);
+    const mail = await host.mailbox.waitFor(email, { since });
+    expect(mail.subject).to.equal('Il tuo codice di verifica del portale');
+    const code = codeIn(mail);
+    const page = await client.get('/two-factor');
+    expect(page.response.status).to.equal(200);
+    expect(page.html).to.include('name="code"');
+    const done = await client.post('/two-factor', { _csrf: tokenIn(page.html), code });
+    expect(done.response.status).to.equal(303);
+    expect(done.response.headers.get('location')).to.equal('/portal/');
+    expect((await client.get('/')).response.status).to.equal(200);
+    // The code is stored only as an HMAC.
+    const rows = await host.sql<{ code_hash: string }>('SELECT code_hash FROM bp_two_factor_challenges');
+    expect(rows.map((r) => r.code_hash)).not.to.include(code);
+  });
+
+  it('refuses a code used twice', async () => {
+    const email = 'code.reused@example.com';
+    await customer(email);
+    const { client, code } = await passwordStep(email);
+    const challenge = client.cookies.get('bp_2fa')!;
+    const page = await client.get('/two-factor');
+    expect((await client.post('/two-factor', { _csrf: tokenIn(page.html), code })).response.status).to.equal(303);
+    const replay = await fetch(`${host.portal}/api/v1/auth/two-factor`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: `bp_2fa=${challenge}` },
+      body: JSON.stringify({ code }),
+    });
+    expect(replay.status).to.equal(401);
+    expect(replay.headers.getSetCookie().some((c) => c.startsWith('bp_session=') && !c.startsWith('bp_session=;'))).to.equal(false);
+  });
+
+  it('counts five wrong codes as failed logins, then the challenge is dead and the right code refused', async () => {
+    const email = 'code.wrong@example.com';
+    const contactId = await customer(email);
+    const { client, code } = await passwordStep(email);
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let i = 1; i <= CODE_MAX_TRIES; i++) {
+      const response = await client.api('/auth/two-factor', { code: wrong });
+      expect(response.status, `try ${i}`).to.equal(401);
+      expect((await failures(contactId)).failed).to.equal(i);
+    }
+    const right = await client.api('/auth/two-factor', { code });
+    expect(right.status).to.equal(401);
+    expect(await failures(contactId)).to.deep.equal({ failed: CODE_MAX_TRIES, locked: true });
+  });
+
+  it('refuses an expired code', async () => {
+    const email = 'code.expired@example.com';
+    const contactId = await customer(email);
+    const { client, code } = await passwordStep(email);
+    await host.exec('UPDATE bp_two_factor_challenges SET expires_at = :past WHERE contact_id = :contactId', { past: new Date(Date.now() - 1000), contactId });
+    expect((await client.api('/auth/two-factor', { code })).status).to.equal(401);
+    expect((await client.get('/two-factor')).response.headers.get('location')).to.equal('/portal/login');
+  });
+
+  it('refuses the code after a lock or a portal switch-off between password and code', async () => {
+    const locked = 'code.locked@example.com';
+    const lockedId = await customer(locked);
+    const first = await passwordStep(locked);
+    await host.exec('UPDATE bp_portal_accounts SET locked_at = :now WHERE contact_id = :contactId', { now: new Date(), contactId: lockedId });
+    expect((await first.client.api('/auth/two-factor', { code: first.code })).status).to.equal(401);
+
+    const off = 'code.off@example.com';
+    const offId = await customer(off);
+    const second = await passwordStep(off);
+    await host.exec('UPDATE bp_portal_accounts SET portal_enabled = :no WHERE contact_id = :contactId', { no: false, contactId: offId });
+    expect((await second.client.api('/auth/two-factor', { code: second.code })).status).to.equal(401);
+    await host.exec('UPDATE bp_portal_accounts SET portal_enabled = :yes WHERE contact_id = :contactId', { yes: true, contactId: offId });
+    expect((await second.client.api('/auth/two-factor', { code: second.code })).status, 'the refused challenge stays dead').to.equal(401);
+  });
+
+  it('works the same through the API: 202 after the password, then the code gives the session', async () => {
+    const email = 'code.api@example.com';
+    const contactId = await customer(email);
+    await host.exec('UPDATE bp_portal_accounts SET failed_attempts = 2 WHERE contact_id = :contactId', { contactId });
+    const since = host.mailbox.received.length;
+    const client = new PortalClient(host.portal);
+    const login = await client.api('/auth/login', { email, password: PASSWORD });
+    expect(login.status).to.equal(202);
+    expect(await login.json()).to.deep.equal({ secondFactor: { method: 'email' } });
+    expect(client.cookies.has('bp_session')).to.equal(false);
+    // The right password alone does not clear earlier failures; the full login does.
+    expect((await failures(contactId)).failed).to.equal(2);
+    const code = codeIn(await host.mailbox.waitFor(email, { since }));
+    const done = await client.api('/auth/two-factor', { code });
+    expect(done.status).to.equal(200);
+    expect(((await done.json()) as { contact: { email: string } }).contact.email).to.equal(email);
+    expect((await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: client.cookieHeader() } })).status).to.equal(200);
+    expect((await failures(contactId)).failed).to.equal(0);
+  });
+});
