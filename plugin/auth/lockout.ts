@@ -8,7 +8,8 @@
  *   number of parallel guesses at most 5 checks run. A failed check keeps its reservation and
  *   locks the account at the fifth; a full success resets the count — only while the account
  *   is not locked, so a success running beside failures never clears a lock already set. Only
- *   an admin's `unlock` clears a lock; afterwards five new failures lock again.
+ *   an admin's `unlock` or the owner's emailed unlock link (`unlockByLink`) clears a lock;
+ *   afterwards five new failures lock again. `AccountLockListener`s hear of every lock and unlock.
  * - **Per client address.** Attempts from one address are reserved the same way against a
  *   limit of 100, across every account and unknown emails alike; a failure keeps its
  *   reservation (a success gives it back), and the hundredth failure bans the address for every
@@ -19,10 +20,11 @@
  * itself), so the affected-row count means "rows matched" on every dialect (MariaDB reports
  * changed rows only).
  */
-import { inject, injectable } from 'inversify';
-import { QueryTypes, UniqueConstraintError } from 'sequelize';
-import { HostDatabase } from '../host-contract/index.js';
+import { inject, injectable, multiInject, optional } from 'inversify';
+import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { HostDatabase, HostLogger } from '../host-contract/index.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+import { AccountLockListener } from './account-lock-listener.js';
 import { LoginHistory, type LoginReason } from './login-history.js';
 import { ACCOUNTS_TABLE } from './portal-account-store.js';
 
@@ -75,6 +77,12 @@ export interface Lockout {
   clientSucceeded(ip: string): Promise<void>;
   /** Clears a contact's lock and count (an admin's action, audit-logged). False when there is no account. */
   unlock(contactId: number, adminUserId: number): Promise<boolean>;
+  /**
+   * Clears a contact's lock and count because its owner used the emailed unlock link (recorded in
+   * the login history as such). Only a locked account is unlocked: false otherwise. Runs in the
+   * caller's transaction, which also marks the link used.
+   */
+  unlockByLink(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean>;
   /** Lifts a client address's ban and clears its count (an admin's action, audit-logged). False when it was not recorded. */
   liftBan(ip: string, adminUserId?: number): Promise<boolean>;
   bannedClients(): Promise<readonly BannedClient[]>;
@@ -85,7 +93,20 @@ export class DatabaseLockout implements Lockout {
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
     @inject(LoginHistory) private readonly history: LoginHistory,
+    @inject(HostLogger) private readonly logger: HostLogger,
+    @multiInject(AccountLockListener) @optional() private readonly listeners: readonly AccountLockListener[] = [],
   ) {}
+
+  /** Tells the listeners; a failing listener is logged and never changes the caller's outcome. */
+  private async notify(event: string, call: (listener: AccountLockListener) => Promise<void> | undefined): Promise<void> {
+    for (const listener of this.listeners ?? []) {
+      try {
+        await call(listener);
+      } catch (error) {
+        this.logger.error('Business Portal: a lock listener failed', { event, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
 
   /** Runs an UPDATE or DELETE and answers how many rows it matched. */
   private async write(sql: string, replacements: Record<string, unknown>, type: QueryTypes.BULKUPDATE | QueryTypes.BULKDELETE = QueryTypes.BULKUPDATE): Promise<number> {
@@ -133,6 +154,7 @@ export class DatabaseLockout implements Lockout {
     // Exactly one request sees its UPDATE lock the account: it alone records the lock.
     if (locked === 1) {
       await this.history.record({ event: 'locked', contactId: account.contactId, email: account.email, reason: 'too_many_failures', ip });
+      await this.notify('locked', (listener) => listener.accountLocked?.({ contactId: account.contactId, email: account.email }));
     }
     return { kind: 'failed', locked: locked === 1 };
   }
@@ -208,6 +230,29 @@ export class DatabaseLockout implements Lockout {
     );
     if (changed !== 1) return false;
     await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: 'admin_unlock', ip: null }, { adminUserId });
+    await this.notify('unlocked', (listener) => listener.accountUnlocked?.(contactId, {}));
+    return true;
+  }
+
+  async unlockByLink(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
+    const { transaction } = options;
+    const rows = await this.database.sequelize.query<{ email: unknown }>(`SELECT email FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId`, {
+      type: QueryTypes.SELECT,
+      replacements: { contactId },
+      transaction,
+    });
+    if (rows.length === 0) return false;
+    const changed = toNumber(
+      await this.database.sequelize.query(
+        `UPDATE ${ACCOUNTS_TABLE}
+            SET failed_attempts = 0, first_failed_at = NULL, locked_at = NULL, updated_at = :now, version = version + 1
+          WHERE contact_id = :contactId AND locked_at IS NOT NULL`,
+        { type: QueryTypes.BULKUPDATE, replacements: { contactId, now: new Date() }, transaction },
+      ),
+    );
+    if (changed !== 1) return false;
+    await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: 'unlock_link', ip: null }, { transaction });
+    await this.notify('unlocked', (listener) => listener.accountUnlocked?.(contactId, { transaction }));
     return true;
   }
 

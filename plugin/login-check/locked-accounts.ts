@@ -1,39 +1,62 @@
 /**
- * Portal users locked after repeated failed logins, read from the auth capability's
- * `bp_portal_accounts`. Read-only here: unlocking belongs with the lockout itself.
+ * The portal accounts the Check Business Portal login page lists, read from the auth
+ * capability's `bp_portal_accounts`: the locked ones, and those with failures that are not
+ * locked yet. Read-only here: unlocking belongs with the lockout itself.
+ *
+ * The filter runs in SQL: words are matched in the contact's names and email by the host's
+ * record query (which treats `%` and `_` literally), and the whole text in the portal login
+ * email with `LIKE`, its wildcards escaped.
  */
 import { inject, injectable } from 'inversify';
 import { QueryTypes } from 'sequelize';
-import { HostDatabase, HostModuleRegistry, HostRecords } from '../host-contract/index.js';
+import { HostDatabase, HostModuleRegistry, HostRecords, type RecordCondition } from '../host-contract/index.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 
-export interface LockedAccount {
+/** The longest filter text the page accepts. */
+export const MAX_FILTER_LENGTH = 100;
+/** At most this many rows per list (the page says how to narrow it down with the filter). */
+export const MAX_LISTED = 500;
+
+export interface ListedAccount {
   readonly contactId: number;
-  /** The contact's label (its module's label field), or null when the contact is gone. */
+  /** The contact's name, or null when the contact is gone. */
   readonly contactName: string | null;
   readonly email: string;
   readonly failedAttempts: number;
   /** ISO 8601, UTC. */
+  readonly firstAttemptAt: string | null;
   readonly lastAttemptAt: string | null;
   /** The client address of the last failure. */
   readonly lastAttemptFrom: string | null;
   readonly lockedAt: string | null;
 }
 
+export interface AccountFilter {
+  /** Contact name or email, already trimmed; empty or absent: every account. */
+  readonly search?: string;
+}
+
 export const LockedAccounts = Symbol.for('business-portal.LockedAccounts');
 export interface LockedAccounts {
   /** Locked accounts, most recently locked first. */
-  list(): Promise<readonly LockedAccount[]>;
+  list(filter?: AccountFilter): Promise<readonly ListedAccount[]>;
+  /** Accounts with failures since their last success that are not locked, most recent failure first. */
+  recentFailures(filter?: AccountFilter): Promise<readonly ListedAccount[]>;
 }
 
-interface LockedRow {
-  contact_id: unknown;
-  email: unknown;
-  failed_attempts: unknown;
-  last_failed_at: unknown;
-  last_failed_ip: unknown;
-  locked_at: unknown;
+type AccountRow = Record<'contact_id' | 'email' | 'failed_attempts' | 'first_failed_at' | 'last_failed_at' | 'last_failed_ip' | 'locked_at', unknown>;
+
+/** `50%_off!` → `50!%!_off!!`, for `LIKE … ESCAPE '!'` (a backslash would need escaping differently per dialect). */
+export function escapeLike(text: string): string {
+  return text.replace(/[!%_]/g, (character) => `!${character}`);
 }
+
+const NAME_FIELDS = ['firstname', 'lastname', 'email'] as const;
+
+const STATUS = {
+  locked: { where: 'locked_at IS NOT NULL', order: 'locked_at DESC, contact_id ASC' },
+  failing: { where: 'locked_at IS NULL AND failed_attempts > 0', order: 'last_failed_at DESC, contact_id ASC' },
+} as const;
 
 @injectable()
 export class SequelizeLockedAccounts implements LockedAccounts {
@@ -43,11 +66,30 @@ export class SequelizeLockedAccounts implements LockedAccounts {
     @inject(HostModuleRegistry) private readonly modules: HostModuleRegistry,
   ) {}
 
-  async list(): Promise<readonly LockedAccount[]> {
-    const rows = await this.database.sequelize.query<LockedRow>(
-      `SELECT contact_id, email, failed_attempts, last_failed_at, last_failed_ip, locked_at
-         FROM bp_portal_accounts WHERE locked_at IS NOT NULL ORDER BY locked_at DESC, contact_id ASC`,
-      { type: QueryTypes.SELECT },
+  list(filter: AccountFilter = {}): Promise<readonly ListedAccount[]> {
+    return this.select('locked', filter);
+  }
+
+  recentFailures(filter: AccountFilter = {}): Promise<readonly ListedAccount[]> {
+    return this.select('failing', filter);
+  }
+
+  private async select(status: keyof typeof STATUS, filter: AccountFilter): Promise<readonly ListedAccount[]> {
+    const { where, order } = STATUS[status];
+    const search = (filter.search ?? '').trim().toLowerCase().slice(0, MAX_FILTER_LENGTH);
+    const replacements: Record<string, unknown> = {};
+    let condition: string = where;
+    if (search !== '') {
+      const named = await this.contactsNamed(search, where);
+      replacements.pattern = `%${escapeLike(search)}%`;
+      const byName = named.length > 0 ? ' OR contact_id IN (:named)' : '';
+      if (named.length > 0) replacements.named = named;
+      condition = `${where} AND (LOWER(email) LIKE :pattern ESCAPE '!'${byName})`;
+    }
+    const rows = await this.database.sequelize.query<AccountRow>(
+      `SELECT contact_id, email, failed_attempts, first_failed_at, last_failed_at, last_failed_ip, locked_at
+         FROM bp_portal_accounts WHERE ${condition} ORDER BY ${order} LIMIT ${MAX_LISTED}`,
+      { type: QueryTypes.SELECT, replacements },
     );
     const names = await this.contactNames(rows.map((row) => toNumber(row.contact_id)));
     return rows.map((row) => {
@@ -57,6 +99,7 @@ export class SequelizeLockedAccounts implements LockedAccounts {
         contactName: names.get(contactId) ?? null,
         email: String(row.email ?? ''),
         failedAttempts: toNumber(row.failed_attempts),
+        firstAttemptAt: toIsoDateTime(row.first_failed_at),
         lastAttemptAt: toIsoDateTime(row.last_failed_at),
         lastAttemptFrom: row.last_failed_ip ? String(row.last_failed_ip) : null,
         lockedAt: toIsoDateTime(row.locked_at),
@@ -64,14 +107,47 @@ export class SequelizeLockedAccounts implements LockedAccounts {
     });
   }
 
+  /**
+   * The contacts, among the accounts in this status, whose names or email hold every word of the
+   * search (each word in any of those fields), found by the host in SQL.
+   */
+  private async contactsNamed(search: string, where: string): Promise<number[]> {
+    const contacts = this.modules.module('Contacts');
+    if (!contacts) return [];
+    const fields = NAME_FIELDS.filter((name) => contacts.fields.some((field) => field.name === name));
+    if (fields.length === 0) return [];
+    const candidates = await this.database.sequelize.query<{ contact_id: unknown }>(
+      `SELECT contact_id FROM bp_portal_accounts WHERE ${where} ORDER BY contact_id LIMIT ${MAX_LISTED * 10}`,
+      { type: QueryTypes.SELECT },
+    );
+    if (candidates.length === 0) return [];
+    const words = search.split(/\s+/).filter((word) => word !== '').slice(0, 10);
+    const matches: RecordCondition = {
+      and: [
+        { field: 'id', op: 'in', value: candidates.map((row) => toNumber(row.contact_id)) },
+        ...words.map((word): RecordCondition => ({ or: fields.map((field): RecordCondition => ({ field, op: 'contains', value: word })) })),
+      ],
+    };
+    const page = await this.records.query('Contacts', { where: matches, fields: [contacts.labelField], limit: MAX_LISTED });
+    return page.rows.map((record) => record.id);
+  }
+
+  /** "First Last" where the module has those fields, else its label field. */
   private async contactNames(ids: readonly number[]): Promise<Map<number, string>> {
     const contacts = this.modules.module('Contacts');
     if (!contacts || ids.length === 0) return new Map();
+    const has = (name: string) => contacts.fields.some((field) => field.name === name);
+    const fields = [...new Set([contacts.labelField, ...(['firstname', 'lastname'] as const).filter(has)])];
     const page = await this.records.query('Contacts', {
       where: { field: 'id', op: 'in', value: [...new Set(ids)] },
-      fields: [contacts.labelField],
+      fields,
       limit: ids.length,
     });
-    return new Map(page.rows.map((record) => [record.id, String(record.values[contacts.labelField] ?? '')]));
+    return new Map(
+      page.rows.map((record) => {
+        const parts = ['firstname', 'lastname'].map((name) => record.values[name]).filter((value): value is string => typeof value === 'string' && value !== '');
+        return [record.id, parts.length > 0 ? parts.join(' ') : String(record.values[contacts.labelField] ?? '')];
+      }),
+    );
   }
 }

@@ -1,25 +1,194 @@
-/** `GET /settings/business-portal/login-check`: the locked portal users (read-only for now). */
-import type { Router } from 'express';
-import { inject, injectable } from 'inversify';
-import { LOCK_AFTER_FAILURES } from '../auth/lockout.js';
-import { AdminPages } from '../http/admin-pages.js';
-import type { AdminRouteContribution } from '../lifecycle/contributions.js';
-import { LockedAccounts } from './locked-accounts.js';
+/**
+ * Check Business Portal login (`{settingsPath}/login-check`), for CRM admins only (the admin
+ * router refuses anyone else and checks the CSRF token of every POST):
+ *
+ *   GET  /login-check?q=…          locked portal users (filtered), banned client addresses,
+ *                                  recent failures of users not locked, recent admin actions
+ *   POST /login-check/unlock       contactId=…(repeated), q=… → unlocks them, back to the page
+ *   POST /login-check/lift-ban     ip=…                       → lifts the ban, back to the page
+ *
+ * Every action is audited (`LoginCheckAudit`: table and host log). POSTs answer 303 to the page
+ * with the outcome in the query (numbers and a validated address only, never free text).
+ */
+import { isIP } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import express, { type Request, type Response, type Router } from 'express';
+import { inject, injectable, optional } from 'inversify';
+import { BAN_CLIENT_AFTER_FAILURES, LOCK_AFTER_FAILURES, Lockout } from '../auth/lockout.js';
+import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
+import { LockedAccounts, MAX_FILTER_LENGTH, MAX_LISTED, type ListedAccount } from './locked-accounts.js';
+import { LoginCheckAudit } from './login-check-audit.js';
+
+export const LOGIN_CHECK_PATH = '/login-check';
+const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
+/** The most portal users one POST may unlock (a page lists at most `MAX_LISTED`). */
+const MAX_UNLOCK = MAX_LISTED;
+const AUDIT_SHOWN = 20;
+const contactIdShape = /^[1-9]\d{0,9}$/;
+
+/** `q` as the page takes it: absent, or one string of at most MAX_FILTER_LENGTH characters. Null: invalid. */
+function filterOf(value: unknown): string | null {
+  if (value === undefined) return '';
+  if (typeof value !== 'string' || value.length > MAX_FILTER_LENGTH) return null;
+  return value.trim();
+}
+
+/** Contact ids of the unlock form: one or several positive integers. Null: invalid. */
+function contactIdsOf(value: unknown): number[] | null {
+  const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  if (values.length > MAX_UNLOCK) return null;
+  const ids: number[] = [];
+  for (const item of values) {
+    if (typeof item !== 'string' || !contactIdShape.test(item)) return null;
+    const id = Number(item);
+    if (id > 2_147_483_647) return null;
+    ids.push(id);
+  }
+  return [...new Set(ids)];
+}
+
+function count(value: unknown): number | null {
+  return typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : null;
+}
+
+interface Notice {
+  readonly key: MessageKey;
+  readonly params?: MessageParams;
+  readonly error?: boolean;
+}
 
 @injectable()
 export class LoginCheckRoutes implements AdminRouteContribution {
   constructor(
     @inject(AdminPages) private readonly pages: AdminPages,
-    @inject(LockedAccounts) private readonly locked: LockedAccounts,
+    @inject(LockedAccounts) private readonly accounts: LockedAccounts,
+    @inject(LoginCheckAudit) private readonly audit: LoginCheckAudit,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+    // Bound by the auth capability. Without it (the plugin's core alone, as its shell suites load
+    // it) nothing can be unlocked: the page only lists, and the POST routes do not exist.
+    @inject(Lockout) @optional() private readonly lockout?: Lockout,
   ) {}
 
   registerAdminRoutes(router: Router): void {
-    router.get('/login-check', async (req, res) => {
+    router.use(`${LOGIN_CHECK_PATH}/assets`, express.static(ASSETS_DIR, { index: false, redirect: false, dotfiles: 'ignore', cacheControl: false }));
+    router.get(LOGIN_CHECK_PATH, (req, res) => this.page(req, res));
+    const lockout = this.lockout;
+    if (!lockout) return;
+    router.post(`${LOGIN_CHECK_PATH}/unlock`, (req, res) => this.unlock(req, res, lockout));
+    router.post(`${LOGIN_CHECK_PATH}/lift-ban`, (req, res) => this.liftBan(req, res, lockout));
+  }
+
+  private async page(req: Request, res: Response): Promise<void> {
+    const search = filterOf(req.query.q);
+    if (search === null) {
       await this.pages.send(req, res, {
-        template: 'admin/login-check',
+        template: 'admin/message',
         titleKey: 'loginCheck.title',
-        data: { maxAttempts: LOCK_AFTER_FAILURES, locked: await this.locked.list() },
+        status: 400,
+        data: { message: this.translator.t(this.pages.language(res), 'loginCheck.invalidFilter', { max: MAX_FILTER_LENGTH }) },
       });
+      return;
+    }
+    const language = this.pages.language(res);
+    const notice = this.noticeOf(req.query);
+    const [locked, failing, banned, audit] = await Promise.all([
+      this.accounts.list({ search }),
+      this.accounts.recentFailures({ search }),
+      this.lockout ? this.lockout.bannedClients() : [],
+      this.audit.latest(AUDIT_SHOWN),
+    ]);
+    const row = (account: ListedAccount) => {
+      const name = account.contactName ?? this.translator.t(language, 'loginCheck.unknownContact', { id: account.contactId });
+      return { ...account, name, contactUrl: `/contacts/${account.contactId}` };
+    };
+    await this.pages.send(req, res, {
+      template: 'admin/login-check',
+      titleKey: 'loginCheck.title',
+      data: {
+        canAct: this.lockout !== undefined,
+        maxAttempts: LOCK_AFTER_FAILURES,
+        banAfter: BAN_CLIENT_AFTER_FAILURES,
+        search,
+        maxFilter: MAX_FILTER_LENGTH,
+        locked: locked.map(row),
+        failing: failing.map(row),
+        banned,
+        audit: audit.map((entry) => ({
+          ...entry,
+          what: this.translator.t(language, entry.action === 'unlock' ? 'loginCheck.auditUnlock' : 'loginCheck.auditLiftBan', { target: entry.target }),
+        })),
+        notice: notice ? { text: this.translator.t(language, notice.key, notice.params), error: notice.error === true } : null,
+        stylesheet: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.css`,
+        actionBase: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}`,
+      },
     });
+  }
+
+  /** The outcome of the POST that redirected here; anything unexpected shows nothing. */
+  private noticeOf(query: Request['query']): Notice | null {
+    switch (query.done) {
+      case 'unlocked': {
+        const unlocked = count(query.count);
+        const skipped = count(query.skipped);
+        return unlocked === null || skipped === null ? null : { key: 'loginCheck.unlockedResult', params: { count: unlocked, skipped } };
+      }
+      case 'noneSelected':
+        return { key: 'loginCheck.noneSelected', error: true };
+      case 'lifted':
+      case 'notBanned': {
+        const ip = typeof query.ip === 'string' && isIP(query.ip) !== 0 ? query.ip : null;
+        if (!ip) return null;
+        return query.done === 'lifted' ? { key: 'loginCheck.banLifted', params: { ip } } : { key: 'loginCheck.banNotFound', params: { ip }, error: true };
+      }
+      default:
+        return null;
+    }
+  }
+
+  private back(res: Response, params: Record<string, string>): void {
+    const query = new URLSearchParams(Object.entries(params).filter(([, value]) => value !== ''));
+    const text = query.toString();
+    res.redirect(303, `${this.settings.settingsPath}${LOGIN_CHECK_PATH}${text ? `?${text}` : ''}`);
+  }
+
+  private async unlock(req: Request, res: Response, lockout: Lockout): Promise<void> {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const ids = contactIdsOf(body.contactId);
+    const search = filterOf(body.q);
+    if (ids === null || search === null) {
+      await this.pages.sendMessage(req, res, 400, 'errors.badRequest', 'errors.badRequest');
+      return;
+    }
+    if (ids.length === 0) {
+      this.back(res, { q: search, done: 'noneSelected' });
+      return;
+    }
+    const admin = crmSessionOf(res)!.user;
+    let unlocked = 0;
+    for (const contactId of ids) {
+      const applied = await lockout.unlock(contactId, admin.id);
+      if (applied) unlocked += 1;
+      await this.audit.record(admin, 'unlock', String(contactId), applied);
+    }
+    this.back(res, { q: search, done: 'unlocked', count: String(unlocked), skipped: String(ids.length - unlocked) });
+  }
+
+  private async liftBan(req: Request, res: Response, lockout: Lockout): Promise<void> {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    // As recorded (the host's idea of the client address, at most 45 characters), which need not be a valid IP.
+    const ip = typeof body.ip === 'string' && body.ip.length > 0 && body.ip.length <= 45 && !/[\u0000-\u001f\u007f]/.test(body.ip) ? body.ip : null;
+    if (!ip) {
+      await this.pages.sendMessage(req, res, 400, 'errors.badRequest', 'errors.badRequest');
+      return;
+    }
+    const admin = crmSessionOf(res)!.user;
+    const lifted = await lockout.liftBan(ip, admin.id);
+    await this.audit.record(admin, 'lift_ban', ip, lifted);
+    // Only a well-formed address travels back in the URL to be shown: never arbitrary text.
+    this.back(res, { done: lifted ? 'lifted' : 'notBanned', ip: isIP(ip) !== 0 ? ip : '' });
   }
 }

@@ -19,6 +19,7 @@ import {
   type HostSettingsMenu,
   type InstallOrigin,
   type LogFields,
+  type RecordBlock,
   type SettingsMenuEntry,
 } from '../../plugin/host-contract/index.js';
 import { coreModules } from '../../plugin/lifecycle/plugin-container.js';
@@ -84,6 +85,7 @@ export async function startPluginTestHost(): Promise<PluginTestHost> {
   app.use(mounts);
 
   const entries: SettingsMenuEntry[] = [];
+  const blocks: RecordBlock[] = [];
   const settingsMenu: HostSettingsMenu = {
     register(entry) {
       if (entries.some((e) => e.id === entry.id)) throw new Error(`Duplicate settings entry ${entry.id}`);
@@ -125,7 +127,16 @@ export async function startPluginTestHost(): Promise<PluginTestHost> {
     },
     database: { sequelize: db.sequelize, dialect: db.dialect },
     settingsMenu,
-    recordBlocks: unavailable('recordBlocks'),
+    recordBlocks: {
+      register(block) {
+        blocks.push(block);
+        return () => {
+          const at = blocks.indexOf(block);
+          if (at >= 0) blocks.splice(at, 1);
+        };
+      },
+      blocksFor: (module) => blocks.filter((b) => b.module === module).sort((a, b) => a.order - b.order),
+    },
     modules: {
       ...unavailable<HostApi['modules']>('modules'),
       module: () => undefined,

@@ -1,0 +1,61 @@
+/**
+ * The lock email: when a portal account becomes locked its contact gets one email (kind
+ * `accountLocked`) with a single-use unlock link, `{portal}/unlock?token=…`. The lockout calls
+ * this listener once per lock, from the request that set it; the link is made and the mail sent
+ * in the background, so that the refused login that locked the account answers as fast as any
+ * other refusal (its timing must not tell that the email belongs to an account).
+ */
+import { inject, injectable, optional } from 'inversify';
+import { HostHttp, HostLogger } from '../host-contract/index.js';
+import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
+import { PortalMailer } from '../notifications/portal-mailer.js';
+import type { AccountLockListener, LockedAccountRef } from './account-lock-listener.js';
+import { UnlockLinks } from './unlock-links.js';
+
+/** The portal page that takes the link (under the portal's mount path). */
+export const UNLOCK_PATH = '/unlock';
+
+@injectable()
+export class LockNotification implements AccountLockListener, LifecycleContribution {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    @inject(UnlockLinks) private readonly links: UnlockLinks,
+    @inject(HostHttp) private readonly http: HostHttp,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(HostLogger) private readonly logger: HostLogger,
+    @inject(PortalMailer) @optional() private readonly mailer?: PortalMailer,
+  ) {}
+
+  async accountLocked(account: LockedAccountRef): Promise<void> {
+    const work = this.send(account.contactId).finally(() => this.pending.delete(work));
+    this.pending.add(work);
+  }
+
+  /** Resolves once every lock email started so far has been sent or has failed (for shutdown and tests). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** A deactivation (the host shutting down) lets the emails under way finish first. */
+  async onDeactivate(): Promise<void> {
+    await this.settled();
+  }
+
+  private async send(contactId: number): Promise<void> {
+    try {
+      if (!this.mailer) {
+        this.logger.warn('Business Portal: no portal mailer is installed, the lock email was not sent', { contactId });
+        return;
+      }
+      const token = await this.links.issue(contactId);
+      const unlockUrl = this.http.publicUrl(`${this.settings.portalPath}${UNLOCK_PATH}?token=${encodeURIComponent(token)}`);
+      const sent = await this.mailer.sendToContact('accountLocked', contactId, { portal: { unlockUrl } });
+      // The link is never logged: it is a credential.
+      if (sent) this.logger.info('Business Portal: lock email sent', { contactId });
+      else this.logger.warn('Business Portal: the locked contact has no email address, no lock email was sent', { contactId });
+    } catch (error) {
+      this.logger.error('Business Portal: the lock email could not be sent', { contactId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}

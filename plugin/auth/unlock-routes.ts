@@ -1,0 +1,62 @@
+/**
+ * The page behind the lock email's link, under the portal router:
+ *
+ *   GET  {portal}/unlock?token=…  → a confirmation page with one button (changes nothing)
+ *   POST {portal}/unlock          token=… → unlocks the account (once), or says the link is dead
+ *
+ * A dead link — unknown, used, expired, revoked by an admin's unlock, account not locked — gets
+ * one and the same answer, whichever it is. The token is the only credential, so the POST needs
+ * no session and no CSRF token: a forged POST without the token can do nothing.
+ */
+import type { Request, Response, Router } from 'express';
+import { inject, injectable } from 'inversify';
+import { formBody } from '../http/json-body.js';
+import { PageRenderer } from '../http/page-renderer.js';
+import type { MessageKey } from '../i18n/message-keys.js';
+import { requestLanguage } from '../i18n/request-language.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginSettings, type PortalRouteContribution } from '../lifecycle/contributions.js';
+import { UNLOCK_PATH } from './lock-notification.js';
+import { LinkUnlocker, UnlockLinks } from './unlock-links.js';
+
+@injectable()
+export class UnlockRoutes implements PortalRouteContribution {
+  constructor(
+    @inject(UnlockLinks) private readonly links: UnlockLinks,
+    @inject(LinkUnlocker) private readonly unlocker: LinkUnlocker,
+    @inject(PageRenderer) private readonly renderer: PageRenderer,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+  ) {}
+
+  registerPortalRoutes(router: Router): void {
+    router.get(UNLOCK_PATH, async (req, res) => {
+      const token = typeof req.query.token === 'string' ? req.query.token : null;
+      const live = (await this.links.inspect(token)) !== null;
+      this.send(req, res, live ? 200 : 400, live ? { confirm: true, token } : { messageKey: 'auth.unlock.invalid' });
+    });
+    router.post(UNLOCK_PATH, formBody(), async (req, res) => {
+      const body = req.body as Record<string, unknown> | undefined;
+      const unlocked = await this.unlocker.redeem(body && typeof body === 'object' ? body.token : undefined);
+      this.send(req, res, unlocked ? 200 : 400, { messageKey: unlocked ? 'auth.unlock.done' : 'auth.unlock.invalid', signIn: unlocked });
+    });
+  }
+
+  private send(req: Request, res: Response, status: number, data: { confirm?: boolean; token?: string | null; messageKey?: MessageKey; signIn?: boolean }): void {
+    const language = requestLanguage(req, this.translator);
+    res
+      .status(status)
+      .type('html')
+      .send(
+        this.renderer.render('portal/account-unlock', language, {
+          confirm: data.confirm === true,
+          token: data.token ?? '',
+          message: data.messageKey ? this.translator.t(language, data.messageKey) : '',
+          signIn: data.signIn === true,
+          actionPath: `${this.settings.portalPath}${UNLOCK_PATH}`,
+          portalPath: this.settings.portalPath,
+          assetsPath: `${this.settings.portalPath}/assets`,
+        }),
+      );
+  }
+}

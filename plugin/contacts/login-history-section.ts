@@ -1,0 +1,95 @@
+/**
+ * The login history section of the Contact record's Business Portal block: the contact's last
+ * `HISTORY_SHOWN` portal events (sign-ins, sign-outs, refusals with their reason, locks, unlocks
+ * and by whom), with time and client address, in the CRM user's language. Everything is escaped
+ * by the template: addresses and reasons are stored as received.
+ */
+import { inject, injectable } from 'inversify';
+import { LoginHistory, type RecordedLoginEvent } from '../auth/login-history.js';
+import { HostUsers, type LanguageCode, type RecordBlockContext } from '../host-contract/index.js';
+import { PageRenderer } from '../http/page-renderer.js';
+import type { MessageKey } from '../i18n/message-keys.js';
+import { Translator } from '../i18n/translator.js';
+import type { ContactBlockSection } from './contact-block-sections.js';
+
+export const HISTORY_SHOWN = 20;
+
+/** Stored reasons of refused sign-ins → their locale key; other reasons are shown as stored. */
+const REFUSAL_REASONS: Readonly<Record<string, MessageKey>> = {
+  wrong_password: 'auth.loginHistory.reasons.wrongPassword',
+  locked: 'auth.loginHistory.reasons.locked',
+  attempts_in_flight: 'auth.loginHistory.reasons.attemptsInFlight',
+  client_banned: 'auth.loginHistory.reasons.clientBanned',
+  portal_disabled: 'auth.loginHistory.reasons.portalDisabled',
+  outside_support: 'auth.loginHistory.reasons.outsideSupport',
+  no_password: 'auth.loginHistory.reasons.noPassword',
+  contact_missing: 'auth.loginHistory.reasons.contactMissing',
+  ambiguous_email: 'auth.loginHistory.reasons.ambiguousEmail',
+  unknown_email: 'auth.loginHistory.reasons.unknownEmail',
+};
+
+/** `admin_unlock by user 3` (how the history names the admin who acted) → the user id. */
+const byUser = /^admin_unlock by user (\d{1,10})$/;
+
+@injectable()
+export class LoginHistorySection implements ContactBlockSection {
+  readonly id = 'login-history';
+  readonly order = 200;
+
+  constructor(
+    @inject(LoginHistory) private readonly history: LoginHistory,
+    @inject(HostUsers) private readonly users: HostUsers,
+    @inject(PageRenderer) private readonly renderer: PageRenderer,
+    @inject(Translator) private readonly translator: Translator,
+  ) {}
+
+  async render(context: RecordBlockContext): Promise<string> {
+    const language = this.translator.supported(context.language);
+    const events = await this.history.forContact(context.recordId, { limit: HISTORY_SHOWN });
+    const names = await this.adminNames(events);
+    return this.renderer.render('admin/contact-block-login-history', language, {
+      shown: HISTORY_SHOWN,
+      events: events.map((event) => ({ at: event.at, ip: event.ip, event: event.event, text: this.describe(event, language, names) })),
+    });
+  }
+
+  private describe(event: RecordedLoginEvent, language: LanguageCode, names: ReadonlyMap<number, string>): string {
+    const t = (key: MessageKey, params?: Record<string, string | number>) => this.translator.t(language, key, params);
+    switch (event.event) {
+      case 'login':
+        return t('auth.loginHistory.login');
+      case 'logout':
+        return t('auth.loginHistory.logout');
+      case 'locked':
+        return t('auth.loginHistory.locked');
+      case 'failed': {
+        const key = event.reason ? REFUSAL_REASONS[event.reason] : undefined;
+        return t('auth.loginHistory.failed', { reason: key ? t(key) : (event.reason ?? '') });
+      }
+      case 'unlocked': {
+        if (event.reason === 'unlock_link') return t('auth.loginHistory.unlockedByLink');
+        const admin = event.reason ? byUser.exec(event.reason) : null;
+        if (!admin) return t('auth.loginHistory.unlocked');
+        const id = Number(admin[1]);
+        return t('auth.loginHistory.unlockedByAdmin', { name: names.get(id) ?? t('auth.loginHistory.unknownUser', { id }) });
+      }
+      default:
+        return String(event.event);
+    }
+  }
+
+  /** The display names of the admins who unlocked this contact, looked up once each. */
+  private async adminNames(events: readonly RecordedLoginEvent[]): Promise<Map<number, string>> {
+    const ids = new Set<number>();
+    for (const event of events) {
+      const match = event.event === 'unlocked' && event.reason ? byUser.exec(event.reason) : null;
+      if (match) ids.add(Number(match[1]));
+    }
+    const names = new Map<number, string>();
+    for (const id of ids) {
+      const user = await this.users.user(id);
+      if (user) names.set(id, `${user.firstName} ${user.lastName}`.trim() || user.userName);
+    }
+    return names;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * What CRM admins did on the Check Business Portal login page (`bp_login_check_audit`): who,
+ * when, what, and whether it changed anything. Every entry also goes to the host's log.
+ */
+import { inject, injectable } from 'inversify';
+import { QueryTypes } from 'sequelize';
+import { HostDatabase, HostLogger, type CrmUser } from '../host-contract/index.js';
+import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+
+export const AUDIT_TABLE = 'bp_login_check_audit';
+
+export type LoginCheckAction = 'unlock' | 'lift_ban';
+
+export interface LoginCheckAuditEntry {
+  readonly id: number;
+  readonly userId: number;
+  readonly userName: string;
+  readonly action: LoginCheckAction;
+  /** The contact id (unlock) or the client address (lift_ban). */
+  readonly target: string;
+  readonly applied: boolean;
+  /** ISO 8601, UTC. */
+  readonly at: string;
+}
+
+export const LoginCheckAudit = Symbol.for('business-portal.loginCheck.LoginCheckAudit');
+export interface LoginCheckAudit {
+  record(admin: CrmUser, action: LoginCheckAction, target: string, applied: boolean): Promise<void>;
+  /** Newest first. */
+  latest(limit: number): Promise<readonly LoginCheckAuditEntry[]>;
+}
+
+const LOG_MESSAGES: Readonly<Record<LoginCheckAction, string>> = {
+  unlock: 'Business Portal: an admin unlocked a portal user',
+  lift_ban: 'Business Portal: an admin lifted a client address ban',
+};
+
+@injectable()
+export class SequelizeLoginCheckAudit implements LoginCheckAudit {
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostLogger) private readonly logger: HostLogger,
+  ) {}
+
+  async record(admin: CrmUser, action: LoginCheckAction, target: string, applied: boolean): Promise<void> {
+    await this.database.sequelize.query(
+      `INSERT INTO ${AUDIT_TABLE} (user_id, user_name, action, target, applied, at) VALUES (:userId, :userName, :action, :target, :applied, :at)`,
+      {
+        type: QueryTypes.INSERT,
+        replacements: { userId: admin.id, userName: admin.userName.slice(0, 100), action, target: target.slice(0, 64), applied, at: new Date() },
+      },
+    );
+    this.logger.info(LOG_MESSAGES[action], { adminUserId: admin.id, adminUserName: admin.userName, target, applied });
+  }
+
+  async latest(limit: number): Promise<readonly LoginCheckAuditEntry[]> {
+    const rows = await this.database.sequelize.query<Record<string, unknown>>(
+      `SELECT id, user_id, user_name, action, target, applied, at FROM ${AUDIT_TABLE} ORDER BY at DESC, id DESC LIMIT ${Math.max(1, Math.min(Math.trunc(limit), 200))}`,
+      { type: QueryTypes.SELECT },
+    );
+    return rows.map((row) => ({
+      id: toNumber(row.id),
+      userId: toNumber(row.user_id),
+      userName: String(row.user_name),
+      action: String(row.action) as LoginCheckAction,
+      target: String(row.target),
+      applied: toBoolean(row.applied),
+      at: toIsoDateTime(row.at)!,
+    }));
+  }
+}

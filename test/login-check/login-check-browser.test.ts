@@ -1,0 +1,72 @@
+/**
+ * End to end in headless Chromium: a customer is locked through the portal API, a CRM admin
+ * signs in, opens Check Business Portal login, ticks the customer and unlocks them, and the
+ * customer can sign in at once. Screenshots (desktop and phone) go to `test-artifacts/`.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser } from 'playwright-core';
+import { TEST_ADMIN_PASSWORD } from '../support/host.js';
+import { PORTAL_PASSWORD, startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+
+describe('login-check in the browser', function () {
+  this.timeout(90_000);
+  let h: LoginCheckHost | undefined;
+  let browser: Browser | undefined;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
+      this.skip();
+    }
+    h = await startLoginCheckHost();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  it('an admin unlocks a locked customer from the page, and the customer signs in at once', async () => {
+    const host = h!;
+    const jane = await host.addCustomer({ firstname: 'Jane', lastname: 'Doe', email: 'jane.doe@example.com' });
+    await host.addCustomer({ firstname: 'Mario', lastname: 'Rossi', email: 'mario.rossi@example.com', language: 'it' });
+    await host.lock('jane.doe@example.com');
+    await host.lock('mario.rossi@example.com');
+    expect((await host.portalLogin('jane.doe@example.com', PORTAL_PASSWORD)).status).to.equal(401);
+
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${host.url}/settings/business-portal/login-check`);
+    // Anonymous: the CRM login first, then back to the page.
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL('**/settings/business-portal/login-check'), page.click('form[action="/login"] button[type="submit"]')]);
+    expect(await page.locator(`table.bp-locked tr[data-contact-id="${jane}"]`).count()).to.equal(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'login-check-desktop.png'), fullPage: true });
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(ARTIFACTS, 'login-check-phone.png'), fullPage: true });
+    // On a phone the table stacks into cards: no horizontal scrolling of the page.
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+    expect(overflow).to.be.at.most(0);
+
+    await page.check(`#bp-unlock-${jane}`);
+    await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);
+    expect(await page.locator('.bp-notice').innerText()).to.include('Unlocked: 1.');
+    expect(await page.locator(`table.bp-locked tr[data-contact-id="${jane}"]`).count()).to.equal(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'login-check-phone-after-unlock.png'), fullPage: true });
+
+    const signIn = await page.request.post(`${host.url}/portal/api/v1/auth/login`, { data: { email: 'jane.doe@example.com', password: PORTAL_PASSWORD } });
+    expect(signIn.status()).to.equal(200);
+    await context.close();
+  });
+});

@@ -1,0 +1,346 @@
+import { expect } from 'chai';
+import { TEST_ADMIN_PASSWORD, crmLogin } from '../support/host.js';
+import { PORTAL_PASSWORD, startLoginCheckHost, unlockTokenOf, type LoginCheckHost } from './login-check-host.js';
+
+const PAGE = '/settings/business-portal/login-check';
+const UNLOCK = `${PAGE}/unlock`;
+const LIFT = `${PAGE}/lift-ban`;
+const XSS = '<script>alert("xss")</script>';
+
+describe('login-check: the Check Business Portal login page, lock emails and login history @db', function () {
+  this.timeout(60_000);
+  let h: LoginCheckHost;
+  let jane: number;
+  let mario: number;
+  let evil: number;
+
+  before(async () => {
+    h = await startLoginCheckHost();
+    jane = await h.addCustomer({ firstname: 'Jane', lastname: 'Doe', email: 'jane.doe@example.com' });
+    mario = await h.addCustomer({ firstname: 'Mario', lastname: 'Rossi', email: 'mario.rossi@example.com', language: 'it' });
+    evil = await h.addCustomer({ firstname: 'Eve', lastname: '<img src=x onerror=alert(1)>', email: 'eve_50%@example.com' });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  const lockMails = (contactId: number) => h.mails.filter((mail) => mail.kind === 'accountLocked' && mail.contactId === contactId);
+  const rowsOf = (html: string, table: string) => (new RegExp(`<table class="bp-stack ${table}">([\\s\\S]*?)</table>`).exec(html)?.[1] ?? '');
+  const listedIds = (html: string, table = 'bp-locked') => [...rowsOf(html, table).matchAll(/<tr data-contact-id="(\d+)"/g)].map((m) => Number(m[1]));
+  const page = async (query = '') => {
+    const response = await h.get(`${PAGE}${query}`, h.admin);
+    expect(response.status).to.equal(200);
+    return response.text();
+  };
+  const adminUnlock = async (ids: readonly number[]) => {
+    const response = await h.post(UNLOCK, h.admin, { _csrf: await h.csrf(h.admin), contactId: ids.map(String) });
+    expect(response.status).to.equal(303);
+    return response.headers.get('location')!;
+  };
+
+  describe('access', () => {
+    it('anonymous visitors go to the CRM login, for every route and verb', async () => {
+      for (const response of [await h.get(PAGE), await h.post(UNLOCK, undefined, { contactId: String(jane) }), await h.post(LIFT, undefined, { ip: '10.0.0.1' })]) {
+        expect(response.status).to.equal(303);
+        expect(response.headers.get('location')).to.match(/^\/login\?/);
+      }
+    });
+
+    it('a non-admin CRM user gets 403 for every route and verb, and changes nothing', async () => {
+      await h.lock('jane.doe@example.com');
+      expect((await h.get(PAGE, h.clerk)).status).to.equal(403);
+      expect((await h.post(UNLOCK, h.clerk, { contactId: String(jane) })).status).to.equal(403);
+      expect((await h.post(LIFT, h.clerk, { ip: '10.0.0.1' })).status).to.equal(403);
+      expect(await h.isLocked(jane)).to.equal(true);
+    });
+
+    it('a POST without the CSRF token, or with a wrong one, is refused with 403 and changes nothing', async () => {
+      const token = await h.csrf(h.admin);
+      expect((await h.post(UNLOCK, h.admin, { contactId: String(jane) })).status).to.equal(403);
+      expect((await h.post(UNLOCK, h.admin, { _csrf: `${token.slice(0, -2)}xx`, contactId: String(jane) })).status).to.equal(403);
+      // Another session's token (the same admin, signed in twice) is no good either.
+      const otherSession = await crmLogin(h.url, 'admin', TEST_ADMIN_PASSWORD);
+      const otherToken = await h.csrf(otherSession);
+      expect(otherToken).not.to.equal(token);
+      expect((await h.post(UNLOCK, h.admin, { _csrf: otherToken, contactId: String(jane) })).status).to.equal(403);
+      expect((await h.post(LIFT, h.admin, { ip: '10.0.0.1' })).status).to.equal(403);
+      expect(await h.isLocked(jane)).to.equal(true);
+      const [audit] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_login_check_audit');
+      expect(Number(audit!.n)).to.equal(0);
+    });
+
+    it('the admin gets the page (200) and every POST (303 back to the page, which answers 200)', async () => {
+      expect(await page()).to.include('Locked portal users');
+      const token = await h.csrf(h.admin);
+      const none = await h.post(UNLOCK, h.admin, { _csrf: token });
+      expect(none.status).to.equal(303);
+      const back = await h.get(none.headers.get('location')!, h.admin);
+      expect(back.status).to.equal(200);
+      expect(await back.text()).to.include('Select at least one portal user to unlock.');
+      const lift = await h.post(LIFT, h.admin, { _csrf: token, ip: '10.9.9.9' });
+      expect(lift.status).to.equal(303);
+      const after = await h.get(lift.headers.get('location')!, h.admin);
+      expect(after.status).to.equal(200);
+      expect(await after.text()).to.include('The address 10.9.9.9 was not banned.');
+    });
+
+    it('invalid input gets 400, never a 500', async () => {
+      const token = await h.csrf(h.admin);
+      expect((await h.get(`${PAGE}?q=${'a'.repeat(101)}`, h.admin)).status).to.equal(400);
+      expect((await h.get(`${PAGE}?q=a&q=b`, h.admin)).status).to.equal(400);
+      for (const contactId of ['abc', '-1', '0', '1.5', '99999999999', `1' OR 1=1`]) {
+        expect((await h.post(UNLOCK, h.admin, { _csrf: token, contactId })).status, contactId).to.equal(400);
+      }
+      expect((await h.post(LIFT, h.admin, { _csrf: token, ip: '' })).status).to.equal(400);
+      expect((await h.post(LIFT, h.admin, { _csrf: token, ip: 'x'.repeat(46) })).status).to.equal(400);
+      expect(await h.isLocked(jane)).to.equal(true);
+    });
+  });
+
+  describe('locked users', () => {
+    it('a user locked by 5 failed API logins is listed with contact link, email, attempts, times, address and status', async () => {
+      const html = await page();
+      expect(listedIds(html)).to.deep.equal([jane]);
+      const row = rowsOf(html, 'bp-locked');
+      expect(row).to.include(`href="/contacts/${jane}"`);
+      expect(row).to.include('Jane Doe');
+      expect(row).to.include('jane.doe@example.com');
+      expect(row).to.match(/data-label="Failed attempts">5</);
+      expect(row).to.match(/data-label="Source address">(127\.0\.0\.1|::ffff:127\.0\.0\.1|::1)</);
+      expect(row).to.include('Locked');
+      expect(row.match(/<time datetime=/g)?.length).to.equal(3);
+    });
+
+    it('newest lock first; the filter works on name and email in SQL, with LIKE wildcards taken literally', async () => {
+      await h.lock('mario.rossi@example.com');
+      await h.lock('eve_50%@example.com');
+      // Locks within one second tie where the column keeps whole seconds (MariaDB): space them out.
+      for (const [contactId, minutesAgo] of [[jane, 3], [mario, 2], [evil, 1]] as const) {
+        await h.api.database.sequelize.query('UPDATE bp_portal_accounts SET locked_at = :at WHERE contact_id = :contactId', {
+          replacements: { at: new Date(Date.now() - minutesAgo * 60_000), contactId },
+        });
+      }
+      expect(listedIds(await page())).to.deep.equal([evil, mario, jane]);
+      expect(listedIds(await page('?q=doe'))).to.deep.equal([jane]);
+      expect(listedIds(await page('?q=jane+doe'))).to.deep.equal([jane]);
+      expect(listedIds(await page('?q=ROSSI%40example'))).to.deep.equal([mario]);
+      expect(listedIds(await page('?q=%25'))).to.deep.equal([evil]);
+      expect(listedIds(await page('?q=_'))).to.deep.equal([evil]);
+      expect(listedIds(await page('?q=e_5'))).to.deep.equal([evil]);
+      expect(listedIds(await page('?q=j%25e'))).to.deep.equal([]);
+      const none = await page('?q=nobody');
+      expect(none).to.include('No portal user matches “nobody”.');
+    });
+
+    it('markup in a contact name or a client address stays inert on the page', async () => {
+      const html = await page();
+      expect(html).not.to.include('<img src=x onerror=alert(1)>');
+      expect(html).to.include('&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;');
+    });
+
+    it('each lock sends exactly one lock email with an unlock link; more failures while locked send none', async () => {
+      await h.mailsSettled();
+      for (const contactId of [jane, mario, evil]) expect(lockMails(contactId), `contact ${contactId}`).to.have.length(1);
+      await h.portalLogin('jane.doe@example.com', 'Wrong-password-2');
+      await h.portalLogin('jane.doe@example.com', PORTAL_PASSWORD);
+      await h.mailsSettled();
+      expect(lockMails(jane)).to.have.length(1);
+      const link = String(lockMails(jane)[0]!.data.portal?.unlockUrl);
+      expect(link).to.match(/\/portal\/unlock\?token=[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('unlocking several at once: they leave the list, log in at once, and five new failures lock again (and mail again)', async () => {
+      const location = await adminUnlock([jane, mario]);
+      expect(location).to.equal(`${PAGE}?done=unlocked&count=2&skipped=0`);
+      expect(await (await h.get(location, h.admin)).text()).to.include('Unlocked: 2. Already unlocked or without a portal account: 0.');
+      expect(listedIds(await page())).to.deep.equal([evil]);
+      expect((await h.portalLogin('jane.doe@example.com', PORTAL_PASSWORD)).status).to.equal(200);
+      expect((await h.portalLogin('mario.rossi@example.com', PORTAL_PASSWORD)).status).to.equal(200);
+
+      await h.lock('jane.doe@example.com');
+      expect(await h.isLocked(jane)).to.equal(true);
+      expect((await h.portalLogin('jane.doe@example.com', PORTAL_PASSWORD)).status).to.equal(401);
+      await h.mailsSettled();
+      expect(lockMails(jane)).to.have.length(2);
+    });
+
+    it('every admin action is audited: who, when, what, whether it changed anything', async () => {
+      const rows = await h.sql<{ user_name: string; action: string; target: string; applied: unknown; at: unknown }>(
+        "SELECT user_name, action, target, applied, at FROM bp_login_check_audit WHERE action = 'unlock' ORDER BY id",
+      );
+      expect(rows.map((r) => [r.user_name, r.action, r.target])).to.deep.equal([
+        ['admin', 'unlock', String(jane)],
+        ['admin', 'unlock', String(mario)],
+      ]);
+      expect(rows.every((r) => r.at !== null && [true, 1, '1'].includes(r.applied as never))).to.equal(true);
+      const html = await page();
+      expect(rowsOf(html, 'bp-audit')).to.include(`Unlocked the portal user of contact #${jane}`);
+      // Unlocking a contact without a portal account changes nothing, and says so.
+      const location = await adminUnlock([987654]);
+      expect(location).to.equal(`${PAGE}?done=unlocked&count=0&skipped=1`);
+      const [last] = await h.sql<{ target: string; applied: unknown }>('SELECT target, applied FROM bp_login_check_audit ORDER BY id DESC LIMIT 1');
+      expect(last!.target).to.equal('987654');
+      expect([false, 0, '0']).to.include(last!.applied as never);
+    });
+
+    it('lists recent failures of users not locked yet, with their count', async () => {
+      await adminUnlock([mario]);
+      await h.portalLogin('mario.rossi@example.com', 'Wrong-password-1');
+      await h.portalLogin('mario.rossi@example.com', 'Wrong-password-1');
+      const html = await page();
+      expect(listedIds(html, 'bp-failing')).to.deep.equal([mario]);
+      expect(rowsOf(html, 'bp-failing')).to.include('2 of 5');
+      expect(listedIds(html, 'bp-locked')).not.to.include(mario);
+    });
+  });
+
+  describe('banned client addresses', () => {
+    const ip = '203.0.113.7';
+
+    it('an address with 100 failures is listed and refused for every account; lifting the ban lets it in again', async () => {
+      // 99 failures set up directly; the hundredth through the API, as an attacker would.
+      await h.api.database.sequelize.query('INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES (:ip, 99, NULL, NULL)', {
+        replacements: { ip },
+      });
+      expect((await h.portalLogin('nobody@example.com', 'Wrong-password-1', ip)).status).to.equal(401);
+      expect((await h.portalLogin('mario.rossi@example.com', PORTAL_PASSWORD, ip)).status).to.equal(401);
+      const html = await page();
+      expect(rowsOf(html, 'bp-banned')).to.include(`data-ip="${ip}"`);
+      expect(rowsOf(html, 'bp-banned')).to.match(/data-label="Failures">100</);
+
+      const response = await h.post(LIFT, h.admin, { _csrf: await h.csrf(h.admin), ip });
+      expect(response.status).to.equal(303);
+      const back = await (await h.get(response.headers.get('location')!, h.admin)).text();
+      expect(back).to.include(`The ban of ${ip} was lifted.`);
+      expect(rowsOf(back, 'bp-banned')).to.equal('');
+      expect((await h.portalLogin('mario.rossi@example.com', PORTAL_PASSWORD, ip)).status).to.equal(200);
+      const [audit] = await h.sql<{ user_name: string; target: string }>("SELECT user_name, target FROM bp_login_check_audit WHERE action = 'lift_ban' AND target = :ip", { ip });
+      expect(audit).to.deep.include({ user_name: 'admin', target: ip });
+    });
+  });
+
+  describe('unlock links', () => {
+    const unlockPath = '/portal/unlock';
+    const openLink = (token: string) => h.get(`${unlockPath}?token=${encodeURIComponent(token)}`);
+    const useLink = (token: string) => h.post(unlockPath, undefined, { token });
+
+    it('GET shows a confirmation with a POST button and changes nothing; POST unlocks once, recorded as by link', async () => {
+      await h.mailsSettled();
+      const token = unlockTokenOf(lockMails(jane).at(-1)!);
+      for (let i = 0; i < 2; i++) {
+        const shown = await openLink(token);
+        expect(shown.status).to.equal(200);
+        const html = await shown.text();
+        expect(html).to.include('<form method="post" action="/portal/unlock">');
+        expect(html).to.include('Unlock my account');
+      }
+      expect(await h.isLocked(jane)).to.equal(true);
+
+      const used = await useLink(token);
+      expect(used.status).to.equal(200);
+      expect(await used.text()).to.include('Your account is unlocked.');
+      expect(await h.isLocked(jane)).to.equal(false);
+      expect((await h.portalLogin('jane.doe@example.com', PORTAL_PASSWORD)).status).to.equal(200);
+      const [event] = await h.sql<{ event: string; reason: string }>(
+        "SELECT event, reason FROM bp_login_history WHERE contact_id = :jane AND event = 'unlocked' ORDER BY id DESC LIMIT 1",
+        { jane },
+      );
+      expect(event).to.deep.equal({ event: 'unlocked', reason: 'unlock_link' });
+
+      // Reused: refused, even once the account is locked again.
+      await h.lock('jane.doe@example.com');
+      expect((await useLink(token)).status).to.equal(400);
+      expect((await openLink(token)).status).to.equal(400);
+      expect(await h.isLocked(jane)).to.equal(true);
+    });
+
+    it('an expired link is refused and changes nothing', async () => {
+      await h.mailsSettled();
+      const token = unlockTokenOf(lockMails(jane).at(-1)!);
+      await h.api.database.sequelize.query('UPDATE bp_unlock_links SET expires_at = :past WHERE contact_id = :jane AND used_at IS NULL', {
+        replacements: { past: new Date(Date.now() - 60_000), jane },
+      });
+      expect((await openLink(token)).status).to.equal(400);
+      expect((await useLink(token)).status).to.equal(400);
+      expect(await h.isLocked(jane)).to.equal(true);
+    });
+
+    it('a link dies when an admin unlocks the account, and stays dead after the next lock', async () => {
+      await adminUnlock([jane]);
+      await h.lock('jane.doe@example.com');
+      await h.mailsSettled();
+      const mails = lockMails(jane);
+      const fresh = unlockTokenOf(mails.at(-1)!);
+      await adminUnlock([jane]);
+      await h.lock('jane.doe@example.com');
+      expect((await openLink(fresh)).status).to.equal(400);
+      expect((await useLink(fresh)).status).to.equal(400);
+      expect(await h.isLocked(jane)).to.equal(true);
+    });
+
+    it('unknown and malformed tokens get the same refusal', async () => {
+      for (const token of ['', 'x', 'A'.repeat(43), `${'A'.repeat(42)}'`, XSS]) {
+        const shown = await openLink(token);
+        expect(shown.status, token).to.equal(400);
+        expect(await shown.text()).not.to.include(XSS);
+        expect((await useLink(token)).status, token).to.equal(400);
+      }
+      expect((await h.get(unlockPath)).status).to.equal(400);
+    });
+
+    it('the token is stored hashed, never in plain text', async () => {
+      await h.mailsSettled();
+      const token = unlockTokenOf(lockMails(jane).at(-1)!);
+      const rows = await h.sql<{ token_hash: string }>('SELECT token_hash FROM bp_unlock_links');
+      expect(rows.length).to.be.greaterThan(0);
+      expect(rows.every((row) => /^[0-9a-f]{64}$/.test(row.token_hash) && row.token_hash !== token)).to.equal(true);
+    });
+  });
+
+  describe('login history on the Contact record', () => {
+    it('shows the last events with time, client address and who unlocked, escaped', async () => {
+      await adminUnlock([mario]);
+      await h.portalLogin('mario.rossi@example.com', 'Wrong-password-1', XSS);
+      for (let i = 0; i < 7; i++) expect((await h.portalLogin('mario.rossi@example.com', PORTAL_PASSWORD)).status).to.equal(200);
+      const [events] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_login_history WHERE contact_id = :mario', { mario });
+      expect(Number(events!.n), 'enough events to show the limit').to.be.greaterThan(20);
+      const response = await h.get(`/contacts/${mario}`, h.admin);
+      expect(response.status).to.equal(200);
+      const html = await response.text();
+      expect(html).to.include('id="block-business-portal.contact"');
+      expect(html).to.include('Business Portal information');
+      expect(html).to.include('Portal login history');
+      expect(html).not.to.include(XSS);
+      expect(html).to.include('&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;');
+      expect(html).to.include('Sign-in refused: wrong password');
+      expect(html).to.include('Signed in');
+      expect(html).to.include('Locked after too many failed sign-ins');
+      expect(html).to.include('Unlocked by Ada Admin');
+      const rows = html.match(/<tr data-event="/g) ?? [];
+      expect(rows.length).to.equal(20);
+    });
+
+    it('shows unlocks by link, and speaks the CRM user’s language', async () => {
+      const luca = await h.addCustomer({ firstname: 'Luca', lastname: 'Bianchi', email: 'luca.bianchi@example.com', language: 'it' });
+      await h.lock('luca.bianchi@example.com');
+      await h.mailsSettled();
+      const unlocked = await h.post('/portal/unlock', undefined, { token: unlockTokenOf(lockMails(luca)[0]!) });
+      expect(unlocked.status).to.equal(200);
+      await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+      try {
+        const html = await (await h.get(`/contacts/${luca}`, h.admin)).text();
+        expect(html).to.include('Informazioni Business Portal');
+        expect(html).to.include('Sbloccato tramite il link inviato per email');
+        expect(html).to.include('Accesso rifiutato: password errata');
+      } finally {
+        await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+      }
+    });
+
+    it('a contact without portal events says so', async () => {
+      const other = await h.api.records.create('Contacts', { values: { firstname: 'No', lastname: 'Portal' } });
+      const html = await (await h.get(`/contacts/${other.id}`, h.admin)).text();
+      expect(html).to.include('No portal sign-in events yet.');
+    });
+  });
+});
