@@ -5,11 +5,15 @@
 import 'reflect-metadata';
 import { authModule } from './auth/auth-module.js';
 import { DemoAccountSeeder } from './auth/demo-accounts.js';
+import { unlockModule } from './auth/unlock-module.js';
+import { contactsModule } from './contacts/contacts-module.js';
+import { eligibilityModule } from './eligibility/eligibility-module.js';
 import type { PluginFactory } from './host-contract/index.js';
 import { coreModules } from './lifecycle/plugin-container.js';
 import { BusinessPortalLifecycle } from './lifecycle/plugin-lifecycle.js';
+import { profileAdminModule } from './settings/profile-admin-module.js';
 
 const createBusinessPortal: PluginFactory = (options) =>
-  new BusinessPortalLifecycle(options, { modules: [...coreModules, authModule], demoSeeder: DemoAccountSeeder });
+  new BusinessPortalLifecycle(options, { modules: [...coreModules, authModule, unlockModule, contactsModule, eligibilityModule, profileAdminModule], demoSeeder: DemoAccountSeeder });
 
 export default createBusinessPortal;

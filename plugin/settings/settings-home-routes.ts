@@ -2,9 +2,10 @@
 import { fileURLToPath } from 'node:url';
 import express, { type Router } from 'express';
 import { inject, injectable } from 'inversify';
-import { HostHttp } from '../host-contract/index.js';
+import { HostHttp, HostLicences } from '../host-contract/index.js';
 import { AdminPages } from '../http/admin-pages.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
+import { PORTAL_LICENCE } from '../profiles/profile-service.js';
 import { ProfileStore } from '../profiles/profile-store.js';
 import { PortalVersions } from './portal-version.js';
 
@@ -19,6 +20,7 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
     @inject(PortalVersions) private readonly versions: PortalVersions,
     @inject(HostHttp) private readonly http: HostHttp,
     @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(HostLicences) private readonly licences: HostLicences,
   ) {}
 
   registerAdminRoutes(router: Router): void {
@@ -34,6 +36,8 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
           upgradedFromV1: origin.kind === 'upgraded' && origin.hadPortalVersion1,
           fromRelease: origin.kind === 'upgraded' ? origin.fromRelease : null,
           profiles: await this.profiles.list(),
+          // Without the licence only Default exists: no new, duplicate or import (the page says why).
+          licensed: await this.licences.has(PORTAL_LICENCE),
           portalUrl: this.http.publicUrl(this.settings.portalPath),
         },
       });

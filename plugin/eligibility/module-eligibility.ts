@@ -1,0 +1,65 @@
+/**
+ * Which modules of the host a portal profile may offer. For now a module is portal-eligible
+ * when it takes part in at least one relation with Contacts or Accounts (a reference field or a
+ * related list, either side) in the host's module registry; Contacts and Accounts themselves
+ * are eligible, and so is the base portal set (tickets, FAQ, documents) that every portal
+ * offers, even where the host gives FAQ no relation to its customers.
+ *
+ * Read from the registry on every call: a module that gains or loses such a relation at run
+ * time is (or stops being) eligible at once. Privileges stored for a module that is no longer
+ * eligible are kept, but nothing offers them.
+ */
+import { inject, injectable } from 'inversify';
+import { HostModuleRegistry, type ModuleDefinition } from '../host-contract/index.js';
+
+/** The modules a portal always offers; without the Business Portal licence, the only ones. */
+export const BASE_PORTAL_MODULES: readonly string[] = ['HelpDesk', 'Faq', 'Documents', 'Contacts', 'Accounts'];
+
+/** The modules whose relations make another module eligible. */
+export const CUSTOMER_MODULES: readonly string[] = ['Contacts', 'Accounts'];
+
+/** Why a module is not eligible (stable codes; the pages translate them). */
+export type NotEligibleReason = 'unknown-module' | 'no-customer-relation';
+
+export const ModuleEligibility = Symbol.for('business-portal.ModuleEligibility');
+export interface ModuleEligibility {
+  /** The eligible modules now, in the registry's order. */
+  eligibleModules(): readonly ModuleDefinition[];
+  isEligible(module: string): boolean;
+  /** Null when the module is eligible. */
+  reasonNotEligible(module: string): NotEligibleReason | null;
+  /** The modules of the host that are not eligible now, each with its reason. */
+  notEligible(): readonly { readonly module: ModuleDefinition; readonly reason: NotEligibleReason }[];
+}
+
+@injectable()
+export class RegistryModuleEligibility implements ModuleEligibility {
+  constructor(@inject(HostModuleRegistry) private readonly registry: HostModuleRegistry) {}
+
+  eligibleModules(): readonly ModuleDefinition[] {
+    return this.registry.modules().filter((module) => this.reasonNotEligible(module.name) === null);
+  }
+
+  isEligible(module: string): boolean {
+    return this.reasonNotEligible(module) === null;
+  }
+
+  reasonNotEligible(module: string): NotEligibleReason | null {
+    if (!this.registry.module(module)) return 'unknown-module';
+    if (CUSTOMER_MODULES.includes(module) || BASE_PORTAL_MODULES.includes(module)) return null;
+    const related = this.registry
+      .relations(module)
+      .some((relation) => {
+        const other = relation.module === module ? relation.relatedModule : relation.module;
+        return CUSTOMER_MODULES.includes(other);
+      });
+    return related ? null : 'no-customer-relation';
+  }
+
+  notEligible(): readonly { readonly module: ModuleDefinition; readonly reason: NotEligibleReason }[] {
+    return this.registry
+      .modules()
+      .map((module) => ({ module, reason: this.reasonNotEligible(module.name) }))
+      .filter((entry): entry is { module: ModuleDefinition; reason: NotEligibleReason } => entry.reason !== null);
+  }
+}

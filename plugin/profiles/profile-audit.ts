@@ -1,0 +1,94 @@
+/**
+ * The audit of admin changes to profiles (`bp_profile_audit`): who, when, which action and
+ * section, and the values before and after as JSON. Rows are written inside the transaction
+ * of the change they describe, so a change that fails leaves no audit row either.
+ */
+import { inject, injectable } from 'inversify';
+import { QueryTypes, type Transaction } from 'sequelize';
+import { HostDatabase } from '../host-contract/index.js';
+import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+import type { ProfileActor, ProfileSection } from './profile-document.js';
+
+export const AUDIT_ACTIONS = ['create', 'duplicate', 'import', 'rename', 'delete', 'save'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEntry {
+  readonly id: number;
+  readonly profileId: number;
+  readonly profileName: string;
+  readonly userId: number | null;
+  readonly userName: string | null;
+  readonly action: AuditAction;
+  readonly section: ProfileSection | null;
+  readonly before: unknown;
+  readonly after: unknown;
+  /** ISO 8601, UTC. */
+  readonly at: string;
+}
+
+export interface AuditRecord {
+  readonly profileId: number;
+  readonly profileName: string;
+  readonly actor: ProfileActor;
+  readonly action: AuditAction;
+  readonly section?: ProfileSection;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
+function parse(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  try {
+    return JSON.parse(String(value));
+  } catch {
+    return null;
+  }
+}
+
+@injectable()
+export class ProfileAudit {
+  constructor(@inject(HostDatabase) private readonly database: HostDatabase) {}
+
+  async record(entry: AuditRecord, transaction: Transaction): Promise<void> {
+    await this.database.sequelize.getQueryInterface().bulkInsert(
+      'bp_profile_audit',
+      [
+        {
+          profile_id: entry.profileId,
+          profile_name: entry.profileName,
+          user_id: entry.actor.userId,
+          user_name: entry.actor.userName.slice(0, 100),
+          action: entry.action,
+          section: entry.section ?? null,
+          before_json: json(entry.before),
+          after_json: json(entry.after),
+          at: new Date(),
+        },
+      ],
+      { transaction },
+    );
+  }
+
+  /** The changes of a profile (deleted ones included), newest first. */
+  async list(profileId: number, limit = 200): Promise<readonly AuditEntry[]> {
+    const rows = await this.database.sequelize.query<Record<string, unknown>>(
+      `SELECT id, profile_id, profile_name, user_id, user_name, action, section, before_json, after_json, at
+         FROM bp_profile_audit WHERE profile_id = :profileId ORDER BY at DESC, id DESC LIMIT :limit`,
+      { type: QueryTypes.SELECT, replacements: { profileId, limit } },
+    );
+    return rows.map((row) => ({
+      id: toNumber(row.id),
+      profileId: toNumber(row.profile_id),
+      profileName: String(row.profile_name),
+      userId: row.user_id === null || row.user_id === undefined ? null : toNumber(row.user_id),
+      userName: row.user_name === null || row.user_name === undefined ? null : String(row.user_name),
+      action: String(row.action) as AuditAction,
+      section: row.section ? (String(row.section) as ProfileSection) : null,
+      before: parse(row.before_json),
+      after: parse(row.after_json),
+      at: toIsoDateTime(row.at) ?? '',
+    }));
+  }
+}

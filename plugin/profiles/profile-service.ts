@@ -1,0 +1,712 @@
+/**
+ * Portal profiles as the admin pages (and the privileges editor) change them: the full typed
+ * document of a profile, read whole and saved one section at a time, with the rules the
+ * server enforces whatever a page sends:
+ * - Accounts can never be created from the portal (the flag is switched off, with a notice);
+ * - a field the profile hides is removed from the list columns (with a notice naming it);
+ * - a button or rule that points at a module or field the profile no longer allows is flagged;
+ * - without the host's `business-portal` licence only the Default profile exists (new,
+ *   duplicate and import are refused) and only the base modules can be enabled.
+ *
+ * Every write runs in one transaction with optimistic locking on the profile's `version` (a
+ * stale version is refused as "changed by someone else") and writes its audit row (who, when,
+ * before/after) in the same transaction: a failed save changes nothing.
+ */
+import { inject, injectable } from 'inversify';
+import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import {
+  HostDatabase,
+  HostEmailTemplates,
+  HostLicences,
+  HostModuleRegistry,
+  HostUsers,
+  type ModuleDefinition,
+  type OwnerRef,
+} from '../host-contract/index.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
+import { BASE_PORTAL_MODULES, ModuleEligibility } from '../eligibility/module-eligibility.js';
+import { toNumber } from '../lifecycle/sql-values.js';
+import { ProfileAudit, type AuditEntry } from './profile-audit.js';
+import {
+  DEFAULT_FIELD_ACCESS,
+  NOTIFICATION_KINDS,
+  emptyModulePrivileges,
+  type ConditionalRule,
+  type FieldAccess,
+  type GeneralSection,
+  type GlobalPrivileges,
+  type HomeButton,
+  type ModulePrivileges,
+  type NotificationKind,
+  type NotificationsSection,
+  type ProfileActor,
+  type ProfileDocument,
+  type ProfileFlag,
+  type ProfileSection,
+  type ProfileSections,
+} from './profile-document.js';
+import { ProfileError, ProfileValidationError, licenceRequired, nameTaken, profileNotFound, staleProfile, type ValidationProblem } from './profile-errors.js';
+import {
+  EXPORT_KIND,
+  EXPORT_SCHEMA_VERSION,
+  validateExportFile,
+  validateSection,
+  type ExportedOwner,
+  type ModulePrivilegesInput,
+  type ProfileExport,
+  type SectionInputs,
+} from './profile-schemas.js';
+import { ProfileSectionsStore, type StoredSections } from './profile-sections-store.js';
+import { ProfileStore, type PortalProfile, type ProfileSummary } from './profile-store.js';
+
+/** The host licence that unlocks profiles beyond Default and modules beyond the base set. */
+export const PORTAL_LICENCE = 'business-portal';
+
+/** Something the admin is told after a save that went through (a value the server changed). */
+export interface ProfileNotice {
+  readonly messageKey: MessageKey;
+  readonly params?: MessageParams;
+}
+
+export interface SaveOutcome {
+  readonly document: ProfileDocument;
+  readonly notices: readonly ProfileNotice[];
+}
+
+export type SkippedKind = 'module' | 'field' | 'listColumn' | 'button' | 'rule' | 'owner' | 'template';
+/** A part of an imported file this host cannot take (a module or field it lacks…). */
+export interface SkippedItem {
+  readonly kind: SkippedKind;
+  readonly name: string;
+}
+
+export interface ImportOutcome {
+  readonly profile: PortalProfile;
+  readonly skipped: readonly SkippedItem[];
+  readonly notices: readonly ProfileNotice[];
+}
+
+export interface DeleteOutcome {
+  readonly movedContacts: number;
+  readonly movedTo: PortalProfile;
+}
+
+export const ProfileService = Symbol.for('business-portal.ProfileService');
+export interface ProfileService {
+  /** Whether the host holds the Business Portal licence. */
+  licensed(): Promise<boolean>;
+  list(): Promise<readonly ProfileSummary[]>;
+  get(id: number): Promise<PortalProfile>;
+  /** The full document: every section, one module entry per eligible module, and the flags. */
+  document(id: number): Promise<ProfileDocument>;
+  /** A new profile, empty or a copy of every section of `startFrom`. */
+  create(input: { readonly name: string; readonly description: string; readonly startFrom: number | null }, actor: ProfileActor): Promise<PortalProfile>;
+  /** A copy of every section; the name defaults to the source's with a number. */
+  duplicate(id: number, input: { readonly name?: string }, actor: ProfileActor): Promise<PortalProfile>;
+  rename(id: number, input: { readonly name: string; readonly description: string; readonly expectedVersion: number }, actor: ProfileActor): Promise<PortalProfile>;
+  /** Moves the profile's contacts to `moveTo` (Default when null), then deletes it. Default cannot be deleted. */
+  delete(id: number, input: { readonly moveTo: number | null; readonly expectedVersion: number }, actor: ProfileActor): Promise<DeleteOutcome>;
+  /** Validates (ajv, then the server rules) and saves one section. */
+  saveSection<S extends ProfileSection>(id: number, section: S, value: unknown, expectedVersion: number, actor: ProfileActor): Promise<SaveOutcome>;
+  exportProfile(id: number): Promise<ProfileExport>;
+  /** Creates a profile from an export file; what this host lacks is skipped and listed. */
+  importProfile(file: unknown, options: { readonly name?: string }, actor: ProfileActor): Promise<ImportOutcome>;
+  audit(id: number): Promise<readonly AuditEntry[]>;
+}
+
+/** Collects what a check finds: problems refuse a save; an import skips the item instead. */
+class Findings {
+  readonly problems: ValidationProblem[] = [];
+  readonly skipped: SkippedItem[] = [];
+  readonly notices: ProfileNotice[] = [];
+
+  constructor(readonly lenient: boolean) {}
+
+  reject(path: string, messageKey: MessageKey, params: MessageParams, skipped: SkippedItem): void {
+    if (this.lenient) this.skipped.push(skipped);
+    else this.problems.push({ path, messageKey, params: { path, ...params } });
+  }
+
+  /** A problem that no import can skip past. */
+  refuse(path: string, messageKey: MessageKey, params: MessageParams = {}): void {
+    this.problems.push({ path, messageKey, params: { path, ...params } });
+  }
+
+  throwIfProblems(): void {
+    if (this.problems.length > 0) throw new ProfileValidationError(this.problems);
+  }
+}
+
+interface Effective {
+  readonly shown: boolean;
+  readonly view: boolean;
+  readonly create: boolean;
+}
+
+const trimmed = (text: string | undefined): string => (text ?? '').trim();
+
+@injectable()
+export class DatabaseProfileService implements ProfileService {
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(ProfileStore) private readonly profiles: ProfileStore,
+    @inject(ProfileSectionsStore) private readonly sections: ProfileSectionsStore,
+    @inject(ProfileAudit) private readonly auditLog: ProfileAudit,
+    @inject(ModuleEligibility) private readonly eligibility: ModuleEligibility,
+    @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
+    @inject(HostLicences) private readonly licences: HostLicences,
+    @inject(HostUsers) private readonly users: HostUsers,
+    @inject(HostEmailTemplates) private readonly templates: HostEmailTemplates,
+  ) {}
+
+  private get sequelize() {
+    return this.database.sequelize;
+  }
+
+  licensed(): Promise<boolean> {
+    return this.licences.has(PORTAL_LICENCE);
+  }
+
+  list(): Promise<readonly ProfileSummary[]> {
+    return this.profiles.list();
+  }
+
+  async get(id: number): Promise<PortalProfile> {
+    const profile = await this.profiles.get(id);
+    if (!profile) throw profileNotFound();
+    return profile;
+  }
+
+  async document(id: number): Promise<ProfileDocument> {
+    const profile = await this.get(id);
+    const stored = await this.sections.read(id);
+    if (!stored) throw profileNotFound();
+    return this.assemble(profile, stored, await this.licensed());
+  }
+
+  // ───────────────────────────── create, copy, rename, delete ─────────────────────────────
+
+  async create(input: { readonly name: string; readonly description: string; readonly startFrom: number | null }, actor: ProfileActor): Promise<PortalProfile> {
+    if (!(await this.licensed())) throw licenceRequired();
+    let source: PortalProfile | null = null;
+    if (input.startFrom !== null) {
+      source = await this.profiles.get(input.startFrom);
+      if (!source) throw new ProfileValidationError([{ path: 'startFrom', messageKey: 'profiles.validation.startFromMissing', params: { path: 'startFrom' } }]);
+    }
+    const from = source;
+    return this.insertProfile(trimmed(input.name), trimmed(input.description), actor, 'create', async (profile, transaction) => {
+      if (from) await this.sections.copy(from.id, profile.id, transaction);
+      return { startFrom: from?.name ?? null };
+    });
+  }
+
+  async duplicate(id: number, input: { readonly name?: string }, actor: ProfileActor): Promise<PortalProfile> {
+    if (!(await this.licensed())) throw licenceRequired();
+    const source = await this.get(id);
+    const name = trimmed(input.name) || (await this.freeName(source.name));
+    return this.insertProfile(name, source.description, actor, 'duplicate', async (profile, transaction) => {
+      await this.sections.copy(source.id, profile.id, transaction);
+      return { startFrom: source.name };
+    });
+  }
+
+  async rename(id: number, input: { readonly name: string; readonly description: string; readonly expectedVersion: number }, actor: ProfileActor): Promise<PortalProfile> {
+    const current = await this.get(id);
+    const name = trimmed(input.name);
+    const description = trimmed(input.description);
+    if (await this.nameInUse(name, id)) throw nameTaken(name);
+    try {
+      await this.sequelize.transaction(async (transaction) => {
+        await this.bumpVersion(id, input.expectedVersion, transaction);
+        await this.sequelize.query('UPDATE bp_profiles SET name = :name, description = :description WHERE id = :id', {
+          replacements: { id, name, description },
+          transaction,
+        });
+        await this.auditLog.record(
+          {
+            profileId: id,
+            profileName: name,
+            actor,
+            action: 'rename',
+            before: { name: current.name, description: current.description },
+            after: { name, description },
+          },
+          transaction,
+        );
+      });
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) throw nameTaken(name);
+      throw error;
+    }
+    return this.get(id);
+  }
+
+  async delete(id: number, input: { readonly moveTo: number | null; readonly expectedVersion: number }, actor: ProfileActor): Promise<DeleteOutcome> {
+    const profile = await this.get(id);
+    if (profile.isDefault) throw new ProfileError('default_undeletable', 400, 'profiles.errors.defaultUndeletable');
+    const target = input.moveTo === null ? await this.profiles.defaultProfile() : await this.profiles.get(input.moveTo);
+    if (!target || target.id === id) {
+      throw new ProfileValidationError([{ path: 'moveTo', messageKey: 'profiles.validation.moveToInvalid', params: { path: 'moveTo' } }]);
+    }
+    const before = await this.exportProfile(id);
+    const movedContacts = await this.sequelize.transaction(async (transaction) => {
+      await this.bumpVersion(id, input.expectedVersion, transaction);
+      const moved = toNumber(
+        await this.sequelize.query(
+          `UPDATE bp_portal_accounts SET profile_id = :target, updated_at = :now, version = version + 1 WHERE profile_id = :id`,
+          { type: QueryTypes.BULKUPDATE, replacements: { id, target: target.id, now: new Date() }, transaction },
+        ),
+      );
+      await this.sections.removeAll(id, transaction);
+      await this.sequelize.query('DELETE FROM bp_profiles WHERE id = :id', { replacements: { id }, transaction });
+      await this.auditLog.record(
+        { profileId: id, profileName: profile.name, actor, action: 'delete', before, after: { movedContacts: moved, movedTo: target.name } },
+        transaction,
+      );
+      return moved;
+    });
+    return { movedContacts, movedTo: target };
+  }
+
+  // ─────────────────────────────────── sections ───────────────────────────────────
+
+  async saveSection<S extends ProfileSection>(id: number, section: S, value: unknown, expectedVersion: number, actor: ProfileActor): Promise<SaveOutcome> {
+    const input = validateSection(section, value);
+    const current = await this.document(id);
+    if (current.profile.version !== expectedVersion) throw staleProfile();
+    const licensed = await this.licensed();
+    const findings = new Findings(false);
+    const next = await this.cleanSection(section, input, current, licensed, findings);
+    findings.throwIfProblems();
+
+    const { before, after } = auditValues(section, current, next);
+    await this.sequelize.transaction(async (transaction) => {
+      await this.bumpVersion(id, expectedVersion, transaction);
+      await this.writeSection(id, section, next, transaction);
+      await this.auditLog.record({ profileId: id, profileName: current.profile.name, actor, action: 'save', section, before, after }, transaction);
+    });
+
+    const document = await this.document(id);
+    const notices = [...findings.notices];
+    if (document.flags.length > 0) notices.push({ messageKey: 'profiles.notices.flagged', params: { count: document.flags.length } });
+    return { document, notices };
+  }
+
+  /** Checks a section against the server rules and answers what will be stored. */
+  private async cleanSection(section: ProfileSection, input: SectionInputs[ProfileSection], current: ProfileSections, licensed: boolean, findings: Findings): Promise<ProfileSections[ProfileSection]> {
+    switch (section) {
+      case 'general':
+        return (await this.cleanGeneral(input as GeneralSection, findings));
+      case 'notifications':
+        return (await this.cleanNotifications(input as NotificationsSection, findings));
+      case 'globals':
+        return input as GlobalPrivileges;
+      case 'modules':
+        return this.cleanModules(input as readonly ModulePrivilegesInput[], current.modules, licensed, findings);
+      case 'buttons':
+        return this.cleanButtons(input as readonly HomeButton[], current.modules, current.globals, licensed, findings);
+      case 'rules':
+        return this.cleanRules(input as readonly ConditionalRule[], findings);
+      default:
+        throw new Error(`Unknown profile section ${String(section)}`);
+    }
+  }
+
+  private async writeSection(id: number, section: ProfileSection, value: ProfileSections[ProfileSection], transaction: Transaction): Promise<void> {
+    switch (section) {
+      case 'general':
+        return this.sections.writeGeneral(id, value as GeneralSection, transaction);
+      case 'notifications':
+        return this.sections.writeNotifications(id, value as NotificationsSection, transaction);
+      case 'globals':
+        return this.sections.writeGlobals(id, value as GlobalPrivileges, transaction);
+      case 'modules':
+        return this.sections.writeModules(id, value as readonly ModulePrivileges[], transaction);
+      case 'buttons':
+        return this.sections.writeButtons(id, value as readonly HomeButton[], transaction);
+      case 'rules':
+        return this.sections.writeRules(id, value as readonly ConditionalRule[], transaction);
+    }
+  }
+
+  private async cleanGeneral(general: GeneralSection, findings: Findings): Promise<GeneralSection> {
+    if (general.owner) {
+      const exists = general.owner.kind === 'user' ? await this.users.user(general.owner.id) : await this.users.group(general.owner.id);
+      if (!exists) findings.refuse('general.owner', 'profiles.validation.ownerMissing');
+    }
+    checkTwoFactor(general, findings);
+    return general;
+  }
+
+  private async cleanNotifications(notifications: NotificationsSection, findings: Findings): Promise<NotificationsSection> {
+    for (const kind of NOTIFICATION_KINDS) {
+      const templateId = notifications.templates[kind];
+      if (templateId !== null && !(await this.templates.template(templateId))) findings.refuse(`notifications.templates.${kind}`, 'profiles.validation.templateMissing');
+    }
+    return notifications;
+  }
+
+  /**
+   * Per-module privileges: only eligible modules, only their fields; without the licence only
+   * the base modules may be switched on. Accounts never get Create; a hidden field leaves the
+   * list columns. A module left out of the input keeps what it has; fields left out keep theirs.
+   */
+  private cleanModules(input: readonly ModulePrivilegesInput[], current: readonly ModulePrivileges[], licensed: boolean, findings: Findings): ModulePrivileges[] {
+    const seen = new Set<string>();
+    const cleaned: ModulePrivileges[] = [];
+    const removedColumns: string[] = [];
+    input.forEach((entry, index) => {
+      const at = `modules[${index}]`;
+      if (seen.has(entry.module)) {
+        findings.reject(`${at}.module`, 'profiles.validation.duplicateModule', { module: entry.module }, { kind: 'module', name: entry.module });
+        return;
+      }
+      seen.add(entry.module);
+      const definition = this.registry.module(entry.module);
+      if (!definition || !this.eligibility.isEligible(entry.module)) {
+        findings.reject(`${at}.module`, 'profiles.validation.moduleNotEligible', { module: entry.module }, { kind: 'module', name: entry.module });
+        return;
+      }
+      const enabled = entry.shown || entry.view || entry.create || entry.edit || entry.delete;
+      if (!licensed && enabled && !BASE_PORTAL_MODULES.includes(entry.module)) {
+        findings.reject(`${at}.module`, 'profiles.validation.licenceModule', { module: entry.module }, { kind: 'module', name: entry.module });
+        return;
+      }
+      const fieldNames = new Set(definition.fields.map((f) => f.name));
+      const base = current.find((m) => m.module === entry.module) ?? emptyModulePrivileges(entry.module, [...fieldNames]);
+      const fields: Record<string, FieldAccess> = {};
+      for (const name of fieldNames) fields[name] = base.fields[name] ?? DEFAULT_FIELD_ACCESS;
+      for (const [name, access] of Object.entries(entry.fields ?? {})) {
+        if (fieldNames.has(name)) fields[name] = access;
+        else findings.reject(`${at}.fields.${name}`, 'profiles.validation.unknownField', { module: entry.module, field: name }, { kind: 'field', name: `${entry.module}.${name}` });
+      }
+      const listColumns: string[] = [];
+      for (const [position, name] of (entry.listColumns ?? base.listColumns).entries()) {
+        if (!fieldNames.has(name)) {
+          findings.reject(`${at}.listColumns[${position}]`, 'profiles.validation.unknownField', { module: entry.module, field: name }, { kind: 'listColumn', name: `${entry.module}.${name}` });
+        } else if (fields[name] === 'hidden') {
+          removedColumns.push(`${entry.module}.${name}`);
+        } else {
+          listColumns.push(name);
+        }
+      }
+      let create = entry.create;
+      if (entry.module === 'Accounts' && create) {
+        create = false;
+        findings.notices.push({ messageKey: 'profiles.notices.accountsNoCreate' });
+      }
+      cleaned.push({ ...entry, create, fields, listColumns, tools: { ...entry.tools } });
+    });
+    if (removedColumns.length > 0) findings.notices.push({ messageKey: 'profiles.notices.hiddenColumnsRemoved', params: { columns: removedColumns.join(', ') } });
+    return cleaned;
+  }
+
+  /** Buttons may only open a module the profile shows and views, and create where it may create. */
+  private cleanButtons(buttons: readonly HomeButton[], modules: readonly ModulePrivileges[], globals: GlobalPrivileges, licensed: boolean, findings: Findings): HomeButton[] {
+    const effective = this.effective(modules, globals, licensed);
+    return buttons.filter((button, index) => {
+      const reason = buttonProblem(button, effective);
+      if (!reason) return true;
+      const key: MessageKey = reason === 'create-not-allowed' ? 'profiles.validation.buttonCreateNotAllowed' : 'profiles.validation.buttonModuleNotAllowed';
+      findings.reject(`buttons[${index}].module`, key, { module: button.module }, { kind: 'button', name: button.title });
+      return false;
+    });
+  }
+
+  /** Rules name an eligible module and only its fields; `in` takes a list, the others one value. */
+  private cleanRules(rules: readonly ConditionalRule[], findings: Findings): ConditionalRule[] {
+    return rules.filter((rule, index) => {
+      const at = `rules[${index}]`;
+      const skip = { kind: 'rule', name: rule.name } as const;
+      const definition = this.registry.module(rule.module);
+      if (!definition || !this.eligibility.isEligible(rule.module)) {
+        findings.reject(`${at}.module`, 'profiles.validation.moduleNotEligible', { module: rule.module }, skip);
+        return false;
+      }
+      const fieldNames = new Set(definition.fields.map((f) => f.name));
+      const missing = [...rule.conditions.map((c, i) => ({ field: c.field, path: `${at}.conditions[${i}].field` })), ...rule.effects.map((e, i) => ({ field: e.field, path: `${at}.effects[${i}].field` }))].find(
+        (ref) => !fieldNames.has(ref.field),
+      );
+      if (missing) {
+        findings.reject(missing.path, 'profiles.validation.unknownField', { module: rule.module, field: missing.field }, skip);
+        return false;
+      }
+      const badValue = rule.conditions.findIndex((c) => (c.op === 'in' ? !Array.isArray(c.value) : c.op === 'isNull' || c.op === 'notNull' ? false : c.value === undefined || Array.isArray(c.value)));
+      if (badValue >= 0) {
+        findings.reject(`${at}.conditions[${badValue}].value`, 'profiles.validation.ruleValue', {}, skip);
+        return false;
+      }
+      return true;
+    });
+  }
+
+  // ───────────────────────────────── export / import ─────────────────────────────────
+
+  async exportProfile(id: number): Promise<ProfileExport> {
+    const document = await this.document(id);
+    const [owner, templates] = await Promise.all([this.exportedOwner(document.general.owner), this.templateNames()]);
+    return {
+      schemaVersion: EXPORT_SCHEMA_VERSION,
+      kind: EXPORT_KIND,
+      exportedAt: new Date().toISOString(),
+      profile: { name: document.profile.name, description: document.profile.description },
+      general: { owner, twoFactorType: document.general.twoFactorType, twoFactorFallback: document.general.twoFactorFallback },
+      notifications: {
+        templates: Object.fromEntries(NOTIFICATION_KINDS.map((kind) => {
+          const templateId = document.notifications.templates[kind];
+          return [kind, templateId === null ? null : (templates.byId.get(templateId) ?? null)];
+        })) as Record<NotificationKind, string | null>,
+        smtpAccount: document.notifications.smtpAccount,
+        senderEmail: document.notifications.senderEmail,
+        senderName: document.notifications.senderName,
+      },
+      buttons: document.buttons,
+      rules: document.rules,
+      globals: document.globals,
+      modules: document.modules,
+    };
+  }
+
+  async importProfile(file: unknown, options: { readonly name?: string }, actor: ProfileActor): Promise<ImportOutcome> {
+    const data = validateExportFile(file);
+    if (!(await this.licensed())) throw licenceRequired();
+    const name = trimmed(options.name) || data.profile.name.trim();
+    const findings = new Findings(true);
+
+    // Owner and templates by name: ids differ from one CRM to another.
+    let owner: OwnerRef | null = null;
+    const exportedOwner = data.general.owner;
+    if (exportedOwner) {
+      if (exportedOwner.kind === 'user') {
+        const user = (await this.users.users()).find((u) => u.userName === exportedOwner.userName);
+        if (user) owner = { kind: 'user', id: user.id };
+        else findings.skipped.push({ kind: 'owner', name: exportedOwner.userName });
+      } else {
+        const group = (await this.users.groups()).find((g) => g.name === exportedOwner.name);
+        if (group) owner = { kind: 'group', id: group.id };
+        else findings.skipped.push({ kind: 'owner', name: exportedOwner.name });
+      }
+    }
+    const general: GeneralSection = { owner, twoFactorType: data.general.twoFactorType, twoFactorFallback: data.general.twoFactorFallback };
+    checkTwoFactor(general, findings);
+
+    const templates = await this.templateNames();
+    const templateIds = {} as Record<NotificationKind, number | null>;
+    for (const kind of NOTIFICATION_KINDS) {
+      const templateName = data.notifications.templates[kind];
+      const templateId = templateName === null ? null : (templates.byName.get(templateName) ?? null);
+      if (templateName !== null && templateId === null) findings.skipped.push({ kind: 'template', name: templateName });
+      templateIds[kind] = templateId;
+    }
+    const notifications: NotificationsSection = {
+      templates: templateIds,
+      smtpAccount: data.notifications.smtpAccount,
+      senderEmail: data.notifications.senderEmail,
+      senderName: data.notifications.senderName,
+    };
+
+    // An import is refused without the licence (above): every eligible module may be enabled.
+    const licensed = true;
+    const empty = this.eligibility.eligibleModules().map((m) => emptyModulePrivileges(m.name, m.fields.map((f) => f.name)));
+    const modules = this.cleanModules(data.modules, empty, licensed, findings);
+    const allModules = empty.map((m) => modules.find((c) => c.module === m.module) ?? m);
+    const buttons = this.cleanButtons(data.buttons, allModules, data.globals, licensed, findings);
+    const rules = this.cleanRules(data.rules, findings);
+    findings.throwIfProblems();
+
+    const sections: ProfileSections = { general, notifications, buttons, rules, globals: data.globals, modules };
+    const profile = await this.insertProfile(name, data.profile.description.trim(), actor, 'import', async (created, transaction) => {
+      await this.sections.writeGeneral(created.id, general, transaction);
+      await this.sections.writeNotifications(created.id, notifications, transaction);
+      await this.sections.writeGlobals(created.id, data.globals, transaction);
+      await this.sections.writeModules(created.id, modules, transaction);
+      await this.sections.writeButtons(created.id, buttons, transaction);
+      await this.sections.writeRules(created.id, rules, transaction);
+      return { ...sections, skipped: findings.skipped };
+    });
+    return { profile, skipped: findings.skipped, notices: findings.notices };
+  }
+
+  audit(id: number): Promise<readonly AuditEntry[]> {
+    return this.auditLog.list(id);
+  }
+
+  // ──────────────────────────────────── pieces ────────────────────────────────────
+
+  private assemble(profile: PortalProfile, stored: StoredSections, licensed: boolean): ProfileDocument {
+    const modules = this.eligibility.eligibleModules().map((definition) => moduleEntry(definition, stored));
+    const sections: ProfileSections = { ...stored, modules };
+    return { profile, ...sections, flags: this.flags(sections, licensed) };
+  }
+
+  /** Buttons and rules that point at a module or field the profile no longer allows. */
+  private flags(sections: ProfileSections, licensed: boolean): ProfileFlag[] {
+    const effective = this.effective(sections.modules, sections.globals, licensed);
+    const flags: ProfileFlag[] = [];
+    sections.buttons.forEach((button, index) => {
+      const reason = buttonProblem(button, effective);
+      if (reason) flags.push({ section: 'buttons', index, reason, module: button.module });
+    });
+    sections.rules.forEach((rule, index) => {
+      const definition = this.registry.module(rule.module);
+      if (!definition || !effective.get(rule.module)?.shown) {
+        flags.push({ section: 'rules', index, reason: 'module-not-allowed', module: rule.module });
+        return;
+      }
+      const names = new Set(definition.fields.map((f) => f.name));
+      const missing = [...rule.conditions.map((c) => c.field), ...rule.effects.map((e) => e.field)].find((field) => !names.has(field));
+      if (missing) flags.push({ section: 'rules', index, reason: 'field-missing', module: rule.module, field: missing });
+    });
+    return flags;
+  }
+
+  /** What the profile really allows per eligible module: the global privileges widen the flags. */
+  private effective(modules: readonly ModulePrivileges[], globals: GlobalPrivileges, licensed: boolean): Map<string, Effective> {
+    const result = new Map<string, Effective>();
+    for (const entry of modules) {
+      if (!this.eligibility.isEligible(entry.module)) continue;
+      if (!licensed && !BASE_PORTAL_MODULES.includes(entry.module)) continue;
+      const view = entry.view || globals.viewAll;
+      result.set(entry.module, {
+        shown: entry.shown || globals.viewAll,
+        view,
+        create: entry.module !== 'Accounts' && (entry.create || globals.editAll),
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Inserts a profile and runs `fill` in the same transaction, then writes the audit row with
+   * what `fill` answers as the "after" value.
+   */
+  private async insertProfile(
+    name: string,
+    description: string,
+    actor: ProfileActor,
+    action: 'create' | 'duplicate' | 'import',
+    fill: (profile: PortalProfile, transaction: Transaction) => Promise<unknown>,
+  ): Promise<PortalProfile> {
+    if (await this.nameInUse(name)) throw nameTaken(name);
+    let id = 0;
+    try {
+      await this.sequelize.transaction(async (transaction) => {
+        const now = new Date();
+        await this.sequelize.query(
+          `INSERT INTO bp_profiles (name, description, is_default, created_at, updated_at, version) VALUES (:name, :description, :no, :now, :now, 1)`,
+          { type: QueryTypes.INSERT, replacements: { name, description, no: false, now }, transaction },
+        );
+        const [row] = await this.sequelize.query<{ id: unknown }>('SELECT id FROM bp_profiles WHERE name = :name', {
+          type: QueryTypes.SELECT,
+          replacements: { name },
+          transaction,
+        });
+        id = toNumber(row?.id);
+        const created = await this.profiles.get(id, { transaction });
+        if (!created) throw new Error('Business Portal: the new profile cannot be read back');
+        const after = await fill(created, transaction);
+        await this.auditLog.record(
+          { profileId: id, profileName: name, actor, action, after: { name, description, ...(after as object) } },
+          transaction,
+        );
+      });
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) throw nameTaken(name);
+      throw error;
+    }
+    return this.get(id);
+  }
+
+  /** Bumps the version only when it is still the one the admin saw; else someone else changed it. */
+  private async bumpVersion(id: number, expectedVersion: number, transaction: Transaction): Promise<void> {
+    const matched = toNumber(
+      await this.sequelize.query('UPDATE bp_profiles SET version = version + 1, updated_at = :now WHERE id = :id AND version = :expectedVersion', {
+        type: QueryTypes.BULKUPDATE,
+        replacements: { id, expectedVersion, now: new Date() },
+        transaction,
+      }),
+    );
+    if (matched === 1) return;
+    const [row] = await this.sequelize.query('SELECT id FROM bp_profiles WHERE id = :id', { type: QueryTypes.SELECT, replacements: { id }, transaction });
+    throw row ? staleProfile() : profileNotFound();
+  }
+
+  /** Names are unique whatever their case (MariaDB compares them without case anyway). */
+  private async nameInUse(name: string, exceptId?: number): Promise<boolean> {
+    const rows = await this.sequelize.query<{ id: unknown }>('SELECT id FROM bp_profiles WHERE LOWER(name) = LOWER(:name)', {
+      type: QueryTypes.SELECT,
+      replacements: { name },
+    });
+    return rows.some((row) => toNumber(row.id) !== exceptId);
+  }
+
+  /** `Name 2`, `Name 3`… : the first free one (kept within the name's length limit). */
+  private async freeName(base: string): Promise<string> {
+    for (let n = 2; n < 1000; n += 1) {
+      const suffix = ` ${n}`;
+      const candidate = `${base.slice(0, 100 - suffix.length)}${suffix}`;
+      if (!(await this.nameInUse(candidate))) return candidate;
+    }
+    throw nameTaken(base);
+  }
+
+  private async exportedOwner(owner: OwnerRef | null): Promise<ExportedOwner | null> {
+    if (!owner) return null;
+    if (owner.kind === 'user') {
+      const user = await this.users.user(owner.id);
+      return user ? { kind: 'user', userName: user.userName } : null;
+    }
+    const group = await this.users.group(owner.id);
+    return group ? { kind: 'group', name: group.name } : null;
+  }
+
+  private async templateNames(): Promise<{ byId: Map<number, string>; byName: Map<string, number> }> {
+    const all = await this.templates.templates();
+    return { byId: new Map(all.map((t) => [t.id, t.name])), byName: new Map(all.map((t) => [t.name, t.id])) };
+  }
+}
+
+function checkTwoFactor(general: GeneralSection, findings: Findings): void {
+  if (general.twoFactorType === 'none' && general.twoFactorFallback !== 'none') findings.refuse('general.twoFactorFallback', 'profiles.validation.fallbackWithoutType');
+  else if (general.twoFactorType !== 'none' && general.twoFactorFallback === general.twoFactorType) findings.refuse('general.twoFactorFallback', 'profiles.validation.fallbackSameAsType');
+}
+
+function buttonProblem(button: HomeButton, effective: ReadonlyMap<string, Effective>): ProfileFlag['reason'] | null {
+  const access = effective.get(button.module);
+  if (!access || !access.shown || !access.view) return 'module-not-allowed';
+  if (button.action === 'create' && !access.create) return 'create-not-allowed';
+  return null;
+}
+
+/** The entry of an eligible module: what is stored, with every field of the host's module. */
+function moduleEntry(definition: ModuleDefinition, stored: StoredSections): ModulePrivileges {
+  const entry = stored.modules.get(definition.name);
+  const empty = emptyModulePrivileges(definition.name, definition.fields.map((f) => f.name));
+  if (!entry) return empty;
+  const fields = Object.fromEntries(definition.fields.map((f) => [f.name, entry.fields.get(f.name) ?? DEFAULT_FIELD_ACCESS])) as Record<string, FieldAccess>;
+  return {
+    ...entry,
+    fields,
+    listColumns: entry.listColumns.filter((column) => column in fields && fields[column] !== 'hidden'),
+  };
+}
+
+/** The audit's before/after of a section save; for modules only the entries that changed. */
+function auditValues(section: ProfileSection, current: ProfileSections, next: ProfileSections[ProfileSection]): { before: unknown; after: unknown } {
+  if (section !== 'modules') return { before: current[section], after: next };
+  const changed = (next as readonly ModulePrivileges[]).filter((entry) => {
+    const old = current.modules.find((m) => m.module === entry.module);
+    return canonical(old) !== canonical(entry);
+  });
+  return {
+    before: changed.map((entry) => current.modules.find((m) => m.module === entry.module) ?? null),
+    after: changed,
+  };
+}
+
+/** JSON with object keys sorted, to compare values built in different orders. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b))) : item,
+  );
+}

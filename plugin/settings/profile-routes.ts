@@ -1,0 +1,383 @@
+/**
+ * The admin pages of portal profiles, under `/settings/business-portal/profiles`: new profile,
+ * the profile's page (rename, duplicate, export, audit), delete with "move contacts to",
+ * import with its report of skipped items; and the JSON routes the privileges editor uses
+ * (`GET …/:id/document`, `PUT …/:id/sections/:section`, CSRF token in `X-CSRF-Token`).
+ *
+ * Every body goes through an ajv schema first; refusals come back in the admin's language
+ * (a page with the form again, or `{"error": {code, message, problems}}` for JSON).
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { inject, injectable } from 'inversify';
+import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
+import { JSON_BODY_LIMIT } from '../http/json-body.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
+import { PROFILE_SECTIONS, type ProfileActor, type ProfileSection } from '../profiles/profile-document.js';
+import { ProfileError, ProfileValidationError } from '../profiles/profile-errors.js';
+import { validateForm } from '../profiles/profile-schemas.js';
+import { ProfileService, type ProfileNotice, type SkippedItem } from '../profiles/profile-service.js';
+
+/** What the profile page may say after a redirect (`?done=…`): an allow-list, never free text. */
+const DONE_MESSAGES: Readonly<Record<string, MessageKey>> = {
+  created: 'profiles.done.created',
+  duplicated: 'profiles.done.duplicated',
+  renamed: 'profiles.done.renamed',
+  imported: 'profiles.done.imported',
+};
+
+const SKIPPED_MESSAGES: Readonly<Record<SkippedItem['kind'], MessageKey>> = {
+  module: 'profiles.skipped.module',
+  field: 'profiles.skipped.field',
+  listColumn: 'profiles.skipped.listColumn',
+  button: 'profiles.skipped.button',
+  rule: 'profiles.skipped.rule',
+  owner: 'profiles.skipped.owner',
+  template: 'profiles.skipped.template',
+};
+
+/** An export file may be larger than a form: the import and editor routes parse JSON up to this. */
+const IMPORT_JSON_LIMIT = '1mb';
+
+function profileId(req: Request): number | null {
+  const raw = String(req.params.id ?? '');
+  return /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : null;
+}
+
+function actorOf(res: Response): ProfileActor {
+  const session = crmSessionOf(res);
+  // The admin gate runs before every route: a session is always there.
+  if (!session) throw new Error('Business Portal: profile change without a CRM session');
+  return { userId: session.user.id, userName: session.user.userName };
+}
+
+/** `Default profile` → `default-profile`; only safe characters in a download name. */
+function fileSlug(name: string): string {
+  return (
+    name
+      .normalize('NFKD')
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .toLowerCase()
+      .slice(0, 60) || 'profile'
+  );
+}
+
+@injectable()
+export class ProfileRoutes implements AdminRouteContribution {
+  constructor(
+    @inject(AdminPages) private readonly pages: AdminPages,
+    @inject(ProfileService) private readonly profiles: ProfileService,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+  ) {}
+
+  registerAdminRoutes(router: Router): void {
+    const json = express.json({ limit: JSON_BODY_LIMIT, strict: true });
+    const importJson = express.json({ limit: IMPORT_JSON_LIMIT, strict: true });
+
+    router.get('/profiles/new', async (req, res) => this.newProfilePage(req, res, {}));
+    router.post('/profiles', async (req, res) => this.createProfile(req, res));
+    router.get('/profiles/import', async (req, res) => this.importPage(req, res, {}));
+    router.post('/profiles/import', importJson, async (req, res) => this.importProfile(req, res));
+
+    router.get('/profiles/:id', async (req, res) => this.profilePage(req, res, {}));
+    router.post('/profiles/:id/rename', async (req, res) => this.renameProfile(req, res));
+    router.get('/profiles/:id/duplicate', async (req, res) => this.duplicatePage(req, res, {}));
+    router.post('/profiles/:id/duplicate', async (req, res) => this.duplicateProfile(req, res));
+    router.get('/profiles/:id/delete', async (req, res) => this.deletePage(req, res, {}));
+    router.post('/profiles/:id/delete', async (req, res) => this.deleteProfile(req, res));
+    router.get('/profiles/:id/export', async (req, res) => this.exportProfile(req, res));
+
+    router.get('/profiles/:id/document', async (req, res) => this.documentJson(req, res));
+    router.put('/profiles/:id/sections/:section', json, async (req, res) => this.saveSectionJson(req, res));
+  }
+
+  private t(res: Response, key: MessageKey, params?: MessageParams): string {
+    return this.translator.t(this.pages.language(res), key, params);
+  }
+
+  private problemsOf(res: Response, error: ProfileError): string[] {
+    if (error instanceof ProfileValidationError) return error.problems.map((p) => this.t(res, p.messageKey, p.params));
+    return [this.t(res, error.messageKey, error.params)];
+  }
+
+  private notices(res: Response, notices: readonly ProfileNotice[]): string[] {
+    return notices.map((n) => this.t(res, n.messageKey, n.params));
+  }
+
+  private async notFound(req: Request, res: Response): Promise<void> {
+    await this.pages.sendMessage(req, res, 404, 'errors.notFoundTitle', 'profiles.errors.notFound');
+  }
+
+  private profileUrl(id: number, done?: string): string {
+    return `${this.settings.settingsPath}/profiles/${id}${done ? `?done=${done}` : ''}`;
+  }
+
+  // ─────────────────────────────── new profile ───────────────────────────────
+
+  private async newProfilePage(req: Request, res: Response, state: { status?: number; errors?: string[]; values?: Record<string, unknown> }): Promise<void> {
+    const licensed = await this.profiles.licensed();
+    const values = state.values ?? {};
+    await this.pages.send(req, res, {
+      template: 'admin/profiles-new',
+      titleKey: 'profiles.newTitle',
+      status: state.status ?? (licensed ? 200 : 403),
+      data: {
+        licensed,
+        options: (await this.profiles.list()).map((p) => ({ id: p.id, name: p.name, selected: String(p.id) === String(values.startFrom ?? '') })),
+        errors: state.errors ?? [],
+        values,
+      },
+    });
+  }
+
+  private async createProfile(req: Request, res: Response): Promise<void> {
+    try {
+      const form = validateForm('newProfile', req.body);
+      const profile = await this.profiles.create(
+        { name: form.name, description: form.description ?? '', startFrom: form.startFrom ? Number(form.startFrom) : null },
+        actorOf(res),
+      );
+      res.redirect(303, this.profileUrl(profile.id, 'created'));
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      await this.newProfilePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body) });
+    }
+  }
+
+  // ─────────────────────────────── profile page ───────────────────────────────
+
+  private async profilePage(req: Request, res: Response, state: { status?: number; errors?: string[]; values?: Record<string, unknown> }): Promise<void> {
+    const id = profileId(req);
+    if (id === null) return this.notFound(req, res);
+    let document;
+    try {
+      document = await this.profiles.document(id);
+    } catch (error) {
+      if (error instanceof ProfileError && error.code === 'not_found') return this.notFound(req, res);
+      throw error;
+    }
+    const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
+    const audit = (await this.profiles.audit(id)).map((entry) => ({
+      ...entry,
+      actionLabel: this.t(res, `profiles.audit.actions.${entry.action}` as MessageKey),
+      sectionLabel: entry.section ? this.t(res, `profiles.sections.${entry.section}` as MessageKey) : '',
+      beforeJson: entry.before === null ? '' : JSON.stringify(entry.before, null, 2),
+      afterJson: entry.after === null ? '' : JSON.stringify(entry.after, null, 2),
+    }));
+    const summary = (await this.profiles.list()).find((p) => p.id === id);
+    await this.pages.send(req, res, {
+      template: 'admin/profiles-edit',
+      titleKey: 'profiles.profileTitle',
+      titleParams: { name: document.profile.name },
+      status: state.status ?? 200,
+      data: {
+        profile: document.profile,
+        contactCount: summary?.contactCount ?? 0,
+        licensed: await this.profiles.licensed(),
+        done: done ? this.t(res, done) : null,
+        errors: state.errors ?? [],
+        values: state.values ?? { name: document.profile.name, description: document.profile.description },
+        flags: document.flags.length,
+        shownModules: document.modules.filter((m) => m.shown).length,
+        buttons: document.buttons.length,
+        rules: document.rules.length,
+        audit,
+      },
+    });
+  }
+
+  private async renameProfile(req: Request, res: Response): Promise<void> {
+    const id = profileId(req);
+    if (id === null) return this.notFound(req, res);
+    try {
+      const form = validateForm('rename', req.body);
+      await this.profiles.rename(id, { name: form.name, description: form.description ?? '', expectedVersion: Number(form.version) }, actorOf(res));
+      res.redirect(303, this.profileUrl(id, 'renamed'));
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      if (error.code === 'not_found') return this.notFound(req, res);
+      await this.profilePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body) });
+    }
+  }
+
+  private async duplicateProfile(req: Request, res: Response): Promise<void> {
+    const id = profileId(req);
+    if (id === null) return this.notFound(req, res);
+    try {
+      const form = validateForm('duplicate', req.body);
+      const copy = await this.profiles.duplicate(id, { ...(form.name ? { name: form.name } : {}) }, actorOf(res));
+      res.redirect(303, this.profileUrl(copy.id, 'duplicated'));
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      if (error.code === 'not_found') return this.notFound(req, res);
+      await this.duplicatePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body) });
+    }
+  }
+
+  /** Asks for the name of the copy (empty: the source's name with a number). */
+  private async duplicatePage(req: Request, res: Response, state: { status?: number; errors?: string[]; values?: Record<string, unknown> }): Promise<void> {
+    const id = profileId(req);
+    const profile = id === null ? undefined : (await this.profiles.list()).find((p) => p.id === id);
+    if (!profile) return this.notFound(req, res);
+    const licensed = await this.profiles.licensed();
+    await this.pages.send(req, res, {
+      template: 'admin/profiles-duplicate',
+      titleKey: 'profiles.duplicateTitle',
+      titleParams: { name: profile.name },
+      status: state.status ?? (licensed ? 200 : 403),
+      data: { profile, licensed, errors: state.errors ?? [], values: state.values ?? {} },
+    });
+  }
+
+  // ──────────────────────────────────── delete ────────────────────────────────────
+
+  private async deletePage(req: Request, res: Response, state: { status?: number; errors?: string[] }): Promise<void> {
+    const id = profileId(req);
+    if (id === null) return this.notFound(req, res);
+    const all = await this.profiles.list();
+    const profile = all.find((p) => p.id === id);
+    if (!profile) return this.notFound(req, res);
+    await this.pages.send(req, res, {
+      template: 'admin/profiles-delete',
+      titleKey: 'profiles.deleteTitle',
+      titleParams: { name: profile.name },
+      // For Default the page only explains that it cannot be deleted.
+      status: state.status ?? 200,
+      data: { profile, targets: all.filter((p) => p.id !== id), errors: state.errors ?? [] },
+    });
+  }
+
+  private async deleteProfile(req: Request, res: Response): Promise<void> {
+    const id = profileId(req);
+    if (id === null) return this.notFound(req, res);
+    try {
+      const form = validateForm('delete', req.body);
+      const before = await this.profiles.get(id);
+      const outcome = await this.profiles.delete(id, { moveTo: form.moveTo ? Number(form.moveTo) : null, expectedVersion: Number(form.version) }, actorOf(res));
+      await this.pages.send(req, res, {
+        template: 'admin/profiles-deleted',
+        titleKey: 'profiles.deletedTitle',
+        data: { name: before.name, movedContacts: outcome.movedContacts, movedTo: outcome.movedTo.name },
+      });
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      if (error.code === 'not_found') return this.notFound(req, res);
+      await this.deletePage(req, res, { status: error.status, errors: this.problemsOf(res, error) });
+    }
+  }
+
+  // ─────────────────────────────── export / import ───────────────────────────────
+
+  private async exportProfile(req: Request, res: Response): Promise<void> {
+    const id = profileId(req);
+    if (id === null) return this.notFound(req, res);
+    try {
+      const file = await this.profiles.exportProfile(id);
+      res
+        .status(200)
+        .type('application/json')
+        .attachment(`business-portal-profile-${fileSlug(file.profile.name)}.json`)
+        .send(JSON.stringify(file, null, 2));
+    } catch (error) {
+      if (error instanceof ProfileError && error.code === 'not_found') return this.notFound(req, res);
+      throw error;
+    }
+  }
+
+  private async importPage(
+    req: Request,
+    res: Response,
+    state: { status?: number; errors?: string[]; values?: Record<string, unknown>; result?: { id: number; name: string; skipped: string[]; notices: string[] } },
+  ): Promise<void> {
+    const licensed = await this.profiles.licensed();
+    await this.pages.send(req, res, {
+      template: 'admin/profiles-import',
+      titleKey: 'profiles.importTitle',
+      status: state.status ?? (licensed ? 200 : 403),
+      data: { licensed, errors: state.errors ?? [], values: state.values ?? {}, result: state.result ?? null },
+    });
+  }
+
+  /** A form (`document` holds the file's text, `name` optionally renames) or the file itself as JSON. */
+  private async importProfile(req: Request, res: Response): Promise<void> {
+    const asJson = req.is('application/json') === 'application/json';
+    try {
+      let file: unknown;
+      let name: string | undefined;
+      if (asJson) {
+        file = req.body;
+        name = typeof req.query.name === 'string' && req.query.name.trim() ? req.query.name : undefined;
+      } else {
+        const form = validateForm('import', req.body);
+        name = form.name || undefined;
+        try {
+          file = JSON.parse(form.document);
+        } catch {
+          throw new ProfileValidationError([{ path: 'document', messageKey: 'profiles.validation.notJson', params: { path: 'document' } }]);
+        }
+      }
+      const outcome = await this.profiles.importProfile(file, { ...(name ? { name } : {}) }, actorOf(res));
+      const skipped = outcome.skipped.map((item) => this.t(res, SKIPPED_MESSAGES[item.kind], { name: item.name }));
+      const notices = this.notices(res, outcome.notices);
+      if (asJson) {
+        res.status(201).json({ profile: outcome.profile, skipped: outcome.skipped.map((item, i) => ({ ...item, message: skipped[i] })), notices });
+        return;
+      }
+      await this.importPage(req, res, { status: 201, result: { id: outcome.profile.id, name: outcome.profile.name, skipped, notices } });
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      if (asJson) return this.sendJsonError(res, error);
+      await this.importPage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body) });
+    }
+  }
+
+  // ─────────────────────────────── editor JSON API ───────────────────────────────
+
+  private sendJsonError(res: Response, error: ProfileError): void {
+    const problems = error instanceof ProfileValidationError ? error.problems.map((p) => ({ path: p.path, message: this.t(res, p.messageKey, p.params) })) : [];
+    res.status(error.status).json({ error: { code: error.code, message: this.t(res, error.messageKey, error.params), problems } });
+  }
+
+  private async documentJson(req: Request, res: Response): Promise<void> {
+    const id = profileId(req);
+    try {
+      if (id === null) throw new ProfileError('not_found', 404, 'profiles.errors.notFound');
+      res.json(await this.profiles.document(id));
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      this.sendJsonError(res, error);
+    }
+  }
+
+  /** Body: `{"version": <the profile's version>, "value": <the section>}`. */
+  private async saveSectionJson(req: Request, res: Response): Promise<void> {
+    const id = profileId(req);
+    const section = String(req.params.section) as ProfileSection;
+    try {
+      if (id === null || !PROFILE_SECTIONS.includes(section)) throw new ProfileError('not_found', 404, 'profiles.errors.notFound');
+      const body = req.body as { version?: unknown; value?: unknown } | undefined;
+      const version = body && typeof body === 'object' ? body.version : undefined;
+      if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1 || !('value' in (body ?? {}))) {
+        throw new ProfileValidationError([{ path: 'version', messageKey: 'profiles.validation.sectionBody', params: { path: 'version' } }]);
+      }
+      const outcome = await this.profiles.saveSection(id, section, body!.value, version, actorOf(res));
+      res.json({ document: outcome.document, notices: this.notices(res, outcome.notices) });
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      this.sendJsonError(res, error);
+    }
+  }
+}
+
+/** The fields of a refused form, to fill it again (text values only). */
+function formValues(body: unknown): Record<string, string> {
+  if (!body || typeof body !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(body as Record<string, unknown>)
+      .filter(([key, value]) => key !== '_csrf' && typeof value === 'string')
+      .map(([key, value]) => [key, value as string]),
+  );
+}

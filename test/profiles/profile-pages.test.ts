@@ -1,0 +1,301 @@
+/**
+ * The profile admin pages over HTTP on the reference host (the plugin loaded through its entry):
+ * admin-only access and CSRF, new / duplicate / rename / delete, export → import round trip,
+ * import reports, invalid bodies refused in the admin's language with nothing changed, and the
+ * licence switched off.
+ */
+import { expect } from 'chai';
+import { hashPassword } from '../../host/users/password-hash.js';
+import type { HostApi } from '../../plugin/host-contract/index.js';
+import type { ProfileSections } from '../../plugin/profiles/profile-document.js';
+import type { ProfileExport } from '../../plugin/profiles/profile-schemas.js';
+import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { addPortalAccount, adminActor, adminClient, count, profileIdByName, profileService, rows, SETTINGS, type AdminClient } from './profile-test-kit.js';
+
+const CLERK = 'tom.support';
+const CLERK_PASSWORD = 'Clerk-test-password-1';
+
+const sections = ({ general, notifications, buttons, rules, globals, modules }: ProfileSections) => ({ general, notifications, buttons, rules, globals, modules });
+
+/** Handlebars escapes quotes: compare page text with this. */
+const html = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
+
+describe('profile admin pages @db', () => {
+  let test: TestHost;
+  let api: HostApi;
+  let service: DatabaseProfileService;
+  let admin: AdminClient;
+
+  before(async () => {
+    test = await startTestHost();
+    api = test.host.api;
+    service = profileService(api);
+    admin = await adminClient(test);
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  it('lets only CRM admins in: anonymous → login, non-admin → 403, admin → 200', async () => {
+    await api.database.sequelize.query('UPDATE crm_users SET password_hash = :hash WHERE user_name = :name', {
+      replacements: { hash: await hashPassword(CLERK_PASSWORD), name: CLERK },
+    });
+    const clerk = await adminClient(test, CLERK, CLERK_PASSWORD);
+    const id = (await service.list())[0]!.id;
+    for (const path of ['/', '/profiles/new', '/profiles/import', `/profiles/${id}`, `/profiles/${id}/duplicate`, `/profiles/${id}/delete`, `/profiles/${id}/export`, `/profiles/${id}/document`]) {
+      const anonymous = await fetch(`${test.url}${SETTINGS}${path}`, { redirect: 'manual' });
+      expect(anonymous.status, `anonymous ${path}`).to.equal(303);
+      expect(anonymous.headers.get('location'), path).to.match(/\/login/);
+      expect((await clerk.get(`${SETTINGS}${path}`)).status, `clerk ${path}`).to.equal(403);
+      expect((await admin.get(`${SETTINGS}${path}`)).status, `admin ${path}`).to.equal(200);
+    }
+    const before = await count(api, 'bp_profiles');
+    expect((await clerk.post(`${SETTINGS}/profiles`, { name: 'By a clerk' })).status).to.equal(403);
+    expect((await admin.post(`${SETTINGS}/profiles`, { name: 'No token' }, { csrf: false })).status).to.equal(403);
+    expect((await admin.post(`${SETTINGS}/profiles`, { _csrf: 'forged', name: 'Forged token' }, { csrf: false })).status).to.equal(403);
+    expect(await count(api, 'bp_profiles')).to.equal(before);
+  });
+
+  it('lists the profiles with their tools, count, New profile and Import', async () => {
+    const page = await (await admin.get(`${SETTINGS}/`)).text();
+    expect(page).to.include(`href="${SETTINGS}/profiles/new"`);
+    expect(page).to.include(`href="${SETTINGS}/profiles/import"`);
+    const defaultId = (await service.list()).find((p) => p.isDefault)!.id;
+    expect(page).to.include(`href="${SETTINGS}/profiles/${defaultId}/duplicate"`);
+    expect(page, 'no delete tool for Default').not.to.include(`${SETTINGS}/profiles/${defaultId}/delete`);
+  });
+
+  it('creates a profile from the New profile form, starting from another one, and shows its audit', async () => {
+    const defaultId = (await service.list()).find((p) => p.isDefault)!.id;
+    const response = await admin.post(`${SETTINGS}/profiles`, { name: 'Resellers', description: 'Partners', startFrom: String(defaultId) });
+    expect(response.status).to.equal(303);
+    const id = await profileIdByName(api, 'Resellers');
+    expect(response.headers.get('location')).to.equal(`${SETTINGS}/profiles/${id}?done=created`);
+    const page = await (await admin.get(response.headers.get('location')!)).text();
+    expect(page).to.include('The profile was created.');
+    expect(page).to.include('data-audit-action="create"');
+    expect(await count(api, 'bp_profile_audit', "profile_id = :id AND action = 'create'", { id })).to.equal(1);
+  });
+
+  it('refuses an invalid form with messages in the admin’s language and creates nothing', async () => {
+    const before = await count(api, 'bp_profiles');
+    const empty = await admin.post(`${SETTINGS}/profiles`, { name: '   ', startFrom: 'abc' });
+    expect(empty.status).to.equal(400);
+    const english = await empty.text();
+    expect(english).to.include('name: the value cannot be empty.');
+    expect(english).to.include('role="alert"');
+    const taken = await admin.post(`${SETTINGS}/profiles`, { name: 'Default' });
+    expect(taken.status).to.equal(409);
+    expect(await taken.text()).to.include(html('A profile named "Default" already exists.'));
+
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const italian = await admin.post(`${SETTINGS}/profiles`, { name: '' });
+      expect(italian.status).to.equal(400);
+      expect(await italian.text()).to.include('name: il valore non può essere vuoto.');
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+    expect(await count(api, 'bp_profiles')).to.equal(before);
+  });
+
+  it('duplicates, renames (refusing a stale version) and deletes with "move contacts to"', async () => {
+    const source = await service.create({ name: 'Installers', description: 'Field staff', startFrom: null }, await adminActor(api));
+    expect(await (await admin.get(`${SETTINGS}/profiles/${source.id}/duplicate`)).text()).to.include('name="name"');
+    const duplicated = await admin.post(`${SETTINGS}/profiles/${source.id}/duplicate`, {});
+    expect(duplicated.status).to.equal(303);
+    const copyId = (await profileIdByName(api, 'Installers 2'))!;
+    expect(duplicated.headers.get('location')).to.equal(`${SETTINGS}/profiles/${copyId}?done=duplicated`);
+
+    const renamed = await admin.post(`${SETTINGS}/profiles/${copyId}/rename`, { name: 'Installers (north)', description: 'North', version: '1' });
+    expect(renamed.status).to.equal(303);
+    const stale = await admin.post(`${SETTINGS}/profiles/${copyId}/rename`, { name: 'Lost update', description: '', version: '1' });
+    expect(stale.status).to.equal(409);
+    expect(await stale.text()).to.include('changed by someone else');
+    expect((await service.get(copyId)).name).to.equal('Installers (north)');
+
+    await addPortalAccount(api, 7001, copyId);
+    const confirm = await (await admin.get(`${SETTINGS}/profiles/${copyId}/delete`)).text();
+    expect(confirm).to.include('name="moveTo"');
+    const deleted = await admin.post(`${SETTINGS}/profiles/${copyId}/delete`, { moveTo: String(source.id), version: '2' });
+    expect(deleted.status).to.equal(200);
+    expect(await deleted.text()).to.include('1 contacts moved to Installers');
+    const [account] = await rows<{ profile_id: unknown }>(api, 'SELECT profile_id FROM bp_portal_accounts WHERE contact_id = 7001');
+    expect(Number(account!.profile_id)).to.equal(source.id);
+    expect(await profileIdByName(api, 'Installers (north)')).to.equal(null);
+
+    const defaultProfile = (await service.list()).find((p) => p.isDefault)!;
+    const refused = await admin.post(`${SETTINGS}/profiles/${defaultProfile.id}/delete`, { version: String(defaultProfile.version) });
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.include('The Default profile cannot be deleted.');
+    expect(await profileIdByName(api, 'Default')).to.equal(defaultProfile.id);
+  });
+
+  it('saves a section through the editor API and refuses invalid bodies with messages, changing nothing', async () => {
+    const profile = await service.create({ name: 'Editor API', description: '', startFrom: null }, await adminActor(api));
+    const document = (await (await admin.get(`${SETTINGS}/profiles/${profile.id}/document`)).json()) as { profile: { version: number } };
+    const auditBefore = await count(api, 'bp_profile_audit', 'profile_id = :id', { id: profile.id });
+
+    const invalid = await admin.json('PUT', `${SETTINGS}/profiles/${profile.id}/sections/buttons`, {
+      version: document.profile.version,
+      value: [{ title: '', description: 'x', colour: 'pink', icon: 'list', action: 'list', module: 'HelpDesk' }],
+    });
+    expect(invalid.status).to.equal(400);
+    const body = (await invalid.json()) as { error: { code: string; problems: { path: string; message: string }[] } };
+    expect(body.error.code).to.equal('invalid');
+    expect(body.error.problems.map((p) => p.message)).to.include.members([
+      'buttons[0].title: the value cannot be empty.',
+      'buttons[0].colour: the value must be one of primary, secondary, success, danger, warning, info.',
+    ]);
+    const noVersion = await admin.json('PUT', `${SETTINGS}/profiles/${profile.id}/sections/globals`, { value: { viewAll: true, editAll: true } });
+    expect(noVersion.status).to.equal(400);
+    const unknownSection = await admin.json('PUT', `${SETTINGS}/profiles/${profile.id}/sections/secrets`, { version: 1, value: {} });
+    expect(unknownSection.status).to.equal(404);
+    expect((await service.get(profile.id)).version).to.equal(profile.version);
+    expect(await count(api, 'bp_profile_audit', 'profile_id = :id', { id: profile.id })).to.equal(auditBefore);
+
+    const saved = await admin.json('PUT', `${SETTINGS}/profiles/${profile.id}/sections/globals`, { version: profile.version, value: { viewAll: true, editAll: false } });
+    expect(saved.status).to.equal(200);
+    expect(((await saved.json()) as { document: ProfileSections }).document.globals).to.deep.equal({ viewAll: true, editAll: false });
+    const stale = await admin.json('PUT', `${SETTINGS}/profiles/${profile.id}/sections/globals`, { version: profile.version, value: { viewAll: false, editAll: false } });
+    expect(stale.status).to.equal(409);
+  });
+
+  it('exports a profile as a JSON download and imports it back identical', async () => {
+    const actor = await adminActor(api);
+    const profile = await service.create({ name: 'Exported', description: 'To move between CRMs', startFrom: null }, actor);
+    const document = await service.document(profile.id);
+    const group = (await api.users.groups())[0]!;
+    const template = (await api.emailTemplates.templates())[0]!;
+    let version = profile.version;
+    for (const [section, value] of [
+      ['general', { owner: { kind: 'group', id: group.id }, twoFactorType: 'email', twoFactorFallback: 'none' }],
+      ['notifications', { templates: { registration: template.id, passwordChanged: null, passwordRecovery: null, newTicket: template.id, ticketReply: null }, smtpAccount: 'default', senderEmail: 'portal@example.com', senderName: 'Portal' }],
+      ['modules', [{ ...document.modules.find((m) => m.module === 'HelpDesk')!, shown: true, view: true, create: true, listColumns: ['ticket_title', 'status'] }]],
+      ['buttons', [{ title: 'Open a ticket', description: '', colour: 'danger', icon: 'plus', action: 'create', module: 'HelpDesk' }]],
+      ['rules', [{ name: 'Urgent', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'priority', op: 'in', value: ['Urgent', 'High'] }], effects: [{ field: 'severity', effect: 'mandatory' }], allReadOnly: false }]],
+    ] as const) {
+      version = (await service.saveSection(profile.id, section, value, version, actor)).document.profile.version;
+    }
+
+    const download = await admin.get(`${SETTINGS}/profiles/${profile.id}/export`);
+    expect(download.status).to.equal(200);
+    expect(download.headers.get('content-type')).to.match(/^application\/json/);
+    expect(download.headers.get('content-disposition')).to.match(/^attachment; filename="?business-portal-profile-exported\.json"?$/);
+    const file = (await download.json()) as ProfileExport;
+    expect(file).to.include({ schemaVersion: 1, kind: 'business-portal-profile' });
+    expect(file.general.owner).to.deep.equal({ kind: 'group', name: group.name });
+    expect(file.notifications.templates.registration).to.equal(template.name);
+
+    const imported = await admin.json('POST', `${SETTINGS}/profiles/import?name=${encodeURIComponent('Exported again')}`, file);
+    expect(imported.status).to.equal(201);
+    const outcome = (await imported.json()) as { profile: { id: number }; skipped: unknown[] };
+    expect(outcome.skipped).to.deep.equal([]);
+    expect(sections(await service.document(outcome.profile.id))).to.deep.equal(sections(await service.document(profile.id)));
+    expect((await service.audit(outcome.profile.id))[0]).to.include({ action: 'import' });
+  });
+
+  it('imports the rest of a file that names modules and fields this host lacks, and lists what it skipped', async () => {
+    const file = (await service.exportProfile((await service.list()).find((p) => p.isDefault)!.id)) as ProfileExport;
+    const tickets = file.modules.find((m) => m.module === 'HelpDesk')!;
+    const foreign: ProfileExport = {
+      ...file,
+      profile: { name: 'From another CRM', description: 'Has extras' },
+      general: { ...file.general, owner: { kind: 'user', userName: 'nobody.here' } },
+      notifications: { ...file.notifications, templates: { ...file.notifications.templates, ticketReply: 'A template elsewhere' } },
+      modules: [
+        ...file.modules.filter((m) => m.module !== 'HelpDesk'),
+        { ...tickets, shown: true, view: true, fields: { ...tickets.fields, warranty_code: 'readonly' }, listColumns: ['ticket_title', 'warranty_code'] },
+        { ...tickets, module: 'Warranties', shown: true, view: true },
+      ],
+      buttons: [
+        { title: 'Tickets', description: '', colour: 'primary', icon: 'list', action: 'list', module: 'HelpDesk' },
+        { title: 'Warranties', description: '', colour: 'primary', icon: 'list', action: 'list', module: 'Warranties' },
+      ],
+      rules: [{ name: 'Expired', module: 'Warranties', origin: { kind: 'portal' }, conditions: [], effects: [], allReadOnly: true }],
+    };
+    const response = await admin.post(`${SETTINGS}/profiles/import`, { document: JSON.stringify(foreign), name: '' });
+    expect(response.status).to.equal(201);
+    const page = await response.text();
+    for (const line of [
+      'Module Warranties: this CRM has no such module for the portal.',
+      'Field HelpDesk.warranty_code: this CRM has no such field.',
+      'List column HelpDesk.warranty_code: this CRM has no such field.',
+      html('Button "Warranties": its module is not available on the portal of this profile.'),
+      html('Conditional rule "Expired": its module or fields do not exist on this CRM.'),
+      'Owner nobody.here: no such user or group on this CRM.',
+      html('Email template "A template elsewhere": no such template on this CRM.'),
+    ]) {
+      expect(page).to.include(line);
+    }
+    const id = (await profileIdByName(api, 'From another CRM'))!;
+    const imported = await service.document(id);
+    expect(imported.modules.find((m) => m.module === 'HelpDesk')).to.deep.include({ shown: true, listColumns: ['ticket_title'] });
+    expect(imported.buttons.map((b) => b.title)).to.deep.equal(['Tickets']);
+    expect(imported.rules).to.deep.equal([]);
+    expect(imported.general.owner).to.equal(null);
+  });
+
+  it('refuses an import file that fails its schema, creating nothing', async () => {
+    const before = await count(api, 'bp_profiles');
+    const file = await service.exportProfile((await service.list()).find((p) => p.isDefault)!.id);
+    const wrongVersion = await admin.json('POST', `${SETTINGS}/profiles/import`, { ...file, schemaVersion: 2, profile: { name: 'V2' } });
+    expect(wrongVersion.status).to.equal(400);
+    const messages = ((await wrongVersion.json()) as { error: { problems: { message: string }[] } }).error.problems.map((p) => p.message);
+    expect(messages).to.include.members(['schemaVersion: the value must be one of 1.', 'profile.description: a value is required.']);
+    const notJson = await admin.post(`${SETTINGS}/profiles/import`, { document: '{ not json' });
+    expect(notJson.status).to.equal(400);
+    expect(await notJson.text()).to.include('document: the file is not valid JSON.');
+    expect(await count(api, 'bp_profiles')).to.equal(before);
+  });
+});
+
+describe('profile admin pages without the Business Portal licence @db', () => {
+  let test: TestHost;
+  let api: HostApi;
+  let admin: AdminClient;
+
+  before(async () => {
+    test = await startTestHost({ licences: [] });
+    api = test.host.api;
+    admin = await adminClient(test);
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  it('says why, and refuses new, duplicate and import', async () => {
+    const home = await (await admin.get(`${SETTINGS}/`)).text();
+    expect(home).to.include('This CRM has no Business Portal licence');
+    expect(home).not.to.include(`href="${SETTINGS}/profiles/new"`);
+    const newPage = await admin.get(`${SETTINGS}/profiles/new`);
+    expect(newPage.status).to.equal(403);
+    expect(await newPage.text()).to.include('only the Default profile exists');
+
+    const before = await count(api, 'bp_profiles');
+    const created = await admin.post(`${SETTINGS}/profiles`, { name: 'Not allowed' });
+    expect(created.status).to.equal(403);
+    const defaultId = (await profileIdByName(api, 'Default'))!;
+    expect((await admin.get(`${SETTINGS}/profiles/${defaultId}/duplicate`)).status).to.equal(403);
+    expect((await admin.post(`${SETTINGS}/profiles/${defaultId}/duplicate`, {})).status).to.equal(403);
+    const file = await profileService(api).exportProfile(defaultId);
+    expect((await admin.json('POST', `${SETTINGS}/profiles/import?name=Other`, file)).status).to.equal(403);
+    expect(await count(api, 'bp_profiles')).to.equal(before);
+  });
+
+  it('enables only the base modules', async () => {
+    const service = profileService(api);
+    const defaultId = (await profileIdByName(api, 'Default'))!;
+    const document = await service.document(defaultId);
+    const invoice = { ...document.modules.find((m) => m.module === 'Invoice')!, shown: true, view: true };
+    const refused = await admin.json('PUT', `${SETTINGS}/profiles/${defaultId}/sections/modules`, { version: document.profile.version, value: [invoice] });
+    expect(refused.status).to.equal(400);
+    const body = (await refused.json()) as { error: { problems: { message: string }[] } };
+    expect(body.error.problems[0]!.message).to.equal('modules[0].module: without the Business Portal licence the module Invoice cannot be enabled.');
+
+    const tickets = { ...document.modules.find((m) => m.module === 'HelpDesk')!, shown: true, view: true };
+    const saved = await admin.json('PUT', `${SETTINGS}/profiles/${defaultId}/sections/modules`, { version: document.profile.version, value: [tickets] });
+    expect(saved.status).to.equal(200);
+  });
+});

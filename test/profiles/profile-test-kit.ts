@@ -1,0 +1,103 @@
+/**
+ * What the profile suites share: the profile service built on a running reference host's
+ * database and registry (the same classes the plugin binds), an admin's CRM session with its
+ * CSRF token, and small SQL helpers.
+ */
+import 'reflect-metadata';
+import { QueryTypes } from 'sequelize';
+import { RegistryModuleEligibility } from '../../plugin/eligibility/module-eligibility.js';
+import type { HostApi } from '../../plugin/host-contract/index.js';
+import { ProfileAudit } from '../../plugin/profiles/profile-audit.js';
+import type { ProfileActor } from '../../plugin/profiles/profile-document.js';
+import { ProfileSectionsStore } from '../../plugin/profiles/profile-sections-store.js';
+import { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
+import { SequelizeProfileStore } from '../../plugin/profiles/profile-store.js';
+import { crmLogin, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
+
+export const SETTINGS = '/settings/business-portal';
+
+export function profileService(api: HostApi): DatabaseProfileService {
+  const db = api.database;
+  return new DatabaseProfileService(
+    db,
+    new SequelizeProfileStore(db),
+    new ProfileSectionsStore(db),
+    new ProfileAudit(db),
+    new RegistryModuleEligibility(api.modules),
+    api.modules,
+    api.licences,
+    api.users,
+    api.emailTemplates,
+  );
+}
+
+export async function adminActor(api: HostApi): Promise<ProfileActor> {
+  const admin = (await api.users.users()).find((u) => u.userName === 'admin')!;
+  return { userId: admin.id, userName: admin.userName };
+}
+
+export interface AdminClient {
+  readonly cookie: string;
+  readonly csrf: string;
+  get(path: string): Promise<Response>;
+  /** A form post with the CSRF token (unless `csrf: false`). */
+  post(path: string, fields: Record<string, string>, options?: { csrf?: boolean }): Promise<Response>;
+  /** A JSON request with the CSRF header. */
+  json(method: string, path: string, body: unknown): Promise<Response>;
+}
+
+export async function adminClient(test: TestHost, userName = 'admin', password = TEST_ADMIN_PASSWORD): Promise<AdminClient> {
+  const cookie = await crmLogin(test.url, userName, password);
+  const home = await fetch(`${test.url}${SETTINGS}/profiles/new`, { headers: { cookie } });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await home.text())?.[1] ?? '';
+  return {
+    cookie,
+    csrf,
+    get: (path) => fetch(`${test.url}${path}`, { redirect: 'manual', headers: { cookie } }),
+    post: (path, fields, options = {}) =>
+      fetch(`${test.url}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(options.csrf === false ? fields : { _csrf: csrf, ...fields }).toString(),
+      }),
+    json: (method, path, body) =>
+      fetch(`${test.url}${path}`, {
+        method,
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify(body),
+      }),
+  };
+}
+
+export async function rows<T extends object>(api: HostApi, sql: string, replacements: Record<string, unknown> = {}): Promise<T[]> {
+  return api.database.sequelize.query<T>(sql, { type: QueryTypes.SELECT, replacements });
+}
+
+export async function count(api: HostApi, table: string, where = '1 = 1', replacements: Record<string, unknown> = {}): Promise<number> {
+  const [row] = await rows<{ n: unknown }>(api, `SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, replacements);
+  return Number(row!.n);
+}
+
+export async function profileIdByName(api: HostApi, name: string): Promise<number | null> {
+  const [row] = await rows<{ id: unknown }>(api, 'SELECT id FROM bp_profiles WHERE name = :name', { name });
+  return row ? Number(row.id) : null;
+}
+
+/** A portal account on a profile (the auth capability's table; no CRM contact needed here). */
+export async function addPortalAccount(api: HostApi, contactId: number, profileId: number): Promise<void> {
+  await api.database.sequelize.getQueryInterface().bulkInsert('bp_portal_accounts', [
+    {
+      contact_id: contactId,
+      email: `contact${contactId}@example.com`,
+      portal_enabled: true,
+      profile_id: profileId,
+      must_change_password: false,
+      failed_attempts: 0,
+      created_at: new Date(),
+      updated_at: new Date(),
+      version: 1,
+    },
+  ]);
+}
