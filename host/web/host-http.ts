@@ -61,6 +61,11 @@ export class WebHostHttp implements HostHttp {
     };
   }
 
+  /** The routers plugins mounted now, with their paths (for tests that walk every route). */
+  mounted(): readonly { readonly path: string; readonly router: Router }[] {
+    return this.mounts;
+  }
+
   /** The middleware that serves every router plugins mounted, in mounting order. */
   pluginRoutes(): RequestHandler {
     return (req, res, next) => this.dispatcher(req, res, next);

@@ -1,5 +1,6 @@
 /** The JSON body parser of the portal: small bodies only; malformed JSON becomes a 400 in the error handler. */
 import express, { type RequestHandler } from 'express';
+import { ApiError } from './api-errors.js';
 
 export const JSON_BODY_LIMIT = '64kb';
 export const FORM_BODY_LIMIT = '64kb';
@@ -12,3 +13,16 @@ export function jsonBody(): RequestHandler {
 export function formBody(): RequestHandler {
   return express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 200 });
 }
+
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Every write to the JSON API must declare `Content-Type: application/json`, body or not (logout
+ * has none). A cross-site form or "simple" request cannot send that type without a CORS
+ * preflight, which this API never grants: it is the API's defence against cross-site requests.
+ */
+export const requireJsonWrites: RequestHandler = (req, _res, next) => {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (SAFE_METHODS.has(req.method) || type === 'application/json') return next();
+  next(new ApiError(415, 'unsupported_media_type', 'auth.errors.jsonRequired'));
+};

@@ -13,7 +13,7 @@ import { AdminPages } from './admin-pages.js';
 import { API_PREFIX } from './api-errors.js';
 import { CsrfTokens } from './csrf.js';
 import { adminErrorHandler, adminNotFound, apiNotFound, portalErrorHandler, portalNotFound } from './error-handlers.js';
-import { formBody, jsonBody } from './json-body.js';
+import { formBody, jsonBody, requireJsonWrites } from './json-body.js';
 import { PageRenderer } from './page-renderer.js';
 import { noStore, securityHeaders } from './security-headers.js';
 
@@ -37,6 +37,7 @@ export class ExpressPluginRouters implements PluginRouters {
   portal(contributions: readonly PortalRouteContribution[]): Router {
     const router = express.Router();
     router.use(securityHeaders(), noStore, jsonBody());
+    router.use(API_PREFIX, requireJsonWrites);
     for (const contribution of contributions) contribution.registerPortalRoutes(router);
     router.use(API_PREFIX, apiNotFound(this.translator));
     router.use(portalNotFound(this.translator, this.renderer));

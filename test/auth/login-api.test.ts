@@ -98,7 +98,7 @@ describe('auth: portal login API @db', function () {
   it('logout destroys the server session and clears the cookie', async () => {
     const cookie = sessionCookie(await login(host, { email: 'jane.doe@example.com', password: PASSWORD }))!;
     const id = hashToken(cookie.slice('bp_session='.length));
-    const out = await fetch(`${host.portal}/api/v1/auth/logout`, { method: 'POST', headers: { cookie } });
+    const out = await fetch(`${host.portal}/api/v1/auth/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' } });
     expect(out.status).to.equal(204);
     expect(out.headers.getSetCookie().some((c) => /^bp_session=;/.test(c) && /Expires=Thu, 01 Jan 1970/.test(c))).to.equal(true);
     expect(await host.sql('SELECT id FROM bp_sessions WHERE id = :id', { id })).to.have.length(0);

@@ -78,7 +78,7 @@ describe('auth: login on the reference host, two hosts on one database @db', fun
     expect(elsewhere.status).to.equal(200);
     expect(((await elsewhere.json()) as { contact: { email: string } }).contact.email).to.equal(JANE);
 
-    expect((await fetch(`${secondUrl}/portal/api/v1/auth/logout`, { method: 'POST', headers: { cookie } })).status).to.equal(204);
+    expect((await fetch(`${secondUrl}/portal/api/v1/auth/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' } })).status).to.equal(204);
     expect((await fetch(`${first.url}/portal/api/v1/me`, { headers: { cookie } })).status).to.equal(401);
 
     const italian = await post(secondUrl, { email: MARIO, password: DEMO_PORTAL_PASSWORD });

@@ -1,0 +1,36 @@
+/**
+ * Every route the plugin mounted on the host, found by walking the routers (not listed by hand),
+ * so that a route added later is attacked by the same suites without anyone remembering to.
+ */
+import type { Router } from 'express';
+import type { ReferenceHost } from '../../host/reference-host.js';
+import type { WebHostHttp } from '../../host/web/host-http.js';
+
+export interface MountedRoute {
+  /** The full path, parameters replaced by `1` (e.g. `/portal/api/v1/modules/1/records`). */
+  readonly path: string;
+  readonly method: string;
+  /** The mount path of the router it belongs to (`/portal`, `/settings/business-portal`). */
+  readonly mount: string;
+}
+
+interface RouteLayer {
+  readonly route?: { readonly path: string | string[]; readonly methods: Record<string, boolean> };
+}
+
+export function mountedRoutes(host: ReferenceHost): readonly MountedRoute[] {
+  const http = host.api.http as WebHostHttp;
+  const routes: MountedRoute[] = [];
+  for (const { path: mount, router } of http.mounted()) {
+    for (const layer of (router as Router & { stack: RouteLayer[] }).stack) {
+      if (!layer.route) continue;
+      const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+      for (const path of paths) {
+        for (const [method, on] of Object.entries(layer.route.methods)) {
+          if (on && method !== '_all') routes.push({ mount, method: method.toUpperCase(), path: `${mount}${path.replace(/:[A-Za-z_]+/g, '1')}` });
+        }
+      }
+    }
+  }
+  return routes;
+}
