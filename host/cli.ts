@@ -6,7 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { HostLogger, ModuleDefinition, RelationDefinition } from '../plugin/host-contract/index.js';
+import { readConfig } from './config.js';
 import { openDatabase } from './database.js';
+import { createReferenceHost } from './reference-host.js';
+import { generateLargeData, SCALE_PORTAL_PASSWORD, type LargeDataProgress } from './scale/large-data.js';
 import { SqlModuleRegistry } from './registry/module-registry.js';
 import { migrateHost } from './schema/migrate.js';
 
@@ -15,6 +18,7 @@ const USAGE = `Usage: npm run host -- <command>
   register-module <file.json>                       register a module from a ModuleDefinition JSON file
   add-relation --module X --related Y [--field f]   add a reference field X.f → Y, or (without --field) a related list X~Y
   remove-relation <id>                              remove a relation (a reference removes its field when it was its only target)
+  generate --seed N [--scale S]                     fill an empty CRM with a large generated one (scale 1: 500,000 tickets), see README
 DATABASE_URL selects the database (default sqlite:data/crm.sqlite).`;
 
 class UsageError extends Error {}
@@ -116,8 +120,55 @@ function parseCommand(argv: readonly string[]): Action {
   }
 }
 
+/** One line redrawn in place on a terminal; a line per tenth otherwise (logs, CI). */
+function progressBar(): (progress: LargeDataProgress) => void {
+  const started = Date.now();
+  let lastTenth = -1;
+  return ({ phase, done, total }) => {
+    const ratio = total === 0 ? 1 : done / total;
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    const line = `[${'#'.repeat(Math.round(ratio * 30)).padEnd(30, '.')}] ${(ratio * 100).toFixed(0).padStart(3)}%  ${done.toLocaleString('en')}/${total.toLocaleString('en')} rows  ${phase}  ${seconds}s`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line.padEnd(100)}`);
+    else if (Math.floor(ratio * 10) > lastTenth) {
+      lastTenth = Math.floor(ratio * 10);
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+/** `generate`: the whole reference host is started (standard modules, users, the plugin installed), then filled. */
+async function generate(args: readonly string[]): Promise<string> {
+  let values: { seed?: string; scale?: string };
+  try {
+    ({ values } = parseArgs({ args: [...args], options: { seed: { type: 'string' }, scale: { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const seed = Number(values.seed);
+  const scale = values.scale === undefined ? 1 : Number(values.scale);
+  if (values.seed === undefined || !/^\d{1,9}$/.test(values.seed)) throw new UsageError('generate needs --seed with a whole number, e.g. --seed 42');
+  if (!(scale > 0 && scale <= 10)) throw new UsageError('--scale must be a number above 0 and at most 10, e.g. 0.01');
+  const host = await createReferenceHost({ ...readConfig(), demo: false, logLevel: 'warn', watchRegistryMs: 0 });
+  try {
+    await host.start();
+    const summary = await generateLargeData(host, { seed, scale, onProgress: progressBar() });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    const c = summary.counts;
+    return [
+      `Generated in ${summary.seconds.toFixed(1)} s (seed ${seed}, scale ${scale}):`,
+      `  ${c.accounts} accounts, ${c.contacts} contacts (${c.portalUsers} portal users), ${c.tickets} tickets, ${c.comments} comments,`,
+      `  ${c.documents} documents, ${c.invoices} invoices, ${c.quotes} quotes`,
+      `Portal logins (password ${SCALE_PORTAL_PASSWORD}):`,
+      ...summary.sampleLogins.map((l) => `  ${l.email}  (contact ${l.contactId}, account ${l.accountId ?? 'none'})`),
+    ].join('\n');
+  } finally {
+    await host.close();
+  }
+}
+
 async function main(argv: readonly string[]): Promise<string> {
   if (argv[0] === 'help' || argv[0] === '--help') return USAGE;
+  if (argv[0] === 'generate') return generate(argv.slice(1));
   const action = parseCommand(argv);
   const db = await openDatabase(process.env.DATABASE_URL ?? 'sqlite:data/crm.sqlite');
   try {

@@ -35,6 +35,7 @@ import { seedBaseUsers } from './users/base-users.js';
 import { SqlUserDirectory } from './users/user-directory.js';
 import { crmPages } from './web/crm-pages.js';
 import { WebHostHttp } from './web/host-http.js';
+import { modulePages } from './web/module-pages.js';
 import { PageRenderer } from './web/page-renderer.js';
 import { FixedRegional } from './web/regional.js';
 import { InMemoryRecordBlocks } from './web/record-blocks.js';
@@ -158,7 +159,7 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     http,
     logger,
     started: () => started,
-    routers: [loginRoutes({ http, users, sessions, csrf, logger }), crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, logger })],
+    routers: [loginRoutes({ http, users, sessions, csrf, logger }), crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, logger }), modulePages({ http, modules: registry })],
   });
 
   return {

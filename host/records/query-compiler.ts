@@ -35,6 +35,12 @@ function likeEscape(value: string): string {
 }
 
 
+/** A read of the related-list links: the column it selects and its filter. */
+interface LinkSide {
+  readonly select: 'record_id' | 'related_id';
+  readonly where: string;
+}
+
 /** One compiled statement's bind parameters, named `$p1`, `$p2`, … */
 export class BindParameters {
   readonly values: Record<string, unknown> = {};
@@ -87,7 +93,8 @@ export class QueryCompiler {
       const { sql, type } = this.column(module, entry.field);
       const direction = entry.direction === 'asc' ? 'ASC' : 'DESC';
       // Empty values first going up, last going down, on every dialect; texts case-insensitively.
-      parts.push(`CASE WHEN ${sql} IS NULL THEN 0 ELSE 1 END ${direction}`);
+      // System columns are never empty: sorted as they are, an index on (scope column, modified_at) gives the order.
+      if (!Object.hasOwn(SYSTEM_FIELDS, entry.field)) parts.push(`CASE WHEN ${sql} IS NULL THEN 0 ELSE 1 END ${direction}`);
       parts.push(`${TEXT_TYPES.has(type) ? `LOWER(${sql})` : sql} ${direction}`);
       if (entry.field === 'id') hasId = true;
     }
@@ -109,7 +116,37 @@ export class QueryCompiler {
   private group(module: ModuleDefinition, conditions: readonly RecordCondition[], joiner: 'AND' | 'OR', depth: number): string {
     if (!Array.isArray(conditions)) throw new InvalidQueryError(`"${joiner.toLowerCase()}" must be a list of conditions`);
     if (conditions.length === 0) return joiner === 'AND' ? '1 = 1' : '1 = 0';
-    return `(${conditions.map((c) => this.condition(module, c, depth + 1)).join(` ${joiner} `)})`;
+    if (joiner === 'OR') return this.anyOf(module, conditions, depth);
+    return `(${conditions.map((c) => this.condition(module, c, depth + 1)).join(' AND ')})`;
+  }
+
+  /**
+   * An OR whose related-list terms read the links table from the same side becomes one subquery
+   * (`id IN (SELECT record_id FROM links WHERE (…) OR (…))`): PostgreSQL and MariaDB turn
+   * `id IN (subquery) OR id IN (subquery)` into a scan of the whole module table, one subquery
+   * they join through the indexes.
+   */
+  private anyOf(module: ModuleDefinition, conditions: readonly RecordCondition[], depth: number): string {
+    const terms: string[] = [];
+    const links = new Map<LinkSide['select'], string[]>();
+    for (const condition of conditions) {
+      const isLink = typeof condition === 'object' && condition !== null && 'linkedThrough' in condition;
+      if (!isLink || depth + 1 > MAX_DEPTH) {
+        terms.push(this.condition(module, condition, depth + 1));
+        continue;
+      }
+      if (++this.terms > MAX_TERMS) throw new InvalidQueryError('A record condition is too deep or too large');
+      for (const side of this.linkSides(module, condition.linkedThrough, condition.ids)) {
+        if (typeof side === 'string') terms.push(side);
+        else links.set(side.select, [...(links.get(side.select) ?? []), side.where]);
+      }
+    }
+    for (const [select, filters] of links) terms.push(this.linksSubquery({ select, where: filters.length === 1 ? filters[0]! : filters.map((f) => `(${f})`).join(' OR ') }));
+    return terms.length === 0 ? '1 = 0' : `(${terms.join(' OR ')})`;
+  }
+
+  private linksSubquery(side: LinkSide): string {
+    return `${this.quote('id')} IN (SELECT ${side.select} FROM ${this.quote('crm_relation_links')} WHERE ${side.where})`;
   }
 
   private comparison(module: ModuleDefinition, field: string, op: string, value: FieldValue | readonly number[] | undefined): string {
@@ -174,6 +211,13 @@ export class QueryCompiler {
    * reference field in either direction. A relation of a module with itself matches both ways.
    */
   private linkedThrough(module: ModuleDefinition, relationId: string, ids: readonly number[]): string {
+    const sides = this.linkSides(module, relationId, ids).map((side) => (typeof side === 'string' ? side : this.linksSubquery(side)));
+    if (sides.length === 0) return '1 = 0';
+    return sides.length === 1 ? sides[0]! : `(${sides.join(' OR ')})`;
+  }
+
+  /** The alternatives of a `linkedThrough`: reads of the links table (merged by `anyOf`), or SQL. */
+  private linkSides(module: ModuleDefinition, relationId: string, ids: readonly number[]): (LinkSide | string)[] {
     const relation = typeof relationId === 'string' ? this.registry.relation(relationId) : undefined;
     if (!relation || (relation.module !== module.name && relation.relatedModule !== module.name)) {
       throw new UnknownFieldError(module.name, String(relationId));
@@ -181,16 +225,15 @@ export class QueryCompiler {
     if (!Array.isArray(ids)) throw new InvalidQueryError('"linkedThrough" needs a list of ids');
     if (ids.length > MAX_TERMS) throw new InvalidQueryError('"linkedThrough" may list at most 1000 ids');
     const valid = ids.filter((id) => Number.isSafeInteger(id) && id > 0);
-    if (valid.length === 0) return '1 = 0';
+    if (valid.length === 0) return [];
     const id = this.quote('id');
-    const sides: string[] = [];
+    const sides: (LinkSide | string)[] = [];
     if (relation.kind === 'related-list') {
-      const links = this.quote('crm_relation_links');
       if (relation.module === module.name) {
-        sides.push(`${id} IN (SELECT record_id FROM ${links} WHERE relation_id = ${this.bind.add(relation.id)} AND related_id IN (${this.bind.list(valid)}))`);
+        sides.push({ select: 'record_id', where: `relation_id = ${this.bind.add(relation.id)} AND related_id IN (${this.bind.list(valid)})` });
       }
       if (relation.relatedModule === module.name) {
-        sides.push(`${id} IN (SELECT related_id FROM ${links} WHERE relation_id = ${this.bind.add(relation.id)} AND record_id IN (${this.bind.list(valid)}))`);
+        sides.push({ select: 'related_id', where: `relation_id = ${this.bind.add(relation.id)} AND record_id IN (${this.bind.list(valid)})` });
       }
     } else {
       const field = this.quote(this.registry.columnOf(relation.module, relation.field!));
@@ -200,6 +243,6 @@ export class QueryCompiler {
         sides.push(`${id} IN (SELECT ${field} FROM ${table} WHERE ${id} IN (${this.bind.list(valid)}) AND ${field} IS NOT NULL)`);
       }
     }
-    return sides.length === 1 ? sides[0]! : `(${sides.join(' OR ')})`;
+    return sides;
   }
 }

@@ -159,16 +159,12 @@ export class SqlModuleRegistry implements HostModuleRegistry {
     }
     const all = definition.picklistValues ?? [];
     if (userId === undefined) return all;
-    const [user] = await this.sequelize.query<{ role_id: number | null }>('SELECT role_id FROM crm_users WHERE id = $id', {
-      bind: { id: userId },
-      type: QueryTypes.SELECT,
-    });
-    if (!user || user.role_id === null) return all;
+    // One query (pages ask for several fields on every request): an unknown user, a user without
+    // a role and a field with no rows for the role all come back empty, and none is restricted.
     const rows = await this.sequelize.query<{ value: string }>(
-      'SELECT value FROM crm_picklist_roles WHERE module = $module AND field = $field AND role_id = $role',
-      { bind: { module, field, role: user.role_id }, type: QueryTypes.SELECT },
+      'SELECT r.value FROM crm_picklist_roles r JOIN crm_users u ON u.role_id = r.role_id WHERE u.id = $id AND r.module = $module AND r.field = $field',
+      { bind: { id: userId, module, field }, type: QueryTypes.SELECT },
     );
-    // A field with no rows for the role is not restricted for it.
     if (rows.length === 0) return all;
     const allowed = new Set(rows.map((r) => r.value));
     return all.filter((value) => allowed.has(value));

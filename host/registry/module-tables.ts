@@ -2,6 +2,10 @@
  * The DDL of module tables: one real table `mod_<lowercase name>` per module, one column per
  * field (never EAV), an index on every reference column. Identifiers come only from validated
  * definitions and are quoted by the query interface.
+ *
+ * A reference column's index is `(reference, modified_at)`: it finds the records of a contact, an
+ * account or a parent record (the portal's scope paths, related lists, subsidiaries) and hands
+ * them over in the default list order (last modified first) without sorting the whole table.
  */
 import { createHash } from 'node:crypto';
 import { DataTypes, type DataType, type ModelAttributeColumnOptions, type Sequelize, type Transaction } from 'sequelize';
@@ -18,6 +22,11 @@ export function referenceIndexName(table: string, column: string): string {
   if (plain.length <= 60) return plain;
   const hash = createHash('sha1').update(`${table}.${column}`).digest('hex').slice(0, 12);
   return `${table.slice(0, 40)}_${hash}_idx`;
+}
+
+/** The columns of a reference field's index, in order (see the file comment). */
+export function referenceIndexColumns(field: string): readonly string[] {
+  return [field, 'modified_at'];
 }
 
 export function columnType(field: FieldDefinition, dialect: DatabaseDialect): DataType {
@@ -72,7 +81,7 @@ export async function createModuleTable(sequelize: Sequelize, dialect: DatabaseD
   // MariaDB servers may default to latin1: the CRM stores any language.
   await qi.createTable(table, attributes(module, dialect), { transaction, charset: 'utf8mb4' });
   for (const field of module.fields) {
-    if (field.type === 'reference') await qi.addIndex(table, [field.name], { name: referenceIndexName(table, field.name), transaction });
+    if (field.type === 'reference') await qi.addIndex(table, [...referenceIndexColumns(field.name)], { name: referenceIndexName(table, field.name), transaction });
   }
 }
 
@@ -84,7 +93,7 @@ export async function addFieldColumn(sequelize: Sequelize, dialect: DatabaseDial
   const qi = sequelize.getQueryInterface();
   const table = tableOf(module);
   await qi.addColumn(table, field.name, { type: columnType(field, dialect), allowNull: true }, { transaction });
-  if (field.type === 'reference') await qi.addIndex(table, [field.name], { name: referenceIndexName(table, field.name), transaction });
+  if (field.type === 'reference') await qi.addIndex(table, [...referenceIndexColumns(field.name)], { name: referenceIndexName(table, field.name), transaction });
 }
 
 export async function dropFieldColumn(sequelize: Sequelize, dialect: DatabaseDialect, module: string, field: FieldDefinition, transaction?: Transaction): Promise<void> {

@@ -8,6 +8,7 @@ import type { CrmSession, HostHttp, Unsubscribe } from '../../plugin/host-contra
 import { CRM_SESSION_COOKIE, SESSION_ABSOLUTE_MS, type SqlCrmSessions } from '../auth/crm-sessions.js';
 import type { CsrfTokens } from '../auth/csrf-tokens.js';
 import type { PageRenderer } from './page-renderer.js';
+import { moduleRelationsPath } from './module-pages.js';
 import type { FixedRegional } from './regional.js';
 
 const MOUNT_PATH = /^\/[A-Za-z0-9._~/-]*$/;
@@ -92,6 +93,11 @@ export class WebHostHttp implements HostHttp {
 
   publicUrl(path: string): string {
     return new URL(path.startsWith('/') ? path : `/${path}`, `${this.baseUrl()}/`).toString();
+  }
+
+  /** The reference CRM's read-only page of a module's fields and relations (contract 1.1.0). */
+  moduleRelationsUrl(module: string): string {
+    return moduleRelationsPath(module);
   }
 
   /** `BASE_URL`, or `http://localhost:<port>` (the bound port once listening). */

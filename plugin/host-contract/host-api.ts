@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.0.0';
+export const HOST_API_VERSION = '1.1.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -83,6 +83,12 @@ export interface HostHttp {
     res: Response,
     page: { readonly title: string; readonly bodyHtml: string; readonly status?: number; readonly headHtml?: string },
   ): Promise<void>;
+  /**
+   * Since 1.1.0, optional: where a CRM admin sees a module's fields and relations (a local path or
+   * an absolute http(s) URL), so a page can send them there to add a relation. Hosts without such
+   * a page leave it out; the plugin then shows no link.
+   */
+  moduleRelationsUrl?(module: string): string;
 }
 
 // ───────────────────────────────── database ──────────────────────────────────

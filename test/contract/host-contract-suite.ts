@@ -856,6 +856,17 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
         expect(login.includes(encodeURIComponent('/settings/business-portal?tab=2')) || login.includes('/settings/business-portal?tab=2')).to.equal(true);
       });
 
+      it('gives, when it has one (1.1.0, optional), a module relations page as a local path or an http(s) URL', function () {
+        const relationsUrl = api.http.moduleRelationsUrl?.bind(api.http);
+        if (!relationsUrl) return;
+        for (const module of api.modules.modules()) {
+          const url = relationsUrl(module.name);
+          expect(url, module.name).to.be.a('string');
+          const local = url.startsWith('/') && !url.startsWith('//');
+          expect(local || /^https?:\/\//.test(url), `${module.name}: ${url}`).to.equal(true);
+        }
+      });
+
       it('shares a working database connection of a supported dialect', async function () {
         expect(['sqlite', 'postgres', 'mariadb']).to.include(api.database.dialect);
         expect(api.database.sequelize.getDialect()).to.equal(api.database.dialect);

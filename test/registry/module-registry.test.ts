@@ -80,7 +80,8 @@ describe('module registry @db', function () {
     await fx.registry.registerModule(warranties);
     expect(fx.registry.module('Warranties')).to.deep.equal(warranties);
     expect(await catalog.tableExists(fx.db, 'mod_warranties')).to.equal(true);
-    expect(await catalog.indexedColumns(fx.db, 'mod_warranties')).to.deep.equal(['contact_id']);
+    // A reference's index also orders by modified_at (the default list order): see host/registry/module-tables.ts.
+    expect(await catalog.indexedColumns(fx.db, 'mod_warranties')).to.deep.equal(['contact_id', 'modified_at']);
     expect(seen.map((s) => s.event)).to.deep.equal(['module.added', 'relation.added']);
     expect(seen[0]!.payload).to.deep.equal({ module: warranties });
     expect(seen[1]!.payload).to.deep.equal({

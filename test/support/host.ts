@@ -99,3 +99,34 @@ export async function crmLogin(url: string, userName: string, password: string):
   if (response.status !== 303 || !session) throw new Error(`CRM login of "${userName}" failed (HTTP ${response.status})`);
   return `crm_sid=${session}`;
 }
+
+/**
+ * A second host process on the database of `first` (as a second server of one CRM would be):
+ * its own data folder and port, the same tables. Stopping it leaves the database to `first`.
+ */
+export async function startSecondHost(first: TestHost, options: Partial<ReferenceHostOptions> = {}): Promise<TestHost> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bp-host-'));
+  const host = await createReferenceHost({ ...first.host.options, dataDir, port: 0, demo: false, ...options });
+  try {
+    await host.start();
+    const { url } = await host.listen(0);
+    let stopped = false;
+    return {
+      host,
+      url,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        try {
+          await host.close();
+        } finally {
+          rmSync(dataDir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (error) {
+    await host.close().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
