@@ -30,7 +30,7 @@ interface LoginBody {
 }
 
 /** Lengths only bound the work: a password longer than the policy allows simply does not match. */
-const loginSchema: JSONSchemaType<LoginBody> = {
+export const loginSchema: JSONSchemaType<LoginBody> = {
   type: 'object',
   additionalProperties: false,
   required: ['email', 'password'],

@@ -10,7 +10,8 @@ import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 
 export const HISTORY_TABLE = 'bp_login_history';
 
-export type LoginEvent = 'login' | 'logout' | 'failed' | 'locked' | 'unlocked';
+/** `enabled`, `disabled` and `access_sent` are the contacts capability's: portal user switched by an admin, access details sent again. */
+export type LoginEvent = 'login' | 'logout' | 'failed' | 'locked' | 'unlocked' | 'enabled' | 'disabled' | 'access_sent';
 
 /** Why an attempt was refused (or why a lock or unlock happened): internal only. */
 export type LoginReason =
@@ -28,7 +29,10 @@ export type LoginReason =
   | 'client_too_many_failures'
   | 'admin_unlock'
   | 'admin_lifted_ban'
-  | 'user_logout';
+  | 'user_logout'
+  | 'admin'
+  | 'email_changed'
+  | 'email_removed';
 
 export interface LoginHistoryEntry {
   readonly event: LoginEvent;
@@ -58,6 +62,9 @@ const LOG_MESSAGES: Readonly<Record<LoginEvent, string>> = {
   failed: 'Business Portal: portal login refused',
   locked: 'Business Portal: portal login locked',
   unlocked: 'Business Portal: portal login unlocked',
+  enabled: 'Business Portal: portal user enabled',
+  disabled: 'Business Portal: portal user disabled',
+  access_sent: 'Business Portal: portal access details sent again',
 };
 
 @injectable()

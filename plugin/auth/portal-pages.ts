@@ -23,6 +23,11 @@ export interface PortalPage {
   readonly status?: number;
   /** Where the language form comes back to: a path under the portal (default: the request's). */
   readonly returnTo?: string;
+  /** A title already translated (a record's label), instead of `titleKey`'s text. */
+  readonly title?: string;
+  /** More stylesheets and scripts of the portal's assets folder (file names), e.g. `workspace.css`. */
+  readonly styles?: readonly string[];
+  readonly scripts?: readonly string[];
 }
 
 export interface PageVisitor {
@@ -59,11 +64,13 @@ export class LayoutPortalPages implements PortalPages {
     const csrfToken = this.csrf.issue(req, res, visitor.sessionId);
     const common = { csrfToken, portalPath, assetsPath: `${portalPath}/assets` };
     const body = this.renderer.render(`portal/${page.template}`, language, { ...page.data, ...common });
-    const title = this.translator.t(language, page.titleKey);
+    const title = page.title ?? this.translator.t(language, page.titleKey);
     const html = this.renderer.render('portal/layout', language, {
       ...common,
       title,
       body,
+      styles: page.styles ?? [],
+      scripts: page.scripts ?? [],
       signedInAs: visitor.signedInAs ?? null,
       returnTo: page.returnTo ?? req.path,
       languages: this.translator.languages().map((code) => ({

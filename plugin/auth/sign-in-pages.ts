@@ -1,9 +1,8 @@
 /**
  * The portal's sign-in pages, server-rendered under the portal's mount path:
  *
- *   GET  /                  the signed-in home (a placeholder until the workspace exists)
- *   GET  /login             email, password, remember me, "I forgot my password"
- *   POST /login             → /two-factor, /first-access or /; every refusal: the same 401 page
+ *   GET  /login             email, password, remember me, "I forgot my password" (`?next=` a workspace page)
+ *   POST /login             → /two-factor, /first-access, `next` or /; every refusal: the same 401 page
  *   GET|POST /two-factor    the emailed code
  *   GET|POST /first-access  a generated password must be replaced (email, new, confirm)
  *   GET|POST /forgot-password   always the same answer
@@ -34,6 +33,8 @@ import { SignInFlow } from './sign-in-flow.js';
 const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
 /** Where the language form may send the visitor back to (paths under the portal). */
 const RETURN_TO = /^\/(|login|two-factor|first-access|forgot-password|reset-password)(\?token=[A-Za-z0-9_-]{43})?$/;
+/** Where a login may continue to: the workspace's own pages (`WORKSPACE_RETURN` of the portal pages). */
+const NEXT_PAGE = /^\/(m\/[A-Z][A-Za-z0-9_]{0,63}(\/(new|\d{1,12}(\/edit)?))?)?$/;
 
 type Fields = Record<string, string>;
 
@@ -68,7 +69,6 @@ export class SignInPages implements PortalRouteContribution {
 
   registerPortalRoutes(router: Router): void {
     const form = formBody();
-    router.get('/', (req, res) => this.home(req, res));
     router.get('/login', (req, res) => this.loginPage(req, res));
     router.post('/login', form, (req, res) => this.guarded(req, res, (session) => this.login(req, res, session)));
     router.get('/two-factor', (req, res) => this.twoFactorPage(req, res));
@@ -102,21 +102,17 @@ export class SignInPages implements PortalRouteContribution {
   }
 
   /** After a complete sign-in: the forced password change first, else home. */
-  private landing(account: PortalAccount): string {
-    return this.path(account.mustChangePassword ? FIRST_ACCESS_PATH : '/');
+  private landing(account: PortalAccount, next?: string): string {
+    return this.path(account.mustChangePassword ? FIRST_ACCESS_PATH : (next ?? '/'));
   }
 
-  private async home(req: Request, res: Response): Promise<void> {
-    const session = await this.sessions.current(req, res);
-    if (!session) return res.redirect(303, this.path('/login'));
-    this.pages.send(req, res, this.visitor(session), {
-      template: 'home',
-      titleKey: 'auth.home.title',
-      data: { name: displayName(session), email: session.account.email },
-    });
+  /** The workspace page a login continues to (`?next=` or the form's `next`), when it is one. */
+  private nextOf(req: Request): string | undefined {
+    const given = fieldsOf(req).next ?? req.query.next;
+    return typeof given === 'string' && NEXT_PAGE.test(given) ? given : undefined;
   }
 
-  private renderLogin(req: Request, res: Response, status: number, data: { email?: string; remember?: boolean; errorKey?: MessageKey; noticeKey?: MessageKey }): void {
+  private renderLogin(req: Request, res: Response, status: number, data: { email?: string; remember?: boolean; next?: string; errorKey?: MessageKey; noticeKey?: MessageKey }): void {
     const language = this.pages.language(req);
     this.pages.send(req, res, { sessionId: null }, {
       template: 'login',
@@ -126,6 +122,7 @@ export class SignInPages implements PortalRouteContribution {
       data: {
         email: data.email ?? '',
         remember: data.remember ?? false,
+        next: data.next ?? null,
         error: data.errorKey ? this.translator.t(language, data.errorKey) : null,
         notice: data.noticeKey ? this.translator.t(language, data.noticeKey) : null,
       },
@@ -134,21 +131,22 @@ export class SignInPages implements PortalRouteContribution {
 
   private async loginPage(req: Request, res: Response): Promise<void> {
     const session = await this.sessions.current(req, res);
-    if (session) return res.redirect(303, this.landing(session.account));
-    this.renderLogin(req, res, 200, {});
+    if (session) return res.redirect(303, this.landing(session.account, this.nextOf(req)));
+    this.renderLogin(req, res, 200, { next: this.nextOf(req) });
   }
 
   private async login(req: Request, res: Response, session: PortalSession | null): Promise<void> {
-    if (session) return res.redirect(303, this.landing(session.account));
+    const next = this.nextOf(req);
+    if (session) return res.redirect(303, this.landing(session.account, next));
     const fields = fieldsOf(req);
     const email = (fields.email ?? '').slice(0, 254);
     const password = fields.password ?? '';
     const remember = fields.remember === 'on';
-    if (email.trim() === '' || password === '') return this.renderLogin(req, res, 400, { email, remember, errorKey: 'auth.login.missingFields' });
+    if (email.trim() === '' || password === '') return this.renderLogin(req, res, 400, { email, remember, next, errorKey: 'auth.login.missingFields' });
     const result = await this.flow.signIn(req, res, { email, password, remember });
-    if (result.kind === 'refused') return this.renderLogin(req, res, 401, { email, remember, errorKey: 'auth.errors.invalidCredentials' });
+    if (result.kind === 'refused') return this.renderLogin(req, res, 401, { email, remember, next, errorKey: 'auth.errors.invalidCredentials' });
     if (result.kind === 'second-factor') return res.redirect(303, this.path('/two-factor'));
-    res.redirect(303, this.landing(result.account));
+    res.redirect(303, this.landing(result.account, next));
   }
 
   private renderTwoFactor(req: Request, res: Response, status: number, errorKey?: MessageKey, params?: MessageParams): void {
@@ -269,6 +267,6 @@ export class SignInPages implements PortalRouteContribution {
       res.cookie(LANGUAGE_COOKIE, chosen, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath, maxAge: LANGUAGE_COOKIE_MAX_AGE_MS });
     }
     const returnTo = fields.returnTo ?? '';
-    res.redirect(303, this.path(RETURN_TO.test(returnTo) ? returnTo : '/login'));
+    res.redirect(303, this.path(RETURN_TO.test(returnTo) || NEXT_PAGE.test(returnTo) ? returnTo : '/login'));
   }
 }

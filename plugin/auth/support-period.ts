@@ -9,9 +9,17 @@ export type DateOnly = string;
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** One formatter per time zone: building an Intl.DateTimeFormat costs more than a page's SQL (every portal request checks the day). */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** Today in `timeZone` as `YYYY-MM-DD`. */
 export function todayIn(timeZone: string, now: Date = new Date()): DateOnly {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    if (dayFormats.size < 100) dayFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(now);
   const part = (type: string) => parts.find((p) => p.type === type)!.value;
   return `${part('year')}-${part('month')}-${part('day')}`;
 }

@@ -14,15 +14,22 @@ export function formBody(): RequestHandler {
   return express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 200 });
 }
 
+/** The header (lower case, as Node gives it) that API uploads must carry, and its value. */
+export const UPLOAD_HEADER = 'x-requested-with';
+export const UPLOAD_HEADER_VALUE = 'business-portal';
+
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Every write to the JSON API must declare `Content-Type: application/json`, body or not (logout
- * has none). A cross-site form or "simple" request cannot send that type without a CORS
+ * has none) — or be a multipart upload carrying `X-Requested-With: business-portal`. A cross-site form or "simple" request cannot send that type without a CORS
  * preflight, which this API never grants: it is the API's defence against cross-site requests.
  */
 export const requireJsonWrites: RequestHandler = (req, _res, next) => {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (SAFE_METHODS.has(req.method) || type === 'application/json') return next();
+  // The one deliberate exception, file uploads: multipart, but only with a custom header that a
+  // cross-site form cannot send and a cross-site script cannot send without a refused preflight.
+  if (req.method === 'POST' && type === 'multipart/form-data' && req.headers[UPLOAD_HEADER] === UPLOAD_HEADER_VALUE) return next();
   next(new ApiError(415, 'unsupported_media_type', 'auth.errors.jsonRequired'));
 };

@@ -158,3 +158,27 @@ export function emptyModulePrivileges(module: string, fields: readonly string[])
     tools: { comments: false, documents: false, search: false, export: false },
   };
 }
+
+/** What a module entry really allows once the global privileges widen its flags (never its scope). */
+export interface EffectiveFlags {
+  readonly shown: boolean;
+  readonly view: boolean;
+  readonly create: boolean;
+  readonly edit: boolean;
+  readonly delete: boolean;
+}
+
+/**
+ * View all widens Shown and View; Edit all widens Shown, Create and Edit. Accounts can never be
+ * created from the portal, whatever the flags say. The one rule the profile pages, the flags and
+ * the portal's access layer all follow.
+ */
+export function effectiveFlags(entry: ModulePrivileges, globals: GlobalPrivileges): EffectiveFlags {
+  return {
+    shown: entry.shown || globals.viewAll || globals.editAll,
+    view: entry.view || globals.viewAll,
+    create: entry.module !== 'Accounts' && (entry.create || globals.editAll),
+    edit: entry.edit || globals.editAll,
+    delete: entry.delete,
+  };
+}

@@ -30,6 +30,7 @@ import { ProfileAudit, type AuditEntry } from './profile-audit.js';
 import {
   DEFAULT_FIELD_ACCESS,
   NOTIFICATION_KINDS,
+  effectiveFlags,
   emptyModulePrivileges,
   type ConditionalRule,
   type FieldAccess,
@@ -566,12 +567,8 @@ export class DatabaseProfileService implements ProfileService {
     for (const entry of modules) {
       if (!this.eligibility.isEligible(entry.module)) continue;
       if (!licensed && !BASE_PORTAL_MODULES.includes(entry.module)) continue;
-      const view = entry.view || globals.viewAll;
-      result.set(entry.module, {
-        shown: entry.shown || globals.viewAll,
-        view,
-        create: entry.module !== 'Accounts' && (entry.create || globals.editAll),
-      });
+      const flags = effectiveFlags(entry, globals);
+      result.set(entry.module, { shown: flags.shown, view: flags.view, create: flags.create });
     }
     return result;
   }

@@ -1,0 +1,31 @@
+/**
+ * What the access layer refuses. A record or module out of reach is `not-found` (404 on every
+ * route), never "forbidden", so ids cannot be probed; a visible record the customer may not
+ * change is `not-allowed`; bad values are `invalid` with one problem per field the customer can
+ * see (a hidden field and a field that does not exist give the same `unknown-field`).
+ */
+export type AccessProblemCode = 'required' | 'not-writable' | 'invalid-value' | 'unknown-field' | 'not-in-scope';
+
+export interface AccessProblem {
+  readonly field: string;
+  readonly code: AccessProblemCode;
+}
+
+export type AccessErrorKind = 'not-found' | 'not-allowed' | 'invalid' | 'stale';
+
+export class AccessError extends Error {
+  constructor(
+    readonly kind: AccessErrorKind,
+    readonly problems: readonly AccessProblem[] = [],
+  ) {
+    super(`Portal access: ${kind}${problems.length ? ` (${problems.map((p) => `${p.field}: ${p.code}`).join(', ')})` : ''}`);
+    this.name = 'AccessError';
+  }
+}
+
+export const notFound = (): AccessError => new AccessError('not-found');
+export const notAllowed = (): AccessError => new AccessError('not-allowed');
+export const invalid = (problems: readonly AccessProblem[]): AccessError => new AccessError('invalid', problems);
+
+/** The HTTP status of each kind, the same for pages and the API. */
+export const ACCESS_ERROR_STATUS: Readonly<Record<AccessErrorKind, number>> = { 'not-found': 404, 'not-allowed': 403, invalid: 422, stale: 409 };

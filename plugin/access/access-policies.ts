@@ -1,0 +1,184 @@
+/**
+ * Builds the `AccessPolicy` of a portal account: version 2 from the account's profile (Default
+ * when it has none), version 1 from the classic settings. Policies are cached per profile and
+ * rebuilt when the profile's version stamp changes (a save through any host process bumps it),
+ * when the registry changes (a module gains or loses eligibility) or when the portal version or
+ * classic settings change: one small query per request checks the stamp, never a timer.
+ */
+import { inject, injectable, optional } from 'inversify';
+import { QueryTypes } from 'sequelize';
+import { HostDatabase, HostModuleRegistry, type ModuleDefinition } from '../host-contract/index.js';
+import { BASE_PORTAL_MODULES, ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
+import type { LifecycleContribution } from '../lifecycle/contributions.js';
+import { toNumber } from '../lifecycle/sql-values.js';
+import { effectiveFlags, type ModuleTool, type ProfileDocument } from '../profiles/profile-document.js';
+import { ProfileService } from '../profiles/profile-service.js';
+import { ProfileStore } from '../profiles/profile-store.js';
+import { PortalVersions } from '../settings/portal-version.js';
+import { allowedButtons, defaultListColumns, type AccessPolicy, type ModulePolicy, type VisibleFieldAccess } from './access-policy.js';
+
+/** The classic (version 1) settings as the access layer reads them (bound by the settings capability). */
+export interface ClassicSettingsView {
+  readonly modules: readonly { readonly module: string; readonly active: boolean; readonly viewAllRelated: boolean }[];
+  readonly userId: number | null;
+}
+export const ClassicSettingsReader = Symbol.for('business-portal.settings.ClassicSettingsStore');
+export interface ClassicSettingsReader {
+  read(): Promise<ClassicSettingsView>;
+}
+
+/** Version 1's modules when nothing is stored: requests, knowledge base, documents. */
+const CLASSIC_DEFAULT_MODULES = ['HelpDesk', 'Faq', 'Documents'];
+
+/** Version 1: what support fills on a ticket (number, status, solution) — customers only read them. */
+const CLASSIC_TICKET_SUPPORT_FIELDS: readonly string[] = ['ticket_no', 'status', 'solution'];
+
+const NO_TOOLS: Readonly<Record<ModuleTool, boolean>> = { comments: false, documents: false, search: false, export: false };
+
+export const AccessPolicies = Symbol.for('business-portal.access.AccessPolicies');
+export interface AccessPolicies {
+  /** The policy of an account with this profile id (null: Default) under the current portal version. */
+  policyFor(profileId: number | null): Promise<AccessPolicy>;
+}
+
+@injectable()
+export class CachedAccessPolicies implements AccessPolicies, LifecycleContribution {
+  private readonly cache = new Map<string, AccessPolicy>();
+  private registryRevision = 0;
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
+    @inject(ModuleEligibility) private readonly eligibility: ModuleEligibility,
+    @inject(ProfileService) private readonly profiles: ProfileService,
+    @inject(ProfileStore) private readonly profileStore: ProfileStore,
+    @inject(PortalVersions) private readonly versions: PortalVersions,
+    @inject(ClassicSettingsReader) @optional() private readonly classic: ClassicSettingsReader | undefined,
+  ) {}
+
+  async onActivate(): Promise<void> {
+    const bump = () => {
+      this.registryRevision += 1;
+      this.cache.clear();
+    };
+    for (const event of ['module.added', 'module.removed', 'field.added', 'field.removed', 'relation.added', 'relation.removed'] as const) {
+      this.unsubscribe.push(this.registry.on(event, bump));
+    }
+  }
+
+  async onDeactivate(): Promise<void> {
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    this.cache.clear();
+  }
+
+  async policyFor(profileId: number | null): Promise<AccessPolicy> {
+    const version = await this.versions.current();
+    if (version === 1) return this.classicPolicy();
+    const stamp = await this.profileStamp(profileId);
+    const key = `2:${stamp.id}`;
+    const cached = this.cache.get(key);
+    const fullStamp = `${stamp.version}:${this.registryRevision}`;
+    if (cached && cached.source.stamp === fullStamp) return cached;
+    const document = await this.profiles.document(stamp.id);
+    const policy = this.profilePolicy(document, await this.profiles.licensed(), fullStamp);
+    this.cache.set(key, policy);
+    return policy;
+  }
+
+  /** The profile's id and version (Default when the account has none or its profile is gone). */
+  private async profileStamp(profileId: number | null): Promise<{ id: number; version: number }> {
+    if (profileId !== null) {
+      const [row] = await this.database.sequelize.query<{ id: unknown; version: unknown }>('SELECT id, version FROM bp_profiles WHERE id = :id', {
+        type: QueryTypes.SELECT,
+        replacements: { id: profileId },
+      });
+      if (row) return { id: toNumber(row.id), version: toNumber(row.version) };
+    }
+    const fallback = await this.profileStore.defaultProfile();
+    return { id: fallback.id, version: fallback.version };
+  }
+
+  private profilePolicy(document: ProfileDocument, licensed: boolean, stamp: string): AccessPolicy {
+    const modules: ModulePolicy[] = [];
+    for (const entry of document.modules) {
+      const definition = this.registry.module(entry.module);
+      if (!definition || !this.eligibility.isEligible(entry.module)) continue;
+      if (!licensed && !BASE_PORTAL_MODULES.includes(entry.module)) continue;
+      const flags = effectiveFlags(entry, document.globals);
+      if (!flags.shown) continue;
+      const catalogue = entry.module in PUBLIC_CATALOGUES;
+      const fields = definition.fields
+        .filter((field) => (entry.fields[field.name] ?? 'readwrite') !== 'hidden')
+        .map((field) => ({ ...field, access: (entry.fields[field.name] === 'readonly' ? 'readonly' : 'readwrite') as VisibleFieldAccess }));
+      const visible = new Set(fields.map((f) => f.name));
+      const columns = entry.listColumns.filter((column) => visible.has(column));
+      modules.push({
+        definition,
+        name: definition.name,
+        view: flags.view,
+        create: !catalogue && flags.create,
+        edit: !catalogue && flags.edit,
+        delete: !catalogue && flags.delete,
+        scope: entry.scope,
+        catalogue,
+        fields,
+        listColumns: columns.length > 0 ? columns : defaultListColumns(definition, visible),
+        tools: { ...entry.tools },
+      });
+    }
+    return {
+      source: { version: 2, profileId: document.profile.id, stamp },
+      modules,
+      buttons: allowedButtons(document.buttons, modules),
+      rules: document.rules.filter((rule) => modules.some((m) => m.name === rule.module)),
+      owner: document.general.owner,
+      picklistUserId: document.general.owner?.kind === 'user' ? document.general.owner.id : null,
+    };
+  }
+
+  /** Version 1: one implicit profile. Tickets may be opened, commented and given files; the rest is read-only. */
+  private async classicPolicy(): Promise<AccessPolicy> {
+    const settings: ClassicSettingsView = this.classic
+      ? await this.classic.read()
+      : { modules: CLASSIC_DEFAULT_MODULES.map((module) => ({ module, active: true, viewAllRelated: false })), userId: null };
+    const modules: ModulePolicy[] = [];
+    for (const setting of settings.modules) {
+      if (!setting.active || !this.eligibility.isEligible(setting.module)) continue;
+      const definition = this.registry.module(setting.module);
+      if (!definition) continue;
+      modules.push(classicModule(definition, setting.viewAllRelated));
+    }
+    return {
+      source: { version: 1, profileId: null, stamp: `1:${this.registryRevision}` },
+      modules,
+      buttons: [],
+      rules: [],
+      owner: settings.userId === null ? null : { kind: 'user', id: settings.userId },
+      picklistUserId: settings.userId,
+    };
+  }
+}
+
+function classicModule(definition: ModuleDefinition, viewAllRelated: boolean): ModulePolicy {
+  const tickets = definition.name === 'HelpDesk';
+  const catalogue = definition.name in PUBLIC_CATALOGUES;
+  const fields = definition.fields.map((field) => ({
+    ...field,
+    access: (tickets && !CLASSIC_TICKET_SUPPORT_FIELDS.includes(field.name) ? 'readwrite' : 'readonly') as VisibleFieldAccess,
+  }));
+  return {
+    definition,
+    name: definition.name,
+    view: true,
+    create: tickets,
+    edit: false,
+    delete: false,
+    scope: viewAllRelated ? 'account' : 'contact',
+    catalogue,
+    fields,
+    listColumns: defaultListColumns(definition, new Set(fields.map((f) => f.name))),
+    tools: tickets ? { comments: true, documents: true, search: true, export: false } : { ...NO_TOOLS, search: true },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Turns what a customer sends (form strings or JSON values) into the value of a field's type,
+ * or says it cannot: the same coercion for pages and the API. Dates stay `YYYY-MM-DD`; empty
+ * means null.
+ */
+import type { FieldDefinition, FieldValue } from '../host-contract/index.js';
+
+export const TEXT_MAX = 65535;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/;
+
+export type Coerced = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false };
+
+const fail: Coerced = { ok: false };
+const ok = (value: FieldValue): Coerced => ({ ok: true, value });
+
+function validDate(text: string): boolean {
+  if (!DATE.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+}
+
+export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced {
+  if (raw === undefined || raw === null || raw === '') return ok(field.type === 'multipicklist' ? [] : field.type === 'boolean' ? false : null);
+  switch (field.type) {
+    case 'boolean':
+      if (typeof raw === 'boolean') return ok(raw);
+      if (raw === 'on' || raw === 'true' || raw === '1' || raw === 1) return ok(true);
+      if (raw === 'false' || raw === '0' || raw === 0) return ok(false);
+      return fail;
+    case 'integer':
+    case 'decimal':
+    case 'currency':
+    case 'reference': {
+      const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : null;
+      if (text === null || !/^-?\d{1,15}(\.\d{1,6})?$/.test(text)) return fail;
+      const value = Number(text);
+      if ((field.type === 'integer' || field.type === 'reference') && !Number.isInteger(value)) return fail;
+      if (field.type === 'reference' && value < 1) return fail;
+      return ok(value);
+    }
+    case 'date':
+      return typeof raw === 'string' && validDate(raw.trim()) ? ok(raw.trim()) : fail;
+    case 'datetime':
+      return typeof raw === 'string' && DATETIME.test(raw.trim()) && !Number.isNaN(Date.parse(raw.trim())) ? ok(new Date(raw.trim()).toISOString()) : fail;
+    case 'multipicklist': {
+      const values = Array.isArray(raw) ? raw : [raw];
+      if (!values.every((v): v is string => typeof v === 'string' && v.length <= 1000) || values.length > 200) return fail;
+      return ok([...new Set(values)]);
+    }
+    default: {
+      if (typeof raw !== 'string' && typeof raw !== 'number') return fail;
+      const text = String(raw);
+      const max = field.maxLength ?? (field.type === 'textarea' ? TEXT_MAX : 255);
+      if (text.length > max) return fail;
+      if (field.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text.trim())) return fail;
+      if (field.type === 'url' && !/^https?:\/\/\S+$/i.test(text.trim())) return fail;
+      return ok(field.type === 'textarea' ? text : text.trim());
+    }
+  }
+}
+
+export function isEmptyValue(value: FieldValue | undefined): boolean {
+  return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+}

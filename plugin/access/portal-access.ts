@@ -1,0 +1,691 @@
+/**
+ * The one access layer of the customer portal. Every page, API route, export, search, count,
+ * download and email of the portal asks a `PortalAccessContext` what a contact may see and do:
+ * - which modules (the policy's, never beyond eligible ones);
+ * - which records: the scope becomes part of the host's SQL condition of every query, count,
+ *   get and write (`record-scope.ts`); a record out of scope is "not found";
+ * - which fields: hidden ones (by the profile, or by a conditional rule on this record) are
+ *   removed here, once, before a record leaves the layer — lists, records, sort keys, search
+ *   filters, exports and error messages only ever see visible fields;
+ * - which actions: create (never Accounts), edit, delete, comment, upload, resolve, export;
+ *   conditional rules are enforced on every save.
+ */
+import type { Request, Response } from 'express';
+import { inject, injectable } from 'inversify';
+import { Transaction } from 'sequelize';
+import type { Readable } from 'node:stream';
+import {
+  HostDatabase,
+  HostModuleRegistry,
+  HostRecords,
+  InvalidRecordError,
+  RecordNotFoundError,
+  StaleRecordError,
+  UnknownFieldError,
+  type Comment,
+  type CrmRecord,
+  type DocumentFile,
+  type FieldDefinition,
+  type FieldValue,
+  type LanguageCode,
+  type RecordCondition,
+  type RecordSort,
+} from '../host-contract/index.js';
+import { PortalSessions, type PortalSession } from '../auth/portal-sessions.js';
+import { NO_RULE_EFFECTS, evaluateRules, unionOfOutcomes, type RuleOutcome } from '../conditionals/rule-evaluation.js';
+import type { ModuleTool } from '../profiles/profile-document.js';
+import { AccessError, invalid, notAllowed, notFound, type AccessProblem } from './access-errors.js';
+import { AccessPolicies } from './access-policies.js';
+import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
+import { coerceFieldValue, isEmptyValue } from './field-input.js';
+import { ScopeSubject, scopeCondition } from './record-scope.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+export const MAX_PAGE = 100_000;
+export const EXPORT_BATCH = 500;
+export const COMMENT_MAX = 10_000;
+
+/** Columns every module has besides its fields (sortable). */
+const SYSTEM_SORTS = new Set(['createdAt', 'modifiedAt']);
+/** Field types a general search looks into. */
+const SEARCHABLE = new Set(['text', 'textarea', 'email', 'phone', 'url', 'picklist']);
+
+export interface PortalField {
+  readonly name: string;
+  readonly label: string;
+  readonly type: FieldDefinition['type'];
+  readonly access: VisibleFieldAccess;
+  readonly mandatory: boolean;
+  /** For picklists: the values the profile's owner sees. */
+  readonly options?: readonly string[];
+  /** For references: the module pointed at. */
+  readonly referenceModule?: string;
+}
+
+export interface ReferenceLabel {
+  readonly id: number;
+  readonly label: string;
+  /** Whether the customer can open it (it is in their scope of a module they view). */
+  readonly module: string;
+}
+
+export interface PortalRow {
+  readonly id: number;
+  readonly label: string;
+  readonly values: Readonly<Record<string, FieldValue>>;
+  /** Reference field → the record it points at, when the customer may see it. */
+  readonly references: Readonly<Record<string, ReferenceLabel | null>>;
+  readonly createdAt: string;
+  readonly modifiedAt: string;
+}
+
+export interface PortalRecordView extends PortalRow {
+  readonly module: string;
+  /** The visible fields of this record with their state on this record (rules applied). */
+  readonly fields: readonly PortalField[];
+  readonly editable: boolean;
+  readonly deletable: boolean;
+  readonly version: number;
+}
+
+export interface ListRequest {
+  /** Field → text searched in it (several at once, all must match). */
+  readonly filters?: Readonly<Record<string, string>>;
+  /** The general search box: any searchable list column contains it. */
+  readonly search?: string;
+  readonly sort?: RecordSort;
+  readonly page?: number;
+  readonly pageSize?: number;
+}
+
+export interface ListView {
+  readonly module: string;
+  readonly columns: readonly PortalField[];
+  readonly rows: readonly PortalRow[];
+  readonly total: number;
+  readonly page: number;
+  readonly pageSize: number;
+  readonly sort: RecordSort;
+  readonly filters: Readonly<Record<string, string>>;
+  readonly search: string;
+}
+
+export interface UploadedFile {
+  readonly title: string;
+  readonly fileName: string;
+  readonly mimeType: string;
+  readonly content: Buffer;
+}
+
+const labelOf = (field: FieldDefinition, language: LanguageCode): string => (field.label as Record<string, string>)[language] ?? field.label.en;
+
+const andAll = (...conditions: (RecordCondition | undefined)[]): RecordCondition => {
+  const parts = conditions.filter((c): c is RecordCondition => c !== undefined);
+  return parts.length === 1 ? parts[0]! : { and: parts };
+};
+
+export class PortalAccessContext {
+  private readonly scopes = new Map<string, Promise<RecordCondition>>();
+  private readonly picklists = new Map<string, Promise<readonly string[]>>();
+
+  constructor(
+    readonly policy: AccessPolicy,
+    readonly subject: ScopeSubject,
+    readonly language: LanguageCode,
+    private readonly registry: HostModuleRegistry,
+    private readonly records: HostRecords,
+    private readonly database: HostDatabase,
+  ) {}
+
+  get contactId(): number {
+    return this.subject.contactId;
+  }
+
+  /** The modules of the portal menu, in order. */
+  get modules(): readonly ModulePolicy[] {
+    return this.policy.modules;
+  }
+
+  /** A module the customer may open (view), or `not-found`. */
+  module(name: string): ModulePolicy {
+    const module = this.policy.modules.find((m) => m.name === name);
+    if (!module || !this.registry.module(name)) throw notFound();
+    return module;
+  }
+
+  private viewable(name: string): ModulePolicy {
+    const module = this.module(name);
+    if (!module.view) throw notFound();
+    return module;
+  }
+
+  hasTool(name: string, tool: ModuleTool): boolean {
+    const module = this.policy.modules.find((m) => m.name === name);
+    return Boolean(module?.view && module.tools[tool]);
+  }
+
+  /** The SQL condition of the customer's records of a module (computed once per request). */
+  scope(name: string): Promise<RecordCondition> {
+    const module = this.module(name);
+    let condition = this.scopes.get(name);
+    if (!condition) {
+      condition = scopeCondition(this.registry, this.records, name, module.scope, this.subject);
+      this.scopes.set(name, condition);
+    }
+    return condition;
+  }
+
+  // ─────────────────────────────────── fields ───────────────────────────────────
+
+  private options(module: string, field: FieldDefinition): Promise<readonly string[]> {
+    const key = `${module}.${field.name}`;
+    let values = this.picklists.get(key);
+    if (!values) {
+      values = this.registry.picklistValues(module, field.name, this.policy.picklistUserId ?? undefined);
+      this.picklists.set(key, values);
+    }
+    return values;
+  }
+
+  /** Reference fields to Contacts or Accounts tie a record to the customer: set by the portal, never by them. */
+  private isLinkField(field: FieldDefinition): boolean {
+    return field.type === 'reference' && (field.referenceModules ?? []).some((m) => m === 'Contacts' || m === 'Accounts');
+  }
+
+  /** `only`: describe just these fields (a list needs its columns, not every picklist's options). */
+  private async describe(module: ModulePolicy, outcome: RuleOutcome, forWrite: boolean, only?: readonly string[]): Promise<PortalField[]> {
+    const fields: PortalField[] = [];
+    for (const field of module.fields) {
+      if (outcome.hidden.has(field.name) || (only && !only.includes(field.name))) continue;
+      const writable = forWrite && field.access === 'readwrite' && !outcome.allReadOnly && !outcome.readOnly.has(field.name) && !this.isLinkField(field);
+      fields.push({
+        name: field.name,
+        label: labelOf(field, this.language),
+        type: field.type,
+        access: writable ? 'readwrite' : 'readonly',
+        mandatory: writable && (field.mandatory || outcome.mandatory.has(field.name)),
+        ...(field.type === 'picklist' || field.type === 'multipicklist' ? { options: await this.options(module.name, field) } : {}),
+        ...(field.type === 'reference' && field.referenceModules?.[0] ? { referenceModule: field.referenceModules[0] } : {}),
+      });
+    }
+    return fields;
+  }
+
+  /** The fields of a new record's form (rules evaluated on the values typed so far). */
+  async formFields(name: string, values: Readonly<Record<string, FieldValue>> = {}): Promise<PortalField[]> {
+    const module = this.module(name);
+    if (!module.create) throw notAllowed();
+    return this.describe(module, evaluateRules(this.policy.rules, name, values), true);
+  }
+
+  /** Only the visible fields of a record, with rule-hidden ones removed. */
+  private visibleValues(module: ModulePolicy, record: CrmRecord, names: readonly string[], outcome: RuleOutcome): Record<string, FieldValue> {
+    const visible = new Set(module.fields.map((f) => f.name));
+    const values: Record<string, FieldValue> = {};
+    for (const name of names) if (visible.has(name) && !outcome.hidden.has(name)) values[name] = record.values[name] ?? null;
+    return values;
+  }
+
+  private recordLabel(module: ModulePolicy, record: CrmRecord, outcome: RuleOutcome): string {
+    const field = module.definition.labelField;
+    if (!module.fields.some((f) => f.name === field) || outcome.hidden.has(field)) return `#${record.id}`;
+    const value = record.values[field];
+    return isEmptyValue(value) ? `#${record.id}` : Array.isArray(value) ? value.join(', ') : String(value);
+  }
+
+  /** Labels of the records that reference fields point at, resolved only within the customer's scope. */
+  private async referenceLabels(module: ModulePolicy, rows: readonly { values: Readonly<Record<string, FieldValue>> }[]): Promise<Map<string, ReferenceLabel>> {
+    const labels = new Map<string, ReferenceLabel>();
+    const wanted = new Map<string, Set<number>>();
+    for (const field of module.fields) {
+      const target = field.type === 'reference' ? field.referenceModules?.[0] : undefined;
+      if (!target) continue;
+      for (const row of rows) {
+        const value = row.values[field.name];
+        if (typeof value === 'number') {
+          if (!wanted.has(target)) wanted.set(target, new Set());
+          wanted.get(target)!.add(value);
+        }
+      }
+    }
+    for (const [target, ids] of wanted) {
+      const policy = this.policy.modules.find((m) => m.name === target && m.view);
+      if (!policy) continue;
+      const page = await this.records.query(target, {
+        where: andAll(await this.scope(target), { field: 'id', op: 'in', value: [...ids] }),
+        fields: [policy.definition.labelField],
+        limit: ids.size,
+      });
+      for (const record of page.rows) labels.set(`${target}:${record.id}`, { id: record.id, module: target, label: this.recordLabel(policy, record, NO_RULE_EFFECTS) });
+    }
+    return labels;
+  }
+
+  private referencesOf(module: ModulePolicy, values: Readonly<Record<string, FieldValue>>, labels: Map<string, ReferenceLabel>): Record<string, ReferenceLabel | null> {
+    const references: Record<string, ReferenceLabel | null> = {};
+    for (const field of module.fields) {
+      if (field.type !== 'reference' || !(field.name in values)) continue;
+      const value = values[field.name];
+      references[field.name] = typeof value === 'number' ? (labels.get(`${field.referenceModules?.[0]}:${value}`) ?? null) : null;
+    }
+    return references;
+  }
+
+  /** The fields rules need to be evaluated, beside those shown. */
+  private ruleFields(name: string): string[] {
+    return [...new Set(this.policy.rules.filter((r) => r.module === name).flatMap((r) => r.conditions.map((c) => c.field)))];
+  }
+
+  // ──────────────────────────────────── lists ────────────────────────────────────
+
+  private fieldOf(module: ModulePolicy, name: string): (FieldDefinition & { access: VisibleFieldAccess }) | undefined {
+    return module.fields.find((f) => f.name === name);
+  }
+
+  /** The filter and search condition of a list request; only visible fields, only with the search tool. */
+  private async searchCondition(module: ModulePolicy, request: ListRequest): Promise<{ where?: RecordCondition; filters: Record<string, string>; search: string }> {
+    const filters: Record<string, string> = {};
+    const conditions: RecordCondition[] = [];
+    const entries = Object.entries(request.filters ?? {}).filter(([, text]) => typeof text === 'string' && text.trim() !== '');
+    const search = (request.search ?? '').trim();
+    if ((entries.length > 0 || search !== '') && !module.tools.search) throw notAllowed();
+    const problems: AccessProblem[] = [];
+    for (const [name, rawText] of entries) {
+      const field = this.fieldOf(module, name);
+      const text = rawText.trim().slice(0, 200);
+      if (!field) {
+        problems.push({ field: name, code: 'unknown-field' });
+        continue;
+      }
+      filters[name] = text;
+      if (field.type === 'picklist' || field.type === 'multipicklist') conditions.push({ field: name, op: field.type === 'picklist' ? 'eq' : 'contains', value: text });
+      else if (SEARCHABLE.has(field.type)) conditions.push({ field: name, op: 'contains', value: text });
+      else {
+        const coerced = coerceFieldValue(field, text);
+        if (!coerced.ok) problems.push({ field: name, code: 'invalid-value' });
+        else conditions.push({ field: name, op: 'eq', value: coerced.value });
+      }
+    }
+    if (problems.length > 0) throw invalid(problems);
+    if (search !== '') {
+      const columns = module.listColumns.map((c) => this.fieldOf(module, c)).filter((f): f is NonNullable<typeof f> => f !== undefined && SEARCHABLE.has(f.type));
+      const needle = search.slice(0, 200);
+      conditions.push(columns.length === 0 ? { field: 'id', op: 'in', value: [] } : { or: columns.map((f) => ({ field: f.name, op: 'contains' as const, value: needle })) });
+    }
+    return { where: conditions.length === 0 ? undefined : andAll(...conditions), filters, search };
+  }
+
+  private sortOf(module: ModulePolicy, sort: RecordSort | undefined): RecordSort {
+    if (!sort) return { field: 'modifiedAt', direction: 'desc' };
+    const direction = sort.direction === 'asc' ? 'asc' : 'desc';
+    if (SYSTEM_SORTS.has(sort.field) || this.fieldOf(module, sort.field)) return { field: sort.field, direction };
+    throw invalid([{ field: sort.field, code: 'unknown-field' }]);
+  }
+
+  async list(name: string, request: ListRequest = {}): Promise<ListView> {
+    const module = this.viewable(name);
+    const pageSize = Math.min(Math.max(Math.trunc(request.pageSize ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE);
+    const page = Math.min(Math.max(Math.trunc(request.page ?? 1), 1), MAX_PAGE);
+    const sort = this.sortOf(module, request.sort);
+    const { where, filters, search } = await this.searchCondition(module, request);
+    const columns = module.listColumns;
+    const result = await this.records.query(name, {
+      where: andAll(await this.scope(name), where),
+      sort: [sort],
+      limit: pageSize,
+      offset: (page - 1) * pageSize,
+      fields: [...new Set([...columns, module.definition.labelField, ...this.ruleFields(name)])].filter((f) => module.definition.fields.some((d) => d.name === f)),
+      withTotal: true,
+    });
+    const shaped = result.rows.map((record) => {
+      const outcome = evaluateRules(this.policy.rules, name, record.values);
+      return { record, outcome, values: this.visibleValues(module, record, columns, outcome) };
+    });
+    const labels = await this.referenceLabels(module, shaped);
+    const described = await this.describe(module, NO_RULE_EFFECTS, false, columns);
+    return {
+      module: name,
+      columns: columns.map((c) => described.find((f) => f.name === c)).filter((f): f is PortalField => f !== undefined),
+      rows: shaped.map(({ record, outcome, values }) => ({
+        id: record.id,
+        label: this.recordLabel(module, record, outcome),
+        values,
+        references: this.referencesOf(module, values, labels),
+        createdAt: record.createdAt,
+        modifiedAt: record.modifiedAt,
+      })),
+      total: result.total ?? 0,
+      page,
+      pageSize,
+      sort,
+      filters,
+      search,
+    };
+  }
+
+  /** Every row of a list (visible list columns only) in batches, for the CSV export. */
+  async *exportRows(name: string, request: ListRequest = {}): AsyncGenerator<{ readonly columns: readonly PortalField[]; readonly rows: readonly PortalRow[] }> {
+    const module = this.viewable(name);
+    if (!module.tools.export) throw notAllowed();
+    for (let page = 1; page <= MAX_PAGE; page += 1) {
+      const view = await this.list(name, { ...request, page, pageSize: MAX_PAGE_SIZE });
+      yield { columns: view.columns, rows: view.rows };
+      if (page * MAX_PAGE_SIZE >= view.total || view.rows.length === 0) return;
+    }
+  }
+
+  // ─────────────────────────────────── records ───────────────────────────────────
+
+  /** A record of the customer's scope, whole (internal use: never leaves the layer). */
+  private async load(name: string, id: number): Promise<CrmRecord> {
+    if (!Number.isSafeInteger(id) || id < 1) throw notFound();
+    const page = await this.records.query(name, { where: andAll(await this.scope(name), { field: 'id', op: 'eq', value: id }), limit: 1 });
+    const record = page.rows[0];
+    if (!record) throw notFound();
+    return record;
+  }
+
+  private async view(module: ModulePolicy, record: CrmRecord): Promise<PortalRecordView> {
+    const outcome = evaluateRules(this.policy.rules, module.name, record.values);
+    const editable = module.edit && !outcome.allReadOnly;
+    const fields = await this.describe(module, outcome, editable);
+    const values = this.visibleValues(module, record, fields.map((f) => f.name), outcome);
+    const labels = await this.referenceLabels(module, [{ values }]);
+    return {
+      id: record.id,
+      module: module.name,
+      label: this.recordLabel(module, record, outcome),
+      values,
+      references: this.referencesOf(module, values, labels),
+      fields,
+      editable,
+      deletable: module.delete && !outcome.allReadOnly,
+      version: record.version,
+      createdAt: record.createdAt,
+      modifiedAt: record.modifiedAt,
+    };
+  }
+
+  async record(name: string, id: number): Promise<PortalRecordView> {
+    const module = this.viewable(name);
+    return this.view(module, await this.load(name, id));
+  }
+
+  /**
+   * Checks what a customer sends against the fields they may write: unknown or hidden fields,
+   * read-only ones (by the profile or a rule), values of the wrong type, picklist values the
+   * owner does not see, references outside the customer's scope, and mandatory fields.
+   */
+  private async checkInput(module: ModulePolicy, input: Readonly<Record<string, unknown>>, before: CrmRecord | null): Promise<Record<string, FieldValue>> {
+    const problems: AccessProblem[] = [];
+    const beforeOutcome = before ? evaluateRules(this.policy.rules, module.name, before.values) : NO_RULE_EFFECTS;
+    if (beforeOutcome.allReadOnly) throw notAllowed();
+    const values: Record<string, FieldValue> = {};
+    for (const [name, raw] of Object.entries(input)) {
+      const field = this.fieldOf(module, name);
+      if (!field || beforeOutcome.hidden.has(name)) {
+        problems.push({ field: name, code: 'unknown-field' });
+        continue;
+      }
+      if (field.access !== 'readwrite' || beforeOutcome.readOnly.has(name) || this.isLinkField(field)) {
+        problems.push({ field: name, code: 'not-writable' });
+        continue;
+      }
+      const coerced = coerceFieldValue(field, raw);
+      if (!coerced.ok) {
+        problems.push({ field: name, code: 'invalid-value' });
+        continue;
+      }
+      values[name] = coerced.value;
+    }
+    if (problems.length > 0) throw invalid(problems);
+
+    const after: Record<string, FieldValue> = { ...(before?.values ?? {}), ...values };
+    const afterOutcome = evaluateRules(this.policy.rules, module.name, after);
+    const outcome = unionOfOutcomes(beforeOutcome, afterOutcome);
+    for (const name of Object.keys(values)) {
+      if (outcome.hidden.has(name)) problems.push({ field: name, code: 'unknown-field' });
+      else if (outcome.readOnly.has(name) || outcome.allReadOnly) problems.push({ field: name, code: 'not-writable' });
+    }
+    for (const field of module.fields) {
+      const value = values[field.name];
+      if (value === undefined || isEmptyValue(value)) continue;
+      if (field.type === 'picklist' && !(await this.options(module.name, field)).includes(String(value))) problems.push({ field: field.name, code: 'invalid-value' });
+      if (field.type === 'multipicklist') {
+        const allowed = await this.options(module.name, field);
+        if ((value as readonly string[]).some((v) => !allowed.includes(v))) problems.push({ field: field.name, code: 'invalid-value' });
+      }
+      if (field.type === 'reference') {
+        const target = field.referenceModules?.[0];
+        const reachable = target && this.policy.modules.some((m) => m.name === target && m.view);
+        if (!reachable || (await this.records.count(target, andAll(await this.scope(target), { field: 'id', op: 'eq', value: value as number }))) === 0) {
+          problems.push({ field: field.name, code: 'not-in-scope' });
+        }
+      }
+    }
+    for (const field of module.fields) {
+      if (outcome.hidden.has(field.name) || field.access !== 'readwrite' || this.isLinkField(field)) continue;
+      // A new record's mandatory picklist left empty gets its first value (`defaults`), e.g. a ticket's status.
+      if (before === null && field.type === 'picklist' && field.mandatory && !afterOutcome.mandatory.has(field.name)) continue;
+      const required = field.mandatory || afterOutcome.mandatory.has(field.name);
+      if (required && isEmptyValue(after[field.name])) problems.push({ field: field.name, code: 'required' });
+    }
+    if (problems.length > 0) throw invalid(dedupe(problems));
+    return values;
+  }
+
+  /** Mandatory picklists the customer did not (or cannot) fill get their first value (e.g. a ticket's status). */
+  private async defaults(module: ModulePolicy, values: Record<string, FieldValue>): Promise<void> {
+    for (const field of module.definition.fields) {
+      if (!field.mandatory || field.type !== 'picklist' || !isEmptyValue(values[field.name])) continue;
+      const options = await this.options(module.name, field);
+      if (options[0] !== undefined) values[field.name] = options[0];
+    }
+  }
+
+  /** Ties a new record to the customer: reference fields to Contacts / Accounts, and related lists. */
+  private links(module: ModulePolicy): { values: Record<string, FieldValue>; lists: { relationId: string; own: boolean; otherId: number }[] } {
+    const values: Record<string, FieldValue> = {};
+    const lists: { relationId: string; own: boolean; otherId: number }[] = [];
+    const accountId = this.subject.accountId;
+    for (const relation of this.registry.relations(module.name)) {
+      const own = relation.module === module.name;
+      const other = own ? relation.relatedModule : relation.module;
+      const target = other === 'Contacts' ? this.contactId : other === 'Accounts' ? accountId : null;
+      if (target === null) continue;
+      if (relation.kind === 'reference' && own && relation.field && module.name !== other) values[relation.field] ??= target;
+      else if (relation.kind === 'related-list') lists.push({ relationId: relation.id, own, otherId: target });
+    }
+    return { values, lists };
+  }
+
+  async create(name: string, input: Readonly<Record<string, unknown>>): Promise<PortalRecordView> {
+    const module = this.module(name);
+    if (!module.create || name === 'Accounts') throw notAllowed();
+    const values = await this.checkInput(module, input, null);
+    const links = this.links(module);
+    await this.defaults(module, values);
+    const actor = { kind: 'contact', contactId: this.contactId } as const;
+    const record = await this.write(() =>
+      // IMMEDIATE (SQLite only; ignored elsewhere): a deferred one that reads first fails with SQLITE_BUSY
+      // instead of waiting when another connection wrote meanwhile.
+      this.database.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async (transaction) => {
+        const created = await this.records.create(
+          name,
+          { values: { ...values, ...links.values }, ...(this.policy.owner ? { owner: this.policy.owner } : {}) },
+          { transaction, actor },
+        );
+        for (const link of links.lists) {
+          if (link.own) await this.records.link(link.relationId, created.id, link.otherId, { transaction, actor });
+          else await this.records.link(link.relationId, link.otherId, created.id, { transaction, actor });
+        }
+        return created;
+      }),
+    );
+    return module.view ? this.view(module, record) : { ...(await this.view(module, record)), editable: false, deletable: false };
+  }
+
+  async update(name: string, id: number, input: Readonly<Record<string, unknown>>, expectedVersion?: number): Promise<PortalRecordView> {
+    const module = this.viewable(name);
+    const before = await this.load(name, id);
+    if (!module.edit) throw notAllowed();
+    const values = await this.checkInput(module, input, before);
+    const record = await this.write(() =>
+      this.records.update(name, id, { values }, { actor: { kind: 'contact', contactId: this.contactId }, ...(expectedVersion !== undefined ? { expectedVersion } : {}) }),
+    );
+    return this.view(module, record);
+  }
+
+  async remove(name: string, id: number, expectedVersion?: number): Promise<void> {
+    const module = this.viewable(name);
+    const before = await this.load(name, id);
+    if (!module.delete || evaluateRules(this.policy.rules, name, before.values).allReadOnly) throw notAllowed();
+    await this.write(() => this.records.delete(name, id, { actor: { kind: 'contact', contactId: this.contactId }, ...(expectedVersion !== undefined ? { expectedVersion } : {}) }));
+  }
+
+  /** Host refusals become the layer's: a stale version, a record gone, values only the host could judge. */
+  private async write<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (isHostError(error, StaleRecordError)) throw new AccessError('stale');
+      if (isHostError(error, RecordNotFoundError)) throw notFound();
+      if (isHostError(error, InvalidRecordError)) throw invalid(error.problems.map((p) => ({ field: p.field, code: 'invalid-value' as const })));
+      if (isHostError(error, UnknownFieldError)) throw invalid([{ field: error.field, code: 'unknown-field' }]);
+      throw error;
+    }
+  }
+
+  // ─────────────────────────────── tickets: comments, files ───────────────────────────────
+
+  private async withTool(name: string, id: number, tool: ModuleTool): Promise<{ module: ModulePolicy; record: CrmRecord }> {
+    const module = this.viewable(name);
+    const record = await this.load(name, id);
+    if (!module.tools[tool]) throw notAllowed();
+    return { module, record };
+  }
+
+  /** Public comments only, newest first. Internal ones never leave the CRM. */
+  async comments(name: string, id: number): Promise<readonly Comment[]> {
+    await this.withTool(name, id, 'comments');
+    const comments = await this.records.comments(name, id, { includeInternal: false });
+    return [...comments].filter((c) => !c.internal).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id - a.id));
+  }
+
+  async commentCount(name: string, id: number): Promise<number> {
+    await this.withTool(name, id, 'comments');
+    return this.records.commentCount(name, id, { includeInternal: false });
+  }
+
+  /** A comment from the portal: always public, written as the contact. */
+  async addComment(name: string, id: number, body: string): Promise<Comment> {
+    await this.withTool(name, id, 'comments');
+    const text = body.trim();
+    if (text === '' || text.length > COMMENT_MAX) throw invalid([{ field: 'body', code: text === '' ? 'required' : 'invalid-value' }]);
+    return this.write(() => this.records.addComment(name, id, { body: text, internal: false }, { actor: { kind: 'contact', contactId: this.contactId } }));
+  }
+
+  async documents(name: string, id: number): Promise<readonly DocumentFile[]> {
+    await this.withTool(name, id, 'documents');
+    return this.records.documents(name, id);
+  }
+
+  /** The file has been checked by the caller (size, type, content); the layer checks who may attach it where. */
+  async attach(name: string, id: number, file: UploadedFile): Promise<DocumentFile> {
+    await this.withTool(name, id, 'documents');
+    return this.write(() => this.records.attachDocument(name, id, file, { actor: { kind: 'contact', contactId: this.contactId } }));
+  }
+
+  /**
+   * A file the customer may download: its Documents record is in their Documents scope, or it is
+   * attached to a record in scope of a module whose documents tool they have.
+   */
+  async openDocument(documentId: number): Promise<{ readonly file: DocumentFile; readonly stream: Readable }> {
+    if (!Number.isSafeInteger(documentId) || documentId < 1) throw notFound();
+    if (!(await this.mayReadDocument(documentId))) throw notFound();
+    const opened = await this.records.openDocument(documentId);
+    if (!opened) throw notFound();
+    return opened;
+  }
+
+  private async mayReadDocument(documentId: number): Promise<boolean> {
+    const documents = this.policy.modules.find((m) => m.name === 'Documents' && m.view);
+    if (documents && (await this.records.count('Documents', andAll(await this.scope('Documents'), { field: 'id', op: 'eq', value: documentId }))) > 0) return true;
+    for (const relation of this.registry.relations('Documents')) {
+      if (relation.kind !== 'related-list') continue;
+      const other = relation.module === 'Documents' ? relation.relatedModule : relation.module;
+      if (other === 'Documents' || !this.hasTool(other, 'documents')) continue;
+      const ids = await this.records.relatedIds(relation.id, 'Documents', documentId);
+      if (ids.length === 0) continue;
+      if ((await this.records.count(other, andAll(await this.scope(other), { field: 'id', op: 'in', value: [...ids] }))) > 0) return true;
+    }
+    return false;
+  }
+
+  /** "OK, resolved": the customer closes a ticket of theirs; answers whether it changed. */
+  async resolveTicket(id: number, closedStatus = 'Closed'): Promise<boolean> {
+    const module = this.viewable('HelpDesk');
+    const record = await this.load('HelpDesk', id);
+    const status = module.definition.fields.find((f) => f.name === 'status');
+    if (!status) throw notAllowed();
+    if (record.values.status === closedStatus) return false;
+    await this.write(() => this.records.update('HelpDesk', id, { values: { status: closedStatus } }, { actor: { kind: 'contact', contactId: this.contactId }, expectedVersion: record.version }));
+    return true;
+  }
+}
+
+/**
+ * A host error of the contract's class. The host may hold its own copy of the contract module (a
+ * plugin installed as a package, or loaded through another module loader), so the class is
+ * recognised by its name as well as by `instanceof`.
+ */
+function isHostError<T extends Error>(error: unknown, type: abstract new (...args: never[]) => T): error is T {
+  return error instanceof type || (error instanceof Error && error.name === type.name);
+}
+
+function dedupe(problems: AccessProblem[]): AccessProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.field}:${p.code}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export const PortalAccess = Symbol.for('business-portal.access.PortalAccess');
+export interface PortalAccess {
+  /** The access of the customer signed in on this request (computed once per request), or null. */
+  forRequest(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null>;
+  /** The access of a signed-in session (for emails and jobs that have no request). */
+  forSession(session: Pick<PortalSession, 'account' | 'contact'>, language: LanguageCode): Promise<PortalAccessContext>;
+}
+
+const CONTEXT_KEY = 'bpAccess';
+
+@injectable()
+export class LayeredPortalAccess implements PortalAccess {
+  constructor(
+    @inject(PortalSessions) private readonly sessions: PortalSessions,
+    @inject(AccessPolicies) private readonly policies: AccessPolicies,
+    @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
+    @inject(HostRecords) private readonly records: HostRecords,
+    @inject(HostDatabase) private readonly database: HostDatabase,
+  ) {}
+
+  async forRequest(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
+    const cached = res.locals[CONTEXT_KEY] as PortalAccessContext | undefined;
+    if (cached) return cached;
+    const session = await this.sessions.current(req, res);
+    if (!session) return null;
+    const context = await this.forSession(session, language);
+    res.locals[CONTEXT_KEY] = context;
+    return context;
+  }
+
+  async forSession(session: Pick<PortalSession, 'account' | 'contact'>, language: LanguageCode): Promise<PortalAccessContext> {
+    const policy = await this.policies.policyFor(session.account.profileId);
+    return new PortalAccessContext(policy, new ScopeSubject(session.contact, this.records, this.registry), language, this.registry, this.records, this.database);
+  }
+}

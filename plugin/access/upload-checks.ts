@@ -1,0 +1,82 @@
+/**
+ * What a customer may upload, checked before the file reaches the host: a size limit, an
+ * allow-list of types (by extension and declared type), and the content itself — the bytes
+ * must be what the name says (magic numbers through `file-type`; plain text must be UTF-8
+ * without NUL bytes). HTML, SVG and scripts are never accepted. Stored names are the host's
+ * (a generated key); downloads are always served as attachments with `nosniff`.
+ */
+import { fileTypeFromBuffer } from 'file-type';
+
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+export const MAX_FILE_NAME = 200;
+
+/** Extension → the one content type stored for it; `text` ones have no magic number. */
+export const ALLOWED_UPLOADS: Readonly<Record<string, { readonly mime: string; readonly text?: boolean }>> = {
+  pdf: { mime: 'application/pdf' },
+  png: { mime: 'image/png' },
+  jpg: { mime: 'image/jpeg' },
+  jpeg: { mime: 'image/jpeg' },
+  gif: { mime: 'image/gif' },
+  webp: { mime: 'image/webp' },
+  zip: { mime: 'application/zip' },
+  docx: { mime: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' },
+  xlsx: { mime: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+  odt: { mime: 'application/vnd.oasis.opendocument.text' },
+  ods: { mime: 'application/vnd.oasis.opendocument.spreadsheet' },
+  txt: { mime: 'text/plain', text: true },
+  csv: { mime: 'text/csv', text: true },
+  log: { mime: 'text/plain', text: true },
+};
+
+export type UploadProblem = 'empty' | 'too-large' | 'type-not-allowed' | 'content-mismatch' | 'bad-name';
+
+export type UploadCheck = { readonly ok: true; readonly fileName: string; readonly mimeType: string } | { readonly ok: false; readonly problem: UploadProblem };
+
+/** The name as the customer will see it again: no path, no control characters, bounded. */
+export function safeFileName(original: string): string | null {
+  const base = original.split(/[\\/]/).pop() ?? '';
+  const cleaned = base.normalize('NFC').replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '').replace(/\s+/g, ' ').trim();
+  if (cleaned === '' || cleaned === '.' || cleaned === '..' || cleaned.length > MAX_FILE_NAME) return null;
+  return cleaned;
+}
+
+function extensionOf(name: string): string {
+  const at = name.lastIndexOf('.');
+  return at > 0 ? name.slice(at + 1).toLowerCase() : '';
+}
+
+/** ZIP containers: Office and OpenDocument files are ZIPs, `file-type` may report either. */
+const ZIP_FAMILY = new Set(['application/zip', ALLOWED_UPLOADS.docx!.mime, ALLOWED_UPLOADS.xlsx!.mime, ALLOWED_UPLOADS.odt!.mime, ALLOWED_UPLOADS.ods!.mime]);
+
+export async function checkUpload(originalName: string, content: Buffer): Promise<UploadCheck> {
+  const fileName = safeFileName(originalName);
+  if (!fileName) return { ok: false, problem: 'bad-name' };
+  if (content.length === 0) return { ok: false, problem: 'empty' };
+  if (content.length > MAX_UPLOAD_BYTES) return { ok: false, problem: 'too-large' };
+  const allowed = ALLOWED_UPLOADS[extensionOf(fileName)];
+  if (!allowed) return { ok: false, problem: 'type-not-allowed' };
+  if (allowed.text) {
+    if (content.includes(0)) return { ok: false, problem: 'content-mismatch' };
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 64 * 1024));
+    if (text.includes('\uFFFD') || /^\s*<(!doctype|html|script|svg|\?xml)/i.test(text)) return { ok: false, problem: 'content-mismatch' };
+    return { ok: true, fileName, mimeType: allowed.mime };
+  }
+  const detected = await fileTypeFromBuffer(content);
+  if (!detected) return { ok: false, problem: 'content-mismatch' };
+  const matches = detected.mime === allowed.mime || (ZIP_FAMILY.has(allowed.mime) && ZIP_FAMILY.has(detected.mime));
+  return matches ? { ok: true, fileName, mimeType: allowed.mime } : { ok: false, problem: 'content-mismatch' };
+}
+
+/** The headers of every download: an attachment, never rendered by the browser. */
+export function downloadHeaders(fileName: string, mimeType: string, size: number): Record<string, string> {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return {
+    'Content-Type': Object.values(ALLOWED_UPLOADS).some((a) => a.mime === mimeType) ? mimeType : 'application/octet-stream',
+    'Content-Length': String(size),
+    'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+    'X-Content-Type-Options': 'nosniff',
+    // The portal's CSP directives every response carries (SECURITY.md), plus a sandbox.
+    'Content-Security-Policy': "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox",
+    'Cache-Control': 'no-store',
+  };
+}

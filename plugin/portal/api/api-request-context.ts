@@ -1,0 +1,139 @@
+/**
+ * What every portal API handler does first and last: find the customer's access (401
+ * `not_signed_in` without a session), read ids and module names strictly (404 otherwise), check
+ * bodies with ajv, and turn refusals — of the access layer, of a schema, of an upload — into
+ * `{"error": {"code", "message", "problems"?}}` in the caller's language, with stable codes.
+ */
+import type { Request, Response } from 'express';
+import { inject, injectable } from 'inversify';
+import type { ValidateFunction } from 'ajv';
+import { AccessError, ACCESS_ERROR_STATUS } from '../../access/access-errors.js';
+import { PortalAccess, type PortalAccessContext } from '../../access/portal-access.js';
+import type { LanguageCode } from '../../host-contract/index.js';
+import { ApiError } from '../../http/api-errors.js';
+import type { MessageKey } from '../../i18n/message-keys.js';
+import { requestLanguage } from '../../i18n/request-language.js';
+import { Translator } from '../../i18n/translator.js';
+import { schemaProblems } from './api-schemas.js';
+
+const ID = /^[1-9]\d{0,9}$/;
+/** Ids are 32-bit in every database the host supports: a larger one cannot exist. */
+const MAX_ID = 2_147_483_647;
+const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+export type ProblemCode = 'required' | 'not-writable' | 'invalid-value' | 'unknown-field' | 'not-in-scope';
+export interface ApiProblem {
+  readonly field: string;
+  readonly code: ProblemCode;
+}
+
+const PROBLEM_MESSAGES: Readonly<Record<ProblemCode, MessageKey>> = {
+  required: 'api.problems.required',
+  'not-writable': 'api.problems.notWritable',
+  'invalid-value': 'api.problems.invalidValue',
+  'unknown-field': 'api.problems.unknownField',
+  'not-in-scope': 'api.problems.notInScope',
+};
+
+/** 422 `invalid_input` with one problem per place. */
+export class ApiInputError extends Error {
+  constructor(readonly problems: readonly ApiProblem[]) {
+    super(`invalid input (${problems.map((p) => `${p.field}: ${p.code}`).join(', ')})`);
+    this.name = 'ApiInputError';
+  }
+}
+
+/** An upload the API refuses: 413 when too large, 422 otherwise (400 for a malformed body). */
+export class UploadRefusedError extends Error {
+  constructor(
+    readonly status: 400 | 413 | 422,
+    readonly messageKey: MessageKey,
+  ) {
+    super(`upload refused (${messageKey})`);
+    this.name = 'UploadRefusedError';
+  }
+}
+
+const ACCESS_CODES: Readonly<Record<AccessError['kind'], { code: string; key: MessageKey }>> = {
+  'not-found': { code: 'not_found', key: 'api.errors.notFound' },
+  'not-allowed': { code: 'not_allowed', key: 'api.errors.notAllowed' },
+  invalid: { code: 'invalid_input', key: 'api.errors.invalidInput' },
+  stale: { code: 'stale_record', key: 'api.errors.staleRecord' },
+};
+
+/** Where a problem of the access layer lies in a request: `values.x`, `sort`, `filter[x]`. */
+export type ProblemPlace = (field: string) => string;
+export const inValues: ProblemPlace = (field) => `values.${field}`;
+
+@injectable()
+export class ApiRequestContext {
+  constructor(
+    @inject(PortalAccess) private readonly access: PortalAccess,
+    @inject(Translator) private readonly translator: Translator,
+  ) {}
+
+  language(req: Request): LanguageCode {
+    return requestLanguage(req, this.translator);
+  }
+
+  /** The signed-in customer's access, or 401 `not_signed_in`. */
+  async customer(req: Request, res: Response): Promise<PortalAccessContext> {
+    const context = await this.access.forRequest(req, res, this.language(req));
+    if (!context) throw new ApiError(401, 'not_signed_in', 'auth.errors.notSignedIn');
+    return context;
+  }
+
+  /** A record id exactly as the API writes them, else the 404 of a record that does not exist. */
+  id(req: Request, name = 'id'): number {
+    const text = req.params[name];
+    const id = typeof text === 'string' && ID.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(id) || id > MAX_ID) throw new AccessError('not-found');
+    return id;
+  }
+
+  module(req: Request): string {
+    const text = req.params.module;
+    if (typeof text !== 'string' || !MODULE_NAME.test(text)) throw new AccessError('not-found');
+    return text;
+  }
+
+  /** A JSON body checked by its schema (an absent body counts as `{}`). */
+  body<T>(req: Request, validate: ValidateFunction<T>): T {
+    const body: unknown = req.body === undefined ? {} : req.body;
+    if (!validate(body)) throw new ApiInputError(schemaProblems(validate.errors));
+    return body;
+  }
+
+  /** Runs a handler and answers its refusals as JSON; anything else goes on to the error handler (500). */
+  async answer(req: Request, res: Response, place: ProblemPlace, action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      if (res.headersSent) throw error;
+      const language = this.language(req);
+      if (error instanceof AccessError) {
+        const { code, key } = ACCESS_CODES[error.kind];
+        const problems = error.kind === 'invalid' ? error.problems.map((p) => ({ field: place(p.field), code: p.code })) : undefined;
+        this.send(res, ACCESS_ERROR_STATUS[error.kind], code, this.translator.t(language, key), language, problems);
+        return;
+      }
+      if (error instanceof ApiInputError) {
+        this.send(res, 422, 'invalid_input', this.translator.t(language, 'api.errors.invalidInput'), language, error.problems);
+        return;
+      }
+      if (error instanceof UploadRefusedError) {
+        this.send(res, error.status, error.status === 400 ? 'invalid_multipart' : 'upload_refused', this.translator.t(language, error.messageKey), language);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private send(res: Response, status: number, code: string, message: string, language: LanguageCode, problems?: readonly ApiProblem[]): void {
+    const error: { code: string; message: string; problems?: { field: string; code: string; message: string }[] } = { code, message };
+    if (problems) {
+      error.problems = problems.map((p) => ({ field: p.field.slice(0, 80), code: p.code, message: this.translator.t(language, PROBLEM_MESSAGES[p.code]) }));
+    }
+    res.status(status).json({ error });
+  }
+}

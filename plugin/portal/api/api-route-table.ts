@@ -1,0 +1,54 @@
+/**
+ * The portal API as a declarative table: each route names its method, path, parameters, body
+ * schema and answers next to its handler. The router is built from the table and so is the
+ * OpenAPI document, so a route cannot exist undocumented (and the test checks both ways).
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import type { JsonSchema } from './api-schemas.js';
+
+export type ApiMethod = 'get' | 'post' | 'patch' | 'delete';
+
+export interface ApiParameter {
+  readonly name: string;
+  readonly in: 'path' | 'query' | 'header';
+  readonly required?: boolean;
+  readonly description?: string;
+  readonly schema: JsonSchema;
+  /** OpenAPI `style: deepObject` for `filter[field]=…`. */
+  readonly deepObject?: boolean;
+}
+
+export interface ApiAnswer {
+  readonly description: string;
+  /** `application/json` unless said otherwise; none for an empty answer. */
+  readonly contentType?: string | null;
+  readonly schema?: JsonSchema;
+}
+
+export interface ApiOperation {
+  readonly method: ApiMethod;
+  /** Under the API prefix, in Express form: `/modules/:module/records/:id`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  /** Whether the route needs a portal session (401 `not_signed_in` without one). */
+  readonly signedIn: boolean;
+  readonly parameters?: readonly ApiParameter[];
+  readonly body?: { readonly contentType: 'application/json' | 'multipart/form-data'; readonly schema: JsonSchema; readonly required: boolean; readonly headers?: readonly ApiParameter[] };
+  readonly answers: Readonly<Record<number, ApiAnswer>>;
+}
+
+export interface ApiRoute extends ApiOperation {
+  /** Runs before the handler (e.g. the multipart parser). */
+  readonly before?: readonly RequestHandler[];
+  handle(req: Request, res: Response): Promise<void>;
+}
+
+/** The routes a capability adds to the API. */
+export interface ApiRouteSource {
+  routes(): readonly ApiRoute[];
+}
+
+export const moduleParameter: ApiParameter = { name: 'module', in: 'path', required: true, description: 'A module of the customer’s portal, e.g. `HelpDesk`', schema: { type: 'string' } };
+export const idParameter: ApiParameter = { name: 'id', in: 'path', required: true, description: 'A record id (`^[1-9][0-9]{0,9}$`; anything else is 404)', schema: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } };

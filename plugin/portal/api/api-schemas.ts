@@ -1,0 +1,312 @@
+/**
+ * The ajv schemas of the portal API: request bodies and list queries (validated before anything
+ * reaches the access layer) and the shapes of the answers (for the OpenAPI document). Written in
+ * the JSON Schema subset that both ajv and OpenAPI 3.1 read, so the document shows the very
+ * schemas the routes validate with.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { COMMENT_MAX, MAX_PAGE, MAX_PAGE_SIZE } from '../../access/portal-access.js';
+import { TEXT_MAX } from '../../access/field-input.js';
+import { MAX_FILE_NAME } from '../../access/upload-checks.js';
+
+/** A field or column name as a customer may type it; unknown ones are refused later as `unknown-field`. */
+export const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_]{0,63}$';
+export const MAX_VALUES = 200;
+export const MAX_FILTERS = 50;
+export const SEARCH_MAX = 200;
+export const TITLE_MAX = 200;
+
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+export const fieldValueSchema = {
+  anyOf: [
+    { type: 'string', maxLength: TEXT_MAX },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'null' },
+    { type: 'array', maxItems: 200, items: { type: 'string', maxLength: 1000 } },
+  ],
+} as const;
+
+const valuesSchema = {
+  type: 'object',
+  maxProperties: MAX_VALUES,
+  propertyNames: { type: 'string', pattern: NAME_PATTERN },
+  additionalProperties: fieldValueSchema,
+} as const;
+
+export interface CreateRecordBody {
+  values: Record<string, unknown>;
+}
+export const createRecordSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['values'],
+  properties: { values: valuesSchema },
+} as const;
+
+export interface UpdateRecordBody {
+  values: Record<string, unknown>;
+  version?: number;
+}
+export const updateRecordSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['values'],
+  properties: { values: valuesSchema, version: { type: 'integer', minimum: 0, maximum: 2147483647 } },
+} as const;
+
+export interface DeleteRecordBody {
+  version?: number;
+}
+export const deleteRecordSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { version: { type: 'integer', minimum: 0, maximum: 2147483647 } },
+} as const;
+
+export interface CommentBody {
+  body: string;
+}
+export const commentSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['body'],
+  properties: { body: { type: 'string', minLength: 1, maxLength: COMMENT_MAX } },
+} as const;
+
+/** A write that takes no fields: `{}` or no body at all. */
+export const emptyBodySchema = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+/** The text fields of the upload form (the file itself is the `file` part). */
+export interface UploadFields {
+  title?: string;
+}
+export const uploadFieldsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { title: { type: 'string', maxLength: TITLE_MAX } },
+} as const;
+/** The multipart body as the OpenAPI document shows it. */
+export const uploadBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['file'],
+  properties: { file: { type: 'string', contentMediaType: 'application/octet-stream', description: `At most 10 MB; name at most ${MAX_FILE_NAME} characters` }, title: uploadFieldsSchema.properties.title },
+} as const;
+
+/** A list request once its query string has been read (`filter[field]=…` gathered into `filter`). */
+export interface ListQuery {
+  page?: number;
+  pageSize?: number;
+  sort?: string;
+  direction?: 'asc' | 'desc';
+  search?: string;
+  filter?: Record<string, string>;
+}
+export const listQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    page: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
+    pageSize: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
+    sort: { type: 'string', pattern: NAME_PATTERN },
+    direction: { type: 'string', enum: ['asc', 'desc'] },
+    search: { type: 'string', maxLength: SEARCH_MAX },
+    filter: {
+      type: 'object',
+      maxProperties: MAX_FILTERS,
+      propertyNames: { type: 'string', pattern: NAME_PATTERN },
+      additionalProperties: { type: 'string', maxLength: SEARCH_MAX },
+    },
+  },
+} as const;
+
+// ───────────────────────────── answers (for the document) ─────────────────────────────
+
+const nameAndLabel = { type: 'object', required: ['name', 'label'], properties: { name: { type: 'string' }, label: { type: 'string' } } } as const;
+
+export const portalFieldSchema = {
+  type: 'object',
+  required: ['name', 'label', 'type', 'access', 'mandatory'],
+  properties: {
+    name: { type: 'string' },
+    label: { type: 'string' },
+    type: { type: 'string' },
+    access: { type: 'string', enum: ['readonly', 'readwrite'] },
+    mandatory: { type: 'boolean' },
+    options: { type: 'array', items: { type: 'string' } },
+    referenceModule: { type: 'string' },
+  },
+} as const;
+
+const referenceSchema = {
+  anyOf: [{ type: 'null' }, { type: 'object', required: ['id', 'label', 'module'], properties: { id: { type: 'integer' }, label: { type: 'string' }, module: { type: 'string' } } }],
+} as const;
+
+export const rowSchema = {
+  type: 'object',
+  required: ['id', 'label', 'values', 'references', 'createdAt', 'modifiedAt'],
+  properties: {
+    id: { type: 'integer' },
+    label: { type: 'string' },
+    values: { type: 'object', additionalProperties: fieldValueSchema },
+    references: { type: 'object', additionalProperties: referenceSchema },
+    createdAt: { type: 'string' },
+    modifiedAt: { type: 'string' },
+  },
+} as const;
+
+export const recordSchema = {
+  type: 'object',
+  required: [...rowSchema.required, 'module', 'fields', 'editable', 'deletable', 'version'],
+  properties: {
+    ...rowSchema.properties,
+    module: { type: 'string' },
+    fields: { type: 'array', items: portalFieldSchema },
+    editable: { type: 'boolean' },
+    deletable: { type: 'boolean' },
+    version: { type: 'integer' },
+  },
+} as const;
+
+export const listSchema = {
+  type: 'object',
+  required: ['module', 'columns', 'rows', 'total', 'page', 'pageSize', 'sort', 'filters', 'search'],
+  properties: {
+    module: { type: 'string' },
+    columns: { type: 'array', items: portalFieldSchema },
+    rows: { type: 'array', items: rowSchema },
+    total: { type: 'integer' },
+    page: { type: 'integer' },
+    pageSize: { type: 'integer' },
+    sort: { type: 'object', properties: { field: { type: 'string' }, direction: { type: 'string', enum: ['asc', 'desc'] } } },
+    filters: { type: 'object', additionalProperties: { type: 'string' } },
+    search: { type: 'string' },
+  },
+} as const;
+
+export const modulesSchema = {
+  type: 'object',
+  required: ['version', 'modules', 'buttons'],
+  properties: {
+    version: { type: 'integer', enum: [1, 2] },
+    modules: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'label', 'singularLabel', 'actions', 'tools', 'columns'],
+        properties: {
+          name: { type: 'string' },
+          label: { type: 'string' },
+          singularLabel: { type: 'string' },
+          actions: { type: 'object', properties: { view: { type: 'boolean' }, create: { type: 'boolean' }, edit: { type: 'boolean' }, delete: { type: 'boolean' } } },
+          tools: { type: 'object', properties: { comments: { type: 'boolean' }, documents: { type: 'boolean' }, search: { type: 'boolean' }, export: { type: 'boolean' } } },
+          columns: { type: 'array', items: nameAndLabel },
+        },
+      },
+    },
+    buttons: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { title: { type: 'string' }, description: { type: 'string' }, colour: { type: 'string' }, icon: { type: 'string' }, action: { type: 'string' }, module: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+export const fieldsSchema = { type: 'object', required: ['module', 'fields'], properties: { module: { type: 'string' }, fields: { type: 'array', items: portalFieldSchema } } } as const;
+
+export const commentAnswerSchema = {
+  type: 'object',
+  required: ['id', 'body', 'author', 'createdAt'],
+  properties: {
+    id: { type: 'integer' },
+    body: { type: 'string' },
+    author: { type: 'object', required: ['kind', 'name'], properties: { kind: { type: 'string', enum: ['customer', 'support'] }, name: { type: 'string' } } },
+    createdAt: { type: 'string' },
+  },
+} as const;
+
+export const commentsSchema = { type: 'object', required: ['comments', 'count'], properties: { comments: { type: 'array', items: commentAnswerSchema }, count: { type: 'integer' } } } as const;
+
+export const documentAnswerSchema = {
+  type: 'object',
+  required: ['id', 'title', 'fileName', 'mimeType', 'size', 'createdAt', 'contentPath'],
+  properties: {
+    id: { type: 'integer' },
+    title: { type: 'string' },
+    fileName: { type: 'string' },
+    mimeType: { type: 'string' },
+    size: { type: 'integer' },
+    createdAt: { type: 'string' },
+    contentPath: { type: 'string', description: 'The download route of the file, relative to the API' },
+  },
+} as const;
+
+export const documentsSchema = { type: 'object', required: ['documents'], properties: { documents: { type: 'array', items: documentAnswerSchema } } } as const;
+
+export const resolveSchema = { type: 'object', required: ['resolved', 'record'], properties: { resolved: { type: 'boolean' }, record: recordSchema } } as const;
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        problems: {
+          type: 'array',
+          items: { type: 'object', required: ['field', 'code', 'message'], properties: { field: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
+        },
+      },
+    },
+  },
+} as const;
+
+// ───────────────────────────── validators ─────────────────────────────
+
+const bodies = new Ajv({ strict: true, allErrors: true });
+/** Query strings are text: numbers are read from it, nothing else is coerced. */
+const queries = new Ajv({ strict: true, allErrors: true, coerceTypes: true });
+
+export const validateCreateRecord: ValidateFunction<CreateRecordBody> = bodies.compile<CreateRecordBody>(createRecordSchema);
+export const validateUpdateRecord: ValidateFunction<UpdateRecordBody> = bodies.compile<UpdateRecordBody>(updateRecordSchema);
+export const validateDeleteRecord: ValidateFunction<DeleteRecordBody> = bodies.compile<DeleteRecordBody>(deleteRecordSchema);
+export const validateComment: ValidateFunction<CommentBody> = bodies.compile<CommentBody>(commentSchema);
+export const validateEmptyBody: ValidateFunction<Record<string, never>> = bodies.compile<Record<string, never>>(emptyBodySchema);
+export const validateUploadFields: ValidateFunction<UploadFields> = bodies.compile<UploadFields>(uploadFieldsSchema);
+export const validateListQuery: ValidateFunction<ListQuery> = queries.compile<ListQuery>(listQuerySchema);
+
+export type SchemaProblemCode = 'required' | 'unknown-field' | 'invalid-value';
+export interface SchemaProblem {
+  readonly field: string;
+  readonly code: SchemaProblemCode;
+}
+
+/** `/values/ticket_title` → `values.ticket_title`; `filter` entries as `filter[name]` (how they are sent). */
+function location(path: string, child?: string): string {
+  const parts = path.split('/').filter((p) => p !== '').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) parts.push(child);
+  if (parts[0] === 'filter' && parts.length > 1) return `filter[${parts.slice(1).join('.')}]`;
+  return parts.length === 0 ? 'body' : parts.join('.');
+}
+
+/** Ajv's errors as the API's problems: one per place, never the value that was sent. */
+export function schemaProblems(errors: readonly ErrorObject[] | null | undefined): SchemaProblem[] {
+  const problems = new Map<string, SchemaProblem>();
+  for (const error of errors ?? []) {
+    let problem: SchemaProblem;
+    if (error.keyword === 'additionalProperties') problem = { field: location(error.instancePath, String(error.params.additionalProperty)), code: 'unknown-field' };
+    else if (error.keyword === 'required') problem = { field: location(error.instancePath, String(error.params.missingProperty)), code: 'required' };
+    else if (error.keyword === 'propertyNames' || error.keyword === 'pattern' && error.propertyName !== undefined) {
+      problem = { field: location(error.instancePath), code: 'unknown-field' };
+    } else problem = { field: location(error.instancePath), code: 'invalid-value' };
+    if (!problems.has(problem.field)) problems.set(problem.field, problem);
+  }
+  return [...problems.values()].slice(0, 50);
+}

@@ -1,0 +1,44 @@
+/**
+ * The CSV of a list export: UTF-8 with a byte-order mark (so spreadsheets read accents), comma
+ * separated, CRLF line ends, quoted where needed; a text cell that a spreadsheet would take for
+ * a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
+ * Numbers stay numbers: they cannot be formulas.
+ */
+import type { FieldValue } from '../../host-contract/index.js';
+import type { PortalField, PortalRow } from '../../access/portal-access.js';
+
+export const CSV_BOM = '\uFEFF';
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvCell(text: string): string {
+  const safe = FORMULA_START.test(text) ? `'${text}` : text;
+  return /[",\r\n]|^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function csvLine(cells: readonly string[]): string {
+  return `${cells.join(',')}\r\n`;
+}
+
+export interface CsvWords {
+  readonly yes: string;
+  readonly no: string;
+}
+
+/** The raw text of one cell: references by their label (only those in scope are resolved), lists joined. */
+export function cellText(field: PortalField, row: PortalRow, words: CsvWords): string {
+  const value: FieldValue | undefined = row.values[field.name];
+  if (field.type === 'reference') return row.references[field.name]?.label ?? '';
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'boolean') return value ? words.yes : words.no;
+  if (Array.isArray(value)) return value.join('; ');
+  return String(value);
+}
+
+export function csvRow(columns: readonly PortalField[], row: PortalRow, words: CsvWords): string {
+  return csvLine(
+    columns.map((column) => {
+      const value = row.values[column.name];
+      return column.type !== 'reference' && typeof value === 'number' ? String(value) : csvCell(cellText(column, row, words));
+    }),
+  );
+}

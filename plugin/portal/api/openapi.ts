@@ -1,0 +1,191 @@
+/**
+ * The OpenAPI 3.1 document of the portal API (`GET {portalPath}/api/v1/openapi.json`), built
+ * from the route table the router is built from (and from the sign-in routes' own schema where
+ * it is exported), so the document and the router cannot drift apart unnoticed: a test compares
+ * every route the router answers with the document, both ways.
+ */
+import { loginSchema, LOGIN_PATH, LOGOUT_PATH, ME_PATH } from '../../auth/auth-routes.js';
+import { FORGOT_API_PATH, RESET_API_PATH, TWO_FACTOR_API_PATH } from '../../auth/account-api-routes.js';
+import { PASSWORD_CHANGE_API_PATH } from '../../auth/first-access.js';
+import { SESSION_COOKIE } from '../../auth/portal-sessions.js';
+import { API_PREFIX } from '../../http/api-errors.js';
+import type { ApiOperation, ApiParameter } from './api-route-table.js';
+import { errorSchema, type JsonSchema } from './api-schemas.js';
+
+const PASSWORD = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+const contactSchema = { type: 'object', required: ['contact'], properties: { contact: { type: 'object' } } } as const;
+const under = (path: string): string => path.slice(API_PREFIX.length) || '/';
+
+/** The routes of other capabilities (sign-in, account) and of the portal shell, described here. */
+export const SIGN_IN_OPERATIONS: readonly ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'apiIndex',
+    summary: 'The API’s name and version',
+    tag: 'api',
+    signedIn: false,
+    answers: { 200: { description: 'The index', schema: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } } } } },
+  },
+  {
+    method: 'post',
+    path: under(LOGIN_PATH),
+    operationId: 'login',
+    summary: 'Signs in and sets the session cookie (the same 401 for every kind of refusal)',
+    tag: 'auth',
+    signedIn: false,
+    body: { contentType: 'application/json', schema: loginSchema, required: true },
+    answers: {
+      200: { description: 'Signed in', schema: contactSchema },
+      202: { description: 'A second factor is needed: `POST /auth/two-factor`', schema: { type: 'object', properties: { secondFactor: { type: 'object', properties: { method: { type: 'string' } } } } } },
+      400: { description: 'Body refused (`invalid_request`)' },
+      401: { description: 'Refused (`invalid_credentials`)' },
+    },
+  },
+  {
+    method: 'post',
+    path: under(TWO_FACTOR_API_PATH),
+    operationId: 'twoFactor',
+    summary: 'The emailed code after the password',
+    tag: 'auth',
+    signedIn: false,
+    body: { contentType: 'application/json', schema: { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string', minLength: 1, maxLength: 20 } } }, required: true },
+    answers: { 200: { description: 'Signed in', schema: contactSchema }, 400: { description: 'Body refused' }, 401: { description: 'Wrong or expired code (`invalid_code`)' } },
+  },
+  {
+    method: 'post',
+    path: under(PASSWORD_CHANGE_API_PATH),
+    operationId: 'changePassword',
+    summary: 'Changes the signed-in customer’s password (a new session cookie)',
+    tag: 'auth',
+    signedIn: true,
+    body: {
+      contentType: 'application/json',
+      schema: { type: 'object', additionalProperties: false, required: ['newPassword'], properties: { currentPassword: PASSWORD, newPassword: PASSWORD, confirmPassword: PASSWORD } },
+      required: true,
+    },
+    answers: { 204: { description: 'Changed', contentType: null }, 400: { description: 'Refused' }, 401: { description: 'Not signed in' } },
+  },
+  {
+    method: 'post',
+    path: under(FORGOT_API_PATH),
+    operationId: 'forgotPassword',
+    summary: 'Sends a recovery link when the email belongs to a portal user (the same answer otherwise)',
+    tag: 'auth',
+    signedIn: false,
+    body: { contentType: 'application/json', schema: { type: 'object', additionalProperties: false, required: ['email'], properties: { email: { type: 'string', minLength: 1, maxLength: 254 } } }, required: true },
+    answers: { 202: { description: 'Accepted, whatever the email', contentType: null }, 400: { description: 'Body refused' } },
+  },
+  {
+    method: 'post',
+    path: under(RESET_API_PATH),
+    operationId: 'resetPassword',
+    summary: 'Sets a new password with a recovery link’s token',
+    tag: 'auth',
+    signedIn: false,
+    body: {
+      contentType: 'application/json',
+      schema: { type: 'object', additionalProperties: false, required: ['token', 'newPassword'], properties: { token: { type: 'string', minLength: 1, maxLength: 100 }, newPassword: PASSWORD, confirmPassword: PASSWORD } },
+      required: true,
+    },
+    answers: { 204: { description: 'Changed', contentType: null }, 400: { description: 'Invalid link or password refused' } },
+  },
+  {
+    method: 'get',
+    path: under(ME_PATH),
+    operationId: 'me',
+    summary: 'The signed-in customer',
+    tag: 'auth',
+    signedIn: true,
+    answers: { 200: { description: 'The customer', schema: contactSchema }, 401: { description: 'Not signed in (`not_signed_in`)' } },
+  },
+  {
+    method: 'post',
+    path: under(LOGOUT_PATH),
+    operationId: 'logout',
+    summary: 'Ends the session',
+    tag: 'auth',
+    signedIn: false,
+    answers: { 204: { description: 'Signed out', contentType: null } },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openApiDocument',
+    summary: 'This document',
+    tag: 'api',
+    signedIn: false,
+    answers: { 200: { description: 'OpenAPI 3.1', schema: { type: 'object' } } },
+  },
+];
+
+/** Ajv's `nullable` (OpenAPI 3.0) as JSON Schema 2020-12 says it: a `null` type. */
+export function toOpenApiSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(toOpenApiSchema);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  const source = schema as Record<string, unknown>;
+  for (const [key, value] of Object.entries(source)) {
+    if (key === 'nullable') continue;
+    out[key] = key === 'properties' || key === '$defs' ? Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, toOpenApiSchema(v)])) : toOpenApiSchema(value);
+  }
+  if (source.nullable === true && typeof source.type === 'string') out.type = [source.type, 'null'];
+  return out;
+}
+
+function parameterOf(parameter: ApiParameter): Record<string, unknown> {
+  return {
+    name: parameter.name,
+    in: parameter.in,
+    required: parameter.in === 'path' ? true : parameter.required === true,
+    ...(parameter.description ? { description: parameter.description } : {}),
+    ...(parameter.deepObject ? { style: 'deepObject', explode: true } : {}),
+    schema: toOpenApiSchema(parameter.schema),
+  };
+}
+
+const jsonContent = (schema: JsonSchema | undefined) => ({ 'application/json': { schema: toOpenApiSchema(schema ?? { type: 'object' }) } });
+
+/** `/modules/:module/records/:id` → `/modules/{module}/records/{id}`. */
+export const openApiPath = (path: string): string => path.replace(/:([A-Za-z_]+)/g, '{$1}');
+
+export function openApiDocument(operations: readonly ApiOperation[], serverUrl: string, version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const operation of operations) {
+    const path = openApiPath(operation.path);
+    const responses: Record<string, unknown> = {};
+    for (const [status, answer] of Object.entries(operation.answers)) {
+      const contentType = answer.contentType === undefined ? 'application/json' : answer.contentType;
+      const content = Number(status) >= 400 ? jsonContent({ $ref: '#/components/schemas/Error' }) : contentType === null ? undefined : contentType === 'application/json' ? jsonContent(answer.schema) : { [contentType]: { schema: answer.schema ?? { type: 'string' } } };
+      responses[status] = { description: answer.description, ...(content ? { content } : {}) };
+    }
+    const parameters = [...(operation.parameters ?? []), ...(operation.body?.headers ?? [])].map(parameterOf);
+    (paths[path] ??= {})[operation.method] = {
+      operationId: operation.operationId,
+      summary: operation.summary,
+      tags: [operation.tag],
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(operation.body
+        ? { requestBody: { required: operation.body.required, content: { [operation.body.contentType]: { schema: toOpenApiSchema(operation.body.schema) } } } }
+        : {}),
+      responses,
+      security: operation.signedIn ? [{ portalSession: [] }] : [],
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Business Portal API',
+      version,
+      description:
+        'The customer portal’s JSON API: the same access layer, session and permissions as the portal pages. Writes take `application/json` only (uploads: `multipart/form-data` with `X-Requested-With: business-portal`). Errors are `{"error": {"code", "message", "problems"?}}`, the message in the caller’s language.',
+    },
+    servers: [{ url: serverUrl }],
+    tags: [{ name: 'auth' }, { name: 'records' }, { name: 'tickets' }, { name: 'api' }],
+    paths,
+    components: {
+      schemas: { Error: toOpenApiSchema(errorSchema) },
+      securitySchemes: { portalSession: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } },
+    },
+  };
+}

@@ -1,0 +1,258 @@
+/**
+ * Comments, files and "OK, resolved" through the JSON API, each through the access layer (the
+ * record must be in scope and the module must have the tool):
+ *
+ *   GET  /modules/:module/records/:id/comments            public comments, newest first, and their count
+ *   POST /modules/:module/records/:id/comments {"body"}   → 201 a public comment written as the customer
+ *   GET  /modules/:module/records/:id/documents
+ *   POST /modules/:module/records/:id/documents           multipart: `file` (+ `title`), with the header
+ *                                                         `X-Requested-With: business-portal` → 201
+ *   GET  /documents/:id/content                           the file, always as an attachment
+ *   POST /tickets/:id/resolve                             closes the ticket → {"resolved", "record"}
+ *
+ * Uploads are the API's one write that is not JSON: the custom header cannot be sent cross-site
+ * without a CORS preflight (which is never granted), so it defeats CSRF as JSON does.
+ */
+import type { Request, Response } from 'express';
+import { inject, injectable } from 'inversify';
+import multer from 'multer';
+import type { Comment, DocumentFile } from '../../host-contract/index.js';
+import { ApiError } from '../../http/api-errors.js';
+import { UPLOAD_HEADER, UPLOAD_HEADER_VALUE } from '../../http/json-body.js';
+import type { MessageKey } from '../../i18n/message-keys.js';
+import { MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, type UploadProblem } from '../../access/upload-checks.js';
+import { ApiInputError, ApiRequestContext, UploadRefusedError } from './api-request-context.js';
+import { idParameter, moduleParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
+import {
+  commentAnswerSchema,
+  commentSchema,
+  commentsSchema,
+  documentAnswerSchema,
+  documentsSchema,
+  resolveSchema,
+  schemaProblems,
+  uploadBodySchema,
+  validateComment,
+  emptyBodySchema,
+  validateEmptyBody,
+  validateUploadFields,
+} from './api-schemas.js';
+
+const UPLOAD_MESSAGES: Readonly<Record<UploadProblem, MessageKey>> = {
+  empty: 'api.upload.empty',
+  'too-large': 'api.upload.tooLarge',
+  'type-not-allowed': 'api.upload.typeNotAllowed',
+  'content-mismatch': 'api.upload.contentMismatch',
+  'bad-name': 'api.upload.badName',
+};
+
+/** Parses one `file` part into memory, counting its bytes as they arrive (413 past the limit, whatever the declared length). */
+const uploadParser = multer({
+  storage: multer.memoryStorage(),
+  // The name as sent, so that a name with a path (`../../x.txt`) is refused rather than quietly shortened.
+  preservePath: true,
+  limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 4, parts: 5, fieldSize: 4096, fieldNameSize: 100, headerPairs: 50 },
+}).single('file');
+
+function parseUpload(req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    uploadParser(req, res, (error: unknown) => {
+      if (!error) return resolve();
+      if (error instanceof multer.MulterError) {
+        reject(new UploadRefusedError(error.code === 'LIMIT_FILE_SIZE' ? 413 : 422, error.code === 'LIMIT_FILE_SIZE' ? 'api.upload.tooLarge' : 'api.upload.malformed'));
+      } else reject(new UploadRefusedError(400, 'api.upload.malformed'));
+    });
+  });
+}
+
+const commentOf = (comment: Comment) => ({
+  id: comment.id,
+  body: comment.body,
+  author: { kind: comment.author.kind === 'contact' ? 'customer' : 'support', name: comment.authorName },
+  createdAt: comment.createdAt,
+});
+
+const documentOf = (file: DocumentFile) => ({
+  id: file.documentId,
+  title: file.title,
+  fileName: file.fileName,
+  mimeType: file.mimeType,
+  size: file.size,
+  createdAt: file.createdAt,
+  contentPath: `/documents/${file.documentId}/content`,
+});
+
+@injectable()
+export class TicketsApi implements ApiRouteSource {
+  constructor(@inject(ApiRequestContext) private readonly api: ApiRequestContext) {}
+
+  routes(): readonly ApiRoute[] {
+    const errors = { 401: { description: 'Not signed in (`not_signed_in`)' }, 403: { description: 'The profile does not allow it (`not_allowed`)' } };
+    const notFound = { 404: { description: 'No such record (or document) in the customer’s scope (`not_found`)' } };
+    const recordParameters = [moduleParameter, idParameter];
+    return [
+      {
+        method: 'get',
+        path: '/modules/:module/records/:id/comments',
+        operationId: 'listComments',
+        summary: 'The record’s public comments, newest first, and their count (comments tool)',
+        tag: 'tickets',
+        signedIn: true,
+        parameters: recordParameters,
+        answers: { 200: { description: 'The comments', schema: commentsSchema }, ...errors, ...notFound },
+        handle: (req, res) => this.comments(req, res),
+      },
+      {
+        method: 'post',
+        path: '/modules/:module/records/:id/comments',
+        operationId: 'addComment',
+        summary: 'Adds a public comment written by the customer (comments tool)',
+        tag: 'tickets',
+        signedIn: true,
+        parameters: recordParameters,
+        body: { contentType: 'application/json', schema: commentSchema, required: true },
+        answers: { 201: { description: 'The comment', schema: commentAnswerSchema }, ...errors, ...notFound, 422: { description: 'Empty or too long (`invalid_input`)' } },
+        handle: (req, res) => this.addComment(req, res),
+      },
+      {
+        method: 'get',
+        path: '/modules/:module/records/:id/documents',
+        operationId: 'listDocuments',
+        summary: 'The files attached to the record (documents tool)',
+        tag: 'tickets',
+        signedIn: true,
+        parameters: recordParameters,
+        answers: { 200: { description: 'The files', schema: documentsSchema }, ...errors, ...notFound },
+        handle: (req, res) => this.documents(req, res),
+      },
+      {
+        method: 'post',
+        path: '/modules/:module/records/:id/documents',
+        operationId: 'uploadDocument',
+        summary: `Attaches a file (at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB; PDF, images, office files, text — checked against their content) (documents tool)`,
+        tag: 'tickets',
+        signedIn: true,
+        parameters: recordParameters,
+        body: {
+          contentType: 'multipart/form-data',
+          schema: uploadBodySchema,
+          required: true,
+          headers: [{ name: UPLOAD_HEADER, in: 'header', required: true, description: `Must be \`${UPLOAD_HEADER_VALUE}\` (a cross-site form cannot send it)`, schema: { type: 'string', const: UPLOAD_HEADER_VALUE } }],
+        },
+        answers: {
+          201: { description: 'The stored file', schema: documentAnswerSchema },
+          400: { description: 'Malformed multipart body (`invalid_multipart`)' },
+          ...errors,
+          ...notFound,
+          413: { description: 'Larger than the limit (`upload_refused`)' },
+          415: { description: `Not multipart, or without \`${UPLOAD_HEADER}\` (\`unsupported_media_type\`)` },
+          422: { description: 'Empty, a type that is not allowed, content that is not what the name says, a bad name (`upload_refused`)' },
+        },
+        handle: (req, res) => this.upload(req, res),
+      },
+      {
+        method: 'get',
+        path: '/documents/:id/content',
+        operationId: 'downloadDocument',
+        summary: 'Downloads a file the customer may read (always an attachment, never rendered)',
+        tag: 'tickets',
+        signedIn: true,
+        parameters: [{ ...idParameter, description: 'A document id' }],
+        answers: { 200: { description: 'The file', contentType: 'application/octet-stream', schema: { type: 'string', contentMediaType: 'application/octet-stream' } }, 401: errors[401], ...notFound },
+        handle: (req, res) => this.download(req, res),
+      },
+      {
+        method: 'post',
+        path: '/tickets/:id/resolve',
+        operationId: 'resolveTicket',
+        summary: '“OK, resolved”: closes the customer’s ticket',
+        tag: 'tickets',
+        signedIn: true,
+        parameters: [{ ...idParameter, description: 'A ticket id' }],
+        body: { contentType: 'application/json', schema: emptyBodySchema, required: false },
+        answers: { 200: { description: '`resolved` is false when it was closed already', schema: resolveSchema }, ...errors, ...notFound },
+        handle: (req, res) => this.resolve(req, res),
+      },
+    ];
+  }
+
+  private async comments(req: Request, res: Response): Promise<void> {
+    const customer = await this.api.customer(req, res);
+    await this.api.answer(req, res, (field) => field, async () => {
+      const module = this.api.module(req);
+      const id = this.api.id(req);
+      const comments = await customer.comments(module, id);
+      res.json({ comments: comments.map(commentOf), count: await customer.commentCount(module, id) });
+    });
+  }
+
+  private async addComment(req: Request, res: Response): Promise<void> {
+    const customer = await this.api.customer(req, res);
+    await this.api.answer(req, res, (field) => field, async () => {
+      const module = this.api.module(req);
+      const id = this.api.id(req);
+      await customer.commentCount(module, id);
+      const body = this.api.body(req, validateComment);
+      res.status(201).json(commentOf(await customer.addComment(module, id, body.body)));
+    });
+  }
+
+  private async documents(req: Request, res: Response): Promise<void> {
+    const customer = await this.api.customer(req, res);
+    await this.api.answer(req, res, (field) => field, async () => {
+      const files = await customer.documents(this.api.module(req), this.api.id(req));
+      res.json({ documents: files.map(documentOf) });
+    });
+  }
+
+  private async upload(req: Request, res: Response): Promise<void> {
+    const customer = await this.api.customer(req, res);
+    await this.api.answer(req, res, (field) => field, async () => {
+      const module = this.api.module(req);
+      const id = this.api.id(req);
+      if (!req.is('multipart/form-data')) throw new ApiError(415, 'unsupported_media_type', 'api.upload.multipartRequired');
+      // Who may attach where is settled before a byte of the file is read.
+      await customer.documents(module, id);
+      await parseUpload(req, res);
+      const fields: unknown = { ...(req.body as Record<string, unknown> | undefined) };
+      if (!validateUploadFields(fields)) throw new ApiInputError(schemaProblems(validateUploadFields.errors));
+      const file = req.file;
+      if (!file) throw new ApiInputError([{ field: 'file', code: 'required' }]);
+      if (/[\\/]|^\.\.?$/.test(file.originalname)) throw new UploadRefusedError(422, UPLOAD_MESSAGES['bad-name']);
+      const checked = await checkUpload(file.originalname, file.buffer);
+      if (!checked.ok) throw new UploadRefusedError(checked.problem === 'too-large' ? 413 : 422, UPLOAD_MESSAGES[checked.problem]);
+      const title = (fields.title ?? '').trim() || checked.fileName;
+      const stored = await customer.attach(module, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
+      res.status(201).json(documentOf(stored));
+    });
+  }
+
+  private async download(req: Request, res: Response): Promise<void> {
+    const customer = await this.api.customer(req, res);
+    await this.api.answer(req, res, (field) => field, async () => {
+      const { file, stream } = await customer.openDocument(this.api.id(req));
+      res.status(200).set(downloadHeaders(file.fileName, file.mimeType, file.size));
+      await new Promise<void>((resolve, reject) => {
+        stream.once('error', (error) => {
+          res.destroy();
+          reject(error);
+        });
+        res.once('finish', () => resolve());
+        res.once('close', () => resolve());
+        stream.pipe(res);
+      });
+    });
+  }
+
+  private async resolve(req: Request, res: Response): Promise<void> {
+    const customer = await this.api.customer(req, res);
+    await this.api.answer(req, res, (field) => field, async () => {
+      const id = this.api.id(req);
+      await customer.record('HelpDesk', id);
+      this.api.body(req, validateEmptyBody);
+      const resolved = await customer.resolveTicket(id);
+      res.json({ resolved, record: await customer.record('HelpDesk', id) });
+    });
+  }
+}
+

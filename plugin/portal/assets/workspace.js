@@ -1,0 +1,60 @@
+// Progressive enhancements of the portal workspace; every page works without them.
+document.addEventListener('DOMContentLoaded', () => {
+  // Full screen (Fullscreen API): the button appears only where the browser offers it.
+  const toggle = document.querySelector('[data-fullscreen]');
+  if (toggle && document.fullscreenEnabled) {
+    toggle.hidden = false;
+    const sync = () => {
+      const on = Boolean(document.fullscreenElement);
+      toggle.textContent = on ? toggle.dataset.labelExit : toggle.dataset.labelEnter;
+      toggle.setAttribute('aria-pressed', String(on));
+    };
+    toggle.addEventListener('click', () => {
+      const request = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
+      Promise.resolve(request).catch(() => undefined);
+    });
+    document.addEventListener('fullscreenchange', sync);
+    sync();
+  }
+
+  // The menu starts folded on narrow screens (it is open without JavaScript).
+  const fold = document.querySelector('[data-menu-fold]');
+  if (fold && window.matchMedia('(max-width: 720px)').matches) fold.open = false;
+
+  // Column filters that are selects apply themselves.
+  for (const select of document.querySelectorAll('select[data-filter-select]')) {
+    select.addEventListener('change', () => {
+      const form = select.form;
+      if (form) form.requestSubmit();
+    });
+  }
+
+  // Uploads: drop a file on the zone (the file picker keeps working).
+  for (const zone of document.querySelectorAll('[data-drop-zone]')) {
+    const input = zone.querySelector('input[type="file"]');
+    const chosen = zone.querySelector('[data-drop-chosen]');
+    if (!input) continue;
+    const show = () => {
+      const file = input.files && input.files[0];
+      if (chosen) chosen.textContent = file ? (input.dataset.chosenLabel || '{name}').replace('{name}', file.name) : '';
+    };
+    input.addEventListener('change', show);
+    for (const type of ['dragenter', 'dragover']) {
+      zone.addEventListener(type, (event) => {
+        event.preventDefault();
+        zone.classList.add('bp-drop-active');
+      });
+    }
+    for (const type of ['dragleave', 'dragend']) zone.addEventListener(type, () => zone.classList.remove('bp-drop-active'));
+    zone.addEventListener('drop', (event) => {
+      event.preventDefault();
+      zone.classList.remove('bp-drop-active');
+      const files = event.dataTransfer && event.dataTransfer.files;
+      if (!files || files.length === 0) return;
+      const transfer = new DataTransfer();
+      transfer.items.add(files[0]);
+      input.files = transfer.files;
+      show();
+    });
+  }
+});

@@ -1,0 +1,146 @@
+/**
+ * How the portal pages show and edit field values: dates and numbers in the customer's
+ * language (Intl), booleans as Yes / No, picklists as their values, references as links to the
+ * record when the customer may open it (the access layer resolved its label within scope), and
+ * the form control of each field type. Every result is plain text for auto-escaping templates.
+ */
+import type { PortalField, ReferenceLabel } from '../../access/portal-access.js';
+import type { FieldValue, LanguageCode } from '../../host-contract/index.js';
+
+export interface ShownValue {
+  readonly text: string;
+  /** A link for references, e-mail addresses and web addresses. */
+  readonly href?: string;
+  /** Long texts keep their line breaks. */
+  readonly long?: boolean;
+  readonly empty: boolean;
+}
+
+export interface DisplayOptions {
+  readonly language: LanguageCode;
+  readonly timeZone: string;
+  readonly yes: string;
+  readonly no: string;
+  /** The link of a record, e.g. `/portal/m/Accounts/4`. */
+  readonly recordHref: (module: string, id: number) => string;
+  /** Whether the customer may open records of a module. */
+  readonly opens: (module: string) => boolean;
+}
+
+const EMPTY: ShownValue = { text: '', empty: true };
+
+export function formatDate(value: string, language: LanguageCode): string {
+  const date = new Date(`${value.slice(0, 10)}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
+}
+
+export function formatDateTime(value: string, language: LanguageCode, timeZone: string): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(date);
+}
+
+export function showValue(field: Pick<PortalField, 'name' | 'type'>, value: FieldValue | undefined, reference: ReferenceLabel | null | undefined, options: DisplayOptions): ShownValue {
+  if (field.type === 'boolean') return { text: value === true ? options.yes : options.no, empty: false };
+  if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return EMPTY;
+  switch (field.type) {
+    case 'date':
+      return { text: formatDate(String(value), options.language), empty: false };
+    case 'datetime':
+      return { text: formatDateTime(String(value), options.language, options.timeZone), empty: false };
+    case 'integer':
+      return { text: new Intl.NumberFormat(options.language, { maximumFractionDigits: 0 }).format(Number(value)), empty: false };
+    case 'decimal':
+      return { text: new Intl.NumberFormat(options.language, { maximumFractionDigits: 6 }).format(Number(value)), empty: false };
+    case 'currency':
+      return { text: new Intl.NumberFormat(options.language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(value)), empty: false };
+    case 'multipicklist':
+      return { text: (value as readonly string[]).join(', '), empty: false };
+    case 'reference':
+      // Only what the access layer resolved within the customer's scope; never the raw id.
+      if (!reference) return EMPTY;
+      return { text: reference.label, empty: false, ...(options.opens(reference.module) ? { href: options.recordHref(reference.module, reference.id) } : {}) };
+    case 'email':
+      return { text: String(value), href: `mailto:${String(value)}`, empty: false };
+    case 'url':
+      return /^https?:\/\//i.test(String(value)) ? { text: String(value), href: String(value), empty: false } : { text: String(value), empty: false };
+    case 'textarea':
+      return { text: String(value), long: true, empty: false };
+    default:
+      return { text: String(value), empty: false };
+  }
+}
+
+export interface FormControl {
+  readonly name: string;
+  readonly id: string;
+  readonly label: string;
+  readonly mandatory: boolean;
+  readonly readOnly: boolean;
+  /** `input`, `textarea`, `select`, `checkbox`, or `static` (read-only: shown, not editable). */
+  readonly control: 'input' | 'textarea' | 'select' | 'checkbox' | 'static';
+  readonly inputType?: string;
+  readonly step?: string;
+  readonly multiple?: boolean;
+  readonly value: string;
+  readonly checked?: boolean;
+  readonly options?: readonly { readonly value: string; readonly label: string; readonly selected: boolean }[];
+  readonly shown?: ShownValue;
+  readonly error?: string;
+  readonly maxLength?: number;
+}
+
+const INPUT_TYPES: Partial<Record<PortalField['type'], { type: string; step?: string }>> = {
+  text: { type: 'text' },
+  email: { type: 'email' },
+  phone: { type: 'tel' },
+  url: { type: 'url' },
+  integer: { type: 'number', step: '1' },
+  decimal: { type: 'number', step: 'any' },
+  currency: { type: 'number', step: '0.01' },
+  date: { type: 'date' },
+  datetime: { type: 'datetime-local' },
+};
+
+/** What a form input holds for a value: typed text stays as typed; stored values in the input's format. */
+export function inputValue(field: PortalField, value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string' && field.type === 'datetime' && /Z$/.test(value)) return value.slice(0, 16);
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
+}
+
+export function formControl(
+  field: PortalField,
+  value: unknown,
+  shown: ShownValue,
+  error: string | undefined,
+  referenceOptions: readonly { value: string; label: string }[] | undefined,
+): FormControl {
+  const base = { name: field.name, id: `bp-field-${field.name}`, label: field.label, mandatory: field.mandatory, ...(error ? { error } : {}) };
+  if (field.access !== 'readwrite') return { ...base, readOnly: true, control: 'static', value: '', shown };
+  if (field.type === 'textarea') return { ...base, readOnly: false, control: 'textarea', value: inputValue(field, value) };
+  if (field.type === 'boolean') return { ...base, readOnly: false, control: 'checkbox', value: 'on', checked: value === true || value === 'on' || value === 'true' };
+  if (field.type === 'picklist' || field.type === 'multipicklist') {
+    const chosen = new Set(Array.isArray(value) ? value.map(String) : value === null || value === undefined ? [] : [String(value)]);
+    const values = [...(field.options ?? [])];
+    // A stored value the owner no longer sees stays selectable so that an edit does not clear it silently.
+    for (const v of chosen) if (v !== '' && !values.includes(v)) values.push(v);
+    const options = values.map((v) => ({ value: v, label: v, selected: chosen.has(v) }));
+    return { ...base, readOnly: false, control: 'select', multiple: field.type === 'multipicklist', value: '', options: field.type === 'picklist' ? [{ value: '', label: '—', selected: chosen.size === 0 }, ...options] : options };
+  }
+  if (field.type === 'reference') {
+    if (!referenceOptions) return { ...base, readOnly: true, control: 'static', value: '', shown };
+    const current = value === null || value === undefined ? '' : String(value);
+    return {
+      ...base,
+      readOnly: false,
+      control: 'select',
+      value: '',
+      options: [{ value: '', label: '—', selected: current === '' }, ...referenceOptions.map((o) => ({ ...o, selected: o.value === current }))],
+    };
+  }
+  const input = INPUT_TYPES[field.type] ?? { type: 'text' };
+  return { ...base, readOnly: false, control: 'input', inputType: input.type, ...(input.step ? { step: input.step } : {}), value: inputValue(field, value) };
+}

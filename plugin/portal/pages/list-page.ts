@@ -1,0 +1,208 @@
+/**
+ * A module's list: `GET /m/:module` and its CSV export `GET /m/:module/export.csv`.
+ *
+ * Only the profile's list columns (the access layer gives no other), per-column search inputs
+ * and picklist selects (several at once), a general search box (with the search tool), sorting
+ * by a column header (`aria-sort`), paging with the total, an export link when allowed and an
+ * empty state. It is one GET form: it works without JavaScript. Query parameters: `q` (general
+ * search), `f_<field>` (column search), `sort`, `dir` (`asc` / `desc`), `page`.
+ */
+import type { Request, Router } from 'express';
+import { inject, injectable } from 'inversify';
+import { AccessError } from '../../access/access-errors.js';
+import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
+import { HostRegional } from '../../host-contract/index.js';
+import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
+import { CSV_BOM, csvCell, csvLine, csvRow } from '../api/csv-export.js';
+import { showValue, type DisplayOptions } from './field-display.js';
+import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
+
+const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
+
+export interface ListQuery {
+  readonly search: string;
+  readonly filters: Record<string, string>;
+  readonly sort?: { field: string; direction: 'asc' | 'desc' };
+  readonly page: number;
+}
+
+/** The list's query parameters; odd shapes (arrays, huge values) are dropped, not errors. */
+export function listQueryOf(req: Request): ListQuery {
+  const query = req.query as Record<string, unknown>;
+  const text = (value: unknown): string => (typeof value === 'string' ? value.slice(0, 200) : '');
+  const filters: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (!key.startsWith('f_') || Object.keys(filters).length >= 50) continue;
+    const field = key.slice(2);
+    const typed = text(value).trim();
+    if (typed !== '') filters[field] = typed;
+  }
+  const sortField = text(query.sort);
+  const page = Number.parseInt(text(query.page), 10);
+  return {
+    search: text(query.q).trim(),
+    filters,
+    ...(sortField !== '' ? { sort: { field: sortField, direction: text(query.dir) === 'asc' ? 'asc' : 'desc' } } : {}),
+    page: Number.isSafeInteger(page) && page > 0 ? page : 1,
+  };
+}
+
+export function queryString(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(key, String(value));
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+export function displayOptions(frame: WorkspaceFrame, w: WorkspaceRequest, timeZone: string): DisplayOptions {
+  return {
+    language: w.language,
+    timeZone,
+    yes: w.t('records.yes'),
+    no: w.t('records.no'),
+    recordHref: (module, id) => frame.path(`/m/${module}/${id}`),
+    opens: (module) => w.access.modules.some((m) => m.name === module && m.view),
+  };
+}
+
+@injectable()
+export class ListPage implements PortalRouteContribution {
+  constructor(
+    @inject(WorkspaceFrame) private readonly frame: WorkspaceFrame,
+    @inject(HostRegional) private readonly regional: HostRegional,
+  ) {}
+
+  registerPortalRoutes(router: Router): void {
+    router.get('/m/:module/export.csv', this.frame.page((w) => this.exportCsv(w)));
+    router.get('/m/:module', this.frame.page((w) => this.list(w)));
+  }
+
+  private moduleOf(w: WorkspaceRequest): string {
+    const name = String(w.req.params.module ?? '');
+    if (!MODULE_NAME.test(name)) throw new AccessError('not-found');
+    w.access.module(name);
+    return name;
+  }
+
+  private request(query: ListQuery): ListRequest {
+    return { search: query.search, filters: query.filters, ...(query.sort ? { sort: query.sort } : {}), page: query.page };
+  }
+
+  private async list(w: WorkspaceRequest): Promise<void> {
+    const name = this.moduleOf(w);
+    const module = w.access.module(name);
+    if (!module.view) {
+      if (module.create) return w.res.redirect(303, this.frame.path(`/m/${name}/new`));
+      throw new AccessError('not-found');
+    }
+    const query = listQueryOf(w.req);
+    let view: ListView;
+    let problem: string | null = null;
+    try {
+      view = await w.access.list(name, this.request(query));
+    } catch (error) {
+      if (!(error instanceof AccessError) || (error.kind !== 'invalid' && error.kind !== 'not-allowed')) throw error;
+      // A search or sort the profile does not allow (a hidden field, no search tool): the plain list, and why.
+      problem = w.t('portal.list.searchRefused');
+      view = await w.access.list(name, { page: 1 });
+    }
+    const hasSearch = w.access.hasTool(name, 'search');
+    const canExport = w.access.hasTool(name, 'export');
+    const base = this.frame.path(`/m/${name}`);
+    const kept = {
+      q: view.search,
+      ...Object.fromEntries(Object.entries(view.filters).map(([f, v]) => [`f_${f}`, v])),
+    };
+    const sortParams = { sort: view.sort.field, dir: view.sort.direction };
+    const options = displayOptions(this.frame, w, this.regional.timeZone());
+    const columns = view.columns.map((column: PortalField) => {
+      const sorted = view.sort.field === column.name;
+      const direction = sorted && view.sort.direction === 'asc' ? 'desc' : 'asc';
+      const filterValue = view.filters[column.name] ?? '';
+      const select = column.type === 'picklist' && column.options !== undefined;
+      return {
+        name: column.name,
+        label: column.label,
+        sortHref: `${base}${queryString({ ...kept, sort: column.name, dir: direction })}`,
+        ariaSort: sorted ? (view.sort.direction === 'asc' ? 'ascending' : 'descending') : 'none',
+        sortHint: w.t(direction === 'asc' ? 'portal.list.sortAscending' : 'portal.list.sortDescending', { column: column.label }),
+        sorted,
+        ascending: sorted && view.sort.direction === 'asc',
+        filter: {
+          id: `bp-filter-${column.name}`,
+          name: `f_${column.name}`,
+          label: w.t('portal.list.searchColumn', { column: column.label }),
+          value: filterValue,
+          select,
+          options: select ? (column.options ?? []).map((o) => ({ value: o, selected: o === filterValue })) : [],
+          searchable: column.type !== 'boolean' && column.type !== 'reference',
+        },
+      };
+    });
+    const rows = view.rows.map((row) => ({
+      href: `${base}/${row.id}`,
+      label: row.label,
+      cells: view.columns.map((column, index) => ({ first: index === 0, shown: showValue(column, row.values[column.name], row.references[column.name], options) })),
+    }));
+    const from = view.total === 0 ? 0 : (view.page - 1) * view.pageSize + 1;
+    const to = Math.min(view.page * view.pageSize, view.total);
+    const lastPage = Math.max(1, Math.ceil(view.total / view.pageSize));
+    const filtered = view.search !== '' || Object.keys(view.filters).length > 0;
+    const title = w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.myRequests') : this.frame.label(w, name);
+    this.frame.send(w, {
+      template: 'list',
+      title,
+      module: name,
+      status: problem ? 400 : 200,
+      data: {
+        title,
+        module: name,
+        base,
+        columns,
+        rows,
+        problem,
+        notice: w.req.query.notice === 'deleted' ? w.t('records.deleted') : null,
+        hasSearch,
+        search: view.search,
+        sort: sortParams,
+        filtered,
+        clearHref: `${base}${queryString(sortParams)}`,
+        canCreate: module.create && name !== 'Accounts',
+        newHref: `${base}/new`,
+        newLabel: w.t('portal.list.new', { item: this.frame.singularLabel(w, name) }),
+        exportHref: canExport ? `${base}/export.csv${queryString({ ...kept, ...sortParams })}` : null,
+        summary: w.t('portal.list.summary', { from, to, total: view.total }),
+        prevHref: view.page > 1 ? `${base}${queryString({ ...kept, ...sortParams, page: view.page - 1 })}` : null,
+        nextHref: view.page < lastPage ? `${base}${queryString({ ...kept, ...sortParams, page: view.page + 1 })}` : null,
+        pageLabel: w.t('portal.list.page', { page: view.page, pages: lastPage }),
+      },
+    });
+  }
+
+  /** The list as CSV (visible list columns only, the same search and sort), streamed in batches. */
+  private async exportCsv(w: WorkspaceRequest): Promise<void> {
+    const name = this.moduleOf(w);
+    if (!w.access.hasTool(name, 'export')) throw new AccessError(w.access.module(name).view ? 'not-allowed' : 'not-found');
+    const query = listQueryOf(w.req);
+    const batches = w.access.exportRows(name, { ...this.request(query), page: 1 });
+    let first = await batches.next();
+    const { res } = w;
+    res.status(200);
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="${name.toLowerCase()}.csv"`);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    // The same CSV as the API's export (one writer): formulas neutralised, numbers kept as numbers.
+    const words = { yes: w.t('records.yes'), no: w.t('records.no') };
+    let header = false;
+    while (!first.done) {
+      const { columns, rows } = first.value;
+      if (!header) {
+        res.write(CSV_BOM + csvLine(columns.map((c) => csvCell(c.label))));
+        header = true;
+      }
+      res.write(rows.map((row) => csvRow(columns, row, words)).join(''));
+      first = await batches.next();
+    }
+    res.end();
+  }
+}

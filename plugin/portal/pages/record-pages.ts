@@ -1,0 +1,284 @@
+/**
+ * A module's records: view, create, edit and delete as the profile allows.
+ *
+ *   GET  /m/:module/new          the new record's form          POST: create
+ *   GET  /m/:module/:id          the record (tickets: `TicketPage`)
+ *   GET  /m/:module/:id/edit     the edit form                  POST: update (optimistic locking)
+ *   GET  /m/:module/:id/delete   "delete this record?"          POST: delete
+ *
+ * Every field comes from the access layer with its state on this record (rules applied):
+ * read-only fields are shown, not editable; mandatory ones are marked; problems the server
+ * finds are shown next to their field, in the customer's language, and the form keeps what
+ * was typed. A stale version (someone changed the record meanwhile) is said, never overwritten.
+ */
+import type { Router } from 'express';
+import { inject, injectable } from 'inversify';
+import { AccessError, type AccessProblem } from '../../access/access-errors.js';
+import type { PortalField, PortalRecordView } from '../../access/portal-access.js';
+import { HostRegional, type FieldValue } from '../../host-contract/index.js';
+import { formBody } from '../../http/json-body.js';
+import type { MessageKey } from '../../i18n/message-keys.js';
+import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
+import { formControl, showValue, type FormControl } from './field-display.js';
+import { displayOptions } from './list-page.js';
+import { TicketPage } from './ticket-page.js';
+import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
+
+const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
+const ID = /^\d{1,12}$/;
+/** Form fields that are not record fields. */
+const FORM_CONTROLS = new Set(['_csrf', 'version', '_booleans']);
+
+const PROBLEM_KEYS: Readonly<Record<AccessProblem['code'], MessageKey>> = {
+  required: 'records.problems.required',
+  'not-writable': 'records.problems.notWritable',
+  'invalid-value': 'records.problems.invalidValue',
+  'unknown-field': 'records.problems.unknownField',
+  'not-in-scope': 'records.problems.notInScope',
+};
+
+type Typed = Record<string, string | string[]>;
+
+@injectable()
+export class RecordPages implements PortalRouteContribution {
+  constructor(
+    @inject(WorkspaceFrame) private readonly frame: WorkspaceFrame,
+    @inject(TicketPage) private readonly tickets: TicketPage,
+    @inject(HostRegional) private readonly regional: HostRegional,
+  ) {}
+
+  registerPortalRoutes(router: Router): void {
+    const form = formBody();
+    router.get('/m/:module/new', this.frame.page((w) => this.newForm(w)));
+    router.post('/m/:module/new', form, this.frame.post((w) => this.create(w)));
+    router.get('/m/:module/:id', this.frame.page((w) => this.view(w)));
+    router.get('/m/:module/:id/edit', this.frame.page((w) => this.editForm(w)));
+    router.post('/m/:module/:id/edit', form, this.frame.post((w) => this.update(w)));
+    router.get('/m/:module/:id/delete', this.frame.page((w) => this.deletePage(w)));
+    router.post('/m/:module/:id/delete', form, this.frame.post((w) => this.remove(w)));
+  }
+
+  private moduleOf(w: WorkspaceRequest): string {
+    const name = String(w.req.params.module ?? '');
+    if (!MODULE_NAME.test(name)) throw new AccessError('not-found');
+    w.access.module(name);
+    return name;
+  }
+
+  private idOf(w: WorkspaceRequest): number {
+    const id = String(w.req.params.id ?? '');
+    if (!ID.test(id)) throw new AccessError('not-found');
+    return Number(id);
+  }
+
+  private recordPath(name: string, id: number, suffix = ''): string {
+    return this.frame.path(`/m/${name}/${id}${suffix}`);
+  }
+
+  /** The record's page: fields, and (with the tools) comments and documents. Tickets have their own. */
+  private async view(w: WorkspaceRequest): Promise<void> {
+    const name = this.moduleOf(w);
+    const id = this.idOf(w);
+    const record = await w.access.record(name, id);
+    if (name === 'HelpDesk') return this.tickets.render(w, record);
+    const options = displayOptions(this.frame, w, this.regional.timeZone());
+    const documents = w.access.hasTool(name, 'documents') ? await w.access.documents(name, id) : null;
+    const notice = this.noticeOf(w);
+    const classicOwn = w.access.policy.source.version === 1 && name === 'Contacts' && id === w.access.contactId;
+    this.frame.send(w, {
+      template: 'record',
+      title: record.label,
+      module: name,
+      ...(classicOwn ? { entry: 'my-information' } : {}),
+      data: {
+        heading: record.label,
+        singular: this.frame.singularLabel(w, name),
+        listHref: w.access.module(name).view ? this.frame.path(`/m/${name}`) : null,
+        listLabel: this.frame.label(w, name),
+        notice,
+        fields: this.shownFields(w, record, options),
+        editHref: record.editable ? this.recordPath(name, id, '/edit') : null,
+        deleteHref: record.deletable ? this.recordPath(name, id, '/delete') : null,
+        documents: documents?.map((d) => this.tickets.documentRow(w, name, id, d)) ?? null,
+      },
+    });
+  }
+
+  shownFields(w: WorkspaceRequest, record: PortalRecordView, options = displayOptions(this.frame, w, this.regional.timeZone())) {
+    return record.fields.map((field) => ({ label: field.label, name: field.name, shown: showValue(field, record.values[field.name], record.references[field.name], options) }));
+  }
+
+  private noticeOf(w: WorkspaceRequest): string | null {
+    const notice = w.req.query.notice;
+    if (notice === 'saved') return w.t('records.saved');
+    if (notice === 'created') return w.t('records.created');
+    return null;
+  }
+
+  // ─────────────────────────────────── forms ───────────────────────────────────
+
+  /** The typed fields of a form post: text values, and lists for multi-selects. */
+  private typedOf(w: WorkspaceRequest): Typed {
+    const body = (w.req.body ?? {}) as Record<string, unknown>;
+    const typed: Typed = {};
+    for (const [key, value] of Object.entries(body)) {
+      if (FORM_CONTROLS.has(key) || !/^[a-z][a-z0-9_]{0,63}$/.test(key)) continue;
+      if (typeof value === 'string') typed[key] = value;
+      else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) typed[key] = value as string[];
+    }
+    // Unchecked checkboxes send nothing: the form lists its booleans so that "unchecked" means false.
+    const booleans = typeof body._booleans === 'string' ? body._booleans.split(',') : [];
+    for (const name of booleans) if (/^[a-z][a-z0-9_]{0,63}$/.test(name) && !(name in typed)) typed[name] = 'false';
+    return typed;
+  }
+
+  /** What goes to the access layer: only the fields this form offers for writing; a datetime-local is UTC. */
+  private inputOf(fields: readonly PortalField[], typed: Typed): Record<string, unknown> {
+    const input: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(typed)) {
+      const field = fields.find((f) => f.name === name);
+      if (field?.type === 'datetime' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value)) input[name] = `${value}Z`;
+      else input[name] = value;
+    }
+    return input;
+  }
+
+  private async referenceOptions(w: WorkspaceRequest, fields: readonly PortalField[]): Promise<Map<string, { value: string; label: string }[]>> {
+    const options = new Map<string, { value: string; label: string }[]>();
+    for (const field of fields) {
+      const target = field.referenceModule;
+      if (field.type !== 'reference' || field.access !== 'readwrite' || !target || !w.access.modules.some((m) => m.name === target && m.view)) continue;
+      const list = await w.access.list(target, { pageSize: 100, sort: { field: 'modifiedAt', direction: 'desc' } });
+      options.set(field.name, list.rows.map((r) => ({ value: String(r.id), label: r.label })));
+    }
+    return options;
+  }
+
+  private async controls(
+    w: WorkspaceRequest,
+    fields: readonly PortalField[],
+    values: Readonly<Record<string, unknown>>,
+    record: PortalRecordView | null,
+    problems: readonly AccessProblem[],
+  ): Promise<FormControl[]> {
+    const display = displayOptions(this.frame, w, this.regional.timeZone());
+    const references = await this.referenceOptions(w, fields);
+    return fields.map((field) => {
+      const problem = problems.find((p) => p.field === field.name);
+      const shown = showValue(field, (record?.values[field.name] ?? values[field.name] ?? null) as FieldValue, record?.references[field.name], display);
+      return formControl(field, values[field.name], shown, problem ? w.t(PROBLEM_KEYS[problem.code]) : undefined, references.get(field.name));
+    });
+  }
+
+  private async sendForm(
+    w: WorkspaceRequest,
+    name: string,
+    page: { record: PortalRecordView | null; fields: readonly PortalField[]; values: Readonly<Record<string, unknown>>; problems?: readonly AccessProblem[]; error?: string | null; status?: number; version?: number },
+  ): Promise<void> {
+    const problems = page.problems ?? [];
+    const editing = page.record !== null;
+    // A new record's read-only fields have no value yet (the CRM fills them): not worth a row.
+    const controls = (await this.controls(w, page.fields, page.values, page.record, problems)).filter((c) => editing || !c.readOnly || !c.shown?.empty);
+    const onForm = new Set(page.fields.filter((f) => f.access === 'readwrite').map((f) => f.name));
+    const stray = problems.filter((p) => !onForm.has(p.field));
+    const singular = this.frame.singularLabel(w, name);
+    const title = editing ? w.t('records.editTitle', { label: page.record!.label }) : w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.newRequest') : w.t('records.newTitle', { item: singular });
+    const error = page.error ?? (problems.length > 0 ? w.t(stray.length > 0 ? 'records.problems.notOnForm' : 'records.problems.summary', { count: problems.length }) : null);
+    this.frame.send(w, {
+      template: 'record-form',
+      title,
+      module: name,
+      ...(!editing && w.access.policy.source.version === 1 && name === 'HelpDesk' ? { entry: 'new-request' } : {}),
+      status: page.status ?? (problems.length > 0 ? 422 : 200),
+      data: {
+        heading: title,
+        action: editing ? this.recordPath(name, page.record!.id, '/edit') : this.frame.path(`/m/${name}/new`),
+        cancelHref: editing ? this.recordPath(name, page.record!.id) : w.access.module(name).view ? this.frame.path(`/m/${name}`) : this.frame.path('/'),
+        version: editing ? String(page.version ?? page.record!.version) : null,
+        controls: controls.map((c) => ({ ...c, isCheckbox: c.control === 'checkbox', isTextarea: c.control === 'textarea', isSelect: c.control === 'select' })),
+        booleans: page.fields.filter((f) => f.type === 'boolean' && f.access === 'readwrite').map((f) => f.name).join(','),
+        hasMandatory: controls.some((c) => c.mandatory),
+        error,
+        submitLabel: w.t(editing ? 'records.save' : 'records.create'),
+      },
+    });
+  }
+
+  private async newForm(w: WorkspaceRequest): Promise<void> {
+    const name = this.moduleOf(w);
+    const fields = await w.access.formFields(name, {});
+    await this.sendForm(w, name, { record: null, fields, values: {} });
+  }
+
+  private async create(w: WorkspaceRequest): Promise<void> {
+    const name = this.moduleOf(w);
+    const typed = this.typedOf(w);
+    const fields = await w.access.formFields(name, typed as Record<string, FieldValue>);
+    try {
+      const record = await w.access.create(name, this.inputOf(fields, typed));
+      if (w.access.module(name).view) return w.res.redirect(303, `${this.recordPath(name, record.id)}?notice=created`);
+      return this.frame.send(w, { template: 'workspace-message', title: w.t('records.created'), module: name, data: { heading: w.t('records.created'), message: record.label } });
+    } catch (error) {
+      if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
+      await this.sendForm(w, name, { record: null, fields, values: typed, problems: error.problems });
+    }
+  }
+
+  private async editable(w: WorkspaceRequest): Promise<{ name: string; record: PortalRecordView }> {
+    const name = this.moduleOf(w);
+    const record = await w.access.record(name, this.idOf(w));
+    if (!record.editable) throw new AccessError('not-allowed');
+    return { name, record };
+  }
+
+  private async editForm(w: WorkspaceRequest): Promise<void> {
+    const { name, record } = await this.editable(w);
+    await this.sendForm(w, name, { record, fields: record.fields, values: record.values });
+  }
+
+  private async update(w: WorkspaceRequest): Promise<void> {
+    const { name, record } = await this.editable(w);
+    const typed = this.typedOf(w);
+    const version = Number.parseInt(String((w.req.body as Record<string, unknown>)?.version ?? ''), 10);
+    try {
+      await w.access.update(name, record.id, this.inputOf(record.fields, typed), Number.isSafeInteger(version) ? version : record.version);
+      w.res.redirect(303, `${this.recordPath(name, record.id)}?notice=saved`);
+    } catch (error) {
+      if (!(error instanceof AccessError)) throw error;
+      if (error.kind === 'invalid') return this.sendForm(w, name, { record, fields: record.fields, values: typed, problems: error.problems, version });
+      if (error.kind === 'stale') return this.sendForm(w, name, { record, fields: record.fields, values: typed, error: w.t('records.stale'), status: 409, version });
+      throw error;
+    }
+  }
+
+  private async deletable(w: WorkspaceRequest): Promise<{ name: string; record: PortalRecordView }> {
+    const name = this.moduleOf(w);
+    const record = await w.access.record(name, this.idOf(w));
+    if (!record.deletable) throw new AccessError('not-allowed');
+    return { name, record };
+  }
+
+  private async deletePage(w: WorkspaceRequest): Promise<void> {
+    const { name, record } = await this.deletable(w);
+    this.frame.send(w, {
+      template: 'record-delete',
+      title: w.t('records.deleteTitle', { label: record.label }),
+      module: name,
+      data: { heading: w.t('records.deleteTitle', { label: record.label }), action: this.recordPath(name, record.id, '/delete'), version: String(record.version), cancelHref: this.recordPath(name, record.id) },
+    });
+  }
+
+  private async remove(w: WorkspaceRequest): Promise<void> {
+    const { name, record } = await this.deletable(w);
+    const version = Number.parseInt(String((w.req.body as Record<string, unknown>)?.version ?? ''), 10);
+    try {
+      await w.access.remove(name, record.id, Number.isSafeInteger(version) ? version : record.version);
+    } catch (error) {
+      if (error instanceof AccessError && error.kind === 'stale') {
+        return this.frame.send(w, { template: 'workspace-message', title: w.t('records.staleTitle'), module: name, status: 409, data: { heading: w.t('records.staleTitle'), message: w.t('records.stale'), backHref: this.recordPath(name, record.id), backLabel: w.t('records.backToRecord') } });
+      }
+      throw error;
+    }
+    w.res.redirect(303, this.frame.path(`/m/${name}?notice=deleted`));
+  }
+}

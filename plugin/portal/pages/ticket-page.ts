@@ -1,0 +1,248 @@
+/**
+ * A ticket's page (a HelpDesk record), and the comment and document routes of any record whose
+ * module has those tools:
+ *
+ *   GET  /m/:module/:id/documents/:documentId   download (an attachment, never shown inline)
+ *   POST /m/:module/:id/comments                 a public comment, written as the contact
+ *   POST /m/:module/:id/documents                multipart upload (file picker or drag and drop)
+ *   POST /m/HelpDesk/:id/resolve                 "OK, resolved": closes the ticket
+ *
+ * The ticket page: "Return to list", the comments on top with their count (newest first, who
+ * wrote and when: the customer or support), a comment form, the ticket's fields, the documents
+ * on the right with an upload form, and the resolve button while the ticket is open.
+ */
+import type { NextFunction, Request, Response, Router } from 'express';
+import { inject, injectable } from 'inversify';
+import multer from 'multer';
+import { AccessError } from '../../access/access-errors.js';
+import type { PortalRecordView } from '../../access/portal-access.js';
+import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, type UploadProblem } from '../../access/upload-checks.js';
+import { HostRegional, type Comment, type DocumentFile } from '../../host-contract/index.js';
+import { formBody } from '../../http/json-body.js';
+import type { MessageKey } from '../../i18n/message-keys.js';
+import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
+import { formatDateTime, showValue } from './field-display.js';
+import { displayOptions } from './list-page.js';
+import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
+
+const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
+const ID = /^\d{1,12}$/;
+const CLOSED = 'Closed';
+export const COMMENT_FIELD_MAX = 10_000;
+
+const UPLOAD_PROBLEMS: Readonly<Record<UploadProblem, MessageKey>> = {
+  empty: 'tickets.upload.empty',
+  'too-large': 'tickets.upload.tooLarge',
+  'type-not-allowed': 'tickets.upload.typeNotAllowed',
+  'content-mismatch': 'tickets.upload.contentMismatch',
+  'bad-name': 'tickets.upload.badName',
+};
+
+interface TicketExtras {
+  readonly commentError?: string | null;
+  readonly commentText?: string;
+  readonly uploadError?: string | null;
+  readonly status?: number;
+}
+
+function formatSize(bytes: number, language: string): string {
+  const units = ['B', 'KB', 'MB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${new Intl.NumberFormat(language, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value)} ${units[unit]}`;
+}
+
+@injectable()
+export class TicketPage implements PortalRouteContribution {
+  private readonly upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5, fieldSize: 1024, parts: 8 } }).single('file');
+
+  constructor(
+    @inject(WorkspaceFrame) private readonly frame: WorkspaceFrame,
+    @inject(HostRegional) private readonly regional: HostRegional,
+  ) {}
+
+  registerPortalRoutes(router: Router): void {
+    const form = formBody();
+    router.get('/m/:module/:id/documents/:documentId', this.frame.page((w) => this.download(w)));
+    router.post('/m/:module/:id/comments', form, this.frame.post((w) => this.comment(w)));
+    router.post('/m/:module/:id/documents', (req, res, next) => this.parseUpload(req, res, next), this.frame.post((w) => this.attach(w)));
+    router.post('/m/:module/:id/resolve', form, this.frame.post((w) => this.resolve(w)));
+  }
+
+  /** Multipart parsing; a file over the limit or a malformed body is remembered, not thrown, for the page to explain. */
+  private parseUpload(req: Request, res: Response, next: NextFunction): void {
+    this.upload(req, res, (error: unknown) => {
+      if (error) {
+        const code = (error as { code?: unknown }).code;
+        res.locals.bpUploadProblem = code === 'LIMIT_FILE_SIZE' ? 'too-large' : 'malformed';
+        // multer may have read the fields before it stopped: the CSRF token is among them.
+        if (!req.body || typeof req.body !== 'object') req.body = {};
+      }
+      next();
+    });
+  }
+
+  private target(w: WorkspaceRequest): { name: string; id: number } {
+    const name = String(w.req.params.module ?? '');
+    const id = String(w.req.params.id ?? '');
+    if (!MODULE_NAME.test(name) || !ID.test(id)) throw new AccessError('not-found');
+    return { name, id: Number(id) };
+  }
+
+  private recordPath(name: string, id: number, suffix = ''): string {
+    return this.frame.path(`/m/${name}/${id}${suffix}`);
+  }
+
+  documentRow(w: WorkspaceRequest, name: string, id: number, document: DocumentFile) {
+    return {
+      title: document.title,
+      fileName: document.fileName,
+      size: formatSize(document.size, w.language),
+      when: formatDateTime(document.createdAt, w.language, this.regional.timeZone()),
+      href: this.recordPath(name, id, `/documents/${document.documentId}`),
+      downloadLabel: w.t('tickets.documents.download', { name: document.fileName }),
+    };
+  }
+
+  private commentRow(w: WorkspaceRequest, comment: Comment) {
+    const customer = comment.author.kind === 'contact';
+    return {
+      body: comment.body,
+      author: comment.authorName || w.t(customer ? 'tickets.comments.customer' : 'tickets.comments.support'),
+      role: w.t(customer ? 'tickets.comments.customer' : 'tickets.comments.support'),
+      customer,
+      mine: customer && comment.author.kind === 'contact' && comment.author.contactId === w.access.contactId,
+      when: formatDateTime(comment.createdAt, w.language, this.regional.timeZone()),
+      datetime: comment.createdAt,
+    };
+  }
+
+  /** The ticket's page (called by the record pages for HelpDesk records). */
+  async render(w: WorkspaceRequest, record: PortalRecordView, extras: TicketExtras = {}): Promise<void> {
+    const name = record.module;
+    const options = displayOptions(this.frame, w, this.regional.timeZone());
+    const hasComments = w.access.hasTool(name, 'comments');
+    const hasDocuments = w.access.hasTool(name, 'documents');
+    const comments = hasComments ? await w.access.comments(name, record.id) : [];
+    const documents = hasDocuments ? await w.access.documents(name, record.id) : [];
+    const status = record.values.status;
+    const closed = status === CLOSED;
+    const statusField = record.fields.find((f) => f.name === 'status');
+    const notice = w.req.query.notice;
+    const notices: Record<string, MessageKey> = { created: 'tickets.created', saved: 'records.saved', commented: 'tickets.comments.added', uploaded: 'tickets.upload.done', resolved: 'tickets.resolved' };
+    const noticeKey = typeof notice === 'string' ? notices[notice] : undefined;
+    const fields = record.fields
+      .filter((f) => f.name !== 'ticket_title')
+      .map((field) => ({ label: field.label, name: field.name, shown: showValue(field, record.values[field.name], record.references[field.name], options) }));
+    const title = record.label;
+    this.frame.send(w, {
+      template: 'ticket',
+      title,
+      module: name,
+      status: extras.status ?? 200,
+      data: {
+        heading: title,
+        number: typeof record.values.ticket_no === 'string' ? record.values.ticket_no : null,
+        statusText: statusField && typeof status === 'string' ? status : null,
+        closed,
+        listHref: this.frame.path(`/m/${name}`),
+        listLabel: w.access.policy.source.version === 1 ? w.t('portal.menu.myRequests') : this.frame.label(w, name),
+        notice: noticeKey ? w.t(noticeKey) : null,
+        fields,
+        editHref: record.editable ? this.recordPath(name, record.id, '/edit') : null,
+        deleteHref: record.deletable ? this.recordPath(name, record.id, '/delete') : null,
+        resolveAction: !closed && statusField ? this.recordPath(name, record.id, '/resolve') : null,
+        hasComments,
+        commentsHeading: w.t('tickets.comments.heading', { count: comments.length }),
+        comments: comments.map((c) => this.commentRow(w, c)),
+        commentAction: this.recordPath(name, record.id, '/comments'),
+        commentError: extras.commentError ?? null,
+        commentText: extras.commentText ?? '',
+        commentMax: COMMENT_FIELD_MAX,
+        hasDocuments,
+        documents: documents.map((d) => this.documentRow(w, name, record.id, d)),
+        uploadAction: this.recordPath(name, record.id, '/documents'),
+        uploadError: extras.uploadError ?? null,
+        accept: Object.keys(ALLOWED_UPLOADS).map((e) => `.${e}`).join(','),
+        uploadHint: w.t('tickets.upload.hint', { types: Object.keys(ALLOWED_UPLOADS).join(', '), size: formatSize(MAX_UPLOAD_BYTES, w.language) }),
+      },
+    });
+  }
+
+  private async comment(w: WorkspaceRequest): Promise<void> {
+    const { name, id } = this.target(w);
+    const body = (w.req.body as Record<string, unknown>)?.body;
+    const text = typeof body === 'string' ? body : '';
+    try {
+      await w.access.addComment(name, id, text);
+    } catch (error) {
+      if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
+      const record = await w.access.record(name, id);
+      const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: COMMENT_FIELD_MAX });
+      return this.renderFor(w, record, { commentError: message, commentText: text.slice(0, COMMENT_FIELD_MAX * 2), status: 422 });
+    }
+    w.res.redirect(303, `${this.recordPath(name, id)}?notice=commented#bp-comments`);
+  }
+
+  /** Tickets have their page; other modules' records show the problem on a page of their own. */
+  private async renderFor(w: WorkspaceRequest, record: PortalRecordView, extras: TicketExtras): Promise<void> {
+    if (record.module === 'HelpDesk') return this.render(w, record, extras);
+    const message = extras.commentError ?? extras.uploadError ?? '';
+    this.frame.send(w, {
+      template: 'workspace-message',
+      title: record.label,
+      module: record.module,
+      status: extras.status ?? 400,
+      data: { heading: record.label, message, backHref: this.recordPath(record.module, record.id), backLabel: w.t('records.backToRecord') },
+    });
+  }
+
+  private async attach(w: WorkspaceRequest): Promise<void> {
+    const { name, id } = this.target(w);
+    // Who may attach where first: a foreign or unknown record is a 404 whatever the file.
+    const record = await w.access.record(name, id);
+    if (!w.access.hasTool(name, 'documents')) throw new AccessError('not-allowed');
+    const refused = (problem: UploadProblem | 'malformed' | 'missing', status: number) =>
+      this.renderFor(w, record, { uploadError: w.t(problem === 'malformed' ? 'tickets.upload.malformed' : problem === 'missing' ? 'tickets.upload.missing' : UPLOAD_PROBLEMS[problem], { size: formatSize(MAX_UPLOAD_BYTES, w.language) }), status });
+    const problem = w.res.locals.bpUploadProblem as 'too-large' | 'malformed' | undefined;
+    if (problem) return refused(problem, problem === 'too-large' ? 413 : 400);
+    const file = w.req.file;
+    if (!file) return refused('missing', 400);
+    // Busboy hands names over as latin1 bytes: read them back as UTF-8.
+    const original = Buffer.from(file.originalname, 'latin1').toString('utf8');
+    const checked = await checkUpload(original, file.buffer);
+    if (!checked.ok) return refused(checked.problem, checked.problem === 'too-large' ? 413 : 422);
+    const titleField = (w.req.body as Record<string, unknown>)?.title;
+    const title = typeof titleField === 'string' && titleField.trim() !== '' ? titleField.trim().slice(0, 200) : checked.fileName;
+    await w.access.attach(name, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
+    w.res.redirect(303, `${this.recordPath(name, id)}?notice=uploaded#bp-documents`);
+  }
+
+  private async download(w: WorkspaceRequest): Promise<void> {
+    const { name, id } = this.target(w);
+    const documentId = String(w.req.params.documentId ?? '');
+    if (!ID.test(documentId)) throw new AccessError('not-found');
+    // The record must be the customer's, and the file theirs to read.
+    await w.access.record(name, id);
+    const { file, stream } = await w.access.openDocument(Number(documentId));
+    w.res.status(200).set(downloadHeaders(file.fileName, file.mimeType, file.size));
+    stream.on('error', (error) => w.res.destroy(error));
+    stream.pipe(w.res);
+  }
+
+  private async resolve(w: WorkspaceRequest): Promise<void> {
+    const { name, id } = this.target(w);
+    if (name !== 'HelpDesk') throw new AccessError('not-found');
+    try {
+      await w.access.resolveTicket(id, CLOSED);
+    } catch (error) {
+      if (error instanceof AccessError && error.kind === 'stale') return this.render(w, await w.access.record(name, id), { status: 409, commentError: w.t('records.stale') });
+      throw error;
+    }
+    w.res.redirect(303, `${this.recordPath(name, id)}?notice=resolved`);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The frame every signed-in portal page shares: who is signed in (else a redirect to the login
+ * with the page to come back to), their access context, the workspace around the page (left:
+ * the menu of the profile's modules — or version 1's classic menu —, right: the contact, a
+ * full-screen toggle and logout), the form CSRF check of every POST, and the answer to access
+ * refusals (a record out of scope is the portal's 404, never a 403, so ids cannot be probed).
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { inject, injectable } from 'inversify';
+import { AccessError } from '../../access/access-errors.js';
+import { PortalAccess, type PortalAccessContext } from '../../access/portal-access.js';
+import { PortalFormCsrf } from '../../auth/portal-form-csrf.js';
+import { PortalPages } from '../../auth/portal-pages.js';
+import { PortalSessions, type PortalSession } from '../../auth/portal-sessions.js';
+import { FIRST_ACCESS_PATH } from '../../auth/first-access.js';
+import type { LanguageCode } from '../../host-contract/index.js';
+import { PageRenderer } from '../../http/page-renderer.js';
+import type { MessageKey, MessageParams } from '../../i18n/message-keys.js';
+import { Translator } from '../../i18n/translator.js';
+import { PluginSettings } from '../../lifecycle/contributions.js';
+
+/** One signed-in request: the session, the access layer's answer for it, the language. */
+export interface WorkspaceRequest {
+  readonly req: Request;
+  readonly res: Response;
+  readonly session: PortalSession;
+  readonly access: PortalAccessContext;
+  readonly language: LanguageCode;
+  readonly csrfToken: string;
+  t(key: MessageKey, params?: MessageParams): string;
+}
+
+export interface WorkspacePage {
+  /** Under `templates/portal/`, without `.hbs`: the centre of the workspace. */
+  readonly template: string;
+  /** The page's title (already translated: record labels are titles too). */
+  readonly title: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly status?: number;
+  /** The module of the menu entry to mark as the current one. */
+  readonly module?: string;
+  /** A menu entry other than a module's list (v1: `new-request`, `my-information`, or `home`). */
+  readonly entry?: string;
+}
+
+interface MenuEntry {
+  readonly key: string;
+  readonly label: string;
+  readonly href: string;
+  readonly current: boolean;
+}
+
+/** Paths a login may send the customer back to: the workspace's own pages only. */
+export const WORKSPACE_RETURN = /^\/(m\/[A-Z][A-Za-z0-9_]{0,63}(\/(new|\d{1,12}(\/edit)?))?)?$/;
+
+export function displayName(session: PortalSession): string {
+  const name = [session.contact.values.firstname, session.contact.values.lastname].filter((p) => typeof p === 'string' && p !== '').join(' ');
+  return name || session.account.email;
+}
+
+type Handler = (w: WorkspaceRequest) => Promise<void>;
+
+@injectable()
+export class WorkspaceFrame {
+  constructor(
+    @inject(PortalPages) private readonly pages: PortalPages,
+    @inject(PortalSessions) private readonly sessions: PortalSessions,
+    @inject(PortalAccess) private readonly portalAccess: PortalAccess,
+    @inject(PortalFormCsrf) private readonly csrf: PortalFormCsrf,
+    @inject(PageRenderer) private readonly renderer: PageRenderer,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+  ) {}
+
+  get portalPath(): string {
+    return this.settings.portalPath;
+  }
+
+  path(local: string): string {
+    return `${this.settings.portalPath}${local}`;
+  }
+
+  /** A GET page for signed-in customers. */
+  page(handler: Handler): RequestHandler {
+    return (req, res, next) => void this.run(req, res, next, false, handler);
+  }
+
+  /** A form POST: signed in, and the form's CSRF token matches (else a 403 page and no change). */
+  post(handler: Handler): RequestHandler {
+    return (req, res, next) => void this.run(req, res, next, true, handler);
+  }
+
+  private async run(req: Request, res: Response, next: NextFunction, write: boolean, handler: Handler): Promise<void> {
+    try {
+      const language = this.pages.language(req);
+      const session = await this.sessions.current(req, res);
+      if (!session) {
+        if (write) return this.pages.sendMessage(req, res, { sessionId: null }, 403, 'errors.forbiddenTitle', 'errors.csrf');
+        const back = req.path;
+        const query = WORKSPACE_RETURN.test(back) && back !== '/' ? `?next=${encodeURIComponent(back)}` : '';
+        return res.redirect(303, this.path(`/login${query}`));
+      }
+      if (session.account.mustChangePassword) return res.redirect(303, this.path(FIRST_ACCESS_PATH));
+      if (write && !this.csrf.verify(req, session.sessionId)) {
+        return this.pages.sendMessage(req, res, { sessionId: session.sessionId, signedInAs: displayName(session) }, 403, 'errors.forbiddenTitle', 'errors.csrf');
+      }
+      const access = await this.portalAccess.forRequest(req, res, language);
+      if (!access) return res.redirect(303, this.path('/login'));
+      const csrfToken = this.csrf.issue(req, res, session.sessionId);
+      const w: WorkspaceRequest = { req, res, session, access, language, csrfToken, t: (key, params) => this.translator.t(language, key, params) };
+      try {
+        await handler(w);
+      } catch (error) {
+        if (!(error instanceof AccessError) || res.headersSent) throw error;
+        if (error.kind === 'not-allowed') return this.refuse(w, 403, 'portal.errors.notAllowedTitle', 'portal.errors.notAllowed');
+        if (error.kind === 'not-found') return this.refuse(w, 404, 'portal.errors.notFoundTitle', 'portal.errors.notFound');
+        // Pages handle these next to their forms; anything left (an export's search on a hidden field…) is a plain refusal.
+        if (error.kind === 'invalid') return this.refuse(w, 400, 'portal.errors.invalidTitle', 'portal.list.searchRefused');
+        return this.refuse(w, 409, 'records.staleTitle', 'records.stale');
+      }
+    } catch (error) {
+      next(error);
+    }
+  }
+
+  /** The portal's 404 (or 403) inside the workspace: the same page for a missing and a foreign record. */
+  refuse(w: WorkspaceRequest, status: number, titleKey: MessageKey, messageKey: MessageKey): void {
+    this.send(w, { template: 'workspace-message', title: w.t(titleKey), status, data: { heading: w.t(titleKey), message: w.t(messageKey) } });
+  }
+
+  /** Sends a page in the workspace. */
+  send(w: WorkspaceRequest, page: WorkspacePage): void {
+    const common = { csrfToken: w.csrfToken, portalPath: this.portalPath, assetsPath: this.path('/assets') };
+    const content = this.renderer.render(`portal/${page.template}`, w.language, { ...page.data, ...common });
+    this.pages.send(w.req, w.res, { sessionId: w.session.sessionId }, {
+      template: 'workspace',
+      titleKey: 'portal.layout.brand',
+      title: page.title,
+      status: page.status ?? 200,
+      styles: ['workspace.css'],
+      scripts: ['workspace.js'],
+      data: {
+        content,
+        menu: this.menu(w, page),
+        name: displayName(w.session),
+        email: w.session.account.email,
+        classic: w.access.policy.source.version === 1,
+      },
+    });
+  }
+
+  private moduleLabel(w: WorkspaceRequest, name: string): string {
+    const module = w.access.modules.find((m) => m.name === name);
+    const label = module?.definition.label as Record<string, string> | undefined;
+    return label?.[w.language] ?? label?.en ?? name;
+  }
+
+  /** Version 2: the profile's modules in order. Version 1: the classic menu. */
+  private menu(w: WorkspaceRequest, page: WorkspacePage): MenuEntry[] {
+    const entries: MenuEntry[] = [{ key: 'home', label: w.t('portal.menu.home'), href: this.path('/'), current: page.entry === 'home' }];
+    const modules = w.access.modules;
+    const listOf = (name: string, label: string, key = `module-${name}`): MenuEntry => ({ key, label, href: this.path(`/m/${name}`), current: page.module === name && page.entry === undefined });
+    if (w.access.policy.source.version === 1) {
+      const tickets = modules.find((m) => m.name === 'HelpDesk');
+      if (tickets?.create) entries.push({ key: 'new-request', label: w.t('portal.menu.newRequest'), href: this.path('/m/HelpDesk/new'), current: page.entry === 'new-request' });
+      if (tickets?.view) entries.push(listOf('HelpDesk', w.t('portal.menu.myRequests')));
+      if (modules.some((m) => m.name === 'Faq' && m.view)) entries.push(listOf('Faq', w.t('portal.menu.knowledgeBase')));
+      for (const module of modules) {
+        if (module.view && !['HelpDesk', 'Faq', 'Contacts'].includes(module.name)) entries.push(listOf(module.name, this.moduleLabel(w, module.name)));
+      }
+      if (modules.some((m) => m.name === 'Contacts' && m.view)) {
+        entries.push({ key: 'my-information', label: w.t('portal.menu.myInformation'), href: this.path(`/m/Contacts/${w.access.contactId}`), current: page.entry === 'my-information' });
+      }
+      return entries;
+    }
+    for (const module of modules) {
+      if (module.view) entries.push(listOf(module.name, this.moduleLabel(w, module.name)));
+      else if (module.create) entries.push({ key: `module-${module.name}`, label: this.moduleLabel(w, module.name), href: this.path(`/m/${module.name}/new`), current: page.module === module.name });
+    }
+    return entries;
+  }
+
+  label(w: WorkspaceRequest, module: string): string {
+    return this.moduleLabel(w, module);
+  }
+
+  singularLabel(w: WorkspaceRequest, name: string): string {
+    const module = w.access.modules.find((m) => m.name === name);
+    const label = module?.definition.singularLabel as Record<string, string> | undefined;
+    return label?.[w.language] ?? label?.en ?? name;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The portal API's records routes against the demo host over HTTP: modules, lists, the create
+ * form, create / read / update / delete, optimistic locking and the CSV export.
+ */
+import { expect } from 'chai';
+import type { TestHost } from '../support/host.js';
+import { API, changeModule, defaultProfile, idsWhere, JANE, MARIO, signedIn, startApiHost, type ApiClient } from './api-test-kit.js';
+
+describe('portal API: records @db', function () {
+  this.timeout(120_000);
+  let t: TestHost;
+  let jane: ApiClient;
+  let mario: ApiClient;
+
+  before(async () => {
+    t = await startApiHost();
+    jane = await signedIn(t, JANE);
+    mario = await signedIn(t, MARIO);
+  });
+  after(async () => t?.stop());
+
+  it('lists the customer’s modules in menu order with labels in their language, and the home buttons', async () => {
+    const en = await jane.get('/modules');
+    expect(en.status).to.equal(200);
+    expect(en.body.version).to.equal(2);
+    const tickets = en.body.modules.find((m: any) => m.name === 'HelpDesk');
+    expect(tickets).to.deep.include({ label: 'Trouble Tickets', singularLabel: 'Ticket', actions: { view: true, create: true, edit: true, delete: false } });
+    expect(tickets.tools).to.deep.equal({ comments: true, documents: true, search: true, export: true });
+    expect(tickets.columns.map((c: any) => c.name)).to.deep.equal(['ticket_no', 'ticket_title', 'status', 'priority', 'contact_id']);
+    expect(en.body.buttons.map((b: any) => b.module)).to.deep.equal(['HelpDesk', 'HelpDesk', 'Invoice', 'Faq']);
+    const it = await mario.get('/modules', { 'accept-language': 'it' });
+    expect(it.body.modules.find((m: any) => m.name === 'HelpDesk').label).to.equal('Ticket di assistenza');
+    expect(it.body.modules.find((m: any) => m.name === 'HelpDesk').columns[1].label).to.equal('Titolo');
+  });
+
+  it('pages, sorts, filters and searches a list inside the customer’s scope only', async () => {
+    const all = await jane.get('/modules/HelpDesk/records?sort=ticket_no&direction=asc');
+    expect(all.status).to.equal(200);
+    const acme = (await t.host.api.records.query('Accounts', { where: { field: 'accountname', op: 'eq', value: 'Acme Ltd' } })).rows[0]!.id;
+    const expected = (await t.host.api.records.query('HelpDesk', { where: { field: 'account_id', op: 'eq', value: acme }, limit: 100 })).rows.length;
+    expect(all.body.total).to.equal(expected).and.to.be.greaterThan(2);
+    const numbers = all.body.rows.map((r: any) => r.values.ticket_no);
+    expect(numbers).to.deep.equal([...numbers].sort());
+    for (const row of all.body.rows) expect(Object.keys(row.values)).to.have.members(['ticket_no', 'ticket_title', 'status', 'priority', 'contact_id']);
+
+    const page = await jane.get('/modules/HelpDesk/records?sort=ticket_no&direction=desc&pageSize=2&page=2');
+    expect(page.body.rows.map((r: any) => r.values.ticket_no)).to.deep.equal([...numbers].reverse().slice(2, 4));
+    expect(page.body.total).to.equal(expected);
+
+    const open = await jane.get('/modules/HelpDesk/records?filter[status]=Open');
+    expect(open.body.rows.length).to.be.greaterThan(0);
+    for (const row of open.body.rows) expect(row.values.status).to.equal('Open');
+    const both = await jane.get(`/modules/HelpDesk/records?filter[status]=Open&filter[ticket_title]=${encodeURIComponent('controller')}`);
+    expect(both.body.rows.map((r: any) => r.values.ticket_title)).to.deep.equal(['Line 2 controller reboots every night']);
+    const search = await jane.get('/modules/HelpDesk/records?search=vpn');
+    expect(search.body.rows.map((r: any) => r.values.ticket_title)).to.deep.equal(['VPN access for remote diagnostics']);
+    expect(search.body.search).to.equal('vpn');
+  });
+
+  it('refuses list parameters outside the allow-list with 422 invalid_input and problems in the caller’s language', async () => {
+    for (const query of ['page=0', 'page=abc', 'pageSize=101', 'direction=up&sort=ticket_no', 'limit=5', 'page=1&page=2', `search=${'x'.repeat(201)}`]) {
+      const res = await jane.get(`/modules/HelpDesk/records?${query}`);
+      expect(res.status, query).to.equal(422);
+      expect(res.body.error.code, query).to.equal('invalid_input');
+      expect(res.body.error.problems, query).to.be.an('array').that.is.not.empty;
+    }
+    const it = await mario.get('/modules/HelpDesk/records?sort=nope', { 'accept-language': 'it' });
+    expect(it.body.error).to.deep.equal({ code: 'invalid_input', message: 'Alcuni valori non sono validi.', problems: [{ field: 'sort', code: 'unknown-field', message: 'Questo campo non esiste.' }] });
+  });
+
+  it('gives the create form’s fields: writable ones, never link fields', async () => {
+    const res = await jane.get('/modules/HelpDesk/fields');
+    expect(res.status).to.equal(200);
+    const byName = Object.fromEntries(res.body.fields.map((f: any) => [f.name, f]));
+    expect(byName.ticket_title).to.include({ access: 'readwrite', mandatory: true });
+    expect(byName.status.access).to.equal('readonly');
+    expect(byName.contact_id.access).to.equal('readonly');
+    expect(byName.priority.options).to.include('High');
+    expect((await jane.get('/modules/Invoice/fields')).status).to.equal(403);
+  });
+
+  it('creates a ticket owned by the profile’s owner, linked to the contact and their account', async () => {
+    const res = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Printer jam on line 4', priority: 'High', description: 'Since this morning.' } });
+    expect(res.status).to.equal(201);
+    expect(res.headers.get('location')).to.equal(`${API}/modules/HelpDesk/records/${res.body.id}`);
+    expect(res.body.values).to.include({ ticket_title: 'Printer jam on line 4', priority: 'High', status: 'Open' });
+    const stored = await t.host.api.records.get('HelpDesk', res.body.id);
+    const janeId = (await idsWhere(t.host.api, 'Contacts', 'email', JANE))[0];
+    const acme = (await idsWhere(t.host.api, 'Accounts', 'accountname', 'Acme Ltd'))[0];
+    expect(stored!.values).to.include({ contact_id: janeId, account_id: acme });
+    const owner = (await defaultProfile(t.host.api)).document.general.owner;
+    expect(owner).to.not.equal(null);
+    expect(stored!.owner).to.deep.equal(owner);
+  });
+
+  it('reads and updates a record, with optimistic locking (409 stale_record)', async () => {
+    const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Locking test' } });
+    const id = created.body.id;
+    const read = await jane.get(`/modules/HelpDesk/records/${id}`);
+    expect(read.status, `${created.status} ${created.text} ${read.text}`).to.equal(200);
+    expect(read.body).to.include({ id, module: 'HelpDesk', editable: true, deletable: false });
+    const version = read.body.version;
+    const first = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { priority: 'Low' }, version });
+    expect(first.status).to.equal(200);
+    expect(first.body.values.priority).to.equal('Low');
+    expect(first.body.version).to.be.greaterThan(version);
+    const stale = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { priority: 'Urgent' }, version });
+    expect(stale.status).to.equal(409);
+    expect(stale.body.error.code).to.equal('stale_record');
+    expect((await t.host.api.records.get('HelpDesk', id))!.values.priority).to.equal('Low');
+    const bad = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { priority: 'Whenever' } });
+    expect(bad.status).to.equal(422);
+    expect(bad.body.error.problems).to.deep.equal([{ field: 'values.priority', code: 'invalid-value', message: 'This value is not valid here.' }]);
+    const extra = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: {}, owner: 1 });
+    expect(extra.status).to.equal(422);
+    expect(extra.body.error.problems[0]).to.include({ field: 'owner', code: 'unknown-field' });
+  });
+
+  it('deletes only where the profile allows it', async () => {
+    const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'To be deleted' } });
+    const id = created.body.id;
+    const refused = await jane.send('DELETE', `/modules/HelpDesk/records/${id}`);
+    expect(refused.status).to.equal(403);
+    expect(refused.body.error.code).to.equal('not_allowed');
+    await changeModule(t.host.api, 'HelpDesk', (entry) => ({ ...entry, delete: true }));
+    try {
+      const stale = await jane.send('DELETE', `/modules/HelpDesk/records/${id}`, { version: 999 });
+      expect(stale.status).to.equal(409);
+      const done = await jane.send('DELETE', `/modules/HelpDesk/records/${id}`);
+      expect(done.status).to.equal(204);
+      expect(await t.host.api.records.get('HelpDesk', id)).to.equal(null);
+      expect((await jane.get(`/modules/HelpDesk/records/${id}`)).status).to.equal(404);
+    } finally {
+      await changeModule(t.host.api, 'HelpDesk', (entry) => ({ ...entry, delete: false }));
+    }
+  });
+
+  it('exports the list as CSV: BOM, list columns only, formula cells neutralised, export tool only', async () => {
+    const formula = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: '=HYPERLINK("http://evil.example","x")' } });
+    expect(formula.status).to.equal(201);
+    const res = await jane.get('/modules/HelpDesk/export.csv?sort=ticket_no&direction=asc');
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).to.equal('attachment; filename="HelpDesk.csv"');
+    expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
+    const raw = Buffer.from(await (await fetch(`${t.url}${API}/modules/HelpDesk/export.csv`, { headers: { cookie: jane.cookie } })).arrayBuffer());
+    expect([...raw.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
+    const lines = res.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(lines[0]).to.equal('Ticket number,Title,Status,Priority,Contact');
+    const list = await jane.get('/modules/HelpDesk/records?pageSize=100');
+    expect(lines.length - 1).to.equal(list.body.total);
+    expect(res.text).to.include(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
+    expect(res.text).not.to.match(/(^|,)=HYPERLINK/m);
+    const filtered = await jane.get('/modules/HelpDesk/export.csv?filter[status]=Closed');
+    for (const line of filtered.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n').slice(1)) expect(line).to.include(',Closed,');
+    const refused = await jane.get('/modules/Quotes/export.csv');
+    expect(refused.status).to.equal(403);
+    expect(refused.body.error.code).to.equal('not_allowed');
+    const italian = await mario.get('/modules/HelpDesk/export.csv', { 'accept-language': 'it' });
+    expect(italian.text.split('\r\n')[0]).to.equal('Numero ticket,Titolo,Stato,Priorità,Contatto');
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * Tickets through the portal API on the demo host: public comments only (newest first, with their
+ * count), comments written as the customer, uploads checked by size, type and content, downloads
+ * as attachments, "OK, resolved", and the rule "Closed tickets are read-only" on the server.
+ */
+import { expect } from 'chai';
+import type { TestHost } from '../support/host.js';
+import { expectSecurityHeaders } from '../support/expectations.js';
+import { API, idsWhere, JANE, MARIO, signedIn, startApiHost, type ApiClient } from './api-test-kit.js';
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+
+describe('portal API: tickets @db', function () {
+  this.timeout(120_000);
+  let t: TestHost;
+  let jane: ApiClient;
+  let mario: ApiClient;
+  let ticket: number;
+
+  before(async () => {
+    t = await startApiHost();
+    jane = await signedIn(t, JANE);
+    mario = await signedIn(t, MARIO);
+    ticket = (await idsWhere(t.host.api, 'HelpDesk', 'ticket_title', 'Line 2 controller reboots every night'))[0]!;
+  });
+  after(async () => t?.stop());
+
+  const documentCount = async () => (await t.host.api.records.count('Documents'));
+
+  it('shows public comments only, newest first, with their count; internal ones never', async () => {
+    const internal = await t.host.api.records.addComment('HelpDesk', ticket, { body: 'INTERNAL-CANARY escalate to R&D', internal: true }, { actor: { kind: 'system' } });
+    expect(internal.internal).to.equal(true);
+    const res = await jane.get(`/modules/HelpDesk/records/${ticket}/comments`);
+    expect(res.status).to.equal(200);
+    expect(res.text).not.to.include('INTERNAL-CANARY');
+    expect(res.text).not.to.include('known watchdog issue');
+    const publicCount = await t.host.api.records.commentCount('HelpDesk', ticket, { includeInternal: false });
+    expect(res.body.count).to.equal(publicCount).and.to.equal(res.body.comments.length);
+    const times = res.body.comments.map((c: any) => c.createdAt);
+    expect(times).to.deep.equal([...times].sort().reverse());
+    expect(res.body.comments.map((c: any) => c.author.kind)).to.include.members(['customer', 'support']);
+    for (const comment of res.body.comments) expect(Object.keys(comment)).to.have.members(['id', 'body', 'author', 'createdAt']);
+  });
+
+  it('adds a public comment written as the customer', async () => {
+    const res = await jane.send('POST', `/modules/HelpDesk/records/${ticket}/comments`, { body: '  Still happening tonight.  ' });
+    expect(res.status).to.equal(201);
+    expect(res.body).to.include({ body: 'Still happening tonight.' });
+    expect(res.body.author).to.deep.equal({ kind: 'customer', name: 'Jane Doe' });
+    const stored = (await t.host.api.records.comments('HelpDesk', ticket, { includeInternal: true })).find((c) => c.id === res.body.id)!;
+    expect(stored.internal).to.equal(false);
+    expect(stored.author).to.deep.include({ kind: 'contact', contactId: (await idsWhere(t.host.api, 'Contacts', 'email', JANE))[0] });
+    const list = await jane.get(`/modules/HelpDesk/records/${ticket}/comments`);
+    expect(list.body.comments[0].id).to.equal(res.body.id);
+    for (const body of [{ body: '' }, { body: 'x'.repeat(10_001) }, { body: 'hi', internal: true }, { text: 'hi' }, { body: 42 }]) {
+      const refused = await jane.send('POST', `/modules/HelpDesk/records/${ticket}/comments`, body);
+      expect(refused.status, JSON.stringify(body).slice(0, 40)).to.equal(422);
+      expect(refused.body.error.code).to.equal('invalid_input');
+    }
+    expect((await jane.get(`/modules/HelpDesk/records/${ticket}/comments`)).body.count).to.equal(list.body.count);
+  });
+
+  it('uploads a file checked against its content and downloads it as an attachment only', async () => {
+    const up = await jane.upload(`/modules/HelpDesk/records/${ticket}/documents`, { name: 'controller report.pdf', content: PDF, type: 'text/html' }, { title: 'Controller report' });
+    expect(up.status, up.text).to.equal(201);
+    expect(up.body).to.include({ title: 'Controller report', fileName: 'controller report.pdf', mimeType: 'application/pdf', size: PDF.length });
+    const list = await jane.get(`/modules/HelpDesk/records/${ticket}/documents`);
+    expect(list.body.documents.map((d: any) => d.id)).to.include(up.body.id);
+    const download = await fetch(`${t.url}${API}${up.body.contentPath}`, { headers: { cookie: jane.cookie } });
+    expect(download.status).to.equal(200);
+    expect(download.headers.get('content-type')).to.equal('application/pdf');
+    expect(download.headers.get('content-disposition')).to.match(/^attachment; filename="controller report.pdf"/);
+    expectSecurityHeaders(download, 'download', ['sandbox']);
+    expect(Buffer.from(await download.arrayBuffer()).equals(PDF)).to.equal(true);
+    // Mario (Rossi SpA) cannot reach it: the same 404 as a document that does not exist.
+    const foreign = await mario.get(up.body.contentPath);
+    const missing = await mario.get('/documents/999999/content');
+    expect(foreign.status).to.equal(404);
+    expect(foreign.text).to.equal(missing.text);
+  });
+
+  it('refuses dangerous uploads and stores nothing', async () => {
+    const before = await documentCount();
+    const path = `/modules/HelpDesk/records/${ticket}/documents`;
+    const cases: [string, { name: string; content: Buffer | string }, number][] = [
+      ['HTML renamed .pdf', { name: 'invoice.pdf', content: '<!doctype html><script>alert(1)</script>' }, 422],
+      ['HTML as text', { name: 'notes.txt', content: '<html><script>alert(1)</script></html>' }, 422],
+      ['SVG', { name: 'logo.svg', content: '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>' }, 422],
+      ['double extension', { name: 'a.pdf.html', content: PDF }, 422],
+      ['odd-case HTML extension', { name: 'page.HTML', content: '<p>x</p>' }, 422],
+      ['empty', { name: 'empty.txt', content: Buffer.alloc(0) }, 422],
+      ['path traversal', { name: '../../etc/passwd.txt', content: 'root:x:0:0' }, 422],
+      ['windows path', { name: '..\\..\\boot.txt', content: 'x' }, 422],
+      ['oversized', { name: 'big.txt', content: Buffer.alloc(10 * 1024 * 1024 + 1, 0x61) }, 413],
+    ];
+    for (const [what, file, status] of cases) {
+      const res = await jane.upload(path, file);
+      expect(res.status, `${what}: ${res.text}`).to.equal(status);
+      expect(res.body.error.code, what).to.equal('upload_refused');
+    }
+    const noFile = await jane.upload(path, { name: 'x.txt', content: 'x' }, { title: 'only a title' });
+    expect(noFile.status).to.equal(201); // control: the same request with a good file is accepted
+    expect(await documentCount()).to.equal(before + 1);
+  });
+
+  it('answers a malformed multipart body with 400 and keeps serving', async () => {
+    const before = await documentCount();
+    const send = (contentType: string, body: string) =>
+      fetch(`${t.url}${API}/modules/HelpDesk/records/${ticket}/documents`, {
+        method: 'POST',
+        headers: { cookie: jane.cookie, 'x-requested-with': 'business-portal', 'content-type': contentType },
+        body,
+      });
+    const truncated = await send('multipart/form-data; boundary=abc', '--abc\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhalf a fi');
+    expect(truncated.status).to.equal(400);
+    expect(((await truncated.json()) as { error: { code: string } }).error.code).to.equal('invalid_multipart');
+    const noBoundary = await send('multipart/form-data', 'whatever');
+    expect(noBoundary.status).to.equal(400);
+    const twoFiles = await send('multipart/form-data; boundary=abc', ['a.txt', 'b.txt'].map((n) => `--abc\r\nContent-Disposition: form-data; name="file"; filename="${n}"\r\n\r\nx\r\n`).join('') + '--abc--\r\n');
+    expect(twoFiles.status).to.equal(422);
+    expect(await documentCount()).to.equal(before);
+    expect((await jane.get(`/modules/HelpDesk/records/${ticket}/documents`)).status).to.equal(200);
+  });
+
+  it('refuses a multipart upload without the custom header (CSRF) and JSON writes sent as text/plain', async () => {
+    const before = await documentCount();
+    const res = await jane.upload(`/modules/HelpDesk/records/${ticket}/documents`, { name: 'x.txt', content: 'hello' }, { header: false });
+    expect(res.status).to.equal(415);
+    expect(res.body.error.code).to.equal('unsupported_media_type');
+    const plain = await fetch(`${t.url}${API}/modules/HelpDesk/records/${ticket}/comments`, {
+      method: 'POST',
+      headers: { cookie: jane.cookie, 'content-type': 'text/plain' },
+      body: JSON.stringify({ body: 'cross-site' }),
+    });
+    expect(plain.status).to.equal(415);
+    const form = await fetch(`${t.url}${API}/modules/HelpDesk/records`, {
+      method: 'POST',
+      headers: { cookie: jane.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'values[ticket_title]=csrf',
+    });
+    expect(form.status).to.equal(415);
+    expect(await documentCount()).to.equal(before);
+    expect((await t.host.api.records.comments('HelpDesk', ticket, { includeInternal: true })).some((c) => c.body === 'cross-site')).to.equal(false);
+    expect(await idsWhere(t.host.api, 'HelpDesk', 'ticket_title', 'csrf')).to.deep.equal([]);
+  });
+
+  it('resolves a ticket; a closed ticket is read-only on the server ("Closed tickets are read-only")', async () => {
+    const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Resolve me' } });
+    const id = created.body.id;
+    const resolved = await jane.send('POST', `/tickets/${id}/resolve`);
+    expect(resolved.status, resolved.text).to.equal(200);
+    expect(resolved.body.resolved).to.equal(true);
+    expect(resolved.body.record).to.include({ editable: false, deletable: false });
+    expect(resolved.body.record.values.status).to.equal('Closed');
+    expect((await t.host.api.records.get('HelpDesk', id))!.values.status).to.equal('Closed');
+    const again = await jane.send('POST', `/tickets/${id}/resolve`, {});
+    expect(again.body.resolved).to.equal(false);
+    const patch = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { ticket_title: 'Reopened by the API' } });
+    expect(patch.status).to.equal(403);
+    expect(patch.body.error.code).to.equal('not_allowed');
+    expect((await t.host.api.records.get('HelpDesk', id))!.values.ticket_title).to.equal('Resolve me');
+    const mine = await mario.send('POST', `/tickets/${id}/resolve`);
+    expect(mine.status).to.equal(404);
+    const body = await jane.send('POST', `/tickets/${id}/resolve`, { status: 'Open' });
+    expect(body.status).to.equal(422);
+  });
+});

@@ -1,0 +1,216 @@
+/**
+ * The customer's journey in headless Chromium on the demo: Jane signs in, uses a home button,
+ * searches and sorts her tickets, opens one, comments, uploads a file by the picker and by
+ * dragging it, resolves the ticket, creates a ticket after a refused first try; the home and a
+ * list again on a 360-pixel-wide phone. axe-core checks every page and fails on serious or
+ * critical violations. Screenshots go to `test-artifacts/portal-*.png`.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+const AXE = join(process.cwd(), 'node_modules', 'axe-core', 'axe.min.js');
+const DESKTOP = { width: 1280, height: 860 };
+const PHONE = { width: 360, height: 740 };
+
+interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly nodes: readonly { readonly target: readonly string[] }[];
+}
+
+/** Runs axe-core on the page; answers the serious and critical violations. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  // A string: the test is compiled without the DOM library.
+  const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((result) =>
+    result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`)) as AxeViolation[];
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe('portal pages in a browser', function () {
+  this.timeout(180_000);
+  let test: TestHost;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
+      this.skip();
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    test = await startTestHost({ demo: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    // The pages' CSP forbids inline scripts: axe-core is injected as one, so the test context bypasses it.
+    context = await browser.newContext({ locale: 'en-GB', viewport: DESKTOP, bypassCSP: true });
+    page = await context.newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    await test?.stop();
+  });
+
+  async function check(name: string): Promise<void> {
+    await page.screenshot({ path: join(ARTIFACTS, `portal-${name}.png`), fullPage: true });
+    expect(await seriousViolations(page), `axe on ${name}`).to.deep.equal([]);
+  }
+
+  it('signs in and shows the home: menu, quick-action buttons in order, full screen, logout', async () => {
+    await page.goto(`${test.url}/portal/m/HelpDesk`);
+    expect(page.url()).to.match(/\/portal\/login\?next=%2Fm%2FHelpDesk$/);
+    await page.fill('#bp-email', JANE);
+    await page.fill('#bp-password', DEMO_PASSWORD);
+    await Promise.all([page.waitForURL(/\/portal\/m\/HelpDesk$/), page.click('button[type="submit"]:has-text("Sign in")')]);
+    await page.goto(`${test.url}/portal/`);
+    expect(await page.locator('h1').textContent()).to.equal('Welcome, Jane Doe');
+    expect(await page.locator('.bp-action-title').allTextContents()).to.deep.equal(['New ticket', 'My tickets', 'Invoices', 'Knowledge base']);
+    expect(await page.locator('[data-fullscreen]').isVisible()).to.equal(true);
+    expect(await page.locator('.bp-account button:has-text("Log out")').isVisible()).to.equal(true);
+    await check('home');
+  });
+
+  it('opens the tickets from a home button, searches by two columns and the box, sorts by a header', async () => {
+    await Promise.all([page.waitForURL(/\/portal\/m\/HelpDesk$/), page.click('.bp-action:has-text("My tickets")')]);
+    expect(await page.locator('h1').textContent()).to.equal('Trouble Tickets');
+    const total = await page.locator('tbody tr').count();
+    expect(total).to.be.greaterThan(1);
+    await check('list');
+
+    await page.fill('#bp-list-q', 'VPN');
+    await Promise.all([page.waitForURL(/q=VPN/), page.press('#bp-list-q', 'Enter')]);
+    expect(await page.locator('tbody tr').count()).to.equal(1);
+    await page.click('a:has-text("Clear the search")');
+    await page.waitForURL(/\/portal\/m\/HelpDesk(\?sort=[^&]+&dir=\w+)?$/);
+
+    await page.fill('#bp-filter-ticket_title', 'line');
+    // A picklist filter applies itself when chosen (progressive JavaScript).
+    await Promise.all([page.waitForURL(/f_status=Open/), page.selectOption('#bp-filter-status', 'Open')]);
+    const statuses = await page.locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(statuses.length).to.be.greaterThan(0);
+    for (const status of statuses) expect(status).to.equal('Open');
+    for (const title of await page.locator('tbody tr td:nth-child(2)').allTextContents()) expect(title.toLowerCase()).to.include('line');
+    await page.screenshot({ path: join(ARTIFACTS, 'portal-list-search.png'), fullPage: true });
+
+    await page.goto(`${test.url}/portal/m/HelpDesk`);
+    await Promise.all([page.waitForURL(/sort=ticket_no&dir=asc/), page.click('th a:has-text("Ticket number")')]);
+    expect(await page.locator('th:has-text("Ticket number")').getAttribute('aria-sort')).to.equal('ascending');
+    const numbers = await page.locator('tbody tr td:nth-child(1)').allTextContents();
+    expect(numbers.map((n) => n.trim())).to.deep.equal([...numbers.map((n) => n.trim())].sort());
+  });
+
+  it('opens a ticket, comments, uploads by the picker and by dragging, and resolves it', async () => {
+    await Promise.all([page.waitForURL(/\/portal\/m\/HelpDesk\/\d+$/), page.click('tbody tr:first-child .bp-row-link')]);
+    expect(await page.locator('a[data-return-to-list]').textContent()).to.include('Return to');
+    await check('ticket');
+
+    const before = Number(/\((\d+)\)/.exec((await page.locator('#bp-comments-title').textContent()) ?? '')![1]);
+    await page.fill('#bp-comment-body', 'Checked from the browser: still happening.');
+    await Promise.all([page.waitForURL(/notice=commented/), page.click('button:has-text("Send the comment")')]);
+    expect(await page.locator('#bp-comments-title').textContent()).to.equal(`Comments (${before + 1})`);
+    expect(await page.locator('.bp-comment').first().textContent()).to.include('Checked from the browser');
+
+    await page.setInputFiles('#bp-upload-file', { name: 'controller-log.txt', mimeType: 'text/plain', buffer: Buffer.from('02:00 reboot\n02:05 reboot\n') });
+    expect(await page.locator('[data-drop-chosen]').textContent()).to.equal('Chosen: controller-log.txt');
+    await Promise.all([page.waitForURL(/notice=uploaded/), page.click('button:has-text("Upload")')]);
+    expect(await page.locator('.bp-documents').textContent()).to.include('controller-log.txt');
+
+    // Drag and drop: a file dropped on the zone becomes the form's file.
+    const dropped = await page.evaluateHandle(`(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['dropped bytes\\n'], 'dropped-notes.txt', { type: 'text/plain' }));
+      return transfer;
+    })()`);
+    await page.dispatchEvent('[data-drop-zone]', 'dragenter', { dataTransfer: dropped });
+    await page.dispatchEvent('[data-drop-zone]', 'drop', { dataTransfer: dropped });
+    expect(await page.locator('[data-drop-chosen]').textContent()).to.equal('Chosen: dropped-notes.txt');
+    await Promise.all([page.waitForURL(/notice=uploaded/), page.click('button:has-text("Upload")')]);
+    expect(await page.locator('.bp-documents').textContent()).to.include('dropped-notes.txt');
+
+    // A refused file says why.
+    await page.setInputFiles('#bp-upload-file', { name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<html></html>') });
+    await page.click('button:has-text("Upload")');
+    await page.waitForSelector('#bp-upload-error');
+    expect(await page.locator('#bp-upload-error').textContent()).to.equal('This type of file is not allowed.');
+    await check('ticket-upload-refused');
+
+    await page.goBack();
+    await page.reload();
+    await Promise.all([page.waitForURL(/notice=resolved/), page.click('button[data-resolve]')]);
+    expect(await page.locator('.bp-notice').textContent()).to.equal('The ticket is closed. Thank you!');
+    expect(await page.locator('button[data-resolve]').count()).to.equal(0);
+    expect(await page.locator('[data-status]').textContent()).to.equal('Status: Closed');
+    await check('ticket-resolved');
+  });
+
+  it('creates a ticket: the missing mandatory title is said next to it, then the ticket is created', async () => {
+    await page.goto(`${test.url}/portal/`);
+    await Promise.all([page.waitForURL(/\/portal\/m\/HelpDesk\/new$/), page.click('.bp-action:has-text("New ticket")')]);
+    await check('new-ticket');
+    await page.selectOption('#bp-field-priority', 'High');
+    await page.fill('#bp-field-description', 'The label printer skips every third label.');
+    await page.click('button:has-text("Create")');
+    await page.waitForSelector('#bp-field-ticket_title-error');
+    expect(await page.locator('#bp-field-ticket_title-error').textContent()).to.equal('This field is mandatory.');
+    expect(await page.inputValue('#bp-field-description')).to.equal('The label printer skips every third label.');
+    expect(await page.locator('#bp-field-ticket_title').getAttribute('aria-invalid')).to.equal('true');
+    await check('new-ticket-refused');
+    await page.fill('#bp-field-ticket_title', 'Label printer skips labels');
+    await Promise.all([page.waitForURL(/\/portal\/m\/HelpDesk\/\d+\?notice=created$/), page.click('button:has-text("Create")')]);
+    expect(await page.locator('h1').textContent()).to.equal('Label printer skips labels');
+    expect(await page.locator('.bp-notice').textContent()).to.include('Your ticket was created.');
+  });
+
+  it('works on a 360-pixel-wide phone: the menu folds, nothing scrolls sideways', async () => {
+    await page.setViewportSize(PHONE);
+    for (const [name, path] of [['home-phone', '/'], ['list-phone', '/m/HelpDesk'], ['ticket-phone', null]] as const) {
+      if (path) await page.goto(`${test.url}/portal${path}`);
+      else await page.click('tbody tr:first-child .bp-row-link');
+      await page.waitForLoadState('load');
+      const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+      expect(overflow, `${name}: sideways scroll`).to.be.at.most(0);
+      expect(await page.locator('.bp-menu-list').isVisible(), `${name}: menu folded`).to.equal(false);
+      await check(name);
+    }
+    await page.click('.bp-menu-toggle');
+    expect(await page.locator('.bp-menu-list').isVisible()).to.equal(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'portal-menu-phone.png'), fullPage: true });
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it('speaks Italian to Mario on his invoices, the FAQ and his own contact form', async () => {
+    const italian = await browser.newContext({ locale: 'it-IT', viewport: DESKTOP, bypassCSP: true });
+    page = await italian.newPage();
+    await page.goto(`${test.url}/portal/login`);
+    await page.fill('#bp-email', MARIO);
+    await page.fill('#bp-password', DEMO_PASSWORD);
+    await Promise.all([page.waitForURL(/\/portal\/$/), page.click('button:has-text("Accedi")')]);
+    expect(await page.locator('h1').textContent()).to.equal('Benvenuto, Mario Rossi');
+    await check('home-it');
+    await page.click('.bp-menu-link:has-text("Fatture")');
+    await page.waitForURL(/\/portal\/m\/Invoice$/);
+    await check('invoices-it');
+    await page.click('tbody tr:first-child .bp-row-link');
+    await page.waitForURL(/\/portal\/m\/Invoice\/\d+$/);
+    expect(await page.locator('[data-field="invoicedate"] dd').textContent()).to.match(/^\d{1,2} [a-z]{3} \d{4}$/);
+    await check('invoice-it');
+    await page.goto(`${test.url}/portal/m/Faq`);
+    await check('faq-it');
+    await page.goto(`${test.url}/portal/m/Contacts`);
+    await page.click('tbody tr:first-child .bp-row-link');
+    await page.click('a:has-text("Modifica")');
+    await page.waitForURL(/\/edit$/);
+    await check('contact-edit-it');
+    await italian.close();
+  });
+});

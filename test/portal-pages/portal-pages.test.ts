@@ -1,0 +1,460 @@
+/**
+ * The customer portal's pages over HTTP, on the demo: home, lists (columns, search, sort,
+ * paging, export), records and tickets (create, edit, comment, upload, download, resolve), and
+ * the attacks — another company's records (404 on every verb, nothing changed), a hidden-field
+ * canary on every page, forms without their CSRF token, and script payloads that must stay inert.
+ */
+import { expect } from 'chai';
+import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
+import { expectSecurityHeaders } from '../support/expectations.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { JANE, MARIO, changeDefaultModule, recordIdsIn, signedIn } from './portal-pages-kit.js';
+
+const CANARY = 'CANARY-hidden-7f3a91';
+
+/** A multipart upload as the ticket page's form sends it (the CSRF token first, then the file). */
+export async function upload(portal: string, client: PortalClient, path: string, token: string | null, name: string, content: Buffer | string, type = 'text/plain'): Promise<{ response: Response; html: string }> {
+  const form = new FormData();
+  if (token !== null) form.set('_csrf', token);
+  form.set('file', new Blob([content], { type }), name);
+  const response = await fetch(`${portal}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie: client.cookieHeader() }, body: form });
+  return { response, html: await response.text() };
+}
+
+describe('portal pages: home, lists, records, tickets @db', function () {
+  this.timeout(120_000);
+  let test: TestHost;
+  let jane: PortalClient;
+  let mario: PortalClient;
+  let janeTickets: number[];
+  let marioTickets: number[];
+
+  before(async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    jane = await signedIn(test, JANE);
+    mario = await signedIn(test, MARIO, 'it');
+    janeTickets = recordIdsIn((await jane.get('/m/HelpDesk')).html, 'HelpDesk');
+    marioTickets = recordIdsIn((await mario.get('/m/HelpDesk')).html, 'HelpDesk');
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  const status = async (id: number) => (await test.host.records.get('HelpDesk', id))?.values.status;
+
+  describe('signing in', () => {
+    it('sends a visitor who is not signed in to the login, then back to the page asked for', async () => {
+      const ticket = janeTickets[0]!;
+      const anonymous = (await import('../sign-in/sign-in-fixture.js')).PortalClient;
+      const visitor = new anonymous(`${test.url}/portal`);
+      const first = await visitor.get(`/m/HelpDesk/${ticket}`);
+      expect(first.response.status).to.equal(303);
+      expect(first.response.headers.get('location')).to.equal(`/portal/login?next=%2Fm%2FHelpDesk%2F${ticket}`);
+      const login = await visitor.get(`/login?next=%2Fm%2FHelpDesk%2F${ticket}`);
+      expect(login.html).to.include(`name="next" value="/m/HelpDesk/${ticket}"`);
+      const signed = await visitor.post('/login', { _csrf: tokenIn(login.html), email: JANE, password: 'Portal-demo-1', next: `/m/HelpDesk/${ticket}` });
+      expect(signed.response.headers.get('location')).to.equal(`/portal/m/HelpDesk/${ticket}`);
+      // Another site as "next" is ignored.
+      const other = new anonymous(`${test.url}/portal`);
+      const page = await other.get('/login');
+      const away = await other.post('/login', { _csrf: tokenIn(page.html), email: JANE, password: 'Portal-demo-1', next: '//evil.example/x' });
+      expect(away.response.headers.get('location')).to.equal('/portal/');
+    });
+  });
+
+  describe('home', () => {
+    it('shows the menu of the profile’s modules, the buttons in order, logout and the full-screen toggle', async () => {
+      const { response, html } = await jane.get('/');
+      expect(response.status).to.equal(200);
+      expectSecurityHeaders(response, 'home');
+      const buttons = [...html.matchAll(/class="bp-action bp-colour-(\w+)" href="([^"]+)"[^>]*>[\s\S]*?bp-action-title">([^<]+)</g)].map((m) => [m[1], m[2], m[3]]);
+      expect(buttons).to.deep.equal([
+        ['primary', '/portal/m/HelpDesk/new', 'New ticket'],
+        ['info', '/portal/m/HelpDesk', 'My tickets'],
+        ['success', '/portal/m/Invoice', 'Invoices'],
+        ['secondary', '/portal/m/Faq', 'Knowledge base'],
+      ]);
+      const menu = [...html.matchAll(/data-menu="([^"]+)"/g)].map((m) => m[1]);
+      expect(menu[0]).to.equal('home');
+      expect([...menu].sort()).to.deep.equal(['home', 'module-Accounts', 'module-Contacts', 'module-Documents', 'module-Faq', 'module-HelpDesk', 'module-Invoice', 'module-Quotes']);
+      expect(html).to.match(/aria-current="page"[^>]*>Home</);
+      expect(html).to.include('data-fullscreen').and.include('action="/portal/logout"').and.include('Welcome, Jane Doe');
+      expect(html).not.to.match(/<script>|style="/);
+    });
+
+    it('speaks Italian to Mario', async () => {
+      const { html } = await mario.get('/');
+      expect(html).to.include('Benvenuto, Mario').and.include('Esci');
+    });
+  });
+
+  describe('lists', () => {
+    it('shows only the profile’s columns, with sort links, a total and an export link', async () => {
+      const { response, html } = await jane.get('/m/HelpDesk');
+      expect(response.status).to.equal(200);
+      const headers = [...html.matchAll(/<th scope="col" aria-sort="(\w+)">\s*<a class="bp-sort" href="[^"]+" title="[^"]+">([^<]+)</g)].map((m) => [m[2], m[1]]);
+      expect(headers).to.deep.equal([['Ticket number', 'none'], ['Title', 'none'], ['Status', 'none'], ['Priority', 'none'], ['Contact', 'none']]);
+      expect(html).to.match(/1–\d+ of \d+/);
+      expect(html).to.include('href="/portal/m/HelpDesk/export.csv');
+      expect(janeTickets.length).to.be.greaterThan(0);
+      for (const id of marioTickets) expect(janeTickets).not.to.include(id);
+    });
+
+    it('sorts by a column (aria-sort), searches several columns at once and in the general box', async () => {
+      const sorted = await jane.get('/m/HelpDesk?sort=ticket_no&dir=asc');
+      expect(sorted.html).to.match(/aria-sort="ascending">\s*<a class="bp-sort"[^>]*>Ticket number/);
+      const numbers = [...sorted.html.matchAll(/>(TT\d+)</g)].map((m) => m[1]!);
+      expect(numbers).to.deep.equal([...numbers].sort());
+      const down = await jane.get('/m/HelpDesk?sort=ticket_no&dir=desc');
+      expect([...down.html.matchAll(/>(TT\d+)</g)].map((m) => m[1])).to.deep.equal([...numbers].reverse());
+
+      const open = await jane.get('/m/HelpDesk?f_status=Open&f_priority=High');
+      const rows = [...open.html.matchAll(/<tbody>([\s\S]*)<\/tbody>/g)][0]![1]!;
+      expect(rows).to.include('>Open<').and.include('>High<');
+      expect(rows).not.to.match(/>(Closed|In Progress|Wait For Response)</);
+      expect(open.html).to.match(/<option value="Open" selected>/);
+
+      const general = await jane.get('/m/HelpDesk?q=VPN');
+      expect(general.html).to.include('VPN access');
+      expect(general.html).to.match(/1–1 of 1/);
+      const none = await jane.get('/m/HelpDesk?q=nothing-like-this');
+      expect(none.html).to.include('No record matches the search.');
+    });
+
+    it('refuses a sort or a search on a field the profile does not show, without a 500', async () => {
+      for (const query of ['sort=password&dir=asc', 'f_nothing=1', "sort=ticket_no;DROP TABLE x&dir=asc", 'f_description=line']) {
+        const { response, html } = await jane.get(`/m/HelpDesk?${query}`);
+        if (query === 'f_description=line') {
+          expect(response.status, query).to.equal(200);
+          continue;
+        }
+        expect(response.status, query).to.equal(400);
+        expect(html).to.include('This search or sort is not possible here');
+      }
+    });
+
+    it('exports the list as CSV with the visible columns, and only with the export tool', async () => {
+      const { response, html } = await jane.get('/m/HelpDesk/export.csv?sort=ticket_no&dir=asc');
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('content-type')).to.match(/^text\/csv/);
+      expect(response.headers.get('content-disposition')).to.match(/^attachment/);
+      const lines = html.replace(/^\uFEFF/, '').trim().split('\r\n');
+      expect(lines[0]).to.equal('Ticket number,Title,Status,Priority,Contact');
+      expect(lines.length - 1).to.equal(janeTickets.length);
+      const quotes = await jane.get('/m/Quotes/export.csv');
+      expect(quotes.response.status).to.equal(403);
+    });
+
+    it('answers an unknown module as the portal’s 404', async () => {
+      for (const path of ['/m/Nothing', '/m/Vendors', '/m/helpdesk', '/m/HelpDesk/abc', '/m/HelpDesk/99999']) {
+        const { response, html } = await jane.get(path);
+        expect(response.status, path).to.equal(404);
+        expect(html).to.include('This page does not exist, or it is not available to you.');
+      }
+    });
+  });
+
+  describe('records', () => {
+    it('shows a record with dates in the customer’s language and references as links in scope', async () => {
+      const invoices = recordIdsIn((await jane.get('/m/Invoice')).html, 'Invoice');
+      const { html } = await jane.get(`/m/Invoice/${invoices[0]}`);
+      expect(html).to.match(/<dt>Invoice date<\/dt>\s*<dd>[A-Z][a-z]{2} \d{1,2}, \d{4}<\/dd>/);
+      expect(html).to.match(/<a href="\/portal\/m\/Accounts\/\d+">Acme (Ltd|Italia Srl)<\/a>/);
+      const marioInvoices = recordIdsIn((await mario.get('/m/Invoice')).html, 'Invoice');
+      const italian = await mario.get(`/m/Invoice/${marioInvoices[0]}`);
+      expect(italian.html).to.match(/<dt>Data fattura<\/dt>\s*<dd>\d{1,2} [a-z]{3} \d{4}<\/dd>/);
+    });
+
+    it('creates a ticket: a missing mandatory field is shown next to it and what was typed stays', async () => {
+      const form = await jane.get('/m/HelpDesk/new');
+      expect(form.html).to.match(/<label for="bp-field-ticket_title">Title <span class="bp-required"/);
+      expect(form.html).to.include('<select id="bp-field-priority" name="priority"').and.include('<textarea id="bp-field-description"');
+      expect(form.html).not.to.include('name="status"');
+      const refused = await jane.post('/m/HelpDesk/new', { _csrf: tokenIn(form.html), ticket_title: '', priority: 'High', description: 'Kept text' });
+      expect(refused.response.status).to.equal(422);
+      expect(refused.html).to.match(/bp-field-ticket_title-error">This field is mandatory\./);
+      expect(refused.html).to.include('Kept text').and.match(/<option value="High" selected>/);
+      const created = await jane.post('/m/HelpDesk/new', { _csrf: tokenIn(refused.html), ticket_title: 'Pages test ticket', priority: 'High', description: 'Kept text' });
+      expect(created.response.status).to.equal(303);
+      const location = created.response.headers.get('location')!;
+      expect(location).to.match(/^\/portal\/m\/HelpDesk\/\d+\?notice=created$/);
+      const page = await jane.get(location.replace('/portal', ''));
+      expect(page.html).to.include('Your ticket was created.').and.include('Pages test ticket');
+      const id = Number(/HelpDesk\/(\d+)/.exec(location)![1]);
+      const stored = await test.host.records.get('HelpDesk', id);
+      expect(stored!.values.status).to.equal('Open');
+    });
+
+    it('edits with optimistic locking: a stale version is refused and said', async () => {
+      const id = janeTickets.find((t) => t !== undefined)!;
+      const edit = await jane.get(`/m/HelpDesk/${janeTickets[janeTickets.length - 1]}/edit`);
+      if (edit.response.status !== 200) throw new Error(`edit form: HTTP ${edit.response.status}`);
+      const version = /name="version" value="(\d+)"/.exec(edit.html)![1]!;
+      const target = Number(/action="\/portal\/m\/HelpDesk\/(\d+)\/edit"/.exec(edit.html)![1]);
+      expect(edit.html).to.match(/Ticket number <span class="bp-muted">\(read-only\)/);
+      const saved = await jane.post(`/m/HelpDesk/${target}/edit`, { _csrf: tokenIn(edit.html), version, ticket_title: 'Renamed from the portal', priority: 'Low' });
+      expect(saved.response.status).to.equal(303);
+      const stale = await jane.post(`/m/HelpDesk/${target}/edit`, { _csrf: tokenIn(edit.html), version, ticket_title: 'Second writer', priority: 'Low' });
+      expect(stale.response.status).to.equal(409);
+      expect(stale.html).to.include('Someone changed this record').and.include('Second writer');
+      expect((await test.host.records.get('HelpDesk', target))!.values.ticket_title).to.equal('Renamed from the portal');
+      // A read-only field posted anyway changes nothing.
+      const fresh = await jane.get(`/m/HelpDesk/${target}/edit`);
+      const sneaky = await jane.post(`/m/HelpDesk/${target}/edit`, { _csrf: tokenIn(fresh.html), version: /name="version" value="(\d+)"/.exec(fresh.html)![1]!, ticket_title: 'x', status: 'Closed', ticket_no: 'HACKED' });
+      expect(sneaky.response.status).to.equal(422);
+      const after = await test.host.records.get('HelpDesk', target);
+      expect(after!.values.ticket_no).not.to.equal('HACKED');
+      expect(after!.values.status).not.to.equal('Closed');
+      expect(id).to.be.a('number');
+    });
+  });
+
+  describe('tickets', () => {
+    it('comments (newest first, with the count and who wrote), uploads by the picker, downloads, resolves', async () => {
+      const id = janeTickets[0]!;
+      let page = await jane.get(`/m/HelpDesk/${id}`);
+      const count = Number(/Comments \((\d+)\)/.exec(page.html)![1]);
+      expect(page.html).to.include('Return to Trouble Tickets').and.include('OK, resolved');
+
+      const first = await jane.post(`/m/HelpDesk/${id}/comments`, { _csrf: tokenIn(page.html), body: 'First portal comment' });
+      expect(first.response.status).to.equal(303);
+      await jane.post(`/m/HelpDesk/${id}/comments`, { _csrf: tokenIn(page.html), body: 'Second portal comment' });
+      page = await jane.get(`/m/HelpDesk/${id}`);
+      expect(page.html).to.include(`Comments (${count + 2})`);
+      expect(page.html.indexOf('Second portal comment')).to.be.lessThan(page.html.indexOf('First portal comment'));
+      expect(page.html).to.match(/<strong>Jane Doe<\/strong> <span class="bp-badge">Customer<\/span>/);
+      const empty = await jane.post(`/m/HelpDesk/${id}/comments`, { _csrf: tokenIn(page.html), body: '   ' });
+      expect(empty.response.status).to.equal(422);
+      expect(empty.html).to.include('Write a comment before sending it.');
+
+      const uploaded = await upload(`${test.url}/portal`, jane, `/m/HelpDesk/${id}/documents`, tokenIn(page.html), 'notes from site.txt', 'Line 2 log excerpt\n');
+      expect(uploaded.response.status).to.equal(303);
+      page = await jane.get(`/m/HelpDesk/${id}`);
+      const href = /href="(\/portal\/m\/HelpDesk\/\d+\/documents\/\d+)"[^>]*download>notes from site\.txt</.exec(page.html)?.[1];
+      expect(href, 'download link').to.be.a('string');
+      const download = await jane.get(href!.replace('/portal', ''));
+      expect(download.response.status).to.equal(200);
+      expect(download.response.headers.get('content-disposition')).to.match(/^attachment/);
+      expect(download.response.headers.get('x-content-type-options')).to.equal('nosniff');
+      expect(download.html).to.equal('Line 2 log excerpt\n');
+
+      const html = await upload(`${test.url}/portal`, jane, `/m/HelpDesk/${id}/documents`, tokenIn(page.html), 'page.html', '<html><script>alert(1)</script></html>', 'text/html');
+      expect(html.response.status).to.equal(422);
+      expect(html.html).to.include('This type of file is not allowed.');
+      const fake = await upload(`${test.url}/portal`, jane, `/m/HelpDesk/${id}/documents`, tokenIn(page.html), 'report.pdf', 'not a pdf at all', 'application/pdf');
+      expect(fake.response.status).to.equal(422);
+      expect(fake.html).to.include('does not match its type');
+      const big = await upload(`${test.url}/portal`, jane, `/m/HelpDesk/${id}/documents`, tokenIn(page.html), 'big.txt', Buffer.alloc(10 * 1024 * 1024 + 10, 'a'));
+      expect(big.response.status).to.equal(413);
+      expect(big.html).to.include('The file is too large');
+
+      const resolved = await jane.post(`/m/HelpDesk/${id}/resolve`, { _csrf: tokenIn(page.html) });
+      expect(resolved.response.status).to.equal(303);
+      expect(await status(id)).to.equal('Closed');
+      page = await jane.get(resolved.response.headers.get('location')!.replace('/portal', ''));
+      expect(page.html).to.include('The ticket is closed. Thank you!').and.not.include('data-resolve');
+      // The demo's rule makes closed tickets read-only: no edit link, and the edit form is refused.
+      expect(page.html).not.to.include(`/m/HelpDesk/${id}/edit`);
+      expect((await jane.get(`/m/HelpDesk/${id}/edit`)).response.status).to.equal(403);
+    });
+  });
+
+  describe('attacks', () => {
+    it('answers another company’s ticket with the 404 of a missing one on every verb, and changes nothing', async () => {
+      const foreign = marioTickets[0]!;
+      const before = await test.host.records.get('HelpDesk', foreign);
+      const comments = (await test.host.records.comments('HelpDesk', foreign, { includeInternal: true })).length;
+      const token = tokenIn((await jane.get('/')).html);
+      const missing = await jane.get('/m/HelpDesk/99999');
+      const attempts = [
+        await jane.get(`/m/HelpDesk/${foreign}`),
+        await jane.get(`/m/HelpDesk/${foreign}/edit`),
+        await jane.get(`/m/HelpDesk/${foreign}/delete`),
+        await jane.post(`/m/HelpDesk/${foreign}/edit`, { _csrf: token, ticket_title: 'pwned', version: String(before!.version) }),
+        await jane.post(`/m/HelpDesk/${foreign}/delete`, { _csrf: token, version: String(before!.version) }),
+        await jane.post(`/m/HelpDesk/${foreign}/comments`, { _csrf: token, body: 'pwned' }),
+        await jane.post(`/m/HelpDesk/${foreign}/resolve`, { _csrf: token }),
+        await upload(`${test.url}/portal`, jane, `/m/HelpDesk/${foreign}/documents`, token, 'x.txt', 'pwned'),
+        await jane.get(`/m/HelpDesk/${foreign}/documents/1`),
+      ];
+      for (const [index, attempt] of attempts.entries()) {
+        expect(attempt.response.status, `attempt ${index}`).to.equal(404);
+        expect(attempt.html.replace(/value="[^"]+"/g, ''), `attempt ${index}`).to.equal(missing.html.replace(/value="[^"]+"/g, ''));
+      }
+      const after = await test.host.records.get('HelpDesk', foreign);
+      expect(after).to.deep.equal(before);
+      expect((await test.host.records.comments('HelpDesk', foreign, { includeInternal: true })).length).to.equal(comments);
+      expect((await test.host.records.documents('HelpDesk', foreign)).length).to.equal((await test.host.records.documents('HelpDesk', foreign)).length);
+    });
+
+    it('refuses every form without its CSRF token, or with another customer’s, and changes nothing', async () => {
+      const id = janeTickets[1]!;
+      const before = await test.host.records.get('HelpDesk', id);
+      const comments = (await test.host.records.comments('HelpDesk', id)).length;
+      const marioToken = tokenIn((await mario.get('/')).html);
+      for (const token of [undefined, marioToken, 'forged']) {
+        const fields: Record<string, string> = token ? { _csrf: token } : {};
+        const tries = [
+          await jane.post(`/m/HelpDesk/${id}/comments`, { ...fields, body: 'csrf' }),
+          await jane.post(`/m/HelpDesk/${id}/resolve`, fields),
+          await jane.post(`/m/HelpDesk/${id}/edit`, { ...fields, ticket_title: 'csrf', version: String(before!.version) }),
+          await jane.post('/m/HelpDesk/new', { ...fields, ticket_title: 'csrf ticket' }),
+          await upload(`${test.url}/portal`, jane, `/m/HelpDesk/${id}/documents`, token ?? null, 'x.txt', 'csrf'),
+        ];
+        for (const attempt of tries) expect(attempt.response.status).to.equal(403);
+      }
+      expect(await test.host.records.get('HelpDesk', id)).to.deep.equal(before);
+      expect((await test.host.records.comments('HelpDesk', id)).length).to.equal(comments);
+      const list = await jane.get('/m/HelpDesk?q=csrf');
+      expect(list.html).to.include('No record matches the search.');
+    });
+
+    it('keeps script payloads in a ticket title and a comment inert', async () => {
+      const title = '<script>alert("t")</script><img src=x onerror=alert(1)>';
+      const form = await jane.get('/m/HelpDesk/new');
+      const created = await jane.post('/m/HelpDesk/new', { _csrf: tokenIn(form.html), ticket_title: title, description: '"><svg onload=alert(2)>' });
+      const path = created.response.headers.get('location')!.replace('/portal', '').replace(/\?.*/, '');
+      const page = await jane.get(path);
+      await jane.post(`${path}/comments`, { _csrf: tokenIn(page.html), body: '<script>alert("c")</script>' });
+      for (const view of [await jane.get(path), await jane.get('/m/HelpDesk'), await jane.get(`${path}/edit`)]) {
+        expect(view.html).not.to.include('<script>alert').and.not.include('<img src=x').and.not.include('<svg onload');
+      }
+      const shown = (await jane.get(path)).html;
+      expect(shown).to.include('&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt;').and.include('&lt;script&gt;alert(&quot;c&quot;)&lt;/script&gt;');
+      expect((await jane.get('/m/HelpDesk?q=%3Cscript%3Ealert')).html).not.to.include('<script>alert');
+      // A title a spreadsheet would run as a formula is exported as text.
+      const again = await jane.get('/m/HelpDesk/new');
+      await jane.post('/m/HelpDesk/new', { _csrf: tokenIn(again.html), ticket_title: '=HYPERLINK("http://evil.example","x")' });
+      const csv = (await jane.get('/m/HelpDesk/export.csv')).html;
+      expect(csv).to.include(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
+      expect(csv).not.to.match(/(^|,)=HYPERLINK/m);
+    });
+
+    it('never shows a field the profile hides: not in lists, records, forms, searches, sorts or exports', async () => {
+      await changeDefaultModule(test, 'HelpDesk', (entry) => ({ ...entry, fields: { ...entry.fields, solution: 'hidden', severity: 'hidden' } }));
+      for (const id of [...janeTickets]) {
+        await test.host.records.update('HelpDesk', id, { values: { solution: CANARY } });
+      }
+      const pages = [
+        '/',
+        '/m/HelpDesk',
+        '/m/HelpDesk?sort=solution&dir=asc',
+        `/m/HelpDesk?f_solution=${CANARY.slice(0, 14)}`,
+        `/m/HelpDesk?q=${CANARY.slice(0, 14)}`,
+        '/m/HelpDesk/export.csv',
+        `/m/HelpDesk/export.csv?f_solution=${CANARY.slice(0, 14)}`,
+        '/m/HelpDesk/new',
+        ...janeTickets.flatMap((id) => [`/m/HelpDesk/${id}`, `/m/HelpDesk/${id}/edit`]),
+      ];
+      for (const path of pages) {
+        const { response, html } = await jane.get(path);
+        expect(response.status, path).to.be.below(500);
+        expect(html, path).not.to.include(CANARY);
+        expect(html, path).not.to.match(/>Solution<|>Severity</);
+      }
+      expect((await jane.get(`/m/HelpDesk?f_solution=${CANARY}`)).response.status).to.equal(400);
+      // Posting the hidden field changes nothing.
+      const open = janeTickets[janeTickets.length - 1]!;
+      const edit = await jane.get(`/m/HelpDesk/${open}/edit`);
+      expect(edit.response.status).to.equal(200);
+      {
+        const version = /name="version" value="(\d+)"/.exec(edit.html)![1]!;
+        const posted = await jane.post(`/m/HelpDesk/${open}/edit`, { _csrf: tokenIn(edit.html), version, ticket_title: 'ok', solution: 'overwritten' });
+        expect(posted.response.status).to.equal(422);
+        expect(posted.html).not.to.include(CANARY);
+        expect((await test.host.records.get('HelpDesk', open))!.values.solution).to.equal(CANARY);
+      }
+    });
+  });
+});
+
+describe('portal pages: deleting, the language switch, version 1 @db', function () {
+  this.timeout(120_000);
+  let test: TestHost;
+
+  afterEach(async () => {
+    await test?.stop();
+  });
+
+  it('deletes a record after a confirmation page, by POST with the token and the version', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    await changeDefaultModule(test, 'HelpDesk', (entry) => ({ ...entry, delete: true }));
+    const jane = await signedIn(test, JANE);
+    const ids = recordIdsIn((await jane.get('/m/HelpDesk?sort=ticket_no&dir=desc')).html, 'HelpDesk');
+    const id = ids[0]!;
+    const page = await jane.get(`/m/HelpDesk/${id}`);
+    expect(page.html).to.include(`href="/portal/m/HelpDesk/${id}/delete"`);
+    const confirm = await jane.get(`/m/HelpDesk/${id}/delete`);
+    expect(confirm.response.status).to.equal(200);
+    expect(confirm.html).to.include('This cannot be undone.');
+    expect(await test.host.records.get('HelpDesk', id)).not.to.equal(null);
+    const refused = await jane.post(`/m/HelpDesk/${id}/delete`, { version: /name="version" value="(\d+)"/.exec(confirm.html)![1]! });
+    expect(refused.response.status).to.equal(403);
+    const stale = await jane.post(`/m/HelpDesk/${id}/delete`, { _csrf: tokenIn(confirm.html), version: '999' });
+    expect(stale.response.status).to.equal(409);
+    expect(await test.host.records.get('HelpDesk', id)).not.to.equal(null);
+    const done = await jane.post(`/m/HelpDesk/${id}/delete`, { _csrf: tokenIn(confirm.html), version: /name="version" value="(\d+)"/.exec(confirm.html)![1]! });
+    expect(done.response.status).to.equal(303);
+    expect(done.response.headers.get('location')).to.equal('/portal/m/HelpDesk?notice=deleted');
+    expect(await test.host.records.get('HelpDesk', id)).to.equal(null);
+    expect((await jane.get('/m/HelpDesk?notice=deleted')).html).to.include('The record was deleted.');
+    expect((await jane.get(`/m/HelpDesk/${id}`)).response.status).to.equal(404);
+  });
+
+  it('switches the language from a workspace page and comes back to it', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    const jane = await signedIn(test, JANE);
+    const list = await jane.get('/m/HelpDesk');
+    expect(list.html).to.include('name="returnTo" value="/m/HelpDesk"');
+    const switched = await jane.post('/language', { _csrf: tokenIn(list.html), language: 'it', returnTo: '/m/HelpDesk' });
+    expect(switched.response.headers.get('location')).to.equal('/portal/m/HelpDesk');
+    const italian = await jane.get('/m/HelpDesk');
+    expect(italian.html).to.include('<html lang="it">').and.include('Cerca in questo elenco').and.include('Ticket di assistenza');
+    const away = await jane.post('/language', { _csrf: tokenIn(italian.html), language: 'en', returnTo: '//evil.example/' });
+    expect(away.response.headers.get('location')).to.equal('/portal/login');
+  });
+
+  it('shows version 1’s classic menu: new request, my requests with a status filter, knowledge base, the other modules', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
+    const jane = await signedIn(test, JANE);
+    const home = await jane.get('/');
+    const menu = [...home.html.matchAll(/data-menu="([^"]+)"[^>]*>([^<]+)</g)].map((m) => m[2]);
+    expect(menu.slice(0, 4)).to.deep.equal(['Home', 'New request', 'My requests', 'Knowledge base']);
+    expect([...home.html.matchAll(/bp-action-title">([^<]+)</g)].map((m) => m[1])).to.deep.equal(['New request', 'My requests', 'Knowledge base']);
+    const requests = await jane.get('/m/HelpDesk?f_status=Open');
+    expect(requests.html).to.match(/<h1 id="bp-page-title" class="bp-page-title">My requests<\/h1>/);
+    expect(requests.html).to.match(/<select id="bp-filter-status"[\s\S]*?<option value="Open" selected>/);
+    const rows = /<tbody>([\s\S]*)<\/tbody>/.exec(requests.html)![1]!;
+    expect(rows).not.to.match(/>(Closed|In Progress|Wait For Response)</);
+    const form = await jane.get('/m/HelpDesk/new');
+    expect(form.html).to.match(/<h1 id="bp-page-title" class="bp-page-title">New request<\/h1>/).and.match(/data-menu="new-request" aria-current="page"/);
+  });
+});
+
+describe('portal pages: the Contacts module with scope "contact" @db', function () {
+  this.timeout(120_000);
+  let test: TestHost;
+  after(async () => {
+    await test?.stop();
+  });
+
+  it('shows and lets edit only the customer’s own contact record, never a colleague’s', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    const jane = await signedIn(test, JANE);
+    const list = await jane.get('/m/Contacts');
+    const ids = recordIdsIn(list.html, 'Contacts');
+    expect(ids).to.have.length(1);
+    expect(list.html).to.include('jane.doe@example.com');
+    // Jane's colleagues at Acme Ltd (they appear as ticket contacts in her company's tickets).
+    const me = (await test.host.records.get('Contacts', ids[0]!))!;
+    const colleagues = await test.host.records.query('Contacts', { where: { field: 'account_id', op: 'eq', value: me.values.account_id as number }, limit: 50 });
+    const others = colleagues.rows.filter((c) => c.id !== me.id);
+    expect(others.length).to.be.greaterThan(0);
+    for (const colleague of others) {
+      for (const path of [`/m/Contacts/${colleague.id}`, `/m/Contacts/${colleague.id}/edit`]) expect((await jane.get(path)).response.status, path).to.equal(404);
+    }
+    const edit = await jane.get(`/m/Contacts/${ids[0]}/edit`);
+    expect(edit.response.status).to.equal(200);
+    expect(edit.html).to.match(/Email <span class="bp-muted">\(read-only\)/);
+  });
+});
