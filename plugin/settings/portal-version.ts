@@ -4,7 +4,7 @@
  * admin switches, so that customers see no change on upgrade.
  */
 import { inject, injectable } from 'inversify';
-import { HostInstallation, type InstallOrigin } from '../host-contract/index.js';
+import { HostInstallation, HostLogger, type InstallOrigin } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { SettingsStore } from './settings-store.js';
 
@@ -19,6 +19,13 @@ export const PortalVersions = Symbol.for('business-portal.PortalVersions');
 export interface PortalVersions {
   current(): Promise<PortalVersion>;
   origin(): InstallOrigin;
+  /** Whether admins may switch versions: only on an install upgraded from a release with version 1. */
+  choosable(): boolean;
+  /**
+   * Stores the version customers see. Touches nothing else: the version 1 settings and the
+   * version 2 profiles stay as they are, so switching back finds them again.
+   */
+  choose(version: PortalVersion, actor: { readonly userId: number; readonly userName: string }): Promise<void>;
 }
 
 @injectable()
@@ -26,10 +33,23 @@ export class StoredPortalVersions implements PortalVersions, LifecycleContributi
   constructor(
     @inject(SettingsStore) private readonly settings: SettingsStore,
     @inject(HostInstallation) private readonly installation: HostInstallation,
+    @inject(HostLogger) private readonly logger: HostLogger,
   ) {}
 
   origin(): InstallOrigin {
     return this.installation.origin();
+  }
+
+  choosable(): boolean {
+    const origin = this.origin();
+    return origin.kind === 'upgraded' && origin.hadPortalVersion1;
+  }
+
+  async choose(version: PortalVersion, actor: { readonly userId: number; readonly userName: string }): Promise<void> {
+    if (!this.choosable()) throw new Error('Business Portal: this install has only version 2');
+    const before = await this.current();
+    await this.settings.set(PORTAL_VERSION_SETTING, version);
+    this.logger.info('Business Portal: portal version chosen', { userId: actor.userId, userName: actor.userName, from: before, to: version });
   }
 
   async current(): Promise<PortalVersion> {

@@ -5,8 +5,10 @@
  */
 import { ContainerModule } from 'inversify';
 import { AdminRouteContribution } from '../lifecycle/contributions.js';
+import { PrivilegesPage } from './privileges-page.js';
 import { ProfileRoutes } from './profile-routes.js';
 
 export const profileAdminModule = new ContainerModule(({ bind }) => {
   bind<AdminRouteContribution>(AdminRouteContribution).to(ProfileRoutes).inSingletonScope();
+  bind<AdminRouteContribution>(AdminRouteContribution).to(PrivilegesPage).inSingletonScope();
 });

@@ -140,7 +140,8 @@ export class ProfileRoutes implements AdminRouteContribution {
         { name: form.name, description: form.description ?? '', startFrom: form.startFrom ? Number(form.startFrom) : null },
         actorOf(res),
       );
-      res.redirect(303, this.profileUrl(profile.id, 'created'));
+      // "Next": straight on to the new profile's privileges.
+      res.redirect(303, `${this.profileUrl(profile.id)}/privileges?done=created`);
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
       await this.newProfilePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body) });

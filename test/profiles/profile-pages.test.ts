@@ -71,9 +71,11 @@ describe('profile admin pages @db', () => {
     const response = await admin.post(`${SETTINGS}/profiles`, { name: 'Resellers', description: 'Partners', startFrom: String(defaultId) });
     expect(response.status).to.equal(303);
     const id = await profileIdByName(api, 'Resellers');
-    expect(response.headers.get('location')).to.equal(`${SETTINGS}/profiles/${id}?done=created`);
-    const page = await (await admin.get(response.headers.get('location')!)).text();
-    expect(page).to.include('The profile was created.');
+    expect(response.headers.get('location')).to.equal(`${SETTINGS}/profiles/${id}/privileges?done=created`);
+    const privileges = await (await admin.get(response.headers.get('location')!)).text();
+    expect(privileges).to.include('The profile was created.');
+    expect(privileges).to.include('data-bp-privileges');
+    const page = await (await admin.get(`${SETTINGS}/profiles/${id}`)).text();
     expect(page).to.include('data-audit-action="create"');
     expect(await count(api, 'bp_profile_audit', "profile_id = :id AND action = 'create'", { id })).to.equal(1);
   });

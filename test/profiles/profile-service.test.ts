@@ -84,8 +84,10 @@ describe('profile service @db', () => {
     const eligibility = new RegistryModuleEligibility(api.modules);
     const names = eligibility.eligibleModules().map((m) => m.name);
     expect(names).to.include.members(['Contacts', 'Accounts', 'HelpDesk', 'Faq', 'Documents', 'Invoice', 'Quotes', 'Assets', 'Vendors']);
-    expect(names).not.to.include('Products');
-    expect(eligibility.reasonNotEligible('Products')).to.equal('no-customer-relation');
+    // Products has no relation to customers: offered as a public catalogue, like the FAQ.
+    expect(names).to.include('Products');
+    expect(names).not.to.include('ProjectTask');
+    expect(eligibility.reasonNotEligible('ProjectTask')).to.equal('no-customer-relation');
     expect(eligibility.reasonNotEligible('Nope')).to.equal('unknown-module');
 
     await api.modules.registerModule({
@@ -148,7 +150,7 @@ describe('profile service @db', () => {
       service.saveSection(
         profile.id,
         'modules',
-        [on(tickets, { fields: { nope: 'hidden' }, listColumns: ['ghost'] }), on(moduleOf(await service.document(profile.id), 'Faq'), { module: 'Products' })],
+        [on(tickets, { fields: { nope: 'hidden' }, listColumns: ['ghost'] }), on(moduleOf(await service.document(profile.id), 'Faq'), { module: 'ProjectTask' })],
         profile.version,
         actor,
       ),

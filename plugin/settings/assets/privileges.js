@@ -1,0 +1,498 @@
+// The privileges editor of a portal profile: progressive JavaScript over a page the server has
+// already filled with every current value. Each section is saved on its own as JSON through
+// `PUT {profile}/sections/{section}` (CSRF token in `X-CSRF-Token`, body `{version, value}`);
+// after a save the section is drawn again from the server's page, so what you see is what was
+// stored, and the server's notices and problems appear next to the section.
+// Drag and drop by SortableJS (served from the package); every move also has buttons.
+(function () {
+  'use strict';
+  var root = document.querySelector('[data-bp-privileges]');
+  if (!root) return;
+  var context = JSON.parse(root.getAttribute('data-context') || '{}');
+  var texts = context.texts || {};
+  var base = root.getAttribute('data-base');
+  var csrf = root.getAttribute('data-csrf');
+  var announcer = root.querySelector('[data-bp-announce]');
+  var dirty = new Set();
+
+  function format(text, params) {
+    return String(text || '').replace(/\{(\w+)\}/g, function (match, key) {
+      return Object.prototype.hasOwnProperty.call(params, key) ? String(params[key]) : match;
+    });
+  }
+  function announce(text) {
+    announcer.textContent = '';
+    window.setTimeout(function () { announcer.textContent = text; }, 30);
+  }
+  function sectionOf(element) { return element.closest('[data-bp-section]'); }
+  function all(scope, selector) { return Array.prototype.slice.call(scope.querySelectorAll(selector)); }
+  function moduleInfo(name) { return (context.modules && context.modules[name]) || { label: name, fields: [] }; }
+  function fieldLabel(module, field) {
+    var found = moduleInfo(module).fields.filter(function (f) { return f.name === field; })[0];
+    return found ? found.label : field;
+  }
+  function optionLabel(list, value) {
+    var found = (list || []).filter(function (o) { return o.value === value; })[0];
+    return found ? found.label : value;
+  }
+
+  // ───────────────────────────── dirty state ─────────────────────────────
+  function markDirty(element) {
+    var section = sectionOf(element);
+    if (!section) return;
+    dirty.add(section.getAttribute('data-bp-section'));
+    var flag = section.querySelector('[data-bp-dirty]');
+    if (flag) flag.hidden = false;
+  }
+  window.addEventListener('beforeunload', function (event) {
+    if (dirty.size === 0) return;
+    event.preventDefault();
+    event.returnValue = '';
+  });
+
+  // ───────────────────────────── what each section sends ─────────────────────────────
+  var collect = {
+    general: function (section) {
+      var form = section.querySelector('form');
+      var owner = form.elements.namedItem('owner').value;
+      var parts = owner.split(':');
+      return {
+        owner: owner ? { kind: parts[0], id: Number(parts[1]) } : null,
+        twoFactorType: form.elements.namedItem('twoFactorType').value,
+        twoFactorFallback: form.elements.namedItem('twoFactorFallback').value,
+      };
+    },
+    notifications: function (section) {
+      var templates = {};
+      all(section, '[data-bp-template]').forEach(function (select) {
+        templates[select.getAttribute('data-bp-template')] = select.value ? Number(select.value) : null;
+      });
+      var checked = section.querySelector('input[name="smtpAccount"]:checked');
+      var email = section.querySelector('input[name="senderEmail"]').value.trim();
+      var name = section.querySelector('input[name="senderName"]').value.trim();
+      return { templates: templates, smtpAccount: checked ? checked.value : 'default', senderEmail: email || null, senderName: name || null };
+    },
+    buttons: function (section) {
+      return all(section, '[data-bp-buttons] > [data-bp-button]').map(function (item) {
+        function value(name) { return item.querySelector('[data-bp-input="' + name + '"]').value; }
+        return { title: value('title').trim(), description: value('description').trim(), colour: value('colour'), icon: value('icon'), action: value('action'), module: value('module') };
+      });
+    },
+    rules: function (section) {
+      return all(section, '[data-bp-rules] > [data-bp-rule]').map(function (item) { return JSON.parse(item.getAttribute('data-bp-rule')); });
+    },
+    globals: function (section) {
+      return { viewAll: section.querySelector('input[name="viewAll"]').checked, editAll: section.querySelector('input[name="editAll"]').checked };
+    },
+    modules: function (section) {
+      // Modules the licence locks are left out: the server keeps what they have.
+      return all(section, '[data-bp-module]').filter(function (body) { return !body.hasAttribute('data-bp-locked'); }).map(function (body) {
+        function flag(name) { var box = body.querySelector('input[name="' + name + '"]'); return Boolean(box && box.checked && !box.disabled); }
+        var fields = {};
+        all(body, '[data-bp-field]').forEach(function (select) { fields[select.getAttribute('data-bp-field')] = select.value; });
+        var tools = {};
+        all(body, '[data-bp-tool]').forEach(function (box) { tools[box.getAttribute('data-bp-tool')] = box.checked; });
+        return {
+          module: body.getAttribute('data-bp-module'),
+          shown: flag('shown'),
+          view: flag('view'),
+          create: flag('create'),
+          edit: flag('edit'),
+          delete: flag('delete'),
+          scope: body.querySelector('select[name="scope"]').value,
+          fields: fields,
+          listColumns: all(body, '[data-bp-columns] > [data-bp-column]').map(function (item) { return item.getAttribute('data-bp-column'); }),
+          tools: tools,
+        };
+      });
+    },
+  };
+
+  // ───────────────────────────── status next to a section ─────────────────────────────
+  function showStatus(section, kind, messages, stale) {
+    var status = section.querySelector('[data-bp-status]');
+    status.className = 'bp-status bp-status-' + kind;
+    status.textContent = '';
+    if (messages.length === 0) return;
+    var first = document.createElement('p');
+    first.textContent = messages[0];
+    status.appendChild(first);
+    if (messages.length > 1) {
+      var list = document.createElement('ul');
+      messages.slice(1).forEach(function (text) {
+        var item = document.createElement('li');
+        item.textContent = text;
+        list.appendChild(item);
+      });
+      status.appendChild(list);
+    }
+    if (stale) {
+      var reload = document.createElement('button');
+      reload.type = 'button';
+      reload.className = 'bp-secondary';
+      reload.textContent = texts.reload;
+      reload.addEventListener('click', function () { dirty.clear(); window.location.reload(); });
+      status.appendChild(reload);
+    }
+  }
+
+  function save(section) {
+    var name = section.getAttribute('data-bp-section');
+    var button = section.querySelector('[data-bp-save]');
+    var value = collect[name](section);
+    button.disabled = true;
+    showStatus(section, 'busy', [texts.saving]);
+    var response;
+    fetch(base + '/sections/' + name, {
+      method: 'PUT',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf },
+      body: JSON.stringify({ version: Number(root.getAttribute('data-version')), value: value }),
+    })
+      .then(function (res) {
+        response = res;
+        return res.json().catch(function () { return null; });
+      })
+      .then(function (body) {
+        if (response.ok && body && body.document) {
+          root.setAttribute('data-version', String(body.document.profile.version));
+          dirty.delete(name);
+          return refresh(name).then(function () {
+            var fresh = root.querySelector('[data-bp-section="' + name + '"]');
+            showStatus(fresh, 'ok', [texts.saved].concat(body.notices || []));
+            announce([texts.saved].concat(body.notices || []).join(' '));
+          });
+        }
+        button.disabled = false;
+        var error = body && body.error;
+        var messages = error ? [error.message].concat((error.problems || []).map(function (p) { return p.message; })) : [texts.networkError];
+        showStatus(section, 'error', messages, response.status === 409);
+        return undefined;
+      })
+      .catch(function () {
+        button.disabled = false;
+        showStatus(section, 'error', [texts.networkError]);
+      });
+  }
+
+  /**
+   * Draws sections again from the server's page: the one just saved, and every other one
+   * without unsaved changes (a module save changes which modules a button may target).
+   */
+  function refresh(savedName) {
+    return fetch(window.location.pathname, { credentials: 'same-origin', headers: { accept: 'text/html' } })
+      .then(function (res) { return res.ok ? res.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, 'text/html');
+        all(root, '[data-bp-section]').forEach(function (section) {
+          var name = section.getAttribute('data-bp-section');
+          if (name !== savedName && dirty.has(name)) return;
+          var replacement = fresh.querySelector('[data-bp-section="' + name + '"]');
+          if (!replacement) return;
+          var open = all(section, 'details[open]').map(detailsKey).filter(Boolean);
+          var node = document.importNode(replacement, true);
+          all(node, 'details').forEach(function (details) { if (open.indexOf(detailsKey(details)) >= 0) details.open = true; });
+          section.replaceWith(node);
+          setUp(node);
+        });
+      })
+      .catch(function () { /* the saved values stay on the page as they were typed */ });
+  }
+  function detailsKey(details) { return details.getAttribute('data-bp-details') || details.getAttribute('data-bp-subform') || ''; }
+
+  // ───────────────────────────── ordered lists ─────────────────────────────
+  function updateEmpty(list) {
+    var empty = list.parentNode.querySelector('[data-bp-empty]');
+    if (empty) empty.hidden = list.children.length > 0;
+  }
+  function itemLabel(item) {
+    var title = item.querySelector('[data-bp-preview-title], .bp-column-label, [data-bp-rule-title], .bp-rule-title strong');
+    return title ? title.textContent.trim() : '';
+  }
+  function move(item, direction) {
+    var list = item.parentNode;
+    if (direction === 'up' && item.previousElementSibling) list.insertBefore(item, item.previousElementSibling);
+    else if (direction === 'down' && item.nextElementSibling) list.insertBefore(item.nextElementSibling, item);
+    else return;
+    var position = Array.prototype.indexOf.call(list.children, item) + 1;
+    announce(format(texts.moved, { item: itemLabel(item), position: position, count: list.children.length }));
+    markDirty(list);
+  }
+  function makeSortable(list) {
+    if (!window.Sortable || list.hasAttribute('data-bp-sortable-ready') || list.closest('[data-bp-locked]')) return;
+    list.setAttribute('data-bp-sortable-ready', '1');
+    window.Sortable.create(list, {
+      handle: '[data-bp-drag]',
+      draggable: '.bp-item',
+      animation: 150,
+      forceFallback: true,
+      onEnd: function (event) {
+        if (event.oldIndex === event.newIndex) return;
+        announce(format(texts.moved, { item: itemLabel(event.item), position: event.newIndex + 1, count: list.children.length }));
+        markDirty(list);
+      },
+    });
+  }
+
+  // ───────────────────────────── home buttons ─────────────────────────────
+  function buttonInput(item, name) { return item.querySelector('[data-bp-input="' + name + '"]'); }
+  function syncPreview(item) {
+    var preview = item.querySelector('[data-bp-preview]');
+    preview.className = 'bp-home-button bp-colour-' + buttonInput(item, 'colour').value;
+    preview.querySelector('use').setAttribute('href', '#bp-icon-' + buttonInput(item, 'icon').value);
+    preview.querySelector('[data-bp-preview-title]').textContent = buttonInput(item, 'title').value.trim() || texts.newButton;
+    preview.querySelector('[data-bp-preview-description]').textContent = buttonInput(item, 'description').value.trim();
+  }
+  /** "Create a record" offers only the modules the profile may create in. */
+  function syncModules(item, chosenByUser) {
+    var create = buttonInput(item, 'action').value === 'create';
+    var select = buttonInput(item, 'module');
+    all(select, 'option').forEach(function (option) { option.disabled = create && option.getAttribute('data-can-create') !== '1' && !(option.selected && !chosenByUser); });
+    if (chosenByUser && select.selectedOptions[0] && select.selectedOptions[0].disabled) {
+      var first = all(select, 'option').filter(function (option) { return !option.disabled; })[0];
+      if (first) select.value = first.value;
+    }
+  }
+  function addButton(section) {
+    var template = section.querySelector('[data-bp-button-template]');
+    var list = section.querySelector('[data-bp-buttons]');
+    var item = template.content.firstElementChild.cloneNode(true);
+    list.appendChild(item);
+    syncModules(item, true);
+    syncPreview(item);
+    updateEmpty(list);
+    markDirty(list);
+    buttonInput(item, 'title').focus();
+  }
+
+  // ───────────────────────────── list columns ─────────────────────────────
+  function addColumn(body) {
+    var choice = body.querySelector('[data-bp-column-choice]');
+    var option = choice.selectedOptions[0];
+    if (!option) return;
+    var list = body.querySelector('[data-bp-columns]');
+    var item = sectionOf(body).querySelector('[data-bp-column-template]').content.firstElementChild.cloneNode(true);
+    item.setAttribute('data-bp-column', option.value);
+    item.querySelector('.bp-column-label').textContent = option.textContent;
+    list.appendChild(item);
+    option.remove();
+    updateEmpty(list);
+    markDirty(list);
+  }
+  function columnRemoved(item, body) {
+    var choice = body.querySelector('[data-bp-column-choice]');
+    var option = document.createElement('option');
+    option.value = item.getAttribute('data-bp-column');
+    option.textContent = itemLabel(item);
+    choice.appendChild(option);
+  }
+
+  // ───────────────────────────── conditional rules ─────────────────────────────
+  function fillFields(select, module) {
+    var current = select.value;
+    select.textContent = '';
+    moduleInfo(module).fields.forEach(function (field) {
+      var option = document.createElement('option');
+      option.value = field.name;
+      option.textContent = field.label;
+      select.appendChild(option);
+    });
+    if (current) select.value = current;
+    if (!select.value && select.options.length > 0) select.selectedIndex = 0;
+  }
+  function ruleForm(section) { return section.querySelector('[data-bp-subform="new-rule"]'); }
+  function addRow(section, kind) {
+    var form = ruleForm(section);
+    var template = section.querySelector('[data-bp-' + kind + '-template]');
+    var row = template.content.firstElementChild.cloneNode(true);
+    form.querySelector(kind === 'condition' ? '[data-bp-conditions]' : '[data-bp-effects]').appendChild(row);
+    fillFields(row.querySelector('select'), form.querySelector('[data-bp-rule-module]').value);
+    syncValueInput(row);
+    row.querySelector('select').focus();
+  }
+  function syncValueInput(row) {
+    var op = row.querySelector('[data-bp-cond-op]');
+    var value = row.querySelector('[data-bp-cond-value]');
+    if (!op || !value) return;
+    value.disabled = op.value === 'isNull' || op.value === 'notNull';
+  }
+  function typedValue(module, field, op, text) {
+    if (op === 'isNull' || op === 'notNull') return undefined;
+    if (op === 'in') return text.split(',').map(function (part) { return part.trim(); }).filter(Boolean);
+    var definition = moduleInfo(module).fields.filter(function (f) { return f.name === field; })[0];
+    var type = definition ? definition.type : 'text';
+    if ((type === 'integer' || type === 'number' || type === 'currency' || type === 'decimal') && text.trim() !== '' && !isNaN(Number(text))) return Number(text);
+    if (type === 'boolean' || type === 'checkbox') return text.trim().toLowerCase() === 'true' || text.trim() === '1';
+    return text;
+  }
+  function describeRule(rule) {
+    return {
+      conditions: rule.conditions.map(function (c) {
+        var value = c.value === undefined || c.value === null ? '' : Array.isArray(c.value) ? c.value.join(', ') : String(c.value);
+        return fieldLabel(rule.module, c.field) + ' ' + optionLabel(context.ops, c.op) + (value ? ' ' + value : '');
+      }),
+      effects: (rule.allReadOnly ? [texts.everything] : []).concat(rule.effects.map(function (e) { return fieldLabel(rule.module, e.field) + ': ' + optionLabel(context.effects, e.effect); })),
+    };
+  }
+  function appendRule(section, rule) {
+    var list = section.querySelector('[data-bp-rules]');
+    var item = section.querySelector('[data-bp-rule-template]').content.firstElementChild.cloneNode(true);
+    item.setAttribute('data-bp-rule', JSON.stringify(rule));
+    item.querySelector('[data-bp-rule-title]').textContent = rule.name;
+    item.querySelector('[data-bp-rule-module-label]').textContent = moduleInfo(rule.module).label;
+    var origin = item.querySelector('[data-bp-rule-origin]');
+    origin.textContent = rule.origin.kind === 'profile' ? format(texts.originProfile, { name: rule.origin.profileName }) : rule.origin.kind === 'crm' ? texts.originCrm : texts.originPortal;
+    origin.className = 'bp-badge bp-origin-' + rule.origin.kind;
+    var parts = describeRule(rule);
+    [['[data-bp-rule-conditions]', parts.conditions], ['[data-bp-rule-effects]', parts.effects]].forEach(function (pair) {
+      var target = item.querySelector(pair[0]);
+      pair[1].forEach(function (text) {
+        var chip = document.createElement('span');
+        chip.className = 'bp-chip';
+        chip.textContent = text;
+        target.appendChild(chip);
+      });
+    });
+    list.appendChild(item);
+    updateEmpty(list);
+    markDirty(list);
+  }
+  function addRule(section) {
+    var form = ruleForm(section);
+    var problem = form.querySelector('[data-bp-rule-problem]');
+    var module = form.querySelector('[data-bp-rule-module]').value;
+    var name = form.querySelector('[data-bp-rule-name]').value.trim();
+    var conditions = all(form, '[data-bp-condition]').map(function (row) {
+      var field = row.querySelector('[data-bp-cond-field]').value;
+      var op = row.querySelector('[data-bp-cond-op]').value;
+      var value = typedValue(module, field, op, row.querySelector('[data-bp-cond-value]').value);
+      return value === undefined ? { field: field, op: op } : { field: field, op: op, value: value };
+    });
+    var effects = all(form, '[data-bp-effect]').map(function (row) {
+      return { field: row.querySelector('[data-bp-effect-field]').value, effect: row.querySelector('[data-bp-effect-kind]').value };
+    });
+    var allReadOnly = form.querySelector('[data-bp-rule-all-read-only]').checked;
+    if (!name || !module || conditions.length === 0 || conditions.some(function (c) { return !c.field; }) || (effects.length === 0 && !allReadOnly)) {
+      problem.textContent = texts.ruleIncomplete;
+      problem.hidden = false;
+      return;
+    }
+    problem.hidden = true;
+    appendRule(section, { name: name, module: module, origin: { kind: 'portal' }, conditions: conditions, effects: effects, allReadOnly: allReadOnly });
+    form.querySelector('[data-bp-rule-name]').value = '';
+    form.querySelector('[data-bp-rule-all-read-only]').checked = false;
+    all(form, '[data-bp-condition], [data-bp-effect]').forEach(function (row) { row.remove(); });
+    addRow(section, 'condition');
+    announce(texts.ruleAdded);
+  }
+  function importFromProfile(section) {
+    var select = section.querySelector('[data-bp-import-profile]');
+    var option = select.selectedOptions[0];
+    if (!option) return;
+    var url = base.replace(/\/\d+$/, '/' + encodeURIComponent(option.value)) + '/document';
+    fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } })
+      .then(function (res) { return res.ok ? res.json() : Promise.reject(new Error(String(res.status))); })
+      .then(function (document) {
+        document.rules.forEach(function (rule) {
+          appendRule(section, { name: rule.name, module: rule.module, origin: { kind: 'profile', profileName: document.profile.name }, conditions: rule.conditions, effects: rule.effects, allReadOnly: rule.allReadOnly });
+        });
+        showStatus(section, 'ok', [format(texts.imported, { count: document.rules.length })]);
+      })
+      .catch(function () { showStatus(section, 'error', [texts.importFailed]); });
+  }
+  function importFromCrm(section) {
+    var boxes = all(section, '[data-bp-crm-rule]:checked');
+    boxes.forEach(function (box) {
+      appendRule(section, JSON.parse(box.getAttribute('data-bp-crm-rule')));
+      box.checked = false;
+    });
+    showStatus(section, 'ok', [format(texts.imported, { count: boxes.length })]);
+  }
+
+  // ───────────────────────────── set up a section ─────────────────────────────
+  function setUp(section) {
+    all(section, '[data-bp-save]').forEach(function (button) { button.disabled = false; });
+    all(section, '[data-bp-sortable]').forEach(makeSortable);
+    all(section, '[data-bp-button]').forEach(function (item) { syncModules(item, false); });
+    var form = ruleForm(section);
+    if (form && !form.querySelector('[data-bp-condition]')) addRowQuietly(section);
+  }
+  function addRowQuietly(section) {
+    var form = ruleForm(section);
+    var row = section.querySelector('[data-bp-condition-template]').content.firstElementChild.cloneNode(true);
+    form.querySelector('[data-bp-conditions]').appendChild(row);
+    fillFields(row.querySelector('select'), form.querySelector('[data-bp-rule-module]').value);
+  }
+  all(root, '[data-bp-section]').forEach(setUp);
+
+  // ───────────────────────────── events (delegated: sections are redrawn) ─────────────────────────────
+  root.addEventListener('submit', function (event) {
+    var section = sectionOf(event.target);
+    if (!section) return;
+    event.preventDefault();
+    save(section);
+  });
+  root.addEventListener('keydown', function (event) {
+    // Enter in the "add a rule" or "import" parts must not save the whole section.
+    if (event.key === 'Enter' && event.target.closest('[data-bp-subform]') && event.target.tagName === 'INPUT') event.preventDefault();
+  });
+  function onEdit(event) {
+    var target = event.target;
+    var section = sectionOf(target);
+    if (!section) return;
+    var item = target.closest('[data-bp-button]');
+    if (item) {
+      if (target.getAttribute('data-bp-input') === 'action' && event.type === 'change') syncModules(item, true);
+      syncPreview(item);
+    }
+    if (target.hasAttribute('data-bp-rule-module')) {
+      all(ruleForm(section), '[data-bp-cond-field], [data-bp-effect-field]').forEach(function (select) { fillFields(select, target.value); });
+      return;
+    }
+    if (target.hasAttribute('data-bp-cond-op')) syncValueInput(target.closest('[data-bp-condition]'));
+    if (target.closest('[data-bp-subform]') || target.hasAttribute('data-bp-column-choice')) return;
+    markDirty(target);
+  }
+  root.addEventListener('input', onEdit);
+  root.addEventListener('change', onEdit);
+  root.addEventListener('click', function (event) {
+    var button = event.target.closest('button');
+    if (!button || !root.contains(button) || button.type === 'submit') return;
+    var section = sectionOf(button);
+    if (!section) return;
+    if (button.hasAttribute('data-bp-move')) {
+      move(button.closest('.bp-item'), button.getAttribute('data-bp-move'));
+      button.focus();
+    } else if (button.hasAttribute('data-bp-remove')) {
+      var item = button.closest('.bp-item');
+      var list = item.parentNode;
+      var label = itemLabel(item);
+      var next = item.nextElementSibling || item.previousElementSibling;
+      var body = button.closest('[data-bp-module]');
+      if (body && item.hasAttribute('data-bp-column')) columnRemoved(item, body);
+      item.remove();
+      updateEmpty(list);
+      markDirty(list);
+      announce(format(texts.removed, { item: label }));
+      var focus = next && next.querySelector('[data-bp-remove]');
+      if (focus) focus.focus();
+    } else if (button.hasAttribute('data-bp-add-button')) {
+      addButton(section);
+    } else if (button.hasAttribute('data-bp-add-column')) {
+      addColumn(button.closest('[data-bp-module]'));
+    } else if (button.hasAttribute('data-bp-add-condition')) {
+      addRow(section, 'condition');
+    } else if (button.hasAttribute('data-bp-add-effect')) {
+      addRow(section, 'effect');
+    } else if (button.hasAttribute('data-bp-remove-row')) {
+      button.closest('.bp-row').remove();
+    } else if (button.hasAttribute('data-bp-add-rule')) {
+      addRule(section);
+    } else if (button.hasAttribute('data-bp-import-profile-go')) {
+      importFromProfile(section);
+    } else if (button.hasAttribute('data-bp-import-crm')) {
+      importFromCrm(section);
+    }
+  });
+})();

@@ -1,0 +1,170 @@
+/**
+ * The version 1 (classic) settings page, `/settings/business-portal/classic`: Basic (modules
+ * active, order by move up / move down), Advanced (per module "View all related records?"),
+ * Select user (every CRM user, inactive ones marked) and Select template. Plain forms that work
+ * without JavaScript, each posting the session's CSRF token (checked by the admin router) and
+ * checked by an ajv schema; a refused form answers 400 with the page and its messages in the
+ * admin's language, and stores nothing. Only installs that have version 1 (upgraded from a
+ * release with it) have the page; others answer 404.
+ */
+import type { Request, Response, Router } from 'express';
+import { inject, injectable } from 'inversify';
+import { ModuleEligibility } from '../eligibility/module-eligibility.js';
+import { HostEmailTemplates, HostUsers, type LanguageCode, type LocalizedText } from '../host-contract/index.js';
+import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
+import type { MessageKey } from '../i18n/message-keys.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
+import { RELATED_FIELD_PREFIX, validateSettingsForm } from './classic-forms.js';
+import { ClassicSettingsError, ClassicSettingsStore, classicProblem, type ClassicSettings } from './classic-settings.js';
+import { PortalVersions } from './portal-version.js';
+
+export const CLASSIC_PATH = '/classic';
+
+/** What the page may say after a redirect (`?done=…`): an allow-list, never free text. */
+const DONE_MESSAGES: Readonly<Record<string, MessageKey>> = {
+  modules: 'classic.done.modules',
+  advanced: 'classic.done.advanced',
+  user: 'classic.done.user',
+  template: 'classic.done.template',
+};
+
+function localized(text: LocalizedText, language: LanguageCode): string {
+  return text[language] ?? text.en;
+}
+
+function optionalId(value: string): number | null {
+  return value === '' ? null : Number(value);
+}
+
+interface PageState {
+  readonly status?: number;
+  readonly errors?: readonly string[];
+}
+
+@injectable()
+export class ClassicSettingsRoutes implements AdminRouteContribution {
+  constructor(
+    @inject(AdminPages) private readonly pages: AdminPages,
+    @inject(ClassicSettingsStore) private readonly store: ClassicSettingsStore,
+    @inject(PortalVersions) private readonly versions: PortalVersions,
+    @inject(ModuleEligibility) private readonly eligibility: ModuleEligibility,
+    @inject(HostUsers) private readonly users: HostUsers,
+    @inject(HostEmailTemplates) private readonly templates: HostEmailTemplates,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+  ) {}
+
+  registerAdminRoutes(router: Router): void {
+    router.get(CLASSIC_PATH, async (req, res) => this.page(req, res, {}));
+    router.post(`${CLASSIC_PATH}/modules`, async (req, res) => this.submit(req, res, 'modules', (current) => this.modulesFrom(req.body, current)));
+    router.post(`${CLASSIC_PATH}/advanced`, async (req, res) => this.submit(req, res, 'advanced', (current) => this.advancedFrom(req.body, current)));
+    router.post(`${CLASSIC_PATH}/user`, async (req, res) =>
+      this.submit(req, res, 'user', async (current) => ({ ...current, userId: optionalId(validateSettingsForm('user', req.body).userId) })),
+    );
+    router.post(`${CLASSIC_PATH}/template`, async (req, res) =>
+      this.submit(req, res, 'template', async (current) => ({ ...current, credentialsTemplateId: optionalId(validateSettingsForm('template', req.body).templateId) })),
+    );
+  }
+
+  /** The modules the page offers: the eligible ones (stored entries of others are kept, not shown). */
+  private offered(): Set<string> {
+    return new Set(this.eligibility.eligibleModules().map((m) => m.name));
+  }
+
+  private async submit(req: Request, res: Response, form: keyof typeof DONE_MESSAGES, change: (current: ClassicSettings) => Promise<ClassicSettings>): Promise<void> {
+    if (!this.versions.choosable()) return this.notFound(req, res);
+    const session = crmSessionOf(res);
+    // The admin gate runs before every route: a session is always there.
+    if (!session) throw new Error('Business Portal: version 1 settings change without a CRM session');
+    try {
+      const next = await change(await this.store.read());
+      await this.store.save(next, { userId: session.user.id, userName: session.user.userName });
+      res.redirect(303, `${this.settings.settingsPath}${CLASSIC_PATH}?done=${form}`);
+    } catch (error) {
+      if (!(error instanceof ClassicSettingsError)) throw error;
+      const language = this.pages.language(res);
+      await this.page(req, res, { status: 400, errors: error.problems.map((p) => this.translator.t(language, p.messageKey, p.params)) });
+    }
+  }
+
+  /** Ticks and an optional move: a move also keeps the ticks as they are in the form. */
+  private async modulesFrom(body: unknown, current: ClassicSettings): Promise<ClassicSettings> {
+    const form = validateSettingsForm('modules', body);
+    const offered = this.offered();
+    const active = new Set(form.active === undefined ? [] : typeof form.active === 'string' ? [form.active] : form.active);
+    const [direction, moved] = form.move ? (form.move.split(':') as ['up' | 'down', string]) : [null, null];
+    const unknown = [...active, ...(moved ? [moved] : [])].filter((name) => !offered.has(name));
+    if (unknown.length > 0) throw new ClassicSettingsError(unknown.map((name) => classicProblem(moved === name ? 'move' : 'active', 'classic.validation.unknownModule', { module: name })));
+    const modules = current.modules.map((entry) => (offered.has(entry.module) ? { ...entry, active: active.has(entry.module) } : entry));
+    if (moved) {
+      const from = modules.findIndex((m) => m.module === moved);
+      // The neighbour among the offered modules: entries not shown keep their place.
+      const step = direction === 'up' ? -1 : 1;
+      let to = from + step;
+      while (to >= 0 && to < modules.length && !offered.has(modules[to]!.module)) to += step;
+      if (from >= 0 && to >= 0 && to < modules.length) [modules[from], modules[to]] = [modules[to]!, modules[from]!];
+    }
+    return { ...current, modules };
+  }
+
+  private async advancedFrom(body: unknown, current: ClassicSettings): Promise<ClassicSettings> {
+    const form = validateSettingsForm('advanced', body);
+    const offered = this.offered();
+    const choices = new Map<string, boolean>();
+    const problems = [];
+    for (const [field, value] of Object.entries(form)) {
+      if (!field.startsWith(RELATED_FIELD_PREFIX)) continue;
+      const module = field.slice(RELATED_FIELD_PREFIX.length);
+      if (!offered.has(module)) problems.push(classicProblem(field, 'classic.validation.unknownModule', { module }));
+      choices.set(module, value === 'yes');
+    }
+    if (problems.length > 0) throw new ClassicSettingsError(problems);
+    return { ...current, modules: current.modules.map((entry) => (choices.has(entry.module) ? { ...entry, viewAllRelated: choices.get(entry.module)! } : entry)) };
+  }
+
+  private async notFound(req: Request, res: Response): Promise<void> {
+    await this.pages.sendMessage(req, res, 404, 'errors.notFoundTitle', 'classic.notAvailable');
+  }
+
+  private async page(req: Request, res: Response, state: PageState): Promise<void> {
+    if (!this.versions.choosable()) return this.notFound(req, res);
+    const language = this.pages.language(res);
+    const current = await this.store.read();
+    const offered = this.offered();
+    const rows = current.modules.filter((entry) => offered.has(entry.module));
+    const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
+    const users = [...(await this.users.users())].sort((a, b) => Number(b.active) - Number(a.active) || a.lastName.localeCompare(b.lastName) || a.userName.localeCompare(b.userName));
+    await this.pages.send(req, res, {
+      template: 'admin/classic-settings',
+      titleKey: 'classic.title',
+      status: state.status ?? 200,
+      data: {
+        version: await this.versions.current(),
+        inUse: (await this.versions.current()) === 1,
+        done: done ? this.translator.t(language, done) : null,
+        errors: state.errors ?? [],
+        modules: rows.map((entry, index) => {
+          const definition = this.eligibility.eligibleModules().find((m) => m.name === entry.module)!;
+          return {
+            ...entry,
+            label: localized(definition.label, language),
+            position: index + 1,
+            first: index === 0,
+            last: index === rows.length - 1,
+          };
+        }),
+        users: users.map((user) => ({
+          id: user.id,
+          name: [user.firstName, user.lastName].filter(Boolean).join(' ') || user.userName,
+          userName: user.userName,
+          active: user.active,
+          selected: user.id === current.userId,
+        })),
+        userMissing: current.userId !== null && !users.some((u) => u.id === current.userId),
+        templates: (await this.templates.templates()).map((template) => ({ ...template, selected: template.id === current.credentialsTemplateId })),
+        templateMissing: current.credentialsTemplateId !== null && !(await this.templates.template(current.credentialsTemplateId)),
+      },
+    });
+  }
+}

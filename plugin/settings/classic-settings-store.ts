@@ -1,0 +1,135 @@
+/**
+ * The version 1 settings over the plugin's `SettingsStore`: reading merges the defaults and the
+ * modules eligible now with what is stored; saving checks the shape (ajv), then — in one
+ * transaction with the write — that every module is eligible (or already stored: entries of
+ * modules that lost eligibility are kept, inert), that the select user and the template exist.
+ * A refused save writes nothing. Each save is recorded through the host's logger (who, what).
+ */
+import { inject, injectable } from 'inversify';
+import { UniqueConstraintError } from 'sequelize';
+import { ModuleEligibility } from '../eligibility/module-eligibility.js';
+import { HostDatabase, HostEmailTemplates, HostLogger, HostUsers } from '../host-contract/index.js';
+import type { ValidationProblem } from '../profiles/profile-errors.js';
+import {
+  CLASSIC_DEFAULT_MODULES,
+  CLASSIC_SETTINGS_KEY,
+  ClassicSettingsError,
+  checkClassicShape,
+  classicProblem,
+  isClassicSettings,
+  type ClassicModuleSetting,
+  type ClassicSettings,
+  type ClassicSettingsStore,
+} from './classic-settings.js';
+import { SettingsStore, type SettingValue } from './settings-store.js';
+
+/** What changed between two values, for the log line: `HelpDesk.active, order, userId`. */
+export function classicChanges(before: ClassicSettings, after: ClassicSettings): string[] {
+  const changes: string[] = [];
+  const previous = new Map(before.modules.map((m) => [m.module, m]));
+  for (const entry of after.modules) {
+    const old = previous.get(entry.module);
+    if (!old) changes.push(`${entry.module}.added`);
+    else {
+      if (old.active !== entry.active) changes.push(`${entry.module}.active=${entry.active}`);
+      if (old.viewAllRelated !== entry.viewAllRelated) changes.push(`${entry.module}.viewAllRelated=${entry.viewAllRelated}`);
+    }
+  }
+  const order = (value: ClassicSettings) => value.modules.map((m) => m.module).join(',');
+  if (order(before) !== order(after)) changes.push('order');
+  if (before.userId !== after.userId) changes.push(`userId=${after.userId ?? 'none'}`);
+  if (before.credentialsTemplateId !== after.credentialsTemplateId) changes.push(`credentialsTemplateId=${after.credentialsTemplateId ?? 'default'}`);
+  return changes;
+}
+
+@injectable()
+export class StoredClassicSettings implements ClassicSettingsStore {
+  constructor(
+    @inject(SettingsStore) private readonly settings: SettingsStore,
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(ModuleEligibility) private readonly eligibility: ModuleEligibility,
+    @inject(HostUsers) private readonly users: HostUsers,
+    @inject(HostEmailTemplates) private readonly templates: HostEmailTemplates,
+    @inject(HostLogger) private readonly logger: HostLogger,
+  ) {}
+
+  async read(): Promise<ClassicSettings> {
+    return this.complete(this.parse(await this.settings.get(CLASSIC_SETTINGS_KEY)));
+  }
+
+  async save(settings: ClassicSettings, actor: { userId: number; userName: string }): Promise<ClassicSettings> {
+    const value = checkClassicShape(settings);
+    const { before, after } = await this.write(value);
+    this.logger.info('Business Portal: version 1 settings saved', {
+      userId: actor.userId,
+      userName: actor.userName,
+      changes: classicChanges(before, after).join(', ') || 'none',
+    });
+    return after;
+  }
+
+  /**
+   * Checks and writes in one transaction. The very first save inserts the row: when another
+   * process inserted it at the same moment, the save runs once more on top of theirs.
+   */
+  private async write(value: ClassicSettings, retry = true): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
+    try {
+      return await this.transaction(value);
+    } catch (error) {
+      if (retry && error instanceof UniqueConstraintError) return this.write(value, false);
+      throw error;
+    }
+  }
+
+  private async transaction(value: ClassicSettings): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
+    return this.database.sequelize.transaction(async (transaction) => {
+      const before = this.complete(this.parse(await this.settings.get(CLASSIC_SETTINGS_KEY, { transaction })));
+      const problems = await this.problems(value, before);
+      if (problems.length > 0) throw new ClassicSettingsError(problems);
+      // Modules the value leaves out stay as they were (kept entries) or come in inactive (eligible ones).
+      const after = this.complete({ ...value, modules: [...value.modules, ...before.modules.filter((m) => !value.modules.some((v) => v.module === m.module))] });
+      await this.settings.set(CLASSIC_SETTINGS_KEY, after as unknown as SettingValue, { transaction });
+      return { before, after };
+    });
+  }
+
+  private parse(stored: unknown): ClassicSettings | null {
+    if (stored === undefined) return null;
+    if (isClassicSettings(stored)) return stored;
+    this.logger.warn('Business Portal: the stored version 1 settings are not valid; the defaults apply', { key: CLASSIC_SETTINGS_KEY });
+    return null;
+  }
+
+  /** Stored entries in their order (kept even when no longer eligible), then every other eligible module, inactive. */
+  private complete(stored: ClassicSettings | null): ClassicSettings {
+    const eligible = this.eligibility.eligibleModules().map((m) => m.name);
+    const modules: ClassicModuleSetting[] = [];
+    const seen = new Set<string>();
+    const add = (entry: ClassicModuleSetting) => {
+      if (seen.has(entry.module)) return;
+      seen.add(entry.module);
+      modules.push({ module: entry.module, active: entry.active, viewAllRelated: entry.viewAllRelated });
+    };
+    if (stored) for (const entry of stored.modules) add(entry);
+    else for (const name of CLASSIC_DEFAULT_MODULES) if (eligible.includes(name)) add({ module: name, active: true, viewAllRelated: false });
+    for (const name of eligible) add({ module: name, active: false, viewAllRelated: false });
+    return { modules, userId: stored?.userId ?? null, credentialsTemplateId: stored?.credentialsTemplateId ?? null };
+  }
+
+  private async problems(value: ClassicSettings, before: ClassicSettings): Promise<ValidationProblem[]> {
+    const problems: ValidationProblem[] = [];
+    const kept = new Set(before.modules.map((m) => m.module));
+    const seen = new Set<string>();
+    value.modules.forEach((entry, index) => {
+      const path = `modules[${index}].module`;
+      if (seen.has(entry.module)) problems.push(classicProblem(path, 'classic.validation.duplicateModule', { module: entry.module }));
+      else if (!this.eligibility.isEligible(entry.module) && !kept.has(entry.module)) problems.push(classicProblem(path, 'classic.validation.unknownModule', { module: entry.module }));
+      seen.add(entry.module);
+    });
+    if (value.userId !== null && !(await this.users.user(value.userId))) problems.push(classicProblem('userId', 'classic.validation.userMissing'));
+    if (value.credentialsTemplateId !== null && !(await this.templates.template(value.credentialsTemplateId))) {
+      problems.push(classicProblem('credentialsTemplateId', 'classic.validation.templateMissing'));
+    }
+    return problems;
+  }
+}

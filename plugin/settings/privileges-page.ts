@@ -1,0 +1,382 @@
+/**
+ * The privileges page of a portal profile, `GET /settings/business-portal/profiles/:id/privileges`:
+ * every section of SPEC 2.3 (General, Notifications, Home buttons, Conditionals, Global
+ * privileges, Privileges per module) rendered server-side with its current values, one form per
+ * section. `assets/privileges.js` saves each form on its own through the JSON route of
+ * `profile-routes.ts` (`PUT …/sections/:section`) and shows the server's notices and problems.
+ *
+ * A page of its own rather than a part of the profile page: the editor is long, the profile
+ * page stays a short summary (rename, tools, audit), and "Next" from a new profile can land here.
+ *
+ * Also serves SortableJS from the package (`{settingsPath}/assets/vendor/sortable.min.js`):
+ * never a CDN.
+ */
+import { createRequire } from 'node:module';
+import type { Request, Response, Router } from 'express';
+import { inject, injectable } from 'inversify';
+import {
+  HostConditionalRules,
+  HostEmailTemplates,
+  HostModuleRegistry,
+  HostUsers,
+  type CrmConditionalRule,
+  type FieldDefinition,
+  type LanguageCode,
+  type LocalizedText,
+  type ModuleDefinition,
+} from '../host-contract/index.js';
+import { AdminPages } from '../http/admin-pages.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
+import { Translator } from '../i18n/translator.js';
+import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
+import { BASE_PORTAL_MODULES } from '../eligibility/module-eligibility.js';
+import { BUTTON_ICONS, BUTTON_ICON_NAMES, buttonIcon } from '../profiles/button-icons.js';
+import {
+  BUTTON_ACTIONS,
+  BUTTON_COLOURS,
+  FIELD_ACCESS,
+  MODULE_TOOLS,
+  NOTIFICATION_KINDS,
+  RECORD_SCOPES,
+  RULE_EFFECTS,
+  RULE_OPERATORS,
+  SMTP_ACCOUNTS,
+  TWO_FACTOR_TYPES,
+  effectiveFlags,
+  type ConditionalRule,
+  type ProfileDocument,
+  type ProfileFlag,
+  type RecordScope,
+} from '../profiles/profile-document.js';
+import { ProfileError } from '../profiles/profile-errors.js';
+import { ProfileService } from '../profiles/profile-service.js';
+
+const require = createRequire(import.meta.url);
+/** SortableJS's minified build, resolved from the installed package. */
+export const SORTABLE_FILE = require.resolve('sortablejs/Sortable.min.js');
+
+/** Locale keys are letters and digits only: a record scope's key. */
+const SCOPE_KEYS: Readonly<Record<RecordScope, MessageKey>> = {
+  contact: 'privileges.modules.scopes.contact',
+  account: 'privileges.modules.scopes.account',
+  'account-and-subsidiaries': 'privileges.modules.scopes.accountAndSubsidiaries',
+};
+
+const FLAG_KEYS: Readonly<Record<ProfileFlag['reason'], MessageKey>> = {
+  'module-not-allowed': 'privileges.flags.moduleNotAllowed',
+  'create-not-allowed': 'privileges.flags.createNotAllowed',
+  'field-missing': 'privileges.flags.fieldMissing',
+};
+
+function profileId(req: Request): number | null {
+  const raw = String(req.params.id ?? '');
+  return /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : null;
+}
+
+function localized(text: LocalizedText | undefined, language: LanguageCode, fallback: string): string {
+  if (!text) return fallback;
+  return text[language] ?? text.en ?? fallback;
+}
+
+interface Option {
+  readonly value: string;
+  readonly label: string;
+  readonly selected: boolean;
+}
+
+@injectable()
+export class PrivilegesPage implements AdminRouteContribution {
+  constructor(
+    @inject(AdminPages) private readonly pages: AdminPages,
+    @inject(ProfileService) private readonly profiles: ProfileService,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(HostUsers) private readonly users: HostUsers,
+    @inject(HostEmailTemplates) private readonly templates: HostEmailTemplates,
+    @inject(HostConditionalRules) private readonly crmRules: HostConditionalRules,
+    @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
+  ) {}
+
+  registerAdminRoutes(router: Router): void {
+    router.get('/assets/vendor/sortable.min.js', (_req, res) => {
+      res.type('text/javascript').sendFile(SORTABLE_FILE);
+    });
+    router.get('/profiles/:id/privileges', async (req, res) => this.page(req, res));
+  }
+
+  private async page(req: Request, res: Response): Promise<void> {
+    const id = profileId(req);
+    let document: ProfileDocument | null = null;
+    try {
+      if (id !== null) document = await this.profiles.document(id);
+    } catch (error) {
+      if (!(error instanceof ProfileError && error.code === 'not_found')) throw error;
+    }
+    if (!document) {
+      await this.pages.sendMessage(req, res, 404, 'errors.notFoundTitle', 'profiles.errors.notFound');
+      return;
+    }
+    const language = this.pages.language(res);
+    const t = (key: MessageKey, params?: MessageParams) => this.translator.t(language, key, params);
+    const licensed = await this.profiles.licensed();
+    const definitions = new Map(this.registry.modules().map((m) => [m.name, m]));
+    const moduleLabel = (name: string) => localized(definitions.get(name)?.label, language, name);
+    const fieldLabel = (module: string, field: string) =>
+      localized(definitions.get(module)?.fields.find((f) => f.name === field)?.label, language, field);
+    const flagText = (flag: ProfileFlag) => t(FLAG_KEYS[flag.reason], { module: moduleLabel(flag.module), field: flag.field ? fieldLabel(flag.module, flag.field) : '' });
+
+    const data = {
+      profile: document.profile,
+      licensed,
+      base: `${this.settings.settingsPath}/profiles/${document.profile.id}`,
+      icons: BUTTON_ICON_NAMES.map((name) => ({ name, path: BUTTON_ICONS[name] })),
+      general: await this.generalView(document, t),
+      notifications: await this.notificationsView(document, t),
+      buttons: this.buttonsView(document, licensed, t, moduleLabel, flagText),
+      rules: await this.rulesView(document, t, moduleLabel, fieldLabel, flagText),
+      globals: document.globals,
+      modules: this.modulesView(document, licensed, definitions, language, t),
+      ops: RULE_OPERATORS.map((op) => ({ value: op, label: t(`privileges.rules.ops.${op}`) })),
+      effectOptions: RULE_EFFECTS.map((effect) => ({ value: effect, label: t(`privileges.rules.effectLabels.${effect}`) })),
+      context: JSON.stringify(this.clientContext(document, definitions, language, t)),
+      // Only the New profile form's "Next" lands here with a message (an allow-list, never free text).
+      done: req.query.done === 'created' ? t('profiles.done.created') : null,
+    };
+    await this.pages.send(req, res, {
+      template: 'admin/privileges',
+      titleKey: 'privileges.title',
+      titleParams: { name: document.profile.name },
+      data,
+    });
+  }
+
+  private async generalView(document: ProfileDocument, t: (key: MessageKey, params?: MessageParams) => string) {
+    const owner = document.general.owner;
+    const [users, groups] = await Promise.all([this.users.users(), this.users.groups()]);
+    const byName = (a: { label: string }, b: { label: string }) => a.label.localeCompare(b.label);
+    const twoFactor = (current: string) =>
+      TWO_FACTOR_TYPES.map((type) => ({ value: type, label: t(`privileges.twoFactor.${type}`), selected: type === current }));
+    return {
+      ownerNone: owner === null,
+      users: users
+        .map((user) => {
+          const name = `${user.firstName} ${user.lastName}`.trim() || user.userName;
+          const label = `${name} (${user.userName})`;
+          return {
+            value: `user:${user.id}`,
+            label: user.active ? label : t('privileges.general.inactive', { name: label }),
+            inactive: !user.active,
+            selected: owner?.kind === 'user' && owner.id === user.id,
+          };
+        })
+        .sort(byName),
+      groups: groups
+        .map((group) => ({ value: `group:${group.id}`, label: group.name, selected: owner?.kind === 'group' && owner.id === group.id }))
+        .sort(byName),
+      ownerMissing: owner !== null && !(owner.kind === 'user' ? users.some((u) => u.id === owner.id) : groups.some((g) => g.id === owner.id)),
+      twoFactorType: twoFactor(document.general.twoFactorType),
+      twoFactorFallback: twoFactor(document.general.twoFactorFallback),
+    };
+  }
+
+  private async notificationsView(document: ProfileDocument, t: (key: MessageKey, params?: MessageParams) => string) {
+    const templates = [...(await this.templates.templates())].sort((a, b) => a.name.localeCompare(b.name));
+    const current = document.notifications;
+    return {
+      kinds: NOTIFICATION_KINDS.map((kind) => ({
+        kind,
+        label: t(`privileges.notifications.kinds.${kind}`),
+        noneSelected: current.templates[kind] === null,
+        options: templates.map((template) => ({ value: String(template.id), label: template.name, selected: template.id === current.templates[kind] })),
+      })),
+      smtp: SMTP_ACCOUNTS.map((account) => ({
+        value: account,
+        label: t(`privileges.notifications.smtp.${account}`),
+        help: t(`privileges.notifications.smtp.${account}Help`),
+        checked: account === current.smtpAccount,
+      })),
+      senderEmail: current.senderEmail ?? '',
+      senderName: current.senderName ?? '',
+    };
+  }
+
+  /** The modules a button may open (shown and viewed), each saying whether "create" is allowed there. */
+  private buttonTargets(document: ProfileDocument, licensed: boolean) {
+    return document.modules
+      .filter((entry) => licensed || BASE_PORTAL_MODULES.includes(entry.module))
+      .map((entry) => ({ module: entry.module, flags: effectiveFlags(entry, document.globals) }))
+      .filter(({ flags }) => flags.shown && flags.view);
+  }
+
+  private buttonsView(
+    document: ProfileDocument,
+    licensed: boolean,
+    t: (key: MessageKey, params?: MessageParams) => string,
+    moduleLabel: (name: string) => string,
+    flagText: (flag: ProfileFlag) => string,
+  ) {
+    const targets = this.buttonTargets(document, licensed);
+    const options = (button: { colour: string; icon: string; action: string; module: string } | null) => ({
+      colours: BUTTON_COLOURS.map((colour) => ({ value: colour, label: t(`privileges.buttons.colours.${colour}`), selected: colour === (button?.colour ?? 'primary') })),
+      iconOptions: BUTTON_ICON_NAMES.map((icon) => ({ value: icon, label: t(`privileges.buttons.icons.${icon}`), selected: icon === (button ? buttonIcon(button.icon) : 'ticket') })),
+      actions: BUTTON_ACTIONS.map((action) => ({ value: action, label: t(`privileges.buttons.actions.${action}`), selected: action === (button?.action ?? 'list') })),
+      moduleOptions: [
+        ...targets.map(({ module, flags }) => ({ value: module, label: moduleLabel(module), canCreate: flags.create, selected: module === button?.module })),
+        // A module the button points at that is no longer allowed stays choosable (and flagged).
+        ...(button && !targets.some((target) => target.module === button.module)
+          ? [{ value: button.module, label: t('privileges.buttons.moduleNotAllowed', { module: moduleLabel(button.module) }), canCreate: false, selected: true }]
+          : []),
+      ],
+    });
+    return {
+      noTargets: targets.length === 0,
+      items: document.buttons.map((button, index) => ({
+        ...button,
+        index,
+        shownIcon: buttonIcon(button.icon),
+        flags: document.flags.filter((flag) => flag.section === 'buttons' && flag.index === index).map(flagText),
+        ...options(button),
+      })),
+      blank: { title: '', description: '', colour: 'primary', shownIcon: 'ticket', ...options(null) },
+    };
+  }
+
+  private async rulesView(
+    document: ProfileDocument,
+    t: (key: MessageKey, params?: MessageParams) => string,
+    moduleLabel: (name: string) => string,
+    fieldLabel: (module: string, field: string) => string,
+    flagText: (flag: ProfileFlag) => string,
+  ) {
+    const describe = (rule: Omit<ConditionalRule, 'origin'>) => ({
+      conditions: rule.conditions.map((c) => {
+        const value = c.op === 'isNull' || c.op === 'notNull' ? '' : Array.isArray(c.value) ? c.value.join(', ') : String(c.value ?? '');
+        return `${fieldLabel(rule.module, c.field)} ${t(`privileges.rules.ops.${c.op}`)}${value ? ` ${value}` : ''}`;
+      }),
+      effects: [
+        ...(rule.allReadOnly ? [t('privileges.rules.everything')] : []),
+        ...rule.effects.map((e) => `${fieldLabel(rule.module, e.field)}: ${t(`privileges.rules.effectLabels.${e.effect}`)}`),
+      ],
+    });
+    const origin = (rule: ConditionalRule) =>
+      rule.origin.kind === 'profile' ? t('privileges.rules.origins.profile', { name: rule.origin.profileName }) : t(`privileges.rules.origins.${rule.origin.kind}`);
+    const crmRules = await this.crmRules.rules();
+    const otherProfiles = (await this.profiles.list()).filter((p) => p.id !== document.profile.id);
+    const eligible = new Set(document.modules.map((m) => m.module));
+    const firstShown = document.modules.find((m) => effectiveFlags(m, document.globals).shown)?.module;
+    return {
+      items: document.rules.map((rule, index) => ({
+        name: rule.name,
+        moduleLabel: moduleLabel(rule.module),
+        origin: origin(rule),
+        originKind: rule.origin.kind,
+        ...describe(rule),
+        flags: document.flags.filter((flag) => flag.section === 'rules' && flag.index === index).map(flagText),
+        json: JSON.stringify(rule),
+      })),
+      crm: crmRules.map((rule: CrmConditionalRule) => ({
+        id: rule.id,
+        name: rule.name,
+        moduleLabel: moduleLabel(rule.module),
+        eligible: eligible.has(rule.module),
+        ...describe(rule),
+        json: JSON.stringify(fromCrmRule(rule)),
+      })),
+      otherProfiles: otherProfiles.map((p) => ({ id: p.id, name: p.name })),
+      // The new-rule form starts on the first module the profile shows.
+      modules: document.modules
+        .map((m) => ({ value: m.module, label: moduleLabel(m.module), selected: m.module === firstShown }))
+        .sort((a, b) => a.label.localeCompare(b.label)),
+    };
+  }
+
+  private modulesView(
+    document: ProfileDocument,
+    licensed: boolean,
+    definitions: ReadonlyMap<string, ModuleDefinition>,
+    language: LanguageCode,
+    t: (key: MessageKey, params?: MessageParams) => string,
+  ) {
+    return document.modules.map((entry) => {
+      const definition = definitions.get(entry.module);
+      const fields: readonly FieldDefinition[] = definition?.fields ?? [];
+      const label = (field: string) => localized(fields.find((f) => f.name === field)?.label, language, field);
+      const locked = !licensed && !BASE_PORTAL_MODULES.includes(entry.module);
+      const isAccounts = entry.module === 'Accounts';
+      return {
+        module: entry.module,
+        label: localized(definition?.label, language, entry.module),
+        locked,
+        isAccounts,
+        shown: entry.shown,
+        view: entry.view,
+        create: entry.create && !isAccounts,
+        edit: entry.edit,
+        delete: entry.delete,
+        scopes: RECORD_SCOPES.map((scope) => ({ value: scope, label: t(SCOPE_KEYS[scope]), selected: scope === entry.scope })),
+        fields: fields.map((field) => ({
+          name: field.name,
+          label: label(field.name),
+          mandatory: field.mandatory,
+          options: FIELD_ACCESS.map((access) => ({ value: access, label: t(`privileges.modules.access.${access}`), selected: entry.fields[field.name] === access })),
+        })),
+        columns: entry.listColumns.map((column) => ({ name: column, label: label(column) })),
+        available: fields
+          .filter((field) => !entry.listColumns.includes(field.name) && entry.fields[field.name] !== 'hidden')
+          .map((field) => ({ name: field.name, label: label(field.name) })),
+        tools: MODULE_TOOLS.map((tool) => ({ tool, label: t(`privileges.modules.toolNames.${tool}`), checked: entry.tools[tool] })),
+      };
+    });
+  }
+
+  /** What the script needs beyond the forms: field lists for the rule form and its texts. */
+  private clientContext(document: ProfileDocument, definitions: ReadonlyMap<string, ModuleDefinition>, language: LanguageCode, t: (key: MessageKey, params?: MessageParams) => string) {
+    const options = (values: readonly string[], key: (value: string) => MessageKey): Option[] => values.map((value) => ({ value, label: t(key(value)), selected: false }));
+    return {
+      modules: Object.fromEntries(
+        document.modules.map((entry) => {
+          const definition = definitions.get(entry.module);
+          return [
+            entry.module,
+            {
+              label: localized(definition?.label, language, entry.module),
+              fields: (definition?.fields ?? []).map((field) => ({ name: field.name, label: localized(field.label, language, field.name), type: field.type })),
+            },
+          ];
+        }),
+      ),
+      ops: options(RULE_OPERATORS, (op) => `privileges.rules.ops.${op}` as MessageKey),
+      effects: options(RULE_EFFECTS, (effect) => `privileges.rules.effectLabels.${effect}` as MessageKey),
+      texts: {
+        saving: t('privileges.saving'),
+        saved: t('privileges.saved'),
+        unsaved: t('privileges.unsaved'),
+        networkError: t('privileges.networkError'),
+        reload: t('privileges.reload'),
+        moved: t('privileges.moved'),
+        removed: t('privileges.removed'),
+        everything: t('privileges.rules.everything'),
+        originPortal: t('privileges.rules.origins.portal'),
+        originCrm: t('privileges.rules.origins.crm'),
+        originProfile: t('privileges.rules.origins.profile'),
+        ruleAdded: t('privileges.rules.ruleAdded'),
+        ruleIncomplete: t('privileges.rules.incomplete'),
+        imported: t('privileges.rules.imported'),
+        importFailed: t('privileges.rules.importFailed'),
+        newButton: t('privileges.buttons.newTitle'),
+      },
+    };
+  }
+}
+
+/** A CRM rule as a rule of this profile (origin `crm`: it keeps the CRM rule's id). */
+export function fromCrmRule(rule: CrmConditionalRule): ConditionalRule {
+  return {
+    name: rule.name,
+    module: rule.module,
+    origin: { kind: 'crm', ruleId: rule.id },
+    conditions: rule.conditions.map((c) => ({ field: c.field, op: c.op, ...(c.value === undefined ? {} : { value: c.value }) })),
+    effects: rule.effects.map((e) => ({ field: e.field, effect: e.effect })),
+    allReadOnly: rule.allReadOnly,
+  };
+}

@@ -1,0 +1,276 @@
+/**
+ * The privileges page in headless Chromium: an admin signs in, adds a home button (watching the
+ * live preview), swaps two buttons by dragging them (SortableJS), moves a list column with the
+ * keyboard buttons, adds a portal-only conditional rule, hides a field that is a list column and
+ * reads the server's notice, then reloads and finds everything saved. Screenshots (desktop and
+ * a 390 px phone) go to `test-artifacts/privileges/`.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { HostApi } from '../../plugin/host-contract/index.js';
+import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
+import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
+import { adminActor, profileService, SETTINGS } from './profile-test-kit.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'privileges');
+const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
+
+describe('privileges page in a browser', function () {
+  this.timeout(120_000);
+  let test: TestHost;
+  let api: HostApi;
+  let service: DatabaseProfileService;
+  let browser: Browser;
+  let profileId: number;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
+      this.skip();
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    test = await startTestHost();
+    api = test.host.api;
+    service = profileService(api);
+    const actor = await adminActor(api);
+    const profile = await service.create({ name: 'Resellers', description: 'Partners who resell our services', startFrom: null }, actor);
+    profileId = profile.id;
+    let version = profile.version;
+    const save = async (section: Parameters<DatabaseProfileService['saveSection']>[1], value: unknown) => {
+      version = (await service.saveSection(profileId, section, value, version, actor)).document.profile.version;
+    };
+    const tools = { comments: true, documents: true, search: true, export: false };
+    await save('modules', [
+      { module: 'HelpDesk', shown: true, view: true, create: true, edit: true, delete: false, scope: 'account', tools, listColumns: ['ticket_title', 'status', 'priority'] },
+      { module: 'Faq', shown: true, view: true, create: false, edit: false, delete: false, scope: 'contact', tools, listColumns: ['question'] },
+    ]);
+    await save('buttons', [
+      { title: 'My tickets', description: 'Follow your requests', colour: 'info', icon: 'ticket', action: 'list', module: 'HelpDesk' },
+      { title: 'Knowledge base', description: 'Answers to common questions', colour: 'secondary', icon: 'question', action: 'list', module: 'Faq' },
+    ]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await test?.stop();
+  });
+
+  async function shoot(page: Page, name: string): Promise<void> {
+    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+      await page.setViewportSize(viewport);
+      await page.screenshot({ path: join(ARTIFACTS, `${name}-${size}.png`), fullPage: true });
+    }
+    await page.setViewportSize(VIEWPORTS.desktop);
+  }
+
+  const buttonTitles = (page: Page) => page.locator('[data-bp-buttons] [data-bp-preview-title]').allTextContents();
+  const columns = (page: Page) => page.locator('[data-bp-module="HelpDesk"] [data-bp-columns] > li').evaluateAll((items) => items.map((li) => li.getAttribute('data-bp-column')));
+
+  /** Drags `from`'s handle below `to` with the mouse in small steps (SortableJS's pointer mode). */
+  async function drag(page: Page, from: string, to: string): Promise<void> {
+    const handle = await page.locator(from).boundingBox();
+    const target = await page.locator(to).boundingBox();
+    if (!handle || !target) throw new Error('nothing to drag');
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2 + 8, { steps: 4 });
+    await page.mouse.move(target.x + target.width / 2, target.y + target.height * 0.8, { steps: 15 });
+    await page.waitForTimeout(200);
+    await page.mouse.up();
+  }
+
+  it('adds a button, reorders by drag and drop and keyboard, adds a rule, hides a list column; all saved after a reload', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop, locale: 'en-GB' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      // The reference host has no favicon: not this page's concern.
+      if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) errors.push(`${message.text()} ${message.location().url}`);
+    });
+    const url = `${test.url}${SETTINGS}/profiles/${profileId}/privileges`;
+
+    // Anonymous: the CRM login first, then back to the page.
+    await page.goto(url);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
+    expect(await page.locator('h1').textContent()).to.equal('Privileges: Resellers');
+    // The script enables the Save buttons once it runs.
+    await page.waitForSelector('[data-bp-section="buttons"] [data-bp-save]:not([disabled])');
+    await shoot(page, '01-loaded');
+
+    // A new button, with its live preview.
+    await page.click('[data-bp-add-button]');
+    const added = page.locator('[data-bp-buttons] > li').nth(2);
+    await added.locator('[data-bp-input="title"]').fill('New ticket');
+    await added.locator('[data-bp-input="description"]').fill('Ask our support team');
+    await added.locator('[data-bp-input="colour"]').selectOption('success');
+    await added.locator('[data-bp-input="icon"]').selectOption('plus');
+    await added.locator('[data-bp-input="action"]').selectOption('create');
+    // "Create" offers only modules the profile may create in: FAQ is not one of them.
+    expect(await added.locator('[data-bp-input="module"] option[value="Faq"]').isDisabled()).to.equal(true);
+    await added.locator('[data-bp-input="module"]').selectOption('HelpDesk');
+    expect(await added.locator('[data-bp-preview-title]').textContent()).to.equal('New ticket');
+    expect(await added.locator('[data-bp-preview]').getAttribute('class')).to.include('bp-colour-success');
+    expect(await added.locator('[data-bp-preview] use').getAttribute('href')).to.equal('#bp-icon-plus');
+    expect(await page.locator('[data-bp-section="buttons"] [data-bp-dirty]').isVisible()).to.equal(true);
+
+    // Swap the first two buttons by dragging the first one's handle below the second.
+    expect(await buttonTitles(page)).to.deep.equal(['My tickets', 'Knowledge base', 'New ticket']);
+    await drag(page, '[data-bp-buttons] > li:nth-child(1) [data-bp-drag]', '[data-bp-buttons] > li:nth-child(2)');
+    expect(await buttonTitles(page)).to.deep.equal(['Knowledge base', 'My tickets', 'New ticket']);
+    await shoot(page, '02-buttons-edited');
+
+    await page.click('[data-bp-section="buttons"] [data-bp-save]');
+    const buttonsStatus = page.locator('[data-bp-section="buttons"] [data-bp-status]');
+    await buttonsStatus.locator('text=Saved.').waitFor();
+    expect(await page.locator('[data-bp-section="buttons"] [data-bp-dirty]').isVisible()).to.equal(false);
+
+    // A portal-only rule: when Status = Closed, Solution is read-only.
+    await page.click('[data-bp-subform="new-rule"] > summary');
+    await page.fill('[data-bp-rule-name]', 'Closed tickets keep their solution');
+    await page.selectOption('[data-bp-rule-module]', 'HelpDesk');
+    const condition = page.locator('[data-bp-conditions] > li').first();
+    await condition.locator('[data-bp-cond-field]').selectOption('status');
+    await condition.locator('[data-bp-cond-op]').selectOption('eq');
+    await condition.locator('[data-bp-cond-value]').fill('Closed');
+    await page.click('[data-bp-add-effect]');
+    const effect = page.locator('[data-bp-effects] > li').first();
+    await effect.locator('[data-bp-effect-field]').selectOption('solution');
+    await effect.locator('[data-bp-effect-kind]').selectOption('readonly');
+    await page.click('[data-bp-add-rule]');
+    expect(await page.locator('[data-bp-rules] > li').count()).to.equal(1);
+    await page.click('[data-bp-section="rules"] [data-bp-save]');
+    await page.locator('[data-bp-section="rules"] [data-bp-status]').locator('text=Saved.').waitFor();
+
+    // Per module: move a column up with the keyboard buttons, then hide a field that is a list column.
+    await page.click('[data-bp-details="HelpDesk"] > summary');
+    expect(await columns(page)).to.deep.equal(['ticket_title', 'status', 'priority']);
+    await page.locator('[data-bp-module="HelpDesk"] [data-bp-column="priority"] [data-bp-move="up"]').click();
+    expect(await columns(page)).to.deep.equal(['ticket_title', 'priority', 'status']);
+    await page.selectOption('#bp-field-HelpDesk-status', 'hidden');
+    await page.click('[data-bp-section="modules"] [data-bp-save]');
+    const modulesStatus = page.locator('[data-bp-section="modules"] [data-bp-status]');
+    await modulesStatus.locator('text=Saved.').waitFor();
+    expect(await modulesStatus.textContent()).to.include('Hidden fields cannot be list columns; these columns were removed: HelpDesk.status.');
+    // The section is drawn again from what the server stored: the column is gone at once.
+    expect(await columns(page)).to.deep.equal(['ticket_title', 'priority']);
+    await shoot(page, '03-saved-with-notice');
+    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+      await page.setViewportSize(viewport);
+      for (const section of ['general', 'notifications', 'buttons', 'rules', 'globals', 'modules']) {
+        await page.locator(`[data-bp-section="${section}"]`).screenshot({ path: join(ARTIFACTS, `section-${section}-${size}.png`) });
+      }
+      for (const module of ['Accounts', 'HelpDesk']) {
+        await page.locator(`[data-bp-module="${module}"]`).screenshot({ path: join(ARTIFACTS, `module-${module}-${size}.png`) });
+      }
+    }
+    await page.setViewportSize(VIEWPORTS.desktop);
+
+    // Reload: everything is there.
+    await page.reload();
+    expect(await buttonTitles(page)).to.deep.equal(['Knowledge base', 'My tickets', 'New ticket']);
+    await page.click('[data-bp-details="HelpDesk"] > summary');
+    expect(await columns(page)).to.deep.equal(['ticket_title', 'priority']);
+    expect(await page.inputValue('#bp-field-HelpDesk-status')).to.equal('hidden');
+    expect(await page.locator('[data-bp-rules] > li').first().textContent()).to.include('Closed tickets keep their solution');
+
+    const stored = await service.document(profileId);
+    expect(stored.buttons.map((b) => b.title)).to.deep.equal(['Knowledge base', 'My tickets', 'New ticket']);
+    expect(stored.buttons[2]).to.deep.equal({ title: 'New ticket', description: 'Ask our support team', colour: 'success', icon: 'plus', action: 'create', module: 'HelpDesk' });
+    expect(stored.rules[0]).to.deep.include({ name: 'Closed tickets keep their solution', module: 'HelpDesk', origin: { kind: 'portal' }, allReadOnly: false });
+    expect(stored.rules[0]!.conditions).to.deep.equal([{ field: 'status', op: 'eq', value: 'Closed' }]);
+    expect(stored.rules[0]!.effects).to.deep.equal([{ field: 'solution', effect: 'readonly' }]);
+    const helpDesk = stored.modules.find((m) => m.module === 'HelpDesk')!;
+    expect(helpDesk.fields.status).to.equal('hidden');
+    expect(helpDesk.listColumns).to.deep.equal(['ticket_title', 'priority']);
+
+    // The profile page's audit shows the changes.
+    await page.goto(`${test.url}${SETTINGS}/profiles/${profileId}`);
+    expect(await page.locator('tr[data-audit-action="save"]').count()).to.be.at.least(3);
+    await page.goto(url);
+    await shoot(page, '04-reloaded');
+    // On a phone the page does not scroll sideways.
+    await page.setViewportSize(VIEWPORTS.phone);
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+    expect(overflow, 'horizontal overflow at 390 px').to.be.at.most(0);
+    expect(errors, 'errors in the browser console').to.deep.equal([]);
+    await context.close();
+  });
+
+  it('imports rules from another profile and from the CRM, keeping where they came from', async () => {
+    const actor = await adminActor(api);
+    const source = await service.create({ name: 'Installers', description: '', startFrom: null }, actor);
+    const tools = { comments: false, documents: false, search: false, export: false };
+    let version = (await service.saveSection(source.id, 'modules', [{ module: 'HelpDesk', shown: true, view: true, create: false, edit: false, delete: false, scope: 'contact', tools }], source.version, actor)).document.profile.version;
+    version = (
+      await service.saveSection(
+        source.id,
+        'rules',
+        [{ name: 'Urgent needs a category', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'priority', op: 'eq', value: 'Urgent' }], effects: [{ field: 'category', effect: 'mandatory' }], allReadOnly: false }],
+        version,
+        actor,
+      )
+    ).document.profile.version;
+    const crmRule = (await api.conditionalRules.rules('HelpDesk')).find((rule) => rule.name === 'The solution of a closed ticket is final')!;
+    const before = (await service.document(profileId)).rules.length;
+
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const page = await context.newPage();
+    await page.goto(`${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
+    await page.waitForSelector('[data-bp-section="rules"] [data-bp-save]:not([disabled])');
+
+    await page.click('[data-bp-subform="import-profile"] > summary');
+    await page.selectOption('[data-bp-import-profile]', String(source.id));
+    await page.click('[data-bp-import-profile-go]');
+    await page.locator('[data-bp-rules] > li', { hasText: 'Urgent needs a category' }).waitFor();
+    expect(await page.locator('[data-bp-rules] > li', { hasText: 'Urgent needs a category' }).textContent()).to.include('From the profile Installers');
+
+    await page.click('[data-bp-subform="import-crm"] > summary');
+    await page.check(`#bp-crm-rule-${crmRule.id}`);
+    await page.click('[data-bp-import-crm]');
+    expect(await page.locator('[data-bp-rules] > li', { hasText: crmRule.name }).textContent()).to.include('From the CRM');
+    await page.locator('[data-bp-section="rules"]').screenshot({ path: join(ARTIFACTS, '06-rules-imported.png') });
+
+    await page.click('[data-bp-section="rules"] [data-bp-save]');
+    await page.locator('[data-bp-section="rules"] [data-bp-status]').locator('text=Saved.').waitFor();
+    const rules = (await service.document(profileId)).rules;
+    expect(rules.length).to.equal(before + 2);
+    expect(rules.find((r) => r.name === 'Urgent needs a category')!.origin).to.deep.equal({ kind: 'profile', profileName: 'Installers' });
+    expect(rules.find((r) => r.name === crmRule.name)).to.deep.include({ origin: { kind: 'crm', ruleId: crmRule.id }, module: 'HelpDesk', allReadOnly: crmRule.allReadOnly });
+    // The source profile is unchanged.
+    expect((await service.document(source.id)).profile.version).to.equal(version);
+    await context.close();
+  });
+
+  it('tells the admin to reload when someone else changed the profile in the meantime', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const page = await context.newPage();
+    await page.goto(`${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
+    await page.waitForSelector('[data-bp-section="globals"] [data-bp-save]:not([disabled])');
+    // Someone else saves a section after the page was loaded.
+    const current = await service.document(profileId);
+    await service.saveSection(profileId, 'globals', { viewAll: false, editAll: false }, current.profile.version, await adminActor(api));
+    await page.check('#bp-view-all');
+    await page.click('[data-bp-section="globals"] [data-bp-save]');
+    const status = page.locator('[data-bp-section="globals"] [data-bp-status]');
+    await status.locator('text=changed by someone else').waitFor();
+    expect(await status.locator('button').textContent()).to.equal('Reload the page');
+    expect((await service.document(profileId)).globals.viewAll).to.equal(false);
+    await page.screenshot({ path: join(ARTIFACTS, '05-stale.png') });
+    await context.close();
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * In headless Chromium with JavaScript switched off (the forms must work without it): an admin of
+ * an install upgraded from version 1 opens the settings, sees the Version dropdown and the list of
+ * modules that are not eligible, opens the version 1 settings, moves Tickets down, switches FAQ off,
+ * picks an inactive user, then switches customers to version 2 and back. Screenshots of each page
+ * go to `test-artifacts/`.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser } from 'playwright-core';
+import { CLASSIC_SETTINGS_KEY, type ClassicSettings } from '../../plugin/settings/classic-settings.js';
+import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
+import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
+import { SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+
+describe('version 1 settings in the browser, without JavaScript', function () {
+  this.timeout(90_000);
+  let test: TestHost | undefined;
+  let browser: Browser | undefined;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
+      this.skip();
+    }
+    test = await startTestHost({ installOrigin: UPGRADED_FROM_V1 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await test?.stop();
+  });
+
+  it('moves, ticks, picks a user and switches versions with plain forms', async () => {
+    const api = test!.host.api;
+    await api.modules.registerModule({
+      name: 'Boats',
+      label: { en: 'Boats', it: 'Barche' },
+      singularLabel: { en: 'Boat', it: 'Barca' },
+      custom: true,
+      labelField: 'boat_name',
+      fields: [{ name: 'boat_name', label: { en: 'Name', it: 'Nome' }, type: 'text', mandatory: true }],
+    });
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${test!.url}${SETTINGS}/`);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`**${SETTINGS}/`), page.click('form[action="/login"] button[type="submit"]')]);
+    expect(await page.locator('#bp-version-select').inputValue()).to.equal('1');
+    expect(await page.locator('tr[data-not-eligible="Boats"]').innerText()).to.include('No relation to Contacts or Accounts');
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-home-upgraded.png'), fullPage: true });
+
+    await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('a[data-classic-link]')]);
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-classic.png'), fullPage: true });
+    await page.uncheck('#bp-active-Faq');
+    await Promise.all([page.waitForURL(/done=modules/), page.click('button[value="down:HelpDesk"]')]);
+    const rows = await page.locator('table.bp-classic-modules tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-module')));
+    expect(rows.slice(0, 3)).to.deep.equal(['Faq', 'HelpDesk', 'Documents']);
+    expect(await page.locator('#bp-active-Faq').isChecked()).to.equal(false);
+
+    const paul = await userId(api, 'paul.former');
+    await page.selectOption('#bp-classic-user-id', String(paul));
+    await Promise.all([page.waitForURL(/done=user/), page.click('form[action$="/classic/user"] button[type="submit"]')]);
+    expect(await page.locator('.bp-done').innerText()).to.include('The user was saved.');
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-classic-saved.png'), fullPage: true });
+
+    const saved = (await storedSetting(api, CLASSIC_SETTINGS_KEY)) as ClassicSettings;
+    expect(saved.userId).to.equal(paul);
+    expect(saved.modules.find((m) => m.module === 'Faq')!.active).to.equal(false);
+
+    await page.goto(`${test!.url}${SETTINGS}/`);
+    await page.selectOption('#bp-version-select', '2');
+    await Promise.all([page.waitForURL(/done=version/), page.click('#bp-version-form button[type="submit"]')]);
+    expect(await page.locator('.bp-done').innerText()).to.include('Customers now see version 2 of the portal.');
+    expect(await storedSetting(api, PORTAL_VERSION_SETTING)).to.equal(2);
+    expect(await storedSetting(api, CLASSIC_SETTINGS_KEY)).to.deep.equal(saved);
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-home-version-2.png'), fullPage: true });
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${test!.url}${SETTINGS}/classic`);
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-classic-phone.png'), fullPage: true });
+    await context.close();
+  });
+});

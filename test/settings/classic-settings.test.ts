@@ -1,0 +1,202 @@
+/**
+ * The version 1 (classic) settings (SPEC 2.2) on an install upgraded from version 1, over HTTP:
+ * defaults, Basic (active, move up / down), Advanced, Select user (inactive users too), Select
+ * template; refusals (bad or hidden module names, unknown user or template, extra fields, CSRF,
+ * non-admins) answer in the admin's language and change nothing; entries of a module that loses
+ * eligibility are kept, inert, and come back with it; every save is logged (who, what).
+ */
+import { expect } from 'chai';
+import type { HostApi, ModuleDefinition } from '../../plugin/host-contract/index.js';
+import { CLASSIC_SETTINGS_KEY, type ClassicSettings } from '../../plugin/settings/classic-settings.js';
+import { adminClient, type AdminClient } from '../profiles/profile-test-kit.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { captureInfoLogs, clerkClient, html, postPairs, SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
+
+const CLASSIC = `${SETTINGS}/classic`;
+
+const WARRANTIES: ModuleDefinition = {
+  name: 'Warranties',
+  label: { en: 'Warranties', it: 'Garanzie' },
+  singularLabel: { en: 'Warranty', it: 'Garanzia' },
+  custom: true,
+  labelField: 'warranty_no',
+  fields: [
+    { name: 'warranty_no', label: { en: 'Number', it: 'Numero' }, type: 'text', mandatory: true },
+  ],
+};
+/** A related list between Warranties and Contacts: what makes Warranties portal-eligible. */
+const TO_CONTACTS = { id: 'Warranties~Contacts', kind: 'related-list', module: 'Warranties', relatedModule: 'Contacts' } as const;
+
+describe('settings: version 1 (classic) @db', () => {
+  let test: TestHost;
+  let api: HostApi;
+  let admin: AdminClient;
+
+  const stored = async () => (await storedSetting(api, CLASSIC_SETTINGS_KEY)) as ClassicSettings | undefined;
+  const order = (settings: ClassicSettings | undefined) => settings!.modules.map((m) => m.module);
+  const entry = (settings: ClassicSettings | undefined, module: string) => settings!.modules.find((m) => m.module === module);
+
+  before(async () => {
+    test = await startTestHost({ installOrigin: UPGRADED_FROM_V1 });
+    api = test.host.api;
+    admin = await adminClient(test);
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  it('shows the defaults: tickets, FAQ and documents active in that order, every eligible module offered', async () => {
+    const response = await admin.get(CLASSIC);
+    expect(response.status).to.equal(200);
+    const page = await response.text();
+    const rows = [...page.matchAll(/<tr data-module="([A-Za-z]+)">\s*<td>(\d+)<\/td>/g)].map((m) => m[1]);
+    expect(rows.slice(0, 3)).to.deep.equal(['HelpDesk', 'Faq', 'Documents']);
+    expect(rows).to.include.members(['Contacts', 'Accounts']);
+    expect(page).to.match(/id="bp-active-HelpDesk" name="active" value="HelpDesk" checked>/);
+    expect(page).to.match(/id="bp-active-Contacts" name="active" value="Contacts">/);
+    expect(page).to.include(html('Yes: the customer sees the records related to their contact and to their company (account). No: only their contact\'s records.'));
+    // Every CRM user, the disabled one marked; the host's templates.
+    expect(page).to.include('Paul Former (paul.former) — inactive');
+    expect(page).to.include('Tom Walker (tom.support)</option>');
+    for (const template of await api.emailTemplates.templates()) expect(page).to.include(`<option value="${template.id}">${html(template.name)}</option>`);
+    expect(page, 'move up of the first row is disabled').to.match(/value="up:HelpDesk" aria-label="Move Tickets up" disabled|value="up:HelpDesk"[^>]*disabled/);
+    expect(await stored(), 'reading stores nothing').to.equal(undefined);
+  });
+
+  it('saves Basic: ticks and a move, keeping the other modules in place', async () => {
+    const logs = captureInfoLogs(api);
+    try {
+      const response = await postPairs(test, admin, `${CLASSIC}/modules`, [
+        ['active', 'HelpDesk'],
+        ['active', 'Documents'],
+        ['active', 'Contacts'],
+        ['move', 'down:HelpDesk'],
+      ]);
+      expect(response.status).to.equal(303);
+      expect(response.headers.get('location')).to.equal(`${CLASSIC}?done=modules`);
+    } finally {
+      logs.restore();
+    }
+    const settings = await stored();
+    expect(order(settings).slice(0, 3)).to.deep.equal(['Faq', 'HelpDesk', 'Documents']);
+    expect(settings!.modules.filter((m) => m.active).map((m) => m.module)).to.deep.equal(['HelpDesk', 'Documents', 'Contacts']);
+    const saved = logs.lines.find((l) => l.message === 'Business Portal: version 1 settings saved');
+    expect(saved?.fields?.userName).to.equal('admin');
+    expect(String(saved?.fields?.changes)).to.include('Faq.active=false').and.include('Contacts.active=true').and.include('order');
+
+    // Up again, from the page's own button; the page says it was saved.
+    expect((await postPairs(test, admin, `${CLASSIC}/modules`, [['active', 'HelpDesk'], ['move', 'up:HelpDesk']])).status).to.equal(303);
+    expect(order(await stored()).slice(0, 2)).to.deep.equal(['HelpDesk', 'Faq']);
+    expect(await (await admin.get(`${CLASSIC}?done=modules`)).text()).to.include('The modules were saved.');
+    // Moving the first one up changes nothing in the order.
+    expect((await postPairs(test, admin, `${CLASSIC}/modules`, [['active', 'HelpDesk'], ['move', 'up:HelpDesk']])).status).to.equal(303);
+    expect(order(await stored())[0]).to.equal('HelpDesk');
+  });
+
+  it('saves Advanced, Select user (an inactive one) and Select template', async () => {
+    expect((await admin.post(`${CLASSIC}/advanced`, { 'related.HelpDesk': 'yes', 'related.Documents': 'no' })).status).to.equal(303);
+    expect(entry(await stored(), 'HelpDesk')!.viewAllRelated).to.equal(true);
+    expect(entry(await stored(), 'Documents')!.viewAllRelated).to.equal(false);
+
+    const paul = await userId(api, 'paul.former');
+    expect((await admin.post(`${CLASSIC}/user`, { userId: String(paul) })).status).to.equal(303);
+    expect((await stored())!.userId).to.equal(paul);
+    expect(await (await admin.get(CLASSIC)).text()).to.include(`<option value="${paul}" selected>Paul Former (paul.former) — inactive</option>`);
+
+    const template = (await api.emailTemplates.templates())[0]!;
+    expect((await admin.post(`${CLASSIC}/template`, { templateId: String(template.id) })).status).to.equal(303);
+    expect((await stored())!.credentialsTemplateId).to.equal(template.id);
+    expect((await admin.post(`${CLASSIC}/template`, { templateId: '' })).status).to.equal(303);
+    expect((await stored())!.credentialsTemplateId).to.equal(null);
+  });
+
+  it('refuses bad module names, unknown users and templates, extra fields and missing CSRF, changing nothing', async () => {
+    await api.modules.registerModule({ ...WARRANTIES, name: 'Gadgets' });
+    const before = await stored();
+    const refusals: [string, [string, string][], RegExp | string][] = [
+      [`${CLASSIC}/modules`, [['active', 'HelpDesk'], ['active', 'NoSuchModule']], 'active: the module NoSuchModule cannot be offered by the portal.'],
+      [`${CLASSIC}/modules`, [['active', 'Gadgets']], 'the module Gadgets cannot be offered by the portal.'],
+      [`${CLASSIC}/modules`, [['move', 'down:NoSuchModule']], 'move: the module NoSuchModule cannot be offered by the portal.'],
+      [`${CLASSIC}/modules`, [['active', '<script>alert(1)</script>']], 'active: the value'],
+      [`${CLASSIC}/modules`, [['move', 'sideways:HelpDesk']], 'move: the value contains characters that are not allowed.'],
+      [`${CLASSIC}/modules`, [['active', 'HelpDesk'], ['userId', '1']], 'userId: this property is not allowed.'],
+      [`${CLASSIC}/advanced`, [['related.NoSuchModule', 'yes']], 'the module NoSuchModule cannot be offered by the portal.'],
+      [`${CLASSIC}/advanced`, [['related.HelpDesk', 'maybe']], 'related.HelpDesk: the value must be one of yes, no.'],
+      [`${CLASSIC}/user`, [['userId', '999999']], 'userId: this user does not exist in the CRM.'],
+      [`${CLASSIC}/user`, [['userId', '-1']], 'userId: the value contains characters that are not allowed.'],
+      [`${CLASSIC}/user`, [], 'userId: a value is required.'],
+      [`${CLASSIC}/template`, [['templateId', '999999']], 'credentialsTemplateId: this email template does not exist in the CRM.'],
+    ];
+    for (const [path, pairs, message] of refusals) {
+      const response = await postPairs(test, admin, path, pairs);
+      expect(response.status, `${path} ${JSON.stringify(pairs)}`).to.equal(400);
+      const page = await response.text();
+      expect(page, JSON.stringify(pairs)).to.include('role="alert"');
+      expect(page, JSON.stringify(pairs)).to.include(html(String(message)));
+      expect(page, 'no echo of the payload').not.to.include('<script>alert(1)</script>');
+    }
+    expect((await postPairs(test, admin, `${CLASSIC}/user`, [['userId', '']], { csrf: false })).status).to.equal(403);
+    expect((await postPairs(test, admin, `${CLASSIC}/user`, [['_csrf', 'forged'], ['userId', '']], { csrf: false })).status).to.equal(403);
+    expect(await stored()).to.deep.equal(before);
+  });
+
+  it('answers refusals in Italian for an Italian admin', async () => {
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const response = await admin.post(`${CLASSIC}/user`, { userId: '999999' });
+      expect(response.status).to.equal(400);
+      const page = await response.text();
+      expect(page).to.include('userId: questo utente non esiste nel CRM.');
+      expect(page).to.include('Vedere tutti i record correlati?');
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
+
+  it('lets only CRM admins in: anonymous → login, non-admin → 403 and nothing changed', async () => {
+    const before = await stored();
+    const clerk = await clerkClient(test);
+    for (const path of [CLASSIC]) {
+      const anonymous = await fetch(`${test.url}${path}`, { redirect: 'manual' });
+      expect(anonymous.status).to.equal(303);
+      expect(anonymous.headers.get('location')).to.match(/^\/login/);
+      expect((await clerk.get(path)).status).to.equal(403);
+    }
+    for (const [path, fields] of [
+      [`${CLASSIC}/modules`, { active: 'Faq' }],
+      [`${CLASSIC}/advanced`, { 'related.Faq': 'yes' }],
+      [`${CLASSIC}/user`, { userId: '' }],
+      [`${CLASSIC}/template`, { templateId: '' }],
+    ] as const) {
+      expect((await clerk.post(path, fields)).status, path).to.equal(403);
+      const anonymous = await fetch(`${test.url}${path}`, { method: 'POST', redirect: 'manual', body: new URLSearchParams(fields) });
+      expect(anonymous.status, path).to.equal(303);
+    }
+    expect(await stored()).to.deep.equal(before);
+  });
+
+  it('offers a module once it is eligible, keeps its entry while it is not, and applies it again when it comes back', async () => {
+    await api.modules.registerModule(WARRANTIES);
+    await api.modules.addRelation(TO_CONTACTS);
+    let page = await (await admin.get(CLASSIC)).text();
+    expect(page).to.match(/id="bp-active-Warranties" name="active" value="Warranties">/);
+
+    const active = (await stored())!.modules.filter((m) => m.active).map((m) => m.module);
+    expect((await postPairs(test, admin, `${CLASSIC}/modules`, [...active, 'Warranties'].map((m) => ['active', m] as [string, string]))).status).to.equal(303);
+    expect((await admin.post(`${CLASSIC}/advanced`, { 'related.Warranties': 'yes' })).status).to.equal(303);
+    expect(entry(await stored(), 'Warranties')).to.deep.equal({ module: 'Warranties', active: true, viewAllRelated: true });
+
+    await api.modules.removeRelation(TO_CONTACTS.id);
+    page = await (await admin.get(CLASSIC)).text();
+    expect(page, 'not offered while not eligible').not.to.include('data-module="Warranties"');
+    // Another save (Basic, without it) keeps its entry as it was.
+    expect((await postPairs(test, admin, `${CLASSIC}/modules`, active.map((m) => ['active', m] as [string, string]))).status).to.equal(303);
+    expect(entry(await stored(), 'Warranties')).to.deep.equal({ module: 'Warranties', active: true, viewAllRelated: true });
+    // A form cannot switch it on or off meanwhile.
+    expect((await admin.post(`${CLASSIC}/advanced`, { 'related.Warranties': 'no' })).status).to.equal(400);
+
+    await api.modules.addRelation(TO_CONTACTS);
+    page = await (await admin.get(CLASSIC)).text();
+    expect(page).to.match(/id="bp-active-Warranties" name="active" value="Warranties" checked>/);
+  });
+});

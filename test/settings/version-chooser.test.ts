@@ -1,0 +1,132 @@
+/**
+ * The Version chooser of the Business Portal settings (SPEC 2.1): absent on a fresh install,
+ * present on an install upgraded from a release with version 1; switching stores only the
+ * version — the version 1 settings and the version 2 profiles stay exactly as they were.
+ */
+import { expect } from 'chai';
+import type { HostApi } from '../../plugin/host-contract/index.js';
+import { CLASSIC_SETTINGS_KEY } from '../../plugin/settings/classic-settings.js';
+import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
+import { adminActor, adminClient, profileService, rows, type AdminClient } from '../profiles/profile-test-kit.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { captureInfoLogs, clerkClient, postPairs, SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
+
+describe('settings: version chooser @db', () => {
+  describe('on a fresh install', () => {
+    let test: TestHost;
+    let admin: AdminClient;
+    before(async () => {
+      test = await startTestHost();
+      admin = await adminClient(test);
+    });
+    after(async () => {
+      await test?.stop();
+    });
+
+    it('shows no chooser and no version 1 page, and refuses a version post', async () => {
+      const home = await (await admin.get(`${SETTINGS}/`)).text();
+      expect(home).to.include('Customers see version 2 of the portal now.');
+      expect(home).not.to.include('bp-version-form');
+      expect(home).not.to.include('name="version"');
+      expect(home).not.to.include(`${SETTINGS}/classic`);
+      expect((await admin.get(`${SETTINGS}/classic`)).status).to.equal(404);
+      const post = await admin.post(`${SETTINGS}/version`, { version: '1' });
+      expect(post.status).to.equal(404);
+      expect(await storedSetting(test.host.api, PORTAL_VERSION_SETTING)).to.equal(2);
+      expect((await admin.post(`${SETTINGS}/classic/user`, { userId: '' })).status).to.equal(404);
+      expect(await storedSetting(test.host.api, CLASSIC_SETTINGS_KEY)).to.equal(undefined);
+    });
+  });
+
+  describe('on an install upgraded from version 1', () => {
+    let test: TestHost;
+    let api: HostApi;
+    let admin: AdminClient;
+    before(async () => {
+      test = await startTestHost({ installOrigin: UPGRADED_FROM_V1 });
+      api = test.host.api;
+      admin = await adminClient(test);
+    });
+    after(async () => {
+      await test?.stop();
+    });
+
+    it('shows the Version dropdown on version 1, with the link to the version 1 settings', async () => {
+      const home = await (await admin.get(`${SETTINGS}/`)).text();
+      expect(home).to.include('id="bp-version-form"');
+      expect(home).to.match(/<option value="1" selected>/);
+      expect(home).to.include('Customers see version 1 of the portal now.');
+      expect(home).to.include(`href="${SETTINGS}/classic"`);
+      expect((await admin.get(`${SETTINGS}/classic`)).status).to.equal(200);
+    });
+
+    it('switches versions without touching either configuration, and logs who switched', async () => {
+      // A version 1 configuration and a version 2 profile of their own.
+      expect((await admin.post(`${SETTINGS}/classic/user`, { userId: String(await userId(api, 'paul.former')) })).status).to.equal(303);
+      const modules = await postPairs(test, admin, `${SETTINGS}/classic/modules`, [['active', 'HelpDesk'], ['active', 'Documents'], ['move', 'down:HelpDesk']]);
+      expect(modules.status).to.equal(303);
+      const service = profileService(api);
+      await service.create({ name: 'Resellers', description: 'Partners', startFrom: null }, await adminActor(api));
+      const snapshot = async () => ({
+        classic: await storedSetting(api, CLASSIC_SETTINGS_KEY),
+        profiles: await rows(api, 'SELECT * FROM bp_profiles ORDER BY id'),
+        documents: await Promise.all((await service.list()).map((p) => service.document(p.id))),
+      });
+      const before = await snapshot();
+      expect(before.classic).to.be.an('object');
+
+      const logs = captureInfoLogs(api);
+      try {
+        const toTwo = await admin.post(`${SETTINGS}/version`, { version: '2' });
+        expect(toTwo.status).to.equal(303);
+        expect(toTwo.headers.get('location')).to.equal(`${SETTINGS}/?done=version`);
+        expect(await storedSetting(api, PORTAL_VERSION_SETTING)).to.equal(2);
+        const page = await (await admin.get(toTwo.headers.get('location')!)).text();
+        expect(page).to.include('Customers now see version 2 of the portal.');
+        expect(page).to.match(/<option value="2" selected>/);
+        expect(await snapshot()).to.deep.equal(before);
+        // The version 1 page stays reachable and says it is not in use.
+        expect(await (await admin.get(`${SETTINGS}/classic`)).text()).to.include('Customers see version 2 (profiles) now.');
+
+        expect((await admin.post(`${SETTINGS}/version`, { version: '1' })).status).to.equal(303);
+        expect(await storedSetting(api, PORTAL_VERSION_SETTING)).to.equal(1);
+        expect(await snapshot()).to.deep.equal(before);
+      } finally {
+        logs.restore();
+      }
+      const switches = logs.lines.filter((l) => l.message === 'Business Portal: portal version chosen');
+      expect(switches.map((l) => [l.fields?.userName, l.fields?.from, l.fields?.to])).to.deep.equal([
+        ['admin', 1, 2],
+        ['admin', 2, 1],
+      ]);
+    });
+
+    it('refuses a bad version, a missing or forged CSRF token and non-admins, changing nothing', async () => {
+      const bad = await admin.post(`${SETTINGS}/version`, { version: '3' });
+      expect(bad.status).to.equal(400);
+      expect(await bad.text()).to.include('version: the value must be one of 1, 2.');
+      expect((await admin.post(`${SETTINGS}/version`, { version: '2', extra: 'x' })).status).to.equal(400);
+      expect((await admin.post(`${SETTINGS}/version`, { version: '2' }, { csrf: false })).status).to.equal(403);
+      expect((await admin.post(`${SETTINGS}/version`, { _csrf: 'forged', version: '2' }, { csrf: false })).status).to.equal(403);
+      const clerk = await clerkClient(test);
+      expect((await clerk.get(`${SETTINGS}/`)).status).to.equal(403);
+      expect((await clerk.post(`${SETTINGS}/version`, { version: '2' })).status).to.equal(403);
+      const anonymous = await fetch(`${test.url}${SETTINGS}/version`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ version: '2' }) });
+      expect(anonymous.status).to.equal(303);
+      expect(anonymous.headers.get('location')).to.match(/^\/login/);
+      expect(await storedSetting(api, PORTAL_VERSION_SETTING)).to.equal(1);
+    });
+
+    it('answers in Italian for an Italian admin', async () => {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+      try {
+        const page = await (await admin.get(`${SETTINGS}/`)).text();
+        expect(page).to.include('Ora i clienti vedono la versione 1 del portale.');
+        const bad = await admin.post(`${SETTINGS}/version`, { version: '9' });
+        expect(await bad.text()).to.include('version: il valore deve essere uno tra 1, 2.');
+      } finally {
+        await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+      }
+    });
+  });
+});
