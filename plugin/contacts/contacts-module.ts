@@ -1,15 +1,29 @@
 /**
- * The contacts capability: the Business Portal block on the CRM's Contact record. Sections are
- * multi-bound under `ContactBlockSection` (this module binds the login history; the portal-user
- * fields bind theirs the same way).
+ * The contacts capability: the Business Portal block on the CRM's Contact record, made of
+ * sections multi-bound under `ContactBlockSection` (the portal-user settings, then the login
+ * history); the admin route that saves the portal-user settings; the listeners that keep portal
+ * accounts in step with their contacts; and the support-ending reminders.
  */
 import { ContainerModule } from 'inversify';
-import { LifecycleContribution } from '../lifecycle/contributions.js';
+import { AdminRouteContribution, LifecycleContribution } from '../lifecycle/contributions.js';
 import { ContactBlockSection } from './contact-block-sections.js';
 import { ContactRecordBlock } from './contact-record-block.js';
+import { ContactRecordListeners } from './contact-record-listeners.js';
 import { LoginHistorySection } from './login-history-section.js';
+import { PortalUserRoutes } from './portal-user-routes.js';
+import { PortalUserSection } from './portal-user-section.js';
+import { AccountPortalUserSettings, PortalUserSettings } from './portal-user-settings.js';
+import { DatabaseSupportReminders, SupportReminders } from './support-reminders.js';
 
 export const contactsModule = new ContainerModule(({ bind }) => {
+  bind<PortalUserSettings>(PortalUserSettings).to(AccountPortalUserSettings).inSingletonScope();
+  bind(DatabaseSupportReminders).toSelf().inSingletonScope();
+  bind<SupportReminders>(SupportReminders).toService(DatabaseSupportReminders);
+  bind(ContactRecordListeners).toSelf().inSingletonScope();
   bind<LifecycleContribution>(LifecycleContribution).to(ContactRecordBlock).inSingletonScope();
+  bind<LifecycleContribution>(LifecycleContribution).toService(ContactRecordListeners);
+  bind<LifecycleContribution>(LifecycleContribution).toService(DatabaseSupportReminders);
+  bind<AdminRouteContribution>(AdminRouteContribution).to(PortalUserRoutes).inSingletonScope();
+  bind<ContactBlockSection>(ContactBlockSection).to(PortalUserSection).inSingletonScope();
   bind<ContactBlockSection>(ContactBlockSection).to(LoginHistorySection).inSingletonScope();
 });

@@ -28,8 +28,11 @@ const REFUSAL_REASONS: Readonly<Record<string, MessageKey>> = {
   unknown_email: 'auth.loginHistory.reasons.unknownEmail',
 };
 
-/** `admin_unlock by user 3` (how the history names the admin who acted) → the user id. */
-const byUser = /^admin_unlock by user (\d{1,10})$/;
+/** `admin_unlock by user 3`, `admin by user 3` (how the history names the admin who acted) → the user id. */
+const byUser = /^(?:admin_unlock|admin) by user (\d{1,10})$/;
+
+/** Events that an admin may have caused (their reason names the admin). */
+const ADMIN_EVENTS = new Set(['unlocked', 'enabled', 'disabled']);
 
 @injectable()
 export class LoginHistorySection implements ContactBlockSection {
@@ -73,6 +76,20 @@ export class LoginHistorySection implements ContactBlockSection {
         const id = Number(admin[1]);
         return t('auth.loginHistory.unlockedByAdmin', { name: names.get(id) ?? t('auth.loginHistory.unknownUser', { id }) });
       }
+      case 'enabled':
+      case 'disabled': {
+        const admin = event.reason ? byUser.exec(event.reason) : null;
+        const enabled = event.event === 'enabled';
+        if (admin) {
+          const id = Number(admin[1]);
+          const name = names.get(id) ?? t('auth.loginHistory.unknownUser', { id });
+          return t(enabled ? 'contacts.history.enabledByAdmin' : 'contacts.history.disabledByAdmin', { name });
+        }
+        if (!enabled && event.reason === 'email_removed') return t('contacts.history.disabledEmailRemoved');
+        return t(enabled ? 'contacts.history.enabled' : 'contacts.history.disabled');
+      }
+      case 'access_sent':
+        return t('contacts.history.accessSent');
       default:
         return String(event.event);
     }
@@ -82,7 +99,7 @@ export class LoginHistorySection implements ContactBlockSection {
   private async adminNames(events: readonly RecordedLoginEvent[]): Promise<Map<number, string>> {
     const ids = new Set<number>();
     for (const event of events) {
-      const match = event.event === 'unlocked' && event.reason ? byUser.exec(event.reason) : null;
+      const match = ADMIN_EVENTS.has(event.event) && event.reason ? byUser.exec(event.reason) : null;
       if (match) ids.add(Number(match[1]));
     }
     const names = new Map<number, string>();

@@ -1,0 +1,126 @@
+/**
+ * Keeps portal accounts in step with their CRM contacts while the plugin is active (host events
+ * `record.updated` and `record.deleted` on Contacts):
+ *
+ * - The contact's email changed: the account's login email follows. When the account is a
+ *   portal user, it gets a new generated password (to change at the first sign-in), every
+ *   session of the old credentials ends, and the access details go to the new address. An email
+ *   removed or made unusable switches the portal user off (an account cannot sign in without
+ *   one) and ends its sessions.
+ * - The contact's language changed: the account's language follows (mails already use the
+ *   contact's).
+ * - The contact was deleted: its portal account, sessions and reminder records are removed.
+ *
+ * Idempotent, for hosts with several processes (or events delivered twice): each step compares
+ * with what is stored and writes with the account's version, so a second delivery of the same
+ * change finds nothing left to do and sends nothing.
+ */
+import { inject, injectable } from 'inversify';
+import { QueryTypes } from 'sequelize';
+import { LoginHistory } from '../auth/login-history.js';
+import { PasswordHasher } from '../auth/password-hasher.js';
+import { PortalAccountStore, StalePortalAccountError, type PortalAccount } from '../auth/portal-account-store.js';
+import { PortalSessions } from '../auth/portal-sessions.js';
+import { HostDatabase, HostLogger, HostRecords, type CrmRecord, type RecordEvents, type Unsubscribe } from '../host-contract/index.js';
+import type { LifecycleContribution } from '../lifecycle/contributions.js';
+import { PortalMailer } from '../notifications/portal-mailer.js';
+import { generatePortalPassword } from './generated-password.js';
+import { contactLanguage, mailableEmail } from './portal-user-settings.js';
+import { REMINDERS_TABLE } from './support-reminders.js';
+
+/** How often a change lost to a concurrent writer is retried against the fresh account. */
+const ATTEMPTS = 3;
+
+@injectable()
+export class ContactRecordListeners implements LifecycleContribution {
+  private readonly unsubscribes: Unsubscribe[] = [];
+
+  constructor(
+    @inject(HostRecords) private readonly records: HostRecords,
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostLogger) private readonly logger: HostLogger,
+    @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
+    @inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    @inject(PortalSessions) private readonly sessions: PortalSessions,
+    @inject(LoginHistory) private readonly history: LoginHistory,
+    @inject(PortalMailer) private readonly mailer: PortalMailer,
+  ) {}
+
+  async onActivate(): Promise<void> {
+    this.unsubscribes.push(
+      this.records.on('record.updated', (payload) => (payload.record.module === 'Contacts' ? this.contactUpdated(payload) : undefined)),
+      this.records.on('record.deleted', (payload) => (payload.record.module === 'Contacts' ? this.contactDeleted(payload.record.id) : undefined)),
+    );
+  }
+
+  async onDeactivate(): Promise<void> {
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+  }
+
+  /** Public for tests: what a `record.updated` of a contact does. */
+  async contactUpdated({ record }: Pick<RecordEvents['record.updated'], 'record'>): Promise<void> {
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      // The event's record may be older than the contact now: act on what the CRM holds.
+      const contact = await this.records.get('Contacts', record.id);
+      const account = await this.accounts.findByContactId(record.id);
+      if (!contact || !account) return;
+      try {
+        await this.follow(contact, account);
+        return;
+      } catch (error) {
+        if (!(error instanceof StalePortalAccountError) || attempt === ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** Public for tests: what a `record.deleted` of a contact does. */
+  async contactDeleted(contactId: number): Promise<void> {
+    let removed = false;
+    let ended = 0;
+    await this.database.sequelize.transaction(async (transaction) => {
+      removed = await this.accounts.delete(contactId, { transaction });
+      ended = await this.sessions.endAllFor(contactId, { transaction });
+      await this.database.sequelize.query(`DELETE FROM ${REMINDERS_TABLE} WHERE contact_id = :contactId`, {
+        type: QueryTypes.BULKDELETE,
+        replacements: { contactId },
+        transaction,
+      });
+    });
+    if (removed || ended > 0) this.logger.info('Business Portal: contact deleted; its portal account and sessions removed', { contactId, sessionsEnded: ended });
+  }
+
+  private async follow(contact: CrmRecord, account: PortalAccount): Promise<void> {
+    const email = mailableEmail(contact);
+    const language = contactLanguage(contact);
+    if (email === account.email) {
+      if (language !== account.language) await this.accounts.update(contact.id, { language }, { expectedVersion: account.version });
+      return;
+    }
+    if (email === null) {
+      // The login email stays as it was (an account needs one); the portal user is switched off.
+      if (!account.portalEnabled && language === account.language) return;
+      await this.database.sequelize.transaction(async (transaction) => {
+        await this.accounts.update(contact.id, { portalEnabled: false, language }, { transaction, expectedVersion: account.version });
+        await this.sessions.endAllFor(contact.id, { transaction });
+        if (account.portalEnabled) await this.history.record({ event: 'disabled', contactId: contact.id, email: account.email, reason: 'email_removed', ip: null }, { transaction });
+      });
+      this.logger.warn('Business Portal: the contact has no usable email any more; portal user switched off', { contactId: contact.id });
+      return;
+    }
+    if (!account.portalEnabled) {
+      await this.accounts.update(contact.id, { email, language }, { expectedVersion: account.version });
+      this.logger.info('Business Portal: the contact’s email changed; portal login email updated', { contactId: contact.id });
+      return;
+    }
+    const password = generatePortalPassword();
+    const passwordHash = await this.hasher.hash(password);
+    await this.database.sequelize.transaction(async (transaction) => {
+      await this.accounts.update(contact.id, { email, language }, { transaction, expectedVersion: account.version });
+      await this.accounts.setPassword(contact.id, passwordHash, { mustChange: true, transaction });
+      await this.sessions.endAllFor(contact.id, { transaction });
+      await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: 'email_changed', ip: null }, { transaction });
+      await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }, { transaction });
+    });
+    this.logger.info('Business Portal: the contact’s email changed; new access details sent', { contactId: contact.id });
+  }
+}

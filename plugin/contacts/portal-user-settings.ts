@@ -1,0 +1,250 @@
+/**
+ * A contact's portal-user settings (SPEC §3), as the Contact record's block shows and saves them:
+ * portal user yes/no, profile, support start and end dates, and the account's state.
+ *
+ * - Turning portal user on for a contact with a valid email creates (or re-enables) its portal
+ *   account with a generated password that must be changed at the first sign-in, and sends the
+ *   registration mail (portal address, email, one-time password) in the contact's language,
+ *   after the commit. No valid email, an end date already past or before the start: nothing is
+ *   saved, nothing is sent, and the outcome says why.
+ * - Turning it off ends every session of the contact in the same transaction.
+ * - The support end date defaults to one year after the start; the start to today (in the CRM's
+ *   time zone) when the contact becomes a portal user.
+ * - Every save carries the account version the form was rendered with: a save over someone
+ *   else's change is refused (`stale`), so two admins never send two passwords.
+ * - Every change is written to the host's log (never a password) and, switching on and off, to
+ *   the contact's login history with the admin who did it.
+ */
+import { inject, injectable } from 'inversify';
+import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { HISTORY_TABLE, LoginHistory } from '../auth/login-history.js';
+import { PasswordHasher } from '../auth/password-hasher.js';
+import {
+  PortalAccountStore,
+  StalePortalAccountError,
+  normalizeEmail,
+  type PortalAccount,
+  type PortalAccountChanges,
+} from '../auth/portal-account-store.js';
+import { PortalSessions } from '../auth/portal-sessions.js';
+import { addYears, todayIn, type DateOnly } from '../auth/support-period.js';
+import { HostDatabase, HostLogger, HostRecords, HostRegional, type CrmRecord, type CrmUser } from '../host-contract/index.js';
+import { toIsoDateTime } from '../lifecycle/sql-values.js';
+import { PortalMailer } from '../notifications/portal-mailer.js';
+import { ProfileStore, type ProfileSummary } from '../profiles/profile-store.js';
+import { generatePortalPassword } from './generated-password.js';
+
+/** What the admin's form asks for. Dates are `YYYY-MM-DD` or null (empty field). */
+export interface PortalUserRequest {
+  readonly portalUser: boolean;
+  /** Null: the Default profile. */
+  readonly profileId: number | null;
+  readonly supportStartDate: DateOnly | null;
+  readonly supportEndDate: DateOnly | null;
+  /** The account version the form showed (0: there was no account). */
+  readonly expectedVersion: number;
+}
+
+export type PortalUserRefusal = 'contact_missing' | 'no_email' | 'end_in_past' | 'end_before_start' | 'unknown_profile' | 'stale';
+
+export type PortalUserOutcome =
+  | { readonly ok: true; readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged'; readonly email: string | null }
+  | { readonly ok: false; readonly reason: PortalUserRefusal };
+
+/** What the block shows about a contact. */
+export interface PortalUserState {
+  readonly contact: CrmRecord;
+  readonly account: PortalAccount | null;
+  /** The contact's email as the portal would use it, or null when it has none that can receive mail. */
+  readonly email: string | null;
+  readonly profiles: readonly ProfileSummary[];
+  /** The profile the form shows selected: the account's, else Default. */
+  readonly profileId: number | null;
+  /** ISO 8601 UTC, or null when the contact never signed in. */
+  readonly lastLoginAt: string | null;
+}
+
+export const PortalUserSettings = Symbol.for('business-portal.contacts.PortalUserSettings');
+export interface PortalUserSettings {
+  /** Null when the contact does not exist. */
+  state(contactId: number): Promise<PortalUserState | null>;
+  save(contactId: number, request: PortalUserRequest, admin: CrmUser): Promise<PortalUserOutcome>;
+}
+
+const MAILABLE = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;
+
+/** The contact's email when it can receive mail (what the portal mailer would send to), lower-cased; else null. */
+export function mailableEmail(contact: CrmRecord): string | null {
+  const value = contact.values.email;
+  if (typeof value !== 'string') return null;
+  const email = normalizeEmail(value);
+  return email !== '' && email.length <= 254 && MAILABLE.test(email) ? email : null;
+}
+
+export function contactLanguage(contact: CrmRecord): string | null {
+  const value = contact.values.language;
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+@injectable()
+export class AccountPortalUserSettings implements PortalUserSettings {
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostRecords) private readonly records: HostRecords,
+    @inject(HostRegional) private readonly regional: HostRegional,
+    @inject(HostLogger) private readonly logger: HostLogger,
+    @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
+    @inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    @inject(PortalSessions) private readonly sessions: PortalSessions,
+    @inject(LoginHistory) private readonly history: LoginHistory,
+    @inject(PortalMailer) private readonly mailer: PortalMailer,
+    @inject(ProfileStore) private readonly profiles: ProfileStore,
+  ) {}
+
+  async state(contactId: number): Promise<PortalUserState | null> {
+    const contact = await this.records.get('Contacts', contactId);
+    if (!contact) return null;
+    const [account, profiles, lastLoginAt] = await Promise.all([this.accounts.findByContactId(contactId), this.profiles.list(), this.lastLogin(contactId)]);
+    const profileId = account?.profileId ?? profiles.find((profile) => profile.isDefault)?.id ?? null;
+    return { contact, account, email: mailableEmail(contact), profiles, profileId, lastLoginAt };
+  }
+
+  async save(contactId: number, request: PortalUserRequest, admin: CrmUser): Promise<PortalUserOutcome> {
+    const contact = await this.records.get('Contacts', contactId);
+    if (!contact) return { ok: false, reason: 'contact_missing' };
+    const profileId = await this.profileIdFor(request.profileId);
+    if (profileId === undefined) return { ok: false, reason: 'unknown_profile' };
+    const account = await this.accounts.findByContactId(contactId);
+    if ((account?.version ?? 0) !== request.expectedVersion) return { ok: false, reason: 'stale' };
+
+    const today = todayIn(this.regional.timeZone());
+    const start = request.supportStartDate ?? (request.portalUser ? (account?.supportStartDate ?? today) : null);
+    const end = request.supportEndDate ?? (start !== null ? addYears(start, 1) : null);
+    if (start !== null && end !== null && end < start) return { ok: false, reason: 'end_before_start' };
+
+    try {
+      if (!request.portalUser) return await this.switchOff(contact, account, { profileId, start, end }, admin);
+      if (end !== null && end < today) return { ok: false, reason: 'end_in_past' };
+      const email = mailableEmail(contact);
+      if (!email) return { ok: false, reason: 'no_email' };
+      if (account?.portalEnabled) return await this.keepOn(account, { profileId, start, end }, admin);
+      return await this.switchOn(contact, email, account, { profileId, start, end }, admin);
+    } catch (error) {
+      // Someone else changed or created the account between our read and our write.
+      if (error instanceof StalePortalAccountError || error instanceof UniqueConstraintError) return { ok: false, reason: 'stale' };
+      throw error;
+    }
+  }
+
+  /** The chosen profile's id (Default when none is chosen); undefined when it does not exist. */
+  private async profileIdFor(requested: number | null): Promise<number | null | undefined> {
+    const profiles = await this.profiles.list();
+    if (requested === null) return profiles.find((profile) => profile.isDefault)?.id ?? null;
+    return profiles.some((profile) => profile.id === requested) ? requested : undefined;
+  }
+
+  private async switchOn(
+    contact: CrmRecord,
+    email: string,
+    account: PortalAccount | null,
+    settings: { profileId: number | null; start: DateOnly | null; end: DateOnly | null },
+    admin: CrmUser,
+  ): Promise<PortalUserOutcome> {
+    const password = generatePortalPassword();
+    // Hash outside the transaction: scrypt takes tens of milliseconds and SQLite has one writer.
+    const passwordHash = await this.hasher.hash(password);
+    const language = contactLanguage(contact);
+    await this.database.sequelize.transaction(async (transaction) => {
+      if (!account) {
+        await this.accounts.create(
+          {
+            contactId: contact.id,
+            email,
+            portalEnabled: true,
+            profileId: settings.profileId,
+            supportStartDate: settings.start,
+            supportEndDate: settings.end,
+            language,
+            passwordHash,
+            mustChangePassword: true,
+          },
+          { transaction },
+        );
+      } else {
+        await this.accounts.update(
+          contact.id,
+          { email, portalEnabled: true, profileId: settings.profileId, supportStartDate: settings.start, supportEndDate: settings.end, language },
+          { transaction, expectedVersion: account.version },
+        );
+        await this.accounts.setPassword(contact.id, passwordHash, { mustChange: true, transaction });
+        // A re-enabled account starts clean: no session from before survives.
+        await this.sessions.endAllFor(contact.id, { transaction });
+      }
+      await this.history.record({ event: 'enabled', contactId: contact.id, email, reason: 'admin', ip: null }, { transaction, adminUserId: admin.id });
+      // Sent after the commit: a failed save sends nothing.
+      await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }, { transaction });
+    });
+    this.logger.info('Business Portal: portal user enabled by a CRM admin; access details sent', {
+      contactId: contact.id,
+      adminUserId: admin.id,
+      profileId: settings.profileId,
+      supportStartDate: settings.start,
+      supportEndDate: settings.end,
+    });
+    return { ok: true, change: 'enabled', email };
+  }
+
+  private async keepOn(
+    account: PortalAccount,
+    settings: { profileId: number | null; start: DateOnly | null; end: DateOnly | null },
+    admin: CrmUser,
+  ): Promise<PortalUserOutcome> {
+    const changes = this.changes(account, settings);
+    if (!changes) return { ok: true, change: 'unchanged', email: account.email };
+    await this.accounts.update(account.contactId, changes, { expectedVersion: account.version });
+    this.logger.info('Business Portal: portal user settings changed by a CRM admin', { contactId: account.contactId, adminUserId: admin.id, ...changes });
+    return { ok: true, change: 'updated', email: account.email };
+  }
+
+  private async switchOff(
+    contact: CrmRecord,
+    account: PortalAccount | null,
+    settings: { profileId: number | null; start: DateOnly | null; end: DateOnly | null },
+    admin: CrmUser,
+  ): Promise<PortalUserOutcome> {
+    // A contact that never was a portal user has nothing to keep: no account is made for it.
+    if (!account) return { ok: true, change: 'unchanged', email: null };
+    const changes = this.changes(account, settings);
+    if (!account.portalEnabled) {
+      if (!changes) return { ok: true, change: 'unchanged', email: account.email };
+      await this.accounts.update(contact.id, changes, { expectedVersion: account.version });
+      this.logger.info('Business Portal: portal user settings changed by a CRM admin', { contactId: contact.id, adminUserId: admin.id, ...changes });
+      return { ok: true, change: 'updated', email: account.email };
+    }
+    let ended = 0;
+    await this.database.sequelize.transaction(async (transaction: Transaction) => {
+      await this.accounts.update(contact.id, { ...changes, portalEnabled: false }, { transaction, expectedVersion: account.version });
+      ended = await this.sessions.endAllFor(contact.id, { transaction });
+      await this.history.record({ event: 'disabled', contactId: contact.id, email: account.email, reason: 'admin', ip: null }, { transaction, adminUserId: admin.id });
+    });
+    this.logger.info('Business Portal: portal user disabled by a CRM admin; sessions ended', { contactId: contact.id, adminUserId: admin.id, sessionsEnded: ended });
+    return { ok: true, change: 'disabled', email: account.email };
+  }
+
+  /** The settings that differ from the account's, or null when none does. */
+  private changes(account: PortalAccount, settings: { profileId: number | null; start: DateOnly | null; end: DateOnly | null }): PortalAccountChanges | null {
+    const changes: { -readonly [K in keyof PortalAccountChanges]: PortalAccountChanges[K] } = {};
+    if (account.profileId !== settings.profileId) changes.profileId = settings.profileId;
+    if (account.supportStartDate !== settings.start) changes.supportStartDate = settings.start;
+    if (account.supportEndDate !== settings.end) changes.supportEndDate = settings.end;
+    return Object.keys(changes).length > 0 ? changes : null;
+  }
+
+  private async lastLogin(contactId: number): Promise<string | null> {
+    const rows = await this.database.sequelize.query<{ at: unknown }>(
+      `SELECT MAX(at) AS at FROM ${HISTORY_TABLE} WHERE contact_id = :contactId AND event = 'login'`,
+      { type: QueryTypes.SELECT, replacements: { contactId } },
+    );
+    return toIsoDateTime(rows[0]?.at ?? null);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Reminders of the end of support (SPEC §3): a portal user gets one email a month before the
+ * support end date and one a week before. A sweep runs at activation and then every hour (an
+ * `unref()`ed timer, stopped at deactivation) and sends what is due:
+ *
+ * - the week reminder from 7 days before the end date until the end date itself;
+ * - the month reminder from one calendar month before until the week reminder is due (a sweep
+ *   that missed the exact day still sends it; one that starts late sends only the nearer one).
+ *
+ * Each reminder is sent once even when several host processes sweep at the same moment: the
+ * sweep first inserts its row in `bp_support_reminders`, whose unique key (contact, end date,
+ * kind) lets only one insert win, and mails only when its own insert won. When the mail fails,
+ * the row is removed so that the next sweep tries again.
+ */
+import { inject, injectable } from 'inversify';
+import { QueryTypes, UniqueConstraintError } from 'sequelize';
+import { ACCOUNTS_TABLE } from '../auth/portal-account-store.js';
+import { toDateOnly, todayIn, type DateOnly } from '../auth/support-period.js';
+import { HostDatabase, HostLogger, HostRegional } from '../host-contract/index.js';
+import type { LifecycleContribution } from '../lifecycle/contributions.js';
+import { toNumber } from '../lifecycle/sql-values.js';
+import { PortalMailer } from '../notifications/portal-mailer.js';
+
+export const REMINDERS_TABLE = 'bp_support_reminders';
+export const REMINDER_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+export const WEEK_REMINDER_DAYS = 7;
+
+export type ReminderKind = 'month' | 'week';
+
+export interface SweepResult {
+  /** Reminders this sweep sent (not those another process or an earlier sweep sent). */
+  readonly sent: readonly { readonly contactId: number; readonly kind: ReminderKind; readonly supportEndDate: DateOnly }[];
+  readonly failed: number;
+}
+
+export const SupportReminders = Symbol.for('business-portal.contacts.SupportReminders');
+export interface SupportReminders {
+  /** Sends the reminders due on `today` (`YYYY-MM-DD`; today in the CRM's time zone when omitted). */
+  sweep(today?: DateOnly): Promise<SweepResult>;
+}
+
+function utc(day: DateOnly): Date {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d));
+}
+
+export function addDays(day: DateOnly, days: number): DateOnly {
+  const date = utc(day);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
+
+/** The same day `months` later or earlier, clamped to the month's last day (31 March − 1 month = 28/29 February). */
+export function addMonths(day: DateOnly, months: number): DateOnly {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const lastDay = new Date(Date.UTC(y, m - 1 + months + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(y, m - 1 + months, Math.min(d, lastDay))).toISOString().slice(0, 10);
+}
+
+/** Which reminder is due on `today` for a support period ending on `end`, if any. */
+export function reminderDue(today: DateOnly, end: DateOnly): ReminderKind | null {
+  if (today > end) return null;
+  if (today >= addDays(end, -WEEK_REMINDER_DAYS)) return 'week';
+  if (today >= addMonths(end, -1)) return 'month';
+  return null;
+}
+
+@injectable()
+export class DatabaseSupportReminders implements SupportReminders, LifecycleContribution {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostRegional) private readonly regional: HostRegional,
+    @inject(HostLogger) private readonly logger: HostLogger,
+    @inject(PortalMailer) private readonly mailer: PortalMailer,
+  ) {}
+
+  async onActivate(): Promise<void> {
+    await this.scheduledSweep();
+    this.timer = setInterval(() => void this.scheduledSweep(), REMINDER_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onDeactivate(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    // Let a sweep under way finish before the host closes the database.
+    await this.running?.catch(() => undefined);
+  }
+
+  async sweep(today: DateOnly = todayIn(this.regional.timeZone())): Promise<SweepResult> {
+    const latestEnd = addMonths(today, 1);
+    const rows = await this.database.sequelize.query<{ contact_id: unknown; support_end_date: unknown }>(
+      `SELECT contact_id, support_end_date FROM ${ACCOUNTS_TABLE}
+        WHERE portal_enabled = :yes AND support_end_date IS NOT NULL AND support_end_date >= :today AND support_end_date <= :latestEnd
+        ORDER BY contact_id`,
+      { type: QueryTypes.SELECT, replacements: { yes: true, today, latestEnd } },
+    );
+    const sent: { contactId: number; kind: ReminderKind; supportEndDate: DateOnly }[] = [];
+    let failed = 0;
+    for (const row of rows) {
+      const contactId = toNumber(row.contact_id);
+      const end = toDateOnly(row.support_end_date);
+      const kind = end ? reminderDue(today, end) : null;
+      if (!end || !kind) continue;
+      if (!(await this.reserve(contactId, end, kind))) continue;
+      try {
+        const delivered = await this.mailer.sendToContact('supportEndingReminder', contactId, { portal: { supportEndDate: end } });
+        if (!delivered) {
+          // No usable email now: free the reservation, a later sweep may find one.
+          await this.release(contactId, end, kind);
+          continue;
+        }
+        sent.push({ contactId, kind, supportEndDate: end });
+        this.logger.info('Business Portal: support-ending reminder sent', { contactId, kind, supportEndDate: end });
+      } catch (error) {
+        failed += 1;
+        await this.release(contactId, end, kind);
+        this.logger.error('Business Portal: a support-ending reminder could not be sent; it will be tried again', {
+          contactId,
+          kind,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    return { sent, failed };
+  }
+
+  /** Inserts the reminder's row; false when another sweep (here or in another process) already has it. */
+  private async reserve(contactId: number, end: DateOnly, kind: ReminderKind): Promise<boolean> {
+    try {
+      await this.database.sequelize.query(
+        `INSERT INTO ${REMINDERS_TABLE} (contact_id, support_end_date, kind, sent_at) VALUES (:contactId, :end, :kind, :now)`,
+        { type: QueryTypes.INSERT, replacements: { contactId, end, kind, now: new Date() } },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) return false;
+      throw error;
+    }
+  }
+
+  private async release(contactId: number, end: DateOnly, kind: ReminderKind): Promise<void> {
+    await this.database.sequelize.query(`DELETE FROM ${REMINDERS_TABLE} WHERE contact_id = :contactId AND support_end_date = :end AND kind = :kind`, {
+      type: QueryTypes.BULKDELETE,
+      replacements: { contactId, end, kind },
+    });
+  }
+
+  private async scheduledSweep(): Promise<void> {
+    if (this.running) return;
+    const run = this.sweep();
+    this.running = run;
+    try {
+      await run;
+    } catch (error) {
+      this.logger.warn('Business Portal: the support-reminder sweep failed', { error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      this.running = null;
+    }
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * The Contact record's portal-user section (SPEC §3) against the reference host over HTTP, with
+ * mail through a real SMTP server on loopback: switching portal access on and off, the refusals
+ * the admin is told about, the host's contact events, and the attacks (CSRF, non-admins, stale
+ * forms, malformed input, script in the contact's name).
+ */
+import { expect } from 'chai';
+import { addYears, todayIn } from '../../plugin/auth/support-period.js';
+import { XSS, passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
+
+const NEW_PASSWORD = 'Correct-horse-battery-9';
+
+describe('contacts: the portal-user section of the Contact record @db', function () {
+  this.timeout(60_000);
+  let h: ContactsHost;
+  let today: string;
+
+  before(async () => {
+    h = await startContactsHost();
+    today = todayIn(h.api.regional.timeZone());
+  });
+  after(async () => h?.stop());
+
+  async function enable(contactId: number, email: string, fields: Record<string, string> = {}) {
+    const since = h.mailbox.received.length;
+    const saved = await h.savePortalUser(contactId, { portalUser: 'yes', ...fields });
+    expect(saved.status, saved.html).to.equal(200);
+    const mail = await h.mailbox.waitFor(email, { since });
+    return { saved, mail, password: passwordIn(mail) };
+  }
+
+  it('shows the form to admins, before the login history, with Default chosen', async () => {
+    const id = await h.addContact({ firstname: 'Form', lastname: 'Shown', email: 'form.shown@example.com' });
+    const { status, html } = await h.contactPage(id);
+    expect(status).to.equal(200);
+    expect(html).to.include('id="bp-contact-portal-user"');
+    expect(html.indexOf('id="bp-contact-portal-user"')).to.be.lessThan(html.indexOf('id="bp-contact-login-history"'));
+    expect(html).to.include(`action="/settings/business-portal/contacts/${id}/portal-user"`);
+    expect(html).to.match(/<option value="\d+" selected>Default<\/option>/);
+    expect(html).to.include('Portal user: no');
+  });
+
+  it('turning portal user on creates the account, mails a working password and forces its change', async () => {
+    const id = await h.addContact({ firstname: 'Jane', lastname: 'Enabled', email: 'Jane.Enabled@Example.com' });
+    const { saved, mail, password } = await enable(id, 'jane.enabled@example.com');
+    expect(saved.html).to.include('The access details were sent to jane.enabled@example.com');
+    expect(mail.subject).to.equal('Your access to the customer portal');
+    expect(mail.text).to.include('/portal/login');
+    expect(password).to.match(/^[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}$/);
+
+    const account = await h.account(id);
+    expect(account).to.include({ email: 'jane.enabled@example.com' });
+    expect(Boolean(account!.portal_enabled)).to.equal(true);
+    expect(Boolean(account!.must_change_password)).to.equal(true);
+    expect(String(account!.support_start_date).slice(0, 10)).to.equal(today);
+    expect(String(account!.support_end_date).slice(0, 10), 'the end defaults to one year after the start').to.equal(addYears(today, 1));
+
+    const login = await h.portalLogin('jane.enabled@example.com', password);
+    expect(login.status).to.equal(200);
+    expect(await h.me(login.cookie!), 'the generated password must be changed first').to.equal(403);
+    const changed = await h.changePassword(login.cookie!, password, NEW_PASSWORD);
+    expect(changed.status).to.equal(204);
+    expect(await h.me(changed.cookie!)).to.equal(200);
+
+    const { html } = await h.contactPage(id);
+    expect(html).to.include('Portal user: yes');
+    expect(html).to.include('Portal user switched on by Ada Admin');
+    expect(html).to.match(/<dd data-must-change="no">No<\/dd>/);
+    expect(html).to.match(/Last sign-in<\/dt>\s*<dd><time datetime=/);
+    expect(h.logs.some((line) => line.message.includes('portal user enabled'))).to.equal(true);
+    expect(h.logs.every((line) => !line.fields.includes(password) && !line.message.includes(password)), 'no password in the log').to.equal(true);
+  });
+
+  it('sends the access details in the contact’s language', async () => {
+    const id = await h.addContact({ firstname: 'Mario', lastname: 'Italiano', email: 'mario.italiano@example.com', language: 'it' });
+    const { mail } = await enable(id, 'mario.italiano@example.com');
+    expect(mail.subject).to.equal('Il tuo accesso al portale clienti');
+    expect(mail.text).to.include('Gentile Mario');
+  });
+
+  it('keeps the dates and profile the admin chose, and a later save sends nothing', async () => {
+    const id = await h.addContact({ firstname: 'Dated', lastname: 'Contact', email: 'dated@example.com' });
+    await enable(id, 'dated@example.com', { supportStartDate: '2026-01-15', supportEndDate: '2099-12-31' });
+    let account = await h.account(id);
+    expect(String(account!.support_start_date).slice(0, 10)).to.equal('2026-01-15');
+    expect(String(account!.support_end_date).slice(0, 10)).to.equal('2099-12-31');
+    const since = h.mailbox.received.length;
+    const saved = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '2026-01-15', supportEndDate: '' });
+    expect(saved.status).to.equal(200);
+    expect(saved.html).to.include('The portal access settings were saved.');
+    account = await h.account(id);
+    expect(String(account!.support_end_date).slice(0, 10)).to.equal('2027-01-15');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length, 'no new password for a change of dates').to.equal(since);
+  });
+
+  it('no email: nothing is saved or sent and the admin is told why (in their language)', async () => {
+    const id = await h.addContact({ firstname: 'No', lastname: 'Email' });
+    const since = h.mailbox.received.length;
+    const saved = await h.savePortalUser(id, { portalUser: 'yes' });
+    expect(saved.status).to.equal(422);
+    expect(saved.html).to.include('the contact has no valid email address');
+    expect(await h.account(id)).to.equal(undefined);
+    const page = await h.contactPage(id);
+    expect(page.html).to.include('has no valid email address: add one before');
+
+    await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const italian = await h.savePortalUser(id, { portalUser: 'yes' });
+      expect(italian.status).to.equal(422);
+      expect(italian.html).to.include('il contatto non ha un indirizzo email valido');
+    } finally {
+      await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length).to.equal(since);
+  });
+
+  it('a support end date already past, or before the start, is refused and nothing changes', async () => {
+    const id = await h.addContact({ firstname: 'Past', lastname: 'End', email: 'past.end@example.com' });
+    const since = h.mailbox.received.length;
+    const past = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '2020-01-01', supportEndDate: '2020-12-31' });
+    expect(past.status).to.equal(422);
+    expect(past.html).to.include('the support end date is already past');
+    const reversed = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '2030-02-01', supportEndDate: '2030-01-01' });
+    expect(reversed.status).to.equal(422);
+    expect(reversed.html).to.include('the support end date is before the start date');
+    expect(await h.account(id)).to.equal(undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length).to.equal(since);
+  });
+
+  it('turning it off ends every session of the contact at once', async () => {
+    const id = await h.addContact({ firstname: 'Off', lastname: 'Switch', email: 'off.switch@example.com' });
+    const { password } = await enable(id, 'off.switch@example.com');
+    const login = await h.portalLogin('off.switch@example.com', password);
+    const changed = await h.changePassword(login.cookie!, password, NEW_PASSWORD);
+    const other = await h.portalLogin('off.switch@example.com', NEW_PASSWORD);
+    expect(await h.me(changed.cookie!)).to.equal(200);
+    expect(await h.me(other.cookie!)).to.equal(200);
+
+    const saved = await h.savePortalUser(id, { portalUser: 'no' });
+    expect(saved.status).to.equal(200);
+    expect(saved.html).to.include('no longer a portal user');
+    expect(await h.me(changed.cookie!)).to.equal(401);
+    expect(await h.me(other.cookie!)).to.equal(401);
+    const [sessions] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_sessions WHERE contact_id = :id', { id });
+    expect(Number(sessions!.n)).to.equal(0);
+    expect((await h.portalLogin('off.switch@example.com', NEW_PASSWORD)).status).to.equal(401);
+    const { html } = await h.contactPage(id);
+    expect(html).to.include('Portal user: no (switched off)');
+    expect(html).to.include('Portal user switched off by Ada Admin');
+
+    // Switched on again: a new password, the old one is dead.
+    const again = await enable(id, 'off.switch@example.com');
+    expect((await h.portalLogin('off.switch@example.com', NEW_PASSWORD)).status).to.equal(401);
+    expect((await h.portalLogin('off.switch@example.com', again.password)).status).to.equal(200);
+  });
+
+  it('a changed email moves the login and re-sends access details; the old email no longer signs in', async () => {
+    const id = await h.addContact({ firstname: 'Moving', lastname: 'Mail', email: 'old.mail@example.com' });
+    const { password } = await enable(id, 'old.mail@example.com');
+    const login = await h.portalLogin('old.mail@example.com', password);
+    const changed = await h.changePassword(login.cookie!, password, NEW_PASSWORD);
+    expect(await h.me(changed.cookie!)).to.equal(200);
+
+    const since = h.mailbox.received.length;
+    await h.api.records.update('Contacts', id, { values: { email: 'New.Mail@example.com' } });
+    const mail = await h.mailbox.waitFor('new.mail@example.com', { since });
+    const fresh = passwordIn(mail);
+    expect(fresh).not.to.equal(password);
+    expect((await h.account(id))!.email).to.equal('new.mail@example.com');
+    expect(await h.me(changed.cookie!), 'sessions of the old credentials end').to.equal(401);
+    expect((await h.portalLogin('old.mail@example.com', NEW_PASSWORD)).status).to.equal(401);
+    expect((await h.portalLogin('new.mail@example.com', NEW_PASSWORD)).status, 'the old password is replaced').to.equal(401);
+    expect((await h.portalLogin('new.mail@example.com', fresh)).status).to.equal(200);
+
+    // The same event delivered again (another process, a retry) changes and sends nothing.
+    const versionBefore = (await h.account(id))!.version;
+    const count = h.mailbox.received.length;
+    await h.listeners.contactUpdated({ record: (await h.api.records.get('Contacts', id))! });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length).to.equal(count);
+    expect((await h.account(id))!.version).to.equal(versionBefore);
+    expect((await h.contactPage(id)).html).to.include('Email changed: new access details sent');
+  });
+
+  it('an email removed from the contact switches the portal user off', async () => {
+    const id = await h.addContact({ firstname: 'Losing', lastname: 'Mail', email: 'losing.mail@example.com' });
+    const { password } = await enable(id, 'losing.mail@example.com');
+    const login = await h.portalLogin('losing.mail@example.com', password);
+    await h.api.records.update('Contacts', id, { values: { email: '' } });
+    expect(Boolean((await h.account(id))!.portal_enabled)).to.equal(false);
+    expect(await h.me(login.cookie!)).to.equal(401);
+  });
+
+  it('deleting the contact removes its portal account and ends its sessions (twice is harmless)', async () => {
+    const id = await h.addContact({ firstname: 'Gone', lastname: 'Soon', email: 'gone.soon@example.com' });
+    const { password } = await enable(id, 'gone.soon@example.com');
+    const login = await h.portalLogin('gone.soon@example.com', password);
+    expect(login.status).to.equal(200);
+    await h.api.records.delete('Contacts', id);
+    expect(await h.account(id)).to.equal(undefined);
+    const [sessions] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_sessions WHERE contact_id = :id', { id });
+    expect(Number(sessions!.n)).to.equal(0);
+    expect(await h.me(login.cookie!)).to.equal(401);
+    await h.listeners.contactDeleted(id);
+    expect(await h.account(id)).to.equal(undefined);
+  });
+
+  describe('attacks', () => {
+    it('without the CSRF token, or with another one, nothing changes (403)', async () => {
+      const id = await h.addContact({ firstname: 'Csrf', lastname: 'Target', email: 'csrf.target@example.com' });
+      const since = h.mailbox.received.length;
+      for (const csrf of [null, '', 'forged-token', 'A'.repeat(43)]) {
+        const saved = await h.savePortalUser(id, { portalUser: 'yes', version: '0' }, { csrf });
+        expect(saved.status, String(csrf)).to.equal(403);
+      }
+      expect(await h.account(id)).to.equal(undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(h.mailbox.received.length).to.equal(since);
+    });
+
+    it('a non-admin CRM user sees no form and is refused (403); anonymous goes to the login', async () => {
+      const id = await h.addContact({ firstname: 'Clerk', lastname: 'Target', email: 'clerk.target@example.com' });
+      const page = await h.contactPage(id, h.clerk);
+      expect(page.status).to.equal(200);
+      expect(page.html).to.include('id="bp-contact-portal-user"');
+      expect(page.html).not.to.include('bp-portal-user-form');
+      expect(page.html).to.include('Only CRM administrators can change portal access.');
+      const { token } = await h.formToken(id);
+      const saved = await h.savePortalUser(id, { portalUser: 'yes', version: '0' }, { cookie: h.clerk, csrf: token });
+      expect(saved.status).to.equal(403);
+      const anonymous = await h.savePortalUser(id, { portalUser: 'yes', version: '0' }, { cookie: '', csrf: token });
+      expect(anonymous.status).to.equal(303);
+      expect(await h.account(id)).to.equal(undefined);
+    });
+
+    it('a form saved over someone else’s change is refused (409), sending nothing', async () => {
+      const id = await h.addContact({ firstname: 'Two', lastname: 'Admins', email: 'two.admins@example.com' });
+      const { token, version } = await h.formToken(id);
+      await enable(id, 'two.admins@example.com');
+      const since = h.mailbox.received.length;
+      const stale = await h.savePortalUser(id, { portalUser: 'yes', version, supportEndDate: '2099-01-01' }, { csrf: token });
+      expect(stale.status).to.equal(409);
+      expect(stale.html).to.include('someone else changed');
+      expect(String((await h.account(id))!.support_end_date).slice(0, 10)).not.to.equal('2099-01-01');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(h.mailbox.received.length).to.equal(since);
+    });
+
+    it('malformed forms get a 400 naming the field, never a 500', async () => {
+      const id = await h.addContact({ firstname: 'Bad', lastname: 'Input', email: 'bad.input@example.com' });
+      const cases: Record<string, string>[] = [
+        { supportStartDate: '2026-02-31' },
+        { supportEndDate: '31/12/2026' },
+        { supportEndDate: XSS },
+        { portalUser: 'maybe' },
+        { profileId: '-1' },
+        { profileId: "1' OR 1=1" },
+        { version: 'x' },
+        { contactId: '1' },
+      ];
+      for (const fields of cases) {
+        const saved = await h.savePortalUser(id, fields);
+        expect(saved.status, JSON.stringify(fields)).to.equal(400);
+        expect(saved.html).not.to.include(XSS);
+      }
+      const dated = await h.savePortalUser(id, { supportStartDate: '2026-02-31' });
+      expect(dated.html).to.include('Check these fields: Support start date.');
+      const unknownProfile = await h.savePortalUser(id, { profileId: '999999' });
+      expect(unknownProfile.status).to.equal(422);
+      for (const path of ['/settings/business-portal/contacts/abc/portal-user', '/settings/business-portal/contacts/999999/portal-user']) {
+        const { token } = await h.formToken(id);
+        const response = await fetch(`${h.url}${path}`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: h.admin },
+          body: new URLSearchParams({ _csrf: token, portalUser: 'yes', profileId: '', supportStartDate: '', supportEndDate: '', version: '0' }).toString(),
+        });
+        expect(response.status, path).to.equal(404);
+      }
+      expect(await h.account(id)).to.equal(undefined);
+    });
+
+    it('a script in the contact’s name and email is shown escaped in the section and the pages', async () => {
+      const id = await h.addContact({ firstname: XSS, lastname: 'Canary', email: 'canary@example.com' });
+      await enable(id, 'canary@example.com');
+      const { html } = await h.contactPage(id);
+      const section = /<div class="bp-contact-section" id="bp-contact-portal-user">[\s\S]*?<\/form>/.exec(html)?.[0] ?? '';
+      expect(section).to.include('Portal access of &lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt; Canary');
+      expect(html).not.to.include(XSS);
+      const noMail = await h.addContact({ firstname: XSS, lastname: 'NoMail' });
+      const page = await h.contactPage(noMail);
+      expect(page.html).not.to.include(XSS);
+      expect(page.html).to.include('&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt; NoMail has no valid email address');
+    });
+  });
+});
