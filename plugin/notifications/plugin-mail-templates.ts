@@ -1,7 +1,9 @@
 /**
  * The plugin's own mails (`templates/mail/<kind>.hbs` for the HTML part, `<kind>-text.hbs` for
  * the plain part), for the kinds that no host template covers: account locked, two-factor code,
- * support-ending reminder. The subject comes from the locales (`portal.mail.<kind>.subject`).
+ * support-ending reminder, and the owner's new-ticket mail. The subject comes from the locales
+ * (`mail.<kind>.subject`, else `portal.mail.<kind>.subject`), its placeholders filled from the
+ * data's `subject` namespace.
  * The HTML part escapes every value; the text part is plain text and escapes nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ export const PLUGIN_MAIL_FILES = {
   accountLocked: 'account-locked',
   twoFactorCode: 'two-factor-code',
   supportEndingReminder: 'support-ending-reminder',
+  newTicketToOwner: 'new-ticket-to-owner',
 } as const satisfies Partial<Record<PortalMailKind, string>>;
 
 export type PluginMailKind = keyof typeof PLUGIN_MAIL_FILES;
@@ -56,8 +59,10 @@ export class HandlebarsPluginMailTemplates implements PluginMailTemplates {
   render(kind: PluginMailKind, language: LanguageCode, data: PortalMailData): RenderedEmail {
     const file = PLUGIN_MAIL_FILES[kind];
     const context = { ...data, language };
-    const subjectKey = `portal.mail.${kind}.subject`;
-    const subject = this.translator.has(subjectKey) ? this.translator.t(language, subjectKey) : kind;
+    const subjectKey = [`mail.${kind}.subject`, `portal.mail.${kind}.subject`].find((key) => this.translator.has(key));
+    const params: Record<string, string | number> = {};
+    for (const [name, value] of Object.entries(data.subject ?? {})) if (typeof value === 'string' || typeof value === 'number') params[name] = value;
+    const subject = subjectKey ? this.translator.t(language, subjectKey as MessageKey, params) : kind;
     return {
       subject: subject.replace(/[\r\n]+/g, ' '),
       html: this.template(this.html, file, false)(context),

@@ -6,7 +6,7 @@
  * sender, and sends only after the caller's transaction commits.
  */
 import type { Transaction } from 'sequelize';
-import type { FieldValue } from '../host-contract/index.js';
+import type { FieldValue, OwnerRef } from '../host-contract/index.js';
 
 /** The mails the portal sends. The first five use host email templates chosen in the profile. */
 export type PortalMailKind =
@@ -20,6 +20,9 @@ export type PortalMailKind =
   | 'twoFactorCode'
   | 'supportEndingReminder';
 
+/** The kinds that go to a record's owner (CRM users), rendered by the plugin in each user's language. */
+export type OwnerMailKind = Extract<PortalMailKind, 'newTicketToOwner'>;
+
 /** Merge data by namespace, e.g. `{ portal: { url, resetUrl }, ticket: {...} }`; the contact's own fields are added as `contact`. */
 export type PortalMailData = Readonly<Record<string, Readonly<Record<string, FieldValue | undefined>>>>;
 
@@ -27,4 +30,11 @@ export const PortalMailer = Symbol.for('business-portal.PortalMailer');
 export interface PortalMailer {
   /** Sends `kind` to the contact's email in the contact's language. Never throws for a contact without an email: returns false. */
   sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options?: { readonly transaction?: Transaction }): Promise<boolean>;
+  /**
+   * Sends `kind` to the owner of something a contact did: the user, or every active member of the
+   * group (its inactive members get nothing), each in their own language, through the same SMTP choice
+   * and sender as the contact's mails. Answers how many users it was sent to (after the commit
+   * when a transaction is given: then how many it will be sent to).
+   */
+  sendToOwner(kind: OwnerMailKind, owner: OwnerRef, contactId: number, data: PortalMailData, options?: { readonly transaction?: Transaction }): Promise<number>;
 }

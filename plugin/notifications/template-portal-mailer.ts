@@ -3,6 +3,8 @@
  * `language`), renders the mail (a host template for the five portal kinds, the plugin's own
  * templates for the rest), and sends it — after the caller's transaction commits when there is
  * one, at once otherwise. A failure after a commit cannot undo the commit: it is logged.
+ * Owner mails (`sendToOwner`) go to the owner user or the active members of the owner group, each
+ * in the user's language, with the plugin's own templates and the contact's route and sender.
  */
 import { inject, injectable } from 'inversify';
 import type { Transaction } from 'sequelize';
@@ -12,17 +14,22 @@ import {
   HostLogger,
   HostMail,
   HostRecords,
+  HostUsers,
   type CrmRecord,
+  type CrmUser,
   type FieldValue,
   type MailMessage,
   type MailRoute,
+  type OwnerRef,
   type RenderedEmail,
 } from '../host-contract/index.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
-import type { PortalMailData, PortalMailer, PortalMailKind } from './portal-mailer.js';
+import type { OwnerMailKind, PortalMailData, PortalMailer, PortalMailKind } from './portal-mailer.js';
+
+const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
 
 const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
 
@@ -51,10 +58,11 @@ export class TemplatePortalMailer implements PortalMailer {
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(NotificationChoices) private readonly choices: NotificationChoices,
     @inject(PluginMailTemplates) private readonly pluginTemplates: PluginMailTemplates,
+    @inject(HostUsers) private readonly users: HostUsers,
   ) {}
 
   async sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {
-    if (!isHostTemplateKind(kind) && !isPluginMailKind(kind)) {
+    if (OWNER_KINDS.has(kind) || (!isHostTemplateKind(kind) && !isPluginMailKind(kind))) {
       throw new Error(`Business Portal: "${kind}" mails go to a record owner, not to a contact`);
     }
     const contact = await this.records.get('Contacts', contactId, options.transaction ? { transaction: options.transaction } : {});
@@ -98,6 +106,61 @@ export class TemplatePortalMailer implements PortalMailer {
       }
     });
     return true;
+  }
+
+  async sendToOwner(kind: OwnerMailKind, owner: OwnerRef, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<number> {
+    if (!OWNER_KINDS.has(kind) || !isPluginMailKind(kind)) throw new Error(`Business Portal: "${kind}" is not a mail to a record owner`);
+    const recipients = (await this.ownerUsers(owner)).filter((user) => {
+      const address = user.email.trim();
+      return address !== '' && address.length <= 254 && EMAIL.test(address);
+    });
+    if (recipients.length === 0) {
+      this.logger.info('Business Portal: the owner has no active user with an email; no owner mail sent', { kind, ownerKind: owner.kind, ownerId: owner.id });
+      return 0;
+    }
+    const deliver = async (): Promise<void> => {
+      const choice = await this.choices.routeFor(contactId);
+      for (const user of recipients) {
+        const language = this.translator.supported(user.language);
+        const rendered = this.pluginTemplates.render(kind, language, {
+          ...data,
+          user: { id: user.id, firstName: user.firstName, lastName: user.lastName, userName: user.userName, ...data.user },
+        });
+        const name = `${user.firstName} ${user.lastName}`.replace(/[\r\n]+/g, ' ').trim().slice(0, 150);
+        await this.mail.send(
+          { to: [name ? { address: user.email.trim(), name } : { address: user.email.trim() }], ...(choice.from ? { from: choice.from } : {}), ...rendered },
+          choice.route,
+        );
+        this.logger.info('Business Portal: owner mail sent', { kind, contactId, userId: user.id });
+      }
+    };
+    if (!options.transaction) {
+      await deliver();
+      return recipients.length;
+    }
+    options.transaction.afterCommit(async () => {
+      try {
+        await deliver();
+      } catch (error) {
+        this.logger.error('Business Portal: an owner mail could not be sent', { kind, contactId, error: error instanceof Error ? error.message : String(error) });
+      }
+    });
+    return recipients.length;
+  }
+
+  /**
+   * The owner user — even a disabled one: version 1's "select user" may be disabled and is still
+   * the one told of new tickets — or the active members of the owner group.
+   */
+  private async ownerUsers(owner: OwnerRef): Promise<CrmUser[]> {
+    if (owner.kind === 'user') {
+      const user = await this.users.user(owner.id);
+      return user ? [user] : [];
+    }
+    const group = await this.users.group(owner.id);
+    if (!group) return [];
+    const members = new Set(group.memberIds);
+    return (await this.users.users()).filter((user) => user.active && members.has(user.id));
   }
 
   private async prepare(

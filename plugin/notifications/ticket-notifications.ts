@@ -1,0 +1,268 @@
+/**
+ * Ticket notifications, from the host's record events:
+ * - a ticket created from the portal (`record.created` on HelpDesk by a contact) mails the
+ *   customer (the profile's `newTicket` template, in their language) and the ticket's owner (the
+ *   owner user, or every active member of the owner group, in each user's language);
+ * - a public comment of a CRM user on a ticket (`comment.added`) mails the ticket's contact when
+ *   they are a portal user with the portal on (the `ticketReply` template). Internal comments,
+ *   and comments written from the portal, never mail the customer.
+ *
+ * What a customer's mail says goes through the access layer (`PortalAccess.forSession`): the
+ * ticket's merge fields are the ticket as the customer may see it on the portal (`record()`:
+ * profile-hidden and rule-hidden fields are absent, references out of scope have no label), and a
+ * reply is mailed only when the access layer would show that comment to the customer.
+ *
+ * Mail never breaks the write that caused it: the host calls listeners after its commit and waits
+ * for them, so the work is detached from the caller (the request answers at once); failures are
+ * logged (no addresses, no secrets) and the next event is handled as usual.
+ *
+ * Idempotency. The reference host gives each process only the events of the writes it made, so
+ * two processes never see the same event; but the contract does not promise it — a host may fan
+ * events out to every process (a message bus) or redeliver one after a failure, and a listener may
+ * be registered twice by a faulty activation. A per-process memory of handled events would not
+ * hold across processes or restarts, so every event claims a row of `bp_notification_deliveries`
+ * under a unique key (`newTicket:HelpDesk:<id>`, `ticketReply:comment:<id>`) before anything is
+ * sent: whoever inserts it sends, every later delivery finds it and sends nothing. The claim
+ * comes first, so a mail that fails after it is not retried (at most once: a customer never gets
+ * the same notification twice).
+ */
+import { inject, injectable, optional } from 'inversify';
+import { QueryTypes, UniqueConstraintError } from 'sequelize';
+import {
+  HostDatabase,
+  HostLogger,
+  HostModuleRegistry,
+  HostRecords,
+  HostRegional,
+  type Comment,
+  type CrmRecord,
+  type FieldValue,
+  type OwnerRef,
+  type RecordEvents,
+  type Unsubscribe,
+} from '../host-contract/index.js';
+import { AccessError } from '../access/access-errors.js';
+import { PortalAccess, type PortalAccessContext } from '../access/portal-access.js';
+import { PortalAccountStore, type PortalAccount } from '../auth/portal-account-store.js';
+import { Translator } from '../i18n/translator.js';
+import type { LifecycleContribution } from '../lifecycle/contributions.js';
+import { PortalMailer } from './portal-mailer.js';
+
+export const TICKETS_MODULE = 'HelpDesk';
+const DELIVERIES = 'bp_notification_deliveries';
+
+type MergeFields = Record<string, FieldValue>;
+
+function text(value: FieldValue | undefined): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** What a log line says of a failure: the error's message, cut short (mail servers' answers hold no secrets of ours). */
+function errorText(error: unknown): string {
+  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).replace(/[\r\n]+/g, ' ').slice(0, 300);
+}
+
+export const TicketNotifications = Symbol.for('business-portal.notifications.TicketNotifications');
+export interface TicketNotifications {
+  /** Resolves when every notification started so far has been sent or has failed (tests, shutdown). */
+  settled(): Promise<void>;
+}
+
+@injectable()
+export class EventTicketNotifications implements TicketNotifications, LifecycleContribution {
+  private unsubscribes: Unsubscribe[] = [];
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    @inject(HostRecords) private readonly records: HostRecords,
+    @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostRegional) private readonly regional: HostRegional,
+    @inject(HostLogger) private readonly logger: HostLogger,
+    @inject(Translator) private readonly translator: Translator,
+    @inject(PortalMailer) private readonly mailer: PortalMailer,
+    @inject(PortalAccess) @optional() private readonly access: PortalAccess | undefined,
+    @inject(PortalAccountStore) @optional() private readonly accounts: PortalAccountStore | undefined,
+  ) {}
+
+  async onActivate(): Promise<void> {
+    // Without the access layer and portal accounts there is no customer to notify.
+    if (!this.access || !this.accounts) return;
+    this.unsubscribes.push(
+      this.records.on('record.created', (payload) => this.detach('newTicket', () => this.ticketCreated(payload))),
+      this.records.on('comment.added', (payload) => this.detach('ticketReply', () => this.commentAdded(payload.comment))),
+    );
+  }
+
+  async onDeactivate(): Promise<void> {
+    for (const off of this.unsubscribes) off();
+    this.unsubscribes = [];
+    await this.settled();
+  }
+
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Runs `work` apart from the host's event loop: the write that raised the event never waits for it nor fails by it. */
+  private detach(kind: string, work: () => Promise<void>): void {
+    const run = (async () => {
+      try {
+        await work();
+      } catch (error) {
+        this.logger.error('Business Portal: a ticket notification failed', { kind, error: errorText(error) });
+      }
+    })();
+    this.pending.add(run);
+    void run.finally(() => this.pending.delete(run));
+  }
+
+  // ───────────────────────────────── new ticket ─────────────────────────────────
+
+  private async ticketCreated({ record, actor }: RecordEvents['record.created']): Promise<void> {
+    if (record.module !== TICKETS_MODULE || actor.kind !== 'contact') return;
+    if (!(await this.claim(`newTicket:${TICKETS_MODULE}:${record.id}`))) return;
+    const contactId = actor.contactId;
+    const customer = await this.customer(contactId);
+    let owner: OwnerRef | null = record.owner;
+
+    if (customer) {
+      await this.isolated('newTicket', contactId, async () => {
+        const context = await this.access!.forSession(customer, customer.language);
+        owner ??= context.policy.owner;
+        const ticket = await this.visibleTicket(context, record.id);
+        await this.mailer.sendToContact('newTicket', contactId, { ticket: ticket ?? { id: record.id } });
+      });
+    }
+
+    if (owner) {
+      const to = owner;
+      // The owner is told even when the customer's mail failed (and the other way round).
+      await this.isolated('newTicketToOwner', contactId, async () => {
+        const contact = customer?.contact ?? (await this.records.get('Contacts', contactId));
+        const fresh = (await this.records.get(TICKETS_MODULE, record.id)) ?? record;
+        const name = `${text(contact?.values.firstname)} ${text(contact?.values.lastname)}`.trim();
+        const title = text(fresh.values.ticket_title) || `#${fresh.id}`;
+        await this.mailer.sendToOwner('newTicketToOwner', to, contactId, {
+          // The owner is a CRM user, who sees the whole ticket in the CRM: these are its own values.
+          ticket: {
+            id: fresh.id,
+            ticket_no: fresh.values.ticket_no,
+            ticket_title: fresh.values.ticket_title,
+            status: fresh.values.status,
+            priority: fresh.values.priority,
+            description: fresh.values.description,
+          },
+          contact: { id: contactId, name: name || `#${contactId}`, email: text(contact?.values.email) },
+          subject: { title: title.slice(0, 150) },
+        });
+      });
+    }
+  }
+
+  /** One mail's work: a failure is logged and does not stop the other mails of the event. */
+  private async isolated(kind: string, contactId: number, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.logger.error('Business Portal: a ticket notification could not be sent', { kind, contactId, error: errorText(error) });
+    }
+  }
+
+  // ─────────────────────────────────── replies ───────────────────────────────────
+
+  private async commentAdded(comment: Comment): Promise<void> {
+    // Internal comments stay in the CRM; the customer's own comments are not mailed back to them.
+    if (comment.module !== TICKETS_MODULE || comment.internal || comment.author.kind !== 'user') return;
+    const ticket = await this.records.get(TICKETS_MODULE, comment.recordId);
+    const contactField = this.contactFieldOfTickets();
+    const contactId = ticket && contactField ? ticket.values[contactField] : null;
+    if (typeof contactId !== 'number') return;
+    const customer = await this.customer(contactId);
+    if (!customer) return;
+
+    const context = await this.access!.forSession(customer, customer.language);
+    let shown: Comment | undefined;
+    try {
+      // The comment as the portal shows it: public, on a ticket in the customer's scope, with the comments tool.
+      shown = (await context.comments(TICKETS_MODULE, comment.recordId)).find((candidate) => candidate.id === comment.id);
+    } catch (error) {
+      if (!(error instanceof AccessError)) throw error;
+    }
+    if (!shown) return;
+    const merged = await this.visibleTicket(context, comment.recordId);
+    if (!merged) return;
+    if (!(await this.claim(`ticketReply:comment:${comment.id}`))) return;
+    await this.isolated('ticketReply', contactId, () => this.mailer.sendToContact('ticketReply', contactId, {
+      ticket: merged,
+      comment: { id: shown.id, body: shown.body, author: shown.authorName, createdAt: this.dateTime(shown.createdAt, customer.language) },
+    }).then(() => undefined));
+  }
+
+  // ─────────────────────────────────── shared ───────────────────────────────────
+
+  /** A contact with an enabled portal account, with the language their mails use. */
+  private async customer(contactId: number): Promise<{ account: PortalAccount; contact: CrmRecord; language: string } | null> {
+    const account = await this.accounts!.findByContactId(contactId);
+    if (!account?.portalEnabled) return null;
+    const contact = await this.records.get('Contacts', contactId);
+    if (!contact) return null;
+    // The mailer writes in the contact record's language: the access context (labels, dates) follows it.
+    return { account, contact, language: this.translator.supported(text(contact.values.language) || account.language) };
+  }
+
+  /** The reference field of tickets that names their contact. */
+  private contactFieldOfTickets(): string | undefined {
+    return this.registry.relations(TICKETS_MODULE).find((r) => r.kind === 'reference' && r.module === TICKETS_MODULE && r.relatedModule === 'Contacts' && r.field)?.field;
+  }
+
+  /**
+   * The ticket's merge fields as the customer may see it: only the fields the access layer shows
+   * (rules applied), references as the labels of records in their scope, lists joined, dates in
+   * their language. Null when the customer cannot open the ticket on the portal.
+   */
+  private async visibleTicket(context: PortalAccessContext, id: number): Promise<MergeFields | null> {
+    let view;
+    try {
+      view = await context.record(TICKETS_MODULE, id);
+    } catch (error) {
+      if (error instanceof AccessError) return null;
+      throw error;
+    }
+    const fields: MergeFields = { id: view.id, createdAt: this.dateTime(view.createdAt, context.language) };
+    for (const field of view.fields) {
+      const value = view.values[field.name] ?? null;
+      if (field.type === 'reference') fields[field.name] = view.references[field.name]?.label ?? null;
+      else if (Array.isArray(value)) fields[field.name] = value.join(', ');
+      else if (field.type === 'date' && typeof value === 'string') fields[field.name] = this.date(value, context.language);
+      else if (field.type === 'datetime' && typeof value === 'string') fields[field.name] = this.dateTime(value, context.language);
+      else fields[field.name] = value as FieldValue;
+    }
+    return fields;
+  }
+
+  private date(value: string, language: string): string {
+    const parsed = new Date(`${value}T00:00:00Z`);
+    return Number.isNaN(parsed.getTime()) ? value : new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' }).format(parsed);
+  }
+
+  private dateTime(value: string, language: string): string {
+    const parsed = new Date(value);
+    if (Number.isNaN(parsed.getTime())) return value;
+    return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: this.regional.timeZone() }).format(parsed);
+  }
+
+  /** Inserts the event's delivery row; false when it exists (the event was handled, here or by another process). */
+  private async claim(eventKey: string): Promise<boolean> {
+    try {
+      await this.database.sequelize.query(`INSERT INTO ${DELIVERIES} (event_key, created_at) VALUES (:eventKey, :now)`, {
+        type: QueryTypes.INSERT,
+        replacements: { eventKey, now: new Date() },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * Ticket notifications against the running demo host with a real SMTP server on loopback: a
+ * ticket from the portal mails the customer and the owner, a CRM user's public comment mails the
+ * customer, internal comments and the customer's own never do, hidden fields never reach a
+ * customer's mail, Italian contacts and users read Italian, and a failing SMTP server breaks
+ * nothing. Tickets are created as the portal's access layer creates them (one transaction, the
+ * contact as actor, the profile's owner), which is the event the notifications listen to.
+ */
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import type { ParsedMail } from 'mailparser';
+import { QueryTypes } from 'sequelize';
+import { SMTPServer } from 'smtp-server';
+import type { CrmRecord, HostApi, OwnerRef } from '../../plugin/host-contract/index.js';
+import { adminActor, profileService } from '../profiles/profile-test-kit.js';
+import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+
+const JANE = 'jane.doe@example.com';
+const MARIO = 'mario.rossi@example.com';
+
+async function rows<T extends object>(api: HostApi, sql: string, replacements: Record<string, unknown> = {}): Promise<T[]> {
+  return api.database.sequelize.query<T>(sql, { type: QueryTypes.SELECT, replacements });
+}
+
+async function contactByEmail(api: HostApi, email: string): Promise<CrmRecord> {
+  const page = await api.records.query('Contacts', { where: { field: 'email', op: 'eq', value: email }, limit: 1 });
+  if (!page.rows[0]) throw new Error(`no demo contact ${email}`);
+  return page.rows[0];
+}
+
+async function defaultProfileId(api: HostApi): Promise<number> {
+  const [row] = await rows<{ id: unknown }>(api, 'SELECT id FROM bp_profiles WHERE is_default = :yes', { yes: true });
+  return Number(row!.id);
+}
+
+async function profileOwner(api: HostApi): Promise<OwnerRef | null> {
+  return (await profileService(api).document(await defaultProfileId(api))).general.owner;
+}
+
+/** A ticket opened from the portal: what `PortalAccessContext.create` writes, as the contact, owned by the profile's owner. */
+async function portalTicket(api: HostApi, contact: CrmRecord, values: Record<string, string> = {}): Promise<CrmRecord> {
+  const owner = await profileOwner(api);
+  return api.database.sequelize.transaction((transaction) =>
+    api.records.create(
+      'HelpDesk',
+      {
+        values: { ticket_title: 'Printer on fire', status: 'Open', contact_id: contact.id, account_id: contact.values.account_id ?? null, ...values },
+        ...(owner ? { owner } : {}),
+      },
+      { transaction, actor: { kind: 'contact', contactId: contact.id } },
+    ),
+  );
+}
+
+async function userId(api: HostApi, userName: string): Promise<number> {
+  const user = (await api.users.users()).find((u) => u.userName === userName);
+  if (!user) throw new Error(`no user ${userName}`);
+  return user.id;
+}
+
+const recipients = (mail: ParsedMail): string[] =>
+  (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((a) => a.value.map((v) => (v.address ?? '').toLowerCase()));
+
+const everything = (mail: ParsedMail): string => `${mail.subject ?? ''}\n${mail.text ?? ''}\n${typeof mail.html === 'string' ? mail.html : ''}`;
+
+/** Waits a moment and answers the mails to `to` that arrived after `since`. */
+async function mailsTo(mailbox: Mailbox, to: string, since: number, settleMs = 300): Promise<ParsedMail[]> {
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
+  return mailbox.received.slice(since).filter((mail) => recipients(mail).includes(to.toLowerCase()));
+}
+
+async function saveGeneralOwner(api: HostApi, owner: OwnerRef): Promise<void> {
+  const service = profileService(api);
+  const document = await service.document(await defaultProfileId(api));
+  await service.saveSection(document.profile.id, 'general', { ...document.general, owner }, document.profile.version, await adminActor(api));
+}
+
+describe('ticket notifications @db', function () {
+  this.timeout(30_000);
+  let mailbox: Mailbox;
+  let test: TestHost;
+  let api: HostApi;
+  let jane: CrmRecord;
+  let mario: CrmRecord;
+
+  before(async () => {
+    mailbox = await startMailbox();
+    test = await startTestHost({ demo: true, smtpUrl: mailbox.url });
+    api = test.host.api;
+    jane = await contactByEmail(api, JANE);
+    mario = await contactByEmail(api, MARIO);
+  });
+
+  after(async () => {
+    await test?.stop();
+    await mailbox?.close();
+  });
+
+  describe('a ticket opened from the portal', () => {
+    it('mails the customer (the new-ticket template, their language) and the owner user (theirs)', async () => {
+      const owner = await profileOwner(api);
+      expect(owner, 'the demo profile has an owner user').to.include({ kind: 'user' });
+      const ownerUser = (await api.users.user(owner!.id))!;
+      const since = mailbox.received.length;
+      const ticket = await portalTicket(api, jane, { ticket_title: 'Printer <b>on fire</b>', description: 'Smoke everywhere' });
+
+      const customer = await mailbox.waitFor(JANE, { since });
+      expect(customer.subject).to.include('Printer <b>on fire</b>');
+      expect(customer.text).to.include('Dear Jane,');
+      expect(customer.text).to.include('we received your request');
+      expect(customer.html).to.include('Printer &lt;b&gt;on fire&lt;/b&gt;');
+      expect(customer.html).not.to.include('<b>on fire</b>');
+
+      const toOwner = await mailbox.waitFor(ownerUser.email, { since });
+      const italian = ownerUser.language === 'it';
+      expect(toOwner.subject).to.equal(`${italian ? 'Nuovo ticket dal portale clienti' : 'New ticket from the customer portal'}: Printer <b>on fire</b>`);
+      expect(toOwner.text).to.include(italian ? 'ha aperto un ticket sul portale clienti' : 'opened a ticket on the customer portal');
+      expect(toOwner.text).to.include('Smoke everywhere');
+      expect(toOwner.text).to.include(JANE);
+      expect(toOwner.html).not.to.include('<b>on fire</b>');
+
+      expect((await mailsTo(mailbox, JANE, since)).length, 'one mail to the customer').to.equal(1);
+      const [delivery] = await rows<{ n: unknown }>(api, 'SELECT COUNT(*) AS n FROM bp_notification_deliveries WHERE event_key = :key', { key: `newTicket:HelpDesk:${ticket.id}` });
+      expect(Number(delivery!.n)).to.equal(1);
+    });
+
+    it('writes to an Italian contact with the Italian template', async () => {
+      const since = mailbox.received.length;
+      await portalTicket(api, mario, { ticket_title: 'Stampante guasta' });
+      const mail = await mailbox.waitFor(MARIO, { since });
+      expect(mail.text).to.include('Gentile Mario,');
+      expect(mail.text).to.include('abbiamo ricevuto la tua richiesta');
+      expect(mail.text).not.to.include('we received your request');
+    });
+
+    it('mails every active member of an owner group, each in their language, and no inactive one', async () => {
+      const [group] = await rows<{ id: unknown }>(api, `SELECT id FROM crm_groups WHERE name = 'Support team'`);
+      const previous = await profileOwner(api);
+      await saveGeneralOwner(api, { kind: 'group', id: Number(group!.id) });
+      try {
+        const since = mailbox.received.length;
+        await portalTicket(api, jane, { ticket_title: 'Group owned' });
+        const sara = await mailbox.waitFor('sara.support@example.com', { since, subject: /Group owned/ });
+        const tom = await mailbox.waitFor('tom.support@example.com', { since, subject: /Group owned/ });
+        expect(sara.subject).to.equal('Nuovo ticket dal portale clienti: Group owned');
+        expect(tom.subject).to.equal('New ticket from the customer portal: Group owned');
+        expect(await mailsTo(mailbox, 'paul.former@example.com', since), 'inactive member').to.have.length(0);
+      } finally {
+        if (previous) await saveGeneralOwner(api, previous);
+      }
+    });
+
+    it('mails nobody for a ticket a CRM user opens', async () => {
+      const since = mailbox.received.length;
+      await api.records.create('HelpDesk', { values: { ticket_title: 'Opened by support', status: 'Open', contact_id: jane.id } }, { actor: { kind: 'user', userId: await userId(api, 'tom.support') } });
+      // A portal ticket afterwards: once its mail is in, the first event was long handled.
+      await portalTicket(api, jane, { ticket_title: 'Sentinel one' });
+      await mailbox.waitFor(JANE, { since, subject: /Sentinel one/ });
+      expect((await mailsTo(mailbox, JANE, since, 0)).map((m) => m.subject)).to.deep.equal(['Ticket : Sentinel one']);
+    });
+  });
+
+  describe('replies', () => {
+    let ticket: CrmRecord;
+    before(async () => {
+      ticket = await portalTicket(api, jane, { ticket_title: 'Needs an answer' });
+      await mailbox.waitFor(JANE, { subject: /Needs an answer/ });
+    });
+
+    it('mails the customer the comment of a CRM user', async () => {
+      const since = mailbox.received.length;
+      await api.records.addComment('HelpDesk', ticket.id, { body: 'Turn it off and on <i>again</i>', internal: false }, { actor: { kind: 'user', userId: await userId(api, 'tom.support') } });
+      const mail = await mailbox.waitFor(JANE, { since });
+      expect(mail.subject?.trim()).to.equal('New reply on ticket');
+      expect(mail.text).to.include('Turn it off and on <i>again</i>');
+      expect(mail.text).to.include('Tom Walker');
+      expect(mail.text).to.include('Needs an answer');
+      expect(mail.html).to.include('Turn it off and on &lt;i&gt;again&lt;/i&gt;');
+    });
+
+    it('never mails an internal comment nor the customer’s own comment', async () => {
+      const since = mailbox.received.length;
+      const tom = await userId(api, 'tom.support');
+      await api.records.addComment('HelpDesk', ticket.id, { body: 'INTERNAL-ONLY-NOTE', internal: true }, { actor: { kind: 'user', userId: tom } });
+      await api.records.addComment('HelpDesk', ticket.id, { body: 'CUSTOMER-OWN-WORDS', internal: false }, { actor: { kind: 'contact', contactId: jane.id } });
+      await api.records.addComment('HelpDesk', ticket.id, { body: 'sentinel reply', internal: false }, { actor: { kind: 'user', userId: tom } });
+      await mailbox.waitFor(JANE, { since });
+      const mails = await mailsTo(mailbox, JANE, since);
+      expect(mails).to.have.length(1);
+      expect(mails[0]!.text).to.include('sentinel reply');
+      for (const mail of mailbox.received.slice(since)) {
+        expect(everything(mail)).not.to.include('INTERNAL-ONLY-NOTE');
+        expect(everything(mail)).not.to.include('CUSTOMER-OWN-WORDS');
+      }
+    });
+
+    it('mails nobody when the ticket’s contact has the portal switched off', async () => {
+      await api.database.sequelize.query('UPDATE bp_portal_accounts SET portal_enabled = :no WHERE contact_id = :id', { replacements: { no: false, id: mario.id } });
+      try {
+        const marioTicket = await api.records.create('HelpDesk', { values: { ticket_title: 'Off portal', status: 'Open', contact_id: mario.id } }, { actor: { kind: 'user', userId: await userId(api, 'tom.support') } });
+        const since = mailbox.received.length;
+        const tom = await userId(api, 'tom.support');
+        await api.records.addComment('HelpDesk', marioTicket.id, { body: 'Nobody reads this', internal: false }, { actor: { kind: 'user', userId: tom } });
+        await api.records.addComment('HelpDesk', ticket.id, { body: 'sentinel for mario', internal: false }, { actor: { kind: 'user', userId: tom } });
+        await mailbox.waitFor(JANE, { since, subject: /New reply/ });
+        expect(await mailsTo(mailbox, MARIO, since)).to.have.length(0);
+      } finally {
+        await api.database.sequelize.query('UPDATE bp_portal_accounts SET portal_enabled = :yes WHERE contact_id = :id', { replacements: { yes: true, id: mario.id } });
+      }
+    });
+
+    it('sends an event delivered twice only once', async () => {
+      const since = mailbox.received.length;
+      const comment = await api.records.addComment('HelpDesk', ticket.id, { body: 'said once', internal: false }, { actor: { kind: 'user', userId: await userId(api, 'tom.support') } });
+      await mailbox.waitFor(JANE, { since, subject: /New reply/ });
+      // A host with at-least-once delivery would hand the same event over again.
+      const redeliver = (test.host.records as unknown as { events: { emit(event: string, payload: unknown): Promise<void> } }).events;
+      await redeliver.emit('comment.added', { comment });
+      await Promise.all([redeliver.emit('comment.added', { comment }), redeliver.emit('comment.added', { comment })]);
+      expect((await mailsTo(mailbox, JANE, since, 500)).filter((m) => (m.text ?? '').includes('said once'))).to.have.length(1);
+    });
+  });
+
+  describe('the profile’s SMTP account and sender', () => {
+    let own: Mailbox;
+    let ownerId: number;
+
+    async function saveNotifications(changes: Record<string, unknown>): Promise<void> {
+      const service = profileService(api);
+      const document = await service.document(await defaultProfileId(api));
+      await service.saveSection(document.profile.id, 'notifications', { ...document.notifications, ...changes }, document.profile.version, await adminActor(api));
+    }
+
+    before(async () => {
+      own = await startMailbox();
+      const owner = await profileOwner(api);
+      ownerId = owner!.id;
+      const now = new Date();
+      // The owner user's own mail account: Default sends through it.
+      await api.database.sequelize.query(
+        'INSERT INTO crm_mail_accounts (user_id, smtp_url, from_address, from_name, created_at, updated_at) VALUES (:user, :url, :from, :name, :now, :now)',
+        { replacements: { user: ownerId, url: own.url, from: 'owner-own@example.com', name: 'Owner Own', now } },
+      );
+    });
+
+    after(async () => {
+      await api.database.sequelize.query('DELETE FROM crm_mail_accounts WHERE user_id = :user', { replacements: { user: ownerId } });
+      await saveNotifications({ smtpAccount: 'default', senderEmail: null, senderName: null });
+      await own.close();
+    });
+
+    it('Default sends through the owner user’s own account, with the profile’s sender when it has one', async () => {
+      await saveNotifications({ smtpAccount: 'default', senderEmail: null, senderName: null });
+      let since = own.received.length;
+      await portalTicket(api, jane, { ticket_title: 'Through the owner account' });
+      const viaOwner = await own.waitFor(JANE, { since, subject: /Through the owner account/ });
+      expect(viaOwner.from?.value[0]?.address).to.equal('owner-own@example.com');
+
+      await saveNotifications({ senderEmail: 'helpdesk@example.com', senderName: 'Acme Help Desk' });
+      since = own.received.length;
+      await portalTicket(api, jane, { ticket_title: 'With the profile sender' });
+      const withSender = await own.waitFor(JANE, { since, subject: /With the profile sender/ });
+      expect(withSender.from?.value[0]).to.include({ address: 'helpdesk@example.com', name: 'Acme Help Desk' });
+    });
+
+    it('Global always sends through the host’s global server', async () => {
+      await saveNotifications({ smtpAccount: 'global', senderEmail: null, senderName: null });
+      const since = mailbox.received.length;
+      const ownSince = own.received.length;
+      await portalTicket(api, jane, { ticket_title: 'Through the global server' });
+      await mailbox.waitFor(JANE, { since, subject: /Through the global server/ });
+      expect((await mailsTo(own, JANE, ownSince)).length, 'nothing through the owner account').to.equal(0);
+    });
+  });
+
+  describe('hidden fields (canaries)', () => {
+    const CANARY_SOLUTION = 'CANARY-HIDDEN-SOLUTION-7f3a';
+    const CANARY_RULE = 'CANARY-RULE-HIDDEN-DESCRIPTION-91b2';
+
+    before(async () => {
+      // The profile's own templates for new tickets and replies, which ask for the hidden fields by name.
+      const now = new Date();
+      const ids: Record<string, number> = {};
+      for (const [kind, subject] of [
+        ['newTicket', 'Canary new {{ticket.ticket_title}} {{ticket.solution}}'],
+        ['ticketReply', 'Canary reply {{ticket.ticket_title}} {{ticket.solution}}'],
+      ] as const) {
+        await api.database.sequelize.query('INSERT INTO crm_email_templates (name, description, module, default_language, created_at, updated_at) VALUES (:name, :d, :m, :l, :now, :now)', {
+          replacements: { name: `Canary ${kind}`, d: '', m: 'HelpDesk', l: 'en', now },
+        });
+        const [row] = await rows<{ id: unknown }>(api, 'SELECT id FROM crm_email_templates WHERE name = :name', { name: `Canary ${kind}` });
+        ids[kind] = Number(row!.id);
+        const body = 'solution=[{{ticket.solution}}] description=[{{ticket.description}}] title=[{{ticket.ticket_title}}] comment=[{{comment.body}}]';
+        await api.database.sequelize.query('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:id, :l, :s, :h, :t, :now)', {
+          replacements: { id: ids[kind], l: 'en', s: subject, h: `<p>${body}</p>`, t: body, now },
+        });
+      }
+      const service = profileService(api);
+      const actor = await adminActor(api);
+      let document = await service.document(await defaultProfileId(api));
+      document = (
+        await service.saveSection(document.profile.id, 'notifications', { ...document.notifications, templates: { ...document.notifications.templates, newTicket: ids.newTicket, ticketReply: ids.ticketReply } }, document.profile.version, actor)
+      ).document;
+      const modules = document.modules.map((entry) => (entry.module === 'HelpDesk' ? { ...entry, fields: { ...entry.fields, solution: 'hidden' } } : entry));
+      document = (await service.saveSection(document.profile.id, 'modules', modules, document.profile.version, actor)).document;
+      const rule = {
+        name: 'Urgent tickets hide their description',
+        module: 'HelpDesk',
+        origin: { kind: 'portal' },
+        conditions: [{ field: 'priority', op: 'eq', value: 'Urgent' }],
+        effects: [{ field: 'description', effect: 'hidden' }],
+        allReadOnly: false,
+      };
+      await service.saveSection(document.profile.id, 'rules', [...document.rules, rule], document.profile.version, actor);
+    });
+
+    it('never puts a profile-hidden or rule-hidden field in the customer’s new-ticket or reply mail', async () => {
+      const since = mailbox.received.length;
+      const ticket = await portalTicket(api, jane, { ticket_title: 'Canary ticket', solution: CANARY_SOLUTION, description: CANARY_RULE, priority: 'Urgent' });
+      const created = await mailbox.waitFor(JANE, { since, subject: /^Canary new/ });
+      expect(created.subject?.trim()).to.equal('Canary new Canary ticket');
+      expect(created.text).to.include('title=[Canary ticket]');
+      expect(created.text).to.include('solution=[]');
+      expect(created.text).to.include('description=[]');
+
+      await api.records.addComment('HelpDesk', ticket.id, { body: 'We looked at it', internal: false }, { actor: { kind: 'user', userId: await userId(api, 'tom.support') } });
+      const reply = await mailbox.waitFor(JANE, { since, subject: /^Canary reply/ });
+      expect(reply.text).to.include('comment=[We looked at it]');
+
+      for (const mail of [created, reply]) {
+        expect(everything(mail)).not.to.include(CANARY_SOLUTION);
+        expect(everything(mail)).not.to.include(CANARY_RULE);
+      }
+      // The owner, a CRM user, sees the ticket as the CRM does (the canary proves the values were there to leak).
+      const owner = (await api.users.user((await profileOwner(api))!.id))!;
+      const toOwner = await mailbox.waitFor(owner.email, { since, subject: /Canary ticket/ });
+      expect(toOwner.text).to.include(CANARY_RULE);
+    });
+  });
+});
+
+describe('ticket notifications with a failing SMTP server @db', function () {
+  this.timeout(30_000);
+  let test: TestHost;
+  let smtp: SMTPServer;
+  let attempts = 0;
+
+  before(async () => {
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        attempts += 1;
+        stream.resume();
+        stream.on('end', () => callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 })));
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const { port } = smtp.server.address() as AddressInfo;
+    test = await startTestHost({ demo: true, smtpUrl: `smtp://127.0.0.1:${port}` });
+  });
+
+  after(async () => {
+    await test?.stop();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  });
+
+  it('still creates the ticket and still records comments; the host keeps serving', async () => {
+    const api = test.host.api;
+    const jane = await contactByEmail(api, JANE);
+    const ticket = await portalTicket(api, jane, { ticket_title: 'Created despite the mail server' });
+    expect(await api.records.get('HelpDesk', ticket.id)).to.include({ id: ticket.id });
+    const comment = await api.records.addComment('HelpDesk', ticket.id, { body: 'Reply nobody receives', internal: false }, { actor: { kind: 'user', userId: await userId(api, 'tom.support') } });
+    expect(comment.id).to.be.a('number');
+
+    const deadline = Date.now() + 10_000;
+    while (attempts < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(attempts, 'customer, owner and reply mails were tried').to.be.at.least(3);
+    expect((await fetch(`${test.url}/healthz`)).status).to.equal(200);
+    expect(await api.records.get('HelpDesk', ticket.id)).to.include({ id: ticket.id });
+  });
+});
