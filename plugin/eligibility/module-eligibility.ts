@@ -15,6 +15,16 @@ import { HostModuleRegistry, type ModuleDefinition } from '../host-contract/inde
 /** The modules a portal always offers; without the Business Portal licence, the only ones. */
 export const BASE_PORTAL_MODULES: readonly string[] = ['HelpDesk', 'Faq', 'Documents', 'Contacts', 'Accounts'];
 
+/**
+ * Catalogues every portal user may read whatever their company (no relation to customers in the
+ * originals): FAQ (published entries) and Products (active ones). They are eligible without a
+ * relation, read-only on the portal, and their record scope is the whole catalogue.
+ */
+export const PUBLIC_CATALOGUES: Readonly<Record<string, { readonly field: string; readonly value: string | boolean }>> = {
+  Faq: { field: 'status', value: 'Published' },
+  Products: { field: 'active', value: true },
+};
+
 /** The modules whose relations make another module eligible. */
 export const CUSTOMER_MODULES: readonly string[] = ['Contacts', 'Accounts'];
 
@@ -46,7 +56,7 @@ export class RegistryModuleEligibility implements ModuleEligibility {
 
   reasonNotEligible(module: string): NotEligibleReason | null {
     if (!this.registry.module(module)) return 'unknown-module';
-    if (CUSTOMER_MODULES.includes(module) || BASE_PORTAL_MODULES.includes(module)) return null;
+    if (CUSTOMER_MODULES.includes(module) || BASE_PORTAL_MODULES.includes(module) || module in PUBLIC_CATALOGUES) return null;
     const related = this.registry
       .relations(module)
       .some((relation) => {
