@@ -1,0 +1,196 @@
+/**
+ * The query-plan guard: on a generated CRM (host/scale/large-data.ts, small scale) the statements
+ * the host runs for the portal's reads — lists scoped to a contact, an account, an account and its
+ * subsidiaries, sorted and paged with a total, with column and general searches; the subsidiary
+ * walk; related lists; a record's comments and documents — are read back with the database's own
+ * EXPLAIN and must not scan a large table from end to end. The statements are the ones the record
+ * store really sends (captured from `sequelize.query`), with their bind values.
+ *
+ * PostgreSQL prefers sequential scans on small tables whatever the indexes: the check runs with
+ * `enable_seqscan = off`, so a Seq Scan left in the plan means no index could serve the query.
+ */
+import { expect } from 'chai';
+import type { Sequelize } from 'sequelize';
+import { QueryTypes } from 'sequelize';
+import type { DatabaseDialect, RecordCondition, RecordQuery } from '../../plugin/host-contract/index.js';
+import { generateLargeData, type LargeDataSummary } from '../../host/scale/large-data.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+
+interface Statement {
+  readonly sql: string;
+  readonly bind: unknown;
+}
+
+/** The tables a full scan of which would grow with the CRM. */
+const LARGE_TABLES = ['mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links'];
+const SQL_WORDS = new Set(['where', 'on', 'left', 'inner', 'join', 'order', 'group', 'limit', 'as']);
+
+/** `FROM t a` / `JOIN t a`: alias → table, so that plans naming aliases are understood. */
+function aliases(sql: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const match of sql.matchAll(/\b(?:FROM|JOIN)\s+[`"]?(\w+)[`"]?(?:\s+(?:AS\s+)?(\w+))?/gi)) {
+    const table = match[1]!.toLowerCase();
+    map.set(table, table);
+    const alias = match[2]?.toLowerCase();
+    if (alias && !SQL_WORDS.has(alias)) map.set(alias, table);
+  }
+  return map;
+}
+
+/** The full scans of large tables in the plan of one statement, as readable lines (empty: none). */
+async function fullScans(sequelize: Sequelize, dialect: DatabaseDialect, statement: Statement): Promise<string[]> {
+  const names = aliases(statement.sql);
+  const large = (name: string | undefined) => name !== undefined && LARGE_TABLES.includes(names.get(name.toLowerCase()) ?? name.toLowerCase());
+  const options = { bind: statement.bind as Record<string, unknown>, type: QueryTypes.SELECT } as const;
+  if (dialect === 'sqlite') {
+    const rows = await sequelize.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement.sql}`, options);
+    // `SCAN t` and `SCAN t USING [COVERING] INDEX i` both read every row of t; `SEARCH` does not.
+    return rows.map((r) => r.detail).filter((detail) => large(/^SCAN (\w+)/.exec(detail)?.[1]));
+  }
+  if (dialect === 'postgres') {
+    return sequelize.transaction(async (transaction) => {
+      await sequelize.query('SET LOCAL enable_seqscan = off', { transaction });
+      const [row] = await sequelize.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${statement.sql}`, { ...options, transaction });
+      const found: string[] = [];
+      const walk = (node: Record<string, unknown>) => {
+        if (node['Node Type'] === 'Seq Scan' && large(String(node['Relation Name']))) found.push(`Seq Scan on ${String(node['Relation Name'])}`);
+        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+      };
+      const plan = row!['QUERY PLAN'];
+      walk(((typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[])[0]!.Plan);
+      return found;
+    });
+  }
+  // MariaDB: type ALL reads the table, type index reads a whole index.
+  const rows = await sequelize.query<{ table: string | null; type: string | null }>(`EXPLAIN ${statement.sql}`, options);
+  return rows.filter((r) => (r.type === 'ALL' || r.type === 'index') && large(r.table ?? undefined)).map((r) => `${r.type} on ${r.table}`);
+}
+
+describe('Query plans of the portal reads on a generated CRM @db', function () {
+  this.timeout(180_000);
+  let test: TestHost;
+  let sequelize: Sequelize;
+  let dialect: DatabaseDialect;
+  let summary: LargeDataSummary;
+  let contactId: number;
+  let accountIds: number[];
+  let ticketId: number;
+  let captured: Statement[] = [];
+
+  before(async () => {
+    test = await startTestHost();
+    sequelize = test.host.api.database.sequelize;
+    dialect = test.host.api.database.dialect;
+    summary = await generateLargeData(test.host, { seed: 7, scale: 0.01 });
+    // The portal user on the largest group of accounts: account scope and subsidiaries really widen the rows.
+    const login = summary.sampleLogins[0]!;
+    contactId = login.contactId;
+    accountIds = [login.accountId!];
+    for (let frontier = [login.accountId!]; frontier.length > 0; ) {
+      const page = await test.host.records.query('Accounts', { where: { field: 'parent_id', op: 'in', value: frontier }, fields: ['id'], limit: 1000 });
+      frontier = page.rows.map((r) => r.id);
+      accountIds.push(...frontier);
+    }
+    const tickets = await test.host.records.query('HelpDesk', { where: { field: 'contact_id', op: 'eq', value: contactId }, fields: ['id'], limit: 1 });
+    ticketId = tickets.rows[0]!.id;
+    // Every statement the store sends goes through sequelize.query: keep the SELECTs of the call under test.
+    const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
+    (sequelize as unknown as { query: typeof original }).query = (sql, options) => {
+      if (typeof sql === 'string' && /^\s*SELECT/i.test(sql)) captured.push({ sql, bind: (options as { bind?: unknown } | undefined)?.bind });
+      return original(sql, options);
+    };
+  });
+
+  after(async () => {
+    await test?.stop();
+  });
+
+  /** Runs the read, then checks the plan of each statement it sent. */
+  async function expectNoFullScan(read: () => Promise<unknown>): Promise<void> {
+    captured = [];
+    await read();
+    const statements = captured;
+    captured = [];
+    expect(statements, 'the read sent no SELECT').to.not.be.empty;
+    for (const statement of statements) {
+      const scans = await fullScans(sequelize, dialect, statement);
+      expect(scans, `full scan in the plan of: ${statement.sql}`).to.deep.equal([]);
+    }
+  }
+
+  const contactScope = (): RecordCondition => ({ field: 'contact_id', op: 'eq', value: contactId });
+  const accountScope = (accounts: readonly number[]): RecordCondition => ({ or: [contactScope(), { field: 'account_id', op: 'in', value: [...accounts] }] });
+  const listPage = (where: RecordCondition, extra: Partial<RecordQuery> = {}): RecordQuery => ({
+    where,
+    sort: [{ field: 'modifiedAt', direction: 'desc' }],
+    limit: 20,
+    offset: 0,
+    withTotal: true,
+    ...extra,
+  });
+
+  it('generated the small CRM it checks (accounts with subsidiaries, portal users, tickets with comments)', async () => {
+    expect(summary.counts.tickets).to.equal(5000);
+    expect(await test.host.records.count('HelpDesk')).to.equal(5000);
+    const [row] = await sequelize.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM crm_comments', { type: QueryTypes.SELECT });
+    expect(Number(row!.n)).to.equal(summary.counts.comments);
+    const [portal] = await sequelize.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM bp_portal_accounts', { type: QueryTypes.SELECT });
+    expect(Number(portal!.n)).to.equal(summary.counts.portalUsers);
+    expect(accountIds.length, 'the sample portal user is on an account with subsidiaries').to.be.greaterThan(1);
+  });
+
+  it('the ticket list of a contact (sorted, paged, with its total)', async () => {
+    await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage(contactScope())));
+  });
+
+  it('the ticket list of an account, and of an account with its subsidiaries', async () => {
+    await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage(accountScope(accountIds.slice(0, 1)))));
+    await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage(accountScope(accountIds), { offset: 40 })));
+  });
+
+  it('the ticket list with two column searches and a general search, sorted by another column', async () => {
+    const where: RecordCondition = {
+      and: [
+        accountScope(accountIds),
+        { field: 'status', op: 'eq', value: 'Open' },
+        { field: 'ticket_title', op: 'contains', value: 'printer' },
+        { or: [{ field: 'ticket_no', op: 'contains', value: 'print' }, { field: 'ticket_title', op: 'contains', value: 'print' }, { field: 'priority', op: 'contains', value: 'print' }] },
+      ],
+    };
+    await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage(where, { sort: [{ field: 'ticket_no', direction: 'asc' }] })));
+    await expectNoFullScan(() => test.host.records.count('HelpDesk', where));
+  });
+
+  it('the subsidiaries of an account, and the contacts, invoices and quotes of the scope', async () => {
+    await expectNoFullScan(() => test.host.records.query('Accounts', { where: { field: 'parent_id', op: 'in', value: accountIds.slice(0, 1) }, fields: ['id'], limit: 1000 }));
+    const contacts: RecordCondition = { or: [{ field: 'id', op: 'in', value: [contactId] }, { field: 'account_id', op: 'in', value: accountIds }] };
+    await expectNoFullScan(() => test.host.records.query('Contacts', listPage(contacts)));
+    await expectNoFullScan(() => test.host.records.query('Contacts', listPage({ and: [contacts, { field: 'lastname', op: 'contains', value: 'ross' }] })));
+    await expectNoFullScan(() => test.host.records.query('Invoice', listPage(accountScope(accountIds))));
+    await expectNoFullScan(() => test.host.records.query('Quotes', listPage(accountScope(accountIds))));
+  });
+
+  it('the documents of the scope (related lists with contacts and accounts)', async () => {
+    const where: RecordCondition = {
+      or: [
+        { linkedThrough: 'Documents~Contacts', ids: [contactId] },
+        { linkedThrough: 'Documents~Accounts', ids: accountIds },
+      ],
+    };
+    await expectNoFullScan(() => test.host.records.query('Documents', listPage(where)));
+  });
+
+  it("a ticket's comments, comment count, documents and related list in both directions", async () => {
+    await expectNoFullScan(() => test.host.records.comments('HelpDesk', ticketId));
+    await expectNoFullScan(() => test.host.records.comments('HelpDesk', ticketId, { includeInternal: true }));
+    await expectNoFullScan(() => test.host.records.commentCount('HelpDesk', ticketId));
+    await expectNoFullScan(() => test.host.records.documents('HelpDesk', ticketId));
+    await expectNoFullScan(() => test.host.records.query('Documents', listPage({ linkedThrough: 'Documents~HelpDesk', ids: [ticketId] })));
+    await expectNoFullScan(() => test.host.records.relatedIds('Documents~HelpDesk', 'HelpDesk', ticketId));
+    const [link] = await sequelize.query<{ record_id: number | string }>("SELECT record_id FROM crm_relation_links WHERE relation_id = 'Documents~HelpDesk' ORDER BY record_id", {
+      type: QueryTypes.SELECT,
+    });
+    await expectNoFullScan(() => test.host.records.relatedIds('Documents~HelpDesk', 'Documents', Number(link!.record_id)));
+    await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage({ linkedThrough: 'Documents~HelpDesk', ids: [Number(link!.record_id)] })));
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * The scope-index migration on a CRM that has its module tables already (an upgrade): down gives
+ * the single-column indexes back, up makes them `(reference, modified_at)` and comments
+ * `(module, record_id, created_at)`; running up again changes nothing. New tables and fields get
+ * the same index from the registry.
+ */
+import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
+import type { OpenedDatabase } from '../../host/database.js';
+import { seedStandardModules } from '../../host/registry/standard-modules.js';
+import { hostMigrator } from '../../host/schema/migrate.js';
+import { registryFixture, type RegistryFixture } from '../registry/registry-fixture.js';
+
+const MIGRATION = '20261123000000-scope-indexes';
+
+/** The columns of an index, in order (empty when there is no such index). */
+async function indexColumns(db: OpenedDatabase, table: string, index: string): Promise<string[]> {
+  const sql = {
+    sqlite: 'SELECT name AS col FROM pragma_index_info($index) ORDER BY seqno',
+    postgres:
+      'SELECT a.attname AS col FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid ' +
+      'JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE ic.relname = $index AND t.relname = $table ' +
+      'ORDER BY array_position(i.indkey::int2[], a.attnum)',
+    mariadb: 'SELECT column_name AS col FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = $table AND index_name = $index ORDER BY seq_in_index',
+  }[db.dialect];
+  const rows = await db.sequelize.query<{ col: string }>(sql, { bind: db.dialect === 'sqlite' ? { index } : { table, index }, type: QueryTypes.SELECT });
+  return rows.map((r) => r.col.toLowerCase());
+}
+
+describe('scope index migration up, down, up @db', function () {
+  this.timeout(60_000);
+  let fx: RegistryFixture;
+
+  before(async () => {
+    fx = await registryFixture();
+    await seedStandardModules(fx.registry);
+  });
+  after(async () => fx?.close());
+
+  const expectIndexed = async (indexes: Record<string, [string, string]>, columns: (name: string) => string[]) => {
+    for (const [name, [table, column]] of Object.entries(indexes)) expect(await indexColumns(fx.db, table, name), name).to.deep.equal(columns(column));
+  };
+  const references: Record<string, [string, string]> = {
+    mod_helpdesk_contact_id_idx: ['mod_helpdesk', 'contact_id'],
+    mod_helpdesk_account_id_idx: ['mod_helpdesk', 'account_id'],
+    mod_contacts_account_id_idx: ['mod_contacts', 'account_id'],
+    mod_accounts_parent_id_idx: ['mod_accounts', 'parent_id'],
+    mod_invoice_account_id_idx: ['mod_invoice', 'account_id'],
+  };
+
+  it('serves the scope paths and the default order on module tables that exist already, and goes back down', async () => {
+    // Fresh: the registry created the module tables after the migrations, with the composite indexes.
+    await expectIndexed(references, (column) => [column, 'modified_at']);
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal(['module', 'record_id', 'created_at']);
+
+    const migrator = hostMigrator(fx.db.sequelize, fx.db.dialect);
+    await migrator.down({ to: MIGRATION });
+    await expectIndexed(references, (column) => [column]);
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_idx')).to.deep.equal(['module', 'record_id']);
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal([]);
+
+    // Up on existing module tables (an upgraded CRM), then once more by hand: nothing changes.
+    await migrator.up();
+    const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as typeof import('../../host/migrations/20261123000000-scope-indexes.js');
+    await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
+    await expectIndexed(references, (column) => [column, 'modified_at']);
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal(['module', 'record_id', 'created_at']);
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_idx')).to.deep.equal([]);
+  });
+
+  it('gives a reference field added later the same index, and removes it with the field', async () => {
+    await fx.registry.addRelation({ id: 'Faq.account_id', kind: 'reference', module: 'Faq', relatedModule: 'Accounts', field: 'account_id' });
+    expect(await indexColumns(fx.db, 'mod_faq', 'mod_faq_account_id_idx')).to.deep.equal(['account_id', 'modified_at']);
+    await fx.registry.removeRelation('Faq.account_id');
+    expect(await indexColumns(fx.db, 'mod_faq', 'mod_faq_account_id_idx')).to.deep.equal([]);
+  });
+});
