@@ -21,6 +21,7 @@ import {
   HostUsers,
   type HostApi,
 } from '../host-contract/index.js';
+import { eligibilityModule } from '../eligibility/eligibility-module.js';
 import { httpModule } from '../http/http-module.js';
 import { i18nModule } from '../i18n/i18n-module.js';
 import { loginCheckModule } from '../login-check/login-check-module.js';
@@ -34,9 +35,10 @@ import { PluginFiles } from './plugin-files.js';
 /**
  * The capabilities of this folder tree that need no other helper's code; the entry point
  * (`plugin/index.ts`) appends the rest. Profiles come before anything that may rely on the
- * Default profile in its install hook.
+ * Default profile in its install hook. Eligibility (it reads only the host's registry) is core
+ * because the settings pages list the modules that are not eligible.
  */
-export const coreModules: readonly ContainerModule[] = [i18nModule, httpModule, notificationsModule, profilesModule, settingsModule, loginCheckModule, portalModule];
+export const coreModules: readonly ContainerModule[] = [i18nModule, httpModule, eligibilityModule, notificationsModule, profilesModule, settingsModule, loginCheckModule, portalModule];
 
 export function bindHost(container: Container, host: HostApi): void {
   container.bind<HostHttp>(HostHttp).toConstantValue(host.http);

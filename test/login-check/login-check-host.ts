@@ -73,6 +73,9 @@ export async function startLoginCheckHost(options: { readonly realMailer?: boole
           mails.push({ kind, contactId, data });
           return true;
         },
+        async sendToOwner() {
+          return 0;
+        },
       });
     }
     bind<LifecycleContribution>(LifecycleContribution).toDynamicValue((context) => {

@@ -17,7 +17,7 @@ describe('locales', () => {
   });
 
   it('prefix every key by capability', () => {
-    for (const key of english.keys()) expect(key, key).to.match(/^(menu|settings|profiles|loginCheck|portal|errors|auth)\.[A-Za-z0-9.]+$/);
+    for (const key of english.keys()) expect(key, key).to.match(/^(menu|settings|profiles|privileges|classic|eligibility|contacts|loginCheck|portal|records|tickets|api|errors|auth|mail)\.[A-Za-z0-9.]+$/);
   });
 
   for (const file of readdirSync(localesDir).filter((f) => /^[a-z]{2}\.json$/.test(f) && f !== 'en.json')) {

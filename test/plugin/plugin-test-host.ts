@@ -139,9 +139,17 @@ export async function startPluginTestHost(): Promise<PluginTestHost> {
     },
     modules: {
       ...unavailable<HostApi['modules']>('modules'),
+      // A CRM without modules: nothing is portal-eligible, nothing is listed as not eligible.
+      modules: () => [],
       module: () => undefined,
+      relations: () => [],
+      // Nothing registers here: listeners may subscribe and hear nothing.
+      on: () => () => undefined,
     } as HostApi['modules'],
-    records: unavailable('records'),
+    // No records change here: listeners may subscribe (the contacts capability does) and hear nothing.
+    records: new Proxy(unavailable<HostApi['records']>('records'), {
+      get: (target, property) => (property === 'on' ? () => () => undefined : Reflect.get(target, property)),
+    }),
     users: unavailable('users'),
     emailTemplates: unavailable('emailTemplates'),
     mail: unavailable('mail'),
