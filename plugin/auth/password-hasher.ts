@@ -1,13 +1,15 @@
 /**
- * Password hashing with scrypt (`node:crypto`, run on libuv's thread pool: it never blocks the
- * event loop). Passwords are never truncated (unlike bcrypt's 72 bytes); they are normalised
- * to Unicode NFKC so that the same password typed on two keyboards matches.
+ * Password hashing with scrypt (`node:crypto`, on low-priority worker threads, see
+ * `hash-workers.ts`: it neither blocks nor starves the event loop). Passwords are never truncated
+ * (unlike bcrypt's 72 bytes); they are normalised to Unicode NFKC so that the same password typed
+ * on two keyboards matches.
  *
  * Stored as a self-describing PHC-style string, so parameters can be raised later without
  * breaking old hashes:  `$scrypt$ln=14,r=8,p=1$<salt, base64>$<key, base64>`.
  */
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { injectable, multiInject, optional } from 'inversify';
+import { scryptOnHashWorker } from './hash-workers.js';
 
 export interface ScryptParameters {
   /** log2 of the CPU/memory cost N. */
@@ -74,37 +76,10 @@ export function decodeHash(encoded: string): DecodedHash | null {
   return { params, salt, key };
 }
 
-/**
- * How many scrypt runs may hold libuv's thread pool at once. The pool (UV_THREADPOOL_SIZE, 4 by
- * default) also runs SQLite's queries and file reads: a storm of logins taking every thread would
- * stall every other request behind the hashes. Two threads stay free; further hashes wait in turn.
- */
-export const HASH_CONCURRENCY = Math.max(1, Math.min(2, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 2));
-let hashesRunning = 0;
-const waitingHashes: (() => void)[] = [];
-
-async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (hashesRunning >= HASH_CONCURRENCY) await new Promise<void>((resolve) => waitingHashes.push(resolve));
-  else hashesRunning += 1;
-  try {
-    return await work();
-  } finally {
-    // The slot passes straight to the next waiter (the count stays), or is given back.
-    const next = waitingHashes.shift();
-    if (next) next();
-    else hashesRunning -= 1;
-  }
-}
-
 function derive(password: string, salt: Buffer, length: number, params: ScryptParameters): Promise<Buffer> {
   const N = 2 ** params.ln;
-  const options: ScryptOptions = { N, r: params.r, p: params.p, maxmem: 128 * N * params.r * params.p + 32 * 1024 * 1024 };
-  return withHashSlot(
-    () =>
-      new Promise<Buffer>((resolve, reject) => {
-        scrypt(Buffer.from(password.normalize('NFKC'), 'utf8'), salt, length, options, (error, key) => (error ? reject(error) : resolve(key)));
-      }),
-  );
+  const options = { N, r: params.r, p: params.p, maxmem: 128 * N * params.r * params.p + 32 * 1024 * 1024 };
+  return scryptOnHashWorker({ password: Buffer.from(password.normalize('NFKC'), 'utf8'), salt, length, options });
 }
 
 @injectable()

@@ -1,4 +1,6 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { HASH_CONCURRENCY } from '../../plugin/auth/hash-workers.js';
 import { decodeHash, DEFAULT_SCRYPT_PARAMETERS, ScryptPasswordHasher, type PasswordCheckListener } from '../../plugin/auth/password-hasher.js';
 import { CommonPasswordPolicy, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, readCommonPasswords } from '../../plugin/auth/password-policy.js';
 import { addYears, todayIn, toDateOnly, withinSupport } from '../../plugin/auth/support-period.js';
@@ -18,6 +20,19 @@ describe('auth: password hashing', function () {
     expect(await hasher.verify('correct horse battery staple', a)).to.equal(true);
     expect(await hasher.verify('correct horse battery stapl', a)).to.equal(false);
     expect(await hasher.verify('Correct horse battery staple', a)).to.equal(false);
+  });
+
+  it('hashes on worker threads at a lower CPU priority than the main thread, at most one per core at a time', async function () {
+    if (!existsSync('/proc/thread-self')) this.skip();
+    const threads = () => new Map(readdirSync('/proc/self/task').map((tid) => [tid, Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])]));
+    const hashes = await Promise.all(Array.from({ length: HASH_CONCURRENCY + 2 }, (_, i) => hasher.hash(`storm-${i}`)));
+    expect(new Set(hashes).size).to.equal(HASH_CONCURRENCY + 2);
+    const niceOf = threads();
+    const main = niceOf.get(String(process.pid))!;
+    if (main !== 0) this.skip(); // the test run itself was started at another priority
+    const lowered = [...niceOf.values()].filter((nice) => nice === 10);
+    expect(lowered, 'hash worker threads at nice 10').to.have.length.within(1, HASH_CONCURRENCY);
+    expect(await hasher.verify('storm-1', hashes[1]!)).to.equal(true);
   });
 
   it('never truncates: passwords that differ only after 72 bytes do not match', async () => {
