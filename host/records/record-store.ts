@@ -66,6 +66,14 @@ function onRollback(transaction: Transaction, cleanup: () => Promise<void>): voi
   };
 }
 
+/**
+ * Options of every read. Sequelize's SQLite dialect runs `PRAGMA table_info` before each SELECT
+ * whose FROM names a back-quoted table, to parse a model's columns; for raw queries (all of ours:
+ * values are normalised by `toRecord`) the answer is never read. An empty `tableNames` skips it:
+ * one statement per read instead of two on SQLite, and nothing changes on the other databases.
+ */
+const RAW_SELECT = { type: QueryTypes.SELECT, tableNames: [] as string[] } as const;
+
 function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
@@ -113,7 +121,7 @@ export class SqlRecordStore implements HostRecords {
       if (query.limit === undefined && this.dialect !== 'postgres') sql += this.dialect === 'sqlite' ? ' LIMIT -1' : ' LIMIT 18446744073709551615';
       sql += ` OFFSET ${bind.add(query.offset)}`;
     }
-    const rows = await this.sequelize.query<Row>(sql, { bind: bind.values, type: QueryTypes.SELECT, transaction: query.transaction });
+    const rows = await this.sequelize.query<Row>(sql, { bind: bind.values, ...RAW_SELECT, transaction: query.transaction });
     const page: { rows: CrmRecord[]; total?: number } = { rows: rows.map((row) => this.toRecord(definition, row, fields)) };
     if (query.withTotal) page.total = await this.count(module, query.where, { transaction: query.transaction });
     return page;
@@ -123,7 +131,7 @@ export class SqlRecordStore implements HostRecords {
     const definition = this.definition(module);
     const compiler = this.compiler();
     const sql = `SELECT COUNT(*) AS n FROM ${this.quote(this.registry.tableName(module))} WHERE ${compiler.where(definition, where)}`;
-    const [row] = await this.sequelize.query<{ n: number | string }>(sql, { bind: compiler.bind.values, type: QueryTypes.SELECT, transaction: options.transaction });
+    const [row] = await this.sequelize.query<{ n: number | string }>(sql, { bind: compiler.bind.values, ...RAW_SELECT, transaction: options.transaction });
     return Number(row?.n ?? 0);
   }
 
@@ -241,7 +249,7 @@ export class SqlRecordStore implements HostRecords {
     for (const sql of selects) {
       const rows = await this.sequelize.query<{ id: number | string }>(sql, {
         bind: relation.kind === 'related-list' ? { relation: relation.id, id } : { id },
-        type: QueryTypes.SELECT,
+        ...RAW_SELECT,
         transaction: options.transaction,
       });
       for (const row of rows) ids.add(Number(row.id));
@@ -270,7 +278,7 @@ export class SqlRecordStore implements HostRecords {
     ].join(' ');
     const rows = await this.sequelize.query<Row>(sql, {
       bind: { module, record: recordId, ...(options.includeInternal ? {} : { internal: booleanParameter(false, this.dialect) }) },
-      type: QueryTypes.SELECT,
+      ...RAW_SELECT,
       transaction: options.transaction,
     });
     return rows.map((row) => this.toComment(row));
@@ -283,7 +291,7 @@ export class SqlRecordStore implements HostRecords {
       `SELECT COUNT(*) AS n FROM crm_comments WHERE module = $module AND record_id = $record${options.includeInternal ? '' : ' AND internal = $internal'}`,
       {
         bind: { module, record: recordId, ...(options.includeInternal ? {} : { internal: booleanParameter(false, this.dialect) }) },
-        type: QueryTypes.SELECT,
+        ...RAW_SELECT,
         transaction: options.transaction,
       },
     );
@@ -344,7 +352,7 @@ export class SqlRecordStore implements HostRecords {
       `SELECT id, title, filename, mimetype, filesize, created_at FROM ${this.quote(this.registry.tableName('Documents'))} ` +
         `WHERE storage_key IS NOT NULL AND id IN (SELECT ${documentSide} FROM crm_relation_links WHERE relation_id = $relation AND ${otherSide} = $record) ` +
         'ORDER BY created_at, id',
-      { bind: { relation: relation.id, record: recordId }, type: QueryTypes.SELECT, transaction: options.transaction },
+      { bind: { relation: relation.id, record: recordId }, ...RAW_SELECT, transaction: options.transaction },
     );
     return rows.map((row) => this.toDocumentFile(row));
   }
@@ -396,7 +404,7 @@ export class SqlRecordStore implements HostRecords {
     if (!this.registry.module('Documents') || !isId(documentId)) return null;
     const [row] = await this.sequelize.query<Row>(
       `SELECT id, title, filename, mimetype, filesize, created_at, storage_key FROM ${this.quote(this.registry.tableName('Documents'))} WHERE id = $id`,
-      { bind: { id: documentId }, type: QueryTypes.SELECT },
+      { bind: { id: documentId }, ...RAW_SELECT },
     );
     if (!row?.storage_key) return null;
     const stream = await this.files.open(row.storage_key);
@@ -443,7 +451,7 @@ export class SqlRecordStore implements HostRecords {
     const all = [...definition.fields.map((f) => f.name), ...(HOST_MANAGED_FIELDS[definition.name] ?? [])];
     const [row] = await this.sequelize.query<Row>(`SELECT ${this.selectList(all)} FROM ${this.quote(this.registry.tableName(definition.name))} WHERE id = $id`, {
       bind: { id },
-      type: QueryTypes.SELECT,
+      ...RAW_SELECT,
       transaction,
     });
     return row ?? null;
@@ -552,7 +560,7 @@ export class SqlRecordStore implements HostRecords {
     if (!isId(id)) return false;
     const rows = await this.sequelize.query(`SELECT id FROM ${this.quote(this.registry.tableName(module))} WHERE id = $id`, {
       bind: { id },
-      type: QueryTypes.SELECT,
+      ...RAW_SELECT,
       transaction,
     });
     return rows.length > 0;
@@ -582,7 +590,7 @@ export class SqlRecordStore implements HostRecords {
     const names = Object.keys(columns);
     const sql = `INSERT INTO ${this.quote(table)} (${names.map((n) => this.quote(n)).join(', ')}) VALUES (${names.map((n) => bind.add(columns[n])).join(', ')})`;
     if (this.dialect === 'postgres') {
-      const [row] = await this.sequelize.query<{ id: number }>(`${sql} RETURNING id`, { bind: bind.values, type: QueryTypes.SELECT, transaction });
+      const [row] = await this.sequelize.query<{ id: number }>(`${sql} RETURNING id`, { bind: bind.values, ...RAW_SELECT, transaction });
       return Number(row!.id);
     }
     // SQLite and MariaDB answer [insertId, affectedRows].

@@ -10,11 +10,11 @@ import { QueryTypes } from 'sequelize';
 import { HostDatabase, HostModuleRegistry, type ModuleDefinition } from '../host-contract/index.js';
 import { BASE_PORTAL_MODULES, ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
-import { toNumber } from '../lifecycle/sql-values.js';
+import { toBoolean, toNumber } from '../lifecycle/sql-values.js';
 import { effectiveFlags, type ModuleTool, type ProfileDocument } from '../profiles/profile-document.js';
 import { ProfileService } from '../profiles/profile-service.js';
 import { ProfileStore } from '../profiles/profile-store.js';
-import { PortalVersions } from '../settings/portal-version.js';
+import { PORTAL_VERSION_SETTING, PortalVersions, type PortalVersion } from '../settings/portal-version.js';
 import { allowedButtons, defaultListColumns, type AccessPolicy, type ModulePolicy, type VisibleFieldAccess } from './access-policy.js';
 
 /** The classic (version 1) settings as the access layer reads them (bound by the settings capability). */
@@ -74,9 +74,9 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
   }
 
   async policyFor(profileId: number | null): Promise<AccessPolicy> {
-    const version = await this.versions.current();
+    const { version, profile } = await this.stamps(profileId);
     if (version === 1) return this.classicPolicy();
-    const stamp = await this.profileStamp(profileId);
+    const stamp = profile ?? (await this.profileStore.defaultProfile());
     const key = `2:${stamp.id}`;
     const cached = this.cache.get(key);
     const fullStamp = `${stamp.version}:${this.registryRevision}`;
@@ -87,17 +87,29 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
     return policy;
   }
 
-  /** The profile's id and version (Default when the account has none or its profile is gone). */
-  private async profileStamp(profileId: number | null): Promise<{ id: number; version: number }> {
-    if (profileId !== null) {
-      const [row] = await this.database.sequelize.query<{ id: unknown; version: unknown }>('SELECT id, version FROM bp_profiles WHERE id = :id', {
-        type: QueryTypes.SELECT,
-        replacements: { id: profileId },
-      });
-      if (row) return { id: toNumber(row.id), version: toNumber(row.version) };
-    }
-    const fallback = await this.profileStore.defaultProfile();
-    return { id: fallback.id, version: fallback.version };
+  /**
+   * In one statement, since every portal request asks: the portal version in force, and the id and
+   * version of the account's profile (Default when it has none or its profile is gone). A change
+   * made by any host process bumps one of them, so a cached policy is never used past its change.
+   */
+  private async stamps(profileId: number | null): Promise<{ version: PortalVersion; profile: { id: number; version: number } | null }> {
+    const rows = await this.database.sequelize.query<{ portal_version: unknown; id: unknown; version: unknown; is_default: unknown }>(
+      `SELECT v.value AS portal_version, p.id, p.version, p.is_default
+         FROM (SELECT 1 AS one) x
+         LEFT JOIN bp_settings v ON v.${this.keyColumn} = :setting
+         LEFT JOIN bp_profiles p ON p.id = :id OR p.is_default = :yes`,
+      { type: QueryTypes.SELECT, replacements: { setting: PORTAL_VERSION_SETTING, id: profileId ?? 0, yes: true } },
+    );
+    const first = rows[0];
+    const version = this.versions.fromStored(typeof first?.portal_version === 'string' ? first.portal_version : null);
+    const own = rows.find((row) => row.id !== null && profileId !== null && toNumber(row.id) === profileId);
+    const chosen = own ?? rows.find((row) => row.id !== null && toBoolean(row.is_default));
+    return { version, profile: chosen ? { id: toNumber(chosen.id), version: toNumber(chosen.version) } : null };
+  }
+
+  /** `key` is a reserved word in MariaDB: always quoted. */
+  private get keyColumn(): string {
+    return this.database.sequelize.getQueryInterface().quoteIdentifier('key');
   }
 
   private profilePolicy(document: ProfileDocument, licensed: boolean, stamp: string): AccessPolicy {

@@ -97,11 +97,17 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-const COLUMNS = `id, contact_id, email, portal_enabled, profile_id, support_start_date, support_end_date, language,
-  password_hash IS NOT NULL AS has_password, must_change_password, password_changed_at, failed_attempts,
-  first_failed_at, last_failed_at, last_failed_ip, locked_at, created_at, updated_at, version`;
+/** The account's columns, qualified by `alias` when given (for statements that join the accounts table). */
+export function accountColumns(alias = ''): string {
+  const a = alias === '' ? '' : `${alias}.`;
+  return `${a}id, ${a}contact_id, ${a}email, ${a}portal_enabled, ${a}profile_id, ${a}support_start_date, ${a}support_end_date, ${a}language,
+  ${a}password_hash IS NOT NULL AS has_password, ${a}must_change_password, ${a}password_changed_at, ${a}failed_attempts,
+  ${a}first_failed_at, ${a}last_failed_at, ${a}last_failed_ip, ${a}locked_at, ${a}created_at, ${a}updated_at, ${a}version`;
+}
 
-type AccountRow = Record<
+const COLUMNS = accountColumns();
+
+export type AccountRow = Record<
   | 'id'
   | 'contact_id'
   | 'email'
@@ -124,7 +130,7 @@ type AccountRow = Record<
   unknown
 >;
 
-function toAccount(row: AccountRow): PortalAccount {
+export function toAccount(row: AccountRow): PortalAccount {
   return {
     id: toNumber(row.id),
     contactId: toNumber(row.contact_id),

@@ -23,7 +23,7 @@ import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { AccountEligibility } from './account-eligibility.js';
 import { LoginHistory } from './login-history.js';
-import { PortalAccountStore, type PortalAccount } from './portal-account-store.js';
+import { ACCOUNTS_TABLE, accountColumns, toAccount, type AccountRow, type PortalAccount } from './portal-account-store.js';
 
 export const SESSION_COOKIE = 'bp_session';
 export const SESSIONS_TABLE = 'bp_sessions';
@@ -69,14 +69,21 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-interface SessionRow {
-  contact_id: unknown;
-  created_at: unknown;
-  last_seen_at: unknown;
-  idle_expires_at: unknown;
-  absolute_expires_at: unknown;
-  remember: unknown;
-}
+/** A session joined with its account (null columns when the account is gone): one statement per request. */
+type SessionRow = AccountRow & {
+  s_contact_id: unknown;
+  s_created_at: unknown;
+  s_last_seen_at: unknown;
+  s_idle_expires_at: unknown;
+  s_absolute_expires_at: unknown;
+  s_remember: unknown;
+};
+
+const SESSION_LOOKUP = `SELECT s.contact_id AS s_contact_id, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
+    s.idle_expires_at AS s_idle_expires_at, s.absolute_expires_at AS s_absolute_expires_at, s.remember AS s_remember,
+    ${accountColumns('a')}
+  FROM ${SESSIONS_TABLE} s LEFT JOIN ${ACCOUNTS_TABLE} a ON a.contact_id = s.contact_id
+  WHERE s.id = :id`;
 
 function time(value: unknown): number {
   const iso = toIsoDateTime(value);
@@ -90,7 +97,6 @@ export class DatabasePortalSessions implements PortalSessions {
 
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
-    @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
     @inject(AccountEligibility) private readonly eligibility: AccountEligibility,
     @inject(LoginHistory) private readonly history: LoginHistory,
     @inject(PluginSettings) private readonly settings: PluginSettings,
@@ -179,39 +185,36 @@ export class DatabasePortalSessions implements PortalSessions {
     const token = this.tokenOf(req);
     if (!token) return null;
     let id = hashToken(token);
-    const rows = await this.sequelize.query<SessionRow>(
-      `SELECT contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember FROM ${SESSIONS_TABLE} WHERE id = :id`,
-      { type: QueryTypes.SELECT, replacements: { id } },
-    );
+    const rows = await this.sequelize.query<SessionRow>(SESSION_LOOKUP, { type: QueryTypes.SELECT, replacements: { id } });
     const row = rows[0];
     if (!row) return null;
     const now = new Date();
-    const contactId = toNumber(row.contact_id);
-    const remember = toBoolean(row.remember);
-    const absoluteExpiresAt = time(row.absolute_expires_at);
+    const contactId = toNumber(row.s_contact_id);
+    const remember = toBoolean(row.s_remember);
+    const absoluteExpiresAt = time(row.s_absolute_expires_at);
     if (absoluteExpiresAt <= now.getTime()) {
       await this.deleteSession(id);
       return null;
     }
     let touched = false;
-    if (time(row.idle_expires_at) <= now.getTime()) {
+    if (time(row.s_idle_expires_at) <= now.getTime()) {
       if (!remember || !res) {
         if (!remember) await this.deleteSession(id);
         return null;
       }
       // Rotate: only the request whose DELETE removed the old row issues the new session.
       if ((await this.deleteSession(id)) !== 1) return null;
-      id = await this.issue(req, res, contactId, { remember, createdAt: new Date(time(row.created_at)), absoluteExpiresAt: new Date(absoluteExpiresAt) }, now);
+      id = await this.issue(req, res, contactId, { remember, createdAt: new Date(time(row.s_created_at)), absoluteExpiresAt: new Date(absoluteExpiresAt) }, now);
       touched = true;
     }
 
-    const account = await this.accounts.findByContactId(contactId);
+    const account = row.id === null || row.id === undefined ? null : toAccount(row);
     const eligibility = account ? await this.eligibility.check(account, now) : null;
     if (!account || !eligibility?.eligible) {
       await this.endAllFor(contactId);
       return null;
     }
-    if (!touched && now.getTime() - time(row.last_seen_at) >= TOUCH_INTERVAL_MS) {
+    if (!touched && now.getTime() - time(row.s_last_seen_at) >= TOUCH_INTERVAL_MS) {
       await this.sequelize.query(
         `UPDATE ${SESSIONS_TABLE} SET last_seen_at = :now, idle_expires_at = :idleExpiresAt WHERE id = :id`,
         {

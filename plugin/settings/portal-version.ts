@@ -18,6 +18,8 @@ export function initialPortalVersion(origin: InstallOrigin): PortalVersion {
 export const PortalVersions = Symbol.for('business-portal.PortalVersions');
 export interface PortalVersions {
   current(): Promise<PortalVersion>;
+  /** The version that a stored `portal.version` value (JSON text, or null when none is stored) stands for. */
+  fromStored(json: string | null): PortalVersion;
   origin(): InstallOrigin;
   /** Whether admins may switch versions: only on an install upgraded from a release with version 1. */
   choosable(): boolean;
@@ -53,7 +55,20 @@ export class StoredPortalVersions implements PortalVersions, LifecycleContributi
   }
 
   async current(): Promise<PortalVersion> {
-    const stored = await this.settings.get(PORTAL_VERSION_SETTING);
+    return this.version(await this.settings.get(PORTAL_VERSION_SETTING));
+  }
+
+  fromStored(json: string | null): PortalVersion {
+    let stored: unknown;
+    try {
+      stored = json === null ? undefined : JSON.parse(json);
+    } catch {
+      stored = undefined;
+    }
+    return this.version(stored);
+  }
+
+  private version(stored: unknown): PortalVersion {
     return stored === 1 || stored === 2 ? stored : initialPortalVersion(this.origin());
   }
 

@@ -29,16 +29,44 @@ export interface DisplayOptions {
 
 const EMPTY: ShownValue = { text: '', empty: true };
 
+type FormatKind = 'date' | 'datetime' | 'integer' | 'decimal' | 'currency';
+const FORMAT_OPTIONS: Readonly<Record<FormatKind, Intl.DateTimeFormatOptions & Intl.NumberFormatOptions>> = {
+  date: { dateStyle: 'medium', timeZone: 'UTC' },
+  datetime: { dateStyle: 'medium', timeStyle: 'short' },
+  integer: { maximumFractionDigits: 0 },
+  decimal: { maximumFractionDigits: 6 },
+  currency: { minimumFractionDigits: 2, maximumFractionDigits: 2 },
+};
+
+/**
+ * Formatters made once per kind, language and time zone: building an Intl formatter costs far more
+ * than using one, and a list page formats every date and amount cell. Bounded (languages and time
+ * zones are few; a flood of odd ones only stops the caching).
+ */
+const formatters = new Map<string, { format(value: Date | number): string }>();
+
+function formatter(kind: FormatKind, language: LanguageCode, timeZone = 'UTC'): { format(value: Date | number): string } {
+  const key = `${kind}|${language}|${timeZone}`;
+  let made = formatters.get(key);
+  if (!made) {
+    made = kind === 'date' || kind === 'datetime'
+      ? new Intl.DateTimeFormat(language, kind === 'datetime' ? { ...FORMAT_OPTIONS.datetime, timeZone } : FORMAT_OPTIONS.date)
+      : new Intl.NumberFormat(language, FORMAT_OPTIONS[kind]);
+    if (formatters.size < 500) formatters.set(key, made);
+  }
+  return made;
+}
+
 export function formatDate(value: string, language: LanguageCode): string {
   const date = new Date(`${value.slice(0, 10)}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
+  return formatter('date', language).format(date);
 }
 
 export function formatDateTime(value: string, language: LanguageCode, timeZone: string): string {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(date);
+  return formatter('datetime', language, timeZone).format(date);
 }
 
 export function showValue(field: Pick<PortalField, 'name' | 'type'>, value: FieldValue | undefined, reference: ReferenceLabel | null | undefined, options: DisplayOptions): ShownValue {
@@ -50,11 +78,11 @@ export function showValue(field: Pick<PortalField, 'name' | 'type'>, value: Fiel
     case 'datetime':
       return { text: formatDateTime(String(value), options.language, options.timeZone), empty: false };
     case 'integer':
-      return { text: new Intl.NumberFormat(options.language, { maximumFractionDigits: 0 }).format(Number(value)), empty: false };
+      return { text: formatter('integer', options.language).format(Number(value)), empty: false };
     case 'decimal':
-      return { text: new Intl.NumberFormat(options.language, { maximumFractionDigits: 6 }).format(Number(value)), empty: false };
+      return { text: formatter('decimal', options.language).format(Number(value)), empty: false };
     case 'currency':
-      return { text: new Intl.NumberFormat(options.language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(value)), empty: false };
+      return { text: formatter('currency', options.language).format(Number(value)), empty: false };
     case 'multipicklist':
       return { text: (value as readonly string[]).join(', '), empty: false };
     case 'reference':

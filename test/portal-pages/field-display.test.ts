@@ -1,0 +1,33 @@
+import { expect } from 'chai';
+import { formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/portal/pages/field-display.js';
+
+const options = (language: 'en' | 'it', timeZone = 'Europe/Rome'): DisplayOptions => ({
+  language,
+  timeZone,
+  yes: 'Yes',
+  no: 'No',
+  recordHref: (module, id) => `/portal/m/${module}/${id}`,
+  opens: () => true,
+});
+
+describe('portal pages: field display', () => {
+  it('formats dates, datetimes and numbers in the page language and the CRM time zone, the same on every call', () => {
+    for (let i = 0; i < 2; i += 1) {
+      expect(formatDate('2026-03-01', 'en')).to.equal('Mar 1, 2026');
+      expect(formatDate('2026-03-01', 'it')).to.equal('1 mar 2026');
+      // 23:30 UTC is already the next day in Rome (UTC+1 in winter).
+      expect(formatDateTime('2026-01-31T23:30:00.000Z', 'en', 'Europe/Rome')).to.match(/^Feb 1, 2026, 12:30\sAM$/);
+      expect(formatDateTime('2026-01-31T23:30:00.000Z', 'en', 'UTC')).to.match(/^Jan 31, 2026, 11:30\sPM$/);
+      expect(showValue({ name: 'n', type: 'integer' }, 1234567, null, options('en')).text).to.equal('1,234,567');
+      expect(showValue({ name: 'n', type: 'integer' }, 1234567, null, options('it')).text).to.equal('1.234.567');
+      expect(showValue({ name: 'amount', type: 'currency' }, 1234.5, null, options('it')).text).to.equal('1234,50');
+      expect(showValue({ name: 'amount', type: 'currency' }, 1234.5, null, options('en')).text).to.equal('1,234.50');
+      expect(showValue({ name: 'ratio', type: 'decimal' }, 0.1234567, null, options('en')).text).to.equal('0.123457');
+    }
+  });
+
+  it('leaves a value that is not a date as it was typed', () => {
+    expect(formatDate('not a date', 'en')).to.equal('not a date');
+    expect(formatDateTime('soon', 'it', 'Europe/Rome')).to.equal('soon');
+  });
+});
