@@ -29,13 +29,11 @@ const { parentPort } = require('node:worker_threads');
 const { scryptSync } = require('node:crypto');
 const { readlinkSync } = require('node:fs');
 const { setPriority } = require('node:os');
-let lowered = false;
 try {
   // On Linux the nice value belongs to the thread: /proc/thread-self names this one.
   const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  if (Number.isInteger(tid) && tid > 0) { setPriority(tid, 10); lowered = true; }
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
 } catch {}
-parentPort.postMessage({ ready: true, lowered });
 parentPort.on('message', (job) => {
   try {
     const key = scryptSync(job.password, job.salt, job.length, job.options);
@@ -56,11 +54,11 @@ class HashWorker {
   private readonly worker: Worker;
   private current: Pending | null = null;
 
-  constructor(private readonly onIdle: (worker: HashWorker) => void) {
+  /** `done(this, lost)`: the worker is free again, or (`lost`) stopped and must be dropped. */
+  constructor(private readonly done: (worker: HashWorker, lost: boolean) => void) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
     this.worker.unref();
-    this.worker.on('message', (message: { ready?: boolean; key?: Uint8Array; error?: string }) => {
-      if (message.ready) return;
+    this.worker.on('message', (message: { key?: Uint8Array; error?: string }) => {
       const done = this.current;
       this.current = null;
       this.worker.unref();
@@ -68,7 +66,7 @@ class HashWorker {
         if (message.key) done.resolve(Buffer.from(message.key));
         else done.reject(new Error(`scrypt failed: ${message.error ?? 'unknown error'}`));
       }
-      this.onIdle(this);
+      this.done(this, false);
     });
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new Error(`the hash worker stopped (exit code ${code})`)));
@@ -89,7 +87,7 @@ class HashWorker {
     const pending = this.current;
     this.current = null;
     pending?.reject(error);
-    pool.remove(this);
+    this.done(this, true);
   }
 }
 
@@ -104,16 +102,14 @@ class HashPool {
     });
   }
 
-  remove(worker: HashWorker): void {
-    this.workers = this.workers.filter((w) => w !== worker);
-    this.dispatch();
-  }
-
   private dispatch(): void {
     while (this.queue.length > 0) {
       let worker = this.workers.find((w) => !w.busy);
       if (!worker && this.workers.length < HASH_CONCURRENCY) {
-        worker = new HashWorker(() => this.dispatch());
+        worker = new HashWorker((freed, lost) => {
+          if (lost) this.workers = this.workers.filter((w) => w !== freed);
+          this.dispatch();
+        });
         this.workers.push(worker);
       }
       if (!worker) return;
