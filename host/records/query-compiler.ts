@@ -102,8 +102,13 @@ export class QueryCompiler {
     return parts.join(', ');
   }
 
-  private condition(module: ModuleDefinition, condition: RecordCondition, depth: number): string {
+  /** Counts one more condition at `depth`, within the limits. */
+  private enter(depth: number): void {
     if (depth > MAX_DEPTH || ++this.terms > MAX_TERMS) throw new InvalidQueryError('A record condition is too deep or too large');
+  }
+
+  private condition(module: ModuleDefinition, condition: RecordCondition, depth: number): string {
+    this.enter(depth);
     if (typeof condition !== 'object' || condition === null) throw new InvalidQueryError('A record condition must be an object');
     if ('and' in condition) return this.group(module, condition.and, 'AND', depth);
     if ('or' in condition) return this.group(module, condition.or, 'OR', depth);
@@ -130,12 +135,11 @@ export class QueryCompiler {
     const terms: string[] = [];
     const links = new Map<LinkSide['select'], string[]>();
     for (const condition of conditions) {
-      const isLink = typeof condition === 'object' && condition !== null && 'linkedThrough' in condition;
-      if (!isLink || depth + 1 > MAX_DEPTH) {
+      if (typeof condition !== 'object' || condition === null || !('linkedThrough' in condition)) {
         terms.push(this.condition(module, condition, depth + 1));
         continue;
       }
-      if (++this.terms > MAX_TERMS) throw new InvalidQueryError('A record condition is too deep or too large');
+      this.enter(depth + 1);
       for (const side of this.linkSides(module, condition.linkedThrough, condition.ids)) {
         if (typeof side === 'string') terms.push(side);
         else links.set(side.select, [...(links.get(side.select) ?? []), side.where]);
