@@ -413,6 +413,19 @@ export class PortalAccessContext {
   }
 
   /**
+   * Settles, before a route reads its body, that the record is in the customer's scope (else
+   * `not-found`) and, with a tool, that its module has it (else `not-allowed`) — without shaping
+   * the record for display as `record()` does.
+   */
+  async requireRecord(name: string, id: number, tool?: ModuleTool): Promise<void> {
+    if (tool) await this.withTool(name, id, tool);
+    else {
+      this.viewable(name);
+      await this.load(name, id);
+    }
+  }
+
+  /**
    * Checks what a customer sends against the fields they may write: unknown or hidden fields,
    * read-only ones (by the profile or a rule), values of the wrong type, picklist values the
    * owner does not see, references outside the customer's scope, and mandatory fields.
@@ -571,11 +584,6 @@ export class PortalAccessContext {
     await this.withTool(name, id, 'comments');
     const comments = await this.records.comments(name, id, { includeInternal: false });
     return [...comments].filter((c) => !c.internal).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id - a.id));
-  }
-
-  async commentCount(name: string, id: number): Promise<number> {
-    await this.withTool(name, id, 'comments');
-    return this.records.commentCount(name, id, { includeInternal: false });
   }
 
   /** A comment from the portal: always public, written as the contact. */

@@ -264,7 +264,7 @@ export class RecordsApi implements ApiRouteSource {
       const module = this.api.module(req);
       const id = this.api.id(req);
       // Out of scope is 404 before anything about the body is said.
-      await customer.record(module, id);
+      await customer.requireRecord(module, id);
       const body = this.api.body(req, validateUpdateRecord);
       res.json(await customer.update(module, id, body.values, body.version));
     });
@@ -275,7 +275,7 @@ export class RecordsApi implements ApiRouteSource {
     await this.api.answer(req, res, inValues, async () => {
       const module = this.api.module(req);
       const id = this.api.id(req);
-      await customer.record(module, id);
+      await customer.requireRecord(module, id);
       const body = this.api.body(req, validateDeleteRecord);
       await customer.remove(module, id, body.version);
       res.status(204).end();

@@ -182,7 +182,7 @@ export class TicketsApi implements ApiRouteSource {
       const module = this.api.module(req);
       const id = this.api.id(req);
       const comments = await customer.comments(module, id);
-      res.json({ comments: comments.map(commentOf), count: await customer.commentCount(module, id) });
+      res.json({ comments: comments.map(commentOf), count: comments.length });
     });
   }
 
@@ -191,7 +191,7 @@ export class TicketsApi implements ApiRouteSource {
     await this.api.answer(req, res, (field) => field, async () => {
       const module = this.api.module(req);
       const id = this.api.id(req);
-      await customer.commentCount(module, id);
+      await customer.requireRecord(module, id, 'comments');
       const body = this.api.body(req, validateComment);
       res.status(201).json(commentOf(await customer.addComment(module, id, body.body)));
     });
@@ -212,7 +212,7 @@ export class TicketsApi implements ApiRouteSource {
       const id = this.api.id(req);
       if (!req.is('multipart/form-data')) throw new ApiError(415, 'unsupported_media_type', 'api.upload.multipartRequired');
       // Who may attach where is settled before a byte of the file is read.
-      await customer.documents(module, id);
+      await customer.requireRecord(module, id, 'documents');
       await parseUpload(req, res);
       const fields: unknown = { ...(req.body as Record<string, unknown> | undefined) };
       if (!validateUploadFields(fields)) throw new ApiInputError(schemaProblems(validateUploadFields.errors));
@@ -248,7 +248,7 @@ export class TicketsApi implements ApiRouteSource {
     const customer = await this.api.customer(req, res);
     await this.api.answer(req, res, (field) => field, async () => {
       const id = this.api.id(req);
-      await customer.record('HelpDesk', id);
+      await customer.requireRecord('HelpDesk', id);
       this.api.body(req, validateEmptyBody);
       const resolved = await customer.resolveTicket(id);
       res.json({ resolved, record: await customer.record('HelpDesk', id) });
