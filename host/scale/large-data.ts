@@ -340,7 +340,7 @@ export async function generateLargeData(host: ReferenceHost, options: LargeDataO
   if (!template) throw new LargeDataError('The plugin did not create the first portal user');
   const copied = Object.keys(template).filter((c) => !['id', 'contact_id', 'email', 'language'].includes(c));
   const portal = writer('bp_portal_accounts', ['contact_id', 'email', 'language', ...copied]);
-  const copiedSql = copied.map((c) => literal(sequelize, template[c])).join(', ');
+  const copiedSql = copied.map((c) => literal(sequelize, dialect, template[c])).join(', ');
   report(1);
   for (const contact of portalContacts.slice(1)) await portal.add(`${contact.id}, ${text(contact.email)}, ${text(contact.language)}, ${copiedSql}`);
   await portal.finish();
@@ -523,11 +523,11 @@ async function nextId(sequelize: Sequelize, table: string): Promise<number> {
 }
 
 /** A value read from the database, written back as a literal of the same dialect. */
-function literal(sequelize: Sequelize, value: unknown): string {
+function literal(sequelize: Sequelize, dialect: DatabaseDialect, value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  if (typeof value === 'boolean') return sequelize.getDialect() === 'postgres' ? String(value) : value ? '1' : '0';
-  if (value instanceof Date) return sequelize.escape(value.toISOString().slice(0, 23).replace('T', ' ') + (sequelize.getDialect() === 'postgres' ? '+00' : ''));
+  if (typeof value === 'boolean') return String(booleanParameter(value, dialect));
+  if (value instanceof Date) return sequelize.escape(dateTimeParameter(value, dialect));
   return sequelize.escape(String(value));
 }
 
