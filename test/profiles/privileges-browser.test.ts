@@ -5,17 +5,15 @@
  * reads the server's notice, then reloads and finds everything saved. Screenshots (desktop and
  * a 390 px phone) go to `test-artifacts/privileges/`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
+import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { adminActor, profileService, SETTINGS } from './profile-test-kit.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'privileges');
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
 
 describe('privileges page in a browser', function () {
@@ -25,13 +23,11 @@ describe('privileges page in a browser', function () {
   let service: DatabaseProfileService;
   let browser: Browser;
   let profileId: number;
+  let artifacts: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
-      this.skip();
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
+    skipWithoutChromium(this);
+    artifacts = artifactsDir('privileges');
     test = await startTestHost();
     api = test.host.api;
     service = profileService(api);
@@ -51,10 +47,7 @@ describe('privileges page in a browser', function () {
       { title: 'My tickets', description: 'Follow your requests', colour: 'info', icon: 'ticket', action: 'list', module: 'HelpDesk' },
       { title: 'Knowledge base', description: 'Answers to common questions', colour: 'secondary', icon: 'question', action: 'list', module: 'Faq' },
     ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -64,7 +57,7 @@ describe('privileges page in a browser', function () {
   async function shoot(page: Page, name: string): Promise<void> {
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       await page.setViewportSize(viewport);
-      await page.screenshot({ path: join(ARTIFACTS, `${name}-${size}.png`), fullPage: true });
+      await page.screenshot({ path: join(artifacts, `${name}-${size}.png`), fullPage: true });
     }
     await page.setViewportSize(VIEWPORTS.desktop);
   }
@@ -166,10 +159,10 @@ describe('privileges page in a browser', function () {
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       await page.setViewportSize(viewport);
       for (const section of ['general', 'notifications', 'buttons', 'rules', 'globals', 'modules']) {
-        await page.locator(`[data-bp-section="${section}"]`).screenshot({ path: join(ARTIFACTS, `section-${section}-${size}.png`) });
+        await page.locator(`[data-bp-section="${section}"]`).screenshot({ path: join(artifacts, `section-${section}-${size}.png`) });
       }
       for (const module of ['Accounts', 'HelpDesk']) {
-        await page.locator(`[data-bp-module="${module}"]`).screenshot({ path: join(ARTIFACTS, `module-${module}-${size}.png`) });
+        await page.locator(`[data-bp-module="${module}"]`).screenshot({ path: join(artifacts, `module-${module}-${size}.png`) });
       }
     }
     await page.setViewportSize(VIEWPORTS.desktop);
@@ -240,7 +233,7 @@ describe('privileges page in a browser', function () {
     await page.check(`#bp-crm-rule-${crmRule.id}`);
     await page.click('[data-bp-import-crm]');
     expect(await page.locator('[data-bp-rules] > li', { hasText: crmRule.name }).textContent()).to.include('From the CRM');
-    await page.locator('[data-bp-section="rules"]').screenshot({ path: join(ARTIFACTS, '06-rules-imported.png') });
+    await page.locator('[data-bp-section="rules"]').screenshot({ path: join(artifacts, '06-rules-imported.png') });
 
     await page.click('[data-bp-section="rules"] [data-bp-save]');
     await page.locator('[data-bp-section="rules"] [data-bp-status]').locator('text=Saved.').waitFor();
@@ -270,7 +263,7 @@ describe('privileges page in a browser', function () {
     await status.locator('text=changed by someone else').waitFor();
     expect(await status.locator('button').textContent()).to.equal('Reload the page');
     expect((await service.document(profileId)).globals.viewAll).to.equal(false);
-    await page.screenshot({ path: join(ARTIFACTS, '05-stale.png') });
+    await page.screenshot({ path: join(artifacts, '05-stale.png') });
     await context.close();
   });
 });

@@ -5,34 +5,26 @@
  * picks an inactive user, then switches customers to version 2 and back. Screenshots of each page
  * go to `test-artifacts/`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { CLASSIC_SETTINGS_KEY, type ClassicSettings } from '../../plugin/settings/classic-settings.js';
 import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
+import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
 describe('version 1 settings in the browser, without JavaScript', function () {
   this.timeout(90_000);
   let test: TestHost | undefined;
   let browser: Browser | undefined;
+  let artifacts: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     test = await startTestHost({ installOrigin: UPGRADED_FROM_V1 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
+    artifacts = artifactsDir();
   });
   after(async () => {
     await browser?.close();
@@ -57,10 +49,10 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     await Promise.all([page.waitForURL(`**${SETTINGS}/`), page.click('form[action="/login"] button[type="submit"]')]);
     expect(await page.locator('#bp-version-select').inputValue()).to.equal('1');
     expect(await page.locator('tr[data-not-eligible="Boats"]').innerText()).to.include('No relation to Contacts or Accounts');
-    await page.screenshot({ path: join(ARTIFACTS, 'settings-home-upgraded.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'settings-home-upgraded.png'), fullPage: true });
 
     await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('a[data-classic-link]')]);
-    await page.screenshot({ path: join(ARTIFACTS, 'settings-classic.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'settings-classic.png'), fullPage: true });
     await page.uncheck('#bp-active-Faq');
     await Promise.all([page.waitForURL(/done=modules/), page.click('button[value="down:HelpDesk"]')]);
     const rows = await page.locator('table.bp-classic-modules tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-module')));
@@ -71,7 +63,7 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     await page.selectOption('#bp-classic-user-id', String(paul));
     await Promise.all([page.waitForURL(/done=user/), page.click('form[action$="/classic/user"] button[type="submit"]')]);
     expect(await page.locator('.bp-done').innerText()).to.include('The user was saved.');
-    await page.screenshot({ path: join(ARTIFACTS, 'settings-classic-saved.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'settings-classic-saved.png'), fullPage: true });
 
     const saved = (await storedSetting(api, CLASSIC_SETTINGS_KEY)) as ClassicSettings;
     expect(saved.userId).to.equal(paul);
@@ -83,11 +75,11 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     expect(await page.locator('.bp-done').innerText()).to.include('Customers now see version 2 of the portal.');
     expect(await storedSetting(api, PORTAL_VERSION_SETTING)).to.equal(2);
     expect(await storedSetting(api, CLASSIC_SETTINGS_KEY)).to.deep.equal(saved);
-    await page.screenshot({ path: join(ARTIFACTS, 'settings-home-version-2.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'settings-home-version-2.png'), fullPage: true });
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${test!.url}${SETTINGS}/classic`);
-    await page.screenshot({ path: join(ARTIFACTS, 'settings-classic-phone.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'settings-classic-phone.png'), fullPage: true });
     await context.close();
   });
 });
