@@ -21,15 +21,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express, { type Request } from 'express';
-import { QueryTypes, type Sequelize } from 'sequelize';
+import Handlebars from 'handlebars';
+import type { Sequelize } from 'sequelize';
+import { RAW_SELECT } from '../host/records/record-store.js';
 import { createReferenceHost, DEFAULT_PLUGIN_MANIFEST } from '../host/reference-host.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#x60;', '=': '&#x3D;' };
-const escapeHtml = (value: unknown): string => String(value ?? '').replace(/[&<>"'`=]/g, (c) => ESCAPES[c]!);
+/** The escaping the host's and the portal's templates apply. */
+const escapeHtml = (value: unknown): string => Handlebars.escapeExpression(String(value ?? ''));
 
 const PAGE_SIZE = 20;
-/** The reference host's record store reads with these options (see RAW_SELECT there): the same here. */
-const SAME_AS_RECORD_STORE = { tableNames: [] as string[] };
 
 interface TicketRow {
   id: number | string;
@@ -100,9 +100,9 @@ async function ticketList(sequelize: Sequelize, table: string, contactsTable: st
       `SELECT t.id, t.ticket_no, t.ticket_title, t.status, t.priority, t.contact_id, c.firstname, c.lastname
          FROM ${table} t LEFT JOIN ${contactsTable} c ON c.id = t.contact_id
         WHERE ${where} ORDER BY t.modified_at DESC, t.id ASC LIMIT ${PAGE_SIZE}`,
-      { type: QueryTypes.SELECT, replacements, ...SAME_AS_RECORD_STORE },
+      { ...RAW_SELECT, replacements },
     ),
-    sequelize.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} t WHERE ${where}`, { type: QueryTypes.SELECT, replacements, ...SAME_AS_RECORD_STORE }),
+    sequelize.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} t WHERE ${where}`, { ...RAW_SELECT, replacements }),
   ]);
   return padded(listPage('Tickets', rows, Number(counted[0]?.n ?? 0), search), numberParam(req, 'bytes'));
 }

@@ -72,7 +72,7 @@ function onRollback(transaction: Transaction, cleanup: () => Promise<void>): voi
  * values are normalised by `toRecord`) the answer is never read. An empty `tableNames` skips it:
  * one statement per read instead of two on SQLite, and nothing changes on the other databases.
  */
-const RAW_SELECT = { type: QueryTypes.SELECT, tableNames: [] as string[] } as const;
+export const RAW_SELECT = { type: QueryTypes.SELECT, tableNames: [] as string[] } as const;
 
 function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
