@@ -92,11 +92,16 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
 
   async sweep(today: DateOnly = todayIn(this.regional.timeZone())): Promise<SweepResult> {
     const latestEnd = addMonths(today, 1);
+    // Reminders already recorded are left out here (the kind due is `reminderDue`'s): each hourly
+    // sweep then reserves only what is new instead of failing an insert per reminded account.
     const rows = await this.database.sequelize.query<{ contact_id: unknown; support_end_date: unknown }>(
-      `SELECT contact_id, support_end_date FROM ${ACCOUNTS_TABLE}
-        WHERE portal_enabled = :yes AND support_end_date IS NOT NULL AND support_end_date >= :today AND support_end_date <= :latestEnd
-        ORDER BY contact_id`,
-      { type: QueryTypes.SELECT, replacements: { yes: true, today, latestEnd } },
+      `SELECT a.contact_id, a.support_end_date FROM ${ACCOUNTS_TABLE} a
+        WHERE a.portal_enabled = :yes AND a.support_end_date IS NOT NULL AND a.support_end_date >= :today AND a.support_end_date <= :latestEnd
+          AND NOT EXISTS (SELECT 1 FROM ${REMINDERS_TABLE} r
+            WHERE r.contact_id = a.contact_id AND r.support_end_date = a.support_end_date
+              AND r.kind = CASE WHEN a.support_end_date <= :weekEnd THEN 'week' ELSE 'month' END)
+        ORDER BY a.contact_id`,
+      { type: QueryTypes.SELECT, replacements: { yes: true, today, latestEnd, weekEnd: addDays(today, WEEK_REMINDER_DAYS) } },
     );
     const sent: { contactId: number; kind: ReminderKind; supportEndDate: DateOnly }[] = [];
     let failed = 0;
