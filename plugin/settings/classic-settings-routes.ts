@@ -10,7 +10,7 @@
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { ModuleEligibility } from '../eligibility/module-eligibility.js';
-import { HostEmailTemplates, HostUsers, type LanguageCode, type LocalizedText } from '../host-contract/index.js';
+import { HostEmailTemplates, HostUsers, type LanguageCode, type LocalizedText, type ModuleDefinition } from '../host-contract/index.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
@@ -67,9 +67,9 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     );
   }
 
-  /** The modules the page offers: the eligible ones (stored entries of others are kept, not shown). */
-  private offered(): Set<string> {
-    return new Set(this.eligibility.eligibleModules().map((m) => m.name));
+  /** The modules the page offers, by name: the eligible ones (stored entries of others are kept, not shown). */
+  private offered(): Map<string, ModuleDefinition> {
+    return new Map(this.eligibility.eligibleModules().map((m) => [m.name, m]));
   }
 
   private async submit(req: Request, res: Response, form: keyof typeof DONE_MESSAGES, change: (current: ClassicSettings) => Promise<ClassicSettings>): Promise<void> {
@@ -135,25 +135,24 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     const rows = current.modules.filter((entry) => offered.has(entry.module));
     const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
     const users = [...(await this.users.users())].sort((a, b) => Number(b.active) - Number(a.active) || a.lastName.localeCompare(b.lastName) || a.userName.localeCompare(b.userName));
+    const templates = await this.templates.templates();
+    const version = await this.versions.current();
     await this.pages.send(req, res, {
       template: 'admin/classic-settings',
       titleKey: 'classic.title',
       status: state.status ?? 200,
       data: {
-        version: await this.versions.current(),
-        inUse: (await this.versions.current()) === 1,
+        version,
+        inUse: version === 1,
         done: done ? this.translator.t(language, done) : null,
         errors: state.errors ?? [],
-        modules: rows.map((entry, index) => {
-          const definition = this.eligibility.eligibleModules().find((m) => m.name === entry.module)!;
-          return {
-            ...entry,
-            label: localized(definition.label, language),
-            position: index + 1,
-            first: index === 0,
-            last: index === rows.length - 1,
-          };
-        }),
+        modules: rows.map((entry, index) => ({
+          ...entry,
+          label: localized(offered.get(entry.module)!.label, language),
+          position: index + 1,
+          first: index === 0,
+          last: index === rows.length - 1,
+        })),
         users: users.map((user) => ({
           id: user.id,
           name: [user.firstName, user.lastName].filter(Boolean).join(' ') || user.userName,
@@ -162,8 +161,8 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
           selected: user.id === current.userId,
         })),
         userMissing: current.userId !== null && !users.some((u) => u.id === current.userId),
-        templates: (await this.templates.templates()).map((template) => ({ ...template, selected: template.id === current.credentialsTemplateId })),
-        templateMissing: current.credentialsTemplateId !== null && !(await this.templates.template(current.credentialsTemplateId)),
+        templates: templates.map((template) => ({ ...template, selected: template.id === current.credentialsTemplateId })),
+        templateMissing: current.credentialsTemplateId !== null && !templates.some((t) => t.id === current.credentialsTemplateId),
       },
     });
   }
