@@ -43,7 +43,6 @@ import { ScopeSubject, scopeCondition } from './record-scope.js';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 export const MAX_PAGE = 100_000;
-export const EXPORT_BATCH = 500;
 export const COMMENT_MAX = 10_000;
 
 /** Columns every module has besides its fields (sortable). */
@@ -324,7 +323,12 @@ export class PortalAccessContext {
   }
 
   async list(name: string, request: ListRequest = {}): Promise<ListView> {
-    const module = this.viewable(name);
+    return this.listPage(this.viewable(name), request, true);
+  }
+
+  /** `withTotal`: count the whole list too (a page shows it; an export reading batch by batch does not need it). */
+  private async listPage(module: ModulePolicy, request: ListRequest, withTotal: boolean): Promise<ListView> {
+    const name = module.name;
     const pageSize = Math.min(Math.max(Math.trunc(request.pageSize ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE);
     const page = Math.min(Math.max(Math.trunc(request.page ?? 1), 1), MAX_PAGE);
     const sort = this.sortOf(module, request.sort);
@@ -336,7 +340,7 @@ export class PortalAccessContext {
       limit: pageSize,
       offset: (page - 1) * pageSize,
       fields: [...new Set([...columns, module.definition.labelField, ...this.ruleFields(name)])].filter((f) => module.definition.fields.some((d) => d.name === f)),
-      withTotal: true,
+      withTotal,
     });
     const shaped = result.rows.map((record) => {
       const outcome = evaluateRules(this.policy.rules, name, record.values);
@@ -369,9 +373,9 @@ export class PortalAccessContext {
     const module = this.viewable(name);
     if (!module.tools.export) throw notAllowed();
     for (let page = 1; page <= MAX_PAGE; page += 1) {
-      const view = await this.list(name, { ...request, page, pageSize: MAX_PAGE_SIZE });
+      const view = await this.listPage(module, { ...request, page, pageSize: MAX_PAGE_SIZE }, false);
       yield { columns: view.columns, rows: view.rows };
-      if (page * MAX_PAGE_SIZE >= view.total || view.rows.length === 0) return;
+      if (view.rows.length < MAX_PAGE_SIZE) return;
     }
   }
 
