@@ -60,10 +60,12 @@ export class ContactRecordListeners implements LifecycleContribution {
   /** Public for tests: what a `record.updated` of a contact does. */
   async contactUpdated({ record }: Pick<RecordEvents['record.updated'], 'record'>): Promise<void> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      // Most contacts have no portal account: nothing more to read for them.
+      const account = await this.accounts.findByContactId(record.id);
+      if (!account) return;
       // The event's record may be older than the contact now: act on what the CRM holds.
       const contact = await this.records.get('Contacts', record.id);
-      const account = await this.accounts.findByContactId(record.id);
-      if (!contact || !account) return;
+      if (!contact) return;
       try {
         await this.follow(contact, account);
         return;
