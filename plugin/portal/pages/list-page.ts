@@ -15,9 +15,7 @@ import { HostRegional } from '../../host-contract/index.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { CSV_BOM, csvCell, csvLine, csvRow } from '../api/csv-export.js';
 import { showValue, type DisplayOptions } from './field-display.js';
-import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
-
-const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
+import { WorkspaceFrame, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 export interface ListQuery {
   readonly search: string;
@@ -77,19 +75,12 @@ export class ListPage implements PortalRouteContribution {
     router.get('/m/:module', this.frame.page((w) => this.list(w)));
   }
 
-  private moduleOf(w: WorkspaceRequest): string {
-    const name = String(w.req.params.module ?? '');
-    if (!MODULE_NAME.test(name)) throw new AccessError('not-found');
-    w.access.module(name);
-    return name;
-  }
-
   private request(query: ListQuery): ListRequest {
     return { search: query.search, filters: query.filters, ...(query.sort ? { sort: query.sort } : {}), page: query.page };
   }
 
   private async list(w: WorkspaceRequest): Promise<void> {
-    const name = this.moduleOf(w);
+    const name = moduleParam(w);
     const module = w.access.module(name);
     if (!module.view) {
       if (module.create) return w.res.redirect(303, this.frame.path(`/m/${name}/new`));
@@ -181,7 +172,7 @@ export class ListPage implements PortalRouteContribution {
 
   /** The list as CSV (visible list columns only, the same search and sort), streamed in batches. */
   private async exportCsv(w: WorkspaceRequest): Promise<void> {
-    const name = this.moduleOf(w);
+    const name = moduleParam(w);
     if (!w.access.hasTool(name, 'export')) throw new AccessError(w.access.module(name).view ? 'not-allowed' : 'not-found');
     const query = listQueryOf(w.req);
     const batches = w.access.exportRows(name, { ...this.request(query), page: 1 });

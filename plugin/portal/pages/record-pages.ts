@@ -22,10 +22,8 @@ import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { formControl, showValue, type FormControl } from './field-display.js';
 import { displayOptions } from './list-page.js';
 import { TicketPage } from './ticket-page.js';
-import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
+import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
-const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
-const ID = /^\d{1,12}$/;
 /** Form fields that are not record fields. */
 const FORM_CONTROLS = new Set(['_csrf', 'version', '_booleans']);
 
@@ -58,27 +56,10 @@ export class RecordPages implements PortalRouteContribution {
     router.post('/m/:module/:id/delete', form, this.frame.post((w) => this.remove(w)));
   }
 
-  private moduleOf(w: WorkspaceRequest): string {
-    const name = String(w.req.params.module ?? '');
-    if (!MODULE_NAME.test(name)) throw new AccessError('not-found');
-    w.access.module(name);
-    return name;
-  }
-
-  private idOf(w: WorkspaceRequest): number {
-    const id = String(w.req.params.id ?? '');
-    if (!ID.test(id)) throw new AccessError('not-found');
-    return Number(id);
-  }
-
-  private recordPath(name: string, id: number, suffix = ''): string {
-    return this.frame.path(`/m/${name}/${id}${suffix}`);
-  }
-
   /** The record's page: fields, and (with the tools) comments and documents. Tickets have their own. */
   private async view(w: WorkspaceRequest): Promise<void> {
-    const name = this.moduleOf(w);
-    const id = this.idOf(w);
+    const name = moduleParam(w);
+    const id = idParam(w);
     const record = await w.access.record(name, id);
     if (name === 'HelpDesk') return this.tickets.render(w, record);
     const options = displayOptions(this.frame, w, this.regional.timeZone());
@@ -97,8 +78,8 @@ export class RecordPages implements PortalRouteContribution {
         listLabel: this.frame.label(w, name),
         notice,
         fields: this.shownFields(w, record, options),
-        editHref: record.editable ? this.recordPath(name, id, '/edit') : null,
-        deleteHref: record.deletable ? this.recordPath(name, id, '/delete') : null,
+        editHref: record.editable ? this.frame.recordPath(name, id, '/edit') : null,
+        deleteHref: record.deletable ? this.frame.recordPath(name, id, '/delete') : null,
         documents: documents?.map((d) => this.tickets.documentRow(w, name, id, d)) ?? null,
       },
     });
@@ -192,8 +173,8 @@ export class RecordPages implements PortalRouteContribution {
       status: page.status ?? (problems.length > 0 ? 422 : 200),
       data: {
         heading: title,
-        action: editing ? this.recordPath(name, page.record!.id, '/edit') : this.frame.path(`/m/${name}/new`),
-        cancelHref: editing ? this.recordPath(name, page.record!.id) : w.access.module(name).view ? this.frame.path(`/m/${name}`) : this.frame.path('/'),
+        action: editing ? this.frame.recordPath(name, page.record!.id, '/edit') : this.frame.path(`/m/${name}/new`),
+        cancelHref: editing ? this.frame.recordPath(name, page.record!.id) : w.access.module(name).view ? this.frame.path(`/m/${name}`) : this.frame.path('/'),
         version: editing ? String(page.version ?? page.record!.version) : null,
         controls: controls.map((c) => ({ ...c, isCheckbox: c.control === 'checkbox', isTextarea: c.control === 'textarea', isSelect: c.control === 'select' })),
         booleans: page.fields.filter((f) => f.type === 'boolean' && f.access === 'readwrite').map((f) => f.name).join(','),
@@ -205,18 +186,18 @@ export class RecordPages implements PortalRouteContribution {
   }
 
   private async newForm(w: WorkspaceRequest): Promise<void> {
-    const name = this.moduleOf(w);
+    const name = moduleParam(w);
     const fields = await w.access.formFields(name, {});
     await this.sendForm(w, name, { record: null, fields, values: {} });
   }
 
   private async create(w: WorkspaceRequest): Promise<void> {
-    const name = this.moduleOf(w);
+    const name = moduleParam(w);
     const typed = this.typedOf(w);
     const fields = await w.access.formFields(name, typed as Record<string, FieldValue>);
     try {
       const record = await w.access.create(name, this.inputOf(fields, typed));
-      if (w.access.module(name).view) return w.res.redirect(303, `${this.recordPath(name, record.id)}?notice=created`);
+      if (w.access.module(name).view) return w.res.redirect(303, `${this.frame.recordPath(name, record.id)}?notice=created`);
       return this.frame.send(w, { template: 'workspace-message', title: w.t('records.created'), module: name, data: { heading: w.t('records.created'), message: record.label } });
     } catch (error) {
       if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
@@ -225,8 +206,8 @@ export class RecordPages implements PortalRouteContribution {
   }
 
   private async editable(w: WorkspaceRequest): Promise<{ name: string; record: PortalRecordView }> {
-    const name = this.moduleOf(w);
-    const record = await w.access.record(name, this.idOf(w));
+    const name = moduleParam(w);
+    const record = await w.access.record(name, idParam(w));
     if (!record.editable) throw new AccessError('not-allowed');
     return { name, record };
   }
@@ -242,7 +223,7 @@ export class RecordPages implements PortalRouteContribution {
     const version = Number.parseInt(String((w.req.body as Record<string, unknown>)?.version ?? ''), 10);
     try {
       await w.access.update(name, record.id, this.inputOf(record.fields, typed), Number.isSafeInteger(version) ? version : record.version);
-      w.res.redirect(303, `${this.recordPath(name, record.id)}?notice=saved`);
+      w.res.redirect(303, `${this.frame.recordPath(name, record.id)}?notice=saved`);
     } catch (error) {
       if (!(error instanceof AccessError)) throw error;
       if (error.kind === 'invalid') return this.sendForm(w, name, { record, fields: record.fields, values: typed, problems: error.problems, version });
@@ -252,8 +233,8 @@ export class RecordPages implements PortalRouteContribution {
   }
 
   private async deletable(w: WorkspaceRequest): Promise<{ name: string; record: PortalRecordView }> {
-    const name = this.moduleOf(w);
-    const record = await w.access.record(name, this.idOf(w));
+    const name = moduleParam(w);
+    const record = await w.access.record(name, idParam(w));
     if (!record.deletable) throw new AccessError('not-allowed');
     return { name, record };
   }
@@ -264,7 +245,7 @@ export class RecordPages implements PortalRouteContribution {
       template: 'record-delete',
       title: w.t('records.deleteTitle', { label: record.label }),
       module: name,
-      data: { heading: w.t('records.deleteTitle', { label: record.label }), action: this.recordPath(name, record.id, '/delete'), version: String(record.version), cancelHref: this.recordPath(name, record.id) },
+      data: { heading: w.t('records.deleteTitle', { label: record.label }), action: this.frame.recordPath(name, record.id, '/delete'), version: String(record.version), cancelHref: this.frame.recordPath(name, record.id) },
     });
   }
 
@@ -275,7 +256,7 @@ export class RecordPages implements PortalRouteContribution {
       await w.access.remove(name, record.id, Number.isSafeInteger(version) ? version : record.version);
     } catch (error) {
       if (error instanceof AccessError && error.kind === 'stale') {
-        return this.frame.send(w, { template: 'workspace-message', title: w.t('records.staleTitle'), module: name, status: 409, data: { heading: w.t('records.staleTitle'), message: w.t('records.stale'), backHref: this.recordPath(name, record.id), backLabel: w.t('records.backToRecord') } });
+        return this.frame.send(w, { template: 'workspace-message', title: w.t('records.staleTitle'), module: name, status: 409, data: { heading: w.t('records.staleTitle'), message: w.t('records.stale'), backHref: this.frame.recordPath(name, record.id), backLabel: w.t('records.backToRecord') } });
       }
       throw error;
     }

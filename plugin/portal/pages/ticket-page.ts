@@ -23,10 +23,8 @@ import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { formatDateTime, showValue } from './field-display.js';
 import { displayOptions } from './list-page.js';
-import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
+import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
-const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
-const ID = /^\d{1,12}$/;
 const CLOSED = 'Closed';
 export const COMMENT_FIELD_MAX = 10_000;
 
@@ -87,14 +85,7 @@ export class TicketPage implements PortalRouteContribution {
   }
 
   private target(w: WorkspaceRequest): { name: string; id: number } {
-    const name = String(w.req.params.module ?? '');
-    const id = String(w.req.params.id ?? '');
-    if (!MODULE_NAME.test(name) || !ID.test(id)) throw new AccessError('not-found');
-    return { name, id: Number(id) };
-  }
-
-  private recordPath(name: string, id: number, suffix = ''): string {
-    return this.frame.path(`/m/${name}/${id}${suffix}`);
+    return { name: moduleParam(w), id: idParam(w) };
   }
 
   documentRow(w: WorkspaceRequest, name: string, id: number, document: DocumentFile) {
@@ -103,7 +94,7 @@ export class TicketPage implements PortalRouteContribution {
       fileName: document.fileName,
       size: formatSize(document.size, w.language),
       when: formatDateTime(document.createdAt, w.language, this.regional.timeZone()),
-      href: this.recordPath(name, id, `/documents/${document.documentId}`),
+      href: this.frame.recordPath(name, id, `/documents/${document.documentId}`),
       downloadLabel: w.t('tickets.documents.download', { name: document.fileName }),
     };
   }
@@ -153,19 +144,19 @@ export class TicketPage implements PortalRouteContribution {
         listLabel: w.access.policy.source.version === 1 ? w.t('portal.menu.myRequests') : this.frame.label(w, name),
         notice: noticeKey ? w.t(noticeKey) : null,
         fields,
-        editHref: record.editable ? this.recordPath(name, record.id, '/edit') : null,
-        deleteHref: record.deletable ? this.recordPath(name, record.id, '/delete') : null,
-        resolveAction: !closed && statusField ? this.recordPath(name, record.id, '/resolve') : null,
+        editHref: record.editable ? this.frame.recordPath(name, record.id, '/edit') : null,
+        deleteHref: record.deletable ? this.frame.recordPath(name, record.id, '/delete') : null,
+        resolveAction: !closed && statusField ? this.frame.recordPath(name, record.id, '/resolve') : null,
         hasComments,
         commentsHeading: w.t('tickets.comments.heading', { count: comments.length }),
         comments: comments.map((c) => this.commentRow(w, c)),
-        commentAction: this.recordPath(name, record.id, '/comments'),
+        commentAction: this.frame.recordPath(name, record.id, '/comments'),
         commentError: extras.commentError ?? null,
         commentText: extras.commentText ?? '',
         commentMax: COMMENT_FIELD_MAX,
         hasDocuments,
         documents: documents.map((d) => this.documentRow(w, name, record.id, d)),
-        uploadAction: this.recordPath(name, record.id, '/documents'),
+        uploadAction: this.frame.recordPath(name, record.id, '/documents'),
         uploadError: extras.uploadError ?? null,
         accept: Object.keys(ALLOWED_UPLOADS).map((e) => `.${e}`).join(','),
         uploadHint: w.t('tickets.upload.hint', { types: Object.keys(ALLOWED_UPLOADS).join(', '), size: formatSize(MAX_UPLOAD_BYTES, w.language) }),
@@ -185,7 +176,7 @@ export class TicketPage implements PortalRouteContribution {
       const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: COMMENT_FIELD_MAX });
       return this.renderFor(w, record, { commentError: message, commentText: text.slice(0, COMMENT_FIELD_MAX * 2), status: 422 });
     }
-    w.res.redirect(303, `${this.recordPath(name, id)}?notice=commented#bp-comments`);
+    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented#bp-comments`);
   }
 
   /** Tickets have their page; other modules' records show the problem on a page of their own. */
@@ -197,7 +188,7 @@ export class TicketPage implements PortalRouteContribution {
       title: record.label,
       module: record.module,
       status: extras.status ?? 400,
-      data: { heading: record.label, message, backHref: this.recordPath(record.module, record.id), backLabel: w.t('records.backToRecord') },
+      data: { heading: record.label, message, backHref: this.frame.recordPath(record.module, record.id), backLabel: w.t('records.backToRecord') },
     });
   }
 
@@ -219,16 +210,15 @@ export class TicketPage implements PortalRouteContribution {
     const titleField = (w.req.body as Record<string, unknown>)?.title;
     const title = typeof titleField === 'string' && titleField.trim() !== '' ? titleField.trim().slice(0, 200) : checked.fileName;
     await w.access.attach(name, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
-    w.res.redirect(303, `${this.recordPath(name, id)}?notice=uploaded#bp-documents`);
+    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=uploaded#bp-documents`);
   }
 
   private async download(w: WorkspaceRequest): Promise<void> {
     const { name, id } = this.target(w);
-    const documentId = String(w.req.params.documentId ?? '');
-    if (!ID.test(documentId)) throw new AccessError('not-found');
+    const documentId = idParam(w, 'documentId');
     // The record must be the customer's, and the file theirs to read.
     await w.access.record(name, id);
-    const { file, stream } = await w.access.openDocument(Number(documentId));
+    const { file, stream } = await w.access.openDocument(documentId);
     w.res.status(200).set(downloadHeaders(file.fileName, file.mimeType, file.size));
     stream.on('error', (error) => w.res.destroy(error));
     stream.pipe(w.res);
@@ -243,6 +233,6 @@ export class TicketPage implements PortalRouteContribution {
       if (error instanceof AccessError && error.kind === 'stale') return this.render(w, await w.access.record(name, id), { status: 409, commentError: w.t('records.stale') });
       throw error;
     }
-    w.res.redirect(303, `${this.recordPath(name, id)}?notice=resolved`);
+    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=resolved`);
   }
 }

@@ -50,12 +50,30 @@ interface MenuEntry {
   readonly current: boolean;
 }
 
+const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
+const RECORD_ID = /^\d{1,12}$/;
+
 /** Paths a login may send the customer back to: the workspace's own pages only. */
 export const WORKSPACE_RETURN = /^\/(m\/[A-Z][A-Za-z0-9_]{0,63}(\/(new|\d{1,12}(\/edit)?))?)?$/;
 
 export function displayName(session: PortalSession): string {
   const name = [session.contact.values.firstname, session.contact.values.lastname].filter((p) => typeof p === 'string' && p !== '').join(' ');
   return name || session.account.email;
+}
+
+/** The route's `:module`: a module of the customer's profile, else the portal's 404. */
+export function moduleParam(w: WorkspaceRequest): string {
+  const name = String(w.req.params.module ?? '');
+  if (!MODULE_NAME.test(name)) throw new AccessError('not-found');
+  w.access.module(name);
+  return name;
+}
+
+/** A record or document id of the route (`:id`, `:documentId`), else the portal's 404. */
+export function idParam(w: WorkspaceRequest, param = 'id'): number {
+  const id = String(w.req.params[param] ?? '');
+  if (!RECORD_ID.test(id)) throw new AccessError('not-found');
+  return Number(id);
 }
 
 type Handler = (w: WorkspaceRequest) => Promise<void>;
@@ -78,6 +96,11 @@ export class WorkspaceFrame {
 
   path(local: string): string {
     return `${this.settings.portalPath}${local}`;
+  }
+
+  /** A record's page, or one of its sub-pages (`/edit`, `/comments`…). */
+  recordPath(name: string, id: number, suffix = ''): string {
+    return this.path(`/m/${name}/${id}${suffix}`);
   }
 
   /** A GET page for signed-in customers. */
