@@ -297,10 +297,15 @@ export class PrivilegesPage implements AdminRouteContribution {
     language: LanguageCode,
     t: (key: MessageKey, params?: MessageParams) => string,
   ) {
+    // The same few option labels on every field of every module: translated once.
+    const accessLabels = FIELD_ACCESS.map((access) => ({ access, label: t(`privileges.modules.access.${access}`) }));
+    const scopeLabels = RECORD_SCOPES.map((scope) => ({ scope, label: t(SCOPE_KEYS[scope]) }));
+    const toolLabels = MODULE_TOOLS.map((tool) => ({ tool, label: t(`privileges.modules.toolNames.${tool}`) }));
     return document.modules.map((entry) => {
       const definition = definitions.get(entry.module);
       const fields: readonly FieldDefinition[] = definition?.fields ?? [];
-      const label = (field: string) => localized(fields.find((f) => f.name === field)?.label, language, field);
+      const labels = new Map(fields.map((f) => [f.name, localized(f.label, language, f.name)]));
+      const fieldLabel = (field: string) => labels.get(field) ?? field;
       const locked = !licensed && !BASE_PORTAL_MODULES.includes(entry.module);
       const isAccounts = entry.module === 'Accounts';
       return {
@@ -313,18 +318,18 @@ export class PrivilegesPage implements AdminRouteContribution {
         create: entry.create && !isAccounts,
         edit: entry.edit,
         delete: entry.delete,
-        scopes: RECORD_SCOPES.map((scope) => ({ value: scope, label: t(SCOPE_KEYS[scope]), selected: scope === entry.scope })),
+        scopes: scopeLabels.map(({ scope, label }) => ({ value: scope, label, selected: scope === entry.scope })),
         fields: fields.map((field) => ({
           name: field.name,
-          label: label(field.name),
+          label: fieldLabel(field.name),
           mandatory: field.mandatory,
-          options: FIELD_ACCESS.map((access) => ({ value: access, label: t(`privileges.modules.access.${access}`), selected: entry.fields[field.name] === access })),
+          options: accessLabels.map(({ access, label }) => ({ value: access, label, selected: entry.fields[field.name] === access })),
         })),
-        columns: entry.listColumns.map((column) => ({ name: column, label: label(column) })),
+        columns: entry.listColumns.map((column) => ({ name: column, label: fieldLabel(column) })),
         available: fields
           .filter((field) => !entry.listColumns.includes(field.name) && entry.fields[field.name] !== 'hidden')
-          .map((field) => ({ name: field.name, label: label(field.name) })),
-        tools: MODULE_TOOLS.map((tool) => ({ tool, label: t(`privileges.modules.toolNames.${tool}`), checked: entry.tools[tool] })),
+          .map((field) => ({ name: field.name, label: fieldLabel(field.name) })),
+        tools: toolLabels.map(({ tool, label }) => ({ tool, label, checked: entry.tools[tool] })),
       };
     });
   }
