@@ -4,14 +4,13 @@
  * loopback, the customer's own comment is never mailed back, and a failing SMTP server never
  * turns a ticket creation into an error.
  */
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { SMTPServer } from 'smtp-server';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { apiClient, JANE, portalLogin, type ApiClient } from '../portal-api/api-test-kit.js';
 import { profileService } from '../profiles/profile-test-kit.js';
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
 
 async function ownerEmail(api: HostApi): Promise<string> {
   const service = profileService(api);
@@ -68,27 +67,16 @@ describe('ticket notifications over the portal API @db', function () {
 describe('a failing SMTP server and the portal API @db', function () {
   this.timeout(30_000);
   let test: TestHost;
-  let smtp: SMTPServer;
-  let attempts = 0;
+  let smtp: RefusingSmtp;
 
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        attempts += 1;
-        stream.resume();
-        stream.on('end', () => callback(Object.assign(new Error('Service unavailable'), { responseCode: 451 })));
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    test = await startTestHost({ demo: true, smtpUrl: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}` });
+    smtp = await startRefusingSmtp(451, 'Service unavailable');
+    test = await startTestHost({ demo: true, smtpUrl: smtp.url });
   });
 
   after(async () => {
     await test?.stop();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp?.close();
   });
 
   it('answers 201 and keeps the ticket although every mail fails', async () => {
@@ -96,8 +84,8 @@ describe('a failing SMTP server and the portal API @db', function () {
     const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Mail server down' } });
     expect(created.status, created.text).to.equal(201);
     const deadline = Date.now() + 10_000;
-    while (attempts < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(attempts, 'the customer and owner mails were tried').to.be.at.least(2);
+    while (smtp.attempts < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(smtp.attempts, 'the customer and owner mails were tried').to.be.at.least(2);
     const read = await jane.get(`/modules/HelpDesk/records/${created.body.id}`);
     expect(read.status).to.equal(200);
     expect(read.body.values.ticket_title).to.equal('Mail server down');

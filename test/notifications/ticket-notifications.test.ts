@@ -6,15 +6,14 @@
  * nothing. Tickets are created as the portal's access layer creates them (one transaction, the
  * contact as actor, the profile's owner), which is the event the notifications listen to.
  */
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
 import { QueryTypes } from 'sequelize';
-import { SMTPServer } from 'smtp-server';
 import type { CrmRecord, HostApi, OwnerRef } from '../../plugin/host-contract/index.js';
 import { adminActor, profileService } from '../profiles/profile-test-kit.js';
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
 
 const JANE = 'jane.doe@example.com';
 const MARIO = 'mario.rossi@example.com';
@@ -343,28 +342,16 @@ describe('ticket notifications @db', function () {
 describe('ticket notifications with a failing SMTP server @db', function () {
   this.timeout(30_000);
   let test: TestHost;
-  let smtp: SMTPServer;
-  let attempts = 0;
+  let smtp: RefusingSmtp;
 
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        attempts += 1;
-        stream.resume();
-        stream.on('end', () => callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 })));
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const { port } = smtp.server.address() as AddressInfo;
-    test = await startTestHost({ demo: true, smtpUrl: `smtp://127.0.0.1:${port}` });
+    smtp = await startRefusingSmtp(550, 'Mailbox unavailable');
+    test = await startTestHost({ demo: true, smtpUrl: smtp.url });
   });
 
   after(async () => {
     await test?.stop();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp?.close();
   });
 
   it('still creates the ticket and still records comments; the host keeps serving', async () => {
@@ -376,8 +363,8 @@ describe('ticket notifications with a failing SMTP server @db', function () {
     expect(comment.id).to.be.a('number');
 
     const deadline = Date.now() + 10_000;
-    while (attempts < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(attempts, 'customer, owner and reply mails were tried').to.be.at.least(3);
+    while (smtp.attempts < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(smtp.attempts, 'customer, owner and reply mails were tried').to.be.at.least(3);
     expect((await fetch(`${test.url}/healthz`)).status).to.equal(200);
     expect(await api.records.get('HelpDesk', ticket.id)).to.include({ id: ticket.id });
   });
