@@ -4,7 +4,7 @@
  * record when the customer may open it (the access layer resolved its label within scope), and
  * the form control of each field type. Every result is plain text for auto-escaping templates.
  */
-import type { PortalField, ReferenceLabel } from '../../access/portal-access.js';
+import type { PortalField, PortalRecordView, ReferenceLabel } from '../../access/portal-access.js';
 import type { FieldValue, LanguageCode } from '../../host-contract/index.js';
 
 export interface ShownValue {
@@ -98,6 +98,11 @@ export function showValue(field: Pick<PortalField, 'name' | 'type'>, value: Fiel
     default:
       return { text: String(value), empty: false };
   }
+}
+
+/** A record's fields as its page shows them (a record's page, a ticket's). */
+export function shownFields(fields: readonly PortalField[], record: Pick<PortalRecordView, 'values' | 'references'>, options: DisplayOptions) {
+  return fields.map((field) => ({ label: field.label, name: field.name, shown: showValue(field, record.values[field.name], record.references[field.name], options) }));
 }
 
 export interface FormControl {

@@ -11,10 +11,9 @@ import type { Request, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { AccessError } from '../../access/access-errors.js';
 import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
-import { HostRegional } from '../../host-contract/index.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { CSV_BOM, csvCell, csvLine, csvRow } from '../api/csv-export.js';
-import { showValue, type DisplayOptions } from './field-display.js';
+import { showValue } from './field-display.js';
 import { WorkspaceFrame, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 export interface ListQuery {
@@ -52,23 +51,9 @@ export function queryString(params: Record<string, string | number | undefined>)
   return text === '' ? '' : `?${text}`;
 }
 
-export function displayOptions(frame: WorkspaceFrame, w: WorkspaceRequest, timeZone: string): DisplayOptions {
-  return {
-    language: w.language,
-    timeZone,
-    yes: w.t('records.yes'),
-    no: w.t('records.no'),
-    recordHref: (module, id) => frame.path(`/m/${module}/${id}`),
-    opens: (module) => w.access.modules.some((m) => m.name === module && m.view),
-  };
-}
-
 @injectable()
 export class ListPage implements PortalRouteContribution {
-  constructor(
-    @inject(WorkspaceFrame) private readonly frame: WorkspaceFrame,
-    @inject(HostRegional) private readonly regional: HostRegional,
-  ) {}
+  constructor(@inject(WorkspaceFrame) private readonly frame: WorkspaceFrame) {}
 
   registerPortalRoutes(router: Router): void {
     router.get('/m/:module/export.csv', this.frame.page((w) => this.exportCsv(w)));
@@ -105,7 +90,7 @@ export class ListPage implements PortalRouteContribution {
       ...Object.fromEntries(Object.entries(view.filters).map(([f, v]) => [`f_${f}`, v])),
     };
     const sortParams = { sort: view.sort.field, dir: view.sort.direction };
-    const options = displayOptions(this.frame, w, this.regional.timeZone());
+    const options = this.frame.display(w);
     const columns = view.columns.map((column: PortalField) => {
       const sorted = view.sort.field === column.name;
       const direction = sorted && view.sort.direction === 'asc' ? 'desc' : 'asc';

@@ -15,12 +15,11 @@ import type { Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { AccessError, type AccessProblem } from '../../access/access-errors.js';
 import type { PortalField, PortalRecordView } from '../../access/portal-access.js';
-import { HostRegional, type FieldValue } from '../../host-contract/index.js';
+import type { FieldValue } from '../../host-contract/index.js';
 import { formBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { formControl, showValue, type FormControl } from './field-display.js';
-import { displayOptions } from './list-page.js';
+import { formControl, showValue, shownFields, type FormControl } from './field-display.js';
 import { TicketPage } from './ticket-page.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
@@ -42,7 +41,6 @@ export class RecordPages implements PortalRouteContribution {
   constructor(
     @inject(WorkspaceFrame) private readonly frame: WorkspaceFrame,
     @inject(TicketPage) private readonly tickets: TicketPage,
-    @inject(HostRegional) private readonly regional: HostRegional,
   ) {}
 
   registerPortalRoutes(router: Router): void {
@@ -62,7 +60,7 @@ export class RecordPages implements PortalRouteContribution {
     const id = idParam(w);
     const record = await w.access.record(name, id);
     if (name === 'HelpDesk') return this.tickets.render(w, record);
-    const options = displayOptions(this.frame, w, this.regional.timeZone());
+    const options = this.frame.display(w);
     const documents = w.access.hasTool(name, 'documents') ? await w.access.documents(name, id) : null;
     const notice = this.noticeOf(w);
     const classicOwn = w.access.policy.source.version === 1 && name === 'Contacts' && id === w.access.contactId;
@@ -77,16 +75,12 @@ export class RecordPages implements PortalRouteContribution {
         listHref: w.access.module(name).view ? this.frame.path(`/m/${name}`) : null,
         listLabel: this.frame.label(w, name),
         notice,
-        fields: this.shownFields(w, record, options),
+        fields: shownFields(record.fields, record, options),
         editHref: record.editable ? this.frame.recordPath(name, id, '/edit') : null,
         deleteHref: record.deletable ? this.frame.recordPath(name, id, '/delete') : null,
-        documents: documents?.map((d) => this.tickets.documentRow(w, name, id, d)) ?? null,
+        documents: documents?.map((d) => this.tickets.documentRow(w, name, id, d, options.timeZone)) ?? null,
       },
     });
-  }
-
-  shownFields(w: WorkspaceRequest, record: PortalRecordView, options = displayOptions(this.frame, w, this.regional.timeZone())) {
-    return record.fields.map((field) => ({ label: field.label, name: field.name, shown: showValue(field, record.values[field.name], record.references[field.name], options) }));
   }
 
   private noticeOf(w: WorkspaceRequest): string | null {
@@ -142,7 +136,7 @@ export class RecordPages implements PortalRouteContribution {
     record: PortalRecordView | null,
     problems: readonly AccessProblem[],
   ): Promise<FormControl[]> {
-    const display = displayOptions(this.frame, w, this.regional.timeZone());
+    const display = this.frame.display(w);
     const references = await this.referenceOptions(w, fields);
     return fields.map((field) => {
       const problem = problems.find((p) => p.field === field.name);

@@ -17,12 +17,11 @@ import multer from 'multer';
 import { AccessError } from '../../access/access-errors.js';
 import type { PortalRecordView } from '../../access/portal-access.js';
 import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, type UploadProblem } from '../../access/upload-checks.js';
-import { HostRegional, type Comment, type DocumentFile } from '../../host-contract/index.js';
+import type { Comment, DocumentFile } from '../../host-contract/index.js';
 import { formBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { formatDateTime, showValue } from './field-display.js';
-import { displayOptions } from './list-page.js';
+import { formatDateTime, shownFields } from './field-display.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 const CLOSED = 'Closed';
@@ -58,10 +57,7 @@ function formatSize(bytes: number, language: string): string {
 export class TicketPage implements PortalRouteContribution {
   private readonly upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5, fieldSize: 1024, parts: 8 } }).single('file');
 
-  constructor(
-    @inject(WorkspaceFrame) private readonly frame: WorkspaceFrame,
-    @inject(HostRegional) private readonly regional: HostRegional,
-  ) {}
+  constructor(@inject(WorkspaceFrame) private readonly frame: WorkspaceFrame) {}
 
   registerPortalRoutes(router: Router): void {
     const form = formBody();
@@ -88,26 +84,27 @@ export class TicketPage implements PortalRouteContribution {
     return { name: moduleParam(w), id: idParam(w) };
   }
 
-  documentRow(w: WorkspaceRequest, name: string, id: number, document: DocumentFile) {
+  documentRow(w: WorkspaceRequest, name: string, id: number, document: DocumentFile, timeZone: string) {
     return {
       title: document.title,
       fileName: document.fileName,
       size: formatSize(document.size, w.language),
-      when: formatDateTime(document.createdAt, w.language, this.regional.timeZone()),
+      when: formatDateTime(document.createdAt, w.language, timeZone),
       href: this.frame.recordPath(name, id, `/documents/${document.documentId}`),
       downloadLabel: w.t('tickets.documents.download', { name: document.fileName }),
     };
   }
 
-  private commentRow(w: WorkspaceRequest, comment: Comment) {
+  private commentRow(w: WorkspaceRequest, comment: Comment, timeZone: string) {
     const customer = comment.author.kind === 'contact';
+    const role = w.t(customer ? 'tickets.comments.customer' : 'tickets.comments.support');
     return {
       body: comment.body,
-      author: comment.authorName || w.t(customer ? 'tickets.comments.customer' : 'tickets.comments.support'),
-      role: w.t(customer ? 'tickets.comments.customer' : 'tickets.comments.support'),
+      author: comment.authorName || role,
+      role,
       customer,
       mine: customer && comment.author.kind === 'contact' && comment.author.contactId === w.access.contactId,
-      when: formatDateTime(comment.createdAt, w.language, this.regional.timeZone()),
+      when: formatDateTime(comment.createdAt, w.language, timeZone),
       datetime: comment.createdAt,
     };
   }
@@ -115,7 +112,7 @@ export class TicketPage implements PortalRouteContribution {
   /** The ticket's page (called by the record pages for HelpDesk records). */
   async render(w: WorkspaceRequest, record: PortalRecordView, extras: TicketExtras = {}): Promise<void> {
     const name = record.module;
-    const options = displayOptions(this.frame, w, this.regional.timeZone());
+    const options = this.frame.display(w);
     const hasComments = w.access.hasTool(name, 'comments');
     const hasDocuments = w.access.hasTool(name, 'documents');
     const comments = hasComments ? await w.access.comments(name, record.id) : [];
@@ -126,9 +123,7 @@ export class TicketPage implements PortalRouteContribution {
     const notice = w.req.query.notice;
     const notices: Record<string, MessageKey> = { created: 'tickets.created', saved: 'records.saved', commented: 'tickets.comments.added', uploaded: 'tickets.upload.done', resolved: 'tickets.resolved' };
     const noticeKey = typeof notice === 'string' ? notices[notice] : undefined;
-    const fields = record.fields
-      .filter((f) => f.name !== 'ticket_title')
-      .map((field) => ({ label: field.label, name: field.name, shown: showValue(field, record.values[field.name], record.references[field.name], options) }));
+    const fields = shownFields(record.fields.filter((f) => f.name !== 'ticket_title'), record, options);
     const title = record.label;
     this.frame.send(w, {
       template: 'ticket',
@@ -149,13 +144,13 @@ export class TicketPage implements PortalRouteContribution {
         resolveAction: !closed && statusField ? this.frame.recordPath(name, record.id, '/resolve') : null,
         hasComments,
         commentsHeading: w.t('tickets.comments.heading', { count: comments.length }),
-        comments: comments.map((c) => this.commentRow(w, c)),
+        comments: comments.map((c) => this.commentRow(w, c, options.timeZone)),
         commentAction: this.frame.recordPath(name, record.id, '/comments'),
         commentError: extras.commentError ?? null,
         commentText: extras.commentText ?? '',
         commentMax: COMMENT_FIELD_MAX,
         hasDocuments,
-        documents: documents.map((d) => this.documentRow(w, name, record.id, d)),
+        documents: documents.map((d) => this.documentRow(w, name, record.id, d, options.timeZone)),
         uploadAction: this.frame.recordPath(name, record.id, '/documents'),
         uploadError: extras.uploadError ?? null,
         accept: Object.keys(ALLOWED_UPLOADS).map((e) => `.${e}`).join(','),

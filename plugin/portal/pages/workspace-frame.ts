@@ -13,11 +13,12 @@ import { PortalFormCsrf } from '../../auth/portal-form-csrf.js';
 import { PortalPages } from '../../auth/portal-pages.js';
 import { PortalSessions, type PortalSession } from '../../auth/portal-sessions.js';
 import { FIRST_ACCESS_PATH } from '../../auth/first-access.js';
-import type { LanguageCode } from '../../host-contract/index.js';
+import { HostRegional, type LanguageCode } from '../../host-contract/index.js';
 import { PageRenderer } from '../../http/page-renderer.js';
 import type { MessageKey, MessageParams } from '../../i18n/message-keys.js';
 import { Translator } from '../../i18n/translator.js';
 import { PluginSettings } from '../../lifecycle/contributions.js';
+import type { DisplayOptions } from './field-display.js';
 
 /** One signed-in request: the session, the access layer's answer for it, the language. */
 export interface WorkspaceRequest {
@@ -88,6 +89,7 @@ export class WorkspaceFrame {
     @inject(PageRenderer) private readonly renderer: PageRenderer,
     @inject(Translator) private readonly translator: Translator,
     @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(HostRegional) private readonly regional: HostRegional,
   ) {}
 
   get portalPath(): string {
@@ -101,6 +103,19 @@ export class WorkspaceFrame {
   /** A record's page, or one of its sub-pages (`/edit`, `/comments`…). */
   recordPath(name: string, id: number, suffix = ''): string {
     return this.path(`/m/${name}/${id}${suffix}`);
+  }
+
+  /** How a page shows values: the customer's language, the CRM's time zone, links to the modules they may open. */
+  display(w: WorkspaceRequest): DisplayOptions {
+    const viewable = new Set(w.access.modules.filter((m) => m.view).map((m) => m.name));
+    return {
+      language: w.language,
+      timeZone: this.regional.timeZone(),
+      yes: w.t('records.yes'),
+      no: w.t('records.no'),
+      recordHref: (module, id) => this.recordPath(module, id),
+      opens: (module) => viewable.has(module),
+    };
   }
 
   /** A GET page for signed-in customers. */
