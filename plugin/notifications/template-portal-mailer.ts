@@ -18,6 +18,7 @@ import {
   type CrmRecord,
   type CrmUser,
   type FieldValue,
+  type LogFields,
   type MailMessage,
   type MailRoute,
   type OwnerRef,
@@ -93,18 +94,7 @@ export class TemplatePortalMailer implements PortalMailer {
       this.logger.info('Business Portal: portal mail sent', { kind, contactId });
     };
 
-    if (!options.transaction) {
-      await deliver();
-      return true;
-    }
-    // Hooks run inside `commit()`: a throw there would surface as a failed commit, so log instead.
-    options.transaction.afterCommit(async () => {
-      try {
-        await deliver();
-      } catch (error) {
-        this.logger.error('Business Portal: a portal mail could not be sent', { kind, contactId, error: error instanceof Error ? error.message : String(error) });
-      }
-    });
+    await this.afterCommit(options.transaction, deliver, 'Business Portal: a portal mail could not be sent', { kind, contactId });
     return true;
   }
 
@@ -134,18 +124,21 @@ export class TemplatePortalMailer implements PortalMailer {
         this.logger.info('Business Portal: owner mail sent', { kind, contactId, userId: user.id });
       }
     };
-    if (!options.transaction) {
-      await deliver();
-      return recipients.length;
-    }
-    options.transaction.afterCommit(async () => {
+    await this.afterCommit(options.transaction, deliver, 'Business Portal: an owner mail could not be sent', { kind, contactId });
+    return recipients.length;
+  }
+
+  /** Runs `deliver` at once without a transaction (it may throw), else once the transaction commits. */
+  private async afterCommit(transaction: Transaction | undefined, deliver: () => Promise<void>, failure: string, fields: LogFields): Promise<void> {
+    if (!transaction) return deliver();
+    // Hooks run inside `commit()`: a throw there would surface as a failed commit, so log instead.
+    transaction.afterCommit(async () => {
       try {
         await deliver();
       } catch (error) {
-        this.logger.error('Business Portal: an owner mail could not be sent', { kind, contactId, error: error instanceof Error ? error.message : String(error) });
+        this.logger.error(failure, { ...fields, error: error instanceof Error ? error.message : String(error) });
       }
     });
-    return recipients.length;
   }
 
   /**
