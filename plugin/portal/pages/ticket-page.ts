@@ -15,7 +15,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import multer from 'multer';
 import { AccessError } from '../../access/access-errors.js';
-import type { PortalRecordView } from '../../access/portal-access.js';
+import { COMMENT_MAX, type PortalRecordView } from '../../access/portal-access.js';
 import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, type UploadProblem } from '../../access/upload-checks.js';
 import type { Comment, DocumentFile } from '../../host-contract/index.js';
 import { formBody } from '../../http/json-body.js';
@@ -25,7 +25,6 @@ import { formatDateTime, shownFields } from './field-display.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 const CLOSED = 'Closed';
-export const COMMENT_FIELD_MAX = 10_000;
 
 const UPLOAD_PROBLEMS: Readonly<Record<UploadProblem, MessageKey>> = {
   empty: 'tickets.upload.empty',
@@ -148,7 +147,7 @@ export class TicketPage implements PortalRouteContribution {
         commentAction: this.frame.recordPath(name, record.id, '/comments'),
         commentError: extras.commentError ?? null,
         commentText: extras.commentText ?? '',
-        commentMax: COMMENT_FIELD_MAX,
+        commentMax: COMMENT_MAX,
         hasDocuments,
         documents: documents.map((d) => this.documentRow(w, name, record.id, d, options.timeZone)),
         uploadAction: this.frame.recordPath(name, record.id, '/documents'),
@@ -168,8 +167,8 @@ export class TicketPage implements PortalRouteContribution {
     } catch (error) {
       if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
       const record = await w.access.record(name, id);
-      const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: COMMENT_FIELD_MAX });
-      return this.renderFor(w, record, { commentError: message, commentText: text.slice(0, COMMENT_FIELD_MAX * 2), status: 422 });
+      const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: COMMENT_MAX });
+      return this.renderFor(w, record, { commentError: message, commentText: text.slice(0, COMMENT_MAX * 2), status: 422 });
     }
     w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented#bp-comments`);
   }
