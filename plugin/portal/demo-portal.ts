@@ -100,7 +100,8 @@ export class DemoPortalSeeder implements DemoSeeder {
       allReadOnly: true,
     };
     document = (await this.profiles.saveSection(id, 'rules', [rule], document.profile.version, DEMO_ACTOR)).document;
-    const owner = (await this.users.users()).find((user) => user.active && !user.isAdmin) ?? (await this.users.users()).find((user) => user.active);
+    const users = await this.users.users();
+    const owner = users.find((user) => user.active && !user.isAdmin) ?? users.find((user) => user.active);
     if (owner) {
       await this.profiles.saveSection(id, 'general', { ...document.general, owner: { kind: 'user', id: owner.id } }, document.profile.version, DEMO_ACTOR);
     }
