@@ -15,15 +15,24 @@ import { HostModuleRegistry, type ModuleDefinition } from '../host-contract/inde
 /** The modules a portal always offers; without the Business Portal licence, the only ones. */
 export const BASE_PORTAL_MODULES: readonly string[] = ['HelpDesk', 'Faq', 'Documents', 'Contacts', 'Accounts'];
 
+/** A catalogue's records on the portal: those whose `field` equals `value`. */
+export interface PublicCatalogue {
+  readonly field: string;
+  readonly value: string | boolean;
+}
+
 /**
  * Catalogues every portal user may read whatever their company (no relation to customers in the
  * originals): FAQ (published entries) and Products (active ones). They are eligible without a
  * relation, read-only on the portal, and their record scope is the whole catalogue.
  */
-export const PUBLIC_CATALOGUES: Readonly<Record<string, { readonly field: string; readonly value: string | boolean }>> = {
-  Faq: { field: 'status', value: 'Published' },
-  Products: { field: 'active', value: true },
-};
+export const PUBLIC_CATALOGUES: Readonly<Record<string, PublicCatalogue>> = Object.freeze(
+  // No prototype: `name in PUBLIC_CATALOGUES` and `PUBLIC_CATALOGUES[name]` see these entries only, never `constructor` or `toString`.
+  Object.assign(Object.create(null) as Record<string, PublicCatalogue>, {
+    Faq: { field: 'status', value: 'Published' },
+    Products: { field: 'active', value: true },
+  }),
+);
 
 /** The modules whose relations make another module eligible. */
 export const CUSTOMER_MODULES: readonly string[] = ['Contacts', 'Accounts'];
