@@ -3,32 +3,24 @@
  * makes the contact a portal user through the form, reads the outcome, goes back and sees the
  * new state. Screenshots go to `test-artifacts/contacts/`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
 import { passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'contacts');
 
 describe('contacts: the portal-user section in a browser', function () {
   this.timeout(120_000);
   let h: ContactsHost;
   let browser: Browser;
+  let artifacts: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
-      this.skip();
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
+    skipWithoutChromium(this);
+    artifacts = artifactsDir('contacts');
     h = await startContactsHost();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -43,13 +35,13 @@ describe('contacts: the portal-user section in a browser', function () {
     await page.fill('#password', TEST_ADMIN_PASSWORD);
     await Promise.all([page.waitForURL(`${h.url}/contacts/${id}`), page.press('#password', 'Enter')]);
 
-    await page.screenshot({ path: join(ARTIFACTS, 'contact-before.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'contact-before.png'), fullPage: true });
     await page.getByLabel('Portal user', { exact: true }).selectOption('yes');
     await page.getByLabel('Support end date').fill('2099-12-31');
     const since = h.mailbox.received.length;
     await Promise.all([page.waitForURL(`${h.url}/settings/business-portal/contacts/${id}/portal-user`), page.getByRole('button', { name: 'Save portal access' }).click()]);
     expect(await page.getByRole('status').textContent()).to.include('The access details were sent to browser.customer@example.com');
-    await page.screenshot({ path: join(ARTIFACTS, 'portal-user-saved.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'portal-user-saved.png'), fullPage: true });
 
     const mail = await h.mailbox.waitFor('browser.customer@example.com', { since });
     expect(passwordIn(mail)).to.have.length(23);
@@ -59,6 +51,6 @@ describe('contacts: the portal-user section in a browser', function () {
     expect(await section.textContent()).to.include('Portal user: yes');
     expect(await page.getByLabel('Support end date').inputValue()).to.equal('2099-12-31');
     expect(await page.locator('#bp-contact-login-history').textContent()).to.include('Portal user switched on by Ada Admin');
-    await page.screenshot({ path: join(ARTIFACTS, 'contact-after.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'contact-after.png'), fullPage: true });
   });
 });
