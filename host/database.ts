@@ -16,6 +16,93 @@ export function dialectOf(url: string): DatabaseDialect {
   throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mariadb:// (got "${url.split(':')[0]}:")`);
 }
 
+/**
+ * How the host uses SQLite through Sequelize, whose SQLite dialect keeps one connection for all
+ * statements (plus one per transaction) and never runs `afterConnect` hooks. Its `getConnection`
+ * and `releaseConnection` are wrapped so that:
+ *
+ * - every connection is configured once, before its first statement: wait up to 10 s for a lock
+ *   instead of failing, write-ahead logging (readers do not wait for a writer, one sync per
+ *   checkpoint rather than per commit), foreign keys;
+ * - statements run in node-sqlite3's default parallel mode. Sequelize starts each one in
+ *   serialized mode, where it waits until the statement before it has finished *and that one's
+ *   callback has run on the main thread*, so the database idled while JavaScript rendered a page.
+ *   A caller's own statements stay in order because callers await them;
+ * - statements outside transactions run on a few connections to the same file, one statement per
+ *   connection at a time (a quiet host uses one). On a single shared connection a long read held
+ *   SQLite's connection mutex, which node-sqlite3 also takes *on the main thread* to finalize
+ *   every statement: the whole process waited for the slowest query. Committed writes are seen by
+ *   every connection's next statement (write-ahead log), concurrent writers wait for each other
+ *   (the lock wait above). In-memory databases keep one connection: each would be its own database.
+ */
+const SQLITE_PRAGMAS = 'PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;';
+/** Connections for statements outside transactions: as many as libuv runs statements at once by default. */
+export const SQLITE_STATEMENT_CONNECTIONS = 4;
+
+interface SqliteConnection {
+  exec(sql: string, callback: (error: Error | null) => void): void;
+  serialize(callback?: () => void): void;
+  parallelize(callback?: () => void): void;
+}
+
+interface SqliteConnectionManager {
+  getConnection(options?: { uuid?: string }): Promise<SqliteConnection>;
+  releaseConnection(connection: SqliteConnection, force?: boolean): unknown;
+}
+
+function configureSqliteConnections(sequelize: Sequelize, storage: string): void {
+  const manager = (sequelize as unknown as { connectionManager: SqliteConnectionManager }).connectionManager;
+  const getConnection = manager.getConnection.bind(manager);
+  const releaseConnection = manager.releaseConnection.bind(manager);
+  const configured = new WeakMap<SqliteConnection, Promise<void>>();
+  const open = async (options?: { uuid?: string }): Promise<SqliteConnection> => {
+    const connection = await getConnection(options);
+    let ready = configured.get(connection);
+    if (!ready) {
+      ready = new Promise<void>((ok, fail) => connection.exec(SQLITE_PRAGMAS, (error) => (error ? fail(error) : ok())));
+      configured.set(connection, ready);
+      connection.serialize = (callback?: () => void) => connection.parallelize(callback);
+    }
+    await ready;
+    return connection;
+  };
+  const slots = storage === ':memory:' ? 1 : SQLITE_STATEMENT_CONNECTIONS;
+  // Each statement has a connection to itself, from its start until Sequelize releases it (after
+  // node-sqlite3 finalized it); when all are taken, the next statement waits for the first freed.
+  const idle = Array.from({ length: slots }, (_, slot) => slot);
+  const waiting: ((slot: number) => void)[] = [];
+  const slotOf = new WeakMap<SqliteConnection, number>();
+  const take = (): Promise<number> => {
+    const slot = idle.shift();
+    return slot !== undefined ? Promise.resolve(slot) : new Promise((resolve) => waiting.push(resolve));
+  };
+  const give = (slot: number): void => {
+    const next = waiting.shift();
+    if (next) return next(slot);
+    idle.push(slot);
+    idle.sort((a, b) => a - b); // the lowest first: a quiet host keeps using one connection
+  };
+  manager.getConnection = async (options?: { uuid?: string }) => {
+    // A transaction's connection (its own uuid) is Sequelize's business.
+    if (options?.uuid && options.uuid !== 'default') return open(options);
+    const slot = await take();
+    try {
+      // Sequelize keeps every connection it opened under its uuid, and closes them all on close().
+      const connection = await open(slot === 0 ? options : { uuid: `default:${slot}` });
+      slotOf.set(connection, slot);
+      return connection;
+    } catch (error) {
+      give(slot);
+      throw error;
+    }
+  };
+  manager.releaseConnection = (connection: SqliteConnection, force?: boolean) => {
+    const slot = slotOf.get(connection);
+    if (slot !== undefined) give(slot);
+    return releaseConnection(connection, force);
+  };
+}
+
 export async function openDatabase(url: string, options: { logging?: boolean } = {}): Promise<OpenedDatabase> {
   const dialect = dialectOf(url);
   const logging = options.logging ? (sql: string) => console.log(sql) : false;
@@ -30,15 +117,8 @@ export async function openDatabase(url: string, options: { logging?: boolean } =
       logging,
       // Several writers (transactions, a second host process) wait for the lock instead of failing at once.
       retry: { max: 10, match: [/SQLITE_BUSY/] },
-      hooks: {
-        afterConnect: async (connection: unknown) => {
-          const db = connection as { exec(sql: string, cb: (err: Error | null) => void): void };
-          await new Promise<void>((ok, fail) =>
-            db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;', (err) => (err ? fail(err) : ok())),
-          );
-        },
-      },
     });
+    configureSqliteConnections(sequelize, storage);
   } else {
     const normalized = url.replace(/^mysql:\/\//, 'mariadb://').replace(/^postgresql:\/\//, 'postgres://');
     sequelize = new Sequelize(normalized, {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { loadOrCreateSecret, readConfig } from '../../host/config.js';
 import { openDatabase } from '../../host/database.js';
 import { createReferenceHost, type ReferenceHostOptions } from '../../host/reference-host.js';
@@ -174,6 +174,52 @@ describe('reference host configuration', () => {
       expect(() => readConfig({ BASE_URL: 'javascript:alert(1)' }, dir)).to.throw(/BASE_URL/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('reference host SQLite connections', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bp-sqlite-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('configures every connection, a transaction\'s own included: write-ahead log, a 10 s lock wait, foreign keys', async () => {
+    const { sequelize } = await openDatabase(`sqlite:${join(dir, 'crm.sqlite')}`);
+    try {
+      const read = async (pragma: string, transaction?: Transaction) =>
+        Object.values((await sequelize.query<Record<string, unknown>>(`PRAGMA ${pragma}`, { type: QueryTypes.SELECT, transaction }))[0]!)[0];
+      const expected = { journal_mode: 'wal', busy_timeout: 10000, synchronous: 1, foreign_keys: 1 };
+      const plain = { journal_mode: await read('journal_mode'), busy_timeout: await read('busy_timeout'), synchronous: await read('synchronous'), foreign_keys: await read('foreign_keys') };
+      expect(plain).to.deep.equal(expected);
+      await sequelize.transaction(async (transaction) => {
+        const inside = { journal_mode: await read('journal_mode', transaction), busy_timeout: await read('busy_timeout', transaction), synchronous: await read('synchronous', transaction), foreign_keys: await read('foreign_keys', transaction) };
+        expect(inside).to.deep.equal(expected);
+      });
+    } finally {
+      await sequelize.close();
+    }
+  });
+
+  it('answers a quick statement while a long one runs, and every connection sees what was committed', async () => {
+    const { sequelize } = await openDatabase(`sqlite:${join(dir, 'crm.sqlite')}`);
+    try {
+      await sequelize.query('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)');
+      const finished: string[] = [];
+      // A read that takes a while (a few hundred milliseconds), and a one-row read started after it.
+      const long = sequelize
+        .query('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT COUNT(*) AS c FROM n', { type: QueryTypes.SELECT })
+        .then(() => finished.push('long'));
+      const quick = sequelize.query('SELECT 1 AS one', { type: QueryTypes.SELECT }).then(() => finished.push('quick'));
+      // A write while the long read runs, then reads on every connection at once.
+      await sequelize.query("INSERT INTO notes (body) VALUES ('written')");
+      const reads = await Promise.all(Array.from({ length: 8 }, () => sequelize.query<{ n: number }>('SELECT COUNT(*) AS n FROM notes', { type: QueryTypes.SELECT })));
+      await Promise.all([long, quick]);
+      expect(finished).to.deep.equal(['quick', 'long']);
+      expect(reads.map((rows) => Number(rows[0]!.n))).to.deep.equal(Array(8).fill(1));
+    } finally {
+      await sequelize.close();
     }
   });
 });
