@@ -61,9 +61,16 @@ export class StoredInstallation implements HostInstallation {
     return this.current;
   }
 
-  /** 32 bytes, stable for as long as the host's secret is: an HMAC of the plugin id. */
+  private readonly pluginSecrets = new Map<string, Buffer>();
+
+  /** 32 bytes, stable for as long as the host's secret is: an HMAC of the plugin id (derived once; each caller gets its own copy). */
   pluginSecret(pluginId: string): Buffer {
-    return createHmac('sha256', this.hostSecret).update(`plugin-secret:${pluginId}`).digest();
+    let secret = this.pluginSecrets.get(pluginId);
+    if (!secret) {
+      secret = createHmac('sha256', this.hostSecret).update(`plugin-secret:${pluginId}`).digest();
+      this.pluginSecrets.set(pluginId, secret);
+    }
+    return Buffer.from(secret);
   }
 }
 

@@ -11,8 +11,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
 import type { Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
-import { HostInstallation } from '../host-contract/index.js';
 import { CSRF_FIELD, CSRF_HEADER } from '../http/csrf.js';
+import { PluginKeys } from '../http/plugin-keys.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 
 export const PRE_SESSION_COOKIE = 'bp_csrf';
@@ -32,12 +32,12 @@ export class SignedDoubleSubmitCsrf implements PortalFormCsrf {
   private readonly issued = new WeakMap<Request, string>();
 
   constructor(
-    @inject(HostInstallation) private readonly installation: HostInstallation,
+    @inject(PluginKeys) private readonly keys: PluginKeys,
     @inject(PluginSettings) private readonly settings: PluginSettings,
   ) {}
 
   private key(): Buffer {
-    return createHmac('sha256', this.installation.pluginSecret(this.settings.manifest.id)).update('business-portal:portal-csrf:v1').digest();
+    return this.keys.key('business-portal:portal-csrf:v1');
   }
 
   private cookieOf(req: Request): string | null {

@@ -17,8 +17,8 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { inject, injectable, multiInject } from 'inversify';
 import { QueryTypes } from 'sequelize';
-import { HostDatabase, HostInstallation, type CrmRecord } from '../host-contract/index.js';
-import { PluginSettings } from '../lifecycle/contributions.js';
+import { HostDatabase, type CrmRecord } from '../host-contract/index.js';
+import { PluginKeys } from '../http/plugin-keys.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
 import { AccountEligibility } from './account-eligibility.js';
@@ -144,8 +144,7 @@ interface ChallengeRow {
 export class ChallengeTwoFactor implements TwoFactor {
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
-    @inject(HostInstallation) private readonly installation: HostInstallation,
-    @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(PluginKeys) private readonly keys: PluginKeys,
     @inject(TwoFactorPolicy) private readonly policy: TwoFactorPolicy,
     @multiInject(TwoFactorMethods) private readonly methods: TwoFactorMethod[],
     @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
@@ -155,7 +154,7 @@ export class ChallengeTwoFactor implements TwoFactor {
   ) {}
 
   private codeHash(challengeId: string, code: string): string {
-    const key = createHmac('sha256', this.installation.pluginSecret(this.settings.manifest.id)).update('business-portal:two-factor:v1').digest();
+    const key = this.keys.key('business-portal:two-factor:v1');
     return createHmac('sha256', key).update(`${challengeId}:${code}`).digest('hex');
   }
 

@@ -6,8 +6,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { inject, injectable } from 'inversify';
-import { HostInstallation, type CrmSession } from '../host-contract/index.js';
-import { PluginSettings } from '../lifecycle/contributions.js';
+import type { CrmSession } from '../host-contract/index.js';
+import { PluginKeys } from './plugin-keys.js';
 
 /** The form field and the header that carry the token. */
 export const CSRF_FIELD = '_csrf';
@@ -24,13 +24,10 @@ export interface CsrfTokens {
 
 @injectable()
 export class HmacCsrfTokens implements CsrfTokens {
-  constructor(
-    @inject(HostInstallation) private readonly installation: HostInstallation,
-    @inject(PluginSettings) private readonly settings: PluginSettings,
-  ) {}
+  constructor(@inject(PluginKeys) private readonly keys: PluginKeys) {}
 
   private key(): Buffer {
-    return createHmac('sha256', this.installation.pluginSecret(this.settings.manifest.id)).update('business-portal:csrf:v1').digest();
+    return this.keys.key('business-portal:csrf:v1');
   }
 
   issue(session: CrmSession): string {

@@ -900,6 +900,9 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
         expect(secret.length).to.be.at.least(32);
         expect(secret.equals(Buffer.alloc(secret.length))).to.equal(false);
         expect(api.installation.pluginSecret('business-portal').equals(secret)).to.equal(true);
+        const copy = Buffer.from(secret);
+        secret.fill(0); // what a caller does to the buffer it was given does not change the secret
+        expect(api.installation.pluginSecret('business-portal').equals(copy)).to.equal(true);
       });
 
       it('lists CRM conditional rules of existing modules', async function () {

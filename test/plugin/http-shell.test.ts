@@ -208,8 +208,9 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
       expect(html).not.to.include('_csrf');
       // The token is what the CSRF service issues for the session: take it from another page render.
       const { HmacCsrfTokens } = await import('../../plugin/http/csrf.js');
+      const { DerivedPluginKeys } = await import('../../plugin/http/plugin-keys.js');
       const settings = { manifest: { id: 'business-portal' }, portalPath: '/portal', settingsPath: '/settings/business-portal' };
-      const tokens = new HmacCsrfTokens(t.host.installation, settings as never);
+      const tokens = new HmacCsrfTokens(new DerivedPluginKeys(t.host.installation, settings as never));
       const sessionOf = async (cookie: string) => (await t.host.http.crmSession({ headers: { cookie } } as never))!;
       const good = tokens.issue(await sessionOf(admin));
       const foreign = tokens.issue(await sessionOf(italianAdmin));
