@@ -11,9 +11,16 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** One formatter per time zone: building an Intl.DateTimeFormat costs more than a page's SQL (every portal request checks the day). */
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
+/** The last answer per time zone, with the minute (since the epoch) it is for. */
+const lastDay = new Map<string, { readonly minute: number; readonly day: DateOnly }>();
 
 /** Today in `timeZone` as `YYYY-MM-DD`. */
 export function todayIn(timeZone: string, now: Date = new Date()): DateOnly {
+  // Every signed-in request asks; days change on minute boundaries in every time zone, so the
+  // answer for this zone and minute is kept (formatToParts costs more than the rest of the check).
+  const minute = Math.floor(now.getTime() / 60_000);
+  const last = lastDay.get(timeZone);
+  if (last && last.minute === minute) return last.day;
   let format = dayFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
@@ -21,7 +28,9 @@ export function todayIn(timeZone: string, now: Date = new Date()): DateOnly {
   }
   const parts = format.formatToParts(now);
   const part = (type: string) => parts.find((p) => p.type === type)!.value;
-  return `${part('year')}-${part('month')}-${part('day')}`;
+  const day = `${part('year')}-${part('month')}-${part('day')}`;
+  if (dayFormats.has(timeZone)) lastDay.set(timeZone, { minute, day });
+  return day;
 }
 
 /** The same day `years` later (29 February becomes 1 March in a common year). */

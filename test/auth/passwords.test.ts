@@ -115,6 +115,20 @@ describe('auth: support period', () => {
     expect(withinSupport(todayIn('UTC', lateEvening), '2025-04-01', '2026-03-31')).to.equal(true);
   });
 
+  it('turns the day at midnight in the CRM\'s zone, call after call (the day is kept per minute)', () => {
+    // Kathmandu is UTC+5:45: midnight there is 18:15 UTC.
+    const calls: [string, string][] = [
+      ['2026-06-30T18:14:00.000Z', '2026-06-30'],
+      ['2026-06-30T18:14:59.999Z', '2026-06-30'],
+      ['2026-06-30T18:15:00.000Z', '2026-07-01'],
+      ['2026-06-30T18:14:30.000Z', '2026-06-30'],
+      ['2026-06-30T21:59:59.999Z', '2026-07-01'],
+    ];
+    for (const [at, day] of calls) expect(todayIn('Asia/Kathmandu', new Date(at)), at).to.equal(day);
+    expect(todayIn('Europe/Rome', new Date('2026-06-30T21:59:59.999Z'))).to.equal('2026-06-30');
+    expect(todayIn('Europe/Rome', new Date('2026-06-30T22:00:00.000Z'))).to.equal('2026-07-01');
+  });
+
   it('includes both ends, leaves missing ends open and adds years to dates', () => {
     expect(withinSupport('2026-01-01', '2026-01-01', '2026-01-01')).to.equal(true);
     expect(withinSupport('2026-01-02', '2026-01-01', '2026-01-01')).to.equal(false);
