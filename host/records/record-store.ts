@@ -121,9 +121,12 @@ export class SqlRecordStore implements HostRecords {
       if (query.limit === undefined && this.dialect !== 'postgres') sql += this.dialect === 'sqlite' ? ' LIMIT -1' : ' LIMIT 18446744073709551615';
       sql += ` OFFSET ${bind.add(query.offset)}`;
     }
-    const rows = await this.sequelize.query<Row>(sql, { bind: bind.values, ...RAW_SELECT, transaction: query.transaction });
+    const reading = this.sequelize.query<Row>(sql, { bind: bind.values, ...RAW_SELECT, transaction: query.transaction });
+    // Outside a transaction the total is counted alongside the rows, not after them.
+    const counting = query.withTotal ? (query.transaction ? reading.then(() => this.count(module, query.where, { transaction: query.transaction })) : this.count(module, query.where)) : undefined;
+    const [rows, total] = await Promise.all([reading, counting]);
     const page: { rows: CrmRecord[]; total?: number } = { rows: rows.map((row) => this.toRecord(definition, row, fields)) };
-    if (query.withTotal) page.total = await this.count(module, query.where, { transaction: query.transaction });
+    if (total !== undefined) page.total = total;
     return page;
   }
 

@@ -194,21 +194,24 @@ export class PortalAccessContext {
 
   /** `only`: describe just these fields (a list needs its columns, not every picklist's options). */
   private async describe(module: ModulePolicy, outcome: RuleOutcome, forWrite: boolean, only?: readonly string[]): Promise<PortalField[]> {
-    const fields: PortalField[] = [];
-    for (const field of module.fields) {
-      if (outcome.hidden.has(field.name) || (only && !only.includes(field.name))) continue;
-      const writable = forWrite && field.access === 'readwrite' && !outcome.allReadOnly && !outcome.readOnly.has(field.name) && !this.isLinkField(field);
-      fields.push({
-        name: field.name,
-        label: labelOf(field, this.language),
-        type: field.type,
-        access: writable ? 'readwrite' : 'readonly',
-        mandatory: writable && (field.mandatory || outcome.mandatory.has(field.name)),
-        ...(field.type === 'picklist' || field.type === 'multipicklist' ? { options: await this.options(module.name, field) } : {}),
-        ...(field.type === 'reference' && field.referenceModules?.[0] ? { referenceModule: field.referenceModules[0] } : {}),
+    const described = module.fields
+      .filter((field) => !outcome.hidden.has(field.name) && (!only || only.includes(field.name)))
+      .map((field) => {
+        const writable = forWrite && field.access === 'readwrite' && !outcome.allReadOnly && !outcome.readOnly.has(field.name) && !this.isLinkField(field);
+        // Every picklist's options are asked for at once (one statement each), then awaited together.
+        const options = field.type === 'picklist' || field.type === 'multipicklist' ? this.options(module.name, field) : null;
+        return { field, writable, options };
       });
-    }
-    return fields;
+    const options = await Promise.all(described.map((d) => d.options));
+    return described.map(({ field, writable }, index): PortalField => ({
+      name: field.name,
+      label: labelOf(field, this.language),
+      type: field.type,
+      access: writable ? 'readwrite' : 'readonly',
+      mandatory: writable && (field.mandatory || outcome.mandatory.has(field.name)),
+      ...(options[index] ? { options: options[index] } : {}),
+      ...(field.type === 'reference' && field.referenceModules?.[0] ? { referenceModule: field.referenceModules[0] } : {}),
+    }));
   }
 
   /** The fields of a new record's form (rules evaluated on the values typed so far). */
@@ -334,20 +337,24 @@ export class PortalAccessContext {
     const sort = this.sortOf(module, request.sort);
     const { where, filters, search } = await this.searchCondition(module, request);
     const columns = module.listColumns;
-    const result = await this.records.query(name, {
-      where: andAll(await this.scope(name), where),
-      sort: [sort],
-      limit: pageSize,
-      offset: (page - 1) * pageSize,
-      fields: [...new Set([...columns, module.definition.labelField, ...this.ruleFields(name)])].filter((f) => module.definition.fields.some((d) => d.name === f)),
-      withTotal,
-    });
+    const scope = await this.scope(name);
+    // The rows (and total) and the columns' descriptions (picklist options) do not wait for each other.
+    const [result, described] = await Promise.all([
+      this.records.query(name, {
+        where: andAll(scope, where),
+        sort: [sort],
+        limit: pageSize,
+        offset: (page - 1) * pageSize,
+        fields: [...new Set([...columns, module.definition.labelField, ...this.ruleFields(name)])].filter((f) => module.definition.fields.some((d) => d.name === f)),
+        withTotal,
+      }),
+      this.describe(module, NO_RULE_EFFECTS, false, columns),
+    ]);
     const shaped = result.rows.map((record) => {
       const outcome = evaluateRules(this.policy.rules, name, record.values);
       return { record, outcome, values: this.visibleValues(module, record, columns, outcome) };
     });
     const labels = await this.referenceLabels(module, shaped);
-    const described = await this.describe(module, NO_RULE_EFFECTS, false, columns);
     return {
       module: name,
       columns: columns.map((c) => described.find((f) => f.name === c)).filter((f): f is PortalField => f !== undefined),
@@ -686,14 +693,29 @@ export class LayeredPortalAccess implements PortalAccess {
     @inject(HostDatabase) private readonly database: HostDatabase,
   ) {}
 
-  async forRequest(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
-    const cached = res.locals[CONTEXT_KEY] as PortalAccessContext | undefined;
-    if (cached) return cached;
+  forRequest(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
+    let pending = res.locals[CONTEXT_KEY] as Promise<PortalAccessContext | null> | undefined;
+    if (!pending) {
+      pending = this.build(req, res, language);
+      res.locals[CONTEXT_KEY] = pending;
+    }
+    return pending;
+  }
+
+  /**
+   * The profile's policy is looked up as soon as the session's row names the account, while the
+   * session checks the account (its contact): two statements at once instead of one after the
+   * other. The policy is used only once the session is confirmed.
+   */
+  private async build(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
+    const presented = await this.sessions.presented(req);
+    if (!presented) return null;
+    const early = this.policies.policyFor(presented.profileId);
+    early.catch(() => undefined); // awaited below when the session holds; a failure then surfaces there
     const session = await this.sessions.current(req, res);
     if (!session) return null;
-    const context = await this.forSession(session, language);
-    res.locals[CONTEXT_KEY] = context;
-    return context;
+    const policy = session.account.profileId === presented.profileId ? await early : await this.policies.policyFor(session.account.profileId);
+    return new PortalAccessContext(policy, new ScopeSubject(session.contact, this.records, this.registry), language, this.registry, this.records, this.database);
   }
 
   async forSession(session: Pick<PortalSession, 'account' | 'contact'>, language: LanguageCode): Promise<PortalAccessContext> {

@@ -57,6 +57,12 @@ export interface PortalSessions {
   authenticate(req: Request, res?: Response): Promise<PortalAccount | null>;
   /** As `authenticate`, with the contact and the session. Computed once per request. */
   current(req: Request, res?: Response): Promise<PortalSession | null>;
+  /**
+   * The account that the request's session cookie names, read by the same statement `current`
+   * starts with, before the session's expiry and the account's eligibility are checked: only for
+   * starting work that `current` will then confirm or discard, never for granting anything.
+   */
+  presented(req: Request): Promise<PortalAccount | null>;
   /** Logout: deletes the request's session and clears the cookie. */
   end(req: Request, res: Response): Promise<void>;
   /** Deletes every session of a contact (password change, portal off, contact deleted…); answers how many. */
@@ -94,6 +100,8 @@ function time(value: unknown): number {
 export class DatabasePortalSessions implements PortalSessions {
   /** One lookup per request, however many handlers ask. */
   private readonly resolved = new WeakMap<Request, Promise<PortalSession | null>>();
+  /** The session's row (joined with its account) per request: `presented` and `current` share it. */
+  private readonly rows = new WeakMap<Request, Promise<{ readonly id: string; readonly row: SessionRow } | null>>();
 
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
@@ -165,7 +173,34 @@ export class DatabasePortalSessions implements PortalSessions {
     const now = new Date();
     const absoluteExpiresAt = new Date(now.getTime() + (options.remember ? REMEMBER_ABSOLUTE_MS : SESSION_ABSOLUTE_MS));
     await this.issue(req, res, contactId, { remember: options.remember, createdAt: now, absoluteExpiresAt }, now);
+    this.forget(req);
+  }
+
+  private forget(req: Request): void {
     this.resolved.delete(req);
+    this.rows.delete(req);
+  }
+
+  private sessionRow(req: Request): Promise<{ readonly id: string; readonly row: SessionRow } | null> {
+    let pending = this.rows.get(req);
+    if (!pending) {
+      pending = this.readRow(req);
+      this.rows.set(req, pending);
+    }
+    return pending;
+  }
+
+  private async readRow(req: Request): Promise<{ readonly id: string; readonly row: SessionRow } | null> {
+    const token = this.tokenOf(req);
+    if (!token) return null;
+    const id = hashToken(token);
+    const rows = await this.sequelize.query<SessionRow>(SESSION_LOOKUP, { type: QueryTypes.SELECT, replacements: { id } });
+    return rows[0] ? { id, row: rows[0] } : null;
+  }
+
+  async presented(req: Request): Promise<PortalAccount | null> {
+    const found = await this.sessionRow(req);
+    return found && found.row.id !== null && found.row.id !== undefined ? toAccount(found.row) : null;
   }
 
   async authenticate(req: Request, res?: Response): Promise<PortalAccount | null> {
@@ -182,12 +217,10 @@ export class DatabasePortalSessions implements PortalSessions {
   }
 
   private async resolve(req: Request, res: Response | undefined): Promise<PortalSession | null> {
-    const token = this.tokenOf(req);
-    if (!token) return null;
-    let id = hashToken(token);
-    const rows = await this.sequelize.query<SessionRow>(SESSION_LOOKUP, { type: QueryTypes.SELECT, replacements: { id } });
-    const row = rows[0];
-    if (!row) return null;
+    const found = await this.sessionRow(req);
+    if (!found) return null;
+    const { row } = found;
+    let { id } = found;
     const now = new Date();
     const contactId = toNumber(row.s_contact_id);
     const remember = toBoolean(row.s_remember);
@@ -238,7 +271,7 @@ export class DatabasePortalSessions implements PortalSessions {
         await this.history.record({ event: 'logout', contactId: toNumber(rows[0].contact_id), email: null, reason: 'user_logout', ip: req.ip ?? null });
       }
     }
-    this.resolved.delete(req);
+    this.forget(req);
     res.clearCookie(SESSION_COOKIE, this.cookieOptions(req));
   }
 

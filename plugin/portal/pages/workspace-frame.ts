@@ -131,6 +131,9 @@ export class WorkspaceFrame {
   private async run(req: Request, res: Response, next: NextFunction, write: boolean, handler: Handler): Promise<void> {
     try {
       const language = this.pages.language(req);
+      // Started now, so that the access layer's statements run alongside the session's checks.
+      const pendingAccess = this.portalAccess.forRequest(req, res, language);
+      pendingAccess.catch(() => undefined); // awaited below whenever it is used
       const session = await this.sessions.current(req, res);
       if (!session) {
         if (write) return this.pages.sendMessage(req, res, { sessionId: null }, 403, 'errors.forbiddenTitle', 'errors.csrf');
@@ -142,7 +145,7 @@ export class WorkspaceFrame {
       if (write && !this.csrf.verify(req, session.sessionId)) {
         return this.pages.sendMessage(req, res, { sessionId: session.sessionId, signedInAs: displayName(session) }, 403, 'errors.forbiddenTitle', 'errors.csrf');
       }
-      const access = await this.portalAccess.forRequest(req, res, language);
+      const access = await pendingAccess;
       if (!access) return res.redirect(303, this.path('/login'));
       const csrfToken = this.csrf.issue(req, res, session.sessionId);
       const w: WorkspaceRequest = { req, res, session, access, language, csrfToken, t: (key, params) => this.translator.t(language, key, params) };
