@@ -256,7 +256,14 @@ async function signIn(url: string, email: string): Promise<string> {
     .map((c) => c.split(';')[0]!)
     .find((c) => c.startsWith('bp_session='));
   if (response.status !== 200 || !cookie) throw new Error(`The portal login of ${email} failed (HTTP ${response.status})`);
-  return cookie;
+  // A browser keeps the form cookie the first page sets (pages set it only when it is missing).
+  const home = await fetch(`${url}/portal/`, { headers: { cookie } });
+  await home.arrayBuffer();
+  const form = home.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .find((c) => c.startsWith('bp_csrf='));
+  return form ? `${cookie}; ${form}` : cookie;
 }
 
 async function pageBytes(url: string, cookie: string, mustContain: string): Promise<number> {
