@@ -159,15 +159,48 @@ export class SqlModuleRegistry implements HostModuleRegistry {
     }
     const all = definition.picklistValues ?? [];
     if (userId === undefined) return all;
-    // One query (pages ask for several fields on every request): an unknown user, a user without
-    // a role and a field with no rows for the role all come back empty, and none is restricted.
-    const rows = await this.sequelize.query<{ value: string }>(
-      'SELECT r.value FROM crm_picklist_roles r JOIN crm_users u ON u.role_id = r.role_id WHERE u.id = $id AND r.module = $module AND r.field = $field',
-      { bind: { id: userId, module, field }, type: QueryTypes.SELECT },
-    );
-    if (rows.length === 0) return all;
-    const allowed = new Set(rows.map((r) => r.value));
-    return all.filter((value) => allowed.has(value));
+    // An unknown user, a user without a role and a field with no rows for the role all come back
+    // empty, and none is restricted.
+    const allowed = (await this.roleValues(userId, module, field)).get(field);
+    return allowed ? all.filter((value) => allowed.has(value)) : all;
+  }
+
+  /** Batches of role values being gathered, per user and module. */
+  private readonly roleValueBatches = new Map<string, { readonly fields: Set<string>; readonly values: Promise<Map<string, Set<string>>> }>();
+
+  /**
+   * The role's allowed values of a user's module, by field. A page asks for several picklists at
+   * once (a form, a list's search row): the fields asked for in the same turn of the event loop
+   * are read by one statement.
+   */
+  private roleValues(userId: number, module: string, field: string): Promise<Map<string, Set<string>>> {
+    const key = `${userId}\u0000${module}`;
+    let batch = this.roleValueBatches.get(key);
+    if (!batch) {
+      const fields = new Set<string>();
+      const values = Promise.resolve().then(async () => {
+        this.roleValueBatches.delete(key);
+        const names = [...fields];
+        const bind: Record<string, unknown> = { id: userId, module };
+        names.forEach((name, index) => (bind[`f${index}`] = name));
+        const rows = await this.sequelize.query<{ field: string; value: string }>(
+          `SELECT r.field, r.value FROM crm_picklist_roles r JOIN crm_users u ON u.role_id = r.role_id
+            WHERE u.id = $id AND r.module = $module AND r.field IN (${names.map((_, index) => `$f${index}`).join(', ')})`,
+          { bind, type: QueryTypes.SELECT },
+        );
+        const byField = new Map<string, Set<string>>();
+        for (const row of rows) {
+          let set = byField.get(row.field);
+          if (!set) byField.set(row.field, (set = new Set()));
+          set.add(row.value);
+        }
+        return byField;
+      });
+      batch = { fields, values };
+      this.roleValueBatches.set(key, batch);
+    }
+    batch.fields.add(field);
+    return batch.values;
   }
 
   /** Restricts the values of a picklist for a role (host administration; `null` lifts the restriction). */

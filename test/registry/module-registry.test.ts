@@ -224,6 +224,34 @@ describe('module registry @db', function () {
     expect((await rejection(fx.registry.setPicklistRoleValues('HelpDesk', 'status', 7, ['Nope']))).message).to.match(/has no value "Nope"/);
   });
 
+  it('reads the picklists a page asks for at once in one statement, each answer its own', async function () {
+    const restricted = await insertUser(fx.db, { userName: 'batched', firstName: 'Bea', lastName: 'Batch', roleId: 9 });
+    const free = await insertUser(fx.db, { userName: 'unbatched', firstName: 'Ugo', lastName: 'Free', roleId: 10 });
+    await fx.registry.setPicklistRoleValues('HelpDesk', 'status', 9, ['Closed']);
+    await fx.registry.setPicklistRoleValues('HelpDesk', 'priority', 9, ['High', 'Low']);
+    const statements: string[] = [];
+    fx.db.sequelize.addHook('afterQuery', 'count-picklists', (_options, query) => {
+      const sql = (query as unknown as { sql?: string }).sql ?? '';
+      if (sql.startsWith('SELECT') && sql.includes('crm_picklist_roles')) statements.push(sql);
+    });
+    try {
+      const answers = await Promise.all([
+        fx.registry.picklistValues('HelpDesk', 'status', restricted),
+        fx.registry.picklistValues('HelpDesk', 'priority', restricted),
+        fx.registry.picklistValues('HelpDesk', 'status', free),
+        fx.registry.picklistValues('HelpDesk', 'priority', restricted),
+      ]);
+      expect(answers).to.deep.equal([['Closed'], ['Low', 'High'], ['Open', 'In Progress', 'Wait For Response', 'Closed'], ['Low', 'High']]);
+      expect(statements, 'one statement per user').to.have.length(2);
+      // Asked again later: read again (a change made meanwhile shows).
+      await fx.registry.setPicklistRoleValues('HelpDesk', 'status', 9, ['Open']);
+      expect(await fx.registry.picklistValues('HelpDesk', 'status', restricted)).to.deep.equal(['Open']);
+      expect(statements).to.have.length(3);
+    } finally {
+      fx.db.sequelize.removeHook('afterQuery', 'count-picklists');
+    }
+  });
+
   it('names tables and columns only for known modules and fields', function () {
     expect(fx.registry.columnOf('Contacts', 'lastname')).to.equal('lastname');
     expect(() => fx.registry.columnOf('Contacts', 'password')).to.throw('Unknown field "password" in module Contacts');
