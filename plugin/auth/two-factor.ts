@@ -80,24 +80,16 @@ export class EmailTwoFactorMethod implements TwoFactorMethod {
   }
 }
 
-/** Reads the profile's two-factor columns once another migration has added them; "none" until then. */
+/** The two-factor types of the account's profile (the Default profile's when it has none). */
 @injectable()
 export class ProfileTwoFactorPolicy implements TwoFactorPolicy {
   constructor(@inject(HostDatabase) private readonly database: HostDatabase) {}
 
-  private async hasColumns(): Promise<{ type: boolean; fallback: boolean }> {
-    const columns = await this.database.sequelize.getQueryInterface().describeTable('bp_profiles');
-    return { type: 'two_factor_type' in columns, fallback: 'two_factor_fallback' in columns };
-  }
-
   async typesFor(account: PortalAccount): Promise<TwoFactorTypes> {
-    const columns = await this.hasColumns();
-    if (!columns.type) return { primary: NO_SECOND_FACTOR, fallback: NO_SECOND_FACTOR };
-    const select = columns.fallback ? 'two_factor_type, two_factor_fallback' : 'two_factor_type';
-    const rows = await this.database.sequelize.query<{ two_factor_type: unknown; two_factor_fallback?: unknown }>(
+    const rows = await this.database.sequelize.query<{ two_factor_type: unknown; two_factor_fallback: unknown }>(
       account.profileId === null
-        ? `SELECT ${select} FROM bp_profiles WHERE is_default = :yes ORDER BY id ASC`
-        : `SELECT ${select} FROM bp_profiles WHERE id = :id`,
+        ? 'SELECT two_factor_type, two_factor_fallback FROM bp_profiles WHERE is_default = :yes ORDER BY id ASC'
+        : 'SELECT two_factor_type, two_factor_fallback FROM bp_profiles WHERE id = :id',
       { type: QueryTypes.SELECT, replacements: { id: account.profileId, yes: true } },
     );
     const row = rows[0];
