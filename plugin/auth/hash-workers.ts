@@ -15,6 +15,12 @@ import { Worker } from 'node:worker_threads';
 
 /** How many hashes run at once: one per core (further ones wait their turn). */
 export const HASH_CONCURRENCY = Math.max(1, availableParallelism());
+/**
+ * A worker idle this long stops. Each holds an isolate and, after its first hash, scrypt's 16 MiB
+ * block in its own malloc arena (about 25 MB of resident memory): a host with no logins for a
+ * while gives it back; the next login starts a worker again (some tens of milliseconds).
+ */
+export const hashWorkerSettings = { idleMs: 30_000 };
 
 export interface ScryptJob {
   readonly password: Buffer;
@@ -53,6 +59,8 @@ interface Pending {
 class HashWorker {
   private readonly worker: Worker;
   private current: Pending | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private retired = false;
 
   /** `done(this, lost)`: the worker is free again, or (`lost`) stopped and must be dropped. */
   constructor(private readonly done: (worker: HashWorker, lost: boolean) => void) {
@@ -76,7 +84,20 @@ class HashWorker {
     return this.current !== null;
   }
 
+  /** Stops the worker once it has been idle for `ms` (unless it gets work before). */
+  retireWhenIdle(ms: number, retire: (worker: HashWorker) => void): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.retired = true;
+      retire(this);
+      void this.worker.terminate();
+    }, ms);
+    this.idleTimer.unref();
+  }
+
   run(pending: Pending): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     this.current = pending;
     // Keeps the process alive while a hash is due (a command-line run awaits it); idle, it does not.
     this.worker.ref();
@@ -84,6 +105,7 @@ class HashWorker {
   }
 
   private fail(error: Error): void {
+    if (this.retired) return;
     const pending = this.current;
     this.current = null;
     pending?.reject(error);
@@ -115,6 +137,14 @@ class HashPool {
       if (!worker) return;
       worker.run(this.queue.shift()!);
     }
+    for (const worker of this.workers) {
+      if (!worker.busy) worker.retireWhenIdle(hashWorkerSettings.idleMs, (retired) => (this.workers = this.workers.filter((w) => w !== retired)));
+    }
+  }
+
+  /** Workers alive now (for tests). */
+  get size(): number {
+    return this.workers.length;
   }
 }
 
@@ -123,4 +153,9 @@ const pool = new HashPool();
 /** scrypt on the lower-priority hash workers; jobs beyond HASH_CONCURRENCY wait their turn. */
 export function scryptOnHashWorker(job: ScryptJob): Promise<Buffer> {
   return pool.derive(job);
+}
+
+/** How many hash workers are alive (idle ones included). */
+export function hashWorkersAlive(): number {
+  return pool.size;
 }

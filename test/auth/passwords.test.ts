@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { HASH_CONCURRENCY } from '../../plugin/auth/hash-workers.js';
+import { HASH_CONCURRENCY, hashWorkerSettings, hashWorkersAlive } from '../../plugin/auth/hash-workers.js';
 import { decodeHash, DEFAULT_SCRYPT_PARAMETERS, ScryptPasswordHasher, type PasswordCheckListener } from '../../plugin/auth/password-hasher.js';
 import { CommonPasswordPolicy, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, readCommonPasswords } from '../../plugin/auth/password-policy.js';
 import { addYears, todayIn, toDateOnly, withinSupport } from '../../plugin/auth/support-period.js';
@@ -36,6 +36,21 @@ describe('auth: password hashing', function () {
     expect(lowered(niceOf), 'hash worker threads at nice 10').to.have.length.at.least(1);
     expect(lowered(niceOf).filter((tid) => !before.has(tid)), 'hash worker threads started by the storm').to.have.length.at.most(HASH_CONCURRENCY);
     expect(await hasher.verify('storm-1', hashes[1]!)).to.equal(true);
+  });
+
+  it('stops hash workers that stay idle, and starts them again for the next hash', async function () {
+    const idleMs = hashWorkerSettings.idleMs;
+    hashWorkerSettings.idleMs = 150;
+    try {
+      const first = await hasher.hash('idle-1');
+      expect(hashWorkersAlive()).to.be.at.least(1);
+      for (let i = 0; i < 100 && hashWorkersAlive() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(hashWorkersAlive(), 'all idle workers stopped').to.equal(0);
+      expect(await hasher.verify('idle-1', first)).to.equal(true);
+      expect(hashWorkersAlive()).to.equal(1);
+    } finally {
+      hashWorkerSettings.idleMs = idleMs;
+    }
   });
 
   it('never truncates: passwords that differ only after 72 bytes do not match', async () => {
