@@ -124,6 +124,13 @@ const andAll = (...conditions: (RecordCondition | undefined)[]): RecordCondition
   return parts.length === 1 ? parts[0]! : { and: parts };
 };
 
+/** Whether a condition selects exactly the record `id` (`id in [id]` or `id = id`). */
+function isOnly(condition: RecordCondition, id: number): boolean {
+  if (!('field' in condition) || condition.field !== 'id') return false;
+  const { op, value } = condition;
+  return (op === 'in' && Array.isArray(value) && value.length === 1 && value[0] === id) || (op === 'eq' && value === id);
+}
+
 export class PortalAccessContext {
   private readonly scopes = new Map<string, Promise<RecordCondition>>();
   private readonly picklists = new Map<string, Promise<readonly string[]>>();
@@ -254,8 +261,15 @@ export class PortalAccessContext {
     for (const [target, ids] of wanted) {
       const policy = this.policy.modules.find((m) => m.name === target && m.view);
       if (!policy) continue;
+      const scope = await this.scope(target);
+      if (target === 'Contacts' && isOnly(scope, this.subject.contactId)) {
+        // In contact scope the only contact the customer sees is their own, loaded with the session.
+        const own = this.subject.contact;
+        if (ids.has(own.id)) labels.set(`${target}:${own.id}`, { id: own.id, module: target, label: this.recordLabel(policy, own, NO_RULE_EFFECTS) });
+        continue;
+      }
       const page = await this.records.query(target, {
-        where: andAll(await this.scope(target), { field: 'id', op: 'in', value: [...ids] }),
+        where: andAll(scope, { field: 'id', op: 'in', value: [...ids] }),
         fields: [policy.definition.labelField],
         limit: ids.size,
       });

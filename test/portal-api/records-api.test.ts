@@ -57,6 +57,35 @@ describe('portal API: records @db', function () {
     expect(search.body.search).to.equal('vpn');
   });
 
+  it('labels a list’s contacts within the Contacts scope: their own in contact scope, their colleagues’ in account scope', async () => {
+    const [janeId] = await idsWhere(t.host.api, 'Contacts', 'email', JANE);
+    const labelField = t.host.api.modules.module('Contacts')!.labelField;
+    const labelOf = async (id: number) => String((await t.host.api.records.get('Contacts', id))!.values[labelField]);
+    const original = (await defaultProfile(t.host.api)).document.modules.find((entry) => entry.module === 'Contacts')!;
+    const rowsBy = async () => {
+      const list = await jane.get('/modules/HelpDesk/records?pageSize=100');
+      expect(list.status).to.equal(200);
+      const rows = list.body.rows.filter((row: any) => typeof row.values.contact_id === 'number');
+      return { own: rows.filter((row: any) => row.values.contact_id === janeId), others: rows.filter((row: any) => row.values.contact_id !== janeId) };
+    };
+    try {
+      await changeModule(t.host.api, 'Contacts', (entry) => ({ ...entry, shown: true, view: true, scope: 'contact' }));
+      const contactScope = await rowsBy();
+      expect(contactScope.own.length, 'tickets of Jane').to.be.greaterThan(0);
+      expect(contactScope.others.length, 'tickets of her colleagues').to.be.greaterThan(0);
+      for (const row of contactScope.own) expect(row.references.contact_id).to.deep.equal({ id: janeId, module: 'Contacts', label: await labelOf(janeId!) });
+      for (const row of contactScope.others) expect(row.references.contact_id, 'a colleague outside contact scope').to.equal(null);
+
+      await changeModule(t.host.api, 'Contacts', (entry) => ({ ...entry, shown: true, view: true, scope: 'account' }));
+      const accountScope = await rowsBy();
+      for (const row of [...accountScope.own, ...accountScope.others]) {
+        expect(row.references.contact_id).to.deep.equal({ id: row.values.contact_id, module: 'Contacts', label: await labelOf(row.values.contact_id) });
+      }
+    } finally {
+      await changeModule(t.host.api, 'Contacts', () => original);
+    }
+  });
+
   it('refuses list parameters outside the allow-list with 422 invalid_input and problems in the caller’s language', async () => {
     for (const query of ['page=0', 'page=abc', 'pageSize=101', 'direction=up&sort=ticket_no', 'limit=5', 'page=1&page=2', `search=${'x'.repeat(201)}`]) {
       const res = await jane.get(`/modules/HelpDesk/records?${query}`);
