@@ -34,6 +34,10 @@ export class FirstAccessGate implements PortalRouteContribution {
 
   private async gate(req: Request, res: Response, next: NextFunction): Promise<void> {
     if (req.path.startsWith('/assets/') || ALLOWED.has(`${req.method} ${req.path}`)) return next();
+    // The session's row tells whether its account must change its password. When it need not,
+    // the route goes on at once and checks the session itself (so that the statements it needs
+    // start alongside that check); when it must, the gate first makes sure the session holds.
+    if (!(await this.sessions.presented(req))?.mustChangePassword) return next();
     const session = await this.sessions.current(req, res);
     if (!session?.account.mustChangePassword) return next();
     if (isApiPath(req.path)) {
