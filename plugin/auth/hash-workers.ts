@@ -16,9 +16,10 @@ import { Worker } from 'node:worker_threads';
 /** How many hashes run at once: one per core (further ones wait their turn). */
 export const HASH_CONCURRENCY = Math.max(1, availableParallelism());
 /**
- * A worker idle this long stops. Each holds an isolate and, after its first hash, scrypt's 16 MiB
- * block in its own malloc arena (about 25 MB of resident memory): a host with no logins for a
- * while gives it back; the next login starts a worker again (some tens of milliseconds).
+ * A worker idle this long stops. Each holds an isolate and whatever its malloc arena kept of
+ * scrypt's 16 MiB blocks (the reference host's RSS grew by about 8 MB with its first login): a
+ * host with no logins for a while gives it back; the next login starts a worker again (some tens
+ * of milliseconds).
  */
 export const hashWorkerSettings = { idleMs: 30_000 };
 
