@@ -124,11 +124,9 @@ const andAll = (...conditions: (RecordCondition | undefined)[]): RecordCondition
   return parts.length === 1 ? parts[0]! : { and: parts };
 };
 
-/** Whether a condition selects exactly the record `id` (`id in [id]` or `id = id`). */
+/** Whether a scope is exactly the record `id` (`id in [id]`, as the Contacts scope `contact` is). */
 function isOnly(condition: RecordCondition, id: number): boolean {
-  if (!('field' in condition) || condition.field !== 'id') return false;
-  const { op, value } = condition;
-  return (op === 'in' && Array.isArray(value) && value.length === 1 && value[0] === id) || (op === 'eq' && value === id);
+  return 'field' in condition && condition.field === 'id' && condition.op === 'in' && Array.isArray(condition.value) && condition.value.length === 1 && condition.value[0] === id;
 }
 
 export class PortalAccessContext {
@@ -729,11 +727,14 @@ export class LayeredPortalAccess implements PortalAccess {
     const session = await this.sessions.current(req, res);
     if (!session) return null;
     const policy = session.account.profileId === presented.profileId ? await early : await this.policies.policyFor(session.account.profileId);
-    return new PortalAccessContext(policy, new ScopeSubject(session.contact, this.records, this.registry), language, this.registry, this.records, this.database);
+    return this.context(policy, session.contact, language);
   }
 
   async forSession(session: Pick<PortalSession, 'account' | 'contact'>, language: LanguageCode): Promise<PortalAccessContext> {
-    const policy = await this.policies.policyFor(session.account.profileId);
-    return new PortalAccessContext(policy, new ScopeSubject(session.contact, this.records, this.registry), language, this.registry, this.records, this.database);
+    return this.context(await this.policies.policyFor(session.account.profileId), session.contact, language);
+  }
+
+  private context(policy: AccessPolicy, contact: CrmRecord, language: LanguageCode): PortalAccessContext {
+    return new PortalAccessContext(policy, new ScopeSubject(contact, this.records, this.registry), language, this.registry, this.records, this.database);
   }
 }
