@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { DataTypes, QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { loadOrCreateSecret, readConfig } from '../../host/config.js';
 import { openDatabase } from '../../host/database.js';
 import { createReferenceHost, type ReferenceHostOptions } from '../../host/reference-host.js';
@@ -10,6 +10,10 @@ import { hostMigrator } from '../../host/schema/migrate.js';
 import { verifyPassword } from '../../host/users/password-hash.js';
 import { scratchDatabase, type ScratchDatabase } from '../support/database.js';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
+
+interface TracedConnection {
+  all(sql: string, ...rest: unknown[]): unknown;
+}
 
 const CORE_TABLES = [
   'crm_conditional_rules',
@@ -197,6 +201,38 @@ describe('reference host SQLite connections', () => {
         const inside = { journal_mode: await read('journal_mode', transaction), busy_timeout: await read('busy_timeout', transaction), synchronous: await read('synchronous', transaction), foreign_keys: await read('foreign_keys', transaction) };
         expect(inside).to.deep.equal(expected);
       });
+    } finally {
+      await sequelize.close();
+    }
+  });
+
+  it('runs a raw SELECT as one statement, and still converts the columns of model instances', async () => {
+    const { sequelize } = await openDatabase(`sqlite:${join(dir, 'types.sqlite')}`);
+    try {
+      const Note = sequelize.define('Note', { written: DataTypes.DATE, done: DataTypes.BOOLEAN }, { tableName: 'typed_notes', timestamps: false });
+      await Note.sync();
+      await Note.create({ written: new Date('2026-12-03T08:00:00Z'), done: true });
+      // Quiet, statements run on the first connection: note what Sequelize asks it to run.
+      const manager = (sequelize as unknown as { connectionManager: { getConnection(o: object): Promise<TracedConnection>; releaseConnection(c: TracedConnection): void } }).connectionManager;
+      const connection = await manager.getConnection({});
+      manager.releaseConnection(connection);
+      const executed: string[] = [];
+      const all = connection.all.bind(connection);
+      connection.all = (sql: string, ...rest: unknown[]) => {
+        executed.push(sql);
+        return all(sql, ...rest);
+      };
+
+      const rows = await sequelize.query<{ done: number }>('SELECT done FROM `typed_notes`', { type: QueryTypes.SELECT });
+      expect(rows).to.deep.equal([{ done: 1 }]);
+      expect(executed).to.deep.equal(['SELECT done FROM `typed_notes`']);
+
+      executed.length = 0;
+      const [note] = await Note.findAll();
+      expect(note!.get('written')).to.be.an.instanceOf(Date);
+      expect((note!.get('written') as Date).toISOString()).to.equal('2026-12-03T08:00:00.000Z');
+      expect(note!.get('done')).to.equal(true);
+      expect(executed.some((sql) => /^PRAGMA table_info/i.test(sql)), executed.join('\n')).to.equal(true);
     } finally {
       await sequelize.close();
     }
