@@ -3,18 +3,20 @@
  * when it has none), version 1 from the classic settings. Policies are cached per profile and
  * rebuilt when the profile's version stamp changes (a save through any host process bumps it),
  * when the registry changes (a module gains or loses eligibility) or when the portal version or
- * classic settings change: one small query per request checks the stamp, never a timer.
+ * classic settings change: the stamp is read on every request, never a timer — with the session's
+ * own row on a signed-in request (`PolicyStampColumns`), else in one small statement.
  */
 import { inject, injectable, optional } from 'inversify';
 import { QueryTypes } from 'sequelize';
+import type { SessionCompanionColumns } from '../auth/portal-sessions.js';
 import { HostDatabase, HostModuleRegistry, type ModuleDefinition } from '../host-contract/index.js';
 import { BASE_PORTAL_MODULES, ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
-import { toBoolean, toNumber } from '../lifecycle/sql-values.js';
+import { toNumber } from '../lifecycle/sql-values.js';
 import { effectiveFlags, type ModuleTool, type ProfileDocument } from '../profiles/profile-document.js';
 import { ProfileService } from '../profiles/profile-service.js';
 import { ProfileStore } from '../profiles/profile-store.js';
-import { PORTAL_VERSION_SETTING, PortalVersions, type PortalVersion } from '../settings/portal-version.js';
+import { PORTAL_VERSION_SETTING, PortalVersions } from '../settings/portal-version.js';
 import { allowedButtons, defaultListColumns, type AccessPolicy, type ModulePolicy, type VisibleFieldAccess } from './access-policy.js';
 
 /** The classic (version 1) settings as the access layer reads them (bound by the settings capability). */
@@ -35,10 +37,51 @@ const CLASSIC_TICKET_SUPPORT_FIELDS: readonly string[] = ['ticket_no', 'status',
 
 const NO_TOOLS: Readonly<Record<ModuleTool, boolean>> = { comments: false, documents: false, search: false, export: false };
 
+/** The policy stamp's values, as `stampColumns` names them. */
+interface StampValues {
+  readonly bp_portal_version?: unknown;
+  readonly bp_own_profile_version?: unknown;
+  readonly bp_default_profile_id?: unknown;
+  readonly bp_default_profile_version?: unknown;
+}
+
+const STAMP_REPLACEMENTS: Readonly<Record<string, unknown>> = { bpStampSetting: PORTAL_VERSION_SETTING, bpStampYes: true };
+
+/**
+ * The policy stamp as scalar subqueries: the portal version in force, the version of the profile
+ * that `profileIdSql` names, and the id and version of the Default profile. A change made by any
+ * host process bumps one of them, so a cached policy is never used past its change.
+ */
+function stampColumns(database: HostDatabase, profileIdSql: string): string {
+  // `key` is a reserved word in MariaDB: always quoted.
+  const key = database.sequelize.getQueryInterface().quoteIdentifier('key');
+  const defaultProfile = 'FROM bp_profiles d WHERE d.is_default = :bpStampYes ORDER BY d.id LIMIT 1';
+  return `(SELECT v.value FROM bp_settings v WHERE v.${key} = :bpStampSetting) AS bp_portal_version,
+    (SELECT p.version FROM bp_profiles p WHERE p.id = ${profileIdSql}) AS bp_own_profile_version,
+    (SELECT d.id ${defaultProfile}) AS bp_default_profile_id,
+    (SELECT d.version ${defaultProfile}) AS bp_default_profile_version`;
+}
+
+/** The policy stamp of the session's account, read with the session's row (see `SessionCompanionColumns`). */
+@injectable()
+export class PolicyStampColumns implements SessionCompanionColumns {
+  readonly sql: string;
+  readonly replacements = STAMP_REPLACEMENTS;
+
+  constructor(@inject(HostDatabase) database: HostDatabase) {
+    this.sql = stampColumns(database, 'a.profile_id');
+  }
+}
+
 export const AccessPolicies = Symbol.for('business-portal.access.AccessPolicies');
 export interface AccessPolicies {
   /** The policy of an account with this profile id (null: Default) under the current portal version. */
   policyFor(profileId: number | null): Promise<AccessPolicy>;
+  /**
+   * As `policyFor`, from the stamp read with the session's row (`PortalSessions.presentedCompanions`);
+   * reads the stamp itself when the row holds none.
+   */
+  policyForStamp(profileId: number | null, values: Readonly<Record<string, unknown>>): Promise<AccessPolicy>;
 }
 
 @injectable()
@@ -74,9 +117,28 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
   }
 
   async policyFor(profileId: number | null): Promise<AccessPolicy> {
-    const { version, profile } = await this.stamps(profileId);
+    const [values] = await this.database.sequelize.query<StampValues>(`SELECT ${stampColumns(this.database, ':bpProfileId')}`, {
+      type: QueryTypes.SELECT,
+      replacements: { ...STAMP_REPLACEMENTS, bpProfileId: profileId ?? 0 },
+    });
+    return this.policyFromStamp(profileId, values ?? {});
+  }
+
+  policyForStamp(profileId: number | null, values: Readonly<Record<string, unknown>>): Promise<AccessPolicy> {
+    return 'bp_portal_version' in values ? this.policyFromStamp(profileId, values) : this.policyFor(profileId);
+  }
+
+  private async policyFromStamp(profileId: number | null, values: StampValues): Promise<AccessPolicy> {
+    const version = this.versions.fromStored(typeof values.bp_portal_version === 'string' ? values.bp_portal_version : null);
     if (version === 1) return this.classicPolicy();
-    const stamp = profile ?? (await this.profileStore.defaultProfile());
+    // The account's own profile, or Default when it has none or its profile is gone.
+    const present = (value: unknown) => value !== null && value !== undefined;
+    const stamp =
+      profileId !== null && present(values.bp_own_profile_version)
+        ? { id: profileId, version: toNumber(values.bp_own_profile_version) }
+        : present(values.bp_default_profile_id)
+          ? { id: toNumber(values.bp_default_profile_id), version: toNumber(values.bp_default_profile_version) }
+          : await this.profileStore.defaultProfile();
     const key = `2:${stamp.id}`;
     const cached = this.cache.get(key);
     const fullStamp = `${stamp.version}:${this.registryRevision}`;
@@ -85,31 +147,6 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
     const policy = this.profilePolicy(document, await this.profiles.licensed(), fullStamp);
     this.cache.set(key, policy);
     return policy;
-  }
-
-  /**
-   * In one statement, since every portal request asks: the portal version in force, and the id and
-   * version of the account's profile (Default when it has none or its profile is gone). A change
-   * made by any host process bumps one of them, so a cached policy is never used past its change.
-   */
-  private async stamps(profileId: number | null): Promise<{ version: PortalVersion; profile: { id: number; version: number } | null }> {
-    const rows = await this.database.sequelize.query<{ portal_version: unknown; id: unknown; version: unknown; is_default: unknown }>(
-      `SELECT v.value AS portal_version, p.id, p.version, p.is_default
-         FROM (SELECT 1 AS one) x
-         LEFT JOIN bp_settings v ON v.${this.keyColumn} = :setting
-         LEFT JOIN bp_profiles p ON p.id = :id OR p.is_default = :yes`,
-      { type: QueryTypes.SELECT, replacements: { setting: PORTAL_VERSION_SETTING, id: profileId ?? 0, yes: true } },
-    );
-    const first = rows[0];
-    const version = this.versions.fromStored(typeof first?.portal_version === 'string' ? first.portal_version : null);
-    const own = rows.find((row) => row.id !== null && profileId !== null && toNumber(row.id) === profileId);
-    const chosen = own ?? rows.find((row) => row.id !== null && toBoolean(row.is_default));
-    return { version, profile: chosen ? { id: toNumber(chosen.id), version: toNumber(chosen.version) } : null };
-  }
-
-  /** `key` is a reserved word in MariaDB: always quoted. */
-  private get keyColumn(): string {
-    return this.database.sequelize.getQueryInterface().quoteIdentifier('key');
   }
 
   private profilePolicy(document: ProfileDocument, licensed: boolean, stamp: string): AccessPolicy {

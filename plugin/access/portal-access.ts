@@ -715,14 +715,15 @@ export class LayeredPortalAccess implements PortalAccess {
   }
 
   /**
-   * The profile's policy is looked up as soon as the session's row names the account, while the
-   * session checks the account (its contact): two statements at once instead of one after the
-   * other. The policy is used only once the session is confirmed.
+   * The profile's policy is looked up as soon as the session's row names the account (the row
+   * carries the policy stamp), while the session checks the account (its contact). The policy is
+   * used only once the session is confirmed.
    */
   private async build(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
     const presented = await this.sessions.presented(req);
     if (!presented) return null;
-    const early = this.policies.policyFor(presented.profileId);
+    const stamp = await this.sessions.presentedCompanions(req);
+    const early = stamp ? this.policies.policyForStamp(presented.profileId, stamp) : this.policies.policyFor(presented.profileId);
     early.catch(() => undefined); // awaited below when the session holds; a failure then surfaces there
     const session = await this.sessions.current(req, res);
     if (!session) return null;

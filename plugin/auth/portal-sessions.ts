@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
 import type { CookieOptions, Request, Response } from 'express';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { QueryTypes, type Transaction } from 'sequelize';
 import { HostDatabase, type CrmRecord } from '../host-contract/index.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
@@ -46,6 +46,19 @@ export interface PortalSession {
   readonly remember: boolean;
 }
 
+/**
+ * Values another capability reads with the session's row, in the same statement: every portal
+ * request runs that statement, and a second one for a few values costs more than the values.
+ * `sql` is a comma-separated list of aliased scalar subqueries, `(SELECT …) AS alias`, that may
+ * name the session's account as `a` (all its columns are null when the account is gone); aliases
+ * and replacement names carry the capability's own prefix.
+ */
+export const SessionCompanionColumns = Symbol.for('business-portal.auth.SessionCompanionColumns');
+export interface SessionCompanionColumns {
+  readonly sql: string;
+  readonly replacements: Readonly<Record<string, unknown>>;
+}
+
 export const PortalSessions = Symbol.for('business-portal.auth.PortalSessions');
 export interface PortalSessions {
   /** Starts a new session for a contact that just signed in and sets its cookie; ends the request's previous session. */
@@ -63,6 +76,8 @@ export interface PortalSessions {
    * starting work that `current` will then confirm or discard, never for granting anything.
    */
   presented(req: Request): Promise<PortalAccount | null>;
+  /** The companion columns (`SessionCompanionColumns`) read with `presented`'s row, or null when there is no row. */
+  presentedCompanions(req: Request): Promise<Readonly<Record<string, unknown>> | null>;
   /** Logout: deletes the request's session and clears the cookie. */
   end(req: Request, res: Response): Promise<void>;
   /** Deletes every session of a contact (password change, portal off, contact deleted…); answers how many. */
@@ -85,11 +100,14 @@ type SessionRow = AccountRow & {
   s_remember: unknown;
 };
 
-const SESSION_LOOKUP = `SELECT s.contact_id AS s_contact_id, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
+function sessionLookup(companions: string | undefined): string {
+  return `SELECT s.contact_id AS s_contact_id, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
     s.idle_expires_at AS s_idle_expires_at, s.absolute_expires_at AS s_absolute_expires_at, s.remember AS s_remember,
-    ${accountColumns('a')}
+    ${accountColumns('a')}${companions ? `,
+    ${companions}` : ''}
   FROM ${SESSIONS_TABLE} s LEFT JOIN ${ACCOUNTS_TABLE} a ON a.contact_id = s.contact_id
   WHERE s.id = :id`;
+}
 
 function time(value: unknown): number {
   const iso = toIsoDateTime(value);
@@ -103,12 +121,17 @@ export class DatabasePortalSessions implements PortalSessions {
   /** The session's row (joined with its account) per request: `presented` and `current` share it. */
   private readonly rows = new WeakMap<Request, Promise<{ readonly id: string; readonly row: SessionRow } | null>>();
 
+  private readonly lookup: string;
+
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
     @inject(AccountEligibility) private readonly eligibility: AccountEligibility,
     @inject(LoginHistory) private readonly history: LoginHistory,
     @inject(PluginSettings) private readonly settings: PluginSettings,
-  ) {}
+    @inject(SessionCompanionColumns) @optional() private readonly companions: SessionCompanionColumns | undefined,
+  ) {
+    this.lookup = sessionLookup(companions?.sql);
+  }
 
   private get sequelize() {
     return this.database.sequelize;
@@ -194,13 +217,17 @@ export class DatabasePortalSessions implements PortalSessions {
     const token = this.tokenOf(req);
     if (!token) return null;
     const id = hashToken(token);
-    const rows = await this.sequelize.query<SessionRow>(SESSION_LOOKUP, { type: QueryTypes.SELECT, replacements: { id } });
+    const rows = await this.sequelize.query<SessionRow>(this.lookup, { type: QueryTypes.SELECT, replacements: { ...this.companions?.replacements, id } });
     return rows[0] ? { id, row: rows[0] } : null;
   }
 
   async presented(req: Request): Promise<PortalAccount | null> {
     const found = await this.sessionRow(req);
     return found && found.row.id !== null && found.row.id !== undefined ? toAccount(found.row) : null;
+  }
+
+  async presentedCompanions(req: Request): Promise<Readonly<Record<string, unknown>> | null> {
+    return (await this.sessionRow(req))?.row ?? null;
   }
 
   async authenticate(req: Request, res?: Response): Promise<PortalAccount | null> {

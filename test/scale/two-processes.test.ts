@@ -87,6 +87,58 @@ describe('Two host processes on one database @db', function () {
     expect(await page.text()).to.not.include('name="f_priority"');
   });
 
+  it('reads the policy stamp with the session\'s row: no statement of its own on a signed-in page', async () => {
+    const onSecond = await portalLogin(second.url, JANE, PASSWORD);
+    expect(onSecond.status).to.equal(200);
+    const sequelize = second.host.api.database.sequelize;
+    const sent: string[] = [];
+    const note = (_options: unknown, query: unknown) => {
+      sent.push(String((query as { sql?: unknown }).sql ?? ''));
+    };
+    sequelize.addHook('afterQuery', 'two-processes-test', note);
+    try {
+      const home = await fetch(`${second.url}/portal/`, { headers: { cookie: onSecond.cookie! } });
+      expect(home.status).to.equal(200);
+      await home.arrayBuffer();
+    } finally {
+      sequelize.removeHook('afterQuery', 'two-processes-test');
+    }
+    const stampReads = sent.filter((sql) => /bp_profiles|bp_settings/.test(sql));
+    expect(stampReads, sent.join('\n')).to.have.length(1);
+    expect(stampReads[0]).to.match(/FROM bp_sessions/);
+  });
+
+  it('serves an account moved to another profile through one host with that profile on the other at the next request', async () => {
+    const onSecond = await portalLogin(second.url, JANE, PASSWORD);
+    expect(onSecond.status).to.equal(200);
+    expect(await listColumns(second.url, onSecond.cookie!)).to.include('ticket_title');
+    // A profile that shows HelpDesk with other list columns, made and assigned through the first host.
+    const [jane] = await first.host.api.database.sequelize.query<{ profile_id: unknown }>('SELECT profile_id FROM bp_portal_accounts WHERE email = :email', {
+      type: QueryTypes.SELECT,
+      replacements: { email: JANE },
+    });
+    const created = await admin.post(`${SETTINGS}/profiles`, { name: 'Two hosts', description: '' });
+    expect(created.status).to.equal(303);
+    const id = Number(/\/profiles\/(\d+)\//.exec(created.headers.get('location') ?? '')?.[1]);
+    expect(id).to.be.greaterThan(0);
+    const document = (await (await admin.get(`${SETTINGS}/profiles/${id}/document`)).json()) as { profile: { version: number }; modules: ModuleEntry[] };
+    const helpDesk = document.modules.find((m) => m.module === 'HelpDesk');
+    expect(helpDesk, 'the new profile lists HelpDesk').to.not.equal(undefined);
+    const modules = document.modules.map((m) => (m.module === 'HelpDesk' ? { ...m, shown: true, view: true, listColumns: ['ticket_no', 'status'] } : m));
+    expect((await admin.json('PUT', `${SETTINGS}/profiles/${id}/sections/modules`, { version: document.profile.version, value: modules })).status).to.equal(200);
+    try {
+      await first.host.api.database.sequelize.query('UPDATE bp_portal_accounts SET profile_id = :id WHERE email = :email', {
+        replacements: { id, email: JANE },
+      });
+      expect(await listColumns(second.url, onSecond.cookie!)).to.deep.equal(['ticket_no', 'status']);
+    } finally {
+      await first.host.api.database.sequelize.query('UPDATE bp_portal_accounts SET profile_id = :previous WHERE email = :email', {
+        replacements: { previous: jane!.profile_id, email: JANE },
+      });
+    }
+    expect(await listColumns(second.url, onSecond.cookie!)).to.include('ticket_title');
+  });
+
   it('enforces on one host a lockout whose failures were counted on both', async () => {
     // Control: the right password works on either host before the failures.
     const control = await portalLogin(first.url, MARIO, PASSWORD);
