@@ -89,6 +89,8 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
   private readonly cache = new Map<string, AccessPolicy>();
   private registryRevision = 0;
   private unsubscribe: (() => void)[] = [];
+  /** The stamp read on its own (for a session not read through `PortalSessions`), built once. */
+  private readonly stampQuery: string;
 
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
@@ -98,7 +100,9 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
     @inject(ProfileStore) private readonly profileStore: ProfileStore,
     @inject(PortalVersions) private readonly versions: PortalVersions,
     @inject(ClassicSettingsReader) @optional() private readonly classic: ClassicSettingsReader | undefined,
-  ) {}
+  ) {
+    this.stampQuery = `SELECT ${stampColumns(database, ':bpProfileId')}`;
+  }
 
   async onActivate(): Promise<void> {
     const bump = () => {
@@ -117,7 +121,7 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
   }
 
   async policyFor(profileId: number | null): Promise<AccessPolicy> {
-    const [values] = await this.database.sequelize.query<StampValues>(`SELECT ${stampColumns(this.database, ':bpProfileId')}`, {
+    const [values] = await this.database.sequelize.query<StampValues>(this.stampQuery, {
       type: QueryTypes.SELECT,
       replacements: { ...STAMP_REPLACEMENTS, bpProfileId: profileId ?? 0 },
     });
