@@ -722,8 +722,8 @@ export class LayeredPortalAccess implements PortalAccess {
   private async build(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
     const presented = await this.sessions.presented(req);
     if (!presented) return null;
-    const stamp = await this.sessions.presentedCompanions(req);
-    const early = stamp ? this.policies.policyForStamp(presented.profileId, stamp) : this.policies.policyFor(presented.profileId);
+    // policyForStamp reads the stamp itself when the row carries none.
+    const early = this.policies.policyForStamp(presented.profileId, (await this.sessions.presentedCompanions(req)) ?? {});
     early.catch(() => undefined); // awaited below when the session holds; a failure then surfaces there
     const session = await this.sessions.current(req, res);
     if (!session) return null;
