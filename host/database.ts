@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Sequelize } from 'sequelize';
+import sqlite3 from 'sqlite3';
 import type { DatabaseDialect } from '../plugin/host-contract/index.js';
 
 export interface OpenedDatabase {
@@ -43,6 +44,84 @@ interface SqliteConnection {
   exec(sql: string, callback: (error: Error | null) => void): void;
   serialize(callback?: () => void): void;
   parallelize(callback?: () => void): void;
+  all(sql: string, ...rest: unknown[]): unknown;
+  close(callback?: (error: Error | null) => void): void;
+}
+
+/** node-sqlite3's statement constructor (its typings omit the arguments): prepares `sql` on the connection. */
+const PreparedStatement = sqlite3.Statement as unknown as new (
+  connection: SqliteConnection,
+  sql: string,
+  prepared: (error: Error | null) => void,
+) => sqlite3.Statement;
+
+/** Prepared reads kept per connection (least recently used first out). */
+export const SQLITE_PREPARED_READS = 64;
+const READ = /^\s*(SELECT|WITH)\b/i;
+
+/**
+ * Keeps the connection's prepared statements for reads (`SELECT`, `WITH`: Sequelize runs them with `all`) by their SQL:
+ * node-sqlite3's `Database#all` prepares a statement, runs it and finalizes it, three jobs on
+ * libuv's thread pool, each a wake-up of a pool thread and a callback on the main thread, and
+ * SQLite parses and plans the SQL every time. A kept statement is one job. It is safe to keep:
+ * `all` steps the statement to its end, which ends its read (SQLite holds no snapshot or lock
+ * for a finished statement), and `Statement#all` resets and binds again before it runs. A
+ * statement that fails is finalized and dropped (a schema change SQLite could not re-prepare
+ * for, say); all are finalized before the connection closes (SQLite refuses to close a
+ * connection with statements open).
+ */
+function keepPreparedReads(connection: SqliteConnection, size: number): void {
+  /** A kept statement, and until its prepare has answered the callbacks of the runs queued on it. */
+  interface Kept {
+    readonly statement: sqlite3.Statement;
+    waiting: ((error: Error) => void)[] | null;
+  }
+  const kept = new Map<string, Kept>();
+  const allOnce = connection.all.bind(connection) as (...args: unknown[]) => unknown;
+  const drop = (sql: string, entry: Kept): void => {
+    if (kept.get(sql) !== entry) return;
+    kept.delete(sql);
+    entry.statement.finalize();
+  };
+  const prepare = (sql: string): Kept => {
+    const entry: Kept = {
+      // node-sqlite3 answers a failed prepare only here, and drops the runs queued on the statement unanswered.
+      statement: new PreparedStatement(connection, sql, (error) => {
+        const waiting = entry.waiting ?? [];
+        entry.waiting = null;
+        if (!error) return;
+        if (kept.get(sql) === entry) kept.delete(sql);
+        for (const fail of waiting) fail(error);
+      }),
+      waiting: [],
+    };
+    if (kept.size >= size) {
+      const [oldest, old] = kept.entries().next().value!;
+      drop(oldest, old);
+    }
+    return entry;
+  };
+  connection.all = function all(sql: string, ...rest: unknown[]): unknown {
+    const callback = rest[rest.length - 1];
+    // Only reads, in the shape Sequelize runs them: (sql, parameters, callback).
+    if (rest.length !== 2 || typeof callback !== 'function' || !READ.test(sql)) return allOnce(sql, ...rest);
+    const done = callback as (this: unknown, error: Error | null, rows?: unknown[]) => void;
+    const entry = kept.get(sql) ?? prepare(sql);
+    kept.delete(sql);
+    kept.set(sql, entry); // the most recently used last
+    entry.waiting?.push((error) => done.call(entry.statement, error));
+    entry.statement.all(rest[0], function (this: unknown, error: Error | null, rows?: unknown[]) {
+      if (error) drop(sql, entry);
+      done.call(this, error, rows);
+    });
+    return connection;
+  };
+  const close = connection.close.bind(connection);
+  connection.close = (callback?: (error: Error | null) => void) => {
+    const open = [...kept.values()];
+    kept.clear();
+    void Promise.all(open.map(({ statement }) => new Promise<void>((finalized) => statement.finalize(() => finalized())))).then(() => close(callback));
+  };
 }
 
 interface SqliteConnectionManager {
@@ -62,6 +141,7 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string): void
       ready = new Promise<void>((ok, fail) => connection.exec(SQLITE_PRAGMAS, (error) => (error ? fail(error) : ok())));
       configured.set(connection, ready);
       connection.serialize = (callback?: () => void) => connection.parallelize(callback);
+      keepPreparedReads(connection, SQLITE_PREPARED_READS);
     }
     await ready;
     return connection;

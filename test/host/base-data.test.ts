@@ -4,15 +4,42 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { DataTypes, QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { loadOrCreateSecret, readConfig } from '../../host/config.js';
-import { openDatabase } from '../../host/database.js';
+import sqlite3 from 'sqlite3';
+import { openDatabase, SQLITE_PREPARED_READS } from '../../host/database.js';
 import { createReferenceHost, type ReferenceHostOptions } from '../../host/reference-host.js';
 import { hostMigrator } from '../../host/schema/migrate.js';
 import { verifyPassword } from '../../host/users/password-hash.js';
 import { scratchDatabase, type ScratchDatabase } from '../support/database.js';
+import { rejection } from '../support/expectations.js';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
 
 interface TracedConnection {
   all(sql: string, ...rest: unknown[]): unknown;
+}
+
+/** node-sqlite3's statements as they run and end: which statement object ran which SQL, which were finalized. */
+function watchStatements() {
+  const prototype = sqlite3.Statement.prototype as unknown as Record<'all' | 'finalize', (this: { sql: string }, ...args: unknown[]) => unknown>;
+  const { all, finalize } = prototype;
+  const runs: { readonly statement: object; readonly sql: string }[] = [];
+  const finalized = new Set<object>();
+  prototype.all = function (...args) {
+    runs.push({ statement: this, sql: this.sql });
+    return all.apply(this, args);
+  };
+  prototype.finalize = function (...args) {
+    finalized.add(this);
+    return finalize.apply(this, args);
+  };
+  return {
+    runs,
+    finalized,
+    of: (sql: string) => runs.filter((run) => run.sql === sql).map((run) => run.statement),
+    stop() {
+      prototype.all = all;
+      prototype.finalize = finalize;
+    },
+  };
 }
 
 const CORE_TABLES = [
@@ -234,6 +261,107 @@ describe('reference host SQLite connections', () => {
       expect(note!.get('done')).to.equal(true);
       expect(executed.some((sql) => /^PRAGMA table_info/i.test(sql)), executed.join('\n')).to.equal(true);
     } finally {
+      await sequelize.close();
+    }
+  });
+
+  it('prepares a read once per connection and runs it again from there; a read that fails is not kept', async () => {
+    const { sequelize } = await openDatabase(`sqlite:${join(dir, 'prepared.sqlite')}`);
+    const watch = watchStatements();
+    try {
+      await sequelize.query('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)');
+      await sequelize.query("INSERT INTO notes (body) VALUES ('first'), ('second')");
+      const byId = 'SELECT body FROM notes WHERE id = $id';
+      const read = (id: number) => sequelize.query<{ body: string }>(byId, { type: QueryTypes.SELECT, bind: { id } });
+      // Quiet, one after the other: all on the first connection, each with its own values.
+      expect(await read(1)).to.deep.equal([{ body: 'first' }]);
+      expect(await read(2)).to.deep.equal([{ body: 'second' }]);
+      expect(await read(3)).to.deep.equal([]);
+      const [kept, ...again] = watch.of(byId);
+      expect(again).to.have.length(2);
+      expect(again.every((statement) => statement === kept)).to.equal(true);
+      expect(watch.finalized.has(kept!)).to.equal(false);
+
+      // A read SQLite cannot prepare: the same clear error every time, nothing kept, the connection unharmed.
+      const broken = 'SELECT nope FROM notes';
+      for (let attempt = 0; attempt < 2; attempt++) {
+        expect((await rejection(sequelize.query(broken, { type: QueryTypes.SELECT }))).message).to.match(/no such column: nope/);
+      }
+      // A transaction's statements may run at once on its connection: each run is answered, a failed prepare's too.
+      await sequelize.transaction(async (transaction) => {
+        const twice = await Promise.all([broken, broken, byId, byId].map((sql, i) => sequelize.query(sql, { type: QueryTypes.SELECT, bind: { id: i - 1 }, transaction }).then(() => 'read', (error: Error) => error.message)));
+        expect(twice).to.have.length(4);
+        expect(twice.slice(0, 2)).to.satisfy((messages: string[]) => messages.every((m) => /no such column: nope/.test(m)));
+        expect(twice.slice(2)).to.deep.equal(['read', 'read']);
+      });
+      // A read that fails while it runs (malformed JSON): dropped, and the next run prepares afresh.
+      const parse = 'SELECT json($doc) AS doc';
+      expect((await rejection(sequelize.query(parse, { type: QueryTypes.SELECT, bind: { doc: '{' } }))).message).to.match(/malformed JSON/);
+      expect(await sequelize.query(parse, { type: QueryTypes.SELECT, bind: { doc: '{ }' } })).to.deep.equal([{ doc: '{}' }]);
+      const [failed, fresh] = watch.of(parse);
+      expect(fresh).to.not.equal(failed);
+      expect(watch.finalized.has(failed!)).to.equal(true);
+      expect(await read(2)).to.deep.equal([{ body: 'second' }]);
+    } finally {
+      watch.stop();
+      await sequelize.close();
+    }
+  });
+
+  it('keeps at most a bounded number of reads per connection, and closes after finalizing them all', async () => {
+    const { sequelize } = await openDatabase(`sqlite:${join(dir, 'bounded.sqlite')}`);
+    const watch = watchStatements();
+    try {
+      const sql = (n: number) => `SELECT ${n} AS n`;
+      for (let n = 0; n < SQLITE_PREPARED_READS + 5; n++) {
+        expect(await sequelize.query(sql(n), { type: QueryTypes.SELECT })).to.deep.equal([{ n }]);
+      }
+      // The least recently used went first; the first read, run again, is prepared anew.
+      const oldest = watch.of(sql(0))[0]!;
+      const newest = watch.of(sql(SQLITE_PREPARED_READS + 4))[0]!;
+      expect(watch.finalized.has(oldest)).to.equal(true);
+      expect(watch.finalized.has(newest)).to.equal(false);
+      const ran = Array.from({ length: SQLITE_PREPARED_READS + 5 }, (_, n) => watch.of(sql(n))[0]!);
+      expect(ran.filter((statement) => watch.finalized.has(statement))).to.deep.equal(ran.slice(0, 5));
+      await sequelize.query(sql(0), { type: QueryTypes.SELECT });
+      expect(watch.of(sql(0))[1]).to.not.equal(oldest);
+    } finally {
+      await sequelize.close();
+      watch.stop();
+    }
+    // SQLite refuses to close a connection with statements left open: close() finalized them first.
+    expect(watch.runs.every((run) => watch.finalized.has(run.statement))).to.equal(true);
+  });
+
+  it('a kept read holds nothing: a write elsewhere is seen, the write-ahead log empties, the table can change or go', async () => {
+    const file = join(dir, 'held.sqlite');
+    const { sequelize } = await openDatabase(`sqlite:${file}`);
+    // Another host process on the same file.
+    const other = await openDatabase(`sqlite:${file}`);
+    try {
+      await sequelize.query('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)');
+      await sequelize.query("INSERT INTO notes (body) VALUES ('first')");
+      const count = 'SELECT COUNT(*) AS n FROM notes';
+      const everywhere = async () =>
+        (await Promise.all(Array.from({ length: 8 }, () => sequelize.query<{ n: number }>(count, { type: QueryTypes.SELECT })))).map((rows) => Number(rows[0]!.n));
+      expect(await everywhere()).to.deep.equal(Array(8).fill(1));
+      await other.sequelize.query("INSERT INTO notes (body) VALUES ('second')");
+      expect(await everywhere()).to.deep.equal(Array(8).fill(2));
+
+      // No connection holds a read: a full checkpoint empties the log.
+      const [checkpoint] = await other.sequelize.query<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)', { type: QueryTypes.SELECT });
+      expect(checkpoint!.busy).to.equal(0);
+      expect(statSync(`${file}-wal`).size).to.equal(0);
+
+      // A kept `SELECT *` follows a new column; a dropped table is a clear error, not a stale answer.
+      const everything = 'SELECT * FROM notes ORDER BY id';
+      expect(await sequelize.query(everything, { type: QueryTypes.SELECT })).to.deep.equal([{ id: 1, body: 'first' }, { id: 2, body: 'second' }]);
+      await other.sequelize.query('ALTER TABLE notes ADD COLUMN tag TEXT');
+      expect(await sequelize.query(everything, { type: QueryTypes.SELECT })).to.deep.equal([{ id: 1, body: 'first', tag: null }, { id: 2, body: 'second', tag: null }]);
+      await sequelize.query('DROP TABLE notes');
+      expect((await rejection(sequelize.query(everything, { type: QueryTypes.SELECT }))).message).to.match(/no such table: notes/);
+    } finally {
+      await other.sequelize.close();
       await sequelize.close();
     }
   });
