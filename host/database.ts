@@ -60,15 +60,15 @@ export const SQLITE_PREPARED_READS = 64;
 const READ = /^\s*(SELECT|WITH)\b/i;
 
 /**
- * Keeps the connection's prepared statements for reads (`SELECT`, `WITH`: Sequelize runs them with `all`) by their SQL:
- * node-sqlite3's `Database#all` prepares a statement, runs it and finalizes it, three jobs on
- * libuv's thread pool, each a wake-up of a pool thread and a callback on the main thread, and
- * SQLite parses and plans the SQL every time. A kept statement is one job. It is safe to keep:
- * `all` steps the statement to its end, which ends its read (SQLite holds no snapshot or lock
- * for a finished statement), and `Statement#all` resets and binds again before it runs. A
- * statement that fails is finalized and dropped (a schema change SQLite could not re-prepare
- * for, say); all are finalized before the connection closes (SQLite refuses to close a
- * connection with statements open).
+ * Keeps the connection's prepared statements for reads (`SELECT`, `WITH`; Sequelize runs them
+ * with `all`) by their SQL: node-sqlite3's `Database#all` prepares a statement, runs it and
+ * finalizes it, three jobs on libuv's thread pool, each a wake-up of a pool thread and a callback
+ * on the main thread, and SQLite parses and plans the SQL every time. A kept statement is one
+ * job. It is safe to keep: `all` steps the statement to its end, which ends its read (SQLite
+ * holds no snapshot or lock for a finished statement), and `Statement#all` resets and binds again
+ * before it runs. A statement that fails is finalized and dropped (a schema change SQLite could
+ * not re-prepare for, say); all are finalized before the connection closes (SQLite refuses to
+ * close a connection with statements open).
  */
 function keepPreparedReads(connection: SqliteConnection, size: number): void {
   /** A kept statement, and until its prepare has answered the callbacks of the runs queued on it. */
