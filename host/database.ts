@@ -20,7 +20,7 @@ export function dialectOf(url: string): DatabaseDialect {
 /**
  * How the host uses SQLite through Sequelize, whose SQLite dialect keeps one connection for all
  * statements (plus one per transaction) and never runs `afterConnect` hooks. Its `getConnection`
- * and `releaseConnection` are wrapped so that:
+ * and `releaseConnection` (and, for writes, `query`) are wrapped so that:
  *
  * - every connection is configured once, before its first statement: wait up to 10 s for a lock
  *   instead of failing, write-ahead logging (readers do not wait for a writer, one sync per
@@ -33,10 +33,14 @@ export function dialectOf(url: string): DatabaseDialect {
  *   connection at a time (a quiet host uses one). On a single shared connection a long read held
  *   SQLite's connection mutex, which node-sqlite3 also takes *on the main thread* to finalize
  *   every statement: the whole process waited for the slowest query. Committed writes are seen by
- *   every connection's next statement (write-ahead log), concurrent writers wait for each other
- *   (the lock wait above). In-memory databases keep one connection: each would be its own database.
+ *   every connection's next statement (write-ahead log). In-memory databases keep one connection:
+ *   each would be its own database;
+ * - writers take turns in JavaScript (`SqliteWriterTurns` below) rather than in SQLite's lock
+ *   wait, which holds a thread of libuv's pool for as long as it waits.
  */
-const SQLITE_PRAGMAS = 'PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;';
+/** How long a statement waits for another's write lock before it fails with SQLITE_BUSY. */
+export const SQLITE_LOCK_WAIT_MS = 10_000;
+const SQLITE_PRAGMAS = `PRAGMA busy_timeout = ${SQLITE_LOCK_WAIT_MS}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;`;
 /** Connections for statements outside transactions: as many as libuv runs statements at once by default. */
 export const SQLITE_STATEMENT_CONNECTIONS = 4;
 
@@ -124,6 +128,71 @@ function keepPreparedReads(connection: SqliteConnection, size: number): void {
   };
 }
 
+/**
+ * The process's turn to write to its SQLite database, taken in JavaScript. SQLite lets one
+ * connection write at a time; the others wait for the lock inside SQLite's busy handler, which
+ * sleeps on one of libuv's four thread-pool threads. Four writers waiting took every thread, so
+ * the transaction holding the lock could not run its next statement (nor could any read or file
+ * read of the process) until the waits timed out after 10 s: six tickets created at once took
+ * 10 s. Writers now queue here, first come first served, and SQLite's own wait is left for other
+ * processes on the same file. A transaction holds the turn from its connection to its release
+ * (after COMMIT or ROLLBACK), a write outside transactions for its one statement.
+ */
+export class SqliteWriterTurns {
+  private writing = false;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly waitMs: number = SQLITE_LOCK_WAIT_MS) {}
+
+  /** Waits for the turn (at most `waitMs`, then fails as SQLite would) and answers how to give it back. */
+  take(): Promise<() => void> {
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        this.writing = true;
+        let given = false;
+        resolve(() => {
+          if (given) return;
+          given = true;
+          this.next();
+        });
+      };
+      if (!this.writing) return grant();
+      const timer = setTimeout(() => {
+        const index = this.waiting.indexOf(waiter);
+        if (index >= 0) this.waiting.splice(index, 1);
+        reject(Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY', errno: 5 }));
+      }, this.waitMs);
+      const waiter = () => {
+        clearTimeout(timer);
+        grant();
+      };
+      this.waiting.push(waiter);
+    });
+  }
+
+  private next(): void {
+    const waiter = this.waiting.shift();
+    if (waiter) waiter();
+    else this.writing = false;
+  }
+}
+
+/** A statement outside transactions that writes (anything but a read) waits for the writer's turn before it takes a connection. */
+function takeTurnsToWrite(sequelize: Sequelize, turns: SqliteWriterTurns): void {
+  const query = sequelize.query.bind(sequelize) as (sql: unknown, options?: { transaction?: unknown }) => Promise<unknown>;
+  const write = async (sql: unknown, options?: { transaction?: unknown }): Promise<unknown> => {
+    const text = typeof sql === 'string' ? sql : (sql as { query?: unknown } | null)?.query;
+    if (options?.transaction || typeof text !== 'string' || READ.test(text)) return query(sql, options);
+    const giveBack = await turns.take();
+    try {
+      return await query(sql, options);
+    } finally {
+      giveBack();
+    }
+  };
+  sequelize.query = write as unknown as Sequelize['query'];
+}
+
 interface SqliteConnectionManager {
   getConnection(options?: { uuid?: string }): Promise<SqliteConnection>;
   releaseConnection(connection: SqliteConnection, force?: boolean): unknown;
@@ -146,6 +215,10 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string): void
     await ready;
     return connection;
   };
+  // An in-memory database has one connection, transactions included: nothing waits for a lock.
+  const turns = storage === ':memory:' ? null : new SqliteWriterTurns();
+  const turnOf = new WeakMap<SqliteConnection, () => void>();
+  if (turns) takeTurnsToWrite(sequelize, turns);
   const slots = storage === ':memory:' ? 1 : SQLITE_STATEMENT_CONNECTIONS;
   // Each statement has a connection to itself, from its start until Sequelize releases it (after
   // node-sqlite3 finalized it); when all are taken, the next statement waits for the first freed.
@@ -163,8 +236,19 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string): void
     idle.sort((a, b) => a - b); // the lowest first: a quiet host keeps using one connection
   };
   manager.getConnection = async (options?: { uuid?: string }) => {
-    // A transaction's connection (its own uuid) is Sequelize's business.
-    if (options?.uuid && options.uuid !== 'default') return open(options);
+    // A transaction's connection (its own uuid, opened and closed by Sequelize) waits for the writer's turn.
+    if (options?.uuid && options.uuid !== 'default') {
+      if (!turns) return open(options);
+      const giveBack = await turns.take();
+      try {
+        const connection = await open(options);
+        turnOf.set(connection, giveBack);
+        return connection;
+      } catch (error) {
+        giveBack();
+        throw error;
+      }
+    }
     const slot = await take();
     try {
       // Sequelize keeps every connection it opened under its uuid, and closes them all on close().
@@ -179,6 +263,11 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string): void
   manager.releaseConnection = (connection: SqliteConnection, force?: boolean) => {
     const slot = slotOf.get(connection);
     if (slot !== undefined) give(slot);
+    const giveBack = turnOf.get(connection);
+    if (giveBack) {
+      turnOf.delete(connection);
+      giveBack();
+    }
     return releaseConnection(connection, force);
   };
 }

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { DataTypes, QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { loadOrCreateSecret, readConfig } from '../../host/config.js';
 import sqlite3 from 'sqlite3';
-import { openDatabase, SQLITE_PREPARED_READS } from '../../host/database.js';
+import { openDatabase, SQLITE_LOCK_WAIT_MS, SQLITE_PREPARED_READS, SqliteWriterTurns } from '../../host/database.js';
 import { createReferenceHost, type ReferenceHostOptions } from '../../host/reference-host.js';
 import { hostMigrator } from '../../host/schema/migrate.js';
 import { verifyPassword } from '../../host/users/password-hash.js';
@@ -364,6 +365,63 @@ describe('reference host SQLite connections', () => {
       await other.sequelize.close();
       await sequelize.close();
     }
+  });
+
+  it('lets writers wait for their turn without holding a thread: the process goes on, and all write in arrival order', async () => {
+    const { sequelize } = await openDatabase(`sqlite:${join(dir, 'turns.sqlite')}`);
+    try {
+      await sequelize.query('CREATE TABLE turns (id INTEGER PRIMARY KEY, who TEXT)');
+      const started = Date.now();
+      // A transaction holds the write lock while eight single writes and six transactions arrive.
+      const holder = await sequelize.transaction();
+      await sequelize.query("INSERT INTO turns (who) VALUES ('holder')", { transaction: holder });
+      const writes = [
+        ...Array.from({ length: 8 }, (_, i) => sequelize.query(`INSERT INTO turns (who) VALUES ('single ${i}')`)),
+        ...Array.from({ length: 6 }, (_, i) =>
+          sequelize.transaction(async (transaction) => {
+            await sequelize.query(`INSERT INTO turns (who) VALUES ('transaction ${i}')`, { transaction });
+            await sequelize.query(`UPDATE turns SET who = who || ' done' WHERE who = 'transaction ${i}'`, { transaction });
+          }),
+        ),
+      ];
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Waiting in SQLite's busy handler, four writers took libuv's four threads: no file read, no
+      // statement, not even the holder's COMMIT ran until their 10 s wait ran out.
+      expect(await readFile(join(dir, 'turns.sqlite'))).to.be.instanceOf(Buffer);
+      const [seen] = await sequelize.query<{ n: number }>('SELECT COUNT(*) AS n FROM turns', { type: QueryTypes.SELECT });
+      expect(Number(seen!.n), 'a read does not wait for the writers').to.equal(0);
+      await holder.commit();
+      await Promise.all(writes);
+      expect(Date.now() - started, 'nobody waited for the lock wait to run out').to.be.below(SQLITE_LOCK_WAIT_MS / 2);
+      const rows = await sequelize.query<{ who: string }>('SELECT who FROM turns ORDER BY id', { type: QueryTypes.SELECT });
+      expect(rows.map((r) => r.who)).to.deep.equal([
+        'holder',
+        ...Array.from({ length: 8 }, (_, i) => `single ${i}`),
+        ...Array.from({ length: 6 }, (_, i) => `transaction ${i} done`),
+      ]);
+    } finally {
+      await sequelize.close();
+    }
+  });
+
+  it('gives the writer\'s turn first come first served, and fails a wait that outlasts the lock wait as SQLite would', async () => {
+    const turns = new SqliteWriterTurns(100);
+    const order: string[] = [];
+    const first = await turns.take();
+    const second = turns.take().then((giveBack) => (order.push('second'), giveBack));
+    const third = turns.take().then((giveBack) => (order.push('third'), giveBack));
+    first();
+    first(); // giving a turn back twice gives away nobody else's
+    const secondBack = await second;
+    expect(order).to.deep.equal(['second']);
+    secondBack();
+    const thirdBack = await third;
+    expect(order).to.deep.equal(['second', 'third']);
+    const late = await rejection(turns.take().then(() => undefined));
+    expect(late.message).to.equal('SQLITE_BUSY: database is locked');
+    expect((late as Error & { code?: string }).code).to.equal('SQLITE_BUSY');
+    thirdBack();
+    (await turns.take())(); // free again, at once
   });
 
   it('answers a quick statement while a long one runs, and every connection sees what was committed', async () => {
