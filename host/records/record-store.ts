@@ -46,6 +46,7 @@ import {
 } from './field-values.js';
 import { HOST_MANAGED_FIELDS } from '../registry/host-managed-fields.js';
 import { BindParameters, QueryCompiler } from './query-compiler.js';
+import { RECORD_NUMBER_SERIES, RecordNumbers } from './record-numbers.js';
 import { RecordNotFoundError, RelationUsageError } from './record-errors.js';
 
 type Row = Record<string, unknown>;
@@ -83,6 +84,7 @@ export class SqlRecordStore implements HostRecords {
   private readonly dialect: DatabaseDialect;
   private readonly qi: QueryInterface;
   private readonly events: TypedEvents<RecordEvents>;
+  private readonly numbers: RecordNumbers;
   readonly files: DocumentFiles;
 
   constructor(
@@ -95,6 +97,7 @@ export class SqlRecordStore implements HostRecords {
     this.qi = db.sequelize.getQueryInterface();
     this.events = new TypedEvents<RecordEvents>(registry.logger, 'record store');
     this.files = new DocumentFiles(filesDir);
+    this.numbers = new RecordNumbers(db.sequelize, db.dialect);
   }
 
   on<E extends keyof RecordEvents>(event: E, listener: (payload: RecordEvents[E]) => void | Promise<void>): Unsubscribe {
@@ -578,6 +581,10 @@ export class SqlRecordStore implements HostRecords {
     const columns = this.checkValues(definition, input?.values, 'create');
     const owner = input.owner === undefined ? null : this.checkOwner(definition, input.owner);
     await this.checkReferences(definition, input.values, transaction);
+    const series = RECORD_NUMBER_SERIES[definition.name];
+    if (series && (columns[series.field] ?? null) === null && definition.fields.some((f) => f.name === series.field)) {
+      columns[series.field] = await this.numbers.next(definition.name, this.registry.tableName(definition.name), series, transaction);
+    }
     const now = dateTimeParameter(new Date(), this.dialect);
     const id = await this.insert(
       this.registry.tableName(definition.name),

@@ -22,6 +22,7 @@ import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
 import type { DatabaseDialect } from '../../plugin/host-contract/index.js';
 import type { ReferenceHost } from '../reference-host.js';
 import { booleanParameter, dateTimeParameter } from '../records/field-values.js';
+import { RECORD_NUMBER_SERIES } from '../records/record-numbers.js';
 
 /** The password of every generated portal user (no change required at first login). */
 export const SCALE_PORTAL_PASSWORD = 'Portal-scale-1';
@@ -361,7 +362,7 @@ export async function generateLargeData(host: ReferenceHost, options: LargeDataO
     await tickets.add(
       [
         system(id, created, modified),
-        text(`TT${id}`),
+        text(`${RECORD_NUMBER_SERIES.HelpDesk!.prefix}${id}`),
         text(`${random.words(WORDS, 2)} ${random.pick(['problem', 'question', 'request', 'issue'])}`),
         String(contact.id),
         contact.accountId === null || random.chance(0.05) ? 'NULL' : String(contact.accountId),
@@ -414,7 +415,7 @@ export async function generateLargeData(host: ReferenceHost, options: LargeDataO
       [
         system(invoiceBase + i, created, modified),
         text(`Invoice for ${random.words(WORDS, 2)}`),
-        text(`INV${invoiceBase + i}`),
+        text(`${RECORD_NUMBER_SERIES.Invoice!.prefix}${invoiceBase + i}`),
         String(contact.id),
         contact.accountId === null ? 'NULL' : String(contact.accountId),
         day(created),
@@ -436,7 +437,7 @@ export async function generateLargeData(host: ReferenceHost, options: LargeDataO
       [
         system(quoteBase + i, created, modified),
         text(`Quote for ${random.words(WORDS, 2)}`),
-        text(`QUO${quoteBase + i}`),
+        text(`${RECORD_NUMBER_SERIES.Quotes!.prefix}${quoteBase + i}`),
         String(contact.id),
         contact.accountId === null ? 'NULL' : String(contact.accountId),
         text(random.pick(QUOTE_STAGE)),
@@ -497,6 +498,8 @@ export async function generateLargeData(host: ReferenceHost, options: LargeDataO
       await sequelize.query(`SELECT setval(pg_get_serial_sequence(${text(name)}, 'id'), (SELECT MAX(id) FROM ${quote(name)}))`);
     }
   }
+  // The numbers were written here, not drawn from the series: each starts again after the highest on first use.
+  await sequelize.query(`DELETE FROM crm_record_numbers WHERE module IN (${modules.map(text).join(', ')})`);
   await analyze(sequelize, dialect, [...Object.values(table), 'crm_comments', 'crm_relation_links', 'bp_portal_accounts']);
 
   // Sample logins: a contact of the account with the largest group below it first, then a few others.

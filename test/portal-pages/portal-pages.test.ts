@@ -183,6 +183,11 @@ describe('portal pages: home, lists, records, tickets @db', function () {
       const id = Number(/HelpDesk\/(\d+)/.exec(location)![1]);
       const stored = await test.host.records.get('HelpDesk', id);
       expect(stored!.values.status).to.equal('Open');
+      // The CRM gave it the next number of the tickets' series, and the page shows it.
+      const numbers = (await test.host.records.query('HelpDesk', { fields: ['ticket_no'] })).rows.map((r) => Number(String(r.values.ticket_no).slice(2)));
+      expect(stored!.values.ticket_no).to.match(/^TT\d+$/);
+      expect(Number(String(stored!.values.ticket_no).slice(2))).to.equal(Math.max(...numbers));
+      expect(page.html).to.include(String(stored!.values.ticket_no));
     });
 
     it('edits with optimistic locking: a stale version is refused and said', async () => {

@@ -263,6 +263,37 @@ describe('record store writes @db', function () {
     expect(next.id).to.be.greaterThan(account.id);
   });
 
+  it('numbers a record created without a number: next in its series, one each for concurrent creators, given back on a rollback', async function () {
+    // The series starts after the highest number of its form already there; other forms do not count.
+    for (const invoice_no of ['INV-41', 'INV-007', 'inv-900', 'INV-12a', 'INV-', 'XINV-500', `INV-${'9'.repeat(16)}`]) {
+      await store.create('Invoice', { values: { subject: `Imported ${invoice_no}`, invoice_no } });
+    }
+    const numbered = await store.create('Invoice', { values: { subject: 'New' } });
+    expect(numbered.values.invoice_no).to.equal('INV-42');
+    expect((await store.get('Invoice', numbered.id))!.values.invoice_no).to.equal('INV-42');
+    expect((await store.create('Invoice', { values: { subject: 'Blank', invoice_no: '  ' } })).values.invoice_no).to.equal('INV-43');
+    // A number the creator gives is kept, and moves no series.
+    expect((await store.create('Invoice', { values: { subject: 'Own', invoice_no: 'CUSTOM-1' } })).values.invoice_no).to.equal('CUSTOM-1');
+    expect((await store.update('Invoice', numbered.id, { values: { subject: 'Renamed' } })).values.invoice_no).to.equal('INV-42');
+
+    // Concurrent creators on a series nobody has used yet (its start is raced too): every number once, none skipped.
+    const orders = await Promise.all(Array.from({ length: 8 }, (_, i) => store.create('SalesOrder', { values: { subject: `Order ${i}` } })));
+    expect(orders.map((o) => o.values.salesorder_no).sort((a, b) => Number(String(a).slice(3)) - Number(String(b).slice(3)))).to.deep.equal(
+      Array.from({ length: 8 }, (_, i) => `SO-${i + 1}`),
+    );
+
+    // A create that rolls back gives its number back; a failed create takes none.
+    const first = await store.create('Quotes', { values: { subject: 'First' } });
+    expect(first.values.quote_no).to.equal('QUO-1');
+    await rolledBack(async (transaction) => {
+      expect((await store.create('Quotes', { values: { subject: 'Ghost' } }, { transaction })).values.quote_no).to.equal('QUO-2');
+    });
+    expect(await rejection(store.create('Quotes', { values: { subject: 'Dangling', contact_id: 999_999 } }))).to.be.instanceOf(InvalidRecordError);
+    expect((await store.create('Quotes', { values: { subject: 'Second' } })).values.quote_no).to.equal('QUO-2');
+    // A module without a series is left alone.
+    expect(Object.keys((await store.create('Faq', { values: { question: 'Numbered?' } })).values)).not.to.include('faq_no');
+  });
+
   it('logged no error', function () {
     expect(fx.logger.entries.filter((e) => e.level === 'error')).to.deep.equal([]);
   });
