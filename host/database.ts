@@ -177,15 +177,23 @@ export class SqliteWriterTurns {
   }
 }
 
-/** A statement outside transactions that writes (anything but a read) waits for the writer's turn before it takes a connection. */
+/** Marks the query options of a write outside transactions that holds the writer's turn. */
+const WRITE_IN_TURN = Symbol('business-portal.sqlite.writeInTurn');
+
+/**
+ * A statement outside transactions that writes (anything but a read) waits for the writer's turn,
+ * then runs on the writer's own connection: it never waits for a statement connection behind
+ * reads while it holds the turn, and a waiting writer holds no connection.
+ */
 function takeTurnsToWrite(sequelize: Sequelize, turns: SqliteWriterTurns): void {
-  const query = sequelize.query.bind(sequelize) as (sql: unknown, options?: { transaction?: unknown }) => Promise<unknown>;
-  const write = async (sql: unknown, options?: { transaction?: unknown }): Promise<unknown> => {
+  type Options = { transaction?: unknown; [WRITE_IN_TURN]?: true };
+  const query = sequelize.query.bind(sequelize) as (sql: unknown, options?: Options) => Promise<unknown>;
+  const write = async (sql: unknown, options?: Options): Promise<unknown> => {
     const text = typeof sql === 'string' ? sql : (sql as { query?: unknown } | null)?.query;
     if (options?.transaction || typeof text !== 'string' || READ.test(text)) return query(sql, options);
     const giveBack = await turns.take();
     try {
-      return await query(sql, options);
+      return await query(sql, { ...options, [WRITE_IN_TURN]: true });
     } finally {
       giveBack();
     }
@@ -249,6 +257,7 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string): void
         throw error;
       }
     }
+    if (turns && (options as Record<symbol, unknown> | undefined)?.[WRITE_IN_TURN]) return open({ uuid: 'default:writer' });
     const slot = await take();
     try {
       // Sequelize keeps every connection it opened under its uuid, and closes them all on close().

@@ -404,6 +404,25 @@ describe('reference host SQLite connections', () => {
     }
   });
 
+  it('runs a write in its turn on the writer\'s own connection: it does not wait behind long reads for one', async () => {
+    const { sequelize } = await openDatabase(`sqlite:${join(dir, 'writer.sqlite')}`);
+    try {
+      await sequelize.query('CREATE TABLE marks (id INTEGER PRIMARY KEY)');
+      const finished: string[] = [];
+      // Long reads on every statement connection, then a write.
+      const reads = Array.from({ length: 4 }, () =>
+        sequelize
+          .query('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) SELECT COUNT(*) AS c FROM n', { type: QueryTypes.SELECT })
+          .then(() => finished.push('read')),
+      );
+      const write = sequelize.query('INSERT INTO marks (id) VALUES (1)').then(() => finished.push('write'));
+      await Promise.all([...reads, write]);
+      expect(finished[0]).to.equal('write');
+    } finally {
+      await sequelize.close();
+    }
+  });
+
   it('gives the writer\'s turn first come first served, and fails a wait that outlasts the lock wait as SQLite would', async () => {
     const turns = new SqliteWriterTurns(100);
     const order: string[] = [];
