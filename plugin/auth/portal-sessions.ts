@@ -22,6 +22,7 @@ import { HostDatabase, type CrmRecord } from '../host-contract/index.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { AccountEligibility } from './account-eligibility.js';
+import { clientAddress } from './client-address.js';
 import { LoginHistory } from './login-history.js';
 import { ACCOUNTS_TABLE, accountColumns, toAccount, type AccountRow, type PortalAccount } from './portal-account-store.js';
 
@@ -178,7 +179,7 @@ export class DatabasePortalSessions implements PortalSessions {
           idleExpiresAt,
           absoluteExpiresAt: session.absoluteExpiresAt,
           remember: session.remember,
-          ip: (req.ip ?? req.socket.remoteAddress ?? '').slice(0, 45) || null,
+          ip: req.ip || req.socket.remoteAddress ? clientAddress(req).slice(0, 45) : null,
           userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
         },
       },
@@ -295,7 +296,7 @@ export class DatabasePortalSessions implements PortalSessions {
         replacements: { id },
       });
       if ((await this.deleteSession(id)) === 1 && rows[0]) {
-        await this.history.record({ event: 'logout', contactId: toNumber(rows[0].contact_id), email: null, reason: 'user_logout', ip: req.ip ?? null });
+        await this.history.record({ event: 'logout', contactId: toNumber(rows[0].contact_id), email: null, reason: 'user_logout', ip: req.ip ? clientAddress(req) : null });
       }
     }
     this.forget(req);

@@ -171,4 +171,40 @@ describe('plugin migrations @db', () => {
     expect(await bpTables(db.sequelize)).not.to.include('bp_half_done');
     expect(await profileNames(db.sequelize)).to.deep.equal(['Existing']);
   });
+
+  it('moves IPv4-mapped client addresses to plain IPv4, merging failure counts and keeping bans', async () => {
+    await new PluginMigrator(db.sequelize, db.dialect, realMigrations, quietLogger).up();
+    const at = (iso: string) => new Date(iso);
+    const rows: [string, number, Date | null, Date | null][] = [
+      ['::ffff:192.0.2.1', 100, at('2026-11-01T10:00:00Z'), at('2026-11-01T10:00:00Z')], // banned, alone
+      ['::ffff:192.0.2.2', 3, at('2026-11-02T08:00:00Z'), at('2026-11-04T10:00:00Z')], // merged with the plain row below
+      ['192.0.2.2', 98, at('2026-11-03T09:00:00Z'), at('2026-11-03T09:00:00Z')],
+      ['::ffff:abcd:1', 2, null, at('2026-11-04T10:00:00Z')], // not IPv4: left alone
+    ];
+    for (const [ip, failures, bannedAt, lastFailedAt] of rows) {
+      await db.sequelize.query('INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES (:ip, :failures, :bannedAt, :lastFailedAt)', {
+        replacements: { ip, failures, bannedAt, lastFailedAt },
+      });
+    }
+    await db.sequelize.query(
+      `INSERT INTO bp_portal_accounts (contact_id, email, portal_enabled, must_change_password, failed_attempts, last_failed_ip, created_at, updated_at, version)
+       VALUES (7, 'x@example.com', :yes, :no, 2, '::ffff:198.51.100.9', :now, :now, 1)`,
+      { replacements: { yes: true, no: false, now: new Date() } },
+    );
+    const migration = (await import('../../migrations/20261203000000-plain-ipv4-client-addresses.js')) as { up(p: { context: unknown }): Promise<void> };
+    await migration.up({ context: { sequelize: db.sequelize, queryInterface: db.sequelize.getQueryInterface(), dialect: db.dialect } });
+    const after = await db.sequelize.query<{ ip: string; failures: unknown; banned_at: unknown; last_failed_at: unknown }>(
+      'SELECT ip, failures, banned_at, last_failed_at FROM bp_client_failures ORDER BY ip',
+      { type: QueryTypes.SELECT },
+    );
+    // A Date (PostgreSQL, MariaDB) or SQLite's text, `2026-11-01 10:00:00.000 +00:00`.
+    const iso = (value: unknown) => (value === null ? null : (value instanceof Date ? value : new Date(String(value).replace(' ', 'T').replace(' ', ''))).toISOString());
+    expect(after.map((r) => [r.ip, Number(r.failures), iso(r.banned_at), iso(r.last_failed_at)])).to.deep.equal([
+      ['192.0.2.1', 100, '2026-11-01T10:00:00.000Z', '2026-11-01T10:00:00.000Z'],
+      ['192.0.2.2', 101, '2026-11-02T08:00:00.000Z', '2026-11-04T10:00:00.000Z'], // the earlier ban, the later failure
+      ['::ffff:abcd:1', 2, null, '2026-11-04T10:00:00.000Z'],
+    ]);
+    const [account] = await db.sequelize.query<{ last_failed_ip: string }>('SELECT last_failed_ip FROM bp_portal_accounts', { type: QueryTypes.SELECT });
+    expect(account!.last_failed_ip).to.equal('198.51.100.9');
+  });
 });
