@@ -8,6 +8,7 @@
  * a record's `links` only name records listed before it.
  */
 import type { FieldValue } from '../../plugin/host-contract/index.js';
+import { RECORD_NUMBER_SERIES } from '../records/record-numbers.js';
 import { type DemoFile, pdfFile, textFile } from './demo-files.js';
 
 export interface DemoComment {
@@ -59,7 +60,9 @@ export function demoRecords(today: Date): readonly DemoRecord[] {
   const day = (offset: number) => dayFrom(today, offset);
   // Document numbers (TT1001, INV-1001, …) are given in the order the records are listed.
   const counters = new Map<string, number>();
-  const nextNumber = (prefix: string, first: number) => {
+  /** The next number of the module's series (the host's, `RECORD_NUMBER_SERIES`), from `first` on. */
+  const nextNumber = (module: string, first: number) => {
+    const { prefix } = RECORD_NUMBER_SERIES[module]!;
     const n = (counters.get(prefix) ?? first - 1) + 1;
     counters.set(prefix, n);
     return `${prefix}${n}`;
@@ -599,7 +602,7 @@ export function demoRecords(today: Date): readonly DemoRecord[] {
   }
 
   function product(ref: string, productname: string, category: string, unit_price: number, description: string): DemoRecord {
-    return { module: 'Products', ref, values: { productname, product_no: nextNumber('PRO-', 101), category, unit_price, active: true, description } };
+    return { module: 'Products', ref, values: { productname, product_no: nextNumber('Products', 101), category, unit_price, active: true, description } };
   }
 
   function service(ref: string, servicename: string, category: string, unit_price: number, description: string): DemoRecord {
@@ -617,7 +620,7 @@ export function demoRecords(today: Date): readonly DemoRecord[] {
       module: 'HelpDesk',
       ref: `ticket:${values.ticket_title}`,
       links: { account_id: account, contact_id: contactRef },
-      values: { ticket_no: nextNumber('TT', 1001), ...values },
+      values: { ticket_no: nextNumber('HelpDesk', 1001), ...values },
       comments,
       files,
       staff: italianAccounts.has(account) ? 'sara.support' : 'tom.support',
@@ -637,9 +640,8 @@ export function demoRecords(today: Date): readonly DemoRecord[] {
     files: readonly DemoFile[] = [],
     links: Readonly<Record<string, string>> = {},
   ): DemoRecord {
-    const numberField = { Quotes: ['quote_no', 'QUO-'], SalesOrder: ['salesorder_no', 'SO-'], Invoice: ['invoice_no', 'INV-'] } as const;
-    const [field, prefix] = numberField[module];
-    return { module, ref, links: { account_id: account, contact_id: contactRef, ...links }, values: { [field]: nextNumber(prefix, 1001), ...values }, files };
+    const { field } = RECORD_NUMBER_SERIES[module]!;
+    return { module, ref, links: { account_id: account, contact_id: contactRef, ...links }, values: { [field]: nextNumber(module, 1001), ...values }, files };
   }
 
   function asset(ref: string, assetname: string, account: string, contactRef: string, productRef: string, serialnumber: string, status: string, datesold: string): DemoRecord {
@@ -647,7 +649,7 @@ export function demoRecords(today: Date): readonly DemoRecord[] {
       module: 'Assets',
       ref,
       links: { account_id: account, contact_id: contactRef, product_id: productRef },
-      values: { assetname, asset_no: nextNumber('AST-', 101), serialnumber, status, datesold },
+      values: { assetname, asset_no: nextNumber('Assets', 101), serialnumber, status, datesold },
     };
   }
 
@@ -656,7 +658,7 @@ export function demoRecords(today: Date): readonly DemoRecord[] {
       module: 'Project',
       ref,
       links: { account_id: account, contact_id: contactRef },
-      values: { projectname, project_no: nextNumber('PRJ-', 101), status, startdate, targetenddate, progress },
+      values: { projectname, project_no: nextNumber('Project', 101), status, startdate, targetenddate, progress },
     };
   }
 
@@ -689,7 +691,7 @@ export function demoRecords(today: Date): readonly DemoRecord[] {
       module: 'ServiceContracts',
       ref,
       links: { account_id: account, contact_id: contactRef },
-      values: { subject, contract_no: nextNumber('SC-', 101), status, start_date, due_date, tracking_unit, total_units, used_units },
+      values: { subject, contract_no: nextNumber('ServiceContracts', 101), status, start_date, due_date, tracking_unit, total_units, used_units },
     };
   }
 
