@@ -35,6 +35,9 @@ export interface PageVisitor {
   readonly sessionId: string | null;
   /** The signed-in contact's display name, shown in the header with a logout button. */
   readonly signedInAs?: string;
+  /** The request's language and form token when the caller has already worked them out (the workspace frame has). */
+  readonly language?: LanguageCode;
+  readonly csrfToken?: string;
 }
 
 export const PortalPages = Symbol.for('business-portal.auth.PortalPages');
@@ -59,9 +62,9 @@ export class LayoutPortalPages implements PortalPages {
   }
 
   send(req: Request, res: Response, visitor: PageVisitor, page: PortalPage): void {
-    const language = this.language(req);
+    const language = visitor.language ?? this.language(req);
     const portalPath = this.settings.portalPath;
-    const csrfToken = this.csrf.issue(req, res, visitor.sessionId);
+    const csrfToken = visitor.csrfToken ?? this.csrf.issue(req, res, visitor.sessionId);
     const common = { csrfToken, portalPath, assetsPath: `${portalPath}/assets` };
     const body = this.renderer.render(`portal/${page.template}`, language, { ...page.data, ...common });
     const title = page.title ?? this.translator.t(language, page.titleKey);

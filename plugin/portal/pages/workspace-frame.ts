@@ -173,7 +173,7 @@ export class WorkspaceFrame {
   send(w: WorkspaceRequest, page: WorkspacePage): void {
     const common = { csrfToken: w.csrfToken, portalPath: this.portalPath, assetsPath: this.path('/assets') };
     const content = this.renderer.render(`portal/${page.template}`, w.language, { ...page.data, ...common });
-    this.pages.send(w.req, w.res, { sessionId: w.session.sessionId }, {
+    this.pages.send(w.req, w.res, { sessionId: w.session.sessionId, language: w.language, csrfToken: w.csrfToken }, {
       template: 'workspace',
       titleKey: 'portal.layout.brand',
       title: page.title,
