@@ -18,7 +18,7 @@ import { HostDatabase, HostHttp, HostLogger } from '../host-contract/index.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
-import { PortalMailer } from '../notifications/portal-mailer.js';
+import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { AccountEligibility } from './account-eligibility.js';
 import { Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
@@ -36,7 +36,6 @@ export const RESET_REQUESTS_PER_CLIENT_PER_HOUR = 10;
 export const RESET_REQUEST_MIN_MS = 200;
 
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
-const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
 
 export type ResetCompletion =
   | { readonly ok: true }
@@ -92,7 +91,7 @@ export class TokenPasswordReset implements PasswordReset {
   }
 
   private async issueLink(email: string, ip: string): Promise<void> {
-    if (!EMAIL.test(email)) return;
+    if (!isMailAddress(email)) return;
     const now = new Date();
     await this.sequelize.query(`INSERT INTO ${RESET_REQUESTS_TABLE} (email, ip, at) VALUES (:email, :ip, :now)`, {
       type: QueryTypes.INSERT,

@@ -20,7 +20,7 @@ import { QueryTypes } from 'sequelize';
 import { HostDatabase, type CrmRecord } from '../host-contract/index.js';
 import { PluginKeys } from '../http/plugin-keys.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
-import { PortalMailer } from '../notifications/portal-mailer.js';
+import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { AccountEligibility } from './account-eligibility.js';
 import { Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
@@ -62,8 +62,6 @@ export interface TwoFactorPolicy {
   typesFor(account: PortalAccount): Promise<TwoFactorTypes>;
 }
 
-const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
-
 @injectable()
 export class EmailTwoFactorMethod implements TwoFactorMethod {
   readonly name = 'email';
@@ -72,7 +70,7 @@ export class EmailTwoFactorMethod implements TwoFactorMethod {
 
   available(_account: PortalAccount, contact: CrmRecord): boolean {
     const email = contact.values.email;
-    return typeof email === 'string' && EMAIL.test(email.trim());
+    return typeof email === 'string' && isMailAddress(email.trim());
   }
 
   deliver(account: PortalAccount, _contact: CrmRecord, code: string, validMinutes: number): Promise<boolean> {

@@ -30,7 +30,7 @@ import { PortalSessions } from '../auth/portal-sessions.js';
 import { addYears, todayIn, type DateOnly } from '../auth/support-period.js';
 import { HostDatabase, HostLogger, HostRecords, HostRegional, type CrmRecord, type CrmUser } from '../host-contract/index.js';
 import { toIsoDateTime } from '../lifecycle/sql-values.js';
-import { PortalMailer } from '../notifications/portal-mailer.js';
+import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { ProfileStore, type ProfileSummary } from '../profiles/profile-store.js';
 import { generatePortalPassword } from './generated-password.js';
 
@@ -71,14 +71,12 @@ export interface PortalUserSettings {
   save(contactId: number, request: PortalUserRequest, admin: CrmUser): Promise<PortalUserOutcome>;
 }
 
-const MAILABLE = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;
-
 /** The contact's email when it can receive mail (what the portal mailer would send to), lower-cased; else null. */
 export function mailableEmail(contact: CrmRecord): string | null {
   const value = contact.values.email;
   if (typeof value !== 'string') return null;
   const email = normalizeEmail(value);
-  return email !== '' && email.length <= 254 && MAILABLE.test(email) ? email : null;
+  return isMailAddress(email) ? email : null;
 }
 
 export function contactLanguage(contact: CrmRecord): string | null {

@@ -26,6 +26,14 @@ export type OwnerMailKind = Extract<PortalMailKind, 'newTicketToOwner'>;
 /** Merge data by namespace, e.g. `{ portal: { url, resetUrl }, ticket: {...} }`; the contact's own fields are added as `contact`. */
 export type PortalMailData = Readonly<Record<string, Readonly<Record<string, FieldValue | undefined>>>>;
 
+/** One address, no name: no spaces, brackets, quotes, commas or semicolons, one @ (the reference host's mailer refuses the rest). */
+const MAIL_ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
+
+/** Whether a portal mail can go to this address (given trimmed): the one rule for every sender and check of the plugin. */
+export function isMailAddress(address: string): boolean {
+  return address !== '' && address.length <= 254 && MAIL_ADDRESS.test(address);
+}
+
 export const PortalMailer = Symbol.for('business-portal.PortalMailer');
 export interface PortalMailer {
   /** Sends `kind` to the contact's email in the contact's language. Never throws for a contact without an email: returns false. */

@@ -28,11 +28,9 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
-import type { OwnerMailKind, PortalMailData, PortalMailer, PortalMailKind } from './portal-mailer.js';
+import { isMailAddress, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
-
-const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
 
 /** The contact's own scalar fields, merged as `{{contact.*}}`. */
 function contactFields(contact: CrmRecord): Record<string, FieldValue> {
@@ -68,7 +66,7 @@ export class TemplatePortalMailer implements PortalMailer {
     }
     const contact = await this.records.get('Contacts', contactId, options.transaction ? { transaction: options.transaction } : {});
     const address = text(contact?.values.email).trim();
-    if (!contact || address === '' || address.length > 254 || !EMAIL.test(address)) return false;
+    if (!contact || !isMailAddress(address)) return false;
 
     const language = this.translator.supported(text(contact.values.language));
     const name = `${text(contact.values.firstname)} ${text(contact.values.lastname)}`.replace(/[\r\n]+/g, ' ').trim().slice(0, 150);
@@ -100,10 +98,7 @@ export class TemplatePortalMailer implements PortalMailer {
 
   async sendToOwner(kind: OwnerMailKind, owner: OwnerRef, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<number> {
     if (!OWNER_KINDS.has(kind) || !isPluginMailKind(kind)) throw new Error(`Business Portal: "${kind}" is not a mail to a record owner`);
-    const recipients = (await this.ownerUsers(owner)).filter((user) => {
-      const address = user.email.trim();
-      return address !== '' && address.length <= 254 && EMAIL.test(address);
-    });
+    const recipients = (await this.ownerUsers(owner)).filter((user) => isMailAddress(user.email.trim()));
     if (recipients.length === 0) {
       this.logger.info('Business Portal: the owner has no active user with an email; no owner mail sent', { kind, ownerKind: owner.kind, ownerId: owner.id });
       return 0;
