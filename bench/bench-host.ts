@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     const collect = (globalThis as { gc?: () => void }).gc;
     if (collect) collect();
     const memory = process.memoryUsage();
-    res.json({ rss: memory.rss, heapUsed: memory.heapUsed, gc: collect !== undefined });
+    res.json({ rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, gc: collect !== undefined });
   });
   // Mounted like a plugin's router: the same middleware in front as the portal's routes.
   host.api.http.mount('/bench', router);
