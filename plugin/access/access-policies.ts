@@ -18,6 +18,7 @@ import { ProfileService } from '../profiles/profile-service.js';
 import { ProfileStore } from '../profiles/profile-store.js';
 import { PORTAL_VERSION_SETTING, PortalVersions } from '../settings/portal-version.js';
 import { allowedButtons, defaultListColumns, type AccessPolicy, type ModulePolicy, type VisibleFieldAccess } from './access-policy.js';
+import { holdsDocuments } from './record-scope.js';
 
 /** The classic (version 1) settings as the access layer reads them (bound by the settings capability). */
 export interface ClassicSettingsView {
@@ -178,7 +179,7 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
         catalogue,
         fields,
         listColumns: columns.length > 0 ? columns : defaultListColumns(definition, visible),
-        tools: { ...entry.tools },
+        tools: { ...entry.tools, documents: entry.tools.documents && holdsDocuments(this.registry, definition.name) },
       });
     }
     return {
@@ -201,7 +202,7 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       if (!setting.active || !this.eligibility.isEligible(setting.module)) continue;
       const definition = this.registry.module(setting.module);
       if (!definition) continue;
-      modules.push(classicModule(definition, setting.viewAllRelated));
+      modules.push(classicModule(definition, setting.viewAllRelated, holdsDocuments(this.registry, definition.name)));
     }
     return {
       source: { version: 1, profileId: null, stamp: `1:${this.registryRevision}` },
@@ -214,7 +215,7 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
   }
 }
 
-function classicModule(definition: ModuleDefinition, viewAllRelated: boolean): ModulePolicy {
+function classicModule(definition: ModuleDefinition, viewAllRelated: boolean, documents: boolean): ModulePolicy {
   const tickets = definition.name === 'HelpDesk';
   const catalogue = definition.name in PUBLIC_CATALOGUES;
   const fields = definition.fields.map((field) => ({
@@ -232,6 +233,6 @@ function classicModule(definition: ModuleDefinition, viewAllRelated: boolean): M
     catalogue,
     fields,
     listColumns: defaultListColumns(definition, new Set(fields.map((f) => f.name))),
-    tools: tickets ? { comments: true, documents: true, search: true, export: false } : { ...NO_TOOLS, search: true },
+    tools: tickets ? { comments: true, documents, search: true, export: false } : { ...NO_TOOLS, search: true },
   };
 }

@@ -76,6 +76,14 @@ export function accountReferenceOf(registry: HostModuleRegistry, module: string)
   return registry.relations(module).find((r) => r.kind === 'reference' && r.module === module && r.relatedModule === 'Accounts' && r.field)?.field;
 }
 
+/**
+ * Whether files can be attached to `module`'s records: the host keeps them as Documents linked
+ * through a related list. A profile's documents tool is in force only on such a module.
+ */
+export function holdsDocuments(registry: HostModuleRegistry, module: string): boolean {
+  return module !== 'Documents' && registry.relations(module).some((r) => r.kind === 'related-list' && (r.module === 'Documents' || r.relatedModule === 'Documents'));
+}
+
 /** Whether a module has any path to Contacts (then `contact` scope does not fall back to the account). */
 function hasContactPath(registry: HostModuleRegistry, module: string): boolean {
   return registry.relations(module).some((r) => (r.module === module && r.relatedModule === 'Contacts') || (r.module === 'Contacts' && r.relatedModule === module));

@@ -29,6 +29,7 @@ import { AdminPages } from '../http/admin-pages.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
+import { holdsDocuments } from '../access/record-scope.js';
 import { BASE_PORTAL_MODULES } from '../eligibility/module-eligibility.js';
 import { BUTTON_ICONS, BUTTON_ICON_NAMES, buttonIcon } from '../profiles/button-icons.js';
 import {
@@ -329,7 +330,8 @@ export class PrivilegesPage implements AdminRouteContribution {
         available: fields
           .filter((field) => !entry.listColumns.includes(field.name) && entry.fields[field.name] !== 'hidden')
           .map((field) => ({ name: field.name, label: fieldLabel(field.name) })),
-        tools: toolLabels.map(({ tool, label }) => ({ tool, label, checked: entry.tools[tool] })),
+        // The documents tool needs a Documents related list to attach files to: without one it is kept but not in force.
+        tools: toolLabels.map(({ tool, label }) => ({ tool, label, checked: entry.tools[tool], unavailable: tool === 'documents' && !holdsDocuments(this.registry, entry.module) })),
       };
     });
   }

@@ -203,6 +203,11 @@ describe('portal pages in a browser', function () {
     await page.click('tbody tr:first-child .bp-row-link');
     await page.waitForURL(/\/portal\/m\/Invoice\/\d+$/);
     expect(await page.locator('[data-field="invoicedate"] dd').textContent()).to.match(/^\d{1,2} [a-z]{3} \d{4}$/);
+    // Invoices have the documents tool in the demo: the same upload form as a ticket's.
+    await page.setInputFiles('#bp-upload-file', { name: 'ordine-4711.txt', mimeType: 'text/plain', buffer: Buffer.from('Ordine 4711\n') });
+    await Promise.all([page.waitForURL(/notice=uploaded/), page.click('.bp-upload button[type="submit"]')]);
+    expect(await page.locator('.bp-notice').textContent()).to.equal('Il documento è stato aggiunto.');
+    expect(await page.locator('.bp-documents').textContent()).to.include('ordine-4711.txt');
     await check('invoice-it');
     await page.goto(`${test.url}/portal/m/Faq`);
     await check('faq-it');

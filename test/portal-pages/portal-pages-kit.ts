@@ -34,3 +34,12 @@ export async function changeDefaultModule(test: TestHost, module: string, change
   const modules = document.modules.map((entry) => (entry.module === module ? change({ ...entry } as ModulePrivilegesInput) : ({ ...entry } as ModulePrivilegesInput)));
   await service.saveSection(id, 'modules', modules, document.profile.version, await adminActor(api));
 }
+
+/** A multipart upload as a record page's form sends it (the CSRF token first, then the file). */
+export async function upload(portal: string, client: PortalClient, path: string, token: string | null, name: string, content: Buffer | string, type = 'text/plain'): Promise<{ response: Response; html: string }> {
+  const form = new FormData();
+  if (token !== null) form.set('_csrf', token);
+  form.set('file', new Blob([content], { type }), name);
+  const response = await fetch(`${portal}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie: client.cookieHeader() }, body: form });
+  return { response, html: await response.text() };
+}

@@ -8,18 +8,9 @@ import { expect } from 'chai';
 import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { expectSecurityHeaders } from '../support/expectations.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { JANE, MARIO, changeDefaultModule, recordIdsIn, signedIn } from './portal-pages-kit.js';
+import { JANE, MARIO, changeDefaultModule, recordIdsIn, signedIn, upload } from './portal-pages-kit.js';
 
 const CANARY = 'CANARY-hidden-7f3a91';
-
-/** A multipart upload as the ticket page's form sends it (the CSRF token first, then the file). */
-export async function upload(portal: string, client: PortalClient, path: string, token: string | null, name: string, content: Buffer | string, type = 'text/plain'): Promise<{ response: Response; html: string }> {
-  const form = new FormData();
-  if (token !== null) form.set('_csrf', token);
-  form.set('file', new Blob([content], { type }), name);
-  const response = await fetch(`${portal}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie: client.cookieHeader() }, body: form });
-  return { response, html: await response.text() };
-}
 
 describe('portal pages: home, lists, records, tickets @db', function () {
   this.timeout(120_000);

@@ -2,17 +2,17 @@ import { ContainerModule } from 'inversify';
 import { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { ListPage } from './list-page.js';
 import { RecordPages } from './record-pages.js';
-import { TicketPage } from './ticket-page.js';
+import { RecordDetailPage } from './record-detail.js';
 import { WorkspaceFrame } from './workspace-frame.js';
 import { WorkspacePages } from './workspace-pages.js';
 
 /** The customer portal's pages: home, lists, records, tickets (routes in this order). */
 export const portalPagesModule = new ContainerModule(({ bind }) => {
   bind(WorkspaceFrame).toSelf().inSingletonScope();
-  bind(TicketPage).toSelf().inSingletonScope();
+  bind(RecordDetailPage).toSelf().inSingletonScope();
   bind<PortalRouteContribution>(PortalRouteContribution).to(WorkspacePages).inSingletonScope();
   // The list's `export.csv` must come before the record routes' `/:id`.
   bind<PortalRouteContribution>(PortalRouteContribution).to(ListPage).inSingletonScope();
-  bind<PortalRouteContribution>(PortalRouteContribution).toService(TicketPage);
+  bind<PortalRouteContribution>(PortalRouteContribution).toService(RecordDetailPage);
   bind<PortalRouteContribution>(PortalRouteContribution).to(RecordPages).inSingletonScope();
 });

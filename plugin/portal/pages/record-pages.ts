@@ -2,7 +2,7 @@
  * A module's records: view, create, edit and delete as the profile allows.
  *
  *   GET  /m/:module/new          the new record's form          POST: create
- *   GET  /m/:module/:id          the record (tickets: `TicketPage`)
+ *   GET  /m/:module/:id          the record (`RecordDetailPage`)
  *   GET  /m/:module/:id/edit     the edit form                  POST: update (optimistic locking)
  *   GET  /m/:module/:id/delete   "delete this record?"          POST: delete
  *
@@ -19,8 +19,8 @@ import type { FieldValue } from '../../host-contract/index.js';
 import { formBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { formControl, showValue, shownFields, type FormControl } from './field-display.js';
-import { TicketPage } from './ticket-page.js';
+import { formControl, showValue, type FormControl } from './field-display.js';
+import { RecordDetailPage } from './record-detail.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 /** Form fields that are not record fields. */
@@ -40,7 +40,7 @@ type Typed = Record<string, string | string[]>;
 export class RecordPages implements PortalRouteContribution {
   constructor(
     @inject(WorkspaceFrame) private readonly frame: WorkspaceFrame,
-    @inject(TicketPage) private readonly tickets: TicketPage,
+    @inject(RecordDetailPage) private readonly detail: RecordDetailPage,
   ) {}
 
   registerPortalRoutes(router: Router): void {
@@ -54,40 +54,11 @@ export class RecordPages implements PortalRouteContribution {
     router.post('/m/:module/:id/delete', form, this.frame.post((w) => this.remove(w)));
   }
 
-  /** The record's page: fields, and (with the tools) comments and documents. Tickets have their own. */
+  /** The record's page: its fields, and the comments and documents its module's tools allow. */
   private async view(w: WorkspaceRequest): Promise<void> {
     const name = moduleParam(w);
-    const id = idParam(w);
-    const record = await w.access.record(name, id);
-    if (name === 'HelpDesk') return this.tickets.render(w, record);
-    const options = this.frame.display(w);
-    const documents = w.access.hasTool(name, 'documents') ? await w.access.documents(name, id) : null;
-    const notice = this.noticeOf(w);
-    const classicOwn = w.access.policy.source.version === 1 && name === 'Contacts' && id === w.access.contactId;
-    this.frame.send(w, {
-      template: 'record',
-      title: record.label,
-      module: name,
-      ...(classicOwn ? { entry: 'my-information' } : {}),
-      data: {
-        heading: record.label,
-        singular: this.frame.singularLabel(w, name),
-        listHref: w.access.module(name).view ? this.frame.path(`/m/${name}`) : null,
-        listLabel: this.frame.label(w, name),
-        notice,
-        fields: shownFields(record.fields, record, options),
-        editHref: record.editable ? this.frame.recordPath(name, id, '/edit') : null,
-        deleteHref: record.deletable ? this.frame.recordPath(name, id, '/delete') : null,
-        documents: documents?.map((d) => this.tickets.documentRow(w, name, id, d, options.timeZone)) ?? null,
-      },
-    });
-  }
-
-  private noticeOf(w: WorkspaceRequest): string | null {
-    const notice = w.req.query.notice;
-    if (notice === 'saved') return w.t('records.saved');
-    if (notice === 'created') return w.t('records.created');
-    return null;
+    const record = await w.access.record(name, idParam(w));
+    await this.detail.render(w, record);
   }
 
   // ─────────────────────────────────── forms ───────────────────────────────────

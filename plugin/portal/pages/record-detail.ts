@@ -1,5 +1,5 @@
 /**
- * A ticket's page (a HelpDesk record), and the comment and document routes of any record whose
+ * A record's page, for every module, and the comment and document routes of any record whose
  * module has those tools:
  *
  *   GET  /m/:module/:id/documents/:documentId   download (an attachment, never shown inline)
@@ -7,9 +7,12 @@
  *   POST /m/:module/:id/documents                multipart upload (file picker or drag and drop)
  *   POST /m/HelpDesk/:id/resolve                 "OK, resolved": closes the ticket
  *
- * The ticket page: "Return to list", the comments on top with their count (newest first, who
- * wrote and when: the customer or support), a comment form, the ticket's fields, the documents
- * on the right with an upload form, and the resolve button while the ticket is open.
+ * The page (`GET /m/:module/:id` is routed by the record pages): "Return to list", with the
+ * comments tool the comments on top with their count (newest first, who wrote and when: the
+ * customer or support) and a comment form, the record's fields, with the documents tool the
+ * documents on the right with an upload form. A ticket adds its number, its status and the
+ * resolve button while it is open. A comment or a file the page refuses is said on the same page,
+ * next to its form, with what was typed.
  */
 import type { NextFunction, Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
@@ -24,6 +27,7 @@ import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { formatDateTime, shownFields } from './field-display.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
+const TICKETS = 'HelpDesk';
 const CLOSED = 'Closed';
 
 const UPLOAD_PROBLEMS: Readonly<Record<UploadProblem, MessageKey>> = {
@@ -34,7 +38,7 @@ const UPLOAD_PROBLEMS: Readonly<Record<UploadProblem, MessageKey>> = {
   'bad-name': 'tickets.upload.badName',
 };
 
-interface TicketExtras {
+interface PageExtras {
   readonly commentError?: string | null;
   readonly commentText?: string;
   readonly uploadError?: string | null;
@@ -53,7 +57,7 @@ function formatSize(bytes: number, language: string): string {
 }
 
 @injectable()
-export class TicketPage implements PortalRouteContribution {
+export class RecordDetailPage implements PortalRouteContribution {
   private readonly upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5, fieldSize: 1024, parts: 8 } }).single('file');
 
   constructor(@inject(WorkspaceFrame) private readonly frame: WorkspaceFrame) {}
@@ -83,7 +87,7 @@ export class TicketPage implements PortalRouteContribution {
     return { name: moduleParam(w), id: idParam(w) };
   }
 
-  documentRow(w: WorkspaceRequest, name: string, id: number, document: DocumentFile, timeZone: string) {
+  private documentRow(w: WorkspaceRequest, name: string, id: number, document: DocumentFile, timeZone: string) {
     return {
       title: document.title,
       fileName: document.fileName,
@@ -108,39 +112,52 @@ export class TicketPage implements PortalRouteContribution {
     };
   }
 
-  /** The ticket's page (called by the record pages for HelpDesk records). */
-  async render(w: WorkspaceRequest, record: PortalRecordView, extras: TicketExtras = {}): Promise<void> {
+  /** The record's page (called by the record pages for every module). */
+  async render(w: WorkspaceRequest, record: PortalRecordView, extras: PageExtras = {}): Promise<void> {
     const name = record.module;
+    const ticket = name === TICKETS;
     const options = this.frame.display(w);
     const hasComments = w.access.hasTool(name, 'comments');
     const hasDocuments = w.access.hasTool(name, 'documents');
-    const comments = hasComments ? await w.access.comments(name, record.id) : [];
-    const documents = hasDocuments ? await w.access.documents(name, record.id) : [];
+    const [comments, documents] = await Promise.all([
+      hasComments ? w.access.comments(name, record.id) : [],
+      hasDocuments ? w.access.documents(name, record.id) : [],
+    ]);
     const status = record.values.status;
-    const closed = status === CLOSED;
-    const statusField = record.fields.find((f) => f.name === 'status');
+    const statusField = ticket ? record.fields.find((f) => f.name === 'status') : undefined;
+    const closed = ticket && status === CLOSED;
     const notice = w.req.query.notice;
-    const notices: Record<string, MessageKey> = { created: 'tickets.created', saved: 'records.saved', commented: 'tickets.comments.added', uploaded: 'tickets.upload.done', resolved: 'tickets.resolved' };
+    const notices: Record<string, MessageKey> = {
+      created: ticket ? 'tickets.created' : 'records.created',
+      saved: 'records.saved',
+      commented: 'tickets.comments.added',
+      uploaded: 'tickets.upload.done',
+      ...(ticket ? { resolved: 'tickets.resolved' as const } : {}),
+    };
     const noticeKey = typeof notice === 'string' ? notices[notice] : undefined;
-    const fields = shownFields(record.fields.filter((f) => f.name !== 'ticket_title'), record, options);
+    // A ticket's title is its heading; other records show every field they may.
+    const fields = shownFields(ticket ? record.fields.filter((f) => f.name !== 'ticket_title') : record.fields, record, options);
     const title = record.label;
+    const classicOwn = w.access.policy.source.version === 1 && name === 'Contacts' && record.id === w.access.contactId;
     this.frame.send(w, {
-      template: 'ticket',
+      template: 'record',
       title,
       module: name,
+      ...(classicOwn ? { entry: 'my-information' } : {}),
       status: extras.status ?? 200,
       data: {
+        ticket,
         heading: title,
-        number: typeof record.values.ticket_no === 'string' ? record.values.ticket_no : null,
+        number: ticket && typeof record.values.ticket_no === 'string' ? record.values.ticket_no : null,
         statusText: statusField && typeof status === 'string' ? status : null,
         closed,
-        listHref: this.frame.path(`/m/${name}`),
-        listLabel: w.access.policy.source.version === 1 ? w.t('portal.menu.myRequests') : this.frame.label(w, name),
+        listHref: w.access.module(name).view ? this.frame.path(`/m/${name}`) : null,
+        listLabel: ticket && w.access.policy.source.version === 1 ? w.t('portal.menu.myRequests') : this.frame.label(w, name),
         notice: noticeKey ? w.t(noticeKey) : null,
         fields,
         editHref: record.editable ? this.frame.recordPath(name, record.id, '/edit') : null,
         deleteHref: record.deletable ? this.frame.recordPath(name, record.id, '/delete') : null,
-        resolveAction: !closed && statusField ? this.frame.recordPath(name, record.id, '/resolve') : null,
+        resolveAction: statusField && !closed ? this.frame.recordPath(name, record.id, '/resolve') : null,
         hasComments,
         commentsHeading: w.t('tickets.comments.heading', { count: comments.length }),
         comments: comments.map((c) => this.commentRow(w, c, options.timeZone)),
@@ -168,22 +185,9 @@ export class TicketPage implements PortalRouteContribution {
       if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
       const record = await w.access.record(name, id);
       const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: COMMENT_MAX });
-      return this.renderFor(w, record, { commentError: message, commentText: text.slice(0, COMMENT_MAX * 2), status: 422 });
+      return this.render(w, record, { commentError: message, commentText: text.slice(0, COMMENT_MAX * 2), status: 422 });
     }
     w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented#bp-comments`);
-  }
-
-  /** Tickets have their page; other modules' records show the problem on a page of their own. */
-  private async renderFor(w: WorkspaceRequest, record: PortalRecordView, extras: TicketExtras): Promise<void> {
-    if (record.module === 'HelpDesk') return this.render(w, record, extras);
-    const message = extras.commentError ?? extras.uploadError ?? '';
-    this.frame.send(w, {
-      template: 'workspace-message',
-      title: record.label,
-      module: record.module,
-      status: extras.status ?? 400,
-      data: { heading: record.label, message, backHref: this.frame.recordPath(record.module, record.id), backLabel: w.t('records.backToRecord') },
-    });
   }
 
   private async attach(w: WorkspaceRequest): Promise<void> {
@@ -192,7 +196,7 @@ export class TicketPage implements PortalRouteContribution {
     const record = await w.access.record(name, id);
     if (!w.access.hasTool(name, 'documents')) throw new AccessError('not-allowed');
     const refused = (problem: UploadProblem | 'malformed' | 'missing', status: number) =>
-      this.renderFor(w, record, { uploadError: w.t(problem === 'malformed' ? 'tickets.upload.malformed' : problem === 'missing' ? 'tickets.upload.missing' : UPLOAD_PROBLEMS[problem], { size: formatSize(MAX_UPLOAD_BYTES, w.language) }), status });
+      this.render(w, record, { uploadError: w.t(problem === 'malformed' ? 'tickets.upload.malformed' : problem === 'missing' ? 'tickets.upload.missing' : UPLOAD_PROBLEMS[problem], { size: formatSize(MAX_UPLOAD_BYTES, w.language) }), status });
     const problem = w.res.locals.bpUploadProblem as 'too-large' | 'malformed' | undefined;
     if (problem) return refused(problem, problem === 'too-large' ? 413 : 400);
     const file = w.req.file;
@@ -220,7 +224,7 @@ export class TicketPage implements PortalRouteContribution {
 
   private async resolve(w: WorkspaceRequest): Promise<void> {
     const { name, id } = this.target(w);
-    if (name !== 'HelpDesk') throw new AccessError('not-found');
+    if (name !== TICKETS) throw new AccessError('not-found');
     try {
       await w.access.resolveTicket(id, CLOSED);
     } catch (error) {

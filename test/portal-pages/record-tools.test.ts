@@ -1,0 +1,127 @@
+/**
+ * Comments and documents on the record page of every module whose profile row has those tools, not
+ * only on tickets: the same panels and forms (comments on top with their count, files on the right
+ * with an upload form), refusals said next to their form on the same page, internal comments never
+ * shown, and nothing for a module without the tool. The documents tool needs a Documents related
+ * list: on a module without one (FAQ here) it is not in force — no panel, an upload refused without
+ * a 500, the API's tools say so, and the privileges page says why the box is disabled.
+ */
+import { expect } from 'chai';
+import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
+import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
+import { signedIn as apiSignedIn } from '../portal-api/api-test-kit.js';
+import { adminClient, profileService } from '../profiles/profile-test-kit.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { JANE, changeDefaultModule, recordIdsIn, signedIn, upload } from './portal-pages-kit.js';
+
+describe('portal pages: comments and documents on every module with the tools @db', function () {
+  this.timeout(120_000);
+  let test: TestHost;
+  let jane: PortalClient;
+  let invoice: number;
+  let quote: number;
+  let faq: number;
+
+  before(async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    // The demo gives invoices the documents tool; comments are added here, FAQ gets a documents tool it cannot use.
+    await changeDefaultModule(test, 'Invoice', (entry) => ({ ...entry, tools: { ...entry.tools, comments: true, documents: true } }));
+    await changeDefaultModule(test, 'Faq', (entry) => ({ ...entry, tools: { ...entry.tools, documents: true, comments: false } }));
+    jane = await signedIn(test, JANE);
+    invoice = recordIdsIn((await jane.get('/m/Invoice')).html, 'Invoice')[0]!;
+    quote = recordIdsIn((await jane.get('/m/Quotes')).html, 'Quotes')[0]!;
+    faq = recordIdsIn((await jane.get('/m/Faq')).html, 'Faq')[0]!;
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  const stored = async (module: string, id: number) => ({
+    comments: (await test.host.records.comments(module, id, { includeInternal: true })).length,
+    documents: (await test.host.records.documents(module, id)).length,
+  });
+
+  it('shows an invoice’s comments and documents with their forms; comments and files are added there', async () => {
+    await test.host.records.addComment('Invoice', invoice, { body: 'INTERNAL-CANARY check the VAT', internal: true }, { actor: { kind: 'system' } });
+    await test.host.records.addComment('Invoice', invoice, { body: 'Paid by bank transfer', internal: false }, { actor: { kind: 'system' } });
+    let page = await jane.get(`/m/Invoice/${invoice}`);
+    expect(page.response.status).to.equal(200);
+    expect(page.html).to.include('id="bp-comments"').and.include('Comments (1)').and.include('Paid by bank transfer').and.not.include('INTERNAL-CANARY');
+    expect(page.html).to.include(`action="/portal/m/Invoice/${invoice}/comments"`);
+    expect(page.html).to.include(`action="/portal/m/Invoice/${invoice}/documents"`).and.include('data-drop-zone');
+    expect(page.html).to.include('Return to Invoices').and.not.include('data-resolve').and.not.include('data-status');
+
+    const commented = await jane.post(`/m/Invoice/${invoice}/comments`, { _csrf: tokenIn(page.html), body: 'Can you send a copy with our PO number?' });
+    expect(commented.response.status).to.equal(303);
+    expect(commented.response.headers.get('location')).to.equal(`/portal/m/Invoice/${invoice}?notice=commented#bp-comments`);
+    page = await jane.get(`/m/Invoice/${invoice}?notice=commented`);
+    expect(page.html).to.include('Your comment was added.').and.include('Comments (2)');
+    expect(page.html).to.match(/<strong>Jane Doe<\/strong> <span class="bp-badge">Customer<\/span>/);
+    const mine = (await test.host.records.comments('Invoice', invoice, { includeInternal: true })).find((c) => c.body === 'Can you send a copy with our PO number?');
+    expect(mine?.internal).to.equal(false);
+
+    const before = (await stored('Invoice', invoice)).documents;
+    const uploaded = await upload(`${test.url}/portal`, jane, `/m/Invoice/${invoice}/documents`, tokenIn(page.html), 'purchase order.txt', 'PO 4711\n');
+    expect(uploaded.response.status).to.equal(303);
+    expect(uploaded.response.headers.get('location')).to.equal(`/portal/m/Invoice/${invoice}?notice=uploaded#bp-documents`);
+    page = await jane.get(`/m/Invoice/${invoice}?notice=uploaded`);
+    expect(page.html).to.include('The document was added.');
+    const href = /href="(\/portal\/m\/Invoice\/\d+\/documents\/\d+)"[^>]*download>purchase order\.txt</.exec(page.html)?.[1];
+    expect(href, 'download link').to.be.a('string');
+    const download = await jane.get(href!.replace('/portal', ''));
+    expect(download.response.headers.get('content-disposition')).to.match(/^attachment/);
+    expect(download.html).to.equal('PO 4711\n');
+    expect((await stored('Invoice', invoice)).documents).to.equal(before + 1);
+  });
+
+  it('says a refused comment or file next to its form on the record’s own page, keeps the text, and stores nothing', async () => {
+    const page = await jane.get(`/m/Invoice/${invoice}`);
+    const before = await stored('Invoice', invoice);
+    const empty = await jane.post(`/m/Invoice/${invoice}/comments`, { _csrf: tokenIn(page.html), body: '   ' });
+    expect(empty.response.status).to.equal(422);
+    expect(empty.html).to.include('id="bp-comment-error"').and.include('Write a comment before sending it.').and.include('id="bp-page-title"');
+    const long = 'x'.repeat(10_001);
+    const tooLong = await jane.post(`/m/Invoice/${invoice}/comments`, { _csrf: tokenIn(page.html), body: long });
+    expect(tooLong.response.status).to.equal(422);
+    expect(tooLong.html).to.include(`>${long}</textarea>`);
+    const script = await upload(`${test.url}/portal`, jane, `/m/Invoice/${invoice}/documents`, tokenIn(page.html), 'pay.html', '<script>alert(1)</script>', 'text/html');
+    expect(script.response.status).to.equal(422);
+    expect(script.html).to.include('id="bp-upload-error"').and.include('This type of file is not allowed.').and.include('data-drop-zone');
+    expect(await stored('Invoice', invoice)).to.deep.equal(before);
+  });
+
+  it('offers no comments where the module lacks the tool, and refuses a comment posted anyway', async () => {
+    const page = await jane.get(`/m/Quotes/${quote}`);
+    expect(page.response.status).to.equal(200);
+    expect(page.html).not.to.include('id="bp-comments"');
+    expect(page.html).to.include('id="bp-documents"'); // the demo gives quotes the documents tool
+    const before = await stored('Quotes', quote);
+    const refused = await jane.post(`/m/Quotes/${quote}/comments`, { _csrf: tokenIn(page.html), body: 'Let me in' });
+    expect(refused.response.status).to.equal(403);
+    expect(await stored('Quotes', quote)).to.deep.equal(before);
+  });
+
+  it('keeps the documents tool out of force on a module without a Documents list: no panel, no 500, the API and the admin say so', async () => {
+    const page = await jane.get(`/m/Faq/${faq}`);
+    expect(page.response.status).to.equal(200);
+    expect(page.html).not.to.include('id="bp-documents"').and.not.include('data-drop-zone');
+    const refused = await upload(`${test.url}/portal`, jane, `/m/Faq/${faq}/documents`, tokenIn(page.html), 'a.txt', 'hello\n');
+    expect(refused.response.status).to.equal(403);
+    const api = await apiSignedIn(test, JANE);
+    const modules = (await api.get('/modules')).body.modules as { name: string; tools: Record<string, boolean> }[];
+    expect(modules.find((m) => m.name === 'Faq')!.tools.documents).to.equal(false);
+    expect(modules.find((m) => m.name === 'Invoice')!.tools.documents).to.equal(true);
+    const viaApi = await api.upload(`/modules/Faq/records/${faq}/documents`, { name: 'a.txt', content: 'hello\n' });
+    expect(viaApi.status).to.equal(403);
+    expect(await test.host.records.count('Documents', { field: 'filename', op: 'eq', value: 'a.txt' })).to.equal(0);
+
+    const admin = await adminClient(test, 'admin', DEMO_ADMIN_PASSWORD);
+    const profile = (await profileService(test.host.api).list()).find((p) => p.isDefault)!;
+    const privileges = await (await admin.get(`/settings/business-portal/profiles/${profile.id}/privileges`)).text();
+    const faqTools = /data-bp-details="Faq"[\s\S]*?<\/details>/.exec(privileges)![0];
+    expect(faqTools).to.match(/<input type="checkbox" data-bp-tool="documents" checked disabled aria-describedby="bp-no-documents-Faq">/);
+    expect(faqTools).to.include('id="bp-no-documents-Faq"');
+    const invoiceTools = /data-bp-details="Invoice"[\s\S]*?<\/details>/.exec(privileges)![0];
+    expect(invoiceTools).to.match(/<input type="checkbox" data-bp-tool="documents" checked>/);
+  });
+});
