@@ -85,7 +85,11 @@ export class QueryCompiler {
     return condition === undefined ? '1 = 1' : this.condition(module, condition, 0);
   }
 
-  orderBy(module: ModuleDefinition, sort: readonly RecordSort[] | undefined): string {
+  /**
+   * `numberField` is the module's record-number field (`ticket_no`): its numbers sort as numbers
+   * (TT9 before TT10 before TT100), shorter first, then as text — a series keeps one prefix.
+   */
+  orderBy(module: ModuleDefinition, sort: readonly RecordSort[] | undefined, numberField?: string): string {
     const parts: string[] = [];
     let hasId = false;
     for (const entry of sort ?? []) {
@@ -95,6 +99,7 @@ export class QueryCompiler {
       // Empty values first going up, last going down, on every dialect; texts case-insensitively.
       // System columns are never empty: sorted as they are, an index on (scope column, modified_at) gives the order.
       if (!Object.hasOwn(SYSTEM_FIELDS, entry.field)) parts.push(`CASE WHEN ${sql} IS NULL THEN 0 ELSE 1 END ${direction}`);
+      if (entry.field === numberField) parts.push(`LENGTH(${sql}) ${direction}`);
       parts.push(`${TEXT_TYPES.has(type) ? `LOWER(${sql})` : sql} ${direction}`);
       if (entry.field === 'id') hasId = true;
     }

@@ -110,7 +110,7 @@ export class SqlRecordStore implements HostRecords {
     const definition = this.definition(module);
     const compiler = this.compiler();
     const where = compiler.where(definition, query.where);
-    const order = compiler.orderBy(definition, query.sort);
+    const order = compiler.orderBy(definition, query.sort, RECORD_NUMBER_SERIES[definition.name]?.field);
     const fields = this.selectedFields(definition, query.fields);
     for (const [name, value] of [['limit', query.limit], ['offset', query.offset]] as const) {
       if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) throw new InvalidQueryError(`"${name}" must be a whole number of at least 0`);

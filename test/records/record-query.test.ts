@@ -153,6 +153,17 @@ describe('record store queries @db', function () {
     expect(skipped.rows).to.have.length(2);
   });
 
+  it('sorts record numbers as numbers: TT9 before TT10 before TT100, both ways', async function () {
+    // The four tickets above were numbered TT1–TT4; these come with numbers of their own (imports), one in lower case.
+    for (const ticket_no of ['TT100', 'TT10', 'tt9', 'TT20']) await store.create('HelpDesk', { values: { ticket_title: `Imported ${ticket_no}`, ticket_no, status: 'Closed' } });
+    const numbers = async (direction: 'asc' | 'desc') => (await store.query('HelpDesk', { sort: [{ field: 'ticket_no', direction }], fields: ['ticket_no'] })).rows.map((r) => r.values.ticket_no);
+    expect(await numbers('asc')).to.deep.equal(['TT1', 'TT2', 'TT3', 'TT4', 'tt9', 'TT10', 'TT20', 'TT100']);
+    expect(await numbers('desc')).to.deep.equal(['TT100', 'TT20', 'TT10', 'tt9', 'TT4', 'TT3', 'TT2', 'TT1']);
+    // Other text fields keep their order as text.
+    const titles = (await store.query('HelpDesk', { where: { field: 'status', op: 'eq', value: 'Closed' }, sort: [{ field: 'ticket_title', direction: 'asc' }], fields: ['ticket_title'] })).rows;
+    expect(titles.map((r) => r.values.ticket_title)).to.deep.equal(['Imported TT10', 'Imported TT100', 'Imported TT20', 'Imported tt9']);
+  });
+
   it('returns only the fields asked for', async function () {
     const page = await store.query('Contacts', { fields: ['lastname', 'account_id'], limit: 1 });
     expect(Object.keys(page.rows[0]!.values).sort()).to.deep.equal(['account_id', 'lastname']);
