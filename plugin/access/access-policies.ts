@@ -24,6 +24,8 @@ import { holdsDocuments } from './record-scope.js';
 export interface ClassicSettingsView {
   readonly modules: readonly { readonly module: string; readonly active: boolean; readonly viewAllRelated: boolean }[];
   readonly userId: number | null;
+  /** The "select template" of the access-details mail; null: the standard one. */
+  readonly credentialsTemplateId: number | null;
 }
 export const ClassicSettingsReader = Symbol.for('business-portal.settings.ClassicSettingsStore');
 export interface ClassicSettingsReader {
@@ -196,7 +198,7 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
   private async classicPolicy(): Promise<AccessPolicy> {
     const settings: ClassicSettingsView = this.classic
       ? await this.classic.read()
-      : { modules: CLASSIC_DEFAULT_MODULES.map((module) => ({ module, active: true, viewAllRelated: false })), userId: null };
+      : { modules: CLASSIC_DEFAULT_MODULES.map((module) => ({ module, active: true, viewAllRelated: false })), userId: null, credentialsTemplateId: null };
     const modules: ModulePolicy[] = [];
     for (const setting of settings.modules) {
       if (!setting.active || !this.eligibility.isEligible(setting.module)) continue;

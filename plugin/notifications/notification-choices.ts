@@ -5,8 +5,9 @@
  *   chose one the CRM has since deleted), its SMTP account (Default = the owner user's own mail
  *   account, which the host replaces by its global server when the user has none; a group owner
  *   or no owner means the global server; Global = always the global server) and its sender.
- *   On a version 1 install the implicit profile has no notification settings: standard templates,
- *   and Default routing through the classic "select user".
+ *   On a version 1 install the implicit profile has no notification settings: the access details
+ *   use the classic "select template" (the standard one when none is chosen, or it was deleted),
+ *   the other kinds their standard templates, and Default routing through the classic "select user".
  * - `StandardNotificationChoices`: the standard-named templates through the global server, for
  *   compositions without profiles or portal accounts.
  */
@@ -73,6 +74,8 @@ export class StandardNotificationChoices implements NotificationChoices {
 interface ContactMailSettings {
   readonly notifications: NotificationsSection | null;
   readonly owner: OwnerRef | null;
+  /** Version 1: the template chosen for each kind (the classic settings choose the access details' only). */
+  readonly classicTemplates?: Partial<Record<HostTemplateKind, number | null>>;
 }
 
 @injectable()
@@ -88,7 +91,7 @@ export class ProfileNotificationChoices implements NotificationChoices {
 
   async templateFor(kind: HostTemplateKind, contactId: number): Promise<MailChoice> {
     const settings = await this.settingsFor(contactId);
-    const chosen = settings.notifications?.templates[kind] ?? null;
+    const chosen = settings.classicTemplates?.[kind] ?? settings.notifications?.templates[kind] ?? null;
     const templateId = chosen !== null && (await this.templates.template(chosen)) ? chosen : await standardTemplateId(this.templates, kind);
     return { templateId, ...this.delivery(settings) };
   }
@@ -109,8 +112,9 @@ export class ProfileNotificationChoices implements NotificationChoices {
 
   private async settingsFor(contactId: number): Promise<ContactMailSettings> {
     if ((await this.versions.current()) === 1) {
-      const userId = this.classic ? (await this.classic.read()).userId : null;
-      return { notifications: null, owner: userId === null ? null : { kind: 'user', id: userId } };
+      const classic = this.classic ? await this.classic.read() : null;
+      const userId = classic?.userId ?? null;
+      return { notifications: null, owner: userId === null ? null : { kind: 'user', id: userId }, classicTemplates: { registration: classic?.credentialsTemplateId ?? null } };
     }
     const account = this.accounts ? await this.accounts.findByContactId(contactId) : null;
     const profile = (account?.profileId != null ? await this.profileStore.get(account.profileId) : null) ?? (await this.profileStore.defaultProfile());

@@ -1,0 +1,101 @@
+/**
+ * Version 1's "Select template" (SPEC 2.2) is the template of the access-details mail: on an
+ * install on version 1, turning a contact's portal access on (and re-sending after an email
+ * change) mails the chosen template, through a real SMTP server on loopback, with a password that
+ * signs in; with no template chosen, or a chosen one the CRM has since deleted, the standard one.
+ * Version 2 profiles are not affected by it.
+ */
+import { expect } from 'chai';
+import type { HostApi } from '../../plugin/host-contract/index.js';
+import { passwordIn } from '../contacts/contacts-fixture.js';
+import { adminClient, rows, type AdminClient } from '../profiles/profile-test-kit.js';
+import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { SETTINGS, UPGRADED_FROM_V1 } from './settings-test-kit.js';
+
+const CLASSIC = `${SETTINGS}/classic`;
+const STANDARD_SUBJECT = 'Your access to the customer portal';
+
+describe('settings: version 1’s access-details template @db', function () {
+  this.timeout(60_000);
+  let mailbox: Mailbox;
+  let test: TestHost;
+  let api: HostApi;
+  let admin: AdminClient;
+  let classicTemplate: number;
+
+  before(async () => {
+    mailbox = await startMailbox();
+    test = await startTestHost({ installOrigin: UPGRADED_FROM_V1, smtpUrl: mailbox.url });
+    api = test.host.api;
+    admin = await adminClient(test);
+    const now = new Date();
+    await api.database.sequelize.query('INSERT INTO crm_email_templates (name, description, module, default_language, created_at, updated_at) VALUES (:name, :d, :m, :l, :now, :now)', {
+      replacements: { name: 'Classic access details', d: '', m: 'Contacts', l: 'en', now },
+    });
+    const [row] = await rows<{ id: unknown }>(api, 'SELECT id FROM crm_email_templates WHERE name = :name', { name: 'Classic access details' });
+    classicTemplate = Number(row!.id);
+    const body = 'Classic welcome {{contact.firstname}}. Login: {{portal.email}} Password: {{portal.password}} at {{portal.url}}';
+    await api.database.sequelize.query('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:id, :l, :s, :h, :t, :now)', {
+      replacements: { id: classicTemplate, l: 'en', s: 'Classic access for {{contact.firstname}}', h: `<p>${body}</p>`, t: body, now },
+    });
+  });
+  after(async () => {
+    await test?.stop();
+    await mailbox?.close();
+  });
+
+  /** Turns portal access on from the contact's page, as an admin does; answers the mail sent. */
+  async function enable(contactId: number, email: string) {
+    const page = await (await admin.get(`/contacts/${contactId}`)).text();
+    const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
+    const since = mailbox.received.length;
+    const response = await fetch(`${test.url}${SETTINGS}/contacts/${contactId}/portal-user`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin.cookie },
+      body: new URLSearchParams({
+        _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!,
+        version: /name="version" value="(\d+)"/.exec(form)![1]!,
+        portalUser: 'yes',
+        profileId: '',
+        supportStartDate: '',
+        supportEndDate: '',
+      }).toString(),
+    });
+    expect(response.status, await response.text()).to.equal(200);
+    return mailbox.waitFor(email, { since });
+  }
+
+  const contact = async (firstname: string, email: string) => (await api.records.create('Contacts', { values: { firstname, lastname: 'Classic', email, language: 'en' } })).id;
+
+  it('mails the standard template while none is chosen', async () => {
+    const mail = await enable(await contact('Stan', 'stan.classic@example.com'), 'stan.classic@example.com');
+    expect(mail.subject).to.equal(STANDARD_SUBJECT);
+  });
+
+  it('mails the chosen template, with a password that signs in, also when the email changes', async () => {
+    expect((await admin.post(`${CLASSIC}/template`, { templateId: String(classicTemplate) })).status).to.equal(303);
+    const id = await contact('Carla', 'carla.classic@example.com');
+    const mail = await enable(id, 'carla.classic@example.com');
+    expect(mail.subject).to.equal('Classic access for Carla');
+    expect(mail.text).to.include('Classic welcome Carla. Login: carla.classic@example.com').and.include('/portal');
+    const login = await fetch(`${test.url}/portal/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'carla.classic@example.com', password: passwordIn(mail) }),
+    });
+    expect(login.status).to.equal(200);
+
+    const since = mailbox.received.length;
+    await api.records.update('Contacts', id, { values: { email: 'carla.new@example.com' } });
+    expect((await mailbox.waitFor('carla.new@example.com', { since })).subject).to.equal('Classic access for Carla');
+  });
+
+  it('falls back to the standard template when the chosen one is deleted', async () => {
+    await api.database.sequelize.query('DELETE FROM crm_email_template_versions WHERE template_id = :id', { replacements: { id: classicTemplate } });
+    await api.database.sequelize.query('DELETE FROM crm_email_templates WHERE id = :id', { replacements: { id: classicTemplate } });
+    const mail = await enable(await contact('Dora', 'dora.classic@example.com'), 'dora.classic@example.com');
+    expect(mail.subject).to.equal(STANDARD_SUBJECT);
+  });
+});
