@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
@@ -60,6 +60,18 @@ describe('privileges page in a browser', function () {
       await page.screenshot({ path: join(artifacts, `${name}-${size}.png`), fullPage: true });
     }
     await page.setViewportSize(VIEWPORTS.desktop);
+  }
+
+  /** A new browser context signed in as the admin on the profile's privileges page, with `section` ready to save. */
+  async function signedInOnPrivileges(section: string): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const page = await context.newPage();
+    await page.goto(`${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
+    await page.waitForSelector(`[data-bp-section="${section}"] [data-bp-save]:not([disabled])`);
+    return { context, page };
   }
 
   const buttonTitles = (page: Page) => page.locator('[data-bp-buttons] [data-bp-preview-title]').allTextContents();
@@ -215,13 +227,7 @@ describe('privileges page in a browser', function () {
     const crmRule = (await api.conditionalRules.rules('HelpDesk')).find((rule) => rule.name === 'The solution of a closed ticket is final')!;
     const before = (await service.document(profileId)).rules.length;
 
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
-    const page = await context.newPage();
-    await page.goto(`${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
-    await page.waitForSelector('[data-bp-section="rules"] [data-bp-save]:not([disabled])');
+    const { context, page } = await signedInOnPrivileges('rules');
 
     await page.click('[data-bp-subform="import-profile"] > summary');
     await page.selectOption('[data-bp-import-profile]', String(source.id));
@@ -246,14 +252,67 @@ describe('privileges page in a browser', function () {
     await context.close();
   });
 
+  it('edits a rule in place: the form loads it, Cancel leaves it, Update replaces it where it was', async () => {
+    const before = (await service.document(profileId)).rules;
+    const at = before.findIndex((r) => r.name === 'Urgent needs a category');
+    expect(at, 'the rule imported above').to.be.at.least(0);
+    const { context, page } = await signedInOnPrivileges('rules');
+    const form = page.locator('[data-bp-subform="new-rule"]');
+    const item = () => page.locator('[data-bp-rules] > li').nth(at);
+
+    await item().locator('[data-bp-edit-rule]').click();
+    expect(await form.getAttribute('open')).to.not.equal(null);
+    expect(await form.locator('summary').textContent()).to.equal('Edit the rule “Urgent needs a category”');
+    expect(await page.inputValue('[data-bp-rule-name]')).to.equal('Urgent needs a category');
+    expect(await page.inputValue('[data-bp-rule-module]')).to.equal('HelpDesk');
+    expect(await form.locator('[data-bp-condition]').count()).to.equal(1);
+    expect(await page.inputValue('[data-bp-condition] [data-bp-cond-field]')).to.equal('priority');
+    expect(await page.inputValue('[data-bp-condition] [data-bp-cond-op]')).to.equal('eq');
+    expect(await page.inputValue('[data-bp-condition] [data-bp-cond-value]')).to.equal('Urgent');
+    expect(await page.inputValue('[data-bp-effect] [data-bp-effect-field]')).to.equal('category');
+    expect(await page.inputValue('[data-bp-effect] [data-bp-effect-kind]')).to.equal('mandatory');
+    expect(await item().getAttribute('data-bp-editing')).to.equal('1');
+
+    await page.click('[data-bp-cancel-edit]');
+    expect(await form.locator('summary').textContent()).to.equal('Add a portal-only rule');
+    expect(await page.inputValue('[data-bp-rule-name]')).to.equal('');
+    expect(await page.locator('[data-bp-rules] > [data-bp-editing]').count()).to.equal(0);
+    expect(await page.locator('[data-bp-section="rules"] [data-bp-dirty]').isHidden(), 'Cancel changes nothing').to.equal(true);
+
+    await item().locator('[data-bp-edit-rule]').click();
+    await page.fill('[data-bp-rule-name]', 'Urgent or high needs a category');
+    await page.selectOption('[data-bp-condition] [data-bp-cond-op]', 'in');
+    await page.fill('[data-bp-condition] [data-bp-cond-value]', 'Urgent, High');
+    await page.click('[data-bp-add-effect]');
+    await page.locator('[data-bp-effect]').nth(1).locator('[data-bp-effect-field]').selectOption('description');
+    await page.locator('[data-bp-effect]').nth(1).locator('[data-bp-effect-kind]').selectOption('mandatory');
+    await page.locator('[data-bp-section="rules"]').screenshot({ path: join(artifacts, '07-rule-editing.png') });
+    await page.click('[data-bp-add-rule]');
+    expect(await page.locator('[data-bp-rules] > li').count()).to.equal(before.length);
+    expect(await item().textContent()).to.include('Urgent or high needs a category').and.include('Portal only').and.include('Description: mandatory');
+    expect(await form.locator('summary').textContent()).to.equal('Add a portal-only rule');
+
+    await page.click('[data-bp-section="rules"] [data-bp-save]');
+    await page.locator('[data-bp-section="rules"] [data-bp-status]').locator('text=Saved.').waitFor();
+    const after = (await service.document(profileId)).rules;
+    expect(after.map((r) => r.name)).to.deep.equal(before.map((r) => (r.name === 'Urgent needs a category' ? 'Urgent or high needs a category' : r.name)));
+    expect(after[at]).to.deep.equal({
+      name: 'Urgent or high needs a category',
+      module: 'HelpDesk',
+      origin: { kind: 'portal' },
+      conditions: [{ field: 'priority', op: 'in', value: ['Urgent', 'High'] }],
+      effects: [
+        { field: 'category', effect: 'mandatory' },
+        { field: 'description', effect: 'mandatory' },
+      ],
+      allReadOnly: false,
+    });
+    for (const [index, rule] of before.entries()) if (index !== at) expect(after[index]).to.deep.equal(rule);
+    await context.close();
+  });
+
   it('tells the admin to reload when someone else changed the profile in the meantime', async () => {
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
-    const page = await context.newPage();
-    await page.goto(`${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
-    await page.waitForSelector('[data-bp-section="globals"] [data-bp-save]:not([disabled])');
+    const { context, page } = await signedInOnPrivileges('globals');
     // Someone else saves a section after the page was loaded.
     const current = await service.document(profileId);
     await service.saveSection(profileId, 'globals', { viewAll: false, editAll: false }, current.profile.version, await adminActor(api));

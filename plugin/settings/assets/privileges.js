@@ -302,14 +302,15 @@
     if (!select.value && select.options.length > 0) select.selectedIndex = 0;
   }
   function ruleForm(section) { return section.querySelector('[data-bp-subform="new-rule"]'); }
-  function addRow(section, kind) {
+  function addRow(section, kind, quietly) {
     var form = ruleForm(section);
     var template = section.querySelector('[data-bp-' + kind + '-template]');
     var row = template.content.firstElementChild.cloneNode(true);
     form.querySelector(kind === 'condition' ? '[data-bp-conditions]' : '[data-bp-effects]').appendChild(row);
     fillFields(row.querySelector('select'), form.querySelector('[data-bp-rule-module]').value);
     syncValueInput(row);
-    row.querySelector('select').focus();
+    if (!quietly) row.querySelector('select').focus();
+    return row;
   }
   function syncValueInput(row) {
     var op = row.querySelector('[data-bp-cond-op]');
@@ -335,8 +336,7 @@
       effects: (rule.allReadOnly ? [texts.everything] : []).concat(rule.effects.map(function (e) { return fieldLabel(rule.module, e.field) + ': ' + optionLabel(context.effects, e.effect); })),
     };
   }
-  function appendRule(section, rule) {
-    var list = section.querySelector('[data-bp-rules]');
+  function ruleItem(section, rule) {
     var item = section.querySelector('[data-bp-rule-template]').content.firstElementChild.cloneNode(true);
     item.setAttribute('data-bp-rule', JSON.stringify(rule));
     item.querySelector('[data-bp-rule-title]').textContent = rule.name;
@@ -354,9 +354,67 @@
         target.appendChild(chip);
       });
     });
-    list.appendChild(item);
+    return item;
+  }
+  function appendRule(section, rule) {
+    var list = section.querySelector('[data-bp-rules]');
+    list.appendChild(ruleItem(section, rule));
     updateEmpty(list);
     markDirty(list);
+  }
+  /** The rule being edited, if any: the form then updates it in place instead of adding one. */
+  function editedRule(section) { return section.querySelector('[data-bp-rules] > [data-bp-editing]'); }
+  function clearRuleForm(section) {
+    var form = ruleForm(section);
+    form.querySelector('[data-bp-rule-name]').value = '';
+    form.querySelector('[data-bp-rule-all-read-only]').checked = false;
+    form.querySelector('[data-bp-rule-problem]').hidden = true;
+    all(form, '[data-bp-condition], [data-bp-effect]').forEach(function (row) { row.remove(); });
+  }
+  /** Back to "add a rule": the form empty, its texts those of adding. */
+  function endEdit(section) {
+    var form = ruleForm(section);
+    var item = editedRule(section);
+    if (item) item.removeAttribute('data-bp-editing');
+    form.querySelector('[data-bp-rule-form-heading]').textContent = texts.addHeading;
+    form.querySelector('[data-bp-rule-form-hint]').textContent = texts.addHint;
+    form.querySelector('[data-bp-add-rule]').textContent = texts.addRule;
+    form.querySelector('[data-bp-cancel-edit]').hidden = true;
+    clearRuleForm(section);
+    addRow(section, 'condition', true);
+    return item;
+  }
+  /** Loads a rule of the list into the form, to change it there and update it in place. */
+  function editRule(section, item) {
+    var rule = JSON.parse(item.getAttribute('data-bp-rule'));
+    var form = ruleForm(section);
+    var previous = editedRule(section);
+    if (previous) previous.removeAttribute('data-bp-editing');
+    item.setAttribute('data-bp-editing', '1');
+    clearRuleForm(section);
+    form.querySelector('[data-bp-rule-name]').value = rule.name;
+    form.querySelector('[data-bp-rule-module]').value = rule.module;
+    form.querySelector('[data-bp-rule-all-read-only]').checked = Boolean(rule.allReadOnly);
+    rule.conditions.forEach(function (condition) {
+      var row = addRow(section, 'condition', true);
+      row.querySelector('[data-bp-cond-field]').value = condition.field;
+      row.querySelector('[data-bp-cond-op]').value = condition.op;
+      var value = condition.value;
+      row.querySelector('[data-bp-cond-value]').value = value === undefined || value === null ? '' : Array.isArray(value) ? value.join(', ') : String(value);
+      syncValueInput(row);
+    });
+    rule.effects.forEach(function (effect) {
+      var row = addRow(section, 'effect', true);
+      row.querySelector('[data-bp-effect-field]').value = effect.field;
+      row.querySelector('[data-bp-effect-kind]').value = effect.effect;
+    });
+    if (rule.conditions.length === 0) addRow(section, 'condition', true);
+    form.querySelector('[data-bp-rule-form-heading]').textContent = format(texts.editHeading, { name: rule.name });
+    form.querySelector('[data-bp-rule-form-hint]').textContent = texts.editHint;
+    form.querySelector('[data-bp-add-rule]').textContent = texts.updateRule;
+    form.querySelector('[data-bp-cancel-edit]').hidden = false;
+    form.open = true;
+    form.querySelector('[data-bp-rule-name]').focus();
   }
   function addRule(section) {
     var form = ruleForm(section);
@@ -379,11 +437,19 @@
       return;
     }
     problem.hidden = true;
-    appendRule(section, { name: name, module: module, origin: { kind: 'portal' }, conditions: conditions, effects: effects, allReadOnly: allReadOnly });
-    form.querySelector('[data-bp-rule-name]').value = '';
-    form.querySelector('[data-bp-rule-all-read-only]').checked = false;
-    all(form, '[data-bp-condition], [data-bp-effect]').forEach(function (row) { row.remove(); });
-    addRow(section, 'condition');
+    // A changed rule is this profile's own: it no longer is the CRM's or another profile's.
+    var rule = { name: name, module: module, origin: { kind: 'portal' }, conditions: conditions, effects: effects, allReadOnly: allReadOnly };
+    var edited = endEdit(section);
+    if (edited) {
+      var updated = ruleItem(section, rule);
+      edited.replaceWith(updated);
+      markDirty(updated);
+      updated.querySelector('[data-bp-edit-rule]').focus();
+      announce(texts.ruleUpdated);
+      return;
+    }
+    appendRule(section, rule);
+    form.querySelector('[data-bp-rule-name]').focus();
     announce(texts.ruleAdded);
   }
   function importFromProfile(section) {
@@ -416,13 +482,7 @@
     all(section, '[data-bp-sortable]').forEach(makeSortable);
     all(section, '[data-bp-button]').forEach(function (item) { syncModules(item, false); });
     var form = ruleForm(section);
-    if (form && !form.querySelector('[data-bp-condition]')) addRowQuietly(section);
-  }
-  function addRowQuietly(section) {
-    var form = ruleForm(section);
-    var row = section.querySelector('[data-bp-condition-template]').content.firstElementChild.cloneNode(true);
-    form.querySelector('[data-bp-conditions]').appendChild(row);
-    fillFields(row.querySelector('select'), form.querySelector('[data-bp-rule-module]').value);
+    if (form && !form.querySelector('[data-bp-condition]')) addRow(section, 'condition', true);
   }
   all(root, '[data-bp-section]').forEach(setUp);
 
@@ -471,7 +531,9 @@
       var next = item.nextElementSibling || item.previousElementSibling;
       var body = button.closest('[data-bp-module]');
       if (body && item.hasAttribute('data-bp-column')) columnRemoved(item, body);
+      var wasEdited = item.hasAttribute('data-bp-editing');
       item.remove();
+      if (wasEdited) endEdit(section);
       updateEmpty(list);
       markDirty(list);
       announce(format(texts.removed, { item: label }));
@@ -489,6 +551,11 @@
       button.closest('.bp-row').remove();
     } else if (button.hasAttribute('data-bp-add-rule')) {
       addRule(section);
+    } else if (button.hasAttribute('data-bp-edit-rule')) {
+      editRule(section, button.closest('[data-bp-rule]'));
+    } else if (button.hasAttribute('data-bp-cancel-edit')) {
+      var edited = endEdit(section);
+      if (edited) edited.querySelector('[data-bp-edit-rule]').focus();
     } else if (button.hasAttribute('data-bp-import-profile-go')) {
       importFromProfile(section);
     } else if (button.hasAttribute('data-bp-import-crm')) {
