@@ -126,8 +126,10 @@ export class StoredClassicSettings implements ClassicSettingsStore {
       else if (!this.eligibility.isEligible(entry.module) && !kept.has(entry.module)) problems.push(classicProblem(path, 'classic.validation.unknownModule', { module: entry.module }));
       seen.add(entry.module);
     });
-    if (value.userId !== null && !(await this.users.user(value.userId))) problems.push(classicProblem('userId', 'classic.validation.userMissing'));
-    if (value.credentialsTemplateId !== null && !(await this.templates.template(value.credentialsTemplateId))) {
+    // A user or template chosen earlier and since removed from the CRM is kept, like a module no
+    // longer eligible: saving another part of the page must not fail on it (readers fall back).
+    if (value.userId !== null && value.userId !== before.userId && !(await this.users.user(value.userId))) problems.push(classicProblem('userId', 'classic.validation.userMissing'));
+    if (value.credentialsTemplateId !== null && value.credentialsTemplateId !== before.credentialsTemplateId && !(await this.templates.template(value.credentialsTemplateId))) {
       problems.push(classicProblem('credentialsTemplateId', 'classic.validation.templateMissing'));
     }
     return problems;
