@@ -30,6 +30,7 @@ import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { holdsDocuments } from '../access/record-scope.js';
+import { STANDARD_TEMPLATE_NAMES } from '../notifications/notification-choices.js';
 import { BASE_PORTAL_MODULES } from '../eligibility/module-eligibility.js';
 import { BUTTON_ICONS, BUTTON_ICON_NAMES, buttonIcon } from '../profiles/button-icons.js';
 import {
@@ -184,12 +185,20 @@ export class PrivilegesPage implements AdminRouteContribution {
     const templates = [...(await this.templates.templates())].sort((a, b) => a.name.localeCompare(b.name));
     const current = document.notifications;
     return {
-      kinds: NOTIFICATION_KINDS.map((kind) => ({
-        kind,
-        label: t(`privileges.notifications.kinds.${kind}`),
-        noneSelected: current.templates[kind] === null,
-        options: templates.map((template) => ({ value: String(template.id), label: template.name, selected: template.id === current.templates[kind] })),
-      })),
+      kinds: NOTIFICATION_KINDS.map((kind) => {
+        const chosen = current.templates[kind];
+        // No choice (or a deleted one) sends the CRM's standard template of the kind, when it has one.
+        const standard = templates.find((template) => template.name === STANDARD_TEMPLATE_NAMES[kind]);
+        return {
+          kind,
+          label: t(`privileges.notifications.kinds.${kind}`),
+          noneSelected: chosen === null,
+          fallbackLabel: t(standard ? 'privileges.notifications.templateStandard' : 'privileges.notifications.templateNone'),
+          standardHint: standard ? t('privileges.notifications.templateStandardHint', { name: standard.name }) : null,
+          missing: chosen !== null && !templates.some((template) => template.id === chosen),
+          options: templates.map((template) => ({ value: String(template.id), label: template.name, selected: template.id === chosen })),
+        };
+      }),
       smtp: SMTP_ACCOUNTS.map((account) => ({
         value: account,
         label: t(`privileges.notifications.smtp.${account}`),

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
 import { QueryTypes } from 'sequelize';
 import type { CrmRecord, HostApi, OwnerRef } from '../../plugin/host-contract/index.js';
-import { adminActor, profileService } from '../profiles/profile-test-kit.js';
+import { addEmailTemplate, adminActor, profileService } from '../profiles/profile-test-kit.js';
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
@@ -281,21 +281,13 @@ describe('ticket notifications @db', function () {
 
     before(async () => {
       // The profile's own templates for new tickets and replies, which ask for the hidden fields by name.
-      const now = new Date();
       const ids: Record<string, number> = {};
       for (const [kind, subject] of [
         ['newTicket', 'Canary new {{ticket.ticket_title}} {{ticket.solution}}'],
         ['ticketReply', 'Canary reply {{ticket.ticket_title}} {{ticket.solution}}'],
       ] as const) {
-        await api.database.sequelize.query('INSERT INTO crm_email_templates (name, description, module, default_language, created_at, updated_at) VALUES (:name, :d, :m, :l, :now, :now)', {
-          replacements: { name: `Canary ${kind}`, d: '', m: 'HelpDesk', l: 'en', now },
-        });
-        const [row] = await rows<{ id: unknown }>(api, 'SELECT id FROM crm_email_templates WHERE name = :name', { name: `Canary ${kind}` });
-        ids[kind] = Number(row!.id);
         const body = 'solution=[{{ticket.solution}}] description=[{{ticket.description}}] title=[{{ticket.ticket_title}}] comment=[{{comment.body}}]';
-        await api.database.sequelize.query('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:id, :l, :s, :h, :t, :now)', {
-          replacements: { id: ids[kind], l: 'en', s: subject, h: `<p>${body}</p>`, t: body, now },
-        });
+        ids[kind] = await addEmailTemplate(api, { name: `Canary ${kind}`, module: 'HelpDesk', subject, body });
       }
       const service = profileService(api);
       const actor = await adminActor(api);

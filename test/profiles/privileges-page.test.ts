@@ -11,7 +11,7 @@ import type { ProfileActor, ProfileSection } from '../../plugin/profiles/profile
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { expectSecurityHeaders } from '../support/expectations.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { adminActor, adminClient, profileService, SETTINGS, type AdminClient } from './profile-test-kit.js';
+import { addEmailTemplate, adminActor, adminClient, deleteEmailTemplate, profileService, SETTINGS, type AdminClient } from './profile-test-kit.js';
 
 const CLERK = 'tom.support';
 const CLERK_PASSWORD = 'Clerk-test-password-1';
@@ -206,6 +206,28 @@ describe('privileges page @db', () => {
     const accounts = moduleRows(page, 'Accounts');
     expect(accounts).to.match(/<input type="checkbox" name="create" disabled aria-describedby="bp-accounts-no-create">/);
     expect(accounts).to.include('Never created from the portal.');
+  });
+
+  it('says which template is sent when none is chosen, and when the chosen one was deleted from the CRM', async () => {
+    const own = await service.create({ name: 'Template choices', description: '', startFrom: null }, actor);
+    const read = async () => (await admin.get(`${SETTINGS}/profiles/${own.id}/privileges`)).text();
+    let page = await read();
+    const select = (kind: string) => new RegExp(`<select id="bp-template-${kind}"[\\s\\S]*?</select>(\\s*<small[^>]*>[^<]*</small>)*`).exec(page)?.[0] ?? '';
+    // Nothing chosen: the CRM's standard template of each kind is what goes out, and the page names it.
+    expect(select('registration')).to.include('<option value="" selected>Standard template</option>').and.include('Standard: “Customer portal: access details”.');
+    expect(select('ticketReply')).to.include('Standard: “Customer portal: reply to a ticket”.');
+
+    const chosen = await addEmailTemplate(api, { name: 'Template choices: new ticket', module: 'HelpDesk', subject: 'New {{ticket.ticket_title}}', body: 'Thanks' });
+    const document = await service.document(own.id);
+    await service.saveSection(own.id, 'notifications', { ...document.notifications, templates: { ...document.notifications.templates, newTicket: chosen } }, document.profile.version, actor);
+    page = await read();
+    expect(select('newTicket')).to.include(`<option value="${chosen}" selected>Template choices: new ticket</option>`).and.not.include('data-bp-template-missing');
+
+    await deleteEmailTemplate(api, chosen);
+    page = await read();
+    expect(select('newTicket')).to.include('aria-describedby="bp-template-standard-newTicket bp-template-missing-newTicket"').and.include('no longer exists in the CRM: the first choice applies');
+    expect(select('newTicket')).not.to.include(' selected>');
+    expect(select('registration')).not.to.include('data-bp-template-missing');
   });
 
   it('speaks the admin’s language', async () => {

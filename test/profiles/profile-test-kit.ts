@@ -80,6 +80,30 @@ export async function count(api: HostApi, table: string, where = '1 = 1', replac
   return Number(row!.n);
 }
 
+/**
+ * A CRM email template with one English version, written to the reference host's tables (the
+ * host contract reads templates, it does not create them); answers its id. `body` is the text
+ * version, and the HTML one in a paragraph.
+ */
+export async function addEmailTemplate(api: HostApi, template: { readonly name: string; readonly module: string; readonly subject: string; readonly body: string }): Promise<number> {
+  const now = new Date();
+  await api.database.sequelize.query('INSERT INTO crm_email_templates (name, description, module, default_language, created_at, updated_at) VALUES (:name, :d, :m, :l, :now, :now)', {
+    replacements: { name: template.name, d: '', m: template.module, l: 'en', now },
+  });
+  const [row] = await rows<{ id: unknown }>(api, 'SELECT id FROM crm_email_templates WHERE name = :name', { name: template.name });
+  const id = Number(row!.id);
+  await api.database.sequelize.query('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:id, :l, :s, :h, :t, :now)', {
+    replacements: { id, l: 'en', s: template.subject, h: `<p>${template.body}</p>`, t: template.body, now },
+  });
+  return id;
+}
+
+/** Deletes a CRM email template and its versions, as a CRM admin would. */
+export async function deleteEmailTemplate(api: HostApi, id: number): Promise<void> {
+  await api.database.sequelize.query('DELETE FROM crm_email_template_versions WHERE template_id = :id', { replacements: { id } });
+  await api.database.sequelize.query('DELETE FROM crm_email_templates WHERE id = :id', { replacements: { id } });
+}
+
 export async function profileIdByName(api: HostApi, name: string): Promise<number | null> {
   const [row] = await rows<{ id: unknown }>(api, 'SELECT id FROM bp_profiles WHERE name = :name', { name });
   return row ? Number(row.id) : null;

@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { passwordIn } from '../contacts/contacts-fixture.js';
 import { apiClient, portalLogin } from '../portal-api/api-test-kit.js';
-import { adminClient, rows, type AdminClient } from '../profiles/profile-test-kit.js';
+import { addEmailTemplate, adminClient, deleteEmailTemplate, rows, type AdminClient } from '../profiles/profile-test-kit.js';
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { SETTINGS, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
@@ -34,15 +34,11 @@ describe('settings: version 1’s access-details template and select user @db', 
     test = await startTestHost({ installOrigin: UPGRADED_FROM_V1, smtpUrl: mailbox.url });
     api = test.host.api;
     admin = await adminClient(test);
-    const now = new Date();
-    await api.database.sequelize.query('INSERT INTO crm_email_templates (name, description, module, default_language, created_at, updated_at) VALUES (:name, :d, :m, :l, :now, :now)', {
-      replacements: { name: 'Classic access details', d: '', m: 'Contacts', l: 'en', now },
-    });
-    const [row] = await rows<{ id: unknown }>(api, 'SELECT id FROM crm_email_templates WHERE name = :name', { name: 'Classic access details' });
-    classicTemplate = Number(row!.id);
-    const body = 'Classic welcome {{contact.firstname}}. Login: {{portal.email}} Password: {{portal.password}} at {{portal.url}}';
-    await api.database.sequelize.query('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:id, :l, :s, :h, :t, :now)', {
-      replacements: { id: classicTemplate, l: 'en', s: 'Classic access for {{contact.firstname}}', h: `<p>${body}</p>`, t: body, now },
+    classicTemplate = await addEmailTemplate(api, {
+      name: 'Classic access details',
+      module: 'Contacts',
+      subject: 'Classic access for {{contact.firstname}}',
+      body: 'Classic welcome {{contact.firstname}}. Login: {{portal.email}} Password: {{portal.password}} at {{portal.url}}',
     });
   });
   after(async () => {
@@ -93,8 +89,7 @@ describe('settings: version 1’s access-details template and select user @db', 
   });
 
   it('falls back to the standard template when the chosen one is deleted', async () => {
-    await api.database.sequelize.query('DELETE FROM crm_email_template_versions WHERE template_id = :id', { replacements: { id: classicTemplate } });
-    await api.database.sequelize.query('DELETE FROM crm_email_templates WHERE id = :id', { replacements: { id: classicTemplate } });
+    await deleteEmailTemplate(api, classicTemplate);
     const mail = await enable(await contact('Dora', 'dora.classic@example.com'), 'dora.classic@example.com');
     expect(mail.subject).to.equal(STANDARD_SUBJECT);
     // The page says so, and saving another part of it does not fail on the missing template.
