@@ -132,6 +132,8 @@ function isOnly(condition: RecordCondition, id: number): boolean {
 export class PortalAccessContext {
   private readonly scopes = new Map<string, Promise<RecordCondition>>();
   private readonly picklists = new Map<string, Promise<readonly string[]>>();
+  /** Records this context has read in the customer's scope (`Module:id`): a tool's check need not read them again. */
+  private readonly inScope = new Set<string>();
 
   constructor(
     readonly policy: AccessPolicy,
@@ -406,6 +408,7 @@ export class PortalAccessContext {
     const page = await this.records.query(name, { where: andAll(await this.scope(name), { field: 'id', op: 'eq', value: id }), limit: 1 });
     const record = page.rows[0];
     if (!record) throw notFound();
+    this.inScope.add(`${name}:${id}`);
     return record;
   }
 
@@ -595,11 +598,11 @@ export class PortalAccessContext {
 
   // ─────────────────────────────── tickets: comments, files ───────────────────────────────
 
-  private async withTool(name: string, id: number, tool: ModuleTool): Promise<{ module: ModulePolicy; record: CrmRecord }> {
+  /** The record is in scope (read once per context: a record page reads it, then its comments and files) and its module has the tool. */
+  private async withTool(name: string, id: number, tool: ModuleTool): Promise<void> {
     const module = this.viewable(name);
-    const record = await this.load(name, id);
+    if (!this.inScope.has(`${name}:${id}`)) await this.load(name, id);
     if (!module.tools[tool]) throw notAllowed();
-    return { module, record };
   }
 
   /** Public comments only, newest first. Internal ones never leave the CRM. */
