@@ -40,6 +40,27 @@ export const DESCRIPTION_MAX = 2000;
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 formats.default(ajv, ['email', 'date-time']);
 
+/**
+ * Control characters an admin's text may not hold: every C0 character and DEL on one line (a
+ * name, a title); text that may span lines (a description, a condition's value) keeps tab, line
+ * feed and carriage return. A NUL or an escape in a stored name breaks SQL on some databases,
+ * mail headers and pages; no admin means to type one.
+ */
+const CONTROL_CHARACTERS = { line: /[\u0000-\u001f\u007f]/u, lines: /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/u } as const;
+export type TextKind = keyof typeof CONTROL_CHARACTERS;
+ajv.addKeyword({
+  keyword: 'plainText',
+  type: 'string',
+  schemaType: 'string',
+  metaSchema: { enum: Object.keys(CONTROL_CHARACTERS) },
+  error: { message: 'must not contain control characters' },
+  validate: (kind: TextKind, data: string) => !CONTROL_CHARACTERS[kind].test(data),
+});
+
+/** Admin text: a string of at most `maxLength` characters with no control character (but tab and line breaks in `lines`). */
+const text = (kind: TextKind, maxLength: number, options: { readonly nonBlank?: boolean } = {}) =>
+  ({ type: 'string', ...(options.nonBlank ? { minLength: 1, pattern: '\\S' } : {}), maxLength, plainText: kind }) as const;
+
 const moduleName = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,99}$' } as const;
 const fieldName = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,99}$' } as const;
 const id = { type: 'integer', minimum: 1, maximum: 2147483647 } as const;
@@ -51,12 +72,12 @@ const object = (properties: Record<string, object>, required: readonly string[] 
   properties,
 });
 
-const profileName = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '\\S' } as const;
-const profileDescription = { type: 'string', maxLength: DESCRIPTION_MAX } as const;
+const profileName = text('line', NAME_MAX, { nonBlank: true });
+const profileDescription = text('lines', DESCRIPTION_MAX);
 
 const twoFactor = { enum: [...TWO_FACTOR_TYPES] };
 const senderEmail = nullable({ type: 'string', format: 'email', maxLength: 254 });
-const senderName = nullable({ type: 'string', minLength: 1, maxLength: NAME_MAX });
+const senderName = nullable({ ...text('line', NAME_MAX), minLength: 1 });
 
 const generalSchema = object({
   owner: nullable(object({ kind: { enum: ['user', 'group'] }, id })),
@@ -72,8 +93,8 @@ const notificationsSchema = object({
 });
 
 const buttonSchema = object({
-  title: { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '\\S' },
-  description: { type: 'string', maxLength: 500 },
+  title: text('line', NAME_MAX, { nonBlank: true }),
+  description: text('line', 500),
   colour: { enum: [...BUTTON_COLOURS] },
   icon: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,39}$' },
   action: { enum: [...BUTTON_ACTIONS] },
@@ -84,11 +105,12 @@ const buttonsSchema = { type: 'array', maxItems: 50, items: buttonSchema };
 const conditionValue = {
   type: ['string', 'number', 'boolean', 'null', 'array'],
   maxLength: 1000,
+  plainText: 'lines',
   maxItems: 100,
-  items: { type: 'string', maxLength: 1000 },
+  items: text('lines', 1000),
 };
 const ruleFields = {
-  name: { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: '\\S' },
+  name: text('line', NAME_MAX, { nonBlank: true }),
   module: moduleName,
   conditions: {
     type: 'array',
@@ -185,15 +207,15 @@ const exportSchema = object({
   general: object({
     owner: nullable({
       oneOf: [
-        object({ kind: { const: 'user' }, userName: { type: 'string', minLength: 1, maxLength: 191 } }),
-        object({ kind: { const: 'group' }, name: { type: 'string', minLength: 1, maxLength: 191 } }),
+        object({ kind: { const: 'user' }, userName: { ...text('line', 191), minLength: 1 } }),
+        object({ kind: { const: 'group' }, name: { ...text('line', 191), minLength: 1 } }),
       ],
     }),
     twoFactorType: twoFactor,
     twoFactorFallback: twoFactor,
   }),
   notifications: object({
-    templates: object(Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, nullable({ type: 'string', minLength: 1, maxLength: 255 })]))),
+    templates: object(Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, nullable({ ...text('line', 255), minLength: 1 })]))),
     smtpAccount: { enum: [...SMTP_ACCOUNTS] },
     senderEmail,
     senderName,
@@ -294,6 +316,8 @@ function problemOf(error: ErrorObject, prefix: string): ValidationProblem {
       return { path: at(), messageKey: 'profiles.validation.range', params: p({ path: at() }) };
     case 'format':
       return { path: at(), messageKey: params.format === 'email' ? 'profiles.validation.email' : 'profiles.validation.format', params: p({ path: at() }) };
+    case 'plainText':
+      return { path: at(), messageKey: 'profiles.validation.controlCharacter', params: p({ path: at() }) };
     case 'pattern':
       return { path: at(), messageKey: params.pattern === '\\S' ? 'profiles.validation.empty' : 'profiles.validation.pattern', params: p({ path: at() }) };
     default:
