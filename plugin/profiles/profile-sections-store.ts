@@ -184,11 +184,12 @@ export class ProfileSectionsStore {
   }
 
   async writeNotifications(profileId: number, notifications: NotificationsSection, transaction: Transaction): Promise<void> {
-    const assignments = NOTIFICATION_KINDS.map((kind) => `${templateColumns[kind]} = :${kind}`).join(', ');
+    // The sender's name and address are admin text: bind parameters, never inside the SQL.
+    const assignments = NOTIFICATION_KINDS.map((kind) => `${templateColumns[kind]} = $${kind}`).join(', ');
     await this.sequelize.query(
-      `UPDATE bp_profiles SET ${assignments}, smtp_account = :smtp, sender_email = :senderEmail, sender_name = :senderName WHERE id = :profileId`,
+      `UPDATE bp_profiles SET ${assignments}, smtp_account = $smtp, sender_email = $senderEmail, sender_name = $senderName WHERE id = $profileId`,
       {
-        replacements: {
+        bind: {
           profileId,
           ...notifications.templates,
           smtp: notifications.smtpAccount,

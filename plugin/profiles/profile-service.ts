@@ -219,8 +219,9 @@ export class DatabaseProfileService implements ProfileService {
     try {
       await this.sequelize.transaction(async (transaction) => {
         await this.bumpVersion(id, input.expectedVersion, transaction);
-        await this.sequelize.query('UPDATE bp_profiles SET name = :name, description = :description WHERE id = :id', {
-          replacements: { id, name, description },
+        // Admin text travels as bind parameters, never inside the SQL.
+        await this.sequelize.query('UPDATE bp_profiles SET name = $name, description = $description WHERE id = $id', {
+          bind: { id, name, description },
           transaction,
         });
         await this.auditLog.record(
@@ -593,9 +594,9 @@ export class DatabaseProfileService implements ProfileService {
           `INSERT INTO bp_profiles (name, description, is_default, created_at, updated_at, version) VALUES (:name, :description, :no, :now, :now, 1)`,
           { type: QueryTypes.INSERT, replacements: { name, description, no: false, now }, transaction },
         );
-        const [row] = await this.sequelize.query<{ id: unknown }>('SELECT id FROM bp_profiles WHERE name = :name', {
+        const [row] = await this.sequelize.query<{ id: unknown }>('SELECT id FROM bp_profiles WHERE name = $name', {
           type: QueryTypes.SELECT,
-          replacements: { name },
+          bind: { name },
           transaction,
         });
         id = toNumber(row?.id);
