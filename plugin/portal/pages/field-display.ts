@@ -25,6 +25,23 @@ export interface DisplayOptions {
   readonly recordHref: (module: string, id: number) => string;
   /** Whether the customer may open records of a module. */
   readonly opens: (module: string) => boolean;
+  /** The module whose values are shown, when a page shows one module's (its file sizes read as KB / MB). */
+  readonly module?: string;
+}
+
+/** Fields holding a file's size in bytes, by module. */
+const FILE_SIZE_FIELDS: Readonly<Record<string, string>> = { Documents: 'filesize' };
+
+/** A file's size for people: bytes, KB or MB (1024-based), the number in the customer's language. */
+export function formatSize(bytes: number, language: string): string {
+  const units = ['B', 'KB', 'MB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${new Intl.NumberFormat(language, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value)} ${units[unit]}`;
 }
 
 const EMPTY: ShownValue = { text: '', empty: true };
@@ -72,6 +89,9 @@ export function formatDateTime(value: string, language: LanguageCode, timeZone: 
 export function showValue(field: Pick<PortalField, 'name' | 'type'>, value: FieldValue | undefined, reference: ReferenceLabel | null | undefined, options: DisplayOptions): ShownValue {
   if (field.type === 'boolean') return { text: value === true ? options.yes : options.no, empty: false };
   if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return EMPTY;
+  if (options.module !== undefined && FILE_SIZE_FIELDS[options.module] === field.name && field.type === 'integer' && Number.isFinite(Number(value))) {
+    return { text: formatSize(Number(value), options.language), empty: false };
+  }
   switch (field.type) {
     case 'date':
       return { text: formatDate(String(value), options.language), empty: false };

@@ -90,7 +90,7 @@ export class ListPage implements PortalRouteContribution {
       ...Object.fromEntries(Object.entries(view.filters).map(([f, v]) => [`f_${f}`, v])),
     };
     const sortParams = { sort: view.sort.field, dir: view.sort.direction };
-    const options = this.frame.display(w);
+    const options = { ...this.frame.display(w), module: name };
     const columns = view.columns.map((column: PortalField) => {
       const sorted = view.sort.field === column.name;
       const direction = sorted && view.sort.direction === 'asc' ? 'desc' : 'asc';

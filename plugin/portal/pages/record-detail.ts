@@ -10,7 +10,8 @@
  * The page (`GET /m/:module/:id` is routed by the record pages): "Return to list", with the
  * comments tool the comments on top with their count (newest first, who wrote and when: the
  * customer or support) and a comment form, the record's fields, with the documents tool the
- * documents on the right with an upload form. A ticket adds its number, its status and the
+ * documents on the right with an upload form. A Documents record offers its own file's download
+ * (the same download route, where the document id is the record's). A ticket adds its number, its status and the
  * resolve button while it is open. A comment or a file the page refuses is said on the same page,
  * next to its form, with what was typed.
  */
@@ -24,10 +25,11 @@ import type { Comment, DocumentFile } from '../../host-contract/index.js';
 import { formBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { formatDateTime, shownFields } from './field-display.js';
+import { formatDateTime, formatSize, shownFields } from './field-display.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 const TICKETS = 'HelpDesk';
+const DOCUMENTS = 'Documents';
 const CLOSED = 'Closed';
 
 const UPLOAD_PROBLEMS: Readonly<Record<UploadProblem, MessageKey>> = {
@@ -43,17 +45,6 @@ interface PageExtras {
   readonly commentText?: string;
   readonly uploadError?: string | null;
   readonly status?: number;
-}
-
-function formatSize(bytes: number, language: string): string {
-  const units = ['B', 'KB', 'MB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${new Intl.NumberFormat(language, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value)} ${units[unit]}`;
 }
 
 @injectable()
@@ -98,6 +89,21 @@ export class RecordDetailPage implements PortalRouteContribution {
     };
   }
 
+  /**
+   * A Documents record's own file, when the customer may download it: the access layer decides
+   * (its scope, and a stored file). Only its description is kept; the opened stream is let go.
+   */
+  private async ownFile(w: WorkspaceRequest, id: number): Promise<DocumentFile | null> {
+    try {
+      const { file, stream } = await w.access.openDocument(id);
+      stream.destroy();
+      return file;
+    } catch (error) {
+      if (error instanceof AccessError && error.kind === 'not-found') return null;
+      throw error;
+    }
+  }
+
   private commentRow(w: WorkspaceRequest, comment: Comment, timeZone: string) {
     const customer = comment.author.kind === 'contact';
     const role = w.t(customer ? 'tickets.comments.customer' : 'tickets.comments.support');
@@ -116,12 +122,13 @@ export class RecordDetailPage implements PortalRouteContribution {
   async render(w: WorkspaceRequest, record: PortalRecordView, extras: PageExtras = {}): Promise<void> {
     const name = record.module;
     const ticket = name === TICKETS;
-    const options = this.frame.display(w);
+    const options = { ...this.frame.display(w), module: name };
     const hasComments = w.access.hasTool(name, 'comments');
     const hasDocuments = w.access.hasTool(name, 'documents');
-    const [comments, documents] = await Promise.all([
+    const [comments, documents, ownFile] = await Promise.all([
       hasComments ? w.access.comments(name, record.id) : [],
       hasDocuments ? w.access.documents(name, record.id) : [],
+      name === DOCUMENTS ? this.ownFile(w, record.id) : null,
     ]);
     const status = record.values.status;
     const statusField = ticket ? record.fields.find((f) => f.name === 'status') : undefined;
@@ -155,9 +162,16 @@ export class RecordDetailPage implements PortalRouteContribution {
         listLabel: ticket && w.access.policy.source.version === 1 ? w.t('portal.menu.myRequests') : this.frame.label(w, name),
         notice: noticeKey ? w.t(noticeKey) : null,
         fields,
+        download: ownFile
+          ? {
+              href: this.frame.recordPath(name, record.id, `/documents/${ownFile.documentId}`),
+              label: w.t('records.download.button'),
+              details: w.t('records.download.details', { name: ownFile.fileName, size: formatSize(ownFile.size, w.language) }),
+            }
+          : null,
         editHref: record.editable ? this.frame.recordPath(name, record.id, '/edit') : null,
         deleteHref: record.deletable ? this.frame.recordPath(name, record.id, '/delete') : null,
-        resolveAction: statusField && !closed ? this.frame.recordPath(name, record.id, '/resolve') : null,
+        resolveAction: record.resolvable && !closed ? this.frame.recordPath(name, record.id, '/resolve') : null,
         hasComments,
         commentsHeading: w.t('tickets.comments.heading', { count: comments.length }),
         comments: comments.map((c) => this.commentRow(w, c, options.timeZone)),

