@@ -32,7 +32,7 @@ import {
   type RecordSort,
 } from '../host-contract/index.js';
 import { PortalSessions, type PortalSession } from '../auth/portal-sessions.js';
-import { NO_RULE_EFFECTS, evaluateRules, unionOfOutcomes, type RuleOutcome } from '../conditionals/rule-evaluation.js';
+import { NO_RULE_EFFECTS, evaluateRules, fieldsRulesMayHide, unionOfOutcomes, type RuleOutcome } from '../conditionals/rule-evaluation.js';
 import type { ModuleTool } from '../profiles/profile-document.js';
 import { AccessError, invalid, notAllowed, notFound, type AccessProblem } from './access-errors.js';
 import { AccessPolicies } from './access-policies.js';
@@ -47,6 +47,12 @@ export const COMMENT_MAX = 10_000;
 
 /** Columns every module has besides its fields (sortable). */
 const SYSTEM_SORTS = new Set(['createdAt', 'modifiedAt']);
+/**
+ * A contact's email is their portal login: on a stored contact it is the CRM's to change, never a
+ * customer's (a colleague's login re-addressed by another customer would mail them its new password).
+ */
+export const CONTACT_LOGIN_FIELD = 'email';
+
 /** Field types a general search looks into. */
 const SEARCHABLE = new Set(['text', 'textarea', 'email', 'phone', 'url', 'picklist']);
 
@@ -85,6 +91,8 @@ export interface PortalRecordView extends PortalRow {
   readonly fields: readonly PortalField[];
   readonly editable: boolean;
   readonly deletable: boolean;
+  /** A ticket the customer may close with "OK, resolved" (whether or not it is closed already). */
+  readonly resolvable: boolean;
   readonly version: number;
 }
 
@@ -108,6 +116,8 @@ export interface ListView {
   readonly sort: RecordSort;
   readonly filters: Readonly<Record<string, string>>;
   readonly search: string;
+  /** The columns the list may be filtered and sorted by (a column some rule hides on some rows is not). */
+  readonly searchable: readonly string[];
 }
 
 export interface UploadedFile {
@@ -225,7 +235,25 @@ export class PortalAccessContext {
   async formFields(name: string, values: Readonly<Record<string, FieldValue>> = {}): Promise<PortalField[]> {
     const module = this.module(name);
     if (!module.create) throw notAllowed();
-    return this.describe(module, evaluateRules(this.policy.rules, name, values), true);
+    return this.describe(module, evaluateRules(this.policy.rules, name, await this.newRecordValues(module, values)), true);
+  }
+
+  /** What a new record will hold besides what the customer typed (its links to them, default picklist values): rules see it all. */
+  private async newRecordValues(module: ModulePolicy, typed: Readonly<Record<string, FieldValue>>): Promise<Record<string, FieldValue>> {
+    const values: Record<string, FieldValue> = { ...typed, ...this.links(module).values };
+    await this.defaults(module, values);
+    return values;
+  }
+
+  /** The rules' outcome on a stored record, and what a customer never changes on one (a contact's login email). */
+  private storedOutcome(module: ModulePolicy, record: CrmRecord): RuleOutcome {
+    const outcome = evaluateRules(this.policy.rules, module.name, record.values);
+    return module.name === 'Contacts' ? { ...outcome, readOnly: new Set([...outcome.readOnly, CONTACT_LOGIN_FIELD]) } : outcome;
+  }
+
+  /** A field the list may be filtered and sorted by: visible, and hidden by no rule on any row. */
+  private searchableField(module: ModulePolicy, name: string): (FieldDefinition & { access: VisibleFieldAccess }) | undefined {
+    return fieldsRulesMayHide(this.policy.rules, module.name).has(name) ? undefined : this.fieldOf(module, name);
   }
 
   /** Only the visible fields of a record, with rule-hidden ones removed. */
@@ -261,19 +289,22 @@ export class PortalAccessContext {
     for (const [target, ids] of wanted) {
       const policy = this.policy.modules.find((m) => m.name === target && m.view);
       if (!policy) continue;
+      // A label field some rule of the target hides is shown only where that record's rules leave it.
+      const ruled = fieldsRulesMayHide(this.policy.rules, target).has(policy.definition.labelField);
+      const outcomeOf = (record: CrmRecord) => (ruled ? evaluateRules(this.policy.rules, target, record.values) : NO_RULE_EFFECTS);
       const scope = await this.scope(target);
       if (target === 'Contacts' && isOnly(scope, this.subject.contactId)) {
         // In contact scope the only contact the customer sees is their own, loaded with the session.
         const own = this.subject.contact;
-        if (ids.has(own.id)) labels.set(`${target}:${own.id}`, { id: own.id, module: target, label: this.recordLabel(policy, own, NO_RULE_EFFECTS) });
+        if (ids.has(own.id)) labels.set(`${target}:${own.id}`, { id: own.id, module: target, label: this.recordLabel(policy, own, outcomeOf(own)) });
         continue;
       }
       const page = await this.records.query(target, {
         where: andAll(scope, { field: 'id', op: 'in', value: [...ids] }),
-        fields: [policy.definition.labelField],
+        fields: [...new Set([policy.definition.labelField, ...(ruled ? this.ruleFields(target) : [])])],
         limit: ids.size,
       });
-      for (const record of page.rows) labels.set(`${target}:${record.id}`, { id: record.id, module: target, label: this.recordLabel(policy, record, NO_RULE_EFFECTS) });
+      for (const record of page.rows) labels.set(`${target}:${record.id}`, { id: record.id, module: target, label: this.recordLabel(policy, record, outcomeOf(record)) });
     }
     return labels;
   }
@@ -308,7 +339,7 @@ export class PortalAccessContext {
     if ((entries.length > 0 || search !== '') && !module.tools.search) throw notAllowed();
     const problems: AccessProblem[] = [];
     for (const [name, rawText] of entries) {
-      const field = this.fieldOf(module, name);
+      const field = this.searchableField(module, name);
       const text = rawText.trim().slice(0, 200);
       if (!field) {
         problems.push({ field: name, code: 'unknown-field' });
@@ -325,7 +356,7 @@ export class PortalAccessContext {
     }
     if (problems.length > 0) throw invalid(problems);
     if (search !== '') {
-      const columns = module.listColumns.map((c) => this.fieldOf(module, c)).filter((f): f is NonNullable<typeof f> => f !== undefined && SEARCHABLE.has(f.type));
+      const columns = module.listColumns.map((c) => this.searchableField(module, c)).filter((f): f is NonNullable<typeof f> => f !== undefined && SEARCHABLE.has(f.type));
       const needle = search.slice(0, 200);
       conditions.push(columns.length === 0 ? { field: 'id', op: 'in', value: [] } : { or: columns.map((f) => ({ field: f.name, op: 'contains' as const, value: needle })) });
     }
@@ -335,7 +366,7 @@ export class PortalAccessContext {
   private sortOf(module: ModulePolicy, sort: RecordSort | undefined): RecordSort {
     if (!sort) return { field: 'modifiedAt', direction: 'desc' };
     const direction = sort.direction === 'asc' ? 'asc' : 'desc';
-    if (SYSTEM_SORTS.has(sort.field) || this.fieldOf(module, sort.field)) return { field: sort.field, direction };
+    if (SYSTEM_SORTS.has(sort.field) || this.searchableField(module, sort.field)) return { field: sort.field, direction };
     throw invalid([{ field: sort.field, code: 'unknown-field' }]);
   }
 
@@ -386,6 +417,7 @@ export class PortalAccessContext {
       sort,
       filters,
       search,
+      searchable: columns.filter((c) => this.searchableField(module, c) !== undefined),
     };
   }
 
@@ -413,7 +445,7 @@ export class PortalAccessContext {
   }
 
   private async view(module: ModulePolicy, record: CrmRecord): Promise<PortalRecordView> {
-    const outcome = evaluateRules(this.policy.rules, module.name, record.values);
+    const outcome = this.storedOutcome(module, record);
     const editable = module.edit && !outcome.allReadOnly;
     const fields = await this.describe(module, outcome, editable);
     const values = this.visibleValues(module, record, fields.map((f) => f.name), outcome);
@@ -427,6 +459,7 @@ export class PortalAccessContext {
       fields,
       editable,
       deletable: module.delete && !outcome.allReadOnly,
+      resolvable: this.mayResolve(module, outcome),
       version: record.version,
       createdAt: record.createdAt,
       modifiedAt: record.modifiedAt,
@@ -458,7 +491,7 @@ export class PortalAccessContext {
    */
   private async checkInput(module: ModulePolicy, input: Readonly<Record<string, unknown>>, before: CrmRecord | null): Promise<Record<string, FieldValue>> {
     const problems: AccessProblem[] = [];
-    const beforeOutcome = before ? evaluateRules(this.policy.rules, module.name, before.values) : NO_RULE_EFFECTS;
+    const beforeOutcome = before ? this.storedOutcome(module, before) : NO_RULE_EFFECTS;
     if (beforeOutcome.allReadOnly) throw notAllowed();
     const values: Record<string, FieldValue> = {};
     for (const [name, raw] of Object.entries(input)) {
@@ -480,7 +513,8 @@ export class PortalAccessContext {
     }
     if (problems.length > 0) throw invalid(problems);
 
-    const after: Record<string, FieldValue> = { ...(before?.values ?? {}), ...values };
+    // A new record is judged on what it will hold: its links to the customer and default values too.
+    const after: Record<string, FieldValue> = before ? { ...before.values, ...values } : await this.newRecordValues(module, values);
     const afterOutcome = evaluateRules(this.policy.rules, module.name, after);
     const outcome = unionOfOutcomes(beforeOutcome, afterOutcome);
     for (const name of Object.keys(values)) {
@@ -657,13 +691,28 @@ export class PortalAccessContext {
     return false;
   }
 
+  /**
+   * Whether "OK, resolved" may close this ticket: the customer sees its status (neither the profile
+   * nor a rule hides it), no rule makes the status or the whole ticket read-only, and the profile
+   * lets them edit tickets — version 1's customers, who edit nothing, may close their tickets, as
+   * the classic portal let them. A status read-only by the profile does not stop it: the button is
+   * how customers who may not pick a status close a ticket.
+   */
+  private mayResolve(module: ModulePolicy, outcome: RuleOutcome): boolean {
+    if (module.name !== 'HelpDesk' || !this.fieldOf(module, 'status')) return false;
+    if (outcome.hidden.has('status') || outcome.readOnly.has('status') || outcome.allReadOnly) return false;
+    return module.edit || this.policy.source.version === 1;
+  }
+
   /** "OK, resolved": the customer closes a ticket of theirs; answers whether it changed. */
   async resolveTicket(id: number, closedStatus = 'Closed'): Promise<boolean> {
     const module = this.viewable('HelpDesk');
     const record = await this.load('HelpDesk', id);
-    const status = module.definition.fields.find((f) => f.name === 'status');
-    if (!status) throw notAllowed();
+    const outcome = this.storedOutcome(module, record);
+    // A ticket closed already answers so to whoever sees its status (a closed ticket is often all read-only).
+    if (!this.fieldOf(module, 'status') || outcome.hidden.has('status')) throw notAllowed();
     if (record.values.status === closedStatus) return false;
+    if (!this.mayResolve(module, outcome)) throw notAllowed();
     await this.write(() => this.records.update('HelpDesk', id, { values: { status: closedStatus } }, { actor: { kind: 'contact', contactId: this.contactId }, expectedVersion: record.version }));
     return true;
   }

@@ -99,6 +99,16 @@ export function evaluateRules(rules: readonly ConditionalRule[], module: string,
   return { hidden, readOnly, mandatory, allReadOnly };
 }
 
+/**
+ * The fields of `module` that some rule hides on some records. A list cannot be searched, filtered
+ * or sorted by them: which rows matched would tell what the hidden values are.
+ */
+export function fieldsRulesMayHide(rules: readonly ConditionalRule[], module: string): ReadonlySet<string> {
+  const fields = new Set<string>();
+  for (const rule of rules) if (rule.module === module) for (const { field, effect } of rule.effects) if (effect === 'hidden') fields.add(field);
+  return fields;
+}
+
 /** Both outcomes at once: what is hidden, read-only or mandatory in either. */
 export function unionOfOutcomes(a: RuleOutcome, b: RuleOutcome): RuleOutcome {
   return {

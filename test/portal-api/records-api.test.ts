@@ -86,10 +86,10 @@ describe('portal API: records @db', function () {
     }
   });
 
-  it('refuses list parameters outside the allow-list with 422 invalid_input and problems in the caller’s language', async () => {
+  it('refuses list parameters outside the allow-list with 400 invalid_input and problems in the caller’s language', async () => {
     for (const query of ['page=0', 'page=abc', 'pageSize=101', 'direction=up&sort=ticket_no', 'limit=5', 'page=1&page=2', `search=${'x'.repeat(201)}`]) {
       const res = await jane.get(`/modules/HelpDesk/records?${query}`);
-      expect(res.status, query).to.equal(422);
+      expect(res.status, query).to.equal(400);
       expect(res.body.error.code, query).to.equal('invalid_input');
       expect(res.body.error.problems, query).to.be.an('array').that.is.not.empty;
     }

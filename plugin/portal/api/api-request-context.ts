@@ -35,7 +35,7 @@ const PROBLEM_MESSAGES: Readonly<Record<ProblemCode, MessageKey>> = {
   'not-in-scope': 'api.problems.notInScope',
 };
 
-/** 422 `invalid_input` with one problem per place. */
+/** `invalid_input` with one problem per place: 422 for a body, 400 for a query string. */
 export class ApiInputError extends Error {
   constructor(readonly problems: readonly ApiProblem[]) {
     super(`invalid input (${problems.map((p) => `${p.field}: ${p.code}`).join(', ')})`);
@@ -104,8 +104,11 @@ export class ApiRequestContext {
     return body;
   }
 
-  /** Runs a handler and answers its refusals as JSON; anything else goes on to the error handler (500). */
-  async answer(req: Request, res: Response, place: ProblemPlace, action: () => Promise<void>): Promise<void> {
+  /**
+   * Runs a handler and answers its refusals as JSON; anything else goes on to the error handler (500).
+   * `invalidStatus`: 422 for a body refused, 400 for a query string (a list's filter, sort or page).
+   */
+  async answer(req: Request, res: Response, place: ProblemPlace, action: () => Promise<void>, invalidStatus: 400 | 422 = 422): Promise<void> {
     try {
       await action();
     } catch (error) {
@@ -114,11 +117,11 @@ export class ApiRequestContext {
       if (error instanceof AccessError) {
         const { code, key } = ACCESS_CODES[error.kind];
         const problems = error.kind === 'invalid' ? error.problems.map((p) => ({ field: place(p.field), code: p.code })) : undefined;
-        this.send(res, ACCESS_ERROR_STATUS[error.kind], code, this.translator.t(language, key), language, problems);
+        this.send(res, error.kind === 'invalid' ? invalidStatus : ACCESS_ERROR_STATUS[error.kind], code, this.translator.t(language, key), language, problems);
         return;
       }
       if (error instanceof ApiInputError) {
-        this.send(res, 422, 'invalid_input', this.translator.t(language, 'api.errors.invalidInput'), language, error.problems);
+        this.send(res, invalidStatus, 'invalid_input', this.translator.t(language, 'api.errors.invalidInput'), language, error.problems);
         return;
       }
       if (error instanceof UploadRefusedError) {

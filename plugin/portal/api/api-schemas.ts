@@ -159,20 +159,21 @@ export const rowSchema = {
 
 export const recordSchema = {
   type: 'object',
-  required: [...rowSchema.required, 'module', 'fields', 'editable', 'deletable', 'version'],
+  required: [...rowSchema.required, 'module', 'fields', 'editable', 'deletable', 'resolvable', 'version'],
   properties: {
     ...rowSchema.properties,
     module: { type: 'string' },
     fields: { type: 'array', items: portalFieldSchema },
     editable: { type: 'boolean' },
     deletable: { type: 'boolean' },
+    resolvable: { type: 'boolean', description: 'A ticket the customer may close with `POST /tickets/{id}/resolve`' },
     version: { type: 'integer' },
   },
 } as const;
 
 export const listSchema = {
   type: 'object',
-  required: ['module', 'columns', 'rows', 'total', 'page', 'pageSize', 'sort', 'filters', 'search'],
+  required: ['module', 'columns', 'rows', 'total', 'page', 'pageSize', 'sort', 'filters', 'search', 'searchable'],
   properties: {
     module: { type: 'string' },
     columns: { type: 'array', items: portalFieldSchema },
@@ -183,6 +184,7 @@ export const listSchema = {
     sort: { type: 'object', properties: { field: { type: 'string' }, direction: { type: 'string', enum: ['asc', 'desc'] } } },
     filters: { type: 'object', additionalProperties: { type: 'string' } },
     search: { type: 'string' },
+    searchable: { type: 'array', items: { type: 'string' }, description: 'The columns `filter[…]` and `sort` accept (a column some conditional rule hides on some records is not among them)' },
   },
 } as const;
 

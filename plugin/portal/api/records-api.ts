@@ -97,6 +97,7 @@ export class RecordsApi implements ApiRouteSource {
     const errors = { 401: { description: 'Not signed in (`not_signed_in`)' } };
     const notFound = { 404: { description: 'No such module or record in the customer’s scope (`not_found`)' } };
     const invalidInput = { 422: { description: 'The input is refused (`invalid_input`, with `problems`)' } };
+    const badQuery = { 400: { description: 'A filter, search, sort, direction or page the list does not take: an unknown or hidden field, or a value of the wrong form (`invalid_input`, with `problems`)' } };
     const notAllowed = { 403: { description: 'The profile does not allow it (`not_allowed`)' } };
     return [
       {
@@ -117,7 +118,7 @@ export class RecordsApi implements ApiRouteSource {
         tag: 'records',
         signedIn: true,
         parameters: [moduleParameter, ...listParameters],
-        answers: { 200: { description: 'The list', schema: listSchema }, ...errors, ...notAllowed, ...notFound, ...invalidInput },
+        answers: { 200: { description: 'The list', schema: listSchema }, ...errors, ...notAllowed, ...notFound, ...badQuery },
         handle: (req, res) => this.list(req, res),
       },
       {
@@ -193,7 +194,7 @@ export class RecordsApi implements ApiRouteSource {
         tag: 'records',
         signedIn: true,
         parameters: [moduleParameter, ...listParameters.filter((p) => p.name !== 'page' && p.name !== 'pageSize')],
-        answers: { 200: { description: 'UTF-8 CSV with a byte-order mark', contentType: 'text/csv', schema: { type: 'string' } }, ...errors, ...notAllowed, ...notFound, ...invalidInput },
+        answers: { 200: { description: 'UTF-8 CSV with a byte-order mark', contentType: 'text/csv', schema: { type: 'string' } }, ...errors, ...notAllowed, ...notFound, ...badQuery },
         handle: (req, res) => this.export(req, res),
       },
     ];
@@ -229,7 +230,7 @@ export class RecordsApi implements ApiRouteSource {
       const read = readListQuery(req);
       place = read.place;
       res.json(await customer.list(module, read.request));
-    });
+    }, 400);
   }
 
   private async fields(req: Request, res: Response): Promise<void> {
@@ -293,7 +294,7 @@ export class RecordsApi implements ApiRouteSource {
         throw new ApiInputError([{ field: read.query.page !== undefined ? 'page' : 'pageSize', code: 'unknown-field' }]);
       }
       await this.streamCsv(customer, module, read.request, res);
-    });
+    }, 400);
   }
 
   /** The first batch is read before any byte is sent, so a refusal is still a JSON error; then batch by batch. */
