@@ -62,4 +62,22 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       expect((await mario.get(`/m/Documents/${id}/documents/${id}`)).response.status).to.equal(404);
     });
   });
+
+  describe('paging', () => {
+    it('sends a page past the last to the last page, keeping the search and the sort', async () => {
+      const past = await jane.get('/m/HelpDesk?page=2');
+      expect(past.response.status).to.equal(303);
+      expect(past.response.headers.get('location')).to.equal('/portal/m/HelpDesk');
+      const { html } = await jane.get('/m/HelpDesk');
+      const total = Number(/of (\d+)</.exec(html)![1]);
+      expect(html).to.include(`1–${total} of ${total}`).and.include('Page 1 of 1');
+
+      const filtered = await jane.get('/m/HelpDesk?f_status=Open&sort=ticket_no&dir=asc&page=99999');
+      expect(filtered.response.status).to.equal(303);
+      expect(filtered.response.headers.get('location')).to.equal('/portal/m/HelpDesk?f_status=Open&sort=ticket_no&dir=asc');
+      // Nothing matches: page 2 of nothing is page 1 of nothing.
+      const none = await jane.get('/m/HelpDesk?q=no-such-ticket-anywhere&page=2');
+      expect(none.response.headers.get('location')).to.equal('/portal/m/HelpDesk?q=no-such-ticket-anywhere');
+    });
+  });
 });

@@ -5,7 +5,8 @@
  * and picklist selects (several at once), a general search box (with the search tool), sorting
  * by a column header (`aria-sort`), paging with the total, an export link when allowed and an
  * empty state. It is one GET form: it works without JavaScript. Query parameters: `q` (general
- * search), `f_<field>` (column search), `sort`, `dir` (`asc` / `desc`), `page`.
+ * search), `f_<field>` (column search), `sort`, `dir` (`asc` / `desc`), `page` (past the last
+ * page: redirected to the last).
  */
 import type { Request, Router } from 'express';
 import { inject, injectable } from 'inversify';
@@ -90,6 +91,11 @@ export class ListPage implements PortalRouteContribution {
       ...Object.fromEntries(Object.entries(view.filters).map(([f, v]) => [`f_${f}`, v])),
     };
     const sortParams = { sort: view.sort.field, dir: view.sort.direction };
+    const lastPage = Math.max(1, Math.ceil(view.total / view.pageSize));
+    // A page past the last (a shorter list since, a typed URL): the last page, at its own address.
+    if (!problem && view.page > lastPage) {
+      return w.res.redirect(303, `${base}${queryString({ ...kept, ...(query.sort ? sortParams : {}), ...(lastPage > 1 ? { page: lastPage } : {}) })}`);
+    }
     const options = { ...this.frame.display(w), module: name };
     const columns = view.columns.map((column: PortalField) => {
       const sorted = view.sort.field === column.name;
@@ -122,7 +128,6 @@ export class ListPage implements PortalRouteContribution {
     }));
     const from = view.total === 0 ? 0 : (view.page - 1) * view.pageSize + 1;
     const to = Math.min(view.page * view.pageSize, view.total);
-    const lastPage = Math.max(1, Math.ceil(view.total / view.pageSize));
     const filtered = view.search !== '' || Object.keys(view.filters).length > 0;
     const title = w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.myRequests') : this.frame.label(w, name);
     this.frame.send(w, {
