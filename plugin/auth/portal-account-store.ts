@@ -82,6 +82,12 @@ export interface PortalAccountStore {
    * contact id. A CRM may give two contacts one email; the login refuses when several are enabled.
    */
   findByEmail(email: string, options?: ReadOptions): Promise<readonly PortalAccount[]>;
+  /**
+   * Whether `email` (compared lower-cased) is the login of an enabled account of a contact other
+   * than `contactId`. The login refuses an email that several enabled accounts share, so no
+   * contact may be given such an email as its login: both contacts would be locked out.
+   */
+  emailInUseByAnother(email: string, contactId: number, options?: ReadOptions): Promise<boolean>;
   /** The stored hash, or null when the account has no password (or does not exist). */
   passwordHash(contactId: number, options?: ReadOptions): Promise<string | null>;
   create(account: NewPortalAccount, options?: AccountWriteOptions): Promise<PortalAccount>;
@@ -188,6 +194,10 @@ export class SequelizePortalAccountStore implements PortalAccountStore {
       { type: QueryTypes.SELECT, replacements: { email: normalizeEmail(email) }, transaction: options.transaction },
     );
     return rows.map(toAccount);
+  }
+
+  async emailInUseByAnother(email: string, contactId: number, options: ReadOptions = {}): Promise<boolean> {
+    return (await this.findByEmail(email, options)).some((account) => account.portalEnabled && account.contactId !== contactId);
   }
 
   async passwordHash(contactId: number, options: ReadOptions = {}): Promise<string | null> {

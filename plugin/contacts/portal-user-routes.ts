@@ -10,7 +10,8 @@
  * The answer is a page in the admin's language saying what happened (access details sent to…,
  * portal user switched off…) or why nothing was saved, with a link back to the contact:
  * 200 saved, 400 malformed form, 404 no such contact, 409 changed by someone else meanwhile,
- * 422 refused (no email, end date past or before the start, unknown profile).
+ * 422 refused (no email, an email that is another portal user's login, end date past or before
+ * the start, unknown profile).
  */
 import type { Request, Response, Router } from 'express';
 import { Ajv, type JSONSchemaType } from 'ajv';
@@ -70,6 +71,7 @@ const FIELD_LABELS: Readonly<Record<string, MessageKey>> = {
 const REFUSALS: Readonly<Record<PortalUserRefusal, { readonly status: number; readonly key: MessageKey }>> = {
   contact_missing: { status: 404, key: 'contacts.portalUser.refused.contactMissing' },
   no_email: { status: 422, key: 'contacts.portalUser.refused.noEmail' },
+  email_in_use: { status: 422, key: 'contacts.portalUser.refused.emailInUse' },
   end_in_past: { status: 422, key: 'contacts.portalUser.refused.endInPast' },
   end_before_start: { status: 422, key: 'contacts.portalUser.refused.endBeforeStart' },
   unknown_profile: { status: 422, key: 'contacts.portalUser.refused.unknownProfile' },
@@ -138,7 +140,7 @@ export class PortalUserRoutes implements AdminRouteContribution {
   }
 
   private describe(outcome: PortalUserOutcome, language: string): { error: boolean; text: string } {
-    if (!outcome.ok) return { error: true, text: this.translator.t(language, REFUSALS[outcome.reason].key) };
+    if (!outcome.ok) return { error: true, text: this.translator.t(language, REFUSALS[outcome.reason].key, { email: outcome.email ?? '' }) };
     const email = outcome.email ?? '';
     switch (outcome.change) {
       case 'enabled':

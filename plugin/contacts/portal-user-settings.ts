@@ -5,8 +5,9 @@
  * - Turning portal user on for a contact with a valid email creates (or re-enables) its portal
  *   account with a generated password that must be changed at the first sign-in, and sends the
  *   registration mail (portal address, email, one-time password) in the contact's language,
- *   after the commit. No valid email, an end date already past or before the start: nothing is
- *   saved, nothing is sent, and the outcome says why.
+ *   after the commit. No valid email, an email that is already another enabled portal user's
+ *   login, an end date already past or before the start: nothing is saved, nothing is sent, and
+ *   the outcome says why.
  * - Turning it off ends every session of the contact in the same transaction.
  * - The support end date defaults to one year after the start; the start to today (in the CRM's
  *   time zone) when the contact becomes a portal user.
@@ -45,11 +46,12 @@ export interface PortalUserRequest {
   readonly expectedVersion: number;
 }
 
-export type PortalUserRefusal = 'contact_missing' | 'no_email' | 'end_in_past' | 'end_before_start' | 'unknown_profile' | 'stale';
+export type PortalUserRefusal = 'contact_missing' | 'no_email' | 'email_in_use' | 'end_in_past' | 'end_before_start' | 'unknown_profile' | 'stale';
 
 export type PortalUserOutcome =
   | { readonly ok: true; readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged'; readonly email: string | null }
-  | { readonly ok: false; readonly reason: PortalUserRefusal };
+  /** `email`: the contact's email, when the refusal is about it (`email_in_use`). */
+  | { readonly ok: false; readonly reason: PortalUserRefusal; readonly email?: string };
 
 /** What the block shows about a contact. */
 export interface PortalUserState {
@@ -148,6 +150,8 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     settings: { profileId: number | null; start: DateOnly | null; end: DateOnly | null },
     admin: CrmUser,
   ): Promise<PortalUserOutcome> {
+    // The login refuses an email that two enabled accounts share: both contacts would be locked out.
+    if (await this.accounts.emailInUseByAnother(email, contact.id)) return { ok: false, reason: 'email_in_use', email };
     const password = generatePortalPassword();
     // Hash outside the transaction: scrypt takes tens of milliseconds and SQLite has one writer.
     const passwordHash = await this.hasher.hash(password);
