@@ -32,7 +32,8 @@ export type LoginReason =
   | 'user_logout'
   | 'admin'
   | 'email_changed'
-  | 'email_removed';
+  | 'email_removed'
+  | 'email_in_use';
 
 export interface LoginHistoryEntry {
   readonly event: LoginEvent;

@@ -6,7 +6,8 @@
  *   portal user, it gets a new generated password (to change at the first sign-in), every
  *   session of the old credentials ends, and the access details go to the new address. An email
  *   removed or made unusable switches the portal user off (an account cannot sign in without
- *   one) and ends its sessions.
+ *   one) and ends its sessions. So does an email that is already another portal user's login
+ *   (two enabled accounts with one email could neither sign in).
  * - The contact's language changed: the account's language follows (mails already use the
  *   contact's).
  * - The contact was deleted: its portal account, sessions and reminder records are removed.
@@ -112,6 +113,19 @@ export class ContactRecordListeners implements LifecycleContribution {
     if (!account.portalEnabled) {
       await this.accounts.update(contact.id, { email, language }, { expectedVersion: account.version });
       this.logger.info('Business Portal: the contact’s email changed; portal login email updated', { contactId: contact.id });
+      return;
+    }
+    if (await this.accounts.emailInUseByAnother(email, contact.id)) {
+      // Another portal user signs in with this address: sharing it would lock both out (the login
+      // refuses an email several enabled accounts share). This one is switched off instead, its
+      // login email left as it was; the contact block says why, and turning it on again is refused
+      // until the contact has an address of their own.
+      await this.database.sequelize.transaction(async (transaction) => {
+        await this.accounts.update(contact.id, { portalEnabled: false, language }, { transaction, expectedVersion: account.version });
+        await this.sessions.endAllFor(contact.id, { transaction });
+        await this.history.record({ event: 'disabled', contactId: contact.id, email: account.email, reason: 'email_in_use', ip: null }, { transaction });
+      });
+      this.logger.warn('Business Portal: the contact’s new email is another portal user’s login; portal user switched off', { contactId: contact.id });
       return;
     }
     const password = generatePortalPassword();

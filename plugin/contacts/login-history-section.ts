@@ -86,6 +86,7 @@ export class LoginHistorySection implements ContactBlockSection {
           return t(enabled ? 'contacts.history.enabledByAdmin' : 'contacts.history.disabledByAdmin', { name });
         }
         if (!enabled && event.reason === 'email_removed') return t('contacts.history.disabledEmailRemoved');
+        if (!enabled && event.reason === 'email_in_use') return t('contacts.history.disabledEmailInUse');
         return t(enabled ? 'contacts.history.enabled' : 'contacts.history.disabled');
       }
       case 'access_sent':
