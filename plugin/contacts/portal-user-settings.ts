@@ -10,7 +10,7 @@
  *   the outcome says why.
  * - Turning it off ends every session of the contact in the same transaction.
  * - The support end date defaults to one year after the start; the start to today (in the CRM's
- *   time zone) when the contact becomes a portal user.
+ *   time zone) whenever portal user is on and the field is left empty.
  * - Every save carries the account version the form was rendered with: a save over someone
  *   else's change is refused (`stale`), so two admins never send two passwords.
  * - Every change is written to the host's log (never a password) and, switching on and off, to
@@ -118,7 +118,9 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     if ((account?.version ?? 0) !== request.expectedVersion) return { ok: false, reason: 'stale' };
 
     const today = todayIn(this.regional.timeZone());
-    const start = request.supportStartDate ?? (request.portalUser ? (account?.supportStartDate ?? today) : null);
+    // An empty start means today (the form says so), not a start stored from an earlier period:
+    // a former portal user switched on again would otherwise get an end date long past.
+    const start = request.supportStartDate ?? (request.portalUser ? today : null);
     const end = request.supportEndDate ?? (start !== null ? addYears(start, 1) : null);
     if (start !== null && end !== null && end < start) return { ok: false, reason: 'end_before_start' };
 

@@ -1,9 +1,10 @@
 /**
  * Rules of the Contact block's portal-user form found by an audit of the demo host: a contact
- * cannot be given another enabled portal user's login (any case).
+ * cannot be given another enabled portal user's login (any case), and a former portal user
+ * switched on again with empty dates starts today.
  */
 import { expect } from 'chai';
-import { todayIn } from '../../plugin/auth/support-period.js';
+import { addYears, todayIn } from '../../plugin/auth/support-period.js';
 import { passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
 
 describe('contacts: portal-user rules @db', function () {
@@ -51,5 +52,18 @@ describe('contacts: portal-user rules @db', function () {
     expect((await h.savePortalUser(first, { portalUser: 'no' })).status).to.equal(200);
     const secondPassword = await enable(second, 'mario.shared@example.com');
     expect((await h.portalLogin('mario.shared@example.com', secondPassword)).status).to.equal(200);
+  });
+
+  it('switches a former portal user on again from today when both dates are left empty', async () => {
+    const id = await h.addContact({ firstname: 'Former', lastname: 'User', email: 'former.user@example.com' });
+    await enable(id, 'former.user@example.com', { supportStartDate: '2024-01-01', supportEndDate: '2099-12-31' });
+    expect((await h.savePortalUser(id, { portalUser: 'no', supportStartDate: '2024-01-01', supportEndDate: '2099-12-31' })).status).to.equal(200);
+    expect(String((await h.account(id))!.support_start_date).slice(0, 10)).to.equal('2024-01-01');
+
+    const password = await enable(id, 'former.user@example.com');
+    const account = await h.account(id);
+    expect(String(account!.support_start_date).slice(0, 10)).to.equal(today);
+    expect(String(account!.support_end_date).slice(0, 10)).to.equal(addYears(today, 1));
+    expect((await h.portalLogin('former.user@example.com', password)).status).to.equal(200);
   });
 });
