@@ -134,6 +134,12 @@ const andAll = (...conditions: (RecordCondition | undefined)[]): RecordCondition
   return parts.length === 1 ? parts[0]! : { and: parts };
 };
 
+/** A record's label: its label field's value, or `#id` when that is empty. */
+function labelText(record: CrmRecord, field: string): string {
+  const value = record.values[field];
+  return value === undefined || isEmptyValue(value) ? `#${record.id}` : Array.isArray(value) ? value.join(', ') : String(value);
+}
+
 /** Whether a scope is exactly the record `id` (`id in [id]`, as the Contacts scope `contact` is). */
 function isOnly(condition: RecordCondition, id: number): boolean {
   return 'field' in condition && condition.field === 'id' && condition.op === 'in' && Array.isArray(condition.value) && condition.value.length === 1 && condition.value[0] === id;
@@ -267,8 +273,7 @@ export class PortalAccessContext {
   private recordLabel(module: ModulePolicy, record: CrmRecord, outcome: RuleOutcome): string {
     const field = module.definition.labelField;
     if (!module.fields.some((f) => f.name === field) || outcome.hidden.has(field)) return `#${record.id}`;
-    const value = record.values[field];
-    return isEmptyValue(value) ? `#${record.id}` : Array.isArray(value) ? value.join(', ') : String(value);
+    return labelText(record, field);
   }
 
   /** Labels of the records that reference fields point at, resolved only within the customer's scope. */
@@ -288,7 +293,10 @@ export class PortalAccessContext {
     }
     for (const [target, ids] of wanted) {
       const policy = this.policy.modules.find((m) => m.name === target && m.view);
-      if (!policy) continue;
+      if (!policy) {
+        await this.ownLabels(target, ids, labels);
+        continue;
+      }
       // A label field some rule of the target hides is shown only where that record's rules leave it.
       const ruled = fieldsRulesMayHide(this.policy.rules, target).has(policy.definition.labelField);
       const outcomeOf = (record: CrmRecord) => (ruled ? evaluateRules(this.policy.rules, target, record.values) : NO_RULE_EFFECTS);
@@ -307,6 +315,25 @@ export class PortalAccessContext {
       for (const record of page.rows) labels.set(`${target}:${record.id}`, { id: record.id, module: target, label: this.recordLabel(policy, record, outcomeOf(record)) });
     }
     return labels;
+  }
+
+  /**
+   * Where the profile shows neither Contacts nor Accounts (version 1's default, say), a reference
+   * to the customer themself or to their own company is still named (by its label field, not
+   * linked): a ticket's "Contact" and "Organization" are never blank for the customer's own.
+   */
+  private async ownLabels(target: string, ids: ReadonlySet<number>, labels: Map<string, ReferenceLabel>): Promise<void> {
+    const definition = this.registry.module(target);
+    if (!definition) return;
+    const label = (record: CrmRecord) => labelText(record, definition.labelField);
+    if (target === 'Contacts' && ids.has(this.contactId)) {
+      labels.set(`${target}:${this.contactId}`, { id: this.contactId, module: target, label: label(this.subject.contact) });
+    }
+    const account = this.subject.accountId;
+    if (target === 'Accounts' && account !== null && ids.has(account)) {
+      const own = await this.records.get('Accounts', account);
+      if (own) labels.set(`${target}:${account}`, { id: account, module: target, label: label(own) });
+    }
   }
 
   private referencesOf(module: ModulePolicy, values: Readonly<Record<string, FieldValue>>, labels: Map<string, ReferenceLabel>): Record<string, ReferenceLabel | null> {

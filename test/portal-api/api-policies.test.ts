@@ -38,6 +38,16 @@ describe('portal API: version 1 and the sign-in gate @db', function () {
       const list = await jane.get('/modules/HelpDesk/records?pageSize=100');
       expect(list.status).to.equal(200);
       for (const row of list.body.rows) expect((await t.host.api.records.get('HelpDesk', row.id))!.values.contact_id).to.equal(janeId);
+      // Contacts and Accounts are not among version 1's default modules, yet the customer's own
+      // name and company label their tickets' references (named, not linked).
+      if (!res.body.modules.some((m: any) => m.name === 'Contacts' || m.name === 'Accounts')) {
+        const acme = (await idsWhere(t.host.api, 'Accounts', 'accountname', 'Acme Ltd'))[0]!;
+        const row = list.body.rows[0];
+        expect(list.body.columns.map((c: { name: string }) => c.name)).to.include.members(['contact_id']);
+        expect(row.references.contact_id).to.deep.equal({ id: janeId, module: 'Contacts', label: 'Doe' });
+        const record = await jane.get(`/modules/HelpDesk/records/${row.id}`);
+        expect(record.body.references.account_id).to.deep.equal({ id: acme, module: 'Accounts', label: 'Acme Ltd' });
+      }
 
       // What support fills (status, solution, number) is read-only for customers on version 1.
       const closing = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Closed by me', status: 'Closed' } });
