@@ -80,4 +80,40 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       expect(none.response.headers.get('location')).to.equal('/portal/m/HelpDesk?q=no-such-ticket-anywhere');
     });
   });
+
+  describe('column searches on dates and numbers', () => {
+    const invoices = (html: string) => [...html.matchAll(/class="bp-row-link" href="[^"]+">(INV-\d+)</g)].map((m) => m[1]).sort();
+    const box = (html: string, name: string) => new RegExp(`<input id="bp-filter-${name}"[^>]*>`).exec(html)?.[0] ?? '';
+
+    it('says which column could not be read and how to type it, keeps every box, and searches by the others', async () => {
+      const { response, html } = await jane.get(`/m/Invoice?f_invoicedate=${encodeURIComponent('23/11/2026')}&f_subject=${encodeURIComponent('Line 3')}`);
+      expect(response.status).to.equal(400);
+      expect(html).to.include('“Invoice date”: this is not a date, so that column was not searched. Pick the date in the calendar, or type it as year-month-day, e.g. 2026-11-30.');
+      expect(html).not.to.include('This search or sort is not possible here');
+      expect(box(html, 'invoicedate')).to.include('type="date"').and.include('value="23/11/2026"').and.include('aria-invalid="true"').and.include('aria-describedby="bp-list-problem"');
+      expect(box(html, 'subject')).to.include('value="Line 3"').and.not.include('aria-invalid');
+      expect(invoices(html)).to.deep.equal(['INV-1001', 'INV-1002']);
+      expect(box(html, 'total')).to.include('inputmode="decimal"');
+
+      const amount = await mario.get('/m/Invoice?f_total=1900+euro');
+      expect(amount.response.status).to.equal(400);
+      expect(amount.html).to.include('«Totale»: non è un numero, quindi quella colonna non è stata cercata. Scrivi solo cifre, senza simbolo di valuta, ad es. 1250,50.');
+      expect(box(amount.html, 'total')).to.include('value="1900 euro"');
+    });
+
+    it('reads amounts as the customer’s language writes them', async () => {
+      for (const typed of ['1900,00', '1.900,00', '1900', '1900.00']) {
+        const { response, html } = await mario.get(`/m/Invoice?f_total=${encodeURIComponent(typed)}`);
+        expect(response.status, typed).to.equal(200);
+        expect(invoices(html), typed).to.deep.equal(['INV-1003']);
+        expect(box(html, 'total'), typed).to.include(`value="${typed}"`);
+      }
+      const english = await jane.get(`/m/Invoice?f_total=${encodeURIComponent('6,225.00')}`);
+      expect(english.response.status).to.equal(200);
+      expect(invoices(english.html)).to.deep.equal(['INV-1001', 'INV-1002']);
+      // The ISO date the calendar sends still searches.
+      const day = await jane.get('/m/Invoice?f_invoicedate=2026-11-23');
+      expect(invoices(day.html)).to.deep.equal(['INV-1002']);
+    });
+  });
 });

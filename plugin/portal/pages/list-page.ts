@@ -45,6 +45,22 @@ export function listQueryOf(req: Request): ListQuery {
   };
 }
 
+const NUMBER_TYPES = new Set(['integer', 'decimal', 'currency']);
+
+/**
+ * A number typed in the customer's language, in the form the access layer reads (`1250.5`):
+ * Italian `1.250,50` or `1250,5`, English `1,250.50`. Anything else is left as typed, for the
+ * access layer's strict check to refuse.
+ */
+export function numberAsTyped(text: string, language: string): string {
+  const decimal = new Intl.NumberFormat(language).formatToParts(1.5).find((p) => p.type === 'decimal')?.value === ',' ? ',' : '.';
+  const group = decimal === ',' ? '.' : ',';
+  const compact = text.replace(/\s/g, '');
+  const escape = (c: string) => `\\${c}`;
+  if (!new RegExp(`^-?(\\d{1,3}(${escape(group)}\\d{3})+|\\d+)(${escape(decimal)}\\d+)?$`).test(compact)) return text;
+  return compact.split(group).join('').replace(decimal, '.');
+}
+
 export function queryString(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(key, String(value));
@@ -73,15 +89,27 @@ export class ListPage implements PortalRouteContribution {
       throw new AccessError('not-found');
     }
     const query = listQueryOf(w.req);
+    const typeOf = (field: string) => module.fields.find((f) => f.name === field)?.type;
+    // Numbers as the customer's language writes them; the boxes keep what was typed.
+    const filters = Object.fromEntries(Object.entries(query.filters).map(([f, v]) => [f, NUMBER_TYPES.has(typeOf(f) ?? '') ? numberAsTyped(v, w.language) : v]));
     let view: ListView;
     let problem: string | null = null;
+    let unreadable: string[] = [];
     try {
-      view = await w.access.list(name, this.request(query));
+      view = await w.access.list(name, this.request({ ...query, filters }));
     } catch (error) {
       if (!(error instanceof AccessError) || (error.kind !== 'invalid' && error.kind !== 'not-allowed')) throw error;
+      unreadable = error.kind === 'invalid' && error.problems.length > 0 && error.problems.every((p) => p.code === 'invalid-value') ? error.problems.map((p) => p.field) : [];
+      const others = Object.fromEntries(Object.entries(filters).filter(([f]) => !unreadable.includes(f)));
+      // A value a column cannot hold: the list searched by the other columns, and which value to type again how.
+      view = unreadable.length > 0
+        ? await w.access.list(name, this.request({ ...query, filters: others, page: 1 })).catch((again: unknown) => {
+            if (again instanceof AccessError) return w.access.list(name, { page: 1 });
+            throw again;
+          })
+        : await w.access.list(name, { page: 1 });
       // A search or sort the profile does not allow (a hidden field, no search tool): the plain list, and why.
-      problem = w.t('portal.list.searchRefused');
-      view = await w.access.list(name, { page: 1 });
+      problem = unreadable.length > 0 ? unreadable.map((f) => this.unreadableHint(w, view.columns.find((c) => c.name === f), f)).join(' ') : w.t('portal.list.searchRefused');
     }
     const hasSearch = w.access.hasTool(name, 'search');
     const canExport = w.access.hasTool(name, 'export');
@@ -100,7 +128,8 @@ export class ListPage implements PortalRouteContribution {
     const columns = view.columns.map((column: PortalField) => {
       const sorted = view.sort.field === column.name;
       const direction = sorted && view.sort.direction === 'asc' ? 'desc' : 'asc';
-      const filterValue = view.filters[column.name] ?? '';
+      // What the customer typed, read or not, stays in its box.
+      const filterValue = query.filters[column.name] ?? '';
       const select = column.type === 'picklist' && column.options !== undefined;
       return {
         name: column.name,
@@ -118,6 +147,10 @@ export class ListPage implements PortalRouteContribution {
           select,
           options: select ? (column.options ?? []).map((o) => ({ value: o, selected: o === filterValue })) : [],
           searchable: column.type !== 'boolean' && column.type !== 'reference',
+          // The browser then offers the right form: a date picker, a keyboard for numbers.
+          inputType: column.type === 'date' ? 'date' : 'search',
+          inputMode: column.type === 'integer' ? 'numeric' : NUMBER_TYPES.has(column.type) ? 'decimal' : null,
+          invalid: unreadable.includes(column.name),
         },
       };
     });
@@ -128,7 +161,7 @@ export class ListPage implements PortalRouteContribution {
     }));
     const from = view.total === 0 ? 0 : (view.page - 1) * view.pageSize + 1;
     const to = Math.min(view.page * view.pageSize, view.total);
-    const filtered = view.search !== '' || Object.keys(view.filters).length > 0;
+    const filtered = view.search !== '' || Object.keys(view.filters).length > 0 || Object.keys(query.filters).length > 0;
     const title = w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.myRequests') : this.frame.label(w, name);
     this.frame.send(w, {
       template: 'list',
@@ -158,6 +191,24 @@ export class ListPage implements PortalRouteContribution {
         pageLabel: w.t('portal.list.page', { page: view.page, pages: lastPage }),
       },
     });
+  }
+
+  /** Which column's search value could not be read, and how to type it. */
+  private unreadableHint(w: WorkspaceRequest, column: PortalField | undefined, field: string): string {
+    const params = { column: column?.label ?? field };
+    switch (column?.type) {
+      case 'date':
+        return w.t('portal.list.unreadable.date', params);
+      case 'integer':
+        return w.t('portal.list.unreadable.integer', params);
+      case 'decimal':
+      case 'currency':
+        return w.t('portal.list.unreadable.number', { ...params, example: new Intl.NumberFormat(w.language, { useGrouping: false, minimumFractionDigits: 2 }).format(1250.5) });
+      case 'datetime':
+        return w.t('portal.list.unreadable.datetime', params);
+      default:
+        return w.t('portal.list.unreadable.other', params);
+    }
   }
 
   /** The list as CSV (visible list columns only, the same search and sort), streamed in batches. */
