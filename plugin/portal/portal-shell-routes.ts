@@ -1,5 +1,6 @@
 /**
- * The portal's own routes: the API index (`GET {portalPath}/api/v1`) and the plugin's static
+ * The portal's own routes: the API index (`GET {portalPath}/api/v1`: name, version and the
+ * address of the OpenAPI document) and the plugin's static
  * assets under `{portalPath}/assets`, served from this package (never a CDN).
  */
 import { fileURLToPath } from 'node:url';
@@ -17,11 +18,14 @@ export interface ApiIndex {
 
 export const API_INDEX: ApiIndex = { name: 'Business Portal API', version: '1' };
 
+/** The index also says where the API's OpenAPI document is (an absolute path, under wherever the portal is mounted). */
+export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
+
 @injectable()
 export class PortalShellRoutes implements PortalRouteContribution {
   registerPortalRoutes(router: Router): void {
-    router.get(API_PREFIX, (_req, res) => {
-      res.json(API_INDEX);
+    router.get(API_PREFIX, (req, res) => {
+      res.json({ ...API_INDEX, openapi: `${req.baseUrl}${OPENAPI_PATH}` });
     });
     router.use(
       '/assets',

@@ -230,7 +230,7 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
     it('answers the API index with security headers', async () => {
       const res = await get('/portal/api/v1');
       expect(res.status).to.equal(200);
-      expect(await res.json()).to.deep.equal({ name: 'Business Portal API', version: '1' });
+      expect(await res.json()).to.deep.equal({ name: 'Business Portal API', version: '1', openapi: '/portal/api/v1/openapi.json' });
       expectSecurityHeaders(res, 'API index', PLUGIN_CSP);
     });
 

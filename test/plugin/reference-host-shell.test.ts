@@ -99,7 +99,7 @@ describe('plugin shell through the reference host @db', () => {
   it('sets the security headers on portal responses, 404s and errors included', async () => {
     const index = await get('/portal/api/v1');
     expect(index.status).to.equal(200);
-    expect(await index.json()).to.deep.equal({ name: 'Business Portal API', version: '1' });
+    expect(await index.json()).to.deep.equal({ name: 'Business Portal API', version: '1', openapi: '/portal/api/v1/openapi.json' });
     expectSecurityHeaders(index, 'API index');
 
     const missing = await get('/portal/api/v1/no/such/route');

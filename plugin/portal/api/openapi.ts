@@ -25,7 +25,7 @@ export const SIGN_IN_OPERATIONS: readonly ApiOperation[] = [
     summary: 'The API’s name and version',
     tag: 'api',
     signedIn: false,
-    answers: { 200: { description: 'The index', schema: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } } } } },
+    answers: { 200: { description: 'The index', schema: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' }, openapi: { type: 'string', description: 'The path of this document' } } } } },
   },
   {
     method: 'post',
