@@ -4,14 +4,14 @@
  * before this runs):
  *
  *   POST {settingsPath}/contacts/:id/portal-user
- *        portalUser=yes|no, profileId, supportStartDate, supportEndDate (YYYY-MM-DD or empty),
+ *        portalUser=yes|no, profileId (version 2 only), supportStartDate, supportEndDate (YYYY-MM-DD or empty),
  *        version (of the account the form showed)
  *
  * The answer is a page in the admin's language saying what happened (access details sent to…,
  * portal user switched off…) or why nothing was saved, with a link back to the contact:
  * 200 saved, 400 malformed form, 404 no such contact, 409 changed by someone else meanwhile,
  * 422 refused (no email, an email that is another portal user's login, end date past or before
- * the start, unknown profile).
+ * the start, unknown profile, a profile chosen on version 1).
  */
 import type { Request, Response, Router } from 'express';
 import { Ajv, type JSONSchemaType } from 'ajv';
@@ -36,7 +36,8 @@ export function contactPageOf(contactId: number): string {
 interface PortalUserForm {
   _csrf?: string;
   portalUser: 'yes' | 'no';
-  profileId: string;
+  /** Absent on version 1, which has no profiles. */
+  profileId?: string;
   supportStartDate: string;
   supportEndDate: string;
   version: string;
@@ -47,11 +48,11 @@ const DATE = '^(\\d{4}-\\d{2}-\\d{2})?$';
 const schema: JSONSchemaType<PortalUserForm> = {
   type: 'object',
   additionalProperties: false,
-  required: ['portalUser', 'profileId', 'supportStartDate', 'supportEndDate', 'version'],
+  required: ['portalUser', 'supportStartDate', 'supportEndDate', 'version'],
   properties: {
     _csrf: { type: 'string', nullable: true },
     portalUser: { type: 'string', enum: ['yes', 'no'] },
-    profileId: { type: 'string', pattern: '^([1-9][0-9]{0,8})?$' },
+    profileId: { type: 'string', nullable: true, pattern: '^([1-9][0-9]{0,8})?$' },
     supportStartDate: { type: 'string', pattern: DATE },
     supportEndDate: { type: 'string', pattern: DATE },
     version: { type: 'string', pattern: '^(0|[1-9][0-9]{0,8})$' },
@@ -75,6 +76,7 @@ const REFUSALS: Readonly<Record<PortalUserRefusal, { readonly status: number; re
   end_in_past: { status: 422, key: 'contacts.portalUser.refused.endInPast' },
   end_before_start: { status: 422, key: 'contacts.portalUser.refused.endBeforeStart' },
   unknown_profile: { status: 422, key: 'contacts.portalUser.refused.unknownProfile' },
+  profile_on_v1: { status: 422, key: 'contacts.portalUser.refused.profileOnVersion1' },
   stale: { status: 409, key: 'contacts.portalUser.refused.stale' },
 };
 
@@ -129,7 +131,7 @@ export class PortalUserRoutes implements AdminRouteContribution {
       contactId,
       {
         portalUser: body.portalUser === 'yes',
-        profileId: body.profileId === '' ? null : Number(body.profileId),
+        profileId: body.profileId ? Number(body.profileId) : null,
         supportStartDate: start,
         supportEndDate: end,
         expectedVersion: Number(body.version),

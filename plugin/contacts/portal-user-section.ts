@@ -1,8 +1,8 @@
 /**
  * The portal-user section of the Contact record's Business Portal block (before the login
  * history): the account's state (portal user, login email, locked, must change password, last
- * sign-in) and, for active CRM admins, the form — portal user yes/no, profile (Default unless
- * another is chosen), support start and end dates — that posts to `PortalUserRoutes` with the
+ * sign-in) and, for active CRM admins, the form — portal user yes/no, profile (version 2 only;
+ * Default unless another is chosen), support start and end dates — that posts to `PortalUserRoutes` with the
  * CSRF token of the admin's CRM session. Other CRM users see the same values without a form:
  * granting portal access sends credentials, which the settings pages reserve to admins.
  */
@@ -57,6 +57,7 @@ export class PortalUserSection implements ContactBlockSection {
       loginEmail: account?.email ?? null,
       account,
       lastLoginAt: state.lastLoginAt,
+      showProfile: state.profileChoosable,
       profiles: state.profiles.map((profile) => ({ id: profile.id, name: profile.name, selected: profile.id === state.profileId })),
       profileName: state.profiles.find((profile) => profile.id === state.profileId)?.name ?? '',
       supportStartDate: account?.supportStartDate ?? '',

@@ -33,12 +33,16 @@ import { HostDatabase, HostLogger, HostRecords, HostRegional, type CrmRecord, ty
 import { toIsoDateTime } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { ProfileStore, type ProfileSummary } from '../profiles/profile-store.js';
+import { PortalVersions } from '../settings/portal-version.js';
 import { generatePortalPassword } from './generated-password.js';
 
 /** What the admin's form asks for. Dates are `YYYY-MM-DD` or null (empty field). */
 export interface PortalUserRequest {
   readonly portalUser: boolean;
-  /** Null: the Default profile. */
+  /**
+   * Null: the Default profile on version 2. On version 1 profiles do not apply: the account keeps
+   * its profile (Default for a new one) and another one asked for is refused.
+   */
   readonly profileId: number | null;
   readonly supportStartDate: DateOnly | null;
   readonly supportEndDate: DateOnly | null;
@@ -46,7 +50,7 @@ export interface PortalUserRequest {
   readonly expectedVersion: number;
 }
 
-export type PortalUserRefusal = 'contact_missing' | 'no_email' | 'email_in_use' | 'end_in_past' | 'end_before_start' | 'unknown_profile' | 'stale';
+export type PortalUserRefusal = 'contact_missing' | 'no_email' | 'email_in_use' | 'end_in_past' | 'end_before_start' | 'unknown_profile' | 'profile_on_v1' | 'stale';
 
 export type PortalUserOutcome =
   | { readonly ok: true; readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged'; readonly email: string | null }
@@ -62,6 +66,8 @@ export interface PortalUserState {
   readonly profiles: readonly ProfileSummary[];
   /** The profile the form shows selected: the account's, else Default. */
   readonly profileId: number | null;
+  /** Whether the admin chooses a profile: only on version 2 (version 1 has no profiles). */
+  readonly profileChoosable: boolean;
   /** ISO 8601 UTC, or null when the contact never signed in. */
   readonly lastLoginAt: string | null;
 }
@@ -99,23 +105,30 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     @inject(LoginHistory) private readonly history: LoginHistory,
     @inject(PortalMailer) private readonly mailer: PortalMailer,
     @inject(ProfileStore) private readonly profiles: ProfileStore,
+    @inject(PortalVersions) private readonly versions: PortalVersions,
   ) {}
 
   async state(contactId: number): Promise<PortalUserState | null> {
     const contact = await this.records.get('Contacts', contactId);
     if (!contact) return null;
-    const [account, profiles, lastLoginAt] = await Promise.all([this.accounts.findByContactId(contactId), this.profiles.list(), this.lastLogin(contactId)]);
+    const [account, profiles, lastLoginAt, version] = await Promise.all([
+      this.accounts.findByContactId(contactId),
+      this.profiles.list(),
+      this.lastLogin(contactId),
+      this.versions.current(),
+    ]);
     const profileId = account?.profileId ?? profiles.find((profile) => profile.isDefault)?.id ?? null;
-    return { contact, account, email: mailableEmail(contact), profiles, profileId, lastLoginAt };
+    return { contact, account, email: mailableEmail(contact), profiles, profileId, profileChoosable: version === 2, lastLoginAt };
   }
 
   async save(contactId: number, request: PortalUserRequest, admin: CrmUser): Promise<PortalUserOutcome> {
     const contact = await this.records.get('Contacts', contactId);
     if (!contact) return { ok: false, reason: 'contact_missing' };
-    const profileId = await this.profileIdFor(request.profileId);
-    if (profileId === undefined) return { ok: false, reason: 'unknown_profile' };
     const account = await this.accounts.findByContactId(contactId);
     if ((account?.version ?? 0) !== request.expectedVersion) return { ok: false, reason: 'stale' };
+    const profile = await this.profileFor(request.profileId, account);
+    if ('refusal' in profile) return { ok: false, reason: profile.refusal };
+    const { profileId } = profile;
 
     const today = todayIn(this.regional.timeZone());
     // An empty start means today (the form says so), not a start stored from an earlier period:
@@ -138,11 +151,19 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     }
   }
 
-  /** The chosen profile's id (Default when none is chosen); undefined when it does not exist. */
-  private async profileIdFor(requested: number | null): Promise<number | null | undefined> {
+  /**
+   * The chosen profile (Default when none is chosen), or why it cannot be. On version 1, which has
+   * no profiles, the account keeps its own (Default for a new one) and another one is refused.
+   */
+  private async profileFor(requested: number | null, account: PortalAccount | null): Promise<{ readonly profileId: number | null } | { readonly refusal: PortalUserRefusal }> {
     const profiles = await this.profiles.list();
-    if (requested === null) return profiles.find((profile) => profile.isDefault)?.id ?? null;
-    return profiles.some((profile) => profile.id === requested) ? requested : undefined;
+    const defaultId = profiles.find((profile) => profile.isDefault)?.id ?? null;
+    if ((await this.versions.current()) === 1) {
+      const kept = account?.profileId ?? defaultId;
+      return requested === null || requested === kept ? { profileId: kept } : { refusal: 'profile_on_v1' };
+    }
+    if (requested === null) return { profileId: defaultId };
+    return profiles.some((profile) => profile.id === requested) ? { profileId: requested } : { refusal: 'unknown_profile' };
   }
 
   private async switchOn(

@@ -10,6 +10,7 @@
 import { ContainerModule } from 'inversify';
 import type { ParsedMail } from 'mailparser';
 import { QueryTypes } from 'sequelize';
+import type { ReferenceHostOptions } from '../../host/reference-host.js';
 import { hashPassword } from '../../host/users/password-hash.js';
 import { accessModule } from '../../plugin/access/access-module.js';
 import { authModule } from '../../plugin/auth/auth-module.js';
@@ -77,11 +78,12 @@ export function passwordIn(mail: ParsedMail): string {
   return password;
 }
 
-export async function startContactsHost(): Promise<ContactsHost> {
+/** `options` go to the reference host, e.g. `installOrigin` for an install upgraded from version 1. */
+export async function startContactsHost(options: Partial<ReferenceHostOptions> = {}): Promise<ContactsHost> {
   const mailbox = await startMailbox();
   let test: TestHost;
   try {
-    test = await startTestHost({ pluginManifests: [], smtpUrl: mailbox.url });
+    test = await startTestHost({ pluginManifests: [], smtpUrl: mailbox.url, ...options });
   } catch (error) {
     await mailbox.close();
     throw error;

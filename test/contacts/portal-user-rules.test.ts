@@ -1,7 +1,8 @@
 /**
  * Rules of the Contact block's portal-user form found by an audit of the demo host: a contact
- * cannot be given another enabled portal user's login (any case), and a former portal user
- * switched on again with empty dates starts today.
+ * cannot be given another enabled portal user's login (any case), a former portal user
+ * switched on again with empty dates starts today, and a version 1 install has no profile to
+ * choose (SPEC §3: profile is version 2 only).
  */
 import { expect } from 'chai';
 import { addYears, todayIn } from '../../plugin/auth/support-period.js';
@@ -65,5 +66,51 @@ describe('contacts: portal-user rules @db', function () {
     expect(String(account!.support_start_date).slice(0, 10)).to.equal(today);
     expect(String(account!.support_end_date).slice(0, 10)).to.equal(addYears(today, 1));
     expect((await h.portalLogin('former.user@example.com', password)).status).to.equal(200);
+  });
+});
+
+describe('contacts: portal-user form on a version 1 install @db', function () {
+  this.timeout(60_000);
+  let h: ContactsHost;
+
+  before(async () => {
+    h = await startContactsHost({ installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
+  });
+  after(async () => h?.stop());
+
+  it('offers no profile, gives a new portal user Default, and refuses another profile posted', async () => {
+    const id = await h.addContact({ firstname: 'Classic', lastname: 'User', email: 'classic.user@example.com' });
+    const { html } = await h.contactPage(id);
+    const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(html)?.[0] ?? '';
+    expect(form).to.include('name="portalUser"');
+    expect(form, 'no profile on version 1').not.to.include('name="profileId"');
+    expect(html).not.to.include('>Profile<');
+
+    const [defaultProfile] = await h.sql<{ id: unknown }>('SELECT id FROM bp_profiles WHERE is_default = :yes', { yes: true });
+    const now = new Date();
+    await h.api.database.sequelize.query(
+      'INSERT INTO bp_profiles (name, description, is_default, created_at, updated_at, version) VALUES (:name, :d, :no, :now, :now, 1)',
+      { replacements: { name: 'Resellers', d: '', no: false, now } },
+    );
+    const [other] = await h.sql<{ id: unknown }>('SELECT id FROM bp_profiles WHERE name = :name', { name: 'Resellers' });
+
+    const since = h.mailbox.received.length;
+    const refused = await h.savePortalUser(id, { portalUser: 'yes', profileId: String(other!.id) });
+    expect(refused.status).to.equal(422);
+    expect(refused.html).to.include('the portal uses version 1 now, which has no profiles');
+    expect(await h.account(id)).to.equal(undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length).to.equal(since);
+
+    // The form as version 1 shows it (no profile field) saves, on the Default profile.
+    const body = new URLSearchParams({ _csrf: (await h.formToken(id)).token, portalUser: 'yes', supportStartDate: '', supportEndDate: '', version: '0' });
+    const saved = await fetch(`${h.url}/settings/business-portal/contacts/${id}/portal-user`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: h.admin },
+      body: body.toString(),
+    });
+    expect(saved.status, await saved.text()).to.equal(200);
+    expect(Number((await h.account(id))!.profile_id)).to.equal(Number(defaultProfile!.id));
   });
 });
