@@ -12,6 +12,8 @@ import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { toDateOnly, type DateOnly } from './support-period.js';
 
 export const ACCOUNTS_TABLE = 'bp_portal_accounts';
+/** The second-factor step's challenges (`two-factor.ts`), kept here because a new password must end them. */
+export const CHALLENGES_TABLE = 'bp_two_factor_challenges';
 
 export interface PortalAccount {
   readonly id: number;
@@ -93,7 +95,11 @@ export interface PortalAccountStore {
   create(account: NewPortalAccount, options?: AccountWriteOptions): Promise<PortalAccount>;
   /** Changes only the fields given. */
   update(contactId: number, changes: PortalAccountChanges, options?: AccountWriteOptions & { readonly expectedVersion?: number }): Promise<PortalAccount>;
-  /** Sets a new password hash and stamps `password_changed_at`. Ending sessions is the caller's business. */
+  /**
+   * Sets a new password hash and stamps `password_changed_at`, and drops the contact's pending
+   * second-factor challenges in the same statement batch (the caller's transaction): a code asked
+   * for with the old password must not complete a sign-in. Ending sessions is the caller's business.
+   */
   setPassword(contactId: number, passwordHash: string, options: AccountWriteOptions & { readonly mustChange: boolean }): Promise<void>;
   /** Removes the account; false when there was none. */
   delete(contactId: number, options?: AccountWriteOptions): Promise<boolean>;
@@ -236,6 +242,8 @@ export class SequelizePortalAccountStore implements PortalAccountStore {
         },
       },
     );
+    // A contact's account made again (after its removal) must not inherit a challenge of the old one.
+    await this.dropChallenges(account.contactId, options.transaction);
     return (await this.findByContactId(account.contactId, options))!;
   }
 
@@ -281,6 +289,22 @@ export class SequelizePortalAccountStore implements PortalAccountStore {
       { type: QueryTypes.BULKUPDATE, replacements: { contactId, passwordHash, mustChange: options.mustChange, now }, transaction: options.transaction },
     );
     if (toNumber(changed) !== 1) throw new PortalAccountNotFoundError(contactId);
+    await this.dropChallenges(contactId, options.transaction);
+  }
+
+  /**
+   * Every write that sets a password (reset, change, first access, a password the CRM generates,
+   * a new account) ends the contact's second-factor challenges, after the password is written: a
+   * challenge started before this point was opened with a password that no longer holds. Exact on
+   * every database, unlike comparing `created_at` with `password_changed_at` (MariaDB keeps whole
+   * seconds in both).
+   */
+  private async dropChallenges(contactId: number, transaction: Transaction | undefined): Promise<void> {
+    await this.sequelize.query(`DELETE FROM ${CHALLENGES_TABLE} WHERE contact_id = :contactId`, {
+      type: QueryTypes.BULKDELETE,
+      replacements: { contactId },
+      transaction,
+    });
   }
 
   async delete(contactId: number, options: AccountWriteOptions = {}): Promise<boolean> {

@@ -12,7 +12,9 @@
  *   of a random token the browser keeps in a cookie, holding only an HMAC of the code. A check
  *   reserves a try on the challenge, asks again whether the account may sign in (a lock or a
  *   portal switch-off since the password refuses the code), then checks the code under the
- *   lockout's guard.
+ *   lockout's guard. A new password, whichever way it is set, deletes the contact's challenges
+ *   (`PortalAccountStore.setPassword`): a code asked for with the old password answers like any
+ *   other dead challenge.
  */
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { inject, injectable, multiInject } from 'inversify';
@@ -24,10 +26,10 @@ import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { AccountEligibility } from './account-eligibility.js';
 import { Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
-import { PortalAccountStore, type PortalAccount } from './portal-account-store.js';
+import { CHALLENGES_TABLE, PortalAccountStore, type PortalAccount } from './portal-account-store.js';
 import { hashToken } from './portal-sessions.js';
 
-export const CHALLENGES_TABLE = 'bp_two_factor_challenges';
+export { CHALLENGES_TABLE };
 export const CODE_DIGITS = 6;
 export const CODE_VALID_MINUTES = 10;
 export const CODE_MAX_TRIES = 5;

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { CODE_MAX_TRIES } from '../../plugin/auth/two-factor.js';
-import { PortalClient, codeIn, startSignInHost, tokenIn, type SignInHost } from './sign-in-fixture.js';
+import { PortalClient, codeIn, resetTokenIn, startSignInHost, tokenIn, type SignInHost } from './sign-in-fixture.js';
 
 const PASSWORD = 'Correct-horse-7';
 
@@ -62,6 +62,38 @@ describe('sign-in: two-factor by email @db', function () {
     expect(rows.map((r) => r.code_hash)).not.to.include(code);
   });
 
+  it('comes back to the page asked for after the code, through the same check as the login', async () => {
+    const email = 'code.next@example.com';
+    await customer(email);
+    const since = host.mailbox.received.length;
+    const client = new PortalClient(host.portal);
+    const login = await client.get('/login?next=%2Fm%2FHelpDesk%2F1');
+    const password = await client.post('/login', { _csrf: tokenIn(login.html), email, password: PASSWORD, next: '/m/HelpDesk/1' });
+    expect(password.response.headers.get('location')).to.equal('/portal/two-factor?next=%2Fm%2FHelpDesk%2F1');
+    const code = codeIn(await host.mailbox.waitFor(email, { since }));
+    const page = await client.get('/two-factor?next=%2Fm%2FHelpDesk%2F1');
+    expect(page.html).to.include('name="next" value="/m/HelpDesk/1"').and.match(/href="\/portal\/login\?next(=|&#x3D;)%2Fm%2FHelpDesk%2F1"/);
+    // A wrong code first: the page asks again and still knows where to go.
+    const wrong = await client.post('/two-factor', { _csrf: tokenIn(page.html), code: code === '000000' ? '111111' : '000000', next: '/m/HelpDesk/1' });
+    expect(wrong.response.status).to.equal(401);
+    expect(wrong.html).to.include('name="next" value="/m/HelpDesk/1"');
+    const done = await client.post('/two-factor', { _csrf: tokenIn(wrong.html), code, next: '/m/HelpDesk/1' });
+    expect(done.response.status).to.equal(303);
+    expect(done.response.headers.get('location')).to.equal('/portal/m/HelpDesk/1');
+
+    // Another site, or a path outside the workspace, is dropped at every step.
+    const other = new PortalClient(host.portal);
+    const otherLogin = await other.get('/login');
+    const otherSince = host.mailbox.received.length;
+    const away = await other.post('/login', { _csrf: tokenIn(otherLogin.html), email, password: PASSWORD, next: '//evil.example/x' });
+    expect(away.response.headers.get('location')).to.equal('/portal/two-factor');
+    const otherCode = codeIn(await host.mailbox.waitFor(email, { since: otherSince }));
+    const evil = await other.get('/two-factor?next=%2F%2Fevil.example%2Fx');
+    expect(evil.html).not.to.include('evil.example');
+    const landed = await other.post('/two-factor', { _csrf: tokenIn(evil.html), code: otherCode, next: '/logout' });
+    expect(landed.response.headers.get('location')).to.equal('/portal/');
+  });
+
   it('refuses a code used twice', async () => {
     const email = 'code.reused@example.com';
     await customer(email);
@@ -116,6 +148,54 @@ describe('sign-in: two-factor by email @db', function () {
     expect((await second.client.api('/auth/two-factor', { code: second.code })).status).to.equal(401);
     await host.exec('UPDATE bp_portal_accounts SET portal_enabled = :yes WHERE contact_id = :contactId', { yes: true, contactId: offId });
     expect((await second.client.api('/auth/two-factor', { code: second.code })).status, 'the refused challenge stays dead').to.equal(401);
+  });
+
+  /** The attacker's half: the old password through the API (202 and a challenge cookie), and the code it mailed. */
+  async function apiPasswordStep(email: string, password = PASSWORD): Promise<{ client: PortalClient; code: string }> {
+    const since = host.mailbox.received.length;
+    const client = new PortalClient(host.portal);
+    expect((await client.api('/auth/login', { email, password })).status).to.equal(202);
+    expect(client.cookies.has('bp_2fa')).to.equal(true);
+    return { client, code: codeIn(await host.mailbox.waitFor(email, { since, subject: /verification code/ })) };
+  }
+
+  /** The answer to a code: a refusal like any bad code, and no session. */
+  async function expectRefused(client: PortalClient, code: string): Promise<void> {
+    const response = await client.api('/auth/two-factor', { code });
+    expect(response.status).to.equal(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).to.equal('invalid_code');
+    expect(client.cookies.has('bp_session')).to.equal(false);
+    expect((await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: client.cookieHeader() } })).status).to.equal(401);
+  }
+
+  it('refuses a code asked for with the old password once the password is reset', async () => {
+    const email = 'code.reset@example.com';
+    await customer(email);
+    const attacker = await apiPasswordStep(email);
+
+    const since = host.mailbox.received.length;
+    const victim = new PortalClient(host.portal);
+    expect((await victim.api('/auth/forgot', { email })).status).to.equal(202);
+    const token = resetTokenIn(await host.mailbox.waitFor(email, { since, subject: /reset/i }));
+    expect((await victim.api('/auth/reset', { token, newPassword: 'A brand new passphrase 5' })).status).to.equal(204);
+
+    await expectRefused(attacker.client, attacker.code);
+    // The new password starts a challenge that works.
+    const fresh = await apiPasswordStep(email, 'A brand new passphrase 5');
+    expect((await fresh.client.api('/auth/two-factor', { code: fresh.code })).status).to.equal(200);
+  });
+
+  it('refuses a code asked for with the old password once the signed-in owner changes it', async () => {
+    const email = 'code.changed@example.com';
+    await customer(email);
+    const victim = await apiPasswordStep(email);
+    expect((await victim.client.api('/auth/two-factor', { code: victim.code })).status).to.equal(200);
+    const attacker = await apiPasswordStep(email);
+
+    const change = await victim.client.api('/auth/password', { currentPassword: PASSWORD, newPassword: 'Another long passphrase 7' });
+    expect(change.status).to.equal(204);
+
+    await expectRefused(attacker.client, attacker.code);
   });
 
   it('works the same through the API: 202 after the password, then the code gives the session', async () => {
