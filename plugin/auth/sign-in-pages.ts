@@ -3,7 +3,7 @@
  *
  *   GET  /login             email, password, remember me, "I forgot my password" (`?next=` a workspace page)
  *   POST /login             → /two-factor, /first-access, `next` or /; every refusal: the same 401 page
- *   GET|POST /two-factor    the emailed code
+ *   GET|POST /two-factor    the emailed code (`next` carried through: the same check as the login's)
  *   GET|POST /first-access  a generated password must be replaced (email, new, confirm)
  *   GET|POST /forgot-password   always the same answer
  *   GET|POST /reset-password?token=…
@@ -145,33 +145,40 @@ export class SignInPages implements PortalRouteContribution {
     if (email.trim() === '' || password === '') return this.renderLogin(req, res, 400, { email, remember, next, errorKey: 'auth.login.missingFields' });
     const result = await this.flow.signIn(req, res, { email, password, remember });
     if (result.kind === 'refused') return this.renderLogin(req, res, 401, { email, remember, next, errorKey: 'auth.errors.invalidCredentials' });
-    if (result.kind === 'second-factor') return res.redirect(303, this.path('/two-factor'));
+    if (result.kind === 'second-factor') return res.redirect(303, this.path(`/two-factor${this.nextQuery(next)}`));
     res.redirect(303, this.landing(result.account, next));
   }
 
-  private renderTwoFactor(req: Request, res: Response, status: number, errorKey?: MessageKey, params?: MessageParams): void {
+  /** `?next=…` for a checked workspace page, else nothing. */
+  private nextQuery(next: string | undefined): string {
+    return next ? `?next=${encodeURIComponent(next)}` : '';
+  }
+
+  private renderTwoFactor(req: Request, res: Response, status: number, next: string | undefined, errorKey?: MessageKey, params?: MessageParams): void {
     const language = this.pages.language(req);
     this.pages.send(req, res, { sessionId: null }, {
       template: 'two-factor',
       titleKey: 'auth.twoFactor.title',
       status,
       returnTo: '/two-factor',
-      data: { error: errorKey ? this.translator.t(language, errorKey, params) : null },
+      data: { error: errorKey ? this.translator.t(language, errorKey, params) : null, next: next ?? null, restartHref: this.path(`/login${this.nextQuery(next)}`) },
     });
   }
 
   private async twoFactorPage(req: Request, res: Response): Promise<void> {
-    if (!(await this.flow.pendingSecondFactor(req))) return res.redirect(303, this.path('/login'));
-    this.renderTwoFactor(req, res, 200);
+    const next = this.nextOf(req);
+    if (!(await this.flow.pendingSecondFactor(req))) return res.redirect(303, this.path(`/login${this.nextQuery(next)}`));
+    this.renderTwoFactor(req, res, 200, next);
   }
 
   private async twoFactor(req: Request, res: Response, session: PortalSession | null): Promise<void> {
-    if (session) return res.redirect(303, this.landing(session.account));
+    const next = this.nextOf(req);
+    if (session) return res.redirect(303, this.landing(session.account, next));
     const result = await this.flow.completeSecondFactor(req, res, fieldsOf(req).code ?? '');
-    if (result.kind === 'signed-in') return res.redirect(303, this.landing(result.account));
+    if (result.kind === 'signed-in') return res.redirect(303, this.landing(result.account, next));
     const pending = await this.flow.pendingSecondFactor(req);
-    if (pending) return this.renderTwoFactor(req, res, 401, 'auth.twoFactor.invalidCode', { tries: pending.triesLeft });
-    this.renderLogin(req, res, 401, { errorKey: 'auth.twoFactor.expired' });
+    if (pending) return this.renderTwoFactor(req, res, 401, next, 'auth.twoFactor.invalidCode', { tries: pending.triesLeft });
+    this.renderLogin(req, res, 401, { next, errorKey: 'auth.twoFactor.expired' });
   }
 
   private renderFirstAccess(req: Request, res: Response, session: PortalSession, status: number, error?: string): void {
