@@ -2,13 +2,14 @@
  * The demo's portal (only the reference host's demo calls this; real installs never do): the
  * demo customers' accounts, and a Default profile a visitor can try at once — tickets (open,
  * edit, comment, attach, search, export) for the whole company, the company's invoices, quotes
- * and documents, the FAQ, a ticket rule, and quick-action buttons. The profile is configured
- * only while it is still untouched (no module shown, no button), so an admin's changes survive
- * every later start.
+ * and documents, the FAQ, a ticket rule, and quick-action buttons (without the Business Portal
+ * licence, only the base modules and their buttons). The profile is configured only while it is
+ * still untouched (no module shown, no button), so an admin's changes survive every later start.
  */
 import { inject, injectable } from 'inversify';
 import { HostUsers } from '../host-contract/index.js';
 import { DemoAccountSeeder } from '../auth/demo-accounts.js';
+import { BASE_PORTAL_MODULES } from '../eligibility/module-eligibility.js';
 import type { DemoSeeder } from '../lifecycle/plugin-lifecycle.js';
 import type { HomeButton, ModuleTool, ProfileActor, RecordScope } from '../profiles/profile-document.js';
 import type { ModulePrivilegesInput } from '../profiles/profile-schemas.js';
@@ -70,9 +71,12 @@ export class DemoPortalSeeder implements DemoSeeder {
     const { id } = await this.store.defaultProfile();
     let document = await this.profiles.document(id);
     if (document.buttons.length > 0 || document.modules.some((m) => m.shown)) return;
+    // Without the Business Portal licence only the base modules may be enabled (SPEC §2.3).
+    const licensed = await this.profiles.licensed();
+    const allowed = (module: string) => licensed || BASE_PORTAL_MODULES.includes(module);
     const modules: ModulePrivilegesInput[] = document.modules.map((entry) => {
       const demo = DEMO_MODULES[entry.module];
-      if (!demo) return { ...entry };
+      if (!demo || !allowed(entry.module)) return { ...entry };
       const fields = { ...entry.fields };
       for (const name of demo.readOnly ?? []) if (name in fields) fields[name] = 'readonly';
       for (const name of demo.hidden ?? []) if (name in fields) fields[name] = 'hidden';
@@ -90,7 +94,8 @@ export class DemoPortalSeeder implements DemoSeeder {
       };
     });
     document = (await this.profiles.saveSection(id, 'modules', modules, document.profile.version, DEMO_ACTOR)).document;
-    document = (await this.profiles.saveSection(id, 'buttons', DEMO_BUTTONS, document.profile.version, DEMO_ACTOR)).document;
+    const buttons = DEMO_BUTTONS.filter((button) => allowed(button.module));
+    document = (await this.profiles.saveSection(id, 'buttons', buttons, document.profile.version, DEMO_ACTOR)).document;
     const rule = {
       name: 'Closed tickets are read-only',
       module: 'HelpDesk',
