@@ -3,8 +3,10 @@
  * /api/v1/auth/password`). The new password must pass the `PasswordPolicy` and differ from the
  * current one. The current password is asked for — and checked under the lockout's shared
  * counter — except on first access, where the customer has just signed in with the generated
- * one. A change sets the new hash, kills the contact's reset links and every session (the
- * browser that made the change gets a new one), and mails `passwordChanged` once committed.
+ * one; like every check of a secret it also counts on the client address's counter (a wrong
+ * one stays counted, a banned address is refused unchecked). A change sets the new hash, kills
+ * the contact's reset links and every session (the browser that made the change gets a new
+ * one), and mails `passwordChanged` once committed.
  */
 import type { Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
@@ -61,8 +63,16 @@ export class PortalPasswordChange implements PasswordChange {
     const hash = await this.accounts.passwordHash(account.contactId);
     if (!account.mustChangePassword) {
       const current = input.currentPassword ?? '';
-      const outcome = hash ? await this.lockout.guard(account, clientAddress(req), () => this.hasher.verify(current, hash)) : null;
-      if (outcome?.kind !== 'passed') return { ok: false, problem: 'currentWrong', messageKey: 'auth.password.currentWrong' };
+      const currentWrong: PasswordChangeResult = { ok: false, problem: 'currentWrong', messageKey: 'auth.password.currentWrong' };
+      // The client address's counter first, as at the login: a banned address checks nothing.
+      const ip = clientAddress(req);
+      if (!(await this.lockout.reserveClient(ip))) return currentWrong;
+      const outcome = hash ? await this.lockout.guard(account, ip, () => this.hasher.verify(current, hash)) : null;
+      if (outcome?.kind !== 'passed') {
+        await this.lockout.clientFailed(ip, account.email);
+        return currentWrong;
+      }
+      await this.lockout.clientSucceeded(ip);
       if (current.normalize('NFKC') === input.newPassword.normalize('NFKC')) {
         return { ok: false, problem: 'sameAsCurrent', messageKey: 'auth.password.sameAsCurrent' };
       }

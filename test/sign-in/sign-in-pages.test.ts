@@ -204,5 +204,31 @@ describe('sign-in: portal pages @db', function () {
       expect(Number(row!.failed_attempts)).to.equal(1);
       expect((await client.api('/auth/password', { currentPassword: NEW_PASSWORD, newPassword: 'Another long passphrase 7' })).status).to.equal(204);
     });
+
+    it('counts a wrong current password on the client address too, up to the ban that refuses every account from it', async () => {
+      const ip = '203.0.113.21';
+      const email = 'change.counted@example.com';
+      await host.addCustomer({ email, password: PASSWORD });
+      const client = new PortalClient(host.portal, { 'x-forwarded-for': ip });
+      expect((await client.api('/auth/login', { email, password: PASSWORD })).status).to.equal(200);
+      const address = async () => {
+        const [row] = await host.sql<{ failures: unknown; banned_at: unknown }>('SELECT failures, banned_at FROM bp_client_failures WHERE ip = :ip', { ip });
+        return { failures: Number(row?.failures ?? 0), banned: row !== undefined && row.banned_at !== null };
+      };
+      expect(await address()).to.deep.equal({ failures: 0, banned: false });
+
+      const wrong = () => client.api('/auth/password', { currentPassword: 'Not-the-password-9', newPassword: 'Another long passphrase 7' });
+      expect((await wrong()).status).to.equal(403);
+      expect(await address()).to.deep.equal({ failures: 1, banned: false });
+
+      // The hundredth failure from the address bans it, as a hundredth failed login would.
+      await host.exec('UPDATE bp_client_failures SET failures = 99 WHERE ip = :ip', { ip });
+      expect((await wrong()).status).to.equal(403);
+      expect(await address()).to.deep.equal({ failures: 100, banned: true });
+      // Banned: the right current password is not even checked, and no account signs in from there.
+      expect((await client.api('/auth/password', { currentPassword: PASSWORD, newPassword: 'Another long passphrase 7' })).status).to.equal(403);
+      expect((await new PortalClient(host.portal, { 'x-forwarded-for': ip }).api('/auth/login', { email, password: PASSWORD })).status).to.equal(401);
+      await host.exec('DELETE FROM bp_client_failures WHERE ip = :ip', { ip });
+    });
   });
 });
