@@ -357,6 +357,13 @@ export function validateExportFile(value: unknown): ProfileExport {
   return check(validateExport, value);
 }
 
+const validateName = ajv.compile<string>(profileName);
+
+/** A profile name given outside a form (e.g. the import's `?name=`), by the new-profile form's rule. */
+export function validateProfileName(value: unknown, path = 'name'): string {
+  return check(validateName, value, path);
+}
+
 export function validateForm<F extends FormName>(form: F, body: unknown): FormOf<F> {
   return check(formValidators[form] as unknown as ValidateFunction<FormOf<F>>, body ?? {});
 }

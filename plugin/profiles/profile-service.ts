@@ -51,6 +51,7 @@ import {
   EXPORT_KIND,
   EXPORT_SCHEMA_VERSION,
   validateExportFile,
+  validateProfileName,
   validateSection,
   type ExportedOwner,
   type ModulePrivilegesInput,
@@ -472,7 +473,8 @@ export class DatabaseProfileService implements ProfileService {
   async importProfile(file: unknown, options: { readonly name?: string }, actor: ProfileActor): Promise<ImportOutcome> {
     const data = validateExportFile(file);
     if (!(await this.licensed())) throw licenceRequired();
-    const name = trimmed(options.name) || data.profile.name.trim();
+    // A name given with the file follows the new-profile form's rule (length, no control character).
+    const name = trimmed(options.name) ? validateProfileName(options.name).trim() : data.profile.name.trim();
     const findings = new Findings(true);
 
     // Owner and templates by name: ids differ from one CRM to another.

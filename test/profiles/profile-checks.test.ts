@@ -1,0 +1,46 @@
+/**
+ * Checks of the profile service found by an audit of the demo host: the name given to an import
+ * follows the new-profile form's rule.
+ */
+import { expect } from 'chai';
+import type { HostApi } from '../../plugin/host-contract/index.js';
+import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { adminActor, adminClient, count, profileService, SETTINGS, type AdminClient } from './profile-test-kit.js';
+
+interface JsonError {
+  readonly error: { readonly code: string; readonly problems: readonly { readonly path: string; readonly message: string }[] };
+}
+
+describe('profile checks @db', () => {
+  let test: TestHost;
+  let api: HostApi;
+  let service: DatabaseProfileService;
+  let admin: AdminClient;
+
+  before(async () => {
+    test = await startTestHost();
+    api = test.host.api;
+    service = profileService(api);
+    admin = await adminClient(test);
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  it('refuses an import named (?name=) beyond the name’s limit, creating nothing', async () => {
+    const source = await service.create({ name: 'To import', description: '', startFrom: null }, await adminActor(api));
+    const file = await service.exportProfile(source.id);
+    const before = await count(api, 'bp_profiles');
+    const long = await admin.json('POST', `${SETTINGS}/profiles/import?name=${'x'.repeat(5000)}`, file);
+    expect(long.status).to.equal(400);
+    expect(((await long.json()) as JsonError).error.problems.map((p) => p.message)).to.deep.equal(['name: at most 100 characters are allowed.']);
+    const form = await admin.post(`${SETTINGS}/profiles/import`, { name: 'y'.repeat(101), document: JSON.stringify(file) });
+    expect(form.status).to.equal(400);
+    expect(await count(api, 'bp_profiles')).to.equal(before);
+
+    const named = await admin.json('POST', `${SETTINGS}/profiles/import?name=${encodeURIComponent('  Imported by name  ')}`, file);
+    expect(named.status).to.equal(201);
+    expect(((await named.json()) as { profile: { name: string } }).profile.name).to.equal('Imported by name');
+  });
+});
