@@ -11,12 +11,16 @@
  * sweep first inserts its row in `bp_support_reminders`, whose unique key (contact, end date,
  * kind) lets only one insert win, and mails only when its own insert won. When the mail fails,
  * the row is removed so that the next sweep tries again.
+ *
+ * The mail says the end date as the contact's language writes a day ("8 December 2026",
+ * "8 dicembre 2026"): it is a day in the CRM's time zone, so it is formatted as a calendar day,
+ * never moved through a time zone.
  */
 import { inject, injectable } from 'inversify';
 import { QueryTypes, UniqueConstraintError } from 'sequelize';
 import { ACCOUNTS_TABLE } from '../auth/portal-account-store.js';
 import { toDateOnly, todayIn, type DateOnly } from '../auth/support-period.js';
-import { HostDatabase, HostLogger, HostRegional } from '../host-contract/index.js';
+import { HostDatabase, HostLogger, HostRegional, type LanguageCode } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
@@ -42,6 +46,11 @@ export interface SupportReminders {
 function utc(day: DateOnly): Date {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d));
+}
+
+/** A support day as a language writes it, without a time and without a time zone shift. */
+export function formatSupportDay(day: DateOnly, language: LanguageCode): string {
+  return new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(utc(day));
 }
 
 export function addDays(day: DateOnly, days: number): DateOnly {
@@ -112,7 +121,10 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
       if (!end || !kind) continue;
       if (!(await this.reserve(contactId, end, kind))) continue;
       try {
-        const delivered = await this.mailer.sendToContact('supportEndingReminder', contactId, { portal: { supportEndDate: end } });
+        // The day in every language of the CRM; the template picks the mail's (the ISO day for another).
+        const languages = new Set([...this.regional.languages().map((l) => l.code), this.regional.defaultLanguage(), 'en']);
+        const endDay = Object.fromEntries([...languages].map((language) => [language, formatSupportDay(end, language)]));
+        const delivered = await this.mailer.sendToContact('supportEndingReminder', contactId, { portal: { supportEndDate: end }, supportEndDay: endDay });
         if (!delivered) {
           // No usable email now: free the reservation, a later sweep may find one.
           await this.release(contactId, end, kind);

@@ -79,8 +79,14 @@ describe('contacts: support-ending reminders @db', function () {
     expect(reminders('jane.reminded@example.com')).to.deep.equal(['Your portal access ends soon']);
     expect(reminders('mario.avvisato@example.com')).to.deep.equal(['Il tuo accesso al portale scade presto']);
     const mail = h.mailbox.received.find((m) => m.subject === 'Your portal access ends soon')!;
-    expect(mail.text).to.include(END);
+    // The end day as each language writes a date (no time, no time zone shift), never the ISO form.
+    expect(mail.text).to.include('your access to the customer portal ends on June 30, 2030.');
+    expect(mail.html).to.include('ends on June 30, 2030.');
+    expect(mail.text).not.to.include(END);
     expect(mail.text).to.include('Hello Jane');
+    const italian = h.mailbox.received.find((m) => m.subject === 'Il tuo accesso al portale scade presto')!;
+    expect(italian.text).to.include('il tuo accesso al portale clienti termina il giorno 30 giugno 2030.');
+    expect(italian.text).not.to.include(END);
     expect(reminders('switched.off@example.com'), 'no reminder for a contact who is no portal user').to.deep.equal([]);
   });
 
