@@ -4,7 +4,8 @@
  * Select user (every CRM user, inactive ones marked) and Select template. Plain forms that work
  * without JavaScript, each posting the session's CSRF token (checked by the admin router) and
  * checked by an ajv schema; a refused form answers 400 with the page and its messages in the
- * admin's language, and stores nothing. Only installs that have version 1 (upgraded from a
+ * admin's language, and stores nothing. Each form carries the revision of the settings it shows:
+ * one rendered before someone else's save answers 409 with the page as it is now, storing nothing. Only installs that have version 1 (upgraded from a
  * release with it) have the page; others answer 404.
  */
 import type { Request, Response, Router } from 'express';
@@ -16,7 +17,7 @@ import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { RELATED_FIELD_PREFIX, validateSettingsForm } from './classic-forms.js';
-import { ClassicSettingsError, ClassicSettingsStore, classicProblem, type ClassicSettings } from './classic-settings.js';
+import { ClassicSettingsError, ClassicSettingsStore, StaleClassicSettingsError, classicProblem, classicRevision, type ClassicSettings } from './classic-settings.js';
 import { PortalVersions } from './portal-version.js';
 
 export const CLASSIC_PATH = '/classic';
@@ -79,11 +80,14 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     if (!session) throw new Error('Business Portal: version 1 settings change without a CRM session');
     try {
       const next = await change(await this.store.read());
-      await this.store.save(next, { userId: session.user.id, userName: session.user.userName });
+      // Read after `change` checked the form: the revision of the settings the form showed.
+      const revision = (req.body as { revision?: string }).revision;
+      await this.store.save(next, { userId: session.user.id, userName: session.user.userName }, revision === undefined ? {} : { expectedRevision: revision });
       res.redirect(303, `${this.settings.settingsPath}${CLASSIC_PATH}?done=${form}`);
     } catch (error) {
-      if (!(error instanceof ClassicSettingsError)) throw error;
       const language = this.pages.language(res);
+      if (error instanceof StaleClassicSettingsError) return this.page(req, res, { status: 409, errors: [this.translator.t(language, 'classic.stale')] });
+      if (!(error instanceof ClassicSettingsError)) throw error;
       await this.page(req, res, { status: 400, errors: error.problems.map((p) => this.translator.t(language, p.messageKey, p.params)) });
     }
   }
@@ -143,6 +147,7 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
       status: state.status ?? 200,
       data: {
         version,
+        revision: classicRevision(current),
         inUse: version === 1,
         done: done ? this.translator.t(language, done) : null,
         errors: state.errors ?? [],

@@ -2,8 +2,9 @@
  * The version 1 settings over the plugin's `SettingsStore`: reading merges the defaults and the
  * modules eligible now with what is stored; saving checks the shape (ajv), then — in one
  * transaction with the write — that every module is eligible (or already stored: entries of
- * modules that lost eligibility are kept, inert), that the select user and the template exist.
- * A refused save writes nothing. Each save is recorded through the host's logger (who, what).
+ * modules that lost eligibility are kept, inert), that the select user and the template exist,
+ * and that the settings are still those the admin's form showed (its revision). A refused save
+ * writes nothing. Each save is recorded through the host's logger (who, what).
  */
 import { inject, injectable } from 'inversify';
 import { UniqueConstraintError } from 'sequelize';
@@ -14,8 +15,10 @@ import {
   CLASSIC_DEFAULT_MODULES,
   CLASSIC_SETTINGS_KEY,
   ClassicSettingsError,
+  StaleClassicSettingsError,
   checkClassicShape,
   classicProblem,
+  classicRevision,
   isClassicSettings,
   type ClassicModuleSetting,
   type ClassicSettings,
@@ -57,9 +60,9 @@ export class StoredClassicSettings implements ClassicSettingsStore {
     return this.complete(this.parse(await this.settings.get(CLASSIC_SETTINGS_KEY)));
   }
 
-  async save(settings: ClassicSettings, actor: { userId: number; userName: string }): Promise<ClassicSettings> {
+  async save(settings: ClassicSettings, actor: { userId: number; userName: string }, options: { readonly expectedRevision?: string } = {}): Promise<ClassicSettings> {
     const value = checkClassicShape(settings);
-    const { before, after } = await this.write(value);
+    const { before, after } = await this.write(value, options.expectedRevision);
     this.logger.info('Business Portal: version 1 settings saved', {
       userId: actor.userId,
       userName: actor.userName,
@@ -72,18 +75,20 @@ export class StoredClassicSettings implements ClassicSettingsStore {
    * Checks and writes in one transaction. The very first save inserts the row: when another
    * process inserted it at the same moment, the save runs once more on top of theirs.
    */
-  private async write(value: ClassicSettings, retry = true): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
+  private async write(value: ClassicSettings, expectedRevision: string | undefined, retry = true): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
     try {
-      return await this.transaction(value);
+      return await this.transaction(value, expectedRevision);
     } catch (error) {
-      if (retry && error instanceof UniqueConstraintError) return this.write(value, false);
+      if (retry && error instanceof UniqueConstraintError) return this.write(value, expectedRevision, false);
       throw error;
     }
   }
 
-  private async transaction(value: ClassicSettings): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
+  private async transaction(value: ClassicSettings, expectedRevision: string | undefined): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
     return this.database.sequelize.transaction(async (transaction) => {
       const before = this.complete(this.parse(await this.settings.get(CLASSIC_SETTINGS_KEY, { transaction })));
+      // The form was rendered from other settings: saving it would undo someone else's change.
+      if (expectedRevision !== undefined && classicRevision(before) !== expectedRevision) throw new StaleClassicSettingsError();
       const problems = await this.problems(value, before);
       if (problems.length > 0) throw new ClassicSettingsError(problems);
       // Modules the value leaves out stay as they were (kept entries) or come in inactive (eligible ones).

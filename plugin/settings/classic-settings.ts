@@ -5,6 +5,7 @@
  * it through `ClassicSettingsStore.read()`. Stored as one JSON value (`portal.v1`) in the
  * plugin's settings table, beside — and independent of — the version 2 profiles.
  */
+import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import type { ValidationProblem } from '../profiles/profile-errors.js';
@@ -28,7 +29,28 @@ export const ClassicSettingsStore = Symbol.for('business-portal.settings.Classic
 export interface ClassicSettingsStore {
   /** Always a full value: defaults (HelpDesk, Faq, Documents active in that order; viewAllRelated false) merged with what is stored, every eligible module present. */
   read(): Promise<ClassicSettings>;
-  save(settings: ClassicSettings, actor: { userId: number; userName: string }): Promise<ClassicSettings>;
+  /**
+   * `expectedRevision`: the `classicRevision` of the settings the admin's form was rendered from;
+   * when the stored settings differ now (someone else saved), nothing is written and
+   * `StaleClassicSettingsError` is thrown. Left out, the save is not checked.
+   */
+  save(settings: ClassicSettings, actor: { userId: number; userName: string }, options?: { readonly expectedRevision?: string }): Promise<ClassicSettings>;
+}
+
+/**
+ * The revision of a settings value, as the version 1 forms carry it: a digest of the whole value,
+ * so any save by someone else (or a module that became eligible) gives another one.
+ */
+export function classicRevision(settings: ClassicSettings): string {
+  return createHash('sha256').update(JSON.stringify(settings)).digest('base64url').slice(0, 22);
+}
+
+/** A save from a form rendered before someone else's save: nothing was written. */
+export class StaleClassicSettingsError extends Error {
+  constructor() {
+    super('The version 1 settings were changed by someone else');
+    this.name = 'StaleClassicSettingsError';
+  }
 }
 
 /** Version 1's active modules when nothing is stored: requests, knowledge base, documents. */
