@@ -15,6 +15,22 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { PortalFormCsrf } from './portal-form-csrf.js';
 
+/** The longest query string the language form carries back (its field holds at most 1024 characters). */
+const MAX_RETURN_QUERY = 900;
+
+/**
+ * Where the language form comes back to by default: the request's path under the portal with its
+ * query (a list's search, sort and page; a login's `next`), without a one-time `notice`. The
+ * language route checks it again before redirecting.
+ */
+export function currentAddress(req: Request): string {
+  const at = req.originalUrl.indexOf('?');
+  const params = new URLSearchParams(at < 0 ? '' : req.originalUrl.slice(at + 1));
+  params.delete('notice');
+  const query = params.toString();
+  return query === '' || query.length > MAX_RETURN_QUERY ? req.path : `${req.path}?${query}`;
+}
+
 export interface PortalPage {
   /** Under `templates/portal/`, without `.hbs`. */
   readonly template: string;
@@ -75,7 +91,7 @@ export class LayoutPortalPages implements PortalPages {
       styles: page.styles ?? [],
       scripts: page.scripts ?? [],
       signedInAs: visitor.signedInAs ?? null,
-      returnTo: page.returnTo ?? req.path,
+      returnTo: page.returnTo ?? currentAddress(req),
       languages: this.translator.languages().map((code) => ({
         code,
         name: this.translator.t(code, 'portal.languageName'),

@@ -8,7 +8,7 @@
  *   GET|POST /forgot-password   always the same answer
  *   GET|POST /reset-password?token=…
  *   POST /logout
- *   POST /language          the language dropdown: remembered in a cookie
+ *   POST /language          the language dropdown: remembered in a cookie; back to the page, query included
  *
  * Every form carries the portal's CSRF token (`PortalFormCsrf`); a POST without the right one
  * gets a 403 page and changes nothing. Every page is `no-store` (the router's front sets it).
@@ -31,8 +31,8 @@ import { PortalSessions, type PortalSession } from './portal-sessions.js';
 import { SignInFlow } from './sign-in-flow.js';
 
 const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
-/** Where the language form may send the visitor back to (paths under the portal). */
-const RETURN_TO = /^\/(|login|two-factor|first-access|forgot-password|reset-password)(\?token=[A-Za-z0-9_-]{43})?$/;
+/** Where the language form may send the visitor back to (paths under the portal, beside the workspace's). */
+const RETURN_PATHS = /^\/(|login|two-factor|first-access|forgot-password|reset-password)$/;
 /** Where a login may continue to: the workspace's own pages (`WORKSPACE_RETURN` of the portal pages). */
 const NEXT_PAGE = /^\/(m\/[A-Z][A-Za-z0-9_]{0,63}(\/(new|\d{1,12}(\/edit)?))?)?$/;
 
@@ -45,6 +45,18 @@ function fieldsOf(req: Request): Fields {
   if (!body || typeof body !== 'object') return fields;
   for (const [name, value] of Object.entries(body)) if (typeof value === 'string' && value.length <= 1024) fields[name] = value;
   return fields;
+}
+
+/**
+ * The language form's way back: a sign-in page or a workspace page, with its query string rebuilt
+ * (only encoded parameters: it cannot leave the portal or split a header); anything else is null.
+ */
+export function safeReturn(given: string): string | null {
+  const at = given.indexOf('?');
+  const path = at < 0 ? given : given.slice(0, at);
+  if (!RETURN_PATHS.test(path) && !NEXT_PAGE.test(path)) return null;
+  const query = at < 0 ? '' : new URLSearchParams(given.slice(at + 1)).toString();
+  return query === '' ? path : `${path}?${query}`;
 }
 
 function displayName(session: PortalSession): string {
@@ -118,7 +130,7 @@ export class SignInPages implements PortalRouteContribution {
       template: 'login',
       titleKey: 'auth.login.title',
       status,
-      returnTo: '/login',
+      returnTo: `/login${this.nextQuery(data.next)}`,
       data: {
         email: data.email ?? '',
         remember: data.remember ?? false,
@@ -160,7 +172,7 @@ export class SignInPages implements PortalRouteContribution {
       template: 'two-factor',
       titleKey: 'auth.twoFactor.title',
       status,
-      returnTo: '/two-factor',
+      returnTo: `/two-factor${this.nextQuery(next)}`,
       data: { error: errorKey ? this.translator.t(language, errorKey, params) : null, next: next ?? null, restartHref: this.path(`/login${this.nextQuery(next)}`) },
     });
   }
@@ -273,7 +285,6 @@ export class SignInPages implements PortalRouteContribution {
     if (this.translator.languages().includes(chosen)) {
       res.cookie(LANGUAGE_COOKIE, chosen, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath, maxAge: LANGUAGE_COOKIE_MAX_AGE_MS });
     }
-    const returnTo = fields.returnTo ?? '';
-    res.redirect(303, this.path(RETURN_TO.test(returnTo) || NEXT_PAGE.test(returnTo) ? returnTo : '/login'));
+    res.redirect(303, this.path(safeReturn(fields.returnTo ?? '') ?? '/login'));
   }
 }

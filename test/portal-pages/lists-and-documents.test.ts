@@ -4,7 +4,7 @@
  * read says which column and how to type it, and the record page's way back keeps the list.
  */
 import { expect } from 'chai';
-import type { PortalClient } from '../sign-in/sign-in-fixture.js';
+import { tokenIn as tokenOf, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { JANE, MARIO, recordIdsIn, signedIn } from './portal-pages-kit.js';
 
@@ -114,6 +114,17 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       // The ISO date the calendar sends still searches.
       const day = await jane.get('/m/Invoice?f_invoicedate=2026-11-23');
       expect(invoices(day.html)).to.deep.equal(['INV-1002']);
+    });
+  });
+
+  describe('the language switch', () => {
+    it('comes back to a list with its search, filters, sort and page, without a one-time notice', async () => {
+      const client = await signedIn(test, JANE);
+      const list = await client.get('/m/HelpDesk?f_status=Open&q=line&sort=ticket_no&dir=asc&notice=deleted');
+      const returnTo = /name="returnTo" value="([^"]+)"/.exec(list.html)![1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+      expect(returnTo).to.equal('/m/HelpDesk?f_status=Open&q=line&sort=ticket_no&dir=asc');
+      const switched = await client.post('/language', { _csrf: tokenOf(list.html), language: 'it', returnTo });
+      expect(switched.response.headers.get('location')).to.equal('/portal/m/HelpDesk?f_status=Open&q=line&sort=ticket_no&dir=asc');
     });
   });
 });

@@ -44,6 +44,26 @@ describe('sign-in: portal pages @db', function () {
     });
   });
 
+  describe('the language switch keeps the place', () => {
+    it('comes back to the login with the page it was to continue to, and drops what is not a portal page', async () => {
+      const client = new PortalClient(host.portal, { 'accept-language': 'en' });
+      const login = await client.get('/login?next=%2Fm%2FHelpDesk%2F1');
+      const returnTo = /name="returnTo" value="([^"]+)"/.exec(login.html)![1]!.replace(/&#x3D;/g, '=');
+      expect(returnTo).to.equal('/login?next=%2Fm%2FHelpDesk%2F1');
+      const switched = await client.post('/language', { _csrf: tokenIn(login.html), language: 'it', returnTo });
+      expect(switched.response.headers.get('location')).to.equal('/portal/login?next=%2Fm%2FHelpDesk%2F1');
+      const italian = await client.get('/login?next=%2Fm%2FHelpDesk%2F1');
+      expect(italian.html).to.include('<html lang="it">').and.include('name="next" value="/m/HelpDesk/1"');
+      // The path is checked as before; the query is rebuilt, encoded, and cannot leave the portal.
+      for (const away of ['//evil.example.com/?next=x', '/logout?next=%2F', 'https://evil.example.com/login?next=x', '/m/HelpDesk/../../x?a=1']) {
+        const refused = await client.post('/language', { _csrf: tokenIn(italian.html), language: 'en', returnTo: away });
+        expect(refused.response.headers.get('location'), away).to.equal('/portal/login');
+      }
+      const odd = await client.post('/language', { _csrf: tokenIn(italian.html), language: 'en', returnTo: '/login?next=%0d%0aSet-Cookie:%20x=1&a=<b>' });
+      expect(odd.response.headers.get('location')).to.equal('/portal/login?next=%0D%0ASet-Cookie%3A+x%3D1&a=%3Cb%3E');
+    });
+  });
+
   describe('CSRF', () => {
     it('refuses a login without a token, with a wrong one and with another browser’s', async () => {
       const email = 'csrf@example.com';
