@@ -13,7 +13,8 @@
  * - **Per client address.** Attempts from one address are reserved the same way against a
  *   limit of 100, across every account and unknown emails alike; a failure keeps its
  *   reservation (a success gives it back), and the hundredth failure bans the address for every
- *   account until an admin lifts it. Successes do not wipe earlier failures, or an attacker
+ *   account until an admin lifts it (lifting touches only a banned address: the count of one
+ *   that is not banned stays). Successes do not wipe earlier failures, or an attacker
  *   with one valid account could reset their own counter between guesses.
  *
  * Every UPDATE here also bumps a column that always changes (`version`, or the counter
@@ -75,7 +76,11 @@ export interface Lockout {
   clientFailed(ip: string, email: string | null): Promise<void>;
   /** The reserved attempt of this address succeeded: it is given back. */
   clientSucceeded(ip: string): Promise<void>;
-  /** Clears a contact's lock and count (an admin's action, audit-logged). False when there is no account. */
+  /**
+   * Clears a locked contact's lock and count (an admin's action, audit-logged). Only a locked
+   * account is unlocked, and only by one caller however many run at once: false when there is no
+   * account or it is not locked (its failure count, if any, is left as it is).
+   */
   unlock(contactId: number, adminUserId: number): Promise<boolean>;
   /**
    * Clears a contact's lock and count because its owner used the emailed unlock link (recorded in
@@ -83,7 +88,11 @@ export interface Lockout {
    * caller's transaction, which also marks the link used.
    */
   unlockByLink(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean>;
-  /** Lifts a client address's ban and clears its count (an admin's action, audit-logged). False when it was not recorded. */
+  /**
+   * Lifts a client address's ban and clears its count (an admin's action, audit-logged). Only a
+   * banned address — or one at the limit, whose ban is being written — is lifted: false for an
+   * address that is not banned (its count of failures stays) or not recorded.
+   */
   liftBan(ip: string, adminUserId?: number): Promise<boolean>;
   bannedClients(): Promise<readonly BannedClient[]>;
 }
@@ -225,9 +234,10 @@ export class DatabaseLockout implements Lockout {
     const changed = await this.write(
       `UPDATE ${ACCOUNTS_TABLE}
           SET failed_attempts = 0, first_failed_at = NULL, locked_at = NULL, updated_at = :now, version = version + 1
-        WHERE contact_id = :contactId`,
+        WHERE contact_id = :contactId AND locked_at IS NOT NULL`,
       { contactId, now: new Date() },
     );
+    // Not locked (or unlocked meanwhile by another admin or the emailed link): nothing to record.
     if (changed !== 1) return false;
     await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: 'admin_unlock', ip: null }, { adminUserId });
     await this.notify('unlocked', (listener) => listener.accountUnlocked?.(contactId, {}));
@@ -258,7 +268,12 @@ export class DatabaseLockout implements Lockout {
 
   async liftBan(ip: string, adminUserId?: number): Promise<boolean> {
     const address = ip.slice(0, 45);
-    const removed = await this.write(`DELETE FROM ${CLIENTS_TABLE} WHERE ip = :ip`, { ip: address }, QueryTypes.BULKDELETE);
+    // Banned, or at the limit that `reserveClient` already refuses while `clientFailed` writes the ban.
+    const removed = await this.write(
+      `DELETE FROM ${CLIENTS_TABLE} WHERE ip = :ip AND (banned_at IS NOT NULL OR failures >= :limit)`,
+      { ip: address, limit: BAN_CLIENT_AFTER_FAILURES },
+      QueryTypes.BULKDELETE,
+    );
     if (removed !== 1) return false;
     await this.history.record(
       { event: 'unlocked', contactId: null, email: null, reason: 'admin_lifted_ban', ip: address },

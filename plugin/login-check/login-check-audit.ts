@@ -30,9 +30,15 @@ export interface LoginCheckAudit {
   latest(limit: number): Promise<readonly LoginCheckAuditEntry[]>;
 }
 
-const LOG_MESSAGES: Readonly<Record<LoginCheckAction, string>> = {
-  unlock: 'Business Portal: an admin unlocked a portal user',
-  lift_ban: 'Business Portal: an admin lifted a client address ban',
+const LOG_MESSAGES: Readonly<Record<LoginCheckAction, Readonly<Record<'applied' | 'nothing', string>>>> = {
+  unlock: {
+    applied: 'Business Portal: an admin unlocked a portal user',
+    nothing: 'Business Portal: an admin asked to unlock a portal user who was not locked',
+  },
+  lift_ban: {
+    applied: 'Business Portal: an admin lifted a client address ban',
+    nothing: 'Business Portal: an admin asked to lift the ban of a client address that was not banned',
+  },
 };
 
 @injectable()
@@ -50,7 +56,7 @@ export class SequelizeLoginCheckAudit implements LoginCheckAudit {
         replacements: { userId: admin.id, userName: admin.userName.slice(0, 100), action, target: target.slice(0, 64), applied, at: new Date() },
       },
     );
-    this.logger.info(LOG_MESSAGES[action], { adminUserId: admin.id, adminUserName: admin.userName, target, applied });
+    this.logger.info(LOG_MESSAGES[action][applied ? 'applied' : 'nothing'], { adminUserId: admin.id, adminUserName: admin.userName, target, applied });
   }
 
   async latest(limit: number): Promise<readonly LoginCheckAuditEntry[]> {

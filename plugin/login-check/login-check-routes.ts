@@ -7,8 +7,10 @@
  *   POST /login-check/unlock       contactId=…(repeated), q=… → unlocks them, back to the page
  *   POST /login-check/lift-ban     ip=…                       → lifts the ban, back to the page
  *
- * Every action is audited (`LoginCheckAudit`: table and host log). POSTs answer 303 to the page
- * with the outcome in the query (numbers and a validated address only, never free text).
+ * Every action is audited (`LoginCheckAudit`: table and host log), with whether it changed
+ * anything: only a locked user is unlocked and only a banned address lifted, and the page says
+ * when there was nothing to unlock or lift. POSTs answer 303 to the page with the outcome in the
+ * query (numbers and a validated address only, never free text).
  */
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +22,7 @@ import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { LockedAccounts, MAX_FILTER_LENGTH, MAX_LISTED, type ListedAccount } from './locked-accounts.js';
-import { LoginCheckAudit } from './login-check-audit.js';
+import { LoginCheckAudit, type LoginCheckAuditEntry } from './login-check-audit.js';
 
 export const LOGIN_CHECK_PATH = '/login-check';
 const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
@@ -52,6 +54,12 @@ function contactIdsOf(value: unknown): number[] | null {
 
 function count(value: unknown): number | null {
   return typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : null;
+}
+
+/** What an audit entry says: an unlock or a lifted ban, or one asked for where there was nothing to lift. */
+function auditText(entry: LoginCheckAuditEntry): MessageKey {
+  if (entry.action === 'unlock') return entry.applied ? 'loginCheck.auditUnlock' : 'loginCheck.auditUnlockNotLocked';
+  return entry.applied ? 'loginCheck.auditLiftBan' : 'loginCheck.auditLiftBanNotBanned';
 }
 
 interface Notice {
@@ -117,10 +125,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
         locked: locked.map(row),
         failing: failing.map(row),
         banned,
-        audit: audit.map((entry) => ({
-          ...entry,
-          what: this.translator.t(language, entry.action === 'unlock' ? 'loginCheck.auditUnlock' : 'loginCheck.auditLiftBan', { target: entry.target }),
-        })),
+        audit: audit.map((entry) => ({ ...entry, what: this.translator.t(language, auditText(entry), { target: entry.target }) })),
         notice: notice ? { text: this.translator.t(language, notice.key, notice.params), error: notice.error === true } : null,
         stylesheet: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.css`,
         actionBase: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}`,
@@ -134,15 +139,17 @@ export class LoginCheckRoutes implements AdminRouteContribution {
       case 'unlocked': {
         const unlocked = count(query.count);
         const skipped = count(query.skipped);
-        return unlocked === null || skipped === null ? null : { key: 'loginCheck.unlockedResult', params: { count: unlocked, skipped } };
+        if (unlocked === null || skipped === null) return null;
+        if (unlocked === 0) return { key: 'loginCheck.nothingUnlocked', error: true };
+        return { key: 'loginCheck.unlockedResult', params: { count: unlocked, skipped } };
       }
       case 'noneSelected':
         return { key: 'loginCheck.noneSelected', error: true };
       case 'lifted':
       case 'notBanned': {
         const ip = typeof query.ip === 'string' && isIP(query.ip) !== 0 ? query.ip : null;
-        if (!ip) return null;
-        return query.done === 'lifted' ? { key: 'loginCheck.banLifted', params: { ip } } : { key: 'loginCheck.banNotFound', params: { ip }, error: true };
+        if (query.done === 'notBanned') return ip ? { key: 'loginCheck.banNotFound', params: { ip }, error: true } : { key: 'loginCheck.banNotFoundUnnamed', error: true };
+        return ip ? { key: 'loginCheck.banLifted', params: { ip } } : null;
       }
       default:
         return null;

@@ -298,9 +298,74 @@ describe('login-check: the Check Business Portal login page, lock emails and log
     });
   });
 
+  describe('nothing to unlock or lift', () => {
+    const noticeOf = (html: string) => /<p class="bp-notice[^"]*" role="status">([^<]*)<\/p>/.exec(html)?.[1] ?? null;
+    const historyOf = (sql: string, replacements: Record<string, unknown>) => h.sql<{ reason: string }>(sql, replacements);
+
+    it('unlocking a user who is not locked changes nothing, records no unlock and says so', async () => {
+      const nora = await h.addCustomer({ firstname: 'Nora', lastname: 'Notlocked', email: 'nora.notlocked@example.com' });
+      for (let i = 0; i < 2; i++) expect((await h.portalLogin('nora.notlocked@example.com', 'Wrong-password-1')).status).to.equal(401);
+      await h.lock('jane.doe@example.com'); // something listed, so that the page holds a form token
+      const location = await adminUnlock([nora]);
+      expect(location).to.equal(`${PAGE}?done=unlocked&count=0&skipped=1`);
+      const html = await (await h.get(location, h.admin)).text();
+      expect(noticeOf(html)).to.equal('Nothing was unlocked: the selected portal users were not locked, or have no portal account.');
+      // Her failures stay as they were; no unlock is in her login history.
+      const [row] = await h.sql<{ failed_attempts: unknown }>('SELECT failed_attempts FROM bp_portal_accounts WHERE contact_id = :nora', { nora });
+      expect(Number(row!.failed_attempts)).to.equal(2);
+      expect(await historyOf("SELECT reason FROM bp_login_history WHERE contact_id = :nora AND event = 'unlocked'", { nora })).to.deep.equal([]);
+      // The admin's request is audited as what it was: asked for, nothing changed.
+      const [audit] = await h.sql<{ target: string; applied: unknown }>("SELECT target, applied FROM bp_login_check_audit WHERE action = 'unlock' ORDER BY id DESC LIMIT 1");
+      expect(audit!.target).to.equal(String(nora));
+      expect([false, 0, '0']).to.include(audit!.applied as never);
+      expect(rowsOf(html, 'bp-audit')).to.include(`Asked to unlock the portal user of contact #${nora}, who was not locked (nothing to change)`);
+      expect(rowsOf(html, 'bp-audit')).not.to.include(`Unlocked the portal user of contact #${nora}`);
+    });
+
+    it('lifting the ban of an address that is not banned keeps its failures, records nothing and says so', async () => {
+      const ip = '198.51.100.8';
+      for (let i = 0; i < 8; i++) expect((await h.portalLogin('nobody.here@example.com', 'Wrong-password-1', ip)).status).to.equal(401);
+      const failures = async () => Number((await h.sql<{ failures: unknown }>('SELECT failures FROM bp_client_failures WHERE ip = :ip', { ip }))[0]?.failures ?? 0);
+      expect(await failures()).to.equal(8);
+
+      const response = await h.post(LIFT, h.admin, { _csrf: await h.csrf(h.admin), ip });
+      expect(response.status).to.equal(303);
+      expect(response.headers.get('location')).to.equal(`${PAGE}?done=notBanned&ip=${ip}`);
+      const html = await (await h.get(response.headers.get('location')!, h.admin)).text();
+      expect(noticeOf(html)).to.equal(`The address ${ip} was not banned.`);
+      expect(await failures()).to.equal(8);
+      expect(await historyOf("SELECT reason FROM bp_login_history WHERE ip = :ip AND event = 'unlocked'", { ip })).to.deep.equal([]);
+      expect(rowsOf(html, 'bp-audit')).to.include(`Asked to lift the ban of ${ip}, which was not banned`);
+
+      // A recorded address that is no IP (the host's "unknown") is not echoed, and the page still says it.
+      const unknown = await h.post(LIFT, h.admin, { _csrf: await h.csrf(h.admin), ip: 'unknown' });
+      expect(unknown.headers.get('location')).to.equal(`${PAGE}?done=notBanned`);
+      expect(noticeOf(await (await h.get(unknown.headers.get('location')!, h.admin)).text())).to.equal('That address was not banned: nothing was changed.');
+    });
+
+    it('parallel unlocks of one locked user and parallel lifts of one ban: exactly one applies and is recorded', async () => {
+      const olga = await h.addCustomer({ firstname: 'Olga', lastname: 'Race', email: 'olga.race@example.com' });
+      await h.lock('olga.race@example.com');
+      const token = await h.csrf(h.admin);
+      const unlocks = await Promise.all(Array.from({ length: 6 }, () => h.post(UNLOCK, h.admin, { _csrf: token, contactId: String(olga) })));
+      expect(unlocks.map((r) => r.headers.get('location')).filter((l) => l?.includes('count=1')).length).to.equal(1);
+      expect(await historyOf("SELECT reason FROM bp_login_history WHERE contact_id = :olga AND event = 'unlocked'", { olga })).to.have.length(1);
+      expect(await h.isLocked(olga)).to.equal(false);
+
+      const ip = '198.51.100.9';
+      await h.api.database.sequelize.query('INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES (:ip, 100, :now, :now)', {
+        replacements: { ip, now: new Date() },
+      });
+      const lifts = await Promise.all(Array.from({ length: 6 }, () => h.post(LIFT, h.admin, { _csrf: token, ip })));
+      expect(lifts.map((r) => r.headers.get('location')).filter((l) => l?.includes('done=lifted')).length).to.equal(1);
+      expect(await historyOf("SELECT reason FROM bp_login_history WHERE ip = :ip AND event = 'unlocked'", { ip })).to.have.length(1);
+    });
+  });
+
   describe('login history on the Contact record', () => {
     it('shows the last events with time, client address and who unlocked, escaped', async () => {
-      await adminUnlock([mario]);
+      await h.lock('mario.rossi@example.com');
+      expect(await adminUnlock([mario])).to.include('count=1');
       await h.portalLogin('mario.rossi@example.com', 'Wrong-password-1', XSS);
       for (let i = 0; i < 7; i++) expect((await h.portalLogin('mario.rossi@example.com', PORTAL_PASSWORD)).status).to.equal(200);
       const [events] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_login_history WHERE contact_id = :mario', { mario });
