@@ -8,6 +8,7 @@ import type { HostLogger } from '../host-contract/index.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { requestLanguage } from '../i18n/request-language.js';
 import type { Translator } from '../i18n/translator.js';
+import { sendAdminJsonError, wantsJson } from './admin-access.js';
 import type { AdminPages } from './admin-pages.js';
 import { ApiError, isApiPath, sendApiError } from './api-errors.js';
 import type { PageRenderer } from './page-renderer.js';
@@ -92,15 +93,20 @@ export function portalErrorHandler(logger: HostLogger, translator: Translator, r
   };
 }
 
-export function adminNotFound(pages: AdminPages): RequestHandler {
-  return async (req, res) => pages.sendMessage(req, res, 404, 'errors.notFoundTitle', 'errors.notFound');
+export function adminNotFound(pages: AdminPages, translator: Translator): RequestHandler {
+  return async (req, res) => {
+    if (wantsJson(req)) return sendAdminJsonError(res, pages, translator, 404, 'not_found', 'errors.notFound');
+    await pages.sendMessage(req, res, 404, 'errors.notFoundTitle', 'errors.notFound');
+  };
 }
 
-export function adminErrorHandler(logger: HostLogger, pages: AdminPages): ErrorRequestHandler {
+/** Admin errors as a page, or as `{"error": {code, message}}` for a request that speaks JSON. */
+export function adminErrorHandler(logger: HostLogger, pages: AdminPages, translator: Translator): ErrorRequestHandler {
   return async (error: unknown, req, res, _next) => {
     const client = clientErrorOf(error);
     if (!client) logFault(logger, req, error);
     if (res.headersSent) return abandon(res);
+    if (wantsJson(req)) return sendAdminJsonError(res, pages, translator, client?.status ?? 500, client?.code ?? 'internal_error', client?.messageKey ?? 'errors.serverError', client?.params);
     try {
       await pages.sendMessage(req, res, client?.status ?? 500, client ? 'errors.badRequest' : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError');
     } catch (renderError) {

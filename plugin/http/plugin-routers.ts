@@ -48,11 +48,11 @@ export class ExpressPluginRouters implements PluginRouters {
   admin(contributions: readonly AdminRouteContribution[]): Router {
     const router = express.Router();
     router.use(securityHeaders(), noStore);
-    router.use(requireCrmAdmin(this.http, this.pages));
-    router.use(formBody(), requireCsrfToken(this.csrf, this.pages));
+    router.use(requireCrmAdmin(this.http, this.pages, this.translator));
+    router.use(formBody(), requireCsrfToken(this.csrf, this.pages, this.translator));
     for (const contribution of contributions) contribution.registerAdminRoutes(router);
-    router.use(adminNotFound(this.pages));
-    router.use(adminErrorHandler(this.logger, this.pages));
+    router.use(adminNotFound(this.pages, this.translator));
+    router.use(adminErrorHandler(this.logger, this.pages, this.translator));
     return router;
   }
 }

@@ -1,0 +1,82 @@
+/**
+ * The privileges editor's JSON routes answer every refusal as `{"error": {code, message}}`, not
+ * as an HTML page: a body that is not JSON, one over the size limit, a missing CSRF token, a
+ * non-admin, an unknown route. Form posts keep their HTML pages.
+ */
+import { expect } from 'chai';
+import type { HostApi } from '../../plugin/host-contract/index.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { clerkClient } from '../settings/settings-test-kit.js';
+import { adminActor, adminClient, profileService, SETTINGS, type AdminClient } from './profile-test-kit.js';
+
+interface JsonError {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+describe('admin JSON routes: errors as JSON @db', () => {
+  let test: TestHost;
+  let api: HostApi;
+  let admin: AdminClient;
+  let path: string;
+  let version: number;
+
+  before(async () => {
+    test = await startTestHost();
+    api = test.host.api;
+    admin = await adminClient(test);
+    const profile = await profileService(api).create({ name: 'JSON errors', description: '', startFrom: null }, await adminActor(api));
+    path = `${SETTINGS}/profiles/${profile.id}/sections/globals`;
+    version = profile.version;
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  const put = (body: string, headers: Record<string, string> = {}, cookie = admin.cookie) =>
+    fetch(`${test.url}${path}`, { method: 'PUT', redirect: 'manual', headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': admin.csrf, ...headers }, body });
+
+  async function expectJson(response: Response, status: number, code: string, message: string): Promise<void> {
+    expect(response.status).to.equal(status);
+    expect(response.headers.get('content-type')).to.match(/^application\/json/);
+    const body = (await response.json()) as JsonError;
+    expect(body.error.code).to.equal(code);
+    expect(body.error.message).to.equal(message);
+  }
+
+  it('answers a body that is not JSON with a 400 in JSON', async () => {
+    await expectJson(await put('{"version": 1, "value": '), 400, 'invalid_json', 'The request body is not valid JSON.');
+  });
+
+  it('answers a body over the size limit with a 413 in JSON', async () => {
+    const big = JSON.stringify({ version, value: { viewAll: true, editAll: false, padding: 'x'.repeat(100_000) } });
+    await expectJson(await put(big), 413, 'payload_too_large', 'The request body is too large.');
+  });
+
+  it('answers a missing or forged CSRF token with a 403 in JSON, changing nothing', async () => {
+    const body = JSON.stringify({ version, value: { viewAll: true, editAll: true } });
+    await expectJson(await put(body, { 'x-csrf-token': '' }), 403, 'csrf', 'The form has expired or did not come from this site. Reload the page and try again.');
+    await expectJson(await put(body, { 'x-csrf-token': 'forged' }), 403, 'csrf', 'The form has expired or did not come from this site. Reload the page and try again.');
+    expect((await profileService(api).document(Number(path.split('/')[4]))).globals).to.deep.equal({ viewAll: false, editAll: false });
+  });
+
+  it('answers a non-admin and an unknown JSON route in JSON', async () => {
+    const clerk = await clerkClient(test);
+    const refused = await fetch(`${test.url}${path}`, {
+      method: 'PUT',
+      headers: { cookie: clerk.cookie, 'content-type': 'application/json', 'x-csrf-token': clerk.csrf },
+      body: JSON.stringify({ version, value: { viewAll: true, editAll: true } }),
+    });
+    await expectJson(refused, 403, 'forbidden', 'Only CRM administrators may open this page.');
+    const unknown = await fetch(`${test.url}${SETTINGS}/no-such-route`, { headers: { cookie: admin.cookie, accept: 'application/json' } });
+    await expectJson(unknown, 404, 'not_found', 'The page you asked for does not exist.');
+  });
+
+  it('keeps HTML pages for form posts and browser requests', async () => {
+    const form = await admin.post(`${SETTINGS}/profiles`, { name: 'No token' }, { csrf: false });
+    expect(form.status).to.equal(403);
+    expect(form.headers.get('content-type')).to.match(/^text\/html/);
+    const page = await fetch(`${test.url}${SETTINGS}/no-such-route`, { headers: { cookie: admin.cookie, accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect(page.status).to.equal(404);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+  });
+});
