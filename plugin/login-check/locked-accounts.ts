@@ -5,7 +5,7 @@
  *
  * The filter runs in SQL: words are matched in the contact's names and email by the host's
  * record query (which treats `%` and `_` literally), and the whole text in the portal login
- * email with `LIKE`, its wildcards escaped.
+ * email with `LIKE`, its wildcards escaped, as a bound parameter.
  */
 import { inject, injectable } from 'inversify';
 import { QueryTypes } from 'sequelize';
@@ -77,19 +77,20 @@ export class SequelizeLockedAccounts implements LockedAccounts {
   private async select(status: keyof typeof STATUS, filter: AccountFilter): Promise<readonly ListedAccount[]> {
     const { where, order } = STATUS[status];
     const search = (filter.search ?? '').trim().toLowerCase().slice(0, MAX_FILTER_LENGTH);
-    const replacements: Record<string, unknown> = {};
+    // Bound, not spliced into the SQL text: the database gets the filter as a value, whatever it holds.
+    const bind: Record<string, unknown> = {};
     let condition: string = where;
     if (search !== '') {
       const named = await this.contactsNamed(search, where);
-      replacements.pattern = `%${escapeLike(search)}%`;
-      const byName = named.length > 0 ? ' OR contact_id IN (:named)' : '';
-      if (named.length > 0) replacements.named = named;
-      condition = `${where} AND (LOWER(email) LIKE :pattern ESCAPE '!'${byName})`;
+      bind.pattern = `%${escapeLike(search)}%`;
+      named.forEach((id, index) => (bind[`named${index}`] = id));
+      const byName = named.length > 0 ? ` OR contact_id IN (${named.map((_, index) => `$named${index}`).join(', ')})` : '';
+      condition = `${where} AND (LOWER(email) LIKE $pattern ESCAPE '!'${byName})`;
     }
     const rows = await this.database.sequelize.query<AccountRow>(
       `SELECT contact_id, email, failed_attempts, first_failed_at, last_failed_at, last_failed_ip, locked_at
          FROM bp_portal_accounts WHERE ${condition} ORDER BY ${order} LIMIT ${MAX_LISTED}`,
-      { type: QueryTypes.SELECT, replacements },
+      { type: QueryTypes.SELECT, bind },
     );
     const names = await this.contactNames(rows.map((row) => toNumber(row.contact_id)));
     return rows.map((row) => {

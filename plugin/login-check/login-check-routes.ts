@@ -31,11 +31,21 @@ const MAX_UNLOCK = MAX_LISTED;
 const AUDIT_SHOWN = 20;
 const contactIdShape = /^[1-9]\d{0,9}$/;
 
-/** `q` as the page takes it: absent, or one string of at most MAX_FILTER_LENGTH characters. Null: invalid. */
-function filterOf(value: unknown): string | null {
-  if (value === undefined) return '';
-  if (typeof value !== 'string' || value.length > MAX_FILTER_LENGTH) return null;
-  return value.trim();
+/** C0 and C1 control characters and DEL: no name or email holds one. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+type Filter = { readonly search: string } | { readonly invalid: MessageKey };
+
+/**
+ * `q` as the page takes it: absent, or one string of at most MAX_FILTER_LENGTH characters
+ * without control characters (SQLite ends a statement at a NUL and PostgreSQL refuses one: such
+ * a filter is a 400 here, never an error of the database).
+ */
+function filterOf(value: unknown): Filter {
+  if (value === undefined) return { search: '' };
+  if (typeof value !== 'string' || value.length > MAX_FILTER_LENGTH) return { invalid: 'loginCheck.invalidFilter' };
+  if (CONTROL_CHARACTER.test(value)) return { invalid: 'loginCheck.invalidFilterCharacters' };
+  return { search: value.trim() };
 }
 
 /** Contact ids of the unlock form: one or several positive integers. Null: invalid. */
@@ -91,16 +101,17 @@ export class LoginCheckRoutes implements AdminRouteContribution {
   }
 
   private async page(req: Request, res: Response): Promise<void> {
-    const search = filterOf(req.query.q);
-    if (search === null) {
+    const filter = filterOf(req.query.q);
+    if ('invalid' in filter) {
       await this.pages.send(req, res, {
         template: 'admin/message',
         titleKey: 'loginCheck.title',
         status: 400,
-        data: { message: this.translator.t(this.pages.language(res), 'loginCheck.invalidFilter', { max: MAX_FILTER_LENGTH }) },
+        data: { message: this.translator.t(this.pages.language(res), filter.invalid, { max: MAX_FILTER_LENGTH }) },
       });
       return;
     }
+    const { search } = filter;
     const language = this.pages.language(res);
     const notice = this.noticeOf(req.query);
     const [locked, failing, banned, audit] = await Promise.all([
@@ -165,11 +176,12 @@ export class LoginCheckRoutes implements AdminRouteContribution {
   private async unlock(req: Request, res: Response, lockout: Lockout): Promise<void> {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const ids = contactIdsOf(body.contactId);
-    const search = filterOf(body.q);
-    if (ids === null || search === null) {
+    const filter = filterOf(body.q);
+    if (ids === null || 'invalid' in filter) {
       await this.pages.sendMessage(req, res, 400, 'errors.badRequest', 'errors.badRequest');
       return;
     }
+    const { search } = filter;
     if (ids.length === 0) {
       this.back(res, { q: search, done: 'noneSelected' });
       return;

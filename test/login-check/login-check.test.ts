@@ -91,6 +91,17 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       for (const contactId of ['abc', '-1', '0', '1.5', '99999999999', `1' OR 1=1`]) {
         expect((await h.post(UNLOCK, h.admin, { _csrf: token, contactId })).status, contactId).to.equal(400);
       }
+      // Control characters in the filter: a clear 400 on the page and on the unlock form, never a 500 from SQL.
+      for (const q of ['%00', 'jane%00', '%01doe', '%1F', '%7F', '%C2%85', 'a%09b']) {
+        const response = await h.get(`${PAGE}?q=${q}`, h.admin);
+        expect(response.status, q).to.equal(400);
+        expect(await response.text(), q).to.include('The filter must not contain control characters.');
+      }
+      expect((await h.post(UNLOCK, h.admin, { _csrf: token, contactId: String(jane), q: 'jane\u0000' })).status).to.equal(400);
+      // Any other text is only a filter: quotes, SQL, emoji and wide characters find nobody, with a 200.
+      for (const q of ["%27%20OR%201%3D1%20--", '%22%3B%20DROP%20TABLE%20bp_portal_accounts', '%F0%9F%98%80', '%E2%80%8B', '%24pattern', '%3Anamed']) {
+        expect((await h.get(`${PAGE}?q=${q}`, h.admin)).status, q).to.equal(200);
+      }
       expect((await h.post(LIFT, h.admin, { _csrf: token, ip: '' })).status).to.equal(400);
       expect((await h.post(LIFT, h.admin, { _csrf: token, ip: 'x'.repeat(46) })).status).to.equal(400);
       expect(await h.isLocked(jane)).to.equal(true);
