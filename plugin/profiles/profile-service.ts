@@ -147,6 +147,14 @@ interface Effective {
 
 const trimmed = (text: string | undefined): string => (text ?? '').trim();
 
+/**
+ * A profile name as names are compared: composed (NFC) and case-folded the same way whatever the
+ * locale or the database (upper then lower case, so that `ß` and `SS` compare equal too).
+ */
+export function nameKey(name: string): string {
+  return name.normalize('NFC').toUpperCase().toLowerCase();
+}
+
 @injectable()
 export class DatabaseProfileService implements ProfileService {
   constructor(
@@ -631,13 +639,14 @@ export class DatabaseProfileService implements ProfileService {
     throw row ? staleProfile() : profileNotFound();
   }
 
-  /** Names are unique whatever their case (MariaDB compares them without case anyway). */
+  /**
+   * Names are unique whatever their case, compared here rather than in SQL: SQLite's LOWER folds
+   * ASCII letters only, so `Ünïcødé` and `üNÏCØDÉ` passed there. Profiles are few.
+   */
   private async nameInUse(name: string, exceptId?: number): Promise<boolean> {
-    const rows = await this.sequelize.query<{ id: unknown }>('SELECT id FROM bp_profiles WHERE LOWER(name) = LOWER(:name)', {
-      type: QueryTypes.SELECT,
-      replacements: { name },
-    });
-    return rows.some((row) => toNumber(row.id) !== exceptId);
+    const rows = await this.sequelize.query<{ id: unknown; name: unknown }>('SELECT id, name FROM bp_profiles', { type: QueryTypes.SELECT });
+    const key = nameKey(name);
+    return rows.some((row) => toNumber(row.id) !== exceptId && nameKey(String(row.name)) === key);
   }
 
   /** `Name 2`, `Name 3`… : the first free one (kept within the name's length limit). */
