@@ -127,4 +127,32 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       expect(switched.response.headers.get('location')).to.equal('/portal/m/HelpDesk?f_status=Open&q=line&sort=ticket_no&dir=asc');
     });
   });
+
+  describe('the way back to the list', () => {
+    it('keeps the list’s search, sort and page through the record page and its forms, and only those', async () => {
+      const list = await jane.get('/m/HelpDesk?f_status=Open&sort=ticket_no&dir=asc');
+      const link = /class="bp-row-link" href="(\/portal\/m\/HelpDesk\/(\d+)\?list(?:=|&#x3D;)[^"]+)"/.exec(list.html);
+      expect(link, 'a row link with the list').not.to.equal(null);
+      const href = link![1]!.replace(/&#x3D;/g, '=');
+      expect(href).to.equal(`/portal/m/HelpDesk/${link![2]}?list=${encodeURIComponent('f_status=Open&sort=ticket_no&dir=asc')}`);
+      const record = await jane.get(href.replace('/portal', ''));
+      const back = (html: string) => /href="([^"]+)" data-return-to-list/.exec(html)![1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+      expect(back(record.html)).to.equal('/portal/m/HelpDesk?f_status=Open&sort=ticket_no&dir=asc');
+
+      // "OK, resolved": one notice, not two, and the way back still knows the list.
+      const action = /<form method="post" action="([^"]+)">\s*<input type="hidden" name="_csrf"[^>]*>\s*<button[^>]*data-resolve/.exec(record.html)![1]!.replace(/&#x3D;/g, '=');
+      const resolved = await jane.post(action.replace('/portal', ''), { _csrf: tokenOf(record.html) });
+      expect(resolved.response.status).to.equal(303);
+      const after = await jane.get(resolved.response.headers.get('location')!.replace('/portal', ''));
+      expect(after.html).to.include('The ticket is closed. Thank you!').and.not.include('This ticket is closed.');
+      expect(back(after.html)).to.equal('/portal/m/HelpDesk?f_status=Open&sort=ticket_no&dir=asc');
+      // Opened again later, a closed ticket still says so.
+      expect((await jane.get(`/m/HelpDesk/${link![2]}`)).html).to.include('This ticket is closed.');
+
+      // Only list parameters, and only to this module's list in the portal.
+      const odd = await jane.get(`/m/HelpDesk/${link![2]}?list=${encodeURIComponent('q=x&next=//evil.example&notice=deleted&f_Bad=1&page=2')}`);
+      expect(back(odd.html)).to.equal('/portal/m/HelpDesk?q=x&page=2');
+      expect(back((await jane.get(`/m/HelpDesk/${link![2]}?list=${encodeURIComponent('https://evil.example/')}`)).html)).to.equal('/portal/m/HelpDesk');
+    });
+  });
 });

@@ -2,8 +2,8 @@
  * The customer's journey in headless Chromium on the demo: Jane signs in, uses a home button,
  * searches and sorts her tickets, opens one, comments, uploads a file by the picker and by
  * dragging it, resolves the ticket, creates a ticket after a refused first try; the home and a
- * list again on a 360-pixel-wide phone. axe-core checks every page and fails on serious or
- * critical violations. Screenshots go to `test-artifacts/portal-*.png`.
+ * list again on a 360-pixel-wide phone; a Documents record's download and a date search on
+ * invoices. axe-core checks every page and fails on serious or critical violations. Screenshots go to `test-artifacts/portal-*.png`.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -110,8 +110,10 @@ describe('portal pages in a browser', function () {
   });
 
   it('opens a ticket, comments, uploads by the picker and by dragging, and resolves it', async () => {
-    await Promise.all([page.waitForURL(/\/portal\/m\/HelpDesk\/\d+$/), page.click('tbody tr:first-child .bp-row-link')]);
+    await Promise.all([page.waitForURL(/\/portal\/m\/HelpDesk\/\d+\?list=/), page.click('tbody tr:first-child .bp-row-link')]);
     expect(await page.locator('a[data-return-to-list]').textContent()).to.include('Return to');
+    // The way back is the list as it was left: sorted by ticket number.
+    expect(await page.locator('a[data-return-to-list]').getAttribute('href')).to.equal('/portal/m/HelpDesk?sort=ticket_no&dir=asc');
     await check('ticket');
 
     const before = Number(/\((\d+)\)/.exec((await page.locator('#bp-comments-title').textContent()) ?? '')![1]);
@@ -150,6 +152,7 @@ describe('portal pages in a browser', function () {
     expect(await page.locator('.bp-notice').textContent()).to.equal('The ticket is closed. Thank you!');
     expect(await page.locator('button[data-resolve]').count()).to.equal(0);
     expect(await page.locator('[data-status]').textContent()).to.equal('Status: Closed');
+    expect(await page.locator('.bp-hint:has-text("This ticket is closed.")').count(), 'one notice, not two').to.equal(0);
     await check('ticket-resolved');
   });
 
@@ -186,6 +189,29 @@ describe('portal pages in a browser', function () {
     expect(await page.locator('.bp-menu-list').isVisible()).to.equal(true);
     await page.screenshot({ path: join(ARTIFACTS, 'portal-menu-phone.png'), fullPage: true });
     await page.setViewportSize(DESKTOP);
+  });
+
+  it('downloads a Documents record’s file from its page, and searches invoices by a picked date', async () => {
+    await page.goto(`${test.url}/portal/m/Documents`);
+    await Promise.all([page.waitForURL(/\/portal\/m\/Documents\/\d+$/), page.click('a.bp-row-link:has-text("Acme Ltd - Master service agreement")')]);
+    expect(await page.locator('[data-download-details]').textContent()).to.match(/^acme-master-service-agreement\.pdf, \d+(\.\d)? (B|KB)$/);
+    expect(await page.locator('[data-field="filesize"] dd').textContent()).to.match(/^\d+(\.\d)? (B|KB)$/);
+    await check('document');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[data-download]')]);
+    expect(download.suggestedFilename()).to.equal('acme-master-service-agreement.pdf');
+
+    await page.goto(`${test.url}/portal/m/Invoice`);
+    await page.fill('#bp-filter-invoicedate', '2026-11-23');
+    await Promise.all([page.waitForURL(/f_invoicedate=2026-11-23/), page.press('#bp-filter-subject', 'Enter')]);
+    expect((await page.locator('tbody .bp-row-link').allTextContents()).map((t) => t.trim())).to.deep.equal(['INV-1002']);
+    await check('invoices-date');
+    // An amount that is no number (typed in the address, or by a browser without the keyboard hint).
+    await page.goto(`${test.url}/portal/m/Invoice?f_total=about+6000&f_subject=Line`);
+    expect(await page.locator('#bp-list-problem').textContent()).to.include('“Total”: this is not a number');
+    expect(await page.inputValue('#bp-filter-total')).to.equal('about 6000');
+    expect(await page.inputValue('#bp-filter-subject')).to.equal('Line');
+    expect(await page.locator('#bp-filter-total').getAttribute('aria-invalid')).to.equal('true');
+    await check('invoices-unreadable');
   });
 
   it('speaks Italian to Mario on his invoices, the FAQ and his own contact form', async () => {

@@ -19,9 +19,9 @@ export async function signedIn(test: TestHost, email: string, language = 'en'): 
   return client;
 }
 
-/** The record ids a list page links to. */
+/** The record ids a list page links to (a row link may carry the list's query back). */
 export function recordIdsIn(html: string, module: string): number[] {
-  return [...new Set([...html.matchAll(new RegExp(`/portal/m/${module}/(\\d+)"`, 'g'))].map((m) => Number(m[1])))];
+  return [...new Set([...html.matchAll(new RegExp(`/portal/m/${module}/(\\d+)(\\?list[^"]*)?"`, 'g'))].map((m) => Number(m[1])))];
 }
 
 /** Changes one module's privileges in the Default profile (the demo's customers use it). */

@@ -154,8 +154,11 @@ export class ListPage implements PortalRouteContribution {
         },
       };
     });
+    // A record opened from here comes back to the list as it is now (its page's "Return to list").
+    const here = queryString({ ...kept, ...(query.sort ? sortParams : {}), ...(view.page > 1 ? { page: view.page } : {}) }).slice(1);
+    const fromHere = here === '' ? '' : `?list=${encodeURIComponent(here)}`;
     const rows = view.rows.map((row) => ({
-      href: `${base}/${row.id}`,
+      href: `${base}/${row.id}${fromHere}`,
       label: row.label,
       cells: view.columns.map((column, index) => ({ first: index === 0, shown: showValue(column, row.values[column.name], row.references[column.name], options) })),
     }));

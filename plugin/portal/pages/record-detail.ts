@@ -7,7 +7,8 @@
  *   POST /m/:module/:id/documents                multipart upload (file picker or drag and drop)
  *   POST /m/HelpDesk/:id/resolve                 "OK, resolved": closes the ticket
  *
- * The page (`GET /m/:module/:id` is routed by the record pages): "Return to list", with the
+ * The page (`GET /m/:module/:id` is routed by the record pages): "Return to list" (to the list as
+ * the customer left it, when the list's row link passed its query as `?list=`), with the
  * comments tool the comments on top with their count (newest first, who wrote and when: the
  * customer or support) and a comment form, the record's fields, with the documents tool the
  * documents on the right with an upload form. A Documents record offers its own file's download
@@ -45,6 +46,20 @@ interface PageExtras {
   readonly commentText?: string;
   readonly uploadError?: string | null;
   readonly status?: number;
+}
+
+/** The list parameters a record page may carry back to its list (`?list=`): search, column searches, sort, page. */
+const LIST_PARAM = /^(q|sort|dir|page|f_[a-z][a-z0-9_]{0,63})$/;
+
+/**
+ * The list query a record page was opened from (`?list=` of the list's row links), rebuilt from
+ * its list parameters only and short: the way back is always this module's list in the portal.
+ */
+export function listQueryFrom(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 1000) return '';
+  const kept = new URLSearchParams();
+  for (const [key, text] of new URLSearchParams(value)) if (LIST_PARAM.test(key) && text.length <= 200 && !kept.has(key)) kept.set(key, text);
+  return kept.toString();
 }
 
 @injectable()
@@ -104,6 +119,12 @@ export class RecordDetailPage implements PortalRouteContribution {
     }
   }
 
+  /** `list=…` of the request (its checked list query), after `?` or `&`; nothing without one. */
+  private listParam(w: WorkspaceRequest, separator: '?' | '&'): string {
+    const list = listQueryFrom(w.req.query.list);
+    return list === '' ? '' : `${separator}list=${encodeURIComponent(list)}`;
+  }
+
   private commentRow(w: WorkspaceRequest, comment: Comment, timeZone: string) {
     const customer = comment.author.kind === 'contact';
     const role = w.t(customer ? 'tickets.comments.customer' : 'tickets.comments.support');
@@ -145,6 +166,9 @@ export class RecordDetailPage implements PortalRouteContribution {
     // A ticket's title is its heading; other records show every field they may.
     const fields = shownFields(ticket ? record.fields.filter((f) => f.name !== 'ticket_title') : record.fields, record, options);
     const title = record.label;
+    // Back to the list as the customer left it; the forms carry it through their redirects.
+    const list = listQueryFrom(w.req.query.list);
+    const back = this.listParam(w, '?');
     const classicOwn = w.access.policy.source.version === 1 && name === 'Contacts' && record.id === w.access.contactId;
     this.frame.send(w, {
       template: 'record',
@@ -158,7 +182,9 @@ export class RecordDetailPage implements PortalRouteContribution {
         number: ticket && typeof record.values.ticket_no === 'string' ? record.values.ticket_no : null,
         statusText: statusField && typeof status === 'string' ? status : null,
         closed,
-        listHref: w.access.module(name).view ? this.frame.path(`/m/${name}`) : null,
+        // After "OK, resolved" its notice says it already.
+        closedHint: closed && noticeKey !== 'tickets.resolved',
+        listHref: w.access.module(name).view ? this.frame.path(`/m/${name}${list === '' ? '' : `?${list}`}`) : null,
         listLabel: ticket && w.access.policy.source.version === 1 ? w.t('portal.menu.myRequests') : this.frame.label(w, name),
         notice: noticeKey ? w.t(noticeKey) : null,
         fields,
@@ -171,17 +197,17 @@ export class RecordDetailPage implements PortalRouteContribution {
           : null,
         editHref: record.editable ? this.frame.recordPath(name, record.id, '/edit') : null,
         deleteHref: record.deletable ? this.frame.recordPath(name, record.id, '/delete') : null,
-        resolveAction: record.resolvable && !closed ? this.frame.recordPath(name, record.id, '/resolve') : null,
+        resolveAction: record.resolvable && !closed ? this.frame.recordPath(name, record.id, `/resolve${back}`) : null,
         hasComments,
         commentsHeading: w.t('tickets.comments.heading', { count: comments.length }),
         comments: comments.map((c) => this.commentRow(w, c, options.timeZone)),
-        commentAction: this.frame.recordPath(name, record.id, '/comments'),
+        commentAction: this.frame.recordPath(name, record.id, `/comments${back}`),
         commentError: extras.commentError ?? null,
         commentText: extras.commentText ?? '',
         commentMax: COMMENT_MAX,
         hasDocuments,
         documents: documents.map((d) => this.documentRow(w, name, record.id, d, options.timeZone)),
-        uploadAction: this.frame.recordPath(name, record.id, '/documents'),
+        uploadAction: this.frame.recordPath(name, record.id, `/documents${back}`),
         uploadError: extras.uploadError ?? null,
         accept: Object.keys(ALLOWED_UPLOADS).map((e) => `.${e}`).join(','),
         uploadHint: w.t('tickets.upload.hint', { types: Object.keys(ALLOWED_UPLOADS).join(', '), size: formatSize(MAX_UPLOAD_BYTES, w.language) }),
@@ -201,7 +227,7 @@ export class RecordDetailPage implements PortalRouteContribution {
       const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: COMMENT_MAX });
       return this.render(w, record, { commentError: message, commentText: text.slice(0, COMMENT_MAX * 2), status: 422 });
     }
-    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented#bp-comments`);
+    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented${this.listParam(w, '&')}#bp-comments`);
   }
 
   private async attach(w: WorkspaceRequest): Promise<void> {
@@ -222,7 +248,7 @@ export class RecordDetailPage implements PortalRouteContribution {
     const titleField = (w.req.body as Record<string, unknown>)?.title;
     const title = typeof titleField === 'string' && titleField.trim() !== '' ? titleField.trim().slice(0, 200) : checked.fileName;
     await w.access.attach(name, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
-    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=uploaded#bp-documents`);
+    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=uploaded${this.listParam(w, '&')}#bp-documents`);
   }
 
   private async download(w: WorkspaceRequest): Promise<void> {
@@ -245,6 +271,6 @@ export class RecordDetailPage implements PortalRouteContribution {
       if (error instanceof AccessError && error.kind === 'stale') return this.render(w, await w.access.record(name, id), { status: 409, commentError: w.t('records.stale') });
       throw error;
     }
-    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=resolved`);
+    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=resolved${this.listParam(w, '&')}`);
   }
 }
