@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { tokenIn as tokenOf, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { JANE, MARIO, recordIdsIn, signedIn } from './portal-pages-kit.js';
+import { changeModule, defaultProfile } from '../portal-api/api-test-kit.js';
 
 const AGREEMENT = 'Acme Ltd - Master service agreement';
 
@@ -78,6 +79,27 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       // Nothing matches: page 2 of nothing is page 1 of nothing.
       const none = await jane.get('/m/HelpDesk?q=no-such-ticket-anywhere&page=2');
       expect(none.response.headers.get('location')).to.equal('/portal/m/HelpDesk?q=no-such-ticket-anywhere');
+    });
+  });
+
+  describe('a column some rule hides on some rows', () => {
+    it('is neither sorted nor searched on the page, and a hand-made search or sort by it is refused', async () => {
+      const api = test.host.api;
+      await changeModule(api, 'HelpDesk', (entry) => ({ ...entry, fields: { ...entry.fields, description: 'readwrite' }, listColumns: ['ticket_no', 'ticket_title', 'description'], tools: { ...entry.tools, search: true } }));
+      const profile = await defaultProfile(api);
+      const rules = profile.document.rules;
+      try {
+        const open = await jane.get('/m/HelpDesk');
+        expect(open.html).to.include('id="bp-filter-description"').and.include('sort&#x3D;description');
+        await profile.save('rules', [...rules, { name: 'No description once closed', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'status', op: 'eq', value: 'Closed' }], effects: [{ field: 'description', effect: 'hidden' }], allReadOnly: false }]);
+        const { response, html } = await jane.get('/m/HelpDesk');
+        expect(response.status).to.equal(200);
+        expect(html).not.to.include('id="bp-filter-description"').and.not.include('sort&#x3D;description');
+        expect(html).to.include('id="bp-filter-ticket_title"');
+        for (const query of ['f_description=a', 'sort=description&dir=asc']) expect((await jane.get(`/m/HelpDesk?${query}`)).response.status, query).to.equal(400);
+      } finally {
+        await profile.save('rules', rules);
+      }
     });
   });
 

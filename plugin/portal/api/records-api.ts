@@ -148,7 +148,7 @@ export class RecordsApi implements ApiRouteSource {
         method: 'get',
         path: '/modules/:module/records/:id',
         operationId: 'getRecord',
-        summary: 'One record: its visible fields with their state after conditional rules',
+        summary: 'One record: its visible fields with their state after conditional rules. A Documents record’s own file is at `GET /documents/{id}/content`, with the same id',
         tag: 'records',
         signedIn: true,
         parameters: [moduleParameter, idParameter],

@@ -131,10 +131,12 @@ export class ListPage implements PortalRouteContribution {
       // What the customer typed, read or not, stays in its box.
       const filterValue = query.filters[column.name] ?? '';
       const select = column.type === 'picklist' && column.options !== undefined;
+      // A column some rule hides on some rows is neither sorted nor searched (the access layer says which are).
+      const open = view.searchable.includes(column.name);
       return {
         name: column.name,
         label: column.label,
-        sortHref: `${base}${queryString({ ...kept, sort: column.name, dir: direction })}`,
+        sortHref: open ? `${base}${queryString({ ...kept, sort: column.name, dir: direction })}` : null,
         ariaSort: sorted ? (view.sort.direction === 'asc' ? 'ascending' : 'descending') : 'none',
         sortHint: w.t(direction === 'asc' ? 'portal.list.sortAscending' : 'portal.list.sortDescending', { column: column.label }),
         sorted,
@@ -146,7 +148,7 @@ export class ListPage implements PortalRouteContribution {
           value: filterValue,
           select,
           options: select ? (column.options ?? []).map((o) => ({ value: o, selected: o === filterValue })) : [],
-          searchable: column.type !== 'boolean' && column.type !== 'reference',
+          searchable: open && column.type !== 'boolean' && column.type !== 'reference',
           // The browser then offers the right form: a date picker, a keyboard for numbers.
           inputType: column.type === 'date' ? 'date' : 'search',
           inputMode: column.type === 'integer' ? 'numeric' : NUMBER_TYPES.has(column.type) ? 'decimal' : null,
