@@ -225,6 +225,23 @@ describe('sign-in: portal pages @db', function () {
       expect((await client.api('/auth/password', { currentPassword: NEW_PASSWORD, newPassword: 'Another long passphrase 7' })).status).to.equal(204);
     });
 
+    it('refuses common passwords and their usual variants on POST /auth/password, and takes a passphrase', async () => {
+      const email = 'change.common@example.com';
+      await host.addCustomer({ email, password: PASSWORD });
+      const client = new PortalClient(host.portal);
+      expect((await client.api('/auth/login', { email, password: PASSWORD })).status).to.equal(200);
+      for (const newPassword of ['Password123!', 'Password1!', 'Qwerty123!', 'aaaaaaaa', '1234qwer', 'Welcome123!', 'P@ssw0rd2024', 'abcdefgh']) {
+        const response = await client.api('/auth/password', { currentPassword: PASSWORD, newPassword });
+        expect(response.status, newPassword).to.equal(400);
+        expect(await response.json(), newPassword).to.deep.equal({
+          error: { code: 'password_rejected', message: 'This password is too common and easy to guess. Please choose another one.' },
+        });
+      }
+      // Nothing changed, and none of it counted as a failure.
+      expect((await new PortalClient(host.portal).api('/auth/login', { email, password: PASSWORD })).status).to.equal(200);
+      expect((await client.api('/auth/password', { currentPassword: PASSWORD, newPassword: 'welcome to the jungle 1987' })).status).to.equal(204);
+    });
+
     it('counts a wrong current password on the client address too, up to the ban that refuses every account from it', async () => {
       const ip = '203.0.113.21';
       const email = 'change.counted@example.com';
