@@ -7,6 +7,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formats from 'ajv-formats';
 import type { MessageParams } from '../i18n/message-keys.js';
+import { BUTTON_ICON_NAMES } from './button-icons.js';
 import { ProfileValidationError, type ValidationProblem } from './profile-errors.js';
 import {
   BUTTON_ACTIONS,
@@ -92,15 +93,18 @@ const notificationsSchema = object({
   senderName,
 });
 
-const buttonSchema = object({
-  title: text('line', NAME_MAX, { nonBlank: true }),
-  description: text('line', 500),
-  colour: { enum: [...BUTTON_COLOURS] },
-  icon: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,39}$' },
-  action: { enum: [...BUTTON_ACTIONS] },
-  module: moduleName,
-});
-const buttonsSchema = { type: 'array', maxItems: 50, items: buttonSchema };
+/** A saved button shows an icon of the fixed set; an export file may name another (from an older release). */
+const buttonSchema = (icon: object) =>
+  object({
+    title: text('line', NAME_MAX, { nonBlank: true }),
+    description: text('line', 500),
+    colour: { enum: [...BUTTON_COLOURS] },
+    icon,
+    action: { enum: [...BUTTON_ACTIONS] },
+    module: moduleName,
+  });
+const buttonsSchema = { type: 'array', maxItems: 50, items: buttonSchema({ enum: [...BUTTON_ICON_NAMES] }) };
+const exportedButtonsSchema = { type: 'array', maxItems: 50, items: buttonSchema({ type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,39}$' }) };
 
 const conditionValue = {
   type: ['string', 'number', 'boolean', 'null', 'array'],
@@ -220,7 +224,7 @@ const exportSchema = object({
     senderEmail,
     senderName,
   }),
-  buttons: buttonsSchema,
+  buttons: exportedButtonsSchema,
   rules: rulesSchema,
   globals: globalsSchema,
   modules: modulesSchema,

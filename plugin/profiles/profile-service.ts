@@ -12,9 +12,10 @@
  * stale version is refused as "changed by someone else") and writes its audit row (who, when,
  * before/after) in the same transaction: a failed save changes nothing.
  */
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import {
+  HostConditionalRules,
   HostDatabase,
   HostEmailTemplates,
   HostLicences,
@@ -26,6 +27,7 @@ import {
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { BASE_PORTAL_MODULES, ModuleEligibility } from '../eligibility/module-eligibility.js';
 import { toNumber } from '../lifecycle/sql-values.js';
+import { BUTTON_ICONS, FALLBACK_ICON } from './button-icons.js';
 import { ProfileAudit, type AuditEntry } from './profile-audit.js';
 import {
   DEFAULT_FIELD_ACCESS,
@@ -45,6 +47,7 @@ import {
   type ProfileFlag,
   type ProfileSection,
   type ProfileSections,
+  type RuleCondition,
 } from './profile-document.js';
 import { ProfileError, ProfileValidationError, licenceRequired, nameTaken, profileNotFound, staleProfile, type ValidationProblem } from './profile-errors.js';
 import {
@@ -167,6 +170,8 @@ export class DatabaseProfileService implements ProfileService {
     @inject(HostLicences) private readonly licences: HostLicences,
     @inject(HostUsers) private readonly users: HostUsers,
     @inject(HostEmailTemplates) private readonly templates: HostEmailTemplates,
+    /** To check that a rule's CRM origin exists (without it, CRM origins are taken as they are). */
+    @inject(HostConditionalRules) @optional() private readonly crmRules?: HostConditionalRules,
   ) {}
 
   private get sequelize() {
@@ -424,9 +429,16 @@ export class DatabaseProfileService implements ProfileService {
     });
   }
 
-  /** Rules name an eligible module and only its fields; `in` takes a list, the others one value. */
-  private cleanRules(rules: readonly ConditionalRule[], findings: Findings): ConditionalRule[] {
-    return rules.filter((rule, index) => {
+  /**
+   * Rules name an eligible module and only its fields, and do something (a field effect or all
+   * fields read-only); each condition's value suits its operator. An origin that names a CRM rule
+   * or a profile that does not exist becomes `portal`, with a notice: the rule is kept as the
+   * portal-only copy it is, and no badge claims a source that is not there.
+   */
+  private async cleanRules(rules: readonly ConditionalRule[], findings: Findings): Promise<ConditionalRule[]> {
+    const origins = await this.knownOrigins(rules);
+    const dropped: string[] = [];
+    const cleaned = rules.filter((rule, index) => {
       const at = `rules[${index}]`;
       const skip = { kind: 'rule', name: rule.name } as const;
       const definition = this.registry.module(rule.module);
@@ -442,13 +454,41 @@ export class DatabaseProfileService implements ProfileService {
         findings.reject(missing.path, 'profiles.validation.unknownField', { module: rule.module, field: missing.field }, skip);
         return false;
       }
-      const badValue = rule.conditions.findIndex((c) => (c.op === 'in' ? !Array.isArray(c.value) : c.op === 'isNull' || c.op === 'notNull' ? false : c.value === undefined || Array.isArray(c.value)));
-      if (badValue >= 0) {
-        findings.reject(`${at}.conditions[${badValue}].value`, 'profiles.validation.ruleValue', {}, skip);
+      if (rule.effects.length === 0 && !rule.allReadOnly) {
+        findings.reject(`${at}.effects`, 'profiles.validation.ruleWithoutEffect', {}, skip);
         return false;
+      }
+      for (const [position, condition] of rule.conditions.entries()) {
+        const problem = conditionValueProblem(condition);
+        if (problem) {
+          findings.reject(`${at}.conditions[${position}].value`, problem, { op: condition.op }, skip);
+          return false;
+        }
       }
       return true;
     });
+    const result = cleaned.map((rule) => {
+      if (origins.has(rule.origin)) return rule;
+      dropped.push(rule.name);
+      return { ...rule, origin: { kind: 'portal' } as const };
+    });
+    if (dropped.length > 0) findings.notices.push({ messageKey: 'profiles.notices.ruleOriginsDropped', params: { rules: dropped.join(', ') } });
+    return result;
+  }
+
+  /** Which of the rules' origins name something that exists: `portal`, a CRM rule of the host, a profile. */
+  private async knownOrigins(rules: readonly ConditionalRule[]): Promise<{ has(origin: ConditionalRule['origin']): boolean }> {
+    const needsCrm = this.crmRules !== undefined && rules.some((rule) => rule.origin.kind === 'crm');
+    const needsProfiles = rules.some((rule) => rule.origin.kind === 'profile');
+    const crmIds = needsCrm ? new Set((await this.crmRules!.rules()).map((rule) => rule.id)) : null;
+    const profileNames = needsProfiles ? new Set((await this.profiles.list()).map((profile) => profile.name)) : null;
+    return {
+      has: (origin) => {
+        if (origin.kind === 'crm') return crmIds === null || crmIds.has(origin.ruleId);
+        if (origin.kind === 'profile') return profileNames!.has(origin.profileName);
+        return true;
+      },
+    };
   }
 
   // ───────────────────────────────── export / import ─────────────────────────────────
@@ -522,8 +562,8 @@ export class DatabaseProfileService implements ProfileService {
     const empty = this.eligibility.eligibleModules().map((m) => emptyModulePrivileges(m.name, m.fields.map((f) => f.name)));
     const modules = this.cleanModules(data.modules, empty, licensed, findings);
     const allModules = empty.map((m) => modules.find((c) => c.module === m.module) ?? m);
-    const buttons = this.cleanButtons(data.buttons, allModules, data.globals, licensed, findings);
-    const rules = this.cleanRules(data.rules, findings);
+    const buttons = this.cleanButtons(data.buttons.map((button) => withKnownIcon(button, findings)), allModules, data.globals, licensed, findings);
+    const rules = await this.cleanRules(data.rules, findings);
     findings.throwIfProblems();
 
     const sections: ProfileSections = { general, notifications, buttons, rules, globals: data.globals, modules };
@@ -678,6 +718,39 @@ export class DatabaseProfileService implements ProfileService {
 function checkTwoFactor(general: GeneralSection, findings: Findings): void {
   if (general.twoFactorType === 'none' && general.twoFactorFallback !== 'none') findings.refuse('general.twoFactorFallback', 'profiles.validation.fallbackWithoutType');
   else if (general.twoFactorType !== 'none' && general.twoFactorFallback === general.twoFactorType) findings.refuse('general.twoFactorFallback', 'profiles.validation.fallbackSameAsType');
+}
+
+/** A button of an export file whose icon this portal lacks shows the fallback icon (it would be drawn so anyway). */
+function withKnownIcon(button: HomeButton, findings: Findings): HomeButton {
+  if (Object.hasOwn(BUTTON_ICONS, button.icon)) return button;
+  findings.notices.push({ messageKey: 'profiles.notices.iconReplaced', params: { button: button.title, icon: button.icon, fallback: FALLBACK_ICON } });
+  return { ...button, icon: FALLBACK_ICON };
+}
+
+/**
+ * What is wrong with a condition's value for its operator, or null: `in` takes a list; the
+ * ordering operators a number, a date or a text; `contains` and `startsWith` a text; `eq` and
+ * `ne` one value of any kind; `isNull` and `notNull` none (a value given is ignored).
+ */
+function conditionValueProblem(condition: RuleCondition): MessageKey | null {
+  const { op, value } = condition;
+  switch (op) {
+    case 'isNull':
+    case 'notNull':
+      return null;
+    case 'in':
+      return Array.isArray(value) ? null : 'profiles.validation.ruleValue';
+    case 'lt':
+    case 'lte':
+    case 'gt':
+    case 'gte':
+      return typeof value === 'number' || typeof value === 'string' ? null : 'profiles.validation.ruleValueOrdered';
+    case 'contains':
+    case 'startsWith':
+      return typeof value === 'string' ? null : 'profiles.validation.ruleValueText';
+    default:
+      return value === undefined || Array.isArray(value) ? 'profiles.validation.ruleValue' : null;
+  }
 }
 
 function buttonProblem(button: HomeButton, effective: ReadonlyMap<string, Effective>): ProfileFlag['reason'] | null {

@@ -1,6 +1,8 @@
 /**
  * Checks of the profile service found by an audit of the demo host: the name given to an import
- * follows the new-profile form's rule; names are unique whatever their case in any script.
+ * follows the new-profile form's rule; names are unique whatever their case in any script; odd
+ * section values (an icon outside the set, a rule that does nothing, a condition value its
+ * operator cannot compare, an origin naming nothing) are refused or, for the origin, made honest.
  */
 import { expect } from 'chai';
 import type { HostApi } from '../../plugin/host-contract/index.js';
@@ -62,5 +64,70 @@ describe('profile checks @db', () => {
     // The same profile may change the case of its own name.
     await service.rename(first.id, { name: 'ÜNÏCØDÉ', description: '', expectedVersion: first.version }, actor);
     expect((await service.get(first.id)).name).to.equal('ÜNÏCØDÉ');
+  });
+
+  describe('odd section values', () => {
+    let id: number;
+    let version: number;
+    const put = async (section: string, value: unknown) => {
+      const response = await admin.json('PUT', `${SETTINGS}/profiles/${id}/sections/${section}`, { version, value });
+      const body = (await response.json()) as JsonError & { document: { profile: { version: number }; rules: { origin: unknown }[] }; notices: string[] };
+      if (response.status === 200) version = body.document.profile.version;
+      return { status: response.status, body };
+    };
+    const rule = (fields: object) => ({ name: 'Rule', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'status', op: 'eq', value: 'Closed' }], effects: [], allReadOnly: true, ...fields });
+
+    before(async () => {
+      const profile = await service.create({ name: 'Odd values', description: '', startFrom: null }, await adminActor(api));
+      id = profile.id;
+      version = profile.version;
+      expect((await put('modules', [{ module: 'HelpDesk', shown: true, view: true, create: true, edit: true, delete: false, scope: 'contact', tools: { comments: false, documents: false, search: false, export: false } }])).status).to.equal(200);
+    });
+
+    it('refuses a button icon outside the fixed set', async () => {
+      const { status, body } = await put('buttons', [{ title: 'Go', description: '', colour: 'primary', icon: 'rocket', action: 'list', module: 'HelpDesk' }]);
+      expect(status).to.equal(400);
+      expect(body.error.problems.map((p) => p.message)).to.deep.equal([
+        'buttons[0].icon: the value must be one of ticket, plus, list, document, invoice, question, user, building, box, calendar, chart, mail, search, star, wrench, chat.',
+      ]);
+    });
+
+    it('refuses a rule that does nothing, and condition values their operator cannot compare', async () => {
+      const idle = await put('rules', [rule({ conditions: [], effects: [], allReadOnly: false })]);
+      expect(idle.status).to.equal(400);
+      expect(idle.body.error.problems.map((p) => p.message)).to.deep.equal(['rules[0].effects: the rule does nothing: give it at least one field effect, or make all fields read-only.']);
+      const ordered = await put('rules', [rule({ conditions: [{ field: 'priority', op: 'lt', value: true }] })]);
+      expect(ordered.status).to.equal(400);
+      expect(ordered.body.error.problems.map((p) => p.message)).to.deep.equal(['rules[0].conditions[0].value: the operator "lt" compares with a number, a date or a text, not with true, false or nothing.']);
+      const text = await put('rules', [rule({ conditions: [{ field: 'ticket_title', op: 'contains', value: 5 }] })]);
+      expect(text.status).to.equal(400);
+      expect((await service.document(id)).rules).to.deep.equal([]);
+      expect((await put('rules', [rule({ conditions: [{ field: 'priority', op: 'gte', value: 'High' }] })])).status).to.equal(200);
+    });
+
+    it('keeps a rule whose origin names no CRM rule or profile as a portal rule, and says so', async () => {
+      const crmRule = (await api.conditionalRules.rules())[0]!;
+      const { status, body } = await put('rules', [
+        rule({ name: 'Forged CRM', origin: { kind: 'crm', ruleId: 99999 } }),
+        rule({ name: 'Forged profile', origin: { kind: 'profile', profileName: 'Nonexistent' } }),
+        rule({ name: 'Real CRM', origin: { kind: 'crm', ruleId: crmRule.id } }),
+        rule({ name: 'Real profile', origin: { kind: 'profile', profileName: 'Default' } }),
+      ]);
+      expect(status).to.equal(200);
+      expect(body.document.rules.map((r) => r.origin)).to.deep.equal([{ kind: 'portal' }, { kind: 'portal' }, { kind: 'crm', ruleId: crmRule.id }, { kind: 'profile', profileName: 'Default' }]);
+      expect(body.notices).to.include('These rules named a CRM rule or a profile that does not exist (any more); they are kept as portal rules: Forged CRM, Forged profile.');
+    });
+
+    it('imports a button whose icon this portal lacks with the fallback icon, and says so', async () => {
+      const file = await service.exportProfile(id);
+      const imported = await admin.json('POST', `${SETTINGS}/profiles/import?name=Icons`, {
+        ...file,
+        buttons: [{ title: 'Old', description: '', colour: 'primary', icon: 'rocket', action: 'list', module: 'HelpDesk' }],
+      });
+      expect(imported.status).to.equal(201);
+      const body = (await imported.json()) as { profile: { id: number }; notices: string[] };
+      expect(body.notices).to.include('The button Old showed the icon rocket, which this portal does not have: it shows star instead.');
+      expect((await service.document(body.profile.id)).buttons.map((b) => b.icon)).to.deep.equal(['star']);
+    });
   });
 });

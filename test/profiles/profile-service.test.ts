@@ -262,10 +262,10 @@ describe('profile service @db', () => {
     await save('globals', { viewAll: false, editAll: true });
     await save('buttons', [
       { title: 'Tickets', description: '', colour: 'info', icon: 'list', action: 'list', module: 'HelpDesk' },
-      { title: 'FAQ', description: 'Answers', colour: 'success', icon: 'help', action: 'list', module: 'Faq' },
+      { title: 'FAQ', description: 'Answers', colour: 'success', icon: 'question', action: 'list', module: 'Faq' },
     ]);
     await save('rules', [
-      { name: 'Closed tickets', module: 'HelpDesk', origin: { kind: 'crm', ruleId: 7 }, conditions: [{ field: 'status', op: 'eq', value: 'Closed' }], effects: [], allReadOnly: true },
+      { name: 'Closed tickets', module: 'HelpDesk', origin: { kind: 'crm', ruleId: (await api.conditionalRules.rules())[0]!.id }, conditions: [{ field: 'status', op: 'eq', value: 'Closed' }], effects: [], allReadOnly: true },
     ]);
 
     const copy = await service.create({ name: 'Copy of source', description: 'copied', startFrom: source.id }, actor);

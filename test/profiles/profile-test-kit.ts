@@ -28,6 +28,7 @@ export function profileService(api: HostApi): DatabaseProfileService {
     api.licences,
     api.users,
     api.emailTemplates,
+    api.conditionalRules,
   );
 }
 
