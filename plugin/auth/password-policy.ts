@@ -16,7 +16,8 @@
  * merely holds a common word is never refused for it.
  */
 import { readFileSync } from 'node:fs';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
+import type * as CommonLanguage from '@zxcvbn-ts/language-common';
 import { injectable } from 'inversify';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 
@@ -57,9 +58,15 @@ export function readCommonPasswords(file: URL = COMMON_PASSWORDS_FILE): Readonly
 
 let commonPasswords: ReadonlySet<string> | undefined;
 
-/** Every common password, lower-cased: built once per process. */
+/**
+ * Every common password, lower-cased: built once per process, when a password is first checked
+ * (the list's module costs about 12 MB of memory, which a host that never sets a password need not pay).
+ */
 export function commonPasswordList(): ReadonlySet<string> {
-  commonPasswords ??= new Set([...dictionary['passwords-common'].map(canonical), ...readCommonPasswords()]);
+  if (!commonPasswords) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as typeof CommonLanguage;
+    commonPasswords = new Set([...dictionary['passwords-common'].map(canonical), ...readCommonPasswords()]);
+  }
   return commonPasswords;
 }
 
