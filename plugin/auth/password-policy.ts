@@ -113,12 +113,11 @@ function guessableForms(password: string): Set<string> {
 
 @injectable()
 export class CommonPasswordPolicy implements PasswordPolicy {
-  private readonly common: ReadonlySet<string> = commonPasswordList();
-
   /** Whether the password is common, or a common one dressed up. */
   isCommon(password: string): boolean {
+    const common = commonPasswordList();
     for (const form of guessableForms(canonical(password))) {
-      if (this.common.has(form) || isTrivial(form)) return true;
+      if (common.has(form) || isTrivial(form)) return true;
     }
     return false;
   }
