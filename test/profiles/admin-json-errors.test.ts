@@ -7,11 +7,7 @@ import { expect } from 'chai';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { clerkClient } from '../settings/settings-test-kit.js';
-import { adminActor, adminClient, profileService, SETTINGS, type AdminClient } from './profile-test-kit.js';
-
-interface JsonError {
-  readonly error: { readonly code: string; readonly message: string };
-}
+import { adminActor, adminClient, profileService, SETTINGS, type AdminClient, type JsonError } from './profile-test-kit.js';
 
 describe('admin JSON routes: errors as JSON @db', () => {
   let test: TestHost;

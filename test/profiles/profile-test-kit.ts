@@ -37,6 +37,11 @@ export async function adminActor(api: HostApi): Promise<ProfileActor> {
   return { userId: admin.id, userName: admin.userName };
 }
 
+/** A JSON refusal of the admin routes: its code and message, and for a validation its problems. */
+export interface JsonError {
+  readonly error: { readonly code: string; readonly message: string; readonly problems: readonly { readonly path: string; readonly message: string }[] };
+}
+
 export interface AdminClient {
   readonly cookie: string;
   readonly csrf: string;
