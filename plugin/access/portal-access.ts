@@ -706,7 +706,8 @@ export class PortalAccessContext {
 
   private async mayReadDocument(documentId: number): Promise<boolean> {
     const documents = this.policy.modules.find((m) => m.name === 'Documents' && m.view);
-    if (documents && (await this.records.count('Documents', andAll(await this.scope('Documents'), { field: 'id', op: 'eq', value: documentId }))) > 0) return true;
+    // A Documents record this request has read in scope already (its own page) needs no second look.
+    if (documents && (this.inScope.has(`Documents:${documentId}`) || (await this.records.count('Documents', andAll(await this.scope('Documents'), { field: 'id', op: 'eq', value: documentId }))) > 0)) return true;
     for (const relation of this.registry.relations('Documents')) {
       if (relation.kind !== 'related-list') continue;
       const other = relation.module === 'Documents' ? relation.relatedModule : relation.module;
