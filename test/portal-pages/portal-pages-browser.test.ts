@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
+import { DEMO_PASSWORD, invoiceDate, JANE, MARIO } from './portal-pages-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -201,8 +201,9 @@ describe('portal pages in a browser', function () {
     expect(download.suggestedFilename()).to.equal('acme-master-service-agreement.pdf');
 
     await page.goto(`${test.url}/portal/m/Invoice`);
-    await page.fill('#bp-filter-invoicedate', '2026-11-23');
-    await Promise.all([page.waitForURL(/f_invoicedate=2026-11-23/), page.press('#bp-filter-subject', 'Enter')]);
+    const date = await invoiceDate(test, 'INV-1002');
+    await page.fill('#bp-filter-invoicedate', date);
+    await Promise.all([page.waitForURL(new RegExp(`f_invoicedate=${date}`)), page.press('#bp-filter-subject', 'Enter')]);
     expect((await page.locator('tbody .bp-row-link').allTextContents()).map((t) => t.trim())).to.deep.equal(['INV-1002']);
     await check('invoices-date');
     // An amount that is no number (typed in the address, or by a browser without the keyboard hint).

@@ -24,6 +24,14 @@ export function recordIdsIn(html: string, module: string): number[] {
   return [...new Set([...html.matchAll(new RegExp(`/portal/m/${module}/(\\d+)(\\?list[^"]*)?"`, 'g'))].map((m) => Number(m[1])))];
 }
 
+/** The invoice date the demo gave an invoice (the demo's dates count from the day it was seeded). */
+export async function invoiceDate(test: TestHost, invoiceNo: string): Promise<string> {
+  const page = await test.host.records.query('Invoice', { where: { field: 'invoice_no', op: 'eq', value: invoiceNo }, fields: ['invoicedate'], limit: 1 });
+  const date = page.rows[0]?.values.invoicedate;
+  if (typeof date !== 'string') throw new Error(`The demo has no invoice ${invoiceNo}`);
+  return date.slice(0, 10);
+}
+
 /** Changes one module's privileges in the Default profile (the demo's customers use it). */
 export async function changeDefaultModule(test: TestHost, module: string, change: (entry: ModulePrivilegesInput) => ModulePrivilegesInput): Promise<void> {
   const api = test.host.api;
