@@ -40,6 +40,8 @@ describe('portal pages in a browser', function () {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  /** Stylesheets, scripts, images and the icon that failed to load (pages themselves may be 4xx on purpose). */
+  const failedAssets: string[] = [];
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -55,6 +57,9 @@ describe('portal pages in a browser', function () {
     // The pages' CSP forbids inline scripts: axe-core is injected as one, so the test context bypasses it.
     context = await browser.newContext({ locale: 'en-GB', viewport: DESKTOP, bypassCSP: true });
     page = await context.newPage();
+    page.on('response', (response) => {
+      if (response.status() >= 400 && response.request().resourceType() !== 'document') failedAssets.push(`${response.status()} ${response.url()}`);
+    });
   });
   after(async () => {
     await browser?.close();
@@ -64,6 +69,7 @@ describe('portal pages in a browser', function () {
   async function check(name: string): Promise<void> {
     await page.screenshot({ path: join(ARTIFACTS, `portal-${name}.png`), fullPage: true });
     expect(await seriousViolations(page), `axe on ${name}`).to.deep.equal([]);
+    expect(failedAssets, `assets of ${name}`).to.deep.equal([]);
   }
 
   it('signs in and shows the home: menu, quick-action buttons in order, full screen, logout', async () => {
