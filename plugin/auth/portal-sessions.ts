@@ -9,7 +9,11 @@
  * - Idle expiry 30 minutes (rolled forward as the customer works), absolute 12 hours.
  * - "Remember me": the session lives at most 30 days and its cookie survives the browser.
  *   The 30-minute idle window still applies; once it has lapsed, the next request rotates the
- *   session — new token, old one dead — instead of refusing it.
+ *   session — new token, same family — instead of refusing it. The old token stays good for
+ *   `ROTATION_GRACE_MS`, and only for requests that were already on their way with it (a page's
+ *   parallel requests, a second tab): they are answered, not rotated again, and carry no cookie;
+ *   after the grace window the old token is dead. CSRF tokens bind to the family, so a form
+ *   opened before a rotation still submits, and a logout ends the whole family.
  * - Every request checks the account again (portal on, not locked, within support dates,
  *   contact still there): when it no longer may sign in, all its sessions are deleted.
  */
@@ -32,6 +36,8 @@ export const SESSIONS_TABLE = 'bp_sessions';
 export const SESSION_IDLE_MS = 30 * 60 * 1000;
 export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
 export const REMEMBER_ABSOLUTE_MS = 30 * 24 * 60 * 60 * 1000;
+/** How long a rotated-away token still answers requests that were sent with it before the rotation. */
+export const ROTATION_GRACE_MS = 60 * 1000;
 /** A session's idle expiry is written again at most this often (not on every request). */
 const TOUCH_INTERVAL_MS = 60 * 1000;
 
@@ -39,10 +45,11 @@ const TOKEN_BYTES = 32;
 /** 32 bytes in base64url: anything else is not one of our tokens and costs no query. */
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
-/** A signed-in request: the account, its CRM contact and the session's (hashed) id. */
+/** A signed-in request: the account, its CRM contact and the session's stable (hashed) id. */
 export interface PortalSession {
   readonly account: PortalAccount;
   readonly contact: CrmRecord;
+  /** The session family's id: stable across remember-me rotations and secret; bind CSRF tokens to it. */
   readonly sessionId: string;
   readonly remember: boolean;
 }
@@ -99,12 +106,14 @@ type SessionRow = AccountRow & {
   s_idle_expires_at: unknown;
   s_absolute_expires_at: unknown;
   s_remember: unknown;
+  s_family_id: unknown;
+  s_replaced_at: unknown;
 };
 
 function sessionLookup(companions: string | undefined): string {
   return `SELECT s.contact_id AS s_contact_id, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
     s.idle_expires_at AS s_idle_expires_at, s.absolute_expires_at AS s_absolute_expires_at, s.remember AS s_remember,
-    ${accountColumns('a')}${companions ? `,
+    s.family_id AS s_family_id, s.replaced_at AS s_replaced_at, ${accountColumns('a')}${companions ? `,
     ${companions}` : ''}
   FROM ${SESSIONS_TABLE} s LEFT JOIN ${ACCOUNTS_TABLE} a ON a.contact_id = s.contact_id
   WHERE s.id = :id`;
@@ -155,24 +164,29 @@ export class DatabasePortalSessions implements PortalSessions {
     );
   }
 
-  /** Inserts a session and sets its cookie. `createdAt` and `absoluteExpiresAt` carry over when rotating. */
+  /**
+   * Inserts a session and sets its cookie. `createdAt`, `absoluteExpiresAt` and `familyId` carry
+   * over when rotating (a new session is a family of its own); `token` is the new token when the
+   * caller drew it already.
+   */
   private async issue(
     req: Request,
     res: Response,
     contactId: number,
-    session: { readonly remember: boolean; readonly createdAt: Date; readonly absoluteExpiresAt: Date },
+    session: { readonly remember: boolean; readonly createdAt: Date; readonly absoluteExpiresAt: Date; readonly familyId?: string; readonly token?: string },
     now: Date,
   ): Promise<string> {
-    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const token = session.token ?? randomBytes(TOKEN_BYTES).toString('base64url');
     const id = hashToken(token);
     const idleExpiresAt = new Date(Math.min(now.getTime() + SESSION_IDLE_MS, session.absoluteExpiresAt.getTime()));
     await this.sequelize.query(
-      `INSERT INTO ${SESSIONS_TABLE} (id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember, ip, user_agent)
-       VALUES (:id, :contactId, :createdAt, :now, :idleExpiresAt, :absoluteExpiresAt, :remember, :ip, :userAgent)`,
+      `INSERT INTO ${SESSIONS_TABLE} (id, family_id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember, ip, user_agent)
+       VALUES (:id, :familyId, :contactId, :createdAt, :now, :idleExpiresAt, :absoluteExpiresAt, :remember, :ip, :userAgent)`,
       {
         type: QueryTypes.INSERT,
         replacements: {
           id,
+          familyId: session.familyId ?? id,
           contactId,
           createdAt: session.createdAt,
           now,
@@ -252,21 +266,23 @@ export class DatabasePortalSessions implements PortalSessions {
     const now = new Date();
     const contactId = toNumber(row.s_contact_id);
     const remember = toBoolean(row.s_remember);
+    const familyId = typeof row.s_family_id === 'string' && row.s_family_id !== '' ? row.s_family_id : id;
     const absoluteExpiresAt = time(row.s_absolute_expires_at);
     if (absoluteExpiresAt <= now.getTime()) {
       await this.deleteSession(id);
       return null;
     }
-    let touched = false;
+    // A rotated-away token: good until its grace window ends (its idle expiry), never touched.
+    let settled = row.s_replaced_at !== null && row.s_replaced_at !== undefined;
     if (time(row.s_idle_expires_at) <= now.getTime()) {
-      if (!remember || !res) {
-        if (!remember) await this.deleteSession(id);
+      if (settled || !remember || !res) {
+        if (settled || !remember) await this.deleteSession(id);
         return null;
       }
-      // Rotate: only the request whose DELETE removed the old row issues the new session.
-      if ((await this.deleteSession(id)) !== 1) return null;
-      id = await this.issue(req, res, contactId, { remember, createdAt: new Date(time(row.s_created_at)), absoluteExpiresAt: new Date(absoluteExpiresAt) }, now);
-      touched = true;
+      const rotated = await this.rotate(req, res, id, { contactId, remember, familyId, createdAt: time(row.s_created_at), absoluteExpiresAt }, now);
+      if (rotated === null) return null;
+      id = rotated;
+      settled = true;
     }
 
     const account = row.id === null || row.id === undefined ? null : toAccount(row);
@@ -275,28 +291,74 @@ export class DatabasePortalSessions implements PortalSessions {
       await this.endAllFor(contactId);
       return null;
     }
-    if (!touched && now.getTime() - time(row.s_last_seen_at) >= TOUCH_INTERVAL_MS) {
+    if (!settled && now.getTime() - time(row.s_last_seen_at) >= TOUCH_INTERVAL_MS) {
       await this.sequelize.query(
-        `UPDATE ${SESSIONS_TABLE} SET last_seen_at = :now, idle_expires_at = :idleExpiresAt WHERE id = :id`,
+        `UPDATE ${SESSIONS_TABLE} SET last_seen_at = :now, idle_expires_at = :idleExpiresAt WHERE id = :id AND replaced_at IS NULL`,
         {
           type: QueryTypes.BULKUPDATE,
           replacements: { id, now, idleExpiresAt: new Date(Math.min(now.getTime() + SESSION_IDLE_MS, absoluteExpiresAt)) },
         },
       );
     }
-    return { account, contact: eligibility.contact, sessionId: id, remember };
+    return { account, contact: eligibility.contact, sessionId: familyId, remember };
+  }
+
+  /**
+   * Rotates a remembered session whose idle window lapsed: the request whose UPDATE marked the old
+   * row replaced issues the successor (and its cookie); a request that lost that race to a
+   * concurrent one is answered on the old token while its grace window lasts. Returns the id the
+   * request goes on with, or null when the old session is gone.
+   */
+  private async rotate(
+    req: Request,
+    res: Response,
+    id: string,
+    session: { readonly contactId: number; readonly remember: boolean; readonly familyId: string; readonly createdAt: number; readonly absoluteExpiresAt: number },
+    now: Date,
+  ): Promise<string | null> {
+    const graceEnd = new Date(Math.min(now.getTime() + ROTATION_GRACE_MS, session.absoluteExpiresAt));
+    const won = toNumber(
+      await this.sequelize.query(
+        `UPDATE ${SESSIONS_TABLE} SET replaced_at = :now, idle_expires_at = :graceEnd WHERE id = :id AND replaced_at IS NULL`,
+        { type: QueryTypes.BULKUPDATE, replacements: { id, now, graceEnd } },
+      ),
+    );
+    if (won === 1) {
+      return this.issue(
+        req,
+        res,
+        session.contactId,
+        { remember: session.remember, createdAt: new Date(session.createdAt), absoluteExpiresAt: new Date(session.absoluteExpiresAt), familyId: session.familyId },
+        now,
+      );
+    }
+    const rows = await this.sequelize.query<{ idle_expires_at: unknown; replaced_at: unknown }>(
+      `SELECT idle_expires_at, replaced_at FROM ${SESSIONS_TABLE} WHERE id = :id`,
+      { type: QueryTypes.SELECT, replacements: { id } },
+    );
+    const other = rows[0];
+    return other && other.replaced_at !== null && time(other.idle_expires_at) > now.getTime() ? id : null;
   }
 
   async end(req: Request, res: Response): Promise<void> {
     const token = this.tokenOf(req);
     if (token) {
       const id = hashToken(token);
-      const rows = await this.sequelize.query<{ contact_id: unknown }>(`SELECT contact_id FROM ${SESSIONS_TABLE} WHERE id = :id`, {
+      const rows = await this.sequelize.query<{ contact_id: unknown; family_id: unknown }>(`SELECT contact_id, family_id FROM ${SESSIONS_TABLE} WHERE id = :id`, {
         type: QueryTypes.SELECT,
         replacements: { id },
       });
-      if ((await this.deleteSession(id)) === 1 && rows[0]) {
-        await this.history.record({ event: 'logout', contactId: toNumber(rows[0].contact_id), email: null, reason: 'user_logout', ip: req.ip ? clientAddress(req) : null });
+      const row = rows[0];
+      // The whole family: a rotated-away token still in its grace window ends with its successor.
+      const familyId = row && typeof row.family_id === 'string' && row.family_id !== '' ? row.family_id : id;
+      const ended = toNumber(
+        await this.sequelize.query(`DELETE FROM ${SESSIONS_TABLE} WHERE id = :id OR family_id = :familyId`, {
+          type: QueryTypes.BULKDELETE,
+          replacements: { id, familyId },
+        }),
+      );
+      if (ended > 0 && row) {
+        await this.history.record({ event: 'logout', contactId: toNumber(row.contact_id), email: null, reason: 'user_logout', ip: req.ip ? clientAddress(req) : null });
       }
     }
     this.forget(req);
@@ -314,10 +376,11 @@ export class DatabasePortalSessions implements PortalSessions {
   }
 
   async purgeExpired(now: Date = new Date()): Promise<number> {
-    // Remembered sessions past their idle window stay until their absolute end: they can still rotate.
+    // Remembered sessions past their idle window stay until their absolute end: they can still
+    // rotate. A rotated-away one is dead once its grace window is over.
     return toNumber(
       await this.sequelize.query(
-        `DELETE FROM ${SESSIONS_TABLE} WHERE absolute_expires_at <= :now OR (idle_expires_at <= :now AND remember = :no)`,
+        `DELETE FROM ${SESSIONS_TABLE} WHERE absolute_expires_at <= :now OR (idle_expires_at <= :now AND (remember = :no OR replaced_at IS NOT NULL))`,
         { type: QueryTypes.BULKDELETE, replacements: { now, no: false } },
       ),
     );

@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express from 'express';
-import { hashToken, REMEMBER_ABSOLUTE_MS, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../../plugin/auth/portal-sessions.js';
+import { hashToken, REMEMBER_ABSOLUTE_MS, ROTATION_GRACE_MS, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../../plugin/auth/portal-sessions.js';
+import { PortalClient, tokenIn } from '../sign-in/sign-in-fixture.js';
 import { login, me, PASSWORD, sessionCookie, startAuthTestHost, type AuthTestHost } from './auth-test-host.js';
 
 const MINUTE = 60 * 1000;
@@ -26,8 +27,8 @@ describe('auth: portal sessions @db', function () {
   }
 
   async function row(id: string) {
-    const rows = await host.sql<{ contact_id: unknown; idle_expires_at: unknown; absolute_expires_at: unknown; created_at: unknown }>(
-      'SELECT contact_id, created_at, idle_expires_at, absolute_expires_at FROM bp_sessions WHERE id = :id',
+    const rows = await host.sql<{ contact_id: unknown; idle_expires_at: unknown; absolute_expires_at: unknown; created_at: unknown; family_id: unknown; replaced_at: unknown }>(
+      'SELECT contact_id, created_at, idle_expires_at, absolute_expires_at, family_id, replaced_at FROM bp_sessions WHERE id = :id',
       { id },
     );
     return rows[0] ?? null;
@@ -74,21 +75,68 @@ describe('auth: portal sessions @db', function () {
     const remembered = await signIn(true);
     const stored = (await row(remembered.id))!;
     expect(new Date(stored.absolute_expires_at as string).getTime() - new Date(stored.created_at as string).getTime()).to.equal(REMEMBER_ABSOLUTE_MS);
+    expect(stored.family_id).to.equal(remembered.id);
 
     await age(remembered.id, 2 * 60 * MINUTE);
     const response = await me(host, remembered.cookie);
     expect(response.status).to.equal(200);
     const rotated = sessionCookie(response)!;
     expect(rotated).to.match(/^bp_session=/).and.not.equal(remembered.cookie);
-    expect(await row(remembered.id)).to.equal(null);
-    // The old token is dead; the new one works and keeps the original absolute end.
-    expect((await me(host, remembered.cookie)).status).to.equal(401);
-    expect((await me(host, rotated)).status).to.equal(200);
     const next = (await row(hashToken(rotated.slice('bp_session='.length))))!;
+    expect(next.family_id).to.equal(remembered.id);
     expect(new Date(next.absolute_expires_at as string).getTime()).to.equal(new Date(stored.absolute_expires_at as string).getTime() - 2 * 60 * MINUTE);
+
+    // The old token answers only what was already on its way, for the grace window, and rotates nothing.
+    const old = (await row(remembered.id))!;
+    expect(old.replaced_at).not.to.equal(null);
+    expect(new Date(old.idle_expires_at as string).getTime()).to.be.at.most(Date.now() + ROTATION_GRACE_MS);
+    const late = await me(host, remembered.cookie);
+    expect(late.status).to.equal(200);
+    expect(sessionCookie(late)).to.equal(null);
+    await host.exec('UPDATE bp_sessions SET idle_expires_at = :past WHERE id = :id', { id: remembered.id, past: new Date(Date.now() - 1000) });
+    expect((await me(host, remembered.cookie)).status).to.equal(401);
+    expect(await row(remembered.id)).to.equal(null);
+    expect((await me(host, rotated)).status).to.equal(200);
 
     await host.exec('UPDATE bp_sessions SET absolute_expires_at = :past WHERE contact_id = :jane', { jane, past: new Date(Date.now() - 1000) });
     expect((await me(host, rotated)).status).to.equal(401);
+  });
+
+  it('a remembered session’s parallel requests after the idle window all stay signed in, and exactly one rotates', async () => {
+    const remembered = await signIn(true);
+    await age(remembered.id, 2 * 60 * MINUTE);
+    const responses = await Promise.all(Array.from({ length: 6 }, () => me(host, remembered.cookie)));
+    expect(responses.map((r) => r.status)).to.deep.equal([200, 200, 200, 200, 200, 200]);
+    const cookies = responses.map(sessionCookie).filter((c) => c !== null);
+    expect(cookies).to.have.length(1);
+    const family = await host.sql<{ id: string }>('SELECT id FROM bp_sessions WHERE family_id = :family', { family: remembered.id });
+    expect(family).to.have.length(2);
+    expect((await me(host, cookies[0]!)).status).to.equal(200);
+  });
+
+  it('a form opened before a rotation still submits, and a logout ends the rotated-away token too', async () => {
+    const remembered = await signIn(true);
+    const client = new PortalClient(host.portal);
+    client.cookies.set('bp_session', remembered.cookie.slice('bp_session='.length));
+    const token = tokenIn((await client.get('/forgot-password')).html);
+    await age(remembered.id, 2 * 60 * MINUTE);
+
+    const switched = await client.post('/language', { _csrf: token, language: 'it', returnTo: '/forgot-password' });
+    expect(switched.response.status).to.equal(303);
+    expect(client.cookies.get('bp_session')).not.to.equal(remembered.cookie.slice('bp_session='.length));
+    expect((await me(host, remembered.cookie)).status).to.equal(200); // in its grace window
+
+    // Another session's token still fails.
+    const other = await signIn(true);
+    const stranger = new PortalClient(host.portal);
+    stranger.cookies.set('bp_session', other.cookie.slice('bp_session='.length));
+    stranger.cookies.set('bp_csrf', client.cookies.get('bp_csrf')!);
+    expect((await stranger.post('/language', { _csrf: token, language: 'it' })).response.status).to.equal(403);
+
+    expect((await client.post('/logout', { _csrf: token })).response.status).to.equal(303);
+    expect((await me(host, remembered.cookie)).status).to.equal(401);
+    expect(await host.sql('SELECT id FROM bp_sessions WHERE family_id = :family', { family: remembered.id })).to.have.length(0);
+    expect((await me(host, other.cookie)).status).to.equal(200);
   });
 
   it('sets Secure on the cookie when the request came over HTTPS', async () => {
@@ -124,14 +172,32 @@ describe('auth: portal sessions @db', function () {
     const idleDead = await signIn();
     const rememberedIdle = await signIn(true);
     const absoluteDead = await signIn(true);
+    const rotatedAway = await signIn(true);
     const past = new Date(Date.now() - 1000);
+    await host.exec('UPDATE bp_sessions SET idle_expires_at = :past, replaced_at = :past WHERE id = :id', { past, id: rotatedAway.id });
     await host.exec('UPDATE bp_sessions SET idle_expires_at = :past WHERE id IN (:ids)', { past, ids: [idleDead.id, rememberedIdle.id] });
     await host.exec('UPDATE bp_sessions SET absolute_expires_at = :past WHERE id = :id', { past, id: absoluteDead.id });
-    expect(await host.services.sessions.purgeExpired()).to.equal(2);
+    expect(await host.services.sessions.purgeExpired()).to.equal(3);
+    expect(await row(rotatedAway.id)).to.equal(null);
     expect(await row(live.id)).not.to.equal(null);
     expect(await row(rememberedIdle.id)).not.to.equal(null); // can still rotate
     expect(await row(idleDead.id)).to.equal(null);
     expect(await row(absoluteDead.id)).to.equal(null);
+  });
+
+  it('a demo reseed that puts the known password back ends the account’s sessions; one that changes nothing keeps them', async () => {
+    const kept = await signIn();
+    await host.services.demo.seed([{ contactId: jane, password: PASSWORD }]);
+    expect((await me(host, kept.cookie)).status).to.equal(200);
+
+    await host.services.accounts.setPassword(jane, await host.services.hasher.hash('Another-pass-9'), { mustChange: false });
+    const changed = await login(host, { email: 'jane.doe@example.com', password: 'Another-pass-9' });
+    const cookie = sessionCookie(changed)!;
+    expect((await me(host, cookie)).status).to.equal(200);
+    await host.services.demo.seed([{ contactId: jane, password: PASSWORD }]);
+    expect((await me(host, cookie)).status).to.equal(401);
+    expect((await me(host, kept.cookie)).status).to.equal(401);
+    expect((await login(host, { email: 'jane.doe@example.com', password: PASSWORD })).status).to.equal(200);
   });
 
   it('a locked account loses its sessions at the next request', async () => {
