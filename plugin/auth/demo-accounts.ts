@@ -2,13 +2,15 @@
  * Demo portal users (only the reference host's demo calls this; real installs never do): each
  * given contact becomes a portal user on the Default profile, supported from today to one year
  * later, with a known password that needs no change at first login. Idempotent: a second run
- * changes nothing (the password is rehashed only when the stored one no longer matches).
+ * changes nothing (the password is rehashed only when the stored one no longer matches). When a
+ * rerun puts the known password back, the account's sessions end, as after any password reset.
  */
 import { inject, injectable } from 'inversify';
 import { QueryTypes } from 'sequelize';
 import { HostDatabase, HostRecords, HostRegional } from '../host-contract/index.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { PasswordHasher } from './password-hasher.js';
+import { PortalSessions } from './portal-sessions.js';
 import { PortalAccountStore, normalizeEmail } from './portal-account-store.js';
 import { addYears, todayIn, withinSupport } from './support-period.js';
 
@@ -25,6 +27,7 @@ export class PortalDemoAccountSeeder implements DemoAccountSeeder {
     @inject(HostRegional) private readonly regional: HostRegional,
     @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
     @inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    @inject(PortalSessions) private readonly sessions: PortalSessions,
   ) {}
 
   async seed(customers: readonly { readonly contactId: number; readonly password: string }[]): Promise<void> {
@@ -83,7 +86,10 @@ export class PortalDemoAccountSeeder implements DemoAccountSeeder {
           },
           { transaction },
         );
-        if (newHash) await this.accounts.setPassword(contactId, newHash, { mustChange: false, transaction });
+        if (newHash) {
+          await this.accounts.setPassword(contactId, newHash, { mustChange: false, transaction });
+          await this.sessions.endAllFor(contactId, { transaction });
+        }
       });
     }
   }
