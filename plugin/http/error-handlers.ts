@@ -27,8 +27,11 @@ export function clientErrorOf(error: unknown): ClientError | null {
   const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
   if (type === 'entity.parse.failed') return { status: 400, code: 'invalid_json', messageKey: 'errors.invalidJson' };
   if (type === 'entity.too.large') return { status: 413, code: 'payload_too_large', messageKey: 'errors.payloadTooLarge' };
-  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
-    return { status, code: 'bad_request', messageKey: 'errors.badRequest' };
+  // The router's own: a path parameter that is not valid percent-encoding (`/m/%E0%A4%A`).
+  const undecodable = error instanceof URIError && status === 400;
+  if (typeof status === 'number' && status >= 400 && status < 500 && (expose === true || undecodable)) {
+    // A body in a charset or encoding the parsers do not read is 415, as a wrong content type is.
+    return { status, code: status === 415 ? 'unsupported_media_type' : 'bad_request', messageKey: 'errors.badRequest' };
   }
   return null;
 }

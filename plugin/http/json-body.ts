@@ -2,8 +2,13 @@
 import express, { type RequestHandler } from 'express';
 import { ApiError } from './api-errors.js';
 
-export const JSON_BODY_LIMIT = '64kb';
-export const FORM_BODY_LIMIT = '64kb';
+/**
+ * 1 MiB, as Fastify's default: a long-text field holds 65,535 characters, which take up to three
+ * bytes each in UTF-8 and nine once a form %-encodes them (about 590 KB), and a record's form may
+ * carry more than one. A smaller limit refused text the field itself accepts, and lost it.
+ */
+export const JSON_BODY_LIMIT = '1mb';
+export const FORM_BODY_LIMIT = '1mb';
 
 export function jsonBody(): RequestHandler {
   return express.json({ limit: JSON_BODY_LIMIT, strict: true });

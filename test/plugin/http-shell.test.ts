@@ -249,7 +249,7 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
       expect(bad.status).to.equal(400);
       expectSecurityHeaders(bad, 'API 400', PLUGIN_CSP);
       expect(await bad.json()).to.deep.equal({ error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } });
-      const big = await post(JSON.stringify({ x: 'a'.repeat(100_000) }));
+      const big = await post(JSON.stringify({ x: 'a'.repeat(1_100_000) }));
       expect(big.status).to.equal(413);
       expect(((await big.json()) as { error: { code: string } }).error.code).to.equal('payload_too_large');
       const good = await post('{"a":[1,2]}');

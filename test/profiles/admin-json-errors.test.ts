@@ -44,7 +44,7 @@ describe('admin JSON routes: errors as JSON @db', () => {
   });
 
   it('answers a body over the size limit with a 413 in JSON', async () => {
-    const big = JSON.stringify({ version, value: { viewAll: true, editAll: false, padding: 'x'.repeat(100_000) } });
+    const big = JSON.stringify({ version, value: { viewAll: true, editAll: false, padding: 'x'.repeat(1_100_000) } });
     await expectJson(await put(big), 413, 'payload_too_large', 'The request body is too large.');
   });
 
