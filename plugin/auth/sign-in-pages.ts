@@ -28,14 +28,10 @@ import type { PortalAccount } from './portal-account-store.js';
 import { PortalFormCsrf } from './portal-form-csrf.js';
 import { PortalPages, type PageVisitor } from './portal-pages.js';
 import { PortalSessions, type PortalSession } from './portal-sessions.js';
+import { safeReturn, workspaceNext } from './return-paths.js';
 import { SignInFlow } from './sign-in-flow.js';
 
 const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
-/** Where the language form may send the visitor back to (paths under the portal, beside the workspace's). */
-const RETURN_PATHS = /^\/(|login|two-factor|first-access|forgot-password|reset-password)$/;
-/** Where a login may continue to: the workspace's own pages (`WORKSPACE_RETURN` of the portal pages). */
-const NEXT_PAGE = /^\/(m\/[A-Z][A-Za-z0-9_]{0,63}(\/(new|\d{1,12}(\/edit)?))?)?$/;
-
 type Fields = Record<string, string>;
 
 /** The urlencoded body's text fields; anything else (arrays, missing) is left out. */
@@ -45,18 +41,6 @@ function fieldsOf(req: Request): Fields {
   if (!body || typeof body !== 'object') return fields;
   for (const [name, value] of Object.entries(body)) if (typeof value === 'string' && value.length <= 1024) fields[name] = value;
   return fields;
-}
-
-/**
- * The language form's way back: a sign-in page or a workspace page, with its query string rebuilt
- * (only encoded parameters: it cannot leave the portal or split a header); anything else is null.
- */
-export function safeReturn(given: string): string | null {
-  const at = given.indexOf('?');
-  const path = at < 0 ? given : given.slice(0, at);
-  if (!RETURN_PATHS.test(path) && !NEXT_PAGE.test(path)) return null;
-  const query = at < 0 ? '' : new URLSearchParams(given.slice(at + 1)).toString();
-  return query === '' ? path : `${path}?${query}`;
 }
 
 function displayName(session: PortalSession): string {
@@ -121,7 +105,7 @@ export class SignInPages implements PortalRouteContribution {
   /** The workspace page a login continues to (`?next=` or the form's `next`), when it is one. */
   private nextOf(req: Request): string | undefined {
     const given = fieldsOf(req).next ?? req.query.next;
-    return typeof given === 'string' && NEXT_PAGE.test(given) ? given : undefined;
+    return (typeof given === 'string' && workspaceNext(given)) || undefined;
   }
 
   private renderLogin(req: Request, res: Response, status: number, data: { email?: string; remember?: boolean; next?: string; errorKey?: MessageKey; noticeKey?: MessageKey }): void {

@@ -277,6 +277,44 @@ describe('portal API: attacks @db', function () {
     expect(download.headers.get('content-disposition')).to.match(/^attachment; filename="img src=x onerror=alert\(1\)\.pdf"/);
   });
 
+  it('answers 400, never 500, to a path parameter that is not valid percent-encoding; 415 to a body in a charset it does not read', async () => {
+    const tickets = await visibleIds(jane, 'HelpDesk');
+    const paths = ['/modules/HelpDesk/records/%E0%A4%A', '/modules/%E0%A4%A/records', '/documents/%E0/content', `/modules/HelpDesk/records/${tickets[0]}/comments%ff`];
+    for (const cookie of [jane.cookie, '']) {
+      for (const path of paths) {
+        const res = await fetch(`${t.url}${API}${path}`, { headers: cookie ? { cookie } : {} });
+        expect(res.status, `${path} ${cookie ? 'signed in' : 'signed out'}`).to.be.oneOf([400, 404]);
+        if (res.status === 400) expect(((await res.json()) as any).error.code, path).to.equal('bad_request');
+      }
+    }
+    for (const page of ['/m/%E0%A4%A', `/m/HelpDesk/%E0`, `/m/HelpDesk/${tickets[0]}/documents/%E0`]) {
+      const res = await fetch(`${t.url}/portal${page}`, { headers: { cookie: jane.cookie } });
+      expect(res.status, page).to.equal(400);
+      expect(await res.text(), page).to.include('The request is not valid').and.not.include('URIError');
+    }
+    const latin1 = await fetch(`${t.url}${API}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: '{}' });
+    expect(latin1.status).to.equal(415);
+    expect(((await latin1.json()) as any).error.code).to.equal('unsupported_media_type');
+  });
+
+  it('keeps an uploaded file’s non-ASCII name as the customer’s computer gave it', async () => {
+    const [ticket] = await visibleIds(jane, 'HelpDesk');
+    const upload = await jane.upload(`/modules/HelpDesk/records/${ticket}/documents`, { name: 'preventivo_città_€.pdf', content: PDF });
+    expect(upload.status, upload.text).to.equal(201);
+    expect(upload.body.fileName).to.equal('preventivo_città_€.pdf');
+    const download = await fetch(`${t.url}${API}${upload.body.contentPath}`, { headers: { cookie: jane.cookie } });
+    expect(download.headers.get('content-disposition')).to.include(`filename*=UTF-8''${encodeURIComponent('preventivo_città_€.pdf')}`);
+  });
+
+  it('takes a long text as long as its field allows, in accented letters too', async () => {
+    const description = 'è'.repeat(65_535);
+    const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Molto lungo', description } });
+    expect(created.status, created.text.slice(0, 300)).to.equal(201);
+    expect(((await t.host.api.records.get('HelpDesk', created.body.id))!.values.description as string).length).to.equal(65_535);
+    const tooLong = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Troppo lungo', description: `${description}è` } });
+    expect(tooLong.status).to.equal(422);
+  });
+
   it('answers 401 not_signed_in on every signed-in route without a session (or with a forged one)', async () => {
     const document = (await jane.get('/openapi.json')).body;
     let checked = 0;

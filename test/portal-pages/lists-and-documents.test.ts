@@ -176,5 +176,40 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       expect(back(odd.html)).to.equal('/portal/m/HelpDesk?q=x&page=2');
       expect(back((await jane.get(`/m/HelpDesk/${link![2]}?list=${encodeURIComponent('https://evil.example/')}`)).html)).to.equal('/portal/m/HelpDesk');
     });
+
+    it('keeps the list through an edit and its save, and a delete goes back to that list', async () => {
+      const listQuery = 'f_status=Open&sort=ticket_no&dir=asc';
+      const carried = `list=${encodeURIComponent(listQuery)}`;
+      const unescape = (text: string) => text.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+      const list = await jane.get(`/m/HelpDesk?${listQuery}`);
+      const id = recordIdsIn(list.html, 'HelpDesk')[0]!;
+      const record = await jane.get(`/m/HelpDesk/${id}?${carried}`);
+      expect(unescape(/href="([^"]+)"[^>]*>Edit</.exec(record.html)![1]!)).to.equal(`/portal/m/HelpDesk/${id}/edit?${carried}`);
+
+      const edit = await jane.get(`/m/HelpDesk/${id}/edit?${carried}`);
+      expect(edit.response.status).to.equal(200);
+      expect(unescape(/<form[^>]+action="([^"]+\/edit[^"]*)"/.exec(edit.html)![1]!)).to.equal(`/portal/m/HelpDesk/${id}/edit?${carried}`);
+      expect(edit.html).to.include(`href="/portal/m/HelpDesk/${id}?list&#x3D;${encodeURIComponent(listQuery)}"`);
+      const version = /name="version" value="(\d+)"/.exec(edit.html)![1]!;
+      const saved = await jane.post(`/m/HelpDesk/${id}/edit?${carried}`, { _csrf: tokenOf(edit.html), version, ticket_title: 'Line 3 drops calls, edited' });
+      expect(saved.response.status).to.equal(303);
+      expect(saved.response.headers.get('location')).to.equal(`/portal/m/HelpDesk/${id}?notice=saved&${carried}`);
+
+      await changeModule(test.host.api, 'HelpDesk', (entry) => ({ ...entry, delete: true }));
+      try {
+        const shown = await jane.get(`/m/HelpDesk/${id}?${carried}`);
+        expect(unescape(/href="([^"]+)"[^>]*>Delete</.exec(shown.html)![1]!)).to.equal(`/portal/m/HelpDesk/${id}/delete?${carried}`);
+        const confirm = await jane.get(`/m/HelpDesk/${id}/delete?${carried}`);
+        expect(unescape(/<form[^>]+action="([^"]+\/delete[^"]*)"/.exec(confirm.html)![1]!)).to.equal(`/portal/m/HelpDesk/${id}/delete?${carried}`);
+        const removed = await jane.post(`/m/HelpDesk/${id}/delete?${carried}`, { _csrf: tokenOf(confirm.html), version: /name="version" value="(\d+)"/.exec(confirm.html)![1]! });
+        expect(removed.response.status).to.equal(303);
+        expect(removed.response.headers.get('location')).to.equal(`/portal/m/HelpDesk?${listQuery}&notice=deleted`);
+        const after = await jane.get(`/m/HelpDesk?${listQuery}&notice=deleted`);
+        expect(after.html).to.include('The record was deleted');
+        expect(recordIdsIn(after.html, 'HelpDesk')).not.to.include(id);
+      } finally {
+        await changeModule(test.host.api, 'HelpDesk', (entry) => ({ ...entry, delete: false }));
+      }
+    });
   });
 });

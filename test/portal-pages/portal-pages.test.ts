@@ -51,6 +51,37 @@ describe('portal pages: home, lists, records, tickets @db', function () {
       const away = await other.post('/login', { _csrf: tokenIn(page.html), email: JANE, password: 'Portal-demo-1', next: '//evil.example/x' });
       expect(away.response.headers.get('location')).to.equal('/portal/');
     });
+
+    it('keeps a list’s search through the login, and a delete form through a language change', async () => {
+      const anonymous = (await import('../sign-in/sign-in-fixture.js')).PortalClient;
+      const visitor = new anonymous(`${test.url}/portal`);
+      const first = await visitor.get('/m/HelpDesk?q=Line&sort=ticket_no&dir=asc');
+      expect(first.response.headers.get('location')).to.equal(`/portal/login?next=${encodeURIComponent('/m/HelpDesk?q=Line&sort=ticket_no&dir=asc')}`);
+      const login = await visitor.get(first.response.headers.get('location')!.replace('/portal', ''));
+      const next = /name="next" value="([^"]+)"/.exec(login.html)![1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+      expect(next).to.equal('/m/HelpDesk?q=Line&sort=ticket_no&dir=asc');
+      const signed = await visitor.post('/login', { _csrf: tokenIn(login.html), email: JANE, password: 'Portal-demo-1', next });
+      expect(signed.response.headers.get('location')).to.equal('/portal/m/HelpDesk?q=Line&sort=ticket_no&dir=asc');
+      // Only the workspace's pages, whatever the query says.
+      const odd = new anonymous(`${test.url}/portal`);
+      const page = await odd.get('/login');
+      const away = await odd.post('/login', { _csrf: tokenIn(page.html), email: JANE, password: 'Portal-demo-1', next: '/m/HelpDesk/../../admin?x=1' });
+      expect(away.response.headers.get('location')).to.equal('/portal/');
+
+      for (const returnTo of [`/m/HelpDesk/${janeTickets[0]}/delete`, '/m/HelpDesk/']) {
+        const switched = await visitor.post('/language', { _csrf: tokenIn((await visitor.get('/m/HelpDesk')).html), language: 'en', returnTo });
+        expect(switched.response.headers.get('location'), returnTo).to.equal(`/portal${returnTo}`);
+      }
+    });
+
+    it('takes a long text in a record form as long as its field allows, in accented letters too', async () => {
+      const form = await jane.get('/m/HelpDesk/new');
+      const created = await jane.post('/m/HelpDesk/new', { _csrf: tokenIn(form.html), ticket_title: 'Descrizione lunga', description: 'è'.repeat(65_535) });
+      expect(created.response.status, created.html.slice(0, 300)).to.equal(303);
+      const id = Number(/\/m\/HelpDesk\/(\d+)/.exec(created.response.headers.get('location')!)![1]);
+      expect(((await test.host.records.get('HelpDesk', id))!.values.description as string).length).to.equal(65_535);
+      await test.host.records.delete('HelpDesk', id); // the list tests count Jane's tickets
+    });
   });
 
   describe('home', () => {

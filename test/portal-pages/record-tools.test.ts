@@ -6,6 +6,7 @@
  * list: on a module without one (FAQ here) it is not in force — no panel, an upload refused without
  * a 500, the API's tools say so, and the privileges page says why the box is disabled.
  */
+import { request } from 'node:http';
 import { expect } from 'chai';
 import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
 import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
@@ -72,6 +73,39 @@ describe('portal pages: comments and documents on every module with the tools @d
     expect(download.response.headers.get('content-disposition')).to.match(/^attachment/);
     expect(download.html).to.equal('PO 4711\n');
     expect((await stored('Invoice', invoice)).documents).to.equal(before + 1);
+  });
+
+  it('keeps a file’s non-ASCII name, and says no notice it does not know', async () => {
+    const page = await jane.get(`/m/Invoice/${invoice}`);
+    const uploaded = await upload(`${test.url}/portal`, jane, `/m/Invoice/${invoice}/documents`, tokenIn(page.html), 'preventivo_città_€.txt', 'Preventivo\n');
+    expect(uploaded.response.status).to.equal(303);
+    const files = await test.host.records.documents('Invoice', invoice);
+    expect(files.map((f) => f.fileName)).to.include('preventivo_città_€.txt');
+    for (const notice of ['constructor', '__proto__', 'toString', 'nonsense']) {
+      const odd = await jane.get(`/m/Invoice/${invoice}?notice=${notice}`);
+      expect(odd.response.status).to.equal(200);
+      expect(odd.html, notice).not.to.include('class="bp-notice"').and.not.include('[object');
+    }
+  });
+
+  it('refuses an upload without a session before reading its body', async () => {
+    // Headers and the start of a large body, then nothing more: the answer must not wait for the rest.
+    const url = new URL(`${test.url}/portal/m/Invoice/${invoice}/documents`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(9 * 1024 * 1024) } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
+      req.on('error', (error) => (error.message.includes('socket hang up') || (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
+      req.write('--x\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n');
+      req.write(Buffer.alloc(64 * 1024, 97));
+      setTimeout(() => reject(new Error('no answer while the body was unfinished')), 3000).unref();
+    });
+    expect(status).to.equal(403);
   });
 
   it('says a refused comment or file next to its form on the record’s own page, keeps the text, and stores nothing', async () => {

@@ -51,6 +51,8 @@ const uploadParser = multer({
   storage: multer.memoryStorage(),
   // The name as sent, so that a name with a path (`../../x.txt`) is refused rather than quietly shortened.
   preservePath: true,
+  // Clients send a file's name as raw UTF-8 bytes (busboy's default reads them as latin1).
+  defParamCharset: 'utf8',
   limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 4, parts: 5, fieldSize: 4096, fieldNameSize: 100, headerPairs: 50 },
 }).single('file');
 

@@ -62,9 +62,16 @@ export function listQueryFrom(value: unknown): string {
   return kept.toString();
 }
 
+/** `list=…` of a request's checked list query, after `?` or `&`; nothing without one. */
+export function listParam(req: { readonly query: Readonly<Record<string, unknown>> }, separator: '?' | '&'): string {
+  const list = listQueryFrom(req.query.list);
+  return list === '' ? '' : `${separator}list=${encodeURIComponent(list)}`;
+}
+
 @injectable()
 export class RecordDetailPage implements PortalRouteContribution {
-  private readonly upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5, fieldSize: 1024, parts: 8 } }).single('file');
+  // Browsers send a file's name as raw UTF-8 bytes (busboy's default reads them as latin1).
+  private readonly upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5, fieldSize: 1024, parts: 8 } }).single('file');
 
   constructor(@inject(WorkspaceFrame) private readonly frame: WorkspaceFrame) {}
 
@@ -72,7 +79,8 @@ export class RecordDetailPage implements PortalRouteContribution {
     const form = formBody();
     router.get('/m/:module/:id/documents/:documentId', this.frame.page((w) => this.download(w)));
     router.post('/m/:module/:id/comments', form, this.frame.post((w) => this.comment(w)));
-    router.post('/m/:module/:id/documents', (req, res, next) => this.parseUpload(req, res, next), this.frame.post((w) => this.attach(w)));
+    // Nobody signed out makes the server read a file: the session is checked before the body.
+    router.post('/m/:module/:id/documents', this.frame.signedInFirst(), (req, res, next) => this.parseUpload(req, res, next), this.frame.post((w) => this.attach(w)));
     router.post('/m/:module/:id/resolve', form, this.frame.post((w) => this.resolve(w)));
   }
 
@@ -119,12 +127,6 @@ export class RecordDetailPage implements PortalRouteContribution {
     }
   }
 
-  /** `list=…` of the request (its checked list query), after `?` or `&`; nothing without one. */
-  private listParam(w: WorkspaceRequest, separator: '?' | '&'): string {
-    const list = listQueryFrom(w.req.query.list);
-    return list === '' ? '' : `${separator}list=${encodeURIComponent(list)}`;
-  }
-
   private commentRow(w: WorkspaceRequest, comment: Comment, timeZone: string) {
     const customer = comment.author.kind === 'contact';
     const role = w.t(customer ? 'tickets.comments.customer' : 'tickets.comments.support');
@@ -162,13 +164,13 @@ export class RecordDetailPage implements PortalRouteContribution {
       uploaded: 'tickets.upload.done',
       ...(ticket ? { resolved: 'tickets.resolved' as const } : {}),
     };
-    const noticeKey = typeof notice === 'string' ? notices[notice] : undefined;
+    const noticeKey = typeof notice === 'string' && Object.hasOwn(notices, notice) ? notices[notice] : undefined;
     // A ticket's title is its heading; other records show every field they may.
     const fields = shownFields(ticket ? record.fields.filter((f) => f.name !== 'ticket_title') : record.fields, record, options);
     const title = record.label;
     // Back to the list as the customer left it; the forms carry it through their redirects.
     const list = listQueryFrom(w.req.query.list);
-    const back = this.listParam(w, '?');
+    const back = listParam(w.req, '?');
     const classicOwn = w.access.policy.source.version === 1 && name === 'Contacts' && record.id === w.access.contactId;
     this.frame.send(w, {
       template: 'record',
@@ -195,8 +197,8 @@ export class RecordDetailPage implements PortalRouteContribution {
               details: w.t('records.download.details', { name: ownFile.fileName, size: formatSize(ownFile.size, w.language) }),
             }
           : null,
-        editHref: record.editable ? this.frame.recordPath(name, record.id, '/edit') : null,
-        deleteHref: record.deletable ? this.frame.recordPath(name, record.id, '/delete') : null,
+        editHref: record.editable ? this.frame.recordPath(name, record.id, `/edit${back}`) : null,
+        deleteHref: record.deletable ? this.frame.recordPath(name, record.id, `/delete${back}`) : null,
         resolveAction: record.resolvable && !closed ? this.frame.recordPath(name, record.id, `/resolve${back}`) : null,
         hasComments,
         commentsHeading: w.t('tickets.comments.heading', { count: comments.length }),
@@ -227,7 +229,7 @@ export class RecordDetailPage implements PortalRouteContribution {
       const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: COMMENT_MAX });
       return this.render(w, record, { commentError: message, commentText: text.slice(0, COMMENT_MAX * 2), status: 422 });
     }
-    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented${this.listParam(w, '&')}#bp-comments`);
+    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented${listParam(w.req, '&')}#bp-comments`);
   }
 
   private async attach(w: WorkspaceRequest): Promise<void> {
@@ -241,14 +243,12 @@ export class RecordDetailPage implements PortalRouteContribution {
     if (problem) return refused(problem, problem === 'too-large' ? 413 : 400);
     const file = w.req.file;
     if (!file) return refused('missing', 400);
-    // Busboy hands names over as latin1 bytes: read them back as UTF-8.
-    const original = Buffer.from(file.originalname, 'latin1').toString('utf8');
-    const checked = await checkUpload(original, file.buffer);
+    const checked = await checkUpload(file.originalname, file.buffer);
     if (!checked.ok) return refused(checked.problem, checked.problem === 'too-large' ? 413 : 422);
     const titleField = (w.req.body as Record<string, unknown>)?.title;
     const title = typeof titleField === 'string' && titleField.trim() !== '' ? titleField.trim().slice(0, 200) : checked.fileName;
     await w.access.attach(name, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
-    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=uploaded${this.listParam(w, '&')}#bp-documents`);
+    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=uploaded${listParam(w.req, '&')}#bp-documents`);
   }
 
   private async download(w: WorkspaceRequest): Promise<void> {
@@ -271,6 +271,6 @@ export class RecordDetailPage implements PortalRouteContribution {
       if (error instanceof AccessError && error.kind === 'stale') return this.render(w, await w.access.record(name, id), { status: 409, commentError: w.t('records.stale') });
       throw error;
     }
-    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=resolved${this.listParam(w, '&')}`);
+    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=resolved${listParam(w.req, '&')}`);
   }
 }

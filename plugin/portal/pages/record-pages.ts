@@ -20,7 +20,7 @@ import { formBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { formControl, showValue, type FormControl } from './field-display.js';
-import { RecordDetailPage } from './record-detail.js';
+import { listParam, listQueryFrom, RecordDetailPage } from './record-detail.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 /** Form fields that are not record fields. */
@@ -128,6 +128,8 @@ export class RecordPages implements PortalRouteContribution {
     const onForm = new Set(page.fields.filter((f) => f.access === 'readwrite').map((f) => f.name));
     const stray = problems.filter((p) => !onForm.has(p.field));
     const singular = this.frame.singularLabel(w, name);
+    // An edit carries the list the record was opened from, through its redirect, back to the record.
+    const back = listParam(w.req, '?');
     const title = editing ? w.t('records.editTitle', { label: page.record!.label }) : w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.newRequest') : w.t('records.newTitle', { item: singular });
     const error = page.error ?? (problems.length > 0 ? w.t(stray.length > 0 ? 'records.problems.notOnForm' : 'records.problems.summary', { count: problems.length }) : null);
     this.frame.send(w, {
@@ -138,8 +140,8 @@ export class RecordPages implements PortalRouteContribution {
       status: page.status ?? (problems.length > 0 ? 422 : 200),
       data: {
         heading: title,
-        action: editing ? this.frame.recordPath(name, page.record!.id, '/edit') : this.frame.path(`/m/${name}/new`),
-        cancelHref: editing ? this.frame.recordPath(name, page.record!.id) : w.access.module(name).view ? this.frame.path(`/m/${name}`) : this.frame.path('/'),
+        action: editing ? this.frame.recordPath(name, page.record!.id, `/edit${back}`) : this.frame.path(`/m/${name}/new`),
+        cancelHref: editing ? this.frame.recordPath(name, page.record!.id, back) : w.access.module(name).view ? this.frame.path(`/m/${name}`) : this.frame.path('/'),
         version: editing ? String(page.version ?? page.record!.version) : null,
         controls: controls.map((c) => ({ ...c, isCheckbox: c.control === 'checkbox', isTextarea: c.control === 'textarea', isSelect: c.control === 'select' })),
         booleans: page.fields.filter((f) => f.type === 'boolean' && f.access === 'readwrite').map((f) => f.name).join(','),
@@ -188,7 +190,7 @@ export class RecordPages implements PortalRouteContribution {
     const version = Number.parseInt(String((w.req.body as Record<string, unknown>)?.version ?? ''), 10);
     try {
       await w.access.update(name, record.id, this.inputOf(record.fields, typed), Number.isSafeInteger(version) ? version : record.version);
-      w.res.redirect(303, `${this.frame.recordPath(name, record.id)}?notice=saved`);
+      w.res.redirect(303, `${this.frame.recordPath(name, record.id)}?notice=saved${listParam(w.req, '&')}`);
     } catch (error) {
       if (!(error instanceof AccessError)) throw error;
       if (error.kind === 'invalid') return this.sendForm(w, name, { record, fields: record.fields, values: typed, problems: error.problems, version });
@@ -210,7 +212,12 @@ export class RecordPages implements PortalRouteContribution {
       template: 'record-delete',
       title: w.t('records.deleteTitle', { label: record.label }),
       module: name,
-      data: { heading: w.t('records.deleteTitle', { label: record.label }), action: this.frame.recordPath(name, record.id, '/delete'), version: String(record.version), cancelHref: this.frame.recordPath(name, record.id) },
+      data: {
+        heading: w.t('records.deleteTitle', { label: record.label }),
+        action: this.frame.recordPath(name, record.id, `/delete${listParam(w.req, '?')}`),
+        version: String(record.version),
+        cancelHref: this.frame.recordPath(name, record.id, listParam(w.req, '?')),
+      },
     });
   }
 
@@ -225,6 +232,8 @@ export class RecordPages implements PortalRouteContribution {
       }
       throw error;
     }
-    w.res.redirect(303, this.frame.path(`/m/${name}?notice=deleted`));
+    // Back to the list as the customer left it (a page past the new end goes to the last one).
+    const list = listQueryFrom(w.req.query.list);
+    w.res.redirect(303, this.frame.path(`/m/${name}?${list === '' ? '' : `${list}&`}notice=deleted`));
   }
 }

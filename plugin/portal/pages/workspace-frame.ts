@@ -12,6 +12,7 @@ import { PortalAccess, type PortalAccessContext } from '../../access/portal-acce
 import { PortalFormCsrf } from '../../auth/portal-form-csrf.js';
 import { PortalPages } from '../../auth/portal-pages.js';
 import { PortalSessions, type PortalSession } from '../../auth/portal-sessions.js';
+import { workspaceNext } from '../../auth/return-paths.js';
 import { FIRST_ACCESS_PATH } from '../../auth/first-access.js';
 import { HostRegional, type LanguageCode } from '../../host-contract/index.js';
 import { PageRenderer } from '../../http/page-renderer.js';
@@ -53,9 +54,6 @@ interface MenuEntry {
 
 const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
 const RECORD_ID = /^\d{1,12}$/;
-
-/** Paths a login may send the customer back to: the workspace's own pages only. */
-export const WORKSPACE_RETURN = /^\/(m\/[A-Z][A-Za-z0-9_]{0,63}(\/(new|\d{1,12}(\/edit)?))?)?$/;
 
 export function displayName(session: PortalSession): string {
   const name = [session.contact.values.firstname, session.contact.values.lastname].filter((p) => typeof p === 'string' && p !== '').join(' ');
@@ -128,6 +126,21 @@ export class WorkspaceFrame {
     return (req, res, next) => void this.run(req, res, next, true, handler);
   }
 
+  /**
+   * Goes before a body parser on a workspace POST: a request without a session gets the refusal
+   * `post` would give it, before anything of its body is read.
+   */
+  signedInFirst(): RequestHandler {
+    return (req, res, next) => {
+      this.sessions.current(req, res).then((session) => {
+        if (session) return next();
+        // The body is not read: the connection closes after the answer rather than wait for it.
+        res.set('Connection', 'close');
+        this.pages.sendMessage(req, res, { sessionId: null }, 403, 'errors.forbiddenTitle', 'errors.csrf');
+      }, next);
+    };
+  }
+
   private async run(req: Request, res: Response, next: NextFunction, write: boolean, handler: Handler): Promise<void> {
     try {
       const language = this.pages.language(req);
@@ -137,8 +150,9 @@ export class WorkspaceFrame {
       const session = await this.sessions.current(req, res);
       if (!session) {
         if (write) return this.pages.sendMessage(req, res, { sessionId: null }, 403, 'errors.forbiddenTitle', 'errors.csrf');
-        const back = req.path;
-        const query = WORKSPACE_RETURN.test(back) && back !== '/' ? `?next=${encodeURIComponent(back)}` : '';
+        // Back to this page after the login, its query (a list's search, sort, page) included.
+        const back = req.url.startsWith('/') ? workspaceNext(req.url) : null;
+        const query = back && back !== '/' ? `?next=${encodeURIComponent(back)}` : '';
         return res.redirect(303, this.path(`/login${query}`));
       }
       if (session.account.mustChangePassword) return res.redirect(303, this.path(FIRST_ACCESS_PATH));
