@@ -14,7 +14,8 @@ export type Coerced = { readonly ok: true; readonly value: FieldValue } | { read
 const fail: Coerced = { ok: false };
 const ok = (value: FieldValue): Coerced => ({ ok: true, value });
 
-function validDate(text: string): boolean {
+/** A real calendar day written `YYYY-MM-DD`. */
+export function isDateOnly(text: string): boolean {
   if (!DATE.test(text)) return false;
   const date = new Date(`${text}T00:00:00Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
@@ -40,7 +41,7 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
       return ok(value);
     }
     case 'date':
-      return typeof raw === 'string' && validDate(raw.trim()) ? ok(raw.trim()) : fail;
+      return typeof raw === 'string' && isDateOnly(raw.trim()) ? ok(raw.trim()) : fail;
     case 'datetime':
       return typeof raw === 'string' && DATETIME.test(raw.trim()) && !Number.isNaN(Date.parse(raw.trim())) ? ok(new Date(raw.trim()).toISOString()) : fail;
     case 'multipicklist': {
@@ -62,4 +63,17 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
 
 export function isEmptyValue(value: FieldValue | undefined): boolean {
   return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+}
+
+/** A reference field to Contacts or Accounts: it ties a record to the customer, and the portal sets it, never the customer. */
+export function isCustomerLink(field: FieldDefinition): boolean {
+  return field.type === 'reference' && (field.referenceModules ?? []).some((m) => m === 'Contacts' || m === 'Accounts');
+}
+
+/**
+ * A required field customers need not fill for a new record: the portal gives a required picklist
+ * its first value (a ticket's status) and sets the links to the customer's contact and organization.
+ */
+export function filledOnCreateByThePortal(field: FieldDefinition): boolean {
+  return field.type === 'picklist' || isCustomerLink(field);
 }

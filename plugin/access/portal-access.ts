@@ -18,6 +18,7 @@ import {
   HostDatabase,
   HostModuleRegistry,
   HostRecords,
+  HostRegional,
   InvalidRecordError,
   RecordNotFoundError,
   StaleRecordError,
@@ -37,7 +38,8 @@ import type { ModuleTool } from '../profiles/profile-document.js';
 import { AccessError, invalid, notAllowed, notFound, type AccessProblem } from './access-errors.js';
 import { AccessPolicies } from './access-policies.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
-import { coerceFieldValue, isEmptyValue } from './field-input.js';
+import { nextDay, startOfDayIn } from '../auth/support-period.js';
+import { coerceFieldValue, isCustomerLink, isDateOnly, isEmptyValue } from './field-input.js';
 import { ScopeSubject, scopeCondition } from './record-scope.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -158,6 +160,8 @@ export class PortalAccessContext {
     private readonly registry: HostModuleRegistry,
     private readonly records: HostRecords,
     private readonly database: HostDatabase,
+    /** The CRM's time zone: a datetime column searched by a day means that day there. */
+    private readonly timeZone: string = 'UTC',
   ) {}
 
   get contactId(): number {
@@ -210,17 +214,12 @@ export class PortalAccessContext {
     return values;
   }
 
-  /** Reference fields to Contacts or Accounts tie a record to the customer: set by the portal, never by them. */
-  private isLinkField(field: FieldDefinition): boolean {
-    return field.type === 'reference' && (field.referenceModules ?? []).some((m) => m === 'Contacts' || m === 'Accounts');
-  }
-
   /** `only`: describe just these fields (a list needs its columns, not every picklist's options). */
   private async describe(module: ModulePolicy, outcome: RuleOutcome, forWrite: boolean, only?: readonly string[]): Promise<PortalField[]> {
     const described = module.fields
       .filter((field) => !outcome.hidden.has(field.name) && (!only || only.includes(field.name)))
       .map((field) => {
-        const writable = forWrite && field.access === 'readwrite' && !outcome.allReadOnly && !outcome.readOnly.has(field.name) && !this.isLinkField(field);
+        const writable = forWrite && field.access === 'readwrite' && !outcome.allReadOnly && !outcome.readOnly.has(field.name) && !isCustomerLink(field);
         // Every picklist's options are asked for at once (one statement each), then awaited together.
         const options = field.type === 'picklist' || field.type === 'multipicklist' ? this.options(module.name, field) : null;
         return { field, writable, options };
@@ -375,7 +374,13 @@ export class PortalAccessContext {
       filters[name] = text;
       if (field.type === 'picklist' || field.type === 'multipicklist') conditions.push({ field: name, op: field.type === 'picklist' ? 'eq' : 'contains', value: text });
       else if (SEARCHABLE.has(field.type)) conditions.push({ field: name, op: 'contains', value: text });
-      else {
+      else if (field.type === 'datetime' && isDateOnly(text)) {
+        // A day: every time of it in the CRM's time zone (as the pages show datetimes).
+        conditions.push(
+          { field: name, op: 'gte', value: startOfDayIn(text, this.timeZone).toISOString() },
+          { field: name, op: 'lt', value: startOfDayIn(nextDay(text), this.timeZone).toISOString() },
+        );
+      } else {
         const coerced = coerceFieldValue(field, text);
         if (!coerced.ok) problems.push({ field: name, code: 'invalid-value' });
         else conditions.push({ field: name, op: 'eq', value: coerced.value });
@@ -527,7 +532,7 @@ export class PortalAccessContext {
         problems.push({ field: name, code: 'unknown-field' });
         continue;
       }
-      if (field.access !== 'readwrite' || beforeOutcome.readOnly.has(name) || this.isLinkField(field)) {
+      if (field.access !== 'readwrite' || beforeOutcome.readOnly.has(name) || isCustomerLink(field)) {
         problems.push({ field: name, code: 'not-writable' });
         continue;
       }
@@ -565,7 +570,7 @@ export class PortalAccessContext {
       }
     }
     for (const field of module.fields) {
-      if (outcome.hidden.has(field.name) || field.access !== 'readwrite' || this.isLinkField(field)) continue;
+      if (outcome.hidden.has(field.name) || field.access !== 'readwrite' || isCustomerLink(field)) continue;
       // A new record's mandatory picklist left empty gets its first value (`defaults`), e.g. a ticket's status.
       if (before === null && field.type === 'picklist' && field.mandatory && !afterOutcome.mandatory.has(field.name)) continue;
       const required = field.mandatory || afterOutcome.mandatory.has(field.name);
@@ -783,6 +788,7 @@ export class LayeredPortalAccess implements PortalAccess {
     @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
     @inject(HostRecords) private readonly records: HostRecords,
     @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostRegional) private readonly regional: HostRegional,
   ) {}
 
   forRequest(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
@@ -816,6 +822,6 @@ export class LayeredPortalAccess implements PortalAccess {
   }
 
   private context(policy: AccessPolicy, contact: CrmRecord, language: LanguageCode): PortalAccessContext {
-    return new PortalAccessContext(policy, new ScopeSubject(contact, this.records, this.registry), language, this.registry, this.records, this.database);
+    return new PortalAccessContext(policy, new ScopeSubject(contact, this.records, this.registry), language, this.registry, this.records, this.database, this.regional.timeZone());
   }
 }

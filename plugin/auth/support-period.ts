@@ -51,3 +51,34 @@ export function toDateOnly(value: unknown): DateOnly | null {
 export function withinSupport(today: DateOnly, start: DateOnly | null, end: DateOnly | null): boolean {
   return (start === null || start <= today) && (end === null || today <= end);
 }
+
+/** One formatter per time zone for `startOfDayIn` (wall-clock parts of an instant). */
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `instant`, in milliseconds. */
+function zoneOffset(instant: number, timeZone: string): number {
+  let format = clockFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    if (clockFormats.size < 100) clockFormats.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((p) => [p.type, Number(p.value)]));
+  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  return wall - (instant - (((instant % 1000) + 1000) % 1000));
+}
+
+/** The instant a day begins in `timeZone` (its midnight; the first instant of the day where a change of clocks skips midnight). */
+export function startOfDayIn(day: DateOnly, timeZone: string): Date {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const midnightUtc = Date.UTC(y, m - 1, d);
+  let instant = midnightUtc - zoneOffset(midnightUtc, timeZone);
+  // Once more with the offset in force at that instant (the day a clock change happens).
+  instant = midnightUtc - zoneOffset(instant, timeZone);
+  return new Date(instant);
+}
+
+/** The day after `day`. */
+export function nextDay(day: DateOnly): DateOnly {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}

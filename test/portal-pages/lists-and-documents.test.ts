@@ -123,6 +123,39 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       expect(box(amount.html, 'total')).to.include('value="1900 euro"');
     });
 
+    it('searches a datetime column by a day, every time of it in the CRM’s time zone (Rome)', async () => {
+      const api = test.host.api;
+      await api.modules.registerModule({
+        name: 'Visits',
+        label: { en: 'Visits', it: 'Visite' },
+        singularLabel: { en: 'Visit', it: 'Visita' },
+        custom: true,
+        labelField: 'visit_no',
+        fields: [
+          { name: 'visit_no', label: { en: 'Visit', it: 'Visita' }, type: 'text', mandatory: true },
+          { name: 'visited_at', label: { en: 'Visited at', it: 'Visitato il' }, type: 'datetime', mandatory: false },
+          { name: 'contact_id', label: { en: 'Contact', it: 'Contatto' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] },
+        ],
+      });
+      const janeId = (await api.records.query('Contacts', { where: { field: 'email', op: 'eq', value: JANE }, limit: 1 })).rows[0]!.id;
+      // In Rome (UTC+1 in winter): V-1 is 1 December 00:30, V-2 30 November 11:00, V-3 1 December 23:59, V-4 2 December 00:00.
+      for (const [visit, at] of [['V-1', '2026-11-30T23:30:00.000Z'], ['V-2', '2026-11-30T10:00:00.000Z'], ['V-3', '2026-12-01T22:59:00.000Z'], ['V-4', '2026-12-01T23:00:00.000Z']] as const) {
+        await api.records.create('Visits', { values: { visit_no: visit, visited_at: at, contact_id: janeId } });
+      }
+      await changeModule(api, 'Visits', (entry) => ({ ...entry, shown: true, view: true, scope: 'contact', listColumns: ['visit_no', 'visited_at'], tools: { ...entry.tools, search: true } }));
+      const visits = (html: string) => [...html.matchAll(/class="bp-row-link" href="[^"]+">(V-\d)</g)].map((m) => m[1]).sort();
+
+      const day = await jane.get('/m/Visits?f_visited_at=2026-12-01');
+      expect(day.response.status).to.equal(200);
+      expect(visits(day.html)).to.deep.equal(['V-1', 'V-3']);
+      expect(box(day.html, 'visited_at')).to.include('type="date"').and.include('value="2026-12-01"');
+      const api2 = await fetch(`${test.url}/portal/api/v1/modules/Visits/records?filter[visited_at]=2026-11-30`, { headers: { cookie: jane.cookieHeader() } });
+      expect(((await api2.json()) as { rows: { values: { visit_no: string } }[] }).rows.map((r) => r.values.visit_no)).to.deep.equal(['V-2']);
+      const unreadable = await jane.get('/m/Visits?f_visited_at=tomorrow');
+      expect(unreadable.response.status).to.equal(400);
+      expect(unreadable.html).to.include('“Visited at”: this is not a day, so that column was not searched.');
+    });
+
     it('reads amounts as the customer’s language writes them', async () => {
       for (const typed of ['1900,00', '1.900,00', '1900', '1900.00']) {
         const { response, html } = await mario.get(`/m/Invoice?f_total=${encodeURIComponent(typed)}`);

@@ -114,6 +114,7 @@ describe('portal pages: comments and documents on every module with the tools @d
     const empty = await jane.post(`/m/Invoice/${invoice}/comments`, { _csrf: tokenIn(page.html), body: '   ' });
     expect(empty.response.status).to.equal(422);
     expect(empty.html).to.include('id="bp-comment-error"').and.include('Write a comment before sending it.').and.include('id="bp-page-title"');
+    expect(empty.html, 'the comment box has the focus').to.match(/<textarea id="bp-comment-body"[^>]* autofocus>/);
     const long = 'x'.repeat(10_001);
     const tooLong = await jane.post(`/m/Invoice/${invoice}/comments`, { _csrf: tokenIn(page.html), body: long });
     expect(tooLong.response.status).to.equal(422);

@@ -154,6 +154,8 @@ describe('sign-in: portal pages @db', function () {
         expect(outcome.page).to.equal(outcomes[0]!.page);
       }
       expect(outcomes[0]!.page).to.include('The email or the password is not correct, or this account cannot sign in at the moment.');
+      // The email is kept: the password box has the focus, to be typed again.
+      expect(outcomes[0]!.page).to.match(/<input id="bp-password"[^>]* autofocus>/).and.not.match(/<input id="bp-email"[^>]* autofocus>/);
       const api = await client.api('/auth/login', { email: locked, password: PASSWORD });
       expect(api.status).to.equal(401);
       expect(((await api.json()) as { error: { message: string } }).error.message).to.equal('The email or the password is not correct, or this account cannot sign in at the moment.');

@@ -150,9 +150,12 @@ export class ListPage implements PortalRouteContribution {
           options: select ? (column.options ?? []).map((o) => ({ value: o, selected: o === filterValue })) : [],
           searchable: open && column.type !== 'boolean' && column.type !== 'reference',
           // The browser then offers the right form: a date picker, a keyboard for numbers.
-          inputType: column.type === 'date' ? 'date' : 'search',
+          // A datetime column is searched by its day (in the CRM's time zone).
+          inputType: column.type === 'date' || column.type === 'datetime' ? 'date' : 'search',
           inputMode: column.type === 'integer' ? 'numeric' : NUMBER_TYPES.has(column.type) ? 'decimal' : null,
           invalid: unreadable.includes(column.name),
+          // The first column that could not be searched has the focus, to be typed again.
+          focus: column.name === view.columns.find((c) => unreadable.includes(c.name))?.name,
         },
       };
     });

@@ -143,7 +143,14 @@ export class RecordPages implements PortalRouteContribution {
         action: editing ? this.frame.recordPath(name, page.record!.id, `/edit${back}`) : this.frame.path(`/m/${name}/new`),
         cancelHref: editing ? this.frame.recordPath(name, page.record!.id, back) : w.access.module(name).view ? this.frame.path(`/m/${name}`) : this.frame.path('/'),
         version: editing ? String(page.version ?? page.record!.version) : null,
-        controls: controls.map((c) => ({ ...c, isCheckbox: c.control === 'checkbox', isTextarea: c.control === 'textarea', isSelect: c.control === 'select' })),
+        // After a refusal the first field it names has the focus (the summary above is announced).
+        controls: controls.map((c, index) => ({
+          ...c,
+          focus: index === controls.findIndex((other) => other.error && !other.readOnly),
+          isCheckbox: c.control === 'checkbox',
+          isTextarea: c.control === 'textarea',
+          isSelect: c.control === 'select',
+        })),
         booleans: page.fields.filter((f) => f.type === 'boolean' && f.access === 'readwrite').map((f) => f.name).join(','),
         hasMandatory: controls.some((c) => c.mandatory),
         error,
