@@ -3,7 +3,7 @@
  * is never a CRM session) go to the CRM login and come back; signed-in CRM users who are not
  * active administrators get a 403 page. Every unsafe method then needs the session's CSRF token.
  * A request that speaks JSON (the privileges editor's) gets its refusals as
- * `{"error": {code, message}}` instead of a page.
+ * `{"error": {code, message}}` instead of a page — a signed-out one a 401 instead of the redirect.
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { HostHttp } from '../host-contract/index.js';
@@ -27,6 +27,8 @@ export function requireCrmAdmin(http: HostHttp, pages: AdminPages, translator: T
   return async (req, res, next) => {
     const session = await http.crmSession(req);
     if (!session) {
+      // A script (the privileges editor) cannot follow a redirect to a login page: it gets a 401 to show.
+      if (wantsJson(req)) return sendAdminJsonError(res, pages, translator, 401, 'not_signed_in', 'errors.crmSignedOut');
       res.redirect(303, http.loginUrl(req.originalUrl));
       return;
     }

@@ -8,6 +8,9 @@
  *   On a version 1 install the implicit profile has no notification settings: the access details
  *   use the classic "select template" (the standard one when none is chosen, or it was deleted),
  *   the other kinds their standard templates, and Default routing through the classic "select user".
+ *   A chosen template that lacks what its kind needs (the access details' password, password
+ *   recovery's link: `template-placeholders.ts`) — a choice stored before that was checked — is
+ *   passed over for the standard one, rather than sending a mail the customer cannot use.
  * - `StandardNotificationChoices`: the standard-named templates through the global server, for
  *   compositions without profiles or portal accounts.
  */
@@ -20,6 +23,7 @@ import { ProfileService } from '../profiles/profile-service.js';
 import { ProfileStore } from '../profiles/profile-store.js';
 import { PortalVersions } from '../settings/portal-version.js';
 import type { PortalMailKind } from './portal-mailer.js';
+import { missingPlaceholderFor } from './template-placeholders.js';
 
 /** The kinds sent with a host email template. */
 export type HostTemplateKind = Extract<PortalMailKind, 'registration' | 'passwordChanged' | 'passwordRecovery' | 'newTicket' | 'ticketReply'>;
@@ -92,8 +96,14 @@ export class ProfileNotificationChoices implements NotificationChoices {
   async templateFor(kind: HostTemplateKind, contactId: number): Promise<MailChoice> {
     const settings = await this.settingsFor(contactId);
     const chosen = settings.classicTemplates?.[kind] ?? settings.notifications?.templates[kind] ?? null;
-    const templateId = chosen !== null && (await this.templates.template(chosen)) ? chosen : await standardTemplateId(this.templates, kind);
+    const templateId = chosen !== null && (await this.usable(chosen, kind)) ? chosen : await standardTemplateId(this.templates, kind);
     return { templateId, ...this.delivery(settings) };
+  }
+
+  /** Whether a chosen template still exists and merges what `kind` needs. */
+  private async usable(templateId: number, kind: HostTemplateKind): Promise<boolean> {
+    const template = await this.templates.template(templateId);
+    return template !== null && (await missingPlaceholderFor(this.templates, template, kind)) === null;
   }
 
   async routeFor(contactId: number): Promise<Omit<MailChoice, 'templateId'>> {

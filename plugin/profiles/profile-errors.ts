@@ -1,4 +1,5 @@
 /** What profile operations refuse, with a stable code, an HTTP status and a translatable message. */
+import type { LocalizedText } from '../host-contract/index.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 
 export type ProfileErrorCode = 'not_found' | 'stale' | 'licence_required' | 'default_undeletable' | 'name_taken' | 'invalid';
@@ -15,11 +16,18 @@ export class ProfileError extends Error {
   }
 }
 
+/**
+ * Placeholders filled with a text in the reader's language (a module's or a field's label): the
+ * service does not know who reads, the page that translates the message picks the language.
+ */
+export type MessageLabels = Readonly<Record<string, LocalizedText>>;
+
 /** One reason a body or a file was refused: where (a JSON pointer) and what, translatable. */
 export interface ValidationProblem {
   readonly path: string;
   readonly messageKey: MessageKey;
   readonly params?: MessageParams;
+  readonly labels?: MessageLabels;
 }
 
 export class ProfileValidationError extends ProfileError {

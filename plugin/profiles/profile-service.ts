@@ -4,7 +4,13 @@
  * server enforces whatever a page sends:
  * - Accounts can never be created from the portal (the flag is switched off, with a notice);
  * - a field the profile hides is removed from the list columns (with a notice naming it);
- * - a button or rule that points at a module or field the profile no longer allows is flagged;
+ * - a button or rule that points at a module or field the profile no longer allows is flagged; one
+ *   that became so while stored (its module lost its relation to Contacts / Accounts, say) is
+ *   kept, inert, when the section is saved again with it unchanged; a new or changed one is refused;
+ * - a notification template must merge what its kind needs (the password of the access details,
+ *   the link of password recovery): a new choice without it is refused;
+ * - a save that leaves customers unable to create what Create allows (a required field hidden or
+ *   read-only), or creating records with no owner, goes through with a warning;
  * - without the host's `business-portal` licence only the Default profile exists (new,
  *   duplicate and import are refused) and only the base modules can be enabled.
  *
@@ -21,12 +27,15 @@ import {
   HostLicences,
   HostModuleRegistry,
   HostUsers,
+  type LocalizedText,
   type ModuleDefinition,
   type OwnerRef,
 } from '../host-contract/index.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
-import { BASE_PORTAL_MODULES, ModuleEligibility } from '../eligibility/module-eligibility.js';
+import { filledOnCreateByThePortal } from '../access/field-input.js';
+import { BASE_PORTAL_MODULES, ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import { toNumber } from '../lifecycle/sql-values.js';
+import { missingPlaceholderFor, placeholderText } from '../notifications/template-placeholders.js';
 import { BUTTON_ICONS, FALLBACK_ICON } from './button-icons.js';
 import { ProfileAudit, type AuditEntry } from './profile-audit.js';
 import {
@@ -49,7 +58,16 @@ import {
   type ProfileSections,
   type RuleCondition,
 } from './profile-document.js';
-import { ProfileError, ProfileValidationError, licenceRequired, nameTaken, profileNotFound, staleProfile, type ValidationProblem } from './profile-errors.js';
+import {
+  ProfileError,
+  ProfileValidationError,
+  licenceRequired,
+  nameTaken,
+  profileNotFound,
+  staleProfile,
+  type MessageLabels,
+  type ValidationProblem,
+} from './profile-errors.js';
 import {
   EXPORT_KIND,
   EXPORT_SCHEMA_VERSION,
@@ -71,6 +89,8 @@ export const PORTAL_LICENCE = 'business-portal';
 export interface ProfileNotice {
   readonly messageKey: MessageKey;
   readonly params?: MessageParams;
+  /** Placeholders filled with a label in the reader's language (a module, a field). */
+  readonly labels?: MessageLabels;
 }
 
 export interface SaveOutcome {
@@ -127,9 +147,9 @@ class Findings {
 
   constructor(readonly lenient: boolean) {}
 
-  reject(path: string, messageKey: MessageKey, params: MessageParams, skipped: SkippedItem): void {
+  reject(path: string, messageKey: MessageKey, params: MessageParams, skipped: SkippedItem, labels?: MessageLabels): void {
     if (this.lenient) this.skipped.push(skipped);
-    else this.problems.push({ path, messageKey, params: { path, ...params } });
+    else this.problems.push({ path, messageKey, params: { path, ...params }, ...(labels ? { labels } : {}) });
   }
 
   /** A problem that no import can skip past. */
@@ -303,9 +323,48 @@ export class DatabaseProfileService implements ProfileService {
     });
 
     const document = await this.document(id);
-    const notices = [...findings.notices];
+    const notices = [...findings.notices, ...this.creationWarnings(section, document, licensed)];
     if (document.flags.length > 0) notices.push({ messageKey: 'profiles.notices.flagged', params: { count: document.flags.length } });
     return { document, notices };
+  }
+
+  /**
+   * What a save leaves customers unable to do while Create says they may, told as warnings (the
+   * save stands: the admin may be half-way through a change):
+   * - after a modules or globals save, a required field of a module customers may create in that
+   *   the profile hides or makes read-only (the CRM would refuse every new record) — but not a
+   *   required picklist or a reference to Contacts / Accounts: the portal fills those itself
+   *   (its first value; the customer's contact and organization), as the access layer does;
+   * - after a general, modules or globals save, no owner while some module allows Create: the
+   *   records get no owner and no one is mailed about them.
+   */
+  private creationWarnings(section: ProfileSection, document: ProfileDocument, licensed: boolean): ProfileNotice[] {
+    if (section !== 'general' && section !== 'modules' && section !== 'globals') return [];
+    const effective = this.effective(document.modules, document.globals, licensed);
+    const creatable = document.modules.flatMap((entry) => {
+      const access = effective.get(entry.module);
+      const definition = this.registry.module(entry.module);
+      // Public catalogues (FAQ) are read-only on the portal whatever the flags say.
+      return access?.shown && access.create && definition && !(entry.module in PUBLIC_CATALOGUES) ? [{ entry, definition }] : [];
+    });
+    const notices: ProfileNotice[] = [];
+    if (section !== 'general') {
+      for (const { entry, definition } of creatable) {
+        for (const field of definition.fields) {
+          if (!field.mandatory || filledOnCreateByThePortal(field)) continue;
+          const access = entry.fields[field.name] ?? DEFAULT_FIELD_ACCESS;
+          if (access === 'readwrite') continue;
+          notices.push({
+            messageKey: access === 'hidden' ? 'profiles.notices.requiredFieldHidden' : 'profiles.notices.requiredFieldReadOnly',
+            labels: { module: definition.label, field: field.label },
+          });
+        }
+      }
+    }
+    if (document.general.owner === null && creatable.length > 0) {
+      notices.push({ messageKey: 'profiles.notices.ownerNotSet', labels: { modules: joinedLabels(creatable.map(({ definition }) => definition.label)) } });
+    }
+    return notices;
   }
 
   /** Checks a section against the server rules and answers what will be stored. */
@@ -314,15 +373,15 @@ export class DatabaseProfileService implements ProfileService {
       case 'general':
         return (await this.cleanGeneral(input as GeneralSection, findings));
       case 'notifications':
-        return (await this.cleanNotifications(input as NotificationsSection, findings));
+        return (await this.cleanNotifications(input as NotificationsSection, current.notifications, findings));
       case 'globals':
         return input as GlobalPrivileges;
       case 'modules':
         return this.cleanModules(input as readonly ModulePrivilegesInput[], current.modules, licensed, findings);
       case 'buttons':
-        return this.cleanButtons(input as readonly HomeButton[], current.modules, current.globals, licensed, findings);
+        return this.cleanButtons(input as readonly HomeButton[], current.modules, current.globals, licensed, findings, current.buttons);
       case 'rules':
-        return this.cleanRules(input as readonly ConditionalRule[], findings);
+        return this.cleanRules(input as readonly ConditionalRule[], findings, current.rules);
       default:
         throw new Error(`Unknown profile section ${String(section)}`);
     }
@@ -354,10 +413,28 @@ export class DatabaseProfileService implements ProfileService {
     return general;
   }
 
-  private async cleanNotifications(notifications: NotificationsSection, findings: Findings): Promise<NotificationsSection> {
+  /**
+   * Each chosen template exists, and a new choice merges what its kind needs (the access details'
+   * password, password recovery's link). A stored choice sent back unchanged is kept even when it
+   * lacks it (chosen before this check): the mail falls back to the standard template meanwhile.
+   */
+  private async cleanNotifications(notifications: NotificationsSection, stored: NotificationsSection, findings: Findings): Promise<NotificationsSection> {
     for (const kind of NOTIFICATION_KINDS) {
       const templateId = notifications.templates[kind];
-      if (templateId !== null && !(await this.templates.template(templateId))) findings.refuse(`notifications.templates.${kind}`, 'profiles.validation.templateMissing');
+      if (templateId === null) continue;
+      const path = `notifications.templates.${kind}`;
+      const template = await this.templates.template(templateId);
+      if (!template) {
+        findings.refuse(path, 'profiles.validation.templateMissing');
+        continue;
+      }
+      if (templateId === stored.templates[kind]) continue;
+      const missing = await missingPlaceholderFor(this.templates, template, kind);
+      if (missing === null) continue;
+      findings.refuse(path, kind === 'registration' ? 'profiles.validation.templateLacksPassword' : 'profiles.validation.templateLacksResetLink', {
+        template: template.name,
+        placeholder: placeholderText(missing),
+      });
     }
     return notifications;
   }
@@ -417,16 +494,37 @@ export class DatabaseProfileService implements ProfileService {
     return cleaned;
   }
 
-  /** Buttons may only open a module the profile shows and views, and create where it may create. */
-  private cleanButtons(buttons: readonly HomeButton[], modules: readonly ModulePrivileges[], globals: GlobalPrivileges, licensed: boolean, findings: Findings): HomeButton[] {
+  /**
+   * Buttons may only open a module the profile shows and views, and create where it may create.
+   * A `stored` button that is already inert for the same reason (its module lost its relation to
+   * Contacts, Create was switched off…) and comes back unchanged is kept, still flagged: the spec
+   * keeps such items, and reordering the other buttons must not fail on it.
+   */
+  private cleanButtons(
+    buttons: readonly HomeButton[],
+    modules: readonly ModulePrivileges[],
+    globals: GlobalPrivileges,
+    licensed: boolean,
+    findings: Findings,
+    stored: readonly HomeButton[] = [],
+  ): HomeButton[] {
     const effective = this.effective(modules, globals, licensed);
+    const inert = new UnchangedItems(stored.flatMap((button) => {
+      const reason = buttonProblem(button, effective);
+      return reason ? [{ item: button, reason }] : [];
+    }));
     return buttons.filter((button, index) => {
       const reason = buttonProblem(button, effective);
-      if (!reason) return true;
+      if (!reason || inert.take(button, reason)) return true;
       const key: MessageKey = reason === 'create-not-allowed' ? 'profiles.validation.buttonCreateNotAllowed' : 'profiles.validation.buttonModuleNotAllowed';
-      findings.reject(`buttons[${index}].module`, key, { module: button.module }, { kind: 'button', name: button.title });
+      findings.reject(`buttons[${index}].module`, key, { button: button.title, module: button.module }, { kind: 'button', name: button.title }, { module: this.moduleLabel(button.module) });
       return false;
     });
+  }
+
+  /** A module's label in every language the host gives, or its name when the host has no such module. */
+  private moduleLabel(name: string): LocalizedText {
+    return this.registry.module(name)?.label ?? { en: name };
   }
 
   /**
@@ -435,15 +533,22 @@ export class DatabaseProfileService implements ProfileService {
    * or a profile that does not exist becomes `portal`, with a notice: the rule is kept as the
    * portal-only copy it is, and no badge claims a source that is not there.
    */
-  private async cleanRules(rules: readonly ConditionalRule[], findings: Findings): Promise<ConditionalRule[]> {
+  private async cleanRules(rules: readonly ConditionalRule[], findings: Findings, stored: readonly ConditionalRule[] = []): Promise<ConditionalRule[]> {
     const origins = await this.knownOrigins(rules);
     const dropped: string[] = [];
+    // A stored rule whose module or field went away is kept, inert, while it comes back unchanged.
+    const inert = new UnchangedItems(stored.flatMap((rule) => {
+      const reason = this.ruleTargetProblem(rule);
+      return reason ? [{ item: rule, reason }] : [];
+    }));
     const cleaned = rules.filter((rule, index) => {
       const at = `rules[${index}]`;
       const skip = { kind: 'rule', name: rule.name } as const;
+      const target = this.ruleTargetProblem(rule);
+      if (target && inert.take(rule, target)) return true;
       const definition = this.registry.module(rule.module);
       if (!definition || !this.eligibility.isEligible(rule.module)) {
-        findings.reject(`${at}.module`, 'profiles.validation.moduleNotEligible', { module: rule.module }, skip);
+        findings.reject(`${at}.module`, 'profiles.validation.ruleModuleNotEligible', { rule: rule.name, module: rule.module }, skip, { module: this.moduleLabel(rule.module) });
         return false;
       }
       const fieldNames = new Set(definition.fields.map((f) => f.name));
@@ -474,6 +579,14 @@ export class DatabaseProfileService implements ProfileService {
     });
     if (dropped.length > 0) findings.notices.push({ messageKey: 'profiles.notices.ruleOriginsDropped', params: { rules: dropped.join(', ') } });
     return result;
+  }
+
+  /** Why a rule cannot apply on this host (its module is not portal-eligible, or lacks a field it names), or null. */
+  private ruleTargetProblem(rule: ConditionalRule): 'module' | 'field' | null {
+    const definition = this.registry.module(rule.module);
+    if (!definition || !this.eligibility.isEligible(rule.module)) return 'module';
+    const names = new Set(definition.fields.map((f) => f.name));
+    return [...rule.conditions, ...rule.effects].every((ref) => names.has(ref.field)) ? null : 'field';
   }
 
   /** Which of the rules' origins name something that exists: `portal`, a CRM rule of the host, a profile. */
@@ -713,6 +826,34 @@ export class DatabaseProfileService implements ProfileService {
     const all = await this.templates.templates();
     return { byId: new Map(all.map((t) => [t.id, t.name])), byName: new Map(all.map((t) => [t.name, t.id])) };
   }
+}
+
+/**
+ * Stored items (buttons, rules) that are inert for a reason, each usable once: an item sent back
+ * equal to one of them, for the same reason, is that stored item unchanged (wherever it moved).
+ */
+class UnchangedItems<T> {
+  private readonly pool: { key: string; reason: string }[];
+
+  constructor(items: readonly { readonly item: T; readonly reason: string }[]) {
+    this.pool = items.map(({ item, reason }) => ({ key: canonical(item), reason }));
+  }
+
+  take(item: T, reason: string): boolean {
+    const key = canonical(item);
+    const index = this.pool.findIndex((entry) => entry.key === key && entry.reason === reason);
+    if (index < 0) return false;
+    this.pool.splice(index, 1);
+    return true;
+  }
+}
+
+/** Labels joined with commas, language by language (English where one lacks the language). */
+function joinedLabels(labels: readonly LocalizedText[]): LocalizedText {
+  const languages = new Set(labels.flatMap((label) => Object.keys(label)));
+  const joined: Record<string, string> = { en: labels.map((label) => label.en).join(', ') };
+  for (const language of languages) joined[language] = labels.map((label) => label[language] ?? label.en).join(', ');
+  return joined as LocalizedText;
 }
 
 function checkTwoFactor(general: GeneralSection, findings: Findings): void {

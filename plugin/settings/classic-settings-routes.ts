@@ -16,6 +16,7 @@ import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
+import { missingPlaceholderFor, placeholderText, requiredPlaceholder } from '../notifications/template-placeholders.js';
 import { RELATED_FIELD_PREFIX, validateSettingsForm } from './classic-forms.js';
 import { ClassicSettingsError, ClassicSettingsStore, StaleClassicSettingsError, classicProblem, classicRevision, type ClassicSettings } from './classic-settings.js';
 import { PortalVersions } from './portal-version.js';
@@ -140,6 +141,22 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
     const users = [...(await this.users.users())].sort((a, b) => Number(b.active) - Number(a.active) || a.lastName.localeCompare(b.lastName) || a.userName.localeCompare(b.userName));
     const templates = await this.templates.templates();
+    // A template without the password is offered disabled (the one chosen earlier stays choosable: kept, not used).
+    const password = requiredPlaceholder('registration');
+    const passwordPlaceholder = password === null ? '' : placeholderText(password);
+    const templateOptions = await Promise.all(
+      templates.map(async (template) => {
+        const selected = template.id === current.credentialsTemplateId;
+        const unfit = (await missingPlaceholderFor(this.templates, template, 'registration')) !== null;
+        return {
+          ...template,
+          label: unfit ? this.translator.t(language, 'classic.template.unfitOption', { name: template.name, placeholder: passwordPlaceholder }) : template.name,
+          selected,
+          unfit,
+          disabled: unfit && !selected,
+        };
+      }),
+    );
     const version = await this.versions.current();
     await this.pages.send(req, res, {
       template: 'admin/classic-settings',
@@ -166,8 +183,11 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
           selected: user.id === current.userId,
         })),
         userMissing: current.userId !== null && !users.some((u) => u.id === current.userId),
-        templates: templates.map((template) => ({ ...template, selected: template.id === current.credentialsTemplateId })),
+        templates: templateOptions,
         templateMissing: current.credentialsTemplateId !== null && !templates.some((t) => t.id === current.credentialsTemplateId),
+        templateUnfit: templateOptions.some((option) => option.selected && option.unfit)
+          ? this.translator.t(language, 'classic.template.unfit', { placeholder: passwordPlaceholder })
+          : null,
       },
     });
   }

@@ -2,14 +2,15 @@
  * The version 1 settings over the plugin's `SettingsStore`: reading merges the defaults and the
  * modules eligible now with what is stored; saving checks the shape (ajv), then — in one
  * transaction with the write — that every module is eligible (or already stored: entries of
- * modules that lost eligibility are kept, inert), that the select user and the template exist,
- * and that the settings are still those the admin's form showed (its revision). A refused save
+ * modules that lost eligibility are kept, inert), that the select user and the template exist
+ * (a new template also that it merges the password), and that the settings are still those the admin's form showed (its revision). A refused save
  * writes nothing. Each save is recorded through the host's logger (who, what).
  */
 import { inject, injectable } from 'inversify';
 import { UniqueConstraintError } from 'sequelize';
 import { ModuleEligibility } from '../eligibility/module-eligibility.js';
 import { HostDatabase, HostEmailTemplates, HostLogger, HostUsers } from '../host-contract/index.js';
+import { missingPlaceholderFor, placeholderText } from '../notifications/template-placeholders.js';
 import type { ValidationProblem } from '../profiles/profile-errors.js';
 import {
   CLASSIC_DEFAULT_MODULES,
@@ -134,8 +135,12 @@ export class StoredClassicSettings implements ClassicSettingsStore {
     // A user or template chosen earlier and since removed from the CRM is kept, like a module no
     // longer eligible: saving another part of the page must not fail on it (readers fall back).
     if (value.userId !== null && value.userId !== before.userId && !(await this.users.user(value.userId))) problems.push(classicProblem('userId', 'classic.validation.userMissing'));
-    if (value.credentialsTemplateId !== null && value.credentialsTemplateId !== before.credentialsTemplateId && !(await this.templates.template(value.credentialsTemplateId))) {
-      problems.push(classicProblem('credentialsTemplateId', 'classic.validation.templateMissing'));
+    if (value.credentialsTemplateId !== null && value.credentialsTemplateId !== before.credentialsTemplateId) {
+      const template = await this.templates.template(value.credentialsTemplateId);
+      // A new choice must carry the password: without it the new portal user could never sign in.
+      const missing = template ? await missingPlaceholderFor(this.templates, template, 'registration') : null;
+      if (!template) problems.push(classicProblem('credentialsTemplateId', 'classic.validation.templateMissing'));
+      else if (missing !== null) problems.push(classicProblem('credentialsTemplateId', 'profiles.validation.templateLacksPassword', { template: template.name, placeholder: placeholderText(missing) }));
     }
     return problems;
   }

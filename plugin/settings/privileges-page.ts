@@ -31,6 +31,7 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { holdsDocuments } from '../access/record-scope.js';
 import { STANDARD_TEMPLATE_NAMES } from '../notifications/notification-choices.js';
+import { placeholderText, placeholdersMissing, requiredPlaceholder } from '../notifications/template-placeholders.js';
 import { BASE_PORTAL_MODULES } from '../eligibility/module-eligibility.js';
 import { BUTTON_ICONS, BUTTON_ICON_NAMES, buttonIcon } from '../profiles/button-icons.js';
 import {
@@ -183,12 +184,17 @@ export class PrivilegesPage implements AdminRouteContribution {
 
   private async notificationsView(document: ProfileDocument, t: (key: MessageKey, params?: MessageParams) => string) {
     const templates = [...(await this.templates.templates())].sort((a, b) => a.name.localeCompare(b.name));
+    // What each template lacks of what some kinds need (the password, the reset link): such a template is offered disabled for them.
+    const missing = new Map(await Promise.all(templates.map(async (template) => [template.id, await placeholdersMissing(this.templates, template)] as const)));
     const current = document.notifications;
     return {
       kinds: NOTIFICATION_KINDS.map((kind) => {
         const chosen = current.templates[kind];
+        const required = requiredPlaceholder(kind);
+        const lacks = (id: number) => required !== null && (missing.get(id)?.has(required) ?? false);
         // No choice (or a deleted one) sends the CRM's standard template of the kind, when it has one.
         const standard = templates.find((template) => template.name === STANDARD_TEMPLATE_NAMES[kind]);
+        const placeholder = required === null ? '' : placeholderText(required);
         return {
           kind,
           label: t(`privileges.notifications.kinds.${kind}`),
@@ -196,7 +202,19 @@ export class PrivilegesPage implements AdminRouteContribution {
           fallbackLabel: t(standard ? 'privileges.notifications.templateStandard' : 'privileges.notifications.templateNone'),
           standardHint: standard ? t('privileges.notifications.templateStandardHint', { name: standard.name }) : null,
           missing: chosen !== null && !templates.some((template) => template.id === chosen),
-          options: templates.map((template) => ({ value: String(template.id), label: template.name, selected: template.id === chosen })),
+          // A choice stored before templates were checked: kept (the standard template is sent meanwhile).
+          unfit: chosen !== null && lacks(chosen) ? t('privileges.notifications.templateUnfit', { placeholder }) : null,
+          options: templates.map((template) => {
+            const unfit = lacks(template.id);
+            const selected = template.id === chosen;
+            return {
+              value: String(template.id),
+              label: unfit ? t('privileges.notifications.templateUnfitOption', { name: template.name, placeholder }) : template.name,
+              selected,
+              // The stored choice stays enabled: a disabled option is not sent, and saving the rest must keep it.
+              disabled: unfit && !selected,
+            };
+          }),
         };
       }),
       smtp: SMTP_ACCOUNTS.map((account) => ({

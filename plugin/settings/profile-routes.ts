@@ -15,7 +15,7 @@ import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { PROFILE_SECTIONS, type ProfileActor, type ProfileSection } from '../profiles/profile-document.js';
-import { ProfileError, ProfileValidationError } from '../profiles/profile-errors.js';
+import { ProfileError, ProfileValidationError, type MessageLabels } from '../profiles/profile-errors.js';
 import { validateForm } from '../profiles/profile-schemas.js';
 import { ProfileService, type ProfileNotice, type SkippedItem } from '../profiles/profile-service.js';
 
@@ -94,17 +94,21 @@ export class ProfileRoutes implements AdminRouteContribution {
     router.put('/profiles/:id/sections/:section', json, async (req, res) => this.saveSectionJson(req, res));
   }
 
-  private t(res: Response, key: MessageKey, params?: MessageParams): string {
-    return this.translator.t(this.pages.language(res), key, params);
+  /** `labels` fill placeholders with a module's or a field's label in the admin's language. */
+  private t(res: Response, key: MessageKey, params?: MessageParams, labels?: MessageLabels): string {
+    const language = this.pages.language(res);
+    if (!labels) return this.translator.t(language, key, params);
+    const texts = Object.fromEntries(Object.entries(labels).map(([name, label]) => [name, label[language] ?? label.en]));
+    return this.translator.t(language, key, { ...params, ...texts });
   }
 
   private problemsOf(res: Response, error: ProfileError): string[] {
-    if (error instanceof ProfileValidationError) return error.problems.map((p) => this.t(res, p.messageKey, p.params));
+    if (error instanceof ProfileValidationError) return error.problems.map((p) => this.t(res, p.messageKey, p.params, p.labels));
     return [this.t(res, error.messageKey, error.params)];
   }
 
   private notices(res: Response, notices: readonly ProfileNotice[]): string[] {
-    return notices.map((n) => this.t(res, n.messageKey, n.params));
+    return notices.map((n) => this.t(res, n.messageKey, n.params, n.labels));
   }
 
   private async notFound(req: Request, res: Response): Promise<void> {
@@ -338,7 +342,7 @@ export class ProfileRoutes implements AdminRouteContribution {
   // ─────────────────────────────── editor JSON API ───────────────────────────────
 
   private sendJsonError(res: Response, error: ProfileError): void {
-    const problems = error instanceof ProfileValidationError ? error.problems.map((p) => ({ path: p.path, message: this.t(res, p.messageKey, p.params) })) : [];
+    const problems = error instanceof ProfileValidationError ? error.problems.map((p) => ({ path: p.path, message: this.t(res, p.messageKey, p.params, p.labels) })) : [];
     res.status(error.status).json({ error: { code: error.code, message: this.t(res, error.messageKey, error.params), problems } });
   }
 

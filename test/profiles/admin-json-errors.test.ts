@@ -67,6 +67,15 @@ describe('admin JSON routes: errors as JSON @db', () => {
     await expectJson(unknown, 404, 'not_found', 'The page you asked for does not exist.');
   });
 
+  it('answers a signed-out JSON request with a 401 in JSON, a signed-out browser with the login', async () => {
+    const body = JSON.stringify({ version, value: { viewAll: true, editAll: true } });
+    await expectJson(await put(body, {}, ''), 401, 'not_signed_in', 'Your CRM session has ended. Sign in to the CRM again (in another tab, to keep this page), then try again.');
+    const page = await fetch(`${test.url}${path.replace('/sections/globals', '')}`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(page.status).to.equal(303);
+    expect(page.headers.get('location')).to.match(/login/);
+    expect((await profileService(api).document(Number(path.split('/')[4]))).globals).to.deep.equal({ viewAll: false, editAll: false });
+  });
+
   it('keeps HTML pages for form posts and browser requests', async () => {
     const form = await admin.post(`${SETTINGS}/profiles`, { name: 'No token' }, { csrf: false });
     expect(form.status).to.equal(403);

@@ -246,10 +246,12 @@ describe('profile service @db', () => {
     };
     const user = (await api.users.users()).find((u) => u.userName === 'tom.support')!;
     const template = (await api.emailTemplates.templates())[0]!;
+    // Password recovery takes a template with the reset link.
+    const recovery = (await api.emailTemplates.templates()).find((t) => t.name === 'Customer portal: password recovery')!;
     const document = await service.document(source.id);
     await save('general', { owner: { kind: 'user', id: user.id }, twoFactorType: 'email', twoFactorFallback: 'none' });
     await save('notifications', {
-      templates: { registration: template.id, passwordChanged: null, passwordRecovery: template.id, newTicket: null, ticketReply: null },
+      templates: { registration: template.id, passwordChanged: null, passwordRecovery: recovery.id, newTicket: null, ticketReply: null },
       smtpAccount: 'global',
       senderEmail: 'support@example.com',
       senderName: 'Support',

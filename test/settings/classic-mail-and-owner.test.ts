@@ -16,7 +16,7 @@ import { apiClient, portalLogin } from '../portal-api/api-test-kit.js';
 import { addEmailTemplate, adminClient, deleteEmailTemplate, rows, type AdminClient } from '../profiles/profile-test-kit.js';
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { SETTINGS, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
+import { enablePortalUser, SETTINGS, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
 
 const CLASSIC = `${SETTINGS}/classic`;
 const STANDARD_SUBJECT = 'Your access to the customer portal';
@@ -47,26 +47,7 @@ describe('settings: version 1’s access-details template and select user @db', 
   });
 
   /** Turns portal access on from the contact's page, as an admin does; answers the mail sent. */
-  async function enable(contactId: number, email: string) {
-    const page = await (await admin.get(`/contacts/${contactId}`)).text();
-    const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
-    const since = mailbox.received.length;
-    const response = await fetch(`${test.url}${SETTINGS}/contacts/${contactId}/portal-user`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin.cookie },
-      body: new URLSearchParams({
-        _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!,
-        version: /name="version" value="(\d+)"/.exec(form)![1]!,
-        portalUser: 'yes',
-        profileId: '',
-        supportStartDate: '',
-        supportEndDate: '',
-      }).toString(),
-    });
-    expect(response.status, await response.text()).to.equal(200);
-    return mailbox.waitFor(email, { since });
-  }
+  const enable = (contactId: number, email: string) => enablePortalUser(test.url, admin, contactId, mailbox, email);
 
   const contact = async (firstname: string, email: string) => (await api.records.create('Contacts', { values: { firstname, lastname: 'Classic', email, language: 'en' } })).id;
 

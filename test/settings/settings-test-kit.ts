@@ -6,6 +6,8 @@ import { QueryTypes } from 'sequelize';
 import { hashPassword } from '../../host/users/password-hash.js';
 import type { HostApi, InstallOrigin, LogFields } from '../../plugin/host-contract/index.js';
 import { adminClient, type AdminClient } from '../profiles/profile-test-kit.js';
+import type { ParsedMail } from 'mailparser';
+import type { Mailbox } from '../sign-in/sign-in-fixture.js';
 import type { TestHost } from '../support/host.js';
 
 export { SETTINGS } from '../profiles/profile-test-kit.js';
@@ -67,4 +69,26 @@ export async function postPairs(test: TestHost, client: AdminClient, path: strin
     headers: { cookie: client.cookie, 'content-type': 'application/x-www-form-urlencoded' },
     body: body.toString(),
   });
+}
+
+/** Turns a contact's portal access on from its Contact page, as an admin does; answers the mail it sends to `email`. */
+export async function enablePortalUser(url: string, admin: AdminClient, contactId: number, mailbox: Mailbox, email: string): Promise<ParsedMail> {
+  const page = await (await admin.get(`/contacts/${contactId}`)).text();
+  const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
+  const since = mailbox.received.length;
+  const response = await fetch(`${url}/settings/business-portal/contacts/${contactId}/portal-user`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin.cookie },
+    body: new URLSearchParams({
+      _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!,
+      version: /name="version" value="(\d+)"/.exec(form)![1]!,
+      portalUser: 'yes',
+      profileId: '',
+      supportStartDate: '',
+      supportEndDate: '',
+    }).toString(),
+  });
+  if (response.status !== 200) throw new Error(`Turning portal access on answered ${response.status}: ${await response.text()}`);
+  return mailbox.waitFor(email, { since });
 }
