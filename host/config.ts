@@ -72,7 +72,8 @@ function installOrigin(value: string | undefined): InstallOrigin | undefined {
   if (value === 'fresh') return { kind: 'fresh' };
   const upgraded = /^upgraded(?::([0-9A-Za-z._-]{1,40}))?$/.exec(value);
   if (!upgraded) throw new ConfigError(`INSTALL_ORIGIN must be "fresh" or "upgraded[:<release>]" (got "${value}")`);
-  return { kind: 'upgraded', fromRelease: upgraded[1] ?? 'unknown', hadPortalVersion1: true };
+  // No release given: the host does not know it, and says so with an empty name (the contract's way).
+  return { kind: 'upgraded', fromRelease: upgraded[1] ?? '', hadPortalVersion1: true };
 }
 
 /** Reads the options of `createReferenceHost` from the environment (for `npm start`). */

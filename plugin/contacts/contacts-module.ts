@@ -2,12 +2,12 @@
  * The contacts capability: the Business Portal block on the CRM's Contact record, made of
  * sections multi-bound under `ContactBlockSection` (the portal-user settings, then the login
  * history); the admin route that saves the portal-user settings; the listeners that keep portal
- * accounts in step with their contacts; and the support-ending reminders.
+ * accounts in step with their contacts; the block's stylesheet; and the support-ending reminders.
  */
 import { ContainerModule } from 'inversify';
-import { AdminRouteContribution, LifecycleContribution } from '../lifecycle/contributions.js';
+import { AdminRouteContribution, LifecycleContribution, PortalRouteContribution } from '../lifecycle/contributions.js';
 import { ContactBlockSection } from './contact-block-sections.js';
-import { ContactRecordBlock } from './contact-record-block.js';
+import { ContactBlockAssets, ContactRecordBlock } from './contact-record-block.js';
 import { ContactRecordListeners } from './contact-record-listeners.js';
 import { LoginHistorySection } from './login-history-section.js';
 import { PortalUserRoutes } from './portal-user-routes.js';
@@ -24,6 +24,9 @@ export const contactsModule = new ContainerModule(({ bind }) => {
   bind<LifecycleContribution>(LifecycleContribution).toService(ContactRecordListeners);
   bind<LifecycleContribution>(LifecycleContribution).toService(DatabaseSupportReminders);
   bind<AdminRouteContribution>(AdminRouteContribution).to(PortalUserRoutes).inSingletonScope();
-  bind<ContactBlockSection>(ContactBlockSection).to(PortalUserSection).inSingletonScope();
+  bind<PortalRouteContribution>(PortalRouteContribution).to(ContactBlockAssets).inSingletonScope();
+  // The section also renders its form again on the page answering a refused save.
+  bind(PortalUserSection).toSelf().inSingletonScope();
+  bind<ContactBlockSection>(ContactBlockSection).toService(PortalUserSection);
   bind<ContactBlockSection>(ContactBlockSection).to(LoginHistorySection).inSingletonScope();
 });

@@ -12,6 +12,13 @@
  * 200 saved, 400 malformed form, 404 no such contact, 409 changed by someone else meanwhile,
  * 422 refused (no email, an email that is another portal user's login, end date past or before
  * the start, unknown profile, a profile chosen on version 1).
+ *
+ * After a 400 or a 422 the page holds the form again, with what the admin typed and the refusal
+ * next to the field it is about, so nothing typed is lost. (Going back to the Contact record with
+ * the form filled in is not possible from here: the host renders that page, and the contract's
+ * `RecordBlockContext` carries no request, so the block could only be handed the typed values
+ * through stored per-session state.) A 409 keeps only the link back: the admin should see the
+ * other change before saving over it.
  */
 import type { Request, Response, Router } from 'express';
 import { Ajv, type JSONSchemaType } from 'ajv';
@@ -20,13 +27,12 @@ import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import type { AdminRouteContribution } from '../lifecycle/contributions.js';
+import { PluginSettings } from '../lifecycle/contributions.js';
+import { contactBlockStylesheet } from './contact-record-block.js';
+import { PortalUserSection, type PortalUserField, type PortalUserRetry } from './portal-user-section.js';
 import { PortalUserSettings, type PortalUserOutcome, type PortalUserRefusal } from './portal-user-settings.js';
 
 export const PORTAL_USER_PATH = '/contacts/:id/portal-user';
-
-export function portalUserAction(settingsPath: string, contactId: number): string {
-  return `${settingsPath}/contacts/${contactId}/portal-user`;
-}
 
 /** Where the host shows a contact (the reference host's Contact record page). */
 export function contactPageOf(contactId: number): string {
@@ -62,23 +68,40 @@ const schema: JSONSchemaType<PortalUserForm> = {
 const validateForm = new Ajv({ strict: true, allErrors: true }).compile(schema);
 
 /** The form fields an ajv error points at → their label's key (what the admin is told to fix). */
-const FIELD_LABELS: Readonly<Record<string, MessageKey>> = {
+const FIELD_LABELS: Readonly<Record<PortalUserField, MessageKey>> = {
   portalUser: 'contacts.portalUser.portalUser',
   profileId: 'contacts.portalUser.profile',
   supportStartDate: 'contacts.portalUser.supportStart',
   supportEndDate: 'contacts.portalUser.supportEnd',
 };
 
-const REFUSALS: Readonly<Record<PortalUserRefusal, { readonly status: number; readonly key: MessageKey }>> = {
-  contact_missing: { status: 404, key: 'contacts.portalUser.refused.contactMissing' },
-  no_email: { status: 422, key: 'contacts.portalUser.refused.noEmail' },
-  email_in_use: { status: 422, key: 'contacts.portalUser.refused.emailInUse' },
-  end_in_past: { status: 422, key: 'contacts.portalUser.refused.endInPast' },
-  end_before_start: { status: 422, key: 'contacts.portalUser.refused.endBeforeStart' },
-  unknown_profile: { status: 422, key: 'contacts.portalUser.refused.unknownProfile' },
-  profile_on_v1: { status: 422, key: 'contacts.portalUser.refused.profileOnVersion1' },
-  stale: { status: 409, key: 'contacts.portalUser.refused.stale' },
+const isFormField = (name: string): name is PortalUserField => Object.prototype.hasOwnProperty.call(FIELD_LABELS, name);
+
+/**
+ * Each refusal: its status, its message, and the field it is about — or `retry: false` when the
+ * form is not shown again (no contact; someone else's change the admin should look at first).
+ */
+const REFUSALS: Readonly<Record<PortalUserRefusal, { readonly status: number; readonly key: MessageKey; readonly field?: PortalUserField; readonly retry: boolean }>> = {
+  contact_missing: { status: 404, key: 'contacts.portalUser.refused.contactMissing', retry: false },
+  no_email: { status: 422, key: 'contacts.portalUser.refused.noEmail', field: 'portalUser', retry: true },
+  email_in_use: { status: 422, key: 'contacts.portalUser.refused.emailInUse', field: 'portalUser', retry: true },
+  end_in_past: { status: 422, key: 'contacts.portalUser.refused.endInPast', field: 'supportEndDate', retry: true },
+  end_before_start: { status: 422, key: 'contacts.portalUser.refused.endBeforeStart', field: 'supportEndDate', retry: true },
+  unknown_profile: { status: 422, key: 'contacts.portalUser.refused.unknownProfile', field: 'profileId', retry: true },
+  profile_on_v1: { status: 422, key: 'contacts.portalUser.refused.profileOnVersion1', field: 'profileId', retry: true },
+  stale: { status: 409, key: 'contacts.portalUser.refused.stale', retry: false },
 };
+
+/** What the admin typed, as sent (text fields only: anything else of a malformed form is dropped). */
+function typedValues(body: unknown): PortalUserRetry['typed'] {
+  const typed: Partial<Record<PortalUserField | 'version', string>> = {};
+  if (typeof body !== 'object' || body === null) return typed;
+  for (const name of ['portalUser', 'profileId', 'supportStartDate', 'supportEndDate', 'version'] as const) {
+    const value = (body as Record<string, unknown>)[name];
+    if (typeof value === 'string') typed[name] = value.slice(0, 100);
+  }
+  return typed;
+}
 
 /** A real calendar day (the pattern lets 2026-02-31 through). */
 function calendarDay(value: string): string | null | undefined {
@@ -93,6 +116,8 @@ export class PortalUserRoutes implements AdminRouteContribution {
     @inject(AdminPages) private readonly pages: AdminPages,
     @inject(Translator) private readonly translator: Translator,
     @inject(PortalUserSettings) private readonly settings: PortalUserSettings,
+    @inject(PortalUserSection) private readonly section: PortalUserSection,
+    @inject(PluginSettings) private readonly plugin: PluginSettings,
   ) {}
 
   registerAdminRoutes(router: Router): void {
@@ -109,21 +134,35 @@ export class PortalUserRoutes implements AdminRouteContribution {
     const language = this.pages.language(res);
     const body: unknown = req.body ?? {};
     if (!validateForm(body)) {
-      const fields = [...new Set((validateForm.errors ?? []).map((error) => error.instancePath.slice(1) || String(error.params.additionalProperty ?? error.params.missingProperty ?? '')))];
-      const labels = fields.map((field) => (FIELD_LABELS[field] ? this.translator.t(language, FIELD_LABELS[field]) : null)).filter((label) => label !== null);
-      await this.answer(req, res, contactId, 400, {
-        error: true,
-        text: labels.length > 0 ? this.translator.t(language, 'contacts.portalUser.invalidFields', { fields: labels.join(', ') }) : this.translator.t(language, 'errors.badRequest'),
-      });
+      const named = [...new Set((validateForm.errors ?? []).map((error) => error.instancePath.slice(1) || String(error.params.additionalProperty ?? error.params.missingProperty ?? '')))];
+      const fields = named.filter(isFormField);
+      const labels = fields.map((field) => this.translator.t(language, FIELD_LABELS[field]));
+      await this.answer(
+        req,
+        res,
+        contactId,
+        400,
+        {
+          error: true,
+          text: labels.length > 0 ? this.translator.t(language, 'contacts.portalUser.invalidFields', { fields: labels.join(', ') }) : this.translator.t(language, 'errors.badRequest'),
+        },
+        { typed: typedValues(body), fields },
+      );
       return;
     }
     const start = calendarDay(body.supportStartDate);
     const end = calendarDay(body.supportEndDate);
     if (start === undefined || end === undefined) {
-      const labels = [start === undefined ? 'contacts.portalUser.supportStart' : null, end === undefined ? 'contacts.portalUser.supportEnd' : null]
-        .filter((key): key is MessageKey => key !== null)
-        .map((key) => this.translator.t(language, key));
-      await this.answer(req, res, contactId, 400, { error: true, text: this.translator.t(language, 'contacts.portalUser.invalidFields', { fields: labels.join(', ') }) });
+      const fields = [start === undefined ? 'supportStartDate' : null, end === undefined ? 'supportEndDate' : null].filter((field): field is PortalUserField => field !== null);
+      const labels = fields.map((field) => this.translator.t(language, FIELD_LABELS[field]));
+      await this.answer(
+        req,
+        res,
+        contactId,
+        400,
+        { error: true, text: this.translator.t(language, 'contacts.portalUser.invalidFields', { fields: labels.join(', ') }) },
+        { typed: typedValues(body), fields },
+      );
       return;
     }
     const admin = crmSessionOf(res)!.user;
@@ -138,7 +177,13 @@ export class PortalUserRoutes implements AdminRouteContribution {
       },
       admin,
     );
-    await this.answer(req, res, contactId, outcome.ok ? 200 : REFUSALS[outcome.reason].status, this.describe(outcome, language));
+    if (outcome.ok) {
+      await this.answer(req, res, contactId, 200, this.describe(outcome, language));
+      return;
+    }
+    const refusal = REFUSALS[outcome.reason];
+    const retry = refusal.retry ? { typed: typedValues(body), fields: refusal.field ? [refusal.field] : [] } : undefined;
+    await this.answer(req, res, contactId, refusal.status, this.describe(outcome, language), retry);
   }
 
   private describe(outcome: PortalUserOutcome, language: string): { error: boolean; text: string } {
@@ -156,12 +201,24 @@ export class PortalUserRoutes implements AdminRouteContribution {
     }
   }
 
-  private async answer(req: Request, res: Response, contactId: number, status: number, notice: { error: boolean; text: string }): Promise<void> {
+  /** The answer page; with `retry`, the form again holding what the admin typed and the refusal beside it. */
+  private async answer(
+    req: Request,
+    res: Response,
+    contactId: number,
+    status: number,
+    notice: { error: boolean; text: string },
+    retry?: Pick<PortalUserRetry, 'typed' | 'fields'>,
+  ): Promise<void> {
+    const contactUrl = contactPageOf(contactId);
+    const formHtml = retry
+      ? await this.section.retryForm(contactId, crmSessionOf(res)!, this.pages.language(res), { ...retry, message: notice.text, contactUrl })
+      : null;
     await this.pages.send(req, res, {
       template: 'admin/contact-portal-user-saved',
       titleKey: 'contacts.portalUser.savedTitle',
       status,
-      data: { notice, contactUrl: contactPageOf(contactId) },
+      data: { notice, contactUrl, formHtml, stylesheet: contactBlockStylesheet(this.plugin.portalPath) },
     });
   }
 }

@@ -5,16 +5,35 @@
  * Default unless another is chosen), support start and end dates — that posts to `PortalUserRoutes` with the
  * CSRF token of the admin's CRM session. Other CRM users see the same values without a form:
  * granting portal access sends credentials, which the settings pages reserve to admins.
+ *
+ * The form is also rendered again, on its own, by the page that answers a refused save
+ * (`retryForm`): with what the admin typed and the refusal next to the field it is about.
  */
 import { inject, injectable } from 'inversify';
 import { CsrfTokens } from '../http/csrf.js';
 import { PageRenderer } from '../http/page-renderer.js';
-import type { RecordBlockContext } from '../host-contract/index.js';
+import type { CrmSession, LanguageCode, RecordBlockContext } from '../host-contract/index.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import type { ContactBlockSection } from './contact-block-sections.js';
-import { portalUserAction } from './portal-user-routes.js';
-import { PortalUserSettings } from './portal-user-settings.js';
+import { PortalUserSettings, type PortalUserState } from './portal-user-settings.js';
+
+/** Where the portal-user form posts (`PortalUserRoutes`, on the admin router). */
+export function portalUserAction(settingsPath: string, contactId: number): string {
+  return `${settingsPath}/contacts/${contactId}/portal-user`;
+}
+
+/** The fields of the portal-user form that a refusal can be about. */
+export type PortalUserField = 'portalUser' | 'profileId' | 'supportStartDate' | 'supportEndDate';
+
+/** A refused save, to show the form again: what the admin typed (as sent), why it was refused, and where. */
+export interface PortalUserRetry {
+  readonly typed: Readonly<Partial<Record<PortalUserField | 'version', string>>>;
+  readonly message: string;
+  readonly fields: readonly PortalUserField[];
+  /** Where "Back to the contact" goes. */
+  readonly contactUrl: string;
+}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -42,15 +61,12 @@ export class PortalUserSection implements ContactBlockSection {
     const status = enabled ? 'enabled' : account ? 'disabled' : 'none';
     const statusKey = enabled ? 'contacts.portalUser.statusEnabled' : account ? 'contacts.portalUser.statusDisabled' : 'contacts.portalUser.statusNone';
     const user = context.session.user;
-    const contactName = `${text(contact.values.firstname)} ${text(contact.values.lastname)}`.trim() || String(contact.id);
+    const canEdit = user.isAdmin && user.active;
     return this.renderer.render('admin/contact-block-portal-user', language, {
       contactId: contact.id,
-      contactName,
-      canEdit: user.isAdmin && user.active,
-      action: portalUserAction(this.plugin.settingsPath, contact.id),
-      csrfToken: this.csrf.issue(context.session),
-      version: account?.version ?? 0,
-      enabled,
+      contactName: contactNameOf(state),
+      canEdit,
+      formHtml: canEdit ? this.form(state, context.session, language) : '',
       status,
       statusText: this.translator.t(language, statusKey),
       email: state.email,
@@ -58,10 +74,42 @@ export class PortalUserSection implements ContactBlockSection {
       account,
       lastLoginAt: state.lastLoginAt,
       showProfile: state.profileChoosable,
-      profiles: state.profiles.map((profile) => ({ id: profile.id, name: profile.name, selected: profile.id === state.profileId })),
       profileName: state.profiles.find((profile) => profile.id === state.profileId)?.name ?? '',
       supportStartDate: account?.supportStartDate ?? '',
       supportEndDate: account?.supportEndDate ?? '',
     });
   }
+
+  /** The form again after a refused save, holding what the admin typed; null when the contact is gone. */
+  async retryForm(contactId: number, session: CrmSession, language: LanguageCode, retry: PortalUserRetry): Promise<string | null> {
+    const state = await this.settings.state(contactId);
+    return state ? this.form(state, session, language, retry) : null;
+  }
+
+  private form(state: PortalUserState, session: CrmSession, language: LanguageCode, retry?: PortalUserRetry): string {
+    const { account, contact } = state;
+    const typed = retry?.typed ?? {};
+    // The version the admin's form showed: a save after the refusal must still notice someone else's change.
+    const version = typed.version !== undefined && /^(0|[1-9][0-9]{0,8})$/.test(typed.version) ? typed.version : String(account?.version ?? 0);
+    const profileId = typed.profileId ? typed.profileId : String(state.profileId ?? '');
+    return this.renderer.render('admin/contact-portal-user-form', language, {
+      contactId: contact.id,
+      contactName: contactNameOf(state),
+      action: portalUserAction(this.plugin.settingsPath, contact.id),
+      csrfToken: this.csrf.issue(session),
+      version,
+      enabled: typed.portalUser !== undefined ? typed.portalUser === 'yes' : account?.portalEnabled === true,
+      showProfile: state.profileChoosable,
+      profiles: state.profiles.map((profile) => ({ id: profile.id, name: profile.name, selected: String(profile.id) === profileId })),
+      supportStartDate: typed.supportStartDate ?? account?.supportStartDate ?? '',
+      supportEndDate: typed.supportEndDate ?? account?.supportEndDate ?? '',
+      refusal: retry?.message ?? null,
+      invalid: Object.fromEntries((retry?.fields ?? []).map((field) => [field, true])),
+      contactUrl: retry?.contactUrl ?? null,
+    });
+  }
+}
+
+function contactNameOf({ contact }: PortalUserState): string {
+  return `${text(contact.values.firstname)} ${text(contact.values.lastname)}`.trim() || String(contact.id);
 }

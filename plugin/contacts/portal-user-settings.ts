@@ -135,7 +135,8 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     // a former portal user switched on again would otherwise get an end date long past.
     const start = request.supportStartDate ?? (request.portalUser ? today : null);
     const end = request.supportEndDate ?? (start !== null ? addYears(start, 1) : null);
-    if (start !== null && end !== null && end < start) return { ok: false, reason: 'end_before_start' };
+    // With the start left empty (today), an end before it is simply already past: say that.
+    if (start !== null && end !== null && end < start) return { ok: false, reason: request.supportStartDate === null ? 'end_in_past' : 'end_before_start' };
 
     try {
       if (!request.portalUser) return await this.switchOff(contact, account, { profileId, start, end }, admin);

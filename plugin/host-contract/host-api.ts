@@ -540,6 +540,7 @@ export interface HostLicences {
 /** How this CRM came to have the plugin: a fresh install, or an upgrade from an older release. */
 export type InstallOrigin =
   | { readonly kind: 'fresh' }
+  /** `fromRelease`: the release's name, e.g. `20.04`, or empty when the host does not know it. */
   | { readonly kind: 'upgraded'; readonly fromRelease: string; readonly hadPortalVersion1: boolean };
 
 export const HostInstallation = Symbol.for('business-portal.HostInstallation');

@@ -1,19 +1,28 @@
 /**
  * The plugin's translations: one JSON file per language in the manifest's `locales` folder
  * (`en.json`, `it.json`, …), nested by capability and read once when the service is created.
+ *
+ * A message that counts something may have plural forms: an object whose keys are the language's
+ * plural categories (`Intl.PluralRules`: `one`, `other`, and `zero`, `two`, `few`, `many` where the
+ * language has them), `other` always present, e.g. `{ "one": "{count} contact moved", "other":
+ * "{count} contacts moved" }`. The form is chosen by the `count` parameter; `other` stands in for a
+ * category the locale leaves out, and is used when `count` is missing or not a number.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { HostRegional, type LanguageCode, type LocalizedText } from '../host-contract/index.js';
 import { PluginFiles } from '../lifecycle/plugin-files.js';
-import type { MessageKey, MessageParams } from './message-keys.js';
+import { PLURAL_CATEGORIES, type MessageKey, type MessageParams, type PluralCategory, type PluralText } from './message-keys.js';
 
 export const FALLBACK_LANGUAGE = 'en';
 
 export const Translator = Symbol.for('business-portal.Translator');
 export interface Translator {
-  /** The text of `key` in `language` with `{name}` placeholders filled; English, then the key itself, when missing. */
+  /**
+   * The text of `key` in `language` with `{name}` placeholders filled; English, then the key itself,
+   * when missing. A message with plural forms gives the form for `params.count`.
+   */
   t(language: LanguageCode, key: MessageKey, params?: MessageParams): string;
   /** The text of `key` in every language (English always present). */
   localized(key: MessageKey, params?: MessageParams): LocalizedText;
@@ -32,16 +41,38 @@ export interface Translator {
   pickLanguage(acceptLanguage: string | null | undefined, chosen: string | null | undefined): LanguageCode;
 }
 
-type Catalogue = ReadonlyMap<string, string>;
+/** A message: its text, or its plural forms. */
+export type LocaleText = string | PluralText;
+
+type Catalogue = ReadonlyMap<string, LocaleText>;
 
 const languageFile = /^([a-z]{2})\.json$/;
 
-/** `{ "a": { "b": "x" } }` → `a.b` = `x`. Non-string leaves are refused: a locale holds text only. */
-export function flattenLocale(tree: unknown, file: string, prefix = '', into = new Map<string, string>()): Map<string, string> {
+/** Whether a locale object is a message's plural forms: only plural categories, `other` among them, each a text. */
+export function isPluralText(value: unknown): value is PluralText {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return (
+    Object.prototype.hasOwnProperty.call(value, 'other') &&
+    entries.every(([category, text]) => (PLURAL_CATEGORIES as readonly string[]).includes(category) && typeof text === 'string')
+  );
+}
+
+/** Every text of a message: the one text, or each plural form. */
+export function textsOf(message: LocaleText): string[] {
+  return typeof message === 'string' ? [message] : Object.values(message).filter((text): text is string => typeof text === 'string');
+}
+
+/**
+ * `{ "a": { "b": "x" } }` → `a.b` = `x`; plural forms (`{ "one": …, "other": … }`) are one message.
+ * Other non-string leaves are refused: a locale holds text only.
+ */
+export function flattenLocale(tree: unknown, file: string, prefix = '', into = new Map<string, LocaleText>()): Map<string, LocaleText> {
   if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new Error(`Locale ${file}: "${prefix}" must be an object`);
   for (const [key, value] of Object.entries(tree)) {
     const path = `${prefix}${key}`;
     if (typeof value === 'string') into.set(path, value);
+    else if (isPluralText(value)) into.set(path, Object.freeze({ ...value }));
     else flattenLocale(value, file, `${path}.`, into);
   }
   return into;
@@ -78,6 +109,7 @@ export function parseAcceptLanguage(header: string): string[] {
 @injectable()
 export class LocaleTranslator implements Translator {
   private readonly catalogues: Map<LanguageCode, Catalogue>;
+  private readonly pluralRules = new Map<LanguageCode, Intl.PluralRules>();
 
   constructor(
     @inject(PluginFiles) files: PluginFiles,
@@ -87,11 +119,26 @@ export class LocaleTranslator implements Translator {
   }
 
   t(language: LanguageCode, key: MessageKey, params?: MessageParams): string {
-    const text = this.catalogues.get(language)?.get(key) ?? this.catalogues.get(FALLBACK_LANGUAGE)!.get(key) ?? key;
+    const own = this.catalogues.get(language)?.get(key);
+    const message = own ?? this.catalogues.get(FALLBACK_LANGUAGE)!.get(key) ?? key;
+    // Plural forms follow the rules of the language the message is written in.
+    const text = typeof message === 'string' ? message : this.pluralForm(own !== undefined ? language : FALLBACK_LANGUAGE, message, params?.count);
     if (!params) return text;
     return text.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, name: string) =>
       Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole,
     );
+  }
+
+  /** The form of `forms` for `count` in `language`; `other` when the locale lacks that category or `count` is not a number. */
+  private pluralForm(language: LanguageCode, forms: PluralText, count: string | number | undefined): string {
+    const n = typeof count === 'number' ? count : typeof count === 'string' && count.trim() !== '' ? Number(count) : Number.NaN;
+    if (!Number.isFinite(n)) return forms.other;
+    let rules = this.pluralRules.get(language);
+    if (!rules) {
+      rules = new Intl.PluralRules(language);
+      this.pluralRules.set(language, rules);
+    }
+    return forms[rules.select(n) as PluralCategory] ?? forms.other;
   }
 
   localized(key: MessageKey, params?: MessageParams): LocalizedText {

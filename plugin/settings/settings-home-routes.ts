@@ -76,7 +76,8 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
         classicPath: CLASSIC_PATH,
         fresh: origin.kind === 'fresh',
         upgradedFromV1: origin.kind === 'upgraded' && origin.hadPortalVersion1,
-        fromRelease: origin.kind === 'upgraded' ? origin.fromRelease : null,
+        // Empty when the host does not know the release: the page then says "an earlier release".
+        fromRelease: origin.kind === 'upgraded' && origin.fromRelease.trim() !== '' ? origin.fromRelease : null,
         profiles: await this.profiles.list(),
         // Without the licence only Default exists: no new, duplicate or import (the page says why).
         licensed: await this.licences.has(PORTAL_LICENCE),

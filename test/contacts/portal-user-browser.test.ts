@@ -1,11 +1,12 @@
 /**
  * The portal-user section in headless Chromium: a CRM admin signs in, opens a Contact record,
  * makes the contact a portal user through the form, reads the outcome, goes back and sees the
- * new state. Screenshots go to `test-artifacts/contacts/`.
+ * new state; the block's look on a desktop and on a phone; a refused save that shows the form
+ * again with what the admin typed. Screenshots go to `test-artifacts/contacts/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
 import { passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
@@ -26,6 +27,28 @@ describe('contacts: the portal-user section in a browser', function () {
     await browser?.close();
     await h?.stop();
   });
+
+  async function signIn(page: Page, path: string): Promise<void> {
+    await page.goto(`${h.url}${path}`);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`${h.url}${path}`), page.press('#password', 'Enter')]);
+  }
+
+  /** What the block's stylesheet changes, measured: no default fieldset, usable selects, a grid of values, nothing wider than the page. */
+  async function blockLook(page: Page): Promise<{ radius: string; selectHeight: number; selectWidth: number; dl: string; overflow: number }> {
+    return (await page.evaluate(`(() => {
+      const block = document.querySelector('.bp-contact-block');
+      const select = block.querySelector('select[name="portalUser"]');
+      return {
+        radius: getComputedStyle(block.querySelector('fieldset')).borderTopLeftRadius,
+        selectHeight: select.getBoundingClientRect().height,
+        selectWidth: select.getBoundingClientRect().width,
+        dl: getComputedStyle(block.querySelector('dl')).display,
+        overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      };
+    })()`)) as { radius: string; selectHeight: number; selectWidth: number; dl: string; overflow: number };
+  }
 
   it('an admin makes a contact a portal user from the Contact record', async () => {
     const id = await h.addContact({ firstname: 'Browser', lastname: 'Customer', email: 'browser.customer@example.com' });
@@ -52,5 +75,66 @@ describe('contacts: the portal-user section in a browser', function () {
     expect(await page.getByLabel('Support end date').inputValue()).to.equal('2099-12-31');
     expect(await page.locator('#bp-contact-login-history').textContent()).to.include('Portal user switched on by Ada Admin');
     await page.screenshot({ path: join(artifacts, 'contact-after.png'), fullPage: true });
+    // On a phone the history's rows stack into cards, and nothing is wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(artifacts, 'contact-after-phone.png'), fullPage: true });
+    expect(Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'))).to.be.at.most(0);
+  });
+
+  it('the block is styled like the plugin’s admin pages, compact on a desktop and readable on a phone', async () => {
+    const id = await h.addContact({ firstname: 'Styled', lastname: 'Customer', email: 'styled.customer@example.com' });
+    const context = await browser.newContext({ locale: 'it-IT', viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await signIn(page, `/contacts/${id}`);
+      const desktop = await blockLook(page);
+      await page.screenshot({ path: join(artifacts, 'contact-block-desktop.png'), fullPage: true });
+      expect(desktop.radius).to.equal('8px');
+      expect(desktop.dl).to.equal('grid');
+      expect(desktop.selectHeight).to.be.at.least(36);
+      expect(desktop.overflow).to.be.at.most(0);
+      // Four fields side by side on a desktop: the form stays compact.
+      const tops = (await page.evaluate(`[...document.querySelectorAll('.bp-portal-user-field')].map((f) => Math.round(f.getBoundingClientRect().top))`)) as number[];
+      expect(new Set(tops).size).to.equal(1);
+
+      await page.setViewportSize({ width: 390, height: 844 });
+      const phone = await blockLook(page);
+      await page.screenshot({ path: join(artifacts, 'contact-block-phone.png'), fullPage: true });
+      expect(phone.overflow).to.be.at.most(0);
+      expect(phone.selectHeight).to.be.at.least(36);
+      // One field per row, each as wide as the form.
+      expect(phone.selectWidth).to.be.at.least(250);
+      // The host's own card keeps its look.
+      expect(await page.evaluate(`getComputedStyle(document.querySelector('.crm-card h2')).fontSize`)).to.equal('17.6px');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a refused save shows the form again with what the admin typed and why; correcting it saves', async () => {
+    const id = await h.addContact({ firstname: 'Refused', lastname: 'Customer', email: 'refused.customer@example.com' });
+    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 390, height: 844 } });
+    try {
+      const page = await context.newPage();
+      await signIn(page, `/contacts/${id}`);
+      await page.getByLabel('Portal user', { exact: true }).selectOption('yes');
+      // Start left empty (today), end already past.
+      await page.getByLabel('Support end date').fill('2020-06-30');
+      await Promise.all([page.waitForURL(`${h.url}/settings/business-portal/contacts/${id}/portal-user`), page.getByRole('button', { name: 'Save portal access' }).click()]);
+      expect(await page.getByRole('alert').textContent()).to.include('the support end date is already past');
+      expect(await page.getByLabel('Portal user', { exact: true }).inputValue()).to.equal('yes');
+      expect(await page.getByLabel('Support end date').inputValue()).to.equal('2020-06-30');
+      expect(await page.getByLabel('Support end date').getAttribute('aria-invalid')).to.equal('true');
+      expect(Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'))).to.be.at.most(0);
+      await page.screenshot({ path: join(artifacts, 'portal-user-refused-phone.png'), fullPage: true });
+
+      await page.getByLabel('Support end date').fill('2099-06-30');
+      await Promise.all([page.waitForURL(`${h.url}/settings/business-portal/contacts/${id}/portal-user`), page.getByRole('button', { name: 'Save portal access' }).click()]);
+      expect(await page.getByRole('status').textContent()).to.include('The access details were sent to refused.customer@example.com');
+      await Promise.all([page.waitForURL(`${h.url}/contacts/${id}`), page.getByRole('link', { name: 'Back to the contact' }).click()]);
+      expect(await page.getByLabel('Support end date').inputValue()).to.equal('2099-06-30');
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -130,6 +130,71 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(h.mailbox.received.length).to.equal(since);
   });
 
+  it('with the start left empty (today), an end date already past is refused as past, not as before the start', async () => {
+    const id = await h.addContact({ firstname: 'Empty', lastname: 'Start', email: 'empty.start@example.com' });
+    const saved = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '', supportEndDate: addYears(today, -1) });
+    expect(saved.status).to.equal(422);
+    expect(saved.html).to.include('the support end date is already past');
+    expect(saved.html).not.to.include('before the start date');
+    expect(await h.account(id)).to.equal(undefined);
+  });
+
+  it('a refusal shows the form again with what the admin typed and the reason beside the field; saving it again works', async () => {
+    const id = await h.addContact({ firstname: 'Typed', lastname: 'Again', email: 'typed.again@example.com' });
+    const refused = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '2030-02-01', supportEndDate: '2030-01-01' });
+    expect(refused.status).to.equal(422);
+    const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(refused.html)?.[0] ?? '';
+    expect(form, 'the form is on the answer page').to.include(`action="/settings/business-portal/contacts/${id}/portal-user"`);
+    expect(form).to.match(/<option value="yes" selected>/);
+    expect(form).to.match(/name="supportStartDate" value="2030-02-01"/);
+    expect(form).to.match(/name="supportEndDate" value="2030-01-01" aria-invalid="true" aria-describedby="bp-portal-end-hint-\d+ bp-portal-user-refusal-\d+"/);
+    expect(form).to.match(/<p class="bp-portal-user-refusal" id="bp-portal-user-refusal-\d+" role="alert">Nothing was saved: the support end date is before the start date.<\/p>/);
+    expect(form).to.include(`href="/contacts/${id}"`);
+    expect(refused.html).to.include('href="/portal/assets/contacts/contact-block.css"');
+
+    // The form on the answer page saves like the one on the contact: its token and version work.
+    const token = /name="_csrf" value="([^"]+)"/.exec(form)![1]!;
+    const version = /name="version" value="(\d+)"/.exec(form)![1]!;
+    const since = h.mailbox.received.length;
+    const saved = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '2030-02-01', supportEndDate: '2031-01-31', version }, { csrf: token });
+    expect(saved.status, saved.html).to.equal(200);
+    expect(saved.html).not.to.include('bp-portal-user-form');
+    await h.mailbox.waitFor('typed.again@example.com', { since });
+
+    // A malformed date: the form again, the field named and marked, the text escaped.
+    const malformed = await h.savePortalUser(id, { portalUser: 'no', supportStartDate: '2030-02-01', supportEndDate: XSS });
+    expect(malformed.status).to.equal(400);
+    expect(malformed.html).to.match(/<option value="no" selected>/);
+    expect(malformed.html).to.match(/name="supportEndDate" value="&lt;script&gt;alert\(&quot;xss&quot;\)&lt;\/script&gt;" aria-invalid="true"/);
+    expect(malformed.html).to.include('Check these fields: Support end date.');
+    expect(malformed.html).not.to.include(XSS);
+
+    // In Italian for an Italian admin.
+    await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const italian = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '', supportEndDate: '2020-01-01' });
+      expect(italian.status).to.equal(422);
+      expect(italian.html).to.match(/name="supportEndDate" value="2020-01-01" aria-invalid="true"/);
+      expect(italian.html).to.include('la data di fine assistenza è già passata');
+      expect(italian.html).to.include('Torna al contatto');
+    } finally {
+      await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
+
+  it('serves the block’s stylesheet to every CRM user who sees the block, not only to admins', async () => {
+    const id = await h.addContact({ firstname: 'Styled', lastname: 'Block', email: 'styled.block@example.com' });
+    for (const cookie of [h.admin, h.clerk]) {
+      const page = await h.contactPage(id, cookie);
+      const href = /<link rel="stylesheet" href="([^"]+contact-block\.css)">/.exec(page.html)?.[1];
+      expect(href).to.equal('/portal/assets/contacts/contact-block.css');
+      const css = await fetch(`${h.url}${href}`, { headers: { cookie } });
+      expect(css.status).to.equal(200);
+      expect(css.headers.get('content-type')).to.match(/^text\/css/);
+      expect(await css.text()).to.include('.bp-contact-block');
+    }
+  });
+
   it('turning it off ends every session of the contact at once', async () => {
     const id = await h.addContact({ firstname: 'Off', lastname: 'Switch', email: 'off.switch@example.com' });
     const { password } = await enable(id, 'off.switch@example.com');

@@ -69,4 +69,48 @@ describe('login-check in the browser', function () {
     expect(signIn.status()).to.equal(200);
     await context.close();
   });
+
+  it('on a phone in Italian, stacked labels wrap only between words, never inside one ("Amministratore")', async () => {
+    const host = h!;
+    const luca = await host.addCustomer({ firstname: 'Luca', lastname: 'Bianchi', email: 'luca.bianchi@example.com', language: 'it' });
+    await host.lock('luca.bianchi@example.com');
+    await host.sql("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    const context = await browser!.newContext({ locale: 'it-IT', viewport: { width: 390, height: 844 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${host.url}/settings/business-portal/login-check`);
+      await page.fill('#userName', 'admin');
+      await page.fill('#password', TEST_ADMIN_PASSWORD);
+      await Promise.all([page.waitForURL('**/settings/business-portal/login-check'), page.click('form[action="/login"] button[type="submit"]')]);
+      // An unlock writes the audit row whose "Amministratore" label used to break as "Amministrator / e".
+      await page.check(`#bp-unlock-${luca}`);
+      await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);
+      expect(await page.locator('table.bp-audit td[data-label="Amministratore"]').count()).to.be.at.least(1);
+      await page.screenshot({ path: join(ARTIFACTS, 'login-check-phone-it.png'), fullPage: true });
+
+      // Every stacked label is at least as wide as its longest word, so no word is cut in two.
+      const cut = (await page.evaluate(`(() => {
+        const probe = document.createElement('span');
+        probe.style.cssText = 'position:absolute;visibility:hidden;white-space:nowrap';
+        const cut = [];
+        for (const td of document.querySelectorAll('table.bp-stack td[data-label]')) {
+          const style = getComputedStyle(td, '::before');
+          probe.style.font = style.font;
+          td.appendChild(probe);
+          for (const word of td.dataset.label.split(/\\s+/)) {
+            probe.textContent = word;
+            if (probe.getBoundingClientRect().width > parseFloat(style.width) + 0.5) cut.push(word + ": " + style.width);
+          }
+          probe.remove();
+        }
+        return cut;
+      })()`)) as string[];
+      expect(cut).to.deep.equal([]);
+      const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+      expect(overflow).to.be.at.most(0);
+    } finally {
+      await context.close();
+      await host.sql("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
 });

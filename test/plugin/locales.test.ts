@@ -2,14 +2,25 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { defaultRootDir } from '../../plugin/lifecycle/plugin-files.js';
-import { flattenLocale } from '../../plugin/i18n/translator.js';
+import { flattenLocale, textsOf, type LocaleText } from '../../plugin/i18n/translator.js';
 
 const localesDir = resolve(defaultRootDir, 'locales');
 const read = (file: string) => flattenLocale(JSON.parse(readFileSync(join(localesDir, file), 'utf8')), file);
 const placeholders = (text: string) => [...text.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]).sort();
+/** The text whose placeholders every form must have: the text, or the `other` form. */
+const mainText = (message: LocaleText | undefined) => (message === undefined ? '' : typeof message === 'string' ? message : message.other);
 
 describe('locales', () => {
   const english = read('en.json');
+
+  it('writes every plural message with the categories English uses, each form with {count}', () => {
+    for (const [key, message] of english) {
+      if (typeof message === 'string') continue;
+      expect(Object.keys(message).sort(), key).to.deep.equal(['one', 'other']);
+      for (const text of textsOf(message)) expect(placeholders(text), key).to.include('count');
+    }
+  });
+
   const others = readdirSync(localesDir).filter((f) => /^[a-z]{2}\.json$/.test(f) && f !== 'en.json');
 
   it('include Italian beside English', () => {
@@ -29,10 +40,21 @@ describe('locales', () => {
         expect([...english.keys()].filter((k) => !locale.has(k)), 'English keys it lacks').to.deep.equal([]);
       });
 
-      it('has no empty text and the same placeholders as English', () => {
-        for (const [key, text] of locale) {
-          expect(text.trim(), key).not.to.equal('');
-          expect(placeholders(text), key).to.deep.equal(placeholders(english.get(key) ?? ''));
+      it('has no empty text and the same placeholders as English, in every plural form', () => {
+        for (const [key, message] of locale) {
+          for (const text of textsOf(message)) {
+            expect(text.trim(), key).not.to.equal('');
+            expect(placeholders(text), key).to.deep.equal(placeholders(mainText(english.get(key))));
+          }
+        }
+      });
+
+      it('uses only the plural categories of its language, and has plural forms where English has them', () => {
+        const language = file.slice(0, 2);
+        const categories = new Intl.PluralRules(language).resolvedOptions().pluralCategories as string[];
+        for (const [key, message] of locale) {
+          if (typeof message !== 'string') expect(categories, key).to.include.members(Object.keys(message));
+          if (typeof english.get(key) !== 'string') expect(message, `${key}: English has plural forms`).to.be.an('object');
         }
       });
     });

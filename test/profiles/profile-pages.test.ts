@@ -122,7 +122,7 @@ describe('profile admin pages @db', () => {
     expect(confirm).to.include('name="moveTo"');
     const deleted = await admin.post(`${SETTINGS}/profiles/${copyId}/delete`, { moveTo: String(source.id), version: '2' });
     expect(deleted.status).to.equal(200);
-    expect(await deleted.text()).to.include('1 contacts moved to Installers');
+    expect(await deleted.text()).to.include('The profile Installers (north) was deleted; 1 contact moved to Installers.');
     const [account] = await rows<{ profile_id: unknown }>(api, 'SELECT profile_id FROM bp_portal_accounts WHERE contact_id = 7001');
     expect(Number(account!.profile_id)).to.equal(source.id);
     expect(await profileIdByName(api, 'Installers (north)')).to.equal(null);

@@ -3,7 +3,11 @@
  * present on an install upgraded from a release with version 1; switching stores only the
  * version — the version 1 settings and the version 2 profiles stay exactly as they were.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { readConfig } from '../../host/config.js';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { CLASSIC_SETTINGS_KEY } from '../../plugin/settings/classic-settings.js';
 import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
@@ -53,6 +57,7 @@ describe('settings: version chooser @db', () => {
 
     it('shows the Version dropdown on version 1, with the link to the version 1 settings', async () => {
       const home = await (await admin.get(`${SETTINGS}/`)).text();
+      expect(home).to.include('This CRM was upgraded from release 20.04, which used the version 1 (classic) portal.');
       expect(home).to.include('id="bp-version-form"');
       expect(home).to.match(/<option value="1" selected>/);
       expect(home).to.include('Customers see version 1 of the portal now.');
@@ -126,6 +131,39 @@ describe('settings: version chooser @db', () => {
         expect(await bad.text()).to.include('version: il valore deve essere uno tra 1, 2.');
       } finally {
         await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+      }
+    });
+  });
+  describe('on an install upgraded from version 1 with no release given (INSTALL_ORIGIN=upgraded)', () => {
+    let test: TestHost;
+    let admin: AdminClient;
+    before(async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'bp-config-'));
+      let config;
+      try {
+        config = readConfig({ INSTALL_ORIGIN: 'upgraded' }, dir);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect(config.installOrigin).to.deep.equal({ kind: 'upgraded', fromRelease: '', hadPortalVersion1: true });
+      test = await startTestHost({ installOrigin: config.installOrigin! });
+      admin = await adminClient(test);
+    });
+    after(async () => {
+      await test?.stop();
+    });
+
+    it('says "an earlier release" in English and Italian, never an untranslated "unknown"', async () => {
+      const english = await (await admin.get(`${SETTINGS}/`)).text();
+      expect(english).to.include('This CRM was upgraded from an earlier release, which used the version 1 (classic) portal.');
+      expect(english).not.to.match(/release (unknown|\.|,)/);
+      await test.host.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+      try {
+        const italian = await (await admin.get(`${SETTINGS}/`)).text();
+        expect(italian).to.include('Questo CRM è stato aggiornato da una release precedente, che usava il portale versione 1 (classico).');
+        expect(italian).not.to.match(/unknown|release (\.|,)/);
+      } finally {
+        await test.host.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
       }
     });
   });
