@@ -26,9 +26,16 @@ export async function up({ context }: { context: PluginMigrationContext }): Prom
 
 export async function down({ context }: { context: PluginMigrationContext }): Promise<void> {
   const qi = context.queryInterface;
+  const table = qi.quoteIdentifier(TABLE);
+  // Plain DDL, as in 20261122000400: Sequelize's SQLite removeColumn rebuilds the table (and SQLite
+  // refuses to drop an indexed column), and its MariaDB removeColumn fails on the driver's result.
   const existing = (await qi.showIndex(TABLE)) as { name: string }[];
-  if (existing.some((index) => index.name === FAMILY_INDEX)) await qi.removeIndex(TABLE, FAMILY_INDEX);
+  if (existing.some((index) => index.name === FAMILY_INDEX)) {
+    const index = qi.quoteIdentifier(FAMILY_INDEX);
+    await context.sequelize.query(context.dialect === 'mariadb' ? `DROP INDEX ${index} ON ${table}` : `DROP INDEX ${index}`);
+  }
   const columns = (await qi.describeTable(TABLE)) as Record<string, unknown>;
-  if (columns.replaced_at) await qi.removeColumn(TABLE, 'replaced_at');
-  if (columns.family_id) await qi.removeColumn(TABLE, 'family_id');
+  for (const column of ['replaced_at', 'family_id']) {
+    if (columns[column]) await context.sequelize.query(`ALTER TABLE ${table} DROP COLUMN ${qi.quoteIdentifier(column)}`);
+  }
 }
