@@ -216,6 +216,8 @@ interface MemoryReading {
   readonly heapUsed: number;
   /** What V8 has reserved for the heap: resident, and grown by V8 under load even without a leak. */
   readonly heapTotal: number;
+  /** The part of `heapTotal` that is V8's young generation (it grows with the allocation rate, not with what is kept). */
+  readonly newSpace: number;
   readonly external: number;
 }
 
@@ -245,7 +247,7 @@ async function spawnHost(databaseUrl: string, withPlugin: boolean): Promise<Host
     async memory() {
       const response = await fetch(`${url}/bench/rss`);
       const memory = (await response.json()) as MemoryReading;
-      log(`  ${withPlugin ? 'plugin' : 'bare'} host: RSS ${mb(memory.rss)}, V8 heap ${mb(memory.heapUsed)} used of ${mb(memory.heapTotal)}, external ${mb(memory.external)}`);
+      log(`  ${withPlugin ? 'plugin' : 'bare'} host: RSS ${mb(memory.rss)}, V8 heap ${mb(memory.heapUsed)} used of ${mb(memory.heapTotal)} (young generation ${mb(memory.newSpace)}), external ${mb(memory.external)}`);
       return memory;
     },
     stop: () =>
