@@ -12,6 +12,7 @@ import { requestLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type PortalRouteContribution } from '../lifecycle/contributions.js';
 import { LOGIN_PATH, LOGOUT_PATH } from './auth-routes.js';
+import { workspaceNext } from './return-paths.js';
 import { PortalSessions } from './portal-sessions.js';
 
 export const FIRST_ACCESS_PATH = '/first-access';
@@ -44,6 +45,8 @@ export class FirstAccessGate implements PortalRouteContribution {
       sendApiError(res, 403, 'password_change_required', this.translator.t(requestLanguage(req, this.translator), 'auth.errors.passwordChangeRequired'));
       return;
     }
-    res.redirect(303, `${this.settings.portalPath}${FIRST_ACCESS_PATH}`);
+    // The page asked for follows the change (a workspace page, its query kept).
+    const back = req.method === 'GET' && req.url.startsWith('/') ? workspaceNext(req.url) : null;
+    res.redirect(303, `${this.settings.portalPath}${FIRST_ACCESS_PATH}${back && back !== '/' ? `?next=${encodeURIComponent(back)}` : ''}`);
   }
 }

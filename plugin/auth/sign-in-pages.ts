@@ -91,15 +91,20 @@ export class SignInPages implements PortalRouteContribution {
   private async guarded(req: Request, res: Response, handle: (session: PortalSession | null) => Promise<void>): Promise<void> {
     const session = await this.sessions.current(req, res);
     if (!this.csrf.verify(req, session?.sessionId ?? null)) {
+      // A form left open while the session changed, where answering changes nothing: a sign-out
+      // with no session left goes to the login, a login from a tab opened before another tab
+      // signed in goes where that login would.
+      if (req.path === '/logout' && !session) return res.redirect(303, this.path('/login'));
+      if (req.path === '/login' && session) return res.redirect(303, this.landing(session.account, this.nextOf(req)));
       this.pages.sendMessage(req, res, this.visitor(session), 403, 'errors.forbiddenTitle', 'errors.csrf');
       return;
     }
     await handle(session);
   }
 
-  /** After a complete sign-in: the forced password change first, else home. */
+  /** After a complete sign-in: the forced password change first (the page asked for follows it), else that page or home. */
   private landing(account: PortalAccount, next?: string): string {
-    return this.path(account.mustChangePassword ? FIRST_ACCESS_PATH : (next ?? '/'));
+    return this.path(account.mustChangePassword ? `${FIRST_ACCESS_PATH}${this.nextQuery(next)}` : (next ?? '/'));
   }
 
   /** The workspace page a login continues to (`?next=` or the form's `next`), when it is one. */
@@ -182,8 +187,8 @@ export class SignInPages implements PortalRouteContribution {
       template: 'first-access',
       titleKey: 'auth.firstAccess.title',
       status,
-      returnTo: FIRST_ACCESS_PATH,
-      data: { email: session.account.email, error: error ?? null },
+      returnTo: `${FIRST_ACCESS_PATH}${this.nextQuery(this.nextOf(req))}`,
+      data: { email: session.account.email, error: error ?? null, next: this.nextOf(req) ?? null },
     });
   }
 
@@ -204,7 +209,7 @@ export class SignInPages implements PortalRouteContribution {
     }
     const result = await this.passwords.change(req, res, session, { newPassword: fields.newPassword ?? '', confirmPassword: fields.confirmPassword ?? '' });
     if (!result.ok) return this.renderFirstAccess(req, res, session, 400, this.translator.t(language, result.messageKey, result.params));
-    res.redirect(303, this.path('/'));
+    res.redirect(303, this.path(this.nextOf(req) ?? '/'));
   }
 
   private async forgotPage(req: Request, res: Response): Promise<void> {

@@ -244,7 +244,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
         expect(shown.status).to.equal(200);
         const html = await shown.text();
         expect(html).to.include('<form method="post" action="/portal/unlock">');
-        expect(html).to.include('Unlock my account');
+        expect(html).to.include('<button type="submit" class="bp-button">Unlock my account</button>');
       }
       expect(await h.isLocked(jane)).to.equal(true);
 

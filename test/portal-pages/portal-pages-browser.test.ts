@@ -84,6 +84,10 @@ describe('portal pages in a browser', function () {
     expect(await page.locator('[data-fullscreen]').isVisible()).to.equal(true);
     expect(await page.locator('.bp-account button:has-text("Log out")').isVisible()).to.equal(true);
     await check('home');
+    await Promise.all([page.waitForURL(/\/portal\/account\/password$/), page.click('.bp-account a:has-text("Change password")')]);
+    expect(await page.locator('h1').textContent()).to.equal('Change your password');
+    await check('password');
+    await page.goto(`${test.url}/portal/`);
   });
 
   it('opens the tickets from a home button, searches by two columns and the box, sorts by a header', async () => {

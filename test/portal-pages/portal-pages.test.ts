@@ -74,6 +74,39 @@ describe('portal pages: home, lists, records, tickets @db', function () {
       }
     });
 
+    it('changes the password from the workspace: the current one is asked, other sessions end, this one stays', async () => {
+      const tom = await signedIn(test, 'tom.baker@example.com');
+      const elsewhere = await signedIn(test, 'tom.baker@example.com');
+      const home = await tom.get('/');
+      expect(home.html).to.include('href="/portal/account/password"').and.include('Change password');
+      const form = await tom.get('/account/password');
+      expect(form.response.status).to.equal(200);
+      expect(form.html).to.include('id="bp-current-password"').and.include('id="bp-new-password"').and.include('id="bp-confirm-password"');
+
+      const wrong = await tom.post('/account/password', { _csrf: tokenIn(form.html), currentPassword: 'Not-his-password-1', newPassword: 'Lighthouse keeper 42', confirmPassword: 'Lighthouse keeper 42' });
+      expect(wrong.response.status).to.equal(403);
+      expect(wrong.html).to.include('The current password is not correct.').and.match(/<input id="bp-current-password"[^>]* aria-invalid="true"[^>]* autofocus>/);
+      expect(wrong.html).not.to.include('Not-his-password-1').and.not.include('Lighthouse keeper 42');
+      const mismatch = await tom.post('/account/password', { _csrf: tokenIn(form.html), currentPassword: 'Portal-demo-1', newPassword: 'Lighthouse keeper 42', confirmPassword: 'Lighthouse keeper 43' });
+      expect(mismatch.response.status).to.equal(422);
+      expect(mismatch.html).to.include('The two new passwords are not the same.');
+      const forged = await tom.post('/account/password', { _csrf: 'A'.repeat(43), currentPassword: 'Portal-demo-1', newPassword: 'Lighthouse keeper 42', confirmPassword: 'Lighthouse keeper 42' });
+      expect(forged.response.status).to.equal(403);
+
+      const changed = await tom.post('/account/password', { _csrf: tokenIn(form.html), currentPassword: 'Portal-demo-1', newPassword: 'Lighthouse keeper 42', confirmPassword: 'Lighthouse keeper 42' });
+      expect(changed.response.status).to.equal(303);
+      expect(changed.response.headers.get('location')).to.equal('/portal/account/password?notice=changed');
+      const done = await tom.get('/account/password?notice=changed');
+      expect(done.response.status).to.equal(200);
+      expect(done.html).to.include('Your password was changed.');
+      // The other browser is signed out; the new password signs in, the old one no longer does.
+      expect((await elsewhere.get('/')).response.headers.get('location')).to.match(/^\/portal\/login/);
+      const anonymous = (await import('../sign-in/sign-in-fixture.js')).PortalClient;
+      const again = new anonymous(`${test.url}/portal`);
+      expect((await again.signIn('tom.baker@example.com', 'Portal-demo-1')).response.status).to.equal(401);
+      expect((await again.signIn('tom.baker@example.com', 'Lighthouse keeper 42')).response.status).to.equal(303);
+    });
+
     it('takes a long text in a record form as long as its field allows, in accented letters too', async () => {
       const form = await jane.get('/m/HelpDesk/new');
       const created = await jane.post('/m/HelpDesk/new', { _csrf: tokenIn(form.html), ticket_title: 'Descrizione lunga', description: 'è'.repeat(65_535) });

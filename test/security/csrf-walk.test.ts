@@ -98,8 +98,13 @@ describe('CSRF on every state-changing route the plugin mounts @db', function ()
           headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ email: 'jane.doe@example.com', password: 'Portal-demo-1', language: 'it' }).toString(),
         });
-        const expected = SECRET_IN_BODY.has(`${route.method} ${route.path}`) ? 400 : 403;
-        expect(res.status, `${route.method} ${route.path} ${cookie ? 'signed in' : 'anonymous'}`).to.equal(expected);
+        const key = `${route.method} ${route.path}`;
+        // Where answering changes nothing, a form left open goes on instead: a login while signed in
+        // goes where that login would, a logout without a session to the login (the snapshot below
+        // checks that nothing changed).
+        const harmless = (key === 'POST /portal/login' && cookie !== '') || (key === 'POST /portal/logout' && cookie === '');
+        const expected = harmless ? 303 : SECRET_IN_BODY.has(key) ? 400 : 403;
+        expect(res.status, `${key} ${cookie ? 'signed in' : 'anonymous'}`).to.equal(expected);
       }
     }
     expect(await snapshot()).to.equal(before);

@@ -104,6 +104,31 @@ describe('sign-in: portal pages @db', function () {
     });
   });
 
+  describe('forms left open while the session changed', () => {
+    it('a logout whose session already ended goes to the login; a login from a tab opened before another tab signed in goes on', async () => {
+      const email = 'two.tabs@example.com';
+      await host.addCustomer({ email, password: PASSWORD });
+      const client = new PortalClient(host.portal);
+      const tabA = tokenIn((await client.get('/login')).html);
+      const tabB = tokenIn((await client.get('/login')).html);
+      expect((await client.post('/login', { _csrf: tabB, email, password: PASSWORD })).response.status).to.equal(303);
+      const late = await client.post('/login', { _csrf: tabA, email, password: PASSWORD, next: '/m/HelpDesk?q=Line' });
+      expect(late.response.status).to.equal(303);
+      expect(late.response.headers.get('location')).to.equal('/portal/m/HelpDesk?q=Line');
+
+      const signedInToken = tokenIn((await client.get('/forgot-password')).html);
+      // The session ends elsewhere (another tab signs out); this page's form is still open.
+      const ended = await fetch(`${host.portal}/api/v1/auth/logout`, { method: 'POST', headers: { cookie: client.cookieHeader(), 'content-type': 'application/json' } });
+      expect(ended.status).to.equal(204);
+      const out = await client.post('/logout', { _csrf: signedInToken });
+      expect(out.response.status).to.equal(303);
+      expect(out.response.headers.get('location')).to.equal('/portal/login');
+      // Still refused: a stale token while a session is there (another page's login, say).
+      const stranger = await client.post('/language', { _csrf: 'A'.repeat(43), language: 'it' });
+      expect(stranger.response.status).to.equal(403);
+    });
+  });
+
   describe('login and logout', () => {
     it('signs in, shows who is signed in, and logs out for good', async () => {
       const email = 'jane.pages@example.com';
@@ -206,6 +231,23 @@ describe('sign-in: portal pages @db', function () {
       // The old password is dead, the new one works.
       expect((await new PortalClient(host.portal).api('/auth/login', { email, password: PASSWORD })).status).to.equal(401);
       expect((await new PortalClient(host.portal).api('/auth/login', { email, password: NEW_PASSWORD })).status).to.equal(200);
+    });
+
+    it('carries the page asked for through the forced change, its query included', async () => {
+      const email = 'first.next@example.com';
+      await host.addCustomer({ email, password: PASSWORD, mustChangePassword: true });
+      const client = new PortalClient(host.portal);
+      const next = '/m/HelpDesk?q=Line&sort=ticket_no';
+      const login = await client.get(`/login?next=${encodeURIComponent(next)}`);
+      const signed = await client.post('/login', { _csrf: tokenIn(login.html), email, password: PASSWORD, next });
+      expect(signed.response.headers.get('location')).to.equal(`/portal/first-access?next=${encodeURIComponent(next)}`);
+      // A page asked for while the change is pending is carried the same way.
+      expect((await client.get(next)).response.headers.get('location')).to.equal(`/portal/first-access?next=${encodeURIComponent(next)}`);
+      const page = await client.get(`/first-access?next=${encodeURIComponent(next)}`);
+      expect(page.html).to.include('name="next"');
+      const done = await client.post('/first-access', { _csrf: tokenIn(page.html), email, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD, next });
+      expect(done.response.status).to.equal(303);
+      expect(done.response.headers.get('location')).to.equal(`/portal${next}`);
     });
 
     it('lets the API change the forced password, and asks for the current one otherwise', async () => {
