@@ -2,9 +2,10 @@
  * `npm start`: the reference CRM with the Business Portal installed (and, in the demo, the demo
  * data and logins), configured from the environment (see host/config.ts).
  */
+import { ConnectionError } from 'sequelize';
 import { ConfigError, readConfig } from './config.js';
 import { PluginRefusedError } from './plugins/plugin-loader.js';
-import { seedDemoData } from './demo/demo-data.js';
+import { DemoRefusedError, seedDemoData } from './demo/demo-data.js';
 import { createReferenceHost } from './reference-host.js';
 
 async function main(): Promise<void> {
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `CRM            ${http.publicUrl('/')}`,
-    `CRM login      ${http.publicUrl('/login')}  ${demo ? `${demo.adminUser} / ${demo.adminPassword}` : 'admin (password: ADMIN_PASSWORD, or the one printed at the first start)'}`,
+    `CRM login      ${http.publicUrl('/login')}  ${demo?.adminPassword ? `${demo.adminUser} / ${demo.adminPassword}` : 'admin (password: ADMIN_PASSWORD, or the one printed at the first start)'}`,
     `Portal         ${http.publicUrl(options.portalPath ?? '/portal')}`,
     ...(demo ? demo.customers.map((c) => `  demo customer ${c.email} / ${c.password}  (${c.account}, ${c.language})`) : []),
     ...(options.smtpUrl ? [] : [`Outbox         ${http.publicUrl('/outbox')}  (SMTP_URL is not set: mail is kept there)`]),
@@ -44,8 +45,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // Configuration and refused plugins are explained in a sentence; anything else with its stack.
-  if (error instanceof ConfigError || error instanceof PluginRefusedError) console.error(error.message);
+  // What a person starting the host can fix is explained in a sentence; anything else with its stack.
+  if (error instanceof ConfigError || error instanceof PluginRefusedError || error instanceof DemoRefusedError) console.error(error.message);
+  else if (error instanceof ConnectionError) console.error(`Cannot reach the database (DATABASE_URL): ${error.message}. Is the server running, and does the database exist (createdb …)?`);
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error(`The port is in use by another program: ${(error as Error).message}. Choose another with PORT=…`);
   else console.error(error);
   process.exit(1);
 });

@@ -10,22 +10,39 @@
  */
 import type { Actor, CrmRecord, CrmUser, FieldValue, HostApi, ModuleDefinition, RecordCondition } from '../../plugin/host-contract/index.js';
 import type { ReferenceHost } from '../reference-host.js';
+import { QueryTypes } from 'sequelize';
 import { ADMIN_USER_NAME, DEMO_ADMIN_PASSWORD } from '../users/base-users.js';
+import { verifyPassword } from '../users/password-hash.js';
 import { demoCustomModules } from './demo-modules.js';
 import { type DemoRecord, demoPortalCustomers, demoRecords } from './demo-records.js';
 
 /** The password of every demo portal user; no change is required at first login. */
 export const DEMO_PORTAL_PASSWORD = 'Portal-demo-1';
 
-/** What `npm start` prints. The admin password is the one the host gives its admin in demo mode (`demo: true`). */
+/**
+ * What `npm start` prints. The admin password is the one the host gives its admin in demo mode
+ * (`demo: true`), or null when this database's admin was created outside the demo with another.
+ */
 export interface DemoSummary {
   readonly adminUser: string;
-  readonly adminPassword: string;
+  readonly adminPassword: string | null;
   readonly customers: readonly { readonly email: string; readonly password: string; readonly account: string; readonly language: string }[];
 }
 
+/** The demo refuses a database that holds other contacts: it would take theirs over by name. */
+export class DemoRefusedError extends Error {}
+
+/** A demo contact the demo always creates: its presence tells a demo database from another. */
+const DEMO_MARKER_EMAIL = 'jane.doe@example.com';
+
 export async function seedDemoData(host: ReferenceHost): Promise<DemoSummary> {
   const api = host.api;
+  const contactsBefore = await api.records.count('Contacts');
+  if (contactsBefore > 0 && (await api.records.count('Contacts', { field: 'email', op: 'eq', value: DEMO_MARKER_EMAIL })) === 0) {
+    throw new DemoRefusedError(
+      `This database already holds contacts that are not the demo's (${contactsBefore}; generated data, say): the demo would mix its records and logins into them. Start the host with DEMO=0, or give the demo a new database (DATABASE_URL).`,
+    );
+  }
   for (const definition of demoCustomModules) await ensureModule(api, definition);
 
   const staff = new Map((await api.users.users()).map((user) => [user.userName, user]));
@@ -54,7 +71,7 @@ export async function seedDemoData(host: ReferenceHost): Promise<DemoSummary> {
   api.logger.info('Demo data seeded', { recordsCreated: created, portalUsers: customers.length });
   return {
     adminUser: ADMIN_USER_NAME,
-    adminPassword: DEMO_ADMIN_PASSWORD,
+    adminPassword: (await adminHasDemoPassword(host)) ? DEMO_ADMIN_PASSWORD : null,
     customers: customers.map(({ record, account }) => ({
       email: String(record.values.email),
       password: DEMO_PORTAL_PASSWORD,
@@ -130,4 +147,13 @@ async function seedPortalUsers(host: ReferenceHost, customers: readonly { readon
   const seeding = host.plugins.list().filter((plugin) => typeof plugin.lifecycle.seedDemo === 'function' && installed.has(plugin.state));
   if (seeding.length === 0) throw new Error('No loaded plugin offers demo portal users (seedDemo): start the host with the Business Portal plugin');
   for (const plugin of seeding) await plugin.lifecycle.seedDemo!(host.api, customers);
+}
+
+/** Whether the admin signs in with the demo password (not so when the admin was created outside the demo). */
+async function adminHasDemoPassword(host: ReferenceHost): Promise<boolean> {
+  const rows = await host.api.database.sequelize.query<{ password_hash: string | null }>('SELECT password_hash FROM crm_users WHERE user_name = :name', {
+    type: QueryTypes.SELECT,
+    replacements: { name: ADMIN_USER_NAME },
+  });
+  return verifyPassword(DEMO_ADMIN_PASSWORD, rows[0]?.password_hash ?? null);
 }

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type { CrmRecord, HostApi } from '../../plugin/host-contract/index.js';
-import { DEMO_PORTAL_PASSWORD, type DemoSummary, seedDemoData } from '../../host/demo/demo-data.js';
+import { DEMO_PORTAL_PASSWORD, DemoRefusedError, type DemoSummary, seedDemoData } from '../../host/demo/demo-data.js';
 import { crmLogin, startTestHost } from '../support/host.js';
 
 type TestHost = Awaited<ReturnType<typeof startTestHost>>;
@@ -77,7 +77,7 @@ describe('Demo data of the reference host @db', function () {
 
     expect(summary.adminUser).to.equal('admin');
     expect(summary.adminPassword).to.equal('Admin-demo-1');
-    expect(await crmLogin(test.url, summary.adminUser, summary.adminPassword)).to.match(/^crm_sid=/);
+    expect(await crmLogin(test.url, summary.adminUser, summary.adminPassword!)).to.match(/^crm_sid=/);
     expect(summary.customers).to.deep.include({ email: 'jane.doe@example.com', password: 'Portal-demo-1', account: 'Acme Ltd', language: 'en' });
     expect(summary.customers).to.deep.include({ email: 'mario.rossi@example.com', password: 'Portal-demo-1', account: 'Rossi SpA', language: 'it' });
   });
@@ -141,6 +141,37 @@ describe('Demo data of the reference host @db', function () {
       const me = await fetch(`${test.url}/portal/api/v1/me`, { headers: { cookie: cookiesOf(login), accept: 'application/json' } });
       expect(me.status, `me of ${email}`).to.equal(200);
       expect(JSON.stringify(await me.json())).to.include(email);
+    }
+  });
+});
+
+describe('demo data on a database that is not the demo’s @db', function () {
+  this.timeout(120_000);
+
+  it('refuses a database holding other contacts, adding nothing', async function () {
+    const test = await startTestHost();
+    try {
+      const api = test.host.api;
+      await api.records.create('Contacts', { values: { firstname: 'Giulia', lastname: 'Bianchi', email: 'giulia.bianchi.123@example.com' } });
+      const before = await inventory(api);
+      let refused: unknown = null;
+      await seedDemoData(test.host).catch((error: unknown) => void (refused = error));
+      expect(refused).to.be.instanceOf(DemoRefusedError);
+      expect((refused as Error).message).to.include("contacts that are not the demo's (1;").and.include('DEMO=0');
+      expect(await inventory(api)).to.deep.equal(before);
+    } finally {
+      await test.stop();
+    }
+  });
+
+  it('prints no demo password for an admin created outside the demo', async function () {
+    const test = await startTestHost();
+    try {
+      const summary = await seedDemoData(test.host);
+      expect(summary.adminPassword).to.equal(null);
+      expect(summary.customers.length).to.be.greaterThan(0);
+    } finally {
+      await test.stop();
     }
   });
 });
