@@ -124,6 +124,14 @@ export class PortalUserRoutes implements AdminRouteContribution {
     router.post(PORTAL_USER_PATH, (req, res) => this.save(req, res));
   }
 
+  /** A 400 naming the fields that could not be read, with the form shown again as typed. */
+  private async refuseFields(req: Request, res: Response, contactId: number, body: unknown, fields: readonly PortalUserField[]): Promise<void> {
+    const language = this.pages.language(res);
+    const labels = fields.map((field) => this.translator.t(language, FIELD_LABELS[field]));
+    const text = labels.length > 0 ? this.translator.t(language, 'contacts.portalUser.invalidFields', { fields: labels.join(', ') }) : this.translator.t(language, 'errors.badRequest');
+    await this.answer(req, res, contactId, 400, { error: true, text }, { typed: typedValues(body), fields: [...fields] });
+  }
+
   private async save(req: Request, res: Response): Promise<void> {
     const idText = String(req.params.id);
     if (!/^[1-9][0-9]{0,8}$/.test(idText)) {
@@ -135,34 +143,14 @@ export class PortalUserRoutes implements AdminRouteContribution {
     const body: unknown = req.body ?? {};
     if (!validateForm(body)) {
       const named = [...new Set((validateForm.errors ?? []).map((error) => error.instancePath.slice(1) || String(error.params.additionalProperty ?? error.params.missingProperty ?? '')))];
-      const fields = named.filter(isFormField);
-      const labels = fields.map((field) => this.translator.t(language, FIELD_LABELS[field]));
-      await this.answer(
-        req,
-        res,
-        contactId,
-        400,
-        {
-          error: true,
-          text: labels.length > 0 ? this.translator.t(language, 'contacts.portalUser.invalidFields', { fields: labels.join(', ') }) : this.translator.t(language, 'errors.badRequest'),
-        },
-        { typed: typedValues(body), fields },
-      );
+      await this.refuseFields(req, res, contactId, body, named.filter(isFormField));
       return;
     }
     const start = calendarDay(body.supportStartDate);
     const end = calendarDay(body.supportEndDate);
     if (start === undefined || end === undefined) {
       const fields = [start === undefined ? 'supportStartDate' : null, end === undefined ? 'supportEndDate' : null].filter((field): field is PortalUserField => field !== null);
-      const labels = fields.map((field) => this.translator.t(language, FIELD_LABELS[field]));
-      await this.answer(
-        req,
-        res,
-        contactId,
-        400,
-        { error: true, text: this.translator.t(language, 'contacts.portalUser.invalidFields', { fields: labels.join(', ') }) },
-        { typed: typedValues(body), fields },
-      );
+      await this.refuseFields(req, res, contactId, body, fields);
       return;
     }
     const admin = crmSessionOf(res)!.user;
