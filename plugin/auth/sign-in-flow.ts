@@ -8,6 +8,8 @@ import { parse as parseCookies } from 'cookie';
 import type { CookieOptions, Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
 import type { CrmRecord } from '../host-contract/index.js';
+import { LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_MS } from '../i18n/request-language.js';
+import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { clientAddress } from './client-address.js';
 import { LoginHistory } from './login-history.js';
@@ -39,7 +41,19 @@ export class PortalSignInFlow implements SignInFlow {
     @inject(PortalSessions) private readonly sessions: PortalSessions,
     @inject(LoginHistory) private readonly history: LoginHistory,
     @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(Translator) private readonly translator: Translator,
   ) {}
+
+  /**
+   * A customer who has not chosen a language in this browser gets their contact's (the one their
+   * mails are in) from now on; the language menu still changes it.
+   */
+  private adoptLanguage(req: Request, res: Response, account: PortalAccount, contact: CrmRecord): void {
+    if (req.headers.cookie && parseCookies(req.headers.cookie)[LANGUAGE_COOKIE]) return;
+    const own = typeof contact.values.language === 'string' && contact.values.language !== '' ? contact.values.language : account.language;
+    if (!own || !this.translator.languages().includes(own)) return;
+    res.cookie(LANGUAGE_COOKIE, own, { ...this.cookieOptions(req), maxAge: LANGUAGE_COOKIE_MAX_AGE_MS });
+  }
 
   private cookieOptions(req: Request): CookieOptions {
     return { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath };
@@ -59,6 +73,7 @@ export class PortalSignInFlow implements SignInFlow {
       return { kind: 'second-factor', method: outcome.secondFactor.name };
     }
     await this.sessions.start(req, res, outcome.account.contactId, { remember: credentials.remember });
+    this.adoptLanguage(req, res, outcome.account, outcome.contact);
     return { kind: 'signed-in', account: outcome.account, contact: outcome.contact };
   }
 
@@ -76,6 +91,7 @@ export class PortalSignInFlow implements SignInFlow {
     res.clearCookie(CHALLENGE_COOKIE, this.cookieOptions(req));
     await this.sessions.start(req, res, check.account.contactId, { remember: check.remember });
     await this.history.record({ event: 'login', contactId: check.account.contactId, email: check.account.email, reason: null, ip });
+    this.adoptLanguage(req, res, check.account, check.contact);
     return { kind: 'signed-in', account: check.account, contact: check.contact };
   }
 }

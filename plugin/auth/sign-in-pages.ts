@@ -17,7 +17,7 @@ import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { formBody } from '../http/json-body.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
-import { LANGUAGE_COOKIE } from '../i18n/request-language.js';
+import { LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_MS } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type PortalRouteContribution } from '../lifecycle/contributions.js';
 import { clientAddress } from './client-address.js';
@@ -31,7 +31,6 @@ import { PortalSessions, type PortalSession } from './portal-sessions.js';
 import { safeReturn, workspaceNext } from './return-paths.js';
 import { SignInFlow } from './sign-in-flow.js';
 
-const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
 type Fields = Record<string, string>;
 
 /** The urlencoded body's text fields; anything else (arrays, missing) is left out. */

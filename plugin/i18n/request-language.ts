@@ -4,8 +4,10 @@ import type { Request } from 'express';
 import type { LanguageCode } from '../host-contract/index.js';
 import type { Translator } from './translator.js';
 
-/** Set by the portal's language dropdown; holds a language code and nothing else. */
+/** Set by the portal's language dropdown (or at a sign-in, from the contact); holds a language code and nothing else. */
 export const LANGUAGE_COOKIE = 'bp_lang';
+/** The language cookie lasts a year. */
+export const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
 
 export function requestLanguage(req: Request, translator: Translator): LanguageCode {
   const chosen = req.headers.cookie ? parseCookies(req.headers.cookie)[LANGUAGE_COOKIE] : undefined;

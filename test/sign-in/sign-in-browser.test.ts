@@ -58,6 +58,8 @@ describe('sign-in: the pages in a browser', function () {
     await page.fill('#bp-email', email);
     await page.fill('#bp-password', GENERATED);
     await Promise.all([page.waitForURL(/\/portal\/first-access$/), page.click('button[type="submit"]:has-text("Sign in")')]);
+    // Signed in, Giulia gets her contact's language (Italian, the one of her mails), whatever the browser says.
+    expect(await page.getAttribute('html', 'lang')).to.equal('it');
     expect(await page.inputValue('#bp-email')).to.equal(email);
     await shoot(page, '02-first-access');
 
@@ -65,17 +67,17 @@ describe('sign-in: the pages in a browser', function () {
     await page.fill('#bp-confirm-password', 'password');
     // The browser's own minlength check stops an 8-character-short password before the server: bypass it.
     await page.$eval('form.bp-form', (form) => form.setAttribute('novalidate', ''));
-    await page.click('button:has-text("Save the password")');
-    expect(await page.locator('.bp-error').textContent()).to.include('too common');
+    await page.click('button:has-text("Salva la password")');
+    expect(await page.locator('.bp-error').textContent()).to.include('troppo comune');
     await shoot(page, '03-first-access-refused');
 
     await page.fill('#bp-new-password', CHOSEN);
     await page.fill('#bp-confirm-password', CHOSEN);
-    await Promise.all([page.waitForURL(/\/portal\/$/), page.click('button:has-text("Save the password")')]);
-    expect(await page.locator('h1').textContent()).to.equal('Welcome, Giulia Customer');
+    await Promise.all([page.waitForURL(/\/portal\/$/), page.click('button:has-text("Salva la password")')]);
+    expect(await page.locator('h1').textContent()).to.equal('Benvenuto, Giulia Customer');
     await shoot(page, '04-home');
 
-    await Promise.all([page.waitForURL(/\/portal\/login$/), page.click('button:has-text("Log out")')]);
+    await Promise.all([page.waitForURL(/\/portal\/login$/), page.click('button:has-text("Esci")')]);
     await page.goto(`${host.portal}/`);
     expect(page.url()).to.match(/\/portal\/login$/);
     await english.close();

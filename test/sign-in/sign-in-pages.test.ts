@@ -42,6 +42,22 @@ describe('sign-in: portal pages @db', function () {
       const away = await client.post('/language', { _csrf: tokenIn(page.html), language: 'en', returnTo: '//evil.example.com/' });
       expect(away.response.headers.get('location')).to.equal('/portal/login');
     });
+
+    it('gives a signed-in customer their contact’s language unless this browser chose one', async () => {
+      const email = 'lingua@example.com';
+      await host.addCustomer({ email, password: PASSWORD, language: 'it', firstname: 'Lucia' });
+      const fresh = new PortalClient(host.portal, { 'accept-language': 'en' });
+      expect((await fresh.signIn(email, PASSWORD)).response.status).to.equal(303);
+      expect(fresh.cookies.get('bp_lang')).to.equal('it');
+      expect((await fresh.get('/forgot-password')).html).to.include('<html lang="it">');
+
+      const chosen = new PortalClient(host.portal, { 'accept-language': 'it' });
+      const { html } = await chosen.get('/forgot-password');
+      await chosen.post('/language', { _csrf: tokenIn(html), language: 'en', returnTo: '/login' });
+      expect((await chosen.signIn(email, PASSWORD)).response.status).to.equal(303);
+      expect(chosen.cookies.get('bp_lang')).to.equal('en');
+      expect((await chosen.get('/forgot-password')).html).to.include('<html lang="en">');
+    });
   });
 
   describe('the language switch keeps the place', () => {
@@ -210,10 +226,11 @@ describe('sign-in: portal pages @db', function () {
 
       const mismatch = await client.post('/first-access', { _csrf: tokenIn(page.html), email, newPassword: NEW_PASSWORD, confirmPassword: `${NEW_PASSWORD}x` });
       expect(mismatch.response.status).to.equal(400);
-      expect(mismatch.html).to.include('The two new passwords are not the same.');
+      // Mario's contact is Italian: signed in, the pages speak it (the browser said nothing).
+      expect(mismatch.html).to.include('Le due nuove password non coincidono.');
       const common = await client.post('/first-access', { _csrf: tokenIn(page.html), email, newPassword: 'password123', confirmPassword: 'password123' });
       expect(common.response.status).to.equal(400);
-      expect(common.html).to.include('too common');
+      expect(common.html).to.include('troppo comune');
       const noCsrf = await client.post('/first-access', { email, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
       expect(noCsrf.response.status).to.equal(403);
 
