@@ -119,6 +119,11 @@ function sessionLookup(companions: string | undefined): string {
   WHERE s.id = :id`;
 }
 
+/** A session's family: its `family_id`, or its own id for a row from before families. */
+function familyOf(value: unknown, id: string): string {
+  return typeof value === 'string' && value !== '' ? value : id;
+}
+
 function time(value: unknown): number {
   const iso = toIsoDateTime(value);
   return iso === null ? 0 : Date.parse(iso);
@@ -266,7 +271,7 @@ export class DatabasePortalSessions implements PortalSessions {
     const now = new Date();
     const contactId = toNumber(row.s_contact_id);
     const remember = toBoolean(row.s_remember);
-    const familyId = typeof row.s_family_id === 'string' && row.s_family_id !== '' ? row.s_family_id : id;
+    const familyId = familyOf(row.s_family_id, id);
     const absoluteExpiresAt = time(row.s_absolute_expires_at);
     if (absoluteExpiresAt <= now.getTime()) {
       await this.deleteSession(id);
@@ -350,7 +355,7 @@ export class DatabasePortalSessions implements PortalSessions {
       });
       const row = rows[0];
       // The whole family: a rotated-away token still in its grace window ends with its successor.
-      const familyId = row && typeof row.family_id === 'string' && row.family_id !== '' ? row.family_id : id;
+      const familyId = familyOf(row?.family_id, id);
       const ended = toNumber(
         await this.sequelize.query(`DELETE FROM ${SESSIONS_TABLE} WHERE id = :id OR family_id = :familyId`, {
           type: QueryTypes.BULKDELETE,

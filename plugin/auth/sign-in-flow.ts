@@ -8,7 +8,7 @@ import { parse as parseCookies } from 'cookie';
 import type { CookieOptions, Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
 import type { CrmRecord } from '../host-contract/index.js';
-import { LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_MS } from '../i18n/request-language.js';
+import { languageChosen, rememberLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { clientAddress } from './client-address.js';
@@ -49,10 +49,10 @@ export class PortalSignInFlow implements SignInFlow {
    * mails are in) from now on; the language menu still changes it.
    */
   private adoptLanguage(req: Request, res: Response, account: PortalAccount, contact: CrmRecord): void {
-    if (req.headers.cookie && parseCookies(req.headers.cookie)[LANGUAGE_COOKIE]) return;
+    if (languageChosen(req)) return;
     const own = typeof contact.values.language === 'string' && contact.values.language !== '' ? contact.values.language : account.language;
     if (!own || !this.translator.languages().includes(own)) return;
-    res.cookie(LANGUAGE_COOKIE, own, { ...this.cookieOptions(req), maxAge: LANGUAGE_COOKIE_MAX_AGE_MS });
+    rememberLanguage(req, res, own, this.settings.portalPath);
   }
 
   private cookieOptions(req: Request): CookieOptions {

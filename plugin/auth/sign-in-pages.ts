@@ -17,7 +17,7 @@ import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { formBody } from '../http/json-body.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
-import { LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_MS } from '../i18n/request-language.js';
+import { rememberLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type PortalRouteContribution } from '../lifecycle/contributions.js';
 import { clientAddress } from './client-address.js';
@@ -271,7 +271,7 @@ export class SignInPages implements PortalRouteContribution {
     const fields = fieldsOf(req);
     const chosen = fields.language ?? '';
     if (this.translator.languages().includes(chosen)) {
-      res.cookie(LANGUAGE_COOKIE, chosen, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath, maxAge: LANGUAGE_COOKIE_MAX_AGE_MS });
+      rememberLanguage(req, res, chosen, this.settings.portalPath);
     }
     res.redirect(303, this.path(safeReturn(fields.returnTo ?? '') ?? '/login'));
   }

@@ -1,15 +1,25 @@
 /** The language of a portal request: the visitor's explicit choice (a cookie), else their browser's. */
 import { parse as parseCookies } from 'cookie';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { LanguageCode } from '../host-contract/index.js';
 import type { Translator } from './translator.js';
 
 /** Set by the portal's language dropdown (or at a sign-in, from the contact); holds a language code and nothing else. */
 export const LANGUAGE_COOKIE = 'bp_lang';
 /** The language cookie lasts a year. */
-export const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
+const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
 
 export function requestLanguage(req: Request, translator: Translator): LanguageCode {
   const chosen = req.headers.cookie ? parseCookies(req.headers.cookie)[LANGUAGE_COOKIE] : undefined;
   return translator.pickLanguage(req.headers['accept-language'], chosen);
+}
+
+/** Keeps `language` as this browser's choice for a year (HttpOnly, SameSite=Lax, the portal's path only). */
+export function rememberLanguage(req: Request, res: Response, language: LanguageCode, portalPath: string): void {
+  res.cookie(LANGUAGE_COOKIE, language, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: portalPath, maxAge: LANGUAGE_COOKIE_MAX_AGE_MS });
+}
+
+/** Whether this browser has chosen a language (the cookie is there). */
+export function languageChosen(req: Request): boolean {
+  return Boolean(req.headers.cookie && parseCookies(req.headers.cookie)[LANGUAGE_COOKIE]);
 }

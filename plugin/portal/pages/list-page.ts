@@ -125,6 +125,8 @@ export class ListPage implements PortalRouteContribution {
       return w.res.redirect(303, `${base}${queryString({ ...kept, ...(query.sort ? sortParams : {}), ...(lastPage > 1 ? { page: lastPage } : {}) })}`);
     }
     const options = { ...this.frame.display(w), module: name };
+    // The first column that could not be searched has the focus, to be typed again.
+    const firstUnreadable = view.columns.find((c) => unreadable.includes(c.name))?.name;
     const columns = view.columns.map((column: PortalField) => {
       const sorted = view.sort.field === column.name;
       const direction = sorted && view.sort.direction === 'asc' ? 'desc' : 'asc';
@@ -154,8 +156,7 @@ export class ListPage implements PortalRouteContribution {
           inputType: column.type === 'date' || column.type === 'datetime' ? 'date' : 'search',
           inputMode: column.type === 'integer' ? 'numeric' : NUMBER_TYPES.has(column.type) ? 'decimal' : null,
           invalid: unreadable.includes(column.name),
-          // The first column that could not be searched has the focus, to be typed again.
-          focus: column.name === view.columns.find((c) => unreadable.includes(c.name))?.name,
+          focus: column.name === firstUnreadable,
         },
       };
     });

@@ -127,6 +127,7 @@ export class RecordPages implements PortalRouteContribution {
     const controls = (await this.controls(w, page.fields, page.values, page.record, problems)).filter((c) => editing || !c.readOnly || !c.shown?.empty);
     const onForm = new Set(page.fields.filter((f) => f.access === 'readwrite').map((f) => f.name));
     const stray = problems.filter((p) => !onForm.has(p.field));
+    const firstRefused = controls.findIndex((c) => c.error && !c.readOnly);
     const singular = this.frame.singularLabel(w, name);
     // An edit carries the list the record was opened from, through its redirect, back to the record.
     const back = listParam(w.req, '?');
@@ -146,7 +147,7 @@ export class RecordPages implements PortalRouteContribution {
         // After a refusal the first field it names has the focus (the summary above is announced).
         controls: controls.map((c, index) => ({
           ...c,
-          focus: index === controls.findIndex((other) => other.error && !other.readOnly),
+          focus: index === firstRefused,
           isCheckbox: c.control === 'checkbox',
           isTextarea: c.control === 'textarea',
           isSelect: c.control === 'select',
