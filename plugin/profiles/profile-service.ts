@@ -98,7 +98,7 @@ export interface SaveOutcome {
   readonly notices: readonly ProfileNotice[];
 }
 
-export type SkippedKind = 'module' | 'field' | 'listColumn' | 'button' | 'rule' | 'owner' | 'template';
+export type SkippedKind = 'module' | 'field' | 'listColumn' | 'button' | 'rule' | 'owner' | 'template' | 'unfitTemplate';
 /** A part of an imported file this host cannot take (a module or field it lacks…). */
 export interface SkippedItem {
   readonly kind: SkippedKind;
@@ -447,7 +447,7 @@ export class DatabaseProfileService implements ProfileService {
   private cleanModules(input: readonly ModulePrivilegesInput[], current: readonly ModulePrivileges[], licensed: boolean, findings: Findings): ModulePrivileges[] {
     const seen = new Set<string>();
     const cleaned: ModulePrivileges[] = [];
-    const removedColumns: string[] = [];
+    const removedColumns: LocalizedText[] = [];
     input.forEach((entry, index) => {
       const at = `modules[${index}]`;
       if (seen.has(entry.module)) {
@@ -478,7 +478,7 @@ export class DatabaseProfileService implements ProfileService {
         if (!fieldNames.has(name)) {
           findings.reject(`${at}.listColumns[${position}]`, 'profiles.validation.unknownField', { module: entry.module, field: name }, { kind: 'listColumn', name: `${entry.module}.${name}` });
         } else if (fields[name] === 'hidden') {
-          removedColumns.push(`${entry.module}.${name}`);
+          removedColumns.push(fieldPath(definition.label, definition.fields.find((f) => f.name === name)?.label ?? { en: name }));
         } else {
           listColumns.push(name);
         }
@@ -490,7 +490,7 @@ export class DatabaseProfileService implements ProfileService {
       }
       cleaned.push({ ...entry, create, fields, listColumns, tools: { ...entry.tools } });
     });
-    if (removedColumns.length > 0) findings.notices.push({ messageKey: 'profiles.notices.hiddenColumnsRemoved', params: { columns: removedColumns.join(', ') } });
+    if (removedColumns.length > 0) findings.notices.push({ messageKey: 'profiles.notices.hiddenColumnsRemoved', labels: { columns: joinedLabels(removedColumns) } });
     return cleaned;
   }
 
@@ -659,8 +659,15 @@ export class DatabaseProfileService implements ProfileService {
     const templateIds = {} as Record<NotificationKind, number | null>;
     for (const kind of NOTIFICATION_KINDS) {
       const templateName = data.notifications.templates[kind];
-      const templateId = templateName === null ? null : (templates.byName.get(templateName) ?? null);
+      let templateId = templateName === null ? null : (templates.byName.get(templateName) ?? null);
       if (templateName !== null && templateId === null) findings.skipped.push({ kind: 'template', name: templateName });
+      // A template of the same name here may lack what this notification must carry (the password,
+      // the reset link): the standard template is used instead, as the editor would insist.
+      const template = templateId === null ? undefined : await this.templates.template(templateId);
+      if (templateName !== null && template && (await missingPlaceholderFor(this.templates, template, kind)) !== null) {
+        findings.skipped.push({ kind: 'unfitTemplate', name: templateName });
+        templateId = null;
+      }
       templateIds[kind] = templateId;
     }
     const notifications: NotificationsSection = {
@@ -849,6 +856,15 @@ class UnchangedItems<T> {
 }
 
 /** Labels joined with commas, language by language (English where one lacks the language). */
+/** "Tickets › Status", in every language either label has. */
+function fieldPath(module: LocalizedText, field: LocalizedText): LocalizedText {
+  const path: Record<string, string> = { en: `${module.en} › ${field.en}` };
+  for (const language of new Set([...Object.keys(module), ...Object.keys(field)])) {
+    path[language] = `${module[language] ?? module.en} › ${field[language] ?? field.en}`;
+  }
+  return path as LocalizedText;
+}
+
 function joinedLabels(labels: readonly LocalizedText[]): LocalizedText {
   const languages = new Set(labels.flatMap((label) => Object.keys(label)));
   const joined: Record<string, string> = { en: labels.map((label) => label.en).join(', ') };

@@ -35,6 +35,7 @@ const SKIPPED_MESSAGES: Readonly<Record<SkippedItem['kind'], MessageKey>> = {
   rule: 'profiles.skipped.rule',
   owner: 'profiles.skipped.owner',
   template: 'profiles.skipped.template',
+  unfitTemplate: 'profiles.skipped.unfitTemplate',
 };
 
 /** An export file may be larger than a form: the import and editor routes parse JSON up to this. */

@@ -164,7 +164,7 @@ describe('privileges page in a browser', function () {
     await page.click('[data-bp-section="modules"] [data-bp-save]');
     const modulesStatus = page.locator('[data-bp-section="modules"] [data-bp-status]');
     await modulesStatus.locator('text=Saved.').waitFor();
-    expect(await modulesStatus.textContent()).to.include('Hidden fields cannot be list columns; these columns were removed: HelpDesk.status.');
+    expect(await modulesStatus.textContent()).to.include('Hidden fields cannot be list columns; these columns were removed: Trouble Tickets › Status.');
     // The section is drawn again from what the server stored: the column is gone at once.
     expect(await columns(page)).to.deep.equal(['ticket_title', 'priority']);
     await shoot(page, '03-saved-with-notice');

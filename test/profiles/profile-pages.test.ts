@@ -205,7 +205,8 @@ describe('profile admin pages @db', () => {
       ...file,
       profile: { name: 'From another CRM', description: 'Has extras' },
       general: { ...file.general, owner: { kind: 'user', userName: 'nobody.here' } },
-      notifications: { ...file.notifications, templates: { ...file.notifications.templates, ticketReply: 'A template elsewhere' } },
+      // A template of the same name exists here, but without the password the access-details mail must carry.
+      notifications: { ...file.notifications, templates: { ...file.notifications.templates, registration: 'Invoice payment reminder', ticketReply: 'A template elsewhere' } },
       modules: [
         ...file.modules.filter((m) => m.module !== 'HelpDesk'),
         { ...tickets, shown: true, view: true, fields: { ...tickets.fields, warranty_code: 'readonly' }, listColumns: ['ticket_title', 'warranty_code'] },
@@ -228,6 +229,7 @@ describe('profile admin pages @db', () => {
       html('Conditional rule "Expired": its module or fields do not exist on this CRM.'),
       'Owner nobody.here: no such user or group on this CRM.',
       html('Email template "A template elsewhere": no such template on this CRM.'),
+      html('Email template "Invoice payment reminder": it lacks the password or the reset link this notification must send; the standard template is used.'),
     ]) {
       expect(page).to.include(line);
     }
@@ -237,6 +239,7 @@ describe('profile admin pages @db', () => {
     expect(imported.buttons.map((b) => b.title)).to.deep.equal(['Tickets']);
     expect(imported.rules).to.deep.equal([]);
     expect(imported.general.owner).to.equal(null);
+    expect(imported.notifications.templates).to.include({ registration: null, ticketReply: null });
   });
 
   it('refuses an import file that fails its schema, creating nothing', async () => {

@@ -139,7 +139,8 @@ describe('profile service @db', () => {
     expect(moduleOf(outcome.document, 'HelpDesk').listColumns).to.deep.equal(['ticket_title', 'status']);
     expect(moduleOf(outcome.document, 'HelpDesk').fields).to.include({ priority: 'hidden', solution: 'readonly' });
     const notice = outcome.notices.find((n) => n.messageKey === 'profiles.notices.hiddenColumnsRemoved');
-    expect(notice?.params).to.deep.equal({ columns: 'HelpDesk.priority' });
+    // Named by their labels, in each language the host gives: an administrator never sees `HelpDesk.priority`.
+    expect(notice?.labels).to.deep.equal({ columns: { en: 'Trouble Tickets › Priority', it: 'Ticket di assistenza › Priorità' } });
   });
 
   it('refuses modules, fields and list columns the host lacks, and changes nothing', async () => {
