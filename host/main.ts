@@ -28,8 +28,10 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 
   await host.start();
-  const demo = options.demo ? await seedDemoData(host) : null;
+  // Listen first: a second start on a port in use must fail before it reseeds the demo (the reseed
+  // restores the demo passwords and ends the demo customers' sessions of the host already running).
   await host.listen();
+  const demo = options.demo ? await seedDemoData(host) : null;
 
   const http = host.api.http;
   const lines = [

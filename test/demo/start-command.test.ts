@@ -1,0 +1,65 @@
+/**
+ * `npm start` (host/main.ts) as a person runs it: a start that cannot listen says why in one
+ * sentence and leaves the database as it was — the demo reseed (which restores the demo passwords
+ * and ends the demo customers' sessions) must not run for a host that never served.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sqlite3 from 'sqlite3';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function start(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'host/main.ts'], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function rowCount(file: string, table: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (opened) => {
+      if (opened) return reject(opened);
+      db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`, (error, row) => {
+        db.close();
+        if (error) reject(error);
+        else resolve(row!.n);
+      });
+    });
+  });
+}
+
+describe('npm start (host/main.ts)', function () {
+  this.timeout(90_000);
+  let dir: string;
+  let holder: Server;
+  let port: number;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bp-start-'));
+    holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    port = (holder.address() as { port: number }).port;
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('on a port in use says so in one sentence and seeds no demo data', async () => {
+    const file = join(dir, 'crm.sqlite');
+    const started = await start({ PORT: String(port), DATABASE_URL: `sqlite:${file}`, DEMO: '1', LOG_LEVEL: 'silent' });
+    expect(started.code).to.equal(1);
+    expect(started.stderr).to.match(/^The port is in use by another program: .*Choose another with PORT=…\n$/);
+    expect(started.stderr).not.to.match(/\n\s+at /);
+    expect(started.stdout).not.to.include('demo customer');
+    // The CRM's own tables exist (the host started), but no demo contact was written.
+    expect(await rowCount(file, 'mod_contacts')).to.equal(0);
+  });
+});
