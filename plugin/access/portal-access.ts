@@ -37,6 +37,7 @@ import { NO_RULE_EFFECTS, evaluateRules, fieldsRulesMayHide, unionOfOutcomes, ty
 import type { ModuleTool } from '../profiles/profile-document.js';
 import { AccessError, invalid, notAllowed, notFound, type AccessProblem } from './access-errors.js';
 import { AccessPolicies } from './access-policies.js';
+import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
 import { nextDay, startOfDayIn } from '../auth/support-period.js';
 import { coerceFieldValue, isCustomerLink, isDateOnly, isEmptyValue } from './field-input.js';
@@ -135,12 +136,6 @@ const andAll = (...conditions: (RecordCondition | undefined)[]): RecordCondition
   const parts = conditions.filter((c): c is RecordCondition => c !== undefined);
   return parts.length === 1 ? parts[0]! : { and: parts };
 };
-
-/** A record's label: its label field's value, or `#id` when that is empty. */
-function labelText(record: CrmRecord, field: string): string {
-  const value = record.values[field];
-  return value === undefined || isEmptyValue(value) ? `#${record.id}` : Array.isArray(value) ? value.join(', ') : String(value);
-}
 
 /** Whether a scope is exactly the record `id` (`id in [id]`, as the Contacts scope `contact` is). */
 function isOnly(condition: RecordCondition, id: number): boolean {
@@ -269,10 +264,9 @@ export class PortalAccessContext {
     return values;
   }
 
+  /** A record's name from the name fields the customer may read on this record (see record-names.ts). */
   private recordLabel(module: ModulePolicy, record: CrmRecord, outcome: RuleOutcome): string {
-    const field = module.definition.labelField;
-    if (!module.fields.some((f) => f.name === field) || outcome.hidden.has(field)) return `#${record.id}`;
-    return labelText(record, field);
+    return recordName(module.definition, record, (field) => module.fields.some((f) => f.name === field) && !outcome.hidden.has(field));
   }
 
   /** Labels of the records that reference fields point at, resolved only within the customer's scope. */
@@ -297,7 +291,8 @@ export class PortalAccessContext {
         continue;
       }
       // A label field some rule of the target hides is shown only where that record's rules leave it.
-      const ruled = fieldsRulesMayHide(this.policy.rules, target).has(policy.definition.labelField);
+      const mayHide = fieldsRulesMayHide(this.policy.rules, target);
+      const ruled = nameFields(policy.definition).some((field) => mayHide.has(field));
       const outcomeOf = (record: CrmRecord) => (ruled ? evaluateRules(this.policy.rules, target, record.values) : NO_RULE_EFFECTS);
       const scope = await this.scope(target);
       if (target === 'Contacts' && isOnly(scope, this.subject.contactId)) {
@@ -308,7 +303,7 @@ export class PortalAccessContext {
       }
       const page = await this.records.query(target, {
         where: andAll(scope, { field: 'id', op: 'in', value: [...ids] }),
-        fields: [...new Set([policy.definition.labelField, ...(ruled ? this.ruleFields(target) : [])])],
+        fields: [...new Set([...nameFields(policy.definition), ...(ruled ? this.ruleFields(target) : [])])],
         limit: ids.size,
       });
       for (const record of page.rows) labels.set(`${target}:${record.id}`, { id: record.id, module: target, label: this.recordLabel(policy, record, outcomeOf(record)) });
@@ -324,7 +319,7 @@ export class PortalAccessContext {
   private async ownLabels(target: string, ids: ReadonlySet<number>, labels: Map<string, ReferenceLabel>): Promise<void> {
     const definition = this.registry.module(target);
     if (!definition) return;
-    const label = (record: CrmRecord) => labelText(record, definition.labelField);
+    const label = (record: CrmRecord) => recordName(definition, record);
     if (target === 'Contacts' && ids.has(this.contactId)) {
       labels.set(`${target}:${this.contactId}`, { id: this.contactId, module: target, label: label(this.subject.contact) });
     }
@@ -422,7 +417,7 @@ export class PortalAccessContext {
         sort: [sort],
         limit: pageSize,
         offset: (page - 1) * pageSize,
-        fields: [...new Set([...columns, module.definition.labelField, ...this.ruleFields(name)])].filter((f) => module.definition.fields.some((d) => d.name === f)),
+        fields: [...new Set([...columns, ...nameFields(module.definition), ...this.ruleFields(name)])].filter((f) => module.definition.fields.some((d) => d.name === f)),
         withTotal,
       }),
       this.describe(module, NO_RULE_EFFECTS, false, columns),

@@ -23,6 +23,7 @@ import type { CookieOptions, Request, Response } from 'express';
 import { inject, injectable, optional } from 'inversify';
 import { QueryTypes, type Transaction } from 'sequelize';
 import { HostDatabase, type CrmRecord } from '../host-contract/index.js';
+import { personName } from '../access/record-names.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { AccountEligibility } from './account-eligibility.js';
@@ -52,6 +53,11 @@ export interface PortalSession {
   /** The session family's id: stable across remember-me rotations and secret; bind CSRF tokens to it. */
   readonly sessionId: string;
   readonly remember: boolean;
+}
+
+/** How pages greet the signed-in customer: "Jane Doe", or their login email when the contact has no name. */
+export function displayName(session: PortalSession): string {
+  return personName(session.contact.values) || session.account.email;
 }
 
 /**

@@ -27,7 +27,7 @@ import { PasswordReset } from './password-reset.js';
 import type { PortalAccount } from './portal-account-store.js';
 import { PortalFormCsrf } from './portal-form-csrf.js';
 import { PortalPages, type PageVisitor } from './portal-pages.js';
-import { PortalSessions, type PortalSession } from './portal-sessions.js';
+import { PortalSessions, displayName, type PortalSession } from './portal-sessions.js';
 import { safeReturn, workspaceNext } from './return-paths.js';
 import { SignInFlow } from './sign-in-flow.js';
 
@@ -40,13 +40,6 @@ function fieldsOf(req: Request): Fields {
   if (!body || typeof body !== 'object') return fields;
   for (const [name, value] of Object.entries(body)) if (typeof value === 'string' && value.length <= 1024) fields[name] = value;
   return fields;
-}
-
-function displayName(session: PortalSession): string {
-  const first = session.contact.values.firstname;
-  const last = session.contact.values.lastname;
-  const name = [first, last].filter((part) => typeof part === 'string' && part !== '').join(' ');
-  return name || session.account.email;
 }
 
 @injectable()

@@ -17,6 +17,7 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import type { ContactBlockSection } from './contact-block-sections.js';
 import { PortalUserSettings, type PortalUserState } from './portal-user-settings.js';
+import { personName } from '../access/record-names.js';
 
 /** Where the portal-user form posts (`PortalUserRoutes`, on the admin router). */
 export function portalUserAction(settingsPath: string, contactId: number): string {
@@ -33,10 +34,6 @@ export interface PortalUserRetry {
   readonly fields: readonly PortalUserField[];
   /** Where "Back to the contact" goes. */
   readonly contactUrl: string;
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
 }
 
 @injectable()
@@ -111,5 +108,5 @@ export class PortalUserSection implements ContactBlockSection {
 }
 
 function contactNameOf({ contact }: PortalUserState): string {
-  return `${text(contact.values.firstname)} ${text(contact.values.lastname)}`.trim() || String(contact.id);
+  return personName(contact.values) || String(contact.id);
 }

@@ -11,6 +11,7 @@ import { inject, injectable } from 'inversify';
 import { QueryTypes } from 'sequelize';
 import { HostDatabase, HostModuleRegistry, HostRecords, type RecordCondition } from '../host-contract/index.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+import { personName } from '../access/record-names.js';
 
 /** The longest filter text the page accepts. */
 export const MAX_FILTER_LENGTH = 100;
@@ -146,8 +147,7 @@ export class SequelizeLockedAccounts implements LockedAccounts {
     });
     return new Map(
       page.rows.map((record) => {
-        const parts = ['firstname', 'lastname'].map((name) => record.values[name]).filter((value): value is string => typeof value === 'string' && value !== '');
-        return [record.id, parts.length > 0 ? parts.join(' ') : String(record.values[contacts.labelField] ?? '')];
+        return [record.id, personName(record.values) || String(record.values[contacts.labelField] ?? '')];
       }),
     );
   }

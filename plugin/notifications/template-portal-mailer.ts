@@ -29,6 +29,7 @@ import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
 import { isMailAddress, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
+import { personName } from '../access/record-names.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
 
@@ -69,7 +70,7 @@ export class TemplatePortalMailer implements PortalMailer {
     if (!contact || !isMailAddress(address)) return false;
 
     const language = this.translator.supported(text(contact.values.language));
-    const name = `${text(contact.values.firstname)} ${text(contact.values.lastname)}`.replace(/[\r\n]+/g, ' ').trim().slice(0, 150);
+    const name = personName(contact.values).slice(0, 150);
     const merged: PortalMailData = {
       ...data,
       contact: { ...contactFields(contact), ...data.contact },

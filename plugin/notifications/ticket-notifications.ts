@@ -47,6 +47,7 @@ import { PortalAccountStore, type PortalAccount } from '../auth/portal-account-s
 import { Translator } from '../i18n/translator.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from './portal-mailer.js';
+import { personName } from '../access/record-names.js';
 
 export const TICKETS_MODULE = 'HelpDesk';
 const DELIVERIES = 'bp_notification_deliveries';
@@ -141,7 +142,7 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
       await this.isolated('newTicketToOwner', contactId, async () => {
         const contact = customer?.contact ?? (await this.records.get('Contacts', contactId));
         const fresh = (await this.records.get(TICKETS_MODULE, record.id)) ?? record;
-        const name = `${text(contact?.values.firstname)} ${text(contact?.values.lastname)}`.trim();
+        const name = contact ? personName(contact.values) : '';
         const title = text(fresh.values.ticket_title) || `#${fresh.id}`;
         await this.mailer.sendToOwner('newTicketToOwner', to, contactId, {
           // The owner is a CRM user, who sees the whole ticket in the CRM: these are its own values.

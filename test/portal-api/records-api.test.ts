@@ -59,8 +59,11 @@ describe('portal API: records @db', function () {
 
   it('labels a list’s contacts within the Contacts scope: their own in contact scope, their colleagues’ in account scope', async () => {
     const [janeId] = await idsWhere(t.host.api, 'Contacts', 'email', JANE);
-    const labelField = t.host.api.modules.module('Contacts')!.labelField;
-    const labelOf = async (id: number) => String((await t.host.api.records.get('Contacts', id))!.values[labelField]);
+    // A contact is named as people are: first name, then last name.
+    const labelOf = async (id: number) => {
+      const { values } = (await t.host.api.records.get('Contacts', id))!;
+      return `${values.firstname} ${values.lastname}`;
+    };
     const original = (await defaultProfile(t.host.api)).document.modules.find((entry) => entry.module === 'Contacts')!;
     const rowsBy = async () => {
       const list = await jane.get('/modules/HelpDesk/records?pageSize=100');

@@ -152,6 +152,26 @@ describe('portal API: rules and the login email hold against a customer @db', fu
     }
   });
 
+  it('names a contact “First Last”, leaving out a first name the profile or a rule hides', async () => {
+    const id = await ticket({ ticket_title: 'Named by Jane' });
+    const contactLabel = async () => (await jane.get(`/modules/HelpDesk/records/${id}`)).body.references.contact_id.label;
+    expect(await contactLabel()).to.equal('Jane Doe');
+    expect((await jane.get(`/modules/Contacts/records/${janeId}`)).body.label).to.equal('Jane Doe');
+    const contacts = (await defaultProfile(t.host.api)).document.modules.find((entry) => entry.module === 'Contacts')!;
+    try {
+      await changeModule(t.host.api, 'Contacts', (entry) => ({ ...entry, fields: { ...entry.fields, firstname: 'hidden' } }));
+      expect(await contactLabel()).to.equal('Doe');
+      const list = await jane.get('/modules/HelpDesk/records?pageSize=100');
+      expect(JSON.stringify(list.body)).not.to.include('Jane Doe');
+      await changeModule(t.host.api, 'Contacts', () => contacts);
+      await setRules(rule('Contacts', [{ field: 'lastname', op: 'eq', value: 'Doe' }], [{ field: 'firstname', effect: 'hidden' }]));
+      expect(await contactLabel()).to.equal('Doe');
+      expect((await jane.get(`/modules/Contacts/records/${janeId}`)).body.label).to.equal('Doe');
+    } finally {
+      await changeModule(t.host.api, 'Contacts', () => contacts);
+    }
+  });
+
   it('judges a new record’s rules on what it will hold, default status and links included', async () => {
     await setRules(rule('HelpDesk', [{ field: 'status', op: 'eq', value: 'Open' }], [{ field: 'priority', effect: 'readonly' }]));
     const fields = await jane.get('/modules/HelpDesk/fields');

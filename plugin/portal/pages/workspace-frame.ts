@@ -11,7 +11,7 @@ import { AccessError } from '../../access/access-errors.js';
 import { PortalAccess, type PortalAccessContext } from '../../access/portal-access.js';
 import { PortalFormCsrf } from '../../auth/portal-form-csrf.js';
 import { PortalPages } from '../../auth/portal-pages.js';
-import { PortalSessions, type PortalSession } from '../../auth/portal-sessions.js';
+import { PortalSessions, displayName, type PortalSession } from '../../auth/portal-sessions.js';
 import { workspaceNext } from '../../auth/return-paths.js';
 import { FIRST_ACCESS_PATH } from '../../auth/first-access.js';
 import { HostRegional, type LanguageCode } from '../../host-contract/index.js';
@@ -54,11 +54,6 @@ interface MenuEntry {
 
 const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
 const RECORD_ID = /^\d{1,12}$/;
-
-export function displayName(session: PortalSession): string {
-  const name = [session.contact.values.firstname, session.contact.values.lastname].filter((p) => typeof p === 'string' && p !== '').join(' ');
-  return name || session.account.email;
-}
 
 /** The route's `:module`: a module of the customer's profile, else the portal's 404. */
 export function moduleParam(w: WorkspaceRequest): string {

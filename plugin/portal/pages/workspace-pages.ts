@@ -7,7 +7,8 @@ import type { Router } from 'express';
 import { inject, injectable } from 'inversify';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { BUTTON_ICONS, buttonIcon } from '../../profiles/button-icons.js';
-import { WorkspaceFrame, displayName, type WorkspaceRequest } from './workspace-frame.js';
+import { displayName } from '../../auth/portal-sessions.js';
+import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
 
 @injectable()
 export class WorkspacePages implements PortalRouteContribution {
