@@ -25,6 +25,7 @@ const warrantiesModule: ModuleDefinition = {
       type: 'picklist',
       mandatory: true,
       picklistValues: ['Active', 'Expired', 'Void'],
+      picklistLabels: { Active: { en: 'Active', it: 'Attiva' }, Expired: { en: 'Expired', it: 'Scaduta' }, Void: { en: 'Void', it: 'Annullata' } },
     },
     { name: 'notes', label: { en: 'Notes', it: 'Note' }, type: 'textarea', mandatory: false },
   ],

@@ -71,6 +71,17 @@ function stringList(value: unknown, where: string, max: number, maxLength: numbe
   return [...seen];
 }
 
+/** `{ value: { en, it… } }` for values of the field only. */
+function picklistLabels(input: unknown, values: readonly string[], where: string): Readonly<Record<string, LocalizedText>> {
+  if (!isRecord(input)) throw new ModuleDefinitionError(`${where}: "picklistLabels" must be an object of value → labels`);
+  const labels: Record<string, LocalizedText> = {};
+  for (const [value, label] of Object.entries(input)) {
+    if (!values.includes(value)) throw new ModuleDefinitionError(`${where}: "picklistLabels" names "${value}", which is not one of its picklistValues`);
+    labels[value] = localizedText(label, `${where} picklistLabels.${value}`);
+  }
+  return Object.freeze(labels);
+}
+
 /**
  * Checks one field. `moduleExists` answers whether a reference target is known (the module
  * being registered counts, so that `Accounts.parent_id` may point at Accounts).
@@ -106,8 +117,9 @@ export function validateField(input: unknown, module: string, moduleExists: (nam
   const isPicklist = type === 'picklist' || type === 'multipicklist';
   if (isPicklist) {
     field.picklistValues = Object.freeze(stringList(input.picklistValues, `${where} picklistValues`, MAX_PICKLIST_VALUES, 255));
-  } else if (input.picklistValues !== undefined) {
-    throw new ModuleDefinitionError(`${where}: "picklistValues" is only for picklist fields`);
+    if (input.picklistLabels !== undefined) field.picklistLabels = picklistLabels(input.picklistLabels, field.picklistValues, where);
+  } else if (input.picklistValues !== undefined || input.picklistLabels !== undefined) {
+    throw new ModuleDefinitionError(`${where}: "picklistValues" and "picklistLabels" are only for picklist fields`);
   }
 
   if (type === 'reference') {

@@ -460,6 +460,7 @@ export class SqlModuleRegistry implements HostModuleRegistry {
       mandatory: field.mandatory,
       max_length: field.maxLength ?? null,
       picklist_values: field.picklistValues ? JSON.stringify(field.picklistValues) : null,
+      picklist_labels: field.picklistLabels ? JSON.stringify(field.picklistLabels) : null,
       reference_modules: field.referenceModules ? JSON.stringify(field.referenceModules) : null,
       seq,
     };
@@ -548,7 +549,7 @@ export class SqlModuleRegistry implements HostModuleRegistry {
       const select = <T extends object>(sql: string) => this.sequelize.query<T>(sql, { type: QueryTypes.SELECT });
       const moduleRows = await select<Record<string, unknown>>('SELECT name, label, singular_label, custom, label_field FROM crm_modules ORDER BY seq, name');
       const fieldRows = await select<Record<string, unknown>>(
-        'SELECT module, name, label, type, mandatory, max_length, picklist_values, reference_modules FROM crm_fields ORDER BY module, seq, name',
+        'SELECT module, name, label, type, mandatory, max_length, picklist_values, picklist_labels, reference_modules FROM crm_fields ORDER BY module, seq, name',
       );
       const relationRows = await select<Record<string, unknown>>('SELECT id, kind, module, related_module, label FROM crm_relations ORDER BY seq, id');
       if ((await this.storedRevision()) !== revision && attempt < 5) continue;
@@ -562,6 +563,7 @@ export class SqlModuleRegistry implements HostModuleRegistry {
           mandatory: toBoolean(row.mandatory),
           ...(row.max_length !== null && row.max_length !== undefined ? { maxLength: Number(row.max_length) } : {}),
           ...(row.picklist_values ? { picklistValues: Object.freeze(JSON.parse(String(row.picklist_values)) as string[]) } : {}),
+          ...(row.picklist_labels ? { picklistLabels: Object.freeze(JSON.parse(String(row.picklist_labels)) as Record<string, LocalizedText>) } : {}),
           ...(row.reference_modules ? { referenceModules: Object.freeze(JSON.parse(String(row.reference_modules)) as string[]) } : {}),
         });
         const list = fieldsByModule.get(String(row.module)) ?? [];

@@ -1,6 +1,7 @@
 /**
  * The standard modules of the reference CRM, with vtiger's names, English and Italian labels.
- * Picklist values are stored in English (as vtiger does); the UI translates them.
+ * Picklist values are stored in English (as vtiger does); their Italian labels come with the
+ * field (`picklistLabels`, contract 1.2.0), as vtiger's language files translate them.
  */
 import type { FieldDefinition, FieldType, LocalizedText, ModuleDefinition, RelationDefinition } from '../../plugin/host-contract/index.js';
 import type { SqlModuleRegistry } from './module-registry.js';
@@ -11,6 +12,7 @@ interface FieldOptions {
   readonly mandatory?: boolean;
   readonly maxLength?: number;
   readonly values?: readonly string[];
+  readonly labels?: Readonly<Record<string, LocalizedText>>;
   readonly to?: string;
 }
 
@@ -22,12 +24,19 @@ function field(name: string, label: LocalizedText, type: FieldType, options: Fie
     mandatory: options.mandatory ?? false,
     ...(options.maxLength !== undefined ? { maxLength: options.maxLength } : {}),
     ...(options.values ? { picklistValues: options.values } : {}),
+    ...(options.labels ? { picklistLabels: options.labels } : {}),
     ...(options.to ? { referenceModules: [options.to] } : {}),
   };
 }
 
 const ref = (name: string, label: LocalizedText, to: string, mandatory = false) => field(name, label, 'reference', { to, mandatory });
-const pick = (name: string, label: LocalizedText, values: readonly string[], mandatory = false) => field(name, label, 'picklist', { values, mandatory });
+/** A picklist: its values alone, or value → label (an Italian text: the English label is the stored value). */
+function pick(name: string, label: LocalizedText, values: readonly string[] | Readonly<Record<string, string | LocalizedText>>, mandatory = false): FieldDefinition {
+  if (Array.isArray(values)) return field(name, label, 'picklist', { values, mandatory });
+  const entries = Object.entries(values as Readonly<Record<string, string | LocalizedText>>);
+  const labels = Object.fromEntries(entries.map(([value, text]) => [value, typeof text === 'string' ? t(value, text) : text]));
+  return field(name, label, 'picklist', { values: entries.map(([value]) => value), labels, mandatory });
+}
 
 // Fields several modules share.
 const contactRef = ref('contact_id', t('Contact', 'Contatto'), 'Contacts');
@@ -41,8 +50,8 @@ const email = field('email', t('Email', 'Email'), 'email');
 const phone = field('phone', t('Phone', 'Telefono'), 'phone');
 const website = field('website', t('Website', 'Sito web'), 'url');
 const progress = pick('progress', t('Progress', 'Avanzamento'), Array.from({ length: 11 }, (_, i) => `${i * 10}%`));
-const taskStatus = pick('status', t('Status', 'Stato'), ['Open', 'In Progress', 'Completed', 'Deferred', 'Canceled']);
-const taskPriority = pick('priority', t('Priority', 'Priorità'), ['Low', 'Normal', 'High']);
+const taskStatus = pick('status', t('Status', 'Stato'), { Open: 'Aperta', 'In Progress': 'In corso', Completed: 'Completata', Deferred: 'Rinviata', Canceled: 'Annullata' });
+const taskPriority = pick('priority', t('Priority', 'Priorità'), { Low: 'Bassa', Normal: 'Normale', High: 'Alta' });
 
 function module(name: string, label: LocalizedText, singularLabel: LocalizedText, labelField: string, fields: readonly FieldDefinition[]): ModuleDefinition {
   return { name, label, singularLabel, custom: false, labelField, fields };
@@ -59,7 +68,7 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     website,
     field('city', t('City', 'Città'), 'text'),
     field('country', t('Country', 'Nazione'), 'text'),
-    pick('status', t('Status', 'Stato'), ['Active', 'Blocked', 'Prospect']),
+    pick('status', t('Status', 'Stato'), { Active: 'Attiva', Blocked: 'Bloccata', Prospect: 'Potenziale' }),
     description,
   ]),
   module('Contacts', t('Contacts', 'Contatti'), t('Contact', 'Contatto'), 'lastname', [
@@ -70,7 +79,7 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     field('mobile', t('Mobile', 'Cellulare'), 'phone'),
     field('title', t('Title', 'Qualifica'), 'text'),
     accountRef,
-    pick('language', t('Language', 'Lingua'), ['en', 'it']),
+    pick('language', t('Language', 'Lingua'), { en: t('English', 'Inglese'), it: t('Italian', 'Italiano') }),
     field('mailingcity', t('Mailing city', 'Città (indirizzo)'), 'text'),
     field('mailingcountry', t('Mailing country', 'Nazione (indirizzo)'), 'text'),
     description,
@@ -80,10 +89,10 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     field('ticket_title', t('Title', 'Titolo'), 'text', { mandatory: true }),
     contactRef,
     accountRef,
-    pick('status', t('Status', 'Stato'), ['Open', 'In Progress', 'Wait For Response', 'Closed'], true),
-    pick('priority', t('Priority', 'Priorità'), ['Low', 'Normal', 'High', 'Urgent']),
-    pick('severity', t('Severity', 'Gravità'), ['Minor', 'Major', 'Critical']),
-    pick('category', t('Category', 'Categoria'), ['Small Problem', 'Big Problem', 'Other']),
+    pick('status', t('Status', 'Stato'), { Open: 'Aperto', 'In Progress': 'In lavorazione', 'Wait For Response': 'In attesa di risposta', Closed: 'Chiuso' }, true),
+    pick('priority', t('Priority', 'Priorità'), { Low: 'Bassa', Normal: 'Normale', High: 'Alta', Urgent: 'Urgente' }),
+    pick('severity', t('Severity', 'Gravità'), { Minor: 'Lieve', Major: 'Grave', Critical: 'Critica' }),
+    pick('category', t('Category', 'Categoria'), { 'Small Problem': 'Problema minore', 'Big Problem': 'Problema grave', Other: 'Altro' }),
     description,
     field('solution', t('Solution', 'Soluzione'), 'textarea'),
   ]),
@@ -91,7 +100,7 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     field('question', t('Question', 'Domanda'), 'textarea', { mandatory: true }),
     field('answer', t('Answer', 'Risposta'), 'textarea'),
     category,
-    pick('status', t('Status', 'Stato'), ['Draft', 'Published']),
+    pick('status', t('Status', 'Stato'), { Draft: 'Bozza', Published: 'Pubblicata' }),
   ]),
   module('Products', t('Products', 'Prodotti'), t('Product', 'Prodotto'), 'productname', [
     field('productname', t('Product name', 'Nome prodotto'), 'text', { mandatory: true }),
@@ -113,10 +122,18 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     accountRef,
     contactRef,
     field('amount', t('Amount', 'Importo'), 'currency'),
-    pick('sales_stage', t('Sales stage', 'Fase di vendita'), [
-      'Prospecting', 'Qualification', 'Needs Analysis', 'Value Proposition', 'Id. Decision Makers',
-      'Perception Analysis', 'Proposal or Price Quote', 'Negotiation or Review', 'Closed Won', 'Closed Lost',
-    ]),
+    pick('sales_stage', t('Sales stage', 'Fase di vendita'), {
+      Prospecting: 'Prospezione',
+      Qualification: 'Qualificazione',
+      'Needs Analysis': 'Analisi dei bisogni',
+      'Value Proposition': 'Proposta di valore',
+      'Id. Decision Makers': 'Individuazione dei decisori',
+      'Perception Analysis': 'Analisi della percezione',
+      'Proposal or Price Quote': 'Proposta o preventivo',
+      'Negotiation or Review': 'Trattativa o revisione',
+      'Closed Won': 'Chiusa vinta',
+      'Closed Lost': 'Chiusa persa',
+    }),
     field('closingdate', t('Expected close date', 'Data chiusura prevista'), 'date'),
   ]),
   module('Quotes', t('Quotes', 'Preventivi'), t('Quote', 'Preventivo'), 'subject', [
@@ -125,7 +142,7 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     contactRef,
     accountRef,
     ref('potential_id', t('Opportunity', 'Opportunità'), 'Potentials'),
-    pick('stage', t('Quote stage', 'Fase preventivo'), ['Created', 'Delivered', 'Reviewed', 'Accepted', 'Rejected']),
+    pick('stage', t('Quote stage', 'Fase preventivo'), { Created: 'Creato', Delivered: 'Consegnato', Reviewed: 'Rivisto', Accepted: 'Accettato', Rejected: 'Rifiutato' }),
     field('validtill', t('Valid until', 'Valido fino al'), 'date'),
     total,
   ]),
@@ -135,7 +152,7 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     contactRef,
     accountRef,
     ref('quote_id', t('Quote', 'Preventivo'), 'Quotes'),
-    pick('status', t('Status', 'Stato'), ['Created', 'Approved', 'Delivered', 'Cancelled']),
+    pick('status', t('Status', 'Stato'), { Created: 'Creato', Approved: 'Approvato', Delivered: 'Consegnato', Cancelled: 'Annullato' }),
     field('duedate', t('Due date', 'Data di scadenza'), 'date'),
     total,
   ]),
@@ -147,7 +164,7 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     ref('salesorder_id', t('Sales order', 'Ordine di vendita'), 'SalesOrder'),
     field('invoicedate', t('Invoice date', 'Data fattura'), 'date'),
     field('duedate', t('Due date', 'Data di scadenza'), 'date'),
-    pick('status', t('Status', 'Stato'), ['Created', 'Approved', 'Sent', 'Paid', 'Cancelled']),
+    pick('status', t('Status', 'Stato'), { Created: 'Creata', Approved: 'Approvata', Sent: 'Inviata', Paid: 'Pagata', Cancelled: 'Annullata' }),
     total,
   ]),
   module('Assets', t('Assets', 'Beni'), t('Asset', 'Bene'), 'assetname', [
@@ -157,7 +174,7 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     contactRef,
     ref('product_id', t('Product', 'Prodotto'), 'Products'),
     field('serialnumber', t('Serial number', 'Numero di serie'), 'text'),
-    pick('status', t('Status', 'Stato'), ['In Service', 'Out-of-service']),
+    pick('status', t('Status', 'Stato'), { 'In Service': 'In servizio', 'Out-of-service': 'Fuori servizio' }),
     field('datesold', t('Date sold', 'Data di vendita'), 'date'),
   ]),
   module('Project', t('Projects', 'Progetti'), t('Project', 'Progetto'), 'projectname', [
@@ -165,7 +182,7 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     field('project_no', t('Project number', 'Numero progetto'), 'text', { maxLength: 40 }),
     accountRef,
     contactRef,
-    pick('status', t('Status', 'Stato'), ['planned', 'in progress', 'completed', 'on hold']),
+    pick('status', t('Status', 'Stato'), { planned: 'pianificato', 'in progress': 'in corso', completed: 'completato', 'on hold': 'sospeso' }),
     field('startdate', t('Start date', 'Data di inizio'), 'date'),
     field('targetenddate', t('Target end date', 'Data di fine prevista'), 'date'),
     progress,
@@ -189,10 +206,10 @@ export const STANDARD_MODULES: readonly ModuleDefinition[] = [
     field('contract_no', t('Contract number', 'Numero contratto'), 'text', { maxLength: 40 }),
     accountRef,
     contactRef,
-    pick('status', t('Status', 'Stato'), ['Planned', 'In Progress', 'Complete']),
+    pick('status', t('Status', 'Stato'), { Planned: 'Pianificato', 'In Progress': 'In corso', Complete: 'Completato' }),
     field('start_date', t('Start date', 'Data di inizio'), 'date'),
     field('due_date', t('Due date', 'Data di scadenza'), 'date'),
-    pick('tracking_unit', t('Tracking unit', 'Unità di misura'), ['Hours', 'Days', 'Incidents']),
+    pick('tracking_unit', t('Tracking unit', 'Unità di misura'), { Hours: 'Ore', Days: 'Giorni', Incidents: 'Interventi' }),
     field('total_units', t('Total units', 'Unità totali'), 'decimal'),
     field('used_units', t('Used units', 'Unità usate'), 'decimal'),
   ]),

@@ -67,6 +67,8 @@ export interface PortalField {
   readonly mandatory: boolean;
   /** For picklists: the values the profile's owner sees. */
   readonly options?: readonly string[];
+  /** For picklists whose host labels their values (contract 1.2.0): option → its text in the customer's language. */
+  readonly optionLabels?: Readonly<Record<string, string>>;
   /** For references: the module pointed at. */
   readonly referenceModule?: string;
 }
@@ -131,6 +133,13 @@ export interface UploadedFile {
 }
 
 const labelOf = (field: FieldDefinition, language: LanguageCode): string => (field.label as Record<string, string>)[language] ?? field.label.en;
+
+/** The labels of a picklist's options in `language` (English, else the value, where it has none). */
+function optionLabels(field: FieldDefinition, options: readonly string[], language: LanguageCode): { optionLabels?: Record<string, string> } {
+  const labels = field.picklistLabels;
+  if (!labels) return {};
+  return { optionLabels: Object.fromEntries(options.map((option) => [option, Object.hasOwn(labels, option) ? (labels[option]![language] ?? labels[option]!.en) : option])) };
+}
 
 const andAll = (...conditions: (RecordCondition | undefined)[]): RecordCondition => {
   const parts = conditions.filter((c): c is RecordCondition => c !== undefined);
@@ -226,7 +235,7 @@ export class PortalAccessContext {
       type: field.type,
       access: writable ? 'readwrite' : 'readonly',
       mandatory: writable && (field.mandatory || outcome.mandatory.has(field.name)),
-      ...(options[index] ? { options: options[index] } : {}),
+      ...(options[index] ? { options: options[index], ...optionLabels(field, options[index], this.language) } : {}),
       ...(field.type === 'reference' && field.referenceModules?.[0] ? { referenceModule: field.referenceModules[0] } : {}),
     }));
   }
@@ -385,9 +394,23 @@ export class PortalAccessContext {
     if (search !== '') {
       const columns = module.listColumns.map((c) => this.searchableField(module, c)).filter((f): f is NonNullable<typeof f> => f !== undefined && SEARCHABLE.has(f.type));
       const needle = search.slice(0, 200);
-      conditions.push(columns.length === 0 ? { field: 'id', op: 'in', value: [] } : { or: columns.map((f) => ({ field: f.name, op: 'contains' as const, value: needle })) });
+      // A picklist is found by its stored value or by its label in the customer's language ("aperto" finds "Open").
+      const anyOf = columns.flatMap((f): RecordCondition[] => [{ field: f.name, op: 'contains', value: needle }, ...this.labelMatches(f, needle)]);
+      conditions.push(anyOf.length === 0 ? { field: 'id', op: 'in', value: [] } : { or: anyOf });
     }
     return { where: conditions.length === 0 ? undefined : andAll(...conditions), filters, search };
+  }
+
+  /** Conditions for the stored values of a picklist whose label in the customer's language contains `needle`. */
+  private labelMatches(field: FieldDefinition, needle: string): RecordCondition[] {
+    const labels = field.picklistLabels;
+    if (!labels || (field.type !== 'picklist' && field.type !== 'multipicklist')) return [];
+    const wanted = needle.toLocaleLowerCase(this.language);
+    const values = Object.entries(labels)
+      .filter(([value, label]) => (label[this.language] ?? label.en).toLocaleLowerCase(this.language).includes(wanted) && !value.toLocaleLowerCase().includes(wanted))
+      .map(([value]) => value);
+    if (values.length === 0) return [];
+    return field.type === 'picklist' ? [{ field: field.name, op: 'in', value: values }] : values.map((value): RecordCondition => ({ field: field.name, op: 'contains', value }));
   }
 
   private sortOf(module: ModulePolicy, sort: RecordSort | undefined): RecordSort {

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.1.0';
+export const HOST_API_VERSION = '1.2.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -178,6 +178,12 @@ export interface FieldDefinition {
   readonly maxLength?: number;
   /** For `picklist` and `multipicklist`: every value (what a given user sees: `picklistValues`). */
   readonly picklistValues?: readonly string[];
+  /**
+   * Since 1.2.0, optional. For `picklist` and `multipicklist`: how a stored value reads in each
+   * language (`{ Open: { en: 'Open', it: 'Aperto' } }`), as a CRM's language files translate
+   * picklist values. Values stay stored as they are; a value without a label reads as stored.
+   */
+  readonly picklistLabels?: Readonly<Record<string, LocalizedText>>;
   /** For `reference`: the modules it may point at. */
   readonly referenceModules?: readonly string[];
 }

@@ -208,6 +208,14 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
             expect(f.label.en, where).to.be.a('string').and.not.equal('');
             expect(f.mandatory, where).to.be.a('boolean');
             if (f.type === 'picklist' || f.type === 'multipicklist') expect(f.picklistValues, where).to.be.an('array').that.is.not.empty;
+            // 1.2.0, optional: labels of picklist values, each naming one of the field's values, with an English text.
+            if (f.picklistLabels !== undefined) {
+              expect(['picklist', 'multipicklist'], where).to.include(f.type);
+              for (const [value, label] of Object.entries(f.picklistLabels)) {
+                expect(f.picklistValues, `${where} labels ${value}`).to.include(value);
+                expect(label.en, `${where} labels ${value}`).to.be.a('string').and.not.equal('');
+              }
+            }
             if (f.type === 'reference') {
               expect(f.referenceModules, where).to.be.an('array').that.is.not.empty;
               for (const target of f.referenceModules!) expect(api.modules.module(target), `${where} → ${target}`).to.not.equal(undefined);

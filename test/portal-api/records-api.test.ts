@@ -108,6 +108,12 @@ describe('portal API: records @db', function () {
     expect(byName.status.access).to.equal('readonly');
     expect(byName.contact_id.access).to.equal('readonly');
     expect(byName.priority.options).to.include('High');
+    expect(byName.priority.optionLabels).to.deep.equal({ Low: 'Low', Normal: 'Normal', High: 'High', Urgent: 'Urgent' });
+    // The values stay what the API takes; their labels follow the caller's language.
+    const italian = await mario.get('/modules/HelpDesk/fields', { 'accept-language': 'it' });
+    const priority = italian.body.fields.find((f: any) => f.name === 'priority');
+    expect(priority.options).to.deep.equal(['Low', 'Normal', 'High', 'Urgent']);
+    expect(priority.optionLabels).to.deep.equal({ Low: 'Bassa', Normal: 'Normale', High: 'Alta', Urgent: 'Urgente' });
     expect((await jane.get('/modules/Invoice/fields')).status).to.equal(403);
   });
 

@@ -176,6 +176,31 @@ describe('portal pages: home, lists, records, tickets @db', function () {
       expect(none.html).to.include('No record matches the search.');
     });
 
+    it('shows picklist values in the customer’s language and keeps the stored values in forms and filters', async () => {
+      // Mario reads Italian: the CRM's labels of its stored values ("Open" → "Aperto").
+      const open = await mario.get('/m/HelpDesk?f_status=Open');
+      const rows = [...open.html.matchAll(/<tbody>([\s\S]*)<\/tbody>/g)][0]![1]!;
+      expect(rows).to.include('>Aperto<').and.not.include('>Open<');
+      expect(open.html).to.include('<option value="Open" selected>Aperto</option>').and.include('<option value="Urgent">Urgente</option>');
+      const ticket = await mario.get(`/m/HelpDesk/${marioTickets[0]}`);
+      expect(ticket.html).to.match(/data-status>Stato: (Aperto|In lavorazione|In attesa di risposta|Chiuso)</);
+      expect(ticket.html).not.to.match(/>(Low|Normal|High|Urgent)</);
+      const form = await mario.get('/m/HelpDesk/new');
+      expect(form.html).to.include('<option value="High">Alta</option>');
+      const created = await mario.post('/m/HelpDesk/new', { _csrf: tokenIn(form.html), ticket_title: 'Stampante bloccata', priority: 'High' });
+      expect(created.response.status).to.equal(303);
+      const id = Number(/HelpDesk\/(\d+)/.exec(created.response.headers.get('location')!)![1]);
+      expect((await test.host.records.get('HelpDesk', id))!.values).to.include({ priority: 'High', status: 'Open' });
+      // The general search finds a value by its label too: "aperto" is how Mario reads "Open".
+      const searched = await mario.get('/m/HelpDesk?q=aperto');
+      const found = [...searched.html.matchAll(/<tbody>([\s\S]*)<\/tbody>/g)][0]![1]!;
+      expect(found).to.include('>Aperto<').and.not.match(/>(Chiuso|In lavorazione|In attesa di risposta)</);
+      expect(recordIdsIn(searched.html, 'HelpDesk')).to.include(id);
+      // Jane reads the same values in English, and her search for the Italian word finds nothing.
+      expect((await jane.get('/m/HelpDesk?f_status=Open')).html).to.include('<option value="Open" selected>Open</option>');
+      expect((await jane.get('/m/HelpDesk?q=aperto')).html).to.include('No record matches the search.');
+    });
+
     it('refuses a sort or a search on a field the profile does not show, without a 500', async () => {
       for (const query of ['sort=password&dir=asc', 'f_nothing=1', "sort=ticket_no;DROP TABLE x&dir=asc", 'f_description=line']) {
         const { response, html } = await jane.get(`/m/HelpDesk?${query}`);

@@ -15,7 +15,14 @@ const warranties: ModuleDefinition = {
   fields: [
     { name: 'warranty_name', label: { en: 'Name' }, type: 'text', mandatory: true, maxLength: 100 },
     { name: 'contact_id', label: { en: 'Contact' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] },
-    { name: 'kind', label: { en: 'Kind' }, type: 'picklist', mandatory: false, picklistValues: ['Basic', 'Extended'] },
+    {
+      name: 'kind',
+      label: { en: 'Kind' },
+      type: 'picklist',
+      mandatory: false,
+      picklistValues: ['Basic', 'Extended'],
+      picklistLabels: { Basic: { en: 'Basic', it: 'Base' }, Extended: { en: 'Extended', it: 'Estesa' } },
+    },
   ],
 };
 
@@ -44,6 +51,9 @@ describe('module registry @db', function () {
     const helpDesk = fx.registry.module('HelpDesk')!;
     expect(helpDesk.label).to.deep.equal({ en: 'Trouble Tickets', it: 'Ticket di assistenza' });
     expect(helpDesk.fields.find((f) => f.name === 'status')).to.include({ type: 'picklist', mandatory: true });
+    // Stored values in English, read in each language through their labels (contract 1.2.0).
+    expect(helpDesk.fields.find((f) => f.name === 'status')!.picklistLabels).to.deep.include({ Open: { en: 'Open', it: 'Aperto' }, Closed: { en: 'Closed', it: 'Chiuso' } });
+    expect(fx.registry.module('Contacts')!.fields.find((f) => f.name === 'language')!.picklistLabels).to.deep.equal({ en: { en: 'English', it: 'Inglese' }, it: { en: 'Italian', it: 'Italiano' } });
     const ids = fx.registry.relations('Contacts').map((r) => r.id);
     expect(ids).to.include.members(['HelpDesk.contact_id', 'Contacts.account_id', 'Documents~Contacts', 'Vendors~Contacts']);
     expect(fx.registry.relations('Accounts').find((r) => r.id === 'Accounts.parent_id')).to.deep.include({ module: 'Accounts', relatedModule: 'Accounts' });
@@ -110,6 +120,9 @@ describe('module registry @db', function () {
       [{ ...warranties, labelField: 'nope' }, /"labelField" must name one of its fields/],
       [{ ...warranties, label: { it: 'Garanzie' } }, /must have an English text/],
       [{ ...warranties, fields: [{ ...warranties.fields[2], picklistValues: [] }, warranties.fields[0]] }, /picklistValues must be a non-empty list/],
+      [{ ...warranties, fields: [{ ...warranties.fields[2], picklistLabels: { Gold: { en: 'Gold' } } }, warranties.fields[0]] }, /"picklistLabels" names "Gold", which is not one of its picklistValues/],
+      [{ ...warranties, fields: [{ ...warranties.fields[2], picklistLabels: { Basic: { it: 'Base' } } }, warranties.fields[0]] }, /picklistLabels\.Basic must have an English text/],
+      [{ ...warranties, fields: [{ ...warranties.fields[0], picklistLabels: {} }] }, /"picklistLabels" are only for picklist fields/],
       [{ ...STANDARD_MODULES[0], name: 'Accounts' }, /Module Accounts already exists/],
       [{ ...warranties, name: 'HELPDESK' }, /already exists \(as HelpDesk\)/],
     ];

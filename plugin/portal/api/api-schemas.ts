@@ -136,6 +136,11 @@ export const portalFieldSchema = {
     access: { type: 'string', enum: ['readonly', 'readwrite'] },
     mandatory: { type: 'boolean' },
     options: { type: 'array', items: { type: 'string' } },
+    optionLabels: {
+      type: 'object',
+      description: "Each option's text in the caller's language, where the CRM labels its values; send the option itself.",
+      additionalProperties: { type: 'string' },
+    },
     referenceModule: { type: 'string' },
   },
 } as const;

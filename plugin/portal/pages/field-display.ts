@@ -1,6 +1,7 @@
 /**
  * How the portal pages show and edit field values: dates and numbers in the customer's
- * language (Intl), booleans as Yes / No, picklists as their values, references as links to the
+ * language (Intl), booleans as Yes / No, picklist values by their labels in the customer's language
+ * (where the host gives them; else as stored), references as links to the
  * record when the customer may open it (the access layer resolved its label within scope), and
  * the form control of each field type. Every result is plain text for auto-escaping templates.
  */
@@ -86,7 +87,11 @@ export function formatDateTime(value: string, language: LanguageCode, timeZone: 
   return formatter('datetime', language, timeZone).format(date);
 }
 
-export function showValue(field: Pick<PortalField, 'name' | 'type'>, value: FieldValue | undefined, reference: ReferenceLabel | null | undefined, options: DisplayOptions): ShownValue {
+/** A picklist value as the customer reads it. */
+export const optionText = (field: Pick<PortalField, 'optionLabels'>, value: string): string =>
+  field.optionLabels && Object.hasOwn(field.optionLabels, value) ? field.optionLabels[value]! : value;
+
+export function showValue(field: Pick<PortalField, 'name' | 'type' | 'optionLabels'>, value: FieldValue | undefined, reference: ReferenceLabel | null | undefined, options: DisplayOptions): ShownValue {
   if (field.type === 'boolean') return { text: value === true ? options.yes : options.no, empty: false };
   if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return EMPTY;
   if (options.module !== undefined && FILE_SIZE_FIELDS[options.module] === field.name && field.type === 'integer' && Number.isFinite(Number(value))) {
@@ -103,8 +108,10 @@ export function showValue(field: Pick<PortalField, 'name' | 'type'>, value: Fiel
       return { text: formatter('decimal', options.language).format(Number(value)), empty: false };
     case 'currency':
       return { text: formatter('currency', options.language).format(Number(value)), empty: false };
+    case 'picklist':
+      return { text: optionText(field, String(value)), empty: false };
     case 'multipicklist':
-      return { text: (value as readonly string[]).join(', '), empty: false };
+      return { text: (value as readonly string[]).map((v) => optionText(field, v)).join(', '), empty: false };
     case 'reference':
       // Only what the access layer resolved within the customer's scope; never the raw id.
       if (!reference) return EMPTY;
@@ -180,7 +187,7 @@ export function formControl(
     const values = [...(field.options ?? [])];
     // A stored value the owner no longer sees stays selectable so that an edit does not clear it silently.
     for (const v of chosen) if (v !== '' && !values.includes(v)) values.push(v);
-    const options = values.map((v) => ({ value: v, label: v, selected: chosen.has(v) }));
+    const options = values.map((v) => ({ value: v, label: optionText(field, v), selected: chosen.has(v) }));
     return { ...base, readOnly: false, control: 'select', multiple: field.type === 'multipicklist', value: '', options: field.type === 'picklist' ? [{ value: '', label: '—', selected: chosen.size === 0 }, ...options] : options };
   }
   if (field.type === 'reference') {

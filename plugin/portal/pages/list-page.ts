@@ -14,7 +14,7 @@ import { AccessError } from '../../access/access-errors.js';
 import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { CSV_BOM, csvCell, csvLine, csvRow } from '../api/csv-export.js';
-import { showValue } from './field-display.js';
+import { optionText, showValue } from './field-display.js';
 import { WorkspaceFrame, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 export interface ListQuery {
@@ -149,7 +149,7 @@ export class ListPage implements PortalRouteContribution {
           label: w.t('portal.list.searchColumn', { column: column.label }),
           value: filterValue,
           select,
-          options: select ? (column.options ?? []).map((o) => ({ value: o, selected: o === filterValue })) : [],
+          options: select ? (column.options ?? []).map((o) => ({ value: o, label: optionText(column, o), selected: o === filterValue })) : [],
           searchable: open && column.type !== 'boolean' && column.type !== 'reference',
           // The browser then offers the right form: a date picker, a keyboard for numbers.
           // A datetime column is searched by its day (in the CRM's time zone).

@@ -26,7 +26,7 @@ import type { Comment, DocumentFile } from '../../host-contract/index.js';
 import { formBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { formatDateTime, formatSize, shownFields } from './field-display.js';
+import { formatDateTime, formatSize, optionText, shownFields } from './field-display.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 const TICKETS = 'HelpDesk';
@@ -182,7 +182,7 @@ export class RecordDetailPage implements PortalRouteContribution {
         ticket,
         heading: title,
         number: ticket && typeof record.values.ticket_no === 'string' ? record.values.ticket_no : null,
-        statusText: statusField && typeof status === 'string' ? status : null,
+        statusText: statusField && typeof status === 'string' ? optionText(statusField, status) : null,
         closed,
         // After "OK, resolved" its notice says it already.
         closedHint: closed && noticeKey !== 'tickets.resolved',
