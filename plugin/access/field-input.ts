@@ -46,19 +46,43 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
       return typeof raw === 'string' && DATETIME.test(raw.trim()) && !Number.isNaN(Date.parse(raw.trim())) ? ok(new Date(raw.trim()).toISOString()) : fail;
     case 'multipicklist': {
       const values = Array.isArray(raw) ? raw : [raw];
-      if (!values.every((v): v is string => typeof v === 'string' && v.length <= 1000) || values.length > 200) return fail;
+      if (!values.every((v): v is string => typeof v === 'string' && !longerThan(v, 1000)) || values.length > 200) return fail;
       return ok([...new Set(values)]);
     }
     default: {
       if (typeof raw !== 'string' && typeof raw !== 'number') return fail;
       const text = String(raw);
       const max = field.maxLength ?? (field.type === 'textarea' ? TEXT_MAX : 255);
-      if (text.length > max) return fail;
+      if (longerThan(text, max)) return fail;
       if (field.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text.trim())) return fail;
       if (field.type === 'url' && !/^https?:\/\/\S+$/i.test(text.trim())) return fail;
       return ok(field.type === 'textarea' ? text : text.trim());
     }
   }
+}
+
+/**
+ * Whether a text has more than `max` characters (Unicode code points, as the database's column
+ * lengths count them): an emoji is one character, though two UTF-16 units in JavaScript's `length`.
+ */
+export function longerThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let count = 0;
+  for (const _ of text) if (++count > max) return true;
+  return false;
+}
+
+/** The first `max` characters of a text, never half of an emoji (`slice` counts UTF-16 units). */
+export function clipped(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = 0;
+  let count = 0;
+  for (const character of text) {
+    if (count === max) break;
+    end += character.length;
+    count += 1;
+  }
+  return text.slice(0, end);
 }
 
 export function isEmptyValue(value: FieldValue | undefined): boolean {

@@ -40,7 +40,7 @@ import { AccessPolicies } from './access-policies.js';
 import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
 import { nextDay, startOfDayIn } from '../auth/support-period.js';
-import { coerceFieldValue, isCustomerLink, isDateOnly, isEmptyValue } from './field-input.js';
+import { clipped, coerceFieldValue, isCustomerLink, isDateOnly, isEmptyValue, longerThan } from './field-input.js';
 import { ScopeSubject, scopeCondition } from './record-scope.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -370,7 +370,7 @@ export class PortalAccessContext {
     const problems: AccessProblem[] = [];
     for (const [name, rawText] of entries) {
       const field = this.searchableField(module, name);
-      const text = rawText.trim().slice(0, 200);
+      const text = clipped(rawText.trim(), 200);
       if (!field) {
         problems.push({ field: name, code: 'unknown-field' });
         continue;
@@ -393,7 +393,7 @@ export class PortalAccessContext {
     if (problems.length > 0) throw invalid(problems);
     if (search !== '') {
       const columns = module.listColumns.map((c) => this.searchableField(module, c)).filter((f): f is NonNullable<typeof f> => f !== undefined && SEARCHABLE.has(f.type));
-      const needle = search.slice(0, 200);
+      const needle = clipped(search, 200);
       // A picklist is found by its stored value or by its label in the customer's language ("aperto" finds "Open").
       const anyOf = columns.flatMap((f): RecordCondition[] => [{ field: f.name, op: 'contains', value: needle }, ...this.labelMatches(f, needle)]);
       conditions.push(anyOf.length === 0 ? { field: 'id', op: 'in', value: [] } : { or: anyOf });
@@ -700,7 +700,7 @@ export class PortalAccessContext {
   async addComment(name: string, id: number, body: string): Promise<Comment> {
     await this.withTool(name, id, 'comments');
     const text = body.trim();
-    if (text === '' || text.length > COMMENT_MAX) throw invalid([{ field: 'body', code: text === '' ? 'required' : 'invalid-value' }]);
+    if (text === '' || longerThan(text, COMMENT_MAX)) throw invalid([{ field: 'body', code: text === '' ? 'required' : 'invalid-value' }]);
     return this.write(() => this.records.addComment(name, id, { body: text, internal: false }, { actor: { kind: 'contact', contactId: this.contactId } }));
   }
 

@@ -35,7 +35,9 @@ export type UploadCheck = { readonly ok: true; readonly fileName: string; readon
 /** The name as the customer will see it again: no path, no control characters, bounded. */
 export function safeFileName(original: string): string | null {
   const base = original.split(/[\\/]/).pop() ?? '';
-  const cleaned = base.normalize('NFC').replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '').replace(/\s+/g, ' ').trim();
+  // Control characters, the characters Windows refuses, and the invisible direction marks and
+  // overrides (U+200E/F, U+202A–E, U+2066–9) that make "inv\u202Efdp.txt" read as "invtxt.pdf".
+  const cleaned = base.normalize('NFC').replace(/[\p{Cc}"<>|:*?\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, '').replace(/\s+/g, ' ').trim();
   if (cleaned === '' || cleaned === '.' || cleaned === '..' || cleaned.length > MAX_FILE_NAME) return null;
   return cleaned;
 }

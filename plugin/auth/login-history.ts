@@ -7,6 +7,7 @@ import { inject, injectable } from 'inversify';
 import { QueryTypes, type Transaction } from 'sequelize';
 import { HostDatabase, HostLogger, type ReadOptions } from '../host-contract/index.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
+import { clipped } from '../access/field-input.js';
 
 export const HISTORY_TABLE = 'bp_login_history';
 
@@ -38,7 +39,7 @@ export type LoginReason =
 export interface LoginHistoryEntry {
   readonly event: LoginEvent;
   readonly contactId: number | null;
-  /** The email as attempted (lower-cased, cut to 254 characters). */
+  /** The email as attempted (lower-cased, control characters as U+FFFD, cut to 254 characters). */
   readonly email: string | null;
   readonly reason: string | null;
   readonly ip: string | null;
@@ -76,7 +77,8 @@ export class SequelizeLoginHistory implements LoginHistory {
   ) {}
 
   async record(entry: LoginHistoryEntry, options: { readonly transaction?: Transaction; readonly adminUserId?: number } = {}): Promise<void> {
-    const email = entry.email === null ? null : entry.email.trim().toLowerCase().slice(0, 254);
+    // As typed, for the CRM to read: a control character shows as U+FFFD (a NUL would cut an SQLite statement short).
+    const email = entry.email === null ? null : clipped(entry.email.trim().toLowerCase().replace(/\p{Cc}/gu, '\uFFFD'), 254);
     const reason = options.adminUserId === undefined ? entry.reason : `${entry.reason ?? ''} by user ${options.adminUserId}`.trim();
     await this.database.sequelize.query(
       `INSERT INTO ${HISTORY_TABLE} (contact_id, email, event, reason, ip, at) VALUES (:contactId, :email, :event, :reason, :ip, :at)`,

@@ -195,6 +195,9 @@ export class SequelizePortalAccountStore implements PortalAccountStore {
   }
 
   async findByEmail(email: string, options: ReadOptions = {}): Promise<readonly PortalAccount[]> {
+    // No stored login holds a control character (they are mail addresses); a NUL would also cut an
+    // SQLite statement short (a 500 where an unknown email is due).
+    if (/\p{Cc}/u.test(email.trim())) return [];
     const rows = await this.sequelize.query<AccountRow>(
       `SELECT ${COLUMNS} FROM ${ACCOUNTS_TABLE} WHERE email = :email ORDER BY portal_enabled DESC, contact_id ASC`,
       { type: QueryTypes.SELECT, replacements: { email: normalizeEmail(email) }, transaction: options.transaction },

@@ -27,7 +27,8 @@ export type OwnerMailKind = Extract<PortalMailKind, 'newTicketToOwner'>;
 export type PortalMailData = Readonly<Record<string, Readonly<Record<string, FieldValue | undefined>>>>;
 
 /** One address, no name: no spaces, brackets, quotes, commas or semicolons, one @ (the reference host's mailer refuses the rest). */
-const MAIL_ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
+// Control characters (NUL included) are refused too: no address holds one, and a NUL cuts an SQLite statement short.
+const MAIL_ADDRESS = /^[^\s@<>()",;:\\[\]\p{Cc}]+@[^\s@<>()",;:\\[\]\p{Cc}]+$/u;
 
 /** Whether a portal mail can go to this address (given trimmed): the one rule for every sender and check of the plugin. */
 export function isMailAddress(address: string): boolean {

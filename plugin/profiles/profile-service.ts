@@ -323,9 +323,31 @@ export class DatabaseProfileService implements ProfileService {
     });
 
     const document = await this.document(id);
-    const notices = [...findings.notices, ...this.creationWarnings(section, document, licensed)];
+    const notices = [...findings.notices, ...this.creationWarnings(section, document, licensed), ...this.ruleLeakWarnings(section, document)];
     if (document.flags.length > 0) notices.push({ messageKey: 'profiles.notices.flagged', params: { count: document.flags.length } });
     return { document, notices };
+  }
+
+  /**
+   * After a rules or modules save: a rule whose condition tests a field the profile hides lets
+   * customers infer that field's value from what the rule does to the fields they see (a category
+   * read-only on exactly the "Critical" tickets tells which are critical). A warning, not a
+   * refusal: an administrator may mean it (an internal flag that locks a record).
+   */
+  private ruleLeakWarnings(section: ProfileSection, document: ProfileDocument): ProfileNotice[] {
+    if (section !== 'rules' && section !== 'modules') return [];
+    const notices: ProfileNotice[] = [];
+    for (const rule of document.rules) {
+      const entry = document.modules.find((m) => m.module === rule.module);
+      const definition = this.registry.module(rule.module);
+      if (!entry || !definition) continue;
+      for (const name of new Set(rule.conditions.map((condition) => condition.field))) {
+        const field = definition.fields.find((f) => f.name === name);
+        if (!field || (entry.fields[name] ?? DEFAULT_FIELD_ACCESS) !== 'hidden') continue;
+        notices.push({ messageKey: 'profiles.notices.ruleTestsHiddenField', params: { rule: rule.name }, labels: { module: definition.label, field: field.label } });
+      }
+    }
+    return notices;
   }
 
   /**

@@ -51,6 +51,18 @@ describe('auth: portal login API @db', function () {
     expect(((await who.json()) as { contact: { id: number } }).contact.id).to.equal(jane);
   });
 
+  it('tells apart login emails that differ only by an accent, on every database (MariaDB folded them)', async () => {
+    const plain = await host.addPortalUser({ firstname: 'Zoe', lastname: 'Plain', email: 'zoe@example.net', language: 'en' });
+    const accented = await host.addPortalUser({ firstname: 'Zoë', lastname: 'Accent', email: 'zoë@example.net', language: 'en' });
+    for (const [email, id] of [['zoe@example.net', plain], ['ZOË@example.net', accented]] as const) {
+      const response = await login(host, { email, password: PASSWORD });
+      expect(response.status, email).to.equal(200);
+      expect(((await response.json()) as { contact: { id: number } }).contact.id, email).to.equal(id);
+    }
+    expect(await host.services.accounts.emailInUseByAnother('zoë@example.net', plain)).to.equal(true);
+    expect(await host.services.accounts.emailInUseByAnother('zoë@example.net', accented)).to.equal(false);
+  });
+
   it('remember me gives a cookie that lasts 30 days', async () => {
     const response = await login(host, { email: 'jane.doe@example.com', password: PASSWORD, remember: true });
     expect(response.status).to.equal(200);
@@ -167,6 +179,9 @@ describe('auth: portal login API @db', function () {
         locked: { email: 'locked@example.com', password: PASSWORD },
         outsideSupport: { email: 'late@example.com', password: PASSWORD },
         portalOff: { email: 'off@example.com', password: PASSWORD },
+        // A NUL cut the SQLite statement short: a 500, answered faster, and not counted.
+        withNul: { email: 'jane.doe@example.com\u0000', password: PASSWORD },
+        withControl: { email: 'nobody@example.com\u0007x', password: PASSWORD },
       };
       const seen: Record<string, Awaited<ReturnType<typeof observable>>> = {};
       for (const [name, body] of Object.entries(attempts)) seen[name] = await observable(await login(host, body));
@@ -193,7 +208,7 @@ describe('auth: portal login API @db', function () {
     });
 
     it('every refusal path runs exactly one password check (a real one only where there is a hash to check)', async () => {
-      for (const email of ['nobody@example.com', 'locked@example.com', 'late@example.com', 'off@example.com']) {
+      for (const email of ['nobody@example.com', 'locked@example.com', 'late@example.com', 'off@example.com', 'jane.doe@example.com\u0000']) {
         host.resetChecks();
         await login(host, { email, password: PASSWORD });
         expect(host.checks, email).to.deep.equal({ real: 0, dummy: 1 });

@@ -306,6 +306,25 @@ describe('portal API: attacks @db', function () {
     expect(download.headers.get('content-disposition')).to.include(`filename*=UTF-8''${encodeURIComponent('preventivo_città_€.pdf')}`);
   });
 
+  it('drops the direction overrides that make a file name read as another ("inv\u202Efdp.txt" shows as "invtxt.pdf")', async () => {
+    const [ticket] = await visibleIds(jane, 'HelpDesk');
+    const upload = await jane.upload(`/modules/HelpDesk/records/${ticket}/documents`, { name: 'inv\u202Efdp\u2066\u200F.txt', content: Buffer.from('plain text') });
+    expect(upload.status, upload.text).to.equal(201);
+    expect(upload.body.fileName).to.equal('invfdp.txt');
+  });
+
+  it('counts lengths in characters, as the database does: an emoji is one, not two', async () => {
+    // A ticket title holds 255 characters; 255 emoji are 510 UTF-16 units.
+    const title = '🎉'.repeat(255);
+    const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: title } });
+    expect(created.status, created.text.slice(0, 300)).to.equal(201);
+    expect((await t.host.api.records.get('HelpDesk', created.body.id))!.values.ticket_title).to.equal(title);
+    expect((await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: `${title}🎉` } })).status).to.equal(422);
+    const comment = await jane.send('POST', `/modules/HelpDesk/records/${created.body.id}/comments`, { body: '😀'.repeat(10_000) });
+    expect(comment.status, comment.text.slice(0, 300)).to.equal(201);
+    expect((await jane.send('POST', `/modules/HelpDesk/records/${created.body.id}/comments`, { body: '😀'.repeat(10_001) })).status).to.equal(422);
+  });
+
   it('takes a long text as long as its field allows, in accented letters too', async () => {
     const description = 'è'.repeat(65_535);
     const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Molto lungo', description } });

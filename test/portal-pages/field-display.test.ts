@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { clipped, longerThan } from '../../plugin/access/field-input.js';
 import { formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/portal/pages/field-display.js';
 
 const options = (language: 'en' | 'it', timeZone = 'Europe/Rome'): DisplayOptions => ({
@@ -29,5 +30,18 @@ describe('portal pages: field display', () => {
   it('leaves a value that is not a date as it was typed', () => {
     expect(formatDate('not a date', 'en')).to.equal('not a date');
     expect(formatDateTime('soon', 'it', 'Europe/Rome')).to.equal('soon');
+  });
+});
+
+describe('text lengths in characters (field-input.ts)', () => {
+  it('counts an emoji as one character and never cuts one in half', () => {
+    expect(longerThan('🎉'.repeat(20), 20)).to.equal(false);
+    expect(longerThan('🎉'.repeat(21), 20)).to.equal(true);
+    expect(longerThan('a'.repeat(20), 20)).to.equal(false);
+    // An upload title of 199 letters and an emoji, then more: cut after the emoji, not inside it.
+    expect(clipped(`${'a'.repeat(199)}😀tail`, 200)).to.equal(`${'a'.repeat(199)}😀`);
+    expect(clipped(`${'a'.repeat(199)}😀tail`, 200)).not.to.include('\uFFFD');
+    expect(clipped('è'.repeat(220), 200)).to.equal('è'.repeat(200));
+    expect(clipped('short', 200)).to.equal('short');
   });
 });

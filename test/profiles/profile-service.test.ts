@@ -203,6 +203,30 @@ describe('profile service @db', () => {
     expect(saved.document.flags).to.deep.equal([{ section: 'rules', index: 0, reason: 'module-not-allowed', module: 'Accounts' }]);
   });
 
+  it('warns when a rule tests a field the profile hides: its effect would tell customers the value', async () => {
+    const profile = await fresh('Rule leaks');
+    const tickets = moduleOf(await service.document(profile.id), 'HelpDesk');
+    const hidden = await service.saveSection(profile.id, 'modules', [on(tickets, { fields: { ...tickets.fields, severity: 'hidden' } })], profile.version, actor);
+    const rule = {
+      name: 'Critical tickets',
+      module: 'HelpDesk',
+      origin: { kind: 'portal' },
+      conditions: [{ field: 'severity', op: 'eq', value: 'Critical' }],
+      effects: [{ field: 'category', effect: 'readonly' }],
+      allReadOnly: false,
+    } as const;
+    const saved = await service.saveSection(profile.id, 'rules', [rule], hidden.document.profile.version, actor);
+    const warning = saved.notices.find((n) => n.messageKey === 'profiles.notices.ruleTestsHiddenField');
+    expect(warning).to.deep.equal({
+      messageKey: 'profiles.notices.ruleTestsHiddenField',
+      params: { rule: 'Critical tickets' },
+      labels: { module: { en: 'Trouble Tickets', it: 'Ticket di assistenza' }, field: { en: 'Severity', it: 'Gravità' } },
+    });
+    // Showing the field again (a modules save) ends the warning.
+    const shown = await service.saveSection(profile.id, 'modules', [on(tickets, { fields: { ...tickets.fields, severity: 'readonly' } })], saved.document.profile.version, actor);
+    expect(shown.notices.map((n) => n.messageKey)).not.to.include('profiles.notices.ruleTestsHiddenField');
+  });
+
   it('checks the owner, the templates and the two-factor types', async () => {
     const profile = await fresh('General');
     const missingOwner = await refusal(

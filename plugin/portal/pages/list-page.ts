@@ -10,6 +10,7 @@
  */
 import type { Request, Router } from 'express';
 import { inject, injectable } from 'inversify';
+import { clipped } from '../../access/field-input.js';
 import { AccessError } from '../../access/access-errors.js';
 import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
@@ -27,7 +28,7 @@ export interface ListQuery {
 /** The list's query parameters; odd shapes (arrays, huge values) are dropped, not errors. */
 export function listQueryOf(req: Request): ListQuery {
   const query = req.query as Record<string, unknown>;
-  const text = (value: unknown): string => (typeof value === 'string' ? value.slice(0, 200) : '');
+  const text = (value: unknown): string => (typeof value === 'string' ? clipped(value, 200) : '');
   const filters: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) {
     if (!key.startsWith('f_') || Object.keys(filters).length >= 50) continue;

@@ -20,6 +20,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import multer from 'multer';
 import { AccessError } from '../../access/access-errors.js';
+import { clipped } from '../../access/field-input.js';
 import { COMMENT_MAX, type PortalRecordView } from '../../access/portal-access.js';
 import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, type UploadProblem } from '../../access/upload-checks.js';
 import type { Comment, DocumentFile } from '../../host-contract/index.js';
@@ -246,7 +247,7 @@ export class RecordDetailPage implements PortalRouteContribution {
     const checked = await checkUpload(file.originalname, file.buffer);
     if (!checked.ok) return refused(checked.problem, checked.problem === 'too-large' ? 413 : 422);
     const titleField = (w.req.body as Record<string, unknown>)?.title;
-    const title = typeof titleField === 'string' && titleField.trim() !== '' ? titleField.trim().slice(0, 200) : checked.fileName;
+    const title = typeof titleField === 'string' && titleField.trim() !== '' ? clipped(titleField.trim(), 200) : checked.fileName;
     await w.access.attach(name, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
     w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=uploaded${listParam(w.req, '&')}#bp-documents`);
   }
