@@ -67,7 +67,7 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
       it: version('La password del portale è stata cambiata', [
         'Gentile {{contact.firstname}},',
         'la password del tuo account sul portale clienti ({{portal.email}}) è stata cambiata.',
-        'Se non sei stato tu, reimpostala su <a href="{{portal.url}}">{{portal.url}}</a> e avvisaci subito.',
+        'Se non hai cambiato tu la password, reimpostala su <a href="{{portal.url}}">{{portal.url}}</a> e avvisaci subito.',
       ]),
     },
   },
@@ -95,13 +95,13 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
     versions: {
       en: version('Ticket {{ticket.ticket_no}}: {{ticket.ticket_title}}', [
         'Dear {{contact.firstname}},',
-        'we received your request <strong>{{ticket.ticket_title}}</strong> (ticket {{ticket.ticket_no}}, status {{ticket.status}}).',
-        'Follow it on the customer portal: <a href="{{portal.url}}">{{portal.url}}</a>',
+        'we received your request “<strong>{{ticket.ticket_title}}</strong>” (ticket {{ticket.ticket_no}}, status {{ticket.status}}).',
+        'Follow it on the customer portal: <a href="{{ticket.url}}">{{ticket.url}}</a>',
       ]),
       it: version('Ticket {{ticket.ticket_no}}: {{ticket.ticket_title}}', [
         'Gentile {{contact.firstname}},',
-        'abbiamo ricevuto la tua richiesta <strong>{{ticket.ticket_title}}</strong> (ticket {{ticket.ticket_no}}, stato {{ticket.status}}).',
-        'Puoi seguirla sul portale clienti: <a href="{{portal.url}}">{{portal.url}}</a>',
+        'abbiamo ricevuto la tua richiesta “<strong>{{ticket.ticket_title}}</strong>” (ticket {{ticket.ticket_no}}, stato {{ticket.status}}).',
+        'Puoi seguirla sul portale clienti: <a href="{{ticket.url}}">{{ticket.url}}</a>',
       ]),
     },
   },
@@ -114,13 +114,13 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
         'Dear {{contact.firstname}},',
         '{{comment.author}} replied to your ticket <strong>{{ticket.ticket_title}}</strong>:',
         '{{comment.body}}',
-        'Answer on the customer portal: <a href="{{portal.url}}">{{portal.url}}</a>',
+        'Answer on the customer portal: <a href="{{ticket.url}}">{{ticket.url}}</a>',
       ]),
       it: version('Nuova risposta al ticket {{ticket.ticket_no}}', [
         'Gentile {{contact.firstname}},',
         '{{comment.author}} ha risposto al tuo ticket <strong>{{ticket.ticket_title}}</strong>:',
         '{{comment.body}}',
-        'Rispondi sul portale clienti: <a href="{{portal.url}}">{{portal.url}}</a>',
+        'Rispondi sul portale clienti: <a href="{{ticket.url}}">{{ticket.url}}</a>',
       ]),
     },
   },

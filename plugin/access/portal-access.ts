@@ -141,6 +141,10 @@ function optionLabels(field: FieldDefinition, options: readonly string[], langua
   return { optionLabels: Object.fromEntries(options.map((option) => [option, Object.hasOwn(labels, option) ? (labels[option]![language] ?? labels[option]!.en) : option])) };
 }
 
+/** A picklist value as the customer reads it (its label in their language, else as stored). */
+export const optionText = (field: Pick<PortalField, 'optionLabels'>, value: string): string =>
+  field.optionLabels && Object.hasOwn(field.optionLabels, value) ? field.optionLabels[value]! : value;
+
 const andAll = (...conditions: (RecordCondition | undefined)[]): RecordCondition => {
   const parts = conditions.filter((c): c is RecordCondition => c !== undefined);
   return parts.length === 1 ? parts[0]! : { and: parts };

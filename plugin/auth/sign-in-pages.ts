@@ -174,13 +174,14 @@ export class SignInPages implements PortalRouteContribution {
     this.renderLogin(req, res, 401, { next, errorKey: 'auth.twoFactor.expired' });
   }
 
-  private renderFirstAccess(req: Request, res: Response, session: PortalSession, status: number, error?: string): void {
+  /** `invalid`: the field the error is about (it gets aria-invalid, the error's id and the focus). */
+  private renderFirstAccess(req: Request, res: Response, session: PortalSession, status: number, error?: string, invalid?: 'email' | 'password'): void {
     this.pages.send(req, res, this.visitor(session), {
       template: 'first-access',
       titleKey: 'auth.firstAccess.title',
       status,
       returnTo: `${FIRST_ACCESS_PATH}${this.nextQuery(this.nextOf(req))}`,
-      data: { email: session.account.email, error: error ?? null, next: this.nextOf(req) ?? null },
+      data: { email: session.account.email, error: error ?? null, next: this.nextOf(req) ?? null, emailInvalid: invalid === 'email', passwordInvalid: invalid === 'password' },
     });
   }
 
@@ -197,10 +198,10 @@ export class SignInPages implements PortalRouteContribution {
     const language = this.pages.language(req);
     const fields = fieldsOf(req);
     if ((fields.email ?? '').trim().toLowerCase() !== session.account.email) {
-      return this.renderFirstAccess(req, res, session, 400, this.translator.t(language, 'auth.firstAccess.emailMismatch'));
+      return this.renderFirstAccess(req, res, session, 400, this.translator.t(language, 'auth.firstAccess.emailMismatch'), 'email');
     }
     const result = await this.passwords.change(req, res, session, { newPassword: fields.newPassword ?? '', confirmPassword: fields.confirmPassword ?? '' });
-    if (!result.ok) return this.renderFirstAccess(req, res, session, 400, this.translator.t(language, result.messageKey, result.params));
+    if (!result.ok) return this.renderFirstAccess(req, res, session, 400, this.translator.t(language, result.messageKey, result.params), 'password');
     res.redirect(303, this.path(this.nextOf(req) ?? '/'));
   }
 

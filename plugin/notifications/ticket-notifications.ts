@@ -30,6 +30,7 @@ import { inject, injectable, optional } from 'inversify';
 import { QueryTypes, UniqueConstraintError } from 'sequelize';
 import {
   HostDatabase,
+  HostHttp,
   HostLogger,
   HostModuleRegistry,
   HostRecords,
@@ -42,10 +43,10 @@ import {
   type Unsubscribe,
 } from '../host-contract/index.js';
 import { AccessError } from '../access/access-errors.js';
-import { PortalAccess, type PortalAccessContext } from '../access/portal-access.js';
+import { PortalAccess, optionText, type PortalAccessContext } from '../access/portal-access.js';
 import { PortalAccountStore, type PortalAccount } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
-import type { LifecycleContribution } from '../lifecycle/contributions.js';
+import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 
@@ -80,6 +81,8 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
     @inject(HostDatabase) private readonly database: HostDatabase,
     @inject(HostRegional) private readonly regional: HostRegional,
     @inject(HostLogger) private readonly logger: HostLogger,
+    @inject(HostHttp) private readonly http: HostHttp,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(Translator) private readonly translator: Translator,
     @inject(PortalMailer) private readonly mailer: PortalMailer,
     @inject(PortalAccess) @optional() private readonly access: PortalAccess | undefined,
@@ -230,11 +233,17 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
       if (error instanceof AccessError) return null;
       throw error;
     }
-    const fields: MergeFields = { id: view.id, createdAt: this.dateTime(view.createdAt, context.language) };
+    // `url`: the ticket's page on the portal (the login leads there when the customer is signed out).
+    const fields: MergeFields = {
+      id: view.id,
+      createdAt: this.dateTime(view.createdAt, context.language),
+      url: this.http.publicUrl(`${this.settings.portalPath}/m/${TICKETS_MODULE}/${view.id}`),
+    };
     for (const field of view.fields) {
       const value = view.values[field.name] ?? null;
       if (field.type === 'reference') fields[field.name] = view.references[field.name]?.label ?? null;
-      else if (Array.isArray(value)) fields[field.name] = value.join(', ');
+      else if (field.type === 'picklist' && typeof value === 'string') fields[field.name] = optionText(field, value);
+      else if (Array.isArray(value)) fields[field.name] = value.map((v) => optionText(field, v)).join(', ');
       else if (field.type === 'date' && typeof value === 'string') fields[field.name] = this.date(value, context.language);
       else if (field.type === 'datetime' && typeof value === 'string') fields[field.name] = this.dateTime(value, context.language);
       else fields[field.name] = value as FieldValue;

@@ -65,6 +65,9 @@ function fileSlug(name: string): string {
   );
 }
 
+
+/** Paths of the profile forms' own fields, and the label each has on the page. */
+const FORM_FIELD_LABELS: Readonly<Record<string, MessageKey>> = { name: 'profiles.name', description: 'profiles.description', startFrom: 'profiles.startFrom' };
 @injectable()
 export class ProfileRoutes implements AdminRouteContribution {
   constructor(
@@ -103,9 +106,20 @@ export class ProfileRoutes implements AdminRouteContribution {
     return this.translator.t(language, key, { ...params, ...texts });
   }
 
+  /** Problems as sentences; a form field's path (`name`) is named by its label on the page ("Name:"). */
   private problemsOf(res: Response, error: ProfileError): string[] {
-    if (error instanceof ProfileValidationError) return error.problems.map((p) => this.t(res, p.messageKey, p.params, p.labels));
-    return [this.t(res, error.messageKey, error.params)];
+    if (!(error instanceof ProfileValidationError)) return [this.t(res, error.messageKey, error.params)];
+    const language = this.pages.language(res);
+    return error.problems.map((p) => {
+      const label = Object.hasOwn(FORM_FIELD_LABELS, p.path) ? this.translator.t(language, FORM_FIELD_LABELS[p.path]!) : null;
+      return this.t(res, p.messageKey, label === null ? p.params : { ...p.params, path: label }, p.labels);
+    });
+  }
+
+  /** The form fields a refusal is about (they get aria-invalid and the focus). */
+  private invalidFields(error: ProfileError): Record<string, boolean> {
+    if (!(error instanceof ProfileValidationError)) return error.messageKey === 'profiles.errors.nameTaken' ? { name: true } : {};
+    return Object.fromEntries(error.problems.filter((p) => Object.hasOwn(FORM_FIELD_LABELS, p.path)).map((p) => [p.path, true]));
   }
 
   private notices(res: Response, notices: readonly ProfileNotice[]): string[] {
@@ -122,7 +136,7 @@ export class ProfileRoutes implements AdminRouteContribution {
 
   // ─────────────────────────────── new profile ───────────────────────────────
 
-  private async newProfilePage(req: Request, res: Response, state: { status?: number; errors?: string[]; values?: Record<string, unknown> }): Promise<void> {
+  private async newProfilePage(req: Request, res: Response, state: { status?: number; errors?: string[]; values?: Record<string, unknown>; invalid?: Record<string, boolean> }): Promise<void> {
     const licensed = await this.profiles.licensed();
     const values = state.values ?? {};
     await this.pages.send(req, res, {
@@ -134,6 +148,7 @@ export class ProfileRoutes implements AdminRouteContribution {
         options: (await this.profiles.list()).map((p) => ({ id: p.id, name: p.name, selected: String(p.id) === String(values.startFrom ?? '') })),
         errors: state.errors ?? [],
         values,
+        invalid: state.invalid ?? {},
       },
     });
   }
@@ -149,7 +164,7 @@ export class ProfileRoutes implements AdminRouteContribution {
       res.redirect(303, `${this.profileUrl(profile.id)}/privileges?done=created`);
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
-      await this.newProfilePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body) });
+      await this.newProfilePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body), invalid: this.invalidFields(error) });
     }
   }
 

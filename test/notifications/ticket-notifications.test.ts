@@ -108,6 +108,8 @@ describe('ticket notifications @db', function () {
       expect(customer.subject).to.include('Printer <b>on fire</b>');
       expect(customer.text).to.include('Dear Jane,');
       expect(customer.text).to.include('we received your request');
+      // A link to the ticket itself, not to the portal's login page.
+      expect(customer.html).to.match(new RegExp(`<a href="http://[^"]+/portal/m/HelpDesk/${ticket.id}">`));
       expect(customer.html).to.include('Printer &lt;b&gt;on fire&lt;/b&gt;');
       expect(customer.html).not.to.include('<b>on fire</b>');
 
@@ -131,6 +133,8 @@ describe('ticket notifications @db', function () {
       expect(mail.text).to.include('Gentile Mario,');
       expect(mail.text).to.include('abbiamo ricevuto la tua richiesta');
       expect(mail.text).not.to.include('we received your request');
+      // Values in Mario's language: the CRM's Italian label of the stored status.
+      expect(mail.text).to.include('stato Aperto').and.not.include('stato Open');
     });
 
     it('mails every active member of an owner group, each in their language, and no inactive one', async () => {

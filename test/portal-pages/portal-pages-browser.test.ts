@@ -235,7 +235,7 @@ describe('portal pages in a browser', function () {
     await page.fill('#bp-email', MARIO);
     await page.fill('#bp-password', DEMO_PASSWORD);
     await Promise.all([page.waitForURL(/\/portal\/$/), page.click('button:has-text("Accedi")')]);
-    expect(await page.locator('h1').textContent()).to.equal('Benvenuto, Mario Rossi');
+    expect(await page.locator('h1').textContent()).to.equal('Ti diamo il benvenuto, Mario Rossi');
     await check('home-it');
     await page.click('.bp-menu-link:has-text("Fatture")');
     await page.waitForURL(/\/portal\/m\/Invoice$/);

@@ -138,7 +138,7 @@ describe('profile checks @db', () => {
       const before = await count(api, 'bp_profiles');
       const created = await admin.post(`${SETTINGS}/profiles`, { name: 'x\u0000y' });
       expect(created.status).to.equal(400);
-      expect(await created.text()).to.include(`name: the text ${CONTROL}`);
+      expect(await created.text()).to.include(`Name: the text ${CONTROL}`);
       const escape = await admin.post(`${SETTINGS}/profiles`, { name: 'Tab\u001b[31m' });
       expect(escape.status).to.equal(400);
       expect(await count(api, 'bp_profiles')).to.equal(before);
@@ -146,7 +146,7 @@ describe('profile checks @db', () => {
       const profile = await service.create({ name: 'Plain text', description: '', startFrom: null }, await adminActor(api));
       const renamed = await admin.post(`${SETTINGS}/profiles/${profile.id}/rename`, { name: 'Plain text', description: 'a\u0000b', version: String(profile.version) });
       expect(renamed.status).to.equal(400);
-      expect(await renamed.text()).to.include(`description: the text ${CONTROL}`);
+      expect(await renamed.text()).to.include(`Description: the text ${CONTROL}`);
       const newline = await admin.post(`${SETTINGS}/profiles/${profile.id}/rename`, { name: 'Two\nlines', description: '', version: String(profile.version) });
       expect(newline.status).to.equal(400);
       expect(await service.get(profile.id)).to.include({ name: 'Plain text', description: '', version: profile.version });

@@ -85,7 +85,9 @@ describe('profile admin pages @db', () => {
     const empty = await admin.post(`${SETTINGS}/profiles`, { name: '   ', startFrom: 'abc' });
     expect(empty.status).to.equal(400);
     const english = await empty.text();
-    expect(english).to.include('name: the value cannot be empty.');
+    // Named by the label the administrator reads on the form, and tied to the field.
+    expect(english).to.include('Name: the value cannot be empty.');
+    expect(english).to.match(/<input id="bp-profile-name"[^>]*aria-invalid="true" aria-describedby="bp-errors-list" autofocus>/);
     expect(english).to.include('role="alert"');
     const taken = await admin.post(`${SETTINGS}/profiles`, { name: 'Default' });
     expect(taken.status).to.equal(409);
@@ -95,7 +97,7 @@ describe('profile admin pages @db', () => {
     try {
       const italian = await admin.post(`${SETTINGS}/profiles`, { name: '' });
       expect(italian.status).to.equal(400);
-      expect(await italian.text()).to.include('name: il valore non può essere vuoto.');
+      expect(await italian.text()).to.include('Nome: il valore non può essere vuoto.');
     } finally {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }

@@ -93,6 +93,7 @@ describe('sign-in: password recovery @db', function () {
     const weak = await client.post('/reset-password', { _csrf: tokenIn(form.html), token, newPassword: 'qwerty123', confirmPassword: 'qwerty123' });
     expect(weak.response.status).to.equal(400);
     expect(weak.html).to.include('too common');
+    expect(weak.html).to.match(/<input id="bp-new-password"[^>]*aria-describedby="bp-password-hint bp-reset-error" aria-invalid="true">/);
     const noCsrf = await client.post('/reset-password', { token, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
     expect(noCsrf.response.status).to.equal(403);
 

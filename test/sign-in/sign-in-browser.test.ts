@@ -74,7 +74,7 @@ describe('sign-in: the pages in a browser', function () {
     await page.fill('#bp-new-password', CHOSEN);
     await page.fill('#bp-confirm-password', CHOSEN);
     await Promise.all([page.waitForURL(/\/portal\/$/), page.click('button:has-text("Salva la password")')]);
-    expect(await page.locator('h1').textContent()).to.equal('Benvenuto, Giulia Customer');
+    expect(await page.locator('h1').textContent()).to.equal('Ti diamo il benvenuto, Giulia Customer');
     await shoot(page, '04-home');
 
     await Promise.all([page.waitForURL(/\/portal\/login$/), page.click('button:has-text("Esci")')]);
@@ -95,7 +95,7 @@ describe('sign-in: the pages in a browser', function () {
     await shoot(pageIt, '06-login-refused-it');
     await pageIt.fill('#bp-password', CHOSEN);
     await Promise.all([pageIt.waitForURL(/\/portal\/$/), pageIt.click('button:has-text("Accedi")')]);
-    expect(await pageIt.locator('h1').textContent()).to.equal('Benvenuto, Giulia Customer');
+    expect(await pageIt.locator('h1').textContent()).to.equal('Ti diamo il benvenuto, Giulia Customer');
     await shoot(pageIt, '07-home-it');
 
     // The dropdown switches to English on its own (progressive JavaScript) and the choice sticks.

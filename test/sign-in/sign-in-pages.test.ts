@@ -231,6 +231,13 @@ describe('sign-in: portal pages @db', function () {
       const common = await client.post('/first-access', { _csrf: tokenIn(page.html), email, newPassword: 'password123', confirmPassword: 'password123' });
       expect(common.response.status).to.equal(400);
       expect(common.html).to.include('troppo comune');
+      // The error is tied to the field it is about: marked invalid, described by it, focused.
+      expect(common.html).to.match(/<input id="bp-new-password"[^>]*aria-describedby="bp-password-hint bp-first-error" aria-invalid="true" autofocus>/);
+      expect(common.html).to.include('id="bp-first-error"');
+      const otherEmail = await client.post('/first-access', { _csrf: tokenIn(page.html), email: 'someone.else@example.com', newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+      expect(otherEmail.response.status).to.equal(400);
+      expect(otherEmail.html).to.match(/<input id="bp-email"[^>]*aria-invalid="true" aria-describedby="bp-first-error" autofocus>/);
+      expect(otherEmail.html).not.to.match(/<input id="bp-new-password"[^>]*aria-invalid/);
       const noCsrf = await client.post('/first-access', { email, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
       expect(noCsrf.response.status).to.equal(403);
 

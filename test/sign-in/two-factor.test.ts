@@ -77,6 +77,8 @@ describe('sign-in: two-factor by email @db', function () {
     const wrong = await client.post('/two-factor', { _csrf: tokenIn(page.html), code: code === '000000' ? '111111' : '000000', next: '/m/HelpDesk/1' });
     expect(wrong.response.status).to.equal(401);
     expect(wrong.html).to.include('name="next" value="/m/HelpDesk/1"');
+    expect(wrong.html).to.match(/<input id="bp-code"[^>]*aria-invalid="true" aria-describedby="bp-code-error">/).and.include('id="bp-code-error"');
+    expect(page.html).not.to.include('aria-invalid');
     const done = await client.post('/two-factor', { _csrf: tokenIn(wrong.html), code, next: '/m/HelpDesk/1' });
     expect(done.response.status).to.equal(303);
     expect(done.response.headers.get('location')).to.equal('/portal/m/HelpDesk/1');

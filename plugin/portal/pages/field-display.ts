@@ -5,7 +5,9 @@
  * record when the customer may open it (the access layer resolved its label within scope), and
  * the form control of each field type. Every result is plain text for auto-escaping templates.
  */
-import type { PortalField, PortalRecordView, ReferenceLabel } from '../../access/portal-access.js';
+import { optionText, type PortalField, type PortalRecordView, type ReferenceLabel } from '../../access/portal-access.js';
+
+export { optionText };
 import type { FieldValue, LanguageCode } from '../../host-contract/index.js';
 
 export interface ShownValue {
@@ -14,6 +16,8 @@ export interface ShownValue {
   readonly href?: string;
   /** Long texts keep their line breaks. */
   readonly long?: boolean;
+  /** Not a value: a placeholder shown in a quieter style. */
+  readonly muted?: boolean;
   readonly empty: boolean;
 }
 
@@ -22,6 +26,8 @@ export interface DisplayOptions {
   readonly timeZone: string;
   readonly yes: string;
   readonly no: string;
+  /** A reference to a record outside the customer's scope (a colleague's contact): set, but not theirs to see. */
+  readonly notShown?: string;
   /** The link of a record, e.g. `/portal/m/Accounts/4`. */
   readonly recordHref: (module: string, id: number) => string;
   /** Whether the customer may open records of a module. */
@@ -87,10 +93,6 @@ export function formatDateTime(value: string, language: LanguageCode, timeZone: 
   return formatter('datetime', language, timeZone).format(date);
 }
 
-/** A picklist value as the customer reads it. */
-export const optionText = (field: Pick<PortalField, 'optionLabels'>, value: string): string =>
-  field.optionLabels && Object.hasOwn(field.optionLabels, value) ? field.optionLabels[value]! : value;
-
 export function showValue(field: Pick<PortalField, 'name' | 'type' | 'optionLabels'>, value: FieldValue | undefined, reference: ReferenceLabel | null | undefined, options: DisplayOptions): ShownValue {
   if (field.type === 'boolean') return { text: value === true ? options.yes : options.no, empty: false };
   if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return EMPTY;
@@ -113,8 +115,9 @@ export function showValue(field: Pick<PortalField, 'name' | 'type' | 'optionLabe
     case 'multipicklist':
       return { text: (value as readonly string[]).map((v) => optionText(field, v)).join(', '), empty: false };
     case 'reference':
-      // Only what the access layer resolved within the customer's scope; never the raw id.
-      if (!reference) return EMPTY;
+      // Only what the access layer resolved within the customer's scope; never the raw id. A record
+      // out of scope is said to be there ("—" read as "nobody").
+      if (!reference) return options.notShown && typeof value === 'number' ? { text: options.notShown, empty: false, muted: true } : EMPTY;
       return { text: reference.label, empty: false, ...(options.opens(reference.module) ? { href: options.recordHref(reference.module, reference.id) } : {}) };
     case 'email':
       return { text: String(value), href: `mailto:${String(value)}`, empty: false };

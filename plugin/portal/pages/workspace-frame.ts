@@ -106,6 +106,7 @@ export class WorkspaceFrame {
       timeZone: this.regional.timeZone(),
       yes: w.t('records.yes'),
       no: w.t('records.no'),
+      notShown: w.t('records.notShown'),
       recordHref: (module, id) => this.recordPath(module, id),
       opens: (module) => viewable.has(module),
     };
