@@ -47,10 +47,10 @@ const DEMO_MODULES: Readonly<Record<string, DemoModule>> = {
 };
 
 const DEMO_BUTTONS: readonly HomeButton[] = [
-  { title: 'New ticket', description: 'Ask our support team for help', colour: 'primary', icon: 'plus', action: 'create', module: 'HelpDesk' },
-  { title: 'My tickets', description: 'Follow your requests', colour: 'info', icon: 'ticket', action: 'list', module: 'HelpDesk' },
-  { title: 'Invoices', description: 'Your company’s invoices', colour: 'success', icon: 'invoice', action: 'list', module: 'Invoice' },
-  { title: 'Knowledge base', description: 'Answers to common questions', colour: 'secondary', icon: 'question', action: 'list', module: 'Faq' },
+  { title: 'New ticket', description: 'Ask our support team for help', colour: 'primary', icon: 'plus', action: 'create', module: 'HelpDesk', translations: { it: { title: 'Nuovo ticket', description: 'Chiedi aiuto al nostro supporto' } } },
+  { title: 'My tickets', description: 'Follow your requests', colour: 'info', icon: 'ticket', action: 'list', module: 'HelpDesk', translations: { it: { title: 'I miei ticket', description: 'Segui le tue richieste' } } },
+  { title: 'Invoices', description: 'Your company’s invoices', colour: 'success', icon: 'invoice', action: 'list', module: 'Invoice', translations: { it: { title: 'Fatture', description: 'Le fatture della tua azienda' } } },
+  { title: 'Knowledge base', description: 'Answers to common questions', colour: 'secondary', icon: 'question', action: 'list', module: 'Faq', translations: { it: { title: 'Base di conoscenza', description: 'Risposte alle domande frequenti' } } },
 ];
 
 @injectable()

@@ -59,14 +59,29 @@ export interface NotificationsSection {
   readonly senderName: string | null;
 }
 
-export interface HomeButton {
+/** A button's text in one language. */
+export interface ButtonText {
   readonly title: string;
   readonly description: string;
+}
+
+export interface HomeButton {
+  /** The text every customer reads whose language has no translation below (the CRM's default language). */
+  readonly title: string;
+  readonly description: string;
+  /** Optional: the text in other languages of the CRM, by language code (`it`). */
+  readonly translations?: Readonly<Record<string, ButtonText>>;
   readonly colour: ButtonColour;
   /** An icon name of the portal's icon set, e.g. `ticket`. */
   readonly icon: string;
   readonly action: ButtonAction;
   readonly module: string;
+}
+
+/** A button's text in `language`: its translation there, else its own title and description. */
+export function buttonText(button: HomeButton, language: string): ButtonText {
+  const translated = button.translations && Object.hasOwn(button.translations, language) ? button.translations[language] : undefined;
+  return translated ?? { title: button.title, description: button.description };
 }
 
 export type RuleOrigin =

@@ -95,14 +95,23 @@ const notificationsSchema = object({
 
 /** A saved button shows an icon of the fixed set; an export file may name another (from an older release). */
 const buttonSchema = (icon: object) =>
-  object({
-    title: text('line', NAME_MAX, { nonBlank: true }),
-    description: text('line', 500),
-    colour: { enum: [...BUTTON_COLOURS] },
-    icon,
-    action: { enum: [...BUTTON_ACTIONS] },
-    module: moduleName,
-  });
+  object(
+    {
+      title: text('line', NAME_MAX, { nonBlank: true }),
+      description: text('line', 500),
+      translations: {
+        type: 'object',
+        maxProperties: 20,
+        propertyNames: { pattern: '^[a-z]{2,3}(-[A-Z]{2})?$' },
+        additionalProperties: object({ title: text('line', NAME_MAX, { nonBlank: true }), description: text('line', 500) }),
+      },
+      colour: { enum: [...BUTTON_COLOURS] },
+      icon,
+      action: { enum: [...BUTTON_ACTIONS] },
+      module: moduleName,
+    },
+    ['title', 'description', 'colour', 'icon', 'action', 'module'],
+  );
 const buttonsSchema = { type: 'array', maxItems: 50, items: buttonSchema({ enum: [...BUTTON_ICON_NAMES] }) };
 const exportedButtonsSchema = { type: 'array', maxItems: 50, items: buttonSchema({ type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,39}$' }) };
 

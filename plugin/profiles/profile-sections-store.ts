@@ -19,6 +19,7 @@ import {
   type FieldAccess,
   type GeneralSection,
   type GlobalPrivileges,
+  type ButtonText,
   type HomeButton,
   type ModulePrivileges,
   type NotificationKind,
@@ -68,7 +69,7 @@ export const CHILD_TABLES: Readonly<Record<string, readonly string[]>> = {
   bp_profile_modules: ['module', 'shown', 'can_view', 'can_create', 'can_edit', 'can_delete', 'record_scope', 'tool_comments', 'tool_documents', 'tool_search', 'tool_export'],
   bp_profile_fields: ['module', 'field', 'access'],
   bp_profile_list_columns: ['module', 'field', 'position'],
-  bp_profile_buttons: ['position', 'title', 'description', 'colour', 'icon', 'action', 'module'],
+  bp_profile_buttons: ['position', 'title', 'description', 'colour', 'icon', 'action', 'module', 'translations'],
   bp_profile_rules: ['position', 'name', 'module', 'origin', 'conditions', 'effects', 'all_read_only'],
 };
 
@@ -85,6 +86,13 @@ function parseJson<T>(value: unknown, fallback: T): T {
 }
 
 type Row = Record<string, unknown>;
+
+/** A button's stored translations, as `{ translations }` only when it has some (a document without them stays as it was). */
+function buttonTranslations(value: unknown): { translations?: Record<string, ButtonText> } {
+  if (value === null || value === undefined || value === '') return {};
+  const parsed = parseJson<Record<string, ButtonText> | null>(value, null);
+  return parsed && typeof parsed === 'object' && Object.keys(parsed).length > 0 ? { translations: parsed } : {};
+}
 
 @injectable()
 export class ProfileSectionsStore {
@@ -149,6 +157,7 @@ export class ProfileSectionsStore {
       buttons: buttonRows.map((row) => ({
         title: String(row.title),
         description: String(row.description ?? ''),
+        ...buttonTranslations(row.translations),
         colour: oneOf(BUTTON_COLOURS, row.colour, 'primary'),
         icon: String(row.icon),
         action: oneOf(BUTTON_ACTIONS, row.action, 'list'),
@@ -212,7 +221,12 @@ export class ProfileSectionsStore {
     await this.sequelize.query('DELETE FROM bp_profile_buttons WHERE profile_id = :profileId', { replacements: { profileId }, transaction });
     await this.insert(
       'bp_profile_buttons',
-      buttons.map((button, position) => ({ profile_id: profileId, position, ...button })),
+      buttons.map(({ translations, ...button }, position) => ({
+        profile_id: profileId,
+        position,
+        ...button,
+        translations: translations && Object.keys(translations).length > 0 ? JSON.stringify(translations) : null,
+      })),
       transaction,
     );
   }

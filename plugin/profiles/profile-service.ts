@@ -22,6 +22,7 @@ import { inject, injectable, optional } from 'inversify';
 import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import {
   HostConditionalRules,
+  HostRegional,
   HostDatabase,
   HostEmailTemplates,
   HostLicences,
@@ -192,6 +193,8 @@ export class DatabaseProfileService implements ProfileService {
     @inject(HostEmailTemplates) private readonly templates: HostEmailTemplates,
     /** To check that a rule's CRM origin exists (without it, CRM origins are taken as they are). */
     @inject(HostConditionalRules) @optional() private readonly crmRules?: HostConditionalRules,
+    /** To check a button's translations name languages of the CRM (without it, any language is kept). */
+    @inject(HostRegional) @optional() private readonly regional?: HostRegional,
   ) {}
 
   private get sequelize() {
@@ -530,6 +533,7 @@ export class DatabaseProfileService implements ProfileService {
     findings: Findings,
     stored: readonly HomeButton[] = [],
   ): HomeButton[] {
+    buttons = this.knownLanguages(buttons, findings);
     const effective = this.effective(modules, globals, licensed);
     const inert = new UnchangedItems(stored.flatMap((button) => {
       const reason = buttonProblem(button, effective);
@@ -541,6 +545,19 @@ export class DatabaseProfileService implements ProfileService {
       const key: MessageKey = reason === 'create-not-allowed' ? 'profiles.validation.buttonCreateNotAllowed' : 'profiles.validation.buttonModuleNotAllowed';
       findings.reject(`buttons[${index}].module`, key, { button: button.title, module: button.module }, { kind: 'button', name: button.title }, { module: this.moduleLabel(button.module) });
       return false;
+    });
+  }
+
+  /** Translations only in the CRM's languages: a save naming another is refused, an import drops it. */
+  private knownLanguages(buttons: readonly HomeButton[], findings: Findings): readonly HomeButton[] {
+    const languages = this.regional ? new Set(this.regional.languages().map((language) => language.code)) : null;
+    if (!languages) return buttons;
+    return buttons.map((button, index) => {
+      const codes = Object.keys(button.translations ?? {});
+      const unknown = codes.filter((code) => !languages.has(code));
+      if (unknown.length === 0) return button;
+      if (!findings.lenient) findings.refuse(`buttons[${index}].translations.${unknown[0]}`, 'profiles.validation.buttonLanguage', { button: button.title, language: unknown[0]! });
+      return { ...button, translations: Object.fromEntries(Object.entries(button.translations ?? {}).filter(([code]) => languages.has(code))) };
     });
   }
 

@@ -18,6 +18,7 @@ import {
   HostConditionalRules,
   HostEmailTemplates,
   HostModuleRegistry,
+  HostRegional,
   HostUsers,
   type CrmConditionalRule,
   type FieldDefinition,
@@ -47,6 +48,7 @@ import {
   TWO_FACTOR_TYPES,
   effectiveFlags,
   type ConditionalRule,
+  type HomeButton,
   type ProfileDocument,
   type ProfileFlag,
   type RecordScope,
@@ -98,6 +100,7 @@ export class PrivilegesPage implements AdminRouteContribution {
     @inject(HostEmailTemplates) private readonly templates: HostEmailTemplates,
     @inject(HostConditionalRules) private readonly crmRules: HostConditionalRules,
     @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
+    @inject(HostRegional) private readonly regional: HostRegional,
   ) {}
 
   registerAdminRoutes(router: Router): void {
@@ -244,7 +247,17 @@ export class PrivilegesPage implements AdminRouteContribution {
     flagText: (flag: ProfileFlag) => string,
   ) {
     const targets = this.buttonTargets(document, licensed);
-    const options = (button: { colour: string; icon: string; action: string; module: string } | null) => ({
+    // A button's title and description are what every customer reads; the CRM's other languages may have their own.
+    const others = this.regional.languages().filter((language) => language.code !== this.regional.defaultLanguage());
+    const options = (button: HomeButton | null) => ({
+      translations: others.map((language) => ({
+        code: language.code,
+        titleLabel: t('privileges.buttons.titleIn', { language: language.name }),
+        descriptionLabel: t('privileges.buttons.descriptionIn', { language: language.name }),
+        title: button?.translations?.[language.code]?.title ?? '',
+        description: button?.translations?.[language.code]?.description ?? '',
+      })),
+      defaultLanguage: this.regional.languages().find((language) => language.code === this.regional.defaultLanguage())?.name ?? this.regional.defaultLanguage(),
       colours: BUTTON_COLOURS.map((colour) => ({ value: colour, label: t(`privileges.buttons.colours.${colour}`), selected: colour === (button?.colour ?? 'primary') })),
       iconOptions: BUTTON_ICON_NAMES.map((icon) => ({ value: icon, label: t(`privileges.buttons.icons.${icon}`), selected: icon === (button ? buttonIcon(button.icon) : 'ticket') })),
       actions: BUTTON_ACTIONS.map((action) => ({ value: action, label: t(`privileges.buttons.actions.${action}`), selected: action === (button?.action ?? 'list') })),

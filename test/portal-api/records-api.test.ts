@@ -31,6 +31,9 @@ describe('portal API: records @db', function () {
     const it = await mario.get('/modules', { 'accept-language': 'it' });
     expect(it.body.modules.find((m: any) => m.name === 'HelpDesk').label).to.equal('Ticket di assistenza');
     expect(it.body.modules.find((m: any) => m.name === 'HelpDesk').columns[1].label).to.equal('Titolo');
+    // Buttons in the caller's language where the profile gives one; never the other languages' texts.
+    expect(en.body.buttons[0]).to.deep.equal({ title: 'New ticket', description: 'Ask our support team for help', colour: 'primary', icon: 'plus', action: 'create', module: 'HelpDesk' });
+    expect(it.body.buttons[0]).to.deep.include({ title: 'Nuovo ticket', description: 'Chiedi aiuto al nostro supporto' });
   });
 
   it('pages, sorts, filters and searches a list inside the customer’s scope only', async () => {

@@ -140,6 +140,9 @@ describe('portal pages: home, lists, records, tickets @db', function () {
     it('speaks Italian to Mario', async () => {
       const { html } = await mario.get('/');
       expect(html).to.include('Ti diamo il benvenuto, Mario').and.include('Esci');
+      // The home buttons in Italian, where the administrator gave them an Italian text.
+      expect(html).to.include('Nuovo ticket').and.include('Le fatture della tua azienda').and.not.include('Ask our support team');
+      expect((await jane.get('/')).html).to.include('New ticket').and.not.include('Nuovo ticket');
     });
   });
 

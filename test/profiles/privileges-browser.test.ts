@@ -116,6 +116,8 @@ describe('privileges page in a browser', function () {
     const added = page.locator('[data-bp-buttons] > li').nth(2);
     await added.locator('[data-bp-input="title"]').fill('New ticket');
     await added.locator('[data-bp-input="description"]').fill('Ask our support team');
+    // Its text for Italian customers (the CRM's other language): title only, the description left blank.
+    await added.locator('[data-bp-translation="it"][data-bp-part="title"]').fill('Nuovo ticket');
     await added.locator('[data-bp-input="colour"]').selectOption('success');
     await added.locator('[data-bp-input="icon"]').selectOption('plus');
     await added.locator('[data-bp-input="action"]').selectOption('create');
@@ -123,6 +125,7 @@ describe('privileges page in a browser', function () {
     expect(await added.locator('[data-bp-input="module"] option[value="Faq"]').isDisabled()).to.equal(true);
     await added.locator('[data-bp-input="module"]').selectOption('HelpDesk');
     expect(await added.locator('[data-bp-preview-title]').textContent()).to.equal('New ticket');
+    await added.screenshot({ path: join(artifacts, 'button-editor-desktop.png') });
     expect(await added.locator('[data-bp-preview]').getAttribute('class')).to.include('bp-colour-success');
     expect(await added.locator('[data-bp-preview] use').getAttribute('href')).to.equal('#bp-icon-plus');
     expect(await page.locator('[data-bp-section="buttons"] [data-bp-dirty]').isVisible()).to.equal(true);
@@ -189,7 +192,17 @@ describe('privileges page in a browser', function () {
 
     const stored = await service.document(profileId);
     expect(stored.buttons.map((b) => b.title)).to.deep.equal(['Knowledge base', 'My tickets', 'New ticket']);
-    expect(stored.buttons[2]).to.deep.equal({ title: 'New ticket', description: 'Ask our support team', colour: 'success', icon: 'plus', action: 'create', module: 'HelpDesk' });
+    expect(stored.buttons[2]).to.deep.equal({
+      title: 'New ticket',
+      description: 'Ask our support team',
+      translations: { it: { title: 'Nuovo ticket', description: '' } },
+      colour: 'success',
+      icon: 'plus',
+      action: 'create',
+      module: 'HelpDesk',
+    });
+    expect(stored.buttons[0]).not.to.have.property('translations');
+    expect(await page.locator('[data-bp-buttons] > li').nth(2).locator('[data-bp-translation="it"][data-bp-part="title"]').inputValue()).to.equal('Nuovo ticket');
     expect(stored.rules[0]).to.deep.include({ name: 'Closed tickets keep their solution', module: 'HelpDesk', origin: { kind: 'portal' }, allReadOnly: false });
     expect(stored.rules[0]!.conditions).to.deep.equal([{ field: 'status', op: 'eq', value: 'Closed' }]);
     expect(stored.rules[0]!.effects).to.deep.equal([{ field: 'solution', effect: 'readonly' }]);

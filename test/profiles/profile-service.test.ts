@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { RegistryModuleEligibility } from '../../plugin/eligibility/module-eligibility.js';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ConditionalRule, ModulePrivileges, ProfileActor, ProfileSections } from '../../plugin/profiles/profile-document.js';
+import type { ProfileExport } from '../../plugin/profiles/profile-schemas.js';
 import { ProfileError, ProfileValidationError } from '../../plugin/profiles/profile-errors.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { startTestHost, type TestHost } from '../support/host.js';
@@ -181,6 +182,35 @@ describe('profile service @db', () => {
     expect(off.document.flags).to.deep.equal([{ section: 'buttons', index: 0, reason: 'create-not-allowed', module: 'HelpDesk' }]);
     expect(off.notices.map((n) => n.messageKey)).to.include('profiles.notices.flagged');
     expect(off.document.buttons, 'kept, flagged').to.have.length(1);
+  });
+
+  it('keeps a button’s text in the CRM’s other languages, refuses a language the CRM lacks, and exports it', async () => {
+    const profile = await fresh('Translated buttons');
+    const document = await service.document(profile.id);
+    const withTickets = await service.saveSection(profile.id, 'modules', [on(moduleOf(document, 'HelpDesk'))], profile.version, actor);
+    const button = {
+      title: 'New ticket',
+      description: 'Ask us',
+      translations: { it: { title: 'Nuovo ticket', description: 'Chiedici' } },
+      colour: 'primary',
+      icon: 'ticket',
+      action: 'list',
+      module: 'HelpDesk',
+    } as const;
+    const saved = await service.saveSection(profile.id, 'buttons', [button], withTickets.document.profile.version, actor);
+    expect(saved.document.buttons).to.deep.equal([button]);
+
+    const klingon = { ...button, translations: { ...button.translations, tlh: { title: 'chu’', description: '' } } };
+    const refused = await refusal(service.saveSection(profile.id, 'buttons', [klingon], saved.document.profile.version, actor));
+    expect((refused as ProfileValidationError).problems[0]).to.include({ messageKey: 'profiles.validation.buttonLanguage', path: 'buttons[0].translations.tlh' });
+    const blank = await refusal(service.saveSection(profile.id, 'buttons', [{ ...button, translations: { it: { title: ' ', description: 'x' } } }], saved.document.profile.version, actor));
+    expect(blank).to.be.instanceOf(ProfileError);
+
+    // Export and import carry the translations; an import drops a language this CRM lacks.
+    const file = (await service.exportProfile(profile.id)) as ProfileExport;
+    expect(file.buttons[0]).to.deep.equal(button);
+    const imported = await service.importProfile({ ...file, profile: { name: 'Translated again', description: '' }, buttons: [klingon] }, {}, actor);
+    expect((await service.document(imported.profile.id)).buttons).to.deep.equal([button]);
   });
 
   it('checks rules against the module fields and flags a rule whose module is not shown', async () => {

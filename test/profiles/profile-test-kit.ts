@@ -29,6 +29,7 @@ export function profileService(api: HostApi): DatabaseProfileService {
     api.users,
     api.emailTemplates,
     api.conditionalRules,
+    api.regional,
   );
 }
 

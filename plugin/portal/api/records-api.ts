@@ -16,6 +16,7 @@ import { inject, injectable } from 'inversify';
 import type { ListRequest, PortalAccessContext } from '../../access/portal-access.js';
 import type { LanguageCode, LocalizedText } from '../../host-contract/index.js';
 import { API_PREFIX } from '../../http/api-errors.js';
+import { buttonText } from '../../profiles/profile-document.js';
 import { Translator } from '../../i18n/translator.js';
 import { ApiInputError, ApiRequestContext, inValues, type ApiProblem, type ProblemPlace } from './api-request-context.js';
 import { idParameter, moduleParameter, type ApiParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
@@ -218,7 +219,7 @@ export class RecordsApi implements ApiRouteSource {
             })
           : [],
       })),
-      buttons: customer.policy.buttons.map((b) => ({ title: b.title, description: b.description, colour: b.colour, icon: b.icon, action: b.action, module: b.module })),
+      buttons: customer.policy.buttons.map((b) => ({ ...buttonText(b, customer.language), colour: b.colour, icon: b.icon, action: b.action, module: b.module })),
     });
   }
 

@@ -6,6 +6,7 @@
 import type { Router } from 'express';
 import { inject, injectable } from 'inversify';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
+import { buttonText } from '../../profiles/profile-document.js';
 import { BUTTON_ICONS, buttonIcon } from '../../profiles/button-icons.js';
 import { displayName } from '../../auth/portal-sessions.js';
 import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
@@ -24,8 +25,8 @@ export class WorkspacePages implements PortalRouteContribution {
       ? this.classicButtons(w)
       : w.access.policy.buttons.map((button, index) => ({
           key: `button-${index}`,
-          title: button.title,
-          description: button.description,
+          // In the customer's language where the administrator gave it one.
+          ...buttonText(button, w.language),
           colour: button.colour,
           icon: buttonIcon(button.icon),
           href: this.frame.path(button.action === 'create' ? `/m/${button.module}/new` : `/m/${button.module}`),

@@ -75,7 +75,16 @@
     buttons: function (section) {
       return all(section, '[data-bp-buttons] > [data-bp-button]').map(function (item) {
         function value(name) { return item.querySelector('[data-bp-input="' + name + '"]').value; }
-        return { title: value('title').trim(), description: value('description').trim(), colour: value('colour'), icon: value('icon'), action: value('action'), module: value('module') };
+        var button = { title: value('title').trim(), description: value('description').trim(), colour: value('colour'), icon: value('icon'), action: value('action'), module: value('module') };
+        // The text in the CRM's other languages: a language left blank reads the button's own text.
+        var translations = {};
+        all(item, '[data-bp-translation][data-bp-part="title"]').forEach(function (input) {
+          var code = input.getAttribute('data-bp-translation');
+          var description = item.querySelector('[data-bp-translation="' + code + '"][data-bp-part="description"]').value.trim();
+          if (input.value.trim() !== '' || description !== '') translations[code] = { title: input.value.trim(), description: description };
+        });
+        if (Object.keys(translations).length > 0) button.translations = translations;
+        return button;
       });
     },
     rules: function (section) {
