@@ -13,7 +13,7 @@ import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { PORTAL_LICENCE } from '../profiles/profile-service.js';
-import { ProfileStore } from '../profiles/profile-store.js';
+import { DEFAULT_PROFILE_DESCRIPTION, ProfileStore } from '../profiles/profile-store.js';
 import { validateSettingsForm } from './classic-forms.js';
 import { ClassicSettingsError } from './classic-settings.js';
 import { CLASSIC_PATH } from './classic-settings-routes.js';
@@ -78,7 +78,13 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
         upgradedFromV1: origin.kind === 'upgraded' && origin.hadPortalVersion1,
         // Empty when the host does not know the release: the page then says "an earlier release".
         fromRelease: origin.kind === 'upgraded' && origin.fromRelease.trim() !== '' ? origin.fromRelease : null,
-        profiles: await this.profiles.list(),
+        profiles: (await this.profiles.list()).map((profile) => ({
+          ...profile,
+          // The seeded Default profile's description is the plugin's own text: read in the admin's language until changed.
+          description: profile.isDefault && profile.description === DEFAULT_PROFILE_DESCRIPTION ? this.translator.t(language, 'profiles.defaultDescription') : profile.description,
+          // "Default (Default)" says nothing twice: the badge only where the name is another.
+          defaultBadge: profile.isDefault && profile.name.trim().toLowerCase() !== this.translator.t(language, 'profiles.default').toLowerCase(),
+        })),
         // Without the licence only Default exists: no new, duplicate or import (the page says why).
         licensed: await this.licences.has(PORTAL_LICENCE),
         portalUrl: this.http.publicUrl(this.settings.portalPath),
