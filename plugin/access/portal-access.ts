@@ -134,11 +134,16 @@ export interface UploadedFile {
 
 const labelOf = (field: FieldDefinition, language: LanguageCode): string => (field.label as Record<string, string>)[language] ?? field.label.en;
 
-/** The labels of a picklist's options in `language` (English, else the value, where it has none). */
+/**
+ * The labels of a picklist's values in `language` (English, else the value, where it has none): the
+ * options, and every other value the CRM labels — a record may hold one the owner's role no longer
+ * offers (shown, not offered). Labels of values are not secret: the value itself is shown.
+ */
 function optionLabels(field: FieldDefinition, options: readonly string[], language: LanguageCode): { optionLabels?: Record<string, string> } {
   const labels = field.picklistLabels;
   if (!labels) return {};
-  return { optionLabels: Object.fromEntries(options.map((option) => [option, Object.hasOwn(labels, option) ? (labels[option]![language] ?? labels[option]!.en) : option])) };
+  const values = [...new Set([...options, ...Object.keys(labels)])];
+  return { optionLabels: Object.fromEntries(values.map((value) => [value, Object.hasOwn(labels, value) ? (labels[value]![language] ?? labels[value]!.en) : value])) };
 }
 
 /** A picklist value as the customer reads it (its label in their language, else as stored). */

@@ -6,6 +6,7 @@
  * (a generated key); downloads are always served as attachments with `nosniff`.
  */
 import { fileTypeFromBuffer } from 'file-type';
+import { longerThan } from './field-input.js';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 export const MAX_FILE_NAME = 200;
@@ -38,7 +39,7 @@ export function safeFileName(original: string): string | null {
   // Control characters, the characters Windows refuses, and the invisible direction marks and
   // overrides (U+200E/F, U+202A–E, U+2066–9) that make "inv\u202Efdp.txt" read as "invtxt.pdf".
   const cleaned = base.normalize('NFC').replace(/[\p{Cc}"<>|:*?\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, '').replace(/\s+/g, ' ').trim();
-  if (cleaned === '' || cleaned === '.' || cleaned === '..' || cleaned.length > MAX_FILE_NAME) return null;
+  if (cleaned === '' || cleaned === '.' || cleaned === '..' || longerThan(cleaned, MAX_FILE_NAME)) return null;
   return cleaned;
 }
 

@@ -26,6 +26,7 @@ import { PasswordHasher } from './password-hasher.js';
 import { PasswordPolicy } from './password-policy.js';
 import { PortalAccountStore, normalizeEmail, type PortalAccount } from './portal-account-store.js';
 import { PortalSessions, hashToken } from './portal-sessions.js';
+import { clipped } from '../access/field-input.js';
 
 export const RESET_TOKENS_TABLE = 'bp_reset_tokens';
 export const RESET_REQUESTS_TABLE = 'bp_reset_requests';
@@ -83,7 +84,7 @@ export class TokenPasswordReset implements PasswordReset {
   async request(email: string, ip: string): Promise<void> {
     const started = performance.now();
     try {
-      await this.issueLink(normalizeEmail(email).slice(0, 254), ip.slice(0, 45));
+      await this.issueLink(clipped(normalizeEmail(email), 254), ip.slice(0, 45));
     } finally {
       const left = RESET_REQUEST_MIN_MS - (performance.now() - started);
       if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));

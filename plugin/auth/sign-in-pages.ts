@@ -30,6 +30,7 @@ import { PortalPages, type PageVisitor } from './portal-pages.js';
 import { PortalSessions, displayName, type PortalSession } from './portal-sessions.js';
 import { safeReturn, workspaceNext } from './return-paths.js';
 import { SignInFlow } from './sign-in-flow.js';
+import { clipped } from '../access/field-input.js';
 
 type Fields = Record<string, string>;
 
@@ -132,7 +133,7 @@ export class SignInPages implements PortalRouteContribution {
     const next = this.nextOf(req);
     if (session) return res.redirect(303, this.landing(session.account, next));
     const fields = fieldsOf(req);
-    const email = (fields.email ?? '').slice(0, 254);
+    const email = clipped(fields.email ?? '', 254);
     const password = fields.password ?? '';
     const remember = fields.remember === 'on';
     if (email.trim() === '' || password === '') return this.renderLogin(req, res, 400, { email, remember, next, errorKey: 'auth.login.missingFields' });

@@ -30,6 +30,7 @@ import { NotificationChoices, isHostTemplateKind } from './notification-choices.
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
 import { isMailAddress, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
+import { clipped } from '../access/field-input.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
 
@@ -70,7 +71,7 @@ export class TemplatePortalMailer implements PortalMailer {
     if (!contact || !isMailAddress(address)) return false;
 
     const language = this.translator.supported(text(contact.values.language));
-    const name = personName(contact.values).slice(0, 150);
+    const name = clipped(personName(contact.values), 150);
     const merged: PortalMailData = {
       ...data,
       contact: { ...contactFields(contact), ...data.contact },
@@ -112,7 +113,7 @@ export class TemplatePortalMailer implements PortalMailer {
           ...data,
           user: { id: user.id, firstName: user.firstName, lastName: user.lastName, userName: user.userName, ...data.user },
         });
-        const name = `${user.firstName} ${user.lastName}`.replace(/[\r\n]+/g, ' ').trim().slice(0, 150);
+        const name = clipped(`${user.firstName} ${user.lastName}`.replace(/[\r\n]+/g, ' ').trim(), 150);
         await this.mail.send(
           { to: [name ? { address: user.email.trim(), name } : { address: user.email.trim() }], ...(choice.from ? { from: choice.from } : {}), ...rendered },
           choice.route,

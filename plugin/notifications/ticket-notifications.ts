@@ -49,6 +49,7 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
+import { clipped } from '../access/field-input.js';
 
 export const TICKETS_MODULE = 'HelpDesk';
 const DELIVERIES = 'bp_notification_deliveries';
@@ -158,7 +159,7 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
             description: fresh.values.description,
           },
           contact: { id: contactId, name: name || `#${contactId}`, email: text(contact?.values.email) },
-          subject: { title: title.slice(0, 150) },
+          subject: { title: clipped(title, 150) },
         });
       });
     }

@@ -78,10 +78,10 @@ export interface HomeButton {
   readonly module: string;
 }
 
-/** A button's text in `language`: its translation there, else its own title and description. */
+/** A button's text in `language`: each part its translation there, else the button's own (a part left blank too). */
 export function buttonText(button: HomeButton, language: string): ButtonText {
   const translated = button.translations && Object.hasOwn(button.translations, language) ? button.translations[language] : undefined;
-  return translated ?? { title: button.title, description: button.description };
+  return { title: translated?.title.trim() || button.title, description: translated?.description.trim() || button.description };
 }
 
 export type RuleOrigin =

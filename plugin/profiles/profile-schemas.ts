@@ -103,7 +103,8 @@ const buttonSchema = (icon: object) =>
         type: 'object',
         maxProperties: 20,
         propertyNames: { pattern: '^[a-z]{2,3}(-[A-Z]{2})?$' },
-        additionalProperties: object({ title: text('line', NAME_MAX, { nonBlank: true }), description: text('line', 500) }),
+        // A part left blank reads the button's own text (buttonText).
+        additionalProperties: object({ title: text('line', NAME_MAX), description: text('line', 500) }),
       },
       colour: { enum: [...BUTTON_COLOURS] },
       icon,

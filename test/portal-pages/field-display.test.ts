@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { clipped, longerThan } from '../../plugin/access/field-input.js';
+import { safeFileName } from '../../plugin/access/upload-checks.js';
 import { formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/portal/pages/field-display.js';
 
 const options = (language: 'en' | 'it', timeZone = 'Europe/Rome'): DisplayOptions => ({
@@ -43,5 +44,8 @@ describe('text lengths in characters (field-input.ts)', () => {
     expect(clipped(`${'a'.repeat(199)}😀tail`, 200)).not.to.include('\uFFFD');
     expect(clipped('è'.repeat(220), 200)).to.equal('è'.repeat(200));
     expect(clipped('short', 200)).to.equal('short');
+    // A file name of 154 characters (304 UTF-16 units) is within the 200-character limit.
+    expect(safeFileName(`${'😀'.repeat(150)}.pdf`)).to.equal(`${'😀'.repeat(150)}.pdf`);
+    expect(safeFileName(`${'😀'.repeat(197)}.pdf`)).to.equal(null);
   });
 });

@@ -204,6 +204,24 @@ describe('portal pages: home, lists, records, tickets @db', function () {
       expect((await jane.get('/m/HelpDesk?q=aperto')).html).to.include('No record matches the search.');
     });
 
+    it('labels a stored value the owner’s role no longer offers (shown, not offered)', async () => {
+      const id = marioTickets[0]!;
+      const before = (await test.host.records.get('HelpDesk', id))!.values.priority;
+      const roles = (await test.host.api.database.sequelize.query('SELECT id FROM crm_roles', { type: 'SELECT' })) as { id: unknown }[];
+      await test.host.records.update('HelpDesk', id, { values: { priority: 'Urgent' } });
+      try {
+        for (const role of roles) await test.host.registry.setPicklistRoleValues('HelpDesk', 'priority', Number(role.id), ['Low', 'Normal']);
+        const page = await mario.get(`/m/HelpDesk/${id}`);
+        expect(page.html).to.match(/<dt>Priorità<\/dt>\s*<dd>Urgente<\/dd>/);
+        expect(page.html).not.to.match(/>Urgent</);
+        const form = await mario.get('/m/HelpDesk/new');
+        expect(form.html).to.include('<option value="Normal">Normale</option>').and.not.include('value="Urgent"');
+      } finally {
+        for (const role of roles) await test.host.registry.setPicklistRoleValues('HelpDesk', 'priority', Number(role.id), null);
+        await test.host.records.update('HelpDesk', id, { values: { priority: before ?? null } });
+      }
+    });
+
     it('refuses a sort or a search on a field the profile does not show, without a 500', async () => {
       for (const query of ['sort=password&dir=asc', 'f_nothing=1', "sort=ticket_no;DROP TABLE x&dir=asc", 'f_description=line']) {
         const { response, html } = await jane.get(`/m/HelpDesk?${query}`);

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { RegistryModuleEligibility } from '../../plugin/eligibility/module-eligibility.js';
 import type { HostApi } from '../../plugin/host-contract/index.js';
-import type { ConditionalRule, ModulePrivileges, ProfileActor, ProfileSections } from '../../plugin/profiles/profile-document.js';
+import { buttonText, type ConditionalRule, type ModulePrivileges, type ProfileActor, type ProfileSections } from '../../plugin/profiles/profile-document.js';
 import type { ProfileExport } from '../../plugin/profiles/profile-schemas.js';
 import { ProfileError, ProfileValidationError } from '../../plugin/profiles/profile-errors.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
@@ -203,8 +203,14 @@ describe('profile service @db', () => {
     const klingon = { ...button, translations: { ...button.translations, tlh: { title: 'chu’', description: '' } } };
     const refused = await refusal(service.saveSection(profile.id, 'buttons', [klingon], saved.document.profile.version, actor));
     expect((refused as ProfileValidationError).problems[0]).to.include({ messageKey: 'profiles.validation.buttonLanguage', path: 'buttons[0].translations.tlh' });
-    const blank = await refusal(service.saveSection(profile.id, 'buttons', [{ ...button, translations: { it: { title: ' ', description: 'x' } } }], saved.document.profile.version, actor));
-    expect(blank).to.be.instanceOf(ProfileError);
+    // A part left blank reads the button's own text: an Italian description alone keeps the title.
+    const descriptionOnly = { ...button, translations: { it: { title: '', description: 'Chiedici' } } };
+    const partial = await service.saveSection(profile.id, 'buttons', [descriptionOnly], saved.document.profile.version, actor);
+    expect(buttonText(partial.document.buttons[0]!, 'it')).to.deep.equal({ title: 'New ticket', description: 'Chiedici' });
+    expect(buttonText(partial.document.buttons[0]!, 'en')).to.deep.equal({ title: 'New ticket', description: 'Ask us' });
+    const tooLong = await refusal(service.saveSection(profile.id, 'buttons', [{ ...button, translations: { it: { title: 'x'.repeat(101), description: '' } } }], partial.document.profile.version, actor));
+    expect(tooLong).to.be.instanceOf(ProfileError);
+    await service.saveSection(profile.id, 'buttons', [button], partial.document.profile.version, actor);
 
     // Export and import carry the translations; an import drops a language this CRM lacks.
     const file = (await service.exportProfile(profile.id)) as ProfileExport;
