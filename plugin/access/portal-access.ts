@@ -410,16 +410,18 @@ export class PortalAccessContext {
     return { where: conditions.length === 0 ? undefined : andAll(...conditions), filters, search };
   }
 
-  /** Conditions for the stored values of a picklist whose label in the customer's language contains `needle`. */
+  /**
+   * The stored values of a picklist whose label in the customer's language contains `needle`, as one
+   * condition (none when no label matches). Multipicklists are not part of the general search.
+   */
   private labelMatches(field: FieldDefinition, needle: string): RecordCondition[] {
     const labels = field.picklistLabels;
-    if (!labels || (field.type !== 'picklist' && field.type !== 'multipicklist')) return [];
+    if (!labels || field.type !== 'picklist') return [];
     const wanted = needle.toLocaleLowerCase(this.language);
     const values = Object.entries(labels)
       .filter(([value, label]) => (label[this.language] ?? label.en).toLocaleLowerCase(this.language).includes(wanted) && !value.toLocaleLowerCase().includes(wanted))
       .map(([value]) => value);
-    if (values.length === 0) return [];
-    return field.type === 'picklist' ? [{ field: field.name, op: 'in', value: values }] : values.map((value): RecordCondition => ({ field: field.name, op: 'contains', value }));
+    return values.length === 0 ? [] : [{ field: field.name, op: 'in', value: values }];
   }
 
   private sortOf(module: ModulePolicy, sort: RecordSort | undefined): RecordSort {

@@ -9,9 +9,13 @@ export const LANGUAGE_COOKIE = 'bp_lang';
 /** The language cookie lasts a year. */
 const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
 
+/** The language this browser chose (the cookie), if any. */
+function chosenLanguage(req: Request): string | undefined {
+  return req.headers.cookie ? parseCookies(req.headers.cookie)[LANGUAGE_COOKIE] : undefined;
+}
+
 export function requestLanguage(req: Request, translator: Translator): LanguageCode {
-  const chosen = req.headers.cookie ? parseCookies(req.headers.cookie)[LANGUAGE_COOKIE] : undefined;
-  return translator.pickLanguage(req.headers['accept-language'], chosen);
+  return translator.pickLanguage(req.headers['accept-language'], chosenLanguage(req));
 }
 
 /** Keeps `language` as this browser's choice for a year (HttpOnly, SameSite=Lax, the portal's path only). */
@@ -21,5 +25,5 @@ export function rememberLanguage(req: Request, res: Response, language: Language
 
 /** Whether this browser has chosen a language (the cookie is there). */
 export function languageChosen(req: Request): boolean {
-  return Boolean(req.headers.cookie && parseCookies(req.headers.cookie)[LANGUAGE_COOKIE]);
+  return Boolean(chosenLanguage(req));
 }

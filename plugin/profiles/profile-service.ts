@@ -895,21 +895,16 @@ class UnchangedItems<T> {
 }
 
 /** Labels joined with commas, language by language (English where one lacks the language). */
-/** "Tickets › Status", in every language either label has. */
-function fieldPath(module: LocalizedText, field: LocalizedText): LocalizedText {
-  const path: Record<string, string> = { en: `${module.en} › ${field.en}` };
-  for (const language of new Set([...Object.keys(module), ...Object.keys(field)])) {
-    path[language] = `${module[language] ?? module.en} › ${field[language] ?? field.en}`;
-  }
-  return path as LocalizedText;
-}
-
-function joinedLabels(labels: readonly LocalizedText[]): LocalizedText {
+/** Labels joined by `separator` in every language any of them has (English where one lacks it). */
+function joinedLabels(labels: readonly LocalizedText[], separator = ', '): LocalizedText {
   const languages = new Set(labels.flatMap((label) => Object.keys(label)));
-  const joined: Record<string, string> = { en: labels.map((label) => label.en).join(', ') };
-  for (const language of languages) joined[language] = labels.map((label) => label[language] ?? label.en).join(', ');
+  const joined: Record<string, string> = { en: labels.map((label) => label.en).join(separator) };
+  for (const language of languages) joined[language] = labels.map((label) => label[language] ?? label.en).join(separator);
   return joined as LocalizedText;
 }
+
+/** "Tickets › Status", in every language either label has. */
+const fieldPath = (module: LocalizedText, field: LocalizedText): LocalizedText => joinedLabels([module, field], ' › ');
 
 function checkTwoFactor(general: GeneralSection, findings: Findings): void {
   if (general.twoFactorType === 'none' && general.twoFactorFallback !== 'none') findings.refuse('general.twoFactorFallback', 'profiles.validation.fallbackWithoutType');
