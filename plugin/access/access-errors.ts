@@ -27,5 +27,20 @@ export const notFound = (): AccessError => new AccessError('not-found');
 export const notAllowed = (): AccessError => new AccessError('not-allowed');
 export const invalid = (problems: readonly AccessProblem[]): AccessError => new AccessError('invalid', problems);
 
+const RECORD_ID = /^[1-9]\d{0,9}$/;
+/** Ids are 32-bit in every database the host supports: a larger one cannot exist. */
+const MAX_RECORD_ID = 2_147_483_647;
+
+/**
+ * A record or document id of a path (pages and API alike), spelt exactly as the portal writes
+ * them; anything else (`05`, `1e3`, past 32 bits) is the 404 of a missing record, so no record
+ * has a second address.
+ */
+export function recordIdParam(text: unknown): number {
+  const id = typeof text === 'string' && RECORD_ID.test(text) ? Number(text) : NaN;
+  if (!(id <= MAX_RECORD_ID)) throw notFound();
+  return id;
+}
+
 /** The HTTP status of each kind, the same for pages and the API. */
 export const ACCESS_ERROR_STATUS: Readonly<Record<AccessErrorKind, number>> = { 'not-found': 404, 'not-allowed': 403, invalid: 422, stale: 409 };

@@ -7,7 +7,7 @@
 import type { Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
 import type { ValidateFunction } from 'ajv';
-import { AccessError, ACCESS_ERROR_STATUS } from '../../access/access-errors.js';
+import { AccessError, ACCESS_ERROR_STATUS, recordIdParam } from '../../access/access-errors.js';
 import { PortalAccess, type PortalAccessContext } from '../../access/portal-access.js';
 import type { LanguageCode } from '../../host-contract/index.js';
 import { ApiError } from '../../http/api-errors.js';
@@ -16,9 +16,6 @@ import { requestLanguage } from '../../i18n/request-language.js';
 import { Translator } from '../../i18n/translator.js';
 import { schemaProblems } from './api-schemas.js';
 
-const ID = /^[1-9]\d{0,9}$/;
-/** Ids are 32-bit in every database the host supports: a larger one cannot exist. */
-const MAX_ID = 2_147_483_647;
 const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export type ProblemCode = 'required' | 'not-writable' | 'invalid-value' | 'unknown-field' | 'not-in-scope';
@@ -85,10 +82,7 @@ export class ApiRequestContext {
 
   /** A record id exactly as the API writes them, else the 404 of a record that does not exist. */
   id(req: Request, name = 'id'): number {
-    const text = req.params[name];
-    const id = typeof text === 'string' && ID.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(id) || id > MAX_ID) throw new AccessError('not-found');
-    return id;
+    return recordIdParam(req.params[name]);
   }
 
   module(req: Request): string {

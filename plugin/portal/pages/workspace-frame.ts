@@ -7,7 +7,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { inject, injectable } from 'inversify';
-import { AccessError } from '../../access/access-errors.js';
+import { AccessError, recordIdParam } from '../../access/access-errors.js';
 import { PortalAccess, type PortalAccessContext } from '../../access/portal-access.js';
 import { PortalFormCsrf } from '../../auth/portal-form-csrf.js';
 import { PortalPages } from '../../auth/portal-pages.js';
@@ -53,7 +53,6 @@ interface MenuEntry {
 }
 
 const MODULE_NAME = /^[A-Z][A-Za-z0-9_]{0,63}$/;
-const RECORD_ID = /^\d{1,12}$/;
 
 /** The route's `:module`: a module of the customer's profile, else the portal's 404. */
 export function moduleParam(w: WorkspaceRequest): string {
@@ -65,9 +64,7 @@ export function moduleParam(w: WorkspaceRequest): string {
 
 /** A record or document id of the route (`:id`, `:documentId`), else the portal's 404. */
 export function idParam(w: WorkspaceRequest, param = 'id'): number {
-  const id = String(w.req.params[param] ?? '');
-  if (!RECORD_ID.test(id)) throw new AccessError('not-found');
-  return Number(id);
+  return recordIdParam(w.req.params[param]);
 }
 
 type Handler = (w: WorkspaceRequest) => Promise<void>;
