@@ -149,11 +149,13 @@ describe('portal pages in a browser', function () {
     await Promise.all([page.waitForURL(/notice=uploaded/), page.click('button:has-text("Upload")')]);
     expect(await page.locator('.bp-documents').textContent()).to.include('dropped-notes.txt');
 
-    // A refused file says why.
+    // A refused file says why, and keeps the title the customer typed for it.
     await page.setInputFiles('#bp-upload-file', { name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<html></html>') });
+    await page.fill('#bp-upload-title', 'Wiring diagram, ünïcode');
     await page.click('button:has-text("Upload")');
     await page.waitForSelector('#bp-upload-error');
     expect(await page.locator('#bp-upload-error').textContent()).to.equal('This type of file is not allowed.');
+    expect(await page.inputValue('#bp-upload-title')).to.equal('Wiring diagram, ünïcode');
     await check('ticket-upload-refused');
 
     await page.goBack();

@@ -46,6 +46,8 @@ interface PageExtras {
   readonly commentError?: string | null;
   readonly commentText?: string;
   readonly uploadError?: string | null;
+  /** The document title typed with a refused file (the file itself a browser never sends again). */
+  readonly uploadTitle?: string;
   readonly status?: number;
 }
 
@@ -212,6 +214,7 @@ export class RecordDetailPage implements PortalRouteContribution {
         documents: documents.map((d) => this.documentRow(w, name, record.id, d, options.timeZone)),
         uploadAction: this.frame.recordPath(name, record.id, `/documents${back}`),
         uploadError: extras.uploadError ?? null,
+        uploadTitle: extras.uploadTitle ?? '',
         accept: Object.keys(ALLOWED_UPLOADS).map((e) => `.${e}`).join(','),
         uploadHint: w.t('tickets.upload.hint', { types: Object.keys(ALLOWED_UPLOADS).join(', '), size: formatSize(MAX_UPLOAD_BYTES, w.language) }),
       },
@@ -238,15 +241,20 @@ export class RecordDetailPage implements PortalRouteContribution {
     // Who may attach where first: a foreign or unknown record is a 404 whatever the file.
     const record = await w.access.record(name, id);
     if (!w.access.hasTool(name, 'documents')) throw new AccessError('not-allowed');
+    const titleField = (w.req.body as Record<string, unknown>)?.title;
+    const typedTitle = typeof titleField === 'string' ? clipped(titleField, 200) : '';
     const refused = (problem: UploadProblem | 'malformed' | 'missing', status: number) =>
-      this.render(w, record, { uploadError: w.t(problem === 'malformed' ? 'tickets.upload.malformed' : problem === 'missing' ? 'tickets.upload.missing' : UPLOAD_PROBLEMS[problem], { size: formatSize(MAX_UPLOAD_BYTES, w.language) }), status });
+      this.render(w, record, {
+        uploadError: w.t(problem === 'malformed' ? 'tickets.upload.malformed' : problem === 'missing' ? 'tickets.upload.missing' : UPLOAD_PROBLEMS[problem], { size: formatSize(MAX_UPLOAD_BYTES, w.language) }),
+        uploadTitle: typedTitle,
+        status,
+      });
     const problem = w.res.locals.bpUploadProblem as 'too-large' | 'malformed' | undefined;
     if (problem) return refused(problem, problem === 'too-large' ? 413 : 400);
     const file = w.req.file;
     if (!file) return refused('missing', 400);
     const checked = await checkUpload(file.originalname, file.buffer);
     if (!checked.ok) return refused(checked.problem, checked.problem === 'too-large' ? 413 : 422);
-    const titleField = (w.req.body as Record<string, unknown>)?.title;
     const title = typeof titleField === 'string' && titleField.trim() !== '' ? clipped(titleField.trim(), 200) : checked.fileName;
     await w.access.attach(name, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
     w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=uploaded${listParam(w.req, '&')}#bp-documents`);
