@@ -324,6 +324,23 @@ describe('privileges page in a browser', function () {
     await context.close();
   });
 
+  it('unfolds a folded button editor whose title is missing when Save is pressed, instead of doing nothing', async () => {
+    const { context, page } = await signedInOnPrivileges('buttons');
+    const before = (await service.document(profileId)).buttons;
+    await page.click('[data-bp-add-button]');
+    const added = page.locator('[data-bp-buttons] > li').last();
+    // The admin folds the new button's editor without giving it a title, then saves the section.
+    await added.locator('details > summary').click();
+    expect(await added.locator('details').getAttribute('open')).to.equal(null);
+    await page.click('[data-bp-section="buttons"] [data-bp-save]');
+    // The browser can now point at the empty title: the editor is open and the title has the focus.
+    expect(await added.locator('details').getAttribute('open')).to.equal('');
+    expect(await added.locator('[data-bp-input="title"]:focus').count()).to.equal(1);
+    await page.screenshot({ path: join(artifacts, '06-button-title-missing.png') });
+    expect((await service.document(profileId)).buttons).to.deep.equal(before);
+    await context.close();
+  });
+
   it('tells the admin to reload when someone else changed the profile in the meantime', async () => {
     const { context, page } = await signedInOnPrivileges('globals');
     // Someone else saves a section after the page was loaded.

@@ -502,6 +502,12 @@
     event.preventDefault();
     save(section);
   });
+  // A Save checks the section's fields first; one inside a folded editor (a button's "Edit") could
+  // not be shown, and the browser would refuse the save without a word: unfold it so it can.
+  root.addEventListener('invalid', function (event) {
+    var details = event.target.closest && event.target.closest('details');
+    if (details && !details.open) details.open = true;
+  }, true);
   root.addEventListener('keydown', function (event) {
     // Enter in the "add a rule" or "import" parts must not save the whole section.
     if (event.key === 'Enter' && event.target.closest('[data-bp-subform]') && event.target.tagName === 'INPUT') event.preventDefault();
