@@ -170,7 +170,7 @@ export class ProfileRoutes implements AdminRouteContribution {
 
   // ─────────────────────────────── profile page ───────────────────────────────
 
-  private async profilePage(req: Request, res: Response, state: { status?: number; errors?: string[]; values?: Record<string, unknown> }): Promise<void> {
+  private async profilePage(req: Request, res: Response, state: { status?: number; errors?: string[]; values?: Record<string, unknown>; invalid?: Record<string, boolean> }): Promise<void> {
     const id = profileId(req);
     if (id === null) return this.notFound(req, res);
     let document;
@@ -201,6 +201,7 @@ export class ProfileRoutes implements AdminRouteContribution {
         done: done ? this.t(res, done) : null,
         errors: state.errors ?? [],
         values: state.values ?? { name: document.profile.name, description: document.profile.description },
+        invalid: state.invalid ?? {},
         flags: document.flags.length,
         shownModules: document.modules.filter((m) => m.shown).length,
         buttons: document.buttons.length,
@@ -220,7 +221,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
       if (error.code === 'not_found') return this.notFound(req, res);
-      await this.profilePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body) });
+      await this.profilePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body), invalid: this.invalidFields(error) });
     }
   }
 

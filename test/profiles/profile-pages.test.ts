@@ -118,6 +118,14 @@ describe('profile admin pages @db', () => {
     expect(stale.status).to.equal(409);
     expect(await stale.text()).to.include('changed by someone else');
     expect((await service.get(copyId)).name).to.equal('Installers (north)');
+    // A name another profile has: said at the top and tied to the field, with what was typed kept.
+    const taken = await admin.post(`${SETTINGS}/profiles/${copyId}/rename`, { name: 'Installers', description: 'Typed', version: '2' });
+    expect(taken.status).to.equal(409);
+    const takenPage = await taken.text();
+    expect(takenPage).to.include(html('A profile named "Installers" already exists.'));
+    expect(takenPage).to.match(/<input id="bp-profile-name"[^>]*value="Installers" aria-invalid="true" aria-describedby="bp-errors-list" autofocus>/);
+    expect(takenPage).to.include('<ul id="bp-errors-list">').and.include('>Typed</textarea>');
+    expect((await service.get(copyId)).name).to.equal('Installers (north)');
 
     await addPortalAccount(api, 7001, copyId);
     const confirm = await (await admin.get(`${SETTINGS}/profiles/${copyId}/delete`)).text();
