@@ -4,15 +4,31 @@
  * addresses (`::ffff:203.0.113.7`): they are recorded, counted and shown as plain IPv4, so one
  * client has one address whichever socket it came through.
  */
-import { isIPv4 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import type { Request } from 'express';
 
-const MAPPED_IPV4 = '::ffff:';
+/** An IPv4-mapped address in the URL parser's canonical form: `::ffff:` and two hex groups. */
+const MAPPED_IPV4 = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
 
+/**
+ * One client, one address: IPv4 as it is; IPv6 in its one canonical form (RFC 5952, as the URL
+ * parser writes it), since a trusted proxy's `X-Forwarded-For` passes on any spelling
+ * (`2001:DB8:0::1`, `2001:db8::0001`…) and each would get a failure counter of its own; an
+ * IPv4-mapped one (`::ffff:203.0.113.7`, `::ffff:cb00:7107`) as plain IPv4. Anything else (a
+ * zone index, text that is no address) is left as it is.
+ */
 export function plainAddress(address: string): string {
-  if (address.slice(0, MAPPED_IPV4.length).toLowerCase() !== MAPPED_IPV4) return address;
-  const ipv4 = address.slice(MAPPED_IPV4.length);
-  return isIPv4(ipv4) ? ipv4 : address;
+  if (!isIPv6(address) || address.includes('%')) return address;
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return address;
+  }
+  const mapped = MAPPED_IPV4.exec(canonical);
+  if (!mapped) return canonical;
+  const [high, low] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }
 
 export function clientAddress(req: Request): string {

@@ -6,9 +6,19 @@ describe('auth: the client address recorded', () => {
   it('records an IPv4 client on a dual-stack socket as plain IPv4, and leaves every other address as it is', () => {
     expect(plainAddress('::ffff:203.0.113.7')).to.equal('203.0.113.7');
     expect(plainAddress('::FFFF:127.0.0.1')).to.equal('127.0.0.1');
-    for (const address of ['203.0.113.7', '::1', '2001:db8::ffff:1', '::ffff:abcd:1', '::ffff:999.1.1.1', '::ffff:', 'fe80::1%eth0']) {
+    // The same mapped address written in hex.
+    expect(plainAddress('::ffff:cb00:7107')).to.equal('203.0.113.7');
+    expect(plainAddress('0:0:0:0:0:FFFF:CB00:7107')).to.equal('203.0.113.7');
+    for (const address of ['203.0.113.7', '::1', '2001:db8::ffff:1', '::ffff:999.1.1.1', '::ffff:', 'fe80::1%eth0', 'unknown']) {
       expect(plainAddress(address), address).to.equal(address);
     }
+  });
+
+  it('counts one IPv6 address as one, however it is spelt', () => {
+    for (const spelling of ['2001:db8::1', '2001:DB8::1', '2001:db8:0:0::1', '2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::0001']) {
+      expect(plainAddress(spelling), spelling).to.equal('2001:db8::1');
+    }
+    expect(plainAddress('0:0:0:0:0:0:0:1')).to.equal('::1');
   });
 
   it('takes the address Express resolved (the proxy setting included), else the socket\'s', () => {
