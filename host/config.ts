@@ -2,14 +2,16 @@
  * The reference host's configuration from the environment:
  * PORT (3000), DATABASE_URL (sqlite:data/crm.sqlite), SMTP_URL, SESSION_SECRET (else generated
  * once and kept in data/secret, mode 0600), BASE_URL, PORTAL_PATH, DEMO (on unless "0"/"false"),
- * ADMIN_PASSWORD, LOG_LEVEL (info), TZ_CRM (Europe/Rome), LICENCES (comma-separated; default
- * business-portal), INSTALL_ORIGIN (`fresh`, or `upgraded[:<release>]` for a CRM that upgraded
+ * ADMIN_PASSWORD, LOG_LEVEL (info), TZ_CRM (Europe/Rome), LICENCES (comma-separated; default: what
+ * the last start named, else business-portal), INSTALL_ORIGIN (`fresh`, or `upgraded[:<release>]` for a CRM that upgraded
  * from a release with portal version 1; default: what the first start recorded, else fresh).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { dialectOf } from './database.js';
 import { isLogLevel } from './logging/line-logger.js';
+import { isTimeZone } from './web/regional.js';
 import type { InstallOrigin } from '../plugin/host-contract/index.js';
 import type { ReferenceHostOptions } from './reference-host.js';
 
@@ -67,6 +69,37 @@ function absoluteUrl(name: string, value: string | undefined): string | undefine
   }
 }
 
+function databaseUrl(value: string | undefined): string {
+  const url = value || 'sqlite:data/crm.sqlite';
+  try {
+    dialectOf(url);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return url;
+}
+
+/** The reference host's own top-level paths: a portal mounted over one of them would hide it. */
+const HOST_PATHS = ['login', 'logout', 'settings', 'contacts', 'outbox', 'healthz', 'crm-assets'];
+
+function portalPathOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!/^\/[a-z0-9][a-z0-9/_-]*$/.test(value)) {
+    throw new ConfigError(`PORTAL_PATH must be a local path of lower-case letters, digits, "-", "_" and "/", such as /portal (got "${value}")`);
+  }
+  const first = value.split('/')[1]!;
+  if (HOST_PATHS.includes(first)) throw new ConfigError(`PORTAL_PATH must not take the CRM's own /${first} (got "${value}"); choose another, such as /portal`);
+  return value;
+}
+
+function licenceList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const licences = value.split(',').map((l) => l.trim()).filter(Boolean);
+  const bad = licences.find((l) => !/^[a-z0-9][a-z0-9._-]*$/.test(l));
+  if (bad !== undefined) throw new ConfigError(`LICENCES must be licence names separated by commas, such as business-portal (got "${bad}")`);
+  return licences;
+}
+
 function installOrigin(value: string | undefined): InstallOrigin | undefined {
   if (!value) return undefined;
   if (value === 'fresh') return { kind: 'fresh' };
@@ -82,14 +115,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
   if (!isLogLevel(logLevel)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn, error or silent (got "${logLevel}")`);
   const smtpUrl = env.SMTP_URL || undefined;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
-  const portalPath = env.PORTAL_PATH || undefined;
-  if (portalPath && !/^\/[a-z0-9][a-z0-9/_-]*$/.test(portalPath)) throw new ConfigError(`PORTAL_PATH must be a local path such as /portal (got "${portalPath}")`);
-  const licences = env.LICENCES === undefined ? undefined : env.LICENCES.split(',').map((l) => l.trim()).filter(Boolean);
+  const portalPath = portalPathOf(env.PORTAL_PATH);
+  const licences = licenceList(env.LICENCES);
+  if (env.TZ_CRM && !isTimeZone(env.TZ_CRM)) throw new ConfigError(`TZ_CRM must be an IANA time zone such as Europe/Rome (got "${env.TZ_CRM}")`);
   const baseUrl = absoluteUrl('BASE_URL', env.BASE_URL);
   const origin = installOrigin(env.INSTALL_ORIGIN);
   if (env.SESSION_SECRET && env.SESSION_SECRET.length < 32) throw new ConfigError('SESSION_SECRET must have at least 32 characters');
   return {
-    databaseUrl: env.DATABASE_URL || 'sqlite:data/crm.sqlite',
+    databaseUrl: databaseUrl(env.DATABASE_URL),
     dataDir,
     port: port(env.PORT),
     sessionSecret: env.SESSION_SECRET || loadOrCreateSecret(dataDir),

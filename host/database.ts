@@ -14,7 +14,9 @@ export function dialectOf(url: string): DatabaseDialect {
   if (url.startsWith('sqlite:')) return 'sqlite';
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return 'postgres';
   if (url.startsWith('mariadb://') || url.startsWith('mysql://')) return 'mariadb';
-  throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mariadb:// (got "${url.split(':')[0]}:")`);
+  // Only the scheme is repeated (a URL may hold a password); a value without one is a path.
+  const given = url.includes(':') ? `${url.split(':')[0]}:` : url;
+  throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mariadb:// (got "${given}"; an SQLite file is sqlite:<path>)`);
 }
 
 /**

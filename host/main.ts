@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `CRM            ${http.publicUrl('/')}`,
-    `CRM login      ${http.publicUrl('/login')}  ${demo?.adminPassword ? `${demo.adminUser} / ${demo.adminPassword}` : 'admin (password: ADMIN_PASSWORD, or the one printed at the first start)'}`,
+    `CRM login      ${http.publicUrl('/login')}  ${demo?.adminPassword ? `${demo.adminUser} / ${demo.adminPassword}` : 'admin (password: the one ADMIN_PASSWORD set or the host printed at the first start; later starts do not change it)'}`,
     `Portal         ${http.publicUrl(options.portalPath ?? '/portal')}`,
     ...(demo ? demo.customers.map((c) => `  demo customer ${c.email} / ${c.password}  (${c.account}, ${c.language})`) : []),
     ...(options.smtpUrl ? [] : [`Outbox         ${http.publicUrl('/outbox')}  (SMTP_URL is not set: mail is kept there)`]),
@@ -49,7 +49,11 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // What a person starting the host can fix is explained in a sentence; anything else with its stack.
   if (error instanceof ConfigError || error instanceof PluginRefusedError || error instanceof DemoRefusedError) console.error(error.message);
-  else if (error instanceof ConnectionError) console.error(`Cannot reach the database (DATABASE_URL): ${error.message}. Is the server running, and does the database exist (createdb …)?`);
+  else if (error instanceof ConnectionError || /^SQLITE_(CANTOPEN|NOTADB|CORRUPT)/.test(String((error as NodeJS.ErrnoException).code))) {
+    const message = (error as Error).message;
+    if (message.startsWith('SQLITE_')) console.error(`Cannot open the SQLite database (DATABASE_URL): ${message}. Give sqlite:<path> of an SQLite file, or of a new file in a folder this user may write.`);
+    else console.error(`Cannot reach the database (DATABASE_URL): ${message}. Is the server running, and does the database exist (createdb …)?`);
+  }
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error(`The port is in use by another program: ${(error as Error).message}. Choose another with PORT=…`);
   else console.error(error);
   process.exit(1);

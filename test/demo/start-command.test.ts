@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,5 +61,20 @@ describe('npm start (host/main.ts)', function () {
     expect(started.stdout).not.to.include('demo customer');
     // The CRM's own tables exist (the host started), but no demo contact was written.
     expect(await rowCount(file, 'mod_contacts')).to.equal(0);
+  });
+
+  it('on a DATABASE_URL or TZ_CRM it cannot use says so in one sentence, without a stack trace', async () => {
+    const notADatabase = join(dir, 'notes.sqlite');
+    writeFileSync(notADatabase, 'not a database\n');
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ DATABASE_URL: join(dir, 'crm.sqlite') }, /^DATABASE_URL must start with sqlite:, postgres:\/\/ or mariadb:\/\/ .*sqlite:<path>\)\n$/],
+      [{ DATABASE_URL: `sqlite:${notADatabase}` }, /^Cannot open the SQLite database \(DATABASE_URL\): SQLITE_NOTADB: .*\n$/],
+      [{ DATABASE_URL: `sqlite:${join(dir, 'crm.sqlite')}`, TZ_CRM: 'Mars/Base' }, /^TZ_CRM must be an IANA time zone such as Europe\/Rome \(got "Mars\/Base"\)\n$/],
+    ];
+    for (const [env, message] of cases) {
+      const started = await start({ PORT: String(port), DEMO: '1', LOG_LEVEL: 'silent', ...env });
+      expect(started.code, JSON.stringify(env)).to.equal(1);
+      expect(started.stderr, JSON.stringify(env)).to.match(message);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { DataTypes, QueryTypes, type Sequelize, type Transaction } from 'sequelize';
-import { loadOrCreateSecret, readConfig } from '../../host/config.js';
+import { ConfigError, loadOrCreateSecret, readConfig } from '../../host/config.js';
 import sqlite3 from 'sqlite3';
 import { openDatabase, SQLITE_LOCK_WAIT_MS, SQLITE_PREPARED_READS, SqliteWriterTurns } from '../../host/database.js';
 import { createReferenceHost, type ReferenceHostOptions } from '../../host/reference-host.js';
@@ -204,6 +204,22 @@ describe('reference host configuration', () => {
       expect(() => readConfig({ PORT: 'eighty' }, dir)).to.throw(/PORT/);
       expect(() => readConfig({ LOG_LEVEL: 'loud' }, dir)).to.throw(/LOG_LEVEL/);
       expect(() => readConfig({ BASE_URL: 'javascript:alert(1)' }, dir)).to.throw(/BASE_URL/);
+      // Mistakes an operator easily makes are a ConfigError (one sentence, no stack trace) before anything starts.
+      const refused = (env: NodeJS.ProcessEnv, message: RegExp) => expect(() => readConfig(env, dir)).to.throw(ConfigError, message);
+      refused({ DATABASE_URL: 'data/crm.sqlite' }, /DATABASE_URL must start with sqlite:.*got "data\/crm\.sqlite"/);
+      refused({ DATABASE_URL: 'mongodb://user:secret@db/crm' }, /got "mongodb:"/);
+      expect(() => readConfig({ DATABASE_URL: 'mongodb://user:secret@db/crm' }, dir)).to.throw(ConfigError).that.satisfies((e: Error) => !e.message.includes('secret'));
+      refused({ TZ_CRM: 'Mars/Base' }, /TZ_CRM/);
+      refused({ PORTAL_PATH: '/Kunden' }, /PORTAL_PATH must be a local path of lower-case/);
+      refused({ PORTAL_PATH: '/settings' }, /PORTAL_PATH must not take the CRM's own \/settings/);
+      refused({ PORTAL_PATH: '/login/portal' }, /\/login/);
+      refused({ LICENCES: 'business-portal;reports' }, /LICENCES/);
+      expect(readConfig({ PORTAL_PATH: '/kunden/portal', LICENCES: ' business-portal , reports ', TZ_CRM: 'America/New_York', DATABASE_URL: 'postgres://u@h/db' }, dir)).to.deep.include({
+        portalPath: '/kunden/portal',
+        licences: ['business-portal', 'reports'],
+        timeZone: 'America/New_York',
+        databaseUrl: 'postgres://u@h/db',
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
