@@ -67,6 +67,13 @@ describe('portal API: OpenAPI document', function () {
     }
   });
 
+  it('names the error codes of the sign-in flows with the statuses the routes send them with', () => {
+    const change = document.paths['/auth/password'].post.responses;
+    expect(change['403'].description).to.include('current_password_wrong');
+    expect(change['400'].description).to.include('password_rejected');
+    expect(document.paths['/auth/reset'].post.responses['400'].description).to.include('invalid_link').and.include('password_rejected');
+  });
+
   it('shows the very schemas the routes validate with', () => {
     expect(document.paths['/modules/{module}/records'].post.requestBody.content['application/json'].schema).to.deep.equal(JSON.parse(JSON.stringify(createRecordSchema)));
     const filter = document.paths['/modules/{module}/records'].get.parameters.find((p: any) => p.name === 'filter');

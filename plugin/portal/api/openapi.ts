@@ -64,7 +64,12 @@ export const SIGN_IN_OPERATIONS: readonly ApiOperation[] = [
       schema: { type: 'object', additionalProperties: false, required: ['newPassword'], properties: { currentPassword: PASSWORD, newPassword: PASSWORD, confirmPassword: PASSWORD } },
       required: true,
     },
-    answers: { 204: { description: 'Changed', contentType: null }, 400: { description: 'Refused' }, 401: { description: 'Not signed in' } },
+    answers: {
+      204: { description: 'Changed', contentType: null },
+      400: { description: 'Body refused (`invalid_request`), or the new password refused (`password_rejected`)' },
+      401: { description: 'Not signed in (`not_signed_in`)' },
+      403: { description: 'The current password is wrong (`current_password_wrong`)' },
+    },
   },
   {
     method: 'post',
@@ -88,7 +93,7 @@ export const SIGN_IN_OPERATIONS: readonly ApiOperation[] = [
       schema: { type: 'object', additionalProperties: false, required: ['token', 'newPassword'], properties: { token: { type: 'string', minLength: 1, maxLength: 100 }, newPassword: PASSWORD, confirmPassword: PASSWORD } },
       required: true,
     },
-    answers: { 204: { description: 'Changed', contentType: null }, 400: { description: 'Invalid link or password refused' } },
+    answers: { 204: { description: 'Changed', contentType: null }, 400: { description: 'Body refused (`invalid_request`), invalid link (`invalid_link`) or password refused (`password_rejected`)' } },
   },
   {
     method: 'get',
