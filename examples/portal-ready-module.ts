@@ -20,25 +20,38 @@ import type { HostLogger, ModuleDefinition } from '../plugin/host-contract/index
 
 const logger: HostLogger = { debug: () => undefined, info: () => undefined, warn: (m) => console.error(`warning: ${m}`), error: (m) => console.error(`error: ${m}`) };
 
+/** A mistake of the person running the example: said in one sentence, without a stack trace. */
+class ExampleError extends Error {}
+
 const definition = JSON.parse(readFileSync(new URL('./maintenance-plans.json', import.meta.url), 'utf8')) as ModuleDefinition;
-const db = await openDatabase(process.env.DATABASE_URL ?? 'sqlite:data/crm.sqlite');
+const databaseUrl = process.env.DATABASE_URL || 'sqlite:data/crm.sqlite';
+const db = await openDatabase(databaseUrl);
 try {
-  const registry = await SqlModuleRegistry.open(db, logger);
+  const noCrm = new ExampleError(`${databaseUrl} holds no reference CRM: start the host on it first (npm start, with the same DATABASE_URL).`);
+  const registry = await SqlModuleRegistry.open(db, logger).catch(() => {
+    throw noCrm;
+  });
+  if (!registry.module('Contacts')) throw noCrm;
+  // Checked before anything is written: the example changes a demo CRM only.
+  const records = new SqlRecordStore(db, registry, join('data', 'files'));
+  const jane = (await records.query('Contacts', { where: { field: 'email', op: 'eq', value: 'jane.doe@example.com' }, limit: 1 })).rows[0];
+  if (!jane) throw new ExampleError('The demo contact jane.doe@example.com is missing: start the host with the demo first (npm start).');
   if (!registry.module('MaintenancePlans')) await registry.registerModule(definition);
   // The relation to Contacts: a reference field. A related list (`MaintenancePlans~Accounts`) would do too.
   if (!registry.relations('MaintenancePlans').some((r) => r.relatedModule === 'Contacts' || r.module === 'Contacts')) {
     await registry.addField('MaintenancePlans', { name: 'contact_id', label: { en: 'Contact', it: 'Contatto' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] });
   }
 
-  const records = new SqlRecordStore(db, registry, join('data', 'files'));
-  const jane = (await records.query('Contacts', { where: { field: 'email', op: 'eq', value: 'jane.doe@example.com' }, limit: 1 })).rows[0];
-  if (!jane) throw new Error('The demo contact jane.doe@example.com is missing: start the host with the demo first (npm start).');
   for (const [plan_no, equipment, next_visit] of [['MP-1001', 'Laser printer LX-200', '2027-06-30'], ['MP-1002', 'Office router R9', '2027-01-31']] as const) {
     const exists = await records.count('MaintenancePlans', { field: 'plan_no', op: 'eq', value: plan_no });
     if (exists === 0) await records.create('MaintenancePlans', { values: { plan_no, equipment, next_visit, frequency: 'Quarterly', contact_id: jane.id } });
   }
   console.log('MaintenancePlans is registered with a relation to Contacts; Jane Doe has two plans.');
   console.log('Enable it for the Default profile in Settings → Customer tools → Business Portal, then sign in as jane.doe@example.com.');
+} catch (error) {
+  if (!(error instanceof ExampleError)) throw error;
+  console.error(error.message);
+  process.exitCode = 1;
 } finally {
   await db.sequelize.close();
 }
