@@ -77,6 +77,9 @@ describe('sign-in: portal pages @db', function () {
       }
       const odd = await client.post('/language', { _csrf: tokenIn(italian.html), language: 'en', returnTo: '/login?next=%0d%0aSet-Cookie:%20x=1&a=<b>' });
       expect(odd.response.headers.get('location')).to.equal('/portal/login?next=%0D%0ASet-Cookie%3A+x%3D1&a=%3Cb%3E');
+      // The customer's own password page stays where it is (it used to send them to the home page).
+      const account = await client.post('/language', { _csrf: tokenIn(italian.html), language: 'it', returnTo: '/account/password' });
+      expect(account.response.headers.get('location')).to.equal('/portal/account/password');
     });
   });
 
