@@ -24,7 +24,7 @@ import { PluginKeys } from '../http/plugin-keys.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { AccountEligibility } from './account-eligibility.js';
-import { Lockout } from './lockout.js';
+import { LOCK_AFTER_FAILURES, Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
 import { CHALLENGES_TABLE, PortalAccountStore, type PortalAccount } from './portal-account-store.js';
 import { hashToken } from './portal-sessions.js';
@@ -209,7 +209,12 @@ export class ChallengeTwoFactor implements TwoFactor {
     const expiresAt = toIsoDateTime(row.expires_at);
     const attempts = toNumber(row.attempts);
     if (toIsoDateTime(row.used_at) !== null || !expiresAt || Date.parse(expiresAt) <= Date.now() || attempts >= CODE_MAX_TRIES) return null;
-    return { method: String(row.method), expiresAt, triesLeft: CODE_MAX_TRIES - attempts };
+    // A wrong code also counts on the account's lockout counter, which may hold wrong passwords
+    // from before this login: the customer is told the tries left before the account locks, when fewer.
+    const account = await this.accounts.findByContactId(toNumber(row.contact_id));
+    const triesLeft = Math.min(CODE_MAX_TRIES - attempts, LOCK_AFTER_FAILURES - (account?.failedAttempts ?? 0));
+    if (!account || account.lockedAt !== null || triesLeft <= 0) return null;
+    return { method: String(row.method), expiresAt, triesLeft };
   }
 
   async verify(token: string | undefined, code: string, ip: string): Promise<CodeCheck> {

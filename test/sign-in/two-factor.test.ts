@@ -127,6 +127,28 @@ describe('sign-in: two-factor by email @db', function () {
     expect(await failures(contactId)).to.deep.equal({ failed: CODE_MAX_TRIES, locked: true });
   });
 
+  it('tells the tries left before the account locks, counting the wrong passwords before the code', async () => {
+    const email = 'code.tries@example.com';
+    const contactId = await customer(email);
+    for (let i = 0; i < 2; i++) {
+      const wrongPassword = new PortalClient(host.portal);
+      expect((await wrongPassword.signIn(email, 'Not-the-password-1')).response.status).to.equal(401);
+    }
+    const { client, code } = await passwordStep(email);
+    const wrong = code === '000000' ? '111111' : '000000';
+    const page = await client.get('/two-factor');
+    // Two wrong passwords and one wrong code: two tries are left before the lock, not four.
+    const first = await client.post('/two-factor', { _csrf: tokenIn(page.html), code: wrong });
+    expect(first.response.status).to.equal(401);
+    expect(first.html).to.include('The code is not correct. Tries left: 2.');
+    const second = await client.post('/two-factor', { _csrf: tokenIn(first.html), code: wrong });
+    expect(second.html).to.include('The code is not correct. Tries left: 1.');
+    const third = await client.post('/two-factor', { _csrf: tokenIn(second.html), code: wrong });
+    expect(await failures(contactId)).to.deep.equal({ failed: 5, locked: true });
+    expect(third.html).not.to.include('Tries left');
+    expect(third.html).to.include('name="password"');
+  });
+
   it('refuses an expired code', async () => {
     const email = 'code.expired@example.com';
     const contactId = await customer(email);
