@@ -2,8 +2,8 @@
  * A contact's portal-user settings (SPEC §3), as the Contact record's block shows and saves them:
  * portal user yes/no, profile, support start and end dates, and the account's state.
  *
- * - Turning portal user on for a contact with a valid email creates (or re-enables) its portal
- *   account with a generated password that must be changed at the first sign-in, and sends the
+ * - Turning portal user on for a contact with a valid email creates (or re-enables, unlocking it)
+ *   its portal account with a generated password that must be changed at the first sign-in, and sends the
  *   registration mail (portal address, email, one-time password) in the contact's language,
  *   after the commit. No valid email, an email that is already another enabled portal user's
  *   login, an end date already past or before the start: nothing is saved, nothing is sent, and
@@ -18,6 +18,7 @@
  */
 import { inject, injectable } from 'inversify';
 import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { Lockout } from '../auth/lockout.js';
 import { HISTORY_TABLE, LoginHistory } from '../auth/login-history.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import {
@@ -106,6 +107,7 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     @inject(PortalMailer) private readonly mailer: PortalMailer,
     @inject(ProfileStore) private readonly profiles: ProfileStore,
     @inject(PortalVersions) private readonly versions: PortalVersions,
+    @inject(Lockout) private readonly lockout: Lockout,
   ) {}
 
   async state(contactId: number): Promise<PortalUserState | null> {
@@ -210,6 +212,10 @@ export class AccountPortalUserSettings implements PortalUserSettings {
       // Sent after the commit: a failed save sends nothing.
       await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }, { transaction });
     });
+    // A lock from before protected a password that no longer exists: the access details just sent
+    // must work, so the admin who switched the account on again unlocks it (audit-logged, its old
+    // unlock links revoked).
+    if (account?.lockedAt) await this.lockout.unlock(contact.id, admin.id);
     this.logger.info('Business Portal: portal user enabled by a CRM admin; access details sent', {
       contactId: contact.id,
       adminUserId: admin.id,

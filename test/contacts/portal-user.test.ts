@@ -222,6 +222,23 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect((await h.portalLogin('off.switch@example.com', again.password)).status).to.equal(200);
   });
 
+  it('a locked portal user switched off and on again can sign in with the access details just mailed', async () => {
+    const id = await h.addContact({ firstname: 'Locked', lastname: 'Again', email: 'locked.again@example.com' });
+    await enable(id, 'locked.again@example.com');
+    for (let i = 1; i <= 5; i++) expect((await h.portalLogin('locked.again@example.com', `Wrong-guess-${i}`)).status).to.equal(401);
+    expect((await h.account(id))!.locked_at).not.to.equal(null);
+    await h.mailbox.waitFor('locked.again@example.com', { subject: /locked/ });
+
+    expect((await h.savePortalUser(id, { portalUser: 'no' })).status).to.equal(200);
+    const again = await enable(id, 'locked.again@example.com');
+    const account = await h.account(id);
+    expect(account!.locked_at, 'the lock went with the old password').to.equal(null);
+    expect(Number(account!.failed_attempts)).to.equal(0);
+    expect((await h.portalLogin('locked.again@example.com', again.password)).status).to.equal(200);
+    const { html } = await h.contactPage(id);
+    expect(html).to.include('Unlocked by Ada Admin');
+  });
+
   it('a changed email moves the login and re-sends access details; the old email no longer signs in', async () => {
     const id = await h.addContact({ firstname: 'Moving', lastname: 'Mail', email: 'old.mail@example.com' });
     const { password } = await enable(id, 'old.mail@example.com');
