@@ -269,6 +269,11 @@ export class SqlRecordStore implements HostRecords {
   async comments(module: string, recordId: number, options: ReadOptions & { readonly includeInternal?: boolean } = {}): Promise<readonly Comment[]> {
     this.definition(module);
     if (!isId(recordId)) return [];
+    return this.commentRows(module, recordId, options);
+  }
+
+  /** A record's comments, oldest first; with `commentId`, only that one (a new comment is read back alone, not with all the record's others). */
+  private async commentRows(module: string, recordId: number, options: ReadOptions & { readonly includeInternal?: boolean; readonly commentId?: number }): Promise<Comment[]> {
     // A contact author's name comes from the Contacts record (when the module has the name fields).
     const contactFields = this.registry.module('Contacts')?.fields.map((f) => f.name) ?? [];
     const contacts = contactFields.includes('firstname') && contactFields.includes('lastname') ? this.quote(this.registry.tableName('Contacts')) : null;
@@ -280,10 +285,16 @@ export class SqlRecordStore implements HostRecords {
       contacts ? `LEFT JOIN ${contacts} ct ON c.author_kind = 'contact' AND ct.id = c.author_id` : '',
       'WHERE c.module = $module AND c.record_id = $record',
       options.includeInternal ? '' : 'AND c.internal = $internal',
+      options.commentId === undefined ? '' : 'AND c.id = $comment',
       'ORDER BY c.created_at, c.id',
     ].join(' ');
     const rows = await this.sequelize.query<Row>(sql, {
-      bind: { module, record: recordId, ...(options.includeInternal ? {} : { internal: booleanParameter(false, this.dialect) }) },
+      bind: {
+        module,
+        record: recordId,
+        ...(options.includeInternal ? {} : { internal: booleanParameter(false, this.dialect) }),
+        ...(options.commentId === undefined ? {} : { comment: options.commentId }),
+      },
       ...RAW_SELECT,
       transaction: options.transaction,
     });
@@ -341,7 +352,8 @@ export class SqlRecordStore implements HostRecords {
         },
         transaction,
       );
-      return (await this.comments(module, recordId, { transaction, includeInternal: true })).find((c) => c.id === id)!;
+      const [added] = await this.commentRows(module, recordId, { transaction, includeInternal: true, commentId: id });
+      return added!;
     });
     await this.afterCommit(options, () => this.events.emit('comment.added', { comment: created }));
     return created;

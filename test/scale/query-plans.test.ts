@@ -193,4 +193,22 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
     await expectNoFullScan(() => test.host.records.relatedIds('Documents~HelpDesk', 'Documents', Number(link!.record_id)));
     await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage({ linkedThrough: 'Documents~HelpDesk', ids: [Number(link!.record_id)] })));
   });
+
+  it('adding a comment reads back the new comment alone, not the ticket\'s others', async () => {
+    const before = await test.host.records.comments('HelpDesk', ticketId, { includeInternal: true });
+    expect(before.length, 'the ticket has comments already').to.be.greaterThan(0);
+    const read: { sql: string; rows: number }[] = [];
+    const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
+    (sequelize as unknown as { query: typeof original }).query = async (sql, options) => {
+      const result = await original(sql, options);
+      if (typeof sql === 'string' && /^\s*SELECT/i.test(sql) && /\bcrm_comments\b/.test(sql)) read.push({ sql, rows: Array.isArray(result) ? result.length : -1 });
+      return result;
+    };
+    try {
+      await expectNoFullScan(() => test.host.records.addComment('HelpDesk', ticketId, { body: 'One more', internal: false }, { actor: { kind: 'contact', contactId } }));
+    } finally {
+      (sequelize as unknown as { query: typeof original }).query = original;
+    }
+    expect(read.map((r) => r.rows), 'rows of crm_comments read back').to.deep.equal([1]);
+  });
 });
