@@ -435,8 +435,11 @@ export class PortalAccessContext {
     return this.listPage(this.viewable(name), request, true);
   }
 
-  /** `withTotal`: count the whole list too (a page shows it; an export reading batch by batch does not need it). */
-  private async listPage(module: ModulePolicy, request: ListRequest, withTotal: boolean): Promise<ListView> {
+  /**
+   * `withTotal`: count the whole list too (a page shows it; an export reading batch by batch does not need it).
+   * `only`: the page is these records of the list (an export's batch), still within the scope and the search.
+   */
+  private async listPage(module: ModulePolicy, request: ListRequest, withTotal: boolean, only?: readonly number[]): Promise<ListView> {
     const name = module.name;
     const pageSize = Math.min(Math.max(Math.trunc(request.pageSize ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE);
     const page = Math.min(Math.max(Math.trunc(request.page ?? 1), 1), MAX_PAGE);
@@ -447,10 +450,10 @@ export class PortalAccessContext {
     // The rows (and total) and the columns' descriptions (picklist options) do not wait for each other.
     const [result, described] = await Promise.all([
       this.records.query(name, {
-        where: andAll(scope, where),
+        where: andAll(scope, where, only ? { field: 'id', op: 'in', value: [...only] } : undefined),
         sort: [sort],
         limit: pageSize,
-        offset: (page - 1) * pageSize,
+        offset: only ? 0 : (page - 1) * pageSize,
         fields: [...new Set([...columns, ...nameFields(module.definition), ...this.ruleFields(name)])].filter((f) => module.definition.fields.some((d) => d.name === f)),
         withTotal,
       }),
@@ -482,15 +485,27 @@ export class PortalAccessContext {
     };
   }
 
-  /** Every row of a list (visible list columns only) in batches, for the CSV export. */
+  /**
+   * Every row of a list (visible list columns only) in batches, for the CSV export. The list's order
+   * is read once, as ids; each batch then reads its own rows by id. Batches by OFFSET would sort and
+   * skip every row before theirs again: a list of n rows read n²/200 rows.
+   */
   async *exportRows(name: string, request: ListRequest = {}): AsyncGenerator<{ readonly columns: readonly PortalField[]; readonly rows: readonly PortalRow[] }> {
     const module = this.viewable(name);
     if (!module.tools.export) throw notAllowed();
-    for (let page = 1; page <= MAX_PAGE; page += 1) {
-      const view = await this.listPage(module, { ...request, page, pageSize: MAX_PAGE_SIZE }, false);
+    const ids = await this.listIds(module, request, MAX_PAGE * MAX_PAGE_SIZE);
+    for (let start = 0; start === 0 || start < ids.length; start += MAX_PAGE_SIZE) {
+      const view = await this.listPage(module, { ...request, page: 1, pageSize: MAX_PAGE_SIZE }, false, ids.slice(start, start + MAX_PAGE_SIZE));
       yield { columns: view.columns, rows: view.rows };
-      if (view.rows.length < MAX_PAGE_SIZE) return;
     }
+  }
+
+  /** The ids of a list's records in its order (scope, search and sort as `listPage`), at most `limit`. */
+  private async listIds(module: ModulePolicy, request: ListRequest, limit: number): Promise<number[]> {
+    const sort = this.sortOf(module, request.sort);
+    const { where } = await this.searchCondition(module, request);
+    const page = await this.records.query(module.name, { where: andAll(await this.scope(module.name), where), sort: [sort], limit, fields: [] });
+    return page.rows.map((row) => row.id);
   }
 
   // ─────────────────────────────────── records ───────────────────────────────────

@@ -200,4 +200,33 @@ describe('portal API: records @db', function () {
     const italian = await mario.get('/modules/HelpDesk/export.csv', { 'accept-language': 'it' });
     expect(italian.text.split('\r\n')[0]).to.equal('Numero ticket,Titolo,Stato,Priorità,Contatto');
   });
+
+  it('exports a list longer than one batch in the list order, each batch read by id (no OFFSET re-reading the rows before it)', async () => {
+    const [contactId] = await idsWhere(t.host.api, 'Contacts', 'email', JANE);
+    for (let i = 0; i < 230; i += 1) await t.host.records.create('HelpDesk', { values: { ticket_title: `Batch ${String(i).padStart(3, '0')}`, contact_id: contactId!, status: 'Open' } });
+    const sequelize = t.host.api.database.sequelize;
+    const sent: string[] = [];
+    const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
+    (sequelize as unknown as { query: typeof original }).query = (sql, options) => {
+      if (typeof sql === 'string') sent.push(sql);
+      return original(sql, options);
+    };
+    let res: Awaited<ReturnType<ApiClient['get']>>;
+    try {
+      res = await jane.get('/modules/HelpDesk/export.csv?sort=ticket_title&direction=asc');
+    } finally {
+      (sequelize as unknown as { query: typeof original }).query = original;
+    }
+    expect(res.status).to.equal(200);
+    const exported = res.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n').slice(1).map((line) => line.split(',')[0]);
+    const listed: string[] = [];
+    for (let page = 1; ; page += 1) {
+      const list = await jane.get(`/modules/HelpDesk/records?pageSize=100&page=${page}&sort=ticket_title&direction=asc`);
+      listed.push(...list.body.rows.map((row: any) => row.values.ticket_no));
+      if (list.body.rows.length < 100) break;
+    }
+    expect(listed.length).to.be.greaterThan(200);
+    expect(exported).to.deep.equal(listed);
+    expect(sent.filter((sql) => /mod_helpdesk/i.test(sql) && /\bOFFSET\b/i.test(sql))).to.deep.equal([]);
+  });
 });
