@@ -46,31 +46,37 @@ interface ResetBody {
   confirmPassword?: string;
 }
 
-const ajv = new Ajv({ strict: true, allErrors: false });
-const validateCode = ajv.compile<CodeBody>({
+/** The bodies' schemas, exported for the OpenAPI document (which shows these very schemas). */
+export const codeSchema: JSONSchemaType<CodeBody> = {
   type: 'object',
   additionalProperties: false,
   required: ['code'],
   properties: { code: { type: 'string', minLength: 1, maxLength: 20 } },
-} satisfies JSONSchemaType<CodeBody>);
-const validateChange = ajv.compile<ChangeBody>({
+};
+export const changeSchema: JSONSchemaType<ChangeBody> = {
   type: 'object',
   additionalProperties: false,
   required: ['newPassword'],
   properties: { currentPassword: { ...PASSWORD, nullable: true }, newPassword: PASSWORD, confirmPassword: { ...PASSWORD, nullable: true } },
-} satisfies JSONSchemaType<ChangeBody>);
-const validateForgot = ajv.compile<ForgotBody>({
+};
+export const forgotSchema: JSONSchemaType<ForgotBody> = {
   type: 'object',
   additionalProperties: false,
   required: ['email'],
   properties: { email: { type: 'string', minLength: 1, maxLength: 254 } },
-} satisfies JSONSchemaType<ForgotBody>);
-const validateReset = ajv.compile<ResetBody>({
+};
+export const resetSchema: JSONSchemaType<ResetBody> = {
   type: 'object',
   additionalProperties: false,
   required: ['token', 'newPassword'],
   properties: { token: { type: 'string', minLength: 1, maxLength: 100 }, newPassword: PASSWORD, confirmPassword: { ...PASSWORD, nullable: true } },
-} satisfies JSONSchemaType<ResetBody>);
+};
+
+const ajv = new Ajv({ strict: true, allErrors: false });
+const validateCode = ajv.compile<CodeBody>(codeSchema);
+const validateChange = ajv.compile<ChangeBody>(changeSchema);
+const validateForgot = ajv.compile<ForgotBody>(forgotSchema);
+const validateReset = ajv.compile<ResetBody>(resetSchema);
 
 function jsonBodyOf<T>(req: Request, validate: ValidateFunction<T>): T {
   if (!req.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'auth.errors.jsonRequired');

@@ -19,7 +19,7 @@ export const FIRST_ACCESS_PATH = '/first-access';
 export const PASSWORD_CHANGE_API_PATH = `${API_PREFIX}/auth/password`;
 
 /** What a customer who must change their password may still reach. */
-const ALLOWED = new Set([`POST ${PASSWORD_CHANGE_API_PATH}`, `POST ${LOGOUT_PATH}`, `POST ${LOGIN_PATH}`, 'POST /login', `GET ${FIRST_ACCESS_PATH}`, `POST ${FIRST_ACCESS_PATH}`, 'POST /logout', 'POST /language']);
+export const FIRST_ACCESS_ALLOWED: ReadonlySet<string> = new Set([`POST ${PASSWORD_CHANGE_API_PATH}`, `POST ${LOGOUT_PATH}`, `POST ${LOGIN_PATH}`, 'POST /login', `GET ${FIRST_ACCESS_PATH}`, `POST ${FIRST_ACCESS_PATH}`, 'POST /logout', 'POST /language']);
 
 @injectable()
 export class FirstAccessGate implements PortalRouteContribution {
@@ -34,7 +34,7 @@ export class FirstAccessGate implements PortalRouteContribution {
   }
 
   private async gate(req: Request, res: Response, next: NextFunction): Promise<void> {
-    if (req.path.startsWith('/assets/') || ALLOWED.has(`${req.method} ${req.path}`)) return next();
+    if (req.path.startsWith('/assets/') || FIRST_ACCESS_ALLOWED.has(`${req.method} ${req.path}`)) return next();
     // The session's row tells whether its account must change its password. When it need not,
     // the route goes on at once and checks the session itself (so that the statements it needs
     // start alongside that check); when it must, the gate first makes sure the session holds.

@@ -5,10 +5,12 @@
  */
 import { expect } from 'chai';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import type { TestHost } from '../support/host.js';
 import { mountedRoutes } from '../security/route-walk.js';
 import { createRecordSchema, listQuerySchema } from '../../plugin/portal/api/api-schemas.js';
-import { API, apiClient } from './api-test-kit.js';
+import { changeSchema, codeSchema, forgotSchema, resetSchema } from '../../plugin/auth/account-api-routes.js';
+import { toOpenApiSchema } from '../../plugin/portal/api/openapi.js';
+import { API, JANE, MARIO, TOM, apiClient, changeModule, signedIn, startApiHost, type Answer } from './api-test-kit.js';
 
 describe('portal API: OpenAPI document', function () {
   this.timeout(120_000);
@@ -16,7 +18,7 @@ describe('portal API: OpenAPI document', function () {
   let document: any;
 
   before(async () => {
-    t = await startTestHost();
+    t = await startApiHost();
     const res = await apiClient(t).get('/openapi.json');
     expect(res.status).to.equal(200);
     document = res.body;
@@ -85,4 +87,138 @@ describe('portal API: OpenAPI document', function () {
     const login = document.paths['/auth/login'].post.requestBody.content['application/json'].schema;
     expect(login.properties.remember.type).to.deep.equal(['boolean', 'null']);
   });
+
+  describe('answers as documented', () => {
+    const generic = new Set(['not_signed_in', 'not_found', 'not_allowed', 'invalid_input']);
+    let ajv: Ajv2020;
+    before(() => {
+      ajv = new Ajv2020({ strict: false, allErrors: true });
+      ajv.addSchema({ $id: 'doc', components: document.components });
+    });
+
+    /** The answer's status is documented for the operation, with its media type, a body its schema takes, and (for an error) its code named. */
+    function conforms(method: string, path: string, answer: Answer): void {
+      const what = `${method} ${path} → ${answer.status} ${answer.text.slice(0, 200)}`;
+      const operation = document.paths[path]?.[method.toLowerCase()];
+      expect(operation, `${method} ${path} is documented`).to.be.an('object');
+      const response = operation.responses[String(answer.status)];
+      expect(response, `${what}: status documented`).to.be.an('object');
+      const mediaType = (answer.headers.get('content-type') ?? '').split(';')[0]!.trim();
+      const documented = Object.keys(response.content ?? {});
+      if (documented.length === 0) {
+        expect(answer.text, `${what}: documented without a body`).to.equal('');
+        return;
+      }
+      expect(documented.some((m) => m === '*/*' || m === mediaType || (m.endsWith('/*') && mediaType.startsWith(m.slice(0, -1)))), `${what}: ${mediaType} among ${documented}`).to.equal(true);
+      if (mediaType !== 'application/json') return;
+      const schema = JSON.parse(JSON.stringify(response.content['application/json'].schema).replaceAll('"#/components/', '"doc#/components/'));
+      const validate = ajv.compile(schema);
+      expect(validate(answer.body), `${what}: ${ajv.errorsText(validate.errors)}`).to.equal(true);
+      if (answer.status >= 400 && !generic.has(answer.body.error.code)) expect(response.description, what).to.include(`\`${answer.body.error.code}\``);
+    }
+
+    const raw = async (method: string, path: string, init: { cookie?: string; type?: string; body?: string } = {}): Promise<Answer> => {
+      const headers: Record<string, string> = {};
+      if (init.cookie) headers.cookie = init.cookie;
+      if (init.type) headers['content-type'] = init.type;
+      const res = await fetch(`${t.url}${API}${path}`, { method, headers, ...(init.body === undefined ? {} : { body: init.body }), redirect: 'manual' });
+      const text = await res.text();
+      let body: unknown = null;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+      return { status: res.status, headers: res.headers, text, body };
+    };
+
+    it('documents the refusals every JSON write shares: not JSON, unparseable, too large, and a path that is not valid percent-encoding', async () => {
+      const jane = await signedIn(t, JANE);
+      const ticket: number = (await jane.get('/modules/HelpDesk/records')).body.rows[0].id;
+      const records = '/modules/{module}/records';
+      const form = await raw('POST', '/modules/HelpDesk/records', { cookie: jane.cookie, type: 'application/x-www-form-urlencoded', body: 'values=1' });
+      expect(form.status).to.equal(415);
+      conforms('POST', records, form);
+      const broken = await raw('POST', '/modules/HelpDesk/records', { cookie: jane.cookie, type: 'application/json', body: '{"values":' });
+      expect(broken.status).to.equal(400);
+      conforms('POST', records, broken);
+      const large = await raw('POST', '/modules/HelpDesk/records', { cookie: jane.cookie, type: 'application/json', body: JSON.stringify({ values: { description: 'x'.repeat(1_100_000) } }) });
+      expect(large.status).to.equal(413);
+      conforms('POST', records, large);
+      // Logout, a delete and "OK, resolved" take no body, and still must say JSON.
+      conforms('POST', '/auth/logout', await raw('POST', '/auth/logout'));
+      const remove = await raw('DELETE', `/modules/HelpDesk/records/${ticket}`, { cookie: jane.cookie });
+      expect(remove.status).to.equal(415);
+      conforms('DELETE', '/modules/{module}/records/{id}', remove);
+      conforms('POST', '/tickets/{id}/resolve', await raw('POST', `/tickets/${ticket}/resolve`, { cookie: jane.cookie }));
+      conforms('POST', '/auth/login', await raw('POST', '/auth/login', { type: 'application/x-www-form-urlencoded', body: 'email=a&password=b' }));
+      conforms('POST', '/auth/login', await raw('POST', '/auth/login', { type: 'application/json', body: '{' }));
+      const resolveExtra = await jane.send('POST', `/tickets/${ticket}/resolve`, { x: 1 });
+      expect(resolveExtra.status).to.equal(422);
+      conforms('POST', '/tickets/{id}/resolve', resolveExtra);
+      const undecodable = await jane.get('/modules/%E0%A4%A/records/1');
+      expect(undecodable.status).to.equal(400);
+      conforms('GET', '/modules/{module}/records/{id}', undecodable);
+    });
+
+    it('documents the sign-in bodies the routes validate (nulls included) and the JSON answer of a recovery request', async () => {
+      const body = (path: string) => document.paths[path].post.requestBody.content['application/json'].schema;
+      expect(body('/auth/password')).to.deep.equal(toOpenApiSchema(changeSchema));
+      expect(body('/auth/reset')).to.deep.equal(toOpenApiSchema(resetSchema));
+      expect(body('/auth/forgot')).to.deep.equal(toOpenApiSchema(forgotSchema));
+      expect(body('/auth/two-factor')).to.deep.equal(toOpenApiSchema(codeSchema));
+      const withNull = { token: 'no-such-token', newPassword: 'Another-pass-77x', confirmPassword: null };
+      expect(ajv.compile(body('/auth/reset'))(withNull), 'the document takes a null confirmation').to.equal(true);
+      const reset = await apiClient(t).send('POST', '/auth/reset', withNull);
+      expect(reset.body.error.code, 'the server takes it too').to.equal('invalid_link');
+      conforms('POST', '/auth/reset', reset);
+      const mario = await signedIn(t, MARIO);
+      const change = await mario.send('POST', '/auth/password', { currentPassword: null, newPassword: 'Another-pass-77x' });
+      expect(change.status).to.equal(403);
+      conforms('POST', '/auth/password', change);
+      const forgot = await apiClient(t).send('POST', '/auth/forgot', { email: 'nobody@example.com' });
+      expect(forgot.status).to.equal(202);
+      conforms('POST', '/auth/forgot', forgot);
+    });
+
+    it('documents a download’s own content type, a blank comment’s refusal and the filter by reference id', async () => {
+      const jane = await signedIn(t, JANE);
+      const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'OpenAPI audit' } });
+      conforms('POST', '/modules/{module}/records', created);
+      const upload = await jane.upload(`/modules/HelpDesk/records/${created.body.id}/documents`, { name: 'notes.txt', content: 'hello\n' });
+      conforms('POST', '/modules/{module}/records/{id}/documents', upload);
+      const download = await jane.get(upload.body.contentPath);
+      expect(download.headers.get('content-type')).to.match(/^text\/plain/);
+      conforms('GET', '/documents/{id}/content', download);
+      const commentBody = document.paths['/modules/{module}/records/{id}/comments'].post.requestBody.content['application/json'].schema;
+      expect(ajv.compile(commentBody)({ body: '   ' }), 'the document refuses a blank comment').to.equal(false);
+      const blank = await jane.send('POST', `/modules/HelpDesk/records/${created.body.id}/comments`, { body: '   ' });
+      expect(blank.status).to.equal(422);
+      conforms('POST', '/modules/{module}/records/{id}/comments', blank);
+      const filter = document.paths['/modules/{module}/records'].get.parameters.find((p: any) => p.name === 'filter');
+      expect(filter.description).to.include('reference equals a record id');
+      const byContact = await jane.get(`/modules/HelpDesk/records?filter[contact_id]=${created.body.values.contact_id}`);
+      expect(byContact.status).to.equal(200);
+      conforms('GET', '/modules/{module}/records', byContact);
+      await changeModule(t.host.api, 'Accounts', (entry) => ({ ...entry, tools: { ...entry.tools, search: false } }));
+      const noSearch = await jane.get('/modules/Accounts/records?filter[accountname]=Acme');
+      expect(noSearch.status).to.equal(403);
+      conforms('GET', '/modules/{module}/records', noSearch);
+    });
+
+    it('documents the 403 of a customer who must still change the generated password', async () => {
+      const tom = await signedIn(t, TOM);
+      await t.host.api.database.sequelize.query('UPDATE bp_portal_accounts SET must_change_password = :yes WHERE email = :email', { replacements: { yes: true, email: TOM } });
+      for (const [method, path, concrete] of [['GET', '/me', '/me'], ['GET', '/modules', '/modules'], ['GET', '/modules/{module}/records/{id}', '/modules/HelpDesk/records/1']] as const) {
+        const answer = await tom.get(concrete);
+        expect(answer.body?.error?.code, concrete).to.equal('password_change_required');
+        conforms(method, path, answer);
+      }
+      for (const operation of ['login', 'logout', 'changePassword']) {
+        const found = Object.values<any>(document.paths).flatMap((ops) => Object.values<any>(ops)).find((o) => o.operationId === operation);
+        expect(found.responses['403']?.description ?? '', operation).to.not.include('password_change_required');
+      }
+    });
+  });
 });
+

@@ -72,7 +72,7 @@ export const commentSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['body'],
-  properties: { body: { type: 'string', minLength: 1, maxLength: COMMENT_MAX } },
+  properties: { body: { type: 'string', minLength: 1, maxLength: COMMENT_MAX, pattern: '\\S', description: 'Not blank' } },
 } as const;
 
 /** A write that takes no fields: `{}` or no body at all. */

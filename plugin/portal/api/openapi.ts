@@ -5,14 +5,13 @@
  * every route the router answers with the document, both ways.
  */
 import { loginSchema, LOGIN_PATH, LOGOUT_PATH, ME_PATH } from '../../auth/auth-routes.js';
-import { FORGOT_API_PATH, RESET_API_PATH, TWO_FACTOR_API_PATH } from '../../auth/account-api-routes.js';
-import { PASSWORD_CHANGE_API_PATH } from '../../auth/first-access.js';
+import { changeSchema, codeSchema, FORGOT_API_PATH, forgotSchema, RESET_API_PATH, resetSchema, TWO_FACTOR_API_PATH } from '../../auth/account-api-routes.js';
+import { FIRST_ACCESS_ALLOWED, PASSWORD_CHANGE_API_PATH } from '../../auth/first-access.js';
 import { SESSION_COOKIE } from '../../auth/portal-sessions.js';
 import { API_PREFIX } from '../../http/api-errors.js';
 import type { ApiOperation, ApiParameter } from './api-route-table.js';
 import { errorSchema, type JsonSchema } from './api-schemas.js';
 
-const PASSWORD = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 const contactSchema = { type: 'object', required: ['contact'], properties: { contact: { type: 'object' } } } as const;
 const under = (path: string): string => path.slice(API_PREFIX.length) || '/';
 
@@ -49,8 +48,8 @@ export const SIGN_IN_OPERATIONS: readonly ApiOperation[] = [
     summary: 'The emailed code after the password',
     tag: 'auth',
     signedIn: false,
-    body: { contentType: 'application/json', schema: { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string', minLength: 1, maxLength: 20 } } }, required: true },
-    answers: { 200: { description: 'Signed in', schema: contactSchema }, 400: { description: 'Body refused' }, 401: { description: 'Wrong or expired code (`invalid_code`)' } },
+    body: { contentType: 'application/json', schema: codeSchema, required: true },
+    answers: { 200: { description: 'Signed in', schema: contactSchema }, 400: { description: 'Body refused (`invalid_request`)' }, 401: { description: 'Wrong or expired code (`invalid_code`)' } },
   },
   {
     method: 'post',
@@ -59,11 +58,7 @@ export const SIGN_IN_OPERATIONS: readonly ApiOperation[] = [
     summary: 'Changes the signed-in customer’s password (a new session cookie)',
     tag: 'auth',
     signedIn: true,
-    body: {
-      contentType: 'application/json',
-      schema: { type: 'object', additionalProperties: false, required: ['newPassword'], properties: { currentPassword: PASSWORD, newPassword: PASSWORD, confirmPassword: PASSWORD } },
-      required: true,
-    },
+    body: { contentType: 'application/json', schema: changeSchema, required: true },
     answers: {
       204: { description: 'Changed', contentType: null },
       400: { description: 'Body refused (`invalid_request`), or the new password refused (`password_rejected`)' },
@@ -78,8 +73,11 @@ export const SIGN_IN_OPERATIONS: readonly ApiOperation[] = [
     summary: 'Sends a recovery link when the email belongs to a portal user (the same answer otherwise)',
     tag: 'auth',
     signedIn: false,
-    body: { contentType: 'application/json', schema: { type: 'object', additionalProperties: false, required: ['email'], properties: { email: { type: 'string', minLength: 1, maxLength: 254 } } }, required: true },
-    answers: { 202: { description: 'Accepted, whatever the email', contentType: null }, 400: { description: 'Body refused' } },
+    body: { contentType: 'application/json', schema: forgotSchema, required: true },
+    answers: {
+      202: { description: 'Accepted, whatever the email', schema: { type: 'object', required: ['message'], properties: { message: { type: 'string', description: 'What to tell the customer, in their language' } } } },
+      400: { description: 'Body refused (`invalid_request`)' },
+    },
   },
   {
     method: 'post',
@@ -88,11 +86,7 @@ export const SIGN_IN_OPERATIONS: readonly ApiOperation[] = [
     summary: 'Sets a new password with a recovery link’s token',
     tag: 'auth',
     signedIn: false,
-    body: {
-      contentType: 'application/json',
-      schema: { type: 'object', additionalProperties: false, required: ['token', 'newPassword'], properties: { token: { type: 'string', minLength: 1, maxLength: 100 }, newPassword: PASSWORD, confirmPassword: PASSWORD } },
-      required: true,
-    },
+    body: { contentType: 'application/json', schema: resetSchema, required: true },
     answers: { 204: { description: 'Changed', contentType: null }, 400: { description: 'Body refused (`invalid_request`), invalid link (`invalid_link`) or password refused (`password_rejected`)' } },
   },
   {
@@ -149,6 +143,35 @@ function parameterOf(parameter: ApiParameter): Record<string, unknown> {
   };
 }
 
+/**
+ * What the shared middleware answers whatever the route table says (README, API errors): a write
+ * that is not JSON, not parseable or too large; a path that is not valid percent-encoding; and,
+ * for a customer who must still change the generated password, every route but the few the
+ * first-access gate lets through.
+ */
+function sharedAnswers(operation: ApiOperation): Record<number, string> {
+  const answers: Record<number, string> = {};
+  if (operation.method !== 'get' && operation.body?.contentType !== 'multipart/form-data') {
+    answers[400] = 'A body that is not JSON (`invalid_json`)';
+    answers[413] = 'A body over 1 MiB (`payload_too_large`)';
+    answers[415] = 'Not sent as `Content-Type: application/json`, body or not (`unsupported_media_type`)';
+  }
+  if (/:[A-Za-z_]+/.test(operation.path)) answers[400] = `${answers[400] ? `${answers[400]}; a` : 'A'} path that is not valid percent-encoding (\`bad_request\`)`;
+  if (!FIRST_ACCESS_ALLOWED.has(`${operation.method.toUpperCase()} ${API_PREFIX}${operation.path === '/' ? '' : operation.path}`)) {
+    answers[403] = 'The customer must first change the generated password (`password_change_required`)';
+  }
+  return answers;
+}
+
+function withSharedAnswers(operation: ApiOperation): ApiOperation['answers'] {
+  const answers: Record<number, { description: string; contentType?: string | null; schema?: JsonSchema }> = { ...operation.answers };
+  for (const [status, description] of Object.entries(sharedAnswers(operation))) {
+    const existing = answers[Number(status)];
+    answers[Number(status)] = existing ? { ...existing, description: `${existing.description}; ${description.charAt(0).toLowerCase()}${description.slice(1)}` } : { description };
+  }
+  return answers;
+}
+
 const jsonContent = (schema: JsonSchema | undefined) => ({ 'application/json': { schema: toOpenApiSchema(schema ?? { type: 'object' }) } });
 
 /** `/modules/:module/records/:id` → `/modules/{module}/records/{id}`. */
@@ -159,7 +182,7 @@ export function openApiDocument(operations: readonly ApiOperation[], serverUrl: 
   for (const operation of operations) {
     const path = openApiPath(operation.path);
     const responses: Record<string, unknown> = {};
-    for (const [status, answer] of Object.entries(operation.answers)) {
+    for (const [status, answer] of Object.entries(withSharedAnswers(operation))) {
       const contentType = answer.contentType === undefined ? 'application/json' : answer.contentType;
       const content = Number(status) >= 400 ? jsonContent({ $ref: '#/components/schemas/Error' }) : contentType === null ? undefined : contentType === 'application/json' ? jsonContent(answer.schema) : { [contentType]: { schema: answer.schema ?? { type: 'string' } } };
       responses[status] = { description: answer.description, ...(content ? { content } : {}) };

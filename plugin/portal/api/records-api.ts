@@ -48,7 +48,7 @@ export const listParameters: readonly ApiParameter[] = [
   { name: 'sort', in: 'query', description: 'A visible field, `createdAt` or `modifiedAt`', schema: listQuerySchema.properties.sort },
   { name: 'direction', in: 'query', schema: listQuerySchema.properties.direction },
   { name: 'search', in: 'query', description: 'Any searchable list column contains it (search tool)', schema: listQuerySchema.properties.search },
-  { name: 'filter', in: 'query', deepObject: true, description: '`filter[field]=text`: the field contains (or, for picklists, equals) the text; a date, number or datetime field equals it (a datetime searched by a day, `YYYY-MM-DD`, matches every time of that day in the CRM time zone); several at once', schema: listQuerySchema.properties.filter },
+  { name: 'filter', in: 'query', deepObject: true, description: '`filter[field]=text` (search tool): the field contains (or, for picklists, equals) the text; a date, number or datetime field equals it (a datetime searched by a day, `YYYY-MM-DD`, matches every time of that day in the CRM time zone); a reference equals a record id; several at once', schema: listQuerySchema.properties.filter },
 ];
 
 /**

@@ -148,7 +148,7 @@ export class TicketsApi implements ApiRouteSource {
           ...notFound,
           413: { description: 'Larger than the limit (`upload_refused`)' },
           415: { description: `Not multipart, or without \`${UPLOAD_HEADER}\` (\`unsupported_media_type\`)` },
-          422: { description: 'Empty, a type that is not allowed, content that is not what the name says, a bad name (`upload_refused`)' },
+          422: { description: 'Empty, a type that is not allowed, content that is not what the name says, a bad name (`upload_refused`); no `file` part or an unknown field (`invalid_input`, with `problems`)' },
         },
         handle: (req, res) => this.upload(req, res),
       },
@@ -160,7 +160,7 @@ export class TicketsApi implements ApiRouteSource {
         tag: 'tickets',
         signedIn: true,
         parameters: [{ ...idParameter, description: 'A document id' }],
-        answers: { 200: { description: 'The file', contentType: 'application/octet-stream', schema: { type: 'string', contentMediaType: 'application/octet-stream' } }, 401: errors[401], ...notFound },
+        answers: { 200: { description: 'The file, with the type it was stored with (`application/pdf`, `image/png`, `text/plain`…; `application/octet-stream` for any other)', contentType: '*/*', schema: { type: 'string' } }, 401: errors[401], ...notFound },
         handle: (req, res) => this.download(req, res),
       },
       {
@@ -172,7 +172,7 @@ export class TicketsApi implements ApiRouteSource {
         signedIn: true,
         parameters: [{ ...idParameter, description: 'A ticket id' }],
         body: { contentType: 'application/json', schema: emptyBodySchema, required: false },
-        answers: { 200: { description: '`resolved` is false when it was closed already', schema: resolveSchema }, ...errors, ...notFound },
+        answers: { 200: { description: '`resolved` is false when it was closed already', schema: resolveSchema }, ...errors, ...notFound, 422: { description: 'A body with properties (`invalid_input`)' } },
         handle: (req, res) => this.resolve(req, res),
       },
     ];
