@@ -111,6 +111,16 @@ describe('portal pages in a browser', function () {
     for (const status of statuses) expect(status).to.equal('Open');
     for (const title of await page.locator('tbody tr td:nth-child(2)').allTextContents()) expect(title.toLowerCase()).to.include('line');
     await page.screenshot({ path: join(ARTIFACTS, 'portal-list-search.png'), fullPage: true });
+    // With the keyboard, the arrows only browse the statuses (WCAG 3.2.2): the list waits for Enter.
+    const listed = page.url();
+    await page.focus('#bp-filter-status');
+    await page.keyboard.press('ArrowDown');
+    const browsed = await page.inputValue('#bp-filter-status');
+    expect(browsed).to.not.equal('Open');
+    await page.waitForTimeout(300);
+    expect(page.url()).to.equal(listed);
+    expect(await page.evaluate('document.activeElement.id')).to.equal('bp-filter-status');
+    await Promise.all([page.waitForURL(new RegExp(`f_status=${encodeURIComponent(browsed).replace(/%20/g, '\\+')}`)), page.keyboard.press('Enter')]);
 
     await page.goto(`${test.url}/portal/m/HelpDesk`);
     await Promise.all([page.waitForURL(/sort=ticket_no&dir=asc/), page.click('th a:has-text("Ticket number")')]);

@@ -107,6 +107,14 @@ describe('sign-in: the pages in a browser', function () {
     await pageIt.goto(`${host.portal}/forgot-password`);
     expect(await pageIt.locator('h1').textContent()).to.equal('Forgotten password');
     await shoot(pageIt, '08-forgot-password');
+    // With the keyboard, the arrows only browse the languages (WCAG 3.2.2): the button shows, Enter applies.
+    await pageIt.focus('#bp-language-select');
+    await pageIt.keyboard.press('ArrowDown');
+    expect(await pageIt.inputValue('#bp-language-select')).to.equal('it');
+    expect(await pageIt.isVisible('[data-auto-submit-button]')).to.equal(true);
+    expect(await pageIt.getAttribute('html', 'lang')).to.equal('en');
+    await pageIt.keyboard.press('Enter');
+    await pageIt.waitForSelector('html[lang="it"]');
     await italian.close();
   });
 });

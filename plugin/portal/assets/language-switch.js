@@ -1,9 +1,24 @@
 // Progressive enhancement: the language dropdown applies itself; without JavaScript its button does.
+// Arrow keys change a closed dropdown at once: a choice made with the keyboard waits for Enter or
+// the button, so browsing the languages does not reload the page (WCAG 3.2.2, on input).
 document.addEventListener('DOMContentLoaded', () => {
   for (const select of document.querySelectorAll('select[data-auto-submit]')) {
     const form = select.form;
     const button = form && form.querySelector('[data-auto-submit-button]');
     if (button) button.hidden = true;
-    select.addEventListener('change', () => form && form.requestSubmit());
+    let byKeyboard = false;
+    select.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && form) {
+        event.preventDefault();
+        form.requestSubmit();
+      } else if (event.key !== 'Tab') {
+        byKeyboard = true;
+      }
+    });
+    select.addEventListener('pointerdown', () => { byKeyboard = false; });
+    select.addEventListener('change', () => {
+      if (!byKeyboard) return form && form.requestSubmit();
+      if (button) button.hidden = false;
+    });
   }
 });
