@@ -140,9 +140,22 @@ describe('privileges page in a browser', function () {
     const buttonsStatus = page.locator('[data-bp-section="buttons"] [data-bp-status]');
     await buttonsStatus.locator('text=Saved.').waitFor();
     expect(await page.locator('[data-bp-section="buttons"] [data-bp-dirty]').isVisible()).to.equal(false);
+    // The section was drawn again (its Save gone, disabled): the focus goes on from the status, not lost.
+    expect(await page.locator('[data-bp-section="buttons"] [data-bp-status]:focus').count()).to.equal(1);
 
     // A portal-only rule: when Status = Closed, Solution is read-only.
     await page.click('[data-bp-subform="new-rule"] > summary');
+    // An incomplete rule is refused aloud, through the page's live region.
+    await page.click('[data-bp-add-rule]');
+    await page.locator('[data-bp-announce]', { hasText: 'Give the rule a name' }).waitFor({ state: 'attached' });
+    // Removing a row keeps the keyboard in the list: on the next row's Remove, else on its Add button.
+    await page.click('[data-bp-add-condition]');
+    await page.locator('[data-bp-conditions] > li').nth(1).locator('[data-bp-remove-row]').press('Enter');
+    expect(await page.locator('[data-bp-conditions] > li').count()).to.equal(1);
+    expect(await page.locator('[data-bp-conditions] > li [data-bp-remove-row]:focus').count()).to.equal(1);
+    await page.click('[data-bp-add-effect]');
+    await page.locator('[data-bp-effects] [data-bp-remove-row]').press('Enter');
+    expect(await page.locator('[data-bp-add-effect]:focus').count()).to.equal(1);
     await page.fill('[data-bp-rule-name]', 'Closed tickets keep their solution');
     await page.selectOption('[data-bp-rule-module]', 'HelpDesk');
     const condition = page.locator('[data-bp-conditions] > li').first();

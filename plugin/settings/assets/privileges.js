@@ -25,6 +25,13 @@
     window.setTimeout(function () { announcer.textContent = text; }, 30);
   }
   function sectionOf(element) { return element.closest('[data-bp-section]'); }
+  /** Focus on `element` when the last action took it away (a removed or disabled control), so it is never lost. */
+  function keepFocus(element) {
+    var current = document.activeElement;
+    if (!element || (current && current !== document.body && document.contains(current))) return;
+    if (element.tabIndex < 0 && !element.hasAttribute('tabindex')) element.setAttribute('tabindex', '-1');
+    element.focus();
+  }
   function all(scope, selector) { return Array.prototype.slice.call(scope.querySelectorAll(selector)); }
   function moduleInfo(name) { return (context.modules && context.modules[name]) || { label: name, fields: [] }; }
   function fieldLabel(module, field) {
@@ -170,17 +177,21 @@
             var fresh = root.querySelector('[data-bp-section="' + name + '"]');
             showStatus(fresh, 'ok', [texts.saved].concat(body.notices || []));
             announce([texts.saved].concat(body.notices || []).join(' '));
+            // The section was drawn again and its Save is disabled: go on from the status next to it.
+            keepFocus(fresh.querySelector('[data-bp-status]'));
           });
         }
         button.disabled = false;
         var error = body && body.error;
         var messages = error ? [error.message].concat((error.problems || []).map(function (p) { return p.message; })) : [texts.networkError];
         showStatus(section, 'error', messages, response.status === 409);
+        keepFocus(button);
         return undefined;
       })
       .catch(function () {
         button.disabled = false;
         showStatus(section, 'error', [texts.networkError]);
+        keepFocus(button);
       });
   }
 
@@ -443,6 +454,7 @@
     if (!name || !module || conditions.length === 0 || conditions.some(function (c) { return !c.field; }) || (effects.length === 0 && !allReadOnly)) {
       problem.textContent = texts.ruleIncomplete;
       problem.hidden = false;
+      announce(texts.ruleIncomplete);
       return;
     }
     problem.hidden = true;
@@ -554,6 +566,8 @@
       announce(format(texts.removed, { item: label }));
       var focus = next && next.querySelector('[data-bp-remove]');
       if (focus) focus.focus();
+      // The last one gone: on to what adds one (a list's Add button, the rule form's summary).
+      else keepFocus((body || section).querySelector('[data-bp-add-button]:not([disabled]), [data-bp-add-column]:not([disabled]), [data-bp-subform] > summary') || section.querySelector('h2'));
     } else if (button.hasAttribute('data-bp-add-button')) {
       addButton(section);
     } else if (button.hasAttribute('data-bp-add-column')) {
@@ -563,7 +577,12 @@
     } else if (button.hasAttribute('data-bp-add-effect')) {
       addRow(section, 'effect');
     } else if (button.hasAttribute('data-bp-remove-row')) {
-      button.closest('.bp-row').remove();
+      var row = button.closest('.bp-row');
+      var rows = row.parentNode;
+      var other = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      // Focus stays in the list: the next row's Remove, else the list's "Add" button just after it.
+      keepFocus(other ? other.querySelector('[data-bp-remove-row]') : rows.nextElementSibling);
     } else if (button.hasAttribute('data-bp-add-rule')) {
       addRule(section);
     } else if (button.hasAttribute('data-bp-edit-rule')) {
