@@ -53,6 +53,11 @@ describe('version 1 settings in the browser, without JavaScript', function () {
 
     await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('a[data-classic-link]')]);
     await page.screenshot({ path: join(artifacts, 'settings-classic.png'), fullPage: true });
+    // A move button's name holds the words it shows (WCAG 2.5.3, label in name), then the module.
+    const moveDown = page.locator('button[value="down:HelpDesk"]');
+    const shown = (await moveDown.innerText()).replace('↓', '').trim();
+    expect(shown).to.equal('Move down');
+    expect(await moveDown.getAttribute('aria-label')).to.match(new RegExp(`^${shown} `));
     await page.uncheck('#bp-active-Faq');
     await Promise.all([page.waitForURL(/done=modules/), page.click('button[value="down:HelpDesk"]')]);
     const rows = await page.locator('table.bp-classic-modules tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-module')));
