@@ -339,14 +339,20 @@ function problemOf(error: ErrorObject, prefix: string): ValidationProblem {
   }
 }
 
+/** The error of a nullable value's `null` branch: true of every value that is not null, so it says nothing. */
+const isNullBranch = (error: ErrorObject) => error.keyword === 'type' && (error.params as { type?: unknown }).type === 'null';
+
 /**
  * Ajv's errors as problems, one per place: a failed `anyOf`/`oneOf` reports each branch, which
- * says less than the branch that nearly matched, so only the first problem of a place is kept.
+ * says less than the branch that nearly matched, so only the first problem of a place is kept —
+ * and a nullable value's "must be null" comes last, after what its other branch found wrong (a
+ * sender email `support@localhost` is "not a valid email address", not "must be of type null").
  */
 export function schemaProblems(errors: readonly ErrorObject[] | null | undefined, prefix = ''): ValidationProblem[] {
   const seen = new Set<string>();
   const problems: ValidationProblem[] = [];
-  for (const error of errors ?? []) {
+  const ordered = [...(errors ?? [])].sort((a, b) => Number(isNullBranch(a)) - Number(isNullBranch(b)));
+  for (const error of ordered) {
     if (error.keyword === 'anyOf' || error.keyword === 'oneOf' || error.keyword === 'if') continue;
     const problem = problemOf(error, prefix);
     if (seen.has(problem.path)) continue;

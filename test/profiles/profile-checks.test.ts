@@ -174,6 +174,10 @@ describe('profile checks @db', () => {
       expect(buttons.map((p) => p.message)).to.include(`buttons[0].title: the text ${CONTROL} (such as a NUL or an escape); remove it.`);
       const notifications = await put('notifications', { ...document.notifications, senderName: 'Support\u0000' });
       expect(notifications.map((p) => p.path)).to.deep.equal(['notifications.senderName']);
+      // A nullable value says what is wrong with it, not that it "must be of type null".
+      expect(notifications.map((p) => p.message)).to.deep.equal([`notifications.senderName: the text ${CONTROL} (such as a NUL or an escape); remove it.`]);
+      const sender = await put('notifications', { ...document.notifications, senderEmail: 'support@localhost' });
+      expect(sender.map((p) => p.message)).to.deep.equal(['notifications.senderEmail: this is not a valid email address.']);
       const rules = await put('rules', [
         { name: 'r\u0000', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'status', op: 'eq', value: 'x\u0000' }], effects: [{ field: 'status', effect: 'readonly' }], allReadOnly: false },
       ]);
