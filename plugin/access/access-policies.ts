@@ -140,18 +140,20 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
     if (version === 1) return this.classicPolicy();
     // The account's own profile, or Default when it has none or its profile is gone.
     const present = (value: unknown) => value !== null && value !== undefined;
-    const stamp =
-      profileId !== null && present(values.bp_own_profile_version)
-        ? { id: profileId, version: toNumber(values.bp_own_profile_version) }
-        : present(values.bp_default_profile_id)
-          ? { id: toNumber(values.bp_default_profile_id), version: toNumber(values.bp_default_profile_version) }
-          : await this.profileStore.defaultProfile();
+    const fallback = present(values.bp_default_profile_id)
+      ? { id: toNumber(values.bp_default_profile_id), version: toNumber(values.bp_default_profile_version) }
+      : await this.profileStore.defaultProfile();
+    const stamp = profileId !== null && present(values.bp_own_profile_version) ? { id: profileId, version: toNumber(values.bp_own_profile_version) } : fallback;
     const key = `2:${stamp.id}`;
     const cached = this.cache.get(key);
-    const fullStamp = `${stamp.version}:${this.registryRevision}`;
+    // Default's version too: without the licence every profile's policy is Default's.
+    const fullStamp = `${stamp.version}:${fallback.version}:${this.registryRevision}`;
     if (cached && cached.source.stamp === fullStamp) return cached;
-    const document = await this.profiles.document(stamp.id);
-    const policy = this.profilePolicy(document, await this.profiles.licensed(), fullStamp);
+    // Without the licence only the Default profile exists (SPEC §2.3): another one a contact was
+    // given while licensed stays stored, inert, until the licence is back.
+    const licensed = await this.profiles.licensed();
+    const document = await this.profiles.document(licensed ? stamp.id : fallback.id);
+    const policy = this.profilePolicy(document, licensed, fullStamp);
     this.cache.set(key, policy);
     return policy;
   }

@@ -4,8 +4,9 @@
  */
 import { inject, injectable } from 'inversify';
 import { QueryTypes } from 'sequelize';
-import { HostDatabase, type CrmRecord, type FieldValue } from '../host-contract/index.js';
+import { HostDatabase, HostLicences, type CrmRecord, type FieldValue } from '../host-contract/index.js';
 import { toNumber } from '../lifecycle/sql-values.js';
+import { PORTAL_LICENCE } from '../profiles/profile-service.js';
 import type { PortalAccount } from './portal-account-store.js';
 
 export interface PortalContactSummary {
@@ -30,7 +31,10 @@ function text(value: FieldValue | undefined): string {
 
 @injectable()
 export class CrmContactSummaries implements ContactSummaries {
-  constructor(@inject(HostDatabase) private readonly database: HostDatabase) {}
+  constructor(
+    @inject(HostDatabase) private readonly database: HostDatabase,
+    @inject(HostLicences) private readonly licences: HostLicences,
+  ) {}
 
   async summarize(account: PortalAccount, contact: CrmRecord): Promise<PortalContactSummary> {
     const accountId = contact.values.account_id;
@@ -47,10 +51,11 @@ export class CrmContactSummaries implements ContactSummaries {
     };
   }
 
-  /** The account's profile; contacts on no profile use the Default one. */
+  /** The account's profile; contacts on no profile use the Default one, and so does everyone without the licence. */
   private async profileOf(account: PortalAccount): Promise<{ id: number; name: string } | null> {
+    const own = account.profileId !== null && (await this.licences.has(PORTAL_LICENCE));
     const rows = await this.database.sequelize.query<{ id: unknown; name: unknown }>(
-      account.profileId === null
+      !own
         ? 'SELECT id, name FROM bp_profiles WHERE is_default = :yes ORDER BY id ASC'
         : 'SELECT id, name FROM bp_profiles WHERE id = :id',
       { type: QueryTypes.SELECT, replacements: { id: account.profileId, yes: true } },

@@ -62,6 +62,7 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
     const origin = this.versions.origin();
     const language = this.pages.language(res);
     const version = await this.versions.current();
+    const licensed = await this.licences.has(PORTAL_LICENCE);
     const done = req.query.done === 'version' ? this.translator.t(language, 'classic.version.saved', { version }) : null;
     await this.pages.send(req, res, {
       template: 'admin/settings-home',
@@ -80,13 +81,15 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
         fromRelease: origin.kind === 'upgraded' && origin.fromRelease.trim() !== '' ? origin.fromRelease : null,
         profiles: (await this.profiles.list()).map((profile) => ({
           ...profile,
+          // Without the licence the others stay stored but every contact uses Default.
+          inert: !licensed && !profile.isDefault,
           // The seeded Default profile's description is the plugin's own text: read in the admin's language until changed.
           description: profile.isDefault && profile.description === DEFAULT_PROFILE_DESCRIPTION ? this.translator.t(language, 'profiles.defaultDescription') : profile.description,
           // "Default (Default)" says nothing twice: the badge only where the name is another.
           defaultBadge: profile.isDefault && profile.name.trim().toLowerCase() !== this.translator.t(language, 'profiles.default').toLowerCase(),
         })),
         // Without the licence only Default exists: no new, duplicate or import (the page says why).
-        licensed: await this.licences.has(PORTAL_LICENCE),
+        licensed,
         portalUrl: this.http.publicUrl(this.settings.portalPath),
         notEligible: this.eligibility.notEligible().map(({ module, reason }) => ({
           name: module.name,

@@ -6,7 +6,10 @@
 import { expect } from 'chai';
 import { BASE_PORTAL_MODULES } from '../../plugin/eligibility/module-eligibility.js';
 import { DEMO_PORTAL_PASSWORD } from '../../host/demo/demo-data.js';
-import { profileService } from '../profiles/profile-test-kit.js';
+import { StoredLicences } from '../../host/plugins/installation-settings.js';
+import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
+import { JANE, signedIn } from '../portal-api/api-test-kit.js';
+import { adminActor, adminClient, profileService, SETTINGS } from '../profiles/profile-test-kit.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 
 describe('Demo data without the Business Portal licence @db', function () {
@@ -39,5 +42,38 @@ describe('Demo data without the Business Portal licence @db', function () {
       body: JSON.stringify({ email: 'jane.doe@example.com', password: DEMO_PORTAL_PASSWORD }),
     });
     expect(login.status).to.equal(200);
+  });
+
+  it('puts every contact on Default: a profile given while licensed stays stored, inert, and the settings page says so', async function () {
+    const api = test.host.api;
+    const licences = api.licences as StoredLicences;
+    const service = profileService(api);
+    const actor = await adminActor(api);
+    // While the CRM held the licence, Jane was given a profile that hides the ticket title.
+    await licences.configure(['business-portal']);
+    let other;
+    try {
+      other = await service.create({ name: 'Title hidden', description: '', startFrom: (await service.list()).find((p) => p.isDefault)!.id }, actor);
+      const document = await service.document(other.id);
+      const modules = document.modules.map((m) => (m.module === 'HelpDesk' ? { ...m, fields: { ...m.fields, ticket_title: 'hidden' as const }, listColumns: m.listColumns.filter((c) => c !== 'ticket_title') } : m));
+      await service.saveSection(other.id, 'modules', modules, document.profile.version, actor);
+      await api.database.sequelize.query('UPDATE bp_portal_accounts SET profile_id = :id WHERE email = :email', { replacements: { id: other.id, email: JANE } });
+    } finally {
+      await licences.configure([]);
+    }
+
+    const jane = await signedIn(test, JANE);
+    const me = await jane.get('/me');
+    expect(me.body.contact.profile.name).to.equal('Default');
+    const fields = await jane.get('/modules/HelpDesk/fields');
+    expect(fields.status).to.equal(200);
+    expect(JSON.stringify(fields.body)).to.include('"ticket_title"');
+    const list = await jane.get('/modules/HelpDesk/records');
+    expect(list.body.rows.length).to.be.greaterThan(0);
+    expect(list.body.rows[0].values).to.have.property('ticket_title');
+
+    const admin = await adminClient(test, 'admin', DEMO_ADMIN_PASSWORD);
+    const home = await (await admin.get(`${SETTINGS}/`)).text();
+    expect(home).to.match(new RegExp(`<tr data-profile-id="${other.id}">[\\s\\S]*?Title hidden <span class="bp-badge bp-inert">\\(not in force without the licence: its contacts use Default\\)</span>`));
   });
 });

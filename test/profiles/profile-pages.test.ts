@@ -64,6 +64,10 @@ describe('profile admin pages @db', () => {
     const defaultId = (await service.list()).find((p) => p.isDefault)!.id;
     expect(page).to.include(`href="${SETTINGS}/profiles/${defaultId}/duplicate"`);
     expect(page, 'no delete tool for Default').not.to.include(`${SETTINGS}/profiles/${defaultId}/delete`);
+    const total = (await service.list()).length;
+    expect(page, 'the total count of profiles, as the original list shows it').to.include(
+      `data-profile-total="${total}">Total: ${total} ${total === 1 ? 'profile' : 'profiles'}</p>`,
+    );
   });
 
   it('creates a profile from the New profile form, starting from another one, and shows its audit', async () => {
