@@ -11,15 +11,19 @@ import { API_PREFIX, isApiPath, sendApiError } from '../http/api-errors.js';
 import { requestLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type PortalRouteContribution } from '../lifecycle/contributions.js';
-import { LOGIN_PATH, LOGOUT_PATH } from './auth-routes.js';
+import { LOGIN_PATH, LOGOUT_PATH, ME_PATH } from './auth-routes.js';
 import { workspaceNext } from './return-paths.js';
 import { PortalSessions } from './portal-sessions.js';
 
 export const FIRST_ACCESS_PATH = '/first-access';
 export const PASSWORD_CHANGE_API_PATH = `${API_PREFIX}/auth/password`;
 
-/** What a customer who must change their password may still reach. */
-export const FIRST_ACCESS_ALLOWED: ReadonlySet<string> = new Set([`POST ${PASSWORD_CHANGE_API_PATH}`, `POST ${LOGOUT_PATH}`, `POST ${LOGIN_PATH}`, 'POST /login', `GET ${FIRST_ACCESS_PATH}`, `POST ${FIRST_ACCESS_PATH}`, 'POST /logout', 'POST /language']);
+/**
+ * What a customer who must change their password may still reach: the change itself, sign-in and
+ * out, and `GET /me` (SPEC §8: it answers the signed-in contact; its `mustChangePassword` tells an
+ * app to show the change form).
+ */
+export const FIRST_ACCESS_ALLOWED: ReadonlySet<string> = new Set([`POST ${PASSWORD_CHANGE_API_PATH}`, `GET ${ME_PATH}`, `POST ${LOGOUT_PATH}`, `POST ${LOGIN_PATH}`, 'POST /login', `GET ${FIRST_ACCESS_PATH}`, `POST ${FIRST_ACCESS_PATH}`, 'POST /logout', 'POST /language']);
 
 @injectable()
 export class FirstAccessGate implements PortalRouteContribution {

@@ -209,12 +209,16 @@ describe('portal API: OpenAPI document', function () {
     it('documents the 403 of a customer who must still change the generated password', async () => {
       const tom = await signedIn(t, TOM);
       await t.host.api.database.sequelize.query('UPDATE bp_portal_accounts SET must_change_password = :yes WHERE email = :email', { replacements: { yes: true, email: TOM } });
-      for (const [method, path, concrete] of [['GET', '/me', '/me'], ['GET', '/modules', '/modules'], ['GET', '/modules/{module}/records/{id}', '/modules/HelpDesk/records/1']] as const) {
+      const me = await tom.get('/me');
+      expect(me.status).to.equal(200);
+      expect(me.body.contact.mustChangePassword).to.equal(true);
+      conforms('GET', '/me', me);
+      for (const [method, path, concrete] of [['GET', '/modules', '/modules'], ['GET', '/modules/{module}/records/{id}', '/modules/HelpDesk/records/1']] as const) {
         const answer = await tom.get(concrete);
         expect(answer.body?.error?.code, concrete).to.equal('password_change_required');
         conforms(method, path, answer);
       }
-      for (const operation of ['login', 'logout', 'changePassword']) {
+      for (const operation of ['login', 'logout', 'changePassword', 'me']) {
         const found = Object.values<any>(document.paths).flatMap((ops) => Object.values<any>(ops)).find((o) => o.operationId === operation);
         expect(found.responses['403']?.description ?? '', operation).to.not.include('password_change_required');
       }

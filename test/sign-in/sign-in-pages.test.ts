@@ -215,7 +215,11 @@ describe('sign-in: portal pages @db', function () {
       const apiLogin = await other.api('/auth/login', { email, password: PASSWORD });
       expect(apiLogin.status).to.equal(200);
       expect(((await apiLogin.json()) as { contact: { mustChangePassword: boolean } }).contact.mustChangePassword).to.equal(true);
-      const blocked = await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: other.cookieHeader() } });
+      // /me answers (and says the change is due); the data routes do not.
+      const me = await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: other.cookieHeader() } });
+      expect(me.status).to.equal(200);
+      expect(((await me.json()) as { contact: { mustChangePassword: boolean } }).contact.mustChangePassword).to.equal(true);
+      const blocked = await fetch(`${host.portal}/api/v1/modules`, { headers: { cookie: other.cookieHeader() } });
       expect(blocked.status).to.equal(403);
       expect(((await blocked.json()) as { error: { code: string } }).error.code).to.equal('password_change_required');
 
