@@ -1,7 +1,7 @@
 /**
  * Demo portal users (only the reference host's demo calls this; real installs never do): each
- * given contact becomes a portal user on the Default profile, supported from today to one year
- * later, with a known password that needs no change at first login. Idempotent: a second run
+ * given contact becomes a portal user on the Default profile (a later run keeps the profile an
+ * admin gave it since), supported from today to one year later, with a known password that needs no change at first login. Idempotent: a second run
  * changes nothing (the password is rehashed only when the stored one no longer matches). When a
  * rerun puts the known password back, the account's sessions end, as after any password reset.
  */
@@ -63,14 +63,15 @@ export class PortalDemoAccountSeeder implements DemoAccountSeeder {
           );
           return;
         }
-        // Keep a support period that still covers today, so that reruns leave the account as it is.
+        // Keep a support period that still covers today, and a profile an admin chose, so that reruns leave the account as it is.
+        const kept = existing.profileId ?? profileId;
         const covered = existing.supportStartDate !== null && withinSupport(today, existing.supportStartDate, existing.supportEndDate);
         const unchanged =
           covered &&
           newHash === null &&
           existing.email === email &&
           existing.portalEnabled &&
-          existing.profileId === profileId &&
+          existing.profileId === kept &&
           existing.language === language &&
           !existing.mustChangePassword;
         if (unchanged) return;
@@ -79,7 +80,7 @@ export class PortalDemoAccountSeeder implements DemoAccountSeeder {
           {
             email,
             portalEnabled: true,
-            profileId,
+            profileId: kept,
             language,
             mustChangePassword: false,
             ...(covered ? {} : { supportStartDate: today, supportEndDate: addYears(today, 1) }),

@@ -3,9 +3,11 @@
  * (SPEC §8), both kinds of custom module, and demo customers who can log in to the portal.
  */
 import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
 import type { CrmRecord, HostApi } from '../../plugin/host-contract/index.js';
 import { DEMO_PORTAL_PASSWORD, DemoRefusedError, type DemoSummary, seedDemoData } from '../../host/demo/demo-data.js';
 import { crmLogin, startTestHost } from '../support/host.js';
+import { adminActor, profileService } from '../profiles/profile-test-kit.js';
 
 type TestHost = Awaited<ReturnType<typeof startTestHost>>;
 
@@ -65,6 +67,16 @@ describe('Demo data of the reference host @db', function () {
     expect(await inventory(api)).to.deep.equal(afterFirstRun);
     expect(await seedDemoData(test.host)).to.deep.equal(summary);
     expect(await inventory(api)).to.deep.equal(afterFirstRun);
+  });
+
+  it('keeps, when it runs again, the profile an admin gave a demo customer', async function () {
+    const service = profileService(api);
+    const moved = await service.create({ name: 'Demo rerun', description: '', startFrom: null }, await adminActor(api));
+    const sql = api.database.sequelize;
+    await sql.query('UPDATE bp_portal_accounts SET profile_id = :id WHERE email = :email', { replacements: { id: moved.id, email: 'tom.baker@example.com' } });
+    await seedDemoData(test.host);
+    const [row] = await sql.query<{ profile_id: unknown }>('SELECT profile_id FROM bp_portal_accounts WHERE email = :email', { replacements: { email: 'tom.baker@example.com' }, type: QueryTypes.SELECT });
+    expect(Number(row!.profile_id)).to.equal(moved.id);
   });
 
   it('has the fixed customers: Jane Doe at Acme Ltd (en) and Mario Rossi at Rossi SpA (it)', async function () {
