@@ -81,7 +81,7 @@ export interface Lockout {
    * account is unlocked, and only by one caller however many run at once: false when there is no
    * account or it is not locked (its failure count, if any, is left as it is).
    */
-  unlock(contactId: number, adminUserId: number): Promise<boolean>;
+  unlock(contactId: number, adminUserId: number, options?: { readonly transaction?: Transaction }): Promise<boolean>;
   /**
    * Clears a contact's lock and count because its owner used the emailed unlock link (recorded in
    * the login history as such). Only a locked account is unlocked: false otherwise. Runs in the
@@ -225,27 +225,20 @@ export class DatabaseLockout implements Lockout {
     await this.write(`UPDATE ${CLIENTS_TABLE} SET failures = failures - 1 WHERE ip = :ip AND failures > 0`, { ip: ip.slice(0, 45) });
   }
 
-  async unlock(contactId: number, adminUserId: number): Promise<boolean> {
-    const rows = await this.database.sequelize.query<{ email: unknown }>(`SELECT email FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId`, {
-      type: QueryTypes.SELECT,
-      replacements: { contactId },
-    });
-    if (rows.length === 0) return false;
-    const changed = await this.write(
-      `UPDATE ${ACCOUNTS_TABLE}
-          SET failed_attempts = 0, first_failed_at = NULL, locked_at = NULL, updated_at = :now, version = version + 1
-        WHERE contact_id = :contactId AND locked_at IS NOT NULL`,
-      { contactId, now: new Date() },
-    );
-    // Not locked (or unlocked meanwhile by another admin or the emailed link): nothing to record.
-    if (changed !== 1) return false;
-    await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: 'admin_unlock', ip: null }, { adminUserId });
-    await this.notify('unlocked', (listener) => listener.accountUnlocked?.(contactId, {}));
-    return true;
+  unlock(contactId: number, adminUserId: number, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {
+    return this.clearLock(contactId, { reason: 'admin_unlock', adminUserId, transaction: options.transaction });
   }
 
-  async unlockByLink(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
-    const { transaction } = options;
+  unlockByLink(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
+    return this.clearLock(contactId, { reason: 'unlock_link', transaction: options.transaction });
+  }
+
+  /** Clears a locked account's lock and count, recorded with why (and which admin); in the caller's transaction when given. */
+  private async clearLock(
+    contactId: number,
+    how: { readonly reason: 'admin_unlock' | 'unlock_link'; readonly adminUserId?: number; readonly transaction?: Transaction },
+  ): Promise<boolean> {
+    const { transaction } = how;
     const rows = await this.database.sequelize.query<{ email: unknown }>(`SELECT email FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId`, {
       type: QueryTypes.SELECT,
       replacements: { contactId },
@@ -260,9 +253,11 @@ export class DatabaseLockout implements Lockout {
         { type: QueryTypes.BULKUPDATE, replacements: { contactId, now: new Date() }, transaction },
       ),
     );
+    // Not locked (or unlocked meanwhile by another admin or the emailed link): nothing to record.
     if (changed !== 1) return false;
-    await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: 'unlock_link', ip: null }, { transaction });
-    await this.notify('unlocked', (listener) => listener.accountUnlocked?.(contactId, { transaction }));
+    const options = { ...(transaction ? { transaction } : {}), ...(how.adminUserId !== undefined ? { adminUserId: how.adminUserId } : {}) };
+    await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: how.reason, ip: null }, options);
+    await this.notify('unlocked', (listener) => listener.accountUnlocked?.(contactId, transaction ? { transaction } : {}));
     return true;
   }
 

@@ -209,13 +209,13 @@ export class AccountPortalUserSettings implements PortalUserSettings {
         await this.sessions.endAllFor(contact.id, { transaction });
       }
       await this.history.record({ event: 'enabled', contactId: contact.id, email, reason: 'admin', ip: null }, { transaction, adminUserId: admin.id });
+      // A lock from before protected a password that no longer exists: the access details about to be
+      // sent must work, so the admin who switched the account on again unlocks it, in the same
+      // transaction (audit-logged, its old unlock links revoked).
+      if (account?.lockedAt) await this.lockout.unlock(contact.id, admin.id, { transaction });
       // Sent after the commit: a failed save sends nothing.
       await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }, { transaction });
     });
-    // A lock from before protected a password that no longer exists: the access details just sent
-    // must work, so the admin who switched the account on again unlocks it (audit-logged, its old
-    // unlock links revoked).
-    if (account?.lockedAt) await this.lockout.unlock(contact.id, admin.id);
     this.logger.info('Business Portal: portal user enabled by a CRM admin; access details sent', {
       contactId: contact.id,
       adminUserId: admin.id,
