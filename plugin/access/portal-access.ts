@@ -46,6 +46,8 @@ import { ScopeSubject, scopeCondition } from './record-scope.js';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 export const MAX_PAGE = 100_000;
+/** How many ids of a list an export reads at a time: its memory stays bounded whatever the list's length. */
+const EXPORT_ID_CHUNK = 10_000;
 export const COMMENT_MAX = 10_000;
 
 /** Columns every module has besides its fields (sortable). */
@@ -487,24 +489,31 @@ export class PortalAccessContext {
 
   /**
    * Every row of a list (visible list columns only) in batches, for the CSV export. The list's order
-   * is read once, as ids; each batch then reads its own rows by id. Batches by OFFSET would sort and
-   * skip every row before theirs again: a list of n rows read n²/200 rows.
+   * is read as ids, a chunk of `EXPORT_ID_CHUNK` at a time; each batch then reads its own rows by id.
+   * Batches by OFFSET would sort and skip every row before theirs again (a list of n rows read
+   * n²/200 rows); one read of every id would hold the whole list in memory.
    */
   async *exportRows(name: string, request: ListRequest = {}): AsyncGenerator<{ readonly columns: readonly PortalField[]; readonly rows: readonly PortalRow[] }> {
     const module = this.viewable(name);
     if (!module.tools.export) throw notAllowed();
-    const ids = await this.listIds(module, request, MAX_PAGE * MAX_PAGE_SIZE);
-    for (let start = 0; start === 0 || start < ids.length; start += MAX_PAGE_SIZE) {
-      const view = await this.listPage(module, { ...request, page: 1, pageSize: MAX_PAGE_SIZE }, false, ids.slice(start, start + MAX_PAGE_SIZE));
-      yield { columns: view.columns, rows: view.rows };
+    const limit = MAX_PAGE * MAX_PAGE_SIZE;
+    let yielded = false;
+    for (let offset = 0; offset < limit; offset += EXPORT_ID_CHUNK) {
+      const ids = await this.listIds(module, request, Math.min(EXPORT_ID_CHUNK, limit - offset), offset);
+      for (let start = 0; start < ids.length || !yielded; start += MAX_PAGE_SIZE) {
+        const view = await this.listPage(module, { ...request, page: 1, pageSize: MAX_PAGE_SIZE }, false, ids.slice(start, start + MAX_PAGE_SIZE));
+        yielded = true;
+        yield { columns: view.columns, rows: view.rows };
+      }
+      if (ids.length < EXPORT_ID_CHUNK) return;
     }
   }
 
-  /** The ids of a list's records in its order (scope, search and sort as `listPage`), at most `limit`. */
-  private async listIds(module: ModulePolicy, request: ListRequest, limit: number): Promise<number[]> {
+  /** Ids of a list's records in its order (scope, search and sort as `listPage`): `limit` of them from `offset`. */
+  private async listIds(module: ModulePolicy, request: ListRequest, limit: number, offset: number): Promise<number[]> {
     const sort = this.sortOf(module, request.sort);
     const { where } = await this.searchCondition(module, request);
-    const page = await this.records.query(module.name, { where: andAll(await this.scope(module.name), where), sort: [sort], limit, fields: [] });
+    const page = await this.records.query(module.name, { where: andAll(await this.scope(module.name), where), sort: [sort], limit, ...(offset > 0 ? { offset } : {}), fields: [] });
     return page.rows.map((row) => row.id);
   }
 
