@@ -27,7 +27,8 @@ const definition = JSON.parse(readFileSync(new URL('./maintenance-plans.json', i
 const databaseUrl = process.env.DATABASE_URL || 'sqlite:data/crm.sqlite';
 const db = await openDatabase(databaseUrl);
 try {
-  const noCrm = new ExampleError(`${databaseUrl} holds no reference CRM: start the host on it first (npm start, with the same DATABASE_URL).`);
+  // Without a password the URL may hold.
+  const noCrm = new ExampleError(`${databaseUrl.replace(/\/\/[^/@]*@/, '//')} holds no reference CRM: start the host on it first (npm start, with the same DATABASE_URL).`);
   const registry = await SqlModuleRegistry.open(db, logger).catch(() => {
     throw noCrm;
   });

@@ -58,6 +58,8 @@ export interface ContactsHost {
   savePortalUser(contactId: number, fields: Record<string, string>, options?: { cookie?: string; csrf?: string | null }): Promise<{ status: number; html: string }>;
   portalLogin(email: string, password: string): Promise<{ status: number; cookie: string | null }>;
   me(cookie: string): Promise<number>;
+  /** The status of a data route (`GET /api/v1/modules`): 403 while the generated password must still be changed (`/me` answers then). */
+  modules(cookie: string): Promise<number>;
   changePassword(cookie: string, currentPassword: string, newPassword: string): Promise<{ status: number; cookie: string | null }>;
   account(contactId: number): Promise<Record<string, unknown> | undefined>;
   sql<T extends object>(sql: string, replacements?: Record<string, unknown>): Promise<T[]>;
@@ -197,6 +199,11 @@ export async function startContactsHost(options: Partial<ReferenceHostOptions> =
     },
     async me(cookie) {
       const response = await fetch(`${url}/portal/api/v1/me`, { headers: { cookie } });
+      await response.text();
+      return response.status;
+    },
+    async modules(cookie) {
+      const response = await fetch(`${url}/portal/api/v1/modules`, { headers: { cookie } });
       await response.text();
       return response.status;
     },

@@ -63,7 +63,7 @@ describe('settings: version 1 (classic) @db', () => {
       const option = template.name === 'Customer portal: access details' ? `>${html(template.name)}</option>` : ` disabled>${html(template.name)} — lacks {{portal.password}}</option>`;
       expect(page).to.include(`<option value="${template.id}"${option}`);
     }
-    expect(page, 'move up of the first row is disabled').to.match(/value="up:HelpDesk" aria-label="Move up Tickets" disabled|value="up:HelpDesk"[^>]*disabled/);
+    expect(page, 'move up of the first row is disabled').to.match(/value="up:HelpDesk" aria-label="Move up [^"]*Tickets" disabled>/);
     expect(await stored(), 'reading stores nothing').to.equal(undefined);
   });
 
