@@ -1,8 +1,9 @@
 /**
  * Demo portal users (only the reference host's demo calls this; real installs never do): each
  * given contact becomes a portal user on the Default profile (a later run keeps the profile an
- * admin gave it since), supported from today to one year later, with a known password that needs no change at first login. Idempotent: a second run
- * changes nothing (the password is rehashed only when the stored one no longer matches). When a
+ * admin gave it since), supported from today to one year later, with a known password that needs
+ * no change at first login. Idempotent: a second run changes nothing (the password is rehashed
+ * only when the stored one no longer matches). When a
  * rerun puts the known password back, the account's sessions end, as after any password reset.
  */
 import { inject, injectable } from 'inversify';

@@ -255,9 +255,8 @@ export class DatabaseLockout implements Lockout {
     );
     // Not locked (or unlocked meanwhile by another admin or the emailed link): nothing to record.
     if (changed !== 1) return false;
-    const options = { ...(transaction ? { transaction } : {}), ...(how.adminUserId !== undefined ? { adminUserId: how.adminUserId } : {}) };
-    await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: how.reason, ip: null }, options);
-    await this.notify('unlocked', (listener) => listener.accountUnlocked?.(contactId, transaction ? { transaction } : {}));
+    await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: how.reason, ip: null }, { transaction, adminUserId: how.adminUserId });
+    await this.notify('unlocked', (listener) => listener.accountUnlocked?.(contactId, { transaction }));
     return true;
   }
 

@@ -21,24 +21,7 @@ document.addEventListener('DOMContentLoaded', () => {
   const fold = document.querySelector('[data-menu-fold]');
   if (fold && window.matchMedia('(max-width: 720px)').matches) fold.open = false;
 
-  // Column filters that are selects apply themselves when picked with the pointer. Arrow keys change
-  // a closed select at once: a keyboard choice waits for Enter or the Search button (WCAG 3.2.2).
-  for (const select of document.querySelectorAll('select[data-filter-select]')) {
-    let byKeyboard = false;
-    select.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && select.form) {
-        event.preventDefault();
-        select.form.requestSubmit();
-      } else if (event.key !== 'Tab') {
-        byKeyboard = true;
-      }
-    });
-    select.addEventListener('pointerdown', () => { byKeyboard = false; });
-    select.addEventListener('change', () => {
-      const form = select.form;
-      if (form && !byKeyboard) form.requestSubmit();
-    });
-  }
+  // Column filters that are selects apply themselves (auto-submit.js, with the language menu).
 
   // Uploads: drop a file on the zone (the file picker keeps working).
   for (const zone of document.querySelectorAll('[data-drop-zone]')) {

@@ -1,6 +1,7 @@
-// Progressive enhancement: the language dropdown applies itself; without JavaScript its button does.
-// Arrow keys change a closed dropdown at once: a choice made with the keyboard waits for Enter or
-// the button, so browsing the languages does not reload the page (WCAG 3.2.2, on input).
+// Progressive enhancement: selects marked data-auto-submit (the language menu, a list's column
+// filters) apply themselves when picked with the pointer; without JavaScript their form's button
+// does. Arrow keys change a closed select at once: a choice made with the keyboard waits for Enter
+// or the button, so browsing the options does not reload the page (WCAG 3.2.2, on input).
 document.addEventListener('DOMContentLoaded', () => {
   for (const select of document.querySelectorAll('select[data-auto-submit]')) {
     const form = select.form;
