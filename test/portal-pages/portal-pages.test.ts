@@ -8,6 +8,8 @@ import { expect } from 'chai';
 import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { expectSecurityHeaders } from '../support/expectations.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { CLASSIC_SETTINGS_KEY } from '../../plugin/settings/classic-settings.js';
+import { SequelizeSettingsStore } from '../../plugin/settings/settings-store.js';
 import { JANE, MARIO, changeDefaultModule, recordIdsIn, signedIn, upload } from './portal-pages-kit.js';
 
 const CANARY = 'CANARY-hidden-7f3a91';
@@ -545,6 +547,24 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     expect(rows).not.to.match(/>(Closed|In Progress|Wait For Response)</);
     const form = await jane.get('/m/HelpDesk/new');
     expect(form.html).to.match(/<h1 id="bp-page-title" class="bp-page-title">New request<\/h1>/).and.match(/data-menu="new-request" aria-current="page"/);
+  });
+
+  it('lists Contacts in version 1’s menu when customers see their company’s contacts, beside My information', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
+    const classic = (viewAllRelated: boolean) => ({
+      modules: ['HelpDesk', 'Contacts'].map((module) => ({ module, active: true, viewAllRelated: module === 'Contacts' && viewAllRelated })),
+      userId: null,
+      credentialsTemplateId: null,
+    });
+    const store = new SequelizeSettingsStore(test.host.api.database);
+    const jane = await signedIn(test, JANE);
+    const menu = async () => [...(await jane.get('/')).html.matchAll(/data-menu="([^"]+)"/g)].map((m) => m[1]);
+    await store.set(CLASSIC_SETTINGS_KEY, classic(false));
+    expect(await menu()).to.deep.equal(['home', 'new-request', 'module-HelpDesk', 'my-information']);
+    await store.set(CLASSIC_SETTINGS_KEY, classic(true));
+    expect(await menu()).to.deep.equal(['home', 'new-request', 'module-HelpDesk', 'module-Contacts', 'my-information']);
+    const colleagues = await jane.get('/m/Contacts');
+    expect(colleagues.html).to.include('Baker');
   });
 });
 

@@ -214,7 +214,9 @@ export class WorkspaceFrame {
       if (tickets?.view) entries.push(listOf('HelpDesk', w.t('portal.menu.myRequests')));
       if (modules.some((m) => m.name === 'Faq' && m.view)) entries.push(listOf('Faq', w.t('portal.menu.knowledgeBase')));
       for (const module of modules) {
-        if (module.view && !['HelpDesk', 'Faq', 'Contacts'].includes(module.name)) entries.push(listOf(module.name, this.moduleLabel(w, module.name)));
+        // Contacts is "My information" below; its list too where it shows the company's contacts ("View all related records?" Yes).
+        const colleagues = module.name === 'Contacts' && module.scope !== 'contact';
+        if (module.view && (colleagues || !['HelpDesk', 'Faq', 'Contacts'].includes(module.name))) entries.push(listOf(module.name, this.moduleLabel(w, module.name)));
       }
       if (modules.some((m) => m.name === 'Contacts' && m.view)) {
         entries.push({ key: 'my-information', label: w.t('portal.menu.myInformation'), href: this.path(`/m/Contacts/${w.access.contactId}`), current: page.entry === 'my-information' });
