@@ -7,6 +7,7 @@ import { QueryTypes } from 'sequelize';
 import { HostDatabase, HostLicences, type CrmRecord, type FieldValue } from '../host-contract/index.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { PORTAL_LICENCE } from '../profiles/profile-service.js';
+import { PortalVersions } from '../settings/portal-version.js';
 import type { PortalAccount } from './portal-account-store.js';
 
 export interface PortalContactSummary {
@@ -34,6 +35,7 @@ export class CrmContactSummaries implements ContactSummaries {
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
     @inject(HostLicences) private readonly licences: HostLicences,
+    @inject(PortalVersions) private readonly versions: PortalVersions,
   ) {}
 
   async summarize(account: PortalAccount, contact: CrmRecord): Promise<PortalContactSummary> {
@@ -51,8 +53,12 @@ export class CrmContactSummaries implements ContactSummaries {
     };
   }
 
-  /** The account's profile; contacts on no profile use the Default one, and so does everyone without the licence. */
+  /**
+   * The account's profile; contacts on no profile use the Default one, and so does everyone without
+   * the licence. None on version 1: it has no profiles (the version 2 ones are kept, not in force).
+   */
   private async profileOf(account: PortalAccount): Promise<{ id: number; name: string } | null> {
+    if ((await this.versions.current()) === 1) return null;
     const own = account.profileId !== null && (await this.licences.has(PORTAL_LICENCE));
     const rows = await this.database.sequelize.query<{ id: unknown; name: unknown }>(
       !own

@@ -68,7 +68,13 @@ export class StoredPortalVersions implements PortalVersions, LifecycleContributi
     return this.version(stored);
   }
 
+  /**
+   * Only an install that has version 1 can be on it: when the host says otherwise (a later start
+   * as a fresh install), customers get version 2 — never a version no admin can configure or
+   * switch away from. The stored choice is kept for when the host says so again.
+   */
   private version(stored: unknown): PortalVersion {
+    if (!this.choosable()) return 2;
     return stored === 1 || stored === 2 ? stored : initialPortalVersion(this.origin());
   }
 

@@ -3,8 +3,9 @@
  * policy — tickets may be opened, commented and given files; every other module is read-only.
  */
 import { expect } from 'chai';
-import type { TestHost } from '../support/host.js';
-import { idsWhere, JANE, settingsStore, signedIn, startApiHost, type ApiClient } from './api-test-kit.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { UPGRADED_FROM_V1 } from '../settings/settings-test-kit.js';
+import { API, defaultProfile, idsWhere, JANE, MARIO, PASSWORD, settingsStore, signedIn, type ApiClient } from './api-test-kit.js';
 
 describe('portal API: version 1 and the sign-in gate @db', function () {
   this.timeout(120_000);
@@ -12,7 +13,9 @@ describe('portal API: version 1 and the sign-in gate @db', function () {
   let jane: ApiClient;
 
   before(async () => {
-    t = await startApiHost();
+    // Upgraded from a release with version 1 (only such an install has it), on version 2 until a test switches.
+    t = await startTestHost({ demo: true, installOrigin: UPGRADED_FROM_V1 });
+    await settingsStore(t.host.api).set('portal.version', 2);
     jane = await signedIn(t, JANE);
   });
   after(async () => t?.stop());
@@ -26,6 +29,8 @@ describe('portal API: version 1 and the sign-in gate @db', function () {
       expect(res.status).to.equal(200);
       expect(res.body.version).to.equal(1);
       expect(res.body.buttons).to.deep.equal([]);
+      // Version 1 has no profiles: the Default one is kept for version 2, not in force.
+      expect((await jane.get('/me')).body.contact.profile).to.equal(null);
       const tickets = res.body.modules.find((m: any) => m.name === 'HelpDesk');
       expect(tickets.actions).to.deep.equal({ view: true, create: true, edit: false, delete: false });
       expect(tickets.tools).to.include({ comments: true, documents: true });
@@ -73,6 +78,7 @@ describe('portal API: version 1 and the sign-in gate @db', function () {
       await settingsStore(t.host.api).set('portal.version', 2);
     }
     expect((await jane.get('/modules')).body.version).to.equal(2);
+    expect((await jane.get('/me')).body.contact.profile).to.include({ name: 'Default' });
   });
 
   it('keeps a customer who must change their password out of every data route (the sign-in gate runs first)', async () => {
@@ -83,6 +89,27 @@ describe('portal API: version 1 and the sign-in gate @db', function () {
     for (const res of [await tom.get('/modules'), await tom.get('/modules/HelpDesk/records'), await tom.send('POST', `/modules/HelpDesk/records/${ticket}/comments`, { body: 'x' })]) {
       expect(res.status).to.equal(403);
       expect(res.body.error.code).to.equal('password_change_required');
+    }
+  });
+
+  it('signs a version 1 customer in with the password alone, whatever the kept version 2 profile asks for', async () => {
+    const login = () => fetch(`${t.url}${API}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: MARIO, password: PASSWORD }) });
+    const profile = await defaultProfile(t.host.api);
+    const general = profile.document.general;
+    // An admin prepares version 2 (an emailed code) while customers are still on version 1.
+    await profile.save('general', { ...general, twoFactorType: 'email' });
+    await settingsStore(t.host.api).set('portal.version', 1);
+    try {
+      const onV1 = await login();
+      expect(onV1.status, await onV1.clone().text()).to.equal(200);
+      expect(onV1.headers.getSetCookie().some((c) => c.startsWith('bp_session='))).to.equal(true);
+      await settingsStore(t.host.api).set('portal.version', 2);
+      const onV2 = await login();
+      expect(onV2.status).to.equal(202);
+      expect(((await onV2.json()) as { secondFactor?: unknown }).secondFactor).to.deep.equal({ method: 'email' });
+    } finally {
+      await settingsStore(t.host.api).set('portal.version', 2);
+      await profile.save('general', general);
     }
   });
 });

@@ -12,7 +12,8 @@ import type { HostApi } from '../../plugin/host-contract/index.js';
 import { CLASSIC_SETTINGS_KEY } from '../../plugin/settings/classic-settings.js';
 import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
 import { adminActor, adminClient, profileService, rows, type AdminClient } from '../profiles/profile-test-kit.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import { apiClient, JANE, portalLogin } from '../portal-api/api-test-kit.js';
+import { startSecondHost, startTestHost, type TestHost } from '../support/host.js';
 import { captureInfoLogs, clerkClient, postPairs, SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
 
 describe('settings: version chooser @db', () => {
@@ -165,6 +166,31 @@ describe('settings: version chooser @db', () => {
       } finally {
         await test.host.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
       }
+    });
+  });
+
+  describe('on an install that was on version 1 and is started again as a fresh one (INSTALL_ORIGIN=fresh)', () => {
+    let first: TestHost;
+    let fresh: TestHost;
+    before(async () => {
+      first = await startTestHost({ demo: true, logLevel: 'error', installOrigin: UPGRADED_FROM_V1 });
+      fresh = await startSecondHost(first, { installOrigin: { kind: 'fresh' } });
+    });
+    after(async () => {
+      await fresh?.stop();
+      await first?.stop();
+    });
+
+    it('gives customers version 2 and shows no version 1, keeping the stored choice', async () => {
+      expect(await storedSetting(first.host.api, PORTAL_VERSION_SETTING)).to.equal(1);
+      const admin = await adminClient(fresh, 'admin', 'Admin-demo-1');
+      const home = await (await admin.get(`${SETTINGS}/`)).text();
+      expect(home).to.include('Customers see version 2 of the portal now.').and.include('only version 2 (profiles) exists');
+      expect(home).not.to.include('Customers see version 1');
+      expect((await admin.get(`${SETTINGS}/classic`)).status).to.equal(404);
+      const jane = apiClient(fresh, await portalLogin(fresh, JANE));
+      expect((await jane.get('/modules')).body.version).to.equal(2);
+      expect(await storedSetting(first.host.api, PORTAL_VERSION_SETTING)).to.equal(1);
     });
   });
 });
