@@ -3,7 +3,8 @@
  *
  *   POST /auth/login   {"email","password","remember"?} → 200 {"contact"} + session cookie, or 401;
  *                      202 {"secondFactor": {"method"}} + challenge cookie when the profile asks for
- *                      a second factor (then `POST /auth/two-factor`, see account-api-routes.ts)
+ *                      a second factor (then `POST /auth/two-factor`, see account-api-routes.ts);
+ *                      503 `code_not_sent` when the code could not be mailed (nothing started)
  *   GET  /me           → 200 {"contact"} of the signed-in customer, or 401
  *   POST /auth/logout  → 204; the server session is gone and the cookie cleared
  *
@@ -73,6 +74,10 @@ export class AuthApiRoutes implements PortalRouteContribution {
     }
     if (result.kind === 'second-factor') {
       res.status(202).json({ secondFactor: { method: result.method } });
+      return;
+    }
+    if (result.kind === 'code-not-sent') {
+      sendApiError(res, 503, 'code_not_sent', this.translator.t(requestLanguage(req, this.translator), 'auth.twoFactor.codeNotSent'));
       return;
     }
     res.status(200).json({ contact: await this.summaries.summarize(result.account, result.contact) });

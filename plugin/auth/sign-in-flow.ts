@@ -16,11 +16,13 @@ import { LoginHistory } from './login-history.js';
 import { LoginService } from './login-service.js';
 import type { PortalAccount } from './portal-account-store.js';
 import { PortalSessions } from './portal-sessions.js';
-import { CHALLENGE_COOKIE, CODE_VALID_MINUTES, TwoFactor, type PendingChallenge } from './two-factor.js';
+import { CHALLENGE_COOKIE, CODE_VALID_MINUTES, CodeNotSentError, TwoFactor, type PendingChallenge } from './two-factor.js';
 
 export type SignInResult =
   | { readonly kind: 'signed-in'; readonly account: PortalAccount; readonly contact: CrmRecord }
   | { readonly kind: 'second-factor'; readonly method: string }
+  /** The password was right but the second factor's code could not be delivered: nothing was started. */
+  | { readonly kind: 'code-not-sent' }
   | { readonly kind: 'refused' };
 
 export const SignInFlow = Symbol.for('business-portal.auth.SignInFlow');
@@ -68,7 +70,13 @@ export class PortalSignInFlow implements SignInFlow {
     const outcome = await this.logins.login({ email: credentials.email, password: credentials.password, ip });
     if (!outcome.ok) return { kind: 'refused' };
     if (outcome.secondFactor) {
-      const token = await this.twoFactor.start(outcome.account, outcome.contact, outcome.secondFactor, { remember: credentials.remember, ip });
+      let token: string;
+      try {
+        token = await this.twoFactor.start(outcome.account, outcome.contact, outcome.secondFactor, { remember: credentials.remember, ip });
+      } catch (error) {
+        if (error instanceof CodeNotSentError) return { kind: 'code-not-sent' };
+        throw error;
+      }
       res.cookie(CHALLENGE_COOKIE, token, { ...this.cookieOptions(req), maxAge: CODE_VALID_MINUTES * 60_000 });
       return { kind: 'second-factor', method: outcome.secondFactor.name };
     }

@@ -140,6 +140,7 @@ export class SignInPages implements PortalRouteContribution {
     const result = await this.flow.signIn(req, res, { email, password, remember });
     if (result.kind === 'refused') return this.renderLogin(req, res, 401, { email, remember, next, errorKey: 'auth.errors.invalidCredentials' });
     if (result.kind === 'second-factor') return res.redirect(303, this.path(`/two-factor${this.nextQuery(next)}`));
+    if (result.kind === 'code-not-sent') return this.renderLogin(req, res, 503, { email, remember, next, errorKey: 'auth.twoFactor.codeNotSent' });
     res.redirect(303, this.landing(result.account, next));
   }
 

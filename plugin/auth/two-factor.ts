@@ -20,7 +20,7 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { inject, injectable, multiInject } from 'inversify';
 import { QueryTypes } from 'sequelize';
-import { HostDatabase, type CrmRecord } from '../host-contract/index.js';
+import { HostDatabase, HostLogger, type CrmRecord } from '../host-contract/index.js';
 import { PluginKeys } from '../http/plugin-keys.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
@@ -42,6 +42,14 @@ const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 /** `none`, or the name of a `TwoFactorMethod` (`email`; more can be bound). */
 export type TwoFactorType = string;
 export const NO_SECOND_FACTOR = 'none';
+
+/** The code of a new challenge could not be delivered (the mail server is down, say): the challenge is dropped. */
+export class CodeNotSentError extends Error {
+  constructor() {
+    super('Business Portal: the verification code could not be delivered');
+    this.name = 'CodeNotSentError';
+  }
+}
 
 /** A way to prove a second factor. */
 export interface TwoFactorMethod {
@@ -70,15 +78,27 @@ export interface TwoFactorPolicy {
 export class EmailTwoFactorMethod implements TwoFactorMethod {
   readonly name = 'email';
 
-  constructor(@inject(PortalMailer) private readonly mailer: PortalMailer) {}
+  constructor(
+    @inject(PortalMailer) private readonly mailer: PortalMailer,
+    @inject(HostLogger) private readonly logger: HostLogger,
+  ) {}
 
   available(_account: PortalAccount, contact: CrmRecord): boolean {
     const email = contact.values.email;
     return typeof email === 'string' && isMailAddress(email.trim());
   }
 
-  deliver(account: PortalAccount, _contact: CrmRecord, code: string, validMinutes: number): Promise<boolean> {
-    return this.mailer.sendToContact('twoFactorCode', account.contactId, { portal: { code, minutes: validMinutes } });
+  async deliver(account: PortalAccount, _contact: CrmRecord, code: string, validMinutes: number): Promise<boolean> {
+    try {
+      return await this.mailer.sendToContact('twoFactorCode', account.contactId, { portal: { code, minutes: validMinutes } });
+    } catch (error) {
+      // The code is never logged; the mail server's answer holds nothing of ours.
+      this.logger.error('Business Portal: the verification code mail could not be sent', {
+        contactId: account.contactId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return false;
+    }
   }
 }
 
@@ -121,7 +141,10 @@ export interface PendingChallenge {
 export const TwoFactor = Symbol.for('business-portal.auth.TwoFactor');
 export interface TwoFactor {
   requirementFor(account: PortalAccount, contact: CrmRecord): Promise<SecondFactorRequirement>;
-  /** Creates a challenge and delivers its code; answers the token the browser keeps (never stored). */
+  /**
+   * Creates a challenge and delivers its code; answers the token the browser keeps (never stored).
+   * Throws `CodeNotSentError` (the challenge removed) when the code could not be delivered.
+   */
   start(account: PortalAccount, contact: CrmRecord, method: TwoFactorMethod, options: { readonly remember: boolean; readonly ip: string }): Promise<string>;
   /** The challenge of a token when it can still be answered. */
   pending(token: string | undefined): Promise<PendingChallenge | null>;
@@ -195,7 +218,10 @@ export class ChallengeTwoFactor implements TwoFactor {
         },
       },
     );
-    await method.deliver(account, contact, code, CODE_VALID_MINUTES);
+    if (!(await method.deliver(account, contact, code, CODE_VALID_MINUTES))) {
+      await this.database.sequelize.query(`DELETE FROM ${CHALLENGES_TABLE} WHERE id = :id`, { type: QueryTypes.BULKDELETE, replacements: { id } });
+      throw new CodeNotSentError();
+    }
     return token;
   }
 

@@ -3,7 +3,10 @@
  * valid 10 minutes, single use, at most 5 tries, refused after a lock or a portal switch-off.
  */
 import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
 import { CODE_MAX_TRIES } from '../../plugin/auth/two-factor.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
 import { PortalClient, codeIn, resetTokenIn, startSignInHost, tokenIn, type SignInHost } from './sign-in-fixture.js';
 
 const PASSWORD = 'Correct-horse-7';
@@ -240,5 +243,42 @@ describe('sign-in: two-factor by email @db', function () {
     expect(((await done.json()) as { contact: { email: string } }).contact.email).to.equal(email);
     expect((await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: client.cookieHeader() } })).status).to.equal(200);
     expect((await failures(contactId)).failed).to.equal(0);
+  });
+});
+
+describe('sign-in: two-factor when the mail server refuses the code @db', function () {
+  this.timeout(60_000);
+  const JANE = 'jane.doe@example.com';
+  let test: TestHost;
+  let smtp: RefusingSmtp;
+
+  before(async () => {
+    smtp = await startRefusingSmtp(451, 'Service unavailable');
+    test = await startTestHost({ demo: true, smtpUrl: smtp.url });
+    await test.host.api.database.sequelize.query(`UPDATE bp_profiles SET two_factor_type = 'email'`);
+  });
+  after(async () => {
+    await test?.stop();
+    await smtp?.close();
+  });
+
+  it('answers a clean 503 (API) or the login page with a message, never a 500, and starts nothing', async () => {
+    const portal = `${test.url}/portal`;
+    const api = new PortalClient(portal);
+    const login = await api.api('/auth/login', { email: JANE, password: 'Portal-demo-1' });
+    expect(login.status).to.equal(503);
+    expect(((await login.json()) as { error: { code: string } }).error.code).to.equal('code_not_sent');
+    expect(api.cookies.has('bp_2fa')).to.equal(false);
+    expect(api.cookies.has('bp_session')).to.equal(false);
+
+    const browser = new PortalClient(portal);
+    const page = await browser.signIn(JANE, 'Portal-demo-1');
+    expect(page.response.status).to.equal(503);
+    expect(page.html).to.include('could not send the verification code');
+    expect(browser.cookies.has('bp_2fa')).to.equal(false);
+
+    expect(smtp.attempts, 'both codes were offered to the mail server').to.be.at.least(2);
+    const [row] = await test.host.api.database.sequelize.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_two_factor_challenges', { type: QueryTypes.SELECT });
+    expect(Number(row!.n), 'no challenge waits for a code nobody received').to.equal(0);
   });
 });
