@@ -100,7 +100,10 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
   }
 
   async sweep(today: DateOnly = todayIn(this.regional.timeZone())): Promise<SweepResult> {
-    const latestEnd = addMonths(today, 1);
+    // The latest end date whose month reminder is due today: a month on, or — on a month's last
+    // day — the next month's last day (30 November reminds of 31 December, as `reminderDue` says).
+    const tomorrow = addDays(today, 1);
+    const latestEnd = tomorrow.endsWith('-01') ? addDays(addMonths(tomorrow, 1), -1) : addMonths(today, 1);
     // Reminders already recorded are left out here (the kind due is `reminderDue`'s): each hourly
     // sweep then reserves only what is new instead of failing an insert per reminded account.
     const rows = await this.database.sequelize.query<{ contact_id: unknown; support_end_date: unknown }>(

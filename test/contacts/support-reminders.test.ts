@@ -131,6 +131,15 @@ describe('contacts: support-ending reminders @db', function () {
     expect((await h.reminders.sweep('2030-09-01')).sent).to.deep.equal([{ contactId: id, kind: 'month', supportEndDate: '2030-09-30' }]);
     expect(reminders('flaky.mail@example.com')).to.have.length(1);
   });
+
+  it('sends the month reminder on its day when the end date is a month’s last day that the month before lacks', async () => {
+    // 31 December: its month reminder is due on 30 November (the last day of a shorter month).
+    const id = await portalUser({ firstname: 'Eve', lastname: 'Monthend', email: 'eve.monthend@example.com' }, '2030-12-31');
+    expect(reminderDue('2030-11-30', '2030-12-31')).to.equal('month');
+    expect((await h.reminders.sweep('2030-11-29')).sent).to.deep.equal([]);
+    expect((await h.reminders.sweep('2030-11-30')).sent).to.deep.equal([{ contactId: id, kind: 'month', supportEndDate: '2030-12-31' }]);
+    expect(reminders('eve.monthend@example.com')).to.have.length(1);
+  });
 });
 
 describe('contacts: support reminders migration @db', function () {
