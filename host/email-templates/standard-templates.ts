@@ -30,8 +30,13 @@ export const PORTAL_TEMPLATE_NAMES = {
   ticketReply: 'Customer portal: reply to a ticket',
 } as const;
 
-function version(subject: string, paragraphs: readonly string[]): TemplateVersion {
-  return { subject, html: paragraphs.map((p) => `<p>${p}</p>`).join('\n'), text: paragraphs.map((p) => p.replace(/<br>/g, '\n').replace(/<[^>]+>/g, '')).join('\n\n') };
+/** A paragraph, or one that keeps the line breaks of what it merges (a comment someone typed). */
+type Paragraph = string | { readonly lines: string };
+
+function version(subject: string, paragraphs: readonly Paragraph[]): TemplateVersion {
+  const html = (p: Paragraph) => (typeof p === 'string' ? `<p>${p}</p>` : `<p style="white-space: pre-wrap">${p.lines}</p>`);
+  const text = (p: Paragraph) => (typeof p === 'string' ? p : p.lines).replace(/<br>/g, '\n').replace(/<[^>]+>/g, '');
+  return { subject, html: paragraphs.map(html).join('\n'), text: paragraphs.map(text).join('\n\n') };
 }
 
 export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
@@ -113,13 +118,13 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
       en: version('New reply on ticket {{ticket.ticket_no}}', [
         'Dear {{contact.firstname}},',
         '{{comment.author}} replied to your ticket <strong>{{ticket.ticket_title}}</strong>:',
-        '{{comment.body}}',
+        { lines: '{{comment.body}}' },
         'Answer on the customer portal: <a href="{{ticket.url}}">{{ticket.url}}</a>',
       ]),
       it: version('Nuova risposta al ticket {{ticket.ticket_no}}', [
         'Gentile {{contact.firstname}},',
         '{{comment.author}} ha risposto al tuo ticket <strong>{{ticket.ticket_title}}</strong>:',
-        '{{comment.body}}',
+        { lines: '{{comment.body}}' },
         'Rispondi sul portale clienti: <a href="{{ticket.url}}">{{ticket.url}}</a>',
       ]),
     },

@@ -91,8 +91,9 @@ export class WebHostHttp implements HostHttp {
     return path === '/' ? '/login' : `/login?returnTo=${encodeURIComponent(path)}`;
   }
 
+  /** `BASE_URL` followed by the path: a BASE_URL with a path of its own (a proxy's `/crm`) keeps it. */
   publicUrl(path: string): string {
-    return new URL(path.startsWith('/') ? path : `/${path}`, `${this.baseUrl()}/`).toString();
+    return new URL(`${this.baseUrl()}${path.startsWith('/') ? path : `/${path}`}`).toString();
   }
 
   /** The reference CRM's read-only page of a module's fields and relations (contract 1.1.0). */

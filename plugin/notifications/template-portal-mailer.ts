@@ -5,8 +5,11 @@
  * one, at once otherwise. A failure after a commit cannot undo the commit: it is logged.
  * Owner mails (`sendToOwner`) go to the owner user or the active members of the owner group, each
  * in the user's language, with the plugin's own templates and the contact's route and sender.
+ * A contact's mail merges of their own record (`{{contact.*}}`) only what the portal shows them of
+ * it (`PortalAccess`: profile-hidden and rule-hidden fields are absent), besides what names them
+ * and their login (id, first and last name, email, language — what `GET /me` tells them anyway).
  */
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import type { Transaction } from 'sequelize';
 import {
   HostEmailTemplates,
@@ -24,15 +27,20 @@ import {
   type OwnerRef,
   type RenderedEmail,
 } from '../host-contract/index.js';
+import { AccessError } from '../access/access-errors.js';
+import { PortalAccess } from '../access/portal-access.js';
+import { PortalAccountStore } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
 import { isMailAddress, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
-import { clipped } from '../access/field-input.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
+
+/** The contact's fields every mail to them may merge, whatever their profile hides: who they are and their login. */
+const IDENTITY_FIELDS: ReadonlySet<string> = new Set(['id', 'firstname', 'lastname', 'email', 'language']);
 
 /** The contact's own scalar fields, merged as `{{contact.*}}`. */
 function contactFields(contact: CrmRecord): Record<string, FieldValue> {
@@ -41,6 +49,19 @@ function contactFields(contact: CrmRecord): Record<string, FieldValue> {
     if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') fields[name] = value;
   }
   return fields;
+}
+
+/** The longest recipient name the host's mailer takes, in UTF-16 units (`String.length`). */
+const MAX_NAME_LENGTH = 150;
+
+/** A recipient's display name cut to `MAX_NAME_LENGTH` units, never inside a character (an emoji or a rare CJK ideograph is two). */
+function displayName(name: string): string {
+  let shown = '';
+  for (const character of name) {
+    if (shown.length + character.length > MAX_NAME_LENGTH) break;
+    shown += character;
+  }
+  return shown;
 }
 
 function text(value: FieldValue | undefined): string {
@@ -60,6 +81,8 @@ export class TemplatePortalMailer implements PortalMailer {
     @inject(NotificationChoices) private readonly choices: NotificationChoices,
     @inject(PluginMailTemplates) private readonly pluginTemplates: PluginMailTemplates,
     @inject(HostUsers) private readonly users: HostUsers,
+    @inject(PortalAccess) @optional() private readonly access?: PortalAccess,
+    @inject(PortalAccountStore) @optional() private readonly accounts?: PortalAccountStore,
   ) {}
 
   async sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {
@@ -71,13 +94,14 @@ export class TemplatePortalMailer implements PortalMailer {
     if (!contact || !isMailAddress(address)) return false;
 
     const language = this.translator.supported(text(contact.values.language));
-    const name = clipped(personName(contact.values), 150);
-    const merged: PortalMailData = {
-      ...data,
-      contact: { ...contactFields(contact), ...data.contact },
-      portal: { url: this.http.publicUrl(`${this.settings.portalPath}/login`), email: address, ...data.portal },
-    };
+    const name = displayName(personName(contact.values));
     const deliver = async (): Promise<void> => {
+      // After the commit: the portal account of a contact just made a portal user exists by now.
+      const merged: PortalMailData = {
+        ...data,
+        contact: { ...(await this.mergeableContactFields(contact, language)), ...data.contact },
+        portal: { url: this.http.publicUrl(`${this.settings.portalPath}/login`), email: address, ...data.portal },
+      };
       const prepared = await this.prepare(kind, contactId, language, merged);
       if (!prepared) {
         this.logger.warn('Business Portal: no email template for a portal mail; nothing sent', { kind, contactId });
@@ -113,7 +137,7 @@ export class TemplatePortalMailer implements PortalMailer {
           ...data,
           user: { id: user.id, firstName: user.firstName, lastName: user.lastName, userName: user.userName, ...data.user },
         });
-        const name = clipped(`${user.firstName} ${user.lastName}`.replace(/[\r\n]+/g, ' ').trim(), 150);
+        const name = displayName(`${user.firstName} ${user.lastName}`.replace(/[\r\n]+/g, ' ').trim());
         await this.mail.send(
           { to: [name ? { address: user.email.trim(), name } : { address: user.email.trim() }], ...(choice.from ? { from: choice.from } : {}), ...rendered },
           choice.route,
@@ -123,6 +147,27 @@ export class TemplatePortalMailer implements PortalMailer {
     };
     await this.afterCommit(options.transaction, deliver, 'Business Portal: an owner mail could not be sent', { kind, contactId });
     return recipients.length;
+  }
+
+  /**
+   * The contact's own fields a mail to them may merge: the fields the portal shows them on their own
+   * record (none more when it shows them none), and always `IDENTITY_FIELDS`. Without the access
+   * layer and portal accounts (no profile can hide anything) every field.
+   */
+  private async mergeableContactFields(contact: CrmRecord, language: string): Promise<Record<string, FieldValue>> {
+    const fields = contactFields(contact);
+    if (!this.access || !this.accounts) return fields;
+    const shown = new Set(IDENTITY_FIELDS);
+    const account = await this.accounts.findByContactId(contact.id);
+    if (account) {
+      try {
+        const view = await (await this.access.forSession({ account, contact }, language)).record('Contacts', contact.id);
+        for (const field of view.fields) shown.add(field.name);
+      } catch (error) {
+        if (!(error instanceof AccessError)) throw error;
+      }
+    }
+    return Object.fromEntries(Object.entries(fields).filter(([name]) => shown.has(name)));
   }
 
   /** Runs `deliver` at once without a transaction (it may throw), else once the transaction commits. */

@@ -184,6 +184,15 @@ describe('ticket notifications @db', function () {
       expect(mail.html).to.include('Turn it off and on &lt;i&gt;again&lt;/i&gt;');
     });
 
+    it('keeps the lines of a multi-line reply in the HTML part too', async () => {
+      const since = mailbox.received.length;
+      await api.records.addComment('HelpDesk', ticket.id, { body: 'Step one\nStep two\nStep three', internal: false }, { actor: { kind: 'user', userId: await userId(api, 'tom.support') } });
+      const mail = await mailbox.waitFor(JANE, { since });
+      expect(mail.text).to.include('Step one\nStep two\nStep three');
+      // An HTML paragraph folds its line breaks into spaces unless it keeps them.
+      expect(mail.html).to.match(/<p style="white-space: pre-wrap">Step one\r?\nStep two\r?\nStep three<\/p>/);
+    });
+
     it('never mails an internal comment nor the customer’s own comment', async () => {
       const since = mailbox.received.length;
       const tom = await userId(api, 'tom.support');
@@ -334,6 +343,34 @@ describe('ticket notifications @db', function () {
       const toOwner = await mailbox.waitFor(owner.email, { since, subject: /Canary ticket/ });
       expect(toOwner.text).to.include(CANARY_RULE);
     });
+
+    it('never puts a field the profile hides on the customer’s own contact record in their mail', async () => {
+      const CANARY_CONTACT = 'CANARY-CONTACT-DESCRIPTION-5d0c';
+      await api.records.update('Contacts', jane.id, { values: { description: CANARY_CONTACT } });
+      const templateId = await addEmailTemplate(api, {
+        name: 'Canary contact fields',
+        module: 'HelpDesk',
+        subject: 'Canary contact {{ticket.ticket_title}} {{contact.description}}',
+        body: 'name=[{{contact.firstname}} {{contact.lastname}}] email=[{{contact.email}}] phone=[{{contact.phone}}] description=[{{contact.description}}]',
+      });
+      const service = profileService(api);
+      const actor = await adminActor(api);
+      let document = await service.document(await defaultProfileId(api));
+      document = (
+        await service.saveSection(document.profile.id, 'notifications', { ...document.notifications, templates: { ...document.notifications.templates, newTicket: templateId } }, document.profile.version, actor)
+      ).document;
+      const modules = document.modules.map((entry) => (entry.module === 'Contacts' ? { ...entry, fields: { ...entry.fields, description: 'hidden' } } : entry));
+      await service.saveSection(document.profile.id, 'modules', modules, document.profile.version, actor);
+
+      const since = mailbox.received.length;
+      await portalTicket(api, jane, { ticket_title: 'Contact canary' });
+      const mail = await mailbox.waitFor(JANE, { since, subject: /^Canary contact/ });
+      expect(everything(mail)).not.to.include(CANARY_CONTACT);
+      expect(mail.text).to.include('description=[]');
+      // What names the customer and the fields the profile shows them are still merged.
+      expect(mail.text).to.include(`name=[Jane Doe] email=[${JANE}]`);
+      expect(mail.text).to.match(/phone=\[\S+/);
+    });
   });
 });
 
@@ -365,5 +402,44 @@ describe('ticket notifications with a failing SMTP server @db', function () {
     expect(smtp.attempts, 'customer, owner and reply mails were tried').to.be.at.least(3);
     expect((await fetch(`${test.url}/healthz`)).status).to.equal(200);
     expect(await api.records.get('HelpDesk', ticket.id)).to.include({ id: ticket.id });
+  });
+});
+
+describe('ticket notifications behind a proxy, and long names @db', function () {
+  this.timeout(30_000);
+  let mailbox: Mailbox;
+  let test: TestHost;
+
+  before(async () => {
+    mailbox = await startMailbox();
+    // A CRM behind a proxy that serves it under /crm, with the portal moved to /support.
+    test = await startTestHost({ demo: true, smtpUrl: mailbox.url, baseUrl: 'https://crm.example.test/crm', portalPath: '/support' });
+  });
+
+  after(async () => {
+    await test?.stop();
+    await mailbox?.close();
+  });
+
+  it('links the customer to BASE_URL + PORTAL_PATH, the path of BASE_URL kept', async () => {
+    const api = test.host.api;
+    const ticket = await portalTicket(api, await contactByEmail(api, JANE), { ticket_title: 'Behind a proxy' });
+    const mail = await mailbox.waitFor(JANE, { subject: /Behind a proxy/ });
+    expect(mail.text).to.include(`https://crm.example.test/crm/support/m/HelpDesk/${ticket.id}`);
+    expect(mail.html).to.include(`href="https://crm.example.test/crm/support/m/HelpDesk/${ticket.id}"`);
+    expect(api.http.publicUrl('/support/reset-password?token=abc')).to.equal('https://crm.example.test/crm/support/reset-password?token=abc');
+  });
+
+  it('mails a customer whose name is long in characters outside the BMP (two UTF-16 units each)', async () => {
+    const api = test.host.api;
+    const mario = await contactByEmail(api, MARIO);
+    // 80 characters each, the most the CRM takes: 161 characters, 321 UTF-16 units.
+    await api.records.update('Contacts', mario.id, { values: { firstname: '𝓜'.repeat(80), lastname: '𝓡'.repeat(80) } });
+    const since = mailbox.received.length;
+    await portalTicket(api, mario, { ticket_title: 'Astral name' });
+    const mail = await mailbox.waitFor(MARIO, { since, subject: /Astral name/ });
+    const name = (Array.isArray(mail.to) ? mail.to[0] : mail.to)?.value[0]?.name ?? '';
+    expect(name.startsWith('𝓜'.repeat(75)), name).to.equal(true);
+    expect(name.length).to.be.at.most(150);
   });
 });
