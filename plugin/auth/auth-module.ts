@@ -23,6 +23,7 @@ import { PortalAccountStore, SequelizePortalAccountStore } from './portal-accoun
 import { PortalFormCsrf, SignedDoubleSubmitCsrf } from './portal-form-csrf.js';
 import { LayoutPortalPages, PortalPages } from './portal-pages.js';
 import { DatabasePortalSessions, PortalSessions } from './portal-sessions.js';
+import { ProfileInForce } from './profile-in-force.js';
 import { SessionPurge } from './session-purge.js';
 import { SignInFlow, PortalSignInFlow } from './sign-in-flow.js';
 import { SignInPages } from './sign-in-pages.js';
@@ -45,6 +46,7 @@ export const authModule = new ContainerModule(({ bind }) => {
   bind<AccountEligibility>(AccountEligibility).to(PortalAccountEligibility).inSingletonScope();
   bind<LoginService>(LoginService).to(PasswordLoginService).inSingletonScope();
   bind<PortalSessions>(PortalSessions).to(DatabasePortalSessions).inSingletonScope();
+  bind(ProfileInForce).toSelf().inSingletonScope();
   bind<ContactSummaries>(ContactSummaries).to(CrmContactSummaries).inSingletonScope();
   bind<DemoAccountSeeder>(DemoAccountSeeder).to(PortalDemoAccountSeeder).inSingletonScope();
   bind<TwoFactorPolicy>(TwoFactorPolicy).to(ProfileTwoFactorPolicy).inSingletonScope();

@@ -3,12 +3,10 @@
  * login's answer). Only these fields: nothing of the lockout, the password or the session.
  */
 import { inject, injectable } from 'inversify';
-import { QueryTypes } from 'sequelize';
-import { HostDatabase, HostLicences, type CrmRecord, type FieldValue } from '../host-contract/index.js';
+import { type CrmRecord, type FieldValue } from '../host-contract/index.js';
 import { toNumber } from '../lifecycle/sql-values.js';
-import { PORTAL_LICENCE } from '../profiles/profile-service.js';
-import { PortalVersions } from '../settings/portal-version.js';
 import type { PortalAccount } from './portal-account-store.js';
+import { ProfileInForce } from './profile-in-force.js';
 
 export interface PortalContactSummary {
   readonly id: number;
@@ -32,11 +30,7 @@ function text(value: FieldValue | undefined): string {
 
 @injectable()
 export class CrmContactSummaries implements ContactSummaries {
-  constructor(
-    @inject(HostDatabase) private readonly database: HostDatabase,
-    @inject(HostLicences) private readonly licences: HostLicences,
-    @inject(PortalVersions) private readonly versions: PortalVersions,
-  ) {}
+  constructor(@inject(ProfileInForce) private readonly profiles: ProfileInForce) {}
 
   async summarize(account: PortalAccount, contact: CrmRecord): Promise<PortalContactSummary> {
     const accountId = contact.values.account_id;
@@ -53,19 +47,9 @@ export class CrmContactSummaries implements ContactSummaries {
     };
   }
 
-  /**
-   * The account's profile; contacts on no profile use the Default one, and so does everyone without
-   * the licence. None on version 1: it has no profiles (the version 2 ones are kept, not in force).
-   */
+  /** The profile in force (`ProfileInForce`): none on version 1. */
   private async profileOf(account: PortalAccount): Promise<{ id: number; name: string } | null> {
-    if ((await this.versions.current()) === 1) return null;
-    const own = account.profileId !== null && (await this.licences.has(PORTAL_LICENCE));
-    const rows = await this.database.sequelize.query<{ id: unknown; name: unknown }>(
-      !own
-        ? 'SELECT id, name FROM bp_profiles WHERE is_default = :yes ORDER BY id ASC'
-        : 'SELECT id, name FROM bp_profiles WHERE id = :id',
-      { type: QueryTypes.SELECT, replacements: { id: account.profileId, yes: true } },
-    );
-    return rows[0] ? { id: toNumber(rows[0].id), name: String(rows[0].name) } : null;
+    const row = await this.profiles.columns(account, ['id', 'name']);
+    return row ? { id: toNumber(row.id), name: String(row.name) } : null;
   }
 }

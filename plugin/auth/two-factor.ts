@@ -6,9 +6,9 @@
  *   authenticator app, to check) a code. `email` is implemented.
  * - `TwoFactorPolicy` says which method a contact's profile asks for, and the fallback used when
  *   the primary cannot reach the contact. The default reads `two_factor_type` and
- *   `two_factor_fallback` of the contact's profile (`bp_profiles`) when those columns exist and
- *   answers "none" otherwise — and on version 1, which has no profiles (its customers sign in
- *   with the password alone, whatever the version 2 profiles kept beside it ask for).
+ *   `two_factor_fallback` of the profile in force (`ProfileInForce`: Default without the licence)
+ *   and answers "none" on version 1, which has no profiles (its customers sign in with the
+ *   password alone, whatever the version 2 profiles kept beside it ask for).
  * - `TwoFactor` runs the step: a challenge row (`bp_two_factor_challenges`) keyed by the SHA-256
  *   of a random token the browser keeps in a cookie, holding only an HMAC of the code. A check
  *   reserves a try on the challenge, asks again whether the account may sign in (a lock or a
@@ -24,12 +24,12 @@ import { HostDatabase, HostLogger, type CrmRecord } from '../host-contract/index
 import { PluginKeys } from '../http/plugin-keys.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
-import { PortalVersions } from '../settings/portal-version.js';
 import { AccountEligibility } from './account-eligibility.js';
 import { LOCK_AFTER_FAILURES, Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
 import { CHALLENGES_TABLE, PortalAccountStore, type PortalAccount } from './portal-account-store.js';
 import { hashToken } from './portal-sessions.js';
+import { ProfileInForce } from './profile-in-force.js';
 
 export { CHALLENGES_TABLE };
 export const CODE_DIGITS = 6;
@@ -102,24 +102,13 @@ export class EmailTwoFactorMethod implements TwoFactorMethod {
   }
 }
 
-/** The two-factor types of the account's profile (the Default profile's when it has none); none on version 1. */
+/** The two-factor types of the profile in force (`ProfileInForce`: none on version 1, Default without the licence). */
 @injectable()
 export class ProfileTwoFactorPolicy implements TwoFactorPolicy {
-  constructor(
-    @inject(HostDatabase) private readonly database: HostDatabase,
-    @inject(PortalVersions) private readonly versions: PortalVersions,
-  ) {}
+  constructor(@inject(ProfileInForce) private readonly profiles: ProfileInForce) {}
 
   async typesFor(account: PortalAccount): Promise<TwoFactorTypes> {
-    // Version 1 has no profiles: the version 2 profiles, kept for a switch, do not apply to its customers.
-    if ((await this.versions.current()) === 1) return { primary: NO_SECOND_FACTOR, fallback: NO_SECOND_FACTOR };
-    const rows = await this.database.sequelize.query<{ two_factor_type: unknown; two_factor_fallback: unknown }>(
-      account.profileId === null
-        ? 'SELECT two_factor_type, two_factor_fallback FROM bp_profiles WHERE is_default = :yes ORDER BY id ASC'
-        : 'SELECT two_factor_type, two_factor_fallback FROM bp_profiles WHERE id = :id',
-      { type: QueryTypes.SELECT, replacements: { id: account.profileId, yes: true } },
-    );
-    const row = rows[0];
+    const row = await this.profiles.columns(account, ['two_factor_type', 'two_factor_fallback']);
     const name = (value: unknown) => (typeof value === 'string' && value !== '' ? value : NO_SECOND_FACTOR);
     return { primary: name(row?.two_factor_type), fallback: name(row?.two_factor_fallback) };
   }

@@ -44,7 +44,7 @@ describe('Demo data without the Business Portal licence @db', function () {
     expect(login.status).to.equal(200);
   });
 
-  it('puts every contact on Default: a profile given while licensed stays stored, inert, and the settings page says so', async function () {
+  it('puts every contact on Default: a profile given while licensed stays stored, inert (its fields, its second factor), and the settings page says so', async function () {
     const api = test.host.api;
     const licences = api.licences as StoredLicences;
     const service = profileService(api);
@@ -57,11 +57,15 @@ describe('Demo data without the Business Portal licence @db', function () {
       const document = await service.document(other.id);
       const modules = document.modules.map((m) => (m.module === 'HelpDesk' ? { ...m, fields: { ...m.fields, ticket_title: 'hidden' as const }, listColumns: m.listColumns.filter((c) => c !== 'ticket_title') } : m));
       await service.saveSection(other.id, 'modules', modules, document.profile.version, actor);
+      // … and asks for an emailed code at sign-in, which Default does not.
+      const saved = await service.document(other.id);
+      await service.saveSection(other.id, 'general', { ...saved.general, twoFactorType: 'email' }, saved.profile.version, actor);
       await api.database.sequelize.query('UPDATE bp_portal_accounts SET profile_id = :id WHERE email = :email', { replacements: { id: other.id, email: JANE } });
     } finally {
       await licences.configure([]);
     }
 
+    // Default's sign-in (the password alone), not the inert profile's second factor.
     const jane = await signedIn(test, JANE);
     const me = await jane.get('/me');
     expect(me.body.contact.profile.name).to.equal('Default');
