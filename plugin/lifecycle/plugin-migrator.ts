@@ -137,7 +137,9 @@ export class PluginMigrator {
 
   private async revertUnlocked(run: MigrationRun): Promise<void> {
     try {
-      if (run.ran.length > 0) await this.umzug().down({ to: run.ran[0]! });
+      // By name, not `to: run.ran[0]`: that would also revert a newer migration an earlier install ran,
+      // when this run's first one sorts before it (a hotfix migration with an older timestamp).
+      if (run.ran.length > 0) await this.umzug().down({ migrations: [...run.ran].reverse() });
       if (run.createdTable && (await this.context.queryInterface.tableExists(MIGRATION_TABLE))) {
         await this.context.queryInterface.dropTable(MIGRATION_TABLE);
       }
