@@ -9,10 +9,12 @@ import type { PluginMigrationContext } from '../plugin/lifecycle/plugin-migrator
 
 const TABLE = 'bp_portal_accounts';
 
-async function setCollation(context: PluginMigrationContext, collation: string): Promise<void> {
+/** `null`: back to the table's own character set and collation, which the column had before `up`. */
+async function setCollation(context: PluginMigrationContext, collation: string | null): Promise<void> {
   if (context.dialect !== 'mariadb') return;
   // MODIFY keeps the column's index; the store writes lower-cased addresses, so binary is exact.
-  await context.sequelize.query(`ALTER TABLE ${TABLE} MODIFY email VARCHAR(254) CHARACTER SET utf8mb4 COLLATE ${collation} NOT NULL`);
+  const charset = collation === null ? '' : ` CHARACTER SET utf8mb4 COLLATE ${collation}`;
+  await context.sequelize.query(`ALTER TABLE ${TABLE} MODIFY email VARCHAR(254)${charset} NOT NULL`);
 }
 
 export async function up({ context }: { context: PluginMigrationContext }): Promise<void> {
@@ -20,5 +22,7 @@ export async function up({ context }: { context: PluginMigrationContext }): Prom
 }
 
 export async function down({ context }: { context: PluginMigrationContext }): Promise<void> {
-  await setCollation(context, 'utf8mb4_general_ci');
+  // Not a fixed collation: a database created with another default (utf8mb4_unicode_ci, MariaDB 11's
+  // utf8mb4_uca1400_ai_ci) had its own on this column.
+  await setCollation(context, null);
 }
