@@ -1,11 +1,15 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { openDatabase, type OpenedDatabase } from '../../host/database.js';
 import type { HostLogger } from '../../plugin/host-contract/index.js';
 import { defaultRootDir } from '../../plugin/lifecycle/plugin-files.js';
+import { DatabaseLockout } from '../../plugin/auth/lockout.js';
+import type { LoginHistory } from '../../plugin/auth/login-history.js';
+import { plainAddress } from '../../plugin/auth/client-address.js';
 import { MIGRATION_TABLE, PluginMigrator } from '../../plugin/lifecycle/plugin-migrator.js';
 import { scratchDatabase, type ScratchDatabase } from '../support/database.js';
 
@@ -21,6 +25,42 @@ async function bpTables(sequelize: Sequelize): Promise<string[]> {
     .sort();
 }
 
+type Rows = Record<string, unknown>[];
+
+/**
+ * What the plugin's tables look like, per table: columns (type, nullability, default, collation),
+ * indexes with their columns, foreign keys. The migration bookkeeping tables are left out.
+ */
+async function schemaOf(sequelize: Sequelize, dialect: string): Promise<Record<string, unknown>> {
+  const rows = (sql: string, replacements: Record<string, unknown> = {}) => sequelize.query<Record<string, unknown>>(sql, { type: QueryTypes.SELECT, replacements });
+  const values = (list: Rows) => list.map((row) => Object.values(row));
+  const schema: Record<string, unknown> = {};
+  for (const t of await bpTables(sequelize)) {
+    if (t === MIGRATION_TABLE || t === 'bp_migration_lock') continue;
+    if (dialect === 'sqlite') {
+      const indexes: unknown[] = [];
+      for (const index of (await rows(`PRAGMA index_list(\`${t}\`)`)).sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
+        const columns = (await rows(`PRAGMA index_info(\`${index.name}\`)`)).map((c) => c.name);
+        indexes.push([String(index.name).startsWith('sqlite_autoindex') ? 'autoindex' : index.name, index.unique, columns]);
+      }
+      schema[t] = { columns: values(await rows(`PRAGMA table_info(\`${t}\`)`)), indexes, keys: values(await rows(`PRAGMA foreign_key_list(\`${t}\`)`)) };
+    } else if (dialect === 'postgres') {
+      schema[t] = {
+        columns: values(await rows(`SELECT column_name, data_type, character_maximum_length, is_nullable, column_default, collation_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = :t ORDER BY column_name`, { t })),
+        indexes: values(await rows(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = :t ORDER BY indexname`, { t })),
+        keys: values(await rows(`SELECT c.conname, c.contype, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid WHERE r.relname = :t ORDER BY c.conname`, { t })),
+      };
+    } else {
+      schema[t] = {
+        columns: values(await rows(`SELECT column_name, column_type, is_nullable, column_default, collation_name, extra FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = :t ORDER BY ordinal_position`, { t })),
+        indexes: values(await rows(`SELECT index_name, non_unique, seq_in_index, column_name, sub_part FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = :t ORDER BY index_name, seq_in_index`, { t })),
+        keys: values(await rows(`SELECT k.constraint_name, k.column_name, k.referenced_table_name, k.referenced_column_name, r.update_rule, r.delete_rule FROM information_schema.key_column_usage k JOIN information_schema.referential_constraints r ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name WHERE k.table_schema = DATABASE() AND k.table_name = :t ORDER BY k.constraint_name`, { t })),
+      };
+    }
+  }
+  return schema;
+}
+
 async function insertProfile(sequelize: Sequelize, name: string): Promise<void> {
   await sequelize.query(
     `INSERT INTO bp_profiles (name, description, is_default, created_at, updated_at, version) VALUES (:name, '', :no, :now, :now, 1)`,
@@ -33,13 +73,13 @@ async function profileNames(sequelize: Sequelize): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-/** A migrations folder with the real migrations and, optionally, a failing one after them. */
-function migrationsFolder(withFailing: boolean): string {
+/** A migrations folder with the real migrations (those older than `before`, if given) and, optionally, a failing one after them. */
+function migrationsFolder(withFailing: boolean, before?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'bp-migrations-'));
   // The copies import `sequelize`: let them resolve the project's packages.
   symlinkSync(resolve(defaultRootDir, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const folder = join(dir, 'migrations');
-  cpSync(realMigrations, folder, { recursive: true });
+  cpSync(realMigrations, folder, { recursive: true, filter: (source) => before === undefined || basename(source) < before || source === realMigrations });
   if (withFailing) {
     writeFileSync(
       join(folder, '29991231235959-fails-half-way.ts'),
@@ -206,5 +246,115 @@ describe('plugin migrations @db', () => {
     ]);
     const [account] = await db.sequelize.query<{ last_failed_ip: string }>('SELECT last_failed_ip FROM bp_portal_accounts', { type: QueryTypes.SELECT });
     expect(account!.last_failed_ip).to.equal('198.51.100.9');
+  });
+
+  it('an upgrade keeps every ban and failure count, whatever spelling the client address was recorded in', async () => {
+    // An install from before client addresses were recorded in one form: any spelling a proxy passed on.
+    const folder = migrationsFolder(false, '20261203000000');
+    folders.push(folder);
+    await new PluginMigrator(db.sequelize, db.dialect, folder, quietLogger).up();
+    const banned = new Date('2026-11-01T10:00:00Z');
+    const rows: [string, number, Date | null][] = [
+      ['2001:DB8::1', 100, banned], // upper case
+      ['2001:db8:0:0::2', 60, null], // not RFC 5952, merged with the canonical row below
+      ['2001:db8::2', 40, banned],
+      ['::ffff:c000:0203', 100, banned], // IPv4-mapped, in hex
+      ['::FFFF:192.0.2.4', 100, banned], // IPv4-mapped, upper case
+      ['192.0.2.5', 3, null],
+    ];
+    for (const [ip, failures, bannedAt] of rows) {
+      await db.sequelize.query('INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES (:ip, :failures, :bannedAt, :bannedAt)', {
+        replacements: { ip, failures, bannedAt },
+      });
+    }
+    await db.sequelize.query(
+      `INSERT INTO bp_portal_accounts (contact_id, email, portal_enabled, must_change_password, failed_attempts, last_failed_ip, created_at, updated_at, version)
+       VALUES (7, 'x@example.com', :yes, :no, 2, '2001:DB8:0::7', :now, :now, 1)`,
+      { replacements: { yes: true, no: false, now: new Date() } },
+    );
+
+    await new PluginMigrator(db.sequelize, db.dialect, realMigrations, quietLogger).up();
+
+    const after = await db.sequelize.query<{ ip: string; failures: unknown; banned_at: unknown }>('SELECT ip, failures, banned_at FROM bp_client_failures', {
+      type: QueryTypes.SELECT,
+    });
+    expect(after.map((r) => [r.ip, Number(r.failures), r.banned_at !== null]).sort()).to.deep.equal([
+      ['192.0.2.3', 100, true],
+      ['192.0.2.4', 100, true],
+      ['192.0.2.5', 3, false],
+      ['2001:db8::1', 100, true],
+      ['2001:db8::2', 100, true],
+    ]);
+    // The lockout, given the address as the portal now records it, still refuses each banned client.
+    const lockout = new DatabaseLockout(db, {} as LoginHistory, quietLogger);
+    for (const ip of ['2001:db8::1', '2001:DB8:0::2', '::ffff:192.0.2.3', '::ffff:192.0.2.4']) {
+      expect(await lockout.reserveClient(plainAddress(ip)), ip).to.equal(false);
+    }
+    const [account] = await db.sequelize.query<{ last_failed_ip: string }>('SELECT last_failed_ip FROM bp_portal_accounts', { type: QueryTypes.SELECT });
+    expect(account!.last_failed_ip).to.equal('2001:db8::7');
+  });
+
+  it('every down undoes its own up exactly, and up again gives the same schema (a database with its own default collation)', async function () {
+    this.timeout(120_000);
+    // MariaDB: a collation other than the server's default, as a CRM's database may have.
+    if (db.dialect === 'mariadb') await db.sequelize.query('ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+    const context = { sequelize: db.sequelize, queryInterface: db.sequelize.getQueryInterface(), dialect: db.dialect };
+    const files = readdirSync(realMigrations).filter((f) => /^\d{14}-.*\.ts$/.test(f)).sort();
+    const migrations = await Promise.all(files.map(async (f) => (await import(pathToFileURL(join(realMigrations, f)).href)) as { up(p: unknown): Promise<void>; down(p: unknown): Promise<void> }));
+    const before = [await schemaOf(db.sequelize, db.dialect)];
+    for (const migration of migrations) {
+      await migration.up({ context });
+      before.push(await schemaOf(db.sequelize, db.dialect));
+    }
+    const complete = before[before.length - 1];
+    for (let i = migrations.length - 1; i >= 0; i--) {
+      await migrations[i]!.down({ context });
+      expect(await schemaOf(db.sequelize, db.dialect), `after the down of ${files[i]}`).to.deep.equal(before[i]);
+    }
+    const migrator = new PluginMigrator(db.sequelize, db.dialect, realMigrations, quietLogger);
+    await migrator.up();
+    expect(await schemaOf(db.sequelize, db.dialect), 'the migrator up').to.deep.equal(complete);
+    await migrator.downAll();
+    expect(await bpTables(db.sequelize)).to.deep.equal([]);
+    await migrator.up();
+    expect(await schemaOf(db.sequelize, db.dialect), 'up again after down').to.deep.equal(complete);
+  });
+
+  it('a failing upgrade reverts what it ran, not a newer migration an earlier install ran before its older one', async () => {
+    const folder = migrationsFolder(false);
+    folders.push(folder);
+    const migration = (name: string, table: string, fails = false) =>
+      writeFileSync(
+        join(folder, name),
+        `import { DataTypes } from 'sequelize';
+export async function up({ context }) {
+  await context.queryInterface.createTable('${table}', { id: { type: DataTypes.INTEGER, primaryKey: true } });${fails ? "\n  throw new Error('boom');" : ''}
+}
+export async function down({ context }) {
+  if (await context.queryInterface.tableExists('${table}')) await context.queryInterface.dropTable('${table}');
+}
+`,
+      );
+    migration('29990101000000-release-two.ts', 'bp_release_two');
+    await new PluginMigrator(db.sequelize, db.dialect, folder, quietLogger).up();
+    await db.sequelize.query('INSERT INTO bp_release_two (id) VALUES (1)');
+
+    // The next upgrade brings a hotfix with an older timestamp, then a migration that fails.
+    migration('29980101000000-hotfix.ts', 'bp_hotfix');
+    migration('29990201000000-fails.ts', 'bp_fails', true);
+    let error: unknown;
+    try {
+      await new PluginMigrator(db.sequelize, db.dialect, folder, quietLogger).up();
+    } catch (e) {
+      error = e;
+    }
+    expect(String(error)).to.match(/29990201000000-fails failed: boom/);
+    const tables = await bpTables(db.sequelize);
+    expect(tables, 'what the upgrade ran is reverted').not.to.include.any.members(['bp_hotfix', 'bp_fails']);
+    expect(tables, 'what the earlier install ran stays').to.include('bp_release_two');
+    const rows = await db.sequelize.query('SELECT id FROM bp_release_two', { type: QueryTypes.SELECT });
+    expect(rows).to.have.length(1);
+    const recorded = await db.sequelize.query<{ name: string }>(`SELECT name FROM ${MIGRATION_TABLE}`, { type: QueryTypes.SELECT });
+    expect(recorded.map((r) => r.name)).to.include('29990101000000-release-two').and.not.to.include('29980101000000-hotfix');
   });
 });
