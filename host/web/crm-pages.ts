@@ -58,6 +58,24 @@ function positiveInteger(value: unknown): number | null {
   return typeof value === 'string' && /^[1-9][0-9]{0,14}$/.test(value) ? Number(value) : null;
 }
 
+/** The largest page number a list takes: its offset stays a whole number the record store accepts. */
+const MAX_PAGE = 1_000_000_000;
+
+/** `?page=`: a page number, or page 1 for anything else (text, or a number no list could reach). */
+function pageNumber(value: unknown): number {
+  const page = positiveInteger(value);
+  return page !== null && page <= MAX_PAGE ? page : 1;
+}
+
+/** The largest record id: the tables' id columns are 32-bit (PostgreSQL refuses a larger number with an error). */
+const MAX_RECORD_ID = 2_147_483_647;
+
+/** A record id in a path, or null (the 404 of a missing record) for anything a record cannot have. */
+function recordId(value: unknown): number | null {
+  const id = positiveInteger(value);
+  return id !== null && id <= MAX_RECORD_ID ? id : null;
+}
+
 export function crmPages(deps: CrmPageDependencies): Router {
   const { http, modules, records, settingsMenu, recordBlocks, outbox, logger } = deps;
   const router = express.Router();
@@ -120,7 +138,7 @@ export function crmPages(deps: CrmPageDependencies): Router {
       await http.sendMessage(req, res, 404, 'Not found', 'This CRM has no Contacts module.');
       return;
     }
-    const page = positiveInteger(req.query.page) ?? 1;
+    const page = pageNumber(req.query.page);
     const result = await records.query('Contacts', {
       sort: [
         { field: 'lastname', direction: 'asc' },
@@ -154,7 +172,7 @@ export function crmPages(deps: CrmPageDependencies): Router {
   router.get('/contacts/:id', async (req, res) => {
     const session = await signedIn(req, res);
     if (!session) return;
-    const id = positiveInteger(req.params.id);
+    const id = recordId(req.params.id);
     const definition = modules.module('Contacts');
     const record = id === null || !definition ? null : await records.get('Contacts', id);
     if (!record || !definition) {

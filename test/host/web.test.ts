@@ -143,6 +143,23 @@ describe('reference host web @db', () => {
     for (const missing of ['/contacts/999999', '/contacts/abc', '/contacts/1e3']) expect((await get(missing, agent)).status, missing).to.equal(404);
   });
 
+  it('answers a contact id past the 32-bit id columns like a missing contact, not with a 500 (PostgreSQL refuses such a number)', async () => {
+    for (const missing of ['/contacts/2147483648', '/contacts/9999999999', '/contacts/999999999999999']) {
+      const response = await get(missing, agent);
+      expect(response.status, missing).to.equal(404);
+      expect(await response.text(), missing).to.include('There is no such contact.');
+    }
+  });
+
+  it('answers a page number no list could reach with the first page, not with a 500 (its offset was past what the record store takes)', async () => {
+    const first = await (await get('/contacts', agent)).text();
+    for (const page of ['999999999999999', '9007199254740993', '1000000001']) {
+      const response = await get(`/contacts?page=${page}`, agent);
+      expect(response.status, page).to.equal(200);
+      expect(await response.text(), page).to.equal(first);
+    }
+  });
+
   it('puts the security headers and no-store on every response, errors included', async () => {
     for (const [path, status] of [
       ['/login', 200],
