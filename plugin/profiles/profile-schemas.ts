@@ -66,6 +66,19 @@ const moduleName = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,99}$' } a
 const fieldName = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,99}$' } as const;
 const id = { type: 'integer', minimum: 1, maximum: 2147483647 } as const;
 const nullable = (schema: object) => ({ anyOf: [{ type: 'null' }, schema] });
+/**
+ * A list of at most `maxItems` items, whose items are checked only when there are not too many:
+ * ajv reports every problem (`allErrors`), and a list far over its limit (1 MB of `{},`) would
+ * otherwise be a million problems and a minute of work for one request; it is one ("at most …").
+ */
+const list = (maxItems: number, items: object, rest: object = {}) => ({ type: 'array', maxItems, if: { maxItems }, then: { items, ...rest } });
+/** An object of at most `maxProperties` entries, whose entries are checked only when there are not too many (as `list`). */
+const map = (maxProperties: number, propertyNames: object, additionalProperties: object) => ({
+  type: 'object',
+  maxProperties,
+  if: { maxProperties },
+  then: { propertyNames, additionalProperties },
+});
 const object = (properties: Record<string, object>, required: readonly string[] = Object.keys(properties)) => ({
   type: 'object',
   additionalProperties: false,
@@ -99,13 +112,8 @@ const buttonSchema = (icon: object) =>
     {
       title: text('line', NAME_MAX, { nonBlank: true }),
       description: text('line', 500),
-      translations: {
-        type: 'object',
-        maxProperties: 20,
-        propertyNames: { pattern: '^[a-z]{2,3}(-[A-Z]{2})?$' },
-        // A part left blank reads the button's own text (buttonText).
-        additionalProperties: object({ title: text('line', NAME_MAX), description: text('line', 500) }),
-      },
+      // A part left blank reads the button's own text (buttonText).
+      translations: map(20, { pattern: '^[a-z]{2,3}(-[A-Z]{2})?$' }, object({ title: text('line', NAME_MAX), description: text('line', 500) })),
       colour: { enum: [...BUTTON_COLOURS] },
       icon,
       action: { enum: [...BUTTON_ACTIONS] },
@@ -113,25 +121,22 @@ const buttonSchema = (icon: object) =>
     },
     ['title', 'description', 'colour', 'icon', 'action', 'module'],
   );
-const buttonsSchema = { type: 'array', maxItems: 50, items: buttonSchema({ enum: [...BUTTON_ICON_NAMES] }) };
-const exportedButtonsSchema = { type: 'array', maxItems: 50, items: buttonSchema({ type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,39}$' }) };
+const buttonsSchema = list(50, buttonSchema({ enum: [...BUTTON_ICON_NAMES] }));
+const exportedButtonsSchema = list(50, buttonSchema({ type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,39}$' }));
 
 const conditionValue = {
   type: ['string', 'number', 'boolean', 'null', 'array'],
   maxLength: 1000,
   plainText: 'lines',
   maxItems: 100,
-  items: text('lines', 1000),
+  if: { maxItems: 100 },
+  then: { items: text('lines', 1000) },
 };
 const ruleFields = {
   name: text('line', NAME_MAX, { nonBlank: true }),
   module: moduleName,
-  conditions: {
-    type: 'array',
-    maxItems: 20,
-    items: object({ field: fieldName, op: { enum: [...RULE_OPERATORS] }, value: conditionValue }, ['field', 'op']),
-  },
-  effects: { type: 'array', maxItems: 500, items: object({ field: fieldName, effect: { enum: [...RULE_EFFECTS] } }) },
+  conditions: list(20, object({ field: fieldName, op: { enum: [...RULE_OPERATORS] }, value: conditionValue }, ['field', 'op'])),
+  effects: list(500, object({ field: fieldName, effect: { enum: [...RULE_EFFECTS] } })),
   allReadOnly: { type: 'boolean' },
 };
 const ruleSchema = object({
@@ -144,7 +149,7 @@ const ruleSchema = object({
     ],
   },
 });
-const rulesSchema = { type: 'array', maxItems: 100, items: ruleSchema };
+const rulesSchema = list(100, ruleSchema);
 
 const globalsSchema = object({ viewAll: { type: 'boolean' }, editAll: { type: 'boolean' } });
 
@@ -157,13 +162,13 @@ const moduleSchema = object(
     edit: { type: 'boolean' },
     delete: { type: 'boolean' },
     scope: { enum: [...RECORD_SCOPES] },
-    fields: { type: 'object', maxProperties: 500, propertyNames: fieldName, additionalProperties: { enum: [...FIELD_ACCESS] } },
-    listColumns: { type: 'array', maxItems: 100, uniqueItems: true, items: fieldName },
+    fields: map(500, fieldName, { enum: [...FIELD_ACCESS] }),
+    listColumns: list(100, fieldName, { uniqueItems: true }),
     tools: object(Object.fromEntries(MODULE_TOOLS.map((tool) => [tool, { type: 'boolean' }]))),
   },
   ['module', 'shown', 'view', 'create', 'edit', 'delete', 'scope', 'tools'],
 );
-const modulesSchema = { type: 'array', maxItems: 500, items: moduleSchema };
+const modulesSchema = list(500, moduleSchema);
 
 /** What a section save accepts (fields and list columns may be left out: defaults and none). */
 export type ModulePrivilegesInput = Omit<ModulePrivileges, 'fields' | 'listColumns'> & {
@@ -339,6 +344,9 @@ function problemOf(error: ErrorObject, prefix: string): ValidationProblem {
   }
 }
 
+/** The most problems one refusal lists (as the portal API's): more would only repeat themselves. */
+export const MAX_PROBLEMS = 50;
+
 /** The error of a nullable value's `null` branch: true of every value that is not null, so it says nothing. */
 const isNullBranch = (error: ErrorObject) => error.keyword === 'type' && (error.params as { type?: unknown }).type === 'null';
 
@@ -351,8 +359,10 @@ const isNullBranch = (error: ErrorObject) => error.keyword === 'type' && (error.
 export function schemaProblems(errors: readonly ErrorObject[] | null | undefined, prefix = ''): ValidationProblem[] {
   const seen = new Set<string>();
   const problems: ValidationProblem[] = [];
-  const ordered = [...(errors ?? [])].sort((a, b) => Number(isNullBranch(a)) - Number(isNullBranch(b)));
+  const all = errors ?? [];
+  const ordered = [...all.filter((error) => !isNullBranch(error)), ...all.filter(isNullBranch)];
   for (const error of ordered) {
+    if (problems.length >= MAX_PROBLEMS) break;
     if (error.keyword === 'anyOf' || error.keyword === 'oneOf' || error.keyword === 'if') continue;
     const problem = problemOf(error, prefix);
     if (seen.has(problem.path)) continue;

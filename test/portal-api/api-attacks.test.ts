@@ -325,6 +325,26 @@ describe('portal API: attacks @db', function () {
     expect((await jane.send('POST', `/modules/HelpDesk/records/${created.body.id}/comments`, { body: '😀'.repeat(10_001) })).status).to.equal(422);
   });
 
+  it('refuses a list or a set of values far over its limit as one problem, not one per entry (1 MB of them held the server for seconds)', async () => {
+    const before = (await jane.get('/modules/HelpDesk/records')).body.total;
+    const cases: [string, string][] = [
+      [`{"values":{"ticket_title":[${Array(400_000).fill('1').join(',')}]}}`, 'values.ticket_title'],
+      [`{"values":{${Array.from({ length: 60_000 }, (_, i) => `"f${i}":{}`).join(',')}}}`, 'values'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await fetch(`${t.url}${API}/modules/HelpDesk/records`, { method: 'POST', headers: { cookie: jane.cookie, 'content-type': 'application/json' }, body });
+      expect(res.status, field).to.equal(422);
+      const answer = (await res.json()) as { error: { code: string; problems: { field: string; code: string }[] } };
+      expect(answer.error.code).to.equal('invalid_input');
+      expect(answer.error.problems.map((p) => [p.field, p.code]), field).to.deep.equal([[field, 'invalid-value']]);
+    }
+    // Within the limits every entry is still checked.
+    const within = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Fine', category: [1, 'two'] } });
+    expect(within.status).to.equal(422);
+    expect(within.body.error.problems.map((p: { field: string }) => p.field)).to.deep.equal(['values.category', 'values.category.0']);
+    expect((await jane.get('/modules/HelpDesk/records')).body.total).to.equal(before);
+  });
+
   it('takes a long text as long as its field allows, in accented letters too', async () => {
     const description = 'è'.repeat(65_535);
     const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Molto lungo', description } });

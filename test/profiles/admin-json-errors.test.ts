@@ -48,6 +48,23 @@ describe('admin JSON routes: errors as JSON @db', () => {
     await expectJson(await put(big), 413, 'payload_too_large', 'The request body is too large.');
   });
 
+  it('answers a list far over its limit with one problem, not one per entry (a 1 MB body once took a minute and answered 100 MB)', async () => {
+    const modules = path.replace(/globals$/, 'modules');
+    const body = `{"version":${version},"value":[${Array(40_000).fill('{}').join(',')}]}`;
+    const response = await fetch(`${test.url}${modules}`, { method: 'PUT', headers: { cookie: admin.cookie, 'content-type': 'application/json', 'x-csrf-token': admin.csrf }, body });
+    expect(response.status).to.equal(400);
+    const answer = (await response.json()) as JsonError & { error: { problems: { path: string; message: string }[] } };
+    expect(answer.error.problems).to.deep.equal([{ path: 'modules', message: 'modules: at most 500 entries are allowed.' }]);
+    // Within the limit every entry is checked, but a refusal lists at most 50 problems.
+    const within = `{"version":${version},"value":[${Array(500).fill('{}').join(',')}]}`;
+    const refused = await fetch(`${test.url}${modules}`, { method: 'PUT', headers: { cookie: admin.cookie, 'content-type': 'application/json', 'x-csrf-token': admin.csrf }, body: within });
+    expect(refused.status).to.equal(400);
+    const problems = ((await refused.json()) as { error: { problems: { path: string }[] } }).error.problems;
+    expect(problems).to.have.length(50);
+    expect(problems[0]!.path).to.equal('modules[0].module');
+    expect((await profileService(api).document(Number(path.split('/')[4]))).modules.length).to.be.greaterThan(0);
+  });
+
   it('answers a missing or forged CSRF token with a 403 in JSON, changing nothing', async () => {
     const body = JSON.stringify({ version, value: { viewAll: true, editAll: true } });
     await expectJson(await put(body, { 'x-csrf-token': '' }), 403, 'csrf', 'The form has expired or did not come from this site. Reload the page and try again.');
