@@ -187,20 +187,20 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
     if (!customer) return;
 
     const context = await this.access!.forSession(customer, customer.language);
-    let shown: Comment | undefined;
     try {
-      // The comment as the portal shows it: public, on a ticket in the customer's scope, with the comments tool.
-      shown = (await context.comments(TICKETS_MODULE, comment.recordId)).find((candidate) => candidate.id === comment.id);
+      // A comment the portal shows: public (above), on a ticket in the customer's scope, with the
+      // comments tool — checked on the ticket, not by reading all its comments (thousands, on an old one).
+      await context.requireRecord(TICKETS_MODULE, comment.recordId, 'comments');
     } catch (error) {
-      if (!(error instanceof AccessError)) throw error;
+      if (error instanceof AccessError) return;
+      throw error;
     }
-    if (!shown) return;
     const merged = await this.visibleTicket(context, comment.recordId);
     if (!merged) return;
     if (!(await this.claim(`ticketReply:comment:${comment.id}`))) return;
     await this.isolated('ticketReply', contactId, () => this.mailer.sendToContact('ticketReply', contactId, {
       ticket: merged,
-      comment: { id: shown.id, body: shown.body, author: shown.authorName, createdAt: this.dateTime(shown.createdAt, customer.language) },
+      comment: { id: comment.id, body: comment.body, author: comment.authorName, createdAt: this.dateTime(comment.createdAt, customer.language) },
     }).then(() => undefined));
   }
 

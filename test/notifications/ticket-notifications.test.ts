@@ -224,6 +224,30 @@ describe('ticket notifications @db', function () {
       }
     });
 
+    it('mails no reply on a ticket whose comments the customer’s profile does not show', async () => {
+      const service = profileService(api);
+      const id = await defaultProfileId(api);
+      const actor = await adminActor(api);
+      const withComments = async (on: boolean) => {
+        const document = await service.document(id);
+        const modules = document.modules.map((m) => (m.module === 'HelpDesk' ? { ...m, tools: { ...m.tools, comments: on } } : m));
+        await service.saveSection(id, 'modules', modules, document.profile.version, actor);
+      };
+      const since = mailbox.received.length;
+      const tom = await userId(api, 'tom.support');
+      await withComments(false);
+      try {
+        await api.records.addComment('HelpDesk', ticket.id, { body: 'NOT-SHOWN-ON-THE-PORTAL', internal: false }, { actor: { kind: 'user', userId: tom } });
+      } finally {
+        await withComments(true);
+      }
+      await api.records.addComment('HelpDesk', ticket.id, { body: 'sentinel with the tool', internal: false }, { actor: { kind: 'user', userId: tom } });
+      await mailbox.waitFor(JANE, { since, subject: /New reply/ });
+      const mails = await mailsTo(mailbox, JANE, since);
+      expect(mails.map((m) => m.text ?? '').join('\n')).not.to.include('NOT-SHOWN-ON-THE-PORTAL');
+      expect(mails).to.have.length(1);
+    });
+
     it('sends an event delivered twice only once', async () => {
       const since = mailbox.received.length;
       const comment = await api.records.addComment('HelpDesk', ticket.id, { body: 'said once', internal: false }, { actor: { kind: 'user', userId: await userId(api, 'tom.support') } });
