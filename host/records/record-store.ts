@@ -13,6 +13,7 @@ import {
   UnknownFieldError,
   type Actor,
   type Comment,
+  type CommentPage,
   type CrmRecord,
   type DatabaseDialect,
   type DocumentFile,
@@ -265,15 +266,23 @@ export class SqlRecordStore implements HostRecords {
 
   // ───────────────────────────── comments ─────────────────────────────
 
-  /** Oldest first. Internal comments only with `includeInternal: true`. */
-  async comments(module: string, recordId: number, options: ReadOptions & { readonly includeInternal?: boolean } = {}): Promise<readonly Comment[]> {
+  /** Oldest first, or a page of the newest, newest first (`newest`). Internal comments only with `includeInternal: true`. */
+  async comments(module: string, recordId: number, options: ReadOptions & { readonly includeInternal?: boolean; readonly newest?: CommentPage } = {}): Promise<readonly Comment[]> {
     this.definition(module);
     if (!isId(recordId)) return [];
     return this.commentRows(module, recordId, options);
   }
 
   /** A record's comments, oldest first; with `commentId`, only that one (a new comment is read back alone, not with all the record's others). */
-  private async commentRows(module: string, recordId: number, options: ReadOptions & { readonly includeInternal?: boolean; readonly commentId?: number }): Promise<Comment[]> {
+  private async commentRows(
+    module: string,
+    recordId: number,
+    options: ReadOptions & { readonly includeInternal?: boolean; readonly commentId?: number; readonly newest?: CommentPage },
+  ): Promise<Comment[]> {
+    const newest = options.newest;
+    if (newest && (!Number.isSafeInteger(newest.limit) || newest.limit < 1 || !Number.isSafeInteger(newest.offset ?? 0) || (newest.offset ?? 0) < 0)) {
+      throw new InvalidQueryError('"newest" must have a whole "limit" of at least 1 and a whole "offset" of at least 0');
+    }
     // A contact author's name comes from the Contacts record (when the module has the name fields).
     const contactFields = this.registry.module('Contacts')?.fields.map((f) => f.name) ?? [];
     const contacts = contactFields.includes('firstname') && contactFields.includes('lastname') ? this.quote(this.registry.tableName('Contacts')) : null;
@@ -286,7 +295,7 @@ export class SqlRecordStore implements HostRecords {
       'WHERE c.module = $module AND c.record_id = $record',
       options.includeInternal ? '' : 'AND c.internal = $internal',
       options.commentId === undefined ? '' : 'AND c.id = $comment',
-      'ORDER BY c.created_at, c.id',
+      newest ? `ORDER BY c.created_at DESC, c.id DESC LIMIT ${newest.limit} OFFSET ${newest.offset ?? 0}` : 'ORDER BY c.created_at, c.id',
     ].join(' ');
     const rows = await this.sequelize.query<Row>(sql, {
       bind: {

@@ -11,7 +11,8 @@
  *   conditional rules are enforced on every save.
  */
 import type { Request, Response } from 'express';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
+import semver from 'semver';
 import { Transaction } from 'sequelize';
 import type { Readable } from 'node:stream';
 import {
@@ -24,6 +25,7 @@ import {
   StaleRecordError,
   UnknownFieldError,
   type Comment,
+  type CommentPage,
   type CrmRecord,
   type DocumentFile,
   type FieldDefinition,
@@ -33,6 +35,7 @@ import {
   type RecordSort,
 } from '../host-contract/index.js';
 import { PortalSessions, type PortalSession } from '../auth/portal-sessions.js';
+import { HostApiVersion } from '../lifecycle/contributions.js';
 import { NO_RULE_EFFECTS, evaluateRules, fieldsRulesMayHide, unionOfOutcomes, type RuleOutcome } from '../conditionals/rule-evaluation.js';
 import type { ModuleTool } from '../profiles/profile-document.js';
 import { AccessError, invalid, notAllowed, notFound, type AccessProblem } from './access-errors.js';
@@ -177,6 +180,8 @@ export class PortalAccessContext {
     private readonly database: HostDatabase,
     /** The CRM's time zone: a datetime column searched by a day means that day there. */
     private readonly timeZone: string = 'UTC',
+    /** The host answers a page of comments (contract 1.3.0); an older one answers all of them. */
+    private readonly pagedComments: boolean = false,
   ) {}
 
   get contactId(): number {
@@ -724,11 +729,25 @@ export class PortalAccessContext {
     if (!module.tools[tool]) throw notAllowed();
   }
 
-  /** Public comments only, newest first. Internal ones never leave the CRM. */
-  async comments(name: string, id: number): Promise<readonly Comment[]> {
+  /**
+   * Public comments only, newest first: all, or the page `newest` names (read as a page from a
+   * host of contract 1.3.0, sliced here from all of them on an older one). Internal ones never
+   * leave the CRM.
+   */
+  async comments(name: string, id: number, newest?: CommentPage): Promise<readonly Comment[]> {
     await this.withTool(name, id, 'comments');
-    const comments = await this.records.comments(name, id, { includeInternal: false });
-    return [...comments].filter((c) => !c.internal).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id - a.id));
+    const paged = newest !== undefined && this.pagedComments;
+    const comments = await this.records.comments(name, id, { includeInternal: false, ...(paged ? { newest } : {}) });
+    const sorted = [...comments].filter((c) => !c.internal).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id - a.id));
+    if (!newest || paged) return sorted;
+    const offset = newest.offset ?? 0;
+    return sorted.slice(offset, offset + newest.limit);
+  }
+
+  /** How many public comments the record has (the comments tool). */
+  async commentCount(name: string, id: number): Promise<number> {
+    await this.withTool(name, id, 'comments');
+    return this.records.commentCount(name, id, { includeInternal: false });
   }
 
   /** A comment from the portal: always public, written as the contact. */
@@ -842,7 +861,13 @@ export class LayeredPortalAccess implements PortalAccess {
     @inject(HostRecords) private readonly records: HostRecords,
     @inject(HostDatabase) private readonly database: HostDatabase,
     @inject(HostRegional) private readonly regional: HostRegional,
-  ) {}
+    @inject(HostApiVersion) @optional() hostApiVersion?: string,
+  ) {
+    this.pagedComments = hostApiVersion !== undefined && semver.valid(hostApiVersion) !== null && semver.gte(hostApiVersion, '1.3.0');
+  }
+
+  /** Contract 1.3.0 reads a page of a record's comments. */
+  private readonly pagedComments: boolean;
 
   forRequest(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
     let pending = res.locals[CONTEXT_KEY] as Promise<PortalAccessContext | null> | undefined;
@@ -875,6 +900,15 @@ export class LayeredPortalAccess implements PortalAccess {
   }
 
   private context(policy: AccessPolicy, contact: CrmRecord, language: LanguageCode): PortalAccessContext {
-    return new PortalAccessContext(policy, new ScopeSubject(contact, this.records, this.registry), language, this.registry, this.records, this.database, this.regional.timeZone());
+    return new PortalAccessContext(
+      policy,
+      new ScopeSubject(contact, this.records, this.registry),
+      language,
+      this.registry,
+      this.records,
+      this.database,
+      this.regional.timeZone(),
+      this.pagedComments,
+    );
   }
 }

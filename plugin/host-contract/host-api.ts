@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.2.0';
+export const HOST_API_VERSION = '1.3.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -309,6 +309,12 @@ export interface RecordInput {
   readonly owner?: OwnerRef;
 }
 
+/** A page of a record's comments, newest first (contract 1.3.0). */
+export interface CommentPage {
+  readonly limit: number;
+  readonly offset?: number;
+}
+
 export interface Comment {
   readonly id: number;
   readonly module: string;
@@ -408,7 +414,13 @@ export interface HostRecords {
   /** Ids of the records linked to `id` through a relation, from either side. */
   relatedIds(relationId: string, module: string, id: number, options?: ReadOptions): Promise<readonly number[]>;
 
-  comments(module: string, recordId: number, options?: ReadOptions & { readonly includeInternal?: boolean }): Promise<readonly Comment[]>;
+  /**
+   * A record's comments, oldest first. Since 1.3.0, optional: with `newest`, only the page of the
+   * `newest.limit` most recent comments after the `newest.offset` most recent ones, newest first
+   * (a record with years of replies is read a page at a time). A host before 1.3.0 answers all,
+   * oldest first: callers sort and slice what they get.
+   */
+  comments(module: string, recordId: number, options?: ReadOptions & { readonly includeInternal?: boolean; readonly newest?: CommentPage }): Promise<readonly Comment[]>;
   commentCount(module: string, recordId: number, options?: ReadOptions & { readonly includeInternal?: boolean }): Promise<number>;
   addComment(module: string, recordId: number, comment: { readonly body: string; readonly internal: boolean }, options: WriteOptions & { readonly actor: Actor }): Promise<Comment>;
 

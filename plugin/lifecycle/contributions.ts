@@ -31,6 +31,9 @@ export interface LifecycleContribution {
   onDeactivate?(): Promise<void>;
 }
 
+/** The host's `apiVersion` (`HOST_API_VERSION` of the contract it implements): what optional parts it has. */
+export const HostApiVersion = Symbol.for('business-portal.HostApiVersion');
+
 /** Where the plugin is mounted and what its manifest says. */
 export const PluginSettings = Symbol.for('business-portal.PluginSettings');
 export interface PluginSettings {

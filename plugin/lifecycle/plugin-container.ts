@@ -29,7 +29,7 @@ import { notificationsModule } from '../notifications/notifications-module.js';
 import { portalModule } from '../portal/portal-module.js';
 import { profilesModule } from '../profiles/profiles-module.js';
 import { settingsModule } from '../settings/settings-module.js';
-import { PluginSettings } from './contributions.js';
+import { HostApiVersion, PluginSettings } from './contributions.js';
 import { PluginFiles } from './plugin-files.js';
 
 /**
@@ -55,6 +55,7 @@ export function bindHost(container: Container, host: HostApi): void {
   container.bind<HostLicences>(HostLicences).toConstantValue(host.licences);
   container.bind<HostInstallation>(HostInstallation).toConstantValue(host.installation);
   container.bind<HostLogger>(HostLogger).toConstantValue(host.logger);
+  container.bind<string>(HostApiVersion).toConstantValue(host.apiVersion);
 }
 
 export function createPluginContainer(

@@ -13,6 +13,7 @@
  */
 import { expect } from 'chai';
 import { Readable } from 'node:stream';
+import semver from 'semver';
 import {
   type Actor,
   type CrmRecord,
@@ -657,6 +658,25 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
         } finally {
           unsubscribe();
         }
+      });
+
+      it('reads a page of the newest comments, newest first (1.3.0, optional)', async function () {
+        const contact = await newContact('Paged');
+        const ticket = await api.records.create('HelpDesk', { values: withMandatory('HelpDesk', { ticket_title: 'Paged comments', status: 'Open', contact_id: contact.id }) });
+        const ids: number[] = [];
+        for (let i = 0; i < 7; i += 1) {
+          ids.push((await api.records.addComment('HelpDesk', ticket.id, { body: `reply ${i}`, internal: i === 3 }, { actor: staff })).id);
+        }
+        const all = await api.records.comments('HelpDesk', ticket.id);
+        // A host before 1.3.0 ignores `newest` and answers all of them, oldest first.
+        if (semver.lt(api.apiVersion, '1.3.0')) return this.skip();
+        const publicNewestFirst = [...all].reverse().map((c) => c.id);
+        expect(publicNewestFirst).to.have.length(6);
+        expect((await api.records.comments('HelpDesk', ticket.id, { newest: { limit: 4 } })).map((c) => c.id)).to.deep.equal(publicNewestFirst.slice(0, 4));
+        expect((await api.records.comments('HelpDesk', ticket.id, { newest: { limit: 4, offset: 4 } })).map((c) => c.id)).to.deep.equal(publicNewestFirst.slice(4));
+        expect(await api.records.comments('HelpDesk', ticket.id, { newest: { limit: 4, offset: 8 } })).to.deep.equal([]);
+        const withInternal = await api.records.comments('HelpDesk', ticket.id, { includeInternal: true, newest: { limit: 7 } });
+        expect(withInternal.map((c) => c.id)).to.deep.equal([...ids].reverse());
       });
 
       it('attaches documents and opens them with the same bytes', async function () {

@@ -42,6 +42,29 @@ describe('portal API: tickets @db', function () {
     for (const comment of res.body.comments) expect(Object.keys(comment)).to.have.members(['id', 'body', 'author', 'createdAt']);
   });
 
+  it('pages the comments when asked (page, pageSize): newest first, with the count of all of them', async () => {
+    const path = `/modules/HelpDesk/records/${ticket}/comments`;
+    const all = (await jane.get(path)).body;
+    expect(all.count).to.be.greaterThan(2);
+    const ids = all.comments.map((c: any) => c.id);
+    const first = await jane.get(`${path}?pageSize=2`);
+    expect(first.status).to.equal(200);
+    expect(first.body).to.include({ count: all.count, page: 1, pageSize: 2 });
+    expect(first.body.comments.map((c: any) => c.id)).to.deep.equal(ids.slice(0, 2));
+    const second = await jane.get(`${path}?page=2&pageSize=2`);
+    expect(second.body.comments.map((c: any) => c.id)).to.deep.equal(ids.slice(2, 4));
+    const past = await jane.get(`${path}?page=5000&pageSize=2`);
+    expect(past.status).to.equal(200);
+    expect(past.body).to.deep.include({ comments: [], count: all.count });
+    for (const query of ['page=0', 'page=abc', 'pageSize=101', 'limit=5', 'page=1&page=2']) {
+      const res = await jane.get(`${path}?${query}`);
+      expect(res.status, query).to.equal(400);
+      expect(res.body.error.code, query).to.equal('invalid_input');
+    }
+    // Paging reads nothing out of scope: Mario's company does not have Jane's ticket.
+    expect((await mario.get(`${path}?pageSize=2`)).status).to.equal(404);
+  });
+
   it('adds a public comment written as the customer', async () => {
     const res = await jane.send('POST', `/modules/HelpDesk/records/${ticket}/comments`, { body: '  Still happening tonight.  ' });
     expect(res.status).to.equal(201);

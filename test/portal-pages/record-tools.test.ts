@@ -75,6 +75,45 @@ describe('portal pages: comments and documents on every module with the tools @d
     expect((await stored('Invoice', invoice)).documents).to.equal(before + 1);
   });
 
+  it('shows the newest 50 comments of a long thread, with links to the older and newer pages', async () => {
+    const total = (await test.host.records.commentCount('Invoice', invoice)) + 61;
+    for (let i = 1; i <= 61; i += 1) {
+      await test.host.records.addComment('Invoice', invoice, { body: `Thread reply number ${i}.`, internal: false }, { actor: { kind: 'system' } });
+    }
+    await test.host.records.addComment('Invoice', invoice, { body: 'INTERNAL-CANARY of the thread', internal: true }, { actor: { kind: 'system' } });
+    const bodies = (html: string) => [...html.matchAll(/<p class="bp-comment-body bp-long">([^<]*)<\/p>/g)].map((m) => m[1]);
+    const link = (html: string, rel: 'prev' | 'next') => new RegExp(`href="([^"]+)" rel="${rel}"`).exec(html)?.[1]?.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+    const first = await jane.get(`/m/Invoice/${invoice}?list=${encodeURIComponent('sort=invoice_no')}`);
+    expect(first.html).to.include(`Comments (${total})`).and.not.include('INTERNAL-CANARY');
+    const shown = bodies(first.html);
+    expect(shown).to.have.length(50);
+    expect(shown[0]).to.equal('Thread reply number 61.');
+    expect(shown[49]).to.equal('Thread reply number 12.');
+    expect(first.html).to.include(`1–50 of ${total}`).and.include(`start="${total}"`);
+    const older = link(first.html, 'next');
+    expect(first.html).to.include('Older comments');
+    expect(older).to.equal(`/portal/m/Invoice/${invoice}?comments=2&list=sort%3Dinvoice_no#bp-comments`);
+    expect(first.html).not.to.include('Newer comments');
+
+    const second = await jane.get(older!.replace('/portal', '').replace(/#.*/, ''));
+    const rest = bodies(second.html);
+    expect(rest).to.have.length(total - 50);
+    expect(rest[0]).to.equal('Thread reply number 11.');
+    expect(second.html).to.include(`51–${total} of ${total}`).and.include(`start="${total - 50}"`).and.not.include('Older comments');
+    expect(second.html).to.include('Newer comments');
+    expect(link(second.html, 'prev')).to.equal(`/portal/m/Invoice/${invoice}?list=sort%3Dinvoice_no#bp-comments`);
+    // A page past the last, or not a page at all: no 500, the thread's pages to go back to.
+    const past = await jane.get(`/m/Invoice/${invoice}?comments=999`);
+    expect(past.response.status).to.equal(200);
+    expect(bodies(past.html)).to.deep.equal([]);
+    expect(link(past.html, 'prev')).to.equal(`/portal/m/Invoice/${invoice}?comments=2#bp-comments`);
+    for (const odd of ['0', '-1', 'x', '1e3', '99999999999']) {
+      const page = await jane.get(`/m/Invoice/${invoice}?comments=${odd}`);
+      expect(page.response.status, odd).to.equal(200);
+      expect(bodies(page.html)[0], odd).to.equal('Thread reply number 61.');
+    }
+  });
+
   it('keeps a file’s non-ASCII name, and says no notice it does not know', async () => {
     const page = await jane.get(`/m/Invoice/${invoice}`);
     const uploaded = await upload(`${test.url}/portal`, jane, `/m/Invoice/${invoice}/documents`, tokenIn(page.html), 'preventivo_città_€.txt', 'Preventivo\n');

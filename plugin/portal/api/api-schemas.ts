@@ -242,7 +242,16 @@ export const commentAnswerSchema = {
   },
 } as const;
 
-export const commentsSchema = { type: 'object', required: ['comments', 'count'], properties: { comments: { type: 'array', items: commentAnswerSchema }, count: { type: 'integer' } } } as const;
+export const commentsSchema = {
+  type: 'object',
+  required: ['comments', 'count'],
+  properties: {
+    comments: { type: 'array', items: commentAnswerSchema },
+    count: { type: 'integer', description: 'All the public comments of the record' },
+    page: { type: 'integer', description: 'With `page` or `pageSize` asked for' },
+    pageSize: { type: 'integer', description: 'With `page` or `pageSize` asked for' },
+  },
+} as const;
 
 export const documentAnswerSchema = {
   type: 'object',
@@ -294,6 +303,18 @@ export const validateComment: ValidateFunction<CommentBody> = bodies.compile<Com
 export const validateEmptyBody: ValidateFunction<Record<string, never>> = bodies.compile<Record<string, never>>(emptyBodySchema);
 export const validateUploadFields: ValidateFunction<UploadFields> = bodies.compile<UploadFields>(uploadFieldsSchema);
 export const validateListQuery: ValidateFunction<ListQuery> = queries.compile<ListQuery>(listQuerySchema);
+
+/** `GET …/comments`: all of a record's comments, or a page of them (newest first) with `page` or `pageSize`. */
+export const commentsQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { page: listQuerySchema.properties.page, pageSize: listQuerySchema.properties.pageSize },
+} as const;
+export interface CommentsQuery {
+  page?: number;
+  pageSize?: number;
+}
+export const validateCommentsQuery: ValidateFunction<CommentsQuery> = queries.compile<CommentsQuery>(commentsQuerySchema);
 
 export type SchemaProblemCode = 'required' | 'unknown-field' | 'invalid-value';
 export interface SchemaProblem {

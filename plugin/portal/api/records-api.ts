@@ -52,13 +52,12 @@ export const listParameters: readonly ApiParameter[] = [
 ];
 
 /**
- * Reads a list query from the URL itself (whatever query parser the host configured):
- * `filter[field]=…` entries are gathered, a key sent twice is refused, the rest is left to ajv.
+ * The query string as the URL itself has it (whatever query parser the host configured), one
+ * text per key; a key sent twice is refused. Keys are own data properties (`__proto__` included).
  */
-export function readListQuery(req: Request): { query: ListQuery; request: ListRequest; place: ProblemPlace } {
+export function urlQuery(req: Request): Record<string, string> {
   const params = new URL(req.originalUrl, 'http://portal.invalid').searchParams;
-  const raw: Record<string, unknown> = {};
-  const filter: Record<string, string> = {};
+  const raw: Record<string, string> = {};
   const seen = new Set<string>();
   const problems: ApiProblem[] = [];
   for (const [key, value] of params) {
@@ -67,11 +66,23 @@ export function readListQuery(req: Request): { query: ListQuery; request: ListRe
       continue;
     }
     seen.add(key);
-    const match = FILTER_KEY.exec(key);
-    if (match) Object.defineProperty(filter, match[1]!, { value, enumerable: true, writable: true, configurable: true });
-    else Object.defineProperty(raw, key, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(raw, key, { value, enumerable: true, writable: true, configurable: true });
   }
   if (problems.length > 0) throw new ApiInputError(problems);
+  return raw;
+}
+
+/**
+ * Reads a list query from the URL (`urlQuery`): `filter[field]=…` entries are gathered, the rest
+ * is left to ajv.
+ */
+export function readListQuery(req: Request): { query: ListQuery; request: ListRequest; place: ProblemPlace } {
+  const raw: Record<string, unknown> = {};
+  const filter: Record<string, string> = {};
+  for (const [key, value] of Object.entries(urlQuery(req))) {
+    const match = FILTER_KEY.exec(key);
+    Object.defineProperty(match ? filter : raw, match ? match[1]! : key, { value, enumerable: true, writable: true, configurable: true });
+  }
   if (Object.keys(filter).length > 0) raw.filter = filter;
   const candidate: unknown = raw;
   if (!validateListQuery(candidate)) throw new ApiInputError(schemaProblems(validateListQuery.errors));

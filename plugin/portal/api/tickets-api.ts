@@ -3,6 +3,7 @@
  * record must be in scope and the module must have the tool):
  *
  *   GET  /modules/:module/records/:id/comments            public comments, newest first, and their count
+ *                                                         (all, or a page: `?page=&pageSize=`)
  *   POST /modules/:module/records/:id/comments {"body"}   → 201 a public comment written as the customer
  *   GET  /modules/:module/records/:id/documents
  *   POST /modules/:module/records/:id/documents           multipart: `file` (+ `title`), with the header
@@ -23,9 +24,12 @@ import type { MessageKey } from '../../i18n/message-keys.js';
 import { MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, type UploadProblem } from '../../access/upload-checks.js';
 import { ApiInputError, ApiRequestContext, UploadRefusedError } from './api-request-context.js';
 import { idParameter, moduleParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
+import { urlQuery } from './records-api.js';
+import { DEFAULT_PAGE_SIZE } from '../../access/portal-access.js';
 import {
   commentAnswerSchema,
   commentSchema,
+  commentsQuerySchema,
   commentsSchema,
   documentAnswerSchema,
   documentsSchema,
@@ -33,6 +37,7 @@ import {
   schemaProblems,
   uploadBodySchema,
   validateComment,
+  validateCommentsQuery,
   emptyBodySchema,
   validateEmptyBody,
   validateUploadFields,
@@ -97,11 +102,20 @@ export class TicketsApi implements ApiRouteSource {
         method: 'get',
         path: '/modules/:module/records/:id/comments',
         operationId: 'listComments',
-        summary: 'The record’s public comments, newest first, and their count (comments tool)',
+        summary: 'The record’s public comments, newest first, and their count (comments tool): all of them, or a page with `page` or `pageSize`',
         tag: 'tickets',
         signedIn: true,
-        parameters: recordParameters,
-        answers: { 200: { description: 'The comments', schema: commentsSchema }, ...errors, ...notFound },
+        parameters: [
+          ...recordParameters,
+          { name: 'page', in: 'query', description: 'A page of comments, newest first (1 is the newest)', schema: commentsQuerySchema.properties.page },
+          { name: 'pageSize', in: 'query', description: `Comments on a page (${DEFAULT_PAGE_SIZE} when only \`page\` is given)`, schema: commentsQuerySchema.properties.pageSize },
+        ],
+        answers: {
+          200: { description: 'The comments', schema: commentsSchema },
+          400: { description: 'A page or page size out of range, or another parameter (`invalid_input`, with `problems`)' },
+          ...errors,
+          ...notFound,
+        },
         handle: (req, res) => this.comments(req, res),
       },
       {
@@ -183,9 +197,20 @@ export class TicketsApi implements ApiRouteSource {
     await this.api.answer(req, res, (field) => field, async () => {
       const module = this.api.module(req);
       const id = this.api.id(req);
-      const comments = await customer.comments(module, id);
-      res.json({ comments: comments.map(commentOf), count: comments.length });
-    });
+      const query: unknown = urlQuery(req);
+      if (!validateCommentsQuery(query)) throw new ApiInputError(schemaProblems(validateCommentsQuery.errors));
+      if (query.page === undefined && query.pageSize === undefined) {
+        const comments = await customer.comments(module, id);
+        res.json({ comments: comments.map(commentOf), count: comments.length });
+        return;
+      }
+      const page = query.page ?? 1;
+      const pageSize = query.pageSize ?? DEFAULT_PAGE_SIZE;
+      // The count first: it checks the record (scope and tool) once for both.
+      const count = await customer.commentCount(module, id);
+      const comments = await customer.comments(module, id, { limit: pageSize, offset: (page - 1) * pageSize });
+      res.json({ comments: comments.map(commentOf), count, page, pageSize });
+    }, 400);
   }
 
   private async addComment(req: Request, res: Response): Promise<void> {

@@ -66,6 +66,15 @@ export function listQueryFrom(value: unknown): string {
 }
 
 /** `list=…` of a request's checked list query, after `?` or `&`; nothing without one. */
+/** Comments on one page of a record. */
+export const COMMENTS_PAGE = 50;
+
+/** `?comments=`: a page of comments, 1 for anything that is not one (a page past the last shows none, with a link back). */
+function pageNumber(value: unknown): number {
+  const page = typeof value === 'string' && /^[1-9][0-9]{0,6}$/.test(value) ? Number(value) : 1;
+  return page;
+}
+
 export function listParam(req: { readonly query: Readonly<Record<string, unknown>> }, separator: '?' | '&'): string {
   const list = listQueryFrom(req.query.list);
   return list === '' ? '' : `${separator}list=${encodeURIComponent(list)}`;
@@ -144,6 +153,18 @@ export class RecordDetailPage implements PortalRouteContribution {
     };
   }
 
+  /** Links to the newer and older pages of comments, when there are more than one page. */
+  private commentPaging(w: WorkspaceRequest, record: PortalRecordView, page: number, shown: number, total: number) {
+    if (total <= COMMENTS_PAGE && page === 1) return null;
+    const from = shown === 0 ? 0 : (page - 1) * COMMENTS_PAGE + 1;
+    const href = (to: number) => `${this.frame.recordPath(record.module, record.id)}${to > 1 ? `?comments=${to}${listParam(w.req, '&')}` : listParam(w.req, '?')}#bp-comments`;
+    return {
+      summary: w.t('portal.list.summary', { from, to: shown === 0 ? 0 : from + shown - 1, total }),
+      newerHref: page > 1 ? href(Math.min(page - 1, Math.max(1, Math.ceil(total / COMMENTS_PAGE)))) : null,
+      olderHref: page * COMMENTS_PAGE < total ? href(page + 1) : null,
+    };
+  }
+
   /** The record's page (called by the record pages for every module). */
   async render(w: WorkspaceRequest, record: PortalRecordView, extras: PageExtras = {}): Promise<void> {
     const name = record.module;
@@ -151,8 +172,12 @@ export class RecordDetailPage implements PortalRouteContribution {
     const options = { ...this.frame.display(w), module: name };
     const hasComments = w.access.hasTool(name, 'comments');
     const hasDocuments = w.access.hasTool(name, 'documents');
-    const [comments, documents, ownFile] = await Promise.all([
-      hasComments ? w.access.comments(name, record.id) : [],
+    // The newest comments first, a page at a time (`?comments=2`: the next older page): a ticket with
+    // years of replies is not one page of thousands.
+    const commentsPage = pageNumber(w.req.query.comments);
+    const [commentTotal, comments, documents, ownFile] = await Promise.all([
+      hasComments ? w.access.commentCount(name, record.id) : 0,
+      hasComments ? w.access.comments(name, record.id, { limit: COMMENTS_PAGE, offset: (commentsPage - 1) * COMMENTS_PAGE }) : [],
       hasDocuments ? w.access.documents(name, record.id) : [],
       name === DOCUMENTS ? this.ownFile(w, record.id) : null,
     ]);
@@ -204,8 +229,10 @@ export class RecordDetailPage implements PortalRouteContribution {
         deleteHref: record.deletable ? this.frame.recordPath(name, record.id, `/delete${back}`) : null,
         resolveAction: record.resolvable && !closed ? this.frame.recordPath(name, record.id, `/resolve${back}`) : null,
         hasComments,
-        commentsHeading: w.t('tickets.comments.heading', { count: comments.length }),
+        commentsHeading: w.t('tickets.comments.heading', { count: commentTotal }),
         comments: comments.map((c) => this.commentRow(w, c, options.timeZone)),
+        commentPaging: this.commentPaging(w, record, commentsPage, comments.length, commentTotal),
+        commentStart: commentTotal - (commentsPage - 1) * COMMENTS_PAGE,
         commentAction: this.frame.recordPath(name, record.id, `/comments${back}`),
         commentError: extras.commentError ?? null,
         commentText: extras.commentText ?? '',
