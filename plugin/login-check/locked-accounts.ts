@@ -17,6 +17,10 @@ import { personName } from '../access/record-names.js';
 export const MAX_FILTER_LENGTH = 100;
 /** At most this many rows per list (the page says how to narrow it down with the filter). */
 export const MAX_LISTED = 500;
+/** Accounts whose contacts are searched by name in one host query (the host takes at most 1000 ids in an `in` list). */
+const CANDIDATE_CHUNK = 1000;
+/** At most this many contacts found by name (the list then shows the `MAX_LISTED` most recent of them). */
+const MAX_NAMED = MAX_LISTED * 10;
 
 export interface ListedAccount {
   readonly contactId: number;
@@ -111,27 +115,36 @@ export class SequelizeLockedAccounts implements LockedAccounts {
 
   /**
    * The contacts, among the accounts in this status, whose names or email hold every word of the
-   * search (each word in any of those fields), found by the host in SQL.
+   * search (each word in any of those fields), found by the host in SQL. The accounts are read
+   * `CANDIDATE_CHUNK` at a time (the host's limit of an `in` list), every one of them — a CRM with
+   * thousands of locked users finds the last one too — until `MAX_NAMED` contacts match.
    */
   private async contactsNamed(search: string, where: string): Promise<number[]> {
     const contacts = this.modules.module('Contacts');
     if (!contacts) return [];
     const fields = NAME_FIELDS.filter((name) => contacts.fields.some((field) => field.name === name));
     if (fields.length === 0) return [];
-    const candidates = await this.database.sequelize.query<{ contact_id: unknown }>(
-      `SELECT contact_id FROM bp_portal_accounts WHERE ${where} ORDER BY contact_id LIMIT ${MAX_LISTED * 10}`,
-      { type: QueryTypes.SELECT },
-    );
-    if (candidates.length === 0) return [];
     const words = search.split(/\s+/).filter((word) => word !== '').slice(0, 10);
-    const matches: RecordCondition = {
-      and: [
-        { field: 'id', op: 'in', value: candidates.map((row) => toNumber(row.contact_id)) },
-        ...words.map((word): RecordCondition => ({ or: fields.map((field): RecordCondition => ({ field, op: 'contains', value: word })) })),
-      ],
-    };
-    const page = await this.records.query('Contacts', { where: matches, fields: [contacts.labelField], limit: MAX_LISTED });
-    return page.rows.map((record) => record.id);
+    const named: number[] = [];
+    for (let after = 0; named.length < MAX_NAMED; ) {
+      const candidates = await this.database.sequelize.query<{ contact_id: unknown }>(
+        `SELECT contact_id FROM bp_portal_accounts WHERE ${where} AND contact_id > $after ORDER BY contact_id LIMIT ${CANDIDATE_CHUNK}`,
+        { type: QueryTypes.SELECT, bind: { after } },
+      );
+      if (candidates.length === 0) break;
+      const ids = candidates.map((row) => toNumber(row.contact_id));
+      const matches: RecordCondition = {
+        and: [
+          { field: 'id', op: 'in', value: ids },
+          ...words.map((word): RecordCondition => ({ or: fields.map((field): RecordCondition => ({ field, op: 'contains', value: word })) })),
+        ],
+      };
+      const page = await this.records.query('Contacts', { where: matches, fields: [contacts.labelField], limit: MAX_NAMED - named.length });
+      named.push(...page.rows.map((record) => record.id));
+      if (candidates.length < CANDIDATE_CHUNK) break;
+      after = ids[ids.length - 1]!;
+    }
+    return named;
   }
 
   /** "First Last" where the module has those fields, else its label field. */
