@@ -14,7 +14,7 @@ import type { Sequelize } from 'sequelize';
 import { QueryTypes } from 'sequelize';
 import type { DatabaseDialect, RecordCondition, RecordQuery } from '../../plugin/host-contract/index.js';
 import { generateLargeData, type LargeDataSummary } from '../../host/scale/large-data.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import { TEST_ADMIN_PASSWORD, crmLogin, startTestHost, type TestHost } from '../support/host.js';
 
 interface Statement {
   readonly sql: string;
@@ -22,7 +22,7 @@ interface Statement {
 }
 
 /** The tables a full scan of which would grow with the CRM. */
-const LARGE_TABLES = ['mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links'];
+const LARGE_TABLES = ['mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links', 'bp_client_failures'];
 const SQL_WORDS = new Set(['where', 'on', 'left', 'inner', 'join', 'order', 'group', 'limit', 'as']);
 
 /** `FROM t a` / `JOIN t a`: alias → table, so that plans naming aliases are understood. */
@@ -192,6 +192,18 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
     });
     await expectNoFullScan(() => test.host.records.relatedIds('Documents~HelpDesk', 'Documents', Number(link!.record_id)));
     await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage({ linkedThrough: 'Documents~HelpDesk', ids: [Number(link!.record_id)] })));
+  });
+
+  it('the Check Business Portal login page (locked and failing users, banned client addresses)', async () => {
+    // Every address that ever failed a login keeps its row; the banned ones are a handful of them.
+    const rows = Array.from({ length: 500 }, (_, i) => `('198.51.${Math.floor(i / 250)}.${i % 250}', ${i < 3 ? 100 : 1}, ${i < 3 ? ':at' : 'NULL'}, :at)`);
+    await sequelize.query(`INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES ${rows.join(', ')}`, { replacements: { at: new Date() } });
+    const admin = await crmLogin(test.url, 'admin', TEST_ADMIN_PASSWORD);
+    await expectNoFullScan(async () => {
+      const response = await fetch(`${test.url}/settings/business-portal/login-check`, { headers: { cookie: admin } });
+      expect(response.status).to.equal(200);
+      expect(await response.text()).to.include('198.51.0.2');
+    });
   });
 
   it('adding a comment reads back the new comment alone, not the ticket\'s others', async () => {

@@ -1,0 +1,101 @@
+/**
+ * The Check Business Portal login page of a CRM with thousands of locked and failing portal users
+ * (a password-spraying wave does that): the name filter still finds the one asked for, wherever it
+ * sits among them, and the page's thousands of dates do not hold up the host while it renders.
+ */
+import { expect } from 'chai';
+import { startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
+
+const PAGE = '/settings/business-portal/login-check';
+const LOCKED = 5_200;
+const FAILING = 1_100;
+
+describe('login-check with thousands of locked and failing portal users @db', function () {
+  this.timeout(120_000);
+  let h: LoginCheckHost;
+  let zelda: number;
+  let yuri: number;
+
+  before(async () => {
+    h = await startLoginCheckHost();
+    const sequelize = h.api.database.sequelize;
+    const qi = sequelize.getQueryInterface();
+    const contacts = qi.quoteIdentifier(h.test.host.registry.tableName('Contacts'));
+    const now = new Date();
+    // Contacts in bulk (the records API would take minutes): the two searched for come last, after every other.
+    const people = [
+      ...Array.from({ length: LOCKED }, (_, i) => ({ first: 'Locked', last: `Person${i}`, email: `locked${i}@example.com`, locked: true })),
+      ...Array.from({ length: FAILING }, (_, i) => ({ first: 'Failing', last: `Person${i}`, email: `failing${i}@example.com`, locked: false })),
+      { first: 'Zelda', last: 'Quokka', email: 'zq@example.com', locked: true },
+      { first: 'Yuri', last: 'Wombat', email: 'yw@example.com', locked: false },
+    ];
+    for (let at = 0; at < people.length; at += 500) {
+      const slice = people.slice(at, at + 500);
+      const replacements: Record<string, unknown> = { now };
+      const rows = slice.map((p, i) => {
+        Object.assign(replacements, { [`f${i}`]: p.first, [`l${i}`]: p.last, [`e${i}`]: p.email });
+        return `(:f${i}, :l${i}, :e${i}, 'en', :now, :now, 1)`;
+      });
+      await sequelize.query(`INSERT INTO ${contacts} (firstname, lastname, email, language, created_at, modified_at, version) VALUES ${rows.join(', ')}`, { replacements });
+    }
+    const ids = new Map((await h.sql<{ id: unknown; email: string }>(`SELECT id, email FROM ${contacts}`)).map((row) => [row.email, Number(row.id)]));
+    for (let at = 0; at < people.length; at += 500) {
+      const slice = people.slice(at, at + 500);
+      const replacements: Record<string, unknown> = { now };
+      const rows = slice.map((p, i) => {
+        Object.assign(replacements, { [`c${i}`]: ids.get(p.email), [`e${i}`]: p.email });
+        return `(:c${i}, :e${i}, TRUE, FALSE, ${p.locked ? 5 : 2}, :now, :now, '203.0.113.9', ${p.locked ? ':now' : 'NULL'}, :now, :now, 1)`;
+      });
+      await sequelize.query(
+        `INSERT INTO bp_portal_accounts (contact_id, email, portal_enabled, must_change_password, failed_attempts, first_failed_at, last_failed_at, last_failed_ip, locked_at, created_at, updated_at, version) VALUES ${rows.join(', ')}`,
+        { replacements },
+      );
+    }
+    zelda = ids.get('zq@example.com')!;
+    yuri = ids.get('yw@example.com')!;
+  });
+
+  after(async () => {
+    await h?.stop();
+  });
+
+  const rowsOf = (html: string, table: string) => (new RegExp(`<table class="bp-stack ${table}">([\\s\\S]*?)</table>`).exec(html)?.[1] ?? '');
+  const listedIds = (html: string, table: string) => [...rowsOf(html, table).matchAll(/<tr data-contact-id="(\d+)"/g)].map((m) => Number(m[1]));
+
+  it('the name filter finds a locked user behind more than a thousand others, and a failing one', async () => {
+    const locked = await h.get(`${PAGE}?q=quokka`, h.admin);
+    expect(locked.status).to.equal(200);
+    expect(listedIds(await locked.text(), 'bp-locked')).to.deep.equal([zelda]);
+    const failing = await h.get(`${PAGE}?q=yuri+wombat`, h.admin);
+    expect(failing.status).to.equal(200);
+    expect(listedIds(await failing.text(), 'bp-failing')).to.deep.equal([yuri]);
+  });
+
+  it('the unfiltered page lists the most recent 500 of each and makes its date formatters once, not once per date', async () => {
+    const Original = Intl.DateTimeFormat;
+    let made = 0;
+    // Counts constructions and otherwise is the real one (`new`, calls and static methods alike).
+    Intl.DateTimeFormat = new Proxy(Original, {
+      construct(target, args) {
+        made += 1;
+        return Reflect.construct(target, args) as object;
+      },
+      apply(target, self, args) {
+        made += 1;
+        return Reflect.apply(target, self, args) as unknown;
+      },
+    });
+    let html: string;
+    try {
+      const response = await h.get(PAGE, h.admin);
+      expect(response.status).to.equal(200);
+      html = await response.text();
+    } finally {
+      Intl.DateTimeFormat = Original;
+    }
+    expect(listedIds(html, 'bp-locked')).to.have.length(500);
+    expect(listedIds(html, 'bp-failing')).to.have.length(500);
+    expect(html.match(/<time datetime=/g)?.length ?? 0, 'dates on the page').to.be.at.least(2_500);
+    expect(made, 'Intl.DateTimeFormat objects made while rendering').to.be.at.most(5);
+  });
+});
