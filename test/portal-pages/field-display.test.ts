@@ -22,7 +22,11 @@ describe('portal pages: field display', () => {
       expect(formatDateTime('2026-01-31T23:30:00.000Z', 'en', 'UTC')).to.match(/^Jan 31, 2026, 11:30\sPM$/);
       expect(showValue({ name: 'n', type: 'integer' }, 1234567, null, options('en')).text).to.equal('1,234,567');
       expect(showValue({ name: 'n', type: 'integer' }, 1234567, null, options('it')).text).to.equal('1.234.567');
-      expect(showValue({ name: 'amount', type: 'currency' }, 1234.5, null, options('it')).text).to.equal('1234,50');
+      // Italian amounts group thousands from four digits too (CLDR's Italian data would print 1234,50).
+      expect(showValue({ name: 'amount', type: 'currency' }, 1234.5, null, options('it')).text).to.equal('1.234,50');
+      expect(showValue({ name: 'amount', type: 'currency' }, 12345.5, null, options('it')).text).to.equal('12.345,50');
+      expect(showValue({ name: 'n', type: 'integer' }, 3800, null, options('it')).text).to.equal('3.800');
+      expect(showValue({ name: 'ratio', type: 'decimal' }, 1234.25, null, options('it')).text).to.equal('1.234,25');
       expect(showValue({ name: 'amount', type: 'currency' }, 1234.5, null, options('en')).text).to.equal('1,234.50');
       expect(showValue({ name: 'ratio', type: 'decimal' }, 0.1234567, null, options('en')).text).to.equal('0.123457');
     }

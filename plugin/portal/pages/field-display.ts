@@ -54,12 +54,17 @@ export function formatSize(bytes: number, language: string): string {
 const EMPTY: ShownValue = { text: '', empty: true };
 
 type FormatKind = 'date' | 'datetime' | 'integer' | 'decimal' | 'currency';
+/**
+ * Numbers group their thousands from four digits on (`useGrouping: 'always'`): CLDR's Italian data
+ * groups only from five (`3800,00` beside `12.345,00` in one column), where Italian documents write
+ * `3.800,00`.
+ */
 const FORMAT_OPTIONS: Readonly<Record<FormatKind, Intl.DateTimeFormatOptions & Intl.NumberFormatOptions>> = {
   date: { dateStyle: 'medium', timeZone: 'UTC' },
   datetime: { dateStyle: 'medium', timeStyle: 'short' },
-  integer: { maximumFractionDigits: 0 },
-  decimal: { maximumFractionDigits: 6 },
-  currency: { minimumFractionDigits: 2, maximumFractionDigits: 2 },
+  integer: { maximumFractionDigits: 0, useGrouping: 'always' },
+  decimal: { maximumFractionDigits: 6, useGrouping: 'always' },
+  currency: { minimumFractionDigits: 2, maximumFractionDigits: 2, useGrouping: 'always' },
 };
 
 /**
