@@ -53,6 +53,13 @@ export class HandlebarsPluginMailTemplates implements PluginMailTemplates {
         const language = typeof root?.language === 'string' ? root.language : translator.defaultLanguage();
         return translator.t(language, key as MessageKey, (options.hash ?? {}) as MessageParams);
       });
+      // {{label labels "status" ticket.status}}: the label `<field>_<language>` of the data's `labels` in the mail's language, else the value as stored.
+      instance.registerHelper('label', (labels: unknown, field: unknown, value: unknown, options: Handlebars.HelperOptions) => {
+        const root = options.data?.root as { language?: unknown } | undefined;
+        const texts = typeof labels === 'object' && labels !== null ? (labels as Record<string, unknown>) : {};
+        const text = typeof root?.language === 'string' ? texts[`${String(field)}_${root.language}`] : undefined;
+        return typeof text === 'string' ? text : (value ?? '');
+      });
     }
   }
 

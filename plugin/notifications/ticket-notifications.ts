@@ -158,11 +158,20 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
             priority: fresh.values.priority,
             description: fresh.values.description,
           },
+          // How the CRM labels the stored picklist values, per language: each owner reads their own.
+          labels: { ...this.picklistLabels('status', fresh.values.status), ...this.picklistLabels('priority', fresh.values.priority) },
           contact: { id: contactId, name: name || `#${contactId}`, email: text(contact?.values.email) },
           subject: { title: clipped(title, 150) },
         });
       });
     }
+  }
+
+  /** A ticket picklist value's labels by language, as `<field>_<language>` (`status_it: 'Aperto'`); none when the host labels none. */
+  private picklistLabels(field: string, value: FieldValue | undefined): Record<string, string> {
+    if (typeof value !== 'string' || value === '') return {};
+    const labels: Readonly<Record<string, string | undefined>> = this.registry.module(TICKETS_MODULE)?.fields.find((f) => f.name === field)?.picklistLabels?.[value] ?? {};
+    return Object.fromEntries(Object.entries(labels).flatMap(([language, label]) => (label === undefined ? [] : [[`${field}_${language}`, label]])));
   }
 
   /** One mail's work: a failure is logged and does not stop the other mails of the event. */

@@ -143,11 +143,15 @@ describe('ticket notifications @db', function () {
       await saveGeneralOwner(api, { kind: 'group', id: Number(group!.id) });
       try {
         const since = mailbox.received.length;
-        await portalTicket(api, jane, { ticket_title: 'Group owned' });
+        await portalTicket(api, jane, { ticket_title: 'Group owned', priority: 'High' });
         const sara = await mailbox.waitFor('sara.support@example.com', { since, subject: /Group owned/ });
         const tom = await mailbox.waitFor('tom.support@example.com', { since, subject: /Group owned/ });
         expect(sara.subject).to.equal('Nuovo ticket dal portale clienti: Group owned');
         expect(tom.subject).to.equal('New ticket from the customer portal: Group owned');
+        // Picklist values read in each owner's language (the CRM's labels), not as stored.
+        expect(sara.text).to.include('Stato: Aperto').and.include('Priorità: Alta').and.not.include('Open');
+        expect(sara.html).to.include('<td>Aperto</td>');
+        expect(tom.text).to.include('Status: Open').and.include('Priority: High');
         expect(await mailsTo(mailbox, 'paul.former@example.com', since), 'inactive member').to.have.length(0);
       } finally {
         if (previous) await saveGeneralOwner(api, previous);
