@@ -35,6 +35,10 @@ export const requireJsonWrites: RequestHandler = (req, _res, next) => {
   if (SAFE_METHODS.has(req.method) || type === 'application/json') return next();
   // The one deliberate exception, file uploads: multipart, but only with a custom header that a
   // cross-site form cannot send and a cross-site script cannot send without a refused preflight.
-  if (req.method === 'POST' && type === 'multipart/form-data' && req.headers[UPLOAD_HEADER] === UPLOAD_HEADER_VALUE) return next();
+  if (req.method === 'POST' && type === 'multipart/form-data') {
+    if (req.headers[UPLOAD_HEADER] === UPLOAD_HEADER_VALUE) return next();
+    // An upload without the header: say what it lacks (asking for JSON would mislead).
+    return next(new ApiError(415, 'unsupported_media_type', 'api.upload.multipartRequired'));
+  }
   next(new ApiError(415, 'unsupported_media_type', 'auth.errors.jsonRequired'));
 };

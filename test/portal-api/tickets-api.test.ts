@@ -150,6 +150,8 @@ describe('portal API: tickets @db', function () {
     const res = await jane.upload(`/modules/HelpDesk/records/${ticket}/documents`, { name: 'x.txt', content: 'hello' }, { header: false });
     expect(res.status).to.equal(415);
     expect(res.body.error.code).to.equal('unsupported_media_type');
+    // The message names what the upload lacks, not JSON.
+    expect(res.body.error.message).to.include('X-Requested-With');
     const plain = await fetch(`${t.url}${API}/modules/HelpDesk/records/${ticket}/comments`, {
       method: 'POST',
       headers: { cookie: jane.cookie, 'content-type': 'text/plain' },
