@@ -101,6 +101,9 @@ export class ProfileRoutes implements AdminRouteContribution {
   /** `labels` fill placeholders with a module's or a field's label in the admin's language. */
   private t(res: Response, key: MessageKey, params?: MessageParams, labels?: MessageLabels): string {
     const language = this.pages.language(res);
+    // A rule's operator reads as the editor names it ("contiene", "<"), not as its code ("contains", "lt").
+    const opKey = typeof params?.op === 'string' ? `privileges.rules.ops.${params.op}` : '';
+    if (opKey && this.translator.has(opKey)) params = { ...params, op: this.translator.t(language, opKey) };
     if (!labels) return this.translator.t(language, key, params);
     const texts = Object.fromEntries(Object.entries(labels).map(([name, label]) => [name, label[language] ?? label.en]));
     return this.translator.t(language, key, { ...params, ...texts });

@@ -175,7 +175,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
       const italian = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '', supportEndDate: '2020-01-01' });
       expect(italian.status).to.equal(422);
       expect(italian.html).to.match(/name="supportEndDate" value="2020-01-01" aria-invalid="true"/);
-      expect(italian.html).to.include('la data di fine assistenza è già passata');
+      expect(italian.html).to.include('la data di fine supporto è già passata');
       expect(italian.html).to.include('Torna al contatto');
     } finally {
       await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");

@@ -120,6 +120,8 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       // Shown as plain IPv4 even through a dual-stack socket (`::ffff:127.0.0.1`).
       expect(row).to.match(/data-label="Source address">(127\.0\.0\.1|::1)</);
       expect(row).to.include('Locked');
+      // The lock's time reads as a phrase ("Locked since …", "Bloccato dal …"), not a bare date beside the badge.
+      expect(row).to.match(/<time datetime="[^"]+">since [^<]+<\/time>/);
       expect(row.match(/<time datetime=/g)?.length).to.equal(3);
     });
 

@@ -240,7 +240,7 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
       const res = await get('/portal/api/v1/nothing/here', undefined, { 'accept-language': 'it-IT,it;q=0.9' });
       expect(res.status).to.equal(404);
       expectSecurityHeaders(res, 'API 404', PLUGIN_CSP);
-      expect(await res.json()).to.deep.equal({ error: { code: 'not_found', message: "Questa route dell'API non esiste." } });
+      expect(await res.json()).to.deep.equal({ error: { code: 'not_found', message: 'Questo indirizzo dell’API non esiste.' } });
       const chosen = await get('/portal/api/v1/nothing', 'bp_lang=en', { 'accept-language': 'it' });
       expect(((await chosen.json()) as { error: { message: string } }).error.message).to.equal('This API route does not exist.');
     });

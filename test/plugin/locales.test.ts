@@ -59,4 +59,45 @@ describe('locales', () => {
       });
     });
   }
+
+  // vtenext's Italian manual (chapter 18.3) names these things so; the Italian product follows it.
+  describe('it.json: the vocabulary of the Italian manual', () => {
+    const italian = read('it.json');
+    const manual: Record<string, string> = {
+      'menu.loginCheck': 'Controllo login Business Portal',
+      'loginCheck.title': 'Controllo login Business Portal',
+      'portal.contactBlock.title': 'Informazioni Business Portal',
+      'profiles.heading': 'Profili',
+      'profiles.new': 'Nuovo profilo',
+      'privileges.open': 'Privilegi',
+      'profiles.sections.globals': 'Privilegi globali',
+      'profiles.sections.rules': 'Campi condizionali',
+      'privileges.globals.viewAll': 'Vedi tutto',
+      'privileges.globals.editAll': 'Modifica tutto',
+      'privileges.twoFactor.none': 'Disattivata',
+      'privileges.general.twoFactorFallback': 'Autenticazione a due fattori alternativa',
+      'contacts.portalUser.supportStart': 'Data inizio supporto',
+      'contacts.portalUser.supportEnd': 'Data fine supporto',
+      'classic.basic.heading': 'Impostazioni base',
+      'classic.advanced.heading': 'Impostazioni avanzate',
+      'classic.user.heading': 'Seleziona l’utente',
+      'classic.template.heading': 'Seleziona il template',
+      'tickets.resolve': 'OK, risolto',
+    };
+    it('writes the apostrophe one way, the typographic ’ (l’utente, dell’API), and quotes names with “ ”', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) {
+          expect(text, key).not.to.match(/\p{L}'\p{L}/u);
+          expect(text, key).not.to.match(/"\{[A-Za-z0-9_]+\}"/);
+        }
+      }
+    });
+
+    for (const [key, text] of Object.entries(manual)) {
+      it(`${key} reads "${text}"`, () => {
+        expect(english.has(key), `${key} is a key`).to.equal(true);
+        expect(italian.get(key)).to.equal(text);
+      });
+    }
+  });
 });

@@ -158,6 +158,7 @@ describe('portal pages: comments and documents on every module with the tools @d
     const tooLong = await jane.post(`/m/Invoice/${invoice}/comments`, { _csrf: tokenIn(page.html), body: long });
     expect(tooLong.response.status).to.equal(422);
     expect(tooLong.html).to.include(`>${long}</textarea>`);
+    expect(tooLong.html).to.include('A comment can be at most 10,000 characters long.');
     const script = await upload(`${test.url}/portal`, jane, `/m/Invoice/${invoice}/documents`, tokenIn(page.html), 'pay.html', '<script>alert(1)</script>', 'text/html');
     expect(script.response.status).to.equal(422);
     expect(script.html).to.include('id="bp-upload-error"').and.include('This type of file is not allowed.').and.include('data-drop-zone');

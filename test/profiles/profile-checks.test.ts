@@ -100,9 +100,12 @@ describe('profile checks @db', () => {
       expect(idle.body.error.problems.map((p) => p.message)).to.deep.equal(['rules[0].effects: the rule does nothing: give it at least one field effect, or make all fields read-only.']);
       const ordered = await put('rules', [rule({ conditions: [{ field: 'priority', op: 'lt', value: true }] })]);
       expect(ordered.status).to.equal(400);
-      expect(ordered.body.error.problems.map((p) => p.message)).to.deep.equal(['rules[0].conditions[0].value: the operator "lt" compares with a number, a date or a text, not with true, false or nothing.']);
+      expect(ordered.body.error.problems.map((p) => p.message)).to.deep.equal(['rules[0].conditions[0].value: the operator "<" compares with a number, a date or a text, not with true, false or nothing.']);
       const text = await put('rules', [rule({ conditions: [{ field: 'ticket_title', op: 'contains', value: 5 }] })]);
       expect(text.status).to.equal(400);
+      const list = await put('rules', [rule({ conditions: [{ field: 'priority', op: 'in', value: 'High' }] })]);
+      // Operators are named as the editor shows them, not by their codes ("lt", "in").
+      expect(list.body.error.problems.map((p) => p.message)).to.deep.equal(['rules[0].conditions[0].value: the operator "is one of" takes a list of values, the others one value.']);
       expect((await service.document(id)).rules).to.deep.equal([]);
       expect((await put('rules', [rule({ conditions: [{ field: 'priority', op: 'gte', value: 'High' }] })])).status).to.equal(200);
     });

@@ -257,7 +257,8 @@ export class RecordDetailPage implements PortalRouteContribution {
     } catch (error) {
       if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
       const record = await w.access.record(name, id);
-      const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: COMMENT_MAX });
+      // The limit as a number of the page's language (10,000 / 10.000), not as digits alone.
+      const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: new Intl.NumberFormat(w.language).format(COMMENT_MAX) });
       return this.render(w, record, { commentError: message, commentText: text.slice(0, COMMENT_MAX * 2), status: 422 });
     }
     w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented${listParam(w.req, '&')}#bp-comments`);
