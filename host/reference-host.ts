@@ -30,7 +30,7 @@ import { PluginLoader } from './plugins/plugin-loader.js';
 import { SqlRecordStore } from './records/record-store.js';
 import { SqlModuleRegistry } from './registry/module-registry.js';
 import { seedStandardModules } from './registry/standard-modules.js';
-import { migrateHost } from './schema/migrate.js';
+import { migrateHost, withSetupLock } from './schema/migrate.js';
 import { seedBaseUsers } from './users/base-users.js';
 import { SqlUserDirectory } from './users/user-directory.js';
 import { crmPages } from './web/crm-pages.js';
@@ -173,15 +173,19 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     async start() {
       if (started) return;
       if (closed) throw new Error('This host was closed');
-      await seedStandardModules(registry);
-      const { generatedAdminPassword } = await seedBaseUsers(sequelize, {
-        demo: options.demo ?? false,
-        ...(options.adminPassword ? { adminPassword: options.adminPassword } : {}),
+      let generatedAdminPassword: string | undefined;
+      // One process at a time: several starting together on an empty database would each seed.
+      await withSetupLock(sequelize, async () => {
+        await seedStandardModules(registry);
+        ({ generatedAdminPassword } = await seedBaseUsers(sequelize, {
+          demo: options.demo ?? false,
+          ...(options.adminPassword ? { adminPassword: options.adminPassword } : {}),
+        }));
+        await seedStandardTemplates(sequelize);
+        await seedStandardRules(sequelize);
+        await installation.load(options.installOrigin);
+        await licences.configure(options.licences);
       });
-      await seedStandardTemplates(sequelize);
-      await seedStandardRules(sequelize);
-      await installation.load(options.installOrigin);
-      await licences.configure(options.licences);
       if (generatedAdminPassword) {
         // Shown once, on purpose not through the logger (logs never carry passwords).
         process.stdout.write(`\nThe CRM admin was created: user "admin", password "${generatedAdminPassword}". It is shown only this once.\n\n`);
