@@ -38,6 +38,8 @@ export type LoginOutcome =
       readonly contact: CrmRecord;
       /** The method of the second step still to pass, or null when the login is complete. */
       readonly secondFactor: TwoFactorMethod | null;
+      /** The password hash that was checked: the session starts only while it is still the account's. */
+      readonly passwordHash: string;
     }
   | { readonly ok: false; readonly reason: LoginRefusal };
 
@@ -97,6 +99,6 @@ export class PasswordLoginService implements LoginService {
     await this.lockout.clientSucceeded(ip);
     if (!secondFactor) await this.history.record({ event: 'login', contactId: account.contactId, email: attempted, reason: null, ip });
     const fresh = (await this.accounts.findByContactId(account.contactId)) ?? account;
-    return { ok: true, account: fresh, contact: eligibility.contact, secondFactor };
+    return { ok: true, account: fresh, contact: eligibility.contact, secondFactor, passwordHash: hash };
   }
 }

@@ -75,8 +75,13 @@ export interface SessionCompanionColumns {
 
 export const PortalSessions = Symbol.for('business-portal.auth.PortalSessions');
 export interface PortalSessions {
-  /** Starts a new session for a contact that just signed in and sets its cookie; ends the request's previous session. */
-  start(req: Request, res: Response, contactId: number, options: { readonly remember: boolean }): Promise<void>;
+  /**
+   * Starts a new session for a contact that just signed in and sets its cookie; ends the request's
+   * previous session. With `passwordHash` (the hash the sign-in checked), only while it is still
+   * the account's: false, and no session, when the password was changed since the check (a change
+   * ends every session, including one its old password was about to open).
+   */
+  start(req: Request, res: Response, contactId: number, options: { readonly remember: boolean; readonly passwordHash?: string }): Promise<boolean>;
   /**
    * The signed-in account of a request, or null. Pass `res` so that a remember-me session whose
    * idle window lapsed can be rotated (without it such a session is refused).
@@ -186,6 +191,7 @@ export class DatabasePortalSessions implements PortalSessions {
     contactId: number,
     session: { readonly remember: boolean; readonly createdAt: Date; readonly absoluteExpiresAt: Date; readonly familyId?: string; readonly token?: string },
     now: Date,
+    transaction?: Transaction,
   ): Promise<string> {
     const token = session.token ?? randomBytes(TOKEN_BYTES).toString('base64url');
     const id = hashToken(token);
@@ -195,6 +201,7 @@ export class DatabasePortalSessions implements PortalSessions {
        VALUES (:id, :familyId, :contactId, :createdAt, :now, :idleExpiresAt, :absoluteExpiresAt, :remember, :ip, :userAgent)`,
       {
         type: QueryTypes.INSERT,
+        transaction,
         replacements: {
           id,
           familyId: session.familyId ?? id,
@@ -216,13 +223,33 @@ export class DatabasePortalSessions implements PortalSessions {
     return id;
   }
 
-  async start(req: Request, res: Response, contactId: number, options: { readonly remember: boolean }): Promise<void> {
+  async start(req: Request, res: Response, contactId: number, options: { readonly remember: boolean; readonly passwordHash?: string }): Promise<boolean> {
     const previous = this.tokenOf(req);
     if (previous) await this.deleteSession(hashToken(previous));
     const now = new Date();
     const absoluteExpiresAt = new Date(now.getTime() + (options.remember ? REMEMBER_ABSOLUTE_MS : SESSION_ABSOLUTE_MS));
-    await this.issue(req, res, contactId, { remember: options.remember, createdAt: now, absoluteExpiresAt }, now);
+    const session = { remember: options.remember, createdAt: now, absoluteExpiresAt };
+    const { passwordHash } = options;
+    let started = true;
+    if (passwordHash === undefined) await this.issue(req, res, contactId, session, now);
+    else {
+      // The account's row stays locked until the session is in: a password change (which writes that
+      // row, then ends the sessions) runs wholly before — and this finds another hash — or wholly after.
+      started = await this.sequelize.transaction(async (transaction) => {
+        const held = toNumber(
+          await this.sequelize.query(`UPDATE ${ACCOUNTS_TABLE} SET version = version + 1 WHERE contact_id = :contactId AND password_hash = :passwordHash`, {
+            type: QueryTypes.BULKUPDATE,
+            replacements: { contactId, passwordHash },
+            transaction,
+          }),
+        );
+        if (held !== 1) return false;
+        await this.issue(req, res, contactId, session, now, transaction);
+        return true;
+      });
+    }
     this.forget(req);
+    return started;
   }
 
   private forget(req: Request): void {

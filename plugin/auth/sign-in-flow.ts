@@ -80,7 +80,8 @@ export class PortalSignInFlow implements SignInFlow {
       res.cookie(CHALLENGE_COOKIE, token, { ...this.cookieOptions(req), maxAge: CODE_VALID_MINUTES * 60_000 });
       return { kind: 'second-factor', method: outcome.secondFactor.name };
     }
-    await this.sessions.start(req, res, outcome.account.contactId, { remember: credentials.remember });
+    // The password was changed (on any host process) since it was checked: no session for the old one.
+    if (!(await this.sessions.start(req, res, outcome.account.contactId, { remember: credentials.remember, passwordHash: outcome.passwordHash }))) return { kind: 'refused' };
     this.adoptLanguage(req, res, outcome.account, outcome.contact);
     return { kind: 'signed-in', account: outcome.account, contact: outcome.contact };
   }
