@@ -34,7 +34,7 @@ import { HostDatabase, HostLogger, HostRecords, HostRegional, type CrmRecord, ty
 import { toIsoDateTime } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { ProfileStore, type ProfileSummary } from '../profiles/profile-store.js';
-import { PortalVersions } from '../settings/portal-version.js';
+import { PORTAL_VERSION_SETTING, PortalVersions } from '../settings/portal-version.js';
 import { generatePortalPassword } from './generated-password.js';
 
 /** What the admin's form asks for. Dates are `YYYY-MM-DD` or null (empty field). */
@@ -182,40 +182,55 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     // Hash outside the transaction: scrypt takes tens of milliseconds and SQLite has one writer.
     const passwordHash = await this.hasher.hash(password);
     const language = contactLanguage(contact);
-    await this.database.sequelize.transaction(async (transaction) => {
-      if (!account) {
-        await this.accounts.create(
-          {
-            contactId: contact.id,
-            email,
-            portalEnabled: true,
-            profileId: settings.profileId,
-            supportStartDate: settings.start,
-            supportEndDate: settings.end,
-            language,
-            passwordHash,
-            mustChangePassword: true,
-          },
-          { transaction },
-        );
-      } else {
-        await this.accounts.update(
-          contact.id,
-          { email, portalEnabled: true, profileId: settings.profileId, supportStartDate: settings.start, supportEndDate: settings.end, language },
-          { transaction, expectedVersion: account.version },
-        );
-        await this.accounts.setPassword(contact.id, passwordHash, { mustChange: true, transaction });
-        // A re-enabled account starts clean: no session from before survives.
-        await this.sessions.endAllFor(contact.id, { transaction });
-      }
-      await this.history.record({ event: 'enabled', contactId: contact.id, email, reason: 'admin', ip: null }, { transaction, adminUserId: admin.id });
-      // A lock from before protected a password that no longer exists: the access details about to be
-      // sent must work, so the admin who switched the account on again unlocks it, in the same
-      // transaction (audit-logged, its old unlock links revoked).
-      if (account?.lockedAt) await this.lockout.unlock(contact.id, admin.id, { transaction });
-      // Sent after the commit: a failed save sends nothing.
-      await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }, { transaction });
-    });
+    const emailTaken = new Error('email in use');
+    try {
+      await this.database.sequelize.transaction(async (transaction) => {
+        // Switch-ons take turns (the portal version's row, always there, is their lock) and look again
+        // once it is theirs: two contacts of one email switched on at once both passed the check above.
+        const key = this.database.sequelize.getQueryInterface().quoteIdentifier('key');
+        await this.database.sequelize.query(`UPDATE bp_settings SET updated_at = updated_at WHERE ${key} = :key`, {
+          type: QueryTypes.BULKUPDATE,
+          replacements: { key: PORTAL_VERSION_SETTING },
+          transaction,
+        });
+        if (await this.accounts.emailInUseByAnother(email, contact.id, { transaction })) throw emailTaken;
+        if (!account) {
+          await this.accounts.create(
+            {
+              contactId: contact.id,
+              email,
+              portalEnabled: true,
+              profileId: settings.profileId,
+              supportStartDate: settings.start,
+              supportEndDate: settings.end,
+              language,
+              passwordHash,
+              mustChangePassword: true,
+            },
+            { transaction },
+          );
+        } else {
+          await this.accounts.update(
+            contact.id,
+            { email, portalEnabled: true, profileId: settings.profileId, supportStartDate: settings.start, supportEndDate: settings.end, language },
+            { transaction, expectedVersion: account.version },
+          );
+          await this.accounts.setPassword(contact.id, passwordHash, { mustChange: true, transaction });
+          // A re-enabled account starts clean: no session from before survives.
+          await this.sessions.endAllFor(contact.id, { transaction });
+        }
+        await this.history.record({ event: 'enabled', contactId: contact.id, email, reason: 'admin', ip: null }, { transaction, adminUserId: admin.id });
+        // A lock from before protected a password that no longer exists: the access details about to be
+        // sent must work, so the admin who switched the account on again unlocks it, in the same
+        // transaction (audit-logged, its old unlock links revoked).
+        if (account?.lockedAt) await this.lockout.unlock(contact.id, admin.id, { transaction });
+        // Sent after the commit: a failed save sends nothing.
+        await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }, { transaction });
+      });
+    } catch (error) {
+      if (error === emailTaken) return { ok: false, reason: 'email_in_use', email };
+      throw error;
+    }
     this.logger.info('Business Portal: portal user enabled by a CRM admin; access details sent', {
       contactId: contact.id,
       adminUserId: admin.id,

@@ -55,6 +55,20 @@ describe('contacts: portal-user rules @db', function () {
     expect((await h.portalLogin('mario.shared@example.com', secondPassword)).status).to.equal(200);
   });
 
+  it('switches on only one of two contacts of one email switched on at the same moment, and mails only that one', async () => {
+    const first = await h.addContact({ firstname: 'Twin', lastname: 'First', email: 'twin.shared@example.com' });
+    const second = await h.addContact({ firstname: 'Twin', lastname: 'Second', email: 'twin.shared@example.com' });
+    const since = h.mailbox.received.length;
+    const saves = await Promise.all([h.savePortalUser(first, { portalUser: 'yes' }), h.savePortalUser(second, { portalUser: 'yes' })]);
+    expect(saves.map((saved) => saved.status).sort()).to.deep.equal([200, 422]);
+    const [enabled] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_portal_accounts WHERE email = :email AND portal_enabled = :yes', { email: 'twin.shared@example.com', yes: true });
+    expect(Number(enabled!.n), 'enabled accounts with that login').to.equal(1);
+    const password = passwordIn(await h.mailbox.waitFor('twin.shared@example.com', { since }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length - since, 'access details sent').to.equal(1);
+    expect((await h.portalLogin('twin.shared@example.com', password)).status, 'the contact switched on signs in').to.equal(200);
+  });
+
   it('switches a former portal user on again from today when both dates are left empty', async () => {
     const id = await h.addContact({ firstname: 'Former', lastname: 'User', email: 'former.user@example.com' });
     await enable(id, 'former.user@example.com', { supportStartDate: '2024-01-01', supportEndDate: '2099-12-31' });
