@@ -203,4 +203,27 @@ describe('settings: version 1 (classic) @db', () => {
     page = await (await admin.get(CLASSIC)).text();
     expect(page).to.match(/id="bp-active-Warranties" name="active" value="Warranties" checked>/);
   });
+
+  it('accepts one of two saves sent at the same moment from one revision, and refuses the other as stale', async () => {
+    const users = [await userId(api, 'tom.support'), await userId(api, 'sara.support')];
+    for (let round = 0; round < 6; round++) {
+      const page = await (await admin.get(CLASSIC)).text();
+      const revision = /name="revision" value="([^"]+)"/.exec(page)?.[1];
+      expect(revision, 'the form carries its revision').to.be.a('string');
+      const documents = !entry(await stored(), 'Documents')?.active;
+      const current = (await stored())!.userId;
+      const user = users.find((id) => id !== current)!;
+      const active = (await stored())!.modules.filter((m) => m.active && m.module !== 'Documents').map((m) => m.module);
+      // Each changes something: saved one after the other, the second would be refused as stale.
+      const [modules, owner] = await Promise.all([
+        postPairs(test, admin, `${CLASSIC}/modules`, [...[...active, ...(documents ? ['Documents'] : [])].map((m) => ['active', m] as [string, string]), ['revision', revision!]]),
+        postPairs(test, admin, `${CLASSIC}/user`, [['userId', String(user)], ['revision', revision!]]),
+      ]);
+      expect([modules.status, owner.status].sort(), `round ${round}`).to.deep.equal([303, 409]);
+      const after = await stored();
+      // The accepted save is in force, whole; the refused one changed nothing.
+      if (modules.status === 303) expect(entry(after, 'Documents')?.active, `round ${round}`).to.equal(documents);
+      else expect(after!.userId, `round ${round}`).to.equal(user);
+    }
+  });
 });
