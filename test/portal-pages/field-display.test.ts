@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { clipped, longerThan } from '../../plugin/access/field-input.js';
 import { safeFileName } from '../../plugin/access/upload-checks.js';
-import { formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/portal/pages/field-display.js';
+import { formatCount, formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/portal/pages/field-display.js';
 
 const options = (language: 'en' | 'it', timeZone = 'Europe/Rome'): DisplayOptions => ({
   language,
@@ -30,6 +30,13 @@ describe('portal pages: field display', () => {
       expect(showValue({ name: 'amount', type: 'currency' }, 1234.5, null, options('en')).text).to.equal('1,234.50');
       expect(showValue({ name: 'ratio', type: 'decimal' }, 0.1234567, null, options('en')).text).to.equal('0.123457');
     }
+  });
+
+  it('writes counts and positions (list and comment summaries, limits) as numbers of the page language', () => {
+    expect(formatCount(500_000, 'it')).to.equal('500.000');
+    expect(formatCount(500_000, 'en')).to.equal('500,000');
+    expect(formatCount(1_000, 'it')).to.equal('1.000');
+    expect(formatCount(7, 'it')).to.equal('7');
   });
 
   it('leaves a value that is not a date as it was typed', () => {

@@ -86,6 +86,11 @@ function formatter(kind: FormatKind, language: LanguageCode, timeZone = 'UTC'): 
   return made;
 }
 
+/** A count or a position in the page's language (`1.234` in Italian, `1,234` in English). */
+export function formatCount(value: number, language: LanguageCode): string {
+  return formatter('integer', language).format(value);
+}
+
 export function formatDate(value: string, language: LanguageCode): string {
   const date = new Date(`${value.slice(0, 10)}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) return value;

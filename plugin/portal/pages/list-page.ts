@@ -15,7 +15,7 @@ import { AccessError } from '../../access/access-errors.js';
 import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { CSV_BOM, csvCell, csvLine, csvRow } from '../api/csv-export.js';
-import { optionText, showValue } from './field-display.js';
+import { formatCount, optionText, showValue } from './field-display.js';
 import { WorkspaceFrame, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 export interface ListQuery {
@@ -195,10 +195,10 @@ export class ListPage implements PortalRouteContribution {
         newHref: `${base}/new`,
         newLabel: w.t('portal.list.new', { item: this.frame.singularLabel(w, name) }),
         exportHref: canExport ? `${base}/export.csv${queryString({ ...kept, ...sortParams })}` : null,
-        summary: w.t('portal.list.summary', { from, to, total: view.total }),
+        summary: w.t('portal.list.summary', { from: formatCount(from, w.language), to: formatCount(to, w.language), total: formatCount(view.total, w.language) }),
         prevHref: view.page > 1 ? `${base}${queryString({ ...kept, ...sortParams, page: view.page - 1 })}` : null,
         nextHref: view.page < lastPage ? `${base}${queryString({ ...kept, ...sortParams, page: view.page + 1 })}` : null,
-        pageLabel: w.t('portal.list.page', { page: view.page, pages: lastPage }),
+        pageLabel: w.t('portal.list.page', { page: formatCount(view.page, w.language), pages: formatCount(lastPage, w.language) }),
       },
     });
   }

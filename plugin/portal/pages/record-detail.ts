@@ -27,7 +27,7 @@ import type { Comment, DocumentFile } from '../../host-contract/index.js';
 import { formBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { formatDateTime, formatSize, optionText, shownFields } from './field-display.js';
+import { formatCount, formatDateTime, formatSize, optionText, shownFields } from './field-display.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 const TICKETS = 'HelpDesk';
@@ -159,7 +159,7 @@ export class RecordDetailPage implements PortalRouteContribution {
     const from = shown === 0 ? 0 : (page - 1) * COMMENTS_PAGE + 1;
     const href = (to: number) => `${this.frame.recordPath(record.module, record.id)}${to > 1 ? `?comments=${to}${listParam(w.req, '&')}` : listParam(w.req, '?')}#bp-comments`;
     return {
-      summary: w.t('portal.list.summary', { from, to: shown === 0 ? 0 : from + shown - 1, total }),
+      summary: w.t('portal.list.summary', { from: formatCount(from, w.language), to: formatCount(shown === 0 ? 0 : from + shown - 1, w.language), total: formatCount(total, w.language) }),
       newerHref: page > 1 ? href(Math.min(page - 1, Math.max(1, Math.ceil(total / COMMENTS_PAGE)))) : null,
       olderHref: page * COMMENTS_PAGE < total ? href(page + 1) : null,
     };
@@ -229,7 +229,7 @@ export class RecordDetailPage implements PortalRouteContribution {
         deleteHref: record.deletable ? this.frame.recordPath(name, record.id, `/delete${back}`) : null,
         resolveAction: record.resolvable && !closed ? this.frame.recordPath(name, record.id, `/resolve${back}`) : null,
         hasComments,
-        commentsHeading: w.t('tickets.comments.heading', { count: commentTotal }),
+        commentsHeading: w.t('tickets.comments.heading', { count: formatCount(commentTotal, w.language) }),
         comments: comments.map((c) => this.commentRow(w, c, options.timeZone)),
         commentPaging: this.commentPaging(w, record, commentsPage, comments.length, commentTotal),
         commentStart: commentTotal - (commentsPage - 1) * COMMENTS_PAGE,
@@ -258,7 +258,7 @@ export class RecordDetailPage implements PortalRouteContribution {
       if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
       const record = await w.access.record(name, id);
       // The limit as a number of the page's language (10,000 / 10.000), not as digits alone.
-      const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: new Intl.NumberFormat(w.language).format(COMMENT_MAX) });
+      const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: formatCount(COMMENT_MAX, w.language) });
       return this.render(w, record, { commentError: message, commentText: text.slice(0, COMMENT_MAX * 2), status: 422 });
     }
     w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented${listParam(w.req, '&')}#bp-comments`);
