@@ -16,7 +16,7 @@ import { LoginHistory } from './login-history.js';
 import { LoginService } from './login-service.js';
 import type { PortalAccount } from './portal-account-store.js';
 import { PortalSessions } from './portal-sessions.js';
-import { CHALLENGE_COOKIE, CODE_VALID_MINUTES, CodeNotSentError, TwoFactor, type PendingChallenge } from './two-factor.js';
+import { CHALLENGE_COOKIE, CODE_VALID_MINUTES, CodeNotSentError, PasswordChangedError, TwoFactor, type PendingChallenge } from './two-factor.js';
 
 export type SignInResult =
   | { readonly kind: 'signed-in'; readonly account: PortalAccount; readonly contact: CrmRecord }
@@ -72,9 +72,10 @@ export class PortalSignInFlow implements SignInFlow {
     if (outcome.secondFactor) {
       let token: string;
       try {
-        token = await this.twoFactor.start(outcome.account, outcome.contact, outcome.secondFactor, { remember: credentials.remember, ip });
+        token = await this.twoFactor.start(outcome.account, outcome.contact, outcome.secondFactor, { remember: credentials.remember, ip, passwordHash: outcome.passwordHash });
       } catch (error) {
         if (error instanceof CodeNotSentError) return { kind: 'code-not-sent' };
+        if (error instanceof PasswordChangedError) return { kind: 'refused' };
         throw error;
       }
       res.cookie(CHALLENGE_COOKIE, token, { ...this.cookieOptions(req), maxAge: CODE_VALID_MINUTES * 60_000 });
@@ -98,7 +99,8 @@ export class PortalSignInFlow implements SignInFlow {
       return { kind: 'refused' };
     }
     res.clearCookie(CHALLENGE_COOKIE, this.cookieOptions(req));
-    await this.sessions.start(req, res, check.account.contactId, { remember: check.remember });
+    // As after the password alone: no session once the password was changed since the code's check began.
+    if (!(await this.sessions.start(req, res, check.account.contactId, { remember: check.remember, passwordHash: check.passwordHash ?? '' }))) return { kind: 'refused' };
     await this.history.record({ event: 'login', contactId: check.account.contactId, email: check.account.email, reason: null, ip });
     this.adoptLanguage(req, res, check.account, check.contact);
     return { kind: 'signed-in', account: check.account, contact: check.contact };

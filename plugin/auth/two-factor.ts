@@ -27,7 +27,7 @@ import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { AccountEligibility } from './account-eligibility.js';
 import { LOCK_AFTER_FAILURES, Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
-import { CHALLENGES_TABLE, PortalAccountStore, type PortalAccount } from './portal-account-store.js';
+import { ACCOUNTS_TABLE, CHALLENGES_TABLE, PortalAccountStore, type PortalAccount } from './portal-account-store.js';
 import { hashToken } from './portal-sessions.js';
 import { ProfileInForce } from './profile-in-force.js';
 
@@ -42,6 +42,14 @@ const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 /** `none`, or the name of a `TwoFactorMethod` (`email`; more can be bound). */
 export type TwoFactorType = string;
 export const NO_SECOND_FACTOR = 'none';
+
+/** The password the sign-in checked was changed before its challenge was stored (on any host process): no challenge. */
+export class PasswordChangedError extends Error {
+  constructor() {
+    super('Business Portal: the password was changed during the sign-in');
+    this.name = 'PasswordChangedError';
+  }
+}
 
 /** The code of a new challenge could not be delivered (the mail server is down, say): the challenge is dropped. */
 export class CodeNotSentError extends Error {
@@ -118,7 +126,8 @@ export class ProfileTwoFactorPolicy implements TwoFactorPolicy {
 export type SecondFactorRequirement = { readonly kind: 'none' } | { readonly kind: 'method'; readonly method: TwoFactorMethod } | { readonly kind: 'unavailable' };
 
 export type CodeCheck =
-  | { readonly ok: true; readonly account: PortalAccount; readonly contact: CrmRecord; readonly remember: boolean }
+  /** `passwordHash`: the account's hash before the code was checked; the session starts only while it still is (`PortalSessions.start`). */
+  | { readonly ok: true; readonly account: PortalAccount; readonly contact: CrmRecord; readonly remember: boolean; readonly passwordHash: string | null }
   | { readonly ok: false; readonly challengeAlive: boolean };
 
 export interface PendingChallenge {
@@ -132,9 +141,15 @@ export interface TwoFactor {
   requirementFor(account: PortalAccount, contact: CrmRecord): Promise<SecondFactorRequirement>;
   /**
    * Creates a challenge and delivers its code; answers the token the browser keeps (never stored).
-   * Throws `CodeNotSentError` (the challenge removed) when the code could not be delivered.
+   * Throws `CodeNotSentError` (the challenge removed) when the code could not be delivered, and
+   * `PasswordChangedError` (nothing stored) when `passwordHash` is no longer the account's.
    */
-  start(account: PortalAccount, contact: CrmRecord, method: TwoFactorMethod, options: { readonly remember: boolean; readonly ip: string }): Promise<string>;
+  start(
+    account: PortalAccount,
+    contact: CrmRecord,
+    method: TwoFactorMethod,
+    options: { readonly remember: boolean; readonly ip: string; readonly passwordHash?: string },
+  ): Promise<string>;
   /** The challenge of a token when it can still be answered. */
   pending(token: string | undefined): Promise<PendingChallenge | null>;
   /** Checks a code; every wrong or refused try is counted and recorded. */
@@ -180,7 +195,7 @@ export class ChallengeTwoFactor implements TwoFactor {
     return { kind: 'unavailable' };
   }
 
-  async start(account: PortalAccount, contact: CrmRecord, method: TwoFactorMethod, options: { readonly remember: boolean; readonly ip: string }): Promise<string> {
+  async start(account: PortalAccount, contact: CrmRecord, method: TwoFactorMethod, options: { readonly remember: boolean; readonly ip: string; readonly passwordHash?: string }): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const id = hashToken(token);
     const code = String(randomInt(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
@@ -190,23 +205,42 @@ export class ChallengeTwoFactor implements TwoFactor {
       type: QueryTypes.BULKDELETE,
       replacements: { contactId: account.contactId, now },
     });
-    await this.database.sequelize.query(
-      `INSERT INTO ${CHALLENGES_TABLE} (id, contact_id, method, code_hash, remember, attempts, created_at, expires_at, used_at, ip)
-       VALUES (:id, :contactId, :method, :codeHash, :remember, 0, :now, :expiresAt, NULL, :ip)`,
-      {
-        type: QueryTypes.INSERT,
-        replacements: {
-          id,
-          contactId: account.contactId,
-          method: method.name,
-          codeHash: this.codeHash(id, code),
-          remember: options.remember,
-          now,
-          expiresAt: new Date(now.getTime() + CODE_VALID_MINUTES * 60_000),
-          ip: options.ip.slice(0, 45),
+    const sequelize = this.database.sequelize;
+    const stored = await sequelize.transaction(async (transaction) => {
+      // With the hash the password step checked: only while it is still the account's. The guard
+      // writes the account's row, which a password change (new hash, then the challenges deleted)
+      // also writes: the change runs wholly before — no challenge — or wholly after, and deletes it.
+      if (options.passwordHash !== undefined) {
+        const held = toNumber(
+          await sequelize.query(`UPDATE ${ACCOUNTS_TABLE} SET version = version + 1 WHERE contact_id = :contactId AND password_hash = :passwordHash`, {
+            type: QueryTypes.BULKUPDATE,
+            replacements: { contactId: account.contactId, passwordHash: options.passwordHash },
+            transaction,
+          }),
+        );
+        if (held !== 1) return false;
+      }
+      await sequelize.query(
+        `INSERT INTO ${CHALLENGES_TABLE} (id, contact_id, method, code_hash, remember, attempts, created_at, expires_at, used_at, ip)
+         VALUES (:id, :contactId, :method, :codeHash, :remember, 0, :now, :expiresAt, NULL, :ip)`,
+        {
+          type: QueryTypes.INSERT,
+          transaction,
+          replacements: {
+            id,
+            contactId: account.contactId,
+            method: method.name,
+            codeHash: this.codeHash(id, code),
+            remember: options.remember,
+            now,
+            expiresAt: new Date(now.getTime() + CODE_VALID_MINUTES * 60_000),
+            ip: options.ip.slice(0, 45),
+          },
         },
-      },
-    );
+      );
+      return true;
+    });
+    if (!stored) throw new PasswordChangedError();
     if (!(await method.deliver(account, contact, code, CODE_VALID_MINUTES))) {
       await this.database.sequelize.query(`DELETE FROM ${CHALLENGES_TABLE} WHERE id = :id`, { type: QueryTypes.BULKDELETE, replacements: { id } });
       throw new CodeNotSentError();
@@ -244,6 +278,9 @@ export class ChallengeTwoFactor implements TwoFactor {
     if (!found) return { ok: false, challengeAlive: false };
     const { id, row } = found;
     const contactId = toNumber(row.contact_id);
+    // Read before the challenge is touched: a password change after this read makes the session's
+    // start refuse; one before it has deleted the challenge, so the try below is refused.
+    const passwordHash = await this.accounts.passwordHash(contactId);
     const refuse = async (reason: string, alive: boolean): Promise<CodeCheck> => {
       await this.history.record({ event: 'failed', contactId, email: null, reason, ip });
       return { ok: false, challengeAlive: alive };
@@ -288,6 +325,6 @@ export class ChallengeTwoFactor implements TwoFactor {
     );
     if (consumed !== 1) return refuse('code_expired_or_used', false);
     await this.lockout.clientSucceeded(ip);
-    return { ok: true, account, contact: eligibility.contact, remember: toBoolean(row.remember) };
+    return { ok: true, account, contact: eligibility.contact, remember: toBoolean(row.remember), passwordHash };
   }
 }

@@ -225,6 +225,76 @@ describe('sign-in: two-factor by email @db', function () {
     await expectRefused(attacker.client, attacker.code);
   });
 
+  /** Runs `during` while the first query matching `when` waits (another host process, simulated). */
+  async function holding(when: (replacements: Record<string, unknown>) => boolean, work: () => Promise<Response>, during: () => Promise<void>): Promise<Response> {
+    let reached!: () => void;
+    const waiting = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    host.sequelize.addHook('beforeQuery', 'two-factor-race', async (options: unknown) => {
+      // Outside a transaction only: one held open would keep SQLite's write lock from the change.
+      const { replacements, transaction } = options as { replacements?: Record<string, unknown>; transaction?: unknown };
+      if (!held && !transaction && replacements && when(replacements)) {
+        held = true;
+        reached();
+        await released;
+      }
+    });
+    let answer: Promise<Response>;
+    try {
+      answer = work();
+      await waiting;
+      await during();
+    } finally {
+      release();
+      host.sequelize.removeHook('beforeQuery', 'two-factor-race');
+    }
+    return answer;
+  }
+
+  /** A password change as another host process writes it: the new hash, then the contact's challenges gone. */
+  async function changedElsewhere(contactId: number): Promise<void> {
+    await host.exec('UPDATE bp_portal_accounts SET password_hash = :hash, version = version + 1 WHERE contact_id = :contactId', { contactId, hash: 'changed-elsewhere' });
+    await host.exec('DELETE FROM bp_two_factor_challenges WHERE contact_id = :contactId', { contactId });
+  }
+
+  it('stores no challenge for a password changed on another process between its check and the challenge', async function () {
+    // The race needs row locks: SQLite's one writer (held here by the paused sign-in) would refuse the change as busy.
+    if (host.sequelize.getDialect() === 'sqlite') return this.skip();
+    const email = 'code.race.start@example.com';
+    const contactId = await customer(email);
+    const since = host.mailbox.received.length;
+    const client = new PortalClient(host.portal);
+    // Held where the new challenge is about to be stored: the challenges' clean-up before it.
+    const login = await holding(
+      (r) => Object.keys(r).sort().join(',') === 'contactId,now' && r.contactId === contactId,
+      () => client.api('/auth/login', { email, password: PASSWORD }),
+      () => changedElsewhere(contactId),
+    );
+    expect(login.status).to.equal(401);
+    expect(await host.sql('SELECT id FROM bp_two_factor_challenges WHERE contact_id = :contactId', { contactId })).to.deep.equal([]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(host.mailbox.received.slice(since).filter((mail) => JSON.stringify(mail.to).includes(email))).to.deep.equal([]);
+  });
+
+  it('opens no session for a password changed on another process while its code was being checked', async function () {
+    // The race needs row locks: SQLite's one writer (held here by the paused sign-in) would refuse the change as busy.
+    if (host.sequelize.getDialect() === 'sqlite') return this.skip();
+    const email = 'code.race.check@example.com';
+    const contactId = await customer(email);
+    const { client, code } = await apiPasswordStep(email);
+    // Held after the challenge was used up, before the session: the client's success count.
+    const done = await holding(
+      (r) => Object.keys(r).join(',') === 'ip',
+      () => client.api('/auth/two-factor', { code }),
+      () => changedElsewhere(contactId),
+    );
+    expect(done.status).to.equal(401);
+    expect(client.cookies.has('bp_session')).to.equal(false);
+    expect(await host.sql('SELECT id FROM bp_sessions WHERE contact_id = :contactId', { contactId })).to.deep.equal([]);
+  });
+
   it('works the same through the API: 202 after the password, then the code gives the session', async () => {
     const email = 'code.api@example.com';
     const contactId = await customer(email);
