@@ -92,6 +92,12 @@ export interface PortalAccountStore {
   emailInUseByAnother(email: string, contactId: number, options?: ReadOptions): Promise<boolean>;
   /** The stored hash, or null when the account has no password (or does not exist). */
   passwordHash(contactId: number, options?: ReadOptions): Promise<string | null>;
+  /**
+   * Whether `passwordHash` is still the account's, holding its row until `transaction` ends (the
+   * row is written): a password change, which writes that row too, then runs wholly before this —
+   * false — or wholly after. A sign-in stores its challenge or session under this hold.
+   */
+  holdPassword(contactId: number, passwordHash: string, options: { readonly transaction: Transaction }): Promise<boolean>;
   create(account: NewPortalAccount, options?: AccountWriteOptions): Promise<PortalAccount>;
   /** Changes only the fields given. */
   update(contactId: number, changes: PortalAccountChanges, options?: AccountWriteOptions & { readonly expectedVersion?: number }): Promise<PortalAccount>;
@@ -216,6 +222,15 @@ export class SequelizePortalAccountStore implements PortalAccountStore {
     );
     const hash = rows[0]?.password_hash;
     return typeof hash === 'string' && hash !== '' ? hash : null;
+  }
+
+  async holdPassword(contactId: number, passwordHash: string, options: { readonly transaction: Transaction }): Promise<boolean> {
+    const held = await this.sequelize.query(`UPDATE ${ACCOUNTS_TABLE} SET version = version + 1 WHERE contact_id = :contactId AND password_hash = :passwordHash`, {
+      type: QueryTypes.BULKUPDATE,
+      replacements: { contactId, passwordHash },
+      transaction: options.transaction,
+    });
+    return toNumber(held) === 1;
   }
 
   async create(account: NewPortalAccount, options: AccountWriteOptions = {}): Promise<PortalAccount> {

@@ -29,7 +29,7 @@ import { PluginSettings } from '../lifecycle/contributions.js';
 import { AccountEligibility } from './account-eligibility.js';
 import { clientAddress } from './client-address.js';
 import { LoginHistory } from './login-history.js';
-import { ACCOUNTS_TABLE, accountColumns, toAccount, type AccountRow, type PortalAccount } from './portal-account-store.js';
+import { ACCOUNTS_TABLE, PortalAccountStore, accountColumns, toAccount, type AccountRow, type PortalAccount } from './portal-account-store.js';
 
 export const SESSION_COOKIE = 'bp_session';
 export const SESSIONS_TABLE = 'bp_sessions';
@@ -155,6 +155,7 @@ export class DatabasePortalSessions implements PortalSessions {
     @inject(LoginHistory) private readonly history: LoginHistory,
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(SessionCompanionColumns) @optional() private readonly companions: SessionCompanionColumns | undefined,
+    @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
   ) {
     this.lookup = sessionLookup(companions?.sql);
   }
@@ -236,14 +237,7 @@ export class DatabasePortalSessions implements PortalSessions {
       // The account's row stays locked until the session is in: a password change (which writes that
       // row, then ends the sessions) runs wholly before — and this finds another hash — or wholly after.
       started = await this.sequelize.transaction(async (transaction) => {
-        const held = toNumber(
-          await this.sequelize.query(`UPDATE ${ACCOUNTS_TABLE} SET version = version + 1 WHERE contact_id = :contactId AND password_hash = :passwordHash`, {
-            type: QueryTypes.BULKUPDATE,
-            replacements: { contactId, passwordHash },
-            transaction,
-          }),
-        );
-        if (held !== 1) return false;
+        if (!(await this.accounts.holdPassword(contactId, passwordHash, { transaction }))) return false;
         await this.issue(req, res, contactId, session, now, transaction);
         return true;
       });

@@ -27,7 +27,7 @@ import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { AccountEligibility } from './account-eligibility.js';
 import { LOCK_AFTER_FAILURES, Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
-import { ACCOUNTS_TABLE, CHALLENGES_TABLE, PortalAccountStore, type PortalAccount } from './portal-account-store.js';
+import { CHALLENGES_TABLE, PortalAccountStore, type PortalAccount } from './portal-account-store.js';
 import { hashToken } from './portal-sessions.js';
 import { ProfileInForce } from './profile-in-force.js';
 
@@ -207,19 +207,9 @@ export class ChallengeTwoFactor implements TwoFactor {
     });
     const sequelize = this.database.sequelize;
     const stored = await sequelize.transaction(async (transaction) => {
-      // With the hash the password step checked: only while it is still the account's. The guard
-      // writes the account's row, which a password change (new hash, then the challenges deleted)
-      // also writes: the change runs wholly before — no challenge — or wholly after, and deletes it.
-      if (options.passwordHash !== undefined) {
-        const held = toNumber(
-          await sequelize.query(`UPDATE ${ACCOUNTS_TABLE} SET version = version + 1 WHERE contact_id = :contactId AND password_hash = :passwordHash`, {
-            type: QueryTypes.BULKUPDATE,
-            replacements: { contactId: account.contactId, passwordHash: options.passwordHash },
-            transaction,
-          }),
-        );
-        if (held !== 1) return false;
-      }
+      // With the hash the password step checked: only while it is still the account's (a change
+      // after the hold deletes this challenge with the others).
+      if (options.passwordHash !== undefined && !(await this.accounts.holdPassword(account.contactId, options.passwordHash, { transaction }))) return false;
       await sequelize.query(
         `INSERT INTO ${CHALLENGES_TABLE} (id, contact_id, method, code_hash, remember, attempts, created_at, expires_at, used_at, ip)
          VALUES (:id, :contactId, :method, :codeHash, :remember, 0, :now, :expiresAt, NULL, :ip)`,

@@ -35,6 +35,7 @@ import { toIsoDateTime } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { ProfileStore, type ProfileSummary } from '../profiles/profile-store.js';
 import { PORTAL_VERSION_SETTING, PortalVersions } from '../settings/portal-version.js';
+import { SettingsStore } from '../settings/settings-store.js';
 import { generatePortalPassword } from './generated-password.js';
 
 /** What the admin's form asks for. Dates are `YYYY-MM-DD` or null (empty field). */
@@ -108,6 +109,7 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     @inject(ProfileStore) private readonly profiles: ProfileStore,
     @inject(PortalVersions) private readonly versions: PortalVersions,
     @inject(Lockout) private readonly lockout: Lockout,
+    @inject(SettingsStore) private readonly settingsStore: SettingsStore,
   ) {}
 
   async state(contactId: number): Promise<PortalUserState | null> {
@@ -187,12 +189,7 @@ export class AccountPortalUserSettings implements PortalUserSettings {
       await this.database.sequelize.transaction(async (transaction) => {
         // Switch-ons take turns (the portal version's row, always there, is their lock) and look again
         // once it is theirs: two contacts of one email switched on at once both passed the check above.
-        const key = this.database.sequelize.getQueryInterface().quoteIdentifier('key');
-        await this.database.sequelize.query(`UPDATE bp_settings SET updated_at = updated_at WHERE ${key} = :key`, {
-          type: QueryTypes.BULKUPDATE,
-          replacements: { key: PORTAL_VERSION_SETTING },
-          transaction,
-        });
+        await this.settingsStore.lock(PORTAL_VERSION_SETTING, { transaction });
         if (await this.accounts.emailInUseByAnother(email, contact.id, { transaction })) throw emailTaken;
         if (!account) {
           await this.accounts.create(

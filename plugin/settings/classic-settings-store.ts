@@ -7,7 +7,7 @@
  * writes nothing. Each save is recorded through the host's logger (who, what).
  */
 import { inject, injectable } from 'inversify';
-import { QueryTypes, UniqueConstraintError } from 'sequelize';
+import { UniqueConstraintError } from 'sequelize';
 import { ModuleEligibility } from '../eligibility/module-eligibility.js';
 import { HostDatabase, HostEmailTemplates, HostLogger, HostUsers } from '../host-contract/index.js';
 import { missingPlaceholderFor, placeholderText } from '../notifications/template-placeholders.js';
@@ -92,14 +92,7 @@ export class StoredClassicSettings implements ClassicSettingsStore {
     return this.database.sequelize.transaction(async (transaction) => {
       // The row is this save's until the commit: another save on the same revision waits here, then
       // reads this one's settings and is refused as stale instead of undoing them.
-      if (stored) {
-        const key = this.database.sequelize.getQueryInterface().quoteIdentifier('key');
-        await this.database.sequelize.query(`UPDATE bp_settings SET updated_at = updated_at WHERE ${key} = :key`, {
-          type: QueryTypes.BULKUPDATE,
-          replacements: { key: CLASSIC_SETTINGS_KEY },
-          transaction,
-        });
-      }
+      if (stored) await this.settings.lock(CLASSIC_SETTINGS_KEY, { transaction });
       const before = this.complete(this.parse(await this.settings.get(CLASSIC_SETTINGS_KEY, { transaction })));
       // The form was rendered from other settings: saving it would undo someone else's change.
       if (expectedRevision !== undefined && classicRevision(before) !== expectedRevision) throw new StaleClassicSettingsError();

@@ -11,6 +11,11 @@ export interface SettingsStore {
   set(key: string, value: SettingValue, options?: { transaction?: Transaction }): Promise<void>;
   /** Stores `value` unless the key already has one; answers the value that is stored afterwards. */
   setIfMissing(key: string, value: SettingValue): Promise<SettingValue>;
+  /**
+   * Holds the key's row until `transaction` ends (it is written, unchanged): saves that lock the same
+   * key take turns. Nothing is held when the key has no row.
+   */
+  lock(key: string, options: { readonly transaction: Transaction }): Promise<void>;
 }
 
 const settingKey = /^[a-z][A-Za-z0-9.]{0,190}$/;
@@ -47,6 +52,15 @@ export class SequelizeSettingsStore implements SettingsStore {
         ? `INSERT INTO bp_settings (${this.keyColumn}, value, updated_at) VALUES (:key, :value, :now)`
         : `UPDATE bp_settings SET value = :value, updated_at = :now WHERE ${this.keyColumn} = :key`;
     await this.database.sequelize.query(sql, { replacements, transaction });
+  }
+
+  async lock(key: string, options: { readonly transaction: Transaction }): Promise<void> {
+    checkKey(key);
+    await this.database.sequelize.query(`UPDATE bp_settings SET updated_at = updated_at WHERE ${this.keyColumn} = :key`, {
+      type: QueryTypes.BULKUPDATE,
+      replacements: { key },
+      transaction: options.transaction,
+    });
   }
 
   async setIfMissing(key: string, value: SettingValue): Promise<SettingValue> {
