@@ -738,7 +738,8 @@ export class PortalAccessContext {
     await this.withTool(name, id, 'comments');
     const paged = newest !== undefined && this.pagedComments;
     const comments = await this.records.comments(name, id, { includeInternal: false, ...(paged ? { newest } : {}) });
-    const sorted = [...comments].filter((c) => !c.internal).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id - a.id));
+    // By instant, not by text: a host may write its times with its own UTC offset (`…T02:30:00+02:00`).
+    const sorted = [...comments].filter((c) => !c.internal).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id - a.id);
     if (!newest || paged) return sorted;
     const offset = newest.offset ?? 0;
     return sorted.slice(offset, offset + newest.limit);

@@ -71,9 +71,20 @@ export class ScopeSubject {
   }
 }
 
-/** The reference field of `module` that points at Accounts (its first one), if any. */
+/**
+ * The reference field of `module` that points at `target`: `standard` (the field the conformance
+ * suite asks of every host, e.g. `Contacts.account_id`) when it is one, else the only one. The
+ * contract does not order relations, so among several others none is guessed.
+ */
+export function referenceFieldTo(registry: HostModuleRegistry, module: string, target: string, standard: string): string | undefined {
+  const fields = registry.relations(module).flatMap((r) => (r.kind === 'reference' && r.module === module && r.relatedModule === target && r.field ? [r.field] : []));
+  if (fields.includes(standard)) return standard;
+  return fields.length === 1 ? fields[0] : undefined;
+}
+
+/** The reference field of `module` that names its Accounts record (`account_id`), if any. */
 export function accountReferenceOf(registry: HostModuleRegistry, module: string): string | undefined {
-  return registry.relations(module).find((r) => r.kind === 'reference' && r.module === module && r.relatedModule === 'Accounts' && r.field)?.field;
+  return referenceFieldTo(registry, module, 'Accounts', 'account_id');
 }
 
 /**

@@ -49,9 +49,22 @@ export class ContactRecordListeners implements LifecycleContribution {
 
   async onActivate(): Promise<void> {
     this.unsubscribes.push(
-      this.records.on('record.updated', (payload) => (payload.record.module === 'Contacts' ? this.contactUpdated(payload) : undefined)),
-      this.records.on('record.deleted', (payload) => (payload.record.module === 'Contacts' ? this.contactDeleted(payload.record.id) : undefined)),
+      this.records.on('record.updated', (payload) => (payload.record.module === 'Contacts' ? this.logged('record.updated', () => this.contactUpdated(payload)) : undefined)),
+      this.records.on('record.deleted', (payload) => (payload.record.module === 'Contacts' ? this.logged('record.deleted', () => this.contactDeleted(payload.record.id)) : undefined)),
     );
+  }
+
+  /**
+   * Runs a listener's work and logs its failure instead of rejecting: the contract lets a host call
+   * listeners without awaiting or catching them, where a rejection would be unhandled. Still a
+   * promise, so a host that awaits its listeners (the reference host does) waits for the work.
+   */
+  private async logged(event: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.logger.error('Business Portal: keeping a portal account in step with its contact failed', { event, error: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   async onDeactivate(): Promise<void> {

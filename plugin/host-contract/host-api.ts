@@ -5,6 +5,17 @@
  *
  * Versioned with semver (`HOST_API_VERSION`); `manifest.json` names the range it needs
  * (`hostApi`). Adding an optional member is a minor change; anything else is a major one.
+ *
+ * What a host may count on the plugin not assuming, and what it must give (the conformance suite,
+ * `test/contract/host-contract-suite.ts`, checks each):
+ * - Lists come in no particular order unless a member says otherwise (modules, relations, users,
+ *   groups, roles, templates, documents, related ids).
+ * - Times (`createdAt`, `modifiedAt`) are ISO 8601 with `Z` or a UTC offset, in any time zone.
+ * - The standard modules (`Contacts`, `Accounts`, `HelpDesk`, `Faq`, `Documents`, `Invoice`, …)
+ *   with the fields the portal works by: `Contacts.lastname`, `Contacts.email`, `Contacts.account_id`
+ *   (its company), `Accounts.parent_id`, `Accounts.status` (with `Blocked`), `HelpDesk.contact_id`
+ *   and `HelpDesk.status` (with `Open` and `Closed`). Other reference fields to Contacts or Accounts
+ *   may exist beside them.
  */
 import type { Request, Response, Router } from 'express';
 import type { Readable } from 'node:stream';
@@ -227,10 +238,10 @@ export interface ModuleRegistryEvents {
 
 export const HostModuleRegistry = Symbol.for('business-portal.HostModuleRegistry');
 export interface HostModuleRegistry {
-  /** Every module now, standard and custom. */
+  /** Every module now, standard and custom, in no particular order. */
   modules(): readonly ModuleDefinition[];
   module(name: string): ModuleDefinition | undefined;
-  /** The relations in which `module` takes part on either side (every relation when omitted). */
+  /** The relations in which `module` takes part on either side (every relation when omitted), in no particular order. */
   relations(module?: string): readonly RelationDefinition[];
   /** The picklist values of a field as a given CRM user sees them (by their role); every value without a user. */
   picklistValues(module: string, field: string, userId?: number): Promise<readonly string[]>;
@@ -261,6 +272,7 @@ export interface CrmRecord {
   /** Field name → value. Dates are `YYYY-MM-DD`, datetimes ISO 8601 in UTC, references the id. */
   readonly values: Readonly<Record<string, FieldValue>>;
   readonly owner: OwnerRef | null;
+  /** ISO 8601 with `Z` or a UTC offset (compare as instants, not as text). */
   readonly createdAt: string;
   readonly modifiedAt: string;
   /** Incremented by every update: pass it back as `expectedVersion` for optimistic locking. */
@@ -325,6 +337,7 @@ export interface Comment {
   readonly author: Actor;
   /** A display name for the author, resolved by the host. */
   readonly authorName: string;
+  /** ISO 8601 with `Z` or a UTC offset. */
   readonly createdAt: string;
 }
 
@@ -335,6 +348,7 @@ export interface DocumentFile {
   readonly fileName: string;
   readonly mimeType: string;
   readonly size: number;
+  /** ISO 8601 with `Z` or a UTC offset. */
   readonly createdAt: string;
 }
 
@@ -411,7 +425,7 @@ export interface HostRecords {
   /** Links two records through a related list (idempotent). `id` belongs to the relation's `module`. */
   link(relationId: string, id: number, relatedId: number, options?: WriteOptions): Promise<void>;
   unlink(relationId: string, id: number, relatedId: number, options?: WriteOptions): Promise<void>;
-  /** Ids of the records linked to `id` through a relation, from either side. */
+  /** Ids of the records linked to `id` through a relation, from either side, in no particular order. */
   relatedIds(relationId: string, module: string, id: number, options?: ReadOptions): Promise<readonly number[]>;
 
   /**
@@ -424,7 +438,7 @@ export interface HostRecords {
   commentCount(module: string, recordId: number, options?: ReadOptions & { readonly includeInternal?: boolean }): Promise<number>;
   addComment(module: string, recordId: number, comment: { readonly body: string; readonly internal: boolean }, options: WriteOptions & { readonly actor: Actor }): Promise<Comment>;
 
-  /** Files attached to a record (through the Documents module). */
+  /** Files attached to a record (through the Documents module), in no particular order. */
   documents(module: string, recordId: number, options?: ReadOptions): Promise<readonly DocumentFile[]>;
   attachDocument(
     module: string,
@@ -435,6 +449,7 @@ export interface HostRecords {
   /** The file of a Documents record, or null when there is none. */
   openDocument(documentId: number): Promise<{ readonly file: DocumentFile; readonly stream: Readable } | null>;
 
+  /** Listeners may be called after the write that raised the event has answered. */
   on<E extends keyof RecordEvents>(event: E, listener: (payload: RecordEvents[E]) => void | Promise<void>): Unsubscribe;
 }
 
@@ -453,7 +468,7 @@ export interface CrmRole {
 
 export const HostUsers = Symbol.for('business-portal.HostUsers');
 export interface HostUsers {
-  /** Every user, inactive ones included. */
+  /** Every user, inactive ones included, in no particular order (as are groups and roles). */
   users(): Promise<readonly CrmUser[]>;
   user(id: number): Promise<CrmUser | null>;
   groups(): Promise<readonly CrmGroup[]>;
@@ -481,6 +496,12 @@ export interface RenderedEmail {
 
 export const HostEmailTemplates = Symbol.for('business-portal.HostEmailTemplates');
 export interface HostEmailTemplates {
+  /**
+   * Every template, in no particular order. Unless a profile chooses others, the plugin mails
+   * customers with the templates named `Customer portal: access details`, `Customer portal: password
+   * changed`, `Customer portal: password recovery`, `Customer portal: new ticket` and `Customer
+   * portal: reply to a ticket`; a host without one of them sends no mail of that kind.
+   */
   templates(): Promise<readonly EmailTemplate[]>;
   template(id: number): Promise<EmailTemplate | null>;
   /**

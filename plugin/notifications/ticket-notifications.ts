@@ -50,6 +50,7 @@ import { PluginSettings, type LifecycleContribution } from '../lifecycle/contrib
 import { PortalMailer } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 import { clipped } from '../access/field-input.js';
+import { referenceFieldTo } from '../access/record-scope.js';
 
 export const TICKETS_MODULE = 'HelpDesk';
 const DELIVERIES = 'bp_notification_deliveries';
@@ -227,7 +228,7 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
 
   /** The reference field of tickets that names their contact. */
   private contactFieldOfTickets(): string | undefined {
-    return this.registry.relations(TICKETS_MODULE).find((r) => r.kind === 'reference' && r.module === TICKETS_MODULE && r.relatedModule === 'Contacts' && r.field)?.field;
+    return referenceFieldTo(this.registry, TICKETS_MODULE, 'Contacts', 'contact_id');
   }
 
   /**
