@@ -54,7 +54,7 @@ export class ScopeSubject {
 
   /** The account and the accounts below it, breadth first, one indexed query per level. */
   private async withSubsidiaries(root: number): Promise<readonly number[]> {
-    const parentField = this.registry.module('Accounts')?.fields.find((f) => f.type === 'reference' && f.referenceModules?.includes('Accounts'))?.name;
+    const parentField = referenceFieldTo(this.registry, 'Accounts', 'Accounts', 'parent_id');
     const all = new Set<number>([root]);
     if (!parentField) return [...all];
     let frontier = [root];

@@ -449,7 +449,10 @@ export interface HostRecords {
   /** The file of a Documents record, or null when there is none. */
   openDocument(documentId: number): Promise<{ readonly file: DocumentFile; readonly stream: Readable } | null>;
 
-  /** Listeners may be called after the write that raised the event has answered. */
+  /**
+   * Listeners may be called after the write that raised the event has answered, and need not be
+   * awaited: the plugin's listeners catch and log their own failures.
+   */
   on<E extends keyof RecordEvents>(event: E, listener: (payload: RecordEvents[E]) => void | Promise<void>): Unsubscribe;
 }
 
