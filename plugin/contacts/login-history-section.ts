@@ -26,6 +26,9 @@ const REFUSAL_REASONS: Readonly<Record<string, MessageKey>> = {
   contact_missing: 'auth.loginHistory.reasons.contactMissing',
   ambiguous_email: 'auth.loginHistory.reasons.ambiguousEmail',
   unknown_email: 'auth.loginHistory.reasons.unknownEmail',
+  wrong_code: 'auth.loginHistory.reasons.wrongCode',
+  code_expired_or_used: 'auth.loginHistory.reasons.codeExpiredOrUsed',
+  reset_link_invalid: 'auth.loginHistory.reasons.resetLinkInvalid',
 };
 
 /** `admin_unlock by user 3`, `admin by user 3` (how the history names the admin who acted) → the user id. */

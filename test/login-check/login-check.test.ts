@@ -416,6 +416,29 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       }
     });
 
+    it('names in words the refusals of a second-factor code and of a reset link, never by their stored code', async () => {
+      const nina = await h.addCustomer({ firstname: 'Nina', lastname: 'Verdi', email: 'nina.verdi@example.com', language: 'it' });
+      // The reasons the sign-in code (two-factor.ts) and the reset link (password-reset.ts) store.
+      for (const reason of ['wrong_code', 'code_expired_or_used', 'reset_link_invalid']) {
+        await h.api.database.sequelize.query("INSERT INTO bp_login_history (contact_id, email, event, reason, ip, at) VALUES (:nina, NULL, 'failed', :reason, '192.0.2.1', :at)", {
+          replacements: { nina, reason, at: new Date() },
+        });
+      }
+      const english = await (await h.get(`/contacts/${nina}`, h.admin)).text();
+      expect(english).to.include('Sign-in refused: wrong sign-in code');
+      expect(english).to.include('Sign-in refused: sign-in code expired or already used');
+      expect(english).to.include('Sign-in refused: password reset link invalid or expired');
+      expect(english).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid/);
+      await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+      try {
+        const italian = await (await h.get(`/contacts/${nina}`, h.admin)).text();
+        expect(italian).to.include('Accesso rifiutato: codice di accesso errato');
+        expect(italian).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid/);
+      } finally {
+        await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+      }
+    });
+
     it('a contact without portal events says so', async () => {
       const other = await h.api.records.create('Contacts', { values: { firstname: 'No', lastname: 'Portal' } });
       const html = await (await h.get(`/contacts/${other.id}`, h.admin)).text();
