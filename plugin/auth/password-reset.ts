@@ -8,8 +8,9 @@
  *   the mail is sent in the background so that its delivery time does not show either.
  * - `complete` checks the link's token as a secret under the lockout's shared counter (a locked
  *   account cannot reset; a spent, expired or outdated token is a failure), unknown tokens count
- *   against the client address, then sets the password, kills every other link and session of
- *   the contact and mails `passwordChanged` once committed.
+ *   against the client address, then — only while the password is still the one the link was
+ *   spent against — sets the password, kills every other link and session of the contact and
+ *   mails `passwordChanged` once committed.
  */
 import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
@@ -175,6 +176,9 @@ export class TokenPasswordReset implements PasswordReset {
     }
 
     const id = toNumber(row.id);
+    // The password the link replaces, read before the link is spent: the new one is written only
+    // while it is still the account's (a change that lands meanwhile — another link's included — kills this one).
+    const replaced = await this.accounts.passwordHash(account.contactId);
     const outcome = await this.lockout.guard(account, ip, async () => {
       if (!this.alive(row, account)) return false;
       // Spend the token: only one request can.
@@ -192,12 +196,14 @@ export class TokenPasswordReset implements PasswordReset {
     await this.lockout.clientSucceeded(ip);
 
     const newHash = await this.hasher.hash(input.newPassword);
-    await this.sequelize.transaction(async (transaction) => {
+    const changed = await this.sequelize.transaction(async (transaction) => {
+      if (replaced === null || !(await this.accounts.holdPassword(account.contactId, replaced, { transaction }))) return false;
       await this.accounts.setPassword(account.contactId, newHash, { mustChange: false, transaction });
       await this.sequelize.query(`DELETE FROM ${RESET_TOKENS_TABLE} WHERE contact_id = :contactId`, { replacements: { contactId: account.contactId }, transaction });
       await this.sessions.endAllFor(account.contactId, { transaction });
       await this.mailer.sendToContact('passwordChanged', account.contactId, {}, { transaction });
+      return true;
     });
-    return { ok: true };
+    return changed ? { ok: true } : INVALID_LINK;
   }
 }

@@ -13,6 +13,8 @@ import type { Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
 import { CSRF_FIELD, CSRF_HEADER } from '../http/csrf.js';
 import { PluginKeys } from '../http/plugin-keys.js';
+import { portalCookieOptions } from '../http/portal-cookies.js';
+import { HostHttp } from '../host-contract/index.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 
 export const PRE_SESSION_COOKIE = 'bp_csrf';
@@ -34,6 +36,7 @@ export class SignedDoubleSubmitCsrf implements PortalFormCsrf {
   constructor(
     @inject(PluginKeys) private readonly keys: PluginKeys,
     @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(HostHttp) private readonly http: HostHttp,
   ) {}
 
   private key(): Buffer {
@@ -56,7 +59,7 @@ export class SignedDoubleSubmitCsrf implements PortalFormCsrf {
     if (!cookie) {
       cookie = randomBytes(32).toString('base64url');
       this.issued.set(req, cookie);
-      res.cookie(PRE_SESSION_COOKIE, cookie, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath });
+      res.cookie(PRE_SESSION_COOKIE, cookie, portalCookieOptions(req, this.http, this.settings.portalPath));
     }
     return this.token(cookie, sessionId);
   }

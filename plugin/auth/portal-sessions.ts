@@ -3,7 +3,7 @@
  *
  * - The cookie `bp_session` holds a 256-bit random token; the table holds only its SHA-256, so
  *   a leaked table yields no usable cookie. HttpOnly, SameSite=Lax, path = the portal's mount
- *   path, Secure whenever the request came over HTTPS.
+ *   path, Secure behind HTTPS (`portalCookieOptions`).
  * - Every login creates a new session and ends the one the browser brought along, so a cookie
  *   planted before the login never becomes a signed-in session (session fixation).
  * - Idle expiry 30 minutes (rolled forward as the customer works), absolute 12 hours.
@@ -22,7 +22,8 @@ import { parse as parseCookies } from 'cookie';
 import type { CookieOptions, Request, Response } from 'express';
 import { inject, injectable, optional } from 'inversify';
 import { QueryTypes, type Transaction } from 'sequelize';
-import { HostDatabase, type CrmRecord } from '../host-contract/index.js';
+import { HostDatabase, HostHttp, type CrmRecord } from '../host-contract/index.js';
+import { portalCookieOptions } from '../http/portal-cookies.js';
 import { personName } from '../access/record-names.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
@@ -135,6 +136,13 @@ function familyOf(value: unknown, id: string): string {
   return typeof value === 'string' && value !== '' ? value : id;
 }
 
+/** The clause that makes a SELECT wait for rows another transaction is changing or deleting (SQLite's writers take turns anyway). */
+function sharedLock(dialect: string): string {
+  if (dialect === 'postgres') return ' FOR SHARE';
+  if (dialect === 'mariadb' || dialect === 'mysql') return ' LOCK IN SHARE MODE';
+  return '';
+}
+
 function time(value: unknown): number {
   const iso = toIsoDateTime(value);
   return iso === null ? 0 : Date.parse(iso);
@@ -156,6 +164,7 @@ export class DatabasePortalSessions implements PortalSessions {
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(SessionCompanionColumns) @optional() private readonly companions: SessionCompanionColumns | undefined,
     @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
+    @inject(HostHttp) private readonly http: HostHttp,
   ) {
     this.lookup = sessionLookup(companions?.sql);
   }
@@ -172,7 +181,7 @@ export class DatabasePortalSessions implements PortalSessions {
   }
 
   private cookieOptions(req: Request): CookieOptions {
-    return { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath };
+    return portalCookieOptions(req, this.http, this.settings.portalPath);
   }
 
   private async deleteSession(id: string): Promise<number> {
@@ -184,26 +193,41 @@ export class DatabasePortalSessions implements PortalSessions {
   /**
    * Inserts a session and sets its cookie. `createdAt`, `absoluteExpiresAt` and `familyId` carry
    * over when rotating (a new session is a family of its own); `token` is the new token when the
-   * caller drew it already.
+   * caller drew it already. With `successorOf` (rotating), the row goes in only while the session
+   * it succeeds is still there: a logout, a password change or any other end of the contact's
+   * sessions that ran since the rotation began leaves no successor, and null is answered.
    */
   private async issue(
     req: Request,
     res: Response,
     contactId: number,
-    session: { readonly remember: boolean; readonly createdAt: Date; readonly absoluteExpiresAt: Date; readonly familyId?: string; readonly token?: string },
+    session: {
+      readonly remember: boolean;
+      readonly createdAt: Date;
+      readonly absoluteExpiresAt: Date;
+      readonly familyId?: string;
+      readonly token?: string;
+      readonly successorOf?: string;
+    },
     now: Date,
     transaction?: Transaction,
-  ): Promise<string> {
+  ): Promise<string | null> {
     const token = session.token ?? randomBytes(TOKEN_BYTES).toString('base64url');
     const id = hashToken(token);
     const idleExpiresAt = new Date(Math.min(now.getTime() + SESSION_IDLE_MS, session.absoluteExpiresAt.getTime()));
-    await this.sequelize.query(
-      `INSERT INTO ${SESSIONS_TABLE} (id, family_id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember, ip, user_agent)
-       VALUES (:id, :familyId, :contactId, :createdAt, :now, :idleExpiresAt, :absoluteExpiresAt, :remember, :ip, :userAgent)`,
+    const columns = `${SESSIONS_TABLE} (id, family_id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember, ip, user_agent)`;
+    const values = ':id, :familyId, :contactId, :createdAt, :now, :idleExpiresAt, :absoluteExpiresAt, :remember, :ip, :userAgent';
+    const { successorOf } = session;
+    const inserted = await this.sequelize.query(
+      successorOf === undefined
+        ? `INSERT INTO ${columns} VALUES (${values})`
+        : // A locking read: a delete of that row not yet committed is waited for, not read past.
+          `INSERT INTO ${columns} SELECT ${values} FROM ${SESSIONS_TABLE} WHERE id = :successorOf${sharedLock(this.sequelize.getDialect())}`,
       {
-        type: QueryTypes.INSERT,
+        type: successorOf === undefined ? QueryTypes.INSERT : QueryTypes.BULKUPDATE,
         transaction,
         replacements: {
+          ...(successorOf === undefined ? {} : { successorOf }),
           id,
           familyId: session.familyId ?? id,
           contactId,
@@ -217,6 +241,7 @@ export class DatabasePortalSessions implements PortalSessions {
         },
       },
     );
+    if (successorOf !== undefined && toNumber(inserted) !== 1) return null;
     const options = this.cookieOptions(req);
     // A remembered session's cookie outlives the browser, until the session's absolute end.
     if (session.remember) options.maxAge = Math.max(0, session.absoluteExpiresAt.getTime() - now.getTime());
@@ -360,7 +385,13 @@ export class DatabasePortalSessions implements PortalSessions {
         req,
         res,
         session.contactId,
-        { remember: session.remember, createdAt: new Date(session.createdAt), absoluteExpiresAt: new Date(session.absoluteExpiresAt), familyId: session.familyId },
+        {
+          remember: session.remember,
+          createdAt: new Date(session.createdAt),
+          absoluteExpiresAt: new Date(session.absoluteExpiresAt),
+          familyId: session.familyId,
+          successorOf: id,
+        },
         now,
       );
     }

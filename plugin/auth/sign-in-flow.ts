@@ -7,7 +7,8 @@
 import { parse as parseCookies } from 'cookie';
 import type { CookieOptions, Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
-import type { CrmRecord } from '../host-contract/index.js';
+import { HostHttp, type CrmRecord } from '../host-contract/index.js';
+import { portalCookieOptions } from '../http/portal-cookies.js';
 import { languageChosen, rememberLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
@@ -44,6 +45,7 @@ export class PortalSignInFlow implements SignInFlow {
     @inject(LoginHistory) private readonly history: LoginHistory,
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(Translator) private readonly translator: Translator,
+    @inject(HostHttp) private readonly http: HostHttp,
   ) {}
 
   /**
@@ -54,11 +56,11 @@ export class PortalSignInFlow implements SignInFlow {
     if (languageChosen(req)) return;
     const own = typeof contact.values.language === 'string' && contact.values.language !== '' ? contact.values.language : account.language;
     if (!own || !this.translator.languages().includes(own)) return;
-    rememberLanguage(req, res, own, this.settings.portalPath);
+    rememberLanguage(res, own, this.cookieOptions(req));
   }
 
   private cookieOptions(req: Request): CookieOptions {
-    return { httpOnly: true, sameSite: 'lax', secure: req.secure, path: this.settings.portalPath };
+    return portalCookieOptions(req, this.http, this.settings.portalPath);
   }
 
   private challengeToken(req: Request): string | undefined {

@@ -15,7 +15,9 @@
  */
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
+import { HostHttp } from '../host-contract/index.js';
 import { formBody } from '../http/json-body.js';
+import { portalCookieOptions } from '../http/portal-cookies.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { rememberLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
@@ -54,6 +56,7 @@ export class SignInPages implements PortalRouteContribution {
     @inject(PasswordReset) private readonly resets: PasswordReset,
     @inject(Translator) private readonly translator: Translator,
     @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(HostHttp) private readonly http: HostHttp,
   ) {}
 
   registerPortalRoutes(router: Router): void {
@@ -267,7 +270,7 @@ export class SignInPages implements PortalRouteContribution {
     const fields = fieldsOf(req);
     const chosen = fields.language ?? '';
     if (this.translator.languages().includes(chosen)) {
-      rememberLanguage(req, res, chosen, this.settings.portalPath);
+      rememberLanguage(res, chosen, portalCookieOptions(req, this.http, this.settings.portalPath));
     }
     res.redirect(303, this.path(safeReturn(fields.returnTo ?? '') ?? '/login'));
   }

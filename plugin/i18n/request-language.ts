@@ -1,6 +1,6 @@
 /** The language of a portal request: the visitor's explicit choice (a cookie), else their browser's. */
 import { parse as parseCookies } from 'cookie';
-import type { Request, Response } from 'express';
+import type { CookieOptions, Request, Response } from 'express';
 import type { LanguageCode } from '../host-contract/index.js';
 import type { Translator } from './translator.js';
 
@@ -18,9 +18,9 @@ export function requestLanguage(req: Request, translator: Translator): LanguageC
   return translator.pickLanguage(req.headers['accept-language'], chosenLanguage(req));
 }
 
-/** Keeps `language` as this browser's choice for a year (HttpOnly, SameSite=Lax, the portal's path only). */
-export function rememberLanguage(req: Request, res: Response, language: LanguageCode, portalPath: string): void {
-  res.cookie(LANGUAGE_COOKIE, language, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: portalPath, maxAge: LANGUAGE_COOKIE_MAX_AGE_MS });
+/** Keeps `language` as this browser's choice for a year, with the portal's cookie options (`portalCookieOptions`). */
+export function rememberLanguage(res: Response, language: LanguageCode, cookieOptions: CookieOptions): void {
+  res.cookie(LANGUAGE_COOKIE, language, { ...cookieOptions, maxAge: LANGUAGE_COOKIE_MAX_AGE_MS });
 }
 
 /** Whether this browser has chosen a language (the cookie is there). */

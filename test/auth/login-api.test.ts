@@ -37,7 +37,7 @@ describe('auth: portal login API @db', function () {
     expect(cookie).to.match(/^bp_session=[A-Za-z0-9_-]{43}$/);
     const attributes = cookieAttributes(response);
     expect(attributes).to.include.members(['path=/portal', 'httponly', 'samesite=lax']);
-    expect(attributes).not.to.include('secure'); // plain HTTP here; see the HTTPS case in the sessions suite
+    expect(attributes).to.include('secure'); // plain HTTP here, but customers reach the test host at https://crm.example.com (publicUrl)
     expect(attributes.some((a) => a.startsWith('max-age') || a.startsWith('expires'))).to.equal(false);
     expect(response.headers.get('cache-control')).to.equal('no-store');
 

@@ -139,7 +139,10 @@ describe('auth: portal sessions @db', function () {
     expect((await me(host, other.cookie)).status).to.equal(200);
   });
 
-  it('sets Secure on the cookie when the request came over HTTPS', async () => {
+  it('sets Secure on the cookie when the request came over HTTPS, or when customers reach the host at an https address', async () => {
+    const http = host.test.host.http;
+    const publicUrl = http.publicUrl;
+    http.publicUrl = (path) => `http://crm.example.com${path}`;
     const app = express();
     app.set('trust proxy', 'loopback');
     app.post('/portal/start', async (req, res) => {
@@ -156,7 +159,13 @@ describe('auth: portal sessions @db', function () {
       expect(secure.headers.getSetCookie()[0]).to.match(/; HttpOnly/).and.match(/; SameSite=Lax/).and.match(/; Path=\/portal(;|$)/);
       const plain = await fetch(base, { method: 'POST' });
       expect(plain.headers.getSetCookie()[0]).not.to.match(/Secure/);
+      // Plain HTTP from a TLS terminator the host does not trust, while customers use https.
+      http.publicUrl = publicUrl;
+      expect(http.publicUrl('/portal')).to.match(/^https:/);
+      const terminated = await fetch(base, { method: 'POST' });
+      expect(terminated.headers.getSetCookie()[0]).to.match(/; Secure/);
     } finally {
+      http.publicUrl = publicUrl;
       await new Promise<void>((ok) => server.close(() => ok()));
     }
   });
