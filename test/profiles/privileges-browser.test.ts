@@ -368,4 +368,33 @@ describe('privileges page in a browser', function () {
     await page.screenshot({ path: join(artifacts, '05-stale.png') });
     await context.close();
   });
+
+  it('shows every per-field access choice whole, in Italian, on a phone and on a desktop', async () => {
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const { context, page } = await signedInOnPrivileges('modules');
+      await page.click('[data-bp-details="HelpDesk"] > summary');
+      for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+        await page.setViewportSize(viewport);
+        // Each select against its own width laid out alone: narrower means its longest choice is cut.
+        // A string: the test is compiled without the DOM library.
+        const cut = (await page.evaluate(`[...document.querySelectorAll('[data-bp-module="HelpDesk"] .bp-field-access select')].flatMap((select) => {
+          const shown = select.getBoundingClientRect().width;
+          const { position, width } = select.style;
+          select.style.position = 'absolute';
+          select.style.width = 'auto';
+          const whole = select.getBoundingClientRect().width;
+          select.style.position = position;
+          select.style.width = width;
+          return shown + 1 < whole ? [select.id + ': ' + Math.round(shown) + ' < ' + Math.round(whole) + ' px'] : [];
+        })`)) as string[];
+        expect(cut, size).to.deep.equal([]);
+        expect(Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')), size).to.be.at.most(0);
+        await page.locator('[data-bp-module="HelpDesk"]').screenshot({ path: join(artifacts, `module-HelpDesk-it-${size}.png`) });
+      }
+      await context.close();
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
 });
