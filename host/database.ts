@@ -42,7 +42,6 @@ export function dialectOf(url: string): DatabaseDialect {
  */
 /** How long a statement waits for another's write lock before it fails with SQLITE_BUSY. */
 export const SQLITE_LOCK_WAIT_MS = 10_000;
-const SQLITE_PRAGMAS = `PRAGMA busy_timeout = ${SQLITE_LOCK_WAIT_MS}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;`;
 /** Connections for statements outside transactions: as many as libuv runs statements at once by default. */
 export const SQLITE_STATEMENT_CONNECTIONS = 4;
 
@@ -52,6 +51,35 @@ interface SqliteConnection {
   parallelize(callback?: () => void): void;
   all(sql: string, ...rest: unknown[]): unknown;
   close(callback?: (error: Error | null) => void): void;
+}
+
+/**
+ * Sets the connection up before its first statement: the lock wait first, then write-ahead
+ * logging, then the rest. On a file still in rollback-journal mode (a new, empty one), the switch
+ * to WAL reads the header under a shared lock, then takes the write lock to change it. SQLite
+ * never calls the busy handler for that second lock: "If SQLite determines that invoking the busy
+ * handler could result in a deadlock, it will go ahead and return SQLITE_BUSY to the application
+ * instead of invoking the busy handler" (https://sqlite.org/c3ref/busy_handler.html: a lock held
+ * for reading, promoted while another connection holds the write lock; `sqlite3BtreeSetVersion`
+ * in btree.c). So a host process started alongside another on a new file failed at once with
+ * SQLITE_BUSY, busy_timeout notwithstanding. Only that switch is tried again, until the lock wait
+ * runs out: the failed attempt released its read lock, and the next one usually finds the file
+ * switched by the other connection already.
+ */
+async function configureSqliteConnection(connection: SqliteConnection): Promise<void> {
+  const exec = (sql: string) => new Promise<void>((ok, fail) => connection.exec(sql, (error) => (error ? fail(error) : ok())));
+  await exec(`PRAGMA busy_timeout = ${SQLITE_LOCK_WAIT_MS}`);
+  const deadline = Date.now() + SQLITE_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await exec('PRAGMA journal_mode = WAL');
+      break;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      await new Promise((retry) => setTimeout(retry, 5 + Math.floor(Math.random() * 20)));
+    }
+  }
+  await exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
 }
 
 /** node-sqlite3's statement constructor (its typings omit the arguments): prepares `sql` on the connection. */
@@ -217,7 +245,7 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string): void
     const connection = await getConnection(options);
     let ready = configured.get(connection);
     if (!ready) {
-      ready = new Promise<void>((ok, fail) => connection.exec(SQLITE_PRAGMAS, (error) => (error ? fail(error) : ok())));
+      ready = configureSqliteConnection(connection);
       configured.set(connection, ready);
       connection.serialize = (callback?: () => void) => connection.parallelize(callback);
       keepPreparedReads(connection, SQLITE_PREPARED_READS);

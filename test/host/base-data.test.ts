@@ -250,6 +250,31 @@ describe('reference host SQLite connections', () => {
     }
   });
 
+  it('switches a new file to the write-ahead log while another process is writing its first transaction', async () => {
+    const file = join(dir, 'new.sqlite');
+    // Another process writes the brand-new file (still in rollback-journal mode) and holds its write lock.
+    const other = new sqlite3.Database(file);
+    const exec = (sql: string) => new Promise<void>((ok, fail) => other.exec(sql, (error) => (error ? fail(error) : ok())));
+    try {
+      await exec(`PRAGMA busy_timeout = ${SQLITE_LOCK_WAIT_MS}; BEGIN IMMEDIATE; CREATE TABLE first_notes (id INTEGER PRIMARY KEY)`);
+      // SQLite answered SQLITE_BUSY at once here, without waiting (busy_timeout) for the lock.
+      const opening = openDatabase(`sqlite:${file}`);
+      opening.catch(() => undefined); // awaited below, after the other process commits
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await exec('COMMIT');
+      const { sequelize } = await opening;
+      try {
+        const [mode] = await sequelize.query<{ journal_mode: string }>('PRAGMA journal_mode', { type: QueryTypes.SELECT });
+        expect(mode!.journal_mode).to.equal('wal');
+        expect(await sequelize.query('SELECT id FROM first_notes', { type: QueryTypes.SELECT })).to.deep.equal([]);
+      } finally {
+        await sequelize.close();
+      }
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
   it('runs a raw SELECT as one statement, and still converts the columns of model instances', async () => {
     const { sequelize } = await openDatabase(`sqlite:${join(dir, 'types.sqlite')}`);
     try {
