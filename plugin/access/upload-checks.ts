@@ -5,6 +5,7 @@
  * without NUL bytes). HTML, SVG and scripts are never accepted. Stored names are the host's
  * (a generated key); downloads are always served as attachments with `nosniff`.
  */
+import { pipeline, type Readable, type Writable } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { longerThan } from './field-input.js';
 
@@ -70,16 +71,38 @@ export async function checkUpload(originalName: string, content: Buffer): Promis
   return matches ? { ok: true, fileName, mimeType: allowed.mime } : { ok: false, problem: 'content-mismatch' };
 }
 
+/**
+ * A name as RFC 5987's `filename*` carries it: `encodeURIComponent` leaves `'`, `(`, `)` and `*`
+ * as they are, which the RFC does not allow there, and browsers then fall back to the ASCII name.
+ */
+function extendedName(fileName: string): string {
+  return encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 /** The headers of every download: an attachment, never rendered by the browser. */
 export function downloadHeaders(fileName: string, mimeType: string, size: number): Record<string, string> {
   const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   return {
     'Content-Type': Object.values(ALLOWED_UPLOADS).some((a) => a.mime === mimeType) ? mimeType : 'application/octet-stream',
     'Content-Length': String(size),
-    'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+    'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${extendedName(fileName)}`,
     'X-Content-Type-Options': 'nosniff',
     // The portal's CSP directives every response carries (SECURITY.md), plus a sandbox.
     'Content-Security-Policy': "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox",
     'Cache-Control': 'no-store',
   };
+}
+
+/**
+ * Sends a stored file as the body of a download. The file is closed however the response ends:
+ * a client that leaves half-way is let go quietly, and the file with it (`pipe` would keep it open
+ * for good, one descriptor per abandoned download). Rejects only when the file cannot be read.
+ */
+export function sendFile(file: Readable, res: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pipeline(file, res, (error) => {
+      if (!error || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') resolve();
+      else reject(error);
+    });
+  });
 }

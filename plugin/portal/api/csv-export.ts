@@ -4,6 +4,7 @@
  * a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
  * Numbers stay numbers: they cannot be formulas.
  */
+import type { Response } from 'express';
 import type { FieldValue } from '../../host-contract/index.js';
 import type { PortalField, PortalRow } from '../../access/portal-access.js';
 
@@ -41,4 +42,25 @@ export function csvRow(columns: readonly PortalField[], row: PortalRow, words: C
       return column.type !== 'reference' && typeof value === 'number' ? String(value) : csvCell(cellText(column, row, words));
     }),
   );
+}
+
+/**
+ * Writes a chunk of an export, and waits while the client reads slower than the database answers:
+ * what is unread stays in the database, not in the process. False once the client has gone (the
+ * export stops there, nothing more is read); a client that leaves is not a fault.
+ */
+export function writeChunk(res: Response, chunk: string): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  if (res.write(chunk, 'utf8')) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (open: boolean) => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(open);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
 }

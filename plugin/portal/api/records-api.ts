@@ -36,7 +36,7 @@ import {
   validateUpdateRecord,
   type ListQuery,
 } from './api-schemas.js';
-import { CSV_BOM, csvCell, csvLine, csvRow } from './csv-export.js';
+import { CSV_BOM, csvCell, csvLine, csvRow, writeChunk } from './csv-export.js';
 
 const FILTER_KEY = /^filter\[([^\]]*)\]$/;
 
@@ -319,29 +319,12 @@ export class RecordsApi implements ApiRouteSource {
       'Content-Disposition': `attachment; filename="${module}.csv"`,
     });
     const columns = batch.done ? [] : batch.value.columns;
-    await write(res, CSV_BOM + csvLine(columns.map((c) => csvCell(c.label))));
+    if (!(await writeChunk(res, CSV_BOM + csvLine(columns.map((c) => csvCell(c.label)))))) return;
     while (!batch.done) {
       const lines = batch.value.rows.map((row) => csvRow(columns, row, words)).join('');
-      if (lines !== '') await write(res, lines);
+      if (lines !== '' && !(await writeChunk(res, lines))) return;
       batch = await batches.next();
     }
     res.end();
   }
-}
-
-/** Writes a chunk and waits when the client reads slower than the database answers. */
-function write(res: Response, chunk: string): Promise<void> {
-  if (res.write(chunk, 'utf8')) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const done = (error?: Error) => {
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onDrain = () => done();
-    const onClose = () => done(new Error('The client went away during the export'));
-    res.once('drain', onDrain);
-    res.once('close', onClose);
-  });
 }

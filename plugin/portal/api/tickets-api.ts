@@ -21,7 +21,7 @@ import type { Comment, DocumentFile } from '../../host-contract/index.js';
 import { ApiError } from '../../http/api-errors.js';
 import { UPLOAD_HEADER, UPLOAD_HEADER_VALUE } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
-import { MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, type UploadProblem } from '../../access/upload-checks.js';
+import { MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
 import { ApiInputError, ApiRequestContext, UploadRefusedError } from './api-request-context.js';
 import { idParameter, moduleParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
 import { urlQuery } from './records-api.js';
@@ -259,15 +259,7 @@ export class TicketsApi implements ApiRouteSource {
     await this.api.answer(req, res, (field) => field, async () => {
       const { file, stream } = await customer.openDocument(this.api.id(req));
       res.status(200).set(downloadHeaders(file.fileName, file.mimeType, file.size));
-      await new Promise<void>((resolve, reject) => {
-        stream.once('error', (error) => {
-          res.destroy();
-          reject(error);
-        });
-        res.once('finish', () => resolve());
-        res.once('close', () => resolve());
-        stream.pipe(res);
-      });
+      await sendFile(stream, res);
     });
   }
 

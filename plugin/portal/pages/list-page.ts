@@ -14,7 +14,7 @@ import { clipped } from '../../access/field-input.js';
 import { AccessError } from '../../access/access-errors.js';
 import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { CSV_BOM, csvCell, csvLine, csvRow } from '../api/csv-export.js';
+import { CSV_BOM, csvCell, csvLine, csvRow, writeChunk } from '../api/csv-export.js';
 import { formatCount, optionText, showValue } from './field-display.js';
 import { WorkspaceFrame, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
@@ -235,14 +235,15 @@ export class ListPage implements PortalRouteContribution {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     // The same CSV as the API's export (one writer): formulas neutralised, numbers kept as numbers.
     const words = { yes: w.t('records.yes'), no: w.t('records.no') };
+    // Each batch waits for the client to take the last one; one that leaves stops the export.
     let header = false;
     while (!first.done) {
       const { columns, rows } = first.value;
       if (!header) {
-        res.write(CSV_BOM + csvLine(columns.map((c) => csvCell(c.label))));
+        if (!(await writeChunk(res, CSV_BOM + csvLine(columns.map((c) => csvCell(c.label)))))) return;
         header = true;
       }
-      res.write(rows.map((row) => csvRow(columns, row, words)).join(''));
+      if (!(await writeChunk(res, rows.map((row) => csvRow(columns, row, words)).join('')))) return;
       first = await batches.next();
     }
     res.end();

@@ -22,7 +22,7 @@ import multer from 'multer';
 import { AccessError } from '../../access/access-errors.js';
 import { clipped } from '../../access/field-input.js';
 import { COMMENT_MAX, type PortalRecordView } from '../../access/portal-access.js';
-import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, type UploadProblem } from '../../access/upload-checks.js';
+import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
 import type { Comment, DocumentFile } from '../../host-contract/index.js';
 import { formBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
@@ -295,8 +295,7 @@ export class RecordDetailPage implements PortalRouteContribution {
     await w.access.record(name, id);
     const { file, stream } = await w.access.openDocument(documentId);
     w.res.status(200).set(downloadHeaders(file.fileName, file.mimeType, file.size));
-    stream.on('error', (error) => w.res.destroy(error));
-    stream.pipe(w.res);
+    await sendFile(stream, w.res);
   }
 
   private async resolve(w: WorkspaceRequest): Promise<void> {

@@ -1,0 +1,240 @@
+/**
+ * Clients that read slowly or leave half-way, over raw sockets against the host that runs in this
+ * process: a CSV export (page and API) reads the database no faster than the client takes the
+ * CSV, and stops when the client leaves; a download reads its file no faster than the client takes
+ * it, and closes it when the client leaves half-way; an upload cut off half-way stores no file and
+ * no row.
+ *
+ * The export's rows are wide (a long description among the list columns) so that the whole CSV
+ * is several times what the kernel's socket buffers hold: what the client does not read stays in
+ * the database rather than in the process.
+ */
+import { expect } from 'chai';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { QueryTypes } from 'sequelize';
+import type { TestHost } from '../support/host.js';
+import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
+import { signedIn as pageClient } from '../portal-pages/portal-pages-kit.js';
+import { API, changeModule, idsWhere, JANE, portalLogin, startApiHost } from '../portal-api/api-test-kit.js';
+
+const TICKETS = 8000;
+const BIG_FILE = 16 * 1024 * 1024;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A raw HTTP/1.1 request on its own socket; the caller decides how much of the answer to read. */
+async function rawRequest(url: string, head: string, body: Buffer | string = ''): Promise<Socket> {
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.on('error', () => undefined);
+  socket.write(head);
+  if (body.length > 0) socket.write(body);
+  return socket;
+}
+
+/** Waits until `read()` has not changed for `quietMs` (or `maxMs` passed); its last value. */
+async function settled(read: () => number, quietMs = 1500, maxMs = 30_000): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let last = read();
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await sleep(100);
+    const now = read();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) break;
+  }
+  return last;
+}
+
+describe('slow and aborting clients: exports, downloads, uploads @db', function () {
+  this.timeout(240_000);
+  let test: TestHost;
+  let cookie: string;
+  let jane: PortalClient;
+  let ticket: number;
+  let ticketReads = 0;
+  const faults: string[] = [];
+
+  before(async () => {
+    test = await startApiHost();
+    cookie = await portalLogin(test, JANE);
+    jane = await pageClient(test, JANE);
+    ticket = (await idsWhere(test.host.api, 'HelpDesk', 'ticket_title', 'Line 2 controller reboots every night'))[0]!;
+    // Wide rows: the description (a textarea) among the list columns, about 2.6 KB a row.
+    await changeModule(test.host.api, 'HelpDesk', (entry) => ({ ...entry, listColumns: [...entry.listColumns, 'description'] }));
+    const sequelize = test.host.api.database.sequelize;
+    const [sample] = await sequelize.query<Record<string, unknown>>('SELECT * FROM mod_helpdesk WHERE id = $id', { bind: { id: ticket }, type: QueryTypes.SELECT });
+    const columns = ['ticket_no', 'ticket_title', 'contact_id', 'account_id', 'status', 'priority', 'description', 'owner_kind', 'owner_id', 'created_at', 'modified_at', 'version'];
+    const description = sequelize.escape('The label printer on the third floor jams on every second sheet since the update. '.repeat(30));
+    for (let start = 0; start < TICKETS; start += 500) {
+      const rows: string[] = [];
+      for (let i = start; i < Math.min(TICKETS, start + 500); i += 1) {
+        const values = [`'SLOW${i}'`, `'Generated ticket ${i}'`, sample!.contact_id, sample!.account_id, "'Open'", "'Normal'", description, "'user'", sample!.owner_id];
+        rows.push(`(${[...values, sequelize.escape(sample!.created_at as string | Date), sequelize.escape(sample!.modified_at as string | Date), 1].join(', ')})`);
+      }
+      await sequelize.query(`INSERT INTO mod_helpdesk (${columns.join(', ')}) VALUES ${rows.join(', ')}`);
+    }
+    // Every statement the store sends goes through sequelize.query: count the reads of tickets.
+    const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
+    (sequelize as unknown as { query: typeof original }).query = (sql, options) => {
+      if (typeof sql === 'string' && /^\s*SELECT/i.test(sql) && /mod_helpdesk/i.test(sql)) ticketReads += 1;
+      return original(sql, options);
+    };
+    const logger = test.host.api.logger;
+    const error = logger.error.bind(logger);
+    logger.error = (message, fields) => {
+      faults.push(`${message} ${JSON.stringify(fields ?? {})}`);
+      error(message, fields);
+    };
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  /** On PostgreSQL: the sessions of this database that are inside a transaction or running a statement, but this one. */
+  async function busySessions(): Promise<string[]> {
+    const database = test.host.api.database;
+    if (database.dialect !== 'postgres') return [];
+    const rows = await database.sequelize.query<{ state: string; query: string }>(
+      "SELECT state, query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND (state <> 'idle' OR xact_start IS NOT NULL)",
+      { type: QueryTypes.SELECT },
+    );
+    return rows.map((r) => `${r.state}: ${r.query.slice(0, 80)}`);
+  }
+
+  for (const [where, path] of [
+    ['page', '/portal/m/HelpDesk/export.csv'],
+    ['API', `${API}/modules/HelpDesk/export.csv`],
+  ] as const) {
+    it(`reads no further than a client that reads nothing takes the CSV, and stops when it leaves (${where})`, async () => {
+      let reads = ticketReads;
+      const whole = await fetch(`${test.url}${path}`, { headers: { cookie } });
+      expect(whole.status).to.equal(200);
+      const csv = await whole.text();
+      expect(csv.split('\r\n').length).to.be.greaterThan(TICKETS);
+      expect(csv.length, 'the CSV is several times what the socket buffers hold').to.be.greaterThan(20_000_000);
+      const wholeReads = ticketReads - reads;
+
+      reads = ticketReads;
+      faults.length = 0;
+      const socket = await rawRequest(test.url, `GET ${path} HTTP/1.1\r\nHost: portal.test\r\nCookie: ${cookie}\r\n\r\n`);
+      socket.pause();
+      const stalled = (await settled(() => ticketReads)) - reads;
+      expect(stalled, `reads while the client reads nothing (of ${wholeReads} for the whole CSV)`).to.be.below(wholeReads / 2);
+
+      socket.destroy();
+      const afterLeaving = (await settled(() => ticketReads, 1000)) - reads;
+      expect(afterLeaving - stalled, 'reads after the client left').to.be.at.most(1);
+      expect(faults, 'a client that leaves is not a fault').to.deep.equal([]);
+      expect(await busySessions()).to.deep.equal([]);
+      // The host serves the next export whole.
+      expect((await fetch(`${test.url}${path}`, { headers: { cookie } })).status).to.equal(200);
+    });
+  }
+
+  describe('a download', () => {
+    let documentId: number;
+    let filesDir: string;
+    before(async () => {
+      filesDir = join(test.host.options.dataDir, 'files');
+      const stored = await test.host.api.records.attachDocument(
+        'HelpDesk',
+        ticket,
+        { title: 'Line 2 controller trace', fileName: 'controller-trace.log', mimeType: 'text/plain', content: Buffer.alloc(BIG_FILE, 0x61) },
+        { actor: { kind: 'system' } },
+      );
+      documentId = stored.documentId;
+    });
+
+    /** This process's descriptors open on stored document files. */
+    const fileDescriptors = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(filesDir);
+        } catch {
+          return false;
+        }
+      });
+    const openFiles = () => fileDescriptors().length;
+    /** How far into the file the process has read, for each file it has open. */
+    const readPositions = () => fileDescriptors().map((fd) => Number(/^pos:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1]));
+
+    for (const where of ['page', 'API'] as const) {
+      it(`closes the file when the client leaves half-way, and answers HEAD without a body (${where})`, async () => {
+        const path = where === 'page' ? `/portal/m/HelpDesk/${ticket}/documents/${documentId}` : `${API}/documents/${documentId}/content`;
+        const before = openFiles();
+        faults.length = 0;
+        for (let i = 0; i < 3; i += 1) {
+          const socket = await rawRequest(test.url, `GET ${path} HTTP/1.1\r\nHost: portal.test\r\nCookie: ${cookie}\r\n\r\n`);
+          const first = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+          expect(first.toString('latin1')).to.match(/^HTTP\/1\.1 200 /);
+          socket.pause();
+          await sleep(200);
+          if (i === 0) {
+            // A client that reads nothing more: the file is read no further than the socket buffers hold.
+            await settled(() => readPositions().reduce((a, b) => a + b, 0), 300, 5000);
+            for (const position of readPositions()) expect(position).to.be.below(BIG_FILE / 2);
+          }
+          socket.destroy();
+        }
+        expect(await settled(openFiles, 500, 5000), 'files left open by abandoned downloads').to.equal(before);
+        expect(faults, 'a client that leaves is not a fault').to.deep.equal([]);
+
+        const head = await fetch(`${test.url}${path}`, { method: 'HEAD', headers: { cookie } });
+        expect(head.status).to.equal(200);
+        expect(head.headers.get('content-length')).to.equal(String(BIG_FILE));
+        expect(head.headers.get('content-disposition')).to.match(/^attachment; filename="controller-trace\.log"/);
+        expect(await head.text()).to.equal('');
+        const whole = await fetch(`${test.url}${path}`, { headers: { cookie } });
+        expect((await whole.arrayBuffer()).byteLength).to.equal(BIG_FILE);
+        expect(await settled(openFiles, 300, 5000)).to.equal(before);
+      });
+    }
+  });
+
+  describe('an upload cut off half-way', () => {
+    const storedFiles = () => {
+      try {
+        return readdirSync(join(test.host.options.dataDir, 'files')).length;
+      } catch {
+        return 0;
+      }
+    };
+
+    /** A multipart body that promises a 5 MB text file; the client sends 1 MB of it and leaves. */
+    async function cutOff(path: string, headers: string, fields: Record<string, string>): Promise<void> {
+      const boundary = 'bp-cut-off-upload';
+      const parts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+      const head = `${parts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+      const length = Buffer.byteLength(head) + 5 * 1024 * 1024 + `\r\n--${boundary}--\r\n`.length;
+      const socket = await rawRequest(
+        test.url,
+        `POST ${path} HTTP/1.1\r\nHost: portal.test\r\n${headers}Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${length}\r\n\r\n`,
+        Buffer.concat([Buffer.from(head), Buffer.alloc(1024 * 1024, 0x62)]),
+      );
+      await sleep(300);
+      socket.destroy();
+      await sleep(300);
+    }
+
+    it('stores no file and no row, on the page and through the API', async () => {
+      const documents = await test.host.api.records.count('Documents');
+      const files = storedFiles();
+      const { html } = await jane.get(`/m/HelpDesk/${ticket}`);
+      const token = tokenIn(html);
+      await cutOff(`/portal/m/HelpDesk/${ticket}/documents`, `Cookie: ${jane.cookieHeader()}\r\n`, { _csrf: token });
+      await cutOff(`${API}/modules/HelpDesk/records/${ticket}/documents`, `Cookie: ${cookie}\r\nX-Requested-With: business-portal\r\n`, {});
+      expect(await test.host.api.records.count('Documents')).to.equal(documents);
+      expect(storedFiles()).to.equal(files);
+      // The host lives on: a whole upload is stored.
+      const form = new FormData();
+      form.set('file', new Blob(['whole'], { type: 'text/plain' }), 'whole.txt');
+      const whole = await fetch(`${test.url}${API}/modules/HelpDesk/records/${ticket}/documents`, { method: 'POST', headers: { cookie, 'x-requested-with': 'business-portal' }, body: form });
+      expect(whole.status).to.equal(201);
+      expect(await test.host.api.records.count('Documents')).to.equal(documents + 1);
+    });
+  });
+});
