@@ -432,15 +432,16 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
       it('refuses writes that name a missing record with RecordNotFoundError', async function () {
         const missing = 987_654_321;
         const contact = await newContact('Exists');
-        const writes: Promise<unknown>[] = [
-          api.records.update(itemsModule.name, missing, { values: { qty: 1 } }),
-          api.records.delete(itemsModule.name, missing),
-          api.records.link(itemsToContacts.id, missing, contact.id),
-          api.records.addComment(itemsModule.name, missing, { body: 'Nobody reads this', internal: false }, { actor: staff }),
-          api.records.attachDocument('Contacts', missing, { title: 'Orphan', fileName: 'orphan.txt', mimeType: 'text/plain', content: Buffer.from('x') }),
+        // Each write started only when awaited: a rejection nobody awaits yet is an unhandled one.
+        const writes: (() => Promise<unknown>)[] = [
+          () => api.records.update(itemsModule.name, missing, { values: { qty: 1 } }),
+          () => api.records.delete(itemsModule.name, missing),
+          () => api.records.link(itemsToContacts.id, missing, contact.id),
+          () => api.records.addComment(itemsModule.name, missing, { body: 'Nobody reads this', internal: false }, { actor: staff }),
+          () => api.records.attachDocument('Contacts', missing, { title: 'Orphan', fileName: 'orphan.txt', mimeType: 'text/plain', content: Buffer.from('x') }),
         ];
         const documentsBefore = await api.records.count('Documents');
-        for (const write of writes) expect(await rejectionOf(write)).to.be.instanceOf(RecordNotFoundError);
+        for (const write of writes) expect(await rejectionOf(write())).to.be.instanceOf(RecordNotFoundError);
         expect(await api.records.relatedIds(itemsToContacts.id, 'Contacts', contact.id)).to.deep.equal([]);
         expect(await api.records.count('Documents')).to.equal(documentsBefore);
       });
