@@ -2,13 +2,15 @@
  * The portal-user section in headless Chromium: a CRM admin signs in, opens a Contact record,
  * makes the contact a portal user through the form, reads the outcome, goes back and sees the
  * new state; the block's look on a desktop and on a phone; a refused save that shows the form
- * again with what the admin typed. Screenshots go to `test-artifacts/contacts/`.
+ * again with what the admin typed; on a phone every control is a thumb's size, and axe-core finds
+ * nothing serious. Screenshots go to `test-artifacts/contacts/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
+import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
 
 describe('contacts: the portal-user section in a browser', function () {
@@ -65,6 +67,11 @@ describe('contacts: the portal-user section in a browser', function () {
     await Promise.all([page.waitForURL(`${h.url}/settings/business-portal/contacts/${id}/portal-user`), page.getByRole('button', { name: 'Save portal access' }).click()]);
     expect(await page.getByRole('status').textContent()).to.include('The access details were sent to browser.customer@example.com');
     await page.screenshot({ path: join(artifacts, 'portal-user-saved.png'), fullPage: true });
+    expect(await seriousViolations(page, { within: '.bp-admin' }), 'axe on the answer').to.deep.equal([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await smallTapTargets(page, { within: '.bp-admin' }), 'the answer: tap targets under 40 px').to.deep.equal([]);
+    await page.screenshot({ path: join(artifacts, 'portal-user-saved-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     const mail = await h.mailbox.waitFor('browser.customer@example.com', { since });
     expect(passwordIn(mail)).to.have.length(23);
@@ -79,6 +86,8 @@ describe('contacts: the portal-user section in a browser', function () {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(artifacts, 'contact-after-phone.png'), fullPage: true });
     expect(Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'))).to.be.at.most(0);
+    expect(await smallTapTargets(page, { within: '.bp-contact-block' }), 'the block: tap targets under 40 px').to.deep.equal([]);
+    expect(await seriousViolations(page, { within: '.bp-contact-block' }), 'axe on the block').to.deep.equal([]);
   });
 
   it('the block is styled like the plugin’s admin pages, compact on a desktop and readable on a phone', async () => {
@@ -113,7 +122,7 @@ describe('contacts: the portal-user section in a browser', function () {
 
   it('a refused save shows the form again with what the admin typed and why; correcting it saves', async () => {
     const id = await h.addContact({ firstname: 'Refused', lastname: 'Customer', email: 'refused.customer@example.com' });
-    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 390, height: 844 } });
+    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
     try {
       const page = await context.newPage();
       await signIn(page, `/contacts/${id}`);
@@ -127,6 +136,8 @@ describe('contacts: the portal-user section in a browser', function () {
       expect(await page.getByLabel('Support end date').getAttribute('aria-invalid')).to.equal('true');
       expect(Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'))).to.be.at.most(0);
       await page.screenshot({ path: join(artifacts, 'portal-user-refused-phone.png'), fullPage: true });
+      expect(await smallTapTargets(page, { within: '.bp-admin' }), 'the refusal: tap targets under 40 px').to.deep.equal([]);
+      expect(await seriousViolations(page, { within: '.bp-admin' }), 'axe on the refusal').to.deep.equal([]);
 
       await page.getByLabel('Support end date').fill('2099-06-30');
       await Promise.all([page.waitForURL(`${h.url}/settings/business-portal/contacts/${id}/portal-user`), page.getByRole('button', { name: 'Save portal access' }).click()]);

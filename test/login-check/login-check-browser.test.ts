@@ -1,13 +1,15 @@
 /**
  * End to end in headless Chromium: a customer is locked through the portal API, a CRM admin
  * signs in, opens Check Business Portal login, ticks the customer and unlocks them, and the
- * customer can sign in at once. Screenshots (desktop and phone) go to `test-artifacts/`.
+ * customer can sign in at once; on a phone every control is a thumb's size, and axe-core finds
+ * nothing serious. Screenshots (desktop and phone) go to `test-artifacts/`.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser } from 'playwright-core';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
+import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { PORTAL_PASSWORD, startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -52,9 +54,12 @@ describe('login-check in the browser', function () {
     await Promise.all([page.waitForURL('**/settings/business-portal/login-check'), page.click('form[action="/login"] button[type="submit"]')]);
     expect(await page.locator(`table.bp-locked tr[data-contact-id="${jane}"]`).count()).to.equal(1);
     await page.screenshot({ path: join(ARTIFACTS, 'login-check-desktop.png'), fullPage: true });
+    expect(await seriousViolations(page, { within: '.bp-admin' }), 'axe on a desktop').to.deep.equal([]);
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(ARTIFACTS, 'login-check-phone.png'), fullPage: true });
+    expect(await smallTapTargets(page, { within: '.bp-admin' }), 'tap targets under 40 px').to.deep.equal([]);
+    expect(await seriousViolations(page, { within: '.bp-admin' }), 'axe on a phone').to.deep.equal([]);
     // On a phone the table stacks into cards: no horizontal scrolling of the page.
     const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
     expect(overflow).to.be.at.most(0);
@@ -75,7 +80,7 @@ describe('login-check in the browser', function () {
     const luca = await host.addCustomer({ firstname: 'Luca', lastname: 'Bianchi', email: 'luca.bianchi@example.com', language: 'it' });
     await host.lock('luca.bianchi@example.com');
     await host.sql("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
-    const context = await browser!.newContext({ locale: 'it-IT', viewport: { width: 390, height: 844 } });
+    const context = await browser!.newContext({ locale: 'it-IT', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
     try {
       const page = await context.newPage();
       await page.goto(`${host.url}/settings/business-portal/login-check`);
@@ -87,6 +92,8 @@ describe('login-check in the browser', function () {
       await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);
       expect(await page.locator('table.bp-audit td[data-label="Amministratore"]').count()).to.be.at.least(1);
       await page.screenshot({ path: join(ARTIFACTS, 'login-check-phone-it.png'), fullPage: true });
+      expect(await smallTapTargets(page, { within: '.bp-admin' }), 'tap targets under 40 px').to.deep.equal([]);
+      expect(await seriousViolations(page, { within: '.bp-admin' }), 'axe').to.deep.equal([]);
 
       // Every stacked label is at least as wide as its longest word, so no word is cut in two.
       const cut = (await page.evaluate(`(() => {

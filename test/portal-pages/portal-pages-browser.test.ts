@@ -10,44 +10,13 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { DEMO_PASSWORD, invoiceDate, JANE, MARIO } from './portal-pages-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
-const AXE = join(process.cwd(), 'node_modules', 'axe-core', 'axe.min.js');
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 360, height: 740 };
-
-interface AxeViolation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: readonly { readonly target: readonly string[] }[];
-}
-
-/**
- * The controls and links of the page that a finger would miss: visible, and less than 40 px high
- * (or 24 px wide). Links inside a sentence are exempt (WCAG 2.5.8), as are the host's own pages.
- */
-async function smallTapTargets(page: Page): Promise<string[]> {
-  return (await page.evaluate(`[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')].flatMap((el) => {
-    const target = el.matches('input[type=checkbox], input[type=radio]') && el.closest('label') ? el.closest('label') : el;
-    const box = target.getBoundingClientRect();
-    if (box.width === 0 || box.height === 0 || el.closest('.bp-skip, .bp-menu-list')) return [];
-    const parent = el.parentElement;
-    if (el.tagName === 'A' && getComputedStyle(el).display === 'inline' && parent && parent.textContent.trim().length > el.textContent.trim().length + 15) return [];
-    return box.height < 40 || box.width < 24 ? [el.tagName.toLowerCase() + ' "' + (el.textContent || el.getAttribute('aria-label') || el.name || '').trim().slice(0, 30) + '" ' + Math.round(box.width) + 'x' + Math.round(box.height)] : [];
-  })`)) as string[];
-}
-
-/** Runs axe-core on the page; answers the serious and critical violations. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: AXE });
-  // A string: the test is compiled without the DOM library.
-  const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((result) =>
-    result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`)) as AxeViolation[];
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 describe('portal pages in a browser', function () {
   this.timeout(180_000);
@@ -226,7 +195,7 @@ describe('portal pages in a browser', function () {
       const contentTop = (await page.locator('.bp-content').boundingBox())!.y;
       expect(contentTop, `${name}: content starts at`).to.be.below(170);
       expect(await page.locator('.bp-account button:has-text("Log out")').isVisible()).to.equal(true);
-      expect(await smallTapTargets(page), `${name}: tap targets under 40 px`).to.deep.equal([]);
+      expect(await smallTapTargets(page, { exempt: '.bp-skip, .bp-menu-list' }), `${name}: tap targets under 40 px`).to.deep.equal([]);
       await check(name);
     }
     await page.click('.bp-menu-toggle');

@@ -2,8 +2,9 @@
  * The privileges page in headless Chromium: an admin signs in, adds a home button (watching the
  * live preview), swaps two buttons by dragging them (SortableJS), moves a list column with the
  * keyboard buttons, adds a portal-only conditional rule, hides a field that is a list column and
- * reads the server's notice, then reloads and finds everything saved. Screenshots (desktop and
- * a 390 px phone) go to `test-artifacts/privileges/`.
+ * reads the server's notice, then reloads and finds everything saved; the profile pages on a phone
+ * (tap targets) and axe-core; the editor by keyboard alone. Screenshots (desktop and a 390 px phone)
+ * go to `test-artifacts/privileges/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -12,6 +13,7 @@ import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
+import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { adminActor, profileService, SETTINGS } from './profile-test-kit.js';
 
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
@@ -351,6 +353,118 @@ describe('privileges page in a browser', function () {
     expect(await added.locator('[data-bp-input="title"]:focus').count()).to.equal(1);
     await page.screenshot({ path: join(artifacts, '06-button-title-missing.png') });
     expect((await service.document(profileId)).buttons).to.deep.equal(before);
+    await context.close();
+  });
+
+  it('has thumb-sized controls on a phone and nothing axe calls serious, on every profile page, in English and Italian', async () => {
+    const pages = ['/', '/profiles/new', '/profiles/import', `/profiles/${profileId}`, `/profiles/${profileId}/duplicate`, `/profiles/${profileId}/privileges`];
+    for (const language of ['en', 'it'] as const) {
+      await api.database.sequelize.query('UPDATE crm_users SET language = :language WHERE user_name = :name', { replacements: { language, name: 'admin' } });
+      const context = await browser.newContext({ viewport: VIEWPORTS.phone, hasTouch: true, isMobile: true, locale: language === 'it' ? 'it-IT' : 'en-GB' });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${test.url}${SETTINGS}/`);
+        await page.fill('#userName', 'admin');
+        await page.fill('#password', TEST_ADMIN_PASSWORD);
+        await Promise.all([page.waitForURL(`**${SETTINGS}/`), page.click('form[action="/login"] button[type="submit"]')]);
+        for (const path of pages) {
+          await page.goto(`${test.url}${SETTINGS}${path}`);
+          const name = `${language} ${path}`;
+          if (path.endsWith('/privileges')) {
+            await page.waitForSelector('[data-bp-section="rules"] [data-bp-save]:not([disabled])');
+            // Every folded part open, and a rule's effect row too: all of the editor is measured.
+            await page.evaluate(`document.querySelectorAll('.bp-privileges details').forEach((details) => { details.open = true; })`);
+            await page.click('[data-bp-add-effect]');
+            await page.screenshot({ path: join(artifacts, `08-privileges-open-${language}-phone.png`), fullPage: true });
+          }
+          expect(await smallTapTargets(page, { within: '.bp-admin' }), `${name}: tap targets under 40 px`).to.deep.equal([]);
+          // Larger controls still fit: none sticks out of the list it is in.
+          const outside = (await page.evaluate(`[...document.querySelectorAll('.bp-admin .bp-items button')].flatMap((button) => {
+            const item = button.closest('.bp-items').getBoundingClientRect();
+            const box = button.getBoundingClientRect();
+            return box.width > 0 && box.right > item.right + 0.5 ? [button.textContent.trim() + ' ' + Math.round(box.right) + ' > ' + Math.round(item.right)] : [];
+          })`)) as string[];
+          expect(outside, `${name}: buttons outside their list`).to.deep.equal([]);
+          expect(await seriousViolations(page, { within: '.bp-admin' }), `${name}: axe on a phone`).to.deep.equal([]);
+          await page.setViewportSize(VIEWPORTS.desktop);
+          expect(await seriousViolations(page, { within: '.bp-admin' }), `${name}: axe on a desktop`).to.deep.equal([]);
+          await page.setViewportSize(VIEWPORTS.phone);
+        }
+        await page.screenshot({ path: join(artifacts, `09-privileges-phone-${language}.png`) });
+        await page.goto(`${test.url}${SETTINGS}/`);
+        await page.screenshot({ path: join(artifacts, `09-profiles-phone-${language}.png`), fullPage: true });
+      } finally {
+        await context.close();
+      }
+    }
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+  });
+
+  it('works by keyboard alone: visible focus everywhere, moves and deletes keep the focus, a save leaves it on the answer', async () => {
+    const { context, page } = await signedInOnPrivileges('buttons');
+    // Tab through the whole page: every stop shows where the focus is.
+    const unseen: string[] = [];
+    const seen = new Set<string>();
+    for (let step = 0; step < 400; step += 1) {
+      await page.keyboard.press('Tab');
+      const stop = (await page.evaluate(`(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        const style = getComputedStyle(el);
+        const shown = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+        const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' + (el.textContent || el.getAttribute('aria-label') || el.name || '').trim().replace(/\\s+/g, ' ').slice(0, 30) + '"';
+        return { key: name + ' @' + Math.round(el.getBoundingClientRect().top + window.scrollY), name, shown, inside: Boolean(el.closest('.bp-admin')) };
+      })()`)) as { key: string; name: string; shown: boolean; inside: boolean } | null;
+      if (!stop) continue;
+      if (seen.has(stop.key)) break;
+      seen.add(stop.key);
+      if (stop.inside && !stop.shown) unseen.push(stop.name);
+    }
+    expect(seen.size, 'focus stops').to.be.greaterThan(40);
+    expect(unseen, 'focus stops without a visible focus').to.deep.equal([]);
+
+    // A home button moved down and up by its buttons, with Enter: the focus stays on the button pressed.
+    const titles = await buttonTitles(page);
+    const first = page.locator('[data-bp-buttons] > li').first();
+    await first.locator('[data-bp-move="down"]').focus();
+    await page.keyboard.press('Enter');
+    expect(await buttonTitles(page)).to.deep.equal([titles[1], titles[0], ...titles.slice(2)]);
+    expect(await page.locator('[data-bp-buttons] > li:nth-child(2) [data-bp-move="down"]:focus').count(), 'focus after moving down').to.equal(1);
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Space');
+    expect(await buttonTitles(page)).to.deep.equal(titles);
+    expect(await page.locator('[data-bp-buttons] > li:nth-child(1) [data-bp-move="up"]:focus').count(), 'focus after moving up').to.equal(1);
+
+    // Deleting a button: the focus goes to the next button's Delete; the last one gone, to "Add a button".
+    const count = titles.length;
+    await page.locator('[data-bp-buttons] > li').first().locator('[data-bp-remove]').focus();
+    await page.keyboard.press('Enter');
+    expect(await page.locator('[data-bp-buttons] > li').count()).to.equal(count - 1);
+    expect(await page.locator('[data-bp-buttons] > li:nth-child(1) [data-bp-remove]:focus').count(), 'focus after a delete').to.equal(1);
+    for (let left = count - 1; left > 0; left -= 1) await page.keyboard.press('Enter');
+    expect(await page.locator('[data-bp-buttons] > li').count()).to.equal(0);
+    expect(await page.locator('[data-bp-add-button]:focus').count(), 'focus after the last delete').to.equal(1);
+    // Leave without saving: the page asks first (beforeunload), and the admin agrees.
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.reload();
+    await page.waitForSelector('[data-bp-section="modules"] [data-bp-save]:not([disabled])');
+
+    // A list column deleted by keyboard, then the section saved with Enter in its Save: the focus waits on the answer.
+    await page.locator('[data-bp-details="HelpDesk"] > summary').focus();
+    await page.keyboard.press('Enter');
+    const columnsBefore = await columns(page);
+    await page.locator('[data-bp-module="HelpDesk"] [data-bp-columns] > li').last().locator('[data-bp-remove]').focus();
+    await page.keyboard.press('Enter');
+    expect(await columns(page)).to.deep.equal(columnsBefore.slice(0, -1));
+    expect(await page.locator('[data-bp-module="HelpDesk"] [data-bp-columns] > li').last().locator('[data-bp-remove]:focus').count(), 'focus after deleting the last column').to.equal(1);
+    await page.locator('[data-bp-section="modules"] [data-bp-save]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-bp-section="modules"] [data-bp-status]').locator('text=Saved.').waitFor();
+    expect(await page.locator('[data-bp-section="modules"] [data-bp-status]:focus').count(), 'focus after the save').to.equal(1);
+    // The folded module stays open after the save, and Tab goes on from the answer to the next control.
+    expect(await page.locator('[data-bp-details="HelpDesk"]').getAttribute('open')).to.not.equal(null);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(`Boolean(document.activeElement && document.activeElement !== document.body)`)).to.equal(true);
     await context.close();
   });
 

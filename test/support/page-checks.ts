@@ -1,0 +1,58 @@
+/**
+ * What the browser suites check on every page they visit: tap targets a finger can hit on a phone,
+ * and axe-core's serious and critical violations. The checks are strings evaluated in the page:
+ * the tests are compiled without the DOM library.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+
+const AXE = join(process.cwd(), 'node_modules', 'axe-core', 'axe.min.js');
+
+export interface PageCheckScope {
+  /** Only what is inside this selector is ours (the host's header and menus are not): the whole page when absent. */
+  readonly within?: string;
+  /** Controls inside these selectors are not checked (a skip link, a menu with its own rules). */
+  readonly exempt?: string;
+}
+
+/**
+ * The controls and links that a finger would miss: visible, and less than 40 px high (or 24 px
+ * wide). A checkbox or radio counts by its label (the one it sits in, else its own): tapping the label
+ * ticks it. Links inside a sentence
+ * are exempt (WCAG 2.5.8).
+ */
+export async function smallTapTargets(page: Page, scope: PageCheckScope = {}): Promise<string[]> {
+  const within = JSON.stringify(scope.within ?? 'body');
+  const exempt = JSON.stringify(scope.exempt ?? '');
+  return (await page.evaluate(`[...document.querySelectorAll(${within})].flatMap((root) => [...root.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')]).flatMap((el) => {
+    const label = el.closest('label') || (el.labels && el.labels[0]);
+    const target = el.matches('input[type=checkbox], input[type=radio]') && label ? label : el;
+    const box = target.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || (${exempt} && el.closest(${exempt}))) return [];
+    const parent = el.parentElement;
+    if (el.tagName === 'A' && getComputedStyle(el).display === 'inline' && parent && parent.textContent.replace(/\\s+/g, ' ').trim().length > el.textContent.replace(/\\s+/g, ' ').trim().length + 15) return [];
+    return box.height < 40 || box.width < 24 ? [el.tagName.toLowerCase() + ' "' + (el.textContent || el.getAttribute('aria-label') || el.name || el.id || '').trim().replace(/\\s+/g, ' ').slice(0, 30) + '" ' + Math.round(box.width) + 'x' + Math.round(box.height)] : [];
+  })`)) as string[];
+}
+
+interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly nodes: readonly { readonly target: readonly string[] }[];
+}
+
+/**
+ * Runs axe-core on the page (or on `scope.within` only); answers the serious and critical
+ * violations. axe is evaluated from the test side, so the page's CSP does not stand in its way.
+ */
+export async function seriousViolations(page: Page, scope: PageCheckScope = {}): Promise<string[]> {
+  if (!(await page.evaluate(`typeof axe !== 'undefined'`))) await page.evaluate(readFileSync(AXE, 'utf8'));
+  const context = scope.within ? JSON.stringify({ include: [[scope.within]] }) : 'document';
+  const violations = (await page.evaluate(`axe.run(${context}, { resultTypes: ['violations'] }).then((result) =>
+    result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`)) as AxeViolation[];
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
