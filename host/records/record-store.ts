@@ -17,6 +17,7 @@ import {
   type CrmRecord,
   type DatabaseDialect,
   type DocumentFile,
+  type DocumentPage,
   type FieldValue,
   type HostRecords,
   type ModuleDefinition,
@@ -370,18 +371,41 @@ export class SqlRecordStore implements HostRecords {
 
   // ───────────────────────────── documents ─────────────────────────────
 
-  async documents(module: string, recordId: number, options: ReadOptions = {}): Promise<readonly DocumentFile[]> {
-    this.definition(module);
-    const relation = this.documentsRelation(module);
-    if (!relation || !isId(recordId)) return [];
-    const [documentSide, otherSide] = relation.module === 'Documents' ? ['record_id', 'related_id'] : ['related_id', 'record_id'];
+  /** Oldest first, or a page of the newest, newest first (`newest`). */
+  async documents(module: string, recordId: number, options: ReadOptions & { readonly newest?: DocumentPage } = {}): Promise<readonly DocumentFile[]> {
+    const newest = options.newest;
+    if (newest && (!Number.isSafeInteger(newest.limit) || newest.limit < 1 || !Number.isSafeInteger(newest.offset ?? 0) || (newest.offset ?? 0) < 0)) {
+      throw new InvalidQueryError('"newest" must have a whole "limit" of at least 1 and a whole "offset" of at least 0');
+    }
+    const attached = this.attachedDocuments(module, recordId);
+    if (!attached) return [];
     const rows = await this.sequelize.query<Row>(
-      `SELECT id, title, filename, mimetype, filesize, created_at FROM ${this.quote(this.registry.tableName('Documents'))} ` +
-        `WHERE storage_key IS NOT NULL AND id IN (SELECT ${documentSide} FROM crm_relation_links WHERE relation_id = $relation AND ${otherSide} = $record) ` +
-        'ORDER BY created_at, id',
-      { bind: { relation: relation.id, record: recordId }, ...RAW_SELECT, transaction: options.transaction },
+      `SELECT id, title, filename, mimetype, filesize, created_at FROM ${attached.sql} ` +
+        (newest ? `ORDER BY created_at DESC, id DESC LIMIT ${newest.limit} OFFSET ${newest.offset ?? 0}` : 'ORDER BY created_at, id'),
+      { bind: attached.bind, ...RAW_SELECT, transaction: options.transaction },
     );
     return rows.map((row) => this.toDocumentFile(row));
+  }
+
+  async documentCount(module: string, recordId: number, options: ReadOptions = {}): Promise<number> {
+    const attached = this.attachedDocuments(module, recordId);
+    if (!attached) return 0;
+    const [row] = await this.sequelize.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${attached.sql}`, { bind: attached.bind, ...RAW_SELECT, transaction: options.transaction });
+    return Number(row?.n ?? 0);
+  }
+
+  /** `<Documents table> WHERE …` for the stored files attached to a record, with its bind values; null when it can have none. */
+  private attachedDocuments(module: string, recordId: number): { readonly sql: string; readonly bind: Record<string, unknown> } | null {
+    this.definition(module);
+    const relation = this.documentsRelation(module);
+    if (!relation || !isId(recordId)) return null;
+    const [documentSide, otherSide] = relation.module === 'Documents' ? ['record_id', 'related_id'] : ['related_id', 'record_id'];
+    return {
+      sql:
+        `${this.quote(this.registry.tableName('Documents'))} ` +
+        `WHERE storage_key IS NOT NULL AND id IN (SELECT ${documentSide} FROM crm_relation_links WHERE relation_id = $relation AND ${otherSide} = $record)`,
+      bind: { relation: relation.id, record: recordId },
+    };
   }
 
   /**

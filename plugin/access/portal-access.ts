@@ -28,6 +28,7 @@ import {
   type CommentPage,
   type CrmRecord,
   type DocumentFile,
+  type DocumentPage,
   type FieldDefinition,
   type FieldValue,
   type LanguageCode,
@@ -182,6 +183,8 @@ export class PortalAccessContext {
     private readonly timeZone: string = 'UTC',
     /** The host answers a page of comments (contract 1.3.0); an older one answers all of them. */
     private readonly pagedComments: boolean = false,
+    /** The host answers a page of documents and counts them (contract 1.4.0); an older one answers all of them. */
+    private readonly pagedDocuments: boolean = false,
   ) {}
 
   get contactId(): number {
@@ -759,9 +762,26 @@ export class PortalAccessContext {
     return this.write(() => this.records.addComment(name, id, { body: text, internal: false }, { actor: { kind: 'contact', contactId: this.contactId } }));
   }
 
-  async documents(name: string, id: number): Promise<readonly DocumentFile[]> {
+  /**
+   * The record's files, newest first: all, or the page `newest` names (read as a page from a host
+   * of contract 1.4.0, sliced here from all of them on an older one).
+   */
+  async documents(name: string, id: number, newest?: DocumentPage): Promise<readonly DocumentFile[]> {
     await this.withTool(name, id, 'documents');
-    return this.records.documents(name, id);
+    const paged = newest !== undefined && this.pagedDocuments;
+    const files = await this.records.documents(name, id, paged ? { newest } : {});
+    // By instant, not by text, as comments are.
+    const sorted = [...files].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.documentId - a.documentId);
+    if (!newest || paged) return sorted;
+    const offset = newest.offset ?? 0;
+    return sorted.slice(offset, offset + newest.limit);
+  }
+
+  /** How many files the record has (the documents tool): counted by a host of contract 1.4.0, by reading them all on an older one. */
+  async documentCount(name: string, id: number): Promise<number> {
+    await this.withTool(name, id, 'documents');
+    if (this.pagedDocuments && this.records.documentCount) return this.records.documentCount(name, id);
+    return (await this.records.documents(name, id)).length;
   }
 
   /** The file has been checked by the caller (size, type, content); the layer checks who may attach it where. */
@@ -864,11 +884,15 @@ export class LayeredPortalAccess implements PortalAccess {
     @inject(HostRegional) private readonly regional: HostRegional,
     @inject(HostApiVersion) @optional() hostApiVersion?: string,
   ) {
-    this.pagedComments = hostApiVersion !== undefined && semver.valid(hostApiVersion) !== null && semver.gte(hostApiVersion, '1.3.0');
+    const since = (version: string) => hostApiVersion !== undefined && semver.valid(hostApiVersion) !== null && semver.gte(hostApiVersion, version);
+    this.pagedComments = since('1.3.0');
+    this.pagedDocuments = since('1.4.0');
   }
 
   /** Contract 1.3.0 reads a page of a record's comments. */
   private readonly pagedComments: boolean;
+  /** Contract 1.4.0 reads a page of a record's documents and counts them. */
+  private readonly pagedDocuments: boolean;
 
   forRequest(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
     let pending = res.locals[CONTEXT_KEY] as Promise<PortalAccessContext | null> | undefined;
@@ -910,6 +934,7 @@ export class LayeredPortalAccess implements PortalAccess {
       this.database,
       this.regional.timeZone(),
       this.pagedComments,
+      this.pagedDocuments,
     );
   }
 }

@@ -22,7 +22,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.3.0';
+export const HOST_API_VERSION = '1.4.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -327,6 +327,9 @@ export interface CommentPage {
   readonly offset?: number;
 }
 
+/** A page of a record's documents, newest first (contract 1.4.0): as a page of comments. */
+export type DocumentPage = CommentPage;
+
 export interface Comment {
   readonly id: number;
   readonly module: string;
@@ -438,8 +441,19 @@ export interface HostRecords {
   commentCount(module: string, recordId: number, options?: ReadOptions & { readonly includeInternal?: boolean }): Promise<number>;
   addComment(module: string, recordId: number, comment: { readonly body: string; readonly internal: boolean }, options: WriteOptions & { readonly actor: Actor }): Promise<Comment>;
 
-  /** Files attached to a record (through the Documents module), in no particular order. */
-  documents(module: string, recordId: number, options?: ReadOptions): Promise<readonly DocumentFile[]>;
+  /**
+   * Files attached to a record (through the Documents module), in no particular order. Since 1.4.0,
+   * optional: with `newest`, only the page of the `newest.limit` most recent files (by `createdAt`,
+   * then `documentId`) after the `newest.offset` most recent ones, newest first (a record with
+   * thousands of files is read a page at a time). A host before 1.4.0 answers all of them:
+   * callers sort and slice what they get.
+   */
+  documents(module: string, recordId: number, options?: ReadOptions & { readonly newest?: DocumentPage }): Promise<readonly DocumentFile[]>;
+  /**
+   * Since 1.4.0, optional: how many files `documents` answers for the record (without `newest`).
+   * A host before 1.4.0 lacks it: callers count what `documents` answers.
+   */
+  documentCount?(module: string, recordId: number, options?: ReadOptions): Promise<number>;
   attachDocument(
     module: string,
     recordId: number,

@@ -714,6 +714,23 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
         expect(await api.records.openDocument(987_654_321)).to.equal(null);
       });
 
+      it('reads a page of the newest documents, newest first, and counts them (1.4.0, optional)', async function () {
+        const contact = await newContact('Paged files');
+        for (let i = 0; i < 7; i += 1) {
+          await api.records.attachDocument('Contacts', contact.id, { title: `File ${i}`, fileName: `file-${i}.txt`, mimeType: 'text/plain', content: Buffer.from(`file ${i}\n`) });
+        }
+        const all = await api.records.documents('Contacts', contact.id);
+        expect(all).to.have.length(7);
+        // A host before 1.4.0 ignores `newest`, answers all of them and has no `documentCount`.
+        if (semver.lt(api.apiVersion, '1.4.0')) return this.skip();
+        const newestFirst = [...all].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.documentId - a.documentId).map((d) => d.documentId);
+        expect((await api.records.documents('Contacts', contact.id, { newest: { limit: 4 } })).map((d) => d.documentId)).to.deep.equal(newestFirst.slice(0, 4));
+        expect((await api.records.documents('Contacts', contact.id, { newest: { limit: 4, offset: 4 } })).map((d) => d.documentId)).to.deep.equal(newestFirst.slice(4));
+        expect(await api.records.documents('Contacts', contact.id, { newest: { limit: 4, offset: 8 } })).to.deep.equal([]);
+        expect(await api.records.documentCount?.('Contacts', contact.id)).to.equal(7);
+        expect(await api.records.documentCount?.('Contacts', (await newContact('No files')).id)).to.equal(0);
+      });
+
       it('announces created, updated and deleted records with their actor', async function () {
         const created: RecordEvents['record.created'][] = [];
         const updated: RecordEvents['record.updated'][] = [];

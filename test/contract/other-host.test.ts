@@ -1,8 +1,8 @@
 /**
  * The plugin on another host (`other-host.ts`): contract 1.0.0 without the optional parts, lists
  * in other orders, times with the CRM's UTC offset, events delivered later and not awaited. The
- * customer's main paths (sign-in, the ticket list, a ticket's page, its comments by page and a new
- * comment, a new ticket) and the admin's profile page work as on the reference host.
+ * customer's main paths (sign-in, the ticket list, a ticket's page, its comments and documents by
+ * page and a new comment, a new ticket) and the admin's profile page work as on the reference host.
  */
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,28 @@ describe('the plugin on another host: contract 1.0.0, other orders, local offset
     expect(api1.status).to.equal(200);
     const answer = (await api1.json()) as { comments: { body: string }[]; total: number };
     expect(answer.comments.map((c) => c.body)).to.deep.equal(['Staff reply 3', 'Staff reply 2']);
+  });
+
+  it('shows a ticket’s newest 50 documents and pages them through the API, from a host that answers them all', async function () {
+    for (let i = 1; i <= 53; i += 1) {
+      await api.records.attachDocument('HelpDesk', ticketId, { title: `Scan ${i}`, fileName: `scan-${i}.txt`, mimeType: 'text/plain', content: Buffer.from(`scan ${i}\n`) });
+    }
+    const page = await customer.get(`/m/HelpDesk/${ticketId}`);
+    expect(page.response.status).to.equal(200);
+    const titles = (html: string) => [...html.matchAll(/download>(Scan \d+)<\/a>/g)].map((m) => m[1]);
+    expect(titles(page.html)).to.have.length(50);
+    expect(titles(page.html)[0]).to.equal('Scan 53');
+    expect(page.html).to.include('1–50 of 53').and.include('Older documents');
+    const older = await customer.get(`/m/HelpDesk/${ticketId}?documents=2`);
+    expect(titles(older.html)).to.deep.equal(['Scan 3', 'Scan 2', 'Scan 1']);
+
+    const headers = { cookie: customer.cookieHeader() };
+    const second = await fetch(`${test.url}/portal/api/v1/modules/HelpDesk/records/${ticketId}/documents?page=2&pageSize=25`, { headers });
+    expect(second.status).to.equal(200);
+    const answer = (await second.json()) as { documents: { title: string }[]; count: number };
+    expect(answer.count).to.equal(53);
+    expect(answer.documents.map((d) => d.title)).to.deep.equal(Array.from({ length: 25 }, (_, i) => `Scan ${28 - i}`));
+    expect((await fetch(`${test.url}/portal/api/v1/modules/HelpDesk/records/${ticketId}/documents?pageSize=0`, { headers })).status).to.equal(400);
   });
 
   it('orders comments by when they were written, not by how the host spells the time (the night clocks go back)', async function () {

@@ -3,8 +3,9 @@
  * contract allows, to check that the plugin relies on nothing the contract does not promise.
  * It is built on the reference host's stores (its database, pages, sign-in and mail), and answers
  * through the contract as an older, plainer CRM would:
- * - contract 1.0.0: no module relations page (1.1.0), no picklist labels (1.2.0), and comments
- *   answered whole, oldest first, whatever page is asked for (1.3.0);
+ * - contract 1.0.0: no module relations page (1.1.0), no picklist labels (1.2.0), comments
+ *   answered whole, oldest first, whatever page is asked for (1.3.0), and documents answered whole
+ *   whatever page is asked for, with no `documentCount` (1.4.0);
  * - every list whose order the contract leaves open in another order (modules, relations, users,
  *   groups, templates, documents, related ids);
  * - dates and times as ISO 8601 with the CRM's own UTC offset (`2026-10-25T02:30:00+02:00`), not in UTC;
@@ -105,7 +106,11 @@ export function otherHost(base: HostApi): HostApi {
     },
     commentCount: (module, recordId, options) => b.commentCount(module, recordId, options),
     addComment: async (module, recordId, body, options) => comment(await b.addComment(module, recordId, body, options)),
-    documents: async (module, recordId, options) => reversed(await b.documents(module, recordId, options)).map(file),
+    // Contract 1.0.0: every file, in its own order; no `newest` page and no `documentCount` (1.4.0).
+    documents: async (module, recordId, options) => {
+      const { newest: _page, ...rest } = options ?? {};
+      return reversed(await b.documents(module, recordId, rest)).map(file);
+    },
     attachDocument: async (module, recordId, content, options) => file(await b.attachDocument(module, recordId, content, options)),
     openDocument: async (documentId): Promise<{ readonly file: DocumentFile; readonly stream: Readable } | null> => {
       const opened = await b.openDocument(documentId);

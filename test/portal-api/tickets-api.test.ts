@@ -65,6 +65,42 @@ describe('portal API: tickets @db', function () {
     expect((await mario.get(`${path}?pageSize=2`)).status).to.equal(404);
   });
 
+  it('pages the documents when asked (page, pageSize): newest first, with the count of all of them', async () => {
+    const path = `/modules/HelpDesk/records/${ticket}/documents`;
+    for (let i = 1; i <= 23; i += 1) {
+      await t.host.api.records.attachDocument('HelpDesk', ticket, { title: `Log part ${i}`, fileName: `log-${i}.txt`, mimeType: 'text/plain', content: Buffer.from(`log ${i}\n`) });
+    }
+    const all = (await jane.get(path)).body;
+    expect(all.count).to.equal(all.documents.length).and.to.be.at.least(23);
+    const ids = all.documents.map((d: any) => d.id);
+    expect(all.documents[0].title).to.equal('Log part 23');
+    const times = all.documents.map((d: any) => d.createdAt);
+    expect(times).to.deep.equal([...times].sort().reverse());
+    const first = await jane.get(`${path}?page=1`);
+    expect(first.status).to.equal(200);
+    expect(first.body).to.include({ count: all.count, page: 1, pageSize: 20 });
+    expect(first.body.documents.map((d: any) => d.id)).to.deep.equal(ids.slice(0, 20));
+    const second = await jane.get(`${path}?page=2&pageSize=20`);
+    expect(second.body.documents.map((d: any) => d.id)).to.deep.equal(ids.slice(20, 40));
+    const past = await jane.get(`${path}?page=5000&pageSize=2`);
+    expect(past.status).to.equal(200);
+    expect(past.body).to.deep.include({ documents: [], count: all.count });
+    for (const query of ['page=0', 'page=abc', 'pageSize=0', 'pageSize=101', 'pageSize=2.5', 'limit=5', 'page=1&page=2']) {
+      const res = await jane.get(`${path}?${query}`);
+      expect(res.status, query).to.equal(400);
+      expect(res.body.error.code, query).to.equal('invalid_input');
+    }
+    // Paging reads nothing out of scope: Mario's company does not have Jane's ticket, and his own
+    // ticket's documents are his alone.
+    expect((await mario.get(`${path}?pageSize=2`)).status).to.equal(404);
+    expect((await mario.get(`${path}?page=2`)).status).to.equal(404);
+    const marioTicket = (await mario.get('/modules/HelpDesk/records')).body.rows[0].id;
+    const his = await mario.get(`/modules/HelpDesk/records/${marioTicket}/documents?pageSize=100`);
+    expect(his.status).to.equal(200);
+    expect(his.body.documents.map((d: any) => d.id).filter((id: number) => ids.includes(id))).to.deep.equal([]);
+    expect(his.body.count).to.equal((await t.host.api.records.documents('HelpDesk', marioTicket)).length);
+  });
+
   it('adds a public comment written as the customer', async () => {
     const res = await jane.send('POST', `/modules/HelpDesk/records/${ticket}/comments`, { body: '  Still happening tonight.  ' });
     expect(res.status).to.equal(201);

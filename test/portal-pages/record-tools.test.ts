@@ -13,7 +13,7 @@ import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { signedIn as apiSignedIn } from '../portal-api/api-test-kit.js';
 import { adminClient, profileService } from '../profiles/profile-test-kit.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { JANE, changeDefaultModule, recordIdsIn, signedIn, upload } from './portal-pages-kit.js';
+import { JANE, MARIO, changeDefaultModule, recordIdsIn, signedIn, upload } from './portal-pages-kit.js';
 
 describe('portal pages: comments and documents on every module with the tools @db', function () {
   this.timeout(120_000);
@@ -112,6 +112,58 @@ describe('portal pages: comments and documents on every module with the tools @d
       expect(page.response.status, odd).to.equal(200);
       expect(bodies(page.html)[0], odd).to.equal('Thread reply number 61.');
     }
+  });
+
+  it('shows the newest 50 documents of a record with many, with links to the older and newer pages', async () => {
+    const before = (await test.host.records.documents('Quotes', quote)).length;
+    for (let i = 1; i <= 57; i += 1) {
+      await test.host.records.attachDocument('Quotes', quote, { title: `Drawing number ${i}`, fileName: `drawing-${i}.txt`, mimeType: 'text/plain', content: Buffer.from(`drawing ${i}\n`) });
+    }
+    const total = before + 57;
+    const titles = (html: string) => [...html.matchAll(/<li><a href="[^"]+" title="[^"]*" download>([^<]*)<\/a>/g)].map((m) => m[1]);
+    const link = (html: string, rel: 'prev' | 'next') => new RegExp(`href="([^"]+#bp-documents)" rel="${rel}"`).exec(html)?.[1]?.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+    const first = await jane.get(`/m/Quotes/${quote}?list=${encodeURIComponent('sort=quote_no')}`);
+    const shown = titles(first.html);
+    expect(shown).to.have.length(50);
+    expect(shown[0]).to.equal('Drawing number 57');
+    expect(shown[49]).to.equal('Drawing number 8');
+    expect(first.html).to.include(`1–50 of ${total}`).and.include('Older documents').and.not.include('Newer documents');
+    const older = link(first.html, 'next');
+    expect(older).to.equal(`/portal/m/Quotes/${quote}?documents=2&list=sort%3Dquote_no#bp-documents`);
+
+    const second = await jane.get(older!.replace('/portal', '').replace(/#.*/, ''));
+    const rest = titles(second.html);
+    expect(rest).to.have.length(total - 50);
+    expect(rest[0]).to.equal('Drawing number 7');
+    expect(second.html).to.include(`51–${total} of ${total}`).and.include('Newer documents').and.not.include('Older documents');
+    expect(link(second.html, 'prev')).to.equal(`/portal/m/Quotes/${quote}?list=sort%3Dquote_no#bp-documents`);
+    // A page past the last, or not a page at all: no 500, the pages to go back to.
+    const past = await jane.get(`/m/Quotes/${quote}?documents=999`);
+    expect(past.response.status).to.equal(200);
+    expect(titles(past.html)).to.deep.equal([]);
+    expect(link(past.html, 'prev')).to.equal(`/portal/m/Quotes/${quote}?documents=2#bp-documents`);
+    for (const odd of ['0', '-1', 'x', '1e3', '99999999999']) {
+      const page = await jane.get(`/m/Quotes/${quote}?documents=${odd}`);
+      expect(page.response.status, odd).to.equal(200);
+      expect(titles(page.html)[0], odd).to.equal('Drawing number 57');
+    }
+    // Another company's quote, paged in Italian for its own customer: never shown to Jane, at any page.
+    const mario = await signedIn(test, MARIO, 'it');
+    const foreign = recordIdsIn((await mario.get('/m/Quotes')).html, 'Quotes')[0]!;
+    expect(foreign).to.not.equal(quote);
+    const foreignBefore = (await test.host.records.documents('Quotes', foreign)).length;
+    for (let i = 1; i <= 51; i += 1) {
+      await test.host.records.attachDocument('Quotes', foreign, { title: `FOREIGN-CANARY ${i}`, fileName: `foreign-${i}.txt`, mimeType: 'text/plain', content: Buffer.from('x') });
+    }
+    const italian = await mario.get(`/m/Quotes/${foreign}`);
+    expect(titles(italian.html)).to.have.length(50);
+    expect(italian.html).to.include(`1–50 di ${foreignBefore + 51}`).and.include('Documenti meno recenti').and.include('aria-label="Pagine dei documenti"');
+    for (const page of ['', '?documents=2']) {
+      const refused = await jane.get(`/m/Quotes/${foreign}${page}`);
+      expect(refused.response.status).to.equal(404);
+      expect(refused.html).not.to.include('FOREIGN-CANARY');
+    }
+    expect((await jane.get(`/m/Quotes/${quote}?documents=2`)).html).not.to.include('FOREIGN-CANARY');
   });
 
   it('keeps a file’s non-ASCII name, and says no notice it does not know', async () => {

@@ -180,11 +180,14 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
     await expectNoFullScan(() => test.host.records.query('Documents', listPage(where)));
   });
 
-  it("a ticket's comments, comment count, documents and related list in both directions", async () => {
+  it("a ticket's comments, comment count, documents (a page of them, their count) and related list in both directions", async () => {
     await expectNoFullScan(() => test.host.records.comments('HelpDesk', ticketId));
     await expectNoFullScan(() => test.host.records.comments('HelpDesk', ticketId, { includeInternal: true }));
+    await expectNoFullScan(() => test.host.records.comments('HelpDesk', ticketId, { newest: { limit: 50, offset: 50 } }));
     await expectNoFullScan(() => test.host.records.commentCount('HelpDesk', ticketId));
     await expectNoFullScan(() => test.host.records.documents('HelpDesk', ticketId));
+    await expectNoFullScan(() => test.host.records.documents('HelpDesk', ticketId, { newest: { limit: 50, offset: 50 } }));
+    await expectNoFullScan(() => test.host.records.documentCount('HelpDesk', ticketId));
     await expectNoFullScan(() => test.host.records.query('Documents', listPage({ linkedThrough: 'Documents~HelpDesk', ids: [ticketId] })));
     await expectNoFullScan(() => test.host.records.relatedIds('Documents~HelpDesk', 'HelpDesk', ticketId));
     const [link] = await sequelize.query<{ record_id: number | string }>("SELECT record_id FROM crm_relation_links WHERE relation_id = 'Documents~HelpDesk' ORDER BY record_id", {

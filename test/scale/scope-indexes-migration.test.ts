@@ -2,7 +2,7 @@
  * The scope-index migration on a CRM that has its module tables already (an upgrade): down gives
  * the single-column indexes back, up makes them `(reference, modified_at)` and comments
  * `(module, record_id, created_at)`; running up again changes nothing. New tables and fields get
- * the same index from the registry.
+ * the same index from the registry. The Documents table's `(created_at, id)` (document-order) the same way.
  */
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
@@ -66,6 +66,19 @@ describe('scope index migration up, down, up @db', function () {
     await expectIndexed(references, (column) => [column, 'modified_at']);
     expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal(['module', 'record_id', 'created_at']);
     expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_idx')).to.deep.equal([]);
+  });
+
+  it('gives the Documents table its (created_at, id) index with the table, and on a CRM made before it (document-order)', async () => {
+    const columns = () => indexColumns(fx.db, 'mod_documents', 'mod_documents_created_idx');
+    expect(await columns()).to.deep.equal(['created_at', 'id']);
+    const migrator = hostMigrator(fx.db.sequelize, fx.db.dialect);
+    await migrator.down({ to: '20261205000000-document-order' });
+    expect(await columns()).to.deep.equal([]);
+    await migrator.up();
+    expect(await columns()).to.deep.equal(['created_at', 'id']);
+    const again = await import('../../host/migrations/20261205000000-document-order.js');
+    await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
+    expect(await columns()).to.deep.equal(['created_at', 'id']);
   });
 
   it('gives a reference field added later the same index, and removes it with the field', async () => {

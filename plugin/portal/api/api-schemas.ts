@@ -267,7 +267,16 @@ export const documentAnswerSchema = {
   },
 } as const;
 
-export const documentsSchema = { type: 'object', required: ['documents'], properties: { documents: { type: 'array', items: documentAnswerSchema } } } as const;
+export const documentsSchema = {
+  type: 'object',
+  required: ['documents', 'count'],
+  properties: {
+    documents: { type: 'array', items: documentAnswerSchema },
+    count: { type: 'integer', description: 'All the files of the record' },
+    page: { type: 'integer', description: 'With `page` or `pageSize` asked for' },
+    pageSize: { type: 'integer', description: 'With `page` or `pageSize` asked for' },
+  },
+} as const;
 
 export const resolveSchema = { type: 'object', required: ['resolved', 'record'], properties: { resolved: { type: 'boolean' }, record: recordSchema } } as const;
 
@@ -315,6 +324,11 @@ export interface CommentsQuery {
   pageSize?: number;
 }
 export const validateCommentsQuery: ValidateFunction<CommentsQuery> = queries.compile<CommentsQuery>(commentsQuerySchema);
+
+/** `GET …/documents`: all of a record's files, or a page of them (newest first) with `page` or `pageSize`, as comments. */
+export const documentsQuerySchema = commentsQuerySchema;
+export type DocumentsQuery = CommentsQuery;
+export const validateDocumentsQuery: ValidateFunction<DocumentsQuery> = validateCommentsQuery;
 
 export type SchemaProblemCode = 'required' | 'unknown-field' | 'invalid-value';
 export interface SchemaProblem {

@@ -5,7 +5,8 @@
  *   GET  /modules/:module/records/:id/comments            public comments, newest first, and their count
  *                                                         (all, or a page: `?page=&pageSize=`)
  *   POST /modules/:module/records/:id/comments {"body"}   → 201 a public comment written as the customer
- *   GET  /modules/:module/records/:id/documents
+ *   GET  /modules/:module/records/:id/documents           files, newest first, and their count
+ *                                                         (all, or a page: `?page=&pageSize=`)
  *   POST /modules/:module/records/:id/documents           multipart: `file` (+ `title`), with the header
  *                                                         `X-Requested-With: business-portal` → 201
  *   GET  /documents/:id/content                           the file, always as an attachment
@@ -32,12 +33,14 @@ import {
   commentsQuerySchema,
   commentsSchema,
   documentAnswerSchema,
+  documentsQuerySchema,
   documentsSchema,
   resolveSchema,
   schemaProblems,
   uploadBodySchema,
   validateComment,
   validateCommentsQuery,
+  validateDocumentsQuery,
   emptyBodySchema,
   validateEmptyBody,
   validateUploadFields,
@@ -134,11 +137,21 @@ export class TicketsApi implements ApiRouteSource {
         method: 'get',
         path: '/modules/:module/records/:id/documents',
         operationId: 'listDocuments',
-        summary: 'The files attached to the record (documents tool: `tools.documents` of `GET /modules`, on only where the module can hold files)',
+        summary:
+          'The files attached to the record, newest first, and their count (documents tool: `tools.documents` of `GET /modules`, on only where the module can hold files): all of them, or a page with `page` or `pageSize`',
         tag: 'tickets',
         signedIn: true,
-        parameters: recordParameters,
-        answers: { 200: { description: 'The files', schema: documentsSchema }, ...errors, ...notFound },
+        parameters: [
+          ...recordParameters,
+          { name: 'page', in: 'query', description: 'A page of files, newest first (1 is the newest)', schema: documentsQuerySchema.properties.page },
+          { name: 'pageSize', in: 'query', description: `Files on a page (${DEFAULT_PAGE_SIZE} when only \`page\` is given)`, schema: documentsQuerySchema.properties.pageSize },
+        ],
+        answers: {
+          200: { description: 'The files', schema: documentsSchema },
+          400: { description: 'A page or page size out of range, or another parameter (`invalid_input`, with `problems`)' },
+          ...errors,
+          ...notFound,
+        },
         handle: (req, res) => this.documents(req, res),
       },
       {
@@ -227,9 +240,22 @@ export class TicketsApi implements ApiRouteSource {
   private async documents(req: Request, res: Response): Promise<void> {
     const customer = await this.api.customer(req, res);
     await this.api.answer(req, res, (field) => field, async () => {
-      const files = await customer.documents(this.api.module(req), this.api.id(req));
-      res.json({ documents: files.map(documentOf) });
-    });
+      const module = this.api.module(req);
+      const id = this.api.id(req);
+      const query: unknown = urlQuery(req);
+      if (!validateDocumentsQuery(query)) throw new ApiInputError(schemaProblems(validateDocumentsQuery.errors));
+      if (query.page === undefined && query.pageSize === undefined) {
+        const files = await customer.documents(module, id);
+        res.json({ documents: files.map(documentOf), count: files.length });
+        return;
+      }
+      const page = query.page ?? 1;
+      const pageSize = query.pageSize ?? DEFAULT_PAGE_SIZE;
+      // The count first: it checks the record (scope and tool) once for both.
+      const count = await customer.documentCount(module, id);
+      const files = await customer.documents(module, id, { limit: pageSize, offset: (page - 1) * pageSize });
+      res.json({ documents: files.map(documentOf), count, page, pageSize });
+    }, 400);
   }
 
   private async upload(req: Request, res: Response): Promise<void> {

@@ -65,16 +65,18 @@ export function listQueryFrom(value: unknown): string {
   return kept.toString();
 }
 
-/** `list=…` of a request's checked list query, after `?` or `&`; nothing without one. */
 /** Comments on one page of a record. */
 export const COMMENTS_PAGE = 50;
+/** Documents on one page of a record. */
+export const DOCUMENTS_PAGE = 50;
 
-/** `?comments=`: a page of comments, 1 for anything that is not one (a page past the last shows none, with a link back). */
+/** `?comments=`, `?documents=`: a page, 1 for anything that is not one (a page past the last shows none, with a link back). */
 function pageNumber(value: unknown): number {
   const page = typeof value === 'string' && /^[1-9][0-9]{0,6}$/.test(value) ? Number(value) : 1;
   return page;
 }
 
+/** `list=…` of a request's checked list query, after `?` or `&`; nothing without one. */
 export function listParam(req: { readonly query: Readonly<Record<string, unknown>> }, separator: '?' | '&'): string {
   const list = listQueryFrom(req.query.list);
   return list === '' ? '' : `${separator}list=${encodeURIComponent(list)}`;
@@ -153,15 +155,26 @@ export class RecordDetailPage implements PortalRouteContribution {
     };
   }
 
-  /** Links to the newer and older pages of comments, when there are more than one page. */
-  private commentPaging(w: WorkspaceRequest, record: PortalRecordView, page: number, shown: number, total: number) {
-    if (total <= COMMENTS_PAGE && page === 1) return null;
-    const from = shown === 0 ? 0 : (page - 1) * COMMENTS_PAGE + 1;
-    const href = (to: number) => `${this.frame.recordPath(record.module, record.id)}${to > 1 ? `?comments=${to}${listParam(w.req, '&')}` : listParam(w.req, '?')}#bp-comments`;
+  /**
+   * Links to the newer and older pages of a record's comments or documents (`part`), when there are
+   * more than one page; each link keeps the list it came from and the page of the other part.
+   */
+  private paging(w: WorkspaceRequest, record: PortalRecordView, part: 'comments' | 'documents', pages: Readonly<Record<'comments' | 'documents', number>>, shown: number, total: number) {
+    const size = part === 'comments' ? COMMENTS_PAGE : DOCUMENTS_PAGE;
+    const page = pages[part];
+    if (total <= size && page === 1) return null;
+    const from = shown === 0 ? 0 : (page - 1) * size + 1;
+    const href = (to: number) => {
+      const linked = { ...pages, [part]: to };
+      const query = (['comments', 'documents'] as const).filter((p) => linked[p] > 1).map((p) => `${p}=${linked[p]}`);
+      const list = listParam(w.req, '?');
+      if (list !== '') query.push(list.slice(1));
+      return `${this.frame.recordPath(record.module, record.id)}${query.length > 0 ? `?${query.join('&')}` : ''}#bp-${part}`;
+    };
     return {
       summary: w.t('portal.list.summary', { from: formatCount(from, w.language), to: formatCount(shown === 0 ? 0 : from + shown - 1, w.language), total: formatCount(total, w.language) }),
-      newerHref: page > 1 ? href(Math.min(page - 1, Math.max(1, Math.ceil(total / COMMENTS_PAGE)))) : null,
-      olderHref: page * COMMENTS_PAGE < total ? href(page + 1) : null,
+      newerHref: page > 1 ? href(Math.min(page - 1, Math.max(1, Math.ceil(total / size)))) : null,
+      olderHref: page * size < total ? href(page + 1) : null,
     };
   }
 
@@ -174,11 +187,14 @@ export class RecordDetailPage implements PortalRouteContribution {
     const hasDocuments = w.access.hasTool(name, 'documents');
     // The newest comments first, a page at a time (`?comments=2`: the next older page): a ticket with
     // years of replies is not one page of thousands.
-    const commentsPage = pageNumber(w.req.query.comments);
-    const [commentTotal, comments, documents, ownFile] = await Promise.all([
+    // So are its files (`?documents=2`): a record with thousands of them is not read whole either.
+    const pages = { comments: pageNumber(w.req.query.comments), documents: pageNumber(w.req.query.documents) };
+    const commentsPage = pages.comments;
+    const [commentTotal, comments, documentTotal, documents, ownFile] = await Promise.all([
       hasComments ? w.access.commentCount(name, record.id) : 0,
       hasComments ? w.access.comments(name, record.id, { limit: COMMENTS_PAGE, offset: (commentsPage - 1) * COMMENTS_PAGE }) : [],
-      hasDocuments ? w.access.documents(name, record.id) : [],
+      hasDocuments ? w.access.documentCount(name, record.id) : 0,
+      hasDocuments ? w.access.documents(name, record.id, { limit: DOCUMENTS_PAGE, offset: (pages.documents - 1) * DOCUMENTS_PAGE }) : [],
       name === DOCUMENTS ? this.ownFile(w, record.id) : null,
     ]);
     const status = record.values.status;
@@ -231,7 +247,7 @@ export class RecordDetailPage implements PortalRouteContribution {
         hasComments,
         commentsHeading: w.t('tickets.comments.heading', { count: formatCount(commentTotal, w.language) }),
         comments: comments.map((c) => this.commentRow(w, c, options.timeZone)),
-        commentPaging: this.commentPaging(w, record, commentsPage, comments.length, commentTotal),
+        commentPaging: this.paging(w, record, 'comments', pages, comments.length, commentTotal),
         commentStart: commentTotal - (commentsPage - 1) * COMMENTS_PAGE,
         commentAction: this.frame.recordPath(name, record.id, `/comments${back}`),
         commentError: extras.commentError ?? null,
@@ -239,6 +255,7 @@ export class RecordDetailPage implements PortalRouteContribution {
         commentMax: COMMENT_MAX,
         hasDocuments,
         documents: documents.map((d) => this.documentRow(w, name, record.id, d, options.timeZone)),
+        documentPaging: hasDocuments ? this.paging(w, record, 'documents', pages, documents.length, documentTotal) : null,
         uploadAction: this.frame.recordPath(name, record.id, `/documents${back}`),
         uploadError: extras.uploadError ?? null,
         uploadTitle: extras.uploadTitle ?? '',
