@@ -3,6 +3,7 @@ import { SessionCompanionColumns } from '../auth/portal-sessions.js';
 import { LifecycleContribution } from '../lifecycle/contributions.js';
 import { AccessPolicies, CachedAccessPolicies, PolicyStampColumns } from './access-policies.js';
 import { LayeredPortalAccess, PortalAccess } from './portal-access.js';
+import { UploadSlots } from './upload-slots.js';
 
 export const accessModule = new ContainerModule(({ bind }) => {
   bind(CachedAccessPolicies).toSelf().inSingletonScope();
@@ -11,4 +12,6 @@ export const accessModule = new ContainerModule(({ bind }) => {
   // Every signed-in request reads the policy stamp with its session's row.
   bind<SessionCompanionColumns>(SessionCompanionColumns).to(PolicyStampColumns).inSingletonScope();
   bind<PortalAccess>(PortalAccess).to(LayeredPortalAccess).inSingletonScope();
+  // One count of the uploads in flight for the whole process (pages and API alike).
+  bind(UploadSlots).toSelf().inSingletonScope();
 });

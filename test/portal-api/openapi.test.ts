@@ -10,6 +10,7 @@ import { mountedRoutes } from '../security/route-walk.js';
 import { createRecordSchema, listQuerySchema } from '../../plugin/portal/api/api-schemas.js';
 import { changeSchema, codeSchema, forgotSchema, resetSchema } from '../../plugin/auth/account-api-routes.js';
 import { toOpenApiSchema } from '../../plugin/portal/api/openapi.js';
+import { UPLOAD_RETRY_AFTER } from '../../plugin/access/upload-slots.js';
 import { API, JANE, MARIO, TOM, apiClient, changeModule, signedIn, startApiHost, type Answer } from './api-test-kit.js';
 
 describe('portal API: OpenAPI document', function () {
@@ -84,6 +85,10 @@ describe('portal API: OpenAPI document', function () {
     const upload = document.paths['/modules/{module}/records/{id}/documents'].post;
     expect(Object.keys(upload.requestBody.content)).to.deep.equal(['multipart/form-data']);
     expect(upload.parameters.some((p: any) => p.in === 'header' && p.name === 'x-requested-with')).to.equal(true);
+    // Too many files at once: the code, and how long to wait.
+    expect(upload.responses['429'].description).to.include('`too_many_uploads`');
+    expect(upload.responses['429'].headers['Retry-After'].schema).to.deep.equal({ type: 'integer', const: UPLOAD_RETRY_AFTER });
+    expect(upload.responses['429'].content['application/json'].schema).to.deep.equal({ $ref: '#/components/schemas/Error' });
     const login = document.paths['/auth/login'].post.requestBody.content['application/json'].schema;
     expect(login.properties.remember.type).to.deep.equal(['boolean', 'null']);
   });

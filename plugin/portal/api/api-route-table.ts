@@ -23,6 +23,8 @@ export interface ApiAnswer {
   /** `application/json` unless said otherwise; none for an empty answer. */
   readonly contentType?: string | null;
   readonly schema?: JsonSchema;
+  /** Response headers worth documenting (`Retry-After` of a 429). */
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly schema: JsonSchema }>>;
 }
 
 export interface ApiOperation {

@@ -9,7 +9,7 @@ import { changeSchema, codeSchema, FORGOT_API_PATH, forgotSchema, RESET_API_PATH
 import { FIRST_ACCESS_ALLOWED, PASSWORD_CHANGE_API_PATH } from '../../auth/first-access.js';
 import { SESSION_COOKIE } from '../../auth/portal-sessions.js';
 import { API_PREFIX } from '../../http/api-errors.js';
-import type { ApiOperation, ApiParameter } from './api-route-table.js';
+import type { ApiAnswer, ApiOperation, ApiParameter } from './api-route-table.js';
 import { errorSchema, type JsonSchema } from './api-schemas.js';
 
 const contactSchema = { type: 'object', required: ['contact'], properties: { contact: { type: 'object' } } } as const;
@@ -165,7 +165,7 @@ function sharedAnswers(operation: ApiOperation): Record<number, string> {
 }
 
 function withSharedAnswers(operation: ApiOperation): ApiOperation['answers'] {
-  const answers: Record<number, { description: string; contentType?: string | null; schema?: JsonSchema }> = { ...operation.answers };
+  const answers: Record<number, ApiAnswer> = { ...operation.answers };
   for (const [status, description] of Object.entries(sharedAnswers(operation))) {
     const existing = answers[Number(status)];
     answers[Number(status)] = existing ? { ...existing, description: `${existing.description}; ${description.charAt(0).toLowerCase()}${description.slice(1)}` } : { description };
@@ -186,7 +186,8 @@ export function openApiDocument(operations: readonly ApiOperation[], serverUrl: 
     for (const [status, answer] of Object.entries(withSharedAnswers(operation))) {
       const contentType = answer.contentType === undefined ? 'application/json' : answer.contentType;
       const content = Number(status) >= 400 ? jsonContent({ $ref: '#/components/schemas/Error' }) : contentType === null ? undefined : contentType === 'application/json' ? jsonContent(answer.schema) : { [contentType]: { schema: answer.schema ?? { type: 'string' } } };
-      responses[status] = { description: answer.description, ...(content ? { content } : {}) };
+      const headers = answer.headers ? Object.fromEntries(Object.entries(answer.headers).map(([name, header]) => [name, { description: header.description, schema: toOpenApiSchema(header.schema) }])) : undefined;
+      responses[status] = { description: answer.description, ...(headers ? { headers } : {}), ...(content ? { content } : {}) };
     }
     const parameters = [...(operation.parameters ?? []), ...(operation.body?.headers ?? [])].map(parameterOf);
     (paths[path] ??= {})[operation.method] = {

@@ -23,6 +23,7 @@ import { ApiError } from '../../http/api-errors.js';
 import { UPLOAD_HEADER, UPLOAD_HEADER_VALUE } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import { MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
+import { UPLOAD_BYTES_AT_ONCE, UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
 import { ApiInputError, ApiRequestContext, UploadRefusedError } from './api-request-context.js';
 import { idParameter, moduleParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
 import { urlQuery } from './records-api.js';
@@ -94,7 +95,10 @@ const documentOf = (file: DocumentFile) => ({
 
 @injectable()
 export class TicketsApi implements ApiRouteSource {
-  constructor(@inject(ApiRequestContext) private readonly api: ApiRequestContext) {}
+  constructor(
+    @inject(ApiRequestContext) private readonly api: ApiRequestContext,
+    @inject(UploadSlots) private readonly slots: UploadSlots,
+  ) {}
 
   routes(): readonly ApiRoute[] {
     const errors = { 401: { description: 'Not signed in (`not_signed_in`)' }, 403: { description: 'The profile does not allow it (`not_allowed`)' } };
@@ -176,6 +180,10 @@ export class TicketsApi implements ApiRouteSource {
           413: { description: 'Larger than the limit (`upload_refused`)' },
           415: { description: `Not multipart, or without \`${UPLOAD_HEADER}\` (\`unsupported_media_type\`)` },
           422: { description: 'Empty, a type that is not allowed, content that is not what the name says, a bad name (`upload_refused`); no `file` part or an unknown field (`invalid_input`, with `problems`)' },
+          429: {
+            description: `The customer already sends ${UPLOADS_PER_CUSTOMER} files, or the server holds ${UPLOAD_BYTES_AT_ONCE / 1024 / 1024} MB of uploads at once (\`too_many_uploads\`); answered before the body is read, nothing is stored: send it again after \`Retry-After\` seconds`,
+            headers: { 'Retry-After': { description: 'Seconds to wait before sending the file again', schema: { type: 'integer', const: UPLOAD_RETRY_AFTER } } },
+          },
         },
         handle: (req, res) => this.upload(req, res),
       },
@@ -264,19 +272,29 @@ export class TicketsApi implements ApiRouteSource {
       const module = this.api.module(req);
       const id = this.api.id(req);
       if (!req.is('multipart/form-data')) throw new ApiError(415, 'unsupported_media_type', 'api.upload.multipartRequired');
-      // Who may attach where is settled before a byte of the file is read.
+      // Who may attach where is settled before a byte of the file is read, and so is whether it may be sent now.
       await customer.requireRecord(module, id, 'documents');
-      await parseUpload(req, res);
-      const fields: unknown = { ...(req.body as Record<string, unknown> | undefined) };
-      if (!validateUploadFields(fields)) throw new ApiInputError(schemaProblems(validateUploadFields.errors));
-      const file = req.file;
-      if (!file) throw new ApiInputError([{ field: 'file', code: 'required' }]);
-      if (/[\\/]|^\.\.?$/.test(file.originalname)) throw new UploadRefusedError(422, UPLOAD_MESSAGES['bad-name']);
-      const checked = await checkUpload(file.originalname, file.buffer);
-      if (!checked.ok) throw new UploadRefusedError(checked.problem === 'too-large' ? 413 : 422, UPLOAD_MESSAGES[checked.problem]);
-      const title = (fields.title ?? '').trim() || checked.fileName;
-      const stored = await customer.attach(module, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
-      res.status(201).json(documentOf(stored));
+      const taken = this.slots.take(customer.contactId, req);
+      if (!taken.ok) {
+        res.set('Retry-After', String(UPLOAD_RETRY_AFTER));
+        throw new ApiError(429, 'too_many_uploads', taken.reason === 'customer' ? 'api.upload.tooManyAtOnce' : 'api.upload.busy', { max: UPLOADS_PER_CUSTOMER });
+      }
+      try {
+        await parseUpload(req, res);
+        const fields: unknown = { ...(req.body as Record<string, unknown> | undefined) };
+        if (!validateUploadFields(fields)) throw new ApiInputError(schemaProblems(validateUploadFields.errors));
+        const file = req.file;
+        if (!file) throw new ApiInputError([{ field: 'file', code: 'required' }]);
+        if (/[\\/]|^\.\.?$/.test(file.originalname)) throw new UploadRefusedError(422, UPLOAD_MESSAGES['bad-name']);
+        const checked = await checkUpload(file.originalname, file.buffer);
+        if (!checked.ok) throw new UploadRefusedError(checked.problem === 'too-large' ? 413 : 422, UPLOAD_MESSAGES[checked.problem]);
+        const title = (fields.title ?? '').trim() || checked.fileName;
+        const stored = await customer.attach(module, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
+        res.status(201).json(documentOf(stored));
+      } finally {
+        // Stored, refused, failed or cut off by the client (multer answers then too): the file is let go.
+        taken.slot.release();
+      }
     });
   }
 

@@ -23,6 +23,7 @@ import { AccessError } from '../../access/access-errors.js';
 import { clipped } from '../../access/field-input.js';
 import { COMMENT_MAX, type PortalRecordView } from '../../access/portal-access.js';
 import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
+import { UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
 import type { Comment, DocumentFile } from '../../host-contract/index.js';
 import { formBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
@@ -87,19 +88,49 @@ export class RecordDetailPage implements PortalRouteContribution {
   // Browsers send a file's name as raw UTF-8 bytes (busboy's default reads them as latin1).
   private readonly upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5, fieldSize: 1024, parts: 8 } }).single('file');
 
-  constructor(@inject(WorkspaceFrame) private readonly frame: WorkspaceFrame) {}
+  constructor(
+    @inject(WorkspaceFrame) private readonly frame: WorkspaceFrame,
+    @inject(UploadSlots) private readonly slots: UploadSlots,
+  ) {}
 
   registerPortalRoutes(router: Router): void {
     const form = formBody();
     router.get('/m/:module/:id/documents/:documentId', this.frame.page((w) => this.download(w)));
     router.post('/m/:module/:id/comments', form, this.frame.post((w) => this.comment(w)));
     // Nobody signed out makes the server read a file: the session is checked before the body.
-    router.post('/m/:module/:id/documents', this.frame.signedInFirst(), (req, res, next) => this.parseUpload(req, res, next), this.frame.post((w) => this.attach(w)));
+    // Then whether the customer may send a file now: a slot of the process's uploads, else a 429 page.
+    router.post('/m/:module/:id/documents', this.frame.signedInFirst(), (req, res, next) => void this.receive(req, res, next));
     router.post('/m/:module/:id/resolve', form, this.frame.post((w) => this.resolve(w)));
   }
 
+  /**
+   * An upload takes one of the process's slots before a byte of its body is read, and gives it back
+   * once the page is done with the file: stored, refused, failed, or cut off by the client (multer
+   * then answers too). Without a slot the record page says so (429, `Retry-After`); the body is
+   * never parsed, so there is no CSRF token to check — and nothing is changed.
+   */
+  private async receive(req: Request, res: Response, next: NextFunction): Promise<void> {
+    try {
+      const session = await this.frame.session(req, res);
+      const taken = session ? this.slots.take(session.account.contactId, req) : null;
+      if (!taken?.ok) {
+        res.set('Retry-After', String(UPLOAD_RETRY_AFTER));
+        const message: MessageKey = taken?.reason === 'customer' ? 'tickets.upload.tooManyAtOnce' : 'tickets.upload.busy';
+        return await this.frame.serve(req, res, next, false, (w) => this.busy(w, message));
+      }
+      try {
+        await new Promise<void>((resolve) => this.parseUpload(req, res, resolve));
+        await this.frame.serve(req, res, next, true, (w) => this.attach(w));
+      } finally {
+        taken.slot.release();
+      }
+    } catch (error) {
+      next(error);
+    }
+  }
+
   /** Multipart parsing; a file over the limit or a malformed body is remembered, not thrown, for the page to explain. */
-  private parseUpload(req: Request, res: Response, next: NextFunction): void {
+  private parseUpload(req: Request, res: Response, done: () => void): void {
     this.upload(req, res, (error: unknown) => {
       if (error) {
         const code = (error as { code?: unknown }).code;
@@ -107,8 +138,16 @@ export class RecordDetailPage implements PortalRouteContribution {
         // multer may have read the fields before it stopped: the CSRF token is among them.
         if (!req.body || typeof req.body !== 'object') req.body = {};
       }
-      next();
+      done();
     });
+  }
+
+  /** An upload refused for now: the record page again (a foreign record is still the 404), saying why. */
+  private async busy(w: WorkspaceRequest, message: MessageKey): Promise<void> {
+    const { name, id } = this.target(w);
+    const record = await w.access.record(name, id);
+    if (!w.access.hasTool(name, 'documents')) throw new AccessError('not-allowed');
+    await this.render(w, record, { uploadError: w.t(message, { max: formatCount(UPLOADS_PER_CUSTOMER, w.language) }), status: 429 });
   }
 
   private target(w: WorkspaceRequest): { name: string; id: number } {

@@ -120,6 +120,19 @@ export class WorkspaceFrame {
   }
 
   /**
+   * As `page` and `post`, for a route that must know when the handler is done (an upload gives its
+   * slot back then). Never rejects: a fault goes on to `next`, as with `page` and `post`.
+   */
+  serve(req: Request, res: Response, next: NextFunction, write: boolean, handler: Handler): Promise<void> {
+    return this.run(req, res, next, write, handler);
+  }
+
+  /** The request's signed-in customer, or null (computed once per request, so free after `signedInFirst`). */
+  session(req: Request, res: Response): Promise<PortalSession | null> {
+    return this.sessions.current(req, res);
+  }
+
+  /**
    * Goes before a body parser on a workspace POST: a request without a session gets the refusal
    * `post` would give it, before anything of its body is read.
    */
