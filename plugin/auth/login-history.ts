@@ -11,8 +11,12 @@ import { clipped } from '../access/field-input.js';
 
 export const HISTORY_TABLE = 'bp_login_history';
 
-/** `enabled`, `disabled` and `access_sent` are the contacts capability's: portal user switched by an admin, access details sent again. */
-export type LoginEvent = 'login' | 'logout' | 'failed' | 'locked' | 'unlocked' | 'enabled' | 'disabled' | 'access_sent';
+/**
+ * `enabled`, `disabled` and `access_sent` are the contacts capability's: portal user switched by an
+ * admin, access details sent again. `revoked`: the portal ended a session family by itself
+ * (`token_replayed`: a rotated-away remember-me token came back after its grace window).
+ */
+export type LoginEvent = 'login' | 'logout' | 'failed' | 'locked' | 'unlocked' | 'enabled' | 'disabled' | 'access_sent' | 'revoked';
 
 /** Why an attempt was refused (or why a lock or unlock happened): internal only. */
 export type LoginReason =
@@ -34,7 +38,8 @@ export type LoginReason =
   | 'admin'
   | 'email_changed'
   | 'email_removed'
-  | 'email_in_use';
+  | 'email_in_use'
+  | 'token_replayed';
 
 export interface LoginHistoryEntry {
   readonly event: LoginEvent;
@@ -67,7 +72,11 @@ const LOG_MESSAGES: Readonly<Record<LoginEvent, string>> = {
   enabled: 'Business Portal: portal user enabled',
   disabled: 'Business Portal: portal user disabled',
   access_sent: 'Business Portal: portal access details sent again',
+  revoked: 'Business Portal: a rotated-away remember-me token was replayed (copied cookie?): its session family ended',
 };
+
+/** Events the log reports as warnings. */
+const WARNINGS: ReadonlySet<LoginEvent> = new Set(['failed', 'locked', 'revoked']);
 
 @injectable()
 export class SequelizeLoginHistory implements LoginHistory {
@@ -90,7 +99,7 @@ export class SequelizeLoginHistory implements LoginHistory {
     );
     // The attempted email stays out of the log: people type their password into it by mistake.
     const fields = { contactId: entry.contactId, reason: entry.reason, ip: entry.ip, adminUserId: options.adminUserId };
-    if (entry.event === 'failed' || entry.event === 'locked') this.logger.warn(LOG_MESSAGES[entry.event], fields);
+    if (WARNINGS.has(entry.event)) this.logger.warn(LOG_MESSAGES[entry.event], fields);
     else this.logger.info(LOG_MESSAGES[entry.event], fields);
   }
 

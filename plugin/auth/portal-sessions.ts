@@ -14,6 +14,12 @@
  *   parallel requests, a second tab): they are answered, not rotated again, and carry no cookie;
  *   after the grace window the old token is dead. CSRF tokens bind to the family, so a form
  *   opened before a rotation still submits, and a logout ends the whole family.
+ * - Theft detection (Barry Jaspan's "improved persistent login cookie"): a rotated-away token is
+ *   kept (hashed) until its family's absolute end. Presented after its grace window, it was copied:
+ *   one browser rotated it away and another still holds it. The whole family ends — the thief's
+ *   copy and the customer's alike —, the login history records it (`revoked`, `token_replayed`)
+ *   for the CRM and the host's log warns; neither holds a token. This costs the signed-in request
+ *   nothing: only the lookup's own row tells that it was replaced and its grace is over.
  * - Every request checks the account again (portal on, not locked, within support dates,
  *   contact still there): when it no longer may sign in, all its sessions are deleted.
  */
@@ -102,9 +108,21 @@ export interface PortalSessions {
   end(req: Request, res: Response): Promise<void>;
   /** Deletes every session of a contact (password change, portal off, contact deleted…); answers how many. */
   endAllFor(contactId: number, options?: { readonly transaction?: Transaction }): Promise<number>;
-  /** Deletes the sessions that can no longer be used; answers how many. */
+  /** Deletes the sessions that can no longer be used (a rotated-away token stays until its family's absolute end); answers how many. */
   purgeExpired(now?: Date): Promise<number>;
 }
+
+/**
+ * The purge (`:now`, `:no` = false): every session past its absolute end, and every one without
+ * remember-me past its idle window. A remembered one past its idle window stays until its absolute
+ * end: it can still rotate, and once rotated away it is kept to recognise its replay (theft).
+ * Two statements, each served by its own index (`absolute_expires_at`; `remember, idle_expires_at`):
+ * test/scale/query-plans.test.ts reads their plans.
+ */
+export const SESSION_PURGE_STATEMENTS: readonly string[] = [
+  `DELETE FROM ${SESSIONS_TABLE} WHERE absolute_expires_at <= :now`,
+  `DELETE FROM ${SESSIONS_TABLE} WHERE remember = :no AND idle_expires_at <= :now`,
+];
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -332,8 +350,12 @@ export class DatabasePortalSessions implements PortalSessions {
     // A rotated-away token: good until its grace window ends (its idle expiry), never touched.
     let settled = row.s_replaced_at !== null && row.s_replaced_at !== undefined;
     if (time(row.s_idle_expires_at) <= now.getTime()) {
-      if (settled || !remember || !res) {
-        if (settled || !remember) await this.deleteSession(id);
+      if (settled) {
+        await this.endReplayedFamily(req, id, familyId, contactId);
+        return null;
+      }
+      if (!remember || !res) {
+        if (!remember) await this.deleteSession(id);
         return null;
       }
       const rotated = await this.rotate(req, res, id, { contactId, remember, familyId, createdAt: time(row.s_created_at), absoluteExpiresAt }, now);
@@ -403,6 +425,28 @@ export class DatabasePortalSessions implements PortalSessions {
     return other && other.replaced_at !== null && time(other.idle_expires_at) > now.getTime() ? id : null;
   }
 
+  /**
+   * A token rotated away more than `ROTATION_GRACE_MS` ago came back: its cookie was copied (the
+   * browser that rotated it holds the successor). Ends every session of the family and records it
+   * once, on whichever process ended the rows (a second one finds none, and records nothing).
+   */
+  private async endReplayedFamily(req: Request, id: string, familyId: string, contactId: number): Promise<void> {
+    if ((await this.deleteFamily(id, familyId)) === 0) return;
+    await this.history.record({ event: 'revoked', contactId, email: null, reason: 'token_replayed', ip: req.ip ? clientAddress(req) : null });
+  }
+
+  /** Deletes a session and its whole family (the tokens rotated away and the live one); answers how many rows went. */
+  private async deleteFamily(id: string, familyId: string): Promise<number> {
+    const statement = `DELETE FROM ${SESSIONS_TABLE} WHERE id = :id OR family_id = :familyId`;
+    const options = { type: QueryTypes.BULKDELETE, replacements: { id, familyId } } as const;
+    const ended = toNumber(await this.sequelize.query(statement, options));
+    if (ended === 0) return 0;
+    // Once more: a rotation of the family's live token on another process may have stored its
+    // successor while this DELETE waited for that token's row (a PostgreSQL DELETE deletes only
+    // the rows there were when it began); the second one, begun after, sees it.
+    return ended + toNumber(await this.sequelize.query(statement, options));
+  }
+
   async end(req: Request, res: Response): Promise<void> {
     const token = this.tokenOf(req);
     if (token) {
@@ -413,13 +457,7 @@ export class DatabasePortalSessions implements PortalSessions {
       });
       const row = rows[0];
       // The whole family: a rotated-away token still in its grace window ends with its successor.
-      const familyId = familyOf(row?.family_id, id);
-      const ended = toNumber(
-        await this.sequelize.query(`DELETE FROM ${SESSIONS_TABLE} WHERE id = :id OR family_id = :familyId`, {
-          type: QueryTypes.BULKDELETE,
-          replacements: { id, familyId },
-        }),
-      );
+      const ended = await this.deleteFamily(id, familyOf(row?.family_id, id));
       if (ended > 0 && row) {
         await this.history.record({ event: 'logout', contactId: toNumber(row.contact_id), email: null, reason: 'user_logout', ip: req.ip ? clientAddress(req) : null });
       }
@@ -439,13 +477,10 @@ export class DatabasePortalSessions implements PortalSessions {
   }
 
   async purgeExpired(now: Date = new Date()): Promise<number> {
-    // Remembered sessions past their idle window stay until their absolute end: they can still
-    // rotate. A rotated-away one is dead once its grace window is over.
-    return toNumber(
-      await this.sequelize.query(
-        `DELETE FROM ${SESSIONS_TABLE} WHERE absolute_expires_at <= :now OR (idle_expires_at <= :now AND (remember = :no OR replaced_at IS NOT NULL))`,
-        { type: QueryTypes.BULKDELETE, replacements: { now, no: false } },
-      ),
-    );
+    let purged = 0;
+    for (const statement of SESSION_PURGE_STATEMENTS) {
+      purged += toNumber(await this.sequelize.query(statement, { type: QueryTypes.BULKDELETE, replacements: { now, no: false } }));
+    }
+    return purged;
   }
 }

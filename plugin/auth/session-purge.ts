@@ -1,7 +1,9 @@
 /**
  * Deletes dead portal sessions while the plugin is active: once at activation, then every
  * quarter of an hour. The timer is `unref()`ed (it never keeps the host alive) and stopped at
- * deactivation. Expired sessions are refused anyway; this only keeps the table small.
+ * deactivation. Expired sessions are refused anyway; this only keeps the table small. A
+ * rotated-away remember-me token is kept until its family's absolute end, so that its replay is
+ * recognised (`SESSION_PURGE_STATEMENTS` in portal-sessions.ts).
  */
 import { inject, injectable } from 'inversify';
 import { HostLogger } from '../host-contract/index.js';

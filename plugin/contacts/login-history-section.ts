@@ -1,8 +1,9 @@
 /**
  * The login history section of the Contact record's Business Portal block: the contact's last
  * `HISTORY_SHOWN` portal events (sign-ins, sign-outs, refusals with their reason, locks, unlocks
- * and by whom), with time and client address, in the CRM user's language. Everything is escaped
- * by the template: addresses and reasons are stored as received.
+ * and by whom, sessions ended on a replayed remember-me token), with time and client address, in
+ * the CRM user's language. Everything is escaped by the template: addresses and reasons are stored
+ * as received.
  */
 import { inject, injectable } from 'inversify';
 import { LoginHistory, type RecordedLoginEvent } from '../auth/login-history.js';
@@ -94,6 +95,8 @@ export class LoginHistorySection implements ContactBlockSection {
       }
       case 'access_sent':
         return t('contacts.history.accessSent');
+      case 'revoked':
+        return event.reason === 'token_replayed' ? t('auth.loginHistory.tokenReplayed') : String(event.event);
       default:
         return String(event.event);
     }

@@ -102,6 +102,42 @@ describe('auth: sessions and reset links raced by two host processes @db', funct
     return holdAt(second.host.api.database.sequelize, 'beforeQuery', (r) => typeof r?.familyId === 'string' && r.familyId !== r.id && 'absoluteExpiresAt' in r);
   }
 
+  /**
+   * Runs `end` (which ends the family on the second process) while a rotation of `live` — as
+   * portal-sessions.ts runs it on another process: marked replaced, then its successor stored
+   * only while its row is there, a locking read — has stored the successor but not committed
+   * yet: the DELETE begins while the successor is not there for it to see. Answers `end`'s
+   * status and the successor's cookie.
+   */
+  async function endWhileSuccessorUncommitted(live: string, end: () => Promise<number>): Promise<{ status: number; next: string }> {
+    const next = randomBytes(32).toString('base64url');
+    const now = new Date();
+    await exec('UPDATE bp_sessions SET replaced_at = :now, idle_expires_at = :grace WHERE id = :live', { now, grace: new Date(now.getTime() + 60_000), live });
+    const transaction = await sequelize.transaction();
+    const deleting = holdAt(second.host.api.database.sequelize, 'beforeQuery', (r) => r !== undefined && Object.keys(r).sort().join() === 'familyId,id');
+    let ending: Promise<number>;
+    try {
+      await sequelize.query(
+        `INSERT INTO bp_sessions (id, family_id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember, ip, user_agent)
+          SELECT :id, family_id, contact_id, created_at, :now, :idle, absolute_expires_at, remember, NULL, NULL FROM bp_sessions WHERE id = :live
+          ${sequelize.getDialect() === 'postgres' ? 'FOR SHARE' : 'LOCK IN SHARE MODE'}`,
+        { transaction, replacements: { id: hashToken(next), now, idle: new Date(now.getTime() + 30 * 60_000), live } },
+      );
+      ending = end();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the family was never ended')), 10_000)));
+      await Promise.race([deleting.reached, late]).finally(() => clearTimeout(timer));
+      deleting.release();
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the DELETE now waits for the live token's row
+      await transaction.commit();
+    } catch (error) {
+      deleting.release();
+      await transaction.rollback();
+      throw error;
+    }
+    return { status: await ending, next: `bp_session=${next}` };
+  }
+
   /** A reset link of `email`, as the forgot-password mail would carry it. */
   async function resetLink(email: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');
@@ -233,6 +269,20 @@ describe('auth: sessions and reset links raced by two host processes @db', funct
       }
     });
 
+    it('a logout while a rotation of its token stores the successor (not yet committed): that one ends too', async function () {
+      if (sequelize.getDialect() === 'sqlite') return this.skip();
+      const cookie = await lapsedRememberedSession(MARIO);
+      const logout = async () => {
+        const response = await post(second.url, '/auth/logout', {}, cookie);
+        await response.arrayBuffer();
+        return response.status;
+      };
+      const { status, next } = await endWhileSuccessorUncommitted(hashToken(cookie.slice('bp_session='.length)), logout);
+      expect(status).to.equal(204);
+      expect(await me(first.url, next), 'the successor stored during the logout').to.equal(401);
+      expect(await sql('SELECT id FROM bp_sessions WHERE contact_id = :c', { c: await contactIdOf(MARIO) })).to.have.length(0);
+    });
+
     it('one remembered token replayed in parallel on both processes yields one successor, no second family', async () => {
       const cookie = await lapsedRememberedSession(JANE);
       const answers = await Promise.all([first.url, second.url, first.url, second.url].map((url) => fetch(`${url}${API}/me`, { headers: { cookie } })));
@@ -242,6 +292,80 @@ describe('auth: sessions and reset links raced by two host processes @db', funct
       const family = hashToken(cookie.slice('bp_session='.length));
       expect(await sql('SELECT id FROM bp_sessions WHERE contact_id = :c', { c: await contactIdOf(JANE) })).to.have.length(2);
       expect(await sql('SELECT id FROM bp_sessions WHERE family_id = :family', { family })).to.have.length(2);
+    });
+  });
+
+  describe('theft detection (a rotated-away token replayed after its grace window)', () => {
+    /** A remembered session rotated once: the copied token, past its grace window, and its live successor. */
+    async function copiedAndRotated(email: string): Promise<{ copied: string; successor: string }> {
+      const copied = await lapsedRememberedSession(email);
+      const rotated = await fetch(`${first.url}${API}/me`, { headers: { cookie: copied } });
+      await rotated.arrayBuffer();
+      expect(rotated.status).to.equal(200);
+      const successor = cookieOf(rotated)!;
+      await exec('UPDATE bp_sessions SET idle_expires_at = :past WHERE id = :id', { past: new Date(Date.now() - 1000), id: hashToken(copied.slice('bp_session='.length)) });
+      return { copied, successor };
+    }
+    const revocations = async (email: string) =>
+      sql("SELECT id FROM bp_login_history WHERE contact_id = :c AND event = 'revoked' AND reason = 'token_replayed'", { c: await contactIdOf(email) });
+
+    afterEach(async () => exec("DELETE FROM bp_login_history WHERE event = 'revoked'"));
+
+    it('replayed on both processes at once: the family ends once, one history entry', async () => {
+      const { copied, successor } = await copiedAndRotated(JANE);
+      const answers = await Promise.all([first.url, second.url, first.url, second.url].map((url) => fetch(`${url}${API}/me`, { headers: { cookie: copied } })));
+      await Promise.all(answers.map((a) => a.arrayBuffer()));
+      expect(answers.map((a) => a.status)).to.deep.equal([401, 401, 401, 401]);
+      expect(await me(second.url, successor)).to.equal(401);
+      expect(await sql('SELECT id FROM bp_sessions WHERE contact_id = :c', { c: await contactIdOf(JANE) })).to.have.length(0);
+      expect(await revocations(JANE)).to.have.length(1);
+    });
+
+    it('replayed on one process while the other rotates the live successor: no successor survives', async () => {
+      const { copied, successor } = await copiedAndRotated(JANE);
+      await exec('UPDATE bp_sessions SET last_seen_at = :past, idle_expires_at = :past WHERE id = :id', {
+        past: new Date(Date.now() - 2 * HOUR),
+        id: hashToken(successor.slice('bp_session='.length)),
+      });
+      const hold = holdRotation();
+      let rotating: Promise<Response>;
+      try {
+        rotating = fetch(`${second.url}${API}/me`, { headers: { cookie: successor } });
+        await hold.reached;
+        expect(await me(first.url, copied)).to.equal(401);
+      } finally {
+        hold.release();
+      }
+      const answered = await rotating;
+      await answered.arrayBuffer();
+      const next = cookieOf(answered);
+      if (next) expect(await me(first.url, next), 'the token rotated while the family ended works after it').to.equal(401);
+      expect(await me(first.url, successor)).to.equal(401);
+      expect(await sql('SELECT id FROM bp_sessions WHERE contact_id = :c', { c: await contactIdOf(JANE) })).to.have.length(0);
+      expect(await revocations(JANE)).to.have.length(1);
+    });
+
+    it('replayed while a rotation of the live successor stores its own successor (not yet committed): that one ends too', async function () {
+      if (sequelize.getDialect() === 'sqlite') return this.skip(); // SQLite's writers take turns: no statement runs beside another's
+      const { copied, successor } = await copiedAndRotated(JANE);
+      const { status, next } = await endWhileSuccessorUncommitted(hashToken(successor.slice('bp_session='.length)), () => me(second.url, copied));
+      expect(status).to.equal(401);
+      expect(await me(first.url, next), 'the successor stored while the family ended').to.equal(401);
+      expect(await sql('SELECT id FROM bp_sessions WHERE contact_id = :c', { c: await contactIdOf(JANE) })).to.have.length(0);
+      expect(await revocations(JANE)).to.have.length(1);
+    });
+
+    it('within its grace window the rotated-away token still answers on the other process, and nothing ends', async () => {
+      const cookie = await lapsedRememberedSession(MARIO);
+      const rotated = await fetch(`${first.url}${API}/me`, { headers: { cookie } });
+      await rotated.arrayBuffer();
+      const successor = cookieOf(rotated)!;
+      const late = await fetch(`${second.url}${API}/me`, { headers: { cookie } });
+      await late.arrayBuffer();
+      expect(late.status).to.equal(200);
+      expect(cookieOf(late)).to.equal(null);
+      expect(await me(second.url, successor)).to.equal(200);
+      expect(await revocations(MARIO)).to.have.length(0);
     });
   });
 

@@ -93,13 +93,102 @@ describe('auth: portal sessions @db', function () {
     const late = await me(host, remembered.cookie);
     expect(late.status).to.equal(200);
     expect(sessionCookie(late)).to.equal(null);
-    await host.exec('UPDATE bp_sessions SET idle_expires_at = :past WHERE id = :id', { id: remembered.id, past: new Date(Date.now() - 1000) });
-    expect((await me(host, remembered.cookie)).status).to.equal(401);
-    expect(await row(remembered.id)).to.equal(null);
     expect((await me(host, rotated)).status).to.equal(200);
+    expect(await revocations()).to.have.length(0);
 
     await host.exec('UPDATE bp_sessions SET absolute_expires_at = :past WHERE contact_id = :jane', { jane, past: new Date(Date.now() - 1000) });
     expect((await me(host, rotated)).status).to.equal(401);
+  });
+
+  /** The `revoked` events of Jane's login history. */
+  function revocations() {
+    return host.sql<{ reason: unknown; ip: unknown }>("SELECT reason, ip FROM bp_login_history WHERE contact_id = :jane AND event = 'revoked'", { jane });
+  }
+
+  /** Ends a rotated-away token's grace window, as if it had been rotated away minutes ago. */
+  async function pastGrace(id: string): Promise<void> {
+    await host.exec('UPDATE bp_sessions SET idle_expires_at = :past WHERE id = :id', { id, past: new Date(Date.now() - 1000) });
+  }
+
+  describe('theft detection', () => {
+    afterEach(async () => {
+      await host.exec('DELETE FROM bp_sessions');
+      await host.exec("DELETE FROM bp_login_history WHERE event = 'revoked'");
+    });
+
+    it('a rotated-away token replayed after its grace window ends the whole family, and the CRM and the log are told', async () => {
+      const copied = await signIn(true);
+      const elsewhere = await signIn(true); // another family of the customer (another browser): not ended
+      await age(copied.id, 2 * 60 * MINUTE);
+      const successor = sessionCookie(await me(host, copied.cookie))!;
+      // The browser that holds the successor goes on, and rotates once more a day later.
+      await age(hashToken(successor.slice('bp_session='.length)), 24 * 60 * MINUTE);
+      const third = sessionCookie(await me(host, successor))!;
+      expect(third).to.match(/^bp_session=/);
+      expect((await me(host, third)).status).to.equal(200);
+      await pastGrace(copied.id);
+      await pastGrace(hashToken(successor.slice('bp_session='.length)));
+
+      const logged = host.test.logs.length;
+      const replay = await me(host, copied.cookie);
+      expect(replay.status).to.equal(401);
+      expect(sessionCookie(replay)).to.equal(null);
+      expect((await me(host, third)).status, 'the live successor').to.equal(401);
+      expect((await me(host, successor)).status).to.equal(401);
+      expect(await host.sql('SELECT id FROM bp_sessions WHERE family_id = :family', { family: copied.id })).to.have.length(0);
+      expect((await me(host, elsewhere.cookie)).status).to.equal(200);
+
+      expect(await revocations()).to.deep.equal([{ reason: 'token_replayed', ip: '127.0.0.1' }]);
+      const logs = host.test.logs.slice(logged);
+      const warning = logs.find((entry) => entry.level === 'warn' && /replayed/.test(entry.message));
+      expect(warning, 'a warning in the host log').to.not.equal(undefined);
+      expect(warning!.fields).to.include({ contactId: jane, reason: 'token_replayed' });
+      const written = JSON.stringify(logs);
+      for (const cookie of [copied.cookie, successor, third]) {
+        const token = cookie.slice('bp_session='.length);
+        expect(written).not.to.include(token);
+        expect(written).not.to.include(hashToken(token));
+      }
+
+      // The ended family is gone: its tokens are plain unknown ones now, not told again.
+      expect((await me(host, copied.cookie)).status).to.equal(401);
+      expect(await revocations()).to.have.length(1);
+    });
+
+    it('the successor’s side replaying is detected just as well (the copy rotated first)', async () => {
+      const copied = await signIn(true);
+      await age(copied.id, 2 * 60 * MINUTE);
+      const thief = sessionCookie(await me(host, copied.cookie))!; // the copy's browser rotated the token
+      await pastGrace(copied.id);
+      expect((await me(host, copied.cookie)).status, 'the customer’s browser, with the token the copy rotated away').to.equal(401);
+      expect((await me(host, thief)).status).to.equal(401);
+      expect(await revocations()).to.have.length(1);
+    });
+
+    it('plain expiry is not theft: an idle session, a family past its absolute end, a family ended by a logout', async () => {
+      const idle = await signIn();
+      await age(idle.id, SESSION_IDLE_MS + MINUTE);
+      expect((await me(host, idle.cookie)).status).to.equal(401);
+
+      const old = await signIn(true);
+      await age(old.id, 2 * 60 * MINUTE);
+      const successor = sessionCookie(await me(host, old.cookie))!;
+      await pastGrace(old.id);
+      await host.exec('UPDATE bp_sessions SET absolute_expires_at = :past WHERE family_id = :family', { family: old.id, past: new Date(Date.now() - 1000) });
+      expect((await me(host, old.cookie)).status).to.equal(401);
+      expect((await me(host, successor)).status).to.equal(401);
+
+      const loggedOut = await signIn(true);
+      await age(loggedOut.id, 2 * 60 * MINUTE);
+      const next = sessionCookie(await me(host, loggedOut.cookie))!;
+      const bye = await fetch(`${host.portal}/api/v1/auth/logout`, { method: 'POST', headers: { cookie: next, 'content-type': 'application/json' }, body: '{}' });
+      expect(bye.status).to.equal(204);
+      expect((await me(host, loggedOut.cookie)).status).to.equal(401);
+
+      const other = await signIn(true);
+      expect((await me(host, other.cookie)).status, 'another session of the customer').to.equal(200);
+      expect(await revocations()).to.have.length(0);
+    });
   });
 
   it('a remembered session’s parallel requests after the idle window all stay signed in, and exactly one rotates', async () => {
@@ -182,12 +271,15 @@ describe('auth: portal sessions @db', function () {
     const rememberedIdle = await signIn(true);
     const absoluteDead = await signIn(true);
     const rotatedAway = await signIn(true);
+    const rotatedAwayDead = await signIn(true);
     const past = new Date(Date.now() - 1000);
-    await host.exec('UPDATE bp_sessions SET idle_expires_at = :past, replaced_at = :past WHERE id = :id', { past, id: rotatedAway.id });
+    await host.exec('UPDATE bp_sessions SET idle_expires_at = :past, replaced_at = :past WHERE id IN (:ids)', { past, ids: [rotatedAway.id, rotatedAwayDead.id] });
     await host.exec('UPDATE bp_sessions SET idle_expires_at = :past WHERE id IN (:ids)', { past, ids: [idleDead.id, rememberedIdle.id] });
-    await host.exec('UPDATE bp_sessions SET absolute_expires_at = :past WHERE id = :id', { past, id: absoluteDead.id });
+    await host.exec('UPDATE bp_sessions SET absolute_expires_at = :past WHERE id IN (:ids)', { past, ids: [absoluteDead.id, rotatedAwayDead.id] });
     expect(await host.services.sessions.purgeExpired()).to.equal(3);
-    expect(await row(rotatedAway.id)).to.equal(null);
+    // Kept until its family's absolute end, so that its replay is recognised.
+    expect(await row(rotatedAway.id)).not.to.equal(null);
+    expect(await row(rotatedAwayDead.id)).to.equal(null);
     expect(await row(live.id)).not.to.equal(null);
     expect(await row(rememberedIdle.id)).not.to.equal(null); // can still rotate
     expect(await row(idleDead.id)).to.equal(null);

@@ -416,7 +416,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       }
     });
 
-    it('names in words the refusals of a second-factor code and of a reset link, never by their stored code', async () => {
+    it('names in words the refusals of a second-factor code and of a reset link, and a replayed remember-me token, never by their stored code', async () => {
       const nina = await h.addCustomer({ firstname: 'Nina', lastname: 'Verdi', email: 'nina.verdi@example.com', language: 'it' });
       // The reasons the sign-in code (two-factor.ts) and the reset link (password-reset.ts) store.
       for (const reason of ['wrong_code', 'code_expired_or_used', 'reset_link_invalid']) {
@@ -424,7 +424,13 @@ describe('login-check: the Check Business Portal login page, lock emails and log
           replacements: { nina, reason, at: new Date() },
         });
       }
+      // And the session family the portal ended on a replayed remember-me token (portal-sessions.ts).
+      await h.api.database.sequelize.query("INSERT INTO bp_login_history (contact_id, email, event, reason, ip, at) VALUES (:nina, NULL, 'revoked', 'token_replayed', '192.0.2.9', :at)", {
+        replacements: { nina, at: new Date() },
+      });
       const english = await (await h.get(`/contacts/${nina}`, h.admin)).text();
+      expect(english).to.include('Remembered sign-in ended: its cookie was used again after it had been replaced (probably copied)');
+      expect(english).not.to.match(/token_replayed|>revoked</);
       expect(english).to.include('Sign-in refused: wrong sign-in code');
       expect(english).to.include('Sign-in refused: sign-in code expired or already used');
       expect(english).to.include('Sign-in refused: password reset link invalid or expired');
@@ -433,6 +439,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       try {
         const italian = await (await h.get(`/contacts/${nina}`, h.admin)).text();
         expect(italian).to.include('Accesso rifiutato: codice di accesso errato');
+        expect(italian).to.include('Accesso ricordato terminato: il suo cookie è stato riusato dopo essere stato sostituito (probabilmente copiato)');
         expect(italian).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid/);
       } finally {
         await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");

@@ -14,15 +14,17 @@ import type { Sequelize } from 'sequelize';
 import { QueryTypes } from 'sequelize';
 import type { DatabaseDialect, RecordCondition, RecordQuery } from '../../plugin/host-contract/index.js';
 import { generateLargeData, type LargeDataSummary } from '../../host/scale/large-data.js';
+import { SESSION_PURGE_STATEMENTS } from '../../plugin/auth/portal-sessions.js';
 import { TEST_ADMIN_PASSWORD, crmLogin, startTestHost, type TestHost } from '../support/host.js';
 
 interface Statement {
   readonly sql: string;
-  readonly bind: unknown;
+  readonly bind?: unknown;
+  readonly replacements?: Record<string, unknown>;
 }
 
 /** The tables a full scan of which would grow with the CRM. */
-const LARGE_TABLES = ['mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links', 'bp_client_failures'];
+const LARGE_TABLES = ['mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links', 'bp_client_failures', 'bp_sessions'];
 const SQL_WORDS = new Set(['where', 'on', 'left', 'inner', 'join', 'order', 'group', 'limit', 'as']);
 
 /** `FROM t a` / `JOIN t a`: alias → table, so that plans naming aliases are understood. */
@@ -41,7 +43,7 @@ function aliases(sql: string): Map<string, string> {
 async function fullScans(sequelize: Sequelize, dialect: DatabaseDialect, statement: Statement): Promise<string[]> {
   const names = aliases(statement.sql);
   const large = (name: string | undefined) => name !== undefined && LARGE_TABLES.includes(names.get(name.toLowerCase()) ?? name.toLowerCase());
-  const options = { bind: statement.bind as Record<string, unknown>, type: QueryTypes.SELECT } as const;
+  const options = { bind: statement.bind as Record<string, unknown>, replacements: statement.replacements, type: QueryTypes.SELECT } as const;
   if (dialect === 'sqlite') {
     const rows = await sequelize.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement.sql}`, options);
     // `SCAN t` and `SCAN t USING [COVERING] INDEX i` both read every row of t; `SEARCH` does not.
@@ -207,6 +209,27 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
       expect(response.status).to.equal(200);
       expect(await response.text()).to.include('198.51.0.2');
     });
+  });
+
+  it('the purge of portal sessions, which keeps rotated-away remember-me tokens until their family ends', async () => {
+    // Remembered sessions, each with the tokens its rotations replaced, and a few plain ones.
+    const now = Date.now();
+    const rows = Array.from({ length: 600 }, (_, i) => {
+      const remember = i % 10 !== 0;
+      const idle = new Date(now + (remember && i % 3 !== 0 ? -60_000 : 30 * 60_000));
+      return { id: `purge-plan-${String(i).padStart(4, '0')}`, family: `purge-plan-${String(i - (i % 3)).padStart(4, '0')}`, remember, idle, replaced: remember && i % 3 !== 2 ? idle : null };
+    });
+    for (const row of rows) {
+      await sequelize.query(
+        `INSERT INTO bp_sessions (id, family_id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember, replaced_at)
+          VALUES (:id, :family, :contactId, :created, :created, :idle, :absolute, :remember, :replaced)`,
+        { replacements: { ...row, contactId, created: new Date(now - 60 * 60_000), absolute: new Date(now + 24 * 60 * 60_000) } },
+      );
+    }
+    for (const sql of SESSION_PURGE_STATEMENTS) {
+      const scans = await fullScans(sequelize, dialect, { sql, replacements: { now: new Date(), no: false } });
+      expect(scans, `full scan in the plan of: ${sql}`).to.deep.equal([]);
+    }
   });
 
   it('adding a comment reads back the new comment alone, not the ticket\'s others', async () => {
