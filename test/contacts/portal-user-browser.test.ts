@@ -66,6 +66,8 @@ describe('contacts: the portal-user section in a browser', function () {
     const since = h.mailbox.received.length;
     await Promise.all([page.waitForURL(`${h.url}/settings/business-portal/contacts/${id}/portal-user`), page.getByRole('button', { name: 'Save portal access' }).click()]);
     expect(await page.getByRole('status').textContent()).to.include('The access details were sent to browser.customer@example.com');
+    // Done, so it looks done: the green of the admin pages' outcomes, not the red of a warning.
+    expect(await page.evaluate(`(() => { const el = document.querySelector('.bp-admin [role=status]'); return [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]; })()`)).to.deep.equal(['rgb(15, 81, 50)', 'rgb(227, 249, 229)']);
     await page.screenshot({ path: join(artifacts, 'portal-user-saved.png'), fullPage: true });
     expect(await seriousViolations(page, { within: '.bp-admin' }), 'axe on the answer').to.deep.equal([]);
     await page.setViewportSize({ width: 390, height: 844 });
