@@ -511,4 +511,23 @@ describe('privileges page in a browser', function () {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }
   });
+
+  it('says on which button, column or rule each Move, Edit and Delete acts (described by the item’s title)', async () => {
+    const { context, page } = await signedInOnPrivileges('modules');
+    await page.click('[data-bp-details="HelpDesk"] > summary');
+    // Items drawn by the script too: a new home button and a new column.
+    await page.click('[data-bp-add-button]');
+    await page.fill('[data-bp-buttons] > li:last-child [data-bp-input="title"]', 'Invoices');
+    await page.locator('[data-bp-module="HelpDesk"] [data-bp-add-column]').click();
+    // A string: the test is compiled without the DOM library.
+    const described = (await page.evaluate(`[...document.querySelectorAll('.bp-item .bp-item-tools button')].map((tool) => {
+      const id = tool.getAttribute('aria-describedby');
+      const title = id ? document.getElementById(id) : null;
+      return (tool.textContent || '').trim() + ' → ' + (title && tool.closest('.bp-item').contains(title) ? title.textContent.trim() : '(none)');
+    })`)) as string[];
+    expect(described.length).to.be.greaterThan(6);
+    expect(described.filter((line) => line.endsWith('(none)') || line.endsWith('→ '))).to.deep.equal([]);
+    expect(described).to.include.members(['↑Move up → Invoices', 'Delete → Invoices', '↑Move up → Title', 'Delete → Priority']);
+    await context.close();
+  });
 });

@@ -230,6 +230,33 @@
     var title = item.querySelector('[data-bp-preview-title], .bp-column-label, [data-bp-rule-title], .bp-rule-title strong');
     return title ? title.textContent.trim() : '';
   }
+  /**
+   * Every item's Move up, Move down, Edit and Delete are described by the item's title (its
+   * `aria-describedby`), so a screen reader says which button, column or rule they act on. Items
+   * come from the server and from this script (added, drawn again after a save): an observer
+   * describes whatever arrives.
+   */
+  var titleIds = 0;
+  function describeTools(root) {
+    all(root, '.bp-item').forEach(function (item) {
+      var title = item.querySelector('[data-bp-preview-title], .bp-column-label, [data-bp-rule-title], .bp-rule-title strong');
+      if (!title) return;
+      if (!title.id) title.id = 'bp-item-title-' + (titleIds += 1);
+      all(item, '.bp-item-tools button').forEach(function (tool) { tool.setAttribute('aria-describedby', title.id); });
+    });
+  }
+  describeTools(document);
+  if (window.MutationObserver) {
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) {
+        Array.prototype.forEach.call(change.addedNodes, function (node) {
+          if (node.nodeType !== 1) return;
+          var item = node.closest('.bp-item');
+          describeTools(item ? item.parentNode : node);
+        });
+      });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
   function move(item, direction) {
     var list = item.parentNode;
     if (direction === 'up' && item.previousElementSibling) list.insertBefore(item, item.previousElementSibling);
