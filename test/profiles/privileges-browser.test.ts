@@ -527,7 +527,7 @@ describe('privileges page in a browser', function () {
     })`)) as string[];
     expect(described.length).to.be.greaterThan(6);
     expect(described.filter((line) => line.endsWith('(none)') || line.endsWith('→ '))).to.deep.equal([]);
-    expect(described).to.include.members(['↑Move up → Invoices', 'Delete → Invoices', '↑Move up → Title', 'Delete → Priority']);
+    expect(described).to.include.members(['↑Move up → Invoices', 'Delete → Invoices', '↑Move up → Title', 'Delete → Ticket number']);
     await context.close();
   });
 });
