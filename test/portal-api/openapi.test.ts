@@ -199,6 +199,8 @@ describe('portal API: OpenAPI document', function () {
       expect(ajv.compile(commentBody)({ body: '   ' }), 'the document refuses a blank comment').to.equal(false);
       const blank = await jane.send('POST', `/modules/HelpDesk/records/${created.body.id}/comments`, { body: '   ' });
       expect(blank.status).to.equal(422);
+      // Spaces only: missing, said as for an absent body.
+      expect(blank.body.error.problems).to.deep.equal([{ field: 'body', code: 'required', message: 'This field is required.' }]);
       conforms('POST', '/modules/{module}/records/{id}/comments', blank);
       const filter = document.paths['/modules/{module}/records'].get.parameters.find((p: any) => p.name === 'filter');
       expect(filter.description).to.include('reference equals a record id');

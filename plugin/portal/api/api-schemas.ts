@@ -355,6 +355,9 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
     else if (error.keyword === 'required') problem = { field: location(error.instancePath, String(error.params.missingProperty)), code: 'required' };
     else if (error.keyword === 'propertyNames' || error.keyword === 'pattern' && error.propertyName !== undefined) {
       problem = { field: location(error.instancePath), code: 'unknown-field' };
+    } else if ((error.keyword === 'minLength' && error.params.limit === 1) || (error.keyword === 'pattern' && error.params.pattern === '\\S')) {
+      // Empty or only spaces where text is needed: missing, as an absent field is.
+      problem = { field: location(error.instancePath), code: 'required' };
     } else problem = { field: location(error.instancePath), code: 'invalid-value' };
     if (!problems.has(problem.field)) problems.set(problem.field, problem);
   }
