@@ -327,8 +327,6 @@ export const validateCommentsQuery: ValidateFunction<CommentsQuery> = queries.co
 
 /** `GET …/documents`: all of a record's files, or a page of them (newest first) with `page` or `pageSize`, as comments. */
 export const documentsQuerySchema = commentsQuerySchema;
-export type DocumentsQuery = CommentsQuery;
-export const validateDocumentsQuery: ValidateFunction<DocumentsQuery> = validateCommentsQuery;
 
 export type SchemaProblemCode = 'required' | 'unknown-field' | 'invalid-value';
 export interface SchemaProblem {

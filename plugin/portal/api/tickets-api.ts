@@ -41,7 +41,6 @@ import {
   uploadBodySchema,
   validateComment,
   validateCommentsQuery,
-  validateDocumentsQuery,
   emptyBodySchema,
   validateEmptyBody,
   validateUploadFields,
@@ -92,6 +91,19 @@ const documentOf = (file: DocumentFile) => ({
   createdAt: file.createdAt,
   contentPath: `/documents/${file.documentId}/content`,
 });
+
+/**
+ * The page of a record's comments or files the query asks for (`page`, `pageSize`; 400 on bad
+ * values), or null for all of them.
+ */
+function pageAsked(req: Request): { readonly page: number; readonly pageSize: number; readonly newest: { limit: number; offset: number } } | null {
+  const query: unknown = urlQuery(req);
+  if (!validateCommentsQuery(query)) throw new ApiInputError(schemaProblems(validateCommentsQuery.errors));
+  if (query.page === undefined && query.pageSize === undefined) return null;
+  const page = query.page ?? 1;
+  const pageSize = query.pageSize ?? DEFAULT_PAGE_SIZE;
+  return { page, pageSize, newest: { limit: pageSize, offset: (page - 1) * pageSize } };
+}
 
 @injectable()
 export class TicketsApi implements ApiRouteSource {
@@ -218,19 +230,16 @@ export class TicketsApi implements ApiRouteSource {
     await this.api.answer(req, res, (field) => field, async () => {
       const module = this.api.module(req);
       const id = this.api.id(req);
-      const query: unknown = urlQuery(req);
-      if (!validateCommentsQuery(query)) throw new ApiInputError(schemaProblems(validateCommentsQuery.errors));
-      if (query.page === undefined && query.pageSize === undefined) {
+      const asked = pageAsked(req);
+      if (!asked) {
         const comments = await customer.comments(module, id);
         res.json({ comments: comments.map(commentOf), count: comments.length });
         return;
       }
-      const page = query.page ?? 1;
-      const pageSize = query.pageSize ?? DEFAULT_PAGE_SIZE;
       // The count first: it checks the record (scope and tool) once for both.
       const count = await customer.commentCount(module, id);
-      const comments = await customer.comments(module, id, { limit: pageSize, offset: (page - 1) * pageSize });
-      res.json({ comments: comments.map(commentOf), count, page, pageSize });
+      const comments = await customer.comments(module, id, asked.newest);
+      res.json({ comments: comments.map(commentOf), count, page: asked.page, pageSize: asked.pageSize });
     }, 400);
   }
 
@@ -250,19 +259,16 @@ export class TicketsApi implements ApiRouteSource {
     await this.api.answer(req, res, (field) => field, async () => {
       const module = this.api.module(req);
       const id = this.api.id(req);
-      const query: unknown = urlQuery(req);
-      if (!validateDocumentsQuery(query)) throw new ApiInputError(schemaProblems(validateDocumentsQuery.errors));
-      if (query.page === undefined && query.pageSize === undefined) {
+      const asked = pageAsked(req);
+      if (!asked) {
         const files = await customer.documents(module, id);
         res.json({ documents: files.map(documentOf), count: files.length });
         return;
       }
-      const page = query.page ?? 1;
-      const pageSize = query.pageSize ?? DEFAULT_PAGE_SIZE;
       // The count first: it checks the record (scope and tool) once for both.
       const count = await customer.documentCount(module, id);
-      const files = await customer.documents(module, id, { limit: pageSize, offset: (page - 1) * pageSize });
-      res.json({ documents: files.map(documentOf), count, page, pageSize });
+      const files = await customer.documents(module, id, asked.newest);
+      res.json({ documents: files.map(documentOf), count, page: asked.page, pageSize: asked.pageSize });
     }, 400);
   }
 
