@@ -13,7 +13,7 @@ import { generateLargeData, SCALE_PORTAL_PASSWORD, type LargeDataProgress } from
 import { SqlModuleRegistry } from './registry/module-registry.js';
 import { migrateHost } from './schema/migrate.js';
 
-const USAGE = `Usage: npm run host -- <command>
+const USAGE = `Usage: npm run host -- <command>   (--help, -h: this text)
   modules [--json]                                  list the modules, whether they are custom, and their relations
   register-module <file.json>                       register a module from a ModuleDefinition JSON file
   add-relation --module X --related Y [--field f]   add a reference field X.f → Y, or (without --field) a related list X~Y
@@ -167,10 +167,11 @@ async function generate(args: readonly string[]): Promise<string> {
 }
 
 async function main(argv: readonly string[]): Promise<string> {
-  if (argv[0] === 'help' || argv[0] === '--help') return USAGE;
+  if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') return USAGE;
   if (argv[0] === 'generate') return generate(argv.slice(1));
   const action = parseCommand(argv);
-  const db = await openDatabase(process.env.DATABASE_URL ?? 'sqlite:data/crm.sqlite');
+  // As npm start reads it (host/config.ts): empty is the default too.
+  const db = await openDatabase(process.env.DATABASE_URL || 'sqlite:data/crm.sqlite');
   try {
     await migrateHost(db.sequelize, db.dialect);
     return await action(await SqlModuleRegistry.open(db, logger));

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { registryFixture, type RegistryFixture } from './registry-fixture.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -16,6 +17,51 @@ function cli(url: string, ...args: string[]): Promise<{ code: number; stdout: st
     });
   });
 }
+
+/** Runs `host/cli.ts` from another folder, with the environment given (its default database is `data/` there). */
+function cliIn(cwd: string, env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    execFile(process.execPath, ['--import', tsx, join(root, 'host/cli.ts'), ...args], { cwd, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('host CLI: its help and defaults, as the README gives them', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bp-cli-help-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--help, -h and help print the usage, which names every command and option the README runs', async function () {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const runs = [...readme.matchAll(/npm run host -- ([a-z][a-z-]*)([^\n`#]*)/g)];
+    const commands = new Set(runs.map((m) => m[1]!));
+    const options = new Set(runs.flatMap((m) => [...m[2]!.matchAll(/--[a-z-]+/g)].map((o) => o[0])));
+    expect([...commands]).to.include.members(['register-module', 'add-relation', 'remove-relation', 'modules', 'generate']);
+    const flags = ['--help', '-h', 'help'];
+    const results = await Promise.all(flags.map((flag) => cliIn(dir, {}, flag)));
+    for (const [index, result] of results.entries()) {
+      const flag = flags[index]!;
+      expect(result, flag).to.deep.include({ code: 0, stderr: '' });
+      const usage = result.stdout;
+      for (const command of commands) expect(usage, `${flag}: ${command}`).to.match(new RegExp(`^  ${command} `, 'm'));
+      for (const option of options) expect(usage, `${flag}: ${option}`).to.include(option);
+    }
+  });
+
+  it('an empty DATABASE_URL means the default, sqlite:data/crm.sqlite, as for npm start', async function () {
+    const result = await cliIn(dir, { DATABASE_URL: '' }, 'modules');
+    expect(result.stderr.replace(/^\(sequelize\) Warning:.*\n>> Check:.*\n/gm, '')).to.equal('');
+    expect(result).to.deep.include({ code: 0 });
+    expect(existsSync(join(dir, 'data', 'crm.sqlite'))).to.equal(true);
+  });
+});
 
 describe('host CLI for the module registry @db', function () {
   let fx: RegistryFixture;
