@@ -10,9 +10,7 @@
  * 3. Prints one table of ratios measured side by side in this run, each with its target and
  *    PASS / MISS, then stops the hosts and drops the database (unless `--keep`).
  *
- * Options: --scale (0.1; 1 is the full data), --duration seconds per measurement (5),
- * --connections (10), --requests "10000,50000" (the memory checkpoints), --keep,
- * --database-url (use this existing, already generated database instead of preparing one).
+ * Options: see USAGE below (`npm run bench -- --help`).
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -53,30 +51,58 @@ interface Args {
   databaseUrl?: string;
 }
 
-function parseCommandLine(): Args {
-  const { values } = parseArgs({
-    options: {
-      db: { type: 'string', default: 'sqlite' },
-      scale: { type: 'string', default: '0.1' },
-      duration: { type: 'string', default: '5' },
-      connections: { type: 'string', default: '10' },
-      requests: { type: 'string', default: '10000,50000' },
-      keep: { type: 'boolean', default: false },
-      'database-url': { type: 'string' },
-    },
-    strict: true,
-  });
+const USAGE = `Usage: npm run bench -- [options]   (--help, -h: this text)
+  --db sqlite|postgres|mariadb   the database (sqlite); postgres uses POSTGRES_URL, default
+                                 postgres://postgres@127.0.0.1:5432/postgres, mariadb MARIADB_URL,
+                                 default mariadb://root@127.0.0.1:3306/mysql (a new database is made there)
+  --scale S                      the generated data, above 0 and at most 1 (0.1; 1 is the full data)
+  --duration N                   seconds per measurement (5)
+  --connections N                autocannon's connections (10)
+  --requests A,B                 the two memory checkpoints, in requests (10000,50000)
+  --keep                         keep the generated database (it is dropped otherwise)
+  --database-url URL             use this database, generated before (with --keep), instead of a new one
+Exit code: 0 when every row passes, 1 when one misses, 2 when the benchmark could not run.`;
+
+/** A wrong command line: said in one sentence with a pointer to --help, before anything is made. */
+class UsageError extends Error {}
+
+function wholeNumber(name: string, value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1) throw new UsageError(`${name} must be a whole number${name === '--duration' ? ' of seconds' : ''}, at least 1 (got "${value}")`);
+  return number;
+}
+
+function parseCommandLine(): Args | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        db: { type: 'string', default: 'sqlite' },
+        scale: { type: 'string', default: '0.1' },
+        duration: { type: 'string', default: '5' },
+        connections: { type: 'string', default: '10' },
+        requests: { type: 'string', default: '10000,50000' },
+        keep: { type: 'boolean', default: false },
+        'database-url': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return 'help';
   const db = values.db;
-  if (db !== 'sqlite' && db !== 'postgres' && db !== 'mariadb') throw new Error('--db must be sqlite, postgres or mariadb');
+  if (db !== 'sqlite' && db !== 'postgres' && db !== 'mariadb') throw new UsageError('--db must be sqlite, postgres or mariadb');
   const scale = Number(values.scale);
-  if (!(scale > 0 && scale <= 1)) throw new Error('--scale must be above 0 and at most 1');
+  if (!(scale > 0 && scale <= 1)) throw new UsageError('--scale must be above 0 and at most 1');
   const checkpoints = values.requests.split(',').map(Number);
-  if (checkpoints.length !== 2 || !checkpoints.every((n) => Number.isInteger(n) && n > 0) || checkpoints[0]! >= checkpoints[1]!) throw new Error('--requests must be two growing counts, e.g. 10000,50000');
+  if (checkpoints.length !== 2 || !checkpoints.every((n) => Number.isInteger(n) && n > 0) || checkpoints[0]! >= checkpoints[1]!) throw new UsageError('--requests must be two growing counts, e.g. 10000,50000');
   return {
     db,
     scale,
-    duration: Math.max(1, Number(values.duration) || 10),
-    connections: Math.max(1, Number(values.connections) || 10),
+    duration: wholeNumber('--duration', values.duration),
+    connections: wholeNumber('--connections', values.connections),
     checkpoints: checkpoints as [number, number],
     keep: values.keep,
     ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
@@ -328,6 +354,10 @@ function printTable(rows: readonly Row[]): void {
 
 async function main(): Promise<void> {
   const args = parseCommandLine();
+  if (args === 'help') {
+    console.log(USAGE);
+    return;
+  }
   const began = Date.now();
   log(`Preparing the ${args.db} database (scale ${args.scale}, seed ${SEED})…`);
   const { database, customer, stormEmails } = await prepare(args);
@@ -487,6 +517,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`Benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof UsageError) console.error(`${error.message}\nSee npm run bench -- --help`);
+  else console.error(`Benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 2;
 });

@@ -1,0 +1,54 @@
+/**
+ * `npm run bench` (bench/run.ts) as the README runs it: its --help names every option the README
+ * uses, and a wrong argument is refused in one sentence before any database is made.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function bench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run bench: its help and argument errors', function () {
+  this.timeout(90_000);
+
+  it('--help prints the usage with every option the README runs, and runs nothing', async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const options = new Set([...readme.matchAll(/npm run bench -- ([^\n`#]*)/g)].flatMap((m) => [...m[1]!.matchAll(/--[a-z-]+/g)].map((o) => o[0])));
+    expect([...options]).to.include.members(['--db', '--requests', '--duration']);
+    const [long, short] = await Promise.all([bench('--help'), bench('-h')]);
+    for (const result of [long, short]) {
+      expect(result).to.deep.include({ code: 0, stderr: '' });
+      expect(result.stdout).to.match(/^Usage: npm run bench -- /);
+      for (const option of options) expect(result.stdout, option).to.include(option);
+      for (const option of ['--scale', '--connections', '--keep', '--database-url']) expect(result.stdout, option).to.include(option);
+    }
+  });
+
+  it('refuses a wrong argument in one sentence, with exit code 2 and no stack trace', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--db', 'oracle'], /^--db must be sqlite, postgres or mariadb\n/],
+      [['--duration', 'soon'], /^--duration must be a whole number of seconds, at least 1/],
+      [['--requests', '10'], /^--requests must be two growing counts/],
+      [['--fast'], /^Unknown option '--fast'/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => bench(...args)));
+    for (const [index, result] of results.entries()) {
+      const [args, message] = cases[index]!;
+      expect(result.code, args.join(' ')).to.equal(2);
+      expect(result.stdout, args.join(' ')).to.equal('');
+      expect(result.stderr, args.join(' ')).to.match(message);
+      expect(result.stderr, args.join(' ')).to.include('npm run bench -- --help');
+      expect(result.stderr, args.join(' ')).not.to.match(/\n\s+at /);
+    }
+  });
+});
