@@ -4,8 +4,8 @@
  * and ends the demo customers' sessions) must not run for a host that never served.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,5 +76,32 @@ describe('npm start (host/main.ts)', function () {
       expect(started.code, JSON.stringify(env)).to.equal(1);
       expect(started.stderr, JSON.stringify(env)).to.match(message);
     }
+  });
+
+  it("prints the README's demo logins and where to use them, and stops on Ctrl+C (SIGINT)", async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const logins = [...readme.matchAll(/^\| [^|]+ \| http:\/\/localhost:3000(\/[a-z]+) \| `([^`]+)` \/ `([^`]+)` \|$/gm)].map((m) => ({ path: m[1]!, user: m[2]!, password: m[3]! }));
+    expect(logins.map((l) => l.user)).to.include.members(['admin', 'jane.doe@example.com', 'mario.rossi@example.com']);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'host/main.ts'], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'banner.sqlite')}`, DEMO: '1', LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', () => /\nOutbox /.test(stdout) && resolve());
+      void exited.then((code) => reject(new Error(`npm start exited (${code}) before printing the logins:\n${stdout}`)));
+    });
+    const port = /http:\/\/localhost:(\d+)\//.exec(stdout)![1];
+    for (const login of logins) {
+      const line = stdout.split('\n').find((l) => l.includes(`${login.user} / ${login.password}`));
+      expect(line, `${login.user} / ${login.password}`).to.be.a('string');
+      if (login.path === '/login') expect(line).to.include(`http://localhost:${port}/login`);
+    }
+    expect(stdout).to.include(`Portal         http://localhost:${port}/portal`);
+    child.kill('SIGINT');
+    expect(await exited).to.equal(0);
+    expect(stdout).to.include('SIGINT: stopping the CRM');
   });
 });
