@@ -4,7 +4,7 @@
  * once and kept in data/secret, mode 0600), BASE_URL, PORTAL_PATH, DEMO (on unless "0"/"false"),
  * ADMIN_PASSWORD, LOG_LEVEL (info), TZ_CRM (Europe/Rome), LICENCES (comma-separated; default: what
  * the last start named, else business-portal), INSTALL_ORIGIN (`fresh`, or `upgraded[:<release>]` for a CRM that upgraded
- * from a release with portal version 1; default: what the first start recorded, else fresh).
+ * from a release with portal version 1; default: what the last start named, else fresh).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
