@@ -39,6 +39,12 @@ function version(subject: string, paragraphs: readonly Paragraph[]): TemplateVer
   return { subject, html: paragraphs.map(html).join('\n'), text: paragraphs.map(text).join('\n\n') };
 }
 
+/** The greeting of a portal mail: by first name, or without one for a contact who has none (never "Dear ,"). */
+const DEAR = {
+  en: '{{#if contact.firstname}}Dear {{contact.firstname}},{{else}}Dear customer,{{/if}}',
+  it: '{{#if contact.firstname}}Gentile {{contact.firstname}},{{else}}Gentile cliente,{{/if}}',
+} as const;
+
 export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
   {
     name: PORTAL_TEMPLATE_NAMES.registration,
@@ -46,13 +52,13 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
     module: 'Contacts',
     versions: {
       en: version('Your access to the customer portal', [
-        'Dear {{contact.firstname}},',
+        DEAR.en,
         'you can now use our customer portal at <a href="{{portal.url}}">{{portal.url}}</a>.',
         'Email: {{portal.email}}<br>Password: {{portal.password}}',
         'You will be asked to choose a new password the first time you sign in.',
       ]),
       it: version('Il tuo accesso al portale clienti', [
-        'Gentile {{contact.firstname}},',
+        DEAR.it,
         'da oggi puoi usare il nostro portale clienti all\'indirizzo <a href="{{portal.url}}">{{portal.url}}</a>.',
         'Email: {{portal.email}}<br>Password: {{portal.password}}',
         'Al primo accesso ti verrà chiesto di scegliere una nuova password.',
@@ -65,12 +71,12 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
     module: 'Contacts',
     versions: {
       en: version('Your portal password was changed', [
-        'Dear {{contact.firstname}},',
+        DEAR.en,
         'the password of your customer portal account ({{portal.email}}) was changed.',
         'If you did not change it, reset it at <a href="{{portal.url}}">{{portal.url}}</a> and tell us at once.',
       ]),
       it: version('La password del portale è stata cambiata', [
-        'Gentile {{contact.firstname}},',
+        DEAR.it,
         'la password del tuo account sul portale clienti ({{portal.email}}) è stata cambiata.',
         'Se non hai cambiato tu la password, reimpostala su <a href="{{portal.url}}">{{portal.url}}</a> e avvisaci subito.',
       ]),
@@ -82,12 +88,12 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
     module: 'Contacts',
     versions: {
       en: version('Reset your portal password', [
-        'Dear {{contact.firstname}},',
+        DEAR.en,
         'to choose a new password for the customer portal, open this link: <a href="{{portal.resetUrl}}">{{portal.resetUrl}}</a>',
         'The link works once and expires soon. If you did not ask for it, ignore this message.',
       ]),
       it: version('Reimposta la password del portale', [
-        'Gentile {{contact.firstname}},',
+        DEAR.it,
         'per scegliere una nuova password del portale clienti apri questo link: <a href="{{portal.resetUrl}}">{{portal.resetUrl}}</a>',
         'Il link funziona una sola volta e scade presto. Se non l\'hai richiesto, ignora questo messaggio.',
       ]),
@@ -99,12 +105,12 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
     module: 'HelpDesk',
     versions: {
       en: version('Ticket {{ticket.ticket_no}}: {{ticket.ticket_title}}', [
-        'Dear {{contact.firstname}},',
+        DEAR.en,
         'we received your request “<strong>{{ticket.ticket_title}}</strong>” (ticket {{ticket.ticket_no}}, status {{ticket.status}}).',
         'Follow it on the customer portal: <a href="{{ticket.url}}">{{ticket.url}}</a>',
       ]),
       it: version('Ticket {{ticket.ticket_no}}: {{ticket.ticket_title}}', [
-        'Gentile {{contact.firstname}},',
+        DEAR.it,
         'abbiamo ricevuto la tua richiesta “<strong>{{ticket.ticket_title}}</strong>” (ticket {{ticket.ticket_no}}, stato {{ticket.status}}).',
         'Puoi seguirla sul portale clienti: <a href="{{ticket.url}}">{{ticket.url}}</a>',
       ]),
@@ -116,13 +122,13 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
     module: 'HelpDesk',
     versions: {
       en: version('New reply on ticket {{ticket.ticket_no}}', [
-        'Dear {{contact.firstname}},',
+        DEAR.en,
         '{{comment.author}} replied to your ticket <strong>{{ticket.ticket_title}}</strong>:',
         { lines: '{{comment.body}}' },
         'Answer on the customer portal: <a href="{{ticket.url}}">{{ticket.url}}</a>',
       ]),
       it: version('Nuova risposta al ticket {{ticket.ticket_no}}', [
-        'Gentile {{contact.firstname}},',
+        DEAR.it,
         '{{comment.author}} ha risposto al tuo ticket <strong>{{ticket.ticket_title}}</strong>:',
         { lines: '{{comment.body}}' },
         'Rispondi sul portale clienti: <a href="{{ticket.url}}">{{ticket.url}}</a>',

@@ -9,6 +9,7 @@ import { DataTypes, QueryTypes, type Sequelize } from 'sequelize';
 import { SMTPServer } from 'smtp-server';
 import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
 import { SequelizePortalAccountStore } from '../../plugin/auth/portal-account-store.js';
+import type { ReferenceHostOptions } from '../../host/reference-host.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 
 export interface Mailbox {
@@ -76,11 +77,11 @@ export interface SignInHost {
   stop(): Promise<void>;
 }
 
-export async function startSignInHost(): Promise<SignInHost> {
+export async function startSignInHost(options: Partial<ReferenceHostOptions> = {}): Promise<SignInHost> {
   const mailbox = await startMailbox();
   let test: TestHost;
   try {
-    test = await startTestHost({ smtpUrl: mailbox.url });
+    test = await startTestHost({ smtpUrl: mailbox.url, ...options });
   } catch (error) {
     await mailbox.close();
     throw error;

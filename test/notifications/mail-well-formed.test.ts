@@ -1,0 +1,122 @@
+/**
+ * Every mail a customer gets from the sign-in flows, end to end through a real SMTP server on
+ * loopback, in Italian and in English: the whole mail in the contact's language, From, Date and
+ * Message-ID as the host configures them, a text and an HTML part, no `undefined`, `null`, `{{`
+ * or missing key anywhere — also for a contact without a first name —, and links built from
+ * `BASE_URL` (with its own path) whatever Host or X-Forwarded-Host the request claimed.
+ */
+import { expect } from 'chai';
+import type { ParsedMail } from 'mailparser';
+import { PortalClient, startSignInHost, type SignInHost } from '../sign-in/sign-in-fixture.js';
+import { SequelizePortalAccountStore } from '../../plugin/auth/portal-account-store.js';
+import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
+
+const PASSWORD = 'Correct-horse-7';
+const BASE_URL = 'https://portal.example.test/crm';
+const FORGED = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' };
+
+/** What a well-formed mail of the portal holds, whatever its kind and language. */
+function expectWellFormed(mail: ParsedMail): void {
+  const html = typeof mail.html === 'string' ? mail.html : '';
+  const text = mail.text ?? '';
+  expect(mail.from?.value[0]?.address).to.equal('crm@portal.example.test');
+  expect(mail.date?.getTime(), 'a Date header').to.be.a('number').and.not.NaN;
+  expect(mail.messageId).to.match(/^<[^<>\s@]+@portal\.example\.test>$/);
+  expect(text.trim(), 'a text part').not.to.equal('');
+  expect(html.trim(), 'an HTML part').not.to.equal('');
+  for (const part of [mail.subject ?? '', text, html]) {
+    expect(part).not.to.match(/\bundefined\b|\bnull\b|\{\{|\}\}|portal\.mail\.|\bmail\.[a-zA-Z]+\./);
+    // A greeting without a name ("Hello ,", "Gentile ,"): the name was missing.
+    expect(part).not.to.match(/^(<p>)?\S+ ,/m);
+  }
+  for (const link of [...text.matchAll(/https?:\/\/[^\s<>"]+/g)].map((m) => m[0])) {
+    expect(link.startsWith(`${BASE_URL}/portal/`), link).to.equal(true);
+  }
+  for (const href of [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!)) {
+    expect(href.startsWith(`${BASE_URL}/portal/`), href).to.equal(true);
+  }
+}
+
+describe('notifications: every sign-in mail is well-formed in each language @db', function () {
+  this.timeout(60_000);
+  let host: SignInHost;
+
+  before(async () => {
+    host = await startSignInHost({ baseUrl: BASE_URL });
+  });
+  after(async () => {
+    await host?.stop();
+  });
+
+  /** A portal user whose contact has no first name. */
+  async function addNameless(email: string, language: 'en' | 'it', profileId: number | null = null): Promise<number> {
+    const api = host.test.host.api;
+    const contact = await api.records.create('Contacts', { values: { lastname: 'Nameless', email, language } });
+    await new SequelizePortalAccountStore(api.database).create({
+      contactId: contact.id,
+      email,
+      portalEnabled: true,
+      profileId,
+      language,
+      passwordHash: await new ScryptPasswordHasher().hash(PASSWORD),
+      mustChangePassword: false,
+    });
+    return contact.id;
+  }
+
+  /** The recovery, verification-code, lock and password-changed mails of `email`, each asked for with a forged Host. */
+  async function mailsOf(email: string): Promise<Record<'recovery' | 'code' | 'locked' | 'changed', ParsedMail>> {
+    let since = host.mailbox.received.length;
+    expect((await new PortalClient(host.portal, FORGED).api('/auth/forgot', { email })).status).to.equal(202);
+    const recovery = await host.mailbox.waitFor(email, { since });
+
+    since = host.mailbox.received.length;
+    const signIn = await new PortalClient(host.portal, FORGED).api('/auth/login', { email, password: PASSWORD });
+    expect(signIn.status).to.equal(202);
+    const code = await host.mailbox.waitFor(email, { since });
+
+    since = host.mailbox.received.length;
+    for (let i = 0; i < 5; i++) await new PortalClient(host.portal, FORGED).api('/auth/login', { email, password: 'Wrong-password-9' });
+    const locked = await host.mailbox.waitFor(email, { since });
+    const contactId = Number((await host.sql<{ contact_id: unknown }>('SELECT contact_id FROM bp_portal_accounts WHERE email = :email', { email }))[0]!.contact_id);
+    await host.exec('UPDATE bp_portal_accounts SET locked_at = NULL, failed_attempts = 0, profile_id = NULL WHERE contact_id = :contactId', { contactId });
+
+    since = host.mailbox.received.length;
+    const client = new PortalClient(host.portal, FORGED);
+    expect((await client.api('/auth/login', { email, password: PASSWORD })).status).to.equal(200);
+    expect((await client.api('/auth/password', { currentPassword: PASSWORD, newPassword: 'A brand new passphrase 5' })).status).to.equal(204);
+    const changed = await host.mailbox.waitFor(email, { since });
+    return { recovery, code, locked, changed };
+  }
+
+  for (const language of ['it', 'en'] as const) {
+    const subjects = {
+      it: { recovery: 'Reimposta la password del portale', code: 'Il tuo codice di verifica del portale', locked: 'Il tuo account del portale è stato bloccato', changed: 'La password del portale è stata cambiata' },
+      en: { recovery: 'Reset your portal password', code: 'Your portal verification code', locked: 'Your portal account was locked', changed: 'Your portal password was changed' },
+    }[language];
+    const greeting = language === 'it' ? 'Gentile' : 'Hello|Dear';
+
+    it(`sends a ${language} contact every mail whole in ${language}, links on BASE_URL`, async () => {
+      const email = `named.${language}@example.com`;
+      await host.addCustomer({ email, password: PASSWORD, language, firstname: 'Ada', profileId: await host.twoFactorProfile() });
+      const mails = await mailsOf(email);
+      for (const [kind, mail] of Object.entries(mails)) {
+        expect(mail.subject, kind).to.equal(subjects[kind as keyof typeof subjects]);
+        expect(mail.text, kind).to.match(new RegExp(`^(${greeting}) Ada,`));
+        expectWellFormed(mail);
+      }
+      expect(mails.recovery.text).to.include(`${BASE_URL}/portal/reset-password?token=`);
+      expect(mails.locked.text).to.include(`${BASE_URL}/portal/unlock?token=`);
+    });
+
+    it(`greets a ${language} contact without a first name without a blank, "null" or "undefined"`, async () => {
+      const email = `nameless.${language}@example.com`;
+      await addNameless(email, language, await host.twoFactorProfile());
+      const mails = await mailsOf(email);
+      for (const [kind, mail] of Object.entries(mails)) {
+        expect(mail.subject, kind).to.equal(subjects[kind as keyof typeof subjects]);
+        expectWellFormed(mail);
+      }
+    });
+  }
+});
