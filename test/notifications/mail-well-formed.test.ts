@@ -10,6 +10,8 @@ import type { ParsedMail } from 'mailparser';
 import { PortalClient, startSignInHost, type SignInHost } from '../sign-in/sign-in-fixture.js';
 import { SequelizePortalAccountStore } from '../../plugin/auth/portal-account-store.js';
 import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
+import { adminClient } from '../profiles/profile-test-kit.js';
+import { enablePortalUser } from '../settings/settings-test-kit.js';
 
 const PASSWORD = 'Correct-horse-7';
 const BASE_URL = 'https://portal.example.test/crm';
@@ -117,6 +119,74 @@ describe('notifications: every sign-in mail is well-formed in each language @db'
         expect(mail.subject, kind).to.equal(subjects[kind as keyof typeof subjects]);
         expectWellFormed(mail);
       }
+    });
+  }
+
+  for (const language of ['it', 'en'] as const) {
+    it(`sends the access details whole in ${language}, to a contact with and without a first name`, async () => {
+      const api = host.test.host.api;
+      const admin = await adminClient(host.test);
+      for (const firstname of ['Ada', null]) {
+        const email = `access.${language}.${firstname ?? 'none'}@example.com`;
+        const contact = await api.records.create('Contacts', { values: { firstname, lastname: 'Access', email, language } });
+        const mail = await enablePortalUser(host.url, admin, contact.id, host.mailbox, email);
+        expect(mail.subject).to.equal(language === 'it' ? 'Il tuo accesso al portale clienti' : 'Your access to the customer portal');
+        expect(mail.text).to.match(language === 'it' ? /^Gentile (Ada|cliente),/ : /^Dear (Ada|customer),/);
+        expect(mail.text).to.include(`${BASE_URL}/portal/login`);
+        expectWellFormed(mail);
+      }
+    });
+  }
+});
+
+describe('notifications: the ticket mails are well-formed in each language, customer text inert @db', function () {
+  this.timeout(60_000);
+  let host: SignInHost;
+
+  before(async () => {
+    // The demo's profile shows tickets with their comments: a CRM user's reply is mailed.
+    host = await startSignInHost({ baseUrl: BASE_URL, demo: true });
+  });
+  after(async () => {
+    await host?.stop();
+  });
+
+  for (const language of ['it', 'en'] as const) {
+    it(`sends the ticket mails whole in ${language}, customer text inert in every part`, async () => {
+      const api = host.test.host.api;
+      const email = `ticket.${language}@example.com`;
+      const contactId = await host.addCustomer({ email, password: PASSWORD, language });
+      const evil = 'Jam <script>alert(1)</script> & "x"\r\nBcc: evil@example.net';
+      let since = host.mailbox.received.length;
+      const ticket = await api.database.sequelize.transaction((transaction) =>
+        api.records.create('HelpDesk', { values: { ticket_title: evil, status: 'Open', contact_id: contactId } }, { transaction, actor: { kind: 'contact', contactId } }),
+      );
+      const created = await host.mailbox.waitFor(email, { since });
+      // The demo profile's owner user is told too, in the user's own language, the title inert.
+      const ownerMail = () => host.mailbox.received.slice(since).find((mail) => mail !== created && mail.text?.includes(email));
+      for (let waited = 0; !ownerMail() && waited < 5000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+      const toOwner = ownerMail();
+      expect(toOwner, 'the owner mail').not.to.equal(undefined);
+      expectWellFormed(toOwner!);
+      expect(toOwner!.headers.get('bcc')).to.equal(undefined);
+      expect(toOwner!.subject).to.match(/^(New ticket from the customer portal|Nuovo ticket dal portale clienti): Jam <script>alert\(1\)<\/script> & "x" Bcc: evil@example\.net$/);
+      expect(toOwner!.html).to.include('&lt;script&gt;').and.not.include('<script');
+      const admin = (await api.users.users()).find((u) => u.userName === 'admin')!;
+      since = host.mailbox.received.length;
+      await api.records.addComment('HelpDesk', ticket.id, { body: '<img src=x onerror=alert(1)>\nline two', internal: false }, { actor: { kind: 'user', userId: admin.id } });
+      const reply = await host.mailbox.waitFor(email, { since });
+      for (const mail of [created, reply]) {
+        expectWellFormed(mail);
+        expect(mail.headers.get('bcc'), 'no header from customer text').to.equal(undefined);
+        expect(mail.subject).not.to.match(/[\r\n]/);
+        expect(mail.html).not.to.match(/<script|<img/);
+        expect(mail.text).to.include(`${BASE_URL}/portal/m/HelpDesk/${ticket.id}`);
+      }
+      expect(created.text).to.include('<script>alert(1)</script> & "x"');
+      expect(created.html).to.include('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;');
+      expect(reply.text).to.include('<img src=x onerror=alert(1)>');
+      expect(created.text).to.include(language === 'it' ? 'stato Aperto' : 'status Open');
+      expect(reply.subject).to.match(language === 'it' ? /^Nuova risposta al ticket / : /^New reply on ticket /);
     });
   }
 });
