@@ -5,7 +5,7 @@
  * - Turning portal user on for a contact with a valid email creates (or re-enables, unlocking it)
  *   its portal account with a generated password that must be changed at the first sign-in, and sends the
  *   registration mail (portal address, email, one-time password) in the contact's language,
- *   after the commit. No valid email, an email that is already another enabled portal user's
+ *   after the commit; when it cannot be sent the account stays on and the outcome says so. No valid email, an email that is already another enabled portal user's
  *   login, an end date already past or before the start: nothing is saved, nothing is sent, and
  *   the outcome says why.
  * - Turning it off ends every session of the contact in the same transaction.
@@ -55,7 +55,8 @@ export interface PortalUserRequest {
 export type PortalUserRefusal = 'contact_missing' | 'no_email' | 'email_in_use' | 'end_in_past' | 'end_before_start' | 'unknown_profile' | 'profile_on_v1' | 'stale';
 
 export type PortalUserOutcome =
-  | { readonly ok: true; readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged'; readonly email: string | null }
+  /** `mailFailed`: the portal user was switched on but the access details could not be sent. */
+  | { readonly ok: true; readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged'; readonly email: string | null; readonly mailFailed?: true }
   /** `email`: the contact's email, when the refusal is about it (`email_in_use`). */
   | { readonly ok: false; readonly reason: PortalUserRefusal; readonly email?: string };
 
@@ -221,21 +222,28 @@ export class AccountPortalUserSettings implements PortalUserSettings {
         // sent must work, so the admin who switched the account on again unlocks it, in the same
         // transaction (audit-logged, its old unlock links revoked).
         if (account?.lockedAt) await this.lockout.unlock(contact.id, admin.id, { transaction });
-        // Sent after the commit: a failed save sends nothing.
-        await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }, { transaction });
       });
     } catch (error) {
       if (error === emailTaken) return { ok: false, reason: 'email_in_use', email };
       throw error;
     }
-    this.logger.info('Business Portal: portal user enabled by a CRM admin; access details sent', {
+    // Sent once the save has committed (a failed save sends nothing), and waited for: the admin is
+    // told whether the access details left, since their password is nowhere else.
+    let mailed = true;
+    try {
+      await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } });
+    } catch (error) {
+      mailed = false;
+      this.logger.error('Business Portal: the access details could not be sent', { contactId: contact.id, error: error instanceof Error ? error.message : String(error) });
+    }
+    this.logger.info(`Business Portal: portal user enabled by a CRM admin; access details ${mailed ? 'sent' : 'not sent'}`, {
       contactId: contact.id,
       adminUserId: admin.id,
       profileId: settings.profileId,
       supportStartDate: settings.start,
       supportEndDate: settings.end,
     });
-    return { ok: true, change: 'enabled', email };
+    return mailed ? { ok: true, change: 'enabled', email } : { ok: true, change: 'enabled', email, mailFailed: true };
   }
 
   private async keepOn(

@@ -12,6 +12,8 @@ import { SequelizePortalAccountStore } from '../../plugin/auth/portal-account-st
 import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
 import { adminClient } from '../profiles/profile-test-kit.js';
 import { enablePortalUser } from '../settings/settings-test-kit.js';
+import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
+import { hashToken } from '../../plugin/auth/portal-sessions.js';
 
 const PASSWORD = 'Correct-horse-7';
 const BASE_URL = 'https://portal.example.test/crm';
@@ -189,4 +191,87 @@ describe('notifications: the ticket mails are well-formed in each language, cust
       expect(reply.subject).to.match(language === 'it' ? /^Nuova risposta al ticket / : /^New reply on ticket /);
     });
   }
+});
+
+describe('notifications: a mail server that refuses every message @db', function () {
+  this.timeout(60_000);
+  let host: SignInHost;
+  let smtp: RefusingSmtp;
+  const SMTP_TEXT = 'Mailbox-unavailable-SECRET-ANSWER';
+
+  before(async () => {
+    smtp = await startRefusingSmtp(550, SMTP_TEXT);
+    host = await startSignInHost({ baseUrl: BASE_URL, smtpUrl: smtp.url });
+  });
+  after(async () => {
+    await host?.stop();
+    await smtp?.close();
+  });
+
+  const leaks = (body: string) => expect(body).not.to.include(SMTP_TEXT).and.not.match(/\b550\b|SMTP|EENVELOPE|EMESSAGE/);
+
+  it('answers every customer action as usual, never a 500 nor the server’s answer', async () => {
+    const email = 'refused@example.com';
+    const contactId = await host.addCustomer({ email, password: PASSWORD, language: 'it' });
+    const client = new PortalClient(host.portal);
+
+    const page = await client.submit('/forgot-password', '/forgot-password', { email });
+    expect(page.response.status).to.equal(200);
+    leaks(page.html);
+    const forgot = await client.api('/auth/forgot', { email });
+    expect(forgot.status).to.equal(202);
+    leaks(await forgot.text());
+
+    // A recovery link (its mail was refused) still sets the password; the confirmation fails quietly.
+    const token = 'A'.repeat(43);
+    const now = new Date();
+    await host.exec('INSERT INTO bp_reset_tokens (contact_id, token_hash, created_at, expires_at, used_at, ip) VALUES (:contactId, :hash, :now, :later, NULL, :ip)', {
+      contactId,
+      hash: hashToken(token),
+      now,
+      later: new Date(now.getTime() + 30 * 60_000),
+      ip: '127.0.0.1',
+    });
+    const reset = await new PortalClient(host.portal).api('/auth/reset', { token, newPassword: 'A brand new passphrase 5' });
+    expect(reset.status).to.be.within(200, 299);
+    leaks(await reset.text());
+
+    const signedIn = new PortalClient(host.portal);
+    const login = await signedIn.api('/auth/login', { email, password: 'A brand new passphrase 5' });
+    expect(login.status).to.equal(200);
+    const change = await signedIn.api('/auth/password', { currentPassword: 'A brand new passphrase 5', newPassword: PASSWORD });
+    expect(change.status).to.equal(204);
+
+    const before = smtp.attempts;
+    for (let i = 0; i < 6; i++) {
+      const refused = await new PortalClient(host.portal).api('/auth/login', { email, password: 'Wrong-password-9' });
+      expect(refused.status).to.equal(401);
+      leaks(await refused.text());
+    }
+    for (let waited = 0; smtp.attempts === before && waited < 5000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(smtp.attempts, 'the lock mail was tried').to.be.greaterThan(before);
+    expect(smtp.attempts, 'the recovery, reset and change mails were tried').to.be.greaterThanOrEqual(4);
+  });
+
+  it('tells the admin who turns portal access on that the access details could not be sent', async () => {
+    const admin = await adminClient(host.test);
+    const email = 'refused.access@example.com';
+    const contact = await host.test.host.api.records.create('Contacts', { values: { firstname: 'Ada', lastname: 'Refused', email, language: 'en' } });
+    const page = await (await admin.get(`/contacts/${contact.id}`)).text();
+    const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
+    const response = await fetch(`${host.url}/settings/business-portal/contacts/${contact.id}/portal-user`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin.cookie },
+      body: new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!, version: /name="version" value="(\d+)"/.exec(form)![1]!, portalUser: 'yes', profileId: '', supportStartDate: '', supportEndDate: '' }).toString(),
+    });
+    const html = await response.text();
+    expect(response.status).to.equal(200);
+    leaks(html);
+    // Saved (the contact is a portal user), but not said to be mailed: the admin knows to send new details.
+    expect(html).not.to.include('The access details were sent');
+    expect(html).to.include(`The contact is now a portal user, but the access details could not be sent to ${email}.`);
+    const [account] = await host.sql<{ portal_enabled: unknown }>('SELECT portal_enabled FROM bp_portal_accounts WHERE contact_id = :id', { id: contact.id });
+    expect(Boolean(Number(account?.portal_enabled) || account?.portal_enabled === true)).to.equal(true);
+  });
 });
