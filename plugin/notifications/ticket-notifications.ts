@@ -1,8 +1,9 @@
 /**
  * Ticket notifications, from the host's record events:
  * - a ticket created from the portal (`record.created` on HelpDesk by a contact) mails the
- *   customer (the profile's `newTicket` template, in their language) and the ticket's owner (the
- *   owner user, or every active member of the owner group, in each user's language);
+ *   customer (the profile's `newTicket` template, in their language; not when the portal does not
+ *   show them that ticket) and the ticket's owner (the owner user, or every active member of the
+ *   owner group, in each user's language);
  * - a public comment of a CRM user on a ticket (`comment.added`) mails the ticket's contact when
  *   they are a portal user with the portal on (the `ticketReply` template). Internal comments,
  *   and comments written from the portal, never mail the customer.
@@ -137,7 +138,12 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
         const context = await this.access!.forSession(customer, customer.language);
         owner ??= context.policy.owner;
         const ticket = await this.visibleTicket(context, record.id);
-        await this.mailer.sendToContact('newTicket', contactId, { ticket: ticket ?? { id: record.id } });
+        // A ticket the portal does not show them: a mail would have no number, title or link to follow.
+        if (!ticket) {
+          this.logger.info('Business Portal: the customer cannot open their new ticket on the portal; no new-ticket mail', { contactId, ticketId: record.id });
+          return;
+        }
+        await this.mailer.sendToContact('newTicket', contactId, { ticket });
       });
     }
 

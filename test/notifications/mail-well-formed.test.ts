@@ -36,6 +36,7 @@ function expectWellFormed(mail: ParsedMail): void {
   for (const link of [...text.matchAll(/https?:\/\/[^\s<>"]+/g)].map((m) => m[0])) {
     expect(link.startsWith(`${BASE_URL}/portal/`), link).to.equal(true);
   }
+  expect(html, 'no empty link').not.to.match(/href=["']\s*["']/);
   for (const href of [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!)) {
     expect(href.startsWith(`${BASE_URL}/portal/`), href).to.equal(true);
   }
@@ -139,6 +140,23 @@ describe('notifications: every sign-in mail is well-formed in each language @db'
       }
     });
   }
+  it('sends no empty new-ticket mail for a ticket the customer cannot open on the portal', async () => {
+    const api = host.test.host.api;
+    const email = 'unseen.ticket@example.com';
+    const contactId = await host.addCustomer({ email, password: PASSWORD, language: 'it' });
+    const since = host.mailbox.received.length;
+    const ticket = await api.database.sequelize.transaction((transaction) =>
+      api.records.create('HelpDesk', { values: { ticket_title: 'Unseen', status: 'Open', contact_id: contactId } }, { transaction, actor: { kind: 'contact', contactId } }),
+    );
+    const client = new PortalClient(host.portal);
+    expect((await client.api('/auth/login', { email, password: PASSWORD })).status).to.equal(200);
+    const opened = await fetch(`${host.portal}/api/v1/modules/HelpDesk/records/${ticket.id}`, { headers: { cookie: client.cookieHeader() } });
+    expect(opened.status, 'the Default profile of this host does not show tickets').to.be.oneOf([403, 404]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const mails = host.mailbox.received.slice(since).filter((mail) => mail.to && JSON.stringify(mail.to).includes(email));
+    for (const mail of mails) expectWellFormed(mail);
+    expect(mails, 'a mail about a ticket they cannot open, with no title, number or link').to.have.length(0);
+  });
 });
 
 describe('notifications: the ticket mails are well-formed in each language, customer text inert @db', function () {
