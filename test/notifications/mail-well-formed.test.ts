@@ -94,6 +94,17 @@ describe('notifications: every sign-in mail is well-formed in each language @db'
     return { recovery, code, locked, changed };
   }
 
+  /** The recovery and lock mails of `email` (an account without a second factor). */
+  async function mailsOfWithoutCode(email: string): Promise<Record<'recovery' | 'locked', ParsedMail>> {
+    let since = host.mailbox.received.length;
+    expect((await new PortalClient(host.portal, FORGED).api('/auth/forgot', { email })).status).to.equal(202);
+    const recovery = await host.mailbox.waitFor(email, { since });
+    since = host.mailbox.received.length;
+    for (let i = 0; i < 5; i++) await new PortalClient(host.portal, FORGED).api('/auth/login', { email, password: 'Wrong-password-9' });
+    const locked = await host.mailbox.waitFor(email, { since });
+    return { recovery, locked };
+  }
+
   for (const language of ['it', 'en'] as const) {
     const subjects = {
       it: { recovery: 'Reimposta la password del portale', code: 'Il tuo codice di verifica del portale', locked: 'Il tuo account del portale è stato bloccato', changed: 'La password del portale è stata cambiata' },
@@ -140,6 +151,17 @@ describe('notifications: every sign-in mail is well-formed in each language @db'
       }
     });
   }
+  it('writes to a contact without a language in the CRM’s default language (English here)', async () => {
+    const email = 'no.language@example.com';
+    const contactId = await host.addCustomer({ email, password: PASSWORD, language: 'it', firstname: 'Ada' });
+    await host.test.host.api.records.update('Contacts', contactId, { values: { language: null } });
+    const mails = await mailsOfWithoutCode(email);
+    expect(mails.recovery.subject).to.equal('Reset your portal password');
+    expect(mails.locked.subject).to.equal('Your portal account was locked');
+    expect(mails.locked.text).to.match(/^Hello Ada,/);
+    for (const mail of Object.values(mails)) expectWellFormed(mail);
+  });
+
   it('sends no empty new-ticket mail for a ticket the customer cannot open on the portal', async () => {
     const api = host.test.host.api;
     const email = 'unseen.ticket@example.com';
