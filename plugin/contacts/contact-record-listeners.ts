@@ -147,9 +147,17 @@ export class ContactRecordListeners implements LifecycleContribution {
       await this.accounts.update(contact.id, { email, language }, { transaction, expectedVersion: account.version });
       await this.accounts.setPassword(contact.id, passwordHash, { mustChange: true, transaction });
       await this.sessions.endAllFor(contact.id, { transaction });
-      await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: 'email_changed', ip: null }, { transaction });
-      await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }, { transaction });
     });
-    this.logger.info('Business Portal: the contact’s email changed; new access details sent', { contactId: contact.id });
+    // Sent once the change has committed, and only then written to the login history as sent or
+    // not: the contact block must not say that access details left when the mail server refused them.
+    let mailed = true;
+    try {
+      await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } });
+    } catch (error) {
+      mailed = false;
+      this.logger.error('Business Portal: the new access details could not be sent', { contactId: contact.id, error: error instanceof Error ? error.message : String(error) });
+    }
+    await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: mailed ? 'email_changed' : 'mail_failed', ip: null });
+    this.logger.info(`Business Portal: the contact’s email changed; new access details ${mailed ? 'sent' : 'not sent'}`, { contactId: contact.id });
   }
 }

@@ -94,7 +94,7 @@ export class LoginHistorySection implements ContactBlockSection {
         return t(enabled ? 'contacts.history.enabled' : 'contacts.history.disabled');
       }
       case 'access_sent':
-        return t('contacts.history.accessSent');
+        return t(event.reason === 'mail_failed' ? 'contacts.history.accessNotSent' : 'contacts.history.accessSent');
       case 'revoked':
         return event.reason === 'token_replayed' ? t('auth.loginHistory.tokenReplayed') : String(event.event);
       default:

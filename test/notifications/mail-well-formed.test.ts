@@ -314,4 +314,18 @@ describe('notifications: a mail server that refuses every message @db', function
     const [account] = await host.sql<{ portal_enabled: unknown }>('SELECT portal_enabled FROM bp_portal_accounts WHERE contact_id = :id', { id: contact.id });
     expect(Boolean(Number(account?.portal_enabled) || account?.portal_enabled === true)).to.equal(true);
   });
+
+  it('records in the contact’s login history that new access details after an email change could not be sent', async () => {
+    const admin = await adminClient(host.test);
+    const contactId = await host.addCustomer({ email: 'moving.refused@example.com', password: PASSWORD, language: 'en' });
+    const before = smtp.attempts;
+    await host.test.host.api.records.update('Contacts', contactId, { values: { email: 'moved.refused@example.com' } });
+    for (let waited = 0; smtp.attempts === before && waited < 5000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(smtp.attempts, 'the new access details were offered').to.be.greaterThan(before);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const page = await (await admin.get(`/contacts/${contactId}`)).text();
+    leaks(page);
+    expect(page).not.to.include('Email changed: new access details sent');
+    expect(page).to.include('Email changed: the new access details could not be sent');
+  });
 });
