@@ -78,6 +78,20 @@ function profileId(req: Request): number | null {
   return /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : null;
 }
 
+/**
+ * A language's name as a word of a sentence in `inLanguage` (`inglese`, `Italian`): the CRM's menu
+ * names each language in itself (`English`, `Italiano`), which reads wrong inside another
+ * language's text. `fallback` when Intl does not know the language.
+ */
+function languageName(code: LanguageCode, inLanguage: LanguageCode, fallback: string): string {
+  try {
+    const name = new Intl.DisplayNames([inLanguage], { type: 'language', fallback: 'none' }).of(code);
+    return name ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 function localized(text: LocalizedText | undefined, language: LanguageCode, fallback: string): string {
   if (!text) return fallback;
   return text[language] ?? text.en ?? fallback;
@@ -138,7 +152,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       icons: BUTTON_ICON_NAMES.map((name) => ({ name, path: BUTTON_ICONS[name] })),
       general: await this.generalView(document, t),
       notifications: await this.notificationsView(document, t),
-      buttons: this.buttonsView(document, licensed, t, moduleLabel, flagText),
+      buttons: this.buttonsView(document, licensed, language, t, moduleLabel, flagText),
       rules: await this.rulesView(document, t, moduleLabel, fieldLabel, flagText),
       globals: document.globals,
       modules: this.modulesView(document, licensed, definitions, language, t),
@@ -242,22 +256,26 @@ export class PrivilegesPage implements AdminRouteContribution {
   private buttonsView(
     document: ProfileDocument,
     licensed: boolean,
+    adminLanguage: LanguageCode,
     t: (key: MessageKey, params?: MessageParams) => string,
     moduleLabel: (name: string) => string,
     flagText: (flag: ProfileFlag) => string,
   ) {
     const targets = this.buttonTargets(document, licensed);
     // A button's title and description are what every customer reads; the CRM's other languages may have their own.
-    const others = this.regional.languages().filter((language) => language.code !== this.regional.defaultLanguage());
+    const languages = this.regional.languages();
+    const defaultLanguage = this.regional.defaultLanguage();
+    const others = languages.filter((language) => language.code !== defaultLanguage);
+    const named = (code: LanguageCode) => languageName(code, adminLanguage, languages.find((language) => language.code === code)?.name ?? code);
     const options = (button: HomeButton | null) => ({
       translations: others.map((language) => ({
         code: language.code,
-        titleLabel: t('privileges.buttons.titleIn', { language: language.name }),
-        descriptionLabel: t('privileges.buttons.descriptionIn', { language: language.name }),
+        titleLabel: t('privileges.buttons.titleIn', { language: named(language.code) }),
+        descriptionLabel: t('privileges.buttons.descriptionIn', { language: named(language.code) }),
         title: button?.translations?.[language.code]?.title ?? '',
         description: button?.translations?.[language.code]?.description ?? '',
       })),
-      defaultLanguage: this.regional.languages().find((language) => language.code === this.regional.defaultLanguage())?.name ?? this.regional.defaultLanguage(),
+      defaultLanguage: named(defaultLanguage),
       colours: BUTTON_COLOURS.map((colour) => ({ value: colour, label: t(`privileges.buttons.colours.${colour}`), selected: colour === (button?.colour ?? 'primary') })),
       iconOptions: BUTTON_ICON_NAMES.map((icon) => ({ value: icon, label: t(`privileges.buttons.icons.${icon}`), selected: icon === (button ? buttonIcon(button.icon) : 'ticket') })),
       actions: BUTTON_ACTIONS.map((action) => ({ value: action, label: t(`privileges.buttons.actions.${action}`), selected: action === (button?.action ?? 'list') })),

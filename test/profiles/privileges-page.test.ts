@@ -246,6 +246,22 @@ describe('privileges page @db', () => {
     }
   });
 
+  it('names a button’s other languages in the admin’s language, as words of its sentences (Title in Italian, Titolo in italiano)', async () => {
+    // The CRM's language menu names each language in itself (English, Italiano); inside a sentence
+    // the admin reads the name in their own language.
+    const english = await (await admin.get(path())).text();
+    expect(english).to.match(/Title in Italian\s*</).and.match(/Description in Italian\s*</).and.include('(written in English)');
+    expect(english).not.to.include('in Italiano');
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const italian = await (await admin.get(path())).text();
+      expect(italian).to.match(/Titolo in italiano\s*</).and.match(/Descrizione in italiano\s*</).and.include('(scritti in inglese)');
+      expect(italian).not.to.include('in Italiano').and.not.to.include('in English');
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
+
   it('saves through the section route the page posts to, and refuses a missing CSRF header', async () => {
     const { profile } = await service.document(id);
     const noToken = await fetch(`${test.url}${SETTINGS}/profiles/${id}/sections/globals`, {
