@@ -79,13 +79,18 @@ function extendedName(fileName: string): string {
   return encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** `Content-Disposition` of a download named `fileName`: in ASCII, and whole in RFC 5987's `filename*`. */
+export function attachmentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${extendedName(fileName)}`;
+}
+
 /** The headers of every download: an attachment, never rendered by the browser. */
 export function downloadHeaders(fileName: string, mimeType: string, size: number): Record<string, string> {
-  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   return {
     'Content-Type': Object.values(ALLOWED_UPLOADS).some((a) => a.mime === mimeType) ? mimeType : 'application/octet-stream',
     'Content-Length': String(size),
-    'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${extendedName(fileName)}`,
+    'Content-Disposition': attachmentDisposition(fileName),
     'X-Content-Type-Options': 'nosniff',
     // The portal's CSP directives every response carries (SECURITY.md), plus a sandbox.
     'Content-Security-Policy': "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox",

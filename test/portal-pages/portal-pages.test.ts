@@ -248,6 +248,14 @@ describe('portal pages: home, lists, records, tickets @db', function () {
       expect(quotes.response.status).to.equal(403);
     });
 
+    it('names the exported file after the list, in the customer’s language (Ticket di assistenza.csv)', async () => {
+      const english = await jane.get('/m/HelpDesk/export.csv');
+      expect(english.response.headers.get('content-disposition')).to.equal(`attachment; filename="Trouble Tickets.csv"; filename*=UTF-8''Trouble%20Tickets.csv`);
+      const italian = await mario.get('/m/HelpDesk/export.csv');
+      expect(italian.response.headers.get('content-disposition')).to.equal(`attachment; filename="Ticket di assistenza.csv"; filename*=UTF-8''Ticket%20di%20assistenza.csv`);
+      expect(italian.html.replace(/^\uFEFF/, '').split('\r\n')[0]).to.equal('Numero ticket,Titolo,Stato,Priorità,Contatto');
+    });
+
     it('answers an unknown module as the portal’s 404', async () => {
       for (const path of ['/m/Nothing', '/m/Vendors', '/m/helpdesk', '/m/HelpDesk/abc', '/m/HelpDesk/99999']) {
         const { response, html } = await jane.get(path);

@@ -12,6 +12,7 @@ import type { Request, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { clipped } from '../../access/field-input.js';
 import { AccessError } from '../../access/access-errors.js';
+import { attachmentDisposition } from '../../access/upload-checks.js';
 import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { CSV_BOM, csvCell, csvLine, csvRow, writeChunk } from '../api/csv-export.js';
@@ -172,7 +173,7 @@ export class ListPage implements PortalRouteContribution {
     const from = view.total === 0 ? 0 : (view.page - 1) * view.pageSize + 1;
     const to = Math.min(view.page * view.pageSize, view.total);
     const filtered = view.search !== '' || Object.keys(view.filters).length > 0 || Object.keys(query.filters).length > 0;
-    const title = w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.myRequests') : this.frame.label(w, name);
+    const title = this.title(w, name);
     this.frame.send(w, {
       template: 'list',
       title,
@@ -204,6 +205,11 @@ export class ListPage implements PortalRouteContribution {
   }
 
   /** Which column's search value could not be read, and how to type it. */
+  /** The list's title: the module's label in the customer's language ("My requests" for tickets on version 1). */
+  private title(w: WorkspaceRequest, name: string): string {
+    return w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.myRequests') : this.frame.label(w, name);
+  }
+
   private unreadableHint(w: WorkspaceRequest, column: PortalField | undefined, field: string): string {
     const params = { column: column?.label ?? field };
     switch (column?.type) {
@@ -231,7 +237,8 @@ export class ListPage implements PortalRouteContribution {
     const { res } = w;
     res.status(200);
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="${name.toLowerCase()}.csv"`);
+    // Named as the list's title reads to the customer (`Ticket di assistenza.csv`), without the characters a file name cannot hold.
+    res.setHeader('Content-Disposition', attachmentDisposition(`${this.title(w, name).replace(/[\\/:*?"<>|\p{Cc}]/gu, '-')}.csv`));
     res.setHeader('X-Content-Type-Options', 'nosniff');
     // The same CSV as the API's export (one writer): formulas neutralised, numbers kept as numbers.
     const words = { yes: w.t('records.yes'), no: w.t('records.no') };
