@@ -144,6 +144,9 @@ export class PrivilegesPage implements AdminRouteContribution {
     const fieldLabel = (module: string, field: string) =>
       localized(definitions.get(module)?.fields.find((f) => f.name === field)?.label, language, field);
     const flagText = (flag: ProfileFlag) => t(FLAG_KEYS[flag.reason], { module: moduleLabel(flag.module), field: flag.field ? fieldLabel(flag.module, flag.field) : '' });
+    // A rule's condition on a picklist reads its values by their labels (`Stato = Chiuso`); a value without one reads as stored.
+    const valueLabel = (module: string, field: string, value: string) =>
+      localized(definitions.get(module)?.fields.find((f) => f.name === field)?.picklistLabels?.[value], language, value);
 
     const data = {
       profile: document.profile,
@@ -153,7 +156,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       general: await this.generalView(document, t),
       notifications: await this.notificationsView(document, t),
       buttons: this.buttonsView(document, licensed, language, t, moduleLabel, flagText),
-      rules: await this.rulesView(document, t, moduleLabel, fieldLabel, flagText),
+      rules: await this.rulesView(document, t, moduleLabel, fieldLabel, valueLabel, flagText),
       globals: document.globals,
       modules: this.modulesView(document, licensed, definitions, language, t),
       ops: RULE_OPERATORS.map((op) => ({ value: op, label: t(`privileges.rules.ops.${op}`) })),
@@ -305,11 +308,13 @@ export class PrivilegesPage implements AdminRouteContribution {
     t: (key: MessageKey, params?: MessageParams) => string,
     moduleLabel: (name: string) => string,
     fieldLabel: (module: string, field: string) => string,
+    valueLabel: (module: string, field: string, value: string) => string,
     flagText: (flag: ProfileFlag) => string,
   ) {
     const describe = (rule: Omit<ConditionalRule, 'origin'>) => ({
       conditions: rule.conditions.map((c) => {
-        const value = c.op === 'isNull' || c.op === 'notNull' ? '' : Array.isArray(c.value) ? c.value.join(', ') : String(c.value ?? '');
+        const shown = (value: unknown) => valueLabel(rule.module, c.field, String(value ?? ''));
+        const value = c.op === 'isNull' || c.op === 'notNull' ? '' : Array.isArray(c.value) ? c.value.map(shown).join(', ') : shown(c.value);
         return `${fieldLabel(rule.module, c.field)} ${t(`privileges.rules.ops.${c.op}`)}${value ? ` ${value}` : ''}`;
       }),
       effects: [
@@ -405,7 +410,13 @@ export class PrivilegesPage implements AdminRouteContribution {
             entry.module,
             {
               label: localized(definition?.label, language, entry.module),
-              fields: (definition?.fields ?? []).map((field) => ({ name: field.name, label: localized(field.label, language, field.name), type: field.type })),
+              fields: (definition?.fields ?? []).map((field) => ({
+                name: field.name,
+                label: localized(field.label, language, field.name),
+                type: field.type,
+                // A picklist's values with their labels: offered by the rule form, read by the rules it adds.
+                ...(field.picklistValues ? { options: field.picklistValues.map((value) => ({ value, label: localized(field.picklistLabels?.[value], language, value) })) } : {}),
+              })),
             },
           ];
         }),

@@ -512,6 +512,36 @@ describe('privileges page in a browser', function () {
     }
   });
 
+  it('offers a picklist’s values with their labels in the rule form, and the rule it adds reads them so (Stato = Chiuso)', async () => {
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const { context, page } = await signedInOnPrivileges('rules');
+      await page.click('[data-bp-subform="new-rule"] > summary');
+      await page.fill('[data-bp-rule-name]', 'Chiusi in sola lettura');
+      await page.selectOption('[data-bp-rule-module]', 'HelpDesk');
+      const condition = page.locator('[data-bp-conditions] > li').first();
+      await condition.locator('[data-bp-cond-field]').selectOption('status');
+      const offered = () => condition.locator('datalist option').evaluateAll((options) => options.map((o) => `${o.getAttribute('value')}=${o.getAttribute('label')}`));
+      expect(await condition.locator('[data-bp-cond-value]').getAttribute('list')).to.be.a('string');
+      expect(await offered()).to.include.members(['Open=Aperto', 'Closed=Chiuso']);
+      // Another field, another list; a field without values, none.
+      await condition.locator('[data-bp-cond-field]').selectOption('priority');
+      expect(await offered()).to.include('Urgent=Urgente').and.not.include('Closed=Chiuso');
+      await condition.locator('[data-bp-cond-field]').selectOption('ticket_title');
+      expect(await condition.locator('[data-bp-cond-value]').getAttribute('list')).to.equal(null);
+      await condition.locator('[data-bp-cond-field]').selectOption('status');
+      await condition.locator('[data-bp-cond-op]').selectOption('eq');
+      await condition.locator('[data-bp-cond-value]').fill('Closed');
+      await page.check('[data-bp-rule-all-read-only]');
+      await page.click('[data-bp-add-rule]');
+      const added = page.locator('[data-bp-rules] > li', { hasText: 'Chiusi in sola lettura' });
+      expect(await added.locator('.bp-chip').allTextContents()).to.include('Stato = Chiuso');
+      await context.close();
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
+
   it('says on which button, column or rule each Move, Edit and Delete acts (described by the item’s title)', async () => {
     const { context, page } = await signedInOnPrivileges('modules');
     await page.click('[data-bp-details="HelpDesk"] > summary');

@@ -262,6 +262,30 @@ describe('privileges page @db', () => {
     }
   });
 
+  it('reads a rule’s picklist values by their labels in the admin’s language, and offers them to the rule form', async () => {
+    const other = (await service.create({ name: 'Rule labels', description: '', startFrom: null }, actor)).id;
+    const conditions = [
+      { field: 'status', op: 'in', value: ['Open', 'Wait For Response', 'Not a status'] },
+      { field: 'priority', op: 'eq', value: 'Urgent' },
+    ];
+    await saveAll(service, other, actor, [['rules', [{ name: 'Labelled', module: 'HelpDesk', origin: { kind: 'portal' }, conditions, effects: [], allReadOnly: true }]]]);
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const page = await (await admin.get(`${SETTINGS}/profiles/${other}/privileges`)).text();
+      // A value the CRM has no label for reads as stored.
+      expect(page).to.include('<span class="bp-chip">Stato è uno tra Aperto, In attesa di risposta, Not a status</span>');
+      expect(page).to.include('<span class="bp-chip">Priorità &#x3D; Urgente</span>');
+      // The rule form's fields carry their values' labels, for the form and for the rules it adds.
+      const attribute = /data-context="([^"]*)"/.exec(page)![1]!;
+      const entities: Record<string, string> = { '&quot;': '"', '&#x3D;': '=', '&#x27;': "'", '&#x60;': '`', '&lt;': '<', '&gt;': '>', '&amp;': '&' };
+      const context = JSON.parse(attribute.replace(/&quot;|&#x3D;|&#x27;|&#x60;|&lt;|&gt;|&amp;/g, (entity) => entities[entity]!));
+      const status = context.modules.HelpDesk.fields.find((f: { name: string }) => f.name === 'status');
+      expect(status.options).to.deep.include({ value: 'Closed', label: 'Chiuso' });
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
+
   it('saves through the section route the page posts to, and refuses a missing CSRF header', async () => {
     const { profile } = await service.document(id);
     const noToken = await fetch(`${test.url}${SETTINGS}/profiles/${id}/sections/globals`, {

@@ -42,6 +42,12 @@
     var found = (list || []).filter(function (o) { return o.value === value; })[0];
     return found ? found.label : value;
   }
+  function fieldInfo(module, field) { return moduleInfo(module).fields.filter(function (f) { return f.name === field; })[0]; }
+  /** A picklist value by its label in the admin's language (`Chiuso`); any other value as it is. */
+  function valueLabel(module, field, value) {
+    var found = fieldInfo(module, field);
+    return found && found.options ? optionLabel(found.options, value) : value;
+  }
 
   // ───────────────────────────── dirty state ─────────────────────────────
   function markDirty(element) {
@@ -359,11 +365,35 @@
     if (!quietly) row.querySelector('select').focus();
     return row;
   }
+  var valueLists = 0;
   function syncValueInput(row) {
     var op = row.querySelector('[data-bp-cond-op]');
     var value = row.querySelector('[data-bp-cond-value]');
     if (!op || !value) return;
     value.disabled = op.value === 'isNull' || op.value === 'notNull';
+    // A picklist's stored values are offered with their labels: the rule holds the value (Closed), the admin reads the label (Chiuso).
+    var module = row.closest('[data-bp-subform]').querySelector('[data-bp-rule-module]').value;
+    var field = fieldInfo(module, row.querySelector('[data-bp-cond-field]').value);
+    var list = row.querySelector('datalist');
+    if (!field || !field.options) {
+      if (list) list.remove();
+      value.removeAttribute('list');
+      return;
+    }
+    if (!list) {
+      list = document.createElement('datalist');
+      valueLists += 1;
+      list.id = 'bp-cond-values-' + valueLists;
+      row.appendChild(list);
+    }
+    list.textContent = '';
+    field.options.forEach(function (o) {
+      var option = document.createElement('option');
+      option.value = o.value;
+      option.label = o.label;
+      list.appendChild(option);
+    });
+    value.setAttribute('list', list.id);
   }
   function typedValue(module, field, op, text) {
     if (op === 'isNull' || op === 'notNull') return undefined;
@@ -377,7 +407,8 @@
   function describeRule(rule) {
     return {
       conditions: rule.conditions.map(function (c) {
-        var value = c.value === undefined || c.value === null ? '' : Array.isArray(c.value) ? c.value.join(', ') : String(c.value);
+        var shown = function (v) { return valueLabel(rule.module, c.field, String(v)); };
+        var value = c.value === undefined || c.value === null ? '' : Array.isArray(c.value) ? c.value.map(shown).join(', ') : shown(c.value);
         return fieldLabel(rule.module, c.field) + ' ' + optionLabel(context.ops, c.op) + (value ? ' ' + value : '');
       }),
       effects: (rule.allReadOnly ? [texts.everything] : []).concat(rule.effects.map(function (e) { return fieldLabel(rule.module, e.field) + ': ' + optionLabel(context.effects, e.effect); })),
@@ -562,9 +593,10 @@
     }
     if (target.hasAttribute('data-bp-rule-module')) {
       all(ruleForm(section), '[data-bp-cond-field], [data-bp-effect-field]').forEach(function (select) { fillFields(select, target.value); });
+      all(ruleForm(section), '[data-bp-condition]').forEach(syncValueInput);
       return;
     }
-    if (target.hasAttribute('data-bp-cond-op')) syncValueInput(target.closest('[data-bp-condition]'));
+    if (target.hasAttribute('data-bp-cond-op') || target.hasAttribute('data-bp-cond-field')) syncValueInput(target.closest('[data-bp-condition]'));
     if (target.closest('[data-bp-subform]') || target.hasAttribute('data-bp-column-choice')) return;
     markDirty(target);
   }
