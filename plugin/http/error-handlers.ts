@@ -88,7 +88,7 @@ export function portalErrorHandler(logger: HostLogger, translator: Translator, r
       return;
     }
     try {
-      sendPortalMessage(req, res, status, client ? 'errors.badRequest' : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError', translator, renderer);
+      sendPortalMessage(req, res, status, client ? 'errors.badRequestTitle' : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError', translator, renderer);
     } catch (renderError) {
       logFault(logger, req, renderError);
       res.status(status).type('text').send(client ? 'Bad request' : 'Internal error');
@@ -111,7 +111,7 @@ export function adminErrorHandler(logger: HostLogger, pages: AdminPages, transla
     if (res.headersSent) return abandon(res);
     if (wantsJson(req)) return sendAdminJsonError(res, pages, translator, client?.status ?? 500, client?.code ?? 'internal_error', client?.messageKey ?? 'errors.serverError', client?.params);
     try {
-      await pages.sendMessage(req, res, client?.status ?? 500, client ? 'errors.badRequest' : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError');
+      await pages.sendMessage(req, res, client?.status ?? 500, client ? 'errors.badRequestTitle' : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError');
     } catch (renderError) {
       logFault(logger, req, renderError);
       if (!res.headersSent) res.status(500).type('text').send('Internal error');

@@ -178,7 +178,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     const ids = contactIdsOf(body.contactId);
     const filter = filterOf(body.q);
     if (ids === null || 'invalid' in filter) {
-      await this.pages.sendMessage(req, res, 400, 'errors.badRequest', 'errors.badRequest');
+      await this.pages.sendMessage(req, res, 400, 'errors.badRequestTitle', 'errors.badRequest');
       return;
     }
     const { search } = filter;
@@ -201,7 +201,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     // As recorded (the host's idea of the client address, at most 45 characters), which need not be a valid IP.
     const ip = typeof body.ip === 'string' && body.ip.length > 0 && body.ip.length <= 45 && !/[\u0000-\u001f\u007f]/.test(body.ip) ? body.ip : null;
     if (!ip) {
-      await this.pages.sendMessage(req, res, 400, 'errors.badRequest', 'errors.badRequest');
+      await this.pages.sendMessage(req, res, 400, 'errors.badRequestTitle', 'errors.badRequest');
       return;
     }
     const admin = crmSessionOf(res)!.user;

@@ -22,12 +22,14 @@ class ProbeRoutes implements PortalRouteContribution, AdminRouteContribution {
     router.get('/probe/fault', async () => {
       throw new Error(SECRET_SQL);
     });
+    router.get('/probe/refused/:part', (_req, res) => void res.send('never: the part is not valid percent-encoding'));
   }
   registerAdminRoutes(router: Router): void {
     router.get('/probe/fault', () => {
       throw new Error(SECRET_SQL);
     });
     router.post('/probe/echo', (_req, res) => void res.type('text').send('posted'));
+    router.get('/probe/refused/:part', (_req, res) => void res.send('never: the part is not valid percent-encoding'));
   }
 }
 
@@ -269,6 +271,21 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
       expectSecurityHeaders(page, 'portal 500', PLUGIN_CSP);
       expect(await page.text()).not.to.include('bp_secret_table');
       expect(t.logs.filter((l) => l.level === 'error' && String(l.fields?.error).includes('bp_secret_table')).length).to.be.at.least(2);
+    });
+
+    it('titles the page of a refused request as such, in the visitor’s language, not with its message twice', async () => {
+      const portal = async (language: string) => {
+        const res = await get('/portal/probe/refused/%E0%A4%A', undefined, { 'accept-language': language });
+        expect(res.status).to.equal(400);
+        return res.text();
+      };
+      expect(await portal('en')).to.include('<title>Bad request</title>').and.include('<h1>Bad request</h1>').and.include('<p>The request is not valid.</p>');
+      expect(await portal('it')).to.include('<title>Richiesta non valida</title>').and.include('<h1>Richiesta non valida</h1>').and.include('<p>La richiesta non è valida.</p>');
+      const admin400 = await get('/settings/business-portal/probe/refused/%E0%A4%A', italianAdmin);
+      expect(admin400.status).to.equal(400);
+      const html = await admin400.text();
+      expect(html).to.include('Richiesta non valida').and.include('<p>La richiesta non è valida.</p>');
+      expect(html.split('La richiesta non è valida.').length - 1, 'the message once').to.equal(1);
     });
 
     it('answers unknown portal pages with its own 404 page and serves its assets', async () => {
