@@ -15,6 +15,7 @@ import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { PROFILE_SECTIONS, type ProfileActor, type ProfileSection } from '../profiles/profile-document.js';
+import { DEFAULT_PROFILE_DESCRIPTION } from '../profiles/profile-store.js';
 import { ProfileError, ProfileValidationError, type MessageLabels } from '../profiles/profile-errors.js';
 import { validateForm } from '../profiles/profile-schemas.js';
 import { ProfileService, type ProfileNotice, type SkippedItem } from '../profiles/profile-service.js';
@@ -203,7 +204,7 @@ export class ProfileRoutes implements AdminRouteContribution {
         licensed: await this.profiles.licensed(),
         done: done ? this.t(res, done) : null,
         errors: state.errors ?? [],
-        values: state.values ?? { name: document.profile.name, description: document.profile.description },
+        values: state.values ?? { name: document.profile.name, description: this.shownDescription(res, document.profile) },
         invalid: state.invalid ?? {},
         flags: document.flags.length,
         shownModules: document.modules.filter((m) => m.shown).length,
@@ -219,13 +220,30 @@ export class ProfileRoutes implements AdminRouteContribution {
     if (id === null) return this.notFound(req, res);
     try {
       const form = validateForm('rename', req.body);
-      await this.profiles.rename(id, { name: form.name, description: form.description ?? '', expectedVersion: Number(form.version) }, actorOf(res));
+      const description = await this.storedDescription(id, form.description ?? '');
+      await this.profiles.rename(id, { name: form.name, description, expectedVersion: Number(form.version) }, actorOf(res));
       res.redirect(303, this.profileUrl(id, 'renamed'));
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
       if (error.code === 'not_found') return this.notFound(req, res);
       await this.profilePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body), invalid: this.invalidFields(error) });
     }
+  }
+
+  /**
+   * The seeded Default profile's description is the plugin's own text, read in each admin's language
+   * until someone changes it: its form shows it so (as the profiles list does) ...
+   */
+  private shownDescription(res: Response, profile: { readonly isDefault: boolean; readonly description: string }): string {
+    return profile.isDefault && profile.description === DEFAULT_PROFILE_DESCRIPTION ? this.t(res, 'profiles.defaultDescription') : profile.description;
+  }
+
+  /** ... and a save that leaves it as one of its translations keeps the plugin's text, not one language's copy. */
+  private async storedDescription(id: number, typed: string): Promise<string> {
+    const translations = Object.values(this.translator.localized('profiles.defaultDescription'));
+    if (!translations.includes(typed.trim())) return typed;
+    const profile = (await this.profiles.list()).find((p) => p.id === id);
+    return profile?.isDefault && profile.description === DEFAULT_PROFILE_DESCRIPTION ? DEFAULT_PROFILE_DESCRIPTION : typed;
   }
 
   private async duplicateProfile(req: Request, res: Response): Promise<void> {

@@ -148,6 +148,26 @@ describe('profile admin pages @db', () => {
     expect(await profileIdByName(api, 'Default')).to.equal(defaultProfile.id);
   });
 
+  it('shows the Default profile’s own description in the admin’s language in its form, and keeps it so when saved unchanged', async () => {
+    const defaultId = (await profileService(api).list()).find((p) => p.isDefault)!.id;
+    const english = 'The profile of every portal contact that has no other one.';
+    const italian = 'Il profilo di ogni contatto del portale che non ne ha un altro.';
+    const textarea = (page: string) => /<textarea id="bp-profile-description"[^>]*>([^<]*)<\/textarea>/.exec(page)![1];
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const page = await (await admin.get(`${SETTINGS}/profiles/${defaultId}`)).text();
+      expect(textarea(page)).to.equal(italian);
+      const { profile } = await profileService(api).document(defaultId);
+      const saved = await admin.post(`${SETTINGS}/profiles/${defaultId}/rename`, { name: profile.name, description: italian, version: String(profile.version) });
+      expect(saved.status).to.equal(303);
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+    // An English admin still reads it in English, on the list and in the form.
+    expect(await (await admin.get(`${SETTINGS}/`)).text()).to.include(english);
+    expect(textarea(await (await admin.get(`${SETTINGS}/profiles/${defaultId}`)).text())).to.equal(english);
+  });
+
   it('saves a section through the editor API and refuses invalid bodies with messages, changing nothing', async () => {
     const profile = await service.create({ name: 'Editor API', description: '', startFrom: null }, await adminActor(api));
     const document = (await (await admin.get(`${SETTINGS}/profiles/${profile.id}/document`)).json()) as { profile: { version: number } };
