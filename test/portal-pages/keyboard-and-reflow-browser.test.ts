@@ -1,0 +1,206 @@
+/**
+ * The portal by keyboard alone and at small widths, in headless Chromium on the demo: Jane signs in
+ * with an emailed code, opens a ticket, comments, uploads a file through the picker, changes her
+ * password and signs out without the mouse, every stop with a visible focus ring; then every page
+ * in English and Italian at 320 CSS px and at 200 % zoom (640 px of a 1280 px screen): no page-wide
+ * horizontal scrolling and no text cut off, one unique localized title, the right `lang`, one h1, a
+ * main landmark and a skip link. Screenshots go to `test-artifacts/keyboard-and-reflow/`.
+ */
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { codeIn, startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
+import { DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
+
+const DESKTOP = { width: 1280, height: 860 };
+/** 320 CSS px (WCAG 1.4.10), and a 1280 px wide screen at 200 % zoom. */
+const NARROW = { '320': { width: 320, height: 640 }, zoom200: { width: 640, height: 430 } } as const;
+const NEW_PASSWORD = 'Keyboard only passphrase 4';
+
+/** What has the focus, and whether a sighted keyboard user can see it (WCAG 2.4.7). */
+const FOCUSED = `(() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const s = getComputedStyle(el);
+  const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
+  const name = (el.getAttribute('aria-label') || el.textContent || el.name || '').trim().replace(/\\s+/g, ' ').slice(0, 30);
+  return { what: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (name ? ' "' + name + '"' : ''), seen: el.matches(':focus-visible') && ring };
+})()`;
+
+/** Text that the page cuts: a box that hides what overflows it (form fields scroll their own text). */
+const CUT = `[...document.querySelectorAll('body *')].filter((el) => {
+  if (el.matches('input, textarea, select, .bp-visually-hidden, .bp-sr-only')) return false;
+  const s = getComputedStyle(el);
+  if (!/hidden|clip/.test(s.overflowX)) return false;
+  const box = el.getBoundingClientRect();
+  return box.width > 2 && box.height > 2 && el.scrollWidth > el.clientWidth + 1;
+}).map((el) => el.tagName.toLowerCase() + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '"')`;
+
+describe('portal by keyboard and at small widths in a browser', function () {
+  this.timeout(180_000);
+  let mailbox: Mailbox;
+  let test: TestHost;
+  let browser: Browser;
+  let artifacts: string;
+
+  before(async function () {
+    skipWithoutChromium(this);
+    artifacts = artifactsDir('keyboard-and-reflow');
+    mailbox = await startMailbox();
+    test = await startTestHost({ demo: true, smtpUrl: mailbox.url });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await test?.stop();
+    await mailbox?.close();
+  });
+
+  /**
+   * Presses Tab until `selector` has the focus; answers the stops on the way. Fails when it is not
+   * reached (a trap, or a control left out of the order) or a stop shows no focus ring.
+   */
+  async function tabTo(page: Page, selector: string, max = 40): Promise<string[]> {
+    const stops: string[] = [];
+    for (let i = 0; i < max; i++) {
+      await page.keyboard.press('Tab');
+      const focused = (await page.evaluate(FOCUSED)) as { what: string; seen: boolean } | null;
+      if (focused === null) continue;
+      expect(focused.seen, `a visible focus ring on ${focused.what} (${page.url()})`).to.equal(true);
+      stops.push(focused.what);
+      if (await page.evaluate(`document.activeElement.matches(${JSON.stringify(selector)})`)) return stops;
+    }
+    throw new Error(`${selector} is never reached with Tab on ${page.url()}; stops: ${stops.join(', ')}`);
+  }
+
+  /** Presses `key` on the focused control and waits for the page it loads. */
+  async function pressAndLoad(page: Page, key: string, url: RegExp): Promise<void> {
+    await Promise.all([page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame()), page.keyboard.press(key)]);
+    await page.waitForLoadState();
+    expect(page.url()).to.match(url);
+  }
+
+  it('signs in with a code, comments, uploads, changes the password and signs out by keyboard alone', async () => {
+    await test.host.api.database.sequelize.query(`UPDATE bp_profiles SET two_factor_type = 'email'`);
+    const context = await browser.newContext({ locale: 'en-GB', viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(`${test.url}/portal/login`);
+    // The email field has the focus already; from there the form in reading order, then the way back.
+    expect(await page.evaluate('document.activeElement.id')).to.equal('bp-email');
+    expect(await tabTo(page, 'a[href$="/forgot-password"]')).to.deep.equal(['input#bp-password "password"', 'input "remember"', 'button "Sign in"', 'a "I forgot my password"']);
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('document.activeElement.id')).to.equal('bp-email');
+    // Before it, the language and the skip link, which shows itself when it has the focus.
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(FOCUSED)).to.deep.equal({ what: 'a "Skip to the content"', seen: true });
+    const skip = await page.locator('.bp-skip').boundingBox();
+    expect(skip && skip.x >= 0 && skip.y >= 0, 'the focused skip link is on the screen').to.equal(true);
+    await tabTo(page, '#bp-email', 2);
+    await page.keyboard.type(JANE);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(DEMO_PASSWORD);
+    const since = mailbox.received.length;
+    await pressAndLoad(page, 'Enter', /\/portal\/two-factor/);
+    // The code field has the focus already.
+    expect(await page.evaluate('document.activeElement.id')).to.equal('bp-code');
+    await page.keyboard.type(codeIn(await mailbox.waitFor(JANE, { since })));
+    await pressAndLoad(page, 'Enter', /\/portal\/$/);
+
+    await tabTo(page, '.bp-menu-link[href$="/m/HelpDesk"]');
+    await pressAndLoad(page, 'Enter', /\/portal\/m\/HelpDesk$/);
+    await tabTo(page, 'tbody tr:first-child .bp-row-link');
+    await pressAndLoad(page, 'Enter', /\/portal\/m\/HelpDesk\/\d+/);
+    const ticket = page.url().replace(/\?.*$/, '');
+
+    await tabTo(page, '#bp-comment-body');
+    await page.keyboard.type('Typed without a mouse.');
+    await tabTo(page, '.bp-comment-form button[type="submit"]', 1);
+    // Space works on a button as Enter does.
+    await pressAndLoad(page, 'Space', /\/portal\/m\/HelpDesk\/\d+/);
+    expect(await page.locator('.bp-comment-body').allTextContents()).to.include('Typed without a mouse.');
+
+    await tabTo(page, '#bp-upload-title');
+    await page.keyboard.type('Keyboard notes');
+    await tabTo(page, '#bp-upload-file', 1);
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    await chooser.setFiles({ name: 'keyboard-notes.txt', mimeType: 'text/plain', buffer: Buffer.from('notes') });
+    expect(await page.locator('[data-drop-chosen]').textContent()).to.include('keyboard-notes.txt');
+    await tabTo(page, 'form[data-upload] button[type="submit"]', 1);
+    await pressAndLoad(page, 'Enter', /\/portal\/m\/HelpDesk\/\d+/);
+    expect(await page.locator('.bp-documents a').allTextContents()).to.include('Keyboard notes');
+    await page.screenshot({ path: join(artifacts, 'ticket-after-keyboard.png'), fullPage: true });
+
+    await tabTo(page, '.bp-account a[href$="/account/password"]');
+    await pressAndLoad(page, 'Enter', /\/portal\/account\/password$/);
+    await tabTo(page, '#bp-current-password');
+    await page.keyboard.type(DEMO_PASSWORD);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(NEW_PASSWORD);
+    await tabTo(page, '#bp-confirm-password', 1);
+    await page.keyboard.type(NEW_PASSWORD);
+    await pressAndLoad(page, 'Enter', /\/portal\//);
+    expect(await page.locator('[role="status"]').first().textContent()).to.match(/password/i);
+
+    await tabTo(page, '.bp-account form[action$="/logout"] button');
+    await pressAndLoad(page, 'Enter', /\/portal\/login/);
+    await page.goto(ticket);
+    expect(page.url()).to.match(/\/portal\/login\?next=/);
+    await context.close();
+  });
+
+  /** Signs `email` in (without a code: the first test's two-factor is turned off again). */
+  async function signedInPage(email: string, password: string, locale: string): Promise<{ context: BrowserContext; page: Page }> {
+    await test.host.api.database.sequelize.query(`UPDATE bp_profiles SET two_factor_type = 'none'`);
+    const context = await browser.newContext({ locale, viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(`${test.url}/portal/login`);
+    await page.fill('#bp-email', email);
+    await page.fill('#bp-password', password);
+    await Promise.all([page.waitForURL(/\/portal\/$/), page.click('form.bp-form button[type="submit"]')]);
+    return { context, page };
+  }
+
+  for (const [who, email, language] of [
+    ['Jane (English)', JANE, 'en'],
+    ['Mario (Italian)', MARIO, 'it'],
+  ] as const) {
+    it(`${who}: every page reflows at 320 px and 200 % zoom, with a title, lang, one h1 and landmarks`, async () => {
+      const { context, page } = await signedInPage(email, email === JANE ? NEW_PASSWORD : DEMO_PASSWORD, language === 'it' ? 'it-IT' : 'en-GB');
+      const list = `${test.url}/portal/m/HelpDesk`;
+      await page.goto(list);
+      const ticket = `${test.url}${await page.locator('tbody tr:first-child .bp-row-link').getAttribute('href')}`;
+      const pages = { home: `${test.url}/portal/`, list, ticket, newTicket: `${list}/new`, password: `${test.url}/portal/account/password`, invoices: `${test.url}/portal/m/Invoice` };
+      const titles = new Set<string>();
+      const problems: string[] = [];
+      for (const [name, url] of Object.entries(pages)) {
+        await page.setViewportSize(DESKTOP);
+        await page.goto(url);
+        const basics = (await page.evaluate(`({
+          title: document.title, lang: document.documentElement.lang, h1: document.querySelectorAll('h1').length,
+          main: document.querySelectorAll('main').length, navBeforeMain: !!document.querySelector('nav') && !!(document.querySelector('nav').compareDocumentPosition(document.querySelector('main')) & Node.DOCUMENT_POSITION_FOLLOWING) || !!document.querySelector('main nav'),
+          skip: (() => { const first = document.querySelector('a[href], button, input:not([type=hidden]), select, textarea'); const target = first && first.getAttribute('href') && first.getAttribute('href').startsWith('#') && document.querySelector(first.getAttribute('href')); return !!target && target.matches('main'); })(),
+        })`)) as { title: string; lang: string; h1: number; main: number; skip: boolean };
+        expect(basics.lang, `lang of ${name}`).to.equal(language);
+        expect(basics.h1, `h1s on ${name}`).to.equal(1);
+        expect(basics.main, `main landmarks on ${name}`).to.equal(1);
+        expect(basics.skip, `a skip link to main first on ${name}`).to.equal(true);
+        expect(titles.has(basics.title), `a title of its own on ${name}: ${basics.title}`).to.equal(false);
+        titles.add(basics.title);
+        for (const [size, viewport] of Object.entries(NARROW)) {
+          await page.setViewportSize(viewport);
+          await page.screenshot({ path: join(artifacts, `${language}-${name}-${size}.png`), fullPage: true });
+          const wide = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+          if (wide > 0) problems.push(`${name} at ${size}: the page scrolls ${wide} px sideways`);
+          for (const cut of (await page.evaluate(CUT)) as string[]) problems.push(`${name} at ${size}: cut off ${cut}`);
+        }
+      }
+      // Italian titles are Italian.
+      if (language === 'it') expect([...titles].join(' ')).to.include('Portale clienti');
+      expect(problems).to.deep.equal([]);
+      await context.close();
+    });
+  }
+});
