@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { cutOff, focused, tabTo } from '../support/page-checks.js';
 import { codeIn, startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
 
@@ -18,25 +19,6 @@ const DESKTOP = { width: 1280, height: 860 };
 /** 320 CSS px (WCAG 1.4.10), and a 1280 px wide screen at 200 % zoom. */
 const NARROW = { '320': { width: 320, height: 640 }, zoom200: { width: 640, height: 430 } } as const;
 const NEW_PASSWORD = 'Keyboard only passphrase 4';
-
-/** What has the focus, and whether a sighted keyboard user can see it (WCAG 2.4.7). */
-const FOCUSED = `(() => {
-  const el = document.activeElement;
-  if (!el || el === document.body) return null;
-  const s = getComputedStyle(el);
-  const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
-  const name = (el.getAttribute('aria-label') || el.textContent || el.name || '').trim().replace(/\\s+/g, ' ').slice(0, 30);
-  return { what: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (name ? ' "' + name + '"' : ''), seen: el.matches(':focus-visible') && ring };
-})()`;
-
-/** Text that the page cuts: a box that hides what overflows it (form fields scroll their own text). */
-const CUT = `[...document.querySelectorAll('body *')].filter((el) => {
-  if (el.matches('input, textarea, select, .bp-visually-hidden, .bp-sr-only')) return false;
-  const s = getComputedStyle(el);
-  if (!/hidden|clip/.test(s.overflowX)) return false;
-  const box = el.getBoundingClientRect();
-  return box.width > 2 && box.height > 2 && el.scrollWidth > el.clientWidth + 1;
-}).map((el) => el.tagName.toLowerCase() + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '"')`;
 
 describe('portal by keyboard and at small widths in a browser', function () {
   this.timeout(180_000);
@@ -58,23 +40,6 @@ describe('portal by keyboard and at small widths in a browser', function () {
     await mailbox?.close();
   });
 
-  /**
-   * Presses Tab until `selector` has the focus; answers the stops on the way. Fails when it is not
-   * reached (a trap, or a control left out of the order) or a stop shows no focus ring.
-   */
-  async function tabTo(page: Page, selector: string, max = 40): Promise<string[]> {
-    const stops: string[] = [];
-    for (let i = 0; i < max; i++) {
-      await page.keyboard.press('Tab');
-      const focused = (await page.evaluate(FOCUSED)) as { what: string; seen: boolean } | null;
-      if (focused === null) continue;
-      expect(focused.seen, `a visible focus ring on ${focused.what} (${page.url()})`).to.equal(true);
-      stops.push(focused.what);
-      if (await page.evaluate(`document.activeElement.matches(${JSON.stringify(selector)})`)) return stops;
-    }
-    throw new Error(`${selector} is never reached with Tab on ${page.url()}; stops: ${stops.join(', ')}`);
-  }
-
   /** Presses `key` on the focused control and waits for the page it loads. */
   async function pressAndLoad(page: Page, key: string, url: RegExp): Promise<void> {
     await Promise.all([page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame()), page.keyboard.press(key)]);
@@ -95,7 +60,7 @@ describe('portal by keyboard and at small widths in a browser', function () {
     // Before it, the language and the skip link, which shows itself when it has the focus.
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Shift+Tab');
-    expect(await page.evaluate(FOCUSED)).to.deep.equal({ what: 'a "Skip to the content"', seen: true });
+    expect(await focused(page)).to.deep.equal({ what: 'a "Skip to the content"', seen: true });
     const skip = await page.locator('.bp-skip').boundingBox();
     expect(skip && skip.x >= 0 && skip.y >= 0, 'the focused skip link is on the screen').to.equal(true);
     await tabTo(page, '#bp-email', 2);
@@ -163,6 +128,47 @@ describe('portal by keyboard and at small widths in a browser', function () {
     return { context, page };
   }
 
+  /** The invalid fields (with the text that describes each), and what has the focus. */
+  async function invalidState(page: Page): Promise<{ invalid: string[]; focus: string | null }> {
+    // autofocus acts once the page is drawn: give it that moment.
+    await page.waitForFunction('document.activeElement && document.activeElement !== document.body', null, { timeout: 2000 }).catch(() => undefined);
+    return (await page.evaluate(`({
+      invalid: [...document.querySelectorAll('[aria-invalid="true"]')].map((el) => el.id + ': ' + (el.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean).map((id) => (document.getElementById(id) || { textContent: 'missing #' + id }).textContent.trim()).join(' | ')),
+      focus: document.activeElement && document.activeElement.id || null,
+    })`)) as { invalid: string[]; focus: string | null };
+  }
+
+  it('a refused form marks its fields invalid, describes them with the error and focuses the first', async () => {
+    const { context, page } = await signedInPage(MARIO, DEMO_PASSWORD, 'it-IT');
+    await page.goto(`${test.url}/portal/m/HelpDesk/new`);
+    // Required fields say so, in words as well as with the asterisk.
+    expect(await page.locator('label[for="bp-field-ticket_title"]').textContent()).to.include('obbligatorio');
+    await page.click('.bp-record-form button[type="submit"]');
+    expect(await invalidState(page)).to.deep.equal({ invalid: ['bp-field-ticket_title: Questo campo è obbligatorio.'], focus: 'bp-field-ticket_title' });
+
+    await page.goto(`${test.url}/portal/m/HelpDesk`);
+    await page.click('tbody tr:first-child .bp-row-link');
+    await page.$eval('form[data-upload]', (form) => form.setAttribute('novalidate', ''));
+    await page.click('form[data-upload] button[type="submit"]');
+    await page.waitForSelector('#bp-upload-error');
+    expect(await invalidState(page)).to.deep.equal({ invalid: ['bp-upload-file: Scegli un file da caricare.'], focus: 'bp-upload-file' });
+
+    await page.$eval('.bp-comment-form', (form) => form.setAttribute('novalidate', ''));
+    await page.click('.bp-comment-form button[type="submit"]');
+    await page.waitForSelector('#bp-comment-error');
+    expect((await invalidState(page)).focus).to.equal('bp-comment-body');
+    expect((await invalidState(page)).invalid).to.have.length(1);
+
+    await page.goto(`${test.url}/portal/account/password`);
+    await page.fill('#bp-current-password', 'Not my password 1');
+    await page.fill('#bp-new-password', NEW_PASSWORD);
+    await page.fill('#bp-confirm-password', NEW_PASSWORD);
+    await page.click('.bp-record-form button[type="submit"]');
+    await page.waitForSelector('#bp-password-error');
+    expect((await invalidState(page)).focus).to.equal('bp-current-password');
+    await context.close();
+  });
+
   for (const [who, email, language] of [
     ['Jane (English)', JANE, 'en'],
     ['Mario (Italian)', MARIO, 'it'],
@@ -192,9 +198,7 @@ describe('portal by keyboard and at small widths in a browser', function () {
         for (const [size, viewport] of Object.entries(NARROW)) {
           await page.setViewportSize(viewport);
           await page.screenshot({ path: join(artifacts, `${language}-${name}-${size}.png`), fullPage: true });
-          const wide = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
-          if (wide > 0) problems.push(`${name} at ${size}: the page scrolls ${wide} px sideways`);
-          for (const cut of (await page.evaluate(CUT)) as string[]) problems.push(`${name} at ${size}: cut off ${cut}`);
+          for (const problem of await cutOff(page)) problems.push(`${name} at ${size}: ${problem}`);
         }
       }
       // Italian titles are Italian.

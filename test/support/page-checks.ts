@@ -56,3 +56,61 @@ export async function seriousViolations(page: Page, scope: PageCheckScope = {}):
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
+
+/** The control that has the focus, and whether a sighted keyboard user can see it (WCAG 2.4.7). */
+export interface Focused {
+  /** e.g. `input#bp-email "email"`, `button "Sign in"`. */
+  readonly what: string;
+  /** It matches :focus-visible and draws an outline (the browser's own ring, or 2 px and more) or a box shadow. */
+  readonly seen: boolean;
+}
+
+export async function focused(page: Page): Promise<Focused | null> {
+  return (await page.evaluate(`(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const s = getComputedStyle(el);
+    const ring = s.outlineStyle === 'auto' || (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
+    const name = (el.getAttribute('aria-label') || el.textContent || el.name || '').trim().replace(/\\s+/g, ' ').slice(0, 30);
+    return { what: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (name ? ' "' + name + '"' : ''), seen: el.matches(':focus-visible') && ring };
+  })()`)) as Focused | null;
+}
+
+/**
+ * Presses Tab until `selector` has the focus (at most `max` times); answers the stops on the way.
+ * Throws when it is never reached (a keyboard trap, or a control left out of the order) or when a
+ * stop shows no focus.
+ */
+export async function tabTo(page: Page, selector: string, max = 40): Promise<string[]> {
+  const stops: string[] = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const now = await focused(page);
+    if (now === null) continue;
+    if (!now.seen) throw new Error(`No visible focus on ${now.what} (${page.url()})`);
+    stops.push(now.what);
+    if (await page.evaluate(`document.activeElement.matches(${JSON.stringify(selector)})`)) return stops;
+  }
+  throw new Error(`${selector} is never reached with Tab on ${page.url()}; stops: ${stops.join(', ')}`);
+}
+
+/**
+ * What the page cuts off at its present size: sideways scrolling of the whole page, and boxes
+ * that hide text overflowing them (form fields scroll their own text; visually hidden text is
+ * meant to be). A table scrolling inside its own wrapper is allowed (WCAG 1.4.10).
+ */
+export async function cutOff(page: Page): Promise<string[]> {
+  return (await page.evaluate(`(() => {
+    const problems = [];
+    const wide = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+    if (wide > 0) problems.push('the page scrolls ' + wide + ' px sideways');
+    for (const el of document.querySelectorAll('body *')) {
+      if (el.matches('input, textarea, select, .bp-visually-hidden, .bp-sr-only, .visually-hidden')) continue;
+      const s = getComputedStyle(el);
+      if (!/hidden|clip/.test(s.overflowX)) continue;
+      const box = el.getBoundingClientRect();
+      if (box.width > 2 && box.height > 2 && el.scrollWidth > el.clientWidth + 1) problems.push('cut off ' + el.tagName.toLowerCase() + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '"');
+    }
+    return problems;
+  })()`)) as string[];
+}
