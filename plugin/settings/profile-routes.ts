@@ -126,6 +126,14 @@ export class ProfileRoutes implements AdminRouteContribution {
     return Object.fromEntries(error.problems.filter((p) => Object.hasOwn(FORM_FIELD_LABELS, p.path)).map((p) => [p.path, true]));
   }
 
+  /** The import form's fields a refusal is about: the name for a bad or taken name, the document for the rest. */
+  private importInvalidFields(error: ProfileError): Record<string, boolean> {
+    const paths = error instanceof ProfileValidationError ? error.problems.map((p) => p.path) : [];
+    const name = error.messageKey === 'profiles.errors.nameTaken' || paths.includes('name');
+    const document = !name || paths.some((path) => path !== 'name');
+    return { ...(name ? { name } : {}), ...(document ? { document } : {}) };
+  }
+
   private notices(res: Response, notices: readonly ProfileNotice[]): string[] {
     return notices.map((n) => this.t(res, n.messageKey, n.params, n.labels));
   }
@@ -333,14 +341,14 @@ export class ProfileRoutes implements AdminRouteContribution {
   private async importPage(
     req: Request,
     res: Response,
-    state: { status?: number; errors?: string[]; values?: Record<string, unknown>; result?: { id: number; name: string; skipped: string[]; notices: string[] } },
+    state: { status?: number; errors?: string[]; values?: Record<string, unknown>; invalid?: Record<string, boolean>; result?: { id: number; name: string; skipped: string[]; notices: string[] } },
   ): Promise<void> {
     const licensed = await this.profiles.licensed();
     await this.pages.send(req, res, {
       template: 'admin/profiles-import',
       titleKey: 'profiles.importTitle',
       status: state.status ?? (licensed ? 200 : 403),
-      data: { licensed, errors: state.errors ?? [], values: state.values ?? {}, result: state.result ?? null },
+      data: { licensed, errors: state.errors ?? [], values: state.values ?? {}, invalid: state.invalid ?? {}, result: state.result ?? null },
     });
   }
 
@@ -373,7 +381,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
       if (asJson) return this.sendJsonError(res, error);
-      await this.importPage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body) });
+      await this.importPage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body), invalid: this.importInvalidFields(error) });
     }
   }
 
