@@ -109,7 +109,13 @@ export class SignInPages implements PortalRouteContribution {
     return (typeof given === 'string' && workspaceNext(given)) || undefined;
   }
 
-  private renderLogin(req: Request, res: Response, status: number, data: { email?: string; remember?: boolean; next?: string; errorKey?: MessageKey; noticeKey?: MessageKey }): void {
+  /** `invalid`: the fields the error is about (they get aria-invalid and the error's id). */
+  private renderLogin(
+    req: Request,
+    res: Response,
+    status: number,
+    data: { email?: string; remember?: boolean; next?: string; errorKey?: MessageKey; noticeKey?: MessageKey; invalid?: { email?: boolean; password?: boolean } },
+  ): void {
     const language = this.pages.language(req);
     this.pages.send(req, res, { sessionId: null }, {
       template: 'login',
@@ -122,6 +128,8 @@ export class SignInPages implements PortalRouteContribution {
         next: data.next ?? null,
         error: data.errorKey ? this.translator.t(language, data.errorKey) : null,
         notice: data.noticeKey ? this.translator.t(language, data.noticeKey) : null,
+        emailInvalid: data.invalid?.email ?? false,
+        passwordInvalid: data.invalid?.password ?? false,
       },
     });
   }
@@ -139,9 +147,12 @@ export class SignInPages implements PortalRouteContribution {
     const email = clipped(fields.email ?? '', 254);
     const password = fields.password ?? '';
     const remember = fields.remember === 'on';
-    if (email.trim() === '' || password === '') return this.renderLogin(req, res, 400, { email, remember, next, errorKey: 'auth.login.missingFields' });
+    if (email.trim() === '' || password === '') {
+      return this.renderLogin(req, res, 400, { email, remember, next, errorKey: 'auth.login.missingFields', invalid: { email: email.trim() === '', password: password === '' } });
+    }
     const result = await this.flow.signIn(req, res, { email, password, remember });
-    if (result.kind === 'refused') return this.renderLogin(req, res, 401, { email, remember, next, errorKey: 'auth.errors.invalidCredentials' });
+    // Refused: the page does not say which of the two was wrong, so both are marked.
+    if (result.kind === 'refused') return this.renderLogin(req, res, 401, { email, remember, next, errorKey: 'auth.errors.invalidCredentials', invalid: { email: true, password: true } });
     if (result.kind === 'second-factor') return res.redirect(303, this.path(`/two-factor${this.nextQuery(next)}`));
     if (result.kind === 'code-not-sent') return this.renderLogin(req, res, 503, { email, remember, next, errorKey: 'auth.twoFactor.codeNotSent' });
     res.redirect(303, this.landing(result.account, next));

@@ -138,6 +138,27 @@ describe('portal by keyboard and at small widths in a browser', function () {
     })`)) as { invalid: string[]; focus: string | null };
   }
 
+  it('a refused sign-in marks the fields it is about and describes them with the error', async () => {
+    const context = await browser.newContext({ locale: 'it-IT', viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(`${test.url}/portal/login`);
+    await page.fill('#bp-email', MARIO);
+    await page.$eval('form.bp-form', (form) => form.setAttribute('novalidate', ''));
+    await page.click('form.bp-form button[type="submit"]');
+    await page.waitForSelector('.bp-error');
+    // Only the empty password is wrong; it has the focus.
+    expect(await invalidState(page)).to.deep.equal({ invalid: ['bp-password: Inserisci la tua email e la tua password.'], focus: 'bp-password' });
+    await page.fill('#bp-password', 'Not-his-password-1');
+    await page.click('form.bp-form button[type="submit"]');
+    await page.waitForSelector('.bp-error');
+    // Either may be wrong (the page does not tell which, on purpose): both are marked.
+    const refused = await invalidState(page);
+    expect(refused.focus).to.equal('bp-password');
+    expect(refused.invalid.map((line) => line.split(':')[0])).to.deep.equal(['bp-email', 'bp-password']);
+    expect(refused.invalid[1]).to.include('non sono corrette');
+    await context.close();
+  });
+
   it('a refused form marks its fields invalid, describes them with the error and focuses the first', async () => {
     const { context, page } = await signedInPage(MARIO, DEMO_PASSWORD, 'it-IT');
     await page.goto(`${test.url}/portal/m/HelpDesk/new`);
