@@ -150,6 +150,9 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
           };
           expect(basics, path).to.include({ lang: language, h1: 1, main: 1 });
           expect(titles.has(basics.title), `a title of its own on ${path}: ${basics.title}`).to.equal(false);
+          // A field that must be filled says so in its label, where the others are optional.
+          const unmarked = (await page.evaluate(`[...document.querySelectorAll('.bp-admin [required]')].filter((el) => !(el.labels && [...el.labels].some((l) => l.textContent.includes(${JSON.stringify(language === 'it' ? '(obbligatorio)' : '(required)')})))).map((el) => el.name)`)) as string[];
+          expect(unmarked, `required fields unmarked on ${path}`).to.deep.equal([]);
           titles.add(basics.title);
           for (const [size, viewport] of Object.entries(NARROW)) {
             await page.setViewportSize(viewport);
