@@ -190,6 +190,28 @@ describe('portal by keyboard and at small widths in a browser', function () {
     await context.close();
   });
 
+  it('on a narrow screen the menu opens with Enter and closes with Escape, the focus back on its toggle', async () => {
+    const { context, page } = await signedInPage(MARIO, DEMO_PASSWORD, 'it-IT');
+    await page.setViewportSize(NARROW['320']);
+    await page.goto(`${test.url}/portal/m/HelpDesk`);
+    const fold = page.locator('[data-menu-fold]');
+    expect(await fold.getAttribute('open')).to.equal(null);
+    await tabTo(page, '.bp-menu-toggle');
+    await page.keyboard.press('Enter');
+    expect(await fold.getAttribute('open')).to.not.equal(null);
+    await tabTo(page, '.bp-menu-link', 1);
+    await page.keyboard.press('Escape');
+    expect(await fold.getAttribute('open')).to.equal(null);
+    expect(await page.evaluate(`document.activeElement.matches('.bp-menu-toggle')`)).to.equal(true);
+    // On a wide screen the menu has no toggle to fold it with: Escape leaves it open.
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${test.url}/portal/m/HelpDesk`);
+    await tabTo(page, '.bp-menu-link');
+    await page.keyboard.press('Escape');
+    expect(await fold.getAttribute('open')).to.not.equal(null);
+    await context.close();
+  });
+
   for (const [who, email, language] of [
     ['Jane (English)', JANE, 'en'],
     ['Mario (Italian)', MARIO, 'it'],

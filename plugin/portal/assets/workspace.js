@@ -20,6 +20,15 @@ document.addEventListener('DOMContentLoaded', () => {
   // The menu starts folded on narrow screens (it is open without JavaScript).
   const fold = document.querySelector('[data-menu-fold]');
   if (fold && window.matchMedia('(max-width: 720px)').matches) fold.open = false;
+  // Where it folds (its toggle shows), Escape folds the open menu and the focus goes back to the toggle.
+  if (fold) {
+    fold.addEventListener('keydown', (event) => {
+      const toggle = fold.querySelector('summary');
+      if (event.key !== 'Escape' || !fold.open || !toggle || toggle.getClientRects().length === 0) return;
+      fold.open = false;
+      toggle.focus();
+    });
+  }
 
   // Column filters that are selects apply themselves (auto-submit.js, with the language menu).
 
