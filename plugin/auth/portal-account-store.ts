@@ -98,6 +98,14 @@ export interface PortalAccountStore {
    * false — or wholly after. A sign-in stores its challenge or session under this hold.
    */
   holdPassword(contactId: number, passwordHash: string, options: { readonly transaction: Transaction }): Promise<boolean>;
+  /**
+   * Locks the account's row until `transaction` ends, without writing it: the one lock under which
+   * the contact's sessions change. A remember-me rotation storing a successor holds it shared;
+   * ending sessions (a logout, a password change, theft detection…) holds it exclusive, so neither
+   * runs beside the other (`portal-sessions.ts`). Taking it first, before any session row, keeps
+   * them from a deadlock. No statement on SQLite, whose writers take turns anyway.
+   */
+  lockForSessions(contactId: number, mode: 'shared' | 'exclusive', options: { readonly transaction: Transaction }): Promise<void>;
   create(account: NewPortalAccount, options?: AccountWriteOptions): Promise<PortalAccount>;
   /** Changes only the fields given. */
   update(contactId: number, changes: PortalAccountChanges, options?: AccountWriteOptions & { readonly expectedVersion?: number }): Promise<PortalAccount>;
@@ -231,6 +239,17 @@ export class SequelizePortalAccountStore implements PortalAccountStore {
       transaction: options.transaction,
     });
     return toNumber(held) === 1;
+  }
+
+  async lockForSessions(contactId: number, mode: 'shared' | 'exclusive', options: { readonly transaction: Transaction }): Promise<void> {
+    const dialect = this.sequelize.getDialect();
+    if (dialect === 'sqlite') return;
+    const clause = mode === 'exclusive' ? 'FOR UPDATE' : dialect === 'postgres' ? 'FOR SHARE' : 'LOCK IN SHARE MODE';
+    await this.sequelize.query(`SELECT contact_id FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId ${clause}`, {
+      type: QueryTypes.SELECT,
+      replacements: { contactId },
+      transaction: options.transaction,
+    });
   }
 
   async create(account: NewPortalAccount, options: AccountWriteOptions = {}): Promise<PortalAccount> {

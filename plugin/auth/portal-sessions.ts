@@ -13,7 +13,9 @@
  *   `ROTATION_GRACE_MS`, and only for requests that were already on their way with it (a page's
  *   parallel requests, a second tab): they are answered, not rotated again, and carry no cookie;
  *   after the grace window the old token is dead. CSRF tokens bind to the family, so a form
- *   opened before a rotation still submits, and a logout ends the whole family.
+ *   opened before a rotation still submits, and a logout ends the whole family. The successor
+ *   goes in under the account's row held shared, and every end of sessions (a logout, a password
+ *   change, theft detection…) holds that row exclusive: the two never run beside each other.
  * - Theft detection (Barry Jaspan's "improved persistent login cookie"): a rotated-away token is
  *   kept (hashed) until its family's absolute end. Presented after its grace window, it was copied:
  *   one browser rotated it away and another still holds it. The whole family ends — the thief's
@@ -106,7 +108,10 @@ export interface PortalSessions {
   presentedCompanions(req: Request): Promise<Readonly<Record<string, unknown>> | null>;
   /** Logout: deletes the request's session and clears the cookie. */
   end(req: Request, res: Response): Promise<void>;
-  /** Deletes every session of a contact (password change, portal off, contact deleted…); answers how many. */
+  /**
+   * Deletes every session of a contact (password change, portal off, contact deleted…), under its
+   * account's row held exclusive (in `transaction`, or in one of its own); answers how many.
+   */
   endAllFor(contactId: number, options?: { readonly transaction?: Transaction }): Promise<number>;
   /** Deletes the sessions that can no longer be used (a rotated-away token stays until its family's absolute end); answers how many. */
   purgeExpired(now?: Date): Promise<number>;
@@ -403,19 +408,28 @@ export class DatabasePortalSessions implements PortalSessions {
       ),
     );
     if (won === 1) {
-      return this.issue(
-        req,
-        res,
-        session.contactId,
-        {
-          remember: session.remember,
-          createdAt: new Date(session.createdAt),
-          absoluteExpiresAt: new Date(session.absoluteExpiresAt),
-          familyId: session.familyId,
-          successorOf: id,
-        },
-        now,
-      );
+      // The successor goes in under the account's row, held shared: a logout, a password change or
+      // any other end of the contact's sessions holds it exclusive, so it runs wholly before (no
+      // successor: the old row is gone) or wholly after (its DELETE sees the successor). Beside
+      // each other, a DELETE begun while this statement ran missed the successor on PostgreSQL
+      // (it deletes only the rows there were when it began) and met it in a deadlock on MariaDB.
+      return this.sequelize.transaction(async (transaction) => {
+        await this.accounts.lockForSessions(session.contactId, 'shared', { transaction });
+        return this.issue(
+          req,
+          res,
+          session.contactId,
+          {
+            remember: session.remember,
+            createdAt: new Date(session.createdAt),
+            absoluteExpiresAt: new Date(session.absoluteExpiresAt),
+            familyId: session.familyId,
+            successorOf: id,
+          },
+          now,
+          transaction,
+        );
+      });
     }
     const rows = await this.sequelize.query<{ idle_expires_at: unknown; replaced_at: unknown }>(
       `SELECT idle_expires_at, replaced_at FROM ${SESSIONS_TABLE} WHERE id = :id`,
@@ -431,20 +445,26 @@ export class DatabasePortalSessions implements PortalSessions {
    * once, on whichever process ended the rows (a second one finds none, and records nothing).
    */
   private async endReplayedFamily(req: Request, id: string, familyId: string, contactId: number): Promise<void> {
-    if ((await this.deleteFamily(id, familyId)) === 0) return;
+    if ((await this.deleteFamily(id, familyId, contactId)) === 0) return;
     await this.history.record({ event: 'revoked', contactId, email: null, reason: 'token_replayed', ip: req.ip ? clientAddress(req) : null });
   }
 
-  /** Deletes a session and its whole family (the tokens rotated away and the live one); answers how many rows went. */
-  private async deleteFamily(id: string, familyId: string): Promise<number> {
+  /**
+   * Deletes a session and its whole family (the tokens rotated away and the live one), under its
+   * account's row (`contactId`, when known) held exclusive; answers how many rows went.
+   */
+  private async deleteFamily(id: string, familyId: string, contactId: number | null): Promise<number> {
     const statement = `DELETE FROM ${SESSIONS_TABLE} WHERE id = :id OR family_id = :familyId`;
-    const options = { type: QueryTypes.BULKDELETE, replacements: { id, familyId } } as const;
-    const ended = toNumber(await this.sequelize.query(statement, options));
-    if (ended === 0) return 0;
-    // Once more: a rotation of the family's live token on another process may have stored its
-    // successor while this DELETE waited for that token's row (a PostgreSQL DELETE deletes only
-    // the rows there were when it began); the second one, begun after, sees it.
-    return ended + toNumber(await this.sequelize.query(statement, options));
+    return this.sequelize.transaction(async (transaction) => {
+      if (contactId !== null) await this.accounts.lockForSessions(contactId, 'exclusive', { transaction });
+      const options = { type: QueryTypes.BULKDELETE, replacements: { id, familyId }, transaction } as const;
+      const ended = toNumber(await this.sequelize.query(statement, options));
+      if (ended === 0) return 0;
+      // Once more: a rotation of the family's live token that took no lock (its account's row is
+      // gone, say) may have stored its successor while this DELETE waited for that token's row (a
+      // PostgreSQL DELETE deletes only the rows there were when it began); the second one sees it.
+      return ended + toNumber(await this.sequelize.query(statement, options));
+    });
   }
 
   async end(req: Request, res: Response): Promise<void> {
@@ -457,7 +477,7 @@ export class DatabasePortalSessions implements PortalSessions {
       });
       const row = rows[0];
       // The whole family: a rotated-away token still in its grace window ends with its successor.
-      const ended = await this.deleteFamily(id, familyOf(row?.family_id, id));
+      const ended = await this.deleteFamily(id, familyOf(row?.family_id, id), row ? toNumber(row.contact_id) : null);
       if (ended > 0 && row) {
         await this.history.record({ event: 'logout', contactId: toNumber(row.contact_id), email: null, reason: 'user_logout', ip: req.ip ? clientAddress(req) : null });
       }
@@ -467,13 +487,18 @@ export class DatabasePortalSessions implements PortalSessions {
   }
 
   async endAllFor(contactId: number, options: { readonly transaction?: Transaction } = {}): Promise<number> {
-    return toNumber(
-      await this.sequelize.query(`DELETE FROM ${SESSIONS_TABLE} WHERE contact_id = :contactId`, {
-        type: QueryTypes.BULKDELETE,
-        replacements: { contactId },
-        transaction: options.transaction,
-      }),
-    );
+    // Under the account's row held exclusive, as every end of sessions (see `rotate`).
+    const end = async (transaction: Transaction) => {
+      await this.accounts.lockForSessions(contactId, 'exclusive', { transaction });
+      return toNumber(
+        await this.sequelize.query(`DELETE FROM ${SESSIONS_TABLE} WHERE contact_id = :contactId`, {
+          type: QueryTypes.BULKDELETE,
+          replacements: { contactId },
+          transaction,
+        }),
+      );
+    };
+    return options.transaction ? end(options.transaction) : this.sequelize.transaction(end);
   }
 
   async purgeExpired(now: Date = new Date()): Promise<number> {

@@ -97,17 +97,18 @@ describe('auth: sessions and reset links raced by two host processes @db', funct
     return cookie;
   }
 
-  /** Holds the second host's rotation between marking the old token replaced and storing its successor. */
+  /** Holds the second host's rotation between marking the old token replaced and storing its successor (before it locks anything for that). */
   function holdRotation() {
-    return holdAt(second.host.api.database.sequelize, 'beforeQuery', (r) => typeof r?.familyId === 'string' && r.familyId !== r.id && 'absoluteExpiresAt' in r);
+    return holdAt(second.host.api.database.sequelize, 'afterQuery', (r, statement) => r !== undefined && 'graceEnd' in r && /^\s*UPDATE\s+bp_sessions/i.test(statement));
   }
 
   /**
    * Runs `end` (which ends the family on the second process) while a rotation of `live` — as
    * portal-sessions.ts runs it on another process: marked replaced, then its successor stored
-   * only while its row is there, a locking read — has stored the successor but not committed
-   * yet: the DELETE begins while the successor is not there for it to see. Answers `end`'s
-   * status and the successor's cookie.
+   * only while its row is there, a locking read; but without the account's row that
+   * portal-sessions.ts holds around it, as for a session whose account is gone — has stored the
+   * successor but not committed yet: the DELETE begins while the successor is not there for it
+   * to see. Answers `end`'s status and the successor's cookie.
    */
   async function endWhileSuccessorUncommitted(live: string, end: () => Promise<number>): Promise<{ status: number; next: string }> {
     const next = randomBytes(32).toString('base64url');
@@ -136,6 +137,89 @@ describe('auth: sessions and reset links raced by two host processes @db', funct
       throw error;
     }
     return { status: await ending, next: `bp_session=${next}` };
+  }
+
+  /**
+   * A lapsed remembered session (as `lapsedRememberedSession`) whose token hashes above every
+   * other: a successor's row, wherever its random id falls, goes in before it in every index of
+   * the table, into a gap that a DELETE waiting at this row has already passed (and, on MariaDB, locked).
+   */
+  async function lastLapsedRememberedSession(email: string): Promise<string> {
+    const cookie = await lapsedRememberedSession(email);
+    let token: string;
+    do token = randomBytes(32).toString('base64url');
+    while (!hashToken(token).startsWith('fff'));
+    const id = hashToken(token);
+    await exec('UPDATE bp_sessions SET id = :id, family_id = :id WHERE id = :old', { id, old: hashToken(cookie.slice('bp_session='.length)) });
+    return `bp_session=${token}`;
+  }
+
+  /**
+   * How many of this database's connections wait for a lock. MariaDB's INNODB_TRX leaves out, now
+   * and then, a transaction that waits for its first lock: there a statement running for a quarter
+   * of a second counts too (this file's own statements take milliseconds).
+   */
+  async function lockWaiters(): Promise<number> {
+    const [row] = await sql<{ n: unknown }>(
+      sequelize.getDialect() === 'postgres'
+        ? "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        : `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST p
+            WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID() AND p.COMMAND = 'Query'
+              AND (p.TIME_MS > 250 OR p.ID IN (SELECT t.trx_mysql_thread_id FROM information_schema.INNODB_TRX t WHERE t.trx_state = 'LOCK WAIT'))`,
+    );
+    return Number(row!.n);
+  }
+
+  /** Resolves once `count` connections wait for a lock, or `done` settled first; rejects after 10 s. */
+  async function untilWaiting(count: number, done?: Promise<unknown>): Promise<void> {
+    let settled = false;
+    void done?.finally(() => (settled = true)).catch(() => undefined);
+    const until = Date.now() + 10_000;
+    while (!settled && (await lockWaiters()) < count) {
+      if (Date.now() > until) throw new Error(`never ${count} connections waiting for a lock`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
+   * Runs `end` on the first process while a rotation on the second is inside the statement that
+   * stores its successor: the old token's row read and locked, the successor about to go in. A
+   * trigger (of this test's database only) makes that statement wait at a gate row this test holds
+   * locked; once `end` waits for a lock too, the gate opens. Answers the rotation's answer and `end`'s status.
+   */
+  async function endDuringSuccessorStatement(cookie: string, end: () => Promise<number>): Promise<{ rotated: Response; status: number }> {
+    const postgres = sequelize.getDialect() === 'postgres';
+    await exec('CREATE TABLE bp_test_gate (id INTEGER PRIMARY KEY)');
+    try {
+      await exec('INSERT INTO bp_test_gate (id) VALUES (1)');
+      if (postgres) {
+        await exec(`CREATE FUNCTION bp_test_gate_wait() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN IF NEW.family_id <> NEW.id THEN PERFORM 1 FROM bp_test_gate FOR SHARE; END IF; RETURN NEW; END $$`);
+        await exec('CREATE TRIGGER bp_test_gate_wait BEFORE INSERT ON bp_sessions FOR EACH ROW EXECUTE FUNCTION bp_test_gate_wait()');
+      } else {
+        await exec(`CREATE TRIGGER bp_test_gate_wait BEFORE INSERT ON bp_sessions FOR EACH ROW BEGIN DECLARE g INT;
+          IF NEW.family_id <> NEW.id THEN SELECT id INTO g FROM bp_test_gate WHERE id = 1 LOCK IN SHARE MODE; END IF; END`);
+      }
+      const gate = await sequelize.transaction();
+      let rotating: Promise<Response> | undefined;
+      let ending: Promise<number> | undefined;
+      try {
+        await sequelize.query('SELECT id FROM bp_test_gate FOR UPDATE', { type: QueryTypes.SELECT, transaction: gate });
+        rotating = fetch(`${second.url}${API}/me`, { headers: { cookie } });
+        await untilWaiting(1, rotating); // the rotation, at the gate
+        ending = end();
+        await untilWaiting(2, ending); // `end`, behind the rotation
+      } finally {
+        await gate.commit();
+      }
+      const rotated = await rotating;
+      await rotated.arrayBuffer();
+      return { rotated, status: await ending };
+    } finally {
+      await exec('DROP TRIGGER bp_test_gate_wait' + (postgres ? ' ON bp_sessions' : ''));
+      if (postgres) await exec('DROP FUNCTION bp_test_gate_wait()');
+      await exec('DROP TABLE bp_test_gate');
+    }
   }
 
   /** A reset link of `email`, as the forgot-password mail would carry it. */
@@ -281,6 +365,40 @@ describe('auth: sessions and reset links raced by two host processes @db', funct
       expect(status).to.equal(204);
       expect(await me(first.url, next), 'the successor stored during the logout').to.equal(401);
       expect(await sql('SELECT id FROM bp_sessions WHERE contact_id = :c', { c: await contactIdOf(MARIO) })).to.have.length(0);
+    });
+
+    it('a password change that begins while a rotation stores its successor ends the successor too, and both are answered', async function () {
+      if (sequelize.getDialect() === 'sqlite') return this.skip(); // SQLite's writers take turns: no statement runs beside another's
+      const owner = await login(first.url, MARIO, PASSWORD);
+      const stolen = await lastLapsedRememberedSession(MARIO);
+      const change = async () => {
+        const response = await post(first.url, '/auth/password', { currentPassword: PASSWORD, newPassword: 'A-much-newer-passphrase-42' }, owner);
+        await response.arrayBuffer();
+        return response.status;
+      };
+      const { rotated, status } = await endDuringSuccessorStatement(stolen, change);
+      expect(status, 'the password change').to.equal(204);
+      expect(rotated.status, 'the rotating request').to.be.oneOf([200, 401]);
+      const successor = cookieOf(rotated);
+      if (successor) expect(await me(first.url, successor), 'the successor stored during the password change works after it').to.equal(401);
+      expect(await me(first.url, stolen)).to.equal(401);
+      expect(await sql('SELECT id FROM bp_sessions WHERE contact_id = :c', { c: await contactIdOf(MARIO) }), 'only the changing browser\'s new session').to.have.length(1);
+    });
+
+    it('a logout that begins while a rotation of its token stores the successor ends the successor too, and both are answered', async function () {
+      if (sequelize.getDialect() === 'sqlite') return this.skip();
+      const cookie = await lastLapsedRememberedSession(JANE);
+      const logout = async () => {
+        const response = await post(first.url, '/auth/logout', {}, cookie);
+        await response.arrayBuffer();
+        return response.status;
+      };
+      const { rotated, status } = await endDuringSuccessorStatement(cookie, logout);
+      expect(status, 'the logout').to.equal(204);
+      expect(rotated.status, 'the rotating request').to.be.oneOf([200, 401]);
+      const successor = cookieOf(rotated);
+      if (successor) expect(await me(first.url, successor), 'the successor stored during the logout works after it').to.equal(401);
+      expect(await sql('SELECT id FROM bp_sessions WHERE contact_id = :c', { c: await contactIdOf(JANE) })).to.have.length(0);
     });
 
     it('one remembered token replayed in parallel on both processes yields one successor, no second family', async () => {
