@@ -501,6 +501,17 @@ export class PortalAccessContext {
    * Batches by OFFSET would sort and skip every row before theirs again (a list of n rows read
    * n²/200 rows); one read of every id would hold the whole list in memory.
    */
+  /**
+   * Refuses what `exportRows` would refuse (module, export tool, search, filters, sort) without
+   * reading a row: a HEAD on an export answers with this and the headers only.
+   */
+  async checkExport(name: string, request: ListRequest = {}): Promise<void> {
+    const module = this.viewable(name);
+    if (!module.tools.export) throw notAllowed();
+    this.sortOf(module, request.sort);
+    await this.searchCondition(module, request);
+  }
+
   async *exportRows(name: string, request: ListRequest = {}): AsyncGenerator<{ readonly columns: readonly PortalField[]; readonly rows: readonly PortalRow[] }> {
     const module = this.viewable(name);
     if (!module.tools.export) throw notAllowed();

@@ -9,6 +9,8 @@ import type { WebHostHttp } from '../../host/web/host-http.js';
 export interface MountedRoute {
   /** The full path, parameters replaced by `1` (e.g. `/portal/api/v1/modules/1/records`). */
   readonly path: string;
+  /** The full path as the router declares it, parameters included (`/portal/m/:module/:id`). */
+  readonly pattern: string;
   readonly method: string;
   /** The mount path of the router it belongs to (`/portal`, `/settings/business-portal`). */
   readonly mount: string;
@@ -27,7 +29,7 @@ export function mountedRoutes(host: ReferenceHost): readonly MountedRoute[] {
       const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
       for (const path of paths) {
         for (const [method, on] of Object.entries(layer.route.methods)) {
-          if (on && method !== '_all') routes.push({ mount, method: method.toUpperCase(), path: `${mount}${path.replace(/:[A-Za-z_]+/g, '1')}` });
+          if (on && method !== '_all') routes.push({ mount, method: method.toUpperCase(), pattern: `${mount}${path}`, path: `${mount}${path.replace(/:[A-Za-z_]+/g, '1')}` });
         }
       }
     }

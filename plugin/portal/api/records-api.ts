@@ -311,13 +311,17 @@ export class RecordsApi implements ApiRouteSource {
 
   /** The first batch is read before any byte is sent, so a refusal is still a JSON error; then batch by batch. */
   private async streamCsv(customer: PortalAccessContext, module: string, request: ListRequest, res: Response): Promise<void> {
+    const headers = { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${module}.csv"` };
+    // HEAD: the GET's refusals and headers, without reading the rows (Node drops a HEAD's body, not its work).
+    if (res.req.method === 'HEAD') {
+      await customer.checkExport(module, request);
+      res.status(200).set(headers).end();
+      return;
+    }
     const batches = customer.exportRows(module, request);
     let batch = await batches.next();
     const words = { yes: this.translator.t(customer.language, 'api.csv.yes'), no: this.translator.t(customer.language, 'api.csv.no') };
-    res.status(200).set({
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="${module}.csv"`,
-    });
+    res.status(200).set(headers);
     const columns = batch.done ? [] : batch.value.columns;
     if (!(await writeChunk(res, CSV_BOM + csvLine(columns.map((c) => csvCell(c.label)))))) return;
     while (!batch.done) {

@@ -1,0 +1,342 @@
+/**
+ * Hostile request shapes on every route the plugin mounts (walked from the routers, so that a
+ * route added later is attacked too), sent with a valid session and a valid CSRF token so that
+ * they reach the handlers: repeated and bracket keys, `__proto__`, a 2 MB value, NUL bytes,
+ * broken percent-encoding and lone surrogates, empty bodies and wrong content types, array query
+ * parameters, HEAD and OPTIONS, overlong and odd ids. Every answer is below 500, carries no stack
+ * trace nor internal message, and a refusal is a 4xx in the route's own form (a localized page,
+ * or a JSON error on the API) that changed nothing in the database.
+ */
+import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
+import { SequelizeProfileStore } from '../../plugin/profiles/profile-store.js';
+import { idsWhere, JANE, PASSWORD, portalLogin } from '../portal-api/api-test-kit.js';
+import { crmLogin, startTestHost, type TestHost } from '../support/host.js';
+import { mountedRoutes, type MountedRoute } from './route-walk.js';
+
+/** In demo mode the reference host's admin has the demo password. */
+const DEMO_ADMIN_PASSWORD = 'Admin-demo-1';
+const API = '/portal/api/v1';
+const ADMIN = '/settings/business-portal';
+const TWO_MB = 'a'.repeat(2 * 1024 * 1024);
+
+/**
+ * Routes that a valid session and token make succeed whatever the body holds, and whose success
+ * ends the session the walk needs (their shapes are those of every other form route).
+ */
+const ENDS_THE_SESSION: ReadonlySet<string> = new Set([`POST ${API}/auth/logout`, 'POST /portal/logout']);
+
+/** What an answer must never show: stack frames, source paths, driver and engine errors. */
+const INTERNALS = /\n\s+at |node:internal|node_modules|\.[jt]s:\d+|Sequelize\w*Error|SQLITE_|ER_\w+|syntax error at|TypeError|ReferenceError|RangeError|URIError|Cannot read propert|undefined is not|\[object Object\]/;
+
+interface Shape {
+  readonly what: string;
+  readonly type?: string;
+  readonly body?: string | Buffer;
+  /** The status every route must answer, when one is owed whatever the route does. */
+  readonly refused?: boolean;
+}
+
+/** Bodies for form routes (admin pages, portal pages): the token travels in the header. */
+function formShapes(): Shape[] {
+  const form = 'application/x-www-form-urlencoded';
+  const fields = ['name', 'title', 'comment', 'body', 'email', 'language', 'version', 'description', 'ticket_title', 'value'];
+  const each = (value: (name: string) => string) => fields.map(value).join('&');
+  return [
+    { what: 'repeated keys', type: form, body: each((n) => `${n}=a&${n}=b`) },
+    { what: 'bracket keys', type: form, body: each((n) => `${n}[b]=1&${n}[]=1&${n}[0]=1`) },
+    { what: 'prototype keys', type: form, body: `__proto__[polluted]=1&__proto__=1&constructor[prototype][polluted]=1&constructor=1&toString=1&hasOwnProperty=1&valueOf=1&${each((n) => `${n}=x`)}` },
+    { what: 'a 2 MB value', type: form, body: `name=${TWO_MB}`, refused: true },
+    { what: 'NUL bytes', type: form, body: each((n) => `${n}=a%00b`) },
+    { what: 'invalid percent-encoding', type: form, body: each((n) => `${n}=%E0%A4%A&${n}%=%`) },
+    { what: 'lone surrogates', type: form, body: each((n) => `${n}=%ED%A0%80x`) },
+    { what: 'an empty body', type: form, body: '' },
+    { what: 'no body', body: undefined },
+    // A Buffer, as fetch gives a string body a type of its own (text/plain).
+    { what: 'no content type', body: Buffer.from(each((n) => `${n}=x`)), refused: true },
+    { what: 'text/plain', type: 'text/plain', body: each((n) => `${n}=x`), refused: true },
+    { what: 'XML', type: 'application/xml', body: '<name>x</name>', refused: true },
+    { what: 'JSON', type: 'application/json', body: JSON.stringify(Object.fromEntries(fields.map((n) => [n, ['x']]))) },
+    { what: 'malformed JSON', type: 'application/json', body: '{"name":' },
+    { what: 'multipart', type: 'multipart/form-data; boundary=x', body: '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--x--\r\n' },
+    { what: 'broken multipart', type: 'multipart/form-data; boundary=x', body: '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nx' },
+    { what: 'a charset nobody reads', type: `${form}; charset=utf-16`, body: 'name=x', refused: true },
+  ];
+}
+
+/** Bodies for JSON routes (the portal API, the privileges editor's JSON): what the API fuzz does not send. */
+function jsonShapes(): Shape[] {
+  const json = 'application/json';
+  const fields = ['email', 'name', 'title', 'body', 'values', 'language', 'code', 'version'];
+  const object = (value: unknown) => JSON.stringify(Object.fromEntries(fields.map((n) => [n, value])));
+  return [
+    { what: 'an array at the top', type: json, body: '[{"email":"x"}]' },
+    { what: 'a string at the top', type: json, body: '"x"', refused: true },
+    { what: 'null at the top', type: json, body: 'null', refused: true },
+    { what: 'prototype keys', type: json, body: '{"__proto__":{"polluted":1,"isAdmin":true},"constructor":{"prototype":{"polluted":1}},"values":{"__proto__":{"x":1},"constructor":{"prototype":{"x":1}},"toString":"x"}}' },
+    { what: 'repeated keys', type: json, body: '{"name":"a","name":"b","values":{},"values":{"x":"y"}}' },
+    { what: 'arrays for strings', type: json, body: object(['x', 'y']) },
+    { what: 'objects for strings', type: json, body: object({ x: { y: 'z' } }) },
+    { what: 'NUL bytes', type: json, body: object('a\u0000b') },
+    { what: 'lone surrogates', type: json, body: object('\\ud800x').replaceAll('\\\\ud800', '\\ud800') },
+    { what: 'invalid UTF-8', type: json, body: Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xed, 0xa0, 0x80, 0xff]), Buffer.from('"}')]) },
+    { what: 'a 2 MB value', type: json, body: object(TWO_MB), refused: true },
+    { what: 'deep nesting', type: json, body: `${'{"values":'.repeat(5000)}1${'}'.repeat(5000)}` },
+    { what: 'an empty body', type: json, body: '' },
+    { what: 'malformed JSON', type: json, body: '{"name":', refused: true },
+    { what: 'a charset nobody reads', type: `${json}; charset=iso-8859-1`, body: '{}', refused: true },
+  ];
+}
+
+/** Query strings for GET routes: list, search, sort, pager, filter and export parameters as arrays, objects and odd values. */
+function queryShapes(): { what: string; query: string }[] {
+  const names = ['page', 'pageSize', 'limit', 'offset', 'sort', 'order', 'dir', 'direction', 'q', 'search', 'filter', 'list', 'fields', 'comments', 'documents', 'notice', 'done', 'name', 'token', 'next', 'status', 'lang'];
+  const each = (value: (name: string) => string) => names.map(value).join('&');
+  return [
+    { what: 'repeated parameters', query: each((n) => `${n}=1&${n}=2`) },
+    { what: 'bracket parameters', query: each((n) => `${n}[]=1&${n}[a]=1&${n}[0][b]=2`) },
+    { what: 'prototype parameters', query: `__proto__[x]=1&constructor[prototype][x]=1&${each((n) => `${n}=__proto__`)}` },
+    { what: 'huge numbers', query: each((n) => `${n}=${'9'.repeat(40)}`) },
+    { what: 'negative and fractional numbers', query: each((n) => `${n}=-1.5e308`) },
+    { what: 'NUL bytes', query: each((n) => `${n}=a%00b`) },
+    { what: 'invalid percent-encoding', query: each((n) => `${n}=%E0%A4%A&${n}%=%`) },
+    { what: 'lone surrogates', query: each((n) => `${n}=%ED%A0%80`) },
+    { what: 'a long value', query: `q=${'a'.repeat(6000)}&sort=${'b'.repeat(1000)}` },
+    { what: 'empty values', query: each((n) => `${n}=&${n}`) },
+  ];
+}
+
+/** Odd values for one path parameter at a time. */
+const ODD_IDS = ['x'.repeat(6000), '9'.repeat(40), '-1', '0', '1.5', '1e3', '0x10', ' 1', '%00', '%ED%A0%80', '%E0%A4%A', '..%2F..%2Fetc', '__proto__', 'constructor'];
+
+describe('hostile request shapes on every route the plugin mounts @db', function () {
+  this.timeout(900_000);
+  let test: TestHost;
+  let routes: readonly MountedRoute[];
+  let admin: string;
+  let adminToken: string;
+  let portal: string;
+  let portalToken: string;
+  /** Real values for the path parameters, so that the shapes reach the handlers' own checks. */
+  let params: Record<string, string>;
+
+  /** Every row of every table but the sessions', so that "nothing changed" means nothing at all. */
+  async function snapshot(): Promise<string> {
+    const db = test.host.api.database;
+    const tables = (await db.sequelize.getQueryInterface().showAllTables()).map((t) => (typeof t === 'string' ? t : (t as { tableName: string }).tableName));
+    const parts: string[] = [];
+    for (const table of tables.filter((t) => !/session/i.test(t)).sort()) {
+      const quoted = db.sequelize.getQueryInterface().quoteIdentifier(table);
+      parts.push(table, JSON.stringify(await db.sequelize.query(`SELECT * FROM ${quoted}`, { type: QueryTypes.SELECT })));
+    }
+    return parts.join('\n');
+  }
+
+  function cookiesOf(res: Response): string[] {
+    return res.headers.getSetCookie().map((c) => c.split(';')[0]!);
+  }
+
+  async function signInToPortal(): Promise<void> {
+    const session = await portalLogin(test, JANE, PASSWORD);
+    const page = await fetch(`${test.url}/portal/account/password`, { headers: { cookie: session }, redirect: 'manual' });
+    const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
+    const csrf = cookiesOf(page).find((c) => c.startsWith('bp_csrf='));
+    if (page.status !== 200 || !token || !csrf) throw new Error(`no portal CSRF token (HTTP ${page.status})`);
+    portal = `${session}; ${csrf}`;
+    portalToken = token;
+  }
+
+  async function portalAlive(): Promise<boolean> {
+    return (await fetch(`${test.url}${API}/me`, { headers: { cookie: portal } })).status === 200;
+  }
+
+  /** The route's path with real parameter values, one of them replaced by `odd` when given. */
+  function pathOf(route: MountedRoute, odd?: { name: string; value: string }): string {
+    return route.pattern.replace(/:([A-Za-z_]+)/g, (_, name: string) => {
+      if (odd?.name === name) return odd.value;
+      const key = route.mount === ADMIN ? (route.pattern.includes('/contacts/') ? 'contact' : `admin:${name}`) : `portal:${name}`;
+      return params[key] ?? '1';
+    });
+  }
+
+  function credentialsOf(route: MountedRoute): Record<string, string> {
+    return route.mount === ADMIN ? { cookie: admin, 'x-csrf-token': adminToken } : { cookie: portal, 'x-csrf-token': portalToken };
+  }
+
+  /** Everything wrong with one answer; empty when it is sound. */
+  async function problemsOf(label: string, route: MountedRoute, res: Response, expectRefusal: boolean): Promise<string[]> {
+    const problems: string[] = [];
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
+    if (res.status >= 500) problems.push(`${label}: ${res.status}`);
+    if (expectRefusal && (res.status < 400 || res.status >= 500)) problems.push(`${label}: ${res.status}, not a refusal`);
+    // Scripts and stylesheets of the pages are code: only what is written for people is read.
+    if (/^(text\/(html|plain)|application\/json)/.test(type) && INTERNALS.test(text)) problems.push(`${label}: internals in the body: ${INTERNALS.exec(text)![0]}`);
+    if (res.status >= 400 && text !== '') {
+      if (route.path.startsWith(`${API}/`) || route.path === API) {
+        let body: { error?: { code?: unknown; message?: unknown } } | null = null;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = null;
+        }
+        if (typeof body?.error?.code !== 'string' || typeof body.error.message !== 'string') problems.push(`${label}: ${res.status} without a JSON error (${type}): ${text.slice(0, 120)}`);
+      } else if (type.startsWith('application/json')) {
+        const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+        if (typeof body.error?.message !== 'string') problems.push(`${label}: ${res.status} JSON without an error message`);
+      } else if (!type.startsWith('text/html') || !/<html lang="[a-z]{2}"/.test(text)) {
+        problems.push(`${label}: ${res.status} is not a localized page (${type}): ${text.slice(0, 120)}`);
+      }
+    }
+    return problems;
+  }
+
+  /** Sends one request; a refusal must have changed nothing. */
+  async function attack(label: string, route: MountedRoute, url: string, init: RequestInit, expectRefusal = false): Promise<string[]> {
+    const writes = !['GET', 'HEAD', 'OPTIONS'].includes((init.method ?? 'GET').toUpperCase());
+    const before = writes ? await snapshot() : '';
+    const res = await fetch(`${test.url}${url}`, { redirect: 'manual', ...init });
+    const problems = await problemsOf(label, route, res, expectRefusal);
+    if (process.env.SHAPES_LOG) console.log(res.status, label.slice(0, 140));
+    const after = writes && res.status >= 400 ? await snapshot() : before;
+    if (process.env.SHAPES_LOG && after !== before) {
+      const [a, b] = [before.split('\n'), after.split('\n')];
+      for (let i = 0; i < a.length; i += 2) if (a[i + 1] !== b[i + 1]) console.log('  changed', a[i], b[i + 1]!.slice(0, 600));
+    }
+    if (after !== before) problems.push(`${label}: refused with ${res.status} but the database changed`);
+    if (route.mount !== ADMIN && !(await portalAlive())) {
+      problems.push(`${label}: the portal session ended`);
+      await signInToPortal();
+    }
+    return problems;
+  }
+
+  before(async () => {
+    test = await startTestHost({ demo: true });
+    // Deletions last: they may take the record the other routes use.
+    routes = [...mountedRoutes(test.host)].sort((a, b) => Number(/delete/i.test(`${a.method} ${a.path}`)) - Number(/delete/i.test(`${b.method} ${b.path}`)));
+    admin = await crmLogin(test.url, 'admin', DEMO_ADMIN_PASSWORD);
+    const html = await (await fetch(`${test.url}${ADMIN}/profiles/new`, { headers: { cookie: admin } })).text();
+    adminToken = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+    await signInToPortal();
+    const api = test.host.api;
+    const tickets = (await (await fetch(`${test.url}${API}/modules/HelpDesk/records?pageSize=5`, { headers: { cookie: portal } })).json()) as { rows: { id: number }[] };
+    const ticket = String(tickets.rows[0].id);
+    const documents = (await (await fetch(`${test.url}${API}/modules/HelpDesk/records/${ticket}/documents`, { headers: { cookie: portal } })).json()) as { documents?: { id: number }[] };
+    const profile = await new SequelizeProfileStore(api.database).defaultProfile();
+    params = {
+      'portal:module': 'HelpDesk',
+      'portal:id': ticket,
+      'portal:documentId': String(documents.documents?.[0]?.id ?? 1),
+      'admin:id': String(profile.id),
+      'admin:section': 'modules',
+      contact: String((await idsWhere(api, 'Contacts', 'email', JANE))[0]),
+    };
+  });
+
+  after(async () => test?.stop());
+
+  it('finds the plugin routes to attack, with real parameters', function () {
+    const keys = routes.map((r) => `${r.method} ${r.pattern}`);
+    expect(keys).to.include.members([`POST ${ADMIN}/profiles`, 'POST /portal/m/:module/:id/comments', `PATCH ${API}/modules/:module/records/:id`, 'GET /portal/m/:module/export.csv']);
+    expect(params.contact).to.match(/^\d+$/);
+  });
+
+  it('answers every form route’s hostile bodies below 500, plainly, and a refusal changes nothing', async () => {
+    const problems: string[] = [];
+    for (const route of routes.filter((r) => !['GET', 'HEAD'].includes(r.method) && !r.path.startsWith(`${API}/`))) {
+      if (ENDS_THE_SESSION.has(`${route.method} ${route.path}`)) continue;
+      for (const shape of formShapes()) {
+        const headers: Record<string, string> = { ...credentialsOf(route), ...(shape.type ? { 'content-type': shape.type } : {}) };
+        problems.push(...(await attack(`${route.method} ${route.pattern} with ${shape.what}`, route, pathOf(route), { method: route.method, headers, body: shape.body }, shape.refused)));
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('answers every JSON route’s hostile bodies below 500, as JSON errors, and a refusal changes nothing', async () => {
+    const problems: string[] = [];
+    const jsonRoutes = routes.filter((r) => !['GET', 'HEAD'].includes(r.method) && (r.path.startsWith(`${API}/`) || r.method === 'PUT'));
+    for (const route of jsonRoutes) {
+      if (ENDS_THE_SESSION.has(`${route.method} ${route.path}`)) continue;
+      for (const shape of jsonShapes()) {
+        const headers: Record<string, string> = { ...credentialsOf(route), accept: 'application/json', ...(shape.type ? { 'content-type': shape.type } : {}) };
+        problems.push(...(await attack(`${route.method} ${route.pattern} with ${shape.what}`, route, pathOf(route), { method: route.method, headers, body: shape.body }, shape.refused)));
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('answers every GET route’s hostile query strings below 500 and plainly', async () => {
+    const problems: string[] = [];
+    for (const route of routes.filter((r) => r.method === 'GET')) {
+      for (const { what, query } of queryShapes()) {
+        problems.push(...(await attack(`GET ${route.pattern} with ${what}`, route, `${pathOf(route)}?${query}`, { headers: credentialsOf(route) })));
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('answers HEAD and OPTIONS on every GET route below 500, HEAD without a body', async () => {
+    const problems: string[] = [];
+    for (const route of routes.filter((r) => r.method === 'GET')) {
+      const head = await fetch(`${test.url}${pathOf(route)}`, { method: 'HEAD', headers: credentialsOf(route), redirect: 'manual' });
+      if (head.status >= 500) problems.push(`HEAD ${route.pattern}: ${head.status}`);
+      if ((await head.text()) !== '') problems.push(`HEAD ${route.pattern}: a body`);
+      problems.push(...(await attack(`OPTIONS ${route.pattern}`, route, pathOf(route), { method: 'OPTIONS', headers: credentialsOf(route) })));
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('answers HEAD on every CSV export with the headers of its GET and no query of the rows', async () => {
+    const exports = routes.filter((r) => r.method === 'GET' && r.pattern.endsWith('.csv'));
+    expect(exports.length).to.be.greaterThan(1);
+    for (const route of exports) {
+      const get = await fetch(`${test.url}${pathOf(route)}`, { headers: credentialsOf(route), redirect: 'manual' });
+      await get.arrayBuffer();
+      expect(get.status, `GET ${route.pattern}`).to.equal(200);
+      const queries: string[] = [];
+      const log = (sql: string) => queries.push(sql);
+      // The queries the HEAD makes, through Sequelize's logging hook.
+      const sequelize = test.host.api.database.sequelize as unknown as { options: { logging: unknown } };
+      const before = sequelize.options.logging;
+      sequelize.options.logging = log;
+      let head: Response;
+      try {
+        head = await fetch(`${test.url}${pathOf(route)}`, { method: 'HEAD', headers: credentialsOf(route), redirect: 'manual' });
+      } finally {
+        sequelize.options.logging = before;
+      }
+      expect(head.status, `HEAD ${route.pattern}`).to.equal(200);
+      expect(head.headers.get('content-type')).to.equal(get.headers.get('content-type'));
+      expect(head.headers.get('content-disposition')).to.equal(get.headers.get('content-disposition'));
+      const rowQueries = queries.filter((sql) => /\bFROM\b/i.test(sql) && /help_?desk|trouble|ticket/i.test(sql));
+      expect(rowQueries, `HEAD ${route.pattern} read the rows`).to.deep.equal([]);
+      // …and a HEAD the GET would refuse is refused the same way.
+      const bad = `${pathOf(route)}?sort=no_such_field`;
+      const [badGet, badHead] = [await fetch(`${test.url}${bad}`, { headers: credentialsOf(route) }), await fetch(`${test.url}${bad}`, { method: 'HEAD', headers: credentialsOf(route) })];
+      await badGet.arrayBuffer();
+      expect(badHead.status, `HEAD ${route.pattern}?sort=no_such_field`).to.equal(badGet.status).and.to.be.within(400, 499);
+    }
+  });
+
+  it('refuses overlong and odd ids on every route with a 4xx, and a refusal changes nothing', async () => {
+    const problems: string[] = [];
+    for (const route of routes.filter((r) => r.method !== 'HEAD' && /:[A-Za-z_]+/.test(r.pattern))) {
+      if (ENDS_THE_SESSION.has(`${route.method} ${route.path}`)) continue;
+      const json = route.path.startsWith(`${API}/`) || route.method === 'PUT';
+      for (const [, name] of route.pattern.matchAll(/:([A-Za-z_]+)/g)) {
+        for (const value of ODD_IDS) {
+          const body = route.method === 'GET' ? undefined : json ? '{}' : 'name=x';
+          const type = json ? 'application/json' : 'application/x-www-form-urlencoded';
+          const headers = { ...credentialsOf(route), ...(body === undefined ? {} : { 'content-type': type }) };
+          const label = `${route.method} ${route.pattern} with :${name} = ${value.slice(0, 20)}`;
+          // A module name is a name: only the ones that cannot be one must be refused.
+          const mustRefuse = name !== 'section' || value !== 'modules';
+          problems.push(...(await attack(label, route, pathOf(route, { name, value }), { method: route.method, headers, body }, mustRefuse)));
+        }
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
+});
