@@ -158,6 +158,9 @@ export class TokenPasswordReset implements PasswordReset {
   }
 
   async complete(token: string | undefined, input: { readonly newPassword: string; readonly confirmPassword?: string }, ip: string): Promise<ResetCompletion> {
+    // No token of a token's shape guesses none: refused before the address's failure count, which
+    // is for guesses (a form posted without its link must not bring the address nearer its ban).
+    if (!token || !TOKEN_FORMAT.test(token)) return INVALID_LINK;
     if (!(await this.lockout.reserveClient(ip))) return INVALID_LINK;
     const found = await this.find(token);
     if (!found || !(await this.eligibility.check(found.account)).eligible) {
