@@ -42,3 +42,23 @@ export const requireJsonWrites: RequestHandler = (req, _res, next) => {
   }
   next(new ApiError(415, 'unsupported_media_type', 'auth.errors.jsonRequired'));
 };
+
+/** The bodies the portal's routes read: forms, JSON, and multipart uploads. */
+export const PORTAL_BODIES: readonly string[] = ['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data'];
+/** The bodies the admin pages read: forms and JSON (no admin page takes a file). */
+export const ADMIN_BODIES: readonly string[] = ['application/x-www-form-urlencoded', 'application/json'];
+
+/**
+ * A write whose body is of a type no route of the router reads (text/plain, XML, none declared,
+ * multipart on the admin pages) is refused with 415: read as an empty form it went on and acted
+ * (a profile duplicated, a language switched) on data the sender never meant as that. A write
+ * without a body (no bytes) is left to its route.
+ */
+export function requireReadableBody(readable: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    const hasBody = req.headers['transfer-encoding'] !== undefined || length > 0;
+    if (SAFE_METHODS.has(req.method) || !hasBody || req.is([...readable])) return next();
+    next(new ApiError(415, 'unsupported_media_type', 'errors.unsupportedBody'));
+  };
+}

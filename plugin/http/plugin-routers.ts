@@ -13,7 +13,7 @@ import { AdminPages } from './admin-pages.js';
 import { API_PREFIX } from './api-errors.js';
 import { CsrfTokens } from './csrf.js';
 import { adminErrorHandler, adminNotFound, apiNotFound, portalErrorHandler, portalNotFound } from './error-handlers.js';
-import { formBody, jsonBody, requireJsonWrites } from './json-body.js';
+import { ADMIN_BODIES, formBody, jsonBody, PORTAL_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
 import { PageRenderer } from './page-renderer.js';
 import { noStore, securityHeaders } from './security-headers.js';
 
@@ -38,6 +38,7 @@ export class ExpressPluginRouters implements PluginRouters {
     const router = express.Router();
     router.use(securityHeaders(), noStore, jsonBody());
     router.use(API_PREFIX, requireJsonWrites);
+    router.use(requireReadableBody(PORTAL_BODIES));
     for (const contribution of contributions) contribution.registerPortalRoutes(router);
     router.use(API_PREFIX, apiNotFound(this.translator));
     router.use(portalNotFound(this.translator, this.renderer));
@@ -49,7 +50,7 @@ export class ExpressPluginRouters implements PluginRouters {
     const router = express.Router();
     router.use(securityHeaders(), noStore);
     router.use(requireCrmAdmin(this.http, this.pages, this.translator));
-    router.use(formBody(), requireCsrfToken(this.csrf, this.pages, this.translator));
+    router.use(requireReadableBody(ADMIN_BODIES), formBody(), requireCsrfToken(this.csrf, this.pages, this.translator));
     for (const contribution of contributions) contribution.registerAdminRoutes(router);
     router.use(adminNotFound(this.pages, this.translator));
     router.use(adminErrorHandler(this.logger, this.pages, this.translator));

@@ -248,7 +248,9 @@ describe('hostile request shapes on every route the plugin mounts @db', function
       if (ENDS_THE_SESSION.has(`${route.method} ${route.path}`)) continue;
       for (const shape of formShapes()) {
         const headers: Record<string, string> = { ...credentialsOf(route), ...(shape.type ? { 'content-type': shape.type } : {}) };
-        problems.push(...(await attack(`${route.method} ${route.pattern} with ${shape.what}`, route, pathOf(route), { method: route.method, headers, body: shape.body }, shape.refused)));
+        // No admin route takes a file: multipart is refused there.
+        const refused = shape.refused === true || (shape.what.includes('multipart') && route.mount === ADMIN);
+        problems.push(...(await attack(`${route.method} ${route.pattern} with ${shape.what}`, route, pathOf(route), { method: route.method, headers, body: shape.body }, refused)));
       }
     }
     expect(problems).to.deep.equal([]);
