@@ -167,7 +167,8 @@ async function generate(args: readonly string[]): Promise<string> {
 }
 
 async function main(argv: readonly string[]): Promise<string> {
-  if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') return USAGE;
+  // `--help` after a command too (`generate --help`): the usage, before anything is opened or run.
+  if (argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) return USAGE;
   if (argv[0] === 'generate') return generate(argv.slice(1));
   const action = parseCommand(argv);
   // As npm start reads it (host/config.ts): empty is the default too.

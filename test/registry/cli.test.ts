@@ -44,8 +44,9 @@ describe('host CLI: its help and defaults, as the README gives them', function (
     const commands = new Set(runs.map((m) => m[1]!));
     const options = new Set(runs.flatMap((m) => [...m[2]!.matchAll(/--[a-z-]+/g)].map((o) => o[0])));
     expect([...commands]).to.include.members(['register-module', 'add-relation', 'remove-relation', 'modules', 'generate']);
-    const flags = ['--help', '-h', 'help'];
-    const results = await Promise.all(flags.map((flag) => cliIn(dir, {}, flag)));
+    // After a command too (`generate --help`): the usage, and nothing run, no database made.
+    const flags = ['--help', '-h', 'help', 'generate --help', 'add-relation -h'];
+    const results = await Promise.all(flags.map((flag) => cliIn(dir, {}, ...flag.split(' '))));
     for (const [index, result] of results.entries()) {
       const flag = flags[index]!;
       expect(result, flag).to.deep.include({ code: 0, stderr: '' });
@@ -53,6 +54,7 @@ describe('host CLI: its help and defaults, as the README gives them', function (
       for (const command of commands) expect(usage, `${flag}: ${command}`).to.match(new RegExp(`^  ${command} `, 'm'));
       for (const option of options) expect(usage, `${flag}: ${option}`).to.include(option);
     }
+    expect(existsSync(join(dir, 'data')), 'a database made by --help').to.equal(false);
   });
 
   it('an empty DATABASE_URL means the default, sqlite:data/crm.sqlite, as for npm start', async function () {
