@@ -132,11 +132,16 @@ describe('hostile request shapes on every route the plugin mounts @db', function
   async function snapshot(): Promise<string> {
     const db = test.host.api.database;
     const tables = (await db.sequelize.getQueryInterface().showAllTables()).map((t) => (typeof t === 'string' ? t : (t as { tableName: string }).tableName));
-    const parts: string[] = [];
-    for (const table of tables.filter((t) => !/session/i.test(t)).sort()) {
-      const quoted = db.sequelize.getQueryInterface().quoteIdentifier(table);
-      parts.push(table, JSON.stringify(await db.sequelize.query(`SELECT * FROM ${quoted}`, { type: QueryTypes.SELECT })));
-    }
+    // Read side by side, on the pool's connections: the walk takes a snapshot after each refusal.
+    const parts = await Promise.all(
+      tables
+        .filter((t) => !/session/i.test(t))
+        .sort()
+        .map(async (table) => {
+          const quoted = db.sequelize.getQueryInterface().quoteIdentifier(table);
+          return `${table}\n${JSON.stringify(await db.sequelize.query(`SELECT * FROM ${quoted}`, { type: QueryTypes.SELECT }))}`;
+        }),
+    );
     return parts.join('\n');
   }
 
