@@ -2,6 +2,9 @@
  * Sending mail: through the CRM user's own SMTP account for `via: 'user'` when they have one,
  * else through the host's global server (`SMTP_URL`), else into the outbox table. Addresses are
  * checked (no header injection through a name or an address); transports are reused.
+ * A server that accepts the connection and then says nothing must not hold the request that sends:
+ * nodemailer's own bounds (2 min to connect, 30 s for the greeting, 10 min of silence) are cut to
+ * `SMTP_TIMEOUTS`; a URL's query (`?greetingTimeout=20000`) still sets its own.
  */
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -11,6 +14,13 @@ import type { MailOutbox } from './mail-outbox.js';
 
 const ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
 const MAX_RECIPIENTS = 50;
+
+/**
+ * Milliseconds. 10 s to connect (DNS and TCP; a reachable server connects in well under a second)
+ * and for the greeting (above the 6 s a Postfix postscreen may pause before greeting); 20 s of
+ * silence mid-conversation (a server's slowest normal answer, to the message's end, takes seconds).
+ */
+export const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as const;
 
 export class InvalidMailError extends Error {
   constructor(problem: string) {
@@ -81,7 +91,7 @@ export class SmtpMail implements HostMail {
   private transport(smtpUrl: string): Transporter {
     let transport = this.transports.get(smtpUrl);
     if (!transport) {
-      transport = nodemailer.createTransport(smtpUrl);
+      transport = nodemailer.createTransport({ ...SMTP_TIMEOUTS, url: smtpUrl });
       this.transports.set(smtpUrl, transport);
     }
     return transport;

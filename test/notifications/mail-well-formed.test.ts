@@ -13,6 +13,7 @@ import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
 import { adminClient } from '../profiles/profile-test-kit.js';
 import { enablePortalUser } from '../settings/settings-test-kit.js';
 import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
+import { startSilentSmtp, type SilentSmtp } from '../support/silent-smtp.js';
 import { hashToken } from '../../plugin/auth/portal-sessions.js';
 
 const PASSWORD = 'Correct-horse-7';
@@ -327,5 +328,44 @@ describe('notifications: a mail server that refuses every message @db', function
     leaks(page);
     expect(page).not.to.include('Email changed: new access details sent');
     expect(page).to.include('Email changed: the new access details could not be sent');
+  });
+});
+
+describe('notifications: a mail server that accepts the connection and never answers', function () {
+  this.timeout(30_000);
+  let host: SignInHost;
+  let smtp: SilentSmtp;
+
+  before(async () => {
+    smtp = await startSilentSmtp();
+    host = await startSignInHost({ baseUrl: BASE_URL, smtpUrl: smtp.url });
+  });
+  after(async () => {
+    await host?.stop();
+    await smtp?.close();
+  });
+
+  // The only test here that waits for the real bound (the greeting timeout, 10 s): nodemailer's own
+  // defaults (2 min to connect, 30 s for the greeting, 10 min of silence) held the admin for minutes.
+  it('tells the admin who turns portal access on, within the greeting timeout, that the access details could not be sent', async () => {
+    const admin = await adminClient(host.test);
+    const email = 'silent.server@example.com';
+    const contact = await host.test.host.api.records.create('Contacts', { values: { firstname: 'Sid', lastname: 'Silent', email, language: 'en' } });
+    const page = await (await admin.get(`/contacts/${contact.id}`)).text();
+    const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
+    const started = Date.now();
+    const response = await fetch(`${host.url}/settings/business-portal/contacts/${contact.id}/portal-user`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin.cookie },
+      body: new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!, version: /name="version" value="(\d+)"/.exec(form)![1]!, portalUser: 'yes', profileId: '', supportStartDate: '', supportEndDate: '' }).toString(),
+      signal: AbortSignal.timeout(13_000),
+    });
+    const html = await response.text();
+    expect(Date.now() - started, 'the admin waited at most about the greeting timeout').to.be.below(13_000);
+    expect(smtp.connections, 'the mail server was tried').to.be.at.least(1);
+    expect(response.status).to.equal(200);
+    expect(html).not.to.match(/timeout|ETIMEDOUT|ESOCKET|ECONNECTION|SMTP/i);
+    expect(html).to.include(`The contact is now a portal user, but the access details could not be sent to ${email}.`);
   });
 });
