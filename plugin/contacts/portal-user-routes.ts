@@ -179,6 +179,7 @@ export class PortalUserRoutes implements AdminRouteContribution {
     const email = outcome.email ?? '';
     switch (outcome.change) {
       case 'enabled':
+        if (outcome.noTemplate) return { error: true, text: this.translator.t(language, 'contacts.portalUser.saved.enabledNoTemplate', { email }) };
         if (outcome.mailFailed) return { error: true, text: this.translator.t(language, 'contacts.portalUser.saved.enabledNotMailed', { email }) };
         return { error: false, text: this.translator.t(language, 'contacts.portalUser.saved.enabled', { email }) };
       case 'disabled':

@@ -55,8 +55,11 @@ export interface PortalUserRequest {
 export type PortalUserRefusal = 'contact_missing' | 'no_email' | 'email_in_use' | 'end_in_past' | 'end_before_start' | 'unknown_profile' | 'profile_on_v1' | 'stale';
 
 export type PortalUserOutcome =
-  /** `mailFailed`: the portal user was switched on but the access details could not be sent. */
-  | { readonly ok: true; readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged'; readonly email: string | null; readonly mailFailed?: true }
+  /**
+   * `mailFailed`: the portal user was switched on but the access details could not be sent;
+   * `noTemplate`: nothing was sent, no email template for them being chosen or found.
+   */
+  | { readonly ok: true; readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged'; readonly email: string | null; readonly mailFailed?: true; readonly noTemplate?: true }
   /** `email`: the contact's email, when the refusal is about it (`email_in_use`). */
   | { readonly ok: false; readonly reason: PortalUserRefusal; readonly email?: string };
 
@@ -230,8 +233,11 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     // Sent once the save has committed (a failed save sends nothing), and waited for: the admin is
     // told whether the access details left, since their password is nowhere else.
     let mailed = true;
+    let noTemplate = false;
     try {
-      await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } });
+      // The contact's email was checked above: false here means no template, nothing sent.
+      noTemplate = !(await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }));
+      mailed = !noTemplate;
     } catch (error) {
       mailed = false;
       this.logger.error('Business Portal: the access details could not be sent', { contactId: contact.id, error: error instanceof Error ? error.message : String(error) });
@@ -243,6 +249,7 @@ export class AccountPortalUserSettings implements PortalUserSettings {
       supportStartDate: settings.start,
       supportEndDate: settings.end,
     });
+    if (noTemplate) return { ok: true, change: 'enabled', email, noTemplate: true };
     return mailed ? { ok: true, change: 'enabled', email } : { ok: true, change: 'enabled', email, mailFailed: true };
   }
 

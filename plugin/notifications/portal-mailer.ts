@@ -37,7 +37,11 @@ export function isMailAddress(address: string): boolean {
 
 export const PortalMailer = Symbol.for('business-portal.PortalMailer');
 export interface PortalMailer {
-  /** Sends `kind` to the contact's email in the contact's language. Never throws for a contact without an email: returns false. */
+  /**
+   * Sends `kind` to the contact's email in the contact's language. Never throws for a contact without
+   * an email: returns false; false too, without a transaction, when no email template is chosen or
+   * found for the kind (nothing sent). With a transaction it sends after the commit and returns true.
+   */
   sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options?: { readonly transaction?: Transaction }): Promise<boolean>;
   /**
    * Sends `kind` to the owner of something a contact did: the user, or every active member of the

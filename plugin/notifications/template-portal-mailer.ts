@@ -95,7 +95,7 @@ export class TemplatePortalMailer implements PortalMailer {
 
     const language = this.translator.supported(text(contact.values.language));
     const name = displayName(personName(contact.values));
-    const deliver = async (): Promise<void> => {
+    const deliver = async (): Promise<boolean> => {
       // After the commit: the portal account of a contact just made a portal user exists by now.
       const merged: PortalMailData = {
         ...data,
@@ -105,7 +105,7 @@ export class TemplatePortalMailer implements PortalMailer {
       const prepared = await this.prepare(kind, contactId, language, merged);
       if (!prepared) {
         this.logger.warn('Business Portal: no email template for a portal mail; nothing sent', { kind, contactId });
-        return;
+        return false;
       }
       const message: MailMessage = {
         to: [name ? { address, name } : { address }],
@@ -116,8 +116,11 @@ export class TemplatePortalMailer implements PortalMailer {
       };
       await this.mail.send(message, prepared.route);
       this.logger.info('Business Portal: portal mail sent', { kind, contactId });
+      return true;
     };
 
+    // Without a transaction the caller learns whether anything was sent (no template: nothing).
+    if (!options.transaction) return deliver();
     await this.afterCommit(options.transaction, deliver, 'Business Portal: a portal mail could not be sent', { kind, contactId });
     return true;
   }
@@ -171,8 +174,11 @@ export class TemplatePortalMailer implements PortalMailer {
   }
 
   /** Runs `deliver` at once without a transaction (it may throw), else once the transaction commits. */
-  private async afterCommit(transaction: Transaction | undefined, deliver: () => Promise<void>, failure: string, fields: LogFields): Promise<void> {
-    if (!transaction) return deliver();
+  private async afterCommit(transaction: Transaction | undefined, deliver: () => Promise<unknown>, failure: string, fields: LogFields): Promise<void> {
+    if (!transaction) {
+      await deliver();
+      return;
+    }
     // Hooks run inside `commit()`: a throw there would surface as a failed commit, so log instead.
     transaction.afterCommit(async () => {
       try {

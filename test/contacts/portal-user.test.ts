@@ -5,8 +5,10 @@
  * forms, malformed input, script in the contact's name).
  */
 import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
 import { addYears, todayIn } from '../../plugin/auth/support-period.js';
 import { XSS, passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
+import { deleteEmailTemplate } from '../profiles/profile-test-kit.js';
 
 const NEW_PASSWORD = 'Correct-horse-battery-9';
 
@@ -377,5 +379,32 @@ describe('contacts: the portal-user section of the Contact record @db', function
       expect(page.html).not.to.include(XSS);
       expect(page.html).to.include('&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt; NoMail has no valid email address');
     });
+  });
+});
+
+describe('contacts: turning portal user on with no access-details template in the CRM', function () {
+  this.timeout(60_000);
+  let h: ContactsHost;
+
+  before(async () => {
+    h = await startContactsHost();
+    const [row] = await h.api.database.sequelize.query<{ id: unknown }>('SELECT id FROM crm_email_templates WHERE name = :name', {
+      replacements: { name: 'Customer portal: access details' },
+      type: QueryTypes.SELECT,
+    });
+    await deleteEmailTemplate(h.api, Number(row!.id));
+  });
+  after(async () => h?.stop());
+
+  it('saves the portal user but tells the admin that no access details were sent', async () => {
+    const id = await h.addContact({ firstname: 'Nora', lastname: 'Template', email: 'no.template@example.com' });
+    const since = h.mailbox.received.length;
+    const saved = await h.savePortalUser(id, { portalUser: 'yes' });
+    expect(saved.status, saved.html).to.equal(200);
+    expect(saved.html).not.to.include('The access details were sent');
+    expect(saved.html).to.include('The contact is now a portal user, but no access details were sent to no.template@example.com: no email template for them is chosen or found in the CRM.');
+    expect(Boolean((await h.account(id))!.portal_enabled)).to.equal(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
   });
 });
