@@ -7,6 +7,7 @@ import { PORTAL_TEMPLATE_NAMES } from '../../host/email-templates/standard-templ
 import { InvalidMailError } from '../../host/mail/smtp-mail.js';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { TEST_ADMIN_PASSWORD, crmLogin, startTestHost, type TestHost } from '../support/host.js';
+import { startSilentSmtp } from '../support/silent-smtp.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
@@ -180,5 +181,47 @@ describe('email templates and mail @db', () => {
       expect(personal.received.map((m) => [m.subject, m.from?.value[0]?.address])).to.deep.equal([['From Sara', 'sara@example.com']]);
       expect(global.received.map((m) => m.subject)).to.include('From Tom').and.not.to.include('From Sara');
     });
+  });
+});
+
+describe('a mail server that stays silent: the SMTP URL\'s query sets the bounds', function () {
+  this.timeout(15_000);
+
+  async function sendThrough(smtpUrl: string): Promise<{ error: unknown; ms: number }> {
+    const test = await startTestHost({ pluginManifests: [], smtpUrl });
+    try {
+      const started = Date.now();
+      const error = await test.host.api.mail.send({ to: [{ address: 'someone@example.com' }], subject: 'Hello', html: '<p>Hello</p>', text: 'Hello' }, { via: 'global' }).then(
+        () => null,
+        (failure: unknown) => failure,
+      );
+      return { error, ms: Date.now() - started };
+    } finally {
+      await test.stop();
+    }
+  }
+
+  it('gives up on a server that never greets after ?greetingTimeout (the URL overrides the 10 s default)', async () => {
+    const silent = await startSilentSmtp();
+    try {
+      const { error, ms } = await sendThrough(`${silent.url}?greetingTimeout=300`);
+      expect(error).to.be.instanceOf(Error);
+      expect(ms).to.be.below(3_000);
+      expect(silent.connections).to.equal(1);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('gives up on a server that greets and then stalls after MAIL FROM after ?socketTimeout', async () => {
+    const stalled = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, onMailFrom() {} });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    try {
+      const { error, ms } = await sendThrough(`smtp://127.0.0.1:${(stalled.server.address() as AddressInfo).port}?socketTimeout=500`);
+      expect(error).to.be.instanceOf(Error);
+      expect(ms).to.be.below(3_000);
+    } finally {
+      await new Promise<void>((resolve) => stalled.close(() => resolve()));
+    }
   });
 });
