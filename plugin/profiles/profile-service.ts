@@ -256,6 +256,7 @@ export class DatabaseProfileService implements ProfileService {
     try {
       await this.sequelize.transaction(async (transaction) => {
         await this.bumpVersion(id, input.expectedVersion, transaction);
+        await this.claimName(name, id, transaction);
         // Admin text travels as bind parameters, never inside the SQL.
         await this.sequelize.query('UPDATE bp_profiles SET name = $name, description = $description WHERE id = $id', {
           bind: { id, name, description },
@@ -798,6 +799,7 @@ export class DatabaseProfileService implements ProfileService {
     let id = 0;
     try {
       await this.sequelize.transaction(async (transaction) => {
+        await this.claimName(name, undefined, transaction);
         const now = new Date();
         await this.sequelize.query(
           `INSERT INTO bp_profiles (name, description, is_default, created_at, updated_at, version) VALUES (:name, :description, :no, :now, :now, 1)`,
@@ -842,10 +844,26 @@ export class DatabaseProfileService implements ProfileService {
    * Names are unique whatever their case, compared here rather than in SQL: SQLite's LOWER folds
    * ASCII letters only, so `Ünïcødé` and `üNÏCØDÉ` passed there. Profiles are few.
    */
-  private async nameInUse(name: string, exceptId?: number): Promise<boolean> {
-    const rows = await this.sequelize.query<{ id: unknown; name: unknown }>('SELECT id, name FROM bp_profiles', { type: QueryTypes.SELECT });
+  private async nameInUse(name: string, exceptId?: number, transaction?: Transaction): Promise<boolean> {
+    const rows = await this.sequelize.query<{ id: unknown; name: unknown }>('SELECT id, name FROM bp_profiles', { type: QueryTypes.SELECT, transaction });
     const key = nameKey(name);
     return rows.some((row) => toNumber(row.id) !== exceptId && nameKey(String(row.name)) === key);
+  }
+
+  /**
+   * Checks the name again inside the writing transaction, once the names' lock (the Default
+   * profile's row, always there) is its own: the unique key on `name` compares case-sensitively on
+   * PostgreSQL and SQLite, so two admins creating or renaming to `Sales` and `SALES` at once both
+   * passed the check made before the transaction. A rename locks its own row first (its version
+   * check) and a delete does too before it touches Default's: both take them in the same order.
+   */
+  private async claimName(name: string, exceptId: number | undefined, transaction: Transaction): Promise<void> {
+    await this.sequelize.query('UPDATE bp_profiles SET is_default = is_default WHERE is_default = :yes', {
+      type: QueryTypes.BULKUPDATE,
+      replacements: { yes: true },
+      transaction,
+    });
+    if (await this.nameInUse(name, exceptId, transaction)) throw nameTaken(name);
   }
 
   /** `Name 2`, `Name 3`… : the first free one (kept within the name's length limit). */
