@@ -17,7 +17,7 @@
  *   the contact's login history with the admin who did it.
  */
 import { inject, injectable } from 'inversify';
-import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import { Lockout } from '../auth/lockout.js';
 import { HISTORY_TABLE, LoginHistory } from '../auth/login-history.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
@@ -156,6 +156,8 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     } catch (error) {
       // Someone else changed or created the account between our read and our write.
       if (error instanceof StalePortalAccountError || error instanceof UniqueConstraintError) return { ok: false, reason: 'stale' };
+      // Another admin deleted the chosen profile between our check and our write: its key refused it.
+      if (error instanceof ForeignKeyConstraintError) return { ok: false, reason: 'unknown_profile' };
       throw error;
     }
   }
