@@ -1,0 +1,71 @@
+/**
+ * An admin unlocking on "Check Business Portal login" at the same moment as the customer's next
+ * failed login, as real parallel HTTP requests: whatever the order, the page tells the truth about
+ * what the unlock did, the account ends in a state that agrees with it, and nothing answers 500.
+ */
+import { expect } from 'chai';
+import { PORTAL_PASSWORD, startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
+
+const PAGE = '/settings/business-portal/login-check';
+
+describe('login-check: unlock racing the customer’s failed logins @db', function () {
+  this.timeout(60_000);
+  let h: LoginCheckHost;
+
+  before(async () => {
+    h = await startLoginCheckHost();
+    // Kept locked throughout, so that the page always shows its unlock form (and its CSRF token).
+    await h.addCustomer({ firstname: 'Kept', lastname: 'Locked', email: 'kept.locked@example.com' });
+    await h.lock('kept.locked@example.com');
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  const state = async (contactId: number) => {
+    const [row] = await h.sql<{ failed_attempts: unknown; locked_at: unknown }>('SELECT failed_attempts, locked_at FROM bp_portal_accounts WHERE contact_id = :contactId', { contactId });
+    return { failures: Number(row!.failed_attempts), locked: row!.locked_at !== null };
+  };
+  const unlocks = async (contactId: number) =>
+    Number((await h.sql<{ n: unknown }>("SELECT COUNT(*) AS n FROM bp_login_history WHERE contact_id = :contactId AND event = 'unlocked'", { contactId }))[0]!.n);
+
+  it('the sixth failed login beside the unlock: unlocked once, at most that one failure counted, the right password works', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const email = `sixth.${round}@example.com`;
+      const id = await h.addCustomer({ firstname: 'Sixth', lastname: `Try ${round}`, email });
+      await h.lock(email);
+      const csrf = await h.csrf(h.admin);
+      const [unlock, login] = await Promise.all([
+        h.post(`${PAGE}/unlock`, h.admin, { _csrf: csrf, contactId: [String(id)] }),
+        h.portalLogin(email, 'Wrong-password-1'),
+      ]);
+      expect(unlock.status).to.equal(303);
+      expect(unlock.headers.get('location')).to.equal(`${PAGE}?done=unlocked&count=1&skipped=0`);
+      expect(login.status).to.equal(401);
+      const after = await state(id);
+      expect(after.locked).to.equal(false);
+      expect(after.failures).to.be.at.most(1);
+      expect(await unlocks(id)).to.equal(1);
+      expect((await h.portalLogin(email, PORTAL_PASSWORD)).status).to.equal(200);
+    }
+  });
+
+  it('the fifth failed login beside the unlock: the page’s count agrees with whether the account ends locked', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const email = `fifth.${round}@example.com`;
+      const id = await h.addCustomer({ firstname: 'Fifth', lastname: `Try ${round}`, email });
+      for (let i = 0; i < 4; i += 1) expect((await h.portalLogin(email, 'Wrong-password-1')).status).to.equal(401);
+      const csrf = await h.csrf(h.admin);
+      const [unlock, login] = await Promise.all([
+        h.post(`${PAGE}/unlock`, h.admin, { _csrf: csrf, contactId: [String(id)] }),
+        h.portalLogin(email, 'Wrong-password-1'),
+      ]);
+      expect(unlock.status).to.equal(303);
+      expect(login.status).to.equal(401);
+      const unlocked = unlock.headers.get('location') === `${PAGE}?done=unlocked&count=1&skipped=0`;
+      const after = await state(id);
+      expect(after.locked, String(unlock.headers.get('location'))).to.equal(!unlocked);
+      expect(await unlocks(id)).to.equal(unlocked ? 1 : 0);
+    }
+  });
+});
