@@ -255,8 +255,8 @@ export class DatabaseProfileService implements ProfileService {
     if (await this.nameInUse(name, id)) throw nameTaken(name);
     try {
       await this.sequelize.transaction(async (transaction) => {
-        await this.bumpVersion(id, input.expectedVersion, transaction);
         await this.claimName(name, id, transaction);
+        await this.bumpVersion(id, input.expectedVersion, transaction);
         // Admin text travels as bind parameters, never inside the SQL.
         await this.sequelize.query('UPDATE bp_profiles SET name = $name, description = $description WHERE id = $id', {
           bind: { id, name, description },
@@ -290,7 +290,13 @@ export class DatabaseProfileService implements ProfileService {
     }
     const before = await this.exportProfile(id);
     const movedContacts = await this.sequelize.transaction(async (transaction) => {
+      // Deletes take turns: another admin may be deleting the profile the contacts move to, and
+      // contacts moved onto it then fell to no profile (PostgreSQL) or hit its key (a 500 on MariaDB).
+      await this.lockProfiles(transaction);
       await this.bumpVersion(id, input.expectedVersion, transaction);
+      if (!(await this.profiles.get(target.id, { transaction }))) {
+        throw new ProfileValidationError([{ path: 'moveTo', messageKey: 'profiles.validation.moveToInvalid', params: { path: 'moveTo' } }]);
+      }
       const moved = toNumber(
         await this.sequelize.query(
           `UPDATE bp_portal_accounts SET profile_id = :target, updated_at = :now, version = version + 1 WHERE profile_id = :id`,
@@ -851,18 +857,25 @@ export class DatabaseProfileService implements ProfileService {
   }
 
   /**
-   * Checks the name again inside the writing transaction, once the names' lock (the Default
-   * profile's row, always there) is its own: the unique key on `name` compares case-sensitively on
-   * PostgreSQL and SQLite, so two admins creating or renaming to `Sales` and `SALES` at once both
-   * passed the check made before the transaction. A rename locks its own row first (its version
-   * check) and a delete does too before it touches Default's: both take them in the same order.
+   * The lock that creates, renames and deletes take turns on: the Default profile's row (always
+   * there), taken first in the transaction, before the profile's own row (its version check), so
+   * that every writer takes the two in the same order.
    */
-  private async claimName(name: string, exceptId: number | undefined, transaction: Transaction): Promise<void> {
+  private async lockProfiles(transaction: Transaction): Promise<void> {
     await this.sequelize.query('UPDATE bp_profiles SET is_default = is_default WHERE is_default = :yes', {
       type: QueryTypes.BULKUPDATE,
       replacements: { yes: true },
       transaction,
     });
+  }
+
+  /**
+   * Checks the name again inside the writing transaction, under the profiles' lock: the unique key
+   * on `name` compares case-sensitively on PostgreSQL and SQLite, so two admins creating or
+   * renaming to `Sales` and `SALES` at once both passed the check made before the transaction.
+   */
+  private async claimName(name: string, exceptId: number | undefined, transaction: Transaction): Promise<void> {
+    await this.lockProfiles(transaction);
     if (await this.nameInUse(name, exceptId, transaction)) throw nameTaken(name);
   }
 

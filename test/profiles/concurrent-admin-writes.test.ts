@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { nameKey, type DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { adminActor, adminClient, profileService, rows, SETTINGS, type AdminClient } from './profile-test-kit.js';
+import { addPortalAccount, adminActor, adminClient, profileService, rows, SETTINGS, type AdminClient } from './profile-test-kit.js';
 
 describe('concurrent admin writes on profiles @db', function () {
   this.timeout(30_000);
@@ -90,6 +90,26 @@ describe('concurrent admin writes on profiles @db', function () {
         other.post(`${SETTINGS}/profiles/${profile.id}/delete`, { version: String(profile.version) }),
       ]);
       for (const response of responses) expect(response.status).to.be.below(500);
+    }
+  });
+
+  it('moves contacts to a profile another admin deletes at the same moment: they end on a profile that exists, or the delete is refused', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const actor = await adminActor(api);
+      const leaving = await service.create({ name: `Leaving ${round}`, description: '', startFrom: null }, actor);
+      const target = await service.create({ name: `Target ${round}`, description: '', startFrom: null }, actor);
+      const contact = 8100 + round;
+      await addPortalAccount(api, contact, leaving.id);
+      const responses = await Promise.all([
+        admin.post(`${SETTINGS}/profiles/${leaving.id}/delete`, { moveTo: String(target.id), version: String(leaving.version) }),
+        other.post(`${SETTINGS}/profiles/${target.id}/delete`, { version: String(target.version) }),
+      ]);
+      for (const response of responses) expect(response.status, `round ${round}`).to.be.below(500);
+      if (responses[0]!.status === 400) expect(await responses[0]!.text()).to.include('choose another existing profile to move the contacts to');
+      const [account] = await rows<{ profile_id: unknown }>(api, 'SELECT profile_id FROM bp_portal_accounts WHERE contact_id = :contact', { contact });
+      expect(account!.profile_id, `round ${round}`).to.not.equal(null);
+      const [profile] = await rows<{ id: unknown }>(api, 'SELECT id FROM bp_profiles WHERE id = :id', { id: account!.profile_id });
+      expect(profile, `round ${round}`).to.not.equal(undefined);
     }
   });
 });
