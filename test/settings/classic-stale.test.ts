@@ -57,4 +57,21 @@ describe('settings: version 1 forms rendered before another admin’s save @db',
     expect(forms.map((m) => m[1])).to.deep.equal(['modules', 'advanced', 'user', 'template']);
     for (const form of forms) expect(form[0], form[1]).to.match(/name="revision" value="[A-Za-z0-9_-]+"/);
   });
+
+  it('saves one of two forms sent at once from the same revision and refuses the other as stale, also for the very first save', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      // Rounds 0 and 2 start with nothing stored: the two saves race to insert the row.
+      if (round % 2 === 0) await api.database.sequelize.query('DELETE FROM bp_settings WHERE ' + api.database.sequelize.getQueryInterface().quoteIdentifier('key') + ' = :key', { replacements: { key: CLASSIC_SETTINGS_KEY } });
+      // Otherwise a third state, so that each of the two forms changes something.
+      else expect((await postPairs(test, admin, `${CLASSIC}/modules`, [['revision', await revision()], ['active', 'HelpDesk']])).status).to.equal(303);
+      const seen = await revision();
+      const [first, second] = await Promise.all([
+        postPairs(test, admin, `${CLASSIC}/modules`, [['revision', seen], ...['HelpDesk', 'Faq', 'Documents', 'Invoice'].map((m) => ['active', m] as [string, string])]),
+        postPairs(test, admin, `${CLASSIC}/modules`, [['revision', seen], ...['HelpDesk', 'Faq'].map((m) => ['active', m] as [string, string])]),
+      ]);
+      expect([first.status, second.status].sort(), `round ${round}`).to.deep.equal([303, 409]);
+      const won = first.status === 303 ? ['HelpDesk', 'Faq', 'Documents', 'Invoice'] : ['HelpDesk', 'Faq'];
+      expect((await active()).sort(), `round ${round}`).to.deep.equal([...won].sort());
+    }
+  });
 });
