@@ -93,14 +93,24 @@ export class StoredClassicSettings implements ClassicSettingsStore {
       // The row is this save's until the commit: another save on the same revision waits here, then
       // reads this one's settings and is refused as stale instead of undoing them.
       if (stored) await this.settings.lock(CLASSIC_SETTINGS_KEY, { transaction });
-      const before = this.complete(this.parse(await this.settings.get(CLASSIC_SETTINGS_KEY, { transaction })));
+      let raw = await this.settings.get(CLASSIC_SETTINGS_KEY, { transaction });
+      // A first save committed since the look above: take turns with whoever writes it next too.
+      if (!stored && raw !== undefined) {
+        await this.settings.lock(CLASSIC_SETTINGS_KEY, { transaction });
+        raw = await this.settings.get(CLASSIC_SETTINGS_KEY, { transaction });
+      }
+      const before = this.complete(this.parse(raw));
       // The form was rendered from other settings: saving it would undo someone else's change.
       if (expectedRevision !== undefined && classicRevision(before) !== expectedRevision) throw new StaleClassicSettingsError();
       const problems = await this.problems(value, before);
       if (problems.length > 0) throw new ClassicSettingsError(problems);
       // Modules the value leaves out stay as they were (kept entries) or come in inactive (eligible ones).
       const after = this.complete({ ...value, modules: [...value.modules, ...before.modules.filter((m) => !value.modules.some((v) => v.module === m.module))] });
-      await this.settings.set(CLASSIC_SETTINGS_KEY, after as unknown as SettingValue, { transaction });
+      // Nothing was there when this save read: it inserts, and a first save committed meanwhile
+      // (which this read could not see) makes it fail and run again on top of that one, refused
+      // as stale — never an UPDATE that would silently undo it.
+      if (raw === undefined) await this.settings.insert(CLASSIC_SETTINGS_KEY, after as unknown as SettingValue, { transaction });
+      else await this.settings.set(CLASSIC_SETTINGS_KEY, after as unknown as SettingValue, { transaction });
       return { before, after };
     });
   }

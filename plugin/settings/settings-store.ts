@@ -9,6 +9,11 @@ export const SettingsStore = Symbol.for('business-portal.SettingsStore');
 export interface SettingsStore {
   get(key: string, options?: { transaction?: Transaction }): Promise<SettingValue | undefined>;
   set(key: string, value: SettingValue, options?: { transaction?: Transaction }): Promise<void>;
+  /**
+   * Stores the first value of a key that has none; a `UniqueConstraintError` when another save
+   * stored one meanwhile (never an overwrite of it).
+   */
+  insert(key: string, value: SettingValue, options: { readonly transaction: Transaction }): Promise<void>;
   /** Stores `value` unless the key already has one; answers the value that is stored afterwards. */
   setIfMissing(key: string, value: SettingValue): Promise<SettingValue>;
   /**
@@ -52,6 +57,15 @@ export class SequelizeSettingsStore implements SettingsStore {
         ? `INSERT INTO bp_settings (${this.keyColumn}, value, updated_at) VALUES (:key, :value, :now)`
         : `UPDATE bp_settings SET value = :value, updated_at = :now WHERE ${this.keyColumn} = :key`;
     await this.database.sequelize.query(sql, { replacements, transaction });
+  }
+
+  async insert(key: string, value: SettingValue, options: { readonly transaction: Transaction }): Promise<void> {
+    checkKey(key);
+    await this.database.sequelize.query(`INSERT INTO bp_settings (${this.keyColumn}, value, updated_at) VALUES (:key, :value, :now)`, {
+      type: QueryTypes.INSERT,
+      replacements: { key, value: JSON.stringify(value), now: new Date() },
+      transaction: options.transaction,
+    });
   }
 
   async lock(key: string, options: { readonly transaction: Transaction }): Promise<void> {
