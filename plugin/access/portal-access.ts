@@ -496,25 +496,30 @@ export class PortalAccessContext {
   }
 
   /**
+   * Refuses what `exportRows` would refuse (module, export tool, search, filters, sort) without
+   * reading a row: a HEAD on an export answers with this and the headers only.
+   */
+  async checkExport(name: string, request: ListRequest = {}): Promise<void> {
+    const module = this.exportable(name);
+    this.sortOf(module, request.sort);
+    await this.searchCondition(module, request);
+  }
+
+  /** A module the customer may export (viewable, with the export tool). */
+  private exportable(name: string): ModulePolicy {
+    const module = this.viewable(name);
+    if (!module.tools.export) throw notAllowed();
+    return module;
+  }
+
+  /**
    * Every row of a list (visible list columns only) in batches, for the CSV export. The list's order
    * is read as ids, a chunk of `EXPORT_ID_CHUNK` at a time; each batch then reads its own rows by id.
    * Batches by OFFSET would sort and skip every row before theirs again (a list of n rows read
    * n²/200 rows); one read of every id would hold the whole list in memory.
    */
-  /**
-   * Refuses what `exportRows` would refuse (module, export tool, search, filters, sort) without
-   * reading a row: a HEAD on an export answers with this and the headers only.
-   */
-  async checkExport(name: string, request: ListRequest = {}): Promise<void> {
-    const module = this.viewable(name);
-    if (!module.tools.export) throw notAllowed();
-    this.sortOf(module, request.sort);
-    await this.searchCondition(module, request);
-  }
-
   async *exportRows(name: string, request: ListRequest = {}): AsyncGenerator<{ readonly columns: readonly PortalField[]; readonly rows: readonly PortalRow[] }> {
-    const module = this.viewable(name);
-    if (!module.tools.export) throw notAllowed();
+    const module = this.exportable(name);
     const limit = MAX_PAGE * MAX_PAGE_SIZE;
     let yielded = false;
     for (let offset = 0; offset < limit; offset += EXPORT_ID_CHUNK) {

@@ -53,6 +53,12 @@ export class HandlebarsPluginMailTemplates implements PluginMailTemplates {
         const language = typeof root?.language === 'string' ? root.language : translator.defaultLanguage();
         return translator.t(language, key as MessageKey, (options.hash ?? {}) as MessageParams);
       });
+      // {{greeting contact.firstname}}: "Hello Mario," — or "Hello," for someone without a first name (never "Hello null,").
+      instance.registerHelper('greeting', (name: unknown, options: Handlebars.HelperOptions) => {
+        const root = options.data?.root as { language?: unknown } | undefined;
+        const language = typeof root?.language === 'string' ? root.language : translator.defaultLanguage();
+        return typeof name === 'string' && name !== '' ? translator.t(language, 'portal.mail.greeting', { name }) : translator.t(language, 'portal.mail.greetingNoName');
+      });
       // {{label labels "status" ticket.status}}: the label `<field>_<language>` of the data's `labels` in the mail's language, else the value as stored.
       instance.registerHelper('label', (labels: unknown, field: unknown, value: unknown, options: Handlebars.HelperOptions) => {
         const root = options.data?.root as { language?: unknown } | undefined;
