@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
+import { autofocused, seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { DEMO_PASSWORD, invoiceDate, JANE, MARIO } from './portal-pages-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -174,7 +174,7 @@ describe('portal pages in a browser', function () {
     expect(await page.inputValue('#bp-field-description')).to.equal('The label printer skips every third label.');
     expect(await page.locator('#bp-field-ticket_title').getAttribute('aria-invalid')).to.equal('true');
     // The field the refusal names has the focus, ready to be typed in.
-    expect(await page.evaluate('document.activeElement.id')).to.equal('bp-field-ticket_title');
+    expect(await autofocused(page)).to.equal('bp-field-ticket_title');
     await check('new-ticket-refused');
     await page.fill('#bp-field-ticket_title', 'Label printer skips labels');
     await Promise.all([page.waitForURL(/\/portal\/m\/HelpDesk\/\d+\?notice=created$/), page.click('button:has-text("Create")')]);
@@ -225,7 +225,7 @@ describe('portal pages in a browser', function () {
     expect(await page.inputValue('#bp-filter-total')).to.equal('about 6000');
     expect(await page.inputValue('#bp-filter-subject')).to.equal('Line');
     expect(await page.locator('#bp-filter-total').getAttribute('aria-invalid')).to.equal('true');
-    expect(await page.evaluate('document.activeElement.id')).to.equal('bp-filter-total');
+    expect(await autofocused(page)).to.equal('bp-filter-total');
     await check('invoices-unreadable');
   });
 

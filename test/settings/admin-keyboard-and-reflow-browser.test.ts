@@ -13,7 +13,7 @@ import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/br
 import { QueryTypes } from 'sequelize';
 import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { cutOff, focused, tabTo } from '../support/page-checks.js';
+import { autofocused, cutOff, focused, tabTo } from '../support/page-checks.js';
 import { DEMO_PASSWORD, JANE, MARIO } from '../portal-pages/portal-pages-kit.js';
 
 const DESKTOP = { width: 1280, height: 900 };
@@ -109,8 +109,7 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
     await page.fill('#bp-import-document', '{"not": "closed"');
     await Promise.all([page.waitForEvent('framenavigated'), page.click('form[data-bp-import] button[type="submit"]')]);
     await page.waitForSelector('.bp-errors');
-    await page.waitForFunction('document.activeElement && document.activeElement !== document.body', null, { timeout: 2000 }).catch(() => undefined);
-    expect(await page.evaluate('document.activeElement.id')).to.equal('bp-import-document');
+    expect(await autofocused(page)).to.equal('bp-import-document');
     expect(await page.getAttribute('#bp-import-document', 'aria-invalid')).to.equal('true');
     const describedBy = (await page.getAttribute('#bp-import-document', 'aria-describedby')) ?? '';
     expect(await page.evaluate(`${JSON.stringify(describedBy)}.split(' ').filter(Boolean).map((id) => document.getElementById(id).textContent).join(' ')`)).to.include('not valid');
@@ -122,8 +121,7 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
     await page.fill('#bp-import-name', 'Default');
     await Promise.all([page.waitForEvent('framenavigated'), page.click('form[data-bp-import] button[type="submit"]')]);
     await page.waitForSelector('.bp-errors');
-    await page.waitForFunction('document.activeElement && document.activeElement !== document.body', null, { timeout: 2000 }).catch(() => undefined);
-    expect(await page.evaluate('document.activeElement.id')).to.equal('bp-import-name');
+    expect(await autofocused(page)).to.equal('bp-import-name');
     expect(await page.getAttribute('#bp-import-name', 'aria-invalid')).to.equal('true');
     expect(await page.getAttribute('#bp-import-document', 'aria-invalid')).to.equal(null);
     await context.close();

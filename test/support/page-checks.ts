@@ -77,6 +77,16 @@ export async function focused(page: Page): Promise<Focused | null> {
 }
 
 /**
+ * The id of the control the page put the focus on (`autofocus`, or a script), or null when none has
+ * it. Chromium moves the focus to an autofocus field when it next draws the page, which can come
+ * after the load event: this waits up to 5 s for that moment instead of reading too early.
+ */
+export async function autofocused(page: Page): Promise<string | null> {
+  await page.waitForFunction('document.activeElement && document.activeElement !== document.body', null, { timeout: 5000 }).catch(() => undefined);
+  return (await page.evaluate('document.activeElement && document.activeElement !== document.body ? document.activeElement.id : null')) as string | null;
+}
+
+/**
  * Presses Tab until `selector` has the focus (at most `max` times); answers the stops on the way.
  * Throws when it is never reached (a keyboard trap, or a control left out of the order) or when a
  * stop shows no focus.
