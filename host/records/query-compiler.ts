@@ -88,6 +88,7 @@ export class QueryCompiler {
   /**
    * `numberField` is the module's record-number field (`ticket_no`): its numbers sort as numbers
    * (TT9 before TT10 before TT100), shorter first, then as text — a series keeps one prefix.
+   * A picklist with `picklistOrder` sorts by its place in the picklist, then by value.
    */
   orderBy(module: ModuleDefinition, sort: readonly RecordSort[] | undefined, numberField?: string): string {
     const parts: string[] = [];
@@ -100,11 +101,27 @@ export class QueryCompiler {
       // System columns are never empty: sorted as they are, an index on (scope column, modified_at) gives the order.
       if (!Object.hasOwn(SYSTEM_FIELDS, entry.field)) parts.push(`CASE WHEN ${sql} IS NULL THEN 0 ELSE 1 END ${direction}`);
       if (entry.field === numberField) parts.push(`LENGTH(${sql}) ${direction}`);
+      if (entry.picklistOrder === true && type === 'picklist') {
+        const rank = this.picklistRank(module, entry.field, sql, entry.direction);
+        if (rank) parts.push(`${rank} ASC`);
+      }
       parts.push(`${TEXT_TYPES.has(type) ? `LOWER(${sql})` : sql} ${direction}`);
       if (entry.field === 'id') hasId = true;
     }
     if (!hasId) parts.push(`${this.quote('id')} ASC`);
     return parts.join(', ');
+  }
+
+  /**
+   * A picklist's place in its definition's order (contract 1.5.0, `picklistOrder`): going up the
+   * first value is 0, going down the last; values not in the picklist (legacy data) rank after
+   * every known value both ways, then sort among themselves by value. The values are bound.
+   */
+  private picklistRank(module: ModuleDefinition, name: string, sql: string, direction: 'asc' | 'desc'): string | undefined {
+    const values = module.fields.find((f) => f.name === name)?.picklistValues ?? [];
+    if (values.length === 0) return undefined;
+    const whens = values.map((value, index) => `WHEN ${this.bind.add(value)} THEN ${direction === 'asc' ? index : values.length - 1 - index}`);
+    return `CASE ${sql} ${whens.join(' ')} ELSE ${values.length} END`;
   }
 
   /** Counts one more condition at `depth`, within the limits. */

@@ -22,7 +22,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.4.0';
+export const HOST_API_VERSION = '1.5.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -297,6 +297,15 @@ export type RecordCondition =
 export interface RecordSort {
   readonly field: string;
   readonly direction: 'asc' | 'desc';
+  /**
+   * Since 1.5.0, optional: a `picklist` field sorts in the order of its definition's
+   * `picklistValues` (Low, Normal, High, Urgent), not by the stored text, whatever the language;
+   * `desc` is that order reversed. Values the picklist no longer has (legacy data) come after the
+   * known ones both ways, among themselves by value in `direction`; empty values come first going
+   * up and last going down, as for any field. Ignored on fields of other types. A host before
+   * 1.5.0 sorts by the stored value: callers pass it only to a host of 1.5.0 or later.
+   */
+  readonly picklistOrder?: boolean;
 }
 
 export interface RecordQuery extends ReadOptions {

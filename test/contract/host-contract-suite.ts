@@ -558,6 +558,16 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
           expect(await titles(undefined, [{ field: 'createdAt', direction: 'asc' }])).to.have.length(7);
         });
 
+        it('sorts a picklist in the order of its values with picklistOrder (1.5.0, optional)', async function () {
+          // A host before 1.5.0 sorts by the stored value.
+          if (semver.lt(api.apiVersion, '1.5.0')) return this.skip();
+          // Red, Green, Blue as the field defines them (not Blue, Green, Red as texts); the empty value first going up, last going down.
+          expect(await titles(undefined, [{ field: 'colour', direction: 'asc', picklistOrder: true }])).to.deep.equal(['100% sure', 'Alpha', 'a_b', 'beta', 'axb', 'Gamma ray', 'Alphabet']);
+          expect(await titles(undefined, [{ field: 'colour', direction: 'desc', picklistOrder: true }])).to.deep.equal(['Gamma ray', 'Alphabet', 'beta', 'axb', 'Alpha', 'a_b', '100% sure']);
+          // Ignored on a field that is not a picklist.
+          expect(await titles(undefined, [{ field: 'qty', direction: 'desc', picklistOrder: true }])).to.deep.equal(['Alphabet', 'axb', 'a_b', '100% sure', 'Gamma ray', 'beta', 'Alpha']);
+        });
+
         it('pages with a total of every matching row', async function () {
           const page = await api.records.query(itemsModule.name, { where: only(), sort: [{ field: 'qty', direction: 'asc' }], limit: 2, offset: 2, withTotal: true });
           expect(page.rows.map((r) => r.values.title)).to.deep.equal(['Gamma ray', '100% sure']);
