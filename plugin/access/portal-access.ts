@@ -185,6 +185,8 @@ export class PortalAccessContext {
     private readonly pagedComments: boolean = false,
     /** The host answers a page of documents and counts them (contract 1.4.0); an older one answers all of them. */
     private readonly pagedDocuments: boolean = false,
+    /** The host sorts a picklist in its values' order when asked (contract 1.5.0); an older one by the stored value. */
+    private readonly picklistOrder: boolean = false,
   ) {}
 
   get contactId(): number {
@@ -441,6 +443,15 @@ export class PortalAccessContext {
     throw invalid([{ field: sort.field, code: 'unknown-field' }]);
   }
 
+  /**
+   * The sort as the host is asked for it: a picklist column in the picklist's own order (Low,
+   * Normal, High, Urgent), the same in every language, from a host of contract 1.5.0.
+   */
+  private hostSort(module: ModulePolicy, sort: RecordSort): RecordSort {
+    const picklist = this.picklistOrder && module.definition.fields.some((f) => f.name === sort.field && f.type === 'picklist');
+    return picklist ? { ...sort, picklistOrder: true } : sort;
+  }
+
   async list(name: string, request: ListRequest = {}): Promise<ListView> {
     return this.listPage(this.viewable(name), request, true);
   }
@@ -461,7 +472,7 @@ export class PortalAccessContext {
     const [result, described] = await Promise.all([
       this.records.query(name, {
         where: andAll(scope, where, only ? { field: 'id', op: 'in', value: [...only] } : undefined),
-        sort: [sort],
+        sort: [this.hostSort(module, sort)],
         limit: pageSize,
         offset: only ? 0 : (page - 1) * pageSize,
         fields: [...new Set([...columns, ...nameFields(module.definition), ...this.ruleFields(name)])].filter((f) => module.definition.fields.some((d) => d.name === f)),
@@ -537,7 +548,7 @@ export class PortalAccessContext {
   private async listIds(module: ModulePolicy, request: ListRequest, limit: number, offset: number): Promise<number[]> {
     const sort = this.sortOf(module, request.sort);
     const { where } = await this.searchCondition(module, request);
-    const page = await this.records.query(module.name, { where: andAll(await this.scope(module.name), where), sort: [sort], limit, ...(offset > 0 ? { offset } : {}), fields: [] });
+    const page = await this.records.query(module.name, { where: andAll(await this.scope(module.name), where), sort: [this.hostSort(module, sort)], limit, ...(offset > 0 ? { offset } : {}), fields: [] });
     return page.rows.map((row) => row.id);
   }
 
@@ -903,12 +914,15 @@ export class LayeredPortalAccess implements PortalAccess {
     const since = (version: string) => hostApiVersion !== undefined && semver.valid(hostApiVersion) !== null && semver.gte(hostApiVersion, version);
     this.pagedComments = since('1.3.0');
     this.pagedDocuments = since('1.4.0');
+    this.picklistOrder = since('1.5.0');
   }
 
   /** Contract 1.3.0 reads a page of a record's comments. */
   private readonly pagedComments: boolean;
   /** Contract 1.4.0 reads a page of a record's documents and counts them. */
   private readonly pagedDocuments: boolean;
+  /** Contract 1.5.0 sorts a picklist in its values' order. */
+  private readonly picklistOrder: boolean;
 
   forRequest(req: Request, res: Response, language: LanguageCode): Promise<PortalAccessContext | null> {
     let pending = res.locals[CONTEXT_KEY] as Promise<PortalAccessContext | null> | undefined;
@@ -951,6 +965,7 @@ export class LayeredPortalAccess implements PortalAccess {
       this.regional.timeZone(),
       this.pagedComments,
       this.pagedDocuments,
+      this.picklistOrder,
     );
   }
 }

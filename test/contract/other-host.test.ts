@@ -64,6 +64,17 @@ describe('the plugin on another host: contract 1.0.0, other orders, local offset
     expect(list.html).to.include('Printer on fire');
   });
 
+  it('sorts a list by a picklist as a host before 1.5.0 does, by the stored value: the plugin asks it for no picklist order', async function () {
+    const account = (await api.records.get('Contacts', contactId))!.values.account_id;
+    for (const priority of ['Low', 'Urgent', 'High']) {
+      await api.records.create('HelpDesk', { values: { ticket_title: `Sorted ${priority}`, status: 'Open', priority, contact_id: contactId, account_id: account! } });
+    }
+    const { response, html } = await customer.get('/m/HelpDesk?sort=priority&dir=asc');
+    expect(response.status).to.equal(200);
+    const titles = [...html.matchAll(/>(Sorted \w+)</g)].map((m) => m[1]);
+    expect(titles).to.deep.equal(['Sorted High', 'Sorted Low', 'Sorted Urgent']);
+  });
+
   it('shows a ticket with its comments, newest first, and pages them', async function () {
     const page = await customer.get(`/m/HelpDesk/${ticketId}`);
     expect(page.response.status).to.equal(200);

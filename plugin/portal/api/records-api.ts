@@ -45,7 +45,7 @@ const localized = (text: LocalizedText, language: LanguageCode): string => (text
 export const listParameters: readonly ApiParameter[] = [
   { name: 'page', in: 'query', schema: listQuerySchema.properties.page },
   { name: 'pageSize', in: 'query', schema: listQuerySchema.properties.pageSize },
-  { name: 'sort', in: 'query', description: 'A visible field, `createdAt` or `modifiedAt`', schema: listQuerySchema.properties.sort },
+  { name: 'sort', in: 'query', description: 'A visible field, `createdAt` or `modifiedAt`. A picklist sorts in the order of its options, the same in every language, values it no longer has last (by value on a CRM whose host contract is older than 1.5.0)', schema: listQuerySchema.properties.sort },
   { name: 'direction', in: 'query', schema: listQuerySchema.properties.direction },
   { name: 'search', in: 'query', description: 'Any searchable list column contains it (search tool)', schema: listQuerySchema.properties.search },
   { name: 'filter', in: 'query', deepObject: true, description: '`filter[field]=text` (search tool): the field contains (or, for picklists, equals) the text; a date, number or datetime field equals it (a datetime searched by a day, `YYYY-MM-DD`, matches every time of that day in the CRM time zone); a reference equals a record id; several at once', schema: listQuerySchema.properties.filter },
