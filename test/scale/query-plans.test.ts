@@ -163,6 +163,14 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
     await expectNoFullScan(() => test.host.records.count('HelpDesk', where));
   });
 
+  it('the ticket list sorted by a picklist in its own order (1.5.0), both ways: the scope still from an index, then a sort', async () => {
+    for (const direction of ['asc', 'desc'] as const) {
+      const sort = [{ field: 'priority', direction, picklistOrder: true }] as const;
+      await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage(contactScope(), { sort })));
+      await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage(accountScope(accountIds), { sort, offset: 20 })));
+    }
+  });
+
   it('the subsidiaries of an account, and the contacts, invoices and quotes of the scope', async () => {
     await expectNoFullScan(() => test.host.records.query('Accounts', { where: { field: 'parent_id', op: 'in', value: accountIds.slice(0, 1) }, fields: ['id'], limit: 1000 }));
     const contacts: RecordCondition = { or: [{ field: 'id', op: 'in', value: [contactId] }, { field: 'account_id', op: 'in', value: accountIds }] };
