@@ -50,10 +50,11 @@ export class LockNotification implements AccountLockListener, LifecycleContribut
       }
       const token = await this.links.issue(contactId);
       const unlockUrl = this.http.publicUrl(`${this.settings.portalPath}${UNLOCK_PATH}?token=${encodeURIComponent(token)}`);
-      const sent = await this.mailer.sendToContact('accountLocked', contactId, { portal: { unlockUrl } });
+      const outcome = await this.mailer.sendToContact('accountLocked', contactId, { portal: { unlockUrl } });
       // The link is never logged: it is a credential.
-      if (sent) this.logger.info('Business Portal: lock email sent', { contactId });
-      else this.logger.warn('Business Portal: the locked contact has no email address, no lock email was sent', { contactId });
+      if (outcome === 'sent') this.logger.info('Business Portal: lock email sent', { contactId });
+      else if (outcome === 'no_email') this.logger.warn('Business Portal: the locked contact has no email address, no lock email was sent', { contactId });
+      else if (outcome === 'no_template') this.logger.warn('Business Portal: no email template for the lock email, no lock email was sent', { contactId });
     } catch (error) {
       this.logger.error('Business Portal: the lock email could not be sent', { contactId, error: error instanceof Error ? error.message : String(error) });
     }

@@ -98,7 +98,7 @@ export class EmailTwoFactorMethod implements TwoFactorMethod {
 
   async deliver(account: PortalAccount, _contact: CrmRecord, code: string, validMinutes: number): Promise<boolean> {
     try {
-      return await this.mailer.sendToContact('twoFactorCode', account.contactId, { portal: { code, minutes: validMinutes } });
+      return (await this.mailer.sendToContact('twoFactorCode', account.contactId, { portal: { code, minutes: validMinutes } })) === 'sent';
     } catch (error) {
       // The code is never logged; the mail server's answer holds nothing of ours.
       this.logger.error('Business Portal: the verification code mail could not be sent', {

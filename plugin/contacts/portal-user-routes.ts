@@ -28,6 +28,7 @@ import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import type { AdminRouteContribution } from '../lifecycle/contributions.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
+import type { AccessDetailsDelivery } from './access-details.js';
 import { contactBlockStylesheet } from './contact-record-block.js';
 import { PortalUserSection, type PortalUserField, type PortalUserRetry } from './portal-user-section.js';
 import { PortalUserSettings, type PortalUserOutcome, type PortalUserRefusal } from './portal-user-settings.js';
@@ -90,6 +91,13 @@ const REFUSALS: Readonly<Record<PortalUserRefusal, { readonly status: number; re
   unknown_profile: { status: 422, key: 'contacts.portalUser.refused.unknownProfile', field: 'profileId', retry: true },
   profile_on_v1: { status: 422, key: 'contacts.portalUser.refused.profileOnVersion1', field: 'profileId', retry: true },
   stale: { status: 409, key: 'contacts.portalUser.refused.stale', retry: false },
+};
+
+/** Why the access details of a portal user just switched on did not leave → what the admin is told. */
+const NOT_SENT: Readonly<Record<Exclude<AccessDetailsDelivery, 'sent'>, MessageKey>> = {
+  mail_failed: 'contacts.portalUser.saved.enabledNotMailed',
+  no_template: 'contacts.portalUser.saved.enabledNoTemplate',
+  no_email: 'contacts.portalUser.saved.enabledEmailGone',
 };
 
 /** What the admin typed, as sent (text fields only: anything else of a malformed form is dropped). */
@@ -179,8 +187,7 @@ export class PortalUserRoutes implements AdminRouteContribution {
     const email = outcome.email ?? '';
     switch (outcome.change) {
       case 'enabled':
-        if (outcome.noTemplate) return { error: true, text: this.translator.t(language, 'contacts.portalUser.saved.enabledNoTemplate', { email }) };
-        if (outcome.mailFailed) return { error: true, text: this.translator.t(language, 'contacts.portalUser.saved.enabledNotMailed', { email }) };
+        if (outcome.notSent) return { error: true, text: this.translator.t(language, NOT_SENT[outcome.notSent], { email }) };
         return { error: false, text: this.translator.t(language, 'contacts.portalUser.saved.enabled', { email }) };
       case 'disabled':
         return { error: false, text: this.translator.t(language, 'contacts.portalUser.saved.disabled') };

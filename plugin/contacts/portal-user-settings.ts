@@ -36,6 +36,7 @@ import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { ProfileStore, type ProfileSummary } from '../profiles/profile-store.js';
 import { PORTAL_VERSION_SETTING, PortalVersions } from '../settings/portal-version.js';
 import { SettingsStore } from '../settings/settings-store.js';
+import { sendAccessDetails, type AccessDetailsDelivery } from './access-details.js';
 import { generatePortalPassword } from './generated-password.js';
 
 /** What the admin's form asks for. Dates are `YYYY-MM-DD` or null (empty field). */
@@ -55,11 +56,13 @@ export interface PortalUserRequest {
 export type PortalUserRefusal = 'contact_missing' | 'no_email' | 'email_in_use' | 'end_in_past' | 'end_before_start' | 'unknown_profile' | 'profile_on_v1' | 'stale';
 
 export type PortalUserOutcome =
-  /**
-   * `mailFailed`: the portal user was switched on but the access details could not be sent;
-   * `noTemplate`: nothing was sent, no email template for them being chosen or found.
-   */
-  | { readonly ok: true; readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged'; readonly email: string | null; readonly mailFailed?: true; readonly noTemplate?: true }
+  /** `notSent`: the portal user was switched on but the access details did not leave, and why. */
+  | {
+      readonly ok: true;
+      readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged';
+      readonly email: string | null;
+      readonly notSent?: Exclude<AccessDetailsDelivery, 'sent'>;
+    }
   /** `email`: the contact's email, when the refusal is about it (`email_in_use`). */
   | { readonly ok: false; readonly reason: PortalUserRefusal; readonly email?: string };
 
@@ -233,26 +236,17 @@ export class AccountPortalUserSettings implements PortalUserSettings {
       throw error;
     }
     // Sent once the save has committed (a failed save sends nothing), and waited for: the admin is
-    // told whether the access details left, since their password is nowhere else.
-    let mailed = true;
-    let noTemplate = false;
-    try {
-      // The contact's email was checked above: false here means no template, nothing sent.
-      noTemplate = !(await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } }));
-      mailed = !noTemplate;
-    } catch (error) {
-      mailed = false;
-      this.logger.error('Business Portal: the access details could not be sent', { contactId: contact.id, error: error instanceof Error ? error.message : String(error) });
-    }
-    this.logger.info(`Business Portal: portal user enabled by a CRM admin; access details ${mailed ? 'sent' : 'not sent'}`, {
+    // told whether the access details left, and if not why, since their password is nowhere else.
+    // The mailer reads the contact again: an email removed since the check above is `no_email`.
+    const delivery = await sendAccessDetails(this.mailer, this.logger, contact.id, { password, email });
+    this.logger.info(`Business Portal: portal user enabled by a CRM admin; access details ${delivery === 'sent' ? 'sent' : `not sent (${delivery})`}`, {
       contactId: contact.id,
       adminUserId: admin.id,
       profileId: settings.profileId,
       supportStartDate: settings.start,
       supportEndDate: settings.end,
     });
-    if (noTemplate) return { ok: true, change: 'enabled', email, noTemplate: true };
-    return mailed ? { ok: true, change: 'enabled', email } : { ok: true, change: 'enabled', email, mailFailed: true };
+    return delivery === 'sent' ? { ok: true, change: 'enabled', email } : { ok: true, change: 'enabled', email, notSent: delivery };
   }
 
   private async keepOn(

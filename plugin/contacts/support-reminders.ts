@@ -127,9 +127,9 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
         // The day in every language of the CRM; the template picks the mail's (the ISO day for another).
         const languages = new Set([...this.regional.languages().map((l) => l.code), this.regional.defaultLanguage(), 'en']);
         const endDay = Object.fromEntries([...languages].map((language) => [language, formatSupportDay(end, language)]));
-        const delivered = await this.mailer.sendToContact('supportEndingReminder', contactId, { portal: { supportEndDate: end }, supportEndDay: endDay });
-        if (!delivered) {
-          // No usable email now: free the reservation, a later sweep may find one.
+        const outcome = await this.mailer.sendToContact('supportEndingReminder', contactId, { portal: { supportEndDate: end }, supportEndDay: endDay });
+        if (outcome !== 'sent') {
+          // No usable email (or template) now: free the reservation, a later sweep may find one.
           await this.release(contactId, end, kind);
           continue;
         }

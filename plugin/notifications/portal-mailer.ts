@@ -35,14 +35,25 @@ export function isMailAddress(address: string): boolean {
   return address !== '' && address.length <= 254 && MAIL_ADDRESS.test(address);
 }
 
+/**
+ * What became of a mail to a contact:
+ * - `sent`: the mail server took it;
+ * - `queued`: given a transaction, it is sent once that commits (a failure then is only logged);
+ * - `no_email`: nothing sent, the contact is gone or has no address a mail can go to (read when
+ *   sending: it may have been removed since the caller checked it);
+ * - `no_template`: nothing sent, no email template is chosen or found for the kind.
+ * A mail server that refuses it is not an outcome: `sendToContact` throws then.
+ */
+export type ContactMailOutcome = 'sent' | 'queued' | 'no_email' | 'no_template';
+
 export const PortalMailer = Symbol.for('business-portal.PortalMailer');
 export interface PortalMailer {
   /**
-   * Sends `kind` to the contact's email in the contact's language. Never throws for a contact without
-   * an email: returns false; false too, without a transaction, when no email template is chosen or
-   * found for the kind (nothing sent). With a transaction it sends after the commit and returns true.
+   * Sends `kind` to the contact's email in the contact's language and says what became of it. Never
+   * throws for a contact without an email (`no_email`) nor for a kind without a template
+   * (`no_template`, known only without a transaction: with one it answers `queued`).
    */
-  sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options?: { readonly transaction?: Transaction }): Promise<boolean>;
+  sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options?: { readonly transaction?: Transaction }): Promise<ContactMailOutcome>;
   /**
    * Sends `kind` to the owner of something a contact did: the user, or every active member of the
    * group (its inactive members get nothing), each in their own language, through the same SMTP choice

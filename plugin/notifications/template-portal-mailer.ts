@@ -34,7 +34,7 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
-import { isMailAddress, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
+import { isMailAddress, type ContactMailOutcome, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
@@ -85,17 +85,17 @@ export class TemplatePortalMailer implements PortalMailer {
     @inject(PortalAccountStore) @optional() private readonly accounts?: PortalAccountStore,
   ) {}
 
-  async sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {
+  async sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<ContactMailOutcome> {
     if (OWNER_KINDS.has(kind) || (!isHostTemplateKind(kind) && !isPluginMailKind(kind))) {
       throw new Error(`Business Portal: "${kind}" mails go to a record owner, not to a contact`);
     }
     const contact = await this.records.get('Contacts', contactId, options.transaction ? { transaction: options.transaction } : {});
     const address = text(contact?.values.email).trim();
-    if (!contact || !isMailAddress(address)) return false;
+    if (!contact || !isMailAddress(address)) return 'no_email';
 
     const language = this.translator.supported(text(contact.values.language));
     const name = displayName(personName(contact.values));
-    const deliver = async (): Promise<boolean> => {
+    const deliver = async (): Promise<ContactMailOutcome> => {
       // After the commit: the portal account of a contact just made a portal user exists by now.
       const merged: PortalMailData = {
         ...data,
@@ -105,7 +105,7 @@ export class TemplatePortalMailer implements PortalMailer {
       const prepared = await this.prepare(kind, contactId, language, merged);
       if (!prepared) {
         this.logger.warn('Business Portal: no email template for a portal mail; nothing sent', { kind, contactId });
-        return false;
+        return 'no_template';
       }
       const message: MailMessage = {
         to: [name ? { address, name } : { address }],
@@ -116,13 +116,13 @@ export class TemplatePortalMailer implements PortalMailer {
       };
       await this.mail.send(message, prepared.route);
       this.logger.info('Business Portal: portal mail sent', { kind, contactId });
-      return true;
+      return 'sent';
     };
 
-    // Without a transaction the caller learns whether anything was sent (no template: nothing).
+    // Without a transaction the caller learns what became of it (no template: nothing sent).
     if (!options.transaction) return deliver();
     await this.afterCommit(options.transaction, deliver, 'Business Portal: a portal mail could not be sent', { kind, contactId });
-    return true;
+    return 'queued';
   }
 
   async sendToOwner(kind: OwnerMailKind, owner: OwnerRef, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<number> {

@@ -269,6 +269,57 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect((await h.contactPage(id)).html).to.include('Email changed: new access details sent');
   });
 
+  /**
+   * Clears the contact's email in the database (as another CRM user saving it would, without the
+   * event) right before the first read of the contact once `arm` has matched a statement that ran:
+   * the read the mailer makes after the save committed, when the email had been checked before.
+   */
+  function clearEmailBeforeNextRead(contactId: number, arm: (sql: string, replacements: Record<string, unknown> | undefined) => boolean) {
+    const sequelize = h.api.database.sequelize;
+    const name = `email-vanishes-${contactId}`;
+    let armed = false;
+    let cleared = false;
+    sequelize.addHook('afterQuery', `${name}-arm`, (options: unknown, query: unknown) => {
+      if (!cleared && arm(String((query as { sql?: unknown }).sql ?? ''), (options as { replacements?: Record<string, unknown> }).replacements)) armed = true;
+    });
+    sequelize.addHook('beforeQuery', name, async (options: unknown) => {
+      // Before it runs a statement has no SQL yet: the host's read of a record is the SELECT bound to its id alone.
+      const { bind, type } = options as { bind?: Record<string, unknown>; type?: string };
+      if (!armed || cleared || type !== 'SELECT' || bind?.id !== contactId || Object.keys(bind).length !== 1) return;
+      cleared = true;
+      await sequelize.query("UPDATE mod_contacts SET email = '' WHERE id = :contactId", { replacements: { contactId } });
+    });
+    return {
+      get cleared() {
+        return cleared;
+      },
+      remove() {
+        sequelize.removeHook('afterQuery', `${name}-arm`);
+        sequelize.removeHook('beforeQuery', name);
+      },
+    };
+  }
+
+  it('an email that vanishes between the save and the mail: the admin is told that, not that a template is missing', async () => {
+    const id = await h.addContact({ firstname: 'Vera', lastname: 'Vanishing', email: 'vera.vanishing@example.com' });
+    const since = h.mailbox.received.length;
+    // Armed by the save's own history row, written in its transaction: the next read of the contact is the mailer's.
+    const race = clearEmailBeforeNextRead(id, (sql, r) => /INSERT INTO bp_login_history/i.test(sql) && r?.contactId === id && r?.event === 'enabled');
+    let saved: { status: number; html: string };
+    try {
+      saved = await h.savePortalUser(id, { portalUser: 'yes' });
+    } finally {
+      race.remove();
+    }
+    expect(race.cleared, 'the email was cleared between the save and the mail').to.equal(true);
+    expect(saved.status, saved.html).to.equal(200);
+    expect(saved.html).not.to.include('The access details were sent');
+    expect(saved.html).not.to.include('no email template');
+    expect(saved.html).to.include('The contact is now a portal user, but no access details were sent: the contact’s email address was removed or made invalid meanwhile.');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
+  });
+
   it('an email removed from the contact switches the portal user off', async () => {
     const id = await h.addContact({ firstname: 'Losing', lastname: 'Mail', email: 'losing.mail@example.com' });
     const { password } = await enable(id, 'losing.mail@example.com');
@@ -407,4 +458,5 @@ describe('contacts: turning portal user on with no access-details template in th
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
   });
+
 });

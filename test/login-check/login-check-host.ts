@@ -71,7 +71,7 @@ export async function startLoginCheckHost(options: { readonly realMailer?: boole
       (isBound(PortalMailer) ? rebind<PortalMailer>(PortalMailer) : bind<PortalMailer>(PortalMailer)).toConstantValue({
         async sendToContact(kind, contactId, data) {
           mails.push({ kind, contactId, data });
-          return true;
+          return 'sent';
         },
         async sendToOwner() {
           return 0;

@@ -1,0 +1,33 @@
+/**
+ * Sending a contact the access details (portal address, login email, a generated password) after
+ * the change that made them has committed: the one way both the admin's switch-on and an email
+ * changed in the CRM send them, and say what became of them — sent, or not and why — so that the
+ * admin's page and the login history never call details sent that did not leave.
+ */
+import type { HostLogger } from '../host-contract/index.js';
+import type { PortalMailer } from '../notifications/portal-mailer.js';
+
+/**
+ * `sent`: the mail server took them. Not sent: `mail_failed` (the mail server refused them or
+ * could not be reached), `no_template` (no email template for them is chosen or found),
+ * `no_email` (the contact had no valid email any more when they were to leave: it was checked
+ * before the change, and removed or made invalid since).
+ */
+export type AccessDetailsDelivery = 'sent' | 'mail_failed' | 'no_template' | 'no_email';
+
+export async function sendAccessDetails(
+  mailer: PortalMailer,
+  logger: HostLogger,
+  contactId: number,
+  details: { readonly password: string; readonly email: string },
+): Promise<AccessDetailsDelivery> {
+  try {
+    const outcome = await mailer.sendToContact('registration', contactId, { portal: { password: details.password, email: details.email } });
+    // Without a transaction the mailer sends at once: `queued` is not an answer it gives here.
+    return outcome === 'queued' ? 'sent' : outcome;
+  } catch (error) {
+    // The mail server's answer holds nothing of ours (never the password, which is not logged).
+    logger.error('Business Portal: the access details could not be sent', { contactId, error: error instanceof Error ? error.message : String(error) });
+    return 'mail_failed';
+  }
+}
