@@ -13,7 +13,8 @@ export const HISTORY_TABLE = 'bp_login_history';
 
 /**
  * `enabled`, `disabled` and `access_sent` are the contacts capability's: portal user switched by an
- * admin, access details sent again. `revoked`: the portal ended a session family by itself
+ * admin, new access details after an email change (sent, reason `email_changed`, or not: reason
+ * `mail_failed`, `no_template` or `no_email`, `ACCESS_NOT_SENT`). `revoked`: the portal ended a session family by itself
  * (`token_replayed`: a rotated-away remember-me token came back after its grace window).
  */
 export type LoginEvent = 'login' | 'logout' | 'failed' | 'locked' | 'unlocked' | 'enabled' | 'disabled' | 'access_sent' | 'revoked';
@@ -37,6 +38,9 @@ export type LoginReason =
   | 'user_logout'
   | 'admin'
   | 'email_changed'
+  | 'mail_failed'
+  | 'no_template'
+  | 'no_email'
   | 'email_removed'
   | 'email_in_use'
   | 'token_replayed';
@@ -71,12 +75,15 @@ const LOG_MESSAGES: Readonly<Record<LoginEvent, string>> = {
   unlocked: 'Business Portal: portal login unlocked',
   enabled: 'Business Portal: portal user enabled',
   disabled: 'Business Portal: portal user disabled',
-  access_sent: 'Business Portal: portal access details sent again',
+  access_sent: 'Business Portal: new portal access details sent',
   revoked: 'Business Portal: a rotated-away remember-me token was replayed (copied cookie?): its session family ended',
 };
 
 /** Events the log reports as warnings. */
 const WARNINGS: ReadonlySet<LoginEvent> = new Set(['failed', 'locked', 'revoked']);
+
+/** The reasons of an `access_sent` whose access details did not leave: the log says so, as a warning. */
+export const ACCESS_NOT_SENT: ReadonlySet<string> = new Set(['mail_failed', 'no_template', 'no_email']);
 
 @injectable()
 export class SequelizeLoginHistory implements LoginHistory {
@@ -99,7 +106,8 @@ export class SequelizeLoginHistory implements LoginHistory {
     );
     // The attempted email stays out of the log: people type their password into it by mistake.
     const fields = { contactId: entry.contactId, reason: entry.reason, ip: entry.ip, adminUserId: options.adminUserId };
-    if (WARNINGS.has(entry.event)) this.logger.warn(LOG_MESSAGES[entry.event], fields);
+    if (entry.event === 'access_sent' && entry.reason !== null && ACCESS_NOT_SENT.has(entry.reason)) this.logger.warn('Business Portal: new portal access details not sent', fields);
+    else if (WARNINGS.has(entry.event)) this.logger.warn(LOG_MESSAGES[entry.event], fields);
     else this.logger.info(LOG_MESSAGES[entry.event], fields);
   }
 

@@ -25,6 +25,7 @@ import { PortalSessions } from '../auth/portal-sessions.js';
 import { HostDatabase, HostLogger, HostRecords, type CrmRecord, type RecordEvents, type Unsubscribe } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
+import { sendAccessDetails } from './access-details.js';
 import { generatePortalPassword } from './generated-password.js';
 import { contactLanguage, mailableEmail } from './portal-user-settings.js';
 import { REMINDERS_TABLE } from './support-reminders.js';
@@ -149,15 +150,11 @@ export class ContactRecordListeners implements LifecycleContribution {
       await this.sessions.endAllFor(contact.id, { transaction });
     });
     // Sent once the change has committed, and only then written to the login history as sent or
-    // not: the contact block must not say that access details left when the mail server refused them.
-    let mailed = true;
-    try {
-      await this.mailer.sendToContact('registration', contact.id, { portal: { password, email } });
-    } catch (error) {
-      mailed = false;
-      this.logger.error('Business Portal: the new access details could not be sent', { contactId: contact.id, error: error instanceof Error ? error.message : String(error) });
-    }
-    await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: mailed ? 'email_changed' : 'mail_failed', ip: null });
-    this.logger.info(`Business Portal: the contact’s email changed; new access details ${mailed ? 'sent' : 'not sent'}`, { contactId: contact.id });
+    // not and why (the reasons the admin's switch-on names): the contact block must not say that
+    // access details left when the mail server refused them, no template made them, or the
+    // contact's email was gone by then.
+    const delivery = await sendAccessDetails(this.mailer, this.logger, contact.id, { password, email });
+    await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: delivery === 'sent' ? 'email_changed' : delivery, ip: null });
+    this.logger.info(`Business Portal: the contact’s email changed; new access details ${delivery === 'sent' ? 'sent' : `not sent (${delivery})`}`, { contactId: contact.id });
   }
 }

@@ -32,6 +32,13 @@ const REFUSAL_REASONS: Readonly<Record<string, MessageKey>> = {
   reset_link_invalid: 'auth.loginHistory.reasons.resetLinkInvalid',
 };
 
+/** Stored reasons of new access details after an email change that did not leave → their locale key; any other was sent. */
+const ACCESS_NOT_SENT_TEXTS: Readonly<Record<string, MessageKey>> = {
+  mail_failed: 'contacts.history.accessNotSent',
+  no_template: 'contacts.history.accessNoTemplate',
+  no_email: 'contacts.history.accessNoEmail',
+};
+
 /** `admin_unlock by user 3`, `admin by user 3` (how the history names the admin who acted) → the user id. */
 const byUser = /^(?:admin_unlock|admin) by user (\d{1,10})$/;
 
@@ -94,7 +101,7 @@ export class LoginHistorySection implements ContactBlockSection {
         return t(enabled ? 'contacts.history.enabled' : 'contacts.history.disabled');
       }
       case 'access_sent':
-        return t(event.reason === 'mail_failed' ? 'contacts.history.accessNotSent' : 'contacts.history.accessSent');
+        return t((event.reason ? ACCESS_NOT_SENT_TEXTS[event.reason] : undefined) ?? 'contacts.history.accessSent');
       case 'revoked':
         return event.reason === 'token_replayed' ? t('auth.loginHistory.tokenReplayed') : String(event.event);
       default:

@@ -320,6 +320,25 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
   });
 
+  it('an email that vanishes between an email change and its mail: the login history says no access details were sent, and why', async () => {
+    const id = await h.addContact({ firstname: 'Otto', lastname: 'Vanishing', email: 'otto.before@example.com' });
+    await enable(id, 'otto.before@example.com');
+    const since = h.mailbox.received.length;
+    // Armed by the change's last statement in its transaction (its sessions end): the next read of the contact is the mailer's.
+    const race = clearEmailBeforeNextRead(id, (sql, r) => /DELETE FROM bp_sessions WHERE contact_id/i.test(sql) && r?.contactId === id);
+    try {
+      await h.api.records.update('Contacts', id, { values: { email: 'otto.after@example.com' } });
+    } finally {
+      race.remove();
+    }
+    expect(race.cleared, 'the email was cleared between the change and the mail').to.equal(true);
+    const { html } = await h.contactPage(id);
+    expect(html).not.to.include('Email changed: new access details sent');
+    expect(html).to.include('Email changed: no new access details were sent: the contact had no valid email address any more');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
+  });
+
   it('an email removed from the contact switches the portal user off', async () => {
     const id = await h.addContact({ firstname: 'Losing', lastname: 'Mail', email: 'losing.mail@example.com' });
     const { password } = await enable(id, 'losing.mail@example.com');
@@ -459,4 +478,30 @@ describe('contacts: turning portal user on with no access-details template in th
     expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
   });
 
+  it('a portal user’s email changed in the CRM: the login history says no new access details were sent, and why', async () => {
+    const id = await h.addContact({ firstname: 'Nils', lastname: 'Template', email: 'nils.before@example.com' });
+    expect((await h.savePortalUser(id, { portalUser: 'yes' })).status).to.equal(200);
+    const since = h.mailbox.received.length;
+    const logged = h.logs.length;
+    await h.api.records.update('Contacts', id, { values: { email: 'nils.after@example.com' } });
+    expect((await h.account(id))!.email, 'the login still follows the contact').to.equal('nils.after@example.com');
+    const { html } = await h.contactPage(id);
+    expect(html).not.to.include('Email changed: new access details sent');
+    expect(html).to.include('Email changed: no new access details were sent: no email template for them is chosen or found in the CRM');
+    const [row] = await h.sql<{ reason: unknown }>("SELECT reason FROM bp_login_history WHERE contact_id = :id AND event = 'access_sent'", { id });
+    expect(row!.reason).to.equal('no_template');
+    await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const italian = await h.contactPage(id);
+      expect(italian.html).to.include('Email cambiata: nessun nuovo dato di accesso inviato: nessun template email');
+      expect(italian.html).not.to.include('nuovi dati di accesso inviati');
+    } finally {
+      await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+    const lines = h.logs.slice(logged).map((line) => `${line.level} ${line.message}`);
+    expect(lines.filter((line) => /access details sent/.test(line)), 'the host log says nothing was sent').to.deep.equal([]);
+    expect(lines).to.include('warn Business Portal: new portal access details not sent');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
+  });
 });
