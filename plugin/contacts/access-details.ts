@@ -10,8 +10,8 @@ import type { PortalMailer } from '../notifications/portal-mailer.js';
 /**
  * `sent`: the mail server took them. Not sent: `mail_failed` (the mail server refused them or
  * could not be reached), `no_template` (no email template for them is chosen or found),
- * `no_email` (the contact had no valid email any more when they were to leave: it was checked
- * before the change, and removed or made invalid since).
+ * `no_email` (the contact's email was no longer the one checked before the change when they were
+ * to leave: changed, removed or made invalid since).
  */
 export type AccessDetailsDelivery = 'sent' | 'mail_failed' | 'no_template' | 'no_email';
 
@@ -22,7 +22,9 @@ export async function sendAccessDetails(
   details: { readonly password: string; readonly email: string },
 ): Promise<AccessDetailsDelivery> {
   try {
-    const outcome = await mailer.sendToContact('registration', contactId, { portal: { password: details.password, email: details.email } });
+    // Only to the address the change checked and the mail names as the login: one changed since
+    // (another admin's save, the CRM) is not told a password for a login it is not.
+    const outcome = await mailer.sendToContact('registration', contactId, { portal: { password: details.password, email: details.email } }, { onlyTo: details.email });
     // Without a transaction the mailer sends at once: `queued` is not an answer it gives here.
     return outcome === 'queued' ? 'sent' : outcome;
   } catch (error) {

@@ -237,7 +237,7 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     }
     // Sent once the save has committed (a failed save sends nothing), and waited for: the admin is
     // told whether the access details left, and if not why, since their password is nowhere else.
-    // The mailer reads the contact again: an email removed since the check above is `no_email`.
+    // The mailer reads the contact again: an email changed or removed since the check above is `no_email`.
     const delivery = await sendAccessDetails(this.mailer, this.logger, contact.id, { password, email });
     this.logger.info(`Business Portal: portal user enabled by a CRM admin; access details ${delivery === 'sent' ? 'sent' : `not sent (${delivery})`}`, {
       contactId: contact.id,

@@ -40,7 +40,7 @@ export function isMailAddress(address: string): boolean {
  * - `sent`: the mail server took it;
  * - `queued`: given a transaction, it is sent once that commits (a failure then is only logged);
  * - `no_email`: nothing sent, the contact is gone or has no address a mail can go to (read when
- *   sending: it may have been removed since the caller checked it);
+ *   sending: it may have been removed since the caller checked it), or, given `onlyTo`, not that one;
  * - `no_template`: nothing sent, no email template is chosen or found for the kind.
  * A mail server that refuses it is not an outcome: `sendToContact` throws then.
  */
@@ -51,9 +51,16 @@ export interface PortalMailer {
   /**
    * Sends `kind` to the contact's email in the contact's language and says what became of it. Never
    * throws for a contact without an email (`no_email`) nor for a kind without a template
-   * (`no_template`, known only without a transaction: with one it answers `queued`).
+   * (`no_template`, known only without a transaction: with one it answers `queued`). With `onlyTo`
+   * it sends only while the contact's email is still that address (as logins compare: trimmed,
+   * lower-cased): what a caller checked and names in the mail, never one changed since.
    */
-  sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options?: { readonly transaction?: Transaction }): Promise<ContactMailOutcome>;
+  sendToContact(
+    kind: PortalMailKind,
+    contactId: number,
+    data: PortalMailData,
+    options?: { readonly transaction?: Transaction; readonly onlyTo?: string },
+  ): Promise<ContactMailOutcome>;
   /**
    * Sends `kind` to the owner of something a contact did: the user, or every active member of the
    * group (its inactive members get nothing), each in their own language, through the same SMTP choice

@@ -29,7 +29,7 @@ import {
 } from '../host-contract/index.js';
 import { AccessError } from '../access/access-errors.js';
 import { PortalAccess } from '../access/portal-access.js';
-import { PortalAccountStore } from '../auth/portal-account-store.js';
+import { PortalAccountStore, normalizeEmail } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
@@ -85,13 +85,19 @@ export class TemplatePortalMailer implements PortalMailer {
     @inject(PortalAccountStore) @optional() private readonly accounts?: PortalAccountStore,
   ) {}
 
-  async sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<ContactMailOutcome> {
+  async sendToContact(
+    kind: PortalMailKind,
+    contactId: number,
+    data: PortalMailData,
+    options: { readonly transaction?: Transaction; readonly onlyTo?: string } = {},
+  ): Promise<ContactMailOutcome> {
     if (OWNER_KINDS.has(kind) || (!isHostTemplateKind(kind) && !isPluginMailKind(kind))) {
       throw new Error(`Business Portal: "${kind}" mails go to a record owner, not to a contact`);
     }
     const contact = await this.records.get('Contacts', contactId, options.transaction ? { transaction: options.transaction } : {});
     const address = text(contact?.values.email).trim();
     if (!contact || !isMailAddress(address)) return 'no_email';
+    if (options.onlyTo !== undefined && normalizeEmail(address) !== normalizeEmail(options.onlyTo)) return 'no_email';
 
     const language = this.translator.supported(text(contact.values.language));
     const name = displayName(personName(contact.values));

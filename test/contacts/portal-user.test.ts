@@ -270,11 +270,11 @@ describe('contacts: the portal-user section of the Contact record @db', function
   });
 
   /**
-   * Clears the contact's email in the database (as another CRM user saving it would, without the
-   * event) right before the first read of the contact once `arm` has matched a statement that ran:
+   * Clears (or replaces with `newEmail`) the contact's email in the database (as another CRM user
+   * saving it would, without the event) right before the first read of the contact once `arm` has matched a statement that ran:
    * the read the mailer makes after the save committed, when the email had been checked before.
    */
-  function clearEmailBeforeNextRead(contactId: number, arm: (sql: string, replacements: Record<string, unknown> | undefined) => boolean) {
+  function clearEmailBeforeNextRead(contactId: number, arm: (sql: string, replacements: Record<string, unknown> | undefined) => boolean, newEmail = '') {
     const sequelize = h.api.database.sequelize;
     const name = `email-vanishes-${contactId}`;
     let armed = false;
@@ -287,7 +287,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
       const { bind, type } = options as { bind?: Record<string, unknown>; type?: string };
       if (!armed || cleared || type !== 'SELECT' || bind?.id !== contactId || Object.keys(bind).length !== 1) return;
       cleared = true;
-      await sequelize.query("UPDATE mod_contacts SET email = '' WHERE id = :contactId", { replacements: { contactId } });
+      await sequelize.query('UPDATE mod_contacts SET email = :newEmail WHERE id = :contactId', { replacements: { contactId, newEmail } });
     });
     return {
       get cleared() {
@@ -315,9 +315,27 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(saved.status, saved.html).to.equal(200);
     expect(saved.html).not.to.include('The access details were sent');
     expect(saved.html).not.to.include('no email template');
-    expect(saved.html).to.include('The contact is now a portal user, but no access details were sent: the contact’s email address was removed or made invalid meanwhile.');
+    expect(saved.html).to.include('The contact is now a portal user, but no access details were sent: the contact’s email address was changed or removed meanwhile.');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
+  });
+
+  it('an email changed to another address between the save and the mail: nothing goes to that unchecked address, and the admin is told', async () => {
+    const id = await h.addContact({ firstname: 'Wanda', lastname: 'Changing', email: 'wanda.checked@example.com' });
+    const since = h.mailbox.received.length;
+    const race = clearEmailBeforeNextRead(id, (sql, r) => /INSERT INTO bp_login_history/i.test(sql) && r?.contactId === id && r?.event === 'enabled', 'wanda.unchecked@example.com');
+    let saved: { status: number; html: string };
+    try {
+      saved = await h.savePortalUser(id, { portalUser: 'yes' });
+    } finally {
+      race.remove();
+    }
+    expect(race.cleared, 'the email was changed between the save and the mail').to.equal(true);
+    expect(saved.status, saved.html).to.equal(200);
+    expect(saved.html).not.to.include('The access details were sent to wanda.checked@example.com');
+    expect(saved.html).to.include('The contact is now a portal user, but no access details were sent: the contact’s email address was changed or removed meanwhile.');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.slice(since), 'nothing was sent, to either address').to.deep.equal([]);
   });
 
   it('an email that vanishes between an email change and its mail: the login history says no access details were sent, and why', async () => {
@@ -334,7 +352,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(race.cleared, 'the email was cleared between the change and the mail').to.equal(true);
     const { html } = await h.contactPage(id);
     expect(html).not.to.include('Email changed: new access details sent');
-    expect(html).to.include('Email changed: no new access details were sent: the contact had no valid email address any more');
+    expect(html).to.include('Email changed: no new access details were sent: the contact’s email address had changed again or been removed by then');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
   });
