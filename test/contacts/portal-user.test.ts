@@ -470,7 +470,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
   });
 });
 
-describe('contacts: turning portal user on with no access-details template in the CRM', function () {
+describe('contacts: turning portal user on with no access-details template in the CRM @db', function () {
   this.timeout(60_000);
   let h: ContactsHost;
 
