@@ -226,6 +226,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       expect(response.status).to.equal(303);
       const back = await (await h.get(response.headers.get('location')!, h.admin)).text();
       expect(back).to.include(`The ban of ${ip} was lifted.`);
+      expect(back).to.match(new RegExp(`<p class="bp-notice" role="status">The ban of ${ip.replace(/\./g, '\\.')} was lifted\\.</p>`));
       expect(rowsOf(back, 'bp-banned')).to.equal('');
       expect((await h.portalLogin('mario.rossi@example.com', PORTAL_PASSWORD, ip)).status).to.equal(200);
       const [audit] = await h.sql<{ user_name: string; target: string }>("SELECT user_name, target FROM bp_login_check_audit WHERE action = 'lift_ban' AND target = :ip", { ip });
@@ -312,7 +313,8 @@ describe('login-check: the Check Business Portal login page, lock emails and log
   });
 
   describe('nothing to unlock or lift', () => {
-    const noticeOf = (html: string) => /<p class="bp-notice[^"]*" role="status">([^<]*)<\/p>/.exec(html)?.[1] ?? null;
+    // A notice that nothing was done is announced at once (role=alert); one that something was done waits its turn (role=status).
+    const noticeOf = (html: string) => /<p class="bp-notice[^"]*" role="alert">([^<]*)<\/p>/.exec(html)?.[1] ?? null;
     const historyOf = (sql: string, replacements: Record<string, unknown>) => h.sql<{ reason: string }>(sql, replacements);
 
     it('unlocking a user who is not locked changes nothing, records no unlock and says so', async () => {
