@@ -8,12 +8,12 @@
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
-import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
+import { seriousViolations, smallTapTargets, tabTo } from '../support/page-checks.js';
 import { adminActor, profileService, SETTINGS } from './profile-test-kit.js';
 
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
@@ -480,6 +480,73 @@ describe('privileges page in a browser', function () {
     expect(await status.locator('button').textContent()).to.equal('Reload the page');
     expect((await service.document(profileId)).globals.viewAll).to.equal(false);
     await page.screenshot({ path: join(artifacts, '05-stale.png') });
+    await context.close();
+  });
+
+  it('keeps the keyboard on Save while a save is in flight; a refused or lost save is said at once, the focus still on Save', async () => {
+    const { context, page } = await signedInOnPrivileges('globals');
+    const save = '[data-bp-section="globals"] [data-bp-save]';
+    const status = '[data-bp-section="globals"] [data-bp-status]';
+    // document.activeElement, not :focus: a Save disabled while focused still matches :focus, yet the keyboard is on the body.
+    const onSave = async () => (await page.evaluate(`document.activeElement.matches(${JSON.stringify(save)})`)) as boolean;
+    // Every save of the section waits until the test lets it through.
+    const held: Route[] = [];
+    await page.route(`**/profiles/${profileId}/sections/globals`, (route) => void held.push(route));
+    const heldCount = async (count: number) => {
+      for (let i = 0; i < 100 && held.length < count; i += 1) await page.waitForTimeout(50);
+      expect(held, 'saves sent').to.have.length(count);
+    };
+
+    // By keyboard: tick a box, Tab to Save, Enter. While the server has not answered, the focus stays on Save.
+    await page.focus('#bp-view-all');
+    await page.keyboard.press('Space');
+    await tabTo(page, save);
+    await page.keyboard.press('Enter');
+    await heldCount(1);
+    expect(await onSave(), 'focus while saving').to.equal(true);
+    expect(await page.locator(save).getAttribute('aria-disabled')).to.equal('true');
+    expect(await page.locator(`${status} [role="status"]`).textContent()).to.equal('Saving…');
+    // A second Enter on the busy Save sends nothing more.
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(300);
+    expect(held).to.have.length(1);
+    await held[0]!.continue();
+    await page.locator(status).locator('text=Saved.').waitFor();
+    expect(await page.locator(`${status}:focus`).count(), 'focus after the save').to.equal(1);
+
+    // Someone else saves meanwhile: the server refuses the next save as stale.
+    const current = await service.document(profileId);
+    await service.saveSection(profileId, 'globals', { viewAll: false, editAll: false }, current.profile.version, await adminActor(api));
+    await page.keyboard.press('Shift+Tab');
+    expect(await onSave(), 'Shift+Tab from the answer').to.equal(true);
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    expect(await onSave()).to.equal(true);
+    await page.keyboard.press('Enter');
+    await heldCount(2);
+    expect(await onSave(), 'focus while saving again').to.equal(true);
+    await held[1]!.continue();
+    // The refusal is said at once (role=alert), not after whatever else is being read; Save is usable again and keeps the focus.
+    const alert = page.locator(`${status} [role="alert"]`);
+    await alert.locator('text=changed by someone else').waitFor();
+    expect(await page.locator(`${status} [role="status"]`).textContent(), 'nothing left in the polite region').to.equal('');
+    expect(await onSave(), 'focus after the refusal').to.equal(true);
+    expect(await page.locator(save).getAttribute('aria-disabled')).to.equal(null);
+    // The way out (Reload) is the next stop.
+    expect(await tabTo(page, `${status} button`, 3)).to.have.length.below(3);
+    expect(await page.evaluate('document.activeElement.textContent')).to.equal('Reload the page');
+
+    // A save the network loses: said at once too, and the focus is back on Save, never on the page.
+    await page.unroute(`**/profiles/${profileId}/sections/globals`);
+    await page.route(`**/profiles/${profileId}/sections/globals`, (route) => route.abort('failed'));
+    await page.keyboard.press('Shift+Tab');
+    expect(await onSave()).to.equal(true);
+    await page.keyboard.press('Enter');
+    await alert.locator('text=could not be reached').waitFor();
+    expect(await onSave(), 'focus after a lost save').to.equal(true);
+    expect(await page.locator(save).getAttribute('aria-disabled')).to.equal(null);
+    expect((await service.document(profileId)).globals.viewAll).to.equal(false);
     await context.close();
   });
 

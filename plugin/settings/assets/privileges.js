@@ -131,11 +131,17 @@
   };
 
   // ───────────────────────────── status next to a section ─────────────────────────────
+  // Progress and success go to the section's polite region (role=status), a refusal to its assertive one
+  // (role=alert), so that it is said at once; both regions are in the page from the start.
   function showStatus(section, kind, messages, stale) {
-    var status = section.querySelector('[data-bp-status]');
-    status.className = 'bp-status bp-status-' + kind;
-    status.textContent = '';
+    var box = section.querySelector('[data-bp-status]');
+    var polite = box.querySelector('[data-bp-status-polite]');
+    var urgent = box.querySelector('[data-bp-status-urgent]');
+    polite.textContent = '';
+    urgent.textContent = '';
+    box.className = messages.length === 0 ? 'bp-status' : 'bp-status bp-status-' + kind;
     if (messages.length === 0) return;
+    var status = kind === 'error' ? urgent : polite;
     var first = document.createElement('p');
     first.textContent = messages[0];
     status.appendChild(first);
@@ -161,8 +167,12 @@
   function save(section) {
     var name = section.getAttribute('data-bp-section');
     var button = section.querySelector('[data-bp-save]');
+    // One save of a section at a time. The Save is marked aria-disabled, not disabled, while it is on its
+    // way: a disabled button loses the keyboard focus to the page, and the admin their place.
+    if (button.getAttribute('aria-disabled') === 'true') return;
     var value = collect[name](section);
-    button.disabled = true;
+    button.setAttribute('aria-disabled', 'true');
+    function ready() { button.removeAttribute('aria-disabled'); }
     showStatus(section, 'busy', [texts.saving]);
     var response;
     fetch(base + '/sections/' + name, {
@@ -180,14 +190,15 @@
           root.setAttribute('data-version', String(body.document.profile.version));
           dirty.delete(name);
           return refresh(name).then(function () {
+            ready(); // the section was not drawn again when the page could not be read: its Save works again
             var fresh = root.querySelector('[data-bp-section="' + name + '"]');
             showStatus(fresh, 'ok', [texts.saved].concat(body.notices || []));
             announce([texts.saved].concat(body.notices || []).join(' '));
-            // The section was drawn again and its Save is disabled: go on from the status next to it.
+            // The section was drawn again (refresh put the focus on its status): go on from the status next to it.
             keepFocus(fresh.querySelector('[data-bp-status]'));
           });
         }
-        button.disabled = false;
+        ready();
         var error = body && body.error;
         var messages = error ? [error.message].concat((error.problems || []).map(function (p) { return p.message; })) : [texts.networkError];
         showStatus(section, 'error', messages, response.status === 409);
@@ -195,7 +206,7 @@
         return undefined;
       })
       .catch(function () {
-        button.disabled = false;
+        ready();
         showStatus(section, 'error', [texts.networkError]);
         keepFocus(button);
       });
@@ -219,12 +230,18 @@
           var open = all(section, 'details[open]').map(detailsKey).filter(Boolean);
           var node = document.importNode(replacement, true);
           all(node, 'details').forEach(function (details) { if (open.indexOf(detailsKey(details)) >= 0) details.open = true; });
+          // The keyboard must not fall to the page with the old section: in the section just saved it goes
+          // on from the status; in another one, to the same control drawn again.
+          var place = all(section, FOCUSABLE).indexOf(document.activeElement);
+          var hadFocus = section.contains(document.activeElement);
           section.replaceWith(node);
           setUp(node);
+          if (hadFocus) keepFocus(name === savedName ? node.querySelector('[data-bp-status]') : all(node, FOCUSABLE)[place] || node.querySelector('h2'));
         });
       })
       .catch(function () { /* the saved values stay on the page as they were typed */ });
   }
+  var FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]';
   function detailsKey(details) { return details.getAttribute('data-bp-details') || details.getAttribute('data-bp-subform') || ''; }
 
   // ───────────────────────────── ordered lists ─────────────────────────────
