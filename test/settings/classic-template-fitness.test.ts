@@ -63,9 +63,23 @@ describe('settings: version 1’s template must carry the password @db', functio
     });
     const page = await (await admin.get(CLASSIC)).text();
     expect(page).to.include('The chosen template does not contain the password ({{portal.password}}): the default email is sent until you choose another one.');
+    // What the page says about the stored choice is read with its dropdown.
+    expect(page).to.match(/<p class="bp-warning" id="bp-classic-template-unfit" role="status" data-bp-template-unfit>/);
+    expect(page).to.include('<select id="bp-classic-template-id" name="templateId" aria-describedby="bp-classic-template-unfit">');
     expect(await templateSelect()).to.include(`<option value="${invoice}" selected>Invoice payment reminder — lacks {{portal.password}}</option>`);
     // The template form sent back unchanged is not refused.
     expect((await admin.post(`${CLASSIC}/template`, { templateId: String(invoice) })).status).to.equal(303);
+
+    // A stored select user that no longer exists: said, and read with the user dropdown too.
+    await api.database.sequelize.query(`UPDATE bp_settings SET value = :value WHERE ${key} = 'portal.v1'`, {
+      replacements: { value: JSON.stringify({ ...(await storedSetting(api, 'portal.v1')) as Record<string, unknown>, userId: 987654 }) },
+    });
+    const withoutUser = await (await admin.get(CLASSIC)).text();
+    expect(withoutUser).to.include('<p class="bp-warning" id="bp-classic-user-missing" role="status">The chosen user no longer exists in the CRM: choose another one.</p>');
+    expect(withoutUser).to.include('<select id="bp-classic-user-id" name="userId" aria-describedby="bp-classic-user-missing">');
+    await api.database.sequelize.query(`UPDATE bp_settings SET value = :value WHERE ${key} = 'portal.v1'`, {
+      replacements: { value: JSON.stringify({ ...(await storedSetting(api, 'portal.v1')) as Record<string, unknown>, userId: stored.userId ?? null }) },
+    });
 
     const contactId = (await api.records.create('Contacts', { values: { firstname: 'Vera', lastname: 'Classic', email: 'vera.classic@example.com', language: 'en' } })).id;
     const mail = await enablePortalUser(test.url, admin, contactId, mailbox, 'vera.classic@example.com');

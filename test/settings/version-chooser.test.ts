@@ -62,6 +62,9 @@ describe('settings: version chooser @db', () => {
       expect(home).to.include('id="bp-version-form"');
       expect(home).to.match(/<option value="1" selected>/);
       expect(home).to.include('Customers see version 1 of the portal now.');
+      // What switching keeps is read with the dropdown, not only seen under it.
+      expect(home).to.match(/<select id="bp-version-select" name="version" aria-describedby="bp-version-keeps">/);
+      expect(home).to.include('<small id="bp-version-keeps">Switching keeps the settings of both versions');
       expect(home).to.include(`href="${SETTINGS}/classic"`);
       expect((await admin.get(`${SETTINGS}/classic`)).status).to.equal(200);
     });
