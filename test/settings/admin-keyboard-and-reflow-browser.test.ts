@@ -152,6 +152,12 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
           // A field that must be filled says so in its label, where the others are optional.
           const unmarked = (await page.evaluate(`[...document.querySelectorAll('.bp-admin [required]')].filter((el) => !(el.labels && [...el.labels].some((l) => l.textContent.includes(${JSON.stringify(language === 'it' ? '(obbligatorio)' : '(required)')})))).map((el) => el.name)`)) as string[];
           expect(unmarked, `required fields unmarked on ${path}`).to.deep.equal([]);
+          // A hint written next to one field is read with it (aria-describedby), not only seen.
+          const untied = (await page.evaluate(`[...document.querySelectorAll('.bp-admin small')].filter((hint) => {
+            const fields = hint.parentElement.querySelectorAll('input:not([type=hidden]), select, textarea');
+            return fields.length === 1 && !(fields[0].getAttribute('aria-describedby') || '').split(' ').includes(hint.id || '-');
+          }).map((hint) => hint.textContent.trim().slice(0, 40))`)) as string[];
+          expect(untied, `hints not tied to their field on ${path}`).to.deep.equal([]);
           titles.add(basics.title);
           for (const [size, viewport] of Object.entries(NARROW)) {
             await page.setViewportSize(viewport);
