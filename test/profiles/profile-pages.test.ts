@@ -82,6 +82,11 @@ describe('profile admin pages @db', () => {
     const page = await (await admin.get(`${SETTINGS}/profiles/${id}`)).text();
     expect(page).to.include('data-audit-action="create"');
     expect(await count(api, 'bp_profile_audit', "profile_id = :id AND action = 'create'", { id })).to.equal(1);
+    // Every entry's "Before and after" is the same words: each says which entry it opens (its time and action).
+    const described = /<summary aria-describedby="([\w-]+) ([\w-]+)">Before and after<\/summary>/.exec(page);
+    expect(described, 'the summary is described').to.not.equal(null);
+    expect(page).to.match(new RegExp(`<td id="${described![1]}"><time datetime="[^"]+">`));
+    expect(page).to.match(new RegExp(`<td id="${described![2]}">Created</td>`));
   });
 
   it('refuses an invalid form with messages in the admin’s language and creates nothing', async () => {
