@@ -47,12 +47,14 @@ export const requireJsonWrites: RequestHandler = (req, _res, next) => {
 export const PORTAL_BODIES: readonly string[] = ['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data'];
 /** The bodies the admin pages read: forms and JSON (no admin page takes a file). */
 export const ADMIN_BODIES: readonly string[] = ['application/x-www-form-urlencoded', 'application/json'];
+/** The bodies an admin form reads: urlencoded only (JSON only on the routes that are an API, see AdminRouteContribution). */
+export const ADMIN_FORM_BODIES: readonly string[] = ['application/x-www-form-urlencoded'];
 
 /**
  * A write whose body is of a type no route of the router reads (text/plain, XML, none declared,
- * multipart on the admin pages) is refused with 415: read as an empty form it went on and acted
- * (a profile duplicated, a language switched) on data the sender never meant as that. A write
- * without a body (no bytes) is left to its route.
+ * multipart on the admin pages, JSON on an admin form) is refused with 415: read as an empty form
+ * it went on and acted (a profile duplicated, a language switched) on data the sender never meant
+ * as that. A write without a body (no bytes) is left to its route.
  */
 export function requireReadableBody(readable: readonly string[]): RequestHandler {
   return (req, _res, next) => {

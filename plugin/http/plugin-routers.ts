@@ -13,7 +13,7 @@ import { AdminPages } from './admin-pages.js';
 import { API_PREFIX } from './api-errors.js';
 import { CsrfTokens } from './csrf.js';
 import { adminErrorHandler, adminNotFound, apiNotFound, portalErrorHandler, portalNotFound } from './error-handlers.js';
-import { ADMIN_BODIES, formBody, jsonBody, PORTAL_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
+import { ADMIN_BODIES, ADMIN_FORM_BODIES, formBody, jsonBody, PORTAL_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
 import { PageRenderer } from './page-renderer.js';
 import { noStore, securityHeaders } from './security-headers.js';
 
@@ -51,6 +51,9 @@ export class ExpressPluginRouters implements PluginRouters {
     router.use(securityHeaders(), noStore);
     router.use(requireCrmAdmin(this.http, this.pages, this.translator));
     router.use(requireReadableBody(ADMIN_BODIES), formBody(), requireCsrfToken(this.csrf, this.pages, this.translator));
+    for (const contribution of contributions) contribution.registerAdminJsonRoutes?.(router);
+    // A JSON body that no JSON route took is not a form: read as an empty one, it acted on nothing ticked.
+    router.use(requireReadableBody(ADMIN_FORM_BODIES));
     for (const contribution of contributions) contribution.registerAdminRoutes(router);
     router.use(adminNotFound(this.pages, this.translator));
     router.use(adminErrorHandler(this.logger, this.pages, this.translator));

@@ -16,8 +16,16 @@ export interface PortalRouteContribution {
 /** Routes under the settings mount path (`/settings/business-portal`), for CRM admins only. */
 export const AdminRouteContribution = Symbol.for('business-portal.AdminRouteContribution');
 export interface AdminRouteContribution {
-  /** The router already refuses anonymous visitors (to the CRM login) and non-admins (403). */
+  /**
+   * The router already refuses anonymous visitors (to the CRM login) and non-admins (403). These
+   * routes are forms: they read urlencoded bodies only, and any other body is refused with 415.
+   */
   registerAdminRoutes(router: Router): void;
+  /**
+   * Routes that read JSON too, with a parser of their own: an API for a page's own script (the
+   * privileges editor's saves) or for tools (the profile import). Registered before every form.
+   */
+  registerAdminJsonRoutes?(router: Router): void;
 }
 
 /** Hooks into the lifecycle, in the order the capabilities' modules are loaded. */

@@ -78,14 +78,18 @@ export class ProfileRoutes implements AdminRouteContribution {
     @inject(PluginSettings) private readonly settings: PluginSettings,
   ) {}
 
-  registerAdminRoutes(router: Router): void {
+  /** The import takes the form or the export file as JSON; the privileges editor's script saves a section as JSON. */
+  registerAdminJsonRoutes(router: Router): void {
     const json = express.json({ limit: JSON_BODY_LIMIT, strict: true });
     const importJson = express.json({ limit: IMPORT_JSON_LIMIT, strict: true });
+    router.post('/profiles/import', importJson, async (req, res) => this.importProfile(req, res));
+    router.put('/profiles/:id/sections/:section', json, async (req, res) => this.saveSectionJson(req, res));
+  }
 
+  registerAdminRoutes(router: Router): void {
     router.get('/profiles/new', async (req, res) => this.newProfilePage(req, res, {}));
     router.post('/profiles', async (req, res) => this.createProfile(req, res));
     router.get('/profiles/import', async (req, res) => this.importPage(req, res, {}));
-    router.post('/profiles/import', importJson, async (req, res) => this.importProfile(req, res));
 
     router.get('/profiles/:id', async (req, res) => this.profilePage(req, res, {}));
     router.post('/profiles/:id/rename', async (req, res) => this.renameProfile(req, res));
@@ -96,7 +100,6 @@ export class ProfileRoutes implements AdminRouteContribution {
     router.get('/profiles/:id/export', async (req, res) => this.exportProfile(req, res));
 
     router.get('/profiles/:id/document', async (req, res) => this.documentJson(req, res));
-    router.put('/profiles/:id/sections/:section', json, async (req, res) => this.saveSectionJson(req, res));
   }
 
   /** `labels` fill placeholders with a module's or a field's label in the admin's language. */

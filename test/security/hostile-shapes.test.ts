@@ -26,6 +26,12 @@ const TWO_MB = 'a'.repeat(2 * 1024 * 1024);
  */
 const ENDS_THE_SESSION: ReadonlySet<string> = new Set([`POST ${API}/auth/logout`, 'POST /portal/logout']);
 
+/**
+ * The admin routes that read JSON: the privileges editor's saves (its script sends JSON) and the
+ * profile import, which is also an API. Every other admin route is a form, and refuses JSON with 415.
+ */
+const ADMIN_JSON_ROUTES: ReadonlySet<string> = new Set([`PUT ${ADMIN}/profiles/:id/sections/:section`, `POST ${ADMIN}/profiles/import`]);
+
 /** What an answer must never show: stack frames, source paths, driver and engine errors. */
 const INTERNALS = /\n\s+at |node:internal|node_modules|\.[jt]s:\d+|Sequelize\w*Error|SQLITE_|ER_\w+|syntax error at|TypeError|ReferenceError|RangeError|URIError|Cannot read propert|undefined is not|\[object Object\]/;
 
@@ -178,12 +184,13 @@ describe('hostile request shapes on every route the plugin mounts @db', function
   }
 
   /** Everything wrong with one answer; empty when it is sound. */
-  async function problemsOf(label: string, route: MountedRoute, res: Response, expectRefusal: boolean): Promise<string[]> {
+  async function problemsOf(label: string, route: MountedRoute, res: Response, expectRefusal: boolean | number): Promise<string[]> {
     const problems: string[] = [];
     const text = await res.text();
     const type = res.headers.get('content-type') ?? '';
     if (res.status >= 500) problems.push(`${label}: ${res.status}`);
-    if (expectRefusal && (res.status < 400 || res.status >= 500)) problems.push(`${label}: ${res.status}, not a refusal`);
+    if (expectRefusal !== false && (res.status < 400 || res.status >= 500)) problems.push(`${label}: ${res.status}, not a refusal`);
+    else if (typeof expectRefusal === 'number' && res.status !== expectRefusal) problems.push(`${label}: ${res.status}, not ${expectRefusal}`);
     // Scripts and stylesheets of the pages are code: only what is written for people is read.
     if (/^(text\/(html|plain)|application\/json)/.test(type) && INTERNALS.test(text)) problems.push(`${label}: internals in the body: ${INTERNALS.exec(text)![0]}`);
     if (res.status >= 400 && text !== '') {
@@ -205,8 +212,8 @@ describe('hostile request shapes on every route the plugin mounts @db', function
     return problems;
   }
 
-  /** Sends one request; a refusal must have changed nothing. */
-  async function attack(label: string, route: MountedRoute, url: string, init: RequestInit, expectRefusal = false): Promise<string[]> {
+  /** Sends one request; a refusal (of the given status, when one is given) must have changed nothing. */
+  async function attack(label: string, route: MountedRoute, url: string, init: RequestInit, expectRefusal: boolean | number = false): Promise<string[]> {
     const writes = !['GET', 'HEAD', 'OPTIONS'].includes((init.method ?? 'GET').toUpperCase());
     const before = writes ? (known ?? (await snapshot())) : '';
     const res = await fetch(`${test.url}${url}`, { redirect: 'manual', ...init });
@@ -253,7 +260,7 @@ describe('hostile request shapes on every route the plugin mounts @db', function
 
   it('finds the plugin routes to attack, with real parameters', function () {
     const keys = routes.map((r) => `${r.method} ${r.pattern}`);
-    expect(keys).to.include.members([`POST ${ADMIN}/profiles`, 'POST /portal/m/:module/:id/comments', `PATCH ${API}/modules/:module/records/:id`, 'GET /portal/m/:module/export.csv']);
+    expect(keys).to.include.members([`POST ${ADMIN}/profiles`, 'POST /portal/m/:module/:id/comments', `PATCH ${API}/modules/:module/records/:id`, 'GET /portal/m/:module/export.csv', ...ADMIN_JSON_ROUTES]);
     expect(params.contact).to.match(/^\d+$/);
   });
 
@@ -263,8 +270,10 @@ describe('hostile request shapes on every route the plugin mounts @db', function
       if (ENDS_THE_SESSION.has(`${route.method} ${route.path}`)) continue;
       for (const shape of formShapes()) {
         const headers: Record<string, string> = { ...credentialsOf(route), ...(shape.type ? { 'content-type': shape.type } : {}) };
-        // No admin route takes a file: multipart is refused there.
-        const refused = shape.refused === true || (shape.what.includes('multipart') && route.mount === ADMIN);
+        // No admin route takes a file: multipart is refused there, and JSON on every admin form
+        // (read as an empty form, it saved a profile with nothing ticked or duplicated one).
+        const unread = route.mount === ADMIN && (shape.what.includes('multipart') || (shape.type?.startsWith('application/json') === true && !ADMIN_JSON_ROUTES.has(`${route.method} ${route.pattern}`)));
+        const refused = unread ? 415 : shape.refused === true;
         problems.push(...(await attack(`${route.method} ${route.pattern} with ${shape.what}`, route, pathOf(route), { method: route.method, headers, body: shape.body }, refused)));
       }
     }
