@@ -82,7 +82,8 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     try {
       const next = await change(await this.store.read());
       // Read after `change` checked the form: the revision of the settings the form showed.
-      const revision = (req.body as { revision?: string }).revision;
+      // No body at all (no type, no bytes) leaves `req.body` unset: an empty form, as `change` read it.
+      const revision = (req.body as { revision?: string } | undefined)?.revision;
       await this.store.save(next, { userId: session.user.id, userName: session.user.userName }, revision === undefined ? {} : { expectedRevision: revision });
       res.redirect(303, `${this.settings.settingsPath}${CLASSIC_PATH}?done=${form}`);
     } catch (error) {

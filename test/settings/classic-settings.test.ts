@@ -139,6 +139,13 @@ describe('settings: version 1 (classic) @db', () => {
       expect(page, JSON.stringify(pairs)).to.include(html(String(message)));
       expect(page, 'no echo of the payload').not.to.include('<script>alert(1)</script>');
     }
+    // JSON is no form: read as an empty one, it saved every module unticked (modules and advanced answered 500).
+    for (const path of ['modules', 'advanced', 'user', 'template']) {
+      const json = await admin.json('POST', `${CLASSIC}/${path}`, { active: ['Contacts'] });
+      expect(json.status, `${path} with JSON`).to.equal(415);
+      // Refused as the admin router refuses a request that speaks JSON: the same localized message, as JSON.
+      expect(await json.json()).to.deep.equal({ error: { code: 'unsupported_media_type', message: 'The request body is in a format this page does not read.' } });
+    }
     expect((await postPairs(test, admin, `${CLASSIC}/user`, [['userId', '']], { csrf: false })).status).to.equal(403);
     expect((await postPairs(test, admin, `${CLASSIC}/user`, [['_csrf', 'forged'], ['userId', '']], { csrf: false })).status).to.equal(403);
     expect(await stored()).to.deep.equal(before);
@@ -225,5 +232,16 @@ describe('settings: version 1 (classic) @db', () => {
       if (modules.status === 303) expect(entry(after, 'Documents')?.active, `round ${round}`).to.equal(documents);
       else expect(after!.userId, `round ${round}`).to.equal(user);
     }
+  });
+
+  it('takes a POST without a body (no type, no bytes) as an empty form, as the other admin forms do, not a 500', async () => {
+    const none = (path: string) => fetch(`${test.url}${CLASSIC}/${path}`, { method: 'POST', redirect: 'manual', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf } });
+    // Nothing ticked, no module chosen: what the form sends with every box cleared.
+    expect((await none('modules')).status).to.equal(303);
+    expect((await stored())!.modules.filter((m) => m.active)).to.deep.equal([]);
+    expect((await none('advanced')).status).to.equal(303);
+    // A user and a template must be named (an empty template field means none): refused.
+    expect((await none('user')).status).to.equal(400);
+    expect((await none('template')).status).to.equal(400);
   });
 });
