@@ -35,11 +35,12 @@ export class ExpressPluginRouters implements PluginRouters {
   ) {}
 
   portal(contributions: readonly PortalRouteContribution[]): Router {
-    const router = express.Router();
-    router.use(securityHeaders(), noStore, jsonBody());
-    router.use(API_PREFIX, requireJsonWrites);
-    router.use(requireReadableBody(PORTAL_BODIES));
-    for (const contribution of contributions) contribution.registerPortalRoutes(router);
+    const routes = express.Router();
+    routes.use(securityHeaders(), noStore, jsonBody());
+    routes.use(API_PREFIX, requireJsonWrites);
+    routes.use(requireReadableBody(PORTAL_BODIES));
+    for (const contribution of contributions) contribution.registerPortalRoutes(routes);
+    const router = answeredOrNotFound(routes);
     router.use(API_PREFIX, apiNotFound(this.translator));
     router.use(portalNotFound(this.translator, this.renderer));
     router.use(portalErrorHandler(this.logger, this.translator, this.renderer));
@@ -47,16 +48,31 @@ export class ExpressPluginRouters implements PluginRouters {
   }
 
   admin(contributions: readonly AdminRouteContribution[]): Router {
-    const router = express.Router();
-    router.use(securityHeaders(), noStore);
-    router.use(requireCrmAdmin(this.http, this.pages, this.translator));
-    router.use(requireReadableBody(ADMIN_BODIES), formBody(), requireCsrfToken(this.csrf, this.pages, this.translator));
-    for (const contribution of contributions) contribution.registerAdminJsonRoutes?.(router);
+    const routes = express.Router();
+    routes.use(securityHeaders(), noStore);
+    routes.use(requireCrmAdmin(this.http, this.pages, this.translator));
+    routes.use(requireReadableBody(ADMIN_BODIES), formBody(), requireCsrfToken(this.csrf, this.pages, this.translator));
+    for (const contribution of contributions) contribution.registerAdminJsonRoutes?.(routes);
     // A JSON body that no JSON route took is not a form: read as an empty one, it acted on nothing ticked.
-    router.use(requireReadableBody(ADMIN_FORM_BODIES));
-    for (const contribution of contributions) contribution.registerAdminRoutes(router);
+    routes.use(requireReadableBody(ADMIN_FORM_BODIES));
+    for (const contribution of contributions) contribution.registerAdminRoutes(routes);
+    const router = answeredOrNotFound(routes);
     router.use(adminNotFound(this.pages, this.translator));
     router.use(adminErrorHandler(this.logger, this.pages, this.translator));
     return router;
   }
+}
+
+/**
+ * The routes in a router of their own, so that Express's own OPTIONS answer reaches the client:
+ * for a path some route answers, `200` with `Allow` listing the methods the routes of that path
+ * answer (no route handles OPTIONS itself). With the 404 in the same router, OPTIONS met the 404
+ * first. The answer carries no `Access-Control-*` header, so a preflight from another origin
+ * still fails and its request is never sent. What the routes leave (another path, an error)
+ * goes on to the 404 and the error handler the caller adds.
+ */
+function answeredOrNotFound(routes: Router): Router {
+  const router = express.Router();
+  router.use(routes);
+  return router;
 }

@@ -314,6 +314,45 @@ describe('hostile request shapes on every route the plugin mounts @db', function
     expect(problems).to.deep.equal([]);
   });
 
+  it('answers OPTIONS with the methods the path answers, grants no other origin a preflight, and 404s a path nobody answers', async () => {
+    const problems: string[] = [];
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const matches = (route: MountedRoute, path: string) => new RegExp(`^${escaped(route.pattern).replace(/:[A-Za-z_]+/g, '[^/]+')}$`).test(path);
+    // One request per path the walk sends: '/profiles/new' is also '/profiles/:id', and answers what both do.
+    const paths = new Map(routes.map((route) => [pathOf(route), route] as const));
+    for (const [path, route] of paths) {
+      const owed = new Set(routes.filter((r) => r.mount === route.mount && matches(r, path)).flatMap((r) => (r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])));
+      const options = await fetch(`${test.url}${path}`, { method: 'OPTIONS', headers: credentialsOf(route), redirect: 'manual' });
+      const text = await options.text();
+      const allow = new Set((options.headers.get('allow') ?? '').split(',').map((m) => m.trim()).filter((m) => m !== ''));
+      if (options.status < 200 || options.status > 204) problems.push(`OPTIONS ${path}: ${options.status}`);
+      if ([...allow].sort().join(', ') !== [...owed].sort().join(', ')) problems.push(`OPTIONS ${path}: Allow ${[...allow].join(', ')}, not ${[...owed].join(', ')}`);
+      if (INTERNALS.test(text)) problems.push(`OPTIONS ${path}: internals in the body`);
+      // A preflight as another origin's script makes it (no cookie): the answer must not let it send the request.
+      const preflight = await fetch(`${test.url}${path}`, {
+        method: 'OPTIONS',
+        redirect: 'manual',
+        headers: { origin: 'https://attacker.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-csrf-token, x-requested-with' },
+      });
+      await preflight.arrayBuffer();
+      for (const answer of [options, preflight]) {
+        const granted = [...answer.headers.keys()].filter((name) => name.startsWith('access-control-'));
+        if (granted.length > 0) problems.push(`OPTIONS ${path}: ${granted.join(', ')}`);
+      }
+    }
+    // A path no route answers is the plugin's 404, in the form of its place.
+    for (const [path, credentials, type] of [
+      ['/portal/no-such-page', credentialsOf({ mount: '/portal' } as MountedRoute), 'text/html'],
+      [`${API}/no-such-route`, credentialsOf({ mount: '/portal' } as MountedRoute), 'application/json'],
+      [`${ADMIN}/no-such-page`, credentialsOf({ mount: ADMIN } as MountedRoute), 'text/html'],
+    ] as const) {
+      const res = await fetch(`${test.url}${path}`, { method: 'OPTIONS', headers: credentials, redirect: 'manual' });
+      await res.arrayBuffer();
+      if (res.status !== 404 || !res.headers.get('content-type')?.startsWith(type)) problems.push(`OPTIONS ${path}: ${res.status} ${res.headers.get('content-type')}`);
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
   it('answers HEAD on every CSV export with the headers of its GET and no query of the rows', async () => {
     const exports = routes.filter((r) => r.method === 'GET' && r.pattern.endsWith('.csv'));
     expect(exports.length).to.be.greaterThan(1);

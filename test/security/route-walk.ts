@@ -18,14 +18,20 @@ export interface MountedRoute {
 
 interface RouteLayer {
   readonly route?: { readonly path: string | string[]; readonly methods: Record<string, boolean> };
+  /** A router used without a path (the plugin keeps its routes in one, inside the mounted one). */
+  readonly handle?: { readonly stack?: RouteLayer[] };
+  readonly slash?: boolean;
 }
 
 export function mountedRoutes(host: ReferenceHost): readonly MountedRoute[] {
   const http = host.api.http as WebHostHttp;
   const routes: MountedRoute[] = [];
-  for (const { path: mount, router } of http.mounted()) {
-    for (const layer of (router as Router & { stack: RouteLayer[] }).stack) {
-      if (!layer.route) continue;
+  const walk = (mount: string, stack: readonly RouteLayer[]) => {
+    for (const layer of stack) {
+      if (!layer.route) {
+        if (layer.slash && layer.handle?.stack) walk(mount, layer.handle.stack);
+        continue;
+      }
       const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
       for (const path of paths) {
         for (const [method, on] of Object.entries(layer.route.methods)) {
@@ -33,6 +39,7 @@ export function mountedRoutes(host: ReferenceHost): readonly MountedRoute[] {
         }
       }
     }
-  }
+  };
+  for (const { path: mount, router } of http.mounted()) walk(mount, (router as Router & { stack: RouteLayer[] }).stack);
   return routes;
 }
