@@ -225,6 +225,7 @@ describe('record store writes @db', function () {
     await rolledBack((transaction) =>
       store.attachDocument('Accounts', account.id, { title: 'Rolled back', fileName: 'a.txt', mimeType: 'text/plain', content: Buffer.from('data') }, { transaction }),
     );
+    expect(readdirSync(filesDir), 'files after the rolled-back attach').to.deep.equal([]);
     const broken = new Readable({
       read() {
         this.push(Buffer.from('partial'));
@@ -234,9 +235,11 @@ describe('record store writes @db', function () {
     expect((await rejection(store.attachDocument('Accounts', account.id, { title: 'Broken', fileName: 'b.txt', mimeType: 'text/plain', content: broken }))).message).to.equal(
       'connection reset',
     );
+    expect(readdirSync(filesDir), 'files after the broken upload').to.deep.equal([]);
     expect(await rejection(store.attachDocument('Accounts', 999_999, { title: 'Orphan', fileName: 'c.txt', mimeType: 'text/plain', content: Buffer.from('x') }))).to.be.instanceOf(
       RecordNotFoundError,
     );
+    expect(readdirSync(filesDir), 'files after the attach to a missing record').to.deep.equal([]);
     expect(await rejection(store.attachDocument('Accounts', account.id, { title: ' ', fileName: 'd.txt', mimeType: 'text/plain', content: Buffer.from('x') }))).to.be.instanceOf(
       InvalidRecordError,
     );
