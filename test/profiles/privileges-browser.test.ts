@@ -554,6 +554,48 @@ describe('privileges page in a browser', function () {
     await context.close();
   });
 
+  it('marks the fields a refused save names: aria-invalid, described by their problem, the first one focused; cleared on change and on a save', async () => {
+    const { context, page } = await signedInOnPrivileges('general');
+    const fallback = '#bp-two-factor-fallback';
+    const status = '[data-bp-section="general"] [data-bp-status]';
+    // What a screen reader reads after the field's name: its aria-describedby texts, in order. A string: no DOM library.
+    const described = (selector: string) =>
+      page.evaluate(`(document.querySelector(${JSON.stringify(selector)}).getAttribute('aria-describedby') || '').split(' ').filter(Boolean).map((id) => document.getElementById(id) ? document.getElementById(id).textContent.trim() : '(missing ' + id + ')')`) as Promise<string[]>;
+    // By keyboard: no primary two-factor type, yet a fallback; Tab to Save, Enter. The server refuses the fallback.
+    await page.focus('#bp-two-factor');
+    await page.selectOption('#bp-two-factor', 'none');
+    await page.focus(fallback);
+    await page.selectOption(fallback, 'email');
+    await tabTo(page, '[data-bp-section="general"] [data-bp-save]');
+    await page.keyboard.press('Enter');
+    await page.locator(`${status} [role="alert"]`).locator('text=needs a primary type').waitFor();
+    expect(await page.getAttribute(fallback, 'aria-invalid')).to.equal('true');
+    const texts = await described(fallback);
+    expect(texts[0]).to.match(/a fallback two-factor type needs a primary type/);
+    expect(texts.slice(1), 'its own hint still read after the problem').to.have.length(1);
+    expect(await page.getAttribute('#bp-two-factor', 'aria-invalid'), 'a field the refusal does not name').to.equal(null);
+    expect(await page.evaluate('document.activeElement.id'), 'focus on the field concerned').to.equal('bp-two-factor-fallback');
+    // Changing the field clears its mark; the hint alone describes it again.
+    await page.keyboard.press('ArrowUp');
+    await page.selectOption(fallback, 'none');
+    expect(await page.getAttribute(fallback, 'aria-invalid')).to.equal(null);
+    expect(await described(fallback)).to.deep.equal(texts.slice(1));
+
+    // Another section, another kind of path: a sender address the browser accepts and the server does not.
+    await page.fill('#bp-sender-email', 'support@localhost');
+    await page.click('[data-bp-section="notifications"] [data-bp-save]');
+    await page.locator('[data-bp-section="notifications"] [data-bp-status] [role="alert"] li').first().waitFor();
+    expect(await page.getAttribute('#bp-sender-email', 'aria-invalid')).to.equal('true');
+    expect((await described('#bp-sender-email'))[0]).to.match(/email/i);
+    expect(await page.evaluate('document.activeElement.id')).to.equal('bp-sender-email');
+    // A successful save of the section: no mark is left.
+    await page.fill('#bp-sender-email', 'support@example.com');
+    await page.click('[data-bp-section="notifications"] [data-bp-save]');
+    await page.locator('[data-bp-section="notifications"] [data-bp-status]').locator('text=Saved.').waitFor();
+    expect(await page.locator('[data-bp-section="notifications"] [aria-invalid]').count()).to.equal(0);
+    await context.close();
+  });
+
   it('shows every per-field access choice whole, in Italian, on a phone and on a desktop', async () => {
     await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
     try {

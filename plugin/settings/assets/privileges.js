@@ -133,24 +133,30 @@
   // ───────────────────────────── status next to a section ─────────────────────────────
   // Progress and success go to the section's polite region (role=status), a refusal to its assertive one
   // (role=alert), so that it is said at once; both regions are in the page from the start.
+  // Answers the element of each message (the first a paragraph, the others list items), so that a
+  // field a problem is about can be described by it.
   function showStatus(section, kind, messages, stale) {
+    unmarkAll(section); // the problems that described them are gone
+    var shown = [];
     var box = section.querySelector('[data-bp-status]');
     var polite = box.querySelector('[data-bp-status-polite]');
     var urgent = box.querySelector('[data-bp-status-urgent]');
     polite.textContent = '';
     urgent.textContent = '';
     box.className = messages.length === 0 ? 'bp-status' : 'bp-status bp-status-' + kind;
-    if (messages.length === 0) return;
+    if (messages.length === 0) return shown;
     var status = kind === 'error' ? urgent : polite;
     var first = document.createElement('p');
     first.textContent = messages[0];
     status.appendChild(first);
+    shown.push(first);
     if (messages.length > 1) {
       var list = document.createElement('ul');
       messages.slice(1).forEach(function (text) {
         var item = document.createElement('li');
         item.textContent = text;
         list.appendChild(item);
+        shown.push(item);
       });
       status.appendChild(list);
     }
@@ -162,6 +168,77 @@
       reload.addEventListener('click', function () { dirty.clear(); window.location.reload(); });
       status.appendChild(reload);
     }
+    return shown;
+  }
+
+  // ───────────────────────────── fields a refusal is about ─────────────────────────────
+  // The server names where each problem is (`general.twoFactorFallback`, `buttons[1].title`,
+  // `modules[0].fields.status`, `notifications.templates.registration`): the field concerned is
+  // marked aria-invalid and described by its problem in the status (before its own hint), until it
+  // changes or the section's status is written again. A rule or a list column is no field: its
+  // problem stays in the status only.
+  function nth(list, index) { return list[Number(index)] || null; }
+  function fieldFor(section, path) {
+    var name = section.getAttribute('data-bp-section');
+    var m;
+    var esc = window.CSS && CSS.escape ? CSS.escape : function (text) { return String(text).replace(/["\\]/g, '\\$&'); };
+    if (name === 'general' || name === 'globals') {
+      m = /^\w+\.(\w+)$/.exec(path);
+      return m ? section.querySelector('[name="' + esc(m[1]) + '"]') : null;
+    }
+    if (name === 'notifications') {
+      if ((m = /^notifications\.templates\.(\w+)$/.exec(path))) return section.querySelector('[data-bp-template="' + esc(m[1]) + '"]');
+      m = /^notifications\.(\w+)$/.exec(path);
+      return m ? section.querySelector('[name="' + esc(m[1]) + '"]:checked, input[name="' + esc(m[1]) + '"]:not([type="radio"])') || section.querySelector('[name="' + esc(m[1]) + '"]') : null;
+    }
+    if (name === 'buttons') {
+      m = /^buttons\[(\d+)\]\.(\w+)(?:\.([\w-]+)(?:\.(\w+))?)?$/.exec(path);
+      var item = m && nth(all(section, '[data-bp-buttons] > [data-bp-button]'), m[1]);
+      if (!item) return null;
+      if (m[2] === 'translations') return m[3] ? item.querySelector('[data-bp-translation="' + esc(m[3]) + '"][data-bp-part="' + esc(m[4] || 'title') + '"]') : null;
+      return item.querySelector('[data-bp-input="' + esc(m[2]) + '"]');
+    }
+    if (name === 'modules') {
+      // Indexes count the modules sent: those the licence locks are not.
+      m = /^modules\[(\d+)\]\.(\w+)(?:\.(\w+))?$/.exec(path);
+      var body = m && nth(all(section, '[data-bp-module]').filter(function (b) { return !b.hasAttribute('data-bp-locked'); }), m[1]);
+      if (!body) return null;
+      if (m[2] === 'fields') return m[3] ? body.querySelector('[data-bp-field="' + esc(m[3]) + '"]') : null;
+      if (m[2] === 'tools') return m[3] ? body.querySelector('[data-bp-tool="' + esc(m[3]) + '"]') : null;
+      if (m[3]) return null;
+      return body.querySelector('select[name="' + esc(m[2]) + '"], input[name="' + esc(m[2]) + '"]');
+    }
+    return null;
+  }
+  var problemIds = 0;
+  /** Marks `field` invalid, described by `problem` first; its own description is kept to give back. */
+  function markField(field, problem) {
+    if (!problem.id) problem.id = 'bp-problem-' + (problemIds += 1);
+    if (!field.hasAttribute('data-bp-invalid')) field.setAttribute('data-bp-invalid', field.getAttribute('aria-describedby') || '');
+    var own = field.getAttribute('data-bp-invalid');
+    var now = (field.getAttribute('aria-invalid') === 'true' ? field.getAttribute('aria-describedby').replace(own, '') : '').trim();
+    field.setAttribute('aria-invalid', 'true');
+    field.setAttribute('aria-describedby', [now, problem.id, own].filter(Boolean).join(' '));
+  }
+  function unmarkField(field) {
+    if (!field.hasAttribute('data-bp-invalid')) return;
+    var own = field.getAttribute('data-bp-invalid');
+    if (own) field.setAttribute('aria-describedby', own);
+    else field.removeAttribute('aria-describedby');
+    field.removeAttribute('data-bp-invalid');
+    field.removeAttribute('aria-invalid');
+  }
+  function unmarkAll(scope) { all(scope, '[data-bp-invalid]').forEach(unmarkField); }
+  /** Marks the fields `problems` name (each described by its element in `shown`); answers the first one. */
+  function markProblems(section, problems, shown) {
+    var first = null;
+    problems.forEach(function (problem, i) {
+      var field = problem && typeof problem.path === 'string' ? fieldFor(section, problem.path) : null;
+      if (!field || !shown[i]) return;
+      markField(field, shown[i]);
+      if (!first) first = field;
+    });
+    return first;
   }
 
   function save(section) {
@@ -200,8 +277,16 @@
         }
         ready();
         var error = body && body.error;
-        var messages = error ? [error.message].concat((error.problems || []).map(function (p) { return p.message; })) : [texts.networkError];
-        showStatus(section, 'error', messages, response.status === 409);
+        var problems = (error && error.problems) || [];
+        var messages = error ? [error.message].concat(problems.map(function (p) { return p.message; })) : [texts.networkError];
+        var shown = showStatus(section, 'error', messages, response.status === 409);
+        // As on the other admin pages: the first field a problem names takes the focus (unfolded when
+        // it is in a folded editor), to be put right; a refusal without one leaves it on Save.
+        var first = markProblems(section, problems, shown.slice(1));
+        if (first && !first.disabled) {
+          for (var fold = first.closest('details'); fold; fold = fold.parentElement && fold.parentElement.closest('details')) fold.open = true;
+          first.focus();
+        }
         keepFocus(button);
         return undefined;
       })
@@ -613,6 +698,9 @@
       all(ruleForm(section), '[data-bp-condition]').forEach(syncValueInput);
       return;
     }
+    // A field put right is no longer the one the refusal named (a radio: its whole group).
+    if (target.type === 'radio' && target.name) all(section, '[data-bp-invalid][name="' + target.name + '"]').forEach(unmarkField);
+    else unmarkField(target);
     if (target.hasAttribute('data-bp-cond-op') || target.hasAttribute('data-bp-cond-field')) syncValueInput(target.closest('[data-bp-condition]'));
     if (target.closest('[data-bp-subform]') || target.hasAttribute('data-bp-column-choice')) return;
     markDirty(target);
