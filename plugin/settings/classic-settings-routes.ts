@@ -17,6 +17,7 @@ import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { missingPlaceholderFor, placeholderText, requiredPlaceholder } from '../notifications/template-placeholders.js';
+import type { ValidationProblem } from '../profiles/profile-errors.js';
 import { RELATED_FIELD_PREFIX, validateSettingsForm } from './classic-forms.js';
 import { ClassicSettingsError, ClassicSettingsStore, StaleClassicSettingsError, classicProblem, classicRevision, type ClassicSettings } from './classic-settings.js';
 import { PortalVersions } from './portal-version.js';
@@ -42,6 +43,21 @@ function optionalId(value: string): number | null {
 interface PageState {
   readonly status?: number;
   readonly errors?: readonly string[];
+  /** The ids of the fields the refusal is about: marked aria-invalid, the first on the page focused. */
+  readonly invalid?: readonly string[];
+}
+
+/**
+ * The page's field a problem is about, by its id: the forms' own names (`userId`, `templateId`,
+ * `related.<module>`, `active` of a module) and the stored settings' (`credentialsTemplateId`).
+ * A module the page does not show has no field (its problem is in the list only).
+ */
+function fieldIdOf(problem: ValidationProblem): string | null {
+  if (problem.path === 'userId') return 'bp-classic-user-id';
+  if (problem.path === 'templateId' || problem.path === 'credentialsTemplateId') return 'bp-classic-template-id';
+  if (problem.path.startsWith(RELATED_FIELD_PREFIX)) return `bp-related-${problem.path.slice(RELATED_FIELD_PREFIX.length)}`;
+  if (problem.path === 'active' && typeof problem.params?.module === 'string') return `bp-active-${problem.params.module}`;
+  return null;
 }
 
 @injectable()
@@ -90,7 +106,11 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
       const language = this.pages.language(res);
       if (error instanceof StaleClassicSettingsError) return this.page(req, res, { status: 409, errors: [this.translator.t(language, 'classic.stale')] });
       if (!(error instanceof ClassicSettingsError)) throw error;
-      await this.page(req, res, { status: 400, errors: error.problems.map((p) => this.translator.t(language, p.messageKey, p.params)) });
+      await this.page(req, res, {
+        status: 400,
+        errors: error.problems.map((p) => this.translator.t(language, p.messageKey, p.params)),
+        invalid: error.problems.map(fieldIdOf).filter((id): id is string => id !== null),
+      });
     }
   }
 
@@ -158,6 +178,11 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
         };
       }),
     );
+    // The fields in the page's order: the first one the refusal names takes the focus (autofocus).
+    const invalid = new Set(state.invalid ?? []);
+    const fieldIds = [...rows.map((entry) => `bp-active-${entry.module}`), ...rows.map((entry) => `bp-related-${entry.module}`), 'bp-classic-user-id', 'bp-classic-template-id'];
+    const focus = fieldIds.find((id) => invalid.has(id)) ?? null;
+    const field = (id: string) => ({ invalid: invalid.has(id), autofocus: id === focus });
     const version = await this.versions.current();
     await this.pages.send(req, res, {
       template: 'admin/classic-settings',
@@ -175,7 +200,11 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
           position: index + 1,
           first: index === 0,
           last: index === rows.length - 1,
+          activeField: field(`bp-active-${entry.module}`),
+          relatedField: field(`bp-related-${entry.module}`),
         })),
+        userField: field('bp-classic-user-id'),
+        templateField: field('bp-classic-template-id'),
         users: users.map((user) => ({
           id: user.id,
           name: [user.firstName, user.lastName].filter(Boolean).join(' ') || user.userName,

@@ -2,16 +2,19 @@
  * In headless Chromium with JavaScript switched off (the forms must work without it): an admin of
  * an install upgraded from version 1 opens the settings, sees the Version dropdown and the list of
  * modules that are not eligible, opens the version 1 settings, moves Tickets down, switches FAQ off,
- * picks an inactive user, then switches customers to version 2 and back. Screenshots of each page
- * go to `test-artifacts/`.
+ * picks an inactive user, then switches customers to version 2 and back; a refused choice puts the
+ * keyboard on the field concerned (the page has no script: the test's own checks need JavaScript
+ * there). Screenshots of each page go to `test-artifacts/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { CLASSIC_SETTINGS_KEY, type ClassicSettings } from '../../plugin/settings/classic-settings.js';
 import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
+import { addEmailTemplate } from '../profiles/profile-test-kit.js';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
+import { autofocused, tabTo } from '../support/page-checks.js';
 import { SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
 
 describe('version 1 settings in the browser, without JavaScript', function () {
@@ -85,6 +88,31 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${test!.url}${SETTINGS}/classic`);
     await page.screenshot({ path: join(artifacts, 'settings-classic-phone.png'), fullPage: true });
+    await context.close();
+  });
+
+  it('puts the keyboard on the field a refusal names: aria-invalid, described by the list of problems', async () => {
+    const api = test!.host.api;
+    const chosen = await addEmailTemplate(api, { name: 'Classic access soon without password', module: 'Contacts', subject: 'Access', body: 'Password: {{portal.password}}' });
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${test!.url}${SETTINGS}/classic`);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+    // While the page is open, someone takes the password out of the template the admin is about to choose.
+    await api.database.sequelize.query("UPDATE crm_email_template_versions SET html = '<p>Welcome</p>', text = 'Welcome' WHERE template_id = :id", { replacements: { id: chosen } });
+    await page.focus('#bp-classic-template-id');
+    await page.selectOption('#bp-classic-template-id', String(chosen));
+    await tabTo(page, 'form[action$="/classic/template"] button[type="submit"]', 3);
+    await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Enter')]);
+    expect(await page.locator('.bp-errors').innerText()).to.include('does not contain the password');
+    expect(await autofocused(page), 'focus on the field concerned').to.equal('bp-classic-template-id');
+    const select = page.locator('#bp-classic-template-id');
+    expect(await select.getAttribute('aria-invalid')).to.equal('true');
+    expect((await select.getAttribute('aria-describedby'))?.split(' ')).to.include('bp-errors-list');
+    expect(await page.locator('#bp-errors-list').innerText()).to.include('does not contain the password');
+    expect(await page.locator('[aria-invalid]').count(), 'only the field concerned').to.equal(1);
     await context.close();
   });
 });
