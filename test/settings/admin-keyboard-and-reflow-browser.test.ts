@@ -2,10 +2,12 @@
  * The plugin's admin pages by keyboard alone and at small widths, in headless Chromium: an admin
  * unlocks a customer on Check Business Portal login and changes a profile's two-factor setting on
  * its privileges page without the mouse, every stop with a visible focus, the save announced; a
- * refused import points at the field it is about; every page in English and Italian at 320 CSS px
+ * refused import points at the field it is about; a chosen export file is said read, or unreadable at
+ * once (English and Italian); every page in English and Italian at 320 CSS px
  * and 200 % zoom, with one unique localized title, the right `lang`, one h1 and a main landmark.
  * Screenshots go to `test-artifacts/admin-keyboard-and-reflow/`.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -126,6 +128,41 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
     expect(await page.getAttribute('#bp-import-name', 'aria-invalid')).to.equal('true');
     expect(await page.getAttribute('#bp-import-document', 'aria-invalid')).to.equal(null);
     await context.close();
+  });
+
+  it('says that a chosen export file was read (politely), and at once when it cannot be read, in English and Italian', async () => {
+    const dir = artifactsDir('admin-keyboard-and-reflow', 'import-files');
+    const exported = '{"schemaVersion": 1}';
+    const file = join(dir, 'resellers-export.json');
+    for (const language of ['en', 'it'] as const) {
+      writeFileSync(file, exported);
+      await sql(`UPDATE crm_users SET language = '${language}' WHERE user_name = 'admin'`);
+      try {
+        const { context, page } = await signedIn(`${SETTINGS}/profiles/import`, language === 'it' ? 'it-IT' : 'en-GB');
+        const read = page.locator('[data-bp-import] [role="status"]');
+        const refused = page.locator('[data-bp-import] [role="alert"]');
+        // By keyboard: Tab to the file chooser; choosing a file (the dialog is the system's) fills the box and says so.
+        await tabTo(page, '#bp-import-file');
+        await page.setInputFiles('#bp-import-file', file);
+        await read.filter({ hasText: 'resellers-export.json' }).waitFor();
+        expect(await read.innerText()).to.include(language === 'en' ? 'File read: resellers-export.json' : 'File letto: resellers-export.json');
+        expect(await page.inputValue('#bp-import-document')).to.equal(exported);
+        expect(await refused.innerText()).to.equal('');
+        expect(await page.getAttribute('#bp-import-file', 'aria-invalid')).to.equal(null);
+        // The file changes on disk after it was chosen: the browser refuses to read it again (NotReadableError).
+        writeFileSync(file, `${exported}\n\n`);
+        await page.dispatchEvent('#bp-import-file', 'change');
+        await refused.filter({ hasText: 'resellers-export.json' }).waitFor();
+        expect(await refused.innerText()).to.include(language === 'en' ? 'could not be read' : 'Impossibile leggere');
+        expect(await read.innerText(), 'the earlier success is not left standing').to.equal('');
+        expect(await page.getAttribute('#bp-import-file', 'aria-invalid')).to.equal('true');
+        const describedBy = (await page.getAttribute('#bp-import-file', 'aria-describedby')) ?? '';
+        expect(await page.evaluate(`${JSON.stringify(describedBy)}.split(' ').filter(Boolean).map((id) => document.getElementById(id).textContent).join(' ')`)).to.include('resellers-export.json');
+        await context.close();
+      } finally {
+        await sql(`UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'`);
+      }
+    }
   });
 
   for (const language of ['en', 'it'] as const) {
