@@ -16,7 +16,7 @@
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { HostHttp } from '../host-contract/index.js';
-import { formBody } from '../http/json-body.js';
+import { portalFormBody } from '../http/json-body.js';
 import { portalCookieOptions } from '../http/portal-cookies.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { rememberLanguage } from '../i18n/request-language.js';
@@ -60,7 +60,7 @@ export class SignInPages implements PortalRouteContribution {
   ) {}
 
   registerPortalRoutes(router: Router): void {
-    const form = formBody();
+    const form = portalFormBody();
     router.get('/login', (req, res) => this.loginPage(req, res));
     router.post('/login', form, (req, res) => this.guarded(req, res, (session) => this.login(req, res, session)));
     router.get('/two-factor', (req, res) => this.twoFactorPage(req, res));

@@ -10,7 +10,7 @@
  */
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
-import { formBody } from '../http/json-body.js';
+import { portalFormBody } from '../http/json-body.js';
 import { PageRenderer } from '../http/page-renderer.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { requestLanguage } from '../i18n/request-language.js';
@@ -35,7 +35,7 @@ export class UnlockRoutes implements PortalRouteContribution {
       const live = (await this.links.inspect(token)) !== null;
       this.send(req, res, live ? 200 : 400, live ? { confirm: true, token } : { messageKey: 'auth.unlock.invalid' });
     });
-    router.post(UNLOCK_PATH, formBody(), async (req, res) => {
+    router.post(UNLOCK_PATH, portalFormBody(), async (req, res) => {
       const body = req.body as Record<string, unknown> | undefined;
       const unlocked = await this.unlocker.redeem(body && typeof body === 'object' ? body.token : undefined);
       this.send(req, res, unlocked ? 200 : 400, { messageKey: unlocked ? 'auth.unlock.done' : 'auth.unlock.invalid', signIn: unlocked });

@@ -43,8 +43,17 @@ export const requireJsonWrites: RequestHandler = (req, _res, next) => {
   next(new ApiError(415, 'unsupported_media_type', 'auth.errors.jsonRequired'));
 };
 
-/** The bodies the portal's routes read: forms, JSON, and multipart uploads. */
-export const PORTAL_BODIES: readonly string[] = ['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data'];
+/** The bodies the portal's JSON API reads: JSON, and multipart on its uploads (see requireJsonWrites). */
+export const PORTAL_API_BODIES: readonly string[] = ['application/json', 'multipart/form-data'];
+/**
+ * The bodies the portal's pages read: what their forms send, urlencoded, and multipart on the
+ * pages that take a file. JSON is the API's: read by a page, it was an empty form that acted.
+ */
+export const PORTAL_PAGE_BODIES: readonly string[] = ['application/x-www-form-urlencoded', 'multipart/form-data'];
+/** The body a portal page's form reads (its route's parser, see portalFormBody). */
+export const PORTAL_FORM_BODIES: readonly string[] = ['application/x-www-form-urlencoded'];
+/** The body a portal page that takes a file reads. */
+export const PORTAL_UPLOAD_BODIES: readonly string[] = ['multipart/form-data'];
 /** The bodies the admin pages read: forms and JSON (no admin page takes a file). */
 export const ADMIN_BODIES: readonly string[] = ['application/x-www-form-urlencoded', 'application/json'];
 /** The bodies an admin form reads: urlencoded only (JSON only on the routes that are an API, see AdminRouteContribution). */
@@ -52,7 +61,7 @@ export const ADMIN_FORM_BODIES: readonly string[] = ['application/x-www-form-url
 
 /**
  * A write whose body is of a type no route of the router reads (text/plain, XML, none declared,
- * multipart on the admin pages, JSON on an admin form) is refused with 415: read as an empty form
+ * multipart on the admin pages or on a portal form, JSON on an admin form or a portal page) is refused with 415: read as an empty form
  * it went on and acted (a profile duplicated, a language switched) on data the sender never meant
  * as that. A write without a body (no bytes) is left to its route.
  */
@@ -63,4 +72,14 @@ export function requireReadableBody(readable: readonly string[]): RequestHandler
     if (SAFE_METHODS.has(req.method) || !hasBody || req.is([...readable])) return next();
     next(new ApiError(415, 'unsupported_media_type', 'errors.unsupportedBody'));
   };
+}
+
+/**
+ * The parser of a portal page's form: urlencoded only. A multipart body (the pages' router lets it
+ * through for the uploads) is refused with 415 here: read as an empty form, it closed a ticket.
+ */
+export function portalFormBody(): RequestHandler {
+  const readable = requireReadableBody(PORTAL_FORM_BODIES);
+  const parse = formBody();
+  return (req, res, next) => readable(req, res, (error?: unknown) => (error === undefined ? parse(req, res, next) : next(error)));
 }

@@ -10,10 +10,10 @@ import { Translator } from '../i18n/translator.js';
 import type { AdminRouteContribution, PortalRouteContribution } from '../lifecycle/contributions.js';
 import { requireCrmAdmin, requireCsrfToken } from './admin-access.js';
 import { AdminPages } from './admin-pages.js';
-import { API_PREFIX } from './api-errors.js';
+import { API_PREFIX, isApiPath } from './api-errors.js';
 import { CsrfTokens } from './csrf.js';
 import { adminErrorHandler, adminNotFound, apiNotFound, portalErrorHandler, portalNotFound } from './error-handlers.js';
-import { ADMIN_BODIES, ADMIN_FORM_BODIES, formBody, jsonBody, PORTAL_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
+import { ADMIN_BODIES, ADMIN_FORM_BODIES, formBody, jsonBody, PORTAL_API_BODIES, PORTAL_PAGE_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
 import { PageRenderer } from './page-renderer.js';
 import { noStore, securityHeaders } from './security-headers.js';
 
@@ -36,9 +36,14 @@ export class ExpressPluginRouters implements PluginRouters {
 
   portal(contributions: readonly PortalRouteContribution[]): Router {
     const routes = express.Router();
-    routes.use(securityHeaders(), noStore, jsonBody());
-    routes.use(API_PREFIX, requireJsonWrites);
-    routes.use(requireReadableBody(PORTAL_BODIES));
+    routes.use(securityHeaders(), noStore);
+    // JSON is the API's: only its paths parse it. A page reads what its form sends (urlencoded, and
+    // multipart where it takes a file, each route's parser refusing the other): JSON posted to a
+    // page, with a valid session and token, was read as an empty form and closed a ticket.
+    routes.use(API_PREFIX, jsonBody(), requireJsonWrites);
+    const apiBodies = requireReadableBody(PORTAL_API_BODIES);
+    const pageBodies = requireReadableBody(PORTAL_PAGE_BODIES);
+    routes.use((req, res, next) => (isApiPath(req.path) ? apiBodies : pageBodies)(req, res, next));
     for (const contribution of contributions) contribution.registerPortalRoutes(routes);
     const router = answeredOrNotFound(routes);
     router.use(API_PREFIX, apiNotFound(this.translator));

@@ -32,6 +32,12 @@ const ENDS_THE_SESSION: ReadonlySet<string> = new Set([`POST ${API}/auth/logout`
  */
 const ADMIN_JSON_ROUTES: ReadonlySet<string> = new Set([`PUT ${ADMIN}/profiles/:id/sections/:section`, `POST ${ADMIN}/profiles/import`]);
 
+/**
+ * The portal pages that take a file: their form sends multipart, and they read nothing else.
+ * Every other portal page is a form that reads urlencoded only; JSON stays with the API.
+ */
+const PORTAL_UPLOAD_ROUTES: ReadonlySet<string> = new Set(['POST /portal/m/:module/:id/documents']);
+
 /** What an answer must never show: stack frames, source paths, driver and engine errors. */
 const INTERNALS = /\n\s+at |node:internal|node_modules|\.[jt]s:\d+|Sequelize\w*Error|SQLITE_|ER_\w+|syntax error at|TypeError|ReferenceError|RangeError|URIError|Cannot read propert|undefined is not|\[object Object\]/;
 
@@ -260,7 +266,7 @@ describe('hostile request shapes on every route the plugin mounts @db', function
 
   it('finds the plugin routes to attack, with real parameters', function () {
     const keys = routes.map((r) => `${r.method} ${r.pattern}`);
-    expect(keys).to.include.members([`POST ${ADMIN}/profiles`, 'POST /portal/m/:module/:id/comments', `PATCH ${API}/modules/:module/records/:id`, 'GET /portal/m/:module/export.csv', ...ADMIN_JSON_ROUTES]);
+    expect(keys).to.include.members([`POST ${ADMIN}/profiles`, 'POST /portal/m/:module/:id/comments', `PATCH ${API}/modules/:module/records/:id`, 'GET /portal/m/:module/export.csv', ...ADMIN_JSON_ROUTES, ...PORTAL_UPLOAD_ROUTES]);
     expect(params.contact).to.match(/^\d+$/);
   });
 
@@ -272,8 +278,15 @@ describe('hostile request shapes on every route the plugin mounts @db', function
         const headers: Record<string, string> = { ...credentialsOf(route), ...(shape.type ? { 'content-type': shape.type } : {}) };
         // No admin route takes a file: multipart is refused there, and JSON on every admin form
         // (read as an empty form, it saved a profile with nothing ticked or duplicated one).
-        const unread = route.mount === ADMIN && (shape.what.includes('multipart') || (shape.type?.startsWith('application/json') === true && !ADMIN_JSON_ROUTES.has(`${route.method} ${route.pattern}`)));
-        const refused = unread ? 415 : shape.refused === true;
+        const key = `${route.method} ${route.pattern}`;
+        const multipart = shape.what.includes('multipart');
+        const json = shape.type?.startsWith('application/json') === true;
+        const unreadByAdmin = route.mount === ADMIN && (multipart || (json && !ADMIN_JSON_ROUTES.has(key)));
+        // A portal page reads what its form sends: read as an empty form, JSON or multipart closed a
+        // ticket or switched the language. An upload reads multipart only (a body of bytes, that is).
+        const hasBody = shape.body !== undefined && shape.body.length > 0;
+        const unreadByPortal = route.mount !== ADMIN && hasBody && (PORTAL_UPLOAD_ROUTES.has(key) ? !multipart : multipart || json);
+        const refused = unreadByAdmin || unreadByPortal ? 415 : shape.refused === true;
         problems.push(...(await attack(`${route.method} ${route.pattern} with ${shape.what}`, route, pathOf(route), { method: route.method, headers, body: shape.body }, refused)));
       }
     }

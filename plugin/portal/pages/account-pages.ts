@@ -10,7 +10,7 @@
 import type { Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { PasswordChange } from '../../auth/password-change.js';
-import { formBody } from '../../http/json-body.js';
+import { portalFormBody } from '../../http/json-body.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
 
@@ -25,7 +25,7 @@ export class AccountPages implements PortalRouteContribution {
 
   registerPortalRoutes(router: Router): void {
     router.get(PASSWORD_PAGE, this.frame.page(async (w) => this.passwordForm(w)));
-    router.post(PASSWORD_PAGE, formBody(), this.frame.post((w) => this.changePassword(w)));
+    router.post(PASSWORD_PAGE, portalFormBody(), this.frame.post((w) => this.changePassword(w)));
   }
 
   private passwordForm(w: WorkspaceRequest, refused?: { readonly status: number; readonly error: string; readonly field: 'current' | 'new' }): void {

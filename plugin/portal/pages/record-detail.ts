@@ -25,7 +25,7 @@ import { COMMENT_MAX, type PortalRecordView } from '../../access/portal-access.j
 import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
 import { UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
 import type { Comment, DocumentFile } from '../../host-contract/index.js';
-import { formBody } from '../../http/json-body.js';
+import { PORTAL_UPLOAD_BODIES, portalFormBody, requireReadableBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { formatCount, formatDateTime, formatSize, optionText, shownFields } from './field-display.js';
@@ -94,12 +94,13 @@ export class RecordDetailPage implements PortalRouteContribution {
   ) {}
 
   registerPortalRoutes(router: Router): void {
-    const form = formBody();
+    const form = portalFormBody();
     router.get('/m/:module/:id/documents/:documentId', this.frame.page((w) => this.download(w)));
     router.post('/m/:module/:id/comments', form, this.frame.post((w) => this.comment(w)));
+    // Its form sends multipart, and nothing else is read (a form or JSON was a 400 "choose a file").
     // Nobody signed out makes the server read a file: the session is checked before the body.
     // Then whether the customer may send a file now: a slot of the process's uploads, else a 429 page.
-    router.post('/m/:module/:id/documents', this.frame.signedInFirst(), (req, res, next) => void this.receive(req, res, next));
+    router.post('/m/:module/:id/documents', requireReadableBody(PORTAL_UPLOAD_BODIES), this.frame.signedInFirst(), (req, res, next) => void this.receive(req, res, next));
     router.post('/m/:module/:id/resolve', form, this.frame.post((w) => this.resolve(w)));
   }
 

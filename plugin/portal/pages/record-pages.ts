@@ -16,7 +16,7 @@ import { inject, injectable } from 'inversify';
 import { AccessError, type AccessProblem } from '../../access/access-errors.js';
 import type { PortalField, PortalRecordView } from '../../access/portal-access.js';
 import type { FieldValue } from '../../host-contract/index.js';
-import { formBody } from '../../http/json-body.js';
+import { portalFormBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { formControl, showValue, type FormControl } from './field-display.js';
@@ -44,7 +44,7 @@ export class RecordPages implements PortalRouteContribution {
   ) {}
 
   registerPortalRoutes(router: Router): void {
-    const form = formBody();
+    const form = portalFormBody();
     router.get('/m/:module/new', this.frame.page((w) => this.newForm(w)));
     router.post('/m/:module/new', form, this.frame.post((w) => this.create(w)));
     router.get('/m/:module/:id', this.frame.page((w) => this.view(w)));
