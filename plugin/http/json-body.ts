@@ -43,6 +43,16 @@ export const requireJsonWrites: RequestHandler = (req, _res, next) => {
   next(new ApiError(415, 'unsupported_media_type', 'auth.errors.jsonRequired'));
 };
 
+/**
+ * Before an API route that takes no file: multipart, which requireJsonWrites lets through for the
+ * uploads, is refused as any other body that is not JSON (as the OpenAPI document says). Read as no
+ * body at all, it closed a ticket. A write without a body (no bytes) is left to its route.
+ */
+export const refuseMultipart: RequestHandler = (req, _res, next) => {
+  if (!SAFE_METHODS.has(req.method) && req.is('multipart/form-data')) return next(new ApiError(415, 'unsupported_media_type', 'auth.errors.jsonRequired'));
+  next();
+};
+
 /** The bodies the portal's JSON API reads: JSON, and multipart on its uploads (see requireJsonWrites). */
 export const PORTAL_API_BODIES: readonly string[] = ['application/json', 'multipart/form-data'];
 /**

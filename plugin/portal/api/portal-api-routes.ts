@@ -5,6 +5,7 @@
 import type { Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { API_PREFIX } from '../../http/api-errors.js';
+import { refuseMultipart } from '../../http/json-body.js';
 import { PluginSettings, type PortalRouteContribution } from '../../lifecycle/contributions.js';
 import type { ApiOperation, ApiRoute } from './api-route-table.js';
 import { openApiDocument, SIGN_IN_OPERATIONS } from './openapi.js';
@@ -30,7 +31,9 @@ export class PortalApiRoutes implements PortalRouteContribution {
 
   registerPortalRoutes(router: Router): void {
     for (const route of this.routes()) {
-      router[route.method](`${API_PREFIX}${route.path}`, ...(route.before ?? []), (req, res) => route.handle(req, res));
+      // Multipart only where the table says the route takes a file.
+      const reads = route.body?.contentType === 'multipart/form-data' ? [] : [refuseMultipart];
+      router[route.method](`${API_PREFIX}${route.path}`, ...reads, ...(route.before ?? []), (req, res) => route.handle(req, res));
     }
     router.get(`${API_PREFIX}/openapi.json`, (req, res) => {
       res.json(openApiDocument(this.operations(), `${req.baseUrl}${API_PREFIX}`, this.settings.manifest.version));
