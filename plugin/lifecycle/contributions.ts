@@ -9,7 +9,12 @@ import type { PluginManifest } from '../host-contract/index.js';
 /** Routes under the portal's mount path (`/portal` by default), for customers. */
 export const PortalRouteContribution = Symbol.for('business-portal.PortalRouteContribution');
 export interface PortalRouteContribution {
-  /** Called once per activation with the portal router (its JSON API lives under `/api/v1`). */
+  /**
+   * Called once per activation with the portal router (its JSON API lives under `/api/v1`). Only
+   * the API's paths parse JSON; a page's write gets urlencoded or multipart (any other body is
+   * refused with 415): a page form takes its body through `portalFormBody()`, which refuses
+   * multipart, and a page that takes a file refuses anything but multipart.
+   */
   registerPortalRoutes(router: Router): void;
 }
 
