@@ -41,9 +41,21 @@ export interface PortalPage {
   readonly returnTo?: string;
   /** A title already translated (a record's label), instead of `titleKey`'s text. */
   readonly title?: string;
+  /**
+   * What the page says at load about the post that redirected here ("Your comment was added."),
+   * already translated: the document title starts with it. A status or alert in the page at load
+   * is not announced by screen readers; the title is, and it needs no script. The body template
+   * gets it as `notice`.
+   */
+  readonly notice?: string | null;
   /** More stylesheets and scripts of the portal's assets folder (file names), e.g. `workspace.css`. */
   readonly styles?: readonly string[];
   readonly scripts?: readonly string[];
+}
+
+/** The body's `notice` when the page has one: the text in the page and in the title are one value. */
+export function noticeOf(page: { readonly notice?: string | null }): { notice?: string | null } {
+  return page.notice === undefined ? {} : { notice: page.notice };
 }
 
 export interface PageVisitor {
@@ -82,11 +94,12 @@ export class LayoutPortalPages implements PortalPages {
     const portalPath = this.settings.portalPath;
     const csrfToken = visitor.csrfToken ?? this.csrf.issue(req, res, visitor.sessionId);
     const common = { csrfToken, portalPath, assetsPath: `${portalPath}/assets` };
-    const body = this.renderer.render(`portal/${page.template}`, language, { ...page.data, ...common });
+    const body = this.renderer.render(`portal/${page.template}`, language, { ...page.data, ...noticeOf(page), ...common });
     const title = page.title ?? this.translator.t(language, page.titleKey);
     const html = this.renderer.render('portal/layout', language, {
       ...common,
       title,
+      notice: page.notice ?? null,
       body,
       styles: page.styles ?? [],
       scripts: page.scripts ?? [],

@@ -122,12 +122,12 @@ export class SignInPages implements PortalRouteContribution {
       titleKey: 'auth.login.title',
       status,
       returnTo: `/login${this.nextQuery(data.next)}`,
+      notice: data.noticeKey ? this.translator.t(language, data.noticeKey) : null,
       data: {
         email: data.email ?? '',
         remember: data.remember ?? false,
         next: data.next ?? null,
         error: data.errorKey ? this.translator.t(language, data.errorKey) : null,
-        notice: data.noticeKey ? this.translator.t(language, data.noticeKey) : null,
         emailInvalid: data.invalid?.email ?? false,
         passwordInvalid: data.invalid?.password ?? false,
       },

@@ -110,6 +110,9 @@ describe('portal by keyboard and at small widths in a browser', function () {
     // Space works on a button as Enter does.
     await pressAndLoad(page, 'Space', /\/portal\/m\/HelpDesk\/\d+/);
     expect(await page.locator('.bp-comment-body').allTextContents()).to.include('Typed without a mouse.');
+    // A status present at load is not announced: the title, read first, says what the post did.
+    const ticketTitle = (await page.locator('h1').textContent())!.trim();
+    expect(await page.title()).to.equal(`Your comment was added. · ${ticketTitle} · Customer portal`);
 
     await tabTo(page, '#bp-upload-title');
     await page.keyboard.type('Keyboard notes');
@@ -130,8 +133,12 @@ describe('portal by keyboard and at small widths in a browser', function () {
     await page.keyboard.type(NEW_PASSWORD);
     await tabTo(page, '#bp-confirm-password', 1);
     await page.keyboard.type(NEW_PASSWORD);
-    await pressAndLoad(page, 'Enter', /\/portal\//);
+    await pressAndLoad(page, 'Enter', /\/portal\/account\/password\?notice=changed$/);
     expect(await page.locator('[role="status"]').first().textContent()).to.match(/password/i);
+    expect(await page.title()).to.equal('Your password was changed. We have sent you an email to confirm it. · Change your password · Customer portal');
+    // Nothing moved the keyboard: Tab goes on from the top of the page, through the skip link.
+    await page.keyboard.press('Tab');
+    expect((await focused(page))?.what).to.equal('a "Skip to the content"');
 
     await tabTo(page, '.bp-account form[action$="/logout"] button');
     await pressAndLoad(page, 'Enter', /\/portal\/login/);
@@ -200,6 +207,12 @@ describe('portal by keyboard and at small widths in a browser', function () {
     await page.waitForSelector('#bp-comment-error');
     expect((await invalidState(page)).focus).to.equal('bp-comment-body');
     expect((await invalidState(page)).invalid).to.have.length(1);
+    // The error page's title is the page's own; once the comment is taken, the title says so first.
+    const ticketTitle = (await page.locator('h1').textContent())!.trim();
+    expect(await page.title()).to.equal(`${ticketTitle} · Portale clienti`);
+    await page.fill('#bp-comment-body', 'Scritto dopo l’errore.');
+    await Promise.all([page.waitForURL(/notice=commented/), page.click('.bp-comment-form button[type="submit"]')]);
+    expect(await page.title()).to.equal(`Il tuo commento è stato aggiunto. · ${ticketTitle} · Portale clienti`);
 
     await page.goto(`${test.url}/portal/account/password`);
     await page.fill('#bp-current-password', 'Not my password 1');
@@ -208,6 +221,19 @@ describe('portal by keyboard and at small widths in a browser', function () {
     await page.click('.bp-record-form button[type="submit"]');
     await page.waitForSelector('#bp-password-error');
     expect((await invalidState(page)).focus).to.equal('bp-current-password');
+    expect(await page.title()).to.equal('Cambia la password · Portale clienti');
+    // Changed, and back at once (the other tests sign Mario in with the demo password), before any check can fail.
+    const changeTo = async (from: string, to: string): Promise<string> => {
+      await page.goto(`${test.url}/portal/account/password`);
+      await page.fill('#bp-current-password', from);
+      await page.fill('#bp-new-password', to);
+      await page.fill('#bp-confirm-password', to);
+      await Promise.all([page.waitForURL(/notice=changed/), page.click('.bp-record-form button[type="submit"]')]);
+      return page.title();
+    };
+    const changedTitle = await changeTo(DEMO_PASSWORD, NEW_PASSWORD);
+    await changeTo(NEW_PASSWORD, DEMO_PASSWORD);
+    expect(changedTitle).to.equal('La password è stata cambiata. Ti abbiamo inviato un’email di conferma. · Cambia la password · Portale clienti');
     await context.close();
   });
 

@@ -34,10 +34,10 @@ export class AccountPages implements PortalRouteContribution {
       template: 'password-change',
       title,
       status: refused?.status ?? 200,
+      notice: !refused && w.req.query.notice === 'changed' ? w.t('portal.account.changed') : null,
       data: {
         heading: title,
         action: this.frame.path(PASSWORD_PAGE),
-        notice: !refused && w.req.query.notice === 'changed' ? w.t('portal.account.changed') : null,
         error: refused?.error ?? null,
         currentInvalid: refused?.field === 'current',
         newInvalid: refused?.field === 'new',

@@ -179,6 +179,7 @@ export class ListPage implements PortalRouteContribution {
       title,
       module: name,
       status: problem ? 400 : 200,
+      notice: w.req.query.notice === 'deleted' ? w.t('records.deleted') : null,
       data: {
         title,
         module: name,
@@ -186,7 +187,6 @@ export class ListPage implements PortalRouteContribution {
         columns,
         rows,
         problem,
-        notice: w.req.query.notice === 'deleted' ? w.t('records.deleted') : null,
         hasSearch,
         search: view.search,
         sort: sortParams,

@@ -262,6 +262,7 @@ export class RecordDetailPage implements PortalRouteContribution {
       module: name,
       ...(classicOwn ? { entry: 'my-information' } : {}),
       status: extras.status ?? 200,
+      notice: noticeKey ? w.t(noticeKey) : null,
       data: {
         ticket,
         heading: title,
@@ -272,7 +273,6 @@ export class RecordDetailPage implements PortalRouteContribution {
         closedHint: closed && noticeKey !== 'tickets.resolved',
         listHref: w.access.module(name).view ? this.frame.path(`/m/${name}${list === '' ? '' : `?${list}`}`) : null,
         listLabel: ticket && w.access.policy.source.version === 1 ? w.t('portal.menu.myRequests') : this.frame.label(w, name),
-        notice: noticeKey ? w.t(noticeKey) : null,
         fields,
         download: ownFile
           ? {

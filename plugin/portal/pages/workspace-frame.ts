@@ -10,7 +10,7 @@ import { inject, injectable } from 'inversify';
 import { AccessError, recordIdParam } from '../../access/access-errors.js';
 import { PortalAccess, type PortalAccessContext } from '../../access/portal-access.js';
 import { PortalFormCsrf } from '../../auth/portal-form-csrf.js';
-import { PortalPages } from '../../auth/portal-pages.js';
+import { noticeOf, PortalPages } from '../../auth/portal-pages.js';
 import { PortalSessions, displayName, type PortalSession } from '../../auth/portal-sessions.js';
 import { workspaceNext } from '../../auth/return-paths.js';
 import { FIRST_ACCESS_PATH } from '../../auth/first-access.js';
@@ -37,6 +37,8 @@ export interface WorkspacePage {
   readonly template: string;
   /** The page's title (already translated: record labels are titles too). */
   readonly title: string;
+  /** The notice of the post that redirected here: the content template gets it as `notice`, and the title starts with it. */
+  readonly notice?: string | null;
   readonly data?: Readonly<Record<string, unknown>>;
   readonly status?: number;
   /** The module of the menu entry to mark as the current one. */
@@ -192,11 +194,12 @@ export class WorkspaceFrame {
   /** Sends a page in the workspace. */
   send(w: WorkspaceRequest, page: WorkspacePage): void {
     const common = { csrfToken: w.csrfToken, portalPath: this.portalPath, assetsPath: this.path('/assets') };
-    const content = this.renderer.render(`portal/${page.template}`, w.language, { ...page.data, ...common });
+    const content = this.renderer.render(`portal/${page.template}`, w.language, { ...page.data, ...noticeOf(page), ...common });
     this.pages.send(w.req, w.res, { sessionId: w.session.sessionId, language: w.language, csrfToken: w.csrfToken }, {
       template: 'workspace',
       titleKey: 'portal.layout.brand',
       title: page.title,
+      notice: page.notice ?? null,
       status: page.status ?? 200,
       styles: ['workspace.css'],
       scripts: ['workspace.js'],
