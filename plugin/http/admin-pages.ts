@@ -28,6 +28,12 @@ export interface AdminPage {
   readonly template: string;
   readonly titleKey: MessageKey;
   readonly titleParams?: MessageParams;
+  /**
+   * What the page says at load about the post that redirected here ("Unlocked: 1."), already
+   * translated: the document title starts with it (the h1 stays the page's name). A status or
+   * alert in the page at load is not announced by screen readers; the title is.
+   */
+  readonly notice?: string | null;
   readonly data?: Readonly<Record<string, unknown>>;
   readonly status?: number;
 }
@@ -67,7 +73,7 @@ export class CrmLayoutAdminPages implements AdminPages {
     });
     const title = this.translator.t(language, page.titleKey, page.titleParams);
     await this.http.sendCrmPage(req, res, {
-      title,
+      title: page.notice ? `${page.notice} · ${title}` : title,
       bodyHtml: `<div class="bp-admin"><h1>${Handlebars.escapeExpression(title)}</h1>${bodyHtml}</div>`,
       headHtml: `<link rel="stylesheet" href="${Handlebars.escapeExpression(`${this.settings.settingsPath}/assets/admin.css`)}">`,
       status: page.status ?? 200,

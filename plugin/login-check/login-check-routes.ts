@@ -120,6 +120,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
       this.lockout ? this.lockout.bannedClients() : [],
       this.audit.latest(AUDIT_SHOWN),
     ]);
+    const noticeText = notice ? this.translator.t(language, notice.key, notice.params) : null;
     const row = (account: ListedAccount) => {
       const name = account.contactName ?? this.translator.t(language, 'loginCheck.unknownContact', { id: account.contactId });
       return { ...account, name, contactUrl: `/contacts/${account.contactId}` };
@@ -127,6 +128,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     await this.pages.send(req, res, {
       template: 'admin/login-check',
       titleKey: 'loginCheck.title',
+      notice: noticeText,
       data: {
         canAct: this.lockout !== undefined,
         maxAttempts: LOCK_AFTER_FAILURES,
@@ -137,7 +139,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
         failing: failing.map(row),
         banned,
         audit: audit.map((entry) => ({ ...entry, what: this.translator.t(language, auditText(entry), { target: entry.target }) })),
-        notice: notice ? { text: this.translator.t(language, notice.key, notice.params), error: notice.error === true } : null,
+        notice: notice ? { text: noticeText, error: notice.error === true } : null,
         stylesheet: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.css`,
         actionBase: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}`,
       },

@@ -184,15 +184,17 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     const focus = fieldIds.find((id) => invalid.has(id)) ?? null;
     const field = (id: string) => ({ invalid: invalid.has(id), autofocus: id === focus });
     const version = await this.versions.current();
+    const doneText = done ? this.translator.t(language, done) : null;
     await this.pages.send(req, res, {
       template: 'admin/classic-settings',
       titleKey: 'classic.title',
       status: state.status ?? 200,
+      notice: doneText,
       data: {
         version,
         revision: classicRevision(current),
         inUse: version === 1,
-        done: done ? this.translator.t(language, done) : null,
+        done: doneText,
         errors: state.errors ?? [],
         modules: rows.map((entry, index) => ({
           ...entry,

@@ -169,6 +169,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       template: 'admin/privileges',
       titleKey: 'privileges.title',
       titleParams: { name: document.profile.name },
+      notice: data.done,
       data,
     });
   }

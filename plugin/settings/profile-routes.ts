@@ -204,16 +204,18 @@ export class ProfileRoutes implements AdminRouteContribution {
       afterJson: entry.after === null ? '' : JSON.stringify(entry.after, null, 2),
     }));
     const summary = (await this.profiles.list()).find((p) => p.id === id);
+    const doneText = done ? this.t(res, done) : null;
     await this.pages.send(req, res, {
       template: 'admin/profiles-edit',
       titleKey: 'profiles.profileTitle',
       titleParams: { name: document.profile.name },
       status: state.status ?? 200,
+      notice: doneText,
       data: {
         profile: document.profile,
         contactCount: summary?.contactCount ?? 0,
         licensed: await this.profiles.licensed(),
-        done: done ? this.t(res, done) : null,
+        done: doneText,
         errors: state.errors ?? [],
         values: state.values ?? { name: document.profile.name, description: this.shownDescription(res, document.profile) },
         invalid: state.invalid ?? {},

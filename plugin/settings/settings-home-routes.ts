@@ -68,6 +68,7 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
       template: 'admin/settings-home',
       titleKey: 'settings.title',
       status: state.status ?? 200,
+      notice: done,
       data: {
         version,
         onVersion1: version === 1,

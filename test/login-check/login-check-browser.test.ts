@@ -67,6 +67,9 @@ describe('login-check in the browser', function () {
     await page.check(`#bp-unlock-${jane}`);
     await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);
     expect(await page.locator('.bp-notice').innerText()).to.include('Unlocked: 1.');
+    // The notice was in the page at load, where a screen reader does not announce it: the title says it first.
+    expect(await page.title()).to.equal('Unlocked: 1. Already unlocked or without a portal account: 0. · Check Business Portal login · Reference CRM');
+    expect(await page.locator('.bp-admin h1').innerText()).to.equal('Check Business Portal login');
     expect(await page.locator(`table.bp-locked tr[data-contact-id="${jane}"]`).count()).to.equal(0);
     await page.screenshot({ path: join(ARTIFACTS, 'login-check-phone-after-unlock.png'), fullPage: true });
 
@@ -91,6 +94,7 @@ describe('login-check in the browser', function () {
       await page.check(`#bp-unlock-${luca}`);
       await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);
       expect(await page.locator('table.bp-audit td[data-label="Amministratore"]').count()).to.be.at.least(1);
+      expect(await page.title()).to.equal('Sbloccati: 1. Già sbloccati o senza account del portale: 0. · Controllo login Business Portal · Reference CRM');
       await page.screenshot({ path: join(ARTIFACTS, 'login-check-phone-it.png'), fullPage: true });
       expect(await smallTapTargets(page, { within: '.bp-admin' }), 'tap targets under 40 px').to.deep.equal([]);
       expect(await seriousViolations(page, { within: '.bp-admin' }), 'axe').to.deep.equal([]);

@@ -78,6 +78,9 @@ describe('profile admin pages @db', () => {
     expect(response.headers.get('location')).to.equal(`${SETTINGS}/profiles/${id}/privileges?done=created`);
     const privileges = await (await admin.get(response.headers.get('location')!)).text();
     expect(privileges).to.include('The profile was created.');
+    // A notice in the page at load is not announced: the title, read first, starts with it; the h1 stays the page's name.
+    expect(privileges).to.include('<title>The profile was created. · Privileges: Resellers · Reference CRM</title>');
+    expect(privileges).to.include('<h1>Privileges: Resellers</h1>');
     expect(privileges).to.include('data-bp-privileges');
     const page = await (await admin.get(`${SETTINGS}/profiles/${id}`)).text();
     expect(page).to.include('data-audit-action="create"');
@@ -120,6 +123,7 @@ describe('profile admin pages @db', () => {
     expect(duplicated.status).to.equal(303);
     const copyId = (await profileIdByName(api, 'Installers 2'))!;
     expect(duplicated.headers.get('location')).to.equal(`${SETTINGS}/profiles/${copyId}?done=duplicated`);
+    expect(await (await admin.get(duplicated.headers.get('location')!)).text()).to.include('<title>The profile was duplicated: this is the copy. · Portal profile: Installers 2 · Reference CRM</title>');
 
     const renamed = await admin.post(`${SETTINGS}/profiles/${copyId}/rename`, { name: 'Installers (north)', description: 'North', version: '1' });
     expect(renamed.status).to.equal(303);

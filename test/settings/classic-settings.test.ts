@@ -91,7 +91,11 @@ describe('settings: version 1 (classic) @db', () => {
     // Up again, from the page's own button; the page says it was saved.
     expect((await postPairs(test, admin, `${CLASSIC}/modules`, [['active', 'HelpDesk'], ['move', 'up:HelpDesk']])).status).to.equal(303);
     expect(order(await stored()).slice(0, 2)).to.deep.equal(['HelpDesk', 'Faq']);
-    expect(await (await admin.get(`${CLASSIC}?done=modules`)).text()).to.include('The modules were saved.');
+    const savedPage = await (await admin.get(`${CLASSIC}?done=modules`)).text();
+    expect(savedPage).to.include('The modules were saved.');
+    expect(savedPage).to.include('<title>The modules were saved. · Business Portal · version 1 settings · Reference CRM</title>');
+    // Without a notice the title is the page's own.
+    expect(await (await admin.get(CLASSIC)).text()).to.include('<title>Business Portal · version 1 settings · Reference CRM</title>');
     // Moving the first one up changes nothing in the order.
     expect((await postPairs(test, admin, `${CLASSIC}/modules`, [['active', 'HelpDesk'], ['move', 'up:HelpDesk']])).status).to.equal(303);
     expect(order(await stored())[0]).to.equal('HelpDesk');
