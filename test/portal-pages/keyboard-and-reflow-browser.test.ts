@@ -113,6 +113,9 @@ describe('portal by keyboard and at small widths in a browser', function () {
     // A status present at load is not announced: the title, read first, says what the post did.
     const ticketTitle = (await page.locator('h1').textContent())!.trim();
     expect(await page.title()).to.equal(`Your comment was added. · ${ticketTitle} · Customer portal`);
+    // The focus is not moved to the notice: Tab goes on from the comments the address points at.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(`!!document.activeElement.closest('#bp-comments')`), 'Tab from #bp-comments').to.equal(true);
 
     await tabTo(page, '#bp-upload-title');
     await page.keyboard.type('Keyboard notes');

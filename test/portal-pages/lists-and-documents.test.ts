@@ -227,6 +227,8 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       const saved = await jane.post(`/m/HelpDesk/${id}/edit?${carried}`, { _csrf: tokenOf(edit.html), version, ticket_title: 'Line 3 drops calls, edited' });
       expect(saved.response.status).to.equal(303);
       expect(saved.response.headers.get('location')).to.equal(`/portal/m/HelpDesk/${id}?notice=saved&${carried}`);
+      // The notice in the page at load is not announced by screen readers: the title starts with it.
+      expect((await jane.get(`/m/HelpDesk/${id}?notice=saved&${carried}`)).html).to.include('<title>Your changes were saved. · Line 3 drops calls, edited · Customer portal</title>');
 
       await changeModule(test.host.api, 'HelpDesk', (entry) => ({ ...entry, delete: true }));
       try {
@@ -239,6 +241,7 @@ describe('portal pages: documents, paging, column searches, the way back to the 
         expect(removed.response.headers.get('location')).to.equal(`/portal/m/HelpDesk?${listQuery}&notice=deleted`);
         const after = await jane.get(`/m/HelpDesk?${listQuery}&notice=deleted`);
         expect(after.html).to.include('The record was deleted');
+        expect(after.html).to.match(/<title>The record was deleted\. · [^<]+ · Customer portal<\/title>/);
         expect(recordIdsIn(after.html, 'HelpDesk')).not.to.include(id);
       } finally {
         await changeModule(test.host.api, 'HelpDesk', (entry) => ({ ...entry, delete: false }));

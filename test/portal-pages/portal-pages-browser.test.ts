@@ -130,6 +130,9 @@ describe('portal pages in a browser', function () {
     expect(await page.locator('[data-drop-chosen]').textContent()).to.equal('Chosen: controller-log.txt');
     await Promise.all([page.waitForURL(/notice=uploaded/), page.click('button:has-text("Upload")')]);
     expect(await page.locator('.bp-documents').textContent()).to.include('controller-log.txt');
+    // Each outcome in the page at load is said by the title too (a status at load is not announced).
+    const ticketTitle = (await page.locator('h1').textContent())!.trim();
+    expect(await page.title()).to.equal(`The document was added. · ${ticketTitle} · Customer portal`);
 
     // Drag and drop: a file dropped on the zone becomes the form's file.
     const dropped = await page.evaluateHandle(`(() => {
@@ -156,6 +159,7 @@ describe('portal pages in a browser', function () {
     await page.reload();
     await Promise.all([page.waitForURL(/notice=resolved/), page.click('button[data-resolve]')]);
     expect(await page.locator('.bp-notice').textContent()).to.equal('The ticket is closed. Thank you!');
+    expect(await page.title()).to.equal(`The ticket is closed. Thank you! · ${ticketTitle} · Customer portal`);
     expect(await page.locator('button[data-resolve]').count()).to.equal(0);
     expect(await page.locator('[data-status]').textContent()).to.equal('Status: Closed');
     expect(await page.locator('.bp-hint:has-text("This ticket is closed.")').count(), 'one notice, not two').to.equal(0);
@@ -180,6 +184,7 @@ describe('portal pages in a browser', function () {
     await Promise.all([page.waitForURL(/\/portal\/m\/HelpDesk\/\d+\?notice=created$/), page.click('button:has-text("Create")')]);
     expect(await page.locator('h1').textContent()).to.equal('Label printer skips labels');
     expect(await page.locator('.bp-notice').textContent()).to.include('Your ticket was created.');
+    expect(await page.title()).to.equal('Your ticket was created. Our support team will answer soon. · Label printer skips labels · Customer portal');
   });
 
   it('works on a 360-pixel-wide phone: the menu folds, nothing scrolls sideways', async () => {
