@@ -215,6 +215,8 @@ export class PortalUserRoutes implements AdminRouteContribution {
       template: 'admin/contact-portal-user-saved',
       titleKey: 'contacts.portalUser.savedTitle',
       status,
+      // The answer in the title too (a status at load is not announced); the form again keeps its title and focused field.
+      notice: formHtml ? null : notice.text,
       data: { notice, contactUrl, formHtml, stylesheet: contactBlockStylesheet(this.plugin.portalPath) },
     });
   }

@@ -46,6 +46,8 @@ describe('contacts: the portal-user section of the Contact record @db', function
     const id = await h.addContact({ firstname: 'Jane', lastname: 'Enabled', email: 'Jane.Enabled@Example.com' });
     const { saved, mail, password } = await enable(id, 'jane.enabled@example.com');
     expect(saved.html).to.include('The access details were sent to jane.enabled@example.com');
+    // The answer is a status present at load, which screen readers do not announce: the title says it first.
+    expect(saved.html).to.include('<title>The contact is now a portal user. The access details were sent to jane.enabled@example.com. · Portal access · Reference CRM</title>');
     expect(mail.subject).to.equal('Your access to the customer portal');
     expect(mail.text).to.include('/portal/login');
     expect(password).to.match(/^[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}$/);
@@ -111,6 +113,8 @@ describe('contacts: the portal-user section of the Contact record @db', function
       const italian = await h.savePortalUser(id, { portalUser: 'yes' });
       expect(italian.status).to.equal(422);
       expect(italian.html).to.include('il contatto non ha un indirizzo email valido');
+      // The form again, with the reason beside its field: the page keeps its own title.
+      expect(italian.html).to.include('<title>Accesso al portale · Reference CRM</title>');
     } finally {
       await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }
