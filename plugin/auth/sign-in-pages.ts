@@ -223,13 +223,15 @@ export class SignInPages implements PortalRouteContribution {
 
   private async forgotPage(req: Request, res: Response): Promise<void> {
     const session = await this.sessions.current(req, res);
-    this.pages.send(req, res, this.visitor(session), { template: 'forgot-password', titleKey: 'auth.forgot.title', returnTo: '/forgot-password', data: { sent: false } });
+    this.pages.send(req, res, this.visitor(session), { template: 'forgot-password', titleKey: 'auth.forgot.title', returnTo: '/forgot-password' });
   }
 
   private async forgot(req: Request, res: Response, session: PortalSession | null): Promise<void> {
     const email = (fieldsOf(req).email ?? '').trim();
     if (email !== '') await this.resets.request(email, clientAddress(req));
-    this.pages.send(req, res, this.visitor(session), { template: 'forgot-password', titleKey: 'auth.forgot.title', returnTo: '/forgot-password', data: { sent: email !== '' } });
+    // The answer is the page's notice: shown in place of the form, and first in the title.
+    const notice = email === '' ? null : this.translator.t(this.pages.language(req), 'auth.forgot.sent');
+    this.pages.send(req, res, this.visitor(session), { template: 'forgot-password', titleKey: 'auth.forgot.title', returnTo: '/forgot-password', notice });
   }
 
   private tokenOf(req: Request): string | undefined {
