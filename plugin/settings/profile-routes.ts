@@ -353,6 +353,8 @@ export class ProfileRoutes implements AdminRouteContribution {
       template: 'admin/profiles-import',
       titleKey: 'profiles.importTitle',
       status: state.status ?? (licensed ? 200 : 403),
+      // The result is a status in the page at load, which screen readers do not announce: the title starts with it.
+      notice: state.result ? this.t(res, 'profiles.importedHeading', { name: state.result.name }) : null,
       data: { licensed, errors: state.errors ?? [], values: state.values ?? {}, invalid: state.invalid ?? {}, result: state.result ?? null },
     });
   }

@@ -264,6 +264,8 @@ describe('profile admin pages @db', () => {
     const response = await admin.post(`${SETTINGS}/profiles/import`, { document: JSON.stringify(foreign), name: '' });
     expect(response.status).to.equal(201);
     const page = await response.text();
+    // The result is a status present at load, which screen readers do not announce: the title says it first.
+    expect(page).to.include('<title>The profile From another CRM was imported · Import a portal profile · Reference CRM</title>');
     for (const line of [
       'Module Warranties: this CRM has no such module for the portal.',
       'Field HelpDesk.warranty_code: this CRM has no such field.',
