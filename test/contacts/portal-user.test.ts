@@ -304,18 +304,26 @@ describe('contacts: the portal-user section of the Contact record @db', function
     };
   }
 
-  it('an email that vanishes between the save and the mail: the admin is told that, not that a template is missing', async () => {
-    const id = await h.addContact({ firstname: 'Vera', lastname: 'Vanishing', email: 'vera.vanishing@example.com' });
-    const since = h.mailbox.received.length;
-    // Armed by the save's own history row, written in its transaction: the next read of the contact is the mailer's.
-    const race = clearEmailBeforeNextRead(id, (sql, r) => /INSERT INTO bp_login_history/i.test(sql) && r?.contactId === id && r?.event === 'enabled');
-    let saved: { status: number; html: string };
+  /**
+   * Turns portal access on for `id` while its email is cleared (or set to `replacement`) between the
+   * save and the mail: armed by the save's own history row, written in its transaction, so the next
+   * read of the contact is the mailer's.
+   */
+  async function switchOnWhileTheEmailChanges(id: number, replacement?: string): Promise<{ status: number; html: string }> {
+    const race = clearEmailBeforeNextRead(id, (sql, r) => /INSERT INTO bp_login_history/i.test(sql) && r?.contactId === id && r?.event === 'enabled', replacement);
     try {
-      saved = await h.savePortalUser(id, { portalUser: 'yes' });
+      const saved = await h.savePortalUser(id, { portalUser: 'yes' });
+      expect(race.cleared, 'the email was changed between the save and the mail').to.equal(true);
+      return saved;
     } finally {
       race.remove();
     }
-    expect(race.cleared, 'the email was cleared between the save and the mail').to.equal(true);
+  }
+
+  it('an email that vanishes between the save and the mail: the admin is told that, not that a template is missing', async () => {
+    const id = await h.addContact({ firstname: 'Vera', lastname: 'Vanishing', email: 'vera.vanishing@example.com' });
+    const since = h.mailbox.received.length;
+    const saved = await switchOnWhileTheEmailChanges(id);
     expect(saved.status, saved.html).to.equal(200);
     expect(saved.html).not.to.include('The access details were sent');
     expect(saved.html).not.to.include('no email template');
@@ -327,14 +335,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
   it('an email changed to another address between the save and the mail: nothing goes to that unchecked address, and the admin is told', async () => {
     const id = await h.addContact({ firstname: 'Wanda', lastname: 'Changing', email: 'wanda.checked@example.com' });
     const since = h.mailbox.received.length;
-    const race = clearEmailBeforeNextRead(id, (sql, r) => /INSERT INTO bp_login_history/i.test(sql) && r?.contactId === id && r?.event === 'enabled', 'wanda.unchecked@example.com');
-    let saved: { status: number; html: string };
-    try {
-      saved = await h.savePortalUser(id, { portalUser: 'yes' });
-    } finally {
-      race.remove();
-    }
-    expect(race.cleared, 'the email was changed between the save and the mail').to.equal(true);
+    const saved = await switchOnWhileTheEmailChanges(id, 'wanda.unchecked@example.com');
     expect(saved.status, saved.html).to.equal(200);
     expect(saved.html).not.to.include('The access details were sent to wanda.checked@example.com');
     expect(saved.html).to.include('The contact is now a portal user, but no access details were sent: the contact’s email address was changed or removed meanwhile.');
