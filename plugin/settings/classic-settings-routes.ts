@@ -4,7 +4,7 @@
  * Select user (every CRM user, inactive ones marked) and Select template. Plain forms that work
  * without JavaScript, each posting the session's CSRF token (checked by the admin router) and
  * checked by an ajv schema; a refused form answers 400 with the page and its messages in the
- * admin's language, and stores nothing. Each form carries the revision of the settings it shows:
+ * admin's language, that form showing what it sent (the others what is stored), and stores nothing. Each form carries the revision of the settings it shows:
  * one rendered before someone else's save answers 409 with the page as it is now, storing nothing. Only installs that have version 1 (upgraded from a
  * release with it) have the page; others answer 404.
  */
@@ -45,6 +45,47 @@ interface PageState {
   readonly errors?: readonly string[];
   /** The ids of the fields the refusal is about: marked aria-invalid, the first on the page focused. */
   readonly invalid?: readonly string[];
+  /** A refused form: what it sent is shown in its fields instead of what is stored (the other forms show what is stored). */
+  readonly submitted?: Submitted;
+}
+
+/** What a refused form sent, read field by field as the page can show it (a value it cannot show keeps the stored one). */
+interface Submitted {
+  /** Basic: the modules ticked. */
+  readonly active?: ReadonlySet<string>;
+  /** Advanced: the "View all related records?" choices by module. */
+  readonly related?: ReadonlyMap<string, boolean>;
+  /** Select user / template: the id chosen (null: none / the default). */
+  readonly userId?: number | null;
+  readonly templateId?: number | null;
+}
+
+const ID_FIELD = /^([1-9][0-9]{0,9})?$/;
+
+function submittedOf(form: keyof typeof DONE_MESSAGES, body: unknown): Submitted {
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const id = (value: unknown) => (typeof value === 'string' && ID_FIELD.test(value) ? { value: optionalId(value) } : null);
+  switch (form) {
+    case 'modules': {
+      const active = fields.active;
+      return { active: new Set((Array.isArray(active) ? active : [active]).filter((v): v is string => typeof v === 'string')) };
+    }
+    case 'advanced': {
+      const related = new Map<string, boolean>();
+      for (const [field, value] of Object.entries(fields)) {
+        if (field.startsWith(RELATED_FIELD_PREFIX) && (value === 'yes' || value === 'no')) related.set(field.slice(RELATED_FIELD_PREFIX.length), value === 'yes');
+      }
+      return { related };
+    }
+    case 'user': {
+      const chosen = id(fields.userId);
+      return chosen ? { userId: chosen.value } : {};
+    }
+    default: {
+      const chosen = id(fields.templateId);
+      return chosen ? { templateId: chosen.value } : {};
+    }
+  }
 }
 
 /**
@@ -110,6 +151,7 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
         status: 400,
         errors: error.problems.map((p) => this.translator.t(language, p.messageKey, p.params)),
         invalid: error.problems.map(fieldIdOf).filter((id): id is string => id !== null),
+        submitted: submittedOf(form, req.body),
       });
     }
   }
@@ -162,19 +204,26 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
     const users = [...(await this.users.users())].sort((a, b) => Number(b.active) - Number(a.active) || a.lastName.localeCompare(b.lastName) || a.userName.localeCompare(b.userName));
     const templates = await this.templates.templates();
+    // A refused form shows what it sent; the others, what is stored.
+    const submitted = state.submitted ?? {};
+    const chosenUser = submitted.userId !== undefined ? submitted.userId : current.userId;
+    const chosenTemplate = submitted.templateId !== undefined ? submitted.templateId : current.credentialsTemplateId;
     // A template without the password is offered disabled (the one chosen earlier stays choosable: kept, not used).
     const password = requiredPlaceholder('registration');
     const passwordPlaceholder = password === null ? '' : placeholderText(password);
     const templateOptions = await Promise.all(
       templates.map(async (template) => {
-        const selected = template.id === current.credentialsTemplateId;
+        const stored = template.id === current.credentialsTemplateId;
+        const selected = template.id === chosenTemplate;
         const unfit = (await missingPlaceholderFor(this.templates, template, 'registration')) !== null;
         return {
           ...template,
           label: unfit ? this.translator.t(language, 'classic.template.unfitOption', { name: template.name, placeholder: passwordPlaceholder }) : template.name,
           selected,
+          stored,
           unfit,
-          disabled: unfit && !selected,
+          // The stored choice and a refused one stay choosable (shown selected); other unfit templates are not.
+          disabled: unfit && !selected && !stored,
         };
       }),
     );
@@ -198,6 +247,8 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
         errors: state.errors ?? [],
         modules: rows.map((entry, index) => ({
           ...entry,
+          active: submitted.active ? submitted.active.has(entry.module) : entry.active,
+          viewAllRelated: submitted.related?.get(entry.module) ?? entry.viewAllRelated,
           label: localized(offered.get(entry.module)!.label, language),
           position: index + 1,
           first: index === 0,
@@ -212,12 +263,18 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
           name: [user.firstName, user.lastName].filter(Boolean).join(' ') || user.userName,
           userName: user.userName,
           active: user.active,
-          selected: user.id === current.userId,
+          selected: user.id === chosenUser,
         })),
+        // A refused id the CRM does not have (any more): shown chosen, as sent, beside its error.
+        userUnknown: submitted.userId != null && !users.some((u) => u.id === submitted.userId) ? { id: submitted.userId, label: this.translator.t(language, 'classic.user.unknownOption', { id: submitted.userId }) } : null,
+        templateUnknown:
+          submitted.templateId != null && !templates.some((t) => t.id === submitted.templateId)
+            ? { id: submitted.templateId, label: this.translator.t(language, 'classic.template.unknownOption', { id: submitted.templateId }) }
+            : null,
         userMissing: current.userId !== null && !users.some((u) => u.id === current.userId),
         templates: templateOptions,
         templateMissing: current.credentialsTemplateId !== null && !templates.some((t) => t.id === current.credentialsTemplateId),
-        templateUnfit: templateOptions.some((option) => option.selected && option.unfit)
+        templateUnfit: templateOptions.some((option) => option.stored && option.unfit)
           ? this.translator.t(language, 'classic.template.unfit', { placeholder: passwordPlaceholder })
           : null,
       },

@@ -155,6 +155,49 @@ describe('settings: version 1 (classic) @db', () => {
     expect(await stored()).to.deep.equal(before);
   });
 
+  it('shows a refused form again with what the admin submitted, every field of it, beside the errors, storing nothing', async () => {
+    const tom = await userId(api, 'tom.support');
+    expect((await postPairs(test, admin, `${CLASSIC}/modules`, [['active', 'HelpDesk']])).status).to.equal(303);
+    expect((await postPairs(test, admin, `${CLASSIC}/advanced`, [['related.HelpDesk', 'no'], ['related.Faq', 'no']])).status).to.equal(303);
+    expect((await admin.post(`${CLASSIC}/user`, { userId: String(tom) })).status).to.equal(303);
+    const before = await stored();
+    const form = (page: string, action: string) => new RegExp(`<form method="post" action="[^"]*/classic/${action}"[\\s\\S]*?</form>`).exec(page)?.[0] ?? '';
+
+    const modules = await postPairs(test, admin, `${CLASSIC}/modules`, [['active', 'Faq'], ['active', 'Contacts'], ['active', 'NoSuchModule']]);
+    expect(modules.status).to.equal(400);
+    const basic = form(await modules.text(), 'modules');
+    expect(basic).to.match(/id="bp-active-Faq" name="active" value="Faq" checked>/);
+    expect(basic).to.match(/id="bp-active-Contacts" name="active" value="Contacts" checked>/);
+    expect(basic, 'the stored tick is not shown over the submitted form').to.match(/id="bp-active-HelpDesk" name="active" value="HelpDesk">/);
+
+    const advanced = await postPairs(test, admin, `${CLASSIC}/advanced`, [['related.HelpDesk', 'yes'], ['related.Faq', 'no'], ['related.NoSuchModule', 'yes']]);
+    expect(advanced.status).to.equal(400);
+    const related = form(await advanced.text(), 'advanced');
+    expect(related).to.match(/<select id="bp-related-HelpDesk"[^>]*>\s*<option value="yes" selected>/);
+    expect(related).to.match(/<select id="bp-related-Faq"[^>]*>\s*<option value="yes">[^<]*<\/option>\s*<option value="no" selected>/);
+
+    const user = await admin.post(`${CLASSIC}/user`, { userId: '999999' });
+    expect(user.status).to.equal(400);
+    const owner = form(await user.text(), 'user');
+    expect(owner).to.include('<select id="bp-classic-user-id" name="userId" aria-invalid="true" autofocus aria-describedby="bp-errors-list">');
+    expect(owner).to.include('<option value="999999" selected>User no. 999999 — not in the CRM</option>');
+    expect(owner, 'the stored user is not shown as chosen').not.to.include(`<option value="${tom}" selected>`);
+
+    const invoice = (await api.emailTemplates.templates()).find((t) => t.name === 'Invoice payment reminder')!.id;
+    const template = await admin.post(`${CLASSIC}/template`, { templateId: String(invoice) });
+    expect(template.status).to.equal(400);
+    const page = await template.text();
+    expect(form(page, 'template')).to.include(`<option value="${invoice}" selected>Invoice payment reminder — lacks {{portal.password}}</option>`);
+    expect(page, 'the warning about a stored unfit choice is not shown for a refused one').not.to.include('data-bp-template-unfit');
+    const missing = await admin.post(`${CLASSIC}/template`, { templateId: '999999' });
+    expect(form(await missing.text(), 'template')).to.include('<option value="999999" selected>Template no. 999999 — not in the CRM</option>');
+
+    expect(await stored()).to.deep.equal(before);
+    // The other forms show what is stored.
+    const other = form(await (await postPairs(test, admin, `${CLASSIC}/user`, [['userId', '999999']])).text(), 'modules');
+    expect(other).to.match(/id="bp-active-HelpDesk" name="active" value="HelpDesk" checked>/);
+  });
+
   it('answers refusals in Italian for an Italian admin', async () => {
     await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
     try {
