@@ -48,6 +48,12 @@ export interface PortalPage {
    * gets it as `notice`.
    */
   readonly notice?: string | null;
+  /**
+   * The page is a form shown again with a refusal (its error beside the fields): the document
+   * title starts with "Error:", as GOV.UK's error summary does, so that a screen reader says at
+   * once that the form was refused (an alert in the page at load is not announced).
+   */
+  readonly refused?: boolean;
   /** More stylesheets and scripts of the portal's assets folder (file names), e.g. `workspace.css`. */
   readonly styles?: readonly string[];
   readonly scripts?: readonly string[];
@@ -100,6 +106,7 @@ export class LayoutPortalPages implements PortalPages {
       ...common,
       title,
       notice: page.notice ?? null,
+      refused: page.refused === true,
       body,
       styles: page.styles ?? [],
       scripts: page.scripts ?? [],

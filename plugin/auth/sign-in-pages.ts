@@ -123,6 +123,7 @@ export class SignInPages implements PortalRouteContribution {
       status,
       returnTo: `/login${this.nextQuery(data.next)}`,
       notice: data.noticeKey ? this.translator.t(language, data.noticeKey) : null,
+      refused: data.errorKey !== undefined,
       data: {
         email: data.email ?? '',
         remember: data.remember ?? false,

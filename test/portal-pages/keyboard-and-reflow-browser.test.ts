@@ -210,9 +210,9 @@ describe('portal by keyboard and at small widths in a browser', function () {
     await page.waitForSelector('#bp-comment-error');
     expect((await invalidState(page)).focus).to.equal('bp-comment-body');
     expect((await invalidState(page)).invalid).to.have.length(1);
-    // The error page's title is the page's own; once the comment is taken, the title says so first.
+    // The refused form's title says so first (as GOV.UK's error summary does); once the comment is taken, the notice comes first.
     const ticketTitle = (await page.locator('h1').textContent())!.trim();
-    expect(await page.title()).to.equal(`${ticketTitle} · Portale clienti`);
+    expect(await page.title()).to.equal(`Errore: ${ticketTitle} · Portale clienti`);
     await page.fill('#bp-comment-body', 'Scritto dopo l’errore.');
     await Promise.all([page.waitForURL(/notice=commented/), page.click('.bp-comment-form button[type="submit"]')]);
     expect(await page.title()).to.equal(`Il tuo commento è stato aggiunto. · ${ticketTitle} · Portale clienti`);
@@ -224,7 +224,7 @@ describe('portal by keyboard and at small widths in a browser', function () {
     await page.click('.bp-record-form button[type="submit"]');
     await page.waitForSelector('#bp-password-error');
     expect((await invalidState(page)).focus).to.equal('bp-current-password');
-    expect(await page.title()).to.equal('Cambia la password · Portale clienti');
+    expect(await page.title()).to.equal('Errore: Cambia la password · Portale clienti');
     // Changed, and back at once (the other tests sign Mario in with the demo password), before any check can fail.
     const changeTo = async (from: string, to: string): Promise<string> => {
       await page.goto(`${test.url}/portal/account/password`);

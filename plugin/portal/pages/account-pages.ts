@@ -35,6 +35,7 @@ export class AccountPages implements PortalRouteContribution {
       title,
       status: refused?.status ?? 200,
       notice: !refused && w.req.query.notice === 'changed' ? w.t('portal.account.changed') : null,
+      refused: refused !== undefined,
       data: {
         heading: title,
         action: this.frame.path(PASSWORD_PAGE),

@@ -263,6 +263,7 @@ export class RecordDetailPage implements PortalRouteContribution {
       ...(classicOwn ? { entry: 'my-information' } : {}),
       status: extras.status ?? 200,
       notice: noticeKey ? w.t(noticeKey) : null,
+      refused: Boolean(extras.commentError || extras.uploadError),
       data: {
         ticket,
         heading: title,

@@ -139,6 +139,7 @@ export class RecordPages implements PortalRouteContribution {
       module: name,
       ...(!editing && w.access.policy.source.version === 1 && name === 'HelpDesk' ? { entry: 'new-request' } : {}),
       status: page.status ?? (problems.length > 0 ? 422 : 200),
+      refused: error !== null,
       data: {
         heading: title,
         action: editing ? this.frame.recordPath(name, page.record!.id, `/edit${back}`) : this.frame.path(`/m/${name}/new`),

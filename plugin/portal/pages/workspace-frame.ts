@@ -39,6 +39,8 @@ export interface WorkspacePage {
   readonly title: string;
   /** The notice of the post that redirected here: the content template gets it as `notice`, and the title starts with it. */
   readonly notice?: string | null;
+  /** A form shown again with a refusal: the title starts with "Error:" (see `PortalPage.refused`). */
+  readonly refused?: boolean;
   readonly data?: Readonly<Record<string, unknown>>;
   readonly status?: number;
   /** The module of the menu entry to mark as the current one. */
@@ -200,6 +202,7 @@ export class WorkspaceFrame {
       titleKey: 'portal.layout.brand',
       title: page.title,
       notice: page.notice ?? null,
+      refused: page.refused === true,
       status: page.status ?? 200,
       styles: ['workspace.css'],
       scripts: ['workspace.js'],
