@@ -217,6 +217,7 @@ export class PortalUserRoutes implements AdminRouteContribution {
       status,
       // The answer in the title too (a status at load is not announced); the form again keeps its title and focused field.
       notice: formHtml ? null : notice.text,
+      refused: formHtml !== null,
       data: { notice, contactUrl, formHtml, stylesheet: contactBlockStylesheet(this.plugin.portalPath) },
     });
   }

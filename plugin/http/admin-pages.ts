@@ -34,6 +34,12 @@ export interface AdminPage {
    * alert in the page at load is not announced by screen readers; the title is.
    */
   readonly notice?: string | null;
+  /**
+   * The page is a form shown again with a refusal (its errors beside the fields): the document
+   * title starts with "Error:", as GOV.UK's error summary does, so that a screen reader says at
+   * once that the form was refused (an alert in the page at load is not announced).
+   */
+  readonly refused?: boolean;
   readonly data?: Readonly<Record<string, unknown>>;
   readonly status?: number;
 }
@@ -72,8 +78,9 @@ export class CrmLayoutAdminPages implements AdminPages {
       portalPath: this.settings.portalPath,
     });
     const title = this.translator.t(language, page.titleKey, page.titleParams);
+    const shown = page.notice ? `${page.notice} · ${title}` : title;
     await this.http.sendCrmPage(req, res, {
-      title: page.notice ? `${page.notice} · ${title}` : title,
+      title: page.refused ? `${this.translator.t(language, 'errors.refusedTitle')} ${shown}` : shown,
       bodyHtml: `<div class="bp-admin"><h1>${Handlebars.escapeExpression(title)}</h1>${bodyHtml}</div>`,
       headHtml: `<link rel="stylesheet" href="${Handlebars.escapeExpression(`${this.settings.settingsPath}/assets/admin.css`)}">`,
       status: page.status ?? 200,

@@ -238,6 +238,7 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
       template: 'admin/classic-settings',
       titleKey: 'classic.title',
       status: state.status ?? 200,
+      refused: (state.errors?.length ?? 0) > 0,
       notice: doneText,
       data: {
         version,

@@ -157,6 +157,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     await this.pages.send(req, res, {
       template: 'admin/profiles-new',
       titleKey: 'profiles.newTitle',
+      refused: (state.errors?.length ?? 0) > 0,
       status: state.status ?? (licensed ? 200 : 403),
       data: {
         licensed,
@@ -209,6 +210,7 @@ export class ProfileRoutes implements AdminRouteContribution {
       template: 'admin/profiles-edit',
       titleKey: 'profiles.profileTitle',
       titleParams: { name: document.profile.name },
+      refused: (state.errors?.length ?? 0) > 0,
       status: state.status ?? 200,
       notice: doneText,
       data: {
@@ -283,6 +285,7 @@ export class ProfileRoutes implements AdminRouteContribution {
       template: 'admin/profiles-duplicate',
       titleKey: 'profiles.duplicateTitle',
       titleParams: { name: profile.name },
+      refused: (state.errors?.length ?? 0) > 0,
       status: state.status ?? (licensed ? 200 : 403),
       data: { profile, licensed, errors: state.errors ?? [], values: state.values ?? {} },
     });
@@ -301,6 +304,7 @@ export class ProfileRoutes implements AdminRouteContribution {
       titleKey: 'profiles.deleteTitle',
       titleParams: { name: profile.name },
       // For Default the page only explains that it cannot be deleted.
+      refused: (state.errors?.length ?? 0) > 0,
       status: state.status ?? 200,
       data: { profile, targets: all.filter((p) => p.id !== id), errors: state.errors ?? [] },
     });
@@ -352,6 +356,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     await this.pages.send(req, res, {
       template: 'admin/profiles-import',
       titleKey: 'profiles.importTitle',
+      refused: (state.errors?.length ?? 0) > 0,
       status: state.status ?? (licensed ? 200 : 403),
       // The result is a status in the page at load, which screen readers do not announce: the title starts with it.
       notice: state.result ? this.t(res, 'profiles.importedHeading', { name: state.result.name }) : null,

@@ -68,6 +68,7 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
       template: 'admin/settings-home',
       titleKey: 'settings.title',
       status: state.status ?? 200,
+      refused: (state.errors?.length ?? 0) > 0,
       notice: done,
       data: {
         version,

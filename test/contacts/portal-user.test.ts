@@ -104,6 +104,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
     const saved = await h.savePortalUser(id, { portalUser: 'yes' });
     expect(saved.status).to.equal(422);
     expect(saved.html).to.include('the contact has no valid email address');
+    expect(saved.html).to.include('<title>Error: Portal access · Reference CRM</title>');
     expect(await h.account(id)).to.equal(undefined);
     const page = await h.contactPage(id);
     expect(page.html).to.include('has no valid email address: add one before');
@@ -113,8 +114,8 @@ describe('contacts: the portal-user section of the Contact record @db', function
       const italian = await h.savePortalUser(id, { portalUser: 'yes' });
       expect(italian.status).to.equal(422);
       expect(italian.html).to.include('il contatto non ha un indirizzo email valido');
-      // The form again, with the reason beside its field: the page keeps its own title.
-      expect(italian.html).to.include('<title>Accesso al portale · Reference CRM</title>');
+      // The form again, with the reason beside its field: the title says first that it was refused.
+      expect(italian.html).to.include('<title>Errore: Accesso al portale · Reference CRM</title>');
     } finally {
       await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }

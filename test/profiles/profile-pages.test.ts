@@ -299,6 +299,25 @@ describe('profile admin pages @db', () => {
     expect(await notJson.text()).to.include('document: the file is not valid JSON.');
     expect(await count(api, 'bp_profiles')).to.equal(before);
   });
+
+  it('starts a refused form’s title with "Error:" (GOV.UK’s pattern), in English and Italian; the forms themselves keep theirs', async () => {
+    const titleOf = async (response: Response) => /<title>([^<]*)<\/title>/.exec(await response.text())?.[1];
+    expect(await titleOf(await admin.get(`${SETTINGS}/profiles/new`))).to.equal('New portal profile · Reference CRM');
+    expect(await titleOf(await admin.get(`${SETTINGS}/profiles/import`))).to.equal('Import a portal profile · Reference CRM');
+    const refusedNew = await admin.post(`${SETTINGS}/profiles`, { name: '', description: '' });
+    expect(refusedNew.status).to.equal(400);
+    expect(await titleOf(refusedNew)).to.equal('Error: New portal profile · Reference CRM');
+    const refusedImport = await admin.post(`${SETTINGS}/profiles/import`, { document: '{ not json' });
+    expect(refusedImport.status).to.equal(400);
+    expect(await titleOf(refusedImport)).to.equal('Error: Import a portal profile · Reference CRM');
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      expect(await titleOf(await admin.post(`${SETTINGS}/profiles`, { name: '', description: '' }))).to.equal('Errore: Nuovo profilo del portale · Reference CRM');
+      expect(await titleOf(await admin.post(`${SETTINGS}/profiles/import`, { document: '{ not json' }))).to.equal('Errore: Importa un profilo del portale · Reference CRM');
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
 });
 
 describe('profile admin pages without the Business Portal licence @db', () => {

@@ -140,6 +140,8 @@ describe('settings: version 1 (classic) @db', () => {
       expect(response.status, `${path} ${JSON.stringify(pairs)}`).to.equal(400);
       const page = await response.text();
       expect(page, JSON.stringify(pairs)).to.include('role="alert"');
+      // The form again with its refusal: the title says so first, as GOV.UK's error summary does.
+      expect(page, JSON.stringify(pairs)).to.include('<title>Error: Business Portal · version 1 settings · Reference CRM</title>');
       expect(page, JSON.stringify(pairs)).to.include(html(String(message)));
       expect(page, 'no echo of the payload').not.to.include('<script>alert(1)</script>');
     }
@@ -205,6 +207,8 @@ describe('settings: version 1 (classic) @db', () => {
       expect(response.status).to.equal(400);
       const page = await response.text();
       expect(page).to.include('userId: questo utente non esiste nel CRM.');
+      // The form again with its refusal: the title says so first, as GOV.UK's error summary does.
+      expect(page).to.include('<title>Errore: Business Portal · impostazioni della versione 1 · Reference CRM</title>');
       expect(page).to.include('Vedere tutti i record correlati?');
     } finally {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");

@@ -116,7 +116,10 @@ describe('settings: version chooser @db', () => {
     it('refuses a bad version, a missing or forged CSRF token and non-admins, changing nothing', async () => {
       const bad = await admin.post(`${SETTINGS}/version`, { version: '3' });
       expect(bad.status).to.equal(400);
-      expect(await bad.text()).to.include('version: the value must be one of 1, 2.');
+      const badPage = await bad.text();
+      expect(badPage).to.include('version: the value must be one of 1, 2.');
+      // The page again with its refusal: the title says so first, as GOV.UK's error summary does.
+      expect(badPage).to.include('<title>Error: Business Portal · Reference CRM</title>');
       expect((await admin.post(`${SETTINGS}/version`, { version: '2', extra: 'x' })).status).to.equal(400);
       expect((await admin.post(`${SETTINGS}/version`, { version: '2' }, { csrf: false })).status).to.equal(403);
       expect((await admin.post(`${SETTINGS}/version`, { _csrf: 'forged', version: '2' }, { csrf: false })).status).to.equal(403);
