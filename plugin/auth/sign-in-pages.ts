@@ -171,6 +171,7 @@ export class SignInPages implements PortalRouteContribution {
       titleKey: 'auth.twoFactor.title',
       status,
       returnTo: `/two-factor${this.nextQuery(next)}`,
+      refused: errorKey !== undefined,
       data: { error: errorKey ? this.translator.t(language, errorKey, params) : null, next: next ?? null, restartHref: this.path(`/login${this.nextQuery(next)}`) },
     });
   }
@@ -198,6 +199,7 @@ export class SignInPages implements PortalRouteContribution {
       titleKey: 'auth.firstAccess.title',
       status,
       returnTo: `${FIRST_ACCESS_PATH}${this.nextQuery(this.nextOf(req))}`,
+      refused: error !== undefined,
       data: { email: session.account.email, error: error ?? null, next: this.nextOf(req) ?? null, emailInvalid: invalid === 'email', passwordInvalid: invalid === 'password' },
     });
   }
@@ -248,6 +250,7 @@ export class SignInPages implements PortalRouteContribution {
       titleKey: 'auth.reset.title',
       status,
       returnTo: `/reset-password?token=${token}`,
+      refused: error !== undefined,
       data: { token, error: error ?? null },
     });
   }

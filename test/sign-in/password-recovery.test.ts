@@ -95,6 +95,8 @@ describe('sign-in: password recovery @db', function () {
     const weak = await client.post('/reset-password', { _csrf: tokenIn(form.html), token, newPassword: 'qwerty123', confirmPassword: 'qwerty123' });
     expect(weak.response.status).to.equal(400);
     expect(weak.html).to.include('too common');
+    // The form again with its refusal: the title says so first, as GOV.UK's error summary does.
+    expect(/<title>([^<]*)<\/title>/.exec(weak.html)?.[1]).to.equal(`Error: ${/<title>([^<]*)<\/title>/.exec(form.html)?.[1]}`);
     expect(weak.html).to.match(/<input id="bp-new-password"[^>]*aria-describedby="bp-password-hint bp-reset-error" aria-invalid="true">/);
     const noCsrf = await client.post('/reset-password', { token, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
     expect(noCsrf.response.status).to.equal(403);

@@ -235,6 +235,8 @@ describe('sign-in: portal pages @db', function () {
       expect(mismatch.response.status).to.equal(400);
       // Mario's contact is Italian: signed in, the pages speak it (the browser said nothing).
       expect(mismatch.html).to.include('Le due nuove password non coincidono.');
+      // The form again with its refusal: the title says so first, as GOV.UK's error summary does.
+      expect(/<title>([^<]*)<\/title>/.exec(mismatch.html)?.[1]).to.equal(`Errore: ${/<title>([^<]*)<\/title>/.exec(page.html)?.[1]}`);
       const common = await client.post('/first-access', { _csrf: tokenIn(page.html), email, newPassword: 'password123', confirmPassword: 'password123' });
       expect(common.response.status).to.equal(400);
       expect(common.html).to.include('troppo comune');

@@ -79,6 +79,8 @@ describe('sign-in: two-factor by email @db', function () {
     // A wrong code first: the page asks again and still knows where to go.
     const wrong = await client.post('/two-factor', { _csrf: tokenIn(page.html), code: code === '000000' ? '111111' : '000000', next: '/m/HelpDesk/1' });
     expect(wrong.response.status).to.equal(401);
+    // Asked again with a refusal: the title says so first, as GOV.UK's error summary does.
+    expect(/<title>([^<]*)<\/title>/.exec(wrong.html)?.[1]).to.equal(`Error: ${/<title>([^<]*)<\/title>/.exec(page.html)?.[1]}`);
     expect(wrong.html).to.include('name="next" value="/m/HelpDesk/1"');
     expect(wrong.html).to.match(/<input id="bp-code"[^>]*aria-invalid="true" aria-describedby="bp-code-error">/).and.include('id="bp-code-error"');
     expect(page.html).not.to.include('aria-invalid');
