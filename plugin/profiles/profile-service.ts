@@ -252,7 +252,6 @@ export class DatabaseProfileService implements ProfileService {
     const current = await this.get(id);
     const name = trimmed(input.name);
     const description = trimmed(input.description);
-    if (await this.nameInUse(name, id)) throw nameTaken(name);
     try {
       await this.sequelize.transaction(async (transaction) => {
         await this.claimName(name, id, transaction);
@@ -801,7 +800,6 @@ export class DatabaseProfileService implements ProfileService {
     action: 'create' | 'duplicate' | 'import',
     fill: (profile: PortalProfile, transaction: Transaction) => Promise<unknown>,
   ): Promise<PortalProfile> {
-    if (await this.nameInUse(name)) throw nameTaken(name);
     let id = 0;
     try {
       await this.sequelize.transaction(async (transaction) => {

@@ -50,21 +50,25 @@ export class SequelizeSettingsStore implements SettingsStore {
 
   async set(key: string, value: SettingValue, options: { transaction?: Transaction } = {}): Promise<void> {
     checkKey(key);
-    const replacements = { key, value: JSON.stringify(value), now: new Date() };
     const { transaction } = options;
-    const sql =
-      (await this.get(key, { transaction })) === undefined
-        ? `INSERT INTO bp_settings (${this.keyColumn}, value, updated_at) VALUES (:key, :value, :now)`
-        : `UPDATE bp_settings SET value = :value, updated_at = :now WHERE ${this.keyColumn} = :key`;
-    await this.database.sequelize.query(sql, { replacements, transaction });
+    if ((await this.get(key, { transaction })) === undefined) return this.insertRow(key, value, transaction);
+    await this.database.sequelize.query(`UPDATE bp_settings SET value = :value, updated_at = :now WHERE ${this.keyColumn} = :key`, {
+      replacements: { key, value: JSON.stringify(value), now: new Date() },
+      transaction,
+    });
   }
 
   async insert(key: string, value: SettingValue, options: { readonly transaction: Transaction }): Promise<void> {
     checkKey(key);
+    await this.insertRow(key, value, options.transaction);
+  }
+
+  /** The one INSERT of a key's first value (`set`, `insert`, `setIfMissing`). */
+  private async insertRow(key: string, value: SettingValue, transaction?: Transaction): Promise<void> {
     await this.database.sequelize.query(`INSERT INTO bp_settings (${this.keyColumn}, value, updated_at) VALUES (:key, :value, :now)`, {
       type: QueryTypes.INSERT,
       replacements: { key, value: JSON.stringify(value), now: new Date() },
-      transaction: options.transaction,
+      transaction,
     });
   }
 
@@ -81,10 +85,7 @@ export class SequelizeSettingsStore implements SettingsStore {
     const existing = await this.get(key);
     if (existing !== undefined) return existing;
     try {
-      await this.database.sequelize.query(`INSERT INTO bp_settings (${this.keyColumn}, value, updated_at) VALUES (:key, :value, :now)`, {
-        type: QueryTypes.INSERT,
-        replacements: { key, value: JSON.stringify(value), now: new Date() },
-      });
+      await this.insertRow(key, value);
     } catch (error) {
       // Seeded by another process at the same moment: theirs stands.
       if (!(error instanceof UniqueConstraintError)) throw error;
