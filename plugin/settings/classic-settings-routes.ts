@@ -195,6 +195,25 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     await this.pages.sendMessage(req, res, 404, 'errors.notFoundTitle', 'classic.notAvailable');
   }
 
+  /**
+   * The options of ids the CRM does not have: the stored one (removed since it was chosen) and a
+   * refused one the admin sent. Without the stored one, a form sent back unchanged would clear it.
+   */
+  private goneOptions(
+    language: LanguageCode,
+    storedKey: MessageKey,
+    sentKey: MessageKey,
+    stored: number | null,
+    sent: number | null | undefined,
+    chosen: number | null,
+    known: ReadonlySet<number>,
+  ): { id: number; label: string; selected: boolean }[] {
+    const options: { id: number; label: string; selected: boolean }[] = [];
+    if (stored !== null && !known.has(stored)) options.push({ id: stored, label: this.translator.t(language, storedKey, { id: stored }), selected: chosen === stored });
+    if (sent != null && sent !== stored && !known.has(sent)) options.push({ id: sent, label: this.translator.t(language, sentKey, { id: sent }), selected: chosen === sent });
+    return options;
+  }
+
   private async page(req: Request, res: Response, state: PageState): Promise<void> {
     if (!this.versions.choosable()) return this.notFound(req, res);
     const language = this.pages.language(res);
@@ -266,12 +285,19 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
           active: user.active,
           selected: user.id === chosenUser,
         })),
-        // A refused id the CRM does not have (any more): shown chosen, as sent, beside its error.
-        userUnknown: submitted.userId != null && !users.some((u) => u.id === submitted.userId) ? { id: submitted.userId, label: this.translator.t(language, 'classic.user.unknownOption', { id: submitted.userId }) } : null,
-        templateUnknown:
-          submitted.templateId != null && !templates.some((t) => t.id === submitted.templateId)
-            ? { id: submitted.templateId, label: this.translator.t(language, 'classic.template.unknownOption', { id: submitted.templateId }) }
-            : null,
+        // Ids the CRM does not have (any more), offered so that the form sent back keeps them: the
+        // stored choice, marked as removed (selected unless a refused form chose another), and a
+        // refused id, as sent, beside its error.
+        usersGone: this.goneOptions(language, 'classic.user.missingOption', 'classic.user.unknownOption', current.userId, submitted.userId, chosenUser, new Set(users.map((u) => u.id))),
+        templatesGone: this.goneOptions(
+          language,
+          'classic.template.missingOption',
+          'classic.template.unknownOption',
+          current.credentialsTemplateId,
+          submitted.templateId,
+          chosenTemplate,
+          new Set(templates.map((t) => t.id)),
+        ),
         userMissing: current.userId !== null && !users.some((u) => u.id === current.userId),
         templates: templateOptions,
         templateMissing: current.credentialsTemplateId !== null && !templates.some((t) => t.id === current.credentialsTemplateId),

@@ -4,14 +4,15 @@
  * modules that are not eligible, opens the version 1 settings, moves Tickets down, switches FAQ off,
  * picks an inactive user, then switches customers to version 2 and back; a refused choice puts the
  * keyboard on the field concerned (the page has no script: the test's own checks need JavaScript
- * there). Screenshots of each page go to `test-artifacts/`.
+ * there). A stored user and template since removed from the CRM stay chosen, marked, on a phone,
+ * and saving their forms unchanged keeps them. Screenshots of each page go to `test-artifacts/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { CLASSIC_SETTINGS_KEY, type ClassicSettings } from '../../plugin/settings/classic-settings.js';
 import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
-import { addEmailTemplate } from '../profiles/profile-test-kit.js';
+import { addEmailTemplate, deleteEmailTemplate } from '../profiles/profile-test-kit.js';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { autofocused, tabTo } from '../support/page-checks.js';
@@ -113,6 +114,38 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     expect((await select.getAttribute('aria-describedby'))?.split(' ')).to.include('bp-errors-list');
     expect(await page.locator('#bp-errors-list').innerText()).to.include('does not contain the password');
     expect(await page.locator('[aria-invalid]').count(), 'only the field concerned').to.equal(1);
+    await context.close();
+  });
+
+  it('keeps a stored user and template removed from the CRM chosen, marked, when their forms are saved unchanged on a phone', async () => {
+    const api = test!.host.api;
+    const gone = await addEmailTemplate(api, { name: 'Classic access deleted later', module: 'Contacts', subject: 'Access', body: 'Password: {{portal.password}}' });
+    const key = api.database.sequelize.getQueryInterface().quoteIdentifier('key');
+    const current = (await storedSetting(api, CLASSIC_SETTINGS_KEY)) as ClassicSettings;
+    await api.database.sequelize.query(`UPDATE bp_settings SET value = :value WHERE ${key} = :key`, {
+      replacements: { key: CLASSIC_SETTINGS_KEY, value: JSON.stringify({ ...current, userId: 987654, credentialsTemplateId: gone }) },
+    });
+    await deleteEmailTemplate(api, gone);
+    const before = await storedSetting(api, CLASSIC_SETTINGS_KEY);
+    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${test!.url}${SETTINGS}/classic`);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+    const chosen = async (select: string) => page.locator(`${select} option:checked`).innerText();
+    expect(await chosen('#bp-classic-user-id')).to.equal('User no. 987654 — no longer in the CRM');
+    expect(await chosen('#bp-classic-template-id')).to.equal(`Template no. ${gone} — no longer in the CRM`);
+    expect(await page.locator('#bp-classic-user-missing').innerText()).to.include('The chosen user no longer exists in the CRM');
+    // The two sections in view: each dropdown shows its removed choice under its warning.
+    await page.locator('#bp-classic-user').evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: join(artifacts, 'settings-classic-gone-choices-phone.png') });
+
+    await Promise.all([page.waitForURL(/done=user/), page.click('form[action$="/classic/user"] button[type="submit"]')]);
+    await Promise.all([page.waitForURL(/done=template/), page.click('form[action$="/classic/template"] button[type="submit"]')]);
+    expect(await storedSetting(api, CLASSIC_SETTINGS_KEY), 'both kept').to.deep.equal(before);
+    expect(await chosen('#bp-classic-user-id')).to.equal('User no. 987654 — no longer in the CRM');
+    expect(await page.locator('#bp-classic-template-missing').innerText()).to.include('The chosen template no longer exists in the CRM');
     await context.close();
   });
 });
