@@ -402,7 +402,7 @@ export class DatabaseProfileService implements ProfileService {
   private async cleanSection(section: ProfileSection, input: SectionInputs[ProfileSection], current: ProfileSections, licensed: boolean, findings: Findings): Promise<ProfileSections[ProfileSection]> {
     switch (section) {
       case 'general':
-        return (await this.cleanGeneral(input as GeneralSection, findings));
+        return (await this.cleanGeneral(input as GeneralSection, current.general, findings));
       case 'notifications':
         return (await this.cleanNotifications(input as NotificationsSection, current.notifications, findings));
       case 'globals':
@@ -435,8 +435,14 @@ export class DatabaseProfileService implements ProfileService {
     }
   }
 
-  private async cleanGeneral(general: GeneralSection, findings: Findings): Promise<GeneralSection> {
-    if (general.owner) {
+  /**
+   * The owner exists — or is the stored one sent back unchanged: a user or group removed from the
+   * CRM since it was chosen is kept (the page offers it, marked), so that saving the two-factor
+   * choices does not silently clear it; no one is mailed about new records meanwhile.
+   */
+  private async cleanGeneral(general: GeneralSection, stored: GeneralSection, findings: Findings): Promise<GeneralSection> {
+    const unchanged = general.owner !== null && stored.owner !== null && general.owner.kind === stored.owner.kind && general.owner.id === stored.owner.id;
+    if (general.owner && !unchanged) {
       const exists = general.owner.kind === 'user' ? await this.users.user(general.owner.id) : await this.users.group(general.owner.id);
       if (!exists) findings.refuse('general.owner', 'profiles.validation.ownerMissing');
     }
@@ -447,19 +453,20 @@ export class DatabaseProfileService implements ProfileService {
   /**
    * Each chosen template exists, and a new choice merges what its kind needs (the access details'
    * password, password recovery's link). A stored choice sent back unchanged is kept even when it
-   * lacks it (chosen before this check): the mail falls back to the standard template meanwhile.
+   * lacks it (chosen before this check) or was removed from the CRM since (the page offers it,
+   * marked): the mail falls back to the standard template meanwhile.
    */
   private async cleanNotifications(notifications: NotificationsSection, stored: NotificationsSection, findings: Findings): Promise<NotificationsSection> {
     for (const kind of NOTIFICATION_KINDS) {
       const templateId = notifications.templates[kind];
-      if (templateId === null) continue;
+      // None, or the stored choice kept as it is (even removed from the CRM, or lacking what its kind needs).
+      if (templateId === null || templateId === stored.templates[kind]) continue;
       const path = `notifications.templates.${kind}`;
       const template = await this.templates.template(templateId);
       if (!template) {
         findings.refuse(path, 'profiles.validation.templateMissing');
         continue;
       }
-      if (templateId === stored.templates[kind]) continue;
       const missing = await missingPlaceholderFor(this.templates, template, kind);
       if (missing === null) continue;
       findings.refuse(path, kind === 'registration' ? 'profiles.validation.templateLacksPassword' : 'profiles.validation.templateLacksResetLink', {

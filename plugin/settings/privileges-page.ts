@@ -197,7 +197,12 @@ export class PrivilegesPage implements AdminRouteContribution {
       groups: groups
         .map((group) => ({ value: `group:${group.id}`, label: group.name, selected: owner?.kind === 'group' && owner.id === group.id }))
         .sort(byName),
-      ownerMissing: owner !== null && !(owner.kind === 'user' ? users.some((u) => u.id === owner.id) : groups.some((g) => g.id === owner.id)),
+      // A user or group removed from the CRM since it was chosen: offered as stored, marked, so that
+      // saving the section keeps it (not "Not set": that would clear it).
+      ownerGone:
+        owner !== null && !(owner.kind === 'user' ? users.some((u) => u.id === owner.id) : groups.some((g) => g.id === owner.id))
+          ? { value: `${owner.kind}:${owner.id}`, label: t(owner.kind === 'user' ? 'privileges.general.ownerUserGone' : 'privileges.general.ownerGroupGone', { id: owner.id }) }
+          : null,
       twoFactorType: twoFactor(document.general.twoFactorType),
       twoFactorFallback: twoFactor(document.general.twoFactorFallback),
     };
@@ -223,6 +228,8 @@ export class PrivilegesPage implements AdminRouteContribution {
           fallbackLabel: t(standard ? 'privileges.notifications.templateStandard' : 'privileges.notifications.templateNone'),
           standardHint: standard ? t('privileges.notifications.templateStandardHint', { name: standard.name }) : null,
           missing: chosen !== null && !templates.some((template) => template.id === chosen),
+          // A template removed from the CRM since it was chosen: offered as stored, marked, so that saving the section keeps it.
+          gone: chosen !== null && !templates.some((template) => template.id === chosen) ? { value: String(chosen), label: t('privileges.notifications.templateGoneOption', { id: chosen }) } : null,
           // A choice stored before templates were checked: kept (the standard template is sent meanwhile).
           unfit: chosen !== null && lacks(chosen) ? t('privileges.notifications.templateUnfit', { placeholder }) : null,
           options: templates.map((template) => {

@@ -3,7 +3,8 @@
  * live preview), swaps two buttons by dragging them (SortableJS), moves a list column with the
  * keyboard buttons, adds a portal-only conditional rule, hides a field that is a list column and
  * reads the server's notice, then reloads and finds everything saved; the profile pages on a phone
- * (tap targets) and axe-core; the editor by keyboard alone. Screenshots (desktop and a 390 px phone)
+ * (tap targets) and axe-core; the editor by keyboard alone; an owner and a template removed from
+ * the CRM stay chosen, marked, when their sections are saved. Screenshots (desktop and a 390 px phone)
  * go to `test-artifacts/privileges/`.
  */
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import type { DatabaseProfileService } from '../../plugin/profiles/profile-servi
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { seriousViolations, smallTapTargets, tabTo } from '../support/page-checks.js';
-import { adminActor, profileService, SETTINGS } from './profile-test-kit.js';
+import { addEmailTemplate, adminActor, deleteEmailTemplate, profileService, SETTINGS } from './profile-test-kit.js';
 
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
 
@@ -671,6 +672,43 @@ describe('privileges page in a browser', function () {
     expect(described.length).to.be.greaterThan(6);
     expect(described.filter((line) => line.endsWith('(none)') || line.endsWith('→ '))).to.deep.equal([]);
     expect(described).to.include.members(['↑Move up → Invoices', 'Delete → Invoices', '↑Move up → Title', 'Delete → Ticket number']);
+    await context.close();
+  });
+
+  it('keeps an owner and a template removed from the CRM chosen, marked, when their sections are saved with another change, on a phone', async () => {
+    const actor = await adminActor(api);
+    const gone = await addEmailTemplate(api, { name: 'New ticket, removed later', module: 'HelpDesk', subject: 'New', body: 'Thanks' });
+    const current = await service.document(profileId);
+    await service.saveSection(profileId, 'notifications', { ...current.notifications, templates: { ...current.notifications.templates, newTicket: gone } }, current.profile.version, actor);
+    await deleteEmailTemplate(api, gone);
+    // The owner, a CRM user deleted since it was chosen.
+    await api.database.sequelize.query("UPDATE bp_profiles SET owner_kind = 'user', owner_id = 987654 WHERE id = :id", { replacements: { id: profileId } });
+
+    const { context, page } = await signedInOnPrivileges('general');
+    await page.setViewportSize(VIEWPORTS.phone);
+    const chosen = (select: string) => page.locator(`${select} option:checked`).innerText();
+    expect(await chosen('#bp-owner')).to.equal('User no. 987654 — no longer in the CRM');
+    expect(await page.locator('#bp-owner-missing').innerText()).to.include('The chosen user or group no longer exists in the CRM');
+    expect(await chosen('#bp-template-newTicket')).to.equal(`Template no. ${gone} — no longer in the CRM`);
+    await page.locator('#bp-owner').evaluate((select) => select.closest('section')!.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: join(artifacts, '12-removed-owner-phone.png') });
+    await page.locator('#bp-template-newTicket').evaluate((select) => select.closest('p')!.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: join(artifacts, '13-removed-template-phone.png') });
+
+    // The admin changes something else in each section and saves it.
+    const other = (await service.document(profileId)).general.twoFactorType === 'email' ? 'none' : 'email';
+    await page.selectOption('#bp-two-factor', other);
+    if ((await page.locator('#bp-two-factor-fallback').inputValue()) === other) await page.selectOption('#bp-two-factor-fallback', other === 'email' ? 'none' : 'email');
+    await page.click('[data-bp-section="general"] [data-bp-save]');
+    await page.locator('[data-bp-section="general"] [data-bp-status]').locator('text=Saved.').waitFor();
+    await page.fill('#bp-sender-name', 'Removed choices desk');
+    await page.click('[data-bp-section="notifications"] [data-bp-save]');
+    await page.locator('[data-bp-section="notifications"] [data-bp-status]').locator('text=Saved.').waitFor();
+    const saved = await service.document(profileId);
+    expect(saved.general.twoFactorType).to.equal(other);
+    expect(saved.general.owner, 'the owner kept').to.deep.equal({ kind: 'user', id: 987654 });
+    expect(saved.notifications.senderName).to.equal('Removed choices desk');
+    expect(saved.notifications.templates.newTicket, 'the template kept').to.equal(gone);
     await context.close();
   });
 });
