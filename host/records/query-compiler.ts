@@ -116,12 +116,14 @@ export class QueryCompiler {
    * A picklist's place in its definition's order (contract 1.5.0, `picklistOrder`): going up the
    * first value is 0, going down the last; values not in the picklist (legacy data) rank after
    * every known value both ways, then sort among themselves by value. The values are bound.
+   * A value matches exactly, as on SQLite and PostgreSQL: MariaDB's default collation would rank
+   * `high` or `High ` as `High`, so there the column is compared as bytes (`BINARY`).
    */
   private picklistRank(module: ModuleDefinition, name: string, sql: string, direction: 'asc' | 'desc'): string | undefined {
     const values = module.fields.find((f) => f.name === name)?.picklistValues ?? [];
     if (values.length === 0) return undefined;
     const whens = values.map((value, index) => `WHEN ${this.bind.add(value)} THEN ${direction === 'asc' ? index : values.length - 1 - index}`);
-    return `CASE ${sql} ${whens.join(' ')} ELSE ${values.length} END`;
+    return `CASE ${this.dialect === 'mariadb' ? `BINARY ${sql}` : sql} ${whens.join(' ')} ELSE ${values.length} END`;
   }
 
   /** Counts one more condition at `depth`, within the limits. */
