@@ -179,8 +179,8 @@ export class PortalAccessContext {
     private readonly registry: HostModuleRegistry,
     private readonly records: HostRecords,
     private readonly database: HostDatabase,
-    /** The CRM's time zone: a datetime column searched by a day means that day there. */
-    private readonly timeZone: string = 'UTC',
+    /** The CRM's time zone: a datetime column searched by a day means that day there (and an export is named by its day). */
+    readonly timeZone: string = 'UTC',
     /** The host answers a page of comments (contract 1.3.0); an older one answers all of them. */
     private readonly pagedComments: boolean = false,
     /** The host answers a page of documents and counts them (contract 1.4.0); an older one answers all of them. */

@@ -3,6 +3,7 @@
  * form, create / read / update / delete, optimistic locking and the CSV export.
  */
 import { expect } from 'chai';
+import { todayIn } from '../../plugin/auth/support-period.js';
 import type { TestHost } from '../support/host.js';
 import { API, changeModule, defaultProfile, idsWhere, JANE, MARIO, signedIn, startApiHost, type ApiClient } from './api-test-kit.js';
 
@@ -182,7 +183,9 @@ describe('portal API: records @db', function () {
     const res = await jane.get('/modules/HelpDesk/export.csv?sort=ticket_no&direction=asc');
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.equal('text/csv; charset=utf-8');
-    expect(res.headers.get('content-disposition')).to.equal('attachment; filename="HelpDesk.csv"');
+    // Named as the pages name it: the list's title in the customer's language and the day in the CRM's time zone.
+    const day = todayIn(t.host.api.regional.timeZone());
+    expect(res.headers.get('content-disposition')).to.equal(`attachment; filename="Trouble Tickets ${day}.csv"; filename*=UTF-8''Trouble%20Tickets%20${day}.csv`);
     expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
     const raw = Buffer.from(await (await fetch(`${t.url}${API}/modules/HelpDesk/export.csv`, { headers: { cookie: jane.cookie } })).arrayBuffer());
     expect([...raw.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
@@ -199,6 +202,9 @@ describe('portal API: records @db', function () {
     expect(refused.body.error.code).to.equal('not_allowed');
     const italian = await mario.get('/modules/HelpDesk/export.csv', { 'accept-language': 'it' });
     expect(italian.text.split('\r\n')[0]).to.equal('Numero ticket,Titolo,Stato,Priorità,Contatto');
+    expect(italian.headers.get('content-disposition')).to.equal(`attachment; filename="Ticket di assistenza ${day}.csv"; filename*=UTF-8''Ticket%20di%20assistenza%20${day}.csv`);
+    const head = await fetch(`${t.url}${API}/modules/HelpDesk/export.csv`, { method: 'HEAD', headers: { cookie: jane.cookie } });
+    expect(head.headers.get('content-disposition')).to.equal(res.headers.get('content-disposition'));
   });
 
   it('exports a list longer than one batch in the list order, each batch read by id (no OFFSET re-reading the rows before it)', async () => {

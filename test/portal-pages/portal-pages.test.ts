@@ -5,6 +5,7 @@
  * canary on every page, forms without their CSRF token, and script payloads that must stay inert.
  */
 import { expect } from 'chai';
+import { todayIn } from '../../plugin/auth/support-period.js';
 import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { expectSecurityHeaders } from '../support/expectations.js';
 import { startTestHost, type TestHost } from '../support/host.js';
@@ -248,11 +249,12 @@ describe('portal pages: home, lists, records, tickets @db', function () {
       expect(quotes.response.status).to.equal(403);
     });
 
-    it('names the exported file after the list, in the customer’s language (Ticket di assistenza.csv)', async () => {
+    it('names the exported file after the list, in the customer’s language, and the day (Ticket di assistenza 2026-12-05.csv)', async () => {
+      const day = todayIn(test.host.api.regional.timeZone());
       const english = await jane.get('/m/HelpDesk/export.csv');
-      expect(english.response.headers.get('content-disposition')).to.equal(`attachment; filename="Trouble Tickets.csv"; filename*=UTF-8''Trouble%20Tickets.csv`);
+      expect(english.response.headers.get('content-disposition')).to.equal(`attachment; filename="Trouble Tickets ${day}.csv"; filename*=UTF-8''Trouble%20Tickets%20${day}.csv`);
       const italian = await mario.get('/m/HelpDesk/export.csv');
-      expect(italian.response.headers.get('content-disposition')).to.equal(`attachment; filename="Ticket di assistenza.csv"; filename*=UTF-8''Ticket%20di%20assistenza.csv`);
+      expect(italian.response.headers.get('content-disposition')).to.equal(`attachment; filename="Ticket di assistenza ${day}.csv"; filename*=UTF-8''Ticket%20di%20assistenza%20${day}.csv`);
       expect(italian.html.replace(/^\uFEFF/, '').split('\r\n')[0]).to.equal('Numero ticket,Titolo,Stato,Priorità,Contatto');
     });
 

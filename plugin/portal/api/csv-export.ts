@@ -6,10 +6,33 @@
  */
 import type { Response } from 'express';
 import type { FieldValue } from '../../host-contract/index.js';
-import type { PortalField, PortalRow } from '../../access/portal-access.js';
+import type { PortalAccessContext, PortalField, PortalRow } from '../../access/portal-access.js';
+import { attachmentDisposition } from '../../access/upload-checks.js';
+import { todayIn } from '../../auth/support-period.js';
 
 export const CSV_BOM = '\uFEFF';
 const FORMULA_START = /^[=+\-@\t\r]/;
+/** What a file name cannot hold on Windows, macOS or Linux. */
+const NOT_IN_FILE_NAMES = /[\\/:*?"<>|]/g;
+/** Control and invisible format characters: a right-to-left override could make `.csv` read as `.exe`. */
+const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+
+/**
+ * The `Content-Disposition` of a list export, the same from the pages and the API: the list as
+ * the customer reads it and the day in the CRM's time zone (`Ticket di assistenza 2026-12-05.csv`),
+ * in ASCII in `filename` and whole in RFC 5987's `filename*`.
+ */
+export function exportDisposition(title: string, timeZone: string, now: Date = new Date()): string {
+  const name = title.replace(INVISIBLE, '').replace(NOT_IN_FILE_NAMES, '-').replace(/\s+/g, ' ').trim();
+  const day = todayIn(timeZone, now);
+  return attachmentDisposition(`${name === '' ? day : `${name} ${day}`}.csv`);
+}
+
+/** A module's list export, named after its label in the customer's language. */
+export function listExportDisposition(access: PortalAccessContext, module: string): string {
+  const label = access.module(module).definition.label as Record<string, string | undefined>;
+  return exportDisposition(label[access.language] || label.en || module, access.timeZone);
+}
 
 export function csvCell(text: string): string {
   const safe = FORMULA_START.test(text) ? `'${text}` : text;

@@ -36,7 +36,7 @@ import {
   validateUpdateRecord,
   type ListQuery,
 } from './api-schemas.js';
-import { CSV_BOM, csvCell, csvLine, csvRow, writeChunk } from './csv-export.js';
+import { CSV_BOM, csvCell, csvLine, csvRow, listExportDisposition, writeChunk } from './csv-export.js';
 
 const FILTER_KEY = /^filter\[([^\]]*)\]$/;
 
@@ -311,17 +311,18 @@ export class RecordsApi implements ApiRouteSource {
 
   /** The first batch is read before any byte is sent, so a refusal is still a JSON error; then batch by batch. */
   private async streamCsv(customer: PortalAccessContext, module: string, request: ListRequest, res: Response): Promise<void> {
-    const headers = { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${module}.csv"` };
+    // Named as the page's export is (after the checks: the module is the customer's): the list's title in their language and the day.
+    const headers = () => ({ 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': listExportDisposition(customer, module) });
     // HEAD: the GET's refusals and headers, without reading the rows (Node drops a HEAD's body, not its work).
     if (res.req.method === 'HEAD') {
       await customer.checkExport(module, request);
-      res.status(200).set(headers).end();
+      res.status(200).set(headers()).end();
       return;
     }
     const batches = customer.exportRows(module, request);
     let batch = await batches.next();
     const words = { yes: this.translator.t(customer.language, 'api.csv.yes'), no: this.translator.t(customer.language, 'api.csv.no') };
-    res.status(200).set(headers);
+    res.status(200).set(headers());
     const columns = batch.done ? [] : batch.value.columns;
     if (!(await writeChunk(res, CSV_BOM + csvLine(columns.map((c) => csvCell(c.label)))))) return;
     while (!batch.done) {

@@ -12,10 +12,9 @@ import type { Request, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { clipped } from '../../access/field-input.js';
 import { AccessError } from '../../access/access-errors.js';
-import { attachmentDisposition } from '../../access/upload-checks.js';
 import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { CSV_BOM, csvCell, csvLine, csvRow, writeChunk } from '../api/csv-export.js';
+import { CSV_BOM, csvCell, csvLine, csvRow, listExportDisposition, writeChunk } from '../api/csv-export.js';
 import { formatCount, optionText, showValue } from './field-display.js';
 import { WorkspaceFrame, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
@@ -236,8 +235,8 @@ export class ListPage implements PortalRouteContribution {
     const headers = () => {
       res.status(200);
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-      // Named as the list's title reads to the customer (`Ticket di assistenza.csv`), without the characters a file name cannot hold.
-      res.setHeader('Content-Disposition', attachmentDisposition(`${this.title(w, name).replace(/[\\/:*?"<>|\p{Cc}]/gu, '-')}.csv`));
+      // Named as the list reads to the customer, and the day (`Ticket di assistenza 2026-12-05.csv`), as the API names it.
+      res.setHeader('Content-Disposition', listExportDisposition(w.access, name));
       res.setHeader('X-Content-Type-Options', 'nosniff');
     };
     // HEAD: the GET's refusals and headers, without reading the rows (Node drops a HEAD's body, not its work).
