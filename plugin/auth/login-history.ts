@@ -13,8 +13,11 @@ export const HISTORY_TABLE = 'bp_login_history';
 
 /**
  * `enabled`, `disabled` and `access_sent` are the contacts capability's: portal user switched by an
- * admin, new access details after an email change (sent, reason `email_changed`, or not: reason
- * `mail_failed`, `no_template` or `no_email`, `ACCESS_NOT_SENT`). `revoked`: the portal ended a session family by itself
+ * admin, new access details after an email change (sent, reason `email_changed`, or not,
+ * `ACCESS_NOT_SENT`: reason `mail_failed`, `no_template` or `no_email` when the customer's password
+ * had been replaced all the same — also every such row written before passwords were kept —, or the
+ * same reason with `_password_kept` when the customer's own password was kept or put back, to sign
+ * in with the new email). `revoked`: the portal ended a session family by itself
  * (`token_replayed`: a rotated-away remember-me token came back after its grace window).
  */
 export type LoginEvent = 'login' | 'logout' | 'failed' | 'locked' | 'unlocked' | 'enabled' | 'disabled' | 'access_sent' | 'revoked';
@@ -41,6 +44,9 @@ export type LoginReason =
   | 'mail_failed'
   | 'no_template'
   | 'no_email'
+  | 'mail_failed_password_kept'
+  | 'no_template_password_kept'
+  | 'no_email_password_kept'
   | 'email_removed'
   | 'email_in_use'
   | 'token_replayed';
@@ -83,7 +89,14 @@ const LOG_MESSAGES: Readonly<Record<LoginEvent, string>> = {
 const WARNINGS: ReadonlySet<LoginEvent> = new Set(['failed', 'locked', 'revoked']);
 
 /** The reasons of an `access_sent` whose access details did not leave: the log says so, as a warning. */
-export const ACCESS_NOT_SENT: ReadonlySet<string> = new Set(['mail_failed', 'no_template', 'no_email']);
+export const ACCESS_NOT_SENT: ReadonlySet<string> = new Set([
+  'mail_failed',
+  'no_template',
+  'no_email',
+  'mail_failed_password_kept',
+  'no_template_password_kept',
+  'no_email_password_kept',
+]);
 
 @injectable()
 export class SequelizeLoginHistory implements LoginHistory {

@@ -115,6 +115,18 @@ export interface PortalAccountStore {
    * for with the old password must not complete a sign-in. Ending sessions is the caller's business.
    */
   setPassword(contactId: number, passwordHash: string, options: AccountWriteOptions & { readonly mustChange: boolean }): Promise<void>;
+  /**
+   * Puts `previous` back as the password (and whether it must be changed) while `replaced` is still
+   * the stored hash; false, changing nothing, when another write set a password since. For a
+   * password nobody was told (its mail did not leave). `password_changed_at` keeps the replacement's
+   * stamp: reset links asked for before it stay dead.
+   */
+  restorePassword(
+    contactId: number,
+    replaced: string,
+    previous: { readonly passwordHash: string | null; readonly mustChange: boolean },
+    options?: AccountWriteOptions,
+  ): Promise<boolean>;
   /** Removes the account; false when there was none. */
   delete(contactId: number, options?: AccountWriteOptions): Promise<boolean>;
 }
@@ -327,6 +339,25 @@ export class SequelizePortalAccountStore implements PortalAccountStore {
     );
     if (toNumber(changed) !== 1) throw new PortalAccountNotFoundError(contactId);
     await this.dropChallenges(contactId, options.transaction);
+  }
+
+  async restorePassword(
+    contactId: number,
+    replaced: string,
+    previous: { readonly passwordHash: string | null; readonly mustChange: boolean },
+    options: AccountWriteOptions = {},
+  ): Promise<boolean> {
+    const restored = await this.sequelize.query(
+      `UPDATE ${ACCOUNTS_TABLE}
+          SET password_hash = :previous, must_change_password = :mustChange, updated_at = :now, version = version + 1
+        WHERE contact_id = :contactId AND password_hash = :replaced`,
+      {
+        type: QueryTypes.BULKUPDATE,
+        replacements: { contactId, replaced, previous: previous.passwordHash, mustChange: previous.mustChange, now: new Date() },
+        transaction: options.transaction,
+      },
+    );
+    return toNumber(restored) === 1;
   }
 
   /**

@@ -15,6 +15,22 @@ import type { PortalMailer } from '../notifications/portal-mailer.js';
  */
 export type AccessDetailsDelivery = 'sent' | 'mail_failed' | 'no_template' | 'no_email';
 
+/** Not sent, and the customer's own password kept (never replaced, or put back): the login history's reason. */
+export type AccessDetailsKept = `${Exclude<AccessDetailsDelivery, 'sent'>}_password_kept`;
+
+export function passwordKept(delivery: Exclude<AccessDetailsDelivery, 'sent'>): AccessDetailsKept {
+  return `${delivery}_password_kept`;
+}
+
+/**
+ * Whether access details to `email` could go now, sending nothing: `ready`, or the `no_template` /
+ * `no_email` that `sendAccessDetails` would answer (whether the mail server takes them is known
+ * only by sending). For a change that must not replace a password nobody can be told.
+ */
+export async function accessDetailsReadiness(mailer: PortalMailer, contactId: number, email: string): Promise<'ready' | 'no_template' | 'no_email'> {
+  return mailer.readinessFor('registration', contactId, { onlyTo: email });
+}
+
 export async function sendAccessDetails(
   mailer: PortalMailer,
   logger: HostLogger,

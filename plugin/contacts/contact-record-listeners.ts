@@ -3,8 +3,11 @@
  * `record.updated` and `record.deleted` on Contacts):
  *
  * - The contact's email changed: the account's login email follows. When the account is a
- *   portal user, it gets a new generated password (to change at the first sign-in), every
- *   session of the old credentials ends, and the access details go to the new address. An email
+ *   portal user and the access details can go to the new address, it gets a new generated
+ *   password (to change at the first sign-in), every session of the old credentials ends, and the
+ *   access details go to the new address. When they cannot (no template for them, or the contact's
+ *   email changed again meanwhile), or the mail server refuses them, the customer keeps their own
+ *   password and signs in with the new email (see `follow`). An email
  *   removed or made unusable switches the portal user off (an account cannot sign in without
  *   one) and ends its sessions. So does an email that is already another portal user's login
  *   (two enabled accounts with one email could neither sign in).
@@ -17,15 +20,16 @@
  * change finds nothing left to do and sends nothing.
  */
 import { inject, injectable } from 'inversify';
-import { QueryTypes } from 'sequelize';
+import { QueryTypes, type Transaction } from 'sequelize';
 import { LoginHistory } from '../auth/login-history.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
-import { PortalAccountStore, StalePortalAccountError, type PortalAccount } from '../auth/portal-account-store.js';
+import { RESET_TOKENS_TABLE } from '../auth/password-reset.js';
+import { CHALLENGES_TABLE, PortalAccountStore, StalePortalAccountError, type PortalAccount } from '../auth/portal-account-store.js';
 import { PortalSessions } from '../auth/portal-sessions.js';
 import { HostDatabase, HostLogger, HostRecords, type CrmRecord, type RecordEvents, type Unsubscribe } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
-import { sendAccessDetails } from './access-details.js';
+import { accessDetailsReadiness, passwordKept, sendAccessDetails } from './access-details.js';
 import { generatePortalPassword } from './generated-password.js';
 import { contactLanguage, mailableEmail } from './portal-user-settings.js';
 import { REMINDERS_TABLE } from './support-reminders.js';
@@ -106,6 +110,16 @@ export class ContactRecordListeners implements LifecycleContribution {
     if (removed || ended > 0) this.logger.info('Business Portal: contact deleted; its portal account and sessions removed', { contactId, sessionsEnded: ended });
   }
 
+  /**
+   * Drops the password-reset links and sign-in codes mailed for this login before its email changed:
+   * they went to an address that is no longer the customer's way in (it may be a mailbox they left).
+   */
+  private async dropWhatWentToTheOldAddress(contactId: number, transaction: Transaction): Promise<void> {
+    for (const table of [RESET_TOKENS_TABLE, CHALLENGES_TABLE]) {
+      await this.database.sequelize.query(`DELETE FROM ${table} WHERE contact_id = :contactId`, { type: QueryTypes.BULKDELETE, replacements: { contactId }, transaction });
+    }
+  }
+
   private async follow(contact: CrmRecord, account: PortalAccount): Promise<void> {
     const email = mailableEmail(contact);
     const language = contactLanguage(contact);
@@ -142,11 +156,34 @@ export class ContactRecordListeners implements LifecycleContribution {
       this.logger.warn('Business Portal: the contact’s new email is another portal user’s login; portal user switched off', { contactId: contact.id });
       return;
     }
+    // The new login is told a new password, or its password is not touched. Replacing it when the
+    // access details cannot go (no template for them is chosen or found, the contact's email is no
+    // longer the one read) would lock the customer out with a password nobody knows. So then only
+    // the login name changes: the customer signs in with the new email and the password they have,
+    // and their sessions go on — they were opened with that password, which still holds, and ending
+    // them would only make the customer sign in again with the same one. What was mailed to the
+    // old address for this login (password-reset links, sign-in codes) is dropped, as when the
+    // password is replaced. The login history (the contact block) and the host's log
+    // say that nothing was sent, why, and that the password was kept.
+    const readiness = await accessDetailsReadiness(this.mailer, contact.id, email);
+    if (readiness !== 'ready') {
+      await this.database.sequelize.transaction(async (transaction) => {
+        await this.accounts.update(contact.id, { email, language }, { transaction, expectedVersion: account.version });
+        await this.dropWhatWentToTheOldAddress(contact.id, transaction);
+        await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: passwordKept(readiness), ip: null }, { transaction });
+      });
+      this.logger.info(`Business Portal: the contact’s email changed; new access details not sent (${readiness}); the password kept`, { contactId: contact.id });
+      return;
+    }
     const password = generatePortalPassword();
     const passwordHash = await this.hasher.hash(password);
+    let previous: { passwordHash: string | null; mustChange: boolean } = { passwordHash: null, mustChange: account.mustChangePassword };
     await this.database.sequelize.transaction(async (transaction) => {
+      // Written with the version read: the password and the must-change flag read here are still the account's.
       await this.accounts.update(contact.id, { email, language }, { transaction, expectedVersion: account.version });
+      previous = { passwordHash: await this.accounts.passwordHash(contact.id, { transaction }), mustChange: account.mustChangePassword };
       await this.accounts.setPassword(contact.id, passwordHash, { mustChange: true, transaction });
+      await this.dropWhatWentToTheOldAddress(contact.id, transaction);
       await this.sessions.endAllFor(contact.id, { transaction });
     });
     // Sent once the change has committed, and only then written to the login history as sent or
@@ -154,7 +191,26 @@ export class ContactRecordListeners implements LifecycleContribution {
     // access details left when the mail server refused them, no template made them, or the
     // contact's email was gone by then.
     const delivery = await sendAccessDetails(this.mailer, this.logger, contact.id, { password, email });
-    await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: delivery === 'sent' ? 'email_changed' : delivery, ip: null });
-    this.logger.info(`Business Portal: the contact’s email changed; new access details ${delivery === 'sent' ? 'sent' : `not sent (${delivery})`}`, { contactId: contact.id });
+    if (delivery === 'sent') {
+      await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: 'email_changed', ip: null });
+      this.logger.info('Business Portal: the contact’s email changed; new access details sent', { contactId: contact.id });
+      return;
+    }
+    // They did not leave (the mail server refused them, or the template or the email went away
+    // since the check above): nobody knows the new password, so the customer's own is put back, as
+    // if it had never been replaced, unless another write set a password since (an admin's
+    // switch-on, a reset: that one is then told). The sessions ended stay ended: the customer signs
+    // in again with the new email and that password. A mail server that took the mail and then
+    // failed to say so leaves the customer a password that does not work — rarer, and less harm
+    // than a lock-out with a password that never arrived. What went to the old address stays
+    // dropped, and `password_changed_at` keeps the replacement's stamp.
+    let kept = false;
+    await this.database.sequelize.transaction(async (transaction) => {
+      kept = await this.accounts.restorePassword(contact.id, passwordHash, previous, { transaction });
+      await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: kept ? passwordKept(delivery) : delivery, ip: null }, { transaction });
+    });
+    this.logger.info(`Business Portal: the contact’s email changed; new access details not sent (${delivery}); ${kept ? 'the password put back' : 'a password set since kept'}`, {
+      contactId: contact.id,
+    });
   }
 }

@@ -37,6 +37,9 @@ const ACCESS_NOT_SENT_TEXTS: Readonly<Record<string, MessageKey>> = {
   mail_failed: 'contacts.history.accessNotSent',
   no_template: 'contacts.history.accessNoTemplate',
   no_email: 'contacts.history.accessNoEmail',
+  mail_failed_password_kept: 'contacts.history.accessNotSentPasswordKept',
+  no_template_password_kept: 'contacts.history.accessNoTemplatePasswordKept',
+  no_email_password_kept: 'contacts.history.accessNoEmailPasswordKept',
 };
 
 /** `admin_unlock by user 3`, `admin by user 3` (how the history names the admin who acted) → the user id. */

@@ -46,6 +46,13 @@ export function isMailAddress(address: string): boolean {
  */
 export type ContactMailOutcome = 'sent' | 'queued' | 'no_email' | 'no_template';
 
+/**
+ * Whether a mail to a contact could go now, as far as that can be known without sending: `ready`,
+ * or the `no_email` / `no_template` that `sendToContact` would answer. Only sending tells whether the
+ * mail server takes it (and the contact or the templates may still change before then).
+ */
+export type ContactMailReadiness = 'ready' | 'no_email' | 'no_template';
+
 export const PortalMailer = Symbol.for('business-portal.PortalMailer');
 export interface PortalMailer {
   /**
@@ -61,6 +68,12 @@ export interface PortalMailer {
     data: PortalMailData,
     options?: { readonly transaction?: Transaction; readonly onlyTo?: string },
   ): Promise<ContactMailOutcome>;
+  /**
+   * Whether `sendToContact(kind, contactId, …, { onlyTo })` would find an address and a template now,
+   * sending nothing: for a caller that must not change what the mail is about (a password) when it
+   * cannot go at all.
+   */
+  readinessFor(kind: PortalMailKind, contactId: number, options?: { readonly onlyTo?: string }): Promise<ContactMailReadiness>;
   /**
    * Sends `kind` to the owner of something a contact did: the user, or every active member of the
    * group (its inactive members get nothing), each in their own language, through the same SMTP choice

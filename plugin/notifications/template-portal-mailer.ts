@@ -34,7 +34,7 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
-import { isMailAddress, type ContactMailOutcome, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
+import { isMailAddress, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
@@ -91,13 +91,9 @@ export class TemplatePortalMailer implements PortalMailer {
     data: PortalMailData,
     options: { readonly transaction?: Transaction; readonly onlyTo?: string } = {},
   ): Promise<ContactMailOutcome> {
-    if (OWNER_KINDS.has(kind) || (!isHostTemplateKind(kind) && !isPluginMailKind(kind))) {
-      throw new Error(`Business Portal: "${kind}" mails go to a record owner, not to a contact`);
-    }
-    const contact = await this.records.get('Contacts', contactId, options.transaction ? { transaction: options.transaction } : {});
-    const address = text(contact?.values.email).trim();
-    if (!contact || !isMailAddress(address)) return 'no_email';
-    if (options.onlyTo !== undefined && normalizeEmail(address) !== normalizeEmail(options.onlyTo)) return 'no_email';
+    const found = await this.recipient(kind, contactId, options);
+    if (!found) return 'no_email';
+    const { contact, address } = found;
 
     const language = this.translator.supported(text(contact.values.language));
     const name = displayName(personName(contact.values));
@@ -129,6 +125,29 @@ export class TemplatePortalMailer implements PortalMailer {
     if (!options.transaction) return deliver();
     await this.afterCommit(options.transaction, deliver, 'Business Portal: a portal mail could not be sent', { kind, contactId });
     return 'queued';
+  }
+
+  async readinessFor(kind: PortalMailKind, contactId: number, options: { readonly onlyTo?: string } = {}): Promise<ContactMailReadiness> {
+    if (!(await this.recipient(kind, contactId, options))) return 'no_email';
+    // The template `prepare` would render: the one the contact's profile chooses for a host-template kind; the plugin's own are always there.
+    if (isHostTemplateKind(kind) && (await this.choices.templateFor(kind, contactId)).templateId === null) return 'no_template';
+    return 'ready';
+  }
+
+  /** The contact and the address a mail of `kind` to them goes to, or null when there is none (or, given `onlyTo`, not that one). */
+  private async recipient(
+    kind: PortalMailKind,
+    contactId: number,
+    options: { readonly transaction?: Transaction; readonly onlyTo?: string },
+  ): Promise<{ contact: CrmRecord; address: string } | null> {
+    if (OWNER_KINDS.has(kind) || (!isHostTemplateKind(kind) && !isPluginMailKind(kind))) {
+      throw new Error(`Business Portal: "${kind}" mails go to a record owner, not to a contact`);
+    }
+    const contact = await this.records.get('Contacts', contactId, options.transaction ? { transaction: options.transaction } : {});
+    const address = text(contact?.values.email).trim();
+    if (!contact || !isMailAddress(address)) return null;
+    if (options.onlyTo !== undefined && normalizeEmail(address) !== normalizeEmail(options.onlyTo)) return null;
+    return { contact, address };
   }
 
   async sendToOwner(kind: OwnerMailKind, owner: OwnerRef, contactId: number, data: PortalMailData, options: { readonly transaction?: Transaction } = {}): Promise<number> {

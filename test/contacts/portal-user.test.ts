@@ -6,9 +6,11 @@
  */
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
+import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
 import { addYears, todayIn } from '../../plugin/auth/support-period.js';
 import { XSS, passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
 import { deleteEmailTemplate } from '../profiles/profile-test-kit.js';
+import { resetTokenIn } from '../sign-in/sign-in-fixture.js';
 
 const NEW_PASSWORD = 'Correct-horse-battery-9';
 
@@ -279,7 +281,12 @@ describe('contacts: the portal-user section of the Contact record @db', function
    * saving it would, without the event) right before the first read of the contact once `arm` has matched a statement that ran:
    * the read the mailer makes after the save committed, when the email had been checked before.
    */
-  function clearEmailBeforeNextRead(contactId: number, arm: (sql: string, replacements: Record<string, unknown> | undefined) => boolean, newEmail = '') {
+  function clearEmailBeforeNextRead(
+    contactId: number,
+    arm: (sql: string, replacements: Record<string, unknown> | undefined) => boolean,
+    newEmail = '',
+    meanwhile?: () => Promise<void>,
+  ) {
     const sequelize = h.api.database.sequelize;
     const name = `email-vanishes-${contactId}`;
     let armed = false;
@@ -293,6 +300,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
       if (!armed || cleared || type !== 'SELECT' || bind?.id !== contactId || Object.keys(bind).length !== 1) return;
       cleared = true;
       await sequelize.query('UPDATE mod_contacts SET email = :newEmail WHERE id = :contactId', { replacements: { contactId, newEmail } });
+      await meanwhile?.();
     });
     return {
       get cleared() {
@@ -346,7 +354,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
 
   it('an email that vanishes between an email change and its mail: the login history says no access details were sent, and why', async () => {
     const id = await h.addContact({ firstname: 'Otto', lastname: 'Vanishing', email: 'otto.before@example.com' });
-    await enable(id, 'otto.before@example.com');
+    const { password } = await enable(id, 'otto.before@example.com');
     const since = h.mailbox.received.length;
     // Armed by the change's last statement in its transaction (its sessions end): the next read of the contact is the mailer's.
     const race = clearEmailBeforeNextRead(id, (sql, r) => /DELETE FROM bp_sessions WHERE contact_id/i.test(sql) && r?.contactId === id);
@@ -358,7 +366,40 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(race.cleared, 'the email was cleared between the change and the mail').to.equal(true);
     const { html } = await h.contactPage(id);
     expect(html).not.to.include('Email changed: new access details sent');
+    expect(html).to.include('Email changed: no new access details were sent: the contact’s email address had changed again or been removed by then. The password was kept: the customer signs in with the new email address and their current password');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
+    // Nobody was told the password the change made: the one the customer had is back, to change at the first sign-in as before.
+    const account = await h.account(id);
+    expect(account!.email).to.equal('otto.after@example.com');
+    expect(Boolean(account!.must_change_password)).to.equal(true);
+    expect((await h.portalLogin('otto.after@example.com', password)).status, 'the new email with the current password').to.equal(200);
+    const [row] = await h.sql<{ reason: unknown }>("SELECT reason FROM bp_login_history WHERE contact_id = :id AND event = 'access_sent'", { id });
+    expect(row!.reason).to.equal('no_email_password_kept');
+  });
+
+  it('a password set between an email change and its mail that did not leave is not replaced by the one before', async () => {
+    const id = await h.addContact({ firstname: 'Pia', lastname: 'Meanwhile', email: 'pia.before@example.com' });
+    const { password } = await enable(id, 'pia.before@example.com');
+    const since = h.mailbox.received.length;
+    // As an admin's switch-on or a reset would while the mail is on its way: a password someone is told.
+    const hash = await new ScryptPasswordHasher().hash(NEW_PASSWORD);
+    const race = clearEmailBeforeNextRead(id, (sql, r) => /DELETE FROM bp_sessions WHERE contact_id/i.test(sql) && r?.contactId === id, '', async () => {
+      await h.api.database.sequelize.query('UPDATE bp_portal_accounts SET password_hash = :hash, must_change_password = :no WHERE contact_id = :id', { replacements: { hash, no: false, id } });
+    });
+    try {
+      await h.api.records.update('Contacts', id, { values: { email: 'pia.after@example.com' } });
+    } finally {
+      race.remove();
+    }
+    expect(race.cleared).to.equal(true);
+    expect((await h.portalLogin('pia.after@example.com', NEW_PASSWORD)).status, 'the password set meanwhile holds').to.equal(200);
+    expect((await h.portalLogin('pia.after@example.com', password)).status).to.equal(401);
+    const [row] = await h.sql<{ reason: unknown }>("SELECT reason FROM bp_login_history WHERE contact_id = :id AND event = 'access_sent'", { id });
+    expect(row!.reason, 'not said to be kept: the customer’s password is the one set meanwhile').to.equal('no_email');
+    const { html } = await h.contactPage(id);
     expect(html).to.include('Email changed: no new access details were sent: the contact’s email address had changed again or been removed by then');
+    expect(html).not.to.include('The password was kept');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
   });
@@ -512,12 +553,14 @@ describe('contacts: turning portal user on with no access-details template in th
     const { html } = await h.contactPage(id);
     expect(html).not.to.include('Email changed: new access details sent');
     expect(html).to.include('Email changed: no new access details were sent: no email template for them is chosen or found in the CRM');
+    expect(html).to.include('Email changed: no new access details were sent: no email template for them is chosen or found in the CRM. The password was kept: the customer signs in with the new email address and their current password');
     const [row] = await h.sql<{ reason: unknown }>("SELECT reason FROM bp_login_history WHERE contact_id = :id AND event = 'access_sent'", { id });
-    expect(row!.reason).to.equal('no_template');
+    expect(row!.reason).to.equal('no_template_password_kept');
     await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
     try {
       const italian = await h.contactPage(id);
       expect(italian.html).to.include('Email cambiata: nessun nuovo dato di accesso inviato: nessun template email');
+      expect(italian.html).to.include('La password è rimasta la stessa: il cliente accede con il nuovo indirizzo email e la password attuale');
       expect(italian.html).not.to.include('nuovi dati di accesso inviati');
     } finally {
       await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
@@ -527,5 +570,74 @@ describe('contacts: turning portal user on with no access-details template in th
     expect(lines).to.include('warn Business Portal: new portal access details not sent');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
+  });
+
+  it('a portal user’s email changed with no template: the customer signs in with the new email and their current password, and stays signed in', async () => {
+    const id = await h.addContact({ firstname: 'Kim', lastname: 'Kept', email: 'kim.before@example.com' });
+    expect((await h.savePortalUser(id, { portalUser: 'yes' })).status).to.equal(200);
+    // The password the customer chose (no access details can be mailed here to sign in with first).
+    const hash = await new ScryptPasswordHasher().hash(NEW_PASSWORD);
+    await h.api.database.sequelize.query('UPDATE bp_portal_accounts SET password_hash = :hash, must_change_password = :no WHERE contact_id = :id', { replacements: { hash, no: false, id } });
+    const login = await h.portalLogin('kim.before@example.com', NEW_PASSWORD);
+    expect(login.status).to.equal(200);
+    // A recovery link mailed to the old address before the change.
+    const asked = h.mailbox.received.length;
+    const forgot = await fetch(`${h.url}/portal/api/v1/auth/forgot`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'kim.before@example.com' }) });
+    expect(forgot.status).to.equal(202);
+    const token = resetTokenIn(await h.mailbox.waitFor('kim.before@example.com', { since: asked }));
+
+    const since = h.mailbox.received.length;
+    await h.api.records.update('Contacts', id, { values: { email: 'Kim.After@example.com' } });
+    const account = await h.account(id);
+    expect(account!.email).to.equal('kim.after@example.com');
+    expect(Boolean(account!.must_change_password), 'no password to change: it is still the customer’s own').to.equal(false);
+    expect(await h.me(login.cookie!), 'only the login name changed: the session goes on').to.equal(200);
+    expect((await h.portalLogin('kim.after@example.com', NEW_PASSWORD)).status, 'the new email with the current password').to.equal(200);
+    expect((await h.portalLogin('kim.before@example.com', NEW_PASSWORD)).status, 'the old email no longer signs in').to.equal(401);
+
+    // The link went to the address that is no longer the login: it sets no password.
+    const reset = await fetch(`${h.url}/portal/api/v1/auth/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, newPassword: 'Taken over passphrase 4' }) });
+    expect(reset.status).to.equal(400);
+    expect((await h.portalLogin('kim.after@example.com', 'Taken over passphrase 4')).status).to.equal(401);
+    expect((await h.portalLogin('kim.after@example.com', NEW_PASSWORD)).status).to.equal(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
+  });
+
+  it('an email change whose save fails changes nothing; the same event delivered again follows it', async () => {
+    const id = await h.addContact({ firstname: 'Fay', lastname: 'Failing', email: 'fay.before@example.com' });
+    expect((await h.savePortalUser(id, { portalUser: 'yes' })).status).to.equal(200);
+    const hash = await new ScryptPasswordHasher().hash(NEW_PASSWORD);
+    await h.api.database.sequelize.query('UPDATE bp_portal_accounts SET password_hash = :hash, must_change_password = :no WHERE contact_id = :id', { replacements: { hash, no: false, id } });
+    const asked = h.mailbox.received.length;
+    const forgot = await fetch(`${h.url}/portal/api/v1/auth/forgot`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'fay.before@example.com' }) });
+    expect(forgot.status).to.equal(202);
+    await h.mailbox.waitFor('fay.before@example.com', { since: asked });
+    const before = await h.account(id);
+
+    // The change's last statement (its login history row) fails.
+    const sequelize = h.api.database.sequelize;
+    sequelize.addHook('beforeQuery', 'history-fails', (options: unknown) => {
+      const replacements = (options as { replacements?: Record<string, unknown> }).replacements;
+      if (replacements?.contactId === id && replacements?.event === 'access_sent') throw new Error('The database went away');
+    });
+    try {
+      await h.api.records.update('Contacts', id, { values: { email: 'fay.after@example.com' } });
+    } finally {
+      sequelize.removeHook('beforeQuery', 'history-fails');
+    }
+    const after = await h.account(id);
+    expect(after!.email).to.equal('fay.before@example.com');
+    expect(after!.version).to.equal(before!.version);
+    const [tokens] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_reset_tokens WHERE contact_id = :id', { id });
+    expect(Number(tokens!.n), 'the reset link is dropped only with the change').to.equal(1);
+    expect((await h.portalLogin('fay.before@example.com', NEW_PASSWORD)).status).to.equal(200);
+    expect(h.logs.some((line) => line.level === 'error' && line.message.includes('keeping a portal account in step with its contact failed'))).to.equal(true);
+
+    await h.listeners.contactUpdated({ record: (await h.api.records.get('Contacts', id))! });
+    expect((await h.account(id))!.email).to.equal('fay.after@example.com');
+    expect((await h.portalLogin('fay.after@example.com', NEW_PASSWORD)).status).to.equal(200);
+    const [left] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_reset_tokens WHERE contact_id = :id', { id });
+    expect(Number(left!.n)).to.equal(0);
   });
 });

@@ -73,6 +73,9 @@ export async function startLoginCheckHost(options: { readonly realMailer?: boole
           mails.push({ kind, contactId, data });
           return 'sent';
         },
+        async readinessFor() {
+          return 'ready';
+        },
         async sendToOwner() {
           return 0;
         },

@@ -316,7 +316,7 @@ describe('notifications: a mail server that refuses every message @db', function
     expect(Boolean(Number(account?.portal_enabled) || account?.portal_enabled === true)).to.equal(true);
   });
 
-  it('records in the contact’s login history that new access details after an email change could not be sent', async () => {
+  it('records in the contact’s login history that new access details after an email change could not be sent, and puts the customer’s own password back', async () => {
     const admin = await adminClient(host.test);
     const contactId = await host.addCustomer({ email: 'moving.refused@example.com', password: PASSWORD, language: 'en' });
     const before = smtp.attempts;
@@ -327,7 +327,11 @@ describe('notifications: a mail server that refuses every message @db', function
     const page = await (await admin.get(`/contacts/${contactId}`)).text();
     leaks(page);
     expect(page).not.to.include('Email changed: new access details sent');
-    expect(page).to.include('Email changed: the new access details could not be sent');
+    expect(page).to.include('Email changed: the new access details could not be sent. The password was kept: the customer signs in with the new email address and their current password');
+    // Nobody learned the password the change made: the customer's own is back, with the new email.
+    expect((await new PortalClient(host.portal).api('/auth/login', { email: 'moved.refused@example.com', password: PASSWORD })).status).to.equal(200);
+    const [row] = await host.sql<{ reason: unknown }>("SELECT reason FROM bp_login_history WHERE contact_id = :id AND event = 'access_sent'", { id: contactId });
+    expect(row!.reason).to.equal('mail_failed_password_kept');
   });
 });
 
