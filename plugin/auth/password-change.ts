@@ -17,7 +17,6 @@ import { clientAddress } from './client-address.js';
 import { Lockout } from './lockout.js';
 import { PasswordHasher } from './password-hasher.js';
 import { PasswordPolicy } from './password-policy.js';
-import { RESET_TOKENS_TABLE } from './password-reset.js';
 import { PortalAccountStore } from './portal-account-store.js';
 import { PortalSessions, type PortalSession } from './portal-sessions.js';
 
@@ -83,10 +82,7 @@ export class PortalPasswordChange implements PasswordChange {
     const newHash = await this.hasher.hash(input.newPassword);
     await this.database.sequelize.transaction(async (transaction) => {
       await this.accounts.setPassword(account.contactId, newHash, { mustChange: false, transaction });
-      await this.database.sequelize.query(`DELETE FROM ${RESET_TOKENS_TABLE} WHERE contact_id = :contactId`, {
-        replacements: { contactId: account.contactId },
-        transaction,
-      });
+      await this.accounts.dropResetLinks(account.contactId, { transaction });
       await this.sessions.endAllFor(account.contactId, { transaction });
       await this.mailer.sendToContact('passwordChanged', account.contactId, {}, { transaction });
     });

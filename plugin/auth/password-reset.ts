@@ -25,11 +25,11 @@ import { Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
 import { PasswordHasher } from './password-hasher.js';
 import { PasswordPolicy } from './password-policy.js';
-import { PortalAccountStore, normalizeEmail, type PortalAccount } from './portal-account-store.js';
+import { PortalAccountStore, RESET_TOKENS_TABLE, normalizeEmail, type PortalAccount } from './portal-account-store.js';
 import { PortalSessions, hashToken } from './portal-sessions.js';
 import { clipped } from '../access/field-input.js';
 
-export const RESET_TOKENS_TABLE = 'bp_reset_tokens';
+export { RESET_TOKENS_TABLE };
 export const RESET_REQUESTS_TABLE = 'bp_reset_requests';
 export const RESET_VALID_MINUTES = 30;
 export const RESET_REQUESTS_PER_EMAIL_PER_HOUR = 3;
@@ -202,7 +202,7 @@ export class TokenPasswordReset implements PasswordReset {
     const changed = await this.sequelize.transaction(async (transaction) => {
       if (replaced === null || !(await this.accounts.holdPassword(account.contactId, replaced, { transaction }))) return false;
       await this.accounts.setPassword(account.contactId, newHash, { mustChange: false, transaction });
-      await this.sequelize.query(`DELETE FROM ${RESET_TOKENS_TABLE} WHERE contact_id = :contactId`, { replacements: { contactId: account.contactId }, transaction });
+      await this.accounts.dropResetLinks(account.contactId, { transaction });
       await this.sessions.endAllFor(account.contactId, { transaction });
       await this.mailer.sendToContact('passwordChanged', account.contactId, {}, { transaction });
       return true;

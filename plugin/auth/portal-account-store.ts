@@ -14,6 +14,7 @@ import { toDateOnly, type DateOnly } from './support-period.js';
 export const ACCOUNTS_TABLE = 'bp_portal_accounts';
 /** The second-factor step's challenges (`two-factor.ts`), kept here because a new password must end them. */
 export const CHALLENGES_TABLE = 'bp_two_factor_challenges';
+export const RESET_TOKENS_TABLE = 'bp_reset_tokens';
 
 export interface PortalAccount {
   readonly id: number;
@@ -127,6 +128,12 @@ export interface PortalAccountStore {
     previous: { readonly passwordHash: string | null; readonly mustChange: boolean },
     options?: AccountWriteOptions,
   ): Promise<boolean>;
+  /**
+   * Ends the password-reset links mailed for this login: its password was set, or its email
+   * changed (they went to an address that is no longer its way in). With `twoFactor`, the sign-in
+   * codes too (setting a password already ends those).
+   */
+  dropResetLinks(contactId: number, options: AccountWriteOptions & { readonly twoFactor?: boolean }): Promise<void>;
   /** Removes the account; false when there was none. */
   delete(contactId: number, options?: AccountWriteOptions): Promise<boolean>;
 }
@@ -373,6 +380,15 @@ export class SequelizePortalAccountStore implements PortalAccountStore {
       replacements: { contactId },
       transaction,
     });
+  }
+
+  async dropResetLinks(contactId: number, options: AccountWriteOptions & { readonly twoFactor?: boolean }): Promise<void> {
+    await this.sequelize.query(`DELETE FROM ${RESET_TOKENS_TABLE} WHERE contact_id = :contactId`, {
+      type: QueryTypes.BULKDELETE,
+      replacements: { contactId },
+      transaction: options.transaction,
+    });
+    if (options.twoFactor) await this.dropChallenges(contactId, options.transaction);
   }
 
   async delete(contactId: number, options: AccountWriteOptions = {}): Promise<boolean> {

@@ -20,11 +20,10 @@
  * change finds nothing left to do and sends nothing.
  */
 import { inject, injectable } from 'inversify';
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import { LoginHistory } from '../auth/login-history.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
-import { RESET_TOKENS_TABLE } from '../auth/password-reset.js';
-import { CHALLENGES_TABLE, PortalAccountStore, StalePortalAccountError, type PortalAccount } from '../auth/portal-account-store.js';
+import { PortalAccountStore, StalePortalAccountError, type PortalAccount } from '../auth/portal-account-store.js';
 import { PortalSessions } from '../auth/portal-sessions.js';
 import { HostDatabase, HostLogger, HostRecords, type CrmRecord, type RecordEvents, type Unsubscribe } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
@@ -110,16 +109,6 @@ export class ContactRecordListeners implements LifecycleContribution {
     if (removed || ended > 0) this.logger.info('Business Portal: contact deleted; its portal account and sessions removed', { contactId, sessionsEnded: ended });
   }
 
-  /**
-   * Drops the password-reset links and sign-in codes mailed for this login before its email changed:
-   * they went to an address that is no longer the customer's way in (it may be a mailbox they left).
-   */
-  private async dropWhatWentToTheOldAddress(contactId: number, transaction: Transaction): Promise<void> {
-    for (const table of [RESET_TOKENS_TABLE, CHALLENGES_TABLE]) {
-      await this.database.sequelize.query(`DELETE FROM ${table} WHERE contact_id = :contactId`, { type: QueryTypes.BULKDELETE, replacements: { contactId }, transaction });
-    }
-  }
-
   private async follow(contact: CrmRecord, account: PortalAccount): Promise<void> {
     const email = mailableEmail(contact);
     const language = contactLanguage(contact);
@@ -169,7 +158,7 @@ export class ContactRecordListeners implements LifecycleContribution {
     if (readiness !== 'ready') {
       await this.database.sequelize.transaction(async (transaction) => {
         await this.accounts.update(contact.id, { email, language }, { transaction, expectedVersion: account.version });
-        await this.dropWhatWentToTheOldAddress(contact.id, transaction);
+        await this.accounts.dropResetLinks(contact.id, { transaction, twoFactor: true });
         await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: passwordKept(readiness), ip: null }, { transaction });
       });
       this.logger.info(`Business Portal: the contact’s email changed; new access details not sent (${readiness}); the password kept`, { contactId: contact.id });
@@ -183,7 +172,7 @@ export class ContactRecordListeners implements LifecycleContribution {
       await this.accounts.update(contact.id, { email, language }, { transaction, expectedVersion: account.version });
       previous = { passwordHash: await this.accounts.passwordHash(contact.id, { transaction }), mustChange: account.mustChangePassword };
       await this.accounts.setPassword(contact.id, passwordHash, { mustChange: true, transaction });
-      await this.dropWhatWentToTheOldAddress(contact.id, transaction);
+      await this.accounts.dropResetLinks(contact.id, { transaction });
       await this.sessions.endAllFor(contact.id, { transaction });
     });
     // Sent once the change has committed, and only then written to the login history as sent or
