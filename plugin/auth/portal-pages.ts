@@ -78,7 +78,7 @@ export const PortalPages = Symbol.for('business-portal.auth.PortalPages');
 export interface PortalPages {
   language(req: Request): LanguageCode;
   send(req: Request, res: Response, visitor: PageVisitor, page: PortalPage): void;
-  /** A page with a title and one sentence. */
+  /** A page with a title and one sentence; from 400 on, its title starts with "Error:" (see `PortalPage.refused`). */
   sendMessage(req: Request, res: Response, visitor: PageVisitor, status: number, titleKey: MessageKey, messageKey: MessageKey, params?: MessageParams): void;
 }
 
@@ -127,6 +127,8 @@ export class LayoutPortalPages implements PortalPages {
       template: 'notice',
       titleKey,
       status,
+      // An error page (a refused token, a dead link): a screen reader says first that something went wrong.
+      refused: status >= 400,
       data: { heading: this.translator.t(language, titleKey), message: this.translator.t(language, messageKey, params) },
     });
   }

@@ -53,6 +53,8 @@ export class UnlockRoutes implements PortalRouteContribution {
           token: data.token ?? '',
           message: data.messageKey ? this.translator.t(language, data.messageKey) : '',
           signIn: data.signIn === true,
+          // A dead link is an error page: its title starts with "Error:", which a screen reader says first.
+          refused: status >= 400,
           actionPath: `${this.settings.portalPath}${UNLOCK_PATH}`,
           portalPath: this.settings.portalPath,
           assetsPath: `${this.settings.portalPath}/assets`,

@@ -50,7 +50,7 @@ export interface AdminPages {
   language(res: Response): LanguageCode;
   /** Renders and sends a page; its data also holds `csrfToken`, `settingsPath` and `portalPath`. */
   send(req: Request, res: Response, page: AdminPage): Promise<void>;
-  /** A page with a title and one sentence (403, 404, 500…). */
+  /** A page with a title and one sentence (403, 404, 500…); from 400 on, its title starts with "Error:" (see `AdminPage.refused`). */
   sendMessage(req: Request, res: Response, status: number, titleKey: MessageKey, messageKey: MessageKey): Promise<void>;
 }
 
@@ -93,6 +93,8 @@ export class CrmLayoutAdminPages implements AdminPages {
       template: 'admin/message',
       titleKey,
       status,
+      // An error page: a screen reader says first that something went wrong, as on a refused form.
+      refused: status >= 400,
       data: { title: this.translator.t(language, titleKey), message: this.translator.t(language, messageKey) },
     });
   }

@@ -65,6 +65,8 @@ function sendPortalMessage(req: Request, res: Response, status: number, titleKey
       renderer.render('portal/message', language, {
         title: translator.t(language, titleKey),
         message: translator.t(language, messageKey),
+        // Every page sent here is an error: its title starts with "Error:", which a screen reader says first.
+        refused: true,
         assetsPath: `${req.baseUrl}/assets`,
       }),
     );

@@ -237,7 +237,7 @@ export class RecordPages implements PortalRouteContribution {
       await w.access.remove(name, record.id, Number.isSafeInteger(version) ? version : record.version);
     } catch (error) {
       if (error instanceof AccessError && error.kind === 'stale') {
-        return this.frame.send(w, { template: 'workspace-message', title: w.t('records.staleTitle'), module: name, status: 409, data: { heading: w.t('records.staleTitle'), message: w.t('records.stale'), backHref: this.frame.recordPath(name, record.id), backLabel: w.t('records.backToRecord') } });
+        return this.frame.send(w, { template: 'workspace-message', title: w.t('records.staleTitle'), module: name, status: 409, refused: true, data: { heading: w.t('records.staleTitle'), message: w.t('records.stale'), backHref: this.frame.recordPath(name, record.id), backLabel: w.t('records.backToRecord') } });
       }
       throw error;
     }

@@ -190,7 +190,7 @@ export class WorkspaceFrame {
 
   /** The portal's 404 (or 403) inside the workspace: the same page for a missing and a foreign record. */
   refuse(w: WorkspaceRequest, status: number, titleKey: MessageKey, messageKey: MessageKey): void {
-    this.send(w, { template: 'workspace-message', title: w.t(titleKey), status, data: { heading: w.t(titleKey), message: w.t(messageKey) } });
+    this.send(w, { template: 'workspace-message', title: w.t(titleKey), status, refused: true, data: { heading: w.t(titleKey), message: w.t(messageKey) } });
   }
 
   /** Sends a page in the workspace. */
