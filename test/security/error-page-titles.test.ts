@@ -120,6 +120,24 @@ describe('error pages: the title starts with "Error:" in the reader’s language
       expect(workspaceText.status).to.equal(415);
       expectErrorTitle('415 in the workspace', workspaceText.html, language);
     });
+
+    it(`portal list: a refused column or general search starts the title with the prefix (${language})`, async () => {
+      const client = await signedIn(test, email, language);
+      for (const [module, query] of [
+        ['HelpDesk', 'f_nothing=1'],
+        ['HelpDesk', 'sort=password&dir=asc'],
+        ['Invoice', `f_invoicedate=${encodeURIComponent('23/11/2026')}`],
+      ] as const) {
+        const listTitle = titleIn((await client.get(`/m/${module}`)).html);
+        expect(listTitle).not.to.match(/^Err/);
+        const refused = await client.get(`/m/${module}?${query}`);
+        expect(refused.response.status, query).to.equal(400);
+        expectErrorTitle(`list ${query}`, refused.html, language);
+        expect(titleIn(refused.html), query).to.equal(`${PREFIX[language]}${listTitle}`);
+      }
+      // A search the list can run keeps the list's own title.
+      expect(titleIn((await client.get('/m/HelpDesk?f_status=Open')).html)).to.equal(titleIn((await client.get('/m/HelpDesk')).html));
+    });
   }
 
   for (const language of ['en', 'it'] as const) {

@@ -178,6 +178,8 @@ export class ListPage implements PortalRouteContribution {
       title,
       module: name,
       status: problem ? 400 : 200,
+      // A search or sort the list refused: the title says so first, as a refused form's does.
+      refused: problem !== null,
       notice: w.req.query.notice === 'deleted' ? w.t('records.deleted') : null,
       data: {
         title,
