@@ -656,6 +656,34 @@ describe('privileges page in a browser', function () {
     }
   });
 
+  it('says "Saved." once after a save: one live region holds it, the section shows it without announcing it again', async () => {
+    const { context, page } = await signedInOnPrivileges('globals');
+    // The live regions whose text holds `text`: each would be announced (a node inside one counts as its region). A string: no DOM library.
+    const announcing = (text: string) =>
+      page.evaluate(`(() => {
+        const regions = [...document.querySelectorAll('[aria-live], [role="status"], [role="alert"], [role="log"]')]
+          .filter((el) => (el.getAttribute('aria-live') || '') !== 'off');
+        const outermost = regions.filter((el) => !regions.some((other) => other !== el && other.contains(el)));
+        return outermost.filter((el) => (el.textContent || '').includes(${JSON.stringify(text)})).map((el) => el.outerHTML.slice(0, 120));
+      })()`) as Promise<string[]>;
+    for (const [section, change] of [
+      ['globals', () => page.check('#bp-view-all')],
+      ['general', () => page.selectOption('#bp-two-factor', 'none')],
+    ] as const) {
+      await change();
+      await page.click(`[data-bp-section="${section}"] [data-bp-save]`);
+      const status = page.locator(`[data-bp-section="${section}"] [data-bp-status]`);
+      // The confirmation stays in sight next to the section.
+      await status.locator('text=Saved.').waitFor({ state: 'visible' });
+      // The page's announcer writes a moment later: wait until it has, then count.
+      await page.waitForFunction(`(document.querySelector('[data-bp-announce]').textContent || '').includes('Saved.')`);
+      await page.waitForTimeout(100);
+      expect(await announcing('Saved.'), `${section}: live regions saying "Saved."`).to.have.length(1);
+    }
+    await page.screenshot({ path: join(artifacts, '06-saved-once.png') });
+    await context.close();
+  });
+
   it('says on which button, column or rule each Move, Edit and Delete acts (described by the item’s title)', async () => {
     const { context, page } = await signedInOnPrivileges('modules');
     await page.click('[data-bp-details="HelpDesk"] > summary');

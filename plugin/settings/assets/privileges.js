@@ -132,7 +132,9 @@
 
   // ───────────────────────────── status next to a section ─────────────────────────────
   // Progress and success go to the section's polite region (role=status), a refusal to its assertive one
-  // (role=alert), so that it is said at once; both regions are in the page from the start.
+  // (role=alert), so that it is said at once; both regions are in the page from the start. A save's
+  // confirmation (`saved`) is said once, by the page's announcer: the section was just drawn again, and
+  // a live region new in the page is not reliably read. The section shows it outside both regions.
   // Answers the element of each message (the first a paragraph, the others list items), so that a
   // field a problem is about can be described by it.
   function showStatus(section, kind, messages, stale) {
@@ -141,11 +143,13 @@
     var box = section.querySelector('[data-bp-status]');
     var polite = box.querySelector('[data-bp-status-polite]');
     var urgent = box.querySelector('[data-bp-status-urgent]');
+    var quiet = box.querySelector('[data-bp-status-quiet]');
     polite.textContent = '';
     urgent.textContent = '';
-    box.className = messages.length === 0 ? 'bp-status' : 'bp-status bp-status-' + kind;
+    quiet.textContent = '';
+    box.className = messages.length === 0 ? 'bp-status' : 'bp-status bp-status-' + (kind === 'saved' ? 'ok' : kind);
     if (messages.length === 0) return shown;
-    var status = kind === 'error' ? urgent : polite;
+    var status = kind === 'error' ? urgent : kind === 'saved' ? quiet : polite;
     var first = document.createElement('p');
     first.textContent = messages[0];
     status.appendChild(first);
@@ -269,7 +273,8 @@
           return refresh(name).then(function () {
             ready(); // the section was not drawn again when the page could not be read: its Save works again
             var fresh = root.querySelector('[data-bp-section="' + name + '"]');
-            showStatus(fresh, 'ok', [texts.saved].concat(body.notices || []));
+            // Shown next to the section, said once by the page's announcer.
+            showStatus(fresh, 'saved', [texts.saved].concat(body.notices || []));
             announce([texts.saved].concat(body.notices || []).join(' '));
             // The section was drawn again (refresh put the focus on its status): go on from the status next to it.
             keepFocus(fresh.querySelector('[data-bp-status]'));
