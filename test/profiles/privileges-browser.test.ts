@@ -684,6 +684,71 @@ describe('privileges page in a browser', function () {
     await context.close();
   });
 
+  it('ties a refused rule to its Edit and a refused list column to its Delete: aria-invalid, described by the problem, focused', async () => {
+    // What the tests before left: put back at the end.
+    const before = await service.document(profileId);
+    type Value = Parameters<DatabaseProfileService['saveSection']>[2];
+    const put = async (section: Parameters<DatabaseProfileService['saveSection']>[1], value: Value) =>
+      service.saveSection(profileId, section, value, (await service.document(profileId)).profile.version, await adminActor(api));
+    // One rule of this profile's own, and three columns in the ticket list.
+    await put('rules', [
+      ...before.rules,
+      { name: 'Closed ones stay closed', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'status', op: 'eq', value: 'Closed' }], effects: [{ field: 'priority', effect: 'readonly' }], allReadOnly: false },
+    ] as Value);
+    await put('modules', before.modules.map((entry) =>
+      entry.module === 'HelpDesk' ? { ...entry, fields: { ...entry.fields, ticket_title: 'readwrite', status: 'readwrite', priority: 'readwrite' }, listColumns: ['ticket_title', 'status', 'priority'] } : entry,
+    ) as Value);
+    const { context, page } = await signedInOnPrivileges('rules');
+    // What a screen reader reads after the control's name: its aria-describedby texts, in order. A string: no DOM library.
+    const described = (selector: string) =>
+      page.evaluate(`(document.querySelector(${JSON.stringify(selector)}).getAttribute('aria-describedby') || '').split(' ').filter(Boolean).map((id) => document.getElementById(id) ? document.getElementById(id).textContent.trim() : '(missing ' + id + ')')`) as Promise<string[]>;
+    const isFocused = (selector: string) => page.evaluate(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`) as Promise<boolean>;
+
+    // The rule's field went away in the CRM while the page was open (its data says so): the save is refused.
+    const rule = '[data-bp-rules] > [data-bp-rule]:last-child';
+    await page.evaluate(`(() => {
+      const item = document.querySelector(${JSON.stringify(rule)});
+      const value = JSON.parse(item.getAttribute('data-bp-rule'));
+      value.effects = [{ field: 'gone_field', effect: 'readonly' }];
+      item.setAttribute('data-bp-rule', JSON.stringify(value));
+    })()`);
+    await page.click('[data-bp-section="rules"] [data-bp-save]');
+    await page.locator('[data-bp-section="rules"] [data-bp-status] [role="alert"] li').first().waitFor();
+    const edit = `${rule} [data-bp-edit-rule]`;
+    expect(await page.getAttribute(edit, 'aria-invalid')).to.equal('true');
+    const ruleTexts = await described(edit);
+    expect(ruleTexts[0], 'the problem first').to.include('gone_field');
+    expect(ruleTexts.slice(1), 'then the rule it acts on').to.deep.equal(['Closed ones stay closed']);
+    expect(await isFocused(edit), 'focus on the refused rule’s Edit').to.equal(true);
+    expect(await page.locator('[data-bp-section="rules"] [aria-invalid]').count(), 'only that rule').to.equal(1);
+
+    // A list column whose field went away: the save of the modules is refused.
+    const column = '[data-bp-module="HelpDesk"] [data-bp-columns] > [data-bp-column]:nth-child(2)';
+    const label = ((await page.locator(`${column} .bp-column-label`).textContent()) ?? '').trim();
+    await page.evaluate(`document.querySelector(${JSON.stringify(column)}).setAttribute('data-bp-column', 'gone_column')`);
+    await page.click('[data-bp-section="modules"] [data-bp-save]');
+    await page.locator('[data-bp-section="modules"] [data-bp-status] [role="alert"] li').first().waitFor();
+    const remove = `${column} [data-bp-remove]`;
+    expect(await page.getAttribute(remove, 'aria-invalid')).to.equal('true');
+    const columnTexts = await described(remove);
+    expect(columnTexts[0], 'the problem first').to.include('gone_column');
+    expect(columnTexts.slice(1), 'then the column it acts on').to.deep.equal([label]);
+    // The module's editor was folded: unfolded, and the keyboard is on the column's Delete.
+    expect(await page.locator('[data-bp-details="HelpDesk"]').getAttribute('open')).to.not.equal(null);
+    expect(await isFocused(remove), 'focus on the refused column’s Delete').to.equal(true);
+    await page.screenshot({ path: join(artifacts, '07-refused-column.png') });
+    // A button marked invalid is no ARIA misuse axe would report.
+    expect(await seriousViolations(page, { within: '.bp-admin' })).to.deep.equal([]);
+    // Deleting it puts it right: the save goes through and leaves no mark.
+    await page.keyboard.press('Enter');
+    await page.click('[data-bp-section="modules"] [data-bp-save]');
+    await page.locator('[data-bp-section="modules"] [data-bp-status]').locator('text=Saved.').waitFor();
+    expect(await page.locator('[data-bp-section="modules"] [aria-invalid]').count()).to.equal(0);
+    await context.close();
+    await put('modules', before.modules as Value);
+    await put('rules', before.rules as Value);
+  });
+
   it('says on which button, column or rule each Move, Edit and Delete acts (described by the item’s title)', async () => {
     const { context, page } = await signedInOnPrivileges('modules');
     await page.click('[data-bp-details="HelpDesk"] > summary');

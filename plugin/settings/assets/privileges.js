@@ -179,8 +179,9 @@
   // The server names where each problem is (`general.twoFactorFallback`, `buttons[1].title`,
   // `modules[0].fields.status`, `notifications.templates.registration`): the field concerned is
   // marked aria-invalid and described by its problem in the status (before its own hint), until it
-  // changes or the section's status is written again. A rule or a list column is no field: its
-  // problem stays in the status only.
+  // changes or the section's status is written again. A rule or a list column is no field: the
+  // control that puts it right stands for it (a rule's Edit, a column's Delete, described by the
+  // item's title after the problem), and goes when the item is changed or deleted.
   function nth(list, index) { return list[Number(index)] || null; }
   function fieldFor(section, path) {
     var name = section.getAttribute('data-bp-section');
@@ -202,11 +203,23 @@
       if (m[2] === 'translations') return m[3] ? item.querySelector('[data-bp-translation="' + esc(m[3]) + '"][data-bp-part="' + esc(m[4] || 'title') + '"]') : null;
       return item.querySelector('[data-bp-input="' + esc(m[2]) + '"]');
     }
+    if (name === 'rules') {
+      // `rules[2].effects[0].field`, `rules[2].module`…: the rule as a whole, by its Edit.
+      m = /^rules\[(\d+)\]/.exec(path);
+      var rule = m && nth(all(section, '[data-bp-rules] > [data-bp-rule]'), m[1]);
+      return rule ? rule.querySelector('[data-bp-edit-rule]') : null;
+    }
     if (name === 'modules') {
       // Indexes count the modules sent: those the licence locks are not.
-      m = /^modules\[(\d+)\]\.(\w+)(?:\.(\w+))?$/.exec(path);
+      var column = /^modules\[(\d+)\]\.listColumns\[(\d+)\]$/.exec(path);
+      m = column || /^modules\[(\d+)\]\.(\w+)(?:\.(\w+))?$/.exec(path);
       var body = m && nth(all(section, '[data-bp-module]').filter(function (b) { return !b.hasAttribute('data-bp-locked'); }), m[1]);
       if (!body) return null;
+      if (column) {
+        // A column the module cannot show: its Delete puts it right.
+        var shown = nth(all(body, '[data-bp-columns] > [data-bp-column]'), column[2]);
+        return shown ? shown.querySelector('[data-bp-remove]') : null;
+      }
       if (m[2] === 'fields') return m[3] ? body.querySelector('[data-bp-field="' + esc(m[3]) + '"]') : null;
       if (m[2] === 'tools') return m[3] ? body.querySelector('[data-bp-tool="' + esc(m[3]) + '"]') : null;
       if (m[3]) return null;
