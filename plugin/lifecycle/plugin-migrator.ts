@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { QueryInterface, Sequelize } from 'sequelize';
 import { MigrationError, SequelizeStorage, Umzug } from 'umzug';
 import type { DatabaseDialect, HostLogger } from '../host-contract/index.js';
-import { dropLockTable, withMigrationLock } from './migration-lock.js';
+import { dropLockTable, MigrationLockLost, withMigrationLock, type HeldMigrationLock, type MigrationLockOptions } from './migration-lock.js';
 
 export interface PluginMigrationContext {
   readonly sequelize: Sequelize;
@@ -40,6 +40,7 @@ export class PluginMigrator {
     dialect: DatabaseDialect,
     private readonly folder: string,
     private readonly logger: HostLogger,
+    private readonly lockOptions: MigrationLockOptions = {},
   ) {
     this.context = { sequelize, queryInterface: sequelize.getQueryInterface(), dialect };
   }
@@ -56,9 +57,10 @@ export class PluginMigrator {
     return (await import(pathToFileURL(path).href)) as PluginMigration;
   }
 
-  private umzug(): Umzug<PluginMigrationContext> {
+  /** With `lock`, each migration first checks that this process still holds the migration lock. */
+  private umzug(lock?: HeldMigrationLock): Umzug<PluginMigrationContext> {
     const context = this.context;
-    return new Umzug<PluginMigrationContext>({
+    const umzug = new Umzug<PluginMigrationContext>({
       migrations: this.files().map(({ name, path }) => ({
         name,
         up: async () => (await this.load(path)).up({ context }),
@@ -68,6 +70,11 @@ export class PluginMigrator {
       storage: new SequelizeStorage({ sequelize: context.sequelize, tableName: MIGRATION_TABLE, modelName: 'BusinessPortalMigration' }),
       logger: undefined,
     });
+    if (lock) {
+      umzug.on('migrating', () => lock.assertHeld());
+      umzug.on('reverting', () => lock.assertHeld());
+    }
+    return umzug;
   }
 
   async pending(): Promise<string[]> {
@@ -87,29 +94,40 @@ export class PluginMigrator {
   async up(): Promise<MigrationRun> {
     let migrationFailed = false;
     try {
-      return await withMigrationLock(this.context.sequelize, async () => {
-        try {
-          return await this.upLocked();
-        } catch (error) {
-          migrationFailed = true;
-          throw error;
-        }
-      });
+      return await withMigrationLock(
+        this.context.sequelize,
+        async (lock) => {
+          try {
+            return await this.upLocked(lock);
+          } catch (error) {
+            migrationFailed = !lock.lost;
+            throw error;
+          }
+        },
+        this.lockOptions,
+      );
     } catch (error) {
-      // A first install that failed leaves nothing behind, not even the lock table.
+      // A first install that failed leaves nothing behind, not even the lock table (unless another
+      // process took the lock over: the table is its lock now).
       if (migrationFailed && !(await this.context.queryInterface.tableExists(MIGRATION_TABLE))) await dropLockTable(this.context.sequelize);
       throw error;
     }
   }
 
-  private async upLocked(): Promise<MigrationRun> {
+  private async upLocked(lock: HeldMigrationLock): Promise<MigrationRun> {
     const run: MigrationRun = { ran: [], createdTable: !(await this.context.queryInterface.tableExists(MIGRATION_TABLE)) };
-    const umzug = this.umzug();
+    const umzug = this.umzug(lock);
     umzug.on('migrated', ({ name }) => void run.ran.push(name));
     try {
       await umzug.up();
       return run;
     } catch (error) {
+      if (lock.lost) {
+        // Another process migrates now: reverting here would undo what it relies on. It finds
+        // what this run recorded as done, and runs the rest.
+        this.logger.error('Business Portal: another process took over the migration lock; stopped without reverting', { ran: run.ran.length });
+        throw error instanceof MigrationLockLost ? error : new MigrationLockLost();
+      }
       const failed = error instanceof MigrationError ? error.migration.name : undefined;
       this.logger.error('Business Portal: a migration failed; reverting this install', { migration: failed ?? null, reverting: run.ran.length });
       try {
@@ -118,7 +136,7 @@ export class PluginMigrator {
       } catch (revertError) {
         this.logRevertFailure(revertError);
       }
-      await this.revertUnlocked(run);
+      await this.revertUnlocked(run, lock);
       throw error instanceof MigrationError && error.cause instanceof Error
         ? new Error(`Business Portal: migration ${failed} failed: ${error.cause.message}`, { cause: error.cause })
         : error;
@@ -128,18 +146,19 @@ export class PluginMigrator {
   /** Reverts what one `up` ran (newest first), and the migration table if that run created it. Never throws. */
   async revert(run: MigrationRun): Promise<void> {
     try {
-      await withMigrationLock(this.context.sequelize, () => this.revertUnlocked(run));
+      await withMigrationLock(this.context.sequelize, (lock) => this.revertUnlocked(run, lock), this.lockOptions);
       if (!(await this.context.queryInterface.tableExists(MIGRATION_TABLE))) await dropLockTable(this.context.sequelize);
     } catch (error) {
       this.logRevertFailure(error);
     }
   }
 
-  private async revertUnlocked(run: MigrationRun): Promise<void> {
+  private async revertUnlocked(run: MigrationRun, lock: HeldMigrationLock): Promise<void> {
     try {
       // By name, not `to: run.ran[0]`: that would also revert a newer migration an earlier install ran,
       // when this run's first one sorts before it (a hotfix migration with an older timestamp).
-      if (run.ran.length > 0) await this.umzug().down({ migrations: [...run.ran].reverse() });
+      if (run.ran.length > 0) await this.umzug(lock).down({ migrations: [...run.ran].reverse() });
+      lock.assertHeld();
       if (run.createdTable && (await this.context.queryInterface.tableExists(MIGRATION_TABLE))) {
         await this.context.queryInterface.dropTable(MIGRATION_TABLE);
       }
@@ -154,11 +173,16 @@ export class PluginMigrator {
 
   /** Reverts every executed migration, newest first, then drops the migration table and the lock table. */
   async downAll(): Promise<void> {
-    await withMigrationLock(this.context.sequelize, async () => {
-      if (!(await this.context.queryInterface.tableExists(MIGRATION_TABLE))) return;
-      await this.umzug().down({ to: 0 });
-      await this.context.queryInterface.dropTable(MIGRATION_TABLE);
-    });
+    await withMigrationLock(
+      this.context.sequelize,
+      async (lock) => {
+        if (!(await this.context.queryInterface.tableExists(MIGRATION_TABLE))) return;
+        await this.umzug(lock).down({ to: 0 });
+        lock.assertHeld();
+        await this.context.queryInterface.dropTable(MIGRATION_TABLE);
+      },
+      this.lockOptions,
+    );
     await dropLockTable(this.context.sequelize);
   }
 }
