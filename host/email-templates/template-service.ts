@@ -5,7 +5,7 @@
  */
 import Handlebars from 'handlebars';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import type { EmailTemplate, FieldValue, HostEmailTemplates, LanguageCode, RenderedEmail } from '../../plugin/host-contract/index.js';
+import type { EmailTemplate, FieldValue, HostEmailTemplates, LanguageCode, RenderedEmail, RenderedTemplateVersion } from '../../plugin/host-contract/index.js';
 import { toNumber } from '../schema/row-values.js';
 
 export class UnknownTemplateError extends Error {
@@ -86,7 +86,30 @@ export class SqlEmailTemplates implements HostEmailTemplates {
     const pick = (code: string | undefined) => versions.find((v) => v.language === code);
     const version = pick(language) ?? pick(versions[0]?.default_language) ?? pick('en') ?? versions[0];
     if (!version) throw new UnknownTemplateError(id);
+    return this.renderVersion(version, mergeContext(data));
+  }
+
+  /** Every version of each template, in one statement. */
+  async renderVersions(ids: readonly number[], data: MergeData): Promise<readonly RenderedTemplateVersion[]> {
+    const wanted = [...new Set(ids.filter((id) => Number.isSafeInteger(id)))];
+    if (wanted.length === 0) return [];
+    const versions = await this.sequelize.query<{ template_id: unknown; language: string; subject: string; html: string; text: string }>(
+      'SELECT template_id, language, subject, html, text FROM crm_email_template_versions WHERE template_id IN (:wanted)',
+      { replacements: { wanted }, type: QueryTypes.SELECT },
+    );
     const context = mergeContext(data);
+    const rendered: RenderedTemplateVersion[] = [];
+    for (const version of versions) {
+      try {
+        rendered.push({ templateId: toNumber(version.template_id), language: version.language, ...this.renderVersion(version, context) });
+      } catch {
+        // A version that cannot be rendered is left out.
+      }
+    }
+    return rendered;
+  }
+
+  private renderVersion(version: { subject: string; html: string; text: string }, context: Record<string, Record<string, string>>): RenderedEmail {
     const plain = (source: string) => this.handlebars.compile(source, { noEscape: true })(context);
     return {
       // A subject is one header line, whatever the data holds.

@@ -22,7 +22,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.5.0';
+export const HOST_API_VERSION = '1.6.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -520,6 +520,12 @@ export interface RenderedEmail {
   readonly text: string;
 }
 
+/** One language version of a template, rendered (contract 1.6.0). */
+export interface RenderedTemplateVersion extends RenderedEmail {
+  readonly templateId: number;
+  readonly language: LanguageCode;
+}
+
 export const HostEmailTemplates = Symbol.for('business-portal.HostEmailTemplates');
 export interface HostEmailTemplates {
   /**
@@ -535,6 +541,14 @@ export interface HostEmailTemplates {
    * `data` is merged as `{{namespace.key}}` (e.g. `{{contact.firstname}}`, `{{portal.url}}`); values are escaped in HTML.
    */
   render(id: number, language: LanguageCode, data: Readonly<Record<string, Readonly<Record<string, FieldValue | undefined>>>>): Promise<RenderedEmail>;
+  /**
+   * Since 1.6.0, optional: every language version of each of the templates `ids`, rendered with
+   * `data` as `render` renders that language, in no particular order — read at once, so that a page
+   * that checks every template does not read them one by one. Unknown ids, and a version that
+   * cannot be rendered, are left out. A host before 1.6.0 lacks it: callers call `render` for each
+   * language of each template.
+   */
+  renderVersions?(ids: readonly number[], data: Readonly<Record<string, Readonly<Record<string, FieldValue | undefined>>>>): Promise<readonly RenderedTemplateVersion[]>;
 }
 
 export interface MailAddress {

@@ -838,6 +838,23 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
         expect(merged, 'some template merges {{contact.firstname}} (escaped) in both languages').to.equal(true);
       });
 
+      it('renders every version of the templates asked for at once, as render renders each (1.6.0, optional)', async function () {
+        // A host before 1.6.0 lacks renderVersions: callers render each template's languages one by one.
+        if (semver.lt(api.apiVersion, '1.6.0')) return this.skip();
+        expect(api.emailTemplates.renderVersions, 'renderVersions').to.be.a('function');
+        const data = { contact: { firstname: '<b>Eve</b>' }, portal: { password: 'Secret-pass-1', resetUrl: 'https://portal.example.com/reset' } };
+        const templates = await api.emailTemplates.templates();
+        const asked = templates.slice(0, 4);
+        const rendered = await api.emailTemplates.renderVersions!([...asked.map((t) => t.id), 987_654_321], data);
+        const expected = [];
+        for (const template of asked) {
+          for (const language of template.languages) expected.push({ templateId: template.id, language, ...(await api.emailTemplates.render(template.id, language, data)) });
+        }
+        const order = (a: { templateId: number; language: string }, b: { templateId: number; language: string }) => a.templateId - b.templateId || a.language.localeCompare(b.language);
+        expect([...rendered].sort(order)).to.deep.equal(expected.sort(order));
+        expect(await api.emailTemplates.renderVersions!([], data)).to.deep.equal([]);
+      });
+
       it('sends through the global server and answers a message id', async function () {
         const sender = api.mail.defaultSender();
         expect(sender.address).to.match(/^[^@\s]+@[^@\s]+$/);
