@@ -8,10 +8,12 @@
  * The host contract gives a template's name and languages, not its text: a template is checked by
  * rendering each of its language versions with a marker in place of each required value, and
  * looking for the marker in what comes out (subject, HTML or text). The one rule for the profile
- * save, the version 1 "Select template", the pages' template choices and the sending side.
+ * save, the version 1 "Select template", the pages' template choices and the sending side. A page
+ * that offers every template checks them all at once (`placeholdersMissingEach`): one read on a
+ * host of contract 1.6.0, rather than one per template and language.
  */
 import { randomBytes } from 'node:crypto';
-import type { EmailTemplate, HostEmailTemplates } from '../host-contract/index.js';
+import type { EmailTemplate, HostEmailTemplates, RenderedEmail } from '../host-contract/index.js';
 import type { NotificationKind } from '../profiles/profile-document.js';
 
 /** Per kind, the merge field (`namespace.key`) a template of that kind must hold. */
@@ -30,11 +32,8 @@ export function placeholderText(placeholder: string): string {
   return `{{${placeholder}}}`;
 }
 
-/**
- * The required merge fields (of every kind) that the template does not merge in each of its
- * language versions. A version that cannot be rendered merges nothing.
- */
-export async function placeholdersMissing(templates: HostEmailTemplates, template: EmailTemplate): Promise<ReadonlySet<string>> {
+/** A marker for each required merge field, and the merge data that puts each in its place. */
+function markerData(): { markers: ReadonlyMap<string, string>; data: Record<string, Record<string, string>> } {
   const required = [...new Set(Object.values(REQUIRED_PLACEHOLDERS))];
   // Letters and digits only: the same once escaped for HTML.
   const nonce = randomBytes(8).toString('hex');
@@ -44,19 +43,58 @@ export async function placeholdersMissing(templates: HostEmailTemplates, templat
     const [namespace = '', key = ''] = placeholder.split('.');
     (data[namespace] ??= {})[key] = marker;
   }
+  return { markers, data };
+}
+
+/** The languages a template is checked in: each it has a version in (English when it lists none). */
+function checkedLanguages(template: EmailTemplate): readonly string[] {
+  return template.languages.length > 0 ? template.languages : ['en'];
+}
+
+/** The merge fields whose marker is missing from any of the rendered versions (null: one that could not be rendered). */
+function missingIn(versions: readonly (RenderedEmail | null)[], markers: ReadonlyMap<string, string>): ReadonlySet<string> {
   const missing = new Set<string>();
-  const languages = template.languages.length > 0 ? template.languages : ['en'];
-  for (const language of languages) {
-    let output = '';
-    try {
-      const rendered = await templates.render(template.id, language, data);
-      output = `${rendered.subject}\n${rendered.html}\n${rendered.text}`;
-    } catch {
-      output = '';
-    }
+  for (const rendered of versions) {
+    const output = rendered ? `${rendered.subject}\n${rendered.html}\n${rendered.text}` : '';
     for (const [placeholder, marker] of markers) if (!output.includes(marker)) missing.add(placeholder);
   }
   return missing;
+}
+
+/**
+ * The required merge fields (of every kind) that the template does not merge in each of its
+ * language versions. A version that cannot be rendered merges nothing.
+ */
+export async function placeholdersMissing(templates: HostEmailTemplates, template: EmailTemplate): Promise<ReadonlySet<string>> {
+  const { markers, data } = markerData();
+  const versions: (RenderedEmail | null)[] = [];
+  for (const language of checkedLanguages(template)) {
+    try {
+      versions.push(await templates.render(template.id, language, data));
+    } catch {
+      versions.push(null);
+    }
+  }
+  return missingIn(versions, markers);
+}
+
+/**
+ * `placeholdersMissing` of each template, by id: every version read and rendered at once when the
+ * host can (contract 1.6.0), else template by template.
+ */
+export async function placeholdersMissingEach(templates: HostEmailTemplates, list: readonly EmailTemplate[]): Promise<ReadonlyMap<number, ReadonlySet<string>>> {
+  if (!templates.renderVersions) return new Map(await Promise.all(list.map(async (template) => [template.id, await placeholdersMissing(templates, template)] as const)));
+  if (list.length === 0) return new Map();
+  const { markers, data } = markerData();
+  const rendered = new Map<number, Map<string, RenderedEmail>>();
+  for (const version of await templates.renderVersions(list.map((template) => template.id), data)) {
+    let byLanguage = rendered.get(version.templateId);
+    if (!byLanguage) rendered.set(version.templateId, (byLanguage = new Map()));
+    byLanguage.set(version.language, version);
+  }
+  return new Map(
+    list.map((template) => [template.id, missingIn(checkedLanguages(template).map((language) => rendered.get(template.id)?.get(language) ?? null), markers)] as const),
+  );
 }
 
 /** The merge field `kind` needs that the template lacks, or null when the template fits the kind. */

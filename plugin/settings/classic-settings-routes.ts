@@ -16,7 +16,7 @@ import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
-import { missingPlaceholderFor, placeholderText, requiredPlaceholder } from '../notifications/template-placeholders.js';
+import { placeholderText, placeholdersMissingEach, requiredPlaceholder } from '../notifications/template-placeholders.js';
 import type { ValidationProblem } from '../profiles/profile-errors.js';
 import { RELATED_FIELD_PREFIX, validateSettingsForm } from './classic-forms.js';
 import { ClassicSettingsError, ClassicSettingsStore, StaleClassicSettingsError, classicProblem, classicRevision, type ClassicSettings } from './classic-settings.js';
@@ -230,22 +230,21 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     // A template without the password is offered disabled (the one chosen earlier stays choosable: kept, not used).
     const password = requiredPlaceholder('registration');
     const passwordPlaceholder = password === null ? '' : placeholderText(password);
-    const templateOptions = await Promise.all(
-      templates.map(async (template) => {
-        const stored = template.id === current.credentialsTemplateId;
-        const selected = template.id === chosenTemplate;
-        const unfit = (await missingPlaceholderFor(this.templates, template, 'registration')) !== null;
-        return {
-          ...template,
-          label: unfit ? this.translator.t(language, 'classic.template.unfitOption', { name: template.name, placeholder: passwordPlaceholder }) : template.name,
-          selected,
-          stored,
-          unfit,
-          // The stored choice and a refused one stay choosable (shown selected); other unfit templates are not.
-          disabled: unfit && !selected && !stored,
-        };
-      }),
-    );
+    const missing = await placeholdersMissingEach(this.templates, templates);
+    const templateOptions = templates.map((template) => {
+      const stored = template.id === current.credentialsTemplateId;
+      const selected = template.id === chosenTemplate;
+      const unfit = password !== null && (missing.get(template.id)?.has(password) ?? false);
+      return {
+        ...template,
+        label: unfit ? this.translator.t(language, 'classic.template.unfitOption', { name: template.name, placeholder: passwordPlaceholder }) : template.name,
+        selected,
+        stored,
+        unfit,
+        // The stored choice and a refused one stay choosable (shown selected); other unfit templates are not.
+        disabled: unfit && !selected && !stored,
+      };
+    });
     // The fields in the page's order: the first one the refusal names takes the focus (autofocus).
     const invalid = new Set(state.invalid ?? []);
     const fieldIds = [...rows.map((entry) => `bp-active-${entry.module}`), ...rows.map((entry) => `bp-related-${entry.module}`), 'bp-classic-user-id', 'bp-classic-template-id'];

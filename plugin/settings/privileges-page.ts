@@ -32,7 +32,7 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { holdsDocuments } from '../access/record-scope.js';
 import { STANDARD_TEMPLATE_NAMES } from '../notifications/notification-choices.js';
-import { placeholderText, placeholdersMissing, requiredPlaceholder } from '../notifications/template-placeholders.js';
+import { placeholderText, placeholdersMissingEach, requiredPlaceholder } from '../notifications/template-placeholders.js';
 import { BASE_PORTAL_MODULES } from '../eligibility/module-eligibility.js';
 import { BUTTON_ICONS, BUTTON_ICON_NAMES, buttonIcon } from '../profiles/button-icons.js';
 import {
@@ -211,7 +211,7 @@ export class PrivilegesPage implements AdminRouteContribution {
   private async notificationsView(document: ProfileDocument, t: (key: MessageKey, params?: MessageParams) => string) {
     const templates = [...(await this.templates.templates())].sort((a, b) => a.name.localeCompare(b.name));
     // What each template lacks of what some kinds need (the password, the reset link): such a template is offered disabled for them.
-    const missing = new Map(await Promise.all(templates.map(async (template) => [template.id, await placeholdersMissing(this.templates, template)] as const)));
+    const missing = await placeholdersMissingEach(this.templates, templates);
     const current = document.notifications;
     return {
       kinds: NOTIFICATION_KINDS.map((kind) => {

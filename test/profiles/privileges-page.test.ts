@@ -300,6 +300,47 @@ describe('privileges page @db', () => {
     expect(saved.status).to.equal(200);
     expect(await (await admin.get(path())).text()).to.match(/id="bp-view-all" name="viewAll" checked/);
   });
+
+  it('reads the templates it offers in a fixed number of statements, however many the CRM has, each still checked', async () => {
+    const sequelize = api.database.sequelize;
+    const statements: string[] = [];
+    sequelize.addHook('afterQuery', 'count-template-reads', (_options, query) => {
+      const sql = (query as unknown as { sql?: string }).sql ?? '';
+      if (sql.includes('crm_email_template')) statements.push(sql);
+    });
+    const added: number[] = [];
+    try {
+      const reads = async () => {
+        statements.length = 0;
+        const page = await (await admin.get(path())).text();
+        return { page, count: statements.length };
+      };
+      const before = await reads();
+      // Six more templates, half of them without the password the access details need; two with an Italian version too.
+      for (let n = 0; n < 6; n++) {
+        const body = n % 2 === 0 ? 'Your password: {{portal.password}}' : 'Welcome';
+        const template = await addEmailTemplate(api, { name: `Many templates ${n}`, module: 'Contacts', subject: `Access ${n}`, body });
+        added.push(template);
+        if (n >= 4) {
+          // The Italian version lacks the password: the template is unfit whatever its English version holds.
+          await sequelize.query('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:id, :l, :s, :h, :t, :now)', {
+            replacements: { id: template, l: 'it', s: `Accesso ${n}`, h: '<p>Benvenuto</p>', t: 'Benvenuto', now: new Date() },
+          });
+        }
+      }
+      const after = await reads();
+      expect(after.count, `statements on the templates with 6 more of them (${before.count} before)\n${statements.join('\n')}`).to.equal(before.count);
+
+      const registration = /<select id="bp-template-registration"[\s\S]*?<\/select>/.exec(after.page)?.[0] ?? '';
+      const fits = (n: number) => option(registration, String(added[n]));
+      expect(fits(0)).to.equal(`<option value="${added[0]}">Many templates 0</option>`);
+      expect(fits(2)).to.equal(`<option value="${added[2]}">Many templates 2</option>`);
+      for (const n of [1, 3, 4, 5]) expect(fits(n), `Many templates ${n}`).to.include(' disabled>').and.include('lacks {{portal.password}}');
+    } finally {
+      sequelize.removeHook('afterQuery', 'count-template-reads');
+      for (const template of added) await deleteEmailTemplate(api, template);
+    }
+  });
 });
 
 describe('privileges page without the Business Portal licence @db', () => {

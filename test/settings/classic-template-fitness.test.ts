@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { passwordIn } from '../contacts/contacts-fixture.js';
 import { portalLogin } from '../portal-api/api-test-kit.js';
-import { addEmailTemplate, adminClient, type AdminClient } from '../profiles/profile-test-kit.js';
+import { addEmailTemplate, adminClient, deleteEmailTemplate, type AdminClient } from '../profiles/profile-test-kit.js';
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { enablePortalUser, SETTINGS, UPGRADED_FROM_V1, storedSetting } from './settings-test-kit.js';
@@ -43,6 +43,33 @@ describe('settings: version 1’s template must carry the password @db', functio
     const select = await templateSelect();
     expect(select).to.include(`<option value="${invoice}" disabled>Invoice payment reminder — lacks {{portal.password}}</option>`);
     expect(select).to.include(`<option value="${fitting}">Classic fit access</option>`);
+  });
+
+  it('reads the templates in a fixed number of statements, however many the CRM has', async () => {
+    const statements: string[] = [];
+    const sequelize = api.database.sequelize;
+    sequelize.addHook('afterQuery', 'count-template-reads', (_options, query) => {
+      const sql = (query as unknown as { sql?: string }).sql ?? '';
+      if (sql.includes('crm_email_template')) statements.push(sql);
+    });
+    const added: number[] = [];
+    try {
+      const reads = async () => {
+        statements.length = 0;
+        return { select: await templateSelect(), count: statements.length };
+      };
+      const before = await reads();
+      for (let n = 0; n < 5; n++) {
+        added.push(await addEmailTemplate(api, { name: `Classic many ${n}`, module: 'Contacts', subject: `Many ${n}`, body: n % 2 === 0 ? 'Password: {{portal.password}}' : 'Welcome' }));
+      }
+      const after = await reads();
+      expect(after.count, `statements on the templates with 5 more of them (${before.count} before)`).to.equal(before.count);
+      expect(after.select).to.include(`<option value="${added[0]}">Classic many 0</option>`);
+      expect(after.select).to.include(`<option value="${added[1]}" disabled>Classic many 1 — lacks {{portal.password}}</option>`);
+    } finally {
+      sequelize.removeHook('afterQuery', 'count-template-reads');
+      for (const id of added) await deleteEmailTemplate(api, id);
+    }
   });
 
   it('refuses choosing it, stores nothing, and accepts a template with the password', async () => {
