@@ -61,6 +61,13 @@ const SYSTEM_SORTS = new Set(['createdAt', 'modifiedAt']);
  * customer's (a colleague's login re-addressed by another customer would mail them its new password).
  */
 export const CONTACT_LOGIN_FIELD = 'email';
+/**
+ * What describes a Documents record's stored file: set by the host with the file, never by a
+ * customer. A download is named, typed and sized by them (its `Content-Length` is the size): a
+ * customer who may edit their company's documents renamed a colleague's PDF to `.html`, or gave
+ * it a size that cut the answer short.
+ */
+export const DOCUMENT_FILE_FIELDS: readonly string[] = ['filename', 'filesize', 'mimetype'];
 
 /** Field types a general search looks into. */
 const SEARCHABLE = new Set(['text', 'textarea', 'email', 'phone', 'url', 'picklist']);
@@ -275,10 +282,11 @@ export class PortalAccessContext {
     return values;
   }
 
-  /** The rules' outcome on a stored record, and what a customer never changes on one (a contact's login email). */
+  /** The rules' outcome on a stored record, and what a customer never changes on one (a contact's login email, a document's file). */
   private storedOutcome(module: ModulePolicy, record: CrmRecord): RuleOutcome {
     const outcome = evaluateRules(this.policy.rules, module.name, record.values);
-    return module.name === 'Contacts' ? { ...outcome, readOnly: new Set([...outcome.readOnly, CONTACT_LOGIN_FIELD]) } : outcome;
+    const fixed = module.name === 'Contacts' ? [CONTACT_LOGIN_FIELD] : module.name === 'Documents' ? DOCUMENT_FILE_FIELDS : [];
+    return fixed.length > 0 ? { ...outcome, readOnly: new Set([...outcome.readOnly, ...fixed]) } : outcome;
   }
 
   /** A field the list may be filtered and sorted by: visible, and hidden by no rule on any row. */
