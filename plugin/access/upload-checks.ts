@@ -5,7 +5,7 @@
  * without NUL bytes). HTML, SVG and scripts are never accepted. Stored names are the host's
  * (a generated key); downloads are always served as attachments with `nosniff`.
  */
-import { pipeline, type Readable, type Writable } from 'node:stream';
+import { pipeline, Transform, type Readable, type Writable } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { longerThan } from './field-input.js';
 
@@ -98,14 +98,44 @@ export function downloadHeaders(fileName: string, mimeType: string, size: number
   };
 }
 
+/** A stored file whose bytes are not the size its record gives (the download's `Content-Length`). */
+export class FileSizeMismatchError extends Error {
+  constructor(expected: number, longer: boolean) {
+    super(`Business Portal: a stored file is ${longer ? 'longer' : 'shorter'} than the ${expected} bytes its document records`);
+    this.name = 'FileSizeMismatchError';
+  }
+}
+
 /**
- * Sends a stored file as the body of a download. The file is closed however the response ends:
- * a client that leaves half-way is let go quietly, and the file with it (`pipe` would keep it open
- * for good, one descriptor per abandoned download). Rejects only when the file cannot be read.
+ * Passes on at most `size` bytes and fails when the file is longer or shorter than that. Node
+ * writes whatever it is given past a `Content-Length`, and a client (or a proxy in front) reads
+ * those bytes as the answer to its next request; a file shorter than announced left the client
+ * waiting for the rest.
  */
-export function sendFile(file: Readable, res: Writable): Promise<void> {
+function exactly(size: number): Transform {
+  let sent = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sent += chunk.length;
+      if (sent > size) callback(new FileSizeMismatchError(size, true));
+      else callback(null, chunk);
+    },
+    flush(callback) {
+      callback(sent < size ? new FileSizeMismatchError(size, false) : null);
+    },
+  });
+}
+
+/**
+ * Sends a stored file as the body of a download whose `Content-Length` is `size`. The file is
+ * closed however the response ends: a client that leaves half-way is let go quietly, and the file
+ * with it (`pipe` would keep it open for good, one descriptor per abandoned download). Rejects
+ * when the file cannot be read or is not `size` bytes long: the caller's error handler then cuts
+ * the answer off, so the client sees it incomplete, and logs it.
+ */
+export function sendFile(file: Readable, res: Writable, size: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    pipeline(file, res, (error) => {
+    pipeline(file, exactly(size), res, (error) => {
       if (!error || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') resolve();
       else reject(error);
     });

@@ -309,7 +309,7 @@ export class TicketsApi implements ApiRouteSource {
     await this.api.answer(req, res, (field) => field, async () => {
       const { file, stream } = await customer.openDocument(this.api.id(req));
       res.status(200).set(downloadHeaders(file.fileName, file.mimeType, file.size));
-      await sendFile(stream, res);
+      await sendFile(stream, res, file.size);
     });
   }
 

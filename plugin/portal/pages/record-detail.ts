@@ -353,7 +353,7 @@ export class RecordDetailPage implements PortalRouteContribution {
     await w.access.record(name, id);
     const { file, stream } = await w.access.openDocument(documentId);
     w.res.status(200).set(downloadHeaders(file.fileName, file.mimeType, file.size));
-    await sendFile(stream, w.res);
+    await sendFile(stream, w.res, file.size);
   }
 
   private async resolve(w: WorkspaceRequest): Promise<void> {
