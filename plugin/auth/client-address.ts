@@ -4,7 +4,7 @@
  * addresses (`::ffff:203.0.113.7`): they are recorded, counted and shown as plain IPv4, so one
  * client has one address whichever socket it came through.
  */
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import type { Request } from 'express';
 
 /** An IPv4-mapped address in the URL parser's canonical form: `::ffff:` and two hex groups. */
@@ -34,4 +34,27 @@ export function plainAddress(address: string): string {
 export function clientAddress(req: Request): string {
   const address = req.ip ?? req.socket.remoteAddress;
   return address ? plainAddress(address) : 'unknown';
+}
+
+/**
+ * The client a counter of client addresses counts (the ban after repeated failures, the reset
+ * requests per client): an IPv4 address, or the /64 of an IPv6 one (`2001:db8:1:2::/64`). An
+ * IPv6 client holds a whole /64 — its router hands it out, and privacy addresses change within
+ * it by themselves —, so counted per address it guessed on from a fresh address after each ban.
+ * Anything else (a zone index, text that is no address, a key already) is left as it is.
+ */
+export function clientKey(address: string): string {
+  const plain = plainAddress(address);
+  if (!isIPv6(plain)) return plain;
+  const [head = '', tail = ''] = plain.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = plain.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = plain.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${new URL(`http://[${groups.slice(0, 4).join(':')}::]/`).hostname.slice(1, -1)}/64`;
+}
+
+/** Whether `text` is a client as `clientKey` names them: an IP address or an IPv6 /64. */
+export function isClientKey(text: string): boolean {
+  if (isIP(text) !== 0) return true;
+  return text.endsWith('::/64') && isIPv6(text.slice(0, -3)) && clientKey(text.slice(0, -3)) === text;
 }

@@ -15,7 +15,9 @@
  *   reservation (a success gives it back), and the hundredth failure bans the address for every
  *   account until an admin lifts it (lifting touches only a banned address: the count of one
  *   that is not banned stays). Successes do not wipe earlier failures, or an attacker
- *   with one valid account could reset their own counter between guesses.
+ *   with one valid account could reset their own counter between guesses. An IPv6 client is
+ *   counted by its /64 (`clientKey`): it holds all of it, and counted per address it went on
+ *   from a fresh one after each ban.
  *
  * Every UPDATE here also bumps a column that always changes (`version`, or the counter
  * itself), so the affected-row count means "rows matched" on every dialect (MariaDB reports
@@ -26,6 +28,7 @@ import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import { HostDatabase, HostLogger } from '../host-contract/index.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { AccountLockListener } from './account-lock-listener.js';
+import { clientKey } from './client-address.js';
 import { LoginHistory, type LoginReason } from './login-history.js';
 import { ACCOUNTS_TABLE } from './portal-account-store.js';
 
@@ -177,7 +180,7 @@ export class DatabaseLockout implements Lockout {
   }
 
   async reserveClient(ip: string): Promise<boolean> {
-    const address = ip.slice(0, 45);
+    const address = clientKey(ip).slice(0, 45);
     const increment = () =>
       this.write(
         `UPDATE ${CLIENTS_TABLE} SET failures = failures + 1
@@ -211,7 +214,7 @@ export class DatabaseLockout implements Lockout {
   }
 
   async clientFailed(ip: string, email: string | null): Promise<void> {
-    const address = ip.slice(0, 45);
+    const address = clientKey(ip).slice(0, 45);
     const now = new Date();
     await this.write(`UPDATE ${CLIENTS_TABLE} SET last_failed_at = :now WHERE ip = :ip`, { ip: address, now });
     const banned = await this.write(
@@ -222,7 +225,7 @@ export class DatabaseLockout implements Lockout {
   }
 
   async clientSucceeded(ip: string): Promise<void> {
-    await this.write(`UPDATE ${CLIENTS_TABLE} SET failures = failures - 1 WHERE ip = :ip AND failures > 0`, { ip: ip.slice(0, 45) });
+    await this.write(`UPDATE ${CLIENTS_TABLE} SET failures = failures - 1 WHERE ip = :ip AND failures > 0`, { ip: clientKey(ip).slice(0, 45) });
   }
 
   unlock(contactId: number, adminUserId: number, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {
@@ -261,7 +264,7 @@ export class DatabaseLockout implements Lockout {
   }
 
   async liftBan(ip: string, adminUserId?: number): Promise<boolean> {
-    const address = ip.slice(0, 45);
+    const address = clientKey(ip).slice(0, 45);
     // Banned, or at the limit that `reserveClient` already refuses while `clientFailed` writes the ban.
     const removed = await this.write(
       `DELETE FROM ${CLIENTS_TABLE} WHERE ip = :ip AND (banned_at IS NOT NULL OR failures >= :limit)`,

@@ -3,8 +3,8 @@
  * valid at most 60 minutes — 30 here —, single use, dead after any password change).
  *
  * - `request` answers nothing and always takes the same time: whether the email is known,
- *   unknown, ineligible or throttled (3 requests per address and 10 per client address per
- *   hour) cannot be told from outside. A link goes only to a single enabled, eligible account;
+ *   unknown, ineligible or throttled (3 requests per address and 10 per client per hour, an
+ *   IPv6 client by its /64: `clientKey`) cannot be told from outside. A link goes only to a single enabled, eligible account;
  *   the mail is sent in the background so that its delivery time does not show either.
  * - `complete` checks the link's token as a secret under the lockout's shared counter (a locked
  *   account cannot reset; a spent, expired or outdated token is a failure), unknown tokens count
@@ -21,6 +21,7 @@ import { PluginSettings } from '../lifecycle/contributions.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { AccountEligibility } from './account-eligibility.js';
+import { clientKey } from './client-address.js';
 import { Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -95,15 +96,17 @@ export class TokenPasswordReset implements PasswordReset {
   private async issueLink(email: string, ip: string): Promise<void> {
     if (!isMailAddress(email)) return;
     const now = new Date();
-    await this.sequelize.query(`INSERT INTO ${RESET_REQUESTS_TABLE} (email, ip, at) VALUES (:email, :ip, :now)`, {
+    // Counted per client: an IPv6 one by its /64.
+    const client = clientKey(ip).slice(0, 45);
+    await this.sequelize.query(`INSERT INTO ${RESET_REQUESTS_TABLE} (email, ip, at) VALUES (:email, :client, :now)`, {
       type: QueryTypes.INSERT,
-      replacements: { email, ip, now },
+      replacements: { email, client, now },
     });
     const hourAgo = new Date(now.getTime() - 60 * 60_000);
     const [counts] = await this.sequelize.query<{ by_email: unknown; by_client: unknown }>(
       `SELECT (SELECT COUNT(*) FROM ${RESET_REQUESTS_TABLE} WHERE email = :email AND at > :hourAgo) AS by_email,
-              (SELECT COUNT(*) FROM ${RESET_REQUESTS_TABLE} WHERE ip = :ip AND at > :hourAgo) AS by_client`,
-      { type: QueryTypes.SELECT, replacements: { email, ip, hourAgo } },
+              (SELECT COUNT(*) FROM ${RESET_REQUESTS_TABLE} WHERE ip = :client AND at > :hourAgo) AS by_client`,
+      { type: QueryTypes.SELECT, replacements: { email, client, hourAgo } },
     );
     if (toNumber(counts?.by_email) > RESET_REQUESTS_PER_EMAIL_PER_HOUR || toNumber(counts?.by_client) > RESET_REQUESTS_PER_CLIENT_PER_HOUR) {
       this.logger.warn('Business Portal: password reset requests throttled', { ip });

@@ -12,10 +12,10 @@
  * when there was nothing to unlock or lift. POSTs answer 303 to the page with the outcome in the
  * query (numbers and a validated address only, never free text).
  */
-import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response, type Router } from 'express';
 import { inject, injectable, optional } from 'inversify';
+import { isClientKey } from '../auth/client-address.js';
 import { BAN_CLIENT_AFTER_FAILURES, LOCK_AFTER_FAILURES, Lockout } from '../auth/lockout.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
@@ -160,7 +160,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
         return { key: 'loginCheck.noneSelected', error: true };
       case 'lifted':
       case 'notBanned': {
-        const ip = typeof query.ip === 'string' && isIP(query.ip) !== 0 ? query.ip : null;
+        const ip = typeof query.ip === 'string' && isClientKey(query.ip) ? query.ip : null;
         if (query.done === 'notBanned') return ip ? { key: 'loginCheck.banNotFound', params: { ip }, error: true } : { key: 'loginCheck.banNotFoundUnnamed', error: true };
         return ip ? { key: 'loginCheck.banLifted', params: { ip } } : null;
       }
@@ -209,7 +209,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     const admin = crmSessionOf(res)!.user;
     const lifted = await lockout.liftBan(ip, admin.id);
     await this.audit.record(admin, 'lift_ban', ip, lifted);
-    // Only a well-formed address travels back in the URL to be shown: never arbitrary text.
-    this.back(res, { done: lifted ? 'lifted' : 'notBanned', ip: isIP(ip) !== 0 ? ip : '' });
+    // Only a well-formed address (or IPv6 /64) travels back in the URL to be shown: never arbitrary text.
+    this.back(res, { done: lifted ? 'lifted' : 'notBanned', ip: isClientKey(ip) ? ip : '' });
   }
 }

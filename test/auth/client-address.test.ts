@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Request } from 'express';
-import { clientAddress, plainAddress } from '../../plugin/auth/client-address.js';
+import { clientAddress, clientKey, isClientKey, plainAddress } from '../../plugin/auth/client-address.js';
 
 describe('auth: the client address recorded', () => {
   it('records an IPv4 client on a dual-stack socket as plain IPv4, and leaves every other address as it is', () => {
@@ -26,5 +26,17 @@ describe('auth: the client address recorded', () => {
     expect(clientAddress(request('::ffff:10.1.2.3', '::ffff:192.0.2.1'))).to.equal('10.1.2.3');
     expect(clientAddress(request(undefined, '::ffff:192.0.2.1'))).to.equal('192.0.2.1');
     expect(clientAddress(request(undefined, undefined))).to.equal('unknown');
+  });
+
+  it('counts an IPv6 client by its /64, however its address is spelt; an IPv4 one by its address', () => {
+    for (const address of ['2001:db8:1:2::1', '2001:DB8:1:2:ffff:eeee:dddd:cccc', '2001:0db8:0001:0002:0:0:0:0', '2001:db8:1:2::']) {
+      expect(clientKey(address), address).to.equal('2001:db8:1:2::/64');
+    }
+    expect(clientKey('2001:db8::1')).to.equal('2001:db8::/64');
+    expect(clientKey('1:2:3:4:5:6:7:8')).to.equal('1:2:3:4::/64');
+    expect(clientKey('::ffff:203.0.113.7')).to.equal('203.0.113.7');
+    for (const text of ['203.0.113.7', 'unknown', '2001:db8:1:2::/64']) expect(clientKey(text), text).to.equal(text);
+    for (const key of ['203.0.113.7', '2001:db8::1', '2001:db8:1:2::/64', '::/64']) expect(isClientKey(key), key).to.equal(true);
+    for (const text of ['unknown', '2001:db8::1/64', '2001:db8:0:0::/64', 'x::/64', '<b>::/64']) expect(isClientKey(text), text).to.equal(false);
   });
 });

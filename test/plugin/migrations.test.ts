@@ -278,12 +278,12 @@ describe('plugin migrations @db', () => {
     const after = await db.sequelize.query<{ ip: string; failures: unknown; banned_at: unknown }>('SELECT ip, failures, banned_at FROM bp_client_failures', {
       type: QueryTypes.SELECT,
     });
+    // IPv6 clients are counted by their /64 since 20261205100000: both addresses are one client.
     expect(after.map((r) => [r.ip, Number(r.failures), r.banned_at !== null]).sort()).to.deep.equal([
       ['192.0.2.3', 100, true],
       ['192.0.2.4', 100, true],
       ['192.0.2.5', 3, false],
-      ['2001:db8::1', 100, true],
-      ['2001:db8::2', 100, true],
+      ['2001:db8::/64', 200, true],
     ]);
     // The lockout, given the address as the portal now records it, still refuses each banned client.
     const lockout = new DatabaseLockout(db, {} as LoginHistory, quietLogger);
@@ -292,6 +292,47 @@ describe('plugin migrations @db', () => {
     }
     const [account] = await db.sequelize.query<{ last_failed_ip: string }>('SELECT last_failed_ip FROM bp_portal_accounts', { type: QueryTypes.SELECT });
     expect(account!.last_failed_ip).to.equal('2001:db8::7');
+  });
+
+  it('an upgrade counts the IPv6 addresses of one /64 as one client, keeping every ban and failure', async () => {
+    const folder = migrationsFolder(false, '20261205100000');
+    folders.push(folder);
+    await new PluginMigrator(db.sequelize, db.dialect, folder, quietLogger).up();
+    const at = (iso: string) => new Date(iso);
+    const rows: [string, number, Date | null, Date | null][] = [
+      ['2001:db8:1:2::1', 100, at('2026-11-03T09:00:00Z'), at('2026-11-03T09:00:00Z')], // banned
+      ['2001:db8:1:2:aaaa::7', 30, null, at('2026-11-04T10:00:00Z')], // its /64: merged, the ban kept
+      ['2001:db8:1:3::1', 4, null, at('2026-11-02T10:00:00Z')], // another /64, alone
+      ['192.0.2.9', 7, null, at('2026-11-02T10:00:00Z')], // IPv4: as it is
+    ];
+    for (const [ip, failures, bannedAt, lastFailedAt] of rows) {
+      await db.sequelize.query('INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES (:ip, :failures, :bannedAt, :lastFailedAt)', {
+        replacements: { ip, failures, bannedAt, lastFailedAt },
+      });
+    }
+    const recently = new Date(Date.now() - 10 * 60_000);
+    for (const ip of ['2001:db8:5:6::1', '2001:db8:5:6::2', '198.51.100.1']) {
+      await db.sequelize.query('INSERT INTO bp_reset_requests (email, ip, at) VALUES (:email, :ip, :at)', { replacements: { email: 'a@example.com', ip, at: recently } });
+    }
+
+    await new PluginMigrator(db.sequelize, db.dialect, realMigrations, quietLogger).up();
+
+    const after = await db.sequelize.query<{ ip: string; failures: unknown; banned_at: unknown; last_failed_at: unknown }>(
+      'SELECT ip, failures, banned_at, last_failed_at FROM bp_client_failures',
+      { type: QueryTypes.SELECT },
+    );
+    const iso = (value: unknown) => (value === null ? null : (value instanceof Date ? value : new Date(String(value).replace(' ', 'T').replace(' ', ''))).toISOString());
+    expect(after.map((r) => [r.ip, Number(r.failures), iso(r.banned_at), iso(r.last_failed_at)]).sort()).to.deep.equal([
+      ['192.0.2.9', 7, null, '2026-11-02T10:00:00.000Z'],
+      ['2001:db8:1:2::/64', 130, '2026-11-03T09:00:00.000Z', '2026-11-04T10:00:00.000Z'],
+      ['2001:db8:1:3::/64', 4, null, '2026-11-02T10:00:00.000Z'],
+    ]);
+    const requests = await db.sequelize.query<{ ip: string }>('SELECT ip FROM bp_reset_requests', { type: QueryTypes.SELECT });
+    expect(requests.map((r) => r.ip).sort()).to.deep.equal(['198.51.100.1', '2001:db8:5:6::/64', '2001:db8:5:6::/64']);
+    // Any address of the banned /64 is refused.
+    const lockout = new DatabaseLockout(db, {} as LoginHistory, quietLogger);
+    expect(await lockout.reserveClient('2001:db8:1:2:ffff::1')).to.equal(false);
+    expect(await lockout.reserveClient('2001:db8:1:3::9')).to.equal(true);
   });
 
   it('every down undoes its own up exactly, and up again gives the same schema (a database with its own default collation)', async function () {
