@@ -8,6 +8,7 @@ import type { EmailTemplate, HostApi, HostEmailTemplates } from '../../plugin/ho
 import { placeholdersMissing, placeholdersMissingEach } from '../../plugin/notifications/template-placeholders.js';
 import { addEmailTemplate } from '../profiles/profile-test-kit.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { recordStatements } from '../support/database.js';
 
 type Missing = Record<string, string[]>;
 
@@ -67,13 +68,12 @@ describe('notifications: what each template lacks, checked all at once @db', fun
 
   it('reads every version in one statement on the reference host', async () => {
     const templates = await api.emailTemplates.templates();
-    const statements: string[] = [];
-    const sequelize = api.database.sequelize;
-    sequelize.addHook('afterQuery', 'count-version-reads', (_options, query) => void statements.push((query as unknown as { sql?: string }).sql ?? ''));
+    const recorded = recordStatements(api.database.sequelize);
+    const statements = recorded.sql;
     try {
       await placeholdersMissingEach(api.emailTemplates, templates);
     } finally {
-      sequelize.removeHook('afterQuery', 'count-version-reads');
+      recorded.stop();
     }
     expect(templates.length).to.be.above(5);
     expect(statements, statements.join('\n')).to.have.length(1);

@@ -17,7 +17,7 @@ import type { HostLogger } from '../../plugin/host-contract/index.js';
 import { defaultRootDir } from '../../plugin/lifecycle/plugin-files.js';
 import { MIGRATION_TABLE, PluginMigrator } from '../../plugin/lifecycle/plugin-migrator.js';
 import { LOCK_TABLE, MigrationLockLost, withMigrationLock } from '../../plugin/lifecycle/migration-lock.js';
-import { scratchDatabase, serverUnderTest, type ScratchDatabase } from '../support/database.js';
+import { recordStatements, scratchDatabase, serverUnderTest, type ScratchDatabase } from '../support/database.js';
 
 /**
  * The stale time standing in for ten minutes. MariaDB keeps `locked_at` (a DATETIME) to the whole
@@ -144,11 +144,8 @@ describe('migration lock @db', function () {
   });
 
   it('refreshes its lock while the run lasts, and stops refreshing when the run ends, succeeded or failed', async () => {
-    const lockStatements: string[] = [];
-    first.sequelize.addHook('afterQuery', 'count-lock-statements', (_options, query) => {
-      const sql = (query as unknown as { sql?: string }).sql ?? '';
-      if (sql.includes(LOCK_TABLE)) lockStatements.push(sql);
-    });
+    const recorded = recordStatements(first.sequelize, (sql) => sql.includes(LOCK_TABLE));
+    const lockStatements = recorded.sql;
     try {
       const lockedAt = async () => {
         const [row] = await second.sequelize.query<{ locked_at: string | Date }>(`SELECT locked_at FROM ${LOCK_TABLE}`, { type: QueryTypes.SELECT });
@@ -180,7 +177,7 @@ describe('migration lock @db', function () {
       // Released both times.
       expect(await first.sequelize.query(`SELECT owner FROM ${LOCK_TABLE}`, { type: QueryTypes.SELECT })).to.deep.equal([]);
     } finally {
-      first.sequelize.removeHook('afterQuery', 'count-lock-statements');
+      recorded.stop();
     }
   });
 

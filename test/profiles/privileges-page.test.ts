@@ -12,6 +12,7 @@ import type { DatabaseProfileService } from '../../plugin/profiles/profile-servi
 import { expectSecurityHeaders } from '../support/expectations.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { addEmailTemplate, adminActor, adminClient, deleteEmailTemplate, profileService, SETTINGS, type AdminClient } from './profile-test-kit.js';
+import { recordStatements } from '../support/database.js';
 
 const CLERK = 'tom.support';
 const CLERK_PASSWORD = 'Clerk-test-password-1';
@@ -303,11 +304,8 @@ describe('privileges page @db', () => {
 
   it('reads the templates it offers in a fixed number of statements, however many the CRM has, each still checked', async () => {
     const sequelize = api.database.sequelize;
-    const statements: string[] = [];
-    sequelize.addHook('afterQuery', 'count-template-reads', (_options, query) => {
-      const sql = (query as unknown as { sql?: string }).sql ?? '';
-      if (sql.includes('crm_email_template')) statements.push(sql);
-    });
+    const recorded = recordStatements(sequelize, (sql) => sql.includes('crm_email_template'));
+    const statements = recorded.sql;
     const added: number[] = [];
     try {
       const reads = async () => {
@@ -337,7 +335,7 @@ describe('privileges page @db', () => {
       expect(fits(2)).to.equal(`<option value="${added[2]}">Many templates 2</option>`);
       for (const n of [1, 3, 4, 5]) expect(fits(n), `Many templates ${n}`).to.include(' disabled>').and.include('lacks {{portal.password}}');
     } finally {
-      sequelize.removeHook('afterQuery', 'count-template-reads');
+      recorded.stop();
       for (const template of added) await deleteEmailTemplate(api, template);
     }
   });

@@ -5,6 +5,7 @@ import { SqlModuleRegistry } from '../../host/registry/module-registry.js';
 import { STANDARD_MODULES, seedStandardModules } from '../../host/registry/standard-modules.js';
 import { catalog, insertUser, registryFixture, type RegistryFixture } from './registry-fixture.js';
 import { rejection } from '../support/expectations.js';
+import { recordStatements } from '../support/database.js';
 
 const warranties: ModuleDefinition = {
   name: 'Warranties',
@@ -242,11 +243,8 @@ describe('module registry @db', function () {
     const free = await insertUser(fx.db, { userName: 'unbatched', firstName: 'Ugo', lastName: 'Free', roleId: 10 });
     await fx.registry.setPicklistRoleValues('HelpDesk', 'status', 9, ['Closed']);
     await fx.registry.setPicklistRoleValues('HelpDesk', 'priority', 9, ['High', 'Low']);
-    const statements: string[] = [];
-    fx.db.sequelize.addHook('afterQuery', 'count-picklists', (_options, query) => {
-      const sql = (query as unknown as { sql?: string }).sql ?? '';
-      if (sql.startsWith('SELECT') && sql.includes('crm_picklist_roles')) statements.push(sql);
-    });
+    const recorded = recordStatements(fx.db.sequelize, (sql) => sql.startsWith('SELECT') && sql.includes('crm_picklist_roles'));
+    const statements = recorded.sql;
     try {
       const answers = await Promise.all([
         fx.registry.picklistValues('HelpDesk', 'status', restricted),
@@ -261,7 +259,7 @@ describe('module registry @db', function () {
       expect(await fx.registry.picklistValues('HelpDesk', 'status', restricted)).to.deep.equal(['Open']);
       expect(statements).to.have.length(3);
     } finally {
-      fx.db.sequelize.removeHook('afterQuery', 'count-picklists');
+      recorded.stop();
     }
   });
 

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import { adminClient, SETTINGS, type AdminClient } from '../profiles/profile-test-kit.js';
 import { startSecondHost, startTestHost, type TestHost } from '../support/host.js';
+import { recordStatements } from '../support/database.js';
 
 const API = '/portal/api/v1';
 const JANE = 'jane.doe@example.com';
@@ -91,17 +92,14 @@ describe('Two host processes on one database @db', function () {
     const onSecond = await portalLogin(second.url, JANE, PASSWORD);
     expect(onSecond.status).to.equal(200);
     const sequelize = second.host.api.database.sequelize;
-    const sent: string[] = [];
-    const note = (_options: unknown, query: unknown) => {
-      sent.push(String((query as { sql?: unknown }).sql ?? ''));
-    };
-    sequelize.addHook('afterQuery', 'two-processes-test', note);
+    const recorded = recordStatements(sequelize);
+    const sent = recorded.sql;
     try {
       const home = await fetch(`${second.url}/portal/`, { headers: { cookie: onSecond.cookie! } });
       expect(home.status).to.equal(200);
       await home.arrayBuffer();
     } finally {
-      sequelize.removeHook('afterQuery', 'two-processes-test');
+      recorded.stop();
     }
     const stampReads = sent.filter((sql) => /bp_profiles|bp_settings/.test(sql));
     expect(stampReads, sent.join('\n')).to.have.length(1);

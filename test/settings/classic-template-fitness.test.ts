@@ -12,6 +12,7 @@ import { addEmailTemplate, adminClient, deleteEmailTemplate, type AdminClient } 
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { enablePortalUser, SETTINGS, UPGRADED_FROM_V1, storedSetting } from './settings-test-kit.js';
+import { recordStatements } from '../support/database.js';
 
 const CLASSIC = `${SETTINGS}/classic`;
 
@@ -46,12 +47,8 @@ describe('settings: version 1’s template must carry the password @db', functio
   });
 
   it('reads the templates in a fixed number of statements, however many the CRM has', async () => {
-    const statements: string[] = [];
-    const sequelize = api.database.sequelize;
-    sequelize.addHook('afterQuery', 'count-template-reads', (_options, query) => {
-      const sql = (query as unknown as { sql?: string }).sql ?? '';
-      if (sql.includes('crm_email_template')) statements.push(sql);
-    });
+    const recorded = recordStatements(api.database.sequelize, (sql) => sql.includes('crm_email_template'));
+    const statements = recorded.sql;
     const added: number[] = [];
     try {
       const reads = async () => {
@@ -67,7 +64,7 @@ describe('settings: version 1’s template must carry the password @db', functio
       expect(after.select).to.include(`<option value="${added[0]}">Classic many 0</option>`);
       expect(after.select).to.include(`<option value="${added[1]}" disabled>Classic many 1 — lacks {{portal.password}}</option>`);
     } finally {
-      sequelize.removeHook('afterQuery', 'count-template-reads');
+      recorded.stop();
       for (const id of added) await deleteEmailTemplate(api, id);
     }
   });

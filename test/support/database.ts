@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Sequelize } from 'sequelize';
 import { dialectOf, openDatabase } from '../../host/database.js';
 
 export interface ScratchDatabase {
@@ -42,4 +43,19 @@ export async function scratchDatabase(): Promise<ScratchDatabase> {
       }
     },
   };
+}
+
+/**
+ * Records the SQL of every statement `sequelize` answers from now on that `keep` accepts, until
+ * `stop()`: how a test counts the statements a page or a call costs.
+ */
+export function recordStatements(sequelize: Sequelize, keep: (sql: string) => boolean = () => true): { readonly sql: string[]; stop(): void } {
+  const sql: string[] = [];
+  const name = `record-statements-${randomBytes(4).toString('hex')}`;
+  sequelize.addHook('afterQuery', name, (_options, query) => {
+    const text = (query as unknown as { sql?: unknown }).sql;
+    const statement = typeof text === 'string' ? text : '';
+    if (keep(statement)) sql.push(statement);
+  });
+  return { sql, stop: () => sequelize.removeHook('afterQuery', name) };
 }
