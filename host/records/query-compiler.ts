@@ -1,7 +1,8 @@
 /**
  * Compiles record conditions and sorts to SQL. Column names come only from the module's
  * definition (anything else is an `UnknownFieldError`) and are quoted; every value is a bind
- * parameter. `contains` and `startsWith` are case-insensitive with `%`, `_` and `\` literal.
+ * parameter. `eq`, `ne` and `in` compare text exactly on every dialect (case, accents and trailing
+ * spaces count); `contains` and `startsWith` are case-insensitive with `%`, `_` and `\` literal.
  */
 import type { QueryInterface } from 'sequelize';
 import {
@@ -188,7 +189,7 @@ export class QueryCompiler {
       case 'eq':
       case 'ne': {
         if (value === null || value === undefined) return `${sql} ${op === 'eq' ? 'IS NULL' : 'IS NOT NULL'}`;
-        const match = type === 'multipicklist' ? this.hasElement(sql, value) : this.equals(sql, parameter(value));
+        const match = type === 'multipicklist' ? this.hasElement(sql, value) : this.equals(sql, type, parameter(value));
         // `ne` also holds for empty values, as a person reading "status is not Closed" expects.
         return op === 'eq' ? match : `(NOT (${match}) OR ${sql} IS NULL)`;
       }
@@ -206,7 +207,7 @@ export class QueryCompiler {
         if (values.length > MAX_TERMS) throw new InvalidQueryError('An "in" condition may list at most 1000 values');
         if (type === 'multipicklist') return values.length === 0 ? '1 = 0' : `(${values.map((v) => this.hasElement(sql, v)).join(' OR ')})`;
         const parameters = values.map(parameter).filter((p) => p !== undefined);
-        return parameters.length === 0 ? '1 = 0' : `${sql} IN (${this.bind.list(parameters)})`;
+        return parameters.length === 0 ? '1 = 0' : this.exactly(sql, type, 'IN', `(${this.bind.list(parameters)})`);
       }
       case 'contains':
       case 'startsWith': {
@@ -219,14 +220,31 @@ export class QueryCompiler {
     }
   }
 
-  private equals(sql: string, parameter: unknown): string {
-    return parameter === undefined ? '1 = 0' : `${sql} = ${this.bind.add(parameter)}`;
+  private equals(sql: string, type: ColumnType, parameter: unknown): string {
+    return parameter === undefined ? '1 = 0' : this.exactly(sql, type, '=', this.bind.add(parameter));
   }
 
-  /** A multipicklist holds a JSON list: an element matches as its quoted JSON text. */
+  /**
+   * `column = value` or `column IN (values)`, exact for text as on SQLite and PostgreSQL: MariaDB's
+   * default collation (utf8mb4_general_ci) would also take `published`, `Published ` and
+   * `Publishéd` for `Published`. There the bytes are compared too (`BINARY`, which, unlike
+   * utf8mb4_bin, does not ignore trailing spaces); the plain comparison before it keeps an index
+   * on the column usable. The same bind parameters serve both.
+   */
+  private exactly(sql: string, type: ColumnType, operator: '=' | 'IN', operand: string): string {
+    if (this.dialect !== 'mariadb' || !TEXT_TYPES.has(type)) return `${sql} ${operator} ${operand}`;
+    return `(${sql} ${operator} ${operand} AND BINARY ${sql} ${operator} ${operand})`;
+  }
+
+  /**
+   * A multipicklist holds a JSON list: an element matches as its quoted JSON text, found exactly
+   * (SQLite's LIKE ignores the case of A–Z, MariaDB's collation case and accents).
+   */
   private hasElement(sql: string, value: unknown): string {
     if (typeof value !== 'string' || value.includes('\u0000')) return '1 = 0';
-    return `${sql} LIKE ${this.bind.add(`%${likeEscape(JSON.stringify(value))}%`)} ESCAPE '!'`;
+    const element = this.bind.add(JSON.stringify(value));
+    if (this.dialect === 'postgres') return `strpos(${sql}, ${element}) > 0`;
+    return `INSTR(${this.dialect === 'mariadb' ? `BINARY ${sql}` : sql}, ${element}) > 0`;
   }
 
   private asText(sql: string, type: ColumnType): string {
