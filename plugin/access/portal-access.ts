@@ -63,9 +63,10 @@ const SYSTEM_SORTS = new Set(['createdAt', 'modifiedAt']);
 export const CONTACT_LOGIN_FIELD = 'email';
 /**
  * What describes a Documents record's stored file: set by the host with the file, never by a
- * customer. A download is named, typed and sized by them (its `Content-Length` is the size): a
- * customer who may edit their company's documents renamed a colleague's PDF to `.html`, or gave
- * it a size that cut the answer short.
+ * customer — on a stored record or on a new one (only an upload sets them, from the file). A
+ * download is named, typed and sized by them (its `Content-Length` is the size): a customer who
+ * may edit their company's documents renamed a colleague's PDF to `.html`, or gave it a size that
+ * cut the answer short.
  */
 export const DOCUMENT_FILE_FIELDS: readonly string[] = ['filename', 'filesize', 'mimetype'];
 
@@ -272,7 +273,16 @@ export class PortalAccessContext {
   async formFields(name: string, values: Readonly<Record<string, FieldValue>> = {}): Promise<PortalField[]> {
     const module = this.module(name);
     if (!module.create) throw notAllowed();
-    return this.describe(module, evaluateRules(this.policy.rules, name, await this.newRecordValues(module, values)), true);
+    return this.describe(module, unionOfOutcomes(this.newOutcome(module), evaluateRules(this.policy.rules, name, await this.newRecordValues(module, values))), true);
+  }
+
+  /**
+   * What a customer never writes on a new record, whatever the profile says: a Documents record's
+   * file name, size and type. A record created here has no file; the one path that stores a file
+   * (`attach`, the documents tool's upload) has the host set them from the file it stores.
+   */
+  private newOutcome(module: ModulePolicy): RuleOutcome {
+    return module.name === 'Documents' ? { ...NO_RULE_EFFECTS, readOnly: new Set(DOCUMENT_FILE_FIELDS) } : NO_RULE_EFFECTS;
   }
 
   /** What a new record will hold besides what the customer typed (its links to them, default picklist values): rules see it all. */
@@ -619,7 +629,7 @@ export class PortalAccessContext {
    */
   private async checkInput(module: ModulePolicy, input: Readonly<Record<string, unknown>>, before: CrmRecord | null): Promise<Record<string, FieldValue>> {
     const problems: AccessProblem[] = [];
-    const beforeOutcome = before ? this.storedOutcome(module, before) : NO_RULE_EFFECTS;
+    const beforeOutcome = before ? this.storedOutcome(module, before) : this.newOutcome(module);
     if (beforeOutcome.allReadOnly) throw notAllowed();
     const values: Record<string, FieldValue> = {};
     for (const [name, raw] of Object.entries(input)) {

@@ -1,13 +1,16 @@
 /**
  * What describes a stored file — its Documents record's file name, size and type — against the
- * customers who may edit Documents, and against a size that is not the file's: the download's
+ * customers who may edit or create Documents (only an upload sets them, from the file itself),
+ * and against a size that is not the file's: the download's
  * `Content-Length` comes from the recorded size, so a size smaller than the file made the server
  * write the rest of the file after the answer, where the client (or a proxy in front) reads it as
  * the answer to its next request; a larger one left the client waiting for bytes that never come.
  */
 import { expect } from 'chai';
 import { connect } from 'node:net';
+import { tokenIn } from '../sign-in/sign-in-fixture.js';
 import type { TestHost } from '../support/host.js';
+import { signedIn as pagesSignedIn, upload } from '../portal-pages/portal-pages-kit.js';
 import { API, changeModule, idsWhere, JANE, portalLogin, signedIn, startApiHost, TOM, type ApiClient } from '../portal-api/api-test-kit.js';
 
 const AGREEMENT = 'acme-master-service-agreement.pdf';
@@ -119,4 +122,47 @@ describe('security: what describes a stored file @db', function () {
       expect(whole.body.subarray(0, 5).toString('latin1')).to.equal('%PDF-');
     });
   }
+
+  it('refuses a file name, size or type on a new Documents record (API and page), and creates nothing', async () => {
+    await changeModule(t.host.api, 'Documents', (entry) => ({ ...entry, create: true }));
+    const count = async () => (await t.host.api.records.query('Documents', { limit: 1, withTotal: true })).total;
+    const before = await count();
+    const fields = await jane.get('/modules/Documents/fields');
+    expect(fields.status, fields.text).to.equal(200);
+    for (const name of ['filename', 'filesize', 'mimetype']) expect(fields.body.fields.find((f: any) => f.name === name)?.access, name).to.equal('readonly');
+    for (const values of [{ filename: 'invoice.html' }, { filesize: 99999999 }, { mimetype: 'text/html' }, { filename: 'a.svg', filesize: 1, mimetype: 'image/svg+xml' }]) {
+      const res = await jane.send('POST', '/modules/Documents/records', { values: { title: 'Planted', ...values } });
+      expect(res.status, `${JSON.stringify(values)}: ${res.text}`).to.equal(422);
+      for (const field of Object.keys(values)) {
+        expect(res.body.error.problems.some((p: any) => p.field === `values.${field}` && p.code === 'not-writable'), `${field}: ${res.text}`).to.equal(true);
+      }
+    }
+    const pages = await pagesSignedIn(t, JANE);
+    const form = await pages.get('/m/Documents/new');
+    expect(form.response.status).to.equal(200);
+    const posted = await pages.post('/m/Documents/new', { _csrf: tokenIn(form.html), title: 'Planted', filename: 'invoice.html', filesize: '1', mimetype: 'text/html' });
+    expect(posted.response.status).to.equal(422);
+    expect(await count()).to.equal(before);
+    expect(await idsWhere(t.host.api, 'Documents', 'title', 'Planted')).to.deep.equal([]);
+    // A record without a file is still the customer's to create.
+    const plain = await jane.send('POST', '/modules/Documents/records', { values: { title: 'Meeting notes', notes: 'No file' } });
+    expect(plain.status, plain.text).to.equal(201);
+  });
+
+  it('still takes a file’s name, size and type from an upload, the one path that has the file (API and page)', async () => {
+    const janeId = (await idsWhere(t.host.api, 'Contacts', 'email', JANE))[0]!;
+    const acme = (await idsWhere(t.host.api, 'Accounts', 'accountname', 'Acme Ltd'))[0]!;
+    const ticket = (await t.host.api.records.create('HelpDesk', { values: { ticket_title: 'Files', status: 'Open', priority: 'Normal', contact_id: janeId, account_id: acme } })).id;
+    const up = await jane.upload(`/modules/HelpDesk/records/${ticket}/documents`, { name: 'report.txt', content: 'hello world', type: 'text/plain' }, { title: 'Report' });
+    expect(up.status, up.text).to.equal(201);
+    expect(up.body).to.include({ title: 'Report', fileName: 'report.txt', mimeType: 'text/plain', size: 11 });
+    const stored = await t.host.api.records.get('Documents', up.body.id);
+    expect(stored!.values).to.include({ filename: 'report.txt', mimetype: 'text/plain', filesize: 11 });
+    const pages = await pagesSignedIn(t, JANE);
+    const page = await pages.get(`/m/HelpDesk/${ticket}`);
+    const sent = await upload(`${t.url}/portal`, pages, `/m/HelpDesk/${ticket}/documents`, tokenIn(page.html), 'minutes.csv', 'a,b\n1,2\n', 'text/csv');
+    expect(sent.response.status, sent.html).to.equal(303);
+    const files = await t.host.api.records.documents('HelpDesk', ticket);
+    expect(files.find((f) => f.fileName === 'minutes.csv')).to.include({ title: 'minutes.csv', mimeType: 'text/csv', size: 8 });
+  });
 });
