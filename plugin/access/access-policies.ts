@@ -193,6 +193,9 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       rules: document.rules.filter((rule) => modules.some((m) => m.name === rule.module)),
       owner: document.general.owner,
       picklistUserId: document.general.owner?.kind === 'user' ? document.general.owner.id : null,
+      hiddenDocumentFields: Object.entries(document.modules.find((entry) => entry.module === 'Documents')?.fields ?? {})
+        .filter(([, access]) => access === 'hidden')
+        .map(([field]) => field),
     };
   }
 
@@ -215,6 +218,8 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       rules: [],
       owner: settings.userId === null ? null : { kind: 'user', id: settings.userId },
       picklistUserId: settings.userId,
+      // Version 1 hides no field.
+      hiddenDocumentFields: [],
     };
   }
 }

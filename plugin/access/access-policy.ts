@@ -38,6 +38,11 @@ export interface AccessPolicy {
   readonly owner: OwnerRef | null;
   /** Whose picklist values the portal offers (the owner user, or v1's selected user); null: every value. */
   readonly picklistUserId: number | null;
+  /**
+   * The Documents fields the profile hides, whether or not Documents is on the menu: a file shown
+   * beside the record it is attached to (the documents tool) shows none of them.
+   */
+  readonly hiddenDocumentFields: readonly string[];
 }
 
 /** Field types whose values are long texts: never default list columns. */

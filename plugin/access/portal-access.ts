@@ -46,6 +46,7 @@ import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-po
 import { nextDay, startOfDayIn } from '../auth/support-period.js';
 import { clipped, coerceFieldValue, isCustomerLink, isDateOnly, isEmptyValue, longerThan } from './field-input.js';
 import { ScopeSubject, scopeCondition } from './record-scope.js';
+import { ALLOWED_UPLOADS } from './upload-checks.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -138,6 +139,27 @@ export interface ListView {
   /** The columns the list may be filtered and sorted by (a column some rule hides on some rows is not). */
   readonly searchable: readonly string[];
 }
+
+/**
+ * A file as the customer sees it beside a record (the documents tool) or on its download button:
+ * what the Documents fields hidden to them would show is absent.
+ */
+export interface ShownDocument {
+  readonly documentId: number;
+  readonly createdAt: string;
+  readonly title?: string;
+  readonly fileName?: string;
+  readonly mimeType?: string;
+  readonly size?: number;
+}
+
+/** A file's facts, each with the Documents field it is the value of. */
+const DOCUMENT_FACTS = [
+  ['title', 'title'],
+  ['fileName', 'filename'],
+  ['mimeType', 'mimetype'],
+  ['size', 'filesize'],
+] as const satisfies readonly (readonly [keyof ShownDocument, string])[];
 
 export interface UploadedFile {
   readonly title: string;
@@ -811,15 +833,64 @@ export class PortalAccessContext {
    * The record's files, newest first: all, or the page `newest` names (read as a page from a host
    * of contract 1.4.0, sliced here from all of them on an older one).
    */
-  async documents(name: string, id: number, newest?: DocumentPage): Promise<readonly DocumentFile[]> {
+  async documents(name: string, id: number, newest?: DocumentPage): Promise<readonly ShownDocument[]> {
     await this.withTool(name, id, 'documents');
     const paged = newest !== undefined && this.pagedDocuments;
     const files = await this.records.documents(name, id, paged ? { newest } : {});
     // By instant, not by text, as comments are.
     const sorted = [...files].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.documentId - a.documentId);
-    if (!newest || paged) return sorted;
+    if (!newest || paged) return this.shownDocuments(sorted);
     const offset = newest.offset ?? 0;
-    return sorted.slice(offset, offset + newest.limit);
+    return this.shownDocuments(sorted.slice(offset, offset + newest.limit));
+  }
+
+  /**
+   * Files as the customer may see them: without the Documents fields their profile hides (whether
+   * or not Documents is on their menu: the documents tool shows files of tickets, invoices… all the
+   * same), nor those a conditional rule hides on that file's own Documents record. A file shows
+   * what its record would: never a title, name, type or size its record page would not.
+   */
+  private async shownDocuments(files: readonly DocumentFile[]): Promise<ShownDocument[]> {
+    const hidden = new Set(this.policy.hiddenDocumentFields);
+    const mayHide = fieldsRulesMayHide(this.policy.rules, 'Documents');
+    const ruled = DOCUMENT_FACTS.map(([, field]) => field).filter((field) => mayHide.has(field) && !hidden.has(field));
+    const hiddenByRule = new Map<number, ReadonlySet<string>>();
+    if (ruled.length > 0) {
+      // The rules' fields of these files' records, a page of them at a time (a record may have thousands of files).
+      const fields = this.ruleFields('Documents');
+      for (let start = 0; start < files.length; start += MAX_PAGE_SIZE) {
+        const ids = files.slice(start, start + MAX_PAGE_SIZE).map((file) => file.documentId);
+        const page = await this.records.query('Documents', { where: { field: 'id', op: 'in', value: ids }, fields, limit: ids.length });
+        for (const record of page.rows) hiddenByRule.set(record.id, evaluateRules(this.policy.rules, 'Documents', record.values).hidden);
+      }
+    }
+    return files.map((file) => {
+      // A record gone meanwhile (its rules unread) shows nothing a rule may hide.
+      const byRule = hiddenByRule.get(file.documentId);
+      const shown: Record<string, unknown> = { documentId: file.documentId, createdAt: file.createdAt };
+      for (const [key, field] of DOCUMENT_FACTS) {
+        if (!hidden.has(field) && !(ruled.includes(field) && (byRule?.has(field) ?? true))) shown[key] = file[key];
+      }
+      return shown as unknown as ShownDocument;
+    });
+  }
+
+  /**
+   * The name a download of `file` is given (`Content-Disposition`), its shown facts `shown`.
+   *
+   * A download delivers the file: its bytes, hence its size (`Content-Length`) and its type
+   * (`Content-Type`, which the bytes tell anyway), are what the customer was let read, whatever
+   * the profile says of the fields `filesize` and `mimetype` — those describe the file, the
+   * download is the file. Its name is not part of the bytes: it is a field of the Documents record,
+   * written by whoever stored the file and often saying what the file is about or for
+   * (`acme-churn-risk-internal.txt`); the browser shows it in its downloads and saves the file
+   * under it. A customer whose profile (or a rule) hides the file name gets the file named by its
+   * id and the extension of its type (`document-12.pdf`), so it still opens with the right program.
+   */
+  private downloadName(file: DocumentFile, shown: ShownDocument): string {
+    if (shown.fileName !== undefined) return shown.fileName;
+    const extension = Object.entries(ALLOWED_UPLOADS).find(([, allowed]) => allowed.mime === file.mimeType)?.[0];
+    return `document-${file.documentId}${extension ? `.${extension}` : ''}`;
   }
 
   /** How many files the record has (the documents tool): counted by a host of contract 1.4.0, by reading them all on an older one. */
@@ -830,21 +901,30 @@ export class PortalAccessContext {
   }
 
   /** The file has been checked by the caller (size, type, content); the layer checks who may attach it where. */
-  async attach(name: string, id: number, file: UploadedFile): Promise<DocumentFile> {
+  async attach(name: string, id: number, file: UploadedFile): Promise<ShownDocument> {
     await this.withTool(name, id, 'documents');
-    return this.write(() => this.records.attachDocument(name, id, file, { actor: { kind: 'contact', contactId: this.contactId } }));
+    const stored = await this.write(() => this.records.attachDocument(name, id, file, { actor: { kind: 'contact', contactId: this.contactId } }));
+    return (await this.shownDocuments([stored]))[0]!;
   }
 
   /**
    * A file the customer may download: its Documents record is in their Documents scope, or it is
-   * attached to a record in scope of a module whose documents tool they have.
+   * attached to a record in scope of a module whose documents tool they have. `file` is for the
+   * download's bytes and headers only; `shown` is what may be shown of it, `downloadName` the
+   * name to send it under.
    */
-  async openDocument(documentId: number): Promise<{ readonly file: DocumentFile; readonly stream: Readable }> {
+  async openDocument(documentId: number): Promise<{ readonly file: DocumentFile; readonly stream: Readable; readonly shown: ShownDocument; readonly downloadName: string }> {
     if (!Number.isSafeInteger(documentId) || documentId < 1) throw notFound();
     if (!(await this.mayReadDocument(documentId))) throw notFound();
     const opened = await this.records.openDocument(documentId);
     if (!opened) throw notFound();
-    return opened;
+    try {
+      const [shown] = await this.shownDocuments([opened.file]);
+      return { ...opened, shown: shown!, downloadName: this.downloadName(opened.file, shown!) };
+    } catch (error) {
+      opened.stream.destroy();
+      throw error;
+    }
   }
 
   private async mayReadDocument(documentId: number): Promise<boolean> {

@@ -255,13 +255,13 @@ export const commentsSchema = {
 
 export const documentAnswerSchema = {
   type: 'object',
-  required: ['id', 'title', 'fileName', 'mimeType', 'size', 'createdAt', 'contentPath'],
+  required: ['id', 'createdAt', 'contentPath'],
   properties: {
     id: { type: 'integer' },
-    title: { type: 'string' },
-    fileName: { type: 'string' },
-    mimeType: { type: 'string' },
-    size: { type: 'integer' },
+    title: { type: 'string', description: 'Absent where the profile, or a rule on the Documents record, hides `title`' },
+    fileName: { type: 'string', description: 'Absent where the profile, or a rule on the Documents record, hides `filename`' },
+    mimeType: { type: 'string', description: 'Absent where the profile, or a rule on the Documents record, hides `mimetype`' },
+    size: { type: 'integer', description: 'Absent where the profile, or a rule on the Documents record, hides `filesize`' },
     createdAt: { type: 'string' },
     contentPath: { type: 'string', description: 'The download route of the file, relative to the API' },
   },

@@ -10,6 +10,9 @@
  *   POST /modules/:module/records/:id/documents           multipart: `file` (+ `title`), with the header
  *                                                         `X-Requested-With: business-portal` → 201
  *   GET  /documents/:id/content                           the file, always as an attachment
+ *
+ * A file shows no fact (title, file name, type, size) whose Documents field the customer's profile,
+ * or a rule on its Documents record, hides; see `PortalAccessContext.downloadName` for its download.
  *   POST /tickets/:id/resolve                             closes the ticket → {"resolved", "record"}
  *
  * Uploads are the API's one write that is not JSON: the custom header cannot be sent cross-site
@@ -18,7 +21,7 @@
 import type { Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
 import multer from 'multer';
-import type { Comment, DocumentFile } from '../../host-contract/index.js';
+import type { Comment } from '../../host-contract/index.js';
 import { ApiError } from '../../http/api-errors.js';
 import { UPLOAD_HEADER, UPLOAD_HEADER_VALUE } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
@@ -27,7 +30,7 @@ import { UPLOAD_BYTES_AT_ONCE, UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadS
 import { ApiInputError, ApiRequestContext, UploadRefusedError } from './api-request-context.js';
 import { idParameter, moduleParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
 import { urlQuery } from './records-api.js';
-import { DEFAULT_PAGE_SIZE } from '../../access/portal-access.js';
+import { DEFAULT_PAGE_SIZE, type ShownDocument } from '../../access/portal-access.js';
 import {
   commentAnswerSchema,
   commentSchema,
@@ -82,12 +85,13 @@ const commentOf = (comment: Comment) => ({
   createdAt: comment.createdAt,
 });
 
-const documentOf = (file: DocumentFile) => ({
+/** A file as the access layer shows it: a fact whose Documents field is hidden to the customer is absent. */
+const documentOf = (file: ShownDocument) => ({
   id: file.documentId,
-  title: file.title,
-  fileName: file.fileName,
-  mimeType: file.mimeType,
-  size: file.size,
+  ...(file.title !== undefined ? { title: file.title } : {}),
+  ...(file.fileName !== undefined ? { fileName: file.fileName } : {}),
+  ...(file.mimeType !== undefined ? { mimeType: file.mimeType } : {}),
+  ...(file.size !== undefined ? { size: file.size } : {}),
   createdAt: file.createdAt,
   contentPath: `/documents/${file.documentId}/content`,
 });
@@ -307,8 +311,8 @@ export class TicketsApi implements ApiRouteSource {
   private async download(req: Request, res: Response): Promise<void> {
     const customer = await this.api.customer(req, res);
     await this.api.answer(req, res, (field) => field, async () => {
-      const { file, stream } = await customer.openDocument(this.api.id(req));
-      res.status(200).set(downloadHeaders(file.fileName, file.mimeType, file.size));
+      const { file, stream, downloadName } = await customer.openDocument(this.api.id(req));
+      res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size));
       await sendFile(stream, res, file.size);
     });
   }

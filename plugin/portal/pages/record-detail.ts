@@ -21,10 +21,10 @@ import { inject, injectable } from 'inversify';
 import multer from 'multer';
 import { AccessError } from '../../access/access-errors.js';
 import { clipped } from '../../access/field-input.js';
-import { COMMENT_MAX, type PortalRecordView } from '../../access/portal-access.js';
+import { COMMENT_MAX, type PortalRecordView, type ShownDocument } from '../../access/portal-access.js';
 import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
 import { UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
-import type { Comment, DocumentFile } from '../../host-contract/index.js';
+import type { Comment } from '../../host-contract/index.js';
 import { PORTAL_UPLOAD_BODIES, portalFormBody, requireReadableBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
@@ -155,26 +155,39 @@ export class RecordDetailPage implements PortalRouteContribution {
     return { name: moduleParam(w), id: idParam(w) };
   }
 
-  private documentRow(w: WorkspaceRequest, name: string, id: number, document: DocumentFile, timeZone: string) {
+  /** A file of the documents tool: only the facts the access layer shows (a hidden title, name or size is not on the page). */
+  private documentRow(w: WorkspaceRequest, name: string, id: number, document: ShownDocument, timeZone: string) {
+    // Named by its title, else by its file name, else by its number.
+    const label = document.title ?? document.fileName ?? w.t('tickets.documents.untitled', { id: String(document.documentId) });
+    const details = [
+      document.title !== undefined ? document.fileName : undefined,
+      document.size !== undefined ? formatSize(document.size, w.language) : undefined,
+      formatDateTime(document.createdAt, w.language, timeZone),
+    ].filter((part): part is string => part !== undefined);
     return {
-      title: document.title,
-      fileName: document.fileName,
-      size: formatSize(document.size, w.language),
-      when: formatDateTime(document.createdAt, w.language, timeZone),
+      title: label,
+      details: details.join(' · '),
       href: this.frame.recordPath(name, id, `/documents/${document.documentId}`),
-      downloadLabel: w.t('tickets.documents.download', { name: document.fileName }),
+      downloadLabel: w.t('tickets.documents.download', { name: document.fileName ?? label }),
     };
+  }
+
+  /** What the download button of a Documents record says of its file: its name and size, as far as the customer may see them. */
+  private fileDetails(w: WorkspaceRequest, file: ShownDocument): string | null {
+    const size = file.size !== undefined ? formatSize(file.size, w.language) : undefined;
+    if (file.fileName !== undefined && size !== undefined) return w.t('records.download.details', { name: file.fileName, size });
+    return file.fileName ?? size ?? null;
   }
 
   /**
    * A Documents record's own file, when the customer may download it: the access layer decides
    * (its scope, and a stored file). Only its description is kept; the opened stream is let go.
    */
-  private async ownFile(w: WorkspaceRequest, id: number): Promise<DocumentFile | null> {
+  private async ownFile(w: WorkspaceRequest, id: number): Promise<ShownDocument | null> {
     try {
-      const { file, stream } = await w.access.openDocument(id);
+      const { shown, stream } = await w.access.openDocument(id);
       stream.destroy();
-      return file;
+      return shown;
     } catch (error) {
       if (error instanceof AccessError && error.kind === 'not-found') return null;
       throw error;
@@ -279,7 +292,7 @@ export class RecordDetailPage implements PortalRouteContribution {
           ? {
               href: this.frame.recordPath(name, record.id, `/documents/${ownFile.documentId}`),
               label: w.t('records.download.button'),
-              details: w.t('records.download.details', { name: ownFile.fileName, size: formatSize(ownFile.size, w.language) }),
+              details: this.fileDetails(w, ownFile),
             }
           : null,
         editHref: record.editable ? this.frame.recordPath(name, record.id, `/edit${back}`) : null,
@@ -351,8 +364,8 @@ export class RecordDetailPage implements PortalRouteContribution {
     const documentId = idParam(w, 'documentId');
     // The record must be the customer's, and the file theirs to read.
     await w.access.record(name, id);
-    const { file, stream } = await w.access.openDocument(documentId);
-    w.res.status(200).set(downloadHeaders(file.fileName, file.mimeType, file.size));
+    const { file, stream, downloadName } = await w.access.openDocument(documentId);
+    w.res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size));
     await sendFile(stream, w.res, file.size);
   }
 
