@@ -89,6 +89,7 @@ describe('locales', () => {
         for (const text of textsOf(message)) {
           expect(text, key).not.to.match(/\p{L}'\p{L}/u);
           expect(text, key).not.to.match(/"\{[A-Za-z0-9_]+\}"/);
+          expect(text, `${key}: quotes are “ ”, never « »`).not.to.match(/[«»]/u);
         }
       }
     });
