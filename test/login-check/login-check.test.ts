@@ -443,7 +443,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
       try {
         const italian = await (await h.get(`/contacts/${nina}`, h.admin)).text();
-        expect(italian).to.include('Accesso rifiutato: codice di accesso errato');
+        expect(italian).to.include('Accesso rifiutato: codice di verifica errato');
         expect(italian).to.include('Accesso ricordato terminato: il suo cookie è stato riusato dopo essere stato sostituito (probabilmente copiato)');
         expect(italian).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid/);
       } finally {

@@ -124,7 +124,7 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
       expect(html).to.include('Versione 2');
       expect(html).to.include('Profili');
       // The seeded Default profile's description is the plugin's text, read in the admin's language; the badge says what "Default" is.
-      expect(html).to.match(/<td>Default <strong class="bp-badge">\(Predefinito\)<\/strong><\/td>\s*<td>Il profilo di ogni contatto del portale che non ne ha un altro\.<\/td>/);
+      expect(html).to.match(/<td>Default <strong class="bp-badge">\(Predefinito\)<\/strong><\/td>\s*<td>Il profilo di ogni contatto portale che non ne ha un altro\.<\/td>/);
       const check = await (await get('/settings/business-portal/login-check', italianAdmin)).text();
       expect(check).to.include('Controllo login Business Portal');
     });

@@ -83,7 +83,17 @@ describe('locales', () => {
       'classic.user.heading': 'Seleziona l’utente',
       'classic.template.heading': 'Seleziona il template',
       'tickets.resolve': 'OK, risolto',
+      'contacts.portalUser.heading': 'Utente portale',
+      'contacts.portalUser.portalUser': 'Utente portale',
+      'loginCheck.lockedHeading': 'Utenti portale bloccati',
+      'profiles.newTitle': 'Nuovo profilo portale',
+      'auth.loginHistory.reasons.wrongCode': 'codice di verifica errato',
     };
+    it('says “utente portale”, “profilo portale” and “contatto portale” as the manual does, never “… del portale”', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) expect(text, key).not.to.match(/(utent|profil|contatt)[eio] del portale/iu);
+      }
+    });
     it('writes the apostrophe one way, the typographic ’ (l’utente, dell’API), and quotes names with “ ”', () => {
       for (const [key, message] of italian) {
         for (const text of textsOf(message)) {

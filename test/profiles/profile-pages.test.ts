@@ -160,7 +160,7 @@ describe('profile admin pages @db', () => {
   it('shows the Default profile’s own description in the admin’s language in its form, and keeps it so when saved unchanged', async () => {
     const defaultId = (await profileService(api).list()).find((p) => p.isDefault)!.id;
     const english = 'The profile of every portal contact that has no other one.';
-    const italian = 'Il profilo di ogni contatto del portale che non ne ha un altro.';
+    const italian = 'Il profilo di ogni contatto portale che non ne ha un altro.';
     const textarea = (page: string) => /<textarea id="bp-profile-description"[^>]*>([^<]*)<\/textarea>/.exec(page)![1];
     await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
     try {
@@ -312,8 +312,8 @@ describe('profile admin pages @db', () => {
     expect(await titleOf(refusedImport)).to.equal('Error: Import a portal profile · Reference CRM');
     await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
     try {
-      expect(await titleOf(await admin.post(`${SETTINGS}/profiles`, { name: '', description: '' }))).to.equal('Errore: Nuovo profilo del portale · Reference CRM');
-      expect(await titleOf(await admin.post(`${SETTINGS}/profiles/import`, { document: '{ not json' }))).to.equal('Errore: Importa un profilo del portale · Reference CRM');
+      expect(await titleOf(await admin.post(`${SETTINGS}/profiles`, { name: '', description: '' }))).to.equal('Errore: Nuovo profilo portale · Reference CRM');
+      expect(await titleOf(await admin.post(`${SETTINGS}/profiles/import`, { document: '{ not json' }))).to.equal('Errore: Importa un profilo portale · Reference CRM');
     } finally {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }
