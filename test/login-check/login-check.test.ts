@@ -120,7 +120,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       // Shown as plain IPv4 even through a dual-stack socket (`::ffff:127.0.0.1`).
       expect(row).to.match(/data-label="Source address">(127\.0\.0\.1|::1)</);
       expect(row).to.include('Locked');
-      // The lock's time reads as a phrase ("Locked since …", "Bloccato dal …"), not a bare date beside the badge.
+      // The lock's time reads as a phrase ("Locked since …", "Bloccato dal giorno …"), not a bare date beside the badge.
       expect(row).to.match(/<time datetime="[^"]+">since [^<]+<\/time>/);
       expect(row.match(/<time datetime=/g)?.length).to.equal(3);
     });
@@ -444,7 +444,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       try {
         const italian = await (await h.get(`/contacts/${nina}`, h.admin)).text();
         expect(italian).to.include('Accesso rifiutato: codice di verifica errato');
-        expect(italian).to.include('Accesso ricordato terminato: il suo cookie è stato riusato dopo essere stato sostituito (probabilmente copiato)');
+        expect(italian).to.include('Accesso memorizzato (Ricordami) terminato: il suo cookie è stato riutilizzato dopo essere stato sostituito (probabilmente copiato)');
         expect(italian).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid/);
       } finally {
         await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");

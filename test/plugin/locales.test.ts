@@ -104,6 +104,17 @@ describe('locales', () => {
       }
     });
 
+    it('never writes “dal”, “il” or “al” straight before a date: “dal 8 dic” is wrong Italian (“dall’8”), “dal giorno 8 dic” is right for every day', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) expect(text, key).not.to.match(/(^|[^\p{L}])(dal|il|al) \{(time|date)\}/u);
+      }
+    });
+    it('never makes a participle agree with {item}, whose gender it cannot know (a list column, a button or a rule)', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) expect(text, key).not.to.match(/\{item\} \p{L}+(at|it|ut)[oaie]([^\p{L}]|$)/u);
+      }
+    });
+
     for (const [key, text] of Object.entries(manual)) {
       it(`${key} reads "${text}"`, () => {
         expect(english.has(key), `${key} is a key`).to.equal(true);

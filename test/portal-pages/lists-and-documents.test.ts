@@ -119,7 +119,7 @@ describe('portal pages: documents, paging, column searches, the way back to the 
 
       const amount = await mario.get('/m/Invoice?f_total=1900+euro');
       expect(amount.response.status).to.equal(400);
-      expect(amount.html).to.include('“Totale”: non è un numero, quindi quella colonna non è stata cercata. Scrivi solo cifre, senza simbolo di valuta, ad es. 1250,50.');
+      expect(amount.html).to.include('“Totale”: non è un numero, quindi quella colonna è stata esclusa dalla ricerca. Scrivi solo cifre, senza simbolo di valuta, ad es. 1250,50.');
       expect(box(amount.html, 'total')).to.include('value="1900 euro"');
     });
 

@@ -209,7 +209,7 @@ describe('settings: version 1 (classic) @db', () => {
       expect(page).to.include('userId: questo utente non esiste nel CRM.');
       // The form again with its refusal: the title says so first, as GOV.UK's error summary does.
       expect(page).to.include('<title>Errore: Business Portal · impostazioni della versione 1 · Reference CRM</title>');
-      expect(page).to.include('Vedere tutti i record correlati?');
+      expect(page).to.include('Visualizzare tutti i record correlati?');
     } finally {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }
