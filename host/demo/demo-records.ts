@@ -458,11 +458,11 @@ export function demoRecords(today: Date): readonly DemoRecord[] {
     }, []),
 
     // ────────────────────────────────── FAQ ─────────────────────────────────
-    faq('How do I reset my portal password?', 'Portal', 'Published', 'On the login page choose "I forgot my password" and enter your email address. You will receive a link that is valid for one hour.'),
+    faq('How do I reset my portal password?', 'Portal', 'Published', 'On the login page choose “I forgot my password” and enter your email address. You will receive a link that is valid for 30 minutes.'),
     faq('How can I download my invoices?', 'Billing', 'Published', 'Open Invoices from the menu on the left, select an invoice and use the download button next to the attached PDF.'),
     faq('What should I include when I open a ticket?', 'Support', 'Published', 'The machine or product, its serial number, what happened and when, and any log or photo you have. Attach files on the right of the ticket page.'),
     faq('Which firmware should LC-400 controllers run?', 'Products', 'Draft', 'Version 4.2.2 or later. Version 4.2.1 can restart during long cycles; do not install it on lines that run at night.'),
-    faq('Come posso reimpostare la password del portale?', 'Portale', 'Published', 'Nella pagina di accesso scelga "Ho dimenticato la password" e inserisca il suo indirizzo email: riceverà un link valido per un\'ora.'),
+    faq('Come posso reimpostare la password del portale?', 'Portale', 'Published', 'Nella pagina di accesso scelga “Ho dimenticato la password” e inserisca il suo indirizzo email: riceverà un link valido per 30 minuti.'),
     faq('Come scarico le mie fatture?', 'Fatturazione', 'Published', 'Apra Fatture dal menu a sinistra, selezioni la fattura e usi il pulsante di download accanto al PDF allegato.'),
     faq('Quali sono gli orari del supporto telefonico?', 'Assistenza', 'Draft', 'Dal lunedì al venerdì, dalle 8:30 alle 18:00. Per i contratti Premium il servizio è attivo anche il sabato mattina.'),
 

@@ -6,6 +6,8 @@ import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import type { CrmRecord, HostApi } from '../../plugin/host-contract/index.js';
 import { DEMO_PORTAL_PASSWORD, DemoRefusedError, type DemoSummary, seedDemoData } from '../../host/demo/demo-data.js';
+import { demoRecords } from '../../host/demo/demo-records.js';
+import { RESET_VALID_MINUTES } from '../../plugin/auth/password-reset.js';
 import { crmLogin, startTestHost } from '../support/host.js';
 import { adminActor, profileService } from '../profiles/profile-test-kit.js';
 
@@ -185,5 +187,16 @@ describe('demo data on a database that is not the demo’s @db', function () {
     } finally {
       await test.stop();
     }
+  });
+});
+
+describe('demo FAQs', () => {
+  it('promise the reset link’s real lifetime, in English and Italian', () => {
+    const answers = demoRecords(new Date())
+      .filter((record) => record.module === 'Faq' && /password/i.test(String(record.values.question)))
+      .map((record) => String(record.values.answer));
+    expect(answers).to.have.length(2);
+    expect(answers[0]).to.include(`valid for ${RESET_VALID_MINUTES} minutes`);
+    expect(answers[1]).to.include(`valido per ${RESET_VALID_MINUTES} minuti`);
   });
 });
