@@ -115,6 +115,15 @@ describe('locales', () => {
       }
     });
 
+    it('uses one word per concept: “lista correlata” (never “elenco correlato”), “attivare” a module (never “abilitare”)', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) expect(text, key).not.to.match(/elenc[oh]i? correlat|\babilit/iu);
+      }
+    });
+    it('offers “Qualsiasi” in a list filter, which agrees with a column of either gender (“Tutti” does not)', () => {
+      expect(italian.get('portal.list.any')).to.equal('Qualsiasi');
+    });
+
     for (const [key, text] of Object.entries(manual)) {
       it(`${key} reads "${text}"`, () => {
         expect(english.has(key), `${key} is a key`).to.equal(true);
