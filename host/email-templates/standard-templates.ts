@@ -59,7 +59,7 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
       ]),
       it: version('Il tuo accesso al portale clienti', [
         DEAR.it,
-        'da oggi puoi usare il nostro portale clienti all\'indirizzo <a href="{{portal.url}}">{{portal.url}}</a>.',
+        'da oggi puoi usare il nostro portale clienti all’indirizzo <a href="{{portal.url}}">{{portal.url}}</a>.',
         'Email: {{portal.email}}<br>Password: {{portal.password}}',
         'Al primo accesso ti verrà chiesto di scegliere una nuova password.',
       ]),
@@ -95,7 +95,7 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
       it: version('Reimposta la password del portale', [
         DEAR.it,
         'per scegliere una nuova password del portale clienti apri questo link: <a href="{{portal.resetUrl}}">{{portal.resetUrl}}</a>',
-        'Il link funziona una sola volta e scade presto. Se non l\'hai richiesto, ignora questo messaggio.',
+        'Il link funziona una sola volta e scade presto. Se non l’hai richiesto, ignora questo messaggio.',
       ]),
     },
   },
@@ -141,7 +141,7 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
     module: 'Contacts',
     versions: {
       en: version('Thank you for meeting us', ['Dear {{contact.firstname}} {{contact.lastname}},', 'thank you for your time today. We will be in touch shortly.']),
-      it: version('Grazie per l\'incontro', ['Gentile {{contact.firstname}} {{contact.lastname}},', 'grazie per il tempo che ci hai dedicato oggi. Ti ricontatteremo a breve.']),
+      it: version('Grazie per l’incontro', ['Gentile {{contact.firstname}} {{contact.lastname}},', 'grazie per il tempo che ci hai dedicato oggi. Ti ricontatteremo a breve.']),
     },
   },
   {

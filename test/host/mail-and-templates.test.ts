@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { QueryTypes } from 'sequelize';
 import { SMTPServer } from 'smtp-server';
-import { PORTAL_TEMPLATE_NAMES } from '../../host/email-templates/standard-templates.js';
+import { PORTAL_TEMPLATE_NAMES, STANDARD_TEMPLATES } from '../../host/email-templates/standard-templates.js';
 import { InvalidMailError } from '../../host/mail/smtp-mail.js';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { TEST_ADMIN_PASSWORD, crmLogin, startTestHost, type TestHost } from '../support/host.js';
@@ -42,6 +42,15 @@ async function templateId(api: HostApi, name: string): Promise<number> {
 async function outboxRows(api: HostApi): Promise<{ subject: string; route: string }[]> {
   return api.database.sequelize.query<{ subject: string; route: string }>('SELECT subject, route FROM crm_mail_outbox ORDER BY id', { type: QueryTypes.SELECT });
 }
+
+describe('the standard templates’ Italian', () => {
+  it('writes the apostrophe as the portal’s Italian does, the typographic ’ (all’indirizzo)', () => {
+    for (const template of STANDARD_TEMPLATES) {
+      const { subject, html, text } = template.versions.it;
+      for (const part of [subject, html, text]) expect(part, template.name).not.to.match(/\p{L}'\p{L}/u);
+    }
+  });
+});
 
 describe('email templates and mail @db', () => {
   describe('templates and the outbox (no SMTP_URL)', () => {
