@@ -124,6 +124,11 @@ describe('locales', () => {
       expect(italian.get('portal.list.any')).to.equal('Qualsiasi');
     });
 
+    it('does not say a privileges section saves itself (“si salva da sola” reads as autosave): each has its Save button', () => {
+      expect(italian.get('privileges.intro')).not.to.match(/da sol[ao]/u);
+      expect(italian.get('privileges.intro')).to.include('pulsante Salva');
+    });
+
     for (const [key, text] of Object.entries(manual)) {
       it(`${key} reads "${text}"`, () => {
         expect(english.has(key), `${key} is a key`).to.equal(true);
