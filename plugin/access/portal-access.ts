@@ -291,11 +291,17 @@ export class PortalAccessContext {
     }));
   }
 
-  /** The fields of a new record's form (rules evaluated on the values typed so far). */
+  /**
+   * The fields of a new record's form (rules evaluated on the values typed so far). A Documents
+   * record's file name, size and type are left off: a new record has no file, and empty read-only
+   * inputs would only be noise (a stored record's view still shows them).
+   */
   async formFields(name: string, values: Readonly<Record<string, FieldValue>> = {}): Promise<PortalField[]> {
     const module = this.module(name);
     if (!module.create) throw notAllowed();
-    return this.describe(module, unionOfOutcomes(this.newOutcome(module), evaluateRules(this.policy.rules, name, await this.newRecordValues(module, values))), true);
+    const outcome = unionOfOutcomes(this.newOutcome(module), evaluateRules(this.policy.rules, name, await this.newRecordValues(module, values)));
+    const hidden = module.name === 'Documents' ? new Set([...outcome.hidden, ...DOCUMENT_FILE_FIELDS]) : outcome.hidden;
+    return this.describe(module, { ...outcome, hidden }, true);
   }
 
   /**

@@ -127,9 +127,6 @@ describe('security: what describes a stored file @db', function () {
     await changeModule(t.host.api, 'Documents', (entry) => ({ ...entry, create: true }));
     const count = async () => (await t.host.api.records.query('Documents', { limit: 1, withTotal: true })).total;
     const before = await count();
-    const fields = await jane.get('/modules/Documents/fields');
-    expect(fields.status, fields.text).to.equal(200);
-    for (const name of ['filename', 'filesize', 'mimetype']) expect(fields.body.fields.find((f: any) => f.name === name)?.access, name).to.equal('readonly');
     for (const values of [{ filename: 'invoice.html' }, { filesize: 99999999 }, { mimetype: 'text/html' }, { filename: 'a.svg', filesize: 1, mimetype: 'image/svg+xml' }]) {
       const res = await jane.send('POST', '/modules/Documents/records', { values: { title: 'Planted', ...values } });
       expect(res.status, `${JSON.stringify(values)}: ${res.text}`).to.equal(422);
@@ -147,6 +144,30 @@ describe('security: what describes a stored file @db', function () {
     // A record without a file is still the customer's to create.
     const plain = await jane.send('POST', '/modules/Documents/records', { values: { title: 'Meeting notes', notes: 'No file' } });
     expect(plain.status, plain.text).to.equal(201);
+  });
+
+  it('leaves a file’s name, size and type off a new Documents record’s form (page and API), and shows them on a stored one', async () => {
+    await changeModule(t.host.api, 'Documents', (entry) => ({ ...entry, create: true }));
+    const fileFields = ['filename', 'filesize', 'mimetype'];
+    // The API's description of a new record's fields: what a customer fills in.
+    const fields = await jane.get('/modules/Documents/fields');
+    expect(fields.status, fields.text).to.equal(200);
+    const names = fields.body.fields.map((f: any) => f.name);
+    expect(names).to.include('title');
+    for (const name of fileFields) expect(names, name).to.not.include(name);
+    // The new-record page: no empty read-only inputs for a file the record does not have yet.
+    const pages = await pagesSignedIn(t, JANE);
+    const form = await pages.get('/m/Documents/new');
+    expect(form.response.status).to.equal(200);
+    expect(form.html).to.match(/name="title"/);
+    for (const name of fileFields) expect(form.html, name).to.not.match(new RegExp(`name="${name}"|id="[^"]*${name}"`));
+    // A stored record still shows its file's facts.
+    const stored = await jane.get(`/modules/Documents/records/${documentId}`);
+    expect(stored.status, stored.text).to.equal(200);
+    expect(stored.body.values).to.include({ filename: AGREEMENT });
+    const view = await pages.get(`/m/Documents/${documentId}`);
+    expect(view.response.status).to.equal(200);
+    expect(view.html).to.include(AGREEMENT);
   });
 
   it('still takes a file’s name, size and type from an upload, the one path that has the file (API and page)', async () => {
