@@ -115,26 +115,44 @@ class Heartbeat implements HeldMigrationLock {
   }
 }
 
-export async function withMigrationLock<T>(sequelize: Sequelize, run: (lock: HeldMigrationLock) => Promise<T>, options: MigrationLockOptions = {}): Promise<T> {
+/**
+ * Runs `run` holding the lock. `dropTableWhen` is asked after the run (succeeded or failed) while
+ * the lock is still this process's: when it answers true, the lock table is dropped, the lock
+ * with it, instead of the lock being released. Only then: dropped after the release, the table
+ * could be another process's lock by that time (a fresh install that took the lock meanwhile, and
+ * has not yet created the migration table). A process waiting for the lock creates it again.
+ */
+export async function withMigrationLock<T>(
+  sequelize: Sequelize,
+  run: (lock: HeldMigrationLock) => Promise<T>,
+  options: MigrationLockOptions = {},
+  dropTableWhen?: () => Promise<boolean>,
+): Promise<T> {
   const { waitMs = WAIT_MS, staleAfterMs = STALE_AFTER_MS } = options;
   await ensureLockTable(sequelize);
   const owner = randomUUID();
   const deadline = Date.now() + waitMs;
   let lockedAt: Date;
   for (;;) {
-    await sequelize.query(`DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND locked_at < :stale`, {
-      type: QueryTypes.DELETE,
-      replacements: { stale: new Date(Date.now() - staleAfterMs) },
-    });
     lockedAt = new Date();
     try {
+      await sequelize.query(`DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND locked_at < :stale`, {
+        type: QueryTypes.DELETE,
+        replacements: { stale: new Date(Date.now() - staleAfterMs) },
+      });
+      lockedAt = new Date();
       await sequelize.query(`INSERT INTO ${LOCK_TABLE} (id, owner, locked_at) VALUES (1, :owner, :now)`, {
         type: QueryTypes.INSERT,
         replacements: { owner, now: lockedAt },
       });
       break;
     } catch (error) {
-      if (!(error instanceof UniqueConstraintError)) throw error;
+      if (!(error instanceof UniqueConstraintError)) {
+        // The holder we waited for was the last one: it dropped the table with its lock. Create it again.
+        if (await sequelize.getQueryInterface().tableExists(LOCK_TABLE)) throw error;
+        await ensureLockTable(sequelize);
+        continue;
+      }
       if (Date.now() > deadline) throw new Error('Business Portal: another process has been migrating the database for too long');
       await new Promise((ok) => setTimeout(ok, 50 + Math.floor(Math.random() * 100)));
     }
@@ -146,14 +164,21 @@ export async function withMigrationLock<T>(sequelize: Sequelize, run: (lock: Hel
   } catch (error) {
     await heartbeat.stop();
     // The run's own error says what went wrong; a lock that could not be released goes stale.
-    await release(sequelize, owner).catch(() => {});
+    await (async () => {
+      if (dropTableWhen) {
+        await heartbeat.beat();
+        if (!heartbeat.lost && (await dropTableWhen())) return dropLockTable(sequelize);
+      }
+      await release(sequelize, owner);
+    })().catch(() => {});
     throw error;
   }
   await heartbeat.stop();
   // Was the lock this process's to the end of the run? If not, the run was not alone: it fails.
   await heartbeat.beat();
   heartbeat.assertHeld();
-  await release(sequelize, owner);
+  if (dropTableWhen && (await dropTableWhen())) await dropLockTable(sequelize);
+  else await release(sequelize, owner);
   return result;
 }
 
@@ -161,8 +186,8 @@ async function release(sequelize: Sequelize, owner: string): Promise<void> {
   await sequelize.query(`DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND owner = :owner`, { type: QueryTypes.DELETE, replacements: { owner } });
 }
 
-/** Drops the lock table (uninstall, or a first install that failed): only when no migration is recorded. */
-export async function dropLockTable(sequelize: Sequelize): Promise<void> {
+/** Drops the lock table, and the lock with it: only by its holder (see `withMigrationLock`). */
+async function dropLockTable(sequelize: Sequelize): Promise<void> {
   const qi = sequelize.getQueryInterface();
   if (await qi.tableExists(LOCK_TABLE)) await qi.dropTable(LOCK_TABLE);
 }

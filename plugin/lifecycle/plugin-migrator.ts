@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { QueryInterface, Sequelize } from 'sequelize';
 import { MigrationError, SequelizeStorage, Umzug } from 'umzug';
 import type { DatabaseDialect, HostLogger } from '../host-contract/index.js';
-import { dropLockTable, MigrationLockLost, withMigrationLock, type HeldMigrationLock, type MigrationLockOptions } from './migration-lock.js';
+import { MigrationLockLost, withMigrationLock, type HeldMigrationLock, type MigrationLockOptions } from './migration-lock.js';
 
 export interface PluginMigrationContext {
   readonly sequelize: Sequelize;
@@ -93,25 +93,26 @@ export class PluginMigrator {
    */
   async up(): Promise<MigrationRun> {
     let migrationFailed = false;
-    try {
-      return await withMigrationLock(
-        this.context.sequelize,
-        async (lock) => {
-          try {
-            return await this.upLocked(lock);
-          } catch (error) {
-            migrationFailed = !lock.lost;
-            throw error;
-          }
-        },
-        this.lockOptions,
-      );
-    } catch (error) {
+    return withMigrationLock(
+      this.context.sequelize,
+      async (lock) => {
+        try {
+          return await this.upLocked(lock);
+        } catch (error) {
+          migrationFailed = !lock.lost;
+          throw error;
+        }
+      },
+      this.lockOptions,
       // A first install that failed leaves nothing behind, not even the lock table (unless another
       // process took the lock over: the table is its lock now).
-      if (migrationFailed && !(await this.context.queryInterface.tableExists(MIGRATION_TABLE))) await dropLockTable(this.context.sequelize);
-      throw error;
-    }
+      async () => migrationFailed && (await this.noMigrationTable()),
+    );
+  }
+
+  /** Asked holding the lock: no other process can be creating the migration table meanwhile. */
+  private async noMigrationTable(): Promise<boolean> {
+    return !(await this.context.queryInterface.tableExists(MIGRATION_TABLE));
   }
 
   private async upLocked(lock: HeldMigrationLock): Promise<MigrationRun> {
@@ -146,8 +147,7 @@ export class PluginMigrator {
   /** Reverts what one `up` ran (newest first), and the migration table if that run created it. Never throws. */
   async revert(run: MigrationRun): Promise<void> {
     try {
-      await withMigrationLock(this.context.sequelize, (lock) => this.revertUnlocked(run, lock), this.lockOptions);
-      if (!(await this.context.queryInterface.tableExists(MIGRATION_TABLE))) await dropLockTable(this.context.sequelize);
+      await withMigrationLock(this.context.sequelize, (lock) => this.revertUnlocked(run, lock), this.lockOptions, () => this.noMigrationTable());
     } catch (error) {
       this.logRevertFailure(error);
     }
@@ -182,7 +182,7 @@ export class PluginMigrator {
         await this.context.queryInterface.dropTable(MIGRATION_TABLE);
       },
       this.lockOptions,
+      () => this.noMigrationTable(),
     );
-    await dropLockTable(this.context.sequelize);
   }
 }

@@ -256,4 +256,65 @@ export async function down({ context }) {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('a revert that drops the lock table never drops it under a fresh install starting in another process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bp-lock-revert-'));
+    try {
+      writeFileSync(
+        join(dir, '20990101000000-first-table.ts'),
+        `export async function up({ context }) {
+  await context.sequelize.query('CREATE TABLE bp_lock_test_a (id INTEGER)');
+}
+export async function down({ context }) {
+  await context.sequelize.query('DROP TABLE IF EXISTS bp_lock_test_a');
+}
+`,
+      );
+      const errors: string[] = [];
+      const logger: HostLogger = { debug() {}, info() {}, warn() {}, error: (message) => void errors.push(message) };
+      const reverting = new PluginMigrator(first.sequelize, first.dialect, dir, logger, { staleAfterMs: STALE_MS });
+      const installing = new PluginMigrator(second.sequelize, second.dialect, dir, logger, { staleAfterMs: STALE_MS, waitMs: STALE_MS * 10 });
+      // The first process installed, then a later install step failed: it reverts its fresh install.
+      const run = await reverting.up();
+      expect(run.createdTable).to.equal(true);
+
+      // The moment the revert has undone the migration table, the second process starts a fresh
+      // install: it has found the lock table, and is asking for the lock (it clears a stale one first).
+      let asking = false;
+      second.sequelize.addHook('afterQuery', 'asking-for-lock', (_options, query) => {
+        if (String((query as unknown as { sql?: unknown }).sql).startsWith(`DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND locked_at <`)) asking = true;
+      });
+      let install: Promise<unknown> | null = null;
+      first.sequelize.addHook('afterQuery', 'second-starts', async (_options, query) => {
+        const sql = String((query as unknown as { sql?: unknown }).sql);
+        if (install || !/^DROP TABLE/i.test(sql) || !sql.includes(MIGRATION_TABLE)) return;
+        install = failureOf(installing.up());
+        await until(() => asking, 'the second process to ask for the lock');
+      });
+      try {
+        await reverting.revert(run);
+        expect(install, 'the second install started').to.not.equal(null);
+        expect(await install, 'the second install').to.equal(null);
+      } finally {
+        first.sequelize.removeHook('afterQuery', 'second-starts');
+        second.sequelize.removeHook('afterQuery', 'asking-for-lock');
+      }
+      expect(errors).to.deep.equal([]);
+      const qi = second.sequelize.getQueryInterface();
+      expect(await qi.tableExists('bp_lock_test_a'), "the second install's table").to.equal(true);
+      const recorded = await second.sequelize.query<{ name: string }>(`SELECT name FROM ${MIGRATION_TABLE}`, { type: QueryTypes.SELECT });
+      expect(recorded.map((r) => r.name)).to.deep.equal(['20990101000000-first-table']);
+      expect(await second.sequelize.query(`SELECT owner FROM ${LOCK_TABLE}`, { type: QueryTypes.SELECT }), 'released').to.deep.equal([]);
+
+      // Alone, an uninstall, and a revert of a fresh install, still leave nothing behind, the lock table included.
+      await installing.downAll();
+      expect(await qi.tableExists(LOCK_TABLE), 'the lock table after an uninstall').to.equal(false);
+      await reverting.revert(await reverting.up());
+      expect(await qi.tableExists(LOCK_TABLE), 'the lock table after a revert').to.equal(false);
+      expect(await qi.tableExists(MIGRATION_TABLE)).to.equal(false);
+      expect(await qi.tableExists('bp_lock_test_a')).to.equal(false);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
