@@ -559,7 +559,7 @@ describe('contacts: turning portal user on with no access-details template in th
     await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
     try {
       const italian = await h.contactPage(id);
-      expect(italian.html).to.include('Email cambiata: nessun nuovo dato di accesso inviato: nessun template email');
+      expect(italian.html).to.include('Email cambiata: nessun nuovo dato di accesso inviato: nel CRM non è scelto né presente alcun template email');
       expect(italian.html).to.include('La password è rimasta la stessa: il cliente accede con il nuovo indirizzo email e la password attuale');
       expect(italian.html).not.to.include('nuovi dati di accesso inviati');
     } finally {
