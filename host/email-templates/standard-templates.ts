@@ -90,12 +90,12 @@ export const STANDARD_TEMPLATES: readonly StandardTemplate[] = [
       en: version('Reset your portal password', [
         DEAR.en,
         'to choose a new password for the customer portal, open this link: <a href="{{portal.resetUrl}}">{{portal.resetUrl}}</a>',
-        'The link works once and expires soon. If you did not ask for it, ignore this message.',
+        'The link works once and for {{portal.minutes}} minutes. If you did not ask for it, ignore this message.',
       ]),
       it: version('Reimposta la password del portale', [
         DEAR.it,
         'per scegliere una nuova password del portale clienti apri questo link: <a href="{{portal.resetUrl}}">{{portal.resetUrl}}</a>',
-        'Il link funziona una sola volta e scade presto. Se non l’hai richiesto, ignora questo messaggio.',
+        'Il link funziona una sola volta ed è valido per {{portal.minutes}} minuti. Se non l’hai richiesto, ignora questo messaggio.',
       ]),
     },
   },

@@ -3,6 +3,7 @@
  * that work once, expire, and die with any password change.
  */
 import { expect } from 'chai';
+import { RESET_VALID_MINUTES } from '../../plugin/auth/password-reset.js';
 import { PortalClient, resetTokenIn, startSignInHost, tokenIn, type SignInHost } from './sign-in-fixture.js';
 
 const PASSWORD = 'Correct-horse-7';
@@ -71,6 +72,22 @@ describe('sign-in: password recovery @db', function () {
     // Tokens are stored hashed.
     const rows = await host.sql<{ token_hash: string }>('SELECT token_hash FROM bp_reset_tokens');
     expect(rows.map((r) => r.token_hash)).not.to.include(resetTokenIn(mail));
+  });
+
+  it('says in the mail, in English and in Italian, how long the link lasts', async () => {
+    expect(RESET_VALID_MINUTES).to.equal(30);
+    const cases = [
+      { email: 'lasts.en@example.com', language: 'en', says: `${RESET_VALID_MINUTES} minutes` },
+      { email: 'lasts.it@example.com', language: 'it', says: `${RESET_VALID_MINUTES} minuti` },
+    ] as const;
+    for (const { email, language, says } of cases) {
+      await host.addCustomer({ email, password: PASSWORD, language });
+      const since = host.mailbox.received.length;
+      await new PortalClient(host.portal).submit('/forgot-password', '/forgot-password', { email });
+      const mail = await host.mailbox.waitFor(email, { since });
+      expect(mail.text, language).to.include(says);
+      expect(mail.html || '', language).to.include(says);
+    }
   });
 
   it('throttles requests for one address', async () => {
