@@ -16,6 +16,9 @@
  *   (its company), `Accounts.parent_id`, `Accounts.status` (with `Blocked`), `HelpDesk.contact_id`
  *   and `HelpDesk.status` (with `Open` and `Closed`). Other reference fields to Contacts or Accounts
  *   may exist beside them.
+ * - `eq`, `ne` and `in` compare text exactly (case, accents and trailing spaces count), whatever the
+ *   database's collation: the public FAQ catalogue is `Faq.status eq 'Published'`, and a customer's
+ *   filter must find only what it names (see `RecordCondition`).
  */
 import type { Request, Response, Router } from 'express';
 import type { Readable } from 'node:stream';
@@ -283,8 +286,12 @@ export type ComparisonOperator = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in
 
 /**
  * A condition compiled by the host to SQL. Field names must be fields of the module (or `id`,
- * `createdAt`, `modifiedAt`); anything else is refused with `UnknownFieldError`. `contains` and
- * `startsWith` are case-insensitive and treat `%` and `_` literally.
+ * `createdAt`, `modifiedAt`); anything else is refused with `UnknownFieldError`. `eq`, `ne` and
+ * `in` compare text (text, textarea, email, phone, url, picklist fields, and each element of a
+ * multipicklist) exactly: `Published` matches neither `published`, `Published ` nor `Publishéd`,
+ * whatever the database's collation (MariaDB's and MySQL's default ignores all three). That is
+ * what `eq` has meant since 1.0.0, now written out; the conformance suite checks it. `contains`
+ * and `startsWith` are case-insensitive and treat `%` and `_` literally.
  */
 export type RecordCondition =
   | { readonly and: readonly RecordCondition[] }

@@ -506,6 +506,29 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
           expect(await titles({ field: 'id', op: 'in', value: [rows.beta.id, rows.axb.id] })).to.deep.equal(['beta', 'axb']);
         });
 
+        it('compares text exactly with eq, ne and in: case, accents and trailing spaces count', async function () {
+          // The portal's safety rests on it: the public FAQ catalogue is `status eq 'Published'`, and
+          // a customer's filter on a picklist must not find what an exact comparison would not.
+          const written = ['Published', 'published', 'PUBLISHED', 'Published ', 'Publishéd', 'Draft'];
+          for (const title of written) await api.records.create(itemsModule.name, { values: { title, notes: title, batch: 'exact' } });
+          const exact = async (condition: RecordCondition) =>
+            (await api.records.query(itemsModule.name, { where: { and: [{ field: 'batch', op: 'eq', value: 'exact' }, condition] }, fields: ['title'] })).rows
+              .map((r) => `[${String(r.values.title)}]`)
+              .sort();
+          // Stored as written (a host that changed them would make the rest meaningless).
+          expect(await exact({ field: 'title', op: 'notNull' })).to.deep.equal(written.map((t) => `[${t}]`).sort());
+
+          expect(await exact({ field: 'title', op: 'eq', value: 'Published' })).to.deep.equal(['[Published]']);
+          expect(await exact({ field: 'title', op: 'eq', value: 'published' })).to.deep.equal(['[published]']);
+          expect(await exact({ field: 'title', op: 'eq', value: 'Published ' })).to.deep.equal(['[Published ]']);
+          expect(await exact({ field: 'title', op: 'eq', value: 'Publishéd' })).to.deep.equal(['[Publishéd]']);
+          expect(await exact({ field: 'notes', op: 'eq', value: 'Published' })).to.deep.equal(['[Published]']);
+          expect(await exact({ field: 'title', op: 'in', value: ['PUBLISHED', 'Draft'] })).to.deep.equal(['[Draft]', '[PUBLISHED]']);
+          expect(await exact({ field: 'title', op: 'ne', value: 'Published' })).to.deep.equal(['[Draft]', '[PUBLISHED]', '[Published ]', '[Publishéd]', '[published]'].sort());
+          expect(await exact({ not: { field: 'title', op: 'eq', value: 'Published' } })).to.deep.equal(['[Draft]', '[PUBLISHED]', '[Published ]', '[Publishéd]', '[published]'].sort());
+          expect(await api.records.count(itemsModule.name, { and: [{ field: 'batch', op: 'eq', value: 'exact' }, { field: 'title', op: 'eq', value: 'Published' }] })).to.equal(1);
+        });
+
         it('matches contains and startsWith case-insensitively, with % and _ taken literally', async function () {
           expect(await titles({ field: 'title', op: 'contains', value: 'ALPHA' })).to.deep.equal(['Alpha', 'Alphabet']);
           expect(await titles({ field: 'title', op: 'contains', value: 'RAY' })).to.deep.equal(['Gamma ray']);
