@@ -150,6 +150,7 @@ export async function withMigrationLock<T>(
       if (!(error instanceof UniqueConstraintError)) {
         // The holder we waited for was the last one: it dropped the table with its lock. Create it again.
         if (await sequelize.getQueryInterface().tableExists(LOCK_TABLE)) throw error;
+        if (Date.now() > deadline) throw new Error('Business Portal: the migration lock table keeps disappearing; another process keeps uninstalling the plugin');
         await ensureLockTable(sequelize);
         continue;
       }

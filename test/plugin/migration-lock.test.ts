@@ -61,6 +61,24 @@ describe('migration lock @db', function () {
     await scratch.drop();
   });
 
+  it('gives up at its deadline when the lock table keeps disappearing under it', async () => {
+    // Another process uninstalling the plugin again and again: the table is gone at every try.
+    const sequelize = first.sequelize;
+    const query = sequelize.query.bind(sequelize) as (...args: unknown[]) => Promise<unknown>;
+    (sequelize as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith(`INSERT INTO ${LOCK_TABLE}`)) await second.sequelize.getQueryInterface().dropTable(LOCK_TABLE);
+      return query(...args);
+    };
+    try {
+      const started = Date.now();
+      const failure = await failureOf(withMigrationLock(sequelize, async () => 'ran', { staleAfterMs: STALE_MS, waitMs: 300 }));
+      expect(String(failure)).to.match(/keeps disappearing/);
+      expect(Date.now() - started, 'ms until it gave up').to.be.below(10_000);
+    } finally {
+      delete (sequelize as unknown as { query?: unknown }).query;
+    }
+  });
+
   it('is never taken over while its holder is alive, however long the run lasts', async () => {
     const events: string[] = [];
     const running = withMigrationLock(
