@@ -77,8 +77,12 @@ export class PluginMigrator {
     return umzug;
   }
 
+  /** Read only: umzug's own `pending` would create the migration table, racing an install in another process. */
   async pending(): Promise<string[]> {
-    return (await this.umzug().pending()).map((m) => m.name);
+    const executed = new Set(await this.executed());
+    return this.files()
+      .map((f) => f.name)
+      .filter((name) => !executed.has(name));
   }
 
   async executed(): Promise<string[]> {

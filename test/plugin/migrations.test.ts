@@ -116,6 +116,8 @@ describe('plugin migrations @db', () => {
     const migrator = new PluginMigrator(db.sequelize, db.dialect, realMigrations, quietLogger);
     const files = readdirSync(realMigrations).filter((f) => /^\d{14}-.*\.ts$/.test(f));
     expect(await migrator.pending()).to.have.length(files.length);
+    // Asking creates nothing: another process installing meanwhile must find the database as it was.
+    expect(await bpTables(db.sequelize), 'tables after pending()').to.deep.equal([]);
 
     const first = await migrator.up();
     expect(first.ran).to.have.length(files.length);
