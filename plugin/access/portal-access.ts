@@ -45,7 +45,7 @@ import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
 import { nextDay, startOfDayIn } from '../auth/support-period.js';
 import { clipped, coerceFieldValue, isCustomerLink, isDateOnly, isEmptyValue, longerThan } from './field-input.js';
-import { ScopeSubject, scopeCondition } from './record-scope.js';
+import { ScopeSubject, isCustomerPath, scopeCondition } from './record-scope.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -732,7 +732,7 @@ export class PortalAccessContext {
       const own = relation.module === module.name;
       const other = own ? relation.relatedModule : relation.module;
       const target = other === 'Contacts' ? this.contactId : other === 'Accounts' ? accountId : null;
-      if (target === null) continue;
+      if (target === null || !isCustomerPath(this.registry, relation)) continue;
       if (relation.kind === 'reference' && own && relation.field && module.name !== other) values[relation.field] ??= target;
       else if (relation.kind === 'related-list') lists.push({ relationId: relation.id, own, otherId: target });
     }
