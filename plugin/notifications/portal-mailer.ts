@@ -77,7 +77,8 @@ export interface PortalMailer {
   /**
    * Sends `kind` to the owner of something a contact did: the user, or every active member of the
    * group (its inactive members get nothing), each in their own language, through the same SMTP choice
-   * and sender as the contact's mails. Answers how many users it was sent to (after the commit
+   * and sender as the contact's mails; a user whose mail is refused is logged, the others still get
+   * theirs. Answers how many users it was sent to (after the commit
    * when a transaction is given: then how many it will be sent to).
    */
   sendToOwner(kind: OwnerMailKind, owner: OwnerRef, contactId: number, data: PortalMailData, options?: { readonly transaction?: Transaction }): Promise<number>;

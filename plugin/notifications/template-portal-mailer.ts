@@ -166,10 +166,16 @@ export class TemplatePortalMailer implements PortalMailer {
           user: { id: user.id, firstName: user.firstName, lastName: user.lastName, userName: user.userName, ...data.user },
         });
         const name = displayName(`${user.firstName} ${user.lastName}`.replace(/[\r\n]+/g, ' ').trim());
-        await this.mail.send(
-          { to: [name ? { address: user.email.trim(), name } : { address: user.email.trim() }], ...(choice.from ? { from: choice.from } : {}), ...rendered },
-          choice.route,
-        );
+        // One member's address refused (a full or closed mailbox) does not keep the others from being told.
+        try {
+          await this.mail.send(
+            { to: [name ? { address: user.email.trim(), name } : { address: user.email.trim() }], ...(choice.from ? { from: choice.from } : {}), ...rendered },
+            choice.route,
+          );
+        } catch (error) {
+          this.logger.error('Business Portal: an owner mail could not be sent', { kind, contactId, userId: user.id, error: error instanceof Error ? error.message : String(error) });
+          continue;
+        }
         this.logger.info('Business Portal: owner mail sent', { kind, contactId, userId: user.id });
       }
     };

@@ -7,7 +7,9 @@
  * contact as actor, the profile's owner), which is the event the notifications listen to.
  */
 import { expect } from 'chai';
-import type { ParsedMail } from 'mailparser';
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
 import { QueryTypes } from 'sequelize';
 import type { CrmRecord, HostApi, OwnerRef } from '../../plugin/host-contract/index.js';
 import { addEmailTemplate, adminActor, profileService } from '../profiles/profile-test-kit.js';
@@ -430,6 +432,54 @@ describe('ticket notifications with a failing SMTP server @db', function () {
     expect(smtp.attempts, 'customer, owner and reply mails were tried').to.be.at.least(3);
     expect((await fetch(`${test.url}/healthz`)).status).to.equal(200);
     expect(await api.records.get('HelpDesk', ticket.id)).to.include({ id: ticket.id });
+  });
+});
+
+describe('ticket notifications with a mail server that refuses one owner’s address @db', function () {
+  this.timeout(30_000);
+  let test: TestHost;
+  let server: SMTPServer;
+  let refused = '';
+  const accepted: string[] = [];
+
+  before(async () => {
+    // A mail server that refuses one recipient (a mailbox that is full or gone) and takes the rest.
+    server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onRcptTo(address, _session, callback) {
+        callback(address.address === refused ? Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }) : undefined);
+      },
+      onData(stream, session, callback) {
+        simpleParser(stream).then(() => {
+          accepted.push(...session.envelope.rcptTo.map((to) => to.address));
+          callback();
+        }, callback);
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    test = await startTestHost({ demo: true, smtpUrl: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}` });
+    const [group] = await rows<{ id: unknown }>(test.host.api, `SELECT id FROM crm_groups WHERE name = 'Support team'`);
+    await saveGeneralOwner(test.host.api, { kind: 'group', id: Number(group!.id) });
+  });
+
+  after(async () => {
+    await test?.stop();
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+  });
+
+  it('still mails the other members of the owner group', async () => {
+    const api = test.host.api;
+    const jane = await contactByEmail(api, JANE);
+    // Each member refused in turn: whichever the group lists first, the other is still told.
+    for (const [refuse, told] of [['sara.support@example.com', 'tom.support@example.com'], ['tom.support@example.com', 'sara.support@example.com']] as const) {
+      refused = refuse;
+      accepted.length = 0;
+      await portalTicket(api, jane, { ticket_title: `Refused ${refuse}` });
+      for (let waited = 0; !accepted.includes(told) && waited < 5000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(accepted, `${told} while ${refuse} is refused`).to.include(told).and.include(JANE);
+    }
   });
 });
 
