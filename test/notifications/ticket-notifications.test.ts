@@ -160,6 +160,24 @@ describe('ticket notifications @db', function () {
       }
     });
 
+    it('greets an owner user without a first name as a colleague, never as a customer', async () => {
+      const sara = await userId(api, 'sara.support');
+      const previous = await profileOwner(api);
+      await api.database.sequelize.query(`UPDATE crm_users SET first_name = '' WHERE id = :sara`, { replacements: { sara } });
+      await saveGeneralOwner(api, { kind: 'user', id: sara });
+      try {
+        const since = mailbox.received.length;
+        await portalTicket(api, jane, { ticket_title: 'Nameless owner' });
+        const mail = await mailbox.waitFor('sara.support@example.com', { since, subject: /Nameless owner/ });
+        expect(mail.text).to.match(/^Buongiorno,\n/);
+        expect(mail.html).to.match(/^<p>Buongiorno,<\/p>/);
+        expect(everything(mail)).not.to.include('Gentile');
+      } finally {
+        await api.database.sequelize.query(`UPDATE crm_users SET first_name = 'Sara' WHERE id = :sara`, { replacements: { sara } });
+        if (previous) await saveGeneralOwner(api, previous);
+      }
+    });
+
     it('mails nobody for a ticket a CRM user opens', async () => {
       const since = mailbox.received.length;
       await api.records.create('HelpDesk', { values: { ticket_title: 'Opened by support', status: 'Open', contact_id: jane.id } }, { actor: { kind: 'user', userId: await userId(api, 'tom.support') } });
