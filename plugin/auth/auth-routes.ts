@@ -4,7 +4,8 @@
  *   POST /auth/login   {"email","password","remember"?} → 200 {"contact"} + session cookie, or 401;
  *                      202 {"secondFactor": {"method"}} + challenge cookie when the profile asks for
  *                      a second factor (then `POST /auth/two-factor`, see account-api-routes.ts);
- *                      503 `code_not_sent` when the code could not be mailed (nothing started)
+ *                      503 `code_not_sent` when the code could not be mailed (nothing started);
+ *                      429 `too_many_codes` when the contact had its hour's codes (nothing started)
  *   GET  /me           → 200 {"contact"} of the signed-in customer, or 401
  *   POST /auth/logout  → 204; the server session is gone and the cookie cleared
  *
@@ -78,6 +79,10 @@ export class AuthApiRoutes implements PortalRouteContribution {
     }
     if (result.kind === 'code-not-sent') {
       sendApiError(res, 503, 'code_not_sent', this.translator.t(requestLanguage(req, this.translator), 'auth.twoFactor.codeNotSent'));
+      return;
+    }
+    if (result.kind === 'too-many-codes') {
+      sendApiError(res, 429, 'too_many_codes', this.translator.t(requestLanguage(req, this.translator), 'auth.twoFactor.tooManyCodes'));
       return;
     }
     res.status(200).json({ contact: await this.summaries.summarize(result.account, result.contact) });

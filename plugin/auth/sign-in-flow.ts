@@ -17,13 +17,15 @@ import { LoginHistory } from './login-history.js';
 import { LoginService } from './login-service.js';
 import type { PortalAccount } from './portal-account-store.js';
 import { PortalSessions } from './portal-sessions.js';
-import { CHALLENGE_COOKIE, CODE_VALID_MINUTES, CodeNotSentError, PasswordChangedError, TwoFactor, type PendingChallenge } from './two-factor.js';
+import { CHALLENGE_COOKIE, CODE_VALID_MINUTES, CodeNotSentError, PasswordChangedError, TooManyCodesError, TwoFactor, type PendingChallenge } from './two-factor.js';
 
 export type SignInResult =
   | { readonly kind: 'signed-in'; readonly account: PortalAccount; readonly contact: CrmRecord }
   | { readonly kind: 'second-factor'; readonly method: string }
   /** The password was right but the second factor's code could not be delivered: nothing was started. */
   | { readonly kind: 'code-not-sent' }
+  /** The password was right but the contact had its hour's codes (`CODES_PER_CONTACT_PER_HOUR`): nothing was started. */
+  | { readonly kind: 'too-many-codes' }
   | { readonly kind: 'refused' };
 
 export const SignInFlow = Symbol.for('business-portal.auth.SignInFlow');
@@ -78,6 +80,7 @@ export class PortalSignInFlow implements SignInFlow {
       } catch (error) {
         if (error instanceof CodeNotSentError) return { kind: 'code-not-sent' };
         if (error instanceof PasswordChangedError) return { kind: 'refused' };
+        if (error instanceof TooManyCodesError) return { kind: 'too-many-codes' };
         throw error;
       }
       res.cookie(CHALLENGE_COOKIE, token, { ...this.cookieOptions(req), maxAge: CODE_VALID_MINUTES * 60_000 });

@@ -156,6 +156,7 @@ export class SignInPages implements PortalRouteContribution {
     if (result.kind === 'refused') return this.renderLogin(req, res, 401, { email, remember, next, errorKey: 'auth.errors.invalidCredentials', invalid: { email: true, password: true } });
     if (result.kind === 'second-factor') return res.redirect(303, this.path(`/two-factor${this.nextQuery(next)}`));
     if (result.kind === 'code-not-sent') return this.renderLogin(req, res, 503, { email, remember, next, errorKey: 'auth.twoFactor.codeNotSent' });
+    if (result.kind === 'too-many-codes') return this.renderLogin(req, res, 429, { email, remember, next, errorKey: 'auth.twoFactor.tooManyCodes' });
     res.redirect(303, this.landing(result.account, next));
   }
 

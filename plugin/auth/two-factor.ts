@@ -15,7 +15,8 @@
  *   portal switch-off since the password refuses the code), then checks the code under the
  *   lockout's guard. A new password, whichever way it is set, deletes the contact's challenges
  *   (`PortalAccountStore.setPassword`): a code asked for with the old password answers like any
- *   other dead challenge.
+ *   other dead challenge. At most `CODES_PER_CONTACT_PER_HOUR` codes are mailed to a contact in an
+ *   hour (challenges are kept an hour to be counted), so a password alone cannot flood the mailbox.
  */
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { inject, injectable, multiInject } from 'inversify';
@@ -35,6 +36,8 @@ export { CHALLENGES_TABLE };
 export const CODE_DIGITS = 6;
 export const CODE_VALID_MINUTES = 10;
 export const CODE_MAX_TRIES = 5;
+/** Codes mailed to one contact in an hour, at most: who holds the password cannot flood the mailbox. */
+export const CODES_PER_CONTACT_PER_HOUR = 10;
 export const CHALLENGE_COOKIE = 'bp_2fa';
 
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
@@ -56,6 +59,14 @@ export class CodeNotSentError extends Error {
   constructor() {
     super('Business Portal: the verification code could not be delivered');
     this.name = 'CodeNotSentError';
+  }
+}
+
+/** The contact was sent `CODES_PER_CONTACT_PER_HOUR` codes in the last hour: no new challenge, the earlier ones left as they are. */
+export class TooManyCodesError extends Error {
+  constructor() {
+    super('Business Portal: too many verification codes were sent to the contact in the last hour');
+    this.name = 'TooManyCodesError';
   }
 }
 
@@ -141,8 +152,9 @@ export interface TwoFactor {
   requirementFor(account: PortalAccount, contact: CrmRecord): Promise<SecondFactorRequirement>;
   /**
    * Creates a challenge and delivers its code; answers the token the browser keeps (never stored).
-   * Throws `CodeNotSentError` (the challenge removed) when the code could not be delivered, and
-   * `PasswordChangedError` (nothing stored) when `passwordHash` is no longer the account's.
+   * Throws `CodeNotSentError` (the challenge removed) when the code could not be delivered,
+   * `PasswordChangedError` (nothing stored) when `passwordHash` is no longer the account's, and
+   * `TooManyCodesError` (nothing sent) when the contact had its hour's codes.
    */
   start(
     account: PortalAccount,
@@ -200,12 +212,13 @@ export class ChallengeTwoFactor implements TwoFactor {
     const id = hashToken(token);
     const code = String(randomInt(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
     const now = new Date();
-    // A new challenge replaces the contact's earlier ones: only the latest code works.
-    await this.database.sequelize.query(`DELETE FROM ${CHALLENGES_TABLE} WHERE contact_id = :contactId OR expires_at <= :now`, {
-      type: QueryTypes.BULKDELETE,
-      replacements: { contactId: account.contactId, now },
-    });
+    const hourAgo = new Date(now.getTime() - 60 * 60_000);
     const sequelize = this.database.sequelize;
+    // Challenges are kept an hour after they were made (dead ones included), to count the codes sent.
+    await sequelize.query(`DELETE FROM ${CHALLENGES_TABLE} WHERE expires_at <= :forgotten`, {
+      type: QueryTypes.BULKDELETE,
+      replacements: { forgotten: new Date(hourAgo.getTime() + CODE_VALID_MINUTES * 60_000) },
+    });
     const stored = await sequelize.transaction(async (transaction) => {
       // With the hash the password step checked: only while it is still the account's (a change
       // after the hold deletes this challenge with the others).
@@ -231,6 +244,20 @@ export class ChallengeTwoFactor implements TwoFactor {
       return true;
     });
     if (!stored) throw new PasswordChangedError();
+    // Counted once stored and committed, this one included: of parallel sign-ins past the limit, none sends.
+    const [counted] = await sequelize.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${CHALLENGES_TABLE} WHERE contact_id = :contactId AND created_at > :hourAgo`, {
+      type: QueryTypes.SELECT,
+      replacements: { contactId: account.contactId, hourAgo },
+    });
+    if (toNumber(counted?.n) > CODES_PER_CONTACT_PER_HOUR) {
+      await sequelize.query(`DELETE FROM ${CHALLENGES_TABLE} WHERE id = :id`, { type: QueryTypes.BULKDELETE, replacements: { id } });
+      throw new TooManyCodesError();
+    }
+    // The new challenge replaces the contact's earlier ones: only the latest code works.
+    await sequelize.query(`UPDATE ${CHALLENGES_TABLE} SET used_at = :now WHERE contact_id = :contactId AND id <> :id AND used_at IS NULL AND created_at <= :now`, {
+      type: QueryTypes.BULKUPDATE,
+      replacements: { contactId: account.contactId, id, now },
+    });
     if (!(await method.deliver(account, contact, code, CODE_VALID_MINUTES))) {
       await this.database.sequelize.query(`DELETE FROM ${CHALLENGES_TABLE} WHERE id = :id`, { type: QueryTypes.BULKDELETE, replacements: { id } });
       throw new CodeNotSentError();

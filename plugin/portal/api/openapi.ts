@@ -39,6 +39,7 @@ export const SIGN_IN_OPERATIONS: readonly ApiOperation[] = [
       202: { description: 'A second factor is needed: `POST /auth/two-factor`', schema: { type: 'object', properties: { secondFactor: { type: 'object', properties: { method: { type: 'string' } } } } } },
       400: { description: 'Body refused (`invalid_request`)' },
       401: { description: 'Refused (`invalid_credentials`)' },
+      429: { description: 'The contact was sent the most second-factor codes an hour allows (`too_many_codes`); nothing was started, try again later' },
       503: { description: 'The second factor’s code could not be mailed (`code_not_sent`); nothing was started, try again later' },
     },
   },
