@@ -5,7 +5,7 @@
  *
  *   POST {settingsPath}/contacts/:id/portal-user
  *        portalUser=yes|no, profileId (version 2 only), supportStartDate, supportEndDate (YYYY-MM-DD or empty),
- *        version (of the account the form showed)
+ *        version (of the settings the form showed: `settingsVersion`)
  *
  * The answer is a page in the admin's language saying what happened (access details sent to…,
  * portal user switched off…) or why nothing was saved, with a link back to the contact:

@@ -16,7 +16,7 @@ import type { CrmSession, LanguageCode, RecordBlockContext } from '../host-contr
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import type { ContactBlockSection } from './contact-block-sections.js';
-import { PortalUserSettings, type PortalUserState } from './portal-user-settings.js';
+import { PortalUserSettings, settingsVersion, type PortalUserState } from './portal-user-settings.js';
 import { personName } from '../access/record-names.js';
 
 /** Where the portal-user form posts (`PortalUserRoutes`, on the admin router). */
@@ -87,7 +87,7 @@ export class PortalUserSection implements ContactBlockSection {
     const { account, contact } = state;
     const typed = retry?.typed ?? {};
     // The version the admin's form showed: a save after the refusal must still notice someone else's change.
-    const version = typed.version !== undefined && /^(0|[1-9][0-9]{0,8})$/.test(typed.version) ? typed.version : String(account?.version ?? 0);
+    const version = typed.version !== undefined && /^(0|[1-9][0-9]{0,8})$/.test(typed.version) ? typed.version : String(settingsVersion(account));
     const profileId = typed.profileId ? typed.profileId : String(state.profileId ?? '');
     return this.renderer.render('admin/contact-portal-user-form', language, {
       contactId: contact.id,

@@ -11,11 +11,13 @@
  * - Turning it off ends every session of the contact in the same transaction.
  * - The support end date defaults to one year after the start; the start to today (in the CRM's
  *   time zone) whenever portal user is on and the field is left empty.
- * - Every save carries the account version the form was rendered with: a save over someone
- *   else's change is refused (`stale`), so two admins never send two passwords.
+ * - Every save carries the version of the settings the form was rendered with
+ *   (`settingsVersion`): a save over someone else's change is refused (`stale`), so two admins
+ *   never send two passwords.
  * - Every change is written to the host's log (never a password) and, switching on and off, to
  *   the contact's login history with the admin who did it.
  */
+import { createHash } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import { Lockout } from '../auth/lockout.js';
@@ -49,7 +51,7 @@ export interface PortalUserRequest {
   readonly profileId: number | null;
   readonly supportStartDate: DateOnly | null;
   readonly supportEndDate: DateOnly | null;
-  /** The account version the form showed (0: there was no account). */
+  /** The `settingsVersion` the form showed (0: there was no account). */
   readonly expectedVersion: number;
 }
 
@@ -96,6 +98,19 @@ export function mailableEmail(contact: CrmRecord): string | null {
   return isMailAddress(email) ? email : null;
 }
 
+/**
+ * The version of the settings the form shows and saves — portal user, profile, support dates and
+ * the login email —, 0 without an account: what a save is checked against. Not the account row's
+ * `version`, which every sign-in and every wrong password bumps (the lockout's counters): a form
+ * open while the customer, or whoever held the password, tried to sign in was refused as stale,
+ * and the admin could not switch the portal off. At most nine digits, as the form's field.
+ */
+export function settingsVersion(account: PortalAccount | null): number {
+  if (!account) return 0;
+  const shown = JSON.stringify([account.portalEnabled, account.profileId, account.supportStartDate, account.supportEndDate, account.email]);
+  return parseInt(createHash('sha256').update(shown).digest('hex').slice(0, 7), 16) + 1;
+}
+
 export function contactLanguage(contact: CrmRecord): string | null {
   const value = contact.values.language;
   return typeof value === 'string' && value !== '' ? value : null;
@@ -136,7 +151,7 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     const contact = await this.records.get('Contacts', contactId);
     if (!contact) return { ok: false, reason: 'contact_missing' };
     const account = await this.accounts.findByContactId(contactId);
-    if ((account?.version ?? 0) !== request.expectedVersion) return { ok: false, reason: 'stale' };
+    if (settingsVersion(account) !== request.expectedVersion) return { ok: false, reason: 'stale' };
     const profile = await this.profileFor(request.profileId, account);
     if ('refusal' in profile) return { ok: false, reason: profile.refusal };
     const { profileId } = profile;

@@ -468,6 +468,20 @@ describe('contacts: the portal-user section of the Contact record @db', function
       expect(h.mailbox.received.length).to.equal(since);
     });
 
+    it('a customer signing in, or failing to, while the form is open changes none of its settings: switching off still ends the sessions', async () => {
+      const id = await h.addContact({ firstname: 'Busy', lastname: 'Customer', email: 'busy.customer@example.com' });
+      const { password } = await enable(id, 'busy.customer@example.com');
+      const { token, version } = await h.formToken(id);
+      // Whoever holds the password signs in and out of the portal as the admin moves to stop them.
+      const login = await h.portalLogin('busy.customer@example.com', password);
+      expect(login.status).to.equal(200);
+      expect((await h.portalLogin('busy.customer@example.com', 'Wrong-password-1')).status).to.equal(401);
+      const saved = await h.savePortalUser(id, { portalUser: 'no', version }, { csrf: token });
+      expect(saved.status, saved.html).to.equal(200);
+      expect(saved.html).to.include('no longer a portal user');
+      expect(await h.me(login.cookie!)).to.equal(401);
+    });
+
     it('malformed forms get a 400 naming the field, never a 500', async () => {
       const id = await h.addContact({ firstname: 'Bad', lastname: 'Input', email: 'bad.input@example.com' });
       const cases: Record<string, string>[] = [
