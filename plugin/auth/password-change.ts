@@ -86,7 +86,9 @@ export class PortalPasswordChange implements PasswordChange {
       await this.sessions.endAllFor(account.contactId, { transaction });
       await this.mailer.sendToContact('passwordChanged', account.contactId, {}, { transaction });
     });
-    await this.sessions.start(req, res, account.contactId, { remember: session.remember });
+    // Only while the new password is still the account's: a change committed since (on any host
+    // process) ended every session, including the one this change was about to open.
+    await this.sessions.start(req, res, account.contactId, { remember: session.remember, passwordHash: newHash });
     return { ok: true };
   }
 }

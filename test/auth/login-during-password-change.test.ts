@@ -12,11 +12,11 @@ const API = '/portal/api/v1';
 const MARIO = 'mario.rossi@example.com';
 const OLD_PASSWORD = 'Portal-demo-1';
 
-async function portalLogin(url: string, password: string): Promise<{ status: number; cookie: string | null }> {
+async function portalLogin(url: string, password: string, email = MARIO): Promise<{ status: number; cookie: string | null }> {
   const response = await fetch(`${url}${API}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: MARIO, password }),
+    body: JSON.stringify({ email, password }),
   });
   await response.arrayBuffer();
   const cookie = response.headers
@@ -79,5 +79,57 @@ describe('A sign-in racing a password change on another host process @db', funct
       expect(me.status, 'the session opened with the old password works after the change').to.equal(401);
     }
     expect(late.status).to.equal(401);
+  });
+
+  it('a password change opens no session for its browser once a later change has ended the sessions', async () => {
+    const jane = 'jane.doe@example.com';
+    const here = await portalLogin(second.url, OLD_PASSWORD, jane);
+    expect(here.status).to.equal(200);
+
+    // Hold the second host's change between its commit and the new session of its browser (which
+    // first deletes the session the browser brought).
+    let reached!: () => void;
+    const committed = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const sequelize = second.host.api.database.sequelize;
+    sequelize.addHook('beforeQuery', 'password-change-during-password-change', async (options: unknown) => {
+      const { type, replacements } = options as { type?: unknown; replacements?: Record<string, unknown> };
+      if (type === 'BULKDELETE' && replacements && Object.keys(replacements).join() === 'id') {
+        reached();
+        await released;
+      }
+    });
+    let change: Promise<Response>;
+    try {
+      change = fetch(`${second.url}${API}/auth/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: here.cookie! },
+        body: JSON.stringify({ currentPassword: OLD_PASSWORD, newPassword: 'First-new-passphrase-17' }),
+      });
+      await committed;
+      // Signed in elsewhere with the new password, the customer changes it again.
+      const there = await portalLogin(first.url, 'First-new-passphrase-17', jane);
+      expect(there.status).to.equal(200);
+      const later = await fetch(`${first.url}${API}/auth/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: there.cookie! },
+        body: JSON.stringify({ currentPassword: 'First-new-passphrase-17', newPassword: 'Second-new-passphrase-29' }),
+      });
+      expect(later.status).to.equal(204);
+    } finally {
+      release();
+      sequelize.removeHook('beforeQuery', 'password-change-during-password-change');
+    }
+    const first_ = await change;
+    expect(first_.status).to.equal(204);
+    const cookie = first_.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .find((c) => c.startsWith('bp_session=') && c !== 'bp_session=');
+    if (cookie) {
+      const me = await fetch(`${first.url}${API}/me`, { headers: { cookie } });
+      expect(me.status, 'the session opened for the first new password works after the second change').to.equal(401);
+    }
   });
 });
