@@ -85,8 +85,12 @@ export function clipped(text: string, max: number): string {
   return text.slice(0, end);
 }
 
+/**
+ * No value: null, a list of none, or a text of only spaces and line breaks — a host stores blank
+ * text as none, so a textarea (kept untrimmed) of spaces does not fill a mandatory field.
+ */
 export function isEmptyValue(value: FieldValue | undefined): boolean {
-  return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
 }
 
 /** A reference field to Contacts or Accounts: it ties a record to the customer, and the portal sets it, never the customer. */
