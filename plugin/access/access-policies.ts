@@ -190,7 +190,12 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       source: { version: 2, profileId: document.profile.id, stamp },
       modules,
       buttons: allowedButtons(document.buttons, modules),
-      rules: document.rules.filter((rule) => modules.some((m) => m.name === rule.module)),
+      rules: document.rules.filter((rule) => {
+        // A rule whose condition tests a field the module no longer has is inert (flagged on its
+        // profile): it cannot be judged, and its fields cannot be read with the record's.
+        const module = modules.find((m) => m.name === rule.module);
+        return module !== undefined && rule.conditions.every((condition) => module.definition.fields.some((field) => field.name === condition.field));
+      }),
       owner: document.general.owner,
       picklistUserId: document.general.owner?.kind === 'user' ? document.general.owner.id : null,
       hiddenDocumentFields: Object.entries(document.modules.find((entry) => entry.module === 'Documents')?.fields ?? {})

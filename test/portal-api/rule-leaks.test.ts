@@ -188,6 +188,35 @@ describe('portal API: rules and the login email hold against a customer @db', fu
     expect((await t.host.api.records.get('HelpDesk', id))!.values.description).to.equal('It hums');
   });
 
+  it('leaves inert a rule whose condition tests a field the CRM has since removed: the pages that read its fields still answer', async () => {
+    const api = t.host.api;
+    const id = await ticket({ ticket_title: 'Filed with a note' });
+    const file = await jane.upload(`/modules/HelpDesk/records/${id}/documents`, { name: 'note.txt', content: 'a note', type: 'text/plain' });
+    expect(file.status, file.text).to.equal(201);
+    await api.modules.addField('Contacts', { name: 'vip', label: { en: 'VIP' }, type: 'boolean', mandatory: false });
+    await api.modules.addField('Documents', { name: 'confidential', label: { en: 'Confidential' }, type: 'boolean', mandatory: false });
+    try {
+      await setRules(
+        rule('Contacts', [{ field: 'vip', op: 'ne', value: true }], [{ field: 'firstname', effect: 'hidden' }]),
+        rule('Documents', [{ field: 'confidential', op: 'ne', value: true }], [{ field: 'filename', effect: 'hidden' }]),
+      );
+      expect((await jane.get(`/modules/HelpDesk/records/${id}`)).body.references.contact_id.label).to.equal('Doe');
+      expect((await jane.get(`/modules/HelpDesk/records/${id}/documents`)).body.documents[0]).not.to.have.property('fileName');
+    } finally {
+      await api.modules.removeField('Contacts', 'vip');
+      await api.modules.removeField('Documents', 'confidential');
+    }
+    const record = await jane.get(`/modules/HelpDesk/records/${id}`);
+    expect(record.status, record.text).to.equal(200);
+    expect(record.body.references.contact_id.label).to.equal('Jane Doe');
+    const list = await jane.get('/modules/HelpDesk/records?pageSize=100');
+    expect(list.status, list.text).to.equal(200);
+    expect((await jane.get('/modules/HelpDesk/export.csv')).status).to.equal(200);
+    const documents = await jane.get(`/modules/HelpDesk/records/${id}/documents`);
+    expect(documents.status, documents.text).to.equal(200);
+    expect(documents.body.documents[0].fileName).to.equal('note.txt');
+  });
+
   it('judges a new record’s rules on what it will hold, default status and links included', async () => {
     await setRules(rule('HelpDesk', [{ field: 'status', op: 'eq', value: 'Open' }], [{ field: 'priority', effect: 'readonly' }]));
     const fields = await jane.get('/modules/HelpDesk/fields');
