@@ -93,6 +93,20 @@ export function isEmptyValue(value: FieldValue | undefined): boolean {
   return value === null || value === undefined || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
 }
 
+/**
+ * Whether a value sent for a field is the one stored: both none, the same list of values in any
+ * order, a text with the same lines (a browser sends a textarea's line breaks as CRLF), or equal.
+ */
+export function sameValue(sent: FieldValue | undefined, stored: FieldValue | undefined): boolean {
+  if (isEmptyValue(sent) || isEmptyValue(stored)) return isEmptyValue(sent) && isEmptyValue(stored);
+  if (Array.isArray(sent) || Array.isArray(stored)) {
+    if (!Array.isArray(sent) || !Array.isArray(stored)) return false;
+    return sent.length === stored.length && sent.every((value) => stored.includes(value));
+  }
+  if (typeof sent === 'string' && typeof stored === 'string') return sent.replace(/\r\n?/g, '\n') === stored.replace(/\r\n?/g, '\n');
+  return sent === stored;
+}
+
 /** A reference field to Contacts or Accounts: it ties a record to the customer, and the portal sets it, never the customer. */
 export function isCustomerLink(field: FieldDefinition): boolean {
   return field.type === 'reference' && (field.referenceModules ?? []).some((m) => m === 'Contacts' || m === 'Accounts');

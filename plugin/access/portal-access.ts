@@ -44,7 +44,7 @@ import { AccessPolicies } from './access-policies.js';
 import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
 import { nextDay, startOfDayIn } from '../auth/support-period.js';
-import { clipped, coerceFieldValue, isCustomerLink, isDateOnly, isEmptyValue, longerThan } from './field-input.js';
+import { clipped, coerceFieldValue, isCustomerLink, isDateOnly, isEmptyValue, longerThan, sameValue } from './field-input.js';
 import { ScopeSubject, isCustomerPath, scopeCondition } from './record-scope.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
 
@@ -684,6 +684,11 @@ export class PortalAccessContext {
     const afterOutcome = evaluateRules(this.policy.rules, module.name, after);
     const outcome = unionOfOutcomes(beforeOutcome, afterOutcome);
     for (const name of Object.keys(values)) {
+      // A form sends every field it offered: one this save's other changes make read-only or hidden, sent as stored, is not written.
+      if (before && (outcome.hidden.has(name) || outcome.readOnly.has(name) || outcome.allReadOnly) && sameValue(values[name], before.values[name])) {
+        delete values[name];
+        continue;
+      }
       if (outcome.hidden.has(name)) problems.push({ field: name, code: 'unknown-field' });
       else if (outcome.readOnly.has(name) || outcome.allReadOnly) problems.push({ field: name, code: 'not-writable' });
     }

@@ -62,4 +62,35 @@ describe('portal conditionals: a blocked account is read-only @db', function () 
     const stored = await t.host.api.records.get('Accounts', acme);
     expect(stored!.values).to.include({ status: 'Blocked', city: 'Leeds' });
   });
+
+  it('a form that sends a field unchanged saves the status that makes it read-only; changing both at once is still refused', async () => {
+    const api = t.host.api;
+    const profile = await defaultProfile(api);
+    const rules = profile.document.rules;
+    await profile.save('rules', [
+      ...rules,
+      { name: 'Prospects keep their city', module: 'Accounts', origin: { kind: 'portal' }, conditions: [{ field: 'status', op: 'eq', value: 'Prospect' }], effects: [{ field: 'city', effect: 'readonly' }], allReadOnly: false },
+    ]);
+    try {
+      await api.records.update('Accounts', acme, { values: { status: 'Active', city: 'Leeds' } });
+      const client = await pageSignedIn(t, JANE);
+      const form = await client.get(`/m/Accounts/${acme}/edit`);
+      expect(form.response.status).to.equal(200);
+      const version = /name="version" value="(\d+)"/.exec(form.html)![1]!;
+      // The edit form sends every field it offers, the city as it was.
+      const changed = await client.post(`/m/Accounts/${acme}/edit`, { _csrf: tokenIn(form.html), version, accountname: 'Acme Ltd', status: 'Prospect', city: 'Leeds' });
+      expect(changed.response.status, changed.html).to.equal(303);
+      expect((await api.records.get('Accounts', acme))!.values).to.include({ status: 'Prospect', city: 'Leeds' });
+
+      await api.records.update('Accounts', acme, { values: { status: 'Active' } });
+      const jane = await signedIn(t, JANE);
+      const both = await jane.send('PATCH', `/modules/Accounts/records/${acme}`, { values: { status: 'Prospect', city: 'York' } });
+      expect(both.status, both.text).to.equal(422);
+      expect(both.body.error.problems).to.deep.include({ field: 'values.city', code: 'not-writable', message: 'This field cannot be changed.' });
+      expect((await api.records.get('Accounts', acme))!.values).to.include({ status: 'Active', city: 'Leeds' });
+    } finally {
+      await profile.save('rules', rules);
+      await api.records.update('Accounts', acme, { values: { status: 'Blocked', city: 'Leeds' } });
+    }
+  });
 });
