@@ -299,7 +299,14 @@ export class PortalAccessContext {
   async formFields(name: string, values: Readonly<Record<string, FieldValue>> = {}): Promise<PortalField[]> {
     const module = this.module(name);
     if (!module.create) throw notAllowed();
-    const outcome = unionOfOutcomes(this.newOutcome(module), evaluateRules(this.policy.rules, name, await this.newRecordValues(module, values)));
+    // As a save judges them: a form's text as its field's value (an unchecked box's "false" is false).
+    const typed: Record<string, FieldValue> = {};
+    for (const [field, raw] of Object.entries(values)) {
+      const definition = module.definition.fields.find((f) => f.name === field);
+      const coerced = definition ? coerceFieldValue(definition, raw) : null;
+      if (coerced?.ok) typed[field] = coerced.value;
+    }
+    const outcome = unionOfOutcomes(this.newOutcome(module), evaluateRules(this.policy.rules, name, await this.newRecordValues(module, typed)));
     const hidden = module.name === 'Documents' ? new Set([...outcome.hidden, ...DOCUMENT_FILE_FIELDS]) : outcome.hidden;
     return this.describe(module, { ...outcome, hidden }, true);
   }
