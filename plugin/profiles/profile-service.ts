@@ -28,12 +28,14 @@ import {
   HostLicences,
   HostModuleRegistry,
   HostUsers,
+  type FieldDefinition,
+  type FieldValue,
   type LocalizedText,
   type ModuleDefinition,
   type OwnerRef,
 } from '../host-contract/index.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
-import { filledOnCreateByThePortal } from '../access/field-input.js';
+import { coerceFieldValue, filledOnCreateByThePortal, isDateOnly } from '../access/field-input.js';
 import { BASE_PORTAL_MODULES, ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { missingPlaceholderFor, placeholderText } from '../notifications/template-placeholders.js';
@@ -621,6 +623,12 @@ export class DatabaseProfileService implements ProfileService {
           findings.reject(`${at}.conditions[${position}].value`, problem, { op: condition.op }, skip);
           return false;
         }
+        const field = definition.fields.find((f) => f.name === condition.field)!;
+        const typeProblem = conditionTypeProblem(condition, field);
+        if (typeProblem) {
+          findings.reject(`${at}.conditions[${position}].value`, typeProblem, { field: condition.field }, skip, { field: field.label });
+          return false;
+        }
       }
       return true;
     });
@@ -978,6 +986,37 @@ function conditionValueProblem(condition: RuleCondition): MessageKey | null {
     default:
       return value === undefined || Array.isArray(value) ? 'profiles.validation.ruleValue' : null;
   }
+}
+
+/**
+ * What is wrong with a condition's value for its field, or null: a number field compares with
+ * numbers, a date field with days written `YYYY-MM-DD` (compared as text, another way of writing
+ * them would never match as meant), a checkbox with true or false. Other fields take any text.
+ */
+function conditionTypeProblem(condition: RuleCondition, field: FieldDefinition): MessageKey | null {
+  if (condition.op === 'isNull' || condition.op === 'notNull' || condition.op === 'contains' || condition.op === 'startsWith') return null;
+  const values = Array.isArray(condition.value) ? condition.value : [condition.value];
+  const fits = (value: FieldValue | undefined): boolean => {
+    if (value === null || value === undefined) return true;
+    switch (field.type) {
+      case 'integer':
+      case 'decimal':
+      case 'currency':
+      case 'reference':
+        return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()));
+      case 'date':
+        return typeof value === 'string' && isDateOnly(value);
+      case 'datetime':
+        return typeof value === 'string' && (isDateOnly(value) || coerceFieldValue(field, value).ok);
+      case 'boolean':
+        return typeof value === 'boolean' || value === 'true' || value === 'false' || value === 1 || value === 0;
+      default:
+        return true;
+    }
+  };
+  if (values.every(fits)) return null;
+  if (field.type === 'boolean') return 'profiles.validation.ruleValueBoolean';
+  return field.type === 'date' || field.type === 'datetime' ? 'profiles.validation.ruleValueDate' : 'profiles.validation.ruleValueNumber';
 }
 
 function buttonProblem(button: HomeButton, effective: ReadonlyMap<string, Effective>): ProfileFlag['reason'] | null {

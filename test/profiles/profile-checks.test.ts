@@ -110,6 +110,27 @@ describe('profile checks @db', () => {
       expect((await put('rules', [rule({ conditions: [{ field: 'priority', op: 'gte', value: 'High' }] })])).status).to.equal(200);
     });
 
+    it('refuses a condition value its field cannot hold: a date not written YYYY-MM-DD, a word for a number or a checkbox', async () => {
+      const on = (module: string, field: string, op: string, value: unknown) => rule({ module, conditions: [{ field, op, value }] });
+      const stored = (await service.document(id)).rules;
+      const refusals = [
+        [on('Invoice', 'invoicedate', 'lt', '05/01/2025'), 'rules[0].conditions[0].value: the field “Invoice date” holds dates: write the date as YYYY-MM-DD, e.g. 2025-01-31.'],
+        [on('Invoice', 'invoicedate', 'in', ['2025-01-31', 'soon']), 'rules[0].conditions[0].value: the field “Invoice date” holds dates: write the date as YYYY-MM-DD, e.g. 2025-01-31.'],
+        [on('Invoice', 'total', 'gte', 'a lot'), 'rules[0].conditions[0].value: the field “Total” holds numbers: compare it with a number.'],
+        [on('Products', 'active', 'eq', 'yes'), 'rules[0].conditions[0].value: the field “Active” is a checkbox: compare it with true or false.'],
+      ] as const;
+      for (const [refused, message] of refusals) {
+        const { status, body } = await put('rules', [refused]);
+        expect(status, message).to.equal(400);
+        expect(body.error.problems.map((p) => p.message)).to.deep.equal([message]);
+      }
+      expect((await service.document(id)).rules).to.deep.equal(stored);
+      const fine = [on('Invoice', 'invoicedate', 'gte', '2025-01-31'), on('Invoice', 'total', 'gt', 100), on('Invoice', 'total', 'in', ['100.50', '7']), on('Products', 'active', 'eq', true), on('Invoice', 'invoicedate', 'isNull', undefined)];
+      const saved = await put('rules', fine);
+      expect(saved.status, JSON.stringify(saved.body)).to.equal(200);
+      expect((await put('rules', [])).status).to.equal(200);
+    });
+
     it('keeps a rule whose origin names no CRM rule or profile as a portal rule, and says so', async () => {
       const crmRule = (await api.conditionalRules.rules())[0]!;
       const { status, body } = await put('rules', [
