@@ -799,7 +799,8 @@ export class DatabaseProfileService implements ProfileService {
       if (!this.eligibility.isEligible(entry.module)) continue;
       if (!licensed && !BASE_PORTAL_MODULES.includes(entry.module)) continue;
       const flags = effectiveFlags(entry, globals);
-      result.set(entry.module, { shown: flags.shown, view: flags.view, create: flags.create });
+      // Public catalogues (FAQ) are read-only on the portal whatever the flags say.
+      result.set(entry.module, { shown: flags.shown, view: flags.view, create: flags.create && !(entry.module in PUBLIC_CATALOGUES) });
     }
     return result;
   }

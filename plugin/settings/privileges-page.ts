@@ -33,7 +33,7 @@ import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contri
 import { holdsDocuments } from '../access/record-scope.js';
 import { STANDARD_TEMPLATE_NAMES } from '../notifications/notification-choices.js';
 import { placeholderText, placeholdersMissingEach, requiredPlaceholder } from '../notifications/template-placeholders.js';
-import { BASE_PORTAL_MODULES } from '../eligibility/module-eligibility.js';
+import { BASE_PORTAL_MODULES, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import { BUTTON_ICONS, BUTTON_ICON_NAMES, buttonIcon } from '../profiles/button-icons.js';
 import {
   BUTTON_ACTIONS,
@@ -291,7 +291,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       iconOptions: BUTTON_ICON_NAMES.map((icon) => ({ value: icon, label: t(`privileges.buttons.icons.${icon}`), selected: icon === (button ? buttonIcon(button.icon) : 'ticket') })),
       actions: BUTTON_ACTIONS.map((action) => ({ value: action, label: t(`privileges.buttons.actions.${action}`), selected: action === (button?.action ?? 'list') })),
       moduleOptions: [
-        ...targets.map(({ module, flags }) => ({ value: module, label: moduleLabel(module), canCreate: flags.create, selected: module === button?.module })),
+        ...targets.map(({ module, flags }) => ({ value: module, label: moduleLabel(module), canCreate: flags.create && !(module in PUBLIC_CATALOGUES), selected: module === button?.module })),
         // A module the button points at that is no longer allowed stays choosable (and flagged).
         ...(button && !targets.some((target) => target.module === button.module)
           ? [{ value: button.module, label: t('privileges.buttons.moduleNotAllowed', { module: moduleLabel(button.module) }), canCreate: false, selected: true }]

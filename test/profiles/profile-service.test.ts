@@ -184,6 +184,21 @@ describe('profile service @db', () => {
     expect(off.document.buttons, 'kept, flagged').to.have.length(1);
   });
 
+  it('refuses a "create" button to a public catalogue, which customers only read, whatever its flags or Edit all say', async () => {
+    const profile = await fresh('Catalogue buttons');
+    const document = await service.document(profile.id);
+    const withFaq = await service.saveSection(profile.id, 'modules', [on(moduleOf(document, 'Faq'))], profile.version, actor);
+    const button = { title: 'New FAQ', description: 'Write one', colour: 'info', icon: 'question', action: 'create', module: 'Faq' } as const;
+    const refused = await refusal(service.saveSection(profile.id, 'buttons', [button], withFaq.document.profile.version, actor));
+    expect((refused as ProfileValidationError).problems[0]).to.include({ messageKey: 'profiles.validation.buttonCreateNotAllowed', path: 'buttons[0].module' });
+    const editAll = await service.saveSection(profile.id, 'globals', { viewAll: false, editAll: true }, withFaq.document.profile.version, actor);
+    const again = await refusal(service.saveSection(profile.id, 'buttons', [button], editAll.document.profile.version, actor));
+    expect((again as ProfileValidationError).problems[0]).to.include({ messageKey: 'profiles.validation.buttonCreateNotAllowed' });
+    // Its list is what a catalogue button may open.
+    const list = await service.saveSection(profile.id, 'buttons', [{ ...button, action: 'list' }], editAll.document.profile.version, actor);
+    expect(list.document.flags).to.deep.equal([]);
+  });
+
   it('keeps a button’s text in the CRM’s other languages, refuses a language the CRM lacks, and exports it', async () => {
     const profile = await fresh('Translated buttons');
     const document = await service.document(profile.id);
