@@ -691,8 +691,10 @@ export class PortalAccessContext {
     const afterOutcome = evaluateRules(this.policy.rules, module.name, after);
     const outcome = unionOfOutcomes(beforeOutcome, afterOutcome);
     for (const name of Object.keys(values)) {
-      // A form sends every field it offered: one this save's other changes make read-only or hidden, sent as stored, is not written.
-      if (before && (outcome.hidden.has(name) || outcome.readOnly.has(name) || outcome.allReadOnly) && sameValue(values[name], before.values[name])) {
+      // A form sends every field it offered: one this save's other changes make read-only or hidden,
+      // sent as stored (or, on a new record, left empty), is not written.
+      const untouched = before ? sameValue(values[name], before.values[name]) : isEmptyValue(values[name]) || values[name] === false;
+      if ((outcome.hidden.has(name) || outcome.readOnly.has(name) || outcome.allReadOnly) && untouched) {
         delete values[name];
         continue;
       }

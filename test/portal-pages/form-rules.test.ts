@@ -38,4 +38,28 @@ describe('portal pages: conditional rules on a form @db', function () {
     expect(checked.response.status).to.equal(422);
     expect(checked.html).not.to.include('name="severity"');
   });
+
+  it('creates a record whose values make a field read-only or hidden when the form sends that field empty', async () => {
+    const api = test.host.api;
+    const profile = await defaultProfile(api);
+    await profile.save('rules', [
+      ...profile.document.rules,
+      { name: 'Urgent tickets are triaged by support', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'priority', op: 'eq', value: 'Urgent' }], effects: [{ field: 'category', effect: 'readonly' }, { field: 'severity', effect: 'hidden' }], allReadOnly: false },
+    ]);
+    const jane = await signedIn(test, JANE);
+    const form = await jane.get('/m/HelpDesk/new');
+    // The form sends every field it offers, those left empty too, as a browser does.
+    const record = /<form[^>]*action="\/portal\/m\/HelpDesk\/new"[\s\S]*?<\/form>/.exec(form.html)![0];
+    const names = [...new Set([...record.matchAll(/<(?:input|select|textarea)[^>]*\sname="([a-z][a-z0-9_]*)"/g)].map((m) => m[1]!))];
+    expect(names).to.include.members(['ticket_title', 'priority', 'severity', 'category']);
+    const fields: Record<string, string> = Object.fromEntries(names.map((name) => [name, '']));
+    const booleans = /name="_booleans" value="([^"]*)"/.exec(form.html)?.[1];
+    const posted = await jane.post('/m/HelpDesk/new', { ...fields, ...(booleans ? { _booleans: booleans } : {}), _csrf: tokenIn(form.html), ticket_title: 'Urgent and empty', priority: 'Urgent' });
+    expect(posted.response.status, posted.html).to.equal(303);
+    const created = (await api.records.query('HelpDesk', { where: { field: 'ticket_title', op: 'eq', value: 'Urgent and empty' }, limit: 1 })).rows[0];
+    expect(created?.values).to.include({ priority: 'Urgent', category: null, severity: null });
+    // A value typed there is still refused.
+    const typed = await jane.post('/m/HelpDesk/new', { ...fields, _csrf: tokenIn(form.html), ticket_title: 'Urgent and typed', priority: 'Urgent', category: 'Other' });
+    expect(typed.response.status).to.equal(422);
+  });
 });
