@@ -228,14 +228,19 @@ export class DatabaseProfileService implements ProfileService {
 
   async create(input: { readonly name: string; readonly description: string; readonly startFrom: number | null }, actor: ProfileActor): Promise<PortalProfile> {
     if (!(await this.licensed())) throw licenceRequired();
+    const startFromMissing = () => new ProfileValidationError([{ path: 'startFrom', messageKey: 'profiles.validation.startFromMissing', params: { path: 'startFrom' } }]);
     let source: PortalProfile | null = null;
     if (input.startFrom !== null) {
       source = await this.profiles.get(input.startFrom);
-      if (!source) throw new ProfileValidationError([{ path: 'startFrom', messageKey: 'profiles.validation.startFromMissing', params: { path: 'startFrom' } }]);
+      if (!source) throw startFromMissing();
     }
     const from = source;
     return this.insertProfile(trimmed(input.name), trimmed(input.description), actor, 'create', async (profile, transaction) => {
-      if (from) await this.sections.copy(from.id, profile.id, transaction);
+      if (from) {
+        // Checked again under the profiles' lock: a source deleted meanwhile would leave an empty profile.
+        if (!(await this.profiles.get(from.id, { transaction }))) throw startFromMissing();
+        await this.sections.copy(from.id, profile.id, transaction);
+      }
       return { startFrom: from?.name ?? null };
     });
   }
@@ -245,6 +250,8 @@ export class DatabaseProfileService implements ProfileService {
     const source = await this.get(id);
     const name = trimmed(input.name) || (await this.freeName(source.name));
     return this.insertProfile(name, source.description, actor, 'duplicate', async (profile, transaction) => {
+      // Checked again under the profiles' lock: a source deleted meanwhile would leave an empty copy.
+      if (!(await this.profiles.get(source.id, { transaction }))) throw profileNotFound();
       await this.sections.copy(source.id, profile.id, transaction);
       return { startFrom: source.name };
     });

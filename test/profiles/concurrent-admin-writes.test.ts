@@ -112,4 +112,35 @@ describe('concurrent admin writes on profiles @db', function () {
       expect(profile, `round ${round}`).to.not.equal(undefined);
     }
   });
+
+  it('copies a profile another admin deletes at the same moment whole, or refuses the copy: never an empty copy', async () => {
+    const actor = await adminActor(api);
+    let copies = 0;
+    let refusals = 0;
+    // The copies start a few milliseconds after the delete, so that some of them reach the database after it.
+    for (let round = 0; round < 20; round += 1) {
+      const source = await service.create({ name: `Copied away ${round}`, description: '', startFrom: null }, actor);
+      const { version } = (await service.saveSection(source.id, 'globals', { viewAll: true, editAll: true }, source.version, actor)).document.profile;
+      const later = <T>(send: () => Promise<T>) => new Promise((resolve) => setTimeout(resolve, round)).then(send);
+      const [deleted, duplicated, created] = await Promise.all([
+        other.post(`${SETTINGS}/profiles/${source.id}/delete`, { version: String(version) }),
+        later(() => admin.post(`${SETTINGS}/profiles/${source.id}/duplicate`, { name: `Copy ${round}` })),
+        later(() => admin.post(`${SETTINGS}/profiles`, { name: `Started from ${round}`, startFrom: String(source.id) })),
+      ]);
+      expect(deleted.status, `round ${round}`).to.equal(200);
+      expect(duplicated.status, `round ${round}`).to.be.oneOf([303, 404]);
+      expect(created.status, `round ${round}`).to.be.oneOf([303, 400]);
+      if (created.status === 400) expect(await created.text()).to.include('the profile to start from does not exist');
+      for (const response of [duplicated, created]) {
+        const id = /\/profiles\/(\d+)/.exec(response.headers.get('location') ?? '')?.[1];
+        if (!id) {
+          refusals += 1;
+          continue;
+        }
+        copies += 1;
+        expect((await service.document(Number(id))).globals, `round ${round}`).to.deep.equal({ viewAll: true, editAll: true });
+      }
+    }
+    expect(copies + refusals).to.equal(40);
+  });
 });
