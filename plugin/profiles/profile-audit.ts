@@ -71,12 +71,12 @@ export class ProfileAudit {
     );
   }
 
-  /** The changes of a profile (deleted ones included), newest first. */
-  async list(profileId: number, limit = 200): Promise<readonly AuditEntry[]> {
+  /** The changes of a profile (deleted ones included), newest first, `limit` of them after the first `offset`. */
+  async list(profileId: number, limit = 200, offset = 0): Promise<readonly AuditEntry[]> {
     const rows = await this.database.sequelize.query<Record<string, unknown>>(
       `SELECT id, profile_id, profile_name, user_id, user_name, action, section, before_json, after_json, at
-         FROM bp_profile_audit WHERE profile_id = :profileId ORDER BY at DESC, id DESC LIMIT :limit`,
-      { type: QueryTypes.SELECT, replacements: { profileId, limit } },
+         FROM bp_profile_audit WHERE profile_id = :profileId ORDER BY at DESC, id DESC LIMIT :limit OFFSET :offset`,
+      { type: QueryTypes.SELECT, replacements: { profileId, limit, offset } },
     );
     return rows.map((row) => ({
       id: toNumber(row.id),
@@ -90,5 +90,14 @@ export class ProfileAudit {
       after: parse(row.after_json),
       at: toIsoDateTime(row.at) ?? '',
     }));
+  }
+
+  /** How many changes of a profile are recorded. */
+  async count(profileId: number): Promise<number> {
+    const [row] = await this.database.sequelize.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_profile_audit WHERE profile_id = :profileId', {
+      type: QueryTypes.SELECT,
+      replacements: { profileId },
+    });
+    return toNumber(row?.n);
   }
 }

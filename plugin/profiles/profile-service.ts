@@ -139,7 +139,10 @@ export interface ProfileService {
   exportProfile(id: number): Promise<ProfileExport>;
   /** Creates a profile from an export file; what this host lacks is skipped and listed. */
   importProfile(file: unknown, options: { readonly name?: string }, actor: ProfileActor): Promise<ImportOutcome>;
-  audit(id: number): Promise<readonly AuditEntry[]>;
+  /** The profile's changes, newest first: the `page.number`th page (from 1) of `page.size` changes; the newest 200 without it. */
+  audit(id: number, page?: { readonly number: number; readonly size: number }): Promise<readonly AuditEntry[]>;
+  /** How many changes of the profile are recorded. */
+  auditCount(id: number): Promise<number>;
 }
 
 /** Collects what a check finds: problems refuse a save; an import skips the item instead. */
@@ -766,8 +769,12 @@ export class DatabaseProfileService implements ProfileService {
     return { profile, skipped: findings.skipped, notices: findings.notices };
   }
 
-  audit(id: number): Promise<readonly AuditEntry[]> {
-    return this.auditLog.list(id);
+  audit(id: number, page = { number: 1, size: 200 }): Promise<readonly AuditEntry[]> {
+    return this.auditLog.list(id, page.size, (page.number - 1) * page.size);
+  }
+
+  auditCount(id: number): Promise<number> {
+    return this.auditLog.count(id);
   }
 
   // ──────────────────────────────────── pieces ────────────────────────────────────

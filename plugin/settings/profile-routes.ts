@@ -39,6 +39,9 @@ const SKIPPED_MESSAGES: Readonly<Record<SkippedItem['kind'], MessageKey>> = {
   unfitTemplate: 'profiles.skipped.unfitTemplate',
 };
 
+/** The changes the profile page lists at a time (`?auditPage=2` for the next ones). */
+const AUDIT_PAGE_SIZE = 50;
+
 /** An export file may be larger than a form: the import and editor routes parse JSON up to this. */
 const IMPORT_JSON_LIMIT = '1mb';
 
@@ -197,7 +200,13 @@ export class ProfileRoutes implements AdminRouteContribution {
       throw error;
     }
     const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
-    const audit = (await this.profiles.audit(id)).map((entry) => ({
+    // Another page than there are (a link kept since, a typed number) shows the first.
+    const auditTotal = await this.profiles.auditCount(id);
+    const auditPages = Math.max(1, Math.ceil(auditTotal / AUDIT_PAGE_SIZE));
+    const askedPage = typeof req.query.auditPage === 'string' && /^[1-9][0-9]{0,5}$/.test(req.query.auditPage) ? Number(req.query.auditPage) : 1;
+    const auditPage = askedPage <= auditPages ? askedPage : 1;
+    const auditPageUrl = (page: number) => `${this.profileUrl(id)}?auditPage=${page}#bp-audit-heading`;
+    const audit = (await this.profiles.audit(id, { number: auditPage, size: AUDIT_PAGE_SIZE })).map((entry) => ({
       ...entry,
       actionLabel: this.t(res, `profiles.audit.actions.${entry.action}` as MessageKey),
       sectionLabel: entry.section ? this.t(res, `profiles.sections.${entry.section}` as MessageKey) : '',
@@ -226,6 +235,14 @@ export class ProfileRoutes implements AdminRouteContribution {
         buttons: document.buttons.length,
         rules: document.rules.length,
         audit,
+        auditPaging:
+          auditPages > 1
+            ? {
+                page: this.t(res, 'profiles.audit.page', { page: auditPage, pages: auditPages }),
+                newerHref: auditPage > 1 ? auditPageUrl(auditPage - 1) : null,
+                olderHref: auditPage < auditPages ? auditPageUrl(auditPage + 1) : null,
+              }
+            : null,
       },
     });
   }

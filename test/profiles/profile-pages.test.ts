@@ -92,6 +92,40 @@ describe('profile admin pages @db', () => {
     expect(page).to.match(new RegExp(`<td id="${described![2]}">Created</td>`));
   });
 
+  it('pages the audit: every change stays readable, newest first, however many there are', async () => {
+    const actor = await adminActor(api);
+    const profile = await service.create({ name: 'Often changed', description: '', startFrom: null }, actor);
+    let version = profile.version;
+    for (let save = 0; save < 230; save += 1) {
+      version = (await service.saveSection(profile.id, 'globals', { viewAll: save % 2 === 0, editAll: false }, version, actor)).document.profile.version;
+    }
+    const actions = (page: string) => [...page.matchAll(/data-audit-action="(\w+)"/g)].map((m) => m[1]);
+    const first = await (await admin.get(`${SETTINGS}/profiles/${profile.id}`)).text();
+    expect(actions(first)).to.have.length(50);
+    expect(first).to.include('Page 1 of 5');
+    expect(first).not.to.include('Newer changes');
+    expect(first).to.include(`<a href="${SETTINGS}/profiles/${profile.id}?auditPage&#x3D;2#bp-audit-heading" rel="next">Older changes</a>`);
+    const last = await (await admin.get(`${SETTINGS}/profiles/${profile.id}?auditPage=5`)).text();
+    // 230 saves and the creation: the creation, the oldest, ends the last page.
+    expect(actions(last)).to.have.length(31);
+    expect(actions(last).at(-1)).to.equal('create');
+    expect(last).to.include('Page 5 of 5');
+    expect(last).to.include(`<a href="${SETTINGS}/profiles/${profile.id}?auditPage&#x3D;4#bp-audit-heading" rel="prev">Newer changes</a>`);
+    expect(last).not.to.include('Older changes');
+    for (const odd of ['0', '-1', 'x', '99999999999', '6']) {
+      const page = await admin.get(`${SETTINGS}/profiles/${profile.id}?auditPage=${odd}`);
+      expect(page.status, odd).to.equal(200);
+      expect(actions(await page.text()), odd).to.have.length(50);
+    }
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const italian = await (await admin.get(`${SETTINGS}/profiles/${profile.id}?auditPage=2`)).text();
+      for (const text of ['Pagina 2 di 5', 'Modifiche più recenti', 'Modifiche meno recenti']) expect(italian).to.include(text);
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
+
   it('refuses an invalid form with messages in the admin’s language and creates nothing', async () => {
     const before = await count(api, 'bp_profiles');
     const empty = await admin.post(`${SETTINGS}/profiles`, { name: '   ', startFrom: 'abc' });
