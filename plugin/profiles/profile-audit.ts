@@ -72,11 +72,29 @@ export class ProfileAudit {
   }
 
   /** The changes of a profile (deleted ones included), newest first, `limit` of them after the first `offset`. */
-  async list(profileId: number, limit = 200, offset = 0): Promise<readonly AuditEntry[]> {
+  list(profileId: number, limit = 200, offset = 0): Promise<readonly AuditEntry[]> {
+    return this.select('profile_id = :profileId', { profileId }, limit, offset);
+  }
+
+  /** How many changes of a profile are recorded. */
+  count(profileId: number): Promise<number> {
+    return this.countWhere('profile_id = :profileId', { profileId });
+  }
+
+  /** The deletions of profiles, newest first (their profiles' pages are gone with them). */
+  deletions(limit: number, offset = 0): Promise<readonly AuditEntry[]> {
+    return this.select('action = :action', { action: 'delete' }, limit, offset);
+  }
+
+  deletionCount(): Promise<number> {
+    return this.countWhere('action = :action', { action: 'delete' });
+  }
+
+  private async select(where: string, replacements: Record<string, unknown>, limit: number, offset: number): Promise<readonly AuditEntry[]> {
     const rows = await this.database.sequelize.query<Record<string, unknown>>(
       `SELECT id, profile_id, profile_name, user_id, user_name, action, section, before_json, after_json, at
-         FROM bp_profile_audit WHERE profile_id = :profileId ORDER BY at DESC, id DESC LIMIT :limit OFFSET :offset`,
-      { type: QueryTypes.SELECT, replacements: { profileId, limit, offset } },
+         FROM bp_profile_audit WHERE ${where} ORDER BY at DESC, id DESC LIMIT :limit OFFSET :offset`,
+      { type: QueryTypes.SELECT, replacements: { ...replacements, limit, offset } },
     );
     return rows.map((row) => ({
       id: toNumber(row.id),
@@ -92,12 +110,8 @@ export class ProfileAudit {
     }));
   }
 
-  /** How many changes of a profile are recorded. */
-  async count(profileId: number): Promise<number> {
-    const [row] = await this.database.sequelize.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_profile_audit WHERE profile_id = :profileId', {
-      type: QueryTypes.SELECT,
-      replacements: { profileId },
-    });
+  private async countWhere(where: string, replacements: Record<string, unknown>): Promise<number> {
+    const [row] = await this.database.sequelize.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM bp_profile_audit WHERE ${where}`, { type: QueryTypes.SELECT, replacements });
     return toNumber(row?.n);
   }
 }

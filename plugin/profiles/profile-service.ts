@@ -143,6 +143,9 @@ export interface ProfileService {
   audit(id: number, page?: { readonly number: number; readonly size: number }): Promise<readonly AuditEntry[]>;
   /** How many changes of the profile are recorded. */
   auditCount(id: number): Promise<number>;
+  /** The deletions of profiles, newest first, a page as `audit`'s. */
+  deletions(page: { readonly number: number; readonly size: number }): Promise<readonly AuditEntry[]>;
+  deletionCount(): Promise<number>;
 }
 
 /** Collects what a check finds: problems refuse a save; an import skips the item instead. */
@@ -775,6 +778,14 @@ export class DatabaseProfileService implements ProfileService {
 
   auditCount(id: number): Promise<number> {
     return this.auditLog.count(id);
+  }
+
+  deletions(page: { readonly number: number; readonly size: number }): Promise<readonly AuditEntry[]> {
+    return this.auditLog.deletions(page.size, (page.number - 1) * page.size);
+  }
+
+  deletionCount(): Promise<number> {
+    return this.auditLog.deletionCount();
   }
 
   // ──────────────────────────────────── pieces ────────────────────────────────────

@@ -14,6 +14,7 @@ import { JSON_BODY_LIMIT } from '../http/json-body.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
+import type { AuditEntry } from '../profiles/profile-audit.js';
 import { PROFILE_SECTIONS, type ProfileActor, type ProfileSection } from '../profiles/profile-document.js';
 import { DEFAULT_PROFILE_DESCRIPTION } from '../profiles/profile-store.js';
 import { ProfileError, ProfileValidationError, type MessageLabels } from '../profiles/profile-errors.js';
@@ -93,6 +94,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     router.get('/profiles/new', async (req, res) => this.newProfilePage(req, res, {}));
     router.post('/profiles', async (req, res) => this.createProfile(req, res));
     router.get('/profiles/import', async (req, res) => this.importPage(req, res, {}));
+    router.get('/profiles/deleted', async (req, res) => this.deletedPage(req, res));
 
     router.get('/profiles/:id', async (req, res) => this.profilePage(req, res, {}));
     router.post('/profiles/:id/rename', async (req, res) => this.renameProfile(req, res));
@@ -200,19 +202,8 @@ export class ProfileRoutes implements AdminRouteContribution {
       throw error;
     }
     const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
-    // Another page than there are (a link kept since, a typed number) shows the first.
-    const auditTotal = await this.profiles.auditCount(id);
-    const auditPages = Math.max(1, Math.ceil(auditTotal / AUDIT_PAGE_SIZE));
-    const askedPage = typeof req.query.auditPage === 'string' && /^[1-9][0-9]{0,5}$/.test(req.query.auditPage) ? Number(req.query.auditPage) : 1;
-    const auditPage = askedPage <= auditPages ? askedPage : 1;
-    const auditPageUrl = (page: number) => `${this.profileUrl(id)}?auditPage=${page}#bp-audit-heading`;
-    const audit = (await this.profiles.audit(id, { number: auditPage, size: AUDIT_PAGE_SIZE })).map((entry) => ({
-      ...entry,
-      actionLabel: this.t(res, `profiles.audit.actions.${entry.action}` as MessageKey),
-      sectionLabel: entry.section ? this.t(res, `profiles.sections.${entry.section}` as MessageKey) : '',
-      beforeJson: entry.before === null ? '' : JSON.stringify(entry.before, null, 2),
-      afterJson: entry.after === null ? '' : JSON.stringify(entry.after, null, 2),
-    }));
+    const { page: auditPage, paging: auditPaging } = this.auditPaging(req, res, await this.profiles.auditCount(id), this.profileUrl(id));
+    const audit = (await this.profiles.audit(id, { number: auditPage, size: AUDIT_PAGE_SIZE })).map((entry) => this.auditRow(res, entry));
     const summary = (await this.profiles.list()).find((p) => p.id === id);
     const doneText = done ? this.t(res, done) : null;
     await this.pages.send(req, res, {
@@ -235,16 +226,52 @@ export class ProfileRoutes implements AdminRouteContribution {
         buttons: document.buttons.length,
         rules: document.rules.length,
         audit,
-        auditPaging:
-          auditPages > 1
-            ? {
-                page: this.t(res, 'profiles.audit.page', { page: auditPage, pages: auditPages }),
-                newerHref: auditPage > 1 ? auditPageUrl(auditPage - 1) : null,
-                olderHref: auditPage < auditPages ? auditPageUrl(auditPage + 1) : null,
-              }
-            : null,
+        auditPaging,
       },
     });
+  }
+
+  /** An audit entry as the pages show it: its action and section in words, its values as indented JSON. */
+  private auditRow(res: Response, entry: AuditEntry) {
+    return {
+      ...entry,
+      actionLabel: this.t(res, `profiles.audit.actions.${entry.action}` as MessageKey),
+      sectionLabel: entry.section ? this.t(res, `profiles.sections.${entry.section}` as MessageKey) : '',
+      beforeJson: entry.before === null ? '' : JSON.stringify(entry.before, null, 2),
+      afterJson: entry.after === null ? '' : JSON.stringify(entry.after, null, 2),
+    };
+  }
+
+  /**
+   * The page of audit entries `?auditPage=` asks for, of `total`, and the links to the newer and
+   * older ones (none when one page holds them all). Another page than there are (a link kept
+   * since, a typed number) shows the first.
+   */
+  private auditPaging(req: Request, res: Response, total: number, url: string) {
+    const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
+    const asked = typeof req.query.auditPage === 'string' && /^[1-9][0-9]{0,5}$/.test(req.query.auditPage) ? Number(req.query.auditPage) : 1;
+    const page = asked <= pages ? asked : 1;
+    const pageUrl = (n: number) => `${url}?auditPage=${n}#bp-audit-heading`;
+    const paging =
+      pages > 1
+        ? {
+            page: this.t(res, 'profiles.audit.page', { page, pages }),
+            newerHref: page > 1 ? pageUrl(page - 1) : null,
+            olderHref: page < pages ? pageUrl(page + 1) : null,
+          }
+        : null;
+    return { page, paging };
+  }
+
+  /** The deletions of profiles: the only place their audit rows can be read once their pages are gone. */
+  private async deletedPage(req: Request, res: Response): Promise<void> {
+    const { page, paging } = this.auditPaging(req, res, await this.profiles.deletionCount(), `${this.settings.settingsPath}/profiles/deleted`);
+    const audit = (await this.profiles.deletions({ number: page, size: AUDIT_PAGE_SIZE })).map((entry) => {
+      const after = entry.after as { movedContacts?: unknown; movedTo?: unknown } | null;
+      const moved = after && typeof after.movedContacts === 'number' && typeof after.movedTo === 'string';
+      return { ...this.auditRow(res, entry), moved: moved ? this.t(res, 'profiles.deletedList.moved', { count: after.movedContacts as number, target: after.movedTo as string }) : '' };
+    });
+    await this.pages.send(req, res, { template: 'admin/profiles-deleted-list', titleKey: 'profiles.deletedList.title', data: { audit, auditPaging: paging } });
   }
 
   private async renameProfile(req: Request, res: Response): Promise<void> {

@@ -358,7 +358,10 @@ describe('privileges page in a browser', function () {
   });
 
   it('has thumb-sized controls on a phone and nothing axe calls serious, on every profile page, in English and Italian', async () => {
-    const pages = ['/', '/profiles/new', '/profiles/import', `/profiles/${profileId}`, `/profiles/${profileId}/duplicate`, `/profiles/${profileId}/privileges`];
+    // A deleted profile, so that the list of deleted ones has a row to measure.
+    const gone = await service.create({ name: 'Former dealers', description: '', startFrom: null }, await adminActor(api));
+    await service.delete(gone.id, { moveTo: null, expectedVersion: gone.version }, await adminActor(api));
+    const pages = ['/', '/profiles/new', '/profiles/import', '/profiles/deleted', `/profiles/${profileId}`, `/profiles/${profileId}/duplicate`, `/profiles/${profileId}/privileges`];
     for (const language of ['en', 'it'] as const) {
       await api.database.sequelize.query('UPDATE crm_users SET language = :language WHERE user_name = :name', { replacements: { language, name: 'admin' } });
       const context = await browser.newContext({ viewport: VIEWPORTS.phone, hasTouch: true, isMobile: true, locale: language === 'it' ? 'it-IT' : 'en-GB' });

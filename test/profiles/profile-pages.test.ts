@@ -43,7 +43,7 @@ describe('profile admin pages @db', () => {
     });
     const clerk = await adminClient(test, CLERK, CLERK_PASSWORD);
     const id = (await service.list())[0]!.id;
-    for (const path of ['/', '/profiles/new', '/profiles/import', `/profiles/${id}`, `/profiles/${id}/duplicate`, `/profiles/${id}/delete`, `/profiles/${id}/export`, `/profiles/${id}/document`]) {
+    for (const path of ['/', '/profiles/new', '/profiles/import', '/profiles/deleted', `/profiles/${id}`, `/profiles/${id}/duplicate`, `/profiles/${id}/delete`, `/profiles/${id}/export`, `/profiles/${id}/document`]) {
       const anonymous = await fetch(`${test.url}${SETTINGS}${path}`, { redirect: 'manual' });
       expect(anonymous.status, `anonymous ${path}`).to.equal(303);
       expect(anonymous.headers.get('location'), path).to.match(/\/login/);
@@ -121,6 +121,33 @@ describe('profile admin pages @db', () => {
     try {
       const italian = await (await admin.get(`${SETTINGS}/profiles/${profile.id}?auditPage=2`)).text();
       for (const text of ['Pagina 2 di 5', 'Modifiche più recenti', 'Modifiche meno recenti']) expect(italian).to.include(text);
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
+
+  it('lists the deleted profiles: who deleted them, when, where their contacts went and what they were, escaped', async () => {
+    const actor = await adminActor(api);
+    const gone = await service.create({ name: 'Gone <b>soon</b>', description: '', startFrom: null }, actor);
+    await addPortalAccount(api, 7101, gone.id);
+    const removed = await admin.post(`${SETTINGS}/profiles/${gone.id}/delete`, { moveTo: '', version: String(gone.version) });
+    expect(removed.status).to.equal(200);
+    expect(await (await admin.get(`${SETTINGS}/`)).text()).to.include(`<a href="${SETTINGS}/profiles/deleted">Deleted profiles</a>`);
+    const response = await admin.get(`${SETTINGS}/profiles/deleted`);
+    expect(response.status).to.equal(200);
+    const page = await response.text();
+    expect(page).to.include('<title>Deleted portal profiles · Reference CRM</title>');
+    const row = /<tr data-audit-action="delete">([\s\S]*?)<\/tr>/.exec(page)?.[1] ?? '';
+    expect(row).to.include('>Gone &lt;b&gt;soon&lt;/b&gt;</td>');
+    expect(row).to.include('<td>admin</td>');
+    expect(row).to.include('1 contact moved to Default');
+    // What the profile was: its export, as the audit row keeps it.
+    expect(row).to.include('&quot;kind&quot;: &quot;business-portal-profile&quot;');
+    expect(page).not.to.include('<b>soon');
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const italian = await (await admin.get(`${SETTINGS}/profiles/deleted`)).text();
+      for (const text of ['<title>Profili portale eliminati · Reference CRM</title>', '1 contatto spostato in Default']) expect(italian).to.include(text);
     } finally {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }

@@ -175,7 +175,7 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
       if (language === 'en') await lock(MARIO);
       try {
         const { context, page } = await signedIn(`${SETTINGS}/`, language === 'it' ? 'it-IT' : 'en-GB');
-        const pages = ['/', '/profiles/new', '/profiles/import', '/profiles/1', '/profiles/1/privileges', '/profiles/1/duplicate', '/login-check'];
+        const pages = ['/', '/profiles/new', '/profiles/import', '/profiles/deleted', '/profiles/1', '/profiles/1/privileges', '/profiles/1/duplicate', '/login-check'];
         const titles = new Set<string>();
         const problems: string[] = [];
         for (const path of pages) {
