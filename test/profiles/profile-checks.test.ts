@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { adminActor, adminClient, count, profileService, SETTINGS, type AdminClient, type JsonError } from './profile-test-kit.js';
+import { adminActor, adminClient, count, profileIdByName, profileService, SETTINGS, type AdminClient, type JsonError } from './profile-test-kit.js';
 
 /** What the admin-text refusals say about a control character. */
 const CONTROL = 'contains a control character';
@@ -66,6 +66,18 @@ describe('profile checks @db', () => {
     // The same profile may change the case of its own name.
     await service.rename(first.id, { name: 'ÜNÏCØDÉ', description: '', expectedVersion: first.version }, actor);
     expect((await service.get(first.id)).name).to.equal('ÜNÏCØDÉ');
+  });
+
+  it('takes names that differ by an accent or an emoji as different names, on every database', async () => {
+    // MariaDB's default collation folds accents and takes every emoji for every other: its unique key refused these.
+    for (const [first, second] of [['Cafe', 'Café'], ['Support 🇮🇹', 'Support 🇬🇧']] as const) {
+      expect((await admin.post(`${SETTINGS}/profiles`, { name: first })).status, first).to.equal(303);
+      const response = await admin.post(`${SETTINGS}/profiles`, { name: second });
+      expect(response.status, second).to.equal(303);
+      expect(await profileIdByName(api, second), second).to.not.equal(null);
+    }
+    // Case still counts for nothing.
+    expect((await admin.post(`${SETTINGS}/profiles`, { name: 'CAFÉ' })).status).to.equal(409);
   });
 
   describe('odd section values', () => {
