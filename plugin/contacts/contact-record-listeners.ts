@@ -13,7 +13,8 @@
  *   (two enabled accounts with one email could neither sign in).
  * - The contact's language changed: the account's language follows (mails already use the
  *   contact's).
- * - The contact was deleted: its portal account, sessions and reminder records are removed.
+ * - The contact was deleted: its portal account, sessions, password-reset links, sign-in codes,
+ *   unlock links and reminder records are removed.
  *
  * Idempotent, for hosts with several processes (or events delivered twice): each step compares
  * with what is stored and writes with the account's version, so a second delivery of the same
@@ -25,6 +26,7 @@ import { LoginHistory } from '../auth/login-history.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import { PortalAccountStore, StalePortalAccountError, type PortalAccount } from '../auth/portal-account-store.js';
 import { PortalSessions } from '../auth/portal-sessions.js';
+import { UNLOCK_LINKS_TABLE } from '../auth/unlock-links.js';
 import { HostDatabase, HostLogger, HostRecords, type CrmRecord, type RecordEvents, type Unsubscribe } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
@@ -100,11 +102,16 @@ export class ContactRecordListeners implements LifecycleContribution {
     await this.database.sequelize.transaction(async (transaction) => {
       removed = await this.accounts.delete(contactId, { transaction });
       ended = await this.sessions.endAllFor(contactId, { transaction });
-      await this.database.sequelize.query(`DELETE FROM ${REMINDERS_TABLE} WHERE contact_id = :contactId`, {
-        type: QueryTypes.BULKDELETE,
-        replacements: { contactId },
-        transaction,
-      });
+      // Nothing of the account outlives it: a host that gives a later contact this id must not
+      // hand it a reset link, a code or an unlock link mailed to this one.
+      await this.accounts.dropResetLinks(contactId, { transaction, twoFactor: true });
+      for (const table of [UNLOCK_LINKS_TABLE, REMINDERS_TABLE]) {
+        await this.database.sequelize.query(`DELETE FROM ${table} WHERE contact_id = :contactId`, {
+          type: QueryTypes.BULKDELETE,
+          replacements: { contactId },
+          transaction,
+        });
+      }
     });
     if (removed || ended > 0) this.logger.info('Business Portal: contact deleted; its portal account and sessions removed', { contactId, sessionsEnded: ended });
   }

@@ -427,6 +427,33 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(await h.account(id)).to.equal(undefined);
   });
 
+  it('deleting the contact also removes its password-reset links, sign-in codes and unlock links', async () => {
+    const id = await h.addContact({ firstname: 'Gone', lastname: 'Clean', email: 'gone.clean@example.com' });
+    await enable(id, 'gone.clean@example.com');
+    const since = h.mailbox.received.length;
+    const forgot = await fetch(`${h.url}/portal/api/v1/auth/forgot`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'gone.clean@example.com' }),
+    });
+    expect(forgot.status).to.equal(202);
+    const resetMail = await h.mailbox.waitFor('gone.clean@example.com', { since, subject: /password/i });
+    // Five wrong passwords lock the account and mail an unlock link.
+    for (let i = 0; i < 5; i++) expect((await h.portalLogin('gone.clean@example.com', `Wrong-password-${i}`)).status).to.equal(401);
+    await h.mailbox.waitFor('gone.clean@example.com', { since: h.mailbox.received.indexOf(resetMail) + 1 });
+    // A second factor's code step under way (its challenge, as the code step stores it).
+    const now = new Date();
+    await h.api.database.sequelize.query(
+      `INSERT INTO bp_two_factor_challenges (id, contact_id, method, code_hash, remember, attempts, created_at, expires_at) VALUES (:challenge, :id, 'email', :hash, :no, 0, :now, :later)`,
+      { replacements: { challenge: 'c'.repeat(64), id, hash: 'd'.repeat(64), no: false, now, later: new Date(now.getTime() + 600_000) } },
+    );
+    const count = async (table: string) => Number((await h.sql<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table} WHERE contact_id = :id`, { id }))[0]!.n);
+    const tables = ['bp_reset_tokens', 'bp_two_factor_challenges', 'bp_unlock_links'];
+    for (const table of tables) expect(await count(table), table).to.equal(1);
+    await h.api.records.delete('Contacts', id);
+    for (const table of tables) expect(await count(table), table).to.equal(0);
+  });
+
   describe('attacks', () => {
     it('without the CSRF token, or with another one, nothing changes (403)', async () => {
       const id = await h.addContact({ firstname: 'Csrf', lastname: 'Target', email: 'csrf.target@example.com' });
