@@ -111,11 +111,14 @@ function typedValues(body: unknown): PortalUserRetry['typed'] {
   return typed;
 }
 
-/** A real calendar day (the pattern lets 2026-02-31 through). */
+/**
+ * A real calendar day (the pattern lets 2026-02-31 through) of a year from 1000 to 9999, the days
+ * a date column holds on every database (PostgreSQL has no year 0000: it refused the save with a 500).
+ */
 function calendarDay(value: string): string | null | undefined {
   if (value === '') return null;
   const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value ? value : undefined;
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value && value >= '1000-01-01' ? value : undefined;
 }
 
 @injectable()

@@ -160,7 +160,8 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     // An empty start means today (the form says so), not a start stored from an earlier period:
     // a former portal user switched on again would otherwise get an end date long past.
     const start = request.supportStartDate ?? (request.portalUser ? today : null);
-    const end = request.supportEndDate ?? (start !== null ? addYears(start, 1) : null);
+    // A start in 9999 ends on that year's last day: a year later is past what a date column holds.
+    const end = request.supportEndDate ?? (start === null ? null : start >= '9999-01-01' ? '9999-12-31' : addYears(start, 1));
     // With the start left empty (today), an end before it is simply already past: say that.
     if (start !== null && end !== null && end < start) return { ok: false, reason: request.supportStartDate === null ? 'end_in_past' : 'end_before_start' };
 

@@ -148,6 +148,22 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(await h.account(id)).to.equal(undefined);
   });
 
+  it('a year outside 1000–9999 is a field to check (400), not a 500 on PostgreSQL; a start in 9999 ends on its last day', async () => {
+    const id = await h.addContact({ firstname: 'Year', lastname: 'Zero', email: 'year.zero@example.com' });
+    for (const supportStartDate of ['0000-01-01', '0999-12-31']) {
+      const saved = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate, supportEndDate: addYears(today, 1) });
+      expect(saved.status, supportStartDate).to.equal(400);
+      expect(saved.html).to.include('Check these fields: Support start date.');
+    }
+    const ended = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: today, supportEndDate: '0000-01-01' });
+    expect(ended.status).to.equal(400);
+    expect(ended.html).to.include('Check these fields: Support end date.');
+    expect(await h.account(id)).to.equal(undefined);
+    const far = await enable(id, 'year.zero@example.com', { supportStartDate: '9999-03-01' });
+    expect(far.saved.status).to.equal(200);
+    expect(await h.account(id)).to.include({ support_start_date: '9999-03-01', support_end_date: '9999-12-31' });
+  });
+
   it('a refusal shows the form again with what the admin typed and the reason beside the field; saving it again works', async () => {
     const id = await h.addContact({ firstname: 'Typed', lastname: 'Again', email: 'typed.again@example.com' });
     const refused = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '2030-02-01', supportEndDate: '2030-01-01' });
