@@ -30,6 +30,7 @@ const REFUSAL_REASONS: Readonly<Record<string, MessageKey>> = {
   wrong_code: 'auth.loginHistory.reasons.wrongCode',
   code_expired_or_used: 'auth.loginHistory.reasons.codeExpiredOrUsed',
   reset_link_invalid: 'auth.loginHistory.reasons.resetLinkInvalid',
+  second_factor_unavailable: 'auth.loginHistory.reasons.secondFactorUnavailable',
 };
 
 /** Stored reasons of new access details after an email change that did not leave → their locale key; any other was sent. */

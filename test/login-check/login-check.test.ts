@@ -423,8 +423,9 @@ describe('login-check: the Check Business Portal login page, lock emails and log
 
     it('names in words the refusals of a second-factor code and of a reset link, and a replayed remember-me token, never by their stored code', async () => {
       const nina = await h.addCustomer({ firstname: 'Nina', lastname: 'Verdi', email: 'nina.verdi@example.com', language: 'it' });
-      // The reasons the sign-in code (two-factor.ts) and the reset link (password-reset.ts) store.
-      for (const reason of ['wrong_code', 'code_expired_or_used', 'reset_link_invalid']) {
+      // The reasons the sign-in code (two-factor.ts), the reset link (password-reset.ts) and a second
+      // factor no method can deliver (login-service.ts) store.
+      for (const reason of ['wrong_code', 'code_expired_or_used', 'reset_link_invalid', 'second_factor_unavailable']) {
         await h.api.database.sequelize.query("INSERT INTO bp_login_history (contact_id, email, event, reason, ip, at) VALUES (:nina, NULL, 'failed', :reason, '192.0.2.1', :at)", {
           replacements: { nina, reason, at: new Date() },
         });
@@ -439,13 +440,15 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       expect(english).to.include('Sign-in refused: wrong sign-in code');
       expect(english).to.include('Sign-in refused: sign-in code expired or already used');
       expect(english).to.include('Sign-in refused: password reset link invalid or expired');
-      expect(english).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid/);
+      expect(english).to.include('Sign-in refused: the profile’s two-factor authentication cannot reach the contact');
+      expect(english).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid|second_factor_unavailable/);
       await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
       try {
         const italian = await (await h.get(`/contacts/${nina}`, h.admin)).text();
         expect(italian).to.include('Accesso rifiutato: codice di verifica errato');
         expect(italian).to.include('Accesso memorizzato (Ricordami) terminato: il suo cookie è stato riutilizzato dopo essere stato sostituito (probabilmente copiato)');
-        expect(italian).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid/);
+        expect(italian).to.include('Accesso rifiutato: l’autenticazione a due fattori del profilo non può raggiungere il contatto');
+        expect(italian).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid|second_factor_unavailable/);
       } finally {
         await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
       }
