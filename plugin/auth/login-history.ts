@@ -69,8 +69,10 @@ export interface RecordedLoginEvent extends LoginHistoryEntry {
 export const LoginHistory = Symbol.for('business-portal.auth.LoginHistory');
 export interface LoginHistory {
   record(entry: LoginHistoryEntry, options?: { readonly transaction?: Transaction; readonly adminUserId?: number }): Promise<void>;
-  /** A contact's events, newest first. */
-  forContact(contactId: number, options?: ReadOptions & { readonly limit?: number }): Promise<readonly RecordedLoginEvent[]>;
+  /** A contact's events, newest first (`offset` of them left out: a page of older ones). */
+  forContact(contactId: number, options?: ReadOptions & { readonly limit?: number; readonly offset?: number }): Promise<readonly RecordedLoginEvent[]>;
+  /** How many events a contact has. */
+  countForContact(contactId: number, options?: ReadOptions): Promise<number>;
 }
 
 const LOG_MESSAGES: Readonly<Record<LoginEvent, string>> = {
@@ -124,11 +126,12 @@ export class SequelizeLoginHistory implements LoginHistory {
     else this.logger.info(LOG_MESSAGES[entry.event], fields);
   }
 
-  async forContact(contactId: number, options: ReadOptions & { readonly limit?: number } = {}): Promise<readonly RecordedLoginEvent[]> {
+  async forContact(contactId: number, options: ReadOptions & { readonly limit?: number; readonly offset?: number } = {}): Promise<readonly RecordedLoginEvent[]> {
     const limit = Math.max(1, Math.min(Math.trunc(options.limit ?? 100), 1000));
+    const offset = Math.max(0, Math.trunc(options.offset ?? 0));
     const rows = await this.database.sequelize.query<Record<string, unknown>>(
       `SELECT id, contact_id, email, event, reason, ip, at FROM ${HISTORY_TABLE}
-        WHERE contact_id = :contactId ORDER BY at DESC, id DESC LIMIT ${limit}`,
+        WHERE contact_id = :contactId ORDER BY at DESC, id DESC LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ''}`,
       { type: QueryTypes.SELECT, replacements: { contactId }, transaction: options.transaction },
     );
     return rows.map((row) => ({
@@ -140,5 +143,14 @@ export class SequelizeLoginHistory implements LoginHistory {
       ip: row.ip === null ? null : String(row.ip),
       at: toIsoDateTime(row.at)!,
     }));
+  }
+
+  async countForContact(contactId: number, options: ReadOptions = {}): Promise<number> {
+    const rows = await this.database.sequelize.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${HISTORY_TABLE} WHERE contact_id = :contactId`, {
+      type: QueryTypes.SELECT,
+      replacements: { contactId },
+      transaction: options.transaction,
+    });
+    return toNumber(rows[0]?.n ?? 0);
   }
 }

@@ -2,13 +2,15 @@
  * The contacts capability: the Business Portal block on the CRM's Contact record, made of
  * sections multi-bound under `ContactBlockSection` (the portal-user settings, then the login
  * history); the admin route that saves the portal-user settings; the listeners that keep portal
- * accounts in step with their contacts; the block's stylesheet; and the support-ending reminders.
+ * accounts in step with their contacts; the page of all of a contact's portal events; the block's
+ * stylesheet; and the support-ending reminders.
  */
 import { ContainerModule } from 'inversify';
 import { AdminRouteContribution, LifecycleContribution, PortalRouteContribution } from '../lifecycle/contributions.js';
 import { ContactBlockSection } from './contact-block-sections.js';
 import { ContactBlockAssets, ContactRecordBlock } from './contact-record-block.js';
 import { ContactRecordListeners } from './contact-record-listeners.js';
+import { LoginHistoryRoutes } from './login-history-routes.js';
 import { LoginHistorySection } from './login-history-section.js';
 import { PortalUserRoutes } from './portal-user-routes.js';
 import { PortalUserSection } from './portal-user-section.js';
@@ -28,5 +30,8 @@ export const contactsModule = new ContainerModule(({ bind }) => {
   // The section also renders its form again on the page answering a refused save.
   bind(PortalUserSection).toSelf().inSingletonScope();
   bind<ContactBlockSection>(ContactBlockSection).toService(PortalUserSection);
-  bind<ContactBlockSection>(ContactBlockSection).to(LoginHistorySection).inSingletonScope();
+  // The section also puts into words the events of the page of all of them.
+  bind(LoginHistorySection).toSelf().inSingletonScope();
+  bind<ContactBlockSection>(ContactBlockSection).toService(LoginHistorySection);
+  bind<AdminRouteContribution>(AdminRouteContribution).to(LoginHistoryRoutes).inSingletonScope();
 });

@@ -3,7 +3,8 @@
  * `HISTORY_SHOWN` portal events (sign-ins, sign-outs, refusals with their reason, locks, unlocks
  * and by whom, sessions ended on a replayed remember-me token), with time and client address, in
  * the CRM user's language. Everything is escaped by the template: addresses and reasons are stored
- * as received.
+ * as received. When the contact has older events, active CRM admins get a link to all of them,
+ * page by page (`LoginHistoryRoutes`, on the admin router).
  */
 import { inject, injectable } from 'inversify';
 import { LoginHistory, type RecordedLoginEvent } from '../auth/login-history.js';
@@ -11,9 +12,23 @@ import { HostUsers, type LanguageCode, type RecordBlockContext } from '../host-c
 import { PageRenderer } from '../http/page-renderer.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
+import { PluginSettings } from '../lifecycle/contributions.js';
 import type { ContactBlockSection } from './contact-block-sections.js';
 
 export const HISTORY_SHOWN = 20;
+
+/** Where an admin reads all of a contact's portal events (`LoginHistoryRoutes`). */
+export function loginHistoryPath(settingsPath: string, contactId: number): string {
+  return `${settingsPath}/contacts/${contactId}/login-history`;
+}
+
+/** One event as the history's tables show it. */
+export interface ShownLoginEvent {
+  readonly at: string;
+  readonly ip: string | null;
+  readonly event: string;
+  readonly text: string;
+}
 
 /** Stored reasons of refused sign-ins → their locale key; other reasons are shown as stored. */
 const REFUSAL_REASONS: Readonly<Record<string, MessageKey>> = {
@@ -59,16 +74,26 @@ export class LoginHistorySection implements ContactBlockSection {
     @inject(HostUsers) private readonly users: HostUsers,
     @inject(PageRenderer) private readonly renderer: PageRenderer,
     @inject(Translator) private readonly translator: Translator,
+    @inject(PluginSettings) private readonly settings: PluginSettings,
   ) {}
 
   async render(context: RecordBlockContext): Promise<string> {
     const language = this.translator.supported(context.language);
-    const events = await this.history.forContact(context.recordId, { limit: HISTORY_SHOWN });
-    const names = await this.adminNames(events);
+    // One more than shown: whether there are older events to link to.
+    const events = await this.history.forContact(context.recordId, { limit: HISTORY_SHOWN + 1 });
+    const { user } = context.session;
+    const older = events.length > HISTORY_SHOWN && user.isAdmin && user.active;
     return this.renderer.render('admin/contact-block-login-history', language, {
       shown: HISTORY_SHOWN,
-      events: events.map((event) => ({ at: event.at, ip: event.ip, event: event.event, text: this.describe(event, language, names) })),
+      events: await this.shown(events.slice(0, HISTORY_SHOWN), language),
+      allHref: older ? loginHistoryPath(this.settings.settingsPath, context.recordId) : null,
     });
+  }
+
+  /** Events in words, in `language`, for the block and the page of all events. */
+  async shown(events: readonly RecordedLoginEvent[], language: LanguageCode): Promise<ShownLoginEvent[]> {
+    const names = await this.adminNames(events);
+    return events.map((event) => ({ at: event.at, ip: event.ip, event: event.event, text: this.describe(event, language, names) }));
   }
 
   private describe(event: RecordedLoginEvent, language: LanguageCode, names: ReadonlyMap<number, string>): string {

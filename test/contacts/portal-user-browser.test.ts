@@ -150,4 +150,34 @@ describe('contacts: the portal-user section in a browser', function () {
       await context.close();
     }
   });
+
+  it('an admin pages through all of a contact’s portal events from the block, on a desktop and a phone', async () => {
+    const id = await h.addContact({ firstname: 'Many', lastname: 'Events', email: 'many.events@example.com' });
+    const start = Date.now() - 100 * 60_000;
+    for (let i = 0; i < 60; i++) {
+      await h.api.database.sequelize.query("INSERT INTO bp_login_history (contact_id, email, event, reason, ip, at) VALUES (:id, NULL, :event, NULL, '192.0.2.7', :at)", {
+        replacements: { id, event: i % 2 === 0 ? 'login' : 'logout', at: new Date(start + i * 60_000) },
+      });
+    }
+    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await signIn(page, `/contacts/${id}`);
+      const history = `/settings/business-portal/contacts/${id}/login-history`;
+      await Promise.all([page.waitForURL(`${h.url}${history}`), page.getByRole('link', { name: 'All portal sign-in events' }).click()]);
+      expect(await page.locator('tr[data-event]').count()).to.equal(50);
+      expect(await page.getByRole('navigation', { name: 'Pages of sign-in events' }).textContent()).to.include('Events 1–50 of 60');
+      expect(await seriousViolations(page, { within: '.bp-admin' }), 'axe on the page').to.deep.equal([]);
+      await Promise.all([page.waitForURL(`${h.url}${history}?page=2`), page.getByRole('link', { name: 'Older events' }).click()]);
+      expect(await page.locator('tr[data-event]').count()).to.equal(10);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: join(artifacts, 'login-history-phone.png'), fullPage: true });
+      expect(Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'))).to.be.at.most(0);
+      expect(await smallTapTargets(page, { within: '.bp-admin' }), 'the page: tap targets under 40 px').to.deep.equal([]);
+      await page.goto(`${h.url}/contacts/${id}`);
+      expect(await smallTapTargets(page, { within: '.bp-contact-block' }), 'the block: tap targets under 40 px').to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

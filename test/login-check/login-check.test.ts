@@ -454,6 +454,58 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       }
     });
 
+    it('older events than the block’s 20 are on a paged page for admins, escaped, in the admin’s language', async () => {
+      const olga = await h.addCustomer({ firstname: 'Olga', lastname: 'Older', email: 'olga.older@example.com' });
+      // 130 events: the oldest a sign-in from an address holding markup, then 129 refusals a minute apart.
+      const start = Date.now() - 200 * 60_000;
+      await h.api.database.sequelize.query("INSERT INTO bp_login_history (contact_id, email, event, reason, ip, at) VALUES (:olga, NULL, 'login', NULL, :ip, :at)", {
+        replacements: { olga, ip: XSS.slice(0, 45), at: new Date(start) },
+      });
+      for (let i = 1; i < 130; i++) {
+        await h.api.database.sequelize.query("INSERT INTO bp_login_history (contact_id, email, event, reason, ip, at) VALUES (:olga, NULL, 'failed', 'wrong_password', '192.0.2.1', :at)", {
+          replacements: { olga, at: new Date(start + i * 60_000) },
+        });
+      }
+      const history = `/settings/business-portal/contacts/${olga}/login-history`;
+      const block = await (await h.get(`/contacts/${olga}`, h.admin)).text();
+      expect(block).to.include(`href="${history}"`);
+      expect(block.match(/<tr data-event="/g) ?? []).to.have.length(20);
+      expect((await (await h.get(`/contacts/${olga}`, h.clerk)).text()).includes(`href="${history}"`), 'the page is an admin page').to.equal(false);
+
+      const rowsOn = (html: string) => html.match(/<tr data-event="/g) ?? [];
+      const first = await h.get(history, h.admin);
+      expect(first.status).to.equal(200);
+      const firstHtml = await first.text();
+      expect(firstHtml).to.include('Olga Older');
+      expect(rowsOn(firstHtml)).to.have.length(50);
+      expect(firstHtml).to.include('Events 1–50 of 130');
+      expect(firstHtml).to.include(`href="${history}?page&#x3D;2"`);
+      expect(firstHtml).to.include(`href="/contacts/${olga}"`);
+      const last = await (await h.get(`${history}?page=3`, h.admin)).text();
+      expect(rowsOn(last)).to.have.length(30);
+      expect(last).to.include('Events 101–130 of 130');
+      expect(last).to.include(`href="${history}?page&#x3D;2"`);
+      expect(last).not.to.include(`href="${history}?page&#x3D;4"`);
+      expect(last).to.include('Signed in');
+      expect(last).not.to.include(XSS);
+      expect(last).to.include('&lt;script&gt;');
+
+      await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+      try {
+        const italian = await (await h.get(`${history}?page=2`, h.admin)).text();
+        expect(italian).to.include('Cronologia degli accessi al portale');
+        expect(italian).to.include('Eventi 51–100 di 130');
+        expect(italian).to.include('Accesso rifiutato: password errata');
+      } finally {
+        await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+      }
+
+      for (const query of ['?page=0', '?page=abc', '?page=1&page=2', '?page=99999999999']) expect((await h.get(`${history}${query}`, h.admin)).status, query).to.equal(400);
+      expect((await h.get(`${history}?page=4`, h.admin)).status).to.equal(404);
+      expect((await h.get('/settings/business-portal/contacts/999999/login-history', h.admin)).status).to.equal(404);
+      expect((await h.get(history, h.clerk)).status).to.equal(403);
+    });
+
     it('a contact without portal events says so', async () => {
       const other = await h.api.records.create('Contacts', { values: { firstname: 'No', lastname: 'Portal' } });
       const html = await (await h.get(`/contacts/${other.id}`, h.admin)).text();
