@@ -21,19 +21,17 @@
  * change finds nothing left to do and sends nothing.
  */
 import { inject, injectable } from 'inversify';
-import { QueryTypes } from 'sequelize';
 import { LoginHistory } from '../auth/login-history.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import { PortalAccountStore, StalePortalAccountError, type PortalAccount } from '../auth/portal-account-store.js';
 import { PortalSessions } from '../auth/portal-sessions.js';
-import { UNLOCK_LINKS_TABLE } from '../auth/unlock-links.js';
 import { HostDatabase, HostLogger, HostRecords, type CrmRecord, type RecordEvents, type Unsubscribe } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
 import { accessDetailsReadiness, passwordKept, sendAccessDetails } from './access-details.js';
+import { releaseEmailOfGone, removePortalAccount } from './account-removal.js';
 import { generatePortalPassword } from './generated-password.js';
 import { contactLanguage, mailableEmail } from './portal-user-settings.js';
-import { REMINDERS_TABLE } from './support-reminders.js';
 
 /** How often a change lost to a concurrent writer is retried against the fresh account. */
 const ATTEMPTS = 3;
@@ -97,22 +95,7 @@ export class ContactRecordListeners implements LifecycleContribution {
 
   /** Public for tests: what a `record.deleted` of a contact does. */
   async contactDeleted(contactId: number): Promise<void> {
-    let removed = false;
-    let ended = 0;
-    await this.database.sequelize.transaction(async (transaction) => {
-      removed = await this.accounts.delete(contactId, { transaction });
-      ended = await this.sessions.endAllFor(contactId, { transaction });
-      // Nothing of the account outlives it: a host that gives a later contact this id must not
-      // hand it a reset link, a code or an unlock link mailed to this one.
-      await this.accounts.dropResetLinks(contactId, { transaction, twoFactor: true });
-      for (const table of [UNLOCK_LINKS_TABLE, REMINDERS_TABLE]) {
-        await this.database.sequelize.query(`DELETE FROM ${table} WHERE contact_id = :contactId`, {
-          type: QueryTypes.BULKDELETE,
-          replacements: { contactId },
-          transaction,
-        });
-      }
-    });
+    const { removed, ended } = await removePortalAccount(this.database, this.accounts, this.sessions, contactId);
     if (removed || ended > 0) this.logger.info('Business Portal: contact deleted; its portal account and sessions removed', { contactId, sessionsEnded: ended });
   }
 
@@ -139,6 +122,7 @@ export class ContactRecordListeners implements LifecycleContribution {
       this.logger.info('Business Portal: the contact’s email changed; portal login email updated', { contactId: contact.id });
       return;
     }
+    await releaseEmailOfGone({ records: this.records, database: this.database, accounts: this.accounts, sessions: this.sessions, logger: this.logger }, email, contact.id);
     if (await this.accounts.emailInUseByAnother(email, contact.id)) {
       // Another portal user signs in with this address: sharing it would lock both out (the login
       // refuses an email several enabled accounts share). This one is switched off instead, its

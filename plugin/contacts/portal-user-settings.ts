@@ -39,6 +39,7 @@ import { ProfileStore, type ProfileSummary } from '../profiles/profile-store.js'
 import { PORTAL_VERSION_SETTING, PortalVersions } from '../settings/portal-version.js';
 import { SettingsStore } from '../settings/settings-store.js';
 import { sendAccessDetails, type AccessDetailsDelivery } from './access-details.js';
+import { releaseEmailOfGone } from './account-removal.js';
 import { generatePortalPassword } from './generated-password.js';
 
 /** What the admin's form asks for. Dates are `YYYY-MM-DD` or null (empty field). */
@@ -203,6 +204,7 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     settings: { profileId: number | null; start: DateOnly | null; end: DateOnly | null },
     admin: CrmUser,
   ): Promise<PortalUserOutcome> {
+    await releaseEmailOfGone({ records: this.records, database: this.database, accounts: this.accounts, sessions: this.sessions, logger: this.logger }, email, contact.id);
     // The login refuses an email that two enabled accounts share: both contacts would be locked out.
     if (await this.accounts.emailInUseByAnother(email, contact.id)) return { ok: false, reason: 'email_in_use', email };
     const password = generatePortalPassword();

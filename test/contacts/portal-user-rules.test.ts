@@ -55,6 +55,53 @@ describe('contacts: portal-user rules @db', function () {
     expect((await h.portalLogin('mario.shared@example.com', secondPassword)).status).to.equal(200);
   });
 
+  it('an email held by the account of a contact no longer in the CRM is free for a portal user whose email changes to it', async () => {
+    const gone = await h.addContact({ firstname: 'Gone', lastname: 'Holder', email: 'held.email@example.com' });
+    await enable(gone, 'held.email@example.com');
+    // The contact is deleted while its deletion's listener fails (a busy database, say): its account stays behind.
+    const sequelize = h.api.database.sequelize;
+    sequelize.addHook('beforeQuery', 'orphan-account', (options: unknown) => {
+      // Before it runs a statement has no SQL yet: the account's delete is the BULKDELETE bound to this contact.
+      const { replacements, type } = options as { replacements?: Record<string, unknown>; type?: string };
+      if (type === 'BULKDELETE' && replacements?.contactId === gone) throw new Error('database busy');
+    });
+    try {
+      await h.api.records.delete('Contacts', gone);
+    } finally {
+      sequelize.removeHook('beforeQuery', 'orphan-account');
+    }
+    expect(await h.account(gone), 'left behind').not.to.equal(undefined);
+
+    // A portal user whose email changes to that address keeps the portal, with new access details.
+    const moving = await h.addContact({ firstname: 'Moving', lastname: 'Holder', email: 'moving.holder@example.com' });
+    await enable(moving, 'moving.holder@example.com');
+    const since = h.mailbox.received.length;
+    await h.api.records.update('Contacts', moving, { values: { email: 'held.email@example.com' } });
+    expect(Boolean((await h.account(moving))!.portal_enabled), 'still a portal user').to.equal(true);
+    const password = passwordIn(await h.mailbox.waitFor('held.email@example.com', { since }));
+    expect((await h.portalLogin('held.email@example.com', password)).status).to.equal(200);
+    expect(await h.account(gone), 'the account of the contact that is gone is removed').to.equal(undefined);
+  });
+
+  it('an email held by the account of a contact no longer in the CRM is free for a contact switched on', async () => {
+    const gone = await h.addContact({ firstname: 'Gone', lastname: 'Again', email: 'held.again@example.com' });
+    await enable(gone, 'held.again@example.com');
+    const sequelize = h.api.database.sequelize;
+    sequelize.addHook('beforeQuery', 'orphan-account', (options: unknown) => {
+      const { replacements, type } = options as { replacements?: Record<string, unknown>; type?: string };
+      if (type === 'BULKDELETE' && replacements?.contactId === gone) throw new Error('database busy');
+    });
+    try {
+      await h.api.records.delete('Contacts', gone);
+    } finally {
+      sequelize.removeHook('beforeQuery', 'orphan-account');
+    }
+    const next = await h.addContact({ firstname: 'Next', lastname: 'Holder', email: 'held.again@example.com' });
+    const password = await enable(next, 'held.again@example.com');
+    expect((await h.portalLogin('held.again@example.com', password)).status).to.equal(200);
+    expect(await h.account(gone)).to.equal(undefined);
+  });
+
   it('switches on only one of two contacts of one email switched on at the same moment, and mails only that one', async () => {
     const first = await h.addContact({ firstname: 'Twin', lastname: 'First', email: 'twin.shared@example.com' });
     const second = await h.addContact({ firstname: 'Twin', lastname: 'Second', email: 'twin.shared@example.com' });

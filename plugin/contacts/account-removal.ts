@@ -1,0 +1,55 @@
+/**
+ * What goes with a contact that leaves the CRM: its portal account, its sessions (remember-me
+ * ones too), its password-reset links, sign-in codes and unlock links, and its reminder records,
+ * in one transaction. Its login history stays (it is the CRM's record of what happened).
+ *
+ * An account whose contact left while nobody removed it (the deletion's listener failed, or the
+ * contact was deleted while the plugin was inactive) is removed when another contact wants its
+ * email (`releaseEmailOfGone`): it holds that login for nobody, and no page shows it.
+ */
+import { QueryTypes } from 'sequelize';
+import type { PortalAccountStore } from '../auth/portal-account-store.js';
+import type { PortalSessions } from '../auth/portal-sessions.js';
+import { UNLOCK_LINKS_TABLE } from '../auth/unlock-links.js';
+import type { HostDatabase, HostLogger, HostRecords } from '../host-contract/index.js';
+import { REMINDERS_TABLE } from './support-reminders.js';
+
+/** Whether an account was removed, and how many sessions ended. */
+export async function removePortalAccount(
+  database: HostDatabase,
+  accounts: PortalAccountStore,
+  sessions: PortalSessions,
+  contactId: number,
+): Promise<{ readonly removed: boolean; readonly ended: number }> {
+  let removed = false;
+  let ended = 0;
+  await database.sequelize.transaction(async (transaction) => {
+    removed = await accounts.delete(contactId, { transaction });
+    ended = await sessions.endAllFor(contactId, { transaction });
+    // Nothing of the account outlives it: a host that gives a later contact this id must not
+    // hand it a reset link, a code or an unlock link mailed to this one.
+    await accounts.dropResetLinks(contactId, { transaction, twoFactor: true });
+    for (const table of [UNLOCK_LINKS_TABLE, REMINDERS_TABLE]) {
+      await database.sequelize.query(`DELETE FROM ${table} WHERE contact_id = :contactId`, {
+        type: QueryTypes.BULKDELETE,
+        replacements: { contactId },
+        transaction,
+      });
+    }
+  });
+  return { removed, ended };
+}
+
+/** Removes the enabled accounts of `email` other than `contactId`'s whose contact is no longer in the CRM. */
+export async function releaseEmailOfGone(
+  services: { readonly records: HostRecords; readonly database: HostDatabase; readonly accounts: PortalAccountStore; readonly sessions: PortalSessions; readonly logger: HostLogger },
+  email: string,
+  contactId: number,
+): Promise<void> {
+  for (const other of await services.accounts.findByEmail(email)) {
+    if (!other.portalEnabled || other.contactId === contactId) continue;
+    if (await services.records.get('Contacts', other.contactId)) continue;
+    await removePortalAccount(services.database, services.accounts, services.sessions, other.contactId);
+    services.logger.info('Business Portal: the portal account of a contact no longer in the CRM removed; its email is free again', { contactId: other.contactId });
+  }
+}
