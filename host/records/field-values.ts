@@ -57,9 +57,13 @@ export function booleanParameter(value: boolean, dialect: DatabaseDialect): bool
   return dialect === 'postgres' ? value : value ? 1 : 0;
 }
 
-function isPlainText(value: string): boolean {
-  // PostgreSQL refuses NUL characters in text: refuse them everywhere alike.
-  return !value.includes('\u0000');
+/**
+ * PostgreSQL refuses NUL characters in text, and a lone UTF-16 surrogate (JSON's `"\ud800"`) is no
+ * character at all: the MariaDB connector stores it as `?`, the others as U+FFFD. Both are refused
+ * everywhere alike.
+ */
+export function isPlainText(value: string): boolean {
+  return !value.includes('\u0000') && !/\p{Cs}/u.test(value);
 }
 
 function integerOf(value: unknown): number | null {

@@ -16,7 +16,7 @@ import {
 } from '../../plugin/host-contract/index.js';
 import { isHostManaged } from '../registry/host-managed-fields.js';
 import type { SqlModuleRegistry } from '../registry/module-registry.js';
-import { conditionParameter, type ColumnType } from './field-values.js';
+import { conditionParameter, isPlainText, type ColumnType } from './field-values.js';
 
 /** The system columns a query may name, by their contract names. */
 const SYSTEM_FIELDS: Readonly<Record<string, { readonly column: string; readonly type: ColumnType }>> = {
@@ -211,7 +211,7 @@ export class QueryCompiler {
       }
       case 'contains':
       case 'startsWith': {
-        if ((typeof value !== 'string' && typeof value !== 'number') || String(value).includes('\u0000')) return '1 = 0';
+        if ((typeof value !== 'string' && typeof value !== 'number') || !isPlainText(String(value))) return '1 = 0';
         const pattern = `${op === 'contains' ? '%' : ''}${likeEscape(String(value))}%`;
         return `LOWER(${this.asText(sql, type)}) LIKE LOWER(${this.bind.add(pattern)}) ESCAPE '!'`;
       }
@@ -241,7 +241,7 @@ export class QueryCompiler {
    * (SQLite's LIKE ignores the case of A–Z, MariaDB's collation case and accents).
    */
   private hasElement(sql: string, value: unknown): string {
-    if (typeof value !== 'string' || value.includes('\u0000')) return '1 = 0';
+    if (typeof value !== 'string' || !isPlainText(value)) return '1 = 0';
     const element = this.bind.add(JSON.stringify(value));
     if (this.dialect === 'postgres') return `strpos(${sql}, ${element}) > 0`;
     return `INSTR(${this.dialect === 'mariadb' ? `BINARY ${sql}` : sql}, ${element}) > 0`;

@@ -44,6 +44,7 @@ import {
   decodeDateTime,
   decodeFieldValue,
   encodeFieldValue,
+  isPlainText,
   type FieldProblem,
 } from './field-values.js';
 import { HOST_MANAGED_FIELDS } from '../registry/host-managed-fields.js';
@@ -335,7 +336,7 @@ export class SqlRecordStore implements HostRecords {
     const problems: FieldProblem[] = [];
     const body = typeof comment?.body === 'string' ? comment.body.trim() : '';
     if (body === '') problems.push({ field: 'body', problem: 'is mandatory' });
-    else if (body.includes('\u0000')) problems.push({ field: 'body', problem: 'must be text' });
+    else if (!isPlainText(body)) problems.push({ field: 'body', problem: 'must be text' });
     else if ([...body].length > MAX_TEXTAREA_LENGTH) problems.push({ field: 'body', problem: `is longer than ${MAX_TEXTAREA_LENGTH} characters` });
     if (typeof comment?.internal !== 'boolean') problems.push({ field: 'internal', problem: 'must be true or false' });
     const actor = options?.actor;

@@ -325,6 +325,28 @@ describe('portal API: attacks @db', function () {
     expect((await jane.send('POST', `/modules/HelpDesk/records/${created.body.id}/comments`, { body: '😀'.repeat(10_001) })).status).to.equal(422);
   });
 
+  it('refuses text with a lone surrogate as it refuses a NUL byte, on every database alike (MariaDB stored "?", the others U+FFFD)', async () => {
+    const [ticket] = await visibleIds(jane, 'HelpDesk');
+    const before = await recordState('HelpDesk', ticket!);
+    const count = await t.host.api.records.count('HelpDesk');
+    // JSON's escapes are the one way to send one: a form's or a URL's bytes decode to U+FFFD.
+    const post = (path: string, body: string, method = 'POST') =>
+      fetch(`${t.url}${API}${path}`, { method, headers: { cookie: jane.cookie, 'content-type': 'application/json' }, body }).then(async (res) => ({ status: res.status, body: (await res.json()) as any }));
+    for (const text of ['\\ud800', 'x\\udfffy', '\\udc00\\ud800']) {
+      const created = await post('/modules/HelpDesk/records', `{"values":{"ticket_title":"${text}","description":"${text}"}}`);
+      expect(created.status, text).to.equal(422);
+      expect(created.body.error.problems.map((p: any) => [p.field, p.code]), text).to.deep.equal([['values.ticket_title', 'invalid-value'], ['values.description', 'invalid-value']]);
+      expect((await post(`/modules/HelpDesk/records/${ticket}`, `{"values":{"ticket_title":"${text}"}}`, 'PATCH')).status, text).to.equal(422);
+      expect((await post(`/modules/HelpDesk/records/${ticket}/comments`, `{"body":"${text}"}`)).status, text).to.equal(422);
+    }
+    expect(await t.host.api.records.count('HelpDesk')).to.equal(count);
+    expect(await recordState('HelpDesk', ticket!)).to.equal(before);
+    // A pair is a character like any other.
+    const emoji = await post('/modules/HelpDesk/records', '{"values":{"ticket_title":"\\ud83c\\udf89 party"}}');
+    expect(emoji.status).to.equal(201);
+    expect(emoji.body.values.ticket_title).to.equal('🎉 party');
+  });
+
   it('refuses a list or a set of values far over its limit as one problem, not one per entry (1 MB of them held the server for seconds)', async () => {
     const before = (await jane.get('/modules/HelpDesk/records')).body.total;
     const cases: [string, string][] = [
