@@ -784,6 +784,7 @@ export class PortalAccessContext {
     const before = await this.load(name, id);
     if (!module.edit) throw notAllowed();
     const values = await this.checkInput(module, input, before);
+    this.checkVersion(before, expectedVersion);
     const record = await this.write(() =>
       this.records.update(name, id, { values }, { actor: { kind: 'contact', contactId: this.contactId }, ...(expectedVersion !== undefined ? { expectedVersion } : {}) }),
     );
@@ -794,7 +795,17 @@ export class PortalAccessContext {
     const module = this.viewable(name);
     const before = await this.load(name, id);
     if (!module.delete || evaluateRules(this.policy.rules, name, before.values).allReadOnly) throw notAllowed();
+    this.checkVersion(before, expectedVersion);
     await this.write(() => this.records.delete(name, id, { actor: { kind: 'contact', contactId: this.contactId }, ...(expectedVersion !== undefined ? { expectedVersion } : {}) }));
+  }
+
+  /**
+   * A version other than the one just read is stale before the host is asked (which checks again,
+   * atomically, against a concurrent writer): a page's form may send any number, and one past 32
+   * bits made PostgreSQL refuse the host's statement (a 500).
+   */
+  private checkVersion(record: CrmRecord, expectedVersion: number | undefined): void {
+    if (expectedVersion !== undefined && expectedVersion !== record.version) throw new AccessError('stale');
   }
 
   /** Host refusals become the layer's: a stale version, a record gone, values only the host could judge. */

@@ -521,6 +521,11 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     expect(refused.response.status).to.equal(403);
     const stale = await jane.post(`/m/HelpDesk/${id}/delete`, { _csrf: tokenIn(confirm.html), version: '999' });
     expect(stale.response.status).to.equal(409);
+    // A version no record can have (past 32 bits, as the API refuses it): stale too, never a 500 (PostgreSQL's integer refused it).
+    for (const version of ['2147483648', '99999999999', '-2147483649']) {
+      const odd = await jane.post(`/m/HelpDesk/${id}/delete`, { _csrf: tokenIn(confirm.html), version });
+      expect(odd.response.status, version).to.equal(409);
+    }
     expect(await test.host.records.get('HelpDesk', id)).not.to.equal(null);
     const done = await jane.post(`/m/HelpDesk/${id}/delete`, { _csrf: tokenIn(confirm.html), version: /name="version" value="(\d+)"/.exec(confirm.html)![1]! });
     expect(done.response.status).to.equal(303);
