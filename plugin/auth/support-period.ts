@@ -59,26 +59,38 @@ const clockFormats = new Map<string, Intl.DateTimeFormat>();
 function zoneOffset(instant: number, timeZone: string): number {
   let format = clockFormats.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', era: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
     if (clockFormats.size < 100) clockFormats.set(timeZone, format);
   }
-  const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((p) => [p.type, Number(p.value)]));
-  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
+  const number = (type: string) => Number(parts[type]);
+  // Year 0 is 1 BC on the calendar the formatter writes.
+  const year = parts.era === 'BC' ? 1 - number('year') : number('year');
+  const wall = utc(year, number('month'), number('day'), number('hour'), number('minute'), number('second'));
   return wall - (instant - (((instant % 1000) + 1000) % 1000));
+}
+
+/** `Date.UTC`, except that years 0–99 are those years (`Date.UTC` reads them as 1900–1999). */
+function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const date = new Date(Date.UTC(2000, 0, 1, hour, minute, second));
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getTime();
 }
 
 /** The instant a day begins in `timeZone` (its midnight; the first instant of the day where a change of clocks skips midnight). */
 export function startOfDayIn(day: DateOnly, timeZone: string): Date {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  const midnightUtc = Date.UTC(y, m - 1, d);
+  const midnightUtc = utc(y, m, d);
   let instant = midnightUtc - zoneOffset(midnightUtc, timeZone);
   // Once more with the offset in force at that instant (the day a clock change happens).
   instant = midnightUtc - zoneOffset(instant, timeZone);
   return new Date(instant);
 }
 
-/** The day after `day`. */
+/** The day after `day` (after 9999-12-31 it is `10000-01-01`, which `startOfDayIn` reads too). */
 export function nextDay(day: DateOnly): DateOnly {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+  const next = new Date(utc(y, m, d + 1));
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${String(next.getUTCFullYear()).padStart(4, '0')}-${two(next.getUTCMonth() + 1)}-${two(next.getUTCDate())}`;
 }

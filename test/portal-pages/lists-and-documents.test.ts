@@ -151,6 +151,17 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       expect(box(day.html, 'visited_at')).to.include('type="date"').and.include('value="2026-12-01"');
       const api2 = await fetch(`${test.url}/portal/api/v1/modules/Visits/records?filter[visited_at]=2026-11-30`, { headers: { cookie: jane.cookieHeader() } });
       expect(((await api2.json()) as { rows: { values: { visit_no: string } }[] }).rows.map((r) => r.values.visit_no)).to.deep.equal(['V-2']);
+      // The calendar's last day and its first ones: no visit on them, never a 500 (the day after
+      // 9999-12-31 was no day at all), and year 50 is not 1950 (Date.UTC reads years 0–99 as 19xx).
+      await api.records.create('Visits', { values: { visit_no: 'V-5', visited_at: '1950-06-01T10:00:00.000Z', contact_id: janeId } });
+      for (const edge of ['9999-12-31', '0000-01-01', '0050-06-01']) {
+        const page = await jane.get(`/m/Visits?f_visited_at=${edge}`);
+        expect(page.response.status, edge).to.equal(200);
+        expect(visits(page.html), edge).to.deep.equal([]);
+        const answer = await fetch(`${test.url}/portal/api/v1/modules/Visits/records?filter[visited_at]=${edge}`, { headers: { cookie: jane.cookieHeader() } });
+        expect(answer.status, edge).to.equal(200);
+        expect(((await answer.json()) as { total: number }).total, edge).to.equal(0);
+      }
       const unreadable = await jane.get('/m/Visits?f_visited_at=tomorrow');
       expect(unreadable.response.status).to.equal(400);
       expect(unreadable.html).to.include('“Visited at”: this is not a day, so that column was not searched.');
