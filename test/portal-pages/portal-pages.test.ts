@@ -535,6 +535,35 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     expect((await jane.get(`/m/HelpDesk/${id}`)).response.status).to.equal(404);
   });
 
+  it('shows a form again with the one option chosen in a multi-select, when another field is refused', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    await test.host.api.modules.registerModule({
+      name: 'Gadgets',
+      label: { en: 'Gadgets', it: 'Gadget' },
+      singularLabel: { en: 'Gadget', it: 'Gadget' },
+      custom: true,
+      labelField: 'gadget_name',
+      fields: [
+        { name: 'gadget_name', label: { en: 'Name', it: 'Nome' }, type: 'text', mandatory: true },
+        { name: 'colours', label: { en: 'Colours', it: 'Colori' }, type: 'multipicklist', mandatory: false, picklistValues: ['Red', 'Green'] },
+        { name: 'contact_id', label: { en: 'Contact', it: 'Contatto' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] },
+      ],
+    });
+    await changeDefaultModule(test, 'Gadgets', (entry) => ({ ...entry, shown: true, view: true, create: true, edit: true, scope: 'contact', fields: { gadget_name: 'readwrite', colours: 'readwrite' } }));
+    const jane = await signedIn(test, JANE);
+    // A browser sends one chosen option as a plain field (colours=Red), several as a repeated one.
+    const form = await jane.get('/m/Gadgets/new');
+    const refused = await jane.post('/m/Gadgets/new', { _csrf: tokenIn(form.html), gadget_name: '', colours: 'Red' });
+    expect(refused.response.status).to.equal(422);
+    expect(refused.html).to.match(/<option value="Red" selected>/);
+    const made = await jane.post('/m/Gadgets/new', { _csrf: tokenIn(form.html), gadget_name: 'Lamp' });
+    const id = /\/m\/Gadgets\/(\d+)/.exec(made.response.headers.get('location') ?? '')![1]!;
+    const edit = await jane.get(`/m/Gadgets/${id}/edit`);
+    const again = await jane.post(`/m/Gadgets/${id}/edit`, { _csrf: tokenIn(edit.html), version: /name="version" value="(\d+)"/.exec(edit.html)![1]!, gadget_name: '', colours: 'Green' });
+    expect(again.response.status).to.equal(422);
+    expect(again.html).to.match(/<option value="Green" selected>/);
+  });
+
   it('switches the language from a workspace page and comes back to it', async () => {
     test = await startTestHost({ demo: true, logLevel: 'error' });
     const jane = await signedIn(test, JANE);

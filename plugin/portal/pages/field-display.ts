@@ -123,7 +123,8 @@ export function showValue(field: Pick<PortalField, 'name' | 'type' | 'optionLabe
     case 'picklist':
       return { text: optionText(field, String(value)), empty: false };
     case 'multipicklist':
-      return { text: (value as readonly string[]).map((v) => optionText(field, v)).join(', '), empty: false };
+      // A form shown again holds what the browser sent: one chosen option is a plain string.
+      return { text: (Array.isArray(value) ? value.map(String) : [String(value)]).map((v) => optionText(field, v)).join(', '), empty: false };
     case 'reference':
       // Only what the access layer resolved within the customer's scope; never the raw id. A record
       // out of scope is said to be there ("—" read as "nobody").
