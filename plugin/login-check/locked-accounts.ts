@@ -36,6 +36,12 @@ export interface ListedAccount {
   readonly lockedAt: string | null;
 }
 
+/** One list of the page: at most `MAX_LISTED` accounts, and whether more match than it holds. */
+export interface ListedAccounts {
+  readonly accounts: readonly ListedAccount[];
+  readonly more: boolean;
+}
+
 export interface AccountFilter {
   /** Contact name or email, already trimmed; empty or absent: every account. */
   readonly search?: string;
@@ -44,9 +50,9 @@ export interface AccountFilter {
 export const LockedAccounts = Symbol.for('business-portal.LockedAccounts');
 export interface LockedAccounts {
   /** Locked accounts, most recently locked first. */
-  list(filter?: AccountFilter): Promise<readonly ListedAccount[]>;
+  list(filter?: AccountFilter): Promise<ListedAccounts>;
   /** Accounts with failures since their last success that are not locked, most recent failure first. */
-  recentFailures(filter?: AccountFilter): Promise<readonly ListedAccount[]>;
+  recentFailures(filter?: AccountFilter): Promise<ListedAccounts>;
 }
 
 type AccountRow = Record<'contact_id' | 'email' | 'failed_attempts' | 'first_failed_at' | 'last_failed_at' | 'last_failed_ip' | 'locked_at', unknown>;
@@ -71,15 +77,15 @@ export class SequelizeLockedAccounts implements LockedAccounts {
     @inject(HostModuleRegistry) private readonly modules: HostModuleRegistry,
   ) {}
 
-  list(filter: AccountFilter = {}): Promise<readonly ListedAccount[]> {
+  list(filter: AccountFilter = {}): Promise<ListedAccounts> {
     return this.select('locked', filter);
   }
 
-  recentFailures(filter: AccountFilter = {}): Promise<readonly ListedAccount[]> {
+  recentFailures(filter: AccountFilter = {}): Promise<ListedAccounts> {
     return this.select('failing', filter);
   }
 
-  private async select(status: keyof typeof STATUS, filter: AccountFilter): Promise<readonly ListedAccount[]> {
+  private async select(status: keyof typeof STATUS, filter: AccountFilter): Promise<ListedAccounts> {
     const { where, order } = STATUS[status];
     const search = (filter.search ?? '').trim().toLowerCase().slice(0, MAX_FILTER_LENGTH);
     // Bound, not spliced into the SQL text: the database gets the filter as a value, whatever it holds.
@@ -92,13 +98,15 @@ export class SequelizeLockedAccounts implements LockedAccounts {
       const byName = named.length > 0 ? ` OR contact_id IN (${named.map((_, index) => `$named${index}`).join(', ')})` : '';
       condition = `${where} AND (LOWER(email) LIKE $pattern ESCAPE '!'${byName})`;
     }
-    const rows = await this.database.sequelize.query<AccountRow>(
+    // One row more than is listed: it only tells that there are more.
+    const found = await this.database.sequelize.query<AccountRow>(
       `SELECT contact_id, email, failed_attempts, first_failed_at, last_failed_at, last_failed_ip, locked_at
-         FROM bp_portal_accounts WHERE ${condition} ORDER BY ${order} LIMIT ${MAX_LISTED}`,
+         FROM bp_portal_accounts WHERE ${condition} ORDER BY ${order} LIMIT ${MAX_LISTED + 1}`,
       { type: QueryTypes.SELECT, bind },
     );
+    const rows = found.slice(0, MAX_LISTED);
     const names = await this.contactNames(rows.map((row) => toNumber(row.contact_id)));
-    return rows.map((row) => {
+    const accounts = rows.map((row) => {
       const contactId = toNumber(row.contact_id);
       return {
         contactId,
@@ -111,6 +119,7 @@ export class SequelizeLockedAccounts implements LockedAccounts {
         lockedAt: toIsoDateTime(row.locked_at),
       };
     });
+    return { accounts, more: found.length > MAX_LISTED };
   }
 
   /**

@@ -65,7 +65,9 @@ describe('login-check with thousands of locked and failing portal users @db', fu
   it('the name filter finds a locked user behind more than a thousand others, and a failing one', async () => {
     const locked = await h.get(`${PAGE}?q=quokka`, h.admin);
     expect(locked.status).to.equal(200);
-    expect(listedIds(await locked.text(), 'bp-locked')).to.deep.equal([zelda]);
+    const lockedHtml = await locked.text();
+    expect(listedIds(lockedHtml, 'bp-locked')).to.deep.equal([zelda]);
+    expect(lockedHtml, 'a list shown whole says nothing of others').not.to.include('Only the 500');
     const failing = await h.get(`${PAGE}?q=yuri+wombat`, h.admin);
     expect(failing.status).to.equal(200);
     expect(listedIds(await failing.text(), 'bp-failing')).to.deep.equal([yuri]);
@@ -95,6 +97,9 @@ describe('login-check with thousands of locked and failing portal users @db', fu
     }
     expect(listedIds(html, 'bp-locked')).to.have.length(500);
     expect(listedIds(html, 'bp-failing')).to.have.length(500);
+    // The admin is told that these are not all, and how to reach the others.
+    expect(html).to.include('<p>Only the 500 most recently locked are listed. Filter by contact name or email to narrow the list.</p>');
+    expect(html).to.include('<p>Only the 500 with the most recent failures are listed. Filter by contact name or email to narrow the list.</p>');
     expect(html.match(/<time datetime=/g)?.length ?? 0, 'dates on the page').to.be.at.least(2_500);
     expect(made, 'Intl.DateTimeFormat objects made while rendering').to.be.at.most(5);
   });
