@@ -133,8 +133,16 @@ export class DatabaseLockout implements Lockout {
     );
     if (reserved !== 1) return { kind: 'refused', reason: (await this.isLocked(account.id)) ? 'locked' : 'attempts_in_flight' };
 
-    // Should `check` throw, the reservation stays counted as a failure: fail closed.
-    if (await check()) {
+    let passed: boolean;
+    try {
+      passed = await check();
+    } catch (error) {
+      // Should `check` throw, the reservation stays counted as a failure — fail closed — and is
+      // settled as one: a fifth left unsettled would refuse every attempt as in flight, for good.
+      await this.failed(account, ip);
+      throw error;
+    }
+    if (passed) {
       const settled =
         options.completesLogin === false
           ? await this.write(
@@ -151,6 +159,11 @@ export class DatabaseLockout implements Lockout {
       return settled === 1 ? { kind: 'passed' } : { kind: 'refused', reason: 'locked' };
     }
 
+    return { kind: 'failed', locked: await this.failed(account, ip) };
+  }
+
+  /** Settles a reserved attempt that failed: records it, and locks the account at the limit. True: this call locked it. */
+  private async failed(account: GuardedAccount, ip: string): Promise<boolean> {
     const now = new Date();
     await this.write(
       `UPDATE ${ACCOUNTS_TABLE}
@@ -168,7 +181,7 @@ export class DatabaseLockout implements Lockout {
       await this.history.record({ event: 'locked', contactId: account.contactId, email: account.email, reason: 'too_many_failures', ip });
       await this.notify('locked', (listener) => listener.accountLocked?.({ contactId: account.contactId, email: account.email }));
     }
-    return { kind: 'failed', locked: locked === 1 };
+    return locked === 1;
   }
 
   private async isLocked(id: number): Promise<boolean> {

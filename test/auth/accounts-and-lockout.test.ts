@@ -205,6 +205,24 @@ describe('auth: accounts, demo users and lockout @db', function () {
       expect(await state(victim.contactId)).to.deep.equal({ failed: 0, locked: false });
     });
 
+    it('a check that throws counts as a failure all the way: the fifth locks, and an admin can unlock', async () => {
+      const victim = await account('throws@example.com');
+      const broken = async (): Promise<boolean> => {
+        throw new Error('the hash worker stopped');
+      };
+      for (let i = 0; i < LOCK_AFTER_FAILURES; i++) {
+        let thrown: unknown = null;
+        await host.services.lockout.guard(victim, '10.0.0.7', broken).catch((error: unknown) => (thrown = error));
+        expect(thrown).to.be.an('error');
+      }
+      // Counted but never locked, the account refused every attempt as "in flight" for good: no
+      // lock email, nothing an admin could unlock, the right password never checked again.
+      expect(await state(victim.contactId)).to.deep.equal({ failed: LOCK_AFTER_FAILURES, locked: true });
+      expect(await host.services.lockout.guard(victim, '10.0.0.7', right)).to.deep.equal({ kind: 'refused', reason: 'locked' });
+      expect(await host.services.lockout.unlock(victim.contactId, 42)).to.equal(true);
+      expect(await host.services.lockout.guard(victim, '10.0.0.7', right)).to.deep.equal({ kind: 'passed' });
+    });
+
     it('a password before a second factor gives back only its own attempt', async () => {
       const victim = await account('twostep@example.com');
       await host.services.lockout.guard(victim, '10.0.0.5', wrong);
