@@ -9,7 +9,8 @@
  *   locks the account at the fifth; a full success resets the count — only while the account
  *   is not locked, so a success running beside failures never clears a lock already set. Only
  *   an admin's `unlock` or the owner's emailed unlock link (`unlockByLink`) clears a lock;
- *   afterwards five new failures lock again. `AccountLockListener`s hear of every lock and unlock.
+ *   afterwards five new failures lock again. Reservations a process never settled (it died while
+ *   checking) stay counted; at the limit and stale, they lock the account. `AccountLockListener`s hear of every lock and unlock.
  * - **Per client address.** Attempts from one address are reserved the same way against a
  *   limit of 100, across every account and unknown emails alike; a failure keeps its
  *   reservation (a success gives it back), and the hundredth failure bans the address for every
@@ -36,6 +37,8 @@ import { ACCOUNTS_TABLE } from './portal-account-store.js';
 export const LOCK_AFTER_FAILURES = 5;
 /** Failures from one client address, across any accounts, that ban the address. */
 export const BAN_CLIENT_AFTER_FAILURES = 100;
+/** A reservation not settled for this long was left by a process that died while checking (see `lockAbandoned`). */
+export const RESERVATIONS_STALE_AFTER_MS = 10 * 60_000;
 
 export const CLIENTS_TABLE = 'bp_client_failures';
 
@@ -127,11 +130,14 @@ export class DatabaseLockout implements Lockout {
 
   async guard(account: GuardedAccount, ip: string, check: () => Promise<boolean>, options: { readonly completesLogin?: boolean } = {}): Promise<GuardOutcome> {
     const reserved = await this.write(
-      `UPDATE ${ACCOUNTS_TABLE} SET failed_attempts = failed_attempts + 1, version = version + 1
+      `UPDATE ${ACCOUNTS_TABLE} SET failed_attempts = failed_attempts + 1, reserved_at = :now, version = version + 1
         WHERE id = :id AND locked_at IS NULL AND failed_attempts < :limit`,
-      { id: account.id, limit: LOCK_AFTER_FAILURES },
+      { id: account.id, limit: LOCK_AFTER_FAILURES, now: new Date() },
     );
-    if (reserved !== 1) return { kind: 'refused', reason: (await this.isLocked(account.id)) ? 'locked' : 'attempts_in_flight' };
+    if (reserved !== 1) {
+      if (await this.lockAbandoned(account, ip)) return { kind: 'refused', reason: 'locked' };
+      return { kind: 'refused', reason: (await this.isLocked(account.id)) ? 'locked' : 'attempts_in_flight' };
+    }
 
     let passed: boolean;
     try {
@@ -177,11 +183,30 @@ export class DatabaseLockout implements Lockout {
       { id: account.id, now, limit: LOCK_AFTER_FAILURES },
     );
     // Exactly one request sees its UPDATE lock the account: it alone records the lock.
-    if (locked === 1) {
-      await this.history.record({ event: 'locked', contactId: account.contactId, email: account.email, reason: 'too_many_failures', ip });
-      await this.notify('locked', (listener) => listener.accountLocked?.({ contactId: account.contactId, email: account.email }));
-    }
+    if (locked === 1) await this.recordLock(account, ip);
     return locked === 1;
+  }
+
+  /**
+   * Locks an account held at the limit by reservations nobody settled for `RESERVATIONS_STALE_AFTER_MS`
+   * (the process checking them died): counted as the failures they were kept as, they lock it, as a
+   * fifth settled failure would. True: this call locked it.
+   */
+  private async lockAbandoned(account: GuardedAccount, ip: string): Promise<boolean> {
+    const now = new Date();
+    const locked = await this.write(
+      `UPDATE ${ACCOUNTS_TABLE} SET locked_at = :now, version = version + 1
+        WHERE id = :id AND locked_at IS NULL AND failed_attempts >= :limit AND (reserved_at IS NULL OR reserved_at < :stale)`,
+      { id: account.id, now, limit: LOCK_AFTER_FAILURES, stale: new Date(now.getTime() - RESERVATIONS_STALE_AFTER_MS) },
+    );
+    if (locked === 1) await this.recordLock(account, ip);
+    return locked === 1;
+  }
+
+  /** Records a lock this process set, and tells the listeners (the lock email). */
+  private async recordLock(account: GuardedAccount, ip: string): Promise<void> {
+    await this.history.record({ event: 'locked', contactId: account.contactId, email: account.email, reason: 'too_many_failures', ip });
+    await this.notify('locked', (listener) => listener.accountLocked?.({ contactId: account.contactId, email: account.email }));
   }
 
   private async isLocked(id: number): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { openDatabase, type OpenedDatabase } from '../../host/database.js';
-import { BAN_CLIENT_AFTER_FAILURES, LOCK_AFTER_FAILURES, type GuardedAccount } from '../../plugin/auth/lockout.js';
+import { BAN_CLIENT_AFTER_FAILURES, LOCK_AFTER_FAILURES, RESERVATIONS_STALE_AFTER_MS, type GuardedAccount } from '../../plugin/auth/lockout.js';
 import { PortalAccountNotFoundError, StalePortalAccountError } from '../../plugin/auth/portal-account-store.js';
 import { addYears, todayIn } from '../../plugin/auth/support-period.js';
 import type { HostLogger } from '../../plugin/host-contract/index.js';
@@ -221,6 +221,32 @@ describe('auth: accounts, demo users and lockout @db', function () {
       expect(await host.services.lockout.guard(victim, '10.0.0.7', right)).to.deep.equal({ kind: 'refused', reason: 'locked' });
       expect(await host.services.lockout.unlock(victim.contactId, 42)).to.equal(true);
       expect(await host.services.lockout.guard(victim, '10.0.0.7', right)).to.deep.equal({ kind: 'passed' });
+    });
+
+    it('attempts a process reserved and never settled (it died) become a lock once stale, which an admin can lift', async () => {
+      const victim = await account('died@example.com');
+      // Five checks that never end: the process running them was killed mid-check.
+      const hung = (): Promise<boolean> => new Promise<boolean>(() => {});
+      for (let i = 0; i < LOCK_AFTER_FAILURES; i++) void host.services.lockout.guard(victim, '10.0.0.8', hung);
+      for (let i = 0; i < 100 && (await state(victim.contactId)).failed < LOCK_AFTER_FAILURES; i++) await new Promise((ok) => setTimeout(ok, 20));
+      // While they may still be running, a sixth attempt waits its turn, as before.
+      expect(await host.services.lockout.guard(victim, '10.0.0.8', right)).to.deep.equal({ kind: 'refused', reason: 'attempts_in_flight' });
+      expect(await state(victim.contactId)).to.deep.equal({ failed: LOCK_AFTER_FAILURES, locked: false });
+
+      // Long after, nothing settled them. Before, the account refused every attempt as in flight for
+      // good: not locked, so not on the locked list, no lock email, nothing an admin could unlock.
+      await host.exec('UPDATE bp_portal_accounts SET reserved_at = :then WHERE contact_id = :contactId', {
+        then: new Date(Date.now() - RESERVATIONS_STALE_AFTER_MS - 1_000),
+        contactId: victim.contactId,
+      });
+      expect(await host.services.lockout.guard(victim, '10.0.0.8', right)).to.deep.equal({ kind: 'refused', reason: 'locked' });
+      expect(await state(victim.contactId)).to.deep.equal({ failed: LOCK_AFTER_FAILURES, locked: true });
+      const history = await host.sql<{ event: string; reason: string }>("SELECT event, reason FROM bp_login_history WHERE contact_id = :contactId AND event = 'locked'", {
+        contactId: victim.contactId,
+      });
+      expect(history, 'the lock is recorded once').to.deep.equal([{ event: 'locked', reason: 'too_many_failures' }]);
+      expect(await host.services.lockout.unlock(victim.contactId, 42)).to.equal(true);
+      expect(await host.services.lockout.guard(victim, '10.0.0.8', right)).to.deep.equal({ kind: 'passed' });
     });
 
     it('a password before a second factor gives back only its own attempt', async () => {
