@@ -203,6 +203,15 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
             await page.setViewportSize(viewport);
             await page.screenshot({ path: join(artifacts, `${language}${path.replace(/\//g, '-')}-${size}.png`), fullPage: true });
             for (const problem of await cutOff(page)) problems.push(`${path} at ${size}: ${problem}`);
+            // A button does not sit glued to the field above it (a form's parts are set apart).
+            const glued = (await page.evaluate(`[...document.querySelectorAll('.bp-admin form')].flatMap((form) => {
+              const parts = [...form.querySelectorAll('input:not([type=hidden]), select, textarea, button')].filter((el) => el.getClientRects().length > 0);
+              return parts.slice(1).filter((el, i) => {
+                const above = parts[i].getBoundingClientRect(), box = el.getBoundingClientRect();
+                return el.tagName === 'BUTTON' && box.top >= above.bottom - 1 && box.top - above.bottom < 4 && box.left < above.right && above.left < box.right;
+              }).map((el) => 'button "' + el.textContent.trim() + '" glued to the field above it');
+            })`)) as string[];
+            for (const problem of glued) problems.push(`${path} at ${size}: ${problem}`);
           }
         }
         if (language === 'it') expect([...titles].join(' ')).to.include('Profilo');

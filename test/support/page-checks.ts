@@ -105,9 +105,10 @@ export async function tabTo(page: Page, selector: string, max = 40): Promise<str
 }
 
 /**
- * What the page cuts off at its present size: sideways scrolling of the whole page, and boxes
+ * What the page cuts off at its present size: sideways scrolling of the whole page, boxes
  * that hide text overflowing them (form fields scroll their own text; visually hidden text is
- * meant to be). A table scrolling inside its own wrapper is allowed (WCAG 1.4.10).
+ * meant to be), and an empty field's placeholder wider than the field (no one can scroll to its end).
+ * A table scrolling inside its own wrapper is allowed (WCAG 1.4.10).
  */
 export async function cutOff(page: Page): Promise<string[]> {
   return (await page.evaluate(`(() => {
@@ -120,6 +121,15 @@ export async function cutOff(page: Page): Promise<string[]> {
       if (!/hidden|clip/.test(s.overflowX)) continue;
       const box = el.getBoundingClientRect();
       if (box.width > 2 && box.height > 2 && el.scrollWidth > el.clientWidth + 1) problems.push('cut off ' + el.tagName.toLowerCase() + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '"');
+    }
+    const pen = document.createElement('canvas').getContext('2d');
+    for (const el of document.querySelectorAll('input[placeholder]')) {
+      if (el.value || el.getClientRects().length === 0) continue;
+      const s = getComputedStyle(el);
+      const text = getComputedStyle(el, '::placeholder');
+      pen.font = text.fontStyle + ' ' + text.fontWeight + ' ' + text.fontSize + ' ' + text.fontFamily;
+      const room = el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+      if (pen.measureText(el.placeholder).width > room + 1) problems.push('cut off placeholder of #' + el.id + ' "' + el.placeholder.slice(0, 30) + '"');
     }
     return problems;
   })()`)) as string[];
