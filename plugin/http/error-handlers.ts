@@ -68,6 +68,7 @@ function sendPortalMessage(req: Request, res: Response, status: number, titleKey
         // Every page sent here is an error: its title starts with "Error:", which a screen reader says first.
         refused: true,
         assetsPath: `${req.baseUrl}/assets`,
+        portalHome: `${req.baseUrl}/`,
       }),
     );
 }

@@ -62,6 +62,8 @@ describe('error pages: the title starts with "Error:" in the reader’s language
       const missing = await send(`${portal}/nothing-here`, { headers });
       expect(missing.status).to.equal(404);
       expectErrorTitle('404', missing.html, language);
+      // No dead end: the page leads on to the portal (its home, or the sign-in for a visitor).
+      expect(missing.html, 'a way on').to.include(`<a href="/portal/">${language === 'en' ? 'Go to the customer portal' : 'Vai al portale clienti'}</a>`);
       // A path that is not valid percent-encoding.
       const undecodable = await send(`${portal}/m/%E0%A4%A`, { headers });
       expect(undecodable.status).to.equal(400);
