@@ -593,6 +593,17 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     expect(form.html).to.match(/<h1 id="bp-page-title" class="bp-page-title">New request<\/h1>/).and.match(/data-menu="new-request" aria-current="page"/);
   });
 
+  it('names version 1’s knowledge base as its menu does, on its list and on an answer’s way back, in English and Italian', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
+    for (const [client, name] of [[await signedIn(test, JANE), 'Knowledge base'], [await signedIn(test, MARIO, 'it'), 'Base di conoscenza']] as const) {
+      const list = await client.get('/m/Faq');
+      expect(list.html).to.match(new RegExp(`data-menu="module-Faq" aria-current="page">${name}<`));
+      expect(list.html).to.include(`<h1 id="bp-page-title" class="bp-page-title">${name}</h1>`).and.include(`<title>${name} · `);
+      const answer = await client.get(`/m/Faq/${recordIdsIn(list.html, 'Faq')[0]}`);
+      expect(answer.html).to.match(new RegExp(`data-return-to-list>[^<]*${name}</a>`));
+    }
+  });
+
   it('lists Contacts in version 1’s menu when customers see their company’s contacts, beside My information', async () => {
     test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
     const classic = (viewAllRelated: boolean) => ({

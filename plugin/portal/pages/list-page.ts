@@ -206,9 +206,9 @@ export class ListPage implements PortalRouteContribution {
   }
 
   /** Which column's search value could not be read, and how to type it. */
-  /** The list's title: the module's label in the customer's language ("My requests" for tickets on version 1). */
+  /** The list's title: the module's label in the customer's language (on version 1 the menu's "My requests" and "Knowledge base"). */
   private title(w: WorkspaceRequest, name: string): string {
-    return w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.myRequests') : this.frame.label(w, name);
+    return this.frame.listLabel(w, name);
   }
 
   private unreadableHint(w: WorkspaceRequest, column: PortalField | undefined, field: string): string {

@@ -286,7 +286,7 @@ export class RecordDetailPage implements PortalRouteContribution {
         // After "OK, resolved" its notice says it already.
         closedHint: closed && noticeKey !== 'tickets.resolved',
         listHref: w.access.module(name).view ? this.frame.path(`/m/${name}${list === '' ? '' : `?${list}`}`) : null,
-        listLabel: ticket && w.access.policy.source.version === 1 ? w.t('portal.menu.myRequests') : this.frame.label(w, name),
+        listLabel: this.frame.listLabel(w, name),
         fields,
         download: ownFile
           ? {
