@@ -614,10 +614,14 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     const store = new SequelizeSettingsStore(test.host.api.database);
     const jane = await signedIn(test, JANE);
     const menu = async () => [...(await jane.get('/')).html.matchAll(/data-menu="([^"]+)"/g)].map((m) => m[1]);
+    const myInformation = async () => (await jane.get(/href="\/portal(\/m\/Contacts\/\d+)" data-menu="my-information"/.exec((await jane.get('/')).html)![1]!)).html;
     await store.set(CLASSIC_SETTINGS_KEY, classic(false));
     expect(await menu()).to.deep.equal(['home', 'new-request', 'module-HelpDesk', 'my-information']);
+    // My information is a menu entry of its own: no way "back" to a Contacts list the menu does not offer.
+    expect(await myInformation()).to.include('aria-current="page">My information<').and.not.include('data-return-to-list');
     await store.set(CLASSIC_SETTINGS_KEY, classic(true));
     expect(await menu()).to.deep.equal(['home', 'new-request', 'module-HelpDesk', 'module-Contacts', 'my-information']);
+    expect(await myInformation()).to.match(/<a href="\/portal\/m\/Contacts" data-return-to-list>Return to Contacts<\/a>/);
     const colleagues = await jane.get('/m/Contacts');
     expect(colleagues.html).to.include('Baker');
   });

@@ -285,7 +285,8 @@ export class RecordDetailPage implements PortalRouteContribution {
         closed,
         // After "OK, resolved" its notice says it already.
         closedHint: closed && noticeKey !== 'tickets.resolved',
-        listHref: w.access.module(name).view ? this.frame.path(`/m/${name}${list === '' ? '' : `?${list}`}`) : null,
+        // Version 1's "My information" is a menu entry of its own: no way back to a Contacts list the menu does not offer.
+        listHref: w.access.module(name).view && !(classicOwn && w.access.module(name).scope === 'contact') ? this.frame.path(`/m/${name}${list === '' ? '' : `?${list}`}`) : null,
         listLabel: this.frame.listLabel(w, name),
         fields,
         download: ownFile
