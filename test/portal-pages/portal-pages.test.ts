@@ -586,6 +586,8 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     expect([...home.html.matchAll(/bp-action-title">([^<]+)</g)].map((m) => m[1])).to.deep.equal(['New request', 'My requests', 'Knowledge base']);
     const requests = await jane.get('/m/HelpDesk?f_status=Open');
     expect(requests.html).to.match(/<h1 id="bp-page-title" class="bp-page-title">My requests<\/h1>/);
+    // Beside the search, the button the classic list has: "New request", as the menu and the form it opens say.
+    expect(requests.html).to.include('<a class="bp-button bp-button-link" href="/portal/m/HelpDesk/new">New request</a>');
     expect(requests.html).to.match(/<select id="bp-filter-status"[\s\S]*?<option value="Open" selected>/);
     const rows = /<tbody>([\s\S]*)<\/tbody>/.exec(requests.html)![1]!;
     expect(rows).not.to.match(/>(Closed|In Progress|Wait For Response)</);

@@ -195,7 +195,8 @@ export class ListPage implements PortalRouteContribution {
         clearHref: `${base}${queryString(sortParams)}`,
         canCreate: module.create && name !== 'Accounts',
         newHref: `${base}/new`,
-        newLabel: w.t('portal.list.new', { item: this.frame.singularLabel(w, name) }),
+        // Version 1's requests: "New request", as its menu and the form say.
+        newLabel: w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.newRequest') : w.t('portal.list.new', { item: this.frame.singularLabel(w, name) }),
         exportHref: canExport ? `${base}/export.csv${queryString({ ...kept, ...sortParams })}` : null,
         summary: w.t('portal.list.summary', { from: formatCount(from, w.language), to: formatCount(to, w.language), total: formatCount(view.total, w.language) }),
         prevHref: view.page > 1 ? `${base}${queryString({ ...kept, ...sortParams, page: view.page - 1 })}` : null,
