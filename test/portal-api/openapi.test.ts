@@ -213,6 +213,32 @@ describe('portal API: OpenAPI document', function () {
       conforms('GET', '/modules/{module}/records', noSearch);
     });
 
+    it('documents the 409 of “OK, resolved” on a ticket the CRM changed between its read and its write', async () => {
+      const jane = await signedIn(t, JANE);
+      const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Changed meanwhile' } });
+      const records = t.host.api.records;
+      const update = records.update.bind(records);
+      let raced = false;
+      // A CRM user saves the ticket just after the portal read it: the portal's write then holds a stale version.
+      records.update = async (module, id, input, options) => {
+        if (!raced && module === 'HelpDesk' && id === created.body.id && options?.expectedVersion !== undefined) {
+          raced = true;
+          await update(module, id, { values: { priority: 'High' } });
+        }
+        return update(module, id, input, options);
+      };
+      try {
+        const resolved = await jane.send('POST', `/tickets/${created.body.id}/resolve`, {});
+        expect(raced).to.equal(true);
+        expect(resolved.status).to.equal(409);
+        expect(resolved.body.error.code).to.equal('stale_record');
+        conforms('POST', '/tickets/{id}/resolve', resolved);
+        expect(document.paths['/tickets/{id}/resolve'].post.responses['409'].description).to.include('`stale_record`');
+      } finally {
+        records.update = update;
+      }
+    });
+
     it('documents the 403 of a customer who must still change the generated password', async () => {
       const tom = await signedIn(t, TOM);
       await t.host.api.database.sequelize.query('UPDATE bp_portal_accounts SET must_change_password = :yes WHERE email = :email', { replacements: { yes: true, email: TOM } });

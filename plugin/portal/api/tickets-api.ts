@@ -223,7 +223,13 @@ export class TicketsApi implements ApiRouteSource {
         signedIn: true,
         parameters: [{ ...idParameter, description: 'A ticket id' }],
         body: { contentType: 'application/json', schema: emptyBodySchema, required: false },
-        answers: { 200: { description: '`resolved` is false when it was closed already', schema: resolveSchema }, ...errors, ...notFound, 422: { description: 'A body with properties (`invalid_input`)' } },
+        answers: {
+          200: { description: '`resolved` is false when it was closed already', schema: resolveSchema },
+          ...errors,
+          ...notFound,
+          409: { description: 'The ticket changed in the CRM while it was being closed (`stale_record`): read it again' },
+          422: { description: 'A body with properties (`invalid_input`)' },
+        },
         handle: (req, res) => this.resolve(req, res),
       },
     ];
