@@ -986,17 +986,28 @@ export class PortalAccessContext {
     return module.edit || this.policy.source.version === 1;
   }
 
-  /** "OK, resolved": the customer closes a ticket of theirs; answers whether it changed. */
+  /**
+   * "OK, resolved": the customer closes a ticket of theirs; answers whether it changed. The button
+   * sends no version: a ticket changed between its read and its write (the same button pressed in
+   * another tab, a CRM user's edit) is read and judged again, so a ticket closed meanwhile answers
+   * false rather than a conflict.
+   */
   async resolveTicket(id: number, closedStatus = 'Closed'): Promise<boolean> {
     const module = this.viewable('HelpDesk');
-    const record = await this.load('HelpDesk', id);
-    const outcome = this.storedOutcome(module, record);
-    // A ticket closed already answers so to whoever sees its status (a closed ticket is often all read-only).
-    if (!this.fieldOf(module, 'status') || outcome.hidden.has('status')) throw notAllowed();
-    if (record.values.status === closedStatus) return false;
-    if (!this.mayResolve(module, outcome)) throw notAllowed();
-    await this.write(() => this.records.update('HelpDesk', id, { values: { status: closedStatus } }, { actor: { kind: 'contact', contactId: this.contactId }, expectedVersion: record.version }));
-    return true;
+    for (let attempt = 1; ; attempt++) {
+      const record = await this.load('HelpDesk', id);
+      const outcome = this.storedOutcome(module, record);
+      // A ticket closed already answers so to whoever sees its status (a closed ticket is often all read-only).
+      if (!this.fieldOf(module, 'status') || outcome.hidden.has('status')) throw notAllowed();
+      if (record.values.status === closedStatus) return false;
+      if (!this.mayResolve(module, outcome)) throw notAllowed();
+      try {
+        await this.write(() => this.records.update('HelpDesk', id, { values: { status: closedStatus } }, { actor: { kind: 'contact', contactId: this.contactId }, expectedVersion: record.version }));
+        return true;
+      } catch (error) {
+        if (!(error instanceof AccessError && error.kind === 'stale') || attempt >= 3) throw error;
+      }
+    }
   }
 }
 

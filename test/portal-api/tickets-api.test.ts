@@ -225,4 +225,12 @@ describe('portal API: tickets @db', function () {
     const body = await jane.send('POST', `/tickets/${id}/resolve`, { status: 'Open' });
     expect(body.status).to.equal(422);
   });
+
+  it('closes a ticket "OK, resolved" at once from two tabs: one closes it, the others answer it was closed already', async () => {
+    const id = (await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Resolve me twice' } })).body.id;
+    const answers = await Promise.all([1, 2, 3, 4].map(() => jane.send('POST', `/tickets/${id}/resolve`)));
+    expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 200, 200]);
+    expect(answers.filter((a) => a.body.resolved === true)).to.have.length(1);
+    for (const answer of answers) expect(answer.body.record.values.status).to.equal('Closed');
+  });
 });

@@ -386,6 +386,19 @@ describe('portal pages: home, lists, records, tickets @db', function () {
       expect(page.html).not.to.include(`/m/HelpDesk/${id}/edit`);
       expect((await jane.get(`/m/HelpDesk/${id}/edit`)).response.status).to.equal(403);
     });
+
+    it('closes a ticket "OK, resolved" at once from two tabs without a conflict next to the comment form', async () => {
+      const form = await jane.get('/m/HelpDesk/new');
+      const created = await jane.post('/m/HelpDesk/new', { _csrf: tokenIn(form.html), ticket_title: 'Resolve me from two tabs' });
+      const path = created.response.headers.get('location')!.replace('/portal', '').replace(/\?.*/, '');
+      const token = tokenIn((await jane.get(path)).html);
+      const answers = await Promise.all([1, 2, 3, 4].map(() => jane.post(`${path}/resolve`, { _csrf: token })));
+      for (const answer of answers) {
+        expect(answer.response.status, answer.html.match(/role="alert">[^<]*/)?.[0]).to.equal(303);
+        expect(answer.response.headers.get('location')).to.match(/\?notice=resolved$/);
+      }
+      expect(await status(Number(path.split('/').pop()))).to.equal('Closed');
+    });
   });
 
   describe('attacks', () => {
