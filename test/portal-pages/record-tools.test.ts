@@ -217,6 +217,17 @@ describe('portal pages: comments and documents on every module with the tools @d
     expect(await stored('Invoice', invoice)).to.deep.equal(before);
   });
 
+  it('counts a line break of a comment as one character, as the comment box does (forms send it as CR LF)', async () => {
+    const page = await jane.get(`/m/Invoice/${invoice}`);
+    // 10,000 characters in the box (its maxlength), 10,999 once the form sends each line break as CR LF.
+    const lines = `${Array.from({ length: 1000 }, (_, i) => `line ${String(i).padStart(4, '0')}`).join('\n')}.`;
+    expect(lines.length).to.equal(10_000);
+    const sent = await jane.post(`/m/Invoice/${invoice}/comments`, { _csrf: tokenIn(page.html), body: lines.replace(/\n/g, '\r\n') });
+    expect(sent.response.status, sent.html.match(/id="bp-comment-error"[^>]*>[^<]*/)?.[0]).to.equal(303);
+    const comments = await test.host.records.comments('Invoice', invoice);
+    expect(comments[comments.length - 1]!.body).to.equal(lines);
+  });
+
   it('offers no comments where the module lacks the tool, and refuses a comment posted anyway', async () => {
     const page = await jane.get(`/m/Quotes/${quote}`);
     expect(page.response.status).to.equal(200);

@@ -323,7 +323,8 @@ export class RecordDetailPage implements PortalRouteContribution {
   private async comment(w: WorkspaceRequest): Promise<void> {
     const { name, id } = this.target(w);
     const body = (w.req.body as Record<string, unknown>)?.body;
-    const text = typeof body === 'string' ? body : '';
+    // A form sends each line break as CR LF; the comment box (its maxlength) counted it as one character.
+    const text = typeof body === 'string' ? body.replace(/\r\n?/g, '\n') : '';
     try {
       await w.access.addComment(name, id, text);
     } catch (error) {
