@@ -227,7 +227,7 @@ export class TicketsApi implements ApiRouteSource {
           200: { description: '`resolved` is false when it was closed already', schema: resolveSchema },
           ...errors,
           ...notFound,
-          409: { description: 'The ticket changed in the CRM while it was being closed (`stale_record`): read it again' },
+          409: { description: 'The ticket changed in the CRM each time it was being closed, three tries (`stale_record`): read it again' },
           422: { description: 'A body with properties (`invalid_input`)' },
         },
         handle: (req, res) => this.resolve(req, res),
