@@ -6,6 +6,8 @@
  *
  * Values compare as the host stores them: dates `YYYY-MM-DD` (so text order is date order),
  * numbers as numbers, multipicklists as lists (`contains` / `eq` test membership / equality).
+ * Text is equal only when exactly the same, as in the host's record queries: the locale's
+ * collation would take `V\u200BIP`, `VIP\0` or a decomposed accent for the word it looks like.
  */
 import type { FieldValue } from '../host-contract/index.js';
 import type { ConditionalRule, RuleCondition } from '../profiles/profile-document.js';
@@ -45,6 +47,7 @@ function compare(left: FieldValue | undefined, right: FieldValue | undefined): n
 function equals(left: FieldValue | undefined, right: FieldValue | undefined): boolean {
   if (Array.isArray(left)) return Array.isArray(right) ? left.length === right.length && left.every((v, i) => v === right[i]) : left.includes(String(right));
   if (typeof left === 'boolean' || typeof right === 'boolean') return Boolean(left) === (right === true || right === 'true' || right === 1);
+  if (typeof left === 'string' && typeof right === 'string') return left === right;
   const order = compare(left, right);
   return order !== null ? order === 0 : isEmpty(left) && isEmpty(right);
 }
