@@ -86,11 +86,24 @@ export function clipped(text: string, max: number): string {
 }
 
 /**
- * No value: null, a list of none, or a text of only spaces and line breaks — a host stores blank
- * text as none, so a textarea (kept untrimmed) of spaces does not fill a mandatory field.
+ * A character a person sees: not a space or line break, nor an invisible format character
+ * (zero-width space and joiners, word joiner, direction marks, soft hyphen). As a JSON Schema
+ * `pattern` (ajv and ECMAScript with the `u` flag) it says "not blank".
+ */
+export const VISIBLE_CHARACTER = '[^\\s\\p{Cf}]';
+const VISIBLE = new RegExp(VISIBLE_CHARACTER, 'u');
+
+/** A text that shows nothing: empty, spaces and line breaks, or invisible characters only. */
+export function isBlankText(text: string): boolean {
+  return !VISIBLE.test(text);
+}
+
+/**
+ * No value: null, a list of none, or a blank text — a host stores blank text as none, so a
+ * textarea (kept untrimmed) of spaces, or of zero-width spaces, does not fill a mandatory field.
  */
 export function isEmptyValue(value: FieldValue | undefined): boolean {
-  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
+  return value === null || value === undefined || (typeof value === 'string' && isBlankText(value)) || (Array.isArray(value) && value.length === 0);
 }
 
 /**

@@ -44,7 +44,7 @@ import { AccessPolicies } from './access-policies.js';
 import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
 import { nextDay, startOfDayIn } from '../auth/support-period.js';
-import { clipped, coerceFieldValue, isCustomerLink, isDateOnly, isEmptyValue, longerThan, sameValue } from './field-input.js';
+import { clipped, coerceFieldValue, isBlankText, isCustomerLink, isDateOnly, isEmptyValue, longerThan, sameValue } from './field-input.js';
 import { ScopeSubject, isCustomerPath, scopeCondition } from './record-scope.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
 
@@ -856,7 +856,8 @@ export class PortalAccessContext {
   async addComment(name: string, id: number, body: string): Promise<Comment> {
     await this.withTool(name, id, 'comments');
     const text = body.trim();
-    if (text === '' || longerThan(text, COMMENT_MAX)) throw invalid([{ field: 'body', code: text === '' ? 'required' : 'invalid-value' }]);
+    const blank = isBlankText(text);
+    if (blank || longerThan(text, COMMENT_MAX)) throw invalid([{ field: 'body', code: blank ? 'required' : 'invalid-value' }]);
     return this.write(() => this.records.addComment(name, id, { body: text, internal: false }, { actor: { kind: 'contact', contactId: this.contactId } }));
   }
 

@@ -7,6 +7,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formats from 'ajv-formats';
 import type { MessageParams } from '../i18n/message-keys.js';
+import { VISIBLE_CHARACTER } from '../access/field-input.js';
 import { BUTTON_ICON_NAMES } from './button-icons.js';
 import { ProfileValidationError, type ValidationProblem } from './profile-errors.js';
 import {
@@ -60,7 +61,7 @@ ajv.addKeyword({
 
 /** Admin text: a string of at most `maxLength` characters with no control character (but tab and line breaks in `lines`). */
 const text = (kind: TextKind, maxLength: number, options: { readonly nonBlank?: boolean } = {}) =>
-  ({ type: 'string', ...(options.nonBlank ? { minLength: 1, pattern: '\\S' } : {}), maxLength, plainText: kind }) as const;
+  ({ type: 'string', ...(options.nonBlank ? { minLength: 1, pattern: VISIBLE_CHARACTER } : {}), maxLength, plainText: kind }) as const;
 
 const moduleName = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,99}$' } as const;
 const fieldName = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,99}$' } as const;
@@ -338,7 +339,7 @@ function problemOf(error: ErrorObject, prefix: string): ValidationProblem {
     case 'plainText':
       return { path: at(), messageKey: 'profiles.validation.controlCharacter', params: p({ path: at() }) };
     case 'pattern':
-      return { path: at(), messageKey: params.pattern === '\\S' ? 'profiles.validation.empty' : 'profiles.validation.pattern', params: p({ path: at() }) };
+      return { path: at(), messageKey: params.pattern === VISIBLE_CHARACTER ? 'profiles.validation.empty' : 'profiles.validation.pattern', params: p({ path: at() }) };
     default:
       return { path: at(), messageKey: 'profiles.validation.invalid', params: p({ path: at() }) };
   }

@@ -202,6 +202,11 @@ describe('portal API: OpenAPI document', function () {
       // Spaces only: missing, said as for an absent body.
       expect(blank.body.error.problems).to.deep.equal([{ field: 'body', code: 'required', message: 'This field is required.' }]);
       conforms('POST', '/modules/{module}/records/{id}/comments', blank);
+      // Invisible characters only (zero-width space, word joiner): as blank to a person reading it.
+      expect(ajv.compile(commentBody)({ body: '\u200B\u2060 ' }), 'the document refuses an invisible comment').to.equal(false);
+      const invisible = await jane.send('POST', `/modules/HelpDesk/records/${created.body.id}/comments`, { body: '\u200B\u2060 ' });
+      expect(invisible.status).to.equal(422);
+      expect(invisible.body.error.problems).to.deep.equal([{ field: 'body', code: 'required', message: 'This field is required.' }]);
       const filter = document.paths['/modules/{module}/records'].get.parameters.find((p: any) => p.name === 'filter');
       expect(filter.description).to.include('reference equals a record id');
       const byContact = await jane.get(`/modules/HelpDesk/records?filter[contact_id]=${created.body.values.contact_id}`);

@@ -175,16 +175,18 @@ describe('portal API: rules and the login email hold against a customer @db', fu
   it('takes a blank text for no value in a field a rule makes mandatory, on create and on edit', async () => {
     await setRules(rule('HelpDesk', [{ field: 'priority', op: 'eq', value: 'Urgent' }], [{ field: 'description', effect: 'mandatory' }]));
     const before = await t.host.api.records.count('HelpDesk');
-    for (const description of ['   ', ' \n\t ']) {
+    for (const description of ['   ', ' \n\t ', '\u200B', ' \u2060\u200D\n']) {
       const refused = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Blank', priority: 'Urgent', description } });
       expect(refused.status, refused.text).to.equal(422);
       expect(refused.body.error.problems).to.deep.include({ field: 'values.description', code: 'required', message: 'This field is required.' });
     }
     expect(await t.host.api.records.count('HelpDesk')).to.equal(before);
     const id = await ticket({ ticket_title: 'Described', priority: 'Urgent', description: 'It hums' });
-    const edited = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { description: '  \n ' } });
-    expect(edited.status, edited.text).to.equal(422);
-    expect(edited.body.error.problems).to.deep.include({ field: 'values.description', code: 'required', message: 'This field is required.' });
+    for (const description of ['  \n ', '\u200B\u200C']) {
+      const edited = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { description } });
+      expect(edited.status, edited.text).to.equal(422);
+      expect(edited.body.error.problems).to.deep.include({ field: 'values.description', code: 'required', message: 'This field is required.' });
+    }
     expect((await t.host.api.records.get('HelpDesk', id))!.values.description).to.equal('It hums');
   });
 

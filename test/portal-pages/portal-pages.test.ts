@@ -355,6 +355,9 @@ describe('portal pages: home, lists, records, tickets @db', function () {
       const empty = await jane.post(`/m/HelpDesk/${id}/comments`, { _csrf: tokenIn(page.html), body: '   ' });
       expect(empty.response.status).to.equal(422);
       expect(empty.html).to.include('Write a comment before sending it.');
+      const invisible = await jane.post(`/m/HelpDesk/${id}/comments`, { _csrf: tokenIn(page.html), body: '\u200B\u200D\r\n\u2060' });
+      expect(invisible.response.status).to.equal(422);
+      expect(invisible.html).to.include('Write a comment before sending it.');
 
       const uploaded = await upload(`${test.url}/portal`, jane, `/m/HelpDesk/${id}/documents`, tokenIn(page.html), 'notes from site.txt', 'Line 2 log excerpt\n');
       expect(uploaded.response.status).to.equal(303);

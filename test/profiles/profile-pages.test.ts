@@ -162,6 +162,9 @@ describe('profile admin pages @db', () => {
     expect(english).to.include('Name: the value cannot be empty.');
     expect(english).to.match(/<input id="bp-profile-name"[^>]*aria-invalid="true" aria-describedby="bp-errors-list" autofocus>/);
     expect(english).to.include('role="alert"');
+    const invisible = await admin.post(`${SETTINGS}/profiles`, { name: '\u200B\u200E' });
+    expect(invisible.status).to.equal(400);
+    expect(await invisible.text()).to.include('Name: the value cannot be empty.');
     const taken = await admin.post(`${SETTINGS}/profiles`, { name: 'Default' });
     expect(taken.status).to.equal(409);
     expect(await taken.text()).to.include(html('A profile named "Default" already exists.'));

@@ -6,7 +6,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { COMMENT_MAX, MAX_PAGE, MAX_PAGE_SIZE } from '../../access/portal-access.js';
-import { TEXT_MAX } from '../../access/field-input.js';
+import { TEXT_MAX, VISIBLE_CHARACTER } from '../../access/field-input.js';
 import { MAX_FILE_NAME } from '../../access/upload-checks.js';
 
 /** A field or column name as a customer may type it; unknown ones are refused later as `unknown-field`. */
@@ -78,7 +78,7 @@ export const commentSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['body'],
-  properties: { body: { type: 'string', minLength: 1, maxLength: COMMENT_MAX, pattern: '\\S', description: 'Not blank' } },
+  properties: { body: { type: 'string', minLength: 1, maxLength: COMMENT_MAX, pattern: VISIBLE_CHARACTER, description: 'Not blank: a character that shows (not only spaces, line breaks or zero-width characters)' } },
 } as const;
 
 /** A write that takes no fields: `{}` or no body at all. */
@@ -353,7 +353,7 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
     else if (error.keyword === 'required') problem = { field: location(error.instancePath, String(error.params.missingProperty)), code: 'required' };
     else if (error.keyword === 'propertyNames' || error.keyword === 'pattern' && error.propertyName !== undefined) {
       problem = { field: location(error.instancePath), code: 'unknown-field' };
-    } else if ((error.keyword === 'minLength' && error.params.limit === 1) || (error.keyword === 'pattern' && error.params.pattern === '\\S')) {
+    } else if ((error.keyword === 'minLength' && error.params.limit === 1) || (error.keyword === 'pattern' && error.params.pattern === VISIBLE_CHARACTER)) {
       // Empty or only spaces where text is needed: missing, as an absent field is.
       problem = { field: location(error.instancePath), code: 'required' };
     } else problem = { field: location(error.instancePath), code: 'invalid-value' };

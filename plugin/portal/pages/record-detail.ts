@@ -20,7 +20,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import multer from 'multer';
 import { AccessError } from '../../access/access-errors.js';
-import { clipped } from '../../access/field-input.js';
+import { clipped, isBlankText } from '../../access/field-input.js';
 import { COMMENT_MAX, type PortalRecordView, type ShownDocument } from '../../access/portal-access.js';
 import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
 import { UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
@@ -331,7 +331,7 @@ export class RecordDetailPage implements PortalRouteContribution {
       if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
       const record = await w.access.record(name, id);
       // The limit as a number of the page's language (10,000 / 10.000), not as digits alone.
-      const message = w.t(text.trim() === '' ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: formatCount(COMMENT_MAX, w.language) });
+      const message = w.t(isBlankText(text) ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: formatCount(COMMENT_MAX, w.language) });
       return this.render(w, record, { commentError: message, commentText: text.slice(0, COMMENT_MAX * 2), status: 422 });
     }
     w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented${listParam(w.req, '&')}#bp-comments`);
