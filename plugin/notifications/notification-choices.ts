@@ -22,7 +22,7 @@ import type { NotificationsSection } from '../profiles/profile-document.js';
 import { ProfileService } from '../profiles/profile-service.js';
 import { ProfileStore } from '../profiles/profile-store.js';
 import { PortalVersions } from '../settings/portal-version.js';
-import type { PortalMailKind } from './portal-mailer.js';
+import { mailName, type PortalMailKind } from './portal-mailer.js';
 import { missingPlaceholderFor } from './template-placeholders.js';
 
 /** The kinds sent with a host email template. */
@@ -116,7 +116,7 @@ export class ProfileNotificationChoices implements NotificationChoices {
       notifications?.smtpAccount !== 'global' && settings.owner?.kind === 'user' ? { via: 'user', userId: settings.owner.id } : { via: 'global' };
     const address = notifications?.senderEmail?.trim();
     if (!address) return { route };
-    const name = notifications?.senderName?.replace(/[\r\n]+/g, ' ').trim();
+    const name = mailName(notifications?.senderName ?? '');
     return { route, from: name ? { address, name } : { address } };
   }
 

@@ -35,6 +35,23 @@ export function isMailAddress(address: string): boolean {
   return address !== '' && address.length <= 254 && MAIL_ADDRESS.test(address);
 }
 
+/** The longest name (recipient or sender) the host's mailer takes, in UTF-16 units (`String.length`). */
+const MAX_NAME_LENGTH = 150;
+
+/**
+ * A name for a mail's address, on one line and cut to `MAX_NAME_LENGTH` units, never inside a
+ * character (an emoji or a rare CJK ideograph is two): a profile's sender name of 100 emoji is
+ * 100 characters to its form and 200 units to the mailer, which would refuse every mail.
+ */
+export function mailName(name: string): string {
+  let shown = '';
+  for (const character of name.replace(/[\r\n]+/g, ' ').trim()) {
+    if (shown.length + character.length > MAX_NAME_LENGTH) break;
+    shown += character;
+  }
+  return shown.trimEnd();
+}
+
 /**
  * What became of a mail to a contact:
  * - `sent`: the mail server took it;

@@ -34,7 +34,7 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
-import { isMailAddress, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
+import { isMailAddress, mailName, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
@@ -49,19 +49,6 @@ function contactFields(contact: CrmRecord): Record<string, FieldValue> {
     if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') fields[name] = value;
   }
   return fields;
-}
-
-/** The longest recipient name the host's mailer takes, in UTF-16 units (`String.length`). */
-const MAX_NAME_LENGTH = 150;
-
-/** A recipient's display name cut to `MAX_NAME_LENGTH` units, never inside a character (an emoji or a rare CJK ideograph is two). */
-function displayName(name: string): string {
-  let shown = '';
-  for (const character of name) {
-    if (shown.length + character.length > MAX_NAME_LENGTH) break;
-    shown += character;
-  }
-  return shown;
 }
 
 function text(value: FieldValue | undefined): string {
@@ -96,7 +83,7 @@ export class TemplatePortalMailer implements PortalMailer {
     const { contact, address } = found;
 
     const language = this.translator.supported(text(contact.values.language));
-    const name = displayName(personName(contact.values));
+    const name = mailName(personName(contact.values));
     const deliver = async (): Promise<ContactMailOutcome> => {
       // After the commit: the portal account of a contact just made a portal user exists by now.
       const merged: PortalMailData = {
@@ -165,7 +152,7 @@ export class TemplatePortalMailer implements PortalMailer {
           ...data,
           user: { id: user.id, firstName: user.firstName, lastName: user.lastName, userName: user.userName, ...data.user },
         });
-        const name = displayName(`${user.firstName} ${user.lastName}`.replace(/[\r\n]+/g, ' ').trim());
+        const name = mailName(`${user.firstName} ${user.lastName}`);
         // One member's address refused (a full or closed mailbox) does not keep the others from being told.
         try {
           await this.mail.send(

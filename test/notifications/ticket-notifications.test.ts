@@ -326,6 +326,16 @@ describe('ticket notifications @db', function () {
       expect(withSender.from?.value[0]).to.include({ address: 'helpdesk@example.com', name: 'Acme Help Desk' });
     });
 
+    it('sends with a sender name the form takes (100 characters) that is longer than the mailer takes (150 UTF-16 units)', async () => {
+      // 100 emoji are 100 characters to the form and 200 units to the host's mailer.
+      await saveNotifications({ smtpAccount: 'global', senderEmail: 'helpdesk@example.com', senderName: '🛠'.repeat(100) });
+      const since = mailbox.received.length;
+      await portalTicket(api, jane, { ticket_title: 'With a long sender name' });
+      const mail = await mailbox.waitFor(JANE, { since, subject: /With a long sender name/ });
+      expect(mail.from?.value[0]?.address).to.equal('helpdesk@example.com');
+      expect(mail.from?.value[0]?.name).to.equal('🛠'.repeat(75));
+    });
+
     it('Global always sends through the host’s global server', async () => {
       await saveNotifications({ smtpAccount: 'global', senderEmail: null, senderName: null });
       const since = mailbox.received.length;
