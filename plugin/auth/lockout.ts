@@ -8,7 +8,8 @@
  *   number of parallel guesses at most 5 checks run. A failed check keeps its reservation and
  *   locks the account at the fifth; a full success resets the count — only while the account
  *   is not locked, so a success running beside failures never clears a lock already set. Only
- *   an admin's `unlock` or the owner's emailed unlock link (`unlockByLink`) clears a lock;
+ *   an admin's `unlock`, the owner's emailed unlock link (`unlockByLink`) or new access details
+ *   mailed after a CRM change of the email (`unlockForNewAccessDetails`) clear a lock;
  *   afterwards five new failures lock again. Reservations a process never settled (it died while
  *   checking) stay counted; at the limit and stale, they lock the account. `AccountLockListener`s hear of every lock and unlock.
  * - **Per client address.** Attempts from one address are reserved the same way against a
@@ -94,6 +95,13 @@ export interface Lockout {
    * caller's transaction, which also marks the link used.
    */
   unlockByLink(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean>;
+  /**
+   * Clears a contact's lock and count because the CRM changed its email and the access details
+   * with a new password have just been mailed to the new address: the lock protected a password
+   * that no longer exists, and the one mailed must work (recorded in the login history as such).
+   * Only a locked account is unlocked: false otherwise. Runs in the caller's transaction.
+   */
+  unlockForNewAccessDetails(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean>;
   /**
    * Lifts a client address's ban and clears its count (an admin's action, audit-logged). Only a
    * banned address — or one at the limit, whose ban is being written — is lifted: false for an
@@ -274,10 +282,14 @@ export class DatabaseLockout implements Lockout {
     return this.clearLock(contactId, { reason: 'unlock_link', transaction: options.transaction });
   }
 
+  unlockForNewAccessDetails(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
+    return this.clearLock(contactId, { reason: 'email_changed', transaction: options.transaction });
+  }
+
   /** Clears a locked account's lock and count, recorded with why (and which admin); in the caller's transaction when given. */
   private async clearLock(
     contactId: number,
-    how: { readonly reason: 'admin_unlock' | 'unlock_link'; readonly adminUserId?: number; readonly transaction?: Transaction },
+    how: { readonly reason: 'admin_unlock' | 'unlock_link' | 'email_changed'; readonly adminUserId?: number; readonly transaction?: Transaction },
   ): Promise<boolean> {
     const { transaction } = how;
     const rows = await this.database.sequelize.query<{ email: unknown }>(`SELECT email FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId`, {

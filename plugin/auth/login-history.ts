@@ -17,7 +17,8 @@ export const HISTORY_TABLE = 'bp_login_history';
  * `ACCESS_NOT_SENT`: reason `mail_failed`, `no_template` or `no_email` when the customer's password
  * had been replaced all the same — also every such row written before passwords were kept —, or the
  * same reason with `_password_kept` when the customer's own password was kept or put back, to sign
- * in with the new email). `revoked`: the portal ended a session family by itself
+ * in with the new email). `unlocked`: by an admin (`admin_unlock by user N`), through the emailed
+ * link (`unlock_link`), or because new access details went to a changed email (`email_changed`). `revoked`: the portal ended a session family by itself
  * (`token_replayed`: a rotated-away remember-me token came back after its grace window).
  */
 export type LoginEvent = 'login' | 'logout' | 'failed' | 'locked' | 'unlocked' | 'enabled' | 'disabled' | 'access_sent' | 'revoked';

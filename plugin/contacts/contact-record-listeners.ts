@@ -7,7 +7,9 @@
  *   password (to change at the first sign-in), every session of the old credentials ends, and the
  *   access details go to the new address. When they cannot (no template for them, or the contact's
  *   email changed again meanwhile), or the mail server refuses them, the customer keeps their own
- *   password and signs in with the new email (see `follow`). An email
+ *   password and signs in with the new email (see `follow`). A locked account whose new access
+ *   details left is unlocked (the lock protected the password replaced); one whose password was
+ *   kept stays locked. An email
  *   removed or made unusable switches the portal user off (an account cannot sign in without
  *   one) and ends its sessions. So does an email that is already another portal user's login
  *   (two enabled accounts with one email could neither sign in).
@@ -21,6 +23,7 @@
  * change finds nothing left to do and sends nothing.
  */
 import { inject, injectable } from 'inversify';
+import { Lockout } from '../auth/lockout.js';
 import { LoginHistory } from '../auth/login-history.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import { PortalAccountStore, StalePortalAccountError, type PortalAccount } from '../auth/portal-account-store.js';
@@ -49,6 +52,7 @@ export class ContactRecordListeners implements LifecycleContribution {
     @inject(PortalSessions) private readonly sessions: PortalSessions,
     @inject(LoginHistory) private readonly history: LoginHistory,
     @inject(PortalMailer) private readonly mailer: PortalMailer,
+    @inject(Lockout) private readonly lockout: Lockout,
   ) {}
 
   async onActivate(): Promise<void> {
@@ -172,8 +176,21 @@ export class ContactRecordListeners implements LifecycleContribution {
     // contact's email was gone by then.
     const delivery = await sendAccessDetails(this.mailer, this.logger, contact.id, { password, email });
     if (delivery === 'sent') {
-      await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: 'email_changed', ip: null });
-      this.logger.info('Business Portal: the contact’s email changed; new access details sent', { contactId: contact.id });
+      // A lock protected the password just replaced: the access details that left must work, so a
+      // locked account is unlocked now, as an admin's switch-on does, with the same unlock (its
+      // count cleared, its unlock links dead, the login history saying why). Not before the mail
+      // left: when they do not leave the customer's own password is put back, and the lock that
+      // protects it stays as it was. Only while the password is still the one mailed (another one
+      // set since is that write's business), and in one transaction with the history row, so a
+      // failed save leaves the account locked (an admin unlocks it on the login-check page).
+      let unlocked = false;
+      await this.database.sequelize.transaction(async (transaction) => {
+        await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: 'email_changed', ip: null }, { transaction });
+        if (await this.accounts.holdPassword(contact.id, passwordHash, { transaction })) {
+          unlocked = await this.lockout.unlockForNewAccessDetails(contact.id, { transaction });
+        }
+      });
+      this.logger.info(`Business Portal: the contact’s email changed; new access details sent${unlocked ? '; the locked account unlocked' : ''}`, { contactId: contact.id });
       return;
     }
     // They did not leave (the mail server refused them, or the template or the email went away

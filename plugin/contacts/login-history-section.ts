@@ -111,6 +111,7 @@ export class LoginHistorySection implements ContactBlockSection {
       }
       case 'unlocked': {
         if (event.reason === 'unlock_link') return t('auth.loginHistory.unlockedByLink');
+        if (event.reason === 'email_changed') return t('auth.loginHistory.unlockedNewAccessDetails');
         const admin = event.reason ? byUser.exec(event.reason) : null;
         if (!admin) return t('auth.loginHistory.unlocked');
         const id = Number(admin[1]);

@@ -264,6 +264,88 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(html).to.include('Unlocked by Ada Admin');
   });
 
+  /** Five wrong passwords lock the account; answers the lock mail (with its unlock link), as the customer got it. */
+  async function lockByWrongPasswords(id: number, email: string) {
+    const since = h.mailbox.received.length;
+    for (let i = 1; i <= 5; i++) expect((await h.portalLogin(email, `Wrong-guess-${i}`)).status).to.equal(401);
+    expect((await h.account(id))!.locked_at).not.to.equal(null);
+    return h.mailbox.waitFor(email, { since, subject: /locked/ });
+  }
+
+  /** The rows of the Check Business Portal login page's locked list that are this contact's. */
+  async function listedAsLocked(id: number): Promise<boolean> {
+    const response = await fetch(`${h.url}/settings/business-portal/login-check`, { headers: { cookie: h.admin } });
+    expect(response.status).to.equal(200);
+    const locked = /<table class="bp-stack bp-locked">[\s\S]*?<\/table>/.exec(await response.text())?.[0] ?? '';
+    return locked.includes(`data-contact-id="${id}"`);
+  }
+
+  it('a locked portal user whose email the CRM changes can sign in with the access details mailed to the new address', async () => {
+    const id = await h.addContact({ firstname: 'Lena', lastname: 'Locked', email: 'lena.before@example.com' });
+    const { password } = await enable(id, 'lena.before@example.com');
+    await lockByWrongPasswords(id, 'lena.before@example.com');
+    expect(await listedAsLocked(id), 'the page lists the lock').to.equal(true);
+    const [links] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_unlock_links WHERE contact_id = :id AND used_at IS NULL AND revoked_at IS NULL', { id });
+    expect(Number(links!.n), 'the lock mail carries a live unlock link').to.equal(1);
+
+    const since = h.mailbox.received.length;
+    await h.api.records.update('Contacts', id, { values: { email: 'lena.after@example.com' } });
+    const fresh = passwordIn(await h.mailbox.waitFor('lena.after@example.com', { since }));
+    expect(fresh).not.to.equal(password);
+    const account = await h.account(id);
+    expect(account!.locked_at, 'the lock went with the password it protected').to.equal(null);
+    expect(Number(account!.failed_attempts)).to.equal(0);
+    expect((await h.portalLogin('lena.after@example.com', fresh)).status, 'the access details just mailed work').to.equal(200);
+    expect(await listedAsLocked(id), 'no longer listed as locked').to.equal(false);
+    const [live] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_unlock_links WHERE contact_id = :id AND used_at IS NULL AND revoked_at IS NULL', { id });
+    expect(Number(live!.n), 'the unlock link sent for the lock is dead').to.equal(0);
+
+    const unlocks = await h.sql<{ reason: unknown }>("SELECT reason FROM bp_login_history WHERE contact_id = :id AND event = 'unlocked'", { id });
+    expect(unlocks.map((row) => row.reason)).to.deep.equal(['email_changed']);
+    const { html } = await h.contactPage(id);
+    expect(html).to.include('Unlocked: the email changed and new access details were sent to the new address');
+    expect(html).to.include('Email changed: new access details sent');
+    await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      expect((await h.contactPage(id)).html).to.include('Sbloccato: l’email è cambiata e al nuovo indirizzo sono stati inviati nuovi dati di accesso');
+    } finally {
+      await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+
+    // A later run of five failures locks the account again, as after any unlock.
+    await lockByWrongPasswords(id, 'lena.after@example.com');
+  });
+
+  it('an unlock after an email change whose save fails leaves the account locked as it was', async () => {
+    const id = await h.addContact({ firstname: 'Ugo', lastname: 'Unsaved', email: 'ugo.before@example.com' });
+    await enable(id, 'ugo.before@example.com');
+    await lockByWrongPasswords(id, 'ugo.before@example.com');
+    const before = await h.account(id);
+
+    // The unlock's last statement (its login history row) fails.
+    const sequelize = h.api.database.sequelize;
+    sequelize.addHook('beforeQuery', 'unlock-fails', (options: unknown) => {
+      const replacements = (options as { replacements?: Record<string, unknown> }).replacements;
+      if (replacements?.contactId === id && replacements?.event === 'unlocked') throw new Error('The database went away');
+    });
+    const since = h.mailbox.received.length;
+    try {
+      await h.api.records.update('Contacts', id, { values: { email: 'ugo.after@example.com' } });
+    } finally {
+      sequelize.removeHook('beforeQuery', 'unlock-fails');
+    }
+    await h.mailbox.waitFor('ugo.after@example.com', { since });
+    const after = await h.account(id);
+    expect(String(after!.locked_at), 'still locked').to.equal(String(before!.locked_at));
+    expect(Number(after!.failed_attempts)).to.equal(Number(before!.failed_attempts));
+    expect(await listedAsLocked(id), 'still listed: an admin unlocks it there').to.equal(true);
+    const [live] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_unlock_links WHERE contact_id = :id AND used_at IS NULL AND revoked_at IS NULL', { id });
+    expect(Number(live!.n), 'the unlock link stays alive').to.equal(1);
+    const [unlocks] = await h.sql<{ n: unknown }>("SELECT COUNT(*) AS n FROM bp_login_history WHERE contact_id = :id AND event = 'unlocked'", { id });
+    expect(Number(unlocks!.n)).to.equal(0);
+    expect(h.logs.some((line) => line.level === 'error' && line.message.includes('keeping a portal account in step with its contact failed'))).to.equal(true);
+  });
+
   it('a changed email moves the login and re-sends access details; the old email no longer signs in', async () => {
     const id = await h.addContact({ firstname: 'Moving', lastname: 'Mail', email: 'old.mail@example.com' });
     const { password } = await enable(id, 'old.mail@example.com');

@@ -333,6 +333,37 @@ describe('notifications: a mail server that refuses every message @db', function
     const [row] = await host.sql<{ reason: unknown }>("SELECT reason FROM bp_login_history WHERE contact_id = :id AND event = 'access_sent'", { id: contactId });
     expect(row!.reason).to.equal('mail_failed_password_kept');
   });
+
+  it('a locked portal user whose new access details after an email change could not be sent stays locked as it was', async () => {
+    const admin = await adminClient(host.test);
+    const contactId = await host.addCustomer({ email: 'locked.refused@example.com', password: PASSWORD, language: 'en' });
+    const tried = smtp.attempts;
+    for (let i = 1; i <= 5; i++) expect((await new PortalClient(host.portal).api('/auth/login', { email: 'locked.refused@example.com', password: `Wrong-guess-${i}` })).status).to.equal(401);
+    for (let waited = 0; smtp.attempts === tried && waited < 5000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(smtp.attempts, 'the lock mail was tried').to.be.greaterThan(tried);
+    const state = async () => {
+      const [account] = await host.sql<Record<string, unknown>>('SELECT locked_at, failed_attempts, first_failed_at FROM bp_portal_accounts WHERE contact_id = :id', { id: contactId });
+      const [links] = await host.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_unlock_links WHERE contact_id = :id AND used_at IS NULL AND revoked_at IS NULL', { id: contactId });
+      return { lockedAt: account!.locked_at, firstFailedAt: account!.first_failed_at, failedAttempts: Number(account!.failed_attempts), liveLinks: Number(links!.n) };
+    };
+    const before = await state();
+    expect(before.lockedAt).not.to.equal(null);
+
+    const offered = smtp.attempts;
+    await host.test.host.api.records.update('Contacts', contactId, { values: { email: 'locked.moved@example.com' } });
+    for (let waited = 0; smtp.attempts === offered && waited < 5000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(smtp.attempts, 'the new access details were offered').to.be.greaterThan(offered);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // Nobody was told a new password: the customer's own is back, and the lock that protects it stays.
+    expect(await state()).to.deep.equal(before);
+    const history = await host.sql<{ event: unknown; reason: unknown }>("SELECT event, reason FROM bp_login_history WHERE contact_id = :id AND event IN ('unlocked', 'access_sent')", { id: contactId });
+    expect(history).to.deep.equal([{ event: 'access_sent', reason: 'mail_failed_password_kept' }]);
+    expect((await new PortalClient(host.portal).api('/auth/login', { email: 'locked.moved@example.com', password: PASSWORD })).status, 'still locked').to.equal(401);
+    const page = await (await admin.get('/settings/business-portal/login-check')).text();
+    const locked = /<table class="bp-stack bp-locked">[\s\S]*?<\/table>/.exec(page)?.[0] ?? '';
+    expect(locked, 'still listed as locked').to.include(`data-contact-id="${contactId}"`);
+  });
 });
 
 describe('notifications: a mail server that accepts the connection and never answers', function () {
