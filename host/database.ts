@@ -234,6 +234,7 @@ function takeTurnsToWrite(sequelize: Sequelize, turns: SqliteWriterTurns): void 
 interface SqliteConnectionManager {
   getConnection(options?: { uuid?: string }): Promise<SqliteConnection>;
   releaseConnection(connection: SqliteConnection, force?: boolean): unknown;
+  destroyConnection(connection: SqliteConnection): Promise<void>;
 }
 
 function configureSqliteConnections(sequelize: Sequelize, storage: string): void {
@@ -308,6 +309,15 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string): void
       giveBack();
     }
     return releaseConnection(connection, force);
+  };
+  // A transaction whose COMMIT failed (a deferred foreign key, say) is still open on its connection,
+  // holding SQLite's write lock, and Sequelize "destroys" the connection through a pool the SQLite
+  // dialect never uses: nothing was closed and the writer's turn was never given back, so every
+  // later write failed with SQLITE_BUSY. Closing the connection rolls the transaction back; an
+  // in-memory database's one connection is the database, so there it is rolled back instead.
+  manager.destroyConnection = async (connection: SqliteConnection) => {
+    if (storage === ':memory:') await new Promise<void>((done) => connection.exec('ROLLBACK', () => done()));
+    else manager.releaseConnection(connection, true);
   };
 }
 

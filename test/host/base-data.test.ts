@@ -484,6 +484,31 @@ describe('reference host SQLite connections', () => {
     (await turns.take())(); // free again, at once
   });
 
+  it('rolls back a transaction whose COMMIT fails and gives its turn back: the next write does not wait', async () => {
+    const { sequelize } = await openDatabase(`sqlite:${join(dir, 'refused.sqlite')}`);
+    try {
+      await sequelize.query('CREATE TABLE parents (id INTEGER PRIMARY KEY)');
+      await sequelize.query('CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)');
+      // The foreign key is checked at COMMIT, which SQLite refuses, leaving the transaction open on its connection.
+      const refused = await rejection(
+        sequelize.transaction(async (transaction) => {
+          await sequelize.query('INSERT INTO parents (id) VALUES (1)', { transaction });
+          await sequelize.query('INSERT INTO children (parent_id) VALUES (999)', { transaction });
+        }),
+      );
+      expect(refused.message).to.include('FOREIGN KEY constraint failed');
+      const started = Date.now();
+      await sequelize.query('INSERT INTO parents (id) VALUES (2)');
+      await sequelize.transaction(async (transaction) => sequelize.query('INSERT INTO parents (id) VALUES (3)', { transaction }));
+      expect(Date.now() - started, 'nobody waited for the lock wait to run out').to.be.below(SQLITE_LOCK_WAIT_MS / 2);
+      const rows = await sequelize.query<{ id: number }>('SELECT id FROM parents ORDER BY id', { type: QueryTypes.SELECT });
+      expect(rows.map((r) => Number(r.id)), 'the refused transaction left nothing').to.deep.equal([2, 3]);
+      expect(await sequelize.query('SELECT id FROM children', { type: QueryTypes.SELECT })).to.deep.equal([]);
+    } finally {
+      await sequelize.close();
+    }
+  });
+
   it('answers a quick statement while a long one runs, and every connection sees what was committed', async () => {
     const { sequelize } = await openDatabase(`sqlite:${join(dir, 'crm.sqlite')}`);
     try {
