@@ -2,7 +2,8 @@
  * The reference host's records: one real table per module (see the registry), queried with
  * SQL compiled from the contract's conditions, validated on every write, versioned for
  * optimistic locking. Events leave only after the commit: at once for the store's own
- * transactions, through `transaction.afterCommit` when the caller passes one.
+ * transactions, once the caller's has committed when the caller passes one (`after-commit.ts`:
+ * never when its COMMIT fails).
  */
 import type { Readable } from 'node:stream';
 import { QueryTypes, Transaction, type QueryInterface, type Sequelize } from 'sequelize';
@@ -36,6 +37,7 @@ import type { OpenedDatabase } from '../database.js';
 import { UnknownModuleError } from '../registry/module-definition-validation.js';
 import type { SqlModuleRegistry } from '../registry/module-registry.js';
 import { TypedEvents } from '../registry/typed-events.js';
+import { afterCommit } from './after-commit.js';
 import { DocumentFiles, safeFileName } from './document-files.js';
 import {
   MAX_TEXTAREA_LENGTH,
@@ -695,9 +697,9 @@ export class SqlRecordStore implements HostRecords {
     return this.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work);
   }
 
-  /** Runs `emit` after the caller's transaction commits, or now when the store committed its own. */
+  /** Runs `emit` once the caller's transaction has committed (never when it does not), or now when the store committed its own. */
   private async afterCommit(options: { readonly transaction?: Transaction } | undefined, emit: () => Promise<void>): Promise<void> {
-    if (options?.transaction) options.transaction.afterCommit(() => emit());
+    if (options?.transaction) afterCommit(options.transaction, emit);
     else await emit();
   }
 }

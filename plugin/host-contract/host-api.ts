@@ -481,7 +481,9 @@ export interface HostRecords {
 
   /**
    * Listeners may be called after the write that raised the event has answered, and need not be
-   * awaited: the plugin's listeners catch and log their own failures.
+   * awaited: the plugin's listeners catch and log their own failures. An event is raised only for
+   * a write that landed: after its transaction's COMMIT succeeded, never for one rolled back or
+   * whose COMMIT failed (Sequelize 6's `transaction.afterCommit` alone runs even then).
    */
   on<E extends keyof RecordEvents>(event: E, listener: (payload: RecordEvents[E]) => void | Promise<void>): Unsubscribe;
 }

@@ -14,8 +14,10 @@ import { QueryTypes } from 'sequelize';
 import type { CrmRecord, HostApi, OwnerRef } from '../../plugin/host-contract/index.js';
 import { addEmailTemplate, adminActor, profileService } from '../profiles/profile-test-kit.js';
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
+import { commitRefuser } from '../support/database.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
+import { rejection } from '../support/expectations.js';
 
 const JANE = 'jane.doe@example.com';
 const MARIO = 'mario.rossi@example.com';
@@ -51,6 +53,22 @@ async function portalTicket(api: HostApi, contact: CrmRecord, values: Record<str
       },
       { transaction, actor: { kind: 'contact', contactId: contact.id } },
     ),
+  );
+}
+
+/** `portalTicket` in a transaction whose COMMIT the database refuses: the ticket never lands. */
+async function refusedPortalTicket(api: HostApi, contact: CrmRecord, title: string): Promise<void> {
+  const refuseCommit = await commitRefuser(api.database.sequelize);
+  const owner = await profileOwner(api);
+  await rejection(
+    api.database.sequelize.transaction(async (transaction) => {
+      await api.records.create(
+        'HelpDesk',
+        { values: { ticket_title: title, status: 'Open', contact_id: contact.id, account_id: contact.values.account_id ?? null }, ...(owner ? { owner } : {}) },
+        { transaction, actor: { kind: 'contact', contactId: contact.id } },
+      );
+      await refuseCommit(transaction);
+    }),
   );
 }
 
@@ -187,6 +205,16 @@ describe('ticket notifications @db', function () {
       // The CRM numbered the portal's ticket, and the mail names it.
       expect(sentinel.values.ticket_no).to.match(/^TT\d+$/);
       expect((await mailsTo(mailbox, JANE, since, 0)).map((m) => m.subject)).to.deep.equal([`Ticket ${sentinel.values.ticket_no}: Sentinel one`]);
+    });
+
+    it('mails nobody for a ticket whose COMMIT fails', async () => {
+      const since = mailbox.received.length;
+      await refusedPortalTicket(api, jane, 'Never opened');
+      expect(await api.records.count('HelpDesk', { field: 'ticket_title', op: 'eq', value: 'Never opened' }), 'the ticket did not land').to.equal(0);
+      // A portal ticket afterwards (it may get the refused one's id): once its mail is in, the first's would have been too.
+      await portalTicket(api, jane, { ticket_title: 'Sentinel two' });
+      await mailbox.waitFor(JANE, { since, subject: /Sentinel two/ });
+      expect(mailbox.received.slice(since).map((m) => m.subject).filter((subject) => subject?.includes('Never opened'))).to.deep.equal([]);
     });
   });
 

@@ -10,6 +10,7 @@ import { RecordNotFoundError } from '../../host/records/record-errors.js';
 import { SqlRecordStore } from '../../host/records/record-store.js';
 import { seedStandardModules } from '../../host/registry/standard-modules.js';
 import { insertUser, registryFixture, type RegistryFixture } from '../registry/registry-fixture.js';
+import { commitRefuser } from '../support/database.js';
 import { rejection } from '../support/expectations.js';
 
 describe('record store writes @db', function () {
@@ -295,6 +296,52 @@ describe('record store writes @db', function () {
     expect((await store.create('Quotes', { values: { subject: 'Second' } })).values.quote_no).to.equal('QUO-2');
     // A module without a series is left alone.
     expect(Object.keys((await store.create('Faq', { values: { question: 'Numbered?' } })).values)).not.to.include('faq_no');
+  });
+
+  it('emits nothing and removes no file when the COMMIT of a caller\'s transaction fails', async function () {
+    const refuseCommit = await commitRefuser(fx.db.sequelize);
+    const account = await store.create('Accounts', { values: { accountname: 'Refused Ltd' } });
+    const document = await store.attachDocument('Accounts', account.id, { title: 'Kept', fileName: 'kept.txt', mimeType: 'text/plain', content: Buffer.from('kept') });
+    const files = readdirSync(filesDir);
+    const contacts = await store.count('Contacts');
+    events.length = 0;
+    await rejection(
+      fx.db.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async (transaction) => {
+        await store.create('Contacts', { values: { lastname: 'Never' } }, { transaction });
+        await store.update('Contacts', contactId, { values: { firstname: 'Never' } }, { transaction });
+        await store.addComment('Contacts', contactId, { body: 'Never said', internal: false }, { transaction, actor: { kind: 'system' } });
+        await store.delete('Documents', document.documentId, { transaction });
+        await refuseCommit(transaction);
+      }),
+    );
+    expect(events, 'events of writes that did not land').to.deep.equal([]);
+    expect(await store.count('Contacts')).to.equal(contacts);
+    expect((await store.get('Contacts', contactId))!.values.firstname).to.equal('Jane');
+    expect(readdirSync(filesDir), 'the file of the document still there').to.deep.equal(files);
+    expect(await text((await store.openDocument(document.documentId))!.stream)).to.equal('kept');
+    // The store goes on writing, and emitting.
+    await store.delete('Accounts', account.id);
+    await store.delete('Documents', document.documentId);
+    expect(events.map((e) => e.event)).to.deep.equal(['record.deleted', 'record.deleted']);
+  });
+
+  it('emits the events of a savepoint after the outer commit, and none of a savepoint rolled back', async function () {
+    const emittedInside: number[] = [];
+    await fx.db.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async (outer) => {
+      await fx.db.sequelize.transaction({ transaction: outer }, (savepoint) => store.create('Contacts', { values: { lastname: 'Saved' } }, { transaction: savepoint }));
+      emittedInside.push(events.length);
+      const undone = new Error('undo the savepoint');
+      const error = await rejection(
+        fx.db.sequelize.transaction({ transaction: outer }, async (savepoint) => {
+          await store.create('Contacts', { values: { lastname: 'Undone' } }, { transaction: savepoint });
+          throw undone;
+        }),
+      );
+      expect(error).to.equal(undone);
+      emittedInside.push(events.length);
+    });
+    expect(emittedInside, 'nothing before the outer commit').to.deep.equal([0, 0]);
+    expect(events.map((e) => (e.payload as RecordEvents['record.created']).record.values.lastname)).to.deep.equal(['Saved']);
   });
 
   it('logged no error', function () {

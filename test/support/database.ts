@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { dialectOf, openDatabase } from '../../host/database.js';
 
 export interface ScratchDatabase {
@@ -58,4 +58,26 @@ export function recordStatements(sequelize: Sequelize, keep: (sql: string) => bo
     if (keep(statement)) sql.push(statement);
   });
   return { sql, stop: () => sequelize.removeHook('afterQuery', name) };
+}
+
+/**
+ * Makes the COMMIT of a transaction fail, as a database refuses one: `refuse(transaction)` writes
+ * a row whose foreign key SQLite and PostgreSQL check only at COMMIT (a deferred one). MariaDB
+ * checks every key at once, so there it kills the transaction's connection from another one: the
+ * COMMIT fails as on a lost server, and the transaction is rolled back.
+ */
+export async function commitRefuser(sequelize: Sequelize): Promise<(transaction: Transaction) => Promise<void>> {
+  if (sequelize.getDialect() === 'mariadb') {
+    return async (transaction) => {
+      const [row] = await sequelize.query<{ id: number | string }>('SELECT CONNECTION_ID() AS id', { type: QueryTypes.SELECT, transaction });
+      await sequelize.query(`KILL CONNECTION ${Number(row!.id)}`);
+    };
+  }
+  await sequelize.query('CREATE TABLE IF NOT EXISTS refused_commit_parents (id INTEGER PRIMARY KEY)');
+  await sequelize.query(
+    'CREATE TABLE IF NOT EXISTS refused_commits (parent_id INTEGER NOT NULL REFERENCES refused_commit_parents (id) DEFERRABLE INITIALLY DEFERRED)',
+  );
+  return async (transaction) => {
+    await sequelize.query('INSERT INTO refused_commits (parent_id) VALUES (-1)', { transaction });
+  };
 }
