@@ -1,8 +1,9 @@
 /**
  * The `PortalMailer`: finds the contact, its email and language (the contact record's
  * `language`), renders the mail (a host template for the five portal kinds, the plugin's own
- * templates for the rest), and sends it — after the caller's transaction commits when there is
- * one, at once otherwise. A failure after a commit cannot undo the commit: it is logged.
+ * templates for the rest), and sends it — once the caller's transaction has committed when there
+ * is one (never when its COMMIT fails: `lifecycle/after-commit.ts`), at once otherwise. A failure
+ * after a commit cannot undo the commit: it is logged.
  * Owner mails (`sendToOwner`) go to the owner user or the active members of the owner group, each
  * in the user's language, with the plugin's own templates and the contact's route and sender.
  * A contact's mail merges of their own record (`{{contact.*}}`) only what the portal shows them of
@@ -31,6 +32,7 @@ import { AccessError } from '../access/access-errors.js';
 import { PortalAccess } from '../access/portal-access.js';
 import { PortalAccountStore, normalizeEmail } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
+import { afterCommit } from '../lifecycle/after-commit.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
@@ -191,14 +193,14 @@ export class TemplatePortalMailer implements PortalMailer {
     return Object.fromEntries(Object.entries(fields).filter(([name]) => shown.has(name)));
   }
 
-  /** Runs `deliver` at once without a transaction (it may throw), else once the transaction commits. */
+  /** Runs `deliver` at once without a transaction (it may throw), else once the transaction has committed — never when it does not. */
   private async afterCommit(transaction: Transaction | undefined, deliver: () => Promise<unknown>, failure: string, fields: LogFields): Promise<void> {
     if (!transaction) {
       await deliver();
       return;
     }
-    // Hooks run inside `commit()`: a throw there would surface as a failed commit, so log instead.
-    transaction.afterCommit(async () => {
+    // The queue runs inside `commit()`: a throw there would surface as a failed commit, so log instead.
+    afterCommit(transaction, async () => {
       try {
         await deliver();
       } catch (error) {

@@ -47,6 +47,8 @@ export interface ContactsHost {
   readonly clerk: string;
   readonly reminders: SupportReminders;
   readonly listeners: ContactRecordListeners;
+  /** The plugin's mailer, as its services get it (the host's global mail server is `mailbox`). */
+  readonly mailer: PortalMailer;
   /** A second, independent sweeper on the same database (as another host process would run); `sendToContact` replaces its mailer's. */
   otherProcessReminders(sendToContact?: PortalMailer['sendToContact']): SupportReminders;
   readonly logs: LoggedLine[];
@@ -155,6 +157,7 @@ export async function startContactsHost(options: Partial<ReferenceHostOptions> =
     clerk,
     reminders: reminders!,
     listeners: listeners!,
+    mailer: mailer!,
     otherProcessReminders(sendToContact) {
       const own: PortalMailer = Object.create(mailer!) as PortalMailer;
       if (sendToContact) own.sendToContact = sendToContact;
