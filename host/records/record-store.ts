@@ -37,7 +37,7 @@ import type { OpenedDatabase } from '../database.js';
 import { UnknownModuleError } from '../registry/module-definition-validation.js';
 import type { SqlModuleRegistry } from '../registry/module-registry.js';
 import { TypedEvents } from '../registry/typed-events.js';
-import { afterCommit } from './after-commit.js';
+import { afterCommit, unlessCommitted } from './after-commit.js';
 import { DocumentFiles, safeFileName } from './document-files.js';
 import {
   MAX_TEXTAREA_LENGTH,
@@ -59,18 +59,6 @@ type VersionedWrite = WriteOptions & { readonly expectedVersion?: number };
 
 const SYSTEM_ACTOR: Actor = { kind: 'system' };
 const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
-
-/** Calls `cleanup` when the caller's transaction rolls back (Sequelize 6 has an afterCommit hook only). */
-function onRollback(transaction: Transaction, cleanup: () => Promise<void>): void {
-  const rollback = transaction.rollback.bind(transaction);
-  transaction.rollback = async () => {
-    try {
-      await rollback();
-    } finally {
-      await cleanup().catch(() => undefined);
-    }
-  };
-}
 
 /**
  * Options of every read. Sequelize's SQLite dialect runs `PRAGMA table_info` before each SELECT
@@ -413,8 +401,8 @@ export class SqlRecordStore implements HostRecords {
 
   /**
    * Stores the bytes under a generated name, then creates the Documents record and links it, in
-   * one transaction. The file is removed when anything fails, including a later rollback of the
-   * caller's transaction.
+   * one transaction. The file is removed when anything fails, including a later rollback or a
+   * failed COMMIT of the caller's transaction.
    */
   async attachDocument(
     module: string,
@@ -448,7 +436,7 @@ export class SqlRecordStore implements HostRecords {
       await removeFile();
       throw error;
     }
-    if (options.transaction) onRollback(options.transaction, removeFile);
+    if (options.transaction) unlessCommitted(options.transaction, removeFile);
     const actor = options.actor ?? SYSTEM_ACTOR;
     await this.afterCommit(options, () => this.events.emit('record.created', { record, actor }));
     return this.toDocumentFile({ id: record.id, title: record.values.title, filename: record.values.filename, mimetype: record.values.mimetype, filesize: record.values.filesize, created_at: record.createdAt });

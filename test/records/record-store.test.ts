@@ -325,6 +325,25 @@ describe('record store writes @db', function () {
     expect(events.map((e) => e.event)).to.deep.equal(['record.deleted', 'record.deleted']);
   });
 
+  it('leaves no file of a document attached in a transaction whose COMMIT fails, or in a savepoint its transaction rolls back', async function () {
+    const refuseCommit = await commitRefuser(fx.db.sequelize);
+    const account = await store.create('Accounts', { values: { accountname: 'Orphans Ltd' } });
+    const files = readdirSync(filesDir);
+    const attach = (transaction: Transaction, title: string) =>
+      store.attachDocument('Accounts', account.id, { title, fileName: 'a.txt', mimeType: 'text/plain', content: Buffer.from(title) }, { transaction });
+    await rejection(
+      fx.db.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async (transaction) => {
+        await attach(transaction, 'Refused');
+        await refuseCommit(transaction);
+      }),
+    );
+    expect(readdirSync(filesDir), 'files after the refused COMMIT').to.deep.equal(files);
+    await rolledBack((transaction) => fx.db.sequelize.transaction({ transaction }, (savepoint) => attach(savepoint, 'Released, then rolled back')));
+    expect(readdirSync(filesDir), 'files after the outer rollback').to.deep.equal(files);
+    expect(await store.documents('Accounts', account.id)).to.deep.equal([]);
+    await store.delete('Accounts', account.id);
+  });
+
   it('emits the events of a savepoint after the outer commit, and none of a savepoint rolled back', async function () {
     const emittedInside: number[] = [];
     await fx.db.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async (outer) => {
