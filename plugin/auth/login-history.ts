@@ -18,8 +18,10 @@ export const HISTORY_TABLE = 'bp_login_history';
  * had been replaced all the same — also every such row written before passwords were kept —, or the
  * same reason with `_password_kept` when the customer's own password was kept or put back, to sign
  * in with the new email). `unlocked`: by an admin (`admin_unlock by user N`), through the emailed
- * link (`unlock_link`), or because new access details went to a changed email (`email_changed`). `revoked`: the portal ended a session family by itself
- * (`token_replayed`: a rotated-away remember-me token came back after its grace window).
+ * link (`unlock_link`), or because new access details went to a changed email (`email_changed`).
+ * `revoked`: the portal ended a session family by itself (`token_replayed`: a rotated-away
+ * remember-me token came back after its grace window; `second_factor_required`: it was opened with
+ * the password alone and its profile now asks for a second factor).
  */
 export type LoginEvent = 'login' | 'logout' | 'failed' | 'locked' | 'unlocked' | 'enabled' | 'disabled' | 'access_sent' | 'revoked';
 
@@ -50,7 +52,8 @@ export type LoginReason =
   | 'no_email_password_kept'
   | 'email_removed'
   | 'email_in_use'
-  | 'token_replayed';
+  | 'token_replayed'
+  | 'second_factor_required';
 
 export interface LoginHistoryEntry {
   readonly event: LoginEvent;
@@ -88,6 +91,14 @@ const LOG_MESSAGES: Readonly<Record<LoginEvent, string>> = {
   revoked: 'Business Portal: a rotated-away remember-me token was replayed (copied cookie?): its session family ended',
 };
 
+/**
+ * `revoked` entries that apply an admin's decision rather than tell of an attack: the log reports
+ * them as information, with their own message.
+ */
+const REVOKED_AS_DECIDED: Readonly<Record<string, string>> = {
+  second_factor_required: 'Business Portal: a session opened without the second factor its profile now asks for was ended',
+};
+
 /** Events the log reports as warnings. */
 const WARNINGS: ReadonlySet<LoginEvent> = new Set(['failed', 'locked', 'revoked']);
 
@@ -123,6 +134,7 @@ export class SequelizeLoginHistory implements LoginHistory {
     // The attempted email stays out of the log: people type their password into it by mistake.
     const fields = { contactId: entry.contactId, reason: entry.reason, ip: entry.ip, adminUserId: options.adminUserId };
     if (entry.event === 'access_sent' && entry.reason !== null && ACCESS_NOT_SENT.has(entry.reason)) this.logger.warn('Business Portal: new portal access details not sent', fields);
+    else if (entry.event === 'revoked' && entry.reason !== null && entry.reason in REVOKED_AS_DECIDED) this.logger.info(REVOKED_AS_DECIDED[entry.reason]!, fields);
     else if (WARNINGS.has(entry.event)) this.logger.warn(LOG_MESSAGES[entry.event], fields);
     else this.logger.info(LOG_MESSAGES[entry.event], fields);
   }

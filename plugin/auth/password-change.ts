@@ -88,7 +88,8 @@ export class PortalPasswordChange implements PasswordChange {
     });
     // Only while the new password is still the account's: a change committed since (on any host
     // process) ended every session, including the one this change was about to open.
-    await this.sessions.start(req, res, account.contactId, { remember: session.remember, passwordHash: newHash });
+    // The new session goes on as the one it replaces: with its second factor, when it passed one.
+    await this.sessions.start(req, res, account.contactId, { remember: session.remember, passwordHash: newHash, secondFactor: session.secondFactor });
     return { ok: true };
   }
 }

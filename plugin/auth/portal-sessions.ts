@@ -24,6 +24,12 @@
  *   nothing: only the lookup's own row tells that it was replaced and its grace is over.
  * - Every request checks the account again (portal on, not locked, within support dates,
  *   contact still there): when it no longer may sign in, all its sessions are deleted.
+ * - A session remembers the second factor its sign-in passed (`second_factor`: `email`; null with
+ *   the password alone), and carries it to its rotations. When the profile in force comes to ask
+ *   for a second factor (an admin switches it on, or gives the contact such a profile, on any host
+ *   process), a session without one is ended at its next request — its family, recorded as
+ *   `revoked` / `second_factor_required` — and the customer signs in again, code included. What
+ *   the profile asks for rides on the lookup's own statement (`ProfileInForce.sessionColumns`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
@@ -39,6 +45,7 @@ import { AccountEligibility } from './account-eligibility.js';
 import { clientAddress } from './client-address.js';
 import { LoginHistory } from './login-history.js';
 import { ACCOUNTS_TABLE, PortalAccountStore, accountColumns, toAccount, type AccountRow, type PortalAccount } from './portal-account-store.js';
+import { ProfileInForce, type SecondFactorValues } from './profile-in-force.js';
 
 export const SESSION_COOKIE = 'bp_session';
 export const SESSIONS_TABLE = 'bp_sessions';
@@ -62,6 +69,8 @@ export interface PortalSession {
   /** The session family's id: stable across remember-me rotations and secret; bind CSRF tokens to it. */
   readonly sessionId: string;
   readonly remember: boolean;
+  /** The second factor the sign-in passed (`email`), or null when it was the password alone. */
+  readonly secondFactor: string | null;
 }
 
 /** How pages greet the signed-in customer: "Jane Doe", or their login email when the contact has no name. */
@@ -88,9 +97,16 @@ export interface PortalSessions {
    * Starts a new session for a contact that just signed in and sets its cookie; ends the request's
    * previous session. With `passwordHash` (the hash the sign-in checked), only while it is still
    * the account's: false, and no session, when the password was changed since the check (a change
-   * ends every session, including one its old password was about to open).
+   * ends every session, including one its old password was about to open). `secondFactor`: the
+   * method of the second factor the sign-in passed; without it the session is a password-only one,
+   * which ends once the contact's profile asks for a second factor.
    */
-  start(req: Request, res: Response, contactId: number, options: { readonly remember: boolean; readonly passwordHash?: string }): Promise<boolean>;
+  start(
+    req: Request,
+    res: Response,
+    contactId: number,
+    options: { readonly remember: boolean; readonly passwordHash?: string; readonly secondFactor?: string | null },
+  ): Promise<boolean>;
   /**
    * The signed-in account of a request, or null. Pass `res` so that a remember-me session whose
    * idle window lapsed can be rotated (without it such a session is refused).
@@ -134,7 +150,7 @@ export function hashToken(token: string): string {
 }
 
 /** A session joined with its account (null columns when the account is gone): one statement per request. */
-type SessionRow = AccountRow & {
+type SessionRow = AccountRow & SecondFactorValues & {
   s_contact_id: unknown;
   s_created_at: unknown;
   s_last_seen_at: unknown;
@@ -143,12 +159,14 @@ type SessionRow = AccountRow & {
   s_remember: unknown;
   s_family_id: unknown;
   s_replaced_at: unknown;
+  s_second_factor: unknown;
 };
 
-function sessionLookup(companions: string | undefined): string {
+function sessionLookup(secondFactorColumns: string, companions: string | undefined): string {
   return `SELECT s.contact_id AS s_contact_id, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
     s.idle_expires_at AS s_idle_expires_at, s.absolute_expires_at AS s_absolute_expires_at, s.remember AS s_remember,
-    s.family_id AS s_family_id, s.replaced_at AS s_replaced_at, ${accountColumns('a')}${companions ? `,
+    s.family_id AS s_family_id, s.replaced_at AS s_replaced_at, s.second_factor AS s_second_factor, ${accountColumns('a')},
+    ${secondFactorColumns}${companions ? `,
     ${companions}` : ''}
   FROM ${SESSIONS_TABLE} s LEFT JOIN ${ACCOUNTS_TABLE} a ON a.contact_id = s.contact_id
   WHERE s.id = :id`;
@@ -179,17 +197,21 @@ export class DatabasePortalSessions implements PortalSessions {
   private readonly rows = new WeakMap<Request, Promise<{ readonly id: string; readonly row: SessionRow } | null>>();
 
   private readonly lookup: string;
+  /** The lookup's named values: what `ProfileInForce` and the companion columns ask for. */
+  private readonly lookupReplacements: Readonly<Record<string, unknown>>;
 
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
     @inject(AccountEligibility) private readonly eligibility: AccountEligibility,
     @inject(LoginHistory) private readonly history: LoginHistory,
     @inject(PluginSettings) private readonly settings: PluginSettings,
-    @inject(SessionCompanionColumns) @optional() private readonly companions: SessionCompanionColumns | undefined,
+    @inject(SessionCompanionColumns) @optional() companions: SessionCompanionColumns | undefined,
     @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
     @inject(HostHttp) private readonly http: HostHttp,
+    @inject(ProfileInForce) private readonly profiles: ProfileInForce,
   ) {
-    this.lookup = sessionLookup(companions?.sql);
+    this.lookup = sessionLookup(profiles.sessionColumns.sql, companions?.sql);
+    this.lookupReplacements = { ...profiles.sessionColumns.replacements, ...companions?.replacements };
   }
 
   private get sequelize() {
@@ -226,6 +248,7 @@ export class DatabasePortalSessions implements PortalSessions {
     contactId: number,
     session: {
       readonly remember: boolean;
+      readonly secondFactor: string | null;
       readonly createdAt: Date;
       readonly absoluteExpiresAt: Date;
       readonly familyId?: string;
@@ -238,8 +261,8 @@ export class DatabasePortalSessions implements PortalSessions {
     const token = session.token ?? randomBytes(TOKEN_BYTES).toString('base64url');
     const id = hashToken(token);
     const idleExpiresAt = new Date(Math.min(now.getTime() + SESSION_IDLE_MS, session.absoluteExpiresAt.getTime()));
-    const columns = `${SESSIONS_TABLE} (id, family_id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember, ip, user_agent)`;
-    const values = ':id, :familyId, :contactId, :createdAt, :now, :idleExpiresAt, :absoluteExpiresAt, :remember, :ip, :userAgent';
+    const columns = `${SESSIONS_TABLE} (id, family_id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember, second_factor, ip, user_agent)`;
+    const values = ':id, :familyId, :contactId, :createdAt, :now, :idleExpiresAt, :absoluteExpiresAt, :remember, :secondFactor, :ip, :userAgent';
     const { successorOf } = session;
     const inserted = await this.sequelize.query(
       successorOf === undefined
@@ -259,6 +282,7 @@ export class DatabasePortalSessions implements PortalSessions {
           idleExpiresAt,
           absoluteExpiresAt: session.absoluteExpiresAt,
           remember: session.remember,
+          secondFactor: session.secondFactor,
           ip: req.ip || req.socket.remoteAddress ? clientAddress(req).slice(0, 45) : null,
           userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
         },
@@ -272,12 +296,17 @@ export class DatabasePortalSessions implements PortalSessions {
     return id;
   }
 
-  async start(req: Request, res: Response, contactId: number, options: { readonly remember: boolean; readonly passwordHash?: string }): Promise<boolean> {
+  async start(
+    req: Request,
+    res: Response,
+    contactId: number,
+    options: { readonly remember: boolean; readonly passwordHash?: string; readonly secondFactor?: string | null },
+  ): Promise<boolean> {
     const previous = this.tokenOf(req);
     if (previous) await this.deleteSession(hashToken(previous));
     const now = new Date();
     const absoluteExpiresAt = new Date(now.getTime() + (options.remember ? REMEMBER_ABSOLUTE_MS : SESSION_ABSOLUTE_MS));
-    const session = { remember: options.remember, createdAt: now, absoluteExpiresAt };
+    const session = { remember: options.remember, secondFactor: options.secondFactor ?? null, createdAt: now, absoluteExpiresAt };
     const { passwordHash } = options;
     let started = true;
     if (passwordHash === undefined) await this.issue(req, res, contactId, session, now);
@@ -312,7 +341,7 @@ export class DatabasePortalSessions implements PortalSessions {
     const token = this.tokenOf(req);
     if (!token) return null;
     const id = hashToken(token);
-    const rows = await this.sequelize.query<SessionRow>(this.lookup, { type: QueryTypes.SELECT, replacements: { ...this.companions?.replacements, id } });
+    const rows = await this.sequelize.query<SessionRow>(this.lookup, { type: QueryTypes.SELECT, replacements: { ...this.lookupReplacements, id } });
     return rows[0] ? { id, row: rows[0] } : null;
   }
 
@@ -352,6 +381,14 @@ export class DatabasePortalSessions implements PortalSessions {
       await this.deleteSession(id);
       return null;
     }
+    const account = row.id === null || row.id === undefined ? null : toAccount(row);
+    const secondFactor = typeof row.s_second_factor === 'string' && row.s_second_factor !== '' ? row.s_second_factor : null;
+    // Opened with the password alone, and the profile in force now asks for a second factor (an
+    // admin's decision, on any host process): signed out, before anything is rotated or touched.
+    if (account && secondFactor === null && (await this.profiles.asksForSecondFactor(account, row))) {
+      await this.endWithoutSecondFactor(req, id, familyId, contactId);
+      return null;
+    }
     // A rotated-away token: good until its grace window ends (its idle expiry), never touched.
     let settled = row.s_replaced_at !== null && row.s_replaced_at !== undefined;
     if (time(row.s_idle_expires_at) <= now.getTime()) {
@@ -363,13 +400,12 @@ export class DatabasePortalSessions implements PortalSessions {
         if (!remember) await this.deleteSession(id);
         return null;
       }
-      const rotated = await this.rotate(req, res, id, { contactId, remember, familyId, createdAt: time(row.s_created_at), absoluteExpiresAt }, now);
+      const rotated = await this.rotate(req, res, id, { contactId, remember, secondFactor, familyId, createdAt: time(row.s_created_at), absoluteExpiresAt }, now);
       if (rotated === null) return null;
       id = rotated;
       settled = true;
     }
 
-    const account = row.id === null || row.id === undefined ? null : toAccount(row);
     const eligibility = account ? await this.eligibility.check(account, now) : null;
     if (!account || !eligibility?.eligible) {
       await this.endAllFor(contactId);
@@ -384,7 +420,7 @@ export class DatabasePortalSessions implements PortalSessions {
         },
       );
     }
-    return { account, contact: eligibility.contact, sessionId: familyId, remember };
+    return { account, contact: eligibility.contact, sessionId: familyId, remember, secondFactor };
   }
 
   /**
@@ -397,7 +433,14 @@ export class DatabasePortalSessions implements PortalSessions {
     req: Request,
     res: Response,
     id: string,
-    session: { readonly contactId: number; readonly remember: boolean; readonly familyId: string; readonly createdAt: number; readonly absoluteExpiresAt: number },
+    session: {
+      readonly contactId: number;
+      readonly remember: boolean;
+      readonly secondFactor: string | null;
+      readonly familyId: string;
+      readonly createdAt: number;
+      readonly absoluteExpiresAt: number;
+    },
     now: Date,
   ): Promise<string | null> {
     const graceEnd = new Date(Math.min(now.getTime() + ROTATION_GRACE_MS, session.absoluteExpiresAt));
@@ -421,6 +464,7 @@ export class DatabasePortalSessions implements PortalSessions {
           session.contactId,
           {
             remember: session.remember,
+            secondFactor: session.secondFactor,
             createdAt: new Date(session.createdAt),
             absoluteExpiresAt: new Date(session.absoluteExpiresAt),
             familyId: session.familyId,
@@ -447,6 +491,16 @@ export class DatabasePortalSessions implements PortalSessions {
   private async endReplayedFamily(req: Request, id: string, familyId: string, contactId: number): Promise<void> {
     if ((await this.deleteFamily(id, familyId, contactId)) === 0) return;
     await this.history.record({ event: 'revoked', contactId, email: null, reason: 'token_replayed', ip: req.ip ? clientAddress(req) : null });
+  }
+
+  /**
+   * A session opened without the second factor its profile now asks for: its family ends (the
+   * customer's other sign-ins are judged each at its own next request) and the login history
+   * records it once, on whichever process ended the rows.
+   */
+  private async endWithoutSecondFactor(req: Request, id: string, familyId: string, contactId: number): Promise<void> {
+    if ((await this.deleteFamily(id, familyId, contactId)) === 0) return;
+    await this.history.record({ event: 'revoked', contactId, email: null, reason: 'second_factor_required', ip: req.ip ? clientAddress(req) : null });
   }
 
   /**

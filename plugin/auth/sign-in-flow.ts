@@ -105,7 +105,9 @@ export class PortalSignInFlow implements SignInFlow {
     }
     res.clearCookie(CHALLENGE_COOKIE, this.cookieOptions(req));
     // As after the password alone: no session once the password was changed since the code's check began.
-    if (!(await this.sessions.start(req, res, check.account.contactId, { remember: check.remember, passwordHash: check.passwordHash ?? '' }))) return { kind: 'refused' };
+    // The session remembers the second factor it passed: a profile that asks for one later keeps it.
+    const options = { remember: check.remember, passwordHash: check.passwordHash ?? '', secondFactor: check.method };
+    if (!(await this.sessions.start(req, res, check.account.contactId, options))) return { kind: 'refused' };
     await this.history.record({ event: 'login', contactId: check.account.contactId, email: check.account.email, reason: null, ip });
     this.adoptLanguage(req, res, check.account, check.contact);
     return { kind: 'signed-in', account: check.account, contact: check.contact };

@@ -30,7 +30,7 @@ import { LOCK_AFTER_FAILURES, Lockout } from './lockout.js';
 import { LoginHistory } from './login-history.js';
 import { CHALLENGES_TABLE, PortalAccountStore, type PortalAccount } from './portal-account-store.js';
 import { hashToken } from './portal-sessions.js';
-import { ProfileInForce } from './profile-in-force.js';
+import { NO_SECOND_FACTOR, ProfileInForce, twoFactorTypeOf } from './profile-in-force.js';
 
 export { CHALLENGES_TABLE };
 export const CODE_DIGITS = 6;
@@ -44,7 +44,7 @@ const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
 /** `none`, or the name of a `TwoFactorMethod` (`email`; more can be bound). */
 export type TwoFactorType = string;
-export const NO_SECOND_FACTOR = 'none';
+export { NO_SECOND_FACTOR };
 
 /** The password the sign-in checked was changed before its challenge was stored (on any host process): no challenge. */
 export class PasswordChangedError extends Error {
@@ -128,8 +128,7 @@ export class ProfileTwoFactorPolicy implements TwoFactorPolicy {
 
   async typesFor(account: PortalAccount): Promise<TwoFactorTypes> {
     const row = await this.profiles.columns(account, ['two_factor_type', 'two_factor_fallback']);
-    const name = (value: unknown) => (typeof value === 'string' && value !== '' ? value : NO_SECOND_FACTOR);
-    return { primary: name(row?.two_factor_type), fallback: name(row?.two_factor_fallback) };
+    return { primary: twoFactorTypeOf(row?.two_factor_type), fallback: twoFactorTypeOf(row?.two_factor_fallback) };
   }
 }
 
@@ -137,8 +136,18 @@ export class ProfileTwoFactorPolicy implements TwoFactorPolicy {
 export type SecondFactorRequirement = { readonly kind: 'none' } | { readonly kind: 'method'; readonly method: TwoFactorMethod } | { readonly kind: 'unavailable' };
 
 export type CodeCheck =
-  /** `passwordHash`: the account's hash before the code was checked; the session starts only while it still is (`PortalSessions.start`). */
-  | { readonly ok: true; readonly account: PortalAccount; readonly contact: CrmRecord; readonly remember: boolean; readonly passwordHash: string | null }
+  /**
+   * `passwordHash`: the account's hash before the code was checked; the session starts only while it
+   * still is (`PortalSessions.start`). `method`: the method whose code was right (the session keeps it).
+   */
+  | {
+      readonly ok: true;
+      readonly account: PortalAccount;
+      readonly contact: CrmRecord;
+      readonly remember: boolean;
+      readonly passwordHash: string | null;
+      readonly method: string;
+    }
   | { readonly ok: false; readonly challengeAlive: boolean };
 
 export interface PendingChallenge {
@@ -342,6 +351,6 @@ export class ChallengeTwoFactor implements TwoFactor {
     );
     if (consumed !== 1) return refuse('code_expired_or_used', false);
     await this.lockout.clientSucceeded(ip);
-    return { ok: true, account, contact: eligibility.contact, remember: toBoolean(row.remember), passwordHash };
+    return { ok: true, account, contact: eligibility.contact, remember: toBoolean(row.remember), passwordHash, method: String(row.method) };
   }
 }

@@ -133,7 +133,9 @@ export class LoginHistorySection implements ContactBlockSection {
       case 'access_sent':
         return t((event.reason ? ACCESS_NOT_SENT_TEXTS[event.reason] : undefined) ?? 'contacts.history.accessSent');
       case 'revoked':
-        return event.reason === 'token_replayed' ? t('auth.loginHistory.tokenReplayed') : String(event.event);
+        if (event.reason === 'token_replayed') return t('auth.loginHistory.tokenReplayed');
+        if (event.reason === 'second_factor_required') return t('auth.loginHistory.secondFactorRequired');
+        return String(event.event);
       default:
         return String(event.event);
     }

@@ -421,7 +421,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       }
     });
 
-    it('names in words the refusals of a second-factor code and of a reset link, and a replayed remember-me token, never by their stored code', async () => {
+    it('names in words the refusals of a second-factor code and of a reset link, and the sessions the portal ended, never by their stored code', async () => {
       const nina = await h.addCustomer({ firstname: 'Nina', lastname: 'Verdi', email: 'nina.verdi@example.com', language: 'it' });
       // The reasons the sign-in code (two-factor.ts), the reset link (password-reset.ts) and a second
       // factor no method can deliver (login-service.ts) store.
@@ -430,13 +430,17 @@ describe('login-check: the Check Business Portal login page, lock emails and log
           replacements: { nina, reason, at: new Date() },
         });
       }
-      // And the session family the portal ended on a replayed remember-me token (portal-sessions.ts).
-      await h.api.database.sequelize.query("INSERT INTO bp_login_history (contact_id, email, event, reason, ip, at) VALUES (:nina, NULL, 'revoked', 'token_replayed', '192.0.2.9', :at)", {
-        replacements: { nina, at: new Date() },
-      });
+      // And the session families the portal ended (portal-sessions.ts): on a replayed remember-me
+      // token, and one opened with the password alone once its profile asked for the second factor.
+      for (const reason of ['token_replayed', 'second_factor_required']) {
+        await h.api.database.sequelize.query("INSERT INTO bp_login_history (contact_id, email, event, reason, ip, at) VALUES (:nina, NULL, 'revoked', :reason, '192.0.2.9', :at)", {
+          replacements: { nina, reason, at: new Date() },
+        });
+      }
       const english = await (await h.get(`/contacts/${nina}`, h.admin)).text();
       expect(english).to.include('Remembered sign-in ended: its cookie was used again after it had been replaced (probably copied)');
-      expect(english).not.to.match(/token_replayed|>revoked</);
+      expect(english).to.include('Signed out: the profile now asks for two-factor authentication, which this sign-in had not passed');
+      expect(english).not.to.match(/token_replayed|second_factor_required|>revoked</);
       expect(english).to.include('Sign-in refused: wrong sign-in code');
       expect(english).to.include('Sign-in refused: sign-in code expired or already used');
       expect(english).to.include('Sign-in refused: password reset link invalid or expired');
@@ -448,6 +452,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
         expect(italian).to.include('Accesso rifiutato: codice di verifica errato');
         expect(italian).to.include('Accesso memorizzato (Ricordami) terminato: il suo cookie è stato riutilizzato dopo essere stato sostituito (probabilmente copiato)');
         expect(italian).to.include('Accesso rifiutato: l’autenticazione a due fattori del profilo non può raggiungere il contatto');
+        expect(italian).to.include('Disconnesso: il profilo ora richiede l’autenticazione a due fattori, che questo accesso non aveva superato');
         expect(italian).not.to.match(/wrong_code|code_expired_or_used|reset_link_invalid|second_factor_unavailable/);
       } finally {
         await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");

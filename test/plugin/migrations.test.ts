@@ -337,6 +337,21 @@ describe('plugin migrations @db', () => {
     expect(await lockout.reserveClient('2001:db8:1:3::9')).to.equal(true);
   });
 
+  it('an upgrade keeps the open sessions, each counted as opened with the password alone', async () => {
+    const folder = migrationsFolder(false, '20261205400000');
+    folders.push(folder);
+    await new PluginMigrator(db.sequelize, db.dialect, folder, quietLogger).up();
+    const now = new Date();
+    await db.sequelize.query(
+      `INSERT INTO bp_sessions (id, family_id, contact_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, remember)
+       VALUES ('open-before-upgrade', 'open-before-upgrade', 7, :now, :now, :later, :later, :no)`,
+      { replacements: { now, later: new Date(now.getTime() + 60_000), no: false } },
+    );
+    await new PluginMigrator(db.sequelize, db.dialect, realMigrations, quietLogger).up();
+    const rows = await db.sequelize.query<{ id: string; second_factor: unknown }>('SELECT id, second_factor FROM bp_sessions', { type: QueryTypes.SELECT });
+    expect(rows).to.deep.equal([{ id: 'open-before-upgrade', second_factor: null }]);
+  });
+
   it('every down undoes its own up exactly, and up again gives the same schema (a database with its own default collation)', async function () {
     this.timeout(120_000);
     // MariaDB: a collation other than the server's default, as a CRM's database may have.
