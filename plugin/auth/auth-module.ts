@@ -24,7 +24,7 @@ import { PortalFormCsrf, SignedDoubleSubmitCsrf } from './portal-form-csrf.js';
 import { LayoutPortalPages, PortalPages } from './portal-pages.js';
 import { DatabasePortalSessions, PortalSessions } from './portal-sessions.js';
 import { ProfileInForce } from './profile-in-force.js';
-import { SessionPurge } from './session-purge.js';
+import { RetentionPurge } from './retention-purge.js';
 import { SignInFlow, PortalSignInFlow } from './sign-in-flow.js';
 import { SignInPages } from './sign-in-pages.js';
 import {
@@ -61,5 +61,5 @@ export const authModule = new ContainerModule(({ bind }) => {
   bind<PortalRouteContribution>(PortalRouteContribution).to(AuthApiRoutes).inSingletonScope();
   bind<PortalRouteContribution>(PortalRouteContribution).to(AccountApiRoutes).inSingletonScope();
   bind<PortalRouteContribution>(PortalRouteContribution).to(SignInPages).inSingletonScope();
-  bind<LifecycleContribution>(LifecycleContribution).to(SessionPurge).inSingletonScope();
+  bind<LifecycleContribution>(LifecycleContribution).to(RetentionPurge).inSingletonScope();
 });

@@ -4,8 +4,10 @@
  *
  * - `request` answers nothing and always takes the same time: whether the email is known,
  *   unknown, ineligible or throttled (3 requests per address and 10 per client per hour, an
- *   IPv6 client by its /64: `clientKey`) cannot be told from outside. A link goes only to a single enabled, eligible account;
- *   the mail is sent in the background so that its delivery time does not show either.
+ *   IPv6 client by its /64: `clientKey`) cannot be told from outside. A link goes only to a
+ *   single enabled, eligible account; the mail is sent in the background so that its delivery
+ *   time does not show either. A request (email as typed, client) is kept only for the hour the
+ *   limits count it in: `purgeRequests`, run by `RetentionPurge`.
  * - `complete` checks the link's token as a secret under the lockout's shared counter (a locked
  *   account cannot reset; a spent, expired or outdated token is a failure), unknown tokens count
  *   against the client address, then — only while the password is still the one the link was
@@ -35,6 +37,14 @@ export const RESET_REQUESTS_TABLE = 'bp_reset_requests';
 export const RESET_VALID_MINUTES = 30;
 export const RESET_REQUESTS_PER_EMAIL_PER_HOUR = 3;
 export const RESET_REQUESTS_PER_CLIENT_PER_HOUR = 10;
+/** The window both limits count requests in; a request is kept no longer (it holds a typed email and a client address). */
+export const RESET_REQUESTS_WINDOW_MS = 60 * 60_000;
+/**
+ * The purge of the requests no limit counts any more (`:forgotten` = now − RESET_REQUESTS_WINDOW_MS),
+ * run off the request path by `RetentionPurge`; served by the index on `at`
+ * (20261205500000-reset-requests-purge-index), whose plan test/scale/query-plans.test.ts reads.
+ */
+export const RESET_REQUESTS_PURGE_STATEMENT = `DELETE FROM ${RESET_REQUESTS_TABLE} WHERE at <= :forgotten`;
 /** Every forgot-password request takes at least this long, whatever happened. */
 export const RESET_REQUEST_MIN_MS = 200;
 
@@ -50,6 +60,8 @@ export interface PasswordReset {
   /** Whether a link's token can still be used (for showing the form; nothing is counted or spent). */
   usable(token: string | undefined): Promise<boolean>;
   complete(token: string | undefined, input: { readonly newPassword: string; readonly confirmPassword?: string }, ip: string): Promise<ResetCompletion>;
+  /** Deletes the requests older than the limits' window (`RESET_REQUESTS_WINDOW_MS`); answers how many. */
+  purgeRequests(now?: Date): Promise<number>;
 }
 
 interface TokenRow {
@@ -102,7 +114,7 @@ export class TokenPasswordReset implements PasswordReset {
       type: QueryTypes.INSERT,
       replacements: { email, client, now },
     });
-    const hourAgo = new Date(now.getTime() - 60 * 60_000);
+    const hourAgo = new Date(now.getTime() - RESET_REQUESTS_WINDOW_MS);
     const [counts] = await this.sequelize.query<{ by_email: unknown; by_client: unknown }>(
       `SELECT (SELECT COUNT(*) FROM ${RESET_REQUESTS_TABLE} WHERE email = :email AND at > :hourAgo) AS by_email,
               (SELECT COUNT(*) FROM ${RESET_REQUESTS_TABLE} WHERE ip = :client AND at > :hourAgo) AS by_client`,
@@ -133,6 +145,15 @@ export class TokenPasswordReset implements PasswordReset {
         error: error instanceof Error ? error.message : String(error),
       });
     });
+  }
+
+  async purgeRequests(now: Date = new Date()): Promise<number> {
+    return toNumber(
+      await this.sequelize.query(RESET_REQUESTS_PURGE_STATEMENT, {
+        type: QueryTypes.BULKDELETE,
+        replacements: { forgotten: new Date(now.getTime() - RESET_REQUESTS_WINDOW_MS) },
+      }),
+    );
   }
 
   private async find(token: string | undefined): Promise<{ row: TokenRow; account: PortalAccount } | null> {

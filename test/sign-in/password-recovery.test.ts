@@ -99,6 +99,35 @@ describe('sign-in: password recovery @db', function () {
     expect(Number(row!.n)).to.equal(3);
   });
 
+  it('keeps forgot-password requests (typed email, client address) only for the hour they are counted in', async () => {
+    const email = 'kept.window@example.com';
+    const contactId = await host.addCustomer({ email, password: PASSWORD });
+    const client = new PortalClient(host.portal, { 'x-forwarded-for': '203.0.113.44' });
+    const tokens = async () => Number((await host.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_reset_tokens WHERE contact_id = :contactId', { contactId }))[0]!.n);
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    // Two requests past the hour, one near its end and one just made.
+    for (let i = 0; i < 2; i++) expect((await client.api('/auth/forgot', { email })).status).to.equal(202);
+    await host.exec('UPDATE bp_reset_requests SET at = :at WHERE email = :email', { at: minutesAgo(61), email });
+    expect((await client.api('/auth/forgot', { email })).status).to.equal(202);
+    await host.exec('UPDATE bp_reset_requests SET at = :at WHERE email = :email AND at > :hourAgo', { at: minutesAgo(59), email, hourAgo: minutesAgo(60) });
+    expect((await client.api('/auth/forgot', { email })).status).to.equal(202);
+    expect(await tokens()).to.equal(4);
+
+    // The purge runs at activation, then on its timer.
+    await host.test.host.plugins.deactivate('business-portal');
+    await host.test.host.plugins.activate('business-portal');
+
+    const kept = await host.sql<{ at: unknown }>('SELECT at FROM bp_reset_requests WHERE email = :email', { email });
+    expect(kept, 'the two requests of the last hour').to.have.length(2);
+    const [old] = await host.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_reset_requests WHERE at <= :hourAgo', { hourAgo: minutesAgo(60) });
+    expect(Number(old!.n), 'no request older than an hour is left').to.equal(0);
+    // The kept ones still count: a third request in the hour gets a link, a fourth does not.
+    expect((await client.api('/auth/forgot', { email })).status).to.equal(202);
+    expect(await tokens()).to.equal(5);
+    expect((await client.api('/auth/forgot', { email })).status).to.equal(202);
+    expect(await tokens()).to.equal(5);
+  });
+
   it('sets a new password once with a link, ends every session, and refuses the link again', async () => {
     const email = 'reset.once@example.com';
     await host.addCustomer({ email, password: PASSWORD });
