@@ -1,7 +1,9 @@
 /**
  * What goes with a contact that leaves the CRM: its portal account, its sessions (remember-me
- * ones too), its password-reset links, sign-in codes and unlock links, and its reminder records,
- * in one transaction. Its login history stays (it is the CRM's record of what happened).
+ * ones too), its password-reset links, sign-in codes and unlock links, its reminder records and
+ * its login history, in one transaction. The history (events with client addresses) is personal
+ * data that no page shows once the contact is gone (its pages answer 404), and a host that gives
+ * a later contact the id would show it as that contact's (README: "Deleting a contact").
  *
  * An account whose contact left while nobody removed it (the deletion's listener failed, or the
  * contact was deleted while the plugin was inactive) is removed when another contact wants its
@@ -10,6 +12,7 @@
 import { QueryTypes } from 'sequelize';
 import type { PortalAccountStore } from '../auth/portal-account-store.js';
 import type { PortalSessions } from '../auth/portal-sessions.js';
+import { HISTORY_TABLE } from '../auth/login-history.js';
 import { UNLOCK_LINKS_TABLE } from '../auth/unlock-links.js';
 import type { HostDatabase, HostLogger, HostRecords } from '../host-contract/index.js';
 import { REMINDERS_TABLE } from './support-reminders.js';
@@ -27,9 +30,10 @@ export async function removePortalAccount(
     removed = await accounts.delete(contactId, { transaction });
     ended = await sessions.endAllFor(contactId, { transaction });
     // Nothing of the account outlives it: a host that gives a later contact this id must not
-    // hand it a reset link, a code or an unlock link mailed to this one.
+    // hand it a reset link, a code or an unlock link mailed to this one, nor show this one's
+    // sign-ins and client addresses as its login history.
     await accounts.dropResetLinks(contactId, { transaction, twoFactor: true });
-    for (const table of [UNLOCK_LINKS_TABLE, REMINDERS_TABLE]) {
+    for (const table of [UNLOCK_LINKS_TABLE, REMINDERS_TABLE, HISTORY_TABLE]) {
       await database.sequelize.query(`DELETE FROM ${table} WHERE contact_id = :contactId`, {
         type: QueryTypes.BULKDELETE,
         replacements: { contactId },

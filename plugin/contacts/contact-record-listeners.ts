@@ -16,7 +16,7 @@
  * - The contact's language changed: the account's language follows (mails already use the
  *   contact's).
  * - The contact was deleted: its portal account, sessions, password-reset links, sign-in codes,
- *   unlock links and reminder records are removed.
+ *   unlock links, reminder records and login history are removed.
  *
  * Idempotent, for hosts with several processes (or events delivered twice): each step compares
  * with what is stored and writes with the account's version, so a second delivery of the same

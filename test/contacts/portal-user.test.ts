@@ -552,6 +552,37 @@ describe('contacts: the portal-user section of the Contact record @db', function
     for (const table of tables) expect(await count(table), table).to.equal(0);
   });
 
+  it('deleting the contact removes its login history: a contact given its id later shows none of it', async () => {
+    const email = 'gone.history@example.com';
+    const id = await h.addContact({ firstname: 'Gone', lastname: 'History', email });
+    const { password } = await enable(id, email);
+    expect((await h.portalLogin(email, 'Wrong-password-1')).status).to.equal(401);
+    expect((await h.portalLogin(email, password)).status).to.equal(200);
+    const history = async (contactId: number) => h.sql<{ event: string; ip: string | null }>('SELECT event, ip FROM bp_login_history WHERE contact_id = :contactId', { contactId });
+    expect((await history(id)).map((row) => row.event)).to.include.members(['enabled', 'failed', 'login']);
+    const historyPage = async (contactId: number) => {
+      const response = await fetch(`${h.url}/settings/business-portal/contacts/${contactId}/login-history`, { headers: { cookie: h.admin } });
+      return { status: response.status, html: await response.text() };
+    };
+    expect((await historyPage(id)).html).to.include('data-event="failed"');
+
+    await h.api.records.delete('Contacts', id);
+    expect(await history(id), 'the history rows, with their client addresses').to.deep.equal([]);
+
+    // A host that gives a later contact this id (the reference host does not: here the new
+    // contact's row takes it).
+    const later = await h.addContact({ firstname: 'Later', lastname: 'Person', email: 'later.person@example.com' });
+    await h.api.database.sequelize.query(`UPDATE ${h.test.host.registry.tableName('Contacts')} SET id = :id WHERE id = :later`, { replacements: { id, later } });
+    expect((await h.api.records.get('Contacts', id))?.values.lastname).to.equal('Person');
+    const page = await historyPage(id);
+    expect(page.status).to.equal(200);
+    expect(page.html).not.to.include('data-event=');
+    expect(page.html).to.include('No portal sign-in events yet');
+    const block = await h.contactPage(id);
+    expect(block.status).to.equal(200);
+    expect(block.html).not.to.include('data-event=');
+  });
+
   describe('attacks', () => {
     it('without the CSRF token, or with another one, nothing changes (403)', async () => {
       const id = await h.addContact({ firstname: 'Csrf', lastname: 'Target', email: 'csrf.target@example.com' });
