@@ -139,15 +139,23 @@ function progressBar(): (progress: LargeDataProgress) => void {
 /** `generate`: the whole reference host is started (standard modules, users, the plugin installed), then filled. */
 async function generate(args: readonly string[]): Promise<string> {
   let values: { seed?: string; scale?: string };
-  try {
-    ({ values } = parseArgs({ args: [...args], options: { seed: { type: 'string' }, scale: { type: 'string' } }, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+  // `--seed -1`: parseArgs would take -1 for an option and answer in three lines; as `--seed=-1` it is a value, refused below.
+  const glued: string[] = [];
+  for (const arg of args) {
+    const last = glued.at(-1);
+    if ((last === '--seed' || last === '--scale') && /^-[^-]/.test(arg)) glued[glued.length - 1] = `${last}=${arg}`;
+    else glued.push(arg);
   }
-  const seed = Number(values.seed);
-  const scale = values.scale === undefined ? 1 : Number(values.scale);
+  try {
+    ({ values } = parseArgs({ args: glued, options: { seed: { type: 'string' }, scale: { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message.split('\n')[0]! : String(error));
+  }
   if (values.seed === undefined || !/^\d{1,9}$/.test(values.seed)) throw new UsageError('generate needs --seed with a whole number, e.g. --seed 42');
+  // Decimals only: Number() would also read `0x1`, `0b1` or ` 1` as the full size.
+  const scale = values.scale === undefined ? 1 : /^(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(values.scale) ? Number(values.scale) : NaN;
   if (!(scale > 0 && scale <= 10)) throw new UsageError('--scale must be a number above 0 and at most 10, e.g. 0.01');
+  const seed = Number(values.seed);
   const host = await createReferenceHost({ ...readConfig(), demo: false, logLevel: 'warn', watchRegistryMs: 0 });
   try {
     await host.start();

@@ -131,3 +131,54 @@ describe('host CLI for the module registry @db', function () {
     expect(results[3]!.stderr).to.match(/^add-relation needs --module and --related/);
   });
 });
+
+describe('host CLI: generate refuses bad arguments and a CRM that holds records', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bp-cli-generate-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers each bad argument with one clear line and exit code 1, before any database is made', async function () {
+    const url = `sqlite:${join(dir, 'untouched.sqlite')}`;
+    const runs: [string, RegExp][] = [
+      ['generate --scale 0.01', /^generate needs --seed with a whole number/],
+      ['generate --seed 42 --bogus', /^Unknown option '--bogus'/],
+      ['generate --seed abc', /^generate needs --seed with a whole number/],
+      ['generate --seed 4.2', /^generate needs --seed with a whole number/],
+      ['generate --seed -1', /^generate needs --seed with a whole number/],
+      ['generate --seed 42 --scale 0', /^--scale must be a number above 0 and at most 10/],
+      ['generate --seed 42 --scale -1', /^--scale must be a number above 0 and at most 10/],
+      ['generate --seed 42 --scale -0.5', /^--scale must be a number above 0 and at most 10/],
+      ['generate --seed 42 --scale abc', /^--scale must be a number above 0 and at most 10/],
+      ['generate --seed 42 --scale 11', /^--scale must be a number above 0 and at most 10/],
+      ['generate --seed 42 extra', /^Unexpected argument 'extra'/],
+    ];
+    const results = await Promise.all(runs.map(([args]) => cli(url, ...args.split(' '))));
+    for (const [index, result] of results.entries()) {
+      const [args, message] = runs[index]!;
+      expect(result.code, args).to.equal(1);
+      expect(result.stdout, args).to.equal('');
+      expect(result.stderr.trim().split('\n'), `${args}: ${result.stderr}`).to.have.length(1);
+      expect(result.stderr, args).to.match(message);
+    }
+    expect(existsSync(join(dir, 'untouched.sqlite')), 'a database made for bad arguments').to.equal(false);
+  });
+
+  it('fills an empty CRM once, then refuses it with one line and exit code 1', async function () {
+    const url = `sqlite:${join(dir, 'filled.sqlite')}`;
+    const first = await cli(url, 'generate', '--seed', '3', '--scale', '0.0001');
+    expect(first, first.stderr).to.deep.include({ code: 0 });
+    expect(first.stdout).to.match(/^Generated in .* \(seed 3, scale 0\.0001\):\n {2}2 accounts, 10 contacts \(1 portal users\), 50 tickets, 200 comments,$/m);
+    const again = await cli(url, 'generate', '--seed', '3', '--scale', '0.0001');
+    expect(again).to.deep.include({ code: 1, stdout: '' });
+    expect(again.stderr.trim().split('\n')).to.deep.equal(['Error: Generate into an empty CRM: Accounts holds records already']);
+    // A scale in another notation than decimals is refused before the CRM is opened (here: would be 1, the full size).
+    const hex = await cli(url, 'generate', '--seed', '3', '--scale', '0x1');
+    expect(hex).to.deep.include({ code: 1, stdout: '' });
+    expect(hex.stderr.trim().split('\n')).to.deep.equal(['--scale must be a number above 0 and at most 10, e.g. 0.01']);
+  });
+});
