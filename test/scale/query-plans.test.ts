@@ -25,7 +25,7 @@ interface Statement {
 }
 
 /** The tables a full scan of which would grow with the CRM. */
-const LARGE_TABLES = ['mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links', 'bp_client_failures', 'bp_sessions', 'bp_reset_requests'];
+const LARGE_TABLES = ['mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links', 'bp_client_failures', 'bp_sessions', 'bp_reset_requests', 'bp_portal_accounts'];
 const SQL_WORDS = new Set(['where', 'on', 'left', 'inner', 'join', 'order', 'group', 'limit', 'as']);
 
 /** `FROM t a` / `JOIN t a`: alias → table, so that plans naming aliases are understood. */
@@ -208,16 +208,30 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
     await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage({ linkedThrough: 'Documents~HelpDesk', ids: [Number(link!.record_id)] })));
   });
 
-  it('the Check Business Portal login page (locked and failing users, banned client addresses)', async () => {
+  it('the Check Business Portal login page (locked and failing users, banned client addresses), also filtered', async () => {
     // Every address that ever failed a login keeps its row; the banned ones are a handful of them.
     const rows = Array.from({ length: 500 }, (_, i) => `('198.51.${Math.floor(i / 250)}.${i % 250}', ${i < 3 ? 100 : 1}, ${i < 3 ? ':at' : 'NULL'}, :at)`);
     await sequelize.query(`INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES ${rows.join(', ')}`, { replacements: { at: new Date() } });
-    const admin = await crmLogin(test.url, 'admin', TEST_ADMIN_PASSWORD);
-    await expectNoFullScan(async () => {
-      const response = await fetch(`${test.url}/settings/business-portal/login-check`, { headers: { cookie: admin } });
-      expect(response.status).to.equal(200);
-      expect(await response.text()).to.include('198.51.0.2');
+    // Among the portal users (one per ten contacts), one locked and one failing: the lists show a few of many.
+    const [locked, failing] = summary.sampleLogins.slice(1, 3);
+    await sequelize.query('UPDATE bp_portal_accounts SET failed_attempts = 5, first_failed_at = :at, last_failed_at = :at, locked_at = :at WHERE contact_id = :id', {
+      replacements: { at: new Date(), id: locked!.contactId },
     });
+    await sequelize.query('UPDATE bp_portal_accounts SET failed_attempts = 2, first_failed_at = :at, last_failed_at = :at WHERE contact_id = :id', {
+      replacements: { at: new Date(), id: failing!.contactId },
+    });
+    const admin = await crmLogin(test.url, 'admin', TEST_ADMIN_PASSWORD);
+    for (const [query, shown] of [
+      ['', ['198.51.0.2', locked!.email, failing!.email]],
+      [`?q=${encodeURIComponent(failing!.email.split('.')[0]!)}`, [failing!.email]],
+    ] as const) {
+      await expectNoFullScan(async () => {
+        const response = await fetch(`${test.url}/settings/business-portal/login-check${query}`, { headers: { cookie: admin } });
+        expect(response.status).to.equal(200);
+        const html = await response.text();
+        for (const text of shown) expect(html, query).to.include(text);
+      });
+    }
   });
 
   it('the purge of portal sessions, which keeps rotated-away remember-me tokens until their family ends', async () => {
