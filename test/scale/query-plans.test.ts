@@ -59,6 +59,9 @@ async function fullScans(sequelize: Sequelize, dialect: DatabaseDialect, stateme
       const found: string[] = [];
       const walk = (node: Record<string, unknown>) => {
         if (node['Node Type'] === 'Seq Scan' && large(String(node['Relation Name']))) found.push(`Seq Scan on ${String(node['Relation Name'])}`);
+        // With sequential scans off, a whole index read in its order (no Index Cond) takes their place: as full a scan.
+        const indexed = node['Node Type'] === 'Index Scan' || node['Node Type'] === 'Index Only Scan';
+        if (indexed && node['Index Cond'] === undefined && large(String(node['Relation Name']))) found.push(`${String(node['Node Type'])} on ${String(node['Relation Name'])} without Index Cond`);
         for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
       };
       const plan = row!['QUERY PLAN'];
