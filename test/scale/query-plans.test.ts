@@ -236,6 +236,12 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
       for (const href of sorted) await page(href);
       if (records.length > 0) await page(records[0]!);
     }
+    // Searches as the list's form sends them: general, a picklist's select, a text column, together and sorted; then the API's reference filter.
+    for (const query of ['q=printer', 'f_status=Open', 'f_ticket_title=print&f_priority=High&sort=ticket_title&dir=asc', 'q=TT1&f_status=Closed&sort=status&dir=desc&page=2']) {
+      await page(`/portal/m/HelpDesk?${query}`);
+    }
+    await page(`/portal/api/v1/modules/HelpDesk/records?filter%5Bcontact_id%5D=${contactId}&sort=priority&direction=desc`);
+    await page('/portal/api/v1/modules/Invoice/records?search=contract&sort=total&direction=desc');
     // The export reads the ids of the whole list, then its rows in batches (scope AND id IN …).
     const csv = await page('/portal/m/HelpDesk/export.csv');
     expect(csv.split('\n').length).to.be.greaterThan(20);
