@@ -49,8 +49,9 @@ async function fullScans(sequelize: Sequelize, dialect: DatabaseDialect, stateme
   const options = { bind: statement.bind as Record<string, unknown>, replacements: statement.replacements, type: QueryTypes.SELECT } as const;
   if (dialect === 'sqlite') {
     const rows = await sequelize.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement.sql}`, options);
-    // `SCAN t` and `SCAN t USING [COVERING] INDEX i` both read every row of t; `SEARCH` does not.
-    return rows.map((r) => r.detail).filter((detail) => large(/^SCAN (\w+)/.exec(detail)?.[1]));
+    // `SCAN t` and `SCAN t USING [COVERING] INDEX i` both read every row of t; `SEARCH` does not,
+    // unless `USING AUTOMATIC [COVERING] INDEX`: an index SQLite builds for the statement from every row of t.
+    return rows.map((r) => r.detail).filter((detail) => large(/^SCAN (\w+)/.exec(detail)?.[1] ?? /^SEARCH (\w+) USING AUTOMATIC/.exec(detail)?.[1]));
   }
   if (dialect === 'postgres') {
     return sequelize.transaction(async (transaction) => {
