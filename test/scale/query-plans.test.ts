@@ -248,6 +248,20 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
     expect(csv.split('\n').length).to.be.greaterThan(20);
   });
 
+  it("a CRM contact's page with its Business Portal section, and the Business Portal settings (profiles with their users' count)", async () => {
+    const admin = await crmLogin(test.url, 'admin', TEST_ADMIN_PASSWORD);
+    for (const [path, shown] of [
+      [`/contacts/${contactId}`, summary.sampleLogins[0]!.email],
+      ['/settings/business-portal/', 'Default'],
+    ] as const) {
+      await expectNoFullScan(async () => {
+        const response = await fetch(`${test.url}${path}`, { headers: { cookie: admin } });
+        expect(response.status, path).to.equal(200);
+        expect(await response.text(), path).to.include(shown);
+      });
+    }
+  });
+
   it('the Check Business Portal login page (locked and failing users, banned client addresses), also filtered', async () => {
     // Every address that ever failed a login keeps its row; the banned ones are a handful of them.
     const rows = Array.from({ length: 500 }, (_, i) => `('198.51.${Math.floor(i / 250)}.${i % 250}', ${i < 3 ? 100 : 1}, ${i < 3 ? ':at' : 'NULL'}, :at)`);
