@@ -5,6 +5,7 @@
  * without NUL bytes). HTML, SVG and scripts are never accepted. Stored names are the host's
  * (a generated key); downloads are always served as attachments with `nosniff`.
  */
+import { isUtf8 } from 'node:buffer';
 import { pipeline, Transform, type Readable, type Writable } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { longerThan } from './field-input.js';
@@ -60,9 +61,12 @@ export async function checkUpload(originalName: string, content: Buffer): Promis
   const allowed = ALLOWED_UPLOADS[extensionOf(fileName)];
   if (!allowed) return { ok: false, problem: 'type-not-allowed' };
   if (allowed.text) {
-    if (content.includes(0)) return { ok: false, problem: 'content-mismatch' };
-    const text = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 64 * 1024));
-    if (text.includes('\uFFFD') || /^\s*<(!doctype|html|script|svg|\?xml)/i.test(text)) return { ok: false, problem: 'content-mismatch' };
+    // UTF-8 all through: a check of the first 64 KiB alone refused a good file whose letter of two
+    // or more bytes straddled their end, and took one whose wrong bytes came later.
+    if (content.includes(0) || !isUtf8(content)) return { ok: false, problem: 'content-mismatch' };
+    // Markup comes at the start; a letter cut at the end of the part read is held back, not misread.
+    const start = new TextDecoder('utf-8').decode(content.subarray(0, 64 * 1024), { stream: true });
+    if (/^\s*<(!doctype|html|script|svg|\?xml)/i.test(start)) return { ok: false, problem: 'content-mismatch' };
     return { ok: true, fileName, mimeType: allowed.mime };
   }
   const detected = await fileTypeFromBuffer(content);

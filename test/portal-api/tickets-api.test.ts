@@ -162,6 +162,22 @@ describe('portal API: tickets @db', function () {
     expect(await documentCount()).to.equal(before + 1);
   });
 
+  it('takes a UTF-8 text whose letter straddles the first 64 KiB it reads, and still refuses one that is not UTF-8', async () => {
+    const before = await documentCount();
+    const path = `/modules/HelpDesk/records/${ticket}/documents`;
+    // "è" is two bytes: the first is the 65,536th of the file, the second the 65,537th.
+    const utf8 = Buffer.concat([Buffer.alloc(64 * 1024 - 1, 0x61), Buffer.from('è\n', 'utf8')]);
+    const up = await jane.upload(path, { name: 'prezzi.csv', content: utf8 });
+    expect(up.status, up.text).to.equal(201);
+    const download = await fetch(`${t.url}${API}${up.body.contentPath}`, { headers: { cookie: jane.cookie } });
+    expect(Buffer.from(await download.arrayBuffer()).equals(utf8)).to.equal(true);
+    // The same letter in Latin-1 (one byte, not UTF-8) is refused wherever it falls in those 64 KiB.
+    const latin1 = await jane.upload(path, { name: 'prezzi.csv', content: Buffer.concat([Buffer.alloc(64 * 1024 - 1, 0x61), Buffer.from([0xe8, 0x0a])]) });
+    expect(latin1.status, latin1.text).to.equal(422);
+    expect(latin1.body.error.code).to.equal('upload_refused');
+    expect(await documentCount()).to.equal(before + 1);
+  });
+
   it('answers a malformed multipart body with 400 and keeps serving', async () => {
     const before = await documentCount();
     const send = (contentType: string, body: string) =>
