@@ -38,9 +38,10 @@ export type UploadCheck = { readonly ok: true; readonly fileName: string; readon
 /** The name as the customer will see it again: no path, no control characters, bounded. */
 export function safeFileName(original: string): string | null {
   const base = original.split(/[\\/]/).pop() ?? '';
-  // Control characters, the characters Windows refuses, and the invisible direction marks and
-  // overrides (U+200E/F, U+202A–E, U+2066–9) that make "inv\u202Efdp.txt" read as "invtxt.pdf".
-  const cleaned = base.normalize('NFC').replace(/[\p{Cc}"<>|:*?\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, '').replace(/\s+/g, ' ').trim();
+  // Control characters, the characters Windows refuses, and the invisible direction marks,
+  // embeddings, overrides and isolates (Unicode's Bidi_Control: U+061C, U+200E/F, U+202A–E,
+  // U+2066–9) that make "inv\u202Efdp.txt" read as "invtxt.pdf".
+  const cleaned = base.normalize('NFC').replace(/[\p{Cc}\p{Bidi_Control}"<>|:*?]/gu, '').replace(/\s+/g, ' ').trim();
   if (cleaned === '' || cleaned === '.' || cleaned === '..' || longerThan(cleaned, MAX_FILE_NAME)) return null;
   return cleaned;
 }

@@ -311,6 +311,10 @@ describe('portal API: attacks @db', function () {
     const upload = await jane.upload(`/modules/HelpDesk/records/${ticket}/documents`, { name: 'inv\u202Efdp\u2066\u200F.txt', content: Buffer.from('plain text') });
     expect(upload.status, upload.text).to.equal(201);
     expect(upload.body.fileName).to.equal('invfdp.txt');
+    // Every character Unicode counts as a bidi control, the Arabic letter mark (U+061C) too.
+    const marked = await jane.upload(`/modules/HelpDesk/records/${ticket}/documents`, { name: 'fattura\u061C 2026\u061C.txt', content: Buffer.from('plain text') });
+    expect(marked.status, marked.text).to.equal(201);
+    expect(marked.body.fileName).to.equal('fattura 2026.txt');
   });
 
   it('counts lengths in characters, as the database does: an emoji is one, not two', async () => {
