@@ -42,8 +42,11 @@ export function safeFileName(original: string): string | null {
   // embeddings, overrides and isolates (Unicode's Bidi_Control: U+061C, U+200E/F, U+202A–E,
   // U+2066–9) that make "inv\u202Efdp.txt" read as "invtxt.pdf".
   const cleaned = base.normalize('NFC').replace(/[\p{Cc}\p{Bidi_Control}"<>|:*?]/gu, '').replace(/\s+/g, ' ').trim();
-  if (cleaned === '' || cleaned === '.' || cleaned === '..' || longerThan(cleaned, MAX_FILE_NAME)) return null;
-  return cleaned;
+  // Dots (and spaces) alone, or before the extension only (`...`, `..pdf`, `. .txt`), name no file:
+  // the host keeps no leading dot, and stored "...txt" as "txt".
+  if (/^[.\s]*(\.[^.]*)?$/.test(cleaned) || longerThan(cleaned, MAX_FILE_NAME)) return null;
+  // As the host stores it: no leading dot (`.profile.txt` is `profile.txt`).
+  return cleaned.replace(/^[.\s]+/, '');
 }
 
 function extensionOf(name: string): string {

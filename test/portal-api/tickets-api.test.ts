@@ -162,6 +162,22 @@ describe('portal API: tickets @db', function () {
     expect(await documentCount()).to.equal(before + 1);
   });
 
+  it('refuses a name of dots alone, or dots and an extension, as a bad name and stores nothing', async () => {
+    const before = await documentCount();
+    const path = `/modules/HelpDesk/records/${ticket}/documents`;
+    // The stored name keeps no leading dot: "...txt" was stored, listed and downloaded as "txt".
+    for (const name of ['...', '....', '...txt', '..pdf', '. .txt']) {
+      const res = await jane.upload(path, { name, content: name.endsWith('pdf') ? PDF : 'plain text' });
+      expect(res.status, `${name}: ${res.text}`).to.equal(422);
+      expect(res.body.error.message, name).to.equal('The file name is not valid.');
+    }
+    expect(await documentCount()).to.equal(before);
+    // Control: a name with a dot inside, or after a first letter, is a name.
+    const dotted = await jane.upload(path, { name: '.profile.2026.txt', content: 'plain text' });
+    expect(dotted.status, dotted.text).to.equal(201);
+    expect(dotted.body.fileName).to.equal('profile.2026.txt');
+  });
+
   it('takes a UTF-8 text whose letter straddles the first 64 KiB it reads, and still refuses one that is not UTF-8', async () => {
     const before = await documentCount();
     const path = `/modules/HelpDesk/records/${ticket}/documents`;
