@@ -57,6 +57,9 @@ function extensionOf(name: string): string {
 /** ZIP containers: Office and OpenDocument files are ZIPs, `file-type` may report either. */
 const ZIP_FAMILY = new Set(['application/zip', ALLOWED_UPLOADS.docx!.mime, ALLOWED_UPLOADS.xlsx!.mime, ALLOWED_UPLOADS.odt!.mime, ALLOWED_UPLOADS.ods!.mime]);
 
+/** What `file-type` reports that is a kind of an allowed type: an animated PNG is a PNG (its extra chunks are skipped by viewers without APNG). */
+const KIND_OF: Readonly<Record<string, string>> = { 'image/apng': 'image/png' };
+
 export async function checkUpload(originalName: string, content: Buffer): Promise<UploadCheck> {
   const fileName = safeFileName(originalName);
   if (!fileName) return { ok: false, problem: 'bad-name' };
@@ -75,7 +78,8 @@ export async function checkUpload(originalName: string, content: Buffer): Promis
   }
   const detected = await fileTypeFromBuffer(content);
   if (!detected) return { ok: false, problem: 'content-mismatch' };
-  const matches = detected.mime === allowed.mime || (ZIP_FAMILY.has(allowed.mime) && ZIP_FAMILY.has(detected.mime));
+  const mime = KIND_OF[detected.mime] ?? detected.mime;
+  const matches = mime === allowed.mime || (ZIP_FAMILY.has(allowed.mime) && ZIP_FAMILY.has(mime));
   return matches ? { ok: true, fileName, mimeType: allowed.mime } : { ok: false, problem: 'content-mismatch' };
 }
 

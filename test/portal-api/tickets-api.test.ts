@@ -3,12 +3,37 @@
  * count), comments written as the customer, uploads checked by size, type and content, downloads
  * as attachments, "OK, resolved", and the rule "Closed tickets are read-only" on the server.
  */
+import { crc32, deflateSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { TestHost } from '../support/host.js';
 import { expectSecurityHeaders } from '../support/expectations.js';
 import { API, idsWhere, JANE, MARIO, signedIn, startApiHost, type ApiClient } from './api-test-kit.js';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+
+/** A PNG of one grey pixel; `animated` adds the APNG chunks (one frame), which a viewer without APNG skips. */
+function png(animated: boolean): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]); // 1×1, 8-bit greyscale
+  const frame = Buffer.alloc(26);
+  frame.writeUInt32BE(1, 4); // width
+  frame.writeUInt32BE(1, 8); // height
+  frame.writeUInt16BE(1, 22); // delay denominator
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    ...(animated ? [chunk('acTL', Buffer.from([0, 0, 0, 1, 0, 0, 0, 0])), chunk('fcTL', frame)] : []),
+    chunk('IDAT', deflateSync(Buffer.from([0, 0x80]))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 describe('portal API: tickets @db', function () {
   this.timeout(120_000);
@@ -160,6 +185,17 @@ describe('portal API: tickets @db', function () {
     const noFile = await jane.upload(path, { name: 'x.txt', content: 'x' }, { title: 'only a title' });
     expect(noFile.status).to.equal(201); // control: the same request with a good file is accepted
     expect(await documentCount()).to.equal(before + 1);
+  });
+
+  it('takes an animated PNG (APNG: a PNG with animation chunks) as a PNG, and still refuses a PNG named .gif', async () => {
+    const path = `/modules/HelpDesk/records/${ticket}/documents`;
+    for (const animated of [false, true]) {
+      const up = await jane.upload(path, { name: animated ? 'spinner.png' : 'pixel.png', content: png(animated) });
+      expect(up.status, `${animated}: ${up.text}`).to.equal(201);
+      expect(up.body.mimeType).to.equal('image/png');
+    }
+    const renamed = await jane.upload(path, { name: 'spinner.gif', content: png(true) });
+    expect(renamed.status, renamed.text).to.equal(422);
   });
 
   it('refuses a name of dots alone, or dots and an extension, as a bad name and stores nothing', async () => {
