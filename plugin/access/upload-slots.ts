@@ -23,6 +23,8 @@ export const UPLOAD_BYTES_AT_ONCE = 64 * 1024 * 1024;
 export const UPLOAD_RETRY_AFTER = 10;
 /** A multipart body's room besides the file: the form's few short fields and the part headers. */
 const FORM_ROOM = 64 * 1024;
+/** The largest upload body allowed: a file at the limit and its form. */
+export const MAX_UPLOAD_BODY = MAX_UPLOAD_BYTES + FORM_ROOM;
 
 export interface UploadSlot {
   /** Gives the slot back; once is enough, more is harmless. */
@@ -34,7 +36,7 @@ export type UploadSlotAnswer = { readonly ok: true; readonly slot: UploadSlot } 
 
 /** The bytes an upload may come to hold: its declared length, never more than the largest body allowed. */
 export function uploadBytes(req: IncomingMessage): number {
-  const most = MAX_UPLOAD_BYTES + FORM_ROOM;
+  const most = MAX_UPLOAD_BODY;
   const declared = req.headers['content-length'];
   const length = typeof declared === 'string' && /^[0-9]{1,15}$/.test(declared) ? Number(declared) : most;
   return Math.min(length, most);

@@ -220,6 +220,63 @@ describe('slow and aborting clients: exports, downloads, uploads @db', function 
       await sleep(300);
     }
 
+    /**
+     * A file far over the limit whose client goes on sending (a 200 MB video, or a body that never
+     * ends): how many bytes it had written when the answer came, the answer, and whether the server
+     * closed the connection within `closeWithinMs` of it while the client was still sending.
+     */
+    async function overTheLimit(path: string, headers: string, fields: Record<string, string>, chunked: boolean, closeWithinMs: number) {
+      const boundary = 'bp-over-the-limit';
+      const parts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+      const head = `${parts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="video.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+      const length = chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${Buffer.byteLength(head) + 200 * 1024 * 1024}`;
+      const frame = (data: Buffer) => (chunked ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]) : data);
+      const socket = await rawRequest(test.url, `POST ${path} HTTP/1.1\r\nHost: portal.test\r\n${headers}Content-Type: multipart/form-data; boundary=${boundary}\r\n${length}\r\n\r\n`, frame(Buffer.from(head)));
+      let answer = '';
+      let closedAt = 0;
+      socket.on('data', (data: Buffer) => (answer += data.toString('latin1')));
+      socket.on('close', () => (closedAt = Date.now()));
+      const megabyte = frame(Buffer.alloc(1024 * 1024, 0x61));
+      let sent = 0;
+      let sentAtAnswer = 0;
+      let answeredAt = 0;
+      // Up to 64 MB, then on for as long as the server may take to close.
+      while (!closedAt && (sent < 64 * 1024 * 1024 || (answeredAt && Date.now() - answeredAt < closeWithinMs + 2000))) {
+        if (!answeredAt && answer.includes('\r\n\r\n')) [answeredAt, sentAtAnswer] = [Date.now(), sent];
+        if (!socket.write(megabyte)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), sleep(200)]);
+        sent += 1024 * 1024;
+        await sleep(5);
+      }
+      socket.destroy();
+      return { status: Number(answer.slice(9, 12)), answer, sentAtAnswer, closedAfter: closedAt && answeredAt ? closedAt - answeredAt : Infinity };
+    }
+
+    it('answers a file over the limit as soon as the body passes it, and stops reading a body that goes on', async () => {
+      const documents = await test.host.api.records.count('Documents');
+      const files = storedFiles();
+      const { html } = await jane.get(`/m/HelpDesk/${ticket}`);
+      const page = await overTheLimit(`/portal/m/HelpDesk/${ticket}/documents`, `Cookie: ${jane.cookieHeader()}\r\n`, { _csrf: tokenIn(html) }, false, 10_000);
+      const api = await overTheLimit(`${API}/modules/HelpDesk/records/${ticket}/documents`, `Cookie: ${cookie}\r\nX-Requested-With: business-portal\r\n`, {}, true, 10_000);
+      for (const [where, upload] of [['page', page], ['API', api]] as const) {
+        expect(upload.status, where).to.equal(413);
+        // The answer comes while the body streams: after its first 10 MB, not after its 200.
+        expect(upload.sentAtAnswer, where).to.be.greaterThan(0).and.below(32 * 1024 * 1024);
+        expect(upload.closedAfter, where).to.be.below(10_000);
+      }
+      expect(page.answer).to.include('The file is too large');
+      expect(api.answer).to.include('"upload_refused"');
+      expect(await test.host.api.records.count('Documents')).to.equal(documents);
+      expect(storedFiles()).to.equal(files);
+      // The host lives on, and the customer's slots came back: two uploads at once are stored.
+      const form = () => {
+        const body = new FormData();
+        body.set('file', new Blob(['whole'], { type: 'text/plain' }), 'whole.txt');
+        return body;
+      };
+      const send = () => fetch(`${test.url}${API}/modules/HelpDesk/records/${ticket}/documents`, { method: 'POST', headers: { cookie, 'x-requested-with': 'business-portal' }, body: form() });
+      expect((await Promise.all([send(), send()])).map((r) => r.status)).to.deep.equal([201, 201]);
+    });
+
     it('stores no file and no row, on the page and through the API', async () => {
       const documents = await test.host.api.records.count('Documents');
       const files = storedFiles();

@@ -26,6 +26,7 @@ import { ApiError } from '../../http/api-errors.js';
 import { UPLOAD_HEADER, UPLOAD_HEADER_VALUE } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import { MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
+import { parseUploadBody } from '../../access/upload-body.js';
 import { UPLOAD_BYTES_AT_ONCE, UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
 import { ApiInputError, ApiRequestContext, UploadRefusedError } from './api-request-context.js';
 import { idParameter, moduleParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
@@ -67,15 +68,14 @@ const uploadParser = multer({
   limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 4, parts: 5, fieldSize: 4096, fieldNameSize: 100, headerPairs: 50 },
 }).single('file');
 
-function parseUpload(req: Request, res: Response): Promise<void> {
-  return new Promise((resolve, reject) => {
-    uploadParser(req, res, (error: unknown) => {
-      if (!error) return resolve();
-      if (error instanceof multer.MulterError) {
-        reject(new UploadRefusedError(error.code === 'LIMIT_FILE_SIZE' ? 413 : 422, error.code === 'LIMIT_FILE_SIZE' ? 'api.upload.tooLarge' : 'api.upload.malformed'));
-      } else reject(new UploadRefusedError(400, 'api.upload.malformed'));
-    });
-  });
+/** The upload's parts; a file over the limit is refused as soon as the body passes it (`parseUploadBody`). */
+async function parseUpload(req: Request, res: Response): Promise<void> {
+  const error = await parseUploadBody(uploadParser, req, res);
+  if (!error) return;
+  if (error instanceof multer.MulterError) {
+    throw new UploadRefusedError(error.code === 'LIMIT_FILE_SIZE' ? 413 : 422, error.code === 'LIMIT_FILE_SIZE' ? 'api.upload.tooLarge' : 'api.upload.malformed');
+  }
+  throw new UploadRefusedError(400, 'api.upload.malformed');
 }
 
 const commentOf = (comment: Comment) => ({

@@ -23,6 +23,7 @@ import { AccessError } from '../../access/access-errors.js';
 import { clipped, isBlankText } from '../../access/field-input.js';
 import { COMMENT_MAX, type PortalRecordView, type ShownDocument } from '../../access/portal-access.js';
 import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
+import { parseUploadBody } from '../../access/upload-body.js';
 import { UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
 import type { Comment } from '../../host-contract/index.js';
 import { PORTAL_UPLOAD_BODIES, portalFormBody, requireReadableBody } from '../../http/json-body.js';
@@ -120,7 +121,7 @@ export class RecordDetailPage implements PortalRouteContribution {
         return await this.frame.serve(req, res, next, false, (w) => this.busy(w, message));
       }
       try {
-        await new Promise<void>((resolve) => this.parseUpload(req, res, resolve));
+        await this.parseUpload(req, res);
         await this.frame.serve(req, res, next, true, (w) => this.attach(w));
       } finally {
         taken.slot.release();
@@ -130,17 +131,18 @@ export class RecordDetailPage implements PortalRouteContribution {
     }
   }
 
-  /** Multipart parsing; a file over the limit or a malformed body is remembered, not thrown, for the page to explain. */
-  private parseUpload(req: Request, res: Response, done: () => void): void {
-    this.upload(req, res, (error: unknown) => {
-      if (error) {
-        const code = (error as { code?: unknown }).code;
-        res.locals.bpUploadProblem = code === 'LIMIT_FILE_SIZE' ? 'too-large' : 'malformed';
-        // multer may have read the fields before it stopped: the CSRF token is among them.
-        if (!req.body || typeof req.body !== 'object') req.body = {};
-      }
-      done();
-    });
+  /**
+   * Multipart parsing; a file over the limit (said as soon as the body passes it, see
+   * `parseUploadBody`) or a malformed body is remembered, not thrown, for the page to explain.
+   */
+  private async parseUpload(req: Request, res: Response): Promise<void> {
+    const error = await parseUploadBody(this.upload, req, res);
+    if (error) {
+      const code = (error as { code?: unknown }).code;
+      res.locals.bpUploadProblem = code === 'LIMIT_FILE_SIZE' ? 'too-large' : 'malformed';
+      // multer may have read the fields before it stopped: the CSRF token is among them.
+      if (!req.body || typeof req.body !== 'object') req.body = {};
+    }
   }
 
   /** An upload refused for now: the record page again (a foreign record is still the 404), saying why. */
