@@ -198,9 +198,8 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       }),
       owner: document.general.owner,
       picklistUserId: document.general.owner?.kind === 'user' ? document.general.owner.id : null,
-      hiddenDocumentFields: Object.entries(document.modules.find((entry) => entry.module === 'Documents')?.fields ?? {})
-        .filter(([, access]) => access === 'hidden')
-        .map(([field]) => field),
+      hiddenDocumentFields: documentFieldsWith(document, 'hidden'),
+      readOnlyDocumentFields: documentFieldsWith(document, 'readonly'),
     };
   }
 
@@ -223,10 +222,18 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       rules: [],
       owner: settings.userId === null ? null : { kind: 'user', id: settings.userId },
       picklistUserId: settings.userId,
-      // Version 1 hides no field.
+      // Version 1 hides no field, and its customers title the files they give tickets.
       hiddenDocumentFields: [],
+      readOnlyDocumentFields: [],
     };
   }
+}
+
+/** The Documents fields a profile gives `access`, whether or not Documents is on its menu. */
+function documentFieldsWith(document: ProfileDocument, access: 'hidden' | 'readonly'): string[] {
+  return Object.entries(document.modules.find((entry) => entry.module === 'Documents')?.fields ?? {})
+    .filter(([, given]) => given === access)
+    .map(([field]) => field);
 }
 
 function classicModule(definition: ModuleDefinition, viewAllRelated: boolean, documents: boolean): ModulePolicy {

@@ -43,6 +43,8 @@ export interface AccessPolicy {
    * beside the record it is attached to (the documents tool) shows none of them.
    */
   readonly hiddenDocumentFields: readonly string[];
+  /** The Documents fields the profile makes read-only, whether or not Documents is on the menu: an upload's typed title is not written to a read-only title. */
+  readonly readOnlyDocumentFields: readonly string[];
 }
 
 /** Field types whose values are long texts: never default list columns. */

@@ -932,10 +932,22 @@ export class PortalAccessContext {
     return (await this.records.documents(name, id)).length;
   }
 
-  /** The file has been checked by the caller (size, type, content); the layer checks who may attach it where. */
+  /**
+   * Whether the customer titles the files they upload: not where the profile hides the Documents
+   * title or makes it read-only (on the menu or not); such an upload is titled by its file name.
+   */
+  get titlesUploads(): boolean {
+    return !this.policy.hiddenDocumentFields.includes('title') && !this.policy.readOnlyDocumentFields.includes('title');
+  }
+
+  /**
+   * The file has been checked by the caller (size, type, content); the layer checks who may attach
+   * it where, and keeps a typed title out of a title the customer may not write.
+   */
   async attach(name: string, id: number, file: UploadedFile): Promise<ShownDocument> {
     await this.withTool(name, id, 'documents');
-    const stored = await this.write(() => this.records.attachDocument(name, id, file, { actor: { kind: 'contact', contactId: this.contactId } }));
+    const titled = this.titlesUploads ? file : { ...file, title: file.fileName };
+    const stored = await this.write(() => this.records.attachDocument(name, id, titled, { actor: { kind: 'contact', contactId: this.contactId } }));
     return (await this.shownDocuments([stored]))[0]!;
   }
 

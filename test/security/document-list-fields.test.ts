@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import type { ConditionalRule } from '../../plugin/profiles/profile-document.js';
-import type { PortalClient } from '../sign-in/sign-in-fixture.js';
+import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import type { TestHost } from '../support/host.js';
 import { signedIn as pagesSignedIn } from '../portal-pages/portal-pages-kit.js';
 import { JANE, changeModule, defaultProfile, idsWhere, signedIn, startApiHost, type ApiClient } from '../portal-api/api-test-kit.js';
@@ -124,5 +124,37 @@ describe('security: the Documents fields a profile hides, wherever a file is sho
     expect(html, 'the download button').to.contain(`/portal/m/Documents/${agreement}/documents/${agreement}`);
     expect(html).not.to.contain('acme-master-service-agreement');
     expect(html).not.to.match(/data-download-details>[^<]*\d (B|KB)</);
+  });
+
+  it('keeps a title typed with an upload out of a Documents title the profile hides or makes read-only (API and page), and asks for none', async () => {
+    const titleOf = async (id: number) => (await t.host.api.records.get('Documents', id))!.values.title;
+    const onPage = async (title: string, name: string) => {
+      const form = new FormData();
+      form.set('_csrf', tokenIn((await janePages.get(`/m/HelpDesk/${ticket}`)).html));
+      form.set('title', title);
+      form.set('file', new Blob(['page upload'], { type: 'text/plain' }), name);
+      const res = await fetch(`${t.url}/portal/m/HelpDesk/${ticket}/documents`, { method: 'POST', redirect: 'manual', headers: { cookie: janePages.cookieHeader() }, body: form });
+      expect(res.status, name).to.equal(303);
+      return Math.max(...(await t.host.api.records.documents('HelpDesk', ticket)).map((d) => d.documentId));
+    };
+    for (const access of ['hidden', 'readonly', 'readwrite'] as const) {
+      await changeModule(t.host.api, 'Documents', (entry) => ({ ...entry, fields: { ...entry.fields, title: access } }));
+      const typed = `Typed by Jane (${access})`;
+      const api = await jane.upload(`/modules/HelpDesk/records/${ticket}/documents`, { name: `api-${access}.txt`, content: 'api upload' }, { title: typed });
+      expect(api.status, api.text).to.equal(201);
+      const page = await onPage(typed, `page-${access}.txt`);
+      const form = (await janePages.get(`/m/HelpDesk/${ticket}`)).html;
+      if (access === 'readwrite') {
+        // Control: a title the customer may write is the one typed.
+        expect(await titleOf(api.body.id)).to.equal(typed);
+        expect(await titleOf(page)).to.equal(typed);
+        expect(form).to.contain('name="title"');
+      } else {
+        // The file's name, as for an upload without a title; the form has no title box.
+        expect(await titleOf(api.body.id), access).to.equal(`api-${access}.txt`);
+        expect(await titleOf(page), access).to.equal(`page-${access}.txt`);
+        expect(form, access).not.to.contain('name="title"');
+      }
+    }
   });
 });

@@ -316,6 +316,8 @@ export class RecordDetailPage implements PortalRouteContribution {
         uploadAction: this.frame.recordPath(name, record.id, `/documents${back}`),
         uploadError: extras.uploadError ?? null,
         uploadTitle: extras.uploadTitle ?? '',
+        // No title box where the profile hides the Documents title or makes it read-only.
+        titlesUploads: w.access.titlesUploads,
         accept: Object.keys(ALLOWED_UPLOADS).map((e) => `.${e}`).join(','),
         uploadHint: w.t('tickets.upload.hint', { types: Object.keys(ALLOWED_UPLOADS).join(', '), size: formatSize(MAX_UPLOAD_BYTES, w.language) }),
       },
