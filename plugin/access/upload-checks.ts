@@ -65,7 +65,9 @@ export async function checkUpload(originalName: string, content: Buffer): Promis
   if (!fileName) return { ok: false, problem: 'bad-name' };
   if (content.length === 0) return { ok: false, problem: 'empty' };
   if (content.length > MAX_UPLOAD_BYTES) return { ok: false, problem: 'too-large' };
-  const allowed = ALLOWED_UPLOADS[extensionOf(fileName)];
+  // An own entry only: `.constructor` or `.toString` is no type of the list, not one whose content is wrong.
+  const extension = extensionOf(fileName);
+  const allowed = Object.hasOwn(ALLOWED_UPLOADS, extension) ? ALLOWED_UPLOADS[extension] : undefined;
   if (!allowed) return { ok: false, problem: 'type-not-allowed' };
   if (allowed.text) {
     // UTF-8 all through: a check of the first 64 KiB alone refused a good file whose letter of two

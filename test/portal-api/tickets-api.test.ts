@@ -198,6 +198,17 @@ describe('portal API: tickets @db', function () {
     expect(renamed.status, renamed.text).to.equal(422);
   });
 
+  it('refuses an extension named like an object property (.constructor, .__proto__) as a type not allowed', async () => {
+    const path = `/modules/HelpDesk/records/${ticket}/documents`;
+    const notAllowed = await jane.upload(path, { name: 'setup.exe', content: PDF });
+    expect(notAllowed.status).to.equal(422);
+    for (const name of ['report.constructor', 'report.__proto__', 'report.toString', 'report.hasOwnProperty']) {
+      const res = await jane.upload(path, { name, content: PDF });
+      expect(res.status, name).to.equal(422);
+      expect(res.body.error.message, name).to.equal(notAllowed.body.error.message);
+    }
+  });
+
   it('refuses a name of dots alone, or dots and an extension, as a bad name and stores nothing', async () => {
     const before = await documentCount();
     const path = `/modules/HelpDesk/records/${ticket}/documents`;
