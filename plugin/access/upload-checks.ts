@@ -6,7 +6,8 @@
  * (a generated key); downloads are always served as attachments with `nosniff`.
  */
 import { isUtf8 } from 'node:buffer';
-import { pipeline, Transform, type Readable, type Writable } from 'node:stream';
+import type { ServerResponse } from 'node:http';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { longerThan } from './field-input.js';
 
@@ -141,13 +142,20 @@ function exactly(size: number): Transform {
 }
 
 /**
- * Sends a stored file as the body of a download whose `Content-Length` is `size`. The file is
+ * Sends a stored file as the body of a download whose `Content-Length` is `size` (the headers of
+ * a `HEAD`, without opening the file's bytes). The file is
  * closed however the response ends: a client that leaves half-way is let go quietly, and the file
  * with it (`pipe` would keep it open for good, one descriptor per abandoned download). Rejects
  * when the file cannot be read or is not `size` bytes long: the caller's error handler then cuts
  * the answer off, so the client sees it incomplete, and logs it.
  */
-export function sendFile(file: Readable, res: Writable, size: number): Promise<void> {
+export function sendFile(file: Readable, res: ServerResponse, size: number): Promise<void> {
+  // A HEAD has its headers already: the file is not read (it was read whole, to be thrown away).
+  if (res.req.method === 'HEAD') {
+    file.destroy();
+    res.end();
+    return Promise.resolve();
+  }
   return new Promise((resolve, reject) => {
     pipeline(file, exactly(size), res, (error) => {
       if (!error || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') resolve();
