@@ -36,6 +36,7 @@ import {
   type RecordSort,
 } from '../host-contract/index.js';
 import { PortalSessions, type PortalSession } from '../auth/portal-sessions.js';
+import { isCustomerPath } from '../eligibility/module-eligibility.js';
 import { HostApiVersion } from '../lifecycle/contributions.js';
 import { NO_RULE_EFFECTS, evaluateRules, fieldsRulesMayHide, unionOfOutcomes, type RuleOutcome } from '../conditionals/rule-evaluation.js';
 import type { ModuleTool } from '../profiles/profile-document.js';
@@ -45,7 +46,7 @@ import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
 import { nextDay, startOfDayIn } from '../auth/support-period.js';
 import { clipped, coerceFieldValue, isBlankText, isCustomerLink, isDateOnly, isEmptyValue, longerThan, sameValue } from './field-input.js';
-import { ScopeSubject, isCustomerPath, scopeCondition } from './record-scope.js';
+import { ScopeSubject, scopeCondition } from './record-scope.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
 
 export const DEFAULT_PAGE_SIZE = 20;

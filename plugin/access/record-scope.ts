@@ -5,7 +5,8 @@
  *   (`account_id IN (my account [and its subsidiaries])`);
  * - a reference field of Contacts / Accounts to the module (my contact's `x_id`, my accounts' `x_id`);
  * - a related list with Contacts or Accounts (`linkedThrough`).
- * A reference field that may point at several modules is no path (`isCustomerPath`).
+ * A reference field that may point at several modules is no path (`isCustomerPath`, which decides
+ * eligibility too: a module whose only relations are such fields is not eligible).
  * Scope `contact` follows the paths to Contacts only — for a module that has none (related to
  * Accounts only) it follows the paths to the contact's own account, never to subsidiaries;
  * `account` adds the paths to the contact's account; `account-and-subsidiaries` to the account
@@ -14,8 +15,8 @@
  * Public catalogues (FAQ, Products) are read by everybody: their condition only filters
  * unpublished entries. A module with no path at all yields no record.
  */
-import type { CrmRecord, HostModuleRegistry, HostRecords, RecordCondition, RelationDefinition } from '../host-contract/index.js';
-import { PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
+import type { CrmRecord, HostModuleRegistry, HostRecords, RecordCondition } from '../host-contract/index.js';
+import { isCustomerPath, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import type { RecordScope } from '../profiles/profile-document.js';
 
 /** How deep subsidiaries of subsidiaries are followed, and how many accounts at most. */
@@ -94,18 +95,6 @@ export function accountReferenceOf(registry: HostModuleRegistry, module: string)
  */
 export function holdsDocuments(registry: HostModuleRegistry, module: string): boolean {
   return module !== 'Documents' && registry.relations(module).some((r) => r.kind === 'related-list' && (r.module === 'Documents' || r.relatedModule === 'Documents'));
-}
-
-/**
- * Whether a relation says which record it reaches: a related list, or a reference whose field
- * points at one module. A field that may point at several (Contacts or Accounts) holds a bare id
- * the contract places in none of them — the reference host numbers each module's records on their
- * own, so a contact's id is also some account's — and so ties a record to no customer.
- */
-export function isCustomerPath(registry: HostModuleRegistry, relation: RelationDefinition): boolean {
-  if (relation.kind !== 'reference') return true;
-  const field = registry.module(relation.module)?.fields.find((f) => f.name === relation.field);
-  return field?.referenceModules?.length === 1;
 }
 
 /** Whether a module has any path to Contacts (then `contact` scope does not fall back to the account). */

@@ -1,16 +1,19 @@
 /**
  * Which modules of the host a portal profile may offer. For now a module is portal-eligible
  * when it takes part in at least one relation with Contacts or Accounts (a reference field or a
- * related list, either side) in the host's module registry; Contacts and Accounts themselves
- * are eligible, and so is the base portal set (tickets, FAQ, documents) that every portal
- * offers, even where the host gives FAQ no relation to its customers.
+ * related list, either side) in the host's module registry that is a path to a customer
+ * (`isCustomerPath`, the predicate the record scope follows: a reference field that may point at
+ * several modules is none, so a module related to customers through such fields only would reach
+ * nobody and is not offered); Contacts and Accounts themselves are eligible, and so is the base
+ * portal set (tickets, FAQ, documents) that every portal offers, even where the host gives FAQ no
+ * relation to its customers.
  *
  * Read from the registry on every call: a module that gains or loses such a relation at run
  * time is (or stops being) eligible at once. Privileges stored for a module that is no longer
  * eligible are kept, but nothing offers them.
  */
 import { inject, injectable } from 'inversify';
-import { HostModuleRegistry, type ModuleDefinition } from '../host-contract/index.js';
+import { HostModuleRegistry, type ModuleDefinition, type RelationDefinition } from '../host-contract/index.js';
 
 /** The modules a portal always offers; without the Business Portal licence, the only ones. */
 export const BASE_PORTAL_MODULES: readonly string[] = ['HelpDesk', 'Faq', 'Documents', 'Contacts', 'Accounts'];
@@ -37,8 +40,25 @@ export const PUBLIC_CATALOGUES: Readonly<Record<string, PublicCatalogue>> = Obje
 /** The modules whose relations make another module eligible. */
 export const CUSTOMER_MODULES: readonly string[] = ['Contacts', 'Accounts'];
 
-/** Why a module is not eligible (stable codes; the pages translate them). */
-export type NotEligibleReason = 'unknown-module' | 'no-customer-relation';
+/**
+ * Whether a relation says which record it reaches: a related list, or a reference whose field
+ * points at one module. A field that may point at several (Contacts or Accounts) holds a bare id
+ * the contract places in none of them — the reference host numbers each module's records on their
+ * own, so a contact's id is also some account's — and so ties a record to no customer. The one
+ * answer to "is this a path to a customer": the record scope follows only these relations, and
+ * only these make a module eligible.
+ */
+export function isCustomerPath(registry: HostModuleRegistry, relation: RelationDefinition): boolean {
+  if (relation.kind !== 'reference') return true;
+  const field = registry.module(relation.module)?.fields.find((f) => f.name === relation.field);
+  return field?.referenceModules?.length === 1;
+}
+
+/**
+ * Why a module is not eligible (stable codes; the pages translate them). `multi-target-reference-only`:
+ * related to Contacts / Accounts, but only through reference fields that may point at several modules.
+ */
+export type NotEligibleReason = 'unknown-module' | 'no-customer-relation' | 'multi-target-reference-only';
 
 export const ModuleEligibility = Symbol.for('business-portal.ModuleEligibility');
 export interface ModuleEligibility {
@@ -66,13 +86,9 @@ export class RegistryModuleEligibility implements ModuleEligibility {
   reasonNotEligible(module: string): NotEligibleReason | null {
     if (!this.registry.module(module)) return 'unknown-module';
     if (CUSTOMER_MODULES.includes(module) || BASE_PORTAL_MODULES.includes(module) || module in PUBLIC_CATALOGUES) return null;
-    const related = this.registry
-      .relations(module)
-      .some((relation) => {
-        const other = relation.module === module ? relation.relatedModule : relation.module;
-        return CUSTOMER_MODULES.includes(other);
-      });
-    return related ? null : 'no-customer-relation';
+    const related = this.registry.relations(module).filter((relation) => CUSTOMER_MODULES.includes(relation.module === module ? relation.relatedModule : relation.module));
+    if (related.some((relation) => isCustomerPath(this.registry, relation))) return null;
+    return related.length > 0 ? 'multi-target-reference-only' : 'no-customer-relation';
   }
 
   notEligible(): readonly { readonly module: ModuleDefinition; readonly reason: NotEligibleReason }[] {

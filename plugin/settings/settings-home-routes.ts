@@ -24,6 +24,7 @@ export const ADMIN_ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.u
 
 const REASONS: Readonly<Record<NotEligibleReason, MessageKey>> = {
   'no-customer-relation': 'eligibility.reasons.noCustomerRelation',
+  'multi-target-reference-only': 'eligibility.reasons.multiTargetReferenceOnly',
   'unknown-module': 'eligibility.reasons.unknownModule',
 };
 
