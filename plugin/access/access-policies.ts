@@ -187,7 +187,7 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       });
     }
     return {
-      source: { version: 2, profileId: document.profile.id, stamp },
+      source: { version: 2, profileId: document.profile.id, profileName: document.profile.name, stamp },
       modules,
       buttons: allowedButtons(document.buttons, modules),
       rules: document.rules.filter((rule) => {
@@ -216,7 +216,7 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       modules.push(classicModule(definition, setting.viewAllRelated, holdsDocuments(this.registry, definition.name)));
     }
     return {
-      source: { version: 1, profileId: null, stamp: `1:${this.registryRevision}` },
+      source: { version: 1, profileId: null, profileName: null, stamp: `1:${this.registryRevision}` },
       modules,
       buttons: [],
       rules: [],

@@ -27,14 +27,14 @@ export interface ModulePolicy {
 }
 
 export interface AccessPolicy {
-  /** Where the policy comes from (for caches and logs). */
-  readonly source: { readonly version: 1 | 2; readonly profileId: number | null; readonly stamp: string };
+  /** Where the policy comes from (for caches and logs): version 1 has no profile (id and name null). */
+  readonly source: { readonly version: 1 | 2; readonly profileId: number | null; readonly profileName: string | null; readonly stamp: string };
   /** The modules shown on the portal, in menu order. */
   readonly modules: readonly ModulePolicy[];
   /** Only the buttons whose module is shown (and, for `create`, may be created in). */
   readonly buttons: readonly HomeButton[];
   readonly rules: readonly ConditionalRule[];
-  /** The owner of records created from the portal (null: the host's default). */
+  /** The owner of records created from the portal (null: the host's default); one the CRM no longer has counts as null (`new-record-owner.ts`). */
   readonly owner: OwnerRef | null;
   /** Whose picklist values the portal offers (the owner user, or v1's selected user); null: every value. */
   readonly picklistUserId: number | null;

@@ -17,9 +17,11 @@ import { Transaction } from 'sequelize';
 import type { Readable } from 'node:stream';
 import {
   HostDatabase,
+  HostLogger,
   HostModuleRegistry,
   HostRecords,
   HostRegional,
+  HostUsers,
   InvalidRecordError,
   RecordNotFoundError,
   StaleRecordError,
@@ -48,6 +50,7 @@ import { nextDay, startOfDayIn } from '../auth/support-period.js';
 import { clipped, coerceFieldValue, isBlankText, isCustomerLink, isDateOnly, isEmptyValue, longerThan, sameValue } from './field-input.js';
 import { ScopeSubject, scopeCondition } from './record-scope.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
+import { NewRecordOwner } from './new-record-owner.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -210,6 +213,8 @@ export class PortalAccessContext {
     private readonly registry: HostModuleRegistry,
     private readonly records: HostRecords,
     private readonly database: HostDatabase,
+    /** Who owns what the customer creates (looked up only then). */
+    private readonly owners: NewRecordOwner,
     /** The CRM's time zone: a datetime column searched by a day means that day there (and an export is named by its day). */
     readonly timeZone: string = 'UTC',
     /** The host answers a page of comments (contract 1.3.0); an older one answers all of them. */
@@ -760,6 +765,7 @@ export class PortalAccessContext {
     const values = await this.checkInput(module, input, null);
     const links = this.links(module);
     await this.defaults(module, values);
+    const owner = await this.owners.of(this.policy, name);
     const actor = { kind: 'contact', contactId: this.contactId } as const;
     const record = await this.write(() =>
       // IMMEDIATE (SQLite only; ignored elsewhere): a deferred one that reads first fails with SQLITE_BUSY
@@ -767,7 +773,7 @@ export class PortalAccessContext {
       this.database.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async (transaction) => {
         const created = await this.records.create(
           name,
-          { values: { ...values, ...links.values }, ...(this.policy.owner ? { owner: this.policy.owner } : {}) },
+          { values: { ...values, ...links.values }, ...(owner ? { owner } : {}) },
           { transaction, actor },
         );
         for (const link of links.lists) {
@@ -1063,14 +1069,18 @@ export class LayeredPortalAccess implements PortalAccess {
     @inject(HostRecords) private readonly records: HostRecords,
     @inject(HostDatabase) private readonly database: HostDatabase,
     @inject(HostRegional) private readonly regional: HostRegional,
+    @inject(HostUsers) users: HostUsers,
+    @inject(HostLogger) logger: HostLogger,
     @inject(HostApiVersion) @optional() hostApiVersion?: string,
   ) {
+    this.owners = new NewRecordOwner(users, logger);
     const since = (version: string) => hostApiVersion !== undefined && semver.valid(hostApiVersion) !== null && semver.gte(hostApiVersion, version);
     this.pagedComments = since('1.3.0');
     this.pagedDocuments = since('1.4.0');
     this.picklistOrder = since('1.5.0');
   }
 
+  private readonly owners: NewRecordOwner;
   /** Contract 1.3.0 reads a page of a record's comments. */
   private readonly pagedComments: boolean;
   /** Contract 1.4.0 reads a page of a record's documents and counts them. */
@@ -1116,6 +1126,7 @@ export class LayeredPortalAccess implements PortalAccess {
       this.registry,
       this.records,
       this.database,
+      this.owners,
       this.regional.timeZone(),
       this.pagedComments,
       this.pagedDocuments,

@@ -47,7 +47,7 @@ describe('settings: version 1’s user or template removed from the CRM since it
     const user = select(page, 'bp-classic-user-id');
     expect(user).to.include(`<option value="${GONE_USER}" selected>User no. ${GONE_USER} — no longer in the CRM</option>`);
     expect(user).to.include('<option value="">No user chosen</option>');
-    expect(page).to.include('<p class="bp-warning" id="bp-classic-user-missing" role="status">The chosen user no longer exists in the CRM: choose another one.</p>');
+    expect(page).to.include('<p class="bp-warning" id="bp-classic-user-missing" role="status">The chosen user no longer exists in the CRM: until you choose another one, tickets opened on the portal get no owner, as with no user chosen, and no one is mailed about them.</p>');
     const template = select(page, 'bp-classic-template-id');
     expect(template).to.include(`<option value="${goneTemplate}" selected>Template no. ${goneTemplate} — no longer in the CRM</option>`);
     expect(page).to.match(/<p class="bp-warning" id="bp-classic-template-missing" role="status">The chosen template no longer exists in the CRM/);

@@ -99,7 +99,7 @@ describe('settings: version 1’s template must carry the password @db', functio
       replacements: { value: JSON.stringify({ ...(await storedSetting(api, 'portal.v1')) as Record<string, unknown>, userId: 987654 }) },
     });
     const withoutUser = await (await admin.get(CLASSIC)).text();
-    expect(withoutUser).to.include('<p class="bp-warning" id="bp-classic-user-missing" role="status">The chosen user no longer exists in the CRM: choose another one.</p>');
+    expect(withoutUser).to.include('<p class="bp-warning" id="bp-classic-user-missing" role="status">The chosen user no longer exists in the CRM: until you choose another one, tickets opened on the portal get no owner, as with no user chosen, and no one is mailed about them.</p>');
     expect(withoutUser).to.include('<select id="bp-classic-user-id" name="userId" aria-describedby="bp-classic-user-missing">');
     await api.database.sequelize.query(`UPDATE bp_settings SET value = :value WHERE ${key} = 'portal.v1'`, {
       replacements: { value: JSON.stringify({ ...(await storedSetting(api, 'portal.v1')) as Record<string, unknown>, userId: stored.userId ?? null }) },

@@ -1,6 +1,6 @@
 /**
  * What the settings suites share: hosts on a fresh or an upgraded install, a CRM clerk (signed in,
- * not an admin), the stored value of a setting, and the host logger's lines captured.
+ * not an admin), the stored value of a setting, and the host logger's lines captured (by level).
  */
 import { QueryTypes } from 'sequelize';
 import { hashPassword } from '../../host/users/password-hash.js';
@@ -41,17 +41,22 @@ export async function userId(api: HostApi, userName: string): Promise<number> {
 
 /** Records what the host logger is told at `info`, while still passing it on. */
 export function captureInfoLogs(api: HostApi): { readonly lines: { message: string; fields?: LogFields }[]; restore(): void } {
-  const logger = api.logger as { info(message: string, fields?: LogFields): void };
-  const original = logger.info;
+  return captureLogs(api, 'info');
+}
+
+/** Records what the host logger is told at `level`, while still passing it on. */
+export function captureLogs(api: HostApi, level: 'info' | 'warn' | 'error'): { readonly lines: { message: string; fields?: LogFields }[]; restore(): void } {
+  const logger = api.logger as Record<typeof level, (message: string, fields?: LogFields) => void>;
+  const original = logger[level];
   const lines: { message: string; fields?: LogFields }[] = [];
-  logger.info = function (message: string, fields?: LogFields) {
+  logger[level] = function (message: string, fields?: LogFields) {
     lines.push({ message, ...(fields ? { fields } : {}) });
     original.call(this, message, fields);
   };
   return {
     lines,
     restore: () => {
-      logger.info = original;
+      logger[level] = original;
     },
   };
 }
