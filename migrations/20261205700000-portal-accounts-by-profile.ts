@@ -24,6 +24,14 @@ export async function down({ context }: { context: PluginMigrationContext }): Pr
   if (!(await hasIndex(context))) return;
   const qi = context.queryInterface;
   const index = qi.quoteIdentifier(INDEX);
-  // Plain DDL, as in 20261204000000: Sequelize's MariaDB removeIndex trips over the driver's result.
-  await context.sequelize.query(context.dialect === 'mariadb' ? `DROP INDEX ${index} ON ${qi.quoteIdentifier(TABLE)}` : `DROP INDEX ${index}`);
+  if (context.dialect === 'mariadb') {
+    // InnoDB gave the foreign key on `profile_id` an index of its own (named `profile_id`) and
+    // dropped it when `up` added one that serves the key: it cannot drop this one while the key
+    // needs it. Both in one statement, so the table is as it was before `up`. Plain DDL, as in
+    // 20261204000000: Sequelize's MariaDB removeIndex trips over the driver's result.
+    const column = qi.quoteIdentifier('profile_id');
+    await context.sequelize.query(`ALTER TABLE ${qi.quoteIdentifier(TABLE)} ADD INDEX ${column} (${column}), DROP INDEX ${index}`);
+    return;
+  }
+  await context.sequelize.query(`DROP INDEX ${index}`);
 }
