@@ -4,7 +4,7 @@
  * `filename`, the whole name in RFC 5987's `filename*`.
  */
 import { expect } from 'chai';
-import { exportDisposition } from '../../plugin/portal/api/csv-export.js';
+import { csvCell, exportDisposition } from '../../plugin/portal/api/csv-export.js';
 
 describe('list export file name', () => {
   it('names the file after the list and the day in the CRM’s time zone', () => {
@@ -29,5 +29,37 @@ describe('list export file name', () => {
     expect(header).to.equal(`attachment; filename="Q-A- -Docs--Filesexe. 2026-12-05.csv"; filename*=UTF-8''Q-A-%20-Docs--Filesexe.%202026-12-05.csv`);
     // Nothing left of the name: the day alone.
     expect(exportDisposition(' \u0007 ', 'UTC', new Date('2026-12-05T10:00:00Z'))).to.equal(`attachment; filename="2026-12-05.csv"; filename*=UTF-8''2026-12-05.csv`);
+  });
+});
+
+describe('list export cells a spreadsheet would run', () => {
+  it('neutralises a formula behind leading blanks, a full-width sign or a DDE pipe', () => {
+    // Spreadsheets trim leading blanks (Google Sheets, LibreOffice's "trim spaces") and East Asian
+    // Excel reads a full-width sign as its ASCII twin; `|` starts a DDE call in older Excel.
+    const attacks = [
+      ' =HYPERLINK("http://evil.example")',
+      '\u00A0=1+1',
+      '\u3000+1+cmd',
+      '\n=1+1',
+      ' \t@SUM(1)',
+      '\uFF1D1+1',
+      '\uFF0B1+1',
+      '\uFF0D1+1',
+      '\uFF20SUM(1)',
+      '\uFF5Ccmd',
+      "|cmd' /C calc'!A0",
+    ];
+    for (const text of attacks) {
+      const cell = csvCell(text);
+      const unquoted = cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell;
+      expect(unquoted, JSON.stringify(text)).to.equal(`'${text}`);
+    }
+  });
+
+  it('leaves ordinary text alone', () => {
+    for (const text of ['Printer jammed', 'a = b', 'x-ray', 'mail@example.com', ' padded ']) {
+      const cell = csvCell(text);
+      expect(cell.startsWith("'") || cell.startsWith(`"'`), text).to.equal(false);
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The CSV of a list export: UTF-8 with a byte-order mark (so spreadsheets read accents), comma
  * separated, CRLF line ends, quoted where needed; a text cell that a spreadsheet would take for
- * a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
+ * a formula (it starts with `=`, `+`, `-`, `@`, `|`, a tab or a carriage return, also behind blanks
+ * or as a full-width sign) is prefixed with `'`.
  * Numbers stay numbers: they cannot be formulas.
  */
 import type { Response } from 'express';
@@ -11,7 +12,12 @@ import { attachmentDisposition } from '../../access/upload-checks.js';
 import { todayIn } from '../../auth/support-period.js';
 
 export const CSV_BOM = '\uFEFF';
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A cell a spreadsheet would run: it starts with a tab or CR, or with `=`, `+`, `-`, `@` or a DDE
+ * pipe `|` — also behind blanks (Google Sheets and LibreOffice trim them on import) and as the
+ * full-width signs East Asian Excel reads as their ASCII twins (`＝`, `＋`, `－`, `＠`, `｜`).
+ */
+const FORMULA_START = /^(?:[\t\r]|\s*[=+\-@|\uFF1D\uFF0B\uFF0D\uFF20\uFF5C])/u;
 /** What a file name cannot hold on Windows, macOS or Linux. */
 const NOT_IN_FILE_NAMES = /[\\/:*?"<>|]/g;
 /** Control and invisible format characters: a right-to-left override could make `.csv` read as `.exe`. */
