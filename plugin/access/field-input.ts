@@ -42,8 +42,12 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
     }
     case 'date':
       return typeof raw === 'string' && isDateOnly(raw.trim()) ? ok(raw.trim()) : fail;
-    case 'datetime':
-      return typeof raw === 'string' && DATETIME.test(raw.trim()) && !Number.isNaN(Date.parse(raw.trim())) ? ok(new Date(raw.trim()).toISOString()) : fail;
+    case 'datetime': {
+      if (typeof raw !== 'string' || !DATETIME.test(raw.trim())) return fail;
+      // Without an offset it is UTC (as a datetime-local input is read), never the server's own zone.
+      const text = /(Z|[+-]\d{2}:\d{2})$/.test(raw.trim()) ? raw.trim() : `${raw.trim()}Z`;
+      return Number.isNaN(Date.parse(text)) ? fail : ok(new Date(text).toISOString());
+    }
     case 'multipicklist': {
       const values = Array.isArray(raw) ? raw : [raw];
       if (!values.every((v): v is string => typeof v === 'string' && !longerThan(v, 1000)) || values.length > 200) return fail;

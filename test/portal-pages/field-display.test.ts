@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { clipped, longerThan } from '../../plugin/access/field-input.js';
+import { clipped, coerceFieldValue, longerThan } from '../../plugin/access/field-input.js';
 import { safeFileName } from '../../plugin/access/upload-checks.js';
 import { formatCount, formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/portal/pages/field-display.js';
 
@@ -37,6 +37,21 @@ describe('portal pages: field display', () => {
     expect(formatCount(500_000, 'en')).to.equal('500,000');
     expect(formatCount(1_000, 'it')).to.equal('1.000');
     expect(formatCount(7, 'it')).to.equal('7');
+  });
+
+  it('reads a datetime without a UTC offset as UTC, whatever the server’s own time zone', () => {
+    const before = process.env.TZ;
+    try {
+      process.env.TZ = 'America/New_York';
+      const field = { name: 'visited_at', label: { en: 'Visited at' }, type: 'datetime', mandatory: false } as const;
+      // What a datetime-local input sends when its value has seconds, and what an API client may send.
+      expect(coerceFieldValue(field, '2026-03-01T10:00:30')).to.deep.equal({ ok: true, value: '2026-03-01T10:00:30.000Z' });
+      expect(coerceFieldValue(field, '2026-03-01T10:00')).to.deep.equal({ ok: true, value: '2026-03-01T10:00:00.000Z' });
+      expect(coerceFieldValue(field, '2026-03-01T10:00:00+01:00')).to.deep.equal({ ok: true, value: '2026-03-01T09:00:00.000Z' });
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+    }
   });
 
   it('leaves a value that is not a date as it was typed', () => {
