@@ -177,10 +177,26 @@ const INPUT_TYPES: Partial<Record<PortalField['type'], { type: string; step?: st
   datetime: { type: 'datetime-local' },
 };
 
+/**
+ * A stored instant as a `datetime-local` input holds it (in UTC, see README): `YYYY-MM-DDTHH:MM`,
+ * with `:SS` when it has seconds, so that saving the form unchanged keeps the instant. Null for
+ * what is not a date-time with an offset (typed text shown again stays as typed).
+ */
+function datetimeInput(value: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return null;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return null;
+  const iso = date.toISOString();
+  return iso.slice(17, 19) === '00' ? iso.slice(0, 16) : iso.slice(0, 19);
+}
+
 /** What a form input holds for a value: typed text stays as typed; stored values in the input's format. */
 export function inputValue(field: PortalField, value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string' && field.type === 'datetime' && /Z$/.test(value)) return value.slice(0, 16);
+  if (typeof value === 'string' && field.type === 'datetime') {
+    const utc = datetimeInput(value);
+    if (utc !== null) return utc;
+  }
   if (Array.isArray(value)) return value.join(', ');
   return String(value);
 }
@@ -216,5 +232,8 @@ export function formControl(
     };
   }
   const input = INPUT_TYPES[field.type] ?? { type: 'text' };
-  return { ...base, readOnly: false, control: 'input', inputType: input.type, ...(input.step ? { step: input.step } : {}), value: inputValue(field, value) };
+  const shownValue = inputValue(field, value);
+  // A datetime with seconds: the input's default step (a minute) would refuse the value it holds.
+  const step = field.type === 'datetime' && /T\d{2}:\d{2}:\d{2}/.test(shownValue) ? '1' : input.step;
+  return { ...base, readOnly: false, control: 'input', inputType: input.type, ...(step ? { step } : {}), value: shownValue };
 }

@@ -83,7 +83,7 @@ export class RecordPages implements PortalRouteContribution {
     const input: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(typed)) {
       const field = fields.find((f) => f.name === name);
-      if (field?.type === 'datetime' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value)) input[name] = `${value}Z`;
+      if (field?.type === 'datetime' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) input[name] = `${value}Z`;
       else input[name] = value;
     }
     return input;
