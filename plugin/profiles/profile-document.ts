@@ -4,6 +4,7 @@
  */
 import type { ComparisonOperator, FieldValue, OwnerRef } from '../host-contract/index.js';
 import type { PortalProfile } from './profile-store.js';
+import { isBlankText } from '../access/field-input.js';
 
 /**
  * Two-factor types: an extension point. A new type (an authenticator app, SMS) is added here,
@@ -78,10 +79,15 @@ export interface HomeButton {
   readonly module: string;
 }
 
-/** A button's text in `language`: each part its translation there, else the button's own (a part left blank too). */
+/**
+ * A button's text in `language`: each part its translation there, else the button's own (a part
+ * left blank too — spaces or invisible characters only, such as a pasted zero-width space, would
+ * show a button without a title).
+ */
 export function buttonText(button: HomeButton, language: string): ButtonText {
   const translated = button.translations && Object.hasOwn(button.translations, language) ? button.translations[language] : undefined;
-  return { title: translated?.title.trim() || button.title, description: translated?.description.trim() || button.description };
+  const part = (text: string | undefined, own: string) => (text === undefined || isBlankText(text) ? own : text.trim());
+  return { title: part(translated?.title, button.title), description: part(translated?.description, button.description) };
 }
 
 export type RuleOrigin =

@@ -234,6 +234,24 @@ describe('profile service @db', () => {
     expect((await service.document(imported.profile.id)).buttons).to.deep.equal([button]);
   });
 
+  it('reads a translation of invisible characters only (a pasted zero-width space) as blank: the button keeps its own text', async () => {
+    const profile = await fresh('Invisible translation');
+    const document = await service.document(profile.id);
+    const withTickets = await service.saveSection(profile.id, 'modules', [on(moduleOf(document, 'HelpDesk'))], profile.version, actor);
+    const button = {
+      title: 'New ticket',
+      description: 'Ask us',
+      translations: { it: { title: '\u200B', description: '\u00AD\u200D ' } },
+      colour: 'primary',
+      icon: 'ticket',
+      action: 'list',
+      module: 'HelpDesk',
+    } as const;
+    const saved = await service.saveSection(profile.id, 'buttons', [button], withTickets.document.profile.version, actor);
+    // An Italian customer's home would otherwise show a button with no title at all.
+    expect(buttonText(saved.document.buttons[0]!, 'it')).to.deep.equal({ title: 'New ticket', description: 'Ask us' });
+  });
+
   it('checks rules against the module fields and flags a rule whose module is not shown', async () => {
     const profile = await fresh('Rules');
     const rule = {
