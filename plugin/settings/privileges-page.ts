@@ -437,6 +437,7 @@ export class PrivilegesPage implements AdminRouteContribution {
         unsaved: t('privileges.unsaved'),
         networkError: t('privileges.networkError'),
         reload: t('privileges.reload'),
+        staleSection: t('privileges.staleSection'),
         moved: t('privileges.moved'),
         removed: t('privileges.removed'),
         everything: t('privileges.rules.everything'),

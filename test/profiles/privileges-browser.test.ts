@@ -476,15 +476,63 @@ describe('privileges page in a browser', function () {
     const { context, page } = await signedInOnPrivileges('globals');
     // Someone else saves a section after the page was loaded.
     const current = await service.document(profileId);
-    await service.saveSection(profileId, 'globals', { viewAll: false, editAll: false }, current.profile.version, await adminActor(api));
-    await page.check('#bp-view-all');
+    const theirs = { viewAll: false, editAll: !current.globals.editAll };
+    const saved = await service.saveSection(profileId, 'globals', theirs, current.profile.version, await adminActor(api));
+    await page.setChecked('#bp-view-all', true);
     await page.click('[data-bp-section="globals"] [data-bp-save]');
     const status = page.locator('[data-bp-section="globals"] [data-bp-status]');
-    await status.locator('text=changed by someone else').waitFor();
+    await status.locator('text=someone else changed this section').waitFor();
     expect(await status.locator('button').textContent()).to.equal('Reload the page');
-    expect((await service.document(profileId)).globals.viewAll).to.equal(false);
+    expect((await service.document(profileId)).globals).to.deep.equal(theirs);
     await page.screenshot({ path: join(artifacts, '05-stale.png') });
     await context.close();
+    await service.saveSection(profileId, 'globals', current.globals, saved.document.profile.version, await adminActor(api));
+  });
+
+  it('saves a section another admin did not touch, keeping what was typed elsewhere; refuses one they changed', async () => {
+    const { context, page } = await signedInOnPrivileges('globals');
+    const actor = await adminActor(api);
+    const before = await service.document(profileId);
+    // Meanwhile another admin changes General and the home buttons.
+    const otherFactor = before.general.twoFactorType === 'email' ? 'none' : 'email';
+    let version = (await service.saveSection(profileId, 'general', { ...before.general, twoFactorType: otherFactor }, before.profile.version, actor)).document.profile.version;
+    const theirButtons = before.buttons.map((b, i) => (i === 0 ? { ...b, title: 'Their title' } : b));
+    version = (await service.saveSection(profileId, 'buttons', theirButtons, version, actor)).document.profile.version;
+    // This admin changes the globals, a home button and a module's scope, then saves the globals.
+    const viewAll = !before.globals.viewAll;
+    await page.setChecked('#bp-view-all', viewAll);
+    const title = page.locator('[data-bp-buttons] > [data-bp-button]').nth(1).locator('[data-bp-input="title"]');
+    await page.locator('[data-bp-buttons] > [data-bp-button]').nth(1).locator('summary').click();
+    await title.fill('Typed here');
+    const scope = page.locator('[data-bp-module="HelpDesk"] select[name="scope"]');
+    await scope.selectOption('contact');
+    await page.click('[data-bp-section="globals"] [data-bp-save]');
+    const globals = page.locator('[data-bp-section="globals"] [data-bp-status]');
+    await globals.locator(`text=${'Saved.'}`).waitFor();
+    expect((await service.document(profileId)).globals.viewAll).to.equal(viewAll);
+    // General shows the other admin's choice; what was typed in the other sections is still there.
+    expect(await page.locator('#bp-two-factor').inputValue()).to.equal(otherFactor);
+    expect(await title.inputValue()).to.equal('Typed here');
+    expect(await scope.inputValue()).to.equal('contact');
+    await page.screenshot({ path: join(artifacts, '05-stale-other-section.png'), fullPage: true });
+    // The modules were not changed meanwhile: they save. The buttons were: refused, nothing lost or overwritten.
+    await page.click('[data-bp-section="modules"] [data-bp-save]');
+    await page.locator('[data-bp-section="modules"] [data-bp-status]').locator('text=Saved.').waitFor();
+    expect((await service.document(profileId)).modules.find((m) => m.module === 'HelpDesk')!.scope).to.equal('contact');
+    await page.click('[data-bp-section="buttons"] [data-bp-save]');
+    const buttons = page.locator('[data-bp-section="buttons"] [data-bp-status]');
+    await buttons.locator('text=someone else changed this section').waitFor();
+    expect(await buttons.locator('button').textContent()).to.equal('Reload the page');
+    expect((await service.document(profileId)).buttons.map((b) => b.title)).to.deep.equal(theirButtons.map((b) => b.title));
+    expect(await title.inputValue()).to.equal('Typed here');
+    await page.screenshot({ path: join(artifacts, '05-stale-same-section.png'), fullPage: true });
+    await context.close();
+    // Put the profile back as the other tests expect it.
+    const now = await service.document(profileId);
+    version = (await service.saveSection(profileId, 'buttons', before.buttons, now.profile.version, actor)).document.profile.version;
+    version = (await service.saveSection(profileId, 'general', before.general, version, actor)).document.profile.version;
+    version = (await service.saveSection(profileId, 'globals', before.globals, version, actor)).document.profile.version;
+    await service.saveSection(profileId, 'modules', before.modules, version, actor);
   });
 
   it('keeps the keyboard on Save while a save is in flight; a refused or lost save is said at once, the focus still on Save', async () => {
@@ -524,9 +572,21 @@ describe('privileges page in a browser', function () {
     await page.keyboard.press('Shift+Tab');
     expect(await onSave(), 'Shift+Tab back to Save').to.equal(true);
 
-    // Someone else saves meanwhile: the server refuses the next save as stale.
+    // A save the network loses: said at once, and the focus is back on Save, never on the page.
+    const alert = page.locator(`${status} [role="alert"]`);
+    await page.unroute(`**/profiles/${profileId}/sections/globals`);
+    await page.route(`**/profiles/${profileId}/sections/globals`, (route) => route.abort('failed'));
+    await page.keyboard.press('Enter');
+    await alert.locator('text=could not be reached').waitFor();
+    expect(await onSave(), 'focus after a lost save').to.equal(true);
+    expect(await page.locator(save).getAttribute('aria-disabled')).to.equal(null);
+    await page.unroute(`**/profiles/${profileId}/sections/globals`);
+    await page.route(`**/profiles/${profileId}/sections/globals`, (route) => void held.push(route));
+
+    // Someone else changes the same section meanwhile: the server refuses the next save as stale.
     const current = await service.document(profileId);
-    await service.saveSection(profileId, 'globals', { viewAll: false, editAll: false }, current.profile.version, await adminActor(api));
+    const theirs = { viewAll: current.globals.viewAll, editAll: !current.globals.editAll };
+    await service.saveSection(profileId, 'globals', theirs, current.profile.version, await adminActor(api));
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Space');
     await page.keyboard.press('Tab');
@@ -536,25 +596,14 @@ describe('privileges page in a browser', function () {
     expect(await onSave(), 'focus while saving again').to.equal(true);
     await held[1]!.continue();
     // The refusal is said at once (role=alert), not after whatever else is being read; Save is usable again and keeps the focus.
-    const alert = page.locator(`${status} [role="alert"]`);
-    await alert.locator('text=changed by someone else').waitFor();
+    await alert.locator('text=someone else changed this section').waitFor();
     expect(await page.locator(`${status} [role="status"]`).textContent(), 'nothing left in the polite region').to.equal('');
     expect(await onSave(), 'focus after the refusal').to.equal(true);
     expect(await page.locator(save).getAttribute('aria-disabled')).to.equal(null);
     // The way out (Reload) is the next stop.
     expect(await tabTo(page, `${status} button`, 3)).to.have.length.below(3);
     expect(await page.evaluate('document.activeElement.textContent')).to.equal('Reload the page');
-
-    // A save the network loses: said at once too, and the focus is back on Save, never on the page.
-    await page.unroute(`**/profiles/${profileId}/sections/globals`);
-    await page.route(`**/profiles/${profileId}/sections/globals`, (route) => route.abort('failed'));
-    await page.keyboard.press('Shift+Tab');
-    expect(await onSave()).to.equal(true);
-    await page.keyboard.press('Enter');
-    await alert.locator('text=could not be reached').waitFor();
-    expect(await onSave(), 'focus after a lost save').to.equal(true);
-    expect(await page.locator(save).getAttribute('aria-disabled')).to.equal(null);
-    expect((await service.document(profileId)).globals.viewAll).to.equal(false);
+    expect((await service.document(profileId)).globals).to.deep.equal(theirs);
     await context.close();
   });
 

@@ -14,6 +14,14 @@
   var csrf = root.getAttribute('data-csrf');
   var announcer = root.querySelector('[data-bp-announce]');
   var dirty = new Set();
+  /**
+   * What each section held when the server last drew it (its value as sent, as JSON), and the
+   * sections another admin changed under unsaved changes here. A save refused because the profile
+   * changed meanwhile is sent again only when its own section is still as drawn (another admin
+   * saved other sections): what was typed here stays, and nothing of theirs is overwritten.
+   */
+  var drawn = {};
+  var changedElsewhere = new Set();
 
   function format(text, params) {
     return String(text || '').replace(/\{(\w+)\}/g, function (match, key) {
@@ -258,12 +266,17 @@
     return first;
   }
 
-  function save(section) {
+  function save(section, retried) {
     var name = section.getAttribute('data-bp-section');
     var button = section.querySelector('[data-bp-save]');
     // One save of a section at a time. The Save is marked aria-disabled, not disabled, while it is on its
     // way: a disabled button loses the keyboard focus to the page, and the admin their place.
     if (button.getAttribute('aria-disabled') === 'true') return;
+    if (changedElsewhere.has(name)) {
+      showStatus(section, 'error', [texts.staleSection], true);
+      keepFocus(button);
+      return;
+    }
     var value = collect[name](section);
     button.setAttribute('aria-disabled', 'true');
     function ready() { button.removeAttribute('aria-disabled'); }
@@ -293,6 +306,15 @@
             keepFocus(fresh.querySelector('[data-bp-status]'));
           });
         }
+        if (response.status === 409 && body && body.error && body.error.code === 'stale' && !retried) {
+          return catchUp(name).then(function (resend) {
+            ready();
+            if (resend) return save(section, true);
+            showStatus(section, 'error', [changedElsewhere.has(name) ? texts.staleSection : body.error.message], true);
+            keepFocus(button);
+            return undefined;
+          });
+        }
         ready();
         var error = body && body.error;
         var problems = (error && error.problems) || [];
@@ -320,14 +342,49 @@
    * without unsaved changes (a module save changes which modules a button may target).
    */
   function refresh(savedName) {
+    return freshPage()
+      .then(function (fresh) { if (fresh) redraw(fresh, savedName); })
+      .catch(function () { /* the saved values stay on the page as they were typed */ });
+  }
+  function freshPage() {
     return fetch(window.location.pathname, { credentials: 'same-origin', headers: { accept: 'text/html' } })
       .then(function (res) { return res.ok ? res.text() : null; })
-      .then(function (html) {
-        if (!html) return;
-        var fresh = new DOMParser().parseFromString(html, 'text/html');
+      .then(function (html) { return html ? new DOMParser().parseFromString(html, 'text/html') : null; });
+  }
+  function valueOf(name, section) {
+    try { return JSON.stringify(collect[name](section)); } catch (error) { return null; }
+  }
+  /**
+   * After a save refused as stale: reads the profile as stored now. When the section being saved is
+   * as it was drawn here, another admin changed only other sections: the page takes the new version,
+   * draws again the sections without unsaved changes (theirs now show), notes the unsaved ones whose
+   * stored value changed too (their save is refused), and answers true (send the save again).
+   */
+  function catchUp(name) {
+    return freshPage()
+      .then(function (fresh) {
+        var freshRoot = fresh && fresh.querySelector('[data-bp-privileges]');
+        var stored = fresh && fresh.querySelector('[data-bp-section="' + name + '"]');
+        if (!freshRoot || !stored) return false;
+        if (valueOf(name, stored) !== drawn[name]) {
+          changedElsewhere.add(name);
+          return false;
+        }
+        dirty.forEach(function (other) {
+          var section = fresh.querySelector('[data-bp-section="' + other + '"]');
+          if (other !== name && section && valueOf(other, section) !== drawn[other]) changedElsewhere.add(other);
+        });
+        root.setAttribute('data-version', freshRoot.getAttribute('data-version'));
+        redraw(fresh, name, true);
+        return true;
+      })
+      .catch(function () { return false; });
+  }
+  /** Draws the sections again from `fresh`: every one without unsaved changes (and `savedName`, unless `keepSaved`). */
+  function redraw(fresh, savedName, keepSaved) {
         all(root, '[data-bp-section]').forEach(function (section) {
           var name = section.getAttribute('data-bp-section');
-          if (name !== savedName && dirty.has(name)) return;
+          if ((name !== savedName || keepSaved) && dirty.has(name)) return;
           var replacement = fresh.querySelector('[data-bp-section="' + name + '"]');
           if (!replacement) return;
           var open = all(section, 'details[open]').map(detailsKey).filter(Boolean);
@@ -341,8 +398,6 @@
           setUp(node);
           if (hadFocus) keepFocus(name === savedName ? node.querySelector('[data-bp-status]') : all(node, FOCUSABLE)[place] || node.querySelector('h2'));
         });
-      })
-      .catch(function () { /* the saved values stay on the page as they were typed */ });
   }
   var FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]';
   function detailsKey(details) { return details.getAttribute('data-bp-details') || details.getAttribute('data-bp-subform') || ''; }
@@ -677,6 +732,9 @@
 
   // ───────────────────────────── set up a section ─────────────────────────────
   function setUp(section) {
+    var name = section.getAttribute('data-bp-section');
+    drawn[name] = valueOf(name, section);
+    changedElsewhere.delete(name);
     all(section, '[data-bp-save]').forEach(function (button) { button.disabled = false; });
     all(section, '[data-bp-sortable]').forEach(makeSortable);
     all(section, '[data-bp-button]').forEach(function (item) { syncModules(item, false); });
