@@ -90,7 +90,10 @@ describe('auth: password hashing', function () {
       dummy.push(await time(() => hasher.verifyDummy('wrong-pw')));
     }
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-    expect(Math.abs(median(real) - median(dummy))).to.be.below(10);
+    // The oracle this guards against is a dummy check that skips the hash: a difference of the
+    // whole hash (the real check takes 10 ms or more). 10 ms, or a quarter of the check on a
+    // machine loaded enough to make every check slower (and noisier), tells the two apart.
+    expect(Math.abs(median(real) - median(dummy))).to.be.below(Math.max(10, median(real) / 4));
     expect(median(real)).to.be.within(10, 200);
     expect(counted).to.deep.equal({ real: 5, dummy: 5 });
   });

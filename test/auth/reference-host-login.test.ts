@@ -154,7 +154,7 @@ describe('auth: login on the reference host, two hosts on one database @db', fun
     for (const answer of answers) expect(answer).to.deep.equal(answers[0]);
   });
 
-  it('the median times of the refusals lie within 10 ms of each other', async () => {
+  it('the median times of the refusals lie within 10 ms of each other (a quarter of a refusal on a loaded machine)', async () => {
     const jane = await contactIdOf(JANE);
     const late = (await sql<{ email: string }>("SELECT email FROM bp_portal_accounts WHERE support_end_date = '2020-12-31'"))[0]!.email;
     const off = (await sql<{ email: string }>('SELECT email FROM bp_portal_accounts WHERE portal_enabled = :no', { no: false }))[0]!.email;
@@ -179,6 +179,9 @@ describe('auth: login on the reference host, two hosts on one database @db', fun
       }
     }
     const medians = Object.values(times).map((xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
-    expect(Math.max(...medians) - Math.min(...medians), JSON.stringify(medians)).to.be.below(10);
+    // An oracle would be a refusal that skips the password hash, which is most of a refusal's time:
+    // 10 ms apart at most, or a quarter of the quickest refusal where a loaded machine makes every
+    // refusal slower and noisier (seen: 150-180 ms each with two test suites running beside it).
+    expect(Math.max(...medians) - Math.min(...medians), JSON.stringify(medians)).to.be.below(Math.max(10, Math.min(...medians) / 4));
   });
 });
