@@ -148,7 +148,7 @@ export class RecordsApi implements ApiRouteSource {
         method: 'post',
         path: '/modules/:module/records',
         operationId: 'createRecord',
-        summary: 'Creates a record, owned by the profile’s owner and linked to the customer (and their account)',
+        summary: 'Creates a record, owned by the profile’s owner (none if the CRM no longer has that user or group) and linked to the customer (and their account)',
         tag: 'records',
         signedIn: true,
         parameters: [moduleParameter],
