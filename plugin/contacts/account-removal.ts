@@ -6,8 +6,9 @@
  * a later contact the id would show it as that contact's (README: "Deleting a contact").
  *
  * An account whose contact left while nobody removed it (the deletion's listener failed, or the
- * contact was deleted while the plugin was inactive) is removed when another contact wants its
- * email (`releaseEmailOfGone`): it holds that login for nobody, and no page shows it.
+ * contact was deleted while the plugin was inactive) is removed at the next activation
+ * (`gone-contact-accounts.ts`), and before that when another contact wants its email
+ * (`releaseEmailOfGone`): it holds that login for nobody, and no page shows it.
  */
 import { QueryTypes } from 'sequelize';
 import type { PortalAccountStore } from '../auth/portal-account-store.js';

@@ -2,7 +2,8 @@
  * The contacts capability: the Business Portal block on the CRM's Contact record, made of
  * sections multi-bound under `ContactBlockSection` (the portal-user settings, then the login
  * history); the admin route that saves the portal-user settings; the listeners that keep portal
- * accounts in step with their contacts; the page of all of a contact's portal events; the block's
+ * accounts in step with their contacts, and at activation the removal of accounts whose contact
+ * left while nobody listened; the page of all of a contact's portal events; the block's
  * stylesheet; and the support-ending reminders.
  */
 import { ContainerModule } from 'inversify';
@@ -15,6 +16,7 @@ import { LoginHistorySection } from './login-history-section.js';
 import { PortalUserRoutes } from './portal-user-routes.js';
 import { PortalUserSection } from './portal-user-section.js';
 import { AccountPortalUserSettings, PortalUserSettings } from './portal-user-settings.js';
+import { GoneContactAccounts } from './gone-contact-accounts.js';
 import { DatabaseSupportReminders, SupportReminders } from './support-reminders.js';
 
 export const contactsModule = new ContainerModule(({ bind }) => {
@@ -24,6 +26,7 @@ export const contactsModule = new ContainerModule(({ bind }) => {
   bind(ContactRecordListeners).toSelf().inSingletonScope();
   bind<LifecycleContribution>(LifecycleContribution).to(ContactRecordBlock).inSingletonScope();
   bind<LifecycleContribution>(LifecycleContribution).toService(ContactRecordListeners);
+  bind<LifecycleContribution>(LifecycleContribution).to(GoneContactAccounts).inSingletonScope();
   bind<LifecycleContribution>(LifecycleContribution).toService(DatabaseSupportReminders);
   bind<AdminRouteContribution>(AdminRouteContribution).to(PortalUserRoutes).inSingletonScope();
   bind<PortalRouteContribution>(PortalRouteContribution).to(ContactBlockAssets).inSingletonScope();
