@@ -17,6 +17,8 @@ const USAGE = `Usage: npm run host -- <command>   (--help, -h: this text)
   modules [--json]                                  list the modules, whether they are custom, and their relations
   register-module <file.json>                       register a module from a ModuleDefinition JSON file
   add-relation --module X --related Y [--field f]   add a reference field X.f → Y, or (without --field) a related list X~Y
+      [--add-target]                                give the existing reference field X.f the further target Y (a reference
+                                                    to several modules, no path to a customer for the portal)
   remove-relation <id>                              remove a relation (a reference removes its field when it was its only target)
   generate --seed N [--scale S]                     fill an empty CRM with a large generated one (scale 1: 500,000 tickets), see README
 DATABASE_URL selects the database (default sqlite:data/crm.sqlite).`;
@@ -88,20 +90,40 @@ function parseCommand(argv: readonly string[]): Action {
       };
     }
     case 'add-relation': {
-      const { values } = parse({ module: { type: 'string' }, related: { type: 'string' }, field: { type: 'string' } }, 0);
+      const { values } = parse({ module: { type: 'string' }, related: { type: 'string' }, field: { type: 'string' }, 'add-target': { type: 'boolean' } }, 0);
       if (typeof values.module !== 'string' || typeof values.related !== 'string') throw new UsageError('add-relation needs --module and --related');
       const [module, related, field] = [values.module, values.related, values.field as string | undefined];
+      const addTarget = values['add-target'] === true;
+      if (addTarget && field === undefined) throw new UsageError('--add-target gives an existing reference field a further target: it needs --field');
       return async (registry) => {
-        let relation: RelationDefinition;
         if (field === undefined) {
-          relation = { id: `${module}~${related}`, kind: 'related-list', module, relatedModule: related };
-        } else {
-          // An existing reference field gains a further target, which gets its own id.
-          const id = registry.field(module, field) ? `${module}.${field}:${related}` : `${module}.${field}`;
-          relation = { id, kind: 'reference', module, relatedModule: related, field };
+          const relation: RelationDefinition = { id: `${module}~${related}`, kind: 'related-list', module, relatedModule: related };
+          await registry.addRelation(relation);
+          return `Added relation ${relation.id}: a related list between ${module} and ${related}.`;
         }
-        await registry.addRelation(relation);
-        return `Added relation ${relation.id}.`;
+        const existing = registry.field(module, field);
+        if (!existing) {
+          if (addTarget) throw new UsageError(`--add-target gives an existing reference field a further target: ${module} has no field "${field}"`);
+          await registry.addRelation({ id: `${module}.${field}`, kind: 'reference', module, relatedModule: related, field });
+          return `Added relation ${module}.${field}: a new reference field ${module}.${field} → ${related}.`;
+        }
+        const targets = existing.referenceModules ?? [];
+        // A field that may point at several modules holds a bare id of none of them in particular:
+        // it is no path to a customer (plugin/eligibility/module-eligibility.ts), so a module related
+        // to Contacts / Accounts through it alone leaves the portal. Only on purpose, then.
+        if (existing.type === 'reference' && !targets.includes(related) && !addTarget) {
+          throw new UsageError(
+            `Field ${module}.${field} already refers to ${targets.join(' or ')}: adding ${related} would make it a reference to several modules, ` +
+              `which is no path to a customer for the portal. Run again with --add-target to do so, or name another --field for a new reference field.`,
+          );
+        }
+        const id = `${module}.${field}:${related}`;
+        await registry.addRelation({ id, kind: 'reference', module, relatedModule: related, field });
+        const renamed = targets.length === 1 ? `, and its relation ${module}.${field} is now ${module}.${field}:${targets[0]}` : '';
+        return (
+          `Added relation ${id}: ${module}.${field} now refers to ${[...targets, related].join(' or ')}${renamed}. ` +
+          'A reference to several modules is no path to a customer for the portal.'
+        );
       };
     }
     case 'remove-relation': {

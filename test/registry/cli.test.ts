@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { seedStandardModules } from '../../host/registry/standard-modules.js';
 import { registryFixture, type RegistryFixture } from './registry-fixture.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -110,6 +111,51 @@ describe('host CLI for the module registry @db', function () {
     expect(removed.stdout).to.include('Removed relation Gizmos.parent_id (field Gizmos.parent_id removed).');
     expect(await fx.registry.sync()).to.equal(true);
     expect(fx.registry.field('Gizmos', 'parent_id')).to.equal(undefined);
+  });
+
+  it('refuses to give an existing reference field a further target unless --add-target says so, and says what it did', async function () {
+    const file = join(dir, 'warranties.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'Guarantees',
+        label: { en: 'Guarantees' },
+        singularLabel: { en: 'Guarantee' },
+        custom: true,
+        labelField: 'title',
+        fields: [
+          { name: 'title', label: { en: 'Title' }, type: 'text', mandatory: true },
+          { name: 'contact_id', label: { en: 'Contact' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] },
+        ],
+      }),
+    );
+    if (!fx.registry.module('Contacts')) await seedStandardModules(fx.registry);
+    const registered = await cli(fx.scratch.url, 'register-module', file);
+    expect(registered, registered.stderr).to.deep.include({ code: 0 });
+    await fx.registry.sync();
+
+    const refused = await cli(fx.scratch.url, 'add-relation', '--module', 'Guarantees', '--related', 'Accounts', '--field', 'contact_id');
+    expect(refused).to.deep.include({ code: 1, stdout: '' });
+    expect(refused.stderr.trim().split('\n'), refused.stderr).to.have.length(1);
+    expect(refused.stderr).to.match(/^Field Guarantees\.contact_id already refers to Contacts: /);
+    expect(refused.stderr).to.include('--add-target');
+    expect(await fx.registry.sync(), 'nothing changed').to.equal(false);
+    expect(fx.registry.field('Guarantees', 'contact_id')?.referenceModules).to.deep.equal(['Contacts']);
+
+    // A new field with --add-target is refused too: the flag is for a field that exists.
+    const none = await cli(fx.scratch.url, 'add-relation', '--module', 'Guarantees', '--related', 'Accounts', '--field', 'account_id', '--add-target');
+    expect(none).to.deep.include({ code: 1, stdout: '' });
+    expect(none.stderr).to.match(/^--add-target gives an existing reference field a further target: Guarantees has no field "account_id"/);
+    expect(await fx.registry.sync()).to.equal(false);
+
+    const added = await cli(fx.scratch.url, 'add-relation', '--module', 'Guarantees', '--related', 'Accounts', '--field', 'contact_id', '--add-target');
+    expect(added, added.stderr).to.deep.include({ code: 0 });
+    expect(added.stdout.trim()).to.equal(
+      'Added relation Guarantees.contact_id:Accounts: Guarantees.contact_id now refers to Contacts or Accounts, and its relation Guarantees.contact_id is now Guarantees.contact_id:Contacts. ' +
+        'A reference to several modules is no path to a customer for the portal.',
+    );
+    await fx.registry.sync();
+    expect(fx.registry.field('Guarantees', 'contact_id')?.referenceModules).to.deep.equal(['Contacts', 'Accounts']);
   });
 
   it('fails with one line and a non-zero exit, without a stack trace', async function () {
