@@ -131,8 +131,14 @@ function parseCommand(argv: readonly string[]): Action {
       return async (registry) => {
         const relation = registry.relation(id);
         await registry.removeRelation(id);
-        const fieldGone = relation?.kind === 'reference' && !registry.field(relation.module, relation.field!);
-        return `Removed relation ${id}${fieldGone ? ` (field ${relation.module}.${relation.field} removed)` : ''}.`;
+        if (relation?.kind !== 'reference') return `Removed relation ${id}.`;
+        const field = registry.field(relation.module, relation.field!);
+        const name = `${relation.module}.${relation.field}`;
+        if (!field) return `Removed relation ${id} (field ${name} removed).`;
+        // The field keeps its other targets; with one left it is a path to a customer again, under the plain id.
+        const targets = field.referenceModules ?? [];
+        const renamed = targets.length === 1 ? `, and its relation ${name}:${targets[0]} is now ${name}` : '';
+        return `Removed relation ${id}: ${name} now refers to ${targets.join(' or ')}${targets.length === 1 ? ' only' : ''}${renamed}.`;
       };
     }
     case undefined:

@@ -158,6 +158,17 @@ describe('host CLI for the module registry @db', function () {
     expect(fx.registry.field('Guarantees', 'contact_id')?.referenceModules).to.deep.equal(['Contacts', 'Accounts']);
   });
 
+  it('says, when a reference to several modules loses one, what the field refers to now and which relation id changed', async function () {
+    expect(fx.registry.field('Guarantees', 'contact_id')?.referenceModules).to.deep.equal(['Contacts', 'Accounts']);
+    const removed = await cli(fx.scratch.url, 'remove-relation', 'Guarantees.contact_id:Accounts');
+    expect(removed, removed.stderr).to.deep.include({ code: 0 });
+    expect(removed.stdout.trim()).to.equal(
+      'Removed relation Guarantees.contact_id:Accounts: Guarantees.contact_id now refers to Contacts only, and its relation Guarantees.contact_id:Contacts is now Guarantees.contact_id.',
+    );
+    await fx.registry.sync();
+    expect(fx.registry.relation('Guarantees.contact_id')?.relatedModule).to.equal('Contacts');
+  });
+
   it('fails with one line and a non-zero exit, without a stack trace', async function () {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ name: 'lowercase', fields: [] }));
