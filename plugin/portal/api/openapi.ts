@@ -209,7 +209,7 @@ export function openApiDocument(operations: readonly ApiOperation[], serverUrl: 
       title: 'Business Portal API',
       version,
       description:
-        'The customer portal’s JSON API: the same access layer, session and permissions as the portal pages. Writes take `application/json` only (uploads: `multipart/form-data` with `X-Requested-With: business-portal`). Errors are `{"error": {"code", "message", "problems"?}}`, the message in the caller’s language.',
+        'The customer portal’s JSON API: the same access layer, session and permissions as the portal pages. Writes take `application/json` only (uploads: `multipart/form-data` with `X-Requested-With: business-portal`). Errors are `{"error": {"code", "message", "problems"?}}`, the message in the caller’s language. A method a path does not take is `method_not_allowed` 405, with `Allow` listing the ones it takes.',
     },
     servers: [{ url: serverUrl }],
     tags: [{ name: 'auth' }, { name: 'records' }, { name: 'tickets' }, { name: 'api' }],

@@ -2,10 +2,12 @@
  * Mounts the portal API's route table on the portal router (under `/api/v1`) and serves the
  * OpenAPI document built from that same table.
  */
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { inject, injectable } from 'inversify';
-import { API_PREFIX } from '../../http/api-errors.js';
+import { API_PREFIX, sendApiError } from '../../http/api-errors.js';
 import { refuseMultipart } from '../../http/json-body.js';
+import { requestLanguage } from '../../i18n/request-language.js';
+import { Translator } from '../../i18n/translator.js';
 import { PluginSettings, type PortalRouteContribution } from '../../lifecycle/contributions.js';
 import type { ApiOperation, ApiRoute } from './api-route-table.js';
 import { openApiDocument, SIGN_IN_OPERATIONS } from './openapi.js';
@@ -18,6 +20,7 @@ export class PortalApiRoutes implements PortalRouteContribution {
     @inject(RecordsApi) private readonly records: RecordsApi,
     @inject(TicketsApi) private readonly tickets: TicketsApi,
     @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(Translator) private readonly translator: Translator,
   ) {}
 
   routes(): readonly ApiRoute[] {
@@ -38,5 +41,37 @@ export class PortalApiRoutes implements PortalRouteContribution {
     router.get(`${API_PREFIX}/openapi.json`, (req, res) => {
       res.json(openApiDocument(this.operations(), `${req.baseUrl}${API_PREFIX}`, this.settings.manifest.version));
     });
+    // Last of the API's routes (this capability is loaded after the sign-in's, whose routes are among the operations).
+    router.use(API_PREFIX, methodNotAllowed(this.operations(), this.translator));
   }
+}
+
+/** `/modules/:module/records/:id` as Express matches it: any segment for a parameter, a trailing slash or not, any case. */
+function pathPattern(path: string): RegExp {
+  const escaped = path.replace(/\/$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+');
+  return new RegExp(`^${escaped}/?$`, 'i');
+}
+
+/**
+ * A path of the API asked with a method none of its routes answers: 405 `method_not_allowed` with
+ * `Allow`, the methods its operations answer (a GET answers HEAD too), listed as Express's own
+ * OPTIONS answer lists them. It was the 404 of a route that does not exist, which told a client
+ * that sent `GET /tickets/1/resolve` nothing of the POST it meant. A path no operation has goes on
+ * to the 404; OPTIONS goes on to Express's answer.
+ */
+export function methodNotAllowed(operations: readonly ApiOperation[], translator: Translator): RequestHandler {
+  const paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const operation of operations) {
+    const entry = paths.get(operation.path) ?? { pattern: pathPattern(operation.path), methods: new Set<string>() };
+    entry.methods.add(operation.method.toUpperCase());
+    if (operation.method === 'get') entry.methods.add('HEAD');
+    paths.set(operation.path, entry);
+  }
+  return (req, res, next) => {
+    if (req.method === 'OPTIONS') return next();
+    const methods = new Set([...paths.values()].filter((p) => p.pattern.test(req.path)).flatMap((p) => [...p.methods]));
+    if (methods.size === 0 || methods.has(req.method)) return next();
+    res.setHeader('Allow', [...methods].sort().join(', '));
+    sendApiError(res, 405, 'method_not_allowed', translator.t(requestLanguage(req, translator), 'errors.methodNotAllowed'));
+  };
 }
