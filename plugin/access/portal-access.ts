@@ -40,6 +40,7 @@ import {
 import { PortalSessions, type PortalSession } from '../auth/portal-sessions.js';
 import { isCustomerPath } from '../eligibility/module-eligibility.js';
 import { HostApiVersion } from '../lifecycle/contributions.js';
+import { toIsoDateTime } from '../lifecycle/sql-values.js';
 import { NO_RULE_EFFECTS, evaluateRules, fieldsRulesMayHide, unionOfOutcomes, type RuleOutcome } from '../conditionals/rule-evaluation.js';
 import type { ModuleTool } from '../profiles/profile-document.js';
 import { AccessError, invalid, notAllowed, notFound, type AccessProblem } from './access-errors.js';
@@ -61,6 +62,14 @@ export const COMMENT_MAX = 10_000;
 
 /** Columns every module has besides its fields (sortable). */
 const SYSTEM_SORTS = new Set(['createdAt', 'modifiedAt']);
+
+/**
+ * A record's, comment's or file's time as the portal gives it: ISO 8601 in UTC (`…T13:37:21.927Z`),
+ * as the contract gives datetime values. A host may write these times with its own UTC offset
+ * (`…T14:37:21+01:00`): passed on, one answer held two spellings of time, and a client that
+ * compares them as text (or by the document's word) got them wrong.
+ */
+const inUtc = (time: string): string => toIsoDateTime(time) ?? time;
 /**
  * A contact's email is their portal login: on a stored contact it is the CRM's to change, never a
  * customer's (a colleague's login re-addressed by another customer would mail them its new password).
@@ -552,8 +561,8 @@ export class PortalAccessContext {
         label: this.recordLabel(module, record, outcome),
         values,
         references: this.referencesOf(module, values, labels),
-        createdAt: record.createdAt,
-        modifiedAt: record.modifiedAt,
+        createdAt: inUtc(record.createdAt),
+        modifiedAt: inUtc(record.modifiedAt),
       })),
       total: result.total ?? 0,
       page,
@@ -640,8 +649,8 @@ export class PortalAccessContext {
       deletable: module.delete && !outcome.allReadOnly,
       resolvable: this.mayResolve(module, outcome),
       version: record.version,
-      createdAt: record.createdAt,
-      modifiedAt: record.modifiedAt,
+      createdAt: inUtc(record.createdAt),
+      modifiedAt: inUtc(record.modifiedAt),
     };
   }
 
@@ -847,7 +856,10 @@ export class PortalAccessContext {
     const paged = newest !== undefined && this.pagedComments;
     const comments = await this.records.comments(name, id, { includeInternal: false, ...(paged ? { newest } : {}) });
     // By instant, not by text: a host may write its times with its own UTC offset (`…T02:30:00+02:00`).
-    const sorted = [...comments].filter((c) => !c.internal).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id - a.id);
+    const sorted = comments
+      .filter((c) => !c.internal)
+      .map((c) => ({ ...c, createdAt: inUtc(c.createdAt) }))
+      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id - a.id);
     if (!newest || paged) return sorted;
     const offset = newest.offset ?? 0;
     return sorted.slice(offset, offset + newest.limit);
@@ -865,7 +877,8 @@ export class PortalAccessContext {
     const text = body.trim();
     const blank = isBlankText(text);
     if (blank || longerThan(text, COMMENT_MAX)) throw invalid([{ field: 'body', code: blank ? 'required' : 'invalid-value' }]);
-    return this.write(() => this.records.addComment(name, id, { body: text, internal: false }, { actor: { kind: 'contact', contactId: this.contactId } }));
+    const comment = await this.write(() => this.records.addComment(name, id, { body: text, internal: false }, { actor: { kind: 'contact', contactId: this.contactId } }));
+    return { ...comment, createdAt: inUtc(comment.createdAt) };
   }
 
   /**
@@ -906,7 +919,7 @@ export class PortalAccessContext {
     return files.map((file) => {
       // A record gone meanwhile (its rules unread) shows nothing a rule may hide.
       const byRule = hiddenByRule.get(file.documentId);
-      const shown: Record<string, unknown> = { documentId: file.documentId, createdAt: file.createdAt };
+      const shown: Record<string, unknown> = { documentId: file.documentId, createdAt: inUtc(file.createdAt) };
       for (const [key, field] of DOCUMENT_FACTS) {
         if (!hidden.has(field) && !(ruled.includes(field) && (byRule?.has(field) ?? true))) shown[key] = file[key];
       }

@@ -129,6 +129,43 @@ describe('the plugin on another host: contract 1.0.0, other orders, local offset
     expect(((await answer.json()) as { comments: { body: string }[] }).comments.map((c) => c.body)).to.deep.equal(['After the change', 'Before the change']);
   });
 
+  it('answers every time through the API in UTC, as its datetime values and the document say, whatever offset the host writes', async function () {
+    const utc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+    const API = `${test.url}/portal/api/v1`;
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${API}${path}`, { method, headers: { cookie: customer.cookieHeader(), 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      expect(res.status, `${method} ${path}`).to.be.below(300);
+      return (await res.json()) as Record<string, any>;
+    };
+    const times: [string, string][] = [];
+    const created = await call('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Clock check' } });
+    const id: number = created.id;
+    await api.records.addComment('HelpDesk', id, { body: 'Staff times', internal: false }, { actor: { kind: 'user', userId: (await api.users.users()).find((u) => u.isAdmin && u.active)!.id } });
+    await api.records.attachDocument('HelpDesk', id, { title: 'Clock scan', fileName: 'clock.txt', mimeType: 'text/plain', content: Buffer.from('tick\n') });
+    const updated = await call('PATCH', `/modules/HelpDesk/records/${id}`, { values: { description: 'Checked' } });
+    const record = await call('GET', `/modules/HelpDesk/records/${id}`);
+    const list = await call('GET', `/modules/HelpDesk/records?filter[ticket_title]=Clock%20check`);
+    for (const [what, answer] of [['create', created], ['update', updated], ['record', record], ['list row', list.rows[0]]] as const) {
+      times.push([`${what} createdAt`, answer.createdAt], [`${what} modifiedAt`, answer.modifiedAt]);
+    }
+    const comments = await call('GET', `/modules/HelpDesk/records/${id}/comments`);
+    const documents = await call('GET', `/modules/HelpDesk/records/${id}/documents`);
+    const comment = await call('POST', `/modules/HelpDesk/records/${id}/comments`, { body: 'Customer times' });
+    times.push(['comment createdAt', comments.comments[0].createdAt], ['document createdAt', documents.documents[0].createdAt], ['new comment createdAt', comment.createdAt]);
+    // The host spells them with its offset; the API gives each as the same instant in UTC.
+    const stored = (await api.records.get('HelpDesk', id))!;
+    expect(stored.createdAt).to.match(/[+-]\d{2}:\d{2}$/);
+    expect(times.filter(([, value]) => !utc.test(value)), 'times not in UTC').to.deep.equal([]);
+    expect(record.createdAt).to.equal(new Date(stored.createdAt).toISOString());
+    expect(record.modifiedAt).to.equal(new Date(stored.modifiedAt).toISOString());
+    // The document says so.
+    const document = await call('GET', '/openapi.json');
+    const recordSchema = document.paths['/modules/{module}/records/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(recordSchema.properties.createdAt).to.include({ type: 'string', format: 'date-time' });
+    const commentsSchema = document.paths['/modules/{module}/records/{id}/comments'].get.responses['200'].content['application/json'].schema;
+    expect(commentsSchema.properties.comments.items.properties.createdAt).to.include({ type: 'string', format: 'date-time' });
+  });
+
   it('adds the customer’s comment on the ticket’s page', async function () {
     const page = await customer.get(`/m/HelpDesk/${ticketId}`);
     const posted = await customer.post(`/m/HelpDesk/${ticketId}/comments`, { _csrf: tokenIn(page.html), body: 'Still burning' });

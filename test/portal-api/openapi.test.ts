@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
 import type { TestHost } from '../support/host.js';
 import { mountedRoutes } from '../security/route-walk.js';
 import { createRecordSchema, listQuerySchema } from '../../plugin/portal/api/api-schemas.js';
@@ -52,6 +53,7 @@ describe('portal API: OpenAPI document', function () {
 
   it('gives every operation an id, a summary and answers; every schema compiles as JSON Schema 2020-12', () => {
     const ajv = new Ajv2020({ strict: false });
+    formats.default(ajv);
     const ids = new Set<string>();
     for (const [path, operations] of Object.entries<any>(document.paths)) {
       for (const [method, operation] of Object.entries<any>(operations)) {
@@ -97,7 +99,9 @@ describe('portal API: OpenAPI document', function () {
     const generic = new Set(['not_signed_in', 'not_found', 'not_allowed', 'invalid_input']);
     let ajv: Ajv2020;
     before(() => {
+      // With the formats: a `date-time` answer must be one.
       ajv = new Ajv2020({ strict: false, allErrors: true });
+      formats.default(ajv);
       ajv.addSchema({ $id: 'doc', components: document.components });
     });
 

@@ -130,6 +130,9 @@ export const listQuerySchema = {
 
 // ───────────────────────────── answers (for the document) ─────────────────────────────
 
+/** When a record, comment or file was written or changed: always in UTC, whatever offset the CRM writes. */
+const instantSchema = { type: 'string', format: 'date-time', description: 'ISO 8601 in UTC, e.g. `2026-12-05T13:37:21.927Z`' } as const;
+
 const nameAndLabel = { type: 'object', required: ['name', 'label'], properties: { name: { type: 'string' }, label: { type: 'string' } } } as const;
 
 export const portalFieldSchema = {
@@ -163,8 +166,8 @@ export const rowSchema = {
     label: { type: 'string' },
     values: { type: 'object', additionalProperties: fieldValueSchema },
     references: { type: 'object', additionalProperties: referenceSchema },
-    createdAt: { type: 'string' },
-    modifiedAt: { type: 'string' },
+    createdAt: instantSchema,
+    modifiedAt: instantSchema,
   },
 } as const;
 
@@ -238,7 +241,7 @@ export const commentAnswerSchema = {
     id: { type: 'integer' },
     body: { type: 'string' },
     author: { type: 'object', required: ['kind', 'name'], properties: { kind: { type: 'string', enum: ['customer', 'support'] }, name: { type: 'string' } } },
-    createdAt: { type: 'string' },
+    createdAt: instantSchema,
   },
 } as const;
 
@@ -262,7 +265,7 @@ export const documentAnswerSchema = {
     fileName: { type: 'string', description: 'Absent where the profile, or a rule on the Documents record, hides `filename`' },
     mimeType: { type: 'string', description: 'Absent where the profile, or a rule on the Documents record, hides `mimetype`' },
     size: { type: 'integer', description: 'Absent where the profile, or a rule on the Documents record, hides `filesize`' },
-    createdAt: { type: 'string' },
+    createdAt: instantSchema,
     contentPath: { type: 'string', description: 'The download route of the file, relative to the API' },
   },
 } as const;
