@@ -100,6 +100,14 @@ describe('portal API: records @db', function () {
       expect(res.body.error.code, query).to.equal('invalid_input');
       expect(res.body.error.problems, query).to.be.an('array').that.is.not.empty;
     }
+    // `filter` as a text beside `filter[…]` entries: refused, not dropped in silence (the list was filtered by the entries alone).
+    for (const query of ['filter=Closed&filter[status]=Open', 'filter[status]=Open&filter=Closed']) {
+      const res = await jane.get(`/modules/HelpDesk/records?${query}`);
+      expect(res.status, query).to.equal(400);
+      expect(res.body.error.problems, query).to.deep.equal([{ field: 'filter', code: 'invalid-value', message: 'This value is not valid here.' }]);
+      const csv = await jane.get(`/modules/HelpDesk/export.csv?${query}`);
+      expect(csv.status, `export ${query}`).to.equal(400);
+    }
     const it = await mario.get('/modules/HelpDesk/records?sort=nope', { 'accept-language': 'it' });
     expect(it.body.error).to.deep.equal({ code: 'invalid_input', message: 'Alcuni valori non sono validi.', problems: [{ field: 'sort', code: 'unknown-field', message: 'Questo campo non esiste.' }] });
   });

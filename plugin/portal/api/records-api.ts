@@ -83,7 +83,11 @@ export function readListQuery(req: Request): { query: ListQuery; request: ListRe
     const match = FILTER_KEY.exec(key);
     Object.defineProperty(match ? filter : raw, match ? match[1]! : key, { value, enumerable: true, writable: true, configurable: true });
   }
-  if (Object.keys(filter).length > 0) raw.filter = filter;
+  if (Object.keys(filter).length > 0) {
+    // `filter=…` as a text beside the entries is no filter: refused, never overwritten by them (and so dropped).
+    if (Object.hasOwn(raw, 'filter')) throw new ApiInputError([{ field: 'filter', code: 'invalid-value' }]);
+    raw.filter = filter;
+  }
   const candidate: unknown = raw;
   if (!validateListQuery(candidate)) throw new ApiInputError(schemaProblems(validateListQuery.errors));
   const query: ListQuery = candidate;
