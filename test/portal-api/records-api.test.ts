@@ -112,6 +112,22 @@ describe('portal API: records @db', function () {
     expect(it.body.error).to.deep.equal({ code: 'invalid_input', message: 'Alcuni valori non sono validi.', problems: [{ field: 'sort', code: 'unknown-field', message: 'Questo campo non esiste.' }] });
   });
 
+  it('names the very key it refuses when a field name is not of the form of one, in a body and in a filter', async () => {
+    const unknown = (field: string) => ({ field, code: 'unknown-field', message: 'There is no such field.' });
+    const create = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Named key', _x: 'a', '9y': 'b' } });
+    expect(create.status).to.equal(422);
+    expect(create.body.error.problems).to.have.deep.members([unknown('values._x'), unknown('values.9y')]);
+    const proto = await jane.send('POST', '/modules/HelpDesk/records', JSON.parse('{"values":{"ticket_title":"Named key","__proto__":{"polluted":1}}}'));
+    expect(proto.status).to.equal(422);
+    expect(proto.body.error.problems).to.deep.equal([unknown('values.__proto__')]);
+    for (const key of ['__proto__', '_x', 'a-b']) {
+      const list = await jane.get(`/modules/HelpDesk/records?filter[${encodeURIComponent(key)}]=1`);
+      expect(list.status, key).to.equal(400);
+      expect(list.body.error.problems, key).to.deep.equal([unknown(`filter[${key}]`)]);
+    }
+    expect(await idsWhere(t.host.api, 'HelpDesk', 'ticket_title', 'Named key')).to.deep.equal([]);
+  });
+
   it('gives the create form’s fields: writable ones, never link fields', async () => {
     const res = await jane.get('/modules/HelpDesk/fields');
     expect(res.status).to.equal(200);

@@ -354,13 +354,15 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
     let problem: SchemaProblem;
     if (error.keyword === 'additionalProperties') problem = { field: location(error.instancePath, String(error.params.additionalProperty)), code: 'unknown-field' };
     else if (error.keyword === 'required') problem = { field: location(error.instancePath, String(error.params.missingProperty)), code: 'required' };
-    else if (error.keyword === 'propertyNames' || error.keyword === 'pattern' && error.propertyName !== undefined) {
-      problem = { field: location(error.instancePath), code: 'unknown-field' };
+    else if (error.keyword === 'propertyNames' || (error.keyword === 'pattern' && error.propertyName !== undefined)) {
+      // The very key (`values._x`, `filter[__proto__]`), as a key that has the form of a name but no field is named.
+      problem = { field: location(error.instancePath, String(error.propertyName ?? error.params.propertyName)), code: 'unknown-field' };
     } else if ((error.keyword === 'minLength' && error.params.limit === 1) || (error.keyword === 'pattern' && error.params.pattern === VISIBLE_CHARACTER)) {
       // Empty or only spaces where text is needed: missing, as an absent field is.
       problem = { field: location(error.instancePath), code: 'required' };
     } else problem = { field: location(error.instancePath), code: 'invalid-value' };
-    if (!problems.has(problem.field)) problems.set(problem.field, problem);
+    // A key refused by name is unknown, whatever its value's own problem (which comes second).
+    if (!problems.has(problem.field) || problem.code === 'unknown-field') problems.set(problem.field, problem);
   }
   return [...problems.values()].slice(0, 50);
 }
