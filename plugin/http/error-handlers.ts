@@ -30,8 +30,10 @@ export function clientErrorOf(error: unknown): ClientError | null {
   // The router's own: a path parameter that is not valid percent-encoding (`/m/%E0%A4%A`).
   const undecodable = error instanceof URIError && status === 400;
   if (typeof status === 'number' && status >= 400 && status < 500 && (expose === true || undecodable)) {
-    // A body in a charset or encoding the parsers do not read is 415, as a wrong content type is.
-    return { status, code: status === 415 ? 'unsupported_media_type' : 'bad_request', messageKey: 'errors.badRequest' };
+    // A body in a charset or encoding the parsers do not read is 415, as a wrong content type is, and
+    // says so: "The request is not valid" left the client to guess what to change.
+    if (status === 415) return { status, code: 'unsupported_media_type', messageKey: 'errors.unsupportedEncoding' };
+    return { status, code: 'bad_request', messageKey: 'errors.badRequest' };
   }
   return null;
 }

@@ -294,7 +294,24 @@ describe('portal API: attacks @db', function () {
     }
     const latin1 = await fetch(`${t.url}${API}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: '{}' });
     expect(latin1.status).to.equal(415);
-    expect(((await latin1.json()) as any).error.code).to.equal('unsupported_media_type');
+    const refused = ((await latin1.json()) as any).error;
+    expect(refused.code).to.equal('unsupported_media_type');
+    // Said as what it is (not "The request is not valid."), in the caller's language: a client can fix it.
+    const said: Record<string, string> = {};
+    for (const language of ['en', 'it']) {
+      const shapes: Record<string, string>[] = [{ 'content-type': 'application/json; charset=iso-8859-1' }, { 'content-type': 'application/json', 'content-encoding': 'x-squeeze' }];
+      for (const headers of shapes) {
+        const res = await fetch(`${t.url}${API}/modules/HelpDesk/records`, { method: 'POST', headers: { ...headers, cookie: jane.cookie, 'accept-language': language }, body: '{"values":{"ticket_title":"Latin"}}' });
+        expect(res.status, JSON.stringify(headers)).to.equal(415);
+        const error = ((await res.json()) as any).error;
+        expect(error.code).to.equal('unsupported_media_type');
+        expect(error.message, language).to.include('UTF-8');
+        said[language] ??= error.message;
+        expect(error.message).to.equal(said[language]);
+      }
+    }
+    expect(said.it).to.not.equal(said.en);
+    expect(await idsWhere(t.host.api, 'HelpDesk', 'ticket_title', 'Latin')).to.deep.equal([]);
   });
 
   it('keeps an uploaded file’s non-ASCII name as the customer’s computer gave it', async () => {
