@@ -141,6 +141,34 @@ describe('portal API: OpenAPI document', function () {
       return { status: res.status, headers: res.headers, text, body };
     };
 
+    it('documents every answer a customer’s reads get, in every module of the menu, formats included', async () => {
+      const jane = await signedIn(t, JANE);
+      let checked = 0;
+      const check = async (path: string, concrete: string) => {
+        conforms('GET', path, await jane.get(concrete));
+        checked += 1;
+      };
+      await check('/', '');
+      await check('/me', '/me');
+      await check('/modules', '/modules');
+      for (const module of (await jane.get('/modules')).body.modules.map((m: { name: string }) => m.name)) {
+        await check('/modules/{module}/records', `/modules/${module}/records`);
+        await check('/modules/{module}/fields', `/modules/${module}/fields`);
+        await check('/modules/{module}/export.csv', `/modules/${module}/export.csv`);
+        for (const row of (await jane.get(`/modules/${module}/records?pageSize=3`)).body.rows ?? []) {
+          await check('/modules/{module}/records/{id}', `/modules/${module}/records/${row.id}`);
+          await check('/modules/{module}/records/{id}/comments', `/modules/${module}/records/${row.id}/comments`);
+          await check('/modules/{module}/records/{id}/documents', `/modules/${module}/records/${row.id}/documents?page=1`);
+        }
+      }
+      expect(checked).to.be.greaterThan(50);
+      const ticket = (await jane.get('/modules/HelpDesk/records')).body.rows[0];
+      const current = (await jane.get(`/modules/HelpDesk/records/${ticket.id}`)).body;
+      conforms('PATCH', '/modules/{module}/records/{id}', await jane.send('PATCH', `/modules/HelpDesk/records/${ticket.id}`, { values: { description: 'Checked against the document' }, version: current.version }));
+      conforms('PATCH', '/modules/{module}/records/{id}', await jane.send('PATCH', `/modules/HelpDesk/records/${ticket.id}`, { values: { description: 'Stale' }, version: current.version }));
+      conforms('POST', '/modules/{module}/records/{id}/comments', await jane.send('POST', `/modules/HelpDesk/records/${ticket.id}/comments`, { body: 'Documented' }));
+    });
+
     it('documents the refusals every JSON write shares: not JSON, unparseable, too large, and a path that is not valid percent-encoding', async () => {
       const jane = await signedIn(t, JANE);
       const ticket: number = (await jane.get('/modules/HelpDesk/records')).body.rows[0].id;
