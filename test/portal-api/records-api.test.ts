@@ -100,6 +100,16 @@ describe('portal API: records @db', function () {
       expect(res.body.error.code, query).to.equal('invalid_input');
       expect(res.body.error.problems, query).to.be.an('array').that.is.not.empty;
     }
+    // Page numbers and sizes in decimal digits only, as the document's integers: not hex, exponents, signs, blanks or fractions.
+    const ticket = (await jane.get('/modules/HelpDesk/records')).body.rows[0].id;
+    for (const [name, value] of [['page', '0x2'], ['pageSize', '1e1'], ['page', '1.0'], ['page', ' 1'], ['pageSize', '%091'], ['page', '%2B1'], ['pageSize', '0b11']]) {
+      for (const path of ['/modules/HelpDesk/records', `/modules/HelpDesk/records/${ticket}/comments`, `/modules/HelpDesk/records/${ticket}/documents`]) {
+        const res = await jane.get(`${path}?${name}=${value.replace(' ', '%20')}`);
+        expect(res.status, `${path}?${name}=${value}`).to.equal(400);
+        expect(res.body.error.problems, `${path}?${name}=${value}`).to.deep.equal([{ field: name, code: 'invalid-value', message: 'This value is not valid here.' }]);
+      }
+    }
+    expect((await jane.get('/modules/HelpDesk/records?page=1&pageSize=007')).body.pageSize).to.equal(7);
     // `filter` as a text beside `filter[…]` entries: refused, not dropped in silence (the list was filtered by the entries alone).
     for (const query of ['filter=Closed&filter[status]=Open', 'filter[status]=Open&filter=Closed']) {
       const res = await jane.get(`/modules/HelpDesk/records?${query}`);

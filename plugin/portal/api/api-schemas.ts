@@ -305,8 +305,26 @@ export const errorSchema = {
 // ───────────────────────────── validators ─────────────────────────────
 
 const bodies = new Ajv({ strict: true, allErrors: true });
-/** Query strings are text: numbers are read from it, nothing else is coerced. */
-const queries = new Ajv({ strict: true, allErrors: true, coerceTypes: true });
+/** Query strings are text: their integers are read by `withQueryIntegers` first, nothing is coerced. */
+const queries = new Ajv({ strict: true, allErrors: true });
+
+/** The query parameters that are integers (a list's, and a record's comments and documents). */
+const QUERY_INTEGERS: readonly string[] = ['page', 'pageSize'];
+const DECIMAL_DIGITS = /^[0-9]{1,15}$/;
+
+/**
+ * A query's integers as numbers where written as the document writes integers, in decimal digits;
+ * anything else stays text, which the schema refuses. Ajv's `coerceTypes` read whatever JavaScript
+ * takes for a number: `0x10` was 16, `1e1` 10, ` 1`, `+1` and `1.0` 1 — a typo paged silently.
+ */
+export function withQueryIntegers(query: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const read: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const number = QUERY_INTEGERS.includes(key) && typeof value === 'string' && DECIMAL_DIGITS.test(value) ? Number(value) : value;
+    Object.defineProperty(read, key, { value: number, enumerable: true, writable: true, configurable: true });
+  }
+  return read;
+}
 
 export const validateCreateRecord: ValidateFunction<CreateRecordBody> = bodies.compile<CreateRecordBody>(createRecordSchema);
 export const validateUpdateRecord: ValidateFunction<UpdateRecordBody> = bodies.compile<UpdateRecordBody>(updateRecordSchema);

@@ -34,6 +34,7 @@ import {
   validateDeleteRecord,
   validateListQuery,
   validateUpdateRecord,
+  withQueryIntegers,
   type ListQuery,
 } from './api-schemas.js';
 import { CSV_BOM, csvCell, csvLine, csvRow, listExportDisposition, writeChunk } from './csv-export.js';
@@ -88,7 +89,7 @@ export function readListQuery(req: Request): { query: ListQuery; request: ListRe
     if (Object.hasOwn(raw, 'filter')) throw new ApiInputError([{ field: 'filter', code: 'invalid-value' }]);
     raw.filter = filter;
   }
-  const candidate: unknown = raw;
+  const candidate: unknown = withQueryIntegers(raw);
   if (!validateListQuery(candidate)) throw new ApiInputError(schemaProblems(validateListQuery.errors));
   const query: ListQuery = candidate;
   const request: ListRequest = {

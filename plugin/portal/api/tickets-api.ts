@@ -45,6 +45,7 @@ import {
   uploadBodySchema,
   validateComment,
   validateCommentsQuery,
+  withQueryIntegers,
   emptyBodySchema,
   validateEmptyBody,
   validateUploadFields,
@@ -101,7 +102,7 @@ const documentOf = (file: ShownDocument) => ({
  * values), or null for all of them.
  */
 function pageAsked(req: Request): { readonly page: number; readonly pageSize: number; readonly newest: { limit: number; offset: number } } | null {
-  const query: unknown = urlQuery(req);
+  const query: unknown = withQueryIntegers(urlQuery(req));
   if (!validateCommentsQuery(query)) throw new ApiInputError(schemaProblems(validateCommentsQuery.errors));
   if (query.page === undefined && query.pageSize === undefined) return null;
   const page = query.page ?? 1;
