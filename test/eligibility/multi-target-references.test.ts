@@ -35,7 +35,7 @@ const REASON_IT = 'Collegato a Contatti o Aziende solo tramite un campo di rifer
 
 /** The rows of the settings home's not-eligible table: module name → the row's markup. */
 function notEligibleRows(page: string): Map<string, string> {
-  const table = /<table class="bp-not-eligible">([\s\S]*?)<\/table>/.exec(page)?.[1] ?? '';
+  const table = /<table class="bp-not-eligible[^"]*">([\s\S]*?)<\/table>/.exec(page)?.[1] ?? '';
   return new Map([...table.matchAll(/<tr data-not-eligible="([A-Za-z0-9_]+)">([\s\S]*?)<\/tr>/g)].map((m) => [m[1]!, m[2]!]));
 }
 

@@ -5,7 +5,8 @@
  * picks an inactive user, then switches customers to version 2 and back; a refused choice puts the
  * keyboard on the field concerned (the page has no script: the test's own checks need JavaScript
  * there). A stored user and template since removed from the CRM stay chosen, marked, on a phone,
- * and saving their forms unchanged keeps them. Screenshots of each page go to `test-artifacts/`.
+ * and saving their forms unchanged keeps them. On a phone the tables of both pages stack into cards,
+ * nothing past the screen's edge. Screenshots of each page go to `test-artifacts/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -90,6 +91,51 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     await page.goto(`${test!.url}${SETTINGS}/classic`);
     await page.screenshot({ path: join(artifacts, 'settings-classic-phone.png'), fullPage: true });
     await context.close();
+  });
+
+  it('fits the settings and version 1 tables on a phone in Italian: no control is left beyond the screen’s edge', async () => {
+    const api = test!.host.api;
+    // A module without a relation to Contacts: the settings page lists it among those it cannot offer.
+    await api.modules.registerModule({
+      name: 'Lighthouses',
+      label: { en: 'Lighthouses', it: 'Fari' },
+      singularLabel: { en: 'Lighthouse', it: 'Faro' },
+      custom: true,
+      labelField: 'lighthouse_name',
+      fields: [{ name: 'lighthouse_name', label: { en: 'Name', it: 'Nome' }, type: 'text', mandatory: true }],
+    });
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    const context = await browser!.newContext({ viewport: { width: 320, height: 640 }, locale: 'it-IT', javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${test!.url}${SETTINGS}/classic`);
+      await page.fill('#userName', 'admin');
+      await page.fill('#password', TEST_ADMIN_PASSWORD);
+      await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+      const problems: string[] = [];
+      for (const path of ['/classic', '/']) {
+        await page.goto(`${test!.url}${SETTINGS}${path}`);
+        for (const width of [320, 360, 390]) {
+          await page.setViewportSize({ width, height: 640 });
+          await page.screenshot({ path: join(artifacts, `settings${path === '/' ? '-home' : '-classic'}-it-${width}.png`), fullPage: true });
+          // A table wider than the phone scrolls sideways inside its box, where nothing shows that
+          // there is more: the move buttons, descriptions and links past the edge went unseen.
+          const hidden = (await page.evaluate(`[...document.querySelectorAll('.bp-admin table')].flatMap((table) => {
+            const box = table.parentElement.getBoundingClientRect();
+            return [...table.querySelectorAll('th, td, button, a, input:not([type=hidden]), select')]
+              // Headers of a table stacked into cards are there for screen readers only (a 1 px clip).
+              .filter((el) => !(el.closest('thead') && el.closest('thead').getBoundingClientRect().width <= 1))
+              .filter((el) => el.getClientRects().length > 0 && el.getBoundingClientRect().right > Math.min(box.right, document.documentElement.clientWidth) + 1)
+              .map((el) => table.className + ' ' + el.tagName.toLowerCase() + ' "' + (el.getAttribute('aria-label') || el.textContent).trim().slice(0, 30) + '"');
+          })`)) as string[];
+          for (const problem of new Set(hidden)) problems.push(`${path} at ${width} px: ${problem} beyond the edge`);
+        }
+      }
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
   });
 
   it('puts the keyboard on the field a refusal names: aria-invalid, described by the list of problems', async () => {

@@ -24,7 +24,7 @@ const BOATS: ModuleDefinition = {
 
 /** The rows of the not-eligible table: module name → the row's markup. */
 function notEligibleRows(page: string): Map<string, string> {
-  const table = /<table class="bp-not-eligible">([\s\S]*?)<\/table>/.exec(page)?.[1] ?? '';
+  const table = /<table class="bp-not-eligible[^"]*">([\s\S]*?)<\/table>/.exec(page)?.[1] ?? '';
   return new Map([...table.matchAll(/<tr data-not-eligible="([A-Za-z0-9_]+)">([\s\S]*?)<\/tr>/g)].map((m) => [m[1]!, m[2]!]));
 }
 
