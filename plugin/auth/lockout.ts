@@ -105,9 +105,10 @@ export interface Lockout {
   /**
    * Lifts a client address's ban and clears its count (an admin's action, audit-logged). Only a
    * banned address — or one at the limit, whose ban is being written — is lifted: false for an
-   * address that is not banned (its count of failures stays) or not recorded.
+   * address that is not banned (its count of failures stays) or not recorded. In the caller's
+   * transaction when given (the login check's, which also writes the admin's audit entry).
    */
-  liftBan(ip: string, adminUserId?: number): Promise<boolean>;
+  liftBan(ip: string, adminUserId?: number, options?: { readonly transaction?: Transaction }): Promise<boolean>;
   bannedClients(): Promise<readonly BannedClient[]>;
 }
 
@@ -313,18 +314,21 @@ export class DatabaseLockout implements Lockout {
     return true;
   }
 
-  async liftBan(ip: string, adminUserId?: number): Promise<boolean> {
+  async liftBan(ip: string, adminUserId?: number, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {
+    const { transaction } = options;
     const address = clientKey(ip).slice(0, 45);
     // Banned, or at the limit that `reserveClient` already refuses while `clientFailed` writes the ban.
-    const removed = await this.write(
-      `DELETE FROM ${CLIENTS_TABLE} WHERE ip = :ip AND (banned_at IS NOT NULL OR failures >= :limit)`,
-      { ip: address, limit: BAN_CLIENT_AFTER_FAILURES },
-      QueryTypes.BULKDELETE,
+    const removed = toNumber(
+      await this.database.sequelize.query(`DELETE FROM ${CLIENTS_TABLE} WHERE ip = :ip AND (banned_at IS NOT NULL OR failures >= :limit)`, {
+        type: QueryTypes.BULKDELETE,
+        replacements: { ip: address, limit: BAN_CLIENT_AFTER_FAILURES },
+        transaction,
+      }),
     );
     if (removed !== 1) return false;
     await this.history.record(
       { event: 'unlocked', contactId: null, email: null, reason: 'admin_lifted_ban', ip: address },
-      adminUserId === undefined ? {} : { adminUserId },
+      adminUserId === undefined ? { transaction } : { transaction, adminUserId },
     );
     return true;
   }

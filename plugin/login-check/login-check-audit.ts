@@ -3,7 +3,7 @@
  * when, what, and whether it changed anything. Every entry also goes to the host's log.
  */
 import { inject, injectable } from 'inversify';
-import { QueryTypes } from 'sequelize';
+import { QueryTypes, type Transaction } from 'sequelize';
 import { HostDatabase, HostLogger, type CrmUser } from '../host-contract/index.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 
@@ -25,7 +25,11 @@ export interface LoginCheckAuditEntry {
 
 export const LoginCheckAudit = Symbol.for('business-portal.loginCheck.LoginCheckAudit');
 export interface LoginCheckAudit {
-  record(admin: CrmUser, action: LoginCheckAction, target: string, applied: boolean): Promise<void>;
+  /**
+   * In the caller's transaction when given: the entry is written with the change it records, or
+   * neither is; the host's log hears of it once the transaction commits.
+   */
+  record(admin: CrmUser, action: LoginCheckAction, target: string, applied: boolean, options?: { readonly transaction?: Transaction }): Promise<void>;
   /** Newest first. */
   latest(limit: number): Promise<readonly LoginCheckAuditEntry[]>;
 }
@@ -48,15 +52,19 @@ export class SequelizeLoginCheckAudit implements LoginCheckAudit {
     @inject(HostLogger) private readonly logger: HostLogger,
   ) {}
 
-  async record(admin: CrmUser, action: LoginCheckAction, target: string, applied: boolean): Promise<void> {
+  async record(admin: CrmUser, action: LoginCheckAction, target: string, applied: boolean, options: { readonly transaction?: Transaction } = {}): Promise<void> {
+    const { transaction } = options;
     await this.database.sequelize.query(
       `INSERT INTO ${AUDIT_TABLE} (user_id, user_name, action, target, applied, at) VALUES (:userId, :userName, :action, :target, :applied, :at)`,
       {
         type: QueryTypes.INSERT,
         replacements: { userId: admin.id, userName: admin.userName.slice(0, 100), action, target: target.slice(0, 64), applied, at: new Date() },
+        transaction,
       },
     );
-    this.logger.info(LOG_MESSAGES[action][applied ? 'applied' : 'nothing'], { adminUserId: admin.id, adminUserName: admin.userName, target, applied });
+    const log = () => this.logger.info(LOG_MESSAGES[action][applied ? 'applied' : 'nothing'], { adminUserId: admin.id, adminUserName: admin.userName, target, applied });
+    if (transaction) transaction.afterCommit(log);
+    else log();
   }
 
   async latest(limit: number): Promise<readonly LoginCheckAuditEntry[]> {

@@ -8,13 +8,15 @@
  *   POST /login-check/lift-ban     ip=…                       → lifts the ban, back to the page
  *
  * Every action is audited (`LoginCheckAudit`: table and host log), with whether it changed
- * anything: only a locked user is unlocked and only a banned address lifted, and the page says
+ * anything, in the transaction of the change (no change without its entry): only a locked user
+ * is unlocked and only a banned address lifted, and the page says
  * when there was nothing to unlock or lift. POSTs answer 303 to the page with the outcome in the
  * query (numbers and a validated address only, never free text).
  */
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response, type Router } from 'express';
 import { inject, injectable, optional } from 'inversify';
+import { HostDatabase } from '../host-contract/index.js';
 import { isClientKey } from '../auth/client-address.js';
 import { BAN_CLIENT_AFTER_FAILURES, LOCK_AFTER_FAILURES, Lockout } from '../auth/lockout.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
@@ -86,6 +88,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     @inject(LoginCheckAudit) private readonly audit: LoginCheckAudit,
     @inject(Translator) private readonly translator: Translator,
     @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(HostDatabase) private readonly database: HostDatabase,
     // Bound by the auth capability. Without it (the plugin's core alone, as its shell suites load
     // it) nothing can be unlocked: the page only lists, and the POST routes do not exist.
     @inject(Lockout) @optional() private readonly lockout?: Lockout,
@@ -192,12 +195,18 @@ export class LoginCheckRoutes implements AdminRouteContribution {
       return;
     }
     const admin = crmSessionOf(res)!.user;
-    let unlocked = 0;
-    for (const contactId of ids) {
-      const applied = await lockout.unlock(contactId, admin.id);
-      if (applied) unlocked += 1;
-      await this.audit.record(admin, 'unlock', String(contactId), applied);
-    }
+    // Each unlock with its audit entry, or neither: an unlock that no entry accounts for (the audit
+    // failed after it) was a change the page reported as an error. One transaction for the request:
+    // a failure changes nothing, and the admin sends the same form again.
+    const unlocked = await this.database.sequelize.transaction(async (transaction) => {
+      let count = 0;
+      for (const contactId of ids) {
+        const applied = await lockout.unlock(contactId, admin.id, { transaction });
+        if (applied) count += 1;
+        await this.audit.record(admin, 'unlock', String(contactId), applied, { transaction });
+      }
+      return count;
+    });
     this.back(res, { q: search, done: 'unlocked', count: String(unlocked), skipped: String(ids.length - unlocked) });
   }
 
@@ -210,8 +219,12 @@ export class LoginCheckRoutes implements AdminRouteContribution {
       return;
     }
     const admin = crmSessionOf(res)!.user;
-    const lifted = await lockout.liftBan(ip, admin.id);
-    await this.audit.record(admin, 'lift_ban', ip, lifted);
+    // The lift with its audit entry, or neither (as an unlock).
+    const lifted = await this.database.sequelize.transaction(async (transaction) => {
+      const applied = await lockout.liftBan(ip, admin.id, { transaction });
+      await this.audit.record(admin, 'lift_ban', ip, applied, { transaction });
+      return applied;
+    });
     // Only a well-formed address (or IPv6 /64) travels back in the URL to be shown: never arbitrary text.
     this.back(res, { done: lifted ? 'lifted' : 'notBanned', ip: isClientKey(ip) ? ip : '' });
   }

@@ -380,6 +380,57 @@ describe('login-check: the Check Business Portal login page, lock emails and log
     });
   });
 
+  describe('an action whose audit entry cannot be written', () => {
+    // The audit table out of reach (renamed for the test): its INSERT fails as on a full disk or a dropped connection.
+    const AWAY = 'bp_login_check_audit_away';
+    async function withoutAudit<T>(act: () => Promise<T>): Promise<T> {
+      const tables = h.api.database.sequelize.getQueryInterface();
+      await tables.renameTable('bp_login_check_audit', AWAY);
+      try {
+        return await act();
+      } finally {
+        await tables.renameTable(AWAY, 'bp_login_check_audit');
+      }
+    }
+    const count = async (sql: string, replacements: Record<string, unknown>) => Number((await h.sql<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${sql}`, replacements))[0]!.n);
+
+    it('unlocks no one: the lock, the login history and the emailed unlock link stay as they were', async () => {
+      const uma = await h.addCustomer({ firstname: 'Uma', lastname: 'Unaudited', email: 'uma.unaudited@example.com' });
+      await h.lock('uma.unaudited@example.com');
+      await h.mailsSettled();
+      const history = () => count("bp_login_history WHERE contact_id = :uma AND event = 'unlocked'", { uma });
+      const liveLinks = () => count('bp_unlock_links WHERE contact_id = :uma AND used_at IS NULL AND revoked_at IS NULL', { uma });
+      expect(await liveLinks(), 'the lock mail’s link').to.equal(1);
+      const token = await h.csrf(h.admin);
+      const response = await withoutAudit(() => h.post(UNLOCK, h.admin, { _csrf: token, contactId: String(uma) }));
+      expect(response.status).to.equal(500);
+      expect(await response.text()).not.to.include('bp_login_check_audit');
+      // Unlocked without a trace of who did it, the page saying it failed: an unlock no one can account for.
+      expect(await h.isLocked(uma), 'still locked').to.equal(true);
+      expect(await history(), 'no unlock in the login history').to.equal(0);
+      expect(await liveLinks(), 'the link still unlocks').to.equal(1);
+      // With the audit back, the same request unlocks and is recorded.
+      expect((await h.post(UNLOCK, h.admin, { _csrf: token, contactId: String(uma) })).headers.get('location')).to.include('count=1');
+      expect(await h.isLocked(uma)).to.equal(false);
+      expect(await history()).to.equal(1);
+      expect(await count("bp_login_check_audit WHERE action = 'unlock' AND target = :uma", { uma: String(uma) })).to.equal(1);
+    });
+
+    it('lifts no ban: the address stays banned, with nothing in the login history', async () => {
+      const ip = '192.0.2.77';
+      await h.api.database.sequelize.query('INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES (:ip, 100, :now, :now)', {
+        replacements: { ip, now: new Date() },
+      });
+      const token = await h.csrf(h.admin);
+      const response = await withoutAudit(() => h.post(LIFT, h.admin, { _csrf: token, ip }));
+      expect(response.status).to.equal(500);
+      expect(await count('bp_client_failures WHERE ip = :ip AND banned_at IS NOT NULL', { ip }), 'still banned').to.equal(1);
+      expect(await count("bp_login_history WHERE ip = :ip AND event = 'unlocked'", { ip })).to.equal(0);
+      expect((await h.post(LIFT, h.admin, { _csrf: token, ip })).headers.get('location')).to.include('done=lifted');
+      expect(await count("bp_login_check_audit WHERE action = 'lift_ban' AND target = :ip", { ip })).to.equal(1);
+    });
+  });
+
   describe('login history on the Contact record', () => {
     it('shows the last events with time, client address and who unlocked, escaped', async () => {
       await h.lock('mario.rossi@example.com');
