@@ -16,7 +16,7 @@ import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js'
 import { addEmailTemplate, deleteEmailTemplate } from '../profiles/profile-test-kit.js';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
-import { autofocused, tabTo } from '../support/page-checks.js';
+import { autofocused, smallTapTargets, tabTo } from '../support/page-checks.js';
 import { SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
 
 describe('version 1 settings in the browser, without JavaScript', function () {
@@ -135,6 +135,29 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     } finally {
       await context.close();
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+  });
+
+  it('gives every control of the version 1 page a thumb’s size on a phone: the ticks and the way back', async () => {
+    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${test!.url}${SETTINGS}/classic`);
+      await page.fill('#userName', 'admin');
+      await page.fill('#password', TEST_ADMIN_PASSWORD);
+      await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+      // A module's tick is tapped through its name (its label): a 24 px line was easy to miss, as was the link back.
+      expect(await smallTapTargets(page, { within: '.bp-admin' }), 'tap targets under 40 px').to.deep.equal([]);
+      const name = page.locator('label[for="bp-active-Faq"]');
+      const ticked = await page.locator('#bp-active-Faq').isChecked();
+      await name.scrollIntoViewIfNeeded();
+      const box = (await name.boundingBox())!;
+      // The bottom edge of the name's target, well below its text, still ticks.
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height - 2);
+      expect(await page.locator('#bp-active-Faq').isChecked()).to.equal(!ticked);
+      await page.screenshot({ path: join(artifacts, 'settings-classic-phone-targets.png'), fullPage: true });
+    } finally {
+      await context.close();
     }
   });
 
