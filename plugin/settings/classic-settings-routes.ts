@@ -4,9 +4,10 @@
  * Select user (every CRM user, inactive ones marked) and Select template. Plain forms that work
  * without JavaScript, each posting the session's CSRF token (checked by the admin router) and
  * checked by an ajv schema; a refused form answers 400 with the page and its messages in the
- * admin's language, that form showing what it sent (the others what is stored), and stores nothing. Each form carries the revision of the settings it shows:
- * one rendered before someone else's save answers 409 with the page as it is now, storing nothing. Only installs that have version 1 (upgraded from a
- * release with it) have the page; others answer 404.
+ * admin's language, that form showing what it sent (the others what is stored), and stores nothing. Each form carries the revision of the section it
+ * shows: one rendered before someone else's save of that section answers 409 with the page as it is now, storing nothing; one rendered before a save
+ * of another section is saved on top of it (as the profile privileges page does). Only installs that have version 1 (upgraded from a release with it)
+ * have the page; others answer 404.
  */
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
@@ -19,13 +20,13 @@ import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contri
 import { placeholderText, placeholdersMissingEach, requiredPlaceholder } from '../notifications/template-placeholders.js';
 import type { ValidationProblem } from '../profiles/profile-errors.js';
 import { RELATED_FIELD_PREFIX, validateSettingsForm } from './classic-forms.js';
-import { ClassicSettingsError, ClassicSettingsStore, StaleClassicSettingsError, classicProblem, classicRevision, type ClassicSettings } from './classic-settings.js';
+import { ClassicSettingsError, ClassicSettingsStore, StaleClassicSettingsError, classicProblem, classicRevision, type ClassicSection, type ClassicSettings } from './classic-settings.js';
 import { PortalVersions } from './portal-version.js';
 
 export const CLASSIC_PATH = '/classic';
 
 /** What the page may say after a redirect (`?done=…`): an allow-list, never free text. */
-const DONE_MESSAGES: Readonly<Record<string, MessageKey>> = {
+const DONE_MESSAGES: Readonly<Record<ClassicSection, MessageKey>> & Readonly<Record<string, MessageKey | undefined>> = {
   modules: 'classic.done.modules',
   advanced: 'classic.done.advanced',
   user: 'classic.done.user',
@@ -131,17 +132,17 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     return new Map(this.eligibility.eligibleModules().map((m) => [m.name, m]));
   }
 
-  private async submit(req: Request, res: Response, form: keyof typeof DONE_MESSAGES, change: (current: ClassicSettings) => Promise<ClassicSettings>): Promise<void> {
+  private async submit(req: Request, res: Response, form: ClassicSection, change: (current: ClassicSettings) => Promise<ClassicSettings>): Promise<void> {
     if (!this.versions.choosable()) return this.notFound(req, res);
     const session = crmSessionOf(res);
     // The admin gate runs before every route: a session is always there.
     if (!session) throw new Error('Business Portal: version 1 settings change without a CRM session');
     try {
-      const next = await change(await this.store.read());
-      // Read after `change` checked the form: the revision of the settings the form showed.
-      // No body at all (no type, no bytes) leaves `req.body` unset: an empty form, as `change` read it.
-      const revision = (req.body as { revision?: string } | undefined)?.revision;
-      await this.store.save(next, { userId: session.user.id, userName: session.user.userName }, revision === undefined ? {} : { expectedRevision: revision });
+      // The revision of the section the form showed; `change` checks the form (a revision included)
+      // before the store compares it. No body at all (no type, no bytes) leaves `req.body` unset: an empty form.
+      const revision = (req.body as { revision?: unknown } | undefined)?.revision;
+      const expected = typeof revision === 'string' ? { expected: { section: form, revision } } : {};
+      await this.store.save(change, { userId: session.user.id, userName: session.user.userName }, expected);
       res.redirect(303, `${this.settings.settingsPath}${CLASSIC_PATH}?done=${form}`);
     } catch (error) {
       const language = this.pages.language(res);
@@ -260,7 +261,7 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
       notice: doneText,
       data: {
         version,
-        revision: classicRevision(current),
+        revisions: { modules: classicRevision(current, 'modules'), advanced: classicRevision(current, 'advanced'), user: classicRevision(current, 'user'), template: classicRevision(current, 'template') },
         inUse: version === 1,
         done: doneText,
         errors: state.errors ?? [],

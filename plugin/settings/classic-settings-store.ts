@@ -3,8 +3,9 @@
  * modules eligible now with what is stored; saving checks the shape (ajv), then — in one
  * transaction with the write — that every module is eligible (or already stored: entries of
  * modules that lost eligibility are kept, inert), that the select user and the template exist
- * (a new template also that it merges the password), and that the settings are still those the admin's form showed (its revision). A refused save
- * writes nothing. Each save is recorded through the host's logger (who, what).
+ * (a new template also that it merges the password), and that the section the admin's form saves is
+ * still the one it showed (its revision); the form's change is made on the settings as they are then,
+ * so another admin's save of another section is kept. A refused save writes nothing. Each save is recorded through the host's logger (who, what).
  */
 import { inject, injectable } from 'inversify';
 import { UniqueConstraintError } from 'sequelize';
@@ -22,6 +23,7 @@ import {
   classicRevision,
   isClassicSettings,
   type ClassicModuleSetting,
+  type ClassicSection,
   type ClassicSettings,
   type ClassicSettingsStore,
 } from './classic-settings.js';
@@ -46,6 +48,9 @@ export function classicChanges(before: ClassicSettings, after: ClassicSettings):
   return changes;
 }
 
+type Change = (current: ClassicSettings) => ClassicSettings | Promise<ClassicSettings>;
+type Expected = { readonly section: ClassicSection; readonly revision: string };
+
 @injectable()
 export class StoredClassicSettings implements ClassicSettingsStore {
   constructor(
@@ -61,9 +66,12 @@ export class StoredClassicSettings implements ClassicSettingsStore {
     return this.complete(this.parse(await this.settings.get(CLASSIC_SETTINGS_KEY)));
   }
 
-  async save(settings: ClassicSettings, actor: { userId: number; userName: string }, options: { readonly expectedRevision?: string } = {}): Promise<ClassicSettings> {
-    const value = checkClassicShape(settings);
-    const { before, after } = await this.write(value, options.expectedRevision);
+  async save(
+    change: (current: ClassicSettings) => ClassicSettings | Promise<ClassicSettings>,
+    actor: { userId: number; userName: string },
+    options: { readonly expected?: Expected } = {},
+  ): Promise<ClassicSettings> {
+    const { before, after } = await this.write(change, options.expected);
     this.logger.info('Business Portal: version 1 settings saved', {
       userId: actor.userId,
       userName: actor.userName,
@@ -76,22 +84,22 @@ export class StoredClassicSettings implements ClassicSettingsStore {
    * Checks and writes in one transaction. The very first save inserts the row: when another
    * process inserted it at the same moment, the save runs once more on top of theirs.
    */
-  private async write(value: ClassicSettings, expectedRevision: string | undefined, retry = true): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
+  private async write(change: Change, expected: Expected | undefined, retry = true): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
     try {
-      return await this.transaction(value, expectedRevision);
+      return await this.transaction(change, expected);
     } catch (error) {
-      if (retry && error instanceof UniqueConstraintError) return this.write(value, expectedRevision, false);
+      if (retry && error instanceof UniqueConstraintError) return this.write(change, expected, false);
       throw error;
     }
   }
 
-  private async transaction(value: ClassicSettings, expectedRevision: string | undefined): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
+  private async transaction(change: Change, expected: Expected | undefined): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
     // Looked for before the transaction: locking a row that is not there would lock the gap where
     // it goes (MariaDB), and two first saves inserting there would deadlock. They race to insert instead.
     const stored = (await this.settings.get(CLASSIC_SETTINGS_KEY)) !== undefined;
     return this.database.sequelize.transaction(async (transaction) => {
-      // The row is this save's until the commit: another save on the same revision waits here, then
-      // reads this one's settings and is refused as stale instead of undoing them.
+      // The row is this save's until the commit: another save waits here, then reads this one's
+      // settings — refused as stale when it is of the same section, else made on top of them.
       if (stored) await this.settings.lock(CLASSIC_SETTINGS_KEY, { transaction });
       let raw = await this.settings.get(CLASSIC_SETTINGS_KEY, { transaction });
       // A first save committed since the look above: take turns with whoever writes it next too.
@@ -100,8 +108,10 @@ export class StoredClassicSettings implements ClassicSettingsStore {
         raw = await this.settings.get(CLASSIC_SETTINGS_KEY, { transaction });
       }
       const before = this.complete(this.parse(raw));
-      // The form was rendered from other settings: saving it would undo someone else's change.
-      if (expectedRevision !== undefined && classicRevision(before) !== expectedRevision) throw new StaleClassicSettingsError();
+      // The form is checked first (a refused form shows what was typed), on the settings as they are now.
+      const value = checkClassicShape(await change(before));
+      // The form's section was saved by someone else since it was shown: saving it would undo that.
+      if (expected !== undefined && classicRevision(before, expected.section) !== expected.revision) throw new StaleClassicSettingsError();
       const problems = await this.problems(value, before);
       if (problems.length > 0) throw new ClassicSettingsError(problems);
       // Modules the value leaves out stay as they were (kept entries) or come in inactive (eligible ones).

@@ -30,22 +30,47 @@ export interface ClassicSettingsStore {
   /** Always a full value: defaults (HelpDesk, Faq, Documents active in that order; viewAllRelated false) merged with what is stored, every eligible module present. */
   read(): Promise<ClassicSettings>;
   /**
-   * `expectedRevision`: the `classicRevision` of the settings the admin's form was rendered from;
-   * when the stored settings differ now (someone else saved), nothing is written and
-   * `StaleClassicSettingsError` is thrown. Left out, the save is not checked.
+   * Applies `change` to the settings as stored (read under the row's lock) and writes the result.
+   * `expected`: the section the admin's form showed and its `classicRevision`; when that section
+   * differs now (someone else saved it), nothing is written and `StaleClassicSettingsError` is
+   * thrown. Other sections saved meanwhile are kept: `change` works on them as they are now.
+   * Left out, the save is not checked.
    */
-  save(settings: ClassicSettings, actor: { userId: number; userName: string }, options?: { readonly expectedRevision?: string }): Promise<ClassicSettings>;
+  save(
+    change: (current: ClassicSettings) => ClassicSettings | Promise<ClassicSettings>,
+    actor: { userId: number; userName: string },
+    options?: { readonly expected?: { readonly section: ClassicSection; readonly revision: string } },
+  ): Promise<ClassicSettings>;
+}
+
+/** The four forms of the version 1 page, each saving one section of the settings. */
+export type ClassicSection = 'modules' | 'advanced' | 'user' | 'template';
+
+/** What a section's form shows and saves: Basic the modules' order and ticks, Advanced each module's choice, then the user and the template. */
+function sectionOf(settings: ClassicSettings, section: ClassicSection): unknown {
+  switch (section) {
+    case 'modules':
+      return settings.modules.map((m) => [m.module, m.active]);
+    case 'advanced':
+      // By name: another admin's reordering is Basic's, and leaves this form's choices as they were.
+      return settings.modules.map((m) => [m.module, m.viewAllRelated]).sort(([a], [b]) => (a! < b! ? -1 : 1));
+    case 'user':
+      return settings.userId;
+    case 'template':
+      return settings.credentialsTemplateId;
+  }
 }
 
 /**
- * The revision of a settings value, as the version 1 forms carry it: a digest of the whole value,
- * so any save by someone else (or a module that became eligible) gives another one.
+ * The revision of one section of the settings, as its form carries it: a digest of what that form
+ * shows, so a save of the same section by someone else (or a module that became eligible, for the
+ * two module sections) gives another one, and a save of another section does not.
  */
-export function classicRevision(settings: ClassicSettings): string {
-  return createHash('sha256').update(JSON.stringify(settings)).digest('base64url').slice(0, 22);
+export function classicRevision(settings: ClassicSettings, section: ClassicSection): string {
+  return createHash('sha256').update(JSON.stringify([section, sectionOf(settings, section)])).digest('base64url').slice(0, 22);
 }
 
-/** A save from a form rendered before someone else's save: nothing was written. */
+/** A save from a form rendered before someone else's save of its section: nothing was written. */
 export class StaleClassicSettingsError extends Error {
   constructor() {
     super('The version 1 settings were changed by someone else');

@@ -24,7 +24,7 @@ describe('settings: version 1’s user or template removed from the CRM since it
 
   const stored = async () => (await storedSetting(api, CLASSIC_SETTINGS_KEY)) as ClassicSettings;
   const select = (page: string, id: string) => new RegExp(`<select id="${id}"[\\s\\S]*?</select>`).exec(page)?.[0] ?? '';
-  const revision = (page: string) => /name="revision" value="([^"]+)"/.exec(page)?.[1] ?? '';
+  const revision = (page: string, form: string) => new RegExp(`action="[^"]+/classic/${form}"[\\s\\S]*?name="revision" value="([^"]+)"`).exec(page)?.[1] ?? '';
 
   before(async () => {
     test = await startTestHost({ installOrigin: UPGRADED_FROM_V1 });
@@ -56,10 +56,10 @@ describe('settings: version 1’s user or template removed from the CRM since it
   it('keeps both when their forms are sent back unchanged, as the browser sends them', async () => {
     const before = await stored();
     let page = await (await admin.get(CLASSIC)).text();
-    const userSaved = await admin.post(`${CLASSIC}/user`, { revision: revision(page), userId: sentValue(select(page, 'bp-classic-user-id')) });
+    const userSaved = await admin.post(`${CLASSIC}/user`, { revision: revision(page, 'user'), userId: sentValue(select(page, 'bp-classic-user-id')) });
     expect(userSaved.status, /role="alert"[\s\S]{0,400}/.exec(await userSaved.text())?.[0]).to.equal(303);
     page = await (await admin.get(CLASSIC)).text();
-    const templateSaved = await admin.post(`${CLASSIC}/template`, { revision: revision(page), templateId: sentValue(select(page, 'bp-classic-template-id')) });
+    const templateSaved = await admin.post(`${CLASSIC}/template`, { revision: revision(page, 'template'), templateId: sentValue(select(page, 'bp-classic-template-id')) });
     expect(templateSaved.status, /role="alert"[\s\S]{0,400}/.exec(await templateSaved.text())?.[0]).to.equal(303);
     expect(await stored()).to.deep.equal(before);
     expect((await stored()).userId).to.equal(GONE_USER);

@@ -1,6 +1,8 @@
 /**
- * Version 1 settings forms carry the revision of the settings they show: a form rendered before
- * another admin's save is refused (409) with the page as it is now, and nothing is stored.
+ * Version 1 settings forms carry the revision of the section they show: a form rendered before
+ * another admin's save of the same section is refused (409) with the page as it is now, and
+ * nothing is stored; a save of another section meanwhile does not make it stale (it is saved on
+ * top of that one, which it keeps).
  */
 import { expect } from 'chai';
 import type { HostApi } from '../../plugin/host-contract/index.js';
@@ -16,7 +18,9 @@ describe('settings: version 1 forms rendered before another admin’s save @db',
   let api: HostApi;
   let admin: AdminClient;
 
-  const revision = async () => /name="revision" value="([^"]+)"/.exec(await (await admin.get(CLASSIC)).text())?.[1] ?? '';
+  /** The revision a form of the page carries (the first form's by default). */
+  const formRevision = (page: string, form = 'modules') => new RegExp(`action="[^"]+/classic/${form}"[\\s\\S]*?name="revision" value="([^"]+)"`).exec(page)?.[1] ?? '';
+  const revision = async (form = 'modules') => formRevision(await (await admin.get(CLASSIC)).text(), form);
   const active = async () => ((await storedSetting(api, CLASSIC_SETTINGS_KEY)) as ClassicSettings).modules.filter((m) => m.active).map((m) => m.module);
 
   before(async () => {
@@ -40,15 +44,34 @@ describe('settings: version 1 forms rendered before another admin’s save @db',
     const stale = await postPairs(test, admin, `${CLASSIC}/modules`, [['revision', seen], ['active', 'HelpDesk'], ['active', 'Faq'], ['active', 'Documents'], ['move', 'down:Faq']]);
     expect(stale.status).to.equal(409);
     const page = await stale.text();
-    expect(page).to.include('someone else changed the version 1 settings after this page was loaded');
+    expect(page).to.include('someone else changed this part of the version 1 settings after this page was loaded');
     expect(page, 'the page shows the settings as they are now').to.match(/id="bp-active-Invoice" name="active" value="Invoice" checked>/);
-    const staleUser = await postPairs(test, admin, `${CLASSIC}/user`, [['revision', seen], ['userId', '']]);
-    expect(staleUser.status).to.equal(409);
     expect(await storedSetting(api, CLASSIC_SETTINGS_KEY), 'nothing stored').to.deep.equal(stored);
 
     const fresh = await postPairs(test, admin, `${CLASSIC}/modules`, [['revision', await revision()], ['active', 'HelpDesk'], ['active', 'Faq'], ['active', 'Documents'], ['move', 'down:Faq']]);
     expect(fresh.status).to.equal(303);
     expect(await active()).not.to.include('Invoice');
+  });
+
+  it('saves a form of another section than the one someone else saved meanwhile, keeping their change', async () => {
+    const page = await (await admin.get(CLASSIC)).text();
+    const user = (await api.users.users()).find((u) => u.active)!;
+    // Another admin saves Basic (Invoice on) after this page was loaded…
+    const other = await postPairs(test, admin, `${CLASSIC}/modules`, [['revision', await revision()], ...['HelpDesk', 'Faq', 'Documents', 'Invoice'].map((m) => ['active', m] as [string, string])]);
+    expect(other.status).to.equal(303);
+    // …this admin saves Select user and Advanced from the page loaded before.
+    const chosen = await postPairs(test, admin, `${CLASSIC}/user`, [['revision', formRevision(page, 'user')], ['userId', String(user.id)]]);
+    expect(chosen.status, 'another section saved meanwhile').to.equal(303);
+    const advanced = await postPairs(test, admin, `${CLASSIC}/advanced`, [['revision', formRevision(page, 'advanced')], ['related.HelpDesk', 'yes']]);
+    expect(advanced.status, 'another section saved meanwhile').to.equal(303);
+    const now = (await storedSetting(api, CLASSIC_SETTINGS_KEY)) as ClassicSettings;
+    expect(now.userId).to.equal(user.id);
+    expect(now.modules.find((m) => m.module === 'HelpDesk')?.viewAllRelated).to.equal(true);
+    expect(await active(), 'the other admin’s change is kept').to.include('Invoice');
+    // The same page's Basic form is stale: Basic is what the other admin changed.
+    const stale = await postPairs(test, admin, `${CLASSIC}/modules`, [['revision', formRevision(page)], ['active', 'HelpDesk']]);
+    expect(stale.status).to.equal(409);
+    expect(await active()).to.include('Invoice');
   });
 
   it('puts the revision in each of the four forms', async () => {
