@@ -44,9 +44,10 @@ import {
   type Unsubscribe,
 } from '../host-contract/index.js';
 import { AccessError } from '../access/access-errors.js';
-import { PortalAccess, optionText, type PortalAccessContext } from '../access/portal-access.js';
+import { PortalAccess, type PortalAccessContext } from '../access/portal-access.js';
 import { PortalAccountStore, type PortalAccount } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
+import { formatDateTime, readingOptions, showValue } from '../i18n/field-values.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
@@ -239,8 +240,9 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
 
   /**
    * The ticket's merge fields as the customer may see it: only the fields the access layer shows
-   * (rules applied), references as the labels of records in their scope, lists joined, dates in
-   * their language. Null when the customer cannot open the ticket on the portal.
+   * (rules applied), each value as the ticket's page shows it to them (their language, the CRM's
+   * time zone; references as the labels of records in their scope). Null when the customer cannot
+   * open the ticket on the portal.
    */
   private async visibleTicket(context: PortalAccessContext, id: number): Promise<MergeFields | null> {
     let view;
@@ -256,27 +258,17 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
       createdAt: this.dateTime(view.createdAt, context.language),
       url: this.http.publicUrl(`${this.settings.portalPath}/m/${TICKETS_MODULE}/${view.id}`),
     };
+    // Each value as the ticket's page shows it to this customer: one formatter for both (`showValue`).
+    const reading = readingOptions(this.translator, context.language, context.timeZone);
     for (const field of view.fields) {
-      const value = view.values[field.name] ?? null;
-      if (field.type === 'reference') fields[field.name] = view.references[field.name]?.label ?? null;
-      else if (field.type === 'picklist' && typeof value === 'string') fields[field.name] = optionText(field, value);
-      else if (Array.isArray(value)) fields[field.name] = value.map((v) => optionText(field, v)).join(', ');
-      else if (field.type === 'date' && typeof value === 'string') fields[field.name] = this.date(value, context.language);
-      else if (field.type === 'datetime' && typeof value === 'string') fields[field.name] = this.dateTime(value, context.language);
-      else fields[field.name] = value as FieldValue;
+      const shown = showValue(field, view.values[field.name], view.references[field.name], reading);
+      fields[field.name] = shown.empty ? null : shown.text;
     }
     return fields;
   }
 
-  private date(value: string, language: string): string {
-    const parsed = new Date(`${value}T00:00:00Z`);
-    return Number.isNaN(parsed.getTime()) ? value : new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' }).format(parsed);
-  }
-
   private dateTime(value: string, language: string): string {
-    const parsed = new Date(value);
-    if (Number.isNaN(parsed.getTime())) return value;
-    return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: this.regional.timeZone() }).format(parsed);
+    return formatDateTime(value, language, this.regional.timeZone());
   }
 
   /** Inserts the event's delivery row; false when it exists (the event was handled, here or by another process). */

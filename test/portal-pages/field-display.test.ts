@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { clipped, coerceFieldValue, longerThan } from '../../plugin/access/field-input.js';
 import { safeFileName } from '../../plugin/access/upload-checks.js';
-import { formControl, formatCount, formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/portal/pages/field-display.js';
+import { formControl } from '../../plugin/portal/pages/field-display.js';
+import { formatCount, formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/i18n/field-values.js';
 
 const options = (language: 'en' | 'it', timeZone = 'Europe/Rome'): DisplayOptions => ({
   language,

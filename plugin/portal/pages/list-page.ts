@@ -15,7 +15,7 @@ import { AccessError } from '../../access/access-errors.js';
 import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { CSV_BOM, csvCell, csvLine, csvRow, listExportDisposition, writeChunk } from '../api/csv-export.js';
-import { formatCount, optionText, showValue } from './field-display.js';
+import { formatCount, optionText, showValue } from '../../i18n/field-values.js';
 import { WorkspaceFrame, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 export interface ListQuery {

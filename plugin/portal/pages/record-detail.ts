@@ -29,7 +29,7 @@ import type { Comment } from '../../host-contract/index.js';
 import { PORTAL_UPLOAD_BODIES, portalFormBody, requireReadableBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { formatCount, formatDateTime, formatSize, optionText, shownFields } from './field-display.js';
+import { formatCount, formatDateTime, formatSize, optionText, shownFields } from '../../i18n/field-values.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
 const TICKETS = 'HelpDesk';

@@ -19,7 +19,8 @@ import type { FieldValue } from '../../host-contract/index.js';
 import { portalFormBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { formControl, showValue, type FormControl } from './field-display.js';
+import { formControl, type FormControl } from './field-display.js';
+import { showValue } from '../../i18n/field-values.js';
 import { listParam, listQueryFrom, RecordDetailPage } from './record-detail.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 

@@ -19,7 +19,7 @@ import { PageRenderer } from '../../http/page-renderer.js';
 import type { MessageKey, MessageParams } from '../../i18n/message-keys.js';
 import { Translator } from '../../i18n/translator.js';
 import { PluginSettings } from '../../lifecycle/contributions.js';
-import type { DisplayOptions } from './field-display.js';
+import { readingOptions, type DisplayOptions } from '../../i18n/field-values.js';
 
 /** One signed-in request: the session, the access layer's answer for it, the language. */
 export interface WorkspaceRequest {
@@ -103,11 +103,7 @@ export class WorkspaceFrame {
   display(w: WorkspaceRequest): DisplayOptions {
     const viewable = new Set(w.access.modules.filter((m) => m.view).map((m) => m.name));
     return {
-      language: w.language,
-      timeZone: this.regional.timeZone(),
-      yes: w.t('records.yes'),
-      no: w.t('records.no'),
-      notShown: w.t('records.notShown'),
+      ...readingOptions(this.translator, w.language, this.regional.timeZone()),
       recordHref: (module, id) => this.recordPath(module, id),
       opens: (module) => viewable.has(module),
     };
