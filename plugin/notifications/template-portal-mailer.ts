@@ -7,8 +7,9 @@
  * Owner mails (`sendToOwner`) go to the owner user or the active members of the owner group, each
  * in the user's language, with the plugin's own templates and the contact's route and sender.
  * A contact's mail merges of their own record (`{{contact.*}}`) only what the portal shows them of
- * it (`PortalAccess`: profile-hidden and rule-hidden fields are absent), besides what names them
- * and their login (id, first and last name, email, language — what `GET /me` tells them anyway).
+ * it (`PortalAccess`: profile-hidden and rule-hidden fields are absent), as their record's page
+ * shows it, besides what names them and their login (id, first and last name, email, language —
+ * what `GET /me` tells them anyway), as stored.
  */
 import { inject, injectable, optional } from 'inversify';
 import type { Transaction } from 'sequelize';
@@ -32,6 +33,7 @@ import { AccessError } from '../access/access-errors.js';
 import { PortalAccess } from '../access/portal-access.js';
 import { PortalAccountStore, normalizeEmail } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
+import { readingOptions, showValue } from '../i18n/field-values.js';
 import { afterCommit } from '../lifecycle/after-commit.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
@@ -174,23 +176,30 @@ export class TemplatePortalMailer implements PortalMailer {
 
   /**
    * The contact's own fields a mail to them may merge: the fields the portal shows them on their own
-   * record (none more when it shows them none), and always `IDENTITY_FIELDS`. Without the access
-   * layer and portal accounts (no profile can hide anything) every field.
+   * record (none more when it shows them none), as that page shows them (`showValue`: `2.500,75`, a
+   * checkbox's Sì, their company's name for `account_id`), and always `IDENTITY_FIELDS`, as stored.
+   * Without the access layer and portal accounts (no profile can hide anything) every field, as stored.
    */
   private async mergeableContactFields(contact: CrmRecord, language: string): Promise<Record<string, FieldValue>> {
     const fields = contactFields(contact);
     if (!this.access || !this.accounts) return fields;
-    const shown = new Set(IDENTITY_FIELDS);
+    const mergeable: Record<string, FieldValue> = {};
     const account = await this.accounts.findByContactId(contact.id);
     if (account) {
       try {
-        const view = await (await this.access.forSession({ account, contact }, language)).record('Contacts', contact.id);
-        for (const field of view.fields) shown.add(field.name);
+        const context = await this.access.forSession({ account, contact }, language);
+        const view = await context.record('Contacts', contact.id);
+        const reading = readingOptions(this.translator, context.language, context.timeZone);
+        for (const field of view.fields) {
+          const shown = showValue(field, view.values[field.name], view.references[field.name], reading);
+          mergeable[field.name] = shown.empty ? null : shown.text;
+        }
       } catch (error) {
         if (!(error instanceof AccessError)) throw error;
       }
     }
-    return Object.fromEntries(Object.entries(fields).filter(([name]) => shown.has(name)));
+    for (const name of IDENTITY_FIELDS) if (Object.hasOwn(fields, name)) mergeable[name] = fields[name]!;
+    return mergeable;
   }
 
   /** Runs `deliver` at once without a transaction (it may throw), else once the transaction has committed — never when it does not. */

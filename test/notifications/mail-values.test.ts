@@ -117,4 +117,30 @@ describe('values in ticket mails @db', function () {
     expect(text).to.include({ hours: '1,234', estimate: '1,234.5', budget: '98,765.40', onsite: 'Yes', remote: 'No', priority: 'High' });
     for (const name of MERGED) expect(text[name], name).to.equal(page[name]);
   });
+
+  it('writes the customer’s own contact fields as their contact page shows them, identity as stored', async () => {
+    await api.modules.addField('Contacts', { name: 'credit', label: { en: 'Credit', it: 'Credito' }, type: 'decimal', mandatory: false });
+    await api.modules.addField('Contacts', { name: 'vip', label: { en: 'VIP', it: 'VIP' }, type: 'boolean', mandatory: false });
+    await api.modules.addField('Contacts', { name: 'client_since', label: { en: 'Client since', it: 'Cliente dal' }, type: 'date', mandatory: false });
+    const mario = await contactByEmail(api, MARIO);
+    await api.records.update('Contacts', mario.id, { values: { credit: 2500.75, vip: true, client_since: '2019-07-15' } });
+    const shown = ['credit', 'vip', 'client_since', 'account_id'];
+    const body = [...shown, 'firstname', 'email', 'language'].map((name) => `${name}=[{{contact.${name}}}]`).join(' ');
+    const template = await addEmailTemplate(api, { name: 'Contact values', module: 'HelpDesk', subject: 'Contact {{ticket.ticket_title}}', body });
+    const service = profileService(api);
+    const document = await service.document(await defaultProfileId(api));
+    await service.saveSection(document.profile.id, 'notifications', { ...document.notifications, templates: { ...document.notifications.templates, newTicket: template } }, document.profile.version, await adminActor(api));
+
+    const since = mailbox.received.length;
+    await portalTicket(api, mario, { ticket_title: 'Dati del contatto' });
+    const mail = await mailbox.waitFor(MARIO, { since, subject: /Dati del contatto/ });
+    const page = await (await signedIn(test, MARIO, 'it')).get(`/m/Contacts/${mario.id}`);
+    expect(page.response.status).to.equal(200);
+    const onPage = pageValues(page.html);
+    const text = merged(mail.text ?? '');
+    expect(text).to.include({ credit: '2.500,75', vip: 'Sì', client_since: '15 lug 2019', account_id: 'Rossi SpA' });
+    for (const name of shown) expect(text[name], name).to.equal(onPage[name]);
+    // What names the customer and their login, as stored.
+    expect(text).to.include({ firstname: 'Mario', email: MARIO, language: 'it' });
+  });
 });
