@@ -7,7 +7,8 @@
  *
  * The host contract gives a template's name and languages, not its text: a template is checked by
  * rendering each of its language versions with a marker in place of each required value, and
- * looking for the marker in what comes out (subject, HTML or text). The one rule for the profile
+ * looking for the marker in what comes out: in the subject, or in both the HTML part and the plain
+ * text (the one a text-only mail client shows; a version without plain text, the HTML alone). The one rule for the profile
  * save, the version 1 "Select template", the pages' template choices and the sending side. A page
  * that offers every template checks them all at once (`placeholdersMissingEach`): one read on a
  * host of contract 1.6.0, rather than one per template and language.
@@ -51,12 +52,22 @@ function checkedLanguages(template: EmailTemplate): readonly string[] {
   return template.languages.length > 0 ? template.languages : ['en'];
 }
 
+/**
+ * Whether a rendered version puts `marker` before every reader: in its subject, or in each part of its
+ * body that a mail client may show — the HTML part and the plain-text alternative (a text-only client,
+ * a reader who prefers plain text), a blank part being no part.
+ */
+function shows(rendered: RenderedEmail, marker: string): boolean {
+  if (rendered.subject.includes(marker)) return true;
+  const parts = [rendered.html, rendered.text].filter((part) => part.trim() !== '');
+  return parts.length > 0 && parts.every((part) => part.includes(marker));
+}
+
 /** The merge fields whose marker is missing from any of the rendered versions (null: one that could not be rendered). */
 function missingIn(versions: readonly (RenderedEmail | null)[], markers: ReadonlyMap<string, string>): ReadonlySet<string> {
   const missing = new Set<string>();
   for (const rendered of versions) {
-    const output = rendered ? `${rendered.subject}\n${rendered.html}\n${rendered.text}` : '';
-    for (const [placeholder, marker] of markers) if (!output.includes(marker)) missing.add(placeholder);
+    for (const [placeholder, marker] of markers) if (!rendered || !shows(rendered, marker)) missing.add(placeholder);
   }
   return missing;
 }

@@ -52,6 +52,34 @@ describe('notifications: a stored template unfit for its kind falls back to the 
     expect(passwordIn(mail)).to.have.length.greaterThan(10);
   });
 
+  it('sends the standard access details instead of a stored template whose plain-text part lacks the password', async () => {
+    // The HTML part merges the password, the plain-text alternative (what a text-only mail client shows) does not.
+    await host.exec('INSERT INTO crm_email_templates (name, description, module, default_language, created_at, updated_at) VALUES (:name, :d, :m, :l, :now, :now)', {
+      name: 'Fitness: HTML only password',
+      d: '',
+      m: 'Contacts',
+      l: 'en',
+      now: new Date(),
+    });
+    const [row] = await host.sql<{ id: unknown }>('SELECT id FROM crm_email_templates WHERE name = :name', { name: 'Fitness: HTML only password' });
+    const htmlOnly = Number(row!.id);
+    await host.exec('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:id, :l, :s, :h, :t, :now)', {
+      id: htmlOnly,
+      l: 'en',
+      s: 'Half a welcome',
+      h: '<p>Password: <strong>{{portal.password}}</strong></p>',
+      t: 'Your password is in the HTML version of this message.',
+      now: new Date(),
+    });
+    await host.exec('UPDATE bp_profiles SET template_registration = :htmlOnly WHERE id = :id', { htmlOnly, id: defaultProfile });
+    const mail = await enable('fit.text@example.com');
+    expect(mail.subject).to.equal('Your access to the customer portal');
+    const password = passwordIn(mail);
+    expect(mail.html).to.include(password);
+    const login = await new PortalClient(host.portal).api('/auth/login', { email: 'fit.text@example.com', password });
+    expect(login.status).to.equal(200);
+  });
+
   it('sends the standard recovery mail, with its link, instead of a stored template without the link', async () => {
     const accessDetails = (await api.emailTemplates.templates()).find((t) => t.name === 'Customer portal: access details')!.id;
     await host.exec('UPDATE bp_profiles SET template_password_recovery = :accessDetails WHERE id = :id', { accessDetails, id: defaultProfile });
