@@ -6,7 +6,7 @@
  * sender, and sends only after the caller's transaction commits.
  */
 import type { Transaction } from 'sequelize';
-import type { FieldValue, OwnerRef } from '../host-contract/index.js';
+import type { FieldValue, LanguageCode, OwnerRef } from '../host-contract/index.js';
 
 /** The mails the portal sends. The first five use host email templates chosen in the profile. */
 export type PortalMailKind =
@@ -85,6 +85,14 @@ export interface PortalMailer {
     data: PortalMailData,
     options?: { readonly transaction?: Transaction; readonly onlyTo?: string },
   ): Promise<ContactMailOutcome>;
+  /**
+   * The language `sendToContact(kind, contactId, …)` writes in: the contact's (the contact record's
+   * `language`, else the CRM's default), unless the host template chosen for `kind` has no version in
+   * it — then its one version's language, else the CRM's default language when it has a version in
+   * that. A caller that merges values formats them in this language, so that a mail never reads
+   * "status Aperto" in an English text.
+   */
+  mailLanguage(kind: PortalMailKind, contactId: number): Promise<LanguageCode>;
   /**
    * Whether `sendToContact(kind, contactId, …, { onlyTo })` would find an address and a template now,
    * sending nothing: for a caller that must not change what the mail is about (a password) when it

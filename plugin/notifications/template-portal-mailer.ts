@@ -23,6 +23,7 @@ import {
   type CrmRecord,
   type CrmUser,
   type FieldValue,
+  type LanguageCode,
   type LogFields,
   type MailMessage,
   type MailRoute,
@@ -86,9 +87,9 @@ export class TemplatePortalMailer implements PortalMailer {
     if (!found) return 'no_email';
     const { contact, address } = found;
 
-    const language = this.translator.supported(text(contact.values.language));
     const name = mailName(personName(contact.values));
     const deliver = async (): Promise<ContactMailOutcome> => {
+      const language = await this.languageOf(kind, contactId, this.translator.supported(text(contact.values.language)));
       // After the commit: the portal account of a contact just made a portal user exists by now.
       const merged: PortalMailData = {
         ...data,
@@ -116,6 +117,27 @@ export class TemplatePortalMailer implements PortalMailer {
     if (!options.transaction) return deliver();
     await this.afterCommit(options.transaction, deliver, 'Business Portal: a portal mail could not be sent', { kind, contactId });
     return 'queued';
+  }
+
+  async mailLanguage(kind: PortalMailKind, contactId: number): Promise<LanguageCode> {
+    const contact = await this.records.get('Contacts', contactId);
+    return this.languageOf(kind, contactId, contact ? this.translator.supported(text(contact.values.language)) : this.translator.defaultLanguage());
+  }
+
+  /**
+   * `wanted`, unless the host template of `kind` has no version in it: then its only version's
+   * language, else its version's of the CRM's default language, so that the words and the values the
+   * mail merges are of one language (the host is asked for that version by name). A template with
+   * several versions, none of them either, is asked in `wanted` and the host picks, as before.
+   */
+  private async languageOf(kind: PortalMailKind, contactId: number, wanted: LanguageCode): Promise<LanguageCode> {
+    if (!isHostTemplateKind(kind)) return wanted;
+    const { templateId } = await this.choices.templateFor(kind, contactId);
+    const languages = templateId === null ? [] : ((await this.hostTemplates.template(templateId))?.languages ?? []);
+    if (languages.length === 0 || languages.includes(wanted)) return wanted;
+    if (languages.length === 1) return languages[0]!;
+    const crm = this.translator.defaultLanguage();
+    return languages.includes(crm) ? crm : wanted;
   }
 
   async readinessFor(kind: PortalMailKind, contactId: number, options: { readonly onlyTo?: string } = {}): Promise<ContactMailReadiness> {

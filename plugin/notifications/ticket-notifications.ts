@@ -8,7 +8,8 @@
  *   they are a portal user with the portal on (the `ticketReply` template). Internal comments,
  *   and comments written from the portal, never mail the customer.
  *
- * What a customer's mail says goes through the access layer (`PortalAccess.forSession`): the
+ * What a customer's mail says goes through the access layer (`PortalAccess.forSession`, in the
+ * language the mail is written in: `PortalMailer.mailLanguage`): the
  * ticket's merge fields are the ticket as the customer may see it on the portal (`record()`:
  * profile-hidden and rule-hidden fields are absent, references out of scope have no label), and a
  * reply is mailed only when the access layer would show that comment to the customer.
@@ -136,7 +137,8 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
 
     if (customer) {
       await this.isolated('newTicket', contactId, async () => {
-        const context = await this.access!.forSession(customer, customer.language);
+        // Values in the language the mail is written in (the template's version), labels and dates alike.
+        const context = await this.access!.forSession(customer, await this.mailer.mailLanguage('newTicket', contactId));
         owner ??= context.policy.owner;
         const ticket = await this.visibleTicket(context, record.id);
         // A ticket the portal does not show them: a mail would have no number, title or link to follow.
@@ -203,7 +205,7 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
     const customer = await this.customer(contactId);
     if (!customer) return;
 
-    const context = await this.access!.forSession(customer, customer.language);
+    const context = await this.access!.forSession(customer, await this.mailer.mailLanguage('ticketReply', contactId));
     try {
       // A comment the portal shows: public (above), on a ticket in the customer's scope, with the
       // comments tool — checked on the ticket, not by reading all its comments (thousands, on an old one).
@@ -217,20 +219,19 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
     if (!(await this.claim(`ticketReply:comment:${comment.id}`))) return;
     await this.isolated('ticketReply', contactId, () => this.mailer.sendToContact('ticketReply', contactId, {
       ticket: merged,
-      comment: { id: comment.id, body: comment.body, author: comment.authorName, createdAt: this.dateTime(comment.createdAt, customer.language) },
+      comment: { id: comment.id, body: comment.body, author: comment.authorName, createdAt: this.dateTime(comment.createdAt, context.language) },
     }).then(() => undefined));
   }
 
   // ─────────────────────────────────── shared ───────────────────────────────────
 
-  /** A contact with an enabled portal account, with the language their mails use. */
-  private async customer(contactId: number): Promise<{ account: PortalAccount; contact: CrmRecord; language: string } | null> {
+  /** A contact with an enabled portal account. */
+  private async customer(contactId: number): Promise<{ account: PortalAccount; contact: CrmRecord } | null> {
     const account = await this.accounts!.findByContactId(contactId);
     if (!account?.portalEnabled) return null;
     const contact = await this.records.get('Contacts', contactId);
     if (!contact) return null;
-    // The mailer writes in the contact record's language: the access context (labels, dates) follows it.
-    return { account, contact, language: this.translator.supported(text(contact.values.language) || account.language) };
+    return { account, contact };
   }
 
   /** The reference field of tickets that names their contact. */

@@ -76,6 +76,9 @@ export async function startLoginCheckHost(options: { readonly realMailer?: boole
         async readinessFor() {
           return 'ready';
         },
+        async mailLanguage() {
+          return 'en';
+        },
         async sendToOwner() {
           return 0;
         },

@@ -1,8 +1,9 @@
 /**
  * Values in a customer's ticket mail read as the portal's ticket page shows them to that customer:
  * numbers, decimals and amounts in their language, dates and date-times (the CRM's time zone),
- * checkboxes as Yes / No, picklists by their labels. Read from the mail a real SMTP server on
- * loopback received, beside the page the customer opens.
+ * checkboxes as Yes / No, picklists by their labels — in the language of the template's version the
+ * mail is written in. Read from the mail a real SMTP server on loopback received, beside the page
+ * the customer opens.
  */
 import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
@@ -49,6 +50,13 @@ async function portalTicket(api: HostApi, contact: CrmRecord, values: Record<str
   );
 }
 
+/** An admin's version of a template in another language. */
+async function addVersion(api: HostApi, templateId: number, language: string, subject: string, body: string): Promise<void> {
+  await api.database.sequelize.query('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:templateId, :language, :subject, :html, :body, :now)', {
+    replacements: { templateId, language, subject, html: `<p>${body}</p>`, body, now: new Date() },
+  });
+}
+
 /** `name=[value]` pairs of a mail part. */
 function merged(part: string): Record<string, string> {
   return Object.fromEntries([...part.matchAll(/(\w+)=\[([^\]]*)\]/g)].map((m) => [m[1]!, m[2]!]));
@@ -78,6 +86,7 @@ describe('values in ticket mails @db', function () {
     for (const field of ADDED) await api.modules.addField('HelpDesk', { name: field.name, label: { en: field.name, it: field.name }, type: field.type, mandatory: false });
     const body = MERGED.map((name) => `${name}=[{{ticket.${name}}}]`).join(' ');
     const template = await addEmailTemplate(api, { name: 'Ticket values', module: 'HelpDesk', subject: 'Values {{ticket.ticket_title}}', body });
+    await addVersion(api, template, 'it', `Valori {{ticket.ticket_title}}`, body);
     const service = profileService(api);
     const document = await service.document(await defaultProfileId(api));
     await service.saveSection(document.profile.id, 'notifications', { ...document.notifications, templates: { ...document.notifications.templates, newTicket: template } }, document.profile.version, await adminActor(api));
@@ -127,6 +136,7 @@ describe('values in ticket mails @db', function () {
     const shown = ['credit', 'vip', 'client_since', 'account_id'];
     const body = [...shown, 'firstname', 'email', 'language'].map((name) => `${name}=[{{contact.${name}}}]`).join(' ');
     const template = await addEmailTemplate(api, { name: 'Contact values', module: 'HelpDesk', subject: 'Contact {{ticket.ticket_title}}', body });
+    await addVersion(api, template, 'it', 'Contatto {{ticket.ticket_title}}', body);
     const service = profileService(api);
     const document = await service.document(await defaultProfileId(api));
     await service.saveSection(document.profile.id, 'notifications', { ...document.notifications, templates: { ...document.notifications.templates, newTicket: template } }, document.profile.version, await adminActor(api));
@@ -142,5 +152,20 @@ describe('values in ticket mails @db', function () {
     for (const name of shown) expect(text[name], name).to.equal(onPage[name]);
     // What names the customer and their login, as stored.
     expect(text).to.include({ firstname: 'Mario', email: MARIO, language: 'it' });
+  });
+
+  it('writes the values in the language of the template’s version the mail is written in', async () => {
+    // An English-only template for new tickets: an Italian customer's mail is in English, values too.
+    const body = MERGED.map((name) => `${name}=[{{ticket.${name}}}]`).join(' ');
+    const template = await addEmailTemplate(api, { name: 'English only values', module: 'HelpDesk', subject: 'Only English {{ticket.ticket_title}}', body: `Your ticket: ${body}` });
+    const service = profileService(api);
+    const document = await service.document(await defaultProfileId(api));
+    await service.saveSection(document.profile.id, 'notifications', { ...document.notifications, templates: { ...document.notifications.templates, newTicket: template } }, document.profile.version, await adminActor(api));
+    const { mail, page } = await mailAndPage(MARIO, 'it', 'Solo inglese');
+    expect(mail.text).to.include('Your ticket:');
+    const text = merged(mail.text ?? '');
+    expect(text).to.include({ hours: '1,234', estimate: '1,234.5', budget: '98,765.40', onsite: 'Yes', remote: 'No', priority: 'High' });
+    // Not as his Italian page reads: the words around them are English.
+    expect(page).to.include({ estimate: '1.234,5', priority: 'Alta' });
   });
 });
