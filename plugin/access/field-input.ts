@@ -7,7 +7,18 @@ import type { FieldDefinition, FieldValue } from '../host-contract/index.js';
 
 export const TEXT_MAX = 65535;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/;
+const DATETIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2}))?$/;
+
+/**
+ * A date-time of a real calendar day at a real hour: `Date.parse` reads 30 February as 2 March and
+ * 24:00 as the next day's midnight, which would store a day nobody typed.
+ */
+function isRealDateTime(text: string): boolean {
+  const match = DATETIME.exec(text);
+  if (!match || !isDateOnly(match[1]!)) return false;
+  const [hour, minute, second, offsetHours, offsetMinutes] = [2, 3, 4, 5, 6].map((i) => Number(match[i] ?? 0)) as [number, number, number, number, number];
+  return hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+}
 
 export type Coerced = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false };
 
@@ -43,7 +54,7 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
     case 'date':
       return typeof raw === 'string' && isDateOnly(raw.trim()) ? ok(raw.trim()) : fail;
     case 'datetime': {
-      if (typeof raw !== 'string' || !DATETIME.test(raw.trim())) return fail;
+      if (typeof raw !== 'string' || !isRealDateTime(raw.trim())) return fail;
       // Without an offset it is UTC (as a datetime-local input is read), never the server's own zone.
       const text = /(Z|[+-]\d{2}:\d{2})$/.test(raw.trim()) ? raw.trim() : `${raw.trim()}Z`;
       return Number.isNaN(Date.parse(text)) ? fail : ok(new Date(text).toISOString());
