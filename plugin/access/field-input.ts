@@ -55,7 +55,8 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
       return typeof raw === 'string' && isDateOnly(raw.trim()) ? ok(raw.trim()) : fail;
     case 'datetime': {
       if (typeof raw !== 'string' || !isRealDateTime(raw.trim())) return fail;
-      // Without an offset it is UTC (as a datetime-local input is read), never the server's own zone.
+      // Without an offset it is UTC (the API's reading), never the server's own zone; the pages read
+      // a form's datetime-local box in the CRM's zone before it gets here (`wall-clock.ts`).
       const text = /(Z|[+-]\d{2}:\d{2})$/.test(raw.trim()) ? raw.trim() : `${raw.trim()}Z`;
       return Number.isNaN(Date.parse(text)) ? fail : ok(new Date(text).toISOString());
     }

@@ -3,6 +3,7 @@
  * ends inclusive: a contact whose support ends on 2026-03-31 may sign in until midnight of that
  * day in Rome, whatever the server's own zone.
  */
+import { utc, zoneOffset } from '../access/wall-clock.js';
 
 /** `YYYY-MM-DD`. */
 export type DateOnly = string;
@@ -50,31 +51,6 @@ export function toDateOnly(value: unknown): DateOnly | null {
 /** Whether `today` lies in [start, end]; a missing end leaves that side open. */
 export function withinSupport(today: DateOnly, start: DateOnly | null, end: DateOnly | null): boolean {
   return (start === null || start <= today) && (end === null || today <= end);
-}
-
-/** One formatter per time zone for `startOfDayIn` (wall-clock parts of an instant). */
-const clockFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** How far `timeZone`'s wall clock is ahead of UTC at `instant`, in milliseconds. */
-function zoneOffset(instant: number, timeZone: string): number {
-  let format = clockFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', era: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    if (clockFormats.size < 100) clockFormats.set(timeZone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
-  const number = (type: string) => Number(parts[type]);
-  // Year 0 is 1 BC on the calendar the formatter writes.
-  const year = parts.era === 'BC' ? 1 - number('year') : number('year');
-  const wall = utc(year, number('month'), number('day'), number('hour'), number('minute'), number('second'));
-  return wall - (instant - (((instant % 1000) + 1000) % 1000));
-}
-
-/** `Date.UTC`, except that years 0–99 are those years (`Date.UTC` reads them as 1900–1999). */
-function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
-  const date = new Date(Date.UTC(2000, 0, 1, hour, minute, second));
-  date.setUTCFullYear(year, month - 1, day);
-  return date.getTime();
 }
 
 /** The instant a day begins in `timeZone` (its midnight; the first instant of the day where a change of clocks skips midnight). */

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { clipped, coerceFieldValue, longerThan } from '../../plugin/access/field-input.js';
 import { safeFileName } from '../../plugin/access/upload-checks.js';
-import { formControl } from '../../plugin/portal/pages/field-display.js';
 import { formatCount, formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/i18n/field-values.js';
 
 const options = (language: 'en' | 'it', timeZone = 'Europe/Rome'): DisplayOptions => ({
@@ -63,16 +62,6 @@ describe('portal pages: field display', () => {
     }
     expect(coerceFieldValue(field, '2028-02-29T23:59:59.999Z')).to.deep.equal({ ok: true, value: '2028-02-29T23:59:59.999Z' });
     expect(coerceFieldValue(field, '2026-03-01T00:30:00+01:00')).to.deep.equal({ ok: true, value: '2026-02-28T23:30:00.000Z' });
-  });
-
-  it('fills a datetime-local input with the stored instant, seconds included, so that saving the form keeps it', () => {
-    const field = { name: 'visited_at', label: 'Visited at', type: 'datetime', mandatory: false, access: 'readwrite' } as const;
-    const control = (value: string) => formControl(field as never, value, { text: '', empty: true }, undefined, undefined);
-    expect(control('2026-03-01T09:00:00.000Z')).to.include({ inputType: 'datetime-local', value: '2026-03-01T09:00' });
-    // Seconds the page does not show are still the field's: the input keeps them (and accepts them: step 1).
-    expect(control('2026-03-01T09:00:30.000Z')).to.include({ inputType: 'datetime-local', value: '2026-03-01T09:00:30', step: '1' });
-    // A stored instant written with an offset is the same instant in the input (UTC), not left out.
-    expect(control('2026-03-01T10:00:00+01:00')).to.include({ value: '2026-03-01T09:00' });
   });
 
   it('leaves a value that is not a date as it was typed', () => {

@@ -1,7 +1,8 @@
 /**
  * What the portal page suites share: a demo host (Jane of Acme Ltd, Mario of Rossi SpA), signed-in
  * page clients, the ids of a customer's tickets read from their own list, and a way to change the
- * demo's Default profile (e.g. to hide a field) through the plugin's profile service.
+ * demo's Default profile (e.g. to hide a field) through the plugin's profile service, and a
+ * Visits module (a datetime and a date) Jane may view, create and edit.
  */
 import { PortalClient } from '../sign-in/sign-in-fixture.js';
 import { adminActor, profileService } from '../profiles/profile-test-kit.js';
@@ -50,4 +51,40 @@ export async function upload(portal: string, client: PortalClient, path: string,
   form.set('file', new Blob([content], { type }), name);
   const response = await fetch(`${portal}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie: client.cookieHeader() }, body: form });
   return { response, html: await response.text() };
+}
+
+/** Registers Visits (a datetime and a date) for Jane's contact, open to her for view, create and edit. */
+export async function visitsModule(test: TestHost): Promise<number> {
+  const api = test.host.api;
+  await api.modules.registerModule({
+    name: 'Visits',
+    label: { en: 'Visits', it: 'Visite' },
+    singularLabel: { en: 'Visit', it: 'Visita' },
+    custom: true,
+    labelField: 'visit_no',
+    fields: [
+      { name: 'visit_no', label: { en: 'Visit', it: 'Visita' }, type: 'text', mandatory: true },
+      { name: 'visited_at', label: { en: 'Visited at', it: 'Visitato il' }, type: 'datetime', mandatory: false },
+      { name: 'visit_day', label: { en: 'Visit day', it: 'Giorno della visita' }, type: 'date', mandatory: false },
+      { name: 'contact_id', label: { en: 'Contact', it: 'Contatto' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] },
+    ],
+  });
+  await changeDefaultModule(test, 'Visits', (entry) => ({
+    ...entry,
+    shown: true,
+    view: true,
+    create: true,
+    edit: true,
+    scope: 'contact',
+    fields: { visit_no: 'readwrite', visited_at: 'readwrite', visit_day: 'readwrite', contact_id: 'readonly' },
+    listColumns: ['visit_no', 'visited_at', 'visit_day'],
+  }));
+  return (await api.records.query('Contacts', { where: { field: 'email', op: 'eq', value: JANE }, limit: 1 })).rows[0]!.id;
+}
+
+/** The `value` of a form's input by its field name (entities decoded). */
+export function boxValue(html: string, field: string): string | null {
+  const input = new RegExp(`<input id="bp-field-${field}"[^>]*>`).exec(html)?.[0];
+  const value = input ? /value="([^"]*)"/.exec(input)?.[1] : undefined;
+  return value === undefined ? null : value.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
 }

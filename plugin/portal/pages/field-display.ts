@@ -4,6 +4,8 @@
  */
 import type { PortalField } from '../../access/portal-access.js';
 import { optionText, type ShownValue } from '../../i18n/field-values.js';
+import type { LanguageCode } from '../../host-contract/index.js';
+import { wallClockOf } from '../../access/wall-clock.js';
 
 export interface FormControl {
   readonly name: string;
@@ -22,6 +24,11 @@ export interface FormControl {
   readonly shown?: ShownValue;
   readonly error?: string;
   readonly maxLength?: number;
+  /** A line under the input (a datetime box's time zone), and its id. */
+  readonly hint?: string;
+  readonly hintId?: string;
+  /** The ids of the texts that describe the input: its error, its hint. */
+  readonly describedBy?: string;
 }
 
 const INPUT_TYPES: Partial<Record<PortalField['type'], { type: string; step?: string }>> = {
@@ -37,27 +44,26 @@ const INPUT_TYPES: Partial<Record<PortalField['type'], { type: string; step?: st
 };
 
 /**
- * A stored instant as a `datetime-local` input holds it (in UTC, see README): `YYYY-MM-DDTHH:MM`,
- * with `:SS` when it has seconds, so that saving the form unchanged keeps the instant. Null for
- * what is not a date-time with an offset (typed text shown again stays as typed).
+ * What a form input holds for a value: typed text stays as typed; stored values in the input's
+ * format — a stored instant as the CRM's wall clock (`wallClockOf`), the time the record page shows.
  */
-function datetimeInput(value: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return null;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return null;
-  const iso = date.toISOString();
-  return iso.slice(17, 19) === '00' ? iso.slice(0, 16) : iso.slice(0, 19);
-}
-
-/** What a form input holds for a value: typed text stays as typed; stored values in the input's format. */
-export function inputValue(field: PortalField, value: unknown): string {
+export function inputValue(field: PortalField, value: unknown, timeZone: string): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string' && field.type === 'datetime') {
-    const utc = datetimeInput(value);
-    if (utc !== null) return utc;
+    const wall = wallClockOf(value, timeZone);
+    if (wall !== null) return wall;
   }
   if (Array.isArray(value)) return value.join(', ');
   return String(value);
+}
+
+/**
+ * How a form names the time zone its datetime boxes are in: the zone's name in the page's language
+ * and its IANA id (`Central European Time (Europe/Rome)`), or the id alone where Intl knows no name.
+ */
+export function zoneName(timeZone: string, language: LanguageCode): string {
+  const name = new Intl.DateTimeFormat(language, { timeZone, timeZoneName: 'longGeneric' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value;
+  return name && !/^(GMT|UTC)/.test(name) && name !== timeZone ? `${name} (${timeZone})` : timeZone;
 }
 
 export function formControl(
@@ -66,10 +72,13 @@ export function formControl(
   shown: ShownValue,
   error: string | undefined,
   referenceOptions: readonly { value: string; label: string }[] | undefined,
+  timeZone: string,
+  /** Next to a datetime box: the time zone it is in (`records.timeZoneHint`). */
+  zoneHint?: string,
 ): FormControl {
   const base = { name: field.name, id: `bp-field-${field.name}`, label: field.label, mandatory: field.mandatory, ...(error ? { error } : {}) };
   if (field.access !== 'readwrite') return { ...base, readOnly: true, control: 'static', value: '', shown };
-  if (field.type === 'textarea') return { ...base, readOnly: false, control: 'textarea', value: inputValue(field, value) };
+  if (field.type === 'textarea') return { ...base, readOnly: false, control: 'textarea', value: inputValue(field, value, timeZone) };
   if (field.type === 'boolean') return { ...base, readOnly: false, control: 'checkbox', value: 'on', checked: value === true || value === 'on' || value === 'true' };
   if (field.type === 'picklist' || field.type === 'multipicklist') {
     const chosen = new Set(Array.isArray(value) ? value.map(String) : value === null || value === undefined ? [] : [String(value)]);
@@ -91,8 +100,10 @@ export function formControl(
     };
   }
   const input = INPUT_TYPES[field.type] ?? { type: 'text' };
-  const shownValue = inputValue(field, value);
+  const shownValue = inputValue(field, value, timeZone);
   // A datetime with seconds: the input's default step (a minute) would refuse the value it holds.
   const step = field.type === 'datetime' && /T\d{2}:\d{2}:\d{2}/.test(shownValue) ? '1' : input.step;
-  return { ...base, readOnly: false, control: 'input', inputType: input.type, ...(step ? { step } : {}), value: shownValue };
+  const hint = field.type === 'datetime' && zoneHint ? { hint: zoneHint, hintId: `${base.id}-zone` } : {};
+  const describedBy = [error ? `${base.id}-error` : null, hint.hintId ?? null].filter((id) => id !== null).join(' ');
+  return { ...base, readOnly: false, control: 'input', inputType: input.type, ...(step ? { step } : {}), value: shownValue, ...hint, ...(describedBy ? { describedBy } : {}) };
 }

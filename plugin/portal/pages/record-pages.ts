@@ -19,7 +19,8 @@ import type { FieldValue } from '../../host-contract/index.js';
 import { portalFormBody } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { formControl, type FormControl } from './field-display.js';
+import { instantOf, wallClockOf, wallTime } from '../../access/wall-clock.js';
+import { formControl, zoneName, type FormControl } from './field-display.js';
 import { showValue } from '../../i18n/field-values.js';
 import { listParam, listQueryFrom, RecordDetailPage } from './record-detail.js';
 import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
@@ -27,12 +28,16 @@ import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './w
 /** Form fields that are not record fields. */
 const FORM_CONTROLS = new Set(['_csrf', 'version', '_booleans']);
 
-const PROBLEM_KEYS: Readonly<Record<AccessProblem['code'], MessageKey>> = {
+/** A problem of a form: one the access layer finds, or a time the CRM's clocks skip (found here, where wall times are read). */
+type FormProblem = { readonly field: string; readonly code: AccessProblem['code'] | 'nonexistent-time' };
+
+const PROBLEM_KEYS: Readonly<Record<FormProblem['code'], MessageKey>> = {
   required: 'records.problems.required',
   'not-writable': 'records.problems.notWritable',
   'invalid-value': 'records.problems.invalidValue',
   'unknown-field': 'records.problems.unknownField',
   'not-in-scope': 'records.problems.notInScope',
+  'nonexistent-time': 'records.problems.nonexistentTime',
 };
 
 type Typed = Record<string, string | string[]>;
@@ -79,15 +84,31 @@ export class RecordPages implements PortalRouteContribution {
     return typed;
   }
 
-  /** What goes to the access layer: only the fields this form offers for writing; a datetime-local is UTC. */
-  private inputOf(fields: readonly PortalField[], typed: Typed): Record<string, unknown> {
+  /**
+   * What goes to the access layer: only the fields this form offers for writing. A datetime box
+   * holds the CRM's wall clock (`instantOf`): a time its clocks skip is a problem found here. A box
+   * that still reads what the form showed for the stored instant keeps that instant, to the
+   * millisecond (the box shows no milliseconds, and 02:30 of the night the clocks go back is two
+   * instants): a form saved unchanged changes nothing.
+   */
+  private inputOf(fields: readonly PortalField[], typed: Typed, timeZone: string, stored: PortalRecordView | null): { input: Record<string, unknown>; problems: FormProblem[] } {
     const input: Record<string, unknown> = {};
+    const problems: FormProblem[] = [];
     for (const [name, value] of Object.entries(typed)) {
       const field = fields.find((f) => f.name === name);
-      if (field?.type === 'datetime' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) input[name] = `${value}Z`;
-      else input[name] = value;
+      input[name] = value;
+      if (field?.type !== 'datetime' || typeof value !== 'string') continue;
+      const before = stored?.values[name];
+      const shown = typeof before === 'string' ? wallClockOf(before, timeZone) : null;
+      const wall = wallTime(value.trim());
+      if (shown !== null && wall !== null && wall === wallTime(shown)) input[name] = before;
+      else if (wall !== null) {
+        const read = instantOf(value.trim(), timeZone);
+        if (read.ok) input[name] = read.instant;
+        else problems.push({ field: name, code: 'nonexistent-time' });
+      }
     }
-    return input;
+    return { input, problems };
   }
 
   private async referenceOptions(w: WorkspaceRequest, fields: readonly PortalField[]): Promise<Map<string, { value: string; label: string }[]>> {
@@ -106,21 +127,23 @@ export class RecordPages implements PortalRouteContribution {
     fields: readonly PortalField[],
     values: Readonly<Record<string, unknown>>,
     record: PortalRecordView | null,
-    problems: readonly AccessProblem[],
+    problems: readonly FormProblem[],
   ): Promise<FormControl[]> {
     const display = this.frame.display(w);
     const references = await this.referenceOptions(w, fields);
+    const zone = { zone: zoneName(display.timeZone, w.language) };
+    const zoneHint = fields.some((f) => f.type === 'datetime') ? w.t('records.timeZoneHint', zone) : undefined;
     return fields.map((field) => {
       const problem = problems.find((p) => p.field === field.name);
       const shown = showValue(field, (record?.values[field.name] ?? values[field.name] ?? null) as FieldValue, record?.references[field.name], display);
-      return formControl(field, values[field.name], shown, problem ? w.t(PROBLEM_KEYS[problem.code]) : undefined, references.get(field.name));
+      return formControl(field, values[field.name], shown, problem ? w.t(PROBLEM_KEYS[problem.code], zone) : undefined, references.get(field.name), display.timeZone, zoneHint);
     });
   }
 
   private async sendForm(
     w: WorkspaceRequest,
     name: string,
-    page: { record: PortalRecordView | null; fields: readonly PortalField[]; values: Readonly<Record<string, unknown>>; problems?: readonly AccessProblem[]; error?: string | null; status?: number; version?: number },
+    page: { record: PortalRecordView | null; fields: readonly PortalField[]; values: Readonly<Record<string, unknown>>; problems?: readonly FormProblem[]; error?: string | null; status?: number; version?: number },
   ): Promise<void> {
     const problems = page.problems ?? [];
     const editing = page.record !== null;
@@ -172,8 +195,10 @@ export class RecordPages implements PortalRouteContribution {
     const name = moduleParam(w);
     const typed = this.typedOf(w);
     const fields = await w.access.formFields(name, typed as Record<string, FieldValue>);
+    const { input, problems } = this.inputOf(fields, typed, this.frame.display(w).timeZone, null);
+    if (problems.length > 0) return this.sendForm(w, name, { record: null, fields, values: typed, problems });
     try {
-      const record = await w.access.create(name, this.inputOf(fields, typed));
+      const record = await w.access.create(name, input);
       if (w.access.module(name).view) return w.res.redirect(303, `${this.frame.recordPath(name, record.id)}?notice=created`);
       return this.frame.send(w, { template: 'workspace-message', title: w.t('records.created'), module: name, data: { heading: w.t('records.created'), message: record.label } });
     } catch (error) {
@@ -198,8 +223,10 @@ export class RecordPages implements PortalRouteContribution {
     const { name, record } = await this.editable(w);
     const typed = this.typedOf(w);
     const version = Number.parseInt(String((w.req.body as Record<string, unknown>)?.version ?? ''), 10);
+    const { input, problems } = this.inputOf(record.fields, typed, this.frame.display(w).timeZone, record);
+    if (problems.length > 0) return this.sendForm(w, name, { record, fields: record.fields, values: typed, problems, version });
     try {
-      await w.access.update(name, record.id, this.inputOf(record.fields, typed), Number.isSafeInteger(version) ? version : record.version);
+      await w.access.update(name, record.id, input, Number.isSafeInteger(version) ? version : record.version);
       w.res.redirect(303, `${this.frame.recordPath(name, record.id)}?notice=saved${listParam(w.req, '&')}`);
     } catch (error) {
       if (!(error instanceof AccessError)) throw error;

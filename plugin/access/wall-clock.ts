@@ -1,0 +1,91 @@
+/**
+ * The CRM's wall clock: the one conversion between a stored instant (ISO 8601, any offset) and
+ * the date and time a clock on the wall reads in the CRM's time zone (`HostRegional.timeZone()`),
+ * whatever the server's own zone. A record page shows a datetime with `Intl` in that zone; a
+ * form's `datetime-local` box holds `wallClockOf` of it, and what is typed there is read back with
+ * `instantOf`. Support days (`support-period.ts`) begin at `startOfDayIn`, built on `zoneOffset`.
+ *
+ * A change of clocks makes some wall times twice and some never. Decisions (README):
+ * - a time the clocks skip (02:30 on the last Sunday of March in Rome) is no time there: refused;
+ * - a time the clocks repeat (02:30 on the last Sunday of October) is the first, the one before
+ *   the clocks go back (summer time), as JavaScript's `Date`, Temporal and java.time read it.
+ */
+
+/** One formatter per time zone (wall-clock parts of an instant); building one costs more than using it. */
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `Date.UTC`, except that years 0–99 are those years (`Date.UTC` reads them as 1900–1999). */
+export function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, millisecond = 0): number {
+  const date = new Date(Date.UTC(2000, 0, 1, hour, minute, second, millisecond));
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getTime();
+}
+
+/** The wall clock of `timeZone` at `instant`, to the second, as if it were UTC (milliseconds since the epoch). */
+function wallAt(instant: number, timeZone: string): number {
+  let format = clockFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', era: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    if (clockFormats.size < 100) clockFormats.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
+  const number = (type: string) => Number(parts[type]);
+  // Year 0 is 1 BC on the calendar the formatter writes.
+  const year = parts.era === 'BC' ? 1 - number('year') : number('year');
+  return utc(year, number('month'), number('day'), number('hour'), number('minute'), number('second'));
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `instant`, in milliseconds. */
+export function zoneOffset(instant: number, timeZone: string): number {
+  return wallAt(instant, timeZone) - (instant - (((instant % 1000) + 1000) % 1000));
+}
+
+const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const HOUR = 3_600_000;
+
+/** A wall time written as a `datetime-local` box sends it, as milliseconds since the epoch as if UTC; null for no such time. */
+export function wallTime(text: string): number | null {
+  const match = LOCAL.exec(text);
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(match[i] ?? 0)) as [number, number, number, number, number, number];
+  const millisecond = Number((match[7] ?? '').padEnd(3, '0'));
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
+  const wall = utc(year, month, day, hour, minute, second, millisecond);
+  const date = new Date(wall);
+  // 30 February is no day (Date.UTC would make it 2 March).
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day ? wall : null;
+}
+
+export type InstantOf = { readonly ok: true; readonly instant: string } | { readonly ok: false; readonly reason: 'invalid' | 'nonexistent' };
+
+/**
+ * The instant a wall time (`YYYY-MM-DDTHH:MM[:SS[.mmm]]`, no offset) names in `timeZone`: ISO 8601
+ * in UTC; `nonexistent` for a time the clocks skip there, the first of two for one they repeat.
+ */
+export function instantOf(text: string, timeZone: string): InstantOf {
+  const wall = wallTime(text);
+  if (wall === null) return { ok: false, reason: 'invalid' };
+  // The offsets in force around that wall time: a change of clocks within a day either side is
+  // among them (zones change their clocks at most once in two days).
+  const offsets = new Set([zoneOffset(wall - 24 * HOUR, timeZone), zoneOffset(wall, timeZone), zoneOffset(wall + 24 * HOUR, timeZone)]);
+  const instants = [...offsets].map((offset) => wall - offset).filter((instant) => wallAt(instant, timeZone) === wall - (((wall % 1000) + 1000) % 1000));
+  if (instants.length === 0) return { ok: false, reason: 'nonexistent' };
+  return { ok: true, instant: new Date(Math.min(...instants)).toISOString() };
+}
+
+/**
+ * A stored instant as a `datetime-local` box holds it in `timeZone`: `YYYY-MM-DDTHH:MM`, with `:SS`
+ * when it has seconds (milliseconds are not shown: a form saved unchanged keeps them, see
+ * `RecordPages`). Null for what is not a date-time with an offset.
+ */
+export function wallClockOf(value: string, timeZone: string): string | null {
+  if (!INSTANT.test(value)) return null;
+  const instant = Date.parse(value);
+  if (Number.isNaN(instant)) return null;
+  const wall = new Date(wallAt(instant, timeZone));
+  const year = wall.getUTCFullYear();
+  if (year < 1 || year > 9999) return null;
+  const iso = wall.toISOString();
+  return iso.slice(17, 19) === '00' ? iso.slice(0, 16) : iso.slice(0, 19);
+}
