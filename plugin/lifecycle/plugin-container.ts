@@ -31,6 +31,7 @@ import { profilesModule } from '../profiles/profiles-module.js';
 import { settingsModule } from '../settings/settings-module.js';
 import { HostApiVersion, PluginSettings } from './contributions.js';
 import { PluginFiles } from './plugin-files.js';
+import { withUtcDates } from './utc-dates.js';
 
 /**
  * The capabilities of this folder tree that need no other helper's code; the entry point
@@ -42,7 +43,8 @@ export const coreModules: readonly ContainerModule[] = [i18nModule, httpModule, 
 
 export function bindHost(container: Container, host: HostApi): void {
   container.bind<HostHttp>(HostHttp).toConstantValue(host.http);
-  container.bind<HostDatabase>(HostDatabase).toConstantValue(host.database);
+  // Its statements write a Date as UTC text, whatever the server's zone (`utc-dates.ts`).
+  container.bind<HostDatabase>(HostDatabase).toConstantValue(withUtcDates(host.database));
   container.bind<HostSettingsMenu>(HostSettingsMenu).toConstantValue(host.settingsMenu);
   container.bind<HostRecordBlocks>(HostRecordBlocks).toConstantValue(host.recordBlocks);
   container.bind<HostModuleRegistry>(HostModuleRegistry).toConstantValue(host.modules);
