@@ -78,6 +78,7 @@ export async function visitsModule(test: TestHost): Promise<number> {
     scope: 'contact',
     fields: { visit_no: 'readwrite', visited_at: 'readwrite', visit_day: 'readwrite', contact_id: 'readonly' },
     listColumns: ['visit_no', 'visited_at', 'visit_day'],
+    tools: { ...entry.tools, search: true, export: true },
   }));
   return (await api.records.query('Contacts', { where: { field: 'email', op: 'eq', value: JANE }, limit: 1 })).rows[0]!.id;
 }
