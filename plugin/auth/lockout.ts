@@ -10,7 +10,9 @@
  *   is not locked, so a success running beside failures never clears a lock already set. Only
  *   an admin's `unlock`, the owner's emailed unlock link (`unlockByLink`) or new access details
  *   mailed after a CRM change of the email (`unlockForNewAccessDetails`) clear a lock;
- *   afterwards five new failures lock again. Reservations a process never settled (it died while
+ *   afterwards five new failures lock again. New access details also clear the count of an account
+ *   that is not locked (`forgetFailures`): failures against a password that is gone do not count
+ *   against the one just mailed. Reservations a process never settled (it died while
  *   checking) stay counted; at the limit and stale, they lock the account. `AccountLockListener`s hear of every lock and unlock.
  * - **Per client address.** Attempts from one address are reserved the same way against a
  *   limit of 100, across every account and unknown emails alike; a failure keeps its
@@ -102,6 +104,14 @@ export interface Lockout {
    * Only a locked account is unlocked: false otherwise. Runs in the caller's transaction.
    */
   unlockForNewAccessDetails(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean>;
+  /**
+   * New access details (a generated password) replaced the account's password: the failures counted
+   * against the old one are void, and the new password gets its five tries. Sets the count of an
+   * account that is not locked back to zero; a locked one is left to `unlock` /
+   * `unlockForNewAccessDetails`, which clear the count with the lock (and say so). Runs in the
+   * caller's transaction, the one that sets the password or unlocks. True when a count was cleared.
+   */
+  forgetFailures(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean>;
   /**
    * Lifts a client address's ban and clears its count (an admin's action, audit-logged). Only a
    * banned address — or one at the limit, whose ban is being written — is lifted: false for an
@@ -285,6 +295,15 @@ export class DatabaseLockout implements Lockout {
 
   unlockForNewAccessDetails(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
     return this.clearLock(contactId, { reason: 'email_changed', transaction: options.transaction });
+  }
+
+  async forgetFailures(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
+    const cleared = await this.database.sequelize.query(
+      `UPDATE ${ACCOUNTS_TABLE} SET failed_attempts = 0, first_failed_at = NULL, version = version + 1
+        WHERE contact_id = :contactId AND locked_at IS NULL AND failed_attempts > 0`,
+      { type: QueryTypes.BULKUPDATE, replacements: { contactId }, transaction: options.transaction },
+    );
+    return toNumber(cleared) === 1;
   }
 
   /** Clears a locked account's lock and count, recorded with why (and which admin); in the caller's transaction when given. */

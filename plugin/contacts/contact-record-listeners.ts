@@ -8,9 +8,9 @@
  *   access details go to the new address. When they cannot (no template for them, or the contact's
  *   email changed again meanwhile), or the mail server refuses them, the customer keeps their own
  *   password and signs in with the new email (see `follow`). A locked account whose new access
- *   details left is unlocked (the lock protected the password replaced); one whose password was
- *   kept stays locked. An email
- *   removed or made unusable switches the portal user off (an account cannot sign in without
+ *   details left is unlocked (the lock protected the password replaced), and the failures counted
+ *   against that password on one not locked are forgotten; one whose password was kept stays
+ *   locked, its count as it was. An email removed or made unusable switches the portal user off (an account cannot sign in without
  *   one) and ends its sessions. So does an email that is already another portal user's login
  *   (two enabled accounts with one email could neither sign in).
  * - The contact's language changed: the account's language follows (mails already use the
@@ -188,6 +188,8 @@ export class ContactRecordListeners implements LifecycleContribution {
         await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: 'email_changed', ip: null }, { transaction });
         if (await this.accounts.holdPassword(contact.id, passwordHash, { transaction })) {
           unlocked = await this.lockout.unlockForNewAccessDetails(contact.id, { transaction });
+          // Not locked: the failures counted against the password replaced do not count against the one mailed.
+          if (!unlocked) await this.lockout.forgetFailures(contact.id, { transaction });
         }
       });
       this.logger.info(`Business Portal: the contact’s email changed; new access details sent${unlocked ? '; the locked account unlocked' : ''}`, { contactId: contact.id });

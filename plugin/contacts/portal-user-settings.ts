@@ -2,7 +2,8 @@
  * A contact's portal-user settings (SPEC §3), as the Contact record's block shows and saves them:
  * portal user yes/no, profile, support start and end dates, and the account's state.
  *
- * - Turning portal user on for a contact with a valid email creates (or re-enables, unlocking it)
+ * - Turning portal user on for a contact with a valid email creates (or re-enables, unlocking it
+ *   and clearing its failure count)
  *   its portal account with a generated password that must be changed at the first sign-in, and sends the
  *   registration mail (portal address, email, one-time password) in the contact's language,
  *   after the commit; when it cannot be sent the account stays on and the outcome says so. No valid email, an email that is already another enabled portal user's
@@ -246,8 +247,10 @@ export class AccountPortalUserSettings implements PortalUserSettings {
         await this.history.record({ event: 'enabled', contactId: contact.id, email, reason: 'admin', ip: null }, { transaction, adminUserId: admin.id });
         // A lock from before protected a password that no longer exists: the access details about to be
         // sent must work, so the admin who switched the account on again unlocks it, in the same
-        // transaction (audit-logged, its old unlock links revoked).
-        if (account?.lockedAt) await this.lockout.unlock(contact.id, admin.id, { transaction });
+        // transaction (audit-logged, its old unlock links revoked). Asked of the row, not of the account
+        // read before: a lock set since then goes too. Failures short of a lock were counted against
+        // that password as well: the one mailed starts with none.
+        if (account && !(await this.lockout.unlock(contact.id, admin.id, { transaction }))) await this.lockout.forgetFailures(contact.id, { transaction });
       });
     } catch (error) {
       if (error === emailTaken) return { ok: false, reason: 'email_in_use', email };

@@ -316,6 +316,37 @@ describe('contacts: the portal-user section of the Contact record @db', function
     await lockByWrongPasswords(id, 'lena.after@example.com');
   });
 
+  it('failures short of a lock do not outlive new access details: after an email change or a switch-on one typo locks nobody', async () => {
+    // Four wrong guesses at the old password, then the CRM changes the email and mails a new password.
+    const id = await h.addContact({ firstname: 'Tina', lastname: 'Typo', email: 'tina.before@example.com' });
+    await enable(id, 'tina.before@example.com');
+    for (let i = 1; i <= 4; i++) expect((await h.portalLogin('tina.before@example.com', `Wrong-guess-${i}`)).status).to.equal(401);
+    expect(Number((await h.account(id))!.failed_attempts)).to.equal(4);
+    const since = h.mailbox.received.length;
+    await h.api.records.update('Contacts', id, { values: { email: 'tina.after@example.com' } });
+    const fresh = passwordIn(await h.mailbox.waitFor('tina.after@example.com', { since }));
+    let account = await h.account(id);
+    expect(Number(account!.failed_attempts), 'the count starts again with the new password').to.equal(0);
+    expect(account!.first_failed_at).to.equal(null);
+    // One typo with the new password: not the fifth failure of a run that began with the old one.
+    expect((await h.portalLogin('tina.after@example.com', `${fresh}x`)).status).to.equal(401);
+    expect((await h.account(id))!.locked_at, 'one typo locks nobody').to.equal(null);
+    expect((await h.portalLogin('tina.after@example.com', fresh)).status).to.equal(200);
+
+    // The same by an admin: switched off with four failures counted, then on again with a new password.
+    const other = await h.addContact({ firstname: 'Ugo', lastname: 'Typo', email: 'ugo.typo@example.com' });
+    await enable(other, 'ugo.typo@example.com');
+    for (let i = 1; i <= 4; i++) expect((await h.portalLogin('ugo.typo@example.com', `Wrong-guess-${i}`)).status).to.equal(401);
+    expect((await h.savePortalUser(other, { portalUser: 'no' })).status).to.equal(200);
+    const again = await enable(other, 'ugo.typo@example.com');
+    account = await h.account(other);
+    expect(Number(account!.failed_attempts), 'the count starts again with the new password').to.equal(0);
+    expect(account!.first_failed_at).to.equal(null);
+    expect((await h.portalLogin('ugo.typo@example.com', `${again.password}x`)).status).to.equal(401);
+    expect((await h.account(other))!.locked_at, 'one typo locks nobody').to.equal(null);
+    expect((await h.portalLogin('ugo.typo@example.com', again.password)).status).to.equal(200);
+  });
+
   it('an unlock after an email change whose save fails leaves the account locked as it was', async () => {
     const id = await h.addContact({ firstname: 'Ugo', lastname: 'Unsaved', email: 'ugo.before@example.com' });
     await enable(id, 'ugo.before@example.com');
