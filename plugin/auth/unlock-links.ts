@@ -1,7 +1,8 @@
 /**
  * Single-use unlock links (`bp_unlock_links`) for locked portal accounts: the token has 256
  * random bits, only its SHA-256 is stored, it is valid for `UNLOCK_LINK_TTL_MINUTES`, and it dies
- * when it is used, when the lock ends any other way (an admin's unlock, another link), or when it
+ * when it is used, when the lock ends any other way (an admin's unlock, another link), when the
+ * contact's email changes (it went to the old address: `ContactRecordListeners`), or when it
  * expires. Redeeming marks the link used and unlocks the account in one transaction, with
  * conditional updates, so two clicks racing each other unlock once.
  */

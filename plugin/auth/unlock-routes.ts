@@ -4,9 +4,9 @@
  *   GET  {portal}/unlock?token=…  → a confirmation page with one button (changes nothing)
  *   POST {portal}/unlock          token=… → unlocks the account (once), or says the link is dead
  *
- * A dead link — unknown, used, expired, revoked by an admin's unlock, account not locked — gets
- * one and the same answer, whichever it is. The token is the only credential, so the POST needs
- * no session and no CSRF token: a forged POST without the token can do nothing.
+ * A dead link — unknown, used, expired, revoked by an admin's unlock or an email change, account
+ * not locked — gets one and the same answer, whichever it is. The token is the only credential, so
+ * the POST needs no session and no CSRF token: a forged POST without the token can do nothing.
  */
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';

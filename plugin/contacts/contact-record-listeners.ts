@@ -10,7 +10,10 @@
  *   password and signs in with the new email (see `follow`). A locked account whose new access
  *   details left is unlocked (the lock protected the password replaced), and the failures counted
  *   against that password on one not locked are forgotten; one whose password was kept stays
- *   locked, its count as it was. An email removed or made unusable switches the portal user off (an account cannot sign in without
+ *   locked, its count as it was. Whatever becomes of the password, the unlock links mailed before
+ *   the change die with it: they went to an address that is no longer the contact's (a customer
+ *   still locked is unlocked by an admin on the Check Business Portal login page). An email
+ *   removed or made unusable switches the portal user off (an account cannot sign in without
  *   one) and ends its sessions. So does an email that is already another portal user's login
  *   (two enabled accounts with one email could neither sign in).
  * - The contact's language changed: the account's language follows (mails already use the
@@ -28,6 +31,7 @@ import { LoginHistory } from '../auth/login-history.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import { PortalAccountStore, StalePortalAccountError, type PortalAccount } from '../auth/portal-account-store.js';
 import { PortalSessions } from '../auth/portal-sessions.js';
+import { UnlockLinks } from '../auth/unlock-links.js';
 import { HostDatabase, HostLogger, HostRecords, type CrmRecord, type RecordEvents, type Unsubscribe } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
@@ -53,6 +57,7 @@ export class ContactRecordListeners implements LifecycleContribution {
     @inject(LoginHistory) private readonly history: LoginHistory,
     @inject(PortalMailer) private readonly mailer: PortalMailer,
     @inject(Lockout) private readonly lockout: Lockout,
+    @inject(UnlockLinks) private readonly unlockLinks: UnlockLinks,
   ) {}
 
   async onActivate(): Promise<void> {
@@ -116,13 +121,17 @@ export class ContactRecordListeners implements LifecycleContribution {
       await this.database.sequelize.transaction(async (transaction) => {
         await this.accounts.update(contact.id, { portalEnabled: false, language }, { transaction, expectedVersion: account.version });
         await this.sessions.endAllFor(contact.id, { transaction });
+        await this.unlockLinks.revokeFor(contact.id, { transaction });
         if (account.portalEnabled) await this.history.record({ event: 'disabled', contactId: contact.id, email: account.email, reason: 'email_removed', ip: null }, { transaction });
       });
       this.logger.warn('Business Portal: the contact has no usable email any more; portal user switched off', { contactId: contact.id });
       return;
     }
     if (!account.portalEnabled) {
-      await this.accounts.update(contact.id, { email, language }, { expectedVersion: account.version });
+      await this.database.sequelize.transaction(async (transaction) => {
+        await this.accounts.update(contact.id, { email, language }, { transaction, expectedVersion: account.version });
+        await this.unlockLinks.revokeFor(contact.id, { transaction });
+      });
       this.logger.info('Business Portal: the contact’s email changed; portal login email updated', { contactId: contact.id });
       return;
     }
@@ -135,6 +144,7 @@ export class ContactRecordListeners implements LifecycleContribution {
       await this.database.sequelize.transaction(async (transaction) => {
         await this.accounts.update(contact.id, { portalEnabled: false, language }, { transaction, expectedVersion: account.version });
         await this.sessions.endAllFor(contact.id, { transaction });
+        await this.unlockLinks.revokeFor(contact.id, { transaction });
         await this.history.record({ event: 'disabled', contactId: contact.id, email: account.email, reason: 'email_in_use', ip: null }, { transaction });
       });
       this.logger.warn('Business Portal: the contact’s new email is another portal user’s login; portal user switched off', { contactId: contact.id });
@@ -146,7 +156,7 @@ export class ContactRecordListeners implements LifecycleContribution {
     // the login name changes: the customer signs in with the new email and the password they have,
     // and their sessions go on — they were opened with that password, which still holds, and ending
     // them would only make the customer sign in again with the same one. What was mailed to the
-    // old address for this login (password-reset links, sign-in codes) is dropped, as when the
+    // old address for this login (password-reset links, sign-in codes, unlock links) is dropped, as when the
     // password is replaced. The login history (the contact block) and the host's log
     // say that nothing was sent, why, and that the password was kept.
     const readiness = await accessDetailsReadiness(this.mailer, contact.id, email);
@@ -154,6 +164,7 @@ export class ContactRecordListeners implements LifecycleContribution {
       await this.database.sequelize.transaction(async (transaction) => {
         await this.accounts.update(contact.id, { email, language }, { transaction, expectedVersion: account.version });
         await this.accounts.dropResetLinks(contact.id, { transaction, twoFactor: true });
+        await this.unlockLinks.revokeFor(contact.id, { transaction });
         await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: passwordKept(readiness), ip: null }, { transaction });
       });
       this.logger.info(`Business Portal: the contact’s email changed; new access details not sent (${readiness}); the password kept`, { contactId: contact.id });
@@ -168,6 +179,7 @@ export class ContactRecordListeners implements LifecycleContribution {
       previous = { passwordHash: await this.accounts.passwordHash(contact.id, { transaction }), mustChange: account.mustChangePassword };
       await this.accounts.setPassword(contact.id, passwordHash, { mustChange: true, transaction });
       await this.accounts.dropResetLinks(contact.id, { transaction });
+      await this.unlockLinks.revokeFor(contact.id, { transaction });
       await this.sessions.endAllFor(contact.id, { transaction });
     });
     // Sent once the change has committed, and only then written to the login history as sent or

@@ -371,7 +371,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(Number(after!.failed_attempts)).to.equal(Number(before!.failed_attempts));
     expect(await listedAsLocked(id), 'still listed: an admin unlocks it there').to.equal(true);
     const [live] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_unlock_links WHERE contact_id = :id AND used_at IS NULL AND revoked_at IS NULL', { id });
-    expect(Number(live!.n), 'the unlock link stays alive').to.equal(1);
+    expect(Number(live!.n), 'the unlock link mailed to the old address died with the email change, which committed').to.equal(0);
     const [unlocks] = await h.sql<{ n: unknown }>("SELECT COUNT(*) AS n FROM bp_login_history WHERE contact_id = :id AND event = 'unlocked'", { id });
     expect(Number(unlocks!.n)).to.equal(0);
     expect(h.logs.some((line) => line.level === 'error' && line.message.includes('keeping a portal account in step with its contact failed'))).to.equal(true);
@@ -803,6 +803,46 @@ describe('contacts: turning portal user on with no access-details template in th
     expect((await h.portalLogin('kim.after@example.com', NEW_PASSWORD)).status).to.equal(200);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(h.mailbox.received.length, 'nothing was sent').to.equal(since);
+  });
+
+  it('attack: the unlock link mailed to the old address no longer unlocks once the CRM changed the email, though nothing was sent', async () => {
+    const id = await h.addContact({ firstname: 'Lou', lastname: 'Locked', email: 'lou.before@example.com' });
+    expect((await h.savePortalUser(id, { portalUser: 'yes' })).status).to.equal(200);
+    const hash = await new ScryptPasswordHasher().hash(NEW_PASSWORD);
+    await h.api.database.sequelize.query('UPDATE bp_portal_accounts SET password_hash = :hash, must_change_password = :no WHERE contact_id = :id', { replacements: { hash, no: false, id } });
+    const since = h.mailbox.received.length;
+    for (let i = 1; i <= 5; i++) expect((await h.portalLogin('lou.before@example.com', `Wrong-guess-${i}`)).status).to.equal(401);
+    const lockMail = await h.mailbox.waitFor('lou.before@example.com', { since, subject: /locked/ });
+    const token = /\/portal\/unlock\?token=([A-Za-z0-9_-]{43})/.exec(lockMail.text ?? '')?.[1];
+    expect(token, 'the lock mail carries an unlock link').to.be.a('string');
+    const lockedAt = (await h.account(id))!.locked_at;
+    expect(lockedAt).not.to.equal(null);
+
+    // The CRM moves the contact to another address (no access details can be sent: no template).
+    await h.api.records.update('Contacts', id, { values: { email: 'lou.after@example.com' } });
+    expect((await h.account(id))!.email).to.equal('lou.after@example.com');
+
+    // Whoever still reads the old mailbox follows the link: the same dead-link answer as a token nobody was given.
+    const unlock = async (method: 'GET' | 'POST', value: string) => {
+      const response =
+        method === 'GET'
+          ? await fetch(`${h.url}/portal/unlock?token=${value}`)
+          : await fetch(`${h.url}/portal/unlock`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: value }).toString() });
+      return { status: response.status, html: await response.text() };
+    };
+    const unknown = 'A'.repeat(43);
+    for (const method of ['GET', 'POST'] as const) {
+      const old = await unlock(method, token!);
+      const never = await unlock(method, unknown);
+      expect(old.status, method).to.equal(400);
+      expect(old.html, `${method}: no oracle between a dead link and an unknown one`).to.equal(never.html.replaceAll(unknown, token!));
+      expect(old.html).to.include('This unlock link is no longer valid');
+    }
+    const account = await h.account(id);
+    expect(String(account!.locked_at), 'still locked').to.equal(String(lockedAt));
+    expect((await h.portalLogin('lou.after@example.com', NEW_PASSWORD)).status).to.equal(401);
+    const [live] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_unlock_links WHERE contact_id = :id AND used_at IS NULL AND revoked_at IS NULL', { id });
+    expect(Number(live!.n), 'no live link left for the old address').to.equal(0);
   });
 
   it('an email change whose save fails changes nothing; the same event delivered again follows it', async () => {

@@ -268,7 +268,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       expect((await useLink(token)).status).to.equal(400);
       const reopened = await openLink(token);
       expect(reopened.status).to.equal(400);
-      expect(await reopened.text()).to.include('<title>Error: This unlock link is not valid: it was used already, it has expired, or the account is no longer locked. · Unlock your account</title>');
+      expect(await reopened.text()).to.include('<title>Error: This unlock link is no longer valid: it was used already, it has expired, the account is no longer locked, or the account’s email address has changed since it was sent. · Unlock your account</title>');
       expect(await h.isLocked(jane)).to.equal(true);
     });
 

@@ -355,8 +355,10 @@ describe('notifications: a mail server that refuses every message @db', function
     expect(smtp.attempts, 'the new access details were offered').to.be.greaterThan(offered);
     await new Promise((resolve) => setTimeout(resolve, 200));
 
-    // Nobody was told a new password: the customer's own is back, and the lock that protects it stays.
-    expect(await state()).to.deep.equal(before);
+    // Nobody was told a new password: the customer's own is back, and the lock that protects it stays;
+    // the unlock link mailed to the old address dies with the change of address.
+    expect(before.liveLinks, 'the lock mail carried a live unlock link').to.equal(1);
+    expect(await state()).to.deep.equal({ ...before, liveLinks: 0 });
     const history = await host.sql<{ event: unknown; reason: unknown }>("SELECT event, reason FROM bp_login_history WHERE contact_id = :id AND event IN ('unlocked', 'access_sent')", { id: contactId });
     expect(history).to.deep.equal([{ event: 'access_sent', reason: 'mail_failed_password_kept' }]);
     expect((await new PortalClient(host.portal).api('/auth/login', { email: 'locked.moved@example.com', password: PASSWORD })).status, 'still locked').to.equal(401);
