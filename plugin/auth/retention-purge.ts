@@ -10,12 +10,16 @@
  * - "I forgot my password" requests past the hour their limits count them in: each holds an email
  *   as typed and a client address, kept no longer than the throttling needs them
  *   (`RESET_REQUESTS_PURGE_STATEMENT` in password-reset.ts).
+ * - Second-factor challenges past the hour the limit on codes mailed counts them in: each holds
+ *   the contact and the client address, and a contact who never asks for another code would keep
+ *   them for ever (`CHALLENGES_PURGE_STATEMENT` in two-factor.ts).
  */
 import { inject, injectable } from 'inversify';
 import { HostLogger } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PasswordReset } from './password-reset.js';
 import { PortalSessions } from './portal-sessions.js';
+import { TwoFactor } from './two-factor.js';
 
 export const PURGE_INTERVAL_MS = 15 * 60 * 1000;
 
@@ -26,6 +30,7 @@ export class RetentionPurge implements LifecycleContribution {
   constructor(
     @inject(PortalSessions) private readonly sessions: PortalSessions,
     @inject(PasswordReset) private readonly resets: PasswordReset,
+    @inject(TwoFactor) private readonly twoFactor: TwoFactor,
     @inject(HostLogger) private readonly logger: HostLogger,
   ) {}
 
@@ -43,6 +48,7 @@ export class RetentionPurge implements LifecycleContribution {
   private async purge(): Promise<void> {
     await this.run('expired portal sessions', () => this.sessions.purgeExpired());
     await this.run('password reset requests past their hour', () => this.resets.purgeRequests());
+    await this.run('second-factor challenges past their hour', () => this.twoFactor.purgeChallenges());
   }
 
   private async run(what: string, purge: () => Promise<number>): Promise<void> {

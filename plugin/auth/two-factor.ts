@@ -16,7 +16,8 @@
  *   lockout's guard. A new password, whichever way it is set, deletes the contact's challenges
  *   (`PortalAccountStore.setPassword`): a code asked for with the old password answers like any
  *   other dead challenge. At most `CODES_PER_CONTACT_PER_HOUR` codes are mailed to a contact in an
- *   hour (challenges are kept an hour to be counted), so a password alone cannot flood the mailbox.
+ *   hour (challenges are kept an hour to be counted, then deleted by `RetentionPurge`), so a password
+ *   alone cannot flood the mailbox.
  */
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { inject, injectable, multiInject } from 'inversify';
@@ -39,6 +40,19 @@ export const CODE_MAX_TRIES = 5;
 /** Codes mailed to one contact in an hour, at most: who holds the password cannot flood the mailbox. */
 export const CODES_PER_CONTACT_PER_HOUR = 10;
 export const CHALLENGE_COOKIE = 'bp_2fa';
+/** How long a challenge is kept after it was made, dead ones included: the hour its code is counted in. */
+export const CHALLENGES_KEPT_MS = 60 * 60_000;
+/**
+ * Deletes the challenges past that hour, by their expiry (`bp_two_factor_challenges_expires_at`
+ * serves it: its plan is read by test/scale/query-plans.test.ts). `:forgotten` is
+ * `challengesForgottenAt(now)`.
+ */
+export const CHALLENGES_PURGE_STATEMENT = `DELETE FROM ${CHALLENGES_TABLE} WHERE expires_at <= :forgotten`;
+
+/** The expiry at or before which a challenge was made more than `CHALLENGES_KEPT_MS` before `now`. */
+export function challengesForgottenAt(now: Date): Date {
+  return new Date(now.getTime() - CHALLENGES_KEPT_MS + CODE_VALID_MINUTES * 60_000);
+}
 
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -175,6 +189,8 @@ export interface TwoFactor {
   pending(token: string | undefined): Promise<PendingChallenge | null>;
   /** Checks a code; every wrong or refused try is counted and recorded. */
   verify(token: string | undefined, code: string, ip: string): Promise<CodeCheck>;
+  /** Deletes the challenges made more than `CHALLENGES_KEPT_MS` before `now` (`RetentionPurge`); answers how many. */
+  purgeChallenges(now?: Date): Promise<number>;
 }
 
 interface ChallengeRow {
@@ -221,13 +237,11 @@ export class ChallengeTwoFactor implements TwoFactor {
     const id = hashToken(token);
     const code = String(randomInt(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
     const now = new Date();
-    const hourAgo = new Date(now.getTime() - 60 * 60_000);
+    const hourAgo = new Date(now.getTime() - CHALLENGES_KEPT_MS);
     const sequelize = this.database.sequelize;
     // Challenges are kept an hour after they were made (dead ones included), to count the codes sent.
-    await sequelize.query(`DELETE FROM ${CHALLENGES_TABLE} WHERE expires_at <= :forgotten`, {
-      type: QueryTypes.BULKDELETE,
-      replacements: { forgotten: new Date(hourAgo.getTime() + CODE_VALID_MINUTES * 60_000) },
-    });
+    // The background purge removes them too, for contacts who never start a code step again.
+    await this.purgeChallenges(now);
     const stored = await sequelize.transaction(async (transaction) => {
       // With the hash the password step checked: only while it is still the account's (a change
       // after the hold deletes this challenge with the others).
@@ -272,6 +286,12 @@ export class ChallengeTwoFactor implements TwoFactor {
       throw new CodeNotSentError();
     }
     return token;
+  }
+
+  async purgeChallenges(now: Date = new Date()): Promise<number> {
+    return toNumber(
+      await this.database.sequelize.query(CHALLENGES_PURGE_STATEMENT, { type: QueryTypes.BULKDELETE, replacements: { forgotten: challengesForgottenAt(now) } }),
+    );
   }
 
   private async row(token: string | undefined): Promise<{ id: string; row: ChallengeRow } | null> {

@@ -335,6 +335,26 @@ describe('sign-in: two-factor by email @db', function () {
     expect((await latest.client.api('/auth/two-factor', { code: latest.code })).status).to.equal(200);
   });
 
+  it('keeps a challenge (the contact, the client address) only for the hour its code is counted in, with no sign-in needed to remove it', async () => {
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    const old = await customer('challenge.old@example.com');
+    const recent = await customer('challenge.recent@example.com');
+    await passwordStep('challenge.old@example.com');
+    await passwordStep('challenge.recent@example.com');
+    // One asked for 70 minutes ago (past its hour), one 55 minutes ago (dead, still counted for the hour's limit).
+    await host.exec('UPDATE bp_two_factor_challenges SET created_at = :created, expires_at = :expires WHERE contact_id = :contactId', { created: minutesAgo(70), expires: minutesAgo(60), contactId: old });
+    await host.exec('UPDATE bp_two_factor_challenges SET created_at = :created, expires_at = :expires WHERE contact_id = :contactId', { created: minutesAgo(55), expires: minutesAgo(45), contactId: recent });
+
+    // The background purge runs at activation, then on its timer: no code step has to start for it.
+    await host.test.host.plugins.deactivate('business-portal');
+    await host.test.host.plugins.activate('business-portal');
+
+    const left = await host.sql<{ contact_id: unknown }>('SELECT contact_id FROM bp_two_factor_challenges WHERE contact_id IN (:ids)', { ids: [old, recent] });
+    expect(left.map((row) => Number(row.contact_id)), 'only the challenge of the last hour is kept').to.deep.equal([recent]);
+    const [stale] = await host.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_two_factor_challenges WHERE created_at <= :hourAgo', { hourAgo: minutesAgo(60) });
+    expect(Number(stale!.n), 'no challenge older than an hour is left').to.equal(0);
+  });
+
   it('works the same through the API: 202 after the password, then the code gives the session', async () => {
     const email = 'code.api@example.com';
     const contactId = await customer(email);
