@@ -5,6 +5,10 @@
  * contact's email changes (it went to the old address: `ContactRecordListeners`), or when it
  * expires. Redeeming marks the link used and unlocks the account in one transaction, with
  * conditional updates, so two clicks racing each other unlock once.
+ *
+ * A link unlocks only the lock it was made for: one made at or after the account's `locked_at`.
+ * The lock mail makes its link in the background, after the lock: an unlock that overtakes it
+ * revokes the links there are, and the link made after that must not unlock a later lock.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
@@ -13,6 +17,7 @@ import { HostDatabase } from '../host-contract/index.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import type { AccountLockListener } from './account-lock-listener.js';
 import { Lockout } from './lockout.js';
+import { ACCOUNTS_TABLE } from './portal-account-store.js';
 
 export const UNLOCK_LINKS_TABLE = 'bp_unlock_links';
 export const UNLOCK_LINK_TTL_MINUTES = 60;
@@ -32,11 +37,12 @@ export const UnlockLinks = Symbol.for('business-portal.auth.UnlockLinks');
 export interface UnlockLinks {
   /** A new token for a locked contact (the only place the plain token exists). */
   issue(contactId: number, options?: { readonly transaction?: Transaction }): Promise<string>;
-  /** The contact a token would unlock now (unused, unexpired, not revoked, account still locked), or null. Changes nothing. */
+  /** The contact a token would unlock now (unused, unexpired, not revoked, account locked since before the link was made), or null. Changes nothing. */
   inspect(token: unknown): Promise<number | null>;
   /**
    * Claims a live link for redemption inside `transaction`: marks it used and answers its
-   * contact, or null when no live link has this token (then nothing changed).
+   * contact, or null when no live link has this token, or its account is not under the lock the
+   * link was made for (then nothing changed).
    */
   claim(token: unknown, transaction: Transaction): Promise<number | null>;
   /** Marks every live link of the contact dead (the lock ended another way). */
@@ -71,8 +77,9 @@ export class SequelizeUnlockLinks implements UnlockLinks, AccountLockListener {
     if (!isUnlockTokenShaped(token)) return null;
     const rows = await this.database.sequelize.query<{ contact_id: unknown }>(
       `SELECT l.contact_id FROM ${UNLOCK_LINKS_TABLE} l
-         JOIN bp_portal_accounts a ON a.contact_id = l.contact_id
-        WHERE l.token_hash = :hash AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > :now AND a.locked_at IS NOT NULL`,
+         JOIN ${ACCOUNTS_TABLE} a ON a.contact_id = l.contact_id
+        WHERE l.token_hash = :hash AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > :now
+          AND a.locked_at IS NOT NULL AND a.locked_at <= l.created_at`,
       { type: QueryTypes.SELECT, replacements: { hash: hashToken(token), now: new Date() } },
     );
     return rows[0] ? toNumber(rows[0].contact_id) : null;
@@ -84,7 +91,9 @@ export class SequelizeUnlockLinks implements UnlockLinks, AccountLockListener {
     const claimed = toNumber(
       await this.database.sequelize.query(
         `UPDATE ${UNLOCK_LINKS_TABLE} SET used_at = :now
-          WHERE token_hash = :hash AND used_at IS NULL AND revoked_at IS NULL AND expires_at > :now`,
+          WHERE token_hash = :hash AND used_at IS NULL AND revoked_at IS NULL AND expires_at > :now
+            AND EXISTS (SELECT 1 FROM ${ACCOUNTS_TABLE} a
+                         WHERE a.contact_id = ${UNLOCK_LINKS_TABLE}.contact_id AND a.locked_at IS NOT NULL AND a.locked_at <= ${UNLOCK_LINKS_TABLE}.created_at)`,
         { type: QueryTypes.BULKUPDATE, replacements: { hash, now: new Date() }, transaction },
       ),
     );

@@ -4,7 +4,8 @@
  * what the unlock did, the account ends in a state that agrees with it, and nothing answers 500.
  */
 import { expect } from 'chai';
-import { PORTAL_PASSWORD, startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
+import { SequelizeUnlockLinks } from '../../plugin/auth/unlock-links.js';
+import { PORTAL_PASSWORD, startLoginCheckHost, unlockTokenOf, type LoginCheckHost } from './login-check-host.js';
 
 const PAGE = '/settings/business-portal/login-check';
 
@@ -48,6 +49,35 @@ describe('login-check: unlock racing the customer’s failed logins @db', functi
       expect(await unlocks(id)).to.equal(1);
       expect((await h.portalLogin(email, PORTAL_PASSWORD)).status).to.equal(200);
     }
+  });
+
+  it('a lock mail’s link made only after an admin ended that lock (the mail goes in the background) cannot unlock a later lock', async () => {
+    const email = 'late.link@example.com';
+    const id = await h.addCustomer({ firstname: 'Late', lastname: 'Link', email });
+    await h.lock(email);
+    await h.mailsSettled();
+    const csrf = await h.csrf(h.admin);
+    expect((await h.post(`${PAGE}/unlock`, h.admin, { _csrf: csrf, contactId: [String(id)] })).status).to.equal(303);
+    expect((await state(id)).locked).to.equal(false);
+    // The lock listener's background work, overtaken by the unlock, makes its link only now (the
+    // unlock revoked the links there were): the store it uses, on the same database.
+    const late = await new SequelizeUnlockLinks(h.api.database).issue(id);
+
+    // A later run of five failures locks the account again, with a lock mail and a link of its own.
+    const mailed = h.mails.length;
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a later second, as any later lock is (MariaDB keeps whole seconds)
+    await h.lock(email);
+    await h.mailsSettled();
+    const fresh = h.mails.slice(mailed).filter((mail) => mail.contactId === id && mail.kind === 'accountLocked');
+    expect(fresh).to.have.length(1);
+
+    const get = await fetch(`${h.url}/portal/unlock?token=${late}`);
+    expect(get.status, 'the late link is dead: it was made for a lock that had ended').to.equal(400);
+    await get.text();
+    expect((await h.post('/portal/unlock', undefined, { token: late })).status).to.equal(400);
+    expect((await state(id)).locked, 'the later lock holds').to.equal(true);
+    expect((await h.post('/portal/unlock', undefined, { token: unlockTokenOf(fresh[0]!) })).status, 'the later lock’s own link unlocks it').to.equal(200);
+    expect((await state(id)).locked).to.equal(false);
   });
 
   it('the fifth failed login beside the unlock: the page’s count agrees with whether the account ends locked', async () => {
