@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { QueryTypes } from 'sequelize';
 import { RegistryModuleEligibility } from '../../plugin/eligibility/module-eligibility.js';
-import type { HostApi } from '../../plugin/host-contract/index.js';
+import type { FieldDefinition, HostApi, ModuleDefinition } from '../../plugin/host-contract/index.js';
 import { ProfileAudit } from '../../plugin/profiles/profile-audit.js';
 import type { ProfileActor } from '../../plugin/profiles/profile-document.js';
 import { ProfileSectionsStore } from '../../plugin/profiles/profile-sections-store.js';
@@ -131,4 +131,30 @@ export async function addPortalAccount(api: HostApi, contactId: number, profileI
       version: 1,
     },
   ]);
+}
+
+const WIDE_FIELD_TYPES = ['textarea', 'integer', 'date', 'boolean', 'textarea'] as const;
+
+/**
+ * A custom module of `fields` fields for the scale suites: a title, a reference to Contacts (which
+ * makes it portal-eligible), a picklist, and the rest of a few types whose columns MariaDB keeps off
+ * the row (so that 200 of them fit).
+ */
+export function wideModule(name: string, fields: number): ModuleDefinition {
+  const list: FieldDefinition[] = [
+    { name: 'title', label: { en: 'Title', it: 'Titolo' }, type: 'textarea', mandatory: true },
+    { name: 'contact_id', label: { en: 'Contact', it: 'Contatto' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] },
+    { name: 'stage', label: { en: 'Stage', it: 'Fase' }, type: 'picklist', mandatory: false, picklistValues: ['Open', 'Closed'] },
+  ];
+  for (let f = list.length; f < fields; f += 1) {
+    list.push({ name: `field_${f}`, label: { en: `Field ${f}`, it: `Campo ${f}` }, type: WIDE_FIELD_TYPES[f % WIDE_FIELD_TYPES.length]!, mandatory: false });
+  }
+  return { name, label: { en: name }, singularLabel: { en: name }, custom: true, labelField: 'title', fields: list };
+}
+
+/** Registers a wide module as a CRM admin would: the registry takes 150 fields at once, the others are added one by one. */
+export async function addWideModule(api: HostApi, name: string, fields: number): Promise<void> {
+  const definition = wideModule(name, fields);
+  await api.modules.registerModule({ ...definition, fields: definition.fields.slice(0, 150) });
+  for (const field of definition.fields.slice(150)) await api.modules.addField(name, field);
 }
