@@ -79,17 +79,30 @@ function profileId(req: Request): number | null {
 }
 
 /**
- * A language's name as a word of a sentence in `inLanguage` (`inglese`, `Italian`): the CRM's menu
- * names each language in itself (`English`, `Italiano`), which reads wrong inside another
- * language's text. `fallback` when Intl does not know the language.
+ * The names of `languages` as words of a sentence in `inLanguage` (`inglese`, `Italian`): the CRM's
+ * menu names each language in itself (`English`, `Italiano`), which reads wrong inside another
+ * language's text. A language Intl does not know keeps the CRM's name. Once a page: Intl builds
+ * each `DisplayNames` from its locale data (about a millisecond), and made anew for every button
+ * and language they were most of the buttons section's time.
  */
-function languageName(code: LanguageCode, inLanguage: LanguageCode, fallback: string): string {
+function languageNames(languages: readonly { readonly code: LanguageCode; readonly name: string }[], inLanguage: LanguageCode): Map<LanguageCode, string> {
+  let names: Intl.DisplayNames | null = null;
   try {
-    const name = new Intl.DisplayNames([inLanguage], { type: 'language', fallback: 'none' }).of(code);
-    return name ?? fallback;
+    names = new Intl.DisplayNames([inLanguage], { type: 'language', fallback: 'none' });
   } catch {
-    return fallback;
+    // An admin language Intl does not know: the CRM's names.
   }
+  return new Map(
+    languages.map((language) => {
+      let name: string | undefined;
+      try {
+        name = names?.of(language.code);
+      } catch {
+        // A code Intl refuses: the CRM's name.
+      }
+      return [language.code, name ?? language.name];
+    }),
+  );
 }
 
 function localized(text: LocalizedText | undefined, language: LanguageCode, fallback: string): string {
@@ -277,7 +290,8 @@ export class PrivilegesPage implements AdminRouteContribution {
     const languages = this.regional.languages();
     const defaultLanguage = this.regional.defaultLanguage();
     const others = languages.filter((language) => language.code !== defaultLanguage);
-    const named = (code: LanguageCode) => languageName(code, adminLanguage, languages.find((language) => language.code === code)?.name ?? code);
+    const names = languageNames(languages, adminLanguage);
+    const named = (code: LanguageCode) => names.get(code) ?? code;
     const options = (button: HomeButton | null) => ({
       translations: others.map((language) => ({
         code: language.code,

@@ -93,6 +93,36 @@ describe('privileges of a large CRM @db', function () {
     await test?.stop();
   });
 
+  it('names the CRM’s languages for the buttons’ other-language texts once a page, however many buttons it draws', async () => {
+    expect(api.regional.languages().length, 'a CRM with another language than its default').to.be.at.least(2);
+    const Original = Intl.DisplayNames;
+    let made = 0;
+    // Counts what the page asks of the platform (Intl builds one from its locale data, a millisecond each).
+    const intl = Intl as { DisplayNames: typeof Original };
+    intl.DisplayNames = class extends Original {
+      constructor(...args: ConstructorParameters<typeof Original>) {
+        super(...args);
+        made += 1;
+      }
+    } as typeof Original;
+    const madeFor = async (buttons: number) => {
+      const document = await service.document(id);
+      const button = { title: 'Tickets', description: 'Yours', colour: 'primary' as const, icon: 'list', action: 'list' as const, module: 'HelpDesk' };
+      await service.saveSection(id, 'buttons', Array.from({ length: buttons }, (_, n) => ({ ...button, title: `Tickets ${n}` })), document.profile.version, actor);
+      made = 0;
+      const page = await admin.get(`${SETTINGS}/profiles/${id}/privileges`);
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.include(`Tickets ${buttons - 1}`);
+      return made;
+    };
+    try {
+      const one = await madeFor(1);
+      expect(await madeFor(30), `${one} with one button`).to.equal(one);
+    } finally {
+      intl.DisplayNames = Original;
+    }
+  });
+
   for (const name of ['privileges page', 'general saved', 'modules saved whole', 'one field hidden', 'profiles list']) {
     it(`costs as many statements for "${name}" with 720 more fields in 6 more modules`, () => {
       expect(large[name], `${name}: ${small[name]} statements with the small CRM, then\n${largeStatements[name]!.join('\n')}`).to.equal(small[name]);
