@@ -73,6 +73,9 @@ const FLAG_KEYS: Readonly<Record<ProfileFlag['reason'], MessageKey>> = {
   'field-missing': 'privileges.flags.fieldMissing',
 };
 
+/** A module with more fields than this gets a filter above its list of fields. */
+const FIELD_FILTER_FROM = 15;
+
 function profileId(req: Request): number | null {
   const raw = String(req.params.id ?? '');
   return /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : null;
@@ -405,6 +408,8 @@ export class PrivilegesPage implements AdminRouteContribution {
         edit: entry.edit,
         delete: entry.delete,
         scopes: scopeLabels.map(({ scope, label }) => ({ value: scope, label, selected: scope === entry.scope })),
+        // A long list gets a filter above it: 200 fields are a dozen screens on a phone.
+        manyFields: fields.length > FIELD_FILTER_FROM,
         fields: fields.map((field) => ({
           name: field.name,
           label: fieldLabel(field.name),
@@ -453,6 +458,7 @@ export class PrivilegesPage implements AdminRouteContribution {
         reload: t('privileges.reload'),
         staleSection: t('privileges.staleSection'),
         moved: t('privileges.moved'),
+        fieldsShown: t('privileges.modules.fieldsShown'),
         removed: t('privileges.removed'),
         everything: t('privileges.rules.everything'),
         originPortal: t('privileges.rules.origins.portal'),

@@ -15,7 +15,7 @@ import type { DatabaseProfileService } from '../../plugin/profiles/profile-servi
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { seriousViolations, smallTapTargets, tabTo } from '../support/page-checks.js';
-import { addEmailTemplate, adminActor, deleteEmailTemplate, profileService, SETTINGS } from './profile-test-kit.js';
+import { addEmailTemplate, addWideModule, adminActor, deleteEmailTemplate, profileService, SETTINGS } from './profile-test-kit.js';
 
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
 
@@ -855,5 +855,41 @@ describe('privileges page in a browser', function () {
     expect(saved.notifications.senderName).to.equal('Removed choices desk');
     expect(saved.notifications.templates.newTicket, 'the template kept').to.equal(gone);
     await context.close();
+  });
+
+  it('finds a field among a module’s 200 by a filter above its list, on a phone; what the filter hides is still saved', async () => {
+    await addWideModule(api, 'Wide', 200);
+    try {
+      const { context, page } = await signedInOnPrivileges('modules');
+      await page.setViewportSize(VIEWPORTS.phone);
+      await page.click('[data-bp-details="Wide"] > summary');
+      const wide = page.locator('[data-bp-module="Wide"]');
+      const filter = wide.getByLabel('Find a field');
+      const shownRows = () => wide.locator('.bp-field-access > li:visible').count();
+      expect(await shownRows(), 'every field before a filter').to.equal(200);
+      await filter.fill('field 12');
+      // Field 12 and Field 120 to 129, whatever the case typed.
+      expect(await shownRows()).to.equal(11);
+      expect(await wide.locator('[data-bp-field-filter-count]').textContent()).to.equal('11 of 200 fields shown');
+      expect(await wide.locator('.bp-field-access > li:visible label').first().textContent()).to.equal('Field 12');
+      await filter.press('Enter');
+      expect(await page.locator('[data-bp-section="modules"] [data-bp-dirty]').isHidden(), 'a filter is no change to save').to.equal(true);
+      await wide.screenshot({ path: join(artifacts, 'module-200-fields-filtered-phone.png') });
+      await wide.locator('select[data-bp-field="field_12"]').selectOption('hidden');
+      await filter.fill('');
+      expect(await shownRows(), 'every field again').to.equal(200);
+      expect(await wide.locator('[data-bp-field-filter-count]').textContent()).to.equal('');
+      await filter.fill('nothing like it');
+      expect(await wide.locator('[data-bp-field-filter-count]').textContent()).to.equal('0 of 200 fields shown');
+      await page.click('[data-bp-section="modules"] [data-bp-save]');
+      await page.locator('[data-bp-section="modules"] [data-bp-status]').locator('text=Saved.').waitFor();
+      const saved = (await service.document(profileId)).modules.find((m) => m.module === 'Wide')!;
+      expect(saved.fields.field_12).to.equal('hidden');
+      expect(saved.fields.field_121, 'a field the filter hid keeps its access').to.equal('readwrite');
+      expect(Object.keys(saved.fields)).to.have.length(200);
+      await context.close();
+    } finally {
+      await api.modules.removeModule('Wide');
+    }
   });
 });

@@ -238,6 +238,13 @@
   var problemIds = 0;
   /** Marks `field` invalid, described by `problem` first; its own description is kept to give back. */
   function markField(field, problem) {
+    // A field the refusal names must be seen: a filter that hides it is cleared.
+    var hiddenRow = field.closest && field.closest('.bp-field-access > li[hidden]');
+    var filter = hiddenRow && hiddenRow.closest('fieldset').querySelector('[data-bp-field-filter]');
+    if (filter) {
+      filter.value = '';
+      filterFields(filter);
+    }
     if (!problem.id) problem.id = 'bp-problem-' + (problemIds += 1);
     if (!field.hasAttribute('data-bp-invalid')) field.setAttribute('data-bp-invalid', field.getAttribute('aria-describedby') || '');
     var own = field.getAttribute('data-bp-invalid');
@@ -759,11 +766,36 @@
   root.addEventListener('keydown', function (event) {
     // Enter in the "add a rule" or "import" parts must not save the whole section.
     if (event.key === 'Enter' && event.target.closest('[data-bp-subform]') && event.target.tagName === 'INPUT') event.preventDefault();
+    // Nor Enter in a field filter: it only finds fields.
+    if (event.key === 'Enter' && event.target.hasAttribute('data-bp-field-filter')) event.preventDefault();
   });
+  /**
+   * A module's field filter: shows the fields whose label (or name) holds what is typed, whatever
+   * its case, and says how many. It only hides rows: the section still sends every field.
+   */
+  function filterFields(input) {
+    var list = document.getElementById(input.getAttribute('aria-controls'));
+    if (!list) return;
+    var text = input.value.trim().toLowerCase();
+    var rows = all(list, ':scope > li');
+    var shown = 0;
+    rows.forEach(function (row) {
+      var select = row.querySelector('[data-bp-field]');
+      var match = !text || row.textContent.toLowerCase().indexOf(text) >= 0 || (select && select.getAttribute('data-bp-field').indexOf(text) >= 0);
+      row.hidden = !match;
+      if (match) shown += 1;
+    });
+    var count = input.parentNode.querySelector('[data-bp-field-filter-count]');
+    if (count) count.textContent = text ? format(texts.fieldsShown, { shown: shown, total: rows.length }) : '';
+  }
   function onEdit(event) {
     var target = event.target;
     var section = sectionOf(target);
     if (!section) return;
+    if (target.hasAttribute('data-bp-field-filter')) {
+      filterFields(target);
+      return;
+    }
     var item = target.closest('[data-bp-button]');
     if (item) {
       if (target.getAttribute('data-bp-input') === 'action' && event.type === 'change') syncModules(item, true);
