@@ -1,17 +1,21 @@
 /**
  * What a customer sees at a phone's width (375 × 812) and a desktop's (1280 × 800), on what the
- * other browser suites pass by: the pages that only say something (not found, not allowed).
- * Screenshots go to `test-artifacts/phone-and-desktop/`.
+ * other browser suites pass by: the pages that only say something (not found, not allowed), and a
+ * list holding a value with no place to break it (a title pasted from a file name). Screenshots go to `test-artifacts/phone-and-desktop/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
+import { QueryTypes } from 'sequelize';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { smallTapTargets } from '../support/page-checks.js';
 import { DEMO_PASSWORD, JANE } from './portal-pages-kit.js';
 
 const PHONE = { width: 375, height: 812 };
+const DESKTOP = { width: 1280, height: 800 };
+/** A title pasted from a file name: 90 characters and no space, hyphen or other place to break. */
+const UNBROKEN = `controller_log_line2_${'reboot'.repeat(10)}_2026_12_05.txt`;
 
 describe('portal pages at a phone’s and a desktop’s width in a browser', function () {
   this.timeout(120_000);
@@ -47,5 +51,35 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
       for (const small of await smallTapTargets(page, { within: '.bp-content' })) problems.push(`${name}: ${small}`);
     }
     expect(problems).to.deep.equal([]);
+  });
+
+  it('on a desktop, a value with no place to break wraps in its cell: the list fits its box, short values stay whole', async () => {
+    const [account] = (await test.host.api.database.sequelize.query(`SELECT contact_id FROM bp_portal_accounts WHERE email = '${JANE}'`, { type: QueryTypes.SELECT })) as { contact_id: unknown }[];
+    const jane = await test.host.api.records.get('Contacts', Number(account!.contact_id));
+    await test.host.api.records.create('HelpDesk', { values: { ticket_title: UNBROKEN, status: 'Open', contact_id: jane!.id, account_id: jane!.values.account_id ?? null } });
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${test.url}/portal/m/HelpDesk`);
+    await page.screenshot({ path: join(artifacts, 'long-title-desktop.png'), fullPage: true });
+    expect(await page.locator('tbody td', { hasText: UNBROKEN }).count(), 'the long title is listed').to.equal(1);
+    const fit = (await page.evaluate(`(() => { const wrap = document.querySelector('.bp-table-wrap'); return wrap.scrollWidth - wrap.clientWidth; })()`)) as number;
+    expect(fit, 'px the table is wider than its box').to.be.at.most(0);
+    // Room is taken from the long value, not from the short ones: a ticket number, a status, a header stay on one line.
+    const brokenWords = async () => (await page.evaluate(`(() => {
+      const walker = document.createTreeWalker(document.querySelector('.bp-table'), NodeFilter.SHOW_TEXT);
+      const words = [];
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent.trim();
+        if (!text || text.includes(' ') || text.length > 20) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        if (new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size > 1) words.push(text);
+      }
+      return words;
+    })()`)) as string[];
+    expect(await brokenWords(), 'short values broken across lines').to.deep.equal([]);
+    // On a phone the table may scroll in its box (WCAG 1.4.10), but it does not squeeze words to fit it.
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: join(artifacts, 'long-title-phone.png'), fullPage: true });
+    expect(await brokenWords(), 'short values broken across lines on a phone').to.deep.equal([]);
   });
 });
