@@ -1,7 +1,8 @@
 /**
  * What a customer sees at a phone's width (375 × 812) and a desktop's (1280 × 800), on what the
  * other browser suites pass by: the pages that only say something (not found, not allowed), and a
- * list holding a value with no place to break it (a title pasted from a file name). Screenshots go to `test-artifacts/phone-and-desktop/`.
+ * list holding a value with no place to break it (a title pasted from a file name), and the titles
+ * of those pages and of the delete confirmation beside every other page's. Screenshots go to `test-artifacts/phone-and-desktop/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -10,7 +11,7 @@ import { QueryTypes } from 'sequelize';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { smallTapTargets } from '../support/page-checks.js';
-import { DEMO_PASSWORD, JANE } from './portal-pages-kit.js';
+import { changeDefaultModule, DEMO_PASSWORD, JANE } from './portal-pages-kit.js';
 
 const PHONE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -28,6 +29,10 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
     skipWithoutChromium(this);
     artifacts = artifactsDir('phone-and-desktop');
     test = await startTestHost({ demo: true });
+    // One of Jane's tickets has a title with no place to break.
+    const [account] = (await test.host.api.database.sequelize.query(`SELECT contact_id FROM bp_portal_accounts WHERE email = '${JANE}'`, { type: QueryTypes.SELECT })) as { contact_id: unknown }[];
+    const jane = await test.host.api.records.get('Contacts', Number(account!.contact_id));
+    await test.host.api.records.create('HelpDesk', { values: { ticket_title: UNBROKEN, status: 'Open', contact_id: jane!.id, account_id: jane!.values.account_id ?? null } });
     browser = await launchChromium();
     const context = await browser.newContext({ locale: 'en-GB', viewport: PHONE });
     page = await context.newPage();
@@ -54,9 +59,6 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
   });
 
   it('on a desktop, a value with no place to break wraps in its cell: the list fits its box, short values stay whole', async () => {
-    const [account] = (await test.host.api.database.sequelize.query(`SELECT contact_id FROM bp_portal_accounts WHERE email = '${JANE}'`, { type: QueryTypes.SELECT })) as { contact_id: unknown }[];
-    const jane = await test.host.api.records.get('Contacts', Number(account!.contact_id));
-    await test.host.api.records.create('HelpDesk', { values: { ticket_title: UNBROKEN, status: 'Open', contact_id: jane!.id, account_id: jane!.values.account_id ?? null } });
     await page.setViewportSize(DESKTOP);
     await page.goto(`${test.url}/portal/m/HelpDesk`);
     await page.screenshot({ path: join(artifacts, 'long-title-desktop.png'), fullPage: true });
@@ -81,5 +83,27 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: join(artifacts, 'long-title-phone.png'), fullPage: true });
     expect(await brokenWords(), 'short values broken across lines on a phone').to.deep.equal([]);
+  });
+
+  it('the title of a message page and of a delete confirmation has the size and spacing of every other page’s, and wraps', async () => {
+    await changeDefaultModule(test, 'HelpDesk', (entry) => ({ ...entry, delete: true }));
+    try {
+      const look = `(() => { const h1 = document.querySelector('h1'), s = getComputedStyle(h1); return { size: s.fontSize, lineHeight: s.lineHeight, weight: s.fontWeight, above: s.marginTop }; })()`;
+      for (const [size, viewport] of Object.entries({ phone: PHONE, desktop: DESKTOP })) {
+        await page.setViewportSize(viewport);
+        await page.goto(`${test.url}/portal/m/HelpDesk`);
+        const list = await page.evaluate(look);
+        const ticket = (await page.locator('tbody tr', { hasText: UNBROKEN }).locator('.bp-row-link').getAttribute('href'))!.replace(/\?.*$/, '');
+        for (const [name, path] of [['not-found', '/portal/m/HelpDesk/999999'], ['not-allowed', '/portal/m/Faq/new'], ['delete', `${ticket}/delete`]] as const) {
+          await page.goto(`${test.url}${path}`);
+          await page.screenshot({ path: join(artifacts, `${name}-title-${size}.png`), fullPage: true });
+          expect(await page.evaluate(look), `the title of ${name} on a ${size}`).to.deep.equal(list);
+          // The ticket's long title in the delete question wraps as it does on the ticket's own page.
+          expect(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), `px ${name} scrolls sideways on a ${size}`).to.be.at.most(0);
+        }
+      }
+    } finally {
+      await changeDefaultModule(test, 'HelpDesk', (entry) => ({ ...entry, delete: false }));
+    }
   });
 });
