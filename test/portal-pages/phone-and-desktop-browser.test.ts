@@ -106,4 +106,23 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
       await changeDefaultModule(test, 'HelpDesk', (entry) => ({ ...entry, delete: false }));
     }
   });
+
+  it('a form page sets its title apart from the form, as a list sets its title apart from the table', async () => {
+    // The space under the title block, down to what comes next (the form, or the error above it).
+    const gap = `(() => { const h1 = document.querySelector('h1'); const head = h1.closest('.bp-page-head') || h1; return Math.round(head.nextElementSibling.getBoundingClientRect().top - head.getBoundingClientRect().bottom); })()`;
+    const gaps: Record<string, number> = {};
+    for (const [size, viewport] of Object.entries({ phone: PHONE, desktop: DESKTOP })) {
+      await page.setViewportSize(viewport);
+      await page.goto(`${test.url}/portal/m/HelpDesk`);
+      const list = (await page.evaluate(gap)) as number;
+      for (const path of ['/portal/m/HelpDesk/new', '/portal/account/password']) {
+        await page.goto(`${test.url}${path}`);
+        gaps[`${path} on a ${size}`] = (await page.evaluate(gap)) as number;
+        await page.click('.bp-record-form button[type="submit"]');
+        await page.waitForSelector('.bp-error');
+        gaps[`${path} refused on a ${size}`] = (await page.evaluate(gap)) as number;
+      }
+      for (const [name, value] of Object.entries(gaps)) expect(value, name).to.equal(list);
+    }
+  });
 });
