@@ -25,7 +25,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.6.0';
+export const HOST_API_VERSION = '1.7.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -249,6 +249,14 @@ export interface HostModuleRegistry {
   /** The picklist values of a field as a given CRM user sees them (by their role); every value without a user. */
   picklistValues(module: string, field: string, userId?: number): Promise<readonly string[]>;
   on<E extends keyof ModuleRegistryEvents>(event: E, listener: (payload: ModuleRegistryEvents[E]) => void): Unsubscribe;
+  /**
+   * Since 1.7.0, optional: brings this process's view (`modules`, `module`, `relations`) up to date
+   * with changes made meanwhile outside it (another server of the same CRM, a command-line tool),
+   * raising their events before it resolves; answers whether the view changed. The plugin calls it
+   * when a read fails because the database no longer matches the view (a column or table gone),
+   * then reads once more. A host whose view is always current, or that cannot tell, leaves it out.
+   */
+  sync?(): Promise<boolean>;
 
   // For host developers (and conformance tests); the plugin only reads the registry.
   registerModule(definition: ModuleDefinition): Promise<void>;

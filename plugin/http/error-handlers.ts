@@ -18,6 +18,10 @@ interface ClientError {
   readonly code: string;
   readonly messageKey: MessageKey;
   readonly params?: MessageParams;
+  /** The page's title (else the one of a bad request). */
+  readonly titleKey?: MessageKey;
+  /** Seconds for `Retry-After` (a 503 of a passing state). */
+  readonly retryAfter?: number;
 }
 
 /** What a client can be told about an error, or null for a server fault. */
@@ -86,6 +90,7 @@ export function portalErrorHandler(logger: HostLogger, translator: Translator, r
     if (!client) logFault(logger, req, error);
     if (res.headersSent) return abandon(res);
     const status = client?.status ?? 500;
+    if (client?.retryAfter !== undefined) res.set('Retry-After', String(client.retryAfter));
     if (isApiPath(req.path)) {
       const language = requestLanguage(req, translator);
       const message = translator.t(language, client?.messageKey ?? 'errors.serverError', client?.params);
@@ -93,7 +98,7 @@ export function portalErrorHandler(logger: HostLogger, translator: Translator, r
       return;
     }
     try {
-      sendPortalMessage(req, res, status, client ? 'errors.badRequestTitle' : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError', translator, renderer);
+      sendPortalMessage(req, res, status, client ? (client.titleKey ?? 'errors.badRequestTitle') : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError', translator, renderer);
     } catch (renderError) {
       logFault(logger, req, renderError);
       res.status(status).type('text').send(client ? 'Bad request' : 'Internal error');

@@ -3,17 +3,18 @@
  * front (security headers, no caching, body parsing, the admin gate and CSRF check) and the
  * shared back (404s of their own and the final error handler).
  */
-import express, { type Router } from 'express';
-import { inject, injectable } from 'inversify';
-import { HostHttp, HostLogger } from '../host-contract/index.js';
+import express, { type RequestHandler, type Router } from 'express';
+import { inject, injectable, optional } from 'inversify';
+import { HostHttp, HostLogger, HostModuleRegistry } from '../host-contract/index.js';
 import { Translator } from '../i18n/translator.js';
-import type { AdminRouteContribution, PortalRouteContribution } from '../lifecycle/contributions.js';
+import { HostApiVersion, type AdminRouteContribution, type PortalRouteContribution } from '../lifecycle/contributions.js';
 import { requireCrmAdmin, requireCsrfToken } from './admin-access.js';
 import { AdminPages } from './admin-pages.js';
 import { API_PREFIX, isApiPath } from './api-errors.js';
 import { CsrfTokens } from './csrf.js';
 import { adminErrorHandler, adminNotFound, apiNotFound, portalErrorHandler, portalNotFound } from './error-handlers.js';
 import { ADMIN_BODIES, ADMIN_FORM_BODIES, formBody, jsonBody, PORTAL_API_BODIES, PORTAL_PAGE_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
+import { moduleViewRecovery } from './module-view-changes.js';
 import { PageRenderer } from './page-renderer.js';
 import { noStore, securityHeaders } from './security-headers.js';
 
@@ -32,6 +33,8 @@ export class ExpressPluginRouters implements PluginRouters {
     @inject(PageRenderer) private readonly renderer: PageRenderer,
     @inject(AdminPages) private readonly pages: AdminPages,
     @inject(CsrfTokens) private readonly csrf: CsrfTokens,
+    @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
+    @inject(HostApiVersion) @optional() private readonly hostApiVersion?: string,
   ) {}
 
   portal(contributions: readonly PortalRouteContribution[]): Router {
@@ -45,7 +48,10 @@ export class ExpressPluginRouters implements PluginRouters {
     const pageBodies = requireReadableBody(PORTAL_PAGE_BODIES);
     routes.use((req, res, next) => (isApiPath(req.path) ? apiBodies : pageBodies)(req, res, next));
     for (const contribution of contributions) contribution.registerPortalRoutes(routes);
-    const router = answeredOrNotFound(routes);
+    // A request that meets a module changed outside this process re-syncs; a read runs again, else a 503.
+    const recovery = moduleViewRecovery(routes, this.registry, this.logger, this.hostApiVersion);
+    const router = answeredOrNotFound(routes, recovery.note);
+    router.use(recovery.retry);
     router.use(API_PREFIX, apiNotFound(this.translator));
     router.use(portalNotFound(this.translator, this.renderer));
     router.use(portalErrorHandler(this.logger, this.translator, this.renderer));
@@ -76,8 +82,9 @@ export class ExpressPluginRouters implements PluginRouters {
  * still fails and its request is never sent. What the routes leave (another path, an error)
  * goes on to the 404 and the error handler the caller adds.
  */
-function answeredOrNotFound(routes: Router): Router {
+function answeredOrNotFound(routes: Router, ...before: RequestHandler[]): Router {
   const router = express.Router();
+  if (before.length > 0) router.use(...before);
   router.use(routes);
   return router;
 }

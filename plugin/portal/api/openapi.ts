@@ -149,7 +149,7 @@ function parameterOf(parameter: ApiParameter): Record<string, unknown> {
  * What the shared middleware answers whatever the route table says (README, API errors): a write
  * that is not JSON, not parseable or too large; a path that is not valid percent-encoding; and,
  * for a customer who must still change the generated password, every route but the few the
- * first-access gate lets through.
+ * first-access gate lets through; a signed-in route that met a module changed outside this server.
  */
 function sharedAnswers(operation: ApiOperation): Record<number, string> {
   const answers: Record<number, string> = {};
@@ -161,6 +161,9 @@ function sharedAnswers(operation: ApiOperation): Record<number, string> {
   if (/:[A-Za-z_]+/.test(operation.path)) answers[400] = `${answers[400] ? `${answers[400]}; a` : 'A'} path that is not valid percent-encoding (\`bad_request\`)`;
   if (!FIRST_ACCESS_ALLOWED.has(`${operation.method.toUpperCase()} ${API_PREFIX}${operation.path === '/' ? '' : operation.path}`)) {
     answers[403] = 'The customer must first change the generated password (`password_change_required`)';
+  }
+  if (operation.signedIn) {
+    answers[503] = 'A module this needs was changed on another server of the CRM a moment ago; try again after `Retry-After` seconds (`module_changing`)';
   }
   return answers;
 }
