@@ -3,7 +3,7 @@
  *
  * Only the profile's list columns (the access layer gives no other), per-column search inputs
  * and picklist selects (several at once), a general search box (with the search tool), sorting
- * by a column header (`aria-sort`), paging with the total, an export link when allowed and an
+ * by a column header (`aria-sort`; on a phone, where rows are cards, by a select), paging with the total, an export link when allowed and an
  * empty state. It is one GET form: it works without JavaScript. Query parameters: `q` (general
  * search), `f_<field>` (column search), `sort`, `dir` (`asc` / `desc`), `page` (past the last
  * page: redirected to the last).
@@ -167,7 +167,8 @@ export class ListPage implements PortalRouteContribution {
     const rows = view.rows.map((row) => ({
       href: `${base}/${row.id}${fromHere}`,
       label: row.label,
-      cells: view.columns.map((column, index) => ({ first: index === 0, shown: showValue(column, row.values[column.name], row.references[column.name], options) })),
+      // Each cell says its column's name (data-label): a phone shows the rows as cards, label beside value.
+      cells: view.columns.map((column, index) => ({ first: index === 0, column: column.label, shown: showValue(column, row.values[column.name], row.references[column.name], options) })),
     }));
     const from = view.total === 0 ? 0 : (view.page - 1) * view.pageSize + 1;
     const to = Math.min(view.page * view.pageSize, view.total);
@@ -190,7 +191,11 @@ export class ListPage implements PortalRouteContribution {
         problem,
         hasSearch,
         search: view.search,
-        sort: sortParams,
+        // The sort as a phone offers it (its table has no header row): the columns the header could
+        // sort by, and the record's last change (the list's own order) to go back to.
+        sortOptions: this.sortOptions(w, view, columns),
+        sortAscending: view.sort.direction === 'asc',
+        hasForm: hasSearch || columns.some((c) => c.sortHref !== null),
         filtered,
         clearHref: `${base}${queryString(sortParams)}`,
         canCreate: module.create && name !== 'Accounts',
@@ -204,6 +209,16 @@ export class ListPage implements PortalRouteContribution {
         pageLabel: w.t('portal.list.page', { page: formatCount(view.page, w.language), pages: formatCount(lastPage, w.language) }),
       },
     });
+  }
+
+  /** The fields a list may be sorted by, in the header's order, after the system's own orders (the one in use is kept). */
+  private sortOptions(w: WorkspaceRequest, view: ListView, columns: readonly { name: string; label: string; sortHref: string | null }[]): { value: string; label: string; selected: boolean }[] {
+    const system = [
+      { value: 'modifiedAt', label: w.t('portal.list.sortModified') },
+      ...(view.sort.field === 'createdAt' ? [{ value: 'createdAt', label: w.t('portal.list.sortCreated') }] : []),
+    ];
+    const fields = columns.filter((c) => c.sortHref !== null).map((c) => ({ value: c.name, label: c.label }));
+    return [...system, ...fields].map((o) => ({ ...o, selected: o.value === view.sort.field }));
   }
 
   /** Which column's search value could not be read, and how to type it. */
