@@ -1,0 +1,84 @@
+/**
+ * An accessibility audit of the customer portal in headless Chromium on the demo, for what axe-core
+ * does not see: the contrast of the controls' own edges (WCAG 1.4.11) on the sign-in pages and
+ * the signed-in ones, in English and Italian. Screenshots go to `test-artifacts/accessibility-audit/`.
+ */
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { BACKDROP_SCRIPT, contrastRatio } from '../support/contrast.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import { DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
+
+const DESKTOP = { width: 1280, height: 860 };
+
+describe('portal accessibility audit in a browser', function () {
+  this.timeout(180_000);
+  let test: TestHost;
+  let browser: Browser;
+  let artifacts: string;
+
+  before(async function () {
+    skipWithoutChromium(this);
+    artifacts = artifactsDir('accessibility-audit');
+    test = await startTestHost({ demo: true });
+    await test.host.api.database.sequelize.query(`UPDATE bp_profiles SET two_factor_type = 'none'`);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await test?.stop();
+  });
+
+  /** A context in `locale` whose customer `email` is signed in, on the home page. */
+  async function signedIn(email: string, locale: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ locale, viewport: DESKTOP, ...options });
+    const page = await context.newPage();
+    await page.goto(`${test.url}/portal/login`);
+    await page.fill('#bp-email', email);
+    await page.fill('#bp-password', DEMO_PASSWORD);
+    await Promise.all([page.waitForURL(/\/portal\/$/), page.click('form.bp-form button[type="submit"]')]);
+    return { context, page };
+  }
+
+  /** The pages a customer reaches, signed out then signed in: name → address. */
+  async function customerPages(page: Page): Promise<Record<string, string>> {
+    await page.goto(`${test.url}/portal/m/HelpDesk`);
+    const ticket = `${test.url}${await page.locator('tbody tr:first-child .bp-row-link').getAttribute('href')}`.replace(/\?.*$/, '');
+    return { home: `${test.url}/portal/`, ticket, edit: `${ticket}/edit`, newTicket: `${test.url}/portal/m/HelpDesk/new`, password: `${test.url}/portal/account/password` };
+  }
+  const SIGNED_OUT = { login: '/portal/login', forgot: '/portal/forgot-password', reset: '/portal/reset-password?token=unknown' };
+
+  for (const [who, email, locale] of [
+    ['Jane (English)', JANE, 'en-GB'],
+    ['Mario (Italian)', MARIO, 'it-IT'],
+  ] as const) {
+    it(`${who}: every text field and menu has an edge of 3:1 against what is behind it`, async () => {
+      const { context, page } = await signedIn(email, locale);
+      const signedInPages = await customerPages(page);
+      const anonymous = await browser.newContext({ locale, viewport: DESKTOP });
+      const visitor = await anonymous.newPage();
+      const faint: string[] = [];
+      for (const [name, url, on] of [
+        ...Object.entries(SIGNED_OUT).map(([name, path]) => [name, `${test.url}${path}`, visitor] as const),
+        ...Object.entries(signedInPages).map(([name, url]) => [name, url, page] as const),
+      ]) {
+        await on.goto(url);
+        await on.evaluate(BACKDROP_SCRIPT);
+        const edges = (await on.evaluate(`[...document.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), select, textarea')]
+          .filter((el) => el.getClientRects().length > 0)
+          .map((el) => ({ what: el.tagName.toLowerCase() + '#' + el.id, edge: getComputedStyle(el).borderTopColor, width: getComputedStyle(el).borderTopWidth, behind: bpBackdrop(el) }))`)) as { what: string; edge: string; width: string; behind: string }[];
+        expect(edges, `text fields on ${name}`).to.not.be.empty;
+        for (const { what, edge, width, behind } of edges) {
+          const ratio = contrastRatio(edge, behind);
+          if (parseFloat(width) < 1 || ratio < 3) faint.push(`${name} ${what}: ${width} ${edge} on ${behind} = ${ratio.toFixed(2)}:1`);
+        }
+        await on.screenshot({ path: join(artifacts, `${locale}-${name}.png`), fullPage: true });
+      }
+      expect(faint).to.deep.equal([]);
+      await anonymous.close();
+      await context.close();
+    });
+  }
+});
