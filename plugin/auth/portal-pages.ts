@@ -54,6 +54,12 @@ export interface PortalPage {
    * once that the form was refused (an alert in the page at load is not announced).
    */
   readonly refused?: boolean;
+  /**
+   * The body holds the page's `main` landmark itself (with `id="bp-main"`, the skip link's target):
+   * the workspace's, whose menu and account tools are landmarks beside it, so that "Skip to the
+   * content" passes the menu every signed-in page repeats (WCAG 2.4.1).
+   */
+  readonly ownMain?: boolean;
   /** More stylesheets and scripts of the portal's assets folder (file names), e.g. `workspace.css`. */
   readonly styles?: readonly string[];
   readonly scripts?: readonly string[];
@@ -107,6 +113,7 @@ export class LayoutPortalPages implements PortalPages {
       title,
       notice: page.notice ?? null,
       refused: page.refused === true,
+      ownMain: page.ownMain === true,
       body,
       styles: page.styles ?? [],
       scripts: page.scripts ?? [],

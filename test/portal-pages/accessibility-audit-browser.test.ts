@@ -1,7 +1,8 @@
 /**
  * An accessibility audit of the customer portal in headless Chromium on the demo, for what axe-core
  * does not see: the contrast of the controls' own edges (WCAG 1.4.11) on the sign-in pages and
- * the signed-in ones, in English and Italian. Screenshots go to `test-artifacts/accessibility-audit/`.
+ * the signed-in ones, in English and Italian; the skip link passing the menu that every signed-in
+ * page repeats (WCAG 2.4.1). Screenshots go to `test-artifacts/accessibility-audit/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -9,6 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { BACKDROP_SCRIPT, contrastRatio } from '../support/contrast.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { focused } from '../support/page-checks.js';
 import { DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
 
 const DESKTOP = { width: 1280, height: 860 };
@@ -81,4 +83,25 @@ describe('portal accessibility audit in a browser', function () {
       await context.close();
     });
   }
+
+  it('the skip link passes the menu: Tab after it goes into the page itself, in English and Italian', async () => {
+    const found: Record<string, string[]> = {};
+    for (const [email, locale] of [[JANE, 'en-GB'], [MARIO, 'it-IT']] as const) {
+      const { context, page } = await signedIn(email, locale);
+      for (const [name, url] of Object.entries(await customerPages(page))) {
+        if (name === 'edit' || name === 'newTicket') continue; // their first field has the focus already
+        await page.goto(url);
+        await page.keyboard.press('Tab');
+        const skip = await focused(page);
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('Tab');
+        const after = (await page.evaluate(`(() => { const el = document.activeElement; return [el.closest('nav') ? 'in the menu' : el.closest('main') ? 'in main' : 'outside main', !!document.querySelector('main nav, main aside')]; })()`)) as [string, boolean];
+        await page.screenshot({ path: join(artifacts, `${locale}-${name}-after-skip.png`) });
+        found[`${locale} ${name}`] = [skip?.seen ? 'a visible skip link' : `no visible skip link (${skip?.what})`, after[0], after[1] ? 'a landmark inside main' : 'landmarks beside main'];
+      }
+      await context.close();
+    }
+    const expected = ['a visible skip link', 'in main', 'landmarks beside main'];
+    expect(found).to.deep.equal(Object.fromEntries(Object.keys(found).map((key) => [key, expected])));
+  });
 });

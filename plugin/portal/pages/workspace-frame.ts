@@ -195,6 +195,7 @@ export class WorkspaceFrame {
     const content = this.renderer.render(`portal/${page.template}`, w.language, { ...page.data, ...noticeOf(page), ...common });
     this.pages.send(w.req, w.res, { sessionId: w.session.sessionId, language: w.language, csrfToken: w.csrfToken }, {
       template: 'workspace',
+      ownMain: true,
       titleKey: 'portal.layout.brand',
       title: page.title,
       notice: page.notice ?? null,
