@@ -2,7 +2,7 @@
  * An accessibility audit of the customer portal in headless Chromium on the demo, for what axe-core
  * does not see: the contrast of the controls' own edges (WCAG 1.4.11) on the sign-in pages and
  * the signed-in ones, in English and Italian; the skip link passing the menu that every signed-in
- * page repeats (WCAG 2.4.1). Screenshots go to `test-artifacts/accessibility-audit/`.
+ * page repeats (WCAG 2.4.1); nothing moving for a customer who asked for reduced motion. Screenshots go to `test-artifacts/accessibility-audit/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -103,5 +103,27 @@ describe('portal accessibility audit in a browser', function () {
     }
     const expected = ['a visible skip link', 'in main', 'landmarks beside main'];
     expect(found).to.deep.equal(Object.fromEntries(Object.keys(found).map((key) => [key, expected])));
+  });
+
+  it('with reduced motion asked for, nothing on the pages moves or fades, the home buttons under the pointer either', async () => {
+    const { context, page } = await signedIn(JANE, 'en-GB', { reducedMotion: 'reduce' });
+    const moving: string[] = [];
+    for (const [name, url] of Object.entries(await customerPages(page))) {
+      await page.goto(url);
+      const hovered = page.locator('.bp-content .bp-action:visible, .bp-content .bp-button:visible').first();
+      await hovered.hover();
+      const found = (await page.evaluate(`[...document.querySelectorAll('body, body *')].flatMap((el) => {
+        const s = getComputedStyle(el);
+        const what = el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+        const moves = [];
+        if (s.transitionDuration.split(',').some((d) => parseFloat(d) > 0)) moves.push(what + ' transition ' + s.transitionProperty + ' ' + s.transitionDuration);
+        if (s.animationName !== 'none' && s.animationDuration.split(',').some((d) => parseFloat(d) > 0)) moves.push(what + ' animation ' + s.animationName);
+        if (el.matches(':hover') && s.transform !== 'none') moves.push(what + ' moved under the pointer: ' + s.transform);
+        return moves;
+      })`)) as string[];
+      for (const move of found) moving.push(`${name}: ${move}`);
+    }
+    expect(moving).to.deep.equal([]);
+    await context.close();
   });
 });
