@@ -2,7 +2,8 @@
  * An accessibility audit of the customer portal in headless Chromium on the demo, for what axe-core
  * does not see: the contrast of the controls' own edges (WCAG 1.4.11) on the sign-in pages and
  * the signed-in ones, in English and Italian; the skip link passing the menu that every signed-in
- * page repeats (WCAG 2.4.1); nothing moving for a customer who asked for reduced motion. Screenshots go to `test-artifacts/accessibility-audit/`.
+ * page repeats (WCAG 2.4.1); nothing moving for a customer who asked for reduced motion; the text
+ * following the browser's own font size (text-only zoom to 200 %) without being cut off. Screenshots go to `test-artifacts/accessibility-audit/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -10,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { BACKDROP_SCRIPT, contrastRatio } from '../support/contrast.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { focused } from '../support/page-checks.js';
+import { cutOff, focused } from '../support/page-checks.js';
 import { DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
 
 const DESKTOP = { width: 1280, height: 860 };
@@ -124,6 +125,36 @@ describe('portal accessibility audit in a browser', function () {
       for (const move of found) moving.push(`${name}: ${move}`);
     }
     expect(moving).to.deep.equal([]);
+    await context.close();
+  });
+
+  it('the text follows the font size set in the browser (200 %), on every page, without being cut off', async () => {
+    /** Sets the browser's default font size (Settings → Appearance → Font size) for `page`. */
+    const largeText = async (page: Page): Promise<void> => {
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Page.enable');
+      await cdp.send('Page.setFontSizes', { fontSizes: { standard: 32 } });
+    };
+    const found: Record<string, string> = {};
+    const problems: string[] = [];
+    const visit = async (page: Page, name: string, url: string): Promise<void> => {
+      await page.goto(url);
+      const [body, h1] = (await page.evaluate(`[document.body, document.querySelector('h1')].map((el) => parseFloat(getComputedStyle(el).fontSize))`)) as [number, number];
+      found[name] = `body ${body}px, h1 ${h1 > body ? 'larger' : `${h1}px`}`;
+      for (const problem of await cutOff(page)) problems.push(`${name}: ${problem}`);
+      await page.screenshot({ path: join(artifacts, `large-text-${name}.png`), fullPage: true });
+    };
+    const anonymous = await browser.newContext({ locale: 'it-IT', viewport: DESKTOP });
+    const visitor = await anonymous.newPage();
+    await largeText(visitor);
+    for (const [name, path] of Object.entries({ ...SIGNED_OUT, missing: '/portal/no-such-page' })) await visit(visitor, name, `${test.url}${path}`);
+    const { context, page } = await signedIn(JANE, 'en-GB');
+    await largeText(page);
+    for (const [name, url] of Object.entries(await customerPages(page))) await visit(page, name, url);
+    // The body's text is the browser's 32 px, and each h1 larger still (its size in rem or em).
+    expect(found).to.deep.equal(Object.fromEntries(Object.keys(found).map((name) => [name, 'body 32px, h1 larger'])));
+    expect(problems).to.deep.equal([]);
+    await anonymous.close();
     await context.close();
   });
 });
