@@ -19,7 +19,7 @@ document.addEventListener('DOMContentLoaded', () => {
 
   // The menu starts folded on narrow screens (it is open without JavaScript).
   const fold = document.querySelector('[data-menu-fold]');
-  if (fold && window.matchMedia('(max-width: 720px)').matches) fold.open = false;
+  if (fold && window.matchMedia('(max-width: 45em)').matches) fold.open = false; // workspace.css's breakpoint
   // Where it folds (its toggle shows), Escape folds the open menu and the focus goes back to the toggle.
   if (fold) {
     fold.addEventListener('keydown', (event) => {
