@@ -4,7 +4,7 @@
  * the signed-in ones, in English and Italian; the skip link passing the menu that every signed-in
  * page repeats (WCAG 2.4.1); nothing moving for a customer who asked for reduced motion; the text
  * following the browser's own font size (text-only zoom to 200 %) without being cut off or running
- * into the column beside it. Screenshots go to `test-artifacts/accessibility-audit/`.
+ * into the column beside it; decorative marks left out of the controls' names. Screenshots go to `test-artifacts/accessibility-audit/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -176,5 +176,23 @@ describe('portal accessibility audit in a browser', function () {
     expect(problems).to.deep.equal([]);
     await anonymous.close();
     await context.close();
+  });
+
+  it("on a narrow screen the menu's toggle is named by its word alone, not by the drawn bars before it", async () => {
+    const names: Record<string, string> = {};
+    for (const [email, locale] of [[JANE, 'en-GB'], [MARIO, 'it-IT']] as const) {
+      const { context, page } = await signedIn(email, locale, { viewport: { width: 360, height: 740 } });
+      // The name Chromium's accessibility tree gives the toggle (what screen readers say), beside its word.
+      const cdp = await context.newCDPSession(page);
+      const { root } = (await cdp.send('DOM.getDocument')) as { root: { nodeId: number } };
+      const { nodeId } = (await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector: 'summary.bp-menu-toggle' })) as { nodeId: number };
+      const { nodes } = (await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false })) as { nodes: { name?: { value: string } }[] };
+      const word = (await page.locator('summary.bp-menu-toggle').textContent())!.trim();
+      expect(word, `the toggle's word in ${locale}`).to.not.equal('');
+      await page.locator('.bp-menu').screenshot({ path: join(artifacts, `${locale}-menu-toggle.png`) });
+      names[locale] = nodes[0]?.name?.value === word ? 'its word' : `"${nodes[0]?.name?.value}" for "${word}"`;
+      await context.close();
+    }
+    expect(names).to.deep.equal({ 'en-GB': 'its word', 'it-IT': 'its word' });
   });
 });
