@@ -40,6 +40,7 @@ export class ExpressPluginRouters implements PluginRouters {
   portal(contributions: readonly PortalRouteContribution[]): Router {
     const routes = express.Router();
     routes.use(securityHeaders(), noStore);
+    for (const contribution of contributions) contribution.registerPortalFront?.(routes);
     // JSON is the API's: only its paths parse it. A page reads what its form sends (urlencoded, and
     // multipart where it takes a file, each route's parser refusing the other): JSON posted to a
     // page, with a valid session and token, was read as an empty form and closed a ticket.

@@ -16,6 +16,12 @@ export interface PortalRouteContribution {
    * multipart, and a page that takes a file refuses anything but multipart.
    */
   registerPortalRoutes(router: Router): void;
+  /**
+   * Optional: called before any body is read (or refused), with the same router. For checks that
+   * need only the method and the path, so that their answer does not depend on the body (the API's
+   * 405: a wrong method gets it whatever it sends).
+   */
+  registerPortalFront?(router: Router): void;
 }
 
 /** Routes under the settings mount path (`/settings/business-portal`), for CRM admins only. */

@@ -60,6 +60,37 @@ describe('portal API: methods a path does not answer', function () {
     expect(await t.host.api.records.get('HelpDesk', ticket)).to.deep.equal(before);
   });
 
+  it('answers 405 before reading the body: a wrong method with a body that is not JSON, unparseable or too large', async () => {
+    const ticket: number = (await jane.get('/modules/HelpDesk/records')).body.rows[0].id;
+    const before = await t.host.api.records.get('HelpDesk', ticket);
+    const bodies: readonly { name: string; headers: Record<string, string>; body: string }[] = [
+      { name: 'text/plain', headers: { 'content-type': 'text/plain' }, body: 'hello' },
+      { name: 'no type', headers: {}, body: 'hello' },
+      { name: 'multipart without its header', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x\r\ncontent-disposition: form-data; name="a"\r\n\r\nb\r\n--x--\r\n' },
+      { name: 'unparseable JSON', headers: { 'content-type': 'application/json' }, body: '{"values":' },
+      { name: 'JSON over 1 MiB', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ values: { description: 'x'.repeat(1_100_000) } }) },
+    ];
+    const problems: string[] = [];
+    for (const [method, path, allow] of [
+      ['PUT', `/modules/HelpDesk/records/${ticket}`, 'DELETE, GET, HEAD, PATCH'],
+      ['PATCH', `/tickets/${ticket}/resolve`, 'POST'],
+      ['DELETE', '/modules/HelpDesk/records', 'GET, HEAD, POST'],
+    ] as const) {
+      for (const { name, headers, body } of bodies) {
+        for (const cookie of [jane.cookie, '']) {
+          const res = await fetch(`${t.url}${API}${path}`, { method, headers: { ...headers, ...(cookie ? { cookie } : {}) }, body });
+          const text = await res.text();
+          const what = `${method} ${path} with ${name}${cookie ? '' : ' (no session)'}`;
+          if (res.status !== 405) problems.push(`${what}: ${res.status} ${text.slice(0, 120)}`);
+          else if (res.headers.get('allow') !== allow) problems.push(`${what}: Allow ${res.headers.get('allow')}`);
+          else if (JSON.parse(text).error?.code !== 'method_not_allowed') problems.push(`${what}: ${text.slice(0, 120)}`);
+        }
+      }
+    }
+    expect(problems).to.deep.equal([]);
+    expect(await t.host.api.records.get('HelpDesk', ticket)).to.deep.equal(before);
+  });
+
   it('answers the 405 in the caller’s language, and keeps the 404 for a path no route answers', async () => {
     const res = await fetch(`${t.url}${API}/tickets/1/resolve`, { headers: { cookie: jane.cookie, 'accept-language': 'it' } });
     expect(res.status).to.equal(405);

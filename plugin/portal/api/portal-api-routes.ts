@@ -41,7 +41,14 @@ export class PortalApiRoutes implements PortalRouteContribution {
     router.get(`${API_PREFIX}/openapi.json`, (req, res) => {
       res.json(openApiDocument(this.operations(), `${req.baseUrl}${API_PREFIX}`, this.settings.manifest.version));
     });
-    // Last of the API's routes (this capability is loaded after the sign-in's, whose routes are among the operations).
+  }
+
+  /**
+   * The 405 comes before the body is read: a wrong method is told so whatever it sends (a text
+   * body, unparseable or oversized JSON was a 415, 400 or 413 that said nothing of the method).
+   * The operations are the API's every route (the OpenAPI test holds them to the router).
+   */
+  registerPortalFront(router: Router): void {
     router.use(API_PREFIX, methodNotAllowed(this.operations(), this.translator));
   }
 }
