@@ -39,6 +39,8 @@ describe('portal API: methods a path does not answer', function () {
       const allow = options.headers.get('allow') ?? '';
       const allowed = new Set(allow.split(', '));
       expect(options.status, `OPTIONS ${path}`).to.equal(200);
+      // The API answers OPTIONS on each of its paths, so its Allow says so (RFC 9110 §10.2.1).
+      expect(allowed.has('OPTIONS'), `OPTIONS ${path}: Allow ${allow}`).to.equal(true);
       for (const method of METHODS.filter((m) => !allowed.has(m))) {
         for (const cookie of [jane.cookie, '']) {
           const headers: Record<string, string> = { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) };
@@ -72,9 +74,9 @@ describe('portal API: methods a path does not answer', function () {
     ];
     const problems: string[] = [];
     for (const [method, path, allow] of [
-      ['PUT', `/modules/HelpDesk/records/${ticket}`, 'DELETE, GET, HEAD, PATCH'],
-      ['PATCH', `/tickets/${ticket}/resolve`, 'POST'],
-      ['DELETE', '/modules/HelpDesk/records', 'GET, HEAD, POST'],
+      ['PUT', `/modules/HelpDesk/records/${ticket}`, 'DELETE, GET, HEAD, OPTIONS, PATCH'],
+      ['PATCH', `/tickets/${ticket}/resolve`, 'OPTIONS, POST'],
+      ['DELETE', '/modules/HelpDesk/records', 'GET, HEAD, OPTIONS, POST'],
     ] as const) {
       for (const { name, headers, body } of bodies) {
         for (const cookie of [jane.cookie, '']) {
@@ -94,7 +96,7 @@ describe('portal API: methods a path does not answer', function () {
   it('answers the 405 in the caller’s language, and keeps the 404 for a path no route answers', async () => {
     const res = await fetch(`${t.url}${API}/tickets/1/resolve`, { headers: { cookie: jane.cookie, 'accept-language': 'it' } });
     expect(res.status).to.equal(405);
-    expect(res.headers.get('allow')).to.equal('POST');
+    expect(res.headers.get('allow')).to.equal('OPTIONS, POST');
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).to.equal('method_not_allowed');
     const english = (await (await fetch(`${t.url}${API}/tickets/1/resolve`, { headers: { cookie: jane.cookie, 'accept-language': 'en' } })).json()) as { error: { message: string } };

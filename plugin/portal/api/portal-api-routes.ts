@@ -64,7 +64,9 @@ function pathPattern(path: string): RegExp {
  * `Allow`, the methods its operations answer (a GET answers HEAD too), listed as Express's own
  * OPTIONS answer lists them. It was the 404 of a route that does not exist, which told a client
  * that sent `GET /tickets/1/resolve` nothing of the POST it meant. A path no operation has goes on
- * to the 404; OPTIONS goes on to Express's answer.
+ * to the 404. OPTIONS on a path of the API is answered here, as Express would (200, `Allow`, the
+ * list as text, no `Access-Control-*` header) but with OPTIONS in the list: every path of the API
+ * answers it, and `Allow` names what the path supports (RFC 9110 §10.2.1), in the 405 too.
  */
 export function methodNotAllowed(operations: readonly ApiOperation[], translator: Translator): RequestHandler {
   const paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
@@ -72,13 +74,20 @@ export function methodNotAllowed(operations: readonly ApiOperation[], translator
     const entry = paths.get(operation.path) ?? { pattern: pathPattern(operation.path), methods: new Set<string>() };
     entry.methods.add(operation.method.toUpperCase());
     if (operation.method === 'get') entry.methods.add('HEAD');
+    entry.methods.add('OPTIONS');
     paths.set(operation.path, entry);
   }
   return (req, res, next) => {
-    if (req.method === 'OPTIONS') return next();
     const methods = new Set([...paths.values()].filter((p) => p.pattern.test(req.path)).flatMap((p) => [...p.methods]));
-    if (methods.size === 0 || methods.has(req.method)) return next();
-    res.setHeader('Allow', [...methods].sort().join(', '));
+    if (methods.size === 0) return next();
+    const allow = [...methods].sort().join(', ');
+    if (req.method === 'OPTIONS') {
+      res.status(200).setHeader('Allow', allow);
+      res.type('text/plain').send(allow);
+      return;
+    }
+    if (methods.has(req.method)) return next();
+    res.setHeader('Allow', allow);
     sendApiError(res, 405, 'method_not_allowed', translator.t(requestLanguage(req, translator), 'errors.methodNotAllowed'));
   };
 }
