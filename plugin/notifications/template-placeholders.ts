@@ -53,31 +53,50 @@ function checkedLanguages(template: EmailTemplate): readonly string[] {
 }
 
 /**
- * Whether a rendered version puts `marker` before every reader: in its subject, or in each part of its
- * body that a mail client may show — the HTML part and the plain-text alternative (a text-only client,
- * a reader who prefers plain text), a blank part being no part.
+ * Where a required merge field is missing: from the whole version (`everywhere`), or from one part of
+ * its body only while the other part merges it — the plain text (`text`) or the HTML (`html`). The
+ * admin is told which, as "does not contain" is not true of a template whose HTML shows the password.
  */
-function shows(rendered: RenderedEmail, marker: string): boolean {
-  if (rendered.subject.includes(marker)) return true;
-  const parts = [rendered.html, rendered.text].filter((part) => part.trim() !== '');
-  return parts.length > 0 && parts.every((part) => part.includes(marker));
-}
+export type PlaceholderGap = 'everywhere' | 'text' | 'html';
 
-/** The merge fields whose marker is missing from any of the rendered versions (null: one that could not be rendered). */
-function missingIn(versions: readonly (RenderedEmail | null)[], markers: ReadonlyMap<string, string>): ReadonlySet<string> {
-  const missing = new Set<string>();
-  for (const rendered of versions) {
-    for (const [placeholder, marker] of markers) if (!rendered || !shows(rendered, marker)) missing.add(placeholder);
-  }
-  return missing;
+/**
+ * Null when a rendered version puts `marker` before every reader: in its subject, or in each part of
+ * its body that a mail client may show — the HTML part and the plain-text alternative (a text-only
+ * client, a reader who prefers plain text), a blank part being no part. Else where it is missing.
+ */
+function gapIn(rendered: RenderedEmail, marker: string): PlaceholderGap | null {
+  if (rendered.subject.includes(marker)) return null;
+  const html = rendered.html.trim() === '' ? null : rendered.html.includes(marker);
+  const text = rendered.text.trim() === '' ? null : rendered.text.includes(marker);
+  if (html !== false && text !== false && (html || text)) return null;
+  if (html === true) return 'text';
+  if (text === true) return 'html';
+  return 'everywhere';
 }
 
 /**
- * The required merge fields (of every kind) that the template does not merge in each of its
- * language versions. A version that cannot be rendered merges nothing.
+ * The merge fields whose marker is missing from any of the rendered versions (null: one that could
+ * not be rendered), and where: one part only when every version lacking it lacks it in that part.
  */
-export async function placeholdersMissing(templates: HostEmailTemplates, template: EmailTemplate): Promise<ReadonlySet<string>> {
-  const { markers, data } = markerData();
+function gapsIn(versions: readonly (RenderedEmail | null)[], markers: ReadonlyMap<string, string>): ReadonlyMap<string, PlaceholderGap> {
+  const gaps = new Map<string, PlaceholderGap>();
+  for (const rendered of versions) {
+    for (const [placeholder, marker] of markers) {
+      const gap = rendered ? gapIn(rendered, marker) : 'everywhere';
+      if (gap === null) continue;
+      const before = gaps.get(placeholder);
+      gaps.set(placeholder, before === undefined || before === gap ? gap : 'everywhere');
+    }
+  }
+  return gaps;
+}
+
+function missingIn(versions: readonly (RenderedEmail | null)[], markers: ReadonlyMap<string, string>): ReadonlySet<string> {
+  return new Set(gapsIn(versions, markers).keys());
+}
+
+/** Each language version of the template rendered with the markers (null: one that could not be rendered). */
+async function renderedVersions(templates: HostEmailTemplates, template: EmailTemplate, data: Record<string, Record<string, string>>): Promise<(RenderedEmail | null)[]> {
   const versions: (RenderedEmail | null)[] = [];
   for (const language of checkedLanguages(template)) {
     try {
@@ -86,7 +105,16 @@ export async function placeholdersMissing(templates: HostEmailTemplates, templat
       versions.push(null);
     }
   }
-  return missingIn(versions, markers);
+  return versions;
+}
+
+/**
+ * The required merge fields (of every kind) that the template does not merge in each of its
+ * language versions. A version that cannot be rendered merges nothing.
+ */
+export async function placeholdersMissing(templates: HostEmailTemplates, template: EmailTemplate): Promise<ReadonlySet<string>> {
+  const { markers, data } = markerData();
+  return missingIn(await renderedVersions(templates, template, data), markers);
 }
 
 /**
@@ -110,7 +138,24 @@ export async function placeholdersMissingEach(templates: HostEmailTemplates, lis
 
 /** The merge field `kind` needs that the template lacks, or null when the template fits the kind. */
 export async function missingPlaceholderFor(templates: HostEmailTemplates, template: EmailTemplate, kind: NotificationKind): Promise<string | null> {
+  return (await placeholderGapFor(templates, template, kind))?.placeholder ?? null;
+}
+
+/** The merge field `kind` needs that the template lacks and where it lacks it, or null when the template fits the kind. */
+export async function placeholderGapFor(
+  templates: HostEmailTemplates,
+  template: EmailTemplate,
+  kind: NotificationKind,
+): Promise<{ readonly placeholder: string; readonly gap: PlaceholderGap } | null> {
   const required = requiredPlaceholder(kind);
   if (required === null) return null;
-  return (await placeholdersMissing(templates, template)).has(required) ? required : null;
+  const { markers, data } = markerData();
+  const gap = gapsIn(await renderedVersions(templates, template, data), markers).get(required);
+  return gap === undefined ? null : { placeholder: required, gap };
 }
+
+/** The refusal of a template choice that lacks what its kind needs, by kind and where it lacks it. */
+export const TEMPLATE_GAP_MESSAGES = {
+  registration: { everywhere: 'profiles.validation.templateLacksPassword', text: 'profiles.validation.templateLacksPasswordInText', html: 'profiles.validation.templateLacksPasswordInHtml' },
+  passwordRecovery: { everywhere: 'profiles.validation.templateLacksResetLink', text: 'profiles.validation.templateLacksResetLinkInText', html: 'profiles.validation.templateLacksResetLinkInHtml' },
+} as const satisfies Readonly<Record<'registration' | 'passwordRecovery', Readonly<Record<PlaceholderGap, string>>>>;

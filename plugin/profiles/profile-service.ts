@@ -38,7 +38,7 @@ import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { coerceFieldValue, filledOnCreateByThePortal, isDateOnly } from '../access/field-input.js';
 import { BASE_PORTAL_MODULES, ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import { toNumber } from '../lifecycle/sql-values.js';
-import { missingPlaceholderFor, placeholderText } from '../notifications/template-placeholders.js';
+import { missingPlaceholderFor, placeholderGapFor, placeholderText, TEMPLATE_GAP_MESSAGES } from '../notifications/template-placeholders.js';
 import { BUTTON_ICONS, FALLBACK_ICON } from './button-icons.js';
 import { ProfileAudit, type AuditEntry } from './profile-audit.js';
 import {
@@ -482,11 +482,11 @@ export class DatabaseProfileService implements ProfileService {
         findings.refuse(path, 'profiles.validation.templateMissing');
         continue;
       }
-      const missing = await missingPlaceholderFor(this.templates, template, kind);
+      const missing = await placeholderGapFor(this.templates, template, kind);
       if (missing === null) continue;
-      findings.refuse(path, kind === 'registration' ? 'profiles.validation.templateLacksPassword' : 'profiles.validation.templateLacksResetLink', {
+      findings.refuse(path, TEMPLATE_GAP_MESSAGES[kind === 'registration' ? 'registration' : 'passwordRecovery'][missing.gap], {
         template: template.name,
-        placeholder: placeholderText(missing),
+        placeholder: placeholderText(missing.placeholder),
       });
     }
     return notifications;

@@ -11,7 +11,7 @@ import { inject, injectable } from 'inversify';
 import { UniqueConstraintError } from 'sequelize';
 import { ModuleEligibility } from '../eligibility/module-eligibility.js';
 import { HostDatabase, HostEmailTemplates, HostLogger, HostUsers } from '../host-contract/index.js';
-import { missingPlaceholderFor, placeholderText } from '../notifications/template-placeholders.js';
+import { placeholderGapFor, placeholderText, TEMPLATE_GAP_MESSAGES } from '../notifications/template-placeholders.js';
 import type { ValidationProblem } from '../profiles/profile-errors.js';
 import {
   CLASSIC_DEFAULT_MODULES,
@@ -164,9 +164,11 @@ export class StoredClassicSettings implements ClassicSettingsStore {
     if (value.credentialsTemplateId !== null && value.credentialsTemplateId !== before.credentialsTemplateId) {
       const template = await this.templates.template(value.credentialsTemplateId);
       // A new choice must carry the password: without it the new portal user could never sign in.
-      const missing = template ? await missingPlaceholderFor(this.templates, template, 'registration') : null;
+      const missing = template ? await placeholderGapFor(this.templates, template, 'registration') : null;
       if (!template) problems.push(classicProblem('credentialsTemplateId', 'classic.validation.templateMissing'));
-      else if (missing !== null) problems.push(classicProblem('credentialsTemplateId', 'profiles.validation.templateLacksPassword', { template: template.name, placeholder: placeholderText(missing) }));
+      else if (missing !== null) {
+        problems.push(classicProblem('credentialsTemplateId', TEMPLATE_GAP_MESSAGES.registration[missing.gap], { template: template.name, placeholder: placeholderText(missing.placeholder) }));
+      }
     }
     return problems;
   }

@@ -202,6 +202,26 @@ describe('profile section saves: inert items, template fitness, creation warning
       ]);
     });
 
+    it('says which part lacks the password or the link when only one part of the body merges it', async () => {
+      const htmlOnly = await addEmailTemplate(api, { name: 'Fitness: password in HTML only', module: 'Contacts', subject: 'Welcome', body: 'Password: {{portal.password}}', text: 'See the HTML version.' });
+      const textOnly = await addEmailTemplate(api, { name: 'Fitness: link in text only', module: 'Contacts', subject: 'Reset', body: 'Follow the link in the text version.', text: 'Reset: {{portal.resetUrl}}' });
+      const refused = await put(id, 'notifications', notifications({ registration: htmlOnly, passwordRecovery: textOnly }));
+      expect(refused.status).to.equal(400);
+      expect(refused.error!.problems).to.deep.equal([
+        {
+          path: 'notifications.templates.registration',
+          message:
+            'Portal registration (access credentials): the template “Fitness: password in HTML only” has the password ({{portal.password}}) in its HTML part only, not in its plain-text part, which text-only mail clients show: new portal users reading it could not sign in. Add it to the plain-text part, or choose the standard template.',
+        },
+        {
+          path: 'notifications.templates.passwordRecovery',
+          message:
+            'Password recovery: the template “Fitness: link in text only” has the reset link ({{portal.resetUrl}}) in its plain-text part only, not in its HTML part, which most mail clients show: customers reading it could not choose a new password. Add it to the HTML part, or choose the standard template.',
+        },
+      ]);
+      expect((await service.document(id)).notifications.templates).to.include({ registration: null, passwordRecovery: null });
+    });
+
     it('accepts fitting templates, and any template for the kinds that need nothing', async () => {
       const saved = await put(id, 'notifications', notifications({ registration: withPassword, passwordChanged: invoice, newTicket: invoice }));
       expect(saved.status, JSON.stringify(saved.error)).to.equal(200);

@@ -92,7 +92,11 @@ export async function count(api: HostApi, table: string, where = '1 = 1', replac
  * host contract reads templates, it does not create them); answers its id. `body` is the text
  * version, and the HTML one in a paragraph.
  */
-export async function addEmailTemplate(api: HostApi, template: { readonly name: string; readonly module: string; readonly subject: string; readonly body: string }): Promise<number> {
+/** A CRM template with one English version: `body` in its HTML part (in a paragraph) and as its plain text, unless `text` gives another. */
+export async function addEmailTemplate(
+  api: HostApi,
+  template: { readonly name: string; readonly module: string; readonly subject: string; readonly body: string; readonly text?: string },
+): Promise<number> {
   const now = new Date();
   await api.database.sequelize.query('INSERT INTO crm_email_templates (name, description, module, default_language, created_at, updated_at) VALUES (:name, :d, :m, :l, :now, :now)', {
     replacements: { name: template.name, d: '', m: template.module, l: 'en', now },
@@ -100,7 +104,7 @@ export async function addEmailTemplate(api: HostApi, template: { readonly name: 
   const [row] = await rows<{ id: unknown }>(api, 'SELECT id FROM crm_email_templates WHERE name = :name', { name: template.name });
   const id = Number(row!.id);
   await api.database.sequelize.query('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:id, :l, :s, :h, :t, :now)', {
-    replacements: { id, l: 'en', s: template.subject, h: `<p>${template.body}</p>`, t: template.body, now },
+    replacements: { id, l: 'en', s: template.subject, h: `<p>${template.body}</p>`, t: template.text ?? template.body, now },
   });
   return id;
 }
