@@ -1,7 +1,8 @@
 /**
  * The CRM's email templates (`crm_email_templates`, one version per language in
  * `crm_email_template_versions`), rendered with Handlebars: `{{namespace.key}}` merge fields,
- * escaped in the HTML part, plain in the subject and the text part.
+ * escaped in the HTML part (a value's line breaks there as `<br>`), plain in the subject and the
+ * text part.
  */
 import Handlebars from 'handlebars';
 import { QueryTypes, type Sequelize } from 'sequelize';
@@ -37,6 +38,23 @@ function mergeContext(data: MergeData): Record<string, Record<string, string>> {
     context[namespace] = target;
   }
   return context;
+}
+
+/**
+ * The merge values of the HTML part: a value of several lines escaped, each line break a `<br>`, so
+ * that a description merged into a template's plain `<p>` keeps its lines (HTML folds them into
+ * spaces); its markup stays text. One place for every merged value, whatever the template does.
+ */
+function htmlContext(context: Record<string, Record<string, string>>): Record<string, Record<string, string | Handlebars.SafeString>> {
+  const html: Record<string, Record<string, string | Handlebars.SafeString>> = Object.create(null);
+  for (const [namespace, values] of Object.entries(context)) {
+    const target: Record<string, string | Handlebars.SafeString> = Object.create(null);
+    for (const [key, value] of Object.entries(values)) {
+      target[key] = /[\r\n]/.test(value) ? new Handlebars.SafeString(Handlebars.escapeExpression(value).replace(/\r\n|\r|\n/g, '<br>')) : value;
+    }
+    html[namespace] = target;
+  }
+  return html;
 }
 
 export class SqlEmailTemplates implements HostEmailTemplates {
@@ -114,7 +132,7 @@ export class SqlEmailTemplates implements HostEmailTemplates {
     return {
       // A subject is one header line, whatever the data holds.
       subject: plain(version.subject).replace(/[\r\n]+/g, ' ').trim(),
-      html: this.handlebars.compile(version.html)(context),
+      html: this.handlebars.compile(version.html)(htmlContext(context)),
       text: plain(version.text),
     };
   }

@@ -555,7 +555,8 @@ export interface HostEmailTemplates {
   template(id: number): Promise<EmailTemplate | null>;
   /**
    * Renders a template in a language (its default version when it has none in that language).
-   * `data` is merged as `{{namespace.key}}` (e.g. `{{contact.firstname}}`, `{{portal.url}}`); values are escaped in HTML.
+   * `data` is merged as `{{namespace.key}}` (e.g. `{{contact.firstname}}`, `{{portal.url}}`); values are escaped in HTML,
+   * where a value's line breaks should become `<br>` (a description keeps its lines in any paragraph).
    */
   render(id: number, language: LanguageCode, data: Readonly<Record<string, Readonly<Record<string, FieldValue | undefined>>>>): Promise<RenderedEmail>;
   /**

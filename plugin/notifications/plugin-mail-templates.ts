@@ -4,7 +4,8 @@
  * support-ending reminder, and the owner's new-ticket mail. The subject comes from the locales
  * (`mail.<kind>.subject`, else `portal.mail.<kind>.subject`), its placeholders filled from the
  * data's `subject` namespace.
- * The HTML part escapes every value; the text part is plain text and escapes nothing.
+ * The HTML part escapes every value, a value's line breaks there as `<br>` (`htmlData`); the text
+ * part is plain text and escapes nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +26,31 @@ export const PLUGIN_MAIL_FILES = {
 } as const satisfies Partial<Record<PortalMailKind, string>>;
 
 export type PluginMailKind = keyof typeof PLUGIN_MAIL_FILES;
+
+/** A merged value of several lines in the HTML part: escaped, each line break a `<br>`; the helpers read its text. */
+class HtmlLines extends Handlebars.SafeString {
+  constructor(readonly text: string) {
+    super(Handlebars.escapeExpression(text).replace(/\r\n|\r|\n/g, '<br>'));
+  }
+}
+
+/** What a helper reads of a merged value: the text of a value of several lines. */
+function plain(value: unknown): unknown {
+  return value instanceof HtmlLines ? value.text : value;
+}
+
+/**
+ * The data of the HTML part: each value of several lines (a ticket's description) as `HtmlLines`, so
+ * that it keeps its lines wherever a template merges it (HTML folds them into spaces), its markup
+ * still text. One place for every merged value.
+ */
+function htmlData(data: PortalMailData): Record<string, unknown> {
+  const html: Record<string, unknown> = {};
+  for (const [namespace, values] of Object.entries(data)) {
+    html[namespace] = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === 'string' && /[\r\n]/.test(value) ? new HtmlLines(value) : value]));
+  }
+  return html;
+}
 
 export function isPluginMailKind(kind: PortalMailKind): kind is PluginMailKind {
   return Object.prototype.hasOwnProperty.call(PLUGIN_MAIL_FILES, kind);
@@ -51,10 +77,12 @@ export class HandlebarsPluginMailTemplates implements PluginMailTemplates {
         if (typeof key !== 'string' || !translator.has(key)) throw new Error(`Mail template uses an unknown translation key: ${String(key)}`);
         const root = options.data?.root as { language?: unknown } | undefined;
         const language = typeof root?.language === 'string' ? root.language : translator.defaultLanguage();
-        return translator.t(language, key as MessageKey, (options.hash ?? {}) as MessageParams);
+        const params = Object.fromEntries(Object.entries((options.hash ?? {}) as Record<string, unknown>).map(([name, value]) => [name, plain(value)]));
+        return translator.t(language, key as MessageKey, params as MessageParams);
       });
       // {{greeting contact.firstname}}: "Hello Mario," — or "Hello," for someone without a first name (never "Hello null,").
-      instance.registerHelper('greeting', (name: unknown, options: Handlebars.HelperOptions) => {
+      instance.registerHelper('greeting', (merged: unknown, options: Handlebars.HelperOptions) => {
+        const name = plain(merged);
         const root = options.data?.root as { language?: unknown } | undefined;
         const language = typeof root?.language === 'string' ? root.language : translator.defaultLanguage();
         return typeof name === 'string' && name !== '' ? translator.t(language, 'portal.mail.greeting', { name }) : translator.t(language, 'portal.mail.greetingNoName');
@@ -78,7 +106,7 @@ export class HandlebarsPluginMailTemplates implements PluginMailTemplates {
     const subject = subjectKey ? this.translator.t(language, subjectKey as MessageKey, params) : kind;
     return {
       subject: subject.replace(/[\r\n]+/g, ' '),
-      html: this.template(this.html, file, false)(context),
+      html: this.template(this.html, file, false)({ ...htmlData(data), language }),
       text: this.template(this.text, `${file}-text`, true)(context),
     };
   }
