@@ -184,6 +184,10 @@ describe('portal API: records @db', function () {
     expect(stale.status).to.equal(409);
     expect(stale.body.error.code).to.equal('stale_record');
     expect((await t.host.api.records.get('HelpDesk', id))!.values.priority).to.equal('Low');
+    // Without `version` the write is not checked (last write wins), as the API has always documented it.
+    const unchecked = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { priority: 'Urgent' } });
+    expect(unchecked.status).to.equal(200);
+    expect(unchecked.body.values.priority).to.equal('Urgent');
     const bad = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { priority: 'Whenever' } });
     expect(bad.status).to.equal(422);
     expect(bad.body.error.problems).to.deep.equal([{ field: 'values.priority', code: 'invalid-value', message: 'This value is not valid here.' }]);

@@ -51,6 +51,18 @@ export const createRecordSchema = {
   properties: { values: valuesSchema },
 } as const;
 
+/**
+ * The record's `version` as the client read it: optional on an edit or a delete since the first API
+ * (clients written against it send none), so a write without it is not checked; the portal's pages
+ * always send it.
+ */
+const VERSION_SCHEMA = {
+  type: 'integer',
+  minimum: 0,
+  maximum: 2147483647,
+  description: 'The record’s `version` as read: a record changed since is refused with 409 `stale_record`.',
+} as const;
+
 export interface UpdateRecordBody {
   values: Record<string, unknown>;
   version?: number;
@@ -59,7 +71,7 @@ export const updateRecordSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['values'],
-  properties: { values: valuesSchema, version: { type: 'integer', minimum: 0, maximum: 2147483647 } },
+  properties: { values: valuesSchema, version: { ...VERSION_SCHEMA, description: `${VERSION_SCHEMA.description} Without it the change is written whatever changed meanwhile (last write wins).` } },
 } as const;
 
 export interface DeleteRecordBody {
@@ -68,7 +80,7 @@ export interface DeleteRecordBody {
 export const deleteRecordSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { version: { type: 'integer', minimum: 0, maximum: 2147483647 } },
+  properties: { version: { ...VERSION_SCHEMA, description: `${VERSION_SCHEMA.description} Without it the record is deleted whatever changed meanwhile.` } },
 } as const;
 
 export interface CommentBody {
