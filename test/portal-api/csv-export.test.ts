@@ -4,7 +4,8 @@
  * `filename`, the whole name in RFC 5987's `filename*`.
  */
 import { expect } from 'chai';
-import { csvCell, exportDisposition } from '../../plugin/portal/api/csv-export.js';
+import type { PortalField, PortalRow } from '../../plugin/access/portal-access.js';
+import { COMMA_CSV, csvCell, csvFormatFor, csvLine, csvRow, exportDisposition } from '../../plugin/portal/api/csv-export.js';
 
 describe('list export file name', () => {
   it('names the file after the list and the day in the CRM’s time zone', () => {
@@ -61,5 +62,33 @@ describe('list export cells a spreadsheet would run', () => {
       const cell = csvCell(text);
       expect(cell.startsWith("'") || cell.startsWith(`"'`), text).to.equal(false);
     }
+  });
+});
+
+describe('list export separator in the customer’s language', () => {
+  const field = (name: string, type: PortalField['type']): PortalField => ({ name, label: name, type, access: 'readwrite', mandatory: false });
+  const columns = [field('title', 'text'), field('hours', 'decimal'), field('count', 'integer')];
+  const row = (title: string): PortalRow => ({ id: 1, label: title, values: { title, hours: -1234.5, count: 7 }, references: {}, createdAt: '', modifiedAt: '' });
+  const words = { yes: 'Sì', no: 'No' };
+
+  it('writes `;` and decimal commas where the language writes decimals with a comma (Excel splits on `;` there)', () => {
+    const italian = csvFormatFor('it');
+    expect(italian).to.deep.equal({ separator: ';', decimalComma: true });
+    expect(csvRow(columns, row('Stampante, rotta'), words, italian)).to.equal('Stampante, rotta;-1234,5;7\r\n');
+    expect(csvLine(['a', 'b'], italian)).to.equal('a;b\r\n');
+  });
+
+  it('keeps the comma file in English, as the API writes it', () => {
+    expect(csvFormatFor('en')).to.deep.equal(COMMA_CSV);
+    expect(csvRow(columns, row('Printer; broken'), words, COMMA_CSV)).to.equal('Printer; broken,-1234.5,7\r\n');
+    expect(csvRow(columns, row('Printer, broken'), words)).to.equal('"Printer, broken",-1234.5,7\r\n');
+  });
+
+  it('quotes a text holding the separator, so that no part of it becomes a cell of its own, and still neutralises formulas', () => {
+    const italian = csvFormatFor('it');
+    // Unquoted, `;=HYPERLINK(…)` would start a new cell with a formula in a `;` file.
+    expect(csvCell('x;=HYPERLINK("http://evil.example")', italian)).to.equal('"x;=HYPERLINK(""http://evil.example"")"');
+    expect(csvCell('=1+1', italian)).to.equal("'=1+1");
+    expect(csvRow(columns, row('@SUM(1);x'), words, italian)).to.equal(`"'@SUM(1);x";-1234,5;7\r\n`);
   });
 });

@@ -4,6 +4,10 @@
  * a formula (it starts with `=`, `+`, `-`, `@`, `|`, a tab or a carriage return, also behind blanks
  * or as a full-width sign) is prefixed with `'`.
  * Numbers stay numbers: they cannot be formulas.
+ * The page's export is written for the customer's spreadsheet: where their language writes decimals
+ * with a comma (Italian), Excel splits a CSV on `;`, so the file is `;`-separated with decimal commas
+ * (`csvFormatFor`); a `sep=` line instead would be a row of data to LibreOffice, Google Sheets and
+ * pandas, and Excel drops it behind a byte-order mark. The API's export stays the comma file.
  */
 import type { Response } from 'express';
 import type { FieldValue } from '../../host-contract/index.js';
@@ -40,13 +44,30 @@ export function listExportDisposition(access: PortalAccessContext, module: strin
   return exportDisposition(label[access.language] || label.en || module, access.timeZone);
 }
 
-export function csvCell(text: string): string {
-  const safe = FORMULA_START.test(text) ? `'${text}` : text;
-  return /[",\r\n]|^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+/** A file's separator and how its numbers write decimals. */
+export interface CsvFormat {
+  readonly separator: ',' | ';';
+  readonly decimalComma: boolean;
 }
 
-export function csvLine(cells: readonly string[]): string {
-  return `${cells.join(',')}\r\n`;
+/** The API's file (and the page's in English): comma separated, decimal points. */
+export const COMMA_CSV: CsvFormat = { separator: ',', decimalComma: false };
+const SEMICOLON_CSV: CsvFormat = { separator: ';', decimalComma: true };
+
+/** The file a customer's spreadsheet reads in their language: `;` and decimal commas where decimals take a comma. */
+export function csvFormatFor(language: string): CsvFormat {
+  const decimal = new Intl.NumberFormat(language).formatToParts(1.5).find((part) => part.type === 'decimal')?.value;
+  return decimal === ',' ? SEMICOLON_CSV : COMMA_CSV;
+}
+
+export function csvCell(text: string, format: CsvFormat = COMMA_CSV): string {
+  const safe = FORMULA_START.test(text) ? `'${text}` : text;
+  // A text holding the separator is quoted: unquoted, its rest would be a cell of its own (and could start a formula).
+  return /["\r\n]|^\s|\s$/.test(safe) || safe.includes(format.separator) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function csvLine(cells: readonly string[], format: CsvFormat = COMMA_CSV): string {
+  return `${cells.join(format.separator)}\r\n`;
 }
 
 export interface CsvWords {
@@ -64,12 +85,14 @@ export function cellText(field: PortalField, row: PortalRow, words: CsvWords): s
   return String(value);
 }
 
-export function csvRow(columns: readonly PortalField[], row: PortalRow, words: CsvWords): string {
+export function csvRow(columns: readonly PortalField[], row: PortalRow, words: CsvWords, format: CsvFormat = COMMA_CSV): string {
   return csvLine(
     columns.map((column) => {
       const value = row.values[column.name];
-      return column.type !== 'reference' && typeof value === 'number' ? String(value) : csvCell(cellText(column, row, words));
+      if (column.type !== 'reference' && typeof value === 'number') return format.decimalComma ? String(value).replace('.', ',') : String(value);
+      return csvCell(cellText(column, row, words), format);
     }),
+    format,
   );
 }
 

@@ -14,7 +14,7 @@ import { clipped } from '../../access/field-input.js';
 import { AccessError } from '../../access/access-errors.js';
 import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { CSV_BOM, csvCell, csvLine, csvRow, listExportDisposition, writeChunk } from '../api/csv-export.js';
+import { CSV_BOM, csvCell, csvFormatFor, csvLine, csvRow, listExportDisposition, writeChunk } from '../api/csv-export.js';
 import { formatCount, optionText, showValue } from '../../i18n/field-values.js';
 import { WorkspaceFrame, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
 
@@ -269,15 +269,17 @@ export class ListPage implements PortalRouteContribution {
     headers();
     // The same CSV as the API's export (one writer): formulas neutralised, numbers kept as numbers.
     const words = { yes: w.t('records.yes'), no: w.t('records.no') };
+    // Separated as the customer's spreadsheet splits it: `;` and decimal commas in Italian (see csv-export.ts).
+    const format = csvFormatFor(w.access.language);
     // Each batch waits for the client to take the last one; one that leaves stops the export.
     let header = false;
     while (!first.done) {
       const { columns, rows } = first.value;
       if (!header) {
-        if (!(await writeChunk(res, CSV_BOM + csvLine(columns.map((c) => csvCell(c.label)))))) return;
+        if (!(await writeChunk(res, CSV_BOM + csvLine(columns.map((c) => csvCell(c.label, format)), format)))) return;
         header = true;
       }
-      if (!(await writeChunk(res, rows.map((row) => csvRow(columns, row, words)).join('')))) return;
+      if (!(await writeChunk(res, rows.map((row) => csvRow(columns, row, words, format)).join('')))) return;
       first = await batches.next();
     }
     res.end();
