@@ -92,6 +92,7 @@ async function main() {
     };
     const current = async () => service.document(id);
     await measure('privileges page', () => admin.get(`${path}/privileges`));
+    await measure('one module’s fields (opened)', async () => admin.get(`${path}/privileges/modules/Large7?version=${(await current()).profile.version}`));
     await measure('save one section (general)', async () => {
       const d = await current();
       return admin.json('PUT', `${path}/sections/general`, { version: d.profile.version, value: d.general });

@@ -70,6 +70,11 @@ export class HandlebarsPageRenderer implements PageRenderer {
       const source = readFileSync(join(this.files.templatesDir, `${name}.hbs`), 'utf8');
       compiled = this.handlebars.compile(source, { strict: false, noEscape: false });
       this.compiled.set(name, compiled);
+      // A partial is another template, named by its path (`{{> admin/privileges-module-fields}}`):
+      // a page and a route that sends only that part of it render it alike.
+      for (const [, partial] of source.matchAll(/\{\{#?>\s*([a-z0-9-]+(?:\/[a-z0-9-]+)+)/g)) {
+        if (partial && !this.handlebars.partials[partial]) this.handlebars.registerPartial(partial, this.template(partial));
+      }
     }
     return compiled;
   }

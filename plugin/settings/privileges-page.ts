@@ -26,6 +26,7 @@ import {
   type LocalizedText,
   type ModuleDefinition,
 } from '../host-contract/index.js';
+import { PageRenderer } from '../http/page-renderer.js';
 import { AdminPages } from '../http/admin-pages.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
@@ -49,6 +50,7 @@ import {
   effectiveFlags,
   type ConditionalRule,
   type HomeButton,
+  type ModulePrivileges,
   type ProfileDocument,
   type ProfileFlag,
   type RecordScope,
@@ -131,6 +133,7 @@ export class PrivilegesPage implements AdminRouteContribution {
     @inject(HostConditionalRules) private readonly crmRules: HostConditionalRules,
     @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
     @inject(HostRegional) private readonly regional: HostRegional,
+    @inject(PageRenderer) private readonly renderer: PageRenderer,
   ) {}
 
   registerAdminRoutes(router: Router): void {
@@ -138,6 +141,38 @@ export class PrivilegesPage implements AdminRouteContribution {
       res.type('text/javascript').sendFile(SORTABLE_FILE);
     });
     router.get('/profiles/:id/privileges', async (req, res) => this.page(req, res));
+    router.get('/profiles/:id/privileges/modules/:module', async (req, res) => this.moduleFields(req, res));
+  }
+
+  /**
+   * One module's fields and list columns (`admin/privileges-module-fields`), as the page draws them:
+   * what its script asks for when the module's part is opened. `?version=` is the profile's version
+   * the page holds: a profile saved since answers 409 `stale` (the page catches up first), so that
+   * fields drawn beside the rest of the page are of the same revision. An unknown profile or a
+   * module it has no entry for answers 404.
+   */
+  private async moduleFields(req: Request, res: Response): Promise<void> {
+    const language = this.pages.language(res);
+    const t = (key: MessageKey, params?: MessageParams) => this.translator.t(language, key, params);
+    const refuse = (status: number, code: string, key: MessageKey) => {
+      res.status(status).json({ error: { code, message: t(key) } });
+    };
+    const id = profileId(req);
+    let document: ProfileDocument | null = null;
+    try {
+      if (id !== null) document = await this.profiles.document(id);
+    } catch (error) {
+      if (!(error instanceof ProfileError && error.code === 'not_found')) throw error;
+    }
+    if (!document) return refuse(404, 'not_found', 'profiles.errors.notFound');
+    const entry = document.modules.find((m) => m.module === String(req.params.module ?? ''));
+    if (!entry) return refuse(404, 'not_found', 'privileges.modules.notFound');
+    const version = req.query.version;
+    if (version !== undefined && String(version) !== String(document.profile.version)) return refuse(409, 'stale', 'privileges.staleSection');
+    const licensed = await this.profiles.licensed();
+    const definitions = new Map(this.registry.modules().map((m) => [m.name, m]));
+    const html = this.renderer.render('admin/privileges-module-fields', language, this.moduleFieldsView(entry, definitions, licensed, language, t));
+    res.set('cache-control', 'no-store').type('html').send(html);
   }
 
   private async page(req: Request, res: Response): Promise<void> {
@@ -174,7 +209,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       buttons: this.buttonsView(document, licensed, language, t, moduleLabel, flagText),
       rules: await this.rulesView(document, t, moduleLabel, fieldLabel, valueLabel, flagText),
       globals: document.globals,
-      modules: this.modulesView(document, licensed, definitions, language, t),
+      modules: this.modulesView(document, licensed, definitions, language, t, typeof req.query.fields === 'string' ? req.query.fields : null),
       ops: RULE_OPERATORS.map((op) => ({ value: op, label: t(`privileges.rules.ops.${op}`) })),
       effectOptions: RULE_EFFECTS.map((effect) => ({ value: effect, label: t(`privileges.rules.effectLabels.${effect}`) })),
       context: JSON.stringify(this.clientContext(document, definitions, language, t)),
@@ -385,16 +420,12 @@ export class PrivilegesPage implements AdminRouteContribution {
     definitions: ReadonlyMap<string, ModuleDefinition>,
     language: LanguageCode,
     t: (key: MessageKey, params?: MessageParams) => string,
+    fieldsOf: string | null,
   ) {
-    // The same few option labels on every field of every module: translated once.
-    const accessLabels = FIELD_ACCESS.map((access) => ({ access, label: t(`privileges.modules.access.${access}`) }));
     const scopeLabels = RECORD_SCOPES.map((scope) => ({ scope, label: t(SCOPE_KEYS[scope]) }));
     const toolLabels = MODULE_TOOLS.map((tool) => ({ tool, label: t(`privileges.modules.toolNames.${tool}`) }));
     return document.modules.map((entry) => {
       const definition = definitions.get(entry.module);
-      const fields: readonly FieldDefinition[] = definition?.fields ?? [];
-      const labels = new Map(fields.map((f) => [f.name, localized(f.label, language, f.name)]));
-      const fieldLabel = (field: string) => labels.get(field) ?? field;
       const locked = !licensed && !BASE_PORTAL_MODULES.includes(entry.module);
       const isAccounts = entry.module === 'Accounts';
       return {
@@ -408,25 +439,49 @@ export class PrivilegesPage implements AdminRouteContribution {
         edit: entry.edit,
         delete: entry.delete,
         scopes: scopeLabels.map(({ scope, label }) => ({ value: scope, label, selected: scope === entry.scope })),
-        // A long list gets a filter above it: 200 fields are a dozen screens on a phone.
-        manyFields: fields.length > FIELD_FILTER_FROM,
-        fields: fields.map((field) => ({
-          name: field.name,
-          label: fieldLabel(field.name),
-          mandatory: field.mandatory,
-          options: accessLabels.map(({ access, label }) => ({ value: access, label, selected: entry.fields[field.name] === access })),
-        })),
-        columns: entry.listColumns.map((column) => ({ name: column, label: fieldLabel(column) })),
-        available: fields
-          .filter((field) => !entry.listColumns.includes(field.name) && entry.fields[field.name] !== 'hidden')
-          .map((field) => ({ name: field.name, label: fieldLabel(field.name) })),
+        // A module's fields are drawn when its part is opened (the page of 40 modules of 150 fields was
+        // 3.6 MB); without JavaScript, the module `?fields=` names has them drawn in the page.
+        fieldsView: entry.module === fieldsOf ? this.moduleFieldsView(entry, definitions, licensed, language, t) : null,
         // The documents tool needs a Documents related list to attach files to: without one it is kept but not in force.
         tools: toolLabels.map(({ tool, label }) => ({ tool, label, checked: entry.tools[tool], unavailable: tool === 'documents' && !holdsDocuments(this.registry, entry.module) })),
       };
     });
   }
 
-  /** What the script needs beyond the forms: field lists for the rule form and its texts. */
+  /** A module's fields and list columns (`admin/privileges-module-fields`), and what the rule form needs of its fields. */
+  private moduleFieldsView(
+    entry: ModulePrivileges,
+    definitions: ReadonlyMap<string, ModuleDefinition>,
+    licensed: boolean,
+    language: LanguageCode,
+    t: (key: MessageKey, params?: MessageParams) => string,
+  ) {
+    const definition = definitions.get(entry.module);
+    const fields: readonly FieldDefinition[] = definition?.fields ?? [];
+    const labels = new Map(fields.map((f) => [f.name, localized(f.label, language, f.name)]));
+    const fieldLabel = (field: string) => labels.get(field) ?? field;
+    // The same few option labels on every field: translated once.
+    const accessLabels = FIELD_ACCESS.map((access) => ({ access, label: t(`privileges.modules.access.${access}`) }));
+    return {
+      module: entry.module,
+      locked: !licensed && !BASE_PORTAL_MODULES.includes(entry.module),
+      // A long list gets a filter above it: 200 fields are a dozen screens on a phone.
+      manyFields: fields.length > FIELD_FILTER_FROM,
+      fields: fields.map((field) => ({
+        name: field.name,
+        label: fieldLabel(field.name),
+        mandatory: field.mandatory,
+        options: accessLabels.map(({ access, label }) => ({ value: access, label, selected: entry.fields[field.name] === access })),
+      })),
+      columns: entry.listColumns.map((column) => ({ name: column, label: fieldLabel(column) })),
+      available: fields
+        .filter((field) => !entry.listColumns.includes(field.name) && entry.fields[field.name] !== 'hidden')
+        .map((field) => ({ name: field.name, label: fieldLabel(field.name) })),
+      info: JSON.stringify(fieldsInfo(fields, language)),
+    };
+  }
+
+  /** What the script needs beyond the forms: the modules' labels and its texts. */
   private clientContext(document: ProfileDocument, definitions: ReadonlyMap<string, ModuleDefinition>, language: LanguageCode, t: (key: MessageKey, params?: MessageParams) => string) {
     const options = (values: readonly string[], key: (value: string) => MessageKey): Option[] => values.map((value) => ({ value, label: t(key(value)), selected: false }));
     return {
@@ -436,14 +491,8 @@ export class PrivilegesPage implements AdminRouteContribution {
           return [
             entry.module,
             {
+              // Its fields come with the module's part of the page (`data-bp-module-info`), when asked for.
               label: localized(definition?.label, language, entry.module),
-              fields: (definition?.fields ?? []).map((field) => ({
-                name: field.name,
-                label: localized(field.label, language, field.name),
-                type: field.type,
-                // A picklist's values with their labels: offered by the rule form, read by the rules it adds.
-                ...(field.picklistValues ? { options: field.picklistValues.map((value) => ({ value, label: localized(field.picklistLabels?.[value], language, value) })) } : {}),
-              })),
             },
           ];
         }),
@@ -459,6 +508,8 @@ export class PrivilegesPage implements AdminRouteContribution {
         staleSection: t('privileges.staleSection'),
         moved: t('privileges.moved'),
         fieldsShown: t('privileges.modules.fieldsShown'),
+        fieldsFailed: t('privileges.modules.fieldsFailed'),
+        fieldsLoading: t('privileges.modules.fieldsLoading'),
         removed: t('privileges.removed'),
         everything: t('privileges.rules.everything'),
         originPortal: t('privileges.rules.origins.portal'),
@@ -479,6 +530,17 @@ export class PrivilegesPage implements AdminRouteContribution {
       },
     };
   }
+}
+
+/** What the rule form needs of a module's fields: names, labels, types, a picklist's values with their labels. */
+function fieldsInfo(fields: readonly FieldDefinition[], language: LanguageCode) {
+  return fields.map((field) => ({
+    name: field.name,
+    label: localized(field.label, language, field.name),
+    type: field.type,
+    // A picklist's values with their labels: offered by the rule form, read by the rules it adds.
+    ...(field.picklistValues ? { options: field.picklistValues.map((value) => ({ value, label: localized(field.picklistLabels?.[value], language, value) })) } : {}),
+  }));
 }
 
 /** A CRM rule as a rule of this profile (origin `crm`: it keeps the CRM rule's id). */

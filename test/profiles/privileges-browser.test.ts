@@ -78,7 +78,12 @@ describe('privileges page in a browser', function () {
   }
 
   const buttonTitles = (page: Page) => page.locator('[data-bp-buttons] [data-bp-preview-title]').allTextContents();
-  const columns = (page: Page) => page.locator('[data-bp-module="HelpDesk"] [data-bp-columns] > li').evaluateAll((items) => items.map((li) => li.getAttribute('data-bp-column')));
+  /** A module's fields and columns, once its part was opened and they arrived. */
+  const moduleFields = (page: Page, module = 'HelpDesk') => page.locator(`[data-bp-module="${module}"] [data-bp-module-fields-body]`).waitFor({ state: 'attached' });
+  const columns = async (page: Page) => {
+    await moduleFields(page);
+    return page.locator('[data-bp-module="HelpDesk"] [data-bp-columns] > li').evaluateAll((items) => items.map((li) => li.getAttribute('data-bp-column')));
+  };
 
   /** Drags `from`'s handle below `to` with the mouse in small steps (SortableJS's pointer mode). */
   async function drag(page: Page, from: string, to: string): Promise<void> {
@@ -290,6 +295,8 @@ describe('privileges page in a browser', function () {
     const item = () => page.locator('[data-bp-rules] > li').nth(at);
 
     await item().locator('[data-bp-edit-rule]').click();
+    // The form opens once the rule's module's fields are here (asked for the first time).
+    await form.locator('summary', { hasText: 'Edit the rule' }).waitFor();
     expect(await form.getAttribute('open')).to.not.equal(null);
     expect(await form.locator('summary').textContent()).to.equal('Edit the rule “Urgent needs a category”');
     expect(await page.inputValue('[data-bp-rule-name]')).to.equal('Urgent needs a category');
@@ -775,6 +782,10 @@ describe('privileges page in a browser', function () {
     expect(await page.locator('[data-bp-section="rules"] [aria-invalid]').count(), 'only that rule').to.equal(1);
 
     // A list column whose field went away: the save of the modules is refused.
+    // Its fields drawn (opened once), its part folded again: the refusal unfolds it.
+    await page.click('[data-bp-details="HelpDesk"] > summary');
+    await moduleFields(page);
+    await page.click('[data-bp-details="HelpDesk"] > summary');
     const column = '[data-bp-module="HelpDesk"] [data-bp-columns] > [data-bp-column]:nth-child(2)';
     const label = ((await page.locator(`${column} .bp-column-label`).textContent()) ?? '').trim();
     await page.evaluate(`document.querySelector(${JSON.stringify(column)}).setAttribute('data-bp-column', 'gone_column')`);
@@ -857,12 +868,88 @@ describe('privileges page in a browser', function () {
     await context.close();
   });
 
+  it('draws a module’s fields when its part is opened, on a phone: a field changed there is saved and read back after a reload', async () => {
+    const { context, page } = await signedInOnPrivileges('modules');
+    await page.setViewportSize(VIEWPORTS.phone);
+    const select = '#bp-field-HelpDesk-priority';
+    expect(await page.locator(select).count(), 'no field before the module is opened').to.equal(0);
+    const before = (await service.document(profileId)).modules.find((m) => m.module === 'HelpDesk')!.fields.priority;
+    const changed = before === 'readonly' ? 'readwrite' : 'readonly';
+    await page.click('[data-bp-details="HelpDesk"] > summary');
+    await page.locator(select).selectOption(changed);
+    expect(await page.locator('[data-bp-section="modules"] [data-bp-dirty]').isVisible(), 'the change is tracked').to.equal(true);
+    // Nothing of it sticks out of a phone's width.
+    const wider = (await page.evaluate(`[...document.querySelectorAll('[data-bp-module="HelpDesk"] [data-bp-module-fields-body] select, [data-bp-module="HelpDesk"] [data-bp-module-fields-body] button')].filter((c) => c.getBoundingClientRect().right > window.innerWidth + 0.5).length`)) as number;
+    expect(wider, 'controls wider than the phone').to.equal(0);
+    await page.click('[data-bp-section="modules"] [data-bp-save]');
+    await page.locator('[data-bp-section="modules"] [data-bp-status]').locator('text=Saved.').waitFor();
+    // Drawn again from what was stored, still open, the field as chosen.
+    expect(await page.inputValue(select)).to.equal(changed);
+    await page.reload();
+    await page.waitForSelector('[data-bp-section="modules"] [data-bp-save]:not([disabled])');
+    await page.click('[data-bp-details="HelpDesk"] > summary');
+    expect(await page.locator(select).inputValue()).to.equal(changed);
+    expect((await service.document(profileId)).modules.find((m) => m.module === 'HelpDesk')!.fields.priority).to.equal(changed);
+    await context.close();
+  });
+
+  it('without JavaScript, links each module to the page with its fields drawn, a link big enough for a thumb on a phone', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORTS.phone, hasTouch: true, isMobile: true, javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
+      await page.fill('#userName', 'admin');
+      await page.fill('#password', TEST_ADMIN_PASSWORD);
+      await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
+      expect(await page.locator('#bp-field-HelpDesk-priority').count()).to.equal(0);
+      await page.click('[data-bp-details="HelpDesk"] > summary');
+      const link = page.locator('[data-bp-module="HelpDesk"] [data-bp-load-fields]');
+      expect(await smallTapTargets(page, { within: '[data-bp-module="HelpDesk"] .bp-fields-load' }), 'tap targets under 40 px').to.deep.equal([]);
+      await Promise.all([page.waitForURL(/[?]fields=HelpDesk/), link.click()]);
+      const stored = (await service.document(profileId)).modules.find((m) => m.module === 'HelpDesk')!.fields.priority;
+      expect(await page.locator('#bp-field-HelpDesk-priority').isVisible(), 'drawn in the page, its part open').to.equal(true);
+      expect(await page.locator('#bp-field-HelpDesk-priority').inputValue()).to.equal(stored);
+      expect(await page.locator('#bp-field-Faq-question').count(), 'only that module’s fields').to.equal(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keeps the fields and columns of a module never opened when the modules section is saved', async () => {
+    await addWideModule(api, 'Untouched', 40);
+    try {
+      const actor = await adminActor(api);
+      let document = await service.document(profileId);
+      const entry = document.modules.find((m) => m.module === 'Untouched')!;
+      // Every third field hidden, the list columns among the others.
+      const fields = Object.fromEntries(Object.keys(entry.fields).map((name, i) => [name, (['readonly', 'readwrite', 'hidden'] as const)[i % 3]!]));
+      document = (await service.saveSection(profileId, 'modules', [{ ...entry, fields, listColumns: ['title', 'field_4'] }], document.profile.version, actor)).document;
+      expect(document.modules.find((m) => m.module === 'Untouched')!.listColumns, 'as set up').to.deep.equal(['title', 'field_4']);
+      const { context, page } = await signedInOnPrivileges('modules');
+      // Another module's flag changed and saved; Untouched was never opened.
+      await page.locator('[data-bp-module="Faq"] input[name="edit"]').click();
+      await page.click('[data-bp-section="modules"] [data-bp-save]');
+      await page.locator('[data-bp-section="modules"] [data-bp-status]').locator('text=Saved.').waitFor();
+      expect(await page.locator('[data-bp-module="Untouched"] [data-bp-field]').count(), 'still not drawn').to.equal(0);
+      const saved = await service.document(profileId);
+      expect(saved.profile.version).to.be.above(document.profile.version);
+      expect(saved.modules.find((m) => m.module === 'Faq')!.edit).to.equal(!document.modules.find((m) => m.module === 'Faq')!.edit);
+      const untouched = saved.modules.find((m) => m.module === 'Untouched')!;
+      expect(untouched.fields).to.deep.equal(fields);
+      expect(untouched.listColumns).to.deep.equal(['title', 'field_4']);
+      await context.close();
+    } finally {
+      await api.modules.removeModule('Untouched');
+    }
+  });
+
   it('finds a field among a module’s 200 by a filter above its list, on a phone; what the filter hides is still saved', async () => {
     await addWideModule(api, 'Wide', 200);
     try {
       const { context, page } = await signedInOnPrivileges('modules');
       await page.setViewportSize(VIEWPORTS.phone);
       await page.click('[data-bp-details="Wide"] > summary');
+      await moduleFields(page, 'Wide');
       const wide = page.locator('[data-bp-module="Wide"]');
       const filter = wide.getByLabel('Find a field');
       const shownRows = () => wide.locator('.bp-field-access > li:visible').count();

@@ -200,10 +200,17 @@ describe('privileges page @db', () => {
     for (const flag of ['shown', 'view', 'create', 'edit']) expect(helpDesk).to.match(new RegExp(`name="${flag}" checked`));
     expect(helpDesk).to.match(/name="delete">/);
     expect(helpDesk).to.include('<option value="account-and-subsidiaries" selected>');
-    expect(helpDesk).to.match(/id="bp-field-HelpDesk-status" data-bp-field="status"><option value="hidden">Hidden<\/option><option value="readonly" selected>/);
-    expect(helpDesk).to.match(/id="bp-field-HelpDesk-solution" data-bp-field="solution"><option value="hidden" selected>/);
-    expect([...helpDesk.matchAll(/data-bp-column="([a-z_]+)"/g)].map((m) => m[1])).to.deep.equal(['ticket_title', 'priority']);
-    expect(helpDesk, 'a hidden field is not offered as a column').not.to.match(/<option value="solution">/);
+    // A module's fields and columns: drawn when its part is opened (the script asks for them), or in the page named by `?fields=`.
+    expect(helpDesk, 'fields wait until the module is opened').not.to.include('data-bp-field=');
+    const fieldsPart = await admin.get(`${path()}/modules/HelpDesk?version=${(await service.document(id)).profile.version}`);
+    expect(fieldsPart.status).to.equal(200);
+    const noScript = moduleRows(await (await admin.get(`${path()}?fields=HelpDesk`)).text(), 'HelpDesk');
+    for (const fields of [await fieldsPart.text(), noScript]) {
+      expect(fields).to.match(/id="bp-field-HelpDesk-status" data-bp-field="status"><option value="hidden">Hidden<\/option><option value="readonly" selected>/);
+      expect(fields).to.match(/id="bp-field-HelpDesk-solution" data-bp-field="solution"><option value="hidden" selected>/);
+      expect([...fields.matchAll(/data-bp-column="([a-z_]+)"/g)].map((m) => m[1])).to.deep.equal(['ticket_title', 'priority']);
+      expect(fields, 'a hidden field is not offered as a column').not.to.match(/<option value="solution">/);
+    }
     expect(helpDesk).to.match(/data-bp-tool="comments" checked/);
     expect(helpDesk).to.match(/data-bp-tool="documents">/);
     const accounts = moduleRows(page, 'Accounts');
@@ -277,11 +284,12 @@ describe('privileges page @db', () => {
       // A value the CRM has no label for reads as stored.
       expect(page).to.include('<span class="bp-chip">Stato è uno tra Aperto, In attesa di risposta, Not a status</span>');
       expect(page).to.include('<span class="bp-chip">Priorità &#x3D; Urgente</span>');
-      // The rule form's fields carry their values' labels, for the form and for the rules it adds.
-      const attribute = /data-context="([^"]*)"/.exec(page)![1]!;
+      // The rule form's fields carry their values' labels, for the form and for the rules it adds: with the module's fields, when asked for.
+      const part = await (await admin.get(`${SETTINGS}/profiles/${other}/privileges/modules/HelpDesk`)).text();
+      const attribute = /data-bp-module-info="([^"]*)"/.exec(part)![1]!;
       const entities: Record<string, string> = { '&quot;': '"', '&#x3D;': '=', '&#x27;': "'", '&#x60;': '`', '&lt;': '<', '&gt;': '>', '&amp;': '&' };
-      const context = JSON.parse(attribute.replace(/&quot;|&#x3D;|&#x27;|&#x60;|&lt;|&gt;|&amp;/g, (entity) => entities[entity]!));
-      const status = context.modules.HelpDesk.fields.find((f: { name: string }) => f.name === 'status');
+      const fields = JSON.parse(attribute.replace(/&quot;|&#x3D;|&#x27;|&#x60;|&lt;|&gt;|&amp;/g, (entity) => entities[entity]!));
+      const status = fields.find((f: { name: string }) => f.name === 'status');
       expect(status.options).to.deep.include({ value: 'Closed', label: 'Chiuso' });
     } finally {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");

@@ -4,6 +4,9 @@
 // after a save the section is drawn again from the server's page, so what you see is what was
 // stored, and the server's notices and problems appear next to the section.
 // Drag and drop by SortableJS (served from the package); every move also has buttons.
+// A module's fields and list columns are drawn when its part is opened (or the rule form needs its
+// fields): `GET {profile}/privileges/modules/{module}?version=…` answers that part of the page, of
+// the same revision; a module never opened is saved without them, and the server keeps what it has.
 (function () {
   'use strict';
   var root = document.querySelector('[data-bp-privileges]');
@@ -41,7 +44,12 @@
     element.focus();
   }
   function all(scope, selector) { return Array.prototype.slice.call(scope.querySelectorAll(selector)); }
-  function moduleInfo(name) { return (context.modules && context.modules[name]) || { label: name, fields: [] }; }
+  /** What the page knows of a module's fields, by module: filled as each module's fields arrive. */
+  var fieldsInfo = {};
+  function moduleInfo(name) {
+    var known = (context.modules && context.modules[name]) || { label: name };
+    return { label: known.label, fields: fieldsInfo[name] || [] };
+  }
   function fieldLabel(module, field) {
     var found = moduleInfo(module).fields.filter(function (f) { return f.name === field; })[0];
     return found ? found.label : field;
@@ -118,11 +126,9 @@
       // Modules the licence locks are left out: the server keeps what they have.
       return all(section, '[data-bp-module]').filter(function (body) { return !body.hasAttribute('data-bp-locked'); }).map(function (body) {
         function flag(name) { var box = body.querySelector('input[name="' + name + '"]'); return Boolean(box && box.checked && !box.disabled); }
-        var fields = {};
-        all(body, '[data-bp-field]').forEach(function (select) { fields[select.getAttribute('data-bp-field')] = select.value; });
         var tools = {};
         all(body, '[data-bp-tool]').forEach(function (box) { tools[box.getAttribute('data-bp-tool')] = box.checked; });
-        return {
+        var entry = {
           module: body.getAttribute('data-bp-module'),
           shown: flag('shown'),
           view: flag('view'),
@@ -130,10 +136,16 @@
           edit: flag('edit'),
           delete: flag('delete'),
           scope: body.querySelector('select[name="scope"]').value,
-          fields: fields,
-          listColumns: all(body, '[data-bp-columns] > [data-bp-column]').map(function (item) { return item.getAttribute('data-bp-column'); }),
-          tools: tools,
         };
+        // A module whose fields were never drawn sends none: the server keeps its fields and columns.
+        if (body.querySelector('[data-bp-module-fields-body]')) {
+          var fields = {};
+          all(body, '[data-bp-field]').forEach(function (select) { fields[select.getAttribute('data-bp-field')] = select.value; });
+          entry.fields = fields;
+          entry.listColumns = all(body, '[data-bp-columns] > [data-bp-column]').map(function (item) { return item.getAttribute('data-bp-column'); });
+        }
+        entry.tools = tools;
+        return entry;
       });
     },
   };
@@ -353,10 +365,115 @@
       .then(function (fresh) { if (fresh) redraw(fresh, savedName); })
       .catch(function () { /* the saved values stay on the page as they were typed */ });
   }
+  /** The page as stored now, with the fields of every module whose fields are drawn here (of the same revision). */
   function freshPage() {
     return fetch(window.location.pathname, { credentials: 'same-origin', headers: { accept: 'text/html' } })
       .then(function (res) { return res.ok ? res.text() : null; })
-      .then(function (html) { return html ? new DOMParser().parseFromString(html, 'text/html') : null; });
+      .then(function (html) {
+        var fresh = html ? new DOMParser().parseFromString(html, 'text/html') : null;
+        var freshRoot = fresh && fresh.querySelector('[data-bp-privileges]');
+        if (!freshRoot) return fresh;
+        var version = freshRoot.getAttribute('data-version');
+        return Promise.all(all(root, '[data-bp-module-fields-body]').map(function (part) {
+          var name = part.closest('[data-bp-module-fields]').getAttribute('data-bp-module-fields');
+          var slot = all(freshRoot, '[data-bp-module-fields]').filter(function (s) { return s.getAttribute('data-bp-module-fields') === name; })[0];
+          if (!slot || slot.querySelector('[data-bp-module-fields-body]')) return null;
+          return fetchFields(name, version).then(function (answer) { if (answer.part) placeFields(slot, answer.part); });
+        })).then(function () { return fresh; });
+      });
+  }
+
+  // ───────────────────────────── a module's fields, when opened ─────────────────────────────
+  var loading = {};
+  /** Answers `{part}` (the module's fields, parsed) or `{status}` (409: the profile changed since `version`). */
+  function fetchFields(name, version) {
+    var url = base + '/privileges/modules/' + encodeURIComponent(name) + '?version=' + encodeURIComponent(version);
+    return fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } }).then(function (res) {
+      if (!res.ok) return { status: res.status };
+      return res.text().then(function (html) {
+        var part = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-bp-module-fields-body]');
+        return part ? { part: part } : { status: 0 };
+      });
+    });
+  }
+  /** Puts a module's fields in its place (of this page or of a page read again), and learns their labels for the rule form. */
+  function placeFields(slot, part) {
+    var node = slot.ownerDocument.importNode(part, true);
+    slot.textContent = '';
+    slot.appendChild(node);
+    var name = slot.getAttribute('data-bp-module-fields');
+    try { fieldsInfo[name] = JSON.parse(node.getAttribute('data-bp-module-info') || '[]'); } catch (error) { fieldsInfo[name] = []; }
+    return node;
+  }
+  function slotOf(name) {
+    return all(root, '[data-bp-module-fields]').filter(function (s) { return s.getAttribute('data-bp-module-fields') === name; })[0] || null;
+  }
+  /**
+   * Draws a module's fields in its part of the modules section (once); resolves when the rule form can
+   * read them. A profile saved meanwhile by another admin: the page catches up first (as a stale save
+   * does), then asks again. What the section held when drawn now holds the module's fields too.
+   */
+  function loadFields(name) {
+    var slot = slotOf(name);
+    if (!slot) return Promise.resolve(false);
+    if (slot.querySelector('[data-bp-module-fields-body]')) return Promise.resolve(true);
+    if (loading[name]) return loading[name];
+    var busy = document.createElement('p');
+    busy.className = 'bp-fields-load';
+    busy.setAttribute('role', 'status');
+    busy.textContent = texts.fieldsLoading;
+    var link = slot.querySelector('[data-bp-load-fields]');
+    if (link) link.parentNode.hidden = true;
+    slot.appendChild(busy);
+    function attempt(retried) {
+      return fetchFields(name, root.getAttribute('data-version')).then(function (answer) {
+        if (answer.status === 409 && !retried) return catchUp(null).then(function () { return attempt(true); });
+        var current = slotOf(name); // the section may have been drawn again meanwhile
+        if (!current) return false;
+        if (current.querySelector('[data-bp-module-fields-body]')) return true;
+        if (!answer.part) throw new Error(String(answer.status));
+        var wasDirty = dirty.has('modules');
+        var section = sectionOf(current);
+        var node = placeFields(current, answer.part);
+        all(node, '[data-bp-sortable]').forEach(makeSortable);
+        // What the section held when drawn: its module's fields as they arrived, the rest as it was.
+        if (!wasDirty) drawn.modules = valueOf('modules', section);
+        else {
+          try {
+            var mine = collect.modules(section).filter(function (e) { return e.module === name; })[0];
+            drawn.modules = JSON.stringify(JSON.parse(drawn.modules).map(function (e) {
+              if (!mine || e.module !== name) return e;
+              var merged = {};
+              Object.keys(mine).forEach(function (key) { merged[key] = key === 'fields' || key === 'listColumns' ? mine[key] : e[key]; });
+              return merged;
+            }));
+          } catch (error) { /* left as it was: a save then catches up */ }
+        }
+        return true;
+      });
+    }
+    loading[name] = attempt(false)
+      .catch(function () {
+        var current = slotOf(name);
+        if (current && !current.querySelector('[data-bp-module-fields-body]')) {
+          var failed = document.createElement('p');
+          failed.className = 'bp-flag';
+          failed.setAttribute('role', 'alert');
+          failed.textContent = texts.fieldsFailed;
+          all(current, '[role="status"], .bp-flag').forEach(function (old) { old.remove(); });
+          current.appendChild(failed);
+          var again = current.querySelector('[data-bp-load-fields]');
+          if (again) again.parentNode.hidden = false;
+        }
+        return false;
+      })
+      .then(function (done) {
+        delete loading[name];
+        var current = slotOf(name);
+        if (current && done) all(current, ':scope > .bp-fields-load[role="status"], :scope > .bp-flag').forEach(function (old) { old.remove(); });
+        return done;
+      });
+    return loading[name];
   }
   function valueOf(name, section) {
     try { return JSON.stringify(collect[name](section)); } catch (error) { return null; }
@@ -371,9 +488,10 @@
     return freshPage()
       .then(function (fresh) {
         var freshRoot = fresh && fresh.querySelector('[data-bp-privileges]');
-        var stored = fresh && fresh.querySelector('[data-bp-section="' + name + '"]');
+        // No section being saved (a module's fields asked for of an older revision): only catch up.
+        var stored = fresh && name !== null ? fresh.querySelector('[data-bp-section="' + name + '"]') : freshRoot;
         if (!freshRoot || !stored) return false;
-        if (valueOf(name, stored) !== drawn[name]) {
+        if (name !== null && valueOf(name, stored) !== drawn[name]) {
           changedElsewhere.add(name);
           return false;
         }
@@ -645,8 +763,13 @@
     return item;
   }
   /** Loads a rule of the list into the form, to change it there and update it in place. */
-  function editRule(section, item) {
+  function editRule(section, item, asked) {
     var rule = JSON.parse(item.getAttribute('data-bp-rule'));
+    // Its module's fields first (asked once): the form's rows choose among them.
+    if (!asked && !fieldsInfo[rule.module] && slotOf(rule.module)) {
+      loadFields(rule.module).then(function () { if (document.contains(item)) editRule(section, item, true); });
+      return;
+    }
     var form = ruleForm(section);
     var previous = editedRule(section);
     if (previous) previous.removeAttribute('data-bp-editing');
@@ -721,6 +844,10 @@
     fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } })
       .then(function (res) { return res.ok ? res.json() : Promise.reject(new Error(String(res.status))); })
       .then(function (document) {
+        // The modules' fields first: the rules are described by their labels.
+        return Promise.all(document.rules.map(function (rule) { return loadFields(rule.module); })).then(function () { return document; });
+      })
+      .then(function (document) {
         document.rules.forEach(function (rule) {
           appendRule(section, { name: rule.name, module: rule.module, origin: { kind: 'profile', profileName: document.profile.name }, conditions: rule.conditions, effects: rule.effects, allReadOnly: rule.allReadOnly });
         });
@@ -730,11 +857,13 @@
   }
   function importFromCrm(section) {
     var boxes = all(section, '[data-bp-crm-rule]:checked');
-    boxes.forEach(function (box) {
-      appendRule(section, JSON.parse(box.getAttribute('data-bp-crm-rule')));
-      box.checked = false;
+    var rules = boxes.map(function (box) { return JSON.parse(box.getAttribute('data-bp-crm-rule')); });
+    // The modules' fields first: the rules are described by their labels.
+    Promise.all(rules.map(function (rule) { return loadFields(rule.module); })).then(function () {
+      rules.forEach(function (rule) { appendRule(section, rule); });
+      boxes.forEach(function (box) { box.checked = false; });
+      showStatus(section, 'ok', [format(texts.imported, { count: boxes.length })]);
     });
-    showStatus(section, 'ok', [format(texts.imported, { count: boxes.length })]);
   }
 
   // ───────────────────────────── set up a section ─────────────────────────────
@@ -747,6 +876,23 @@
     all(section, '[data-bp-button]').forEach(function (item) { syncModules(item, false); });
     var form = ruleForm(section);
     if (form && !form.querySelector('[data-bp-condition]')) addRow(section, 'condition', true);
+    if (form && form.open) ruleFormFields(section);
+    // A module's part open (drawn again open, or named by `?fields=`) shows its fields.
+    all(section, 'details[data-bp-details][open]').forEach(function (details) { loadFields(details.getAttribute('data-bp-details')); });
+    all(section, '[data-bp-module-fields-body]').forEach(function (part) {
+      var slot = part.closest('[data-bp-module-fields]');
+      try { fieldsInfo[slot.getAttribute('data-bp-module-fields')] = JSON.parse(part.getAttribute('data-bp-module-info') || '[]'); } catch (error) { /* labels read as names */ }
+    });
+  }
+  /** The rule form's field choices, once its module's fields are here. */
+  function ruleFormFields(section) {
+    var form = ruleForm(section);
+    var module = form.querySelector('[data-bp-rule-module]').value;
+    return loadFields(module).then(function () {
+      if (form.querySelector('[data-bp-rule-module]').value !== module) return;
+      all(form, '[data-bp-cond-field], [data-bp-effect-field]').forEach(function (select) { fillFields(select, module); });
+      all(form, '[data-bp-condition]').forEach(syncValueInput);
+    });
   }
   all(root, '[data-bp-section]').forEach(setUp);
 
@@ -763,6 +909,21 @@
     var details = event.target.closest && event.target.closest('details');
     if (details && !details.open) details.open = true;
   }, true);
+  // Opening a module's part draws its fields; opening the rule form, those of its module.
+  root.addEventListener('toggle', function (event) {
+    var details = event.target;
+    if (!details.open) return;
+    if (details.hasAttribute('data-bp-details')) loadFields(details.getAttribute('data-bp-details'));
+    else if (details.getAttribute('data-bp-subform') === 'new-rule') ruleFormFields(sectionOf(details));
+  }, true);
+  root.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('[data-bp-load-fields]');
+    if (!link) return;
+    event.preventDefault();
+    var details = link.closest('details');
+    if (details) details.open = true;
+    loadFields(link.closest('[data-bp-module-fields]').getAttribute('data-bp-module-fields'));
+  });
   root.addEventListener('keydown', function (event) {
     // Enter in the "add a rule" or "import" parts must not save the whole section.
     if (event.key === 'Enter' && event.target.closest('[data-bp-subform]') && event.target.tagName === 'INPUT') event.preventDefault();
@@ -804,6 +965,7 @@
     if (target.hasAttribute('data-bp-rule-module')) {
       all(ruleForm(section), '[data-bp-cond-field], [data-bp-effect-field]').forEach(function (select) { fillFields(select, target.value); });
       all(ruleForm(section), '[data-bp-condition]').forEach(syncValueInput);
+      ruleFormFields(section);
       return;
     }
     // A field put right is no longer the one the refusal named (a radio: its whole group).
