@@ -126,6 +126,22 @@ export class ProfileSectionsStore {
     const ownerId = nullableId(profile.owner_id);
     const owner: OwnerRef | null = (ownerKind === 'user' || ownerKind === 'group') && ownerId !== null ? { kind: ownerKind, id: ownerId } : null;
 
+    // One pass over each table's rows, grouped by module (filtering them per module was modules × rows).
+    const fieldsOf = new Map<string, Map<string, FieldAccess>>();
+    for (const row of fieldRows) {
+      const module = String(row.module);
+      let fields = fieldsOf.get(module);
+      if (!fields) fieldsOf.set(module, (fields = new Map()));
+      fields.set(String(row.field), oneOf<FieldAccess>(FIELD_ACCESS, row.access, 'hidden'));
+    }
+    const columnsOf = new Map<string, string[]>();
+    for (const row of columnRows) {
+      const module = String(row.module);
+      let columns = columnsOf.get(module);
+      if (!columns) columnsOf.set(module, (columns = []));
+      columns.push(String(row.field));
+    }
+
     const modules = new Map<string, StoredModule>();
     for (const row of moduleRows) {
       const module = String(row.module);
@@ -143,8 +159,8 @@ export class ProfileSectionsStore {
           search: toBoolean(row.tool_search),
           export: toBoolean(row.tool_export),
         },
-        fields: new Map(fieldRows.filter((f) => f.module === module).map((f) => [String(f.field), oneOf<FieldAccess>(FIELD_ACCESS, f.access, 'hidden')])),
-        listColumns: columnRows.filter((c) => c.module === module).map((c) => String(c.field)),
+        fields: fieldsOf.get(module) ?? new Map(),
+        listColumns: columnsOf.get(module) ?? [],
       });
     }
 
