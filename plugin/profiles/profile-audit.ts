@@ -76,6 +76,12 @@ export class ProfileAudit {
     return this.select('profile_id = :profileId', { profileId }, limit, offset);
   }
 
+  /** One change of a profile (deleted ones included); null when the profile has no such change. */
+  async get(profileId: number, entryId: number): Promise<AuditEntry | null> {
+    const [entry] = await this.select('profile_id = :profileId AND id = :entryId', { profileId, entryId }, 1, 0);
+    return entry ?? null;
+  }
+
   /** How many changes of a profile are recorded. */
   count(profileId: number): Promise<number> {
     return this.countWhere('profile_id = :profileId', { profileId });

@@ -141,6 +141,8 @@ export interface ProfileService {
   importProfile(file: unknown, options: { readonly name?: string }, actor: ProfileActor): Promise<ImportOutcome>;
   /** The profile's changes, newest first: the `page.number`th page (from 1) of `page.size` changes; the newest 200 without it. */
   audit(id: number, page?: { readonly number: number; readonly size: number }): Promise<readonly AuditEntry[]>;
+  /** One change of the profile (a deleted one's too), with its before and after values; null when it has none of that id. */
+  auditEntry(id: number, entryId: number): Promise<AuditEntry | null>;
   /** How many changes of the profile are recorded. */
   auditCount(id: number): Promise<number>;
   /** The deletions of profiles, newest first, a page as `audit`'s. */
@@ -774,6 +776,10 @@ export class DatabaseProfileService implements ProfileService {
 
   audit(id: number, page = { number: 1, size: 200 }): Promise<readonly AuditEntry[]> {
     return this.auditLog.list(id, page.size, (page.number - 1) * page.size);
+  }
+
+  auditEntry(id: number, entryId: number): Promise<AuditEntry | null> {
+    return this.auditLog.get(id, entryId);
   }
 
   auditCount(id: number): Promise<number> {

@@ -9,6 +9,7 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { inject, injectable } from 'inversify';
+import { HostModuleRegistry, type FieldDefinition, type LocalizedText } from '../host-contract/index.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import { JSON_BODY_LIMIT } from '../http/json-body.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
@@ -20,6 +21,7 @@ import { DEFAULT_PROFILE_DESCRIPTION } from '../profiles/profile-store.js';
 import { ProfileError, ProfileValidationError, type MessageLabels } from '../profiles/profile-errors.js';
 import { validateForm } from '../profiles/profile-schemas.js';
 import { ProfileService, type ProfileNotice, type SkippedItem } from '../profiles/profile-service.js';
+import { describeAuditEntry, type AuditWords } from './profile-audit-summary.js';
 
 /** What the profile page may say after a redirect (`?done=…`): an allow-list, never free text. */
 const DONE_MESSAGES: Readonly<Record<string, MessageKey>> = {
@@ -80,6 +82,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     @inject(ProfileService) private readonly profiles: ProfileService,
     @inject(Translator) private readonly translator: Translator,
     @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
   ) {}
 
   /** The import takes the form or the export file as JSON; the privileges editor's script saves a section as JSON. */
@@ -103,6 +106,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     router.get('/profiles/:id/delete', async (req, res) => this.deletePage(req, res, {}));
     router.post('/profiles/:id/delete', async (req, res) => this.deleteProfile(req, res));
     router.get('/profiles/:id/export', async (req, res) => this.exportProfile(req, res));
+    router.get('/profiles/:id/changes/:entryId', async (req, res) => this.auditEntryPage(req, res));
 
     router.get('/profiles/:id/document', async (req, res) => this.documentJson(req, res));
   }
@@ -203,7 +207,8 @@ export class ProfileRoutes implements AdminRouteContribution {
     }
     const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
     const { page: auditPage, paging: auditPaging } = this.auditPaging(req, res, await this.profiles.auditCount(id), this.profileUrl(id));
-    const audit = (await this.profiles.audit(id, { number: auditPage, size: AUDIT_PAGE_SIZE })).map((entry) => this.auditRow(res, entry));
+    const words = this.auditWords(res);
+    const audit = (await this.profiles.audit(id, { number: auditPage, size: AUDIT_PAGE_SIZE })).map((entry) => this.auditRow(res, entry, words));
     const summary = (await this.profiles.list()).find((p) => p.id === id);
     const doneText = done ? this.t(res, done) : null;
     await this.pages.send(req, res, {
@@ -231,15 +236,65 @@ export class ProfileRoutes implements AdminRouteContribution {
     });
   }
 
-  /** An audit entry as the pages show it: its action and section in words, its values as indented JSON. */
-  private auditRow(res: Response, entry: AuditEntry) {
+  /**
+   * An audit entry as the lists show it: its action and section in words, what changed in a few
+   * lines, and the link to its own page (every change, and the stored values). The values
+   * themselves stay off the lists: a save of modules keeps every field of each module it changed.
+   */
+  private auditRow(res: Response, entry: AuditEntry, words = this.auditWords(res)) {
+    const { before: _before, after: _after, ...row } = entry;
     return {
-      ...entry,
+      ...row,
       actionLabel: this.t(res, `profiles.audit.actions.${entry.action}` as MessageKey),
       sectionLabel: entry.section ? this.t(res, `profiles.sections.${entry.section}` as MessageKey) : '',
-      beforeJson: entry.before === null ? '' : JSON.stringify(entry.before, null, 2),
-      afterJson: entry.after === null ? '' : JSON.stringify(entry.after, null, 2),
+      changes: describeAuditEntry(entry, words, true),
+      href: `${this.profileUrl(entry.profileId)}/changes/${entry.id}`,
     };
+  }
+
+  /** Module and field labels in the admin's language, each module's fields indexed once; a module or field gone reads as its name. */
+  private auditWords(res: Response): AuditWords {
+    const language = this.pages.language(res);
+    const text = (label: LocalizedText) => label[language] ?? label.en;
+    const fields = new Map<string, ReadonlyMap<string, FieldDefinition>>();
+    const fieldsOf = (module: string) => {
+      let known = fields.get(module);
+      if (!known) fields.set(module, (known = new Map((this.registry.module(module)?.fields ?? []).map((field) => [field.name, field]))));
+      return known;
+    };
+    return {
+      t: (key, params) => this.t(res, key, params),
+      moduleLabel: (module) => {
+        const definition = this.registry.module(module);
+        return definition ? text(definition.label) : module;
+      },
+      fieldLabel: (module, field) => {
+        const definition = fieldsOf(module).get(field);
+        return definition ? text(definition.label) : field;
+      },
+    };
+  }
+
+  /** One change of a profile (a deleted one's too): every change in words, and the values the audit keeps. */
+  private async auditEntryPage(req: Request, res: Response): Promise<void> {
+    const id = profileId(req);
+    const rawEntry = String(req.params.entryId ?? '');
+    const entry = id !== null && /^[1-9][0-9]{0,14}$/.test(rawEntry) ? await this.profiles.auditEntry(id, Number(rawEntry)) : null;
+    if (!entry) return this.notFound(req, res);
+    const words = this.auditWords(res);
+    const exists = (await this.profiles.list()).some((p) => p.id === entry.profileId);
+    await this.pages.send(req, res, {
+      template: 'admin/profiles-change',
+      titleKey: 'profiles.audit.entryTitle',
+      titleParams: { name: entry.profileName },
+      data: {
+        entry: this.auditRow(res, entry, words),
+        changes: describeAuditEntry(entry, words, false),
+        beforeJson: entry.before === null ? '' : JSON.stringify(entry.before, null, 2),
+        afterJson: entry.after === null ? '' : JSON.stringify(entry.after, null, 2),
+        back: exists ? { href: this.profileUrl(entry.profileId), text: this.t(res, 'profiles.audit.backToProfile') } : { href: `${this.settings.settingsPath}/profiles/deleted`, text: this.t(res, 'profiles.deletedList.link') },
+      },
+    });
   }
 
   /**
@@ -266,10 +321,11 @@ export class ProfileRoutes implements AdminRouteContribution {
   /** The deletions of profiles: the only place their audit rows can be read once their pages are gone. */
   private async deletedPage(req: Request, res: Response): Promise<void> {
     const { page, paging } = this.auditPaging(req, res, await this.profiles.deletionCount(), `${this.settings.settingsPath}/profiles/deleted`);
+    const words = this.auditWords(res);
     const audit = (await this.profiles.deletions({ number: page, size: AUDIT_PAGE_SIZE })).map((entry) => {
       const after = entry.after as { movedContacts?: unknown; movedTo?: unknown } | null;
       const moved = after && typeof after.movedContacts === 'number' && typeof after.movedTo === 'string';
-      return { ...this.auditRow(res, entry), moved: moved ? this.t(res, 'profiles.deletedList.moved', { count: after.movedContacts as number, target: after.movedTo as string }) : '' };
+      return { ...this.auditRow(res, entry, words), moved: moved ? this.t(res, 'profiles.deletedList.moved', { count: after.movedContacts as number, target: after.movedTo as string }) : '' };
     });
     await this.pages.send(req, res, { template: 'admin/profiles-deleted-list', titleKey: 'profiles.deletedList.title', data: { audit, auditPaging: paging } });
   }

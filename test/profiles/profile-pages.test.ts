@@ -85,11 +85,12 @@ describe('profile admin pages @db', () => {
     const page = await (await admin.get(`${SETTINGS}/profiles/${id}`)).text();
     expect(page).to.include('data-audit-action="create"');
     expect(await count(api, 'bp_profile_audit', "profile_id = :id AND action = 'create'", { id })).to.equal(1);
-    // Every entry's "Before and after" is the same words: each says which entry it opens (its time and action).
-    const described = /<summary aria-describedby="([\w-]+) ([\w-]+)">Before and after<\/summary>/.exec(page);
-    expect(described, 'the summary is described').to.not.equal(null);
-    expect(page).to.match(new RegExp(`<td id="${described![1]}"><time datetime="[^"]+">`));
-    expect(page).to.match(new RegExp(`<td id="${described![2]}">Created</td>`));
+    expect(page).to.include('<li>Created starting from Default</li>');
+    // Every entry's link to its own page is the same words: each says which entry it opens (its time and action).
+    const described = /<a href="[^"]+" aria-describedby="([\w-]+) ([\w-]+)">Every change and the stored values<\/a>/.exec(page);
+    expect(described, 'the link is described').to.not.equal(null);
+    expect(page).to.match(new RegExp(`<td id="${described![1]}" data-label="When"><time datetime="[^"]+">`));
+    expect(page).to.match(new RegExp(`<td id="${described![2]}" data-label="What">Created</td>`));
   });
 
   it('pages the audit: every change stays readable, newest first, however many there are', async () => {
@@ -141,8 +142,14 @@ describe('profile admin pages @db', () => {
     expect(row).to.include('>Gone &lt;b&gt;soon&lt;/b&gt;</td>');
     expect(row).to.include('<td>admin</td>');
     expect(row).to.include('1 contact moved to Default');
-    // What the profile was: its export, as the audit row keeps it.
-    expect(row).to.include('&quot;kind&quot;: &quot;business-portal-profile&quot;');
+    // What the profile was: its export, as the audit row keeps it, on the change's own page.
+    const link = new RegExp(`<a href="(${SETTINGS}/profiles/${gone.id}/changes/[0-9]+)" aria-describedby`).exec(row)?.[1];
+    expect(link, 'the link to the deletion').to.be.a('string');
+    const entry = await (await admin.get(link!)).text();
+    expect(entry).to.include('&quot;kind&quot;: &quot;business-portal-profile&quot;');
+    expect(entry).to.include('<li>1 contact moved to Default</li>');
+    expect(entry).to.include(`<a href="${SETTINGS}/profiles/deleted">Deleted profiles</a>`);
+    expect(entry).not.to.include('<b>soon');
     expect(page).not.to.include('<b>soon');
     await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
     try {
