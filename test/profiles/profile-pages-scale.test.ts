@@ -9,6 +9,7 @@ import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ModulePrivileges, ProfileActor } from '../../plugin/profiles/profile-document.js';
 import { ProfileSectionsStore } from '../../plugin/profiles/profile-sections-store.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
+import { recordStatements } from '../support/database.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { addWideModule, adminActor, adminClient, profileService, SETTINGS, wideModule, type AdminClient } from './profile-test-kit.js';
 
@@ -134,5 +135,43 @@ describe('profile pages on a large CRM @db', function () {
     } finally {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }
+  });
+
+  it('costs as many statements on every profile page, export, duplicate, import and delete with 8 more modules of 120 fields', async () => {
+    const sequelize = api.database.sequelize;
+    const costs = async (round: string): Promise<Record<string, number>> => {
+      const source = (await service.create({ name: `Source ${round}`, description: '', startFrom: null }, actor)).id;
+      let document = await service.document(source);
+      await service.saveSection(source, 'modules', document.modules.map(everythingOn), document.profile.version, actor);
+      document = await service.document(source);
+      const counts: Record<string, number> = {};
+      const measure = async (name: string, status: number, request: () => Promise<Response>) => {
+        const recorded = recordStatements(sequelize);
+        let response: Response;
+        try {
+          response = await request();
+          await response.text();
+        } finally {
+          recorded.stop();
+        }
+        expect(response.status, `${name} (${round})`).to.equal(status);
+        counts[name] = recorded.sql.length;
+      };
+      const base = `${SETTINGS}/profiles/${source}`;
+      await measure('profile page', 200, () => admin.get(base));
+      await measure('duplicate page', 200, () => admin.get(`${base}/duplicate`));
+      await measure('delete page', 200, () => admin.get(`${base}/delete`));
+      await measure('export', 200, () => admin.get(`${base}/export`));
+      const file = await (await admin.get(`${base}/export`)).json();
+      await measure('import', 201, () => admin.json('POST', `${SETTINGS}/profiles/import?name=Imported%20${round}`, file));
+      await measure('duplicate', 303, () => admin.post(`${base}/duplicate`, { name: `Copy ${round}` }));
+      await measure('delete', 200, () => admin.post(`${base}/delete`, { moveTo: '', version: String(document.profile.version) }));
+      await measure('deleted list', 200, () => admin.get(`${SETTINGS}/profiles/deleted`));
+      return counts;
+    };
+    const small = await costs('small');
+    for (let m = 0; m < 8; m += 1) await api.modules.registerModule(wideModule(`More${m}`, 120));
+    const large = await costs('large');
+    expect(large).to.deep.equal(small);
   });
 });
