@@ -4,20 +4,21 @@
  * means null.
  */
 import type { FieldDefinition, FieldValue } from '../host-contract/index.js';
+import { wallTime } from './wall-clock.js';
 
 export const TEXT_MAX = 65535;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATETIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2}))?$/;
+const OFFSET = /(?:Z|[+-](\d{2}):(\d{2}))$/;
 
 /**
- * A date-time of a real calendar day at a real hour: `Date.parse` reads 30 February as 2 March and
- * 24:00 as the next day's midnight, which would store a day nobody typed.
+ * A date-time of a real calendar day at a real hour, with or without an offset (a real one):
+ * `Date.parse` reads 30 February as 2 March and 24:00 as the next day's midnight, which would
+ * store a day nobody typed. The date and time are checked as a wall time is (`wallTime`).
  */
 function isRealDateTime(text: string): boolean {
-  const match = DATETIME.exec(text);
-  if (!match || !isDateOnly(match[1]!)) return false;
-  const [hour, minute, second, offsetHours, offsetMinutes] = [2, 3, 4, 5, 6].map((i) => Number(match[i] ?? 0)) as [number, number, number, number, number];
-  return hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+  const offset = OFFSET.exec(text);
+  if (offset && (Number(offset[1] ?? 0) > 23 || Number(offset[2] ?? 0) > 59)) return false;
+  return wallTime(offset ? text.slice(0, offset.index) : text) !== null;
 }
 
 export type Coerced = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false };
@@ -57,7 +58,7 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
       if (typeof raw !== 'string' || !isRealDateTime(raw.trim())) return fail;
       // Without an offset it is UTC (the API's reading), never the server's own zone; the pages read
       // a form's datetime-local box in the CRM's zone before it gets here (`wall-clock.ts`).
-      const text = /(Z|[+-]\d{2}:\d{2})$/.test(raw.trim()) ? raw.trim() : `${raw.trim()}Z`;
+      const text = OFFSET.test(raw.trim()) ? raw.trim() : `${raw.trim()}Z`;
       return Number.isNaN(Date.parse(text)) ? fail : ok(new Date(text).toISOString());
     }
     case 'multipicklist': {
