@@ -91,7 +91,7 @@ export class RecordPages implements PortalRouteContribution {
    * millisecond (the box shows no milliseconds, and 02:30 of the night the clocks go back is two
    * instants): a form saved unchanged changes nothing.
    */
-  private inputOf(fields: readonly PortalField[], typed: Typed, timeZone: string, stored: PortalRecordView | null): { input: Record<string, unknown>; problems: FormProblem[] } {
+  private inputOf(fields: readonly Pick<PortalField, 'name' | 'type'>[], typed: Typed, timeZone: string, stored: PortalRecordView | null): { input: Record<string, unknown>; problems: FormProblem[] } {
     const input: Record<string, unknown> = {};
     const problems: FormProblem[] = [];
     for (const [name, value] of Object.entries(typed)) {
@@ -194,8 +194,13 @@ export class RecordPages implements PortalRouteContribution {
   private async create(w: WorkspaceRequest): Promise<void> {
     const name = moduleParam(w);
     const typed = this.typedOf(w);
-    const fields = await w.access.formFields(name, typed as Record<string, FieldValue>);
-    const { input, problems } = this.inputOf(fields, typed, this.frame.display(w).timeZone, null);
+    const timeZone = this.frame.display(w).timeZone;
+    // The rules judge the form as the save would store it: a datetime box's wall clock as its
+    // instant, and a time the clocks skip as no value.
+    const read = this.inputOf(w.access.module(name).fields, typed, timeZone, null);
+    const judged = Object.fromEntries(Object.entries(read.input).filter(([field]) => !read.problems.some((p) => p.field === field)));
+    const fields = await w.access.formFields(name, judged as Record<string, FieldValue>);
+    const { input, problems } = this.inputOf(fields, typed, timeZone, null);
     if (problems.length > 0) return this.sendForm(w, name, { record: null, fields, values: typed, problems });
     try {
       const record = await w.access.create(name, input);
