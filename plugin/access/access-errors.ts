@@ -9,6 +9,8 @@ export type AccessProblemCode = 'required' | 'not-writable' | 'invalid-value' | 
 export interface AccessProblem {
   readonly field: string;
   readonly code: AccessProblemCode;
+  /** The form the value must have, when naming it helps (a list's datetime filter: a day, or a time with its offset). */
+  readonly expected?: 'datetime';
 }
 
 export type AccessErrorKind = 'not-found' | 'not-allowed' | 'invalid' | 'stale';

@@ -50,6 +50,7 @@ import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-po
 import { nextDay, startOfDayIn } from '../auth/support-period.js';
 import { clipped, coerceFieldValue, isBlankText, isCustomerLink, isDateOnly, isEmptyValue, longerThan, sameValue } from './field-input.js';
 import { ScopeSubject, scopeCondition } from './record-scope.js';
+import { searchedSpans } from './wall-clock.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
 import { NewRecordOwner } from './new-record-owner.js';
 
@@ -137,6 +138,11 @@ export interface ListRequest {
   readonly sort?: RecordSort;
   readonly page?: number;
   readonly pageSize?: number;
+  /**
+   * A datetime filter written without an offset is the CRM's wall clock (the pages: what the list
+   * shows); otherwise it needs an offset or `Z` (the API), and a bare time is refused.
+   */
+  readonly wallClock?: boolean;
 }
 
 export interface ListView {
@@ -473,6 +479,11 @@ export class PortalAccessContext {
           { field: name, op: 'gte', value: startOfDayIn(text, this.timeZone).toISOString() },
           { field: name, op: 'lt', value: startOfDayIn(nextDay(text), this.timeZone).toISOString() },
         );
+      } else if (field.type === 'datetime') {
+        // A time, as precisely as written: what the list shows (to the minute) finds what it shows.
+        const spans = searchedSpans(text, request.wallClock ? this.timeZone : null);
+        if (spans === null) problems.push({ field: name, code: 'invalid-value', expected: 'datetime' });
+        else conditions.push(spans.length === 0 ? { field: 'id', op: 'in', value: [] } : { or: spans.map((span) => andAll({ field: name, op: 'gte', value: span.from }, { field: name, op: 'lt', value: span.to })) });
       } else {
         const coerced = coerceFieldValue(field, text);
         if (!coerced.ok) problems.push({ field: name, code: 'invalid-value' });

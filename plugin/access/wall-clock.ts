@@ -60,18 +60,28 @@ export function wallTime(text: string): number | null {
 export type InstantOf = { readonly ok: true; readonly instant: string } | { readonly ok: false; readonly reason: 'invalid' | 'nonexistent' };
 
 /**
+ * Every instant a wall time (`YYYY-MM-DDTHH:MM[:SS[.mmm]]`, no offset) names in `timeZone`, as
+ * milliseconds since the epoch, earliest first: none for a time the clocks skip there, two for one
+ * they repeat. Null for what is no wall time.
+ */
+export function instantsOf(text: string, timeZone: string): number[] | null {
+  const wall = wallTime(text);
+  if (wall === null) return null;
+  // The offsets in force around that wall time: a change of clocks within a day either side is
+  // among them (zones change their clocks at most once in two days).
+  const offsets = new Set([zoneOffset(wall - 24 * HOUR, timeZone), zoneOffset(wall, timeZone), zoneOffset(wall + 24 * HOUR, timeZone)]);
+  return [...offsets].map((offset) => wall - offset).filter((instant) => wallAt(instant, timeZone) === wall - (((wall % 1000) + 1000) % 1000)).sort((a, b) => a - b);
+}
+
+/**
  * The instant a wall time (`YYYY-MM-DDTHH:MM[:SS[.mmm]]`, no offset) names in `timeZone`: ISO 8601
  * in UTC; `nonexistent` for a time the clocks skip there, the first of two for one they repeat.
  */
 export function instantOf(text: string, timeZone: string): InstantOf {
-  const wall = wallTime(text);
-  if (wall === null) return { ok: false, reason: 'invalid' };
-  // The offsets in force around that wall time: a change of clocks within a day either side is
-  // among them (zones change their clocks at most once in two days).
-  const offsets = new Set([zoneOffset(wall - 24 * HOUR, timeZone), zoneOffset(wall, timeZone), zoneOffset(wall + 24 * HOUR, timeZone)]);
-  const instants = [...offsets].map((offset) => wall - offset).filter((instant) => wallAt(instant, timeZone) === wall - (((wall % 1000) + 1000) % 1000));
+  const instants = instantsOf(text, timeZone);
+  if (instants === null) return { ok: false, reason: 'invalid' };
   if (instants.length === 0) return { ok: false, reason: 'nonexistent' };
-  return { ok: true, instant: new Date(Math.min(...instants)).toISOString() };
+  return { ok: true, instant: new Date(instants[0]!).toISOString() };
 }
 
 /**
@@ -88,4 +98,37 @@ export function wallClockOf(value: string, timeZone: string): string | null {
   if (year < 1 || year > 9999) return null;
   const iso = wall.toISOString();
   return iso.slice(17, 19) === '00' ? iso.slice(0, 16) : iso.slice(0, 19);
+}
+
+const OFFSET = /(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/** A stretch of time, `from` included, `to` not: ISO 8601 in UTC. */
+export interface TimeSpan {
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * The stretches of time a date and time searched for stands for, as precisely as it is written:
+ * to the minute, the whole minute (a list shows minutes, and a value may have seconds); to the
+ * second, that second; with milliseconds, that millisecond. With an offset (or `Z`) it is that
+ * time; without one, a wall clock of `timeZone`, both times of one its clocks repeat, none of one
+ * they skip (nothing has that time), or null when `timeZone` is null (an offset is required).
+ * Null for what is no date and time.
+ */
+export function searchedSpans(text: string, timeZone: string | null): TimeSpan[] | null {
+  const offset = OFFSET.exec(text);
+  const local = offset ? text.slice(0, offset.index) : text;
+  const match = LOCAL.exec(local);
+  const wall = wallTime(local);
+  if (!match || wall === null) return null;
+  const length = match[7] !== undefined ? 1 : match[6] !== undefined ? 1000 : 60_000;
+  let instants: number[] | null;
+  if (offset) {
+    const [hours, minutes] = [Number(offset[2] ?? 0), Number(offset[3] ?? 0)];
+    if (hours > 23 || minutes > 59) return null;
+    instants = [wall - (offset[1] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000];
+  } else instants = timeZone === null ? null : instantsOf(local, timeZone);
+  if (instants === null) return null;
+  return instants.map((instant) => ({ from: new Date(instant).toISOString(), to: new Date(instant + length).toISOString() }));
 }

@@ -1,8 +1,10 @@
 /**
  * Every place a datetime typed by hand is read, read in the CRM's time zone (the one the pages
  * show times in), never as UTC, whatever the server's own zone: the rules a refused new record's
- * form is judged by. In a zone that changes its clocks (Rome, around the last Sunday of October)
- * and one far from UTC (Honolulu, UTC-10), each with the other as the server's zone.
+ * form is judged by and a list's column search (pages: the CRM's wall clock; the API: an offset or
+ * `Z` required). In a zone
+ * that changes its clocks (Rome, around the last Sunday of October and of March) and one far from
+ * UTC (Honolulu, UTC-10), each with the other as the server's zone.
  */
 import { expect } from 'chai';
 import type { HostApi } from '../../plugin/host-contract/index.js';
@@ -10,13 +12,15 @@ import type { ConditionalRule } from '../../plugin/profiles/profile-document.js'
 import { defaultProfile } from '../portal-api/api-test-kit.js';
 import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { JANE, signedIn, visitsModule } from './portal-pages-kit.js';
+import { JANE, recordIdsIn, signedIn, visitsModule } from './portal-pages-kit.js';
 
 interface Zone {
   readonly crm: string;
   readonly server: string;
   /** A new record's typed time, a rule's bound between its UTC reading and its reading in the CRM's zone, and whether the rule hides a field (read right). */
   readonly form: { readonly typed: string; readonly bound: string; readonly hidden: boolean };
+  /** Stored times; `wall` is what the list shows for the first `shown` of them, and `decoy` is `wall` read as UTC. */
+  readonly search: { readonly wall: string; readonly shown: readonly string[]; readonly decoy: string; readonly withOffset: string };
 }
 
 const ZONES: readonly Zone[] = [
@@ -25,12 +29,15 @@ const ZONES: readonly Zone[] = [
     server: 'Pacific/Honolulu',
     // 02:30 on the night the clocks go back is 00:30 UTC (the first, summer time): before a rule's 01:00 UTC.
     form: { typed: '2026-10-25T02:30', bound: '2026-10-25T01:00:00.000Z', hidden: false },
+    // Both 02:30s of that night read 02:30 on the list (one with seconds); 02:30 UTC reads 03:30.
+    search: { wall: '2026-10-25T02:30', shown: ['2026-10-25T00:30:20.000Z', '2026-10-25T01:30:00.000Z'], decoy: '2026-10-25T02:30:00.000Z', withOffset: '2026-10-25T02:30+02:00' },
   },
   {
     crm: 'Pacific/Honolulu',
     server: 'Europe/Rome',
     // 10:00 in Honolulu is 20:00 UTC: after a rule's 15:00 UTC.
     form: { typed: '2026-03-01T10:00', bound: '2026-03-01T15:00:00.000Z', hidden: true },
+    search: { wall: '2026-03-01T10:00', shown: ['2026-03-01T20:00:30.000Z'], decoy: '2026-03-01T10:00:00.000Z', withOffset: '2026-03-01T10:00-10:00' },
   },
 ];
 
@@ -40,6 +47,7 @@ for (const zone of ZONES) {
     let test: TestHost;
     let api: HostApi;
     let jane: PortalClient;
+    let janeId: number;
     let processZone: string | undefined;
 
     before(async () => {
@@ -47,7 +55,7 @@ for (const zone of ZONES) {
       process.env.TZ = zone.server;
       test = await startTestHost({ demo: true, logLevel: 'error', timeZone: zone.crm });
       api = test.host.api;
-      await visitsModule(test);
+      janeId = await visitsModule(test);
       jane = await signedIn(test, JANE);
     });
     after(async () => {
@@ -56,6 +64,7 @@ for (const zone of ZONES) {
       else process.env.TZ = processZone;
     });
 
+    const visit = async (visitNo: string, visitedAt: string) => (await api.records.create('Visits', { values: { visit_no: visitNo, visited_at: visitedAt, contact_id: janeId } })).id;
     const setRules = async (rules: readonly Omit<ConditionalRule, 'origin'>[]) => {
       const profile = await defaultProfile(api);
       return profile.save('rules', rules.map((rule) => ({ ...rule, origin: { kind: 'portal' } })));
@@ -78,5 +87,57 @@ for (const zone of ZONES) {
       await setRules([]);
       await api.records.delete('Visits', id);
     });
+
+    it('finds by a list’s column what the list shows at the time searched, and the API asks for an offset', async () => {
+      const shown = await Promise.all(zone.search.shown.map((time, i) => visit(`V-shown-${i}`, time)));
+      const decoy = await visit('V-decoy', zone.search.decoy);
+      const found = await jane.get(`/m/Visits?f_visited_at=${encodeURIComponent(zone.search.wall)}`);
+      expect(found.response.status).to.equal(200);
+      expect(recordIdsIn(found.html, 'Visits').sort()).to.deep.equal([...shown].sort());
+      // The box keeps what was typed.
+      expect(found.html).to.include(`value="${zone.search.wall}"`);
+      // To the second: only a time of that second.
+      expect(recordIdsIn((await jane.get(`/m/Visits?f_visited_at=${encodeURIComponent(`${zone.search.wall}:20`)}`)).html, 'Visits')).to.deep.equal(zone.crm === 'Europe/Rome' ? [shown[0]] : []);
+      // The CSV export of that search: the same rows.
+      const csv = await jane.get(`/m/Visits/export.csv?f_visited_at=${encodeURIComponent(zone.search.wall)}`);
+      expect(csv.html.split('\n').filter((line) => line.includes('V-shown-')).length).to.equal(shown.length);
+      expect(csv.html).not.to.include('V-decoy');
+
+      const apiList = (filter: string) => fetch(`${test.url}/portal/api/v1/modules/Visits/records?filter[visited_at]=${encodeURIComponent(filter)}`, { headers: { cookie: jane.cookieHeader() } });
+      const bare = await apiList(zone.search.wall);
+      expect(bare.status).to.equal(400);
+      const error = ((await bare.json()) as { error: { code: string; problems: { field: string; code: string; message: string }[] } }).error;
+      expect(error.code).to.equal('invalid_input');
+      expect(error.problems).to.have.length(1);
+      expect(error.problems[0]).to.include({ field: 'filter[visited_at]', code: 'invalid-value' });
+      expect(error.problems[0]!.message).to.include('2026-10-25T02:30+02:00').and.include('2026-10-25T00:30Z');
+      const ids = async (filter: string) => {
+        const answer = await apiList(filter);
+        expect(answer.status, filter).to.equal(200);
+        return ((await answer.json()) as { rows: { id: number }[] }).rows.map((row) => row.id).sort();
+      };
+      expect(await ids(zone.search.withOffset)).to.deep.equal([shown[0]]);
+      expect(await ids(`${zone.search.decoy.slice(0, 16)}Z`)).to.deep.equal([decoy]);
+      expect(await ids(zone.search.shown[0]!)).to.deep.equal([shown[0]]);
+      expect(await ids(zone.search.shown[0]!.replace(/\.000Z$/, '.001Z'))).to.deep.equal([]);
+      // A day still finds every time of it in the CRM's zone.
+      expect(await ids(zone.search.wall.slice(0, 10))).to.include.members([...shown, decoy]);
+      for (const id of [...shown, decoy]) await api.records.delete('Visits', id);
+    });
+
+    if (zone.crm === 'Europe/Rome') {
+      it('finds nothing at a time the clocks skip, and says so for no time at all', async () => {
+        const at = await visit('V-skip', '2026-03-29T01:30:00.000Z');
+        const skipped = await jane.get(`/m/Visits?f_visited_at=${encodeURIComponent('2026-03-29T02:30')}`);
+        expect(skipped.response.status).to.equal(200);
+        expect(recordIdsIn(skipped.html, 'Visits')).to.deep.equal([]);
+        expect(recordIdsIn((await jane.get(`/m/Visits?f_visited_at=${encodeURIComponent('2026-03-29T03:30')}`)).html, 'Visits')).to.deep.equal([at]);
+        // No time of any calendar: the list says which column it could not search (as for a day).
+        const nonsense = await jane.get(`/m/Visits?f_visited_at=${encodeURIComponent('2026-02-30T10:00')}`);
+        expect(nonsense.response.status).to.equal(400);
+        expect(nonsense.html).to.include('“Visited at”');
+        await api.records.delete('Visits', at);
+      });
+    }
   });
 }

@@ -22,6 +22,8 @@ export type ProblemCode = 'required' | 'not-writable' | 'invalid-value' | 'unkno
 export interface ApiProblem {
   readonly field: string;
   readonly code: ProblemCode;
+  /** The form the value must have, when the message names it (`AccessProblem.expected`). */
+  readonly expected?: 'datetime';
 }
 
 const PROBLEM_MESSAGES: Readonly<Record<ProblemCode, MessageKey>> = {
@@ -30,6 +32,10 @@ const PROBLEM_MESSAGES: Readonly<Record<ProblemCode, MessageKey>> = {
   'invalid-value': 'api.problems.invalidValue',
   'unknown-field': 'api.problems.unknownField',
   'not-in-scope': 'api.problems.notInScope',
+};
+
+const EXPECTED_MESSAGES: Readonly<Record<NonNullable<ApiProblem['expected']>, MessageKey>> = {
+  datetime: 'api.problems.datetimeExpected',
 };
 
 /** `invalid_input` with one problem per place: 422 for a body, 400 for a query string. */
@@ -110,7 +116,7 @@ export class ApiRequestContext {
       const language = this.language(req);
       if (error instanceof AccessError) {
         const { code, key } = ACCESS_CODES[error.kind];
-        const problems = error.kind === 'invalid' ? error.problems.map((p) => ({ field: place(p.field), code: p.code })) : undefined;
+        const problems = error.kind === 'invalid' ? error.problems.map((p) => ({ field: place(p.field), code: p.code, ...(p.expected ? { expected: p.expected } : {}) })) : undefined;
         this.send(res, error.kind === 'invalid' ? invalidStatus : ACCESS_ERROR_STATUS[error.kind], code, this.translator.t(language, key), language, problems);
         return;
       }
@@ -129,7 +135,7 @@ export class ApiRequestContext {
   private send(res: Response, status: number, code: string, message: string, language: LanguageCode, problems?: readonly ApiProblem[]): void {
     const error: { code: string; message: string; problems?: { field: string; code: string; message: string }[] } = { code, message };
     if (problems) {
-      error.problems = problems.map((p) => ({ field: p.field.slice(0, 80), code: p.code, message: this.translator.t(language, PROBLEM_MESSAGES[p.code]) }));
+      error.problems = problems.map((p) => ({ field: p.field.slice(0, 80), code: p.code, message: this.translator.t(language, p.expected ? EXPECTED_MESSAGES[p.expected] : PROBLEM_MESSAGES[p.code]) }));
     }
     res.status(status).json({ error });
   }

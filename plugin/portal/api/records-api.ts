@@ -49,7 +49,7 @@ export const listParameters: readonly ApiParameter[] = [
   { name: 'sort', in: 'query', description: 'A visible field, `createdAt` or `modifiedAt`. A picklist sorts in the order of its options, the same in every language, values it no longer has last (by value on a CRM whose host contract is older than 1.5.0)', schema: listQuerySchema.properties.sort },
   { name: 'direction', in: 'query', schema: listQuerySchema.properties.direction },
   { name: 'search', in: 'query', description: 'Any searchable list column contains it (search tool)', schema: listQuerySchema.properties.search },
-  { name: 'filter', in: 'query', deepObject: true, description: '`filter[field]=text` (search tool): the field contains (or, for picklists, equals) the text; a date, number or datetime field equals it (a datetime searched by a day, `YYYY-MM-DD`, matches every time of that day in the CRM time zone); a reference equals a record id; several at once', schema: listQuerySchema.properties.filter },
+  { name: 'filter', in: 'query', deepObject: true, description: '`filter[field]=text` (search tool): the field contains (or, for picklists, equals) the text; a date or number field equals it; a datetime field takes a day, `YYYY-MM-DD` (every time of that day in the CRM time zone), or a date and time with its UTC offset or `Z` (`2026-10-25T02:30+02:00`, `2026-10-25T00:30:15Z`: every time within what is written, the minute, the second or the millisecond); a time without an offset is refused (400 `invalid_input`, the problem naming the forms taken); a reference equals a record id; several at once', schema: listQuerySchema.properties.filter },
 ];
 
 /**

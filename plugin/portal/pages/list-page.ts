@@ -79,7 +79,7 @@ export class ListPage implements PortalRouteContribution {
   }
 
   private request(query: ListQuery): ListRequest {
-    return { search: query.search, filters: query.filters, ...(query.sort ? { sort: query.sort } : {}), page: query.page };
+    return { search: query.search, filters: query.filters, ...(query.sort ? { sort: query.sort } : {}), page: query.page, wallClock: true };
   }
 
   private async list(w: WorkspaceRequest): Promise<void> {
