@@ -21,6 +21,17 @@ function isRealDateTime(text: string): boolean {
   return wallTime(offset ? text.slice(0, offset.index) : text) !== null;
 }
 
+/**
+ * A date-time as the instant it names, ISO 8601 in UTC; null for no real one. Without an offset it
+ * is UTC (the API's reading), never the server's own zone; the pages read a form's datetime-local
+ * box in the CRM's zone before it gets here (`wall-clock.ts`).
+ */
+export function instantText(text: string): string | null {
+  if (!isRealDateTime(text)) return null;
+  const written = OFFSET.test(text) ? text : `${text}Z`;
+  return Number.isNaN(Date.parse(written)) ? null : new Date(written).toISOString();
+}
+
 export type Coerced = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false };
 
 const fail: Coerced = { ok: false };
@@ -55,11 +66,8 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
     case 'date':
       return typeof raw === 'string' && isDateOnly(raw.trim()) ? ok(raw.trim()) : fail;
     case 'datetime': {
-      if (typeof raw !== 'string' || !isRealDateTime(raw.trim())) return fail;
-      // Without an offset it is UTC (the API's reading), never the server's own zone; the pages read
-      // a form's datetime-local box in the CRM's zone before it gets here (`wall-clock.ts`).
-      const text = OFFSET.test(raw.trim()) ? raw.trim() : `${raw.trim()}Z`;
-      return Number.isNaN(Date.parse(text)) ? fail : ok(new Date(text).toISOString());
+      const instant = typeof raw === 'string' ? instantText(raw.trim()) : null;
+      return instant === null ? fail : ok(instant);
     }
     case 'multipicklist': {
       const values = Array.isArray(raw) ? raw : [raw];

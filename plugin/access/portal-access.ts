@@ -42,7 +42,8 @@ import { isCustomerPath } from '../eligibility/module-eligibility.js';
 import { HostApiVersion } from '../lifecycle/contributions.js';
 import { toIsoDateTime } from '../lifecycle/sql-values.js';
 import { NO_RULE_EFFECTS, evaluateRules, fieldsRulesMayHide, unionOfOutcomes, type RuleOutcome } from '../conditionals/rule-evaluation.js';
-import type { ModuleTool } from '../profiles/profile-document.js';
+import type { ConditionalRule, ModuleTool } from '../profiles/profile-document.js';
+import { rulesWithInstants } from '../conditionals/datetime-rule-values.js';
 import { AccessError, invalid, notAllowed, notFound, type AccessProblem } from './access-errors.js';
 import { AccessPolicies } from './access-policies.js';
 import { nameFields, recordName } from './record-names.js';
@@ -244,6 +245,13 @@ export class PortalAccessContext {
     return this.subject.contactId;
   }
 
+  private judgedRules: readonly ConditionalRule[] | undefined;
+  /** The profile's rules as they are judged: a datetime's value as an instant in the CRM's zone (`datetime-rule-values.ts`). */
+  private get rules(): readonly ConditionalRule[] {
+    this.judgedRules ??= rulesWithInstants(this.policy.rules, (module, field) => this.registry.module(module)?.fields.find((f) => f.name === field), this.timeZone);
+    return this.judgedRules;
+  }
+
   /** The modules of the portal menu, in order. */
   get modules(): readonly ModulePolicy[] {
     return this.policy.modules;
@@ -327,7 +335,7 @@ export class PortalAccessContext {
       const coerced = definition ? coerceFieldValue(definition, raw) : null;
       if (coerced?.ok) typed[field] = coerced.value;
     }
-    const outcome = unionOfOutcomes(this.newOutcome(module), evaluateRules(this.policy.rules, name, await this.newRecordValues(module, typed)));
+    const outcome = unionOfOutcomes(this.newOutcome(module), evaluateRules(this.rules, name, await this.newRecordValues(module, typed)));
     const hidden = module.name === 'Documents' ? new Set([...outcome.hidden, ...DOCUMENT_FILE_FIELDS]) : outcome.hidden;
     return this.describe(module, { ...outcome, hidden }, true);
   }
@@ -350,14 +358,14 @@ export class PortalAccessContext {
 
   /** The rules' outcome on a stored record, and what a customer never changes on one (a contact's login email, a document's file). */
   private storedOutcome(module: ModulePolicy, record: CrmRecord): RuleOutcome {
-    const outcome = evaluateRules(this.policy.rules, module.name, record.values);
+    const outcome = evaluateRules(this.rules, module.name, record.values);
     const fixed = module.name === 'Contacts' ? [CONTACT_LOGIN_FIELD] : module.name === 'Documents' ? DOCUMENT_FILE_FIELDS : [];
     return fixed.length > 0 ? { ...outcome, readOnly: new Set([...outcome.readOnly, ...fixed]) } : outcome;
   }
 
   /** A field the list may be filtered and sorted by: visible, and hidden by no rule on any row. */
   private searchableField(module: ModulePolicy, name: string): (FieldDefinition & { access: VisibleFieldAccess }) | undefined {
-    return fieldsRulesMayHide(this.policy.rules, module.name).has(name) ? undefined : this.fieldOf(module, name);
+    return fieldsRulesMayHide(this.rules, module.name).has(name) ? undefined : this.fieldOf(module, name);
   }
 
   /** Only the visible fields of a record, with rule-hidden ones removed. */
@@ -395,9 +403,9 @@ export class PortalAccessContext {
         continue;
       }
       // A label field some rule of the target hides is shown only where that record's rules leave it.
-      const mayHide = fieldsRulesMayHide(this.policy.rules, target);
+      const mayHide = fieldsRulesMayHide(this.rules, target);
       const ruled = nameFields(policy.definition).some((field) => mayHide.has(field));
-      const outcomeOf = (record: CrmRecord) => (ruled ? evaluateRules(this.policy.rules, target, record.values) : NO_RULE_EFFECTS);
+      const outcomeOf = (record: CrmRecord) => (ruled ? evaluateRules(this.rules, target, record.values) : NO_RULE_EFFECTS);
       const scope = await this.scope(target);
       if (target === 'Contacts' && isOnly(scope, this.subject.contactId)) {
         // In contact scope the only contact the customer sees is their own, loaded with the session.
@@ -446,7 +454,7 @@ export class PortalAccessContext {
 
   /** The fields rules need to be evaluated, beside those shown. */
   private ruleFields(name: string): string[] {
-    return [...new Set(this.policy.rules.filter((r) => r.module === name).flatMap((r) => r.conditions.map((c) => c.field)))];
+    return [...new Set(this.rules.filter((r) => r.module === name).flatMap((r) => r.conditions.map((c) => c.field)))];
   }
 
   // ──────────────────────────────────── lists ────────────────────────────────────
@@ -560,7 +568,7 @@ export class PortalAccessContext {
       this.describe(module, NO_RULE_EFFECTS, false, columns),
     ]);
     const shaped = result.rows.map((record) => {
-      const outcome = evaluateRules(this.policy.rules, name, record.values);
+      const outcome = evaluateRules(this.rules, name, record.values);
       return { record, outcome, values: this.visibleValues(module, record, columns, outcome) };
     });
     const labels = await this.referenceLabels(module, shaped);
@@ -714,7 +722,7 @@ export class PortalAccessContext {
 
     // A new record is judged on what it will hold: its links to the customer and default values too.
     const after: Record<string, FieldValue> = before ? { ...before.values, ...values } : await this.newRecordValues(module, values);
-    const afterOutcome = evaluateRules(this.policy.rules, module.name, after);
+    const afterOutcome = evaluateRules(this.rules, module.name, after);
     const outcome = unionOfOutcomes(beforeOutcome, afterOutcome);
     for (const name of Object.keys(values)) {
       // A form sends every field it offered: one this save's other changes make read-only or hidden,
@@ -821,7 +829,7 @@ export class PortalAccessContext {
   async remove(name: string, id: number, expectedVersion?: number): Promise<void> {
     const module = this.viewable(name);
     const before = await this.load(name, id);
-    if (!module.delete || evaluateRules(this.policy.rules, name, before.values).allReadOnly) throw notAllowed();
+    if (!module.delete || evaluateRules(this.rules, name, before.values).allReadOnly) throw notAllowed();
     this.checkVersion(before, expectedVersion);
     await this.write(() => this.records.delete(name, id, { actor: { kind: 'contact', contactId: this.contactId }, ...(expectedVersion !== undefined ? { expectedVersion } : {}) }));
   }
@@ -915,7 +923,7 @@ export class PortalAccessContext {
    */
   private async shownDocuments(files: readonly DocumentFile[]): Promise<ShownDocument[]> {
     const hidden = new Set(this.policy.hiddenDocumentFields);
-    const mayHide = fieldsRulesMayHide(this.policy.rules, 'Documents');
+    const mayHide = fieldsRulesMayHide(this.rules, 'Documents');
     const ruled = DOCUMENT_FACTS.map(([, field]) => field).filter((field) => mayHide.has(field) && !hidden.has(field));
     const hiddenByRule = new Map<number, ReadonlySet<string>>();
     if (ruled.length > 0) {
@@ -924,7 +932,7 @@ export class PortalAccessContext {
       for (let start = 0; start < files.length; start += MAX_PAGE_SIZE) {
         const ids = files.slice(start, start + MAX_PAGE_SIZE).map((file) => file.documentId);
         const page = await this.records.query('Documents', { where: { field: 'id', op: 'in', value: ids }, fields, limit: ids.length });
-        for (const record of page.rows) hiddenByRule.set(record.id, evaluateRules(this.policy.rules, 'Documents', record.values).hidden);
+        for (const record of page.rows) hiddenByRule.set(record.id, evaluateRules(this.rules, 'Documents', record.values).hidden);
       }
     }
     return files.map((file) => {

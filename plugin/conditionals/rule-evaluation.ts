@@ -5,7 +5,7 @@
  * the whole record read-only.
  *
  * Values compare as the host stores them: dates `YYYY-MM-DD` (so text order is date order),
- * numbers as numbers, multipicklists as lists (`contains` / `eq` test membership / equality).
+ * datetimes as the instants they name (a rule's value on one is an instant too), numbers as numbers, multipicklists as lists (`contains` / `eq` test membership / equality).
  * Text is equal only when exactly the same, as in the host's record queries: the locale's
  * collation would take `V\u200BIP`, `VIP\0` or a decomposed accent for the word it looks like.
  */
@@ -32,10 +32,21 @@ function comparable(value: FieldValue | undefined): string | number | boolean | 
   return value as string | number | boolean;
 }
 
+/** A date and time with its offset (as the host stores datetimes, and a rule's value on one: `datetime-rule-values.ts`), as milliseconds; else null. */
+function instant(value: string | number | boolean | null): number | null {
+  if (typeof value !== 'string' || !INSTANT.test(value)) return null;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? null : time;
+}
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
 function compare(left: FieldValue | undefined, right: FieldValue | undefined): number | null {
   const a = comparable(left);
   const b = comparable(right);
   if (a === null || b === null) return null;
+  // Two instants compare as times, however each is written (`…T00:30:00.000Z`, `…T02:30+02:00`).
+  const [x, y] = [instant(a), instant(b)];
+  if (x !== null && y !== null) return x - y;
   if (typeof a === 'number' || typeof b === 'number') {
     const x = Number(a);
     const y = Number(b);
@@ -47,7 +58,7 @@ function compare(left: FieldValue | undefined, right: FieldValue | undefined): n
 function equals(left: FieldValue | undefined, right: FieldValue | undefined): boolean {
   if (Array.isArray(left)) return Array.isArray(right) ? left.length === right.length && left.every((v, i) => v === right[i]) : left.includes(String(right));
   if (typeof left === 'boolean' || typeof right === 'boolean') return Boolean(left) === (right === true || right === 'true' || right === 1);
-  if (typeof left === 'string' && typeof right === 'string') return left === right;
+  if (typeof left === 'string' && typeof right === 'string') return left === right || (instant(left) !== null && instant(left) === instant(right));
   const order = compare(left, right);
   return order !== null ? order === 0 : isEmpty(left) && isEmpty(right);
 }

@@ -38,6 +38,7 @@ import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { coerceFieldValue, filledOnCreateByThePortal, isDateOnly } from '../access/field-input.js';
 import { BASE_PORTAL_MODULES, ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import { toNumber } from '../lifecycle/sql-values.js';
+import { conditionWithInstants } from '../conditionals/datetime-rule-values.js';
 import { missingPlaceholderFor, placeholderGapFor, placeholderText, TEMPLATE_GAP_MESSAGES } from '../notifications/template-placeholders.js';
 import { BUTTON_ICONS, FALLBACK_ICON } from './button-icons.js';
 import { ProfileAudit, type AuditEntry } from './profile-audit.js';
@@ -610,6 +611,9 @@ export class DatabaseProfileService implements ProfileService {
       const reason = this.ruleTargetProblem(rule);
       return reason ? [{ item: rule, reason }] : [];
     }));
+    // A datetime's value is stored as the instant it names in the CRM's zone (`datetime-rule-values.ts`).
+    const timeZone = this.regional?.timeZone() ?? 'UTC';
+    const instants = new Map<ConditionalRule, ConditionalRule>();
     const cleaned = rules.filter((rule, index) => {
       const at = `rules[${index}]`;
       const skip = { kind: 'rule', name: rule.name } as const;
@@ -645,9 +649,22 @@ export class DatabaseProfileService implements ProfileService {
           return false;
         }
       }
+      const conditions: RuleCondition[] = [];
+      for (const [position, condition] of rule.conditions.entries()) {
+        const field = definition.fields.find((f) => f.name === condition.field)!;
+        const read = conditionWithInstants(condition, field, timeZone);
+        if ('refused' in read) {
+          const key = read.reason === 'nonexistent' ? 'profiles.validation.ruleValueNonexistentTime' : 'profiles.validation.ruleValueDateTime';
+          findings.reject(`${at}.conditions[${position}].value`, key, { field: condition.field, value: read.refused, zone: timeZone }, skip, { field: field.label });
+          return false;
+        }
+        conditions.push(read.condition);
+      }
+      instants.set(rule, { ...rule, conditions });
       return true;
     });
-    const result = cleaned.map((rule) => {
+    const result = cleaned.map((kept) => {
+      const rule = instants.get(kept) ?? kept;
       if (origins.has(rule.origin)) return rule;
       dropped.push(rule.name);
       return { ...rule, origin: { kind: 'portal' } as const };
@@ -1048,7 +1065,8 @@ function conditionTypeProblem(condition: RuleCondition, field: FieldDefinition):
   };
   if (values.every(fits)) return null;
   if (field.type === 'boolean') return 'profiles.validation.ruleValueBoolean';
-  return field.type === 'date' || field.type === 'datetime' ? 'profiles.validation.ruleValueDate' : 'profiles.validation.ruleValueNumber';
+  if (field.type === 'datetime') return 'profiles.validation.ruleValueDateTime';
+  return field.type === 'date' ? 'profiles.validation.ruleValueDate' : 'profiles.validation.ruleValueNumber';
 }
 
 function buttonProblem(button: HomeButton, effective: ReadonlyMap<string, Effective>): ProfileFlag['reason'] | null {

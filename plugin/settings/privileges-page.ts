@@ -35,6 +35,7 @@ import { holdsDocuments } from '../access/record-scope.js';
 import { STANDARD_TEMPLATE_NAMES } from '../notifications/notification-choices.js';
 import { placeholderText, placeholdersMissingEach, requiredPlaceholder } from '../notifications/template-placeholders.js';
 import { BASE_PORTAL_MODULES, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
+import { wallClockOf } from '../access/wall-clock.js';
 import { BUTTON_ICONS, BUTTON_ICON_NAMES, buttonIcon } from '../profiles/button-icons.js';
 import {
   BUTTON_ACTIONS,
@@ -196,8 +197,12 @@ export class PrivilegesPage implements AdminRouteContribution {
       localized(definitions.get(module)?.fields.find((f) => f.name === field)?.label, language, field);
     const flagText = (flag: ProfileFlag) => t(FLAG_KEYS[flag.reason], { module: moduleLabel(flag.module), field: flag.field ? fieldLabel(flag.module, flag.field) : '' });
     // A rule's condition on a picklist reads its values by their labels (`Stato = Chiuso`); a value without one reads as stored.
-    const valueLabel = (module: string, field: string, value: string) =>
-      localized(definitions.get(module)?.fields.find((f) => f.name === field)?.picklistLabels?.[value], language, value);
+    // A datetime's value (an instant) reads as the CRM's wall clock, as it is typed there.
+    const valueLabel = (module: string, field: string, value: string) => {
+      const definition = definitions.get(module)?.fields.find((f) => f.name === field);
+      if (definition?.type === 'datetime') return wallClockOf(value, this.regional.timeZone()) ?? value;
+      return localized(definition?.picklistLabels?.[value], language, value);
+    };
 
     const data = {
       profile: document.profile,

@@ -5,6 +5,7 @@
  * for a value the CRM and its searches tell apart.
  */
 import { expect } from 'chai';
+import { rulesWithInstants } from '../../plugin/conditionals/datetime-rule-values.js';
 import { conditionHolds, evaluateRules } from '../../plugin/conditionals/rule-evaluation.js';
 import type { ConditionalRule } from '../../plugin/profiles/profile-document.js';
 
@@ -45,5 +46,28 @@ describe('conditional rules: text equality is exact', function () {
     expect(conditionHolds({ field: 'd', op: 'eq', value: '2026-12-05' }, { d: '2026-12-05' })).to.equal(true);
     expect(conditionHolds({ field: 't', op: 'eq', value: '' }, { t: null })).to.equal(true);
     expect(conditionHolds({ field: 't', op: 'lt', value: 'b' }, { t: 'a' })).to.equal(true);
+  });
+});
+
+describe('conditional rules: datetimes compare as instants, a value typed before read in the CRM’s zone', function () {
+  it('compares instants however each is written', function () {
+    // 02:30 at +02:00 is 00:30 UTC: before 01:00 UTC, though its text is greater.
+    expect(conditionHolds({ field: 'at', op: 'lt', value: '2026-10-25T01:00:00.000Z' }, { at: '2026-10-25T02:30:00+02:00' })).to.equal(true);
+    expect(conditionHolds({ field: 'at', op: 'eq', value: '2026-10-25T00:30:00.000Z' }, { at: '2026-10-25T00:30:00Z' })).to.equal(true);
+    expect(conditionHolds({ field: 'at', op: 'in', value: ['2026-10-25T02:30+02:00'] }, { at: '2026-10-25T00:30:00.000Z' })).to.equal(true);
+  });
+
+  it('reads a rule saved with the wall clock as typed in the CRM’s zone when judging', function () {
+    const rules: ConditionalRule[] = [{ name: 'Early', module: 'Visits', origin: { kind: 'portal' }, conditions: [{ field: 'at', op: 'lt', value: '2026-03-01T10:00' }], effects: [{ field: 'day', effect: 'hidden' }], allReadOnly: false }];
+    const fieldOf = (_module: string, field: string) => (field === 'at' ? { type: 'datetime' as const } : undefined);
+    const honolulu = rulesWithInstants(rules, fieldOf, 'Pacific/Honolulu');
+    expect(honolulu[0]!.conditions[0]!.value).to.equal('2026-03-01T20:00:00.000Z');
+    // 15:00 UTC is 05:00 in Honolulu: before 10:00 there.
+    expect(evaluateRules(honolulu, 'Visits', { at: '2026-03-01T15:00:00.000Z' }).hidden.has('day')).to.equal(true);
+    const rome = rulesWithInstants(rules, fieldOf, 'Europe/Rome');
+    expect(evaluateRules(rome, 'Visits', { at: '2026-03-01T09:30:00.000Z' }).hidden.has('day')).to.equal(false);
+    // A value that names no instant (a time the clocks skip) is left as written.
+    const skipped = rulesWithInstants([{ ...rules[0]!, conditions: [{ field: 'at', op: 'lt', value: '2026-03-29T02:30' }] }], fieldOf, 'Europe/Rome');
+    expect(skipped[0]!.conditions[0]!.value).to.equal('2026-03-29T02:30');
   });
 });

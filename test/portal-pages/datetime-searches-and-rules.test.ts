@@ -1,15 +1,18 @@
 /**
  * Every place a datetime typed by hand is read, read in the CRM's time zone (the one the pages
  * show times in), never as UTC, whatever the server's own zone: the rules a refused new record's
- * form is judged by and a list's column search (pages: the CRM's wall clock; the API: an offset or
- * `Z` required). In a zone
+ * form is judged by, a list's column search (pages: the CRM's wall clock; the API: an offset or `Z`
+ * required) and the values of conditional rules an admin types on the privileges page. In a zone
  * that changes its clocks (Rome, around the last Sunday of October and of March) and one far from
  * UTC (Honolulu, UTC-10), each with the other as the server's zone.
  */
 import { expect } from 'chai';
+import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ConditionalRule } from '../../plugin/profiles/profile-document.js';
+import { ProfileValidationError } from '../../plugin/profiles/profile-errors.js';
 import { defaultProfile } from '../portal-api/api-test-kit.js';
+import { adminClient, SETTINGS } from '../profiles/profile-test-kit.js';
 import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { JANE, recordIdsIn, signedIn, visitsModule } from './portal-pages-kit.js';
@@ -21,6 +24,8 @@ interface Zone {
   readonly form: { readonly typed: string; readonly bound: string; readonly hidden: boolean };
   /** Stored times; `wall` is what the list shows for the first `shown` of them, and `decoy` is `wall` read as UTC. */
   readonly search: { readonly wall: string; readonly shown: readonly string[]; readonly decoy: string; readonly withOffset: string };
+  /** A rule's value typed as the CRM's clock reads it, the instant it names, a record before it that UTC would put after it, and one after it. */
+  readonly rule: { readonly typed: string; readonly instant: string; readonly before: string; readonly after: string };
 }
 
 const ZONES: readonly Zone[] = [
@@ -31,6 +36,8 @@ const ZONES: readonly Zone[] = [
     form: { typed: '2026-10-25T02:30', bound: '2026-10-25T01:00:00.000Z', hidden: false },
     // Both 02:30s of that night read 02:30 on the list (one with seconds); 02:30 UTC reads 03:30.
     search: { wall: '2026-10-25T02:30', shown: ['2026-10-25T00:30:20.000Z', '2026-10-25T01:30:00.000Z'], decoy: '2026-10-25T02:30:00.000Z', withOffset: '2026-10-25T02:30+02:00' },
+    // 02:00 of the second reading (01:00 UTC) comes after the first 02:30 (00:30 UTC), though its text is less.
+    rule: { typed: '2026-10-25T02:30', instant: '2026-10-25T00:30:00.000Z', before: '2026-10-25T00:15:00.000Z', after: '2026-10-25T01:00:00.000Z' },
   },
   {
     crm: 'Pacific/Honolulu',
@@ -38,6 +45,7 @@ const ZONES: readonly Zone[] = [
     // 10:00 in Honolulu is 20:00 UTC: after a rule's 15:00 UTC.
     form: { typed: '2026-03-01T10:00', bound: '2026-03-01T15:00:00.000Z', hidden: true },
     search: { wall: '2026-03-01T10:00', shown: ['2026-03-01T20:00:30.000Z'], decoy: '2026-03-01T10:00:00.000Z', withOffset: '2026-03-01T10:00-10:00' },
+    rule: { typed: '2026-03-01T10:00', instant: '2026-03-01T20:00:00.000Z', before: '2026-03-01T15:00:00.000Z', after: '2026-03-01T20:30:00.000Z' },
   },
 ];
 
@@ -137,6 +145,40 @@ for (const zone of ZONES) {
         expect(nonsense.response.status).to.equal(400);
         expect(nonsense.html).to.include('“Visited at”');
         await api.records.delete('Visits', at);
+      });
+    }
+
+    it('reads a rule’s datetime value as the CRM’s clock, stores the instant, shows it back so and judges records by it', async () => {
+      const document = await setRules([{ name: 'Early visits', module: 'Visits', conditions: [{ field: 'visited_at', op: 'lt', value: zone.rule.typed }], effects: [{ field: 'visit_day', effect: 'hidden' }], allReadOnly: false }]);
+      expect(document.rules[0]!.conditions[0]!.value).to.equal(zone.rule.instant);
+      const before = await visit('V-rule-before', zone.rule.before);
+      const after = await visit('V-rule-after', zone.rule.after);
+      expect((await jane.get(`/m/Visits/${before}`)).html).not.to.include('data-field="visit_day"');
+      expect((await jane.get(`/m/Visits/${after}`)).html).to.include('data-field="visit_day"');
+
+      const admin = await adminClient(test, 'admin', DEMO_ADMIN_PASSWORD);
+      const page = await (await admin.get(`${SETTINGS}/profiles/${document.profile.id}/privileges`)).text();
+      const condition = /Visited at [^<]*?(\d{4}-\d{2}-\d{2}T[\d:.]+Z?)\s*</.exec(page);
+      expect(condition?.[1], 'the condition as the page shows it').to.equal(zone.rule.typed);
+      await setRules([]);
+      for (const id of [before, after]) await api.records.delete('Visits', id);
+    });
+
+    if (zone.crm === 'Europe/Rome') {
+      it('refuses a rule’s time the clocks skip, naming the zone; a day is the moment it begins there', async () => {
+        const refused = await setRules([{ name: 'Skipped', module: 'Visits', conditions: [{ field: 'visited_at', op: 'gte', value: '2026-03-29T02:30' }], effects: [{ field: 'visit_day', effect: 'hidden' }], allReadOnly: false }]).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(refused).to.be.instanceOf(ProfileValidationError);
+        expect((refused as ProfileValidationError).problems[0]).to.deep.include({ messageKey: 'profiles.validation.ruleValueNonexistentTime' });
+        expect((refused as ProfileValidationError).problems[0]!.params).to.include({ value: '2026-03-29T02:30', zone: 'Europe/Rome' });
+        const document = await setRules([{ name: 'From the day', module: 'Visits', conditions: [{ field: 'visited_at', op: 'in', value: ['2026-07-01', '2026-07-01T10:00+02:00'] }], effects: [{ field: 'visit_day', effect: 'hidden' }], allReadOnly: false }]);
+        expect(document.rules[0]!.conditions[0]!.value).to.deep.equal(['2026-06-30T22:00:00.000Z', '2026-07-01T08:00:00.000Z']);
+        const midnight = await visit('V-midnight', '2026-06-30T22:00:00Z');
+        expect((await jane.get(`/m/Visits/${midnight}`)).html).not.to.include('data-field="visit_day"');
+        await setRules([]);
+        await api.records.delete('Visits', midnight);
       });
     }
   });
