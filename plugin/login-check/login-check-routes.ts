@@ -5,7 +5,7 @@
  *   GET  /login-check?q=…          locked portal users (filtered), banned client addresses,
  *                                  recent failures of users not locked, recent admin actions
  *   POST /login-check/unlock       contactId=…(repeated), q=… → unlocks them, back to the page
- *   POST /login-check/lift-ban     ip=…                       → lifts the ban, back to the page
+ *   POST /login-check/lift-ban     ip=…, q=…                  → lifts the ban, back to the page
  *
  * Every action is audited (`LoginCheckAudit`: table and host log), with whether it changed
  * anything, in the transaction of the change (no change without its entry): only a locked user
@@ -175,8 +175,12 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     }
   }
 
-  private back(res: Response, params: Record<string, string>): void {
-    const query = new URLSearchParams(Object.entries(params).filter(([, value]) => value !== ''));
+  /**
+   * Back to the page after a POST, on the view the form was sent from: every action's form carries
+   * the page's filter (`q`), and every action comes back with it, then with its outcome.
+   */
+  private back(res: Response, search: string, outcome: Record<string, string>): void {
+    const query = new URLSearchParams(Object.entries({ q: search, ...outcome }).filter(([, value]) => value !== ''));
     const text = query.toString();
     res.redirect(303, `${this.settings.settingsPath}${LOGIN_CHECK_PATH}${text ? `?${text}` : ''}`);
   }
@@ -191,7 +195,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     }
     const { search } = filter;
     if (ids.length === 0) {
-      this.back(res, { q: search, done: 'noneSelected' });
+      this.back(res, search, { done: 'noneSelected' });
       return;
     }
     const admin = crmSessionOf(res)!.user;
@@ -207,14 +211,15 @@ export class LoginCheckRoutes implements AdminRouteContribution {
       }
       return count;
     });
-    this.back(res, { q: search, done: 'unlocked', count: String(unlocked), skipped: String(ids.length - unlocked) });
+    this.back(res, search, { done: 'unlocked', count: String(unlocked), skipped: String(ids.length - unlocked) });
   }
 
   private async liftBan(req: Request, res: Response, lockout: Lockout): Promise<void> {
     const body = (req.body ?? {}) as Record<string, unknown>;
     // As recorded (the host's idea of the client address, at most 45 characters), which need not be a valid IP.
     const ip = typeof body.ip === 'string' && body.ip.length > 0 && body.ip.length <= 45 && !/[\u0000-\u001f\u007f]/.test(body.ip) ? body.ip : null;
-    if (!ip) {
+    const filter = filterOf(body.q);
+    if (!ip || 'invalid' in filter) {
       await this.pages.sendMessage(req, res, 400, 'errors.badRequestTitle', 'errors.badRequest');
       return;
     }
@@ -226,6 +231,6 @@ export class LoginCheckRoutes implements AdminRouteContribution {
       return applied;
     });
     // Only a well-formed address (or IPv6 /64) travels back in the URL to be shown: never arbitrary text.
-    this.back(res, { done: lifted ? 'lifted' : 'notBanned', ip: isClientKey(ip) ? ip : '' });
+    this.back(res, filter.search, { done: lifted ? 'lifted' : 'notBanned', ip: isClientKey(ip) ? ip : '' });
   }
 }

@@ -232,6 +232,36 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       const [audit] = await h.sql<{ user_name: string; target: string }>("SELECT user_name, target FROM bp_login_check_audit WHERE action = 'lift_ban' AND target = :ip", { ip });
       expect(audit).to.deep.include({ user_name: 'admin', target: ip });
     });
+
+    it('lifting a ban brings the admin back to the filtered page, as an unlock does', async () => {
+      const filtered = '203.0.113.8';
+      await h.api.database.sequelize.query('INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES (:ip, 100, :now, :now)', {
+        replacements: { ip: filtered, now: new Date() },
+      });
+      // The forms of the filtered page carry its filter.
+      const html = await page('?q=rossi');
+      const liftForm = new RegExp(`<form method="post" action="${PAGE}/lift-ban">[\\s\\S]*?</form>`).exec(html)?.[0] ?? '';
+      expect(liftForm).to.include('<input type="hidden" name="q" value="rossi">');
+      const token = await h.csrf(h.admin);
+      const unlock = await h.post(UNLOCK, h.admin, { _csrf: token, contactId: String(mario), q: 'rossi' });
+      expect(new URL(unlock.headers.get('location')!, h.url).searchParams.get('q')).to.equal('rossi');
+      const lift = await h.post(LIFT, h.admin, { _csrf: token, ip: filtered, q: 'rossi' });
+      expect(lift.status).to.equal(303);
+      const location = new URL(lift.headers.get('location')!, h.url);
+      expect(location.pathname).to.equal(PAGE);
+      expect(Object.fromEntries(location.searchParams)).to.deep.equal({ q: 'rossi', done: 'lifted', ip: filtered });
+      const back = await (await h.get(lift.headers.get('location')!, h.admin)).text();
+      expect(back).to.include(`The ban of ${filtered} was lifted.`);
+      expect(back).to.include('name="q" value="rossi"');
+      // A filter the page would refuse is refused on the form too, and lifts nothing.
+      const other = '203.0.113.9';
+      await h.api.database.sequelize.query('INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES (:ip, 100, :now, :now)', {
+        replacements: { ip: other, now: new Date() },
+      });
+      expect((await h.post(LIFT, h.admin, { _csrf: token, ip: other, q: 'x\u0000' })).status).to.equal(400);
+      expect((await h.post(LIFT, h.admin, { _csrf: token, ip: other, q: 'x'.repeat(101) })).status).to.equal(400);
+      expect(rowsOf(await page(), 'bp-banned')).to.include(`data-ip="${other}"`);
+    });
   });
 
   describe('unlock links', () => {
