@@ -1,11 +1,12 @@
 /**
  * The portal's login history (`bp_login_history`): every login, logout, failure, lock and
  * unlock, with the true reason (for the CRM, never for the customer), also written to the host's
- * log. Neither ever holds a password, a code or a session token.
+ * log (in a transaction: once it has committed). Neither ever holds a password, a code or a session token.
  */
 import { inject, injectable } from 'inversify';
 import { QueryTypes, type Transaction } from 'sequelize';
 import { HostDatabase, HostLogger, type ReadOptions } from '../host-contract/index.js';
+import { afterCommit } from '../lifecycle/after-commit.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { clipped } from '../access/field-input.js';
 
@@ -131,8 +132,15 @@ export class SequelizeLoginHistory implements LoginHistory {
         replacements: { contactId: entry.contactId, email, event: entry.event, reason: reason?.slice(0, 100) ?? null, ip: entry.ip?.slice(0, 45) ?? null, at: new Date() },
       },
     );
+    // In a transaction the log hears of the event once it has committed: never of one rolled back,
+    // or whose COMMIT failed (the history row is gone with it).
+    if (options.transaction) afterCommit(options.transaction, async () => this.log(entry, options.adminUserId));
+    else this.log(entry, options.adminUserId);
+  }
+
+  private log(entry: LoginHistoryEntry, adminUserId: number | undefined): void {
     // The attempted email stays out of the log: people type their password into it by mistake.
-    const fields = { contactId: entry.contactId, reason: entry.reason, ip: entry.ip, adminUserId: options.adminUserId };
+    const fields = { contactId: entry.contactId, reason: entry.reason, ip: entry.ip, adminUserId };
     if (entry.event === 'access_sent' && entry.reason !== null && ACCESS_NOT_SENT.has(entry.reason)) this.logger.warn('Business Portal: new portal access details not sent', fields);
     else if (entry.event === 'revoked' && entry.reason !== null && entry.reason in REVOKED_AS_DECIDED) this.logger.info(REVOKED_AS_DECIDED[entry.reason]!, fields);
     else if (WARNINGS.has(entry.event)) this.logger.warn(LOG_MESSAGES[entry.event], fields);

@@ -5,6 +5,7 @@
 import { inject, injectable } from 'inversify';
 import { QueryTypes, type Transaction } from 'sequelize';
 import { HostDatabase, HostLogger, type CrmUser } from '../host-contract/index.js';
+import { afterCommit } from '../lifecycle/after-commit.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 
 export const AUDIT_TABLE = 'bp_login_check_audit';
@@ -63,7 +64,8 @@ export class SequelizeLoginCheckAudit implements LoginCheckAudit {
       },
     );
     const log = () => this.logger.info(LOG_MESSAGES[action][applied ? 'applied' : 'nothing'], { adminUserId: admin.id, adminUserName: admin.userName, target, applied });
-    if (transaction) transaction.afterCommit(log);
+    // Not Sequelize's `transaction.afterCommit`, which runs also when the COMMIT fails.
+    if (transaction) afterCommit(transaction, async () => log());
     else log();
   }
 

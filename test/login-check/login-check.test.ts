@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { SequelizeLoginCheckAudit } from '../../plugin/login-check/login-check-audit.js';
+import { captureLogs } from '../settings/settings-test-kit.js';
+import { commitRefuser } from '../support/database.js';
 import { TEST_ADMIN_PASSWORD, crmLogin } from '../support/host.js';
 import { PORTAL_PASSWORD, startLoginCheckHost, unlockTokenOf, type LoginCheckHost } from './login-check-host.js';
 
@@ -444,6 +447,67 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       expect(await h.isLocked(uma)).to.equal(false);
       expect(await history()).to.equal(1);
       expect(await count("bp_login_check_audit WHERE action = 'unlock' AND target = :uma", { uma: String(uma) })).to.equal(1);
+    });
+
+    /** The host log's lines (info and warn) while `act` runs, whatever it answers. */
+    async function logsOf(act: () => Promise<unknown>): Promise<string[]> {
+      const captured = [captureLogs(h.api, 'info'), captureLogs(h.api, 'warn')];
+      try {
+        await act();
+      } finally {
+        for (const capture of captured) capture.restore();
+      }
+      return captured.flatMap((capture) => capture.lines.map((line) => line.message)).filter((message) => message.startsWith('Business Portal:'));
+    }
+
+    it('logs nothing of an unlock it rolled back: the host log tells only of what the database kept', async () => {
+      const una = await h.addCustomer({ firstname: 'Una', lastname: 'Unlogged', email: 'una.unlogged@example.com' });
+      await h.lock('una.unlogged@example.com');
+      await h.mailsSettled();
+      const token = await h.csrf(h.admin);
+      let status = 0;
+      const failed = await logsOf(async () => {
+        status = (await withoutAudit(() => h.post(UNLOCK, h.admin, { _csrf: token, contactId: String(una) }))).status;
+      });
+      expect(status).to.equal(500);
+      expect(await h.isLocked(una)).to.equal(true);
+      // The request's own failure is logged (as an error); no line claims an unlock.
+      expect(failed).to.deep.equal([]);
+      // The same request once it holds: the unlock and the admin's action, each logged once.
+      const done = await logsOf(() => h.post(UNLOCK, h.admin, { _csrf: token, contactId: String(una) }));
+      expect(await h.isLocked(una)).to.equal(false);
+      expect(done).to.deep.equal(['Business Portal: portal login unlocked', 'Business Portal: an admin unlocked a portal user']);
+    });
+
+    it('logs nothing of an unlock or a lifted ban whose COMMIT fails', async () => {
+      const vic = await h.addCustomer({ firstname: 'Vic', lastname: 'Uncommitted', email: 'vic.uncommitted@example.com' });
+      await h.lock('vic.uncommitted@example.com');
+      await h.mailsSettled();
+      const ip = '192.0.2.78';
+      await h.api.database.sequelize.query('INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES (:ip, 100, :now, :now)', {
+        replacements: { ip, now: new Date() },
+      });
+      const admin = (await h.api.users.users()).find((user) => user.userName === 'admin')!;
+      const audit = new SequelizeLoginCheckAudit(h.api.database, h.api.logger);
+      const refuseCommit = await commitRefuser(h.api.database.sequelize);
+      let refused: unknown = null;
+      const logged = await logsOf(async () => {
+        try {
+          await h.api.database.sequelize.transaction(async (transaction) => {
+            expect(await h.lockout.unlock(vic, admin.id, { transaction })).to.equal(true);
+            await audit.record(admin, 'unlock', String(vic), true, { transaction });
+            expect(await h.lockout.liftBan(ip, admin.id, { transaction })).to.equal(true);
+            await audit.record(admin, 'lift_ban', ip, true, { transaction });
+            await refuseCommit(transaction);
+          });
+        } catch (error) {
+          refused = error;
+        }
+      });
+      expect(refused, 'the COMMIT failed').not.to.equal(null);
+      expect(await h.isLocked(vic), 'still locked').to.equal(true);
+      expect(await count('bp_client_failures WHERE ip = :ip AND banned_at IS NOT NULL', { ip }), 'still banned').to.equal(1);
+      expect(logged).to.deep.equal([]);
     });
 
     it('lifts no ban: the address stays banned, with nothing in the login history', async () => {
