@@ -49,6 +49,25 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       }
     });
 
+    it('OPTIONS answers as on the host’s own pages, signed out or not: 200 with Allow, no preflight granted, no redirect', async () => {
+      const options = (path: string, cookie?: string) => fetch(`${h.url}${path}`, { method: 'OPTIONS', redirect: 'manual', headers: cookie ? { cookie } : {} });
+      // What the host answers on a page of its own that needs a CRM session, asked signed out.
+      const hostPage = await options(`/contacts/${jane}`);
+      expect(hostPage.status).to.equal(200);
+      for (const [path, allow] of [[PAGE, 'GET, HEAD'], [UNLOCK, 'POST'], [LIFT, 'POST']] as const) {
+        for (const [who, cookie] of [['signed out', undefined], ['clerk', h.clerk], ['admin', h.admin]] as const) {
+          const response = await options(path, cookie);
+          expect(response.status, `${who} ${path}`).to.equal(hostPage.status);
+          expect(response.headers.get('allow'), `${who} ${path}`).to.equal(allow);
+          expect(response.headers.get('location'), `${who} ${path}`).to.equal(null);
+          expect([...response.headers.keys()].filter((name) => name.startsWith('access-control-')), `${who} ${path}`).to.deep.equal([]);
+          expect(await response.text(), `${who} ${path}`).to.equal(allow);
+        }
+      }
+      // A path no admin route answers stays a 404, as on the portal's API.
+      for (const cookie of [undefined, h.admin]) expect((await options(`${PAGE}/nothing-here`, cookie)).status).to.equal(404);
+    });
+
     it('a non-admin CRM user gets 403 for every route and verb, and changes nothing', async () => {
       await h.lock('jane.doe@example.com');
       expect((await h.get(PAGE, h.clerk)).status).to.equal(403);
