@@ -31,6 +31,8 @@ export function clientErrorOf(error: unknown): ClientError | null {
   const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
   if (type === 'entity.parse.failed') return { status: 400, code: 'invalid_json', messageKey: 'errors.invalidJson' };
   if (type === 'entity.too.large') return { status: 413, code: 'payload_too_large', messageKey: 'errors.payloadTooLarge' };
+  // A form of more fields than the parser takes (a forged one: no page has that many).
+  if (type === 'parameters.too.many') return { status: 413, code: 'bad_request', messageKey: 'errors.tooManyFields' };
   // The router's own: a path parameter that is not valid percent-encoding (`/m/%E0%A4%A`).
   const undecodable = error instanceof URIError && status === 400;
   if (typeof status === 'number' && status >= 400 && status < 500 && (expose === true || undecodable)) {

@@ -14,9 +14,18 @@ export function jsonBody(): RequestHandler {
   return express.json({ limit: JSON_BODY_LIMIT, strict: true });
 }
 
-/** Admin forms (`application/x-www-form-urlencoded`), flat fields only. */
-export function formBody(): RequestHandler {
-  return express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 200 });
+/** The most fields a portal page's form may send. */
+export const FORM_FIELDS = 200;
+/**
+ * The most fields an admin form may send: the login check lists up to 500 locked portal users, one
+ * checkbox each, and "Select all shown" ticks them all. A form with more is refused before any
+ * handler runs (413, "more fields than any page of this site has").
+ */
+export const ADMIN_FORM_FIELDS = 1_000;
+
+/** Forms (`application/x-www-form-urlencoded`), flat fields only, at most `fields` of them. */
+export function formBody(fields = FORM_FIELDS): RequestHandler {
+  return express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: fields });
 }
 
 /** The header (lower case, as Node gives it) that API uploads must carry, and its value. */

@@ -13,7 +13,7 @@ import { AdminPages } from './admin-pages.js';
 import { API_PREFIX, isApiPath } from './api-errors.js';
 import { CsrfTokens } from './csrf.js';
 import { adminErrorHandler, adminNotFound, apiNotFound, portalErrorHandler, portalNotFound } from './error-handlers.js';
-import { ADMIN_BODIES, ADMIN_FORM_BODIES, formBody, jsonBody, PORTAL_API_BODIES, PORTAL_PAGE_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
+import { ADMIN_BODIES, ADMIN_FORM_BODIES, ADMIN_FORM_FIELDS, formBody, jsonBody, PORTAL_API_BODIES, PORTAL_PAGE_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
 import { moduleViewRecovery } from './module-view-changes.js';
 import { PageRenderer } from './page-renderer.js';
 import { noStore, securityHeaders } from './security-headers.js';
@@ -63,7 +63,7 @@ export class ExpressPluginRouters implements PluginRouters {
     const routes = express.Router();
     routes.use(securityHeaders(), noStore);
     routes.use(requireCrmAdmin(this.http, this.pages, this.translator));
-    routes.use(requireReadableBody(ADMIN_BODIES), formBody(), requireCsrfToken(this.csrf, this.pages, this.translator));
+    routes.use(requireReadableBody(ADMIN_BODIES), formBody(ADMIN_FORM_FIELDS), requireCsrfToken(this.csrf, this.pages, this.translator));
     for (const contribution of contributions) contribution.registerAdminJsonRoutes?.(routes);
     // A JSON body that no JSON route took is not a form: read as an empty one, it acted on nothing ticked.
     routes.use(requireReadableBody(ADMIN_FORM_BODIES));

@@ -4,7 +4,8 @@
  *
  *   GET  /login-check?q=…          locked portal users (filtered), banned client addresses,
  *                                  recent failures of users not locked, recent admin actions
- *   POST /login-check/unlock       contactId=…(repeated), q=… → unlocks them, back to the page
+ *   POST /login-check/unlock       contactId=…(repeated), q=… → unlocks them (at most MAX_UNLOCK,
+ *                                  in one transaction), back to the page
  *   POST /login-check/lift-ban     ip=…, q=…                  → lifts the ban, back to the page
  *
  * Every action is audited (`LoginCheckAudit`: table and host log), with whether it changed
@@ -50,10 +51,13 @@ function filterOf(value: unknown): Filter {
   return { search: value.trim() };
 }
 
-/** Contact ids of the unlock form: one or several positive integers. Null: invalid. */
-function contactIdsOf(value: unknown): number[] | null {
+/**
+ * Contact ids of the unlock form: one or several positive integers. Null: invalid; `tooMany`: more
+ * than one POST may unlock (no page shows that many boxes: a forged form, or a list a script made).
+ */
+function contactIdsOf(value: unknown): number[] | null | 'tooMany' {
   const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  if (values.length > MAX_UNLOCK) return null;
+  if (values.length > MAX_UNLOCK) return 'tooMany';
   const ids: number[] = [];
   for (const item of values) {
     if (typeof item !== 'string' || !contactIdShape.test(item)) return null;
@@ -78,6 +82,8 @@ interface Notice {
   readonly key: MessageKey;
   readonly params?: MessageParams;
   readonly error?: boolean;
+  /** A second sentence. */
+  readonly then?: { readonly key: MessageKey; readonly params?: MessageParams };
 }
 
 @injectable()
@@ -123,7 +129,9 @@ export class LoginCheckRoutes implements AdminRouteContribution {
       this.lockout ? this.lockout.bannedClients() : [],
       this.audit.latest(AUDIT_SHOWN),
     ]);
-    const noticeText = notice ? this.translator.t(language, notice.key, notice.params) : null;
+    const noticeText = notice
+      ? [notice, ...(notice.then ? [notice.then] : [])].map((part) => this.translator.t(language, part.key, part.params)).join(' ')
+      : null;
     const row = (account: ListedAccount) => {
       const name = account.contactName ?? this.translator.t(language, 'loginCheck.unknownContact', { id: account.contactId });
       return { ...account, name, contactUrl: `/contacts/${account.contactId}` };
@@ -147,6 +155,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
         audit: audit.map((entry) => ({ ...entry, what: this.translator.t(language, auditText(entry), { target: entry.target }) })),
         notice: notice ? { text: noticeText, error: notice.error === true } : null,
         stylesheet: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.css`,
+        script: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.js`,
         actionBase: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}`,
       },
     });
@@ -160,7 +169,8 @@ export class LoginCheckRoutes implements AdminRouteContribution {
         const skipped = count(query.skipped);
         if (unlocked === null || skipped === null) return null;
         if (unlocked === 0) return { key: 'loginCheck.nothingUnlocked', error: true };
-        return { key: 'loginCheck.unlockedResult', params: { count: unlocked, skipped } };
+        // Each number in a sentence of its own, with its plural form.
+        return { key: 'loginCheck.unlockedResult', params: { count: unlocked }, ...(skipped > 0 ? { then: { key: 'loginCheck.unlockedSkipped', params: { count: skipped } } } : {}) };
       }
       case 'noneSelected':
         return { key: 'loginCheck.noneSelected', error: true };
@@ -189,6 +199,17 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const ids = contactIdsOf(body.contactId);
     const filter = filterOf(body.q);
+    if (ids === 'tooMany') {
+      const language = this.pages.language(res);
+      await this.pages.send(req, res, {
+        template: 'admin/message',
+        titleKey: 'errors.badRequestTitle',
+        status: 413,
+        refused: true,
+        data: { title: this.translator.t(language, 'errors.badRequestTitle'), message: this.translator.t(language, 'loginCheck.tooManySelected', { max: MAX_UNLOCK }) },
+      });
+      return;
+    }
     if (ids === null || 'invalid' in filter) {
       await this.pages.sendMessage(req, res, 400, 'errors.badRequestTitle', 'errors.badRequest');
       return;

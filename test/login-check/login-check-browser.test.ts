@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
 import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { PORTAL_PASSWORD, startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
@@ -66,9 +66,9 @@ describe('login-check in the browser', function () {
 
     await page.check(`#bp-unlock-${jane}`);
     await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);
-    expect(await page.locator('.bp-notice').innerText()).to.include('Unlocked: 1.');
+    expect(await page.locator('.bp-notice').innerText()).to.equal('1 portal user unlocked.');
     // The notice was in the page at load, where a screen reader does not announce it: the title says it first.
-    expect(await page.title()).to.equal('Unlocked: 1. Already unlocked or without a portal account: 0. · Check Business Portal login · Reference CRM');
+    expect(await page.title()).to.equal('1 portal user unlocked. · Check Business Portal login · Reference CRM');
     expect(await page.locator('.bp-admin h1').innerText()).to.equal('Check Business Portal login');
     expect(await page.locator(`table.bp-locked tr[data-contact-id="${jane}"]`).count()).to.equal(0);
     await page.screenshot({ path: join(ARTIFACTS, 'login-check-phone-after-unlock.png'), fullPage: true });
@@ -76,6 +76,78 @@ describe('login-check in the browser', function () {
     const signIn = await page.request.post(`${host.url}/portal/api/v1/auth/login`, { data: { email: 'jane.doe@example.com', password: PORTAL_PASSWORD } });
     expect(signIn.status()).to.equal(200);
     await context.close();
+  });
+
+  it('after a mass lockout: "Select all shown" ticks every box of the filtered list, one click unlocks them, on a desktop and a 375 px phone', async () => {
+    const host = h!;
+    const sprayed = await host.addLockedInBulk(12, 'wave');
+    const signIn = async (page: Page, path: string) => {
+      await page.goto(`${host.url}${path}`);
+      await page.fill('#userName', 'admin');
+      await page.fill('#password', TEST_ADMIN_PASSWORD);
+      await Promise.all([page.waitForURL(`**${path}`), page.click('form[action="/login"] button[type="submit"]')]);
+    };
+    const boxes = 'table.bp-locked input[name="contactId"]';
+    const filtered = '/settings/business-portal/login-check?q=wave';
+
+    // Without JavaScript the list is a plain form: no "Select all shown", each box ticks on its own.
+    const plain = await browser!.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await plain.newPage();
+      await signIn(page, filtered);
+      expect(await page.locator('#bp-select-all').isVisible()).to.equal(false);
+      await page.check(`#bp-unlock-${sprayed[0]}`);
+      await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);
+      expect(await page.locator('.bp-notice').innerText()).to.equal('1 portal user unlocked.');
+      expect(new URL(page.url()).searchParams.get('q')).to.equal('wave');
+    } finally {
+      await plain.close();
+    }
+
+    for (const [device, options] of [
+      ['desktop', { viewport: { width: 1280, height: 900 } }],
+      ['phone', { viewport: { width: 375, height: 740 }, hasTouch: true, isMobile: true }],
+    ] as const) {
+      if (device === 'phone') await host.api.database.sequelize.query('UPDATE bp_portal_accounts SET locked_at = :now, failed_attempts = 5 WHERE contact_id IN (:ids)', { replacements: { now: new Date(), ids: sprayed } });
+      const context = await browser!.newContext(options);
+      try {
+        const page = await context.newPage();
+        await signIn(page, filtered);
+        const all = page.locator('#bp-select-all');
+        expect(await all.isVisible(), device).to.equal(true);
+        const shown = await page.locator(boxes).count();
+        expect(shown, device).to.equal(device === 'desktop' ? 11 : 12);
+        await all.check();
+        expect(await page.locator(`${boxes}:checked`).count(), device).to.equal(shown);
+        // One box cleared by hand: "all" is neither ticked nor clear; ticking it again takes them all.
+        await page.uncheck(`#bp-unlock-${sprayed[5]}`);
+        expect(await all.evaluate((box) => [(box as unknown as { checked: boolean }).checked, (box as unknown as { indeterminate: boolean }).indeterminate]), device).to.deep.equal([false, true]);
+        await all.check();
+        expect(await page.locator(`${boxes}:checked`).count(), device).to.equal(shown);
+        await page.screenshot({ path: join(ARTIFACTS, `login-check-select-all-${device}.png`), fullPage: true });
+        await page.screenshot({ path: join(ARTIFACTS, `login-check-select-all-${device}-top.png`) });
+        if (device === 'phone') expect(await smallTapTargets(page, { within: '.bp-admin' }), 'tap targets under 40 px').to.deep.equal([]);
+        expect(await seriousViolations(page, { within: '.bp-admin' }), `${device}: axe`).to.deep.equal([]);
+        const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+        expect(overflow, device).to.be.at.most(0);
+        if (device === 'phone') {
+          // The table stacks into cards as the other admin tables do: each row one below the other, the box a thumb's size.
+          const [first, second] = await page.locator('table.bp-locked tbody tr').evaluateAll((rows) => rows.slice(0, 2).map((row) => row.getBoundingClientRect().top));
+          expect(second!, 'rows stacked').to.be.greaterThan(first! + 100);
+          const pick = await page.locator(`table.bp-locked label.bp-row-pick`).first().boundingBox();
+          expect(Math.min(pick!.width, pick!.height)).to.be.at.least(44);
+        }
+        await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);
+        expect(await page.locator('.bp-notice').innerText(), device).to.equal(`${shown} portal users unlocked.`);
+        expect(new URL(page.url()).searchParams.get('q'), device).to.equal('wave');
+        expect(await page.locator(boxes).count(), device).to.equal(0);
+        await page.screenshot({ path: join(ARTIFACTS, `login-check-select-all-${device}-after.png`), fullPage: true });
+      } finally {
+        await context.close();
+      }
+    }
+    const [locked] = await host.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_portal_accounts WHERE contact_id IN (:ids) AND locked_at IS NOT NULL', { ids: sprayed });
+    expect(Number(locked!.n)).to.equal(0);
   });
 
   it('on a phone in Italian, stacked labels wrap only between words, never inside one ("Amministratore")', async () => {
@@ -94,7 +166,7 @@ describe('login-check in the browser', function () {
       await page.check(`#bp-unlock-${luca}`);
       await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);
       expect(await page.locator('table.bp-audit td[data-label="Amministratore"]').count()).to.be.at.least(1);
-      expect(await page.title()).to.equal('Sbloccati: 1. Già sbloccati o senza account del portale: 0. · Controllo login Business Portal · Reference CRM');
+      expect(await page.title()).to.equal('1 utente portale sbloccato. · Controllo login Business Portal · Reference CRM');
       await page.screenshot({ path: join(ARTIFACTS, 'login-check-phone-it.png'), fullPage: true });
       expect(await smallTapTargets(page, { within: '.bp-admin' }), 'tap targets under 40 px').to.deep.equal([]);
       expect(await seriousViolations(page, { within: '.bp-admin' }), 'axe').to.deep.equal([]);

@@ -48,6 +48,11 @@ export interface LoginCheckHost {
   /** A CRM contact that is a portal user with `PORTAL_PASSWORD`. */
   addCustomer(values: { firstname: string; lastname: string; email: string; language?: string }): Promise<number>;
   portalLogin(email: string, password: string, ip?: string): Promise<Response>;
+  /**
+   * `count` contacts that are portal users locked by five failures, written in bulk (the records API
+   * and five logins each would take minutes): the aftermath of a password-spraying wave. Their ids, in order.
+   */
+  addLockedInBulk(count: number, prefix: string): Promise<number[]>;
   /** Five failed API logins. */
   lock(email: string, ip?: string): Promise<void>;
   isLocked(contactId: number): Promise<boolean>;
@@ -131,6 +136,34 @@ export async function startLoginCheckHost(options: { readonly realMailer?: boole
       return contact.id;
     },
     portalLogin,
+    async addLockedInBulk(count, prefix) {
+      const sequelize = api.database.sequelize;
+      const contacts = sequelize.getQueryInterface().quoteIdentifier(test.host.registry.tableName('Contacts'));
+      const now = new Date();
+      const emails = Array.from({ length: count }, (_, i) => `${prefix}${i}@example.com`);
+      for (let at = 0; at < count; at += 500) {
+        const replacements: Record<string, unknown> = { now, prefix };
+        const rows = emails.slice(at, at + 500).map((email, i) => {
+          Object.assign(replacements, { [`l${i}`]: `${prefix}${at + i}`, [`e${i}`]: email });
+          return `('Sprayed', :l${i}, :e${i}, 'en', :now, :now, 1)`;
+        });
+        await sequelize.query(`INSERT INTO ${contacts} (firstname, lastname, email, language, created_at, modified_at, version) VALUES ${rows.join(', ')}`, { replacements });
+      }
+      const found = await sql<{ id: unknown; email: string }>(`SELECT id, email FROM ${contacts} WHERE email LIKE :pattern`, { pattern: `${prefix}%@example.com` });
+      const ids = new Map(found.map((row) => [row.email, Number(row.id)]));
+      for (let at = 0; at < count; at += 500) {
+        const replacements: Record<string, unknown> = { now };
+        const rows = emails.slice(at, at + 500).map((email, i) => {
+          Object.assign(replacements, { [`c${i}`]: ids.get(email), [`e${i}`]: email });
+          return `(:c${i}, :e${i}, TRUE, FALSE, 5, :now, :now, '203.0.113.9', :now, :now, :now, 1)`;
+        });
+        await sequelize.query(
+          `INSERT INTO bp_portal_accounts (contact_id, email, portal_enabled, must_change_password, failed_attempts, first_failed_at, last_failed_at, last_failed_ip, locked_at, created_at, updated_at, version) VALUES ${rows.join(', ')}`,
+          { replacements },
+        );
+      }
+      return emails.map((email) => ids.get(email)!);
+    },
     async lock(email, ip) {
       for (let i = 0; i < 5; i++) {
         const response = await portalLogin(email, 'Wrong-password-1', ip);
