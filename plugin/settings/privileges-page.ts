@@ -145,6 +145,18 @@ export class PrivilegesPage implements AdminRouteContribution {
     router.get('/profiles/:id/privileges/modules/:module', async (req, res) => this.moduleFields(req, res));
   }
 
+  /** The profile the path names, or null when the id is malformed or no such profile exists. */
+  private async documentOf(req: Request): Promise<ProfileDocument | null> {
+    const id = profileId(req);
+    if (id === null) return null;
+    try {
+      return await this.profiles.document(id);
+    } catch (error) {
+      if (error instanceof ProfileError && error.code === 'not_found') return null;
+      throw error;
+    }
+  }
+
   /**
    * One module's fields and list columns (`admin/privileges-module-fields`), as the page draws them:
    * what its script asks for when the module's part is opened. `?version=` is the profile's version
@@ -158,13 +170,7 @@ export class PrivilegesPage implements AdminRouteContribution {
     const refuse = (status: number, code: string, key: MessageKey) => {
       res.status(status).json({ error: { code, message: t(key) } });
     };
-    const id = profileId(req);
-    let document: ProfileDocument | null = null;
-    try {
-      if (id !== null) document = await this.profiles.document(id);
-    } catch (error) {
-      if (!(error instanceof ProfileError && error.code === 'not_found')) throw error;
-    }
+    const document = await this.documentOf(req);
     if (!document) return refuse(404, 'not_found', 'profiles.errors.notFound');
     const entry = document.modules.find((m) => m.module === String(req.params.module ?? ''));
     if (!entry) return refuse(404, 'not_found', 'privileges.modules.notFound');
@@ -177,13 +183,7 @@ export class PrivilegesPage implements AdminRouteContribution {
   }
 
   private async page(req: Request, res: Response): Promise<void> {
-    const id = profileId(req);
-    let document: ProfileDocument | null = null;
-    try {
-      if (id !== null) document = await this.profiles.document(id);
-    } catch (error) {
-      if (!(error instanceof ProfileError && error.code === 'not_found')) throw error;
-    }
+    const document = await this.documentOf(req);
     if (!document) {
       await this.pages.sendMessage(req, res, 404, 'errors.notFoundTitle', 'profiles.errors.notFound');
       return;
