@@ -4,32 +4,23 @@
  * means null.
  */
 import type { FieldDefinition, FieldValue } from '../host-contract/index.js';
-import { wallTime } from './wall-clock.js';
+import { splitOffset, wallTime } from './wall-clock.js';
 
 export const TEXT_MAX = 65535;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const OFFSET = /(?:Z|[+-](\d{2}):(\d{2}))$/;
 
 /**
- * A date-time of a real calendar day at a real hour, with or without an offset (a real one):
- * `Date.parse` reads 30 February as 2 March and 24:00 as the next day's midnight, which would
- * store a day nobody typed. The date and time are checked as a wall time is (`wallTime`).
- */
-function isRealDateTime(text: string): boolean {
-  const offset = OFFSET.exec(text);
-  if (offset && (Number(offset[1] ?? 0) > 23 || Number(offset[2] ?? 0) > 59)) return false;
-  return wallTime(offset ? text.slice(0, offset.index) : text) !== null;
-}
-
-/**
- * A date-time as the instant it names, ISO 8601 in UTC; null for no real one. Without an offset it
- * is UTC (the API's reading), never the server's own zone; the pages read a form's datetime-local
- * box in the CRM's zone before it gets here (`wall-clock.ts`).
+ * A date-time as the instant it names, ISO 8601 in UTC; null for no real one: a real calendar day at
+ * a real hour (checked as a wall time is, `wallTime`: `Date.parse` reads 30 February as 2 March and
+ * 24:00 as the next day's midnight, which would store a day nobody typed), with a real offset or
+ * none. Without an offset it is UTC (the API's reading), never the server's own zone; the pages read
+ * a form's datetime-local box in the CRM's zone before it gets here (`wall-clock.ts`).
  */
 export function instantText(text: string): string | null {
-  if (!isRealDateTime(text)) return null;
-  const written = OFFSET.test(text) ? text : `${text}Z`;
-  return Number.isNaN(Date.parse(written)) ? null : new Date(written).toISOString();
+  const written = splitOffset(text);
+  if (written === null || wallTime(written.local) === null) return null;
+  const full = written.offsetMinutes !== null ? text : `${text}Z`;
+  return Number.isNaN(Date.parse(full)) ? null : new Date(full).toISOString();
 }
 
 export type Coerced = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false };

@@ -102,6 +102,18 @@ export function wallClockOf(value: string, timeZone: string): string | null {
 
 const OFFSET = /(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
+/**
+ * A date and time split from the UTC offset written at its end (`Z`, `+02:00`): the text before it
+ * and the offset in minutes, null when none is written. Null for an offset that is none (`+24:00`).
+ */
+export function splitOffset(text: string): { readonly local: string; readonly offsetMinutes: number | null } | null {
+  const offset = OFFSET.exec(text);
+  if (!offset) return { local: text, offsetMinutes: null };
+  const [hours, minutes] = [Number(offset[2] ?? 0), Number(offset[3] ?? 0)];
+  if (hours > 23 || minutes > 59) return null;
+  return { local: text.slice(0, offset.index), offsetMinutes: (offset[1] === '-' ? -1 : 1) * (hours * 60 + minutes) };
+}
+
 /** A stretch of time, `from` included, `to` not: ISO 8601 in UTC. */
 export interface TimeSpan {
   readonly from: string;
@@ -117,18 +129,16 @@ export interface TimeSpan {
  * Null for what is no date and time.
  */
 export function searchedSpans(text: string, timeZone: string | null): TimeSpan[] | null {
-  const offset = OFFSET.exec(text);
-  const local = offset ? text.slice(0, offset.index) : text;
+  const written = splitOffset(text);
+  if (written === null) return null;
+  const { local, offsetMinutes } = written;
   const match = LOCAL.exec(local);
   const wall = wallTime(local);
   if (!match || wall === null) return null;
   const length = match[7] !== undefined ? 1 : match[6] !== undefined ? 1000 : 60_000;
   let instants: number[] | null;
-  if (offset) {
-    const [hours, minutes] = [Number(offset[2] ?? 0), Number(offset[3] ?? 0)];
-    if (hours > 23 || minutes > 59) return null;
-    instants = [wall - (offset[1] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000];
-  } else instants = timeZone === null ? null : instantsOf(local, timeZone);
+  if (offsetMinutes !== null) instants = [wall - offsetMinutes * 60_000];
+  else instants = timeZone === null ? null : instantsOf(local, timeZone);
   if (instants === null) return null;
   return instants.map((instant) => ({ from: new Date(instant).toISOString(), to: new Date(instant + length).toISOString() }));
 }
