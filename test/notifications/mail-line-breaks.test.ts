@@ -47,14 +47,14 @@ describe('line breaks of multi-line values in HTML mails @db', function () {
   });
 
   /** A ticket opened from the portal (the contact as actor, owned by the profile's owner). */
-  async function portalTicket(title: string): Promise<CrmRecord> {
+  async function portalTicket(title: string, description = DESCRIPTION): Promise<CrmRecord> {
     const service = profileService(api);
     const [row] = await api.database.sequelize.query<{ id: unknown }>('SELECT id FROM bp_profiles WHERE is_default = :yes', { type: QueryTypes.SELECT, replacements: { yes: true } });
     const owner = (await service.document(Number(row!.id))).general.owner;
     return api.database.sequelize.transaction((transaction) =>
       api.records.create(
         'HelpDesk',
-        { values: { ticket_title: title, status: 'Open', description: DESCRIPTION, contact_id: jane.id, account_id: jane.values.account_id ?? null }, ...(owner ? { owner } : {}) },
+        { values: { ticket_title: title, status: 'Open', description, contact_id: jane.id, account_id: jane.values.account_id ?? null }, ...(owner ? { owner } : {}) },
         { transaction, actor: { kind: 'contact', contactId: jane.id } },
       ),
     );
@@ -95,5 +95,20 @@ describe('line breaks of multi-line values in HTML mails @db', function () {
     expect(html(mail)).to.include(DESCRIPTION_HTML);
     expect(html(mail)).not.to.match(/<script|<b>/);
     expect((mail.text ?? '').replace(/\r\n/g, '\n')).to.include(DESCRIPTION.replace(/\r\n/g, '\n'));
+  });
+
+  it('a lone CR is a line break too, markup around it stays text, and thousands of lines grow the HTML part by the <br>s only', async () => {
+    const lines = Array.from({ length: 2_000 }, (_, i) => `line ${i} <i>"x"</i>`);
+    const description = `one\rtwo<script>alert(1)</script>\r\r${lines.join('\n')}`;
+    const since = mailbox.received.length;
+    await portalTicket('Lone CR and many lines', description);
+    const mail = await mailbox.waitFor(JANE, { since, subject: /Lone CR and many lines/ });
+    const part = html(mail);
+    expect(part).to.include('one<br>two&lt;script&gt;alert(1)&lt;/script&gt;<br><br>line 0 &lt;i&gt;&quot;x&quot;&lt;/i&gt;<br>line 1 ');
+    expect(part).not.to.match(/<script|<i>/);
+    expect((part.match(/<br>/g) ?? []).length).to.equal(2_002);
+    // Each line costs its escaped text and one <br>: no more than that beside the template.
+    const escaped = lines.reduce((sum, line) => sum + line.replace(/[<>]/g, '&lt;').replace(/"/g, '&quot;').length + 4, 0);
+    expect(part.length).to.be.below(escaped + 20_000);
   });
 });
