@@ -4,7 +4,7 @@
  * active administrators get a 403 page. Every unsafe method then needs the session's CSRF token.
  * A request that speaks JSON (the privileges editor's) gets its refusals as
  * `{"error": {code, message}}` instead of a page — a signed-out one a 401 instead of the redirect.
- * OPTIONS passes the gate (see `requireCrmAdmin`).
+ * OPTIONS meets the gate as GET does (see `requireCrmAdmin`).
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { HostHttp } from '../host-contract/index.js';
@@ -26,14 +26,10 @@ export function sendAdminJsonError(res: Response, pages: AdminPages, translator:
 
 export function requireCrmAdmin(http: HostHttp, pages: AdminPages, translator: Translator): RequestHandler {
   return async (req, res, next) => {
-    // OPTIONS is answered alike for everyone, signed out included, as the host answers it on its own
-    // pages and the portal on its: Express's `200` with `Allow` (the methods of the path, a 404 for a
-    // path no route has), without any `Access-Control-*` header. It tells no more than the source
-    // does, changes nothing, and no admin route handles OPTIONS itself.
-    if (req.method === 'OPTIONS') {
-      next();
-      return;
-    }
+    // OPTIONS meets the gate as GET does: only an administrator gets Express's `200` with `Allow` (a
+    // 404 for a path no route has). Anyone else is answered alike for every path, as their GET is
+    // (the login, a 403): a 200 against a 404 would tell them which admin routes exist (and so the
+    // plugin's version), which a signed-out GET never does.
     const session = await http.crmSession(req);
     if (!session) {
       // A script (the privileges editor) cannot follow a redirect to a login page: it gets a 401 to show.
