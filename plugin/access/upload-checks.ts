@@ -1,13 +1,13 @@
 /**
  * What a customer may upload, checked before the file reaches the host: a size limit, an
  * allow-list of types (by extension and declared type), and the content itself — the bytes
- * must be what the name says (magic numbers through `file-type`; plain text must be UTF-8
- * without NUL bytes). HTML, SVG and scripts are never accepted. Stored names are the host's
- * (a generated key); downloads are always served as attachments with `nosniff`.
+ * must be what the name says (magic numbers through `file-type`; plain text in one of the
+ * encodings of `textOf`). HTML, SVG and scripts are never accepted, in whatever encoding. Stored
+ * names are the host's (a generated key); downloads are always served as attachments with `nosniff`.
  */
 import { isUtf8 } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { longerThan } from './field-input.js';
 
@@ -61,6 +61,64 @@ const ZIP_FAMILY = new Set(['application/zip', ALLOWED_UPLOADS.docx!.mime, ALLOW
 /** What `file-type` reports that is a kind of an allowed type: an animated PNG is a PNG (its extra chunks are skipped by viewers without APNG). */
 const KIND_OF: Readonly<Record<string, string>> = { 'image/apng': 'image/png' };
 
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Whether `start` begins with a UTF-16 BOM: FF FE (little-endian) or FE FF (big-endian). */
+function utf16Order(start: Buffer): 'utf-16le' | 'utf-16be' | null {
+  if (start[0] === 0xff && start[1] === 0xfe) return 'utf-16le';
+  if (start[0] === 0xfe && start[1] === 0xff) return 'utf-16be';
+  return null;
+}
+
+/** A control character that is no part of text: any but tab, line feed, form feed and carriage return. */
+const BINARY_CONTROL = /[^\P{Cc}\t\n\f\r]/u;
+
+/**
+ * A byte that is no part of single-byte text, read as ISO-8859-1: a control (but tab, line feed,
+ * form feed and carriage return), DEL, or one of the five bytes Windows-1252 leaves undefined.
+ * (By the byte: Node's `TextDecoder('windows-1252')` reads 0x80–0x9F as C1 controls, "€" too.)
+ */
+const BINARY_BYTE = /[\x00-\x08\x0b\x0e-\x1f\x7f\x81\x8d\x8f\x90\x9d]/;
+
+/**
+ * The text of a `.txt`, `.csv` or `.log` file (its start, where a whole is not needed), or null
+ * when its bytes are no text:
+ * - UTF-16 LE or BE with its BOM (Notepad's "Unicode"), decoded whole without a fault;
+ * - UTF-8, with or without its BOM, all through (a check of the first 64 KiB alone refused a good
+ *   file whose letter of two or more bytes straddled their end, and took one whose wrong bytes
+ *   came later), without NUL bytes;
+ * - otherwise single-byte text as Excel and Notepad save it on an Italian or Western Windows
+ *   ("ANSI": Windows-1252, whose letters are ISO-8859-1's and more) — unless it starts with a
+ *   UTF-8 BOM, which promises UTF-8. Every byte is a letter of some single-byte code, so what
+ *   tells such text from a binary is that it has no control bytes.
+ * UTF-16 and single-byte text may hold no control characters but tab, line feed, form feed and
+ * carriage return: executables, images, PDFs and archives renamed `.txt` are full of them. Valid
+ * UTF-8 is text already (binaries are not), and keeps what it was let hold before (a log's escape codes).
+ */
+function textOf(content: Buffer): string | null {
+  const start = content.subarray(0, 64 * 1024);
+  const utf16 = utf16Order(content);
+  if (utf16) {
+    let text: string;
+    try {
+      // Whole: an odd byte at the end, or half a surrogate pair, is no UTF-16.
+      text = new TextDecoder(utf16, { fatal: true }).decode(content);
+    } catch {
+      return null;
+    }
+    return BINARY_CONTROL.test(text) ? null : text;
+  }
+  if (isUtf8(content)) {
+    if (content.includes(0)) return null;
+    // A letter cut at the end of the part read is held back, not misread; the BOM is left off.
+    return new TextDecoder('utf-8').decode(start, { stream: true });
+  }
+  const bytes = content.toString('latin1');
+  if (start.subarray(0, 3).equals(UTF8_BOM) || BINARY_BYTE.test(bytes)) return null;
+  // Markup is ASCII, read alike by ISO-8859-1 and Windows-1252.
+  return bytes;
+}
+
 export async function checkUpload(originalName: string, content: Buffer): Promise<UploadCheck> {
   const fileName = safeFileName(originalName);
   if (!fileName) return { ok: false, problem: 'bad-name' };
@@ -71,12 +129,9 @@ export async function checkUpload(originalName: string, content: Buffer): Promis
   const allowed = Object.hasOwn(ALLOWED_UPLOADS, extension) ? ALLOWED_UPLOADS[extension] : undefined;
   if (!allowed) return { ok: false, problem: 'type-not-allowed' };
   if (allowed.text) {
-    // UTF-8 all through: a check of the first 64 KiB alone refused a good file whose letter of two
-    // or more bytes straddled their end, and took one whose wrong bytes came later.
-    if (content.includes(0) || !isUtf8(content)) return { ok: false, problem: 'content-mismatch' };
-    // Markup comes at the start; a letter cut at the end of the part read is held back, not misread.
-    const start = new TextDecoder('utf-8').decode(content.subarray(0, 64 * 1024), { stream: true });
-    if (/^\s*<(!doctype|html|script|svg|\?xml)/i.test(start)) return { ok: false, problem: 'content-mismatch' };
+    // Markup comes at the start, whatever the encoding (a UTF-16 `<html>` is still HTML).
+    const text = textOf(content);
+    if (text === null || /^\s*<(!doctype|html|script|svg|\?xml)/i.test(text)) return { ok: false, problem: 'content-mismatch' };
     return { ok: true, fileName, mimeType: allowed.mime };
   }
   const detected = await fileTypeFromBuffer(content);
@@ -100,10 +155,11 @@ export function attachmentDisposition(fileName: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${extendedName(fileName)}`;
 }
 
-/** The headers of every download: an attachment, never rendered by the browser. */
-export function downloadHeaders(fileName: string, mimeType: string, size: number): Record<string, string> {
+/** The headers of every download: an attachment, never rendered by the browser; a text file's `charset` where `textDownload` could tell it. */
+export function downloadHeaders(fileName: string, mimeType: string, size: number, charset?: string): Record<string, string> {
+  const known = Object.values(ALLOWED_UPLOADS).find((a) => a.mime === mimeType);
   return {
-    'Content-Type': Object.values(ALLOWED_UPLOADS).some((a) => a.mime === mimeType) ? mimeType : 'application/octet-stream',
+    'Content-Type': !known ? 'application/octet-stream' : known.text && charset ? `${mimeType}; charset=${charset}` : mimeType,
     'Content-Length': String(size),
     'Content-Disposition': attachmentDisposition(fileName),
     'X-Content-Type-Options': 'nosniff',
@@ -111,6 +167,70 @@ export function downloadHeaders(fileName: string, mimeType: string, size: number
     'Content-Security-Policy': "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox",
     'Cache-Control': 'no-store',
   };
+}
+
+/** How far into a text file a download reads before its headers, to tell its charset. */
+const CHARSET_BYTES = 64 * 1024;
+
+/**
+ * The charset of a text file that starts with `start` and is `size` bytes long, or undefined when
+ * its start does not tell: a BOM tells UTF-16 (LE or BE) or UTF-8; bytes that are not UTF-8 tell
+ * Windows-1252 (`textOf` took them as that); letters beyond ASCII that are good UTF-8, or a whole
+ * file of ASCII, tell UTF-8. ASCII alone before more bytes tells nothing (what comes later may be
+ * either), and the download goes unlabelled, as before.
+ */
+function charsetOf(start: Buffer, size: number): string | undefined {
+  // The order by name: a WHATWG decoder (`fetch`, `TextDecoder`) reads "utf-16" as little-endian
+  // whatever the BOM says, and drops a BOM of the order named.
+  const utf16 = utf16Order(start);
+  if (utf16) return utf16;
+  if (start.subarray(0, 3).equals(UTF8_BOM)) return 'utf-8';
+  const whole = start.length >= size;
+  let text: string;
+  try {
+    // A letter cut at the end of the bytes read is no fault, and not yet a letter beyond ASCII.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(start, { stream: !whole });
+  } catch {
+    return 'windows-1252';
+  }
+  return whole || /[^\0-\x7f]/.test(text) ? 'utf-8' : undefined;
+}
+
+/**
+ * A download of a stored file of type `mimeType`: for a text type, its first 64 KiB are read
+ * before the headers to tell its charset (`charsetOf`), and `stream` sends them and then the
+ * rest of `file`; other types pass as they are. The file is closed when `stream` is, however it ends.
+ */
+export async function textDownload(file: Readable, mimeType: string, size: number): Promise<{ readonly stream: Readable; readonly charset?: string }> {
+  if (!Object.values(ALLOWED_UPLOADS).some((a) => a.text && a.mime === mimeType) || size === 0) return { stream: file };
+  const chunks: Buffer[] = [];
+  let read = 0;
+  let ended = false;
+  const bytes = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  try {
+    while (read < Math.min(CHARSET_BYTES, size)) {
+      const next = await bytes.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      chunks.push(next.value);
+      read += next.value.length;
+    }
+  } catch (error) {
+    file.destroy();
+    throw error;
+  }
+  const start = Buffer.concat(chunks);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (start.length > 0) yield start;
+    if (ended) return;
+    for (let next = await bytes.next(); !next.done; next = await bytes.next()) yield next.value;
+  }
+  const stream = Readable.from(rest(), { objectMode: false });
+  stream.once('close', () => file.destroy());
+  const charset = charsetOf(start, size);
+  return charset ? { stream, charset } : { stream };
 }
 
 /** A stored file whose bytes are not the size its record gives (the download's `Content-Length`). */

@@ -225,7 +225,7 @@ describe('portal API: tickets @db', function () {
     expect(dotted.body.fileName).to.equal('profile.2026.txt');
   });
 
-  it('takes a UTF-8 text whose letter straddles the first 64 KiB it reads, and still refuses one that is not UTF-8', async () => {
+  it('takes a UTF-8 text whose letter straddles the first 64 KiB it reads, and still refuses one that its BOM calls UTF-8 but is not', async () => {
     const before = await documentCount();
     const path = `/modules/HelpDesk/records/${ticket}/documents`;
     // "è" is two bytes: the first is the 65,536th of the file, the second the 65,537th.
@@ -234,11 +234,17 @@ describe('portal API: tickets @db', function () {
     expect(up.status, up.text).to.equal(201);
     const download = await fetch(`${t.url}${API}${up.body.contentPath}`, { headers: { cookie: jane.cookie } });
     expect(Buffer.from(await download.arrayBuffer()).equals(utf8)).to.equal(true);
-    // The same letter in Latin-1 (one byte, not UTF-8) is refused wherever it falls in those 64 KiB.
-    const latin1 = await jane.upload(path, { name: 'prezzi.csv', content: Buffer.concat([Buffer.alloc(64 * 1024 - 1, 0x61), Buffer.from([0xe8, 0x0a])]) });
-    expect(latin1.status, latin1.text).to.equal(422);
-    expect(latin1.body.error.code).to.equal('upload_refused');
+    // The same letter in Latin-1 (one byte, not UTF-8) after a UTF-8 BOM is refused, wherever it falls
+    // past those 64 KiB; without the BOM it is single-byte text (test/security/text-uploads.test.ts).
+    const latin1 = Buffer.concat([Buffer.alloc(64 * 1024 - 1, 0x61), Buffer.from([0xe8, 0x0a])]);
+    const promised = await jane.upload(path, { name: 'prezzi.csv', content: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), latin1]) });
+    expect(promised.status, promised.text).to.equal(422);
+    expect(promised.body.error.code).to.equal('upload_refused');
     expect(await documentCount()).to.equal(before + 1);
+    const legacy = await jane.upload(path, { name: 'prezzi.csv', content: latin1 });
+    expect(legacy.status, legacy.text).to.equal(201);
+    const back = await fetch(`${t.url}${API}${legacy.body.contentPath}`, { headers: { cookie: jane.cookie } });
+    expect(Buffer.from(await back.arrayBuffer()).equals(latin1)).to.equal(true);
   });
 
   it('answers a malformed multipart body with 400 and keeps serving', async () => {

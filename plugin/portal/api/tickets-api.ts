@@ -25,7 +25,7 @@ import type { Comment } from '../../host-contract/index.js';
 import { ApiError } from '../../http/api-errors.js';
 import { UPLOAD_HEADER, UPLOAD_HEADER_VALUE } from '../../http/json-body.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
-import { MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
+import { MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, textDownload, type UploadProblem } from '../../access/upload-checks.js';
 import { parseUploadBody } from '../../access/upload-body.js';
 import { UPLOAD_BYTES_AT_ONCE, UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
 import { ApiInputError, ApiRequestContext, UploadRefusedError } from './api-request-context.js';
@@ -319,8 +319,9 @@ export class TicketsApi implements ApiRouteSource {
     const customer = await this.api.customer(req, res);
     await this.api.answer(req, res, (field) => field, async () => {
       const { file, stream, downloadName } = await customer.openDocument(this.api.id(req));
-      res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size));
-      await sendFile(stream, res, file.size);
+      const text = await textDownload(stream, file.mimeType, file.size);
+      res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size, text.charset));
+      await sendFile(text.stream, res, file.size);
     });
   }
 

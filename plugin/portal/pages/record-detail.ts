@@ -22,7 +22,7 @@ import multer from 'multer';
 import { AccessError } from '../../access/access-errors.js';
 import { clipped, isBlankText } from '../../access/field-input.js';
 import { COMMENT_MAX, type PortalRecordView, type ShownDocument } from '../../access/portal-access.js';
-import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, type UploadProblem } from '../../access/upload-checks.js';
+import { ALLOWED_UPLOADS, MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, textDownload, type UploadProblem } from '../../access/upload-checks.js';
 import { parseUploadBody } from '../../access/upload-body.js';
 import { UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
 import type { Comment } from '../../host-contract/index.js';
@@ -371,8 +371,9 @@ export class RecordDetailPage implements PortalRouteContribution {
     // The record must be the customer's, and the file theirs to read.
     await w.access.record(name, id);
     const { file, stream, downloadName } = await w.access.openDocument(documentId);
-    w.res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size));
-    await sendFile(stream, w.res, file.size);
+    const text = await textDownload(stream, file.mimeType, file.size);
+    w.res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size, text.charset));
+    await sendFile(text.stream, w.res, file.size);
   }
 
   private async resolve(w: WorkspaceRequest): Promise<void> {
