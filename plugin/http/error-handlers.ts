@@ -121,9 +121,10 @@ export function adminErrorHandler(logger: HostLogger, pages: AdminPages, transla
     const client = clientErrorOf(error);
     if (!client) logFault(logger, req, error);
     if (res.headersSent) return abandon(res);
+    if (client?.retryAfter !== undefined) res.set('Retry-After', String(client.retryAfter));
     if (wantsJson(req)) return sendAdminJsonError(res, pages, translator, client?.status ?? 500, client?.code ?? 'internal_error', client?.messageKey ?? 'errors.serverError', client?.params);
     try {
-      await pages.sendMessage(req, res, client?.status ?? 500, client ? 'errors.badRequestTitle' : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError');
+      await pages.sendMessage(req, res, client?.status ?? 500, client ? (client.titleKey ?? 'errors.badRequestTitle') : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError');
     } catch (renderError) {
       logFault(logger, req, renderError);
       if (!res.headersSent) res.status(500).type('text').send('Internal error');

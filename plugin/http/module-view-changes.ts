@@ -2,27 +2,44 @@
  * The window after the module registry changed outside this process (another server of the CRM,
  * the host's command-line tool) and before this process's view of it has caught up: a removed
  * field's column or a removed module's table is already gone, and a read built from the old view
- * fails in the database. Every portal request goes through `moduleViewRecovery`: such a failure
- * asks the host to re-sync its view once (`HostModuleRegistry.sync`, contract 1.7.0) and runs a
- * read (GET, HEAD) again from the new view; what still fails, and a write, is answered 503 with
- * `Retry-After` ("this part of the portal is being changed") instead of a 500.
+ * fails in the database. Every request of the portal and of the plugin's admin pages goes through
+ * `moduleViewRecovery`: such a failure asks the host to re-sync its view once
+ * (`HostModuleRegistry.sync`, contract 1.7.0) and runs a read (GET, HEAD) again from the new view;
+ * what still fails, and a write, is answered 503 with `Retry-After` ("this part of the portal is
+ * being changed"; on an admin page, "a module of the CRM was changed a moment ago") instead of a 500.
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { DatabaseError } from 'sequelize';
 import semver from 'semver';
 import { UnknownFieldError, type HostLogger, type HostModuleRegistry } from '../host-contract/index.js';
+import type { MessageKey } from '../i18n/message-keys.js';
 import { ApiError } from './api-errors.js';
 
 /** Seconds a client is asked to wait: a host picks up such a change within a couple of seconds. */
 export const MODULE_CHANGE_RETRY_AFTER = 2;
 
+/** What the 503 says: its page's title and its sentence. */
+export interface ModuleChangingMessages {
+  readonly titleKey: MessageKey;
+  readonly messageKey: MessageKey;
+}
+
+/** The portal's words: the customer is told that this part of the portal is being changed. */
+export const PORTAL_MODULE_CHANGING: ModuleChangingMessages = { titleKey: 'errors.moduleChangingTitle', messageKey: 'errors.moduleChanging' };
+/** The admin pages' words: the CRM admin is told that a module of the CRM was just changed, and that nothing was. */
+export const ADMIN_MODULE_CHANGING: ModuleChangingMessages = { titleKey: 'errors.moduleChangingAdminTitle', messageKey: 'errors.moduleChangingAdmin' };
+
 /** A read the database refused because a module's column or table is gone: answered 503. */
 export class ModuleViewChangingError extends ApiError {
-  readonly titleKey = 'errors.moduleChangingTitle' as const;
+  readonly titleKey: MessageKey;
   readonly retryAfter = MODULE_CHANGE_RETRY_AFTER;
 
-  constructor(readonly original: unknown) {
-    super(503, 'module_changing', 'errors.moduleChanging');
+  constructor(
+    readonly original: unknown,
+    messages: ModuleChangingMessages = PORTAL_MODULE_CHANGING,
+  ) {
+    super(503, 'module_changing', messages.messageKey);
+    this.titleKey = messages.titleKey;
     this.name = 'ModuleViewChangingError';
   }
 }
@@ -60,10 +77,17 @@ export interface ModuleViewRecovery {
 
 /**
  * The recovery around `routes`. The per-request values the first run left in `res.locals` (the
- * customer's access, built from the old view) are dropped before the second run.
- * `hostApiVersion`: the host's contract version (`sync` is asked of 1.7.0 and later only).
+ * customer's access, built from the old view; the admin's CRM session) are dropped before the
+ * second run. `hostApiVersion`: the host's contract version (`sync` is asked of 1.7.0 and later
+ * only). `messages`: what the 503 says (the portal's words unless given).
  */
-export function moduleViewRecovery(routes: Router, registry: HostModuleRegistry, logger: HostLogger, hostApiVersion: string | undefined): ModuleViewRecovery {
+export function moduleViewRecovery(
+  routes: Router,
+  registry: HostModuleRegistry,
+  logger: HostLogger,
+  hostApiVersion: string | undefined,
+  messages: ModuleChangingMessages = PORTAL_MODULE_CHANGING,
+): ModuleViewRecovery {
   const canSync = hostApiVersion !== undefined && semver.valid(hostApiVersion) !== null && semver.gte(hostApiVersion, '1.7.0') && typeof registry.sync === 'function';
   /** The `res.locals` keys a request had before the routes ran. */
   const localsBefore = new WeakMap<Response, ReadonlySet<string>>();
@@ -92,10 +116,10 @@ export function moduleViewRecovery(routes: Router, registry: HostModuleRegistry,
       error: error instanceof Error ? error.message : String(error),
     });
     void resync().then((synced) => {
-      if (!synced || !READS.has(req.method) || res.headersSent) return next(new ModuleViewChangingError(error));
+      if (!synced || !READS.has(req.method) || res.headersSent) return next(new ModuleViewChangingError(error, messages));
       const before = localsBefore.get(res) ?? new Set<string>();
       for (const key of Object.keys(res.locals)) if (!before.has(key)) delete res.locals[key];
-      routes(req, res, (again?: unknown) => next(isModuleViewMismatch(again) ? new ModuleViewChangingError(again) : again));
+      routes(req, res, (again?: unknown) => next(isModuleViewMismatch(again) ? new ModuleViewChangingError(again, messages) : again));
     });
   };
 

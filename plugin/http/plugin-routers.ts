@@ -14,7 +14,7 @@ import { API_PREFIX, isApiPath } from './api-errors.js';
 import { CsrfTokens } from './csrf.js';
 import { adminErrorHandler, adminNotFound, apiNotFound, portalErrorHandler, portalNotFound } from './error-handlers.js';
 import { ADMIN_BODIES, ADMIN_FORM_BODIES, ADMIN_FORM_FIELDS, formBody, jsonBody, PORTAL_API_BODIES, PORTAL_PAGE_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
-import { moduleViewRecovery } from './module-view-changes.js';
+import { ADMIN_MODULE_CHANGING, moduleViewRecovery } from './module-view-changes.js';
 import { PageRenderer } from './page-renderer.js';
 import { noStore, securityHeaders } from './security-headers.js';
 
@@ -68,7 +68,10 @@ export class ExpressPluginRouters implements PluginRouters {
     // A JSON body that no JSON route took is not a form: read as an empty one, it acted on nothing ticked.
     routes.use(requireReadableBody(ADMIN_FORM_BODIES));
     for (const contribution of contributions) contribution.registerAdminRoutes(routes);
-    const router = answeredOrNotFound(routes);
+    // As the portal's: an admin page that meets a module changed outside this process re-syncs; a read runs again, else a 503.
+    const recovery = moduleViewRecovery(routes, this.registry, this.logger, this.hostApiVersion, ADMIN_MODULE_CHANGING);
+    const router = answeredOrNotFound(routes, recovery.note);
+    router.use(recovery.retry);
     router.use(adminNotFound(this.pages, this.translator));
     router.use(adminErrorHandler(this.logger, this.pages, this.translator));
     return router;
