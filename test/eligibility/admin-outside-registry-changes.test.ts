@@ -4,15 +4,16 @@
  * window after another process changed the module registry and before this host has synced (see
  * `outside-registry-changes.test.ts` for the portal's side): never a 500. A read that meets a
  * removed column re-syncs the view and is answered from the new one; a write is answered 503 with
- * `Retry-After`, on the CRM's layout in the admin's language, and saves nothing.
+ * `Retry-After`, on the CRM's layout in the admin's language, and saves nothing. A profile that
+ * still names a field removed since is shown and applied without it.
  */
 import { expect } from 'chai';
 import { openDatabase } from '../../host/database.js';
 import { SqlModuleRegistry } from '../../host/registry/module-registry.js';
 import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
 import type { FieldDefinition, HostLogger } from '../../plugin/host-contract/index.js';
-import { adminClient, profileIdByName, rows, SETTINGS, type AdminClient } from '../profiles/profile-test-kit.js';
-import { idsWhere } from '../portal-api/api-test-kit.js';
+import { adminActor, adminClient, profileIdByName, profileService, rows, SETTINGS, type AdminClient } from '../profiles/profile-test-kit.js';
+import { apiClient, idsWhere, portalLogin, type ApiClient } from '../portal-api/api-test-kit.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 
 const silent: HostLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -175,5 +176,94 @@ describe('admin pages: a registry change made by another process, before this ho
     const again = await admin.post(`${SETTINGS}/contacts/${janeContactId}/portal-user`, { portalUser: 'yes', profileId: '', supportStartDate: '', supportEndDate: '2099-12-31', version: (await janeForm()).version });
     expect(again.status, (await again.text()).slice(0, 300)).to.equal(200);
     expect(String((await janeAccount())?.support_end_date)).to.include('2099');
+  });
+
+  it('a privileges save in the window is never a 500, and what it names of the old view is ignored once the view caught up', async () => {
+    await restoreProduct();
+    const document = (await (await admin.get(`${SETTINGS}/profiles/${profileId}/document`)).json()) as { profile: { version: number }; modules: { module: string; listColumns: string[]; fields: Record<string, string> }[] };
+    await fromOutside(url, (registry) => registry.removeRelation('Warranties.product_id'));
+    const modules = document.modules.map((entry) =>
+      entry.module === 'Warranties' ? { ...entry, shown: true, view: true, scope: 'contact', fields: { ...entry.fields, product_id: 'readonly' }, listColumns: ['warrantyname', 'product_id'] } : entry,
+    );
+    const saved = await seen(await admin.json('PUT', `${SETTINGS}/profiles/${profileId}/sections/modules`, { version: document.profile.version, value: modules }));
+    neverA500('privileges save', saved);
+    await t.host.registry.sync();
+    neverA500('privileges page after', await get(`/profiles/${profileId}/privileges?fields=Warranties`));
+    const fields = await get(`/profiles/${profileId}/privileges/modules/Warranties`);
+    expect(fields.status).to.equal(200);
+    expect(fields.text).not.to.include('data-bp-field="product_id"');
+  });
+
+  describe('a profile that names a field removed since', () => {
+    let jane: ApiClient;
+    let warrantyId: number;
+
+    before(async () => {
+      await restoreProduct();
+      const api = t.host.api;
+      const product = (await api.records.query('Products', { limit: 1 })).rows[0]!;
+      warrantyId = (await api.records.create('Warranties', { values: { warrantyname: 'Jane tablet', contact_id: janeContactId, product_id: product.id, serialnumber: 'SN-9', status: 'Active' } })).id;
+      const service = profileService(api);
+      const document = await service.document(profileId);
+      const modules = document.modules.map((entry) =>
+        entry.module === 'Warranties'
+          ? { ...entry, shown: true, view: true, create: true, edit: true, scope: 'contact' as const, fields: { ...entry.fields, product_id: 'readwrite' as const }, listColumns: ['warrantyname', 'product_id', 'serialnumber'], tools: { ...entry.tools, search: true, export: true } }
+          : entry,
+      );
+      const saved = await service.saveSection(profileId, 'modules', modules, document.profile.version, await adminActor(api));
+      await service.saveSection(
+        profileId,
+        'rules',
+        [...saved.document.rules, { name: 'Product locks serial', module: 'Warranties', origin: { kind: 'portal' as const }, conditions: [{ field: 'product_id', op: 'notNull' }], effects: [{ field: 'serialnumber', effect: 'readonly' }], allReadOnly: false }],
+        saved.document.profile.version,
+        await adminActor(api),
+      );
+      const stored = await service.document(profileId);
+      expect(stored.modules.find((m) => m.module === 'Warranties')!.listColumns).to.include('product_id');
+      // The relation goes (from outside, then seen by this host): the profile still names it.
+      await fromOutside(url, (registry) => registry.removeRelation('Warranties.product_id'));
+      await t.host.registry.sync();
+      jane = apiClient(t, await portalLogin(t, 'jane.doe@example.com'));
+    });
+
+    it('the privileges page and a module’s fields answer without it', async () => {
+      for (const [name, read] of reads()) neverA500(name, await read());
+      const page = await get(`/profiles/${profileId}/privileges?fields=Warranties`);
+      expect(page.status, page.text.slice(0, 300)).to.equal(200);
+      expect(page.text).not.to.include('data-bp-field="product_id"');
+      const fields = await get(`/profiles/${profileId}/privileges/modules/Warranties`);
+      expect(fields.status).to.equal(200);
+      expect(fields.text).to.include('data-bp-field="serialnumber"');
+      expect(fields.text).not.to.include('data-bp-field="product_id"');
+    });
+
+    it('the portal answers without it: list, search, export, record, fields, form', async () => {
+      const list = await jane.get('/modules/Warranties/records?search=Jane');
+      expect(list.status, list.text.slice(0, 300)).to.equal(200);
+      expect(list.body.columns.map((c: { name: string }) => c.name)).to.deep.equal(['warrantyname', 'serialnumber']);
+      expect(list.body.rows.map((r: { values: { warrantyname: string } }) => r.values.warrantyname)).to.include('Jane tablet');
+      for (const path of [`/modules/Warranties/records/${warrantyId}`, '/modules/Warranties/fields', '/modules/Warranties/export.csv', '/modules']) {
+        const answer = await jane.get(path);
+        expect(answer.status, `${path}: ${answer.text.slice(0, 300)}`).to.equal(200);
+        expect(answer.text, path).not.to.include('product_id');
+      }
+      for (const path of ['/m/Warranties', `/m/Warranties/${warrantyId}`, '/m/Warranties/new']) {
+        const response = await fetch(`${t.url}/portal${path}`, { headers: { cookie: jane.cookie }, redirect: 'manual' });
+        const html = await response.text();
+        expect(response.status, `${path}: ${html.slice(0, 300)}`).to.equal(200);
+        expect(html, path).not.to.include('product_id');
+      }
+    });
+
+    it('and then the whole module removed from outside: every admin read answers, never a 500, and the module is gone once answered', async () => {
+      await fromOutside(url, (registry) => registry.removeModule('Warranties'));
+      for (const [name, read] of reads()) neverA500(`${name} (module)`, await read());
+      await t.host.registry.sync();
+      const page = await get(`/profiles/${profileId}/privileges`);
+      expect(page.status).to.equal(200);
+      expect(page.text).not.to.include('data-bp-module="Warranties"');
+      expect((await get(`/profiles/${profileId}/privileges/modules/Warranties`)).status).to.equal(404);
+      expect((await jane.get('/modules/Warranties/records')).status).to.equal(404);
+    });
   });
 });
