@@ -144,6 +144,20 @@ for (const zone of ZONES) {
         const nonsense = await jane.get(`/m/Visits?f_visited_at=${encodeURIComponent('2026-02-30T10:00')}`);
         expect(nonsense.response.status).to.equal(400);
         expect(nonsense.html).to.include('“Visited at”');
+        // The message names both forms a datetime column takes: a day, and a day with its time (as the box keeps it).
+        const problem = (html: string) => /id="bp-list-problem"[^>]*>([^<]*)</.exec(html)?.[1] ?? '';
+        expect(problem(nonsense.html)).to.include('2026-11-30').and.include('2026-11-30T14:30').and.include('time');
+        const italian = await signedIn(test, JANE, 'it');
+        const language = async (code: string) => italian.post('/language', { _csrf: tokenIn((await italian.get('/m/Visits')).html), language: code, returnTo: '/m/Visits' });
+        await language('it');
+        const it = await italian.get(`/m/Visits?f_visited_at=${encodeURIComponent('25/10/2026 02:30')}`);
+        await language('en');
+        expect(it.response.status).to.equal(400);
+        expect(problem(it.html)).to.include('“Visitato il”').and.include('2026-11-30T14:30').and.include('ora');
+        // A date column takes a day only, and says so (no time in its example).
+        const day = await jane.get(`/m/Visits?f_visit_day=${encodeURIComponent('2026-11-30T14:30')}`);
+        expect(day.response.status).to.equal(400);
+        expect(problem(day.html)).to.equal('“Visit day”: this is not a date, so that column was not searched. Pick the date in the calendar, or type it as year-month-day, e.g. 2026-11-30.');
         await api.records.delete('Visits', at);
       });
     }

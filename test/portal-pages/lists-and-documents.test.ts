@@ -164,7 +164,7 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       }
       const unreadable = await jane.get('/m/Visits?f_visited_at=tomorrow');
       expect(unreadable.response.status).to.equal(400);
-      expect(unreadable.html).to.include('“Visited at”: this is not a day, so that column was not searched.');
+      expect(unreadable.html).to.include('“Visited at”: this is neither a day nor a day and time, so that column was not searched.');
     });
 
     it('reads amounts as the customer’s language writes them', async () => {
