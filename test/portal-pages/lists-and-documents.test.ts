@@ -103,6 +103,65 @@ describe('portal pages: documents, paging, column searches, the way back to the 
     });
   });
 
+  describe('a hand-typed column search the list does not offer', () => {
+    it('is left out with a message naming it, the same for a hidden field and one that does not exist; the rest of the search is kept', async () => {
+      const api = test.host.api;
+      const profile = await defaultProfile(api);
+      const { modules, rules } = profile.document;
+      // Listed: ticket_no, ticket_title, status, description (some rule hides it on closed tickets);
+      // category is visible but no list column; solution is hidden; createdtime is no field at all.
+      await changeModule(api, 'HelpDesk', (entry) => ({ ...entry, fields: { ...entry.fields, description: 'readwrite', category: 'readwrite', solution: 'hidden' }, listColumns: ['ticket_no', 'ticket_title', 'status', 'description'], tools: { ...entry.tools, search: true } }));
+      await profile.save('rules', [...rules, { name: 'No description once closed', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'status', op: 'eq', value: 'Closed' }], effects: [{ field: 'description', effect: 'hidden' }], allReadOnly: false }]);
+      const problem = (html: string) => /id="bp-list-problem"[^>]*>([^<]*)</.exec(html)?.[1] ?? null;
+      try {
+        const kept = 'f_status=Open&sort=ticket_no&dir=asc';
+        const wanted = await jane.get(`/m/HelpDesk?${kept}`);
+        expect(wanted.response.status).to.equal(200);
+        const open = recordIdsIn(wanted.html, 'HelpDesk');
+        expect(open.length, 'open tickets').to.be.greaterThan(0);
+        const messages: string[] = [];
+        // A visible field the list does not show is searched, as the API's filter does (it tells nothing hidden).
+        const category = await jane.get(`/m/HelpDesk?f_category=no-such-category&${kept}`);
+        expect(category.response.status).to.equal(200);
+        expect(problem(category.html)).to.equal(null);
+        expect(recordIdsIn(category.html, 'HelpDesk')).to.deep.equal([]);
+        for (const field of ['solution', 'createdtime', 'description']) {
+          const page = await jane.get(`/m/HelpDesk?f_${field}=a&${kept}`);
+          expect(page.response.status, field).to.equal(400);
+          const said = problem(page.html);
+          expect(said, field).to.equal(`The list cannot be searched by “${field}”, so that part of the search was left out; the rest of it was kept.`);
+          messages.push(said!.replace(field, '…'));
+          expect(page.html, field).not.to.include('This search or sort is not possible here');
+          // The rest of the search and the sort: the same rows, in the same order, the status still chosen.
+          expect(recordIdsIn(page.html, 'HelpDesk'), field).to.deep.equal(open);
+          expect(page.html, field).to.match(/<option value="Open" selected>/);
+        }
+        expect(new Set(messages).size, 'one answer for every field').to.equal(1);
+        // Several at once: one message naming them all; in Italian.
+        const both = await mario.get(`/m/HelpDesk?f_solution=a&f_nope=b&${kept}`);
+        expect(both.response.status).to.equal(400);
+        expect(problem(both.html)).to.equal('Non si può cercare nell’elenco per “solution”, “nope”, quindi quella parte della ricerca è stata tralasciata; il resto è stato mantenuto.');
+
+        // The API: a 400 with the same problem for a hidden field, one that does not exist and one some rule hides.
+        const apiList = async (query: string) => {
+          const answer = await fetch(`${test.url}/portal/api/v1/modules/HelpDesk/records?${query}`, { headers: { cookie: jane.cookieHeader() } });
+          return { status: answer.status, body: (await answer.json()) as any };
+        };
+        for (const field of ['solution', 'createdtime', 'description']) {
+          const answer = await apiList(`filter[status]=Open&filter[${field}]=a`);
+          expect(answer.status, field).to.equal(400);
+          expect(answer.body.error.code, field).to.equal('invalid_input');
+          expect(answer.body.error.problems, field).to.deep.equal([{ field: `filter[${field}]`, code: 'unknown-field', message: 'There is no such field.' }]);
+        }
+        // A visible field the list does not show: the API filters by it (its documented filters take any visible field).
+        expect((await apiList('filter[status]=Open&filter[category]=no-such-category')).status).to.equal(200);
+      } finally {
+        await profile.save('rules', rules);
+        await profile.save('modules', modules);
+      }
+    });
+  });
+
   describe('column searches on dates and numbers', () => {
     const invoices = (html: string) => [...html.matchAll(/class="bp-row-link" href="[^"]+">(INV-\d+)</g)].map((m) => m[1]).sort();
     const box = (html: string, name: string) => new RegExp(`<input id="bp-filter-${name}"[^>]*>`).exec(html)?.[0] ?? '';

@@ -96,21 +96,33 @@ export class ListPage implements PortalRouteContribution {
     let view: ListView;
     let problem: string | null = null;
     let unreadable: string[] = [];
+    // Column searches the list cannot do (a hand-typed `f_` of a hidden field, of one that does not
+    // exist, of one some rule hides): left out, named as typed, the same for each (README).
+    let leftOut: string[] = [];
     try {
       view = await w.access.list(name, this.request({ ...query, filters }));
     } catch (error) {
       if (!(error instanceof AccessError) || (error.kind !== 'invalid' && error.kind !== 'not-allowed')) throw error;
-      unreadable = error.kind === 'invalid' && error.problems.length > 0 && error.problems.every((p) => p.code === 'invalid-value') ? error.problems.map((p) => p.field) : [];
-      const others = Object.fromEntries(Object.entries(filters).filter(([f]) => !unreadable.includes(f)));
-      // A value a column cannot hold: the list searched by the other columns, and which value to type again how.
-      view = unreadable.length > 0
+      // Only the column searches refused (a value a column cannot hold, a column some rule hides):
+      // the list searched by the other columns, and which value to type again how.
+      const byFilter = error.kind === 'invalid' && error.problems.length > 0 && error.problems.every((p) => p.field in filters && (p.code === 'invalid-value' || p.code === 'unknown-field'));
+      unreadable = byFilter ? error.problems.filter((p) => p.code === 'invalid-value').map((p) => p.field) : [];
+      leftOut = byFilter ? error.problems.filter((p) => p.code === 'unknown-field').map((p) => p.field) : [];
+      const others = Object.fromEntries(Object.entries(filters).filter(([f]) => !unreadable.includes(f) && !leftOut.includes(f)));
+      view = byFilter
         ? await w.access.list(name, this.request({ ...query, filters: others, page: 1 })).catch((again: unknown) => {
             if (again instanceof AccessError) return w.access.list(name, { page: 1 });
             throw again;
           })
         : await w.access.list(name, { page: 1 });
-      // A search or sort the profile does not allow (a hidden field, no search tool): the plain list, and why.
-      problem = unreadable.length > 0 ? unreadable.map((f) => this.unreadableHint(w, view.columns.find((c) => c.name === f), f)).join(' ') : w.t('portal.list.searchRefused');
+      // A search or sort the profile does not allow (a hidden sort field, no search tool): the plain list, and why.
+      problem = byFilter ? null : w.t('portal.list.searchRefused');
+    }
+    if (problem === null && (unreadable.length > 0 || leftOut.length > 0)) {
+      problem = [
+        ...(leftOut.length > 0 ? [w.t('portal.list.notSearchable', { fields: leftOut.map((f) => `“${clipped(f, 64)}”`).join(', ') })] : []),
+        ...unreadable.map((f) => this.unreadableHint(w, view.columns.find((c) => c.name === f), f)),
+      ].join(' ');
     }
     const hasSearch = w.access.hasTool(name, 'search');
     const canExport = w.access.hasTool(name, 'export');
