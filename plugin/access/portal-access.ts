@@ -48,8 +48,7 @@ import { AccessError, invalid, notAllowed, notFound, type AccessProblem } from '
 import { AccessPolicies } from './access-policies.js';
 import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
-import { nextDay, startOfDayIn } from '../auth/support-period.js';
-import { clipped, coerceFieldValue, isBlankText, isCustomerLink, isDateOnly, isEmptyValue, longerThan, sameValue } from './field-input.js';
+import { clipped, coerceFieldValue, isBlankText, isCustomerLink, isEmptyValue, longerThan, sameValue } from './field-input.js';
 import { ScopeSubject, scopeCondition } from './record-scope.js';
 import { searchedSpans } from './wall-clock.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
@@ -481,17 +480,15 @@ export class PortalAccessContext {
       filters[name] = text;
       if (field.type === 'picklist' || field.type === 'multipicklist') conditions.push({ field: name, op: field.type === 'picklist' ? 'eq' : 'contains', value: text });
       else if (SEARCHABLE.has(field.type)) conditions.push({ field: name, op: 'contains', value: text });
-      else if (field.type === 'datetime' && isDateOnly(text)) {
-        // A day: every time of it in the CRM's time zone (as the pages show datetimes).
-        conditions.push(
-          { field: name, op: 'gte', value: startOfDayIn(text, this.timeZone).toISOString() },
-          { field: name, op: 'lt', value: startOfDayIn(nextDay(text), this.timeZone).toISOString() },
-        );
-      } else if (field.type === 'datetime') {
-        // A time, as precisely as written: what the list shows (to the minute) finds what it shows.
-        const spans = searchedSpans(text, request.wallClock ? this.timeZone : null);
+      else if (field.type === 'datetime') {
+        // A day: every time of it in the CRM's time zone (as the pages show datetimes). A time, as
+        // precisely as written: what the list shows (to the minute) finds what it shows.
+        const spans = searchedSpans(text, this.timeZone, { wallClock: request.wallClock === true });
         if (spans === null) problems.push({ field: name, code: 'invalid-value', expected: 'datetime' });
-        else conditions.push(spans.length === 0 ? { field: 'id', op: 'in', value: [] } : { or: spans.map((span) => andAll({ field: name, op: 'gte', value: span.from }, { field: name, op: 'lt', value: span.to })) });
+        else {
+          const within = spans.map((span) => andAll({ field: name, op: 'gte', value: span.from }, { field: name, op: 'lt', value: span.to }));
+          conditions.push(within.length === 0 ? { field: 'id', op: 'in', value: [] } : within.length === 1 ? within[0]! : { or: within });
+        }
       } else {
         const coerced = coerceFieldValue(field, text);
         if (!coerced.ok) problems.push({ field: name, code: 'invalid-value' });

@@ -3,7 +3,7 @@
  * the date and time a clock on the wall reads in the CRM's time zone (`HostRegional.timeZone()`),
  * whatever the server's own zone. A record page shows a datetime with `Intl` in that zone; a
  * form's `datetime-local` box holds `wallClockOf` of it, and what is typed there is read back with
- * `instantOf`. Support days (`support-period.ts`) begin at `startOfDayIn`, built on `zoneOffset`.
+ * `instantOf`. Days (support periods, a searched day) begin at `startOfDayIn`, built on `zoneOffset`.
  *
  * A change of clocks makes some wall times twice and some never. Decisions (README):
  * - a time the clocks skip (02:30 on the last Sunday of March in Rome) is no time there: refused;
@@ -40,9 +40,28 @@ export function zoneOffset(instant: number, timeZone: string): number {
   return wallAt(instant, timeZone) - (instant - (((instant % 1000) + 1000) % 1000));
 }
 
+/** The instant a day begins in `timeZone` (its midnight; the first instant of the day where a change of clocks skips midnight). */
+export function startOfDayIn(day: string, timeZone: string): Date {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const midnightUtc = utc(y, m, d);
+  let instant = midnightUtc - zoneOffset(midnightUtc, timeZone);
+  // Once more with the offset in force at that instant (the day a clock change happens).
+  instant = midnightUtc - zoneOffset(instant, timeZone);
+  return new Date(instant);
+}
+
+/** The day after `day` (`YYYY-MM-DD`; after 9999-12-31 it is `10000-01-01`, which `startOfDayIn` reads too). */
+export function nextDay(day: string): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const next = new Date(utc(y, m, d + 1));
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${String(next.getUTCFullYear()).padStart(4, '0')}-${two(next.getUTCMonth() + 1)}-${two(next.getUTCDate())}`;
+}
+
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 const HOUR = 3_600_000;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A wall time written as a `datetime-local` box sends it, as milliseconds since the epoch as if UTC; null for no such time. */
 export function wallTime(text: string): number | null {
@@ -121,14 +140,18 @@ export interface TimeSpan {
 }
 
 /**
- * The stretches of time a date and time searched for stands for, as precisely as it is written:
- * to the minute, the whole minute (a list shows minutes, and a value may have seconds); to the
- * second, that second; with milliseconds, that millisecond. With an offset (or `Z`) it is that
- * time; without one, a wall clock of `timeZone`, both times of one its clocks repeat, none of one
- * they skip (nothing has that time), or null when `timeZone` is null (an offset is required).
- * Null for what is no date and time.
+ * The stretches of time a day or a date and time searched for stands for, as precisely as it is
+ * written: a day (`2026-10-25`), every time of it in `timeZone` (23 or 25 hours on a night the
+ * clocks change); to the minute, the whole minute (a list shows minutes, and a value may have
+ * seconds); to the second, that second; with milliseconds, that millisecond. A time with an offset
+ * (or `Z`) is that time; one without, a wall clock of `timeZone` when `wallClock` (both times of
+ * one its clocks repeat, none of one they skip: nothing has that time), else null (an offset is
+ * required). Null for what is no day or date and time.
  */
-export function searchedSpans(text: string, timeZone: string | null): TimeSpan[] | null {
+export function searchedSpans(text: string, timeZone: string, { wallClock }: { readonly wallClock: boolean }): TimeSpan[] | null {
+  if (DAY.test(text) && wallTime(`${text}T00:00`) !== null) {
+    return [{ from: startOfDayIn(text, timeZone).toISOString(), to: startOfDayIn(nextDay(text), timeZone).toISOString() }];
+  }
   const written = splitOffset(text);
   if (written === null) return null;
   const { local, offsetMinutes } = written;
@@ -138,7 +161,7 @@ export function searchedSpans(text: string, timeZone: string | null): TimeSpan[]
   const length = match[7] !== undefined ? 1 : match[6] !== undefined ? 1000 : 60_000;
   let instants: number[] | null;
   if (offsetMinutes !== null) instants = [wall - offsetMinutes * 60_000];
-  else instants = timeZone === null ? null : instantsOf(local, timeZone);
+  else instants = wallClock ? instantsOf(local, timeZone) : null;
   if (instants === null) return null;
   return instants.map((instant) => ({ from: new Date(instant).toISOString(), to: new Date(instant + length).toISOString() }));
 }

@@ -3,7 +3,10 @@
  * ends inclusive: a contact whose support ends on 2026-03-31 may sign in until midnight of that
  * day in Rome, whatever the server's own zone.
  */
-import { utc, zoneOffset } from '../access/wall-clock.js';
+import { nextDay, startOfDayIn } from '../access/wall-clock.js';
+
+/** Where a day begins and which follows: the CRM's wall clock (`wall-clock.ts`) reads them. */
+export { nextDay, startOfDayIn };
 
 /** `YYYY-MM-DD`. */
 export type DateOnly = string;
@@ -53,20 +56,3 @@ export function withinSupport(today: DateOnly, start: DateOnly | null, end: Date
   return (start === null || start <= today) && (end === null || today <= end);
 }
 
-/** The instant a day begins in `timeZone` (its midnight; the first instant of the day where a change of clocks skips midnight). */
-export function startOfDayIn(day: DateOnly, timeZone: string): Date {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  const midnightUtc = utc(y, m, d);
-  let instant = midnightUtc - zoneOffset(midnightUtc, timeZone);
-  // Once more with the offset in force at that instant (the day a clock change happens).
-  instant = midnightUtc - zoneOffset(instant, timeZone);
-  return new Date(instant);
-}
-
-/** The day after `day` (after 9999-12-31 it is `10000-01-01`, which `startOfDayIn` reads too). */
-export function nextDay(day: DateOnly): DateOnly {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  const next = new Date(utc(y, m, d + 1));
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${String(next.getUTCFullYear()).padStart(4, '0')}-${two(next.getUTCMonth() + 1)}-${two(next.getUTCDate())}`;
-}
