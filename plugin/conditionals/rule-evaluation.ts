@@ -5,7 +5,8 @@
  * the whole record read-only.
  *
  * Values compare as the host stores them: dates `YYYY-MM-DD` (so text order is date order),
- * datetimes as the instants they name (a rule's value on one is an instant too), numbers as numbers, multipicklists as lists (`contains` / `eq` test membership / equality).
+ * datetimes as the instants they name (a rule's value on one is an instant too, or a day as the
+ * stretch of time it is, `from/to`: `=` within it, `<` before it, `>` after it), numbers as numbers, multipicklists as lists (`contains` / `eq` test membership / equality).
  * Text is equal only when exactly the same, as in the host's record queries: the locale's
  * collation would take `V\u200BIP`, `VIP\0` or a decomposed accent for the word it looks like.
  */
@@ -40,10 +41,25 @@ function instant(value: string | number | boolean | null): number | null {
 }
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** A stretch of time, `from/to` (two instants, `to` excluded: a rule's day, `datetime-rule-values.ts`), as milliseconds; else null. */
+function span(value: FieldValue | undefined): readonly [number, number] | null {
+  if (typeof value !== 'string') return null;
+  const [from, to, more] = value.split('/');
+  if (more !== undefined || from === undefined || to === undefined) return null;
+  const [start, end] = [instant(from), instant(to)];
+  return start === null || end === null ? null : [start, end];
+}
+
 function compare(left: FieldValue | undefined, right: FieldValue | undefined): number | null {
   const a = comparable(left);
   const b = comparable(right);
   if (a === null || b === null) return null;
+  // An instant and a stretch of time: before it, within it, after it.
+  const stretch = span(right);
+  if (stretch !== null) {
+    const x = instant(a);
+    return x === null ? null : x < stretch[0] ? -1 : x >= stretch[1] ? 1 : 0;
+  }
   // Two instants compare as times, however each is written (`…T00:30:00.000Z`, `…T02:30+02:00`).
   const [x, y] = [instant(a), instant(b)];
   if (x !== null && y !== null) return x - y;
@@ -58,6 +74,7 @@ function compare(left: FieldValue | undefined, right: FieldValue | undefined): n
 function equals(left: FieldValue | undefined, right: FieldValue | undefined): boolean {
   if (Array.isArray(left)) return Array.isArray(right) ? left.length === right.length && left.every((v, i) => v === right[i]) : left.includes(String(right));
   if (typeof left === 'boolean' || typeof right === 'boolean') return Boolean(left) === (right === true || right === 'true' || right === 1);
+  if (typeof left === 'string' && span(right) !== null) return compare(left, right) === 0;
   if (typeof left === 'string' && typeof right === 'string') return left === right || (instant(left) !== null && instant(left) === instant(right));
   const order = compare(left, right);
   return order !== null ? order === 0 : isEmpty(left) && isEmpty(right);

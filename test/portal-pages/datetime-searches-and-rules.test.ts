@@ -26,6 +26,8 @@ interface Zone {
   readonly search: { readonly wall: string; readonly shown: readonly string[]; readonly decoy: string; readonly withOffset: string };
   /** A rule's value typed as the CRM's clock reads it, the instant it names, a record before it that UTC would put after it, and one after it. */
   readonly rule: { readonly typed: string; readonly instant: string; readonly before: string; readonly after: string };
+  /** A day a rule names, and the stored times just before it begins, at its first and last minute, and when it has ended. */
+  readonly day: { readonly typed: string; readonly before: string; readonly first: string; readonly last: string; readonly after: string };
 }
 
 const ZONES: readonly Zone[] = [
@@ -38,6 +40,8 @@ const ZONES: readonly Zone[] = [
     search: { wall: '2026-10-25T02:30', shown: ['2026-10-25T00:30:20.000Z', '2026-10-25T01:30:00.000Z'], decoy: '2026-10-25T02:30:00.000Z', withOffset: '2026-10-25T02:30+02:00' },
     // 02:00 of the second reading (01:00 UTC) comes after the first 02:30 (00:30 UTC), though its text is less.
     rule: { typed: '2026-10-25T02:30', instant: '2026-10-25T00:30:00.000Z', before: '2026-10-25T00:15:00.000Z', after: '2026-10-25T01:00:00.000Z' },
+    // The night the clocks go back: a day of 25 hours, 24 October 22:00 UTC to 25 October 23:00 UTC.
+    day: { typed: '2026-10-25', before: '2026-10-24T21:59:00.000Z', first: '2026-10-24T22:00:00.000Z', last: '2026-10-25T22:59:00.000Z', after: '2026-10-25T23:00:00.000Z' },
   },
   {
     crm: 'Pacific/Honolulu',
@@ -46,6 +50,7 @@ const ZONES: readonly Zone[] = [
     form: { typed: '2026-03-01T10:00', bound: '2026-03-01T15:00:00.000Z', hidden: true },
     search: { wall: '2026-03-01T10:00', shown: ['2026-03-01T20:00:30.000Z'], decoy: '2026-03-01T10:00:00.000Z', withOffset: '2026-03-01T10:00-10:00' },
     rule: { typed: '2026-03-01T10:00', instant: '2026-03-01T20:00:00.000Z', before: '2026-03-01T15:00:00.000Z', after: '2026-03-01T20:30:00.000Z' },
+    day: { typed: '2026-03-01', before: '2026-03-01T09:59:00.000Z', first: '2026-03-01T10:00:00.000Z', last: '2026-03-02T09:59:00.000Z', after: '2026-03-02T10:00:00.000Z' },
   },
 ];
 
@@ -178,8 +183,36 @@ for (const zone of ZONES) {
       for (const id of [before, after]) await api.records.delete('Visits', id);
     });
 
+    it('reads a rule’s day on a datetime as that whole day there: = and ≠ within it, < before it begins, > after it ends', async () => {
+      const { typed } = zone.day;
+      const ids = Object.fromEntries(await Promise.all((['before', 'first', 'last', 'after'] as const).map(async (at) => [at, await visit(`V-day-${at}`, zone.day[at])] as const)));
+      const hiddenOn = async () => {
+        const hidden: string[] = [];
+        for (const [at, id] of Object.entries(ids)) if (!(await jane.get(`/m/Visits/${id}`)).html.includes('data-field="visit_day"')) hidden.push(at);
+        return hidden.sort();
+      };
+      const cases: [ConditionalRule['conditions'][number]['op'], string[]][] = [
+        ['eq', ['first', 'last']],
+        ['ne', ['after', 'before']],
+        ['lt', ['before']],
+        ['gt', ['after']],
+      ];
+      for (const [op, hidden] of cases) {
+        const document = await setRules([{ name: `Day ${op}`, module: 'Visits', conditions: [{ field: 'visited_at', op, value: typed }], effects: [{ field: 'visit_day', effect: 'hidden' }], allReadOnly: false }]);
+        // The profile keeps the day, and the privileges page shows it as typed.
+        expect(document.rules[0]!.conditions[0]!.value, op).to.equal(typed);
+        expect(await hiddenOn(), op).to.deep.equal(hidden);
+      }
+      const admin = await adminClient(test, 'admin', DEMO_ADMIN_PASSWORD);
+      const document = await setRules([{ name: 'Day eq', module: 'Visits', conditions: [{ field: 'visited_at', op: 'eq', value: typed }], effects: [{ field: 'visit_day', effect: 'hidden' }], allReadOnly: false }]);
+      const page = await (await admin.get(`${SETTINGS}/profiles/${document.profile.id}/privileges`)).text();
+      expect(/Visited at [^<]*?(\d{4}-\d{2}-\d{2}[T\d:.Z]*)\s*</.exec(page)?.[1], 'the condition as the page shows it').to.equal(typed);
+      await setRules([]);
+      for (const id of Object.values(ids)) await api.records.delete('Visits', id);
+    });
+
     if (zone.crm === 'Europe/Rome') {
-      it('refuses a rule’s time the clocks skip, naming the zone; a day is the moment it begins there', async () => {
+      it('refuses a rule’s time the clocks skip, naming the zone; a day is every time of that day there', async () => {
         const refused = await setRules([{ name: 'Skipped', module: 'Visits', conditions: [{ field: 'visited_at', op: 'gte', value: '2026-03-29T02:30' }], effects: [{ field: 'visit_day', effect: 'hidden' }], allReadOnly: false }]).then(
           () => null,
           (error: unknown) => error,
@@ -188,11 +221,16 @@ for (const zone of ZONES) {
         expect((refused as ProfileValidationError).problems[0]).to.deep.include({ messageKey: 'profiles.validation.ruleValueNonexistentTime' });
         expect((refused as ProfileValidationError).problems[0]!.params).to.include({ value: '2026-03-29T02:30', zone: 'Europe/Rome' });
         const document = await setRules([{ name: 'From the day', module: 'Visits', conditions: [{ field: 'visited_at', op: 'in', value: ['2026-07-01', '2026-07-01T10:00+02:00'] }], effects: [{ field: 'visit_day', effect: 'hidden' }], allReadOnly: false }]);
-        expect(document.rules[0]!.conditions[0]!.value).to.deep.equal(['2026-06-30T22:00:00.000Z', '2026-07-01T08:00:00.000Z']);
+        // A day stays the day: every time of it in the CRM's zone, midnight as the evening.
+        expect(document.rules[0]!.conditions[0]!.value).to.deep.equal(['2026-07-01', '2026-07-01T08:00:00.000Z']);
         const midnight = await visit('V-midnight', '2026-06-30T22:00:00Z');
+        const evening = await visit('V-evening', '2026-07-01T19:00:00Z');
+        const nextDay = await visit('V-next-day', '2026-07-01T22:00:00Z');
         expect((await jane.get(`/m/Visits/${midnight}`)).html).not.to.include('data-field="visit_day"');
+        expect((await jane.get(`/m/Visits/${evening}`)).html).not.to.include('data-field="visit_day"');
+        expect((await jane.get(`/m/Visits/${nextDay}`)).html).to.include('data-field="visit_day"');
         await setRules([]);
-        await api.records.delete('Visits', midnight);
+        for (const id of [midnight, evening, nextDay]) await api.records.delete('Visits', id);
       });
     }
   });
