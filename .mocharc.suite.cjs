@@ -1,0 +1,44 @@
+/**
+ * The whole suite as `npm test` runs it: the options of `.mocharc.json`, every `test/**\/*.test.ts`,
+ * two files at a time (`--parallel --jobs 2`), the longest files first.
+ *
+ * Why an order: in parallel mode mocha hands the files to its two workers in the order given
+ * here, and the run ends when the last file does. In alphabetical order the heaviest files (the
+ * browser suites, the hostile-shapes walk) came in the last half, where a long one started late
+ * can leave one worker running it alone. Started first, the long files run beside the many short
+ * ones, which then fill both workers to the end.
+ *
+ * LONGEST_FIRST is measured, not exact (README, "Tests"): a file missing from it only starts later,
+ * in alphabetical order with the rest. A name here that is no test file stops the run, so that a
+ * renamed file is noticed. Single files run as before: `npx mocha test/path/file.test.ts` reads
+ * `.mocharc.json` only.
+ */
+const { readdirSync } = require('node:fs');
+const base = require('./.mocharc.json');
+
+/** The longest files, longest first (measured one at a time, 2026-12): browser work, every route attacked. */
+const LONGEST_FIRST = [
+  'test/profiles/privileges-browser.test.ts',
+  'test/security/hostile-shapes.test.ts',
+  'test/portal-pages/keyboard-and-reflow-browser.test.ts',
+  'test/portal-pages/portal-pages-browser.test.ts',
+  'test/portal-pages/phone-lists-browser.test.ts',
+  'test/login-check/login-check-browser.test.ts',
+  'test/settings/admin-keyboard-and-reflow-browser.test.ts',
+  'test/contacts/portal-user-browser.test.ts',
+  'test/settings/classic-settings-browser.test.ts',
+];
+
+const all = readdirSync('test', { recursive: true })
+  .map((file) => `test/${String(file).replaceAll('\\', '/')}`)
+  .filter((file) => file.endsWith('.test.ts'))
+  .sort();
+const unknown = LONGEST_FIRST.filter((file) => !all.includes(file));
+if (unknown.length > 0) throw new Error(`.mocharc.suite.cjs: no such test file: ${unknown.join(', ')}`);
+
+module.exports = {
+  ...base,
+  parallel: true,
+  jobs: 2,
+  spec: [...LONGEST_FIRST, ...all.filter((file) => !LONGEST_FIRST.includes(file))],
+};
