@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
 import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
@@ -23,10 +23,10 @@ describe('contacts: the portal-user section in a browser', function () {
     skipWithoutChromium(this);
     artifacts = artifactsDir('contacts');
     h = await startContactsHost();
-    browser = await launchChromium();
+    browser = await sharedChromium();
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await h?.stop();
   });
 

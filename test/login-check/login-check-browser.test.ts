@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { releaseChromium, sharedChromium } from '../support/browser.js';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
 import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { PORTAL_PASSWORD, startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
@@ -26,14 +27,11 @@ describe('login-check in the browser', function () {
       this.skip();
     }
     h = await startLoginCheckHost();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await sharedChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await h?.stop();
   });
 

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { BACKDROP_SCRIPT, contrastRatio } from '../support/contrast.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { cutOff, focused } from '../support/page-checks.js';
@@ -28,10 +28,10 @@ describe('portal accessibility audit in a browser', function () {
     artifacts = artifactsDir('accessibility-audit');
     test = await startTestHost({ demo: true });
     await test.host.api.database.sequelize.query(`UPDATE bp_profiles SET two_factor_type = 'none'`);
-    browser = await launchChromium();
+    browser = await sharedChromium();
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
   });
 

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { releaseChromium, sharedChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { autofocused, seriousViolations } from '../support/page-checks.js';
 import { DEMO_PASSWORD, JANE, visitsModule } from './portal-pages-kit.js';
@@ -26,7 +27,7 @@ describe('portal record forms in a browser: datetimes in the CRM’s time zone',
     }
     test = await startTestHost({ demo: true, logLevel: 'error', timeZone: 'Europe/Rome' });
     janeId = await visitsModule(test);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await sharedChromium();
     // The browser's own zone is neither Rome nor UTC: the box must not follow it.
     const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'America/New_York', bypassCSP: true });
     page = await context.newPage();
@@ -36,7 +37,7 @@ describe('portal record forms in a browser: datetimes in the CRM’s time zone',
     await Promise.all([page.waitForURL(/\/portal\/?$/), page.click('button[type="submit"]:has-text("Sign in")')]);
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
   });
 

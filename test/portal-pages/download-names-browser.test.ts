@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import type { TestHost } from '../support/host.js';
 import { API, apiClient, idsWhere, JANE, portalLogin, startApiHost } from '../portal-api/api-test-kit.js';
 
@@ -22,12 +22,12 @@ describe('download names in a browser @db', function () {
   before(async function () {
     skipWithoutChromium(this);
     test = await startApiHost();
-    browser = await launchChromium();
+    browser = await sharedChromium();
     cookie = await portalLogin(test, JANE);
     ticket = (await idsWhere(test.host.api, 'HelpDesk', 'ticket_title', 'Line 2 controller reboots every night'))[0]!;
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
   });
 

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, FileChooser, Page } from 'playwright-core';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { autofocused, cutOff, focused, tabTo } from '../support/page-checks.js';
 import { codeIn, startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
@@ -36,10 +36,10 @@ describe('portal by keyboard and at small widths in a browser', function () {
     artifacts = artifactsDir('keyboard-and-reflow');
     mailbox = await startMailbox();
     test = await startTestHost({ demo: true, smtpUrl: mailbox.url });
-    browser = await launchChromium();
+    browser = await sharedChromium();
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
     await mailbox?.close();
   });

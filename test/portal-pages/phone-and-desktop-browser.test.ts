@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { QueryTypes } from 'sequelize';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { smallTapTargets } from '../support/page-checks.js';
 import { changeDefaultModule, DEMO_PASSWORD, JANE } from './portal-pages-kit.js';
@@ -33,7 +33,7 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
     const [account] = (await test.host.api.database.sequelize.query(`SELECT contact_id FROM bp_portal_accounts WHERE email = '${JANE}'`, { type: QueryTypes.SELECT })) as { contact_id: unknown }[];
     const jane = await test.host.api.records.get('Contacts', Number(account!.contact_id));
     await test.host.api.records.create('HelpDesk', { values: { ticket_title: UNBROKEN, status: 'Open', contact_id: jane!.id, account_id: jane!.values.account_id ?? null } });
-    browser = await launchChromium();
+    browser = await sharedChromium();
     const context = await browser.newContext({ locale: 'en-GB', viewport: PHONE });
     page = await context.newPage();
     await page.goto(`${test.url}/portal/login`);
@@ -42,7 +42,7 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
     await Promise.all([page.waitForURL(/\/portal\/$/), page.click('form.bp-form button[type="submit"]')]);
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
   });
 

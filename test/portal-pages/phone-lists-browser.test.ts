@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { QueryTypes } from 'sequelize';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { smallTapTargets } from '../support/page-checks.js';
 import { changeDefaultModule, DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
@@ -157,10 +157,10 @@ describe('portal lists on a phone and a desktop in a browser', function () {
       await test.host.api.records.create('HelpDesk', { values: { ticket_title: UNBROKEN, status: 'Open', contact_id: contact.id, account_id: contact.values.account_id ?? null } });
     }
     await deliveriesModule(test, contacts);
-    browser = await launchChromium();
+    browser = await sharedChromium();
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
   });
 

@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { releaseChromium, sharedChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { autofocused, seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { DEMO_PASSWORD, invoiceDate, JANE, MARIO } from './portal-pages-kit.js';
@@ -34,10 +35,7 @@ describe('portal pages in a browser', function () {
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     test = await startTestHost({ demo: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await sharedChromium();
     // The pages' CSP forbids inline scripts: axe-core is injected as one, so the test context bypasses it.
     context = await browser.newContext({ locale: 'en-GB', viewport: DESKTOP, bypassCSP: true });
     page = await context.newPage();
@@ -46,7 +44,7 @@ describe('portal pages in a browser', function () {
     });
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
   });
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import type { TestHost } from '../support/host.js';
 import { idsWhere, JANE, portalLogin, startApiHost } from '../portal-api/api-test-kit.js';
 
@@ -29,14 +29,14 @@ describe('an upload over the limit in a browser @db', function () {
   before(async function () {
     skipWithoutChromium(this);
     test = await startApiHost();
-    browser = await launchChromium();
+    browser = await sharedChromium();
     cookie = await portalLogin(test, JANE);
     ticket = (await idsWhere(test.host.api, 'HelpDesk', 'ticket_title', 'Line 2 controller reboots every night'))[0]!;
     folder = await mkdtemp(join(tmpdir(), 'bp-upload-limit-'));
     await writeFile(join(folder, 'recording.txt'), Buffer.alloc(FILE_BYTES, 0x61));
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
     if (folder) await rm(folder, { recursive: true, force: true });
   });

@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { seriousViolations, smallTapTargets, tabTo } from '../support/page-checks.js';
 import { addEmailTemplate, addWideModule, adminActor, deleteEmailTemplate, profileService, SETTINGS } from './profile-test-kit.js';
@@ -50,10 +50,10 @@ describe('privileges page in a browser', function () {
       { title: 'My tickets', description: 'Follow your requests', colour: 'info', icon: 'ticket', action: 'list', module: 'HelpDesk' },
       { title: 'Knowledge base', description: 'Answers to common questions', colour: 'secondary', icon: 'question', action: 'list', module: 'Faq' },
     ]);
-    browser = await launchChromium();
+    browser = await sharedChromium();
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
   });
 

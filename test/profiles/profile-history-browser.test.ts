@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ModulePrivileges } from '../../plugin/profiles/profile-document.js';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { cutOff, seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { addWideModule, adminActor, profileService, SETTINGS } from './profile-test-kit.js';
@@ -44,10 +44,10 @@ describe('profile change history in a browser', function () {
     const button = { title: 'Claims', description: 'Your warranty claims', colour: 'info' as const, icon: 'list', action: 'list' as const, module: 'Wide200' };
     document = (await service.saveSection(id, 'buttons', [button], document.profile.version, actor)).document;
     await service.saveSection(id, 'globals', { viewAll: true, editAll: false }, document.profile.version, actor);
-    browser = await launchChromium();
+    browser = await sharedChromium();
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
   });
 

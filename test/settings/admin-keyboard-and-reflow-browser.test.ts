@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { QueryTypes } from 'sequelize';
 import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
 import { startTestHost, type TestHost } from '../support/host.js';
@@ -32,7 +32,7 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
     skipWithoutChromium(this);
     artifacts = artifactsDir('admin-keyboard-and-reflow');
     host = await startTestHost({ demo: true });
-    browser = await launchChromium();
+    browser = await sharedChromium();
   });
 
   const sql = <T extends object>(text: string) => host.host.api.database.sequelize.query<T>(text, { type: QueryTypes.SELECT });
@@ -47,7 +47,7 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
     return Number(row!.contact_id);
   }
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await host?.stop();
   });
 

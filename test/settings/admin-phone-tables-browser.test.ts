@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { QueryTypes } from 'sequelize';
 import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { smallTapTargets } from '../support/page-checks.js';
 
@@ -26,10 +26,10 @@ describe('admin tables on a phone in a browser', function () {
     skipWithoutChromium(this);
     artifacts = artifactsDir('admin-phone-tables');
     host = await startTestHost({ demo: true });
-    browser = await launchChromium();
+    browser = await sharedChromium();
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await host?.stop();
   });
 

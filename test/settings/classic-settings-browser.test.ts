@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { CLASSIC_SETTINGS_KEY, type ClassicSettings } from '../../plugin/settings/classic-settings.js';
 import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
 import { addEmailTemplate, deleteEmailTemplate } from '../profiles/profile-test-kit.js';
-import { artifactsDir, launchChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { autofocused, smallTapTargets, tabTo } from '../support/page-checks.js';
 import { SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
@@ -28,11 +28,11 @@ describe('version 1 settings in the browser, without JavaScript', function () {
   before(async function () {
     skipWithoutChromium(this);
     test = await startTestHost({ installOrigin: UPGRADED_FROM_V1 });
-    browser = await launchChromium();
+    browser = await sharedChromium();
     artifacts = artifactsDir();
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await test?.stop();
   });
 

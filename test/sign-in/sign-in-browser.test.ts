@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { releaseChromium, sharedChromium } from '../support/browser.js';
 import { startSignInHost, type SignInHost } from './sign-in-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,13 +28,10 @@ describe('sign-in: the pages in a browser', function () {
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     host = await startSignInHost();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await sharedChromium();
   });
   after(async () => {
-    await browser?.close();
+    await releaseChromium(browser);
     await host?.stop();
   });
 

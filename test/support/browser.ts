@@ -22,6 +22,32 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+let shared: Promise<Browser> | undefined;
+
+/**
+ * The Chromium of this test process, launched by the first browser suite that asks and kept for
+ * the next ones: npm test runs the files in two worker processes, and a launch and close cost
+ * about 3 s of CPU per file. Suites share no state through it: each makes its own contexts (their
+ * cookies, storage and cache are theirs) and ends with `releaseChromium`. One that crashed or was
+ * closed is launched again. Playwright closes it when the process exits.
+ */
+export async function sharedChromium(): Promise<Browser> {
+  shared ??= launchChromium().catch((error: unknown) => {
+    shared = undefined;
+    throw error;
+  });
+  const browser = await shared;
+  if (browser.isConnected()) return browser;
+  shared = undefined;
+  return sharedChromium();
+}
+
+/** For a suite's `after` hook: closes every context it left open on the shared Chromium (not the browser). */
+export async function releaseChromium(browser: Browser | undefined): Promise<void> {
+  if (!browser?.isConnected()) return;
+  await Promise.all(browser.contexts().map((context) => context.close()));
+}
+
 /** `test-artifacts/<parts…>` under the working folder, created when missing. */
 export function artifactsDir(...parts: string[]): string {
   const dir = join(process.cwd(), 'test-artifacts', ...parts);
