@@ -309,7 +309,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       const used = await useLink(token);
       expect(used.status).to.equal(200);
       // The answer's sentence is a status present at load, which screen readers do not announce: the title says it first.
-      expect(await used.text()).to.include('Your account is unlocked.').and.include('<title>Your account is unlocked. You can sign in again. · Unlock your account</title>');
+      expect(await used.text()).to.include('Your account is unlocked.').and.include('<title>Your account is unlocked. You can sign in again. · Unlock your account · Customer portal</title>');
       expect(await h.isLocked(jane)).to.equal(false);
       expect((await h.portalLogin('jane.doe@example.com', PORTAL_PASSWORD)).status).to.equal(200);
       const [event] = await h.sql<{ event: string; reason: string }>(
@@ -323,7 +323,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       expect((await useLink(token)).status).to.equal(400);
       const reopened = await openLink(token);
       expect(reopened.status).to.equal(400);
-      expect(await reopened.text()).to.include('<title>Error: This unlock link is no longer valid: it was used already, it has expired, the account is no longer locked, or the account’s email address has changed since it was sent. · Unlock your account</title>');
+      expect(await reopened.text()).to.include('<title>Error: This unlock link is no longer valid: it was used already, it has expired, the account is no longer locked, or the account’s email address has changed since it was sent. · Unlock your account · Customer portal</title>');
       expect(await h.isLocked(jane)).to.equal(true);
     });
 

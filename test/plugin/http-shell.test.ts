@@ -279,8 +279,8 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
         expect(res.status).to.equal(400);
         return res.text();
       };
-      expect(await portal('en')).to.include('<title>Error: Bad request</title>').and.include('<h1>Bad request</h1>').and.include('<p>The request is not valid.</p>');
-      expect(await portal('it')).to.include('<title>Errore: Richiesta non valida</title>').and.include('<h1>Richiesta non valida</h1>').and.include('<p>La richiesta non è valida.</p>');
+      expect(await portal('en')).to.include('<title>Error: Bad request · Customer portal</title>').and.include('<h1>Bad request</h1>').and.include('<p>The request is not valid.</p>');
+      expect(await portal('it')).to.include('<title>Errore: Richiesta non valida · Portale clienti</title>').and.include('<h1>Richiesta non valida</h1>').and.include('<p>La richiesta non è valida.</p>');
       const admin400 = await get('/settings/business-portal/probe/refused/%E0%A4%A', italianAdmin);
       expect(admin400.status).to.equal(400);
       const html = await admin400.text();

@@ -65,5 +65,29 @@ describe('portal pages: a refused form says "Error:" first in its title @db', fu
       expect(refusedPassword.response.status).to.equal(403);
       expect(titleIn(refusedPassword.html)).to.equal(`${prefix}${passwordTitle}`);
     });
+
+    it(`an error page ends its title with the portal's name, as every other page does (${language})`, async () => {
+      const h1In = (html: string): string => /<h1[^>]*>([^<]*)<\/h1>/.exec(html)?.[1]?.trim() ?? '';
+      const titles: Record<string, string> = {};
+      const expected: Record<string, string> = {};
+      const seen = (name: string, status: number, answer: { response: Response; html: string }): void => {
+        expect(answer.response.status, name).to.equal(status);
+        // "Error: ", then the page's heading (after the sentence it says, where the title carries one) and the portal's name.
+        const [title, heading] = [titleIn(answer.html), h1In(answer.html)];
+        titles[name] = title.startsWith(prefix) && heading !== '' && title.endsWith(`${heading} · ${brand}`) ? `${prefix}… ${heading} · ${brand}` : title;
+        expected[name] = `${prefix}… ${heading} · ${brand}`;
+      };
+      const visitor = new PortalClient(`${test.url}/portal`, { 'accept-language': language });
+      seen('404 signed out', 404, await visitor.get('/no-such-page'));
+      const login = await visitor.get('/login');
+      seen('403 a form without its token', 403, await visitor.post('/login', { _csrf: 'forged', email, password: 'Not the password 1' }));
+      seen('400 a dead unlock link', 400, await visitor.get('/unlock?token=unknown'));
+      expect(tokenIn(login.html)).to.be.a('string');
+      const client = await signedIn(test, email, language);
+      seen('400 a path that is not percent-encoding', 400, await client.get('/m/%E0%A4%A'));
+      seen('404 an unknown module', 404, await client.get('/m/NoSuchModule'));
+      seen('404 signed in, outside the workspace', 404, await client.get('/no-such-page'));
+      expect(titles).to.deep.equal(expected);
+    });
   }
 });
