@@ -1,6 +1,6 @@
 /**
  * An accessibility audit of the customer portal in headless Chromium on the demo, for what axe-core
- * does not see: the contrast of the controls' own edges (WCAG 1.4.11) on the sign-in pages and
+ * does not see: the contrast of the controls' own edges and of the lists' sort marks (WCAG 1.4.11) on the sign-in pages and
  * the signed-in ones, in English and Italian; the skip link passing the menu that every signed-in
  * page repeats (WCAG 2.4.1); nothing moving for a customer who asked for reduced motion; the text
  * following the browser's own font size (text-only zoom to 200 %) without being cut off or running
@@ -58,9 +58,10 @@ describe('portal accessibility audit in a browser', function () {
     ['Jane (English)', JANE, 'en-GB'],
     ['Mario (Italian)', MARIO, 'it-IT'],
   ] as const) {
-    it(`${who}: every text field and menu has an edge of 3:1 against what is behind it`, async () => {
+    it(`${who}: every text field and menu has an edge of 3:1 against what is behind it, and each list header's sort mark 3:1 too`, async () => {
       const { context, page } = await signedIn(email, locale);
-      const signedInPages = await customerPages(page);
+      // The tickets list sorted by one column: its header shows the sorted mark, the others the unsorted one.
+      const signedInPages = { ...(await customerPages(page)), list: `${test.url}/portal/m/HelpDesk?sort=ticket_no&dir=asc` };
       const anonymous = await browser.newContext({ locale, viewport: DESKTOP });
       const visitor = await anonymous.newPage();
       const faint: string[] = [];
@@ -77,6 +78,14 @@ describe('portal accessibility audit in a browser', function () {
         for (const { what, edge, width, behind } of edges) {
           const ratio = contrastRatio(edge, behind);
           if (parseFloat(width) < 1 || ratio < 3) faint.push(`${name} ${what}: ${width} ${edge} on ${behind} = ${ratio.toFixed(2)}:1`);
+        }
+        // A sort mark (↕ unsorted, ↑ or ↓ sorted) is drawn by its ::after: a graphic that tells the column's state (WCAG 1.4.11).
+        const marks = (await on.evaluate(`[...document.querySelectorAll('.bp-sort-mark')].filter((el) => el.getClientRects().length > 0)
+          .map((el) => ({ what: (el.classList.contains('bp-sorted') ? 'sorted' : 'unsorted') + ' mark of "' + el.parentElement.textContent.trim() + '"', colour: getComputedStyle(el, '::after').color, behind: bpBackdrop(el) }))`)) as { what: string; colour: string; behind: string }[];
+        if (name === 'list') expect(marks.map((mark) => mark.what.split(' ')[0]), 'sort marks on the list').to.include.members(['sorted', 'unsorted']);
+        for (const { what, colour, behind } of marks) {
+          const ratio = contrastRatio(colour, behind);
+          if (ratio < 3) faint.push(`${name} ${what}: ${colour} on ${behind} = ${ratio.toFixed(2)}:1`);
         }
         await on.screenshot({ path: join(artifacts, `${locale}-${name}.png`), fullPage: true });
       }
