@@ -95,6 +95,30 @@ describe('portal accessibility audit in a browser', function () {
     });
   }
 
+  it('an empty value shown as a dash is read as "No value" ("Nessun valore"), on a record page and in a form\'s read-only field', async () => {
+    const read: Record<string, string[]> = {};
+    for (const [email, locale, words] of [[JANE, 'en-GB', 'No value'], [MARIO, 'it-IT', 'Nessun valore']] as const) {
+      const { context, page } = await signedIn(email, locale);
+      const pages = await customerPages(page);
+      for (const name of ['ticket', 'edit'] as const) {
+        await page.goto(pages[name]);
+        // Each value that shows a dash (its text starts with one; words for screen readers may follow), as
+        // Chromium's accessibility tree gives it to a screen reader.
+        const dashes = page.locator('.bp-fields dd, .bp-static').filter({ hasText: /^\s*—/ });
+        const count = await dashes.count();
+        if (name === 'ticket') expect(count, `empty values on the ${name} page (${locale})`).to.be.above(0);
+        for (let at = 0; at < count; at += 1) {
+          const snapshot = await dashes.nth(at).ariaSnapshot();
+          (read[`${locale} ${name}`] ??= []).push(snapshot.includes(words) && !snapshot.includes('—') ? words : snapshot);
+        }
+        await page.screenshot({ path: join(artifacts, `${locale}-${name}-empty-values.png`), fullPage: true });
+      }
+      await context.close();
+    }
+    expect(Object.keys(read)).to.include.members(['en-GB ticket', 'it-IT ticket']);
+    expect(read).to.deep.equal(Object.fromEntries(Object.entries(read).map(([key, found]) => [key, found.map(() => (key.startsWith('en') ? 'No value' : 'Nessun valore'))])));
+  });
+
   it('the skip link passes the menu: Tab after it goes into the page itself, in English and Italian', async () => {
     const found: Record<string, string[]> = {};
     for (const [email, locale] of [[JANE, 'en-GB'], [MARIO, 'it-IT']] as const) {
