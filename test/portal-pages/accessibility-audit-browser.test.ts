@@ -140,6 +140,50 @@ describe('portal accessibility audit in a browser', function () {
     expect(found).to.deep.equal(Object.fromEntries(Object.keys(found).map((key) => [key, expected])));
   });
 
+  it('Tab goes through the page\'s parts in the order they are on screen, at 375, 900 and 1280 px, the skip link first', async () => {
+    /**
+     * Tabs through the page from its top until the focus leaves it: after the skip link, the part of the
+     * page it is in (banner, menu, main, account tools), then the parts as they are on screen, top to
+     * bottom and, on one row, left to right (an edge within 8 px counts as the same row).
+     */
+    const tour = async (page: Page): Promise<{ first: string; tabbed: string[]; onScreen: string[] }> => {
+      const stops: string[] = [];
+      let first = '';
+      for (let step = 0; step < 120; step += 1) {
+        await page.keyboard.press('Tab');
+        const at = (await page.evaluate(`(() => {
+          const el = document.activeElement;
+          if (!el || el === document.body) return null;
+          const part = el.closest('header, nav, main, aside');
+          return { part: part ? part.tagName.toLowerCase() : 'outside', what: el.tagName.toLowerCase() + ' ' + (el.getAttribute('class') || '') };
+        })()`)) as { part: string; what: string } | null;
+        if (!at) break;
+        if (step === 0) first = at.what;
+        else if (at.what === first) break; // round again
+        if (step > 0 && stops.at(-1) !== at.part) stops.push(at.part);
+      }
+      const onScreen = (await page.evaluate(`[...document.querySelectorAll('header, nav, main, aside')]
+        .filter((el) => el.getClientRects().length > 0 && el.querySelector('a[href], button:not([hidden]), input:not([type=hidden]), select, textarea, summary'))
+        .map((el) => { const box = el.getBoundingClientRect(); return { part: el.tagName.toLowerCase(), top: box.top + scrollY, left: box.left }; })
+        .sort((a, b) => (Math.abs(a.top - b.top) > 8 ? a.top - b.top : a.left - b.left))
+        .map((at) => at.part)`)) as string[];
+      return { first, tabbed: stops, onScreen };
+    };
+    const found: Record<string, string> = {};
+    for (const width of [375, 900, 1280]) {
+      const { context, page } = await signedIn(JANE, 'en-GB', { viewport: { width, height: 800 } });
+      for (const [name, url] of Object.entries({ home: `${test.url}/portal/`, list: `${test.url}/portal/m/HelpDesk` })) {
+        await page.goto(url);
+        const { first, tabbed, onScreen } = await tour(page);
+        await page.screenshot({ path: join(artifacts, `tab-order-${name}-${width}.png`), fullPage: true });
+        expect(first, `the first stop at ${width} px on ${name}`).to.equal('a bp-skip');
+        found[`${name} at ${width} px`] = tabbed.join(' → ') === onScreen.join(' → ') ? 'the order on screen' : `Tab: ${tabbed.join(' → ')}; on screen: ${onScreen.join(' → ')}`;
+      }
+      await context.close();
+    }
+    expect(found).to.deep.equal(Object.fromEntries(Object.keys(found).map((key) => [key, 'the order on screen'])));
+  });
+
   it('with reduced motion asked for, nothing on the pages moves or fades, the home buttons under the pointer either', async () => {
     const { context, page } = await signedIn(JANE, 'en-GB', { reducedMotion: 'reduce' });
     const moving: string[] = [];

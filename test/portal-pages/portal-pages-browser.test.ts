@@ -194,7 +194,7 @@ describe('portal pages in a browser', function () {
       const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
       expect(overflow, `${name}: sideways scroll`).to.be.at.most(0);
       expect(await page.locator('.bp-menu-list').isVisible(), `${name}: menu folded`).to.equal(false);
-      // Header and account tools take two short rows, so the page's own content starts near the top.
+      // The header and the menu's toggle take two short rows, so the page's own content starts near the top.
       const contentTop = (await page.locator('.bp-content').boundingBox())!.y;
       expect(contentTop, `${name}: content starts at`).to.be.below(170);
       expect(await page.locator('.bp-account button:has-text("Log out")').isVisible()).to.equal(true);
