@@ -3,7 +3,7 @@
  * in English (Jane) and Italian (Mario): on a phone each row is a card headed by its first column's
  * link, every other value beside its column's name (seen, and read by a screen reader with the
  * value), the page never scrolls sideways (a file name with no place to break, long Italian column
- * names); the column filters stack, each with its label, and a select sorts; with JavaScript and
+ * names); the column filters fold under "Filters" (open once one is set) and stack, each with its label, and a select sorts; with JavaScript and
  * without. On a desktop the list stays a table with its column headers. Screenshots go to
  * `test-artifacts/phone-lists/`.
  */
@@ -227,7 +227,8 @@ describe('portal lists on a phone and a desktop in a browser', function () {
       const { context, page } = await signedIn(JANE, 'en', javaScript);
       try {
         await page.goto(`${test.url}/portal/m/HelpDesk`);
-        // A filter box with its label in sight.
+        // A filter box with its label in sight, once the filters are unfolded.
+        await page.click('.bp-filters-toggle');
         const label = page.locator('label[for="bp-filter-ticket_title"]');
         expect(await label.isVisible(), 'the filter label is shown').to.equal(true);
         expect((await label.boundingBox())!.width, 'the filter label is readable').to.be.greaterThan(20);
@@ -266,6 +267,65 @@ describe('portal lists on a phone and a desktop in a browser', function () {
       }
     });
   }
+
+  for (const javaScript of [true, false]) {
+    it(`at 375 px ${javaScript ? 'with' : 'without'} JavaScript the column filters fold under "Filters", open once one is set; a desktop's stay in the table`, async () => {
+      const { context, page } = await signedIn(JANE, 'en', javaScript);
+      try {
+        await page.goto(`${test.url}/portal/m/HelpDesk`);
+        const filterBox = page.locator('#bp-filter-ticket_title');
+        const toggle = page.getByText(/^Filters\b/);
+        // Nothing filtered: the filters are folded; the first card follows the toggle closely.
+        expect(await toggle.isVisible(), 'the Filters toggle is shown').to.equal(true);
+        expect((await toggle.textContent())!.trim()).to.equal('Filters');
+        expect(await filterBox.isVisible(), 'the filters start folded').to.equal(false);
+        const gap = (await page.locator('tbody tr').first().boundingBox())!.y - ((await toggle.boundingBox())!.y + (await toggle.boundingBox())!.height);
+        expect(gap, 'space between the toggle and the first card').to.be.below(60);
+        await page.screenshot({ path: join(artifacts, `filters-folded-${javaScript ? 'js' : 'nojs'}-375.png`), fullPage: true });
+        expect(await smallTapTargets(page, { within: '.bp-content' }), 'tap targets under 40 px').to.deep.equal([]);
+        // By keyboard: the toggle opens them; a filter applies, and the list comes back with them open and counted.
+        await toggle.focus();
+        await page.keyboard.press('Enter');
+        expect(await filterBox.isVisible(), 'Enter on the toggle shows the filters').to.equal(true);
+        await page.fill('#bp-filter-ticket_title', 'line');
+        await Promise.all([page.waitForURL(/f_ticket_title=line/), page.press('#bp-filter-ticket_title', 'Enter')]);
+        await page.selectOption('#bp-filter-status', 'Open');
+        if (!javaScript) await Promise.all([page.waitForURL(/f_status=Open/), page.click('#bp-list-filter button[type="submit"]')]);
+        else await page.waitForURL(/f_status=Open/);
+        expect((await toggle.textContent())!.trim()).to.equal('Filters (2 active)');
+        expect(await filterBox.isVisible(), 'set filters are shown').to.equal(true);
+        expect(await filterBox.inputValue()).to.equal('line');
+        await page.screenshot({ path: join(artifacts, `filters-open-${javaScript ? 'js' : 'nojs'}-375.png`), fullPage: true });
+        // Folded again, the filters still apply: the search keeps them.
+        await toggle.click();
+        expect(await filterBox.isVisible()).to.equal(false);
+        await Promise.all([page.waitForURL(/q=/), page.click('#bp-list-filter button[type="submit"]:visible >> nth=0')]);
+        expect(page.url()).to.include('f_ticket_title=line').and.include('f_status=Open');
+        // A desktop: no toggle, the filters in the table's row under the headers, as before.
+        await page.setViewportSize({ width: 1280, height: 800 });
+        await page.goto(`${test.url}/portal/m/HelpDesk`);
+        expect(await toggle.isVisible(), 'no toggle on a desktop').to.equal(false);
+        expect(await filterBox.isVisible(), 'the filters on a desktop').to.equal(true);
+        expect(await page.locator('thead .bp-filter-row #bp-filter-ticket_title').count()).to.equal(1);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  it('in Italian the folded filters are "Filtri", and count what is set', async () => {
+    const { context, page } = await signedIn(MARIO, 'it');
+    try {
+      await page.goto(`${test.url}/portal/m/HelpDesk`);
+      expect((await page.getByText(/^Filtri\b/).textContent())!.trim()).to.equal('Filtri');
+      await page.goto(`${test.url}/portal/m/HelpDesk?f_status=Open`);
+      expect((await page.getByText(/^Filtri\b/).textContent())!.trim()).to.equal('Filtri (1 attivo)');
+      await page.goto(`${test.url}/portal/m/HelpDesk?f_status=Open&f_ticket_title=a`);
+      expect((await page.getByText(/^Filtri\b/).textContent())!.trim()).to.equal('Filtri (2 attivi)');
+    } finally {
+      await context.close();
+    }
+  });
 
   it('at 375 px a list without the search tool is still sorted by the select', async () => {
     await changeDefaultModule(test, 'HelpDesk', (entry) => ({ ...entry, tools: { ...entry.tools, search: false } }));

@@ -185,6 +185,10 @@ export class ListPage implements PortalRouteContribution {
     const from = view.total === 0 ? 0 : (view.page - 1) * view.pageSize + 1;
     const to = Math.min(view.page * view.pageSize, view.total);
     const filtered = view.search !== '' || Object.keys(view.filters).length > 0 || Object.keys(query.filters).length > 0;
+    // On a phone the column filters fold under one toggle, open when one is set (or refused): the first
+    // card then comes right after the search. A desktop shows them in the table's row as ever.
+    const searchableFilters = columns.filter((c) => c.filter.searchable);
+    const activeFilters = searchableFilters.filter((c) => c.filter.value !== '').length;
     const title = this.title(w, name);
     this.frame.send(w, {
       template: 'list',
@@ -209,6 +213,9 @@ export class ListPage implements PortalRouteContribution {
         sortAscending: view.sort.direction === 'asc',
         hasForm: hasSearch || columns.some((c) => c.sortHref !== null),
         filtered,
+        hasFilters: hasSearch && searchableFilters.length > 0,
+        filtersOpen: activeFilters > 0 || searchableFilters.some((c) => c.filter.invalid),
+        filtersLabel: activeFilters > 0 ? w.t('portal.list.filtersActive', { count: activeFilters }) : w.t('portal.list.filters'),
         clearHref: `${base}${queryString(sortParams)}`,
         canCreate: module.create && name !== 'Accounts',
         newHref: `${base}/new`,
