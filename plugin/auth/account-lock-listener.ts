@@ -20,8 +20,10 @@ export interface AccountLockListener {
   /** The account has just been locked after too many failures. */
   accountLocked?(account: LockedAccountRef): Promise<void>;
   /**
-   * The account's lock has just been cleared (by an admin, or by an unlock link). Called inside
-   * the unlocking transaction when there is one, so that related state changes with the unlock.
+   * These accounts' locks have just been cleared (by an admin — a whole page of them at once —, by
+   * an unlock link, or for new access details): once per unlock, with every contact it unlocked.
+   * Called inside the unlocking transaction, so that related state changes with the unlock; a
+   * listener answers in a constant number of statements, however many contacts there are.
    */
-  accountUnlocked?(contactId: number, options: { readonly transaction?: Transaction }): Promise<void>;
+  accountsUnlocked?(contactIds: readonly number[], options: { readonly transaction?: Transaction }): Promise<void>;
 }

@@ -45,6 +45,12 @@ export const RESERVATIONS_STALE_AFTER_MS = 10 * 60_000;
 
 export const CLIENTS_TABLE = 'bp_client_failures';
 
+/** The clause that holds the rows a SELECT read until the transaction ends (SQLite's transaction holds the whole file). */
+function rowLock(dialect: string): string {
+  if (dialect === 'postgres' || dialect === 'mariadb' || dialect === 'mysql') return ' FOR UPDATE';
+  return '';
+}
+
 /** What a guarded check came to. */
 export type GuardOutcome =
   /** The secret matched and the account is not locked. */
@@ -91,6 +97,12 @@ export interface Lockout {
    * account or it is not locked (its failure count, if any, is left as it is).
    */
   unlock(contactId: number, adminUserId: number, options?: { readonly transaction?: Transaction }): Promise<boolean>;
+  /**
+   * `unlock` of many contacts at once (the login check's page of locked users), in a constant number
+   * of statements whatever their number: the ids that were locked and are now unlocked, ascending.
+   * Ids that are not locked, or have no account, are left out (and nothing is written for them).
+   */
+  unlockMany(contactIds: readonly number[], adminUserId: number, options?: { readonly transaction?: Transaction }): Promise<readonly number[]>;
   /**
    * Clears a contact's lock and count because its owner used the emailed unlock link (recorded in
    * the login history as such). Only a locked account is unlocked: false otherwise. Runs in the
@@ -285,16 +297,20 @@ export class DatabaseLockout implements Lockout {
     await this.write(`UPDATE ${CLIENTS_TABLE} SET failures = failures - 1 WHERE ip = :ip AND failures > 0`, { ip: clientKey(ip).slice(0, 45) });
   }
 
-  unlock(contactId: number, adminUserId: number, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {
-    return this.clearLock(contactId, { reason: 'admin_unlock', adminUserId, transaction: options.transaction });
+  async unlock(contactId: number, adminUserId: number, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {
+    return (await this.unlockMany([contactId], adminUserId, options)).length === 1;
   }
 
-  unlockByLink(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
-    return this.clearLock(contactId, { reason: 'unlock_link', transaction: options.transaction });
+  unlockMany(contactIds: readonly number[], adminUserId: number, options: { readonly transaction?: Transaction } = {}): Promise<readonly number[]> {
+    return this.clearLocks(contactIds, { reason: 'admin_unlock', adminUserId, transaction: options.transaction });
   }
 
-  unlockForNewAccessDetails(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
-    return this.clearLock(contactId, { reason: 'email_changed', transaction: options.transaction });
+  async unlockByLink(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
+    return (await this.clearLocks([contactId], { reason: 'unlock_link', transaction: options.transaction })).length === 1;
+  }
+
+  async unlockForNewAccessDetails(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
+    return (await this.clearLocks([contactId], { reason: 'email_changed', transaction: options.transaction })).length === 1;
   }
 
   async forgetFailures(contactId: number, options: { readonly transaction: Transaction }): Promise<boolean> {
@@ -306,31 +322,49 @@ export class DatabaseLockout implements Lockout {
     return toNumber(cleared) === 1;
   }
 
-  /** Clears a locked account's lock and count, recorded with why (and which admin); in the caller's transaction when given. */
-  private async clearLock(
-    contactId: number,
+  /**
+   * Clears the lock and count of those of `contactIds` that are locked, recorded with why (and which
+   * admin); in the caller's transaction when given, else in one of its own. The one path of every
+   * unlock, one contact or a page of them: the same few statements whatever their number (read the
+   * locked ones, clear them, their history rows, the listeners), never a loop of statements per id.
+   * Answers the ids it unlocked, ascending.
+   */
+  private async clearLocks(
+    contactIds: readonly number[],
     how: { readonly reason: 'admin_unlock' | 'unlock_link' | 'email_changed'; readonly adminUserId?: number; readonly transaction?: Transaction },
-  ): Promise<boolean> {
+  ): Promise<readonly number[]> {
+    const ids = [...new Set(contactIds)].filter((id) => Number.isSafeInteger(id) && id > 0);
+    if (ids.length === 0) return [];
+    if (!how.transaction) return this.database.sequelize.transaction((transaction) => this.clearLocks(ids, { ...how, transaction }));
     const { transaction } = how;
-    const rows = await this.database.sequelize.query<{ email: unknown }>(`SELECT email FROM ${ACCOUNTS_TABLE} WHERE contact_id = :contactId`, {
-      type: QueryTypes.SELECT,
-      replacements: { contactId },
-      transaction,
-    });
-    if (rows.length === 0) return false;
+    const sequelize = this.database.sequelize;
+    // Locked rows only, held until the transaction ends (in the order of their ids, as every batch
+    // takes them: two admins' batches never wait for each other in a circle). A failed login that
+    // arrives meanwhile waits, and then counts against the unlocked account; one that came first
+    // found it locked and changed nothing. SQLite: the transaction already holds the only writer's turn.
+    const rows = await sequelize.query<{ contact_id: unknown; email: unknown }>(
+      `SELECT contact_id, email FROM ${ACCOUNTS_TABLE} WHERE contact_id IN (:ids) AND locked_at IS NOT NULL ORDER BY contact_id${rowLock(sequelize.getDialect())}`,
+      { type: QueryTypes.SELECT, replacements: { ids }, transaction },
+    );
+    if (rows.length === 0) return [];
+    const locked = rows.map((row) => ({ contactId: toNumber(row.contact_id), email: String(row.email) }));
+    const unlocked = locked.map((account) => account.contactId);
     const changed = toNumber(
-      await this.database.sequelize.query(
+      await sequelize.query(
         `UPDATE ${ACCOUNTS_TABLE}
             SET failed_attempts = 0, first_failed_at = NULL, locked_at = NULL, updated_at = :now, version = version + 1
-          WHERE contact_id = :contactId AND locked_at IS NOT NULL`,
-        { type: QueryTypes.BULKUPDATE, replacements: { contactId, now: new Date() }, transaction },
+          WHERE contact_id IN (:unlocked) AND locked_at IS NOT NULL`,
+        { type: QueryTypes.BULKUPDATE, replacements: { unlocked, now: new Date() }, transaction },
       ),
     );
-    // Not locked (or unlocked meanwhile by another admin or the emailed link): nothing to record.
-    if (changed !== 1) return false;
-    await this.history.record({ event: 'unlocked', contactId, email: String(rows[0]!.email), reason: how.reason, ip: null }, { transaction, adminUserId: how.adminUserId });
-    await this.notify('unlocked', (listener) => listener.accountUnlocked?.(contactId, { transaction }));
-    return true;
+    // The rows are held: any other count means they were not, and the transaction must not claim them.
+    if (changed !== unlocked.length) throw new Error(`Business Portal: ${unlocked.length} locked accounts read, ${changed} unlocked`);
+    await this.history.recordMany(
+      locked.map((account) => ({ event: 'unlocked' as const, contactId: account.contactId, email: account.email, reason: how.reason, ip: null })),
+      { transaction, adminUserId: how.adminUserId },
+    );
+    await this.notify('unlocked', (listener) => listener.accountsUnlocked?.(unlocked, { transaction }));
+    return unlocked;
   }
 
   async liftBan(ip: string, adminUserId?: number, options: { readonly transaction?: Transaction } = {}): Promise<boolean> {

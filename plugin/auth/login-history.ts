@@ -74,6 +74,8 @@ export interface RecordedLoginEvent extends LoginHistoryEntry {
 export const LoginHistory = Symbol.for('business-portal.auth.LoginHistory');
 export interface LoginHistory {
   record(entry: LoginHistoryEntry, options?: { readonly transaction?: Transaction; readonly adminUserId?: number }): Promise<void>;
+  /** `record` of many entries in one statement (a batch of unlocks); the log hears of each. */
+  recordMany(entries: readonly LoginHistoryEntry[], options?: { readonly transaction?: Transaction; readonly adminUserId?: number }): Promise<void>;
   /** A contact's events, newest first (`offset` of them left out: a page of older ones). */
   forContact(contactId: number, options?: ReadOptions & { readonly limit?: number; readonly offset?: number }): Promise<readonly RecordedLoginEvent[]>;
   /** How many events a contact has. */
@@ -120,22 +122,39 @@ export class SequelizeLoginHistory implements LoginHistory {
     @inject(HostLogger) private readonly logger: HostLogger,
   ) {}
 
-  async record(entry: LoginHistoryEntry, options: { readonly transaction?: Transaction; readonly adminUserId?: number } = {}): Promise<void> {
-    // As typed, for the CRM to read: a control character shows as U+FFFD (a NUL would cut an SQLite statement short).
-    const email = entry.email === null ? null : clipped(entry.email.trim().toLowerCase().replace(/\p{Cc}/gu, '\uFFFD'), 254);
-    const reason = options.adminUserId === undefined ? entry.reason : `${entry.reason ?? ''} by user ${options.adminUserId}`.trim();
-    await this.database.sequelize.query(
-      `INSERT INTO ${HISTORY_TABLE} (contact_id, email, event, reason, ip, at) VALUES (:contactId, :email, :event, :reason, :ip, :at)`,
-      {
-        type: QueryTypes.INSERT,
-        transaction: options.transaction,
-        replacements: { contactId: entry.contactId, email, event: entry.event, reason: reason?.slice(0, 100) ?? null, ip: entry.ip?.slice(0, 45) ?? null, at: new Date() },
-      },
-    );
-    // In a transaction the log hears of the event once it has committed: never of one rolled back,
-    // or whose COMMIT failed (the history row is gone with it).
-    if (options.transaction) afterCommit(options.transaction, async () => this.log(entry, options.adminUserId));
-    else this.log(entry, options.adminUserId);
+  record(entry: LoginHistoryEntry, options: { readonly transaction?: Transaction; readonly adminUserId?: number } = {}): Promise<void> {
+    return this.recordMany([entry], options);
+  }
+
+  async recordMany(entries: readonly LoginHistoryEntry[], options: { readonly transaction?: Transaction; readonly adminUserId?: number } = {}): Promise<void> {
+    if (entries.length === 0) return;
+    const at = new Date();
+    const replacements: Record<string, unknown> = { at };
+    // One entry: the statement (and its replacement names) every single event has always used.
+    const rows = entries.map((entry, position) => {
+      const index = entries.length === 1 ? '' : String(position);
+      // As typed, for the CRM to read: a control character shows as U+FFFD (a NUL would cut an SQLite statement short).
+      const email = entry.email === null ? null : clipped(entry.email.trim().toLowerCase().replace(/\p{Cc}/gu, '\uFFFD'), 254);
+      const reason = options.adminUserId === undefined ? entry.reason : `${entry.reason ?? ''} by user ${options.adminUserId}`.trim();
+      Object.assign(replacements, {
+        [`contactId${index}`]: entry.contactId,
+        [`email${index}`]: email,
+        [`event${index}`]: entry.event,
+        [`reason${index}`]: reason?.slice(0, 100) ?? null,
+        [`ip${index}`]: entry.ip?.slice(0, 45) ?? null,
+      });
+      return `(:contactId${index}, :email${index}, :event${index}, :reason${index}, :ip${index}, :at)`;
+    });
+    await this.database.sequelize.query(`INSERT INTO ${HISTORY_TABLE} (contact_id, email, event, reason, ip, at) VALUES ${rows.join(', ')}`, {
+      type: QueryTypes.INSERT,
+      transaction: options.transaction,
+      replacements,
+    });
+    // In a transaction the log hears of the events once it has committed: never of one rolled back,
+    // or whose COMMIT failed (the history rows are gone with it).
+    const log = () => entries.forEach((entry) => this.log(entry, options.adminUserId));
+    if (options.transaction) afterCommit(options.transaction, async () => log());
+    else log();
   }
 
   private log(entry: LoginHistoryEntry, adminUserId: number | undefined): void {

@@ -115,9 +115,13 @@ export class SequelizeUnlockLinks implements UnlockLinks, AccountLockListener {
     );
   }
 
-  /** However the lock ended, the links sent for it die with it. */
-  async accountUnlocked(contactId: number, options: { readonly transaction?: Transaction }): Promise<void> {
-    await this.revokeFor(contactId, options);
+  /** However the locks ended, the links sent for them die with them: one statement for all. */
+  async accountsUnlocked(contactIds: readonly number[], options: { readonly transaction?: Transaction }): Promise<void> {
+    if (contactIds.length === 0) return;
+    await this.database.sequelize.query(
+      `UPDATE ${UNLOCK_LINKS_TABLE} SET revoked_at = :now WHERE contact_id IN (:contactIds) AND used_at IS NULL AND revoked_at IS NULL`,
+      { type: QueryTypes.BULKUPDATE, replacements: { contactIds: [...contactIds], now: new Date() }, transaction: options.transaction },
+    );
   }
 }
 

@@ -31,6 +31,8 @@ export interface LoginCheckAudit {
    * neither is; the host's log hears of it once the transaction commits.
    */
   record(admin: CrmUser, action: LoginCheckAction, target: string, applied: boolean, options?: { readonly transaction?: Transaction }): Promise<void>;
+  /** `record` of one action on many targets (a batch of unlocks) in one statement; the host's log hears of each. */
+  recordMany(admin: CrmUser, action: LoginCheckAction, targets: readonly { readonly target: string; readonly applied: boolean }[], options?: { readonly transaction?: Transaction }): Promise<void>;
   /** Newest first. */
   latest(limit: number): Promise<readonly LoginCheckAuditEntry[]>;
 }
@@ -53,17 +55,33 @@ export class SequelizeLoginCheckAudit implements LoginCheckAudit {
     @inject(HostLogger) private readonly logger: HostLogger,
   ) {}
 
-  async record(admin: CrmUser, action: LoginCheckAction, target: string, applied: boolean, options: { readonly transaction?: Transaction } = {}): Promise<void> {
+  record(admin: CrmUser, action: LoginCheckAction, target: string, applied: boolean, options: { readonly transaction?: Transaction } = {}): Promise<void> {
+    return this.recordMany(admin, action, [{ target, applied }], options);
+  }
+
+  async recordMany(
+    admin: CrmUser,
+    action: LoginCheckAction,
+    targets: readonly { readonly target: string; readonly applied: boolean }[],
+    options: { readonly transaction?: Transaction } = {},
+  ): Promise<void> {
+    if (targets.length === 0) return;
     const { transaction } = options;
-    await this.database.sequelize.query(
-      `INSERT INTO ${AUDIT_TABLE} (user_id, user_name, action, target, applied, at) VALUES (:userId, :userName, :action, :target, :applied, :at)`,
-      {
-        type: QueryTypes.INSERT,
-        replacements: { userId: admin.id, userName: admin.userName.slice(0, 100), action, target: target.slice(0, 64), applied, at: new Date() },
-        transaction,
-      },
-    );
-    const log = () => this.logger.info(LOG_MESSAGES[action][applied ? 'applied' : 'nothing'], { adminUserId: admin.id, adminUserName: admin.userName, target, applied });
+    const replacements: Record<string, unknown> = { userId: admin.id, userName: admin.userName.slice(0, 100), action, at: new Date() };
+    const rows = targets.map(({ target, applied }, index) => {
+      Object.assign(replacements, { [`target${index}`]: target.slice(0, 64), [`applied${index}`]: applied });
+      return `(:userId, :userName, :action, :target${index}, :applied${index}, :at)`;
+    });
+    await this.database.sequelize.query(`INSERT INTO ${AUDIT_TABLE} (user_id, user_name, action, target, applied, at) VALUES ${rows.join(', ')}`, {
+      type: QueryTypes.INSERT,
+      replacements,
+      transaction,
+    });
+    const log = () => {
+      for (const { target, applied } of targets) {
+        this.logger.info(LOG_MESSAGES[action][applied ? 'applied' : 'nothing'], { adminUserId: admin.id, adminUserName: admin.userName, target, applied });
+      }
+    };
     // Not Sequelize's `transaction.afterCommit`, which runs also when the COMMIT fails.
     if (transaction) afterCommit(transaction, async () => log());
     else log();
