@@ -4,15 +4,16 @@
  *
  *   GET  /login-check?q=…          locked portal users (filtered), banned client addresses,
  *                                  recent failures of users not locked, recent admin actions
- *   POST /login-check/unlock       contactId=…(repeated), q=… → unlocks them (at most MAX_UNLOCK,
- *                                  in one transaction), back to the page
+ *   POST /login-check/unlock       contactId=…(repeated), q=… → unlocks the locked ones (at most
+ *                                  MAX_UNLOCK ids, in one transaction), back to the page
  *   POST /login-check/lift-ban     ip=…, q=…                  → lifts the ban, back to the page
  *
- * Every action is audited (`LoginCheckAudit`: table and host log), with whether it changed
- * anything, in the transaction of the change (no change without its entry): only a locked user
- * is unlocked and only a banned address lifted, and the page says
- * when there was nothing to unlock or lift. POSTs answer 303 to the page with the outcome in the
- * query (numbers and a validated address only, never free text).
+ * Every action is audited (`LoginCheckAudit`: table and host log) in the transaction of the
+ * change (no change without its entry): only a locked user is unlocked — each one audited; ids
+ * that unlock nobody are only counted — and only a banned address lifted (a lift asked for an
+ * address not banned is audited as such), and the page says when there was nothing to unlock or
+ * lift. POSTs answer 303 to the page with the outcome in the query (numbers and a validated
+ * address only, never free text).
  */
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response, type Router } from 'express';
@@ -52,20 +53,20 @@ function filterOf(value: unknown): Filter {
 }
 
 /**
- * Contact ids of the unlock form: one or several positive integers. Null: invalid; `tooMany`: more
- * than one POST may unlock (no page shows that many boxes: a forged form, or a list a script made).
+ * Contact ids of the unlock form: the distinct values sent, those shaped as a contact id (a positive
+ * integer of at most 2^31 - 1) as numbers, and how many others there were: a forged value (`abc`,
+ * `-1`, `01`) unlocks no one, as an id of nobody does, and is only counted as skipped. `tooMany`:
+ * more than one POST may unlock (no page shows that many boxes: a forged form, or a list a script made).
  */
-function contactIdsOf(value: unknown): number[] | null | 'tooMany' {
+function contactIdsOf(value: unknown): { readonly ids: number[]; readonly forged: number } | 'tooMany' {
   const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
   if (values.length > MAX_UNLOCK) return 'tooMany';
+  const distinct = new Set(values.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))));
   const ids: number[] = [];
-  for (const item of values) {
-    if (typeof item !== 'string' || !contactIdShape.test(item)) return null;
-    const id = Number(item);
-    if (id > 2_147_483_647) return null;
-    ids.push(id);
+  for (const item of distinct) {
+    if (contactIdShape.test(item) && Number(item) <= 2_147_483_647) ids.push(Number(item));
   }
-  return [...new Set(ids)];
+  return { ids, forged: distinct.size - ids.length };
 }
 
 function count(value: unknown): number | null {
@@ -210,12 +211,12 @@ export class LoginCheckRoutes implements AdminRouteContribution {
       });
       return;
     }
-    if (ids === null || 'invalid' in filter) {
+    if ('invalid' in filter) {
       await this.pages.sendMessage(req, res, 400, 'errors.badRequestTitle', 'errors.badRequest');
       return;
     }
     const { search } = filter;
-    if (ids.length === 0) {
+    if (ids.ids.length + ids.forged === 0) {
       this.back(res, search, { done: 'noneSelected' });
       return;
     }
@@ -224,13 +225,15 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     // failed after it) was a change the page reported as an error. One transaction for the request:
     // a failure changes nothing, and the admin sends the same form again. Set-based, one box or a
     // page of 500: the same few statements (the locked ones read, unlocked, their history and audit
-    // rows each written in one INSERT).
+    // rows each written in one INSERT). Only an unlock is audited: an id that unlocked nobody (not
+    // locked any more, no portal account, forged) changed nothing, and is only counted as skipped.
     const unlocked = await this.database.sequelize.transaction(async (transaction) => {
-      const done = new Set(await lockout.unlockMany(ids, admin.id, { transaction }));
-      await this.audit.recordMany(admin, 'unlock', ids.map((contactId) => ({ target: String(contactId), applied: done.has(contactId) })), { transaction });
-      return done.size;
+      const done = await lockout.unlockMany(ids.ids, admin.id, { transaction });
+      await this.audit.recordMany(admin, 'unlock', done.map((contactId) => ({ target: String(contactId), applied: true })), { transaction });
+      return done.length;
     });
-    this.back(res, search, { done: 'unlocked', count: String(unlocked), skipped: String(ids.length - unlocked) });
+    const skipped = ids.ids.length + ids.forged - unlocked;
+    this.back(res, search, { done: 'unlocked', count: String(unlocked), skipped: String(skipped) });
   }
 
   private async liftBan(req: Request, res: Response, lockout: Lockout): Promise<void> {

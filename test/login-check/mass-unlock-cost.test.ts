@@ -53,9 +53,9 @@ describe('login-check: the cost of a mass unlock @db', function () {
     expect(large.statements.length, `3 ids:\n${small.statements.join('\n')}\n\n300 ids:\n${large.statements.join('\n')}`).to.equal(small.statements.length);
     // A small constant: the request's own reads, then one transaction of a few statements.
     expect(small.statements.length, small.statements.join('\n')).to.be.at.most(15);
-    // Everything was done all the same: 303 unlocked, one audit entry and one history row each.
+    // Everything was done all the same: 303 unlocked, one audit entry and one history row each (none for the forged ids).
     expect(await count('bp_portal_accounts WHERE locked_at IS NOT NULL')).to.equal(0);
-    expect(await count("bp_login_check_audit WHERE action = 'unlock' AND applied = TRUE")).to.equal(303);
+    expect(await count("bp_login_check_audit WHERE action = 'unlock'")).to.equal(303);
     expect(await count("bp_login_history WHERE event = 'unlocked'")).to.equal(303);
   });
 });

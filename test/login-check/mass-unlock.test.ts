@@ -76,6 +76,9 @@ describe('login-check: unlocking many portal users at once @db', function () {
     expect(Object.fromEntries(new URL(location, h.url).searchParams)).to.deep.equal({ q: 'sprayed', done: 'unlocked', count: '17', skipped: '5' });
     expect(await noticeOf(location)).to.equal('17 portal users unlocked. 5 selected were not locked any more or have no portal account.');
     expect(await lockedCount()).to.equal(0);
+    // One audit entry per user unlocked, none for the ids that unlocked nobody: 500 + 3 + 17.
+    expect(await count("bp_login_check_audit WHERE action = 'unlock'")).to.equal(520);
+    expect(await count("bp_login_check_audit WHERE action = 'unlock' AND target = '2147483647'")).to.equal(0);
   });
 
   it('counts in words with the right plural forms, in English and Italian', async () => {
