@@ -48,19 +48,33 @@ interface DriverError {
   readonly code?: unknown;
   readonly errno?: unknown;
   readonly message?: unknown;
+  /** MariaDB's message without the statement (its `message` goes on with the SQL, which names every table). */
+  readonly text?: unknown;
+}
+
+/**
+ * Whether the database's complaint names one of the plugin's own tables (`bp_*`, ARCHITECTURE.md):
+ * those come from the plugin's migrations, not from the module registry, so no re-sync brings them
+ * back — a missing one is a fault of this server (a 500), not a module being changed.
+ */
+function namesPluginTable(driver: DriverError): boolean {
+  const said = typeof driver.text === 'string' ? driver.text : typeof driver.message === 'string' ? driver.message.split('\nsql:')[0]! : '';
+  return /(^|[^a-z0-9_$])bp_[a-z0-9_$]+/i.test(said);
 }
 
 /**
  * Whether a failure means that the database no longer matches the module view the query was built
  * from: a column or table that does not exist (SQLite "no such column/table", PostgreSQL 42703 and
  * 42P01, MariaDB 1054 and 1146), or a field the host's own view no longer has (`UnknownFieldError`:
- * the plugin names only fields of the registry, so its view is the older one).
+ * the plugin names only fields of the registry, so its view is the older one). Not when what is
+ * missing is one of the plugin's own tables (`namesPluginTable`).
  */
 export function isModuleViewMismatch(error: unknown): boolean {
   if (error instanceof UnknownFieldError) return true;
   const named = typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'SequelizeDatabaseError';
   if (!(error instanceof DatabaseError) && !named) return false;
   const driver = ((error as DatabaseError).original ?? (error as DatabaseError).parent ?? {}) as DriverError;
+  if (namesPluginTable(driver)) return false;
   const code = driver.code;
   if (code === 'SQLITE_ERROR') return typeof driver.message === 'string' && /\bno such (column|table)\b/i.test(driver.message);
   if (code === '42703' || code === '42P01') return true;
