@@ -59,7 +59,9 @@ interface DriverError {
  */
 function namesPluginTable(driver: DriverError): boolean {
   const said = typeof driver.text === 'string' ? driver.text : typeof driver.message === 'string' ? driver.message.split('\nsql:')[0]! : '';
-  return /(^|[^a-z0-9_$])bp_[a-z0-9_$]+/i.test(said);
+  // The table's own name, not its database's or schema's: MariaDB says `Table 'bp_test_1.crm_x' doesn't exist`.
+  const names = said.replace(/(['"`])[^'"`.\s]*\./g, '$1');
+  return /(^|[^a-z0-9_$])bp_[a-z0-9_$]+/i.test(names);
 }
 
 /**
