@@ -40,11 +40,14 @@ import { PageRenderer } from './web/page-renderer.js';
 import { FixedRegional } from './web/regional.js';
 import { InMemoryRecordBlocks } from './web/record-blocks.js';
 import { InMemorySettingsMenu } from './web/settings-menu.js';
+import { InFlightRequests } from './web/in-flight.js';
 import { createWebApp } from './web/web-app.js';
 
 /** The repository's own plugin: the Business Portal. */
 export const DEFAULT_PLUGIN_MANIFEST = fileURLToPath(new URL('../manifest.json', import.meta.url));
 const SESSION_PURGE_MS = 60 * 60_000;
+/** How long a shutdown waits for the requests in flight before it cuts their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface ReferenceHostOptions {
   readonly databaseUrl: string;
@@ -66,6 +69,8 @@ export interface ReferenceHostOptions {
   readonly watchRegistryMs?: number;
   /** The CRM's time zone (IANA name; default Europe/Rome). */
   readonly timeZone?: string;
+  /** How long `close()` waits for the requests in flight (default 10000 ms). */
+  readonly shutdownGraceMs?: number;
 }
 
 export interface ReferenceHost {
@@ -79,7 +84,10 @@ export interface ReferenceHost {
   start(): Promise<void>;
   /** Port 0 = any free port. */
   listen(port?: number): Promise<{ readonly url: string }>;
-  /** Deactivates the plugins, stops the timers, closes the server and the database. */
+  /**
+   * Stops accepting connections, waits for the requests in flight (up to `shutdownGraceMs`, then
+   * cuts their connections), then deactivates the plugins, stops the timers and closes the database.
+   */
   close(): Promise<void>;
 }
 
@@ -154,11 +162,13 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
   let closed = false;
   let server: Server | undefined;
   const timers: Unsubscribe[] = [];
+  const inFlight = new InFlightRequests();
 
   const app = createWebApp({
     http,
     logger,
     started: () => started,
+    inFlight,
     routers: [loginRoutes({ http, users, sessions, csrf, logger }), crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, logger }), modulePages({ http, modules: registry })],
   });
 
@@ -222,15 +232,19 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
       if (closed) return;
       closed = true;
       started = false;
+      // Requests in flight (also those whose client has gone: a login still checks its password and
+      // writes its history) finish before the plugins stop and the database closes under them.
+      const serverClosed = server
+        ? new Promise<void>((resolve) => {
+            server!.close(() => resolve());
+          })
+        : Promise.resolve();
+      const finished = await inFlight.drain(options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
+      if (!finished) logger.warn('Stopping with requests still unanswered', { requests: inFlight.size });
+      server?.closeAllConnections();
+      await serverClosed;
       await plugins.stopAll();
       for (const stop of timers.splice(0)) stop();
-      if (server) {
-        const open = server;
-        await new Promise<void>((resolve) => {
-          open.close(() => resolve());
-          open.closeAllConnections();
-        });
-      }
       mail.close();
       await sequelize.close();
     },

@@ -8,6 +8,7 @@ import express, { type ErrorRequestHandler, type Express, type Router } from 'ex
 import helmet from 'helmet';
 import type { HostLogger } from '../../plugin/host-contract/index.js';
 import type { WebHostHttp } from './host-http.js';
+import type { InFlightRequests } from './in-flight.js';
 
 const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 const stylesheet = fileURLToPath(new URL('./host.css', import.meta.url));
@@ -18,10 +19,13 @@ export interface WebAppParts {
   readonly routers: readonly Router[];
   /** Whether the host has finished starting (`/healthz` answers 503 until then). */
   readonly started: () => boolean;
+  /** Counts the requests being answered (a shutdown waits for them). */
+  readonly inFlight: InFlightRequests;
 }
 
-export function createWebApp({ http, logger, routers, started }: WebAppParts): Express {
+export function createWebApp({ http, logger, routers, started, inFlight }: WebAppParts): Express {
   const app = express();
+  app.use(inFlight.track);
   app.disable('x-powered-by');
   // A reverse proxy on the same machine may terminate TLS: trust its X-Forwarded-* headers only.
   app.set('trust proxy', 'loopback');
