@@ -17,7 +17,7 @@
  * they read tickets without a session.
  */
 import 'reflect-metadata';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
@@ -25,7 +25,7 @@ import express, { type Request } from 'express';
 import Handlebars from 'handlebars';
 import type { Sequelize } from 'sequelize';
 import { RAW_SELECT } from '../host/records/record-store.js';
-import { createReferenceHost, DEFAULT_PLUGIN_MANIFEST } from '../host/reference-host.js';
+import { createReferenceHost, DEFAULT_PLUGIN_MANIFEST, type ReferenceHost } from '../host/reference-host.js';
 
 /** The escaping the host's and the portal's templates apply. */
 const escapeHtml = (value: unknown): string => Handlebars.escapeExpression(String(value ?? ''));
@@ -131,9 +131,28 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is required');
   const withPlugin = process.env.BENCH_PLUGIN !== '0';
-  const host = await createReferenceHost({
+  // From the start, so that a stop sent as soon as the URL is printed (or while starting) still
+  // closes the host and runs the exit handlers; an unhandled signal would skip them.
+  let host: ReferenceHost | undefined;
+  const stop = () => {
+    if (!host) process.exit(1);
+    host.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  let dataDir = process.env.BENCH_DATA_DIR;
+  if (!dataDir) {
+    // A folder of its own, removed however the process ends (every way out goes through process.exit).
+    const made = mkdtempSync(join(tmpdir(), 'bp-bench-host-'));
+    process.on('exit', () => rmSync(made, { recursive: true, force: true }));
+    dataDir = made;
+  }
+  host = await createReferenceHost({
     databaseUrl,
-    dataDir: process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'bp-bench-host-')),
+    dataDir,
     port: 0,
     demo: false,
     logLevel: 'warn',
@@ -177,14 +196,6 @@ async function main(): Promise<void> {
 
   const { url } = await host.listen(Number(process.env.PORT ?? 0));
   process.stdout.write(`BENCH_HOST_URL=${url}\n`);
-  const stop = () => {
-    host.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {
