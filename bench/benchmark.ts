@@ -6,14 +6,15 @@
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon, { type Options as CannonOptions, type Result as CannonResult } from 'autocannon';
 import { QueryTypes } from 'sequelize';
-import { dialectOf, openDatabase } from '../host/database.js';
+import { dialectOf, openDatabase, sqliteStorage } from '../host/database.js';
 import { createReferenceHost } from '../host/reference-host.js';
+import { tableOf } from '../host/registry/module-tables.js';
 import { generateLargeData, SCALE_PORTAL_PASSWORD } from '../host/scale/large-data.js';
 import { RegistryModuleEligibility } from '../plugin/eligibility/module-eligibility.js';
 import type { HostApi } from '../plugin/host-contract/index.js';
@@ -32,6 +33,8 @@ const SEARCH = { title: 'e', priority: 'Normal', q: 'problem' };
 const MB = 1024 * 1024;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
+/** A database URL without its user and password; an SQLite one as its file. */
+const shown = (url: string) => (url.startsWith('sqlite:') ? sqliteStorage(url) : url.replace(/\/\/[^@/]*@/, '//'));
 
 /** The command line, read by `run.ts`. */
 export interface Args {
@@ -122,6 +125,33 @@ interface Customer {
   readonly accountId: number;
 }
 
+/** How a database for `--database-url` is made. */
+const GENERATE_ONE = 'Generate one with npm run bench -- --db sqlite --keep (or --db postgres, --db mariadb), which prints its URL at the end, or leave --database-url out to use a new database.';
+
+/**
+ * `--database-url` names a database generated before: one that is not there, or holds no generated
+ * data, is refused as it is, before anything is written to it, rather than filled. A mistyped path
+ * would otherwise spend the generation, measure other data than the kept database's, and leave the
+ * new database behind (a given one is never dropped).
+ */
+async function checkGivenDatabase(url: string): Promise<void> {
+  if (dialectOf(url) === 'sqlite') {
+    const file = sqliteStorage(url);
+    if (!existsSync(file)) throw new Error(`--database-url: there is no SQLite file at ${file}. ${GENERATE_ONE}`);
+  }
+  const { sequelize } = await openDatabase(url);
+  try {
+    const qi = sequelize.getQueryInterface();
+    const tickets = tableOf('HelpDesk');
+    const counted = (await qi.tableExists(tickets))
+      ? await sequelize.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${qi.quoteIdentifier(tickets)}`, { type: QueryTypes.SELECT })
+      : [];
+    if (Number(counted[0]?.n ?? 0) === 0) throw new Error(`--database-url: ${shown(url)} holds no generated data. ${GENERATE_ONE}`);
+  } finally {
+    await sequelize.close();
+  }
+}
+
 async function prepare(args: Args): Promise<{ database: PreparedDatabase; customer: Customer; stormEmails: string[] }> {
   const database = args.databaseUrl ? { url: args.databaseUrl, drop: async () => undefined } : await newDatabase(args.db);
   const dataDir = mkdtempSync(join(tmpdir(), 'bp-bench-gen-'));
@@ -147,7 +177,7 @@ async function prepare(args: Args): Promise<{ database: PreparedDatabase; custom
       });
       log(`Generated ${summary.counts.tickets} tickets, ${summary.counts.portalUsers} portal users in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } else {
-      log(`Using the data already in ${database.url.replace(/\/\/[^@/]*@/, '//')}`);
+      log(`Using the data already in ${shown(database.url)}`);
     }
     await configureProfile(host.api);
     // The customer: the portal user whose account has the most tickets (a full first page, a real total).
@@ -291,6 +321,7 @@ function printTable(rows: readonly Row[]): void {
 /** Runs the benchmark `args` describes (parsed by `run.ts`, the command). */
 export async function runBenchmark(args: Args): Promise<void> {
   const began = Date.now();
+  if (args.databaseUrl) await checkGivenDatabase(args.databaseUrl);
   log(`Preparing the ${args.db} database (scale ${args.scale}, seed ${SEED})…`);
   const { database, customer, stormEmails } = await prepare(args);
   const hosts: HostProcess[] = [];

@@ -24,7 +24,9 @@ const USAGE = `Usage: npm run bench -- [options]   (--help, -h: this text)
   --connections N                autocannon's connections (10)
   --requests A,B                 the two memory checkpoints, in requests (10000,50000)
   --keep                         keep the generated database (it is dropped otherwise)
-  --database-url URL             use this database, generated before (with --keep), instead of a new one
+  --database-url URL             use this database, generated before (with --keep), instead of a new one;
+                                 one without the generated data (or an SQLite file that does not exist)
+                                 is refused
 Exit code: 0 when every row passes, 1 when one misses, 2 when the benchmark could not run.`;
 
 /** A wrong command line: said in one sentence with a pointer to --help, before anything is made. */

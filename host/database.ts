@@ -335,13 +335,18 @@ function skipColumnTypeReadsOfRawSelects(sequelize: Sequelize): void {
   });
 }
 
+/** The file an `sqlite:` URL names, as an absolute path (or `:memory:`). */
+export function sqliteStorage(url: string): string {
+  const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  return path === ':memory:' ? path : resolve(path);
+}
+
 export async function openDatabase(url: string, options: { logging?: boolean } = {}): Promise<OpenedDatabase> {
   const dialect = dialectOf(url);
   const logging = options.logging ? (sql: string) => console.log(sql) : false;
   let sequelize: Sequelize;
   if (dialect === 'sqlite') {
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    const storage = path === ':memory:' ? path : resolve(path);
+    const storage = sqliteStorage(url);
     if (storage !== ':memory:') mkdirSync(dirname(storage), { recursive: true });
     sequelize = new Sequelize({
       dialect: 'sqlite',

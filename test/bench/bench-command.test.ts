@@ -4,7 +4,8 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,5 +51,36 @@ describe('npm run bench: its help and argument errors', function () {
       expect(result.stderr, args.join(' ')).to.include('npm run bench -- --help');
       expect(result.stderr, args.join(' ')).not.to.match(/\n\s+at /);
     }
+  });
+
+  describe('--database-url: a database generated before', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'bp-bench-test-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    // The smallest run there is, should the command go ahead anyway.
+    const tiny = ['--scale', '0.001', '--duration', '1', '--connections', '1', '--requests', '2,3'];
+
+    it('refuses an SQLite file that does not exist, naming it and the command that makes one, and creates nothing', async () => {
+      const file = join(dir, 'kept', 'crm.sqlite');
+      const result = await bench('--database-url', `sqlite:${file}`, ...tiny);
+      expect(result.code).to.equal(2);
+      expect(result.stdout).to.equal('');
+      expect(result.stderr).to.include(`no SQLite file at ${file}`);
+      expect(result.stderr).to.include('npm run bench -- --db sqlite --keep');
+      expect(result.stderr).not.to.match(/\n\s+at /);
+      expect(existsSync(file), 'the file').to.equal(false);
+      expect(readdirSync(dir), 'nothing made').to.deep.equal([]);
+    });
+
+    it('refuses a database without generated data instead of filling it', async () => {
+      const file = join(dir, 'empty.sqlite');
+      writeFileSync(file, '');
+      const result = await bench('--database-url', `sqlite:${file}`, ...tiny);
+      expect(result.code).to.equal(2);
+      expect(result.stdout).to.equal('');
+      expect(result.stderr).to.include(`${file} holds no generated data`);
+      expect(result.stderr).to.include('npm run bench -- --db sqlite --keep');
+      expect(result.stderr).not.to.match(/Generated \d+ tickets/);
+    });
   });
 });
