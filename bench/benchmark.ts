@@ -322,7 +322,8 @@ function printTable(rows: readonly Row[]): void {
 export async function runBenchmark(args: Args): Promise<void> {
   const began = Date.now();
   if (args.databaseUrl) await checkGivenDatabase(args.databaseUrl);
-  log(`Preparing the ${args.db} database (scale ${args.scale}, seed ${SEED})…`);
+  const data = args.databaseUrl ? 'the data kept in --database-url' : `scale ${args.scale}`;
+  log(`Preparing the ${args.db} database (${args.databaseUrl ? data : `${data}, seed ${SEED}`})…`);
   const { database, customer, stormEmails } = await prepare(args);
   const hosts: HostProcess[] = [];
   try {
@@ -467,7 +468,7 @@ export async function runBenchmark(args: Args): Promise<void> {
       pass: true,
     });
 
-    console.log(`\nBusiness Portal benchmark — ${args.db}, scale ${args.scale}, ${c} connections, ${d} s per measurement, ${new Date().toISOString()}`);
+    console.log(`\nBusiness Portal benchmark — ${args.db}, ${data}, ${c} connections, ${d} s per measurement, ${new Date().toISOString()}`);
     printTable(rows);
     const missed = rows.filter((r) => !r.pass).length;
     console.log(`\n${rows.length - missed} of ${rows.length} rows pass; ${((Date.now() - began) / 1000).toFixed(0)} s in all.`);

@@ -16,10 +16,12 @@ import { parseArgs } from 'node:util';
 import type { Args } from './benchmark.js';
 
 const USAGE = `Usage: npm run bench -- [options]   (--help, -h: this text)
-  --db sqlite|postgres|mariadb   the database (sqlite); postgres uses POSTGRES_URL, default
-                                 postgres://postgres@127.0.0.1:5432/postgres, mariadb MARIADB_URL,
-                                 default mariadb://root@127.0.0.1:3306/mysql (a new database is made there)
-  --scale S                      the generated data, above 0 and at most 1 (0.1; 1 is the full data)
+  --db sqlite|postgres|mariadb   the database (sqlite, or the one --database-url names); postgres uses
+                                 POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres,
+                                 mariadb MARIADB_URL, default mariadb://root@127.0.0.1:3306/mysql
+                                 (a new database is made there)
+  --scale S                      the generated data, above 0 and at most 1 (0.1; 1 is the full data;
+                                 not with --database-url, whose data is used)
   --duration N                   seconds per measurement (5)
   --connections N                autocannon's connections (10)
   --requests A,B                 the two memory checkpoints, in requests (10000,50000)
@@ -38,13 +40,21 @@ function wholeNumber(name: string, value: string): number {
   return number;
 }
 
+/** The database a URL names, as `host/database.ts` reads it (not imported: the help must not load Sequelize). */
+function dialectOfUrl(url: string): Args['db'] {
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  if (/^(mariadb|mysql):\/\//.test(url)) return 'mariadb';
+  throw new UsageError('--database-url must start with sqlite:, postgres:// or mariadb://');
+}
+
 function parseCommandLine(): Args | 'help' {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
-        db: { type: 'string', default: 'sqlite' },
-        scale: { type: 'string', default: '0.1' },
+        db: { type: 'string' },
+        scale: { type: 'string' },
         duration: { type: 'string', default: '5' },
         connections: { type: 'string', default: '10' },
         requests: { type: 'string', default: '10000,50000' },
@@ -58,9 +68,14 @@ function parseCommandLine(): Args | 'help' {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   if (values.help) return 'help';
-  const db = values.db;
+  const databaseUrl = values['database-url'];
+  const given = databaseUrl === undefined ? undefined : dialectOfUrl(databaseUrl);
+  const db = values.db ?? given ?? 'sqlite';
   if (db !== 'sqlite' && db !== 'postgres' && db !== 'mariadb') throw new UsageError('--db must be sqlite, postgres or mariadb');
-  const scale = Number(values.scale);
+  // The results name the database the run measured.
+  if (given && db !== given) throw new UsageError(`--db ${db} does not match --database-url, a${given === 'sqlite' ? 'n' : ''} ${given} database (leave --db out with --database-url)`);
+  if (databaseUrl !== undefined && values.scale !== undefined) throw new UsageError('--scale does not apply with --database-url (the benchmark uses the data in it)');
+  const scale = Number(values.scale ?? '0.1');
   if (!(scale > 0 && scale <= 1)) throw new UsageError('--scale must be above 0 and at most 1');
   const checkpoints = values.requests.split(',').map(Number);
   if (checkpoints.length !== 2 || !checkpoints.every((n) => Number.isInteger(n) && n > 0) || checkpoints[0]! >= checkpoints[1]!) throw new UsageError('--requests must be two growing counts, e.g. 10000,50000');
@@ -71,7 +86,7 @@ function parseCommandLine(): Args | 'help' {
     connections: wholeNumber('--connections', values.connections),
     checkpoints: checkpoints as [number, number],
     keep: values.keep,
-    ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
+    ...(databaseUrl ? { databaseUrl } : {}),
   };
 }
 
