@@ -119,6 +119,34 @@ describe('portal accessibility audit in a browser', function () {
     expect(read).to.deep.equal(Object.fromEntries(Object.entries(read).map(([key, found]) => [key, found.map(() => (key.startsWith('en') ? 'No value' : 'Nessun valore'))])));
   });
 
+  it("a form's read-only value is a term and its definition: named by its label without naming a paragraph (ARIA 1.2), in English and Italian", async () => {
+    const found: Record<string, string[]> = {};
+    for (const [email, locale] of [[JANE, 'en-GB'], [MARIO, 'it-IT']] as const) {
+      const { context, page } = await signedIn(email, locale);
+      await page.goto((await customerPages(page)).edit);
+      const controls = page.locator('.bp-control-static');
+      const count = await controls.count();
+      expect(count, `read-only values on the edit form (${locale})`).to.be.above(0);
+      for (let at = 0; at < count; at += 1) {
+        const control = controls.nth(at);
+        // What the eye reads: the label (with its "read-only") above the value.
+        const label = (await control.locator('.bp-control-label').innerText()).trim().replace(/\s+/g, ' ');
+        const value = (await control.locator('.bp-static').innerText()).trim().replace(/\s+/g, ' ');
+        // What a screen reader is given (Playwright's accessibility snapshot of the control), and any element
+        // whose role may not be named (ARIA 1.2: paragraph, generic, …) that is named all the same.
+        const snapshot = await control.ariaSnapshot();
+        const misnamed = (await page.evaluate(`[...document.querySelectorAll('.bp-control-static')[${at}].querySelectorAll('[aria-label], [aria-labelledby]')]
+          .filter((named) => ['P', 'SPAN', 'DIV'].includes(named.tagName) && !named.getAttribute('role')).map((named) => named.tagName.toLowerCase())`)) as string[];
+        // An empty value's dash is drawn for the eye; its words ("No value") are what is read.
+        const expected = `- term: ${label}\n- definition: ${value.replace(/^—\s*/, '')}`;
+        (found[locale] ??= []).push(misnamed.length ? `a named ${misnamed.join(', ')}` : snapshot === expected ? 'term and definition' : snapshot);
+      }
+      await page.screenshot({ path: join(artifacts, `${locale}-edit-read-only.png`), fullPage: true });
+      await context.close();
+    }
+    expect(found).to.deep.equal(Object.fromEntries(Object.entries(found).map(([key, all]) => [key, all.map(() => 'term and definition')])));
+  });
+
   it('the skip link passes the menu: Tab after it goes into the page itself, in English and Italian', async () => {
     const found: Record<string, string[]> = {};
     for (const [email, locale] of [[JANE, 'en-GB'], [MARIO, 'it-IT']] as const) {
