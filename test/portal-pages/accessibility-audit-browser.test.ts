@@ -1,6 +1,6 @@
 /**
  * An accessibility audit of the customer portal in headless Chromium on the demo, for what axe-core
- * does not see: the contrast of the controls' own edges and of the lists' sort marks (WCAG 1.4.11) on the sign-in pages and
+ * does not see: the contrast of the controls' own edges, of the upload drop zone's border and of the lists' sort marks (WCAG 1.4.11) on the sign-in pages and
  * the signed-in ones, in English and Italian; the skip link passing the menu that every signed-in
  * page repeats (WCAG 2.4.1); nothing moving for a customer who asked for reduced motion; the text
  * following the browser's own font size (text-only zoom to 200 %) without being cut off or running
@@ -58,7 +58,7 @@ describe('portal accessibility audit in a browser', function () {
     ['Jane (English)', JANE, 'en-GB'],
     ['Mario (Italian)', MARIO, 'it-IT'],
   ] as const) {
-    it(`${who}: every text field and menu has an edge of 3:1 against what is behind it, and each list header's sort mark 3:1 too`, async () => {
+    it(`${who}: every text field and menu has an edge of 3:1 against what is behind it, and the drop zone's border and each list header's sort mark 3:1 too`, async () => {
       const { context, page } = await signedIn(email, locale);
       // The tickets list sorted by one column: its header shows the sorted mark, the others the unsorted one.
       const signedInPages = { ...(await customerPages(page)), list: `${test.url}/portal/m/HelpDesk?sort=ticket_no&dir=asc` };
@@ -78,6 +78,20 @@ describe('portal accessibility audit in a browser', function () {
         for (const { what, edge, width, behind } of edges) {
           const ratio = contrastRatio(edge, behind);
           if (parseFloat(width) < 1 || ratio < 3) faint.push(`${name} ${what}: ${width} ${edge} on ${behind} = ${ratio.toFixed(2)}:1`);
+        }
+        // The upload drop zone's dashed border marks where a file may be dropped: a control's boundary, 3:1 against
+        // what is behind it and against the zone's own background inside it (WCAG 1.4.11), idle and with a file dragged over it.
+        const zones = (await on.evaluate(`[...document.querySelectorAll('.bp-drop')].filter((el) => el.getClientRects().length > 0).flatMap((el) => ['idle', 'dragged over'].map((state) => {
+          el.classList.toggle('bp-drop-active', state !== 'idle');
+          const s = getComputedStyle(el);
+          const seen = { state, edge: s.borderTopColor, width: s.borderTopWidth, inside: s.backgroundColor, behind: bpBackdrop(el) };
+          el.classList.remove('bp-drop-active');
+          return seen;
+        }))`)) as { state: string; edge: string; width: string; inside: string; behind: string }[];
+        if (name === 'ticket') expect(zones, 'the drop zone on the ticket').to.have.length(2);
+        for (const { state, edge, width, inside, behind } of zones) {
+          const ratio = Math.min(contrastRatio(edge, behind), contrastRatio(edge, inside));
+          if (parseFloat(width) < 1 || ratio < 3) faint.push(`${name} drop zone (${state}): ${width} ${edge} on ${behind} and ${inside} = ${ratio.toFixed(2)}:1`);
         }
         // A sort mark (↕ unsorted, ↑ or ↓ sorted) is drawn by its ::after: a graphic that tells the column's state (WCAG 1.4.11).
         const marks = (await on.evaluate(`[...document.querySelectorAll('.bp-sort-mark')].filter((el) => el.getClientRects().length > 0)
