@@ -162,6 +162,65 @@ describe('portal pages: documents, paging, column searches, the way back to the 
     });
   });
 
+  describe('an export whose search the list cannot do', () => {
+    /** The page export's answer to `query`: status, type and body. */
+    const exported = async (client: PortalClient, path: string, method = 'GET') => {
+      const answer = await fetch(`${test.url}/portal${path}`, { method, headers: { cookie: client.cookieHeader() }, redirect: 'manual' });
+      return { status: answer.status, type: answer.headers.get('content-type') ?? '', body: await answer.text() };
+    };
+    const said = (html: string) => /<p role="status">([^<]*)</.exec(html)?.[1] ?? null;
+    /** The link back to the list: its address (entities decoded, as a browser reads it) and its words. */
+    const back = (html: string) => {
+      const [href, words] = /<p><a href="([^"]+)">([^<]*)<\/a><\/p>/.exec(html)?.slice(1) ?? [];
+      return href === undefined ? null : [href.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&'), words];
+    };
+    const csvLines = (csv: string) => csv.replace(/^\uFEFF/, '').split(/\r?\n/).filter((line) => line !== '');
+
+    it('exports nothing: a 400 page that names what could not be searched and leads back to the list (never more rows than asked for)', async () => {
+      // What the customer asked for, and what the list's own export link gives for it.
+      const open = await exported(jane, '/m/HelpDesk/export.csv?f_status=Open&sort=ticket_no&dir=asc');
+      expect(open.status).to.equal(200);
+      const all = await exported(jane, '/m/HelpDesk/export.csv?sort=ticket_no&dir=asc');
+      expect(csvLines(all.body).length, 'more tickets than the open ones').to.be.greaterThan(csvLines(open.body).length);
+      // A field that does not exist and one the list cannot search, typed by hand beside the status.
+      for (const field of ['nothing', 'createdtime']) {
+        const path = `/m/HelpDesk/export.csv?f_${field}=1&f_status=Open&sort=ticket_no&dir=asc`;
+        const answer = await exported(jane, path);
+        expect(answer.status, field).to.equal(400);
+        expect(answer.type, field).to.match(/^text\/html/);
+        expect(answer.body, field).not.to.include('\uFEFF').and.not.include('Ticket number,');
+        expect(said(answer.body), field).to.equal(`The list cannot be searched by “${field}” as written, so nothing was exported: without that part of the search the file would hold more rows than asked for.`);
+        expect(back(answer.body), field).to.deep.equal([`/portal/m/HelpDesk?f_${field}=1&f_status=Open&sort=ticket_no&dir=asc`, 'Open the list with this search']);
+        // The list it leads to leaves that part out and says so.
+        const list = await jane.get(back(answer.body)![0]!.replace('/portal', ''));
+        expect(list.html, field).to.include(`The list cannot be searched by “${field}”, so that part of the search was left out`);
+        // A HEAD is refused the same, without a CSV's headers.
+        const head = await exported(jane, path, 'HEAD');
+        expect([head.status, head.type.startsWith('text/html')], `HEAD ${field}`).to.deep.equal([400, true]);
+      }
+      // A value a column cannot hold, named by its column; in Italian.
+      const date = await exported(mario, `/m/Invoice/export.csv?f_invoicedate=${encodeURIComponent('23/11/2026')}`);
+      expect(date.status).to.equal(400);
+      expect(said(date.body)).to.equal('Non si può cercare nell’elenco per “Data fattura” come scritto, quindi non è stato esportato nulla: senza quella parte della ricerca il file conterrebbe più righe di quelle richieste.');
+      expect(back(date.body)).to.deep.equal(['/portal/m/Invoice?f_invoicedate=23%2F11%2F2026', 'Apri l’elenco con questa ricerca']);
+      // A sort the list cannot do: nothing exported either, and the list to go back to.
+      const sort = await exported(jane, '/m/HelpDesk/export.csv?f_status=Open&sort=nothing');
+      expect(sort.status).to.equal(400);
+      expect(said(sort.body)).to.equal('This search or sort is not possible here, so nothing was exported.');
+      expect(back(sort.body)).to.deep.equal(['/portal/m/HelpDesk?f_status=Open&sort=nothing&dir=desc', 'Open the list with this search']);
+      // An amount typed as the customer's language writes it is read as the list reads it.
+      const amount = await exported(mario, `/m/Invoice/export.csv?f_total=${encodeURIComponent('1.900,00')}`);
+      const listed = await mario.get(`/m/Invoice?f_total=${encodeURIComponent('1.900,00')}`);
+      expect([amount.status, listed.response.status]).to.deep.equal([200, 200]);
+      expect(recordIdsIn(listed.html, 'Invoice'), 'the invoice of 1.900,00').to.have.length(1);
+      expect(csvLines(amount.body).length - 1, 'rows exported as listed').to.equal(recordIdsIn(listed.html, 'Invoice').length);
+      // The API keeps its 400 in JSON.
+      const api = await fetch(`${test.url}/portal/api/v1/modules/HelpDesk/export.csv?filter[nothing]=1`, { headers: { cookie: jane.cookieHeader() } });
+      expect(api.status).to.equal(400);
+      expect(((await api.json()) as { error: { code: string } }).error.code).to.equal('invalid_input');
+    });
+  });
+
   describe('column searches on dates and numbers', () => {
     const invoices = (html: string) => [...html.matchAll(/class="bp-row-link" href="[^"]+">(INV-\d+)</g)].map((m) => m[1]).sort();
     const box = (html: string, name: string) => new RegExp(`<input id="bp-filter-${name}"[^>]*>`).exec(html)?.[0] ?? '';

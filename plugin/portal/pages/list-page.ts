@@ -12,7 +12,7 @@ import type { Request, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { clipped } from '../../access/field-input.js';
 import { AccessError } from '../../access/access-errors.js';
-import type { ListRequest, ListView, PortalField } from '../../access/portal-access.js';
+import type { ListRequest, ListView, PortalField, PortalRow } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { CSV_BOM, csvCell, csvFormatFor, csvLine, csvRow, listExportDisposition, writeChunk } from '../api/csv-export.js';
 import { formatCount, optionText, showValue } from '../../i18n/field-values.js';
@@ -78,6 +78,12 @@ export class ListPage implements PortalRouteContribution {
     router.get('/m/:module', this.frame.page((w) => this.list(w)));
   }
 
+  /** The column searches as the access layer reads them: numbers as the customer's language writes them (`1.250,50`). */
+  private filtersRead(w: WorkspaceRequest, name: string, query: ListQuery): Record<string, string> {
+    const typeOf = (field: string) => w.access.module(name).fields.find((f) => f.name === field)?.type;
+    return Object.fromEntries(Object.entries(query.filters).map(([f, v]) => [f, NUMBER_TYPES.has(typeOf(f) ?? '') ? numberAsTyped(v, w.language) : v]));
+  }
+
   private request(query: ListQuery): ListRequest {
     return { search: query.search, filters: query.filters, ...(query.sort ? { sort: query.sort } : {}), page: query.page, wallClock: true };
   }
@@ -90,9 +96,8 @@ export class ListPage implements PortalRouteContribution {
       throw new AccessError('not-found');
     }
     const query = listQueryOf(w.req);
-    const typeOf = (field: string) => module.fields.find((f) => f.name === field)?.type;
     // Numbers as the customer's language writes them; the boxes keep what was typed.
-    const filters = Object.fromEntries(Object.entries(query.filters).map(([f, v]) => [f, NUMBER_TYPES.has(typeOf(f) ?? '') ? numberAsTyped(v, w.language) : v]));
+    const filters = this.filtersRead(w, name, query);
     let view: ListView;
     let problem: string | null = null;
     let unreadable: string[] = [];
@@ -263,11 +268,54 @@ export class ListPage implements PortalRouteContribution {
     }
   }
 
+  /**
+   * Runs `start` (the export's first read or check); a search or sort the list cannot do is refused
+   * here, before a row is sent: a 400 page saying why, nothing exported, and a link to the list with
+   * the same search, which leaves such parts out and says so. The list may leave them out because it
+   * says so beside the rows; a file has no place to say it, and would hold more rows than asked for.
+   */
+  private async exportable<T>(w: WorkspaceRequest, name: string, typed: ListQuery, start: () => Promise<T>): Promise<T | null> {
+    try {
+      return await start();
+    } catch (error) {
+      if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
+      const byFilter = error.problems.length > 0 && error.problems.every((p) => p.field in typed.filters && (p.code === 'invalid-value' || p.code === 'unknown-field'));
+      const columns = w.access.module(name).fields;
+      const labelOf = (field: string): string => {
+        const label = columns.find((f) => f.name === field)?.label;
+        return label === undefined ? field : typeof label === 'string' ? label : ((label as Record<string, string>)[w.language] ?? label.en);
+      };
+      // A field that does not exist or is hidden named as typed; a value a column cannot hold by its column.
+      const named = error.problems.map((p) => `“${clipped(p.code === 'invalid-value' ? labelOf(p.field) : p.field, 64)}”`);
+      const list = `${this.frame.path(`/m/${name}`)}${queryString({
+        q: typed.search,
+        ...Object.fromEntries(Object.entries(typed.filters).map(([f, v]) => [`f_${f}`, v])),
+        ...(typed.sort ? { sort: typed.sort.field, dir: typed.sort.direction } : {}),
+      })}`;
+      const heading = w.t('portal.errors.invalidTitle');
+      this.frame.send(w, {
+        template: 'workspace-message',
+        title: heading,
+        status: 400,
+        refused: true,
+        data: {
+          heading,
+          message: byFilter ? w.t('portal.list.exportNotSearchable', { fields: named.join(', ') }) : w.t('portal.list.exportRefused'),
+          backHref: list,
+          backLabel: w.t('portal.list.exportBack'),
+        },
+      });
+      return null;
+    }
+  }
+
   /** The list as CSV (visible list columns only, the same search and sort), streamed in batches. */
   private async exportCsv(w: WorkspaceRequest): Promise<void> {
     const name = moduleParam(w);
     if (!w.access.hasTool(name, 'export')) throw new AccessError(w.access.module(name).view ? 'not-allowed' : 'not-found');
-    const query = listQueryOf(w.req);
+    const typed = listQueryOf(w.req);
+    // The same search as the list's for the same address (its export link), numbers read alike.
+    const query = { ...typed, filters: this.filtersRead(w, name, typed) };
     const { res } = w;
     const headers = () => {
       res.status(200);
@@ -278,13 +326,18 @@ export class ListPage implements PortalRouteContribution {
     };
     // HEAD: the GET's refusals and headers, without reading the rows (Node drops a HEAD's body, not its work).
     if (w.req.method === 'HEAD') {
-      await w.access.checkExport(name, { ...this.request(query), page: 1 });
+      if (!(await this.exportable(w, name, typed, () => w.access.checkExport(name, { ...this.request(query), page: 1 })))) return;
       headers();
       res.end();
       return;
     }
     const batches = w.access.exportRows(name, { ...this.request(query), page: 1 });
-    let first = await batches.next();
+    let first: IteratorResult<{ readonly columns: readonly PortalField[]; readonly rows: readonly PortalRow[] }>;
+    {
+      const read = await this.exportable(w, name, typed, () => batches.next());
+      if (!read) return;
+      first = read;
+    }
     headers();
     // The same CSV as the API's export (one writer): formulas neutralised, numbers kept as numbers.
     const words = { yes: w.t('records.yes'), no: w.t('records.no') };
