@@ -221,6 +221,66 @@ describe('portal pages: documents, paging, column searches, the way back to the 
     });
   });
 
+  describe('a sort by a visible field the list does not show', () => {
+    it('sorts the page and the API by it, as documented, keeps it in the sort select, and never by a hidden field or one a rule hides', async () => {
+      const api = test.host.api;
+      const profile = await defaultProfile(api);
+      const { modules, rules } = profile.document;
+      // Listed: ticket_no, ticket_title, status, description (some rule hides it on closed tickets);
+      // solution is visible but no list column; severity is hidden.
+      await changeModule(api, 'HelpDesk', (entry) => ({ ...entry, fields: { ...entry.fields, description: 'readwrite', solution: 'readonly', severity: 'hidden' }, listColumns: ['ticket_no', 'ticket_title', 'status', 'description'], tools: { ...entry.tools, search: true } }));
+      await profile.save('rules', [...rules, { name: 'No description once closed', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'status', op: 'eq', value: 'Closed' }], effects: [{ field: 'description', effect: 'hidden' }], allReadOnly: false }]);
+      const apiList = async (query: string) => {
+        const answer = await fetch(`${test.url}/portal/api/v1/modules/HelpDesk/records?${query}`, { headers: { cookie: jane.cookieHeader() } });
+        return { status: answer.status, body: (await answer.json()) as any };
+      };
+      try {
+        // Jane's tickets, each with a solution whose order is not the list's own.
+        const ids = recordIdsIn((await jane.get('/m/HelpDesk')).html, 'HelpDesk');
+        expect(ids.length, 'Jane’s tickets').to.be.greaterThan(2);
+        const solutions = new Map(ids.map((id, at) => [id, `solution ${String.fromCharCode(97 + ((at * 7) % 26))} ${at}`]));
+        for (const [id, solution] of solutions) {
+          const stored = await test.host.records.get('HelpDesk', id);
+          await test.host.records.update('HelpDesk', id, { values: { solution } }, { actor: { kind: 'system' }, expectedVersion: stored!.version });
+        }
+        const bySolution = [...solutions].sort(([, a], [, b]) => a.localeCompare(b)).map(([id]) => id);
+        expect(bySolution, 'an order of its own').not.to.deep.equal(ids);
+
+        // The page: sorted by it, and its sort select (a phone's, and what the search form sends) keeps it.
+        const page = await jane.get('/m/HelpDesk?sort=solution&dir=asc');
+        expect(page.response.status).to.equal(200);
+        expect(recordIdsIn(page.html, 'HelpDesk')).to.deep.equal(bySolution);
+        const selected = [.../<select id="bp-list-sort"[^>]*>([\s\S]*?)<\/select>/.exec(page.html)![1]!.matchAll(/<option value="([^"]+)" selected>([^<]*)</g)].map((m) => `${m[1]} ${m[2]}`);
+        expect(selected, 'the sort select').to.deep.equal(['solution Solution']);
+        // The API: the same order; `searchable` still names the columns alone.
+        const sorted = await apiList('sort=solution&direction=asc');
+        expect(sorted.status).to.equal(200);
+        expect(sorted.body.rows.map((row: { id: number }) => row.id)).to.deep.equal(bySolution);
+        expect(sorted.body.searchable).to.deep.equal(['ticket_no', 'ticket_title', 'status']);
+
+        // Hidden by the profile, or by a rule on some rows: refused, page and API, the same as a field that does not exist.
+        for (const field of ['severity', 'description', 'nothing']) {
+          const refused = await jane.get(`/m/HelpDesk?sort=${field}&dir=asc`);
+          expect(refused.response.status, field).to.equal(400);
+          expect(refused.html, field).to.include('This search or sort is not possible here; the whole list is shown instead.');
+          const answer = await apiList(`sort=${field}`);
+          expect([answer.status, answer.body.error.problems], field).to.deep.equal([400, [{ field: 'sort', code: 'unknown-field', message: 'There is no such field.' }]]);
+        }
+
+        // The API's document says what it does: `sort` takes any visible field; `searchable` names the columns.
+        const openapi = (await (await fetch(`${test.url}/portal/api/v1/openapi.json`)).json()) as any;
+        const sortParameter = openapi.paths['/modules/{module}/records'].get.parameters.find((p: { name: string }) => p.name === 'sort');
+        expect(sortParameter.description).to.match(/^Any visible field, not only a list column/);
+        const described = (node: unknown): string[] => (node && typeof node === 'object' ? Object.entries(node).flatMap(([key, value]) => [...(key === 'searchable' && typeof value?.description === 'string' ? [value.description as string] : []), ...described(value)]) : []);
+        const [searchable] = described(openapi);
+        expect(searchable).to.match(/^The list columns/).and.include('also take any other visible field');
+      } finally {
+        await profile.save('rules', rules);
+        await profile.save('modules', modules);
+      }
+    });
+  });
+
   describe('column searches on dates and numbers', () => {
     const invoices = (html: string) => [...html.matchAll(/class="bp-row-link" href="[^"]+">(INV-\d+)</g)].map((m) => m[1]).sort();
     const box = (html: string, name: string) => new RegExp(`<input id="bp-filter-${name}"[^>]*>`).exec(html)?.[0] ?? '';

@@ -210,7 +210,7 @@ export const listSchema = {
     sort: { type: 'object', properties: { field: { type: 'string' }, direction: { type: 'string', enum: ['asc', 'desc'] } } },
     filters: { type: 'object', additionalProperties: { type: 'string' } },
     search: { type: 'string' },
-    searchable: { type: 'array', items: { type: 'string' }, description: 'The columns `filter[…]` and `sort` accept (a column some conditional rule hides on some records is not among them)' },
+    searchable: { type: 'array', items: { type: 'string' }, description: 'The list columns a client may sort and filter by (a column some conditional rule hides on some records is not among them); `sort` and `filter[…]` also take any other visible field no rule hides, as the record shows it' },
   },
 } as const;
 

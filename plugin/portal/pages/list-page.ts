@@ -235,14 +235,25 @@ export class ListPage implements PortalRouteContribution {
     });
   }
 
-  /** The fields a list may be sorted by, in the header's order, after the system's own orders (the one in use is kept). */
+  /**
+   * The fields a list may be sorted by, in the header's order, after the system's own orders. The one
+   * in use is kept, also a visible field the list does not show (a typed `sort`, as the API's): the
+   * search form sends the select's value, and would otherwise drop it.
+   */
   private sortOptions(w: WorkspaceRequest, view: ListView, columns: readonly { name: string; label: string; sortHref: string | null }[]): { value: string; label: string; selected: boolean }[] {
     const system = [
       { value: 'modifiedAt', label: w.t('portal.list.sortModified') },
       ...(view.sort.field === 'createdAt' ? [{ value: 'createdAt', label: w.t('portal.list.sortCreated') }] : []),
     ];
     const fields = columns.filter((c) => c.sortHref !== null).map((c) => ({ value: c.name, label: c.label }));
-    return [...system, ...fields].map((o) => ({ ...o, selected: o.value === view.sort.field }));
+    const inUse = [...system, ...fields].some((o) => o.value === view.sort.field) ? [] : [{ value: view.sort.field, label: this.fieldLabel(w, view.module, view.sort.field) }];
+    return [...system, ...fields, ...inUse].map((o) => ({ ...o, selected: o.value === view.sort.field }));
+  }
+
+  /** A visible field's label in the customer's language (its name for one the customer cannot see). */
+  private fieldLabel(w: WorkspaceRequest, module: string, field: string): string {
+    const label = w.access.module(module).fields.find((f) => f.name === field)?.label;
+    return label === undefined ? field : typeof label === 'string' ? label : ((label as Record<string, string>)[w.language] ?? label.en);
   }
 
   /** Which column's search value could not be read, and how to type it. */
@@ -280,13 +291,8 @@ export class ListPage implements PortalRouteContribution {
     } catch (error) {
       if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
       const byFilter = error.problems.length > 0 && error.problems.every((p) => p.field in typed.filters && (p.code === 'invalid-value' || p.code === 'unknown-field'));
-      const columns = w.access.module(name).fields;
-      const labelOf = (field: string): string => {
-        const label = columns.find((f) => f.name === field)?.label;
-        return label === undefined ? field : typeof label === 'string' ? label : ((label as Record<string, string>)[w.language] ?? label.en);
-      };
       // A field that does not exist or is hidden named as typed; a value a column cannot hold by its column.
-      const named = error.problems.map((p) => `“${clipped(p.code === 'invalid-value' ? labelOf(p.field) : p.field, 64)}”`);
+      const named = error.problems.map((p) => `“${clipped(p.code === 'invalid-value' ? this.fieldLabel(w, name, p.field) : p.field, 64)}”`);
       const list = `${this.frame.path(`/m/${name}`)}${queryString({
         q: typed.search,
         ...Object.fromEntries(Object.entries(typed.filters).map(([f, v]) => [`f_${f}`, v])),
