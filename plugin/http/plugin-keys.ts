@@ -1,5 +1,6 @@
 /**
- * Keys for the plugin's HMACs (admin CSRF tokens, portal form tokens, two-factor codes), each
+ * Keys for the plugin's HMACs (admin CSRF tokens, portal form tokens, two-factor codes, the outcome
+ * an admin page's POST sends back to it), each
  * derived from the host's secret for this plugin under its own label, so that one use's MAC is
  * never valid for another. Derived once per label and again only if the host's secret changes:
  * pages ask for a key on every request.
@@ -9,7 +10,7 @@ import { inject, injectable } from 'inversify';
 import { HostInstallation } from '../host-contract/index.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 
-export type KeyLabel = 'business-portal:csrf:v1' | 'business-portal:portal-csrf:v1' | 'business-portal:two-factor:v1';
+export type KeyLabel = 'business-portal:csrf:v1' | 'business-portal:portal-csrf:v1' | 'business-portal:two-factor:v1' | 'business-portal:admin-outcome:v1';
 
 export const PluginKeys = Symbol.for('business-portal.http.PluginKeys');
 export interface PluginKeys {

@@ -211,3 +211,8 @@ export function unlockTokenOf(mail: RecordedMail): string {
   if (!token) throw new Error(`No token in the unlock link ${link}`);
   return token;
 }
+
+/** A POST's way back to the login-check page without the outcome's signature (`sig`, always last; see login-check-routes.ts). */
+export function unsigned(location: string | null): string | null {
+  return location === null ? null : location.replace(/[?&]sig=[^&]*$/, '');
+}

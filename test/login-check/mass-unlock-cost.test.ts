@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { recordStatements } from '../support/database.js';
-import { startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
+import { startLoginCheckHost, type LoginCheckHost, unsigned } from './login-check-host.js';
 
 const PAGE = '/settings/business-portal/login-check';
 const UNLOCK = `${PAGE}/unlock`;
@@ -47,9 +47,9 @@ describe('login-check: the cost of a mass unlock @db', function () {
     // A warm-up request: whatever a session does once (its first POST) is not counted against either.
     await cost(['2147483000']);
     const small = await cost([...few.map(String), '2147483001']);
-    expect(small.location).to.equal(`${PAGE}?done=unlocked&count=3&skipped=1`);
+    expect(unsigned(small.location)).to.equal(`${PAGE}?done=unlocked&count=3&skipped=1`);
     const large = await cost([...many.map(String), '2147483002', '2147483003']);
-    expect(large.location).to.equal(`${PAGE}?done=unlocked&count=300&skipped=2`);
+    expect(unsigned(large.location)).to.equal(`${PAGE}?done=unlocked&count=300&skipped=2`);
     expect(large.statements.length, `3 ids:\n${small.statements.join('\n')}\n\n300 ids:\n${large.statements.join('\n')}`).to.equal(small.statements.length);
     // A small constant: the request's own reads, then one transaction of a few statements.
     expect(small.statements.length, small.statements.join('\n')).to.be.at.most(15);

@@ -54,7 +54,7 @@ describe('login-check: unlocking many portal users at once @db', function () {
     const response = await h.post(UNLOCK, h.admin, { ...hidden, contactId: boxes });
     expect(response.status).to.equal(303);
     const location = new URL(response.headers.get('location')!, h.url);
-    expect(Object.fromEntries(location.searchParams)).to.deep.equal({ q: 'sprayed', done: 'unlocked', count: '500', skipped: '0' });
+    expect(Object.fromEntries([...location.searchParams].filter(([key]) => key !== 'sig'))).to.deep.equal({ q: 'sprayed', done: 'unlocked', count: '500', skipped: '0' });
     expect(await lockedCount()).to.equal(before - 500);
     expect(await count("bp_login_check_audit WHERE action = 'unlock'")).to.equal(500);
     expect(await count("bp_login_history WHERE event = 'unlocked'")).to.equal(500);
@@ -73,7 +73,7 @@ describe('login-check: unlocking many portal users at once @db', function () {
     const response = await h.post(UNLOCK, h.admin, { ...hidden, contactId: [...boxes, '2147483647', String(sprayed.find((id) => !boxes.includes(String(id))))] });
     expect(response.status).to.equal(303);
     const location = response.headers.get('location')!;
-    expect(Object.fromEntries(new URL(location, h.url).searchParams)).to.deep.equal({ q: 'sprayed', done: 'unlocked', count: '17', skipped: '5' });
+    expect(Object.fromEntries([...new URL(location, h.url).searchParams].filter(([key]) => key !== 'sig'))).to.deep.equal({ q: 'sprayed', done: 'unlocked', count: '17', skipped: '5' });
     expect(await noticeOf(location)).to.equal('17 portal users unlocked. 5 selected were not locked any more or have no portal account.');
     expect(await lockedCount()).to.equal(0);
     // One audit entry per user unlocked, none for the ids that unlocked nobody: 500 + 3 + 17.
@@ -81,8 +81,28 @@ describe('login-check: unlocking many portal users at once @db', function () {
     expect(await count("bp_login_check_audit WHERE action = 'unlock' AND target = '2147483647'")).to.equal(0);
   });
 
+  it('shows the outcome its own POST signed for this session, never numbers a crafted or altered link carries', async () => {
+    const [one] = await h.addLockedInBulk(1, 'signed');
+    const token = await h.csrf(h.admin);
+    const location = (await h.post(UNLOCK, h.admin, { _csrf: token, contactId: [String(one), '2000000001'] })).headers.get('location')!;
+    expect(await noticeOf(location)).to.equal('1 portal user unlocked. 1 selected was not locked any more or has no portal account.');
+    // A link made by hand (sent to an admin), and the real one with its numbers changed: no outcome at all.
+    const crafted = { made: `${PAGE}?done=unlocked&count=250&skipped=0`, altered: location.replace('count=1', 'count=250'), unsigned: location.replace(/&sig=[^&]*/, ''), banMade: `${PAGE}?done=lifted&ip=203.0.113.9` };
+    const shown: Record<string, string | undefined> = {};
+    for (const [name, link] of Object.entries(crafted)) shown[name] = await noticeOf(link);
+    expect(shown).to.deep.equal({ made: undefined, altered: undefined, unsigned: undefined, banMade: undefined });
+  });
+
   it('counts in words with the right plural forms, in English and Italian', async () => {
-    const notice = (unlocked: number, skipped: number, cookie = h.admin) => noticeOf(`${PAGE}?done=unlocked&count=${unlocked}&skipped=${skipped}`, cookie);
+    /** The notice after a real unlock of `unlocked` locked users and `skipped` ids of nobody. */
+    let token = '';
+    const notice = async (unlocked: number, skipped: number) => {
+      const ids = [...(unlocked > 0 ? await h.addLockedInBulk(unlocked, `plural${unlocked}x${skipped}${Math.random().toString(36).slice(2, 6)}`) : []).map(String), ...Array.from({ length: skipped }, (_, i) => String(2_100_000_000 + i))];
+      // The session's token (the same on every page of it), read while the page lists someone.
+      token ||= await h.csrf(h.admin);
+      const response = await h.post(UNLOCK, h.admin, { _csrf: token, contactId: ids });
+      return noticeOf(response.headers.get('location')!);
+    };
     expect(await notice(1, 0)).to.equal('1 portal user unlocked.');
     expect(await notice(1, 1)).to.equal('1 portal user unlocked. 1 selected was not locked any more or has no portal account.');
     expect(await notice(2, 2)).to.equal('2 portal users unlocked. 2 selected were not locked any more or have no portal account.');
