@@ -332,7 +332,8 @@ export class ListPage implements PortalRouteContribution {
     };
     // HEAD: the GET's refusals and headers, without reading the rows (Node drops a HEAD's body, not its work).
     if (w.req.method === 'HEAD') {
-      if (!(await this.exportable(w, name, typed, () => w.access.checkExport(name, { ...this.request(query), page: 1 })))) return;
+      // `exportable` answers null once it has sent the refusal; the check itself answers nothing.
+      if ((await this.exportable(w, name, typed, async () => (await w.access.checkExport(name, { ...this.request(query), page: 1 }), true))) === null) return;
       headers();
       res.end();
       return;
