@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
+import { BACKDROP_SCRIPT, contrastRatio } from '../support/contrast.js';
 import { QueryTypes } from 'sequelize';
 import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
 import { startTestHost, type TestHost } from '../support/host.js';
@@ -166,6 +167,28 @@ describe('admin pages by keyboard and at small widths in a browser', function ()
         await sql(`UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'`);
       }
     }
+  });
+
+  it('every field, menu and plain button on the admin pages has an edge of 3:1 against what is behind it (WCAG 1.4.11)', async () => {
+    const jane = await contactOf(JANE);
+    const { context, page } = await signedIn(`${SETTINGS}/`);
+    const faint: string[] = [];
+    // The privileges page's fields, the contact record's portal-user block (on the host's page), the login check's filter and
+    // buttons. A filled button (the accent's) is told by its fill; a plain one, on white, by its edge alone.
+    for (const path of [`${SETTINGS}/profiles/1/privileges`, `/contacts/${jane}`, `${SETTINGS}/login-check`]) {
+      await page.goto(`${host.url}${path}`);
+      await page.evaluate(BACKDROP_SCRIPT);
+      const edges = (await page.evaluate(`[...document.querySelectorAll('.bp-privileges input:not([type=hidden]):not([type=checkbox]):not([type=radio]), .bp-privileges select, .bp-contact-block select, .bp-contact-block input[type=date], .bp-admin .bp-filter input, .bp-admin button:not(.bp-primary):not(.bp-save)')]
+        .filter((el) => el.getClientRects().length > 0 && !el.disabled)
+        .map((el) => ({ what: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.name ? '[' + el.name + ']' : '') + (el.className ? '.' + el.className : ''), edge: getComputedStyle(el).borderTopColor, width: getComputedStyle(el).borderTopWidth, behind: bpBackdrop(el) }))`)) as { what: string; edge: string; width: string; behind: string }[];
+      expect(edges, `controls on ${path}`).to.not.be.empty;
+      for (const { what, edge, width, behind } of edges) {
+        const ratio = contrastRatio(edge, behind);
+        if (parseFloat(width) < 1 || ratio < 3) faint.push(`${path} ${what}: ${width} ${edge} on ${behind} = ${ratio.toFixed(2)}:1`);
+      }
+    }
+    await context.close();
+    expect([...new Set(faint.map((line) => line.replace(/\[[^\]]*\]/, '')))]).to.deep.equal([]);
   });
 
   for (const language of ['en', 'it'] as const) {
