@@ -187,7 +187,8 @@ export interface UploadedFile {
   readonly content: Buffer;
 }
 
-const labelOf = (field: FieldDefinition, language: LanguageCode): string => (field.label as Record<string, string>)[language] ?? field.label.en;
+/** A field's label in `language` (English where it has none there). */
+export const labelOf = (field: FieldDefinition, language: LanguageCode): string => (field.label as Record<string, string>)[language] ?? field.label.en;
 
 /**
  * The labels of a picklist's values in `language` (English, else the value, where it has none): the

@@ -12,7 +12,7 @@ import type { Request, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { clipped } from '../../access/field-input.js';
 import { AccessError } from '../../access/access-errors.js';
-import type { ListRequest, ListView, PortalField, PortalRow } from '../../access/portal-access.js';
+import { labelOf, type ListRequest, type ListView, type PortalField, type PortalRow } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { CSV_BOM, csvCell, csvFormatFor, csvLine, csvRow, listExportDisposition, writeChunk } from '../api/csv-export.js';
 import { formatCount, optionText, showValue } from '../../i18n/field-values.js';
@@ -69,6 +69,11 @@ export function queryString(params: Record<string, string | number | undefined>)
   return text === '' ? '' : `?${text}`;
 }
 
+/** Whether a refused list was refused for its column searches alone: a value a column cannot hold, a field it cannot search by. */
+function refusedByFilter(error: AccessError, filters: Readonly<Record<string, string>>): boolean {
+  return error.problems.length > 0 && error.problems.every((p) => p.field in filters && (p.code === 'invalid-value' || p.code === 'unknown-field'));
+}
+
 @injectable()
 export class ListPage implements PortalRouteContribution {
   constructor(@inject(WorkspaceFrame) private readonly frame: WorkspaceFrame) {}
@@ -110,7 +115,7 @@ export class ListPage implements PortalRouteContribution {
       if (!(error instanceof AccessError) || (error.kind !== 'invalid' && error.kind !== 'not-allowed')) throw error;
       // Only the column searches refused (a value a column cannot hold, a column some rule hides):
       // the list searched by the other columns, and which value to type again how.
-      const byFilter = error.kind === 'invalid' && error.problems.length > 0 && error.problems.every((p) => p.field in filters && (p.code === 'invalid-value' || p.code === 'unknown-field'));
+      const byFilter = error.kind === 'invalid' && refusedByFilter(error, filters);
       unreadable = byFilter ? error.problems.filter((p) => p.code === 'invalid-value').map((p) => p.field) : [];
       leftOut = byFilter ? error.problems.filter((p) => p.code === 'unknown-field').map((p) => p.field) : [];
       const others = Object.fromEntries(Object.entries(filters).filter(([f]) => !unreadable.includes(f) && !leftOut.includes(f)));
@@ -252,8 +257,8 @@ export class ListPage implements PortalRouteContribution {
 
   /** A visible field's label in the customer's language (its name for one the customer cannot see). */
   private fieldLabel(w: WorkspaceRequest, module: string, field: string): string {
-    const label = w.access.module(module).fields.find((f) => f.name === field)?.label;
-    return label === undefined ? field : typeof label === 'string' ? label : ((label as Record<string, string>)[w.language] ?? label.en);
+    const found = w.access.module(module).fields.find((f) => f.name === field);
+    return found ? labelOf(found, w.language) : field;
   }
 
   /** Which column's search value could not be read, and how to type it. */
@@ -290,7 +295,7 @@ export class ListPage implements PortalRouteContribution {
       return await start();
     } catch (error) {
       if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
-      const byFilter = error.problems.length > 0 && error.problems.every((p) => p.field in typed.filters && (p.code === 'invalid-value' || p.code === 'unknown-field'));
+      const byFilter = refusedByFilter(error, typed.filters);
       // A field that does not exist or is hidden named as typed; a value a column cannot hold by its column.
       const named = error.problems.map((p) => `“${clipped(p.code === 'invalid-value' ? this.fieldLabel(w, name, p.field) : p.field, 64)}”`);
       const list = `${this.frame.path(`/m/${name}`)}${queryString({
