@@ -3,10 +3,6 @@
  * ends inclusive: a contact whose support ends on 2026-03-31 may sign in until midnight of that
  * day in Rome, whatever the server's own zone.
  */
-import { nextDay, startOfDayIn } from '../access/wall-clock.js';
-
-/** Where a day begins and which follows: the CRM's wall clock (`wall-clock.ts`) reads them. */
-export { nextDay, startOfDayIn };
 
 /** `YYYY-MM-DD`. */
 export type DateOnly = string;
