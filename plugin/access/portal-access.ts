@@ -992,16 +992,22 @@ export class PortalAccessContext {
    * A file the customer may download: its Documents record is in their Documents scope, or it is
    * attached to a record in scope of a module whose documents tool they have. `file` is for the
    * download's bytes and headers only; `shown` is what may be shown of it, `downloadName` the
-   * name to send it under.
+   * name to send it under. `reopen` opens its bytes again from the start, without asking again
+   * whether the customer may (a text download reads a file through to tell its charset, `textDownload`).
    */
-  async openDocument(documentId: number): Promise<{ readonly file: DocumentFile; readonly stream: Readable; readonly shown: ShownDocument; readonly downloadName: string }> {
+  async openDocument(documentId: number): Promise<{ readonly file: DocumentFile; readonly stream: Readable; readonly shown: ShownDocument; readonly downloadName: string; readonly reopen: () => Promise<Readable> }> {
     if (!Number.isSafeInteger(documentId) || documentId < 1) throw notFound();
     if (!(await this.mayReadDocument(documentId))) throw notFound();
     const opened = await this.records.openDocument(documentId);
     if (!opened) throw notFound();
     try {
       const [shown] = await this.shownDocuments([opened.file]);
-      return { ...opened, shown: shown!, downloadName: this.downloadName(opened.file, shown!) };
+      const reopen = async () => {
+        const again = await this.records.openDocument(documentId);
+        if (!again) throw notFound();
+        return again.stream;
+      };
+      return { ...opened, shown: shown!, downloadName: this.downloadName(opened.file, shown!), reopen };
     } catch (error) {
       opened.stream.destroy();
       throw error;

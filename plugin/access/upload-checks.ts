@@ -169,15 +169,15 @@ export function downloadHeaders(fileName: string, mimeType: string, size: number
   };
 }
 
-/** How far into a text file a download reads before its headers, to tell its charset. */
+/** How far into a text file a download reads before its headers, to tell its charset, and keeps to send. */
 const CHARSET_BYTES = 64 * 1024;
 
 /**
- * The charset of a text file that starts with `start` and is `size` bytes long, or undefined when
- * its start does not tell: a BOM tells UTF-16 (LE or BE) or UTF-8; bytes that are not UTF-8 tell
- * Windows-1252 (`textOf` took them as that); letters beyond ASCII that are good UTF-8, or a whole
- * file of ASCII, tell UTF-8. ASCII alone before more bytes tells nothing (what comes later may be
- * either), and the download goes unlabelled, as before.
+ * The charset of a text file that starts with `start` and is `size` bytes long as far as its start
+ * tells it, or undefined when only the rest can: a BOM tells UTF-16 (LE or BE) or UTF-8; bytes that
+ * are not UTF-8 tell Windows-1252 (`textOf` took them as that); a whole file of good UTF-8 (ASCII
+ * alone too) tells UTF-8. Good UTF-8 before more bytes tells nothing: what comes later may be
+ * Windows-1252, and then `textOf` took the whole file as that.
  */
 function charsetOf(start: Buffer, size: number): string | undefined {
   // The order by name: a WHATWG decoder (`fetch`, `TextDecoder`) reads "utf-16" as little-endian
@@ -185,28 +185,68 @@ function charsetOf(start: Buffer, size: number): string | undefined {
   const utf16 = utf16Order(start);
   if (utf16) return utf16;
   if (start.subarray(0, 3).equals(UTF8_BOM)) return 'utf-8';
-  const whole = start.length >= size;
-  let text: string;
-  try {
-    // A letter cut at the end of the bytes read is no fault, and not yet a letter beyond ASCII.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(start, { stream: !whole });
-  } catch {
-    return 'windows-1252';
+  // A letter cut at the end of the bytes read is no fault, unless they are the whole file.
+  const letters = utf8Prefix(start);
+  if (!isUtf8(start.subarray(0, letters))) return 'windows-1252';
+  if (start.length < size) return undefined;
+  return letters === start.length ? 'utf-8' : 'windows-1252';
+}
+
+/** How many bytes of `bytes` end with a whole UTF-8 letter: a letter cut at the end (at most 3 bytes of it) is left off. */
+function utf8Prefix(bytes: Buffer): number {
+  for (let at = bytes.length - 1; at >= Math.max(0, bytes.length - 4); at--) {
+    const byte = bytes[at]!;
+    if ((byte & 0xc0) === 0x80) continue;
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return at + length > bytes.length ? at : bytes.length;
   }
-  return whole || /[^\0-\x7f]/.test(text) ? 'utf-8' : undefined;
+  return bytes.length;
+}
+
+/**
+ * The charset of a text file of `size` bytes whose start did not tell it (`charsetOf`), read through
+ * `file` a chunk at a time, nothing kept but a cut letter's bytes: Windows-1252 at the first byte
+ * that is no UTF-8, UTF-8 when all of it is (as `textOf` took it at upload). A file longer than its
+ * `size` is left undefined: its download fails on the size (`sendFile`). The file is closed however it ends.
+ */
+async function charsetThroughout(file: Readable, size: number): Promise<string | undefined> {
+  let cut = Buffer.alloc(0);
+  let read = 0;
+  try {
+    for await (const chunk of file as AsyncIterable<Buffer>) {
+      read += chunk.length;
+      if (read > size) return undefined;
+      const bytes = cut.length > 0 ? Buffer.concat([cut, chunk]) : chunk;
+      const whole = utf8Prefix(bytes);
+      if (!isUtf8(bytes.subarray(0, whole))) return 'windows-1252';
+      cut = Buffer.from(bytes.subarray(whole));
+    }
+  } finally {
+    file.destroy();
+  }
+  return cut.length > 0 ? 'windows-1252' : 'utf-8';
 }
 
 /**
  * A download of a stored file of type `mimeType`: for a text type, its first 64 KiB are read
  * before the headers to tell its charset (`charsetOf`), and `stream` sends them and then the
- * rest of `file`; other types pass as they are. The file is closed when `stream` is, however it ends.
+ * rest of `file`; other types pass as they are. When the start does not tell (good UTF-8, ASCII
+ * alone too, with more to come), the file is opened again (`reopen`) and read through to its end
+ * or its first byte that is no UTF-8 (`charsetThroughout`) while `file` waits: the label is the one
+ * every byte gives, as at upload, and memory stays one chunk (README, "Text downloads"). Only a file
+ * a customer could upload (`MAX_UPLOAD_BYTES`) is read through; a longer one, the CRM's own, is
+ * labelled by its start alone, so that a HEAD of it does not read megabytes it then throws away
+ * (Express then names its default, UTF-8, for a text type). The files are closed when `stream` is,
+ * however it ends.
  */
-export async function textDownload(file: Readable, mimeType: string, size: number): Promise<{ readonly stream: Readable; readonly charset?: string }> {
+export async function textDownload(file: Readable, mimeType: string, size: number, reopen: () => Promise<Readable>): Promise<{ readonly stream: Readable; readonly charset?: string }> {
   if (!Object.values(ALLOWED_UPLOADS).some((a) => a.text && a.mime === mimeType) || size === 0) return { stream: file };
   const chunks: Buffer[] = [];
   let read = 0;
   let ended = false;
   const bytes = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let start = Buffer.alloc(0);
+  let charset: string | undefined;
   try {
     while (read < Math.min(CHARSET_BYTES, size)) {
       const next = await bytes.next();
@@ -217,11 +257,13 @@ export async function textDownload(file: Readable, mimeType: string, size: numbe
       chunks.push(next.value);
       read += next.value.length;
     }
+    start = Buffer.concat(chunks);
+    charset = charsetOf(start, size);
+    if (charset === undefined && !ended && size <= MAX_UPLOAD_BYTES) charset = await charsetThroughout(await reopen(), size);
   } catch (error) {
     file.destroy();
     throw error;
   }
-  const start = Buffer.concat(chunks);
   async function* rest(): AsyncGenerator<Buffer> {
     if (start.length > 0) yield start;
     if (ended) return;
@@ -229,7 +271,6 @@ export async function textDownload(file: Readable, mimeType: string, size: numbe
   }
   const stream = Readable.from(rest(), { objectMode: false });
   stream.once('close', () => file.destroy());
-  const charset = charsetOf(start, size);
   return charset ? { stream, charset } : { stream };
 }
 

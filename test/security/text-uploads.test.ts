@@ -145,6 +145,34 @@ describe('text uploads in the encodings customers save them in @db', function ()
       }
     });
 
+    it(`labels a long text by all of its bytes, not its first 64 KiB: ASCII, then Windows-1252 or UTF-8 letters (${where})`, async () => {
+      // 70 KiB of plain ASCII rows, as an export's header and first rows are, then the rows with letters.
+      const ascii = 'Riga;Codice;Quantita\r\n'.repeat(Math.ceil((70 * 1024) / 22));
+      const LATER = 'Caffè;1,50 €;l’espresso\r\n';
+      const files = [
+        { what: 'ASCII for 70 KiB, then Windows-1252', name: 'lungo.csv', content: cp1252(ascii + LATER), contentType: 'text/csv; charset=windows-1252' },
+        { what: 'ASCII for 70 KiB, then UTF-8', name: 'lungo-utf8.csv', content: Buffer.from(ascii + LATER, 'utf8'), contentType: 'text/csv; charset=utf-8' },
+        // Good UTF-8 letters first do not make it UTF-8: a later Windows-1252 byte made the upload take it as that (`textOf`).
+        { what: 'UTF-8 letters at the start, a Windows-1252 byte after 70 KiB', name: 'misto.txt', content: Buffer.concat([Buffer.from(`Caffè\r\n${ascii}`, 'utf8'), cp1252(LATER)]), contentType: 'text/plain; charset=windows-1252' },
+        { what: 'ASCII for 70 KiB only', name: 'ascii.log', content: Buffer.from(ascii), contentType: 'text/plain; charset=utf-8' },
+        // Letters cut by the 64 KiB read before the headers, and by the 64 KiB chunks read after it, are letters still.
+        { what: 'UTF-8 letters across 64 and 128 KiB', name: 'tagli.txt', content: Buffer.from(`${'a'.repeat(64 * 1024 - 1)}è${'b'.repeat(64 * 1024 - 3)}€\r\n${ascii}`, 'utf8'), contentType: 'text/plain; charset=utf-8' },
+        { what: 'ASCII for 70 KiB, then the first byte of a UTF-8 letter at the end', name: 'coda.txt', content: Buffer.concat([Buffer.from(ascii), Buffer.from([0xc3])]), contentType: 'text/plain; charset=windows-1252' },
+      ];
+      const cookie = where === 'API' ? api.cookie : page.cookieHeader();
+      for (const file of files) {
+        const sent = await send(`${where}-${file.name}`, file.content);
+        expect(sent.status, `${file.what}: ${sent.message}`).to.equal(where === 'API' ? 201 : 303);
+        const download = await fetch(`${t.url}${sent.download}`, { headers: { cookie } });
+        expect(download.status, file.what).to.equal(200);
+        expect(download.headers.get('content-type'), file.what).to.equal(file.contentType);
+        expect(Buffer.from(await download.arrayBuffer()).equals(file.content), `${file.what}: the bytes as they came`).to.equal(true);
+        const head = await fetch(`${t.url}${sent.download}`, { method: 'HEAD', headers: { cookie } });
+        expect(head.status, `${file.what} HEAD`).to.equal(200);
+        for (const header of ['content-type', 'content-length', 'content-disposition']) expect(head.headers.get(header), `${file.what} HEAD ${header}`).to.equal(download.headers.get(header));
+      }
+    });
+
     it(`refuses binaries renamed .txt/.csv/.log and markup in any text encoding, and stores nothing (${where})`, async () => {
       const before = await documentCount();
       for (const file of REFUSED) {

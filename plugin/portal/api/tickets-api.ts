@@ -318,8 +318,8 @@ export class TicketsApi implements ApiRouteSource {
   private async download(req: Request, res: Response): Promise<void> {
     const customer = await this.api.customer(req, res);
     await this.api.answer(req, res, (field) => field, async () => {
-      const { file, stream, downloadName } = await customer.openDocument(this.api.id(req));
-      const text = await textDownload(stream, file.mimeType, file.size);
+      const { file, stream, downloadName, reopen } = await customer.openDocument(this.api.id(req));
+      const text = await textDownload(stream, file.mimeType, file.size, reopen);
       res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size, text.charset));
       await sendFile(text.stream, res, file.size);
     });
