@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { DataTypes, type DataType, type ModelAttributeColumnOptions, type Sequelize, type Transaction } from 'sequelize';
 import type { DatabaseDialect, FieldDefinition, ModuleDefinition } from '../../plugin/host-contract/index.js';
+import { sortKeys } from '../records/query-compiler.js';
 import { DEFAULT_TEXT_LENGTH } from './module-definition-validation.js';
 
 export function tableOf(module: string): string {
@@ -36,6 +37,34 @@ export function referenceIndexColumns(field: string): readonly string[] {
  * and by the migration `20261205000000-document-order` for a table made before it.
  */
 export const DOCUMENTS_CREATED_INDEX = { module: 'Documents', name: 'mod_documents_created_idx', columns: ['created_at', 'id'] } as const;
+
+/**
+ * The Contacts table's name order, as the record store sorts `lastname, firstname` (`sortKeys`:
+ * empty first, then case-insensitively, `id` last): the reference host's Contacts page
+ * (host/web/crm-pages.ts) walks it a page at a time and stops, instead of sorting every contact
+ * for each page. An index on expressions: SQLite and PostgreSQL have them, MariaDB 10.11 does not
+ * (there the page still sorts). Created with the table, and by the migration
+ * `20261206300000-contact-name-order` for a table made before it; dropped before either column is
+ * (SQLite refuses to drop an indexed column). Sequelize's SQLite `describeTable` (and what uses
+ * it: `removeColumn`, `changeColumn`) fails on a table with an index on expressions: the host
+ * reads the Contacts table's fields from the registry and drops columns by plain DDL.
+ */
+export const CONTACTS_NAME_INDEX = { module: 'Contacts', name: 'mod_contacts_name_idx', fields: ['lastname', 'firstname'] } as const;
+
+/** The `CREATE INDEX` of `CONTACTS_NAME_INDEX`, or undefined where it does not apply (MariaDB). */
+export function contactsNameIndexStatement(dialect: DatabaseDialect, quote: (identifier: string) => string): string | undefined {
+  if (dialect === 'mariadb') return undefined;
+  const keys = CONTACTS_NAME_INDEX.fields.flatMap((field) => {
+    const { empty, text } = sortKeys(quote(field));
+    return [`(${empty})`, `(${text})`];
+  });
+  return `CREATE INDEX IF NOT EXISTS ${quote(CONTACTS_NAME_INDEX.name)} ON ${quote(tableOf(CONTACTS_NAME_INDEX.module))} (${[...keys, quote('id')].join(', ')})`;
+}
+
+/** Whether a module's table gets `CONTACTS_NAME_INDEX`: the Contacts module with both names as text fields. */
+function hasContactsNameOrder(module: ModuleDefinition): boolean {
+  return module.name === CONTACTS_NAME_INDEX.module && CONTACTS_NAME_INDEX.fields.every((name) => module.fields.some((f) => f.name === name && f.type === 'text'));
+}
 
 export function columnType(field: FieldDefinition, dialect: DatabaseDialect): DataType {
   switch (field.type) {
@@ -92,6 +121,8 @@ export async function createModuleTable(sequelize: Sequelize, dialect: DatabaseD
     if (field.type === 'reference') await qi.addIndex(table, [...referenceIndexColumns(field.name)], { name: referenceIndexName(table, field.name), transaction });
   }
   if (module.name === DOCUMENTS_CREATED_INDEX.module) await qi.addIndex(table, [...DOCUMENTS_CREATED_INDEX.columns], { name: DOCUMENTS_CREATED_INDEX.name, transaction });
+  const nameOrder = hasContactsNameOrder(module) ? contactsNameIndexStatement(dialect, (identifier) => qi.quoteIdentifier(identifier)) : undefined;
+  if (nameOrder) await sequelize.query(nameOrder, { transaction });
 }
 
 export async function dropModuleTable(sequelize: Sequelize, module: string, transaction?: Transaction): Promise<void> {
@@ -114,6 +145,9 @@ export async function dropFieldColumn(sequelize: Sequelize, dialect: DatabaseDia
   if (field.type === 'reference') {
     const index = qi.quoteIdentifier(referenceIndexName(tableOf(module), field.name));
     await sequelize.query(dialect === 'mariadb' ? `DROP INDEX ${index} ON ${table}` : `DROP INDEX ${index}`, { transaction });
+  }
+  if (module === CONTACTS_NAME_INDEX.module && (CONTACTS_NAME_INDEX.fields as readonly string[]).includes(field.name) && dialect !== 'mariadb') {
+    await sequelize.query(`DROP INDEX IF EXISTS ${qi.quoteIdentifier(CONTACTS_NAME_INDEX.name)}`, { transaction });
   }
   await sequelize.query(`ALTER TABLE ${table} DROP COLUMN ${qi.quoteIdentifier(field.name)}`, { transaction });
 }
