@@ -1,8 +1,10 @@
 /**
  * Deletes what the sign-in no longer needs while the plugin is active: once at activation, then
  * every quarter of an hour, off the request path. The timer is `unref()`ed (it never keeps the
- * host alive) and stopped at deactivation. Each purge is one indexed DELETE (their plans are read
- * by test/scale/query-plans.test.ts), and one failing does not keep the other from running.
+ * host alive) and stopped at deactivation, which also waits for a purge under way (for a while:
+ * `BackgroundWork.stop`), so that it does not meet the database the host closes next. Each purge
+ * is one indexed DELETE (their plans are read by test/scale/query-plans.test.ts), and one failing
+ * does not keep the other from running.
  *
  * - Dead portal sessions. Expired sessions are refused anyway; this only keeps the table small. A
  *   rotated-away remember-me token is kept until its family's absolute end, so that its replay is
@@ -16,6 +18,7 @@
  */
 import { inject, injectable } from 'inversify';
 import { HostLogger } from '../host-contract/index.js';
+import { BackgroundWork } from '../lifecycle/background-work.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PasswordReset } from './password-reset.js';
 import { PortalSessions } from './portal-sessions.js';
@@ -26,6 +29,7 @@ export const PURGE_INTERVAL_MS = 15 * 60 * 1000;
 @injectable()
 export class RetentionPurge implements LifecycleContribution {
   private timer: NodeJS.Timeout | null = null;
+  private readonly running = new BackgroundWork();
 
   constructor(
     @inject(PortalSessions) private readonly sessions: PortalSessions,
@@ -36,13 +40,17 @@ export class RetentionPurge implements LifecycleContribution {
 
   async onActivate(): Promise<void> {
     await this.purge();
-    this.timer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
+    this.timer = setInterval(() => {
+      // One purge at a time: a slow one is not joined by the next.
+      if (!this.running.busy) void this.running.run(() => this.purge());
+    }, PURGE_INTERVAL_MS);
     this.timer.unref();
   }
 
   async onDeactivate(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (!(await this.running.stop())) this.logger.warn('Business Portal: deactivated while a purge was still running');
   }
 
   private async purge(): Promise<void> {

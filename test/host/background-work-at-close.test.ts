@@ -1,0 +1,121 @@
+/**
+ * `close()` waits for the background work under way — a timer's run, a mail sent after its request
+ * answered — before it closes the database, the plugin's (its deactivation waits) and the host's
+ * own (its session purge and registry watch). Each test holds one statement of such a run, stops
+ * the host meanwhile, lets the statement go, and checks that it and the rest of the run read and
+ * wrote the database before it was closed, and that nothing was logged as failed.
+ */
+import { expect } from 'chai';
+import type { Sequelize } from 'sequelize';
+import { PURGE_INTERVAL_MS } from '../../plugin/auth/retention-purge.js';
+import { CHALLENGES_PURGE_STATEMENT } from '../../plugin/auth/two-factor.js';
+import { SESSION_PURGE_STATEMENTS } from '../../plugin/auth/portal-sessions.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+import type { ReferenceHostOptions } from '../../host/reference-host.js';
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Outcome {
+  readonly sql: string;
+  readonly error: string | null;
+}
+
+/** Holds the first statement `matches` picks until `release()`; from then on records what each statement did. */
+function holdStatement(sequelize: Sequelize, matches: (sql: string) => boolean) {
+  let entered!: () => void;
+  let release!: () => void;
+  const state = {
+    entered: new Promise<void>((resolve) => (entered = resolve)),
+    gate: new Promise<void>((resolve) => (release = resolve)),
+    release: () => release(),
+    outcomes: [] as Outcome[],
+  };
+  let held = false;
+  const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
+  (sequelize as unknown as { query: typeof original }).query = async (sql, options) => {
+    const text = typeof sql === 'string' ? sql : String((sql as { query?: unknown })?.query ?? '');
+    const holding = !held && matches(text);
+    if (holding) {
+      held = true;
+      entered();
+      await state.gate;
+    }
+    if (!held) return original(sql, options);
+    try {
+      const result = await original(sql, options);
+      state.outcomes.push({ sql: text, error: null });
+      return result;
+    } catch (error) {
+      state.outcomes.push({ sql: text, error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  };
+  return state;
+}
+
+/** Starts a test host, keeping the callbacks of the intervals set meanwhile (by their period) so a test can run one. */
+async function startCapturingIntervals(options: Partial<ReferenceHostOptions>): Promise<{ test: TestHost; tick: (ms: number) => void }> {
+  const callbacks = new Map<number, (() => void)[]>();
+  const setIntervalBefore = globalThis.setInterval;
+  globalThis.setInterval = ((callback: () => void, ms?: number) => {
+    callbacks.set(ms ?? 0, [...(callbacks.get(ms ?? 0) ?? []), callback]);
+    return setIntervalBefore(callback, ms);
+  }) as typeof setInterval;
+  let test: TestHost;
+  try {
+    test = await startTestHost(options);
+  } finally {
+    globalThis.setInterval = setIntervalBefore;
+  }
+  const tick = (ms: number) => {
+    const found = callbacks.get(ms);
+    if (!found || found.length !== 1) throw new Error(`${found?.length ?? 0} intervals of ${ms} ms were set`);
+    found[0]!();
+  };
+  return { test, tick };
+}
+
+/** The warnings and errors the host's logger writes from now on. */
+function recordFailures(test: TestHost): string[] {
+  const lines: string[] = [];
+  const logger = test.host.api.logger;
+  for (const level of ['warn', 'error'] as const) {
+    const write = logger[level].bind(logger);
+    logger[level] = (message, fields) => {
+      lines.push(`${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+      write(message, fields);
+    };
+  }
+  return lines;
+}
+
+/** Stops the host while the held statement waits, then lets it go; answers when the host has closed. */
+async function closeWhileHeld(test: TestHost, hold: ReturnType<typeof holdStatement>): Promise<void> {
+  await hold.entered;
+  const closing = test.host.close();
+  await pause(100);
+  hold.release();
+  await closing;
+  // Before the fix the run went on after close() had returned: give it the time to fail visibly.
+  await pause(200);
+}
+
+describe('reference host: close() waits for the background work under way @db', () => {
+  let test: TestHost | undefined;
+  afterEach(async () => {
+    await test?.stop();
+    test = undefined;
+  });
+
+  it('the plugin’s retention purge, started by its timer, finishes before the database closes', async () => {
+    const started = await startCapturingIntervals({});
+    test = started.test;
+    const failures = recordFailures(test);
+    const hold = holdStatement(test.host.api.database.sequelize, (sql) => sql === SESSION_PURGE_STATEMENTS[0]);
+    started.tick(PURGE_INTERVAL_MS);
+    await closeWhileHeld(test, hold);
+    expect(hold.outcomes.filter((o) => o.error !== null), 'statements that failed').to.deep.equal([]);
+    expect(hold.outcomes.map((o) => o.sql), 'the purge ran to its last statement').to.include(CHALLENGES_PURGE_STATEMENT);
+    expect(failures).to.deep.equal([]);
+  });
+});
