@@ -54,7 +54,10 @@ export const authModule = new ContainerModule(({ bind }) => {
   bind<TwoFactor>(TwoFactor).to(ChallengeTwoFactor).inSingletonScope();
   bind<SignInFlow>(SignInFlow).to(PortalSignInFlow).inSingletonScope();
   bind<PasswordChange>(PasswordChange).to(PortalPasswordChange).inSingletonScope();
-  bind<PasswordReset>(PasswordReset).to(TokenPasswordReset).inSingletonScope();
+  bind(TokenPasswordReset).toSelf().inSingletonScope();
+  bind<PasswordReset>(PasswordReset).toService(TokenPasswordReset);
+  // Its deactivation waits for the recovery mails still being sent.
+  bind<LifecycleContribution>(LifecycleContribution).toService(TokenPasswordReset);
   bind<PortalFormCsrf>(PortalFormCsrf).to(SignedDoubleSubmitCsrf).inSingletonScope();
   bind<PortalPages>(PortalPages).to(LayoutPortalPages).inSingletonScope();
   bind<PortalRouteContribution>(PortalRouteContribution).to(FirstAccessGate).inSingletonScope();

@@ -6,7 +6,8 @@
  *   unknown, ineligible or throttled (3 requests per address and 10 per client per hour, an
  *   IPv6 client by its /64: `clientKey`) cannot be told from outside. A link goes only to a
  *   single enabled, eligible account; the mail is sent in the background so that its delivery
- *   time does not show either. A request (email as typed, client) is kept only for the hour the
+ *   time does not show either (a deactivation waits for the mails under way, for a while:
+ *   `BackgroundWork.stop`, so that none meets the database the host closes next). A request (email as typed, client) is kept only for the hour the
  *   limits count it in: `purgeRequests`, run by `RetentionPurge`.
  * - `complete` checks the link's token as a secret under the lockout's shared counter (a locked
  *   account cannot reset; a spent, expired or outdated token is a failure), unknown tokens count
@@ -19,7 +20,8 @@ import { inject, injectable } from 'inversify';
 import { QueryTypes } from 'sequelize';
 import { HostDatabase, HostHttp, HostLogger } from '../host-contract/index.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
-import { PluginSettings } from '../lifecycle/contributions.js';
+import { BackgroundWork } from '../lifecycle/background-work.js';
+import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
 import { AccountEligibility } from './account-eligibility.js';
@@ -75,7 +77,10 @@ interface TokenRow {
 const INVALID_LINK: ResetCompletion = { ok: false, problem: 'invalidLink', messageKey: 'auth.reset.invalidLink' };
 
 @injectable()
-export class TokenPasswordReset implements PasswordReset {
+export class TokenPasswordReset implements PasswordReset, LifecycleContribution {
+  /** Recovery mails still being sent after their request answered. */
+  private readonly mails = new BackgroundWork();
+
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
     @inject(HostHttp) private readonly http: HostHttp,
@@ -139,12 +144,16 @@ export class TokenPasswordReset implements PasswordReset {
     );
     const resetUrl = this.http.publicUrl(`${this.settings.portalPath}/reset-password?token=${token}`);
     // In the background: how long the SMTP server takes must not tell a known address from an unknown one.
-    void this.mailer.sendToContact('passwordRecovery', account.contactId, { portal: { resetUrl, minutes: RESET_VALID_MINUTES } }).catch((error: unknown) => {
+    void this.mails.run(() => this.mailer.sendToContact('passwordRecovery', account.contactId, { portal: { resetUrl, minutes: RESET_VALID_MINUTES } })).catch((error: unknown) => {
       this.logger.error('Business Portal: the password recovery mail could not be sent', {
         contactId: account.contactId,
         error: error instanceof Error ? error.message : String(error),
       });
     });
+  }
+
+  async onDeactivate(): Promise<void> {
+    if (!(await this.mails.stop())) this.logger.warn('Business Portal: deactivated while a password recovery mail was still being sent');
   }
 
   async purgeRequests(now: Date = new Date()): Promise<number> {

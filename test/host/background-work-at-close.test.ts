@@ -10,6 +10,7 @@ import type { Sequelize } from 'sequelize';
 import { PURGE_INTERVAL_MS } from '../../plugin/auth/retention-purge.js';
 import { CHALLENGES_PURGE_STATEMENT } from '../../plugin/auth/two-factor.js';
 import { SESSION_PURGE_STATEMENTS } from '../../plugin/auth/portal-sessions.js';
+import { PortalClient, tokenIn } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import type { ReferenceHostOptions } from '../../host/reference-host.js';
 
@@ -116,6 +117,20 @@ describe('reference host: close() waits for the background work under way @db', 
     await closeWhileHeld(test, hold);
     expect(hold.outcomes.filter((o) => o.error !== null), 'statements that failed').to.deep.equal([]);
     expect(hold.outcomes.map((o) => o.sql), 'the purge ran to its last statement').to.include(CHALLENGES_PURGE_STATEMENT);
+    expect(failures).to.deep.equal([]);
+  });
+
+  it('a password recovery mail still being sent after its request answered is sent before the database closes', async () => {
+    test = await startTestHost({ demo: true });
+    const failures = recordFailures(test);
+    const hold = holdStatement(test.host.api.database.sequelize, (sql) => /INSERT INTO\s+["`]?crm_mail_outbox/i.test(sql));
+    const client = new PortalClient(`${test.url}/portal`);
+    const { html } = await client.get('/forgot-password');
+    const answered = await client.post('/forgot-password', { _csrf: tokenIn(html), email: 'jane.doe@example.com' });
+    expect(answered.response.status).to.equal(200);
+    await closeWhileHeld(test, hold);
+    expect(hold.outcomes.filter((o) => o.error !== null), 'statements that failed').to.deep.equal([]);
+    expect(hold.outcomes.length, 'the mail was kept in the outbox').to.be.at.least(1);
     expect(failures).to.deep.equal([]);
   });
 });
