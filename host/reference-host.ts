@@ -69,7 +69,7 @@ export interface ReferenceHostOptions {
   readonly watchRegistryMs?: number;
   /** The CRM's time zone (IANA name; default Europe/Rome). */
   readonly timeZone?: string;
-  /** How long `close()` waits for the requests in flight (default 10000 ms). */
+  /** How long `close()` waits for the requests in flight and its timers' runs under way (default 10000 ms). */
   readonly shutdownGraceMs?: number;
 }
 
@@ -85,8 +85,9 @@ export interface ReferenceHost {
   /** Port 0 = any free port. */
   listen(port?: number): Promise<{ readonly url: string }>;
   /**
-   * Stops accepting connections, waits for the requests in flight (up to `shutdownGraceMs`, then
-   * cuts their connections), then deactivates the plugins, stops the timers and closes the database.
+   * Stops its timers and accepting connections, waits for the requests in flight and the timers'
+   * runs under way (up to `shutdownGraceMs`, then cuts the connections), then deactivates the
+   * plugins (which wait for their own background work) and closes the database.
    */
   close(): Promise<void>;
 }
@@ -202,10 +203,11 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
       }
 
       const watchMs = options.watchRegistryMs ?? 2000;
-      if (watchMs > 0) timers.push(registry.watch(watchMs));
+      // What these timers start counts as in flight: a shutdown waits for it as for a request.
+      if (watchMs > 0) timers.push(registry.watch(watchMs, (run) => void inFlight.background(run)));
       await sessions.purgeExpired();
       const purge = setInterval(() => {
-        sessions.purgeExpired().catch((error: unknown) => logger.warn('Purging expired CRM sessions failed', { error: String(error) }));
+        void inFlight.background(sessions.purgeExpired().catch((error: unknown) => logger.warn('Purging expired CRM sessions failed', { error: String(error) })));
       }, SESSION_PURGE_MS);
       purge.unref();
       timers.push(() => clearInterval(purge));
@@ -233,18 +235,20 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
       closed = true;
       started = false;
       // Requests in flight (also those whose client has gone: a login still checks its password and
-      // writes its history) finish before the plugins stop and the database closes under them.
+      // writes its history) finish before the plugins stop and the database closes under them; so
+      // does a run of the host's own timers (session purge, registry sync), within the same bound
+      // (`shutdownGraceMs`). The timers stop first, so that none starts another run meanwhile.
+      for (const stop of timers.splice(0)) stop();
       const serverClosed = server
         ? new Promise<void>((resolve) => {
             server!.close(() => resolve());
           })
         : Promise.resolve();
       const finished = await inFlight.drain(options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
-      if (!finished) logger.warn('Stopping with requests still unanswered', { requests: inFlight.size });
+      if (!finished) logger.warn('Stopping with requests still unanswered or background runs still under way', { requests: inFlight.size, runs: inFlight.running });
       server?.closeAllConnections();
       await serverClosed;
       await plugins.stopAll();
-      for (const stop of timers.splice(0)) stop();
       mail.close();
       await sequelize.close();
     },

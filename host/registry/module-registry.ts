@@ -243,10 +243,14 @@ export class SqlModuleRegistry implements HostModuleRegistry {
     return true;
   }
 
-  /** Calls `sync()` every `intervalMs` (the timer never keeps the process alive). */
-  watch(intervalMs = 2000): Unsubscribe {
+  /**
+   * Calls `sync()` every `intervalMs` (the timer never keeps the process alive). `track` is handed
+   * each sync the timer starts, so that a shutdown can wait for one under way before it closes the
+   * database.
+   */
+  watch(intervalMs = 2000, track: (run: Promise<unknown>) => void = () => undefined): Unsubscribe {
     const timer = setInterval(() => {
-      this.sync().catch((error: unknown) => this.logger.warn('module registry: sync failed', { error: error instanceof Error ? error.message : String(error) }));
+      track(this.sync().catch((error: unknown) => this.logger.warn('module registry: sync failed', { error: error instanceof Error ? error.message : String(error) })));
     }, intervalMs);
     timer.unref();
     return () => clearInterval(timer);

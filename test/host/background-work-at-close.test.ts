@@ -15,6 +15,8 @@ import { startTestHost, type TestHost } from '../support/host.js';
 import type { ReferenceHostOptions } from '../../host/reference-host.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const HOST_SESSION_PURGE_MS = 60 * 60_000;
+const WATCH_MS = 123_457;
 
 interface Outcome {
   readonly sql: string;
@@ -132,5 +134,43 @@ describe('reference host: close() waits for the background work under way @db', 
     expect(hold.outcomes.filter((o) => o.error !== null), 'statements that failed').to.deep.equal([]);
     expect(hold.outcomes.length, 'the mail was kept in the outbox').to.be.at.least(1);
     expect(failures).to.deep.equal([]);
+  });
+
+  it('the host’s own CRM session purge, started by its timer, finishes before the database closes', async () => {
+    const started = await startCapturingIntervals({ pluginManifests: [] });
+    test = started.test;
+    const failures = recordFailures(test);
+    const hold = holdStatement(test.host.api.database.sequelize, (sql) => /DELETE FROM\s+["`]?crm_sessions["`]?\s+WHERE/i.test(sql));
+    started.tick(HOST_SESSION_PURGE_MS);
+    await closeWhileHeld(test, hold);
+    expect(hold.outcomes.filter((o) => o.error !== null), 'statements that failed').to.deep.equal([]);
+    expect(hold.outcomes.length, 'the purge ran').to.equal(1);
+    expect(failures).to.deep.equal([]);
+  });
+
+  it('a registry sync of the host’s watch finishes before the database closes', async () => {
+    const started = await startCapturingIntervals({ pluginManifests: [], watchRegistryMs: WATCH_MS });
+    test = started.test;
+    const failures = recordFailures(test);
+    const hold = holdStatement(test.host.api.database.sequelize, (sql) => sql.startsWith('SELECT revision FROM crm_registry_revision'));
+    started.tick(WATCH_MS);
+    await closeWhileHeld(test, hold);
+    expect(hold.outcomes.filter((o) => o.error !== null), 'statements that failed').to.deep.equal([]);
+    expect(hold.outcomes.length, 'the sync read the revision').to.equal(1);
+    expect(failures).to.deep.equal([]);
+  });
+
+  it('gives up on a run of its timers that never ends after shutdownGraceMs, and closes', async () => {
+    const started = await startCapturingIntervals({ pluginManifests: [], shutdownGraceMs: 300 });
+    test = started.test;
+    const hold = holdStatement(test.host.api.database.sequelize, (sql) => /DELETE FROM\s+["`]?crm_sessions["`]?\s+WHERE/i.test(sql));
+    started.tick(HOST_SESSION_PURGE_MS);
+    await hold.entered;
+    const began = Date.now();
+    await test.host.close();
+    const took = Date.now() - began;
+    expect(took).to.be.at.least(250);
+    expect(took).to.be.below(3000);
+    hold.release();
   });
 });
