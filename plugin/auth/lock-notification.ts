@@ -7,6 +7,7 @@
  */
 import { inject, injectable, optional } from 'inversify';
 import { HostHttp, HostLogger } from '../host-contract/index.js';
+import { BackgroundWork } from '../lifecycle/background-work.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
 import type { AccountLockListener, LockedAccountRef } from './account-lock-listener.js';
@@ -17,7 +18,7 @@ export const UNLOCK_PATH = '/unlock';
 
 @injectable()
 export class LockNotification implements AccountLockListener, LifecycleContribution {
-  private readonly pending = new Set<Promise<void>>();
+  private readonly pending = new BackgroundWork();
 
   constructor(
     @inject(UnlockLinks) private readonly links: UnlockLinks,
@@ -28,18 +29,17 @@ export class LockNotification implements AccountLockListener, LifecycleContribut
   ) {}
 
   async accountLocked(account: LockedAccountRef): Promise<void> {
-    const work = this.send(account.contactId).finally(() => this.pending.delete(work));
-    this.pending.add(work);
+    void this.pending.run(() => this.send(account.contactId));
   }
 
   /** Resolves once every lock email started so far has been sent or has failed (for shutdown and tests). */
   async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    await this.pending.settled();
   }
 
-  /** A deactivation (the host shutting down) lets the emails under way finish first. */
+  /** A deactivation (the host shutting down) lets the emails under way finish first (for a while: `BackgroundWork.stop`). */
   async onDeactivate(): Promise<void> {
-    await this.settled();
+    if (!(await this.pending.stop())) this.logger.warn('Business Portal: deactivated while a lock email was still being sent');
   }
 
   private async send(contactId: number): Promise<void> {

@@ -21,6 +21,7 @@ import { QueryTypes } from 'sequelize';
 import { PortalAccountStore } from '../auth/portal-account-store.js';
 import { PortalSessions } from '../auth/portal-sessions.js';
 import { HostDatabase, HostLogger, HostRecords } from '../host-contract/index.js';
+import { BackgroundWork } from '../lifecycle/background-work.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { removePortalAccount } from './account-removal.js';
@@ -39,19 +40,21 @@ export class GoneContactAccounts implements LifecycleContribution {
   ) {}
 
   /** The sweep of this activation, off the start's path (the host serves meanwhile). */
-  private running: Promise<void> | null = null;
+  private readonly running = new BackgroundWork();
   private stopping = false;
 
   async onActivate(): Promise<void> {
     this.stopping = false;
-    this.running = this.sweep();
+    void this.running.run(() => this.sweep());
   }
 
-  /** Stops the sweep after its current batch and waits for it: nothing of it runs past deactivation. */
+  /**
+   * Stops the sweep after its current batch and waits for it: nothing of it runs past deactivation
+   * (unless a batch hangs past `BackgroundWork.stop`'s bound).
+   */
   async onDeactivate(): Promise<void> {
     this.stopping = true;
-    await this.running;
-    this.running = null;
+    if (!(await this.running.stop())) this.logger.warn('Business Portal: deactivated while the sweep for accounts of contacts no longer in the CRM was still running');
   }
 
   private async sweep(): Promise<void> {

@@ -21,6 +21,7 @@ import { QueryTypes, UniqueConstraintError } from 'sequelize';
 import { ACCOUNTS_TABLE } from '../auth/portal-account-store.js';
 import { toDateOnly, todayIn, type DateOnly } from '../auth/support-period.js';
 import { HostDatabase, HostLogger, HostRegional, type LanguageCode } from '../host-contract/index.js';
+import { BackgroundWork } from '../lifecycle/background-work.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
@@ -77,7 +78,7 @@ export function reminderDue(today: DateOnly, end: DateOnly): ReminderKind | null
 @injectable()
 export class DatabaseSupportReminders implements SupportReminders, LifecycleContribution {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly running = new BackgroundWork();
 
   constructor(
     @inject(HostDatabase) private readonly database: HostDatabase,
@@ -95,8 +96,8 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
   async onDeactivate(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    // Let a sweep under way finish before the host closes the database.
-    await this.running?.catch(() => undefined);
+    // Let a sweep under way finish before the host closes the database (for a while: `BackgroundWork.stop`).
+    if (!(await this.running.stop())) this.logger.warn('Business Portal: deactivated while a support-reminder sweep was still running');
   }
 
   async sweep(today: DateOnly = todayIn(this.regional.timeZone())): Promise<SweepResult> {
@@ -170,15 +171,11 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
   }
 
   private async scheduledSweep(): Promise<void> {
-    if (this.running) return;
-    const run = this.sweep();
-    this.running = run;
+    if (this.running.busy) return;
     try {
-      await run;
+      await this.running.run(() => this.sweep());
     } catch (error) {
       this.logger.warn('Business Portal: the support-reminder sweep failed', { error: error instanceof Error ? error.message : String(error) });
-    } finally {
-      this.running = null;
     }
   }
 }

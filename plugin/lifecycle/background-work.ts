@@ -4,10 +4,11 @@
  * host closes the database right after deactivating the plugin (the reference host's `close()`),
  * and a run still under way would then meet a closed connection pool halfway through.
  *
- * The wait is bounded (`BACKGROUND_STOP_MS`): a run that hangs (a mail server that never answers)
- * must not keep a shutdown from ending. The bound is the reference host's grace for the requests
- * in flight (`shutdownGraceMs`, 10 s by default), so a stuck run costs a shutdown no more than a
- * stuck request does; the plugin cannot read the host's setting through the contract.
+ * The wait is bounded (`BACKGROUND_STOP_MS`): a run that hangs (a mail server that never answers) must not keep a shutdown from ending. The
+ * bound is the reference host's grace for the requests in flight (`shutdownGraceMs`, 10 s by
+ * default), so a stuck run costs a shutdown no more than a stuck request does; the plugin cannot
+ * read the host's setting through the contract. Each contribution waits for its own work, one
+ * after the other, so several stuck ones add up.
  */
 
 /** How long a deactivation waits for the background work under way before it goes on without it. */

@@ -49,6 +49,7 @@ import { PortalAccess, type PortalAccessContext } from '../access/portal-access.
 import { PortalAccountStore, type PortalAccount } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
 import { formatDateTime, readingOptions, showValue } from '../i18n/field-values.js';
+import { BackgroundWork } from '../lifecycle/background-work.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
@@ -78,7 +79,7 @@ export interface TicketNotifications {
 @injectable()
 export class EventTicketNotifications implements TicketNotifications, LifecycleContribution {
   private unsubscribes: Unsubscribe[] = [];
-  private readonly pending = new Set<Promise<void>>();
+  private readonly pending = new BackgroundWork();
 
   constructor(
     @inject(HostRecords) private readonly records: HostRecords,
@@ -106,24 +107,23 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
   async onDeactivate(): Promise<void> {
     for (const off of this.unsubscribes) off();
     this.unsubscribes = [];
-    await this.settled();
+    // The mails under way finish before the host closes the database (for a while: `BackgroundWork.stop`).
+    if (!(await this.pending.stop())) this.logger.warn('Business Portal: deactivated while a ticket notification was still being sent');
   }
 
   async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    await this.pending.settled();
   }
 
   /** Runs `work` apart from the host's event loop: the write that raised the event never waits for it nor fails by it. */
   private detach(kind: string, work: () => Promise<void>): void {
-    const run = (async () => {
+    void this.pending.run(async () => {
       try {
         await work();
       } catch (error) {
         this.logger.error('Business Portal: a ticket notification failed', { kind, error: errorText(error) });
       }
-    })();
-    this.pending.add(run);
-    void run.finally(() => this.pending.delete(run));
+    });
   }
 
   // ───────────────────────────────── new ticket ─────────────────────────────────

@@ -6,6 +6,8 @@
  * wrote the database before it was closed, and that nothing was logged as failed.
  */
 import { expect } from 'chai';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import type { Sequelize } from 'sequelize';
 import { PURGE_INTERVAL_MS } from '../../plugin/auth/retention-purge.js';
 import { CHALLENGES_PURGE_STATEMENT } from '../../plugin/auth/two-factor.js';
@@ -13,6 +15,8 @@ import { SESSION_PURGE_STATEMENTS } from '../../plugin/auth/portal-sessions.js';
 import { PortalClient, tokenIn } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import type { ReferenceHostOptions } from '../../host/reference-host.js';
+import { LOCK_AFTER_FAILURES } from '../../plugin/auth/lockout.js';
+import { BACKGROUND_STOP_MS } from '../../plugin/lifecycle/background-work.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HOST_SESSION_PURGE_MS = 60 * 60_000;
@@ -172,5 +176,28 @@ describe('reference host: close() waits for the background work under way @db', 
     expect(took).to.be.at.least(250);
     expect(took).to.be.below(3000);
     hold.release();
+  });
+
+  it('gives up on the plugin’s background work that never ends after BACKGROUND_STOP_MS, and closes', async function () {
+    this.timeout(BACKGROUND_STOP_MS + 30_000);
+    // A mail server that stalls after MAIL FROM, for longer than the plugin waits: the lock email hangs.
+    let stalledMails = 0;
+    const stalled = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, closeTimeout: 100, onMailFrom: () => void (stalledMails += 1) });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    try {
+      test = await startTestHost({ demo: true, smtpUrl: `smtp://127.0.0.1:${(stalled.server.address() as AddressInfo).port}?socketTimeout=120000` });
+      const failures = recordFailures(test);
+      const client = new PortalClient(`${test.url}/portal`);
+      for (let i = 0; i < LOCK_AFTER_FAILURES; i++) await client.signIn('jane.doe@example.com', 'Wrong-password-9');
+      for (let waited = 0; stalledMails === 0 && waited < 5_000; waited += 50) await pause(50);
+      expect(stalledMails, 'the lock email reached the mail server').to.equal(1);
+      const began = Date.now();
+      const closed = await Promise.race([test.host.close().then(() => true), pause(BACKGROUND_STOP_MS + 5_000).then(() => false)]);
+      expect(closed, 'close() ended while the lock email hung').to.equal(true);
+      expect(Date.now() - began).to.be.at.least(BACKGROUND_STOP_MS - 500);
+      expect(failures.join('\n'), failures.join('\n')).to.match(/deactivated while a lock email was still being sent/);
+    } finally {
+      await new Promise<void>((resolve) => stalled.close(() => resolve()));
+    }
   });
 });
