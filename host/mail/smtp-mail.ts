@@ -4,7 +4,9 @@
  * checked (no header injection through a name or an address); transports are reused.
  * A server that accepts the connection and then says nothing must not hold the request that sends:
  * nodemailer's own bounds (2 min to connect, 30 s for the greeting, 10 min of silence) are cut to
- * `SMTP_TIMEOUTS`; a URL's query (`?greetingTimeout=20000`) still sets its own.
+ * `SMTP_TIMEOUTS`; a URL's query (`?greetingTimeout=5000`) still sets its own. nodemailer bounds the
+ * greeting by what is left of `connectionTimeout` as well (counted from the connection's start): a
+ * greeting wait above 10 s needs `connectionTimeout` raised with it.
  */
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
