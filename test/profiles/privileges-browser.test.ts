@@ -14,7 +14,7 @@ import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
-import { seriousViolations, smallTapTargets, tabTo } from '../support/page-checks.js';
+import { seriousViolations, smallTapTargets, tabTo, waitUntilTrue } from '../support/page-checks.js';
 import { addEmailTemplate, addWideModule, adminActor, deleteEmailTemplate, profileService, SETTINGS } from './profile-test-kit.js';
 
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
@@ -735,7 +735,7 @@ describe('privileges page in a browser', function () {
       // The confirmation stays in sight next to the section.
       await status.locator('text=Saved.').waitFor({ state: 'visible' });
       // The page's announcer writes a moment later: wait until it has, then count.
-      await page.waitForFunction(`(document.querySelector('[data-bp-announce]').textContent || '').includes('Saved.')`);
+      await waitUntilTrue(page, `(document.querySelector('[data-bp-announce]').textContent || '').includes('Saved.')`);
       await page.waitForTimeout(100);
       expect(await announcing('Saved.'), `${section}: live regions saying "Saved."`).to.have.length(1);
     }

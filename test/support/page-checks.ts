@@ -77,12 +77,29 @@ export async function focused(page: Page): Promise<Focused | null> {
 }
 
 /**
+ * Waits until the page's `expression` is true, asking every 25 ms, up to `timeoutMs`. Not
+ * `page.waitForFunction` with a string: when the first answer is false it goes on polling with
+ * `eval` in the page, which the portal's and the admin's Content-Security-Policy (`script-src
+ * 'self'`) refuse, so the wait failed whenever the page was slower than the first look.
+ * `page.evaluate` of a string goes through the browser's debugging protocol, which CSP does not
+ * govern.
+ */
+export async function waitUntilTrue(page: Page, expression: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate(`Boolean(${expression})`)) return;
+    if (Date.now() > deadline) throw new Error(`Not true within ${timeoutMs} ms: ${expression}`);
+    await page.waitForTimeout(25);
+  }
+}
+
+/**
  * The id of the control the page put the focus on (`autofocus`, or a script), or null when none has
  * it. Chromium moves the focus to an autofocus field when it next draws the page, which can come
  * after the load event: this waits up to 5 s for that moment instead of reading too early.
  */
 export async function autofocused(page: Page): Promise<string | null> {
-  await page.waitForFunction('document.activeElement && document.activeElement !== document.body', null, { timeout: 5000 }).catch(() => undefined);
+  await waitUntilTrue(page, 'document.activeElement && document.activeElement !== document.body', 5000).catch(() => undefined);
   return (await page.evaluate('document.activeElement && document.activeElement !== document.body ? document.activeElement.id : null')) as string | null;
 }
 
