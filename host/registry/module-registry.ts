@@ -419,7 +419,7 @@ export class SqlModuleRegistry implements HostModuleRegistry {
     const field = validateField(input, module, (name) => this.snapshot.modules.has(name));
     if (definition.fields.some((f) => f.name === field.name)) throw new ModuleDefinitionError(`Module ${module} already has the field "${field.name}"`);
     return {
-      before: (transaction) => addFieldColumn(this.sequelize, this.db.dialect, module, field, transaction),
+      before: (transaction) => addFieldColumn(this.sequelize, this.db.dialect, { ...definition, fields: [...definition.fields, field] }, field, transaction),
       undoBefore: () => dropFieldColumn(this.sequelize, this.db.dialect, module, field),
       metadata: async (transaction) => {
         const [{ next }] = await this.sequelize.query<{ next: number | string }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM crm_fields WHERE module = $module', {

@@ -47,7 +47,8 @@ export const DOCUMENTS_CREATED_INDEX = { module: 'Documents', name: 'mod_documen
  * `20261206300000-contact-name-order` for a table made before it; dropped before either column is
  * (SQLite refuses to drop an indexed column). Sequelize's SQLite `describeTable` (and what uses
  * it: `removeColumn`, `changeColumn`) fails on a table with an index on expressions: the host
- * reads the Contacts table's fields from the registry and drops columns by plain DDL.
+ * reads the Contacts table's fields from the registry and drops columns by plain DDL. A name added
+ * again (`addFieldColumn`) gets the index back.
  */
 export const CONTACTS_NAME_INDEX = { module: 'Contacts', name: 'mod_contacts_name_idx', fields: ['lastname', 'firstname'] } as const;
 
@@ -129,11 +130,15 @@ export async function dropModuleTable(sequelize: Sequelize, module: string, tran
   await sequelize.getQueryInterface().dropTable(tableOf(module), { transaction });
 }
 
-export async function addFieldColumn(sequelize: Sequelize, dialect: DatabaseDialect, module: string, field: FieldDefinition, transaction?: Transaction): Promise<void> {
+/** Adds `field`'s column to the table of `module` (the module as it is with the field). */
+export async function addFieldColumn(sequelize: Sequelize, dialect: DatabaseDialect, module: ModuleDefinition, field: FieldDefinition, transaction?: Transaction): Promise<void> {
   const qi = sequelize.getQueryInterface();
-  const table = tableOf(module);
+  const table = tableOf(module.name);
   await qi.addColumn(table, field.name, { type: columnType(field, dialect), allowNull: true }, { transaction });
   if (field.type === 'reference') await qi.addIndex(table, [...referenceIndexColumns(field.name)], { name: referenceIndexName(table, field.name), transaction });
+  // A name removed (which dropped the index) and added again: the Contacts page's order is indexed again.
+  const nameOrder = (CONTACTS_NAME_INDEX.fields as readonly string[]).includes(field.name) && hasContactsNameOrder(module) ? contactsNameIndexStatement(dialect, (identifier) => qi.quoteIdentifier(identifier)) : undefined;
+  if (nameOrder) await sequelize.query(nameOrder, { transaction });
 }
 
 export async function dropFieldColumn(sequelize: Sequelize, dialect: DatabaseDialect, module: string, field: FieldDefinition, transaction?: Transaction): Promise<void> {

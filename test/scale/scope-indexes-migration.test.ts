@@ -111,6 +111,28 @@ describe('scope index migration up, down, up @db', function () {
     expect(fx.registry.module('Contacts')!.fields.map((f) => f.name)).to.not.include('firstname');
   });
 
+  it('keeps the Contacts table changeable beside its name-order index: custom fields come and go, a name removed and added again gets the index back', async () => {
+    const exists = () => indexExists(fx.db, 'mod_contacts', 'mod_contacts_name_idx');
+    const indexed = fx.db.dialect !== 'mariadb';
+    const contacts = () => fx.registry.module('Contacts')!.fields.map((f) => f.name);
+    if (contacts().includes('firstname')) await fx.registry.removeField('Contacts', 'firstname');
+    expect(await exists(), 'without firstname').to.equal(false);
+    // The name removed comes back (the CLI's add-field): the page's order is indexed again.
+    await fx.registry.addField('Contacts', { name: 'firstname', label: { en: 'First name', it: 'Nome' }, type: 'text', mandatory: false, maxLength: 80 });
+    expect(await exists(), 'firstname added again').to.equal(indexed);
+    // Custom fields beside the index: a text, a reference (with its own index); then both go.
+    await fx.registry.addField('Contacts', { name: 'cf_badge', label: { en: 'Badge' }, type: 'text', mandatory: false });
+    await fx.registry.addRelation({ id: 'Contacts.cf_vendor_id', kind: 'reference', module: 'Contacts', relatedModule: 'Vendors', field: 'cf_vendor_id' });
+    await fx.db.sequelize.query("INSERT INTO mod_contacts (firstname, lastname, cf_badge, created_at, modified_at, version) VALUES ('Ada', 'Zeta', 'B7', '2026-12-06 00:00:00', '2026-12-06 00:00:00', 1)");
+    await fx.registry.removeRelation('Contacts.cf_vendor_id');
+    await fx.registry.removeField('Contacts', 'cf_badge');
+    expect(contacts()).to.not.include.members(['cf_badge', 'cf_vendor_id']);
+    expect(await exists(), 'after the custom fields went').to.equal(indexed);
+    const rows = await fx.db.sequelize.query<{ lastname: string }>("SELECT lastname FROM mod_contacts WHERE lastname = 'Zeta'", { type: QueryTypes.SELECT });
+    expect(rows.map((r) => r.lastname)).to.deep.equal(['Zeta']);
+    expect(fx.logger.entries.filter((e) => e.level === 'error')).to.deep.equal([]);
+  });
+
   it('gives a reference field added later the same index, and removes it with the field', async () => {
     await fx.registry.addRelation({ id: 'Faq.account_id', kind: 'reference', module: 'Faq', relatedModule: 'Accounts', field: 'account_id' });
     expect(await indexColumns(fx.db, 'mod_faq', 'mod_faq_account_id_idx')).to.deep.equal(['account_id', 'modified_at']);
