@@ -207,13 +207,16 @@ function utf8Prefix(bytes: Buffer): number {
  * The charset of a text file of `size` bytes whose start did not tell it (`charsetOf`), read through
  * `file` a chunk at a time, nothing kept but a cut letter's bytes: Windows-1252 at the first byte
  * that is no UTF-8, UTF-8 when all of it is (as `textOf` took it at upload). A file longer than its
- * `size` is left undefined: its download fails on the size (`sendFile`). The file is closed however it ends.
+ * `size` is left undefined: its download fails on the size (`sendFile`). So is one whose client has
+ * gone (`res` closed): the read stops at the next chunk rather than read megabytes for no one. The
+ * file is closed however it ends.
  */
-async function charsetThroughout(file: Readable, size: number): Promise<string | undefined> {
+async function charsetThroughout(file: Readable, size: number, res: ServerResponse): Promise<string | undefined> {
   let cut = Buffer.alloc(0);
   let read = 0;
   try {
     for await (const chunk of file as AsyncIterable<Buffer>) {
+      if (res.destroyed) return undefined;
       read += chunk.length;
       if (read > size) return undefined;
       const bytes = cut.length > 0 ? Buffer.concat([cut, chunk]) : chunk;
@@ -236,10 +239,11 @@ async function charsetThroughout(file: Readable, size: number): Promise<string |
  * every byte gives, as at upload, and memory stays one chunk (README, "Text downloads"). Only a file
  * a customer could upload (`MAX_UPLOAD_BYTES`) is read through; a longer one, the CRM's own, is
  * labelled by its start alone, so that a HEAD of it does not read megabytes it then throws away
- * (Express then names its default, UTF-8, for a text type). The files are closed when `stream` is,
- * however it ends.
+ * (Express then names its default, UTF-8, for a text type). Nor is one whose client has gone
+ * (`res`, the download's answer, closed): `sendFile` then lets it go. The files are closed when
+ * `stream` is, however it ends.
  */
-export async function textDownload(file: Readable, mimeType: string, size: number, reopen: () => Promise<Readable>): Promise<{ readonly stream: Readable; readonly charset?: string }> {
+export async function textDownload(file: Readable, mimeType: string, size: number, reopen: () => Promise<Readable>, res: ServerResponse): Promise<{ readonly stream: Readable; readonly charset?: string }> {
   if (!Object.values(ALLOWED_UPLOADS).some((a) => a.text && a.mime === mimeType) || size === 0) return { stream: file };
   const chunks: Buffer[] = [];
   let read = 0;
@@ -259,7 +263,7 @@ export async function textDownload(file: Readable, mimeType: string, size: numbe
     }
     start = Buffer.concat(chunks);
     charset = charsetOf(start, size);
-    if (charset === undefined && !ended && size <= MAX_UPLOAD_BYTES) charset = await charsetThroughout(await reopen(), size);
+    if (charset === undefined && !ended && size <= MAX_UPLOAD_BYTES && !res.destroyed) charset = await charsetThroughout(await reopen(), size, res);
   } catch (error) {
     file.destroy();
     throw error;

@@ -18,9 +18,11 @@ import type { TestHost } from '../support/host.js';
 import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { signedIn as pageClient } from '../portal-pages/portal-pages-kit.js';
 import { API, changeModule, idsWhere, JANE, portalLogin, startApiHost } from '../portal-api/api-test-kit.js';
+import { MAX_UPLOAD_BYTES } from '../../plugin/access/upload-checks.js';
 
 const TICKETS = 8000;
 const BIG_FILE = 16 * 1024 * 1024;
+const LATE_FILE = MAX_UPLOAD_BYTES;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A raw HTTP/1.1 request on its own socket; the caller decides how much of the answer to read. */
@@ -137,6 +139,7 @@ describe('slow and aborting clients: exports, downloads, uploads @db', function 
 
   describe('a download', () => {
     let documentId: number;
+    let lateId: number;
     let filesDir: string;
     before(async () => {
       filesDir = join(test.host.options.dataDir, 'files');
@@ -147,6 +150,15 @@ describe('slow and aborting clients: exports, downloads, uploads @db', function 
         { actor: { kind: 'system' } },
       );
       documentId = stored.documentId;
+      // As large as an upload may be: ASCII, then one Windows-1252 letter at the very end. Its
+      // start tells no charset, so a download reads it through (a second open) before its headers.
+      const late = await test.host.api.records.attachDocument(
+        'HelpDesk',
+        ticket,
+        { title: 'Line 2 export', fileName: 'export-late.txt', mimeType: 'text/plain', content: Buffer.concat([Buffer.alloc(LATE_FILE - 1, 0x61), Buffer.from([0xe8])]) },
+        { actor: { kind: 'system' } },
+      );
+      lateId = late.documentId;
     });
 
     /** This process's descriptors open on stored document files. */
@@ -199,6 +211,27 @@ describe('slow and aborting clients: exports, downloads, uploads @db', function 
         const whole = await fetch(`${test.url}${path}`, { headers: { cookie } });
         expect((await whole.arrayBuffer()).byteLength).to.equal(BIG_FILE);
         expect(await settled(openFiles, 300, 5000)).to.equal(before);
+      });
+
+      it(`stops reading a text file through for its charset when the client leaves, and closes both of its opens (${where})`, async () => {
+        const path = where === 'page' ? `/portal/m/HelpDesk/${ticket}/documents/${lateId}` : `${API}/documents/${lateId}/content`;
+        const whole = await fetch(`${test.url}${path}`, { headers: { cookie } });
+        expect(whole.headers.get('content-type'), 'the label all its bytes give').to.equal('text/plain; charset=windows-1252');
+        expect((await whole.arrayBuffer()).byteLength).to.equal(LATE_FILE);
+        expect(await settled(openFiles, 300, 5000)).to.equal(0);
+        faults.length = 0;
+        const readBefore = bytesRead();
+        // Clients that ask and leave at once: each read-through would read all 10 MB for no one.
+        const CLIENTS = 5;
+        for (let i = 0; i < CLIENTS; i += 1) {
+          const socket = await rawRequest(test.url, `GET ${path} HTTP/1.1\r\nHost: portal.test\r\nCookie: ${cookie}\r\n\r\n`);
+          socket.destroy();
+        }
+        // By the MiB: reading /proc/self/io to poll is a read too.
+        await settled(() => Math.floor(bytesRead() / 2 ** 20), 500, 20_000);
+        expect(bytesRead() - readBefore, `bytes the process read for ${CLIENTS} downloads left at once`).to.be.below(LATE_FILE);
+        expect(await settled(openFiles, 300, 5000), 'files left open by the downloads left').to.equal(0);
+        expect(faults, 'a client that leaves is not a fault').to.deep.equal([]);
       });
     }
   });

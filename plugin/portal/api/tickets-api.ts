@@ -319,7 +319,7 @@ export class TicketsApi implements ApiRouteSource {
     const customer = await this.api.customer(req, res);
     await this.api.answer(req, res, (field) => field, async () => {
       const { file, stream, downloadName, reopen } = await customer.openDocument(this.api.id(req));
-      const text = await textDownload(stream, file.mimeType, file.size, reopen);
+      const text = await textDownload(stream, file.mimeType, file.size, reopen, res);
       res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size, text.charset));
       await sendFile(text.stream, res, file.size);
     });

@@ -371,7 +371,7 @@ export class RecordDetailPage implements PortalRouteContribution {
     // The record must be the customer's, and the file theirs to read.
     await w.access.record(name, id);
     const { file, stream, downloadName, reopen } = await w.access.openDocument(documentId);
-    const text = await textDownload(stream, file.mimeType, file.size, reopen);
+    const text = await textDownload(stream, file.mimeType, file.size, reopen, w.res);
     w.res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size, text.charset));
     await sendFile(text.stream, w.res, file.size);
   }
