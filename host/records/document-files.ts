@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -64,15 +64,26 @@ export class DocumentFiles {
     if (path) await rm(path, { force: true });
   }
 
-  /** A stream of the stored file, or null when it is missing. */
+  /**
+   * A stream of the stored file, or null when it is missing. The file is open when this returns:
+   * a stream made from its path opened it a moment later, and a file removed in between (after a
+   * look that it was there) failed the download with a 500 instead of a missing file's answer.
+   */
   async open(key: unknown): Promise<Readable | null> {
     const path = this.pathOf(key);
     if (!path) return null;
+    let file: FileHandle;
     try {
-      if (!(await stat(path)).isFile()) return null;
+      file = await open(path, 'r');
     } catch {
       return null;
     }
-    return createReadStream(path);
+    try {
+      if ((await file.stat()).isFile()) return createReadStream(path, { fd: file });
+    } catch {
+      // Closed below, as a file that is no file.
+    }
+    await file.close();
+    return null;
   }
 }
