@@ -1,4 +1,5 @@
 import { ContainerModule } from 'inversify';
+import { AdminOutcomes, HmacAdminOutcomes } from './admin-outcomes.js';
 import { AdminPages, CrmLayoutAdminPages } from './admin-pages.js';
 import { CsrfTokens, HmacCsrfTokens } from './csrf.js';
 import { DerivedPluginKeys, PluginKeys } from './plugin-keys.js';
@@ -9,6 +10,7 @@ export const httpModule = new ContainerModule(({ bind }) => {
   bind<PageRenderer>(PageRenderer).to(HandlebarsPageRenderer).inSingletonScope();
   bind<PluginKeys>(PluginKeys).to(DerivedPluginKeys).inSingletonScope();
   bind<CsrfTokens>(CsrfTokens).to(HmacCsrfTokens).inSingletonScope();
+  bind<AdminOutcomes>(AdminOutcomes).to(HmacAdminOutcomes).inSingletonScope();
   bind<AdminPages>(AdminPages).to(CrmLayoutAdminPages).inSingletonScope();
   bind<PluginRouters>(PluginRouters).to(ExpressPluginRouters).inSingletonScope();
 });

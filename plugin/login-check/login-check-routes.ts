@@ -13,20 +13,18 @@
  * that unlock nobody are only counted — and only a banned address lifted (a lift asked for an
  * address not banned is audited as such), and the page says when there was nothing to unlock or
  * lift. POSTs answer 303 to the page with the outcome in the query (numbers and a validated
- * address only, never free text), signed for the admin's CRM session (`sig`, an HMAC of the
- * session's secret id and the outcome): the page shows only an outcome it signed, so a link made or
- * altered by someone else shows an admin no false count. The host keeps no session data a flash
- * could live in, and a signature needs no storage and works behind several processes.
+ * address only, never free text; `q` too, the view it came back to), signed for the admin's CRM
+ * session (`AdminOutcomes`, plugin/http/admin-outcomes.ts): the page shows only an outcome it
+ * signed, so a link made or altered by someone else shows an admin no false count.
  */
 import { fileURLToPath } from 'node:url';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { inject, injectable, optional } from 'inversify';
 import { HostDatabase } from '../host-contract/index.js';
 import { isClientKey } from '../auth/client-address.js';
 import { BAN_CLIENT_AFTER_FAILURES, LOCK_AFTER_FAILURES, Lockout } from '../auth/lockout.js';
+import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
-import { PluginKeys } from '../http/plugin-keys.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
@@ -39,8 +37,6 @@ const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
 const MAX_UNLOCK = MAX_LISTED;
 const AUDIT_SHOWN = 20;
 const contactIdShape = /^[1-9]\d{0,9}$/;
-/** What a POST's outcome in the page's query is made of, signed together (`q` too: the view it came back to). */
-const OUTCOME_KEYS = ['q', 'done', 'count', 'skipped', 'ip'] as const;
 
 /** C0 and C1 control characters and DEL: no name or email holds one. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
@@ -103,7 +99,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     @inject(Translator) private readonly translator: Translator,
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(HostDatabase) private readonly database: HostDatabase,
-    @inject(PluginKeys) private readonly keys: PluginKeys,
+    @inject(AdminOutcomes) private readonly outcomes: AdminOutcomes,
     // Bound by the auth capability. Without it (the plugin's core alone, as its shell suites load
     // it) nothing can be unlocked: the page only lists, and the POST routes do not exist.
     @inject(Lockout) @optional() private readonly lockout?: Lockout,
@@ -132,7 +128,8 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     const { search } = filter;
     const language = this.pages.language(res);
     // Only an outcome this page's own POST signed for this admin's session (see back()).
-    const notice = this.signed(res, req.query) ? this.noticeOf(req.query) : null;
+    const outcome = this.outcomes.of(req, res);
+    const notice = outcome ? this.noticeOf(outcome) : null;
     const [locked, failing, banned, audit] = await Promise.all([
       this.accounts.list({ search }),
       this.accounts.recentFailures({ search }),
@@ -172,7 +169,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
   }
 
   /** The outcome of the POST that redirected here; anything unexpected shows nothing. */
-  private noticeOf(query: Request['query']): Notice | null {
+  private noticeOf(query: Readonly<Record<string, string | undefined>>): Notice | null {
     switch (query.done) {
       case 'unlocked': {
         const unlocked = count(query.count);
@@ -197,29 +194,10 @@ export class LoginCheckRoutes implements AdminRouteContribution {
 
   /**
    * Back to the page after a POST, on the view the form was sent from: every action's form carries
-   * the page's filter (`q`), and every action comes back with it, then with its outcome.
+   * the page's filter (`q`), and every action comes back with it, then with its outcome, signed.
    */
   private back(res: Response, search: string, outcome: Record<string, string>): void {
-    const values = { q: search, ...outcome };
-    const query = new URLSearchParams(Object.entries(values).filter(([, value]) => value !== ''));
-    query.set('sig', this.signature(crmSessionOf(res)!.sessionId, values));
-    const text = query.toString();
-    res.redirect(303, `${this.settings.settingsPath}${LOGIN_CHECK_PATH}${text ? `?${text}` : ''}`);
-  }
-
-  /** The outcome's MAC for a CRM session: the query's outcome values in a fixed order, each named. */
-  private signature(sessionId: string, values: Readonly<Record<string, unknown>>): string {
-    const text = OUTCOME_KEYS.map((key) => `${key}=${typeof values[key] === 'string' ? values[key] : ''}`).join('\n');
-    return createHmac('sha256', this.keys.key('business-portal:admin-outcome:v1')).update(`${sessionId}\n${text}`).digest('base64url');
-  }
-
-  /** Whether the page's query carries an outcome signed for this admin's session. */
-  private signed(res: Response, query: Request['query']): boolean {
-    const session = crmSessionOf(res);
-    if (!session || typeof query.done !== 'string' || typeof query.sig !== 'string') return false;
-    const expected = Buffer.from(this.signature(session.sessionId, query));
-    const given = Buffer.from(query.sig);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    this.outcomes.redirect(res, `${this.settings.settingsPath}${LOGIN_CHECK_PATH}`, { q: search, ...outcome });
   }
 
   private async unlock(req: Request, res: Response, lockout: Lockout): Promise<void> {

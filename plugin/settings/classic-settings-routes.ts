@@ -13,6 +13,7 @@ import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { ModuleEligibility } from '../eligibility/module-eligibility.js';
 import { HostEmailTemplates, HostUsers, type LanguageCode, type LocalizedText, type ModuleDefinition } from '../host-contract/index.js';
+import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
@@ -25,7 +26,7 @@ import { PortalVersions } from './portal-version.js';
 
 export const CLASSIC_PATH = '/classic';
 
-/** What the page may say after a redirect (`?done=…`): an allow-list, never free text. */
+/** What the page may say after a redirect (`?done=…`, signed: plugin/http/admin-outcomes.ts): an allow-list, never free text. */
 const DONE_MESSAGES: Readonly<Record<ClassicSection, MessageKey>> & Readonly<Record<string, MessageKey | undefined>> = {
   modules: 'classic.done.modules',
   advanced: 'classic.done.advanced',
@@ -113,6 +114,7 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     @inject(HostEmailTemplates) private readonly templates: HostEmailTemplates,
     @inject(Translator) private readonly translator: Translator,
     @inject(PluginSettings) private readonly settings: PluginSettings,
+    @inject(AdminOutcomes) private readonly outcomes: AdminOutcomes,
   ) {}
 
   registerAdminRoutes(router: Router): void {
@@ -143,7 +145,7 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
       const revision = (req.body as { revision?: unknown } | undefined)?.revision;
       const expected = typeof revision === 'string' ? { expected: { section: form, revision } } : {};
       await this.store.save(change, { userId: session.user.id, userName: session.user.userName }, expected);
-      res.redirect(303, `${this.settings.settingsPath}${CLASSIC_PATH}?done=${form}`);
+      this.outcomes.redirect(res, `${this.settings.settingsPath}${CLASSIC_PATH}`, { done: form });
     } catch (error) {
       const language = this.pages.language(res);
       if (error instanceof StaleClassicSettingsError) return this.page(req, res, { status: 409, errors: [this.translator.t(language, 'classic.stale')] });
@@ -221,7 +223,9 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     const current = await this.store.read();
     const offered = this.offered();
     const rows = current.modules.filter((entry) => offered.has(entry.module));
-    const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
+    // Only the outcome of this admin's own save (signed for the session): never a crafted link's.
+    const outcome = this.outcomes.of(req, res)?.done;
+    const done = outcome === undefined ? undefined : DONE_MESSAGES[outcome];
     const users = [...(await this.users.users())].sort((a, b) => Number(b.active) - Number(a.active) || a.lastName.localeCompare(b.lastName) || a.userName.localeCompare(b.userName));
     const templates = await this.templates.templates();
     // A refused form shows what it sent; the others, what is stored.

@@ -27,6 +27,7 @@ import {
   type ModuleDefinition,
 } from '../host-contract/index.js';
 import { PageRenderer } from '../http/page-renderer.js';
+import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages } from '../http/admin-pages.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
@@ -135,6 +136,7 @@ export class PrivilegesPage implements AdminRouteContribution {
     @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
     @inject(HostRegional) private readonly regional: HostRegional,
     @inject(PageRenderer) private readonly renderer: PageRenderer,
+    @inject(AdminOutcomes) private readonly outcomes: AdminOutcomes,
   ) {}
 
   registerAdminRoutes(router: Router): void {
@@ -218,8 +220,9 @@ export class PrivilegesPage implements AdminRouteContribution {
       ops: RULE_OPERATORS.map((op) => ({ value: op, label: t(`privileges.rules.ops.${op}`) })),
       effectOptions: RULE_EFFECTS.map((effect) => ({ value: effect, label: t(`privileges.rules.effectLabels.${effect}`) })),
       context: JSON.stringify(this.clientContext(document, definitions, language, t)),
-      // Only the New profile form's "Next" lands here with a message (an allow-list, never free text).
-      done: req.query.done === 'created' ? t('profiles.done.created') : null,
+      // Only the New profile form's "Next" lands here with a message (an allow-list, never free text),
+      // signed for this admin's session (plugin/http/admin-outcomes.ts): never a crafted link's.
+      done: this.outcomes.of(req, res)?.done === 'created' ? t('profiles.done.created') : null,
     };
     await this.pages.send(req, res, {
       template: 'admin/privileges',

@@ -10,6 +10,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { HostModuleRegistry, type FieldDefinition, type LocalizedText } from '../host-contract/index.js';
+import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import { JSON_BODY_LIMIT } from '../http/json-body.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
@@ -23,7 +24,7 @@ import { validateForm } from '../profiles/profile-schemas.js';
 import { ProfileService, type ProfileNotice, type SkippedItem } from '../profiles/profile-service.js';
 import { describeAuditEntry, type AuditWords } from './profile-audit-summary.js';
 
-/** What the profile page may say after a redirect (`?done=…`): an allow-list, never free text. */
+/** What the profile page may say after a redirect (`?done=…`, signed: plugin/http/admin-outcomes.ts): an allow-list, never free text. */
 const DONE_MESSAGES: Readonly<Record<string, MessageKey>> = {
   created: 'profiles.done.created',
   duplicated: 'profiles.done.duplicated',
@@ -83,6 +84,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     @inject(Translator) private readonly translator: Translator,
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
+    @inject(AdminOutcomes) private readonly outcomes: AdminOutcomes,
   ) {}
 
   /** The import takes the form or the export file as JSON; the privileges editor's script saves a section as JSON. */
@@ -154,8 +156,8 @@ export class ProfileRoutes implements AdminRouteContribution {
     await this.pages.sendMessage(req, res, 404, 'errors.notFoundTitle', 'profiles.errors.notFound');
   }
 
-  private profileUrl(id: number, done?: string): string {
-    return `${this.settings.settingsPath}/profiles/${id}${done ? `?done=${done}` : ''}`;
+  private profileUrl(id: number): string {
+    return `${this.settings.settingsPath}/profiles/${id}`;
   }
 
   // ─────────────────────────────── new profile ───────────────────────────────
@@ -186,7 +188,7 @@ export class ProfileRoutes implements AdminRouteContribution {
         actorOf(res),
       );
       // "Next": straight on to the new profile's privileges.
-      res.redirect(303, `${this.profileUrl(profile.id)}/privileges?done=created`);
+      this.outcomes.redirect(res, `${this.profileUrl(profile.id)}/privileges`, { done: 'created' });
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
       await this.newProfilePage(req, res, { status: error.status, errors: this.problemsOf(res, error), values: formValues(req.body), invalid: this.invalidFields(error) });
@@ -205,7 +207,9 @@ export class ProfileRoutes implements AdminRouteContribution {
       if (error instanceof ProfileError && error.code === 'not_found') return this.notFound(req, res);
       throw error;
     }
-    const done = typeof req.query.done === 'string' ? DONE_MESSAGES[req.query.done] : undefined;
+    // Only the outcome of this admin's own save (signed for the session): never a crafted link's.
+    const outcome = this.outcomes.of(req, res)?.done;
+    const done = outcome === undefined ? undefined : DONE_MESSAGES[outcome];
     const { page: auditPage, paging: auditPaging } = this.auditPaging(req, res, await this.profiles.auditCount(id), this.profileUrl(id));
     const words = this.auditWords(res);
     const audit = (await this.profiles.audit(id, { number: auditPage, size: AUDIT_PAGE_SIZE })).map((entry) => this.auditRow(res, entry, words));
@@ -337,7 +341,7 @@ export class ProfileRoutes implements AdminRouteContribution {
       const form = validateForm('rename', req.body);
       const description = await this.storedDescription(id, form.description ?? '');
       await this.profiles.rename(id, { name: form.name, description, expectedVersion: Number(form.version) }, actorOf(res));
-      res.redirect(303, this.profileUrl(id, 'renamed'));
+      this.outcomes.redirect(res, this.profileUrl(id), { done: 'renamed' });
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
       if (error.code === 'not_found') return this.notFound(req, res);
@@ -367,7 +371,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     try {
       const form = validateForm('duplicate', req.body);
       const copy = await this.profiles.duplicate(id, { ...(form.name ? { name: form.name } : {}) }, actorOf(res));
-      res.redirect(303, this.profileUrl(copy.id, 'duplicated'));
+      this.outcomes.redirect(res, this.profileUrl(copy.id), { done: 'duplicated' });
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
       if (error.code === 'not_found') return this.notFound(req, res);

@@ -8,6 +8,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { ModuleEligibility, type NotEligibleReason } from '../eligibility/module-eligibility.js';
 import { HostHttp, HostLicences } from '../host-contract/index.js';
+import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
@@ -51,6 +52,7 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
     @inject(HostLicences) private readonly licences: HostLicences,
     @inject(ModuleEligibility) private readonly eligibility: ModuleEligibility,
     @inject(Translator) private readonly translator: Translator,
+    @inject(AdminOutcomes) private readonly outcomes: AdminOutcomes,
   ) {}
 
   registerAdminRoutes(router: Router): void {
@@ -64,7 +66,8 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
     const language = this.pages.language(res);
     const version = await this.versions.current();
     const licensed = await this.licences.has(PORTAL_LICENCE);
-    const done = req.query.done === 'version' ? this.translator.t(language, 'classic.version.saved', { version }) : null;
+    // Only the outcome of this admin's own switch (signed for the session): never a crafted link's.
+    const done = this.outcomes.of(req, res)?.done === 'version' ? this.translator.t(language, 'classic.version.saved', { version }) : null;
     await this.pages.send(req, res, {
       template: 'admin/settings-home',
       titleKey: 'settings.title',
@@ -116,7 +119,7 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
     try {
       const form = validateSettingsForm('version', req.body);
       await this.versions.choose(form.version === '1' ? 1 : 2, { userId: session.user.id, userName: session.user.userName });
-      res.redirect(303, `${this.settings.settingsPath}/?done=version`);
+      this.outcomes.redirect(res, `${this.settings.settingsPath}/`, { done: 'version' });
     } catch (error) {
       if (!(error instanceof ClassicSettingsError)) throw error;
       const language = this.pages.language(res);

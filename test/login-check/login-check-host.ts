@@ -212,7 +212,5 @@ export function unlockTokenOf(mail: RecordedMail): string {
   return token;
 }
 
-/** A POST's way back to the login-check page without the outcome's signature (`sig`, always last; see login-check-routes.ts). */
-export function unsigned(location: string | null): string | null {
-  return location === null ? null : location.replace(/[?&]sig=[^&]*$/, '');
-}
+/** A POST's way back to the login-check page without the outcome's signature. */
+export { unsigned } from '../support/admin-outcomes.js';

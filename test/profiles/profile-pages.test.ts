@@ -10,6 +10,7 @@ import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ProfileSections } from '../../plugin/profiles/profile-document.js';
 import type { ProfileExport } from '../../plugin/profiles/profile-schemas.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
+import { forgedOutcomes, unsigned } from '../support/admin-outcomes.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { addPortalAccount, adminActor, adminClient, count, profileIdByName, profileService, rows, SETTINGS, type AdminClient } from './profile-test-kit.js';
 
@@ -75,7 +76,7 @@ describe('profile admin pages @db', () => {
     const response = await admin.post(`${SETTINGS}/profiles`, { name: 'Resellers', description: 'Partners', startFrom: String(defaultId) });
     expect(response.status).to.equal(303);
     const id = await profileIdByName(api, 'Resellers');
-    expect(response.headers.get('location')).to.equal(`${SETTINGS}/profiles/${id}/privileges?done=created`);
+    expect(unsigned(response.headers.get('location'))).to.equal(`${SETTINGS}/profiles/${id}/privileges?done=created`);
     const privileges = await (await admin.get(response.headers.get('location')!)).text();
     expect(privileges).to.include('The profile was created.');
     // A notice in the page at load is not announced: the title, read first, starts with it; the h1 stays the page's name.
@@ -187,13 +188,38 @@ describe('profile admin pages @db', () => {
     expect(await count(api, 'bp_profiles')).to.equal(before);
   });
 
+  it('says "created" or "duplicated" only after this admin\'s own save: never for a crafted, altered, moved or another session\'s link', async () => {
+    const created = await admin.post(`${SETTINGS}/profiles`, { name: 'Notice check', description: '' });
+    expect(created.status).to.equal(303);
+    const createdAt = created.headers.get('location')!;
+    const id = (await profileIdByName(api, 'Notice check'))!;
+    const duplicated = await admin.post(`${SETTINGS}/profiles/${id}/duplicate`, {});
+    const duplicatedAt = duplicated.headers.get('location')!;
+    expect(await (await admin.get(createdAt)).text()).to.include('The profile was created.');
+    expect(await (await admin.get(duplicatedAt)).text()).to.include('The profile was duplicated');
+    const other = await adminClient(test);
+    const links = {
+      ...Object.fromEntries(Object.entries(forgedOutcomes(createdAt, { done: 'creat' })).map(([name, link]) => [`privileges ${name}`, link])),
+      ...Object.fromEntries(Object.entries(forgedOutcomes(duplicatedAt, { done: 'renamed' })).map(([name, link]) => [`profile ${name}`, link])),
+      'privileges made': `${SETTINGS}/profiles/${id}/privileges?done=created`,
+      'profile made': `${SETTINGS}/profiles/${id}?done=renamed`,
+      // The copy's signed notice on the original's page.
+      'profile moved': duplicatedAt.replace(`/profiles/${/profiles\/(\d+)/.exec(duplicatedAt)![1]}?`, `/profiles/${id}?`),
+    };
+    const shown: Record<string, boolean> = {};
+    for (const [name, link] of Object.entries(links)) shown[name] = /The profile was (created|duplicated)|The name and description were saved/.test(await (await admin.get(link)).text());
+    shown['privileges other session'] = (await (await other.get(createdAt)).text()).includes('The profile was created.');
+    shown['profile other session'] = (await (await other.get(duplicatedAt)).text()).includes('The profile was duplicated');
+    expect(Object.entries(shown).filter(([, visible]) => visible).map(([name]) => name)).to.deep.equal([]);
+  });
+
   it('duplicates, renames (refusing a stale version) and deletes with "move contacts to"', async () => {
     const source = await service.create({ name: 'Installers', description: 'Field staff', startFrom: null }, await adminActor(api));
     expect(await (await admin.get(`${SETTINGS}/profiles/${source.id}/duplicate`)).text()).to.include('name="name"');
     const duplicated = await admin.post(`${SETTINGS}/profiles/${source.id}/duplicate`, {});
     expect(duplicated.status).to.equal(303);
     const copyId = (await profileIdByName(api, 'Installers 2'))!;
-    expect(duplicated.headers.get('location')).to.equal(`${SETTINGS}/profiles/${copyId}?done=duplicated`);
+    expect(unsigned(duplicated.headers.get('location'))).to.equal(`${SETTINGS}/profiles/${copyId}?done=duplicated`);
     expect(await (await admin.get(duplicated.headers.get('location')!)).text()).to.include('<title>The profile was duplicated: this is the copy. · Portal profile: Installers 2 · Reference CRM</title>');
 
     const renamed = await admin.post(`${SETTINGS}/profiles/${copyId}/rename`, { name: 'Installers (north)', description: 'North', version: '1' });

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import type { HostApi, ModuleDefinition } from '../../plugin/host-contract/index.js';
 import { CLASSIC_SETTINGS_KEY, type ClassicSettings } from '../../plugin/settings/classic-settings.js';
 import { adminClient, type AdminClient } from '../profiles/profile-test-kit.js';
+import { forgedOutcomes, unsigned } from '../support/admin-outcomes.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { captureInfoLogs, clerkClient, html, postPairs, SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
 
@@ -67,6 +68,19 @@ describe('settings: version 1 (classic) @db', () => {
     expect(await stored(), 'reading stores nothing').to.equal(undefined);
   });
 
+  it('says "saved" only after this admin\'s own save: never for a crafted, altered or another session\'s link', async () => {
+    const response = await admin.post(`${CLASSIC}/user`, { userId: String(await userId(api, 'admin')) });
+    expect(response.status).to.equal(303);
+    const location = response.headers.get('location')!;
+    expect(await (await admin.get(location)).text()).to.include('<title>The user was saved.');
+    const other = await adminClient(test);
+    const links = { ...forgedOutcomes(location, { done: 'modules' }), made: `${CLASSIC}?done=modules`, madeTemplate: `${CLASSIC}?done=template` };
+    const shown: Record<string, boolean> = {};
+    for (const [name, link] of Object.entries(links)) shown[name] = /was saved\.|were saved\./.test(await (await admin.get(link)).text());
+    shown.otherSession = /was saved\./.test(await (await other.get(location)).text());
+    expect(shown).to.deep.equal({ unsigned: false, madeUp: false, otherOutcome: false, extraParameter: false, made: false, madeTemplate: false, otherSession: false });
+  });
+
   it('saves Basic: ticks and a move, keeping the other modules in place', async () => {
     const logs = captureInfoLogs(api);
     try {
@@ -77,7 +91,7 @@ describe('settings: version 1 (classic) @db', () => {
         ['move', 'down:HelpDesk'],
       ]);
       expect(response.status).to.equal(303);
-      expect(response.headers.get('location')).to.equal(`${CLASSIC}?done=modules`);
+      expect(unsigned(response.headers.get('location'))).to.equal(`${CLASSIC}?done=modules`);
     } finally {
       logs.restore();
     }
@@ -89,9 +103,10 @@ describe('settings: version 1 (classic) @db', () => {
     expect(String(saved?.fields?.changes)).to.include('Faq.active=false').and.include('Contacts.active=true').and.include('order');
 
     // Up again, from the page's own button; the page says it was saved.
-    expect((await postPairs(test, admin, `${CLASSIC}/modules`, [['active', 'HelpDesk'], ['move', 'up:HelpDesk']])).status).to.equal(303);
+    const up = await postPairs(test, admin, `${CLASSIC}/modules`, [['active', 'HelpDesk'], ['move', 'up:HelpDesk']]);
+    expect(up.status).to.equal(303);
     expect(order(await stored()).slice(0, 2)).to.deep.equal(['HelpDesk', 'Faq']);
-    const savedPage = await (await admin.get(`${CLASSIC}?done=modules`)).text();
+    const savedPage = await (await admin.get(up.headers.get('location')!)).text();
     expect(savedPage).to.include('The modules were saved.');
     expect(savedPage).to.include('<title>The modules were saved. · Business Portal · version 1 settings · Reference CRM</title>');
     // Without a notice the title is the page's own.

@@ -13,6 +13,7 @@ import { CLASSIC_SETTINGS_KEY } from '../../plugin/settings/classic-settings.js'
 import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
 import { adminActor, adminClient, profileService, rows, type AdminClient } from '../profiles/profile-test-kit.js';
 import { apiClient, JANE, portalLogin } from '../portal-api/api-test-kit.js';
+import { forgedOutcomes, unsigned } from '../support/admin-outcomes.js';
 import { startSecondHost, startTestHost, type TestHost } from '../support/host.js';
 import { captureInfoLogs, clerkClient, postPairs, SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
 
@@ -88,7 +89,7 @@ describe('settings: version chooser @db', () => {
       try {
         const toTwo = await admin.post(`${SETTINGS}/version`, { version: '2' });
         expect(toTwo.status).to.equal(303);
-        expect(toTwo.headers.get('location')).to.equal(`${SETTINGS}/?done=version`);
+        expect(unsigned(toTwo.headers.get('location'))).to.equal(`${SETTINGS}/?done=version`);
         expect(await storedSetting(api, PORTAL_VERSION_SETTING)).to.equal(2);
         const page = await (await admin.get(toTwo.headers.get('location')!)).text();
         expect(page).to.include('Customers now see version 2 of the portal.');
@@ -111,6 +112,19 @@ describe('settings: version chooser @db', () => {
         ['admin', 1, 2],
         ['admin', 2, 1],
       ]);
+    });
+
+    it('says the version was switched only after this admin\'s own switch: never for a crafted, altered or another session\'s link', async () => {
+      const switched = await admin.post(`${SETTINGS}/version`, { version: '1' });
+      expect(switched.status).to.equal(303);
+      const location = switched.headers.get('location')!;
+      expect(await (await admin.get(location)).text()).to.include('Customers now see version 1 of the portal.');
+      const other = await adminClient(test);
+      const links = { ...forgedOutcomes(location, { done: 'versions' }), made: `${SETTINGS}/?done=version` };
+      const shown: Record<string, boolean> = {};
+      for (const [name, link] of Object.entries(links)) shown[name] = /now see version|saved\./.test(await (await admin.get(link)).text());
+      shown.otherSession = (await (await other.get(location)).text()).includes('Customers now see version');
+      expect(shown).to.deep.equal({ unsigned: false, madeUp: false, otherOutcome: false, extraParameter: false, made: false, otherSession: false });
     });
 
     it('refuses a bad version, a missing or forged CSRF token and non-admins, changing nothing', async () => {
@@ -137,7 +151,8 @@ describe('settings: version chooser @db', () => {
       try {
         const page = await (await admin.get(`${SETTINGS}/`)).text();
         expect(page).to.include('Ora i clienti vedono la versione 1 del portale.');
-        expect(await (await admin.get(`${SETTINGS}/?done=version`)).text()).to.include('<title>Ora i clienti vedono la versione 1 del portale. · Business Portal · Reference CRM</title>');
+        const saved = await admin.post(`${SETTINGS}/version`, { version: '1' });
+        expect(await (await admin.get(saved.headers.get('location')!)).text()).to.include('<title>Ora i clienti vedono la versione 1 del portale. · Business Portal · Reference CRM</title>');
         const bad = await admin.post(`${SETTINGS}/version`, { version: '9' });
         expect(await bad.text()).to.include('version: il valore deve essere uno tra 1, 2.');
       } finally {
