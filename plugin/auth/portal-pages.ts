@@ -60,6 +60,12 @@ export interface PortalPage {
    * content" passes the menu every signed-in page repeats (WCAG 2.4.1).
    */
   readonly ownMain?: boolean;
+  /**
+   * The body holds the account tools (`id="bp-account"`, the workspace's, after the content): the
+   * header links to them where they sit below the content (narrow screens, see `workspace.css`),
+   * so that a phone finds the log out at the top of a long page.
+   */
+  readonly accountTools?: boolean;
   /** More stylesheets and scripts of the portal's assets folder (file names), e.g. `workspace.css`. */
   readonly styles?: readonly string[];
   readonly scripts?: readonly string[];
@@ -114,6 +120,7 @@ export class LayoutPortalPages implements PortalPages {
       notice: page.notice ?? null,
       refused: page.refused === true,
       ownMain: page.ownMain === true,
+      accountTools: page.accountTools === true,
       body,
       styles: page.styles ?? [],
       scripts: page.scripts ?? [],

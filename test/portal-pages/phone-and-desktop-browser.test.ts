@@ -2,7 +2,8 @@
  * What a customer sees at a phone's width (375 × 812) and a desktop's (1280 × 800), on what the
  * other browser suites pass by: the pages that only say something (not found, not allowed), and a
  * list holding a value with no place to break it (a title pasted from a file name), and the titles
- * of those pages and of the delete confirmation beside every other page's. Screenshots go to `test-artifacts/phone-and-desktop/`.
+ * of those pages and of the delete confirmation beside every other page's; on a phone, without JavaScript,
+ * the link at the top to the account tools below the content. Screenshots go to `test-artifacts/phone-and-desktop/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -10,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { QueryTypes } from 'sequelize';
 import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { smallTapTargets } from '../support/page-checks.js';
+import { focused, seriousViolations, smallTapTargets, tabTo, waitUntilTrue } from '../support/page-checks.js';
 import { changeDefaultModule, DEMO_PASSWORD, JANE } from './portal-pages-kit.js';
 
 const PHONE = { width: 375, height: 812 };
@@ -123,6 +124,57 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
         gaps[`${path} refused on a ${size}`] = (await page.evaluate(gap)) as number;
       }
       for (const [name, value] of Object.entries(gaps)) expect(value, name).to.equal(list);
+    }
+  });
+
+  it('on a phone, a link at the top leads to the account tools below the content, without JavaScript; a desktop shows the tools beside it and no link', async () => {
+    // Its contrast, as the header's other controls' (axe runs only with JavaScript, as the page's scripts do).
+    await page.setViewportSize(PHONE);
+    await page.goto(`${test.url}/portal/m/HelpDesk`);
+    expect(await seriousViolations(page, { within: '.bp-header' })).to.deep.equal([]);
+    expect(await smallTapTargets(page, { within: '.bp-header' })).to.deep.equal([]);
+    const context = await browser.newContext({ locale: 'en-GB', viewport: PHONE, javaScriptEnabled: false });
+    try {
+      const phone = await context.newPage();
+      await phone.goto(`${test.url}/portal/login`);
+      await phone.fill('#bp-email', JANE);
+      await phone.fill('#bp-password', DEMO_PASSWORD);
+      await Promise.all([phone.waitForURL(/\/portal\/$/), phone.click('form.bp-form button[type="submit"]')]);
+      // A long page: the list, whose account tools are out of sight below its rows.
+      await phone.goto(`${test.url}/portal/m/HelpDesk`);
+      await phone.screenshot({ path: join(artifacts, 'account-link-phone.png') });
+      const link = phone.locator('a[href="#bp-account"]');
+      expect(await link.count(), 'links to the account tools').to.equal(1);
+      expect((await link.textContent())?.trim()).to.equal('Your account');
+      const box = (await link.boundingBox())!;
+      expect(box, 'the link is shown').to.not.equal(null);
+      expect(box.y + box.height, 'the link is in the first screen, near the top').to.be.at.most(120);
+      expect(await phone.evaluate(`(() => { const r = document.querySelector('.bp-account').getBoundingClientRect(); return r.top >= innerHeight; })()`), 'the tools start below the first screen').to.equal(true);
+      expect(await smallTapTargets(phone, { within: '.bp-header' })).to.deep.equal([]);
+      // By keyboard: the link after the header's controls, before the menu; following it puts the
+      // tools in view and the focus on them, so that Tab goes on to their first control.
+      await tabTo(phone, 'a[href="#bp-account"]');
+      expect((await focused(phone))?.seen, 'the focused link shows its focus').to.equal(true);
+      await phone.keyboard.press('Enter');
+      await waitUntilTrue(phone, `location.hash === '#bp-account'`);
+      const inView = `(() => { const r = document.querySelector('.bp-account').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight + 0.5; })()`;
+      expect(await phone.evaluate(inView), 'the tools are in view').to.equal(true);
+      expect(await phone.evaluate('document.activeElement.id'), 'the focus is on the tools').to.equal('bp-account');
+      await phone.screenshot({ path: join(artifacts, 'account-link-followed-phone.png') });
+      await phone.keyboard.press('Tab');
+      expect((await focused(phone))?.what).to.equal('a "Change password"');
+      // By tap, from the top again.
+      await phone.goto(`${test.url}/portal/m/HelpDesk`);
+      await link.click();
+      await waitUntilTrue(phone, `location.hash === '#bp-account'`);
+      expect(await phone.evaluate(inView), 'the tools are in view after a tap').to.equal(true);
+      expect(await phone.evaluate('document.activeElement.id'), 'the focus is on the tools after a tap').to.equal('bp-account');
+      // On a desktop the tools are beside the content: the link is not shown, nor reached by Tab.
+      await phone.setViewportSize(DESKTOP);
+      await phone.goto(`${test.url}/portal/m/HelpDesk`);
+      expect(await phone.evaluate(`getComputedStyle(document.querySelector('a[href="#bp-account"]')).display`), 'the link on a desktop').to.equal('none');
+    } finally {
+      await context.close();
     }
   });
 });

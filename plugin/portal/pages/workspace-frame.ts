@@ -196,6 +196,7 @@ export class WorkspaceFrame {
     this.pages.send(w.req, w.res, { sessionId: w.session.sessionId, language: w.language, csrfToken: w.csrfToken }, {
       template: 'workspace',
       ownMain: true,
+      accountTools: true,
       titleKey: 'portal.layout.brand',
       title: page.title,
       notice: page.notice ?? null,
