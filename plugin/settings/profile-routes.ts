@@ -29,7 +29,6 @@ const DONE_MESSAGES: Readonly<Record<string, MessageKey>> = {
   created: 'profiles.done.created',
   duplicated: 'profiles.done.duplicated',
   renamed: 'profiles.done.renamed',
-  imported: 'profiles.done.imported',
 };
 
 const SKIPPED_MESSAGES: Readonly<Record<SkippedItem['kind'], MessageKey>> = {
