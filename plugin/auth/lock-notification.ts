@@ -7,7 +7,7 @@
  */
 import { inject, injectable, optional } from 'inversify';
 import { HostHttp, HostLogger } from '../host-contract/index.js';
-import { BackgroundWork } from '../lifecycle/background-work.js';
+import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
 import type { AccountLockListener, LockedAccountRef } from './account-lock-listener.js';
@@ -25,6 +25,7 @@ export class LockNotification implements AccountLockListener, LifecycleContribut
     @inject(HostHttp) private readonly http: HostHttp,
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(HostLogger) private readonly logger: HostLogger,
+    @inject(DeactivationDeadline) private readonly deadline: DeactivationDeadline,
     @inject(PortalMailer) @optional() private readonly mailer?: PortalMailer,
   ) {}
 
@@ -37,9 +38,9 @@ export class LockNotification implements AccountLockListener, LifecycleContribut
     await this.pending.settled();
   }
 
-  /** A deactivation (the host shutting down) lets the emails under way finish first (for a while: `BackgroundWork.stop`). */
+  /** A deactivation (the host shutting down) lets the emails under way finish first (for a while: until its `DeactivationDeadline`). */
   async onDeactivate(): Promise<void> {
-    if (!(await this.pending.stop())) this.logger.warn('Business Portal: deactivated while a lock email was still being sent');
+    if (!(await this.pending.stop(this.deadline.leftMs()))) this.logger.warn('Business Portal: deactivated while a lock email was still being sent');
   }
 
   private async send(contactId: number): Promise<void> {

@@ -6,9 +6,10 @@
  *   unknown, ineligible or throttled (3 requests per address and 10 per client per hour, an
  *   IPv6 client by its /64: `clientKey`) cannot be told from outside. A link goes only to a
  *   single enabled, eligible account; the mail is sent in the background so that its delivery
- *   time does not show either (a deactivation waits for the mails under way, for a while:
- *   `BackgroundWork.stop`, so that none meets the database the host closes next). A request (email as typed, client) is kept only for the hour the
- *   limits count it in: `purgeRequests`, run by `RetentionPurge`.
+ *   time does not show either (a deactivation waits for the mails under way, for a while: until
+ *   its `DeactivationDeadline`, so that none meets the database the host closes next). A request
+ *   (email as typed, client) is kept only for the hour the limits count it in: `purgeRequests`,
+ *   run by `RetentionPurge`.
  * - `complete` checks the link's token as a secret under the lockout's shared counter (a locked
  *   account cannot reset; a spent, expired or outdated token is a failure), unknown tokens count
  *   against the client address, then — only while the password is still the one the link was
@@ -20,7 +21,7 @@ import { inject, injectable } from 'inversify';
 import { QueryTypes } from 'sequelize';
 import { HostDatabase, HostHttp, HostLogger } from '../host-contract/index.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
-import { BackgroundWork } from '../lifecycle/background-work.js';
+import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
@@ -94,6 +95,7 @@ export class TokenPasswordReset implements PasswordReset, LifecycleContribution 
     @inject(PasswordPolicy) private readonly policy: PasswordPolicy,
     @inject(PortalSessions) private readonly sessions: PortalSessions,
     @inject(PortalMailer) private readonly mailer: PortalMailer,
+    @inject(DeactivationDeadline) private readonly deadline: DeactivationDeadline,
   ) {}
 
   private get sequelize() {
@@ -153,7 +155,7 @@ export class TokenPasswordReset implements PasswordReset, LifecycleContribution 
   }
 
   async onDeactivate(): Promise<void> {
-    if (!(await this.mails.stop())) this.logger.warn('Business Portal: deactivated while a password recovery mail was still being sent');
+    if (!(await this.mails.stop(this.deadline.leftMs()))) this.logger.warn('Business Portal: deactivated while a password recovery mail was still being sent');
   }
 
   async purgeRequests(now: Date = new Date()): Promise<number> {

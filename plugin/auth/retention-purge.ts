@@ -2,9 +2,9 @@
  * Deletes what the sign-in no longer needs while the plugin is active: once at activation, then
  * every quarter of an hour, off the request path. The timer is `unref()`ed (it never keeps the
  * host alive) and stopped at deactivation, which also waits for a purge under way (for a while:
- * `BackgroundWork.stop`), so that it does not meet the database the host closes next. Each purge
- * is one indexed DELETE (their plans are read by test/scale/query-plans.test.ts), and one failing
- * does not keep the other from running.
+ * until the deactivation's `DeactivationDeadline`), so that it does not meet the database the host
+ * closes next. Each purge is one indexed DELETE (their plans are read by
+ * test/scale/query-plans.test.ts), and one failing does not keep the other from running.
  *
  * - Dead portal sessions. Expired sessions are refused anyway; this only keeps the table small. A
  *   rotated-away remember-me token is kept until its family's absolute end, so that its replay is
@@ -18,7 +18,7 @@
  */
 import { inject, injectable } from 'inversify';
 import { HostLogger } from '../host-contract/index.js';
-import { BackgroundWork } from '../lifecycle/background-work.js';
+import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PasswordReset } from './password-reset.js';
 import { PortalSessions } from './portal-sessions.js';
@@ -36,6 +36,7 @@ export class RetentionPurge implements LifecycleContribution {
     @inject(PasswordReset) private readonly resets: PasswordReset,
     @inject(TwoFactor) private readonly twoFactor: TwoFactor,
     @inject(HostLogger) private readonly logger: HostLogger,
+    @inject(DeactivationDeadline) private readonly deadline: DeactivationDeadline,
   ) {}
 
   async onActivate(): Promise<void> {
@@ -50,7 +51,7 @@ export class RetentionPurge implements LifecycleContribution {
   async onDeactivate(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (!(await this.running.stop())) this.logger.warn('Business Portal: deactivated while a purge was still running');
+    if (!(await this.running.stop(this.deadline.leftMs()))) this.logger.warn('Business Portal: deactivated while a purge was still running');
   }
 
   private async purge(): Promise<void> {

@@ -21,7 +21,7 @@ import { QueryTypes } from 'sequelize';
 import { PortalAccountStore } from '../auth/portal-account-store.js';
 import { PortalSessions } from '../auth/portal-sessions.js';
 import { HostDatabase, HostLogger, HostRecords } from '../host-contract/index.js';
-import { BackgroundWork } from '../lifecycle/background-work.js';
+import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { removePortalAccount } from './account-removal.js';
@@ -37,6 +37,7 @@ export class GoneContactAccounts implements LifecycleContribution {
     @inject(HostLogger) private readonly logger: HostLogger,
     @inject(PortalAccountStore) private readonly accounts: PortalAccountStore,
     @inject(PortalSessions) private readonly sessions: PortalSessions,
+    @inject(DeactivationDeadline) private readonly deadline: DeactivationDeadline,
   ) {}
 
   /** The sweep of this activation, off the start's path (the host serves meanwhile). */
@@ -50,11 +51,11 @@ export class GoneContactAccounts implements LifecycleContribution {
 
   /**
    * Stops the sweep after its current batch and waits for it: nothing of it runs past deactivation
-   * (unless a batch hangs past `BackgroundWork.stop`'s bound).
+   * (unless a batch hangs past the deactivation's `DeactivationDeadline`).
    */
   async onDeactivate(): Promise<void> {
     this.stopping = true;
-    if (!(await this.running.stop())) this.logger.warn('Business Portal: deactivated while the sweep for accounts of contacts no longer in the CRM was still running');
+    if (!(await this.running.stop(this.deadline.leftMs()))) this.logger.warn('Business Portal: deactivated while the sweep for accounts of contacts no longer in the CRM was still running');
   }
 
   private async sweep(): Promise<void> {

@@ -21,7 +21,7 @@ import { QueryTypes, UniqueConstraintError } from 'sequelize';
 import { ACCOUNTS_TABLE } from '../auth/portal-account-store.js';
 import { toDateOnly, todayIn, type DateOnly } from '../auth/support-period.js';
 import { HostDatabase, HostLogger, HostRegional, type LanguageCode } from '../host-contract/index.js';
-import { BackgroundWork } from '../lifecycle/background-work.js';
+import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
@@ -85,6 +85,7 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
     @inject(HostRegional) private readonly regional: HostRegional,
     @inject(HostLogger) private readonly logger: HostLogger,
     @inject(PortalMailer) private readonly mailer: PortalMailer,
+    @inject(DeactivationDeadline) private readonly deadline: DeactivationDeadline,
   ) {}
 
   async onActivate(): Promise<void> {
@@ -96,8 +97,8 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
   async onDeactivate(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    // Let a sweep under way finish before the host closes the database (for a while: `BackgroundWork.stop`).
-    if (!(await this.running.stop())) this.logger.warn('Business Portal: deactivated while a support-reminder sweep was still running');
+    // Let a sweep under way finish before the host closes the database (for a while: until the deactivation's `DeactivationDeadline`).
+    if (!(await this.running.stop(this.deadline.leftMs()))) this.logger.warn('Business Portal: deactivated while a support-reminder sweep was still running');
   }
 
   async sweep(today: DateOnly = todayIn(this.regional.timeZone())): Promise<SweepResult> {

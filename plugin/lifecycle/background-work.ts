@@ -4,17 +4,47 @@
  * host closes the database right after deactivating the plugin (the reference host's `close()`),
  * and a run still under way would then meet a closed connection pool halfway through.
  *
- * The wait is bounded (`BACKGROUND_STOP_MS`): a run that hangs (a mail server that never answers) must not keep a shutdown from ending. The
- * bound is the reference host's grace for the requests in flight (`shutdownGraceMs`, 10 s by
- * default), so a stuck run costs a shutdown no more than a stuck request does; the plugin cannot
- * read the host's setting through the contract. Each contribution waits for its own work, one
- * after the other, so several stuck ones add up.
+ * The wait is bounded (`BACKGROUND_STOP_MS`): a run that hangs (a mail server that never answers)
+ * must not keep a shutdown from ending. The bound is the reference host's grace for the requests
+ * in flight (`shutdownGraceMs`, 10 s by default), so stuck runs cost a shutdown no more than a
+ * stuck request does; the plugin cannot read the host's setting through the contract. It bounds
+ * the whole deactivation, not each wait: each contribution waits for its own work, one after the
+ * other, but all only until the one deadline the deactivation fixed as it began
+ * (`DeactivationDeadline`), so several stuck runs (a lock mail, a ticket notification and a
+ * recovery mail to a silent server) cost one bound, not one each.
  */
 
-/** How long a deactivation waits for the background work under way before it goes on without it. */
+/** How long a deactivation waits in all for the background work under way before it goes on without it. */
 export const BACKGROUND_STOP_MS = 10_000;
 
 const ignore = (): void => undefined;
+
+/**
+ * The one deadline of a deactivation's waits, bound once in the plugin's container: the lifecycle
+ * fixes it as a deactivation begins (`begin`) and lifts it when it has ended (`end`); each
+ * contribution's `onDeactivate` waits for its work no longer than what is left of it (`leftMs`).
+ */
+export class DeactivationDeadline {
+  private until: number | null = null;
+
+  /** `boundMs`: how long a whole deactivation may wait for the background work (tests shorten it). */
+  constructor(readonly boundMs: number = BACKGROUND_STOP_MS) {}
+
+  /** From now, every wait of this deactivation ends within `boundMs`. */
+  begin(): void {
+    this.until = performance.now() + this.boundMs;
+  }
+
+  /** The deactivation has ended: a later wait gets the whole bound again. */
+  end(): void {
+    this.until = null;
+  }
+
+  /** How long a wait may still last: what is left of the deactivation's bound (0 once it has passed), or the whole bound outside one. */
+  leftMs(): number {
+    return this.until === null ? this.boundMs : Math.max(0, this.until - performance.now());
+  }
+}
 
 export class BackgroundWork {
   private readonly pending = new Set<Promise<void>>();

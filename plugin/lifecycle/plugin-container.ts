@@ -29,6 +29,7 @@ import { notificationsModule } from '../notifications/notifications-module.js';
 import { portalModule } from '../portal/portal-module.js';
 import { profilesModule } from '../profiles/profiles-module.js';
 import { settingsModule } from '../settings/settings-module.js';
+import { DeactivationDeadline } from './background-work.js';
 import { HostApiVersion, PluginSettings } from './contributions.js';
 import { PluginFiles } from './plugin-files.js';
 import { withUtcDates } from './utc-dates.js';
@@ -69,6 +70,7 @@ export function createPluginContainer(
   bindHost(container, host);
   container.bind<PluginSettings>(PluginSettings).toConstantValue(setup.settings);
   container.bind<PluginFiles>(PluginFiles).toConstantValue(setup.files);
+  container.bind<DeactivationDeadline>(DeactivationDeadline).toConstantValue(new DeactivationDeadline());
   container.load(...modules);
   return container;
 }

@@ -15,6 +15,7 @@ import type { Container, ContainerModule, ServiceIdentifier } from 'inversify';
 import type { HostApi, PluginLifecycle, PluginOptions, Unsubscribe } from '../host-contract/index.js';
 import { PluginRouters } from '../http/plugin-routers.js';
 import { Translator } from '../i18n/translator.js';
+import { DeactivationDeadline } from './background-work.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { AdminRouteContribution, LifecycleContribution, PluginSettings, PortalRouteContribution } from './contributions.js';
 import { createPluginContainer } from './plugin-container.js';
@@ -207,8 +208,10 @@ export class BusinessPortalLifecycle implements PluginLifecycle {
 
   /**
    * Unmounts the routers and unregisters the menu entries (newest first), then runs the
-   * `onDeactivate` hooks in reverse. Every step runs even if one fails; the first failure is
-   * rethrown at the end when `rethrow` is set (else it is only logged).
+   * `onDeactivate` hooks in reverse, one after the other, under one deadline for them all
+   * (`DeactivationDeadline`): the waits for background work in the hooks end by it together, so
+   * several stuck runs cost one bound, not one each. Every step runs even if one fails; the first
+   * failure is rethrown at the end when `rethrow` is set (else it is only logged).
    */
   private async undo(activation: Activation, rethrow = false): Promise<void> {
     const failures: unknown[] = [];
@@ -219,6 +222,8 @@ export class BusinessPortalLifecycle implements PluginLifecycle {
         failures.push(error);
       }
     }
+    const deadline = this.container!.get<DeactivationDeadline>(DeactivationDeadline);
+    deadline.begin();
     for (const contribution of [...activation.activated].reverse()) {
       try {
         await contribution.onDeactivate?.();
@@ -226,6 +231,7 @@ export class BusinessPortalLifecycle implements PluginLifecycle {
         failures.push(error);
       }
     }
+    deadline.end();
     for (const failure of failures) {
       this.host?.logger.error('Business Portal: deactivation step failed', { error: failure instanceof Error ? failure.message : String(failure) });
     }

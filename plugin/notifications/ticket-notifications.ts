@@ -49,7 +49,7 @@ import { PortalAccess, type PortalAccessContext } from '../access/portal-access.
 import { PortalAccountStore, type PortalAccount } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
 import { formatDateTime, readingOptions, showValue } from '../i18n/field-values.js';
-import { BackgroundWork } from '../lifecycle/background-work.js';
+import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
@@ -91,6 +91,7 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(Translator) private readonly translator: Translator,
     @inject(PortalMailer) private readonly mailer: PortalMailer,
+    @inject(DeactivationDeadline) private readonly deadline: DeactivationDeadline,
     @inject(PortalAccess) @optional() private readonly access: PortalAccess | undefined,
     @inject(PortalAccountStore) @optional() private readonly accounts: PortalAccountStore | undefined,
   ) {}
@@ -107,8 +108,8 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
   async onDeactivate(): Promise<void> {
     for (const off of this.unsubscribes) off();
     this.unsubscribes = [];
-    // The mails under way finish before the host closes the database (for a while: `BackgroundWork.stop`).
-    if (!(await this.pending.stop())) this.logger.warn('Business Portal: deactivated while a ticket notification was still being sent');
+    // The mails under way finish before the host closes the database (for a while: until the deactivation's `DeactivationDeadline`).
+    if (!(await this.pending.stop(this.deadline.leftMs()))) this.logger.warn('Business Portal: deactivated while a ticket notification was still being sent');
   }
 
   async settled(): Promise<void> {

@@ -20,6 +20,7 @@ import { contactsModule } from '../../plugin/contacts/contacts-module.js';
 import { ContactRecordListeners } from '../../plugin/contacts/contact-record-listeners.js';
 import { DatabaseSupportReminders, SupportReminders } from '../../plugin/contacts/support-reminders.js';
 import type { HostApi } from '../../plugin/host-contract/index.js';
+import { DeactivationDeadline } from '../../plugin/lifecycle/background-work.js';
 import { LifecycleContribution } from '../../plugin/lifecycle/contributions.js';
 import { coreModules } from '../../plugin/lifecycle/plugin-container.js';
 import { BusinessPortalLifecycle } from '../../plugin/lifecycle/plugin-lifecycle.js';
@@ -161,7 +162,7 @@ export async function startContactsHost(options: Partial<ReferenceHostOptions> =
     otherProcessReminders(sendToContact) {
       const own: PortalMailer = Object.create(mailer!) as PortalMailer;
       if (sendToContact) own.sendToContact = sendToContact;
-      return new DatabaseSupportReminders(api.database, api.regional, recordingLogger, own);
+      return new DatabaseSupportReminders(api.database, api.regional, recordingLogger, own, new DeactivationDeadline());
     },
     logs,
     async addContact(values) {
