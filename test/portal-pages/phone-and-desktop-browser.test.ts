@@ -3,7 +3,8 @@
  * other browser suites pass by: the pages that only say something (not found, not allowed), and a
  * list holding a value with no place to break it (a title pasted from a file name), and the titles
  * of those pages and of the delete confirmation beside every other page's; on a phone, without JavaScript,
- * the link at the top to the account tools below the content. Screenshots go to `test-artifacts/phone-and-desktop/`.
+ * the link at the top to the account tools below the content; the header at 320 and 375 px, with
+ * and without JavaScript, in English and Italian. Screenshots go to `test-artifacts/phone-and-desktop/`.
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -16,6 +17,16 @@ import { changeDefaultModule, DEMO_PASSWORD, JANE } from './portal-pages-kit.js'
 
 const PHONE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 800 };
+/** The narrowest phone (WCAG 1.4.10's 320 CSS px) and a common one. */
+const PHONES = { '320': { width: 320, height: 640 }, '375': PHONE } as const;
+/**
+ * How tall the header may be on a phone (px): on the workspace's pages the portal's name and the link
+ * to the account tools share a row, the language switch (label, menu and, without JavaScript, its
+ * button) has the next, each row as tall as a 44 px control, 6 px around them (108 px with the
+ * border); a sign-in page has no link (88 px); one with the customer signed in has "Signed in as"
+ * and Log out on a third row (139 px).
+ */
+const PHONE_HEADER_PX = { workspace: 112, signIn: 92, signedIn: 144 } as const;
 /** A title pasted from a file name: 90 characters and no space, hyphen or other place to break. */
 const UNBROKEN = `controller_log_line2_${'reboot'.repeat(10)}_2026_12_05.txt`;
 
@@ -151,7 +162,7 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
       expect(box.y + box.height, 'the link is in the first screen, near the top').to.be.at.most(120);
       expect(await phone.evaluate(`(() => { const r = document.querySelector('.bp-account').getBoundingClientRect(); return r.top >= innerHeight; })()`), 'the tools start below the first screen').to.equal(true);
       expect(await smallTapTargets(phone, { within: '.bp-header' })).to.deep.equal([]);
-      // By keyboard: the link after the header's controls, before the menu; following it puts the
+      // By keyboard: the link after the portal's name, before the language menu; following it puts the
       // tools in view and the focus on them, so that Tab goes on to their first control.
       await tabTo(phone, 'a[href="#bp-account"]');
       expect((await focused(phone))?.seen, 'the focused link shows its focus').to.equal(true);
@@ -176,5 +187,106 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
     } finally {
       await context.close();
     }
+  });
+
+  /**
+   * What is wrong with the header as it is shown: a part (the name, a label, a control) outside the
+   * window or over another part, a control cut short or (with `taps`) under 44 px, the page scrolling
+   * sideways, a header taller than `tallest`.
+   */
+  async function headerProblems(phone: Page, tallest: number, taps = true): Promise<string[]> {
+    return (await phone.evaluate(`(() => {
+      const header = document.querySelector('.bp-header');
+      const problems = [];
+      const height = header.getBoundingClientRect().height;
+      if (height > ${tallest}) problems.push('the header is ' + Math.round(height) + ' px tall');
+      const wide = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+      if (wide > 0) problems.push('the page scrolls ' + wide + ' px sideways');
+      const parts = [...header.querySelectorAll('.bp-brand, .bp-signed-in, label, a[href], button, select')]
+        .map((el) => ({ el, box: el.getBoundingClientRect(), name: el.tagName.toLowerCase() + ' "' + (el.matches('select') ? el.value : el.textContent.trim().replace(/\\s+/g, ' ')) + '"' }))
+        .filter((part) => part.box.width > 1 && part.box.height > 1);
+      for (const { el, box, name } of parts) {
+        if (box.left < 0 || box.top < 0 || box.right > innerWidth) problems.push(name + ' outside the window: ' + [box.left, box.top, box.right].map(Math.round).join(', '));
+        if (!el.matches('a, button, select')) continue;
+        if (${taps} && (box.height < 44 || box.width < 44)) problems.push(name + ' is ' + Math.round(box.width) + 'x' + Math.round(box.height));
+        if (!el.matches('select') && el.scrollWidth > el.clientWidth + 1) problems.push(name + ' is cut short');
+      }
+      for (const [i, a] of parts.entries()) for (const b of parts.slice(i + 1)) {
+        if (a.box.left < b.box.right - 0.5 && b.box.left < a.box.right - 0.5 && a.box.top < b.box.bottom - 0.5 && b.box.top < a.box.bottom - 0.5) problems.push(a.name + ' over ' + b.name);
+      }
+      return problems;
+    })()`)) as string[];
+  }
+
+  it('on a phone, the header fits at 320 and 375 px, with and without JavaScript, in English and Italian: the name and the account link above, the language switch below, every control whole, apart, 44 px and with its focus in view', async () => {
+    const problems: string[] = [];
+    for (const javaScript of [true, false]) {
+      const context = await browser.newContext({ locale: 'en-GB', viewport: PHONE, javaScriptEnabled: javaScript });
+      try {
+        const phone = await context.newPage();
+        const load = (act: Promise<unknown>) => Promise.all([phone.waitForEvent('framenavigated', (frame) => frame === phone.mainFrame()), act]).then(() => phone.waitForLoadState());
+        /** At both widths: a screenshot, what is wrong with the header, and every header control reached by Tab with its focus ring in the window. */
+        const look = async (name: string, language: string, tallest: number = PHONE_HEADER_PX.workspace) => {
+          const shown = `${name} in ${language} ${javaScript ? 'with' : 'without'} JavaScript`;
+          expect(await phone.getAttribute('html', 'lang'), shown).to.equal(language);
+          for (const [width, viewport] of Object.entries(PHONES)) {
+            await phone.setViewportSize(viewport);
+            await phone.evaluate('document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)');
+            await phone.screenshot({ path: join(artifacts, `header-${name}-${language}-${width}-${javaScript ? 'js' : 'no-js'}.png`) });
+            for (const problem of await headerProblems(phone, tallest)) problems.push(`${shown} at ${width} px: ${problem}`);
+            await phone.focus('.bp-skip');
+            for (;;) {
+              await phone.keyboard.press('Tab');
+              if (!(await phone.evaluate(`document.activeElement.closest('.bp-header') !== null`))) break;
+              const now = await focused(phone);
+              const ring = (await phone.evaluate(`(() => { const el = document.activeElement, s = getComputedStyle(el), r = el.getBoundingClientRect(), out = parseFloat(s.outlineOffset) + parseFloat(s.outlineWidth); return r.left - out >= 0 && r.top - out >= 0 && r.right + out <= innerWidth; })()`)) as boolean;
+              if (!now?.seen || !ring) problems.push(`${shown} at ${width} px: the focus on ${now?.what} is not ${now?.seen ? 'wholly in the window' : 'shown'}`);
+            }
+          }
+        };
+        await phone.goto(`${test.url}/portal/login`);
+        await look('login', 'en', PHONE_HEADER_PX.signIn);
+        await phone.fill('#bp-email', JANE);
+        await phone.fill('#bp-password', DEMO_PASSWORD);
+        await Promise.all([phone.waitForURL(/\/portal\/$/), phone.click('form.bp-form button[type="submit"]')]);
+        for (const language of ['en', 'it']) {
+          if (language === 'it') {
+            // The switch as a customer uses it: with JavaScript the menu applies itself, without it the button does.
+            await phone.goto(`${test.url}/portal/`);
+            if (javaScript) await load(phone.selectOption('#bp-language-select', 'it'));
+            else {
+              await phone.selectOption('#bp-language-select', 'it');
+              await load(phone.click('.bp-language button[type="submit"]'));
+            }
+            expect(phone.url(), 'back on the page the language was changed on').to.equal(`${test.url}/portal/`);
+          }
+          for (const [name, path] of [['home', '/portal/'], ['tickets', '/portal/m/HelpDesk']] as const) {
+            await phone.goto(`${test.url}${path}`);
+            await look(name, language);
+          }
+          // A page of the sign-in pages with the customer signed in: "Signed in as" and Log out
+          // under the language switch (here the refusal of a form whose token is stale).
+          await phone.evaluate(`document.querySelector('.bp-language input[name="_csrf"]').value = 'stale'; document.querySelector('.bp-language button').hidden = false`);
+          await load(phone.click('.bp-language button[type="submit"]'));
+          expect(await phone.textContent('h1'), 'a stale token is still refused').to.equal(language === 'it' ? 'Accesso negato' : 'Access denied');
+          await look('signed-in', language, PHONE_HEADER_PX.signedIn);
+        }
+        // Log out from that header, to the login page in Italian.
+        await Promise.all([phone.waitForURL(/\/portal\/login$/), phone.click('.bp-header form[action$="/logout"] button')]);
+        await look('login', 'it', PHONE_HEADER_PX.signIn);
+      } finally {
+        await context.close();
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('on a desktop, the header keeps its single row', async () => {
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${test.url}/portal/m/HelpDesk`);
+    await page.screenshot({ path: join(artifacts, 'header-desktop.png'), clip: { x: 0, y: 0, width: DESKTOP.width, height: 120 } });
+    expect(await headerProblems(page, 60, false)).to.deep.equal([]);
+    const middles = (await page.evaluate(`[...document.querySelectorAll('.bp-header .bp-brand, .bp-header select')].map((el) => { const r = el.getBoundingClientRect(); return Math.round(r.top + r.height / 2); })`)) as number[];
+    expect(Math.max(...middles) - Math.min(...middles), 'px between the name’s and the language menu’s middles').to.be.at.most(2);
   });
 });
