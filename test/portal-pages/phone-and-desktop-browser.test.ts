@@ -281,6 +281,29 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
     expect(problems).to.deep.equal([]);
   });
 
+  it('on a phone held sideways or a small tablet (600 px), the header\'s controls are 44 px too, with and without JavaScript', async () => {
+    const problems: string[] = [];
+    for (const javaScript of [true, false]) {
+      const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 600, height: 800 }, javaScriptEnabled: javaScript });
+      try {
+        const tablet = await context.newPage();
+        const shown = (name: string) => `${name} ${javaScript ? 'with' : 'without'} JavaScript`;
+        await tablet.goto(`${test.url}/portal/login`);
+        for (const problem of await headerProblems(tablet, PHONE_HEADER_PX.signIn)) problems.push(`${shown('login')}: ${problem}`);
+        await tablet.fill('#bp-email', JANE);
+        await tablet.fill('#bp-password', DEMO_PASSWORD);
+        await Promise.all([tablet.waitForURL(/\/portal\/$/), tablet.click('form.bp-form button[type="submit"]')]);
+        await tablet.goto(`${test.url}/portal/m/HelpDesk`);
+        await tablet.screenshot({ path: join(artifacts, `header-tickets-en-600-${javaScript ? 'js' : 'no-js'}.png`) });
+        // Without JavaScript the Apply button takes the language switch to a row of its own, as on a phone.
+        for (const problem of await headerProblems(tablet, 130)) problems.push(`${shown('tickets')}: ${problem}`);
+      } finally {
+        await context.close();
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
   it('on a desktop, the header keeps its single row', async () => {
     await page.setViewportSize(DESKTOP);
     await page.goto(`${test.url}/portal/m/HelpDesk`);
