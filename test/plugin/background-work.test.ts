@@ -116,8 +116,9 @@ describe('background work of the plugin at deactivation @db', () => {
       'stuck lock mail': false,
     });
     expect(took, 'one bound in all').to.be.at.least(BOUND_MS - 20);
-    // One bound each would be SETTLES_AFTER_MS + 3 × BOUND_MS.
-    expect(took, 'one bound in all, not one per contribution').to.be.below(2 * BOUND_MS);
+    // One bound each would be SETTLES_AFTER_MS + 3 × BOUND_MS: a bound short of that leaves room for
+    // a loaded machine (a garbage collection in a long serial run) without letting one bound each pass.
+    expect(took, 'one bound in all, not one per contribution').to.be.below(SETTLES_AFTER_MS + 2 * BOUND_MS);
   });
 
   it('gives a wait outside a deactivation, and each new deactivation, the whole bound again', async () => {
@@ -125,7 +126,7 @@ describe('background work of the plugin at deactivation @db', () => {
     expect(deadline.leftMs()).to.equal(BOUND_MS);
     deadline.begin();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(deadline.leftMs()).to.be.within(1, BOUND_MS - 90);
+    expect(deadline.leftMs()).to.be.at.most(BOUND_MS - 90);
     deadline.end();
     expect(deadline.leftMs()).to.equal(BOUND_MS);
     deadline.begin();
