@@ -49,10 +49,15 @@ export class DocumentFiles {
         done(null, chunk);
       },
     });
+    const target = createWriteStream(path, { flags: 'wx', mode: 0o600 });
     try {
       const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
-      await pipeline(source, counter, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+      await pipeline(source, counter, target);
     } catch (error) {
+      // The pipeline fails as soon as the source does, which may be before the file's open (on
+      // the thread pool) has created it: removed then, the file was created a moment later and
+      // left behind, empty (about one broken upload in 500). It is removed once its stream has closed.
+      if (!target.closed) await new Promise<void>((closed) => target.once('close', () => closed()));
       await rm(path, { force: true });
       throw error;
     }

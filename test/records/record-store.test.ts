@@ -7,6 +7,7 @@ import { text } from 'node:stream/consumers';
 import { Transaction } from 'sequelize';
 import { InvalidRecordError, StaleRecordError, type FieldValue, type RecordEvents } from '../../plugin/host-contract/index.js';
 import { RecordNotFoundError } from '../../host/records/record-errors.js';
+import { DocumentFiles } from '../../host/records/document-files.js';
 import { SqlRecordStore } from '../../host/records/record-store.js';
 import { seedStandardModules } from '../../host/registry/standard-modules.js';
 import { insertUser, registryFixture, type RegistryFixture } from '../registry/registry-fixture.js';
@@ -248,6 +249,28 @@ describe('record store writes @db', function () {
     expect(await store.count('Documents')).to.equal(documentsBefore);
     expect(await store.documents('Accounts', account.id)).to.deep.equal([]);
     expect(events.filter((e) => e.event === 'record.created').map((e) => (e.payload as RecordEvents['record.created']).record.module)).to.deep.equal(['Accounts']);
+  });
+
+  it('leaves no file behind a source that fails before the file is even open, however often', async function () {
+    // The write's pipeline fails as soon as its source does, which can be before the file's open
+    // (on the thread pool) has created it: the file was then created after its removal, about one
+    // broken upload in 500. Not a database test: the bytes' folder alone.
+    const folder = mkdtempSync(join(tmpdir(), 'bp-files-'));
+    try {
+      const files = new DocumentFiles(folder);
+      for (let i = 0; i < 1000; i += 1) {
+        const broken = new Readable({
+          read() {
+            this.push(Buffer.from('partial'));
+            this.destroy(new Error('connection reset'));
+          },
+        });
+        expect((await rejection(files.write(files.newKey(), broken))).message).to.equal('connection reset');
+      }
+      expect(readdirSync(folder), 'files after 1000 broken writes').to.deep.equal([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('removes links and comments of a deleted record and empties the references to it', async function () {
