@@ -187,6 +187,8 @@ describe('slow and aborting clients: exports, downloads, uploads @db', function 
         }
       });
     const openFiles = () => fileDescriptors().length;
+    /** What each descriptor open on a stored file is: its file, how far it was read, its flags (for a failure's message). */
+    const describeOpen = () => fileDescriptors().map((fd) => `fd ${fd} → ${readlinkSync(`/proc/self/fd/${fd}`).slice(filesDir.length)} ${readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').replace(/\s+/g, ' ')}`).join('; ');
     /** How far into the file the process has read, for each file it has open. */
     const readPositions = () => fileDescriptors().map((fd) => Number(/^pos:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1]));
     /** Bytes this process has read through read(2) and the like, files and sockets alike (`rchar`). */
@@ -210,7 +212,7 @@ describe('slow and aborting clients: exports, downloads, uploads @db', function 
           }
           socket.destroy();
         }
-        expect(await reaches(openFiles, before), 'files left open by abandoned downloads').to.equal(before);
+        expect(await reaches(openFiles, before), `files left open by abandoned downloads: ${describeOpen()}`).to.equal(before);
         expect(faults, 'a client that leaves is not a fault').to.deep.equal([]);
 
         // A HEAD answers the headers without reading the file (it read all 16 MB to throw them away).
@@ -223,7 +225,7 @@ describe('slow and aborting clients: exports, downloads, uploads @db', function 
           expect(await head.text()).to.equal('');
         }
         expect(bytesRead() - readBefore, 'bytes the process read for three HEADs').to.be.below(BIG_FILE / 4);
-        expect(await reaches(openFiles, before), 'files left open by HEADs').to.equal(before);
+        expect(await reaches(openFiles, before), `files left open by HEADs: ${describeOpen()}`).to.equal(before);
         const whole = await fetch(`${test.url}${path}`, { headers: { cookie } });
         expect((await whole.arrayBuffer()).byteLength).to.equal(BIG_FILE);
         expect(await reaches(openFiles, before)).to.equal(before);
