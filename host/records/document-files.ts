@@ -50,6 +50,11 @@ export class DocumentFiles {
       },
     });
     const target = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    // Only a file this write created is removed: an open refused ('wx': the key taken) leaves the file there as it was.
+    let created = false;
+    target.once('open', () => {
+      created = true;
+    });
     try {
       const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
       await pipeline(source, counter, target);
@@ -58,7 +63,7 @@ export class DocumentFiles {
       // the thread pool) has created it: removed then, the file was created a moment later and
       // left behind, empty (about one broken upload in 500). It is removed once its stream has closed.
       if (!target.closed) await new Promise<void>((closed) => target.once('close', () => closed()));
-      await rm(path, { force: true });
+      if (created) await rm(path, { force: true });
       throw error;
     }
     return size;

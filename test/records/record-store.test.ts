@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -251,7 +251,7 @@ describe('record store writes @db', function () {
     expect(events.filter((e) => e.event === 'record.created').map((e) => (e.payload as RecordEvents['record.created']).record.module)).to.deep.equal(['Accounts']);
   });
 
-  it('leaves no file behind a source that fails before the file is even open, however often', async function () {
+  it('leaves no file behind a source that fails before the file is even open, however often, and never removes one it did not create', async function () {
     // The write's pipeline fails as soon as its source does, which can be before the file's open
     // (on the thread pool) has created it: the file was then created after its removal, about one
     // broken upload in 500. Not a database test: the bytes' folder alone.
@@ -268,6 +268,11 @@ describe('record store writes @db', function () {
         expect((await rejection(files.write(files.newKey(), broken))).message).to.equal('connection reset');
       }
       expect(readdirSync(folder), 'files after 1000 broken writes').to.deep.equal([]);
+      // A write refused its file (the key taken) leaves the file there as it was.
+      const key = files.newKey();
+      await files.write(key, Buffer.from('first'));
+      expect((await rejection(files.write(key, Buffer.from('second')))) as NodeJS.ErrnoException).to.have.property('code', 'EEXIST');
+      expect(readFileSync(join(folder, key), 'utf8')).to.equal('first');
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
