@@ -30,6 +30,13 @@ export function sendApiError(res: Response, status: number, code: string, messag
 /** The API prefix under the portal's mount path. */
 export const API_PREFIX = '/api/v1';
 
+/**
+ * Whether a path under the portal is the API's. In any case, as Express routes it (`/API/v1/me`
+ * reaches the API's handlers): told by the lower-case prefix only, such a path had its body checked
+ * as a page's (a JSON write refused with a 415 page) and its errors and the password gate answered
+ * as for a page.
+ */
 export function isApiPath(path: string): boolean {
-  return path === API_PREFIX || path.startsWith(`${API_PREFIX}/`);
+  const lower = path.toLowerCase();
+  return lower === API_PREFIX || lower.startsWith(`${API_PREFIX}/`);
 }
