@@ -55,9 +55,12 @@ export const listParameters: readonly ApiParameter[] = [
 /**
  * The query string as the URL itself has it (whatever query parser the host configured), one
  * text per key; a key sent twice is refused. Keys are own data properties (`__proto__` included).
+ * Only the query is parsed, against a base of ours: a request line may carry the whole URL
+ * (`GET http://a:99999/portal/… HTTP/1.1`), whose authority the URL parser may refuse (a 500).
  */
 export function urlQuery(req: Request): Record<string, string> {
-  const params = new URL(req.originalUrl, 'http://portal.invalid').searchParams;
+  const at = req.originalUrl.indexOf('?');
+  const params = new URL(at < 0 ? '' : req.originalUrl.slice(at), 'http://portal.invalid/').searchParams;
   const raw: Record<string, string> = {};
   const seen = new Set<string>();
   const problems: ApiProblem[] = [];
