@@ -44,6 +44,21 @@ describe('portal API: its prefix in another case', function () {
       expect(text.headers.get('content-type'), `${prefix}: text/plain write`).to.match(/^application\/json/);
       expect(((await text.json()) as any).error.code).to.equal('unsupported_media_type');
       expect((await jane.get('/modules/HelpDesk/records')).body.total, 'nothing created').to.equal(before);
+
+      // What a cross-site form can send is refused there as under /api/v1 (the API's CSRF defence).
+      const ticket: number = body.id;
+      const form = await fetch(`${t.url}${prefix}/modules/HelpDesk/records/${ticket}/comments`, {
+        method: 'POST',
+        headers: { cookie: jane.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'body=forged',
+      });
+      expect(form.status, `${prefix}: form comment`).to.equal(415);
+      const files = new FormData();
+      files.append('file', new Blob(['hello'], { type: 'text/plain' }), 'forged.txt');
+      const upload = await fetch(`${t.url}${prefix}/modules/HelpDesk/records/${ticket}/documents`, { method: 'POST', headers: { cookie: jane.cookie }, body: files });
+      expect(upload.status, `${prefix}: upload without its header`).to.equal(415);
+      expect(await t.host.api.records.commentCount('HelpDesk', ticket, { includeInternal: true }), 'no comment').to.equal(0);
+      expect(await t.host.api.records.documents('HelpDesk', ticket), 'no file').to.deep.equal([]);
     }
   });
 
