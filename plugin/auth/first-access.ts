@@ -38,9 +38,11 @@ export class FirstAccessGate implements PortalRouteContribution {
   }
 
   private async gate(req: Request, res: Response, next: NextFunction): Promise<void> {
-    // Express routes a path in any case and with a trailing slash: so does the list of what goes through.
+    // Express routes a path in any case and with a trailing slash, and a HEAD to its GET: so does
+    // the list of what goes through (a HEAD of the first-access page was redirected to itself).
     const route = req.path.toLowerCase().replace(/(.)\/$/, '$1');
-    if (route.startsWith('/assets/') || FIRST_ACCESS_ALLOWED.has(`${req.method} ${route}`)) return next();
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    if (route.startsWith('/assets/') || FIRST_ACCESS_ALLOWED.has(`${method} ${route}`)) return next();
     // The session's row tells whether its account must change its password. When it need not,
     // the route goes on at once and checks the session itself (so that the statements it needs
     // start alongside that check); when it must, the gate first makes sure the session holds.

@@ -1,10 +1,13 @@
 /**
- * Express matches the portal's routes in any case, so `/portal/API/v1/…` reaches the API's
- * handlers as `/portal/api/v1/…` does. Whatever the case of its prefix, the API must answer as the
- * API: it takes its JSON writes, refuses other bodies with its JSON error, and keeps a customer who
- * must change their password out with its JSON 403. The body checks and the password gate told
- * API from page by the lower-case prefix only: a JSON write there was refused with the 415 page of
- * a form, a text/plain one got that HTML page too, and the gate sent an API client a redirect.
+ * Express routes a path in any case (`/portal/API/v1/…` reaches the API's handlers as
+ * `/portal/api/v1/…` does), with a trailing slash, and a HEAD to the GET handler. The checks that
+ * run before the handlers must see the same route. Whatever the case of its prefix, the API answers
+ * as the API: it takes its JSON writes, refuses other bodies with its JSON error, and keeps a
+ * customer who must change their password out with its JSON 403. The body checks and the password
+ * gate told API from page by the lower-case prefix only: a JSON write there was refused with the
+ * 415 page of a form, a text/plain one got that HTML page too, and the gate sent an API client a
+ * redirect. The gate also judged a HEAD apart from its GET: `HEAD /first-access` was redirected to
+ * itself, and `HEAD /api/v1/me` refused while its GET answered.
  */
 import { expect } from 'chai';
 import type { TestHost } from '../support/host.js';
@@ -12,7 +15,7 @@ import { JANE, TOM, signedIn, startApiHost, type ApiClient } from './api-test-ki
 
 const PREFIXES = ['/portal/API/v1', '/portal/Api/V1'] as const;
 
-describe('portal API: its prefix in another case', function () {
+describe('portal routes as Express routes them: any case, a trailing slash, HEAD as GET', function () {
   this.timeout(120_000);
   let t: TestHost;
   let jane: ApiClient;
@@ -62,7 +65,7 @@ describe('portal API: its prefix in another case', function () {
     }
   });
 
-  it('keeps a customer who must change their password out with the API’s 403, not a redirect to a page', async () => {
+  it('keeps a customer who must change their password out with the API’s 403, not a redirect to a page, and lets through what it lets through in every form', async () => {
     const tom = await signedIn(t, TOM);
     await t.host.api.database.sequelize.query('UPDATE bp_portal_accounts SET must_change_password = :yes WHERE email = :email', { replacements: { yes: true, email: TOM } });
     for (const prefix of PREFIXES) {
@@ -74,5 +77,27 @@ describe('portal API: its prefix in another case', function () {
       expect(me.status, `${prefix}/me`).to.equal(200);
       expect(((await me.json()) as any).contact.mustChangePassword).to.equal(true);
     }
+    // A HEAD is answered as its GET, and a trailing slash changes nothing.
+    const answers: string[] = [];
+    for (const [method, path] of [
+      ['HEAD', '/portal/api/v1/me'],
+      ['GET', '/portal/api/v1/me/'],
+      ['HEAD', '/portal/first-access'],
+      ['GET', '/portal/first-access/'],
+      ['HEAD', '/portal/api/v1/modules'],
+      ['HEAD', '/portal/'],
+    ] as const) {
+      const res = await fetch(`${t.url}${path}`, { method, headers: { cookie: tom.cookie }, redirect: 'manual' });
+      await res.arrayBuffer();
+      answers.push(`${method} ${path} ${res.status} ${res.headers.get('location') ?? ''}`.trim());
+    }
+    expect(answers).to.deep.equal([
+      'HEAD /portal/api/v1/me 200',
+      'GET /portal/api/v1/me/ 200',
+      'HEAD /portal/first-access 200',
+      'GET /portal/first-access/ 200',
+      'HEAD /portal/api/v1/modules 403',
+      'HEAD /portal/ 303 /portal/first-access',
+    ]);
   });
 });
