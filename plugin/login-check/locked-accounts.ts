@@ -53,6 +53,8 @@ export interface LockedAccounts {
   list(filter?: AccountFilter): Promise<ListedAccounts>;
   /** Accounts with failures since their last success that are not locked, most recent failure first. */
   recentFailures(filter?: AccountFilter): Promise<ListedAccounts>;
+  /** The names of the contacts `ids` that still exist ("First Last"), for the page's audit of unlocks. */
+  contactNames(ids: readonly number[]): Promise<ReadonlyMap<number, string>>;
 }
 
 type AccountRow = Record<'contact_id' | 'email' | 'failed_attempts' | 'first_failed_at' | 'last_failed_at' | 'last_failed_ip' | 'locked_at', unknown>;
@@ -157,7 +159,7 @@ export class SequelizeLockedAccounts implements LockedAccounts {
   }
 
   /** "First Last" where the module has those fields, else its label field. */
-  private async contactNames(ids: readonly number[]): Promise<Map<number, string>> {
+  async contactNames(ids: readonly number[]): Promise<Map<number, string>> {
     const contacts = this.modules.module('Contacts');
     if (!contacts || ids.length === 0) return new Map();
     const has = (name: string) => contacts.fields.some((field) => field.name === name);

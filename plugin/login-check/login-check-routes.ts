@@ -76,9 +76,16 @@ function count(value: unknown): number | null {
   return typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : null;
 }
 
-/** What an audit entry says: an unlock or a lifted ban, or one asked for where there was nothing to lift. */
-function auditText(entry: LoginCheckAuditEntry): MessageKey {
-  if (entry.action === 'unlock') return entry.applied ? 'loginCheck.auditUnlock' : 'loginCheck.auditUnlockNotLocked';
+/**
+ * What an audit entry says: an unlock or a lifted ban, or one asked for where there was nothing to
+ * lift. An unlock names its contact (and its number, as names repeat) while the contact exists; a
+ * contact deleted since is named by its number alone.
+ */
+function auditText(entry: LoginCheckAuditEntry, named: boolean): MessageKey {
+  if (entry.action === 'unlock') {
+    if (named) return entry.applied ? 'loginCheck.auditUnlockNamed' : 'loginCheck.auditUnlockNamedNotLocked';
+    return entry.applied ? 'loginCheck.auditUnlock' : 'loginCheck.auditUnlockNotLocked';
+  }
   return entry.applied ? 'loginCheck.auditLiftBan' : 'loginCheck.auditLiftBanNotBanned';
 }
 
@@ -136,6 +143,12 @@ export class LoginCheckRoutes implements AdminRouteContribution {
       this.lockout ? this.lockout.bannedClients() : [],
       this.audit.latest(AUDIT_SHOWN),
     ]);
+    const unlocked = audit.filter((entry) => entry.action === 'unlock' && /^[1-9][0-9]{0,9}$/.test(entry.target)).map((entry) => Number(entry.target));
+    const names = await this.accounts.contactNames(unlocked);
+    const auditRow = (entry: LoginCheckAuditEntry) => {
+      const name = entry.action === 'unlock' ? names.get(Number(entry.target)) : undefined;
+      return { ...entry, what: this.translator.t(language, auditText(entry, name !== undefined), name === undefined ? { target: entry.target } : { target: entry.target, name }) };
+    };
     const noticeText = notice
       ? [notice, ...(notice.then ? [notice.then] : [])].map((part) => this.translator.t(language, part.key, part.params)).join(' ')
       : null;
@@ -159,7 +172,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
         failing: failing.accounts.map(row),
         failingMore: failing.more,
         banned,
-        audit: audit.map((entry) => ({ ...entry, what: this.translator.t(language, auditText(entry), { target: entry.target }) })),
+        audit: audit.map(auditRow),
         notice: notice ? { text: noticeText, error: notice.error === true } : null,
         stylesheet: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.css`,
         script: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.js`,

@@ -210,7 +210,9 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       ]);
       expect(rows.every((r) => r.at !== null && [true, 1, '1'].includes(r.applied as never))).to.equal(true);
       const html = await page();
-      expect(rowsOf(html, 'bp-audit')).to.include(`Unlocked the portal user of contact #${jane}`);
+      // The admin reads whom: the contact's name, and its number beside it (names repeat).
+      expect(rowsOf(html, 'bp-audit')).to.include(`Unlocked the portal user of Jane Doe (contact #${jane})`);
+      expect(rowsOf(html, 'bp-audit')).not.to.include(`Unlocked the portal user of contact #${jane}`);
       // Unlocking a contact without a portal account changes nothing, says so, and writes no audit
       // entry: an id anyone can type is not an action on anything.
       const location = await adminUnlock([987654]);
@@ -218,6 +220,27 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       const [last] = await h.sql<{ target: string; applied: unknown }>('SELECT target, applied FROM bp_login_check_audit ORDER BY id DESC LIMIT 1');
       expect(last!.target).to.equal(String(mario));
       expect(await h.sql("SELECT id FROM bp_login_check_audit WHERE target = '987654'")).to.deep.equal([]);
+    });
+
+    it('names the unlocked contact in the audit, escaped, in the admin’s language, and by number once the contact is gone', async () => {
+      await h.lock('eve_50%@example.com');
+      await adminUnlock([evil]);
+      const gone = await h.addCustomer({ firstname: 'Gary', lastname: 'Gone', email: 'gary.gone@example.com' });
+      await h.lock('gary.gone@example.com');
+      await adminUnlock([gone]);
+      await h.api.records.delete('Contacts', gone);
+      const html = rowsOf(await page(), 'bp-audit');
+      expect(html).to.include(`Unlocked the portal user of Eve &lt;img src&#x3D;x onerror&#x3D;alert(1)&gt; (contact #${evil})`);
+      expect(html).not.to.include('<img');
+      expect(html).to.include(`Unlocked the portal user of contact #${gone}`);
+      await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+      try {
+        const italian = rowsOf(await page(), 'bp-audit');
+        expect(italian).to.include(`Sbloccato l’utente portale di Jane Doe (contatto n. ${jane})`);
+        expect(italian).to.include(`Sbloccato l’utente portale del contatto n. ${gone}`);
+      } finally {
+        await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+      }
     });
 
     it('lists recent failures of users not locked yet, with their count', async () => {
