@@ -17,6 +17,10 @@ export interface AuditWords {
   t(key: MessageKey, params?: MessageParams): string;
   moduleLabel(module: string): string;
   fieldLabel(module: string, field: string): string;
+  /** An owner as the privileges page names it ("Sara Bianchi (sara.support)", "Support team (group)"); null once gone from the CRM. */
+  ownerName(kind: 'user' | 'group', id: number): string | null;
+  /** A CRM email template's name; null once gone from the CRM. */
+  templateName(id: number): string | null;
 }
 
 type Item = Record<string, unknown>;
@@ -121,7 +125,8 @@ function describeSection(out: Lines, section: AuditEntry['section'], before: unk
       break;
     }
     case 'notifications': {
-      const template = (value: unknown) => (value === null || value === undefined ? '' : words.t('profiles.audit.change.template', { id: textOf(value) }));
+      const template = (value: unknown) =>
+        value === null || value === undefined ? '' : ((typeof value === 'number' ? words.templateName(value) : null) ?? words.t('profiles.audit.change.template', { id: textOf(value) }));
       for (const kind of NOTIFICATION_KINDS) {
         out.value(words.t(`privileges.notifications.kinds.${kind}` as MessageKey), template(itemOf(old.templates)[kind]), template(itemOf(now.templates)[kind]));
       }
@@ -151,11 +156,13 @@ function describeSection(out: Lines, section: AuditEntry['section'], before: unk
   }
 }
 
+/** The owner by name while the CRM has it, else by its number (as the audit keeps it). */
 function ownerText(out: Lines, value: unknown): string {
   const owner = itemOf(value);
-  if (owner.kind === 'user') return out.words.t('profiles.audit.change.ownerUser', { id: textOf(owner.id) });
-  if (owner.kind === 'group') return out.words.t('profiles.audit.change.ownerGroup', { id: textOf(owner.id) });
-  return '';
+  if (owner.kind !== 'user' && owner.kind !== 'group') return '';
+  const name = typeof owner.id === 'number' ? out.words.ownerName(owner.kind, owner.id) : null;
+  if (name !== null) return name;
+  return out.words.t(owner.kind === 'user' ? 'profiles.audit.change.ownerUser' : 'profiles.audit.change.ownerGroup', { id: textOf(owner.id) });
 }
 
 function describeModule(out: Lines, old: Item, now: Item): void {

@@ -9,7 +9,7 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { inject, injectable } from 'inversify';
-import { HostModuleRegistry, type FieldDefinition, type LocalizedText } from '../host-contract/index.js';
+import { HostEmailTemplates, HostModuleRegistry, HostUsers, type FieldDefinition, type LocalizedText } from '../host-contract/index.js';
 import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import { JSON_BODY_LIMIT } from '../http/json-body.js';
@@ -84,6 +84,8 @@ export class ProfileRoutes implements AdminRouteContribution {
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
     @inject(AdminOutcomes) private readonly outcomes: AdminOutcomes,
+    @inject(HostUsers) private readonly users: HostUsers,
+    @inject(HostEmailTemplates) private readonly templates: HostEmailTemplates,
   ) {}
 
   /** The import takes the form or the export file as JSON; the privileges editor's script saves a section as JSON. */
@@ -210,8 +212,9 @@ export class ProfileRoutes implements AdminRouteContribution {
     const outcome = this.outcomes.of(req, res)?.done;
     const done = outcome === undefined ? undefined : DONE_MESSAGES[outcome];
     const { page: auditPage, paging: auditPaging } = this.auditPaging(req, res, await this.profiles.auditCount(id), this.profileUrl(id));
-    const words = this.auditWords(res);
-    const audit = (await this.profiles.audit(id, { number: auditPage, size: AUDIT_PAGE_SIZE })).map((entry) => this.auditRow(res, entry, words));
+    const entries = await this.profiles.audit(id, { number: auditPage, size: AUDIT_PAGE_SIZE });
+    const words = await this.auditWords(res, entries);
+    const audit = entries.map((entry) => this.auditRow(res, entry, words));
     const summary = (await this.profiles.list()).find((p) => p.id === id);
     const doneText = done ? this.t(res, done) : null;
     await this.pages.send(req, res, {
@@ -244,7 +247,7 @@ export class ProfileRoutes implements AdminRouteContribution {
    * lines, and the link to its own page (every change, and the stored values). The values
    * themselves stay off the lists: a save of modules keeps every field of each module it changed.
    */
-  private auditRow(res: Response, entry: AuditEntry, words = this.auditWords(res)) {
+  private auditRow(res: Response, entry: AuditEntry, words: AuditWords) {
     const { before: _before, after: _after, ...row } = entry;
     return {
       ...row,
@@ -255,8 +258,17 @@ export class ProfileRoutes implements AdminRouteContribution {
     };
   }
 
-  /** Module and field labels in the admin's language, each module's fields indexed once; a module or field gone reads as its name. */
-  private auditWords(res: Response): AuditWords {
+  /**
+   * Module and field labels in the admin's language, each module's fields indexed once; a module or
+   * field gone reads as its name. Owners and templates by name, read once for the entries that name
+   * some (a General or Notifications save); one gone from the CRM reads as its number.
+   */
+  private async auditWords(res: Response, entries: readonly AuditEntry[]): Promise<AuditWords> {
+    const names = entries.some((entry) => entry.action === 'save' && (entry.section === 'general' || entry.section === 'notifications'));
+    const [users, groups, templates] = names ? await Promise.all([this.users.users(), this.users.groups(), this.templates.templates()]) : [[], [], []];
+    const userNames = new Map(users.map((user) => [user.id, `${`${user.firstName} ${user.lastName}`.trim() || user.userName} (${user.userName})`]));
+    const groupNames = new Map(groups.map((group) => [group.id, this.t(res, 'profiles.audit.change.groupNamed', { name: group.name })]));
+    const templateNames = new Map(templates.map((template) => [template.id, template.name]));
     const language = this.pages.language(res);
     const text = (label: LocalizedText) => label[language] ?? label.en;
     const fields = new Map<string, ReadonlyMap<string, FieldDefinition>>();
@@ -275,6 +287,8 @@ export class ProfileRoutes implements AdminRouteContribution {
         const definition = fieldsOf(module).get(field);
         return definition ? text(definition.label) : field;
       },
+      ownerName: (kind, id) => (kind === 'user' ? userNames : groupNames).get(id) ?? null,
+      templateName: (id) => templateNames.get(id) ?? null,
     };
   }
 
@@ -284,7 +298,7 @@ export class ProfileRoutes implements AdminRouteContribution {
     const rawEntry = String(req.params.entryId ?? '');
     const entry = id !== null && /^[1-9][0-9]{0,14}$/.test(rawEntry) ? await this.profiles.auditEntry(id, Number(rawEntry)) : null;
     if (!entry) return this.notFound(req, res);
-    const words = this.auditWords(res);
+    const words = await this.auditWords(res, [entry]);
     const exists = (await this.profiles.list()).some((p) => p.id === entry.profileId);
     await this.pages.send(req, res, {
       template: 'admin/profiles-change',
@@ -324,8 +338,9 @@ export class ProfileRoutes implements AdminRouteContribution {
   /** The deletions of profiles: the only place their audit rows can be read once their pages are gone. */
   private async deletedPage(req: Request, res: Response): Promise<void> {
     const { page, paging } = this.auditPaging(req, res, await this.profiles.deletionCount(), `${this.settings.settingsPath}/profiles/deleted`);
-    const words = this.auditWords(res);
-    const audit = (await this.profiles.deletions({ number: page, size: AUDIT_PAGE_SIZE })).map((entry) => {
+    const deletions = await this.profiles.deletions({ number: page, size: AUDIT_PAGE_SIZE });
+    const words = await this.auditWords(res, deletions);
+    const audit = deletions.map((entry) => {
       const after = entry.after as { movedContacts?: unknown; movedTo?: unknown } | null;
       const moved = after && typeof after.movedContacts === 'number' && typeof after.movedTo === 'string';
       return { ...this.auditRow(res, entry, words), moved: moved ? this.t(res, 'profiles.deletedList.moved', { count: after.movedContacts as number, target: after.movedTo as string }) : '' };

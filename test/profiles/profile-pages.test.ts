@@ -12,7 +12,7 @@ import type { ProfileExport } from '../../plugin/profiles/profile-schemas.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { forgedOutcomes, unsigned } from '../support/admin-outcomes.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { addPortalAccount, adminActor, adminClient, count, profileIdByName, profileService, rows, SETTINGS, type AdminClient } from './profile-test-kit.js';
+import { addEmailTemplate, addPortalAccount, adminActor, adminClient, count, deleteEmailTemplate, profileIdByName, profileService, rows, SETTINGS, type AdminClient } from './profile-test-kit.js';
 
 const CLERK = 'tom.support';
 const CLERK_PASSWORD = 'Clerk-test-password-1';
@@ -126,6 +126,47 @@ describe('profile admin pages @db', () => {
     } finally {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }
+  });
+
+  it('names in its audit the owner and the templates chosen, as the privileges page offers them, and by number once they are gone', async () => {
+    const actor = await adminActor(api);
+    const profile = await service.create({ name: 'Audited names', description: '', startFrom: null }, actor);
+    const sara = (await api.users.users()).find((user) => user.userName === 'sara.support')!;
+    const group = (await api.users.groups()).find((g) => g.name === 'Support team')!;
+    const template = (await api.emailTemplates.templates()).find((t) => t.name === 'Customer portal: new ticket')!;
+    const notifications = (newTicket: number | null) => ({
+      templates: { registration: null, passwordChanged: null, passwordRecovery: null, newTicket, ticketReply: null },
+      smtpAccount: 'default',
+      senderEmail: null,
+      senderName: null,
+    });
+    let version = profile.version;
+    for (const [section, value] of [
+      ['general', { owner: { kind: 'user', id: sara.id }, twoFactorType: 'none', twoFactorFallback: 'none' }],
+      ['general', { owner: { kind: 'group', id: group.id }, twoFactorType: 'none', twoFactorFallback: 'none' }],
+      ['notifications', notifications(template.id)],
+    ] as const) {
+      version = (await service.saveSection(profile.id, section, value, version, actor)).document.profile.version;
+    }
+    const page = await (await admin.get(`${SETTINGS}/profiles/${profile.id}`)).text();
+    expect(page).to.include('Owner of records created from the portal: not set → Sara Bianchi (sara.support)');
+    expect(page).to.include('Owner of records created from the portal: Sara Bianchi (sara.support) → Support team (group)');
+    expect(page).to.include('New ticket (to the customer): not set → Customer portal: new ticket');
+    expect(page).not.to.include('user no.');
+    expect(page).not.to.include('template no.');
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const italian = await (await admin.get(`${SETTINGS}/profiles/${profile.id}`)).text();
+      expect(italian).to.include('Sara Bianchi (sara.support) → Support team (gruppo)');
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
+    // A template deleted from the CRM since: its number, as the audit keeps it.
+    const gone = await addEmailTemplate(api, { name: 'Short-lived template', module: 'HelpDesk', subject: 'Ticket', body: 'Ticket' });
+    version = (await service.saveSection(profile.id, 'notifications', notifications(gone), version, actor)).document.profile.version;
+    await deleteEmailTemplate(api, gone);
+    const later = await (await admin.get(`${SETTINGS}/profiles/${profile.id}`)).text();
+    expect(later).to.include(`New ticket (to the customer): Customer portal: new ticket → template no. ${gone}`);
   });
 
   it('lists the deleted profiles: who deleted them, when, where their contacts went and what they were, escaped', async () => {
