@@ -360,6 +360,9 @@ export class DatabaseProfileService implements ProfileService {
    * customers infer that field's value from what the rule does to the fields they see (a category
    * read-only on exactly the "Critical" tickets tells which are critical). A warning, not a
    * refusal: an administrator may mean it (an internal flag that locks a record).
+   * And a rule that makes mandatory a field the profile hides or makes read-only: customers cannot
+   * fill it, so the portal never asks for it (the access layer checks only what they may write),
+   * and the admin who meant to require it is told so rather than left to find records without it.
    */
   private ruleLeakWarnings(section: ProfileSection, document: ProfileDocument): ProfileNotice[] {
     if (section !== 'rules' && section !== 'modules') return [];
@@ -372,6 +375,11 @@ export class DatabaseProfileService implements ProfileService {
         const field = definition.fields.find((f) => f.name === name);
         if (!field || (entry.fields[name] ?? DEFAULT_FIELD_ACCESS) !== 'hidden') continue;
         notices.push({ messageKey: 'profiles.notices.ruleTestsHiddenField', params: { rule: rule.name }, labels: { module: definition.label, field: field.label } });
+      }
+      for (const name of new Set(rule.effects.filter((effect) => effect.effect === 'mandatory').map((effect) => effect.field))) {
+        const field = definition.fields.find((f) => f.name === name);
+        if (!field || (entry.fields[name] ?? DEFAULT_FIELD_ACCESS) === 'readwrite') continue;
+        notices.push({ messageKey: 'profiles.notices.ruleMandatoryNotWritable', params: { rule: rule.name }, labels: { module: definition.label, field: field.label } });
       }
     }
     return notices;

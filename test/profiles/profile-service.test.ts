@@ -296,6 +296,41 @@ describe('profile service @db', () => {
     expect(shown.notices.map((n) => n.messageKey)).not.to.include('profiles.notices.ruleTestsHiddenField');
   });
 
+  it('warns when a rule makes mandatory a field the profile hides or makes read-only: customers cannot fill it, so it is never asked for', async () => {
+    const profile = await fresh('Inert mandatory');
+    const tickets = moduleOf(await service.document(profile.id), 'HelpDesk');
+    const fields = { ...tickets.fields, category: 'hidden', severity: 'readonly', priority: 'readwrite' } as const;
+    const modules = await service.saveSection(profile.id, 'modules', [on(tickets, { create: true, edit: true, fields })], profile.version, actor);
+    const rule = {
+      name: 'Urgent tickets',
+      module: 'HelpDesk',
+      origin: { kind: 'portal' },
+      conditions: [{ field: 'priority', op: 'eq', value: 'Urgent' }],
+      effects: [
+        { field: 'category', effect: 'mandatory' },
+        { field: 'severity', effect: 'mandatory' },
+        { field: 'description', effect: 'mandatory' },
+      ],
+      allReadOnly: false,
+    } as const;
+    const saved = await service.saveSection(profile.id, 'rules', [rule], modules.document.profile.version, actor);
+    expect(saved.notices.filter((n) => n.messageKey === 'profiles.notices.ruleMandatoryNotWritable')).to.deep.equal([
+      {
+        messageKey: 'profiles.notices.ruleMandatoryNotWritable',
+        params: { rule: 'Urgent tickets' },
+        labels: { module: { en: 'Trouble Tickets', it: 'Ticket di assistenza' }, field: { en: 'Category', it: 'Categoria' } },
+      },
+      {
+        messageKey: 'profiles.notices.ruleMandatoryNotWritable',
+        params: { rule: 'Urgent tickets' },
+        labels: { module: { en: 'Trouble Tickets', it: 'Ticket di assistenza' }, field: { en: 'Severity', it: 'Gravità' } },
+      },
+    ]);
+    // Making the fields editable again (a modules save) ends the warning.
+    const editable = await service.saveSection(profile.id, 'modules', [on(tickets, { create: true, edit: true, fields: { ...fields, category: 'readwrite', severity: 'readwrite' } })], saved.document.profile.version, actor);
+    expect(editable.notices.map((n) => n.messageKey)).not.to.include('profiles.notices.ruleMandatoryNotWritable');
+  });
+
   it('checks the owner, the templates and the two-factor types', async () => {
     const profile = await fresh('General');
     const missingOwner = await refusal(
