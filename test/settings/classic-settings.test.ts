@@ -59,6 +59,8 @@ describe('settings: version 1 (classic) @db', () => {
     // Every CRM user, the disabled one marked; the host's templates.
     expect(page).to.include('Paul Former (paul.former) — inactive');
     expect(page).to.include('Tom Walker (tom.support)</option>');
+    // What "No user chosen" means (a fresh version 1 has none), as the version 2 owner's hint says for "Not set".
+    expect(page).to.include(html('“No user chosen”: portal dropdowns offer every value, and tickets opened on the portal get no owner and no one is mailed about them.'));
     // Only a template with the password fits the access details; the others are offered disabled, saying so.
     for (const template of await api.emailTemplates.templates()) {
       const option = template.name === 'Customer portal: access details' ? `>${html(template.name)}</option>` : ` disabled>${html(template.name)} — lacks {{portal.password}}</option>`;
@@ -225,6 +227,7 @@ describe('settings: version 1 (classic) @db', () => {
       // The form again with its refusal: the title says so first, as GOV.UK's error summary does.
       expect(page).to.include('<title>Errore: Business Portal · impostazioni della versione 1 · Reference CRM</title>');
       expect(page).to.include('Visualizzare tutti i record correlati?');
+      expect(page).to.include(html('“Nessun utente scelto”: i menu a tendina del portale offrono tutti i valori, e i ticket aperti sul portale non hanno un assegnatario e nessuno riceve un’email.'));
     } finally {
       await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }
