@@ -60,6 +60,12 @@ export type GuardOutcome =
   /** No check ran: the account is locked, or its remaining attempts are all in flight. */
   | { readonly kind: 'refused'; readonly reason: Extract<LoginReason, 'locked' | 'attempts_in_flight'> };
 
+export interface GuardOptions {
+  readonly completesLogin?: boolean;
+  /** A failed check's login-history entry: its reason and the email it was tried with (the account's when absent). */
+  readonly failure?: { readonly reason: string; readonly email?: string | null };
+}
+
 export interface GuardedAccount {
   readonly id: number;
   readonly contactId: number;
@@ -83,8 +89,12 @@ export interface Lockout {
    *
    * `completesLogin: false` (a password before a second factor): a success only gives its own
    * reservation back; earlier failures stay until the whole login succeeds.
+   *
+   * `failure`: what a failed check is recorded as in the login history (the caller records it
+   * otherwise). Recorded here, a failure that reaches the limit is written before the lock it
+   * causes, so the contact's history (newest first) shows the lock above its cause.
    */
-  guard(account: GuardedAccount, ip: string, check: () => Promise<boolean>, options?: { readonly completesLogin?: boolean }): Promise<GuardOutcome>;
+  guard(account: GuardedAccount, ip: string, check: () => Promise<boolean>, options?: GuardOptions): Promise<GuardOutcome>;
   /** Reserves an attempt for a client address; false when the address is banned (or at its limit). */
   reserveClient(ip: string): Promise<boolean>;
   /** The reserved attempt of this address failed: it stays counted, and may ban the address. */
@@ -159,7 +169,7 @@ export class DatabaseLockout implements Lockout {
     return toNumber(await this.database.sequelize.query(sql, { type, replacements }));
   }
 
-  async guard(account: GuardedAccount, ip: string, check: () => Promise<boolean>, options: { readonly completesLogin?: boolean } = {}): Promise<GuardOutcome> {
+  async guard(account: GuardedAccount, ip: string, check: () => Promise<boolean>, options: GuardOptions = {}): Promise<GuardOutcome> {
     const reserved = await this.write(
       `UPDATE ${ACCOUNTS_TABLE} SET failed_attempts = failed_attempts + 1, reserved_at = :now, version = version + 1
         WHERE id = :id AND locked_at IS NULL AND failed_attempts < :limit`,
@@ -196,11 +206,14 @@ export class DatabaseLockout implements Lockout {
       return settled === 1 ? { kind: 'passed' } : { kind: 'refused', reason: 'locked' };
     }
 
-    return { kind: 'failed', locked: await this.failed(account, ip) };
+    return { kind: 'failed', locked: await this.failed(account, ip, options.failure) };
   }
 
-  /** Settles a reserved attempt that failed: records it, and locks the account at the limit. True: this call locked it. */
-  private async failed(account: GuardedAccount, ip: string): Promise<boolean> {
+  /**
+   * Settles a reserved attempt that failed: records it (in the login history too when `failure`
+   * says how, before any lock), and locks the account at the limit. True: this call locked it.
+   */
+  private async failed(account: GuardedAccount, ip: string, failure?: GuardOptions['failure']): Promise<boolean> {
     const now = new Date();
     await this.write(
       `UPDATE ${ACCOUNTS_TABLE}
@@ -208,6 +221,14 @@ export class DatabaseLockout implements Lockout {
         WHERE id = :id`,
       { id: account.id, now, ip: ip.slice(0, 45) },
     );
+    if (failure) {
+      // The lock below never waits on the history: a failure that cannot be written is logged.
+      try {
+        await this.history.record({ event: 'failed', contactId: account.contactId, email: failure.email === undefined ? account.email : failure.email, reason: failure.reason, ip });
+      } catch (error) {
+        this.logger.error('Business Portal: a failed sign-in could not be written to the login history', { contactId: account.contactId, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
     const locked = await this.write(
       `UPDATE ${ACCOUNTS_TABLE} SET locked_at = :now, version = version + 1
         WHERE id = :id AND locked_at IS NULL AND failed_attempts >= :limit`,

@@ -70,10 +70,10 @@ export class PasswordLoginService implements LoginService {
     const account = ambiguous ? null : (enabled[0] ?? candidates[0] ?? null);
     const contactId = account?.contactId ?? null;
 
-    const refuse = async (reason: LoginRefusal, options: { passwordChecked: boolean; countClient: boolean }): Promise<LoginOutcome> => {
+    const refuse = async (reason: LoginRefusal, options: { passwordChecked: boolean; countClient: boolean; recorded?: boolean }): Promise<LoginOutcome> => {
       if (!options.passwordChecked) await this.hasher.verifyDummy(password);
       if (options.countClient) await this.lockout.clientFailed(ip, attempted);
-      await this.history.record({ event: 'failed', contactId, email: attempted, reason, ip });
+      if (!options.recorded) await this.history.record({ event: 'failed', contactId, email: attempted, reason, ip });
       const left = REFUSAL_MIN_MS - (performance.now() - started);
       if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
       return { ok: false, reason };
@@ -92,9 +92,13 @@ export class PasswordLoginService implements LoginService {
     if (requirement.kind === 'unavailable') return refuse('second_factor_unavailable', { passwordChecked: false, countClient: true });
     const secondFactor = requirement.kind === 'method' ? requirement.method : null;
 
-    const outcome = await this.lockout.guard(account, ip, () => this.hasher.verify(password, hash), { completesLogin: secondFactor === null });
+    // The lockout records a wrong password itself, before the lock it may cause.
+    const outcome = await this.lockout.guard(account, ip, () => this.hasher.verify(password, hash), {
+      completesLogin: secondFactor === null,
+      failure: { reason: 'wrong_password', email: attempted },
+    });
     if (outcome.kind === 'refused') return refuse(outcome.reason, { passwordChecked: false, countClient: true });
-    if (outcome.kind === 'failed') return refuse('wrong_password', { passwordChecked: true, countClient: true });
+    if (outcome.kind === 'failed') return refuse('wrong_password', { passwordChecked: true, countClient: true, recorded: true });
 
     await this.lockout.clientSucceeded(ip);
     if (!secondFactor) await this.history.record({ event: 'login', contactId: account.contactId, email: attempted, reason: null, ip });

@@ -217,18 +217,24 @@ export class TokenPasswordReset implements PasswordReset, LifecycleContribution 
     // The password the link replaces, read before the link is spent: the new one is written only
     // while it is still the account's (a change that lands meanwhile — another link's included — kills this one).
     const replaced = await this.accounts.passwordHash(account.contactId);
-    const outcome = await this.lockout.guard(account, ip, async () => {
-      if (!this.alive(row, account)) return false;
-      // Spend the token: only one request can.
-      const spent = await this.sequelize.query(
-        `UPDATE ${RESET_TOKENS_TABLE} SET used_at = :now WHERE id = :id AND used_at IS NULL AND expires_at > :now`,
-        { type: QueryTypes.BULKUPDATE, replacements: { id, now: new Date() } },
-      );
-      return toNumber(spent) === 1;
-    });
+    // The lockout records a dead link itself, before the lock it may cause.
+    const outcome = await this.lockout.guard(
+      account,
+      ip,
+      async () => {
+        if (!this.alive(row, account)) return false;
+        // Spend the token: only one request can.
+        const spent = await this.sequelize.query(
+          `UPDATE ${RESET_TOKENS_TABLE} SET used_at = :now WHERE id = :id AND used_at IS NULL AND expires_at > :now`,
+          { type: QueryTypes.BULKUPDATE, replacements: { id, now: new Date() } },
+        );
+        return toNumber(spent) === 1;
+      },
+      { failure: { reason: 'reset_link_invalid' } },
+    );
     if (outcome.kind !== 'passed') {
       await this.lockout.clientFailed(ip, account.email);
-      await this.history.record({ event: 'failed', contactId: account.contactId, email: account.email, reason: outcome.kind === 'refused' ? outcome.reason : 'reset_link_invalid', ip });
+      if (outcome.kind === 'refused') await this.history.record({ event: 'failed', contactId: account.contactId, email: account.email, reason: outcome.reason, ip });
       return INVALID_LINK;
     }
     await this.lockout.clientSucceeded(ip);

@@ -327,8 +327,8 @@ export class ChallengeTwoFactor implements TwoFactor {
     // Read before the challenge is touched: a password change after this read makes the session's
     // start refuse; one before it has deleted the challenge, so the try below is refused.
     const passwordHash = await this.accounts.passwordHash(contactId);
-    const refuse = async (reason: string, alive: boolean): Promise<CodeCheck> => {
-      await this.history.record({ event: 'failed', contactId, email: null, reason, ip });
+    const refuse = async (reason: string, alive: boolean, recorded = false): Promise<CodeCheck> => {
+      if (!recorded) await this.history.record({ event: 'failed', contactId, email: null, reason, ip });
       return { ok: false, challengeAlive: alive };
     };
 
@@ -353,14 +353,20 @@ export class ChallengeTwoFactor implements TwoFactor {
 
     const given = code.replace(/\s+/g, '');
     const expected = Buffer.from(String(row.code_hash), 'hex');
-    const outcome = await this.lockout.guard(account, ip, async () => {
-      if (!/^\d{6}$/.test(given)) return false;
-      const actual = Buffer.from(this.codeHash(id, given), 'hex');
-      return actual.length === expected.length && timingSafeEqual(actual, expected);
-    });
+    // The lockout records a wrong code itself, before the lock it may cause.
+    const outcome = await this.lockout.guard(
+      account,
+      ip,
+      async () => {
+        if (!/^\d{6}$/.test(given)) return false;
+        const actual = Buffer.from(this.codeHash(id, given), 'hex');
+        return actual.length === expected.length && timingSafeEqual(actual, expected);
+      },
+      { failure: { reason: 'wrong_code', email: null } },
+    );
     if (outcome.kind !== 'passed') {
       await this.lockout.clientFailed(ip, account.email);
-      return refuse(outcome.kind === 'refused' ? outcome.reason : 'wrong_code', outcome.kind === 'failed' && !outcome.locked && triesLeft > 0);
+      return refuse(outcome.kind === 'refused' ? outcome.reason : 'wrong_code', outcome.kind === 'failed' && !outcome.locked && triesLeft > 0, outcome.kind === 'failed');
     }
     // Single use: only the request that marks the challenge used signs in.
     const consumed = toNumber(

@@ -618,6 +618,19 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       expect(rows.length).to.equal(20);
     });
 
+    it('records the fifth failure before the lock it causes: newest first, the lock reads above its cause', async () => {
+      const olga = await h.addCustomer({ firstname: 'Olga', lastname: 'Order', email: 'olga.order@example.com' });
+      await h.lock('olga.order@example.com');
+      const events = await h.sql<{ event: string; reason: string }>('SELECT event, reason FROM bp_login_history WHERE contact_id = :olga ORDER BY id', { olga });
+      expect(events.map((e) => `${e.event}:${e.reason}`)).to.deep.equal([
+        ...Array.from({ length: 5 }, () => 'failed:wrong_password'),
+        'locked:too_many_failures',
+      ]);
+      const html = await (await h.get(`/contacts/${olga}`, h.admin)).text();
+      const shown = [...html.matchAll(/<tr data-event="([a-z_]+)"/g)].map((m) => m[1]);
+      expect(shown.slice(0, 2)).to.deep.equal(['locked', 'failed']);
+    });
+
     it('shows unlocks by link, and speaks the CRM user’s language', async () => {
       const luca = await h.addCustomer({ firstname: 'Luca', lastname: 'Bianchi', email: 'luca.bianchi@example.com', language: 'it' });
       await h.lock('luca.bianchi@example.com');
