@@ -139,6 +139,9 @@ describe('ticket notifications @db', function () {
       expect(toOwner.text).to.include(italian ? 'ha aperto un ticket sul portale clienti' : 'opened a ticket on the customer portal');
       expect(toOwner.text).to.include('Smoke everywhere');
       expect(toOwner.text).to.include(JANE);
+      // A ticket opened without a priority says so, rather than a label with nothing after it.
+      expect(toOwner.text).to.include(italian ? 'Priorità: non indicata' : 'Priority: not set');
+      expect(toOwner.html).to.match(italian ? /Priorità<\/th><td>non indicata<\/td>/ : /Priority<\/th><td>not set<\/td>/);
       expect(toOwner.html).not.to.include('<b>on fire</b>');
 
       expect((await mailsTo(mailbox, JANE, since)).length, 'one mail to the customer').to.equal(1);
