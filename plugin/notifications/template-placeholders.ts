@@ -17,6 +17,19 @@ import { randomBytes } from 'node:crypto';
 import type { EmailTemplate, HostEmailTemplates, RenderedEmail } from '../host-contract/index.js';
 import type { NotificationKind } from '../profiles/profile-document.js';
 
+/**
+ * The host's standard template of each kind, by name: what a profile that chooses none sends
+ * (`STANDARD_TEMPLATE_NAMES` of the notification choices; kept here, where the profile checks can
+ * read it without depending on the mailer).
+ */
+export const STANDARD_NAMES: Readonly<Record<NotificationKind, string>> = {
+  registration: 'Customer portal: access details',
+  passwordChanged: 'Customer portal: password changed',
+  passwordRecovery: 'Customer portal: password recovery',
+  newTicket: 'Customer portal: new ticket',
+  ticketReply: 'Customer portal: reply to a ticket',
+};
+
 /** Per kind, the merge field (`namespace.key`) a template of that kind must hold. */
 export const REQUIRED_PLACEHOLDERS: Readonly<Partial<Record<NotificationKind, string>>> = {
   registration: 'portal.password',
@@ -159,3 +172,23 @@ export const TEMPLATE_GAP_MESSAGES = {
   registration: { everywhere: 'profiles.validation.templateLacksPassword', text: 'profiles.validation.templateLacksPasswordInText', html: 'profiles.validation.templateLacksPasswordInHtml' },
   passwordRecovery: { everywhere: 'profiles.validation.templateLacksResetLink', text: 'profiles.validation.templateLacksResetLinkInText', html: 'profiles.validation.templateLacksResetLinkInHtml' },
 } as const satisfies Readonly<Record<'registration' | 'passwordRecovery', Readonly<Record<PlaceholderGap, string>>>>;
+
+/**
+ * Which of `fields` the template merges as `{{namespace.field}}` in any language version (subject,
+ * HTML or plain text): each version rendered with a marker in place of each field. A version that
+ * cannot be rendered merges nothing.
+ */
+export async function fieldsMerged(templates: HostEmailTemplates, template: EmailTemplate, namespace: string, fields: readonly string[]): Promise<ReadonlySet<string>> {
+  if (fields.length === 0) return new Set();
+  const nonce = randomBytes(8).toString('hex');
+  const markers = new Map(fields.map((field, index) => [field, `bpfield${nonce}x${index}`]));
+  const data = { [namespace]: Object.fromEntries([...markers].map(([field, marker]) => [field, marker])) };
+  const merged = new Set<string>();
+  for (const rendered of await renderedVersions(templates, template, data)) {
+    if (!rendered) continue;
+    for (const [field, marker] of markers) {
+      if (rendered.subject.includes(marker) || rendered.html.includes(marker) || rendered.text.includes(marker)) merged.add(field);
+    }
+  }
+  return merged;
+}

@@ -39,7 +39,7 @@ import { coerceFieldValue, filledOnCreateByThePortal, isDateOnly } from '../acce
 import { BASE_PORTAL_MODULES, ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { conditionWithInstants } from '../conditionals/datetime-rule-values.js';
-import { missingPlaceholderFor, placeholderGapFor, placeholderText, TEMPLATE_GAP_MESSAGES } from '../notifications/template-placeholders.js';
+import { fieldsMerged, missingPlaceholderFor, placeholderGapFor, placeholderText, STANDARD_NAMES, TEMPLATE_GAP_MESSAGES } from '../notifications/template-placeholders.js';
 import { BUTTON_ICONS, FALLBACK_ICON } from './button-icons.js';
 import { ProfileAudit, type AuditEntry } from './profile-audit.js';
 import {
@@ -85,6 +85,10 @@ import {
 } from './profile-schemas.js';
 import { ProfileSectionsStore, type StoredSections } from './profile-sections-store.js';
 import { ProfileStore, type PortalProfile, type ProfileSummary } from './profile-store.js';
+
+/** The module whose records the customer's ticket mails merge as `{{ticket.*}}`, and those mails. */
+const TICKET_MAIL_MODULE = 'HelpDesk';
+const TICKET_MAIL_KINDS = ['newTicket', 'ticketReply'] as const;
 
 /** The host licence that unlocks profiles beyond Default and modules beyond the base set. */
 export const PORTAL_LICENCE = 'business-portal';
@@ -350,7 +354,7 @@ export class DatabaseProfileService implements ProfileService {
     });
 
     const document = await this.document(id);
-    const notices = [...findings.notices, ...this.creationWarnings(section, document, licensed), ...this.ruleLeakWarnings(section, document)];
+    const notices = [...findings.notices, ...this.creationWarnings(section, document, licensed), ...this.ruleLeakWarnings(section, document), ...(await this.hiddenInMailWarnings(section, document))];
     if (document.flags.length > 0) notices.push({ messageKey: 'profiles.notices.flagged', params: { count: document.flags.length } });
     return { document, notices };
   }
@@ -380,6 +384,36 @@ export class DatabaseProfileService implements ProfileService {
         const field = definition.fields.find((f) => f.name === name);
         if (!field || (entry.fields[name] ?? DEFAULT_FIELD_ACCESS) === 'readwrite') continue;
         notices.push({ messageKey: 'profiles.notices.ruleMandatoryNotWritable', params: { rule: rule.name }, labels: { module: definition.label, field: field.label } });
+      }
+    }
+    return notices;
+  }
+
+  /**
+   * After a notifications or modules save: a ticket mail to the customer (new ticket, reply) whose
+   * template — the one chosen, else the host's standard one — merges a ticket field the profile
+   * hides. The mail leaves the value out, as the portal does (an empty "status" in a sentence), and
+   * the admin is told so: show the field, or choose a template without it.
+   */
+  private async hiddenInMailWarnings(section: ProfileSection, document: ProfileDocument): Promise<ProfileNotice[]> {
+    if (section !== 'notifications' && section !== 'modules') return [];
+    const entry = document.modules.find((m) => m.module === TICKET_MAIL_MODULE);
+    const definition = this.registry.module(TICKET_MAIL_MODULE);
+    if (!entry || !definition) return [];
+    const hidden = definition.fields.filter((field) => (entry.fields[field.name] ?? DEFAULT_FIELD_ACCESS) === 'hidden');
+    if (hidden.length === 0) return [];
+    const all = await this.templates.templates();
+    const notices: ProfileNotice[] = [];
+    const seen = new Set<number>();
+    for (const kind of TICKET_MAIL_KINDS) {
+      const id = document.notifications.templates[kind];
+      // A chosen template since deleted from the CRM: the standard one is sent meanwhile.
+      const template = (id === null ? undefined : all.find((t) => t.id === id)) ?? all.find((t) => t.name === STANDARD_NAMES[kind]);
+      if (!template || seen.has(template.id)) continue;
+      seen.add(template.id);
+      const merged = await fieldsMerged(this.templates, template, 'ticket', hidden.map((field) => field.name));
+      for (const field of hidden) {
+        if (merged.has(field.name)) notices.push({ messageKey: 'profiles.notices.templateMergesHiddenField', params: { template: template.name }, labels: { module: definition.label, field: field.label } });
       }
     }
     return notices;

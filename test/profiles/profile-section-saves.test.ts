@@ -252,6 +252,8 @@ describe('profile section saves: inert items, template fitness, creation warning
 
   describe('warnings when customers could not create what Create allows', () => {
     let id: number;
+    // The ticket mails' templates merge fields these saves hide: that warning is tested on its own (profile-service).
+    const creation = (notices: readonly string[]) => notices.filter((notice) => !notice.startsWith('The template '));
 
     before(async () => {
       id = await fresh('Creation warnings');
@@ -265,7 +267,7 @@ describe('profile section saves: inert items, template fitness, creation warning
       const hidden = await put(id, 'modules', [{ ...tickets, shown: true, view: true, create: true, fields: { ...tickets.fields, ticket_title: 'hidden' } }]);
       expect(hidden.status).to.equal(200);
       expect(moduleOf(hidden.document, 'HelpDesk').fields.ticket_title, 'saved all the same').to.equal('hidden');
-      expect(hidden.notices).to.deep.equal(['Customers of this profile cannot create Trouble Tickets: Title is required and hidden. Make it read-write, or switch Create off.']);
+      expect(creation(hidden.notices)).to.deep.equal(['Customers of this profile cannot create Trouble Tickets: Title is required and hidden. Make it read-write, or switch Create off.']);
 
       const readOnly = await put(id, 'modules', [{ ...tickets, shown: true, view: true, create: true, fields: { ...tickets.fields, ticket_title: 'readonly' } }]);
       expect(readOnly.notices).to.deep.equal(['Customers of this profile cannot create Trouble Tickets: Title is required and read-only. Make it read-write, or switch Create off.']);
@@ -277,10 +279,10 @@ describe('profile section saves: inert items, template fitness, creation warning
         { ...tickets, shown: true, view: true, create: true, fields: { ...tickets.fields, ticket_title: 'readwrite', status: 'hidden', contact_id: 'readonly', account_id: 'hidden' } },
       ]);
       expect(portalFilled.status).to.equal(200);
-      expect(portalFilled.notices).to.deep.equal([]);
+      expect(creation(portalFilled.notices)).to.deep.equal([]);
 
       const noCreate = await put(id, 'modules', [{ ...tickets, shown: true, view: true, create: false, fields: { ...tickets.fields, ticket_title: 'hidden' } }]);
-      expect(noCreate.notices).to.deep.equal([]);
+      expect(creation(noCreate.notices)).to.deep.equal([]);
       // Edit all widens Create: the same warning after a globals save.
       const editAll = await put(id, 'globals', { viewAll: false, editAll: true });
       expect(editAll.notices).to.include('Customers of this profile cannot create Trouble Tickets: Title is required and hidden. Make it read-write, or switch Create off.');

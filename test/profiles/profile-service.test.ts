@@ -16,7 +16,7 @@ import { ProfileSectionsStore } from '../../plugin/profiles/profile-sections-sto
 import { DatabaseProfileService as Service } from '../../plugin/profiles/profile-service.js';
 import { SequelizeProfileStore } from '../../plugin/profiles/profile-store.js';
 import type { Transaction } from 'sequelize';
-import { adminActor, count, profileService, rows } from './profile-test-kit.js';
+import { addEmailTemplate, adminActor, count, profileService, rows } from './profile-test-kit.js';
 
 /** A sections store that fails after writing the rules, inside the transaction. */
 class FailingSectionsStore extends ProfileSectionsStore {
@@ -329,6 +329,33 @@ describe('profile service @db', () => {
     // Making the fields editable again (a modules save) ends the warning.
     const editable = await service.saveSection(profile.id, 'modules', [on(tickets, { create: true, edit: true, fields: { ...fields, category: 'readwrite', severity: 'readwrite' } })], saved.document.profile.version, actor);
     expect(editable.notices.map((n) => n.messageKey)).not.to.include('profiles.notices.ruleMandatoryNotWritable');
+  });
+
+  it('warns when a ticket mail’s template merges a ticket field the profile hides: customers get the mail without it', async () => {
+    const profile = await fresh('Hidden in mails');
+    const tickets = moduleOf(await service.document(profile.id), 'HelpDesk');
+    // The standard "Customer portal: new ticket" merges the status; "reply to a ticket" does not.
+    const hidden = await service.saveSection(profile.id, 'modules', [on(tickets, { fields: { ...tickets.fields, status: 'hidden' } })], profile.version, actor);
+    expect(hidden.notices.filter((n) => n.messageKey === 'profiles.notices.templateMergesHiddenField')).to.deep.equal([
+      {
+        messageKey: 'profiles.notices.templateMergesHiddenField',
+        params: { template: 'Customer portal: new ticket' },
+        labels: { module: { en: 'Trouble Tickets', it: 'Ticket di assistenza' }, field: { en: 'Status', it: 'Stato' } },
+      },
+    ]);
+    // A chosen template that does not merge it: no warning (a notifications save checks too).
+    const plain = await addEmailTemplate(api, { name: 'New ticket, no status', module: 'HelpDesk', subject: 'Ticket {{ticket.ticket_no}}', body: 'We got {{ticket.ticket_title}}.' });
+    const chosen = await service.saveSection(
+      profile.id,
+      'notifications',
+      { templates: { registration: null, passwordChanged: null, passwordRecovery: null, newTicket: plain, ticketReply: null }, smtpAccount: 'default', senderEmail: null, senderName: null },
+      hidden.document.profile.version,
+      actor,
+    );
+    expect(chosen.notices.map((n) => n.messageKey)).not.to.include('profiles.notices.templateMergesHiddenField');
+    // Showing the field again ends it.
+    const shown = await service.saveSection(profile.id, 'modules', [on(tickets, { fields: { ...tickets.fields, status: 'readonly' } })], chosen.document.profile.version, actor);
+    expect(shown.notices.map((n) => n.messageKey)).not.to.include('profiles.notices.templateMergesHiddenField');
   });
 
   it('checks the owner, the templates and the two-factor types', async () => {
