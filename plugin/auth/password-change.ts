@@ -66,7 +66,10 @@ export class PortalPasswordChange implements PasswordChange {
       // The client address's counter first, as at the login: a banned address checks nothing.
       const ip = clientAddress(req);
       if (!(await this.lockout.reserveClient(ip))) return currentWrong;
-      const outcome = hash ? await this.lockout.guard(account, ip, () => this.hasher.verify(current, hash)) : null;
+      // The lockout records a wrong current password in the login history, before the lock it may cause.
+      const outcome = hash
+        ? await this.lockout.guard(account, ip, () => this.hasher.verify(current, hash), { failure: { reason: 'wrong_current_password' } })
+        : null;
       if (outcome?.kind !== 'passed') {
         await this.lockout.clientFailed(ip, account.email);
         return currentWrong;

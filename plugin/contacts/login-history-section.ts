@@ -33,6 +33,7 @@ export interface ShownLoginEvent {
 /** Stored reasons of refused sign-ins → their locale key; other reasons are shown as stored. */
 const REFUSAL_REASONS: Readonly<Record<string, MessageKey>> = {
   wrong_password: 'auth.loginHistory.reasons.wrongPassword',
+  wrong_current_password: 'auth.loginHistory.reasons.wrongCurrentPassword',
   locked: 'auth.loginHistory.reasons.locked',
   attempts_in_flight: 'auth.loginHistory.reasons.attemptsInFlight',
   client_banned: 'auth.loginHistory.reasons.clientBanned',

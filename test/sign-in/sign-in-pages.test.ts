@@ -302,6 +302,25 @@ describe('sign-in: portal pages @db', function () {
       expect((await client.api('/auth/password', { currentPassword: NEW_PASSWORD, newPassword: 'Another long passphrase 7' })).status).to.equal(204);
     });
 
+    it('writes a wrong current password in the login history, each before the lock the fifth one causes', async () => {
+      const email = 'change.history@example.com';
+      await host.addCustomer({ email, password: PASSWORD });
+      const client = new PortalClient(host.portal);
+      expect((await client.api('/auth/login', { email, password: PASSWORD })).status).to.equal(200);
+      for (let i = 0; i < 5; i += 1) {
+        expect((await client.api('/auth/password', { currentPassword: 'Not-the-password-9', newPassword: 'Another long passphrase 7' })).status).to.equal(403);
+      }
+      const events = await host.sql<{ event: string; reason: string | null }>(
+        `SELECT h.event, h.reason FROM bp_login_history h JOIN bp_portal_accounts a ON a.contact_id = h.contact_id
+          WHERE a.email = :email AND h.event <> 'login' ORDER BY h.id`,
+        { email },
+      );
+      expect(events.map((e) => `${e.event}:${e.reason}`)).to.deep.equal([
+        ...Array.from({ length: 5 }, () => 'failed:wrong_current_password'),
+        'locked:too_many_failures',
+      ]);
+    });
+
     it('refuses common passwords and their usual variants on POST /auth/password, and takes a passphrase', async () => {
       const email = 'change.common@example.com';
       await host.addCustomer({ email, password: PASSWORD });
