@@ -59,9 +59,22 @@ ajv.addKeyword({
   validate: (kind: TextKind, data: string) => !CONTROL_CHARACTERS[kind].test(data),
 });
 
+/**
+ * Half of a UTF-16 pair alone (JSON's `"\ud800"`; a form's bytes cannot carry one) is no
+ * character: SQLite and PostgreSQL stored U+FFFD for it, MariaDB `?`, so the admin's text came
+ * back changed, and differently on each database. It is refused, as the portal's records refuse it.
+ */
+ajv.addKeyword({
+  keyword: 'wholeCharacters',
+  type: 'string',
+  schemaType: 'boolean',
+  error: { message: 'must not contain half of a character' },
+  validate: (_: boolean, data: string) => !/\p{Cs}/u.test(data),
+});
+
 /** Admin text: a string of at most `maxLength` characters with no control character (but tab and line breaks in `lines`). */
 const text = (kind: TextKind, maxLength: number, options: { readonly nonBlank?: boolean } = {}) =>
-  ({ type: 'string', ...(options.nonBlank ? { minLength: 1, pattern: VISIBLE_CHARACTER } : {}), maxLength, plainText: kind }) as const;
+  ({ type: 'string', ...(options.nonBlank ? { minLength: 1, pattern: VISIBLE_CHARACTER } : {}), maxLength, plainText: kind, wholeCharacters: true }) as const;
 
 const moduleName = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,99}$' } as const;
 const fieldName = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,99}$' } as const;
@@ -129,6 +142,7 @@ const conditionValue = {
   type: ['string', 'number', 'boolean', 'null', 'array'],
   maxLength: 1000,
   plainText: 'lines',
+  wholeCharacters: true,
   maxItems: 100,
   if: { maxItems: 100 },
   then: { items: text('lines', 1000) },
@@ -338,6 +352,8 @@ function problemOf(error: ErrorObject, prefix: string): ValidationProblem {
       return { path: at(), messageKey: params.format === 'email' ? 'profiles.validation.email' : 'profiles.validation.format', params: p({ path: at() }) };
     case 'plainText':
       return { path: at(), messageKey: 'profiles.validation.controlCharacter', params: p({ path: at() }) };
+    case 'wholeCharacters':
+      return { path: at(), messageKey: 'profiles.validation.halfCharacter', params: p({ path: at() }) };
     case 'pattern':
       return { path: at(), messageKey: params.pattern === VISIBLE_CHARACTER ? 'profiles.validation.empty' : 'profiles.validation.pattern', params: p({ path: at() }) };
     default:

@@ -65,6 +65,42 @@ describe('admin JSON routes: errors as JSON @db', () => {
     expect((await profileService(api).document(Number(path.split('/')[4]))).modules.length).to.be.greaterThan(0);
   });
 
+  it('refuses text with a lone surrogate as it refuses a NUL, naming the place, and changes nothing (SQLite and PostgreSQL stored U+FFFD, MariaDB "?")', async () => {
+    const id = Number(path.split('/')[4]);
+    const service = profileService(api);
+    const before = await service.document(id);
+    const section = (name: string) => path.replace(/globals$/, name);
+    const send = (url: string, body: string) => fetch(`${test.url}${url}`, { method: 'PUT', headers: { cookie: admin.cookie, 'content-type': 'application/json', 'x-csrf-token': admin.csrf }, body });
+    const notifications = { ...before.notifications, senderName: 'Support \\ud800' };
+    const rule = { name: 'Half \\udc00 a pair', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'status', op: 'eq', value: 'Closed' }, { field: 'status', op: 'in', value: ['Open', 'x\\ud800'] }], effects: [], allReadOnly: true };
+    // JSON's escapes are the one way to send one: a form's bytes decode to U+FFFD.
+    const cases: [string, string, string[]][] = [
+      [section('notifications'), JSON.stringify({ version: before.profile.version, value: notifications }).replaceAll('\\\\u', '\\u'), ['notifications.senderName']],
+      [section('rules'), JSON.stringify({ version: before.profile.version, value: [rule] }).replaceAll('\\\\u', '\\u'), ['rules[0].name', 'rules[0].conditions[1].value[1]']],
+    ];
+    for (const [url, body, paths] of cases) {
+      const response = await send(url, body);
+      expect(response.status, url).to.equal(400);
+      const problems = ((await response.json()) as { error: { problems: { path: string; message: string }[] } }).error.problems;
+      expect(problems.map((p) => p.path), url).to.deep.equal(paths);
+      expect(problems[0]!.message).to.match(/half of a character/);
+    }
+    // The import takes the export file as JSON: a name with one is refused like one with a NUL.
+    const exported = await (await fetch(`${test.url}${SETTINGS}/profiles/${id}/export`, { headers: { cookie: admin.cookie } })).text();
+    expect(exported).to.match(/"name": ?"JSON errors"/);
+    const imported = await fetch(`${test.url}${SETTINGS}/profiles/import`, {
+      method: 'POST',
+      headers: { cookie: admin.cookie, 'content-type': 'application/json', 'x-csrf-token': admin.csrf },
+      body: exported.replace(/"name": ?"JSON errors"/, '"name":"Imported \\ud800"'),
+    });
+    expect(imported.status).to.equal(400);
+    expect(JSON.stringify(await imported.json())).to.match(/half of a character/);
+    const { profile: _p, ...sections } = await service.document(id);
+    const { profile: _b, ...was } = before;
+    expect(sections).to.deep.equal(was);
+    expect((await service.list()).map((p) => p.name)).not.to.include.members(['Imported \uFFFD', 'Imported ?']);
+  });
+
   it('answers a missing or forged CSRF token with a 403 in JSON, changing nothing', async () => {
     const body = JSON.stringify({ version, value: { viewAll: true, editAll: true } });
     await expectJson(await put(body, { 'x-csrf-token': '' }), 403, 'csrf', 'The form has expired or did not come from this site. Reload the page and try again.');
