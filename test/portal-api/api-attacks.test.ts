@@ -10,6 +10,9 @@ import type { TestHost } from '../support/host.js';
 import { API, apiClient, changeModule, idsWhere, JANE, MARIO, signedIn, startApiHost, type Answer, type ApiClient } from './api-test-kit.js';
 
 const MISSING = 2_147_483_000;
+
+/** A URL cannot carry half a UTF-16 pair (encodeURIComponent throws): its bytes are sent raw instead. */
+const wellFormed = (text: string) => text.replace(/\p{Cs}/gu, '\uFFFD');
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
 const CANARY = 'CANARY-7f3a9c';
 
@@ -419,16 +422,27 @@ describe('portal API: attacks @db', function () {
     const mine = new Set(await visibleIds(jane, 'HelpDesk'));
     const key = fc.oneof(
       fc.constantFrom('page', 'pageSize', 'sort', 'direction', 'search', 'filter[status]', 'filter[ticket_title]', 'filter[solution]', 'filter[]', 'filter[contact_id]', 'filter[createdAt]'),
+      // Arrays and objects as a query parser would read them, and the parameters nested.
+      fc.constantFrom('page[]', 'pageSize[0]', 'sort[a]', 'search[]', 'filter', 'filter[status][]', 'filter[status][a]', 'filter[__proto__]', '__proto__[page]', 'constructor[prototype]'),
       fc.string({ maxLength: 12 }),
+      fc.string({ maxLength: 12, unit: 'binary' }).map(wellFormed),
     );
     const value = fc.oneof(
       fc.constantFrom('', '0', '1', '-1', '100', '101', '1e3', 'asc', 'desc', 'ticket_title', 'status', 'createdAt', 'solution', '%', '_', "'", '"; DROP TABLE mod_helpdesk; --', 'Open', '\u0000'),
+      // Numbers JavaScript reads oddly: past a double, negative zero, not a number, past any integer column.
+      fc.constantFrom('1e309', '-1e309', '-0', '0.0', 'NaN', 'Infinity', '-Infinity', '0x10', '1_000', ' 1', '1 ', '9007199254740993', '2147483648', '-2147483649', '99999999999999999999', '1.5', '١'),
       fc.string({ maxLength: 40 }),
+      // Any code point, NUL and the other controls among them.
+      fc.string({ maxLength: 40, unit: 'binary' }).map(wellFormed),
       fc.integer().map(String),
+      fc.double().map(String),
+      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
     );
+    // Raw query text: broken percent-encoding and the bytes of a lone surrogate or of no UTF-8 at all.
+    const rawPart = fc.constantFrom('page=%', 'search=%E0%A4%A', 'search=%ED%A0%80', 'search=%FF%FE', 'filter[ticket_title]=%ED%A0%80', 'sort=%00', 'pageSize=1&pageSize=2', 'page=1&page=1', '&&', '=', '=1', 'filter%5Bstatus%5D=Open');
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(key, value), { maxLength: 5 }), fc.constantFrom('HelpDesk', 'Invoice', 'Nope', 'helpdesk'), async (pairs, module) => {
-        const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+      fc.asyncProperty(fc.array(fc.oneof(fc.tuple(key, value).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`), rawPart), { maxLength: 5 }), fc.constantFrom('HelpDesk', 'Invoice', 'Nope', 'helpdesk'), async (pairs, module) => {
+        const query = pairs.join('&');
         const res = await jane.get(`/modules/${module}/records?${query}`);
         expect(res.status, query).to.be.oneOf([200, 400, 403, 404]);
         expect(res.headers.get('content-type'), query).to.match(/^application\/json/);
@@ -443,16 +457,44 @@ describe('portal API: attacks @db', function () {
     const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Fuzz target' } });
     const target = created.body.id;
     const json = fc.jsonValue({ maxDepth: 3 });
+    // Values JSON.stringify never writes, put into the body's text where a value goes.
+    const rawValue = fc.constantFrom('1e309', '-1e309', '-0', '-0.0', '1e-400', '9007199254740993', '99999999999999999999', '"NaN"', '"Infinity"', '"-0"', '"1e309"', '"\\ud800"', '"x\\udfff"', '"\\u0000"', '"\\u001b[31m"', '"\\u202e"', `"${'a'.repeat(1_000_000)}"`, `${'['.repeat(2000)}${']'.repeat(2000)}`, `${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`);
+    const text = (body: unknown) => JSON.stringify(body) ?? '';
+    const valueNames = fc.constantFrom('ticket_title', 'priority', 'description', 'status', 'contact_id', 'nope', '__proto__', 'constructor');
+    const rawBody = fc.oneof(
+      rawValue,
+      fc.tuple(valueNames, rawValue).map(([field, value]) => `{"values":{"${field}":${value}}}`),
+      fc.tuple(valueNames, rawValue).map(([field, value]) => `{"values":{"ticket_title":"Fuzz","${field}":${value}},"version":${value}}`),
+      rawValue.map((value) => `{"body":${value}}`),
+      // The same key twice: the last one is what JSON.parse keeps.
+      fc.tuple(valueNames, rawValue).map(([field, value]) => `{"values":{"${field}":"x","${field}":${value}},"values":{"${field}":"y"}}`),
+    );
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ maxLength: 14 }), fc.constantFrom('1', '0', '01', '-1', '2147483648', '9999999999', '1.5', '1e3', ' 1', String(target))),
-        fc.oneof(fc.constantFrom('HelpDesk', 'Accounts', 'Contacts', 'Faq', 'Nope', 'HelpDesk.csv'), fc.string({ maxLength: 10 })),
-        fc.oneof(json, fc.record({ values: fc.dictionary(fc.constantFrom('ticket_title', 'priority', 'status', 'contact_id', 'nope', '__proto__', 'constructor'), json) }), fc.record({ values: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null))), version: fc.integer() })),
+        // The record the customer may write, often: there the bodies reach the checks of its fields.
+        fc.oneof({ arbitrary: fc.constant(String(target)), weight: 3 }, fc.string({ maxLength: 14 }), fc.string({ maxLength: 8, unit: 'binary' }).map(wellFormed), fc.constantFrom('1', '0', '01', '-1', '-0', '2147483648', '9999999999', '99999999999999999999', '1e309', 'NaN', 'Infinity', '1.5', '1e3', ' 1', '١')),
+        fc.oneof({ arbitrary: fc.constant('HelpDesk'), weight: 3 }, fc.constantFrom('HelpDesk', 'Accounts', 'Contacts', 'Faq', 'Nope', 'HelpDesk.csv'), fc.string({ maxLength: 10 })),
+        fc.oneof(
+          json.map(text),
+          fc.record({ values: fc.dictionary(valueNames, json) }).map(text),
+          fc.record({ values: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null))), version: fc.integer() }).map(text),
+          fc.record({ values: fc.dictionary(fc.string({ maxLength: 8, unit: 'binary' }), fc.oneof(fc.string({ unit: 'binary' }), fc.double(), fc.boolean(), fc.constant(null))), version: fc.double() }).map(text),
+          rawBody,
+        ),
         async (id, module, body) => {
           const path = `/modules/${encodeURIComponent(module)}/records/${encodeURIComponent(id)}`;
-          for (const res of [await jane.get(path), await jane.send('PATCH', path, body), await jane.send('POST', `/modules/${encodeURIComponent(module)}/records/${encodeURIComponent(id)}/comments`, body)]) {
-            expect(res.status, `${path} ${JSON.stringify(body)?.slice(0, 80)}`).to.be.below(500);
+          const send = async (method: string, to: string) => {
+            const res = await fetch(`${t.url}${API}${to}`, { method, redirect: 'manual', headers: { cookie: jane.cookie, 'content-type': 'application/json' }, body });
+            const answer = await res.text();
+            return { status: res.status, body: answer === '' ? null : (JSON.parse(answer) as { error?: { code?: unknown } }) };
+          };
+          for (const request of [() => jane.get(path), () => send('PATCH', path), () => send('POST', `${path}/comments`)]) {
+            const before = await recordState('HelpDesk', target);
+            const res = await request();
+            expect(res.status, `${path} ${body.slice(0, 80)}`).to.be.below(500);
             expect(res.body?.error?.code ?? 'ok').to.be.a('string');
+            // A refusal changed nothing of the record.
+            if (res.status >= 400) expect(await recordState('HelpDesk', target), `${path} ${body.slice(0, 80)}`).to.equal(before);
           }
         },
       ),
