@@ -138,8 +138,15 @@ export interface PortalAccountStore {
   delete(contactId: number, options?: AccountWriteOptions): Promise<boolean>;
 }
 
+/**
+ * A login email as stored and compared: trimmed, lower-cased and composed (Unicode NFC). `é` is
+ * one code point or `e` and a combining accent (NFD, as text copied from some PDFs or macOS file
+ * names holds it); both read alike, and were two logins: a customer whose contact held one
+ * spelling could not sign in with the other, and an enabled account's address in the other
+ * spelling was not seen as in use.
+ */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.trim().toLowerCase().normalize('NFC');
 }
 
 /** The account's columns, qualified by `alias` when given (for statements that join the accounts table). */

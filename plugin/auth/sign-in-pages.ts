@@ -26,7 +26,7 @@ import { clientAddress } from './client-address.js';
 import { FIRST_ACCESS_PATH } from './first-access.js';
 import { PasswordChange } from './password-change.js';
 import { PasswordReset } from './password-reset.js';
-import type { PortalAccount } from './portal-account-store.js';
+import { normalizeEmail, type PortalAccount } from './portal-account-store.js';
 import { PortalFormCsrf } from './portal-form-csrf.js';
 import { PortalPages, type PageVisitor } from './portal-pages.js';
 import { PortalSessions, displayName, type PortalSession } from './portal-sessions.js';
@@ -217,7 +217,7 @@ export class SignInPages implements PortalRouteContribution {
     if (!session.account.mustChangePassword) return res.redirect(303, this.path('/'));
     const language = this.pages.language(req);
     const fields = fieldsOf(req);
-    if ((fields.email ?? '').trim().toLowerCase() !== session.account.email) {
+    if (normalizeEmail(fields.email ?? '') !== session.account.email) {
       return this.renderFirstAccess(req, res, session, 400, this.translator.t(language, 'auth.firstAccess.emailMismatch'), 'email');
     }
     const result = await this.passwords.change(req, res, session, { newPassword: fields.newPassword ?? '', confirmPassword: fields.confirmPassword ?? '' });

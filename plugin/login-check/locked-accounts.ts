@@ -89,7 +89,7 @@ export class SequelizeLockedAccounts implements LockedAccounts {
 
   private async select(status: keyof typeof STATUS, filter: AccountFilter): Promise<ListedAccounts> {
     const { where, order } = STATUS[status];
-    const search = (filter.search ?? '').trim().toLowerCase().slice(0, MAX_FILTER_LENGTH);
+    const search = (filter.search ?? '').trim().toLowerCase().normalize('NFC').slice(0, MAX_FILTER_LENGTH);
     // Bound, not spliced into the SQL text: the database gets the filter as a value, whatever it holds.
     const bind: Record<string, unknown> = {};
     let condition: string = where;
