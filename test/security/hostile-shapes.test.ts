@@ -20,6 +20,11 @@ const API = '/portal/api/v1';
 const ADMIN = '/settings/business-portal';
 const TWO_MB = 'a'.repeat(2 * 1024 * 1024);
 
+/** Numbers JavaScript reads oddly: past a double, negative zero, not a number, past any integer column. */
+const ODD_NUMBERS = ['1e309', '-0', 'NaN', 'Infinity', '-1e309', '99999999999999999999', '0x1F', '１'];
+/** The numeric fields of the forms and bodies (ids, versions, pages), for the odd numbers. */
+const NUMERIC_FIELDS = ['version', 'revision', 'page', 'pageSize', 'id', 'profileId', 'startFrom', 'moveTo', 'userId', 'templateId', 'contactId', 'expectedVersion'];
+
 /**
  * Routes that a valid session and token make succeed whatever the body holds, and whose success
  * ends the session the walk needs (their shapes are those of every other form route).
@@ -78,6 +83,11 @@ function formShapes(): Shape[] {
     { what: 'multipart', type: 'multipart/form-data; boundary=x', body: '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--x--\r\n' },
     { what: 'broken multipart', type: 'multipart/form-data; boundary=x', body: '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nx' },
     { what: 'a charset nobody reads', type: `${form}; charset=utf-16`, body: 'name=x', refused: true },
+    { what: 'numbers JavaScript reads oddly', type: form, body: `${each((n) => `${n}=1e309`)}&${NUMERIC_FIELDS.map((n, i) => `${n}=${ODD_NUMBERS[i % ODD_NUMBERS.length]}`).join('&')}` },
+    { what: 'an email in other spellings', type: form, body: `email=${encodeURIComponent(' JANE.DOE@EXAMPLE.COM\u00a0')}&newEmail=${encodeURIComponent('jane.doe@exa\u0308mple.com')}&q=${encodeURIComponent('JANE.DOE@XN--EXMPLE-CUA.COM ')}` },
+    { what: 'multipart with an empty file name', type: 'multipart/form-data; boundary=x', body: '--x\r\nContent-Disposition: form-data; name="file"; filename=""\r\nContent-Type: application/octet-stream\r\n\r\nhello\r\n--x\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--x--\r\n' },
+    { what: 'multipart with a field twice', type: 'multipart/form-data; boundary=x', body: '--x\r\nContent-Disposition: form-data; name="title"\r\n\r\na\r\n--x\r\nContent-Disposition: form-data; name="title"\r\n\r\nb\r\n--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--x--\r\n' },
+    { what: 'multipart with a file name of a lone surrogate', type: 'multipart/form-data; boundary=x', body: "--x\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''%ED%A0%80.txt\r\nContent-Type: text/plain\r\n\r\nhello\r\n--x--\r\n" },
   ];
 }
 
@@ -102,6 +112,8 @@ function jsonShapes(): Shape[] {
     { what: 'an empty body', type: json, body: '' },
     { what: 'malformed JSON', type: json, body: '{"name":', refused: true },
     { what: 'a charset nobody reads', type: `${json}; charset=iso-8859-1`, body: '{}', refused: true },
+    // JSON.stringify never writes these: 1e309 reads as Infinity, -0 as negative zero.
+    { what: 'numbers JavaScript reads oddly', type: json, body: `{${[...fields, ...NUMERIC_FIELDS].map((n, i) => `"${n}":${['1e309', '-0', '-1e309', '1e-400', '99999999999999999999', '"NaN"', '"Infinity"'][i % 7]}`).join(',')},"value":{"viewAll":1e309,"editAll":-0}}` },
     // The API's uploads take multipart with this header; every other JSON route refuses it (415).
     { what: 'multipart with the upload header', type: 'multipart/form-data; boundary=x', body: '--x\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--x--\r\n', headers: { 'x-requested-with': 'business-portal' } },
   ];
@@ -122,11 +134,13 @@ function queryShapes(): { what: string; query: string }[] {
     { what: 'lone surrogates', query: each((n) => `${n}=%ED%A0%80`) },
     { what: 'a long value', query: `q=${'a'.repeat(6000)}&sort=${'b'.repeat(1000)}` },
     { what: 'empty values', query: each((n) => `${n}=&${n}`) },
+    { what: 'numbers JavaScript reads oddly', query: names.map((n, i) => `${n}=${encodeURIComponent(ODD_NUMBERS[i % ODD_NUMBERS.length]!)}`).join('&') },
+    { what: 'negative zero, not a number and infinity', query: each((n) => `${n}=-0`).replace(/=-0&(\w+)=-0/g, '=NaN&$1=Infinity') },
   ];
 }
 
 /** Odd values for one path parameter at a time. */
-const ODD_IDS = ['x'.repeat(6000), '9'.repeat(40), '-1', '0', '1.5', '1e3', '0x10', ' 1', '%00', '%ED%A0%80', '%E0%A4%A', '..%2F..%2Fetc', '__proto__', 'constructor'];
+const ODD_IDS = ['x'.repeat(6000), '9'.repeat(40), '-1', '0', '1.5', '1e3', '0x10', ' 1', '%00', '%ED%A0%80', '%E0%A4%A', '..%2F..%2Fetc', '__proto__', 'constructor', '1e309', '-0', 'NaN', 'Infinity', '%EF%BC%91', '%D9%A1'];
 
 describe('hostile request shapes on every route the plugin mounts @db', function () {
   this.timeout(900_000);
