@@ -122,7 +122,10 @@ export class CommonPasswordPolicy implements PasswordPolicy {
     return false;
   }
 
-  check(password: string, context: { readonly email?: string } = {}): PasswordVerdict {
+  check(typed: string, context: { readonly email?: string } = {}): PasswordVerdict {
+    // As the hash keeps it: UTF-8 has no lone surrogate (JSON's "\ud800"), each is U+FFFD there, so
+    // eight different ones were a strong password here and one character repeated to the hash.
+    const password = typed.replace(/\p{Cs}/gu, '\uFFFD');
     const length = [...password.normalize('NFKC')].length;
     if (length < PASSWORD_MIN_LENGTH) {
       return { ok: false, problem: 'tooShort', messageKey: 'auth.password.tooShort', params: { min: PASSWORD_MIN_LENGTH } };

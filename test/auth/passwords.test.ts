@@ -146,6 +146,16 @@ describe('auth: password policy', () => {
     }
   });
 
+  it('judges a password with lone surrogates as the hasher keeps it: each is U+FFFD, so eight different ones are one character repeated', async () => {
+    // JSON's escapes can send them (a form's bytes cannot): the hash takes each as U+FFFD, and so any other lone one signs in.
+    const lone = Array.from({ length: 8 }, (_, i) => String.fromCharCode(0xd800 + i * 0x80)).join('');
+    expect(policy.check(lone)).to.include({ ok: false, problem: 'common' });
+    expect(policy.check(`\ud800${phrase(20)}`)).to.deep.equal({ ok: true });
+    // What the policy reads is what the hash holds: another lone one matches it.
+    const hasher = new ScryptPasswordHasher([]);
+    expect(await hasher.verify('\udfff'.repeat(8), await hasher.hash(lone))).to.equal(true);
+  });
+
   it('accepts strong passwords and passphrases, even ones holding common words, without composition rules', () => {
     for (const strong of [
       'correct horse battery staple',
