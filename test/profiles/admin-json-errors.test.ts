@@ -101,6 +101,48 @@ describe('admin JSON routes: errors as JSON @db', () => {
     expect((await service.list()).map((p) => p.name)).not.to.include.members(['Imported \uFFFD', 'Imported ?']);
   });
 
+  it('saves nothing of a section whose changes are all valid but one: privileges, quick actions, conditional fields, templates, general', async () => {
+    const id = Number(path.split('/')[4]);
+    const service = profileService(api);
+    const send = (section: string, value: unknown, version: number) =>
+      fetch(`${test.url}${path.replace(/globals$/, section)}`, { method: 'PUT', headers: { cookie: admin.cookie, 'content-type': 'application/json', 'x-csrf-token': admin.csrf }, body: JSON.stringify({ version, value }) });
+    // A profile showing tickets, with create, so that buttons and rules have a module.
+    let document = await service.document(id);
+    const shown = document.modules.map((entry) => (entry.module === 'HelpDesk' ? { ...entry, shown: true, view: true, create: true, edit: true } : entry));
+    expect((await send('modules', shown, document.profile.version)).status).to.equal(200);
+    document = await service.document(id);
+    const button = { title: 'New ticket', description: 'Ask us', colour: 'primary', icon: 'plus', action: 'create', module: 'HelpDesk' };
+    const rule = { name: 'Closed is read-only', module: 'HelpDesk', origin: { kind: 'portal' }, conditions: [{ field: 'status', op: 'eq', value: 'Closed' }], effects: [], allReadOnly: true };
+    const mixed: [string, unknown][] = [
+      ['modules', document.modules.map((entry) => (entry.module === 'HelpDesk' ? { ...entry, delete: true, fields: { ...entry.fields, ticket_title: 'readonly' } } : entry.module === 'Faq' ? { ...entry, shown: true, view: true, listColumns: ['question', 'no_such_field'] } : entry))],
+      ['buttons', [button, { ...button, title: 'Second' }, { ...button, title: 'Third', icon: 'no-such-icon' }]],
+      ['rules', [rule, { ...rule, name: 'Open too' }, { ...rule, name: 'Broken', conditions: [{ field: 'no_such_field', op: 'eq', value: 'x' }] }]],
+      ['notifications', { ...document.notifications, senderName: 'Support', senderEmail: 'support@example.com', templates: { ...document.notifications.templates, ticketReply: 2_147_483_647 } }],
+      ['general', { ...document.general, twoFactorType: 'email', owner: { kind: 'user', id: 2_147_483_647 } }],
+    ];
+    const bad: Record<string, string> = {
+      modules: `modules[${document.modules.findIndex((entry) => entry.module === 'Faq')}].listColumns[1]`,
+      buttons: 'buttons[2].icon',
+      rules: 'rules[2].conditions[0].field',
+      notifications: 'notifications.templates.ticketReply',
+      general: 'general.owner',
+    };
+    const audit = (await service.audit(id)).length;
+    for (const [section, value] of mixed) {
+      const response = await send(section, value, document.profile.version);
+      expect(response.status, section).to.equal(400);
+      // Refused for the one bad part, and for it alone.
+      expect(((await response.json()) as { error: { problems: { path: string }[] } }).error.problems.map((p) => p.path), section).to.deep.equal([bad[section]]);
+      const { profile, ...sections } = await service.document(id);
+      const { profile: was, ...before } = document;
+      expect(sections, section).to.deep.equal(before);
+      expect(profile.version, section).to.equal(was.version);
+    }
+    expect((await service.audit(id)).length, 'no audit row').to.equal(audit);
+    // Control: the same changes without the bad part are saved.
+    expect((await send('buttons', [button, { ...button, title: 'Second' }], document.profile.version)).status).to.equal(200);
+  });
+
   it('answers a missing or forged CSRF token with a 403 in JSON, changing nothing', async () => {
     const body = JSON.stringify({ version, value: { viewAll: true, editAll: true } });
     await expectJson(await put(body, { 'x-csrf-token': '' }), 403, 'csrf', 'The form has expired or did not come from this site. Reload the page and try again.');
