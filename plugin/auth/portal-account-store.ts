@@ -5,6 +5,7 @@
  * `setPassword` / `passwordHash` (it never travels inside a `PortalAccount`, so it cannot end
  * up in a response by accident).
  */
+import { domainToUnicode } from 'node:url';
 import { inject, injectable } from 'inversify';
 import { QueryTypes, type Transaction } from 'sequelize';
 import { HostDatabase, type ReadOptions } from '../host-contract/index.js';
@@ -139,14 +140,23 @@ export interface PortalAccountStore {
 }
 
 /**
- * A login email as stored and compared: trimmed, lower-cased and composed (Unicode NFC). `é` is
- * one code point or `e` and a combining accent (NFD, as text copied from some PDFs or macOS file
- * names holds it); both read alike, and were two logins: a customer whose contact held one
- * spelling could not sign in with the other, and an enabled account's address in the other
- * spelling was not seen as in use.
+ * A login email as stored and compared: trimmed, lower-cased and composed (Unicode NFC), its
+ * domain in letters when it is an international one. `é` is one code point or `e` and a combining
+ * accent (NFD, as text copied from some PDFs or macOS file names holds it), and `bücher.example`
+ * is also `xn--bcher-kva.example` (its ASCII form, punycode); each pair reads as one address, and
+ * was two logins: a customer whose contact held one spelling could not sign in with the other,
+ * and an enabled account's address in the other spelling was not seen as in use.
+ * `migrations/20261206500000-login-emails-composed` applies the same to the logins stored before.
  */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase().normalize('NFC');
+  const lowered = email.trim().toLowerCase().normalize('NFC');
+  const at = lowered.lastIndexOf('@');
+  const domain = lowered.slice(at + 1);
+  // An ASCII domain is left as it is (IDNA would refuse some that mail takes, e.g. with `_`).
+  if (at < 0 || !/[^\x00-\x7f]|(^|\.)xn--/.test(domain)) return lowered;
+  // '' when it is no domain IDNA can read: then as typed.
+  const letters = domainToUnicode(domain);
+  return letters === '' ? lowered : `${lowered.slice(0, at + 1)}${letters.normalize('NFC')}`;
 }
 
 /** The account's columns, qualified by `alias` when given (for statements that join the accounts table). */

@@ -42,6 +42,20 @@ describe('contacts: a login email in either Unicode form @db', function () {
     }
   });
 
+  it('signs in with an international domain spelled in letters or in its ASCII form (punycode), whichever the contact holds', async () => {
+    for (const [held, other] of [
+      ['ida.one@xn--exmple-cua.com', 'Ida.One@exämple.com'],
+      ['ida.two@bücher.example', 'IDA.TWO@XN--BCHER-KVA.EXAMPLE'],
+    ]) {
+      const contact = await h.addContact({ firstname: 'Ida', lastname: held, email: held });
+      const since = h.mailbox.received.length;
+      expect((await h.savePortalUser(contact, { portalUser: 'yes' })).status).to.equal(200);
+      for (const deadline = Date.now() + 5000; h.mailbox.received.length === since && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 25));
+      const password = passwordIn(h.mailbox.received[since]!);
+      for (const typed of [held, other]) expect((await h.portalLogin(typed, password)).status, `${held} typed as ${typed}`).to.equal(200);
+    }
+  });
+
   it('takes the other spelling of a portal user’s email as that login, not as a second one', async () => {
     const other = await h.addContact({ firstname: 'Other', lastname: 'Ünal', email: 'other.unal@example.com' });
     await h.savePortalUser(other, { portalUser: 'yes' });
@@ -54,7 +68,7 @@ describe('contacts: a login email in either Unicode form @db', function () {
     expect(account.email).to.equal('other.unal@example.com');
   });
 
-  it('composes the logins an earlier release stored decomposed, leaving one whose composed spelling is another’s', async () => {
+  it('composes the logins an earlier release stored decomposed or with a punycode domain, leaving one whose new spelling is another’s', async () => {
     const stored = 'zoë.older@exämple.com'.normalize('NFC');
     const contact = await h.addContact({ firstname: 'Zoë', lastname: 'Older', email: stored });
     const password = await enable(contact);
@@ -71,5 +85,9 @@ describe('contacts: a login email in either Unicode form @db', function () {
     expect(Number((await h.account(contact))!.version)).to.equal(version + 1);
     expect((await h.portalLogin(stored.normalize('NFD'), password)).status).to.equal(200);
     expect((await h.account(clash))!.email, 'the composed spelling is the first test’s login').to.equal(COMPOSED.toLowerCase().normalize('NFD'));
+    // A domain stored in punycode is stored in letters.
+    await store('zoe.clash@xn--exmple-cua.com', clash);
+    await composeLoginEmails({ context: { sequelize: db.sequelize, queryInterface: db.sequelize.getQueryInterface(), dialect: db.dialect } });
+    expect((await h.account(clash))!.email).to.equal('zoe.clash@exämple.com');
   });
 });
