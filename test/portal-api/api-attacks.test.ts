@@ -16,6 +16,34 @@ const wellFormed = (text: string) => text.replace(/\p{Cs}/gu, '\uFFFD');
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
 const CANARY = 'CANARY-7f3a9c';
 
+/**
+ * A list's query string, as a customer could type it: its parameters (the API's and the pages')
+ * and any others, as arrays and objects, with odd numbers, any code point and raw bytes.
+ */
+function listQuery(): fc.Arbitrary<string> {
+  const key = fc.oneof(
+    fc.constantFrom('page', 'pageSize', 'sort', 'direction', 'search', 'dir', 'f_ticket_title', 'f_status', 'notice', 'filter[status]', 'filter[ticket_title]', 'filter[solution]', 'filter[]', 'filter[contact_id]', 'filter[createdAt]'),
+    // Arrays and objects as a query parser would read them, and the parameters nested.
+    fc.constantFrom('page[]', 'pageSize[0]', 'sort[a]', 'search[]', 'filter', 'filter[status][]', 'filter[status][a]', 'filter[__proto__]', '__proto__[page]', 'constructor[prototype]'),
+    fc.string({ maxLength: 12 }),
+    fc.string({ maxLength: 12, unit: 'binary' }).map(wellFormed),
+  );
+  const value = fc.oneof(
+    fc.constantFrom('', '0', '1', '-1', '100', '101', '1e3', 'asc', 'desc', 'ticket_title', 'status', 'createdAt', 'solution', '%', '_', "'", '"; DROP TABLE mod_helpdesk; --', 'Open', '\u0000'),
+    // Numbers JavaScript reads oddly: past a double, negative zero, not a number, past any integer column.
+    fc.constantFrom('1e309', '-1e309', '-0', '0.0', 'NaN', 'Infinity', '-Infinity', '0x10', '1_000', ' 1', '1 ', '9007199254740993', '2147483648', '-2147483649', '99999999999999999999', '1.5', '١'),
+    fc.string({ maxLength: 40 }),
+    // Any code point, NUL and the other controls among them.
+    fc.string({ maxLength: 40, unit: 'binary' }).map(wellFormed),
+    fc.integer().map(String),
+    fc.double().map(String),
+    fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+  );
+  // Raw query text: broken percent-encoding and the bytes of a lone surrogate or of no UTF-8 at all.
+  const rawPart = fc.constantFrom('page=%', 'search=%E0%A4%A', 'search=%ED%A0%80', 'search=%FF%FE', 'filter[ticket_title]=%ED%A0%80', 'sort=%00', 'pageSize=1&pageSize=2', 'page=1&page=1', '&&', '=', '=1', 'filter%5Bstatus%5D=Open');
+  return fc.array(fc.oneof(fc.tuple(key, value).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`), rawPart), { maxLength: 5 }).map((pairs) => pairs.join('&'));
+}
+
 describe('portal API: attacks @db', function () {
   this.timeout(300_000);
   let t: TestHost;
@@ -420,29 +448,8 @@ describe('portal API: attacks @db', function () {
 
   it('never answers 500 nor a foreign row to arbitrary list queries (fast-check)', async () => {
     const mine = new Set(await visibleIds(jane, 'HelpDesk'));
-    const key = fc.oneof(
-      fc.constantFrom('page', 'pageSize', 'sort', 'direction', 'search', 'filter[status]', 'filter[ticket_title]', 'filter[solution]', 'filter[]', 'filter[contact_id]', 'filter[createdAt]'),
-      // Arrays and objects as a query parser would read them, and the parameters nested.
-      fc.constantFrom('page[]', 'pageSize[0]', 'sort[a]', 'search[]', 'filter', 'filter[status][]', 'filter[status][a]', 'filter[__proto__]', '__proto__[page]', 'constructor[prototype]'),
-      fc.string({ maxLength: 12 }),
-      fc.string({ maxLength: 12, unit: 'binary' }).map(wellFormed),
-    );
-    const value = fc.oneof(
-      fc.constantFrom('', '0', '1', '-1', '100', '101', '1e3', 'asc', 'desc', 'ticket_title', 'status', 'createdAt', 'solution', '%', '_', "'", '"; DROP TABLE mod_helpdesk; --', 'Open', '\u0000'),
-      // Numbers JavaScript reads oddly: past a double, negative zero, not a number, past any integer column.
-      fc.constantFrom('1e309', '-1e309', '-0', '0.0', 'NaN', 'Infinity', '-Infinity', '0x10', '1_000', ' 1', '1 ', '9007199254740993', '2147483648', '-2147483649', '99999999999999999999', '1.5', '١'),
-      fc.string({ maxLength: 40 }),
-      // Any code point, NUL and the other controls among them.
-      fc.string({ maxLength: 40, unit: 'binary' }).map(wellFormed),
-      fc.integer().map(String),
-      fc.double().map(String),
-      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
-    );
-    // Raw query text: broken percent-encoding and the bytes of a lone surrogate or of no UTF-8 at all.
-    const rawPart = fc.constantFrom('page=%', 'search=%E0%A4%A', 'search=%ED%A0%80', 'search=%FF%FE', 'filter[ticket_title]=%ED%A0%80', 'sort=%00', 'pageSize=1&pageSize=2', 'page=1&page=1', '&&', '=', '=1', 'filter%5Bstatus%5D=Open');
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(fc.tuple(key, value).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`), rawPart), { maxLength: 5 }), fc.constantFrom('HelpDesk', 'Invoice', 'Nope', 'helpdesk'), async (pairs, module) => {
-        const query = pairs.join('&');
+      fc.asyncProperty(listQuery(), fc.constantFrom('HelpDesk', 'Invoice', 'Nope', 'helpdesk'), async (query, module) => {
         const res = await jane.get(`/modules/${module}/records?${query}`);
         expect(res.status, query).to.be.oneOf([200, 400, 403, 404]);
         expect(res.headers.get('content-type'), query).to.match(/^application\/json/);
@@ -450,6 +457,22 @@ describe('portal API: attacks @db', function () {
         else if (module === 'HelpDesk') for (const row of res.body.rows) expect(mine.has(row.id), `row ${row.id}`).to.equal(true);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('answers the portal’s list pages and exports below 500, as a page in the customer’s language or a file, to arbitrary queries (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(listQuery(), fc.constantFrom('HelpDesk', 'Invoice', 'Nope'), fc.constantFrom('', '/export.csv'), async (query, module, file) => {
+        const res = await fetch(`${t.url}/portal/m/${module}${file}?${query}`, { headers: { cookie: jane.cookie }, redirect: 'manual' });
+        const text = await res.text();
+        const type = res.headers.get('content-type') ?? '';
+        expect(res.status, query).to.be.below(500);
+        expect(text, query).not.to.match(/\n\s+at |node:internal|Sequelize\w*Error|SQLITE_|TypeError|RangeError|URIError/);
+        if (res.status === 303) expect(res.headers.get('location'), query).to.match(/^\/portal\//);
+        else if (type.startsWith('text/html')) expect(text, query).to.match(/<html lang="[a-z]{2}"/);
+        else expect(type, query).to.match(/^text\/csv/);
+      }),
+      { numRuns: 200 },
     );
   });
 
