@@ -168,6 +168,15 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       expect(none).to.include('No portal user matches “nobody”.');
     });
 
+    it('finds a login by its email typed in the other Unicode spelling (an accent as a letter of its own, or after it)', async () => {
+      const zoe = await h.addCustomer({ firstname: 'Zoë', lastname: 'Accent', email: 'zoë.accent@example.com' });
+      await h.lock('zoë.accent@example.com');
+      expect(listedIds(await page(`?q=${encodeURIComponent('zoë.accent'.normalize('NFD'))}`))).to.deep.equal([zoe]);
+      expect(listedIds(await page(`?q=${encodeURIComponent('ZOË.ACCENT'.normalize('NFC'))}`))).to.deep.equal([zoe]);
+      // Out of the lists again, for the tests after this one.
+      await h.api.database.sequelize.query('UPDATE bp_portal_accounts SET locked_at = NULL, failed_attempts = 0, first_failed_at = NULL, last_failed_at = NULL, reserved_at = NULL WHERE contact_id = :zoe', { replacements: { zoe } });
+    });
+
     it('markup in a contact name or a client address stays inert on the page', async () => {
       const html = await page();
       expect(html).not.to.include('<img src=x onerror=alert(1)>');
