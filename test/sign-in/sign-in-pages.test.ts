@@ -266,6 +266,21 @@ describe('sign-in: portal pages @db', function () {
       expect((await new PortalClient(host.portal).api('/auth/login', { email, password: NEW_PASSWORD })).status).to.equal(200);
     });
 
+    it('takes the email confirmed in another spelling of it: upper case, spaces around, the accent decomposed or the domain in punycode', async () => {
+      const email = 'zoë.first@bücher.example';
+      await host.addCustomer({ email, password: PASSWORD, mustChangePassword: true });
+      for (const typed of [` ${'ZOË.FIRST@BÜCHER.EXAMPLE'} `, 'zoe\u0308.first@bu\u0308cher.example', 'zoë.first@xn--bcher-kva.example']) {
+        const client = new PortalClient(host.portal);
+        expect((await client.signIn(email, PASSWORD)).response.headers.get('location')).to.equal('/portal/first-access');
+        const page = await client.get('/first-access');
+        // A new password each time it is refused: same as the current one is refused too.
+        const refused = await client.post('/first-access', { _csrf: tokenIn(page.html), email: typed, newPassword: NEW_PASSWORD, confirmPassword: `${NEW_PASSWORD}x` });
+        expect(refused.response.status, typed).to.equal(400);
+        expect(refused.html, typed).to.match(/<input id="bp-email"[^>]*value="[^"]*"[^>]*>/);
+        expect(refused.html, `${typed}: the email is taken as the account's`).not.to.match(/<input id="bp-email"[^>]*aria-invalid="true"/);
+      }
+    });
+
     it('carries the page asked for through the forced change, its query included', async () => {
       const email = 'first.next@example.com';
       await host.addCustomer({ email, password: PASSWORD, mustChangePassword: true });
