@@ -595,6 +595,23 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     expect(away.response.headers.get('location')).to.equal('/portal/login');
   });
 
+  it('switches the language from a ticket that refused a comment or a file and comes back to the ticket, its list kept, not to the home page', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    const jane = await signedIn(test, JANE);
+    const id = recordIdsIn((await jane.get('/m/HelpDesk')).html, 'HelpDesk')[0]!;
+    const list = 'list=q%3DLine';
+    const ticket = await jane.get(`/m/HelpDesk/${id}?${list}`);
+    const returnTo = (html: string) => /name="returnTo" value="([^"]*)"/.exec(html)![1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+    const comment = await jane.post(`/m/HelpDesk/${id}/comments?${list}`, { _csrf: tokenIn(ticket.html), body: '   ' });
+    const file = await upload(`${test.url}/portal`, jane, `/m/HelpDesk/${id}/documents?${list}`, tokenIn(ticket.html), 'tool.exe', 'MZ', 'application/octet-stream');
+    for (const [what, refused] of [['comment', comment], ['file', file]] as const) {
+      expect(refused.response.status, what).to.be.within(400, 499);
+      expect(returnTo(refused.html), what).to.equal(`/m/HelpDesk/${id}?${list}`);
+      const switched = await jane.post('/language', { _csrf: tokenIn(refused.html), language: 'it', returnTo: returnTo(refused.html) });
+      expect(switched.response.headers.get('location'), what).to.equal(`/portal/m/HelpDesk/${id}?${list}`);
+    }
+  });
+
   it('shows version 1’s classic menu: new request, my requests with a status filter, knowledge base, the other modules', async () => {
     test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
     const jane = await signedIn(test, JANE);

@@ -279,6 +279,8 @@ export class RecordDetailPage implements PortalRouteContribution {
       status: extras.status ?? 200,
       notice: noticeKey ? w.t(noticeKey) : null,
       refused: Boolean(extras.commentError || extras.uploadError),
+      // A refused comment or file is shown at the address it was posted to, which has no page: a language change comes back to the record.
+      ...(w.req.method === 'POST' ? { returnTo: `/m/${name}/${record.id}${back}` } : {}),
       data: {
         ticket,
         heading: title,

@@ -47,6 +47,8 @@ export interface WorkspacePage {
   readonly module?: string;
   /** A menu entry other than a module's list (v1: `new-request`, `my-information`, or `home`). */
   readonly entry?: string;
+  /** Where the language form comes back to, when not the request's own address (a page answering a post to an address with no page). */
+  readonly returnTo?: string;
 }
 
 interface MenuEntry {
@@ -202,6 +204,7 @@ export class WorkspaceFrame {
       notice: page.notice ?? null,
       refused: page.refused === true,
       status: page.status ?? 200,
+      ...(page.returnTo ? { returnTo: page.returnTo } : {}),
       styles: ['workspace.css'],
       scripts: ['workspace.js'],
       data: {
