@@ -42,6 +42,13 @@ document.addEventListener('DOMContentLoaded', () => {
       if (chosen) chosen.textContent = file ? (input.dataset.chosenLabel || '{name}').replace('{name}', file.name) : '';
     };
     input.addEventListener('change', show);
+    // The portal's own "Choose a file" in the page's language, in place of the browser's (see record.hbs).
+    const pick = zone.querySelector('[data-drop-pick]');
+    if (pick) {
+      pick.hidden = false;
+      zone.classList.add('bp-drop-ready');
+      pick.addEventListener('click', () => input.click());
+    }
     for (const type of ['dragenter', 'dragover']) {
       zone.addEventListener(type, (event) => {
         event.preventDefault();
