@@ -13,7 +13,7 @@ import { QueryTypes } from 'sequelize';
 import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { focused, seriousViolations, smallTapTargets, tabTo, waitUntilTrue } from '../support/page-checks.js';
-import { changeDefaultModule, DEMO_PASSWORD, JANE } from './portal-pages-kit.js';
+import { changeDefaultModule, DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
 
 const PHONE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -95,6 +95,27 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: join(artifacts, 'long-title-phone.png'), fullPage: true });
     expect(await brokenWords(), 'short values broken across lines on a phone').to.deep.equal([]);
+  });
+
+  it('on a desktop in Italian, every list fits its box: a long column name wraps between its words instead of pushing the last column (the totals) out of sight', async () => {
+    const context = await browser.newContext({ locale: 'it-IT', viewport: DESKTOP });
+    const mario = await context.newPage();
+    await mario.goto(`${test.url}/portal/login`);
+    await mario.fill('#bp-email', MARIO);
+    await mario.fill('#bp-password', DEMO_PASSWORD);
+    await Promise.all([mario.waitForURL(/\/portal\/$/), mario.click('form.bp-form button[type="submit"]')]);
+    const lists = (await mario.evaluate(`[...document.querySelectorAll('.bp-menu a[href*="/portal/m/"]')].map((link) => link.getAttribute('href'))`)) as string[];
+    expect(lists).to.include('/portal/m/Quotes');
+    const wider: string[] = [];
+    for (const href of lists) {
+      await mario.goto(`${test.url}${href}`);
+      const fit = (await mario.evaluate(`(() => { const wrap = document.querySelector('.bp-table-wrap'); return wrap ? wrap.scrollWidth - wrap.clientWidth : 0; })()`)) as number;
+      if (fit > 0) wider.push(`${href}: ${fit} px wider than its box`);
+    }
+    await mario.goto(`${test.url}/portal/m/Quotes`);
+    await mario.screenshot({ path: join(artifacts, 'quotes-desktop-it.png'), fullPage: true });
+    await context.close();
+    expect(wider).to.deep.equal([]);
   });
 
   it('the title of a message page and of a delete confirmation has the size and spacing of every other page’s, and wraps', async () => {
