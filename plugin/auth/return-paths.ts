@@ -5,7 +5,7 @@
  */
 
 /** Where the language form may send the visitor back to (paths under the portal, beside the workspace's; the customer's password page included). */
-export const RETURN_PATHS = /^\/(|login|two-factor|first-access|forgot-password|reset-password|account\/password)$/;
+export const RETURN_PATHS = /^\/(|login|two-factor|first-access|forgot-password|reset-password|unlock|account\/password)$/;
 /**
  * The workspace's own pages (home, a module's list, a new record, a record, its edit and delete
  * forms; a trailing slash as Express routes it): where a login may continue to and where the

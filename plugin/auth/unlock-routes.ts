@@ -11,12 +11,11 @@
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { portalFormBody } from '../http/json-body.js';
-import { PageRenderer } from '../http/page-renderer.js';
 import type { MessageKey } from '../i18n/message-keys.js';
-import { requestLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type PortalRouteContribution } from '../lifecycle/contributions.js';
 import { UNLOCK_PATH } from './lock-notification.js';
+import { PortalPages } from './portal-pages.js';
 import { LinkUnlocker, UnlockLinks } from './unlock-links.js';
 
 @injectable()
@@ -24,7 +23,7 @@ export class UnlockRoutes implements PortalRouteContribution {
   constructor(
     @inject(UnlockLinks) private readonly links: UnlockLinks,
     @inject(LinkUnlocker) private readonly unlocker: LinkUnlocker,
-    @inject(PageRenderer) private readonly renderer: PageRenderer,
+    @inject(PortalPages) private readonly pages: PortalPages,
     @inject(Translator) private readonly translator: Translator,
     @inject(PluginSettings) private readonly settings: PluginSettings,
   ) {}
@@ -42,23 +41,29 @@ export class UnlockRoutes implements PortalRouteContribution {
     });
   }
 
+  /**
+   * In the portal's layout, as the other pages a mail links to (a password reset): the customer may
+   * switch the language, which comes back to this same link.
+   */
   private send(req: Request, res: Response, status: number, data: { confirm?: boolean; token?: string | null; messageKey?: MessageKey; signIn?: boolean }): void {
-    const language = requestLanguage(req, this.translator);
-    res
-      .status(status)
-      .type('html')
-      .send(
-        this.renderer.render('portal/account-unlock', language, {
-          confirm: data.confirm === true,
-          token: data.token ?? '',
-          message: data.messageKey ? this.translator.t(language, data.messageKey) : '',
-          signIn: data.signIn === true,
-          // A dead link is an error page: its title starts with "Error:", which a screen reader says first.
-          refused: status >= 400,
-          actionPath: `${this.settings.portalPath}${UNLOCK_PATH}`,
-          portalPath: this.settings.portalPath,
-          assetsPath: `${this.settings.portalPath}/assets`,
-        }),
-      );
+    const language = this.pages.language(req);
+    const message = data.messageKey ? this.translator.t(language, data.messageKey) : '';
+    this.pages.send(req, res, { sessionId: null }, {
+      template: 'account-unlock',
+      titleKey: 'auth.unlock.title',
+      status,
+      // The answer's sentence is a status present at load, which screen readers do not announce: the title says it first.
+      ...(message ? { notice: message } : {}),
+      // A dead link is an error page: its title starts with "Error:", which a screen reader says first.
+      refused: status >= 400,
+      returnTo: data.confirm && data.token ? `${UNLOCK_PATH}?token=${encodeURIComponent(data.token)}` : '/login',
+      data: {
+        confirm: data.confirm === true,
+        token: data.token ?? '',
+        message,
+        signIn: data.signIn === true,
+        actionPath: `${this.settings.portalPath}${UNLOCK_PATH}`,
+      },
+    });
   }
 }

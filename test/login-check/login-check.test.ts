@@ -3,6 +3,7 @@ import { SequelizeLoginCheckAudit } from '../../plugin/login-check/login-check-a
 import { captureLogs } from '../settings/settings-test-kit.js';
 import { commitRefuser } from '../support/database.js';
 import { TEST_ADMIN_PASSWORD, crmLogin } from '../support/host.js';
+import { PortalClient, tokenIn } from '../sign-in/sign-in-fixture.js';
 import { PORTAL_PASSWORD, startLoginCheckHost, unlockTokenOf, type LoginCheckHost, unsigned } from './login-check-host.js';
 
 const PAGE = '/settings/business-portal/login-check';
@@ -354,6 +355,21 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       const reopened = await openLink(token);
       expect(reopened.status).to.equal(400);
       expect(await reopened.text()).to.include('<title>Error: This unlock link is no longer valid: it was used already, it has expired, the account is no longer locked, or the account’s email address has changed since it was sent. · Unlock your account · Customer portal</title>');
+      expect(await h.isLocked(jane)).to.equal(true);
+    });
+
+    it('offers the language switch of the other sign-in pages: it comes back to the same link, which then reads Italian', async () => {
+      await h.mailsSettled();
+      const link = `/unlock?token=${encodeURIComponent(unlockTokenOf(lockMails(jane).at(-1)!))}`;
+      const visitor = new PortalClient(`${h.url}/portal`, { 'accept-language': 'en' });
+      const shown = await visitor.get(link);
+      expect(shown.response.status).to.equal(200);
+      expect(shown.html).to.include('<select id="bp-language-select" name="language"');
+      const returnTo = /name="returnTo" value="([^"]*)"/.exec(shown.html)![1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+      const switched = await visitor.post('/language', { _csrf: tokenIn(shown.html), language: 'it', returnTo });
+      expect(switched.response.headers.get('location')).to.equal(`/portal${link}`);
+      const italian = await visitor.get(link);
+      expect(italian.html).to.include('<html lang="it">').and.include('<h1 id="bp-unlock-title">Sblocca il tuo account</h1>');
       expect(await h.isLocked(jane)).to.equal(true);
     });
 
