@@ -118,6 +118,36 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
     expect(wider).to.deep.equal([]);
   });
 
+  it('on a desktop, an email too long for the account tools breaks after its "@", not before its last letter ("example.co" / "m")', async () => {
+    const giulia = 'giulia.bianchi@example.com';
+    const context = await browser.newContext({ locale: 'it-IT', viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(`${test.url}/portal/login`);
+    await page.fill('#bp-email', giulia);
+    await page.fill('#bp-password', DEMO_PASSWORD);
+    await Promise.all([page.waitForURL(/\/portal\/$/), page.click('form.bp-form button[type="submit"]')]);
+    // The email's text line by line, as the browser laid it out (each character's box, grouped by its top).
+    const lines = (await page.evaluate(`(() => {
+      const lines = new Map();
+      const walker = document.createTreeWalker(document.querySelector('.bp-account-email'), NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.textContent.length; i += 1) {
+          const range = document.createRange();
+          range.setStart(node, i);
+          range.setEnd(node, i + 1);
+          const box = range.getClientRects()[0];
+          if (!box) continue;
+          const top = Math.round(box.top);
+          lines.set(top, (lines.get(top) || '') + node.textContent[i]);
+        }
+      }
+      return [...lines.entries()].sort((a, b) => a[0] - b[0]).map((entry) => entry[1]);
+    })()`)) as string[];
+    await context.close();
+    expect(lines.join(''), 'the whole email is shown').to.equal(giulia);
+    expect([[giulia], ['giulia.bianchi@', 'example.com']].map((shape) => JSON.stringify(shape))).to.include(JSON.stringify(lines));
+  });
+
   it('the title of a message page and of a delete confirmation has the size and spacing of every other page’s, and wraps', async () => {
     await changeDefaultModule(test, 'HelpDesk', (entry) => ({ ...entry, delete: true }));
     try {

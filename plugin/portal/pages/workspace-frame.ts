@@ -75,6 +75,12 @@ export function idParam(w: WorkspaceRequest, param = 'id'): number {
 
 type Handler = (w: WorkspaceRequest) => Promise<void>;
 
+/** An email's part before its last "@" (that "@" included) and after it; none for a text without one. */
+function emailParts(email: string): { emailLocal?: string; emailDomain?: string } {
+  const at = email.lastIndexOf('@');
+  return at <= 0 || at === email.length - 1 ? {} : { emailLocal: email.slice(0, at + 1), emailDomain: email.slice(at + 1) };
+}
+
 @injectable()
 export class WorkspaceFrame {
   constructor(
@@ -212,6 +218,8 @@ export class WorkspaceFrame {
         menu: this.menu(w, page),
         name: displayName(w.session),
         email: w.session.account.email,
+        // Too long for the account tools, it breaks after its "@" (a <wbr>), not wherever the last letter falls.
+        ...emailParts(w.session.account.email),
         classic: w.access.policy.source.version === 1,
       },
     });
