@@ -71,6 +71,31 @@ describe('the upload picker in the page’s language in a browser', function () 
     await page.context().close();
   });
 
+  it('an empty comment, an empty upload and an empty sign-in are refused in the page’s Italian, never by the browser’s own English bubble', async () => {
+    const page = await marioOnTicket(true, 375);
+    const ticket = page.url();
+    const refusal = async (submit: string, form: string): Promise<string[]> => {
+      await page.goto(ticket);
+      await page.click(submit);
+      await page.waitForTimeout(500);
+      await page.waitForLoadState();
+      return page.locator(`${form} [role="alert"], main [role="alert"]`).allInnerTexts();
+    };
+    expect(await refusal('form[action$="/comments"] button[type="submit"]', 'form[action$="/comments"]'), 'an empty comment').to.deep.equal(['Scrivi un commento prima di inviarlo.']);
+    expect(await refusal('form[data-upload] button[type="submit"]', 'form[data-upload]'), 'no file').to.deep.equal(['Scegli un file da caricare.']);
+    // A visitor whose browser speaks English, who chose Italian on the page.
+    const visitor = await (await browser.newContext({ locale: 'en-US', viewport: { width: 375, height: 800 } })).newPage();
+    await visitor.goto(`${test.url}/portal/login`);
+    await Promise.all([visitor.waitForURL(/\/portal\/login$/), visitor.waitForEvent('load'), visitor.selectOption('#bp-language-select', 'it')]);
+    expect(await visitor.getAttribute('html', 'lang')).to.equal('it');
+    await visitor.click('form.bp-form button[type="submit"]');
+    await visitor.waitForTimeout(500);
+    await visitor.waitForLoadState();
+    expect(await visitor.locator('main [role="alert"]').allInnerTexts(), 'an empty sign-in').to.deep.equal(['Inserisci la tua email e la tua password.']);
+    await visitor.context().close();
+    await page.context().close();
+  });
+
   it('without JavaScript the native input stays, and no button that would do nothing is shown', async () => {
     const page = await marioOnTicket(false);
     expect(await nativeSize(page)).to.be.above(1);
