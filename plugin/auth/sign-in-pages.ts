@@ -232,9 +232,15 @@ export class SignInPages implements PortalRouteContribution {
 
   private async forgot(req: Request, res: Response, session: PortalSession | null): Promise<void> {
     const email = (fieldsOf(req).email ?? '').trim();
-    if (email !== '') await this.resets.request(email, clientAddress(req));
+    if (email === '') {
+      // Said next to the field in the page's language (the form leaves the check to the server, not to the browser's bubble).
+      const error = this.translator.t(this.pages.language(req), 'auth.forgot.emailRequired');
+      this.pages.send(req, res, this.visitor(session), { template: 'forgot-password', titleKey: 'auth.forgot.title', returnTo: '/forgot-password', status: 400, refused: true, data: { error } });
+      return;
+    }
+    await this.resets.request(email, clientAddress(req));
     // The answer is the page's notice: shown in place of the form, and first in the title.
-    const notice = email === '' ? null : this.translator.t(this.pages.language(req), 'auth.forgot.sent');
+    const notice = this.translator.t(this.pages.language(req), 'auth.forgot.sent');
     this.pages.send(req, res, this.visitor(session), { template: 'forgot-password', titleKey: 'auth.forgot.title', returnTo: '/forgot-password', notice });
   }
 
