@@ -3,7 +3,7 @@
  * alike, login and logout, and the forced first-access password change (pages and API).
  */
 import { expect } from 'chai';
-import { PortalClient, startSignInHost, tokenIn, type SignInHost } from './sign-in-fixture.js';
+import { PortalClient, resetTokenIn, startSignInHost, tokenIn, type SignInHost } from './sign-in-fixture.js';
 
 const PASSWORD = 'Correct-horse-7';
 const NEW_PASSWORD = 'Battery staple orbit 42';
@@ -76,6 +76,25 @@ describe('sign-in: portal pages @db', function () {
       }
     });
   });
+    it('leaves the new-password forms (reset link, first access) to the server, which answers in the page’s language as on the password page', async () => {
+      const email = 'primo.accesso@example.com';
+      await host.addCustomer({ email, password: PASSWORD, language: 'it', firstname: 'Primo', mustChangePassword: true });
+      const client = new PortalClient(host.portal, { 'accept-language': 'en' });
+      expect((await client.signIn(email, PASSWORD)).response.status).to.equal(303);
+      const first = await client.get('/first-access');
+      expect(first.html).to.include('<html lang="it">').and.match(/<form method="post" action="\/portal\/first-access[^"]*" class="bp-form" novalidate>/);
+      const short = await client.post('/first-access', { _csrf: tokenIn(first.html), email, newPassword: 'corta', confirmPassword: 'corta' });
+      expect(short.response.status).to.equal(400);
+      expect(short.html).to.include('role="alert"').and.include('almeno 8 caratteri');
+
+      const since = host.mailbox.received.length;
+      const visitor = new PortalClient(host.portal, { 'accept-language': 'it' });
+      expect((await visitor.submit('/forgot-password', '/forgot-password', { email })).response.status).to.equal(200);
+      const token = resetTokenIn(await host.mailbox.waitFor(email, { since }));
+      const reset = await visitor.get(`/reset-password?token=${token}`);
+      expect(reset.html).to.match(/<form method="post" action="\/portal\/reset-password" class="bp-form" novalidate>/);
+    });
+
 
   describe('the language switch keeps the place', () => {
     it('comes back to the login with the page it was to continue to, and drops what is not a portal page', async () => {
