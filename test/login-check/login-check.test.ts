@@ -171,7 +171,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
 
     it('finds a login by its email typed in the other Unicode spelling (an accent as a letter of its own, or after it)', async () => {
       const zoe = await h.addCustomer({ firstname: 'Zoë', lastname: 'Accent', email: 'zoë.accent@example.com' });
-      await h.lock('zoë.accent@example.com');
+      await h.lock('zoë.accent@example.com', '198.51.100.31');
       expect(listedIds(await page(`?q=${encodeURIComponent('zoë.accent'.normalize('NFD'))}`))).to.deep.equal([zoe]);
       expect(listedIds(await page(`?q=${encodeURIComponent('ZOË.ACCENT'.normalize('NFC'))}`))).to.deep.equal([zoe]);
       // Out of the lists again, for the tests after this one.
@@ -233,10 +233,11 @@ describe('login-check: the Check Business Portal login page, lock emails and log
     });
 
     it('names the unlocked contact in the audit, escaped, in the admin’s language, and by number once the contact is gone', async () => {
-      await h.lock('eve_50%@example.com');
+      // Each lock from an address of its own: the tests' 127.0.0.1 would reach the address's ban.
+      await h.lock('eve_50%@example.com', '198.51.100.34');
       await adminUnlock([evil]);
       const gone = await h.addCustomer({ firstname: 'Gary', lastname: 'Gone', email: 'gary.gone@example.com' });
-      await h.lock('gary.gone@example.com');
+      await h.lock('gary.gone@example.com', '198.51.100.32');
       await adminUnlock([gone]);
       await h.api.records.delete('Contacts', gone);
       const html = rowsOf(await page(), 'bp-audit');
@@ -645,7 +646,7 @@ describe('login-check: the Check Business Portal login page, lock emails and log
 
     it('records the fifth failure before the lock it causes: newest first, the lock reads above its cause', async () => {
       const olga = await h.addCustomer({ firstname: 'Olga', lastname: 'Order', email: 'olga.order@example.com' });
-      await h.lock('olga.order@example.com');
+      await h.lock('olga.order@example.com', '198.51.100.33');
       const events = await h.sql<{ event: string; reason: string }>('SELECT event, reason FROM bp_login_history WHERE contact_id = :olga ORDER BY id', { olga });
       expect(events.map((e) => `${e.event}:${e.reason}`)).to.deep.equal([
         ...Array.from({ length: 5 }, () => 'failed:wrong_password'),
