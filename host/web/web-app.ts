@@ -1,10 +1,12 @@
 /**
  * The host's Express application: security headers and `Cache-Control: no-store` on every
- * response, `/healthz`, the CRM's stylesheet, sign-in, the CRM pages, then the routers plugins
+ * response (set before routing, so a request whose URL the router cannot read has them too),
+ * `/healthz`, the CRM's stylesheet, sign-in, the CRM pages, then the routers plugins
  * mounted, and error pages that never show a stack trace.
  */
 import { fileURLToPath } from 'node:url';
-import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { HostLogger } from '../../plugin/host-contract/index.js';
 import type { WebHostHttp } from './host-http.js';
@@ -25,34 +27,48 @@ export interface WebAppParts {
 
 export function createWebApp({ http, logger, routers, started, inFlight }: WebAppParts): Express {
   const app = express();
-  app.use(inFlight.track);
   app.disable('x-powered-by');
   // A reverse proxy on the same machine may terminate TLS: trust its X-Forwarded-* headers only.
   app.set('trust proxy', 'loopback');
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          objectSrc: ["'none'"],
-          baseUri: ["'none'"],
-          frameAncestors: ["'none'"],
-          formAction: ["'self'"],
-        },
+  const headers = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
       },
-      strictTransportSecurity: { maxAge: ONE_YEAR_SECONDS, includeSubDomains: true },
-      referrerPolicy: { policy: 'no-referrer' },
-      xFrameOptions: { action: 'deny' },
-    }),
-  );
-  app.use((_req, res, next) => {
+    },
+    strictTransportSecurity: { maxAge: ONE_YEAR_SECONDS, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+  });
+  const noStore: RequestHandler = (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
-  });
+  };
+  // What every response carries runs before the router, not as its first middleware: a request
+  // line whose URL the router cannot read (`GET http://[/portal HTTP/1.1`) runs none of its
+  // middleware and ended at Express's final handler, a 404 "Cannot GET" without HSTS, CSP
+  // frame-ancestors or Referrer-Policy. Such a request is answered 400 here instead.
+  const everyResponse: readonly RequestHandler[] = [inFlight.track, headers, noStore];
+  const route = (app as unknown as { handle: AppHandle }).handle.bind(app);
+  (app as unknown as { handle: AppHandle }).handle = (req, res, done) => {
+    const run = (index: number): void => {
+      const handler = everyResponse[index];
+      if (!handler) {
+        route(req, res, done ?? unreadable(res));
+        return;
+      }
+      void handler(req as Request, res as Response, () => run(index + 1));
+    };
+    run(0);
+  };
 
   app.get('/healthz', (_req, res) => {
     if (started()) res.json({ status: 'ok' });
@@ -86,3 +102,23 @@ export function createWebApp({ http, logger, routers, started, inFlight }: WebAp
   app.use(errors);
   return app;
 }
+
+type AppHandle = (req: IncomingMessage, res: ServerResponse, done?: (error?: unknown) => void) => void;
+
+/**
+ * The router's last resort, reached only when it routes nothing: no route of the app is left
+ * unmatched (the 404 page and the error page take the rest), so it answers a request whose URL
+ * the router could not read. The URL is not read here either (`req.path` would throw).
+ */
+function unreadable(res: ServerResponse): (error?: unknown) => void {
+  return () => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.statusCode = 400;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end(res.req.method === 'HEAD' ? undefined : 'Bad request');
+  };
+}
+
