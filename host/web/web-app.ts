@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { HostLogger } from '../../plugin/host-contract/index.js';
@@ -30,6 +31,7 @@ export function createWebApp({ http, logger, routers, started, inFlight }: WebAp
   app.disable('x-powered-by');
   // A reverse proxy on the same machine may terminate TLS: trust its X-Forwarded-* headers only.
   app.set('trust proxy', 'loopback');
+  Object.defineProperty(app.request, 'ip', { configurable: true, enumerable: true, get: forwardedAddress });
   const headers = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -122,3 +124,19 @@ function unreadable(res: ServerResponse): (error?: unknown) => void {
   };
 }
 
+/** Express's own `req.ip`: the first address of the forwarded chain the host does not trust. */
+const expressIp = Object.getOwnPropertyDescriptor(express.request, 'ip')!.get! as (this: Request) => string | undefined;
+
+/**
+ * `req.ip`, but never text that is no IP address. Behind a trusted proxy Express takes the first
+ * `X-Forwarded-For` entry it does not trust as the client, whatever it says (`<b>1.2.3.4</b>`,
+ * `unknown`, `1.2.3.4:5678`); the lockout counters and the login history stored it as an address.
+ * Such an entry names no client the host can count, so the client is the nearest hop that can be
+ * vouched for: the trusted proxy that passed it on (`req.ips`' next entry, else the socket's peer).
+ */
+function forwardedAddress(this: Request): string | undefined {
+  const address = expressIp.call(this);
+  if (address === undefined || isIP(address) !== 0) return address;
+  const [, passedOnBy] = this.ips;
+  return passedOnBy ?? this.socket.remoteAddress;
+}

@@ -625,6 +625,9 @@ describe('login-check: the Check Business Portal login page, lock emails and log
       await h.lock('mario.rossi@example.com');
       expect(await adminUnlock([mario])).to.include('count=1');
       await h.portalLogin('mario.rossi@example.com', 'Wrong-password-1', XSS);
+      // The reference host records no text that is no IP address (test/security/forwarded-addresses.test.ts):
+      // a stored one (another host's, an older row's) is shown escaped.
+      await h.api.database.sequelize.query("UPDATE bp_login_history SET ip = :xss WHERE contact_id = :mario AND reason = 'wrong_password'", { replacements: { xss: XSS, mario } });
       for (let i = 0; i < 7; i++) expect((await h.portalLogin('mario.rossi@example.com', PORTAL_PASSWORD)).status).to.equal(200);
       const [events] = await h.sql<{ n: unknown }>('SELECT COUNT(*) AS n FROM bp_login_history WHERE contact_id = :mario', { mario });
       expect(Number(events!.n), 'enough events to show the limit').to.be.greaterThan(20);
