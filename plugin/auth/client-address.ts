@@ -31,9 +31,15 @@ export function plainAddress(address: string): string {
   return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }
 
+/**
+ * Express's `req.ip` (the host's proxy setting applied), else the socket's peer. A host behind a
+ * proxy may pass on whatever the forwarded header said (`<b>1.2.3.4</b>`, `unknown`): text that is
+ * no address is never recorded or counted as one, the socket's peer (the proxy) stands instead.
+ */
 export function clientAddress(req: Request): string {
-  const address = req.ip ?? req.socket.remoteAddress;
-  return address ? plainAddress(address) : 'unknown';
+  const forwarded = req.ip;
+  const address = forwarded !== undefined && isIP(forwarded) !== 0 ? forwarded : req.socket.remoteAddress;
+  return address && isIP(address) !== 0 ? plainAddress(address) : 'unknown';
 }
 
 /**

@@ -28,6 +28,16 @@ describe('auth: the client address recorded', () => {
     expect(clientAddress(request(undefined, undefined))).to.equal('unknown');
   });
 
+  it('never records text a host passed on as the address when it is none: the socket\'s address instead', () => {
+    // A host behind a proxy may hand on whatever its X-Forwarded-For said (the reference host does not).
+    const request = (ip: string | undefined, remoteAddress: string | undefined) => ({ ip, socket: { remoteAddress } }) as unknown as Request;
+    for (const forged of ['<b>1.2.3.4</b>', 'unknown', '1.2.3.4:5678', "1' OR '1'='1", '']) {
+      expect(clientAddress(request(forged, '::ffff:192.0.2.1')), forged).to.equal('192.0.2.1');
+      expect(clientAddress(request(forged, undefined)), forged).to.equal('unknown');
+    }
+    expect(clientAddress(request('fe80::1%eth0', '192.0.2.1'))).to.equal('fe80::1%eth0');
+  });
+
   it('counts an IPv6 client by its /64, however its address is spelt; an IPv4 one by its address', () => {
     for (const address of ['2001:db8:1:2::1', '2001:DB8:1:2:ffff:eeee:dddd:cccc', '2001:0db8:0001:0002:0:0:0:0', '2001:db8:1:2::']) {
       expect(clientKey(address), address).to.equal('2001:db8:1:2::/64');
