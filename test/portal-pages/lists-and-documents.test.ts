@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { tokenIn as tokenOf, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { invoiceDate, JANE, MARIO, recordIdsIn, signedIn } from './portal-pages-kit.js';
+import { changeDefaultModule, invoiceDate, JANE, MARIO, recordIdsIn, signedIn } from './portal-pages-kit.js';
 import { changeModule, defaultProfile } from '../portal-api/api-test-kit.js';
 
 const AGREEMENT = 'Acme Ltd - Master service agreement';
@@ -79,6 +79,38 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       // Nothing matches: page 2 of nothing is page 1 of nothing.
       const none = await jane.get('/m/HelpDesk?q=no-such-ticket-anywhere&page=2');
       expect(none.response.headers.get('location')).to.equal('/portal/m/HelpDesk?q=no-such-ticket-anywhere');
+    });
+
+    it('shows no range or page count above an empty list, nor above a search that matched nothing, in English and Italian', async () => {
+      // A module of the customer's with no records yet.
+      await test.host.api.modules.registerModule({
+        name: 'Calls',
+        label: { en: 'Calls', it: 'Chiamate' },
+        singularLabel: { en: 'Call', it: 'Chiamata' },
+        custom: true,
+        labelField: 'subject',
+        fields: [
+          { name: 'subject', label: { en: 'Subject', it: 'Oggetto' }, type: 'text', mandatory: true },
+          { name: 'contact_id', label: { en: 'Contact', it: 'Contatto' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] },
+        ],
+      });
+      await changeDefaultModule(test, 'Calls', (entry) => ({ ...entry, shown: true, view: true, scope: 'contact', tools: { ...entry.tools, search: true } }));
+      const paging = (html: string) => /<nav class="bp-paging"[\s\S]*?<\/nav>/.exec(html)?.[0] ?? null;
+      for (const [client, empty, noMatch] of [
+        [jane, 'There are no records here yet.', 'No record matches the search.'],
+        [mario, 'Non ci sono ancora record.', 'Nessun record corrisponde alla ricerca.'],
+      ] as const) {
+        const nothing = await client.get('/m/Calls');
+        expect(nothing.response.status).to.equal(200);
+        expect(paging(nothing.html), 'an empty list').to.equal(null);
+        expect(nothing.html).not.to.match(/0–0|0-0/);
+        expect(nothing.html).to.include(`<p class="bp-empty" role="status">${empty}</p>`);
+        const searched = await client.get('/m/HelpDesk?q=no-such-ticket-anywhere');
+        expect(paging(searched.html), 'a search that matched nothing').to.equal(null);
+        expect(searched.html).to.include(`<p class="bp-empty" role="status">${noMatch}</p>`);
+        // A list with records still says which of them it shows.
+        expect(paging((await client.get('/m/HelpDesk')).html)).to.match(/1–\d+ (of|di) \d+/);
+      }
     });
   });
 

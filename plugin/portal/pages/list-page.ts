@@ -232,7 +232,8 @@ export class ListPage implements PortalRouteContribution {
         // Version 1's requests: "New request", as its menu and the form say.
         newLabel: w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.newRequest') : w.t('portal.list.new', { item: this.frame.singularLabel(w, name) }),
         exportHref: canExport ? `${base}/export.csv${queryString({ ...kept, ...sortParams })}` : null,
-        summary: w.t('portal.list.summary', { from: formatCount(from, w.language), to: formatCount(to, w.language), total: formatCount(view.total, w.language) }),
+        // An empty list (or a search that matched nothing) has no range to sum up and no pages: its own sentence says so.
+        summary: view.total === 0 ? null : w.t('portal.list.summary', { from: formatCount(from, w.language), to: formatCount(to, w.language), total: formatCount(view.total, w.language) }),
         prevHref: view.page > 1 ? `${base}${queryString({ ...kept, ...sortParams, page: view.page - 1 })}` : null,
         nextHref: view.page < lastPage ? `${base}${queryString({ ...kept, ...sortParams, page: view.page + 1 })}` : null,
         pageLabel: w.t('portal.list.page', { page: formatCount(view.page, w.language), pages: formatCount(lastPage, w.language) }),
