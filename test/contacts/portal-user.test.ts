@@ -41,7 +41,21 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(html.indexOf('id="bp-contact-portal-user"')).to.be.lessThan(html.indexOf('id="bp-contact-login-history"'));
     expect(html).to.include(`action="/settings/business-portal/contacts/${id}/portal-user"`);
     expect(html).to.match(/<option value="\d+" selected>Default<\/option>/);
-    expect(html).to.include('Portal user: no');
+    // The row's label says what it is about; its value is the answer alone, not "Portal user: no" again.
+    expect(html).to.match(/<dt>Portal access<\/dt>\s*<dd data-state="none">No<\/dd>/);
+    expect(html).not.to.include('Portal user: ');
+  });
+
+  it('reads the contact’s portal access as a plain answer in Italian too', async () => {
+    const id = await h.addContact({ firstname: 'Stato', lastname: 'Italiano', email: 'stato.italiano@example.com' });
+    await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      const { html } = await h.contactPage(id);
+      expect(html).to.match(/<dt>Accesso al portale<\/dt>\s*<dd data-state="none">No<\/dd>/);
+      expect(html).not.to.include('Utente portale: ');
+    } finally {
+      await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
   });
 
   it('turning portal user on creates the account, mails a working password and forces its change', async () => {
@@ -69,7 +83,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(await h.me(changed.cookie!)).to.equal(200);
 
     const { html } = await h.contactPage(id);
-    expect(html).to.include('Portal user: yes');
+    expect(html).to.match(/<dt>Portal access<\/dt>\s*<dd data-state="enabled">Yes<\/dd>/);
     expect(html).to.include('Portal user switched on by Ada Admin');
     expect(html).to.match(/<dd data-must-change="no">No<\/dd>/);
     expect(html).to.match(/Last sign-in<\/dt>\s*<dd><time datetime=/);
@@ -238,7 +252,7 @@ describe('contacts: the portal-user section of the Contact record @db', function
     expect(Number(sessions!.n)).to.equal(0);
     expect((await h.portalLogin('off.switch@example.com', NEW_PASSWORD)).status).to.equal(401);
     const { html } = await h.contactPage(id);
-    expect(html).to.include('Portal user: no (switched off)');
+    expect(html).to.match(/<dt>Portal access<\/dt>\s*<dd data-state="disabled">No \(switched off\)<\/dd>/);
     expect(html).to.include('Portal user switched off by Ada Admin');
 
     // Switched on again: a new password, the old one is dead.
