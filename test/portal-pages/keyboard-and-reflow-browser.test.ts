@@ -240,6 +240,39 @@ describe('portal by keyboard and at small widths in a browser', function () {
     await context.close();
   });
 
+  it('a form page’s error or notice above its card is exactly as wide as the card, at 375 and 1280 px', async () => {
+    const { context, page } = await signedInPage(JANE, DEMO_PASSWORD, 'en-GB');
+    try {
+      const edges = async (banner: string) =>
+        (await page.evaluate(`(() => {
+          const edges = (e) => { const r = e.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.right)]; };
+          return { banner: edges(document.querySelector(${JSON.stringify(banner)})), card: edges(document.querySelector('form.bp-record-form')) };
+        })()`)) as { banner: number[]; card: number[] };
+      for (const width of [375, 1280]) {
+        await page.setViewportSize({ width, height: 860 });
+        await page.goto(`${test.url}/portal/m/HelpDesk/new`);
+        await page.click('.bp-record-form button[type="submit"]');
+        await page.waitForSelector('#bp-form-error');
+        await page.screenshot({ path: join(artifacts, `en-new-ticket-error-${width}.png`), fullPage: true });
+        const ticket = await edges('#bp-form-error');
+        expect(ticket.banner, `the new ticket's error at ${width} px`).to.deep.equal(ticket.card);
+
+        await page.goto(`${test.url}/portal/account/password`);
+        await page.fill('#bp-current-password', 'Not my password 1');
+        await page.click('.bp-record-form button[type="submit"]');
+        await page.waitForSelector('#bp-password-error');
+        await page.screenshot({ path: join(artifacts, `en-password-error-${width}.png`), fullPage: true });
+        const password = await edges('#bp-password-error');
+        expect(password.banner, `the password page's error at ${width} px`).to.deep.equal(password.card);
+        await page.goto(`${test.url}/portal/account/password?notice=changed`);
+        const notice = await edges('.bp-notice');
+        expect(notice.banner, `the password page's notice at ${width} px`).to.deep.equal(notice.card);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
   it('on a narrow screen the menu opens with Enter and closes with Escape, the focus back on its toggle', async () => {
     const { context, page } = await signedInPage(MARIO, DEMO_PASSWORD, 'it-IT');
     await page.setViewportSize(NARROW['320']);
