@@ -347,6 +347,29 @@ describe('portal lists on a phone and a desktop in a browser', function () {
     }
   });
 
+  it('the column search’s selects ("Any") are as tall as its text and date boxes, at 375 and 1280 px', async () => {
+    const { context, page } = await signedIn(JANE, 'en');
+    try {
+      for (const [size, viewport] of [['375', PHONES['375']], ['1280', DESKTOP]] as const) {
+        await page.setViewportSize(viewport);
+        for (const module of ['HelpDesk', 'Invoice']) {
+          await page.goto(`${test.url}/portal/m/${module}`);
+          // On a phone the filters are folded under "Filters".
+          if (await page.locator('.bp-filters-toggle').isVisible()) await page.click('.bp-filters-toggle');
+          await page.screenshot({ path: join(artifacts, `en-${module}-filters-${size}.png`) });
+          const heights = (await page.evaluate(`[...document.querySelectorAll('#bp-filter-row input, #bp-filter-row select')]
+            .map((box) => box.tagName.toLowerCase() + (box.type ? ':' + box.type : '') + ' ' + Math.round(box.getBoundingClientRect().height * 10) / 10)`)) as string[];
+          expect(heights.some((h) => h.startsWith('select')), `${module}: a select among the filters`).to.equal(true);
+          expect(heights.some((h) => h.startsWith('input')), `${module}: a box among the filters`).to.equal(true);
+          const tallest = Math.max(...heights.map((h) => Number(h.split(' ')[1])));
+          expect(heights.filter((h) => Number(h.split(' ')[1]) !== tallest), `${module} at ${size} px: ${heights.join(', ')}`).to.deep.equal([]);
+        }
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
   it('on a desktop the list stays a table with its column headers and sort links, without the sort select', async () => {
     const { context, page } = await signedIn(MARIO, 'it');
     try {
