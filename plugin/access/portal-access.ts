@@ -38,7 +38,7 @@ import {
   type RecordSort,
 } from '../host-contract/index.js';
 import { PortalSessions, type PortalSession } from '../auth/portal-sessions.js';
-import { isCustomerPath } from '../eligibility/module-eligibility.js';
+import { isCustomerPath, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import { HostApiVersion } from '../lifecycle/contributions.js';
 import { toIsoDateTime } from '../lifecycle/sql-values.js';
 import { NO_RULE_EFFECTS, evaluateRules, fieldsRulesMayHide, unionOfOutcomes, type RuleOutcome } from '../conditionals/rule-evaluation.js';
@@ -288,11 +288,18 @@ export class PortalAccessContext {
 
   // ─────────────────────────────────── fields ───────────────────────────────────
 
+  /**
+   * A picklist's values as the customer may pick or search them. A public catalogue's own condition
+   * field (the FAQ's status) offers only the value the catalogue shows: customers never see a draft,
+   * so a "Draft" filter could only ever find nothing.
+   */
   private options(module: string, field: FieldDefinition): Promise<readonly string[]> {
     const key = `${module}.${field.name}`;
     let values = this.picklists.get(key);
     if (!values) {
-      values = this.registry.picklistValues(module, field.name, this.policy.picklistUserId ?? undefined);
+      const catalogue = PUBLIC_CATALOGUES[module];
+      const all = this.registry.picklistValues(module, field.name, this.policy.picklistUserId ?? undefined);
+      values = catalogue?.field === field.name ? all.then((found) => found.filter((value) => value === catalogue.value)) : all;
       this.picklists.set(key, values);
     }
     return values;

@@ -641,6 +641,18 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     }
   });
 
+  it('offers in version 1’s knowledge base status filter only the status customers are shown (no "Draft", which never matches), in English and Italian', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
+    for (const [client, any, published] of [[await signedIn(test, JANE), 'Any', 'Published'], [await signedIn(test, MARIO, 'it'), 'Qualsiasi', 'Pubblicata']] as const) {
+      const list = await client.get('/m/Faq');
+      const select = /<select id="bp-filter-status"[\s\S]*?<\/select>/.exec(list.html)?.[0];
+      expect(select, 'the status filter').to.be.a('string');
+      expect([...select!.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)</g)].map((m) => [m[1], m[2]])).to.deep.equal([['', any], ['Published', published]]);
+      // Asked for by hand, a draft still finds nothing.
+      expect((await client.get('/m/Faq?f_status=Draft')).html).not.to.match(/href="\/portal\/m\/Faq\/\d+/);
+    }
+  });
+
   it('lists Contacts in version 1’s menu when customers see their company’s contacts, beside My information', async () => {
     test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
     const classic = (viewAllRelated: boolean) => ({
