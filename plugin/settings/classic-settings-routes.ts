@@ -103,6 +103,16 @@ function fieldIdOf(problem: ValidationProblem): string | null {
   return null;
 }
 
+/**
+ * How a refusal names the field it is about, by form: the label the admin reads on the page, in
+ * their language, not the form's or the stored setting's name (`credentialsTemplateId`). A field a
+ * form does not have (a hand-made post) keeps its own name.
+ */
+const FIELD_LABELS: Readonly<Partial<Record<ClassicSection, Readonly<Record<string, MessageKey>>>>> = {
+  user: { userId: 'classic.user.label' },
+  template: { templateId: 'classic.template.label', credentialsTemplateId: 'classic.template.label' },
+};
+
 @injectable()
 export class ClassicSettingsRoutes implements AdminRouteContribution {
   constructor(
@@ -152,7 +162,10 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
       if (!(error instanceof ClassicSettingsError)) throw error;
       await this.page(req, res, {
         status: 400,
-        errors: error.problems.map((p) => this.translator.t(language, p.messageKey, p.params)),
+        errors: error.problems.map((p) => {
+          const label = FIELD_LABELS[form]?.[p.path];
+          return this.translator.t(language, p.messageKey, label === undefined ? p.params : { ...p.params, path: this.translator.t(language, label) });
+        }),
         invalid: error.problems.map(fieldIdOf).filter((id): id is string => id !== null),
         submitted: submittedOf(form, req.body),
       });

@@ -147,10 +147,10 @@ describe('settings: version 1 (classic) @db', () => {
       [`${CLASSIC}/modules`, [['active', 'HelpDesk'], ['userId', '1']], 'userId: this property is not allowed.'],
       [`${CLASSIC}/advanced`, [['related.NoSuchModule', 'yes']], 'the module NoSuchModule cannot be offered by the portal.'],
       [`${CLASSIC}/advanced`, [['related.HelpDesk', 'maybe']], 'related.HelpDesk: the value must be one of yes, no.'],
-      [`${CLASSIC}/user`, [['userId', '999999']], 'userId: this user does not exist in the CRM.'],
-      [`${CLASSIC}/user`, [['userId', '-1']], 'userId: the value contains characters that are not allowed.'],
-      [`${CLASSIC}/user`, [], 'userId: a value is required.'],
-      [`${CLASSIC}/template`, [['templateId', '999999']], 'credentialsTemplateId: this email template does not exist in the CRM.'],
+      [`${CLASSIC}/user`, [['userId', '999999']], 'User: this user does not exist in the CRM.'],
+      [`${CLASSIC}/user`, [['userId', '-1']], 'User: the value contains characters that are not allowed.'],
+      [`${CLASSIC}/user`, [], 'User: a value is required.'],
+      [`${CLASSIC}/template`, [['templateId', '999999']], 'Template: this email template does not exist in the CRM.'],
     ];
     for (const [path, pairs, message] of refusals) {
       const response = await postPairs(test, admin, path, pairs);
@@ -172,6 +172,24 @@ describe('settings: version 1 (classic) @db', () => {
     expect((await postPairs(test, admin, `${CLASSIC}/user`, [['userId', '']], { csrf: false })).status).to.equal(403);
     expect((await postPairs(test, admin, `${CLASSIC}/user`, [['_csrf', 'forged'], ['userId', '']], { csrf: false })).status).to.equal(403);
     expect(await stored()).to.deep.equal(before);
+  });
+
+  it('names the user and template fields by their labels in a refusal, in the admin’s language, never by the stored setting’s name', async () => {
+    await api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
+    try {
+      for (const [path, pairs, message] of [
+        [`${CLASSIC}/template`, [['templateId', '999999']], 'Template: questo template email non esiste nel CRM.'],
+        [`${CLASSIC}/user`, [['userId', '999999']], 'Utente: questo utente non esiste nel CRM.'],
+      ] as const) {
+        const response = await postPairs(test, admin, path, pairs.map(([name, value]) => [name, value] as [string, string]));
+        expect(response.status, path).to.equal(400);
+        const page = await response.text();
+        expect(page, path).to.include(html(message));
+        expect(page, path).not.to.match(/credentialsTemplateId:|templateId:|userId:/);
+      }
+    } finally {
+      await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+    }
   });
 
   it('shows a refused form again with what the admin submitted, every field of it, beside the errors, storing nothing', async () => {
@@ -223,7 +241,7 @@ describe('settings: version 1 (classic) @db', () => {
       const response = await admin.post(`${CLASSIC}/user`, { userId: '999999' });
       expect(response.status).to.equal(400);
       const page = await response.text();
-      expect(page).to.include('userId: questo utente non esiste nel CRM.');
+      expect(page).to.include('Utente: questo utente non esiste nel CRM.');
       // The form again with its refusal: the title says so first, as GOV.UK's error summary does.
       expect(page).to.include('<title>Errore: Business Portal · impostazioni della versione 1 · Reference CRM</title>');
       expect(page).to.include('Visualizzare tutti i record correlati?');
