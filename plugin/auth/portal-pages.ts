@@ -14,6 +14,7 @@ import { requestLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { PortalFormCsrf } from './portal-form-csrf.js';
+import { refusedFormPage } from './return-paths.js';
 
 /** The longest query string the language form carries back (its field holds at most 1024 characters). */
 const MAX_RETURN_QUERY = 900;
@@ -92,6 +93,11 @@ export interface PortalPages {
   send(req: Request, res: Response, visitor: PageVisitor, page: PortalPage): void;
   /** A page with a title and one sentence; from 400 on, its title starts with "Error:" (see `PortalPage.refused`). */
   sendMessage(req: Request, res: Response, visitor: PageVisitor, status: number, titleKey: MessageKey, messageKey: MessageKey, params?: MessageParams): void;
+  /**
+   * The 403 page of a form whose token is stale or missing; its language switch comes back to the
+   * page the form came from (`refusedFormPage`), not to the address the form was posted to.
+   */
+  sendCsrfRefusal(req: Request, res: Response, visitor: PageVisitor): void;
 }
 
 @injectable()
@@ -135,7 +141,7 @@ export class LayoutPortalPages implements PortalPages {
     res.status(page.status ?? 200).type('html').send(html);
   }
 
-  sendMessage(req: Request, res: Response, visitor: PageVisitor, status: number, titleKey: MessageKey, messageKey: MessageKey, params?: MessageParams): void {
+  sendMessage(req: Request, res: Response, visitor: PageVisitor, status: number, titleKey: MessageKey, messageKey: MessageKey, params?: MessageParams, returnTo?: string): void {
     const language = this.language(req);
     this.send(req, res, visitor, {
       template: 'notice',
@@ -143,7 +149,13 @@ export class LayoutPortalPages implements PortalPages {
       status,
       // An error page (a refused token, a dead link): a screen reader says first that something went wrong.
       refused: status >= 400,
+      ...(returnTo !== undefined ? { returnTo } : {}),
       data: { heading: this.translator.t(language, titleKey), message: this.translator.t(language, messageKey, params) },
     });
+  }
+
+  sendCsrfRefusal(req: Request, res: Response, visitor: PageVisitor): void {
+    // The address the form was posted to takes only a POST (a comment's, a sign-out's): the switch would land on the home page.
+    this.sendMessage(req, res, visitor, 403, 'errors.forbiddenTitle', 'errors.csrf', undefined, refusedFormPage(currentAddress(req)));
   }
 }

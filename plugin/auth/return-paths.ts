@@ -30,3 +30,20 @@ export function safeReturn(given: string, paths: readonly RegExp[] = [RETURN_PAT
 export function workspaceNext(given: string): string | null {
   return safeReturn(given, [WORKSPACE_PAGE]);
 }
+
+/** A record's action that only takes a POST (a comment, a file, resolving a ticket): its form is on the record's page. */
+const RECORD_ACTION = /^(\/m\/[A-Z][A-Za-z0-9_]{0,63}\/\d{1,12})\/(comments|documents|resolve)$/;
+
+/**
+ * Where the language switch of a page that refused a form (a stale CSRF token) comes back to: the
+ * page the form came from when the address it was posted to tells it — a sign-in or workspace page
+ * that took the POST itself, or the record page of a record's comment, file or resolve form — with
+ * its query rebuilt as `safeReturn` does; else the portal's home (a sign-out, a language change).
+ * Never anywhere outside the portal.
+ */
+export function refusedFormPage(address: string): string {
+  const at = address.indexOf('?');
+  const path = at < 0 ? address : address.slice(0, at);
+  const query = at < 0 ? '' : address.slice(at);
+  return safeReturn(`${path.replace(RECORD_ACTION, '$1')}${query}`) ?? '/';
+}

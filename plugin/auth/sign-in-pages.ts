@@ -92,7 +92,7 @@ export class SignInPages implements PortalRouteContribution {
       // signed in goes where that login would.
       if (req.path === '/logout' && !session) return res.redirect(303, this.path('/login'));
       if (req.path === '/login' && session) return res.redirect(303, this.landing(session.account, this.nextOf(req)));
-      this.pages.sendMessage(req, res, this.visitor(session), 403, 'errors.forbiddenTitle', 'errors.csrf');
+      this.pages.sendCsrfRefusal(req, res, this.visitor(session));
       return;
     }
     await handle(session);

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { todayIn } from '../../plugin/auth/support-period.js';
-import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
+import { PortalClient, tokenIn } from '../sign-in/sign-in-fixture.js';
 import { expectSecurityHeaders } from '../support/expectations.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { CLASSIC_SETTINGS_KEY } from '../../plugin/settings/classic-settings.js';
@@ -593,6 +593,38 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     expect(italian.html).to.include('<html lang="it">').and.include('Cerca in questo elenco').and.include('Ticket di assistenza');
     const away = await jane.post('/language', { _csrf: tokenIn(italian.html), language: 'en', returnTo: '//evil.example/' });
     expect(away.response.headers.get('location')).to.equal('/portal/login');
+  });
+
+  it('switches the language from the page that refused a stale form (403) back to the page the form came from, never off the portal', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    const jane = await signedIn(test, JANE);
+    const id = recordIdsIn((await jane.get('/m/HelpDesk')).html, 'HelpDesk')[0]!;
+    const list = 'list=q%3DLine';
+    const returnTo = (html: string) => /name="returnTo" value="([^"]*)"/.exec(html)![1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+    const stale = { _csrf: 'stale-token-from-an-old-tab' };
+    const refused = {
+      comment: [await jane.post(`/m/HelpDesk/${id}/comments?${list}`, { ...stale, body: 'Hello' }), `/m/HelpDesk/${id}?${list}`],
+      file: [await upload(`${test.url}/portal`, jane, `/m/HelpDesk/${id}/documents`, stale._csrf, 'notes.txt', 'notes'), `/m/HelpDesk/${id}`],
+      resolve: [await jane.post(`/m/HelpDesk/${id}/resolve`, stale), `/m/HelpDesk/${id}`],
+      'new ticket': [await jane.post('/m/HelpDesk/new', { ...stale, ticket_title: 'Stale' }), '/m/HelpDesk/new'],
+      edit: [await jane.post(`/m/HelpDesk/${id}/edit?${list}`, { ...stale, ticket_title: 'Stale' }), `/m/HelpDesk/${id}/edit?${list}`],
+      password: [await jane.post('/account/password', stale), '/account/password'],
+      'sign-out': [await jane.post('/logout', stale), '/'],
+      language: [await jane.post('/language', { ...stale, language: 'it', returnTo: '//evil.example/' }), '/'],
+    } as const;
+    for (const [what, [answer, page]] of Object.entries(refused)) {
+      expect(answer.response.status, what).to.equal(403);
+      expect(answer.html, what).to.include('The form has expired or did not come from this site.');
+      expect(returnTo(answer.html), what).to.equal(page);
+      const switched = await jane.post('/language', { _csrf: tokenIn(answer.html), language: 'it', returnTo: returnTo(answer.html) });
+      expect(switched.response.headers.get('location'), what).to.equal(`/portal${page}`);
+      await jane.post('/language', { _csrf: tokenIn(answer.html), language: 'en', returnTo: '/' });
+    }
+    // Signed out, a stale sign-in form comes back to itself.
+    const visitor = new PortalClient(`${test.url}/portal`, { 'accept-language': 'en' });
+    const forgot = await visitor.post('/forgot-password', { ...stale, email: 'jane.doe@example.com' });
+    expect(forgot.response.status).to.equal(403);
+    expect(returnTo(forgot.html)).to.equal('/forgot-password');
   });
 
   it('switches the language from a ticket that refused a comment or a file and comes back to the ticket, its list kept, not to the home page', async () => {

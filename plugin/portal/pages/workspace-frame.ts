@@ -150,7 +150,7 @@ export class WorkspaceFrame {
         if (session) return next();
         // The body is not read: the connection closes after the answer rather than wait for it.
         res.set('Connection', 'close');
-        this.pages.sendMessage(req, res, { sessionId: null }, 403, 'errors.forbiddenTitle', 'errors.csrf');
+        this.pages.sendCsrfRefusal(req, res, { sessionId: null });
       }, next);
     };
   }
@@ -163,7 +163,7 @@ export class WorkspaceFrame {
       pendingAccess.catch(() => undefined); // awaited below whenever it is used
       const session = await this.sessions.current(req, res);
       if (!session) {
-        if (write) return this.pages.sendMessage(req, res, { sessionId: null }, 403, 'errors.forbiddenTitle', 'errors.csrf');
+        if (write) return this.pages.sendCsrfRefusal(req, res, { sessionId: null });
         // Back to this page after the login, its query (a list's search, sort, page) included.
         const back = req.url.startsWith('/') ? workspaceNext(req.url) : null;
         const query = back && back !== '/' ? `?next=${encodeURIComponent(back)}` : '';
@@ -171,7 +171,7 @@ export class WorkspaceFrame {
       }
       if (session.account.mustChangePassword) return res.redirect(303, this.path(FIRST_ACCESS_PATH));
       if (write && !this.csrf.verify(req, session.sessionId)) {
-        return this.pages.sendMessage(req, res, { sessionId: session.sessionId, signedInAs: displayName(session) }, 403, 'errors.forbiddenTitle', 'errors.csrf');
+        return this.pages.sendCsrfRefusal(req, res, { sessionId: session.sessionId, signedInAs: displayName(session) });
       }
       const access = await pendingAccess;
       if (!access) return res.redirect(303, this.path('/login'));
