@@ -187,11 +187,13 @@ interface Effective {
 const trimmed = (text: string | undefined): string => (text ?? '').trim();
 
 /**
- * A profile name as names are compared: composed (NFC) and case-folded the same way whatever the
- * locale or the database (upper then lower case, so that `ß` and `SS` compare equal too).
+ * A profile name as names are compared, as an administrator reads them: compatibility forms read as
+ * their letters (NFKC: full-width `Ｄefault` is `Default`, the ligature `ﬃ` is `ffi`) and
+ * case-folded the same way whatever the locale or the database (upper then lower case, so that `ß`
+ * and `SS` compare equal too; composed again after the folding). Accents still count: `Café` is not `Cafe`.
  */
 export function nameKey(name: string): string {
-  return name.normalize('NFC').toUpperCase().toLowerCase();
+  return name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 }
 
 @injectable()
@@ -276,7 +278,7 @@ export class DatabaseProfileService implements ProfileService {
     const description = trimmed(input.description);
     try {
       await this.sequelize.transaction(async (transaction) => {
-        await this.claimName(name, id, transaction);
+        await this.claimName(name, id, transaction, current.name);
         await this.bumpVersion(id, input.expectedVersion, transaction);
         // Admin text travels as bind parameters, never inside the SQL.
         await this.sequelize.query('UPDATE bp_profiles SET name = $name, description = $description WHERE id = $id', {
@@ -978,8 +980,11 @@ export class DatabaseProfileService implements ProfileService {
    * on `name` compares case-sensitively on PostgreSQL and SQLite, so two admins creating or
    * renaming to `Sales` and `SALES` at once both passed the check made before the transaction.
    */
-  private async claimName(name: string, exceptId: number | undefined, transaction: Transaction): Promise<void> {
+  private async claimName(name: string, exceptId: number | undefined, transaction: Transaction, held?: string): Promise<void> {
     await this.lockProfiles(transaction);
+    // A profile keeping its name as names are compared claims nothing new: one stored beside a
+    // look-alike before names were compared this way can still have its description changed.
+    if (held !== undefined && nameKey(held) === nameKey(name)) return;
     if (await this.nameInUse(name, exceptId, transaction)) throw nameTaken(name);
   }
 

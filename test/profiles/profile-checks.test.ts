@@ -68,6 +68,28 @@ describe('profile checks @db', () => {
     expect((await service.get(first.id)).name).to.equal('ÜNÏCØDÉ');
   });
 
+  it('refuses a name that differs from another only by full-width or other compatibility forms of its letters', async () => {
+    const actor = await adminActor(api);
+    const before = await count(api, 'bp_profiles');
+    // Read by an administrator, each of these is "Default" (full-width letters) or "Office" (the "ﬃ" ligature).
+    await service.create({ name: 'Office', description: '', startFrom: null }, actor);
+    for (const name of ['Ｄefault', 'ＤＥＦＡＵＬＴ', 'ｄｅｆａｕｌｔ', 'Oﬃce', 'ＯＦＦＩＣＥ']) {
+      const response = await admin.post(`${SETTINGS}/profiles`, { name });
+      expect(response.status, name).to.equal(409);
+      expect(await response.text(), name).to.include('already exists');
+    }
+    const other = await service.create({ name: 'Compatibility', description: '', startFrom: null }, actor);
+    let refused: unknown = null;
+    await service.rename(other.id, { name: 'Ｄefault', description: '', expectedVersion: other.version }, actor).catch((error: unknown) => (refused = error));
+    expect(refused).to.have.property('code', 'name_taken');
+    expect(await count(api, 'bp_profiles')).to.equal(before + 2);
+    // One stored beside its look-alike before names were compared so keeps its name through a change of description.
+    await api.database.sequelize.query(`UPDATE bp_profiles SET name = 'ＤＥＦＡＵＬＴ' WHERE id = ${other.id}`);
+    const current = await service.get(other.id);
+    await service.rename(other.id, { name: 'ＤＥＦＡＵＬＴ', description: 'Kept from before', expectedVersion: current.version }, actor);
+    expect(await service.get(other.id)).to.include({ name: 'ＤＥＦＡＵＬＴ', description: 'Kept from before' });
+  });
+
   it('takes names that differ by an accent or an emoji as different names, on every database', async () => {
     // MariaDB's default collation folds accents and takes every emoji for every other: its unique key refused these.
     for (const [first, second] of [['Cafe', 'Café'], ['Support 🇮🇹', 'Support 🇬🇧']] as const) {
