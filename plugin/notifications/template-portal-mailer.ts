@@ -41,6 +41,7 @@ import { NotificationChoices, isHostTemplateKind } from './notification-choices.
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
 import { isMailAddress, mailName, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
+import { mailDocument } from './mail-document.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
 
@@ -105,7 +106,7 @@ export class TemplatePortalMailer implements PortalMailer {
         to: [name ? { address, name } : { address }],
         ...(prepared.from ? { from: prepared.from } : {}),
         subject: prepared.rendered.subject,
-        html: prepared.rendered.html,
+        html: mailDocument(prepared.rendered.html, language),
         text: prepared.rendered.text,
       };
       await this.mail.send(message, prepared.route);
@@ -182,7 +183,12 @@ export class TemplatePortalMailer implements PortalMailer {
         // One member's address refused (a full or closed mailbox) does not keep the others from being told.
         try {
           await this.mail.send(
-            { to: [name ? { address: user.email.trim(), name } : { address: user.email.trim() }], ...(choice.from ? { from: choice.from } : {}), ...rendered },
+            {
+              to: [name ? { address: user.email.trim(), name } : { address: user.email.trim() }],
+              ...(choice.from ? { from: choice.from } : {}),
+              ...rendered,
+              html: mailDocument(rendered.html, language),
+            },
             choice.route,
           );
         } catch (error) {
