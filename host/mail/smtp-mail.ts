@@ -16,6 +16,8 @@ import type { MailOutbox } from './mail-outbox.js';
 
 const ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/;
 const MAX_RECIPIENTS = 50;
+/** A `Content-Language` value (BCP 47, as `en`, `it`, `pt-BR`). */
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
 
 /**
  * Milliseconds. 10 s to connect (DNS and TCP; a reachable server connects in well under a second)
@@ -68,6 +70,8 @@ export class SmtpMail implements HostMail {
     if (to.length > MAX_RECIPIENTS) throw new InvalidMailError('too many recipients');
     const replyTo = message.replyTo ? checkAddress(message.replyTo, 'reply-to') : undefined;
     const subject = String(message.subject ?? '').replace(/[\r\n]+/g, ' ');
+    // A language tag or nothing: never a header line built from anything else.
+    const language = typeof message.language === 'string' && LANGUAGE_TAG.test(message.language) ? message.language : undefined;
 
     const account = route.via === 'user' ? await this.userAccount(route.userId) : null;
     const from = checkAddress(message.from ?? account?.from ?? this.options.sender, 'sender');
@@ -80,7 +84,16 @@ export class SmtpMail implements HostMail {
       this.logger.info('Mail kept in the outbox (no SMTP server)', { messageId, recipients: to.length });
       return { messageId };
     }
-    await this.transport(smtpUrl).sendMail({ messageId, from, to, ...(replyTo ? { replyTo } : {}), subject, html: message.html, text: message.text });
+    await this.transport(smtpUrl).sendMail({
+      messageId,
+      from,
+      to,
+      ...(replyTo ? { replyTo } : {}),
+      subject,
+      html: message.html,
+      text: message.text,
+      ...(language ? { headers: { 'Content-Language': language } } : {}),
+    });
     this.logger.info('Mail sent', { messageId, via, recipients: to.length });
     return { messageId };
   }

@@ -25,7 +25,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.7.0';
+export const HOST_API_VERSION = '1.8.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -581,6 +581,11 @@ export interface MailMessage {
   readonly subject: string;
   readonly html: string;
   readonly text: string;
+  /**
+   * Since 1.8.0, optional: the language the mail is written in (`it`), which the host sends as the
+   * `Content-Language` header. A host before 1.8.0 ignores it: the mail goes without the header.
+   */
+  readonly language?: LanguageCode;
 }
 
 /** Which mail server sends: the host's global one, or a CRM user's own account. */

@@ -108,6 +108,7 @@ export class TemplatePortalMailer implements PortalMailer {
         subject: prepared.rendered.subject,
         html: mailDocument(prepared.rendered.html, language),
         text: prepared.rendered.text,
+        language,
       };
       await this.mail.send(message, prepared.route);
       this.logger.info('Business Portal: portal mail sent', { kind, contactId });
@@ -188,6 +189,7 @@ export class TemplatePortalMailer implements PortalMailer {
               ...(choice.from ? { from: choice.from } : {}),
               ...rendered,
               html: mailDocument(rendered.html, language),
+              language,
             },
             choice.route,
           );

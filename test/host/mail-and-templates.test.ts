@@ -177,6 +177,19 @@ describe('email templates and mail @db', () => {
       expect(await outboxRows(api)).to.deep.equal([]);
     });
 
+    it('says the mail’s language in Content-Language (1.8.0), and writes no header line from anything but a language tag', async () => {
+      const api = test.host.api;
+      const since = global.received.length;
+      await api.mail.send({ to: [{ address: 'mario.rossi@example.com' }], subject: 'Lingua', html: '<p>x</p>', text: 'x', language: 'it' }, { via: 'global' });
+      await api.mail.send({ to: [{ address: 'mario.rossi@example.com' }], subject: 'Forged', html: '<p>x</p>', text: 'x', language: 'it\r\nBcc: evil@example.net' }, { via: 'global' });
+      await api.mail.send({ to: [{ address: 'mario.rossi@example.com' }], subject: 'None', html: '<p>x</p>', text: 'x' }, { via: 'global' });
+      const [italian, forged, none] = global.received.slice(since);
+      expect(italian!.headers.get('content-language')).to.equal('it');
+      expect(forged!.headers.get('content-language')).to.equal(undefined);
+      expect(forged!.headers.get('bcc')).to.equal(undefined);
+      expect(none!.headers.get('content-language')).to.equal(undefined);
+    });
+
     it("uses a user's own account for via: 'user', and the global server for users without one", async () => {
       const api = test.host.api;
       const users = await api.users.users();

@@ -2,8 +2,8 @@
  * Every mail a customer or a ticket's owner gets, its HTML part opened in Chromium as a phone
  * (375 px) and a narrow mail pane (700 px) show it: nothing wider than the screen — not the reset
  * or unlock link every customer gets (one word of 90 characters), nor a long URL or word in a
- * ticket's title, description or reply —, and the part says its language (`<html lang>`, for a
- * screen reader) and fits the screen (`viewport`). Screenshots in `test-artifacts/mail-on-phone/`.
+ * ticket's title, description or reply —, and the mail says its language (`Content-Language`, and
+ * `<html lang>` for a screen reader) and the part fits the screen (`viewport`). Screenshots in `test-artifacts/mail-on-phone/`.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,6 +85,7 @@ describe('notifications: every mail fits a phone and says its language (browser)
         const html = typeof mail.html === 'string' ? mail.html : '';
         // The owner (Sara) reads Italian whatever the customer's language.
         const expected = kind === 'owner' ? 'it' : language;
+        expect(mail.headers.get('content-language'), `${language} ${kind}: Content-Language`).to.equal(expected);
         for (const width of [375, 700]) {
           const page = await browser.newPage({ viewport: { width, height: 640 } });
           try {
