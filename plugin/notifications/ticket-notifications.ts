@@ -70,6 +70,15 @@ function errorText(error: unknown): string {
   return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).replace(/[\r\n]+/g, ' ').slice(0, 300);
 }
 
+/** The longest title the owner mail's subject holds, in characters. */
+const SUBJECT_TITLE_LENGTH = 150;
+
+/** The title as the owner mail's subject shows it: whole, or cut at a character and ended with `…`. */
+function subjectTitle(title: string): string {
+  const shown = clipped(title, SUBJECT_TITLE_LENGTH);
+  return shown === title ? title : `${shown.trimEnd()}…`;
+}
+
 export const TicketNotifications = Symbol.for('business-portal.notifications.TicketNotifications');
 export interface TicketNotifications {
   /** Resolves when every notification started so far has been sent or has failed (tests, shutdown). */
@@ -172,7 +181,8 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
           // How the CRM labels the stored picklist values, per language: each owner reads their own.
           labels: { ...this.picklistLabels('status', fresh.values.status), ...this.picklistLabels('priority', fresh.values.priority) },
           contact: { id: contactId, name: name || `#${contactId}`, email: text(contact?.values.email) },
-          subject: { title: clipped(title, 150) },
+          // A title cut for the subject says so; the mail itself holds all of it.
+          subject: { title: subjectTitle(title) },
         });
       });
     }

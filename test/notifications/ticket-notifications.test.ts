@@ -160,6 +160,19 @@ describe('ticket notifications @db', function () {
       expect(mail.text).to.include('stato Aperto').and.not.include('stato Open');
     });
 
+    it('cuts a long title in the owner mail’s subject with an ellipsis, so that the owner knows it goes on', async () => {
+      const owner = await profileOwner(api);
+      const ownerUser = (await api.users.user(owner!.id))!;
+      const since = mailbox.received.length;
+      const title = `Long ${'word '.repeat(40)}end`;
+      await portalTicket(api, jane, { ticket_title: title });
+      const toOwner = await mailbox.waitFor(ownerUser.email, { since, subject: /Long word/ });
+      const shown = toOwner.subject!.replace(/^[^:]+: /, '');
+      expect(shown).to.equal(`${title.slice(0, 150).trimEnd()}…`);
+      // The whole title is in the mail itself.
+      expect(toOwner.text).to.include(title);
+    });
+
     it('mails every active member of an owner group, each in their language, and no inactive one', async () => {
       const [group] = await rows<{ id: unknown }>(api, `SELECT id FROM crm_groups WHERE name = 'Support team'`);
       const previous = await profileOwner(api);
