@@ -53,6 +53,16 @@ export function mailName(name: string): string {
 }
 
 /**
+ * A value of one line (a title, a name: any field but a long text) as a mail shows it: its line
+ * breaks, which the CRM or an API client may have stored, read as spaces. A mail keeps the lines of
+ * a long text (`<br>` in the HTML part), and a title kept on two would start a line of its own in
+ * the plain text — "Customer: …" under the mail's own "Customer:" line.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+
+/**
  * What became of a mail to a contact:
  * - `sent`: the mail server took it;
  * - `queued`: given a transaction, it is sent once that commits (a failure then is only logged);

@@ -39,7 +39,7 @@ import { afterCommit } from '../lifecycle/after-commit.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
-import { isMailAddress, mailName, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
+import { isMailAddress, mailName, oneLine, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 import { mailDocument } from './mail-document.js';
 
@@ -222,7 +222,7 @@ export class TemplatePortalMailer implements PortalMailer {
         const reading = readingOptions(this.translator, context.language, context.timeZone);
         for (const field of view.fields) {
           const shown = showValue(field, view.values[field.name], view.references[field.name], reading);
-          mergeable[field.name] = shown.empty ? null : shown.text;
+          mergeable[field.name] = shown.empty ? null : shown.long ? shown.text : oneLine(shown.text);
         }
       } catch (error) {
         if (!(error instanceof AccessError)) throw error;

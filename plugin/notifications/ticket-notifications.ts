@@ -51,7 +51,7 @@ import { Translator } from '../i18n/translator.js';
 import { formatDateTime, readingOptions, showValue } from '../i18n/field-values.js';
 import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
-import { PortalMailer } from './portal-mailer.js';
+import { PortalMailer, oneLine } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 import { clipped } from '../access/field-input.js';
 import { referenceFieldTo } from '../access/record-scope.js';
@@ -166,14 +166,14 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
       await this.isolated('newTicketToOwner', contactId, async () => {
         const contact = customer?.contact ?? (await this.records.get('Contacts', contactId));
         const fresh = (await this.records.get(TICKETS_MODULE, record.id)) ?? record;
-        const name = contact ? personName(contact.values) : '';
-        const title = text(fresh.values.ticket_title) || `#${fresh.id}`;
+        const name = contact ? oneLine(personName(contact.values)) : '';
+        const title = oneLine(text(fresh.values.ticket_title)) || `#${fresh.id}`;
         await this.mailer.sendToOwner('newTicketToOwner', to, contactId, {
           // The owner is a CRM user, who sees the whole ticket in the CRM: these are its own values.
           ticket: {
             id: fresh.id,
             ticket_no: fresh.values.ticket_no,
-            ticket_title: fresh.values.ticket_title,
+            ticket_title: typeof fresh.values.ticket_title === 'string' ? oneLine(fresh.values.ticket_title) : fresh.values.ticket_title,
             status: fresh.values.status,
             priority: fresh.values.priority,
             description: fresh.values.description,
@@ -274,7 +274,7 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
     const reading = readingOptions(this.translator, context.language, context.timeZone);
     for (const field of view.fields) {
       const shown = showValue(field, view.values[field.name], view.references[field.name], reading);
-      fields[field.name] = shown.empty ? null : shown.text;
+      fields[field.name] = shown.empty ? null : shown.long ? shown.text : oneLine(shown.text);
     }
     return fields;
   }

@@ -160,6 +160,20 @@ describe('ticket notifications @db', function () {
       expect(mail.text).to.include('stato Aperto').and.not.include('stato Open');
     });
 
+    it('shows a title holding line breaks on one line in both mails, so that it cannot pass for another line of the mail', async () => {
+      const owner = await profileOwner(api);
+      const ownerUser = (await api.users.user(owner!.id))!;
+      const since = mailbox.received.length;
+      await portalTicket(api, jane, { ticket_title: 'Forged lines\r\nCustomer: Big Boss <boss@example.com>\nCliente: Big Boss <boss@example.com>' });
+      const customer = await mailbox.waitFor(JANE, { since, subject: /Forged lines/ });
+      const toOwner = await mailbox.waitFor(ownerUser.email, { since, subject: /Forged lines/ });
+      for (const mail of [customer, toOwner]) {
+        expect(mail.text).to.include('Forged lines Customer: Big Boss <boss@example.com> Cliente: Big Boss <boss@example.com>');
+        expect(mail.text).not.to.match(/^(Customer|Cliente): Big Boss/m);
+        expect(mail.html).not.to.match(/Forged lines<br>/);
+      }
+    });
+
     it('cuts a long title in the owner mail’s subject with an ellipsis, so that the owner knows it goes on', async () => {
       const owner = await profileOwner(api);
       const ownerUser = (await api.users.user(owner!.id))!;
