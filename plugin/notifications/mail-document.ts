@@ -5,7 +5,8 @@
  * — the reset or unlock link every customer gets is one word of about 90 characters, and a ticket's
  * title, description or reply may hold a longer URL —, which a phone's mail app would otherwise
  * show wider than the screen. A template that is a whole document already (an admin's own, with
- * its `<html>` or `<body>`) is sent as written: its look is the admin's.
+ * its `<html>` or `<body>`) is sent as written: its look is the admin's; one of plain text only
+ * (a blank HTML part) is sent without an HTML part, as before.
  */
 import type { LanguageCode } from '../host-contract/index.js';
 
@@ -31,7 +32,8 @@ const BODY_STYLE = [
 ].join(';');
 
 export function mailDocument(html: string, language: LanguageCode): string {
-  if (WHOLE_DOCUMENT.test(html)) return html;
+  // No HTML part (a template of plain text only) stays none: a blank document would be shown instead of the text.
+  if (html.trim() === '' || WHOLE_DOCUMENT.test(html)) return html;
   const lang = LANGUAGE_TAG.test(language) ? ` lang="${language}"` : '';
   return [
     '<!DOCTYPE html>',

@@ -80,6 +80,32 @@ describe('notifications: a stored template unfit for its kind falls back to the 
     expect(login.status).to.equal(200);
   });
 
+  it('sends a chosen template of plain text only as plain text, with no blank HTML part to hide it', async () => {
+    await host.exec('INSERT INTO crm_email_templates (name, description, module, default_language, created_at, updated_at) VALUES (:name, :d, :m, :l, :now, :now)', {
+      name: 'Fitness: text only',
+      d: '',
+      m: 'Contacts',
+      l: 'en',
+      now: new Date(),
+    });
+    const [row] = await host.sql<{ id: unknown }>('SELECT id FROM crm_email_templates WHERE name = :name', { name: 'Fitness: text only' });
+    const textOnly = Number(row!.id);
+    await host.exec('INSERT INTO crm_email_template_versions (template_id, language, subject, html, text, updated_at) VALUES (:id, :l, :s, :h, :t, :now)', {
+      id: textOnly,
+      l: 'en',
+      s: 'Plain welcome',
+      h: '',
+      t: 'Password: {{portal.password}}',
+      now: new Date(),
+    });
+    await host.exec('UPDATE bp_profiles SET template_registration = :textOnly WHERE id = :id', { textOnly, id: defaultProfile });
+    const mail = await enable('fit.plain@example.com');
+    expect(mail.subject).to.equal('Plain welcome');
+    expect(passwordIn(mail)).to.have.length.greaterThan(10);
+    // A mail client shows the HTML part when there is one: a blank one would show nothing, the password neither.
+    expect(mail.html, 'no HTML part').to.equal(false);
+  });
+
   it('sends the standard recovery mail, with its link, instead of a stored template without the link', async () => {
     const accessDetails = (await api.emailTemplates.templates()).find((t) => t.name === 'Customer portal: access details')!.id;
     await host.exec('UPDATE bp_profiles SET template_password_recovery = :accessDetails WHERE id = :id', { accessDetails, id: defaultProfile });
