@@ -83,7 +83,7 @@ describe('contacts: support-ending reminders @db', function () {
     expect(mail.text).to.include('your access to the customer portal ends on June 30, 2030.');
     expect(mail.html).to.include('ends on June 30, 2030.');
     expect(mail.text).not.to.include(END);
-    expect(mail.text).to.include('Hello Jane');
+    expect(mail.text).to.include('Dear Jane,');
     const italian = h.mailbox.received.find((m) => m.subject === 'Il tuo accesso al portale scade presto')!;
     expect(italian.text).to.include('il tuo accesso al portale clienti termina il giorno 30 giugno 2030.');
     expect(italian.text).not.to.include(END);
