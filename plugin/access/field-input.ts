@@ -25,6 +25,16 @@ export function instantText(text: string): string | null {
 
 export type Coerced = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false };
 
+/**
+ * Characters no typed text holds: C0 and C1 controls (a NUL, a bell, a terminal's escape) in any
+ * text; and in a one-line field (a ticket's title) a line break of any kind too, which a browser's
+ * one-line box never sends but the API could: a title of two lines read in a mail's text part as
+ * a second line of its own ("Customer: …"). A tab is kept, and a text of several lines keeps its
+ * line breaks (CR, LF). What is around a one-line value is trimmed first, as it is stored.
+ */
+const CONTROL_IN_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/u;
+const CONTROL_IN_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
+
 const fail: Coerced = { ok: false };
 const ok = (value: FieldValue): Coerced => ({ ok: true, value });
 
@@ -70,6 +80,7 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
       const text = String(raw);
       const max = field.maxLength ?? (field.type === 'textarea' ? TEXT_MAX : 255);
       if (longerThan(text, max)) return fail;
+      if ((field.type === 'textarea' ? CONTROL_IN_LINES : CONTROL_IN_LINE).test(field.type === 'textarea' ? text : text.trim())) return fail;
       if (field.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text.trim())) return fail;
       if (field.type === 'url' && !/^https?:\/\/\S+$/i.test(text.trim())) return fail;
       return ok(field.type === 'textarea' ? text : text.trim());

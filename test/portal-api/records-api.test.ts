@@ -196,6 +196,27 @@ describe('portal API: records @db', function () {
     expect(extra.body.error.problems[0]).to.include({ field: 'owner', code: 'unknown-field' });
   });
 
+  it('refuses a line break or a control character in a one-line field, and control characters but line breaks and tabs in a text of several lines', async () => {
+    const invalid = (field: string) => [{ field: `values.${field}`, code: 'invalid-value', message: 'This value is not valid here.' }];
+    for (const title of ['Printer\r\nCustomer: Big Boss <boss@example.com>', 'Printer\nbroken', 'Printer\u0000', 'Printer\u0007', 'Printer\u007f', 'Printer\u0085']) {
+      const refused = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: title } });
+      expect(refused.status, JSON.stringify(title)).to.equal(422);
+      expect(refused.body.error.problems, JSON.stringify(title)).to.deep.equal(invalid('ticket_title'));
+    }
+    const kept = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Printer\tbroken', description: 'Line one\r\nLine two\n\tindented' } });
+    expect(kept.status).to.equal(201);
+    const stored = (await t.host.api.records.get('HelpDesk', kept.body.id))!.values;
+    expect(stored.ticket_title).to.equal('Printer\tbroken');
+    expect(stored.description).to.equal('Line one\r\nLine two\n\tindented');
+    const id: number = kept.body.id;
+    for (const description of ['Bell \u0007', 'NUL \u0000', 'Escape \u001b[31m']) {
+      const refused = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { description } });
+      expect(refused.status, JSON.stringify(description)).to.equal(422);
+      expect(refused.body.error.problems, JSON.stringify(description)).to.deep.equal(invalid('description'));
+    }
+    expect((await t.host.api.records.get('HelpDesk', id))!.values.description).to.equal('Line one\r\nLine two\n\tindented');
+  });
+
   it('deletes only where the profile allows it', async () => {
     const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'To be deleted' } });
     const id = created.body.id;
