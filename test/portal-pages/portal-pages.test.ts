@@ -673,6 +673,23 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     }
   });
 
+  it('heads and titles version 1’s own contact page as its menu entry, My information, in English and Italian', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
+    await new SequelizeSettingsStore(test.host.api.database).set(CLASSIC_SETTINGS_KEY, {
+      modules: ['HelpDesk', 'Contacts'].map((module) => ({ module, active: true, viewAllRelated: false })),
+      userId: null,
+      credentialsTemplateId: null,
+    });
+    for (const [client, name, person] of [[await signedIn(test, JANE), 'My information', 'Jane Doe'], [await signedIn(test, MARIO, 'it'), 'I miei dati', 'Mario Rossi']] as const) {
+      const href = /href="\/portal(\/m\/Contacts\/\d+)" data-menu="my-information"/.exec((await client.get('/')).html)![1]!;
+      const page = (await client.get(href)).html;
+      expect(page).to.match(new RegExp(`data-menu="my-information" aria-current="page">${name}<`));
+      expect(page).to.include(`<h1 id="bp-page-title" class="bp-page-title">${name}</h1>`).and.include(`<title>${name} · `);
+      // Whose information it is stays said, under the heading.
+      expect(page).to.match(new RegExp(`</h1>\\s*<p class="bp-muted" data-record-label>${person}</p>`));
+    }
+  });
+
   it('offers in version 1’s knowledge base status filter only the status customers are shown (no "Draft", which never matches), in English and Italian', async () => {
     test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
     for (const [client, any, published] of [[await signedIn(test, JANE), 'Any', 'Published'], [await signedIn(test, MARIO, 'it'), 'Qualsiasi', 'Pubblicata']] as const) {

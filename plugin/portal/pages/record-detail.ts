@@ -266,11 +266,12 @@ export class RecordDetailPage implements PortalRouteContribution {
     const noticeKey = typeof notice === 'string' && Object.hasOwn(notices, notice) ? notices[notice] : undefined;
     // A ticket's title is its heading; other records show every field they may.
     const fields = shownFields(ticket ? record.fields.filter((f) => f.name !== 'ticket_title') : record.fields, record, options);
-    const title = record.label;
     // Back to the list as the customer left it; the forms carry it through their redirects.
     const list = listQueryFrom(w.req.query.list);
     const back = listParam(w.req, '?');
     const classicOwn = w.access.policy.source.version === 1 && name === 'Contacts' && record.id === w.access.contactId;
+    // Version 1's own contact is headed and titled as its menu entry ("My information"), like its other entries; the name goes under it.
+    const title = classicOwn ? w.t('portal.menu.myInformation') : record.label;
     this.frame.send(w, {
       template: 'record',
       title,
@@ -284,6 +285,7 @@ export class RecordDetailPage implements PortalRouteContribution {
       data: {
         ticket,
         heading: title,
+        subheading: classicOwn ? record.label : null,
         number: ticket && typeof record.values.ticket_no === 'string' ? record.values.ticket_no : null,
         statusText: statusField && typeof status === 'string' ? optionText(statusField, status) : null,
         closed,
