@@ -155,7 +155,9 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
       const revision = (req.body as { revision?: unknown } | undefined)?.revision;
       const expected = typeof revision === 'string' ? { expected: { section: form, revision } } : {};
       await this.store.save(change, { userId: session.user.id, userName: session.user.userName }, expected);
-      this.outcomes.redirect(res, `${this.settings.settingsPath}${CLASSIC_PATH}`, { done: form });
+      // A move button's value comes back, so that the page gives the keyboard back to that module's buttons.
+      const move = form === 'modules' ? (req.body as { move?: unknown } | undefined)?.move : undefined;
+      this.outcomes.redirect(res, `${this.settings.settingsPath}${CLASSIC_PATH}`, { done: form, ...(typeof move === 'string' ? { moved: move } : {}) });
     } catch (error) {
       const language = this.pages.language(res);
       if (error instanceof StaleClassicSettingsError) return this.page(req, res, { status: 409, errors: [this.translator.t(language, 'classic.stale')] });
@@ -237,8 +239,18 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     const offered = this.offered();
     const rows = current.modules.filter((entry) => offered.has(entry.module));
     // Only the outcome of this admin's own save (signed for the session): never a crafted link's.
-    const outcome = this.outcomes.of(req, res)?.done;
+    const outcomes = this.outcomes.of(req, res);
+    const outcome = outcomes?.done;
     const done = outcome === undefined ? undefined : DONE_MESSAGES[outcome];
+    // After a move, the keyboard is on the moved module's same button, or on its other one where that one is now disabled (first or last).
+    const [movedDirection, movedModule] = outcome === 'modules' && outcomes?.moved ? outcomes.moved.split(':') : [];
+    const moveFocus = (module: string, index: number): 'up' | 'down' | null => {
+      if (module !== movedModule || (movedDirection !== 'up' && movedDirection !== 'down')) return null;
+      const first = index === 0;
+      const last = index === rows.length - 1;
+      if (movedDirection === 'up') return first ? (last ? null : 'down') : 'up';
+      return last ? (first ? null : 'up') : 'down';
+    };
     const users = [...(await this.users.users())].sort((a, b) => Number(b.active) - Number(a.active) || a.lastName.localeCompare(b.lastName) || a.userName.localeCompare(b.userName));
     const templates = await this.templates.templates();
     // A refused form shows what it sent; the others, what is stored.
@@ -290,6 +302,9 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
           position: index + 1,
           first: index === 0,
           last: index === rows.length - 1,
+          // A refusal's field takes the focus first; none is there after a move, which is saved.
+          focusUp: focus === null && moveFocus(entry.module, index) === 'up',
+          focusDown: focus === null && moveFocus(entry.module, index) === 'down',
           activeField: field(`bp-active-${entry.module}`),
           relatedField: field(`bp-related-${entry.module}`),
         })),

@@ -186,6 +186,28 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     await context.close();
   });
 
+  it('keeps the keyboard on the module moved: the same move button again, or the other one once it reaches the end', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${test!.url}${SETTINGS}/classic`);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+    const order = () => page.locator('table.bp-classic-modules tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-module')!));
+    const focusedMove = () => page.evaluate('document.activeElement && document.activeElement.name === "move" ? document.activeElement.value : null');
+    const rows = await order();
+    const second = rows[rows.length - 2]!;
+    await tabTo(page, `button[value="down:${second}"]`, 200);
+    await Promise.all([page.waitForURL(/done=modules/), page.keyboard.press('Enter')]);
+    expect((await order()).at(-1)).to.equal(second);
+    // Now last, it cannot go further down: the keyboard is on its way back up.
+    expect(await focusedMove(), 'focus after moving to the end').to.equal(`up:${second}`);
+    await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+    expect((await order()).at(-2)).to.equal(second);
+    expect(await focusedMove(), 'focus after moving up').to.equal(`up:${second}`);
+    await context.close();
+  });
+
   it('keeps a stored user and template removed from the CRM chosen, marked, when their forms are saved unchanged on a phone', async () => {
     const api = test!.host.api;
     const gone = await addEmailTemplate(api, { name: 'Classic access deleted later', module: 'Contacts', subject: 'Access', body: 'Password: {{portal.password}}' });
