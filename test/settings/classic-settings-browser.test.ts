@@ -186,6 +186,24 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     await context.close();
   });
 
+  it('says the question of each "View all related records?" dropdown to a keyboard user, not only its module', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${test!.url}${SETTINGS}/classic`);
+    await page.fill('#userName', 'admin');
+    await page.fill('#password', TEST_ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+    await tabTo(page, '#bp-related-HelpDesk', 200);
+    // What a screen reader says on reaching it by Tab: its name (the module) and its description.
+    const described = (await page.evaluate(`(() => {
+      const el = document.activeElement;
+      const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+      return { name: [...el.labels].map((l) => l.textContent.trim()).join(' '), description: ids.map((id) => document.getElementById(id)?.textContent.trim() ?? '').join(' ') };
+    })()`)) as { name: string; description: string };
+    expect(described).to.deep.equal({ name: 'Trouble Tickets', description: 'View all related records?' });
+    await context.close();
+  });
+
   it('keeps the keyboard on the module moved: the same move button again, or the other one once it reaches the end', async () => {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
