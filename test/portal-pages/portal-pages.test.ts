@@ -673,6 +673,20 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     }
   });
 
+  it('says a version 1 new request was sent in the words of its menu (a request, not a ticket), in English and Italian', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
+    for (const [client, sent] of [
+      [await signedIn(test, JANE), 'Your request was sent. Our support team will answer soon.'],
+      [await signedIn(test, MARIO, 'it'), 'La tua richiesta è stata inviata. Il nostro servizio di assistenza risponderà presto.'],
+    ] as const) {
+      const form = await client.get('/m/HelpDesk/new');
+      const created = await client.post('/m/HelpDesk/new', { _csrf: tokenIn(form.html), ticket_title: 'Classic wording request' });
+      expect(created.response.status).to.equal(303);
+      const page = await client.get(created.response.headers.get('location')!.replace('/portal', ''));
+      expect(page.html).to.include(`<title>${sent} · `).and.match(new RegExp(`role="status"[^>]*>${sent}<`));
+    }
+  });
+
   it('heads and titles version 1’s own contact page as its menu entry, My information, in English and Italian', async () => {
     test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
     await new SequelizeSettingsStore(test.host.api.database).set(CLASSIC_SETTINGS_KEY, {

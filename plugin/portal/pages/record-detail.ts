@@ -257,7 +257,8 @@ export class RecordDetailPage implements PortalRouteContribution {
     const closed = ticket && status === CLOSED;
     const notice = w.req.query.notice;
     const notices: Record<string, MessageKey> = {
-      created: ticket ? 'tickets.created' : 'records.created',
+      // Version 1 says "request", as its New request entry and form do.
+      created: ticket ? (w.access.policy.source.version === 1 ? 'tickets.requestSent' : 'tickets.created') : 'records.created',
       saved: 'records.saved',
       commented: 'tickets.comments.added',
       uploaded: 'tickets.upload.done',
