@@ -6,6 +6,11 @@
  *   path, Secure behind HTTPS (`portalCookieOptions`).
  * - Every login creates a new session and ends the one the browser brought along, so a cookie
  *   planted before the login never becomes a signed-in session (session fixation).
+ * - A browser holds one `bp_session`; a second one (tossed by a sibling site onto a path under the
+ *   portal, which the browser sends first) is read too, never trusted for being first: a cookie that
+ *   names no session is passed over, and when two name sessions neither is served and both end, so
+ *   that a session planted beside the customer's (someone else's sign-in) stops working. A login
+ *   ends every session its request names, and so does a logout.
  * - Idle expiry 30 minutes (rolled forward as the customer works), absolute 12 hours.
  * - "Remember me": the session lives at most 30 days and its cookie survives the browser.
  *   The 30-minute idle window still applies; once it has lapsed, the next request rotates the
@@ -61,6 +66,8 @@ const TOUCH_INTERVAL_MS = 60 * 1000;
 const TOKEN_BYTES = 32;
 /** 32 bytes in base64url: anything else is not one of our tokens and costs no query. */
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+/** At most this many `bp_session` cookies of one request are looked at (a browser holds one; a tossed one makes two). */
+const MAX_PRESENTED_TOKENS = 4;
 
 /** A signed-in request: the account, its CRM contact and the session's stable (hashed) id. */
 export interface PortalSession {
@@ -151,6 +158,7 @@ export function hashToken(token: string): string {
 
 /** A session joined with its account (null columns when the account is gone): one statement per request. */
 type SessionRow = AccountRow & SecondFactorValues & {
+  s_id: unknown;
   s_contact_id: unknown;
   s_created_at: unknown;
   s_last_seen_at: unknown;
@@ -162,14 +170,14 @@ type SessionRow = AccountRow & SecondFactorValues & {
   s_second_factor: unknown;
 };
 
-function sessionLookup(secondFactorColumns: string, companions: string | undefined): string {
-  return `SELECT s.contact_id AS s_contact_id, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
+function sessionLookup(secondFactorColumns: string, companions: string | undefined, where: string): string {
+  return `SELECT s.id AS s_id, s.contact_id AS s_contact_id, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
     s.idle_expires_at AS s_idle_expires_at, s.absolute_expires_at AS s_absolute_expires_at, s.remember AS s_remember,
     s.family_id AS s_family_id, s.replaced_at AS s_replaced_at, s.second_factor AS s_second_factor, ${accountColumns('a')},
     ${secondFactorColumns}${companions ? `,
     ${companions}` : ''}
   FROM ${SESSIONS_TABLE} s LEFT JOIN ${ACCOUNTS_TABLE} a ON a.contact_id = s.contact_id
-  WHERE s.id = :id`;
+  WHERE ${where}`;
 }
 
 /** A session's family: its `family_id`, or its own id for a row from before families. */
@@ -197,6 +205,8 @@ export class DatabasePortalSessions implements PortalSessions {
   private readonly rows = new WeakMap<Request, Promise<{ readonly id: string; readonly row: SessionRow } | null>>();
 
   private readonly lookup: string;
+  /** The same lookup for a request that brought several `bp_session` cookies (`:ids`). */
+  private readonly lookupOfSeveral: string;
   /** The lookup's named values: what `ProfileInForce` and the companion columns ask for. */
   private readonly lookupReplacements: Readonly<Record<string, unknown>>;
 
@@ -210,7 +220,8 @@ export class DatabasePortalSessions implements PortalSessions {
     @inject(HostHttp) private readonly http: HostHttp,
     @inject(ProfileInForce) private readonly profiles: ProfileInForce,
   ) {
-    this.lookup = sessionLookup(profiles.sessionColumns.sql, companions?.sql);
+    this.lookup = sessionLookup(profiles.sessionColumns.sql, companions?.sql, 's.id = :id');
+    this.lookupOfSeveral = sessionLookup(profiles.sessionColumns.sql, companions?.sql, 's.id IN (:ids)');
     this.lookupReplacements = { ...profiles.sessionColumns.replacements, ...companions?.replacements };
   }
 
@@ -218,11 +229,23 @@ export class DatabasePortalSessions implements PortalSessions {
     return this.database.sequelize;
   }
 
-  private tokenOf(req: Request): string | null {
+  /**
+   * The request's well-formed `bp_session` tokens, each once: usually one. `cookie.parse` keeps only
+   * the first of a name, and the first is the one on the longest path — a cookie tossed onto a path
+   * under the portal would win over the customer's own.
+   */
+  private tokensOf(req: Request): readonly string[] {
     const header = req.headers.cookie;
-    if (!header) return null;
-    const token = parseCookies(header)[SESSION_COOKIE];
-    return token && TOKEN_FORMAT.test(token) ? token : null;
+    if (!header) return [];
+    const tokens = new Set<string>();
+    for (const pair of header.split(';')) {
+      const at = pair.indexOf('=');
+      if (at < 0 || pair.slice(0, at).trim() !== SESSION_COOKIE) continue;
+      const token = parseCookies(pair)[SESSION_COOKIE];
+      if (token && TOKEN_FORMAT.test(token)) tokens.add(token);
+      if (tokens.size === MAX_PRESENTED_TOKENS) break;
+    }
+    return [...tokens];
   }
 
   private cookieOptions(req: Request): CookieOptions {
@@ -302,8 +325,11 @@ export class DatabasePortalSessions implements PortalSessions {
     contactId: number,
     options: { readonly remember: boolean; readonly passwordHash?: string; readonly secondFactor?: string | null },
   ): Promise<boolean> {
-    const previous = this.tokenOf(req);
-    if (previous) await this.deleteSession(hashToken(previous));
+    // Every session the browser brought along, a tossed one beside its own included.
+    const previous = this.tokensOf(req).map(hashToken);
+    if (previous.length > 0) {
+      await this.sequelize.query(`DELETE FROM ${SESSIONS_TABLE} WHERE id IN (:previous)`, { type: QueryTypes.BULKDELETE, replacements: { previous } });
+    }
     const now = new Date();
     const absoluteExpiresAt = new Date(now.getTime() + (options.remember ? REMEMBER_ABSOLUTE_MS : SESSION_ABSOLUTE_MS));
     const session = { remember: options.remember, secondFactor: options.secondFactor ?? null, createdAt: now, absoluteExpiresAt };
@@ -338,11 +364,23 @@ export class DatabasePortalSessions implements PortalSessions {
   }
 
   private async readRow(req: Request): Promise<{ readonly id: string; readonly row: SessionRow } | null> {
-    const token = this.tokenOf(req);
-    if (!token) return null;
-    const id = hashToken(token);
-    const rows = await this.sequelize.query<SessionRow>(this.lookup, { type: QueryTypes.SELECT, replacements: { ...this.lookupReplacements, id } });
-    return rows[0] ? { id, row: rows[0] } : null;
+    const ids = this.tokensOf(req).map(hashToken);
+    if (ids.length === 0) return null;
+    if (ids.length === 1) {
+      const id = ids[0]!;
+      const rows = await this.sequelize.query<SessionRow>(this.lookup, { type: QueryTypes.SELECT, replacements: { ...this.lookupReplacements, id } });
+      return rows[0] ? { id, row: rows[0] } : null;
+    }
+    // Several cookies: the one that names a session is the browser's; when more than one does, one
+    // of them was planted and nothing tells which: neither is served, and both end (with their
+    // families), so that the planted one stops working and the customer signs in once more.
+    const rows = await this.sequelize.query<SessionRow>(this.lookupOfSeveral, { type: QueryTypes.SELECT, replacements: { ...this.lookupReplacements, ids } });
+    if (rows.length === 1) return { id: String(rows[0]!.s_id), row: rows[0]! };
+    for (const row of rows) {
+      const id = String(row.s_id);
+      await this.deleteFamily(id, familyOf(row.s_family_id, id), toNumber(row.s_contact_id));
+    }
+    return null;
   }
 
   async presented(req: Request): Promise<PortalAccount | null> {
@@ -522,8 +560,8 @@ export class DatabasePortalSessions implements PortalSessions {
   }
 
   async end(req: Request, res: Response): Promise<void> {
-    const token = this.tokenOf(req);
-    if (token) {
+    // Every session the request names: a tossed cookie's as well as the customer's own.
+    for (const token of this.tokensOf(req)) {
       const id = hashToken(token);
       const rows = await this.sequelize.query<{ contact_id: unknown; family_id: unknown }>(`SELECT contact_id, family_id FROM ${SESSIONS_TABLE} WHERE id = :id`, {
         type: QueryTypes.SELECT,

@@ -100,6 +100,45 @@ describe('auth: login on the reference host, two hosts on one database @db', fun
     expect((await fetch(`${first.url}/portal/api/v1/me`, { headers: { cookie: planted } })).status).to.equal(401);
   });
 
+  it('cookie tossing: a session of another account planted on a sub-path is never served beside the customer\'s, and stops working', async () => {
+    // Planted by a sibling site on a path under the portal (say /portal/api): the login, on another
+    // path, never sees it, and on that path the browser sends it first, before the customer's own.
+    const planted = sessionOf(await post(secondUrl, { email: MARIO, password: DEMO_PORTAL_PASSWORD }));
+    const own = sessionOf(await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }));
+    const both = await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie: `${planted}; ${own}` } });
+    expect(both.status).to.equal(401);
+    expect((await fetch(`${first.url}/portal/api/v1/me`, { headers: { cookie: planted } })).status).to.equal(401);
+    // Signed in again, the customer's new cookie works beside the dead one, wherever it is sent.
+    const again = sessionOf(await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }));
+    for (const cookie of [`${planted}; ${again}`, `${again}; ${planted}`]) {
+      const response = await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie } });
+      expect(response.status).to.equal(200);
+      expect(((await response.json()) as { contact: { email: string } }).contact.email).to.equal(JANE);
+    }
+  });
+
+  it('a tossed cookie that names no session neither signs the customer out nor in', async () => {
+    const own = sessionOf(await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }));
+    const junk = `bp_session=${randomBytes(32).toString('base64url')}`;
+    for (const cookie of [`${junk}; ${own}`, `${own}; ${junk}`]) {
+      expect((await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie } })).status).to.equal(200);
+    }
+    expect((await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie: junk } })).status).to.equal(401);
+  });
+
+  it('a login ends every session its request brought along, and a logout every session it names', async () => {
+    const mario = sessionOf(await post(secondUrl, { email: MARIO, password: DEMO_PORTAL_PASSWORD }));
+    const jane = sessionOf(await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }));
+    const fresh = sessionOf(await post(secondUrl, { email: JANE, password: DEMO_PORTAL_PASSWORD }, { cookie: `${mario}; ${jane}` }));
+    expect((await fetch(`${first.url}/portal/api/v1/me`, { headers: { cookie: mario } })).status).to.equal(401);
+    expect((await fetch(`${first.url}/portal/api/v1/me`, { headers: { cookie: jane } })).status).to.equal(401);
+    const other = sessionOf(await post(secondUrl, { email: MARIO, password: DEMO_PORTAL_PASSWORD }));
+    const out = await fetch(`${first.url}/portal/api/v1/auth/logout`, { method: 'POST', headers: { cookie: `${other}; ${fresh}`, 'content-type': 'application/json' } });
+    expect(out.status).to.equal(204);
+    expect((await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie: other } })).status).to.equal(401);
+    expect((await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie: fresh } })).status).to.equal(401);
+  });
+
   it('portal switched off: the session stops working at the next request, on every host', async () => {
     const cookie = sessionOf(await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }));
     const jane = await contactIdOf(JANE);
