@@ -32,7 +32,7 @@ import {
   type PortalAccountChanges,
 } from '../auth/portal-account-store.js';
 import { PortalSessions } from '../auth/portal-sessions.js';
-import { addYears, todayIn, type DateOnly } from '../auth/support-period.js';
+import { addYears, todayIn, withinSupport, type DateOnly } from '../auth/support-period.js';
 import { HostDatabase, HostLogger, HostRecords, HostRegional, type CrmRecord, type CrmUser } from '../host-contract/index.js';
 import { toIsoDateTime } from '../lifecycle/sql-values.js';
 import { PortalMailer, isMailAddress } from '../notifications/portal-mailer.js';
@@ -277,6 +277,22 @@ export class AccountPortalUserSettings implements PortalUserSettings {
   ): Promise<PortalUserOutcome> {
     const changes = this.changes(account, settings);
     if (!changes) return { ok: true, change: 'unchanged', email: account.email };
+    // Outside its support period until now, the account's sessions ended then, whether or not a
+    // request came to end them: a renewal must not bring back one that waited (a remembered one, say).
+    if (!withinSupport(todayIn(this.regional.timeZone()), account.supportStartDate, account.supportEndDate)) {
+      let ended = 0;
+      await this.database.sequelize.transaction(async (transaction: Transaction) => {
+        await this.accounts.update(account.contactId, changes, { transaction, expectedVersion: account.version });
+        ended = await this.sessions.endAllFor(account.contactId, { transaction });
+      });
+      this.logger.info('Business Portal: portal user settings changed by a CRM admin; sessions from outside the support period ended', {
+        contactId: account.contactId,
+        adminUserId: admin.id,
+        ...changes,
+        sessionsEnded: ended,
+      });
+      return { ok: true, change: 'updated', email: account.email };
+    }
     await this.accounts.update(account.contactId, changes, { expectedVersion: account.version });
     this.logger.info('Business Portal: portal user settings changed by a CRM admin', { contactId: account.contactId, adminUserId: admin.id, ...changes });
     return { ok: true, change: 'updated', email: account.email };

@@ -11,7 +11,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { DEMO_PORTAL_PASSWORD, seedDemoData } from '../../host/demo/demo-data.js';
 import { createReferenceHost, type ReferenceHost } from '../../host/reference-host.js';
 import { LOCK_AFTER_FAILURES } from '../../plugin/auth/lockout.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import { TEST_ADMIN_PASSWORD, crmLogin, startTestHost, type TestHost } from '../support/host.js';
 
 const JANE = 'jane.doe@example.com';
 const MARIO = 'mario.rossi@example.com';
@@ -150,6 +150,52 @@ describe('auth: login on the reference host, two hosts on one database @db', fun
       await exec('UPDATE bp_portal_accounts SET portal_enabled = :yes WHERE contact_id = :jane', { yes: true, jane });
     }
     expect((await fetch(`${first.url}/portal/api/v1/me`, { headers: { cookie } })).status).to.equal(401);
+  });
+
+  it('support that ended and is renewed through one host: the sessions from before stay dead on the other, remembered ones included', async () => {
+    const jane = await contactIdOf(JANE);
+    const remembered = sessionOf(await post(secondUrl, { email: JANE, password: DEMO_PORTAL_PASSWORD, remember: true }));
+    const plain = sessionOf(await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }));
+    const [before] = await sql<{ support_start_date: unknown; support_end_date: unknown }>(
+      'SELECT support_start_date, support_end_date FROM bp_portal_accounts WHERE contact_id = :jane',
+      { jane },
+    );
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    // The support period ends (its last day passes) while the customer is away: no request in between.
+    await exec('UPDATE bp_portal_accounts SET support_start_date = :start, support_end_date = :end WHERE contact_id = :jane', { start: day(-400), end: day(-2), jane });
+    try {
+      // An admin renews it on the Contact record, through the first host.
+      const admin = await crmLogin(first.url, 'admin', TEST_ADMIN_PASSWORD);
+      const page = await (await fetch(`${first.url}/contacts/${jane}`, { headers: { cookie: admin } })).text();
+      const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
+      const profileId = /<option value="(\d*)"[^>]*selected/.exec(form)?.[1] ?? '';
+      const saved = await fetch(`${first.url}/settings/business-portal/contacts/${jane}/portal-user`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin },
+        body: new URLSearchParams({
+          _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!,
+          version: /name="version" value="(\d+)"/.exec(form)![1]!,
+          portalUser: 'yes',
+          profileId,
+          supportStartDate: day(-1),
+          supportEndDate: day(365),
+        }).toString(),
+      });
+      expect(saved.status).to.equal(200);
+      expect(await saved.text()).to.include('The portal access settings were saved.');
+      expect(await sql('SELECT contact_id FROM bp_portal_accounts WHERE contact_id = :jane AND support_end_date = :end', { jane, end: day(365) })).to.have.length(1);
+      for (const cookie of [remembered, plain]) {
+        expect((await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie } })).status).to.equal(401);
+      }
+      expect((await post(secondUrl, { email: JANE, password: DEMO_PORTAL_PASSWORD })).status).to.equal(200);
+    } finally {
+      await exec('UPDATE bp_portal_accounts SET support_start_date = :start, support_end_date = :end WHERE contact_id = :jane', {
+        start: before!.support_start_date,
+        end: before!.support_end_date,
+        jane,
+      });
+    }
   });
 
   it(`50 parallel wrong passwords across both hosts: exactly ${LOCK_AFTER_FAILURES} checked and counted, then locked; the right password is refused`, async () => {
