@@ -139,6 +139,29 @@ describe('auth: login on the reference host, two hosts on one database @db', fun
     expect((await fetch(`${secondUrl}/portal/api/v1/me`, { headers: { cookie: fresh } })).status).to.equal(401);
   });
 
+  it('portal and CRM sessions are never accepted by each other\'s routes, whatever the cookie\'s name, on either host', async () => {
+    const crm = await crmLogin(first.url, 'admin', TEST_ADMIN_PASSWORD);
+    const portal = sessionOf(await post(secondUrl, { email: JANE, password: DEMO_PORTAL_PASSWORD }));
+    const token = (cookie: string) => cookie.slice(cookie.indexOf('=') + 1);
+    for (const url of [first.url, secondUrl]) {
+      expect((await fetch(`${url}/portal/api/v1/me`, { headers: { cookie: crm } })).status).to.equal(401);
+      expect((await fetch(`${url}/portal/api/v1/me`, { headers: { cookie: `bp_session=${token(crm)}` } })).status).to.equal(401);
+      for (const cookie of [portal, `crm_sid=${token(portal)}`]) {
+        for (const path of ['/', '/settings/business-portal']) {
+          const response = await fetch(`${url}${path}`, { headers: { cookie }, redirect: 'manual' });
+          expect(response.status, `${path} with ${cookie.slice(0, 10)}`).to.equal(303);
+          expect(response.headers.get('location')).to.match(/^\/login/);
+        }
+      }
+      // Each where it belongs: the refusals above are the cookie's, not the route's.
+      expect((await fetch(`${url}/settings/business-portal`, { headers: { cookie: crm }, redirect: 'manual' })).status).to.equal(200);
+      expect((await fetch(`${url}/portal/api/v1/me`, { headers: { cookie: portal } })).status).to.equal(200);
+      // Both at once: each side takes only its own.
+      const me = await fetch(`${url}/portal/api/v1/me`, { headers: { cookie: `${crm}; ${portal}` } });
+      expect(((await me.json()) as { contact: { email: string } }).contact.email).to.equal(JANE);
+    }
+  });
+
   it('portal switched off: the session stops working at the next request, on every host', async () => {
     const cookie = sessionOf(await post(first.url, { email: JANE, password: DEMO_PORTAL_PASSWORD }));
     const jane = await contactIdOf(JANE);
