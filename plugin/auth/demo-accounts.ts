@@ -88,10 +88,10 @@ export class PortalDemoAccountSeeder implements DemoAccountSeeder {
           },
           { transaction },
         );
-        if (newHash) {
-          await this.accounts.setPassword(contactId, newHash, { mustChange: false, transaction });
-          await this.sessions.endAllFor(contactId, { transaction });
-        }
+        if (newHash) await this.accounts.setPassword(contactId, newHash, { mustChange: false, transaction });
+        // A new password ends the sessions, and so does a renewal of a support period that had
+        // ended: those sessions ended with it, whether or not a request came to end them.
+        if (newHash || !covered) await this.sessions.endAllFor(contactId, { transaction });
       });
     }
   }

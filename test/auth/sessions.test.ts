@@ -301,6 +301,29 @@ describe('auth: portal sessions @db', function () {
     expect((await login(host, { email: 'jane.doe@example.com', password: PASSWORD })).status).to.equal(200);
   });
 
+  it('a demo reseed that renews a support period that had ended ends the sessions from before it', async () => {
+    const waited = await signIn();
+    const [before] = await host.sql<{ support_start_date: unknown; support_end_date: unknown }>(
+      'SELECT support_start_date, support_end_date FROM bp_portal_accounts WHERE contact_id = :jane',
+      { jane },
+    );
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    // The period ends while the customer is away (no request in between), then `npm start` renews it.
+    await host.exec('UPDATE bp_portal_accounts SET support_start_date = :start, support_end_date = :end WHERE contact_id = :jane', { start: day(-400), end: day(-2), jane });
+    try {
+      await host.services.demo.seed([{ contactId: jane, password: PASSWORD }]);
+      expect(await host.sql('SELECT contact_id FROM bp_portal_accounts WHERE contact_id = :jane AND support_end_date > :today', { jane, today: day(0) })).to.have.length(1);
+      expect((await me(host, waited.cookie)).status).to.equal(401);
+      expect((await login(host, { email: 'jane.doe@example.com', password: PASSWORD })).status).to.equal(200);
+    } finally {
+      await host.exec('UPDATE bp_portal_accounts SET support_start_date = :start, support_end_date = :end WHERE contact_id = :jane', {
+        start: before!.support_start_date,
+        end: before!.support_end_date,
+        jane,
+      });
+    }
+  });
+
   it('a locked account loses its sessions at the next request', async () => {
     const session = await signIn();
     await host.exec('UPDATE bp_portal_accounts SET locked_at = :now WHERE contact_id = :jane', { now: new Date(), jane });
