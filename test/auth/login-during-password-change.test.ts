@@ -95,7 +95,7 @@ describe('A sign-in racing a password change on another host process @db', funct
     const sequelize = second.host.api.database.sequelize;
     sequelize.addHook('beforeQuery', 'password-change-during-password-change', async (options: unknown) => {
       const { type, replacements } = options as { type?: unknown; replacements?: Record<string, unknown> };
-      if (type === 'BULKDELETE' && replacements && Object.keys(replacements).join() === 'id') {
+      if (type === 'BULKDELETE' && replacements && Object.keys(replacements).join() === 'previous') {
         reached();
         await released;
       }
