@@ -8,8 +8,7 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
-import { TEST_ADMIN_PASSWORD } from '../support/host.js';
+import { artifactsDir, releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
 import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
 
@@ -31,10 +30,7 @@ describe('contacts: the portal-user section in a browser', function () {
   });
 
   async function signIn(page: Page, path: string): Promise<void> {
-    await page.goto(`${h.url}${path}`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`${h.url}${path}`), page.press('#password', 'Enter')]);
+    await signInToCrm(page, `${h.url}${path}`);
   }
 
   /** What the block's stylesheet changes, measured: no default fieldset, usable selects, a grid of values, nothing wider than the page. */
@@ -55,10 +51,7 @@ describe('contacts: the portal-user section in a browser', function () {
   it('an admin makes a contact a portal user from the Contact record', async () => {
     const id = await h.addContact({ firstname: 'Browser', lastname: 'Customer', email: 'browser.customer@example.com' });
     const page = await (await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } })).newPage();
-    await page.goto(`${h.url}/contacts/${id}`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`${h.url}/contacts/${id}`), page.press('#password', 'Enter')]);
+    await signInToCrm(page, `${h.url}/contacts/${id}`);
 
     await page.screenshot({ path: join(artifacts, 'contact-before.png'), fullPage: true });
     await page.getByLabel('Portal user', { exact: true }).selectOption('yes');

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { releaseChromium, sharedChromium } from '../support/browser.js';
+import { releaseChromium, sharedChromium, signInToCrm } from '../support/browser.js';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
 import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { PORTAL_PASSWORD, startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
@@ -80,10 +80,7 @@ describe('login-check in the browser', function () {
     const host = h!;
     const sprayed = await host.addLockedInBulk(12, 'wave');
     const signIn = async (page: Page, path: string) => {
-      await page.goto(`${host.url}${path}`);
-      await page.fill('#userName', 'admin');
-      await page.fill('#password', TEST_ADMIN_PASSWORD);
-      await Promise.all([page.waitForURL(`**${path}`), page.click('form[action="/login"] button[type="submit"]')]);
+      await signInToCrm(page, `${host.url}${path}`);
     };
     const boxes = 'table.bp-locked input[name="contactId"]';
     const filtered = '/settings/business-portal/login-check?q=wave';
@@ -156,10 +153,7 @@ describe('login-check in the browser', function () {
     const context = await browser!.newContext({ locale: 'it-IT', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
     try {
       const page = await context.newPage();
-      await page.goto(`${host.url}/settings/business-portal/login-check`);
-      await page.fill('#userName', 'admin');
-      await page.fill('#password', TEST_ADMIN_PASSWORD);
-      await Promise.all([page.waitForURL('**/settings/business-portal/login-check'), page.click('form[action="/login"] button[type="submit"]')]);
+      await signInToCrm(page, `${host.url}/settings/business-portal/login-check`);
       // An unlock writes the audit row whose "Amministratore" label used to break as "Amministrator / e".
       await page.check(`#bp-unlock-${luca}`);
       await Promise.all([page.waitForURL(/done=unlocked/), page.click('button.bp-primary')]);

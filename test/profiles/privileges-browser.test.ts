@@ -12,8 +12,8 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
-import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
-import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
+import { artifactsDir, releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
+import { startTestHost, type TestHost } from '../support/host.js';
 import { seriousViolations, smallTapTargets, tabTo, waitUntilTrue } from '../support/page-checks.js';
 import { addEmailTemplate, addWideModule, adminActor, deleteEmailTemplate, profileService, SETTINGS } from './profile-test-kit.js';
 
@@ -69,10 +69,7 @@ describe('privileges page in a browser', function () {
   async function signedInOnPrivileges(section: string): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
     const page = await context.newPage();
-    await page.goto(`${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
+    await signInToCrm(page, `${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
     await page.waitForSelector(`[data-bp-section="${section}"] [data-bp-save]:not([disabled])`);
     return { context, page };
   }
@@ -110,10 +107,7 @@ describe('privileges page in a browser', function () {
     const url = `${test.url}${SETTINGS}/profiles/${profileId}/privileges`;
 
     // Anonymous: the CRM login first, then back to the page.
-    await page.goto(url);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
+    await signInToCrm(page, url);
     expect(await page.locator('h1').textContent()).to.equal('Privileges: Resellers');
     // The script enables the Save buttons once it runs.
     await page.waitForSelector('[data-bp-section="buttons"] [data-bp-save]:not([disabled])');
@@ -374,10 +368,7 @@ describe('privileges page in a browser', function () {
       const context = await browser.newContext({ viewport: VIEWPORTS.phone, hasTouch: true, isMobile: true, locale: language === 'it' ? 'it-IT' : 'en-GB' });
       try {
         const page = await context.newPage();
-        await page.goto(`${test.url}${SETTINGS}/`);
-        await page.fill('#userName', 'admin');
-        await page.fill('#password', TEST_ADMIN_PASSWORD);
-        await Promise.all([page.waitForURL(`**${SETTINGS}/`), page.click('form[action="/login"] button[type="submit"]')]);
+        await signInToCrm(page, `${test.url}${SETTINGS}/`);
         for (const path of pages) {
           await page.goto(`${test.url}${SETTINGS}${path}`);
           const name = `${language} ${path}`;
@@ -897,10 +888,7 @@ describe('privileges page in a browser', function () {
     const context = await browser.newContext({ viewport: VIEWPORTS.phone, hasTouch: true, isMobile: true, javaScriptEnabled: false });
     try {
       const page = await context.newPage();
-      await page.goto(`${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
-      await page.fill('#userName', 'admin');
-      await page.fill('#password', TEST_ADMIN_PASSWORD);
-      await Promise.all([page.waitForURL(`**/profiles/${profileId}/privileges`), page.click('form[action="/login"] button[type="submit"]')]);
+      await signInToCrm(page, `${test.url}${SETTINGS}/profiles/${profileId}/privileges`);
       expect(await page.locator('#bp-field-HelpDesk-priority').count()).to.equal(0);
       await page.click('[data-bp-details="HelpDesk"] > summary');
       const link = page.locator('[data-bp-module="HelpDesk"] [data-bp-load-fields]');

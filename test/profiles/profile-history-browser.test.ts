@@ -9,8 +9,8 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ModulePrivileges } from '../../plugin/profiles/profile-document.js';
-import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
-import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
+import { artifactsDir, releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
+import { startTestHost, type TestHost } from '../support/host.js';
 import { cutOff, seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { addWideModule, adminActor, profileService, SETTINGS } from './profile-test-kit.js';
 
@@ -67,10 +67,7 @@ describe('profile change history in a browser', function () {
     const context = await browser.newContext({ viewport: VIEWPORTS.desktop, javaScriptEnabled });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
-    await page.goto(`${test.url}${SETTINGS}/profiles/${id}`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**/profiles/${id}`), page.click('form[action="/login"] button[type="submit"]')]);
+    await signInToCrm(page, `${test.url}${SETTINGS}/profiles/${id}`);
     return { page, close: () => context.close() };
   }
 

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { QueryTypes } from 'sequelize';
 import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
-import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { smallTapTargets } from '../support/page-checks.js';
 
@@ -39,10 +39,7 @@ describe('admin tables on a phone in a browser', function () {
       const context = await browser.newContext({ locale: language === 'it' ? 'it-IT' : 'en-GB', viewport: PHONE });
       try {
         const page = await context.newPage();
-        await page.goto(`${host.url}${SETTINGS}/`);
-        await page.fill('#userName', 'admin');
-        await page.fill('#password', DEMO_ADMIN_PASSWORD);
-        await Promise.all([page.waitForURL(`**${SETTINGS}/`), page.press('#password', 'Enter')]);
+        await signInToCrm(page, `${host.url}${SETTINGS}/`, DEMO_ADMIN_PASSWORD);
         await page.screenshot({ path: join(artifacts, `${language}-settings.png`), fullPage: true });
         expect(await page.locator('.bp-admin table').count(), 'the demo shows both tables').to.equal(2);
         const look = (await page.evaluate(`[...document.querySelectorAll('.bp-admin .bp-table-wrap')].map((wrap) => {

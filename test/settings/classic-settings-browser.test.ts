@@ -14,8 +14,8 @@ import type { Browser } from 'playwright-core';
 import { CLASSIC_SETTINGS_KEY, type ClassicSettings } from '../../plugin/settings/classic-settings.js';
 import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js';
 import { addEmailTemplate, deleteEmailTemplate } from '../profiles/profile-test-kit.js';
-import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
-import { startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
+import { artifactsDir, releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
+import { startTestHost, type TestHost } from '../support/host.js';
 import { autofocused, smallTapTargets, tabTo } from '../support/page-checks.js';
 import { SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
 
@@ -48,10 +48,7 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     });
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
     const page = await context.newPage();
-    await page.goto(`${test!.url}${SETTINGS}/`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**${SETTINGS}/`), page.click('form[action="/login"] button[type="submit"]')]);
+    await signInToCrm(page, `${test!.url}${SETTINGS}/`);
     expect(await page.locator('#bp-version-select').inputValue()).to.equal('1');
     expect(await page.locator('tr[data-not-eligible="Boats"]').innerText()).to.include('No relation to Contacts or Accounts');
     await page.screenshot({ path: join(artifacts, 'settings-home-upgraded.png'), fullPage: true });
@@ -108,10 +105,7 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     const context = await browser!.newContext({ viewport: { width: 320, height: 640 }, locale: 'it-IT', javaScriptEnabled: false });
     try {
       const page = await context.newPage();
-      await page.goto(`${test!.url}${SETTINGS}/classic`);
-      await page.fill('#userName', 'admin');
-      await page.fill('#password', TEST_ADMIN_PASSWORD);
-      await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+      await signInToCrm(page, `${test!.url}${SETTINGS}/classic`);
       const problems: string[] = [];
       for (const path of ['/classic', '/']) {
         await page.goto(`${test!.url}${SETTINGS}${path}`);
@@ -142,10 +136,7 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
     try {
       const page = await context.newPage();
-      await page.goto(`${test!.url}${SETTINGS}/classic`);
-      await page.fill('#userName', 'admin');
-      await page.fill('#password', TEST_ADMIN_PASSWORD);
-      await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+      await signInToCrm(page, `${test!.url}${SETTINGS}/classic`);
       // A module's tick is tapped through its name (its label): a 24 px line was easy to miss, as was the link back.
       expect(await smallTapTargets(page, { within: '.bp-admin' }), 'tap targets under 40 px').to.deep.equal([]);
       const name = page.locator('label[for="bp-active-Faq"]');
@@ -166,10 +157,7 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     const chosen = await addEmailTemplate(api, { name: 'Classic access soon without password', module: 'Contacts', subject: 'Access', body: 'Password: {{portal.password}}' });
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    await page.goto(`${test!.url}${SETTINGS}/classic`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+    await signInToCrm(page, `${test!.url}${SETTINGS}/classic`);
     // While the page is open, someone takes the password out of the template the admin is about to choose.
     await api.database.sequelize.query("UPDATE crm_email_template_versions SET html = '<p>Welcome</p>', text = 'Welcome' WHERE template_id = :id", { replacements: { id: chosen } });
     await page.focus('#bp-classic-template-id');
@@ -189,10 +177,7 @@ describe('version 1 settings in the browser, without JavaScript', function () {
   it('says the question of each "View all related records?" dropdown to a keyboard user, not only its module', async () => {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    await page.goto(`${test!.url}${SETTINGS}/classic`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+    await signInToCrm(page, `${test!.url}${SETTINGS}/classic`);
     await tabTo(page, '#bp-related-HelpDesk', 200);
     // What a screen reader says on reaching it by Tab: its name (the module) and its description.
     const described = (await page.evaluate(`(() => {
@@ -207,10 +192,7 @@ describe('version 1 settings in the browser, without JavaScript', function () {
   it('keeps the keyboard on the module moved: the same move button again, or the other one once it reaches the end', async () => {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    await page.goto(`${test!.url}${SETTINGS}/classic`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+    await signInToCrm(page, `${test!.url}${SETTINGS}/classic`);
     const order = () => page.locator('table.bp-classic-modules tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-module')!));
     const focusedMove = () => page.evaluate('document.activeElement && document.activeElement.name === "move" ? document.activeElement.value : null');
     const rows = await order();
@@ -238,10 +220,7 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     const before = await storedSetting(api, CLASSIC_SETTINGS_KEY);
     const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
     const page = await context.newPage();
-    await page.goto(`${test!.url}${SETTINGS}/classic`);
-    await page.fill('#userName', 'admin');
-    await page.fill('#password', TEST_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`**${SETTINGS}/classic`), page.click('form[action="/login"] button[type="submit"]')]);
+    await signInToCrm(page, `${test!.url}${SETTINGS}/classic`);
     const chosen = async (select: string) => page.locator(`${select} option:checked`).innerText();
     expect(await chosen('#bp-classic-user-id')).to.equal('User no. 987654 — no longer in the CRM');
     expect(await chosen('#bp-classic-template-id')).to.equal(`Template no. ${gone} — no longer in the CRM`);

@@ -4,7 +4,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { TEST_ADMIN_PASSWORD } from './host.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -53,4 +54,15 @@ export function artifactsDir(...parts: string[]): string {
   const dir = join(process.cwd(), 'test-artifacts', ...parts);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * Opens a CRM page (`url`, absolute) as an anonymous visitor, signs in as the CRM's admin on the
+ * login form the host sends it to, and waits to be back on the page.
+ */
+export async function signInToCrm(page: Page, url: string, password: string = TEST_ADMIN_PASSWORD): Promise<void> {
+  await page.goto(url);
+  await page.fill('#userName', 'admin');
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(url), page.click('form[action="/login"] button[type="submit"]')]);
 }
