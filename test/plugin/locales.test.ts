@@ -1,10 +1,41 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { defaultRootDir } from '../../plugin/lifecycle/plugin-files.js';
 import { flattenLocale, textsOf, type LocaleText } from '../../plugin/i18n/translator.js';
 
 const localesDir = resolve(defaultRootDir, 'locales');
+
+/** Every file of `folder` (and below) whose name ends with one of `extensions`. */
+function filesUnder(folder: string, extensions: readonly string[]): string[] {
+  return readdirSync(folder).flatMap((name) => {
+    const path = join(folder, name);
+    if (statSync(path).isDirectory()) return filesUnder(path, extensions);
+    return extensions.some((extension) => name.endsWith(extension)) ? [path] : [];
+  });
+}
+
+/**
+ * Who may name a key: the plugin's code (literally, `'auth.login.title'`, or built, `` `privileges.rules.ops.${op}` ``
+ * and a prefix the code completes, `out.label('privileges.modules.access', value)`), its templates
+ * (`{{t "…"}}`) and the manifest (a settings entry's `labelKey`, and its `…Description`).
+ */
+function keysNamedBy(sources: readonly string[], keys: readonly string[]): Set<string> {
+  const named = new Set<string>();
+  const known = new Set(keys);
+  for (const source of sources) {
+    for (const [, text] of source.matchAll(/['"`]([a-z][A-Za-z0-9]*(?:\.(?:[A-Za-z0-9]+|\$\{[^}`]+\}))+)['"`]/g)) {
+      if (known.has(text!)) {
+        named.add(text!);
+        named.add(`${text}Description`);
+        continue;
+      }
+      const pattern = new RegExp(`^${text!.split(/\$\{[^}]+\}/).map((part) => part.replace(/\./g, '\\.')).join('[A-Za-z0-9]+')}(\\.|$)`);
+      for (const key of keys) if (pattern.test(key)) named.add(key);
+    }
+  }
+  return named;
+}
 const read = (file: string) => flattenLocale(JSON.parse(readFileSync(join(localesDir, file), 'utf8')), file);
 const placeholders = (text: string) => [...text.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]).sort();
 /** The text whose placeholders every form must have: the text, or the `other` form. */
@@ -18,6 +49,25 @@ describe('locales', () => {
       if (typeof message === 'string') continue;
       expect(Object.keys(message).sort(), key).to.deep.equal(['one', 'other']);
       for (const text of textsOf(message)) expect(placeholders(text), key).to.include('count');
+    }
+  });
+
+  it('holds no key that nothing uses (the code, a template or the manifest): a text nobody shows is left to rot', () => {
+    const sources = [...filesUnder(resolve(defaultRootDir, 'plugin'), ['.ts', '.js']), ...filesUnder(resolve(defaultRootDir, 'templates'), ['.hbs']), resolve(defaultRootDir, 'manifest.json')].map((file) => readFileSync(file, 'utf8'));
+    const keys = [...english.keys()];
+    const named = keysNamedBy(sources, keys);
+    expect(keys.filter((key) => !named.has(key))).to.deep.equal([]);
+  });
+
+  it('finds the keys a source names, literally, built or by a prefix (the check can fail)', () => {
+    const keys = ['a.b', 'a.c', 'ops.eq', 'ops.ne', 'p.access.x', 'menu.x', 'menu.xDescription', 'unused.key'];
+    const named = keysNamedBy(["t('a.b')", 'const k = `ops.${op}`', "out.label('p.access', v)", '{ "labelKey": "menu.x" }'], keys);
+    expect(keys.filter((key) => !named.has(key))).to.deep.equal(['a.c', 'unused.key']);
+  });
+
+  it('has every key a template asks for ({{t "…"}}), which would fail the page only when that part is drawn', () => {
+    for (const file of filesUnder(resolve(defaultRootDir, 'templates'), ['.hbs'])) {
+      for (const [, key] of readFileSync(file, 'utf8').matchAll(/[{(]\s*t\s+"([^"]+)"/g)) expect(english.has(key!), `${file}: ${key}`).to.equal(true);
     }
   });
 
