@@ -9,7 +9,14 @@ import { expect } from 'chai';
 import { defaultRootDir } from '../../plugin/lifecycle/plugin-files.js';
 
 const templatesDir = resolve(defaultRootDir, 'templates');
-const READ_ATTRIBUTES = /\s(title|aria-label|aria-description|aria-roledescription|placeholder|alt|data-label-[a-z-]+)\s*=\s*"([^"]*)"/gi;
+/**
+ * Attributes people read or hear: the browser's own (an `<optgroup>`'s or `<option>`'s `label` among
+ * them), and those the portal's CSS and scripts show: `data-label` (a table cell's column name on a
+ * phone, `content: attr(data-label)`), `data-label-*`, `data-chosen-label` (the file chosen for an
+ * upload) and `data-read` / `data-unreadable` (what the profile import says of the file it read).
+ */
+const READ_ATTRIBUTES =
+  /\s(title|aria-label|aria-description|aria-roledescription|aria-valuetext|aria-placeholder|placeholder|alt|label|data-label|data-label-[a-z-]+|data-chosen-label|data-read|data-unreadable)\s*=\s*"([^"]*)"/gi;
 const WORD = /\p{L}{2,}/u;
 
 /** The template without Handlebars comments and expressions (each left as one space), scripts and styles. */
@@ -44,6 +51,8 @@ describe('templates: every word from the locales', () => {
     expect(ownWords('<p>{{t "a.b"}} more</p><input type="submit" value="Send">', false)).to.deep.equal(['value="Send"', 'more']);
     expect(ownWords('<img alt="{{t "x"}}" src="{{src}}"><span aria-label="{{label}}">·</span>', false)).to.deep.equal([]);
     expect(ownWords('{{t "mail.hello" name=name}}\nKind regards\n', true)).to.deep.equal(['Kind regards']);
+    expect(ownWords('<td data-label="Status">{{status}}</td><optgroup label="Modules"></optgroup>', false)).to.deep.equal(['data-label="Status"', 'label="Modules"']);
+    expect(ownWords('<input type="file" data-chosen-label="Chosen: {name}"><p data-read="File read" data-unreadable="{{t "x"}}"></p>', false)).to.deep.equal(['data-chosen-label="Chosen: {name}"', 'data-read="File read"']);
   });
 
   for (const folder of readdirSync(templatesDir)) {
