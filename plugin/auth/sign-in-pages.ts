@@ -92,6 +92,14 @@ export class SignInPages implements PortalRouteContribution {
       // signed in goes where that login would.
       if (req.path === '/logout' && !session) return res.redirect(303, this.path('/login'));
       if (req.path === '/login' && session) return res.redirect(303, this.landing(session.account, this.nextOf(req)));
+      // A reset form gone stale on a link still good: the form again on that link (a fresh token, nothing
+      // changed), not a refusal whose language switch and reload lose the link's token.
+      if (req.path === '/reset-password') {
+        const token = this.tokenOf(req);
+        if (token && (await this.resets.usable(token))) {
+          return this.renderReset(req, res, session, token, 403, this.translator.t(this.pages.language(req), 'auth.reset.formExpired'));
+        }
+      }
       this.pages.sendCsrfRefusal(req, res, this.visitor(session));
       return;
     }

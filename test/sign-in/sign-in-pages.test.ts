@@ -157,6 +157,36 @@ describe('sign-in: portal pages @db', function () {
       expect(stale.response.status).to.equal(403);
       expect((await client.get('/')).response.status).to.equal(200);
     });
+
+    it('answers a reset form with a stale token by the form again on its link, in the page’s language, its language switch kept on the link', async () => {
+      for (const [language, message] of [
+        ['en', 'The form had expired: enter your new password again.'],
+        ['it', 'Il modulo era scaduto: inserisci di nuovo la nuova password.'],
+      ] as const) {
+        const email = `stale.reset.${language}@example.com`;
+        await host.addCustomer({ email, password: PASSWORD, language });
+        const since = host.mailbox.received.length;
+        const client = new PortalClient(host.portal, { 'accept-language': language });
+        expect((await client.submit('/forgot-password', '/forgot-password', { email })).response.status).to.equal(200);
+        const token = resetTokenIn(await host.mailbox.waitFor(email, { since }));
+        const form = await client.get(`/reset-password?token=${token}`);
+        // Another tab signs in and out: the form's token went stale.
+        expect((await client.signIn(email, PASSWORD)).response.status).to.equal(303);
+        const stale = await client.post('/reset-password', { _csrf: tokenIn(form.html), token, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+        expect(stale.response.status, language).to.equal(403);
+        expect(stale.html).to.include(`<p class="bp-error" role="alert" id="bp-reset-error">${message}</p>`);
+        expect(stale.html).to.include(`name="token" value="${token}"`);
+        const returnTo = /name="returnTo" value="([^"]+)"/.exec(stale.html)![1]!.replace(/&#x3D;/g, '=');
+        expect(returnTo).to.equal(`/reset-password?token=${token}`);
+        // Nothing was changed; the fresh form on the page sets the password.
+        const done = await client.post('/reset-password', { _csrf: tokenIn(stale.html), token, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+        expect(done.response.status, language).to.equal(200);
+        // A link no longer good gets the refusal page as before.
+        const dead = await client.post('/reset-password', { _csrf: 'A'.repeat(43), token, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+        expect(dead.response.status).to.equal(403);
+        expect(dead.html).not.to.include(token);
+      }
+    });
   });
 
   describe('forms left open while the session changed', () => {
