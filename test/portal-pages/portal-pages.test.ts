@@ -687,6 +687,22 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     }
   });
 
+  it('says version 1’s empty My requests in the words of its menu (requests, not records), in English and Italian', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
+    const clients = [
+      [await signedIn(test, JANE), 'No request matches the search.', 'You have no requests yet.'],
+      [await signedIn(test, MARIO, 'it'), 'Nessuna richiesta corrisponde alla ricerca.', 'Non hai ancora richieste.'],
+    ] as const;
+    for (const [client, noMatch] of clients) {
+      expect((await client.get('/m/HelpDesk?q=no-such-request-anywhere')).html).to.include(`<p class="bp-empty" role="status">${noMatch}</p>`);
+    }
+    const { records } = test.host.api;
+    for (const ticket of (await records.query('HelpDesk', { limit: 500 })).rows) await records.delete('HelpDesk', ticket.id);
+    for (const [client, , empty] of clients) {
+      expect((await client.get('/m/HelpDesk')).html).to.include(`<p class="bp-empty" role="status">${empty}</p>`);
+    }
+  });
+
   it('heads and titles version 1’s own contact page as its menu entry, My information, in English and Italian', async () => {
     test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
     await new SequelizeSettingsStore(test.host.api.database).set(CLASSIC_SETTINGS_KEY, {

@@ -200,6 +200,7 @@ export class ListPage implements PortalRouteContribution {
     const searchableFilters = columns.filter((c) => c.filter.searchable);
     const activeFilters = searchableFilters.filter((c) => c.filter.value !== '').length;
     const title = this.title(w, name);
+    const classicRequests = w.access.policy.source.version === 1 && name === 'HelpDesk';
     this.frame.send(w, {
       template: 'list',
       title,
@@ -230,7 +231,9 @@ export class ListPage implements PortalRouteContribution {
         canCreate: module.create && name !== 'Accounts',
         newHref: `${base}/new`,
         // Version 1's requests: "New request", as its menu and the form say.
-        newLabel: w.access.policy.source.version === 1 && name === 'HelpDesk' ? w.t('portal.menu.newRequest') : w.t('portal.list.new', { item: this.frame.singularLabel(w, name) }),
+        newLabel: classicRequests ? w.t('portal.menu.newRequest') : w.t('portal.list.new', { item: this.frame.singularLabel(w, name) }),
+        // An empty list's sentence: version 1's requests in their menu's words ("You have no requests yet.").
+        emptyText: w.t(classicRequests ? (filtered ? 'portal.list.requestsNoMatch' : 'portal.list.requestsEmpty') : filtered ? 'portal.list.noMatch' : 'portal.list.empty'),
         exportHref: canExport ? `${base}/export.csv${queryString({ ...kept, ...sortParams })}` : null,
         // An empty list (or a search that matched nothing) has no range to sum up and no pages: its own sentence says so.
         summary: view.total === 0 ? null : w.t('portal.list.summary', { from: formatCount(from, w.language), to: formatCount(to, w.language), total: formatCount(view.total, w.language) }),
