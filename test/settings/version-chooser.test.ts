@@ -70,6 +70,25 @@ describe('settings: version chooser @db', () => {
       expect((await admin.get(`${SETTINGS}/classic`)).status).to.equal(200);
     });
 
+    it('says once which version customers see: on the home’s version line, and on the version 1 page only whether its settings are in use, in English and Italian', async () => {
+      const count = (text: string, part: string) => text.split(part).length - 1;
+      try {
+        for (const [language, sees, inUse] of [
+          ['en', 'Customers see version 1', 'These settings are in use: they decide what customers get.'],
+          ['it', 'i clienti vedono la versione 1', 'Queste impostazioni sono in uso: decidono cosa ricevono i clienti.'],
+        ] as const) {
+          await api.database.sequelize.query(`UPDATE crm_users SET language = '${language}' WHERE user_name = 'admin'`);
+          const home = await (await admin.get(`${SETTINGS}/`)).text();
+          expect(count(home.toLowerCase(), sees.toLowerCase()), language).to.equal(1);
+          const classic = await (await admin.get(`${SETTINGS}/classic`)).text();
+          expect(classic.toLowerCase(), language).not.to.include(sees.toLowerCase());
+          expect(classic).to.include(inUse);
+        }
+      } finally {
+        await api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
+      }
+    });
+
     it('switches versions without touching either configuration, and logs who switched', async () => {
       // A version 1 configuration and a version 2 profile of their own.
       expect((await admin.post(`${SETTINGS}/classic/user`, { userId: String(await userId(api, 'paul.former')) })).status).to.equal(303);
