@@ -36,6 +36,9 @@ import { clipped } from '../access/field-input.js';
 
 type Fields = Record<string, string>;
 
+/** An emailed code: six digits (spaces between them are dropped, as the check drops them). */
+const CODE_FORMAT = /^\d{6}$/;
+
 /** The urlencoded body's text fields; anything else (arrays, missing) is left out. */
 function fieldsOf(req: Request): Fields {
   const body = req.body as Record<string, unknown> | undefined;
@@ -194,7 +197,14 @@ export class SignInPages implements PortalRouteContribution {
   private async twoFactor(req: Request, res: Response, session: PortalSession | null): Promise<void> {
     const next = this.nextOf(req);
     if (session) return res.redirect(303, this.landing(session.account, next));
-    const result = await this.flow.completeSecondFactor(req, res, fieldsOf(req).code ?? '');
+    const code = fieldsOf(req).code ?? '';
+    // A code that cannot be one (empty, not six digits) is said next to the box in the page's
+    // language and spends no try: it could not match, so checking it would only cost the customer.
+    if (!CODE_FORMAT.test(code.replace(/\s+/g, ''))) {
+      if (await this.flow.pendingSecondFactor(req)) return this.renderTwoFactor(req, res, 400, next, 'auth.twoFactor.codeFormat');
+      return this.renderLogin(req, res, 401, { next, errorKey: 'auth.twoFactor.expired' });
+    }
+    const result = await this.flow.completeSecondFactor(req, res, code);
     if (result.kind === 'signed-in') return res.redirect(303, this.landing(result.account, next));
     const pending = await this.flow.pendingSecondFactor(req);
     if (pending) return this.renderTwoFactor(req, res, 401, next, 'auth.twoFactor.invalidCode', { tries: pending.triesLeft });

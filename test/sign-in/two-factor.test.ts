@@ -154,6 +154,35 @@ describe('sign-in: two-factor by email @db', function () {
     expect(third.html).to.include('name="password"');
   });
 
+  it('refuses an empty or malformed code next to its box in the page’s language without spending a try (the form leaves the check to the server)', async () => {
+    for (const [language, message] of [
+      ['en', 'Enter the 6-digit code from the email.'],
+      ['it', 'Inserisci il codice di 6 cifre ricevuto via email.'],
+    ] as const) {
+      const email = `code.malformed.${language}@example.com`;
+      const contactId = await customer(email, language);
+      const since = host.mailbox.received.length;
+      const client = new PortalClient(host.portal, { 'accept-language': language });
+      expect((await client.signIn(email, PASSWORD)).response.status).to.equal(303);
+      const code = codeIn(await host.mailbox.waitFor(email, { since }));
+      let page = await client.get('/two-factor');
+      expect(page.html).to.match(/<form method="post" action="\/portal\/two-factor" class="bp-form" novalidate>/);
+      for (const malformed of ['', '   ', '12345', '1234567', 'abcdef', '12-456']) {
+        const refused = await client.post('/two-factor', { _csrf: tokenIn(page.html), code: malformed });
+        expect(refused.response.status, `${language} ${JSON.stringify(malformed)}`).to.equal(400);
+        expect(refused.html).to.include(`<p class="bp-error" role="alert" id="bp-code-error">${message}</p>`);
+        expect(refused.html).to.match(/<input id="bp-code"[^>]* aria-invalid="true" aria-describedby="bp-code-error"/);
+        page = refused;
+      }
+      const [challenge] = await host.sql<{ attempts: unknown }>('SELECT attempts FROM bp_two_factor_challenges WHERE contact_id = :contactId', { contactId });
+      expect(Number(challenge!.attempts), 'tries spent').to.equal(0);
+      expect(await failures(contactId)).to.deep.equal({ failed: 0, locked: false });
+      // Typed with a space in the middle, as a mail client may show it: still the code.
+      const done = await client.post('/two-factor', { _csrf: tokenIn(page.html), code: `${code.slice(0, 3)} ${code.slice(3)}` });
+      expect(done.response.status).to.equal(303);
+    }
+  });
+
   it('refuses an expired code', async () => {
     const email = 'code.expired@example.com';
     const contactId = await customer(email);
