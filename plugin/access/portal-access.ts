@@ -96,6 +96,12 @@ export interface PortalField {
   readonly mandatory: boolean;
   /** For picklists: the values the profile's owner sees. */
   readonly options?: readonly string[];
+  /**
+   * For a list's searchable picklist column: the values its filter offers — the options, then every
+   * other value of the field a record in the customer's list holds (set in the CRM by a user of
+   * another role): what the customer sees on their records can be filtered for.
+   */
+  readonly filterOptions?: readonly string[];
   /** For picklists whose host labels their values (contract 1.2.0): option → its text in the customer's language. */
   readonly optionLabels?: Readonly<Record<string, string>>;
   /** For references: the module pointed at. */
@@ -572,6 +578,9 @@ export class PortalAccessContext {
       }),
       this.describe(module, NO_RULE_EFFECTS, false, columns),
     ]);
+    const searchable = columns.filter((c) => this.searchableField(module, c) !== undefined);
+    // An export's batch (\`only\`) offers no filter: its columns need no held values.
+    const filterable = only ? described : await Promise.all(described.map((field) => (searchable.includes(field.name) ? this.withHeldValues(module, scope, field) : field)));
     const shaped = result.rows.map((record) => {
       const outcome = evaluateRules(this.rules, name, record.values);
       return { record, outcome, values: this.visibleValues(module, record, columns, outcome) };
@@ -579,7 +588,7 @@ export class PortalAccessContext {
     const labels = await this.referenceLabels(module, shaped);
     return {
       module: name,
-      columns: columns.map((c) => described.find((f) => f.name === c)).filter((f): f is PortalField => f !== undefined),
+      columns: columns.map((c) => filterable.find((f) => f.name === c)).filter((f): f is PortalField => f !== undefined),
       rows: shaped.map(({ record, outcome, values }) => ({
         id: record.id,
         label: this.recordLabel(module, record, outcome),
@@ -594,8 +603,21 @@ export class PortalAccessContext {
       sort,
       filters,
       search,
-      searchable: columns.filter((c) => this.searchableField(module, c) !== undefined),
+      searchable,
     };
+  }
+
+  /**
+   * A picklist column with its filter's values: its options, then the field's other values that a
+   * record within `scope` holds (one count each; none when the options are every value).
+   */
+  private async withHeldValues(module: ModulePolicy, scope: RecordCondition | undefined, field: PortalField): Promise<PortalField> {
+    if (field.type !== 'picklist' || !field.options) return field;
+    const options = field.options;
+    const others = (module.definition.fields.find((f) => f.name === field.name)?.picklistValues ?? []).filter((value) => !options.includes(value));
+    if (others.length === 0) return { ...field, filterOptions: options };
+    const held = await Promise.all(others.map(async (value) => (await this.records.count(module.name, andAll(scope, { field: field.name, op: 'eq', value }))) > 0));
+    return { ...field, filterOptions: [...options, ...others.filter((_, index) => held[index])] };
   }
 
   /**

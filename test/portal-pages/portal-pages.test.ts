@@ -219,6 +219,10 @@ describe('portal pages: home, lists, records, tickets @db', function () {
         expect(page.html).not.to.match(/>Urgent</);
         const form = await mario.get('/m/HelpDesk/new');
         expect(form.html).to.include('<option value="Normal">Normale</option>').and.not.include('value="Urgent"');
+        // The list's filter still offers it while a ticket of Mario's holds it, and finds that ticket by it.
+        const filter = /<select id="bp-filter-priority"[\s\S]*?<\/select>/.exec((await mario.get('/m/HelpDesk')).html)?.[0] ?? '';
+        expect(filter).to.include('<option value="Urgent">Urgente</option>');
+        expect(recordIdsIn((await mario.get('/m/HelpDesk?f_priority=Urgent')).html, 'HelpDesk')).to.include(id);
       } finally {
         for (const role of roles) await test.host.registry.setPicklistRoleValues('HelpDesk', 'priority', Number(role.id), null);
         await test.host.records.update('HelpDesk', id, { values: { priority: before ?? null } });
@@ -700,6 +704,33 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
     for (const ticket of (await records.query('HelpDesk', { limit: 500 })).rows) await records.delete('HelpDesk', ticket.id);
     for (const [client, , empty] of clients) {
       expect((await client.get('/m/HelpDesk')).html).to.include(`<p class="bp-empty" role="status">${empty}</p>`);
+    }
+  });
+
+  it('offers in version 1’s My requests status filter a status a request holds though the settings’ user may not set it, and finds the request by it, in English and Italian', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error', installOrigin: { kind: 'upgraded', fromRelease: '20.04', hadPortalVersion1: true } });
+    const sql = test.host.api.database.sequelize;
+    const [user] = (await sql.query("SELECT id FROM crm_users WHERE user_name = 'admin'", { type: 'SELECT' })) as { id: unknown }[];
+    await new SequelizeSettingsStore(test.host.api.database).set(CLASSIC_SETTINGS_KEY, {
+      modules: ['HelpDesk'].map((module) => ({ module, active: true, viewAllRelated: false })),
+      userId: Number(user!.id),
+      credentialsTemplateId: null,
+    });
+    const roles = (await sql.query('SELECT id FROM crm_roles', { type: 'SELECT' })) as { id: unknown }[];
+    for (const role of roles) await test.host.registry.setPicklistRoleValues('HelpDesk', 'status', Number(role.id), ['Open', 'In Progress']);
+    for (const [client, held] of [
+      [await signedIn(test, JANE), 'Wait For Response'],
+      [await signedIn(test, MARIO, 'it'), 'In attesa di risposta'],
+    ] as const) {
+      const id = recordIdsIn((await client.get('/m/HelpDesk')).html, 'HelpDesk')[0]!;
+      // Set in the CRM by a user whose role may set it.
+      await test.host.records.update('HelpDesk', id, { values: { status: 'Wait For Response' } });
+      const list = await client.get('/m/HelpDesk');
+      const select = /<select id="bp-filter-status"[\s\S]*?<\/select>/.exec(list.html)?.[0] ?? '';
+      expect(select).to.include(`<option value="Wait For Response">${held}</option>`);
+      const found = await client.get('/m/HelpDesk?f_status=Wait+For+Response');
+      expect(found.html).to.include(`<option value="Wait For Response" selected>${held}</option>`);
+      expect(recordIdsIn(found.html, 'HelpDesk')).to.include(id);
     }
   });
 

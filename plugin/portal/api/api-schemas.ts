@@ -157,6 +157,11 @@ export const portalFieldSchema = {
     access: { type: 'string', enum: ['readonly', 'readwrite'] },
     mandatory: { type: 'boolean' },
     options: { type: 'array', items: { type: 'string' } },
+    filterOptions: {
+      type: 'array',
+      items: { type: 'string' },
+      description: "On a list's searchable picklist column: the values to offer for `filter[field]` — the options, then any other value a record of the list holds (set in the CRM by a user of another role).",
+    },
     optionLabels: {
       type: 'object',
       description: "Each option's text in the caller's language, where the CRM labels its values; send the option itself.",

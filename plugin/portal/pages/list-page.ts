@@ -172,7 +172,7 @@ export class ListPage implements PortalRouteContribution {
           label: w.t('portal.list.searchColumn', { column: column.label }),
           value: filterValue,
           select,
-          options: select ? (column.options ?? []).map((o) => ({ value: o, label: optionText(column, o), selected: o === filterValue })) : [],
+          options: select ? (column.filterOptions ?? column.options ?? []).map((o) => ({ value: o, label: optionText(column, o), selected: o === filterValue })) : [],
           searchable: open && column.type !== 'boolean' && column.type !== 'reference',
           // The browser then offers the right form: a date picker, a keyboard for numbers.
           // A datetime column is searched by its day (in the CRM's time zone).
