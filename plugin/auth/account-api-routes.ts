@@ -51,7 +51,9 @@ export const codeSchema: JSONSchemaType<CodeBody> = {
   type: 'object',
   additionalProperties: false,
   required: ['code'],
-  properties: { code: { type: 'string', minLength: 1, maxLength: 20 } },
+  // Six digits (spaces between them dropped, as the check drops them): a code that cannot be one is a
+  // 400 that spends no try, as on the page.
+  properties: { code: { type: 'string', minLength: 1, maxLength: 20, pattern: '^\\s*(?:\\d\\s*){6}$' } },
 };
 export const changeSchema: JSONSchemaType<ChangeBody> = {
   type: 'object',

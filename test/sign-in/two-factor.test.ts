@@ -183,6 +183,21 @@ describe('sign-in: two-factor by email @db', function () {
     }
   });
 
+  it('refuses through the API a code that cannot be one with a 400 that spends no try, as the page does', async () => {
+    const email = 'code.malformed.api@example.com';
+    const contactId = await customer(email);
+    const { client, code } = await passwordStep(email);
+    for (const malformed of ['   ', '12345', '1234567', 'abcdef', '12-456']) {
+      const refused = await client.api('/auth/two-factor', { code: malformed });
+      expect(refused.status, JSON.stringify(malformed)).to.equal(400);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal('invalid_request');
+    }
+    const [challenge] = await host.sql<{ attempts: unknown }>('SELECT attempts FROM bp_two_factor_challenges WHERE contact_id = :contactId', { contactId });
+    expect(Number(challenge!.attempts), 'tries spent').to.equal(0);
+    expect(await failures(contactId)).to.deep.equal({ failed: 0, locked: false });
+    expect((await client.api('/auth/two-factor', { code: ` ${code.slice(0, 3)} ${code.slice(3)} ` })).status).to.equal(200);
+  });
+
   it('refuses an expired code', async () => {
     const email = 'code.expired@example.com';
     const contactId = await customer(email);
