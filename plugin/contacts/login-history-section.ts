@@ -7,6 +7,7 @@
  * page by page (`LoginHistoryRoutes`, on the admin router).
  */
 import { inject, injectable } from 'inversify';
+import { crmUserName } from '../http/crm-user-names.js';
 import { LoginHistory, type RecordedLoginEvent } from '../auth/login-history.js';
 import { HostUsers, type LanguageCode, type RecordBlockContext } from '../host-contract/index.js';
 import { PageRenderer } from '../http/page-renderer.js';
@@ -152,7 +153,7 @@ export class LoginHistorySection implements ContactBlockSection {
     const names = new Map<number, string>();
     for (const id of ids) {
       const user = await this.users.user(id);
-      if (user) names.set(id, `${user.firstName} ${user.lastName}`.trim() || user.userName);
+      if (user) names.set(id, crmUserName(user));
     }
     return names;
   }

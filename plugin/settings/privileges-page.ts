@@ -29,6 +29,7 @@ import {
 import { PageRenderer } from '../http/page-renderer.js';
 import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages } from '../http/admin-pages.js';
+import { crmUserLabel } from '../http/crm-user-names.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
@@ -243,8 +244,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       ownerNone: owner === null,
       users: users
         .map((user) => {
-          const name = `${user.firstName} ${user.lastName}`.trim() || user.userName;
-          const label = `${name} (${user.userName})`;
+          const label = crmUserLabel(user);
           return {
             value: `user:${user.id}`,
             label: user.active ? label : t('privileges.general.inactive', { name: label }),

@@ -12,6 +12,7 @@ import { inject, injectable } from 'inversify';
 import { HostEmailTemplates, HostModuleRegistry, HostUsers, type FieldDefinition, type LocalizedText } from '../host-contract/index.js';
 import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
+import { crmUserLabel } from '../http/crm-user-names.js';
 import { JSON_BODY_LIMIT } from '../http/json-body.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
@@ -266,7 +267,7 @@ export class ProfileRoutes implements AdminRouteContribution {
   private async auditWords(res: Response, entries: readonly AuditEntry[]): Promise<AuditWords> {
     const names = entries.some((entry) => entry.action === 'save' && (entry.section === 'general' || entry.section === 'notifications'));
     const [users, groups, templates] = names ? await Promise.all([this.users.users(), this.users.groups(), this.templates.templates()]) : [[], [], []];
-    const userNames = new Map(users.map((user) => [user.id, `${`${user.firstName} ${user.lastName}`.trim() || user.userName} (${user.userName})`]));
+    const userNames = new Map(users.map((user) => [user.id, crmUserLabel(user)]));
     const groupNames = new Map(groups.map((group) => [group.id, this.t(res, 'profiles.audit.change.groupNamed', { name: group.name })]));
     const templateNames = new Map(templates.map((template) => [template.id, template.name]));
     const language = this.pages.language(res);
