@@ -23,13 +23,10 @@ import { ProfileService } from '../profiles/profile-service.js';
 import { ProfileStore } from '../profiles/profile-store.js';
 import { PortalVersions } from '../settings/portal-version.js';
 import { mailName, type PortalMailKind } from './portal-mailer.js';
-import { missingPlaceholderFor, STANDARD_NAMES } from './template-placeholders.js';
+import { missingPlaceholderFor, STANDARD_TEMPLATE_NAMES } from './template-placeholders.js';
 
 /** The kinds sent with a host email template. */
 export type HostTemplateKind = Extract<PortalMailKind, 'registration' | 'passwordChanged' | 'passwordRecovery' | 'newTicket' | 'ticketReply'>;
-
-/** The names under which a CRM ships the portal's standard templates. */
-export const STANDARD_TEMPLATE_NAMES: Readonly<Record<HostTemplateKind, string>> = STANDARD_NAMES;
 
 export function isHostTemplateKind(kind: PortalMailKind): kind is HostTemplateKind {
   return Object.prototype.hasOwnProperty.call(STANDARD_TEMPLATE_NAMES, kind);

@@ -18,11 +18,10 @@ import type { EmailTemplate, HostEmailTemplates, RenderedEmail } from '../host-c
 import type { NotificationKind } from '../profiles/profile-document.js';
 
 /**
- * The host's standard template of each kind, by name: what a profile that chooses none sends
- * (`STANDARD_TEMPLATE_NAMES` of the notification choices; kept here, where the profile checks can
- * read it without depending on the mailer).
+ * The names under which a CRM ships the portal's standard templates: what a profile that chooses
+ * none sends (here, where the profile checks read them too without depending on the mailer).
  */
-export const STANDARD_NAMES: Readonly<Record<NotificationKind, string>> = {
+export const STANDARD_TEMPLATE_NAMES: Readonly<Record<NotificationKind, string>> = {
   registration: 'Customer portal: access details',
   passwordChanged: 'Customer portal: password changed',
   passwordRecovery: 'Customer portal: password recovery',

@@ -39,7 +39,7 @@ import { coerceFieldValue, filledOnCreateByThePortal, isDateOnly } from '../acce
 import { BASE_PORTAL_MODULES, ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import { toNumber } from '../lifecycle/sql-values.js';
 import { conditionWithInstants } from '../conditionals/datetime-rule-values.js';
-import { fieldsMerged, missingPlaceholderFor, placeholderGapFor, placeholderText, STANDARD_NAMES, TEMPLATE_GAP_MESSAGES } from '../notifications/template-placeholders.js';
+import { fieldsMerged, missingPlaceholderFor, placeholderGapFor, placeholderText, STANDARD_TEMPLATE_NAMES, TEMPLATE_GAP_MESSAGES } from '../notifications/template-placeholders.js';
 import { BUTTON_ICONS, FALLBACK_ICON } from './button-icons.js';
 import { ProfileAudit, type AuditEntry } from './profile-audit.js';
 import {
@@ -410,7 +410,7 @@ export class DatabaseProfileService implements ProfileService {
     for (const kind of TICKET_MAIL_KINDS) {
       const id = document.notifications.templates[kind];
       // A chosen template since deleted from the CRM: the standard one is sent meanwhile.
-      const template = (id === null ? undefined : all.find((t) => t.id === id)) ?? all.find((t) => t.name === STANDARD_NAMES[kind]);
+      const template = (id === null ? undefined : all.find((t) => t.id === id)) ?? all.find((t) => t.name === STANDARD_TEMPLATE_NAMES[kind]);
       if (!template || seen.has(template.id)) continue;
       seen.add(template.id);
       const merged = await fieldsMerged(this.templates, template, 'ticket', hidden.map((field) => field.name));
