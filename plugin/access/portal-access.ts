@@ -609,15 +609,23 @@ export class PortalAccessContext {
 
   /**
    * A picklist column with its filter's values: its options, then the field's other values that a
-   * record within `scope` holds (one count each; none when the options are every value).
+   * record within `scope` holds, in the field's order. None is read when the options are every
+   * value; else one row at a time among the values not found yet, until none is left: one statement
+   * when no record holds another value, one more for each value held (not one per value).
    */
   private async withHeldValues(module: ModulePolicy, scope: RecordCondition | undefined, field: PortalField): Promise<PortalField> {
     if (field.type !== 'picklist' || !field.options) return field;
     const options = field.options;
     const others = (module.definition.fields.find((f) => f.name === field.name)?.picklistValues ?? []).filter((value) => !options.includes(value));
     if (others.length === 0) return { ...field, filterOptions: options };
-    const held = await Promise.all(others.map(async (value) => (await this.records.count(module.name, andAll(scope, { field: field.name, op: 'eq', value }))) > 0));
-    return { ...field, filterOptions: [...options, ...others.filter((_, index) => held[index])] };
+    const held = new Set<string>();
+    for (let left = others; left.length > 0; left = others.filter((value) => !held.has(value))) {
+      const { rows } = await this.records.query(module.name, { where: andAll(scope, { field: field.name, op: 'in', value: left }), limit: 1, fields: [field.name] });
+      const value = rows[0]?.values[field.name];
+      if (typeof value !== 'string' || !left.includes(value)) break;
+      held.add(value);
+    }
+    return { ...field, filterOptions: [...options, ...others.filter((value) => held.has(value))] };
   }
 
   /**
