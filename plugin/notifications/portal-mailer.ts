@@ -7,6 +7,8 @@
  */
 import type { Transaction } from 'sequelize';
 import type { FieldValue, LanguageCode, OwnerRef } from '../host-contract/index.js';
+import type { PortalRecordView } from '../access/portal-access.js';
+import { showValue, type DisplayOptions } from '../i18n/field-values.js';
 
 /** The mails the portal sends. The first five use host email templates chosen in the profile. */
 export type PortalMailKind =
@@ -60,6 +62,19 @@ export function mailName(name: string): string {
  */
 export function oneLine(text: string): string {
   return text.replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+
+/**
+ * A record's fields as a mail merges them: each as the record's page shows it to the customer
+ * (`showValue`), null when empty, a value of one line on one line (`oneLine`).
+ */
+export function mailFieldValues(view: Pick<PortalRecordView, 'fields' | 'values' | 'references'>, reading: DisplayOptions): Record<string, string | null> {
+  const merged: Record<string, string | null> = {};
+  for (const field of view.fields) {
+    const shown = showValue(field, view.values[field.name], view.references[field.name], reading);
+    merged[field.name] = shown.empty ? null : shown.long ? shown.text : oneLine(shown.text);
+  }
+  return merged;
 }
 
 /**

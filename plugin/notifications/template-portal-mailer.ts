@@ -34,12 +34,12 @@ import { AccessError } from '../access/access-errors.js';
 import { PortalAccess } from '../access/portal-access.js';
 import { PortalAccountStore, normalizeEmail } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
-import { readingOptions, showValue } from '../i18n/field-values.js';
+import { readingOptions } from '../i18n/field-values.js';
 import { afterCommit } from '../lifecycle/after-commit.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
-import { isMailAddress, mailName, oneLine, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
+import { isMailAddress, mailFieldValues, mailName, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 import { mailDocument } from './mail-document.js';
 
@@ -219,11 +219,7 @@ export class TemplatePortalMailer implements PortalMailer {
       try {
         const context = await this.access.forSession({ account, contact }, language);
         const view = await context.record('Contacts', contact.id);
-        const reading = readingOptions(this.translator, context.language, context.timeZone);
-        for (const field of view.fields) {
-          const shown = showValue(field, view.values[field.name], view.references[field.name], reading);
-          mergeable[field.name] = shown.empty ? null : shown.long ? shown.text : oneLine(shown.text);
-        }
+        Object.assign(mergeable, mailFieldValues(view, readingOptions(this.translator, context.language, context.timeZone)));
       } catch (error) {
         if (!(error instanceof AccessError)) throw error;
       }

@@ -48,10 +48,10 @@ import { AccessError } from '../access/access-errors.js';
 import { PortalAccess, type PortalAccessContext } from '../access/portal-access.js';
 import { PortalAccountStore, type PortalAccount } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
-import { formatDateTime, readingOptions, showValue } from '../i18n/field-values.js';
+import { formatDateTime, readingOptions } from '../i18n/field-values.js';
 import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
-import { PortalMailer, oneLine } from './portal-mailer.js';
+import { PortalMailer, mailFieldValues, oneLine } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 import { clipped } from '../access/field-input.js';
 import { referenceFieldTo } from '../access/record-scope.js';
@@ -265,18 +265,13 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
       throw error;
     }
     // `url`: the ticket's page on the portal (the login leads there when the customer is signed out).
-    const fields: MergeFields = {
+    // Each value as the ticket's page shows it to this customer: one formatter for both (`showValue`).
+    return {
       id: view.id,
       createdAt: this.dateTime(view.createdAt, context.language),
       url: this.http.publicUrl(`${this.settings.portalPath}/m/${TICKETS_MODULE}/${view.id}`),
+      ...mailFieldValues(view, readingOptions(this.translator, context.language, context.timeZone)),
     };
-    // Each value as the ticket's page shows it to this customer: one formatter for both (`showValue`).
-    const reading = readingOptions(this.translator, context.language, context.timeZone);
-    for (const field of view.fields) {
-      const shown = showValue(field, view.values[field.name], view.references[field.name], reading);
-      fields[field.name] = shown.empty ? null : shown.long ? shown.text : oneLine(shown.text);
-    }
-    return fields;
   }
 
   private dateTime(value: string, language: string): string {
