@@ -307,6 +307,8 @@ interface Row {
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const rps = (n: number) => `${Math.round(n)} req/s`;
 const mb = (n: number) => `${(n / MB).toFixed(1)} MB`;
+/** A difference in MB with its sign: "+3.0 MB", "-6.5 MB". */
+const signed = (n: number) => `${Number((n / MB).toFixed(1)) >= 0 ? '+' : '-'}${mb(Math.abs(n))}`;
 
 function printTable(rows: readonly Row[]): void {
   const header = ['measurement', 'portal', 'bare', 'ratio', 'target', 'result'];
@@ -443,11 +445,10 @@ export async function runBenchmark(args: Args): Promise<void> {
       [n1, plugin1, bare1],
       [n2, plugin2, bare2],
     ] as const) {
-      rows.push({ measurement: `5 RSS after ${label} requests`, portal: mb(p.rss), bare: mb(b.rss), ratio: `+${mb(p.rss - b.rss)}`, target: '≤ +60 MB', pass: p.rss - b.rss <= 60 * MB });
+      rows.push({ measurement: `5 RSS after ${label} requests`, portal: mb(p.rss), bare: mb(b.rss), ratio: signed(p.rss - b.rss), target: '≤ +60 MB', pass: p.rss - b.rss <= 60 * MB });
     }
     // Flat: the host with the plugin grows by at most 10 MB from the first checkpoint to the second.
     const growth = plugin2.rss - plugin1.rss;
-    const signed = (n: number) => `${Number((n / MB).toFixed(1)) >= 0 ? '+' : '-'}${mb(Math.abs(n))}`;
     rows.push({
       measurement: `5 RSS growth ${n1} → ${n2}`,
       portal: signed(growth),
