@@ -31,6 +31,7 @@ import { UPLOAD_BYTES_AT_ONCE, UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadS
 import { ApiInputError, ApiRequestContext, UploadRefusedError } from './api-request-context.js';
 import { idParameter, moduleParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
 import { urlQuery } from './records-api.js';
+import { writeChunk } from './csv-export.js';
 import { DEFAULT_PAGE_SIZE, type ShownDocument } from '../../access/portal-access.js';
 import {
   commentAnswerSchema,
@@ -108,6 +109,26 @@ function pageAsked(req: Request): { readonly page: number; readonly pageSize: nu
   const page = query.page ?? 1;
   const pageSize = query.pageSize ?? DEFAULT_PAGE_SIZE;
   return { page, pageSize, newest: { limit: pageSize, offset: (page - 1) * pageSize } };
+}
+
+/**
+ * Answers `{ "<key>": [...all items...], "count": n }` as the batches are read, so that a record
+ * with thousands of comments or files is never held whole, neither as rows nor as its JSON. The
+ * first batch is read before any byte is sent: a refusal (scope, tool) is still a JSON error.
+ */
+async function streamAll<T>(res: Response, key: 'comments' | 'documents', batches: AsyncGenerator<readonly T[]>, shape: (item: T) => unknown): Promise<void> {
+  let batch = await batches.next();
+  res.status(200).type('application/json; charset=utf-8');
+  if (!(await writeChunk(res, `{"${key}":[`))) return;
+  let count = 0;
+  while (!batch.done) {
+    if (batch.value.length > 0) {
+      if (!(await writeChunk(res, (count > 0 ? ',' : '') + batch.value.map((item) => JSON.stringify(shape(item))).join(',')))) return;
+      count += batch.value.length;
+    }
+    batch = await batches.next();
+  }
+  res.end(`],"count":${count}}`);
 }
 
 @injectable()
@@ -243,8 +264,7 @@ export class TicketsApi implements ApiRouteSource {
       const id = this.api.id(req);
       const asked = pageAsked(req);
       if (!asked) {
-        const comments = await customer.comments(module, id);
-        res.json({ comments: comments.map(commentOf), count: comments.length });
+        await streamAll(res, 'comments', customer.allComments(module, id), commentOf);
         return;
       }
       // The count first: it checks the record (scope and tool) once for both.
@@ -272,8 +292,7 @@ export class TicketsApi implements ApiRouteSource {
       const id = this.api.id(req);
       const asked = pageAsked(req);
       if (!asked) {
-        const files = await customer.documents(module, id);
-        res.json({ documents: files.map(documentOf), count: files.length });
+        await streamAll(res, 'documents', customer.allDocuments(module, id), documentOf);
         return;
       }
       // The count first: it checks the record (scope and tool) once for both.
