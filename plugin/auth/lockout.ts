@@ -141,7 +141,8 @@ export interface Lockout {
    * transaction when given (the login check's, which also writes the admin's audit entry).
    */
   liftBan(ip: string, adminUserId?: number, options?: { readonly transaction?: Transaction }): Promise<boolean>;
-  bannedClients(): Promise<readonly BannedClient[]>;
+  /** Banned client addresses, the most recently banned first: all of them, or the first `limit`. */
+  bannedClients(options?: { readonly limit?: number }): Promise<readonly BannedClient[]>;
 }
 
 @injectable()
@@ -407,9 +408,10 @@ export class DatabaseLockout implements Lockout {
     return true;
   }
 
-  async bannedClients(): Promise<readonly BannedClient[]> {
+  async bannedClients(options: { readonly limit?: number } = {}): Promise<readonly BannedClient[]> {
+    const limit = options.limit === undefined ? '' : ` LIMIT ${Math.max(1, Math.trunc(options.limit))}`;
     const rows = await this.database.sequelize.query<Record<string, unknown>>(
-      `SELECT ip, failures, banned_at, last_failed_at FROM ${CLIENTS_TABLE} WHERE banned_at IS NOT NULL ORDER BY banned_at DESC, ip ASC`,
+      `SELECT ip, failures, banned_at, last_failed_at FROM ${CLIENTS_TABLE} WHERE banned_at IS NOT NULL ORDER BY banned_at DESC, ip ASC${limit}`,
       { type: QueryTypes.SELECT },
     );
     return rows.map((row) => ({

@@ -140,7 +140,8 @@ export class LoginCheckRoutes implements AdminRouteContribution {
     const [locked, failing, banned, audit] = await Promise.all([
       this.accounts.list({ search }),
       this.accounts.recentFailures({ search }),
-      this.lockout ? this.lockout.bannedClients() : [],
+      // One more than listed: whether there are others (a distributed attack bans thousands of addresses).
+      this.lockout ? this.lockout.bannedClients({ limit: MAX_LISTED + 1 }) : [],
       this.audit.latest(AUDIT_SHOWN),
     ]);
     const unlocked = audit.filter((entry) => entry.action === 'unlock' && /^[1-9][0-9]{0,9}$/.test(entry.target)).map((entry) => Number(entry.target));
@@ -171,7 +172,8 @@ export class LoginCheckRoutes implements AdminRouteContribution {
         lockedMore: locked.more,
         failing: failing.accounts.map(row),
         failingMore: failing.more,
-        banned,
+        banned: banned.slice(0, MAX_LISTED),
+        bannedMore: banned.length > MAX_LISTED,
         audit: audit.map(auditRow),
         notice: notice ? { text: noticeText, error: notice.error === true } : null,
         stylesheet: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.css`,

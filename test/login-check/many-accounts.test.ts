@@ -103,4 +103,41 @@ describe('login-check with thousands of locked and failing portal users @db', fu
     expect(html.match(/<time datetime=/g)?.length ?? 0, 'dates on the page').to.be.at.least(2_500);
     expect(made, 'Intl.DateTimeFormat objects made while rendering').to.be.at.most(5);
   });
+
+  it('lists the 500 most recently banned of thousands of client addresses, read as 501 rows, and says the others are not shown', async () => {
+    const sequelize = h.api.database.sequelize;
+    const start = Date.now() - 86_400_000;
+    // A distributed attack: 1,200 addresses banned a second apart, the newest last.
+    for (let at = 0; at < 1_200; at += 400) {
+      const replacements: Record<string, unknown> = {};
+      const rows = Array.from({ length: 400 }, (_, i) => {
+        replacements[`b${i}`] = new Date(start + (at + i) * 1000);
+        return `('198.18.${Math.floor((at + i) / 250)}.${(at + i) % 250}', 100, :b${i}, :b${i})`;
+      });
+      await sequelize.query(`INSERT INTO bp_client_failures (ip, failures, banned_at, last_failed_at) VALUES ${rows.join(', ')}`, { replacements });
+    }
+    const read: number[] = [];
+    const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
+    (sequelize as unknown as { query: typeof original }).query = async (sql, options) => {
+      const result = await original(sql, options);
+      if (typeof sql === 'string' && /FROM bp_client_failures WHERE banned_at IS NOT NULL/.test(sql) && Array.isArray(result)) read.push(result.length);
+      return result;
+    };
+    let html: string;
+    try {
+      const response = await h.get(PAGE, h.admin);
+      expect(response.status).to.equal(200);
+      html = await response.text();
+    } finally {
+      (sequelize as unknown as { query: typeof original }).query = original;
+    }
+    expect(read).to.deep.equal([501]);
+    const listed = [...rowsOf(html, 'bp-banned').matchAll(/<tr data-ip="([^"]+)"/g)].map((m) => m[1]);
+    expect(listed).to.have.length(500);
+    // 1,199 is the newest (198.18.4.199), 700 the 500th (198.18.2.200); 699 and older are not listed.
+    expect(listed[0]).to.equal('198.18.4.199');
+    expect(listed[499]).to.equal('198.18.2.200');
+    expect(listed).not.to.include('198.18.2.199');
+    expect(html).to.include('<p>Only the 500 most recently banned addresses are listed; the older ones show as bans are lifted.</p>');
+  });
 });
