@@ -46,6 +46,11 @@ import { mailDocument } from './mail-document.js';
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
 
 /** The contact's fields every mail to them may merge, whatever their profile hides: who they are and their login. */
+/**
+ * An owner group of at most this many members is read a member at a time (one statement each);
+ * a larger one by reading every CRM user once.
+ */
+export const MEMBERS_ONE_BY_ONE = 25;
 const IDENTITY_FIELDS: ReadonlySet<string> = new Set(['id', 'firstname', 'lastname', 'email', 'language']);
 
 /** The contact's own scalar fields, merged as `{{contact.*}}`. */
@@ -255,6 +260,15 @@ export class TemplatePortalMailer implements PortalMailer {
     }
     const group = await this.users.group(owner.id);
     if (!group) return [];
+    // A group of a few in a CRM of thousands of users: its members one by one, not every user read for each mail.
+    if (group.memberIds.length <= MEMBERS_ONE_BY_ONE) {
+      const members: CrmUser[] = [];
+      for (const id of [...group.memberIds].sort((a, b) => a - b)) {
+        const user = await this.users.user(id);
+        if (user?.active) members.push(user);
+      }
+      return members;
+    }
     const members = new Set(group.memberIds);
     return (await this.users.users()).filter((user) => user.active && members.has(user.id));
   }

@@ -208,6 +208,37 @@ describe('ticket notifications @db', function () {
       }
     });
 
+    it('reads an owner group’s members alone, not every user of a CRM of thousands, for each mail', async () => {
+      const [group] = await rows<{ id: unknown }>(api, `SELECT id FROM crm_groups WHERE name = 'Support team'`);
+      const sequelize = api.database.sequelize;
+      for (let at = 0; at < 3_000; at += 500) {
+        const users = Array.from({ length: 500 }, (_, i) => `('bulk.user${at + i}', 'Bulk', 'User ${at + i}', 'bulk${at + i}@example.com', '!', :now, :now)`);
+        await sequelize.query(`INSERT INTO crm_users (user_name, first_name, last_name, email, password_hash, created_at, updated_at) VALUES ${users.join(', ')}`, { replacements: { now: new Date() } });
+      }
+      const previous = await profileOwner(api);
+      await saveGeneralOwner(api, { kind: 'group', id: Number(group!.id) });
+      const read: number[] = [];
+      const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
+      (sequelize as unknown as { query: typeof original }).query = async (sql, options) => {
+        const result = await original(sql, options);
+        if (typeof sql === 'string' && /^\s*SELECT\b[\s\S]*\bFROM crm_users\b/i.test(sql) && Array.isArray(result)) read.push(result.length);
+        return result;
+      };
+      try {
+        const since = mailbox.received.length;
+        await portalTicket(api, jane, { ticket_title: 'Group owned among thousands' });
+        await mailbox.waitFor('sara.support@example.com', { since, subject: /Group owned among thousands/ });
+        await mailbox.waitFor('tom.support@example.com', { since, subject: /Group owned among thousands/ });
+        expect(await mailsTo(mailbox, 'paul.former@example.com', since), 'inactive member').to.have.length(0);
+        expect(read.length, 'user reads').to.be.greaterThan(0);
+        expect(Math.max(...read), `rows of crm_users per statement: ${read.join(', ')}`).to.be.at.most(1);
+      } finally {
+        (sequelize as unknown as { query: typeof original }).query = original;
+        if (previous) await saveGeneralOwner(api, previous);
+        await sequelize.query(`DELETE FROM crm_users WHERE user_name LIKE 'bulk.user%'`);
+      }
+    });
+
     it('greets an owner user without a first name as a colleague, never as a customer', async () => {
       const sara = await userId(api, 'sara.support');
       const previous = await profileOwner(api);
