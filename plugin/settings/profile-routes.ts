@@ -266,8 +266,19 @@ export class ProfileRoutes implements AdminRouteContribution {
    */
   private async auditWords(res: Response, entries: readonly AuditEntry[]): Promise<AuditWords> {
     const names = entries.some((entry) => entry.action === 'save' && (entry.section === 'general' || entry.section === 'notifications'));
-    const [users, groups, templates] = names ? await Promise.all([this.users.users(), this.users.groups(), this.templates.templates()]) : [[], [], []];
-    const userNames = new Map(users.map((user) => [user.id, crmUserLabel(user)]));
+    // The users these entries name, each read by id: a CRM of thousands of users is not read whole for a page of its audit.
+    const named = new Set<number>();
+    for (const entry of entries) {
+      if (entry.action !== 'save' || entry.section !== 'general') continue;
+      for (const value of [entry.before, entry.after]) {
+        const owner = value !== null && typeof value === 'object' ? (value as { owner?: { kind?: unknown; id?: unknown } }).owner : undefined;
+        if (owner?.kind === 'user' && typeof owner.id === 'number' && Number.isSafeInteger(owner.id)) named.add(owner.id);
+      }
+    }
+    const [users, groups, templates] = names
+      ? await Promise.all([Promise.all([...named].map((id) => this.users.user(id))), this.users.groups(), this.templates.templates()])
+      : [[], [], []];
+    const userNames = new Map(users.flatMap((user) => (user ? [[user.id, crmUserLabel(user)] as const] : [])));
     const groupNames = new Map(groups.map((group) => [group.id, this.t(res, 'profiles.audit.change.groupNamed', { name: group.name })]));
     const templateNames = new Map(templates.map((template) => [template.id, template.name]));
     const language = this.pages.language(res);

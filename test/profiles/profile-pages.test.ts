@@ -148,7 +148,27 @@ describe('profile admin pages @db', () => {
     ] as const) {
       version = (await service.saveSection(profile.id, section, value, version, actor)).document.profile.version;
     }
-    const page = await (await admin.get(`${SETTINGS}/profiles/${profile.id}`)).text();
+    // In a CRM of thousands of users, the page reads the users its entries name, not every one.
+    const sequelize = api.database.sequelize;
+    for (let at = 0; at < 3_000; at += 500) {
+      const users = Array.from({ length: 500 }, (_, i) => `('bulk.user${at + i}', 'Bulk', 'User ${at + i}', 'bulk${at + i}@example.com', '!', :now, :now)`);
+      await sequelize.query(`INSERT INTO crm_users (user_name, first_name, last_name, email, password_hash, created_at, updated_at) VALUES ${users.join(', ')}`, { replacements: { now: new Date() } });
+    }
+    const read: number[] = [];
+    const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
+    (sequelize as unknown as { query: typeof original }).query = async (sql, options) => {
+      const result = await original(sql, options);
+      if (typeof sql === 'string' && /^\s*SELECT\b[\s\S]*\bFROM crm_users\b/i.test(sql) && Array.isArray(result)) read.push(result.length);
+      return result;
+    };
+    let page: string;
+    try {
+      page = await (await admin.get(`${SETTINGS}/profiles/${profile.id}`)).text();
+    } finally {
+      (sequelize as unknown as { query: typeof original }).query = original;
+      await sequelize.query(`DELETE FROM crm_users WHERE user_name LIKE 'bulk.user%'`);
+    }
+    expect(Math.max(...read), `rows of crm_users per statement: ${read.join(', ')}`).to.be.at.most(1);
     expect(page).to.include('Owner of records created from the portal: not set → Sara Bianchi (sara.support)');
     expect(page).to.include('Owner of records created from the portal: Sara Bianchi (sara.support) → Support team (group)');
     expect(page).to.include('New ticket (to the customer): not set → Customer portal: new ticket');
