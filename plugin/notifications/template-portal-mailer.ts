@@ -45,12 +45,12 @@ import { mailDocument } from './mail-document.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
 
-/** The contact's fields every mail to them may merge, whatever their profile hides: who they are and their login. */
 /**
  * An owner group of at most this many members is read a member at a time (one statement each);
  * a larger one by reading every CRM user once.
  */
 export const MEMBERS_ONE_BY_ONE = 25;
+/** The contact's fields every mail to them may merge, whatever their profile hides: who they are and their login. */
 const IDENTITY_FIELDS: ReadonlySet<string> = new Set(['id', 'firstname', 'lastname', 'email', 'language']);
 
 /** The contact's own scalar fields, merged as `{{contact.*}}`. */
