@@ -223,6 +223,9 @@ const andAll = (...conditions: (RecordCondition | undefined)[]): RecordCondition
   return parts.length === 1 ? parts[0]! : { and: parts };
 };
 
+/** The most statements a list page's picklist filter spends finding the values held outside the role's options. */
+export const HELD_VALUE_READS = 20;
+
 /** Whether a scope is exactly the record `id` (`id in [id]`, as the Contacts scope `contact` is). */
 function isOnly(condition: RecordCondition, id: number): boolean {
   return 'field' in condition && condition.field === 'id' && condition.op === 'in' && Array.isArray(condition.value) && condition.value.length === 1 && condition.value[0] === id;
@@ -617,7 +620,9 @@ export class PortalAccessContext {
    * A picklist column with its filter's values: its options, then the field's other values that a
    * record within `scope` holds, in the field's order. None is read when the options are every
    * value; else one row at a time among the values not found yet, until none is left: one statement
-   * when no record holds another value, one more for each value held (not one per value).
+   * when no record holds another value, one more for each value held (not one per value), and at
+   * most `HELD_VALUE_READS` in all: a picklist of thousands of values of which the customer's
+   * records hold many would otherwise cost a statement for each on every list page.
    */
   private async withHeldValues(module: ModulePolicy, scope: RecordCondition | undefined, field: PortalField): Promise<PortalField> {
     if (field.type !== 'picklist' || !field.options) return field;
@@ -625,7 +630,7 @@ export class PortalAccessContext {
     const others = (module.definition.fields.find((f) => f.name === field.name)?.picklistValues ?? []).filter((value) => !options.includes(value));
     if (others.length === 0) return { ...field, filterOptions: options };
     const held = new Set<string>();
-    for (let left = others; left.length > 0; left = others.filter((value) => !held.has(value))) {
+    for (let left = others, reads = 0; left.length > 0 && reads < HELD_VALUE_READS; left = others.filter((value) => !held.has(value)), reads++) {
       const { rows } = await this.records.query(module.name, { where: andAll(scope, { field: field.name, op: 'in', value: left }), limit: 1, fields: [field.name] });
       const value = rows[0]?.values[field.name];
       if (typeof value !== 'string' || !left.includes(value)) break;

@@ -5,9 +5,11 @@
  * canary on every page, forms without their CSRF token, and script payloads that must stay inert.
  */
 import { expect } from 'chai';
+import { HELD_VALUE_READS } from '../../plugin/access/portal-access.js';
 import { todayIn } from '../../plugin/auth/support-period.js';
 import { PortalClient, tokenIn } from '../sign-in/sign-in-fixture.js';
 import { expectSecurityHeaders } from '../support/expectations.js';
+import { recordStatements } from '../support/database.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { CLASSIC_SETTINGS_KEY } from '../../plugin/settings/classic-settings.js';
 import { SequelizeSettingsStore } from '../../plugin/settings/settings-store.js';
@@ -732,6 +734,34 @@ describe('portal pages: deleting, the language switch, version 1 @db', function 
       expect(found.html).to.include(`<option value="Wait For Response" selected>${held}</option>`);
       expect(recordIdsIn(found.html, 'HelpDesk')).to.include(id);
     }
+  });
+
+  it('spends at most HELD_VALUE_READS statements on the values a list’s records hold outside the role’s options (a picklist of 30), and offers those it found', async () => {
+    test = await startTestHost({ demo: true, logLevel: 'error' });
+    const api = test.host.api;
+    const sql = api.database.sequelize;
+    const levels = Array.from({ length: 30 }, (_, i) => `L${String(i).padStart(2, '0')}`);
+    await api.modules.addField('HelpDesk', { name: 'zlevel', label: { en: 'Level' }, type: 'picklist', picklistValues: levels, mandatory: false });
+    await changeDefaultModule(test, 'HelpDesk', (entry) => ({ ...entry, fields: { ...entry.fields, zlevel: 'readonly' }, listColumns: ['ticket_no', 'ticket_title', 'zlevel'], tools: { ...entry.tools, search: true } }));
+    for (const role of (await sql.query('SELECT id FROM crm_roles', { type: 'SELECT' })) as { id: unknown }[]) {
+      await test.host.registry.setPicklistRoleValues('HelpDesk', 'zlevel', Number(role.id), ['L00']);
+    }
+    const jane = await signedIn(test, JANE);
+    const contact = (await api.records.query('Contacts', { where: { field: 'email', op: 'eq', value: JANE }, limit: 1 })).rows[0]!;
+    // Jane's tickets hold 25 values the role does not offer.
+    for (const level of levels.slice(1, 26)) await api.records.create('HelpDesk', { values: { ticket_title: `At ${level}`, status: 'Open', priority: 'Normal', contact_id: contact.id, zlevel: level } });
+    const statements = recordStatements(sql, (text) => /[`"]zlevel[`"] IN \(/.test(text));
+    let html: string;
+    try {
+      html = (await jane.get('/m/HelpDesk')).html;
+    } finally {
+      statements.stop();
+    }
+    expect(statements.sql).to.have.length(HELD_VALUE_READS);
+    const select = /<select id="bp-filter-zlevel"[\s\S]*?<\/select>/.exec(html)?.[0] ?? '';
+    const offered = [...select.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1]!);
+    expect(offered[0]).to.equal('L00');
+    expect(offered.slice(1)).to.have.length(HELD_VALUE_READS).and.satisfy((found: string[]) => found.every((v) => levels.slice(1, 26).includes(v)));
   });
 
   it('heads and titles version 1’s own contact page as its menu entry, My information, in English and Italian', async () => {
