@@ -39,6 +39,29 @@ export function referenceIndexColumns(field: string): readonly string[] {
 export const DOCUMENTS_CREATED_INDEX = { module: 'Documents', name: 'mod_documents_created_idx', columns: ['created_at', 'id'] } as const;
 
 /**
+ * The catalogues' indexes: the FAQ's `(status, modified_at)` and the Products' `(active,
+ * modified_at)`. Every customer's FAQ and Products lists are the published entries or the active
+ * products, newest first, with their total (the portal's public catalogues); without these the
+ * database read and sorted the whole table for each page, and counted it. Created with the table
+ * (or with the field, when it is added later), dropped before the field's column is, and made by
+ * the migration `20261206800000-catalogue-order` for a table made before them.
+ */
+export const CATALOGUE_INDEXES: readonly { readonly module: string; readonly field: string; readonly name: string }[] = [
+  { module: 'Faq', field: 'status', name: 'mod_faq_catalogue_idx' },
+  { module: 'Products', field: 'active', name: 'mod_products_catalogue_idx' },
+];
+
+/** The `CREATE INDEX IF NOT EXISTS` of a catalogue index (SQLite, PostgreSQL and MariaDB all take it). */
+export function catalogueIndexStatement(index: (typeof CATALOGUE_INDEXES)[number], quote: (identifier: string) => string): string {
+  return `CREATE INDEX IF NOT EXISTS ${quote(index.name)} ON ${quote(tableOf(index.module))} (${[index.field, 'modified_at'].map(quote).join(', ')})`;
+}
+
+/** The catalogue indexes that `module` (as it is now) has the field of. */
+function catalogueIndexesOf(module: ModuleDefinition): (typeof CATALOGUE_INDEXES)[number][] {
+  return CATALOGUE_INDEXES.filter((index) => index.module === module.name && module.fields.some((f) => f.name === index.field));
+}
+
+/**
  * The Contacts table's name order, as the record store sorts `lastname, firstname` (`sortKeys`:
  * empty first, then case-insensitively, `id` last): the reference host's Contacts page
  * (host/web/crm-pages.ts) walks it a page at a time and stops, instead of sorting every contact
@@ -124,6 +147,7 @@ export async function createModuleTable(sequelize: Sequelize, dialect: DatabaseD
   if (module.name === DOCUMENTS_CREATED_INDEX.module) await qi.addIndex(table, [...DOCUMENTS_CREATED_INDEX.columns], { name: DOCUMENTS_CREATED_INDEX.name, transaction });
   const nameOrder = hasContactsNameOrder(module) ? contactsNameIndexStatement(dialect, (identifier) => qi.quoteIdentifier(identifier)) : undefined;
   if (nameOrder) await sequelize.query(nameOrder, { transaction });
+  for (const index of catalogueIndexesOf(module)) await sequelize.query(catalogueIndexStatement(index, (identifier) => qi.quoteIdentifier(identifier)), { transaction });
 }
 
 export async function dropModuleTable(sequelize: Sequelize, module: string, transaction?: Transaction): Promise<void> {
@@ -139,6 +163,9 @@ export async function addFieldColumn(sequelize: Sequelize, dialect: DatabaseDial
   // A name removed (which dropped the index) and added again: the Contacts page's order is indexed again.
   const nameOrder = (CONTACTS_NAME_INDEX.fields as readonly string[]).includes(field.name) && hasContactsNameOrder(module) ? contactsNameIndexStatement(dialect, (identifier) => qi.quoteIdentifier(identifier)) : undefined;
   if (nameOrder) await sequelize.query(nameOrder, { transaction });
+  for (const index of catalogueIndexesOf(module).filter((i) => i.field === field.name)) {
+    await sequelize.query(catalogueIndexStatement(index, (identifier) => qi.quoteIdentifier(identifier)), { transaction });
+  }
 }
 
 export async function dropFieldColumn(sequelize: Sequelize, dialect: DatabaseDialect, module: string, field: FieldDefinition, transaction?: Transaction): Promise<void> {
@@ -153,6 +180,10 @@ export async function dropFieldColumn(sequelize: Sequelize, dialect: DatabaseDia
   }
   if (module === CONTACTS_NAME_INDEX.module && (CONTACTS_NAME_INDEX.fields as readonly string[]).includes(field.name) && dialect !== 'mariadb') {
     await sequelize.query(`DROP INDEX IF EXISTS ${qi.quoteIdentifier(CONTACTS_NAME_INDEX.name)}`, { transaction });
+  }
+  for (const index of CATALOGUE_INDEXES.filter((i) => i.module === module && i.field === field.name)) {
+    const name = qi.quoteIdentifier(index.name);
+    await sequelize.query(dialect === 'mariadb' ? `DROP INDEX IF EXISTS ${name} ON ${table}` : `DROP INDEX IF EXISTS ${name}`, { transaction });
   }
   await sequelize.query(`ALTER TABLE ${table} DROP COLUMN ${qi.quoteIdentifier(field.name)}`, { transaction });
 }

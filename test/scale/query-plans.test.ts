@@ -28,7 +28,7 @@ interface Statement {
 }
 
 /** The tables a full scan of which would grow with the CRM. */
-const LARGE_TABLES = ['mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links', 'bp_client_failures', 'bp_sessions', 'bp_reset_requests', 'bp_portal_accounts', 'bp_two_factor_challenges'];
+const LARGE_TABLES = ['mod_faq', 'mod_products', 'mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links', 'bp_client_failures', 'bp_sessions', 'bp_reset_requests', 'bp_portal_accounts', 'bp_two_factor_challenges'];
 const SQL_WORDS = new Set(['where', 'on', 'left', 'inner', 'join', 'order', 'group', 'limit', 'as']);
 
 /** `FROM t a` / `JOIN t a`: alias → table, so that plans naming aliases are understood. */
@@ -245,6 +245,11 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
     await expectNoFullScan(() => test.host.records.query('Contacts', listPage({ and: [contacts, { field: 'lastname', op: 'contains', value: 'ross' }] })));
     await expectNoFullScan(() => test.host.records.query('Invoice', listPage(accountScope(accountIds))));
     await expectNoFullScan(() => test.host.records.query('Quotes', listPage(accountScope(accountIds))));
+  });
+
+  it('the public catalogues: the published FAQ entries and the active products, newest first, paged with their total', async () => {
+    await expectNoFullScan(() => test.host.records.query('Faq', listPage({ field: 'status', op: 'eq', value: 'Published' })));
+    await expectNoFullScan(() => test.host.records.query('Products', listPage({ field: 'active', op: 'eq', value: true }, { offset: 20 })));
   });
 
   it('the documents of the scope (related lists with contacts and accounts)', async () => {

@@ -3,7 +3,7 @@
  * the single-column indexes back, up makes them `(reference, modified_at)` and comments
  * `(module, record_id, created_at)`; running up again changes nothing. New tables and fields get
  * the same index from the registry. The Documents table's `(created_at, id)` (document-order) and the
- * Contacts table's name order (contact-name-order) the same way.
+ * Contacts table's name order (contact-name-order) and the catalogues' (catalogue-order) the same way.
  */
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
@@ -90,6 +90,30 @@ describe('scope index migration up, down, up @db', function () {
     const again = await import('../../host/migrations/20261205000000-document-order.js');
     await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
     expect(await columns()).to.deep.equal(['created_at', 'id']);
+  });
+
+  it('gives the FAQ and Products tables their catalogue indexes with the table, and on a CRM made before them (catalogue-order); the field removed drops its index, added again gets it back', async () => {
+    const faq = () => indexColumns(fx.db, 'mod_faq', 'mod_faq_catalogue_idx');
+    const products = () => indexColumns(fx.db, 'mod_products', 'mod_products_catalogue_idx');
+    expect([await faq(), await products()], 'with the tables').to.deep.equal([['status', 'modified_at'], ['active', 'modified_at']]);
+    const migrator = hostMigrator(fx.db.sequelize, fx.db.dialect);
+    await migrator.down({ to: '20261206800000-catalogue-order' });
+    expect([await faq(), await products()], 'after down').to.deep.equal([[], []]);
+    await migrator.up();
+    expect([await faq(), await products()], 'after up').to.deep.equal([['status', 'modified_at'], ['active', 'modified_at']]);
+    const again = await import('../../host/migrations/20261206800000-catalogue-order.js');
+    await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
+    expect(await faq(), 'after up again').to.deep.equal(['status', 'modified_at']);
+    // SQLite refuses to drop a column an index names: the field goes, and its index with it.
+    const status = fx.registry.module('Faq')!.fields.find((f) => f.name === 'status')!;
+    await fx.registry.removeField('Faq', 'status');
+    expect(await faq(), 'without status').to.deep.equal([]);
+    expect(fx.registry.module('Faq')!.fields.map((f) => f.name)).to.not.include('status');
+    // A CRM without the field: the migration makes nothing (and fails on nothing).
+    await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
+    expect(await faq(), 'up without the field').to.deep.equal([]);
+    await fx.registry.addField('Faq', status);
+    expect(await faq(), 'status added again').to.deep.equal(['status', 'modified_at']);
   });
 
   it('gives the Contacts table its name-order index with the table, and on a CRM made before it (contact-name-order); removing a name drops it', async function () {
