@@ -1,16 +1,18 @@
 /**
  * The last handlers of the plugin's routers: 404s of their own, and a final error handler that
- * answers client errors plainly and everything else with a generic 500 — never a stack trace
- * or SQL, which go to the host's log instead.
+ * answers client errors plainly, a database that does not answer with a 503 and `Retry-After`
+ * (logged once per outage, `database-outage.ts`), and everything else with a generic 500 — never
+ * a stack trace or SQL, which go to the host's log instead.
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import type { HostLogger } from '../host-contract/index.js';
+import type { HostLogger, LanguageCode } from '../host-contract/index.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { requestLanguage } from '../i18n/request-language.js';
 import type { Translator } from '../i18n/translator.js';
 import { sendAdminJsonError, wantsJson } from './admin-access.js';
-import type { AdminPages } from './admin-pages.js';
+import { crmSessionOf, type AdminPages } from './admin-pages.js';
 import { ApiError, isApiPath, sendApiError } from './api-errors.js';
+import { DATABASE_UNAVAILABLE, isDatabaseUnavailable, type DatabaseOutageLog } from './database-outage.js';
 import type { PageRenderer } from './page-renderer.js';
 
 interface ClientError {
@@ -41,6 +43,21 @@ export function clientErrorOf(error: unknown): ClientError | null {
     if (status === 415) return { status, code: 'unsupported_media_type', messageKey: 'errors.unsupportedEncoding' };
     return { status, code: 'bad_request', messageKey: 'errors.badRequest' };
   }
+  return null;
+}
+
+/**
+ * What the error handlers answer and log: a client error as it is (not logged), a database that
+ * does not answer as a 503 (logged once per outage), anything else a fault (logged with its stack).
+ */
+function answerOf(error: unknown, logger: HostLogger, outages: DatabaseOutageLog, req: Request): ClientError | null {
+  const client = clientErrorOf(error);
+  if (client) return client;
+  if (isDatabaseUnavailable(error)) {
+    outages.note(req, error);
+    return DATABASE_UNAVAILABLE;
+  }
+  logFault(logger, req, error);
   return null;
 }
 
@@ -86,10 +103,9 @@ export function portalNotFound(translator: Translator, renderer: PageRenderer): 
   return (req, res) => sendPortalMessage(req, res, 404, 'errors.notFoundTitle', 'errors.notFound', translator, renderer);
 }
 
-export function portalErrorHandler(logger: HostLogger, translator: Translator, renderer: PageRenderer): ErrorRequestHandler {
+export function portalErrorHandler(logger: HostLogger, translator: Translator, renderer: PageRenderer, outages: DatabaseOutageLog): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const client = clientErrorOf(error);
-    if (!client) logFault(logger, req, error);
+    const client = answerOf(error, logger, outages, req);
     if (res.headersSent) return abandon(res);
     const status = client?.status ?? 500;
     if (client?.retryAfter !== undefined) res.set('Retry-After', String(client.retryAfter));
@@ -116,18 +132,37 @@ export function adminNotFound(pages: AdminPages, translator: Translator): Reques
 }
 
 /** Admin errors as a page, or as `{"error": {code, message}}` for a request that speaks JSON. */
-export function adminErrorHandler(logger: HostLogger, pages: AdminPages, translator: Translator): ErrorRequestHandler {
+export function adminErrorHandler(logger: HostLogger, pages: AdminPages, translator: Translator, outages: DatabaseOutageLog): ErrorRequestHandler {
   return async (error: unknown, req, res, _next) => {
-    const client = clientErrorOf(error);
-    if (!client) logFault(logger, req, error);
+    const client = answerOf(error, logger, outages, req);
     if (res.headersSent) return abandon(res);
     if (client?.retryAfter !== undefined) res.set('Retry-After', String(client.retryAfter));
     if (wantsJson(req)) return sendAdminJsonError(res, pages, translator, client?.status ?? 500, client?.code ?? 'internal_error', client?.messageKey ?? 'errors.serverError', client?.params);
+    const status = client?.status ?? 500;
+    const titleKey = client ? (client.titleKey ?? 'errors.badRequestTitle') : 'errors.serverErrorTitle';
+    const messageKey = client?.messageKey ?? 'errors.serverError';
     try {
-      await pages.sendMessage(req, res, client?.status ?? 500, client ? (client.titleKey ?? 'errors.badRequestTitle') : 'errors.serverErrorTitle', client?.messageKey ?? 'errors.serverError');
+      await pages.sendMessage(req, res, status, titleKey, messageKey);
     } catch (renderError) {
-      logFault(logger, req, renderError);
-      if (!res.headersSent) res.status(500).type('text').send('Internal error');
+      // The CRM's layout needs the database too: while it does not answer, the page is a bare one
+      // that still says what happened, in the admin's language, with its status.
+      if (!isDatabaseUnavailable(renderError)) logFault(logger, req, renderError);
+      // The admin's language when their session was read, else their browser's.
+      const language = crmSessionOf(res) ? pages.language(res) : translator.pickLanguage(req.headers['accept-language'], undefined);
+      if (!res.headersSent) sendBareMessage(res, status, language, translator.t(language, titleKey), translator.t(language, messageKey), translator);
     }
   };
+}
+
+/** A page of its own (no layout, no assets): the title and the sentence. */
+function sendBareMessage(res: Response, status: number, language: LanguageCode, title: string, message: string, translator: Translator): void {
+  const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  res
+    .status(status)
+    .type('html')
+    .send(
+      `<!doctype html>\n<html lang="${escape(language)}">\n<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+        `<title>${escape(`${translator.t(language, 'errors.refusedTitle')} ${title}`)}</title></head>\n` +
+        `<body><main role="alert"><h1>${escape(title)}</h1><p>${escape(message)}</p></main></body>\n</html>\n`,
+    );
 }

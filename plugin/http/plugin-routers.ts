@@ -12,6 +12,7 @@ import { requireCrmAdmin, requireCsrfToken } from './admin-access.js';
 import { AdminPages } from './admin-pages.js';
 import { API_PREFIX, isApiPath } from './api-errors.js';
 import { CsrfTokens } from './csrf.js';
+import { DatabaseOutageLog } from './database-outage.js';
 import { adminErrorHandler, adminNotFound, apiNotFound, portalErrorHandler, portalNotFound } from './error-handlers.js';
 import { ADMIN_BODIES, ADMIN_FORM_BODIES, ADMIN_FORM_FIELDS, formBody, jsonBody, PORTAL_API_BODIES, PORTAL_PAGE_BODIES, requireJsonWrites, requireReadableBody } from './json-body.js';
 import { ADMIN_MODULE_CHANGING, moduleViewRecovery } from './module-view-changes.js';
@@ -26,6 +27,9 @@ export interface PluginRouters {
 
 @injectable()
 export class ExpressPluginRouters implements PluginRouters {
+  /** One for both routers: an outage is logged once, whichever page met it first. */
+  private readonly outages: DatabaseOutageLog;
+
   constructor(
     @inject(HostHttp) private readonly http: HostHttp,
     @inject(HostLogger) private readonly logger: HostLogger,
@@ -35,7 +39,9 @@ export class ExpressPluginRouters implements PluginRouters {
     @inject(CsrfTokens) private readonly csrf: CsrfTokens,
     @inject(HostModuleRegistry) private readonly registry: HostModuleRegistry,
     @inject(HostApiVersion) @optional() private readonly hostApiVersion?: string,
-  ) {}
+  ) {
+    this.outages = new DatabaseOutageLog(logger);
+  }
 
   portal(contributions: readonly PortalRouteContribution[]): Router {
     const routes = express.Router();
@@ -55,7 +61,7 @@ export class ExpressPluginRouters implements PluginRouters {
     router.use(recovery.retry);
     router.use(API_PREFIX, apiNotFound(this.translator));
     router.use(portalNotFound(this.translator, this.renderer));
-    router.use(portalErrorHandler(this.logger, this.translator, this.renderer));
+    router.use(portalErrorHandler(this.logger, this.translator, this.renderer, this.outages));
     return router;
   }
 
@@ -73,7 +79,7 @@ export class ExpressPluginRouters implements PluginRouters {
     const router = answeredOrNotFound(routes, recovery.note);
     router.use(recovery.retry);
     router.use(adminNotFound(this.pages, this.translator));
-    router.use(adminErrorHandler(this.logger, this.pages, this.translator));
+    router.use(adminErrorHandler(this.logger, this.pages, this.translator, this.outages));
     return router;
   }
 }

@@ -19,7 +19,11 @@ export interface TestHost {
   stop(): Promise<void>;
 }
 
-export async function startTestHost(options: Partial<ReferenceHostOptions> = {}): Promise<TestHost> {
+/**
+ * `reach`: the address the host is given for its scratch database, from the one the suite made
+ * (through a test's proxy, say); the database is still made and dropped at the real one.
+ */
+export async function startTestHost(options: Partial<ReferenceHostOptions> = {}, reach: (url: string) => string = (url) => url): Promise<TestHost> {
   const database = await scratchDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'bp-host-'));
   const cleanUp = async () => {
@@ -29,7 +33,7 @@ export async function startTestHost(options: Partial<ReferenceHostOptions> = {})
   let host: ReferenceHost | undefined;
   try {
     host = await createReferenceHost({
-      databaseUrl: database.url,
+      databaseUrl: reach(database.url),
       dataDir,
       port: 0,
       logLevel: 'silent',

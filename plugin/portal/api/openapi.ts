@@ -149,7 +149,8 @@ function parameterOf(parameter: ApiParameter): Record<string, unknown> {
  * What the shared middleware answers whatever the route table says (README, API errors): a write
  * that is not JSON, not parseable or too large; a path that is not valid percent-encoding; and,
  * for a customer who must still change the generated password, every route but the few the
- * first-access gate lets through; a signed-in route that met a module changed outside this server.
+ * first-access gate lets through; a signed-in route that met a module changed outside this server;
+ * a route that needs the database while it does not answer (`plugin/http/database-outage.ts`).
  */
 function sharedAnswers(operation: ApiOperation): Record<number, string> {
   const answers: Record<number, string> = {};
@@ -164,6 +165,11 @@ function sharedAnswers(operation: ApiOperation): Record<number, string> {
   }
   if (operation.signedIn) {
     answers[503] = 'A module this needs was changed on another server of the CRM a moment ago; try again after `Retry-After` seconds (`module_changing`)';
+  }
+  // Every route that reads or writes the portal's data (all but the index and this document).
+  if (operation.path !== '/' && operation.path !== '/openapi.json') {
+    const unavailable = 'The portal cannot reach its database for a moment; nothing was changed, try again after `Retry-After` seconds (`service_unavailable`)';
+    answers[503] = answers[503] ? `${answers[503]}; ${unavailable.charAt(0).toLowerCase()}${unavailable.slice(1)}` : unavailable;
   }
   return answers;
 }

@@ -1,0 +1,146 @@
+/**
+ * What the portal, its API and the plugin's admin pages answer while the database does not: the
+ * host reaches its PostgreSQL or MariaDB server through a TCP proxy of this test, which cuts every
+ * connection (a server gone) and then lets them through again. The machine's server is never
+ * touched. SQLite has no connection to cut: its failures are classified below from their shapes.
+ */
+import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
+import { isDatabaseUnavailable, DATABASE_UNAVAILABLE_RETRY_AFTER } from '../../plugin/http/database-outage.js';
+import { API, apiClient, JANE, portalLogin } from '../portal-api/api-test-kit.js';
+import { serverUnderTest } from '../support/database.js';
+import { crmLogin, startTestHost, type TestHost } from '../support/host.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+
+const DEMO_ADMIN_PASSWORD = 'Admin-demo-1';
+const SETTINGS = '/settings/business-portal';
+
+/** The host's error and warning lines (on stderr) while `run` runs. */
+async function loggedDuring<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: unknown) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { result: await run(), lines };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+describe('database outage: the portal, its API and the admin pages answer 503 and recover @db', function () {
+  let test: TestHost;
+  let proxy: TcpProxy;
+  let customer: string;
+  let admin: string;
+
+  before(async function () {
+    const server = serverUnderTest();
+    if (!server) return this.skip();
+    const target = new URL(server);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    test = await startTestHost({ demo: true, logLevel: 'warn' }, (url) => {
+      const through = new URL(url);
+      through.hostname = '127.0.0.1';
+      through.port = String(proxy.port);
+      return through.toString();
+    });
+    customer = await portalLogin(test, JANE);
+    admin = await crmLogin(test.url, 'admin', DEMO_ADMIN_PASSWORD);
+  });
+
+  after(async () => {
+    proxy?.restore();
+    await test?.stop();
+    await proxy?.close();
+  });
+
+  afterEach(() => proxy?.restore());
+
+  it('answers the API, a page and an admin page 503 with Retry-After in the client’s language, and logs the outage once', async () => {
+    const api = apiClient(test, customer);
+    expect((await api.get('/modules')).status).to.equal(200);
+    proxy.cut();
+    const { result, lines } = await loggedDuring(async () => ({
+      apiEn: await api.get('/modules'),
+      apiIt: await api.get('/modules', { 'accept-language': 'it' }),
+      page: await fetch(`${test.url}/portal/`, { headers: { cookie: `${customer}; bp_lang=it` } }),
+      signIn: await fetch(`${test.url}${API}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: JANE, password: 'not-the-password' }) }),
+      adminPage: await fetch(`${test.url}${SETTINGS}`, { headers: { cookie: admin, 'accept-language': 'it' } }),
+      adminJson: await fetch(`${test.url}${SETTINGS}`, { headers: { cookie: admin, accept: 'application/json' } }),
+    }));
+
+    expect(result.apiEn.status).to.equal(503);
+    expect(result.apiEn.headers.get('retry-after')).to.equal(String(DATABASE_UNAVAILABLE_RETRY_AFTER));
+    expect(result.apiEn.body).to.deep.equal({
+      error: { code: 'service_unavailable', message: 'The portal cannot reach its data right now: nothing was changed. Please try again in a few moments.' },
+    });
+    expect(result.apiIt.status).to.equal(503);
+    expect(result.apiIt.body.error.message).to.match(/^Il portale non riesce a raggiungere i suoi dati/);
+
+    expect(result.page.status).to.equal(503);
+    expect(result.page.headers.get('retry-after')).to.equal(String(DATABASE_UNAVAILABLE_RETRY_AFTER));
+    const page = await result.page.text();
+    expect(page).to.include('<html lang="it">');
+    expect(page).to.include('Il portale non è disponibile per qualche istante');
+    expect(page).not.to.match(/ECONNRESET|Sequelize|at \S+ \(/);
+
+    expect(result.signIn.status, 'a sign-in during the outage').to.equal(503);
+    expect(((await result.signIn.json()) as { error: { code: string } }).error.code).to.equal('service_unavailable');
+
+    expect(result.adminPage.status).to.equal(503);
+    expect(result.adminPage.headers.get('retry-after')).to.equal(String(DATABASE_UNAVAILABLE_RETRY_AFTER));
+    const adminPage = await result.adminPage.text();
+    expect(adminPage, 'the admin page without the CRM’s layout').to.include('Il portale non è disponibile per qualche istante');
+    expect(adminPage).not.to.match(/ECONNRESET|Sequelize|Internal error/);
+    expect(result.adminJson.status).to.equal(503);
+    expect(((await result.adminJson.json()) as { error: { code: string } }).error.code).to.equal('service_unavailable');
+
+    const outage = lines.filter((line) => line.includes('the database is not answering'));
+    expect(outage, lines.join('')).to.have.length(1);
+    expect(lines.join(''), 'no stack per request').not.to.include('"stack"');
+  });
+
+  it('serves again once the database answers, without a restart, and counted no failed password', async () => {
+    proxy.cut();
+    const refused = await fetch(`${test.url}${API}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: JANE, password: 'not-the-password' }) });
+    expect(refused.status).to.equal(503);
+    proxy.restore();
+
+    const api = apiClient(test, customer);
+    expect((await api.get('/modules')).status, 'the pool opened new connections').to.equal(200);
+    expect((await fetch(`${test.url}/portal/`, { headers: { cookie: customer } })).status).to.equal(200);
+    expect((await fetch(`${test.url}${SETTINGS}`, { headers: { cookie: admin } })).status).to.equal(200);
+    const [account] = await test.host.api.database.sequelize.query<{ failed_attempts: unknown }>(
+      'SELECT failed_attempts FROM bp_portal_accounts WHERE email = :email',
+      { type: QueryTypes.SELECT, replacements: { email: JANE } },
+    );
+    expect(Number(account!.failed_attempts), 'the outage counted no failure').to.equal(0);
+    await portalLogin(test, JANE);
+  });
+});
+
+describe('database outage: which failures mean the database is not answering', () => {
+  const wrapped = (name: string, original: object) => Object.assign(new Error('wrapped'), { name, original, parent: original });
+
+  it('knows a lost or refused connection on every dialect, and a locked or unwritable SQLite file', () => {
+    expect(isDatabaseUnavailable(Object.assign(new Error('connect ECONNREFUSED'), { name: 'SequelizeConnectionRefusedError' }))).to.equal(true);
+    expect(isDatabaseUnavailable(Object.assign(new Error('timeout'), { name: 'SequelizeConnectionAcquireTimeoutError' }))).to.equal(true);
+    expect(isDatabaseUnavailable(wrapped('SequelizeDatabaseError', new Error('Connection terminated unexpectedly')))).to.equal(true);
+    expect(isDatabaseUnavailable(wrapped('SequelizeDatabaseError', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })))).to.equal(true);
+    expect(isDatabaseUnavailable(wrapped('SequelizeDatabaseError', Object.assign(new Error('socket closed'), { code: 'ER_SOCKET_UNEXPECTED_CLOSE', errno: 45009, fatal: true })))).to.equal(true);
+    expect(isDatabaseUnavailable(wrapped('SequelizeTimeoutError', Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' })))).to.equal(true);
+    expect(isDatabaseUnavailable(wrapped('SequelizeDatabaseError', Object.assign(new Error('SQLITE_READONLY: attempt to write a readonly database'), { code: 'SQLITE_READONLY' })))).to.equal(true);
+    expect(isDatabaseUnavailable(wrapped('SequelizeDatabaseError', Object.assign(new Error('SQLITE_FULL: database or disk is full'), { code: 'SQLITE_FULL' })))).to.equal(true);
+  });
+
+  it('leaves a fault of the request or of the code a 500', () => {
+    expect(isDatabaseUnavailable(new Error('boom'))).to.equal(false);
+    expect(isDatabaseUnavailable(wrapped('SequelizeDatabaseError', Object.assign(new Error('syntax error'), { code: '42601' })))).to.equal(false);
+    expect(isDatabaseUnavailable(wrapped('SequelizeDatabaseError', Object.assign(new Error('SQLITE_ERROR: no such column: x'), { code: 'SQLITE_ERROR' })))).to.equal(false);
+    expect(isDatabaseUnavailable(wrapped('SequelizeDatabaseError', Object.assign(new Error('Duplicate entry'), { code: 'ER_DUP_ENTRY', errno: 1062, fatal: false })))).to.equal(false);
+    expect(isDatabaseUnavailable(wrapped('SequelizeUniqueConstraintError', Object.assign(new Error('duplicate key'), { code: '23505' })))).to.equal(false);
+  });
+});
