@@ -341,7 +341,48 @@ export function sqliteStorage(url: string): string {
   return path === ':memory:' ? path : resolve(path);
 }
 
-export async function openDatabase(url: string, options: { logging?: boolean } = {}): Promise<OpenedDatabase> {
+/**
+ * How long the reference host waits for a PostgreSQL or MariaDB server (a new connection, a free
+ * one of the pool, a statement's answer) before the statement fails: a server that hangs, or a
+ * network that holds packets, otherwise held each request open for good (no driver gives up on
+ * its own). The request is then answered 503 (`plugin/http/database-outage.ts`).
+ */
+export const DATABASE_WAIT_MS = 30_000;
+
+/**
+ * node-postgres answers a statement that passed `query_timeout` with an error, but keeps its
+ * connection in the pool with the statement still under way on it: every later statement queued
+ * behind it and timed out too, until the server answered. Such a connection is closed instead
+ * (the pool then drops it and opens a new one).
+ */
+function closePostgresConnectionsThatTimedOut(sequelize: Sequelize): void {
+  type PgConnection = { query: (...args: unknown[]) => Promise<unknown>; _invalid?: boolean; connection?: { stream?: { destroy(): void } } };
+  const manager = (sequelize as unknown as { connectionManager: { connect(config: unknown): Promise<PgConnection> } }).connectionManager;
+  const connect = manager.connect.bind(manager);
+  manager.connect = async (config: unknown) => {
+    const connection = await connect(config);
+    const query = connection.query.bind(connection);
+    connection.query = async (...args: unknown[]) => {
+      try {
+        return await query(...args);
+      } catch (error) {
+        if ((error as Error | null)?.message === 'Query read timeout') {
+          connection._invalid = true;
+          connection.connection?.stream?.destroy();
+        }
+        throw error;
+      }
+    };
+    return connection;
+  };
+}
+
+/**
+ * `waitMs`: how long to wait for a database server (see `DATABASE_WAIT_MS`); without it a
+ * statement may take as long as it takes (the command-line tool's migrations), and a new
+ * connection is given up on after 10 s.
+ */
+export async function openDatabase(url: string, options: { logging?: boolean; waitMs?: number } = {}): Promise<OpenedDatabase> {
   const dialect = dialectOf(url);
   const logging = options.logging ? (sql: string) => console.log(sql) : false;
   let sequelize: Sequelize;
@@ -359,12 +400,17 @@ export async function openDatabase(url: string, options: { logging?: boolean } =
     skipColumnTypeReadsOfRawSelects(sequelize);
   } else {
     const normalized = url.replace(/^mysql:\/\//, 'mariadb://').replace(/^postgresql:\/\//, 'postgres://');
+    const connectMs = options.waitMs ?? 10_000;
+    const statementMs = options.waitMs ?? 0;
     sequelize = new Sequelize(normalized, {
       dialect,
       logging,
-      pool: { max: 10, min: 0, idle: 10_000 },
-      ...(dialect === 'mariadb' ? { dialectOptions: { timezone: '+00:00' }, timezone: '+00:00' } : {}),
+      pool: { max: 10, min: 0, idle: 10_000, ...(options.waitMs === undefined ? {} : { acquire: options.waitMs }) },
+      ...(dialect === 'mariadb'
+        ? { dialectOptions: { timezone: '+00:00', connectTimeout: connectMs, ...(statementMs ? { socketTimeout: statementMs } : {}) }, timezone: '+00:00' }
+        : { dialectOptions: { connectionTimeoutMillis: connectMs, ...(statementMs ? { query_timeout: statementMs } : {}) } }),
     });
+    if (dialect === 'postgres') closePostgresConnectionsThatTimedOut(sequelize);
   }
   await sequelize.authenticate();
   return { sequelize, dialect };

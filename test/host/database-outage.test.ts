@@ -122,6 +122,49 @@ describe('database outage: the portal, its API and the admin pages answer 503 an
   });
 });
 
+describe('database outage: a server that hangs is given up on after databaseWaitMs, and used again once it answers @db', function () {
+  let test: TestHost;
+  let proxy: TcpProxy;
+
+  before(async function () {
+    const server = serverUnderTest();
+    if (!server) return this.skip();
+    const target = new URL(server);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    test = await startTestHost({ demo: true, logLevel: 'silent', databaseWaitMs: 700 }, (url) => {
+      const through = new URL(url);
+      through.hostname = '127.0.0.1';
+      through.port = String(proxy.port);
+      return through.toString();
+    });
+  });
+
+  after(async () => {
+    proxy?.restore();
+    await test?.stop();
+    await proxy?.close();
+  });
+
+  it('answers 503 within the wait instead of holding the request for good, then 200 once it answers', async () => {
+    const cookie = await portalLogin(test, JANE);
+    const api = apiClient(test, cookie);
+    expect((await api.get('/modules')).status).to.equal(200);
+    proxy.stall();
+    for (const path of ['/modules', '/modules/HelpDesk/records']) {
+      const began = Date.now();
+      const stalled = await fetch(`${test.url}${API}${path}`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
+      expect(stalled.status, path).to.equal(503);
+      expect(((await stalled.json()) as { error: { code: string } }).error.code).to.equal('service_unavailable');
+      expect(Date.now() - began, 'answered after the wait, not held').to.be.below(4000);
+    }
+    const page = await fetch(`${test.url}/portal/`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
+    expect(page.status).to.equal(503);
+    proxy.restore();
+    expect((await api.get('/modules')).status, 'a connection that timed out is not used again').to.equal(200);
+    expect((await api.get('/modules/HelpDesk/records')).status).to.equal(200);
+  });
+});
+
 describe('database outage: which failures mean the database is not answering', () => {
   const wrapped = (name: string, original: object) => Object.assign(new Error('wrapped'), { name, original, parent: original });
 
