@@ -66,10 +66,10 @@ interface SqliteConnection {
  * runs out: the failed attempt released its read lock, and the next one usually finds the file
  * switched by the other connection already.
  */
-async function configureSqliteConnection(connection: SqliteConnection): Promise<void> {
+async function configureSqliteConnection(connection: SqliteConnection, lockWaitMs: number): Promise<void> {
   const exec = (sql: string) => new Promise<void>((ok, fail) => connection.exec(sql, (error) => (error ? fail(error) : ok())));
-  await exec(`PRAGMA busy_timeout = ${SQLITE_LOCK_WAIT_MS}`);
-  const deadline = Date.now() + SQLITE_LOCK_WAIT_MS;
+  await exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(lockWaitMs))}`);
+  const deadline = Date.now() + lockWaitMs;
   for (;;) {
     try {
       await exec('PRAGMA journal_mode = WAL');
@@ -237,7 +237,7 @@ interface SqliteConnectionManager {
   destroyConnection(connection: SqliteConnection): Promise<void>;
 }
 
-function configureSqliteConnections(sequelize: Sequelize, storage: string): void {
+function configureSqliteConnections(sequelize: Sequelize, storage: string, lockWaitMs: number): void {
   const manager = (sequelize as unknown as { connectionManager: SqliteConnectionManager }).connectionManager;
   const getConnection = manager.getConnection.bind(manager);
   const releaseConnection = manager.releaseConnection.bind(manager);
@@ -246,7 +246,7 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string): void
     const connection = await getConnection(options);
     let ready = configured.get(connection);
     if (!ready) {
-      ready = configureSqliteConnection(connection);
+      ready = configureSqliteConnection(connection, lockWaitMs);
       configured.set(connection, ready);
       connection.serialize = (callback?: () => void) => connection.parallelize(callback);
       keepPreparedReads(connection, SQLITE_PREPARED_READS);
@@ -255,7 +255,7 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string): void
     return connection;
   };
   // An in-memory database has one connection, transactions included: nothing waits for a lock.
-  const turns = storage === ':memory:' ? null : new SqliteWriterTurns();
+  const turns = storage === ':memory:' ? null : new SqliteWriterTurns(lockWaitMs);
   const turnOf = new WeakMap<SqliteConnection, () => void>();
   if (turns) takeTurnsToWrite(sequelize, turns);
   const slots = storage === ':memory:' ? 1 : SQLITE_STATEMENT_CONNECTIONS;
@@ -335,6 +335,25 @@ function skipColumnTypeReadsOfRawSelects(sequelize: Sequelize): void {
   });
 }
 
+/**
+ * Sequelize tries a statement that failed with SQLITE_BUSY again, up to ten times: for the
+ * SQLITE_BUSY that SQLite answers at once, without its lock wait (see `configureSqliteConnection`).
+ * But a statement whose lock wait ran out (another program holding the file's write lock) was
+ * tried ten times too, each waiting the full 10 s: a ticket created then was answered after
+ * 104 s. A statement is now tried again only while its first try began less than the lock wait
+ * ago, so it fails after one to two lock waits, and the request is answered 503.
+ */
+function retrySqliteBusyWithinTheLockWait(sequelize: Sequelize, lockWaitMs: number): void {
+  const query = sequelize.query.bind(sequelize) as (sql: unknown, options?: Record<string, unknown>) => Promise<unknown>;
+  const busy = (error: unknown) => /SQLITE_BUSY/.test(String((error as Error | null)?.message ?? error));
+  sequelize.query = ((sql: unknown, options?: Record<string, unknown>) => {
+    const began = Date.now();
+    // A function (not a class): retry-as-promised calls it with the error.
+    const withinTheWait = (error: unknown) => busy(error) && Date.now() - began < lockWaitMs;
+    return query(sql, { ...options, retry: { max: 10, ...(options?.retry as object | undefined), match: [withinTheWait] } });
+  }) as unknown as Sequelize['query'];
+}
+
 /** The file an `sqlite:` URL names, as an absolute path (or `:memory:`). */
 export function sqliteStorage(url: string): string {
   const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
@@ -380,7 +399,7 @@ function closePostgresConnectionsThatTimedOut(sequelize: Sequelize): void {
 /**
  * `waitMs`: how long to wait for a database server (see `DATABASE_WAIT_MS`); without it a
  * statement may take as long as it takes (the command-line tool's migrations), and a new
- * connection is given up on after 10 s.
+ * connection is given up on after 10 s. On SQLite, the lock wait (`SQLITE_LOCK_WAIT_MS` without it).
  */
 export async function openDatabase(url: string, options: { logging?: boolean; waitMs?: number } = {}): Promise<OpenedDatabase> {
   const dialect = dialectOf(url);
@@ -389,6 +408,7 @@ export async function openDatabase(url: string, options: { logging?: boolean; wa
   if (dialect === 'sqlite') {
     const storage = sqliteStorage(url);
     if (storage !== ':memory:') mkdirSync(dirname(storage), { recursive: true });
+    const lockWaitMs = options.waitMs ?? SQLITE_LOCK_WAIT_MS;
     sequelize = new Sequelize({
       dialect: 'sqlite',
       storage,
@@ -396,7 +416,8 @@ export async function openDatabase(url: string, options: { logging?: boolean; wa
       // Several writers (transactions, a second host process) wait for the lock instead of failing at once.
       retry: { max: 10, match: [/SQLITE_BUSY/] },
     });
-    configureSqliteConnections(sequelize, storage);
+    retrySqliteBusyWithinTheLockWait(sequelize, lockWaitMs);
+    configureSqliteConnections(sequelize, storage, lockWaitMs);
     skipColumnTypeReadsOfRawSelects(sequelize);
   } else {
     const normalized = url.replace(/^mysql:\/\//, 'mariadb://').replace(/^postgresql:\/\//, 'postgres://');

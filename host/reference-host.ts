@@ -19,7 +19,7 @@ import { loginRoutes } from './auth/login-routes.js';
 import { loadOrCreateSecret } from './config.js';
 import { seedStandardRules } from './conditional-rules/standard-rules.js';
 import { SqlConditionalRules } from './conditional-rules/rule-service.js';
-import { DATABASE_WAIT_MS, openDatabase } from './database.js';
+import { DATABASE_WAIT_MS, openDatabase, SQLITE_LOCK_WAIT_MS } from './database.js';
 import { seedStandardTemplates } from './email-templates/standard-templates.js';
 import { SqlEmailTemplates } from './email-templates/template-service.js';
 import { LineLogger, type LogLevel } from './logging/line-logger.js';
@@ -69,7 +69,7 @@ export interface ReferenceHostOptions {
   readonly watchRegistryMs?: number;
   /** The CRM's time zone (IANA name; default Europe/Rome). */
   readonly timeZone?: string;
-  /** How long to wait for a PostgreSQL or MariaDB server before a statement fails (default `DATABASE_WAIT_MS`, 30000 ms). */
+  /** How long to wait for a PostgreSQL or MariaDB server before a statement fails (default `DATABASE_WAIT_MS`, 30000 ms), or for SQLite's write lock (default `SQLITE_LOCK_WAIT_MS`, 10000 ms). */
   readonly databaseWaitMs?: number;
   /** How long `close()` waits for the requests in flight and its timers' runs under way (default 10000 ms). */
   readonly shutdownGraceMs?: number;
@@ -112,7 +112,7 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
   if (secret.length < 32) throw new Error('The session secret must have at least 32 characters');
   const regional = new FixedRegional(options.timeZone);
 
-  const db = await openDatabase(options.databaseUrl, { waitMs: options.databaseWaitMs ?? DATABASE_WAIT_MS });
+  const db = await openDatabase(options.databaseUrl, { waitMs: options.databaseWaitMs ?? (options.databaseUrl.startsWith('sqlite:') ? SQLITE_LOCK_WAIT_MS : DATABASE_WAIT_MS) });
   const { sequelize } = db;
   let registry: SqlModuleRegistry;
   try {

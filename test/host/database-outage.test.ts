@@ -6,6 +6,8 @@
  */
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
+import sqlite3 from 'sqlite3';
+import { sqliteStorage } from '../../host/database.js';
 import { isDatabaseUnavailable, DATABASE_UNAVAILABLE_RETRY_AFTER } from '../../plugin/http/database-outage.js';
 import { API, apiClient, JANE, portalLogin } from '../portal-api/api-test-kit.js';
 import { serverUnderTest } from '../support/database.js';
@@ -162,6 +164,44 @@ describe('database outage: a server that hangs is given up on after databaseWait
     proxy.restore();
     expect((await api.get('/modules')).status, 'a connection that timed out is not used again').to.equal(200);
     expect((await api.get('/modules/HelpDesk/records')).status).to.equal(200);
+  });
+});
+
+describe('database outage: an SQLite file another program holds locked past the lock wait', function () {
+  let test: TestHost;
+  let other: sqlite3.Database | undefined;
+  const exec = (sql: string) => new Promise<void>((ok, fail) => other!.exec(sql, (error) => (error ? fail(error) : ok())));
+
+  before(async function () {
+    if (serverUnderTest()) return this.skip();
+    test = await startTestHost({ demo: true, logLevel: 'silent', databaseWaitMs: 400 });
+  });
+
+  after(async () => {
+    if (other) await new Promise<void>((done) => other!.close(() => done()));
+    await test?.stop();
+  });
+
+  it('answers a ticket create 503 within a second or two (not after ten lock waits), writes nothing, and creates it once the lock is gone', async () => {
+    const api = apiClient(test, await portalLogin(test, JANE));
+    const tickets = async () => (await test.host.api.records.query('HelpDesk', { limit: 1000 })).rows.length;
+    const before = await tickets();
+    other = new sqlite3.Database(sqliteStorage(test.host.options.databaseUrl));
+    await exec('PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE; UPDATE bp_portal_accounts SET version = version');
+
+    expect((await api.get('/modules')).status, 'reads go on beside the lock (write-ahead log)').to.equal(200);
+    const began = Date.now();
+    const refused = await api.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'During the lock' } });
+    expect(refused.status).to.equal(503);
+    expect(refused.headers.get('retry-after')).to.equal(String(DATABASE_UNAVAILABLE_RETRY_AFTER));
+    expect(refused.body.error.code).to.equal('service_unavailable');
+    expect(Date.now() - began, 'one or two lock waits, not ten').to.be.below(3000);
+
+    await exec('COMMIT');
+    expect(await tickets(), 'nothing half-written').to.equal(before);
+    const created = await api.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'After the lock' } });
+    expect(created.status).to.equal(201);
+    expect(await tickets()).to.equal(before + 1);
   });
 });
 
