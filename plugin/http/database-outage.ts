@@ -1,11 +1,12 @@
 /**
  * The database not answering (a server that is down, restarting or out of connections, a network
  * that drops or stalls, an SQLite file locked by another program past the lock wait, a disk that
- * refuses to write): a passing state, not a fault of the request. The portal, its API and the
- * plugin's admin pages answer it 503 with `Retry-After` ("the portal is unavailable for a
+ * refuses to write), or the host's file storage refusing an upload's write (a full disk, a folder
+ * made read-only or replaced): a passing state, not a fault of the request. The portal, its API
+ * and the plugin's admin pages answer it 503 with `Retry-After` ("the portal is unavailable for a
  * moment") rather than a 500, and the log says so once per outage, without a stack per request
  * (`DatabaseOutageLog`). Nothing was changed: a transaction the outage cut is rolled back by the
- * database.
+ * database, and the host's document store removes what it wrote of a file it could not finish.
  */
 import type { Request } from 'express';
 import type { HostLogger } from '../host-contract/index.js';
@@ -67,15 +68,31 @@ function saysUnavailable(error: DriverError): boolean {
   return [1040, 1053, 2006, 2013, 45009, 45012, 45028].includes(Number(error.errno));
 }
 
-/** Whether `error` (or what it wraps, a few levels down) means that the database did not answer. */
-export function isDatabaseUnavailable(error: unknown): boolean {
+/** File-system refusals of a write: full, read-only, not allowed, not a folder, failing. */
+const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EEXIST', 'EISDIR', 'EIO', 'EMFILE', 'ENFILE']);
+
+/** Node's error of a file operation (it names the path) that the disk or its folder refused. */
+function storageRefused(error: DriverError & { path?: unknown; syscall?: unknown }): boolean {
+  return typeof error.path === 'string' && typeof error.syscall === 'string' && STORAGE_CODES.has(String(error.code));
+}
+
+export type Unavailable = 'database' | 'storage';
+
+/** What did not answer, if `error` (or what it wraps, a few levels down) says so. */
+export function unavailableOf(error: unknown): Unavailable | null {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
     const driver = current as DriverError;
-    if (saysUnavailable(driver)) return true;
+    if (saysUnavailable(driver)) return 'database';
+    if (storageRefused(driver)) return 'storage';
     current = driver.original ?? driver.parent ?? driver.cause;
   }
-  return false;
+  return null;
+}
+
+/** Whether `error` means that the database did not answer, or the file storage refused a write. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return unavailableOf(error) !== null;
 }
 
 /** How long one outage's log line stands for the refusals that follow it. */
@@ -87,8 +104,9 @@ export const OUTAGE_LOG_QUIET_MS = 60_000;
  * says how many there were. One instance is shared by the portal's and the admin pages' handlers.
  */
 export class DatabaseOutageLog {
-  private quietUntil = 0;
-  private refusedSince = 0;
+  /** Per kind: a full disk is said even while the database's outage is being counted. */
+  private readonly quietUntil = new Map<Unavailable, number>();
+  private readonly refusedSince = new Map<Unavailable, number>();
 
   constructor(
     private readonly logger: HostLogger,
@@ -96,20 +114,25 @@ export class DatabaseOutageLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  note(req: Request, error: unknown): void {
+  note(req: Request, error: unknown, kind: Unavailable = unavailableOf(error) ?? 'database'): void {
     const now = this.now();
-    if (now < this.quietUntil) {
-      this.refusedSince += 1;
+    const refused = this.refusedSince.get(kind) ?? 0;
+    if (now < (this.quietUntil.get(kind) ?? 0)) {
+      this.refusedSince.set(kind, refused + 1);
       return;
     }
-    this.logger.error('Business Portal: the database is not answering; requests are answered 503 until it does', {
+    const message =
+      kind === 'storage'
+        ? 'Business Portal: the file storage refuses to write; uploads are answered 503 until it takes them'
+        : 'Business Portal: the database is not answering; requests are answered 503 until it does';
+    this.logger.error(message, {
       method: req.method,
       // The path only: a query string may hold tokens.
       path: req.originalUrl.split('?')[0],
       error: error instanceof Error ? error.message : String(error),
-      ...(this.refusedSince > 0 ? { refusedSinceLastLine: this.refusedSince } : {}),
+      ...(refused > 0 ? { refusedSinceLastLine: refused } : {}),
     });
-    this.quietUntil = now + this.quietMs;
-    this.refusedSince = 0;
+    this.quietUntil.set(kind, now + this.quietMs);
+    this.refusedSince.set(kind, 0);
   }
 }

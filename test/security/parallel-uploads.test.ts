@@ -290,12 +290,12 @@ describe('many uploads at once: per customer, per process, and given back on eve
       noToken.abort();
       await sleep(100);
     }
-    // A fault of the host's file store (its folder is not one): a 500, and the slot back.
+    // The host's file store refuses the write (its folder is not one): a 503 (storage-outage.test.ts), and the slot back.
     const files = join(test.host.options.dataDir, 'files');
     renameSync(files, `${files}.kept`);
     writeFileSync(files, 'not a folder');
     try {
-      for (let i = 0; i < 3; i += 1) expect(await post(form('fault.txt', 'fault')), 'a failing store').to.equal(500);
+      for (let i = 0; i < 3; i += 1) expect(await post(form('fault.txt', 'fault')), 'a failing store').to.equal(503);
     } finally {
       rmSync(files);
       renameSync(`${files}.kept`, files);
