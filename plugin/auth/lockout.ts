@@ -30,11 +30,17 @@
 import { inject, injectable, multiInject, optional } from 'inversify';
 import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import { HostDatabase, HostLogger } from '../host-contract/index.js';
+import { isDatabaseUnavailable } from '../http/database-outage.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 import { AccountLockListener } from './account-lock-listener.js';
 import { clientKey } from './client-address.js';
 import { LoginHistory, type LoginReason } from './login-history.js';
 import { ACCOUNTS_TABLE } from './portal-account-store.js';
+
+/** Pauses before the settling of a passed check is tried again while the database blinks (about 2 s in all). */
+export const SETTLE_RETRY_MS: readonly number[] = [100, 250, 500, 1000];
+/** A failure quicker than this is a blink (a connection refused or lost), not a wait that ran out. */
+const SETTLE_QUICK_FAILURE_MS = 1000;
 
 /** Consecutive failures that lock a portal account. */
 export const LOCK_AFTER_FAILURES = 5;
@@ -170,6 +176,26 @@ export class DatabaseLockout implements Lockout {
     return toNumber(await this.database.sequelize.query(sql, { type, replacements }));
   }
 
+  /**
+   * The write that settles a passed check, tried again while the database blinks (a connection
+   * lost and refused at once, `SETTLE_RETRY_MS`): failing, it left the reservation counted, so a
+   * right password given as the database blinked counted as a wrong one. A try that failed slowly
+   * (a lock or a server that waited out its wait) is not tried again: the request would wait that
+   * long again. What still fails stays counted, as an attempt whose process died (fail closed).
+   */
+  private async settle(sql: string, replacements: Record<string, unknown>): Promise<number> {
+    for (let attempt = 0; ; attempt += 1) {
+      const began = performance.now();
+      try {
+        return await this.write(sql, replacements);
+      } catch (error) {
+        const pause = SETTLE_RETRY_MS[attempt];
+        if (pause === undefined || !isDatabaseUnavailable(error) || performance.now() - began > SETTLE_QUICK_FAILURE_MS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
   async guard(account: GuardedAccount, ip: string, check: () => Promise<boolean>, options: GuardOptions = {}): Promise<GuardOutcome> {
     const reserved = await this.write(
       `UPDATE ${ACCOUNTS_TABLE} SET failed_attempts = failed_attempts + 1, reserved_at = :now, version = version + 1
@@ -191,6 +217,8 @@ export class DatabaseLockout implements Lockout {
       throw error;
     }
     if (passed) {
+      // Only the reset is tried again: it is the same however often it runs, while a give-back run
+      // twice (its first answer lost after its commit) would forgive another attempt's failure.
       const settled =
         options.completesLogin === false
           ? await this.write(
@@ -198,7 +226,7 @@ export class DatabaseLockout implements Lockout {
                 WHERE id = :id AND locked_at IS NULL AND failed_attempts > 0`,
               { id: account.id },
             )
-          : await this.write(
+          : await this.settle(
               `UPDATE ${ACCOUNTS_TABLE} SET failed_attempts = 0, first_failed_at = NULL, version = version + 1
                 WHERE id = :id AND locked_at IS NULL`,
               { id: account.id },

@@ -124,6 +124,57 @@ describe('database outage: the portal, its API and the admin pages answer 503 an
   });
 });
 
+describe('database outage: a connection lost between the lockout’s reservation and its settling @db', function () {
+  let test: TestHost;
+  let proxy: TcpProxy;
+
+  before(async function () {
+    const server = serverUnderTest();
+    if (!server) return this.skip();
+    const target = new URL(server);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    test = await startTestHost({ demo: true, logLevel: 'silent' }, (url) => {
+      const through = new URL(url);
+      through.hostname = '127.0.0.1';
+      through.port = String(proxy.port);
+      return through.toString();
+    });
+  });
+
+  after(async () => {
+    proxy?.restore();
+    await test?.stop();
+    await proxy?.close();
+  });
+
+  it('does not count the right password as a failure when the database blinks as the attempt is settled', async () => {
+    const sequelize = test.host.api.database.sequelize;
+    let blinked = false;
+    const query = sequelize.query;
+    sequelize.query = function (this: unknown, sql: unknown, ...rest: unknown[]) {
+      if (!blinked && typeof sql === 'string' && /SET failed_attempts = 0/.test(sql)) {
+        blinked = true;
+        proxy.cut();
+        setTimeout(() => proxy.restore(), 300);
+      }
+      return (query as (...args: unknown[]) => unknown).call(this, sql, ...rest);
+    } as typeof sequelize.query;
+    try {
+      const login = await fetch(`${test.url}${API}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: JANE, password: 'Portal-demo-1' }) });
+      expect(blinked, 'the database blinked at the settling').to.equal(true);
+      expect(login.status, 'the blink is ridden out').to.equal(200);
+    } finally {
+      sequelize.query = query;
+      proxy.restore();
+    }
+    const [account] = await sequelize.query<{ failed_attempts: unknown }>('SELECT failed_attempts FROM bp_portal_accounts WHERE email = :email', {
+      type: QueryTypes.SELECT,
+      replacements: { email: JANE },
+    });
+    expect(Number(account!.failed_attempts), 'the right password counted no failure').to.equal(0);
+  });
+});
+
 describe('database outage: a server that hangs is given up on after databaseWaitMs, and used again once it answers @db', function () {
   let test: TestHost;
   let proxy: TcpProxy;
