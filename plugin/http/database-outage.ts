@@ -69,7 +69,7 @@ function saysUnavailable(error: DriverError): boolean {
 }
 
 /** File-system refusals of a write: full, read-only, not allowed, not a folder, failing. */
-const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EEXIST', 'EISDIR', 'EIO', 'EMFILE', 'ENFILE']);
+const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EIO', 'EMFILE', 'ENFILE']);
 
 /** Node's error of a file operation (it names the path) that the disk or its folder refused. */
 function storageRefused(error: DriverError & { path?: unknown; syscall?: unknown }): boolean {
