@@ -12,6 +12,7 @@ import { AuthApiRoutes } from './auth-routes.js';
 import { ContactSummaries, CrmContactSummaries } from './contact-summary.js';
 import { DemoAccountSeeder, PortalDemoAccountSeeder } from './demo-accounts.js';
 import { FirstAccessGate } from './first-access.js';
+import { DatabaseFormSubmissions, FormSubmissions } from './form-submissions.js';
 import { DatabaseLockout, Lockout } from './lockout.js';
 import { LoginHistory, SequelizeLoginHistory } from './login-history.js';
 import { LoginService, PasswordLoginService } from './login-service.js';
@@ -58,6 +59,7 @@ export const authModule = new ContainerModule(({ bind }) => {
   bind<PasswordReset>(PasswordReset).toService(TokenPasswordReset);
   // Its deactivation waits for the recovery mails still being sent.
   bind<LifecycleContribution>(LifecycleContribution).toService(TokenPasswordReset);
+  bind<FormSubmissions>(FormSubmissions).to(DatabaseFormSubmissions).inSingletonScope();
   bind<PortalFormCsrf>(PortalFormCsrf).to(SignedDoubleSubmitCsrf).inSingletonScope();
   bind<PortalPages>(PortalPages).to(LayoutPortalPages).inSingletonScope();
   bind<PortalRouteContribution>(PortalRouteContribution).to(FirstAccessGate).inSingletonScope();

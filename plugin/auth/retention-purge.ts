@@ -20,6 +20,7 @@ import { inject, injectable } from 'inversify';
 import { HostLogger } from '../host-contract/index.js';
 import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
+import { FormSubmissions } from './form-submissions.js';
 import { PasswordReset } from './password-reset.js';
 import { PortalSessions } from './portal-sessions.js';
 import { TwoFactor } from './two-factor.js';
@@ -35,6 +36,7 @@ export class RetentionPurge implements LifecycleContribution {
     @inject(PortalSessions) private readonly sessions: PortalSessions,
     @inject(PasswordReset) private readonly resets: PasswordReset,
     @inject(TwoFactor) private readonly twoFactor: TwoFactor,
+    @inject(FormSubmissions) private readonly submissions: FormSubmissions,
     @inject(HostLogger) private readonly logger: HostLogger,
     @inject(DeactivationDeadline) private readonly deadline: DeactivationDeadline,
   ) {}
@@ -58,6 +60,7 @@ export class RetentionPurge implements LifecycleContribution {
     await this.run('expired portal sessions', () => this.sessions.purgeExpired());
     await this.run('password reset requests past their hour', () => this.resets.purgeRequests());
     await this.run('second-factor challenges past their hour', () => this.twoFactor.purgeChallenges());
+    await this.run('form posts past their day', () => this.submissions.purge());
   }
 
   private async run(what: string, purge: () => Promise<number>): Promise<void> {

@@ -10,7 +10,7 @@ import { inject, injectable } from 'inversify';
 import { HostInstallation } from '../host-contract/index.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 
-export type KeyLabel = 'business-portal:csrf:v1' | 'business-portal:portal-csrf:v1' | 'business-portal:two-factor:v1' | 'business-portal:admin-outcome:v1';
+export type KeyLabel = 'business-portal:csrf:v1' | 'business-portal:portal-csrf:v1' | 'business-portal:two-factor:v1' | 'business-portal:admin-outcome:v1' | 'business-portal:form-once:v1';
 
 export const PluginKeys = Symbol.for('business-portal.http.PluginKeys');
 export interface PluginKeys {

@@ -12,7 +12,7 @@ import { inject, injectable } from 'inversify';
 import { PasswordChange } from '../../auth/password-change.js';
 import { portalFormBody } from '../../http/json-body.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
-import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
+import { WorkspaceFrame, type FormDone, type WorkspaceRequest } from './workspace-frame.js';
 
 export const PASSWORD_PAGE = '/account/password';
 
@@ -25,7 +25,8 @@ export class AccountPages implements PortalRouteContribution {
 
   registerPortalRoutes(router: Router): void {
     router.get(PASSWORD_PAGE, this.frame.page(async (w) => this.passwordForm(w)));
-    router.post(PASSWORD_PAGE, portalFormBody(), this.frame.post((w) => this.changePassword(w)));
+    // Sent twice (a double tap), the change is made once: the second goes where the first did.
+    router.post(PASSWORD_PAGE, portalFormBody(), this.frame.post(this.frame.once((w) => this.changePassword(w))));
   }
 
   private passwordForm(w: WorkspaceRequest, refused?: { readonly status: number; readonly error: string; readonly field: 'current' | 'new' }): void {
@@ -48,7 +49,7 @@ export class AccountPages implements PortalRouteContribution {
     });
   }
 
-  private async changePassword(w: WorkspaceRequest): Promise<void> {
+  private async changePassword(w: WorkspaceRequest): Promise<FormDone | void> {
     const body = (w.req.body ?? {}) as Record<string, unknown>;
     const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
     const result = await this.passwords.change(w.req, w.res, w.session, {
@@ -61,6 +62,7 @@ export class AccountPages implements PortalRouteContribution {
       return this.passwordForm(w, { status: current ? 403 : 422, error: w.t(result.messageKey, result.params), field: current ? 'current' : 'new' });
     }
     // The change ended every session and opened a new one for this browser: a fresh page, fresh tokens.
-    w.res.redirect(303, this.frame.path(`${PASSWORD_PAGE}?notice=changed`));
+    const changed = this.frame.path(`${PASSWORD_PAGE}?notice=changed`);
+    return { location: changed, again: changed };
   }
 }

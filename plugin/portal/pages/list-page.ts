@@ -208,7 +208,8 @@ export class ListPage implements PortalRouteContribution {
       status: problem ? 400 : 200,
       // A search or sort the list refused: the title says so first, as a refused form's does.
       refused: problem !== null,
-      notice: w.req.query.notice === 'deleted' ? w.t('records.deleted') : null,
+      // `alreadyDeleted`: the delete's form sent again (done once, see WorkspaceFrame.once).
+      notice: w.req.query.notice === 'deleted' ? w.t('records.deleted') : w.req.query.notice === 'alreadyDeleted' ? w.t('records.alreadyDeleted') : null,
       data: {
         title,
         module: name,

@@ -30,7 +30,7 @@ import { PORTAL_UPLOAD_BODIES, portalFormBody, requireReadableBody } from '../..
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { formatCount, formatDateTime, formatSize, optionText, shownFields } from '../../i18n/field-values.js';
-import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
+import { WorkspaceFrame, idParam, moduleParam, type FormDone, type WorkspaceRequest } from './workspace-frame.js';
 
 const TICKETS = 'HelpDesk';
 const DOCUMENTS = 'Documents';
@@ -97,12 +97,13 @@ export class RecordDetailPage implements PortalRouteContribution {
   registerPortalRoutes(router: Router): void {
     const form = portalFormBody();
     router.get('/m/:module/:id/documents/:documentId', this.frame.page((w) => this.download(w)));
-    router.post('/m/:module/:id/comments', form, this.frame.post((w) => this.comment(w)));
+    // A form sent twice (a double tap, Back and send, a reload that resends) does its work once.
+    router.post('/m/:module/:id/comments', form, this.frame.post(this.frame.once((w) => this.comment(w))));
     // Its form sends multipart, and nothing else is read (a form or JSON was a 400 "choose a file").
     // Nobody signed out makes the server read a file: the session is checked before the body.
     // Then whether the customer may send a file now: a slot of the process's uploads, else a 429 page.
     router.post('/m/:module/:id/documents', requireReadableBody(PORTAL_UPLOAD_BODIES), this.frame.signedInFirst(), (req, res, next) => void this.receive(req, res, next));
-    router.post('/m/:module/:id/resolve', form, this.frame.post((w) => this.resolve(w)));
+    router.post('/m/:module/:id/resolve', form, this.frame.post(this.frame.once((w) => this.resolve(w))));
   }
 
   /**
@@ -122,7 +123,7 @@ export class RecordDetailPage implements PortalRouteContribution {
       }
       try {
         await this.parseUpload(req, res);
-        await this.frame.serve(req, res, next, true, (w) => this.attach(w));
+        await this.frame.serve(req, res, next, true, this.frame.once((w) => this.attach(w)));
       } finally {
         taken.slot.release();
       }
@@ -262,6 +263,8 @@ export class RecordDetailPage implements PortalRouteContribution {
       saved: 'records.saved',
       commented: 'tickets.comments.added',
       uploaded: 'tickets.upload.done',
+      // The same form sent again: what the first did, done once.
+      again: 'records.sentAgain',
       ...(ticket ? { resolved: 'tickets.resolved' as const } : {}),
     };
     const noticeKey = typeof notice === 'string' && Object.hasOwn(notices, notice) ? notices[notice] : undefined;
@@ -329,7 +332,13 @@ export class RecordDetailPage implements PortalRouteContribution {
     });
   }
 
-  private async comment(w: WorkspaceRequest): Promise<void> {
+  /** Where a post of the record page leads, and where the same post sent again does. */
+  private done(w: WorkspaceRequest, name: string, id: number, notice: string, anchor = ''): FormDone {
+    const at = this.frame.recordPath(name, id);
+    return { location: `${at}?notice=${notice}${listParam(w.req, '&')}${anchor}`, again: `${at}?notice=again${listParam(w.req, '&')}${anchor}` };
+  }
+
+  private async comment(w: WorkspaceRequest): Promise<FormDone | void> {
     const { name, id } = this.target(w);
     const body = (w.req.body as Record<string, unknown>)?.body;
     // A form sends each line break as CR LF; the comment box (its maxlength) counted it as one character.
@@ -343,10 +352,10 @@ export class RecordDetailPage implements PortalRouteContribution {
       const message = w.t(isBlankText(text) ? 'tickets.comments.empty' : 'tickets.comments.tooLong', { max: formatCount(COMMENT_MAX, w.language) });
       return this.render(w, record, { commentError: message, commentText: text.slice(0, COMMENT_MAX * 2), status: 422 });
     }
-    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=commented${listParam(w.req, '&')}#bp-comments`);
+    return this.done(w, name, id, 'commented', '#bp-comments');
   }
 
-  private async attach(w: WorkspaceRequest): Promise<void> {
+  private async attach(w: WorkspaceRequest): Promise<FormDone | void> {
     const { name, id } = this.target(w);
     // Who may attach where first: a foreign or unknown record is a 404 whatever the file.
     const record = await w.access.record(name, id);
@@ -367,7 +376,7 @@ export class RecordDetailPage implements PortalRouteContribution {
     if (!checked.ok) return refused(checked.problem, checked.problem === 'too-large' ? 413 : 422);
     const title = typeof titleField === 'string' && titleField.trim() !== '' ? clipped(titleField.trim(), 200) : checked.fileName;
     await w.access.attach(name, id, { title, fileName: checked.fileName, mimeType: checked.mimeType, content: file.buffer });
-    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=uploaded${listParam(w.req, '&')}#bp-documents`);
+    return this.done(w, name, id, 'uploaded', '#bp-documents');
   }
 
   private async download(w: WorkspaceRequest): Promise<void> {
@@ -381,7 +390,7 @@ export class RecordDetailPage implements PortalRouteContribution {
     await sendFile(text.stream, w.res, file.size);
   }
 
-  private async resolve(w: WorkspaceRequest): Promise<void> {
+  private async resolve(w: WorkspaceRequest): Promise<FormDone | void> {
     const { name, id } = this.target(w);
     if (name !== TICKETS) throw new AccessError('not-found');
     try {
@@ -390,6 +399,6 @@ export class RecordDetailPage implements PortalRouteContribution {
       if (error instanceof AccessError && error.kind === 'stale') return this.render(w, await w.access.record(name, id), { status: 409, commentError: w.t('records.stale') });
       throw error;
     }
-    w.res.redirect(303, `${this.frame.recordPath(name, id)}?notice=resolved${listParam(w.req, '&')}`);
+    return this.done(w, name, id, 'resolved');
   }
 }

@@ -23,10 +23,10 @@ import { instantOf, wallClockOf, wallTime } from '../../access/wall-clock.js';
 import { formControl, zoneName, type FormControl } from './field-display.js';
 import { showValue } from '../../i18n/field-values.js';
 import { listParam, listQueryFrom, RecordDetailPage } from './record-detail.js';
-import { WorkspaceFrame, idParam, moduleParam, type WorkspaceRequest } from './workspace-frame.js';
+import { WorkspaceFrame, idParam, moduleParam, type FormDone, type WorkspaceRequest } from './workspace-frame.js';
 
 /** Form fields that are not record fields. */
-const FORM_CONTROLS = new Set(['_csrf', 'version', '_booleans']);
+const FORM_CONTROLS = new Set(['_csrf', '_once', 'version', '_booleans']);
 
 /** A problem of a form: one the access layer finds, or a time the CRM's clocks skip (found here, where wall times are read). */
 type FormProblem = { readonly field: string; readonly code: AccessProblem['code'] | 'nonexistent-time' };
@@ -52,12 +52,13 @@ export class RecordPages implements PortalRouteContribution {
   registerPortalRoutes(router: Router): void {
     const form = portalFormBody();
     router.get('/m/:module/new', this.frame.page((w) => this.newForm(w)));
-    router.post('/m/:module/new', form, this.frame.post((w) => this.create(w)));
+    // A form sent twice (a double tap, Back and send, a reload that resends) does its work once.
+    router.post('/m/:module/new', form, this.frame.post(this.frame.once((w) => this.create(w))));
     router.get('/m/:module/:id', this.frame.page((w) => this.view(w)));
     router.get('/m/:module/:id/edit', this.frame.page((w) => this.editForm(w)));
-    router.post('/m/:module/:id/edit', form, this.frame.post((w) => this.update(w)));
+    router.post('/m/:module/:id/edit', form, this.frame.post(this.frame.once((w) => this.update(w))));
     router.get('/m/:module/:id/delete', this.frame.page((w) => this.deletePage(w)));
-    router.post('/m/:module/:id/delete', form, this.frame.post((w) => this.remove(w)));
+    router.post('/m/:module/:id/delete', form, this.frame.post(this.frame.once((w) => this.remove(w))));
   }
 
   /** The record's page: its fields, and the comments and documents its module's tools allow. */
@@ -143,7 +144,7 @@ export class RecordPages implements PortalRouteContribution {
   private async sendForm(
     w: WorkspaceRequest,
     name: string,
-    page: { record: PortalRecordView | null; fields: readonly PortalField[]; values: Readonly<Record<string, unknown>>; problems?: readonly FormProblem[]; error?: string | null; status?: number; version?: number },
+    page: { record: PortalRecordView | null; fields: readonly PortalField[]; values: Readonly<Record<string, unknown>>; problems?: readonly FormProblem[]; error?: string | null; status?: number; version?: number; notice?: string | null },
   ): Promise<void> {
     const problems = page.problems ?? [];
     const editing = page.record !== null;
@@ -164,6 +165,7 @@ export class RecordPages implements PortalRouteContribution {
       ...(!editing && w.access.policy.source.version === 1 && name === 'HelpDesk' ? { entry: 'new-request' } : {}),
       status: page.status ?? (problems.length > 0 ? 422 : 200),
       refused: error !== null,
+      ...(page.notice ? { notice: page.notice } : {}),
       data: {
         heading: title,
         action: editing ? this.frame.recordPath(name, page.record!.id, `/edit${back}`) : this.frame.path(`/m/${name}/new`),
@@ -188,10 +190,11 @@ export class RecordPages implements PortalRouteContribution {
   private async newForm(w: WorkspaceRequest): Promise<void> {
     const name = moduleParam(w);
     const fields = await w.access.formFields(name, {});
-    await this.sendForm(w, name, { record: null, fields, values: {} });
+    // A new record's form sent again where the customer may not open what it made: said here, above a fresh form.
+    await this.sendForm(w, name, { record: null, fields, values: {}, notice: w.req.query.notice === 'again' ? w.t('records.sentAgain') : null });
   }
 
-  private async create(w: WorkspaceRequest): Promise<void> {
+  private async create(w: WorkspaceRequest): Promise<FormDone | void> {
     const name = moduleParam(w);
     const typed = this.typedOf(w);
     const timeZone = this.frame.display(w).timeZone;
@@ -204,8 +207,9 @@ export class RecordPages implements PortalRouteContribution {
     if (problems.length > 0) return this.sendForm(w, name, { record: null, fields, values: typed, problems });
     try {
       const record = await w.access.create(name, input);
-      if (w.access.module(name).view) return w.res.redirect(303, `${this.frame.recordPath(name, record.id)}?notice=created`);
-      return this.frame.send(w, { template: 'workspace-message', title: w.t('records.created'), module: name, data: { heading: w.t('records.created'), message: record.label } });
+      if (w.access.module(name).view) return { location: `${this.frame.recordPath(name, record.id)}?notice=created`, again: `${this.frame.recordPath(name, record.id)}?notice=again` };
+      this.frame.send(w, { template: 'workspace-message', title: w.t('records.created'), module: name, data: { heading: w.t('records.created'), message: record.label } });
+      return { location: null, again: this.frame.path(`/m/${name}/new?notice=again`) };
     } catch (error) {
       if (!(error instanceof AccessError) || error.kind !== 'invalid') throw error;
       await this.sendForm(w, name, { record: null, fields, values: typed, problems: error.problems });
@@ -224,7 +228,7 @@ export class RecordPages implements PortalRouteContribution {
     await this.sendForm(w, name, { record, fields: record.fields, values: record.values });
   }
 
-  private async update(w: WorkspaceRequest): Promise<void> {
+  private async update(w: WorkspaceRequest): Promise<FormDone | void> {
     const { name, record } = await this.editable(w);
     const typed = this.typedOf(w);
     const version = Number.parseInt(String((w.req.body as Record<string, unknown>)?.version ?? ''), 10);
@@ -232,7 +236,8 @@ export class RecordPages implements PortalRouteContribution {
     if (problems.length > 0) return this.sendForm(w, name, { record, fields: record.fields, values: typed, problems, version });
     try {
       await w.access.update(name, record.id, input, Number.isSafeInteger(version) ? version : record.version);
-      w.res.redirect(303, `${this.frame.recordPath(name, record.id)}?notice=saved${listParam(w.req, '&')}`);
+      const at = this.frame.recordPath(name, record.id);
+      return { location: `${at}?notice=saved${listParam(w.req, '&')}`, again: `${at}?notice=again${listParam(w.req, '&')}` };
     } catch (error) {
       if (!(error instanceof AccessError)) throw error;
       if (error.kind === 'invalid') return this.sendForm(w, name, { record, fields: record.fields, values: typed, problems: error.problems, version });
@@ -263,7 +268,7 @@ export class RecordPages implements PortalRouteContribution {
     });
   }
 
-  private async remove(w: WorkspaceRequest): Promise<void> {
+  private async remove(w: WorkspaceRequest): Promise<FormDone | void> {
     const { name, record } = await this.deletable(w);
     const version = Number.parseInt(String((w.req.body as Record<string, unknown>)?.version ?? ''), 10);
     try {
@@ -276,6 +281,7 @@ export class RecordPages implements PortalRouteContribution {
     }
     // Back to the list as the customer left it (a page past the new end goes to the last one).
     const list = listQueryFrom(w.req.query.list);
-    w.res.redirect(303, this.frame.path(`/m/${name}?${list === '' ? '' : `${list}&`}notice=deleted`));
+    const at = this.frame.path(`/m/${name}?${list === '' ? '' : `${list}&`}`);
+    return { location: `${at}notice=deleted`, again: `${at}notice=alreadyDeleted` };
   }
 }

@@ -9,6 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { inject, injectable } from 'inversify';
 import { AccessError, recordIdParam } from '../../access/access-errors.js';
 import { PortalAccess, type PortalAccessContext } from '../../access/portal-access.js';
+import { FormSubmissions } from '../../auth/form-submissions.js';
 import { PortalFormCsrf } from '../../auth/portal-form-csrf.js';
 import { noticeOf, PortalPages } from '../../auth/portal-pages.js';
 import { PortalSessions, displayName, type PortalSession } from '../../auth/portal-sessions.js';
@@ -75,6 +76,16 @@ export function idParam(w: WorkspaceRequest, param = 'id'): number {
 
 type Handler = (w: WorkspaceRequest) => Promise<void>;
 
+/**
+ * What a form post's work did, when it did it: where its answer leads (a 303), and where the same
+ * form sent again leads (what the first made, with a notice that it was sent already).
+ */
+export interface FormDone {
+  /** Null when the work sent its own page (a created record the customer may not open). */
+  readonly location: string | null;
+  readonly again: string;
+}
+
 /** An email's part before its last "@" (that "@" included) and after it; none for a text without one. */
 function emailParts(email: string): { emailLocal?: string; emailDomain?: string } {
   const at = email.lastIndexOf('@');
@@ -92,6 +103,7 @@ export class WorkspaceFrame {
     @inject(Translator) private readonly translator: Translator,
     @inject(PluginSettings) private readonly settings: PluginSettings,
     @inject(HostRegional) private readonly regional: HostRegional,
+    @inject(FormSubmissions) private readonly submissions: FormSubmissions,
   ) {}
 
   get portalPath(): string {
@@ -125,6 +137,28 @@ export class WorkspaceFrame {
   /** A form POST: signed in, and the form's CSRF token matches (else a 403 page and no change). */
   post(handler: Handler): RequestHandler {
     return (req, res, next) => void this.run(req, res, next, true, handler);
+  }
+
+  /**
+   * A form post's work done once (see form-submissions.ts): the work answers with where to go
+   * (`FormDone`), or answers itself (a refusal shown with the form) and then gives its claim back.
+   * The same form sent again goes where the first went, the work not done twice.
+   */
+  once(work: (w: WorkspaceRequest) => Promise<FormDone | void>): Handler {
+    return async (w) => {
+      const claim = await this.submissions.claim(w.req, w.session.account.id);
+      if (claim.kind === 'repeat') return w.res.redirect(303, claim.location);
+      if (claim.kind === 'pending') return this.refuse(w, 409, 'portal.errors.stillSendingTitle', 'portal.errors.stillSending');
+      let done: FormDone | void;
+      try {
+        done = await work(w);
+      } catch (error) {
+        if (claim.kind === 'first') await claim.release();
+        throw error;
+      }
+      if (claim.kind === 'first') await (done ? claim.finish(done.again) : claim.release());
+      if (done?.location) w.res.redirect(303, done.location);
+    };
   }
 
   /**
@@ -199,7 +233,8 @@ export class WorkspaceFrame {
 
   /** Sends a page in the workspace. */
   send(w: WorkspaceRequest, page: WorkspacePage): void {
-    const common = { csrfToken: w.csrfToken, portalPath: this.portalPath, assetsPath: this.path('/assets') };
+    // A page's forms carry a one-time value: sent twice, a form does its work once (`once`).
+    const common = { csrfToken: w.csrfToken, formOnce: this.submissions.issue(), portalPath: this.portalPath, assetsPath: this.path('/assets') };
     const content = this.renderer.render(`portal/${page.template}`, w.language, { ...page.data, ...noticeOf(page), ...common });
     this.pages.send(w.req, w.res, { sessionId: w.session.sessionId, language: w.language, csrfToken: w.csrfToken }, {
       template: 'workspace',
