@@ -67,4 +67,36 @@ document.addEventListener('DOMContentLoaded', () => {
       show();
     });
   }
+
+  // A form that does its work once (data-once; the server makes sure of it, see form-submissions.ts)
+  // says it is sending, and a second click or Enter while it is sends nothing more.
+  for (const form of document.querySelectorAll('form[data-once]')) {
+    form.addEventListener('submit', (event) => {
+      if (event.defaultPrevented) return;
+      if (form.dataset.sending === 'true') {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sending = 'true';
+      form.setAttribute('aria-busy', 'true');
+      for (const button of form.querySelectorAll('button[type="submit"], button:not([type])')) {
+        button.dataset.idleLabel = button.textContent;
+        if (form.dataset.sendingLabel) button.textContent = form.dataset.sendingLabel;
+        button.setAttribute('aria-disabled', 'true');
+      }
+    });
+  }
+  // Back to this page from the browser's back/forward cache: its forms can be sent again.
+  window.addEventListener('pageshow', (event) => {
+    if (!event.persisted) return;
+    for (const form of document.querySelectorAll('form[data-once][data-sending]')) {
+      delete form.dataset.sending;
+      form.removeAttribute('aria-busy');
+      for (const button of form.querySelectorAll('[aria-disabled][data-idle-label]')) {
+        button.textContent = button.dataset.idleLabel;
+        delete button.dataset.idleLabel;
+        button.removeAttribute('aria-disabled');
+      }
+    }
+  });
 });
