@@ -8,9 +8,10 @@
  * before, and the CSRF check stays in front.
  */
 import { expect } from 'chai';
-import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
+import { QueryTypes } from 'sequelize';
+import { startMailbox, tokenIn, type Mailbox, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { JANE, MARIO, changeDefaultModule, recordIdsIn, signedIn } from './portal-pages-kit.js';
+import { DEMO_PASSWORD, JANE, MARIO, changeDefaultModule, recordIdsIn, signedIn } from './portal-pages-kit.js';
 
 /** The one-time value of a page's forms. */
 function onceIn(html: string): string {
@@ -24,15 +25,18 @@ describe('portal pages: a form sent twice does its work once @db', function () {
   let test: TestHost;
   let jane: PortalClient;
   let mario: PortalClient;
+  let mailbox: Mailbox;
 
   before(async () => {
-    test = await startTestHost({ demo: true, logLevel: 'error' });
+    mailbox = await startMailbox();
+    test = await startTestHost({ demo: true, logLevel: 'error', smtpUrl: mailbox.url });
     await changeDefaultModule(test, 'HelpDesk', (entry) => ({ ...entry, delete: true }));
     jane = await signedIn(test, JANE);
     mario = await signedIn(test, MARIO);
   });
   after(async () => {
     await test?.stop();
+    await mailbox?.close();
   });
 
   const ticketsTitled = async (title: string) => (await test.host.records.query('HelpDesk', { where: { field: 'ticket_title', op: 'eq', value: title }, limit: 10 })).rows.map((r) => r.id);
@@ -203,5 +207,24 @@ describe('portal pages: a form sent twice does its work once @db', function () {
     const again = await jane.post(`/m/HelpDesk/${id}/resolve`, fields);
     expect(first.response.headers.get('location')).to.equal(`/portal/m/HelpDesk/${id}?notice=resolved`);
     expect(again.response.headers.get('location')).to.equal(`/portal/m/HelpDesk/${id}?notice=again`);
+  });
+
+  // Last: the change ends the customer's other sessions.
+  it('changes the password once when its form is sent twice at the same moment', async () => {
+    const client = await signedIn(test, MARIO);
+    const form = await client.get('/account/password');
+    const fields = { _csrf: tokenIn(form.html), _once: onceIn(form.html), currentPassword: DEMO_PASSWORD, newPassword: 'Cambiata-due-volte-7', confirmPassword: 'Cambiata-due-volte-7' };
+    const since = mailbox.received.length;
+    const answers = await Promise.all([1, 2].map(() => client.post('/account/password', fields)));
+    for (const answer of answers) {
+      expect(answer.response.status, answer.html.match(/role="alert"[^>]*>[^<]*/)?.[0]).to.equal(303);
+      expect(answer.response.headers.get('location')).to.equal('/portal/account/password?notice=changed');
+    }
+    // One change, one mail saying so (two changes at once mailed twice).
+    await mailbox.waitFor(MARIO, { since, subject: /password/i });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(mailbox.received.slice(since).filter((m) => /password/i.test(m.subject ?? ''))).to.have.length(1);
+    const failures = await test.host.api.database.sequelize.query<{ failed: number }>(`SELECT failed_attempts AS failed FROM bp_portal_accounts WHERE email = :email`, { type: QueryTypes.SELECT, replacements: { email: MARIO } });
+    expect(Number(failures[0]?.failed ?? 0), 'no wrong current password counted').to.equal(0);
   });
 });
