@@ -1,6 +1,8 @@
 /**
  * `bp_form_submissions`: one row per portal form post that carried a one-time value (`_once`),
- * keyed by an HMAC of the customer's account, that value and what the form sent. Inserted under a
+ * keyed by an HMAC of the customer, that value and what the form sent, and one per API write
+ * that carried an `Idempotency-Key` (keyed by the customer and the key; `contents` the digest of
+ * what was sent, `outcome` the first answer). Inserted under a
  * unique key before the work is done, so a form sent twice — a double tap, Back and send again, a
  * reload that resends — does its work once, by this process or any other sharing the database;
  * the row then keeps where the first answer led, for the repeat to go there too. Rows are purged
@@ -20,9 +22,11 @@ export async function up({ context }: { context: PluginMigrationContext }): Prom
       id: { type: DataTypes.INTEGER, allowNull: false, primaryKey: true, autoIncrement: true },
       // base64url of an HMAC-SHA-256: 43 characters.
       submission_key: { type: DataTypes.STRING(64), allowNull: false },
-      account_id: { type: DataTypes.INTEGER, allowNull: false },
-      // Where a repeat of the form is sent (a path of the portal); NULL while the first is at work.
-      outcome: { type: DataTypes.STRING(1000), allowNull: true },
+      contact_id: { type: DataTypes.INTEGER, allowNull: false },
+      // An API write's digest of what it sent (a form's is in its key): the same key with another body is refused.
+      contents: { type: DataTypes.STRING(64), allowNull: true },
+      // Where a repeat of a form is sent (a path of the portal), or an API write's first answer (JSON); NULL while the first is at work.
+      outcome: { type: DataTypes.TEXT, allowNull: true },
       created_at: { type: DataTypes.DATE, allowNull: false },
     });
   }

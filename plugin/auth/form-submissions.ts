@@ -2,7 +2,7 @@
  * A portal form sent twice does its work once. Every signed-in form carries a one-time value
  * (`_once`, 128 random bits, made when the page is rendered: nothing stored, no statement on a
  * GET). A post that carries one claims a row of `bp_form_submissions` under a unique key before
- * its work: an HMAC of the customer's account, the value, the address posted to and what the form
+ * its work: an HMAC of the customer (their contact), the value, the address posted to and what the form
  * sent (its fields but the CSRF token, and an uploaded file's digest). So:
  *
  * - the same form sent again (a double tap, Back and send, a reload that resends) finds the row
@@ -53,12 +53,17 @@ export type FormClaim =
   | { readonly kind: 'repeat'; readonly location: string }
   | { readonly kind: 'pending' };
 
+/** A claim by a client's key (the API's `Idempotency-Key`): `repeat`'s `location` is the first answer; `other-contents`, the key was sent with another body. */
+export type KeyClaim = FormClaim | { readonly kind: 'other-contents' };
+
 export const FormSubmissions = Symbol.for('business-portal.auth.FormSubmissions');
 export interface FormSubmissions {
   /** A new one-time value for a page's forms. */
   issue(): string;
-  /** Claims the work of this post for the signed-in account. */
-  claim(req: Request, accountId: number): Promise<FormClaim>;
+  /** Claims the work of this form post for the signed-in customer. */
+  claim(req: Request, contactId: number): Promise<FormClaim>;
+  /** Claims the work of a request by a key its client chose (`scope` keeps uses apart), `contents` a digest of what it sent. */
+  claimKey(scope: string, contactId: number, idempotencyKey: string, contents: string): Promise<KeyClaim>;
   purge(now?: Date): Promise<number>;
 }
 
@@ -92,26 +97,36 @@ export class DatabaseFormSubmissions implements FormSubmissions {
     return randomBytes(16).toString('base64url');
   }
 
-  private keyOf(req: Request, accountId: number, once: string): string {
-    return createHmac('sha256', this.keys.key('business-portal:form-once:v1')).update(`${accountId}\n${once}\n${contentsDigest(req)}`).digest('base64url');
-  }
-
-  async claim(req: Request, accountId: number): Promise<FormClaim> {
+  async claim(req: Request, contactId: number): Promise<FormClaim> {
     const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
     const once = body[FORM_ONCE_FIELD];
     if (typeof once !== 'string' || !ONCE_FORMAT.test(once)) return { kind: 'untracked' };
-    const key = this.keyOf(req, accountId, once);
+    const key = this.mac(`page\n${contactId}\n${once}\n${contentsDigest(req)}`);
+    const claim = await this.claimRow(key, contactId, null);
+    return claim.kind === 'other-contents' ? { kind: 'untracked' } : claim;
+  }
+
+  async claimKey(scope: string, contactId: number, idempotencyKey: string, contents: string): Promise<KeyClaim> {
+    return this.claimRow(this.mac(`${scope}\n${contactId}\n${idempotencyKey}`), contactId, contents);
+  }
+
+  private mac(text: string): string {
+    return createHmac('sha256', this.keys.key('business-portal:form-once:v1')).update(text).digest('base64url');
+  }
+
+  private async claimRow(key: string, contactId: number, contents: string | null): Promise<KeyClaim> {
     const deadline = Date.now() + REPEAT_WAIT_MS;
     for (;;) {
-      if (await this.insert(key, accountId)) return this.first(key);
+      if (await this.insert(key, contactId, contents)) return this.first(key);
       // Sent before: its outcome, once the first has one. A row given back (refused, failed) is claimed again.
-      const rows = await this.database.sequelize.query<{ outcome: string | null }>(`SELECT outcome FROM ${FORM_SUBMISSIONS_TABLE} WHERE submission_key = :key`, {
+      const rows = await this.database.sequelize.query<{ outcome: string | null; contents: string | null }>(`SELECT outcome, contents FROM ${FORM_SUBMISSIONS_TABLE} WHERE submission_key = :key`, {
         type: QueryTypes.SELECT,
         replacements: { key },
       });
-      const outcome = rows[0]?.outcome;
-      if (typeof outcome === 'string') return { kind: 'repeat', location: outcome };
-      if (rows.length === 0) continue;
+      const row = rows[0];
+      if (!row) continue;
+      if ((row.contents ?? null) !== contents) return { kind: 'other-contents' };
+      if (typeof row.outcome === 'string') return { kind: 'repeat', location: row.outcome };
       if (Date.now() >= deadline) return { kind: 'pending' };
       await sleep(REPEAT_POLL_MS);
     }
@@ -124,7 +139,7 @@ export class DatabaseFormSubmissions implements FormSubmissions {
       finish: async (outcome: string) => {
         await this.database.sequelize.query(`UPDATE ${FORM_SUBMISSIONS_TABLE} SET outcome = :outcome WHERE submission_key = :key`, {
           type: QueryTypes.UPDATE,
-          replacements: { ...replacements, outcome: outcome.slice(0, 1000) },
+          replacements: { ...replacements, outcome },
         });
       },
       release: async () => {
@@ -134,11 +149,11 @@ export class DatabaseFormSubmissions implements FormSubmissions {
   }
 
   /** Inserts the claim's row; false when the key is there already. */
-  private async insert(key: string, accountId: number): Promise<boolean> {
+  private async insert(key: string, contactId: number, contents: string | null): Promise<boolean> {
     try {
-      await this.database.sequelize.query(`INSERT INTO ${FORM_SUBMISSIONS_TABLE} (submission_key, account_id, outcome, created_at) VALUES (:key, :accountId, NULL, :now)`, {
+      await this.database.sequelize.query(`INSERT INTO ${FORM_SUBMISSIONS_TABLE} (submission_key, contact_id, contents, outcome, created_at) VALUES (:key, :contactId, :contents, NULL, :now)`, {
         type: QueryTypes.INSERT,
-        replacements: { key, accountId, now: new Date() },
+        replacements: { key, contactId, contents, now: new Date() },
       });
       return true;
     } catch (error) {

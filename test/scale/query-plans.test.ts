@@ -436,7 +436,7 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
     // Posts of many customers, a few of them past the day (see the forgot-password purge above on MariaDB's cost model).
     const now = Date.now();
     const rows = Array.from({ length: 600 }, (_, i) => `('purge-form-${String(i).padStart(4, '0')}', ${i + 1}, NULL, ${i % 20 === 0 ? ':old' : ':recent'})`);
-    await sequelize.query(`INSERT INTO bp_form_submissions (submission_key, account_id, outcome, created_at) VALUES ${rows.join(', ')}`, {
+    await sequelize.query(`INSERT INTO bp_form_submissions (submission_key, contact_id, outcome, created_at) VALUES ${rows.join(', ')}`, {
       replacements: { recent: new Date(now - 60 * 60_000), old: new Date(now - FORM_SUBMISSION_KEPT_MS - 60 * 60_000) },
     });
     const scans = await fullScans(sequelize, dialect, { sql: FORM_SUBMISSIONS_PURGE_STATEMENT, replacements: { forgotten: new Date(now - FORM_SUBMISSION_KEPT_MS) } });

@@ -4,11 +4,13 @@
  * bodies with ajv, and turn refusals — of the access layer, of a schema, of an upload — into
  * `{"error": {"code", "message", "problems"?}}` in the caller's language, with stable codes.
  */
+import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
 import type { ValidateFunction } from 'ajv';
 import { AccessError, ACCESS_ERROR_STATUS, recordIdParam } from '../../access/access-errors.js';
 import { PortalAccess, type PortalAccessContext } from '../../access/portal-access.js';
+import { FormSubmissions } from '../../auth/form-submissions.js';
 import type { LanguageCode } from '../../host-contract/index.js';
 import { ApiError } from '../../http/api-errors.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
@@ -17,6 +19,17 @@ import { Translator } from '../../i18n/translator.js';
 import { schemaProblems } from './api-schemas.js';
 
 const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/** The `Idempotency-Key` header: a Structured Field string (`"…"`), or the same characters bare; visible ASCII, at most 255. */
+const IDEMPOTENCY_KEY = /^(?:"([\x20\x21\x23-\x5b\x5d-\x7e]{1,255})"|([\x21\x23-\x7e]{1,255}))$/;
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** The first answer of a write sent with an `Idempotency-Key`, given again to its repeats. */
+interface StoredAnswer {
+  readonly status: number;
+  readonly location?: string;
+  readonly body: unknown;
+}
 
 export type ProblemCode = 'required' | 'not-writable' | 'invalid-value' | 'unknown-field' | 'not-in-scope';
 export interface ApiProblem {
@@ -73,7 +86,52 @@ export class ApiRequestContext {
   constructor(
     @inject(PortalAccess) private readonly access: PortalAccess,
     @inject(Translator) private readonly translator: Translator,
+    @inject(FormSubmissions) private readonly submissions: FormSubmissions,
   ) {}
+
+  /**
+   * A write a client may send again safely (`Idempotency-Key`, as the IETF httpapi draft has it):
+   * the first request with a key does the work; the same key with the same body — again, or at
+   * the same moment — gets the first's answer (status, `Location`, body) without the work done
+   * twice; the same key with another body is a 422 `idempotency_key_reused`; one still at work
+   * after a wait a 409 `idempotency_key_in_use`. Keys are the customer's own: another customer's
+   * request with the same key is theirs. Only a success is kept: a refusal gives the key back.
+   * Without the header the write is served as ever.
+   */
+  async idempotent(req: Request, res: Response, customer: PortalAccessContext, action: () => Promise<void>): Promise<void> {
+    const header = req.get(IDEMPOTENCY_HEADER);
+    if (header === undefined) return action();
+    const language = this.language(req);
+    const match = IDEMPOTENCY_KEY.exec(header.trim());
+    if (!match) return this.send(res, 400, 'invalid_idempotency_key', this.translator.t(language, 'api.errors.idempotencyKeyInvalid'), language);
+    const key = match[1] ?? match[2]!;
+    const contents = createHash('sha256').update(`${req.method} ${req.baseUrl}${req.path}\n${JSON.stringify(req.body ?? null)}`).digest('base64url');
+    const claim = await this.submissions.claimKey('api', customer.contactId, key, contents);
+    if (claim.kind === 'other-contents') return this.send(res, 422, 'idempotency_key_reused', this.translator.t(language, 'api.errors.idempotencyKeyReused'), language);
+    if (claim.kind === 'pending') return this.send(res, 409, 'idempotency_key_in_use', this.translator.t(language, 'api.errors.idempotencyKeyInUse'), language);
+    if (claim.kind === 'repeat') {
+      const answer = JSON.parse(claim.location) as StoredAnswer;
+      if (answer.location) res.location(answer.location);
+      res.status(answer.status).json(answer.body);
+      return;
+    }
+    if (claim.kind !== 'first') return action();
+    let answer: StoredAnswer | null = null;
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      const location = res.get('Location');
+      answer = { status: res.statusCode, ...(location ? { location } : {}), body };
+      return json(body);
+    };
+    try {
+      await action();
+    } catch (error) {
+      await claim.release();
+      throw error;
+    }
+    const kept = answer as StoredAnswer | null;
+    await (kept && kept.status >= 200 && kept.status < 300 ? claim.finish(JSON.stringify(kept)) : claim.release());
+  }
 
   language(req: Request): LanguageCode {
     return requestLanguage(req, this.translator);

@@ -19,7 +19,7 @@ import { API_PREFIX } from '../../http/api-errors.js';
 import { buttonText } from '../../profiles/profile-document.js';
 import { Translator } from '../../i18n/translator.js';
 import { ApiInputError, ApiRequestContext, inValues, type ApiProblem, type ProblemPlace } from './api-request-context.js';
-import { idParameter, moduleParameter, type ApiParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
+import { idParameter, idempotencyKeyParameter, moduleParameter, withIdempotencyAnswers, type ApiParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
 import {
   createRecordSchema,
   deleteRecordSchema,
@@ -159,9 +159,9 @@ export class RecordsApi implements ApiRouteSource {
         summary: 'Creates a record, owned by the profile’s owner (none if the CRM no longer has that user or group) and linked to the customer (and their account)',
         tag: 'records',
         signedIn: true,
-        parameters: [moduleParameter],
+        parameters: [moduleParameter, idempotencyKeyParameter],
         body: { contentType: 'application/json', schema: createRecordSchema, required: true },
-        answers: { 201: { description: 'The record', schema: recordSchema }, ...errors, ...notAllowed, ...notFound, ...invalidInput },
+        answers: withIdempotencyAnswers({ 201: { description: 'The record', schema: recordSchema }, ...errors, ...notAllowed, ...notFound, ...invalidInput }),
         handle: (req, res) => this.create(req, res),
       },
       {
@@ -263,13 +263,14 @@ export class RecordsApi implements ApiRouteSource {
 
   private async create(req: Request, res: Response): Promise<void> {
     const customer = await this.api.customer(req, res);
-    await this.api.answer(req, res, inValues, async () => {
+    // Sent again with the same Idempotency-Key (a retry after a lost answer), the record is made once.
+    await this.api.idempotent(req, res, customer, () => this.api.answer(req, res, inValues, async () => {
       const module = this.api.module(req);
       customer.module(module);
       const body = this.api.body(req, validateCreateRecord);
       const record = await customer.create(module, body.values);
       res.status(201).location(`${req.baseUrl}${API_PREFIX}/modules/${module}/records/${record.id}`).json(record);
-    });
+    }));
   }
 
   private async record(req: Request, res: Response): Promise<void> {

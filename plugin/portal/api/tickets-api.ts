@@ -29,7 +29,7 @@ import { MAX_UPLOAD_BYTES, checkUpload, downloadHeaders, sendFile, textDownload,
 import { parseUploadBody } from '../../access/upload-body.js';
 import { UPLOAD_BYTES_AT_ONCE, UPLOAD_RETRY_AFTER, UPLOADS_PER_CUSTOMER, UploadSlots } from '../../access/upload-slots.js';
 import { ApiInputError, ApiRequestContext, UploadRefusedError } from './api-request-context.js';
-import { idParameter, moduleParameter, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
+import { idParameter, idempotencyKeyParameter, moduleParameter, withIdempotencyAnswers, type ApiRoute, type ApiRouteSource } from './api-route-table.js';
 import { urlQuery } from './records-api.js';
 import { writeChunk } from './csv-export.js';
 import { DEFAULT_PAGE_SIZE, type ShownDocument } from '../../access/portal-access.js';
@@ -170,9 +170,9 @@ export class TicketsApi implements ApiRouteSource {
         summary: 'Adds a public comment written by the customer (comments tool)',
         tag: 'tickets',
         signedIn: true,
-        parameters: recordParameters,
+        parameters: [...recordParameters, idempotencyKeyParameter],
         body: { contentType: 'application/json', schema: commentSchema, required: true },
-        answers: { 201: { description: 'The comment', schema: commentAnswerSchema }, ...errors, ...notFound, 422: { description: 'Empty or too long (`invalid_input`)' } },
+        answers: withIdempotencyAnswers({ 201: { description: 'The comment', schema: commentAnswerSchema }, ...errors, ...notFound, 422: { description: 'Empty or too long (`invalid_input`)' } }),
         handle: (req, res) => this.addComment(req, res),
       },
       {
@@ -276,13 +276,14 @@ export class TicketsApi implements ApiRouteSource {
 
   private async addComment(req: Request, res: Response): Promise<void> {
     const customer = await this.api.customer(req, res);
-    await this.api.answer(req, res, (field) => field, async () => {
+    // Sent again with the same Idempotency-Key, the comment is written once.
+    await this.api.idempotent(req, res, customer, () => this.api.answer(req, res, (field) => field, async () => {
       const module = this.api.module(req);
       const id = this.api.id(req);
       await customer.requireRecord(module, id, 'comments');
       const body = this.api.body(req, validateComment);
       res.status(201).json(commentOf(await customer.addComment(module, id, body.body)));
-    });
+    }));
   }
 
   private async documents(req: Request, res: Response): Promise<void> {
