@@ -9,7 +9,7 @@
  *   and goes where the first went (`outcome`), the work not done again; sent at the same moment,
  *   the second waits for the first's outcome (`REPEAT_WAIT_MS`);
  * - the same value with other contents (Back, change the text, send) is new work;
- * - another customer's request never meets the row: their account is in the key;
+ * - another customer's request never meets the row: the customer is in the key;
  * - a post without a value, or with one that is not one, is served as before (the CSRF check,
  *   before this, is unchanged);
  * - work that is refused (a form shown again with its problems) or fails gives its row back, so
@@ -44,16 +44,16 @@ const NOT_CONTENTS = new Set(['_csrf', FORM_ONCE_FIELD]);
  * What a post's claim found:
  * - `untracked`: the post carries no one-time value; served as before.
  * - `first`: this post does the work; `finish` records where a repeat goes, `release` gives the row back.
- * - `repeat`: the form was sent before; `location` is where its first answer led (the work is done).
+ * - `repeat`: the form was sent before; `outcome` is where its first answer led, or the API's first answer (the work is done).
  * - `pending`: the first is still at work after the wait.
  */
 export type FormClaim =
   | { readonly kind: 'untracked' }
   | { readonly kind: 'first'; finish(outcome: string): Promise<void>; release(): Promise<void> }
-  | { readonly kind: 'repeat'; readonly location: string }
+  | { readonly kind: 'repeat'; readonly outcome: string }
   | { readonly kind: 'pending' };
 
-/** A claim by a client's key (the API's `Idempotency-Key`): `repeat`'s `location` is the first answer; `other-contents`, the key was sent with another body. */
+/** A claim by a client's key (the API's `Idempotency-Key`): `repeat`'s `outcome` is the first answer; `other-contents`, the key was sent with another body. */
 export type KeyClaim = FormClaim | { readonly kind: 'other-contents' };
 
 export const FormSubmissions = Symbol.for('business-portal.auth.FormSubmissions');
@@ -126,7 +126,7 @@ export class DatabaseFormSubmissions implements FormSubmissions {
       const row = rows[0];
       if (!row) continue;
       if ((row.contents ?? null) !== contents) return { kind: 'other-contents' };
-      if (typeof row.outcome === 'string') return { kind: 'repeat', location: row.outcome };
+      if (typeof row.outcome === 'string') return { kind: 'repeat', outcome: row.outcome };
       if (Date.now() >= deadline) return { kind: 'pending' };
       await sleep(REPEAT_POLL_MS);
     }

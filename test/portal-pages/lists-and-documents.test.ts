@@ -416,7 +416,7 @@ describe('portal pages: documents, paging, column searches, the way back to the 
       expect(back(record.html)).to.equal('/portal/m/HelpDesk?f_status=Open&sort=ticket_no&dir=asc');
 
       // "OK, resolved": one notice, not two, and the way back still knows the list.
-      const action = /<form method="post" action="([^"]+)">\s*<input type="hidden" name="_csrf"[^>]*>\s*<button[^>]*data-resolve/.exec(record.html)![1]!.replace(/&#x3D;/g, '=');
+      const action = /<form method="post" action="([^"]+)"[^>]*>\s*<input type="hidden" name="_csrf"[^>]*>\s*<input type="hidden" name="_once"[^>]*>\s*<button[^>]*data-resolve/.exec(record.html)![1]!.replace(/&#x3D;/g, '=');
       const resolved = await jane.post(action.replace('/portal', ''), { _csrf: tokenOf(record.html) });
       expect(resolved.response.status).to.equal(303);
       const after = await jane.get(resolved.response.headers.get('location')!.replace('/portal', ''));

@@ -110,7 +110,7 @@ export class ApiRequestContext {
     if (claim.kind === 'other-contents') return this.send(res, 422, 'idempotency_key_reused', this.translator.t(language, 'api.errors.idempotencyKeyReused'), language);
     if (claim.kind === 'pending') return this.send(res, 409, 'idempotency_key_in_use', this.translator.t(language, 'api.errors.idempotencyKeyInUse'), language);
     if (claim.kind === 'repeat') {
-      const answer = JSON.parse(claim.location) as StoredAnswer;
+      const answer = JSON.parse(claim.outcome) as StoredAnswer;
       if (answer.location) res.location(answer.location);
       res.status(answer.status).json(answer.body);
       return;

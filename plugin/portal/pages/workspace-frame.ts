@@ -147,7 +147,7 @@ export class WorkspaceFrame {
   once(work: (w: WorkspaceRequest) => Promise<FormDone | void>): Handler {
     return async (w) => {
       const claim = await this.submissions.claim(w.req, w.session.account.contactId);
-      if (claim.kind === 'repeat') return w.res.redirect(303, claim.location);
+      if (claim.kind === 'repeat') return w.res.redirect(303, claim.outcome);
       if (claim.kind === 'pending') return this.refuse(w, 409, 'portal.errors.stillSendingTitle', 'portal.errors.stillSending');
       let done: FormDone | void;
       try {
