@@ -41,6 +41,14 @@ describe('a form’s submit button while it is sent, in a browser', function () 
 
   it('says "Sending…" and sends a double click and an Enter once, on a slow connection', async () => {
     const page = await signedIn(JANE, 'en-US');
+    // What the button shows after each submit event, reported by the page itself: with the form's
+    // navigation under way (and held, below) a page.evaluate may wait for the next document.
+    const shown: [string | null, string | null][] = [];
+    await page.exposeFunction('bpReportButton', (text: string | null, disabled: string | null) => void shown.push([text, disabled]));
+    await page.addInitScript(`document.addEventListener('submit', () => setTimeout(() => {
+      const b = document.querySelector('form[data-once] button[type="submit"]');
+      window.bpReportButton(b && b.textContent, b && b.getAttribute('aria-disabled'));
+    }), true)`);
     await page.goto(`${test.url}/portal/m/HelpDesk/new`);
     await page.fill('#bp-field-ticket_title', 'Double click on a slow phone');
     // The POST is held until the page has been clicked again.
@@ -58,14 +66,22 @@ describe('a form’s submit button while it is sent, in a browser', function () 
     await button.scrollIntoViewIfNeeded();
     const box = (await button.boundingBox())!;
     const press = () => page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-    const shown = () => page.evaluate(`(() => { const b = document.querySelector('form[data-once] button[type="submit"]'); return [b.textContent, b.getAttribute('aria-disabled')]; })()`);
+    const reports = async (n: number) => {
+      for (const until = Date.now() + 30_000; shown.length < n && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      return shown.slice(0, n);
+    };
     try {
       await press();
-      expect(await shown()).to.deep.equal(['Sending…', 'true']);
+      expect(await reports(1)).to.deep.equal([['Sending…', 'true']]);
       await press();
-      await page.evaluate(`document.querySelector('#bp-field-ticket_title').focus()`);
+      // Enter on the button the clicks left focused.
       await page.keyboard.press('Enter');
-      await page.waitForTimeout(300);
+      expect(await reports(3), 'the second click and the Enter, each refused').to.deep.equal([
+        ['Sending…', 'true'],
+        ['Sending…', 'true'],
+        ['Sending…', 'true'],
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
     } finally {
       release();
     }
