@@ -200,6 +200,7 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       picklistUserId: document.general.owner?.kind === 'user' ? document.general.owner.id : null,
       hiddenDocumentFields: documentFieldsWith(document, 'hidden'),
       readOnlyDocumentFields: documentFieldsWith(document, 'readonly'),
+      hiddenFields: Object.fromEntries(document.modules.map((entry) => [entry.module, Object.entries(entry.fields).filter(([, given]) => given === 'hidden').map(([field]) => field)])),
     };
   }
 
@@ -225,6 +226,7 @@ export class CachedAccessPolicies implements AccessPolicies, LifecycleContributi
       // Version 1 hides no field, and its customers title the files they give tickets.
       hiddenDocumentFields: [],
       readOnlyDocumentFields: [],
+      hiddenFields: {},
     };
   }
 }

@@ -45,6 +45,12 @@ export interface AccessPolicy {
   readonly hiddenDocumentFields: readonly string[];
   /** The Documents fields the profile makes read-only, whether or not Documents is on the menu: an upload's typed title is not written to a read-only title. */
   readonly readOnlyDocumentFields: readonly string[];
+  /**
+   * The fields the profile hides, per module, whether or not the module is on the menu: the
+   * customer's own contact and company still name their references where Contacts or Accounts is
+   * not theirs to view, never by a field the profile hides.
+   */
+  readonly hiddenFields: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Field types whose values are long texts: never default list columns. */

@@ -453,7 +453,11 @@ export class PortalAccessContext {
   private async ownLabels(target: string, ids: ReadonlySet<number>, labels: Map<string, ReferenceLabel>): Promise<void> {
     const definition = this.registry.module(target);
     if (!definition) return;
-    const label = (record: CrmRecord) => recordName(definition, record);
+    // Named by the fields the profile leaves visible (and, for a module on the menu without view, its rules too).
+    const onMenu = this.policy.modules.find((m) => m.name === target);
+    const hidden = this.policy.hiddenFields[target] ?? [];
+    const label = (record: CrmRecord) =>
+      onMenu ? this.recordLabel(onMenu, record, evaluateRules(this.rules, target, record.values)) : recordName(definition, record, (field) => !hidden.includes(field));
     if (target === 'Contacts' && ids.has(this.contactId)) {
       labels.set(`${target}:${this.contactId}`, { id: this.contactId, module: target, label: label(this.subject.contact) });
     }

@@ -19,7 +19,7 @@ const MODELLED: Readonly<Record<string, { readonly varied: readonly string[]; re
   HelpDesk: { varied: ['ticket_title', 'description', 'solution', 'severity', 'priority'], marked: ['ticket_title', 'description', 'solution'] },
   Invoice: { varied: ['subject', 'status'], marked: ['subject'] },
   Contacts: { varied: ['title', 'description', 'mailingcity'], marked: ['title', 'description', 'mailingcity'] },
-  Accounts: { varied: ['industry', 'description', 'city'], marked: ['industry', 'description', 'city'] },
+  Accounts: { varied: ['accountname', 'industry', 'description', 'city'], marked: ['accountname', 'industry', 'description', 'city'] },
 };
 const MODULES = Object.keys(MODELLED);
 const CUSTOMERS = [JANE, GIULIA, MARIO];
@@ -100,6 +100,8 @@ interface Oracle {
   hidden(module: string, field: string, values: Readonly<Record<string, unknown>>): boolean;
   writable(module: string, field: string, values: Readonly<Record<string, unknown>>): boolean;
   tool(module: string, tool: keyof ModuleChoice['tools']): boolean;
+  /** Whether some rule hides the field on some records (a sort by it would tell their order). */
+  ruleMayHide(module: string, field: string): boolean;
   /** A home button opens a module the customer may view (and, to create, create in). */
   button(action: string, module: string): boolean;
 }
@@ -127,6 +129,7 @@ function oracleOf(config: Configuration, facts: Facts): Oracle {
   return {
     shown,
     viewable,
+    ruleMayHide: (module, field) => module === 'HelpDesk' && field === 'description' && config.highHidesDescription,
     button: (action, module) => viewable(module) && (action === 'list' || creatable(module)),
     creatable,
     editable: (module) => viewable(module) && (choice(module).edit || config.globals.editAll),
@@ -266,6 +269,44 @@ describe('portal: the authorization model holds for random profiles on every rou
     await (await defaultProfile(api)).save('buttons', buttons);
   }
 
+  // Found by the property below: the customer's own company named their tickets' "Organization"
+  // where Accounts is not theirs to view, even with its name hidden by the profile.
+  it('never names a reference by a label field the profile hides, Accounts on the menu without view or not on it at all', async () => {
+    const client = customers[JANE]!;
+    const janeFacts = await readFacts(JANE);
+    const name = marker('Accounts', janeFacts.account, 'accountname');
+    const ticket = planted.HelpDesk![0]!;
+    const base = MODULES.map((module) => [module, { shown: false, view: false, create: false, edit: false, delete: false, scope: 'contact', fields: {}, tools: { comments: false, documents: false, search: false, export: false } }] as const);
+    const none = { highHidesDescription: false, closedReadOnly: false, waitingFreezesSeverity: false, buttons: [], customer: JANE, globals: { viewAll: false, editAll: false }, documentFields: { title: 'readwrite', filename: 'readwrite' } } as const;
+    for (const accountsShown of [true, false]) {
+      await apply({
+        ...none,
+        modules: {
+          ...Object.fromEntries(base),
+          HelpDesk: { ...Object.fromEntries(base).HelpDesk!, shown: true, view: true },
+          Accounts: { ...Object.fromEntries(base).Accounts!, shown: accountsShown, fields: { accountname: 'hidden' } },
+        } as Configuration['modules'],
+      });
+      for (const path of [`/modules/HelpDesk/records/${ticket}`, '/modules/HelpDesk/records?pageSize=100']) {
+        const answer = await client.get(path);
+        expect(answer.status, path).to.equal(200);
+        expect(answer.text, `${path}, Accounts shown ${accountsShown}`).to.not.include(name);
+      }
+      const shown = await fetch(`${t.url}/portal/m/HelpDesk/${ticket}`, { headers: { cookie: client.cookie } });
+      expect(await shown.text(), `the ticket's page, Accounts shown ${accountsShown}`).to.not.include(name);
+      // Not hidden: the own company still names the reference (README: version 1's tickets name it, not linked).
+      await apply({
+        ...none,
+        modules: {
+          ...Object.fromEntries(base),
+          HelpDesk: { ...Object.fromEntries(base).HelpDesk!, shown: true, view: true },
+          Accounts: { ...Object.fromEntries(base).Accounts!, shown: accountsShown },
+        } as Configuration['modules'],
+      });
+      expect((await client.get(`/modules/HelpDesk/records/${ticket}`)).body.references.account_id).to.deep.include({ id: janeFacts.account, label: name });
+    }
+  });
+
   it('for any profile: scope, hidden fields and writes as the oracle says (API and pages)', async () => {
     let run = 0;
     await fc.assert(
@@ -284,6 +325,13 @@ describe('portal: the authorization model holds for random profiles on every rou
         const get = async (path: string) => {
           const answer = await jane.get(path);
           record(`GET ${API}${path}`, answer.status, answer.headers, answer.text);
+          // Every list answer, whatever its search, filter or sort: rows and total within the scope.
+          const listed = /^\/modules\/(\w+)\/records\?/.exec(path);
+          if (listed && answer.status === 200) {
+            const scope = oracle.scopeIds(listed[1]!);
+            if (answer.body.total > scope.length) problems.push(`${path}: total ${answer.body.total} past the scope's ${scope.length}`);
+            for (const row of answer.body.rows) if (!scope.includes(row.id)) problems.push(`${path}: row ${row.id} outside the scope`);
+          }
           return answer;
         };
         const send = async (method: string, path: string, body?: unknown) => {
@@ -332,9 +380,13 @@ describe('portal: the authorization model holds for random profiles on every rou
           await get(`/modules/${m}/export.csv`);
           await page(`/m/${m}/export.csv`);
           // Search, filter and sort on every varied field, with a planted value as the text: a hidden one refused or finding nothing.
+          // A filter on a reference to a record outside the scope finds nothing outside it either.
+          for (const [field, target] of [['account_id', facts.records.Accounts!.find((a) => !facts.tree.includes(a.id))!.id], ['contact_id', planted.Contacts!.find((c) => c !== facts.me)!]] as const) {
+            if (m === 'HelpDesk' || m === 'Invoice' || (m === 'Contacts' && field === 'account_id')) await get(`/modules/${m}/records?filter[${field}]=${target}&pageSize=100`);
+          }
           for (const field of MODELLED[m]!.varied) {
             const sorted = await get(`/modules/${m}/records?sort=${field}&pageSize=100`);
-            if (sorted.status === 200 && oracle.hidden(m, field, {})) problems.push(`${m}: sort by hidden ${field} answered 200`);
+            if (sorted.status === 200 && (oracle.hidden(m, field, {}) || oracle.ruleMayHide(m, field))) problems.push(`${m}: sort by hidden ${field} answered 200`);
             await page(`/m/${m}?sort=${field}`);
             for (const id of planted[m]!) {
               if (!MODELLED[m]!.marked.includes(field)) continue;
@@ -463,6 +515,15 @@ describe('portal: the authorization model holds for random profiles on every rou
         for (const m of ['HelpDesk', 'Invoice']) {
           const title = `amk-created-${m.toLowerCase()}-${run}`;
           const label = m === 'HelpDesk' ? 'ticket_title' : 'subject';
+          // Ids of another contact and account in the body are refused or ignored: the new record is the customer's.
+          const foreignAccount = facts.records.Accounts!.find((x) => !facts.tree.includes(x.id))!.id;
+          const foreignContact = planted.Contacts!.find((c) => c !== facts.me)!;
+          const spoofed = await send('POST', `/modules/${m}/records`, { values: { [label]: `${title}-spoofed`, contact_id: foreignContact, account_id: foreignAccount } });
+          for (const id of await idsWhere(api, m, label, `${title}-spoofed`)) {
+            const stored = (await api.records.get(m, id))!.values;
+            if (stored.contact_id !== facts.me || stored.account_id === foreignAccount) problems.push(`create ${m} (HTTP ${spoofed.status}) took contact ${stored.contact_id} and account ${stored.account_id} from the body`);
+            await api.records.delete(m, id);
+          }
           const created = await send('POST', `/modules/${m}/records`, { values: { [label]: title } });
           const made = await idsWhere(api, m, label, title);
           const allowed = oracle.creatable(m) && oracle.writable(m, label, {});
@@ -495,10 +556,12 @@ describe('portal: the authorization model holds for random profiles on every rou
             const values = (await api.records.get(m, id))!.values;
             for (const field of MODELLED[m]!.marked) {
               if (oracle.inScope(m, id) && !oracle.hidden(m, field, values)) continue;
+              // The customer's own company names their records' references where Accounts is not theirs to view (README), unless the profile hides its name.
+              if (m === 'Accounts' && field === 'accountname' && id === facts.account && !oracle.viewable(m) && !oracle.hidden(m, field, values)) continue;
               const value = marker(m, id, field);
               // A search echoes its own text (the customer typed it): only answers to other requests count.
               const leak = seen.find((s) => !s.where.includes(value) && s.text.includes(value));
-              if (leak) problems.push(`${m} ${id} ${field} (${oracle.inScope(m, id) ? 'hidden' : 'out of scope'}) appears in ${leak.where}`);
+              if (leak) problems.push(`${m} ${id} ${field} (${oracle.inScope(m, id) || !oracle.viewable(m) ? 'hidden' : 'out of scope'}) appears in ${leak.where}`);
             }
           }
         }
