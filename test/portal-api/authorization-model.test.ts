@@ -577,7 +577,7 @@ describe('portal: the authorization model holds for random profiles on every rou
         if (problems.length > 0) throw new Error(`${[...new Set(problems)].join('\n')}\nconfig ${JSON.stringify(config)}`);
       }),
       // Fewer runs on a database server (its host and writes are slower): the same model, a smaller sample.
-      { numRuns: Number(process.env.AUTHMODEL_RUNS ?? (process.env.DATABASE_URL ? 6 : 15)) },
+      { numRuns: Number(process.env.AUTHMODEL_RUNS ?? (process.env.DATABASE_URL ? 4 : 15)) },
     );
   });
 });
