@@ -25,6 +25,7 @@ const base = require('./.mocharc.json');
 const LONGEST_FIRST = [
   'test/profiles/privileges-browser.test.ts',
   'test/security/hostile-shapes.test.ts',
+  'test/portal-api/authorization-model.test.ts',
   'test/portal-pages/keyboard-and-reflow-browser.test.ts',
   'test/portal-pages/portal-pages-browser.test.ts',
   'test/portal-pages/phone-lists-browser.test.ts',
