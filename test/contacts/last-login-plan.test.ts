@@ -7,18 +7,8 @@
  */
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
+import { capturedStatements, nodesOf, planOf } from '../support/query-plans.js';
 import { startContactsHost, type ContactsHost } from './contacts-fixture.js';
-
-interface Statement {
-  readonly sql: string;
-  readonly replacements?: Record<string, unknown>;
-}
-
-/** Every node of a PostgreSQL plan, the root first. */
-function nodesOf(node: Record<string, unknown>): Record<string, unknown>[] {
-  const children = (node.Plans as Record<string, unknown>[] | undefined) ?? [];
-  return [node, ...children.flatMap(nodesOf)];
-}
 
 describe('contacts: the last login on a contact page with a long login history @db', function () {
   this.timeout(120_000);
@@ -49,34 +39,20 @@ describe('contacts: the last login on a contact page with a long login history @
     // ANALYZE TABLE answers with a result set (read as one, or Sequelize's MariaDB dialect trips over it).
     if (dialect === 'mariadb') await sequelize.query('ANALYZE TABLE bp_login_history', { type: QueryTypes.SELECT });
 
-    const captured: Statement[] = [];
-    const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
-    (sequelize as unknown as { query: typeof original }).query = (sql, options) => {
-      const given = options as { replacements?: Record<string, unknown> } | undefined;
-      if (typeof sql === 'string' && /\bMAX\(at\)/i.test(sql) && /\bbp_login_history\b/.test(sql)) captured.push({ sql, replacements: given?.replacements });
-      return original(sql, options);
-    };
-    try {
+    const captured = await capturedStatements(sequelize, (sql) => /\bMAX\(at\)/i.test(sql) && /\bbp_login_history\b/.test(sql), async () => {
       const { status, html } = await h.contactPage(contactId);
       expect(status).to.equal(200);
       expect(html).to.include('id="bp-contact-portal-user"');
-    } finally {
-      (sequelize as unknown as { query: typeof original }).query = original;
-    }
+    });
     expect(captured, 'the page reads the last login').to.have.length(1);
     const statement = captured[0]!;
-    const options = { replacements: statement.replacements, type: QueryTypes.SELECT } as const;
-    if (dialect === 'sqlite') {
-      const details = (await sequelize.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement.sql}`, options)).map((row) => row.detail);
+    const plan = await planOf(sequelize, dialect, statement);
+    if (plan.dialect === 'sqlite') {
+      const details = plan.details;
       expect(details.join('\n')).to.match(/COVERING INDEX \w+ \(contact_id=\? AND event=\?/);
-    } else if (dialect === 'postgres') {
-      // PostgreSQL prefers sequential scans on small tables whatever the indexes: a Seq Scan left with it off means no index serves.
-      const row = await sequelize.transaction(async (transaction) => {
-        await sequelize.query('SET LOCAL enable_seqscan = off', { transaction });
-        return (await sequelize.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${statement.sql}`, { ...options, transaction }))[0];
-      });
-      const plan = row!['QUERY PLAN'];
-      const root = ((typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[])[0]!.Plan;
+    } else if (plan.dialect === 'postgres') {
+      // Asked with sequential scans off (planOf): a Seq Scan left means no index serves.
+      const root = plan.root;
       const reads = nodesOf(root).filter((node) => node['Relation Name'] === 'bp_login_history');
       expect(reads, JSON.stringify(root)).to.not.be.empty;
       for (const node of reads) {
@@ -85,7 +61,7 @@ describe('contacts: the last login on a contact page with a long login history @
       }
     } else {
       // MariaDB answers MAX() from the index's end ("Select tables optimized away") or reads the index by both columns.
-      const rows = await sequelize.query<{ key: string | null; rows: unknown; Extra: string | null }>(`EXPLAIN ${statement.sql}`, options);
+      const rows = plan.rows;
       for (const row of rows) expect(row.Extra === 'Select tables optimized away' || Number(row.rows) <= 10, JSON.stringify(row)).to.equal(true);
     }
   });

@@ -7,18 +7,8 @@
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import { addDays } from '../../plugin/contacts/support-reminders.js';
+import { capturedStatements, nodesOf, planOf } from '../support/query-plans.js';
 import { startContactsHost, type ContactsHost } from './contacts-fixture.js';
-
-interface Statement {
-  readonly sql: string;
-  readonly replacements?: Record<string, unknown>;
-}
-
-/** Every node of a PostgreSQL plan, the root first. */
-function nodesOf(node: Record<string, unknown>): Record<string, unknown>[] {
-  const children = (node.Plans as Record<string, unknown>[] | undefined) ?? [];
-  return [node, ...children.flatMap(nodesOf)];
-}
 
 describe('contacts: the support-reminder sweep among thousands of portal users @db', function () {
   this.timeout(120_000);
@@ -47,38 +37,24 @@ describe('contacts: the support-reminder sweep among thousands of portal users @
     // ANALYZE TABLE answers with a result set (read as one, or Sequelize's MariaDB dialect trips over it).
     if (dialect === 'mariadb') await sequelize.query('ANALYZE TABLE bp_portal_accounts', { type: QueryTypes.SELECT });
 
-    const captured: Statement[] = [];
-    const original = sequelize.query.bind(sequelize) as (sql: unknown, options?: unknown) => Promise<unknown>;
-    (sequelize as unknown as { query: typeof original }).query = (sql, options) => {
-      const given = options as { replacements?: Record<string, unknown> } | undefined;
-      if (typeof sql === 'string' && /^\s*SELECT\b[\s\S]*\bFROM bp_portal_accounts a\b/.test(sql)) captured.push({ sql, replacements: given?.replacements });
-      return original(sql, options);
-    };
-    try {
+    const captured = await capturedStatements(sequelize, (sql) => /^\s*SELECT\b[\s\S]*\bFROM bp_portal_accounts a\b/.test(sql), async () => {
       await h.reminders.sweep(today);
-    } finally {
-      (sequelize as unknown as { query: typeof original }).query = original;
-    }
+    });
     expect(captured, 'the sweep reads the accounts due').to.have.length(1);
     const statement = captured[0]!;
-    const options = { replacements: statement.replacements, type: QueryTypes.SELECT } as const;
-    if (dialect === 'sqlite') {
-      const details = (await sequelize.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement.sql}`, options)).map((row) => row.detail);
+    const plan = await planOf(sequelize, dialect, statement);
+    if (plan.dialect === 'sqlite') {
+      const details = plan.details;
       expect(details.filter((detail) => /^SCAN (a|bp_portal_accounts)\b/.test(detail)), details.join('\n')).to.deep.equal([]);
-    } else if (dialect === 'postgres') {
-      // PostgreSQL prefers sequential scans on small tables whatever the indexes: a Seq Scan left with it off means no index serves.
-      const row = await sequelize.transaction(async (transaction) => {
-        await sequelize.query('SET LOCAL enable_seqscan = off', { transaction });
-        return (await sequelize.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${statement.sql}`, { ...options, transaction }))[0];
-      });
-      const plan = row!['QUERY PLAN'];
-      const root = ((typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[])[0]!.Plan;
+    } else if (plan.dialect === 'postgres') {
+      // Asked with sequential scans off (planOf): a Seq Scan left means no index serves.
+      const root = plan.root;
       // Read by the end date: an index scan of another index (contact_id, for the order) reads every account too.
       const reads = nodesOf(root).filter((node) => node['Relation Name'] === 'bp_portal_accounts');
       expect(reads, JSON.stringify(root)).to.not.be.empty;
       for (const node of reads) expect(String(node['Index Cond'] ?? node['Recheck Cond'] ?? ''), JSON.stringify(node)).to.match(/support_end_date/);
     } else {
-      const rows = await sequelize.query<{ table: string | null; type: string | null }>(`EXPLAIN ${statement.sql}`, options);
+      const rows = plan.rows;
       const scans = rows.filter((row) => row.table === 'a' && row.type === 'ALL');
       expect(scans, JSON.stringify(rows)).to.deep.equal([]);
     }

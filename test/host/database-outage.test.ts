@@ -17,6 +17,24 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 const DEMO_ADMIN_PASSWORD = 'Admin-demo-1';
 const SETTINGS = '/settings/business-portal';
 
+/**
+ * A host whose database server (the one the @db run is on) is reached through a TCP proxy of the
+ * test's, to cut or stall; undefined on SQLite, which has no connection to cut.
+ */
+async function hostThroughProxy(options: Parameters<typeof startTestHost>[0]): Promise<{ test: TestHost; proxy: TcpProxy } | undefined> {
+  const server = serverUnderTest();
+  if (!server) return undefined;
+  const target = new URL(server);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+  const test = await startTestHost(options, (url) => {
+    const through = new URL(url);
+    through.hostname = '127.0.0.1';
+    through.port = String(proxy.port);
+    return through.toString();
+  });
+  return { test, proxy };
+}
+
 /** The host's error and warning lines (on stderr) while `run` runs. */
 async function loggedDuring<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
   const lines: string[] = [];
@@ -39,16 +57,9 @@ describe('database outage: the portal, its API and the admin pages answer 503 an
   let admin: string;
 
   before(async function () {
-    const server = serverUnderTest();
-    if (!server) return this.skip();
-    const target = new URL(server);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
-    test = await startTestHost({ demo: true, logLevel: 'warn' }, (url) => {
-      const through = new URL(url);
-      through.hostname = '127.0.0.1';
-      through.port = String(proxy.port);
-      return through.toString();
-    });
+    const started = await hostThroughProxy({ demo: true, logLevel: 'warn' });
+    if (!started) return this.skip();
+    ({ test, proxy } = started);
     customer = await portalLogin(test, JANE);
     admin = await crmLogin(test.url, 'admin', DEMO_ADMIN_PASSWORD);
   });
@@ -129,16 +140,9 @@ describe('database outage: a connection lost between the lockout’s reservation
   let proxy: TcpProxy;
 
   before(async function () {
-    const server = serverUnderTest();
-    if (!server) return this.skip();
-    const target = new URL(server);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
-    test = await startTestHost({ demo: true, logLevel: 'silent' }, (url) => {
-      const through = new URL(url);
-      through.hostname = '127.0.0.1';
-      through.port = String(proxy.port);
-      return through.toString();
-    });
+    const started = await hostThroughProxy({ demo: true, logLevel: 'silent' });
+    if (!started) return this.skip();
+    ({ test, proxy } = started);
   });
 
   after(async () => {
@@ -180,16 +184,9 @@ describe('database outage: a server that hangs is given up on after databaseWait
   let proxy: TcpProxy;
 
   before(async function () {
-    const server = serverUnderTest();
-    if (!server) return this.skip();
-    const target = new URL(server);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
-    test = await startTestHost({ demo: true, logLevel: 'silent', databaseWaitMs: 700 }, (url) => {
-      const through = new URL(url);
-      through.hostname = '127.0.0.1';
-      through.port = String(proxy.port);
-      return through.toString();
-    });
+    const started = await hostThroughProxy({ demo: true, logLevel: 'silent', databaseWaitMs: 700 });
+    if (!started) return this.skip();
+    ({ test, proxy } = started);
   });
 
   after(async () => {

@@ -21,12 +21,7 @@ import { CHALLENGES_PURGE_STATEMENT, challengesForgottenAt } from '../../plugin/
 import { SCALE_PORTAL_PASSWORD } from '../../host/scale/large-data.js';
 import { portalLogin } from '../portal-api/api-test-kit.js';
 import { TEST_ADMIN_PASSWORD, crmLogin, startTestHost, type TestHost } from '../support/host.js';
-
-interface Statement {
-  readonly sql: string;
-  readonly bind?: unknown;
-  readonly replacements?: Record<string, unknown>;
-}
+import { nodesOf, planOf, type Statement } from '../support/query-plans.js';
 
 /** The tables a full scan of which would grow with the CRM. */
 const LARGE_TABLES = ['mod_faq', 'mod_products', 'mod_helpdesk', 'crm_comments', 'mod_documents', 'mod_contacts', 'mod_accounts', 'mod_invoice', 'mod_quotes', 'crm_relation_links', 'bp_client_failures', 'bp_sessions', 'bp_reset_requests', 'bp_portal_accounts', 'bp_two_factor_challenges', 'bp_form_submissions'];
@@ -42,34 +37,6 @@ function aliases(sql: string): Map<string, string> {
     if (alias && !SQL_WORDS.has(alias)) map.set(alias, table);
   }
   return map;
-}
-
-/** One statement's plan as the database gives it: SQLite's steps, PostgreSQL's root node (sequential scans off), MariaDB's rows. */
-type Plan =
-  | { readonly dialect: 'sqlite'; readonly details: readonly string[] }
-  | { readonly dialect: 'postgres'; readonly root: Record<string, unknown> }
-  | { readonly dialect: 'mariadb'; readonly rows: readonly { readonly table: string | null; readonly type: string | null; readonly Extra: string | null }[] };
-
-async function planOf(sequelize: Sequelize, dialect: DatabaseDialect, statement: Statement): Promise<Plan> {
-  const options = { bind: statement.bind as Record<string, unknown>, replacements: statement.replacements, type: QueryTypes.SELECT } as const;
-  if (dialect === 'sqlite') {
-    const rows = await sequelize.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement.sql}`, options);
-    return { dialect, details: rows.map((r) => r.detail) };
-  }
-  if (dialect === 'postgres') {
-    return sequelize.transaction(async (transaction) => {
-      await sequelize.query('SET LOCAL enable_seqscan = off', { transaction });
-      const [row] = await sequelize.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${statement.sql}`, { ...options, transaction });
-      const plan = row!['QUERY PLAN'];
-      return { dialect, root: ((typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[])[0]!.Plan };
-    });
-  }
-  return { dialect, rows: await sequelize.query<{ table: string | null; type: string | null; Extra: string | null }>(`EXPLAIN ${statement.sql}`, options) };
-}
-
-/** Every node of a PostgreSQL plan, the root first. */
-function nodesOf(node: Record<string, unknown>): Record<string, unknown>[] {
-  return [node, ...((node.Plans as Record<string, unknown>[] | undefined) ?? []).flatMap(nodesOf)];
 }
 
 /** Whether `name` (a table or an alias of `sql`) is one of the large tables. */
