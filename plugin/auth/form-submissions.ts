@@ -5,10 +5,11 @@
  * its work: an HMAC of the customer (their contact), the value, the address posted to and what the form
  * sent (its fields but the CSRF token, and an uploaded file's digest). So:
  *
- * - the same form sent again (a double tap, Back and send, a reload that resends) finds the row
+ * - the same form sent again (a double tap, a reload that resends) finds the row
  *   and goes where the first went (`outcome`), the work not done again; sent at the same moment,
  *   the second waits for the first's outcome (`REPEAT_WAIT_MS`);
- * - the same value with other contents (Back, change the text, send) is new work;
+ * - the same value with other contents is new work (Back to a sent form fetches it anew, with a
+ *   new value: that post is new work too, see README "Notes on decisions");
  * - another customer's request never meets the row: the customer is in the key;
  * - a post without a value, or with one that is not one, is served as before (the CSRF check,
  *   before this, is unchanged);
