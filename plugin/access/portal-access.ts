@@ -223,6 +223,21 @@ const andAll = (...conditions: (RecordCondition | undefined)[]): RecordCondition
   return parts.length === 1 ? parts[0]! : { and: parts };
 };
 
+/**
+ * All of a record's comments or files, newest first, `ALL_BATCH` at a time (`read` gives a page by
+ * offset). An item added meanwhile pushes the next page down by one: what the previous batch held
+ * already is not given again.
+ */
+async function* newestInBatches<T>(read: (page: { readonly limit: number; readonly offset: number }) => Promise<readonly T[]>, idOf: (item: T) => number): AsyncGenerator<readonly T[]> {
+  let previous = new Set<number>();
+  for (let offset = 0; ; offset += ALL_BATCH) {
+    const batch = await read({ limit: ALL_BATCH, offset });
+    yield batch.filter((item) => !previous.has(idOf(item)));
+    if (batch.length < ALL_BATCH) return;
+    previous = new Set(batch.map(idOf));
+  }
+}
+
 /** The most statements a list page's picklist filter spends finding the values held outside the role's options. */
 export const HELD_VALUE_READS = 20;
 
@@ -937,21 +952,14 @@ export class PortalAccessContext {
   /**
    * All of a record's public comments, newest first, `ALL_BATCH` at a time, for an answer written as
    * it is read. The record and the tool are checked before the first batch; an older host (before
-   * 1.3.0, which reads them all anyway) gives one batch. A comment added meanwhile pushes the next
-   * page down by one: what the previous batch held already is not given again.
+   * 1.3.0, which reads them all anyway) gives one batch (`newestInBatches`).
    */
   async *allComments(name: string, id: number): AsyncGenerator<readonly Comment[]> {
     if (!this.pagedComments) {
       yield await this.comments(name, id);
       return;
     }
-    let previous = new Set<number>();
-    for (let offset = 0; ; offset += ALL_BATCH) {
-      const batch = await this.comments(name, id, { limit: ALL_BATCH, offset });
-      yield batch.filter((comment) => !previous.has(comment.id));
-      if (batch.length < ALL_BATCH) return;
-      previous = new Set(batch.map((comment) => comment.id));
-    }
+    yield* newestInBatches((page) => this.comments(name, id, page), (comment) => comment.id);
   }
 
   /** How many public comments the record has (the comments tool). */
@@ -991,13 +999,7 @@ export class PortalAccessContext {
       yield await this.documents(name, id);
       return;
     }
-    let previous = new Set<number>();
-    for (let offset = 0; ; offset += ALL_BATCH) {
-      const batch = await this.documents(name, id, { limit: ALL_BATCH, offset });
-      yield batch.filter((file) => !previous.has(file.documentId));
-      if (batch.length < ALL_BATCH) return;
-      previous = new Set(batch.map((file) => file.documentId));
-    }
+    yield* newestInBatches((page) => this.documents(name, id, page), (file) => file.documentId);
   }
 
   /**

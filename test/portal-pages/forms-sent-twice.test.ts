@@ -1,5 +1,5 @@
 /**
- * A portal form sent twice does its work once: a double tap, Back and send again, a reload that
+ * A portal form sent twice does its work once: a double tap, a reload that
  * resends. Each page form carries a one-time value (`_once`); the same form sent again — one after
  * the other or at the same moment — leads to what the first made, with a calm notice, and makes no
  * duplicate: a ticket, a comment, a file, an edit (not "changed meanwhile"), a delete ("already

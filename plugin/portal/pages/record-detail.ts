@@ -30,7 +30,7 @@ import { PORTAL_UPLOAD_BODIES, portalFormBody, requireReadableBody } from '../..
 import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { formatCount, formatDateTime, formatSize, optionText, shownFields } from '../../i18n/field-values.js';
-import { WorkspaceFrame, idParam, moduleParam, type FormDone, type WorkspaceRequest } from './workspace-frame.js';
+import { WorkspaceFrame, formDoneAt, idParam, moduleParam, type FormDone, type WorkspaceRequest } from './workspace-frame.js';
 
 const TICKETS = 'HelpDesk';
 const DOCUMENTS = 'Documents';
@@ -97,7 +97,7 @@ export class RecordDetailPage implements PortalRouteContribution {
   registerPortalRoutes(router: Router): void {
     const form = portalFormBody();
     router.get('/m/:module/:id/documents/:documentId', this.frame.page((w) => this.download(w)));
-    // A form sent twice (a double tap, Back and send, a reload that resends) does its work once.
+    // A form sent twice (a double tap, a reload that resends) does its work once.
     router.post('/m/:module/:id/comments', form, this.frame.post(this.frame.once((w) => this.comment(w))));
     // Its form sends multipart, and nothing else is read (a form or JSON was a 400 "choose a file").
     // Nobody signed out makes the server read a file: the session is checked before the body.
@@ -334,8 +334,7 @@ export class RecordDetailPage implements PortalRouteContribution {
 
   /** Where a post of the record page leads, and where the same post sent again does. */
   private done(w: WorkspaceRequest, name: string, id: number, notice: string, anchor = ''): FormDone {
-    const at = this.frame.recordPath(name, id);
-    return { location: `${at}?notice=${notice}${listParam(w.req, '&')}${anchor}`, again: `${at}?notice=again${listParam(w.req, '&')}${anchor}` };
+    return formDoneAt(this.frame.recordPath(name, id), notice, `${listParam(w.req, '&')}${anchor}`);
   }
 
   private async comment(w: WorkspaceRequest): Promise<FormDone | void> {

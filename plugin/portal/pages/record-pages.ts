@@ -23,7 +23,7 @@ import { instantOf, wallClockOf, wallTime } from '../../access/wall-clock.js';
 import { formControl, zoneName, type FormControl } from './field-display.js';
 import { showValue } from '../../i18n/field-values.js';
 import { listParam, listQueryFrom, RecordDetailPage } from './record-detail.js';
-import { WorkspaceFrame, idParam, moduleParam, type FormDone, type WorkspaceRequest } from './workspace-frame.js';
+import { WorkspaceFrame, formDoneAt, idParam, moduleParam, type FormDone, type WorkspaceRequest } from './workspace-frame.js';
 
 /** Form fields that are not record fields. */
 const FORM_CONTROLS = new Set(['_csrf', '_once', 'version', '_booleans']);
@@ -52,7 +52,7 @@ export class RecordPages implements PortalRouteContribution {
   registerPortalRoutes(router: Router): void {
     const form = portalFormBody();
     router.get('/m/:module/new', this.frame.page((w) => this.newForm(w)));
-    // A form sent twice (a double tap, Back and send, a reload that resends) does its work once.
+    // A form sent twice (a double tap, a reload that resends) does its work once.
     router.post('/m/:module/new', form, this.frame.post(this.frame.once((w) => this.create(w))));
     router.get('/m/:module/:id', this.frame.page((w) => this.view(w)));
     router.get('/m/:module/:id/edit', this.frame.page((w) => this.editForm(w)));
@@ -207,7 +207,7 @@ export class RecordPages implements PortalRouteContribution {
     if (problems.length > 0) return this.sendForm(w, name, { record: null, fields, values: typed, problems });
     try {
       const record = await w.access.create(name, input);
-      if (w.access.module(name).view) return { location: `${this.frame.recordPath(name, record.id)}?notice=created`, again: `${this.frame.recordPath(name, record.id)}?notice=again` };
+      if (w.access.module(name).view) return formDoneAt(this.frame.recordPath(name, record.id), 'created');
       this.frame.send(w, { template: 'workspace-message', title: w.t('records.created'), module: name, data: { heading: w.t('records.created'), message: record.label } });
       return { location: null, again: this.frame.path(`/m/${name}/new?notice=again`) };
     } catch (error) {
@@ -236,8 +236,7 @@ export class RecordPages implements PortalRouteContribution {
     if (problems.length > 0) return this.sendForm(w, name, { record, fields: record.fields, values: typed, problems, version });
     try {
       await w.access.update(name, record.id, input, Number.isSafeInteger(version) ? version : record.version);
-      const at = this.frame.recordPath(name, record.id);
-      return { location: `${at}?notice=saved${listParam(w.req, '&')}`, again: `${at}?notice=again${listParam(w.req, '&')}` };
+      return formDoneAt(this.frame.recordPath(name, record.id), 'saved', listParam(w.req, '&'));
     } catch (error) {
       if (!(error instanceof AccessError)) throw error;
       if (error.kind === 'invalid') return this.sendForm(w, name, { record, fields: record.fields, values: typed, problems: error.problems, version });

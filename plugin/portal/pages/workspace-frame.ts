@@ -86,6 +86,11 @@ export interface FormDone {
   readonly again: string;
 }
 
+/** A form that leads to `at?notice=<notice>` (then `rest`: the list's way back, an anchor); sent again, to `at?notice=again`. */
+export function formDoneAt(at: string, notice: string, rest = ''): FormDone {
+  return { location: `${at}?notice=${notice}${rest}`, again: `${at}?notice=again${rest}` };
+}
+
 /** An email's part before its last "@" (that "@" included) and after it; none for a text without one. */
 function emailParts(email: string): { emailLocal?: string; emailDomain?: string } {
   const at = email.lastIndexOf('@');
