@@ -67,6 +67,9 @@ describe('host CLI: its help and defaults, as the README gives them', function (
 });
 
 describe('host CLI for the module registry @db', function () {
+  // Each test runs up to five CLI processes, each starting tsx and the host's code (about 2 s
+  // apiece on a quiet 2-core machine, over 6 s with the suite's other workers and browsers beside it).
+  this.timeout(90_000);
   let fx: RegistryFixture;
   let dir: string;
 
