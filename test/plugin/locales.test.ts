@@ -41,6 +41,31 @@ const placeholders = (text: string) => [...text.matchAll(/\{([A-Za-z0-9_]+)\}/g)
 /** The text whose placeholders every form must have: the text, or the `other` form. */
 const mainText = (message: LocaleText | undefined) => (message === undefined ? '' : typeof message === 'string' ? message : message.other);
 
+/**
+ * Words another language writes as English does: the product's name, and the loanwords of the trade that the
+ * Italian product keeps (the manual's "template email", "ticket", "account SMTP"…). A text the same as English must
+ * be made of these only; any other sameness is English left untranslated.
+ */
+const BORROWED = new Set(['business', 'portal', 'email', 'password', 'menu', 'home', 'template', 'ticket', 'standard', 'no', 'default']);
+/** English words no Italian sentence has (Italian shares "a", "in", "no", "come"…; not these). */
+const ENGLISH_ONLY = /(^|[^\p{L}])(the|and|of|to|with|your|you|is|are|was|were|this|that|these|for|from|please|has|have|cannot|could|will|be|by|at|on|or|not|its|an|as|if|yet|here|there|which|who|what|when|than|every|been|into|must|may)(?=[^\p{L}’']|$)/giu;
+/**
+ * The English words left in `text`, leaving out what is meant to stay as written: placeholders, a JSON name in
+ * straight quotes ("email"), and technical tokens (Content-Type, X-Requested-With, multipart/form-data, UTF-8).
+ */
+function englishLeftIn(text: string): string[] {
+  const prose = text
+    .replace(/\{[A-Za-z0-9_]+\}/g, ' ')
+    .replace(/"[^"]*"/g, ' ')
+    .replace(/[\p{L}\p{N}]+(?:[-/][\p{L}\p{N}]+)+/gu, ' ');
+  return [...prose.matchAll(ENGLISH_ONLY)].map((match) => match[2]!.toLowerCase());
+}
+/** The words of a text written exactly as in English that are not borrowed words. */
+function copiedFromEnglish(text: string, english: string): string[] {
+  if (text !== english) return [];
+  return [...text.replace(/\{[A-Za-z0-9_]+\}/g, ' ').matchAll(/\p{L}+/gu)].map(([word]) => word.toLowerCase()).filter((word) => !BORROWED.has(word));
+}
+
 describe('locales', () => {
   const english = read('en.json');
 
@@ -63,6 +88,16 @@ describe('locales', () => {
     const keys = ['a.b', 'a.c', 'ops.eq', 'ops.ne', 'p.access.x', 'menu.x', 'menu.xDescription', 'unused.key'];
     const named = keysNamedBy(["t('a.b')", 'const k = `ops.${op}`', "out.label('p.access', v)", '{ "labelKey": "menu.x" }'], keys);
     expect(keys.filter((key) => !named.has(key))).to.deep.equal(['a.c', 'unused.key']);
+  });
+
+  it('finds English left in a translation, and leaves placeholders, JSON names and technical tokens alone (the check can fail)', () => {
+    expect(englishLeftIn('Salva the profile and esci')).to.deep.equal(['the', 'and']);
+    expect(englishLeftIn('Please try again later.')).to.deep.equal(['please']);
+    expect(englishLeftIn('Invia un oggetto JSON con "email" e "password" (true o false) in UTF-8, Content-Type: application/json, {path}')).to.deep.equal([]);
+    expect(englishLeftIn('dall’API, all’elenco, nell’ultima ora')).to.deep.equal([]);
+    expect(copiedFromEnglish('Save', 'Save')).to.deep.equal(['save']);
+    expect(copiedFromEnglish('Ticket {number}', 'Ticket {number}')).to.deep.equal([]);
+    expect(copiedFromEnglish('Salva', 'Save')).to.deep.equal([]);
   });
 
   it('has every key a template asks for ({{t "…"}}), which would fail the page only when that part is drawn', () => {
@@ -95,6 +130,16 @@ describe('locales', () => {
           for (const text of textsOf(message)) {
             expect(text.trim(), key).not.to.equal('');
             expect(placeholders(text), key).to.deep.equal(placeholders(mainText(english.get(key))));
+          }
+        }
+      });
+
+      it('leaves no English untranslated: no English sentence word, and no text copied from English but borrowed words', () => {
+        for (const [key, message] of locale) {
+          const source = english.get(key);
+          for (const text of textsOf(message)) {
+            expect(englishLeftIn(text), `${key}: ${text}`).to.deep.equal([]);
+            if (typeof message === 'string' && typeof source === 'string') expect(copiedFromEnglish(text, source), `${key}: ${text}`).to.deep.equal([]);
           }
         }
       });
