@@ -44,7 +44,7 @@ describe('contacts: portal-user rules @db', function () {
     try {
       const italian = await h.savePortalUser(second, { portalUser: 'yes' });
       expect(italian.status).to.equal(422);
-      expect(italian.html).to.include('mario.shared@example.com è già il login di un altro utente portale');
+      expect(italian.html).to.include('mario.shared@example.com è già l’email di accesso di un altro utente portale');
     } finally {
       await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }

@@ -183,6 +183,10 @@ describe('locales', () => {
       'loginCheck.lockedHeading': 'Utenti portale bloccati',
       'profiles.newTitle': 'Nuovo profilo portale',
       'auth.loginHistory.reasons.wrongCode': 'codice di verifica errato',
+      'privileges.notifications.smtp.default': 'Default',
+      'privileges.notifications.smtp.global': 'Globale',
+      'privileges.notifications.smtpAccount': 'Account SMTP',
+      'privileges.notifications.senderName': 'Nome mittente',
     };
     it('says “utente portale”, “profilo portale” and “contatto portale” as the manual does, never “… del portale”', () => {
       for (const [key, message] of italian) {
@@ -215,6 +219,46 @@ describe('locales', () => {
         for (const text of textsOf(message)) expect(text, key).not.to.match(/elenc[oh]i? correlat|\babilit/iu);
       }
     });
+    it('addresses the reader as “tu” throughout, as the portal’s pages and mails do (never “Lei”, “Suo”, “La preghiamo”, “Inserisca”)', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) {
+          expect(text, key).not.to.match(/(^|[^\p{L}])(Lei|Suo|Sua|Suoi|Sue|La preghiamo|Le chiediamo)(?=[^\p{L}]|$)/u);
+          // An order opens a sentence; the same form inside one is a subjunctive (“un template che non lo inserisca”).
+          expect(text, key).not.to.match(/(^|[.:;!?] )(inserisca|scelga|prema|riprovi|attenda|verifichi|clicchi|ricarichi|scriva|indichi)(?=[^\p{L}]|$)/iu);
+        }
+      }
+    });
+
+    it('calls an email template “template” (as the manual: “Seleziona il template”), never “modello”', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) expect(text, key).not.to.match(/(^|[^\p{L}])modell[oi](?=[^\p{L}]|$)/iu);
+      }
+    });
+
+    it('calls the address a portal user signs in with “email di accesso” (the contact block’s label), never “il login”', () => {
+      expect(italian.get('contacts.portalUser.loginEmail')).to.equal('Email di accesso');
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) expect(text, key).not.to.match(/(^|[^\p{L}])(il|un|lo stesso|del|al|nel) login(?=[^\p{L}]|$)/iu);
+      }
+    });
+
+    it('says “dati di accesso” for access details, as the manual does (“Dati di registrazione ed accesso”), and “credenziali” only where English says credentials', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) if (/credenziali/u.test(text)) expect(mainText(english.get(key)), key).to.match(/credentials/);
+      }
+    });
+
+    // Calques of the English rewritten as Italian says it; each pinned so that a later edit does not bring the calque back.
+    const phrasing: Record<string, string> = {
+      'privileges.notifications.senderEmail': 'Email mittente',
+    };
+    for (const [key, text] of Object.entries(phrasing)) {
+      it(`${key} reads as Italian, not as English word for word: "${text}"`, () => {
+        expect(english.has(key), `${key} is a key`).to.equal(true);
+        expect(italian.get(key)).to.equal(text);
+      });
+    }
+
     it('offers “Qualsiasi” in a list filter, which agrees with a column of either gender (“Tutti” does not)', () => {
       expect(italian.get('portal.list.any')).to.equal('Qualsiasi');
     });
