@@ -110,8 +110,8 @@ describe('login-check: unlocking many portal users at once @db', function () {
     await h.api.database.sequelize.query("UPDATE crm_users SET language = 'it' WHERE user_name = 'admin'");
     try {
       expect(await notice(1, 0)).to.equal('1 utente portale sbloccato.');
-      expect(await notice(1, 1)).to.equal('1 utente portale sbloccato. 1 selezionato non era più bloccato o non ha un account del portale.');
-      expect(await notice(3, 2)).to.equal('3 utenti portale sbloccati. 2 selezionati non erano più bloccati o non hanno un account del portale.');
+      expect(await notice(1, 1)).to.equal('1 utente portale sbloccato. 1 utente selezionato non era più bloccato o non ha un account del portale.');
+      expect(await notice(3, 2)).to.equal('3 utenti portale sbloccati. 2 utenti selezionati non erano più bloccati o non hanno un account del portale.');
     } finally {
       await h.api.database.sequelize.query("UPDATE crm_users SET language = 'en' WHERE user_name = 'admin'");
     }

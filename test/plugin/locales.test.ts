@@ -229,6 +229,12 @@ describe('locales', () => {
       }
     });
 
+    it('does not guess whether a user or a contact is a man or a woman (“assegnati a lui”, “renderlo utente portale” for {name})', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) expect(text, key).not.to.match(/(^|[^\p{L}])(lui|lei)(?=[^\p{L}]|$)|render(lo|la) utente/u);
+      }
+    });
+
     it('calls an email template “template” (as the manual: “Seleziona il template”), never “modello”', () => {
       for (const [key, message] of italian) {
         for (const text of textsOf(message)) expect(text, key).not.to.match(/(^|[^\p{L}])modell[oi](?=[^\p{L}]|$)/iu);
@@ -248,8 +254,17 @@ describe('locales', () => {
       }
     });
 
+    it('never puts a number that can be 1 straight before a plural noun outside plural forms (“1 campi mostrati”)', () => {
+      for (const [key, message] of italian) {
+        if (typeof message !== 'string') continue;
+        expect(message, key).not.to.match(/\{(shown|modules|buttons|rules|skipped)\} \p{L}+[ie](?=[^\p{L}]|$)/u);
+      }
+    });
+
     // Calques of the English rewritten as Italian says it; each pinned so that a later edit does not bring the calque back.
     const phrasing: Record<string, string> = {
+      'portal.list.searchRefused': 'Questa ricerca o questo ordinamento non è possibile qui: viene mostrato l’elenco completo.',
+      'portal.list.exportRefused': 'Questa ricerca o questo ordinamento non è possibile qui, quindi non è stato esportato nulla.',
       'privileges.notifications.senderEmail': 'Email mittente',
     };
     for (const [key, text] of Object.entries(phrasing)) {
