@@ -254,6 +254,12 @@ describe('locales', () => {
       }
     });
 
+    it('does not write “ogni ora di quel giorno” for every time in a day: “ora” is an hour', () => {
+      for (const [key, message] of italian) {
+        for (const text of textsOf(message)) expect(text, key).not.to.match(/ogni ora di quel/u);
+      }
+    });
+
     it('never puts a number that can be 1 straight before a plural noun outside plural forms (“1 campi mostrati”)', () => {
       for (const [key, message] of italian) {
         if (typeof message !== 'string') continue;
@@ -265,6 +271,13 @@ describe('locales', () => {
     const phrasing: Record<string, string> = {
       'portal.list.searchRefused': 'Questa ricerca o questo ordinamento non è possibile qui: viene mostrato l’elenco completo.',
       'portal.list.exportRefused': 'Questa ricerca o questo ordinamento non è possibile qui, quindi non è stato esportato nulla.',
+      'profiles.audit.change.buttonsMoved': 'Ordine dei pulsanti modificato',
+      'profiles.audit.change.rulesMoved': 'Ordine delle regole modificato',
+      'profiles.skipped.module': 'Modulo {name}: non disponibile per il portale in questo CRM.',
+      'profiles.skipped.field': 'Campo {name}: non esiste in questo CRM.',
+      'profiles.skipped.listColumn': 'Colonna dell’elenco {name}: il campo non esiste in questo CRM.',
+      'portal.account.passwordIntro': 'Scrivi la password attuale, poi due volte quella nuova. Le sessioni aperte sugli altri dispositivi vengono chiuse; quella su questo dispositivo resta aperta.',
+      'classic.user.missing': 'L’utente scelto non esiste più nel CRM: finché non ne scegli un altro, i ticket aperti dal portale non hanno assegnatario, come con “Nessun utente scelto”, e nessuno riceve un’email.',
       'privileges.notifications.senderEmail': 'Email mittente',
     };
     for (const [key, text] of Object.entries(phrasing)) {
