@@ -279,6 +279,9 @@ describe('locales', () => {
       'portal.account.passwordIntro': 'Scrivi la password attuale, poi due volte quella nuova. Le sessioni aperte sugli altri dispositivi vengono chiuse; quella su questo dispositivo resta aperta.',
       'classic.user.missing': 'L’utente scelto non esiste più nel CRM: finché non ne scegli un altro, i ticket aperti dal portale non hanno assegnatario, come con “Nessun utente scelto”, e nessuno riceve un’email.',
       'privileges.notifications.senderEmail': 'Email mittente',
+      'auth.twoFactor.expired': 'Il codice di verifica è scaduto oppure sono stati fatti troppi tentativi. Accedi di nuovo.',
+      'auth.reset.formExpired': 'Il modulo era scaduto: reinserisci la nuova password.',
+      'privileges.notifications.templateMissing': 'Il template scelto in precedenza non esiste più nel CRM: vale la prima opzione dell’elenco finché non ne scegli un altro.',
     };
     for (const [key, text] of Object.entries(phrasing)) {
       it(`${key} reads as Italian, not as English word for word: "${text}"`, () => {

@@ -161,7 +161,7 @@ describe('sign-in: portal pages @db', function () {
     it('answers a reset form with a stale token by the form again on its link, in the page’s language, its language switch kept on the link', async () => {
       for (const [language, message] of [
         ['en', 'The form had expired: enter your new password again.'],
-        ['it', 'Il modulo era scaduto: inserisci di nuovo la nuova password.'],
+        ['it', 'Il modulo era scaduto: reinserisci la nuova password.'],
       ] as const) {
         const email = `stale.reset.${language}@example.com`;
         await host.addCustomer({ email, password: PASSWORD, language });
