@@ -50,6 +50,15 @@ describe('the standard templates’ Italian', () => {
       for (const part of [subject, html, text]) expect(part, template.name).not.to.match(/\p{L}'\p{L}/u);
     }
   });
+
+  it('merges in Italian every field the English merges, in the subject, the HTML and the text', () => {
+    const merged = (part: string) => [...new Set([...part.matchAll(/\{\{[^}]+\}\}/g)].map(([field]) => field))].sort();
+    for (const template of STANDARD_TEMPLATES) {
+      for (const part of ['subject', 'html', 'text'] as const) {
+        expect(merged(template.versions.it[part]), `${template.name}: ${part}`).to.deep.equal(merged(template.versions.en[part]));
+      }
+    }
+  });
 });
 
 describe('email templates and mail @db', () => {
