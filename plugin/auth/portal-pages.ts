@@ -13,6 +13,7 @@ import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { requestLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
+import { portalAsset } from '../portal/portal-shell-routes.js';
 import { PortalFormCsrf } from './portal-form-csrf.js';
 import { refusedFormPage } from './return-paths.js';
 
@@ -117,7 +118,7 @@ export class LayoutPortalPages implements PortalPages {
     const language = visitor.language ?? this.language(req);
     const portalPath = this.settings.portalPath;
     const csrfToken = visitor.csrfToken ?? this.csrf.issue(req, res, visitor.sessionId);
-    const common = { csrfToken, portalPath, assetsPath: `${portalPath}/assets` };
+    const common = { csrfToken, portalPath };
     const body = this.renderer.render(`portal/${page.template}`, language, { ...page.data, ...noticeOf(page), ...common });
     const title = page.title ?? this.translator.t(language, page.titleKey);
     const html = this.renderer.render('portal/layout', language, {
@@ -128,8 +129,11 @@ export class LayoutPortalPages implements PortalPages {
       ownMain: page.ownMain === true,
       accountTools: page.accountTools === true,
       body,
-      styles: page.styles ?? [],
-      scripts: page.scripts ?? [],
+      assets: {
+        icon: portalAsset(portalPath, 'favicon.svg'),
+        styles: ['portal.css', ...(page.styles ?? [])].map((name) => portalAsset(portalPath, name)),
+        scripts: ['auto-submit.js', ...(page.scripts ?? [])].map((name) => portalAsset(portalPath, name)),
+      },
       signedInAs: visitor.signedInAs ?? null,
       returnTo: page.returnTo ?? currentAddress(req),
       languages: this.translator.languages().map((code) => ({

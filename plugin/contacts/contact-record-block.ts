@@ -9,9 +9,10 @@
  * under the portal's mount path, which is public like the portal's own stylesheets.
  */
 import { fileURLToPath } from 'node:url';
-import express, { type Router } from 'express';
+import type { Router } from 'express';
 import { inject, injectable, multiInject, optional } from 'inversify';
 import { HostRecordBlocks, type RecordBlockContext, type Unsubscribe } from '../host-contract/index.js';
+import { PackageAssets } from '../http/package-assets.js';
 import { PageRenderer } from '../http/page-renderer.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type LifecycleContribution, type PortalRouteContribution } from '../lifecycle/contributions.js';
@@ -21,20 +22,20 @@ export const CONTACT_BLOCK_ID = 'business-portal.contact';
 /** After the host's own blocks, which use small numbers. */
 const CONTACT_BLOCK_ORDER = 100;
 
-const CONTACT_ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
+const CONTACT_ASSETS = new PackageAssets(fileURLToPath(new URL('./assets/', import.meta.url)));
 /** Under the portal's mount path; the portal's own assets live at `/assets` beside it. */
 const CONTACT_ASSETS_PATH = '/assets/contacts';
 
-/** The block's stylesheet, for a portal mounted at `portalPath`. */
+/** The block's stylesheet, for a portal mounted at `portalPath`, with its version. */
 export function contactBlockStylesheet(portalPath: string): string {
-  return `${portalPath}${CONTACT_ASSETS_PATH}/contact-block.css`;
+  return CONTACT_ASSETS.href(`${portalPath}${CONTACT_ASSETS_PATH}`, 'contact-block.css');
 }
 
 /** Serves the block's stylesheet to every visitor (it holds nothing but styles). */
 @injectable()
 export class ContactBlockAssets implements PortalRouteContribution {
   registerPortalRoutes(router: Router): void {
-    router.use(CONTACT_ASSETS_PATH, express.static(CONTACT_ASSETS_DIR, { index: false, redirect: false, dotfiles: 'ignore', fallthrough: true, cacheControl: false }));
+    router.use(CONTACT_ASSETS_PATH, CONTACT_ASSETS.routes());
   }
 }
 

@@ -9,6 +9,7 @@ import { HostHttp, type CrmSession, type LanguageCode } from '../host-contract/i
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
+import { adminAsset } from '../settings/admin-assets.js';
 import { CsrfTokens } from './csrf.js';
 import { PageRenderer } from './page-renderer.js';
 
@@ -82,7 +83,7 @@ export class CrmLayoutAdminPages implements AdminPages {
     await this.http.sendCrmPage(req, res, {
       title: page.refused ? `${this.translator.t(language, 'errors.refusedTitle')} ${shown}` : shown,
       bodyHtml: `<div class="bp-admin"><h1>${Handlebars.escapeExpression(title)}</h1>${bodyHtml}</div>`,
-      headHtml: `<link rel="stylesheet" href="${Handlebars.escapeExpression(`${this.settings.settingsPath}/assets/admin.css`)}">`,
+      headHtml: `<link rel="stylesheet" href="${Handlebars.escapeExpression(adminAsset(this.settings.settingsPath, 'admin.css'))}">`,
       status: page.status ?? 200,
     });
   }

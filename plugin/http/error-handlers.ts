@@ -9,6 +9,7 @@ import type { HostLogger, LanguageCode } from '../host-contract/index.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { requestLanguage } from '../i18n/request-language.js';
 import type { Translator } from '../i18n/translator.js';
+import { portalAsset } from '../portal/portal-shell-routes.js';
 import { sendAdminJsonError, wantsJson } from './admin-access.js';
 import { crmSessionOf, type AdminPages } from './admin-pages.js';
 import { ApiError, isApiPath, sendApiError } from './api-errors.js';
@@ -92,7 +93,7 @@ function sendPortalMessage(req: Request, res: Response, status: number, titleKey
         message: translator.t(language, messageKey),
         // Every page sent here is an error: its title starts with "Error:", which a screen reader says first.
         refused: true,
-        assetsPath: `${req.baseUrl}/assets`,
+        assets: { icon: portalAsset(req.baseUrl, 'favicon.svg'), stylesheet: portalAsset(req.baseUrl, 'portal.css') },
         portalHome: `${req.baseUrl}/`,
       }),
     );

@@ -18,13 +18,14 @@
  * signed, so a link made or altered by someone else shows an admin no false count.
  */
 import { fileURLToPath } from 'node:url';
-import express, { type Request, type Response, type Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { inject, injectable, optional } from 'inversify';
 import { HostDatabase } from '../host-contract/index.js';
 import { isClientKey } from '../auth/client-address.js';
 import { BAN_CLIENT_AFTER_FAILURES, LOCK_AFTER_FAILURES, Lockout } from '../auth/lockout.js';
 import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
+import { PackageAssets } from '../http/package-assets.js';
 import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
@@ -32,7 +33,7 @@ import { LockedAccounts, MAX_FILTER_LENGTH, MAX_LISTED, type ListedAccount } fro
 import { LoginCheckAudit, type LoginCheckAuditEntry } from './login-check-audit.js';
 
 export const LOGIN_CHECK_PATH = '/login-check';
-const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
+const LOGIN_CHECK_ASSETS = new PackageAssets(fileURLToPath(new URL('./assets/', import.meta.url)));
 /** The most portal users one POST may unlock (a page lists at most `MAX_LISTED`). */
 const MAX_UNLOCK = MAX_LISTED;
 const AUDIT_SHOWN = 20;
@@ -113,7 +114,7 @@ export class LoginCheckRoutes implements AdminRouteContribution {
   ) {}
 
   registerAdminRoutes(router: Router): void {
-    router.use(`${LOGIN_CHECK_PATH}/assets`, express.static(ASSETS_DIR, { index: false, redirect: false, dotfiles: 'ignore', cacheControl: false }));
+    router.use(`${LOGIN_CHECK_PATH}/assets`, LOGIN_CHECK_ASSETS.routes());
     router.get(LOGIN_CHECK_PATH, (req, res) => this.page(req, res));
     const lockout = this.lockout;
     if (!lockout) return;
@@ -176,8 +177,8 @@ export class LoginCheckRoutes implements AdminRouteContribution {
         bannedMore: banned.length > MAX_LISTED,
         audit: audit.map(auditRow),
         notice: notice ? { text: noticeText, error: notice.error === true } : null,
-        stylesheet: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.css`,
-        script: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets/login-check.js`,
+        stylesheet: LOGIN_CHECK_ASSETS.href(`${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets`, 'login-check.css'),
+        script: LOGIN_CHECK_ASSETS.href(`${this.settings.settingsPath}${LOGIN_CHECK_PATH}/assets`, 'login-check.js'),
         actionBase: `${this.settings.settingsPath}${LOGIN_CHECK_PATH}`,
       },
     });

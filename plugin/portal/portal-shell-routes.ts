@@ -4,12 +4,19 @@
  * assets under `{portalPath}/assets`, served from this package (never a CDN).
  */
 import { fileURLToPath } from 'node:url';
-import express, { type Router } from 'express';
+import type { Router } from 'express';
 import { injectable } from 'inversify';
 import { API_PREFIX } from '../http/api-errors.js';
+import { PackageAssets } from '../http/package-assets.js';
 import type { PortalRouteContribution } from '../lifecycle/contributions.js';
 
-export const PORTAL_ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
+export const PORTAL_ASSETS = new PackageAssets(fileURLToPath(new URL('./assets/', import.meta.url)));
+const PORTAL_ASSETS_PATH = '/assets';
+
+/** The address of a file of the portal's assets (`portal.css`…) for a portal mounted at `portalPath`, with its version. */
+export function portalAsset(portalPath: string, name: string): string {
+  return PORTAL_ASSETS.href(`${portalPath}${PORTAL_ASSETS_PATH}`, name);
+}
 
 export interface ApiIndex {
   readonly name: string;
@@ -27,9 +34,6 @@ export class PortalShellRoutes implements PortalRouteContribution {
     router.get(API_PREFIX, (req, res) => {
       res.json({ ...API_INDEX, openapi: `${req.baseUrl}${OPENAPI_PATH}` });
     });
-    router.use(
-      '/assets',
-      express.static(PORTAL_ASSETS_DIR, { index: false, redirect: false, dotfiles: 'ignore', fallthrough: true, cacheControl: false }),
-    );
+    router.use(PORTAL_ASSETS_PATH, PORTAL_ASSETS.routes());
   }
 }

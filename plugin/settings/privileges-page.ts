@@ -8,10 +8,8 @@
  * A page of its own rather than a part of the profile page: the editor is long, the profile
  * page stays a short summary (rename, tools, audit), and "Next" from a new profile can land here.
  *
- * Also serves SortableJS from the package (`{settingsPath}/assets/vendor/sortable.min.js`):
- * never a CDN.
+ * Its scripts and SortableJS are the admin assets (`admin-assets.ts`), from the package.
  */
-import { createRequire } from 'node:module';
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import {
@@ -59,10 +57,7 @@ import {
 } from '../profiles/profile-document.js';
 import { ProfileError } from '../profiles/profile-errors.js';
 import { ProfileService } from '../profiles/profile-service.js';
-
-const require = createRequire(import.meta.url);
-/** SortableJS's minified build, resolved from the installed package. */
-export const SORTABLE_FILE = require.resolve('sortablejs/Sortable.min.js');
+import { adminAsset } from './admin-assets.js';
 
 /** Locale keys are letters and digits only: a record scope's key. */
 const SCOPE_KEYS: Readonly<Record<RecordScope, MessageKey>> = {
@@ -140,9 +135,6 @@ export class PrivilegesPage implements AdminRouteContribution {
   ) {}
 
   registerAdminRoutes(router: Router): void {
-    router.get('/assets/vendor/sortable.min.js', (_req, res) => {
-      res.type('text/javascript').sendFile(SORTABLE_FILE);
-    });
     router.get('/profiles/:id/privileges', async (req, res) => this.page(req, res));
     router.get('/profiles/:id/privileges/modules/:module', async (req, res) => this.moduleFields(req, res));
   }
@@ -220,6 +212,11 @@ export class PrivilegesPage implements AdminRouteContribution {
       ops: RULE_OPERATORS.map((op) => ({ value: op, label: t(`privileges.rules.ops.${op}`) })),
       effectOptions: RULE_EFFECTS.map((effect) => ({ value: effect, label: t(`privileges.rules.effectLabels.${effect}`) })),
       context: JSON.stringify(this.clientContext(document, definitions, language, t)),
+      assets: {
+        stylesheet: adminAsset(this.settings.settingsPath, 'privileges.css'),
+        sortable: adminAsset(this.settings.settingsPath, 'vendor/sortable.min.js'),
+        script: adminAsset(this.settings.settingsPath, 'privileges.js'),
+      },
       // Only the New profile form's "Next" lands here with a message (an allow-list, never free text),
       // signed for this admin's session (plugin/http/admin-outcomes.ts): never a crafted link's.
       done: this.outcomes.of(req, res)?.done === 'created' ? t('profiles.done.created') : null,

@@ -23,6 +23,7 @@ import { DEFAULT_PROFILE_DESCRIPTION } from '../profiles/profile-store.js';
 import { ProfileError, ProfileValidationError, type MessageLabels } from '../profiles/profile-errors.js';
 import { validateForm } from '../profiles/profile-schemas.js';
 import { ProfileService, type ProfileNotice, type SkippedItem } from '../profiles/profile-service.js';
+import { adminAsset } from './admin-assets.js';
 import { describeAuditEntry, type AuditWords } from './profile-audit-summary.js';
 
 /** What the profile page may say after a redirect (`?done=…`, signed: plugin/http/admin-outcomes.ts): an allow-list, never free text. */
@@ -490,7 +491,14 @@ export class ProfileRoutes implements AdminRouteContribution {
       status: state.status ?? (licensed ? 200 : 403),
       // The result is a status in the page at load, which screen readers do not announce: the title starts with it.
       notice: state.result ? this.t(res, 'profiles.importedHeading', { name: state.result.name }) : null,
-      data: { licensed, errors: state.errors ?? [], values: state.values ?? {}, invalid: state.invalid ?? {}, result: state.result ?? null },
+      data: {
+        licensed,
+        errors: state.errors ?? [],
+        values: state.values ?? {},
+        invalid: state.invalid ?? {},
+        result: state.result ?? null,
+        script: adminAsset(this.settings.settingsPath, 'profiles-import.js'),
+      },
     });
   }
 

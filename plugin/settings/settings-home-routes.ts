@@ -3,8 +3,7 @@
  * upgraded from a release with version 1), the profiles, the modules that are not portal-eligible
  * and why, and the portal's address. `POST /version` switches the version customers see.
  */
-import { fileURLToPath } from 'node:url';
-import express, { type Request, type Response, type Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { ModuleEligibility, type NotEligibleReason } from '../eligibility/module-eligibility.js';
 import { HostHttp, HostLicences } from '../host-contract/index.js';
@@ -16,12 +15,10 @@ import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contri
 import { PORTAL_LICENCE } from '../profiles/profile-service.js';
 import { DEFAULT_PROFILE_DESCRIPTION, ProfileStore } from '../profiles/profile-store.js';
 import { validateSettingsForm } from './classic-forms.js';
+import { ADMIN_ASSETS, ADMIN_ASSETS_PATH } from './admin-assets.js';
 import { ClassicSettingsError } from './classic-settings.js';
 import { CLASSIC_PATH } from './classic-settings-routes.js';
 import { PortalVersions } from './portal-version.js';
-
-/** The admin pages' stylesheet, served from this package under `{settingsPath}/assets`. */
-export const ADMIN_ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
 
 const REASONS: Readonly<Record<NotEligibleReason, MessageKey>> = {
   'no-customer-relation': 'eligibility.reasons.noCustomerRelation',
@@ -56,7 +53,7 @@ export class SettingsHomeRoutes implements AdminRouteContribution {
   ) {}
 
   registerAdminRoutes(router: Router): void {
-    router.use('/assets', express.static(ADMIN_ASSETS_DIR, { index: false, redirect: false, dotfiles: 'ignore', cacheControl: false }));
+    router.use(ADMIN_ASSETS_PATH, ADMIN_ASSETS.routes());
     router.get('/', async (req, res) => this.home(req, res, {}));
     router.post('/version', async (req, res) => this.chooseVersion(req, res));
   }

@@ -40,7 +40,7 @@ describe('login-check: unlocking many portal users at once @db', function () {
     expect(boxes).to.have.length(500);
     // Hidden until the script that makes it work shows it: without one the boxes are a plain form.
     expect(html).to.match(/<p class="bp-select-all" hidden><label class="bp-row-pick"><input type="checkbox" id="bp-select-all"> Select all shown<\/label><\/p>/);
-    expect(html).to.match(/<script src="[^"]*\/login-check\/assets\/login-check\.js" defer><\/script>/);
+    expect(html).to.match(/<script src="[^"]*\/login-check\/assets\/login-check\.js\?v&#x3D;[0-9a-f]{12}" defer><\/script>/);
     const script = await h.get(`${PAGE}/assets/login-check.js`, h.admin);
     expect(script.status).to.equal(200);
     expect(script.headers.get('content-type')).to.match(/javascript/);

@@ -292,11 +292,13 @@ describe('plugin HTTP shell: admin pages and portal @db', () => {
       const res = await get('/portal/no-such-page');
       expect(res.status).to.equal(404);
       expectSecurityHeaders(res, 'portal 404', PLUGIN_CSP);
-      expect(await res.text()).to.include('<link rel="stylesheet" href="/portal/assets/portal.css">');
-      const css = await get('/portal/assets/portal.css');
+      // Handlebars writes the `=` of an address as `&#x3D;` (the browser reads it back).
+      const version = /<link rel="stylesheet" href="\/portal\/assets\/portal\.css\?v&#x3D;([0-9a-f]{12})">/.exec(await res.text())?.[1];
+      expect(version, 'the 404 page links the stylesheet with its version').to.be.a('string');
+      const css = await get(`/portal/assets/portal.css?v=${version!}`);
       expect(css.status).to.equal(200);
       expect(css.headers.get('content-type')).to.match(/^text\/css/);
-      expectSecurityHeaders(css, 'asset', PLUGIN_CSP);
+      expectSecurityHeaders(css, 'asset', PLUGIN_CSP, 'public, max-age=31536000, immutable');
       expect((await get('/portal/assets/../package.json')).status).to.equal(404);
       expect((await get('/portal/assets/%2e%2e/portal-module.ts')).status).to.equal(404);
     });

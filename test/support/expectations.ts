@@ -13,9 +13,10 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
 
 /**
  * The headers SECURITY.md asks of every page response (errors and redirects included).
- * `csp` lists the CSP directives to find, beyond the three every response must have.
+ * `csp` lists the CSP directives to find, beyond the three every response must have; `cacheControl`
+ * is `no-store` but for the package's static files (see `plugin/http/package-assets.ts`).
  */
-export function expectSecurityHeaders(res: Response, what: string, csp: readonly string[] = []): void {
+export function expectSecurityHeaders(res: Response, what: string, csp: readonly string[] = [], cacheControl = 'no-store'): void {
   const policy = res.headers.get('content-security-policy') ?? '';
   for (const directive of ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", ...csp]) {
     expect(policy, `${what}: CSP ${directive}`).to.include(directive);
@@ -23,5 +24,5 @@ export function expectSecurityHeaders(res: Response, what: string, csp: readonly
   expect(res.headers.get('strict-transport-security'), what).to.match(/max-age=31536000/);
   expect(res.headers.get('x-content-type-options'), what).to.equal('nosniff');
   expect(res.headers.get('referrer-policy'), what).to.equal('no-referrer');
-  expect(res.headers.get('cache-control'), what).to.equal('no-store');
+  expect(res.headers.get('cache-control'), what).to.equal(cacheControl);
 }

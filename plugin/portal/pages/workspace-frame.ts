@@ -239,7 +239,7 @@ export class WorkspaceFrame {
   /** Sends a page in the workspace. */
   send(w: WorkspaceRequest, page: WorkspacePage): void {
     // A page's forms carry a one-time value: sent twice, a form does its work once (`once`).
-    const common = { csrfToken: w.csrfToken, formOnce: this.submissions.issue(), portalPath: this.portalPath, assetsPath: this.path('/assets') };
+    const common = { csrfToken: w.csrfToken, formOnce: this.submissions.issue(), portalPath: this.portalPath };
     const content = this.renderer.render(`portal/${page.template}`, w.language, { ...page.data, ...noticeOf(page), ...common });
     this.pages.send(w.req, w.res, { sessionId: w.session.sessionId, language: w.language, csrfToken: w.csrfToken }, {
       template: 'workspace',
