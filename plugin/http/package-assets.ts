@@ -54,8 +54,15 @@ const compressText: RequestHandler = (req, res, next) => {
   compress(req, res, next);
 };
 
+/** The one `v` of the address, read from it (not from `req.query`, whose parser the host may set otherwise). */
+function versionAsked(req: Request): string | undefined {
+  const at = req.url.indexOf('?');
+  const asked = at < 0 ? [] : new URLSearchParams(req.url.slice(at + 1)).getAll('v');
+  return asked.length === 1 ? asked[0] : undefined;
+}
+
 function cacheControl(req: Request, file: string): string {
-  return req.query.v === contentVersion(file) ? CACHED_A_YEAR : REVALIDATED;
+  return versionAsked(req) === contentVersion(file) ? CACHED_A_YEAR : REVALIDATED;
 }
 
 export class PackageAssets {

@@ -1,6 +1,7 @@
 /**
  * Headers on every response of the plugin's routers (errors and assets included): a strict
- * CSP, HSTS for a year, nosniff, no referrer, and no caching of anything the plugin answers.
+ * CSP, HSTS for a year, nosniff, no referrer, and no caching of anything the plugin answers but
+ * the package's static files, which set their own (`package-assets.ts`).
  */
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
