@@ -19,6 +19,8 @@ import {
   HostRegional,
   HostUsers,
   type CrmConditionalRule,
+  type CrmGroup,
+  type CrmUser,
   type FieldDefinition,
   type LanguageCode,
   type LocalizedText,
@@ -71,6 +73,22 @@ const FLAG_KEYS: Readonly<Record<ProfileFlag['reason'], MessageKey>> = {
   'create-not-allowed': 'privileges.flags.createNotAllowed',
   'field-missing': 'privileges.flags.fieldMissing',
 };
+
+/**
+ * Up to this many users and groups together, the owner is chosen from one dropdown of them all (as
+ * in the CRM); beyond it, from the chosen owner and the users and groups a search names.
+ */
+export const OWNER_LIST_LIMIT = 200;
+/** The most users and groups one owner search lists. */
+export const OWNER_MATCHES_SHOWN = 50;
+/** The longest owner search kept (a name, a user name or an email). */
+const OWNER_SEARCH_LENGTH = 100;
+
+/** `?ownerSearch=` as the page takes it: one string, trimmed, cut to OWNER_SEARCH_LENGTH, without control characters; else none. */
+function ownerSearchOf(value: unknown): string {
+  if (typeof value !== 'string' || /[\u0000-\u001f\u007f-\u009f]/.test(value)) return '';
+  return value.trim().slice(0, OWNER_SEARCH_LENGTH);
+}
 
 /** A module with more fields than this gets a filter above its list of fields. */
 const FIELD_FILTER_FROM = 15;
@@ -203,7 +221,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       licensed,
       base: `${this.settings.settingsPath}/profiles/${document.profile.id}`,
       icons: BUTTON_ICON_NAMES.map((name) => ({ name, path: BUTTON_ICONS[name] })),
-      general: await this.generalView(document, t),
+      general: await this.generalView(document, t, language, ownerSearchOf(req.query.ownerSearch)),
       notifications: await this.notificationsView(document, t),
       buttons: this.buttonsView(document, licensed, language, t, moduleLabel, flagText),
       rules: await this.rulesView(document, t, moduleLabel, fieldLabel, valueLabel, flagText),
@@ -230,36 +248,60 @@ export class PrivilegesPage implements AdminRouteContribution {
     });
   }
 
-  private async generalView(document: ProfileDocument, t: (key: MessageKey, params?: MessageParams) => string) {
+  private async generalView(document: ProfileDocument, t: (key: MessageKey, params?: MessageParams) => string, language: LanguageCode, search: string) {
     const owner = document.general.owner;
     const [users, groups] = await Promise.all([this.users.users(), this.users.groups()]);
-    const byName = (a: { label: string }, b: { label: string }) => a.label.localeCompare(b.label);
+    const collator = new Intl.Collator(language);
+    const byName = (a: { label: string }, b: { label: string }) => collator.compare(a.label, b.label);
     const twoFactor = (current: string) =>
       TWO_FACTOR_TYPES.map((type) => ({ value: type, label: t(`privileges.twoFactor.${type}`), selected: type === current }));
+    const userOption = (user: CrmUser) => {
+      const label = crmUserLabel(user);
+      return {
+        value: `user:${user.id}`,
+        label: user.active ? label : t('privileges.general.inactive', { name: label }),
+        inactive: !user.active,
+        selected: owner?.kind === 'user' && owner.id === user.id,
+      };
+    };
+    const groupOption = (group: CrmGroup) => ({ value: `group:${group.id}`, label: group.name, selected: owner?.kind === 'group' && owner.id === group.id });
+    const chosenUser = owner?.kind === 'user' ? users.find((u) => u.id === owner.id) : undefined;
+    const chosenGroup = owner?.kind === 'group' ? groups.find((g) => g.id === owner.id) : undefined;
+    // A user or group removed from the CRM since it was chosen: offered as stored, marked, so that
+    // saving the section keeps it (not "Not set": that would clear it).
+    const ownerGone =
+      owner !== null && !chosenUser && !chosenGroup
+        ? { value: `${owner.kind}:${owner.id}`, label: t(owner.kind === 'user' ? 'privileges.general.ownerUserGone' : 'privileges.general.ownerGroupGone', { id: owner.id }) }
+        : null;
+    const common = { ownerNone: owner === null, ownerGone, twoFactorType: twoFactor(document.general.twoFactorType), twoFactorFallback: twoFactor(document.general.twoFactorFallback) };
+    if (users.length + groups.length <= OWNER_LIST_LIMIT) {
+      return { ...common, users: users.map(userOption).sort(byName), groups: groups.map(groupOption).sort(byName), search: null };
+    }
+    // A large CRM: the chosen owner, and the users and groups the search names (the dropdown of
+    // 5,000 users was 400 KB of the page, and no one scrolls it).
+    const needle = search.toLocaleLowerCase(language);
+    const names = (text: string) => text.toLocaleLowerCase(language).includes(needle);
+    const userMatches = (u: CrmUser) => [u.firstName, u.lastName, `${u.firstName} ${u.lastName}`, u.userName, u.email].some(names);
+    const matchedUsers = needle ? users.filter((u) => u !== chosenUser && userMatches(u)) : [];
+    const matchedGroups = needle ? groups.filter((g) => g !== chosenGroup && names(g.name)) : [];
+    // The chosen owner is listed anyway (first); named by the search, it is one of its matches.
+    const chosenMatches = needle !== '' && ((chosenUser !== undefined && userMatches(chosenUser)) || (chosenGroup !== undefined && names(chosenGroup.name)));
+    const matches = matchedUsers.length + matchedGroups.length + (chosenMatches ? 1 : 0);
+    const shownUsers = matchedUsers.map(userOption).sort(byName).slice(0, OWNER_MATCHES_SHOWN);
+    const shownGroups = matchedGroups.map(groupOption).sort(byName).slice(0, Math.max(0, OWNER_MATCHES_SHOWN - shownUsers.length));
+    const outcome = !needle
+      ? t('privileges.general.ownerSearchHint', { users: users.length, groups: groups.length })
+      : matches === 0
+        ? t('privileges.general.ownerSearchNone', { search })
+        : matches > OWNER_MATCHES_SHOWN
+          ? t('privileges.general.ownerSearchSome', { count: matches, search, shown: OWNER_MATCHES_SHOWN })
+          : t('privileges.general.ownerSearchAll', { count: matches, search });
     return {
-      ownerNone: owner === null,
-      users: users
-        .map((user) => {
-          const label = crmUserLabel(user);
-          return {
-            value: `user:${user.id}`,
-            label: user.active ? label : t('privileges.general.inactive', { name: label }),
-            inactive: !user.active,
-            selected: owner?.kind === 'user' && owner.id === user.id,
-          };
-        })
-        .sort(byName),
-      groups: groups
-        .map((group) => ({ value: `group:${group.id}`, label: group.name, selected: owner?.kind === 'group' && owner.id === group.id }))
-        .sort(byName),
-      // A user or group removed from the CRM since it was chosen: offered as stored, marked, so that
-      // saving the section keeps it (not "Not set": that would clear it).
-      ownerGone:
-        owner !== null && !(owner.kind === 'user' ? users.some((u) => u.id === owner.id) : groups.some((g) => g.id === owner.id))
-          ? { value: `${owner.kind}:${owner.id}`, label: t(owner.kind === 'user' ? 'privileges.general.ownerUserGone' : 'privileges.general.ownerGroupGone', { id: owner.id }) }
-          : null,
-      twoFactorType: twoFactor(document.general.twoFactorType),
-      twoFactorFallback: twoFactor(document.general.twoFactorFallback),
+      ...common,
+      chosen: chosenUser ? userOption(chosenUser) : chosenGroup ? groupOption(chosenGroup) : null,
+      users: shownUsers,
+      groups: shownGroups,
+      search: { text: search, outcome },
     };
   }
 

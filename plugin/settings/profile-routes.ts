@@ -268,19 +268,25 @@ export class ProfileRoutes implements AdminRouteContribution {
   private async auditWords(res: Response, entries: readonly AuditEntry[]): Promise<AuditWords> {
     const names = entries.some((entry) => entry.action === 'save' && (entry.section === 'general' || entry.section === 'notifications'));
     // The users these entries name, each read by id: a CRM of thousands of users is not read whole for a page of its audit.
-    const named = new Set<number>();
+    // The users and groups these entries name, each read by id: a CRM of thousands of users and
+    // hundreds of groups is not read whole (nor every group's members) for a page of its audit.
+    const named = { user: new Set<number>(), group: new Set<number>() };
     for (const entry of entries) {
       if (entry.action !== 'save' || entry.section !== 'general') continue;
       for (const value of [entry.before, entry.after]) {
         const owner = value !== null && typeof value === 'object' ? (value as { owner?: { kind?: unknown; id?: unknown } }).owner : undefined;
-        if (owner?.kind === 'user' && typeof owner.id === 'number' && Number.isSafeInteger(owner.id)) named.add(owner.id);
+        if ((owner?.kind === 'user' || owner?.kind === 'group') && typeof owner.id === 'number' && Number.isSafeInteger(owner.id)) named[owner.kind].add(owner.id);
       }
     }
     const [users, groups, templates] = names
-      ? await Promise.all([Promise.all([...named].map((id) => this.users.user(id))), this.users.groups(), this.templates.templates()])
+      ? await Promise.all([
+          Promise.all([...named.user].map((id) => this.users.user(id))),
+          Promise.all([...named.group].map((id) => this.users.group(id))),
+          this.templates.templates(),
+        ])
       : [[], [], []];
     const userNames = new Map(users.flatMap((user) => (user ? [[user.id, crmUserLabel(user)] as const] : [])));
-    const groupNames = new Map(groups.map((group) => [group.id, this.t(res, 'profiles.audit.change.groupNamed', { name: group.name })]));
+    const groupNames = new Map(groups.flatMap((group) => (group ? [[group.id, this.t(res, 'profiles.audit.change.groupNamed', { name: group.name })] as const] : [])));
     const templateNames = new Map(templates.map((template) => [template.id, template.name]));
     const language = this.pages.language(res);
     const text = (label: LocalizedText) => label[language] ?? label.en;
@@ -312,7 +318,14 @@ export class ProfileRoutes implements AdminRouteContribution {
     const entry = id !== null && /^[1-9][0-9]{0,14}$/.test(rawEntry) ? await this.profiles.auditEntry(id, Number(rawEntry)) : null;
     if (!entry) return this.notFound(req, res);
     const words = await this.auditWords(res, [entry]);
-    const exists = (await this.profiles.list()).some((p) => p.id === entry.profileId);
+    // Whether the profile is still there (else the way back is the deleted profiles' list): its row, not every profile with its users counted.
+    const exists = await this.profiles.get(entry.profileId).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof ProfileError && error.code === 'not_found') return false;
+        throw error;
+      },
+    );
     await this.pages.send(req, res, {
       template: 'admin/profiles-change',
       titleKey: 'profiles.audit.entryTitle',

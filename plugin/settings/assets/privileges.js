@@ -957,6 +957,8 @@
       filterFields(target);
       return;
     }
+    // The owner search is a form of its own (a GET of the page): typing in it changes nothing to save.
+    if (target.hasAttribute('data-bp-owner-search')) return;
     var item = target.closest('[data-bp-button]');
     if (item) {
       if (target.getAttribute('data-bp-input') === 'action' && event.type === 'change') syncModules(item, true);
