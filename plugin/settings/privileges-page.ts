@@ -289,12 +289,13 @@ export class PrivilegesPage implements AdminRouteContribution {
     const matches = matchedUsers.length + matchedGroups.length + (chosenMatches ? 1 : 0);
     const shownUsers = matchedUsers.map(userOption).sort(byName).slice(0, OWNER_MATCHES_SHOWN);
     const shownGroups = matchedGroups.map(groupOption).sort(byName).slice(0, Math.max(0, OWNER_MATCHES_SHOWN - shownUsers.length));
+    const count = (value: number) => new Intl.NumberFormat(language).format(value);
     const outcome = !needle
-      ? t('privileges.general.ownerSearchHint', { users: users.length, groups: groups.length })
+      ? t('privileges.general.ownerSearchHint', { users: count(users.length), groups: count(groups.length) })
       : matches === 0
         ? t('privileges.general.ownerSearchNone', { search })
         : matches > OWNER_MATCHES_SHOWN
-          ? t('privileges.general.ownerSearchSome', { count: matches, search, shown: OWNER_MATCHES_SHOWN })
+          ? t('privileges.general.ownerSearchSome', { count: count(matches), search, shown: OWNER_MATCHES_SHOWN })
           : t('privileges.general.ownerSearchAll', { count: matches, search });
     return {
       ...common,
