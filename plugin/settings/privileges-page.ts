@@ -60,6 +60,7 @@ import {
 import { ProfileError } from '../profiles/profile-errors.js';
 import { ProfileService } from '../profiles/profile-service.js';
 import { adminAsset } from './admin-assets.js';
+import { OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN, searchChoices, userSearchOf } from './crm-user-search.js';
 
 /** Locale keys are letters and digits only: a record scope's key. */
 const SCOPE_KEYS: Readonly<Record<RecordScope, MessageKey>> = {
@@ -73,22 +74,6 @@ const FLAG_KEYS: Readonly<Record<ProfileFlag['reason'], MessageKey>> = {
   'create-not-allowed': 'privileges.flags.createNotAllowed',
   'field-missing': 'privileges.flags.fieldMissing',
 };
-
-/**
- * Up to this many users and groups together, the owner is chosen from one dropdown of them all (as
- * in the CRM); beyond it, from the chosen owner and the users and groups a search names.
- */
-export const OWNER_LIST_LIMIT = 200;
-/** The most users and groups one owner search lists. */
-export const OWNER_MATCHES_SHOWN = 50;
-/** The longest owner search kept (a name, a user name or an email). */
-const OWNER_SEARCH_LENGTH = 100;
-
-/** `?ownerSearch=` as the page takes it: one string, trimmed, cut to OWNER_SEARCH_LENGTH, without control characters; else none. */
-function ownerSearchOf(value: unknown): string {
-  if (typeof value !== 'string' || /[\u0000-\u001f\u007f-\u009f]/.test(value)) return '';
-  return value.trim().slice(0, OWNER_SEARCH_LENGTH);
-}
 
 /** A module with more fields than this gets a filter above its list of fields. */
 const FIELD_FILTER_FROM = 15;
@@ -221,7 +206,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       licensed,
       base: `${this.settings.settingsPath}/profiles/${document.profile.id}`,
       icons: BUTTON_ICON_NAMES.map((name) => ({ name, path: BUTTON_ICONS[name] })),
-      general: await this.generalView(document, t, language, ownerSearchOf(req.query.ownerSearch)),
+      general: await this.generalView(document, t, language, userSearchOf(req.query.ownerSearch)),
       notifications: await this.notificationsView(document, t),
       buttons: this.buttonsView(document, licensed, language, t, moduleLabel, flagText),
       rules: await this.rulesView(document, t, moduleLabel, fieldLabel, valueLabel, flagText),
@@ -279,18 +264,12 @@ export class PrivilegesPage implements AdminRouteContribution {
     }
     // A large CRM: the chosen owner, and the users and groups the search names (the dropdown of
     // 5,000 users was 400 KB of the page, and no one scrolls it).
-    const needle = search.toLocaleLowerCase(language);
-    const names = (text: string) => text.toLocaleLowerCase(language).includes(needle);
-    const userMatches = (u: CrmUser) => [u.firstName, u.lastName, `${u.firstName} ${u.lastName}`, u.userName, u.email].some(names);
-    const matchedUsers = needle ? users.filter((u) => u !== chosenUser && userMatches(u)) : [];
-    const matchedGroups = needle ? groups.filter((g) => g !== chosenGroup && names(g.name)) : [];
-    // The chosen owner is listed anyway (first); named by the search, it is one of its matches.
-    const chosenMatches = needle !== '' && ((chosenUser !== undefined && userMatches(chosenUser)) || (chosenGroup !== undefined && names(chosenGroup.name)));
-    const matches = matchedUsers.length + matchedGroups.length + (chosenMatches ? 1 : 0);
-    const shownUsers = matchedUsers.map(userOption).sort(byName).slice(0, OWNER_MATCHES_SHOWN);
-    const shownGroups = matchedGroups.map(groupOption).sort(byName).slice(0, Math.max(0, OWNER_MATCHES_SHOWN - shownUsers.length));
+    const found = searchChoices(search, language, users, groups, { user: chosenUser, group: chosenGroup });
+    const matches = found.matches;
+    const shownUsers = found.users.map(userOption).sort(byName).slice(0, OWNER_MATCHES_SHOWN);
+    const shownGroups = found.groups.map(groupOption).sort(byName).slice(0, Math.max(0, OWNER_MATCHES_SHOWN - shownUsers.length));
     const count = (value: number) => new Intl.NumberFormat(language).format(value);
-    const outcome = !needle
+    const outcome = !search
       ? t('privileges.general.ownerSearchHint', { users: count(users.length), groups: count(groups.length) })
       : matches === 0
         ? t('privileges.general.ownerSearchNone', { search })

@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ProfileActor } from '../../plugin/profiles/profile-document.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
-import { OWNER_LIST_LIMIT } from '../../plugin/settings/privileges-page.js';
+import { OWNER_LIST_LIMIT } from '../../plugin/settings/crm-user-search.js';
 import { releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { seriousViolations, tabTo } from '../support/page-checks.js';

@@ -11,7 +11,7 @@ import { QueryTypes } from 'sequelize';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ProfileActor } from '../../plugin/profiles/profile-document.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
-import { OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN } from '../../plugin/settings/privileges-page.js';
+import { OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN } from '../../plugin/settings/crm-user-search.js';
 import { recordStatements } from '../support/database.js';
 import { sentValue } from '../support/form-values.js';
 import { startTestHost, type TestHost } from '../support/host.js';
