@@ -12,7 +12,7 @@
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { ModuleEligibility } from '../eligibility/module-eligibility.js';
-import { HostEmailTemplates, HostUsers, type LanguageCode, type LocalizedText, type ModuleDefinition } from '../host-contract/index.js';
+import { HostEmailTemplates, HostUsers, type CrmUser, type LanguageCode, type LocalizedText, type ModuleDefinition } from '../host-contract/index.js';
 import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import type { MessageKey } from '../i18n/message-keys.js';
@@ -23,6 +23,7 @@ import type { ValidationProblem } from '../profiles/profile-errors.js';
 import { RELATED_FIELD_PREFIX, validateSettingsForm } from './classic-forms.js';
 import { ClassicSettingsError, ClassicSettingsStore, StaleClassicSettingsError, classicProblem, classicRevision, type ClassicSection, type ClassicSettings } from './classic-settings.js';
 import { PortalVersions } from './portal-version.js';
+import { OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN, searchChoices, userSearchOf } from './crm-user-search.js';
 
 export const CLASSIC_PATH = '/classic';
 
@@ -251,11 +252,32 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
       if (movedDirection === 'up') return first ? (last ? null : 'down') : 'up';
       return last ? (first ? null : 'up') : 'down';
     };
-    const users = [...(await this.users.users())].sort((a, b) => Number(b.active) - Number(a.active) || a.lastName.localeCompare(b.lastName) || a.userName.localeCompare(b.userName));
     const templates = await this.templates.templates();
     // A refused form shows what it sent; the others, what is stored.
     const submitted = state.submitted ?? {};
     const chosenUser = submitted.userId !== undefined ? submitted.userId : current.userId;
+    const allUsers = await this.users.users();
+    const collator = new Intl.Collator(language);
+    const byName = (a: CrmUser, b: CrmUser) => Number(b.active) - Number(a.active) || collator.compare(a.lastName, b.lastName) || collator.compare(a.userName, b.userName);
+    // A CRM of many users: the chosen one and those a search names (crm-user-search.ts), not a dropdown of thousands.
+    const search = allUsers.length > OWNER_LIST_LIMIT ? userSearchOf(req.query.userSearch) : null;
+    const chosen = allUsers.find((user) => user.id === chosenUser);
+    const found = search === null ? null : searchChoices(search, language, allUsers, [], { user: chosen, group: undefined });
+    const users = found === null ? [...allUsers].sort(byName) : [...(chosen ? [chosen] : []), ...[...found.users].sort(byName).slice(0, OWNER_MATCHES_SHOWN)];
+    const count = (value: number) => new Intl.NumberFormat(language).format(value);
+    const userSearch =
+      search === null || found === null
+        ? null
+        : {
+            text: search,
+            outcome: !search
+              ? this.translator.t(language, 'classic.user.searchHint', { users: count(allUsers.length) })
+              : found.matches === 0
+                ? this.translator.t(language, 'classic.user.searchNone', { search })
+                : found.matches > OWNER_MATCHES_SHOWN
+                  ? this.translator.t(language, 'classic.user.searchSome', { count: count(found.matches), search, shown: OWNER_MATCHES_SHOWN })
+                  : this.translator.t(language, 'classic.user.searchAll', { count: found.matches, search }),
+          };
     const chosenTemplate = submitted.templateId !== undefined ? submitted.templateId : current.credentialsTemplateId;
     // A template without the password is offered disabled (the one chosen earlier stays choosable: kept, not used).
     const password = requiredPlaceholder('registration');
@@ -320,7 +342,7 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
         // Ids the CRM does not have (any more), offered so that the form sent back keeps them: the
         // stored choice, marked as removed (selected unless a refused form chose another), and a
         // refused id, as sent, beside its error.
-        usersGone: this.goneOptions(language, 'classic.user.missingOption', 'classic.user.unknownOption', current.userId, submitted.userId, chosenUser, new Set(users.map((u) => u.id))),
+        usersGone: this.goneOptions(language, 'classic.user.missingOption', 'classic.user.unknownOption', current.userId, submitted.userId, chosenUser, new Set(allUsers.map((u) => u.id))),
         templatesGone: this.goneOptions(
           language,
           'classic.template.missingOption',
@@ -330,7 +352,8 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
           chosenTemplate,
           new Set(templates.map((t) => t.id)),
         ),
-        userMissing: current.userId !== null && !users.some((u) => u.id === current.userId),
+        userMissing: current.userId !== null && !allUsers.some((u) => u.id === current.userId),
+        userSearch,
         templates: templateOptions,
         templateMissing: current.credentialsTemplateId !== null && !templates.some((t) => t.id === current.credentialsTemplateId),
         templateUnfit: templateOptions.some((option) => option.stored && option.unfit)
