@@ -12,6 +12,7 @@ import type { ProfileActor } from '../../plugin/profiles/profile-document.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { OWNER_LIST_LIMIT } from '../../plugin/settings/crm-user-search.js';
 import { releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
+import { addCrmUsers } from '../support/crm-users.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { seriousViolations, tabTo } from '../support/page-checks.js';
 import { adminActor, profileService, SETTINGS } from './profile-test-kit.js';
@@ -33,21 +34,11 @@ describe('owner search of the privileges page in a browser', function () {
     service = profileService(api);
     actor = await adminActor(api);
     id = (await service.create({ name: 'Searched owner', description: '', startFrom: null }, actor)).id;
-    const now = new Date();
-    const users = Array.from({ length: OWNER_LIST_LIMIT + 20 }, (_, i) => ({
-      user_name: `agent${i}`,
-      first_name: i === 42 ? 'Zelda' : 'Agent',
-      last_name: i === 42 ? 'Quokka' : `Number${i}`,
-      email: `agent${i}@example.com`,
-      password_hash: '!',
-      active: true,
-      is_admin: false,
-      language: 'en',
-      role_id: null,
-      created_at: now,
-      updated_at: now,
+    await addCrmUsers(api.database.sequelize, OWNER_LIST_LIMIT + 20, (i) => ({
+      userName: `agent${i}`,
+      firstName: i === 42 ? 'Zelda' : 'Agent',
+      lastName: i === 42 ? 'Quokka' : `Number${i}`,
     }));
-    await api.database.sequelize.getQueryInterface().bulkInsert('crm_users', users);
     zelda = Number(((await api.database.sequelize.query("SELECT id FROM crm_users WHERE user_name = 'agent42'", { plain: true })) as { id: unknown }).id);
     browser = await sharedChromium();
   });

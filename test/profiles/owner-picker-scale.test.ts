@@ -12,6 +12,7 @@ import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ProfileActor } from '../../plugin/profiles/profile-document.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN } from '../../plugin/settings/crm-user-search.js';
+import { addCrmUsers } from '../support/crm-users.js';
 import { recordStatements } from '../support/database.js';
 import { sentValue } from '../support/form-values.js';
 import { startTestHost, type TestHost } from '../support/host.js';
@@ -54,20 +55,13 @@ describe('profile owner on a CRM with many users and groups @db', function () {
     smallPage = await privileges();
     const qi = api.database.sequelize.getQueryInterface();
     const now = new Date();
-    const users = Array.from({ length: USERS }, (_, i) => ({
-      user_name: `agent${String(i).padStart(4, '0')}`,
-      first_name: i === 123 ? 'Zelda' : 'Agent',
-      last_name: i === 123 ? 'Quokka' : `Number${i}`,
+    await addCrmUsers(api.database.sequelize, USERS, (i) => ({
+      userName: `agent${String(i).padStart(4, '0')}`,
+      firstName: i === 123 ? 'Zelda' : 'Agent',
+      lastName: i === 123 ? 'Quokka' : `Number${i}`,
       email: `agent${i}@example.com`,
-      password_hash: '!',
       active: i % 10 !== 0,
-      is_admin: false,
-      language: 'en',
-      role_id: null,
-      created_at: now,
-      updated_at: now,
     }));
-    for (let at = 0; at < users.length; at += 200) await qi.bulkInsert('crm_users', users.slice(at, at + 200));
     await qi.bulkInsert('crm_groups', Array.from({ length: GROUPS }, (_, i) => ({ name: i === 7 ? 'Quokka desk' : `Desk ${i}`, description: '', created_at: now })));
     const select = { type: QueryTypes.SELECT } as const;
     const userIds = await api.database.sequelize.query<{ id: unknown }>("SELECT id FROM crm_users WHERE user_name LIKE 'agent%' ORDER BY id", select);

@@ -9,6 +9,7 @@ import { QueryTypes } from 'sequelize';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN } from '../../plugin/settings/crm-user-search.js';
 import { adminClient, type AdminClient } from '../profiles/profile-test-kit.js';
+import { addCrmUsers } from '../support/crm-users.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { SETTINGS, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
 
@@ -36,21 +37,12 @@ describe('settings: version 1 "Select user" on a CRM with many users @db', funct
     api = test.host.api;
     admin = await adminClient(test);
     smallPage = await page();
-    const now = new Date();
-    const users = Array.from({ length: USERS }, (_, i) => ({
-      user_name: `clerk${String(i).padStart(3, '0')}`,
-      first_name: i === 77 ? 'Zelda' : 'Clerk',
-      last_name: i === 77 ? 'Quokka' : `Number${i}`,
+    await addCrmUsers(api.database.sequelize, USERS, (i) => ({
+      userName: `clerk${String(i).padStart(3, '0')}`,
+      firstName: i === 77 ? 'Zelda' : 'Clerk',
+      lastName: i === 77 ? 'Quokka' : `Number${i}`,
       email: `clerk${i}@example.com`,
-      password_hash: '!',
-      active: true,
-      is_admin: false,
-      language: 'en',
-      role_id: null,
-      created_at: now,
-      updated_at: now,
     }));
-    await api.database.sequelize.getQueryInterface().bulkInsert('crm_users', users);
   });
   after(async () => {
     await test?.stop();
