@@ -5,13 +5,14 @@
  * the page's script, typing in the search is not an unsaved change of the General section, Enter
  * searches rather than saves, and the user found is chosen and saved with the keyboard.
  */
+import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import type { ProfileActor } from '../../plugin/profiles/profile-document.js';
 import type { DatabaseProfileService } from '../../plugin/profiles/profile-service.js';
 import { OWNER_LIST_LIMIT } from '../../plugin/settings/crm-user-search.js';
-import { releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
+import { artifactsDir, releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
 import { addCrmUsers } from '../support/crm-users.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { seriousViolations, tabTo } from '../support/page-checks.js';
@@ -83,6 +84,7 @@ describe('owner search of the privileges page in a browser', function () {
       expect(await page.isHidden('[data-bp-section="general"] [data-bp-dirty]'), 'an unsaved change shown').to.equal(true);
       await Promise.all([page.waitForURL(/ownerSearch=Zelda#bp-general$/), page.keyboard.press('Enter')]);
       expect(saves, 'sections saved by the search').to.equal(0);
+      await page.locator('#bp-general').screenshot({ path: join(artifactsDir('privileges'), '13-owner-search.png') });
       expect(await seriousViolations(page, { within: '#bp-general' })).to.deep.equal([]);
       await page.focus('#bp-owner');
       await page.keyboard.press('ArrowDown');
