@@ -503,7 +503,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       available: fields
         .filter((field) => !entry.listColumns.includes(field.name) && entry.fields[field.name] !== 'hidden')
         .map((field) => ({ name: field.name, label: fieldLabel(field.name) })),
-      info: JSON.stringify(fieldsInfo(fields, language)),
+      info: JSON.stringify(fieldsInfo(fields, language, { yes: t('records.yes'), no: t('records.no') })),
     };
   }
 
@@ -559,13 +559,18 @@ export class PrivilegesPage implements AdminRouteContribution {
 }
 
 /** What the rule form needs of a module's fields: names, labels, types, a picklist's values with their labels. */
-function fieldsInfo(fields: readonly FieldDefinition[], language: LanguageCode) {
+function fieldsInfo(fields: readonly FieldDefinition[], language: LanguageCode, words: { readonly yes: string; readonly no: string }) {
   return fields.map((field) => ({
     name: field.name,
     label: localized(field.label, language, field.name),
     type: field.type,
-    // A picklist's values with their labels: offered by the rule form, read by the rules it adds.
-    ...(field.picklistValues ? { options: field.picklistValues.map((value) => ({ value, label: localized(field.picklistLabels?.[value], language, value) })) } : {}),
+    // A picklist's values with their labels, and a checkbox's true and false as Yes and No: offered
+    // by the rule form, read by the rules it adds.
+    ...(field.picklistValues
+      ? { options: field.picklistValues.map((value) => ({ value, label: localized(field.picklistLabels?.[value], language, value) })) }
+      : field.type === 'boolean'
+        ? { options: [{ value: 'true', label: words.yes }, { value: 'false', label: words.no }] }
+        : {}),
   }));
 }
 

@@ -341,6 +341,46 @@ describe('privileges page in a browser', function () {
     await context.close();
   });
 
+  it('a checkbox condition offers Yes and No, and a value that is neither is refused aloud, never saved as its opposite', async () => {
+    const before = (await service.document(profileId)).rules;
+    const { context, page } = await signedInOnPrivileges('rules');
+    const form = page.locator('[data-bp-subform="new-rule"]');
+    await form.locator('summary').click();
+    await page.fill('[data-bp-rule-name]', 'Retired products are final');
+    await page.selectOption('[data-bp-rule-module]', 'Products');
+    const condition = page.locator('[data-bp-conditions] > li').first();
+    await condition.locator('[data-bp-cond-field]').selectOption('active');
+    await condition.locator('[data-bp-cond-op]').selectOption('eq');
+    // The box offers the checkbox's two values by their names (a datalist, as for a picklist).
+    const offered = await condition.locator('datalist option').evaluateAll((options) => options.map((o) => `${o.getAttribute('value')}=${o.getAttribute('label')}`));
+    expect(offered).to.deep.equal(['true=Yes', 'false=No']);
+    // An Italian admin types "vero" (true): it was read as false and saved so.
+    await condition.locator('[data-bp-cond-value]').fill('vero');
+    await page.click('[data-bp-add-effect]');
+    await page.locator('[data-bp-effects] > li').first().locator('[data-bp-effect-field]').selectOption('unit_price');
+    await page.click('[data-bp-add-rule]');
+    await page.click('[data-bp-section="rules"] [data-bp-save]');
+    // The answer: a refusal, or (before the fix) "Saved." with the rule stored as false.
+    const status = page.locator('[data-bp-section="rules"] [data-bp-status]');
+    await status.filter({ hasText: /Saved\.|checkbox/ }).waitFor();
+    expect(await status.textContent(), 'refused, not saved').to.include('checkbox');
+    expect((await service.document(profileId)).rules, 'nothing saved').to.deep.equal(before);
+
+    // Edited to what the box offers, it is saved as true, and the list reads it as Yes.
+    const item = page.locator('[data-bp-rules] > li', { hasText: 'Retired products are final' });
+    await item.locator('[data-bp-edit-rule]').click();
+    await page.locator('[data-bp-condition] [data-bp-cond-value]').fill('true');
+    await page.click('[data-bp-add-rule]');
+    expect(await item.textContent()).to.include('Active = Yes');
+    await page.click('[data-bp-section="rules"] [data-bp-save]');
+    await page.locator('[data-bp-section="rules"] [data-bp-status]').locator('text=Saved.').waitFor();
+    const saved = (await service.document(profileId)).rules.find((r) => r.name === 'Retired products are final');
+    expect(saved?.conditions).to.deep.equal([{ field: 'active', op: 'eq', value: true }]);
+    // Put back what the tests after this one expect.
+    await service.saveSection(profileId, 'rules', before, (await service.document(profileId)).profile.version, await adminActor(api));
+    await context.close();
+  });
+
   it('unfolds a folded button editor whose title is missing when Save is pressed, instead of doing nothing', async () => {
     const { context, page } = await signedInOnPrivileges('buttons');
     const before = (await service.document(profileId)).buttons;

@@ -701,7 +701,14 @@
     var definition = moduleInfo(module).fields.filter(function (f) { return f.name === field; })[0];
     var type = definition ? definition.type : 'text';
     if ((type === 'integer' || type === 'number' || type === 'currency' || type === 'decimal') && text.trim() !== '' && !isNaN(Number(text))) return Number(text);
-    if (type === 'boolean' || type === 'checkbox') return text.trim().toLowerCase() === 'true' || text.trim() === '1';
+    if (type === 'boolean' || type === 'checkbox') {
+      // true or false as offered (Yes, No); anything else is sent as typed, for the server to refuse
+      // aloud: read as false, a "vero" or "sì" would have saved the opposite of what was meant.
+      var said = text.trim().toLowerCase();
+      if (said === 'true' || said === '1') return true;
+      if (said === 'false' || said === '0') return false;
+      return text;
+    }
     return text;
   }
   function describeRule(rule) {
