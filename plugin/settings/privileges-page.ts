@@ -198,6 +198,8 @@ export class PrivilegesPage implements AdminRouteContribution {
     const valueLabel = (module: string, field: string, value: string) => {
       const definition = definitions.get(module)?.fields.find((f) => f.name === field);
       if (definition?.type === 'datetime') return wallClockOf(value, this.regional.timeZone()) ?? value;
+      // A checkbox's true and false read Yes and No, as the rule form offers them.
+      if (definition?.type === 'boolean' && (value === 'true' || value === 'false')) return t(value === 'true' ? 'records.yes' : 'records.no');
       return localized(definition?.picklistLabels?.[value], language, value);
     };
 

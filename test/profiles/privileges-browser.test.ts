@@ -376,6 +376,9 @@ describe('privileges page in a browser', function () {
     await page.locator('[data-bp-section="rules"] [data-bp-status]').locator('text=Saved.').waitFor();
     const saved = (await service.document(profileId)).rules.find((r) => r.name === 'Retired products are final');
     expect(saved?.conditions).to.deep.equal([{ field: 'active', op: 'eq', value: true }]);
+    // The page as the server draws it after a reload reads it the same way.
+    await page.reload();
+    expect(await item.textContent()).to.include('Active = Yes');
     // Put back what the tests after this one expect.
     await service.saveSection(profileId, 'rules', before, (await service.document(profileId)).profile.version, await adminActor(api));
     await context.close();
