@@ -15,7 +15,7 @@ import { ModuleEligibility } from '../eligibility/module-eligibility.js';
 import { HostEmailTemplates, HostUsers, type CrmUser, type LanguageCode, type LocalizedText, type ModuleDefinition } from '../host-contract/index.js';
 import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
-import type { MessageKey } from '../i18n/message-keys.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contributions.js';
 import { placeholderText, placeholdersMissingEach, requiredPlaceholder } from '../notifications/template-placeholders.js';
@@ -23,7 +23,7 @@ import type { ValidationProblem } from '../profiles/profile-errors.js';
 import { RELATED_FIELD_PREFIX, validateSettingsForm } from './classic-forms.js';
 import { ClassicSettingsError, ClassicSettingsStore, StaleClassicSettingsError, classicProblem, classicRevision, type ClassicSection, type ClassicSettings } from './classic-settings.js';
 import { PortalVersions } from './portal-version.js';
-import { OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN, searchChoices, userSearchOf } from './crm-user-search.js';
+import { countIn, OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN, searchChoices, searchOutcome, userSearchOf } from './crm-user-search.js';
 
 export const CLASSIC_PATH = '/classic';
 
@@ -264,19 +264,17 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
     const chosen = allUsers.find((user) => user.id === chosenUser);
     const found = search === null ? null : searchChoices(search, language, allUsers, [], { user: chosen, group: undefined });
     const users = found === null ? [...allUsers].sort(byName) : [...(chosen ? [chosen] : []), ...[...found.users].sort(byName).slice(0, OWNER_MATCHES_SHOWN)];
-    const count = (value: number) => new Intl.NumberFormat(language).format(value);
+    const t = (key: MessageKey, params?: MessageParams) => this.translator.t(language, key, params);
     const userSearch =
       search === null || found === null
         ? null
         : {
             text: search,
-            outcome: !search
-              ? this.translator.t(language, 'classic.user.searchHint', { users: count(allUsers.length) })
-              : found.matches === 0
-                ? this.translator.t(language, 'classic.user.searchNone', { search })
-                : found.matches > OWNER_MATCHES_SHOWN
-                  ? this.translator.t(language, 'classic.user.searchSome', { count: count(found.matches), search, shown: OWNER_MATCHES_SHOWN })
-                  : this.translator.t(language, 'classic.user.searchAll', { count: found.matches, search }),
+            outcome: searchOutcome(search, found.matches, language, t, () => t('classic.user.searchHint', { users: countIn(language, allUsers.length) }), {
+              none: 'classic.user.searchNone',
+              all: 'classic.user.searchAll',
+              some: 'classic.user.searchSome',
+            }),
           };
     const chosenTemplate = submitted.templateId !== undefined ? submitted.templateId : current.credentialsTemplateId;
     // A template without the password is offered disabled (the one chosen earlier stays choosable: kept, not used).

@@ -6,6 +6,7 @@
  * OWNER_MATCHES_SHOWN of them. A dropdown of 5,000 users was 330 KB of a page that no one scrolls.
  */
 import type { CrmGroup, CrmUser, LanguageCode } from '../host-contract/index.js';
+import type { MessageKey, MessageParams } from '../i18n/message-keys.js';
 
 /** Up to this many users and groups together, one dropdown lists them all. */
 export const OWNER_LIST_LIMIT = 200;
@@ -44,4 +45,31 @@ export function searchChoices(
   const matchedGroups = groups.filter((g) => g !== chosen.group && names(g.name));
   const chosenMatches = (chosen.user !== undefined && userMatches(chosen.user)) || (chosen.group !== undefined && names(chosen.group.name));
   return { users: matchedUsers, groups: matchedGroups, matches: matchedUsers.length + matchedGroups.length + (chosenMatches ? 1 : 0) };
+}
+
+/** The keys of the line under a search box (the hint is given whole: its counts differ by page). */
+export interface SearchOutcomeKeys {
+  readonly none: MessageKey;
+  readonly all: MessageKey;
+  readonly some: MessageKey;
+}
+
+/** The line under a search box: the hint before a search, then none, all, or the first OWNER_MATCHES_SHOWN of how many. */
+export function searchOutcome(
+  search: string,
+  matches: number,
+  language: LanguageCode,
+  t: (key: MessageKey, params?: MessageParams) => string,
+  hint: () => string,
+  keys: SearchOutcomeKeys,
+): string {
+  if (!search) return hint();
+  if (matches === 0) return t(keys.none, { search });
+  if (matches > OWNER_MATCHES_SHOWN) return t(keys.some, { count: countIn(language, matches), search, shown: OWNER_MATCHES_SHOWN });
+  return t(keys.all, { count: matches, search });
+}
+
+/** A count in the admin's number format (5.000 in Italian). */
+export function countIn(language: LanguageCode, value: number): string {
+  return new Intl.NumberFormat(language).format(value);
 }

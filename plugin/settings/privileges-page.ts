@@ -60,7 +60,7 @@ import {
 import { ProfileError } from '../profiles/profile-errors.js';
 import { ProfileService } from '../profiles/profile-service.js';
 import { adminAsset } from './admin-assets.js';
-import { OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN, searchChoices, userSearchOf } from './crm-user-search.js';
+import { countIn, OWNER_LIST_LIMIT, OWNER_MATCHES_SHOWN, searchChoices, searchOutcome, userSearchOf } from './crm-user-search.js';
 
 /** Locale keys are letters and digits only: a record scope's key. */
 const SCOPE_KEYS: Readonly<Record<RecordScope, MessageKey>> = {
@@ -270,14 +270,14 @@ export class PrivilegesPage implements AdminRouteContribution {
     const matches = found.matches;
     const shownUsers = found.users.map(userOption).sort(byName).slice(0, OWNER_MATCHES_SHOWN);
     const shownGroups = found.groups.map(groupOption).sort(byName).slice(0, Math.max(0, OWNER_MATCHES_SHOWN - shownUsers.length));
-    const count = (value: number) => new Intl.NumberFormat(language).format(value);
-    const outcome = !search
-      ? t('privileges.general.ownerSearchHint', { users: count(users.length), groups: count(groups.length) })
-      : matches === 0
-        ? t('privileges.general.ownerSearchNone', { search })
-        : matches > OWNER_MATCHES_SHOWN
-          ? t('privileges.general.ownerSearchSome', { count: count(matches), search, shown: OWNER_MATCHES_SHOWN })
-          : t('privileges.general.ownerSearchAll', { count: matches, search });
+    const outcome = searchOutcome(
+      search,
+      matches,
+      language,
+      t,
+      () => t('privileges.general.ownerSearchHint', { users: countIn(language, users.length), groups: countIn(language, groups.length) }),
+      { none: 'privileges.general.ownerSearchNone', all: 'privileges.general.ownerSearchAll', some: 'privileges.general.ownerSearchSome' },
+    );
     return {
       ...common,
       chosen: chosenUser ? userOption(chosenUser) : chosenGroup ? groupOption(chosenGroup) : null,

@@ -267,7 +267,6 @@ export class ProfileRoutes implements AdminRouteContribution {
    */
   private async auditWords(res: Response, entries: readonly AuditEntry[]): Promise<AuditWords> {
     const names = entries.some((entry) => entry.action === 'save' && (entry.section === 'general' || entry.section === 'notifications'));
-    // The users these entries name, each read by id: a CRM of thousands of users is not read whole for a page of its audit.
     // The users and groups these entries name, each read by id: a CRM of thousands of users and
     // hundreds of groups is not read whole (nor every group's members) for a page of its audit.
     const named = { user: new Set<number>(), group: new Set<number>() };
