@@ -86,6 +86,8 @@ export interface ReferenceHost {
   start(): Promise<void>;
   /** Port 0 = any free port. */
   listen(port?: number): Promise<{ readonly url: string }>;
+  /** Requests the host is still answering, also those whose client has gone (a test waits for them to finish). */
+  requestsInFlight(): number;
   /**
    * Stops its timers and accepting connections, waits for the requests in flight and the timers'
    * runs under way (up to `shutdownGraceMs`, then cuts the connections), then deactivates the
@@ -218,6 +220,8 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
       started = true;
       logger.info('Reference host started', { plugins: plugins.list().length });
     },
+
+    requestsInFlight: () => inFlight.size,
 
     async listen(port) {
       if (server) throw new Error('The host is listening already');

@@ -309,8 +309,8 @@ function exactly(size: number): Transform {
 /**
  * Sends a stored file as the body of a download whose `Content-Length` is `size` (the headers of
  * a `HEAD`, without opening the file's bytes). The file is
- * closed however the response ends: a client that leaves half-way is let go quietly, and the file
- * with it (`pipe` would keep it open for good, one descriptor per abandoned download). Rejects
+ * closed however the response ends: a client that leaves half-way (or before the first byte) is
+ * let go quietly, and the file with it (`pipe` would keep it open for good, one descriptor per abandoned download). Rejects
  * when the file cannot be read or is not `size` bytes long: the caller's error handler then cuts
  * the answer off, so the client sees it incomplete, and logs it.
  */
@@ -323,8 +323,13 @@ export function sendFile(file: Readable, res: ServerResponse, size: number): Pro
   }
   return new Promise((resolve, reject) => {
     pipeline(file, exactly(size), res, (error) => {
-      if (!error || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') resolve();
-      else reject(error);
+      if (!error || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+        // A client gone before the first byte: the answer is ended all the same (a no-op on the
+        // closed connection), or the host counts the request as in flight for good and a shutdown
+        // waits its whole grace for it.
+        if (!res.writableEnded) res.end();
+        resolve();
+      } else reject(error);
     });
   });
 }
