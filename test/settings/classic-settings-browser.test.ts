@@ -16,7 +16,7 @@ import { PORTAL_VERSION_SETTING } from '../../plugin/settings/portal-version.js'
 import { addEmailTemplate, deleteEmailTemplate } from '../profiles/profile-test-kit.js';
 import { artifactsDir, releaseChromium, sharedChromium, signInToCrm, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { autofocused, smallTapTargets, tabTo } from '../support/page-checks.js';
+import { autofocused, smallTapTargets, tabTo, waitUntilTrue } from '../support/page-checks.js';
 import { SETTINGS, storedSetting, UPGRADED_FROM_V1, userId } from './settings-test-kit.js';
 
 describe('version 1 settings in the browser, without JavaScript', function () {
@@ -194,7 +194,12 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     const page = await context.newPage();
     await signInToCrm(page, `${test!.url}${SETTINGS}/classic`);
     const order = () => page.locator('table.bp-classic-modules tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-module')!));
-    const focusedMove = () => page.evaluate('document.activeElement && document.activeElement.name === "move" ? document.activeElement.value : null');
+    // The browser moves focus to the autofocus button in a rendering step that may come after the
+    // load event (a loaded machine, the full suite): read it once it has come (`autofocused`).
+    const focusedMove = async () => {
+      await waitUntilTrue(page, 'document.activeElement && document.activeElement.name === "move"').catch(() => undefined);
+      return page.evaluate('document.activeElement && document.activeElement.name === "move" ? document.activeElement.value : null');
+    };
     const rows = await order();
     const second = rows[rows.length - 2]!;
     await tabTo(page, `button[value="down:${second}"]`, 200);
