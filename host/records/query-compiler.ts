@@ -2,7 +2,8 @@
  * Compiles record conditions and sorts to SQL. Column names come only from the module's
  * definition (anything else is an `UnknownFieldError`) and are quoted; every value is a bind
  * parameter. `eq`, `ne` and `in` compare text exactly on every dialect (case, accents and trailing
- * spaces count); `contains` and `startsWith` are case-insensitive with `%`, `_` and `\` literal.
+ * spaces count); `contains` and `startsWith` ignore the case of every letter (not accents) with
+ * `%`, `_`, `\`, `*`, `?` and `[` literal, the same on the three (SQLite: `GLOB`, see case-classes.ts).
  */
 import type { QueryInterface } from 'sequelize';
 import {
@@ -16,6 +17,7 @@ import {
 } from '../../plugin/host-contract/index.js';
 import { isHostManaged } from '../registry/host-managed-fields.js';
 import type { SqlModuleRegistry } from '../registry/module-registry.js';
+import { caseInsensitiveGlob } from './case-classes.js';
 import { conditionParameter, isPlainText, type ColumnType } from './field-values.js';
 
 /** The system columns a query may name, by their contract names. */
@@ -223,8 +225,11 @@ export class QueryCompiler {
       case 'contains':
       case 'startsWith': {
         if ((typeof value !== 'string' && typeof value !== 'number') || !isPlainText(String(value))) return '1 = 0';
+        const text = this.asText(sql, type);
+        if (this.dialect === 'sqlite') return `${text} GLOB ${this.bind.add(caseInsensitiveGlob(String(value), op === 'contains'))}`;
         const pattern = `${op === 'contains' ? '%' : ''}${likeEscape(String(value))}%`;
-        return `LOWER(${this.asText(sql, type)}) LIKE LOWER(${this.bind.add(pattern)}) ESCAPE '!'`;
+        // MariaDB's default collation would also ignore accents and take every emoji for every other: the lowered texts compare as bytes.
+        return `LOWER(${text}) LIKE LOWER(${this.bind.add(pattern)})${this.dialect === 'mariadb' ? ' COLLATE utf8mb4_bin' : ''} ESCAPE '!'`;
       }
       default:
         throw new InvalidQueryError(`Unknown comparison operator "${String(op).slice(0, 20)}"`);
