@@ -91,6 +91,22 @@ export const CONTACT_LOGIN_FIELD = 'email';
  */
 export const DOCUMENT_FILE_FIELDS: readonly string[] = ['filename', 'filesize', 'mimetype'];
 
+/**
+ * Characters that show nothing and join nothing, as a mail or a web page pastes them into a search
+ * box: the soft hyphen, zero-width space, direction marks and embeddings, word joiner, invisible
+ * operators, byte-order mark. Zero-width (non-)joiners stay: they are part of emoji and words.
+ */
+const UNSEEN = /[\u00AD\u180E\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/gu;
+
+/**
+ * A search as the customer sees what they typed or pasted: unseen characters dropped, and each run of
+ * spaces (a tab, a no-break space, two spaces) one space, then trimmed. `Mario\u00a0Rossi` finds
+ * `Mario Rossi`; a search of unseen characters only is no search.
+ */
+function searchedText(text: string): string {
+  return text.replace(UNSEEN, '').replace(/\s+/gu, ' ').trim();
+}
+
 /** Field types a general search looks into. */
 const SEARCHABLE = new Set(['text', 'textarea', 'email', 'phone', 'url', 'picklist']);
 
@@ -508,13 +524,16 @@ export class PortalAccessContext {
   private async searchCondition(module: ModulePolicy, request: ListRequest): Promise<{ where?: RecordCondition; filters: Record<string, string>; search: string }> {
     const filters: Record<string, string> = {};
     const conditions: RecordCondition[] = [];
-    const entries = Object.entries(request.filters ?? {}).filter(([, text]) => typeof text === 'string' && text.trim() !== '');
-    const search = (request.search ?? '').trim();
+    const entries = Object.entries(request.filters ?? {})
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+      .map(([name, text]) => [name, searchedText(text)] as const)
+      .filter(([, text]) => text !== '');
+    const search = searchedText(request.search ?? '');
     if ((entries.length > 0 || search !== '') && !module.tools.search) throw notAllowed();
     const problems: AccessProblem[] = [];
     for (const [name, rawText] of entries) {
       const field = this.searchableField(module, name);
-      const text = clipped(rawText.trim(), 200);
+      const text = clipped(rawText, 200);
       if (!field) {
         problems.push({ field: name, code: 'unknown-field' });
         continue;
