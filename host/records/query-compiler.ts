@@ -225,9 +225,18 @@ export class QueryCompiler {
       case 'contains':
       case 'startsWith': {
         if ((typeof value !== 'string' && typeof value !== 'number') || !isPlainText(String(value))) return '1 = 0';
+        let needle = String(value);
+        let anywhere = op === 'contains';
+        if (type === 'multipicklist') {
+          // A JSON list: the text is looked for inside one of its values, as JSON writes it (`"` as
+          // `\"`), so it never spans two; the list's own `[`, `,` and `]` alone are not a value's.
+          needle = JSON.stringify(needle).slice(1, -1);
+          if (/^[[\],]*$/.test(needle)) return '1 = 0';
+          if (!anywhere) [needle, anywhere] = [`"${needle}`, true];
+        }
         const text = this.asText(sql, type);
-        if (this.dialect === 'sqlite') return `${text} GLOB ${this.bind.add(caseInsensitiveGlob(String(value), op === 'contains'))}`;
-        const pattern = `${op === 'contains' ? '%' : ''}${likeEscape(String(value))}%`;
+        if (this.dialect === 'sqlite') return `${text} GLOB ${this.bind.add(caseInsensitiveGlob(needle, anywhere))}`;
+        const pattern = `${anywhere ? '%' : ''}${likeEscape(needle)}%`;
         // MariaDB's default collation would also ignore accents and take every emoji for every other: the lowered texts compare as bytes.
         return `LOWER(${text}) LIKE LOWER(${this.bind.add(pattern)})${this.dialect === 'mariadb' ? ' COLLATE utf8mb4_bin' : ''} ESCAPE '!'`;
       }

@@ -102,6 +102,21 @@ describe('portal API: searching a list as a customer @db', function () {
     expect(all).to.be.greaterThan(JANES.length);
   });
 
+  it('refuses text and wildcards typed into a number or a date column, never listing everything for them', async () => {
+    const columns = (await jane.get('/modules/Invoice/records')).body.searchable;
+    expect(columns).to.include.members(['invoicedate', 'total']);
+    for (const field of ['invoicedate', 'total']) {
+      for (const text of ['abc', '%', '_', '*', '1%', '2026-%', '\u0000', 'x\u00a0']) {
+        const res = await jane.get(`/modules/Invoice/records?filter[${field}]=${encodeURIComponent(text)}`);
+        expect(res.status, `${field} ${JSON.stringify(text)}`).to.equal(400);
+        expect(res.body.error.problems.map((p: any) => [p.field, p.code]), text).to.deep.equal([[`filter[${field}]`, 'invalid-value']]);
+      }
+    }
+    // A column search by an option's label is not a stored value: an exact value only (the page offers the values in a list).
+    expect((await marioIt.get('/modules/HelpDesk/records?filter[status]=Aperto')).body.total).to.equal(0);
+    expect((await marioIt.get('/modules/HelpDesk/records?filter[status]=open')).body.total).to.equal(0);
+  });
+
   it('keeps a search within the customer’s scope', async () => {
     expect(await search(jane, 'Mario')).to.deep.equal(['Zq Mario Rossi']);
     expect(await search(mario, '%')).to.deep.equal(['Zq 100% Mario']);

@@ -38,6 +38,20 @@ describe('record store: contains and startsWith read a search the same on every 
       fields: [{ name: 'name', label: { en: 'Name' }, type: 'text', mandatory: true }],
     });
     for (const name of NAMES) await store.create('Gadgets', { values: { name } });
+    await fx.registry.registerModule({
+      name: 'Tagged',
+      label: { en: 'Tagged' },
+      singularLabel: { en: 'Tagged' },
+      custom: true,
+      labelField: 'name',
+      fields: [
+        { name: 'name', label: { en: 'Name' }, type: 'text', mandatory: true },
+        { name: 'tags', label: { en: 'Tags' }, type: 'multipicklist', mandatory: false, picklistValues: ['Red', 'Dark blue', 'Ça "va"', 'C:\\x', 'x, y'] },
+      ],
+    });
+    for (const [name, tags] of [['two', ['Red', 'Dark blue']], ['red', ['Red']], ['quoted', ['Ça "va"']], ['path', ['C:\\x']], ['comma', ['x, y']], ['none', []]] as const) {
+      await store.create('Tagged', { values: { name, tags: [...tags] } });
+    }
   });
   after(async () => {
     await fx?.close();
@@ -92,6 +106,18 @@ describe('record store: contains and startsWith read a search the same on every 
     expect(await found('contains', 'straße')).to.deep.equal(['Straße']);
     expect(await found('contains', '😀')).to.deep.equal(['😀 smile']);
     expect(await found('contains', '🎉')).to.deep.equal(['🎉 party']);
+  });
+
+  it('finds a multipicklist by the text of one of its values, never by the JSON that holds them', async () => {
+    const tagged = async (value: string) =>
+      (await store.query('Tagged', { where: { field: 'tags', op: 'contains', value }, fields: ['name'], limit: 100 })).rows.map((r) => String(r.values.name)).sort();
+    expect(await tagged('RED')).to.deep.equal(['red', 'two']);
+    expect(await tagged('dark BLUE')).to.deep.equal(['two']);
+    expect(await tagged('ça "VA"')).to.deep.equal(['quoted']);
+    expect(await tagged('"')).to.deep.equal(['quoted']);
+    expect(await tagged('\\')).to.deep.equal(['path']);
+    expect(await tagged('x, y')).to.deep.equal(['comma']);
+    for (const json of ['[', ']', '[]', '["', '"]', '","', 'Red","Dark', 'd","', '\\"']) expect(await tagged(json), json).to.deep.equal([]);
   });
 
   it('finds Turkish capitals by their small letters where one letter answers for the other', async () => {
