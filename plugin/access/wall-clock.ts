@@ -47,6 +47,18 @@ export function startOfDayIn(day: string, timeZone: string): Date {
   let instant = midnightUtc - zoneOffset(midnightUtc, timeZone);
   // Once more with the offset in force at that instant (the day a clock change happens).
   instant = midnightUtc - zoneOffset(instant, timeZone);
+  // West of UTC, a zone whose clocks skip from 00:00 to 01:00 (Santiago, Havana, Asunción) leaves
+  // the instant above an hour early, at 23:00 of the day before: the day begins where the clocks
+  // jump, the first second whose wall clock reads this day (found by halving; only on such days).
+  if (wallAt(instant, timeZone) < midnightUtc) {
+    let [before, after] = [instant, instant + 24 * HOUR];
+    while (after - before > 1000) {
+      const middle = before + Math.floor((after - before) / 2000) * 1000;
+      if (wallAt(middle, timeZone) < midnightUtc) before = middle;
+      else after = middle;
+    }
+    instant = after;
+  }
   return new Date(instant);
 }
 

@@ -5,7 +5,7 @@
  * having no say.
  */
 import { expect } from 'chai';
-import { instantOf, wallClockOf } from '../../plugin/access/wall-clock.js';
+import { instantOf, searchedSpans, wallClockOf } from '../../plugin/access/wall-clock.js';
 import { formatDateTime } from '../../plugin/i18n/field-values.js';
 import { formControl } from '../../plugin/portal/pages/field-display.js';
 
@@ -65,6 +65,23 @@ describe('the CRM’s wall clock (wall-clock.ts)', () => {
     expect(instantOf('2011-12-31T12:00', 'Pacific/Apia')).to.deep.equal({ ok: true, instant: '2011-12-30T22:00:00.000Z' });
     expect(instantOf('2026-10-04T02:15', 'Australia/Lord_Howe')).to.deep.equal({ ok: false, reason: 'nonexistent' });
     expect(instantOf('2026-04-05T01:45', 'Australia/Lord_Howe')).to.deep.equal({ ok: true, instant: '2026-04-04T14:45:00.000Z' });
+  });
+
+  it('begins a day where the clocks skip its midnight at the change, in zones east and west of UTC', () => {
+    // Santiago (UTC-4 → UTC-3), Havana (UTC-5 → UTC-4) and Asunción skip from 00:00 to 01:00: the day
+    // begins at 01:00 after the change, not at the instant that was 23:00 of the day before.
+    expect(searchedSpans('2026-09-06', 'America/Santiago', { wallClock: false })).to.deep.equal([{ from: '2026-09-06T04:00:00.000Z', to: '2026-09-07T03:00:00.000Z' }]);
+    expect(searchedSpans('2026-09-05', 'America/Santiago', { wallClock: false })).to.deep.equal([{ from: '2026-09-05T04:00:00.000Z', to: '2026-09-06T04:00:00.000Z' }]);
+    expect(searchedSpans('2026-03-08', 'America/Havana', { wallClock: false })).to.deep.equal([{ from: '2026-03-08T05:00:00.000Z', to: '2026-03-09T04:00:00.000Z' }]);
+    expect(searchedSpans('2024-10-06', 'America/Asuncion', { wallClock: false })).to.deep.equal([{ from: '2024-10-06T04:00:00.000Z', to: '2024-10-07T03:00:00.000Z' }]);
+    // Cairo and Beirut (east of UTC) skip their midnight too; the day begins at 01:00.
+    expect(searchedSpans('2026-04-24', 'Africa/Cairo', { wallClock: false })).to.deep.equal([{ from: '2026-04-23T22:00:00.000Z', to: '2026-04-24T21:00:00.000Z' }]);
+    expect(searchedSpans('2026-03-29', 'Asia/Beirut', { wallClock: false })).to.deep.equal([{ from: '2026-03-28T22:00:00.000Z', to: '2026-03-29T21:00:00.000Z' }]);
+    // Santiago going back (00:00 → 23:00 of the day before): 5 April begins at its one midnight, after the repeated hour.
+    expect(searchedSpans('2026-04-05', 'America/Santiago', { wallClock: false })).to.deep.equal([{ from: '2026-04-05T04:00:00.000Z', to: '2026-04-06T04:00:00.000Z' }]);
+    // Rome's 23- and 25-hour days.
+    expect(searchedSpans('2026-03-29', ROME, { wallClock: false })).to.deep.equal([{ from: '2026-03-28T23:00:00.000Z', to: '2026-03-29T22:00:00.000Z' }]);
+    expect(searchedSpans('2026-10-25', ROME, { wallClock: false })).to.deep.equal([{ from: '2026-10-24T22:00:00.000Z', to: '2026-10-25T23:00:00.000Z' }]);
   });
 
   it('refuses what is no time of any calendar', () => {
