@@ -11,6 +11,7 @@
 import type { Request, Router } from 'express';
 import { inject, injectable } from 'inversify';
 import { clipped } from '../../access/field-input.js';
+import { wallTime } from '../../access/wall-clock.js';
 import { AccessError } from '../../access/access-errors.js';
 import { labelOf, type ListRequest, type ListView, type PortalField, type PortalRow } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
@@ -72,6 +73,11 @@ export function queryString(params: Record<string, string | number | undefined>)
 /** Whether a refused list was refused for its column searches alone: a value a column cannot hold, a field it cannot search by. */
 function refusedByFilter(error: AccessError, filters: Readonly<Record<string, string>>): boolean {
   return error.problems.length > 0 && error.problems.every((p) => p.field in filters && (p.code === 'invalid-value' || p.code === 'unknown-field'));
+}
+
+/** Whether a date box (`<input type="date">`) holds `value`: a day of the calendar, `YYYY-MM-DD`. */
+function isDayBox(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && value >= '0001-01-01' && wallTime(`${value}T00:00`) !== null;
 }
 
 @injectable()
@@ -175,8 +181,11 @@ export class ListPage implements PortalRouteContribution {
           options: select ? (column.filterOptions ?? column.options ?? []).map((o) => ({ value: o, label: optionText(column, o), selected: o === filterValue })) : [],
           searchable: open && column.type !== 'boolean' && column.type !== 'reference',
           // The browser then offers the right form: a date picker, a keyboard for numbers.
-          // A datetime column is searched by its day (in the CRM's time zone).
-          inputType: column.type === 'date' || column.type === 'datetime' ? 'date' : 'search',
+          // A datetime column is searched by its day (in the CRM's time zone). A date box holds
+          // nothing but a day: a date and time searched (a link, a typed address) or a value the
+          // list could not read is shown in a text box, or the browser would empty the box and the
+          // next search of the list would drop it without a word.
+          inputType: (column.type === 'date' || column.type === 'datetime') && (filterValue === '' || isDayBox(filterValue)) ? 'date' : 'search',
           inputMode: column.type === 'integer' ? 'numeric' : NUMBER_TYPES.has(column.type) ? 'decimal' : null,
           invalid: unreadable.includes(column.name),
           focus: column.name === firstUnreadable,
