@@ -23,6 +23,8 @@
 import type { Request, Response, Router } from 'express';
 import { Ajv, type JSONSchemaType } from 'ajv';
 import { inject, injectable } from 'inversify';
+import { todayIn } from '../auth/support-period.js';
+import { HostRegional } from '../host-contract/index.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
 import type { MessageKey } from '../i18n/message-keys.js';
 import { Translator } from '../i18n/translator.js';
@@ -32,6 +34,7 @@ import type { AccessDetailsDelivery } from './access-details.js';
 import { contactBlockStylesheet } from './contact-record-block.js';
 import { PortalUserSection, type PortalUserField, type PortalUserRetry } from './portal-user-section.js';
 import { PortalUserSettings, type PortalUserOutcome, type PortalUserRefusal } from './portal-user-settings.js';
+import { formatSupportDay } from './support-reminders.js';
 
 export const PORTAL_USER_PATH = '/contacts/:id/portal-user';
 
@@ -129,6 +132,7 @@ export class PortalUserRoutes implements AdminRouteContribution {
     @inject(PortalUserSettings) private readonly settings: PortalUserSettings,
     @inject(PortalUserSection) private readonly section: PortalUserSection,
     @inject(PluginSettings) private readonly plugin: PluginSettings,
+    @inject(HostRegional) private readonly regional: HostRegional,
   ) {}
 
   registerAdminRoutes(router: Router): void {
@@ -186,7 +190,13 @@ export class PortalUserRoutes implements AdminRouteContribution {
   }
 
   private describe(outcome: PortalUserOutcome, language: string): { error: boolean; text: string } {
-    if (!outcome.ok) return { error: true, text: this.translator.t(language, REFUSALS[outcome.reason].key, { email: outcome.email ?? '' }) };
+    if (!outcome.ok) {
+      // A day already past is past in the CRM's time zone: an admin elsewhere (an evening in Los
+      // Angeles, the next day in Rome) is told which day is today there.
+      const zone = this.regional.timeZone();
+      const today = outcome.reason === 'end_in_past' ? formatSupportDay(todayIn(zone), language) : '';
+      return { error: true, text: this.translator.t(language, REFUSALS[outcome.reason].key, { email: outcome.email ?? '', zone, today }) };
+    }
     const email = outcome.email ?? '';
     switch (outcome.change) {
       case 'enabled':

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
 import { addYears, todayIn } from '../../plugin/auth/support-period.js';
+import { formatSupportDay } from '../../plugin/contacts/support-reminders.js';
 import { XSS, passwordIn, startContactsHost, type ContactsHost } from './contacts-fixture.js';
 import { deleteEmailTemplate } from '../profiles/profile-test-kit.js';
 import { resetTokenIn } from '../sign-in/sign-in-fixture.js';
@@ -158,6 +159,9 @@ describe('contacts: the portal-user section of the Contact record @db', function
     const saved = await h.savePortalUser(id, { portalUser: 'yes', supportStartDate: '', supportEndDate: addYears(today, -1) });
     expect(saved.status).to.equal(422);
     expect(saved.html).to.include('the support end date is already past');
+    // An admin elsewhere (Los Angeles, an evening when Rome is a day on) is told which day is today, and where.
+    const zone = h.api.regional.timeZone();
+    expect(saved.html).to.include(`support dates are days in the CRM’s time zone, ${zone}, where today is ${formatSupportDay(today, 'en')}`);
     expect(saved.html).not.to.include('before the start date');
     expect(await h.account(id)).to.equal(undefined);
   });
