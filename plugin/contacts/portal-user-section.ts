@@ -17,6 +17,7 @@ import { Translator } from '../i18n/translator.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import type { ContactBlockSection } from './contact-block-sections.js';
 import { PortalUserSettings, settingsVersion, type PortalUserState } from './portal-user-settings.js';
+import { formatSupportDay } from './support-reminders.js';
 import { personName } from '../access/record-names.js';
 
 /** Where the portal-user form posts (`PortalUserRoutes`, on the admin router). */
@@ -72,8 +73,9 @@ export class PortalUserSection implements ContactBlockSection {
       lastLoginAt: state.lastLoginAt,
       showProfile: state.profileChoosable,
       profileName: state.profiles.find((profile) => profile.id === state.profileId)?.name ?? '',
-      supportStartDate: account?.supportStartDate ?? '',
-      supportEndDate: account?.supportEndDate ?? '',
+      // Read, not edited: days as the page's language writes them (and the reminder mail), never moved through a zone.
+      supportStart: account?.supportStartDate ? { day: account.supportStartDate, text: formatSupportDay(account.supportStartDate, language) } : null,
+      supportEnd: account?.supportEndDate ? { day: account.supportEndDate, text: formatSupportDay(account.supportEndDate, language) } : null,
     });
   }
 

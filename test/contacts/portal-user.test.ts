@@ -661,6 +661,19 @@ describe('contacts: the portal-user section of the Contact record @db', function
       expect(await h.account(id)).to.equal(undefined);
     });
 
+    it('a non-admin CRM user reads the support dates as days in the page’s language, as the reminder mail writes them', async () => {
+      const id = await h.addContact({ firstname: 'Clerk', lastname: 'Reader', email: 'clerk.reader@example.com' });
+      await enable(id, 'clerk.reader@example.com', { supportStartDate: '2027-03-28', supportEndDate: '2027-10-31' });
+      const page = await h.contactPage(id, h.clerk);
+      expect(page.status).to.equal(200);
+      const settings = /<dl class="bp-portal-user-settings">[\s\S]*?<\/dl>/.exec(page.html)?.[0] ?? '';
+      expect(settings).to.include('<time datetime="2027-03-28">March 28, 2027</time>').and.include('<time datetime="2027-10-31">October 31, 2027</time>');
+      // No support end date: said so, not an empty line.
+      await h.api.database.sequelize.query('UPDATE bp_portal_accounts SET support_end_date = NULL WHERE contact_id = :id', { replacements: { id } });
+      const open = /<dl class="bp-portal-user-settings">[\s\S]*?<\/dl>/.exec((await h.contactPage(id, h.clerk)).html)?.[0] ?? '';
+      expect(open).to.match(/<dt>Support end date<\/dt>\s*<dd>None<\/dd>/);
+    });
+
     it('a form saved over someone else’s change is refused (409), sending nothing', async () => {
       const id = await h.addContact({ firstname: 'Two', lastname: 'Admins', email: 'two.admins@example.com' });
       const { token, version } = await h.formToken(id);
