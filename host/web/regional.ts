@@ -15,8 +15,12 @@ export function isTimeZone(name: string): boolean {
 }
 
 export class FixedRegional implements HostRegional {
-  constructor(private readonly zone: string = DEFAULT_TIME_ZONE) {
+  private readonly zone: string;
+
+  constructor(zone: string = DEFAULT_TIME_ZONE) {
     if (!isTimeZone(zone)) throw new Error(`Unknown time zone "${zone}" (use an IANA name such as Europe/Rome)`);
+    // Intl takes a zone in any case (`europe/rome`); the portal names it to customers as IANA spells it.
+    this.zone = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
   }
 
   languages(): readonly { readonly code: LanguageCode; readonly name: string }[] {
