@@ -162,7 +162,7 @@ for (const zone of ZONES) {
         // A date column takes a day only, and says so (no time in its example).
         const day = await jane.get(`/m/Visits?f_visit_day=${encodeURIComponent('2026-11-30T14:30')}`);
         expect(day.response.status).to.equal(400);
-        expect(problem(day.html)).to.equal('“Visit day”: this is not a date, so that column was not searched. Pick the date in the calendar, or type it as year-month-day, e.g. 2026-11-30.');
+        expect(problem(day.html)).to.equal('“Visit day”: this is not a date, so that column was not searched. Type it as year-month-day, e.g. 2026-11-30.');
         await api.records.delete('Visits', at);
       });
     }

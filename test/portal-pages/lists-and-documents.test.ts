@@ -320,7 +320,7 @@ describe('portal pages: documents, paging, column searches, the way back to the 
     it('says which column could not be read and how to type it, keeps every box, and searches by the others', async () => {
       const { response, html } = await jane.get(`/m/Invoice?f_invoicedate=${encodeURIComponent('23/11/2026')}&f_subject=${encodeURIComponent('Line 3')}`);
       expect(response.status).to.equal(400);
-      expect(html).to.include('“Invoice date”: this is not a date, so that column was not searched. Pick the date in the calendar, or type it as year-month-day, e.g. 2026-11-30.');
+      expect(html).to.include('“Invoice date”: this is not a date, so that column was not searched. Type it as year-month-day, e.g. 2026-11-30.');
       expect(html).not.to.include('This search or sort is not possible here');
       // A text box: a date box holds a day only, and the browser would empty it.
       expect(box(html, 'invoicedate')).to.include('type="search"').and.include('value="23/11/2026"').and.include('aria-invalid="true"').and.include('aria-describedby="bp-list-problem"');
