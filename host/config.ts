@@ -60,13 +60,52 @@ function port(value: string | undefined): number {
 
 function absoluteUrl(name: string, value: string | undefined): string | undefined {
   if (!value) return undefined;
+  let url: URL;
   try {
-    const url = new URL(value);
+    url = new URL(value);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
-    return value.replace(/\/+$/, '');
   } catch {
     throw new ConfigError(`${name} must be an http:// or https:// URL (got "${value}")`);
   }
+  // The host serves at the root of its address: a path (a proxy's prefix, say) would lead the
+  // links of its mails where nothing answers, and its cookies and redirects ignore it.
+  if (url.pathname.replace(/\/+$/, '') !== '' || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`${name} must be an address without a path, query or user name, such as https://crm.example.com (got "${url.username || url.password ? `${url.protocol}//…@${url.host}` : value}"); the CRM answers at the root of it`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** The scheme of a URL, what a message may repeat of it (the rest may hold a password). */
+function schemeOf(value: string): string {
+  return value.includes(':') ? `${value.split(':')[0]}:` : value;
+}
+
+/** A database server's URL (`postgres://`, `mariadb://`…): one the driver can read, naming a host and the database. */
+function serverUrl(value: string): void {
+  const scheme = schemeOf(value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    url = new URL('invalid://');
+  }
+  if (!url.hostname) throw new ConfigError(`DATABASE_URL is not a valid ${scheme}// URL (a host name, then an optional port of digits): write it as ${scheme}//user:password@host:port/database`);
+  if (!/^\/[^/]+$/.test(url.pathname)) {
+    const example = scheme.startsWith('postgres') ? `${scheme}//user@host:5432/crm` : `${scheme}//user@host:3306/crm`;
+    throw new ConfigError(`DATABASE_URL must name the database after the host, such as ${example} (create it first: createdb, or CREATE DATABASE)`);
+  }
+}
+
+/** An SMTP server's URL: nodemailer reads it only when it first sends, so a typo would fail every mail, not the start. */
+function smtpUrlOf(value: string): void {
+  if (!/^smtps?:\/\//.test(value)) throw new ConfigError(`SMTP_URL must start with smtp:// or smtps:// (got "${schemeOf(value)}")`);
+  let host = '';
+  try {
+    host = new URL(value).hostname;
+  } catch {
+    // reported below
+  }
+  if (!host) throw new ConfigError('SMTP_URL is not a valid URL (a host name, then an optional port of digits): write it as smtp://user:pass@mail.example.com:587');
 }
 
 function databaseUrl(value: string | undefined): string {
@@ -76,6 +115,7 @@ function databaseUrl(value: string | undefined): string {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  if (!url.startsWith('sqlite:')) serverUrl(url);
   return url;
 }
 
@@ -84,7 +124,11 @@ const HOST_PATHS = ['login', 'logout', 'settings', 'contacts', 'outbox', 'health
 
 function portalPathOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  if (!/^\/[a-z0-9][a-z0-9/_-]*$/.test(value)) {
+  if (value.length > 1 && value.endsWith('/') && /^(\/[a-z0-9][a-z0-9_-]*)+$/.test(value.replace(/\/+$/, ''))) {
+    throw new ConfigError(`PORTAL_PATH must not end with "/" (got "${value}"); write ${value.replace(/\/+$/, '')}`);
+  }
+  // Each part starts with a letter or a digit: "//" made the portal's links point nowhere.
+  if (!/^(\/[a-z0-9][a-z0-9_-]*)+$/.test(value)) {
     throw new ConfigError(`PORTAL_PATH must be a local path of lower-case letters, digits, "-", "_" and "/", such as /portal (got "${value}")`);
   }
   const first = value.split('/')[1]!;
@@ -114,7 +158,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!isLogLevel(logLevel)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn, error or silent (got "${logLevel}")`);
   const smtpUrl = env.SMTP_URL || undefined;
-  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+  if (smtpUrl) smtpUrlOf(smtpUrl);
   const portalPath = portalPathOf(env.PORTAL_PATH);
   const licences = licenceList(env.LICENCES);
   if (env.TZ_CRM && !isTimeZone(env.TZ_CRM)) throw new ConfigError(`TZ_CRM must be an IANA time zone such as Europe/Rome (got "${env.TZ_CRM}")`);

@@ -224,6 +224,41 @@ describe('reference host configuration', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses, before anything starts, the URLs and paths an operator mistypes (never repeating a password)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bp-config-'));
+    try {
+      const refused = (env: NodeJS.ProcessEnv, message: RegExp) =>
+        expect(() => readConfig(env, dir), JSON.stringify(env)).to.throw(ConfigError, message).that.satisfies((e: Error) => !/secret|hunter2/.test(e.message));
+      // A server URL that is no URL (a port with a letter in it) failed in the driver with a stack trace.
+      refused({ DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:54x32/crm' }, /^DATABASE_URL is not a valid postgres:\/\/ URL/);
+      refused({ DATABASE_URL: 'mariadb://root:hunter2@' }, /^DATABASE_URL is not a valid mariadb:\/\/ URL/);
+      // Without a database name MariaDB connected to none, and the first migration failed with a stack trace.
+      refused({ DATABASE_URL: 'mariadb://root:hunter2@127.0.0.1:3306' }, /^DATABASE_URL must name the database.*mariadb:\/\/user@host:3306\/crm/);
+      refused({ DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:5432/' }, /^DATABASE_URL must name the database/);
+      refused({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/crm/extra' }, /^DATABASE_URL must name the database/);
+      // An SMTP URL the mailer cannot read started the host, and every mail failed later.
+      refused({ SMTP_URL: 'smtp://user:hunter2@mail.example.com:25x25' }, /^SMTP_URL is not a valid URL.*smtp:\/\/user:pass@mail\.example\.com:587/);
+      refused({ SMTP_URL: 'smtp://' }, /^SMTP_URL is not a valid URL/);
+      refused({ SMTP_URL: 'smpt://mail.example.com' }, /^SMTP_URL must start with smtp:\/\/ or smtps:\/\/ \(got "smpt:"\)/);
+      // The host serves at the root of its address: links in mails under a path led nowhere.
+      refused({ BASE_URL: 'https://crm.example.com/crm' }, /^BASE_URL must be an address without a path.*such as https:\/\/crm\.example\.com \(got "https:\/\/crm\.example\.com\/crm"\)/);
+      refused({ BASE_URL: 'https://crm.example.com/?x=1' }, /^BASE_URL must be an address without a path/);
+      refused({ BASE_URL: 'https://user:secret@crm.example.com' }, /^BASE_URL must be an address without a path/);
+      // A trailing slash made the portal's links /portal//login.
+      refused({ PORTAL_PATH: '/portal/' }, /^PORTAL_PATH must not end with "\/" \(got "\/portal\/"\); write \/portal$/);
+      refused({ PORTAL_PATH: '/kunden//portal' }, /^PORTAL_PATH must be a local path/);
+      // What is fine stays fine: a trailing slash on BASE_URL, a port on it, a postgresql:// or mysql:// URL.
+      expect(readConfig({ BASE_URL: 'https://crm.example.com:8443/', SMTP_URL: 'smtps://u:p@mail.example.com:465?connectionTimeout=30000', DATABASE_URL: 'postgresql://u:p@db.example.com/crm' }, dir)).to.deep.include({
+        baseUrl: 'https://crm.example.com:8443',
+        smtpUrl: 'smtps://u:p@mail.example.com:465?connectionTimeout=30000',
+        databaseUrl: 'postgresql://u:p@db.example.com/crm',
+      });
+      expect(readConfig({ DATABASE_URL: 'mysql://root@127.0.0.1/crm' }, dir).databaseUrl).to.equal('mysql://root@127.0.0.1/crm');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('reference host SQLite connections', () => {
