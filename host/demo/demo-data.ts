@@ -11,6 +11,7 @@
 import type { Actor, CrmRecord, CrmUser, FieldValue, HostApi, ModuleDefinition, RecordCondition } from '../../plugin/host-contract/index.js';
 import type { ReferenceHost } from '../reference-host.js';
 import { QueryTypes } from 'sequelize';
+import { withSetupLock } from '../schema/migrate.js';
 import { ADMIN_USER_NAME, DEMO_ADMIN_PASSWORD } from '../users/base-users.js';
 import { verifyPassword } from '../users/password-hash.js';
 import { demoCustomModules } from './demo-modules.js';
@@ -36,6 +37,18 @@ export class DemoRefusedError extends Error {}
 const DEMO_MARKER_EMAIL = 'jane.doe@example.com';
 
 export async function seedDemoData(host: ReferenceHost): Promise<DemoSummary> {
+  // One process at a time (two `npm start` on a new database): the second, seeding beside the
+  // first, failed on the custom module the first had just made, or made the same records again.
+  // It now waits, then finds them (its registry read again: its snapshot may predate them).
+  let summary: DemoSummary | undefined;
+  await withSetupLock(host.api.database.sequelize, async () => {
+    await host.registry.sync();
+    summary = await seedDemoDataNow(host);
+  });
+  return summary!;
+}
+
+async function seedDemoDataNow(host: ReferenceHost): Promise<DemoSummary> {
   const api = host.api;
   const contactsBefore = await api.records.count('Contacts');
   if (contactsBefore > 0 && (await api.records.count('Contacts', { field: 'email', op: 'eq', value: DEMO_MARKER_EMAIL })) === 0) {

@@ -8,6 +8,10 @@ import type { CrmRecord, HostApi } from '../../plugin/host-contract/index.js';
 import { DEMO_PORTAL_PASSWORD, DemoRefusedError, type DemoSummary, seedDemoData } from '../../host/demo/demo-data.js';
 import { demoRecords } from '../../host/demo/demo-records.js';
 import { RESET_VALID_MINUTES } from '../../plugin/auth/password-reset.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createReferenceHost, type ReferenceHost } from '../../host/reference-host.js';
 import { crmLogin, startTestHost } from '../support/host.js';
 import { adminActor, profileService } from '../profiles/profile-test-kit.js';
 
@@ -186,6 +190,34 @@ describe('demo data on a database that is not the demo’s @db', function () {
       expect(summary.customers.length).to.be.greaterThan(0);
     } finally {
       await test.stop();
+    }
+  });
+});
+
+describe('demo data seeded by two host processes at once @db', function () {
+  this.timeout(120_000);
+
+  it('lets both finish, one after the other, with each demo record once (npm start twice on a new database)', async function () {
+    // The first host of a new database, without the demo yet; a second host process on the same database.
+    const first = await startTestHost({ demo: false });
+    let second: ReferenceHost | undefined;
+    try {
+      second = await createReferenceHost({ ...first.host.options, port: 0, demo: true, dataDir: mkdtempSync(join(tmpdir(), 'bp-demo-second-')) });
+      await second.start();
+      const seeded = await Promise.allSettled([seedDemoData(first.host), seedDemoData(second)]);
+      // The second found the custom modules the first had just made ("Module Warranties already exists")
+      // or created the same demo records again.
+      expect(seeded.map((outcome) => (outcome.status === 'rejected' ? String(outcome.reason) : 'ok'))).to.deep.equal(['ok', 'ok']);
+      const api = first.host.api;
+      const contacts = (await api.records.query('Contacts', { limit: 1000 })).rows;
+      const names = contacts.map((c) => `${String(c.values.firstname)} ${String(c.values.lastname)}`);
+      expect(names.length).to.be.at.least(12);
+      expect(new Set(names).size, 'each demo contact once').to.equal(names.length);
+      expect(await api.records.count('Contacts', { field: 'email', op: 'eq', value: 'jane.doe@example.com' })).to.equal(1);
+    } finally {
+      await second?.close();
+      if (second) rmSync(second.options.dataDir, { recursive: true, force: true });
+      await first.stop();
     }
   });
 });
