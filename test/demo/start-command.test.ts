@@ -78,6 +78,39 @@ describe('npm start (host/main.ts)', function () {
     }
   });
 
+  it('stops gracefully when a service manager sends SIGTERM to npm start itself, leaving no host behind', async function () {
+    // systemd, Docker or `kill <pid>` signal the process they started: npm, not the host. npm
+    // passes the signal to the shell running the script, which died and left the host serving.
+    const child = spawn('npm', ['start'], {
+      cwd: root,
+      detached: true, // its own process group, so that whatever is left can be cleaned up
+      env: { ...process.env, PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'npm.sqlite')}`, DEMO: '0', ADMIN_PASSWORD: 'Admin-npm-1', LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => /\nOutbox /.test(stdout) && resolve());
+        void exited.then((code) => reject(new Error(`npm start exited (${code}) before it served:\n${stdout}`)));
+      });
+      const url = /CRM {12}(http:\/\/localhost:\d+)\//.exec(stdout)![1]!.replace('localhost', '127.0.0.1');
+      expect((await fetch(`${url}/login`)).status).to.equal(200);
+      child.kill('SIGTERM');
+      expect(await exited).to.equal(0);
+      expect(stdout).to.include('SIGTERM: stopping the CRM');
+      // Nothing answers any more: the host stopped with npm.
+      const after = await fetch(`${url}/login`).then((response) => response.status, () => 'refused');
+      expect(after).to.equal('refused');
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    }
+  });
+
   it("prints the README's demo logins and where to use them, and stops on Ctrl+C (SIGINT)", async () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const logins = [...readme.matchAll(/^\| [^|]+ \| http:\/\/localhost:3000(\/[a-z]+) \| `([^`]+)` \/ `([^`]+)` \|$/gm)].map((m) => ({ path: m[1]!, user: m[2]!, password: m[3]! }));
