@@ -2,7 +2,7 @@
  * `npm start`: the reference CRM with the Business Portal installed (and, in the demo, the demo
  * data and logins), configured from the environment (see host/config.ts).
  */
-import { ConnectionError } from 'sequelize';
+import { AccessDeniedError, ConnectionError, ConnectionRefusedError, ConnectionTimedOutError, HostNotFoundError, HostNotReachableError } from 'sequelize';
 import { ConfigError, readConfig } from './config.js';
 import { PluginRefusedError } from './plugins/plugin-loader.js';
 import { DemoRefusedError, seedDemoData } from './demo/demo-data.js';
@@ -46,13 +46,32 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
 }
 
+/**
+ * What a database server's refusal asks the person starting the host to fix: one hint for every
+ * refusal sent them looking for a missing database when the password was wrong.
+ */
+function databaseRefusal(error: ConnectionError): string {
+  const cause = (error.parent ?? {}) as { code?: unknown; errno?: unknown };
+  const message = error.message;
+  // PostgreSQL 3D000 (invalid_catalog_name); MariaDB 1049 (ER_BAD_DB_ERROR).
+  if (cause.code === '3D000' || cause.errno === 1049) return `The database does not exist (DATABASE_URL): ${message}. Create it first (createdb, or CREATE DATABASE in MariaDB).`;
+  // PostgreSQL 28P01 / 28000 (a wrong password, an unknown role, no pg_hba.conf entry); MariaDB 1045, 1044.
+  if (error instanceof AccessDeniedError || cause.code === '28P01' || cause.code === '28000' || cause.errno === 1045 || cause.errno === 1044) {
+    return `The database server refused the user (DATABASE_URL): ${message}. Check the user name and password in DATABASE_URL.`;
+  }
+  if (error instanceof ConnectionRefusedError || error instanceof HostNotFoundError || error instanceof HostNotReachableError || error instanceof ConnectionTimedOutError) {
+    return `Cannot reach the database server (DATABASE_URL): ${message}. Is the server running, and are the host and port right?`;
+  }
+  return `Cannot reach the database (DATABASE_URL): ${message}. Is the server running, and does the database exist (createdb …)?`;
+}
+
 main().catch((error: unknown) => {
   // What a person starting the host can fix is explained in a sentence; anything else with its stack.
   if (error instanceof ConfigError || error instanceof PluginRefusedError || error instanceof DemoRefusedError) console.error(error.message);
   else if (error instanceof ConnectionError || /^SQLITE_(CANTOPEN|NOTADB|CORRUPT)/.test(String((error as NodeJS.ErrnoException).code))) {
     const message = (error as Error).message;
     if (message.startsWith('SQLITE_')) console.error(`Cannot open the SQLite database (DATABASE_URL): ${message}. Give sqlite:<path> of an SQLite file, or of a new file in a folder this user may write.`);
-    else console.error(`Cannot reach the database (DATABASE_URL): ${message}. Is the server running, and does the database exist (createdb …)?`);
+    else console.error(databaseRefusal(error as ConnectionError));
   }
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error(`The port is in use by another program: ${(error as Error).message}. Choose another with PORT=…`);
   else console.error(error);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sqlite3 from 'sqlite3';
+import { serverUnderTest } from '../support/database.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -34,6 +35,39 @@ function rowCount(file: string, table: string): Promise<number> {
     });
   });
 }
+
+/** A port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('npm start on a database server it cannot use @db', function () {
+  this.timeout(90_000);
+
+  it('names what to fix: the database to create, or the user name and password', async function () {
+    const server = serverUnderTest();
+    if (!server) return this.skip();
+    const url = (change: (url: URL) => void) => {
+      const changed = new URL(server);
+      change(changed);
+      return changed.toString();
+    };
+    const cases: [string, RegExp][] = [
+      [url((u) => void (u.pathname = '/bp_no_such_database')), /^The database does not exist \(DATABASE_URL\): .*bp_no_such_database.*\. Create it first \(createdb, or CREATE DATABASE in MariaDB\)\.\n$/],
+      [url((u) => ((u.username = 'bp_no_such_user'), (u.password = 'hunter2'))), /^The database server refused the user \(DATABASE_URL\): .*bp_no_such_user.*\. Check the user name and password in DATABASE_URL\.\n$/],
+    ];
+    for (const [databaseUrl, message] of cases) {
+      const started = await start({ PORT: '0', DEMO: '1', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl });
+      expect(started.code, databaseUrl).to.equal(1);
+      expect(started.stderr, databaseUrl).to.match(message);
+      expect(started.stderr).not.to.include('hunter2');
+    }
+  });
+});
 
 describe('npm start (host/main.ts)', function () {
   this.timeout(90_000);
@@ -70,6 +104,10 @@ describe('npm start (host/main.ts)', function () {
       [{ DATABASE_URL: join(dir, 'crm.sqlite') }, /^DATABASE_URL must start with sqlite:, postgres:\/\/ or mariadb:\/\/ .*sqlite:<path>\)\n$/],
       [{ DATABASE_URL: `sqlite:${notADatabase}` }, /^Cannot open the SQLite database \(DATABASE_URL\): SQLITE_NOTADB: .*\n$/],
       [{ DATABASE_URL: `sqlite:${join(dir, 'crm.sqlite')}`, TZ_CRM: 'Mars/Base' }, /^TZ_CRM must be an IANA time zone such as Europe\/Rome \(got "Mars\/Base"\)\n$/],
+      // The driver's own URL parser threw "TypeError: Invalid URL" with its stack.
+      [{ DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:54x32/crm' }, /^DATABASE_URL is not a valid postgres:\/\/ URL .*\n$/],
+      // No server there: not a question of whether the database exists.
+      [{ DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/crm` }, /^Cannot reach the database server \(DATABASE_URL\): .*ECONNREFUSED.*\. Is the server running, and are the host and port right\?\n$/],
     ];
     for (const [env, message] of cases) {
       const started = await start({ PORT: String(port), DEMO: '1', LOG_LEVEL: 'silent', ...env });
