@@ -6,32 +6,53 @@ import { AccessDeniedError, ConnectionError, ConnectionRefusedError, ConnectionT
 import { ConfigError, readConfig } from './config.js';
 import { PluginRefusedError } from './plugins/plugin-loader.js';
 import { DemoRefusedError, seedDemoData } from './demo/demo-data.js';
-import { createReferenceHost } from './reference-host.js';
+import { createReferenceHost, type ReferenceHost, type ReferenceHostOptions } from './reference-host.js';
+
+/** The signal that asked the CRM to stop, once one has. */
+let stopRequested: string | null = null;
 
 async function main(): Promise<void> {
   const options = readConfig();
-  const host = await createReferenceHost(options);
-  let stopping = false;
+  let host: ReferenceHost | undefined;
+  let startup: Promise<void> = Promise.resolve();
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopRequested) return;
+    stopRequested = signal;
     console.log(`\n${signal}: stopping the CRM…`);
-    host.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('The CRM did not stop cleanly:', error instanceof Error ? error.message : error);
-        process.exit(1);
-      },
-    );
+    // A start under way finishes its step first: migrations, seeds and the plugin's install each
+    // hold a lock row that other processes wait for. Closing the database under them (or a
+    // signal before these handlers existed) left the row behind, and every start of the next 10
+    // minutes waited 60 s for it and failed.
+    startup
+      .catch(() => undefined)
+      .then(() => host?.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('The CRM did not stop cleanly:', error instanceof Error ? error.message : error);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  startup = serve(options, (created) => void (host = created));
+  await startup;
+}
 
+/** Opens, starts and serves the CRM, step by step, until a stop is asked for. */
+async function serve(options: ReferenceHostOptions, created: (host: ReferenceHost) => void): Promise<void> {
+  const host = await createReferenceHost(options);
+  created(host);
+  if (stopRequested) return;
   await host.start();
+  if (stopRequested) return;
   // Listen first: a second start on a port in use must fail before it reseeds the demo (the reseed
   // restores the demo passwords and ends the demo customers' sessions of the host already running).
   await host.listen();
+  if (stopRequested) return;
   const demo = options.demo ? await seedDemoData(host) : null;
+  if (stopRequested) return;
 
   const http = host.api.http;
   const lines = [
@@ -66,6 +87,8 @@ function databaseRefusal(error: ConnectionError): string {
 }
 
 main().catch((error: unknown) => {
+  // Stopping: the stop closes what was opened and exits.
+  if (stopRequested) return;
   // What a person starting the host can fix is explained in a sentence; anything else with its stack.
   if (error instanceof ConfigError || error instanceof PluginRefusedError || error instanceof DemoRefusedError) console.error(error.message);
   else if (error instanceof ConnectionError || /^SQLITE_(CANTOPEN|NOTADB|CORRUPT)/.test(String((error as NodeJS.ErrnoException).code))) {

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +145,32 @@ describe('npm start (host/main.ts)', function () {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         // the group is gone already
+      }
+    }
+  });
+
+  it('stopped while its first start sets the database up, finishes that first and leaves no setup lock behind', async function () {
+    // Ctrl+C during a slow first start closed the database under the migrations and seeds: their lock
+    // row stayed, and every start for the next 10 minutes waited 60 s and failed with a stack trace.
+    // Counted from the moment the database file appears: the host is then opening it and migrating.
+    for (const delayMs of [0, 600, 1500]) {
+      const file = join(dir, `interrupted-${delayMs}.sqlite`);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'host/main.ts'], {
+        cwd: root,
+        env: { ...process.env, PORT: '0', DATABASE_URL: `sqlite:${file}`, DEMO: '1', LOG_LEVEL: 'silent' },
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      while (!existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      child.kill('SIGINT');
+      expect(await exited, `${delayMs} ms:\n${output}`).to.equal(0);
+      expect(output, `${delayMs} ms`).not.to.match(/\n\s+at /);
+      for (const lock of ['crm_setup_lock', 'bp_migration_lock']) {
+        const held = await rowCount(file, lock).catch((error: Error) => (/no such table/.test(error.message) ? 0 : Promise.reject(error)));
+        expect(held, `${lock} after SIGINT at ${delayMs} ms:\n${output}`).to.equal(0);
       }
     }
   });
