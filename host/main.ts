@@ -6,6 +6,7 @@ import { AccessDeniedError, ConnectionError, ConnectionRefusedError, ConnectionT
 import { ConfigError, readConfig } from './config.js';
 import { PluginRefusedError } from './plugins/plugin-loader.js';
 import { DemoRefusedError, seedDemoData } from './demo/demo-data.js';
+import { SetupLockBusyError } from './schema/migrate.js';
 import { createReferenceHost, type ReferenceHost, type ReferenceHostOptions } from './reference-host.js';
 
 /** The signal that asked the CRM to stop, once one has. */
@@ -90,7 +91,7 @@ main().catch((error: unknown) => {
   // Stopping: the stop closes what was opened and exits.
   if (stopRequested) return;
   // What a person starting the host can fix is explained in a sentence; anything else with its stack.
-  if (error instanceof ConfigError || error instanceof PluginRefusedError || error instanceof DemoRefusedError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof PluginRefusedError || error instanceof DemoRefusedError || error instanceof SetupLockBusyError) console.error(error.message);
   else if (error instanceof ConnectionError || /^SQLITE_(CANTOPEN|NOTADB|CORRUPT)/.test(String((error as NodeJS.ErrnoException).code))) {
     const message = (error as Error).message;
     if (message.startsWith('SQLITE_')) console.error(`Cannot open the SQLite database (DATABASE_URL): ${message}. Give sqlite:<path> of an SQLite file, or of a new file in a folder this user may write.`);

@@ -44,8 +44,18 @@ const LOCK_TABLE = 'crm_setup_lock';
 const STALE_LOCK_MS = 10 * 60_000;
 const LOCK_WAIT_MS = 60_000;
 
-/** Runs `run` while no other process sharing the database runs its own (migrations, seeds). */
-export async function withSetupLock(sequelize: Sequelize, run: () => Promise<unknown>): Promise<void> {
+/** Another process held the setup lock for longer than a start waits: `npm start` prints the message alone. */
+export class SetupLockBusyError extends Error {
+  constructor(waitMs: number) {
+    super(
+      `Another host process has been setting up this database for over ${waitMs / 1000} s (a row of ${LOCK_TABLE}): let it finish and start again; if none is running, one that was killed left the row, which a start takes over after ${STALE_LOCK_MS / 60_000} minutes (or delete it)`,
+    );
+    this.name = 'SetupLockBusyError';
+  }
+}
+
+/** Runs `run` while no other process sharing the database runs its own (migrations, seeds). `waitMs`: how long to wait for another's. */
+export async function withSetupLock(sequelize: Sequelize, run: () => Promise<unknown>, options: { readonly waitMs?: number } = {}): Promise<void> {
   const qi = sequelize.getQueryInterface();
   if (!(await qi.tableExists(LOCK_TABLE))) {
     try {
@@ -60,7 +70,8 @@ export async function withSetupLock(sequelize: Sequelize, run: () => Promise<unk
     }
   }
   const owner = randomUUID();
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const waitMs = options.waitMs ?? LOCK_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   for (;;) {
     await sequelize.query(`DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND locked_at < :stale`, {
       type: QueryTypes.DELETE,
@@ -74,7 +85,7 @@ export async function withSetupLock(sequelize: Sequelize, run: () => Promise<unk
       break;
     } catch (error) {
       if (!(error instanceof UniqueConstraintError)) throw error;
-      if (Date.now() > deadline) throw new Error('Another process has been setting up the CRM database for too long');
+      if (Date.now() > deadline) throw new SetupLockBusyError(waitMs);
       await new Promise((ok) => setTimeout(ok, 50 + Math.floor(Math.random() * 100)));
     }
   }

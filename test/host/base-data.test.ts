@@ -8,7 +8,7 @@ import { ConfigError, loadOrCreateSecret, readConfig } from '../../host/config.j
 import sqlite3 from 'sqlite3';
 import { openDatabase, SQLITE_LOCK_WAIT_MS, SQLITE_PREPARED_READS, SqliteWriterTurns } from '../../host/database.js';
 import { createReferenceHost, type ReferenceHostOptions } from '../../host/reference-host.js';
-import { hostMigrator } from '../../host/schema/migrate.js';
+import { hostMigrator, SetupLockBusyError, withSetupLock } from '../../host/schema/migrate.js';
 import { verifyPassword } from '../../host/users/password-hash.js';
 import { scratchDatabase, type ScratchDatabase } from '../support/database.js';
 import { rejection } from '../support/expectations.js';
@@ -183,6 +183,28 @@ describe('reference host base data @db', () => {
       expect(await db.sequelize.query('SELECT name FROM crm_roles', { type: QueryTypes.SELECT })).to.deep.equal([]);
     } finally {
       await db.sequelize.close();
+    }
+  });
+});
+
+describe('reference host setup lock @db', () => {
+  it('tells a start that waited too long for another process what to do, in one sentence', async function () {
+    this.timeout(30_000);
+    const database = await scratchDatabase();
+    const db = await openDatabase(database.url);
+    let release: () => void = () => undefined;
+    try {
+      const holding = withSetupLock(db.sequelize, () => new Promise<void>((resolve) => (release = resolve)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const refused = await rejection(withSetupLock(db.sequelize, async () => undefined, { waitMs: 300 }));
+      expect(refused).to.be.instanceOf(SetupLockBusyError);
+      expect((refused as Error).message).to.match(/^Another host process has been setting up this database for over 0\.3 s \(a row of crm_setup_lock\): let it finish and start again; if none is running, one that was killed left the row, which a start takes over after 10 minutes \(or delete it\)$/);
+      release();
+      await holding;
+    } finally {
+      release();
+      await db.sequelize.close();
+      await database.drop();
     }
   });
 });
