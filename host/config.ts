@@ -46,9 +46,13 @@ export function loadOrCreateSecret(dataDir: string): string {
   return secret;
 }
 
-function flag(value: string | undefined, fallback: boolean): boolean {
+/** An on/off variable; anything else is refused (a typo in DEMO=0 seeded the demo's known passwords). */
+function flag(name: string, value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
-  return !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
+  const word = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(word)) return true;
+  if (['0', 'false', 'no', 'off'].includes(word)) return false;
+  throw new ConfigError(`${name} must be 1 or 0 (also true/false, yes/no, on/off) (got "${value}")`);
 }
 
 function port(value: string | undefined): number {
@@ -170,7 +174,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
     dataDir,
     port: port(env.PORT),
     sessionSecret: env.SESSION_SECRET || loadOrCreateSecret(dataDir),
-    demo: flag(env.DEMO, true),
+    demo: flag('DEMO', env.DEMO, true),
     logLevel,
     ...(baseUrl ? { baseUrl } : {}),
     ...(smtpUrl ? { smtpUrl } : {}),

@@ -270,6 +270,10 @@ describe('reference host configuration', () => {
       // A trailing slash made the portal's links /portal//login.
       refused({ PORTAL_PATH: '/portal/' }, /^PORTAL_PATH must not end with "\/" \(got "\/portal\/"\); write \/portal$/);
       refused({ PORTAL_PATH: '/kunden//portal' }, /^PORTAL_PATH must be a local path/);
+      // A typo in DEMO switched the demo on (known admin and customer passwords) on a CRM meant to run without it.
+      refused({ DEMO: 'flase' }, /^DEMO must be 1 or 0 \(also true\/false, yes\/no, on\/off\) \(got "flase"\)$/);
+      expect(readConfig({ DEMO: 'OFF' }, dir).demo).to.equal(false);
+      expect(readConfig({ DEMO: 'yes' }, dir).demo).to.equal(true);
       // What is fine stays fine: a trailing slash on BASE_URL, a port on it, a postgresql:// or mysql:// URL.
       expect(readConfig({ BASE_URL: 'https://crm.example.com:8443/', SMTP_URL: 'smtps://u:p@mail.example.com:465?connectionTimeout=30000', DATABASE_URL: 'postgresql://u:p@db.example.com/crm' }, dir)).to.deep.include({
         baseUrl: 'https://crm.example.com:8443',
