@@ -72,20 +72,20 @@ describe('list export separator in the customer’s language', () => {
   const words = { yes: 'Sì', no: 'No' };
 
   it('writes `;` and decimal commas where the language writes decimals with a comma (Excel splits on `;` there)', () => {
-    const italian = csvFormatFor('it');
-    expect(italian).to.deep.equal({ separator: ';', decimalComma: true });
+    const italian = csvFormatFor('it', 'Europe/Rome');
+    expect(italian).to.deep.equal({ separator: ';', decimalComma: true, timeZone: 'Europe/Rome' });
     expect(csvRow(columns, row('Stampante, rotta'), words, italian)).to.equal('Stampante, rotta;-1234,5;7\r\n');
     expect(csvLine(['a', 'b'], italian)).to.equal('a;b\r\n');
   });
 
   it('keeps the comma file in English, as the API writes it', () => {
-    expect(csvFormatFor('en')).to.deep.equal(COMMA_CSV);
+    expect(csvFormatFor('en', 'Europe/Rome')).to.deep.equal({ ...COMMA_CSV, timeZone: 'Europe/Rome' });
     expect(csvRow(columns, row('Printer; broken'), words, COMMA_CSV)).to.equal('Printer; broken,-1234.5,7\r\n');
     expect(csvRow(columns, row('Printer, broken'), words)).to.equal('"Printer, broken",-1234.5,7\r\n');
   });
 
   it('quotes a text holding the separator, so that no part of it becomes a cell of its own, and still neutralises formulas', () => {
-    const italian = csvFormatFor('it');
+    const italian = csvFormatFor('it', 'Europe/Rome');
     // Unquoted, `;=HYPERLINK(…)` would start a new cell with a formula in a `;` file.
     expect(csvCell('x;=HYPERLINK("http://evil.example")', italian)).to.equal('"x;=HYPERLINK(""http://evil.example"")"');
     expect(csvCell('=1+1', italian)).to.equal("'=1+1");

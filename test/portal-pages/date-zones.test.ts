@@ -62,7 +62,15 @@ describe('portal pages: dates never move a day, in any pair of zones @db', funct
     expect(((await api.json()) as { values: Record<string, unknown> }).values).to.include({ visit_day: '2026-03-01', visited_at: '2026-02-28T10:30:00.000Z' });
     const csv = await jane.get('/m/Visits/export.csv');
     expect(csv.response.status).to.equal(200);
-    expect(csv.html).to.include('2026-03-01');
+    // The page's export, for the customer's spreadsheet, writes a time on the clock the page shows
+    // it by (the CRM's, Tonga): 23:30 on 28 February, as a spreadsheet reads a date and time. It
+    // wrote the stored instant in UTC, 10:30 the same day here, and 10:30 of the day before the
+    // page's day for a time after midnight.
+    const row = csv.html.split('\r\n').find((line) => line.startsWith('V-day,'));
+    expect(row, csv.html).to.equal('V-day,2026-02-28 23:30,2026-03-01');
+    // The API's export is a file for programs: instants in UTC, as its JSON (README, the JSON API).
+    const apiCsv = await (await fetch(`${test.url}/portal/api/v1/modules/Visits/export.csv`, { headers: { cookie: jane.cookieHeader() } })).text();
+    expect(apiCsv.split('\r\n').find((line) => line.startsWith('V-day,'))).to.equal('V-day,2026-02-28T10:30:00.000Z,2026-03-01');
   });
 
   it('keeps the first and last days of the year, and 29 February, through the API and the edit box', async () => {

@@ -7,13 +7,15 @@
  * The page's export is written for the customer's spreadsheet: where their language writes decimals
  * with a comma (Italian), Excel splits a CSV on `;`, so the file is `;`-separated with decimal commas
  * (`csvFormatFor`); a `sep=` line instead would be a row of data to LibreOffice, Google Sheets and
- * pandas, and Excel drops it behind a byte-order mark. The API's export stays the comma file.
+ * pandas, and Excel drops it behind a byte-order mark. Its times are on the CRM's clock, as the page
+ * shows them. The API's export stays the comma file, its times the stored instants in UTC.
  */
 import type { Response } from 'express';
 import type { FieldValue } from '../../host-contract/index.js';
 import type { PortalAccessContext, PortalField, PortalRow } from '../../access/portal-access.js';
 import { attachmentDisposition } from '../../access/upload-checks.js';
 import { todayIn } from '../../auth/support-period.js';
+import { wallClockOf } from '../../access/wall-clock.js';
 
 export const CSV_BOM = '\uFEFF';
 /**
@@ -44,20 +46,29 @@ export function listExportDisposition(access: PortalAccessContext, module: strin
   return exportDisposition(label[access.language] || label.en || module, access.timeZone);
 }
 
-/** A file's separator and how its numbers write decimals. */
+/** A file's separator, how its numbers write decimals, and on which clock its times are written. */
 export interface CsvFormat {
   readonly separator: ',' | ';';
   readonly decimalComma: boolean;
+  /**
+   * The page's export: a datetime is written on this zone's clock (the CRM's, as the page shows
+   * it), `2026-10-26 00:30` as spreadsheets read a date and time. Without it (the API's file) the
+   * stored instant in UTC, `2026-10-25T23:30:00.000Z`.
+   */
+  readonly timeZone?: string;
 }
 
 /** The API's file (and the page's in English): comma separated, decimal points. */
 export const COMMA_CSV: CsvFormat = { separator: ',', decimalComma: false };
 const SEMICOLON_CSV: CsvFormat = { separator: ';', decimalComma: true };
 
-/** The file a customer's spreadsheet reads in their language: `;` and decimal commas where decimals take a comma. */
-export function csvFormatFor(language: string): CsvFormat {
+/**
+ * The file a customer's spreadsheet reads in their language: `;` and decimal commas where decimals
+ * take a comma; times on the CRM's clock (`timeZone`), the page's.
+ */
+export function csvFormatFor(language: string, timeZone: string): CsvFormat {
   const decimal = new Intl.NumberFormat(language).formatToParts(1.5).find((part) => part.type === 'decimal')?.value;
-  return decimal === ',' ? SEMICOLON_CSV : COMMA_CSV;
+  return { ...(decimal === ',' ? SEMICOLON_CSV : COMMA_CSV), timeZone };
 }
 
 export function csvCell(text: string, format: CsvFormat = COMMA_CSV): string {
@@ -75,11 +86,12 @@ export interface CsvWords {
   readonly no: string;
 }
 
-/** The raw text of one cell: references by their label (only those in scope are resolved), lists joined. */
-export function cellText(field: PortalField, row: PortalRow, words: CsvWords): string {
+/** The raw text of one cell: references by their label (only those in scope are resolved), lists joined, times on `timeZone`'s clock when given. */
+export function cellText(field: PortalField, row: PortalRow, words: CsvWords, timeZone?: string): string {
   const value: FieldValue | undefined = row.values[field.name];
   if (field.type === 'reference') return row.references[field.name]?.label ?? '';
   if (value === null || value === undefined) return '';
+  if (field.type === 'datetime' && timeZone && typeof value === 'string') return wallClockOf(value, timeZone)?.replace('T', ' ') ?? value;
   if (typeof value === 'boolean') return value ? words.yes : words.no;
   if (Array.isArray(value)) return value.join('; ');
   return String(value);
@@ -90,7 +102,7 @@ export function csvRow(columns: readonly PortalField[], row: PortalRow, words: C
     columns.map((column) => {
       const value = row.values[column.name];
       if (column.type !== 'reference' && typeof value === 'number') return format.decimalComma ? String(value).replace('.', ',') : String(value);
-      return csvCell(cellText(column, row, words), format);
+      return csvCell(cellText(column, row, words, format.timeZone), format);
     }),
     format,
   );

@@ -367,8 +367,8 @@ export class ListPage implements PortalRouteContribution {
     headers();
     // The same CSV as the API's export (one writer): formulas neutralised, numbers kept as numbers.
     const words = { yes: w.t('records.yes'), no: w.t('records.no') };
-    // Separated as the customer's spreadsheet splits it: `;` and decimal commas in Italian (see csv-export.ts).
-    const format = csvFormatFor(w.access.language);
+    // Separated as the customer's spreadsheet splits it: `;` and decimal commas in Italian; times on the page's clock (see csv-export.ts).
+    const format = csvFormatFor(w.access.language, w.access.timeZone);
     // Each batch waits for the client to take the last one; one that leaves stops the export.
     let header = false;
     while (!first.done) {
