@@ -7,23 +7,20 @@ import { expect } from 'chai';
 import { toIsoDateTime } from '../../plugin/lifecycle/sql-values.js';
 import { SESSIONS_TABLE } from '../../plugin/auth/portal-sessions.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { inProcessZone } from '../support/process-zone.js';
 import { JANE, signedIn } from '../portal-pages/portal-pages-kit.js';
 
 for (const zone of ['Pacific/Honolulu', 'Pacific/Tongatapu']) {
   describe(`portal sessions on a server in ${zone} @db`, function () {
     this.timeout(120_000);
     let test: TestHost;
-    let serverZone: string | undefined;
+    inProcessZone(zone);
 
     before(async () => {
-      serverZone = process.env.TZ;
-      process.env.TZ = zone;
       test = await startTestHost({ demo: true, logLevel: 'error' });
     });
     after(async () => {
       await test?.stop();
-      if (serverZone === undefined) delete process.env.TZ;
-      else process.env.TZ = serverZone;
     });
 
     it('stores the session’s expiry as the instant it is and keeps the customer signed in', async () => {

@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { tokenIn, type PortalClient } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { inProcessZone } from '../support/process-zone.js';
 import { boxValue, JANE, signedIn, visitsModule } from './portal-pages-kit.js';
 
 describe('portal pages: dates never move a day, in any pair of zones @db', function () {
@@ -14,19 +15,15 @@ describe('portal pages: dates never move a day, in any pair of zones @db', funct
   let test: TestHost;
   let jane: PortalClient;
   let janeId: number;
-  let zone: string | undefined;
+  inProcessZone('Pacific/Honolulu');
 
   before(async () => {
-    zone = process.env.TZ;
-    process.env.TZ = 'Pacific/Honolulu';
     test = await startTestHost({ demo: true, logLevel: 'error', timeZone: 'Pacific/Tongatapu' });
     janeId = await visitsModule(test);
     jane = await signedIn(test, JANE);
   });
   after(async () => {
     await test?.stop();
-    if (zone === undefined) delete process.env.TZ;
-    else process.env.TZ = zone;
   });
 
   const stored = async (id: number) => (await test.host.api.records.get('Visits', id))!;

@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import type { PortalClient } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { inProcessZone } from '../support/process-zone.js';
 import { JANE, recordIdsIn, signedIn, visitsModule } from './portal-pages-kit.js';
 
 describe('portal pages: a day whose midnight the clocks skip, searched by a datetime column @db', function () {
@@ -14,19 +15,15 @@ describe('portal pages: a day whose midnight the clocks skip, searched by a date
   let test: TestHost;
   let jane: PortalClient;
   let janeId: number;
-  let zone: string | undefined;
+  inProcessZone('Asia/Tokyo');
 
   before(async () => {
-    zone = process.env.TZ;
-    process.env.TZ = 'Asia/Tokyo';
     test = await startTestHost({ demo: true, logLevel: 'error', timeZone: 'America/Santiago' });
     janeId = await visitsModule(test);
     jane = await signedIn(test, JANE);
   });
   after(async () => {
     await test?.stop();
-    if (zone === undefined) delete process.env.TZ;
-    else process.env.TZ = zone;
   });
 
   const visit = async (visitNo: string, visitedAt: string) => (await test.host.api.records.create('Visits', { values: { visit_no: visitNo, visited_at: visitedAt, contact_id: janeId } })).id;
