@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { DEMO_PASSWORD, JANE } from './portal-pages-kit.js';
+import { signedInPage } from './portal-pages-kit.js';
 
 const PHONE = { width: 360, height: 740 };
 const SHARED_ASSETS = ['portal.css', 'workspace.css', 'auto-submit.js', 'workspace.js'];
@@ -65,10 +65,7 @@ describe('portal assets in a browser: a phone downloads them once', function () 
     browser = await sharedChromium();
     context = await browser.newContext({ locale: 'en-GB', viewport: PHONE });
     page = await context.newPage();
-    await page.goto(`${url}/portal/login`);
-    await page.fill('#bp-email', JANE);
-    await page.fill('#bp-password', DEMO_PASSWORD);
-    await Promise.all([page.waitForURL(/\/portal\/$/), page.click('form.bp-form button[type="submit"]')]);
+    await signedInPage(page, url);
   });
   after(async () => {
     await releaseChromium(browser);

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { releaseChromium, sharedChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { autofocused, seriousViolations } from '../support/page-checks.js';
-import { DEMO_PASSWORD, JANE, visitsModule } from './portal-pages-kit.js';
+import { signedInPage, visitsModule } from './portal-pages-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -31,10 +31,7 @@ describe('portal record forms in a browser: datetimes in the CRM’s time zone',
     // The browser's own zone is neither Rome nor UTC: the box must not follow it.
     const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'America/New_York', bypassCSP: true });
     page = await context.newPage();
-    await page.goto(`${test.url}/portal/login`);
-    await page.fill('#bp-email', JANE);
-    await page.fill('#bp-password', DEMO_PASSWORD);
-    await Promise.all([page.waitForURL(/\/portal\/?$/), page.click('button[type="submit"]:has-text("Sign in")')]);
+    await signedInPage(page, test.url);
   });
   after(async () => {
     await releaseChromium(browser);

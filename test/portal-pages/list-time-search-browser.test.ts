@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { DEMO_PASSWORD, JANE, visitsModule } from './portal-pages-kit.js';
+import { signedInPage, visitsModule } from './portal-pages-kit.js';
 
 describe('portal lists in a browser: a datetime column searched at a date and time', function () {
   this.timeout(180_000);
@@ -26,10 +26,7 @@ describe('portal lists in a browser: a datetime column searched at a date and ti
     browser = await sharedChromium();
     const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Asia/Tokyo' });
     page = await context.newPage();
-    await page.goto(`${test.url}/portal/login`);
-    await page.fill('#bp-email', JANE);
-    await page.fill('#bp-password', DEMO_PASSWORD);
-    await Promise.all([page.waitForURL(/\/portal\/?$/), page.click('button[type="submit"]:has-text("Sign in")')]);
+    await signedInPage(page, test.url);
   });
   after(async () => {
     await releaseChromium(browser);

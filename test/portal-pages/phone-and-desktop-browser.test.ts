@@ -13,7 +13,7 @@ import { QueryTypes } from 'sequelize';
 import { artifactsDir, releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { focused, seriousViolations, smallTapTargets, tabTo, waitUntilTrue } from '../support/page-checks.js';
-import { changeDefaultModule, DEMO_PASSWORD, JANE, MARIO } from './portal-pages-kit.js';
+import { changeDefaultModule, DEMO_PASSWORD, JANE, MARIO, signedInPage } from './portal-pages-kit.js';
 
 const PHONE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -48,10 +48,7 @@ describe('portal pages at a phone’s and a desktop’s width in a browser', fun
     browser = await sharedChromium();
     const context = await browser.newContext({ locale: 'en-GB', viewport: PHONE });
     page = await context.newPage();
-    await page.goto(`${test.url}/portal/login`);
-    await page.fill('#bp-email', JANE);
-    await page.fill('#bp-password', DEMO_PASSWORD);
-    await Promise.all([page.waitForURL(/\/portal\/$/), page.click('form.bp-form button[type="submit"]')]);
+    await signedInPage(page, test.url);
   });
   after(async () => {
     await releaseChromium(browser);

@@ -8,6 +8,7 @@ import { PortalClient } from '../sign-in/sign-in-fixture.js';
 import { adminActor, profileService } from '../profiles/profile-test-kit.js';
 import type { ModulePrivilegesInput } from '../../plugin/profiles/profile-schemas.js';
 import type { TestHost } from '../support/host.js';
+import type { Page } from 'playwright-core';
 
 export const JANE = 'jane.doe@example.com';
 export const MARIO = 'mario.rossi@example.com';
@@ -18,6 +19,14 @@ export async function signedIn(test: TestHost, email: string, language = 'en'): 
   const { response } = await client.signIn(email, DEMO_PASSWORD);
   if (response.status !== 303) throw new Error(`${email} could not sign in (HTTP ${response.status})`);
   return client;
+}
+
+/** Signs `email` in on the portal's login form in a browser page (`url`: the host's) and waits for the home. */
+export async function signedInPage(page: Page, url: string, email: string = JANE): Promise<void> {
+  await page.goto(`${url}/portal/login`);
+  await page.fill('#bp-email', email);
+  await page.fill('#bp-password', DEMO_PASSWORD);
+  await Promise.all([page.waitForURL(/\/portal\/?$/), page.click('form.bp-form button[type="submit"]')]);
 }
 
 /** The record ids a list page links to (a row link may carry the list's query back). */
