@@ -131,6 +131,22 @@ export function wallClockOf(value: string, timeZone: string): string | null {
   return iso.slice(17, 19) === '00' ? iso.slice(0, 16) : iso.slice(0, 19);
 }
 
+/**
+ * A stored instant on `timeZone`'s clock with the offset then in force (`2026-10-25T02:30+02:00`,
+ * `2026-10-25T02:30+01:00` an hour later): what an editor shows so that the value saved unchanged
+ * names the same instant, the repeated hour's second time too. Null where that text would not
+ * (milliseconds, an offset of seconds of a zone's old local mean time) or `wallClockOf` gives none.
+ */
+export function wallClockWithOffset(value: string, timeZone: string): string | null {
+  const wall = wallClockOf(value, timeZone);
+  const instant = Date.parse(value);
+  if (wall === null || instant % 1000 !== 0) return null;
+  const offset = zoneOffset(instant, timeZone);
+  if (offset % 60_000 !== 0) return null;
+  const minutes = Math.abs(offset / 60_000);
+  return `${wall}${offset < 0 ? '-' : '+'}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
 const OFFSET = /(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
 /**

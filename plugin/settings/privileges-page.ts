@@ -36,7 +36,7 @@ import { PluginSettings, type AdminRouteContribution } from '../lifecycle/contri
 import { holdsDocuments } from '../access/record-scope.js';
 import { placeholderText, placeholdersMissingEach, requiredPlaceholder, STANDARD_TEMPLATE_NAMES } from '../notifications/template-placeholders.js';
 import { BASE_PORTAL_MODULES, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
-import { wallClockOf } from '../access/wall-clock.js';
+import { wallClockOf, wallClockWithOffset } from '../access/wall-clock.js';
 import { BUTTON_ICONS, BUTTON_ICON_NAMES, buttonIcon } from '../profiles/button-icons.js';
 import {
   BUTTON_ACTIONS,
@@ -202,6 +202,10 @@ export class PrivilegesPage implements AdminRouteContribution {
       if (definition?.type === 'boolean' && (value === 'true' || value === 'false')) return t(value === 'true' ? 'records.yes' : 'records.no');
       return localized(definition?.picklistLabels?.[value], language, value);
     };
+    // The rule editor gets a datetime's instant on the same clock with its offset: saved unchanged it
+    // names the same instant (the repeated hour's second time too), and shows no UTC time to "correct".
+    const editorValue = (module: string, field: string, value: string) =>
+      definitions.get(module)?.fields.find((f) => f.name === field)?.type === 'datetime' ? (wallClockWithOffset(value, this.regional.timeZone()) ?? value) : value;
 
     const data = {
       profile: document.profile,
@@ -211,7 +215,7 @@ export class PrivilegesPage implements AdminRouteContribution {
       general: await this.generalView(document, t, language, userSearchOf(req.query.ownerSearch)),
       notifications: await this.notificationsView(document, t),
       buttons: this.buttonsView(document, licensed, language, t, moduleLabel, flagText),
-      rules: await this.rulesView(document, t, moduleLabel, fieldLabel, valueLabel, flagText),
+      rules: await this.rulesView(document, t, moduleLabel, fieldLabel, valueLabel, editorValue, flagText),
       globals: document.globals,
       modules: this.modulesView(document, licensed, definitions, language, t, typeof req.query.fields === 'string' ? req.query.fields : null),
       ops: RULE_OPERATORS.map((op) => ({ value: op, label: t(`privileges.rules.ops.${op}`) })),
@@ -397,8 +401,16 @@ export class PrivilegesPage implements AdminRouteContribution {
     moduleLabel: (name: string) => string,
     fieldLabel: (module: string, field: string) => string,
     valueLabel: (module: string, field: string, value: string) => string,
+    editorValue: (module: string, field: string, value: string) => string,
     flagText: (flag: ProfileFlag) => string,
   ) {
+    const forEditor = (rule: ConditionalRule): ConditionalRule => ({
+      ...rule,
+      conditions: rule.conditions.map((c) => {
+        const edited = (value: unknown) => (typeof value === 'string' ? editorValue(rule.module, c.field, value) : value);
+        return c.value === undefined ? c : { ...c, value: (Array.isArray(c.value) ? c.value.map(edited) : edited(c.value)) as typeof c.value };
+      }),
+    });
     const describe = (rule: Omit<ConditionalRule, 'origin'>) => ({
       conditions: rule.conditions.map((c) => {
         const shown = (value: unknown) => valueLabel(rule.module, c.field, String(value ?? ''));
@@ -424,7 +436,7 @@ export class PrivilegesPage implements AdminRouteContribution {
         originKind: rule.origin.kind,
         ...describe(rule),
         flags: document.flags.filter((flag) => flag.section === 'rules' && flag.index === index).map(flagText),
-        json: JSON.stringify(rule),
+        json: JSON.stringify(forEditor(rule)),
       })),
       crm: crmRules.map((rule: CrmConditionalRule) => ({
         id: rule.id,

@@ -179,6 +179,13 @@ for (const zone of ZONES) {
       const page = await (await admin.get(`${SETTINGS}/profiles/${document.profile.id}/privileges`)).text();
       const condition = /Visited at [^<]*?(\d{4}-\d{2}-\d{2}T[\d:.]+Z?)\s*</.exec(page);
       expect(condition?.[1], 'the condition as the page shows it').to.equal(zone.rule.typed);
+      // The rule's editor gets the time on the same clock, with its offset: the instant kept as it
+      // is when the rule is saved unchanged (the repeated hour too), and no UTC time an admin would
+      // take for a wrong one and "correct".
+      const json = /data-bp-rule="([^"]*)"/.exec(page)?.[1]?.replaceAll('&quot;', '"').replaceAll('&#x3D;', '=').replaceAll('&amp;', '&');
+      const edited = (JSON.parse(json!) as ConditionalRule).conditions[0]!.value as string;
+      expect(edited, 'the value the rule editor gets').to.match(new RegExp(`^${zone.rule.typed}[+-]\\d{2}:\\d{2}$`));
+      expect(new Date(edited).toISOString()).to.equal(zone.rule.instant);
       await setRules([]);
       for (const id of [before, after]) await api.records.delete('Visits', id);
     });

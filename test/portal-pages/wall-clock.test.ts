@@ -5,7 +5,7 @@
  * having no say.
  */
 import { expect } from 'chai';
-import { instantOf, searchedSpans, wallClockOf } from '../../plugin/access/wall-clock.js';
+import { instantOf, searchedSpans, wallClockOf, wallClockWithOffset } from '../../plugin/access/wall-clock.js';
 import { formatDateTime } from '../../plugin/i18n/field-values.js';
 import { formControl } from '../../plugin/portal/pages/field-display.js';
 
@@ -50,6 +50,14 @@ describe('the CRM’s wall clock (wall-clock.ts)', () => {
     expect(wallClockOf('2026-10-25T01:30:00.000Z', ROME)).to.equal('2026-10-25T02:30');
     expect(instantOf('2026-10-25T01:59', ROME)).to.deep.equal({ ok: true, instant: '2026-10-24T23:59:00.000Z' });
     expect(instantOf('2026-10-25T03:00', ROME)).to.deep.equal({ ok: true, instant: '2026-10-25T02:00:00.000Z' });
+    // With the offset in force (what a rule's editor shows), the two read apart and name their own instant.
+    expect(wallClockWithOffset('2026-10-25T00:30:00.000Z', ROME)).to.equal('2026-10-25T02:30+02:00');
+    expect(wallClockWithOffset('2026-10-25T01:30:00.000Z', ROME)).to.equal('2026-10-25T02:30+01:00');
+    expect(new Date('2026-10-25T02:30+01:00').toISOString()).to.equal('2026-10-25T01:30:00.000Z');
+    expect(wallClockWithOffset('2026-03-01T20:00:00.000Z', 'Pacific/Honolulu')).to.equal('2026-03-01T10:00-10:00');
+    // Where that text would name another instant, none: milliseconds, and a local mean time's seconds (Rome, 1890: +00:49:56).
+    expect(wallClockWithOffset('2026-10-25T00:30:00.250Z', ROME)).to.equal(null);
+    expect(wallClockWithOffset('1890-01-01T12:00:00.000Z', ROME)).to.equal(null);
   });
 
   it('works in zones far from UTC and near the ends of the calendar', () => {
