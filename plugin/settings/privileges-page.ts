@@ -190,13 +190,13 @@ export class PrivilegesPage implements AdminRouteContribution {
     const licensed = await this.profiles.licensed();
     const definitions = new Map(this.registry.modules().map((m) => [m.name, m]));
     const moduleLabel = (name: string) => localized(definitions.get(name)?.label, language, name);
-    const fieldLabel = (module: string, field: string) =>
-      localized(definitions.get(module)?.fields.find((f) => f.name === field)?.label, language, field);
+    const fieldOf = (module: string, field: string) => definitions.get(module)?.fields.find((f) => f.name === field);
+    const fieldLabel = (module: string, field: string) => localized(fieldOf(module, field)?.label, language, field);
     const flagText = (flag: ProfileFlag) => t(FLAG_KEYS[flag.reason], { module: moduleLabel(flag.module), field: flag.field ? fieldLabel(flag.module, flag.field) : '' });
     // A rule's condition on a picklist reads its values by their labels (`Stato = Chiuso`); a value without one reads as stored.
     // A datetime's value (an instant) reads as the CRM's wall clock, as it is typed there.
     const valueLabel = (module: string, field: string, value: string) => {
-      const definition = definitions.get(module)?.fields.find((f) => f.name === field);
+      const definition = fieldOf(module, field);
       if (definition?.type === 'datetime') return wallClockOf(value, this.regional.timeZone()) ?? value;
       // A checkbox's true and false read Yes and No, as the rule form offers them.
       if (definition?.type === 'boolean' && (value === 'true' || value === 'false')) return t(value === 'true' ? 'records.yes' : 'records.no');
@@ -205,7 +205,7 @@ export class PrivilegesPage implements AdminRouteContribution {
     // The rule editor gets a datetime's instant on the same clock with its offset: saved unchanged it
     // names the same instant (the repeated hour's second time too), and shows no UTC time to "correct".
     const editorValue = (module: string, field: string, value: string) =>
-      definitions.get(module)?.fields.find((f) => f.name === field)?.type === 'datetime' ? (wallClockWithOffset(value, this.regional.timeZone()) ?? value) : value;
+      fieldOf(module, field)?.type === 'datetime' ? (wallClockWithOffset(value, this.regional.timeZone()) ?? value) : value;
 
     const data = {
       profile: document.profile,

@@ -10,8 +10,7 @@
  */
 import type { Request, Router } from 'express';
 import { inject, injectable } from 'inversify';
-import { clipped } from '../../access/field-input.js';
-import { wallTime } from '../../access/wall-clock.js';
+import { clipped, isDateOnly } from '../../access/field-input.js';
 import { AccessError } from '../../access/access-errors.js';
 import { labelOf, type ListRequest, type ListView, type PortalField, type PortalRow } from '../../access/portal-access.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
@@ -75,9 +74,9 @@ function refusedByFilter(error: AccessError, filters: Readonly<Record<string, st
   return error.problems.length > 0 && error.problems.every((p) => p.field in filters && (p.code === 'invalid-value' || p.code === 'unknown-field'));
 }
 
-/** Whether a date box (`<input type="date">`) holds `value`: a day of the calendar, `YYYY-MM-DD`. */
+/** Whether a date box (`<input type="date">`) holds `value`: a day of the calendar, `YYYY-MM-DD`, from year 1. */
 function isDayBox(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && value >= '0001-01-01' && wallTime(`${value}T00:00`) !== null;
+  return isDateOnly(value) && value >= '0001-01-01';
 }
 
 @injectable()
