@@ -13,17 +13,8 @@
  */
 import { QueryTypes } from 'sequelize';
 import { referenceIndexColumns, referenceIndexName, tableOf } from '../registry/module-tables.js';
+import { createIndex, dropIndex } from '../schema/indexes.js';
 import type { HostMigrationContext } from '../schema/migrate.js';
-
-async function dropIndex(context: HostMigrationContext, table: string, name: string): Promise<void> {
-  const q = (identifier: string) => context.queryInterface.quoteIdentifier(identifier);
-  await context.sequelize.query(context.dialect === 'mariadb' ? `DROP INDEX IF EXISTS ${q(name)} ON ${q(table)}` : `DROP INDEX IF EXISTS ${q(name)}`);
-}
-
-async function createIndex(context: HostMigrationContext, table: string, name: string, columns: readonly string[]): Promise<void> {
-  const q = (identifier: string) => context.queryInterface.quoteIdentifier(identifier);
-  await context.sequelize.query(`CREATE INDEX IF NOT EXISTS ${q(name)} ON ${q(table)} (${columns.map(q).join(', ')})`);
-}
 
 /** The reference fields of the module tables that exist (a fresh database has none yet: the registry creates them). */
 async function referenceColumns(context: HostMigrationContext): Promise<{ readonly table: string; readonly field: string }[]> {

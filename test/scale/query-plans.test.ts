@@ -247,6 +247,23 @@ describe('Query plans of the portal reads on a generated CRM @db', function () {
     await expectNoFullScan(() => test.host.records.query('HelpDesk', listPage({ linkedThrough: 'Documents~HelpDesk', ids: [Number(link!.record_id)] })));
   });
 
+  it("the portal's comment count and a page of the newest comments come from one index, not the ticket's rows (an old ticket has thousands)", async () => {
+    // The count reads the index alone (no row of crm_comments: `internal` is in it), and the page
+    // comes in the index's order (no sort of every public comment of the ticket before the 50).
+    const [count] = await statementsOf(() => test.host.records.commentCount('HelpDesk', ticketId));
+    const countPlan = await planOf(sequelize, dialect, count!);
+    if (countPlan.dialect === 'sqlite') expect(countPlan.details.join('\n'), count!.sql).to.match(/USING COVERING INDEX/);
+    else if (countPlan.dialect === 'postgres') expect(nodesOf(countPlan.root).map((node) => node['Node Type']), count!.sql).to.include('Index Only Scan');
+    // MariaDB: "Using index" alone (not "Using index condition", which still reads the rows).
+    else expect((countPlan.rows.find((row) => row.table === 'crm_comments')?.Extra ?? '').split(/;\s*/), count!.sql).to.include('Using index');
+
+    const [page] = await statementsOf(() => test.host.records.comments('HelpDesk', ticketId, { newest: { limit: 50, offset: 0 } }));
+    const pagePlan = await planOf(sequelize, dialect, page!);
+    if (pagePlan.dialect === 'sqlite') expect(pagePlan.details.filter((detail) => /TEMP B-TREE/.test(detail)), page!.sql).to.deep.equal([]);
+    else if (pagePlan.dialect === 'postgres') expect(nodesOf(pagePlan.root).map((node) => node['Node Type']), page!.sql).to.not.include.members(['Sort', 'Incremental Sort']);
+    else expect(pagePlan.rows.filter((row) => row.Extra?.includes('filesort')).map((row) => row.table), page!.sql).to.deep.equal([]);
+  });
+
   it("the portal's pages as the customer opens them: home, each list in the menu sorted by each column, the next page, the export, a record", async () => {
     const cookie = await portalLogin(test, summary.sampleLogins[0]!.email, SCALE_PORTAL_PASSWORD);
     const page = async (path: string): Promise<string> => {

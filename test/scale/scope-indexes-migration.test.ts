@@ -2,8 +2,8 @@
  * The scope-index migration on a CRM that has its module tables already (an upgrade): down gives
  * the single-column indexes back, up makes them `(reference, modified_at)` and comments
  * `(module, record_id, created_at)`; running up again changes nothing. New tables and fields get
- * the same index from the registry. The Documents table's `(created_at, id)` (document-order) and the
- * Contacts table's name order (contact-name-order) and the catalogues' (catalogue-order) the same way.
+ * the same index from the registry. The comments' index that replaced it (comment-visibility-index),
+ * the Documents table's `(created_at, id)` (document-order) and the Contacts table's name order (contact-name-order) and the catalogues' (catalogue-order) the same way.
  */
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
@@ -60,18 +60,23 @@ describe('scope index migration up, down, up @db', function () {
   };
 
   it('serves the scope paths and the default order on module tables that exist already, and goes back down', async () => {
-    // Fresh: the registry created the module tables after the migrations, with the composite indexes.
+    // Fresh: the registry created the module tables after the migrations, with the composite indexes;
+    // the comments' index is comment-visibility-index's, which replaced this migration's.
     await expectIndexed(references, (column) => [column, 'modified_at']);
-    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal(['module', 'record_id', 'created_at']);
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_visible_idx')).to.deep.equal(['module', 'record_id', 'internal', 'created_at', 'id']);
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal([]);
 
     const migrator = hostMigrator(fx.db.sequelize, fx.db.dialect);
     await migrator.down({ to: MIGRATION });
     await expectIndexed(references, (column) => [column]);
     expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_idx')).to.deep.equal(['module', 'record_id']);
     expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal([]);
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_visible_idx')).to.deep.equal([]);
 
     // Up on existing module tables (an upgraded CRM), then once more by hand: nothing changes.
     await migrator.up();
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_visible_idx')).to.deep.equal(['module', 'record_id', 'internal', 'created_at', 'id']);
+    expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal([]);
     const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as typeof import('../../host/migrations/20261123000000-scope-indexes.js');
     await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
     await expectIndexed(references, (column) => [column, 'modified_at']);
@@ -90,6 +95,19 @@ describe('scope index migration up, down, up @db', function () {
     const again = await import('../../host/migrations/20261205000000-document-order.js');
     await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
     expect(await columns()).to.deep.equal(['created_at', 'id']);
+  });
+
+  it("gives a CRM made before it the comments' (module, record_id, internal, created_at, id) index in place of (module, record_id, created_at), and back (comment-visibility-index)", async () => {
+    const visible = () => indexColumns(fx.db, 'crm_comments', 'crm_comments_record_visible_idx');
+    const previous = () => indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx');
+    const migrator = hostMigrator(fx.db.sequelize, fx.db.dialect);
+    await migrator.down({ to: '20261207100000-comment-visibility-index' });
+    expect([await visible(), await previous()], 'down').to.deep.equal([[], ['module', 'record_id', 'created_at']]);
+    await migrator.up();
+    expect([await visible(), await previous()], 'up').to.deep.equal([['module', 'record_id', 'internal', 'created_at', 'id'], []]);
+    const again = await import('../../host/migrations/20261207100000-comment-visibility-index.js');
+    await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
+    expect([await visible(), await previous()], 'up again').to.deep.equal([['module', 'record_id', 'internal', 'created_at', 'id'], []]);
   });
 
   it('gives the FAQ and Products tables their catalogue indexes with the table, and on a CRM made before them (catalogue-order); the field removed drops its index, added again gets it back', async () => {
