@@ -24,6 +24,7 @@ import { seedStandardTemplates } from './email-templates/standard-templates.js';
 import { SqlEmailTemplates } from './email-templates/template-service.js';
 import { LineLogger, type LogLevel } from './logging/line-logger.js';
 import { MailOutbox } from './mail/mail-outbox.js';
+import { MailQueue } from './mail/mail-queue.js';
 import { SmtpMail } from './mail/smtp-mail.js';
 import { HostSettingsTable, StoredInstallation, StoredLicences } from './plugins/installation-settings.js';
 import { PluginLoader } from './plugins/plugin-loader.js';
@@ -46,6 +47,8 @@ import { createWebApp } from './web/web-app.js';
 /** The repository's own plugin: the Business Portal. */
 export const DEFAULT_PLUGIN_MANIFEST = fileURLToPath(new URL('../manifest.json', import.meta.url));
 const SESSION_PURGE_MS = 60 * 60_000;
+/** How often each process looks for queued mail due to be tried again. */
+const MAIL_RETRY_MS = 30_000;
 /** How long a shutdown waits for the requests in flight before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -73,6 +76,8 @@ export interface ReferenceHostOptions {
   readonly databaseWaitMs?: number;
   /** How long `close()` waits for the requests in flight and its timers' runs under way (default 10000 ms). */
   readonly shutdownGraceMs?: number;
+  /** How often to look for queued mail due to be tried again (default 30000; 0: never, the mail waits for another process). */
+  readonly mailRetryMs?: number;
 }
 
 export interface ReferenceHost {
@@ -134,7 +139,7 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
   const outbox = new MailOutbox(sequelize);
-  const mail = new SmtpMail(sequelize, outbox, logger, {
+  const mail = new SmtpMail(sequelize, outbox, new MailQueue(sequelize), logger, {
     ...(options.smtpUrl ? { smtpUrl: options.smtpUrl } : {}),
     sender: { address: `crm@${senderHost(options.baseUrl)}`, name: 'Reference CRM' },
   });
@@ -215,6 +220,15 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
       }, SESSION_PURGE_MS);
       purge.unref();
       timers.push(() => clearInterval(purge));
+      const mailRetryMs = options.mailRetryMs ?? MAIL_RETRY_MS;
+      if (mailRetryMs > 0) {
+        // Mail a server refused for the moment, this process's or another's (one that stopped, too).
+        const retry = setInterval(() => {
+          void inFlight.background(mail.retryDue().catch((error: unknown) => logger.warn('Trying queued mail again failed', { error: String(error) })));
+        }, mailRetryMs);
+        retry.unref();
+        timers.push(() => clearInterval(retry));
+      }
 
       for (const manifest of options.pluginManifests ?? [DEFAULT_PLUGIN_MANIFEST]) await plugins.start(manifest);
       started = true;

@@ -25,7 +25,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.8.0';
+export const HOST_API_VERSION = '1.9.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -586,6 +586,14 @@ export interface MailMessage {
    * `Content-Language` header. A host before 1.8.0 ignores it: the mail goes without the header.
    */
   readonly language?: LanguageCode;
+  /**
+   * Since 1.9.0, optional: `false` for a mail worth nothing late — a two-factor code, valid a few
+   * minutes, whose sign-in is refused at once when it cannot go (so the customer asks again) — which
+   * the host then sends now or not at all: it throws when the mail server fails, even for the moment,
+   * and never keeps it to try again. Left out (or `true`), a host with a mail queue may keep it and
+   * retry (see `HostMail.send`). A host before 1.9.0 has no such queue: it throws on every failure.
+   */
+  readonly retry?: boolean;
 }
 
 /** Which mail server sends: the host's global one, or a CRM user's own account. */
@@ -593,6 +601,15 @@ export type MailRoute = { readonly via: 'global' } | { readonly via: 'user'; rea
 
 export const HostMail = Symbol.for('business-portal.HostMail');
 export interface HostMail {
+  /**
+   * Resolves once the host has taken the mail for delivery: handed to the mail server, kept in an
+   * outbox (no server configured), or — since 1.9.0, unless `message.retry` is `false` — kept to be
+   * tried again because the server failed for the moment (a 4xx answer, a connection refused or timed
+   * out), as a CRM's mail queue does; the reference host retries it for 24 hours. Resolving is not
+   * delivery: a queued mail may still be given up later (the host logs it). Throws when the mail can
+   * never go as it is (an invalid address, a permanent refusal: 5xx) and, for `retry: false`, when it
+   * cannot go now.
+   */
   send(message: MailMessage, route: MailRoute): Promise<{ readonly messageId: string }>;
   /** Whether the user has a mail account of their own (else `via: 'user'` falls back to the global server). */
   hasUserAccount(userId: number): Promise<boolean>;

@@ -79,7 +79,8 @@ export function mailFieldValues(view: Pick<PortalRecordView, 'fields' | 'values'
 
 /**
  * What became of a mail to a contact:
- * - `sent`: the mail server took it;
+ * - `sent`: the host took it for delivery (`HostMail.send` resolved: the mail server took it, or the
+ *   host keeps it to try again after a failure of the moment — never a two-factor code);
  * - `queued`: given a transaction, it is sent once that commits (a failure then is only logged);
  * - `no_email`: nothing sent, the contact is gone or has no address a mail can go to (read when
  *   sending: it may have been removed since the caller checked it), or, given `onlyTo`, not that one;

@@ -44,6 +44,13 @@ import { personName } from '../access/record-names.js';
 import { mailDocument } from './mail-document.js';
 
 const OWNER_KINDS: ReadonlySet<PortalMailKind> = new Set<OwnerMailKind>(['newTicketToOwner']);
+/**
+ * Mails worth nothing late, sent with `retry: false` (contract 1.9.0): now or not at all. A two-factor
+ * code is valid minutes and its sign-in is refused at once when it cannot go (`code_not_sent`, the
+ * challenge dropped): the customer asks again, and a code a host's queue delivered later would be for
+ * a challenge that no longer exists, or beside a newer code.
+ */
+const NOT_LATE_KINDS: ReadonlySet<PortalMailKind> = new Set<PortalMailKind>(['twoFactorCode']);
 
 /**
  * An owner group of at most this many members is read a member at a time (one statement each);
@@ -114,6 +121,7 @@ export class TemplatePortalMailer implements PortalMailer {
         html: mailDocument(prepared.rendered.html, language),
         text: prepared.rendered.text,
         language,
+        ...(NOT_LATE_KINDS.has(kind) ? { retry: false } : {}),
       };
       await this.mail.send(message, prepared.route);
       this.logger.info('Business Portal: portal mail sent', { kind, contactId });

@@ -218,15 +218,24 @@ describe('email templates and mail @db', () => {
 describe('a mail server that stays silent: the SMTP URL\'s query sets the bounds', function () {
   this.timeout(15_000);
 
-  async function sendThrough(smtpUrl: string): Promise<{ error: unknown; ms: number }> {
-    const test = await startTestHost({ pluginManifests: [], smtpUrl });
-    try {
+  // A timeout is a failure of the moment: the mail is kept to be tried again (`crm_mail_queue`) and
+  // `send` resolves; a mail not to be retried (`retry: false`) gets the error.
+  async function sendThrough(smtpUrl: string): Promise<{ error: unknown; ms: number; kept: number; notRetried: { error: unknown; ms: number } }> {
+    const test = await startTestHost({ pluginManifests: [], smtpUrl, mailRetryMs: 0 });
+    const timed = async (retry?: false) => {
       const started = Date.now();
-      const error = await test.host.api.mail.send({ to: [{ address: 'someone@example.com' }], subject: 'Hello', html: '<p>Hello</p>', text: 'Hello' }, { via: 'global' }).then(
-        () => null,
-        (failure: unknown) => failure,
-      );
+      const error = await test.host.api.mail
+        .send({ to: [{ address: 'someone@example.com' }], subject: 'Hello', html: '<p>Hello</p>', text: 'Hello', ...(retry === false ? { retry } : {}) }, { via: 'global' })
+        .then(
+          () => null,
+          (failure: unknown) => failure,
+        );
       return { error, ms: Date.now() - started };
+    };
+    try {
+      const first = await timed();
+      const [row] = await test.host.api.database.sequelize.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM crm_mail_queue', { type: QueryTypes.SELECT });
+      return { ...first, kept: Number(row!.n), notRetried: await timed(false) };
     } finally {
       await test.stop();
     }
@@ -235,10 +244,13 @@ describe('a mail server that stays silent: the SMTP URL\'s query sets the bounds
   it('gives up on a server that never greets after ?greetingTimeout (the URL overrides the 10 s default)', async () => {
     const silent = await startSilentSmtp();
     try {
-      const { error, ms } = await sendThrough(`${silent.url}?greetingTimeout=300`);
-      expect(error).to.be.instanceOf(Error);
+      const { error, ms, kept, notRetried } = await sendThrough(`${silent.url}?greetingTimeout=300`);
+      expect(error, 'kept to be tried again').to.equal(null);
+      expect(kept).to.equal(1);
       expect(ms).to.be.below(3_000);
-      expect(silent.connections).to.equal(1);
+      expect(notRetried.error).to.be.instanceOf(Error);
+      expect(notRetried.ms).to.be.below(3_000);
+      expect(silent.connections).to.equal(2);
     } finally {
       await silent.close();
     }
@@ -248,9 +260,12 @@ describe('a mail server that stays silent: the SMTP URL\'s query sets the bounds
     const stalled = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, onMailFrom() {} });
     await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
     try {
-      const { error, ms } = await sendThrough(`smtp://127.0.0.1:${(stalled.server.address() as AddressInfo).port}?socketTimeout=500`);
-      expect(error).to.be.instanceOf(Error);
+      const { error, ms, kept, notRetried } = await sendThrough(`smtp://127.0.0.1:${(stalled.server.address() as AddressInfo).port}?socketTimeout=500`);
+      expect(error, 'kept to be tried again').to.equal(null);
+      expect(kept).to.equal(1);
       expect(ms).to.be.below(3_000);
+      expect(notRetried.error).to.be.instanceOf(Error);
+      expect(notRetried.ms).to.be.below(3_000);
     } finally {
       await new Promise<void>((resolve) => stalled.close(() => resolve()));
     }

@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
+import { QueryTypes } from 'sequelize';
 import { PortalClient, startSignInHost, type SignInHost } from '../sign-in/sign-in-fixture.js';
 import { SequelizePortalAccountStore } from '../../plugin/auth/portal-account-store.js';
 import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
@@ -386,7 +387,9 @@ describe('notifications: a mail server that accepts the connection and never ans
 
   // The only test here that waits for the real bound (the greeting timeout, 10 s): nodemailer's own
   // defaults (2 min to connect, 30 s for the greeting, 10 min of silence) held the admin for minutes.
-  it('tells the admin who turns portal access on, within the greeting timeout, that the access details could not be sent', async () => {
+  // A timeout is a failure of the moment: the host keeps the access details to send them again
+  // (`crm_mail_queue`), as taken for delivery.
+  it('answers the admin who turns portal access on within the greeting timeout, the access details kept to be tried again', async () => {
     const admin = await adminClient(host.test);
     const email = 'silent.server@example.com';
     const contact = await host.test.host.api.records.create('Contacts', { values: { firstname: 'Sid', lastname: 'Silent', email, language: 'en' } });
@@ -405,6 +408,8 @@ describe('notifications: a mail server that accepts the connection and never ans
     expect(smtp.connections, 'the mail server was tried').to.be.at.least(1);
     expect(response.status).to.equal(200);
     expect(html).not.to.match(/timeout|ETIMEDOUT|ESOCKET|ECONNECTION|SMTP/i);
-    expect(html).to.include(`The contact is now a portal user, but the access details could not be sent to ${email}.`);
+    expect(html).to.include(`The contact is now a portal user. The access details were sent to ${email}.`);
+    const kept = await host.test.host.api.database.sequelize.query<{ to_addresses: string }>('SELECT to_addresses FROM crm_mail_queue', { type: QueryTypes.SELECT });
+    expect(kept.map((row) => JSON.parse(row.to_addresses)[0].address)).to.deep.equal([email]);
   });
 });

@@ -1,0 +1,270 @@
+/**
+ * Mail that meets a mail server failing for the moment (a 4xx answer, a refused connection) is
+ * kept in `crm_mail_queue` and tried again, through the same route, with the same Message-ID,
+ * by whichever host process finds it due first — once. A permanent refusal (5xx) and a mail the
+ * caller asks not to retry (`retry: false`, a two-factor code) still throw.
+ */
+import { createServer, type AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
+import { openDatabase } from '../../host/database.js';
+import { SmtpMail } from '../../host/mail/smtp-mail.js';
+import { hostMigrator } from '../../host/schema/migrate.js';
+import { toIsoString } from '../../host/schema/row-values.js';
+import type { HostApi, MailMessage } from '../../plugin/host-contract/index.js';
+import { scratchDatabase } from '../support/database.js';
+import { startSecondHost, startTestHost, type TestHost } from '../support/host.js';
+import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
+
+const MINUTE = 60_000;
+
+function message(subject: string): MailMessage {
+  return { to: [{ address: 'jane.doe@example.com', name: 'Jane Doe' }], subject, html: `<p>${subject} body</p>`, text: `${subject} body`, language: 'en' };
+}
+
+function mailOf(test: TestHost): SmtpMail {
+  const mail = test.host.api.mail;
+  if (!(mail instanceof SmtpMail)) throw new Error('the reference host sends through SmtpMail');
+  return mail;
+}
+
+interface QueueRow {
+  message_id: string;
+  route: string;
+  subject: string;
+  attempts: unknown;
+  next_attempt_at: unknown;
+  given_up_at: unknown;
+}
+
+async function queued(api: HostApi): Promise<QueueRow[]> {
+  return api.database.sequelize.query<QueueRow>('SELECT message_id, route, subject, attempts, next_attempt_at, given_up_at FROM crm_mail_queue ORDER BY id', { type: QueryTypes.SELECT });
+}
+
+function later(ms: number): Date {
+  return new Date(Date.now() + ms);
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function recordLog(test: TestHost): string[] {
+  const lines: string[] = [];
+  const logger = test.host.api.logger;
+  for (const level of ['info', 'warn', 'error'] as const) {
+    const write = logger[level].bind(logger);
+    logger[level] = (text, fields) => {
+      lines.push(`${level}: ${text} ${JSON.stringify(fields ?? {})}`);
+      write(text, fields);
+    };
+  }
+  return lines;
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('waited in vain');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('mail retry: a mail server failing for the moment @db', function () {
+  this.timeout(60_000);
+  let test: TestHost;
+  let smtp: ScriptedSmtp;
+
+  beforeEach(async () => {
+    smtp = await startScriptedSmtp();
+    // No timer: each test runs the retries itself, at the moment it names.
+    test = await startTestHost({ pluginManifests: [], smtpUrl: smtp.url, mailRetryMs: 0 });
+  });
+  afterEach(async () => {
+    await test?.stop();
+    await smtp?.close();
+  });
+
+  it('keeps a mail answered 421 and delivers it once, with the same Message-ID, when it is due', async () => {
+    const api = test.host.api;
+    smtp.answer(421);
+    const { messageId } = await api.mail.send(message('Reply to your ticket'), { via: 'global' });
+    expect(smtp.attempts).to.equal(1);
+    expect(smtp.received).to.have.length(0);
+    const [row] = await queued(api);
+    expect(row).to.deep.include({ message_id: messageId, route: 'global', subject: 'Reply to your ticket' });
+    expect(Number(row!.attempts)).to.equal(1);
+    const next = new Date(toIsoString(row!.next_attempt_at)).getTime();
+    expect(next - Date.now()).to.be.within(50_000, 61_000);
+
+    await mailOf(test).retryDue();
+    expect(smtp.attempts, 'not due yet').to.equal(1);
+    await mailOf(test).retryDue(later(MINUTE + 1000));
+    expect(smtp.received).to.have.length(1);
+    const [mail] = smtp.received;
+    expect(mail!.messageId).to.equal(messageId);
+    expect(mail!.subject).to.equal('Reply to your ticket');
+    expect(mail!.text?.trim()).to.equal('Reply to your ticket body');
+    expect(mail!.headers.get('content-language')).to.equal('en');
+    expect(await queued(api)).to.deep.equal([]);
+    await mailOf(test).retryDue(later(60 * MINUTE));
+    expect(smtp.received, 'delivered once').to.have.length(1);
+  });
+
+  it('keeps 450, 451, 452 and a refused connection too, and retries each through its own route', async () => {
+    const api = test.host.api;
+    const personal = await startScriptedSmtp();
+    try {
+      const [sara] = await api.database.sequelize.query<{ id: unknown }>("SELECT id FROM crm_users WHERE user_name = 'sara.support'", { type: QueryTypes.SELECT });
+      const saraId = Number(sara!.id);
+      await api.database.sequelize.getQueryInterface().bulkInsert('crm_mail_accounts', [
+        { user_id: saraId, smtp_url: `smtp://127.0.0.1:${await closedPort()}`, from_address: 'sara@example.com', from_name: 'Sara Bianchi', created_at: new Date(), updated_at: new Date() },
+      ]);
+      smtp.answer(450, 451, 452);
+      for (const code of [450, 451, 452]) await api.mail.send(message(`Answered ${code}`), { via: 'global' });
+      await api.mail.send(message('Sara’s server is down'), { via: 'user', userId: saraId });
+      expect((await queued(api)).map((row) => [row.subject, row.route])).to.deep.equal([
+        ['Answered 450', 'global'],
+        ['Answered 451', 'global'],
+        ['Answered 452', 'global'],
+        ['Sara’s server is down', `user:${saraId}`],
+      ]);
+
+      // Sara's server is back (at a new address).
+      await api.database.sequelize.query('UPDATE crm_mail_accounts SET smtp_url = :url WHERE user_id = :id', { replacements: { url: personal.url, id: saraId } });
+      await mailOf(test).retryDue(later(MINUTE + 1000));
+      expect(smtp.received.map((mail) => mail.subject)).to.deep.equal(['Answered 450', 'Answered 451', 'Answered 452']);
+      expect(personal.received.map((mail) => [mail.subject, mail.from?.value[0]?.address])).to.deep.equal([['Sara’s server is down', 'sara@example.com']]);
+      expect(await queued(api)).to.deep.equal([]);
+    } finally {
+      await personal.close();
+    }
+  });
+
+  it('throws for a permanent refusal (550) and keeps nothing', async () => {
+    smtp.answer(550);
+    const refused = await test.host.api.mail.send(message('Mailbox unavailable'), { via: 'global' }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(Error);
+    expect(await queued(test.host.api)).to.deep.equal([]);
+  });
+
+  it('throws for a mail not to be retried (retry: false: a two-factor code) and keeps nothing', async () => {
+    smtp.answer(421);
+    const refused = await test.host.api.mail.send({ ...message('Your code'), retry: false }, { via: 'global' }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(Error);
+    expect(smtp.attempts).to.equal(1);
+    expect(await queued(test.host.api)).to.deep.equal([]);
+  });
+
+  it('waits 1, 2, 4 … minutes between tries, then gives up after 24 h with one error line naming the message id, never its content', async () => {
+    const api = test.host.api;
+    const log = recordLog(test);
+    smtp.answer(...Array<number>(40).fill(421));
+    const sent = Date.now();
+    const { messageId } = await api.mail.send(message('Secret subject 7f3a'), { via: 'global' });
+    const waits: number[] = [];
+    let previous = sent;
+    for (let attempt = 2; attempt <= 4; attempt++) {
+      const [row] = await queued(api);
+      const next = new Date(toIsoString(row!.next_attempt_at)).getTime();
+      waits.push(Math.round((next - previous) / MINUTE));
+      await mailOf(test).retryDue(new Date(next + 1000));
+      previous = next + 1000;
+      expect(Number((await queued(api))[0]!.attempts)).to.equal(attempt);
+    }
+    expect(waits).to.deep.equal([1, 2, 4]);
+
+    await mailOf(test).retryDue(new Date(sent + 25 * 60 * MINUTE));
+    const [row] = await queued(api);
+    expect(row!.next_attempt_at, 'not tried again').to.equal(null);
+    expect(row!.given_up_at).to.not.equal(null);
+    const attempts = smtp.attempts;
+    await mailOf(test).retryDue(new Date(sent + 26 * 60 * MINUTE));
+    expect(smtp.attempts).to.equal(attempts);
+
+    const errors = log.filter((line) => line.startsWith('error:'));
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.include(messageId);
+    for (const line of log) expect(line).not.to.match(/Secret subject|7f3a|jane\.doe|body/);
+  });
+
+  it('leaves what a stopped host kept for the next host to start, which delivers it once by its timer', async () => {
+    const api = test.host.api;
+    const stopped = await startSecondHost(test, { mailRetryMs: 0 });
+    smtp.answer(421);
+    const { messageId } = await stopped.host.api.mail.send(message('Kept over a restart'), { via: 'global' });
+    await stopped.stop();
+    expect((await queued(api)).map((row) => row.message_id)).to.deep.equal([messageId]);
+    await api.database.sequelize.query('UPDATE crm_mail_queue SET next_attempt_at = :now', { replacements: { now: new Date(Date.now() - 1000) } });
+
+    const next = await startSecondHost(test, { mailRetryMs: 100 });
+    try {
+      await until(() => smtp.received.length > 0);
+      await until(async () => (await queued(api)).length === 0);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(smtp.received.map((mail) => mail.messageId)).to.deep.equal([messageId]);
+    } finally {
+      await next.stop();
+    }
+  });
+
+  it('delivers each queued mail once while two host processes retry at the same moment', async () => {
+    const api = test.host.api;
+    const other = await startSecondHost(test, { mailRetryMs: 0 });
+    try {
+      smtp.answer(...Array<number>(12).fill(421));
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) ids.push((await api.mail.send(message(`Queued ${i}`), { via: 'global' })).messageId);
+      const due = later(MINUTE + 1000);
+      await Promise.all([mailOf(test).retryDue(due), mailOf(other).retryDue(due), mailOf(test).retryDue(due), mailOf(other).retryDue(due)]);
+      await Promise.all([mailOf(test).retryDue(due), mailOf(other).retryDue(due)]);
+      expect(smtp.received.map((mail) => mail.messageId).sort()).to.deep.equal([...ids].sort());
+      expect(await queued(api)).to.deep.equal([]);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+describe('the mail queue migration @db', function () {
+  this.timeout(60_000);
+  const MIGRATION = '20261207213000-mail-queue';
+
+  it('creates crm_mail_queue with its "due now" index, goes down and up again, and is safe to re-run', async () => {
+    const database = await scratchDatabase();
+    const db = await openDatabase(database.url);
+    try {
+      const qi = db.sequelize.getQueryInterface();
+      const migrator = hostMigrator(db.sequelize, db.dialect);
+      await migrator.up();
+      const indexes = (await qi.showIndex('crm_mail_queue')) as { name: string }[];
+      expect(indexes.map((index) => index.name)).to.include('crm_mail_queue_due');
+      await qi.bulkInsert('crm_mail_queue', [
+        { message_id: '<a@example.com>', route: 'global', from_address: 'crm@example.com', from_name: '', to_addresses: '[]', subject: 's', html: 'h', text: 't', attempts: 1, next_attempt_at: new Date(), created_at: new Date() },
+      ]);
+      const executed = (await migrator.executed()).map((m) => m.name);
+      const before = executed[executed.indexOf(MIGRATION) - 1]!;
+      await migrator.down({ to: MIGRATION });
+      expect(await qi.tableExists('crm_mail_queue')).to.equal(false);
+      expect(await qi.tableExists('crm_mail_outbox'), 'the earlier tables stay').to.equal(true);
+      expect((await migrator.executed()).map((m) => m.name).at(-1)).to.equal(before);
+      await migrator.up();
+      const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as { up(params: { context: unknown }): Promise<void> };
+      await again.up({ context: { sequelize: db.sequelize, queryInterface: qi, dialect: db.dialect } });
+      expect(await db.sequelize.query('SELECT id FROM crm_mail_queue', { type: QueryTypes.SELECT })).to.deep.equal([]);
+    } finally {
+      await db.sequelize.close();
+      await database.drop();
+    }
+  });
+});
