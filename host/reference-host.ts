@@ -139,7 +139,8 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
   const outbox = new MailOutbox(sequelize);
-  const mail = new SmtpMail(sequelize, outbox, new MailQueue(sequelize), logger, {
+  const mailQueue = new MailQueue(sequelize);
+  const mail = new SmtpMail(sequelize, outbox, mailQueue, logger, {
     ...(options.smtpUrl ? { smtpUrl: options.smtpUrl } : {}),
     sender: { address: `crm@${senderHost(options.baseUrl)}`, name: 'Reference CRM' },
   });
@@ -179,7 +180,7 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     logger,
     started: () => started,
     inFlight,
-    routers: [loginRoutes({ http, users, sessions, csrf, logger }), crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, logger }), modulePages({ http, modules: registry })],
+    routers: [loginRoutes({ http, users, sessions, csrf, logger }), crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, logger }), modulePages({ http, modules: registry })],
   });
 
   return {

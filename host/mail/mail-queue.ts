@@ -51,6 +51,20 @@ interface QueueRow {
   created_at: unknown;
 }
 
+/** A queued mail as an operator sees it (no body). */
+export interface QueuedMailState {
+  readonly messageId: string;
+  readonly route: string;
+  readonly to: readonly MailAddress[];
+  readonly subject: string;
+  readonly attempts: number;
+  /** Null once given up. */
+  readonly nextAttemptAt: string | null;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly givenUpAt: string | null;
+}
+
 /** A claim on a row: who holds it (for the row's last write) and what it holds. */
 export interface MailClaim {
   readonly mail: QueuedMail;
@@ -124,6 +138,35 @@ export class MailQueue {
       `UPDATE ${TABLE} SET attempts = attempts + 1, next_attempt_at = NULL, claim_token = NULL, last_error = :lastError, given_up_at = :now WHERE id = :id AND claim_token = :token`,
       { type: QueryTypes.BULKUPDATE, replacements: { lastError: lastError.slice(0, 500), now, id: claim.mail.id, token: claim.token } },
     );
+  }
+
+  /** The newest queued mails first, waiting or given up. */
+  async latest(limit: number): Promise<readonly QueuedMailState[]> {
+    const rows = await this.sequelize.query<{
+      message_id: string;
+      route: string;
+      to_addresses: unknown;
+      subject: string;
+      attempts: unknown;
+      next_attempt_at: unknown;
+      last_error: string | null;
+      created_at: unknown;
+      given_up_at: unknown;
+    }>(`SELECT message_id, route, to_addresses, subject, attempts, next_attempt_at, last_error, created_at, given_up_at FROM ${TABLE} ORDER BY id DESC LIMIT :limit`, {
+      type: QueryTypes.SELECT,
+      replacements: { limit },
+    });
+    return rows.map((row) => ({
+      messageId: row.message_id,
+      route: row.route,
+      to: fromJson<MailAddress[]>(row.to_addresses),
+      subject: row.subject,
+      attempts: toNumber(row.attempts),
+      nextAttemptAt: row.next_attempt_at === null ? null : toIsoString(row.next_attempt_at),
+      lastError: row.last_error,
+      createdAt: toIsoString(row.created_at),
+      givenUpAt: row.given_up_at === null ? null : toIsoString(row.given_up_at),
+    }));
   }
 
   private async read(id: number, token: string): Promise<QueuedMail | null> {

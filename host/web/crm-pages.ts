@@ -18,6 +18,7 @@ import type {
   LocalizedText,
 } from '../../plugin/host-contract/index.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
+import type { MailQueue } from '../mail/mail-queue.js';
 import type { WebHostHttp } from './host-http.js';
 
 export interface CrmPageDependencies {
@@ -27,6 +28,7 @@ export interface CrmPageDependencies {
   readonly settingsMenu: HostSettingsMenu;
   readonly recordBlocks: HostRecordBlocks;
   readonly outbox: MailOutbox;
+  readonly mailQueue: MailQueue;
   readonly logger: HostLogger;
 }
 
@@ -77,7 +79,7 @@ function recordId(value: unknown): number | null {
 }
 
 export function crmPages(deps: CrmPageDependencies): Router {
-  const { http, modules, records, settingsMenu, recordBlocks, outbox, logger } = deps;
+  const { http, modules, records, settingsMenu, recordBlocks, outbox, mailQueue, logger } = deps;
   const router = express.Router();
 
   /** The signed-in user, or null after sending the visitor to the login. */
@@ -204,6 +206,8 @@ export function crmPages(deps: CrmPageDependencies): Router {
   router.get('/outbox', async (req, res) => {
     if (!(await admin(req, res))) return;
     const messages = await outbox.latest(100);
+    const queued = await mailQueue.latest(100);
+    const addresses = (to: readonly { address: string; name?: string }[]) => to.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', ');
     await http.sendView(req, res, {
       title: 'Outbox',
       view: 'outbox',
@@ -211,8 +215,9 @@ export function crmPages(deps: CrmPageDependencies): Router {
         messages: messages.map((m) => ({
           ...m,
           from: m.from.name ? `${m.from.name} <${m.from.address}>` : m.from.address,
-          to: m.to.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', '),
+          to: addresses(m.to),
         })),
+        queued: queued.map((m) => ({ ...m, to: addresses(m.to) })),
       },
     });
   });

@@ -12,8 +12,9 @@ import { SmtpMail } from '../../host/mail/smtp-mail.js';
 import { hostMigrator } from '../../host/schema/migrate.js';
 import { toIsoString } from '../../host/schema/row-values.js';
 import type { HostApi, MailMessage } from '../../plugin/host-contract/index.js';
+import { apiClient, JANE, portalLogin } from '../portal-api/api-test-kit.js';
 import { scratchDatabase } from '../support/database.js';
-import { startSecondHost, startTestHost, type TestHost } from '../support/host.js';
+import { crmLogin, startSecondHost, startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 
 const MINUTE = 60_000;
@@ -192,6 +193,14 @@ describe('mail retry: a mail server failing for the moment @db', function () {
     await mailOf(test).retryDue(new Date(sent + 26 * 60 * MINUTE));
     expect(smtp.attempts).to.equal(attempts);
 
+    // An admin sees it on the outbox page, escaped, with the server's last answer.
+    await api.mail.send(message('<b>Waiting</b>'), { via: 'global' });
+    const admin = await crmLogin(test.url, 'admin', TEST_ADMIN_PASSWORD);
+    const page = await (await fetch(`${test.url}/outbox`, { headers: { cookie: admin } })).text();
+    expect(page).to.include('Waiting to be tried again').and.to.include('Given up').and.to.include('Secret subject 7f3a');
+    expect(page).to.include('&lt;b&gt;Waiting&lt;/b&gt;').and.not.to.include('<b>Waiting</b>');
+    expect(page).to.include('421 Refused for the test');
+
     const errors = log.filter((line) => line.startsWith('error:'));
     expect(errors).to.have.length(1);
     expect(errors[0]).to.include(messageId);
@@ -266,5 +275,35 @@ describe('the mail queue migration @db', function () {
       await db.sequelize.close();
       await database.drop();
     }
+  });
+});
+
+describe('mail retry: a portal ticket’s mails while the mail relay restarts @db', function () {
+  this.timeout(60_000);
+  let test: TestHost;
+  let smtp: ScriptedSmtp;
+
+  before(async () => {
+    smtp = await startScriptedSmtp();
+    test = await startTestHost({ demo: true, smtpUrl: smtp.url, mailRetryMs: 0 });
+  });
+  after(async () => {
+    await test?.stop();
+    await smtp?.close();
+  });
+
+  it('delivers the customer’s and the owner’s “new ticket” mails once the relay answers again', async () => {
+    const jane = apiClient(test, await portalLogin(test, JANE));
+    smtp.answer(421, 421);
+    const created = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: 'Relay restarting' } });
+    expect(created.status, created.text).to.equal(201);
+    await until(async () => (await queued(test.host.api)).length === 2);
+    expect(smtp.received).to.have.length(0);
+
+    await mailOf(test).retryDue(later(MINUTE + 1000));
+    const recipients = smtp.received.map((mail) => (mail.to && !Array.isArray(mail.to) ? mail.to.value[0]?.address : undefined));
+    expect(recipients).to.have.length(2).and.to.include(JANE);
+    for (const mail of smtp.received) expect(`${mail.subject}\n${mail.text}`).to.include('Relay restarting');
+    expect(await queued(test.host.api)).to.deep.equal([]);
   });
 });
