@@ -8,10 +8,12 @@ import type { HostLogger } from '../host-contract/index.js';
 import type { PortalMailer } from '../notifications/portal-mailer.js';
 
 /**
- * `sent`: the mail server took them. Not sent: `mail_failed` (the mail server refused them or
- * could not be reached), `no_template` (no email template for them is chosen or found),
- * `no_email` (the contact's email was no longer the one checked before the change when they were
- * to leave: changed, removed or made invalid since).
+ * `sent`: the host took them for delivery (the mail server took them, or a host's mail queue keeps
+ * them to try again after the server's failure of the moment: contract 1.9.0). Not sent:
+ * `mail_failed` (the mail server refused them, or could not be reached on a host without a queue),
+ * `no_template` (no email template for them is chosen or found), `no_email` (the contact's email was
+ * no longer the one checked before the change when they were to leave: changed, removed or made
+ * invalid since).
  */
 export type AccessDetailsDelivery = 'sent' | 'mail_failed' | 'no_template' | 'no_email';
 
