@@ -16,6 +16,8 @@ import { workspaceNext } from './return-paths.js';
 import { PortalSessions } from './portal-sessions.js';
 
 export const FIRST_ACCESS_PATH = '/first-access';
+/** The home's `notice` after the first access's password is saved (`/?notice=password`). */
+export const PASSWORD_CHOSEN_NOTICE = 'password';
 export const PASSWORD_CHANGE_API_PATH = `${API_PREFIX}/auth/password`;
 
 /**

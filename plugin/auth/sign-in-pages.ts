@@ -23,7 +23,7 @@ import { rememberLanguage } from '../i18n/request-language.js';
 import { Translator } from '../i18n/translator.js';
 import { PluginSettings, type PortalRouteContribution } from '../lifecycle/contributions.js';
 import { clientAddress } from './client-address.js';
-import { FIRST_ACCESS_PATH } from './first-access.js';
+import { FIRST_ACCESS_PATH, PASSWORD_CHOSEN_NOTICE } from './first-access.js';
 import { PasswordChange } from './password-change.js';
 import { PasswordReset } from './password-reset.js';
 import { normalizeEmail, type PortalAccount } from './portal-account-store.js';
@@ -240,7 +240,8 @@ export class SignInPages implements PortalRouteContribution {
     }
     const result = await this.passwords.change(req, res, session, { newPassword: fields.newPassword ?? '', confirmPassword: fields.confirmPassword ?? '' });
     if (!result.ok) return this.renderFirstAccess(req, res, session, 400, this.translator.t(language, result.messageKey, result.params), 'password');
-    res.redirect(303, this.path(this.nextOf(req) ?? '/'));
+    // To the page asked for, or to the home, which says the new password is saved.
+    res.redirect(303, this.path(this.nextOf(req) ?? `/?notice=${PASSWORD_CHOSEN_NOTICE}`));
   }
 
   private async forgotPage(req: Request, res: Response): Promise<void> {

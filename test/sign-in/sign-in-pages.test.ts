@@ -320,8 +320,12 @@ describe('sign-in: portal pages @db', function () {
       const since = host.mailbox.received.length;
       const done = await client.post('/first-access', { _csrf: tokenIn(page.html), email, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
       expect(done.response.status).to.equal(303);
-      expect(done.response.headers.get('location')).to.equal('/portal/');
-      expect((await client.get('/')).response.status).to.equal(200);
+      // The home says the new password is saved: without a word, the customer could not tell it was.
+      expect(done.response.headers.get('location')).to.equal('/portal/?notice=password');
+      const home = await client.get('/?notice=password');
+      expect(home.response.status).to.equal(200);
+      expect(home.html).to.include('<p class="bp-notice" role="status">La tua nuova password è salvata: d’ora in poi accedi con questa. Ti abbiamo inviato un’email di conferma.</p>');
+      expect((await client.get('/')).html).not.to.include('class="bp-notice"');
       // Every other session ended; the mail arrived in the contact's language.
       expect((await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: other.cookieHeader() } })).status).to.equal(401);
       const mail = await host.mailbox.waitFor(email, { since });

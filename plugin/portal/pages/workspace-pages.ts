@@ -9,6 +9,7 @@ import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { buttonText } from '../../profiles/profile-document.js';
 import { BUTTON_ICONS, buttonIcon } from '../../profiles/button-icons.js';
 import { displayName } from '../../auth/portal-sessions.js';
+import { PASSWORD_CHOSEN_NOTICE } from '../../auth/first-access.js';
 import { WorkspaceFrame, type WorkspaceRequest } from './workspace-frame.js';
 
 @injectable()
@@ -37,6 +38,7 @@ export class WorkspacePages implements PortalRouteContribution {
       template: 'workspace-home',
       title: w.t('portal.home.title'),
       entry: 'home',
+      notice: w.req.query.notice === PASSWORD_CHOSEN_NOTICE ? w.t('portal.home.passwordChosen') : null,
       data: {
         heading: w.t('portal.home.greeting', { name: displayName(w.session) }),
         buttons,
