@@ -927,6 +927,25 @@ describe('privileges page in a browser', function () {
     await context.close();
   });
 
+  it('offers as a list column only the fields not hidden, as the admin changes their access before saving', async () => {
+    const { context, page } = await signedInOnPrivileges('modules');
+    await page.click('[data-bp-details="HelpDesk"] > summary');
+    await moduleFields(page);
+    const offered = () => page.locator('#bp-add-column-HelpDesk option').evaluateAll((options) => options.map((o) => o.getAttribute('value')));
+    const before = await offered();
+    expect(before, 'a field that is no column is offered').to.include('category');
+    // Hidden: it could only be removed again by the save, so it is no longer offered.
+    await page.locator('#bp-field-HelpDesk-category').selectOption('hidden');
+    expect(await offered()).to.deep.equal(before.filter((name) => name !== 'category'));
+    // Shown again: offered again in its place among the fields, and it can be added.
+    await page.locator('#bp-field-HelpDesk-category').selectOption('readonly');
+    expect(await offered()).to.deep.equal(before);
+    await page.locator('#bp-add-column-HelpDesk').selectOption('category');
+    await page.click('[data-bp-module="HelpDesk"] [data-bp-add-column]');
+    expect(await columns(page)).to.include('category');
+    await context.close();
+  });
+
   it('without JavaScript, links each module to the page with its fields drawn, a link big enough for a thumb on a phone', async () => {
     const context = await browser.newContext({ viewport: VIEWPORTS.phone, hasTouch: true, isMobile: true, javaScriptEnabled: false });
     try {

@@ -634,11 +634,36 @@
     markDirty(list);
   }
   function columnRemoved(item, body) {
+    offerColumn(body, item.getAttribute('data-bp-column'), itemLabel(item));
+  }
+  // A hidden field cannot be a list column: the chooser offers the fields that are neither hidden
+  // nor a column yet, in the order of the fields, and follows their access as the admin changes it
+  // (it offered a field just hidden, and not one just shown, until the section was saved). A
+  // column whose field is hidden stays in the list: the save removes it and says so.
+  function fieldAccessChanged(select) {
+    var body = select.closest('[data-bp-module-fields-body]');
+    if (!body || !body.querySelector('[data-bp-column-choice]')) return;
+    var name = select.getAttribute('data-bp-field');
+    if (select.value === 'hidden') {
+      all(body.querySelector('[data-bp-column-choice]'), 'option').forEach(function (o) { if (o.value === name) o.remove(); });
+      return;
+    }
+    if (all(body, '[data-bp-columns] > [data-bp-column]').some(function (item) { return item.getAttribute('data-bp-column') === name; })) return;
+    var label = all(body, 'label').filter(function (l) { return l.htmlFor === select.id; })[0];
+    offerColumn(body, name, label ? label.textContent : name);
+  }
+  function offerColumn(body, name, text) {
     var choice = body.querySelector('[data-bp-column-choice]');
+    var order = all(body, 'select[data-bp-field]').map(function (s) { return s.getAttribute('data-bp-field'); });
+    var access = all(body, 'select[data-bp-field]').filter(function (s) { return s.getAttribute('data-bp-field') === name; })[0];
+    var offered = all(choice, 'option');
+    if ((access && access.value === 'hidden') || offered.some(function (o) { return o.value === name; })) return;
     var option = document.createElement('option');
-    option.value = item.getAttribute('data-bp-column');
-    option.textContent = itemLabel(item);
-    choice.appendChild(option);
+    option.value = name;
+    option.textContent = text;
+    var place = order.indexOf(name);
+    var before = place < 0 ? null : offered.filter(function (o) { return order.indexOf(o.value) > place; })[0];
+    choice.insertBefore(option, before || null);
   }
 
   // ───────────────────────────── conditional rules ─────────────────────────────
@@ -981,6 +1006,7 @@
     if (target.type === 'radio' && target.name) all(section, '[data-bp-invalid][name="' + target.name + '"]').forEach(unmarkField);
     else unmarkField(target);
     if (target.hasAttribute('data-bp-cond-op') || target.hasAttribute('data-bp-cond-field')) syncValueInput(target.closest('[data-bp-condition]'));
+    if (target.hasAttribute('data-bp-field') && event.type === 'change') fieldAccessChanged(target);
     if (target.closest('[data-bp-subform]') || target.hasAttribute('data-bp-column-choice')) return;
     markDirty(target);
   }
