@@ -473,6 +473,7 @@ export class PrivilegesPage implements AdminRouteContribution {
         label: localized(definition?.label, language, entry.module),
         locked,
         isAccounts,
+        catalogue: entry.module in PUBLIC_CATALOGUES,
         shown: entry.shown,
         view: entry.view,
         create: entry.create && !isAccounts,

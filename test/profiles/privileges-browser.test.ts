@@ -977,13 +977,14 @@ describe('privileges page in a browser', function () {
       expect(document.modules.find((m) => m.module === 'Untouched')!.listColumns, 'as set up').to.deep.equal(['title', 'field_4']);
       const { context, page } = await signedInOnPrivileges('modules');
       // Another module's flag changed and saved; Untouched was never opened.
-      await page.locator('[data-bp-module="Faq"] input[name="edit"]').click();
+      // (HelpDesk's: FAQ's Edit is disabled, a public catalogue being read-only on the portal.)
+      await page.locator('[data-bp-module="HelpDesk"] input[name="delete"]').click();
       await page.click('[data-bp-section="modules"] [data-bp-save]');
       await page.locator('[data-bp-section="modules"] [data-bp-status]').locator('text=Saved.').waitFor();
       expect(await page.locator('[data-bp-module="Untouched"] [data-bp-field]').count(), 'still not drawn').to.equal(0);
       const saved = await service.document(profileId);
       expect(saved.profile.version).to.be.above(document.profile.version);
-      expect(saved.modules.find((m) => m.module === 'Faq')!.edit).to.equal(!document.modules.find((m) => m.module === 'Faq')!.edit);
+      expect(saved.modules.find((m) => m.module === 'HelpDesk')!.delete).to.equal(!document.modules.find((m) => m.module === 'HelpDesk')!.delete);
       const untouched = saved.modules.find((m) => m.module === 'Untouched')!;
       expect(untouched.fields).to.deep.equal(fields);
       expect(untouched.listColumns).to.deep.equal(['title', 'field_4']);

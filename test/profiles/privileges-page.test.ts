@@ -216,6 +216,15 @@ describe('privileges page @db', () => {
     const accounts = moduleRows(page, 'Accounts');
     expect(accounts).to.match(/<input type="checkbox" name="create" disabled aria-describedby="bp-accounts-no-create">/);
     expect(accounts).to.include('Never created from the portal.');
+    // FAQ and Products are public catalogues, read-only on the portal whatever the flags: the page
+    // showed Create, Edit and Delete as if they would work, and a saved "Create" changed nothing.
+    for (const catalogue of ['Faq', 'Products']) {
+      const rows = moduleRows(page, catalogue);
+      for (const flag of ['create', 'edit', 'delete']) {
+        expect(rows, `${catalogue} ${flag}`).to.match(new RegExp(`<input type="checkbox" name="${flag}" disabled aria-describedby="bp-catalogue-${catalogue}">`));
+      }
+      expect(rows).to.include(`<small id="bp-catalogue-${catalogue}" class="bp-reason">A public catalogue: customers only read it, all of it.</small>`);
+    }
   });
 
   it('says which template is sent when none is chosen, and when the chosen one was deleted from the CRM', async () => {
