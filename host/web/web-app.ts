@@ -1,7 +1,7 @@
 /**
  * The host's Express application: security headers and `Cache-Control: no-store` on every
  * response (set before routing, so a request whose URL the router cannot read has them too),
- * `/healthz`, the CRM's stylesheet, sign-in, the CRM pages, then the routers plugins
+ * `/healthz`, the CRM's stylesheet and icon, sign-in, the CRM pages, then the routers plugins
  * mounted, and error pages that never show a stack trace.
  */
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ import type { InFlightRequests } from './in-flight.js';
 
 const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 const stylesheet = fileURLToPath(new URL('./host.css', import.meta.url));
+/** The CRM pages' icon (a browser asks for /favicon.ico on a page that names none). */
+const icon = fileURLToPath(new URL('./icon.svg', import.meta.url));
 
 export interface WebAppParts {
   readonly http: WebHostHttp;
@@ -76,10 +78,12 @@ export function createWebApp({ http, logger, routers, started, inFlight }: WebAp
     if (started()) res.json({ status: 'ok' });
     else res.status(503).json({ status: 'starting' });
   });
-  app.get('/crm-assets/host.css', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=3600');
-    res.sendFile(stylesheet);
-  });
+  for (const [path, file] of [['/crm-assets/host.css', stylesheet], ['/crm-assets/icon.svg', icon]] as const) {
+    app.get(path, (_req, res) => {
+      res.setHeader('Cache-Control', 'public, max-age=3600');
+      res.sendFile(file);
+    });
+  }
   for (const router of routers) app.use(router);
   app.use(http.pluginRoutes());
 

@@ -67,6 +67,18 @@ describe('reference host web @db', () => {
     }
   });
 
+  it('names an icon on every CRM page, served as SVG, so that a browser does not ask for a /favicon.ico there is none of', async () => {
+    for (const [path, cookie] of [['/login', undefined], ['/', admin], ['/settings', admin], ['/contacts', admin]] as const) {
+      const html = await (await get(path, cookie)).text();
+      expect(html, path).to.match(/<link rel="icon" href="\/crm-assets\/icon\.svg" type="image\/svg\+xml">/);
+    }
+    const icon = await get('/crm-assets/icon.svg');
+    expect(icon.status).to.equal(200);
+    expect(icon.headers.get('content-type')).to.match(/^image\/svg\+xml/);
+    expect(icon.headers.get('cache-control')).to.equal('public, max-age=3600');
+    expect(await icon.text()).to.match(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  });
+
   it('signs in through a CSRF-protected form with an HttpOnly, SameSite=Lax cookie and a new session id', async () => {
     const planted = 'crm_sid=' + 'A'.repeat(43);
     const form = await crmLoginForm(test.url);
