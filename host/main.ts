@@ -6,7 +6,7 @@ import { AccessDeniedError, ConnectionError, ConnectionRefusedError, ConnectionT
 import { ConfigError, readConfig } from './config.js';
 import { PluginRefusedError } from './plugins/plugin-loader.js';
 import { DemoRefusedError, seedDemoData } from './demo/demo-data.js';
-import { SetupLockBusyError } from './schema/migrate.js';
+import { SetupLockBusyError, SetupLockLostError } from './schema/migrate.js';
 import { createReferenceHost, type ReferenceHost, type ReferenceHostOptions } from './reference-host.js';
 
 /** The signal that asked the CRM to stop, once one has. */
@@ -22,8 +22,8 @@ async function main(): Promise<void> {
     console.log(`\n${signal}: stopping the CRM…`);
     // A start under way finishes its step first: migrations, seeds and the plugin's install each
     // hold a lock row that other processes wait for. Closing the database under them (or a
-    // signal before these handlers existed) left the row behind, and every start of the next 10
-    // minutes waited 60 s for it and failed.
+    // signal before these handlers existed) left the row behind, and the next starts waited for it
+    // to go stale (then 10 minutes, now a minute: plugin/lifecycle/table-lock.ts).
     startup
       .catch(() => undefined)
       .then(() => host?.close())
@@ -91,7 +91,7 @@ main().catch((error: unknown) => {
   // Stopping: the stop closes what was opened and exits.
   if (stopRequested) return;
   // What a person starting the host can fix is explained in a sentence; anything else with its stack.
-  if (error instanceof ConfigError || error instanceof PluginRefusedError || error instanceof DemoRefusedError || error instanceof SetupLockBusyError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof PluginRefusedError || error instanceof DemoRefusedError || error instanceof SetupLockBusyError || error instanceof SetupLockLostError) console.error(error.message);
   else if (error instanceof ConnectionError || /^SQLITE_(CANTOPEN|NOTADB|CORRUPT)/.test(String((error as NodeJS.ErrnoException).code))) {
     const message = (error as Error).message;
     if (message.startsWith('SQLITE_')) console.error(`Cannot open the SQLite database (DATABASE_URL): ${message}. Give sqlite:<path> of an SQLite file, or of a new file in a folder this user may write.`);

@@ -2,14 +2,15 @@
  * Runs the host's own timestamped migrations (`host/migrations/*.ts`) with umzug, recorded in
  * `crm_migrations`. Several host processes may start at once on one empty database: a row in
  * `crm_setup_lock` (a unique id) lets one of them migrate (and seed, `withSetupLock`) while the
- * others wait, then find nothing left to do. A lock older than `STALE_LOCK_MS` was left by a
+ * others wait, then find nothing left to do. A lock not refreshed for a minute was left by a
  * process that died.
  */
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DataTypes, QueryTypes, UniqueConstraintError, type QueryInterface, type Sequelize } from 'sequelize';
+import type { QueryInterface, Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 import type { DatabaseDialect } from '../../plugin/host-contract/index.js';
+// The reference host borrows the plugin's lock rather than keep a second copy of it (the plugin may not import the host).
+import { LOCK_STALE_AFTER_MS, withTableLock, type TableLockOptions } from '../../plugin/lifecycle/table-lock.js';
 
 export interface HostMigrationContext {
   readonly sequelize: Sequelize;
@@ -41,59 +42,39 @@ export function hostMigrator(sequelize: Sequelize, dialect: DatabaseDialect): Um
 }
 
 const LOCK_TABLE = 'crm_setup_lock';
-const STALE_LOCK_MS = 10 * 60_000;
-const LOCK_WAIT_MS = 60_000;
 
 /** Another process held the setup lock for longer than a start waits: `npm start` prints the message alone. */
 export class SetupLockBusyError extends Error {
-  constructor(waitMs: number) {
+  constructor(waitMs: number, staleAfterMs = LOCK_STALE_AFTER_MS) {
     super(
-      `Another host process has been setting up this database for over ${waitMs / 1000} s (a row of ${LOCK_TABLE}): let it finish and start again; if none is running, one that was killed left the row, which a start takes over after ${STALE_LOCK_MS / 60_000} minutes (or delete it)`,
+      `Another host process has been setting up this database for over ${waitMs / 1000} s (a row of ${LOCK_TABLE}): let it finish and start again; if none is running, one that was killed left the row, which a start takes over once it is ${staleAfterMs / 1000} s old`,
     );
     this.name = 'SetupLockBusyError';
   }
 }
 
-/** Runs `run` while no other process sharing the database runs its own (migrations, seeds). `waitMs`: how long to wait for another's. */
-export async function withSetupLock(sequelize: Sequelize, run: () => Promise<unknown>, options: { readonly waitMs?: number } = {}): Promise<void> {
-  const qi = sequelize.getQueryInterface();
-  if (!(await qi.tableExists(LOCK_TABLE))) {
-    try {
-      await qi.createTable(LOCK_TABLE, {
-        id: { type: DataTypes.INTEGER, allowNull: false, primaryKey: true },
-        owner: { type: DataTypes.STRING(36), allowNull: false },
-        locked_at: { type: DataTypes.DATE, allowNull: false },
-      });
-    } catch (error) {
-      // Another process created it at the same moment.
-      if (!(await qi.tableExists(LOCK_TABLE))) throw error;
-    }
+/** Another process took the setup lock over while this one held it (this one stalled past the stale time): `npm start` prints the message alone. */
+export class SetupLockLostError extends Error {
+  constructor() {
+    super(`Another host process took over the setup of this database (a row of ${LOCK_TABLE}) while this one was stalled; this one stopped: start it again`);
+    this.name = 'SetupLockLostError';
   }
-  const owner = randomUUID();
-  const waitMs = options.waitMs ?? LOCK_WAIT_MS;
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    await sequelize.query(`DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND locked_at < :stale`, {
-      type: QueryTypes.DELETE,
-      replacements: { stale: new Date(Date.now() - STALE_LOCK_MS) },
-    });
-    try {
-      await sequelize.query(`INSERT INTO ${LOCK_TABLE} (id, owner, locked_at) VALUES (1, :owner, :now)`, {
-        type: QueryTypes.INSERT,
-        replacements: { owner, now: new Date() },
-      });
-      break;
-    } catch (error) {
-      if (!(error instanceof UniqueConstraintError)) throw error;
-      if (Date.now() > deadline) throw new SetupLockBusyError(waitMs);
-      await new Promise((ok) => setTimeout(ok, 50 + Math.floor(Math.random() * 100)));
-    }
-  }
-  try {
-    await run();
-  } finally {
-    await sequelize.query(`DELETE FROM ${LOCK_TABLE} WHERE id = 1 AND owner = :owner`, { type: QueryTypes.DELETE, replacements: { owner } });
-  }
+}
+
+/**
+ * Runs `run` while no other process sharing the database runs its own (migrations, seeds): the
+ * lock is refreshed while `run` lasts, and taken over once it has not been for `staleAfterMs`
+ * (a start that was killed; `plugin/lifecycle/table-lock.ts`, which the plugin's migration lock
+ * shares). `waitMs`: how long to wait for another's.
+ */
+export async function withSetupLock(sequelize: Sequelize, run: () => Promise<unknown>, options: TableLockOptions = {}): Promise<void> {
+  const staleAfterMs = options.staleAfterMs ?? LOCK_STALE_AFTER_MS;
+  await withTableLock(
+    sequelize,
+    { table: LOCK_TABLE, busyError: (waitMs) => new SetupLockBusyError(waitMs, staleAfterMs), lostError: () => new SetupLockLostError() },
+    run,
+    options,
+  );
 }
 
 /** Runs the pending host migrations, one process at a time. */

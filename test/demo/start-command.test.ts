@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sqlite3 from 'sqlite3';
-import { serverUnderTest } from '../support/database.js';
+import { QueryTypes } from 'sequelize';
+import { openDatabase } from '../../host/database.js';
+import { LOCK_STALE_AFTER_MS } from '../../plugin/lifecycle/table-lock.js';
+import { scratchDatabase, serverUnderTest } from '../support/database.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -65,6 +68,61 @@ describe('npm start on a database server it cannot use @db', function () {
       expect(started.code, databaseUrl).to.equal(1);
       expect(started.stderr, databaseUrl).to.match(message);
       expect(started.stderr).not.to.include('hunter2');
+    }
+  });
+});
+
+describe('npm start after one killed with kill -9 while it set the database up @db', function () {
+  this.timeout(180_000);
+
+  it('goes on within about a minute: the killed start stopped refreshing its setup lock, which is then taken over', async () => {
+    const database = await scratchDatabase();
+    const watcher = await openDatabase(database.url);
+    const env = { ...process.env, PORT: '0', DATABASE_URL: database.url, DEMO: '0', ADMIN_PASSWORD: 'Admin-kill-1', LOG_LEVEL: 'silent' };
+    const lockHolder = async () => {
+      const rows = await watcher.sequelize.query<{ owner: string }>('SELECT owner FROM crm_setup_lock WHERE id = 1', { type: QueryTypes.SELECT }).catch(() => []);
+      return rows[0]?.owner;
+    };
+    const children: ReturnType<typeof spawn>[] = [];
+    try {
+      const first = spawn(process.execPath, ['--import', 'tsx', 'host/main.ts'], { cwd: root, env });
+      children.push(first);
+      const firstExited = new Promise<NodeJS.Signals | null>((resolve) => first.once('exit', (_code, signal) => resolve(signal)));
+      let held: string | undefined;
+      while (!(held = await lockHolder())) {
+        if (first.exitCode !== null) throw new Error('the first start ended before it took the setup lock');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      first.kill('SIGKILL');
+      expect(await firstExited).to.equal('SIGKILL');
+      const killedAt = Date.now();
+      expect(await lockHolder(), 'the killed start left its lock row').to.equal(held);
+
+      const second = spawn(process.execPath, ['--import', 'tsx', 'host/main.ts'], { cwd: root, env });
+      children.push(second);
+      let output = '';
+      second.stdout!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+      second.stderr!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+      const secondExited = new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
+      while ((await lockHolder()) === held) {
+        if (second.exitCode !== null) throw new Error(`the second start exited (${second.exitCode}) before it took the lock over:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const takenOverAfterMs = Date.now() - killedAt;
+      // A minute for the row to go stale (a second more on MariaDB), and the second start's next try.
+      expect(takenOverAfterMs, 'ms from the kill until the second start took the lock over').to.be.within(LOCK_STALE_AFTER_MS - 16_000, LOCK_STALE_AFTER_MS + 5_000);
+      await new Promise<void>((resolve, reject) => {
+        const served = () => /\nOutbox /.test(output) && resolve();
+        served();
+        second.stdout!.on('data', served);
+        void secondExited.then((code) => reject(new Error(`the second start exited (${code}) before it served:\n${output}`)));
+      });
+      second.kill('SIGINT');
+      expect(await secondExited, output).to.equal(0);
+    } finally {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await watcher.sequelize.close();
+      await database.drop();
     }
   });
 });

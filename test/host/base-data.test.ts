@@ -198,12 +198,54 @@ describe('reference host setup lock @db', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const refused = await rejection(withSetupLock(db.sequelize, async () => undefined, { waitMs: 300 }));
       expect(refused).to.be.instanceOf(SetupLockBusyError);
-      expect((refused as Error).message).to.match(/^Another host process has been setting up this database for over 0\.3 s \(a row of crm_setup_lock\): let it finish and start again; if none is running, one that was killed left the row, which a start takes over after 10 minutes \(or delete it\)$/);
+      expect((refused as Error).message).to.match(/^Another host process has been setting up this database for over 0\.3 s \(a row of crm_setup_lock\): let it finish and start again; if none is running, one that was killed left the row, which a start takes over once it is 60 s old$/);
       release();
       await holding;
     } finally {
       release();
       await db.sequelize.close();
+      await database.drop();
+    }
+  });
+
+  it('takes over a lock left by a start that was killed (no refresh for a minute), never a live one however long it runs', async function () {
+    this.timeout(60_000);
+    const database = await scratchDatabase();
+    const first = await openDatabase(database.url);
+    const second = await openDatabase(database.url);
+    try {
+      await withSetupLock(first.sequelize, async () => undefined);
+      // A start killed with kill -9 leaves its row; it stops being refreshed.
+      const leave = (ageMs: number) => second.sequelize.getQueryInterface().bulkInsert('crm_setup_lock', [{ id: 1, owner: 'killed-process', locked_at: new Date(Date.now() - ageMs) }]);
+      await leave(30_000);
+      expect(await rejection(withSetupLock(first.sequelize, async () => undefined, { waitMs: 300 })), 'a lock refreshed 30 s ago').to.be.instanceOf(SetupLockBusyError);
+      await second.sequelize.query('DELETE FROM crm_setup_lock');
+      await leave(62_000);
+      const started = Date.now();
+      let ran = false;
+      await withSetupLock(first.sequelize, async () => void (ran = true), { waitMs: 5_000 });
+      expect(ran).to.equal(true);
+      expect(Date.now() - started, 'ms to take the stale lock over').to.be.below(3_000);
+
+      // A live start refreshes its row: one that sets up for several stale times keeps the lock, and the next start waits for it.
+      const staleAfterMs = first.dialect === 'mariadb' ? 2_500 : 600;
+      const events: string[] = [];
+      const holding = withSetupLock(
+        first.sequelize,
+        async () => {
+          events.push('first in');
+          await new Promise((resolve) => setTimeout(resolve, staleAfterMs * 4));
+          events.push('first out');
+        },
+        { staleAfterMs },
+      );
+      while (!events.includes('first in')) await new Promise((resolve) => setTimeout(resolve, 10));
+      await withSetupLock(second.sequelize, async () => void events.push('second in'), { staleAfterMs, waitMs: staleAfterMs * 10 });
+      await holding;
+      expect(events).to.deep.equal(['first in', 'first out', 'second in']);
+    } finally {
+      await first.sequelize.close();
+      await second.sequelize.close();
       await database.drop();
     }
   });

@@ -1,6 +1,6 @@
 /**
  * The lock that keeps migration runs of several host processes apart. A stale time of a few
- * hundred milliseconds stands in for the real ten minutes, so that runs "longer than the stale
+ * hundred milliseconds stands in for the real minute, so that runs "longer than the stale
  * time" (index builds on a big CRM) fit in a test.
  */
 import { execFile } from 'node:child_process';
@@ -16,11 +16,11 @@ import { dialectOf, openDatabase, type OpenedDatabase } from '../../host/databas
 import type { HostLogger } from '../../plugin/host-contract/index.js';
 import { defaultRootDir } from '../../plugin/lifecycle/plugin-files.js';
 import { MIGRATION_TABLE, PluginMigrator } from '../../plugin/lifecycle/plugin-migrator.js';
-import { LOCK_TABLE, MigrationLockLost, withMigrationLock } from '../../plugin/lifecycle/migration-lock.js';
+import { LOCK_TABLE, MigrationLockLost, STALE_AFTER_MS, withMigrationLock } from '../../plugin/lifecycle/migration-lock.js';
 import { recordStatements, scratchDatabase, serverUnderTest, type ScratchDatabase } from '../support/database.js';
 
 /**
- * The stale time standing in for ten minutes. MariaDB keeps `locked_at` (a DATETIME) to the whole
+ * The stale time standing in for a minute. MariaDB keeps `locked_at` (a DATETIME) to the whole
  * second, so a lock there can look up to a second older than it is: a longer one, well above that.
  */
 const server = serverUnderTest();
@@ -31,6 +31,26 @@ async function until(check: () => boolean, what: string, withinMs = 10_000): Pro
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await sleep(10);
+  }
+}
+
+/** Runs `run` while this process's clock reads `aheadMs` later than the machine's (a second machine whose clock is off). */
+async function withClockAhead<T>(aheadMs: number, run: () => Promise<T>): Promise<T> {
+  const RealDate = Date;
+  class SkewedDate extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(RealDate.now() + aheadMs);
+      else super(...(args as [number]));
+    }
+    static override now(): number {
+      return RealDate.now() + aheadMs;
+    }
+  }
+  globalThis.Date = SkewedDate as DateConstructor;
+  try {
+    return await run();
+  } finally {
+    globalThis.Date = RealDate;
   }
 }
 
@@ -94,6 +114,40 @@ describe('migration lock @db', function () {
     const waiting = withMigrationLock(second.sequelize, async () => void events.push('second in'), { staleAfterMs: STALE_MS, waitMs: STALE_MS * 10 });
     await Promise.all([running, waiting]);
     expect(events).to.deep.equal(['first in', 'first out', 'second in']);
+  });
+
+  it("compares a lock's age on the database's clock: a process whose clock runs an hour ahead waits for a live holder", async () => {
+    const events: string[] = [];
+    let finishFirst = () => {};
+    const firstRunEnds = new Promise<void>((ok) => (finishFirst = ok));
+    const running = withMigrationLock(
+      first.sequelize,
+      async () => {
+        events.push('first in');
+        await firstRunEnds;
+        events.push('first out');
+      },
+      { staleAfterMs: STALE_MS },
+    );
+    await until(() => events.includes('first in'), 'the first run to hold the lock');
+    const refused = await withClockAhead(60 * 60_000, () => failureOf(withMigrationLock(second.sequelize, async () => void events.push('second in'), { staleAfterMs: STALE_MS, waitMs: 300 })));
+    expect(String(refused), 'the second process, whose clock is an hour ahead').to.match(/another process has been migrating the database for too long/);
+    finishFirst();
+    await running;
+    expect(events).to.deep.equal(['first in', 'first out']);
+  });
+
+  it('by default takes over a lock not refreshed for a minute (a holder killed with kill -9), never one refreshed half a minute ago', async () => {
+    expect(STALE_AFTER_MS, 'the default stale time').to.equal(60_000);
+    const leave = (ageMs: number) => second.sequelize.getQueryInterface().bulkInsert(LOCK_TABLE, [{ id: 1, owner: 'killed-process', locked_at: new Date(Date.now() - ageMs) }]);
+    await withMigrationLock(first.sequelize, async () => undefined);
+    await leave(30_000);
+    expect(String(await failureOf(withMigrationLock(first.sequelize, async () => 'ran', { waitMs: 300 }))), 'a lock refreshed 30 s ago').to.match(/for too long/);
+    await second.sequelize.query(`DELETE FROM ${LOCK_TABLE}`);
+    await leave(STALE_AFTER_MS + 2_000);
+    const started = Date.now();
+    expect(await withMigrationLock(first.sequelize, async () => 'ran', { waitMs: 5_000 })).to.equal('ran');
+    expect(Date.now() - started, 'ms to take the stale lock over').to.be.below(3_000);
   });
 
   it('is taken over once its holder has died, and the holder, if it wakes up, fails', async () => {
