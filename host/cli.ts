@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { HostLogger, ModuleDefinition, RelationDefinition } from '../plugin/host-contract/index.js';
-import { readConfig } from './config.js';
+import { defaultDatabaseUrl, readConfig } from './config.js';
 import { openDatabase } from './database.js';
 import { createReferenceHost } from './reference-host.js';
 import { generateLargeData, SCALE_PORTAL_PASSWORD, type LargeDataProgress } from './scale/large-data.js';
@@ -21,7 +21,7 @@ const USAGE = `Usage: npm run host -- <command>   (--help, -h: this text)
                                                     to several modules, no path to a customer for the portal)
   remove-relation <id>                              remove a relation (a reference removes its field when it was its only target)
   generate --seed N [--scale S]                     fill an empty CRM with a large generated one (scale 1: 500,000 tickets), see README
-DATABASE_URL selects the database (default sqlite:data/crm.sqlite).`;
+DATABASE_URL selects the database (default sqlite:data/crm.sqlite, or crm.sqlite in DATA_DIR).`;
 
 class UsageError extends Error {}
 
@@ -208,7 +208,7 @@ async function main(argv: readonly string[]): Promise<string> {
   if (argv[0] === 'generate') return generate(argv.slice(1));
   const action = parseCommand(argv);
   // As npm start reads it (host/config.ts): empty is the default too.
-  const db = await openDatabase(process.env.DATABASE_URL || 'sqlite:data/crm.sqlite');
+  const db = await openDatabase(process.env.DATABASE_URL || defaultDatabaseUrl(process.env));
   try {
     await migrateHost(db.sequelize, db.dialect);
     return await action(await SqlModuleRegistry.open(db, logger));

@@ -1,13 +1,14 @@
 /**
  * The reference host's configuration from the environment:
- * PORT (3000), DATABASE_URL (sqlite:data/crm.sqlite), SMTP_URL, SESSION_SECRET (else generated
- * once and kept in data/secret, mode 0600), BASE_URL, PORTAL_PATH, DEMO (on unless "0"/"false"),
+ * PORT (3000), DATA_DIR (./data: uploaded files, the generated secret, the default SQLite
+ * database), DATABASE_URL (sqlite:<DATA_DIR>/crm.sqlite), SMTP_URL, SESSION_SECRET (else generated
+ * once and kept in <DATA_DIR>/secret, mode 0600), BASE_URL, PORTAL_PATH, DEMO (on unless "0"/"false"),
  * ADMIN_PASSWORD, LOG_LEVEL (info), TZ_CRM (Europe/Rome), LICENCES (comma-separated; default: what
  * the last start named, else business-portal), INSTALL_ORIGIN (`fresh`, or `upgraded[:<release>]` for a CRM that upgraded
  * from a release with portal version 1; default: what the last start named, else fresh).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dialectOf } from './database.js';
 import { isLogLevel } from './logging/line-logger.js';
@@ -112,8 +113,13 @@ function smtpUrlOf(value: string): void {
   if (!host) throw new ConfigError('SMTP_URL is not a valid URL (a host name, then an optional port of digits): write it as smtp://user:pass@mail.example.com:587');
 }
 
-function databaseUrl(value: string | undefined): string {
-  const url = value || 'sqlite:data/crm.sqlite';
+/** The database when DATABASE_URL names none: `crm.sqlite` in DATA_DIR (`data/` of the working directory when that is not set either). */
+export function defaultDatabaseUrl(env: NodeJS.ProcessEnv): string {
+  return env.DATA_DIR ? `sqlite:${join(resolve(env.DATA_DIR), 'crm.sqlite')}` : 'sqlite:data/crm.sqlite';
+}
+
+function databaseUrl(value: string | undefined, env: NodeJS.ProcessEnv): string {
+  const url = value || defaultDatabaseUrl(env);
   try {
     dialectOf(url);
   } catch (error) {
@@ -157,8 +163,43 @@ function installOrigin(value: string | undefined): InstallOrigin | undefined {
   return { kind: 'upgraded', fromRelease: upgraded[1] ?? '', hadPortalVersion1: true };
 }
 
-/** Reads the options of `createReferenceHost` from the environment (for `npm start`). */
-export function readConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resolve('data')): ReferenceHostOptions {
+/**
+ * The folder of the host's files: DATA_DIR (absolute, or relative to the working directory), else
+ * `fallback`. Created if missing, readable only by its owner (0700); one that is a file, or that
+ * this user cannot write (a file is written and removed to know), is refused before anything starts:
+ * the first upload, or the secret, failed with a stack trace.
+ */
+function dataDirOf(value: string | undefined, fallback: string): string {
+  const dir = value ? resolve(value) : fallback;
+  const refused = (why: string) => new ConfigError(`DATA_DIR must be a folder this user may write: "${dir}" ${why}`);
+  const code = (error: unknown) => String((error as NodeJS.ErrnoException).code ?? error);
+  let found: ReturnType<typeof statSync> | undefined;
+  try {
+    found = statSync(dir);
+  } catch (error) {
+    if (!['ENOENT', 'ENOTDIR'].includes(code(error))) throw refused(`cannot be read (${code(error)})`);
+  }
+  if (!found) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw refused(`could not be created (${code(error)})`);
+    }
+  } else if (!found.isDirectory()) {
+    throw refused(found.isFile() ? 'is a file' : 'is not a folder');
+  }
+  const probe = join(dir, `.write-check-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    writeFileSync(probe, '', { flag: 'wx', mode: 0o600 });
+    rmSync(probe);
+  } catch (error) {
+    throw refused(`cannot be written (${code(error)})`);
+  }
+  return dir;
+}
+
+/** Reads the options of `createReferenceHost` from the environment (for `npm start`). `defaultDataDir`: the folder when DATA_DIR is not set. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env, defaultDataDir = resolve('data')): ReferenceHostOptions {
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!isLogLevel(logLevel)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn, error or silent (got "${logLevel}")`);
   const smtpUrl = env.SMTP_URL || undefined;
@@ -169,8 +210,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, dataDir = resol
   const baseUrl = absoluteUrl('BASE_URL', env.BASE_URL);
   const origin = installOrigin(env.INSTALL_ORIGIN);
   if (env.SESSION_SECRET && env.SESSION_SECRET.length < 32) throw new ConfigError('SESSION_SECRET must have at least 32 characters');
+  const url = databaseUrl(env.DATABASE_URL, env);
+  const dataDir = dataDirOf(env.DATA_DIR, defaultDataDir);
   return {
-    databaseUrl: databaseUrl(env.DATABASE_URL),
+    databaseUrl: url,
     dataDir,
     port: port(env.PORT),
     sessionSecret: env.SESSION_SECRET || loadOrCreateSecret(dataDir),

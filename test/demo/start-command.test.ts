@@ -155,13 +155,15 @@ describe('npm start (host/main.ts)', function () {
     expect(await rowCount(file, 'mod_contacts')).to.equal(0);
   });
 
-  it('on a DATABASE_URL or TZ_CRM it cannot use says so in one sentence, without a stack trace', async () => {
+  it('on a DATABASE_URL, TZ_CRM or DATA_DIR it cannot use says so in one sentence, without a stack trace', async () => {
     const notADatabase = join(dir, 'notes.sqlite');
     writeFileSync(notADatabase, 'not a database\n');
     const cases: [Record<string, string>, RegExp][] = [
       [{ DATABASE_URL: join(dir, 'crm.sqlite') }, /^DATABASE_URL must start with sqlite:, postgres:\/\/ or mariadb:\/\/ .*sqlite:<path>\)\n$/],
       [{ DATABASE_URL: `sqlite:${notADatabase}` }, /^Cannot open the SQLite database \(DATABASE_URL\): SQLITE_NOTADB: .*\n$/],
       [{ DATABASE_URL: `sqlite:${join(dir, 'crm.sqlite')}`, TZ_CRM: 'Mars/Base' }, /^TZ_CRM must be an IANA time zone such as Europe\/Rome \(got "Mars\/Base"\)\n$/],
+      // The first upload, or the generated secret, failed with a stack trace.
+      [{ DATA_DIR: notADatabase }, /^DATA_DIR must be a folder this user may write: ".*notes\.sqlite" is a file\n$/],
       // The driver's own URL parser threw "TypeError: Invalid URL" with its stack.
       [{ DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:54x32/crm' }, /^DATABASE_URL is not a valid postgres:\/\/ URL .*\n$/],
       // No server there: not a question of whether the database exists.

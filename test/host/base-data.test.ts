@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { DataTypes, QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { ConfigError, loadOrCreateSecret, readConfig } from '../../host/config.js';
@@ -284,6 +284,43 @@ describe('reference host configuration', () => {
         timeZone: 'America/New_York',
         databaseUrl: 'postgres://u@h/db',
       });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps its files, the generated secret and the default SQLite database in DATA_DIR (absolute, or relative to the working directory), created if missing, readable only by its owner', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bp-config-'));
+    try {
+      const dataDir = join(dir, 'srv', 'crm-data');
+      const config = readConfig({ DATA_DIR: dataDir }, join(dir, 'default'));
+      expect(config).to.deep.include({ dataDir, databaseUrl: `sqlite:${join(dataDir, 'crm.sqlite')}` });
+      expect(statSync(dataDir).mode & 0o777, 'the folder it created').to.equal(0o700);
+      expect(statSync(join(dataDir, 'secret')).mode & 0o777).to.equal(0o600);
+      expect(loadOrCreateSecret(dataDir)).to.equal(config.sessionSecret);
+      expect(existsSync(join(dir, 'default')), 'the default folder').to.equal(false);
+      // Relative to the working directory, as DATABASE_URL's sqlite: path is.
+      expect(readConfig({ DATA_DIR: relative(process.cwd(), dataDir) }, join(dir, 'default'))).to.deep.include({ dataDir, sessionSecret: config.sessionSecret });
+      // DATABASE_URL, when given, is where the database is; DATA_DIR keeps the files.
+      expect(readConfig({ DATA_DIR: dataDir, DATABASE_URL: 'sqlite:crm.sqlite' }, join(dir, 'default'))).to.deep.include({ dataDir, databaseUrl: 'sqlite:crm.sqlite' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a DATA_DIR that is a file or cannot be written, in one sentence, before anything starts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bp-config-'));
+    try {
+      const file = join(dir, 'notes.txt');
+      writeFileSync(file, 'not a folder\n');
+      const refused = (env: NodeJS.ProcessEnv, message: RegExp) => expect(() => readConfig({ SESSION_SECRET: 'x'.repeat(40), ...env }, join(dir, 'default')), JSON.stringify(env)).to.throw(ConfigError, message);
+      refused({ DATA_DIR: file }, /^DATA_DIR must be a folder this user may write: ".*notes\.txt" is a file$/);
+      refused({ DATA_DIR: join(file, 'data') }, /^DATA_DIR must be a folder this user may write: ".*notes\.txt\/data" could not be created \(ENOTDIR\)$/);
+      // A folder this user may not write (root may write any folder with its permissions: /proc takes no file).
+      refused({ DATA_DIR: '/proc' }, /^DATA_DIR must be a folder this user may write: "\/proc" cannot be written \(E[A-Z]+\)$/);
+      // Also when a database server keeps the data and SESSION_SECRET is given: uploaded files go there.
+      refused({ DATA_DIR: file, DATABASE_URL: 'postgres://u@h/db' }, /is a file/);
+      expect(existsSync(join(dir, 'default')), 'the default folder').to.equal(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -64,6 +64,12 @@ describe('host CLI: its help and defaults, as the README gives them', function (
     expect(result).to.deep.include({ code: 0 });
     expect(existsSync(join(dir, 'data', 'crm.sqlite'))).to.equal(true);
   });
+
+  it('with DATA_DIR and no DATABASE_URL, the database is crm.sqlite in DATA_DIR, as for npm start', async function () {
+    const result = await cliIn(dir, { DATABASE_URL: '', DATA_DIR: 'crm-data' }, 'modules');
+    expect(result).to.deep.include({ code: 0 });
+    expect(existsSync(join(dir, 'crm-data', 'crm.sqlite'))).to.equal(true);
+  });
 });
 
 describe('host CLI for the module registry @db', function () {
