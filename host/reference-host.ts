@@ -42,6 +42,7 @@ import { FixedRegional } from './web/regional.js';
 import { InMemoryRecordBlocks } from './web/record-blocks.js';
 import { InMemorySettingsMenu } from './web/settings-menu.js';
 import { InFlightRequests } from './web/in-flight.js';
+import { DatabaseReadiness } from './web/readiness.js';
 import { createWebApp } from './web/web-app.js';
 
 /** The repository's own plugin: the Business Portal. */
@@ -174,12 +175,14 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
   let server: Server | undefined;
   const timers: Unsubscribe[] = [];
   const inFlight = new InFlightRequests();
+  const readiness = new DatabaseReadiness(sequelize);
 
   const app = createWebApp({
     http,
     logger,
     started: () => started,
     inFlight,
+    databaseReady: () => readiness.ready(),
     routers: [loginRoutes({ http, users, sessions, csrf, logger }), crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, logger }), modulePages({ http, modules: registry })],
   });
 

@@ -1,7 +1,7 @@
 /**
  * The host's Express application: security headers and `Cache-Control: no-store` on every
  * response (set before routing, so a request whose URL the router cannot read has them too),
- * `/healthz`, the CRM's stylesheet and icon, sign-in, the CRM pages, then the routers plugins
+ * `/healthz` and `/readyz`, the CRM's stylesheet and icon, sign-in, the CRM pages, then the routers plugins
  * mounted, and error pages that never show a stack trace.
  */
 import { fileURLToPath } from 'node:url';
@@ -26,9 +26,11 @@ export interface WebAppParts {
   readonly started: () => boolean;
   /** Counts the requests being answered (a shutdown waits for them). */
   readonly inFlight: InFlightRequests;
+  /** Whether the database answers now (`/readyz`; `DatabaseReadiness`). */
+  readonly databaseReady: () => Promise<boolean>;
 }
 
-export function createWebApp({ http, logger, routers, started, inFlight }: WebAppParts): Express {
+export function createWebApp({ http, logger, routers, started, inFlight, databaseReady }: WebAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   // A reverse proxy on the same machine may terminate TLS: trust its X-Forwarded-* headers only.
@@ -77,6 +79,12 @@ export function createWebApp({ http, logger, routers, started, inFlight }: WebAp
   app.get('/healthz', (_req, res) => {
     if (started()) res.json({ status: 'ok' });
     else res.status(503).json({ status: 'starting' });
+  });
+  // A load balancer's readiness probe: /healthz stays 200 while the database is down (the process is up).
+  app.get('/readyz', async (_req, res) => {
+    if (!started()) res.status(503).json({ status: 'starting' });
+    else if (await databaseReady()) res.json({ status: 'ready' });
+    else res.status(503).json({ status: 'database unavailable' });
   });
   for (const [path, file] of [['/crm-assets/host.css', stylesheet], ['/crm-assets/icon.svg', icon]] as const) {
     app.get(path, (_req, res) => {

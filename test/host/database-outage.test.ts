@@ -215,6 +215,57 @@ describe('database outage: a server that hangs is given up on after databaseWait
   });
 });
 
+describe('database outage: /readyz, the load balancer\'s probe, answers 503 within a second of a server that hangs, one probe query at a time @db', function () {
+  let test: TestHost;
+  let proxy: TcpProxy;
+
+  before(async function () {
+    // The default wait (30 s): the probe's own second is what answers.
+    const started = await hostThroughProxy({ logLevel: 'silent' });
+    if (!started) return this.skip();
+    ({ test, proxy } = started);
+  });
+
+  after(async () => {
+    proxy?.restore();
+    await test?.stop();
+    await proxy?.close();
+  });
+
+  it('answers 503 {status: "database unavailable"} to every caller within about a second, sends one probe for them all, and 200 once the server answers', async () => {
+    const readyz = () => fetch(`${test.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
+    expect((await readyz()).status).to.equal(200);
+    // Counted as they are asked for: a query waiting for a connection to the hanging server runs no hook yet.
+    const sequelize = test.host.api.database.sequelize as unknown as { query: (...args: unknown[]) => Promise<unknown> };
+    const query = sequelize.query;
+    const probes: string[] = [];
+    sequelize.query = function (this: unknown, ...args: unknown[]) {
+      if (typeof args[0] === 'string' && /^SELECT 1\b/.test(args[0])) probes.push(args[0]);
+      return query.apply(this, args);
+    };
+    try {
+      proxy.stall();
+      for (let round = 0; round < 3; round++) {
+        const began = Date.now();
+        const answers = await Promise.all(Array.from({ length: 10 }, () => readyz()));
+        expect(Date.now() - began, `round ${round}: ms until all answered`).to.be.below(2_500);
+        for (const answer of answers) {
+          expect(answer.status).to.equal(503);
+          expect(await answer.text()).to.equal(JSON.stringify({ status: 'database unavailable' }));
+        }
+      }
+      expect(probes.length, 'probe queries sent to the hanging server').to.equal(1);
+      expect((await fetch(`${test.url}/healthz`)).status, 'healthz: the process is up').to.equal(200);
+      proxy.restore();
+      let status = 0;
+      for (let tries = 0; tries < 20 && status !== 200; tries++) status = (await readyz()).status;
+      expect(status, 'once the server answers').to.equal(200);
+    } finally {
+      sequelize.query = query;
+    }
+  });
+});
+
 describe('database outage: an SQLite file another program holds locked past the lock wait', function () {
   let test: TestHost;
   let other: sqlite3.Database | undefined;
