@@ -53,10 +53,10 @@ export class SetupLockBusyError extends Error {
   }
 }
 
-/** Another process took the setup lock over while this one held it (this one stalled past the stale time): `npm start` prints the message alone. */
+/** The setup lock could not be kept (no refresh for half the stale time, or another process took it over): `npm start` prints the message alone. */
 export class SetupLockLostError extends Error {
   constructor() {
-    super(`Another host process took over the setup of this database (a row of ${LOCK_TABLE}) while this one was stalled; this one stopped: start it again`);
+    super(`This host process lost the setup lock of this database (a row of ${LOCK_TABLE}): it could not refresh it for half a minute (the database did not answer, or the process was stalled), so another process may have taken it over; it stopped: start it again`);
     this.name = 'SetupLockLostError';
   }
 }

@@ -73,7 +73,7 @@ function databaseClock(sequelize: Sequelize): { readonly now: string; stale(stal
   }
 }
 
-export async function ensureLockTable(sequelize: Sequelize, table: string): Promise<void> {
+async function ensureLockTable(sequelize: Sequelize, table: string): Promise<void> {
   const qi = sequelize.getQueryInterface();
   if (await qi.tableExists(table)) return;
   try {

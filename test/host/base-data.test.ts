@@ -8,7 +8,7 @@ import { ConfigError, loadOrCreateSecret, readConfig } from '../../host/config.j
 import sqlite3 from 'sqlite3';
 import { openDatabase, SQLITE_LOCK_WAIT_MS, SQLITE_PREPARED_READS, SqliteWriterTurns } from '../../host/database.js';
 import { createReferenceHost, type ReferenceHostOptions } from '../../host/reference-host.js';
-import { hostMigrator, SetupLockBusyError, withSetupLock } from '../../host/schema/migrate.js';
+import { hostMigrator, SetupLockBusyError, SetupLockLostError, withSetupLock } from '../../host/schema/migrate.js';
 import { verifyPassword } from '../../host/users/password-hash.js';
 import { scratchDatabase, type ScratchDatabase } from '../support/database.js';
 import { rejection } from '../support/expectations.js';
@@ -243,6 +243,16 @@ describe('reference host setup lock @db', () => {
       await withSetupLock(second.sequelize, async () => void events.push('second in'), { staleAfterMs, waitMs: staleAfterMs * 10 });
       await holding;
       expect(events).to.deep.equal(['first in', 'first out', 'second in']);
+
+      // A start whose lock was taken over meanwhile (it stalled past the stale time) fails, in one sentence, rather than going on as if alone.
+      const overtaken = await rejection(
+        withSetupLock(first.sequelize, async () => {
+          await second.sequelize.query("UPDATE crm_setup_lock SET owner = 'other-process' WHERE id = 1");
+          await new Promise((resolve) => setTimeout(resolve, staleAfterMs));
+        }, { staleAfterMs }),
+      );
+      expect(overtaken).to.be.instanceOf(SetupLockLostError);
+      expect(overtaken.message).to.match(/^This host process lost the setup lock of this database \(a row of crm_setup_lock\): .*; it stopped: start it again$/);
     } finally {
       await first.sequelize.close();
       await second.sequelize.close();

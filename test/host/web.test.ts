@@ -47,10 +47,14 @@ describe('reference host web @db', () => {
       body: new URLSearchParams(form).toString(),
     });
 
-  it('answers /healthz only once started', async () => {
+  it('answers /healthz once started; /readyz also only while the database answers, without details', async () => {
     const response = await get('/healthz');
     expect(response.status).to.equal(200);
     expect(await response.json()).to.deep.equal({ status: 'ok' });
+    const ready = await get('/readyz');
+    expect(ready.status).to.equal(200);
+    expect(await ready.json()).to.deep.equal({ status: 'ready' });
+    expectSecurityHeaders(ready, '/readyz');
 
     const database = await scratchDatabase();
     const dataDir = mkdtempSync(join(tmpdir(), 'bp-host-'));
@@ -58,10 +62,20 @@ describe('reference host web @db', () => {
     try {
       const { url } = await host.listen(0);
       expect((await fetch(`${url}/healthz`)).status).to.equal(503);
+      const starting = await fetch(`${url}/readyz`);
+      expect(starting.status).to.equal(503);
+      expect(await starting.json()).to.deep.equal({ status: 'starting' });
       await host.start();
       expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+      expect((await fetch(`${url}/readyz`)).status).to.equal(200);
+      // The database goes away under the running host: the process is up, it cannot serve.
+      await host.api.database.sequelize.close();
+      const down = await fetch(`${url}/readyz`);
+      expect(down.status).to.equal(503);
+      expect(await down.text()).to.equal(JSON.stringify({ status: 'database unavailable' }));
+      expect((await fetch(`${url}/healthz`)).status, 'healthz: the process is up').to.equal(200);
     } finally {
-      await host.close();
+      await host.close().catch(() => undefined);
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -77,35 +91,6 @@ describe('reference host web @db', () => {
     expect(icon.headers.get('content-type')).to.match(/^image\/svg\+xml/);
     expect(icon.headers.get('cache-control')).to.equal('public, max-age=3600');
     expect(await icon.text()).to.match(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-  });
-
-  it('answers /readyz 200 while the database answers, 503 before the start and once it does not, without details; /healthz stays 200', async () => {
-    const response = await get('/readyz');
-    expect(response.status).to.equal(200);
-    expect(await response.json()).to.deep.equal({ status: 'ready' });
-    expectSecurityHeaders(response, '/readyz');
-
-    const database = await scratchDatabase();
-    const dataDir = mkdtempSync(join(tmpdir(), 'bp-host-'));
-    const host = await createReferenceHost({ databaseUrl: database.url, dataDir, logLevel: 'silent', pluginManifests: [], adminPassword: TEST_ADMIN_PASSWORD });
-    try {
-      const { url } = await host.listen(0);
-      const starting = await fetch(`${url}/readyz`);
-      expect(starting.status).to.equal(503);
-      expect(await starting.json()).to.deep.equal({ status: 'starting' });
-      await host.start();
-      expect((await fetch(`${url}/readyz`)).status).to.equal(200);
-      // The database goes away under the running host.
-      await host.api.database.sequelize.close();
-      const down = await fetch(`${url}/readyz`);
-      expect(down.status).to.equal(503);
-      expect(await down.text()).to.equal(JSON.stringify({ status: 'database unavailable' }));
-      expect((await fetch(`${url}/healthz`)).status, 'healthz: the process is up').to.equal(200);
-    } finally {
-      await host.close().catch(() => undefined);
-      await database.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
   });
 
   it('signs in through a CSRF-protected form with an HttpOnly, SameSite=Lax cookie and a new session id', async () => {
