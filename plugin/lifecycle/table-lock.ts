@@ -92,14 +92,19 @@ async function ensureLockTable(sequelize: Sequelize, table: string): Promise<voi
  * Refreshes the lock's `locked_at` every quarter of the stale time, one refresh at a time, until
  * stopped. A refresh that finds another owner marks the lock lost; so does a failed refresh once
  * the last good one is half the stale time old (this process's own clock, measuring its own
- * wait): from then on another process may find the lock stale. The timer is unref'd: it never
- * keeps the process alive.
+ * wait): from then on another process may find the lock stale. Except on SQLite when the file is
+ * busy: one writer at a time, so a write that outlasts the stale time (the run's own index build)
+ * keeps every other process from taking the lock over as it keeps the refresh waiting; the refresh
+ * is tried again at once, to be first in line when that write ends, and only its read-back of the
+ * owner can find the lock lost. The timer is unref'd: it never keeps the process alive.
  */
 class Heartbeat implements HeldTableLock {
   lost = false;
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The last refresh found the SQLite file busy: the next one goes at once. */
+  private busy = false;
   constructor(
     private readonly sequelize: Sequelize,
     private readonly kind: TableLockKind,
@@ -119,7 +124,7 @@ class Heartbeat implements HeldTableLock {
     if (this.stopped || this.lost) return;
     this.timer = setTimeout(() => {
       this.beating = this.beat().finally(() => this.schedule());
-    }, Math.max(1, Math.floor(this.staleAfterMs / 4)));
+    }, this.busy ? 1 : Math.max(1, Math.floor(this.staleAfterMs / 4)));
     this.timer.unref();
   }
 
@@ -134,10 +139,12 @@ class Heartbeat implements HeldTableLock {
       });
       // Affected-row counts differ between dialects: read the owner back instead.
       const rows = await this.sequelize.query<{ owner: string }>(`SELECT owner FROM ${table} WHERE id = 1`, { type: QueryTypes.SELECT });
+      this.busy = false;
       if (rows[0]?.owner === this.owner) this.refreshedAt = sent;
       else this.lost = true;
-    } catch {
-      if (Date.now() - this.refreshedAt >= this.staleAfterMs / 2) this.lost = true;
+    } catch (error) {
+      this.busy = this.sequelize.getDialect() === 'sqlite' && /SQLITE_BUSY/.test(`${String(error)} ${String((error as { parent?: unknown }).parent ?? '')}`);
+      if (!this.busy && Date.now() - this.refreshedAt >= this.staleAfterMs / 2) this.lost = true;
     }
   }
 

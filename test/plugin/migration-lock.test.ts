@@ -150,6 +150,29 @@ describe('migration lock @db', function () {
     expect(Date.now() - started, 'ms to take the stale lock over').to.be.below(3_000);
   });
 
+  it('on SQLite, keeps its lock through a write of its own that outlasts the stale time (an index build), though its refreshes must wait for it', async function () {
+    if (first.dialect !== 'sqlite') return this.skip();
+    // SQLite has one writer at a time: the refreshes wait for the run's own long write, and fail after the lock wait.
+    const migrating = await openDatabase(scratch.url, { waitMs: 100 });
+    try {
+      const result = await withMigrationLock(
+        migrating.sequelize,
+        async (lock) => {
+          await migrating.sequelize.transaction(async (transaction) => {
+            await migrating.sequelize.query('CREATE TABLE bp_lock_test_long (id INTEGER)', { transaction });
+            await sleep(STALE_MS * 3);
+          });
+          lock.assertHeld();
+          return 'built';
+        },
+        { staleAfterMs: STALE_MS },
+      );
+      expect(result).to.equal('built');
+    } finally {
+      await migrating.sequelize.close();
+    }
+  });
+
   it('is taken over once its holder has died, and the holder, if it wakes up, fails', async () => {
     const dying = await openDatabase(scratch.url);
     const events: string[] = [];
