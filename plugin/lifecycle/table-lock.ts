@@ -105,6 +105,7 @@ class Heartbeat implements HeldTableLock {
   private stopped = false;
   /** The last refresh found the SQLite file busy: the next one goes at once. */
   private busy = false;
+
   constructor(
     private readonly sequelize: Sequelize,
     private readonly kind: TableLockKind,
