@@ -1,37 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import { QueryTypes } from 'sequelize';
 import { SMTPServer } from 'smtp-server';
 import { PORTAL_TEMPLATE_NAMES, STANDARD_TEMPLATES } from '../../host/email-templates/standard-templates.js';
 import { InvalidMailError } from '../../host/mail/smtp-mail.js';
 import type { HostApi } from '../../plugin/host-contract/index.js';
 import { TEST_ADMIN_PASSWORD, crmLogin, startTestHost, type TestHost } from '../support/host.js';
+import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { startSilentSmtp } from '../support/silent-smtp.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
-
-/** A real SMTP server on loopback that keeps what it receives. */
-async function startSmtpServer(): Promise<{ readonly url: string; readonly received: ParsedMail[]; close(): Promise<void> }> {
-  const received: ParsedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          received.push(mail);
-          callback();
-        },
-        (error: Error) => callback(error),
-      );
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return { url: `smtp://127.0.0.1:${port}`, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 async function templateId(api: HostApi, name: string): Promise<number> {
   const template = (await api.emailTemplates.templates()).find((t) => t.name === name);
@@ -151,12 +129,12 @@ describe('email templates and mail @db', () => {
 
   describe('through real SMTP servers on loopback', () => {
     let test: TestHost;
-    let global: Awaited<ReturnType<typeof startSmtpServer>>;
-    let personal: Awaited<ReturnType<typeof startSmtpServer>>;
+    let global: ScriptedSmtp;
+    let personal: ScriptedSmtp;
 
     before(async () => {
-      global = await startSmtpServer();
-      personal = await startSmtpServer();
+      global = await startScriptedSmtp();
+      personal = await startScriptedSmtp();
       test = await startTestHost({ pluginManifests: [], smtpUrl: global.url, baseUrl: 'https://crm.example.com' });
       const [sara] = await test.host.api.database.sequelize.query<{ id: unknown }>("SELECT id FROM crm_users WHERE user_name = 'sara.support'", { type: QueryTypes.SELECT });
       await test.host.api.database.sequelize.getQueryInterface().bulkInsert('crm_mail_accounts', [

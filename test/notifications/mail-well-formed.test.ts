@@ -13,7 +13,7 @@ import { SequelizePortalAccountStore } from '../../plugin/auth/portal-account-st
 import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
 import { adminClient } from '../profiles/profile-test-kit.js';
 import { enablePortalUser } from '../settings/settings-test-kit.js';
-import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
+import { startRefusingSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { startSilentSmtp, type SilentSmtp } from '../support/silent-smtp.js';
 import { hashToken } from '../../plugin/auth/portal-sessions.js';
 
@@ -240,7 +240,7 @@ describe('notifications: the ticket mails are well-formed in each language, cust
 describe('notifications: a mail server that refuses every message @db', function () {
   this.timeout(60_000);
   let host: SignInHost;
-  let smtp: RefusingSmtp;
+  let smtp: ScriptedSmtp;
   const SMTP_TEXT = 'Mailbox-unavailable-SECRET-ANSWER';
 
   before(async () => {

@@ -10,7 +10,7 @@ import { apiClient, JANE, portalLogin, type ApiClient } from '../portal-api/api-
 import { profileService } from '../profiles/profile-test-kit.js';
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
+import { startRefusingSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 
 async function ownerEmail(api: HostApi): Promise<string> {
   const service = profileService(api);
@@ -67,7 +67,7 @@ describe('ticket notifications over the portal API @db', function () {
 describe('a failing SMTP server and the portal API @db', function () {
   this.timeout(30_000);
   let test: TestHost;
-  let smtp: RefusingSmtp;
+  let smtp: ScriptedSmtp;
 
   before(async () => {
     smtp = await startRefusingSmtp(451, 'Service unavailable');

@@ -16,7 +16,7 @@ import { addEmailTemplate, adminActor, profileService } from '../profiles/profil
 import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { commitRefuser } from '../support/database.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
+import { startRefusingSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { rejection } from '../support/expectations.js';
 
 const JANE = 'jane.doe@example.com';
@@ -524,7 +524,7 @@ describe('ticket notifications @db', function () {
 describe('ticket notifications with a failing SMTP server @db', function () {
   this.timeout(30_000);
   let test: TestHost;
-  let smtp: RefusingSmtp;
+  let smtp: ScriptedSmtp;
 
   before(async () => {
     smtp = await startRefusingSmtp(550, 'Mailbox unavailable');

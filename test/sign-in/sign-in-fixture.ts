@@ -3,14 +3,13 @@
  * mail it receives, and helpers to make portal accounts through the plugin's own store, to read
  * pages with their cookies and form tokens, and to wait for mail.
  */
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { DataTypes, QueryTypes, type Sequelize } from 'sequelize';
-import { SMTPServer } from 'smtp-server';
 import { ScryptPasswordHasher } from '../../plugin/auth/password-hasher.js';
 import { SequelizePortalAccountStore } from '../../plugin/auth/portal-account-store.js';
 import type { ReferenceHostOptions } from '../../host/reference-host.js';
 import { startTestHost, type TestHost } from '../support/host.js';
+import { startScriptedSmtp } from '../support/scripted-smtp.js';
 
 export interface Mailbox {
   readonly received: ParsedMail[];
@@ -21,26 +20,11 @@ export interface Mailbox {
 }
 
 export async function startMailbox(): Promise<Mailbox> {
-  const received: ParsedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          received.push(mail);
-          callback();
-        },
-        (error: Error) => callback(error),
-      );
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
+  const server = await startScriptedSmtp();
+  const received = server.received as ParsedMail[];
   const addressOf = (mail: ParsedMail) => (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((a) => a.value.map((v) => v.address?.toLowerCase()));
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: server.url,
     received,
     async waitFor(to, options = {}) {
       const deadline = Date.now() + (options.timeoutMs ?? 5000);
@@ -51,7 +35,7 @@ export async function startMailbox(): Promise<Mailbox> {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => server.close(),
   };
 }
 

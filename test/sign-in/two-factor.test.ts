@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import { CODES_PER_CONTACT_PER_HOUR, CODE_MAX_TRIES } from '../../plugin/auth/two-factor.js';
 import { startTestHost, type TestHost } from '../support/host.js';
-import { startRefusingSmtp, type RefusingSmtp } from '../support/refusing-smtp.js';
+import { startRefusingSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { PortalClient, codeIn, resetTokenIn, startSignInHost, tokenIn, type SignInHost } from './sign-in-fixture.js';
 
 const PASSWORD = 'Correct-horse-7';
@@ -424,7 +424,7 @@ describe('sign-in: two-factor when the mail server refuses the code @db', functi
   this.timeout(60_000);
   const JANE = 'jane.doe@example.com';
   let test: TestHost;
-  let smtp: RefusingSmtp;
+  let smtp: ScriptedSmtp;
 
   before(async () => {
     smtp = await startRefusingSmtp(451, 'Service unavailable');

@@ -1,7 +1,8 @@
 /**
  * A real SMTP server on loopback that answers each message offered with the next reply of a
  * script — an SMTP code to refuse it with (421, 451, 550…), or `accept` — and `accept` once the
- * script is spent. Keeps what it accepted, parsed, and counts every message offered.
+ * script is spent (or, with `startRefusingSmtp`, one refusal for good). Keeps what it accepted,
+ * parsed, and counts every message offered. With no script: a mailbox that accepts everything.
  */
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -20,6 +21,15 @@ export interface ScriptedSmtp {
 }
 
 export async function startScriptedSmtp(...script: ScriptedReply[]): Promise<ScriptedSmtp> {
+  return startSmtp(script, 'accept', (code) => `Refused for the test (${code})`);
+}
+
+/** A mail server that accepts every connection and refuses every message with `responseCode` and `message` (down, or rejecting the recipient). */
+export async function startRefusingSmtp(responseCode: number, message: string): Promise<ScriptedSmtp> {
+  return startSmtp([], responseCode, () => message);
+}
+
+async function startSmtp(script: readonly ScriptedReply[], otherwise: ScriptedReply, message: (code: number) => string): Promise<ScriptedSmtp> {
   const replies = [...script];
   const received: ParsedMail[] = [];
   let attempts = 0;
@@ -29,10 +39,10 @@ export async function startScriptedSmtp(...script: ScriptedReply[]): Promise<Scr
     logger: false,
     onData(stream, _session, callback) {
       attempts += 1;
-      const reply = replies.shift() ?? 'accept';
+      const reply = replies.shift() ?? otherwise;
       if (reply !== 'accept') {
         stream.resume();
-        stream.on('end', () => callback(Object.assign(new Error(`Refused for the test (${reply})`), { responseCode: reply })));
+        stream.on('end', () => callback(Object.assign(new Error(message(reply)), { responseCode: reply })));
         return;
       }
       simpleParser(stream).then(
