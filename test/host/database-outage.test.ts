@@ -57,6 +57,8 @@ describe('database outage: the portal, its API and the admin pages answer 503 an
   let admin: string;
 
   before(async function () {
+    // A host with the demo seeded through the proxy: on PostgreSQL beside other suites, over 30 s.
+    this.timeout(90_000);
     const started = await hostThroughProxy({ demo: true, logLevel: 'warn' });
     if (!started) return this.skip();
     ({ test, proxy } = started);
