@@ -218,21 +218,19 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
       const watchMs = options.watchRegistryMs ?? 2000;
       // What these timers start counts as in flight: a shutdown waits for it as for a request.
       if (watchMs > 0) timers.push(registry.watch(watchMs, (run) => void inFlight.background(run)));
+      /** Runs `work` every `ms` off the request path (counted in flight, so a shutdown waits for it); a failure is logged as `failure`. */
+      const every = (ms: number, work: () => Promise<unknown>, failure: string) => {
+        const timer = setInterval(() => {
+          void inFlight.background(work().catch((error: unknown) => logger.warn(failure, { error: String(error) })));
+        }, ms);
+        timer.unref();
+        timers.push(() => clearInterval(timer));
+      };
       await sessions.purgeExpired();
-      const purge = setInterval(() => {
-        void inFlight.background(sessions.purgeExpired().catch((error: unknown) => logger.warn('Purging expired CRM sessions failed', { error: String(error) })));
-      }, SESSION_PURGE_MS);
-      purge.unref();
-      timers.push(() => clearInterval(purge));
+      every(SESSION_PURGE_MS, () => sessions.purgeExpired(), 'Purging expired CRM sessions failed');
       const mailRetryMs = options.mailRetryMs ?? MAIL_RETRY_MS;
-      if (mailRetryMs > 0) {
-        // Mail a server refused for the moment, this process's or another's (one that stopped, too).
-        const retry = setInterval(() => {
-          void inFlight.background(mail.retryDue().catch((error: unknown) => logger.warn('Trying queued mail again failed', { error: String(error) })));
-        }, mailRetryMs);
-        retry.unref();
-        timers.push(() => clearInterval(retry));
-      }
+      // Mail a server refused for the moment, this process's or another's (one that stopped, too).
+      if (mailRetryMs > 0) every(mailRetryMs, () => mail.retryDue(), 'Trying queued mail again failed');
 
       for (const manifest of options.pluginManifests ?? [DEFAULT_PLUGIN_MANIFEST]) await plugins.start(manifest);
       started = true;

@@ -205,8 +205,7 @@ export function crmPages(deps: CrmPageDependencies): Router {
 
   router.get('/outbox', async (req, res) => {
     if (!(await admin(req, res))) return;
-    const messages = await outbox.latest(100);
-    const queued = await mailQueue.latest(100);
+    const [messages, queued] = await Promise.all([outbox.latest(100), mailQueue.latest(100)]);
     const addresses = (to: readonly { address: string; name?: string }[]) => to.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', ');
     await http.sendView(req, res, {
       title: 'Outbox',
@@ -214,7 +213,7 @@ export function crmPages(deps: CrmPageDependencies): Router {
       data: {
         messages: messages.map((m) => ({
           ...m,
-          from: m.from.name ? `${m.from.name} <${m.from.address}>` : m.from.address,
+          from: addresses([m.from]),
           to: addresses(m.to),
         })),
         queued: queued.map((m) => ({ ...m, to: addresses(m.to) })),

@@ -654,8 +654,9 @@
   }
   function offerColumn(body, name, text) {
     var choice = body.querySelector('[data-bp-column-choice]');
-    var order = all(body, 'select[data-bp-field]').map(function (s) { return s.getAttribute('data-bp-field'); });
-    var access = all(body, 'select[data-bp-field]').filter(function (s) { return s.getAttribute('data-bp-field') === name; })[0];
+    var fields = all(body, 'select[data-bp-field]');
+    var order = fields.map(function (s) { return s.getAttribute('data-bp-field'); });
+    var access = fields[order.indexOf(name)];
     var offered = all(choice, 'option');
     if ((access && access.value === 'hidden') || offered.some(function (o) { return o.value === name; })) return;
     var option = document.createElement('option');
