@@ -183,7 +183,7 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     started: () => started,
     inFlight,
     databaseReady: () => readiness.ready(),
-    routers: [loginRoutes({ http, users, sessions, csrf, logger }), crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, logger }), modulePages({ http, modules: registry })],
+    routers: [loginRoutes({ http, users, sessions, csrf, logger }), crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured: Boolean(options.smtpUrl), logger }), modulePages({ http, modules: registry })],
   });
 
   return {

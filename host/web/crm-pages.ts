@@ -29,6 +29,8 @@ export interface CrmPageDependencies {
   readonly recordBlocks: HostRecordBlocks;
   readonly outbox: MailOutbox;
   readonly mailQueue: MailQueue;
+  /** Whether the host has a global mail server (SMTP_URL): the outbox page then keeps only what came before it. */
+  readonly smtpConfigured: boolean;
   readonly logger: HostLogger;
 }
 
@@ -79,7 +81,7 @@ function recordId(value: unknown): number | null {
 }
 
 export function crmPages(deps: CrmPageDependencies): Router {
-  const { http, modules, records, settingsMenu, recordBlocks, outbox, mailQueue, logger } = deps;
+  const { http, modules, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured, logger } = deps;
   const router = express.Router();
 
   /** The signed-in user, or null after sending the visitor to the login. */
@@ -217,6 +219,7 @@ export function crmPages(deps: CrmPageDependencies): Router {
           to: addresses(m.to),
         })),
         queued: queued.map((m) => ({ ...m, to: addresses(m.to) })),
+        smtpConfigured,
       },
     });
   });

@@ -109,6 +109,7 @@ describe('email templates and mail @db', () => {
       expect(page).not.to.include(XSS);
       expect(page).to.include('Hello &lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;');
       expect(page.indexOf('Second'), 'newest first').to.be.lessThan(page.indexOf('Hello &lt;img'));
+      expect(page).to.include('no SMTP server is configured (set <code>SMTP_URL</code>)');
     });
 
     it('refuses malformed addresses and keeps nothing', async () => {

@@ -200,6 +200,9 @@ describe('mail retry: a mail server failing for the moment @db', function () {
     expect(page).to.include('Waiting to be tried again').and.to.include('Given up').and.to.include('Secret subject 7f3a');
     expect(page).to.include('&lt;b&gt;Waiting&lt;/b&gt;').and.not.to.include('<b>Waiting</b>');
     expect(page).to.include('421 Refused for the test');
+    // This host has a mail server: the outbox does not say it has none.
+    expect(page).not.to.include('no SMTP server is configured');
+    expect(page).to.include('Mail kept while no SMTP server was configured');
 
     const errors = log.filter((line) => line.startsWith('error:'));
     expect(errors).to.have.length(1);
