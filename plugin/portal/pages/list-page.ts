@@ -29,13 +29,15 @@ export interface ListQuery {
 export function listQueryOf(req: Request): ListQuery {
   const query = req.query as Record<string, unknown>;
   const text = (value: unknown): string => (typeof value === 'string' ? clipped(value, 200) : '');
-  const filters: Record<string, string> = {};
+  // Gathered as entries, then made own properties: `filters['__proto__'] = …` would set the
+  // object's prototype instead, and `f___proto__` would vanish rather than be named as left out.
+  const typedFilters: [string, string][] = [];
   for (const [key, value] of Object.entries(query)) {
-    if (!key.startsWith('f_') || Object.keys(filters).length >= 50) continue;
-    const field = key.slice(2);
+    if (!key.startsWith('f_') || typedFilters.length >= 50) continue;
     const typed = text(value).trim();
-    if (typed !== '') filters[field] = typed;
+    if (typed !== '') typedFilters.push([key.slice(2), typed]);
   }
+  const filters: Record<string, string> = Object.fromEntries(typedFilters);
   const sortField = text(query.sort);
   const page = Number.parseInt(text(query.page), 10);
   return {
