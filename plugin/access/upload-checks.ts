@@ -44,10 +44,12 @@ export function safeFileName(original: string): string | null {
   // U+2066–9) that make "inv\u202Efdp.txt" read as "invtxt.pdf".
   const cleaned = base.normalize('NFC').replace(/[\p{Cc}\p{Bidi_Control}"<>|:*?]/gu, '').replace(/\s+/g, ' ').trim();
   // Dots (and spaces) alone, or before the extension only (`...`, `..pdf`, `. .txt`), name no file:
-  // the host keeps no leading dot, and stored "...txt" as "txt".
-  if (/^[.\s]*(\.[^.]*)?$/.test(cleaned) || longerThan(cleaned, MAX_FILE_NAME)) return null;
-  // As the host stores it: no leading dot (`.profile.txt` is `profile.txt`).
-  return cleaned.replace(/^[.\s]+/, '');
+  // the host keeps no leading dot, and stored "...txt" as "txt". Characters that show nothing
+  // (Unicode's format characters: zero-width spaces, a soft hyphen, a BOM) count as spaces here, so
+  // that "\u200B\u200B.txt", which every list shows as ".txt", is no name either.
+  if (/^[.\s\p{Cf}]*(\.[^.]*)?$/u.test(cleaned) || longerThan(cleaned, MAX_FILE_NAME)) return null;
+  // As the host stores it: no leading dot (`.profile.txt` is `profile.txt`), nor an unseen character before one.
+  return cleaned.replace(/^[.\s\p{Cf}]+/u, '');
 }
 
 function extensionOf(name: string): string {

@@ -225,6 +225,26 @@ describe('portal API: tickets @db', function () {
     expect(dotted.body.fileName).to.equal('profile.2026.txt');
   });
 
+  it('refuses a name whose letters are all invisible (zero-width spaces, a soft hyphen, a BOM) as one of dots alone', async () => {
+    const before = await documentCount();
+    const path = `/modules/HelpDesk/records/${ticket}/documents`;
+    // Listed in the CRM and on the portal, "\u200B\u200B.txt" reads ".txt": a name that names no file, as "..txt" does.
+    for (const name of ['\u200B\u200B.txt', '\u2060.pdf', '\uFEFF\u00AD.txt', '\u200B', '\u200B.\u200B.txt']) {
+      const res = await jane.upload(path, { name, content: name.endsWith('pdf') ? PDF : 'plain text' });
+      expect(res.status, `${JSON.stringify(name)}: ${res.text}`).to.equal(422);
+      expect(res.body.error.message, JSON.stringify(name)).to.equal('The file name is not valid.');
+    }
+    expect(await documentCount()).to.equal(before);
+    // Control: an invisible character beside letters leaves a name (a joiner belongs in some words and emoji).
+    const named = await jane.upload(path, { name: 'offerta\u200D2026.txt', content: 'plain text' });
+    expect(named.status, named.text).to.equal(201);
+    expect(named.body.fileName).to.equal('offerta\u200D2026.txt');
+    // And one before a leading dot goes with the dot, as the host keeps no leading dot.
+    const dotted = await jane.upload(path, { name: '\u200B.profile.txt', content: 'plain text' });
+    expect(dotted.status, dotted.text).to.equal(201);
+    expect(dotted.body.fileName).to.equal('profile.txt');
+  });
+
   it('takes a UTF-8 text whose letter straddles the first 64 KiB it reads, and still refuses one that its BOM calls UTF-8 but is not', async () => {
     const before = await documentCount();
     const path = `/modules/HelpDesk/records/${ticket}/documents`;
