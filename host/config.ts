@@ -130,7 +130,7 @@ function databaseUrl(value: string | undefined, env: NodeJS.ProcessEnv): string 
 }
 
 /** The reference host's own top-level paths: a portal mounted over one of them would hide it. */
-const HOST_PATHS = ['login', 'logout', 'settings', 'contacts', 'outbox', 'healthz', 'readyz', 'crm-assets'];
+const HOST_PATHS = ['login', 'logout', 'settings', 'contacts', 'tickets', 'outbox', 'healthz', 'readyz', 'crm-assets'];
 
 function portalPathOf(value: string | undefined): string | undefined {
   if (!value) return undefined;

@@ -37,6 +37,7 @@ import { SqlUserDirectory } from './users/user-directory.js';
 import { crmPages } from './web/crm-pages.js';
 import { WebHostHttp } from './web/host-http.js';
 import { modulePages } from './web/module-pages.js';
+import { ticketPages } from './web/ticket-pages.js';
 import { PageRenderer } from './web/page-renderer.js';
 import { FixedRegional } from './web/regional.js';
 import { InMemoryRecordBlocks } from './web/record-blocks.js';
@@ -183,7 +184,12 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     started: () => started,
     inFlight,
     databaseReady: () => readiness.ready(),
-    routers: [loginRoutes({ http, users, sessions, csrf, logger }), crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured: Boolean(options.smtpUrl), logger }), modulePages({ http, modules: registry })],
+    routers: [
+      loginRoutes({ http, users, sessions, csrf, logger }),
+      crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured: Boolean(options.smtpUrl), logger }),
+      ticketPages({ http, modules: registry, records, csrf, timeZone: regional.timeZone() }),
+      modulePages({ http, modules: registry }),
+    ],
   });
 
   return {

@@ -39,7 +39,7 @@ const sectionTitles: Record<string, LocalizedText> = {
   'customer-tools': { en: 'Customer tools', it: 'Strumenti clienti' },
 };
 
-function localized(text: LocalizedText | undefined, language: LanguageCode): string {
+export function localized(text: LocalizedText | undefined, language: LanguageCode): string {
   return text ? (text[language] ?? text.en) : '';
 }
 
@@ -50,7 +50,7 @@ function sectionTitle(section: string, language: LanguageCode): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function displayValue(field: FieldDefinition, value: FieldValue | undefined, references: ReadonlyMap<string, string>): string {
+export function displayValue(field: FieldDefinition, value: FieldValue | undefined, references: ReadonlyMap<string, string>): string {
   if (value === null || value === undefined || value === '') return '—';
   if (Array.isArray(value)) return value.join(', ');
   if (field.type === 'boolean') return value === true ? 'Yes' : 'No';
@@ -66,7 +66,7 @@ function positiveInteger(value: unknown): number | null {
 const MAX_PAGE = 1_000_000_000;
 
 /** `?page=`: a page number, or page 1 for anything else (text, or a number no list could reach). */
-function pageNumber(value: unknown): number {
+export function pageNumber(value: unknown): number {
   const page = positiveInteger(value);
   return page !== null && page <= MAX_PAGE ? page : 1;
 }
@@ -75,46 +75,58 @@ function pageNumber(value: unknown): number {
 const MAX_RECORD_ID = 2_147_483_647;
 
 /** A record id in a path, or null (the 404 of a missing record) for anything a record cannot have. */
-function recordId(value: unknown): number | null {
+export function recordId(value: unknown): number | null {
   const id = positiveInteger(value);
   return id !== null && id <= MAX_RECORD_ID ? id : null;
+}
+
+/** The signed-in user, or null after sending the visitor to the login. */
+export async function signedInUser(http: WebHostHttp, req: Request, res: Response): Promise<CrmSession | null> {
+  const session = await http.crmSession(req);
+  if (!session) res.redirect(303, http.loginUrl(req.originalUrl));
+  return session;
+}
+
+/** The signed-in admin, or null after sending the visitor to the login (anonymous) or a 403 (other users). */
+export async function signedInAdmin(http: WebHostHttp, req: Request, res: Response): Promise<CrmSession | null> {
+  const session = await signedInUser(http, req, res);
+  if (session && !session.user.isAdmin) {
+    await http.sendMessage(req, res, 403, 'Not allowed', 'This page is for CRM administrators.');
+    return null;
+  }
+  return session;
+}
+
+type RecordValues = { readonly values: Readonly<Record<string, FieldValue>> };
+
+/** Names of the records that reference fields point at, one query per referenced module. */
+export async function referenceNamesOf(modules: HostModuleRegistry, records: HostRecords, fields: readonly FieldDefinition[], rows: readonly RecordValues[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const field of fields) {
+    if (field.type !== 'reference') continue;
+    const ids = [...new Set(rows.map((row) => row.values[field.name]).filter((v): v is number => typeof v === 'number'))];
+    for (const target of field.referenceModules ?? []) {
+      const definition = modules.module(target);
+      if (!definition || ids.length === 0) continue;
+      // A contact is named by its first and last names (its label field is the last name alone).
+      const nameFields = target === 'Contacts' && definition.fields.some((f) => f.name === 'firstname') ? ['firstname', definition.labelField] : [definition.labelField];
+      const page = await records.query(target, { where: { field: 'id', op: 'in', value: ids }, fields: nameFields });
+      for (const row of page.rows) {
+        const name = nameFields.map((name) => row.values[name]).filter((v) => v !== null && v !== undefined && v !== '').join(' ');
+        names.set(`${field.name}:${row.id}`, name || `#${row.id}`);
+      }
+    }
+  }
+  return names;
 }
 
 export function crmPages(deps: CrmPageDependencies): Router {
   const { http, modules, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured, logger } = deps;
   const router = express.Router();
 
-  /** The signed-in user, or null after sending the visitor to the login. */
-  async function signedIn(req: Request, res: Response): Promise<CrmSession | null> {
-    const session = await http.crmSession(req);
-    if (!session) res.redirect(303, http.loginUrl(req.originalUrl));
-    return session;
-  }
-
-  async function admin(req: Request, res: Response): Promise<CrmSession | null> {
-    const session = await signedIn(req, res);
-    if (session && !session.user.isAdmin) {
-      await http.sendMessage(req, res, 403, 'Not allowed', 'This page is for CRM administrators.');
-      return null;
-    }
-    return session;
-  }
-
-  /** Names of the records that reference fields point at, one query per referenced module. */
-  async function referenceNames(fields: readonly FieldDefinition[], rows: readonly { readonly values: Readonly<Record<string, FieldValue>> }[]): Promise<Map<string, string>> {
-    const names = new Map<string, string>();
-    for (const field of fields) {
-      if (field.type !== 'reference') continue;
-      const ids = [...new Set(rows.map((row) => row.values[field.name]).filter((v): v is number => typeof v === 'number'))];
-      for (const target of field.referenceModules ?? []) {
-        const definition = modules.module(target);
-        if (!definition || ids.length === 0) continue;
-        const page = await records.query(target, { where: { field: 'id', op: 'in', value: ids }, fields: [definition.labelField] });
-        for (const row of page.rows) names.set(`${field.name}:${row.id}`, String(row.values[definition.labelField] ?? `#${row.id}`));
-      }
-    }
-    return names;
-  }
+  const signedIn = (req: Request, res: Response) => signedInUser(http, req, res);
+  const admin = (req: Request, res: Response) => signedInAdmin(http, req, res);
+  const referenceNames = (fields: readonly FieldDefinition[], rows: readonly RecordValues[]) => referenceNamesOf(modules, records, fields, rows);
 
   router.get('/', async (req, res) => {
     const session = await signedIn(req, res);

@@ -287,6 +287,7 @@ describe('reference host configuration', () => {
       refused({ PORTAL_PATH: '/Kunden' }, /PORTAL_PATH must be a local path of lower-case/);
       refused({ PORTAL_PATH: '/settings' }, /PORTAL_PATH must not take the CRM's own \/settings/);
       refused({ PORTAL_PATH: '/login/portal' }, /\/login/);
+      refused({ PORTAL_PATH: '/tickets' }, /PORTAL_PATH must not take the CRM's own \/tickets/);
       refused({ LICENCES: 'business-portal;reports' }, /LICENCES/);
       expect(readConfig({ PORTAL_PATH: '/kunden/portal', LICENCES: ' business-portal , reports ', TZ_CRM: 'America/New_York', DATABASE_URL: 'postgres://u@h/db' }, dir)).to.deep.include({
         portalPath: '/kunden/portal',
