@@ -34,6 +34,7 @@ import { seedStandardModules } from './registry/standard-modules.js';
 import { migrateHost, withSetupLock } from './schema/migrate.js';
 import { seedBaseUsers } from './users/base-users.js';
 import { SqlUserDirectory } from './users/user-directory.js';
+import { contactChangePages } from './web/contact-change-pages.js';
 import { crmPages } from './web/crm-pages.js';
 import { WebHostHttp } from './web/host-http.js';
 import { modulePages } from './web/module-pages.js';
@@ -187,6 +188,7 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     routers: [
       loginRoutes({ http, users, sessions, csrf, logger }),
       crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured: Boolean(options.smtpUrl), logger }),
+      contactChangePages({ http, modules: registry, records, csrf }),
       ticketPages({ http, modules: registry, records, csrf, timeZone: regional.timeZone() }),
       modulePages({ http, modules: registry }),
     ],

@@ -174,6 +174,7 @@ export function crmPages(deps: CrmPageDependencies): Router {
       view: 'contacts',
       data: {
         total,
+        notice: req.query.deleted === '1' ? 'The contact was deleted.' : '',
         rows: result.rows.map((row) => ({
           id: row.id,
           name: [row.values.firstname, row.values.lastname].filter((v) => typeof v === 'string' && v !== '').join(' ') || `#${row.id}`,
@@ -211,6 +212,8 @@ export function crmPages(deps: CrmPageDependencies): Router {
       title,
       view: 'contact',
       data: {
+        id: record.id,
+        notice: req.query.saved === '1' ? 'The contact was saved.' : '',
         fields: definition.fields.map((field) => ({ label: localized(field.label, language), value: displayValue(field, record.values[field.name], names) })),
         blocks,
       },
