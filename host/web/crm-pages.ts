@@ -2,7 +2,8 @@
  * The reference CRM's own pages: home, Settings (the entries plugins registered), the Contacts
  * list and a Contact's record page (its fields, then every block plugins registered for
  * Contacts), and the mail outbox. Anonymous visitors go to the login; admin pages answer 403 to
- * other users.
+ * other users. The guards, the id and page parsing and the names of referenced records are
+ * exported for the other CRM page routers (`ticket-pages.ts`, `contact-change-pages.ts`).
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type {
