@@ -11,6 +11,7 @@ import { startMailbox, type Mailbox } from '../sign-in/sign-in-fixture.js';
 import { DEMO_ADMIN_PASSWORD } from '../../host/users/base-users.js';
 import { crmLogin, startTestHost, type TestHost } from '../support/host.js';
 import { portalLogin, apiClient } from '../portal-api/api-test-kit.js';
+import { SqlUserDirectory } from '../../host/users/user-directory.js';
 
 const JANE = 'jane.doe@example.com';
 
@@ -134,6 +135,17 @@ describe('CRM pages: Trouble Tickets and their comments @db', function () {
     const huge = await addComment({ body: 'x'.repeat(2_000_000) });
     expect(huge.status).to.equal(413);
     expect(await commentsNow()).to.equal(before);
+  });
+
+  it('lets any signed-in CRM user comment, as themselves', async () => {
+    await new SqlUserDirectory(api.database.sequelize).setPassword('tom.support', 'Agent-test-password-1');
+    const agent = await crmLogin(test.url, 'tom.support', 'Agent-test-password-1');
+    const page = await (await get(`/tickets/${ticket.id}`, agent)).text();
+    const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    expect((await post(`/tickets/${ticket.id}/comments`, { csrf: await csrfOf(`/tickets/${ticket.id}`), body: "The admin's token" }, agent)).status, "another session's token").to.equal(403);
+    expect((await post(`/tickets/${ticket.id}/comments`, { csrf: token, body: 'From the support agent' }, agent)).status).to.equal(303);
+    const [added] = await api.records.comments('HelpDesk', ticket.id, { includeInternal: true, newest: { limit: 1 } });
+    expect(added).to.include({ body: 'From the support agent', authorName: 'Tom Walker' });
   });
 
   it('answers 404 for tickets that do not exist, and sends anonymous visitors to the login', async () => {
