@@ -33,8 +33,18 @@ export interface DemoSummary {
 /** The demo refuses a database that holds other contacts: it would take theirs over by name. */
 export class DemoRefusedError extends Error {}
 
-/** A demo contact the demo always creates: its presence tells a demo database from another. */
+/**
+ * What tells a demo database from another: the demo's own custom modules (nothing else registers
+ * them), or, on a database from before them, a demo contact's address. An address alone was not
+ * enough: an admin who changed Jane's email in the CRM (as the README's walk-through invites) found
+ * the next `npm start` refusing the demo's own database.
+ */
 const DEMO_MARKER_EMAIL = 'jane.doe@example.com';
+
+async function isDemoDatabase(api: HostApi): Promise<boolean> {
+  if (demoCustomModules.some((definition) => api.modules.module(definition.name))) return true;
+  return (await api.records.count('Contacts', { field: 'email', op: 'eq', value: DEMO_MARKER_EMAIL })) > 0;
+}
 
 export async function seedDemoData(host: ReferenceHost): Promise<DemoSummary> {
   // One process at a time (two `npm start` on a new database): the second, seeding beside the
@@ -51,7 +61,7 @@ export async function seedDemoData(host: ReferenceHost): Promise<DemoSummary> {
 async function seedDemoDataNow(host: ReferenceHost): Promise<DemoSummary> {
   const api = host.api;
   const contactsBefore = await api.records.count('Contacts');
-  if (contactsBefore > 0 && (await api.records.count('Contacts', { field: 'email', op: 'eq', value: DEMO_MARKER_EMAIL })) === 0) {
+  if (contactsBefore > 0 && !(await isDemoDatabase(api))) {
     throw new DemoRefusedError(
       `This database already holds contacts that are not the demo's (${contactsBefore}; generated data, say): the demo would mix its records and logins into them. Start the host with DEMO=0, or give the demo a new database (DATABASE_URL).`,
     );

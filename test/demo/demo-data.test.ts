@@ -182,6 +182,21 @@ describe('demo data on a database that is not the demo’s @db', function () {
     }
   });
 
+  it('starts again on its own database after an admin changed a demo customer’s email in the CRM', async function () {
+    const test = await startTestHost({ demo: true });
+    try {
+      const api = test.host.api;
+      const jane = await contactByEmail(api, 'jane.doe@example.com');
+      await api.records.update('Contacts', jane.id, { values: { email: 'jane.new@example.com' } });
+      const before = await inventory(api);
+      const summary = await seedDemoData(test.host);
+      expect(summary.customers.map((c) => c.email)).to.include('jane.new@example.com').and.not.include('jane.doe@example.com');
+      expect(await inventory(api)).to.deep.equal(before);
+    } finally {
+      await test.stop();
+    }
+  });
+
   it('prints no demo password for an admin created outside the demo', async function () {
     const test = await startTestHost();
     try {
