@@ -85,6 +85,16 @@ export function contactChangePages(deps: ContactChangePageDependencies): Router 
     return null;
   }
 
+  /** A posted form's admin, contact and version, or null after answering (403, 404, 400). */
+  async function postedForm(req: Request, res: Response): Promise<{ session: CrmSession; contact: { record: CrmRecord; fields: readonly FieldDefinition[] }; version: number } | null> {
+    const session = await signedInAdmin(http, req, res);
+    if (!session || !(await formChecked(req, res, session))) return null;
+    const contact = await contactOf(req, res);
+    if (!contact) return null;
+    const version = await formVersion(req, res);
+    return version === null ? null : { session, contact, version };
+  }
+
   async function sendEditForm(
     req: Request,
     res: Response,
@@ -128,12 +138,9 @@ export function contactChangePages(deps: ContactChangePageDependencies): Router 
   });
 
   router.post('/contacts/:id/edit', contactForm, async (req, res) => {
-    const session = await signedInAdmin(http, req, res);
-    if (!session || !(await formChecked(req, res, session))) return;
-    const contact = await contactOf(req, res);
-    if (!contact) return;
-    const version = await formVersion(req, res);
-    if (version === null) return;
+    const form = await postedForm(req, res);
+    if (!form) return;
+    const { session, contact, version } = form;
     const typed = Object.fromEntries(contact.fields.map((f) => [f.name, field(req.body, f.name)]));
     const values = Object.fromEntries(contact.fields.map((f) => [f.name, typed[f.name]!.trim()]));
     try {
@@ -177,12 +184,9 @@ export function contactChangePages(deps: ContactChangePageDependencies): Router 
   });
 
   router.post('/contacts/:id/delete', contactForm, async (req, res) => {
-    const session = await signedInAdmin(http, req, res);
-    if (!session || !(await formChecked(req, res, session))) return;
-    const contact = await contactOf(req, res);
-    if (!contact) return;
-    const version = await formVersion(req, res);
-    if (version === null) return;
+    const form = await postedForm(req, res);
+    if (!form) return;
+    const { session, contact, version } = form;
     try {
       await records.delete(CONTACTS, contact.record.id, { expectedVersion: version, actor: { kind: 'user', userId: session.user.id } });
       res.redirect(303, '/contacts?deleted=1');
