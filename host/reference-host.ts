@@ -33,6 +33,7 @@ import { SqlModuleRegistry } from './registry/module-registry.js';
 import { seedStandardModules } from './registry/standard-modules.js';
 import { migrateHost, withSetupLock } from './schema/migrate.js';
 import { seedBaseUsers } from './users/base-users.js';
+import { CrmLoginLockout } from './users/login-lockout.js';
 import { SqlUserDirectory } from './users/user-directory.js';
 import { contactChangePages } from './web/contact-change-pages.js';
 import { crmPages } from './web/crm-pages.js';
@@ -81,6 +82,8 @@ export interface ReferenceHostOptions {
   readonly shutdownGraceMs?: number;
   /** How often to look for queued mail due to be tried again (default 30000; 0: never, the mail waits for another process). */
   readonly mailRetryMs?: number;
+  /** How long a CRM user stays locked after five failed sign-ins, unless unlocked before (default `CRM_LOCK_MS`, 15 minutes). */
+  readonly crmLockMs?: number;
 }
 
 export interface ReferenceHost {
@@ -186,7 +189,7 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     inFlight,
     databaseReady: () => readiness.ready(),
     routers: [
-      loginRoutes({ http, users, sessions, csrf, logger }),
+      loginRoutes({ http, users, lockout: new CrmLoginLockout(sequelize, options.crmLockMs), sessions, csrf, logger }),
       crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured: Boolean(options.smtpUrl), logger }),
       contactChangePages({ http, modules: registry, records, csrf }),
       ticketPages({ http, modules: registry, records, csrf, timeZone: regional.timeZone() }),

@@ -1,12 +1,15 @@
 /**
  * The CRM's sign-in and sign-out. The login form is protected by a signed double-submit token,
  * sign-out by the session's token; a new session id is issued at every sign-in (a cookie planted
- * before it is worthless after), and every refusal looks the same.
+ * before it is worthless after), and every refusal looks the same: a wrong password, an unknown
+ * user name, an inactive user and a user locked after five failed sign-ins
+ * (`../users/login-lockout.ts`) each cost one password check and get the same page.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { serialize as serializeCookie } from 'cookie';
 import type { HostLogger } from '../../plugin/host-contract/index.js';
 import { verifyPassword, MAX_PASSWORD_LENGTH } from '../users/password-hash.js';
+import type { CrmLoginLockout } from '../users/login-lockout.js';
 import type { SqlUserDirectory } from '../users/user-directory.js';
 import { cookieValue, safeReturnPath, type WebHostHttp } from '../web/host-http.js';
 import { CRM_SESSION_COOKIE, type SqlCrmSessions } from './crm-sessions.js';
@@ -15,6 +18,7 @@ import { LOGIN_CSRF_COOKIE, type CsrfTokens } from './csrf-tokens.js';
 export interface LoginRouteDependencies {
   readonly http: WebHostHttp;
   readonly users: SqlUserDirectory;
+  readonly lockout: CrmLoginLockout;
   readonly sessions: SqlCrmSessions;
   readonly csrf: CsrfTokens;
   readonly logger: HostLogger;
@@ -27,7 +31,7 @@ function field(body: unknown, name: string, maxLength: number): string {
   return typeof value === 'string' && value.length <= maxLength ? value : '';
 }
 
-export function loginRoutes({ http, users, sessions, csrf, logger }: LoginRouteDependencies): Router {
+export function loginRoutes({ http, users, lockout, sessions, csrf, logger }: LoginRouteDependencies): Router {
   const router = express.Router();
 
   async function sendLoginForm(req: Request, res: Response, status: number, fields: { returnTo: string; userName?: string; error?: string }): Promise<void> {
@@ -57,9 +61,16 @@ export function loginRoutes({ http, users, sessions, csrf, logger }: LoginRouteD
     }
     const password = field(req.body, 'password', MAX_PASSWORD_LENGTH);
     const found = userName ? await users.credentials(userName) : null;
-    // An unknown user still costs one password check, so timing does not reveal who exists.
-    const passwordMatches = await verifyPassword(password, found?.passwordHash ?? null);
-    if (!found || !passwordMatches || !found.user.active) {
+    // Checked only under a reserved attempt; an unknown or locked user still costs one password
+    // check (against a hash of nothing), so timing tells neither who exists nor who is locked.
+    const reserved = found ? await lockout.reserve(found.user.id) : false;
+    const passwordMatches = await verifyPassword(password, reserved ? found!.passwordHash : null);
+    // An inactive user's right password is a failed sign-in too: it counts.
+    const passed = reserved && passwordMatches && found!.user.active && (await lockout.passed(found!.user.id));
+    if (!found || !passed) {
+      if (found && reserved && !(passwordMatches && found.user.active) && (await lockout.failed(found.user.id))) {
+        logger.warn('CRM user locked after five failed sign-ins', { userId: found.user.id, ip: req.ip ?? null });
+      }
       logger.warn('CRM sign-in refused', { ip: req.ip ?? null });
       await sendLoginForm(req, res, 401, { returnTo, userName, error: 'Wrong user name or password.' });
       return;
