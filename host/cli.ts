@@ -1,10 +1,12 @@
 /**
  * Module registry commands for host developers: `npm run host -- <command>`.
  * Every change bumps the stored metadata revision, so a running host picks it up through
- * `registry.sync()` (its watcher) without a restart.
+ * `registry.sync()` (its watcher) without a restart. `unlock-user` is for operators: it lifts
+ * a CRM user's login lock (the only admin's, say) at once, on every host process.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Sequelize } from 'sequelize';
 import type { HostLogger, ModuleDefinition, RelationDefinition } from '../plugin/host-contract/index.js';
 import { defaultDatabaseUrl, readConfig } from './config.js';
 import { openDatabase } from './database.js';
@@ -12,6 +14,7 @@ import { createReferenceHost } from './reference-host.js';
 import { generateLargeData, SCALE_PORTAL_PASSWORD, type LargeDataProgress } from './scale/large-data.js';
 import { SqlModuleRegistry } from './registry/module-registry.js';
 import { migrateHost } from './schema/migrate.js';
+import { CrmLoginLockout } from './users/login-lockout.js';
 
 const USAGE = `Usage: npm run host -- <command>   (--help, -h: this text)
   modules [--json]                                  list the modules, whether they are custom, and their relations
@@ -21,6 +24,7 @@ const USAGE = `Usage: npm run host -- <command>   (--help, -h: this text)
                                                     to several modules, no path to a customer for the portal)
   remove-relation <id>                              remove a relation (a reference removes its field when it was its only target)
   generate --seed N [--scale S]                     fill an empty CRM with a large generated one (scale 1: 500,000 tickets), see README
+  unlock-user <userName>                            unlock a CRM user locked after five failed sign-ins, and clear their count
 DATABASE_URL selects the database (default sqlite:data/crm.sqlite, or crm.sqlite in DATA_DIR).`;
 
 class UsageError extends Error {}
@@ -33,7 +37,7 @@ const logger: HostLogger = {
   error: (message) => console.error(`error: ${message}`),
 };
 
-type Action = (registry: SqlModuleRegistry) => Promise<string>;
+type Action = (registry: SqlModuleRegistry, sequelize: Sequelize) => Promise<string>;
 
 function describeModules(registry: SqlModuleRegistry, json: boolean): string {
   if (json) {
@@ -141,6 +145,14 @@ function parseCommand(argv: readonly string[]): Action {
         return `Removed relation ${id}: ${name} now refers to ${targets.join(' or ')}${targets.length === 1 ? ' only' : ''}${renamed}.`;
       };
     }
+    case 'unlock-user': {
+      const userName = parse({}, 1).positionals[0]!;
+      return async (_registry, sequelize) => {
+        const outcome = await new CrmLoginLockout(sequelize).unlock(userName);
+        if (outcome === 'unknown') throw new Error(`No CRM user named "${userName}"`);
+        return outcome === 'unlocked' ? `Unlocked CRM user ${userName}.` : `CRM user ${userName} was not locked; its count of failed sign-ins is cleared.`;
+      };
+    }
     case undefined:
       throw new UsageError(USAGE);
     default:
@@ -211,7 +223,7 @@ async function main(argv: readonly string[]): Promise<string> {
   const db = await openDatabase(process.env.DATABASE_URL || defaultDatabaseUrl(process.env));
   try {
     await migrateHost(db.sequelize, db.dialect);
-    return await action(await SqlModuleRegistry.open(db, logger));
+    return await action(await SqlModuleRegistry.open(db, logger), db.sequelize);
   } finally {
     await db.sequelize.close();
   }

@@ -3,8 +3,10 @@
  * sign-ins (SPEC §5: "as CRM users are"), counted in the database so that host processes share
  * the count, and answers a locked user, an unknown user name and a wrong password alike.
  */
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { openDatabase } from '../../host/database.js';
@@ -12,11 +14,21 @@ import { hostMigrator } from '../../host/schema/migrate.js';
 import { LOCK_AFTER_FAILED_LOGINS } from '../../host/users/login-lockout.js';
 import { SqlUserDirectory } from '../../host/users/user-directory.js';
 import { scratchDatabase } from '../support/database.js';
-import { crmLoginForm, startSecondHost, startTestHost, type TestHost } from '../support/host.js';
+import { TEST_ADMIN_PASSWORD, crmLoginForm, startSecondHost, startTestHost, type TestHost } from '../support/host.js';
 
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const PASSWORD = 'Staff-test-password-1';
 /** How long the second host keeps a user locked: long enough for a loaded machine to lock and check, short enough to wait for. */
 const SHORT_LOCK_MS = 4000;
+
+/** Runs `host/cli.ts` as `npm run host` does, against the suite's database. */
+function cli(url: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'host/cli.ts', ...args], { cwd: root, env: { ...process.env, DATABASE_URL: url } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr: stderr.replace(/^\(sequelize\) Warning:.*\n>> Check:.*\n/gm, '') });
+    });
+  });
+}
 
 /** Counts the scrypt runs of this process (the hosts run in it) while `run` runs: the cost of a password check. */
 async function scryptRuns<T>(run: () => Promise<T>): Promise<{ result: T; runs: number[] }> {
@@ -144,6 +156,29 @@ describe('host: the CRM login locks a user after five failed sign-ins @db', func
     expect(await state('sara.support')).to.deep.equal({ failures: 0, locked: false });
     // The host with the default 15 minutes still holds its own locks (tom's, from the first test).
     expect((await signIn(test.url, 'tom.support', PASSWORD)).status).to.equal(401);
+  });
+
+  it('npm run host -- unlock-user <userName> unlocks a locked user (the only admin too); an unknown name is an error', async function () {
+    for (let i = 0; i < LOCK_AFTER_FAILED_LOGINS; i += 1) await signIn(test.url, 'admin', 'wrong');
+    expect((await signIn(test.url, 'admin', TEST_ADMIN_PASSWORD)).status).to.equal(401);
+
+    const url = test.host.options.databaseUrl;
+    const unlocked = await cli(url, 'unlock-user', 'admin');
+    expect(unlocked).to.deep.include({ code: 0, stderr: '' });
+    expect(unlocked.stdout.trim()).to.equal('Unlocked CRM user admin.');
+    expect(await state('admin')).to.deep.equal({ failures: 0, locked: false });
+    expect((await signIn(test.url, 'admin', TEST_ADMIN_PASSWORD)).status).to.equal(303);
+
+    await signIn(test.url, 'admin', 'wrong');
+    const notLocked = await cli(url, 'unlock-user', 'admin');
+    expect(notLocked).to.deep.include({ code: 0, stderr: '' });
+    expect(notLocked.stdout.trim()).to.equal('CRM user admin was not locked; its count of failed sign-ins is cleared.');
+    expect(await state('admin')).to.deep.equal({ failures: 0, locked: false });
+
+    const unknown = await cli(url, 'unlock-user', 'nobody.here');
+    expect(unknown).to.deep.include({ code: 1, stdout: '' });
+    expect(unknown.stderr.trim()).to.equal('Error: No CRM user named "nobody.here"');
+    expect((await cli(url, 'unlock-user')).code, 'no user name').to.equal(1);
   });
 });
 
