@@ -1,6 +1,7 @@
 /**
  * How a field's value reads to a customer, in the one form the portal pages and the portal's mails
- * share: dates and numbers in the customer's language (Intl; date-times in the CRM's time zone),
+ * share: dates in the customer's language as their region writes it (`formattingLocale`: `en-GB`
+ * `6 Dec 2026`, `en-US` `Dec 6, 2026`), numbers in their language (Intl; date-times in the CRM's time zone),
  * booleans as Yes / No, picklist values by their labels in the customer's language (where the host
  * gives them; else as stored), references by the label the access layer resolved within scope (a
  * page links them when the customer may open the record). Every result is plain text, for
@@ -25,6 +26,8 @@ export interface ShownValue {
 
 export interface DisplayOptions {
   readonly language: LanguageCode;
+  /** The locale dates are written in: `language`, or a region of it the customer asks for (`en-GB`; `formattingLocale`). */
+  readonly locale: string;
   readonly timeZone: string;
   readonly yes: string;
   readonly no: string;
@@ -70,20 +73,23 @@ const FORMAT_OPTIONS: Readonly<Record<FormatKind, Intl.DateTimeFormatOptions & I
 };
 
 /**
- * Formatters made once per kind, language and time zone: building an Intl formatter costs far more
- * than using one, and a list page formats every date and amount cell. Bounded (languages and time
- * zones are few; a flood of odd ones only stops the caching).
+ * Formatters made once per kind, locale and time zone: building an Intl formatter costs far more
+ * than using one, and a list page formats every date and amount cell. Bounded: locales (a language
+ * and the regions browsers name) and time zones are few; past the bound the oldest made goes, so a
+ * flood of odd regions costs building their formatters and never stops the caching of the rest.
  */
 const formatters = new Map<string, { format(value: Date | number): string }>();
+const MAX_FORMATTERS = 1000;
 
-function formatter(kind: FormatKind, language: LanguageCode, timeZone = 'UTC'): { format(value: Date | number): string } {
-  const key = `${kind}|${language}|${timeZone}`;
+function formatter(kind: FormatKind, locale: string, timeZone = 'UTC'): { format(value: Date | number): string } {
+  const key = `${kind}|${locale}|${timeZone}`;
   let made = formatters.get(key);
   if (!made) {
     made = kind === 'date' || kind === 'datetime'
-      ? new Intl.DateTimeFormat(language, kind === 'datetime' ? { ...FORMAT_OPTIONS.datetime, timeZone } : FORMAT_OPTIONS.date)
-      : new Intl.NumberFormat(language, FORMAT_OPTIONS[kind]);
-    if (formatters.size < 500) formatters.set(key, made);
+      ? new Intl.DateTimeFormat(locale, kind === 'datetime' ? { ...FORMAT_OPTIONS.datetime, timeZone } : FORMAT_OPTIONS.date)
+      : new Intl.NumberFormat(locale, FORMAT_OPTIONS[kind]);
+    if (formatters.size >= MAX_FORMATTERS) formatters.delete(formatters.keys().next().value!);
+    formatters.set(key, made);
   }
   return made;
 }
@@ -93,16 +99,18 @@ export function formatCount(value: number, language: LanguageCode): string {
   return formatter('integer', language).format(value);
 }
 
-export function formatDate(value: string, language: LanguageCode): string {
+/** A day (`2026-12-06`) as `locale` writes it: a language (`en`) or a region of it (`en-GB`, see `DisplayOptions.locale`). */
+export function formatDate(value: string, locale: string): string {
   const date = new Date(`${value.slice(0, 10)}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) return value;
-  return formatter('date', language).format(date);
+  return formatter('date', locale).format(date);
 }
 
-export function formatDateTime(value: string, language: LanguageCode, timeZone: string): string {
+/** An instant as `locale` writes it, at its time in `timeZone`. */
+export function formatDateTime(value: string, locale: string, timeZone: string): string {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
-  return formatter('datetime', language, timeZone).format(date);
+  return formatter('datetime', locale, timeZone).format(date);
 }
 
 export function showValue(field: Pick<PortalField, 'name' | 'type' | 'optionLabels'>, value: FieldValue | undefined, reference: ReferenceLabel | null | undefined, options: DisplayOptions): ShownValue {
@@ -113,9 +121,9 @@ export function showValue(field: Pick<PortalField, 'name' | 'type' | 'optionLabe
   }
   switch (field.type) {
     case 'date':
-      return { text: formatDate(String(value), options.language), empty: false };
+      return { text: formatDate(String(value), options.locale), empty: false };
     case 'datetime':
-      return { text: formatDateTime(String(value), options.language, options.timeZone), empty: false };
+      return { text: formatDateTime(String(value), options.locale, options.timeZone), empty: false };
     case 'integer':
       return { text: formatter('integer', options.language).format(Number(value)), empty: false };
     case 'decimal':
@@ -149,13 +157,15 @@ export function shownFields(fields: readonly PortalField[], record: Pick<PortalR
 }
 
 /**
- * How a customer reads values in `language`, the CRM's date-times in `timeZone`: the words of a
- * checkbox and of a reference out of their scope. Links nothing (a mail's values are text); a page
- * adds its links (`WorkspaceFrame.display`).
+ * How a customer reads values in `language`, dates as `locale` writes them (the language, or a
+ * region of it), the CRM's date-times in `timeZone`: the words of a checkbox and of a reference out
+ * of their scope. Links nothing (a mail's values are text); a page adds its links
+ * (`WorkspaceFrame.display`).
  */
-export function readingOptions(translator: Pick<Translator, 't'>, language: LanguageCode, timeZone: string): DisplayOptions {
+export function readingOptions(translator: Pick<Translator, 't'>, language: LanguageCode, timeZone: string, locale: string = language): DisplayOptions {
   return {
     language,
+    locale,
     timeZone,
     yes: translator.t(language, 'records.yes'),
     no: translator.t(language, 'records.no'),

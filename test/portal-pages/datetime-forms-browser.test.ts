@@ -29,7 +29,7 @@ describe('portal record forms in a browser: datetimes in the CRM’s time zone',
     janeId = await visitsModule(test);
     browser = await sharedChromium();
     // The browser's own zone is neither Rome nor UTC: the box must not follow it.
-    const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'America/New_York', bypassCSP: true });
+    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'America/New_York', bypassCSP: true });
     page = await context.newPage();
     await signedInPage(page, test.url);
   });

@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import { clipped, coerceFieldValue, longerThan } from '../../plugin/access/field-input.js';
 import { safeFileName } from '../../plugin/access/upload-checks.js';
 import { formatCount, formatDate, formatDateTime, showValue, type DisplayOptions } from '../../plugin/i18n/field-values.js';
+import { formattingLocale } from '../../plugin/i18n/request-language.js';
 
-const options = (language: 'en' | 'it', timeZone = 'Europe/Rome'): DisplayOptions => ({
+const options = (language: 'en' | 'it', timeZone = 'Europe/Rome', locale: string = language): DisplayOptions => ({
   language,
+  locale,
   timeZone,
   yes: 'Yes',
   no: 'No',
@@ -30,6 +32,33 @@ describe('portal pages: field display', () => {
       expect(showValue({ name: 'amount', type: 'currency' }, 1234.5, null, options('en')).text).to.equal('1,234.50');
       expect(showValue({ name: 'ratio', type: 'decimal' }, 0.1234567, null, options('en')).text).to.equal('0.123457');
     }
+  });
+
+  it('writes dates in the region the browser names for the page’s language, else in the language’s own way', () => {
+    expect(formattingLocale('en-GB,en;q=0.9', 'en')).to.equal('en-GB');
+    expect(formattingLocale('en-us', 'en')).to.equal('en-US');
+    // A customer who reads English on a Swiss-Italian browser: the English region it names further down.
+    expect(formattingLocale('it-CH,it;q=0.9,en-GB;q=0.8', 'en')).to.equal('en-GB');
+    expect(formattingLocale('it-CH,it;q=0.9,en-GB;q=0.8', 'it')).to.equal('it-CH');
+    expect(formattingLocale('en;q=0.9,en-AU;q=0.8', 'en')).to.equal('en-AU');
+    expect(formattingLocale('es-419', 'es')).to.equal('es-419');
+    // No region of the page's language, a header that is not one, or none at all: the language itself.
+    expect(formattingLocale('it-CH,it;q=0.9', 'en')).to.equal('en');
+    expect(formattingLocale('en-GB;q=0', 'en')).to.equal('en');
+    expect(formattingLocale('en-"GB', 'en')).to.equal('en');
+    expect(formattingLocale(undefined, 'it')).to.equal('it');
+
+    const day = { name: 'd', type: 'date' } as const;
+    const at = { name: 'at', type: 'datetime' } as const;
+    expect(showValue(day, '2026-12-06', null, options('en', 'Europe/Rome', 'en-GB')).text).to.equal('6 Dec 2026');
+    expect(showValue(day, '2026-12-06', null, options('en', 'Europe/Rome', 'en-US')).text).to.equal('Dec 6, 2026');
+    expect(showValue(at, '2026-12-06T10:00:00.000Z', null, options('en', 'Europe/Rome', 'en-GB')).text).to.equal('6 Dec 2026, 11:00');
+    expect(showValue(at, '2026-12-06T10:00:00.000Z', null, options('it', 'Europe/Rome', 'it-CH')).text).to.equal('6 dic 2026, 11:00');
+    // The same formatter kind, two regions one after the other: each keeps its own (the cache is per locale).
+    expect(formatDate('2026-12-06', 'en-GB')).to.equal('6 Dec 2026');
+    expect(formatDate('2026-12-06', 'en')).to.equal('Dec 6, 2026');
+    // Numbers stay the language's (a region's grouping would not read back in the list's search boxes).
+    expect(showValue({ name: 'n', type: 'integer' }, 1234567, null, options('it', 'Europe/Rome', 'it-CH')).text).to.equal('1.234.567');
   });
 
   it('writes counts and positions (list and comment summaries, limits) as numbers of the page language', () => {

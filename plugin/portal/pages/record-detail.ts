@@ -165,7 +165,7 @@ export class RecordDetailPage implements PortalRouteContribution {
     const details = [
       document.title !== undefined ? document.fileName : undefined,
       document.size !== undefined ? formatSize(document.size, w.language) : undefined,
-      formatDateTime(document.createdAt, w.language, timeZone),
+      formatDateTime(document.createdAt, w.locale, timeZone),
     ].filter((part): part is string => part !== undefined);
     return {
       title: label,
@@ -206,7 +206,7 @@ export class RecordDetailPage implements PortalRouteContribution {
       role,
       customer,
       mine: customer && comment.author.kind === 'contact' && comment.author.contactId === w.access.contactId,
-      when: formatDateTime(comment.createdAt, w.language, timeZone),
+      when: formatDateTime(comment.createdAt, w.locale, timeZone),
       datetime: comment.createdAt,
     };
   }

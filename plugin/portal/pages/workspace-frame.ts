@@ -21,6 +21,7 @@ import type { MessageKey, MessageParams } from '../../i18n/message-keys.js';
 import { Translator } from '../../i18n/translator.js';
 import { PluginSettings } from '../../lifecycle/contributions.js';
 import { readingOptions, type DisplayOptions } from '../../i18n/field-values.js';
+import { requestLocale } from '../../i18n/request-language.js';
 
 /** One signed-in request: the session, the access layer's answer for it, the language. */
 export interface WorkspaceRequest {
@@ -29,6 +30,8 @@ export interface WorkspaceRequest {
   readonly session: PortalSession;
   readonly access: PortalAccessContext;
   readonly language: LanguageCode;
+  /** The locale its dates are written in: the language, or the region of it the browser asks for (`en-GB`). */
+  readonly locale: string;
   readonly csrfToken: string;
   t(key: MessageKey, params?: MessageParams): string;
 }
@@ -128,7 +131,7 @@ export class WorkspaceFrame {
   display(w: WorkspaceRequest): DisplayOptions {
     const viewable = new Set(w.access.modules.filter((m) => m.view).map((m) => m.name));
     return {
-      ...readingOptions(this.translator, w.language, this.regional.timeZone()),
+      ...readingOptions(this.translator, w.language, this.regional.timeZone(), w.locale),
       recordHref: (module, id) => this.recordPath(module, id),
       opens: (module) => viewable.has(module),
     };
@@ -215,7 +218,7 @@ export class WorkspaceFrame {
       const access = await pendingAccess;
       if (!access) return res.redirect(303, this.path('/login'));
       const csrfToken = this.csrf.issue(req, res, session.sessionId);
-      const w: WorkspaceRequest = { req, res, session, access, language, csrfToken, t: (key, params) => this.translator.t(language, key, params) };
+      const w: WorkspaceRequest = { req, res, session, access, language, locale: requestLocale(req, language), csrfToken, t: (key, params) => this.translator.t(language, key, params) };
       try {
         await handler(w);
       } catch (error) {
