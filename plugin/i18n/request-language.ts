@@ -36,6 +36,14 @@ export function formattingLocale(acceptLanguage: string | null | undefined, lang
   return language;
 }
 
+/**
+ * The locale a mail to a customer writes its dates in: the region of their stored language when it
+ * names one and the mail is in that language (`en-GB`, `en_GB`), else the mail's language as before.
+ */
+export function storedLocale(stored: unknown, language: LanguageCode): string {
+  return formattingLocale(typeof stored === 'string' ? stored.replace(/_/g, '-') : '', language);
+}
+
 /** The locale a portal page writes its dates in: see `formattingLocale`. */
 export function requestLocale(req: Request, language: LanguageCode): string {
   return formattingLocale(req.headers['accept-language'], language);

@@ -35,6 +35,7 @@ import { PortalAccess } from '../access/portal-access.js';
 import { PortalAccountStore, normalizeEmail } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
 import { readingOptions } from '../i18n/field-values.js';
+import { storedLocale } from '../i18n/request-language.js';
 import { afterCommit } from '../lifecycle/after-commit.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
@@ -232,7 +233,7 @@ export class TemplatePortalMailer implements PortalMailer {
       try {
         const context = await this.access.forSession({ account, contact }, language);
         const view = await context.record('Contacts', contact.id);
-        Object.assign(mergeable, mailFieldValues(view, readingOptions(this.translator, context.language, context.timeZone)));
+        Object.assign(mergeable, mailFieldValues(view, readingOptions(this.translator, context.language, context.timeZone, storedLocale(contact.values.language, context.language))));
       } catch (error) {
         if (!(error instanceof AccessError)) throw error;
       }

@@ -49,6 +49,7 @@ import { PortalAccess, type PortalAccessContext } from '../access/portal-access.
 import { PortalAccountStore, type PortalAccount } from '../auth/portal-account-store.js';
 import { Translator } from '../i18n/translator.js';
 import { formatDateTime, readingOptions } from '../i18n/field-values.js';
+import { storedLocale } from '../i18n/request-language.js';
 import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-work.js';
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer, mailFieldValues, oneLine } from './portal-mailer.js';
@@ -150,7 +151,7 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
         // Values in the language the mail is written in (the template's version), labels and dates alike.
         const context = await this.access!.forSession(customer, await this.mailer.mailLanguage('newTicket', contactId));
         owner ??= context.policy.owner;
-        const ticket = await this.visibleTicket(context, record.id);
+        const ticket = await this.visibleTicket(context, record.id, storedLocale(customer.contact.values.language, context.language));
         // A ticket the portal does not show them: a mail would have no number, title or link to follow.
         if (!ticket) {
           this.logger.info('Business Portal: the customer cannot open their new ticket on the portal; no new-ticket mail', { contactId, ticketId: record.id });
@@ -225,12 +226,13 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
       if (error instanceof AccessError) return;
       throw error;
     }
-    const merged = await this.visibleTicket(context, comment.recordId);
+    const locale = storedLocale(customer.contact.values.language, context.language);
+    const merged = await this.visibleTicket(context, comment.recordId, locale);
     if (!merged) return;
     if (!(await this.claim(`ticketReply:comment:${comment.id}`))) return;
     await this.isolated('ticketReply', contactId, () => this.mailer.sendToContact('ticketReply', contactId, {
       ticket: merged,
-      comment: { id: comment.id, body: comment.body, author: comment.authorName, createdAt: this.dateTime(comment.createdAt, context.language) },
+      comment: { id: comment.id, body: comment.body, author: comment.authorName, createdAt: this.dateTime(comment.createdAt, locale) },
     }).then(() => undefined));
   }
 
@@ -253,10 +255,10 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
   /**
    * The ticket's merge fields as the customer may see it: only the fields the access layer shows
    * (rules applied), each value as the ticket's page shows it to them (their language, the CRM's
-   * time zone; references as the labels of records in their scope). Null when the customer cannot
-   * open the ticket on the portal.
+   * time zone; references as the labels of records in their scope), dates as `locale` writes them
+   * (`storedLocale`). Null when the customer cannot open the ticket on the portal.
    */
-  private async visibleTicket(context: PortalAccessContext, id: number): Promise<MergeFields | null> {
+  private async visibleTicket(context: PortalAccessContext, id: number, locale: string): Promise<MergeFields | null> {
     let view;
     try {
       view = await context.record(TICKETS_MODULE, id);
@@ -268,14 +270,14 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
     // Each value as the ticket's page shows it to this customer: one formatter for both (`showValue`).
     return {
       id: view.id,
-      createdAt: this.dateTime(view.createdAt, context.language),
+      createdAt: this.dateTime(view.createdAt, locale),
       url: this.http.publicUrl(`${this.settings.portalPath}/m/${TICKETS_MODULE}/${view.id}`),
-      ...mailFieldValues(view, readingOptions(this.translator, context.language, context.timeZone)),
+      ...mailFieldValues(view, readingOptions(this.translator, context.language, context.timeZone, locale)),
     };
   }
 
-  private dateTime(value: string, language: string): string {
-    return formatDateTime(value, language, this.regional.timeZone());
+  private dateTime(value: string, locale: string): string {
+    return formatDateTime(value, locale, this.regional.timeZone());
   }
 
   /** Inserts the event's delivery row; false when it exists (the event was handled, here or by another process). */

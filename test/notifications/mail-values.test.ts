@@ -127,6 +127,22 @@ describe('values in ticket mails @db', function () {
     for (const name of MERGED) expect(text[name], name).to.equal(page[name]);
   });
 
+  it('writes dates as the region of the customer’s stored language does (en-GB), as their page does for that browser', async () => {
+    const jane = await contactByEmail(api, JANE);
+    // A host whose contacts' language names a region (the reference host's picklist holds en and it only).
+    const table = test.host.registry.tableName('Contacts');
+    const setLanguage = (language: string) => api.database.sequelize.query(`UPDATE ${table} SET language = :language WHERE id = :id`, { replacements: { language, id: jane.id } });
+    await setLanguage('en-GB');
+    try {
+      const { mail, page } = await mailAndPage(JANE, 'en-GB,en;q=0.9', 'British values');
+      const text = merged(mail.text ?? '');
+      expect(text).to.include({ due_on: '1 Mar 2026', visit_at: '2 Mar 2026, 00:30', hours: '1,234', budget: '98,765.40', priority: 'High' });
+      for (const name of MERGED) expect(text[name], name).to.equal(page[name]);
+    } finally {
+      await setLanguage('en');
+    }
+  });
+
   it('writes the customer’s own contact fields as their contact page shows them, identity as stored', async () => {
     await api.modules.addField('Contacts', { name: 'credit', label: { en: 'Credit', it: 'Credito' }, type: 'decimal', mandatory: false });
     await api.modules.addField('Contacts', { name: 'vip', label: { en: 'VIP', it: 'VIP' }, type: 'boolean', mandatory: false });
