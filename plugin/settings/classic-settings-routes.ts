@@ -11,7 +11,7 @@
  */
 import type { Request, Response, Router } from 'express';
 import { inject, injectable } from 'inversify';
-import { ModuleEligibility } from '../eligibility/module-eligibility.js';
+import { ModuleEligibility, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import { HostEmailTemplates, HostUsers, type CrmUser, type LanguageCode, type LocalizedText, type ModuleDefinition } from '../host-contract/index.js';
 import { AdminOutcomes } from '../http/admin-outcomes.js';
 import { AdminPages, crmSessionOf } from '../http/admin-pages.js';
@@ -204,7 +204,8 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
       if (!field.startsWith(RELATED_FIELD_PREFIX)) continue;
       const module = field.slice(RELATED_FIELD_PREFIX.length);
       if (!offered.has(module)) problems.push(classicProblem(field, 'classic.validation.unknownModule', { module }));
-      choices.set(module, value === 'yes');
+      // A public catalogue (FAQ, Products) is read whole by every customer: the page offers no choice, a crafted form changes nothing.
+      else if (!(module in PUBLIC_CATALOGUES)) choices.set(module, value === 'yes');
     }
     if (problems.length > 0) throw new ClassicSettingsError(problems);
     return { ...current, modules: current.modules.map((entry) => (choices.has(entry.module) ? { ...entry, viewAllRelated: choices.get(entry.module)! } : entry)) };
@@ -318,6 +319,8 @@ export class ClassicSettingsRoutes implements AdminRouteContribution {
           ...entry,
           active: submitted.active ? submitted.active.has(entry.module) : entry.active,
           viewAllRelated: submitted.related?.get(entry.module) ?? entry.viewAllRelated,
+          // FAQ and Products: the question is shown disabled with the reason, as on the version 2 privileges page.
+          catalogue: entry.module in PUBLIC_CATALOGUES,
           label: localized(offered.get(entry.module)!.label, language),
           position: index + 1,
           first: index === 0,

@@ -189,6 +189,25 @@ describe('version 1 settings in the browser, without JavaScript', function () {
     await context.close();
   });
 
+  it('shows "View all related records?" of the public catalogues (FAQ, Products) disabled, saying why, as the version 2 privileges page does', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signInToCrm(page, `${test!.url}${SETTINGS}/classic`);
+    await page.locator('#bp-classic-advanced').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(artifacts, 'settings-classic-catalogues.png'), fullPage: true });
+    const described = async (selector: string) => (await page.evaluate(`(() => {
+      const el = document.querySelector(${JSON.stringify(selector)});
+      const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+      return { disabled: el.disabled, description: ids.map((id) => document.getElementById(id)?.textContent.trim() ?? '').join(' ') };
+    })()`)) as { disabled: boolean; description: string };
+    for (const module of ['Faq', 'Products']) {
+      expect(await described(`#bp-related-${module}`), module).to.deep.equal({ disabled: true, description: 'View all related records? A public catalogue: every customer reads all of it, whatever their company.' });
+      expect(await page.locator(`table.bp-classic-advanced tr[data-module="${module}"]`).innerText(), module).to.include('A public catalogue');
+    }
+    expect(await described('#bp-related-HelpDesk')).to.deep.equal({ disabled: false, description: 'View all related records?' });
+    await context.close();
+  });
+
   it('keeps the keyboard on the module moved: the same move button again, or the other one once it reaches the end', async () => {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();

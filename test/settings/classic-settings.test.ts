@@ -136,6 +136,20 @@ describe('settings: version 1 (classic) @db', () => {
     expect((await stored())!.credentialsTemplateId).to.equal(null);
   });
 
+  it('keeps "View all related records?" of the public catalogues as it was: a crafted form changes nothing there', async () => {
+    // A first save stores the settings (defaults: no module views all related records).
+    expect((await admin.post(`${CLASSIC}/advanced`, { 'related.Documents': 'no' })).status).to.equal(303);
+    const before = await stored();
+    const wasFaq = entry(before, 'Faq')?.viewAllRelated ?? false;
+    expect((await admin.post(`${CLASSIC}/advanced`, { 'related.Faq': wasFaq ? 'no' : 'yes', 'related.Products': 'yes', 'related.Documents': 'yes' })).status).to.equal(303);
+    const after = await stored();
+    expect(entry(after, 'Faq')!.viewAllRelated).to.equal(wasFaq);
+    expect(entry(after, 'Products')!.viewAllRelated).to.equal(entry(before, 'Products')?.viewAllRelated ?? false);
+    // The rest of the form is saved.
+    expect(entry(after, 'Documents')!.viewAllRelated).to.equal(true);
+    expect((await admin.post(`${CLASSIC}/advanced`, { 'related.Documents': 'no' })).status).to.equal(303);
+  });
+
   it('refuses bad module names, unknown users and templates, extra fields and missing CSRF, changing nothing', async () => {
     await api.modules.registerModule({ ...WARRANTIES, name: 'Gadgets' });
     const before = await stored();
@@ -196,7 +210,7 @@ describe('settings: version 1 (classic) @db', () => {
   it('shows a refused form again with what the admin submitted, every field of it, beside the errors, storing nothing', async () => {
     const tom = await userId(api, 'tom.support');
     expect((await postPairs(test, admin, `${CLASSIC}/modules`, [['active', 'HelpDesk']])).status).to.equal(303);
-    expect((await postPairs(test, admin, `${CLASSIC}/advanced`, [['related.HelpDesk', 'no'], ['related.Faq', 'no']])).status).to.equal(303);
+    expect((await postPairs(test, admin, `${CLASSIC}/advanced`, [['related.HelpDesk', 'no'], ['related.Documents', 'no']])).status).to.equal(303);
     expect((await admin.post(`${CLASSIC}/user`, { userId: String(tom) })).status).to.equal(303);
     const before = await stored();
     const form = (page: string, action: string) => new RegExp(`<form method="post" action="[^"]*/classic/${action}"[\\s\\S]*?</form>`).exec(page)?.[0] ?? '';
@@ -208,11 +222,11 @@ describe('settings: version 1 (classic) @db', () => {
     expect(basic).to.match(/id="bp-active-Contacts" name="active" value="Contacts" checked>/);
     expect(basic, 'the stored tick is not shown over the submitted form').to.match(/id="bp-active-HelpDesk" name="active" value="HelpDesk">/);
 
-    const advanced = await postPairs(test, admin, `${CLASSIC}/advanced`, [['related.HelpDesk', 'yes'], ['related.Faq', 'no'], ['related.NoSuchModule', 'yes']]);
+    const advanced = await postPairs(test, admin, `${CLASSIC}/advanced`, [['related.HelpDesk', 'yes'], ['related.Documents', 'no'], ['related.NoSuchModule', 'yes']]);
     expect(advanced.status).to.equal(400);
     const related = form(await advanced.text(), 'advanced');
     expect(related).to.match(/<select id="bp-related-HelpDesk"[^>]*>\s*<option value="yes" selected>/);
-    expect(related).to.match(/<select id="bp-related-Faq"[^>]*>\s*<option value="yes">[^<]*<\/option>\s*<option value="no" selected>/);
+    expect(related).to.match(/<select id="bp-related-Documents"[^>]*>\s*<option value="yes">[^<]*<\/option>\s*<option value="no" selected>/);
 
     const user = await admin.post(`${CLASSIC}/user`, { userId: '999999' });
     expect(user.status).to.equal(400);
