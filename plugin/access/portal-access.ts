@@ -36,6 +36,7 @@ import {
   type LanguageCode,
   type RecordCondition,
   type RecordSort,
+  type RelationDefinition,
 } from '../host-contract/index.js';
 import { PortalSessions, type PortalSession } from '../auth/portal-sessions.js';
 import { isCustomerPath, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
@@ -1162,6 +1163,33 @@ export class PortalAccessContext {
       opened.stream.destroy();
       throw error;
     }
+  }
+
+  /**
+   * The file a record page links to (`…/m/:module/:id/documents/:documentId`), served only under a
+   * record it belongs to: a file attached to the record through a Documents related list (what the
+   * documents tool lists beside it), or a Documents record's own file (the same id). Any other
+   * pairing is `not-found`, as a missing file is: the address says what it serves, and a file the
+   * customer may read elsewhere is not served under every record they may read. The record's
+   * scope and its link to the file are one SQL count (a ticket may hold thousands of files); the
+   * file's own check (`openDocument`) still follows.
+   */
+  async openRecordDocument(name: string, id: number, documentId: number): ReturnType<PortalAccessContext['openDocument']> {
+    const module = this.viewable(name);
+    if (!Number.isSafeInteger(id) || id < 1 || !Number.isSafeInteger(documentId) || documentId < 1) throw notFound();
+    const own = name === 'Documents';
+    if (own && documentId !== id) throw notFound();
+    const links: RecordCondition[] = own ? [] : this.documentLists(name).map((relation) => ({ linkedThrough: relation.id, ids: [documentId] }));
+    if (!own && (!module.tools.documents || links.length === 0)) throw notFound();
+    const holds = andAll(await this.scope(name), { field: 'id', op: 'eq', value: id }, links.length === 0 ? undefined : links.length === 1 ? links[0] : { or: links });
+    if ((await this.records.count(name, holds)) === 0) throw notFound();
+    this.inScope.add(`${name}:${id}`);
+    return this.openDocument(documentId);
+  }
+
+  /** The related lists between `name` and Documents: the ways a file is attached to one of its records. */
+  private documentLists(name: string): RelationDefinition[] {
+    return this.registry.relations(name).filter((relation) => relation.kind === 'related-list' && [relation.module, relation.relatedModule].sort().join() === [name, 'Documents'].sort().join());
   }
 
   private async mayReadDocument(documentId: number): Promise<boolean> {

@@ -262,4 +262,67 @@ describe('portal pages: comments and documents on every module with the tools @d
     const invoiceTools = /data-bp-details="Invoice"[\s\S]*?<\/details>/.exec(privileges)![0];
     expect(invoiceTools).to.match(/<input type="checkbox" data-bp-tool="documents" checked>/);
   });
+
+  describe('a download’s address', () => {
+    const withoutTokens = (html: string) => html.replace(/value="[^"]+"/g, '');
+    const download = (module: string, id: number, documentId: number) => jane.get(`/m/${module}/${id}/documents/${documentId}`);
+
+    it('serves a file only under a record it is attached to; under any other record, the 404 of a missing file', async () => {
+      const [ticket, otherTicket] = recordIdsIn((await jane.get('/m/HelpDesk')).html, 'HelpDesk');
+      expect(otherTicket, 'Jane reads two tickets').to.be.a('number');
+      const file = await test.host.records.attachDocument('HelpDesk', ticket!, { title: 'Wiring diagram', fileName: 'wiring.txt', mimeType: 'text/plain', content: Buffer.from('wiring of line 2\n') });
+      // A file of Jane's company (the Documents list) that no ticket holds, and a file of Mario's.
+      const agreement = recordIdsIn((await jane.get('/m/Documents')).html, 'Documents')[0]!;
+      const mario = await signedIn(test, MARIO, 'it');
+      const marioTicket = recordIdsIn((await mario.get('/m/HelpDesk')).html, 'HelpDesk')[0]!;
+      const foreign = await test.host.records.attachDocument('HelpDesk', marioTicket, { title: 'FOREIGN-CANARY', fileName: 'foreign.txt', mimeType: 'text/plain', content: Buffer.from('FOREIGN-CANARY\n') });
+      expect((await mario.get(`/m/HelpDesk/${marioTicket}/documents/${foreign.documentId}`)).response.status, 'Mario’s own file, for Mario').to.equal(200);
+
+      const served = await download('HelpDesk', ticket!, file.documentId);
+      expect(served.response.status).to.equal(200);
+      expect(served.html).to.equal('wiring of line 2\n');
+      // A Documents record's own file is at the record's own id.
+      const own = await download('Documents', agreement, agreement);
+      expect(own.response.status).to.equal(200);
+      expect(own.html.startsWith('%PDF')).to.equal(true);
+
+      const missing = await download('HelpDesk', ticket!, 2147483647);
+      expect(missing.response.status).to.equal(404);
+      const elsewhere: [string, string, number, number][] = [
+        ['another ticket of Jane’s', 'HelpDesk', otherTicket!, file.documentId],
+        ['a FAQ entry (no files at all)', 'Faq', faq, file.documentId],
+        ['an invoice of Jane’s (the documents tool)', 'Invoice', invoice, file.documentId],
+        ['another Documents record', 'Documents', agreement, file.documentId],
+        ['her ticket, a company file it does not hold', 'HelpDesk', ticket!, agreement],
+        ['her ticket, Mario’s file', 'HelpDesk', ticket!, foreign.documentId],
+        ['Mario’s ticket, his file', 'HelpDesk', marioTicket, foreign.documentId],
+      ];
+      for (const [what, module, id, documentId] of elsewhere) {
+        const answer = await download(module, id, documentId);
+        expect(answer.response.status, what).to.equal(404);
+        expect(answer.response.headers.get('content-disposition'), what).to.equal(null);
+        expect(withoutTokens(answer.html), what).to.equal(withoutTokens(missing.html));
+      }
+    });
+
+    it('works for every download link of a ticket page and of a Documents record page', async () => {
+      const ticket = recordIdsIn((await jane.get('/m/HelpDesk')).html, 'HelpDesk')[1]!;
+      for (const name of ['first', 'second']) {
+        await test.host.records.attachDocument('HelpDesk', ticket, { title: `The ${name} log`, fileName: `${name}.txt`, mimeType: 'text/plain', content: Buffer.from(`${name} log\n`) });
+      }
+      const agreement = recordIdsIn((await jane.get('/m/Documents')).html, 'Documents')[0]!;
+      for (const [module, id] of [['HelpDesk', ticket], ['Documents', agreement]] as const) {
+        const page = await jane.get(`/m/${module}/${id}`);
+        const links = [...page.html.matchAll(/href="\/portal(\/m\/[^"]+\/documents\/\d+)"/g)].map((m) => m[1]!);
+        const expected = module === 'HelpDesk' ? await test.host.records.documentCount!('HelpDesk', ticket) : 1;
+        expect(links, module).to.have.length(expected);
+        for (const link of links) {
+          expect(link, module).to.match(new RegExp(`^/m/${module}/${id}/documents/`));
+          const answer = await jane.get(link);
+          expect(answer.response.status, link).to.equal(200);
+          expect(answer.response.headers.get('content-disposition'), link).to.match(/^attachment/);
+        }
+      }
+    });
+  });
 });

@@ -2,7 +2,7 @@
  * A record's page, for every module, and the comment and document routes of any record whose
  * module has those tools:
  *
- *   GET  /m/:module/:id/documents/:documentId   download (an attachment, never shown inline)
+ *   GET  /m/:module/:id/documents/:documentId   download of a file of that record (an attachment, never shown inline)
  *   POST /m/:module/:id/comments                 a public comment, written as the contact
  *   POST /m/:module/:id/documents                multipart upload (file picker or drag and drop)
  *   POST /m/HelpDesk/:id/resolve                 "OK, resolved": closes the ticket
@@ -381,9 +381,8 @@ export class RecordDetailPage implements PortalRouteContribution {
   private async download(w: WorkspaceRequest): Promise<void> {
     const { name, id } = this.target(w);
     const documentId = idParam(w, 'documentId');
-    // The record must be the customer's, and the file theirs to read.
-    await w.access.record(name, id);
-    const { file, stream, downloadName, reopen } = await w.access.openDocument(documentId);
+    // The record must be the customer's, the file one of its own (else the 404 of a missing file), and theirs to read.
+    const { file, stream, downloadName, reopen } = await w.access.openRecordDocument(name, id, documentId);
     const text = await textDownload(stream, file.mimeType, file.size, reopen, w.res);
     w.res.status(200).set(downloadHeaders(downloadName, file.mimeType, file.size, text.charset));
     await sendFile(text.stream, w.res, file.size);
