@@ -29,6 +29,8 @@ export interface QueuedMail {
   readonly html: string;
   readonly text: string;
   readonly language: string | null;
+  /** When the mail stops being worth sending (ISO 8601), or null: tried for the queue's 24 hours. */
+  readonly discardAfter: string | null;
   /** Tries so far, the first (at `send`) included. */
   readonly attempts: number;
   readonly createdAt: string;
@@ -47,6 +49,7 @@ interface QueueRow {
   html: string;
   text: string;
   language: string | null;
+  discard_after: unknown;
   attempts: unknown;
   created_at: unknown;
 }
@@ -89,6 +92,7 @@ export class MailQueue {
         html: mail.html,
         text: mail.text,
         language: mail.language,
+        discard_after: mail.discardAfter === null ? null : new Date(mail.discardAfter),
         attempts: 1,
         next_attempt_at: nextAttemptAt,
         claim_token: null,
@@ -171,7 +175,7 @@ export class MailQueue {
 
   private async read(id: number, token: string): Promise<QueuedMail | null> {
     const [row] = await this.sequelize.query<QueueRow>(
-      `SELECT id, message_id, route, from_address, from_name, to_addresses, reply_to, reply_to_name, subject, html, text, language, attempts, created_at FROM ${TABLE} WHERE id = :id AND claim_token = :token`,
+      `SELECT id, message_id, route, from_address, from_name, to_addresses, reply_to, reply_to_name, subject, html, text, language, discard_after, attempts, created_at FROM ${TABLE} WHERE id = :id AND claim_token = :token`,
       { type: QueryTypes.SELECT, replacements: { id, token } },
     );
     if (!row) return null;
@@ -186,6 +190,7 @@ export class MailQueue {
       html: row.html,
       text: row.text,
       language: row.language,
+      discardAfter: row.discard_after === null ? null : toIsoString(row.discard_after),
       attempts: toNumber(row.attempts),
       createdAt: toIsoString(row.created_at),
     };

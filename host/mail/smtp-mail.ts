@@ -13,7 +13,10 @@
  * process runs it on a timer) sends it again through the same route with the same Message-ID, after
  * 1, 2, 4 … minutes (at most `MAX_RETRY_WAIT_MS` apart), until `RETRY_FOR_MS` after the first try,
  * then gives it up with one error line naming its Message-ID. A permanent refusal (5xx), an invalid
- * address and a mail sent with `retry: false` still throw.
+ * address and a mail sent with `retry: false` still throw. A mail with a `discardAfter` (contract
+ * 1.10.0: its link or code expires then) is never sent after it: a kept one is given up at its first
+ * run past that time, or as soon as its next try would come after it, with one warning naming its
+ * Message-ID; one whose first retry would already come too late is not kept (`send` throws).
  */
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -82,6 +85,18 @@ function checkAddress(address: MailAddress, role: string): MailAddress {
   return address.name ? { address: address.address, name: address.name } : { address: address.address };
 }
 
+/** What an operator reads of a mail given up at its `discardAfter` (the queue's `last_error`), and the log line's text. */
+const DISCARDED = 'Not sent: its discardAfter time came (the link or code it carries has expired)';
+const DISCARDED_LOG = 'Mail given up unsent (kept in crm_mail_queue): its discardAfter time came before the mail server took it';
+
+/** A message's `discardAfter` as a time, or undefined without one; a value that is not a time is refused. */
+function discardTimeOf(value: unknown): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const time = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : null;
+  if (!time || Number.isNaN(time.getTime())) throw new InvalidMailError('invalid discardAfter time');
+  return time;
+}
+
 interface UserAccount {
   readonly smtpUrl: string;
   readonly from: MailAddress;
@@ -115,6 +130,7 @@ export class SmtpMail implements HostMail {
     const subject = String(message.subject ?? '').replace(/[\r\n]+/g, ' ');
     // A language tag or nothing: never a header line built from anything else.
     const language = typeof message.language === 'string' && LANGUAGE_TAG.test(message.language) ? message.language : undefined;
+    const discardAfter = discardTimeOf(message.discardAfter);
 
     const account = route.via === 'user' ? await this.userAccount(route.userId) : null;
     const from = checkAddress(message.from ?? account?.from ?? this.options.sender, 'sender');
@@ -127,13 +143,26 @@ export class SmtpMail implements HostMail {
       this.logger.info('Mail kept in the outbox (no SMTP server)', { messageId, recipients: to.length });
       return { messageId };
     }
-    const mail = { messageId, route: via, from, to, replyTo: replyTo ?? null, subject, html: message.html, text: message.text, language: language ?? null };
+    const mail = {
+      messageId,
+      route: via,
+      from,
+      to,
+      replyTo: replyTo ?? null,
+      subject,
+      html: message.html,
+      text: message.text,
+      language: language ?? null,
+      discardAfter: discardAfter?.toISOString() ?? null,
+    };
     const now = new Date();
     try {
       await this.deliver(smtpUrl, mail, now);
     } catch (error) {
-      if (message.retry === false || !isTransientMailFailure(error)) throw error;
-      await this.queue.keep(mail, new Date(now.getTime() + retryWaitMs(1)), error instanceof Error ? error.message : String(error), now);
+      const next = new Date(now.getTime() + retryWaitMs(1));
+      // Worth nothing by its next try (its link or code will have expired): now or never, as `retry: false`.
+      if (message.retry === false || !isTransientMailFailure(error) || (discardAfter && next >= discardAfter)) throw error;
+      await this.queue.keep(mail, next, error instanceof Error ? error.message : String(error), now);
       this.logger.warn('Mail kept to be tried again: the mail server failed for the moment', { messageId, via, recipients: to.length, failure: failureOf(error) });
       return { messageId };
     }
@@ -167,6 +196,12 @@ export class SmtpMail implements HostMail {
     const account = userId === null ? null : await this.userAccount(userId);
     const smtpUrl = account?.smtpUrl ?? this.options.smtpUrl;
     const fields = { messageId: mail.messageId, via: mail.route, attempts: mail.attempts + 1 };
+    const discardAfter = mail.discardAfter === null ? null : new Date(mail.discardAfter);
+    if (discardAfter && now >= discardAfter) {
+      await this.queue.giveUp(claim, DISCARDED, now);
+      this.logger.warn(DISCARDED_LOG, { messageId: mail.messageId, via: mail.route, attempts: mail.attempts });
+      return false;
+    }
     if (!smtpUrl) {
       // SMTP_URL was removed since, and the user has no account (any more): the outbox keeps it, as it keeps all mail then.
       await this.outbox.keep({ ...mail, replyTo: mail.replyTo?.address ?? null });
@@ -180,6 +215,11 @@ export class SmtpMail implements HostMail {
       const reason = error instanceof Error ? error.message : String(error);
       const next = new Date(now.getTime() + retryWaitMs(mail.attempts + 1));
       if (isTransientMailFailure(error) && next.getTime() - new Date(mail.createdAt).getTime() <= RETRY_FOR_MS) {
+        if (discardAfter && next >= discardAfter) {
+          await this.queue.giveUp(claim, `${DISCARDED} (last answer: ${reason})`, now);
+          this.logger.warn(DISCARDED_LOG, { ...fields, failure: failureOf(error) });
+          return false;
+        }
         await this.queue.reschedule(claim, next, reason);
         this.logger.warn('Mail tried again: the mail server failed for the moment', { ...fields, failure: failureOf(error) });
         return false;
@@ -193,7 +233,7 @@ export class SmtpMail implements HostMail {
     return true;
   }
 
-  private async deliver(smtpUrl: string, mail: Omit<QueuedMail, 'id' | 'attempts' | 'createdAt'>, date: Date): Promise<void> {
+  private async deliver(smtpUrl: string, mail: Omit<QueuedMail, 'id' | 'attempts' | 'createdAt' | 'discardAfter'>, date: Date): Promise<void> {
     await this.transport(smtpUrl).sendMail({
       messageId: mail.messageId,
       date,

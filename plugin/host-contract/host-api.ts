@@ -25,7 +25,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize, Transaction } from 'sequelize';
 
 /** The version of this contract. The host checks the manifest's `hostApi` range against it. */
-export const HOST_API_VERSION = '1.9.0';
+export const HOST_API_VERSION = '1.10.0';
 
 // ───────────────────────────── small shared types ─────────────────────────────
 
@@ -594,6 +594,15 @@ export interface MailMessage {
    * retry (see `HostMail.send`). A host before 1.9.0 has no such queue: it throws on every failure.
    */
   readonly retry?: boolean;
+  /**
+   * Since 1.10.0, optional: the time (ISO 8601 with `Z` or an offset) after which the mail is worth
+   * nothing — a password-recovery or unlock link, a code, that expires then — and must not be sent.
+   * A host that keeps mail to try again never sends it after that time: it gives the kept mail up
+   * (logging its Message-ID, never its content), and does not keep a mail whose next try would come
+   * after it (`send` then throws, as for `retry: false`). A host throws for a value that is not a
+   * time. A host before 1.10.0 ignores it (and before 1.9.0 keeps nothing to try again anyway).
+   */
+  readonly discardAfter?: string;
 }
 
 /** Which mail server sends: the host's global one, or a CRM user's own account. */

@@ -903,6 +903,19 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
         );
         expect(viaUser.messageId).to.be.a('string').and.not.equal('');
       });
+
+      it('sends a mail with a discardAfter still ahead, and refuses one that is not a time (1.10.0, optional)', async function () {
+        // A host before 1.10.0 ignores the field.
+        if (semver.lt(api.apiVersion, '1.10.0')) return this.skip();
+        const mail = { to: [{ address: 'contract-test@example.com' }], subject: 'Link valid an hour', html: '<p>Hi</p>', text: 'Hi' };
+        const sent = await api.mail.send({ ...mail, discardAfter: new Date(Date.now() + 60 * 60_000).toISOString() }, { via: 'global' });
+        expect(sent.messageId).to.be.a('string').and.not.equal('');
+        const refused = await api.mail.send({ ...mail, discardAfter: 'next week' }, { via: 'global' }).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(refused, 'a discardAfter that is not a time').to.be.instanceOf(Error);
+      });
     });
 
     // ─────────────────────────── settings menu and blocks ────────────────────────

@@ -36,10 +36,11 @@ interface QueueRow {
   attempts: unknown;
   next_attempt_at: unknown;
   given_up_at: unknown;
+  discard_after: unknown;
 }
 
 async function queued(api: HostApi): Promise<QueueRow[]> {
-  return api.database.sequelize.query<QueueRow>('SELECT message_id, route, subject, attempts, next_attempt_at, given_up_at FROM crm_mail_queue ORDER BY id', { type: QueryTypes.SELECT });
+  return api.database.sequelize.query<QueueRow>('SELECT message_id, route, subject, attempts, next_attempt_at, given_up_at, discard_after FROM crm_mail_queue ORDER BY id', { type: QueryTypes.SELECT });
 }
 
 function later(ms: number): Date {
@@ -167,6 +168,72 @@ describe('mail retry: a mail server failing for the moment @db', function () {
     expect(await queued(test.host.api)).to.deep.equal([]);
   });
 
+  it('gives up a queued mail once its discardAfter has passed, unsent, with one log line naming its Message-ID, never its content (1.10.0)', async () => {
+    const api = test.host.api;
+    const log = recordLog(test);
+    smtp.answer(421);
+    const discardAfter = later(10 * MINUTE);
+    const { messageId } = await api.mail.send({ ...message('Reset link 5c1e'), discardAfter: discardAfter.toISOString() }, { via: 'global' });
+    const [kept] = await queued(api);
+    expect(kept!.message_id).to.equal(messageId);
+    expect(new Date(toIsoString(kept!.discard_after)).getTime()).to.equal(discardAfter.getTime());
+
+    // The server answers again only after the link in the mail has expired: the mail is not sent.
+    await mailOf(test).retryDue(new Date(discardAfter.getTime() + 1000));
+    expect(smtp.attempts, 'not offered again').to.equal(1);
+    expect(smtp.received).to.have.length(0);
+    const [row] = await queued(api);
+    expect(row!.next_attempt_at).to.equal(null);
+    expect(row!.given_up_at).to.not.equal(null);
+    const lines = log.filter((line) => line.includes('given up'));
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.include(messageId);
+    for (const line of log) expect(line).not.to.match(/Reset link|5c1e|jane\.doe|body/);
+    await mailOf(test).retryDue(new Date(discardAfter.getTime() + 2 * 60 * MINUTE));
+    expect(smtp.attempts).to.equal(1);
+  });
+
+  it('still delivers a queued mail tried before its discardAfter', async () => {
+    smtp.answer(421);
+    const { messageId } = await test.host.api.mail.send({ ...message('Unlock link'), discardAfter: later(30 * MINUTE).toISOString() }, { via: 'global' });
+    await mailOf(test).retryDue(later(MINUTE + 1000));
+    expect(smtp.received.map((mail) => mail.messageId)).to.deep.equal([messageId]);
+    expect(await queued(test.host.api)).to.deep.equal([]);
+  });
+
+  it('gives up a mail whose next try would come after its discardAfter at once, rather than keep it to no end', async () => {
+    const api = test.host.api;
+    // Kept at the first failure (the next try, a minute later, is before the end) …
+    smtp.answer(421, 421);
+    const sent = Date.now();
+    await api.mail.send({ ...message('Code valid 2 minutes'), discardAfter: new Date(sent + 2 * MINUTE).toISOString() }, { via: 'global' });
+    expect(await queued(api)).to.have.length(1);
+    // … then the second try fails as well, and the third would come 2 minutes later, past the end.
+    await mailOf(test).retryDue(new Date(sent + MINUTE + 1000));
+    expect(smtp.attempts).to.equal(2);
+    const [row] = await queued(api);
+    expect(row!.given_up_at).to.not.equal(null);
+    expect(row!.next_attempt_at).to.equal(null);
+
+    // A mail that could not be tried again before its end is never kept: send throws, as for retry: false.
+    smtp.answer(421);
+    const refused = await api.mail.send({ ...message('Dead in 30 s'), discardAfter: later(30_000).toISOString() }, { via: 'global' }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(Error);
+    expect(await queued(api)).to.have.length(1);
+  });
+
+  it('refuses a discardAfter that is not a time', async () => {
+    const refused = await test.host.api.mail.send({ ...message('Bad time'), discardAfter: 'tomorrow-ish' }, { via: 'global' }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(Error);
+    expect(smtp.attempts).to.equal(0);
+  });
+
   it('waits 1, 2, 4 … minutes between tries, then gives up after 24 h with one error line naming the message id, never its content', async () => {
     const api = test.host.api;
     const log = recordLog(test);
@@ -281,6 +348,34 @@ describe('the mail queue migration @db', function () {
   });
 });
 
+describe('the mail queue’s discard_after migration @db', function () {
+  this.timeout(60_000);
+  const MIGRATION = '20261207300000-mail-queue-discard-after';
+
+  it('adds discard_after, keeps the rows going down and up again, and is safe to re-run', async () => {
+    const database = await scratchDatabase();
+    const db = await openDatabase(database.url);
+    try {
+      const qi = db.sequelize.getQueryInterface();
+      const migrator = hostMigrator(db.sequelize, db.dialect);
+      await migrator.up();
+      const row = { message_id: '<b@example.com>', route: 'global', from_address: 'crm@example.com', from_name: '', to_addresses: '[]', subject: 's', html: 'h', text: 't', attempts: 1, next_attempt_at: new Date(), created_at: new Date() };
+      await qi.bulkInsert('crm_mail_queue', [{ ...row, discard_after: new Date() }]);
+      await migrator.down({ to: MIGRATION });
+      expect(await qi.describeTable('crm_mail_queue')).to.not.have.property('discard_after');
+      expect(await db.sequelize.query('SELECT message_id FROM crm_mail_queue', { type: QueryTypes.SELECT })).to.deep.equal([{ message_id: '<b@example.com>' }]);
+      await migrator.up();
+      const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as { up(params: { context: unknown }): Promise<void> };
+      await again.up({ context: { sequelize: db.sequelize, queryInterface: qi, dialect: db.dialect } });
+      const [kept] = await db.sequelize.query<{ discard_after: unknown }>('SELECT discard_after FROM crm_mail_queue', { type: QueryTypes.SELECT });
+      expect(kept!.discard_after, 'the rows from before have none').to.equal(null);
+    } finally {
+      await db.sequelize.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('mail retry: a portal ticket’s mails while the mail relay restarts @db', function () {
   this.timeout(60_000);
   let test: TestHost;
@@ -309,4 +404,5 @@ describe('mail retry: a portal ticket’s mails while the mail relay restarts @d
     for (const mail of smtp.received) expect(`${mail.subject}\n${mail.text}`).to.include('Relay restarting');
     expect(await queued(test.host.api)).to.deep.equal([]);
   });
+
 });
