@@ -11,7 +11,7 @@ import { BackgroundWork, DeactivationDeadline } from '../lifecycle/background-wo
 import { PluginSettings, type LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
 import type { AccountLockListener, LockedAccountRef } from './account-lock-listener.js';
-import { UnlockLinks } from './unlock-links.js';
+import { UNLOCK_LINK_TTL_MINUTES, UnlockLinks } from './unlock-links.js';
 
 /** The portal page that takes the link (under the portal's mount path). */
 export const UNLOCK_PATH = '/unlock';
@@ -49,9 +49,12 @@ export class LockNotification implements AccountLockListener, LifecycleContribut
         this.logger.warn('Business Portal: no portal mailer is installed, the lock email was not sent', { contactId });
         return;
       }
+      // Taken before the link is made, so never after its expiry: a host that keeps the mail to try
+      // again gives it up rather than deliver a dead link (discardAfter).
+      const discardAfter = new Date(Date.now() + UNLOCK_LINK_TTL_MINUTES * 60_000);
       const token = await this.links.issue(contactId);
       const unlockUrl = this.http.publicUrl(`${this.settings.portalPath}${UNLOCK_PATH}?token=${encodeURIComponent(token)}`);
-      const outcome = await this.mailer.sendToContact('accountLocked', contactId, { portal: { unlockUrl } });
+      const outcome = await this.mailer.sendToContact('accountLocked', contactId, { portal: { unlockUrl } }, { discardAfter });
       // The link is never logged: it is a credential.
       if (outcome === 'sent') this.logger.info('Business Portal: lock email sent', { contactId });
       else if (outcome === 'no_email') this.logger.warn('Business Portal: the locked contact has no email address, no lock email was sent', { contactId });

@@ -137,16 +137,19 @@ export class TokenPasswordReset implements PasswordReset, LifecycleContribution 
     if (!(await this.eligibility.check(account)).eligible || !account.hasPassword) return;
 
     const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(now.getTime() + RESET_VALID_MINUTES * 60_000);
     await this.sequelize.query(
       `INSERT INTO ${RESET_TOKENS_TABLE} (contact_id, token_hash, created_at, expires_at, used_at, ip) VALUES (:contactId, :hash, :now, :expiresAt, NULL, :ip)`,
       {
         type: QueryTypes.INSERT,
-        replacements: { contactId: account.contactId, hash: hashToken(token), now, expiresAt: new Date(now.getTime() + RESET_VALID_MINUTES * 60_000), ip },
+        replacements: { contactId: account.contactId, hash: hashToken(token), now, expiresAt, ip },
       },
     );
     const resetUrl = this.http.publicUrl(`${this.settings.portalPath}/reset-password?token=${token}`);
     // In the background: how long the SMTP server takes must not tell a known address from an unknown one.
-    void this.mails.run(() => this.mailer.sendToContact('passwordRecovery', account.contactId, { portal: { resetUrl, minutes: RESET_VALID_MINUTES } })).catch((error: unknown) => {
+    // A host that keeps it to try again never delivers it once the link has expired (discardAfter).
+    const mail = () => this.mailer.sendToContact('passwordRecovery', account.contactId, { portal: { resetUrl, minutes: RESET_VALID_MINUTES } }, { discardAfter: expiresAt });
+    void this.mails.run(mail).catch((error: unknown) => {
       this.logger.error('Business Portal: the password recovery mail could not be sent', {
         contactId: account.contactId,
         error: error instanceof Error ? error.message : String(error),

@@ -96,6 +96,13 @@ export type ContactMailOutcome = 'sent' | 'queued' | 'no_email' | 'no_template';
  */
 export type ContactMailReadiness = 'ready' | 'no_email' | 'no_template';
 
+export interface ContactMailOptions {
+  readonly transaction?: Transaction;
+  readonly onlyTo?: string;
+  /** When what the mail carries (a link, a code) expires: it must not be sent later. */
+  readonly discardAfter?: Date;
+}
+
 export const PortalMailer = Symbol.for('business-portal.PortalMailer');
 export interface PortalMailer {
   /**
@@ -103,14 +110,11 @@ export interface PortalMailer {
    * throws for a contact without an email (`no_email`) nor for a kind without a template
    * (`no_template`, known only without a transaction: with one it answers `queued`). With `onlyTo`
    * it sends only while the contact's email is still that address (as logins compare: trimmed,
-   * lower-cased): what a caller checked and names in the mail, never one changed since.
+   * lower-cased): what a caller checked and names in the mail, never one changed since. With
+   * `discardAfter` (when the link or code the mail carries expires) a host that keeps mail to try
+   * again never sends it after that time (contract 1.10.0, `MailMessage.discardAfter`).
    */
-  sendToContact(
-    kind: PortalMailKind,
-    contactId: number,
-    data: PortalMailData,
-    options?: { readonly transaction?: Transaction; readonly onlyTo?: string },
-  ): Promise<ContactMailOutcome>;
+  sendToContact(kind: PortalMailKind, contactId: number, data: PortalMailData, options?: ContactMailOptions): Promise<ContactMailOutcome>;
   /**
    * The language `sendToContact(kind, contactId, …)` writes in: the contact's (the contact record's
    * `language`, else the CRM's default), unless the host template chosen for `kind` has no version in

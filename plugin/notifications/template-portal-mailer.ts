@@ -40,7 +40,7 @@ import { afterCommit } from '../lifecycle/after-commit.js';
 import { PluginSettings } from '../lifecycle/contributions.js';
 import { NotificationChoices, isHostTemplateKind } from './notification-choices.js';
 import { PluginMailTemplates, isPluginMailKind } from './plugin-mail-templates.js';
-import { isMailAddress, mailFieldValues, mailName, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
+import { isMailAddress, mailFieldValues, mailName, type ContactMailOptions, type ContactMailOutcome, type ContactMailReadiness, type OwnerMailKind, type PortalMailData, type PortalMailer, type PortalMailKind } from './portal-mailer.js';
 import { personName } from '../access/record-names.js';
 import { mailDocument } from './mail-document.js';
 
@@ -95,7 +95,7 @@ export class TemplatePortalMailer implements PortalMailer {
     kind: PortalMailKind,
     contactId: number,
     data: PortalMailData,
-    options: { readonly transaction?: Transaction; readonly onlyTo?: string } = {},
+    options: ContactMailOptions = {},
   ): Promise<ContactMailOutcome> {
     const found = await this.recipient(kind, contactId, options);
     if (!found) return 'no_email';
@@ -123,6 +123,7 @@ export class TemplatePortalMailer implements PortalMailer {
         text: prepared.rendered.text,
         language,
         ...(NOT_LATE_KINDS.has(kind) ? { retry: false } : {}),
+        ...(options.discardAfter ? { discardAfter: options.discardAfter.toISOString() } : {}),
       };
       await this.mail.send(message, prepared.route);
       this.logger.info('Business Portal: portal mail sent', { kind, contactId });

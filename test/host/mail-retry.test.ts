@@ -12,7 +12,7 @@ import { SmtpMail } from '../../host/mail/smtp-mail.js';
 import { hostMigrator } from '../../host/schema/migrate.js';
 import { toIsoString } from '../../host/schema/row-values.js';
 import type { HostApi, MailMessage } from '../../plugin/host-contract/index.js';
-import { apiClient, JANE, portalLogin } from '../portal-api/api-test-kit.js';
+import { apiClient, JANE, MARIO, portalLogin } from '../portal-api/api-test-kit.js';
 import { scratchDatabase } from '../support/database.js';
 import { crmLogin, startSecondHost, startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
@@ -405,4 +405,46 @@ describe('mail retry: a portal ticket’s mails while the mail relay restarts @d
     expect(await queued(test.host.api)).to.deep.equal([]);
   });
 
+  it('gives up a password-recovery mail kept past its link’s expiry instead of mailing a dead link', async () => {
+    const api = test.host.api;
+    smtp.answer(421);
+    const asked = await fetch(`${test.url}/portal/api/v1/auth/forgot`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: JANE }) });
+    expect(asked.status).to.equal(202);
+    await until(async () => (await queued(api)).length === 1);
+    const [row] = await queued(api);
+    const [token] = await api.database.sequelize.query<{ expires_at: unknown }>('SELECT expires_at FROM bp_reset_tokens ORDER BY id DESC LIMIT 1', { type: QueryTypes.SELECT });
+    const expires = new Date(toIsoString(token!.expires_at)).getTime();
+    expect(row!.discard_after, 'the mail says when its link dies').to.not.equal(null);
+    expect(Math.abs(new Date(toIsoString(row!.discard_after)).getTime() - expires)).to.be.below(1000);
+
+    const offered = smtp.attempts;
+    await mailOf(test).retryDue(new Date(expires + 1000));
+    expect(smtp.attempts, 'the dead link is not offered to the server').to.equal(offered);
+    expect(smtp.received.filter((mail) => /reset-password\?token=/.test(mail.text ?? ''))).to.deep.equal([]);
+    const [given] = await queued(api);
+    expect(given!.given_up_at).to.not.equal(null);
+    await api.database.sequelize.query('DELETE FROM crm_mail_queue');
+  });
+
+  it('keeps the lock mail’s unlock link from arriving after it expired', async () => {
+    const api = test.host.api;
+    smtp.answer(421);
+    for (let i = 0; i < 5; i++) {
+      const refused = await fetch(`${test.url}/portal/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: MARIO, password: 'Wrong-password-9' }) });
+      expect(refused.status).to.equal(401);
+    }
+    await until(async () => (await queued(api)).length === 1);
+    const [row] = await queued(api);
+    const [link] = await api.database.sequelize.query<{ expires_at: unknown }>('SELECT expires_at FROM bp_unlock_links ORDER BY id DESC LIMIT 1', { type: QueryTypes.SELECT });
+    const expires = new Date(toIsoString(link!.expires_at)).getTime();
+    expect(row!.discard_after).to.not.equal(null);
+    const discardAfter = new Date(toIsoString(row!.discard_after)).getTime();
+    expect(discardAfter, 'never after the link dies').to.be.at.most(expires);
+    expect(expires - discardAfter).to.be.below(2000);
+
+    const offered = smtp.attempts;
+    await mailOf(test).retryDue(new Date(expires + 1000));
+    expect(smtp.attempts).to.equal(offered);
+    expect((await queued(api))[0]!.given_up_at).to.not.equal(null);
+  });
 });
