@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import type { HostLogger, HostMail, MailAddress, MailMessage, MailRoute } from '../../plugin/host-contract/index.js';
+import type { HostLogger, HostMail, MailAddress, MailMessage, MailRoute, MailSent } from '../../plugin/host-contract/index.js';
 import type { MailOutbox } from './mail-outbox.js';
 import type { MailClaim, MailQueue, QueuedMail } from './mail-queue.js';
 
@@ -122,7 +122,7 @@ export class SmtpMail implements HostMail {
     return (await this.userAccount(userId)) !== null;
   }
 
-  async send(message: MailMessage, route: MailRoute): Promise<{ readonly messageId: string }> {
+  async send(message: MailMessage, route: MailRoute): Promise<MailSent> {
     const to = (message.to ?? []).map((address) => checkAddress(address, 'recipient'));
     if (to.length === 0) throw new InvalidMailError('no recipient');
     if (to.length > MAX_RECIPIENTS) throw new InvalidMailError('too many recipients');
@@ -141,7 +141,7 @@ export class SmtpMail implements HostMail {
     if (!smtpUrl) {
       await this.outbox.keep({ messageId, route: via, from, to, replyTo: replyTo?.address ?? null, subject, html: message.html, text: message.text });
       this.logger.info('Mail kept in the outbox (no SMTP server)', { messageId, recipients: to.length });
-      return { messageId };
+      return { messageId, queued: false };
     }
     const mail = {
       messageId,
@@ -153,7 +153,8 @@ export class SmtpMail implements HostMail {
       html: message.html,
       text: message.text,
       language: language ?? null,
-      discardAfter: discardAfter?.toISOString() ?? null,
+      // To the second, rounded down (MariaDB's DATETIME keeps no fraction): never later than asked.
+      discardAfter: discardAfter ? new Date(Math.floor(discardAfter.getTime() / 1000) * 1000).toISOString() : null,
     };
     const now = new Date();
     try {
@@ -164,10 +165,10 @@ export class SmtpMail implements HostMail {
       if (message.retry === false || !isTransientMailFailure(error) || (discardAfter && next >= discardAfter)) throw error;
       await this.queue.keep(mail, next, error instanceof Error ? error.message : String(error), now);
       this.logger.warn('Mail kept to be tried again: the mail server failed for the moment', { messageId, via, recipients: to.length, failure: failureOf(error) });
-      return { messageId };
+      return { messageId, queued: true };
     }
     this.logger.info('Mail sent', { messageId, via, recipients: to.length });
-    return { messageId };
+    return { messageId, queued: false };
   }
 
   /**

@@ -57,6 +57,7 @@ export class LockNotification implements AccountLockListener, LifecycleContribut
       const outcome = await this.mailer.sendToContact('accountLocked', contactId, { portal: { unlockUrl } }, { discardAfter });
       // The link is never logged: it is a credential.
       if (outcome === 'sent') this.logger.info('Business Portal: lock email sent', { contactId });
+      else if (outcome === 'kept_for_retry') this.logger.info('Business Portal: lock email kept by the host to be sent when the mail server answers', { contactId });
       else if (outcome === 'no_email') this.logger.warn('Business Portal: the locked contact has no email address, no lock email was sent', { contactId });
       else if (outcome === 'no_template') this.logger.warn('Business Portal: no email template for the lock email, no lock email was sent', { contactId });
     } catch (error) {

@@ -8,19 +8,28 @@ import type { HostLogger } from '../host-contract/index.js';
 import type { PortalMailer } from '../notifications/portal-mailer.js';
 
 /**
- * `sent`: the host took them for delivery (the mail server took them, or a host's mail queue keeps
- * them to try again after the server's failure of the moment: contract 1.9.0). Not sent:
+ * `sent`: the host took them for delivery (the mail server took them; a host before 1.10.0 may also
+ * have kept them to try again without saying so). `kept_for_retry`: taken for delivery too, but the
+ * mail server did not take them now: the host's mail queue keeps them to try again after the server's
+ * failure of the moment (contract 1.10.0, `queued`), and they leave when it answers. Not sent:
  * `mail_failed` (the mail server refused them, or could not be reached on a host without a queue),
  * `no_template` (no email template for them is chosen or found), `no_email` (the contact's email was
  * no longer the one checked before the change when they were to leave: changed, removed or made
  * invalid since).
  */
-export type AccessDetailsDelivery = 'sent' | 'mail_failed' | 'no_template' | 'no_email';
+export type AccessDetailsDelivery = 'sent' | 'kept_for_retry' | 'mail_failed' | 'no_template' | 'no_email';
+
+/** Taken for delivery: now, or kept by the host to try again. */
+export type AccessDetailsTaken = Extract<AccessDetailsDelivery, 'sent' | 'kept_for_retry'>;
+
+export function taken(delivery: AccessDetailsDelivery): delivery is AccessDetailsTaken {
+  return delivery === 'sent' || delivery === 'kept_for_retry';
+}
 
 /** Not sent, and the customer's own password kept (never replaced, or put back): the login history's reason. */
-export type AccessDetailsKept = `${Exclude<AccessDetailsDelivery, 'sent'>}_password_kept`;
+export type AccessDetailsKept = `${Exclude<AccessDetailsDelivery, AccessDetailsTaken>}_password_kept`;
 
-export function passwordKept(delivery: Exclude<AccessDetailsDelivery, 'sent'>): AccessDetailsKept {
+export function passwordKept(delivery: Exclude<AccessDetailsDelivery, AccessDetailsTaken>): AccessDetailsKept {
   return `${delivery}_password_kept`;
 }
 

@@ -35,7 +35,7 @@ import { UnlockLinks } from '../auth/unlock-links.js';
 import { HostDatabase, HostLogger, HostRecords, type CrmRecord, type RecordEvents, type Unsubscribe } from '../host-contract/index.js';
 import type { LifecycleContribution } from '../lifecycle/contributions.js';
 import { PortalMailer } from '../notifications/portal-mailer.js';
-import { accessDetailsReadiness, passwordKept, sendAccessDetails } from './access-details.js';
+import { accessDetailsReadiness, passwordKept, sendAccessDetails, taken } from './access-details.js';
 import { releaseEmailOfGone, removePortalAccount } from './account-removal.js';
 import { generatePortalPassword } from './generated-password.js';
 import { contactLanguage, mailableEmail } from './portal-user-settings.js';
@@ -187,7 +187,9 @@ export class ContactRecordListeners implements LifecycleContribution {
     // access details left when the mail server refused them, no template made them, or the
     // contact's email was gone by then.
     const delivery = await sendAccessDetails(this.mailer, this.logger, contact.id, { password, email });
-    if (delivery === 'sent') {
+    // Kept by the host to try again counts as taken (the password mailed is the one that will work);
+    // the history says they wait for the mail server rather than that they were sent.
+    if (taken(delivery)) {
       // A lock protected the password just replaced: the access details that left must work, so a
       // locked account is unlocked now, as an admin's switch-on does, with the same unlock (its
       // count cleared, its unlock links dead, the login history saying why). Not before the mail
@@ -197,14 +199,15 @@ export class ContactRecordListeners implements LifecycleContribution {
       // failed save leaves the account locked (an admin unlocks it on the login-check page).
       let unlocked = false;
       await this.database.sequelize.transaction(async (transaction) => {
-        await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: 'email_changed', ip: null }, { transaction });
+        await this.history.record({ event: 'access_sent', contactId: contact.id, email, reason: delivery === 'kept_for_retry' ? 'kept_for_retry' : 'email_changed', ip: null }, { transaction });
         if (await this.accounts.holdPassword(contact.id, passwordHash, { transaction })) {
           unlocked = await this.lockout.unlockForNewAccessDetails(contact.id, { transaction });
           // Not locked: the failures counted against the password replaced do not count against the one mailed.
           if (!unlocked) await this.lockout.forgetFailures(contact.id, { transaction });
         }
       });
-      this.logger.info(`Business Portal: the contact’s email changed; new access details sent${unlocked ? '; the locked account unlocked' : ''}`, { contactId: contact.id });
+      const sent = delivery === 'kept_for_retry' ? 'kept by the host to be sent when the mail server answers' : 'sent';
+      this.logger.info(`Business Portal: the contact’s email changed; new access details ${sent}${unlocked ? '; the locked account unlocked' : ''}`, { contactId: contact.id });
       return;
     }
     // They did not leave (the mail server refused them, or the template or the email went away

@@ -52,6 +52,8 @@ const REFUSAL_REASONS: Readonly<Record<string, MessageKey>> = {
 
 /** Stored reasons of new access details after an email change that did not leave → their locale key; any other was sent. */
 const ACCESS_NOT_SENT_TEXTS: Readonly<Record<string, MessageKey>> = {
+  // Not sent yet either: the host keeps them until the mail server answers (contract 1.10.0).
+  kept_for_retry: 'contacts.history.accessKeptForRetry',
   mail_failed: 'contacts.history.accessNotSent',
   no_template: 'contacts.history.accessNoTemplate',
   no_email: 'contacts.history.accessNoEmail',

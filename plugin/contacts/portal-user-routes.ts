@@ -97,7 +97,7 @@ const REFUSALS: Readonly<Record<PortalUserRefusal, { readonly status: number; re
 };
 
 /** Why the access details of a portal user just switched on did not leave → what the admin is told. */
-const NOT_SENT: Readonly<Record<Exclude<AccessDetailsDelivery, 'sent'>, MessageKey>> = {
+const NOT_SENT: Readonly<Record<Exclude<AccessDetailsDelivery, 'sent' | 'kept_for_retry'>, MessageKey>> = {
   mail_failed: 'contacts.portalUser.saved.enabledNotMailed',
   no_template: 'contacts.portalUser.saved.enabledNoTemplate',
   no_email: 'contacts.portalUser.saved.enabledEmailGone',
@@ -201,6 +201,7 @@ export class PortalUserRoutes implements AdminRouteContribution {
     switch (outcome.change) {
       case 'enabled':
         if (outcome.notSent) return { error: true, text: this.translator.t(language, NOT_SENT[outcome.notSent], { email }) };
+        if (outcome.keptForRetry) return { error: false, text: this.translator.t(language, 'contacts.portalUser.saved.enabledKeptForRetry', { email }) };
         return { error: false, text: this.translator.t(language, 'contacts.portalUser.saved.enabled', { email }) };
       case 'disabled':
         return { error: false, text: this.translator.t(language, 'contacts.portalUser.saved.disabled') };

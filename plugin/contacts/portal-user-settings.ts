@@ -65,7 +65,9 @@ export type PortalUserOutcome =
       readonly ok: true;
       readonly change: 'enabled' | 'disabled' | 'updated' | 'unchanged';
       readonly email: string | null;
-      readonly notSent?: Exclude<AccessDetailsDelivery, 'sent'>;
+      readonly notSent?: Exclude<AccessDetailsDelivery, 'sent' | 'kept_for_retry'>;
+      /** The access details were taken by the host, but wait for the mail server to answer (contract 1.10.0). */
+      readonly keptForRetry?: true;
     }
   /** `email`: the contact's email, when the refusal is about it (`email_in_use`). */
   | { readonly ok: false; readonly reason: PortalUserRefusal; readonly email?: string };
@@ -260,14 +262,17 @@ export class AccountPortalUserSettings implements PortalUserSettings {
     // told whether the access details left, and if not why, since their password is nowhere else.
     // The mailer reads the contact again: an email changed or removed since the check above is `no_email`.
     const delivery = await sendAccessDetails(this.mailer, this.logger, contact.id, { password, email });
-    this.logger.info(`Business Portal: portal user enabled by a CRM admin; access details ${delivery === 'sent' ? 'sent' : `not sent (${delivery})`}`, {
+    const told = delivery === 'sent' ? 'sent' : delivery === 'kept_for_retry' ? 'kept by the host to be sent when the mail server answers' : `not sent (${delivery})`;
+    this.logger.info(`Business Portal: portal user enabled by a CRM admin; access details ${told}`, {
       contactId: contact.id,
       adminUserId: admin.id,
       profileId: settings.profileId,
       supportStartDate: settings.start,
       supportEndDate: settings.end,
     });
-    return delivery === 'sent' ? { ok: true, change: 'enabled', email } : { ok: true, change: 'enabled', email, notSent: delivery };
+    if (delivery === 'sent') return { ok: true, change: 'enabled', email };
+    if (delivery === 'kept_for_retry') return { ok: true, change: 'enabled', email, keptForRetry: true };
+    return { ok: true, change: 'enabled', email, notSent: delivery };
   }
 
   private async keepOn(

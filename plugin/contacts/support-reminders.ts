@@ -130,7 +130,8 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
         const languages = new Set([...this.regional.languages().map((l) => l.code), this.regional.defaultLanguage(), 'en']);
         const endDay = Object.fromEntries([...languages].map((language) => [language, formatSupportDay(end, language)]));
         const outcome = await this.mailer.sendToContact('supportEndingReminder', contactId, { portal: { supportEndDate: end }, supportEndDay: endDay });
-        if (outcome !== 'sent') {
+        // Kept by the host to try again is taken for delivery: sending it again later would mail it twice.
+        if (outcome !== 'sent' && outcome !== 'kept_for_retry') {
           // No usable email (or template) now: free the reservation, a later sweep may find one.
           await this.release(contactId, end, kind);
           continue;

@@ -605,6 +605,13 @@ export interface MailMessage {
   readonly discardAfter?: string;
 }
 
+/** What `HostMail.send` answers. */
+export interface MailSent {
+  readonly messageId: string;
+  /** Since 1.10.0: whether the host keeps the mail to try again (the mail server did not take it now). */
+  readonly queued?: boolean;
+}
+
 /** Which mail server sends: the host's global one, or a CRM user's own account. */
 export type MailRoute = { readonly via: 'global' } | { readonly via: 'user'; readonly userId: number };
 
@@ -618,8 +625,12 @@ export interface HostMail {
    * delivery: a queued mail may still be given up later (the host logs it). Throws when the mail can
    * never go as it is (an invalid address, a permanent refusal: 5xx) and, for `retry: false`, when it
    * cannot go now.
+   * Since 1.10.0 it answers `queued`: `true` when the mail server did not take the mail now and the host
+   * keeps it to try again, `false` when the server (or, with none configured, the outbox) took it — so
+   * that a page can say "will be sent when the mail server answers" rather than "sent". A host before
+   * 1.10.0 leaves it out (read as not known: the plugin then says "sent", as it did).
    */
-  send(message: MailMessage, route: MailRoute): Promise<{ readonly messageId: string }>;
+  send(message: MailMessage, route: MailRoute): Promise<MailSent>;
   /** Whether the user has a mail account of their own (else `via: 'user'` falls back to the global server). */
   hasUserAccount(userId: number): Promise<boolean>;
   /** The global server's default sender. */

@@ -79,15 +79,18 @@ export function mailFieldValues(view: Pick<PortalRecordView, 'fields' | 'values'
 
 /**
  * What became of a mail to a contact:
- * - `sent`: the host took it for delivery (`HostMail.send` resolved: the mail server took it, or the
- *   host keeps it to try again after a failure of the moment — never a two-factor code);
+ * - `sent`: the host took it for delivery (`HostMail.send` resolved: the mail server took it; from a
+ *   host before 1.10.0, possibly kept to try again, which such a host does not tell);
+ * - `kept_for_retry`: the host took it for delivery, but the mail server did not take it now: the host
+ *   keeps it to try again (contract 1.10.0, `queued: true`) — never a two-factor code. It will be
+ *   sent when the mail server answers (or given up, which the host logs);
  * - `queued`: given a transaction, it is sent once that commits (a failure then is only logged);
  * - `no_email`: nothing sent, the contact is gone or has no address a mail can go to (read when
  *   sending: it may have been removed since the caller checked it), or, given `onlyTo`, not that one;
  * - `no_template`: nothing sent, no email template is chosen or found for the kind.
  * A mail server that refuses it is not an outcome: `sendToContact` throws then.
  */
-export type ContactMailOutcome = 'sent' | 'queued' | 'no_email' | 'no_template';
+export type ContactMailOutcome = 'sent' | 'kept_for_retry' | 'queued' | 'no_email' | 'no_template';
 
 /**
  * Whether a mail to a contact could go now, as far as that can be known without sending: `ready`,

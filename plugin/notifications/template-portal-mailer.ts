@@ -125,7 +125,11 @@ export class TemplatePortalMailer implements PortalMailer {
         ...(NOT_LATE_KINDS.has(kind) ? { retry: false } : {}),
         ...(options.discardAfter ? { discardAfter: options.discardAfter.toISOString() } : {}),
       };
-      await this.mail.send(message, prepared.route);
+      const { queued } = await this.mail.send(message, prepared.route);
+      if (queued === true) {
+        this.logger.info('Business Portal: portal mail kept by the host to be tried again (the mail server did not take it now)', { kind, contactId });
+        return 'kept_for_retry';
+      }
       this.logger.info('Business Portal: portal mail sent', { kind, contactId });
       return 'sent';
     };

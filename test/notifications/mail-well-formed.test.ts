@@ -408,8 +408,78 @@ describe('notifications: a mail server that accepts the connection and never ans
     expect(smtp.connections, 'the mail server was tried').to.be.at.least(1);
     expect(response.status).to.equal(200);
     expect(html).not.to.match(/timeout|ETIMEDOUT|ESOCKET|ECONNECTION|SMTP/i);
-    expect(html).to.include(`The contact is now a portal user. The access details were sent to ${email}.`);
+    // Kept to be tried again, not sent: the page says so (contract 1.10.0's `queued`).
+    expect(html).not.to.include('The access details were sent');
+    expect(html).to.include(`The contact is now a portal user. The mail server did not take the access details just now: they will be sent to ${email} as soon as it answers.`);
     const kept = await host.test.host.api.database.sequelize.query<{ to_addresses: string }>('SELECT to_addresses FROM crm_mail_queue', { type: QueryTypes.SELECT });
     expect(kept.map((row) => JSON.parse(row.to_addresses)[0].address)).to.deep.equal([email]);
+  });
+});
+
+describe('notifications: a mail server that refuses for the moment (421) @db', function () {
+  this.timeout(60_000);
+  let host: SignInHost;
+  let smtp: ScriptedSmtp;
+  // The mail server's answer is the operator's business: never on a page.
+  const leaks = (body: string) => expect(body).not.to.match(/Try again later|\b421\b|SMTP/);
+
+  before(async () => {
+    smtp = await startRefusingSmtp(421, 'Try again later');
+    host = await startSignInHost({ baseUrl: BASE_URL, smtpUrl: smtp.url });
+  });
+  after(async () => {
+    await host?.stop();
+    await smtp?.close();
+  });
+
+  async function switchOn(email: string, language: string): Promise<string> {
+    const admin = await adminClient(host.test);
+    const contact = await host.test.host.api.records.create('Contacts', { values: { firstname: 'Quinn', lastname: 'Queued', email, language } });
+    const page = await (await admin.get(`/contacts/${contact.id}`)).text();
+    const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
+    const response = await fetch(`${host.url}/settings/business-portal/contacts/${contact.id}/portal-user`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin.cookie },
+      body: new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!, version: /name="version" value="(\d+)"/.exec(form)![1]!, portalUser: 'yes', profileId: '', supportStartDate: '', supportEndDate: '' }).toString(),
+    });
+    expect(response.status).to.equal(200);
+    return response.text();
+  }
+
+  it('tells the admin who turns portal access on that the access details will be sent when the mail server answers, not that they were sent', async () => {
+    const email = 'queued.access@example.com';
+    const html = await switchOn(email, 'en');
+    leaks(html);
+    expect(html).not.to.include('The access details were sent');
+    expect(html).not.to.include('could not be sent');
+    expect(html).to.include(`The contact is now a portal user. The mail server did not take the access details just now: they will be sent to ${email} as soon as it answers.`);
+    const kept = await host.sql<{ to_addresses: string }>('SELECT to_addresses FROM crm_mail_queue', {});
+    expect(kept.map((row) => JSON.parse(row.to_addresses)[0].address)).to.include(email);
+  });
+
+  it('records in the login history that the new access details after an email change wait for the mail server, and the password mailed stays', async () => {
+    const admin = await adminClient(host.test);
+    const contactId = await host.addCustomer({ email: 'moving.queued@example.com', password: PASSWORD, language: 'en' });
+    const before = smtp.attempts;
+    await host.test.host.api.records.update('Contacts', contactId, { values: { email: 'moved.queued@example.com' } });
+    const row = async () => (await host.sql<{ reason: unknown }>("SELECT reason FROM bp_login_history WHERE contact_id = :id AND event = 'access_sent'", { id: contactId }))[0];
+    for (let waited = 0; !(await row()) && waited < 5000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(smtp.attempts, 'the new access details were offered').to.be.greaterThan(before);
+    expect((await row())!.reason).to.equal('kept_for_retry');
+    const page = await (await admin.get(`/contacts/${contactId}`)).text();
+    leaks(page);
+    expect(page).not.to.include('Email changed: new access details sent');
+    expect(page).to.include('Email changed: the mail server did not take the new access details just now; they will be sent when it answers');
+    // Taken for delivery: the password they carry is the one that works, the customer's own no longer.
+    expect((await new PortalClient(host.portal).api('/auth/login', { email: 'moved.queued@example.com', password: PASSWORD })).status).to.equal(401);
+  });
+
+  it('answers “I forgot my password” the same for an address with an account and one without, while the mail waits', async () => {
+    await host.addCustomer({ email: 'forgetful.queued@example.com', password: PASSWORD, language: 'en' });
+    const known = await new PortalClient(host.portal).api('/auth/forgot', { email: 'forgetful.queued@example.com' });
+    const unknown = await new PortalClient(host.portal).api('/auth/forgot', { email: 'nobody.queued@example.com' });
+    expect([known.status, unknown.status]).to.deep.equal([202, 202]);
+    expect(await known.text()).to.equal(await unknown.text());
   });
 });
