@@ -280,6 +280,15 @@ describe('mail retry: a mail server failing for the moment @db', function () {
     for (const line of log) expect(line).not.to.match(/Secret subject|7f3a|jane\.doe|body/);
   });
 
+  it('keeps and delivers a mail whose subject is longer than 1,000 characters', async () => {
+    const subject = `Long subject ${'x'.repeat(1500)}`;
+    smtp.answer(421);
+    const { messageId } = await test.host.api.mail.send(message(subject), { via: 'global' });
+    expect((await queued(test.host.api))[0]!.subject).to.equal(subject);
+    await mailOf(test).retryDue(later(MINUTE + 1000));
+    expect(smtp.received.map((mail) => [mail.messageId, mail.subject])).to.deep.equal([[messageId, subject]]);
+  });
+
   it('leaves what a stopped host kept for the next host to start, which delivers it once by its timer', async () => {
     const api = test.host.api;
     const stopped = await startSecondHost(test, { mailRetryMs: 0 });
@@ -372,6 +381,43 @@ describe('the mail queue’s discard_after migration @db', function () {
       await again.up({ context: { sequelize: db.sequelize, queryInterface: qi, dialect: db.dialect } });
       const [kept] = await db.sequelize.query<{ discard_after: unknown }>('SELECT discard_after FROM crm_mail_queue', { type: QueryTypes.SELECT });
       expect(kept!.discard_after, 'the rows from before have none').to.equal(null);
+    } finally {
+      await db.sequelize.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('the mail subject migration @db', function () {
+  this.timeout(60_000);
+  const MIGRATION = '20261207300100-mail-subject-text';
+
+  it('lets the queue and the outbox keep a subject of any length, goes down (cutting it to 1,000) and up again, and is safe to re-run', async () => {
+    const database = await scratchDatabase();
+    const db = await openDatabase(database.url);
+    try {
+      const qi = db.sequelize.getQueryInterface();
+      const migrator = hostMigrator(db.sequelize, db.dialect);
+      await migrator.up();
+      const subject = `Subject ${'y'.repeat(20_000)}`;
+      const row = { message_id: '<c@example.com>', route: 'global', from_address: 'crm@example.com', from_name: '', to_addresses: '[]', subject, html: 'h', text: 't', created_at: new Date() };
+      await qi.bulkInsert('crm_mail_queue', [{ ...row, attempts: 1, next_attempt_at: new Date() }]);
+      await qi.bulkInsert('crm_mail_outbox', [row]);
+      const subjects = async () =>
+        [
+          ...(await db.sequelize.query<{ subject: string }>('SELECT subject FROM crm_mail_queue', { type: QueryTypes.SELECT })),
+          ...(await db.sequelize.query<{ subject: string }>('SELECT subject FROM crm_mail_outbox', { type: QueryTypes.SELECT })),
+        ].map((kept) => kept.subject);
+      expect(await subjects()).to.deep.equal([subject, subject]);
+      await migrator.down({ to: MIGRATION });
+      // SQLite enforces no length (nothing to change there); the others cut the subject to the column's.
+      const cut = db.dialect === 'sqlite' ? subject : subject.slice(0, 1000);
+      expect(await subjects()).to.deep.equal([cut, cut]);
+      await migrator.up();
+      const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as { up(params: { context: unknown }): Promise<void> };
+      await again.up({ context: { sequelize: db.sequelize, queryInterface: qi, dialect: db.dialect } });
+      await db.sequelize.query('UPDATE crm_mail_queue SET subject = :subject', { replacements: { subject } });
+      expect((await subjects())[0]).to.equal(subject);
     } finally {
       await db.sequelize.close();
       await database.drop();
