@@ -190,7 +190,7 @@ export async function createReferenceHost(options: ReferenceHostOptions): Promis
     databaseReady: () => readiness.ready(),
     routers: [
       loginRoutes({ http, users, lockout: new CrmLoginLockout(sequelize, options.crmLockMs), sessions, csrf, logger }),
-      crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured: Boolean(options.smtpUrl), logger }),
+      crmPages({ http, modules: registry, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured: Boolean(options.smtpUrl), csrf, logger }),
       contactChangePages({ http, modules: registry, records, csrf }),
       ticketPages({ http, modules: registry, records, csrf, timeZone: regional.timeZone() }),
       modulePages({ http, modules: registry }),

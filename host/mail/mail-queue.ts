@@ -56,6 +56,7 @@ interface QueueRow {
 
 /** A queued mail as an operator sees it (no body). */
 export interface QueuedMailState {
+  readonly id: number;
   readonly messageId: string;
   readonly route: string;
   readonly to: readonly MailAddress[];
@@ -66,6 +67,8 @@ export interface QueuedMailState {
   readonly lastError: string | null;
   readonly createdAt: string;
   readonly givenUpAt: string | null;
+  /** When the mail stops being worth sending, or null. */
+  readonly discardAfter: string | null;
 }
 
 /** A claim on a row: who holds it (for the row's last write) and what it holds. */
@@ -144,9 +147,45 @@ export class MailQueue {
     );
   }
 
+  /**
+   * An operator's "send again" of a given-up mail: back into the queue as if just kept — due at `now`,
+   * its tries counted afresh and tried for another 24 hours from `now`. Not a mail still waiting, nor
+   * one past its `discardAfter` (its link is dead: it would only be given up again). Answers the
+   * Message-ID of the mail put back, or null when there is no such given-up mail.
+   */
+  async sendAgain(id: number, now: Date): Promise<string | null> {
+    const messageId = await this.givenUpMessageId(id, now);
+    if (messageId === null) return null;
+    const changed = await this.sequelize.query(
+      `UPDATE ${TABLE} SET next_attempt_at = :now, given_up_at = NULL, claim_token = NULL, attempts = 0, created_at = :now
+       WHERE id = :id AND given_up_at IS NOT NULL AND (discard_after IS NULL OR discard_after > :now)`,
+      { type: QueryTypes.BULKUPDATE, replacements: { id, now } },
+    );
+    return toNumber(changed) === 1 ? messageId : null;
+  }
+
+  /** An operator's delete of a given-up mail (never of one still waiting); answers its Message-ID, or null when there is none. */
+  async removeGivenUp(id: number): Promise<string | null> {
+    const messageId = await this.givenUpMessageId(id, null);
+    if (messageId === null) return null;
+    const changed = await this.sequelize.query(`DELETE FROM ${TABLE} WHERE id = :id AND given_up_at IS NOT NULL`, { type: QueryTypes.BULKDELETE, replacements: { id } });
+    return toNumber(changed) === 1 ? messageId : null;
+  }
+
+  /** The Message-ID of a given-up row (and, given `aliveAt`, one not past its `discardAfter` then), or null. */
+  private async givenUpMessageId(id: number, aliveAt: Date | null): Promise<string | null> {
+    const alive = aliveAt ? ' AND (discard_after IS NULL OR discard_after > :aliveAt)' : '';
+    const [row] = await this.sequelize.query<{ message_id: string }>(`SELECT message_id FROM ${TABLE} WHERE id = :id AND given_up_at IS NOT NULL${alive}`, {
+      type: QueryTypes.SELECT,
+      replacements: { id, aliveAt },
+    });
+    return row?.message_id ?? null;
+  }
+
   /** The newest queued mails first, waiting or given up. */
   async latest(limit: number): Promise<readonly QueuedMailState[]> {
     const rows = await this.sequelize.query<{
+      id: unknown;
       message_id: string;
       route: string;
       to_addresses: unknown;
@@ -156,11 +195,13 @@ export class MailQueue {
       last_error: string | null;
       created_at: unknown;
       given_up_at: unknown;
-    }>(`SELECT message_id, route, to_addresses, subject, attempts, next_attempt_at, last_error, created_at, given_up_at FROM ${TABLE} ORDER BY id DESC LIMIT :limit`, {
+      discard_after: unknown;
+    }>(`SELECT id, message_id, route, to_addresses, subject, attempts, next_attempt_at, last_error, created_at, given_up_at, discard_after FROM ${TABLE} ORDER BY id DESC LIMIT :limit`, {
       type: QueryTypes.SELECT,
       replacements: { limit },
     });
     return rows.map((row) => ({
+      id: toNumber(row.id),
       messageId: row.message_id,
       route: row.route,
       to: fromJson<MailAddress[]>(row.to_addresses),
@@ -170,6 +211,7 @@ export class MailQueue {
       lastError: row.last_error,
       createdAt: toIsoString(row.created_at),
       givenUpAt: row.given_up_at === null ? null : toIsoString(row.given_up_at),
+      discardAfter: row.discard_after === null ? null : toIsoString(row.discard_after),
     }));
   }
 

@@ -1,8 +1,9 @@
 /**
  * The reference CRM's own pages: home, Settings (the entries plugins registered), the Contacts
  * list and a Contact's record page (its fields, then every block plugins registered for
- * Contacts), and the mail outbox. Anonymous visitors go to the login; admin pages answer 403 to
- * other users. The guards, the id and page parsing and the names of referenced records are
+ * Contacts), and the mail outbox (where an admin sends a given-up mail again or deletes it, by a
+ * POST with the session's CSRF token). Anonymous visitors go to the login; admin pages answer 403
+ * to other users. The guards, the id and page parsing and the names of referenced records are
  * exported for the other CRM page routers (`ticket-pages.ts`, `contact-change-pages.ts`).
  */
 import express, { type Request, type Response, type Router } from 'express';
@@ -18,6 +19,7 @@ import type {
   LanguageCode,
   LocalizedText,
 } from '../../plugin/host-contract/index.js';
+import type { CsrfTokens } from '../auth/csrf-tokens.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { MailQueue } from '../mail/mail-queue.js';
 import type { WebHostHttp } from './host-http.js';
@@ -32,8 +34,12 @@ export interface CrmPageDependencies {
   readonly mailQueue: MailQueue;
   /** Whether the host has a global mail server (SMTP_URL): the outbox page then keeps only what came before it. */
   readonly smtpConfigured: boolean;
+  readonly csrf: CsrfTokens;
   readonly logger: HostLogger;
 }
+
+/** The outbox's two forms carry a CSRF token and nothing else. */
+const formBody = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 });
 
 const CONTACTS_PER_PAGE = 50;
 const sectionTitles: Record<string, LocalizedText> = {
@@ -122,7 +128,7 @@ export async function referenceNamesOf(modules: HostModuleRegistry, records: Hos
 }
 
 export function crmPages(deps: CrmPageDependencies): Router {
-  const { http, modules, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured, logger } = deps;
+  const { http, modules, records, settingsMenu, recordBlocks, outbox, mailQueue, smtpConfigured, csrf, logger } = deps;
   const router = express.Router();
 
   const signedIn = (req: Request, res: Response) => signedInUser(http, req, res);
@@ -222,7 +228,8 @@ export function crmPages(deps: CrmPageDependencies): Router {
   });
 
   router.get('/outbox', async (req, res) => {
-    if (!(await admin(req, res))) return;
+    const session = await admin(req, res);
+    if (!session) return;
     const [messages, queued] = await Promise.all([outbox.latest(100), mailQueue.latest(100)]);
     const addresses = (to: readonly { address: string; name?: string }[]) => to.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', ');
     await http.sendView(req, res, {
@@ -234,11 +241,37 @@ export function crmPages(deps: CrmPageDependencies): Router {
           from: addresses([m.from]),
           to: addresses(m.to),
         })),
-        queued: queued.map((m) => ({ ...m, to: addresses(m.to) })),
+        queued: queued.map((m) => ({
+          ...m,
+          to: addresses(m.to),
+          // A given-up mail whose link is dead (past discardAfter) would only be given up again.
+          canSendAgain: m.givenUpAt !== null && (m.discardAfter === null || Date.parse(m.discardAfter) > Date.now()),
+        })),
         smtpConfigured,
+        csrfToken: session.sessionId ? csrf.forSession(session.sessionId) : '',
       },
     });
   });
+
+  /** A given-up mail's "Send again" and "Delete": admins only, with the session's CSRF token; back to the outbox. */
+  for (const action of ['send-again', 'delete'] as const) {
+    router.post(`/outbox/queue/:id/${action}`, formBody, async (req, res) => {
+      const session = await admin(req, res);
+      if (!session) return;
+      const token = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>).csrf : undefined;
+      if (!csrf.verifyForSession(session.sessionId, token)) {
+        await http.sendMessage(req, res, 403, 'Request refused', 'The form had expired. Go back, reload the page and try again.');
+        return;
+      }
+      const id = recordId(req.params.id);
+      const messageId = id === null ? null : action === 'send-again' ? await mailQueue.sendAgain(id, new Date()) : await mailQueue.removeGivenUp(id);
+      // Already done (a second click), or no such given-up mail: the outbox shows how things stand.
+      if (messageId !== null) {
+        logger.info(action === 'send-again' ? 'Mail put back into the queue by a CRM admin' : 'Given-up mail deleted by a CRM admin', { messageId, userId: session.user.id });
+      }
+      res.redirect(303, '/outbox');
+    });
+  }
 
   return router;
 }

@@ -280,6 +280,98 @@ describe('mail retry: a mail server failing for the moment @db', function () {
     for (const line of log) expect(line).not.to.match(/Secret subject|7f3a|jane\.doe|body/);
   });
 
+  /** A mail given up after 24 hours of 421s; answers its Message-ID and the row's id. */
+  async function givenUp(subject: string): Promise<{ messageId: string; id: number }> {
+    const api = test.host.api;
+    // Refused at the first try and at the one a day later: given up, and the server accepts again.
+    smtp.answer(421, 421);
+    const { messageId } = await api.mail.send(message(subject), { via: 'global' });
+    await mailOf(test).retryDue(later(25 * 60 * MINUTE));
+    const [row] = await api.database.sequelize.query<{ id: unknown; given_up_at: unknown }>('SELECT id, given_up_at FROM crm_mail_queue WHERE message_id = :messageId', {
+      type: QueryTypes.SELECT,
+      replacements: { messageId },
+    });
+    expect(row!.given_up_at).to.not.equal(null);
+    return { messageId, id: Number(row!.id) };
+  }
+
+  function outboxForm(page: string, id: number, action: 'send-again' | 'delete'): { csrf: string } | null {
+    const form = new RegExp(`<form[^>]*action="/outbox/queue/${id}/${action}"[\\s\\S]*?</form>`).exec(page)?.[0];
+    if (!form) return null;
+    return { csrf: /name="csrf" value="([^"]+)"/.exec(form)![1]! };
+  }
+
+  it('lets a CRM admin send a given-up mail again: a CSRF-protected POST puts it back into the queue, and it is delivered', async () => {
+    const api = test.host.api;
+    const { messageId, id } = await givenUp('Given up, then sent again');
+    const admin = await crmLogin(test.url, 'admin', TEST_ADMIN_PASSWORD);
+    const page = await (await fetch(`${test.url}/outbox`, { headers: { cookie: admin } })).text();
+    const form = outboxForm(page, id, 'send-again');
+    expect(form, 'a Send again button for the given-up mail').to.not.equal(null);
+    expect(outboxForm(page, id, 'delete'), 'a Delete button too').to.not.equal(null);
+
+    const post = (body: Record<string, string>, cookie = admin) =>
+      fetch(`${test.url}/outbox/queue/${id}/send-again`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams(body).toString() });
+    expect((await post({})).status, 'no token').to.equal(403);
+    expect((await post({ csrf: 'forged' })).status, 'a wrong token').to.equal(403);
+    expect((await post({ csrf: form!.csrf }, '')).status, 'anonymous: to the login').to.equal(303);
+    expect((await queued(api))[0]!.given_up_at, 'unchanged').to.not.equal(null);
+
+    const sent = await post({ csrf: form!.csrf });
+    expect(sent.status).to.equal(303);
+    expect(sent.headers.get('location')).to.equal('/outbox');
+    const [row] = await queued(api);
+    expect(row!.given_up_at).to.equal(null);
+    expect(row!.next_attempt_at).to.not.equal(null);
+    await mailOf(test).retryDue(later(1000));
+    expect(smtp.received.map((mail) => mail.messageId)).to.deep.equal([messageId]);
+    expect(await queued(api)).to.deep.equal([]);
+  });
+
+  it('lets a CRM admin delete a given-up mail (CSRF-protected POST), and leaves mail still waiting alone', async () => {
+    const api = test.host.api;
+    const { id } = await givenUp('Given up, then deleted');
+    smtp.answer(421);
+    const { messageId: waiting } = await api.mail.send(message('Still waiting'), { via: 'global' });
+    const [waitingRow] = await api.database.sequelize.query<{ id: unknown }>('SELECT id FROM crm_mail_queue WHERE message_id = :waiting', { type: QueryTypes.SELECT, replacements: { waiting } });
+    const admin = await crmLogin(test.url, 'admin', TEST_ADMIN_PASSWORD);
+    const page = await (await fetch(`${test.url}/outbox`, { headers: { cookie: admin } })).text();
+    expect(outboxForm(page, Number(waitingRow!.id), 'delete'), 'no button for mail still waiting').to.equal(null);
+    const form = outboxForm(page, id, 'delete')!;
+    const remove = (target: number, csrf: string) =>
+      fetch(`${test.url}/outbox/queue/${target}/delete`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin }, body: new URLSearchParams({ csrf }).toString() });
+    expect((await remove(id, 'stale')).status).to.equal(403);
+    expect((await remove(id, form.csrf)).status).to.equal(303);
+    expect((await remove(Number(waitingRow!.id), form.csrf)).status, 'mail still waiting is not deleted').to.equal(303);
+    expect((await queued(api)).map((row) => row.message_id)).to.deep.equal([waiting]);
+    const after = await (await fetch(`${test.url}/outbox`, { headers: { cookie: admin } })).text();
+    expect(after).not.to.include('Given up, then deleted');
+  });
+
+  it('offers no Send again for a given-up mail whose link has expired, and refuses to put it back', async () => {
+    const api = test.host.api;
+    smtp.answer(421);
+    await api.mail.send({ ...message('Dead reset link'), discardAfter: later(10 * MINUTE).toISOString() }, { via: 'global' });
+    await mailOf(test).retryDue(later(11 * MINUTE));
+    // Eleven minutes on, as the retry saw them: the link is dead by the clock the page reads too.
+    await api.database.sequelize.query('UPDATE crm_mail_queue SET discard_after = :past', { replacements: { past: later(-MINUTE) } });
+    const [row] = await api.database.sequelize.query<{ id: unknown }>('SELECT id FROM crm_mail_queue', { type: QueryTypes.SELECT });
+    const id = Number(row!.id);
+    const admin = await crmLogin(test.url, 'admin', TEST_ADMIN_PASSWORD);
+    const page = await (await fetch(`${test.url}/outbox`, { headers: { cookie: admin } })).text();
+    expect(outboxForm(page, id, 'send-again')).to.equal(null);
+    const form = outboxForm(page, id, 'delete');
+    expect(form).to.not.equal(null);
+    const again = await fetch(`${test.url}/outbox/queue/${id}/send-again`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin },
+      body: new URLSearchParams({ csrf: form!.csrf }).toString(),
+    });
+    expect(again.status).to.equal(303);
+    expect((await queued(api))[0]!.given_up_at, 'still given up').to.not.equal(null);
+  });
+
   it('keeps and delivers a mail whose subject is longer than 1,000 characters', async () => {
     const subject = `Long subject ${'x'.repeat(1500)}`;
     smtp.answer(421);
