@@ -132,6 +132,20 @@ describe('contacts: support-ending reminders @db', function () {
     expect(reminders('flaky.mail@example.com')).to.have.length(1);
   });
 
+  it('a reminder the host keeps to try again (the mail server did not take it now) is recorded as sent, never sent twice', async () => {
+    const id = await portalUser({ firstname: 'Queued', lastname: 'Mail', email: 'queued.mail@example.com' }, '2030-10-31');
+    let offered = 0;
+    const keeping = h.otherProcessReminders(async () => {
+      offered += 1;
+      return 'kept_for_retry';
+    });
+    expect((await keeping.sweep('2030-10-01')).sent).to.deep.equal([{ contactId: id, kind: 'month', supportEndDate: '2030-10-31' }]);
+    expect((await keeping.sweep('2030-10-02')).sent).to.deep.equal([]);
+    expect((await h.reminders.sweep('2030-10-02')).sent).to.deep.equal([]);
+    expect(offered).to.equal(1);
+    expect(reminders('queued.mail@example.com')).to.have.length(0);
+  });
+
   it('sends the month reminder on its day when the end date is a month’s last day that the month before lacks', async () => {
     // 31 December: its month reminder is due on 30 November (the last day of a shorter month).
     const id = await portalUser({ firstname: 'Eve', lastname: 'Monthend', email: 'eve.monthend@example.com' }, '2030-12-31');
