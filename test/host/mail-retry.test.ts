@@ -454,7 +454,7 @@ describe('the mail queue migration @db', function () {
 
 describe('the mail queue’s discard_after migration @db', function () {
   this.timeout(60_000);
-  const MIGRATION = '20261207300000-mail-queue-discard-after';
+  const MIGRATION = '20261207300200-mail-queue-discard-after';
 
   it('adds discard_after, keeps the rows going down and up again, and is safe to re-run', async () => {
     const database = await scratchDatabase();
@@ -482,7 +482,7 @@ describe('the mail queue’s discard_after migration @db', function () {
 
 describe('the mail subject migration @db', function () {
   this.timeout(60_000);
-  const MIGRATION = '20261207300100-mail-subject-text';
+  const MIGRATION = '20261207300300-mail-subject-text';
 
   it('lets the queue and the outbox keep a subject of any length, goes down (cutting it to 1,000) and up again, and is safe to re-run', async () => {
     const database = await scratchDatabase();
