@@ -13,7 +13,7 @@ import { openDatabase } from '../../host/database.js';
 import { hostMigrator } from '../../host/schema/migrate.js';
 import { LOCK_AFTER_FAILED_LOGINS } from '../../host/users/login-lockout.js';
 import { SqlUserDirectory } from '../../host/users/user-directory.js';
-import { scratchDatabase } from '../support/database.js';
+import { runHostMigrationAgain, scratchDatabase } from '../support/database.js';
 import { TEST_ADMIN_PASSWORD, crmLoginForm, startSecondHost, startTestHost, type TestHost } from '../support/host.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -206,8 +206,7 @@ describe('the CRM user lockout migration @db', function () {
       expect(columns).to.include('user_name');
       expect(await db.sequelize.query("SELECT user_name FROM crm_users WHERE user_name = 'old.user'", { type: QueryTypes.SELECT })).to.have.length(1);
       await migrator.up();
-      const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as { up(params: { context: unknown }): Promise<void> };
-      await again.up({ context: { sequelize: db.sequelize, queryInterface: qi, dialect: db.dialect } });
+      await runHostMigrationAgain(MIGRATION, db);
       expect(await users()).to.have.length(1);
     } finally {
       await db.sequelize.close();

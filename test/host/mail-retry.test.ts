@@ -13,7 +13,7 @@ import { hostMigrator } from '../../host/schema/migrate.js';
 import { toIsoString } from '../../host/schema/row-values.js';
 import type { HostApi, MailMessage } from '../../plugin/host-contract/index.js';
 import { apiClient, JANE, MARIO, portalLogin } from '../portal-api/api-test-kit.js';
-import { scratchDatabase } from '../support/database.js';
+import { runHostMigrationAgain, scratchDatabase } from '../support/database.js';
 import { crmLogin, startSecondHost, startTestHost, TEST_ADMIN_PASSWORD, type TestHost } from '../support/host.js';
 import { startScriptedSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 
@@ -442,8 +442,7 @@ describe('the mail queue migration @db', function () {
       expect(await qi.tableExists('crm_mail_outbox'), 'the earlier tables stay').to.equal(true);
       expect((await migrator.executed()).map((m) => m.name).at(-1)).to.equal(before);
       await migrator.up();
-      const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as { up(params: { context: unknown }): Promise<void> };
-      await again.up({ context: { sequelize: db.sequelize, queryInterface: qi, dialect: db.dialect } });
+      await runHostMigrationAgain(MIGRATION, db);
       expect(await db.sequelize.query('SELECT id FROM crm_mail_queue', { type: QueryTypes.SELECT })).to.deep.equal([]);
     } finally {
       await db.sequelize.close();
@@ -469,8 +468,7 @@ describe('the mail queue’s discard_after migration @db', function () {
       expect(await qi.describeTable('crm_mail_queue')).to.not.have.property('discard_after');
       expect(await db.sequelize.query('SELECT message_id FROM crm_mail_queue', { type: QueryTypes.SELECT })).to.deep.equal([{ message_id: '<b@example.com>' }]);
       await migrator.up();
-      const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as { up(params: { context: unknown }): Promise<void> };
-      await again.up({ context: { sequelize: db.sequelize, queryInterface: qi, dialect: db.dialect } });
+      await runHostMigrationAgain(MIGRATION, db);
       const [kept] = await db.sequelize.query<{ discard_after: unknown }>('SELECT discard_after FROM crm_mail_queue', { type: QueryTypes.SELECT });
       expect(kept!.discard_after, 'the rows from before have none').to.equal(null);
     } finally {
@@ -506,8 +504,7 @@ describe('the mail subject migration @db', function () {
       const cut = db.dialect === 'sqlite' ? subject : subject.slice(0, 1000);
       expect(await subjects()).to.deep.equal([cut, cut]);
       await migrator.up();
-      const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as { up(params: { context: unknown }): Promise<void> };
-      await again.up({ context: { sequelize: db.sequelize, queryInterface: qi, dialect: db.dialect } });
+      await runHostMigrationAgain(MIGRATION, db);
       await db.sequelize.query('UPDATE crm_mail_queue SET subject = :subject', { replacements: { subject } });
       expect((await subjects())[0]).to.equal(subject);
     } finally {

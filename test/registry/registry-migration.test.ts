@@ -3,6 +3,7 @@ import { hostMigrator } from '../../host/schema/migrate.js';
 import { SqlModuleRegistry } from '../../host/registry/module-registry.js';
 import { seedStandardModules } from '../../host/registry/standard-modules.js';
 import { catalog, registryFixture, type RegistryFixture } from './registry-fixture.js';
+import { runHostMigrationAgain } from '../support/database.js';
 
 const MIGRATION = '20261122000100-module-registry';
 const LABELS_MIGRATION = '20261204100000-picklist-labels';
@@ -36,8 +37,7 @@ describe('module registry migration up, down, up @db', function () {
 
     await migrator.up();
     // Running it again changes nothing (every step checks first).
-    const again = await import(`../../host/migrations/${MIGRATION}.js`);
-    await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
+    await runHostMigrationAgain(MIGRATION, fx.db);
     const registry = await SqlModuleRegistry.open(fx.db, fx.logger);
     expect(registry.modules()).to.deep.equal([]);
     expect(registry.revision()).to.equal(0);

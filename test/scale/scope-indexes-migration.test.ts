@@ -11,6 +11,7 @@ import type { OpenedDatabase } from '../../host/database.js';
 import { seedStandardModules } from '../../host/registry/standard-modules.js';
 import { hostMigrator } from '../../host/schema/migrate.js';
 import { registryFixture, type RegistryFixture } from '../registry/registry-fixture.js';
+import { runHostMigrationAgain } from '../support/database.js';
 
 const MIGRATION = '20261123000000-scope-indexes';
 
@@ -77,8 +78,7 @@ describe('scope index migration up, down, up @db', function () {
     await migrator.up();
     expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_visible_idx')).to.deep.equal(['module', 'record_id', 'internal', 'created_at', 'id']);
     expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal([]);
-    const again = (await import(`../../host/migrations/${MIGRATION}.js`)) as typeof import('../../host/migrations/20261123000000-scope-indexes.js');
-    await again.up({ context: { sequelize: fx.db.sequelize, queryInterface: fx.db.sequelize.getQueryInterface(), dialect: fx.db.dialect } });
+    await runHostMigrationAgain(MIGRATION, fx.db);
     await expectIndexed(references, (column) => [column, 'modified_at']);
     expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_created_idx')).to.deep.equal(['module', 'record_id', 'created_at']);
     expect(await indexColumns(fx.db, 'crm_comments', 'crm_comments_record_idx')).to.deep.equal([]);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
-import { dialectOf, openDatabase } from '../../host/database.js';
+import { dialectOf, openDatabase, type OpenedDatabase } from '../../host/database.js';
 
 export interface ScratchDatabase {
   readonly url: string;
@@ -43,6 +43,12 @@ export async function scratchDatabase(): Promise<ScratchDatabase> {
       }
     },
   };
+}
+
+/** Runs the host migration `name`'s `up` once more, by hand: what a start after a partial run does to it. */
+export async function runHostMigrationAgain(name: string, db: Pick<OpenedDatabase, 'sequelize' | 'dialect'>): Promise<void> {
+  const migration = (await import(`../../host/migrations/${name}.js`)) as { up(params: { context: unknown }): Promise<void> };
+  await migration.up({ context: { sequelize: db.sequelize, queryInterface: db.sequelize.getQueryInterface(), dialect: db.dialect } });
 }
 
 /**
