@@ -50,7 +50,7 @@ import { AccessPolicies } from './access-policies.js';
 import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
 import { clipped, coerceFieldValue, isBlankText, isCustomerLink, isEmptyValue, longerThan, sameValue } from './field-input.js';
-import { ScopeSubject, accountReferenceOf, scopeCondition } from './record-scope.js';
+import { ScopeSubject, scopeCondition } from './record-scope.js';
 import { searchedSpans } from './wall-clock.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
 import { NewRecordOwner } from './new-record-owner.js';
@@ -134,13 +134,8 @@ export interface PortalField {
 export interface ReferenceLabel {
   readonly id: number;
   readonly label: string;
+  /** Whether the customer can open it (it is in their scope of a module they view). */
   readonly module: string;
-  /**
-   * Whether the customer can open it: it is in their scope of a module they view. False for a record
-   * named but not theirs to open (their own company where Accounts is not on their menu, a
-   * colleague on a ticket of their company): pages show its name without a link.
-   */
-  readonly opens: boolean;
 }
 
 export interface PortalRow {
@@ -459,7 +454,6 @@ export class PortalAccessContext {
       const policy = this.policy.modules.find((m) => m.name === target && m.view);
       if (!policy) {
         await this.ownLabels(target, ids, labels);
-        if (target === 'Contacts') await this.colleagueLabels(module, ids, labels);
         continue;
       }
       // A label field some rule of the target hides is shown only where that record's rules leave it.
@@ -470,8 +464,7 @@ export class PortalAccessContext {
       if (target === 'Contacts' && isOnly(scope, this.subject.contactId)) {
         // In contact scope the only contact the customer sees is their own, loaded with the session.
         const own = this.subject.contact;
-        if (ids.has(own.id)) labels.set(`${target}:${own.id}`, { id: own.id, module: target, label: this.recordLabel(policy, own, outcomeOf(own)), opens: true });
-        if (target === 'Contacts') await this.colleagueLabels(module, ids, labels);
+        if (ids.has(own.id)) labels.set(`${target}:${own.id}`, { id: own.id, module: target, label: this.recordLabel(policy, own, outcomeOf(own)) });
         continue;
       }
       const page = await this.records.query(target, {
@@ -479,44 +472,9 @@ export class PortalAccessContext {
         fields: [...new Set([...nameFields(policy.definition), ...(ruled ? this.ruleFields(target) : [])])],
         limit: ids.size,
       });
-      for (const record of page.rows) labels.set(`${target}:${record.id}`, { id: record.id, module: target, label: this.recordLabel(policy, record, outcomeOf(record)), opens: true });
-      if (target === 'Contacts') await this.colleagueLabels(module, ids, labels);
+      for (const record of page.rows) labels.set(`${target}:${record.id}`, { id: record.id, module: target, label: this.recordLabel(policy, record, outcomeOf(record)) });
     }
     return labels;
-  }
-
-  /**
-   * The contacts of `ids` still unnamed that belong to an account the referring module's scope
-   * reaches (the customer's company, and its subsidiaries where that scope takes them): a colleague
-   * on a ticket of their company. The record and its reference field are the customer's to read,
-   * so they read who it is — by the Contacts name fields the profile (and its rules) leave readable,
-   * never linked (`opens: false`: their Contacts scope does not open the colleague's record). A
-   * colleague whose name field is hidden stays unnamed ("not shown to you"). In contact scope the
-   * referring records are the customer's own: nobody else is named.
-   */
-  private async colleagueLabels(module: ModulePolicy, ids: ReadonlySet<number>, labels: Map<string, ReferenceLabel>): Promise<void> {
-    if (module.scope === 'contact') return;
-    const definition = this.registry.module('Contacts');
-    const accountField = accountReferenceOf(this.registry, 'Contacts');
-    const unnamed = [...ids].filter((id) => !labels.has(`Contacts:${id}`));
-    if (!definition || !accountField || unnamed.length === 0) return;
-    const accounts = await this.subject.accountIds(module.scope);
-    if (accounts.length === 0) return;
-    const onMenu = this.policy.modules.find((m) => m.name === 'Contacts');
-    const hidden = this.policy.hiddenFields.Contacts ?? [];
-    const readable = (field: string) => (onMenu ? onMenu.fields.some((f) => f.name === field) : !hidden.includes(field));
-    if (!readable(definition.labelField)) return;
-    const page = await this.records.query('Contacts', {
-      where: andAll({ field: accountField, op: 'in', value: [...accounts] }, { field: 'id', op: 'in', value: unnamed }),
-      fields: [...new Set([...nameFields(definition), ...(onMenu ? this.ruleFields('Contacts') : [])])].filter((f) => definition.fields.some((d) => d.name === f)),
-      limit: unnamed.length,
-    });
-    for (const record of page.rows) {
-      const outcome = onMenu ? evaluateRules(this.rules, 'Contacts', record.values) : NO_RULE_EFFECTS;
-      if (outcome.hidden.has(definition.labelField)) continue;
-      const label = recordName(definition, record, (field) => readable(field) && !outcome.hidden.has(field));
-      labels.set(`Contacts:${record.id}`, { id: record.id, module: 'Contacts', label, opens: false });
-    }
   }
 
   /**
@@ -533,12 +491,12 @@ export class PortalAccessContext {
     const label = (record: CrmRecord) =>
       onMenu ? this.recordLabel(onMenu, record, evaluateRules(this.rules, target, record.values)) : recordName(definition, record, (field) => !hidden.includes(field));
     if (target === 'Contacts' && ids.has(this.contactId)) {
-      labels.set(`${target}:${this.contactId}`, { id: this.contactId, module: target, label: label(this.subject.contact), opens: false });
+      labels.set(`${target}:${this.contactId}`, { id: this.contactId, module: target, label: label(this.subject.contact) });
     }
     const account = this.subject.accountId;
     if (target === 'Accounts' && account !== null && ids.has(account)) {
       const own = await this.records.get('Accounts', account);
-      if (own) labels.set(`${target}:${account}`, { id: account, module: target, label: label(own), opens: false });
+      if (own) labels.set(`${target}:${account}`, { id: account, module: target, label: label(own) });
     }
   }
 

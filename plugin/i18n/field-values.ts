@@ -136,11 +136,10 @@ export function showValue(field: Pick<PortalField, 'name' | 'type' | 'optionLabe
       // A form shown again holds what the browser sent: one chosen option is a plain string.
       return { text: (Array.isArray(value) ? value.map(String) : [String(value)]).map((v) => optionText(field, v)).join(', '), empty: false };
     case 'reference':
-      // Only what the access layer named (within the customer's scope, or a colleague of their
-      // company, `opens: false`); never the raw id. A record it does not name is said to be there
-      // ("—" read as "nobody"). A link only to a record the customer may open.
+      // Only what the access layer resolved within the customer's scope; never the raw id. A record
+      // out of scope is said to be there ("—" read as "nobody").
       if (!reference) return options.notShown && typeof value === 'number' ? { text: options.notShown, empty: false, muted: true } : EMPTY;
-      return { text: reference.label, empty: false, ...(reference.opens && options.opens(reference.module) ? { href: options.recordHref(reference.module, reference.id) } : {}) };
+      return { text: reference.label, empty: false, ...(options.opens(reference.module) ? { href: options.recordHref(reference.module, reference.id) } : {}) };
     case 'email':
       return { text: String(value), href: `mailto:${String(value)}`, empty: false };
     case 'url':

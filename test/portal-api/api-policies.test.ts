@@ -49,9 +49,9 @@ describe('portal API: version 1 and the sign-in gate @db', function () {
         const acme = (await idsWhere(t.host.api, 'Accounts', 'accountname', 'Acme Ltd'))[0]!;
         const row = list.body.rows[0];
         expect(list.body.columns.map((c: { name: string }) => c.name)).to.include.members(['contact_id']);
-        expect(row.references.contact_id).to.deep.equal({ id: janeId, module: 'Contacts', label: 'Jane Doe', opens: false });
+        expect(row.references.contact_id).to.deep.equal({ id: janeId, module: 'Contacts', label: 'Jane Doe' });
         const record = await jane.get(`/modules/HelpDesk/records/${row.id}`);
-        expect(record.body.references.account_id).to.deep.equal({ id: acme, module: 'Accounts', label: 'Acme Ltd', opens: false });
+        expect(record.body.references.account_id).to.deep.equal({ id: acme, module: 'Accounts', label: 'Acme Ltd' });
       }
 
       // What support fills (status, solution, number) is read-only for customers on version 1.

@@ -104,11 +104,6 @@ interface Oracle {
   ruleMayHide(module: string, field: string): boolean;
   /** A home button opens a module the customer may view (and, to create, create in). */
   button(action: string, module: string): boolean;
-  /**
-   * Whether a contact is a colleague named on a record in scope: a ticket or invoice the customer
-   * reads in a company scope refers to them, and they belong to an account that scope reaches.
-   */
-  namesColleague(contactId: number, values: Readonly<Record<string, unknown>>): boolean;
 }
 
 function oracleOf(config: Configuration, facts: Facts): Oracle {
@@ -147,12 +142,6 @@ function oracleOf(config: Configuration, facts: Facts): Oracle {
     hidden: (module, field, values) => access(module, field) === 'hidden' || ruleHidden(module, field, values),
     writable: (module, field, values) => access(module, field) === 'readwrite' && !ruleHidden(module, field, values) && !ruleReadOnly(module, field, values) && !allReadOnly(module, values),
     tool: (module, tool) => viewable(module) && choice(module).tools[tool] && (tool !== 'documents' || module === 'HelpDesk' || module === 'Invoice' || module === 'Contacts' || module === 'Accounts'),
-    namesColleague: (contactId, values) =>
-      ['HelpDesk', 'Invoice'].some((module) => {
-        const scope = choice(module).scope;
-        if (!viewable(module) || scope === 'contact' || access(module, 'contact_id') === 'hidden' || !accounts(scope).includes(values.account_id as number)) return false;
-        return facts.records[module]!.some((r) => r.values.contact_id === contactId && inScope(module, r.values, r.id));
-      }),
   };
 }
 
@@ -574,8 +563,6 @@ describe('portal: the authorization model holds for random profiles on every rou
               if (oracle.inScope(m, id) && !oracle.hidden(m, field, values)) continue;
               // The customer's own company names their records' references where Accounts is not theirs to view (README), unless the profile hides its name.
               if (m === 'Accounts' && field === 'accountname' && id === facts.account && !oracle.viewable(m) && !oracle.hidden(m, field, values)) continue;
-              // A colleague on a ticket or invoice of the company the customer reads is named there, as text (README), unless the profile hides the name.
-              if (m === 'Contacts' && field === 'lastname' && !oracle.hidden(m, field, values) && oracle.namesColleague(id, values)) continue;
               // The signed-in customer's own name is who they are (`/me`, the page header), whatever the profile hides of contacts (README).
               if (m === 'Contacts' && field === 'lastname' && id === facts.me) continue;
               // A comment is signed by its author's name: a contact who commented on a ticket the customer reads the thread of.

@@ -172,15 +172,7 @@ export const portalFieldSchema = {
 } as const;
 
 const referenceSchema = {
-  anyOf: [
-    { type: 'null' },
-    {
-      type: 'object',
-      required: ['id', 'label', 'module', 'opens'],
-      // `opens`: the customer may open the record (false for a colleague named on a ticket of their company, or their company where Accounts is not on their menu).
-      properties: { id: { type: 'integer' }, label: { type: 'string' }, module: { type: 'string' }, opens: { type: 'boolean' } },
-    },
-  ],
+  anyOf: [{ type: 'null' }, { type: 'object', required: ['id', 'label', 'module'], properties: { id: { type: 'integer' }, label: { type: 'string' }, module: { type: 'string' } } }],
 } as const;
 
 export const rowSchema = {
