@@ -20,7 +20,7 @@ import {
   type HostRecords,
 } from '../../plugin/host-contract/index.js';
 import type { CsrfTokens } from '../auth/csrf-tokens.js';
-import { localized, recordId, signedInAdmin } from './crm-pages.js';
+import { formField, formTokenChecked, localized, recordId, signedInAdmin } from './crm-pages.js';
 import type { WebHostHttp } from './host-http.js';
 
 export interface ContactChangePageDependencies {
@@ -34,11 +34,6 @@ const CONTACTS = 'Contacts';
 /** The fields the edit form offers, in its order (those the Contacts module has). */
 const EDITABLE = ['firstname', 'lastname', 'email'] as const;
 const contactForm = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 10 });
-
-function field(body: unknown, name: string): string {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : '';
-}
 
 /** The record store's problem with a value, said to the admin. */
 function problemText(problem: string): string {
@@ -71,15 +66,9 @@ export function contactChangePages(deps: ContactChangePageDependencies): Router 
     return { record, fields };
   }
 
-  async function formChecked(req: Request, res: Response, session: CrmSession): Promise<boolean> {
-    if (csrf.verifyForSession(session.sessionId, field(req.body, 'csrf'))) return true;
-    await http.sendMessage(req, res, 403, 'Request refused', 'The form had expired. Go back, reload the page and try again.');
-    return false;
-  }
-
   /** The version the form was made from, or null after answering 400 (a form this CRM did not make). */
   async function formVersion(req: Request, res: Response): Promise<number | null> {
-    const version = field(req.body, 'version');
+    const version = formField(req.body, 'version');
     if (/^[1-9][0-9]{0,9}$/.test(version)) return Number(version);
     await http.sendMessage(req, res, 400, 'Bad request', 'The form is incomplete. Go back, reload the page and try again.');
     return null;
@@ -88,7 +77,7 @@ export function contactChangePages(deps: ContactChangePageDependencies): Router 
   /** A posted form's admin, contact and version, or null after answering (403, 404, 400). */
   async function postedForm(req: Request, res: Response): Promise<{ session: CrmSession; contact: { record: CrmRecord; fields: readonly FieldDefinition[] }; version: number } | null> {
     const session = await signedInAdmin(http, req, res);
-    if (!session || !(await formChecked(req, res, session))) return null;
+    if (!session || !(await formTokenChecked(http, csrf, req, res, session))) return null;
     const contact = await contactOf(req, res);
     if (!contact) return null;
     const version = await formVersion(req, res);
@@ -141,7 +130,7 @@ export function contactChangePages(deps: ContactChangePageDependencies): Router 
     const form = await postedForm(req, res);
     if (!form) return;
     const { session, contact, version } = form;
-    const typed = Object.fromEntries(contact.fields.map((f) => [f.name, field(req.body, f.name)]));
+    const typed = Object.fromEntries(contact.fields.map((f) => [f.name, formField(req.body, f.name)]));
     const values = Object.fromEntries(contact.fields.map((f) => [f.name, typed[f.name]!.trim()]));
     try {
       await records.update(CONTACTS, contact.record.id, { values }, { expectedVersion: version, actor: { kind: 'user', userId: session.user.id } });

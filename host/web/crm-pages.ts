@@ -3,7 +3,7 @@
  * list and a Contact's record page (its fields, then every block plugins registered for
  * Contacts), and the mail outbox (where an admin sends a given-up mail again or deletes it, by a
  * POST with the session's CSRF token). Anonymous visitors go to the login; admin pages answer 403
- * to other users. The guards, the id and page parsing and the names of referenced records are
+ * to other users. The guards, the form checks, the id and page parsing and the names of referenced records are
  * exported for the other CRM page routers (`ticket-pages.ts`, `contact-change-pages.ts`).
  */
 import express, { type Request, type Response, type Router } from 'express';
@@ -102,6 +102,19 @@ export async function signedInAdmin(http: WebHostHttp, req: Request, res: Respon
     return null;
   }
   return session;
+}
+
+/** A posted form's field as text, or '' when it is missing or not text. */
+export function formField(body: unknown, name: string): string {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** Whether a posted form carries the session's CSRF token; else false after answering 403. */
+export async function formTokenChecked(http: WebHostHttp, csrf: CsrfTokens, req: Request, res: Response, session: CrmSession): Promise<boolean> {
+  if (csrf.verifyForSession(session.sessionId, formField(req.body, 'csrf'))) return true;
+  await http.sendMessage(req, res, 403, 'Request refused', 'The form had expired. Go back, reload the page and try again.');
+  return false;
 }
 
 type RecordValues = { readonly values: Readonly<Record<string, FieldValue>> };
@@ -257,12 +270,7 @@ export function crmPages(deps: CrmPageDependencies): Router {
   for (const action of ['send-again', 'delete'] as const) {
     router.post(`/outbox/queue/:id/${action}`, formBody, async (req, res) => {
       const session = await admin(req, res);
-      if (!session) return;
-      const token = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>).csrf : undefined;
-      if (!csrf.verifyForSession(session.sessionId, token)) {
-        await http.sendMessage(req, res, 403, 'Request refused', 'The form had expired. Go back, reload the page and try again.');
-        return;
-      }
+      if (!session || !(await formTokenChecked(http, csrf, req, res, session))) return;
       const id = recordId(req.params.id);
       const messageId = id === null ? null : action === 'send-again' ? await mailQueue.sendAgain(id, new Date()) : await mailQueue.removeGivenUp(id);
       // Already done (a second click), or no such given-up mail: the outbox shows how things stand.

@@ -10,7 +10,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { InvalidRecordError, RecordNotFoundError, type CrmSession, type HostModuleRegistry, type HostRecords } from '../../plugin/host-contract/index.js';
 import type { CsrfTokens } from '../auth/csrf-tokens.js';
 import { MAX_TEXTAREA_LENGTH, isPlainText } from '../records/field-values.js';
-import { displayValue, localized, pageNumber, recordId, referenceNamesOf, signedInUser } from './crm-pages.js';
+import { displayValue, formField, formTokenChecked, localized, pageNumber, recordId, referenceNamesOf, signedInUser } from './crm-pages.js';
 import type { WebHostHttp } from './host-http.js';
 
 export interface TicketPageDependencies {
@@ -28,11 +28,6 @@ const TICKETS_PER_PAGE = 50;
 const COMMENTS_SHOWN = 200;
 /** A comment of MAX_TEXTAREA_LENGTH characters fits, percent-encoded, even when every one is a 4-byte letter. */
 const commentForm = express.urlencoded({ extended: false, limit: '1200kb', parameterLimit: 10 });
-
-function field(body: unknown, name: string): string {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : '';
-}
 
 /** Why a comment cannot be added, in words, or null when it can. */
 function commentProblem(body: string): string | null {
@@ -132,15 +127,11 @@ export function ticketPages(deps: TicketPageDependencies): Router {
 
   router.post('/tickets/:id/comments', commentForm, async (req, res) => {
     const session = await signedInUser(http, req, res);
-    if (!session) return;
-    if (!csrf.verifyForSession(session.sessionId, field(req.body, 'csrf'))) {
-      await http.sendMessage(req, res, 403, 'Request refused', 'The form had expired. Go back, reload the page and try again.');
-      return;
-    }
+    if (!session || !(await formTokenChecked(http, csrf, req, res, session))) return;
     const id = recordId(req.params.id);
-    const raw = field(req.body, 'body');
+    const raw = formField(req.body, 'body');
     const body = raw.trim();
-    const internal = field(req.body, 'internal') !== '';
+    const internal = formField(req.body, 'internal') !== '';
     const problem = commentProblem(body);
     if (problem || id === null) {
       await sendTicket(req, res, session, id, { body: raw, internal, error: problem ?? '' });

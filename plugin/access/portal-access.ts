@@ -36,7 +36,6 @@ import {
   type LanguageCode,
   type RecordCondition,
   type RecordSort,
-  type RelationDefinition,
 } from '../host-contract/index.js';
 import { PortalSessions, type PortalSession } from '../auth/portal-sessions.js';
 import { isCustomerPath, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
@@ -50,7 +49,7 @@ import { AccessPolicies } from './access-policies.js';
 import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
 import { clipped, coerceFieldValue, isBlankText, isCustomerLink, isEmptyValue, longerThan, sameValue } from './field-input.js';
-import { ScopeSubject, scopeCondition } from './record-scope.js';
+import { ScopeSubject, documentLists, scopeCondition } from './record-scope.js';
 import { searchedSpans } from './wall-clock.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
 import { NewRecordOwner } from './new-record-owner.js';
@@ -1137,17 +1136,12 @@ export class PortalAccessContext {
     if (!Number.isSafeInteger(id) || id < 1 || !Number.isSafeInteger(documentId) || documentId < 1) throw notFound();
     const own = name === 'Documents';
     if (own && documentId !== id) throw notFound();
-    const links: RecordCondition[] = own ? [] : this.documentLists(name).map((relation) => ({ linkedThrough: relation.id, ids: [documentId] }));
+    const links: RecordCondition[] = own ? [] : documentLists(this.registry, name).map((relation) => ({ linkedThrough: relation.id, ids: [documentId] }));
     if (!own && (!module.tools.documents || links.length === 0)) throw notFound();
     const holds = andAll(await this.scope(name), { field: 'id', op: 'eq', value: id }, links.length === 0 ? undefined : links.length === 1 ? links[0] : { or: links });
     if ((await this.records.count(name, holds)) === 0) throw notFound();
     this.inScope.add(`${name}:${id}`);
     return this.openDocument(documentId);
-  }
-
-  /** The related lists between `name` and Documents: the ways a file is attached to one of its records. */
-  private documentLists(name: string): RelationDefinition[] {
-    return this.registry.relations(name).filter((relation) => relation.kind === 'related-list' && [relation.module, relation.relatedModule].sort().join() === [name, 'Documents'].sort().join());
   }
 
   private async mayReadDocument(documentId: number): Promise<boolean> {

@@ -15,7 +15,7 @@
  * Public catalogues (FAQ, Products) are read by everybody: their condition only filters
  * unpublished entries. A module with no path at all yields no record.
  */
-import type { CrmRecord, HostModuleRegistry, HostRecords, RecordCondition } from '../host-contract/index.js';
+import type { CrmRecord, HostModuleRegistry, HostRecords, RecordCondition, RelationDefinition } from '../host-contract/index.js';
 import { isCustomerPath, PUBLIC_CATALOGUES } from '../eligibility/module-eligibility.js';
 import type { RecordScope } from '../profiles/profile-document.js';
 
@@ -94,7 +94,12 @@ export function accountReferenceOf(registry: HostModuleRegistry, module: string)
  * through a related list. A profile's documents tool is in force only on such a module.
  */
 export function holdsDocuments(registry: HostModuleRegistry, module: string): boolean {
-  return module !== 'Documents' && registry.relations(module).some((r) => r.kind === 'related-list' && (r.module === 'Documents' || r.relatedModule === 'Documents'));
+  return documentLists(registry, module).length > 0;
+}
+
+/** The related lists through which files (Documents) are attached to `module`'s records; none for Documents itself. */
+export function documentLists(registry: HostModuleRegistry, module: string): RelationDefinition[] {
+  return module === 'Documents' ? [] : registry.relations(module).filter((r) => r.kind === 'related-list' && (r.module === 'Documents' || r.relatedModule === 'Documents'));
 }
 
 /** Whether a module has any path to Contacts (then `contact` scope does not fall back to the account). */

@@ -16,12 +16,28 @@ import { enablePortalUser } from '../settings/settings-test-kit.js';
 import { startRefusingSmtp, type ScriptedSmtp } from '../support/scripted-smtp.js';
 import { startSilentSmtp, type SilentSmtp } from '../support/silent-smtp.js';
 import { hashToken } from '../../plugin/auth/portal-sessions.js';
+import type { CrmRecord } from '../../plugin/host-contract/index.js';
 
 const PASSWORD = 'Correct-horse-7';
 const BASE_URL = 'https://portal.example.test/crm';
 const FORGED = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' };
 
 /** What a well-formed mail of the portal holds, whatever its kind and language. */
+/** A CRM admin turns portal access on for a new contact with `values`, through the contact block's form: the answer, and the contact. */
+async function switchPortalUserOn(host: SignInHost, values: { firstname: string; lastname: string; email: string; language: string }): Promise<{ response: Response; contact: CrmRecord }> {
+  const admin = await adminClient(host.test);
+  const contact = await host.test.host.api.records.create('Contacts', { values });
+  const page = await (await admin.get(`/contacts/${contact.id}`)).text();
+  const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
+  const response = await fetch(`${host.url}/settings/business-portal/contacts/${contact.id}/portal-user`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin.cookie },
+    body: new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!, version: /name="version" value="(\d+)"/.exec(form)![1]!, portalUser: 'yes', profileId: '', supportStartDate: '', supportEndDate: '' }).toString(),
+  });
+  return { response, contact };
+}
+
 function expectWellFormed(mail: ParsedMail): void {
   const html = typeof mail.html === 'string' ? mail.html : '';
   const text = mail.text ?? '';
@@ -298,17 +314,8 @@ describe('notifications: a mail server that refuses every message @db', function
   });
 
   it('tells the admin who turns portal access on that the access details could not be sent', async () => {
-    const admin = await adminClient(host.test);
     const email = 'refused.access@example.com';
-    const contact = await host.test.host.api.records.create('Contacts', { values: { firstname: 'Ada', lastname: 'Refused', email, language: 'en' } });
-    const page = await (await admin.get(`/contacts/${contact.id}`)).text();
-    const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
-    const response = await fetch(`${host.url}/settings/business-portal/contacts/${contact.id}/portal-user`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin.cookie },
-      body: new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!, version: /name="version" value="(\d+)"/.exec(form)![1]!, portalUser: 'yes', profileId: '', supportStartDate: '', supportEndDate: '' }).toString(),
-    });
+    const { response, contact } = await switchPortalUserOn(host, { firstname: 'Ada', lastname: 'Refused', email, language: 'en' });
     const html = await response.text();
     expect(response.status).to.equal(200);
     leaks(html);
@@ -433,16 +440,7 @@ describe('notifications: a mail server that refuses for the moment (421) @db', f
   });
 
   async function switchOn(email: string, language: string): Promise<string> {
-    const admin = await adminClient(host.test);
-    const contact = await host.test.host.api.records.create('Contacts', { values: { firstname: 'Quinn', lastname: 'Queued', email, language } });
-    const page = await (await admin.get(`/contacts/${contact.id}`)).text();
-    const form = /<form class="bp-portal-user-form"[\s\S]*?<\/form>/.exec(page)![0];
-    const response = await fetch(`${host.url}/settings/business-portal/contacts/${contact.id}/portal-user`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: admin.cookie },
-      body: new URLSearchParams({ _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1]!, version: /name="version" value="(\d+)"/.exec(form)![1]!, portalUser: 'yes', profileId: '', supportStartDate: '', supportEndDate: '' }).toString(),
-    });
+    const { response } = await switchPortalUserOn(host, { firstname: 'Quinn', lastname: 'Queued', email, language });
     expect(response.status).to.equal(200);
     return response.text();
   }
