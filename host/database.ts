@@ -47,6 +47,7 @@ export const SQLITE_STATEMENT_CONNECTIONS = 4;
 
 interface SqliteConnection {
   exec(sql: string, callback: (error: Error | null) => void): void;
+  run(sql: string, ...rest: unknown[]): unknown;
   serialize(callback?: () => void): void;
   parallelize(callback?: () => void): void;
   all(sql: string, ...rest: unknown[]): unknown;
@@ -158,6 +159,45 @@ function keepPreparedReads(connection: SqliteConnection, size: number): void {
   };
 }
 
+/** A stack that is thrown away: its first line (`Error: message`) only, no frames to format. */
+function discardedStack(error: Error): string {
+  return Error.prototype.toString.call(error);
+}
+
+/**
+ * Sequelize's SQLite dialect makes an Error before every statement and reads its `stack` when
+ * the statement answers, to give a failed statement's error the caller's stack; a statement that
+ * succeeded throws it away. Under tsx (`npm start`, the tests) stacks are source-mapped, and each
+ * read mapped ten frames through the source maps: a fifth of the CPU of a test file's process,
+ * more than the portal's own code (and, unmapped, still a few per cent of a page's). So the answer
+ * of a statement that succeeded is handled with a formatter that writes the stack's first line
+ * only; a failed one keeps the whole, mapped stack. `Error.prepareStackTrace` is swapped only for
+ * that synchronous callback (stacks are formatted when first read: only one read in it is
+ * affected), then put back as it was.
+ */
+function unusedStacksUnformatted(connection: SqliteConnection): void {
+  const errors = Error as { prepareStackTrace?: (error: Error, frames: NodeJS.CallSite[]) => unknown };
+  for (const method of ['all', 'run', 'exec'] as const) {
+    const original = connection[method].bind(connection) as (...args: unknown[]) => unknown;
+    connection[method] = function (sql: string, ...rest: unknown[]): unknown {
+      const callback = rest[rest.length - 1];
+      if (typeof callback === 'function') {
+        rest[rest.length - 1] = function (this: unknown, error: Error | null, ...results: unknown[]): unknown {
+          if (error) return callback.call(this, error, ...results);
+          const prepare = errors.prepareStackTrace;
+          errors.prepareStackTrace = discardedStack;
+          try {
+            return callback.call(this, error, ...results);
+          } finally {
+            errors.prepareStackTrace = prepare;
+          }
+        };
+      }
+      return original(sql, ...rest);
+    } as SqliteConnection[typeof method];
+  }
+}
+
 /**
  * The process's turn to write to its SQLite database, taken in JavaScript. SQLite lets one
  * connection write at a time; the others wait for the lock inside SQLite's busy handler, which
@@ -250,6 +290,7 @@ function configureSqliteConnections(sequelize: Sequelize, storage: string, lockW
       configured.set(connection, ready);
       connection.serialize = (callback?: () => void) => connection.parallelize(callback);
       keepPreparedReads(connection, SQLITE_PREPARED_READS);
+      unusedStacksUnformatted(connection);
     }
     await ready;
     return connection;

@@ -458,6 +458,38 @@ describe('reference host SQLite connections', () => {
     }
   });
 
+  it('formats no stack for a statement that succeeded; a failed one keeps the caller\'s stack, and the formatter is put back', async () => {
+    const { sequelize } = await openDatabase(`sqlite:${join(dir, 'stacks.sqlite')}`);
+    const errors = Error as { prepareStackTrace?: (error: Error, frames: NodeJS.CallSite[]) => unknown };
+    const before = errors.prepareStackTrace;
+    let formatted = 0;
+    // Stands for the formatter tsx installs (source maps): counts the stacks it is asked for.
+    const counting = (error: Error, frames: NodeJS.CallSite[]): unknown => {
+      formatted += 1;
+      return before ? before(error, frames) : `${String(error)}${frames.map((frame) => `\n    at ${String(frame)}`).join('')}`;
+    };
+    errors.prepareStackTrace = counting;
+    try {
+      await sequelize.query('CREATE TABLE stacked (id INTEGER PRIMARY KEY, name TEXT)');
+      await sequelize.query("INSERT INTO stacked (name) VALUES ('a')");
+      await sequelize.query('SELECT name FROM stacked', { type: QueryTypes.SELECT });
+      await sequelize.transaction(async (transaction) => {
+        await sequelize.query("UPDATE stacked SET name = 'b'", { transaction });
+      });
+      expect(formatted, 'stacks formatted for statements that succeeded').to.equal(0);
+      expect(errors.prepareStackTrace).to.equal(counting);
+
+      const error = await rejection(sequelize.query('SELECT id FROM nowhere'));
+      expect(formatted, 'the failed statement\'s stack').to.be.greaterThan(0);
+      expect((error as Error).message).to.match(/no such table: nowhere/);
+      expect(String((error as Error).stack)).to.match(/base-data\.test\.ts:\d+/);
+      expect(errors.prepareStackTrace).to.equal(counting);
+    } finally {
+      errors.prepareStackTrace = before;
+      await sequelize.close();
+    }
+  });
+
   it('prepares a read once per connection and runs it again from there; a read that fails is not kept', async () => {
     const { sequelize } = await openDatabase(`sqlite:${join(dir, 'prepared.sqlite')}`);
     const watch = watchStatements();
