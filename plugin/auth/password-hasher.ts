@@ -26,6 +26,16 @@ export interface ScryptParameters {
  */
 export const DEFAULT_SCRYPT_PARAMETERS: ScryptParameters = { ln: 14, r: 8, p: 1 };
 
+/**
+ * Where `setScryptParameters` keeps the process's parameters: on `globalThis`, as a process may
+ * hold this module twice (the tests import it as CommonJS, the host loads the plugin as ES modules).
+ */
+const PROCESS_PARAMETERS = Symbol.for('business-portal.auth.scrypt-parameters');
+
+function processParameters(): ScryptParameters {
+  return (globalThis as { [PROCESS_PARAMETERS]?: ScryptParameters })[PROCESS_PARAMETERS] ?? DEFAULT_SCRYPT_PARAMETERS;
+}
+
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 /** Bounds for parameters read back from storage: a corrupt row must not make a request hash for minutes. */
@@ -60,6 +70,19 @@ function inRange(value: number, [min, max]: readonly [number, number]): boolean 
   return Number.isInteger(value) && value >= min && value <= max;
 }
 
+/**
+ * Sets the parameters of the hashers this process makes from now on without parameters of their
+ * own (the plugin's, at each start); hashes already stored keep theirs, and are checked at them.
+ * For test runs, which hash thousands of passwords (see test/support/hash-cost.ts); a portal keeps
+ * `DEFAULT_SCRYPT_PARAMETERS`.
+ */
+export function setScryptParameters(params: ScryptParameters): void {
+  if (!inRange(params.ln, LIMITS.ln) || !inRange(params.r, LIMITS.r) || !inRange(params.p, LIMITS.p)) {
+    throw new RangeError(`scrypt parameters out of range: ${JSON.stringify(params)}`);
+  }
+  (globalThis as { [PROCESS_PARAMETERS]?: ScryptParameters })[PROCESS_PARAMETERS] = { ln: params.ln, r: params.r, p: params.p };
+}
+
 export function encodeHash(params: ScryptParameters, salt: Buffer, key: Buffer): string {
   const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
   return `$scrypt$ln=${params.ln},r=${params.r},p=${params.p}$${b64(salt)}$${b64(key)}`;
@@ -90,7 +113,7 @@ export class ScryptPasswordHasher implements PasswordHasher {
 
   constructor(
     @multiInject(PasswordCheckListener) @optional() listeners?: PasswordCheckListener[],
-    params: ScryptParameters = DEFAULT_SCRYPT_PARAMETERS,
+    params: ScryptParameters = processParameters(),
   ) {
     this.listeners = listeners ?? [];
     this.params = params;

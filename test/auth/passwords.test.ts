@@ -1,15 +1,18 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { HASH_CONCURRENCY, hashWorkerSettings, hashWorkersAlive } from '../../plugin/auth/hash-workers.js';
-import { decodeHash, DEFAULT_SCRYPT_PARAMETERS, ScryptPasswordHasher, type PasswordCheckListener } from '../../plugin/auth/password-hasher.js';
+import { CRM_SCRYPT_LOG2_N, hashPassword, setCrmPasswordCost, verifyPassword } from '../../host/users/password-hash.js';
+import { decodeHash, DEFAULT_SCRYPT_PARAMETERS, ScryptPasswordHasher, setScryptParameters, type PasswordCheckListener } from '../../plugin/auth/password-hasher.js';
 import { CommonPasswordPolicy, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, commonPasswordList, readCommonPasswords } from '../../plugin/auth/password-policy.js';
 import { addYears, todayIn, toDateOnly, withinSupport } from '../../plugin/auth/support-period.js';
+import { realHashCosts, TEST_SCRYPT_LOG2_N, testHashCosts } from '../support/hash-cost.js';
 
 describe('auth: password hashing', function () {
   this.timeout(20_000);
   const counted = { real: 0, dummy: 0 };
   const listener: PasswordCheckListener = { passwordChecked: (kind) => void (counted[kind] += 1) };
-  const hasher = new ScryptPasswordHasher([listener]);
+  // At the portal's own cost, not the test processes' (test/support/hash-cost.ts): what is measured here is that cost.
+  const hasher = new ScryptPasswordHasher([listener], DEFAULT_SCRYPT_PARAMETERS);
 
   it('stores a self-describing scrypt string with a random salt, and verifies it', async () => {
     const a = await hasher.hash('correct horse battery staple');
@@ -63,6 +66,29 @@ describe('auth: password hashing', function () {
   it('normalises Unicode (NFKC): the composed and decomposed forms of a password match', async () => {
     const hash = await hasher.hash('Caf\u00e9-au-lait');
     expect(await hasher.verify('Cafe\u0301-au-lait', hash)).to.equal(true);
+  });
+
+  it('lets a process lower or raise the cost of its new hashes within the accepted range; stored hashes keep theirs', async () => {
+    const cheap = await new ScryptPasswordHasher([]).hash('made in a test process');
+    expect(decodeHash(cheap)?.params).to.deep.equal({ ln: TEST_SCRYPT_LOG2_N, r: 8, p: 1 });
+    const crmCheap = await hashPassword('made in a test process');
+    expect(crmCheap).to.match(new RegExp(`^scrypt\\$${TEST_SCRYPT_LOG2_N}\\$8\\$1\\$`));
+    try {
+      realHashCosts();
+      expect(decodeHash(await new ScryptPasswordHasher([]).hash('x'))?.params).to.deep.equal(DEFAULT_SCRYPT_PARAMETERS);
+      expect(await hashPassword('x')).to.match(new RegExp(`^scrypt\\$${CRM_SCRYPT_LOG2_N}\\$`));
+      // Made at the other cost, checked at theirs.
+      expect(await new ScryptPasswordHasher([]).verify('made in a test process', cheap)).to.equal(true);
+      expect(await verifyPassword('made in a test process', crmCheap)).to.equal(true);
+      expect(await verifyPassword('not it', crmCheap)).to.equal(false);
+      for (const params of [{ ln: 9, r: 8, p: 1 }, { ln: 21, r: 8, p: 1 }, { ln: 14, r: 0, p: 1 }, { ln: 14.5, r: 8, p: 1 }]) {
+        expect(() => setScryptParameters(params), JSON.stringify(params)).to.throw(RangeError);
+      }
+      for (const cost of [9, 21, 15.5, Number.NaN]) expect(() => setCrmPasswordCost(cost), String(cost)).to.throw(RangeError);
+      expect(decodeHash(await new ScryptPasswordHasher([]).hash('x'))?.params, 'unchanged by a refused setting').to.deep.equal(DEFAULT_SCRYPT_PARAMETERS);
+    } finally {
+      testHashCosts();
+    }
   });
 
   it('verifies hashes made with other parameters, and refuses malformed or abusive ones without throwing', async () => {
