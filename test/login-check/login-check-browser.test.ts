@@ -4,16 +4,15 @@
  * customer can sign in at once; on a phone every control is a thumb's size, and axe-core finds
  * nothing serious. Screenshots (desktop and phone) go to `test-artifacts/`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { releaseChromium, sharedChromium, signInToCrm } from '../support/browser.js';
+import { releaseChromium, sharedChromium, skipWithoutChromium, signInToCrm } from '../support/browser.js';
 import { TEST_ADMIN_PASSWORD } from '../support/host.js';
 import { seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { PORTAL_PASSWORD, startLoginCheckHost, type LoginCheckHost } from './login-check-host.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
 describe('login-check in the browser', function () {
@@ -22,10 +21,7 @@ describe('login-check in the browser', function () {
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     h = await startLoginCheckHost();
     browser = await sharedChromium();
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -3,15 +3,13 @@
  * page shows (Rome), names the zone, what is typed is stored as that time in Rome, a form saved
  * unchanged keeps the instant to the millisecond, and the hour the clocks skip is refused by name.
  */
-import { existsSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { releaseChromium, sharedChromium } from '../support/browser.js';
+import { releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { autofocused, seriousViolations } from '../support/page-checks.js';
 import { signedInPage, visitsModule } from './portal-pages-kit.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('portal record forms in a browser: datetimes in the CRM’s time zone', function () {
   this.timeout(180_000);
@@ -21,10 +19,7 @@ describe('portal record forms in a browser: datetimes in the CRM’s time zone',
   let janeId: number;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     test = await startTestHost({ demo: true, logLevel: 'error', timeZone: 'Europe/Rome' });
     janeId = await visitsModule(test);
     browser = await sharedChromium();

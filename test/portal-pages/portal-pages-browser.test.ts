@@ -5,16 +5,15 @@
  * list again on a 360-pixel-wide phone; a Documents record's download and a date search on
  * invoices. axe-core checks every page and fails on serious or critical violations. Screenshots go to `test-artifacts/portal-*.png`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { releaseChromium, sharedChromium } from '../support/browser.js';
+import { releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { autofocused, seriousViolations, smallTapTargets } from '../support/page-checks.js';
 import { DEMO_PASSWORD, invoiceDate, JANE, MARIO } from './portal-pages-kit.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 360, height: 740 };
@@ -29,10 +28,7 @@ describe('portal pages in a browser', function () {
   const failedAssets: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     mkdirSync(ARTIFACTS, { recursive: true });
     test = await startTestHost({ demo: true });
     browser = await sharedChromium();

@@ -3,14 +3,13 @@
  * change, logout, then a login in Italian chosen by the browser's language. Screenshots of each
  * page, desktop and a 360 px phone, go to `test-artifacts/sign-in/`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { releaseChromium, sharedChromium } from '../support/browser.js';
+import { releaseChromium, sharedChromium, skipWithoutChromium } from '../support/browser.js';
 import { startSignInHost, type SignInHost } from './sign-in-fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'sign-in');
 const GENERATED = 'Generated-pass-4821';
 const CHOSEN = 'My own long passphrase 9';
@@ -22,10 +21,7 @@ describe('sign-in: the pages in a browser', function () {
   let browser: Browser;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no Chromium at ${CHROMIUM})`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     mkdirSync(ARTIFACTS, { recursive: true });
     host = await startSignInHost();
     browser = await sharedChromium();
