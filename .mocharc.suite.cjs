@@ -24,15 +24,19 @@ const base = require('./.mocharc.json');
 /** The longest files, longest first (measured one at a time, 2026-12): browser work, every route attacked. */
 const LONGEST_FIRST = [
   'test/profiles/privileges-browser.test.ts',
+  'test/demo/start-command.test.ts',
   'test/security/hostile-shapes.test.ts',
   'test/portal-api/authorization-model.test.ts',
-  'test/portal-pages/keyboard-and-reflow-browser.test.ts',
+  'test/portal-pages/accessibility-audit-browser.test.ts',
   'test/portal-pages/portal-pages-browser.test.ts',
+  'test/portal-pages/keyboard-and-reflow-browser.test.ts',
+  'test/registry/cli.test.ts',
   'test/portal-pages/phone-lists-browser.test.ts',
-  'test/login-check/login-check-browser.test.ts',
   'test/settings/admin-keyboard-and-reflow-browser.test.ts',
-  'test/contacts/portal-user-browser.test.ts',
+  'test/portal-pages/phone-and-desktop-browser.test.ts',
+  'test/portal-pages/portal-pages.test.ts',
   'test/settings/classic-settings-browser.test.ts',
+  'test/login-check/login-check-browser.test.ts',
 ];
 
 const all = readdirSync('test', { recursive: true })
