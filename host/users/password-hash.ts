@@ -15,6 +15,7 @@ const PROCESS_COST = Symbol.for('reference-host.users.scrypt-log2n');
 function processCost(): number {
   return (globalThis as { [PROCESS_COST]?: number })[PROCESS_COST] ?? CRM_SCRYPT_LOG2_N;
 }
+
 const R = 8;
 const P = 1;
 const KEY_LENGTH = 32;
