@@ -3,8 +3,9 @@
  * list and a Contact's record page (its fields, then every block plugins registered for
  * Contacts), and the mail outbox (where an admin sends a given-up mail again or deletes it, by a
  * POST with the session's CSRF token). Anonymous visitors go to the login; admin pages answer 403
- * to other users. The guards, the form checks, the id and page parsing and the names of referenced records are
- * exported for the other CRM page routers (`ticket-pages.ts`, `contact-change-pages.ts`).
+ * to other users. The guards, the form checks, the id and page parsing and the names of
+ * referenced records are exported for the other CRM page routers (`ticket-pages.ts`,
+ * `contact-change-pages.ts`).
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type {

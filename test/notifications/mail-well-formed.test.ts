@@ -22,7 +22,6 @@ const PASSWORD = 'Correct-horse-7';
 const BASE_URL = 'https://portal.example.test/crm';
 const FORGED = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' };
 
-/** What a well-formed mail of the portal holds, whatever its kind and language. */
 /** A CRM admin turns portal access on for a new contact with `values`, through the contact block's form: the answer, and the contact. */
 async function switchPortalUserOn(host: SignInHost, values: { firstname: string; lastname: string; email: string; language: string }): Promise<{ response: Response; contact: CrmRecord }> {
   const admin = await adminClient(host.test);
@@ -38,6 +37,7 @@ async function switchPortalUserOn(host: SignInHost, values: { firstname: string;
   return { response, contact };
 }
 
+/** What a well-formed mail of the portal holds, whatever its kind and language. */
 function expectWellFormed(mail: ParsedMail): void {
   const html = typeof mail.html === 'string' ? mail.html : '';
   const text = mail.text ?? '';
