@@ -13,7 +13,7 @@ import { PURGE_INTERVAL_MS } from '../../plugin/auth/retention-purge.js';
 import { CHALLENGES_PURGE_STATEMENT } from '../../plugin/auth/two-factor.js';
 import { SESSION_PURGE_STATEMENTS } from '../../plugin/auth/portal-sessions.js';
 import { PortalClient, tokenIn } from '../sign-in/sign-in-fixture.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import { prepareTestHost, startTestHost, type TestHost } from '../support/host.js';
 import type { ReferenceHostOptions } from '../../host/reference-host.js';
 import { LOCK_AFTER_FAILURES } from '../../plugin/auth/lockout.js';
 import { BACKGROUND_STOP_MS } from '../../plugin/lifecycle/background-work.js';
@@ -62,6 +62,8 @@ function holdStatement(sequelize: Sequelize, matches: (sql: string) => boolean) 
 
 /** Starts a test host, keeping the callbacks of the intervals set meanwhile (by their period) so a test can run one. */
 async function startCapturingIntervals(options: Partial<ReferenceHostOptions>): Promise<{ test: TestHost; tick: (ms: number) => void }> {
+  // The first start of a kind in a process sets a database up for the later ones to copy: its timers are not this start's.
+  await prepareTestHost(options);
   const callbacks = new Map<number, (() => void)[]>();
   const setIntervalBefore = globalThis.setInterval;
   globalThis.setInterval = ((callback: () => void, ms?: number) => {

@@ -72,6 +72,15 @@ async function setUpCopy(options: Partial<ReferenceHostOptions>): Promise<SetUpD
 }
 
 /**
+ * Makes, if not made yet, the set-up database that `startTestHost(options)` copies: a test that
+ * watches what a start does (the timers it sets, say) calls it first, so that it sees its own
+ * start only and not that first, real one as well.
+ */
+export async function prepareTestHost(options: Partial<ReferenceHostOptions> = {}): Promise<void> {
+  await setUpCopy(options);
+}
+
+/**
  * `reach`: the address the host is given for its scratch database, from the one the suite made
  * (through a test's proxy, say); the database is still made and dropped at the real one, and
  * set up by this start (never a copy).
