@@ -8,7 +8,8 @@
  * 5 min 28 s, 4 workers 6 min 56 s (the browser files then took twice as long). README, "Tests".
  * On a slower machine (2026-12-07) three workers kept both cores 94 % busy: there, only less work
  * shortens the run (the tests' password hashing, test/support/hash-cost.ts; Chromium's headless
- * shell, test/support/browser.ts; no stack formatted per SQLite statement, host/database.ts).
+ * shell, test/support/browser.ts; no stack formatted per SQLite statement, host/database.ts; test
+ * hosts copied from a set-up database, test/support/host.ts).
  *
  * Why an order: in parallel mode mocha hands the files to its workers in the order given
  * here, and the run ends when the last file does. In alphabetical order the heaviest files (the
