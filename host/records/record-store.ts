@@ -68,6 +68,9 @@ const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{
  */
 export const RAW_SELECT = { type: QueryTypes.SELECT, tableNames: [] as string[] } as const;
 
+/** The total's column in a list read with `withTotal`: no field's name (those start with a letter). */
+const TOTAL_COLUMN = '_total';
+
 function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
@@ -109,7 +112,15 @@ export class SqlRecordStore implements HostRecords {
       if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) throw new InvalidQueryError(`"${name}" must be a whole number of at least 0`);
     }
     const table = this.quote(this.registry.tableName(module));
-    let sql = `SELECT ${this.selectList(fields)} FROM ${table} WHERE ${where} ORDER BY ${order}`;
+    // The total comes with the rows (a window over every matching row, before LIMIT and OFFSET): one
+    // statement and one pass over the matching rows instead of a second statement that reads them
+    // all again. On PostgreSQL a statement costs a socket write that wakes the server's process
+    // (about 0.3 ms of this process's time on a 2-core machine) plus the server's own work.
+    // Only for a read with a condition: a whole table's page is read in an index's order, 20 rows,
+    // and counted from an index, where a window would read and sort every row.
+    const windowed = query.withTotal === true && query.where !== undefined;
+    const total = windowed ? `, COUNT(*) OVER () AS ${this.quote(TOTAL_COLUMN)}` : '';
+    let sql = `SELECT ${this.selectList(fields)}${total} FROM ${table} WHERE ${where} ORDER BY ${order}`;
     const bind = compiler.bind;
     if (query.limit !== undefined) sql += ` LIMIT ${bind.add(query.limit)}`;
     if (query.offset) {
@@ -118,11 +129,15 @@ export class SqlRecordStore implements HostRecords {
       sql += ` OFFSET ${bind.add(query.offset)}`;
     }
     const reading = this.sequelize.query<Row>(sql, { bind: bind.values, ...RAW_SELECT, transaction: query.transaction });
-    // Outside a transaction the total is counted alongside the rows, not after them.
-    const counting = query.withTotal ? (query.transaction ? reading.then(() => this.count(module, query.where, { transaction: query.transaction })) : this.count(module, query.where)) : undefined;
-    const [rows, total] = await Promise.all([reading, counting]);
+    // Outside a transaction a separate count runs alongside the rows, not after them.
+    const counting = query.withTotal && !windowed ? (query.transaction ? reading.then(() => this.count(module, query.where, { transaction: query.transaction })) : this.count(module, query.where)) : undefined;
+    const [rows, counted] = await Promise.all([reading, counting]);
     const page: { rows: CrmRecord[]; total?: number } = { rows: rows.map((row) => this.toRecord(definition, row, fields)) };
-    if (total !== undefined) page.total = total;
+    if (counted !== undefined) page.total = counted;
+    else if (windowed) {
+      // No row: nothing matches, unless the page starts past the last match (or has no room), where only a count tells.
+      page.total = rows.length > 0 ? Number(rows[0]![TOTAL_COLUMN]) : query.offset || query.limit === 0 ? await this.count(module, query.where, { transaction: query.transaction }) : 0;
+    }
     return page;
   }
 

@@ -608,6 +608,13 @@ export function describeHostContract(hostName: string, makeHost: () => Promise<H
           const last = await api.records.query(itemsModule.name, { where: only(), sort: [{ field: 'qty', direction: 'asc' }], limit: 5, offset: 5, withTotal: true });
           expect(last.rows.map((r) => r.values.title)).to.deep.equal(['axb', 'Alphabet']);
           expect(last.total).to.equal(7);
+          // A page past the last match, and one with no room, still tell the total; a search that matches nothing, none.
+          const past = await api.records.query(itemsModule.name, { where: only(), sort: [{ field: 'qty', direction: 'asc' }], limit: 5, offset: 10, withTotal: true });
+          expect([past.rows.length, past.total]).to.deep.equal([0, 7]);
+          const none = await api.records.query(itemsModule.name, { where: only(), limit: 0, withTotal: true });
+          expect([none.rows.length, none.total]).to.deep.equal([0, 7]);
+          const nothing = await api.records.query(itemsModule.name, { where: only({ field: 'title', op: 'eq', value: 'No such title' }), limit: 5, withTotal: true });
+          expect([nothing.rows.length, nothing.total]).to.deep.equal([0, 0]);
           expect(await api.records.count(itemsModule.name, only({ field: 'done', op: 'eq', value: true }))).to.equal(3);
         });
 
