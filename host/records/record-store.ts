@@ -129,14 +129,15 @@ export class SqlRecordStore implements HostRecords {
       sql += ` OFFSET ${bind.add(query.offset)}`;
     }
     const reading = this.sequelize.query<Row>(sql, { bind: bind.values, ...RAW_SELECT, transaction: query.transaction });
+    const countAll = () => this.count(module, query.where, { transaction: query.transaction });
     // Outside a transaction a separate count runs alongside the rows, not after them.
-    const counting = query.withTotal && !windowed ? (query.transaction ? reading.then(() => this.count(module, query.where, { transaction: query.transaction })) : this.count(module, query.where)) : undefined;
+    const counting = query.withTotal && !windowed ? (query.transaction ? reading.then(countAll) : countAll()) : undefined;
     const [rows, counted] = await Promise.all([reading, counting]);
     const page: { rows: CrmRecord[]; total?: number } = { rows: rows.map((row) => this.toRecord(definition, row, fields)) };
     if (counted !== undefined) page.total = counted;
     else if (windowed) {
       // No row: nothing matches, unless the page starts past the last match (or has no room), where only a count tells.
-      page.total = rows.length > 0 ? Number(rows[0]![TOTAL_COLUMN]) : query.offset || query.limit === 0 ? await this.count(module, query.where, { transaction: query.transaction }) : 0;
+      page.total = rows.length > 0 ? Number(rows[0]![TOTAL_COLUMN]) : query.offset || query.limit === 0 ? await countAll() : 0;
     }
     return page;
   }

@@ -5,7 +5,7 @@
  * On SQLite the database is usually a copy of one set up before in the same process (`setUpCopy`).
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createReferenceHost, type ReferenceHost, type ReferenceHostOptions } from '../../host/reference-host.js';
@@ -56,7 +56,7 @@ async function setUpCopy(options: Partial<ReferenceHostOptions>): Promise<SetUpD
   if (!setUp) {
     setUp = (async () => {
       const first = await startHost({ demo, ...(timeZone ? { timeZone } : {}) }, (url) => url, null);
-      const databaseDir = dirname(first.databaseFile);
+      const databaseDir = dirname(sqliteFile(first.host.options.databaseUrl));
       const dataDir = first.host.options.dataDir;
       await first.host.close();
       process.once('exit', () => {
@@ -87,24 +87,25 @@ export async function prepareTestHost(options: Partial<ReferenceHostOptions> = {
  */
 export async function startTestHost(options: Partial<ReferenceHostOptions> = {}, reach?: (url: string) => string): Promise<TestHost> {
   const copy = reach ? null : await setUpCopy(options);
-  const { databaseFile: _, ...started } = await startHost(options, reach ?? ((url) => url), copy);
-  return started;
+  return startHost(options, reach ?? ((url) => url), copy);
 }
 
-async function startHost(options: Partial<ReferenceHostOptions>, reach: (url: string) => string, copy: SetUpDatabase | null): Promise<TestHost & { readonly databaseFile: string }> {
+const sqliteFile = (url: string): string => url.slice('sqlite:'.length);
+
+async function startHost(options: Partial<ReferenceHostOptions>, reach: (url: string) => string, copy: SetUpDatabase | null): Promise<TestHost> {
   const database = await scratchDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'bp-host-'));
   const cleanUp = async () => {
     await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  const databaseFile = database.url.slice('sqlite:'.length);
   let host: ReferenceHost | undefined;
   try {
     if (copy) {
       // The database file with its write-ahead log, if the closed host left one, and the files.
-      for (const name of readdirSync(copy.databaseDir)) copyFileSync(join(copy.databaseDir, name), join(dirname(databaseFile), name));
-      if (existsSync(copy.dataDir)) cpSync(copy.dataDir, dataDir, { recursive: true });
+      const databaseDir = dirname(sqliteFile(database.url));
+      for (const name of readdirSync(copy.databaseDir)) copyFileSync(join(copy.databaseDir, name), join(databaseDir, name));
+      cpSync(copy.dataDir, dataDir, { recursive: true });
     }
     host = await createReferenceHost({
       databaseUrl: reach(database.url),
@@ -127,7 +128,6 @@ async function startHost(options: Partial<ReferenceHostOptions>, reach: (url: st
     return {
       host: started,
       url,
-      databaseFile,
       async stop() {
         if (stopped) return;
         stopped = true;
