@@ -138,7 +138,7 @@ describe('portal by keyboard and at small widths in a browser', function () {
     await page.keyboard.type(NEW_PASSWORD);
     await pressAndLoad(page, 'Enter', /\/portal\/account\/password\?notice=changed$/);
     expect(await page.locator('[role="status"]').first().textContent()).to.match(/password/i);
-    expect(await page.title()).to.equal('Your password was changed. We have sent you an email to confirm it. · Change your password · Customer portal');
+    expect(await page.title()).to.equal('Your password was changed. A confirmation email is on its way to you. · Change your password · Customer portal');
     // Nothing moved the keyboard: Tab goes on from the top of the page, through the skip link.
     await page.keyboard.press('Tab');
     expect((await focused(page))?.what).to.equal('a "Skip to the content"');
@@ -236,7 +236,7 @@ describe('portal by keyboard and at small widths in a browser', function () {
     };
     const changedTitle = await changeTo(DEMO_PASSWORD, NEW_PASSWORD);
     await changeTo(NEW_PASSWORD, DEMO_PASSWORD);
-    expect(changedTitle).to.equal('La password è stata cambiata. Ti abbiamo inviato un’email di conferma. · Cambia la password · Portale clienti');
+    expect(changedTitle).to.equal('La password è stata cambiata. Ti stiamo inviando un’email di conferma. · Cambia la password · Portale clienti');
     await context.close();
   });
 

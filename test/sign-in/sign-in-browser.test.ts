@@ -69,7 +69,7 @@ describe('sign-in: the pages in a browser', function () {
     await page.fill('#bp-confirm-password', CHOSEN);
     await Promise.all([page.waitForURL(/\/portal\/\?notice=password$/), page.click('button:has-text("Salva la password")')]);
     expect(await page.locator('h1').textContent()).to.equal('Ti diamo il benvenuto, Giulia Customer');
-    expect(await page.locator('p.bp-notice[role="status"]').textContent()).to.equal('La tua nuova password è salvata: d’ora in poi accedi con questa. Ti abbiamo inviato un’email di conferma.');
+    expect(await page.locator('p.bp-notice[role="status"]').textContent()).to.equal('La tua nuova password è salvata: d’ora in poi accedi con questa. Ti stiamo inviando un’email di conferma.');
     await shoot(page, '04-home');
 
     await Promise.all([page.waitForURL(/\/portal\/login$/), page.click('button:has-text("Esci")')]);

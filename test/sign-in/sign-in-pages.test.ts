@@ -324,7 +324,7 @@ describe('sign-in: portal pages @db', function () {
       expect(done.response.headers.get('location')).to.equal('/portal/?notice=password');
       const home = await client.get('/?notice=password');
       expect(home.response.status).to.equal(200);
-      expect(home.html).to.include('<p class="bp-notice" role="status">La tua nuova password è salvata: d’ora in poi accedi con questa. Ti abbiamo inviato un’email di conferma.</p>');
+      expect(home.html).to.include('<p class="bp-notice" role="status">La tua nuova password è salvata: d’ora in poi accedi con questa. Ti stiamo inviando un’email di conferma.</p>');
       expect((await client.get('/')).html).not.to.include('class="bp-notice"');
       // Every other session ended; the mail arrived in the contact's language.
       expect((await fetch(`${host.portal}/api/v1/me`, { headers: { cookie: other.cookieHeader() } })).status).to.equal(401);
