@@ -10,7 +10,9 @@
  * Each reminder is sent once even when several host processes sweep at the same moment: the
  * sweep first inserts its row in `bp_support_reminders`, whose unique key (contact, end date,
  * kind) lets only one insert win, and mails only when its own insert won. When the mail fails,
- * the row is removed so that the next sweep tries again.
+ * the row is removed so that the next sweep tries again. A reminder the host keeps to try again
+ * is not sent once the support has ended (`discardAfter`: the next day's midnight in the CRM's
+ * time zone).
  *
  * The mail says the end date as the contact's language writes a day ("8 December 2026",
  * "8 dicembre 2026"): it is a day in the CRM's time zone, so it is formatted as a calendar day,
@@ -18,6 +20,7 @@
  */
 import { inject, injectable } from 'inversify';
 import { QueryTypes, UniqueConstraintError } from 'sequelize';
+import { startOfDayIn } from '../access/wall-clock.js';
 import { ACCOUNTS_TABLE } from '../auth/portal-account-store.js';
 import { toDateOnly, todayIn, type DateOnly } from '../auth/support-period.js';
 import { HostDatabase, HostLogger, HostRegional, type LanguageCode } from '../host-contract/index.js';
@@ -129,7 +132,10 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
         // The day in every language of the CRM; the template picks the mail's (the ISO day for another).
         const languages = new Set([...this.regional.languages().map((l) => l.code), this.regional.defaultLanguage(), 'en']);
         const endDay = Object.fromEntries([...languages].map((language) => [language, formatSupportDay(end, language)]));
-        const outcome = await this.mailer.sendToContact('supportEndingReminder', contactId, { portal: { supportEndDate: end }, supportEndDay: endDay });
+        // Kept by the host to try again, it is given up when the support has ended: "ends soon" read
+        // after the end is wrong, and the customer can no longer sign in anyway.
+        const discardAfter = startOfDayIn(addDays(end, 1), this.regional.timeZone());
+        const outcome = await this.mailer.sendToContact('supportEndingReminder', contactId, { portal: { supportEndDate: end }, supportEndDay: endDay }, { discardAfter });
         // Kept by the host to try again is taken for delivery: sending it again later would mail it twice.
         if (outcome !== 'sent' && outcome !== 'kept_for_retry') {
           // No usable email (or template) now: free the reservation, a later sweep may find one.

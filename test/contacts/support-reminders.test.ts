@@ -135,8 +135,10 @@ describe('contacts: support-ending reminders @db', function () {
   it('a reminder the host keeps to try again (the mail server did not take it now) is recorded as sent, never sent twice', async () => {
     const id = await portalUser({ firstname: 'Queued', lastname: 'Mail', email: 'queued.mail@example.com' }, '2030-10-31');
     let offered = 0;
-    const keeping = h.otherProcessReminders(async () => {
+    let discardAfter: Date | undefined;
+    const keeping = h.otherProcessReminders(async (_kind, _contact, _data, options) => {
       offered += 1;
+      discardAfter = options?.discardAfter;
       return 'kept_for_retry';
     });
     expect((await keeping.sweep('2030-10-01')).sent).to.deep.equal([{ contactId: id, kind: 'month', supportEndDate: '2030-10-31' }]);
@@ -144,6 +146,11 @@ describe('contacts: support-ending reminders @db', function () {
     expect((await h.reminders.sweep('2030-10-02')).sent).to.deep.equal([]);
     expect(offered).to.equal(1);
     expect(reminders('queued.mail@example.com')).to.have.length(0);
+    // Kept, it is never delivered once the support has ended: after the end day, in the CRM's time zone.
+    const day = (instant: number) => new Intl.DateTimeFormat('en-CA', { timeZone: h.api.regional.timeZone(), dateStyle: 'short', timeStyle: 'short', hourCycle: 'h23' }).format(instant);
+    expect(discardAfter, 'given a discardAfter').to.be.instanceOf(Date);
+    expect(day(discardAfter!.getTime())).to.equal('2030-11-01, 00:00');
+    expect(day(discardAfter!.getTime() - 1)).to.equal('2030-10-31, 23:59');
   });
 
   it('sends the month reminder on its day when the end date is a month’s last day that the month before lacks', async () => {
