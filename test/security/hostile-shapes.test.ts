@@ -263,8 +263,9 @@ function attackEveryRoute(title: string, hostOptions: Partial<ReferenceHostOptio
     /** Sends one request; a refusal (of the given status, when one is given) must have changed nothing. */
     async function attack(label: string, route: MountedRoute, url: string, init: RequestInit, expectRefusal: boolean | number = false): Promise<string[]> {
       const writes = !['GET', 'HEAD', 'OPTIONS'].includes((init.method ?? 'GET').toUpperCase());
-      const before = writes ? (known ?? (await snapshot())) : '';
+      // The version first: a commit landing while the snapshot is read moves it, and is then read in full.
       const versionBefore = writes ? await dataVersion() : null;
+      const before = writes ? (known ?? (await snapshot())) : '';
       const res = await fetch(`${test.url}${url}`, { redirect: 'manual', ...init });
       const problems = await problemsOf(label, route, res, expectRefusal);
       if (process.env.SHAPES_LOG) console.log(res.status, label.slice(0, 140));
