@@ -12,6 +12,7 @@ import { QueryTypes } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { SequelizeProfileStore } from '../../plugin/profiles/profile-store.js';
 import { idsWhere, JANE, PASSWORD, portalLogin } from '../portal-api/api-test-kit.js';
+import { dialectOf, sqliteStorage } from '../../host/database.js';
 import type { ReferenceHostOptions } from '../../host/reference-host.js';
 import { UPGRADED_FROM_V1 } from '../settings/settings-test-kit.js';
 import { crmLogin, startTestHost, type TestHost } from '../support/host.js';
@@ -287,9 +288,9 @@ function attackEveryRoute(title: string, hostOptions: Partial<ReferenceHostOptio
     before(async () => {
       test = await startTestHost(hostOptions);
       const url = test.host.options.databaseUrl;
-      if (url.startsWith('sqlite:')) {
+      if (dialectOf(url) === 'sqlite') {
         watcher = await new Promise<sqlite3.Database>((resolve, reject) => {
-          const db = new sqlite3.Database(url.slice('sqlite:'.length), sqlite3.OPEN_READONLY, (error) => (error ? reject(error) : resolve(db)));
+          const db = new sqlite3.Database(sqliteStorage(url), sqlite3.OPEN_READONLY, (error) => (error ? reject(error) : resolve(db)));
         });
       }
       // Deletions last: they may take the record the other routes use.
