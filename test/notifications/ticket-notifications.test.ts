@@ -89,6 +89,17 @@ async function mailsTo(mailbox: Mailbox, to: string, since: number, settleMs = 3
   return mailbox.received.slice(since).filter((mail) => recipients(mail).includes(to.toLowerCase()));
 }
 
+/**
+ * Waits for every notification started so far to be decided and sent: the plugin's deactivation
+ * waits for its mails under way, then it is activated again. A test that changes what a customer
+ * may see around an event restores it only after this, or the notification (which runs apart from
+ * the write) could be decided on the restored state.
+ */
+async function notificationsSettled(test: TestHost): Promise<void> {
+  await test.host.plugins.deactivate('business-portal');
+  await test.host.plugins.activate('business-portal');
+}
+
 async function saveGeneralOwner(api: HostApi, owner: OwnerRef): Promise<void> {
   const service = profileService(api);
   const document = await service.document(await defaultProfileId(api));
@@ -331,6 +342,7 @@ describe('ticket notifications @db', function () {
         await api.records.addComment('HelpDesk', marioTicket.id, { body: 'Nobody reads this', internal: false }, { actor: { kind: 'user', userId: tom } });
         await api.records.addComment('HelpDesk', ticket.id, { body: 'sentinel for mario', internal: false }, { actor: { kind: 'user', userId: tom } });
         await mailbox.waitFor(JANE, { since, subject: /New reply/ });
+        await notificationsSettled(test);
         expect(await mailsTo(mailbox, MARIO, since)).to.have.length(0);
       } finally {
         await api.database.sequelize.query('UPDATE bp_portal_accounts SET portal_enabled = :yes WHERE contact_id = :id', { replacements: { yes: true, id: mario.id } });
@@ -351,6 +363,8 @@ describe('ticket notifications @db', function () {
       await withComments(false);
       try {
         await api.records.addComment('HelpDesk', ticket.id, { body: 'NOT-SHOWN-ON-THE-PORTAL', internal: false }, { actor: { kind: 'user', userId: tom } });
+        // Decided while the tool is off, as a reply written then is: not on the restored profile.
+        await notificationsSettled(test);
       } finally {
         await withComments(true);
       }
