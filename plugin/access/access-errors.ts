@@ -4,13 +4,20 @@
  * change is `not-allowed`; bad values are `invalid` with one problem per field the customer can
  * see (a hidden field and a field that does not exist give the same `unknown-field`).
  */
+import type { Refusal } from './field-input.js';
+
 export type AccessProblemCode = 'required' | 'not-writable' | 'invalid-value' | 'unknown-field' | 'not-in-scope';
 
 export interface AccessProblem {
   readonly field: string;
   readonly code: AccessProblemCode;
-  /** The form the value must have, when naming it helps (a list's datetime filter: a day, or a time with its offset). */
-  readonly expected?: 'datetime';
+  /**
+   * The form the value must have, when naming it helps: a field type's (`Refusal`), or a list's
+   * datetime filter (`datetime`: a day, or a time with its offset).
+   */
+  readonly expected?: Refusal['expected'] | 'datetime';
+  /** A text longer than this many characters. */
+  readonly max?: number;
 }
 
 export type AccessErrorKind = 'not-found' | 'not-allowed' | 'invalid' | 'stale';
@@ -27,6 +34,11 @@ export class AccessError extends Error {
 
 export const notFound = (): AccessError => new AccessError('not-found');
 export const notAllowed = (): AccessError => new AccessError('not-allowed');
+/** A value refused as `invalid-value`, with what it should have been when the refusal says (`Refusal`). */
+export function refused(field: string, refusal: Refusal): AccessProblem {
+  return { field, code: 'invalid-value', ...(refusal.expected ? { expected: refusal.expected } : {}), ...(refusal.max !== undefined ? { max: refusal.max } : {}) };
+}
+
 export const invalid = (problems: readonly AccessProblem[]): AccessError => new AccessError('invalid', problems);
 
 const RECORD_ID = /^[1-9]\d{0,9}$/;

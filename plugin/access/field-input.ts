@@ -23,7 +23,26 @@ export function instantText(text: string): string | null {
   return Number.isNaN(Date.parse(full)) ? null : new Date(full).toISOString();
 }
 
-export type Coerced = { readonly ok: true; readonly value: FieldValue } | { readonly ok: false };
+/**
+ * What a refused value should have been, when naming it helps whoever sent it (the API's problem
+ * message, a form's error): the form of the field's type, or (`max`) a text of at most that many
+ * characters. `option`: only values the field offers.
+ */
+export type ExpectedForm = 'email' | 'url' | 'date' | 'instant' | 'integer' | 'number' | 'record-id' | 'boolean' | 'one-line' | 'text' | 'option';
+export interface Refusal {
+  readonly expected?: ExpectedForm;
+  readonly max?: number;
+}
+
+export type Coerced = { readonly ok: true; readonly value: FieldValue } | ({ readonly ok: false } & Refusal);
+
+/** The field types whose values are typed text, held to `textMax` characters. */
+export const TYPED_TEXT: ReadonlySet<FieldDefinition['type']> = new Set(['text', 'textarea', 'email', 'phone', 'url']);
+
+/** The most characters a text field holds: its own `maxLength`, else the column's (a textarea's, a one-line text's). */
+export function textMax(field: FieldDefinition): number {
+  return field.maxLength ?? (field.type === 'textarea' ? TEXT_MAX : 255);
+}
 
 /**
  * Characters no typed text holds: C0 and C1 controls (a NUL, a bell, a terminal's escape) in any
@@ -35,7 +54,8 @@ export type Coerced = { readonly ok: true; readonly value: FieldValue } | { read
 const CONTROL_IN_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/u;
 const CONTROL_IN_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
 
-const fail: Coerced = { ok: false };
+const fail = (refusal: Refusal = {}): Coerced => ({ ok: false, ...refusal });
+const expected = (form: ExpectedForm): Coerced => fail({ expected: form });
 const ok = (value: FieldValue): Coerced => ({ ok: true, value });
 
 /** A real calendar day written `YYYY-MM-DD`. */
@@ -52,37 +72,40 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
       if (typeof raw === 'boolean') return ok(raw);
       if (raw === 'on' || raw === 'true' || raw === '1' || raw === 1) return ok(true);
       if (raw === 'false' || raw === '0' || raw === 0) return ok(false);
-      return fail;
+      return expected('boolean');
     case 'integer':
     case 'decimal':
     case 'currency':
     case 'reference': {
+      const form: ExpectedForm = field.type === 'reference' ? 'record-id' : field.type === 'integer' ? 'integer' : 'number';
       const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : null;
-      if (text === null || !/^-?\d{1,15}(\.\d{1,6})?$/.test(text)) return fail;
+      if (text === null || !/^-?\d{1,15}(\.\d{1,6})?$/.test(text)) return expected(form);
       const value = Number(text);
-      if ((field.type === 'integer' || field.type === 'reference') && !Number.isInteger(value)) return fail;
-      if (field.type === 'reference' && value < 1) return fail;
+      if ((field.type === 'integer' || field.type === 'reference') && !Number.isInteger(value)) return expected(form);
+      if (field.type === 'reference' && value < 1) return expected(form);
       return ok(value);
     }
     case 'date':
-      return typeof raw === 'string' && isDateOnly(raw.trim()) ? ok(raw.trim()) : fail;
+      return typeof raw === 'string' && isDateOnly(raw.trim()) ? ok(raw.trim()) : expected('date');
     case 'datetime': {
       const instant = typeof raw === 'string' ? instantText(raw.trim()) : null;
-      return instant === null ? fail : ok(instant);
+      return instant === null ? expected('instant') : ok(instant);
     }
     case 'multipicklist': {
       const values = Array.isArray(raw) ? raw : [raw];
-      if (!values.every((v): v is string => typeof v === 'string' && !longerThan(v, 1000)) || values.length > 200) return fail;
+      if (!values.every((v): v is string => typeof v === 'string' && !longerThan(v, 1000)) || values.length > 200) return expected('option');
       return ok([...new Set(values)]);
     }
     default: {
-      if (typeof raw !== 'string' && typeof raw !== 'number') return fail;
+      const form: ExpectedForm =
+        field.type === 'textarea' ? 'text' : field.type === 'email' || field.type === 'url' ? field.type : field.type === 'picklist' ? 'option' : 'one-line';
+      if (typeof raw !== 'string' && typeof raw !== 'number') return expected(form);
       const text = String(raw);
-      const max = field.maxLength ?? (field.type === 'textarea' ? TEXT_MAX : 255);
-      if (longerThan(text, max)) return fail;
-      if ((field.type === 'textarea' ? CONTROL_IN_LINES : CONTROL_IN_LINE).test(field.type === 'textarea' ? text : text.trim())) return fail;
-      if (field.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text.trim())) return fail;
-      if (field.type === 'url' && !/^https?:\/\/\S+$/i.test(text.trim())) return fail;
+      const max = textMax(field);
+      if (longerThan(text, max)) return fail({ max });
+      if ((field.type === 'textarea' ? CONTROL_IN_LINES : CONTROL_IN_LINE).test(field.type === 'textarea' ? text : text.trim())) return expected(form);
+      if (field.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text.trim())) return expected(form);
+      if (field.type === 'url' && !/^https?:\/\/\S+$/i.test(text.trim())) return expected(form);
       return ok(field.type === 'textarea' ? text : text.trim());
     }
   }

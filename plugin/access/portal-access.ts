@@ -44,11 +44,11 @@ import { toIsoDateTime } from '../lifecycle/sql-values.js';
 import { NO_RULE_EFFECTS, evaluateRules, fieldsRulesMayHide, unionOfOutcomes, type RuleOutcome } from '../conditionals/rule-evaluation.js';
 import type { ConditionalRule, ModuleTool } from '../profiles/profile-document.js';
 import { rulesWithInstants } from '../conditionals/datetime-rule-values.js';
-import { AccessError, invalid, notAllowed, notFound, type AccessProblem } from './access-errors.js';
+import { AccessError, invalid, notAllowed, notFound, refused, type AccessProblem } from './access-errors.js';
 import { AccessPolicies } from './access-policies.js';
 import { nameFields, recordName } from './record-names.js';
 import type { AccessPolicy, ModulePolicy, VisibleFieldAccess } from './access-policy.js';
-import { clipped, coerceFieldValue, isBlankText, isCustomerLink, isEmptyValue, longerThan, sameValue } from './field-input.js';
+import { clipped, coerceFieldValue, textMax, TYPED_TEXT, isBlankText, isCustomerLink, isEmptyValue, longerThan, sameValue } from './field-input.js';
 import { ScopeSubject, documentLists, scopeCondition } from './record-scope.js';
 import { searchedSpans } from './wall-clock.js';
 import { ALLOWED_UPLOADS } from './upload-checks.js';
@@ -128,6 +128,8 @@ export interface PortalField {
   readonly optionLabels?: Readonly<Record<string, string>>;
   /** For references: the module pointed at. */
   readonly referenceModule?: string;
+  /** For a text the customer may write: the most characters it takes (a save refuses more). */
+  readonly maxLength?: number;
 }
 
 export interface ReferenceLabel {
@@ -370,6 +372,7 @@ export class PortalAccessContext {
       mandatory: writable && (field.mandatory || outcome.mandatory.has(field.name)),
       ...(options[index] ? { options: options[index], ...optionLabels(field, options[index], this.language) } : {}),
       ...(field.type === 'reference' && field.referenceModules?.[0] ? { referenceModule: field.referenceModules[0] } : {}),
+      ...(writable && TYPED_TEXT.has(field.type) ? { maxLength: textMax(field) } : {}),
     }));
   }
 
@@ -552,7 +555,7 @@ export class PortalAccessContext {
         }
       } else {
         const coerced = coerceFieldValue(field, text);
-        if (!coerced.ok) problems.push({ field: name, code: 'invalid-value' });
+        if (!coerced.ok) problems.push(refused(name, coerced));
         else conditions.push({ field: name, op: 'eq', value: coerced.value });
       }
     }
@@ -797,7 +800,7 @@ export class PortalAccessContext {
       }
       const coerced = coerceFieldValue(field, raw);
       if (!coerced.ok) {
-        problems.push({ field: name, code: 'invalid-value' });
+        problems.push(refused(name, coerced));
         continue;
       }
       values[name] = coerced.value;
@@ -822,10 +825,10 @@ export class PortalAccessContext {
     for (const field of module.fields) {
       const value = values[field.name];
       if (value === undefined || isEmptyValue(value)) continue;
-      if (field.type === 'picklist' && !(await this.options(module.name, field)).includes(String(value))) problems.push({ field: field.name, code: 'invalid-value' });
+      if (field.type === 'picklist' && !(await this.options(module.name, field)).includes(String(value))) problems.push(refused(field.name, { expected: 'option' }));
       if (field.type === 'multipicklist') {
         const allowed = await this.options(module.name, field);
-        if ((value as readonly string[]).some((v) => !allowed.includes(v))) problems.push({ field: field.name, code: 'invalid-value' });
+        if ((value as readonly string[]).some((v) => !allowed.includes(v))) problems.push(refused(field.name, { expected: 'option' }));
       }
       if (field.type === 'reference') {
         const target = field.referenceModules?.[0];
@@ -992,7 +995,8 @@ export class PortalAccessContext {
     await this.withTool(name, id, 'comments');
     const text = body.trim();
     const blank = isBlankText(text);
-    if (blank || longerThan(text, COMMENT_MAX)) throw invalid([{ field: 'body', code: blank ? 'required' : 'invalid-value' }]);
+    if (blank) throw invalid([{ field: 'body', code: 'required' }]);
+    if (longerThan(text, COMMENT_MAX)) throw invalid([refused('body', { max: COMMENT_MAX })]);
     const comment = await this.write(() => this.records.addComment(name, id, { body: text, internal: false }, { actor: { kind: 'contact', contactId: this.contactId } }));
     return { ...comment, createdAt: inUtc(comment.createdAt) };
   }

@@ -190,14 +190,15 @@ describe('portal API: records @db', function () {
     expect(unchecked.body.values.priority).to.equal('Urgent');
     const bad = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: { priority: 'Whenever' } });
     expect(bad.status).to.equal(422);
-    expect(bad.body.error.problems).to.deep.equal([{ field: 'values.priority', code: 'invalid-value', message: 'This value is not valid here.' }]);
+    expect(bad.body.error.problems).to.deep.equal([{ field: 'values.priority', code: 'invalid-value', message: 'Only values the field offers, as the module’s fields (GET …/fields) list them.' }]);
     const extra = await jane.send('PATCH', `/modules/HelpDesk/records/${id}`, { values: {}, owner: 1 });
     expect(extra.status).to.equal(422);
     expect(extra.body.error.problems[0]).to.include({ field: 'owner', code: 'unknown-field' });
   });
 
   it('refuses a line break or a control character in a one-line field, and control characters but line breaks and tabs in a text of several lines', async () => {
-    const invalid = (field: string) => [{ field: `values.${field}`, code: 'invalid-value', message: 'This value is not valid here.' }];
+    const message = { ticket_title: 'One line of text, without line breaks or control characters.', description: 'Text without control characters (line breaks and tabs are kept).' };
+    const invalid = (field: keyof typeof message) => [{ field: `values.${field}`, code: 'invalid-value', message: message[field] }];
     for (const title of ['Printer\r\nCustomer: Big Boss <boss@example.com>', 'Printer\nbroken', 'Printer\u0000', 'Printer\u0007', 'Printer\u007f', 'Printer\u0085']) {
       const refused = await jane.send('POST', '/modules/HelpDesk/records', { values: { ticket_title: title } });
       expect(refused.status, JSON.stringify(title)).to.equal(422);

@@ -8,6 +8,7 @@ import { PortalClient } from '../sign-in/sign-in-fixture.js';
 import { adminActor, profileService } from '../profiles/profile-test-kit.js';
 import type { ModulePrivilegesInput } from '../../plugin/profiles/profile-schemas.js';
 import type { TestHost } from '../support/host.js';
+import type { ModuleDefinition } from '../../plugin/host-contract/index.js';
 import type { Page } from 'playwright-core';
 
 export const JANE = 'jane.doe@example.com';
@@ -62,34 +63,52 @@ export async function upload(portal: string, client: PortalClient, path: string,
   return { response, html: await response.text() };
 }
 
-/** Registers Visits (a datetime and a date) for Jane's contact, open to her for view, create and edit. */
-export async function visitsModule(test: TestHost): Promise<number> {
-  const api = test.host.api;
-  await api.modules.registerModule({
-    name: 'Visits',
-    label: { en: 'Visits', it: 'Visite' },
-    singularLabel: { en: 'Visit', it: 'Visita' },
-    custom: true,
-    labelField: 'visit_no',
-    fields: [
-      { name: 'visit_no', label: { en: 'Visit', it: 'Visita' }, type: 'text', mandatory: true },
-      { name: 'visited_at', label: { en: 'Visited at', it: 'Visitato il' }, type: 'datetime', mandatory: false },
-      { name: 'visit_day', label: { en: 'Visit day', it: 'Giorno della visita' }, type: 'date', mandatory: false },
-      { name: 'contact_id', label: { en: 'Contact', it: 'Contatto' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] },
-    ],
-  });
-  await changeDefaultModule(test, 'Visits', (entry) => ({
+/**
+ * Registers a custom module and opens it on the Default profile for view, create and edit in
+ * contact scope: `fields` gives each field's access, `listColumns` the list's columns.
+ */
+export async function openCustomModule(
+  test: TestHost,
+  definition: Omit<ModuleDefinition, 'custom'>,
+  fields: Readonly<Record<string, 'readonly' | 'readwrite'>>,
+  listColumns: readonly string[],
+  tools: Partial<ModulePrivilegesInput['tools']> = {},
+): Promise<void> {
+  await test.host.api.modules.registerModule({ ...definition, custom: true });
+  await changeDefaultModule(test, definition.name, (entry) => ({
     ...entry,
     shown: true,
     view: true,
     create: true,
     edit: true,
     scope: 'contact',
-    fields: { visit_no: 'readwrite', visited_at: 'readwrite', visit_day: 'readwrite', contact_id: 'readonly' },
-    listColumns: ['visit_no', 'visited_at', 'visit_day'],
-    tools: { ...entry.tools, search: true, export: true },
+    fields: { ...fields },
+    listColumns: [...listColumns],
+    tools: { ...entry.tools, ...tools },
   }));
-  return (await api.records.query('Contacts', { where: { field: 'email', op: 'eq', value: JANE }, limit: 1 })).rows[0]!.id;
+}
+
+/** Registers Visits (a datetime and a date) for Jane's contact, open to her for view, create and edit. */
+export async function visitsModule(test: TestHost): Promise<number> {
+  await openCustomModule(
+    test,
+    {
+      name: 'Visits',
+      label: { en: 'Visits', it: 'Visite' },
+      singularLabel: { en: 'Visit', it: 'Visita' },
+      labelField: 'visit_no',
+      fields: [
+        { name: 'visit_no', label: { en: 'Visit', it: 'Visita' }, type: 'text', mandatory: true },
+        { name: 'visited_at', label: { en: 'Visited at', it: 'Visitato il' }, type: 'datetime', mandatory: false },
+        { name: 'visit_day', label: { en: 'Visit day', it: 'Giorno della visita' }, type: 'date', mandatory: false },
+        { name: 'contact_id', label: { en: 'Contact', it: 'Contatto' }, type: 'reference', mandatory: false, referenceModules: ['Contacts'] },
+      ],
+    },
+    { visit_no: 'readwrite', visited_at: 'readwrite', visit_day: 'readwrite', contact_id: 'readonly' },
+    ['visit_no', 'visited_at', 'visit_day'],
+    { search: true, export: true },
+  );
+  return (await test.host.api.records.query('Contacts', { where: { field: 'email', op: 'eq', value: JANE }, limit: 1 })).rows[0]!.id;
 }
 
 /** The `value` of a form's input by its field name (entities decoded). */

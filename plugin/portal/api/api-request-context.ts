@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { inject, injectable } from 'inversify';
 import type { ValidateFunction } from 'ajv';
-import { AccessError, ACCESS_ERROR_STATUS, recordIdParam } from '../../access/access-errors.js';
+import { AccessError, ACCESS_ERROR_STATUS, recordIdParam, type AccessProblem } from '../../access/access-errors.js';
 import { PortalAccess, type PortalAccessContext } from '../../access/portal-access.js';
 import { FormSubmissions } from '../../auth/form-submissions.js';
 import type { LanguageCode } from '../../host-contract/index.js';
 import { ApiError } from '../../http/api-errors.js';
+import { formatCount } from '../../i18n/field-values.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import { requestLanguage } from '../../i18n/request-language.js';
 import { Translator } from '../../i18n/translator.js';
@@ -36,7 +37,9 @@ export interface ApiProblem {
   readonly field: string;
   readonly code: ProblemCode;
   /** The form the value must have, when the message names it (`AccessProblem.expected`). */
-  readonly expected?: 'datetime';
+  readonly expected?: AccessProblem['expected'];
+  /** The most characters the value may have, when it had more (the message names the number). */
+  readonly max?: number;
 }
 
 const PROBLEM_MESSAGES: Readonly<Record<ProblemCode, MessageKey>> = {
@@ -49,6 +52,17 @@ const PROBLEM_MESSAGES: Readonly<Record<ProblemCode, MessageKey>> = {
 
 const EXPECTED_MESSAGES: Readonly<Record<NonNullable<ApiProblem['expected']>, MessageKey>> = {
   datetime: 'api.problems.datetimeExpected',
+  email: 'api.problems.expected.email',
+  url: 'api.problems.expected.url',
+  date: 'api.problems.expected.date',
+  instant: 'api.problems.expected.instant',
+  integer: 'api.problems.expected.integer',
+  number: 'api.problems.expected.number',
+  'record-id': 'api.problems.expected.recordId',
+  boolean: 'api.problems.expected.boolean',
+  'one-line': 'api.problems.expected.oneLine',
+  text: 'api.problems.expected.text',
+  option: 'api.problems.expected.option',
 };
 
 /** `invalid_input` with one problem per place: 422 for a body, 400 for a query string. */
@@ -174,7 +188,7 @@ export class ApiRequestContext {
       const language = this.language(req);
       if (error instanceof AccessError) {
         const { code, key } = ACCESS_CODES[error.kind];
-        const problems = error.kind === 'invalid' ? error.problems.map((p) => ({ field: place(p.field), code: p.code, ...(p.expected ? { expected: p.expected } : {}) })) : undefined;
+        const problems = error.kind === 'invalid' ? error.problems.map((p) => ({ ...p, field: place(p.field) })) : undefined;
         this.send(res, error.kind === 'invalid' ? invalidStatus : ACCESS_ERROR_STATUS[error.kind], code, this.translator.t(language, key), language, problems);
         return;
       }
@@ -190,10 +204,16 @@ export class ApiRequestContext {
     }
   }
 
+  /** A problem's message: the most characters a text takes, the form a value must have, or what its code says. */
+  private problemMessage(problem: ApiProblem, language: LanguageCode): string {
+    if (problem.max !== undefined) return this.translator.t(language, 'api.problems.tooLong', { max: formatCount(problem.max, language) });
+    return this.translator.t(language, problem.expected ? EXPECTED_MESSAGES[problem.expected] : PROBLEM_MESSAGES[problem.code]);
+  }
+
   private send(res: Response, status: number, code: string, message: string, language: LanguageCode, problems?: readonly ApiProblem[]): void {
     const error: { code: string; message: string; problems?: { field: string; code: string; message: string }[] } = { code, message };
     if (problems) {
-      error.problems = problems.map((p) => ({ field: p.field.slice(0, 80), code: p.code, message: this.translator.t(language, p.expected ? EXPECTED_MESSAGES[p.expected] : PROBLEM_MESSAGES[p.code]) }));
+      error.problems = problems.map((p) => ({ field: p.field.slice(0, 80), code: p.code, message: this.problemMessage(p, language) }));
     }
     res.status(status).json({ error });
   }

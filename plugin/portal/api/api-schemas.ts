@@ -168,6 +168,7 @@ export const portalFieldSchema = {
       additionalProperties: { type: 'string' },
     },
     referenceModule: { type: 'string' },
+    maxLength: { type: 'integer', minimum: 1, description: 'On a text the caller may write: the most characters (Unicode code points) it takes; a longer one is refused with `invalid_input`.' },
   },
 } as const;
 
@@ -370,6 +371,8 @@ export type SchemaProblemCode = 'required' | 'unknown-field' | 'invalid-value';
 export interface SchemaProblem {
   readonly field: string;
   readonly code: SchemaProblemCode;
+  /** A text longer than the schema's `maxLength`: that many characters at most. */
+  readonly max?: number;
 }
 
 /** `/values/ticket_title` → `values.ticket_title`; `filter` entries as `filter[name]` (how they are sent). */
@@ -395,7 +398,8 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
     } else if ((error.keyword === 'minLength' && error.params.limit === 1) || (error.keyword === 'pattern' && error.params.pattern === VISIBLE_CHARACTER)) {
       // Empty or only spaces where text is needed: missing, as an absent field is.
       problem = { field: location(error.instancePath), code: 'required' };
-    } else problem = { field: location(error.instancePath), code: 'invalid-value' };
+    } else if (error.keyword === 'maxLength') problem = { field: location(error.instancePath), code: 'invalid-value', max: Number(error.params.limit) };
+    else problem = { field: location(error.instancePath), code: 'invalid-value' };
     // A key refused by name is unknown, whatever its value's own problem (which comes second).
     if (!problems.has(problem.field) || problem.code === 'unknown-field') problems.set(problem.field, problem);
   }

@@ -78,7 +78,9 @@ export function formControl(
 ): FormControl {
   const base = { name: field.name, id: `bp-field-${field.name}`, label: field.label, mandatory: field.mandatory, ...(error ? { error } : {}) };
   if (field.access !== 'readwrite') return { ...base, readOnly: true, control: 'static', value: '', shown };
-  if (field.type === 'textarea') return { ...base, readOnly: false, control: 'textarea', value: inputValue(field, value, timeZone) };
+  // The browser stops typing at the field's length (a save refuses more, `records.problems.tooLong`).
+  const maxLength = field.maxLength !== undefined ? { maxLength: field.maxLength } : {};
+  if (field.type === 'textarea') return { ...base, readOnly: false, control: 'textarea', value: inputValue(field, value, timeZone), ...maxLength };
   if (field.type === 'boolean') return { ...base, readOnly: false, control: 'checkbox', value: 'on', checked: value === true || value === 'on' || value === 'true' };
   if (field.type === 'picklist' || field.type === 'multipicklist') {
     const chosen = new Set(Array.isArray(value) ? value.map(String) : value === null || value === undefined ? [] : [String(value)]);
@@ -105,5 +107,5 @@ export function formControl(
   const step = field.type === 'datetime' && /T\d{2}:\d{2}:\d{2}/.test(shownValue) ? '1' : input.step;
   const hint = field.type === 'datetime' && zoneHint ? { hint: zoneHint, hintId: `${base.id}-zone` } : {};
   const describedBy = [error ? `${base.id}-error` : null, hint.hintId ?? null].filter((id) => id !== null).join(' ');
-  return { ...base, readOnly: false, control: 'input', inputType: input.type, ...(step ? { step } : {}), value: shownValue, ...hint, ...(describedBy ? { describedBy } : {}) };
+  return { ...base, readOnly: false, control: 'input', inputType: input.type, ...(step ? { step } : {}), value: shownValue, ...maxLength, ...hint, ...(describedBy ? { describedBy } : {}) };
 }

@@ -21,7 +21,7 @@ import type { MessageKey } from '../../i18n/message-keys.js';
 import type { PortalRouteContribution } from '../../lifecycle/contributions.js';
 import { instantOf, wallClockOf, wallTime } from '../../access/wall-clock.js';
 import { formControl, zoneName, type FormControl } from './field-display.js';
-import { showValue } from '../../i18n/field-values.js';
+import { formatCount, showValue } from '../../i18n/field-values.js';
 import { listParam, listQueryFrom, RecordDetailPage } from './record-detail.js';
 import { WorkspaceFrame, formDoneAt, idParam, moduleParam, type FormDone, type WorkspaceRequest } from './workspace-frame.js';
 
@@ -29,7 +29,7 @@ import { WorkspaceFrame, formDoneAt, idParam, moduleParam, type FormDone, type W
 const FORM_CONTROLS = new Set(['_csrf', '_once', 'version', '_booleans']);
 
 /** A problem of a form: one the access layer finds, or a time the CRM's clocks skip (found here, where wall times are read). */
-type FormProblem = { readonly field: string; readonly code: AccessProblem['code'] | 'nonexistent-time' };
+type FormProblem = { readonly field: string; readonly code: AccessProblem['code'] | 'nonexistent-time' } & Pick<AccessProblem, 'expected' | 'max'>;
 
 const PROBLEM_KEYS: Readonly<Record<FormProblem['code'], MessageKey>> = {
   required: 'records.problems.required',
@@ -39,6 +39,19 @@ const PROBLEM_KEYS: Readonly<Record<FormProblem['code'], MessageKey>> = {
   'not-in-scope': 'records.problems.notInScope',
   'nonexistent-time': 'records.problems.nonexistentTime',
 };
+
+/**
+ * What a form's error says, beyond its code, where the browser's own check lets the value through:
+ * a text longer than its field takes (pasted past `maxlength` in an old browser, a textarea's line
+ * breaks sent as two characters), an email address without a dot in its domain (`name@example`,
+ * which the browser's email box takes), a web address of another scheme (`ftp:`, which the browser's
+ * URL box takes). Other forms (numbers, dates, times) are the browser's own boxes: the code's message.
+ */
+function problemMessage(w: WorkspaceRequest, problem: FormProblem, zone: { readonly zone: string }): string {
+  if (problem.max !== undefined) return w.t('records.problems.tooLong', { max: formatCount(problem.max, w.language) });
+  if (problem.expected === 'email' || problem.expected === 'url') return w.t(`records.problems.${problem.expected}`);
+  return w.t(PROBLEM_KEYS[problem.code], zone);
+}
 
 type Typed = Record<string, string | string[]>;
 
@@ -137,7 +150,7 @@ export class RecordPages implements PortalRouteContribution {
     return fields.map((field) => {
       const problem = problems.find((p) => p.field === field.name);
       const shown = showValue(field, (record?.values[field.name] ?? values[field.name] ?? null) as FieldValue, record?.references[field.name], display);
-      return formControl(field, values[field.name], shown, problem ? w.t(PROBLEM_KEYS[problem.code], zone) : undefined, references.get(field.name), display.timeZone, zoneHint);
+      return formControl(field, values[field.name], shown, problem ? problemMessage(w, problem, zone) : undefined, references.get(field.name), display.timeZone, zoneHint);
     });
   }
 
