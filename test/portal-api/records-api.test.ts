@@ -102,13 +102,19 @@ describe('portal API: records @db', function () {
     }
     // Page numbers and sizes in decimal digits only, as the document's integers: not hex, exponents, signs, blanks or fractions.
     const ticket = (await jane.get('/modules/HelpDesk/records')).body.rows[0].id;
-    for (const [name, value] of [['page', '0x2'], ['pageSize', '1e1'], ['page', '1.0'], ['page', ' 1'], ['pageSize', '%091'], ['page', '%2B1'], ['pageSize', '0b11']]) {
+    // The problem names the bounds (page sizes up to 100, pages up to 100,000).
+    const bounds = { page: 'A whole number from 1 to 100,000.', pageSize: 'A whole number from 1 to 100.' };
+    for (const [name, value] of [['page', '0x2'], ['pageSize', '1e1'], ['page', '1.0'], ['page', ' 1'], ['pageSize', '%091'], ['page', '%2B1'], ['pageSize', '0b11'], ['pageSize', '101'], ['page', '0']] as const) {
       for (const path of ['/modules/HelpDesk/records', `/modules/HelpDesk/records/${ticket}/comments`, `/modules/HelpDesk/records/${ticket}/documents`]) {
         const res = await jane.get(`${path}?${name}=${value.replace(' ', '%20')}`);
         expect(res.status, `${path}?${name}=${value}`).to.equal(400);
-        expect(res.body.error.problems, `${path}?${name}=${value}`).to.deep.equal([{ field: name, code: 'invalid-value', message: 'This value is not valid here.' }]);
+        expect(res.body.error.problems, `${path}?${name}=${value}`).to.deep.equal([{ field: name, code: 'invalid-value', message: bounds[name] }]);
       }
     }
+    const direction = await jane.get('/modules/HelpDesk/records?sort=ticket_no&direction=up');
+    expect(direction.body.error.problems).to.deep.equal([{ field: 'direction', code: 'invalid-value', message: 'One of: asc, desc.' }]);
+    const pageIt = await mario.get('/modules/HelpDesk/records?page=100001', { 'accept-language': 'it' });
+    expect(pageIt.body.error.problems).to.deep.equal([{ field: 'page', code: 'invalid-value', message: 'Un numero intero da 1 a 100.000.' }]);
     expect((await jane.get('/modules/HelpDesk/records?page=1&pageSize=007')).body.pageSize).to.equal(7);
     // `filter` as a text beside `filter[…]` entries: refused, not dropped in silence (the list was filtered by the entries alone).
     for (const query of ['filter=Closed&filter[status]=Open', 'filter[status]=Open&filter=Closed']) {

@@ -40,6 +40,10 @@ export interface ApiProblem {
   readonly expected?: AccessProblem['expected'];
   /** The most characters the value may have, when it had more (the message names the number). */
   readonly max?: number;
+  /** The least and the most a whole number may be (a page, a page size). */
+  readonly between?: readonly [number, number];
+  /** The values it may be (a sort's direction). */
+  readonly oneOf?: readonly string[];
 }
 
 const PROBLEM_MESSAGES: Readonly<Record<ProblemCode, MessageKey>> = {
@@ -204,9 +208,14 @@ export class ApiRequestContext {
     }
   }
 
-  /** A problem's message: the most characters a text takes, the form a value must have, or what its code says. */
+  /** A problem's message: the most characters a text takes, the bounds or values it must be in, the form it must have, or what its code says. */
   private problemMessage(problem: ApiProblem, language: LanguageCode): string {
     if (problem.max !== undefined) return this.translator.t(language, 'api.problems.tooLong', { max: formatCount(problem.max, language) });
+    if (problem.between) {
+      const [min, max] = problem.between.map((n) => formatCount(n, language));
+      return this.translator.t(language, 'api.problems.between', { min: min!, max: max! });
+    }
+    if (problem.oneOf) return this.translator.t(language, 'api.problems.oneOf', { values: problem.oneOf.join(', ') });
     return this.translator.t(language, problem.expected ? EXPECTED_MESSAGES[problem.expected] : PROBLEM_MESSAGES[problem.code]);
   }
 

@@ -322,9 +322,10 @@ export const errorSchema = {
 
 // ───────────────────────────── validators ─────────────────────────────
 
-const bodies = new Ajv({ strict: true, allErrors: true });
+// `verbose`: an error carries its schema, so that a problem can name an integer's bounds (`schemaProblems`).
+const bodies = new Ajv({ strict: true, allErrors: true, verbose: true });
 /** Query strings are text: their integers are read by `withQueryIntegers` first, nothing is coerced. */
-const queries = new Ajv({ strict: true, allErrors: true });
+const queries = new Ajv({ strict: true, allErrors: true, verbose: true });
 
 /** The query parameters that are integers (a list's, and a record's comments and documents). */
 const QUERY_INTEGERS: readonly string[] = ['page', 'pageSize'];
@@ -373,6 +374,16 @@ export interface SchemaProblem {
   readonly code: SchemaProblemCode;
   /** A text longer than the schema's `maxLength`: that many characters at most. */
   readonly max?: number;
+  /** An integer the schema bounds, refused: the least and the most it takes. */
+  readonly between?: readonly [number, number];
+  /** A value the schema lists (`enum`), refused: the values it takes. */
+  readonly oneOf?: readonly string[];
+}
+
+/** The bounds of a bounded integer's schema (`{type: 'integer', minimum, maximum}`), or undefined. */
+function integerBounds(schema: unknown): readonly [number, number] | undefined {
+  const { type, minimum, maximum } = (schema ?? {}) as { type?: unknown; minimum?: unknown; maximum?: unknown };
+  return type === 'integer' && typeof minimum === 'number' && typeof maximum === 'number' ? [minimum, maximum] : undefined;
 }
 
 /** `/values/ticket_title` → `values.ticket_title`; `filter` entries as `filter[name]` (how they are sent). */
@@ -398,8 +409,14 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
     } else if ((error.keyword === 'minLength' && error.params.limit === 1) || (error.keyword === 'pattern' && error.params.pattern === VISIBLE_CHARACTER)) {
       // Empty or only spaces where text is needed: missing, as an absent field is.
       problem = { field: location(error.instancePath), code: 'required' };
-    } else if (error.keyword === 'maxLength') problem = { field: location(error.instancePath), code: 'invalid-value', max: Number(error.params.limit) };
-    else problem = { field: location(error.instancePath), code: 'invalid-value' };
+    } else {
+      const field = location(error.instancePath);
+      const between = integerBounds(error.parentSchema);
+      if (error.keyword === 'maxLength') problem = { field, code: 'invalid-value', max: Number(error.params.limit) };
+      else if (between) problem = { field, code: 'invalid-value', between };
+      else if (error.keyword === 'enum') problem = { field, code: 'invalid-value', oneOf: (error.params.allowedValues as unknown[]).map(String) };
+      else problem = { field, code: 'invalid-value' };
+    }
     // A key refused by name is unknown, whatever its value's own problem (which comes second).
     if (!problems.has(problem.field) || problem.code === 'unknown-field') problems.set(problem.field, problem);
   }
