@@ -21,7 +21,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import { inject, injectable } from 'inversify';
-import { QueryTypes, UniqueConstraintError } from 'sequelize';
+import { QueryTypes } from 'sequelize';
+import { isInsertCollision } from '../lifecycle/insert-collision.js';
 import { HostDatabase } from '../host-contract/index.js';
 import { PluginKeys } from '../http/plugin-keys.js';
 import { toNumber } from '../lifecycle/sql-values.js';
@@ -158,7 +159,7 @@ export class DatabaseFormSubmissions implements FormSubmissions {
       });
       return true;
     } catch (error) {
-      if (error instanceof UniqueConstraintError) return false;
+      if (isInsertCollision(error)) return false;
       throw error;
     }
   }

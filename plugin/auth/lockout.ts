@@ -28,7 +28,8 @@
  * changed rows only).
  */
 import { inject, injectable, multiInject, optional } from 'inversify';
-import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { QueryTypes, type Transaction } from 'sequelize';
+import { isInsertCollision } from '../lifecycle/insert-collision.js';
 import { HostDatabase, HostLogger } from '../host-contract/index.js';
 import { isDatabaseUnavailable } from '../http/database-outage.js';
 import { toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
@@ -325,7 +326,7 @@ export class DatabaseLockout implements Lockout {
         });
         return true;
       } catch (error) {
-        if (!(error instanceof UniqueConstraintError)) throw error;
+        if (!isInsertCollision(error)) throw error;
       }
     }
     // Still racing after three rounds: refuse rather than let an attempt through uncounted.

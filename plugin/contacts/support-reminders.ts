@@ -19,7 +19,8 @@
  * never moved through a time zone.
  */
 import { inject, injectable } from 'inversify';
-import { QueryTypes, UniqueConstraintError } from 'sequelize';
+import { QueryTypes } from 'sequelize';
+import { isInsertCollision } from '../lifecycle/insert-collision.js';
 import { startOfDayIn } from '../access/wall-clock.js';
 import { ACCOUNTS_TABLE } from '../auth/portal-account-store.js';
 import { toDateOnly, todayIn, type DateOnly } from '../auth/support-period.js';
@@ -166,7 +167,7 @@ export class DatabaseSupportReminders implements SupportReminders, LifecycleCont
       );
       return true;
     } catch (error) {
-      if (error instanceof UniqueConstraintError) return false;
+      if (isInsertCollision(error)) return false;
       throw error;
     }
   }

@@ -19,7 +19,8 @@
  * even when the run itself returned.
  */
 import { randomUUID } from 'node:crypto';
-import { DataTypes, QueryTypes, UniqueConstraintError, type Sequelize } from 'sequelize';
+import { DataTypes, QueryTypes, type Sequelize } from 'sequelize';
+import { isInsertCollision } from './insert-collision.js';
 
 /** How long a lock goes unrefreshed before it is taken over as left by a dead process. */
 export const LOCK_STALE_AFTER_MS = 60_000;
@@ -189,7 +190,7 @@ export async function withTableLock<T>(
       });
       break;
     } catch (error) {
-      if (!(error instanceof UniqueConstraintError)) {
+      if (!isInsertCollision(error)) {
         // The holder we waited for was the last one: it dropped the table with its lock. Create it again.
         if (await sequelize.getQueryInterface().tableExists(table)) throw error;
         if (Date.now() > deadline) throw kind.goneError?.() ?? error;

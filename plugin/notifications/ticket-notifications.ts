@@ -29,7 +29,8 @@
  * the same notification twice).
  */
 import { inject, injectable, optional } from 'inversify';
-import { QueryTypes, UniqueConstraintError } from 'sequelize';
+import { QueryTypes } from 'sequelize';
+import { isInsertCollision } from '../lifecycle/insert-collision.js';
 import {
   HostDatabase,
   HostHttp,
@@ -289,7 +290,7 @@ export class EventTicketNotifications implements TicketNotifications, LifecycleC
       });
       return true;
     } catch (error) {
-      if (error instanceof UniqueConstraintError) return false;
+      if (isInsertCollision(error)) return false;
       throw error;
     }
   }

@@ -4,7 +4,8 @@
  * switched on (`bp_portal_accounts`, the auth capability's table).
  */
 import { inject, injectable } from 'inversify';
-import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { QueryTypes, type Transaction } from 'sequelize';
+import { isInsertCollision } from '../lifecycle/insert-collision.js';
 import { HostDatabase } from '../host-contract/index.js';
 import { toBoolean, toIsoDateTime, toNumber } from '../lifecycle/sql-values.js';
 
@@ -113,7 +114,7 @@ export class SequelizeProfileStore implements ProfileStore {
       );
     } catch (error) {
       // Another process seeded it at the same moment: the unique name stopped the duplicate.
-      if (!(error instanceof UniqueConstraintError)) throw error;
+      if (!isInsertCollision(error)) throw error;
     }
     return this.defaultProfile();
   }

@@ -8,7 +8,7 @@
  * so another admin's save of another section is kept. A refused save writes nothing. Each save is recorded through the host's logger (who, what).
  */
 import { inject, injectable } from 'inversify';
-import { UniqueConstraintError } from 'sequelize';
+import { isInsertCollision } from '../lifecycle/insert-collision.js';
 import { ModuleEligibility } from '../eligibility/module-eligibility.js';
 import { HostDatabase, HostEmailTemplates, HostLogger, HostUsers } from '../host-contract/index.js';
 import { placeholderGapFor, placeholderText, TEMPLATE_GAP_MESSAGES } from '../notifications/template-placeholders.js';
@@ -82,13 +82,14 @@ export class StoredClassicSettings implements ClassicSettingsStore {
 
   /**
    * Checks and writes in one transaction. The very first save inserts the row: when another
-   * process inserted it at the same moment, the save runs once more on top of theirs.
+   * process inserted it at the same moment (`isInsertCollision`: a unique violation, or MariaDB's
+   * deadlock of two inserts on a deleted row's remains), the save runs once more on top of theirs.
    */
   private async write(change: Change, expected: Expected | undefined, retry = true): Promise<{ before: ClassicSettings; after: ClassicSettings }> {
     try {
       return await this.transaction(change, expected);
     } catch (error) {
-      if (retry && error instanceof UniqueConstraintError) return this.write(change, expected, false);
+      if (retry && isInsertCollision(error)) return this.write(change, expected, false);
       throw error;
     }
   }

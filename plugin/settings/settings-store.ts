@@ -1,6 +1,7 @@
 /** The plugin's own settings: one JSON value per key in `bp_settings`. */
 import { inject, injectable } from 'inversify';
-import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { QueryTypes, type Transaction } from 'sequelize';
+import { isInsertCollision } from '../lifecycle/insert-collision.js';
 import { HostDatabase } from '../host-contract/index.js';
 
 export type SettingValue = string | number | boolean | null | readonly SettingValue[] | { readonly [key: string]: SettingValue };
@@ -88,7 +89,7 @@ export class SequelizeSettingsStore implements SettingsStore {
       await this.insertRow(key, value);
     } catch (error) {
       // Seeded by another process at the same moment: theirs stands.
-      if (!(error instanceof UniqueConstraintError)) throw error;
+      if (!isInsertCollision(error)) throw error;
     }
     return (await this.get(key))!;
   }
