@@ -102,7 +102,9 @@ export function coerceFieldValue(field: FieldDefinition, raw: unknown): Coerced 
       if (typeof raw !== 'string' && typeof raw !== 'number') return expected(form);
       const text = String(raw);
       const max = textMax(field);
-      if (longerThan(text, max)) return fail({ max });
+      // A line break counts as one character, as the form's box counts it (`maxlength`), though a
+      // form sends it as CR LF: a text the box took is never refused for its line breaks.
+      if (longerThan(field.type === 'textarea' ? text.replace(/\r\n/g, '\n') : text, max)) return fail({ max });
       if ((field.type === 'textarea' ? CONTROL_IN_LINES : CONTROL_IN_LINE).test(field.type === 'textarea' ? text : text.trim())) return expected(form);
       if (field.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text.trim())) return expected(form);
       if (field.type === 'url' && !/^https?:\/\/\S+$/i.test(text.trim())) return expected(form);

@@ -59,7 +59,7 @@ describe('portal forms and API: what a refused value should have been @db', func
     expect(input(html, 'opened_on')).to.match(/type="date"/).and.not.to.include('maxlength');
   });
 
-  it('says on the form what a value sent past the browser’s checks should have been, in the customer’s language, and stores nothing', async () => {
+  it('says on the form what a value sent past the browser’s checks should have been, in the customer’s language, and stores nothing it refused', async () => {
     const send = async (client: PortalClient, values: Record<string, string>) => {
       const form = await client.get('/m/Sites/new');
       return client.post('/m/Sites/new', { _csrf: tokenIn(form.html), site_name: 'Depot', site_email: '', site_url: '', notes: '', desks: '', opened_on: '', ...values });
@@ -76,6 +76,10 @@ describe('portal forms and API: what a refused value should have been @db', func
     expect(fieldError(url.html, 'site_url')).to.equal('Enter a web address that starts with http:// or https://.');
     const notes = await send(jane, { notes: 'n'.repeat(65536) });
     expect(fieldError(notes.html, 'notes')).to.equal('At most 65,535 characters.');
+    // A line break is one character in the box (its maxlength) and two in what the form sends (CR LF): it counts as one.
+    const lines = `${'n'.repeat(65_000)}${'\r\nn'.repeat(267)}`;
+    expect((await send(jane, { site_name: 'Lines', notes: lines })).response.status).to.equal(303);
+    expect((await sites()).find((r) => r.values.site_name === 'Lines')?.values.notes).to.equal(lines);
     // The browser's own boxes: the usual message.
     expect(fieldError((await send(jane, { desks: '4.5' })).html, 'desks')).to.equal('This value is not valid.');
 
@@ -84,7 +88,7 @@ describe('portal forms and API: what a refused value should have been @db', func
     expect(fieldError(italian.html, 'site_name')).to.equal('Al massimo 20 caratteri.');
     expect(fieldError(italian.html, 'site_email')).to.equal('Inserisci un indirizzo email, per esempio nome@esempio.it.');
     expect(fieldError(italian.html, 'notes')).to.equal('Al massimo 65.535 caratteri.');
-    expect((await sites()).map((r) => r.values.site_name)).to.deep.equal(['🏭'.repeat(20)]);
+    expect((await sites()).map((r) => r.values.site_name).sort()).to.deep.equal(['Lines', '🏭'.repeat(20)]);
   });
 
   it('names in the API’s problems the most characters and the form each field type takes, and the fields give the lengths', async () => {

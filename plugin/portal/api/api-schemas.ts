@@ -168,7 +168,7 @@ export const portalFieldSchema = {
       additionalProperties: { type: 'string' },
     },
     referenceModule: { type: 'string' },
-    maxLength: { type: 'integer', minimum: 1, description: 'On a text the caller may write: the most characters (Unicode code points) it takes; a longer one is refused with `invalid_input`.' },
+    maxLength: { type: 'integer', minimum: 1, description: 'On a text the caller may write: the most characters (Unicode code points; a line break, CR LF or LF, counts as one) it takes; a longer one is refused with `invalid_input`.' },
   },
 } as const;
 
