@@ -17,7 +17,7 @@ import { formatCount } from '../../i18n/field-values.js';
 import type { MessageKey } from '../../i18n/message-keys.js';
 import { requestLanguage } from '../../i18n/request-language.js';
 import { Translator } from '../../i18n/translator.js';
-import { schemaProblems } from './api-schemas.js';
+import { schemaProblems, type SchemaProblem } from './api-schemas.js';
 
 const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
@@ -33,17 +33,10 @@ interface StoredAnswer {
 }
 
 export type ProblemCode = 'required' | 'not-writable' | 'invalid-value' | 'unknown-field' | 'not-in-scope';
-export interface ApiProblem {
+/** A problem of the access layer (`expected`, `max`) or of a schema (`max`, `between`, `oneOf`): the message names what was wanted. */
+export interface ApiProblem extends Pick<AccessProblem, 'expected' | 'max'>, Pick<SchemaProblem, 'between' | 'oneOf'> {
   readonly field: string;
   readonly code: ProblemCode;
-  /** The form the value must have, when the message names it (`AccessProblem.expected`). */
-  readonly expected?: AccessProblem['expected'];
-  /** The most characters the value may have, when it had more (the message names the number). */
-  readonly max?: number;
-  /** The least and the most a whole number may be (a page, a page size). */
-  readonly between?: readonly [number, number];
-  /** The values it may be (a sort's direction). */
-  readonly oneOf?: readonly string[];
 }
 
 const PROBLEM_MESSAGES: Readonly<Record<ProblemCode, MessageKey>> = {
